@@ -1,0 +1,125 @@
+#!/usr/bin/perl
+# run-bench.pl: `make bench`. Measures GET /api/health through nginx against a bare libfcgi
+# responder returning the same bytes behind an identical nginx, side by side in one run with
+# wrk, and prints requests/s, p99 and the ratio; then the responder's idle memory.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/../t/lib";
+use File::Path qw(make_path);
+use PulseStack;
+use Time::HiRes qw(sleep);
+
+my $duration = $ENV{BENCH_SECONDS} // 8;
+my $connections = $ENV{BENCH_CONNECTIONS} // 32;
+my $rounds = $ENV{BENCH_ROUNDS} // 3;
+
+system('which wrk >/dev/null 2>&1') == 0 or die "wrk is not installed (apt-get install wrk)\n";
+
+my $stack = PulseStack->new(responders => 1, threads => 4, workers => 1,
+    settings => {})->start;
+
+# Memory of an idle responder, before any load.
+sleep 1;
+my %idle = memory($stack->pid_of('fcgi-1'));
+
+# The baseline: bare libfcgi, same thread count, the same bytes, behind its own nginx
+# rendered from the same site template.
+my $body = $stack->ua->get($stack->url('/api/health'))->result->body;
+my $dir = $stack->dir . '/bare';
+make_path($dir);
+open my $fh, '>', "$dir/body.json" or die;
+print {$fh} $body;
+close $fh;
+my $bare_sock = "$dir/bare.sock";
+my $bare_pid = $stack->spawn('bare-fcgi', {}, PulseStack::builddir() . '/bench/bare-fcgi', $bare_sock, 4,
+    "$dir/body.json");
+$stack->wait_for(sub { -S $bare_sock }, 10, 'the bare responder');
+my $bare_port = start_bare_nginx($stack, $bare_sock, $dir);
+
+my %url = (pulse => $stack->url('/api/health'), bare => "https://127.0.0.1:$bare_port/api/health");
+my %runs = (pulse => [], bare => []);
+wrk($url{$_}, 2) for qw(pulse bare);    # warm up TLS sessions and caches
+for my $round (1 .. $rounds) {
+    for my $which (qw(pulse bare)) {
+        push @{ $runs{$which} }, wrk($url{$which}, $duration);
+    }
+}
+my %loaded = memory($stack->pid_of('fcgi-1'));
+
+sub median {
+    my @v = sort { $a <=> $b } @_;
+    return $v[int(@v / 2)];
+}
+my %rps = map { $_ => median(map { $_->{rps} } @{ $runs{$_} }) } qw(pulse bare);
+my %p99 = map { $_ => median(map { $_->{p99} } @{ $runs{$_} }) } qw(pulse bare);
+
+print "\n== GET /api/health through nginx (wrk -t2 -c$connections, ${duration}s x $rounds rounds, median) ==\n";
+printf "%-28s %12s %10s\n", '', 'requests/s', 'p99 ms';
+printf "%-28s %12.0f %10.2f\n", 'pulse-fcgi (4 threads)', $rps{pulse}, $p99{pulse};
+printf "%-28s %12.0f %10.2f\n", 'bare libfcgi (4 threads)', $rps{bare}, $p99{bare};
+printf "%-28s %12.2f %10.2f   (target: throughput >= 0.80)\n", 'ratio pulse / bare',
+    $rps{pulse} / $rps{bare}, $p99{pulse} / ($p99{bare} || 1);
+print "\n== pulse-fcgi memory (4 threads, 4 PostgreSQL connections) ==\n";
+printf "%-28s %8.1f MB resident  %6.1f MB private   (target: <= 12 / <= 4)\n", 'idle', $idle{rss}, $idle{private};
+printf "%-28s %8.1f MB resident  %6.1f MB private\n", 'after the load', $loaded{rss}, $loaded{private};
+
+$stack->stop_program('bare-fcgi', 'TERM', 5) // $stack->stop_program('bare-fcgi', 'KILL', 5);
+kill 'TERM', $stack->{bare_nginx_pid} if $stack->{bare_nginx_pid};
+exit 0;
+
+sub wrk {
+    my ($url, $secs) = @_;
+    my $out = qx{wrk -t2 -c$connections -d${secs}s --latency $url 2>&1};
+    my ($rps) = $out =~ /Requests\/sec:\s+([\d.]+)/;
+    my ($p99, $unit) = $out =~ /^\s+99%\s+([\d.]+)(us|ms|s)\b/m;
+    die "wrk failed: $out" unless defined $rps && defined $p99;
+    $p99 /= 1000 if $unit eq 'us';
+    $p99 *= 1000 if $unit eq 's';
+    my ($non2xx) = $out =~ /Non-2xx or 3xx responses:\s+(\d+)/;
+    die "wrk saw $non2xx error answers from $url\n$out" if $non2xx;
+    return { rps => $rps, p99 => $p99 };
+}
+
+sub memory {
+    my $pid = shift;
+    my %kb;
+    open my $fh, '<', "/proc/$pid/smaps_rollup" or die "smaps_rollup: $!";
+    while (<$fh>) { $kb{$1} = $2 if /^(\w+):\s+(\d+) kB/ }
+    return (rss => $kb{Rss} / 1024, private => ($kb{Private_Clean} + $kb{Private_Dirty}) / 1024);
+}
+
+sub start_bare_nginx {
+    my ($stack, $sock, $dir) = @_;
+    my $port = PulseStack::free_port();
+    my $src = PulseStack::srcdir() . '/nginx';
+    system('cp', "$src/pulse-fastcgi.inc", "$dir/pulse-fastcgi.inc");
+    # The same site template; only the upstream, port and a separate TLS cache name differ.
+    $stack->render("$src/pulse-site.conf.in", {
+        LISTEN => "127.0.0.1:$port", CERT => $stack->{cert}, KEY => $stack->{key},
+        UI_ROOT => $stack->dir . '/www', UPSTREAM_SERVERS => "server unix:$sock;",
+        BODY_LIMIT => $stack->body_limit_bytes, FASTCGI_INC => "$dir/pulse-fastcgi.inc",
+    }, "$dir/site.conf");
+    my $site = do { local (@ARGV, $/) = "$dir/site.conf"; <> };
+    $site =~ s/pulse_fcgi/bare_fcgi/g;
+    $site =~ s/pulse_tls/bare_tls/g;
+    open my $out, '>', "$dir/site.conf" or die;
+    print {$out} $site;
+    close $out;
+    my $inc = do { local (@ARGV, $/) = "$dir/pulse-fastcgi.inc"; <> };
+    $inc =~ s/pulse_fcgi/bare_fcgi/g;
+    open $out, '>', "$dir/pulse-fastcgi.inc" or die;
+    print {$out} $inc;
+    close $out;
+    $stack->render("$src/pulse-nginx.conf.in", {
+        USER_LINE => $> == 0 ? 'user www-data;' : '', RUN_DIR => $dir, LOG_DIR => $dir,
+        SITE_CONF => "$dir/site.conf",
+    }, "$dir/nginx.conf");
+    chmod 0777, $dir;
+    system('nginx', '-c', "$dir/nginx.conf", '-p', $dir, '-e', "$dir/nginx-error.log") == 0
+        or die "bare nginx did not start\n";
+    $stack->wait_for(sub { -s "$dir/nginx.pid" }, 10, 'bare nginx');
+    $stack->{bare_nginx_pid} = do { local (@ARGV) = "$dir/nginx.pid"; my $p = <>; chomp $p; $p };
+    $stack->wait_for(sub { PulseStack::_port_open($port) }, 10, 'bare nginx port');
+    return $port;
+}

@@ -1,0 +1,175 @@
+/* api_system.c: GET /api/health and GET /api/version (state-proxmox.md §7). */
+#include "config.h"
+
+#include "handlers.h"
+#include "conf.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "responder.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Health asks the database at most this often; between probes it reports what the last
+ * probe saw, so a load balancer polling health costs no query per request. */
+#define HEALTH_PROBE_INTERVAL 1.0
+
+enum probe_state { PROBE_NONE, PROBE_OK, PROBE_DOWN, PROBE_SCHEMA };
+
+static struct {
+	pthread_mutex_t lock;
+	double checked_at;	/* monotonic */
+	time_t checked_wall;
+	enum probe_state state;
+	int schema_version;
+	double latency_ms;
+} health = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static const struct db_stmt stmt_schema_version = {
+	"health_schema_version",
+	"SELECT coalesce(max(version), 0) FROM pulse.schema_migrations", 0,
+};
+
+static void
+probe_database(struct responder *t)
+{
+	enum probe_state state = PROBE_DOWN;
+	int version = -1;
+	double start = clock_monotonic(), latency = 0;
+	PGresult *res;
+
+	if (db_ensure(t->db, 0) == 0) {
+		res = db_exec_stmt(t->db, &stmt_schema_version, NULL);
+		if (res != NULL) {
+			int64_t v = -1;
+			(void)parse_int64(PQgetvalue(res, 0, 0), 0, 1000000, &v);
+			version = (int)v;
+			PQclear(res);
+			state = version == responder_process.expected_schema ? PROBE_OK : PROBE_SCHEMA;
+		} else if (strcmp(db_sqlstate(t->db), "42P01") == 0 ||
+		    strcmp(db_sqlstate(t->db), "3F000") == 0) {
+			version = 0;	/* no migration ran yet */
+			state = PROBE_SCHEMA;
+		}
+		latency = (clock_monotonic() - start) * 1000.0;
+	}
+	health.state = state;
+	health.schema_version = version;
+	health.latency_ms = latency;
+	health.checked_at = clock_monotonic();
+	health.checked_wall = time(NULL);
+}
+
+static const char *
+probe_state_name(enum probe_state s)
+{
+	switch (s) {
+	case PROBE_OK: return "ok";
+	case PROBE_DOWN: return "down";
+	case PROBE_SCHEMA: return "schema_mismatch";
+	case PROBE_NONE: break;
+	}
+	return "unknown";
+}
+
+void
+api_health(struct request *r)
+{
+	struct json_object *obj, *dbobj;
+	enum probe_state state;
+	int schema;
+	double latency;
+	time_t checked;
+
+	/* One thread probes; the others report the previous result instead of queueing. */
+	if (pthread_mutex_trylock(&health.lock) == 0) {
+		if (health.state == PROBE_NONE ||
+		    clock_monotonic() - health.checked_at >= HEALTH_PROBE_INTERVAL)
+			probe_database(r->thread);
+		state = health.state;
+		schema = health.schema_version;
+		latency = health.latency_ms;
+		checked = health.checked_wall;
+		pthread_mutex_unlock(&health.lock);
+	} else {
+		pthread_mutex_lock(&health.lock);
+		state = health.state;
+		schema = health.schema_version;
+		latency = health.latency_ms;
+		checked = health.checked_wall;
+		pthread_mutex_unlock(&health.lock);
+	}
+
+	obj = json_object_new_object();
+	json_object_object_add(obj, "status",
+	    json_object_new_string(state == PROBE_OK ? "healthy" : "unhealthy"));
+	json_object_object_add(obj, "timestamp", json_object_new_int64((int64_t)time(NULL)));
+	json_object_object_add(obj, "uptime",
+	    jsonutil_new_double(clock_monotonic() - responder_process.started_monotonic));
+	json_object_object_add(obj, "proxyInstallScriptAvailable", json_object_new_boolean(0));
+	dbobj = json_object_new_object();
+	json_object_object_add(dbobj, "status", json_object_new_string(probe_state_name(state)));
+	json_object_object_add(dbobj, "schemaVersion",
+	    schema >= 0 ? json_object_new_int(schema) : NULL);
+	json_object_object_add(dbobj, "expectedSchemaVersion",
+	    json_object_new_int(responder_process.expected_schema));
+	json_object_object_add(dbobj, "latencyMs",
+	    state == PROBE_DOWN ? NULL : jsonutil_new_double((double)(int64_t)(latency * 1000) / 1000));
+	json_object_object_add(dbobj, "checkedAt", json_object_new_int64((int64_t)checked));
+	json_object_object_add(obj, "database", dbobj);
+	if (state != PROBE_OK)
+		resp_header(r, "Retry-After", "5");
+	resp_json(r, state == PROBE_OK ? 200 : 503, obj);
+	json_object_put(obj);
+}
+
+/* The version answer does not change while the process runs: built once. */
+static pthread_once_t version_once = PTHREAD_ONCE_INIT;
+static char *version_body;
+static size_t version_len;
+
+static void
+build_version(void)
+{
+	struct json_object *obj = json_object_new_object();
+	const char *deployment = conf_str("deployment_type");
+	int containerized = access("/run/systemd/container", F_OK) == 0 ||
+	    access("/.dockerenv", F_OK) == 0;
+	int docker = access("/.dockerenv", F_OK) == 0;
+	const char *body;
+	size_t len;
+
+	json_object_object_add(obj, "version", json_object_new_string(PACKAGE_VERSION));
+	json_object_object_add(obj, "buildTime", json_object_new_string("release"));
+	json_object_object_add(obj, "build", json_object_new_string("release"));
+	json_object_object_add(obj, "runtime", json_object_new_string("c"));
+	json_object_object_add(obj, "channel",
+	    json_object_new_string(strstr(PACKAGE_VERSION, "rc") ? "rc" : "stable"));
+	json_object_object_add(obj, "isDocker", json_object_new_boolean(docker));
+	json_object_object_add(obj, "isSourceBuild",
+	    json_object_new_boolean(strcmp(deployment, "source") == 0));
+	json_object_object_add(obj, "isDevelopment", json_object_new_boolean(0));
+	json_object_object_add(obj, "deploymentType",
+	    json_object_new_string(docker ? "docker" : deployment));
+	json_object_object_add(obj, "updateAvailable", json_object_new_boolean(0));
+	json_object_object_add(obj, "containerized", json_object_new_boolean(containerized));
+	if (containerized) {
+		char host[256] = "";
+		if (gethostname(host, sizeof(host) - 1) == 0 && host[0])
+			json_object_object_add(obj, "containerId", json_object_new_string(host));
+	}
+	body = jsonutil_to_string(obj, &len);
+	version_body = xstrndup(body, len);
+	version_len = len;
+	json_object_put(obj);
+}
+
+void
+api_version(struct request *r)
+{
+	pthread_once(&version_once, build_version);
+	resp_raw(r, 200, "application/json", version_body, version_len);
+}

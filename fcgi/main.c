@@ -1,0 +1,376 @@
+/* main.c: pulse-fcgi, the threaded FastCGI responder: start-up, accept loop, shutdown. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "conf.h"
+#include "db.h"
+#include "log.h"
+#include "request.h"
+#include "responder.h"
+#include "router.h"
+#include "schema.h"
+#include "util.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+static int listen_fd = -1;
+static int wake_pipe[2] = {-1, -1};
+static atomic_int stopping;	/* set once by the main thread on SIGTERM */
+static char *bound_path;	/* the Unix socket we created, removed at exit */
+static int own_socket;		/* we bound the listening socket (not inherited) */
+
+static void
+serve(struct responder *t, FCGX_Request *fcgx)
+{
+	struct request r;
+	const char *uri, *q;
+	double took;
+
+	memset(&r, 0, sizeof(r));
+	r.fcgx = fcgx;
+	r.arena = t->arena;
+	r.thread = t;
+	r.db = t->db;
+	r.nquery_params = -1;
+	r.started = clock_monotonic();
+	r.method_name = req_param(&r, "REQUEST_METHOD");
+	if (r.method_name == NULL)
+		r.method_name = "GET";
+	r.method = http_method_parse(r.method_name);
+	r.client_ip = req_param(&r, "REMOTE_ADDR");
+	if (r.client_ip == NULL)
+		r.client_ip = "";
+	uri = req_param(&r, "REQUEST_URI");
+	if (uri == NULL || *uri == '\0')
+		uri = "/";
+	q = strchr(uri, '?');
+	r.raw_path = q ? arena_strndup(r.arena, uri, (size_t)(q - uri)) : uri;
+	r.query = req_param(&r, "QUERY_STRING");
+	if (r.query == NULL)
+		r.query = q ? q + 1 : "";
+
+	router_handle(&r);
+
+	if (responder_process.access_log) {
+		took = (clock_monotonic() - r.started) * 1000.0;
+		/* The path only: a query string may carry a token. */
+		log_info("msg=access method=%.16s path=\"%.200s\" status=%d bytes=%lu duration_ms=%.3f "
+		    "client=%.64s%s%s", r.method_name, r.raw_path, r.status,
+		    (unsigned long)r.bytes_out, took, r.client_ip, r.error_code ? " code=" : "",
+		    r.error_code ? r.error_code : "");
+	}
+	sb_free(&r.extra_headers);
+}
+
+static void *
+thread_main(void *arg)
+{
+	struct responder *t = arg;
+	FCGX_Request fcgx;
+	double backoff = 0.05;
+
+	if (FCGX_InitRequest(&fcgx, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		log_error("msg=\"cannot initialise a FastCGI request\" thread=%d", t->index);
+		return NULL;
+	}
+	(void)responder_ready(t);
+	for (;;) {
+		int rc;
+
+		if (!own_socket) {
+			/* An inherited socket may be shared with other processes (spawn-fcgi) or
+			 * kept by systemd: it must not be shut down, so wait in poll() where the
+			 * stop request can reach us, and accept without blocking. After a stop
+			 * request, keep accepting until the backlog is empty. */
+			struct pollfd pfd[2] = {{listen_fd, POLLIN, 0}, {wake_pipe[0], POLLIN, 0}};
+
+			if (!stopping) {
+				rc = poll(pfd, 2, -1);
+				if (rc < 0) {
+					if (errno != EINTR)
+						log_error("msg=\"poll failed\" error=\"%s\"", strerror(errno));
+					continue;
+				}
+				if (!(pfd[0].revents & POLLIN) && !stopping)
+					continue;
+			}
+		}
+		/* On our own socket, accept() blocks and the kernel wakes one thread per
+		 * connection; a stop shuts the socket down, which lets accept() drain the
+		 * backlog and then fail. */
+		rc = FCGX_Accept_r(&fcgx);
+		if (rc < 0) {
+			if (stopping)
+				break;
+			if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR)
+				continue;
+			/* Out of descriptors or a transient error: back off, do not spin. */
+			log_error("msg=\"accept failed\" error=\"%s\" backoff_s=%.2f",
+			    strerror(-rc), backoff);
+			struct timespec ts = {(time_t)backoff,
+			    (long)((backoff - (double)(time_t)backoff) * 1e9)};
+			nanosleep(&ts, NULL);
+			if (backoff < 2.0)
+				backoff *= 2;
+			continue;
+		}
+		backoff = 0.05;
+		serve(t, &fcgx);
+		FCGX_Finish_r(&fcgx);
+		arena_clear(t->arena);
+	}
+	FCGX_Free(&fcgx, 1);
+	return NULL;
+}
+
+/* Binds a Unix socket at path (replacing a stale one) or a TCP "host:port". */
+static int
+open_listener(const char *spec)
+{
+	int fd;
+
+	if (spec[0] == '/') {
+		struct sockaddr_un sa;
+		struct stat st;
+
+		if (strlen(spec) >= sizeof(sa.sun_path))
+			log_fatal("msg=\"socket path too long\" path=%s", spec);
+		memset(&sa, 0, sizeof(sa));
+		sa.sun_family = AF_UNIX;
+		memcpy(sa.sun_path, spec, strlen(spec));
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			log_fatal("msg=\"socket() failed\" error=\"%s\"", strerror(errno));
+		if (lstat(spec, &st) == 0) {
+			if (!S_ISSOCK(st.st_mode))
+				log_fatal("msg=\"listen path exists and is not a socket\" path=%s", spec);
+			if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+				log_fatal("msg=\"socket in use by a running responder\" path=%s", spec);
+			close(fd);
+			if (unlink(spec) != 0)
+				log_fatal("msg=\"cannot remove stale socket\" path=%s error=\"%s\"", spec,
+				    strerror(errno));
+			fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+			if (fd < 0)
+				log_fatal("msg=\"socket() failed\" error=\"%s\"", strerror(errno));
+		}
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+			log_fatal("msg=\"bind failed\" path=%s error=\"%s\"", spec, strerror(errno));
+		bound_path = xstrdup(spec);
+		if (chmod(spec, (mode_t)conf_int("socket_mode")) != 0)
+			log_fatal("msg=\"chmod of socket failed\" path=%s error=\"%s\"", spec,
+			    strerror(errno));
+		if (*conf_str("socket_group")) {
+			struct group *gr = getgrnam(conf_str("socket_group"));
+			if (gr == NULL)
+				log_fatal("msg=\"unknown socket group\" group=%s", conf_str("socket_group"));
+			if (chown(spec, (uid_t)-1, gr->gr_gid) != 0)
+				log_fatal("msg=\"chown of socket failed\" path=%s error=\"%s\"", spec,
+				    strerror(errno));
+		}
+	} else {
+		struct addrinfo hints, *ai = NULL;
+		char host[256];
+		const char *colon = strrchr(spec, ':');
+		int one = 1, rc;
+
+		if (colon == NULL || (size_t)(colon - spec) >= sizeof(host))
+			log_fatal("msg=\"listen must be a socket path or host:port\" listen=%s", spec);
+		memcpy(host, spec, (size_t)(colon - spec));
+		host[colon - spec] = '\0';
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_PASSIVE;
+		rc = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &ai);
+		if (rc != 0)
+			log_fatal("msg=\"cannot resolve listen address\" listen=%s error=\"%s\"", spec,
+			    gai_strerror(rc));
+		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			log_fatal("msg=\"socket() failed\" error=\"%s\"", strerror(errno));
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0)
+			log_fatal("msg=\"bind failed\" listen=%s error=\"%s\"", spec, strerror(errno));
+		freeaddrinfo(ai);
+	}
+	if (listen(fd, 1024) != 0)
+		log_fatal("msg=\"listen failed\" error=\"%s\"", strerror(errno));
+	return fd;
+}
+
+/* The socket handed over by systemd (LISTEN_FDS) or spawn-fcgi (descriptor 0). */
+static int
+inherited_listener(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	int64_t n, p;
+	int accepting = 0;
+	socklen_t len = sizeof(accepting);
+	int fd = 0;
+
+	if (pid && fds && parse_int64(pid, 1, INT32_MAX, &p) == 0 && p == getpid() &&
+	    parse_int64(fds, 1, 64, &n) == 0)
+		fd = 3;
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) != 0 || !accepting)
+		log_fatal("msg=\"no listen setting and no inherited listening socket\" fd=%d", fd);
+	return fd;
+}
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: pulse-fcgi [-c config] [-s socket] [-t threads] [--print-config] [--version]\n"
+	    "  -c, --config FILE   settings file (default %s/pulse/pulse.conf, or $PULSE_CONFIG)\n"
+	    "  -s, --socket PATH   Unix socket or host:port to listen on (setting: listen)\n"
+	    "  -t, --threads N     threads, one database connection each (setting: threads)\n"
+	    "      --print-config  print the effective settings (secrets masked) and exit\n"
+	    "  -V, --version       print the version and exit\n", SYSCONFDIR);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"socket", required_argument, NULL, 's'},
+		{"threads", required_argument, NULL, 't'},
+		{"print-config", no_argument, NULL, 'P'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *config_path = getenv("PULSE_CONFIG"), *socket_opt = NULL, *threads_opt = NULL;
+	char err[512];
+	int required = config_path != NULL, print_config = 0, ch, nthreads;
+	struct responder *threads;
+	enum log_level level;
+	sigset_t sigs;
+
+	while ((ch = getopt_long(argc, argv, "c:s:t:Vh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': config_path = optarg; required = 1; break;
+		case 's': socket_opt = optarg; break;
+		case 't': threads_opt = optarg; break;
+		case 'P': print_config = 1; break;
+		case 'V': printf("pulse-fcgi %s\n", PACKAGE_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	log_init("pulse-fcgi", LOGL_INFO);
+	if (config_path == NULL)
+		config_path = SYSCONFDIR "/pulse/pulse.conf";
+	if (conf_load(config_path, required, err, sizeof(err)) != 0)
+		log_fatal("msg=\"configuration error\" error=\"%s\"", err);
+	if (socket_opt && conf_set("listen", socket_opt, err, sizeof(err)) != 0)
+		log_fatal("msg=\"bad --socket\" error=\"%s\"", err);
+	if (threads_opt && conf_set("threads", threads_opt, err, sizeof(err)) != 0)
+		log_fatal("msg=\"bad --threads\" error=\"%s\"", err);
+	if (print_config) {
+		conf_print();
+		return 0;
+	}
+	(void)log_parse_level(conf_str("log_level"), &level);
+	log_set_level(level);
+	if (log_open_file(conf_str("log_file")) != 0)
+		log_fatal("msg=\"cannot open log file\" path=%s error=\"%s\"", conf_str("log_file"),
+		    strerror(errno));
+	if (router_init(err, sizeof(err)) != 0)
+		log_fatal("msg=\"route table error\" error=\"%s\"", err);
+
+	responder_process.started_monotonic = clock_monotonic();
+	responder_process.body_limit = conf_int("body_limit");
+	responder_process.access_log = conf_bool("access_log");
+	responder_process.expected_schema = PULSE_SCHEMA_VERSION;
+	nthreads = (int)conf_int("threads");
+
+	if (FCGX_Init() != 0)
+		log_fatal("msg=\"FCGX_Init failed\"");
+	own_socket = *conf_str("listen") != '\0';
+	listen_fd = own_socket ? open_listener(conf_str("listen")) : inherited_listener();
+	if (!own_socket && fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK) != 0)
+		log_fatal("msg=\"cannot make the listening socket non-blocking\"");
+	if (pipe2(wake_pipe, O_CLOEXEC) != 0)
+		log_fatal("msg=\"pipe failed\" error=\"%s\"", strerror(errno));
+
+	/* Signals go to this thread only; the workers never see them. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+	threads = xcalloc((size_t)nthreads, sizeof(*threads));
+	for (int i = 0; i < nthreads; i++) {
+		struct responder *t = &threads[i];
+		t->index = i;
+		t->arena = arena_new();
+		t->db = db_new(conf_str("database_url"), "pulse-fcgi", 5.0);
+		db_set_timeouts(t->db, (int)conf_int("db_connect_timeout"),
+		    (int)conf_int("db_statement_timeout"));
+		db_set_on_connect(t->db, responder_forget_schema, t);
+		if (pthread_create(&t->thread, NULL, thread_main, t) != 0)
+			log_fatal("msg=\"cannot start thread\" index=%d", i);
+	}
+	log_info("msg=\"responder started\" version=%s threads=%d listen=\"%s\" schema=%d",
+	    PACKAGE_VERSION, nthreads, *conf_str("listen") ? conf_str("listen") : "(inherited)",
+	    PULSE_SCHEMA_VERSION);
+
+	for (;;) {
+		int sig = 0;
+
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			if (log_open_file(conf_str("log_file")) != 0)
+				log_error("msg=\"cannot reopen log file\"");
+			log_info("msg=\"log file reopened\"");
+			continue;
+		}
+		break;
+	}
+	log_info("msg=\"stopping: finishing requests in flight\"");
+	/* No new connections reach a socket path that is gone; the web server moves on to the
+	 * other responders while these threads answer what they hold. */
+	if (bound_path)
+		unlink(bound_path);
+	stopping = 1;
+	if (own_socket)
+		shutdown(listen_fd, SHUT_RDWR);
+	else
+		(void)!write(wake_pipe[1], "x", 1);
+	for (int i = 0; i < nthreads; i++) {
+		pthread_join(threads[i].thread, NULL);
+		db_free(threads[i].db);
+		arena_free(threads[i].arena);
+	}
+	free(threads);
+	close(listen_fd);
+	free(bound_path);
+	log_info("msg=\"responder stopped\"");
+	return 0;
+}

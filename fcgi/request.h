@@ -1,0 +1,108 @@
+/* request.h: one FastCGI request: its parameters, body, path parameters and the answer. */
+#ifndef PULSE_REQUEST_H
+#define PULSE_REQUEST_H
+
+#include <fcgiapp.h>
+#include <json-c/json.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "db.h"
+#include "util.h"
+
+enum http_method {
+	HTTP_GET = 1 << 0,
+	HTTP_HEAD = 1 << 1,
+	HTTP_POST = 1 << 2,
+	HTTP_PUT = 1 << 3,
+	HTTP_PATCH = 1 << 4,
+	HTTP_DELETE = 1 << 5,
+	HTTP_OPTIONS = 1 << 6,
+};
+
+#define REQUEST_MAX_PATH_PARAMS 4
+
+struct route;
+struct responder;
+
+struct query_param {
+	const char *name, *value;
+};
+
+struct request {
+	FCGX_Request *fcgx;
+	struct arena *arena;	/* everything below is allocated here or owned by fcgx */
+	struct responder *thread;	/* the serving thread: its database connection */
+	struct db *db;
+
+	const char *method_name;
+	unsigned method;	/* one enum http_method bit, 0 if unknown */
+	const char *raw_path;	/* REQUEST_URI up to '?', as sent */
+	char *path;		/* percent-decoded path */
+	const char *query;	/* raw query string, may be "" */
+	struct query_param *query_params;
+	int nquery_params;	/* -1 until parsed */
+	const char *client_ip;	/* the web server's peer address */
+
+	const struct route *route;
+	const char *path_param_names[REQUEST_MAX_PATH_PARAMS];
+	const char *path_params[REQUEST_MAX_PATH_PARAMS];
+	int npath_params;
+
+	char *body;		/* NUL-terminated; NULL when there is none */
+	size_t body_len;
+
+	/* The answer. */
+	int status;
+	int responded;
+	struct strbuf extra_headers;	/* "Name: value\r\n" lines */
+	size_t bytes_out;
+	const char *error_code;	/* for the access log */
+	double started;
+};
+
+/* A FastCGI parameter (HTTP headers as HTTP_X_API_TOKEN etc.), or NULL. */
+const char *req_param(struct request *r, const char *name);
+
+/* A request header by its HTTP name ("X-API-Token"), or NULL. */
+const char *req_header(struct request *r, const char *name);
+
+/* A query parameter, percent-decoded, or NULL; the first one when repeated. */
+const char *req_query(struct request *r, const char *name);
+
+/* A path parameter by name as written in the route pattern ("id"), or NULL. */
+const char *req_path_param(struct request *r, const char *name);
+
+/* Parses the body as JSON. Returns the value (owned by the request) or NULL after
+ * answering 400 with code invalid_json. */
+struct json_object *req_body_json(struct request *r);
+
+/* Adds a header to the answer; name and value must not contain CR or LF. */
+void resp_header(struct request *r, const char *name, const char *value);
+
+/* Answers with a JSON value; obj stays the caller's (use arena_defer or put it). */
+void resp_json(struct request *r, int status, struct json_object *obj);
+
+/* Answers with prepared bytes. */
+void resp_raw(struct request *r, int status, const char *content_type, const char *body,
+    size_t len);
+
+/* Answers an error in the original's structured form:
+ * {"error": message, "code": code, "status_code": status, "timestamp": unix seconds}. */
+void resp_error(struct request *r, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Answers 204 No Content. */
+void resp_no_content(struct request *r);
+
+const char *http_status_text(int status);
+unsigned http_method_parse(const char *name);
+/* "GET, HEAD, POST" for a method mask; the string is in the request's arena. */
+const char *http_methods_string(struct request *r, unsigned mask);
+
+/* Percent-decodes src (plus as space when form is set) into a new arena string; returns
+ * NULL if an escape is malformed or decodes to NUL. */
+char *url_decode(struct arena *a, const char *src, size_t len, int form);
+
+#endif

@@ -1,0 +1,270 @@
+/* router.c: route matching and the pipeline every request goes through. */
+#include "config.h"
+
+#include "router.h"
+#include "log.h"
+#include "responder.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SEGMENTS 16
+
+static int
+split_pattern(const char *pattern, char segs[MAX_SEGMENTS][64])
+{
+	int n = 0;
+	const char *p = pattern;
+
+	if (*p != '/')
+		return -1;
+	while (*p == '/') {
+		const char *start = ++p;
+		while (*p && *p != '/')
+			p++;
+		if (p == start || n == MAX_SEGMENTS || (size_t)(p - start) >= 64)
+			return -1;
+		memcpy(segs[n], start, (size_t)(p - start));
+		segs[n][p - start] = '\0';
+		n++;
+	}
+	return *p == '\0' ? n : -1;
+}
+
+int
+router_init(char *err, size_t errlen)
+{
+	char a[MAX_SEGMENTS][64];
+
+	for (size_t i = 0; i < route_count; i++) {
+		const struct route *rt = &route_table[i];
+		int params = 0, n = split_pattern(rt->pattern, a);
+
+		if (n < 0) {
+			snprintf(err, errlen, "route %s: malformed pattern", rt->pattern);
+			return -1;
+		}
+		for (int s = 0; s < n; s++)
+			if (a[s][0] == '{')
+				params++;
+		if (params > REQUEST_MAX_PATH_PARAMS || rt->handler == NULL || rt->methods == 0) {
+			snprintf(err, errlen, "route %s: bad definition", rt->pattern);
+			return -1;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(route_table[j].pattern, rt->pattern) == 0 &&
+			    (route_table[j].methods & rt->methods)) {
+				snprintf(err, errlen, "route %s: declared twice for one method",
+				    rt->pattern);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Matches one pattern against the path segments; on success records path parameters. */
+static int
+pattern_matches(struct request *r, const char *pattern, char **segments, int nsegments)
+{
+	const char *p = pattern;
+	int i = 0, np = 0;
+
+	while (*p == '/') {
+		const char *start = ++p;
+		size_t len;
+
+		while (*p && *p != '/')
+			p++;
+		len = (size_t)(p - start);
+		if (i >= nsegments)
+			return 0;
+		if (start[0] == '{') {
+			if (segments[i][0] == '\0')
+				return 0;
+			r->path_param_names[np] = arena_strndup(r->arena, start + 1, len - 2);
+			r->path_params[np] = segments[i];
+			np++;
+		} else if (strlen(segments[i]) != len || memcmp(segments[i], start, len) != 0) {
+			return 0;
+		}
+		i++;
+	}
+	if (i != nsegments)
+		return 0;
+	r->npath_params = np;
+	return 1;
+}
+
+const struct route *
+router_match(struct request *r, char **segments, int nsegments, unsigned *allowed)
+{
+	const struct route *found = NULL;
+	unsigned method = r->method == HTTP_HEAD ? HTTP_GET : r->method;
+	int best = -1;
+
+	/* The most specific patterns win: /api/config/nodes/test-connection is not a node id.
+	 * Only the routes of the winning pattern shape decide between 200 and 405. */
+	*allowed = 0;
+	for (size_t i = 0; i < route_count; i++) {
+		const struct route *rt = &route_table[i];
+		int literals;
+
+		if (!pattern_matches(r, rt->pattern, segments, nsegments))
+			continue;
+		literals = nsegments - r->npath_params;
+		if (literals < best)
+			continue;
+		if (literals > best) {
+			best = literals;
+			*allowed = 0;
+			found = NULL;
+		}
+		*allowed |= rt->methods;
+		if (found == NULL && (rt->methods & method))
+			found = rt;
+	}
+	r->npath_params = 0;
+	if (found != NULL)
+		(void)pattern_matches(r, found->pattern, segments, nsegments);
+	return found;
+}
+
+/* Splits the raw path into percent-decoded segments. Returns the count, or -1 for a path
+ * that is not acceptable ("..", ".", bad escapes). */
+static int
+split_path(struct request *r, char ***out)
+{
+	const char *p = r->raw_path;
+	char **segs;
+	int n = 0, cap = MAX_SEGMENTS + 1;
+
+	if (*p != '/')
+		return -1;
+	segs = arena_alloc(r->arena, sizeof(char *) * (size_t)cap);
+	while (*p == '/') {
+		const char *start = ++p;
+		char *seg;
+
+		while (*p && *p != '/')
+			p++;
+		/* A trailing slash names the same resource: /api/backups/ is /api/backups. */
+		if (p == start && *p == '\0' && n > 0)
+			break;
+		if (n == cap)
+			return -2;
+		seg = url_decode(r->arena, start, (size_t)(p - start), 0);
+		if (seg == NULL || strcmp(seg, "..") == 0 || strcmp(seg, ".") == 0 ||
+		    strchr(seg, '/') != NULL)
+			return -1;
+		segs[n++] = seg;
+	}
+	*out = segs;
+	return n;
+}
+
+static int
+read_body(struct request *r, int64_t length)
+{
+	char *buf = arena_alloc(r->arena, (size_t)length + 1);
+	int64_t got = 0;
+
+	while (got < length) {
+		int want = length - got > (1 << 20) ? (1 << 20) : (int)(length - got);
+		int n = FCGX_GetStr(buf + got, want, r->fcgx->in);
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	if (got != length)
+		return -1;
+	buf[got] = '\0';
+	r->body = buf;
+	r->body_len = (size_t)got;
+	return 0;
+}
+
+/* Checks credentials against the route's rule. Until authentication exists every route
+ * that is not public is refused. Returns 0 to go on, -1 after answering. */
+static int
+check_access(struct request *r)
+{
+	if (r->route->flags & ROUTE_PUBLIC)
+		return 0;
+	resp_error(r, 401, "unauthorized", "Authentication required");
+	return -1;
+}
+
+void
+router_handle(struct request *r)
+{
+	const char *cl = req_param(r, "CONTENT_LENGTH");
+	char **segments = NULL;
+	unsigned allowed;
+	int64_t length = 0;
+	int nseg;
+
+	if (cl && *cl && parse_int64(cl, 0, INT64_MAX, &length) != 0) {
+		resp_error(r, 400, "bad_request", "Invalid Content-Length");
+		return;
+	}
+	if (length > responder_process.body_limit) {
+		resp_error(r, 413, "payload_too_large", "Request body too large (limit %lld bytes)",
+		    (long long)responder_process.body_limit);
+		return;
+	}
+	nseg = split_path(r, &segments);
+	if (nseg == -2) {
+		resp_error(r, 404, "not_found", "Not found");
+		return;
+	}
+	if (nseg < 0) {
+		resp_error(r, 400, "invalid_path", "Invalid path");
+		return;
+	}
+	r->route = router_match(r, segments, nseg, &allowed);
+	if (r->route == NULL) {
+		if (allowed == 0) {
+			resp_error(r, 404, "not_found", "Not found");
+			return;
+		}
+		allowed |= (allowed & HTTP_GET) ? HTTP_HEAD : 0;
+		resp_header(r, "Allow", http_methods_string(r, allowed | HTTP_OPTIONS));
+		if (r->method == HTTP_OPTIONS) {
+			resp_no_content(r);
+			return;
+		}
+		resp_error(r, 405, "method_not_allowed", "Method %s not allowed",
+		    r->method ? r->method_name : "(unknown)");
+		return;
+	}
+	if (!(r->route->flags & ROUTE_NO_DB)) {
+		switch (responder_ready(r->thread)) {
+		case READY_OK:
+			break;
+		case READY_DB_DOWN:
+			resp_header(r, "Retry-After", "5");
+			resp_error(r, 503, "database_unavailable", "Database unavailable");
+			return;
+		case READY_SCHEMA_MISMATCH:
+			resp_header(r, "Retry-After", "5");
+			resp_error(r, 503, "schema_mismatch",
+			    "Database schema version %d does not match the expected %d: run "
+			    "pulse-worker --migrate", r->thread->schema_seen,
+			    responder_process.expected_schema);
+			return;
+		}
+	}
+	if (check_access(r) != 0)
+		return;
+	if (length > 0 && read_body(r, length) != 0) {
+		resp_error(r, 400, "bad_request", "Request body shorter than Content-Length");
+		return;
+	}
+	r->route->handler(r);
+	if (!r->responded) {
+		log_error("msg=\"handler returned without an answer\" route=%s", r->route->pattern);
+		resp_error(r, 500, "internal_error", "An unexpected error occurred");
+	}
+}

@@ -1,0 +1,300 @@
+/* conf.c: the settings table, file parser and environment overrides. */
+#include "config.h"
+
+#include "conf.h"
+#include "util.h"
+#include "log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef PKGDATADIR
+#define PKGDATADIR "/usr/local/share/pulse"
+#endif
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+#ifndef RUNSTATEDIR
+#define RUNSTATEDIR "/run"
+#endif
+
+/* Keep docs/CONFIGURATION.md in step: a test checks that it names every key below. */
+const struct conf_key conf_keys[] = {
+	{"database_url", CFG_STRING, "dbname=pulse", 0, 0, 1,
+	    "libpq connection string or URI; may list several hosts"},
+	{"db_connect_timeout", CFG_INT, "5", 1, 300, 0,
+	    "seconds to wait for one connection attempt"},
+	{"db_statement_timeout", CFG_INT, "30000", 0, 3600000, 0,
+	    "milliseconds a single statement may run (0 = no limit)"},
+	{"listen", CFG_STRING, RUNSTATEDIR "/pulse/fcgi.sock", 0, 0, 0,
+	    "Unix socket the responder binds; empty to use the socket it inherits"},
+	{"socket_mode", CFG_MODE, "0660", 0, 0777, 0,
+	    "permissions of the responder socket"},
+	{"socket_group", CFG_STRING, "", 0, 0, 0,
+	    "group given to the responder socket (the web server's group)"},
+	{"threads", CFG_INT, "4", 1, 256, 0,
+	    "responder threads, each with one PostgreSQL connection"},
+	{"body_limit", CFG_SIZE, "16M", 1024, (int64_t)1 << 32, 0,
+	    "largest request body the responder reads"},
+	{"access_log", CFG_BOOL, "true", 0, 0, 0,
+	    "write one log line per request"},
+	{"log_level", CFG_LEVEL, "info", 0, 0, 0,
+	    "lowest level written: debug, info, warn, error"},
+	{"log_file", CFG_STRING, "", 0, 0, 0,
+	    "file to append log lines to; empty for standard error"},
+	{"data_dir", CFG_STRING, LOCALSTATEDIR "/lib/pulse", 0, 0, 0,
+	    "directory for the key file and the bootstrap token"},
+	{"sql_dir", CFG_STRING, PKGDATADIR "/sql", 0, 0, 0,
+	    "directory holding the numbered migrations"},
+	{"worker_id", CFG_STRING, "", 0, 0, 0,
+	    "stable name of this worker; empty for host name and process id"},
+	{"heartbeat_interval", CFG_INT, "10", 1, 3600, 0,
+	    "seconds between worker heartbeats"},
+	{"deployment_type", CFG_STRING, "systemd", 0, 0, 0,
+	    "reported by /api/version: systemd, source, docker, proxmoxve ..."},
+	{"worker_stale_after", CFG_INT, "60", 5, 86400, 0,
+	    "seconds without a heartbeat after which a worker counts as gone"},
+};
+const int conf_key_count = (int)ARRAY_LEN(conf_keys);
+
+static char *conf_values[ARRAY_LEN(conf_keys)];
+
+static int
+key_index(const char *key)
+{
+	for (int i = 0; i < conf_key_count; i++)
+		if (strcmp(conf_keys[i].name, key) == 0)
+			return i;
+	return -1;
+}
+
+static int
+validate(const struct conf_key *k, const char *value, char *err, int errlen)
+{
+	int64_t n;
+	int b;
+	enum log_level lvl;
+	char *end;
+
+	switch (k->type) {
+	case CFG_STRING:
+		return 0;
+	case CFG_INT:
+		if (parse_int64(value, k->min, k->max, &n) == 0)
+			return 0;
+		snprintf(err, errlen, "%s: expected an integer from %lld to %lld", k->name,
+		    (long long)k->min, (long long)k->max);
+		return -1;
+	case CFG_SIZE:
+		if (parse_size(value, &n) == 0 && n >= k->min && n <= k->max)
+			return 0;
+		snprintf(err, errlen, "%s: expected a size from %lld to %lld bytes (k, M, G allowed)",
+		    k->name, (long long)k->min, (long long)k->max);
+		return -1;
+	case CFG_BOOL:
+		if (parse_bool(value, &b) == 0)
+			return 0;
+		snprintf(err, errlen, "%s: expected true or false", k->name);
+		return -1;
+	case CFG_MODE:
+		errno = 0;
+		n = strtol(value, &end, 8);
+		if (*value && *end == '\0' && errno == 0 && n >= 0 && n <= 0777)
+			return 0;
+		snprintf(err, errlen, "%s: expected an octal mode such as 0660", k->name);
+		return -1;
+	case CFG_LEVEL:
+		if (log_parse_level(value, &lvl) == 0)
+			return 0;
+		snprintf(err, errlen, "%s: expected debug, info, warn or error", k->name);
+		return -1;
+	}
+	return -1;
+}
+
+int
+conf_set(const char *key, const char *value, char *err, int errlen)
+{
+	int i = key_index(key);
+
+	if (i < 0) {
+		snprintf(err, errlen, "unknown setting '%.64s'", key);
+		return -1;
+	}
+	if (validate(&conf_keys[i], value, err, errlen) != 0)
+		return -1;
+	free(conf_values[i]);
+	conf_values[i] = xstrdup(value);
+	return 0;
+}
+
+void
+conf_reset(void)
+{
+	for (int i = 0; i < conf_key_count; i++) {
+		free(conf_values[i]);
+		conf_values[i] = xstrdup(conf_keys[i].default_value);
+	}
+}
+
+static char *
+trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+/* Strips one pair of matching quotes, so values may hold leading spaces or '#'. */
+static char *
+unquote(char *s)
+{
+	size_t len = strlen(s);
+
+	if (len >= 2 && (s[0] == '"' || s[0] == '\'') && s[len - 1] == s[0]) {
+		s[len - 1] = '\0';
+		return s + 1;
+	}
+	return s;
+}
+
+static int
+load_file(const char *path, int required, char *err, int errlen)
+{
+	char line[4096], msg[200];
+	FILE *fp;
+	int lineno = 0, rc = 0;
+
+	fp = fopen(path, "re");
+	if (fp == NULL) {
+		if (errno == ENOENT && !required)
+			return 0;
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		char *p, *eq, *key, *value;
+
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(fp)) {
+			snprintf(err, errlen, "%s:%d: line too long", path, lineno);
+			rc = -1;
+			break;
+		}
+		p = trim(line);
+		if (*p == '\0' || *p == '#' || *p == ';')
+			continue;
+		eq = strchr(p, '=');
+		if (eq == NULL) {
+			snprintf(err, errlen, "%s:%d: expected key = value", path, lineno);
+			rc = -1;
+			break;
+		}
+		*eq = '\0';
+		key = trim(p);
+		value = unquote(trim(eq + 1));
+		if (conf_set(key, value, msg, sizeof(msg)) != 0) {
+			snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
+			rc = -1;
+			break;
+		}
+	}
+	fclose(fp);
+	return rc;
+}
+
+void
+conf_env_name(const char *key, char *out, int outlen)
+{
+	int o = snprintf(out, outlen, "PULSE_");
+
+	for (const char *p = key; *p && o < outlen - 1; p++)
+		out[o++] = (char)toupper((unsigned char)*p);
+	out[o < outlen ? o : outlen - 1] = '\0';
+}
+
+int
+conf_load(const char *path, int required, char *err, int errlen)
+{
+	char name[96], msg[200];
+
+	conf_reset();
+	if (path != NULL && load_file(path, required, err, errlen) != 0)
+		return -1;
+	for (int i = 0; i < conf_key_count; i++) {
+		const char *v;
+
+		conf_env_name(conf_keys[i].name, name, sizeof(name));
+		v = getenv(name);
+		if (v == NULL)
+			continue;
+		if (conf_set(conf_keys[i].name, v, msg, sizeof(msg)) != 0) {
+			snprintf(err, errlen, "environment %s: %s", name, msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static const char *
+value_of(const char *key)
+{
+	int i = key_index(key);
+
+	if (i < 0) {
+		log_error("msg=\"unknown configuration key requested\" key=%s", key);
+		abort();
+	}
+	if (conf_values[i] == NULL)
+		conf_values[i] = xstrdup(conf_keys[i].default_value);
+	return conf_values[i];
+}
+
+const char *
+conf_str(const char *key)
+{
+	return value_of(key);
+}
+
+int64_t
+conf_int(const char *key)
+{
+	const char *v = value_of(key);
+	int i = key_index(key);
+	int64_t n = 0;
+
+	if (conf_keys[i].type == CFG_SIZE)
+		(void)parse_size(v, &n);
+	else if (conf_keys[i].type == CFG_MODE)
+		n = strtol(v, NULL, 8);
+	else
+		(void)parse_int64(v, INT64_MIN, INT64_MAX, &n);
+	return n;
+}
+
+int
+conf_bool(const char *key)
+{
+	int b = 0;
+
+	(void)parse_bool(value_of(key), &b);
+	return b;
+}
+
+void
+conf_print(void)
+{
+	for (int i = 0; i < conf_key_count; i++) {
+		const char *v = value_of(conf_keys[i].name);
+		printf("%s = %s\n", conf_keys[i].name,
+		    conf_keys[i].secret && *v ? "(set, not shown)" : v);
+	}
+}

@@ -1,0 +1,547 @@
+/* db.c: the PostgreSQL connection layer shared by the responder and the worker. */
+#include "config.h"
+
+#include "db.h"
+#include "log.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DB_MIN_BACKOFF 0.25
+
+struct db {
+	char *conninfo;		/* may hold a password: never logged */
+	char *target;		/* host list and database, safe to log */
+	char *application_name;
+	PGconn *conn;
+	enum db_state state;
+	int connect_timeout_s;
+	int statement_timeout_ms;
+	double backoff, max_backoff, next_attempt;
+	int outage_logged;
+
+	const char **prepared;	/* names prepared on the current connection */
+	int nprepared, capprepared;
+
+	char **channels;	/* LISTEN channels, re-issued on reconnect */
+	int nchannels;
+
+	void (*on_connect)(struct db *, void *);
+	void *on_connect_arg;
+
+	char error[512];
+	char sqlstate[6];
+};
+
+static char *
+describe_target(const char *conninfo)
+{
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+	const char *host = NULL, *port = NULL, *dbname = NULL, *hostaddr = NULL;
+	char *out;
+
+	if (opts == NULL)
+		return xstrdup("(unparsable conninfo)");
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		if (o->val == NULL)
+			continue;
+		if (strcmp(o->keyword, "host") == 0)
+			host = o->val;
+		else if (strcmp(o->keyword, "hostaddr") == 0)
+			hostaddr = o->val;
+		else if (strcmp(o->keyword, "port") == 0)
+			port = o->val;
+		else if (strcmp(o->keyword, "dbname") == 0)
+			dbname = o->val;
+	}
+	out = xasprintf("host=%s port=%s dbname=%s",
+	    host ? host : hostaddr ? hostaddr : "(default)", port ? port : "(default)",
+	    dbname ? dbname : "(default)");
+	PQconninfoFree(opts);
+	return out;
+}
+
+struct db *
+db_new(const char *conninfo, const char *application_name, double max_backoff)
+{
+	struct db *db = xcalloc(1, sizeof(*db));
+
+	db->conninfo = xstrdup(conninfo);
+	db->target = describe_target(conninfo);
+	db->application_name = xstrdup(application_name);
+	db->state = DB_STATE_NEW;
+	db->connect_timeout_s = 5;
+	db->statement_timeout_ms = 30000;
+	db->max_backoff = max_backoff > DB_MIN_BACKOFF ? max_backoff : DB_MIN_BACKOFF;
+	db->backoff = DB_MIN_BACKOFF;
+	return db;
+}
+
+void
+db_free(struct db *db)
+{
+	if (db == NULL)
+		return;
+	if (db->conn)
+		PQfinish(db->conn);
+	/* Scrub the conninfo: it may carry a password. */
+	explicit_bzero(db->conninfo, strlen(db->conninfo));
+	free(db->conninfo);
+	free(db->target);
+	free(db->application_name);
+	free(db->prepared);
+	for (int i = 0; i < db->nchannels; i++)
+		free(db->channels[i]);
+	free(db->channels);
+	free(db);
+}
+
+void
+db_set_timeouts(struct db *db, int connect_timeout_s, int statement_timeout_ms)
+{
+	db->connect_timeout_s = connect_timeout_s;
+	db->statement_timeout_ms = statement_timeout_ms;
+}
+
+void
+db_set_on_connect(struct db *db, void (*fn)(struct db *, void *), void *arg)
+{
+	db->on_connect = fn;
+	db->on_connect_arg = arg;
+}
+
+enum db_state
+db_get_state(const struct db *db)
+{
+	return db->state;
+}
+
+const char *
+db_state_name(enum db_state state)
+{
+	switch (state) {
+	case DB_STATE_NEW: return "connecting";
+	case DB_STATE_OK: return "ok";
+	case DB_STATE_DOWN: return "down";
+	}
+	return "unknown";
+}
+
+PGconn *
+db_pgconn(struct db *db)
+{
+	return db->conn;
+}
+
+const char *
+db_error(const struct db *db)
+{
+	return db->error;
+}
+
+const char *
+db_sqlstate(const struct db *db)
+{
+	return db->sqlstate;
+}
+
+const char *
+db_target(const struct db *db)
+{
+	return db->target;
+}
+
+static void
+set_error(struct db *db, const char *msg, const PGresult *res)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	size_t len;
+
+	snprintf(db->error, sizeof(db->error), "%s", msg ? msg : "unknown error");
+	len = strlen(db->error);
+	while (len > 0 && (db->error[len - 1] == '\n' || db->error[len - 1] == ' '))
+		db->error[--len] = '\0';
+	snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", state ? state : "");
+}
+
+static void
+mark_down(struct db *db)
+{
+	double now = clock_monotonic();
+
+	if (db->conn) {
+		PQfinish(db->conn);
+		db->conn = NULL;
+	}
+	db->nprepared = 0;
+	if (db->state != DB_STATE_DOWN)
+		db->backoff = DB_MIN_BACKOFF;
+	db->state = DB_STATE_DOWN;
+	db->next_attempt = now + db->backoff;
+	db->backoff *= 2;
+	if (db->backoff > db->max_backoff)
+		db->backoff = db->max_backoff;
+}
+
+static int
+open_connection(struct db *db)
+{
+	char timeout[16];
+	const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+	const char *vals[] = {timeout, db->application_name, db->conninfo, NULL};
+	char sql[64];
+	PGresult *res;
+
+	snprintf(timeout, sizeof(timeout), "%d", db->connect_timeout_s);
+	/* dbname last: its expansion may override the defaults before it. */
+	db->conn = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		set_error(db, PQerrorMessage(db->conn), NULL);
+		return -1;
+	}
+	snprintf(sql, sizeof(sql), "SET statement_timeout = %d", db->statement_timeout_ms);
+	res = PQexec(db->conn, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		set_error(db, PQerrorMessage(db->conn), res);
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	for (int i = 0; i < db->nchannels; i++) {
+		char *ident = PQescapeIdentifier(db->conn, db->channels[i], strlen(db->channels[i]));
+		char *listen = xasprintf("LISTEN %s", ident);
+		PQfreemem(ident);
+		res = PQexec(db->conn, listen);
+		free(listen);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			set_error(db, PQerrorMessage(db->conn), res);
+			PQclear(res);
+			return -1;
+		}
+		PQclear(res);
+	}
+	return 0;
+}
+
+int
+db_ensure(struct db *db, int force)
+{
+	int was_down;
+
+	if (db->state == DB_STATE_OK && db->conn && PQstatus(db->conn) == CONNECTION_OK)
+		return 0;
+	if (db->state == DB_STATE_OK)
+		mark_down(db);
+	if (!force && db->state == DB_STATE_DOWN && clock_monotonic() < db->next_attempt)
+		return -1;
+	was_down = db->state == DB_STATE_DOWN;
+	if (db->conn) {
+		PQfinish(db->conn);
+		db->conn = NULL;
+	}
+	db->nprepared = 0;
+	if (open_connection(db) != 0) {
+		if (!db->outage_logged) {
+			log_warn("msg=\"database unreachable, will retry\" %s error=\"%s\"",
+			    db->target, db->error);
+			db->outage_logged = 1;
+		}
+		mark_down(db);
+		return -1;
+	}
+	db->state = DB_STATE_OK;
+	db->backoff = DB_MIN_BACKOFF;
+	db->error[0] = '\0';
+	db->sqlstate[0] = '\0';
+	if (was_down || db->outage_logged)
+		log_info("msg=\"database connection restored\" %s", db->target);
+	db->outage_logged = 0;
+	if (db->on_connect)
+		db->on_connect(db, db->on_connect_arg);
+	return 0;
+}
+
+static int
+is_prepared(struct db *db, const char *name)
+{
+	for (int i = 0; i < db->nprepared; i++)
+		if (db->prepared[i] == name || strcmp(db->prepared[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+prepare(struct db *db, const struct db_stmt *stmt)
+{
+	PGresult *res;
+
+	if (is_prepared(db, stmt->name))
+		return 0;
+	res = PQprepare(db->conn, stmt->name, stmt->sql, stmt->nparams, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		set_error(db, PQerrorMessage(db->conn), res);
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	if (db->nprepared == db->capprepared) {
+		db->capprepared = db->capprepared ? db->capprepared * 2 : 16;
+		db->prepared = xrealloc(db->prepared, sizeof(*db->prepared) * db->capprepared);
+	}
+	db->prepared[db->nprepared++] = stmt->name;
+	return 0;
+}
+
+static int
+result_ok(const PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(res);
+	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_COPY_IN ||
+	    st == PGRES_COPY_OUT;
+}
+
+/* After a failure: was the connection lost (as opposed to an SQL error)? */
+static int
+connection_lost(struct db *db)
+{
+	return db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK;
+}
+
+/* One attempt of a statement; stmt NULL means ad-hoc SQL. */
+static PGresult *
+exec_once(struct db *db, const struct db_stmt *stmt, const char *sql, int nparams,
+    const char *const *params)
+{
+	PGresult *res;
+
+	if (stmt) {
+		if (prepare(db, stmt) != 0)
+			return NULL;
+		res = PQexecPrepared(db->conn, stmt->name, stmt->nparams, params, NULL, NULL, 0);
+	} else if (nparams > 0) {
+		res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	} else {
+		res = PQexec(db->conn, sql);
+	}
+	if (res != NULL && result_ok(res))
+		return res;
+	set_error(db, PQerrorMessage(db->conn), res);
+	PQclear(res);
+	return NULL;
+}
+
+static PGresult *
+exec_retrying(struct db *db, const struct db_stmt *stmt, const char *sql, int nparams,
+    const char *const *params)
+{
+	PGresult *res;
+	int in_tx;
+
+	if (db_ensure(db, 0) != 0)
+		return NULL;
+	in_tx = PQtransactionStatus(db->conn) != PQTRANS_IDLE;
+	res = exec_once(db, stmt, sql, nparams, params);
+	if (res != NULL)
+		return res;
+	if (!connection_lost(db)) {
+		log_debug("msg=\"statement failed\" stmt=%s sqlstate=%s error=\"%s\"",
+		    stmt ? stmt->name : "adhoc", db->sqlstate, db->error);
+		return NULL;
+	}
+	mark_down(db);
+	/* Outside a transaction nothing was half done: reconnect at once and try again, so
+	 * the first request after a server restart does not fail. */
+	if (in_tx || db_ensure(db, 1) != 0)
+		return NULL;
+	res = exec_once(db, stmt, sql, nparams, params);
+	if (res == NULL && connection_lost(db))
+		mark_down(db);
+	return res;
+}
+
+PGresult *
+db_exec_stmt(struct db *db, const struct db_stmt *stmt, const char *const *params)
+{
+	return exec_retrying(db, stmt, NULL, stmt->nparams, params);
+}
+
+PGresult *
+db_exec_params(struct db *db, const char *sql, int nparams, const char *const *params)
+{
+	return exec_retrying(db, NULL, sql, nparams, params);
+}
+
+int
+db_exec(struct db *db, const char *sql)
+{
+	PGresult *res = exec_retrying(db, NULL, sql, 0, NULL);
+
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+int
+db_begin(struct db *db)
+{
+	return db_exec(db, "BEGIN");
+}
+
+int
+db_commit(struct db *db)
+{
+	PGresult *res;
+
+	if (db->conn == NULL || db->state != DB_STATE_OK)
+		return -1;
+	res = exec_once(db, NULL, "COMMIT", 0, NULL);
+	if (res == NULL) {
+		if (connection_lost(db))
+			mark_down(db);
+		return -1;
+	}
+	/* COMMIT of a failed transaction reports success but rolls back. */
+	if (strcmp(PQcmdStatus(res), "ROLLBACK") == 0) {
+		PQclear(res);
+		set_error(db, "transaction was rolled back", NULL);
+		return -1;
+	}
+	PQclear(res);
+	return 0;
+}
+
+void
+db_rollback(struct db *db)
+{
+	PGresult *res;
+
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
+		return;
+	if (PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+		return;
+	res = PQexec(db->conn, "ROLLBACK");
+	PQclear(res);
+	if (connection_lost(db))
+		mark_down(db);
+}
+
+static int
+lock_call(struct db *db, const char *fn, enum db_lock_class cls, int32_t key)
+{
+	char a[16], b[16], sql[96];
+	const char *params[2] = {a, b};
+	PGresult *res;
+	int rc;
+
+	snprintf(a, sizeof(a), "%d", (int32_t)cls);
+	snprintf(b, sizeof(b), "%d", key);
+	snprintf(sql, sizeof(sql), "SELECT %s($1::int4, $2::int4)", fn);
+	/* Never retried on a new connection: a lock on a session we just lost means nothing. */
+	if (db_ensure(db, 0) != 0)
+		return -1;
+	res = exec_once(db, NULL, sql, 2, params);
+	if (res == NULL) {
+		if (connection_lost(db))
+			mark_down(db);
+		return -1;
+	}
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return -1;
+	}
+	/* The try/unlock forms return a boolean ("t"/"f"); pg_advisory_lock returns void,
+	 * which reads as an empty value and means the lock was taken. */
+	rc = strcmp(PQgetvalue(res, 0, 0), "f") != 0;
+	PQclear(res);
+	return rc;
+}
+
+int
+db_try_lock(struct db *db, enum db_lock_class cls, int32_t key)
+{
+	return lock_call(db, "pg_try_advisory_lock", cls, key);
+}
+
+int
+db_lock(struct db *db, enum db_lock_class cls, int32_t key)
+{
+	return lock_call(db, "pg_advisory_lock", cls, key) == 1 ? 0 : -1;
+}
+
+int
+db_unlock(struct db *db, enum db_lock_class cls, int32_t key)
+{
+	return lock_call(db, "pg_advisory_unlock", cls, key) == 1 ? 0 : -1;
+}
+
+int
+db_listen(struct db *db, const char *channel)
+{
+	char *ident, *sql;
+	int rc;
+
+	for (int i = 0; i < db->nchannels; i++)
+		if (strcmp(db->channels[i], channel) == 0)
+			return 0;
+	db->channels = xrealloc(db->channels, sizeof(char *) * (db->nchannels + 1));
+	db->channels[db->nchannels++] = xstrdup(channel);
+	if (db_ensure(db, 0) != 0)
+		return -1;	/* issued by open_connection() once the server is back */
+	ident = PQescapeIdentifier(db->conn, channel, strlen(channel));
+	sql = xasprintf("LISTEN %s", ident);
+	PQfreemem(ident);
+	rc = db_exec(db, sql);
+	free(sql);
+	return rc;
+}
+
+int
+db_drain_notifies(struct db *db, void (*fn)(const char *, const char *, void *), void *arg)
+{
+	PGnotify *n;
+	int count = 0;
+
+	if (db->conn == NULL || db->state != DB_STATE_OK)
+		return -1;
+	if (PQconsumeInput(db->conn) == 0 || PQstatus(db->conn) != CONNECTION_OK) {
+		set_error(db, PQerrorMessage(db->conn), NULL);
+		log_warn("msg=\"database connection lost\" %s error=\"%s\"", db->target, db->error);
+		db->outage_logged = 1;
+		mark_down(db);
+		return -1;
+	}
+	while ((n = PQnotifies(db->conn)) != NULL) {
+		fn(n->relname, n->extra, arg);
+		PQfreemem(n);
+		count++;
+	}
+	return count;
+}
+
+int
+db_socket(struct db *db)
+{
+	if (db->conn == NULL || db->state != DB_STATE_OK)
+		return -1;
+	return PQsocket(db->conn);
+}
+
+int
+db_schema_version(struct db *db)
+{
+	static const char sql[] =
+	    "SELECT coalesce(max(version), 0) FROM pulse.schema_migrations";
+	PGresult *res = db_exec_params(db, sql, 0, NULL);
+	int64_t v;
+
+	if (res == NULL)
+		return strcmp(db->sqlstate, "42P01") == 0 || strcmp(db->sqlstate, "3F000") == 0 ?
+		    0 : -1;
+	if (PQntuples(res) != 1 || parse_int64(PQgetvalue(res, 0, 0), 0, 1000000, &v) != 0)
+		v = -1;
+	PQclear(res);
+	return (int)v;
+}

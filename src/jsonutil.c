@@ -1,0 +1,224 @@
+/* jsonutil.c: JSON helpers over json-c. */
+#include "config.h"
+
+#include "jsonutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct json_object *
+jsonutil_parse(const char *buf, size_t len, char *err, size_t errlen)
+{
+	struct json_tokener *tok;
+	struct json_object *obj;
+	enum json_tokener_error jerr;
+	size_t used, i;
+
+	if (len > INT32_MAX) {
+		snprintf(err, errlen, "body too large to parse");
+		return NULL;
+	}
+	for (i = 0; i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' ||
+	    buf[i] == '\n'); i++)
+		;
+	if (i == len) {
+		snprintf(err, errlen, "empty body: a JSON value is required");
+		return NULL;
+	}
+	tok = json_tokener_new_ex(JSONUTIL_MAX_DEPTH);
+	if (tok == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, buf, (int)len);
+	jerr = json_tokener_get_error(tok);
+	used = json_tokener_get_parse_end(tok);
+	if (obj == NULL && jerr == json_tokener_continue) {
+		/* A number or literal at the very end is only complete at end of input. */
+		obj = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+		used = len;
+	}
+	if (obj == NULL) {
+		snprintf(err, errlen, "malformed JSON at byte %lu: %s", (unsigned long)used,
+		    jerr == json_tokener_continue ? "unexpected end of input" :
+		    json_tokener_error_desc(jerr));
+		json_tokener_free(tok);
+		return NULL;
+	}
+	for (i = used; i < len; i++) {
+		if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\r' && buf[i] != '\n') {
+			snprintf(err, errlen, "malformed JSON at byte %lu: unexpected data after the value",
+			    (unsigned long)i);
+			json_object_put(obj);
+			json_tokener_free(tok);
+			return NULL;
+		}
+	}
+	json_tokener_free(tok);
+	return obj;
+}
+
+static struct json_object *
+field(struct json_object *obj, const char *key)
+{
+	struct json_object *v = NULL;
+
+	if (obj == NULL || !json_object_is_type(obj, json_type_object))
+		return NULL;
+	if (!json_object_object_get_ex(obj, key, &v))
+		return NULL;
+	return v;	/* NULL for JSON null */
+}
+
+enum jsonutil_result
+jsonutil_get_string(struct json_object *obj, const char *key, const char **out)
+{
+	struct json_object *v = field(obj, key);
+
+	if (v == NULL)
+		return JSONUTIL_MISSING;
+	if (!json_object_is_type(v, json_type_string))
+		return JSONUTIL_WRONG_TYPE;
+	*out = json_object_get_string(v);
+	return JSONUTIL_OK;
+}
+
+enum jsonutil_result
+jsonutil_get_bool(struct json_object *obj, const char *key, int *out)
+{
+	struct json_object *v = field(obj, key);
+
+	if (v == NULL)
+		return JSONUTIL_MISSING;
+	if (!json_object_is_type(v, json_type_boolean))
+		return JSONUTIL_WRONG_TYPE;
+	*out = json_object_get_boolean(v) ? 1 : 0;
+	return JSONUTIL_OK;
+}
+
+enum jsonutil_result
+jsonutil_get_int(struct json_object *obj, const char *key, int64_t min, int64_t max,
+    int64_t *out)
+{
+	struct json_object *v = field(obj, key);
+	int64_t n;
+
+	if (v == NULL)
+		return JSONUTIL_MISSING;
+	if (json_object_is_type(v, json_type_int)) {
+		n = json_object_get_int64(v);
+		/* json-c saturates values beyond int64 at the limits. */
+		if (n == INT64_MAX || n == INT64_MIN)
+			return JSONUTIL_WRONG_TYPE;
+	} else if (json_object_is_type(v, json_type_double)) {
+		double d = json_object_get_double(v);
+		if (!isfinite(d) || d != floor(d) || d < -9007199254740992.0 ||
+		    d > 9007199254740992.0)
+			return JSONUTIL_WRONG_TYPE;
+		n = (int64_t)d;
+	} else {
+		return JSONUTIL_WRONG_TYPE;
+	}
+	if (n < min || n > max)
+		return JSONUTIL_WRONG_TYPE;
+	*out = n;
+	return JSONUTIL_OK;
+}
+
+enum jsonutil_result
+jsonutil_get_double(struct json_object *obj, const char *key, double *out)
+{
+	struct json_object *v = field(obj, key);
+
+	if (v == NULL)
+		return JSONUTIL_MISSING;
+	if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
+		return JSONUTIL_WRONG_TYPE;
+	*out = json_object_get_double(v);
+	return isfinite(*out) ? JSONUTIL_OK : JSONUTIL_WRONG_TYPE;
+}
+
+static enum jsonutil_result
+get_typed(struct json_object *obj, const char *key, enum json_type type,
+    struct json_object **out)
+{
+	struct json_object *v = field(obj, key);
+
+	if (v == NULL)
+		return JSONUTIL_MISSING;
+	if (!json_object_is_type(v, type))
+		return JSONUTIL_WRONG_TYPE;
+	*out = v;
+	return JSONUTIL_OK;
+}
+
+enum jsonutil_result
+jsonutil_get_array(struct json_object *obj, const char *key, struct json_object **out)
+{
+	return get_typed(obj, key, json_type_array, out);
+}
+
+enum jsonutil_result
+jsonutil_get_object(struct json_object *obj, const char *key, struct json_object **out)
+{
+	return get_typed(obj, key, json_type_object, out);
+}
+
+void
+jsonutil_format_double(double value, char *buf, size_t buflen)
+{
+	double mag = fabs(value);
+	int prec;
+
+	if (!isfinite(value)) {
+		snprintf(buf, buflen, "null");
+		return;
+	}
+	if (value == 0) {
+		snprintf(buf, buflen, "0");
+		return;
+	}
+	if (mag >= 1e-6 && mag < 1e21) {
+		/* Fewest decimals that read back exactly. */
+		for (prec = 0; prec <= 40; prec++) {
+			snprintf(buf, buflen, "%.*f", prec, value);
+			if (strtod(buf, NULL) == value)
+				return;
+		}
+		return;
+	}
+	for (prec = 1; prec <= 17; prec++) {
+		snprintf(buf, buflen, "%.*g", prec, value);
+		if (strtod(buf, NULL) == value)
+			break;
+	}
+	/* Go writes e-07 as e-07 and e+21 as e+21: the C forms already match. */
+}
+
+struct json_object *
+jsonutil_new_double(double value)
+{
+	char repr[64];
+
+	if (!isfinite(value))
+		return NULL;	/* json-c serialises NULL as null */
+	jsonutil_format_double(value, repr, sizeof(repr));
+	return json_object_new_double_s(value, repr);
+}
+
+const char *
+jsonutil_to_string(struct json_object *obj, size_t *len)
+{
+	return json_object_to_json_string_length(obj,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len);
+}
+
+void
+jsonutil_put(void *obj)
+{
+	json_object_put(obj);
+}

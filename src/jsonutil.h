@@ -1,0 +1,49 @@
+/* jsonutil.h: strict parsing of untrusted JSON and typed access over json-c. */
+#ifndef PULSE_JSONUTIL_H
+#define PULSE_JSONUTIL_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define JSONUTIL_MAX_DEPTH 32
+
+/* Parses exactly one JSON value filling buf[0..len) (surrounding whitespace allowed),
+ * nesting at most JSONUTIL_MAX_DEPTH deep. Returns a new reference the caller puts, or NULL
+ * with a short message (position and reason, no input echoed) in err. */
+struct json_object *jsonutil_parse(const char *buf, size_t len, char *err, size_t errlen);
+
+enum jsonutil_result {
+	JSONUTIL_OK,
+	JSONUTIL_MISSING,	/* key absent or null */
+	JSONUTIL_WRONG_TYPE,	/* present with another type, or out of range */
+};
+
+/* Typed field access on an object. Strings stay owned by obj. */
+enum jsonutil_result jsonutil_get_string(struct json_object *obj, const char *key,
+    const char **out);
+enum jsonutil_result jsonutil_get_bool(struct json_object *obj, const char *key, int *out);
+/* Accepts only integral JSON numbers (no strings, no fractions) within [min, max]. */
+enum jsonutil_result jsonutil_get_int(struct json_object *obj, const char *key, int64_t min,
+    int64_t max, int64_t *out);
+enum jsonutil_result jsonutil_get_double(struct json_object *obj, const char *key, double *out);
+enum jsonutil_result jsonutil_get_array(struct json_object *obj, const char *key,
+    struct json_object **out);
+enum jsonutil_result jsonutil_get_object(struct json_object *obj, const char *key,
+    struct json_object **out);
+
+/* A double that serialises as Go's encoding/json does: the shortest form that reads back
+ * exactly, plain decimals between 1e-6 and 1e21, exponent form outside; NaN and infinities
+ * become null. */
+struct json_object *jsonutil_new_double(double value);
+
+/* Writes the shortest exact text of value into buf (at least 32 bytes). */
+void jsonutil_format_double(double value, char *buf, size_t buflen);
+
+/* Compact serialisation without escaped slashes; the string belongs to obj. */
+const char *jsonutil_to_string(struct json_object *obj, size_t *len);
+
+/* json_object_put as a void (*)(void *) for arena_defer. */
+void jsonutil_put(void *obj);
+
+#endif

@@ -1,0 +1,52 @@
+/* util.h: allocation that aborts on failure, bounded number parsing, clocks, string buffers. */
+#ifndef PULSE_UTIL_H
+#define PULSE_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation failure is not recoverable in a responder or worker: these log and abort, so
+ * callers never test for NULL. */
+void *xmalloc(size_t size);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *ptr, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t len);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parses the whole of s as a base-10 integer within [min, max]. Returns 0 and sets *out, or
+ * -1 (empty, trailing garbage, out of range) leaving *out untouched. Never atoi. */
+int parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
+
+/* Parses a size such as "1048576", "512k", "8M" or "1G" (powers of 1024). */
+int parse_size(const char *s, int64_t *out);
+
+/* Parses "true/false/yes/no/on/off/1/0" (any case). */
+int parse_bool(const char *s, int *out);
+
+/* Seconds on the monotonic clock, and wall-clock time. */
+double clock_monotonic(void);
+double clock_wall(void);
+
+/* Compares two byte strings in time that depends only on their lengths. */
+int ct_equal(const void *a, size_t alen, const void *b, size_t blen);
+
+/* A growable string; data is always NUL-terminated once anything was appended. */
+struct strbuf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+void sb_reserve(struct strbuf *sb, size_t extra);
+void sb_append(struct strbuf *sb, const void *data, size_t len);
+void sb_puts(struct strbuf *sb, const char *s);
+void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap);
+void sb_reset(struct strbuf *sb);
+void sb_free(struct strbuf *sb);
+
+#endif

@@ -1,0 +1,566 @@
+package PulseStack;
+# PulseStack.pm: brings up a private Pulse stack (PostgreSQL, pulse-worker, pulse-fcgi
+# responders, nginx and optionally Apache) on free loopback ports, and stops exactly what it
+# started. Used by the API tests, the benchmarks and ./quickstart.
+
+use strict;
+use warnings;
+use Carp qw(croak);
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+use File::Path qw(make_path remove_tree);
+use File::Temp qw(tempdir);
+use IO::Socket::INET;
+use POSIX qw(:sys_wait_h setsid);
+use Time::HiRes qw(sleep time);
+
+my $PG_BIN = do {
+    my ($dir) = sort { $b cmp $a } glob('/usr/lib/postgresql/*/bin');
+    $dir // croak 'PostgreSQL server binaries not found under /usr/lib/postgresql';
+};
+
+sub srcdir { $ENV{PULSE_SRCDIR} // abs_path(dirname(__FILE__) . '/../..') }
+sub builddir { $ENV{PULSE_BUILDDIR} // srcdir() }
+
+# A free TCP port on the loopback interface.
+sub free_port {
+    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1,
+        ReuseAddr => 1) or croak "no free port: $!";
+    my $port = $s->sockport;
+    close $s;
+    return $port;
+}
+
+# Options: dir (state directory; a temporary one by default, removed at the end unless
+# keep), port, bind, responders, threads, workers, nginx, apache, settings (hash of extra
+# pulse.conf keys), worker_settings.
+sub new {
+    my ($class, %opt) = @_;
+    my $self = bless {
+        responders => 1,
+        threads    => 4,
+        workers    => 1,
+        nginx      => 1,
+        apache     => 0,
+        bind       => '127.0.0.1',
+        settings   => {},
+        keep       => 0,
+        %opt,
+        pids       => {},
+        owner_pid  => $$,
+    }, $class;
+    if (!$self->{dir}) {
+        $self->{dir} = tempdir('pulse-stack-XXXXXX', TMPDIR => 1, CLEANUP => 0);
+        $self->{temporary} = 1;
+    }
+    $self->{dir} = abs_path($self->{dir});
+    $self->{port} //= free_port();
+    $self->{pg_port} //= free_port();
+    $self->{apache_port} //= free_port() if $self->{apache};
+    $self->{root} = $> == 0;
+    $self->{pg_user} = $self->{root} ? 'postgres' : scalar getpwuid($>);
+    $self->{web_user} = $self->{root} ? 'www-data' : undef;
+    return $self;
+}
+
+sub dir      { $_[0]{dir} }
+sub port     { $_[0]{port} }
+sub log_dir  { "$_[0]{dir}/log" }
+sub run_dir  { "$_[0]{dir}/run" }
+sub pg_sock  { "$_[0]{dir}/pg/socket" }
+sub conninfo { my $s = shift; "host=" . $s->pg_sock . " port=$s->{pg_port} dbname=pulse user=pulse" }
+sub base_url { my $s = shift; "https://127.0.0.1:$s->{port}" }
+sub apache_url { my ($s, $path) = @_; "https://127.0.0.1:$s->{apache_port}" . ($path // '') }
+sub url      { my ($s, $path) = @_; $s->base_url . $path }
+sub socket_path { my ($s, $i) = @_; $s->run_dir . "/fcgi-$i.sock" }
+sub conf_path { "$_[0]{dir}/pulse.conf" }
+
+sub ua {
+    my $self = shift;
+    require Mojo::UserAgent;
+    $self->{ua} //= Mojo::UserAgent->new(insecure => 1, connect_timeout => 10,
+        request_timeout => 60, inactivity_timeout => 60, max_redirects => 0);
+    return $self->{ua};
+}
+
+sub run_cmd {
+    my ($self, @cmd) = @_;
+    my $out = qx{@{[ join ' ', map { _shq($_) } @cmd ]} 2>&1};
+    return ($? >> 8, $out);
+}
+
+sub _shq { my $s = shift; $s =~ s/'/'\\''/g; "'$s'" }
+
+sub as_pg_user {
+    my ($self, @cmd) = @_;
+    return $self->{root} ? ('runuser', '-u', $self->{pg_user}, '--', @cmd) : @cmd;
+}
+
+# Everything, in order. Dies with the log tail when a part does not come up.
+sub start {
+    my $self = shift;
+    $self->prepare_dirs;
+    $self->write_conf;
+    $self->pg_init unless -f $self->{dir} . '/pg/data/PG_VERSION';
+    $self->pg_start;
+    my ($rc, $out) = $self->migrate;
+    croak "migration failed: $out" if $rc;
+    $self->start_responder($_) for 1 .. $self->{responders};
+    $self->start_worker($_) for 1 .. $self->{workers};
+    if ($self->{nginx}) {
+        $self->make_cert;
+        $self->start_nginx;
+    }
+    if ($self->{apache}) {
+        $self->make_cert;
+        $self->start_apache;
+    }
+    $self->wait_healthy if $self->{nginx};
+    return $self;
+}
+
+sub prepare_dirs {
+    my $self = shift;
+    my $d = $self->{dir};
+    make_path("$d/log", "$d/run", "$d/data", "$d/pg", "$d/www", "$d/tls");
+    # PostgreSQL and the web server's workers run as other users: the state directory must be
+    # traversable by them; the secrets inside are protected file by file.
+    chmod 0755, $d, "$d/run", "$d/pg", "$d/www", "$d/log";
+    chmod 0700, "$d/data", "$d/tls";
+    if ($self->{root}) {
+        my ($uid, $gid) = (getpwnam($self->{pg_user}))[2, 3];
+        croak "user $self->{pg_user} does not exist" unless defined $uid;
+        chown $uid, $gid, "$d/pg";
+        my $check = system('runuser', '-u', $self->{pg_user}, '--', 'test', '-x', "$d/pg") >> 8;
+        croak "$d is not reachable by the $self->{pg_user} user: put the state directory "
+            . "under a path every user can traverse" if $check;
+    }
+    # The UI is copied so the web server's workers need no access to the source tree.
+    system('cp', '-R', srcdir() . '/nginx/ui/.', "$d/www/") == 0 or croak 'cannot copy the UI';
+    system('chmod', '-R', 'a+rX', "$d/www");
+}
+
+sub write_conf {
+    my $self = shift;
+    my %conf = (
+        database_url       => $self->conninfo,
+        listen             => '',
+        socket_mode        => $self->{root} ? '0660' : '0600',
+        socket_group       => $self->{root} ? 'www-data' : '',
+        threads            => $self->{threads},
+        data_dir           => "$self->{dir}/data",
+        sql_dir            => srcdir() . '/sql',
+        log_level          => 'info',
+        deployment_type    => 'source',
+        heartbeat_interval => 2,
+        %{ $self->{settings} },
+    );
+    open my $fh, '>', $self->conf_path or croak "cannot write pulse.conf: $!";
+    print {$fh} "# written by PulseStack for a private stack\n";
+    for my $k (sort keys %conf) {
+        my $v = $conf{$k};
+        print {$fh} "$k = " . ($v =~ /^\s|\s$|#/ ? "\"$v\"" : $v) . "\n";
+    }
+    close $fh;
+    chmod 0600, $self->conf_path;
+}
+
+# --- PostgreSQL -----------------------------------------------------------------------
+
+sub pg_init {
+    my $self = shift;
+    my $data = "$self->{dir}/pg/data";
+    my ($rc, $out) = $self->run_cmd($self->as_pg_user("$PG_BIN/initdb", '-D', $data, '-U', 'pulse',
+        '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'));
+    croak "initdb failed: $out" if $rc;
+    open my $fh, '>>', "$data/postgresql.conf" or croak $!;
+    print {$fh} join("\n",
+        "listen_addresses = ''",
+        "port = $self->{pg_port}",
+        "unix_socket_directories = '" . $self->pg_sock . "'",
+        "unix_socket_permissions = 0700",
+        "max_connections = 200",
+        "shared_buffers = 128MB",
+        "fsync = " . ($self->{pg_fsync} ? 'on' : 'off'),
+        "synchronous_commit = " . ($self->{pg_fsync} ? 'on' : 'off'),
+        "logging_collector = off",
+        "log_min_messages = warning",
+        ""), "\n";
+    close $fh;
+}
+
+sub pg_start {
+    my $self = shift;
+    make_path($self->pg_sock);
+    if ($self->{root}) {
+        my ($uid, $gid) = (getpwnam($self->{pg_user}))[2, 3];
+        chown $uid, $gid, $self->pg_sock;
+    }
+    chmod 0700, $self->pg_sock;
+    my $log = $self->log_dir . '/postgresql.log';
+    unless (-e $log) { open my $t, '>', $log; close $t }
+    if ($self->{root}) {
+        my ($uid, $gid) = (getpwnam($self->{pg_user}))[2, 3];
+        chown $uid, $gid, $log;
+    }
+    my ($rc, $out) = $self->run_cmd($self->as_pg_user("$PG_BIN/pg_ctl", '-D', "$self->{dir}/pg/data",
+        '-l', $log, '-w', '-t', '60', 'start'));
+    croak "PostgreSQL did not start: $out" if $rc;
+    ($rc, $out) = $self->run_cmd("$PG_BIN/psql", '-X', '-q', '-h', $self->pg_sock, '-p', $self->{pg_port},
+        '-U', 'pulse', '-d', 'postgres', '-tAc', q{SELECT 1 FROM pg_database WHERE datname = 'pulse'});
+    if ($out !~ /1/) {
+        ($rc, $out) = $self->run_cmd("$PG_BIN/createdb", '-h', $self->pg_sock, '-p', $self->{pg_port},
+            '-U', 'pulse', 'pulse');
+        croak "createdb failed: $out" if $rc;
+    }
+}
+
+sub pg_stop {
+    my ($self, $mode) = @_;
+    return unless -f "$self->{dir}/pg/data/postmaster.pid";
+    $self->run_cmd($self->as_pg_user("$PG_BIN/pg_ctl", '-D', "$self->{dir}/pg/data", '-m',
+        $mode // 'fast', '-w', '-t', '60', 'stop'));
+}
+
+# Runs SQL through psql against the stack's database; returns the unaligned output.
+sub psql {
+    my ($self, $sql) = @_;
+    my ($rc, $out) = $self->run_cmd("$PG_BIN/psql", '-X', '-q', '-h', $self->pg_sock, '-p',
+        $self->{pg_port}, '-U', 'pulse', '-d', 'pulse', '-v', 'ON_ERROR_STOP=1', '-tAc', $sql);
+    croak "psql failed: $out" if $rc;
+    chomp $out;
+    return $out;
+}
+
+# --- our programs ---------------------------------------------------------------------
+
+sub bin { my ($self, $name) = @_; builddir() . ($name eq 'pulse-fcgi' ? '/fcgi/' : '/worker/') . $name }
+
+sub program_env {
+    my $self = shift;
+    return (PULSE_CONFIG => $self->conf_path);
+}
+
+sub migrate {
+    my ($self, %env) = @_;
+    local %ENV = (%ENV, $self->program_env, %env);
+    return $self->run_cmd($self->bin('pulse-worker'), '--migrate');
+}
+
+# Starts a program detached (own session, output to a log file); returns its pid and
+# records it under run/<name>.pid so that stop() and ./quickstart stop find it.
+sub spawn {
+    my ($self, $name, $env, @cmd) = @_;
+    my $log = $self->log_dir . "/$name.log";
+    my $pid = fork // croak "fork: $!";
+    if ($pid == 0) {
+        setsid();
+        %ENV = (%ENV, %$env);
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>>', $log or POSIX::_exit(127);
+        open STDERR, '>&', \*STDOUT;
+        exec @cmd or POSIX::_exit(127);
+    }
+    $self->{pids}{$name} = $pid;
+    open my $fh, '>', $self->run_dir . "/$name.pid" or croak $!;
+    print {$fh} "$pid\n";
+    close $fh;
+    return $pid;
+}
+
+sub start_responder {
+    my ($self, $i, %extra_env) = @_;
+    my $sock = $self->socket_path($i);
+    my $pid = $self->spawn("fcgi-$i", { $self->program_env, %extra_env }, $self->bin('pulse-fcgi'),
+        '--socket', $sock);
+    $self->wait_for(sub { -S $sock }, 20, "responder $i socket $sock", "fcgi-$i");
+    return $pid;
+}
+
+sub start_worker {
+    my ($self, $i, %extra_env) = @_;
+    return $self->spawn("worker-$i", { $self->program_env, PULSE_WORKER_ID => "worker-$i", %extra_env },
+        $self->bin('pulse-worker'));
+}
+
+sub pid_of { my ($self, $name) = @_; $self->{pids}{$name} }
+
+# Sends sig to a started program and waits (up to timeout) for it to exit; returns its exit
+# status, or undef when it did not exit.
+sub stop_program {
+    my ($self, $name, $sig, $timeout) = @_;
+    my $pid = $self->{pids}{$name} or return;
+    kill $sig // 'TERM', $pid;
+    my $deadline = time + ($timeout // 30);
+    while (time < $deadline) {
+        my $r = waitpid($pid, WNOHANG);
+        if ($r == $pid || ($r == -1 && !kill(0, $pid))) {
+            my $status = $?;
+            delete $self->{pids}{$name};
+            unlink $self->run_dir . "/$name.pid";
+            return $status;
+        }
+        sleep 0.05;
+    }
+    return undef;
+}
+
+sub alive {
+    my ($self, $name) = @_;
+    my $pid = $self->{pids}{$name} or return 0;
+    return waitpid($pid, WNOHANG) == 0;
+}
+
+sub wait_for {
+    my ($self, $cond, $timeout, $what, $logname) = @_;
+    my $deadline = time + $timeout;
+    while (time < $deadline) {
+        return 1 if $cond->();
+        sleep 0.05;
+    }
+    my $tail = $logname ? $self->log_tail($logname) : '';
+    croak "timed out waiting for $what\n$tail";
+}
+
+sub log_tail {
+    my ($self, $name, $lines) = @_;
+    my $f = $self->log_dir . "/$name.log";
+    return '' unless -f $f;
+    open my $fh, '<', $f or return '';
+    my @l = <$fh>;
+    splice @l, 0, @l - ($lines // 30) if @l > ($lines // 30);
+    return join '', @l;
+}
+
+sub log_text {
+    my $self = shift;
+    my $all = '';
+    for my $f (glob($self->log_dir . '/*.log')) {
+        open my $fh, '<', $f or next;
+        local $/;
+        $all .= <$fh> // '';
+    }
+    return $all;
+}
+
+# --- TLS and web servers --------------------------------------------------------------
+
+sub make_cert {
+    my $self = shift;
+    my ($crt, $key) = ("$self->{dir}/tls/pulse.crt", "$self->{dir}/tls/pulse.key");
+    $self->{cert} = $crt;
+    $self->{key} = $key;
+    return if -f $crt && -f $key;
+    my ($rc, $out) = $self->run_cmd('openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt',
+        'ec_paramgen_curve:prime256v1', '-nodes', '-days', '3650', '-subj', '/CN=pulse.local',
+        '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-addext',
+        'basicConstraints=critical,CA:FALSE', '-keyout', $key, '-out', $crt);
+    croak "openssl failed: $out" if $rc;
+    chmod 0600, $key;
+}
+
+sub render {
+    my ($self, $template, $vars, $out) = @_;
+    open my $in, '<', $template or croak "$template: $!";
+    local $/;
+    my $text = <$in>;
+    close $in;
+    # Placeholders are replaced outside comments only (the comments document them).
+    my @lines = split /\n/, $text, -1;
+    for my $line (@lines) {
+        next if $line =~ /^\s*#/;
+        $line =~ s/@([A-Z_]+)@/exists $vars->{$1} ? $vars->{$1} : croak "no value for \@$1\@ in $template"/ge;
+    }
+    $text = join "\n", @lines;
+    open my $fh, '>', $out or croak "$out: $!";
+    print {$fh} $text;
+    close $fh;
+}
+
+sub body_limit_bytes {
+    my $self = shift;
+    my $v = $self->{settings}{body_limit} // '16M';
+    my %m = (k => 1024, K => 1024, m => 1 << 20, M => 1 << 20, g => 1 << 30, G => 1 << 30);
+    return $v =~ /^(\d+)([kKmMgG]?)$/ ? $1 * ($2 ? $m{$2} : 1) : croak "bad body_limit $v";
+}
+
+sub start_nginx {
+    my $self = shift;
+    my $src = srcdir() . '/nginx';
+    my $run = $self->run_dir . '/nginx';
+    make_path($run);
+    my $site = "$run/pulse-site.conf";
+    my $sockets = join "\n    ", map { 'server unix:' . $self->socket_path($_) . ';' } 1 .. $self->{responders};
+    $self->render("$src/pulse-site.conf.in", {
+        LISTEN           => "$self->{bind}:$self->{port}",
+        CERT             => $self->{cert},
+        KEY              => $self->{key},
+        UI_ROOT          => "$self->{dir}/www",
+        UPSTREAM_SERVERS => $sockets,
+        BODY_LIMIT       => $self->body_limit_bytes,
+        FASTCGI_INC      => "$src/pulse-fastcgi.inc",
+    }, $site);
+    # The include file sits in the source tree; copy it next to the config so nginx's
+    # workers do not need access there (only the master reads configuration, as root).
+    system('cp', "$src/pulse-fastcgi.inc", "$run/pulse-fastcgi.inc");
+    my $text = do { local (@ARGV, $/) = $site; <> };
+    $text =~ s/\Q$src\E\/pulse-fastcgi\.inc/$run\/pulse-fastcgi.inc/g;
+    open my $fh, '>', $site or croak $!;
+    print {$fh} $text;
+    close $fh;
+    $self->render("$src/pulse-nginx.conf.in", {
+        USER_LINE => $self->{root} ? "user $self->{web_user};" : '',
+        RUN_DIR   => $run,
+        LOG_DIR   => $self->log_dir,
+        SITE_CONF => $site,
+    }, "$run/nginx.conf");
+    my ($rc, $out) = $self->run_cmd('nginx', '-c', "$run/nginx.conf", '-p', $run, '-e',
+        $self->log_dir . '/nginx-error.log');
+    croak "nginx did not start: $out" if $rc;
+    $self->wait_for(sub { -s "$run/nginx.pid" }, 10, 'nginx pid file');
+    $self->{pids}{nginx} = _read_pid("$run/nginx.pid");
+    $self->{nginx_conf} = "$run/nginx.conf";
+    system('cp', "$run/nginx.pid", $self->run_dir . '/nginx.pid');
+    $self->wait_for(sub { _port_open($self->{port}) }, 10, "nginx on port $self->{port}");
+}
+
+sub start_apache {
+    my $self = shift;
+    my $src = srcdir() . '/nginx';
+    my $run = $self->run_dir . '/apache';
+    make_path($run);
+    chmod 0755, $run;
+    my $members = join "\n        ", map {
+        'BalancerMember "unix:' . $self->socket_path($_) . "|fcgi://pulse-$_/\" enablereuse=off"
+    } 1 .. $self->{responders};
+    $self->render("$src/pulse-apache.conf.in", {
+        LISTEN           => $self->{apache_port},
+        CERT             => $self->{cert},
+        KEY              => $self->{key},
+        UI_ROOT          => "$self->{dir}/www",
+        BALANCER_MEMBERS => $members,
+        BODY_LIMIT_BYTES => $self->body_limit_bytes,
+    }, "$run/pulse-apache.conf");
+    my $mods = '/usr/lib/apache2/modules';
+    my @modules = qw(mpm_event authz_core mime dir headers deflate filter ssl socache_shmcb
+        proxy proxy_fcgi proxy_balancer slotmem_shm lbmethod_byrequests rewrite log_config);
+    open my $fh, '>', "$run/httpd.conf" or croak $!;
+    print {$fh} "# written by PulseStack: a private Apache serving only Pulse\n";
+    # Modules compiled into Debian's apache2 (log_config, unixd ...) have no .so file.
+    print {$fh} "LoadModule ${_}_module $mods/mod_$_.so\n" for grep { -f "$mods/mod_$_.so" } @modules;
+    print {$fh} join("\n",
+        "ServerRoot $run",
+        'ServerName localhost',
+        "Listen $self->{bind}:$self->{apache_port} https",
+        "PidFile $run/apache.pid",
+        "DefaultRuntimeDir $run",
+        "Mutex file:$run default",
+        "ErrorLog " . $self->log_dir . '/apache-error.log',
+        'LogLevel warn',
+        'LogFormat "%h %l %u %t \"%r\" %>s %b %D" timed',
+        "CustomLog " . $self->log_dir . '/apache-access.log timed',
+        'TypesConfig /etc/mime.types',
+        "SSLSessionCache shmcb:$run/ssl_scache(512000)",
+        ($self->{root} ? ("User $self->{web_user}", "Group $self->{web_user}") : ()),
+        "Include $run/pulse-apache.conf",
+        ''), "\n";
+    close $fh;
+    my ($rc, $out) = $self->run_cmd('/usr/sbin/apache2', '-f', "$run/httpd.conf", '-k', 'start');
+    croak "apache did not start: $out" if $rc;
+    $self->wait_for(sub { -s "$run/apache.pid" }, 10, 'apache pid file', 'apache-error');
+    $self->{pids}{apache} = _read_pid("$run/apache.pid");
+    system('cp', "$run/apache.pid", $self->run_dir . '/apache.pid');
+    $self->wait_for(sub { _port_open($self->{apache_port}) }, 10, "apache on port $self->{apache_port}");
+}
+
+sub _read_pid {
+    my $f = shift;
+    open my $fh, '<', $f or return;
+    my $p = <$fh>;
+    chomp $p if defined $p;
+    return $p;
+}
+
+sub _port_open {
+    my $port = shift;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 1);
+    return $s ? (close($s), 1)[1] : 0;
+}
+
+sub wait_healthy {
+    my ($self, $timeout) = @_;
+    $self->wait_for(sub {
+        my $tx = $self->ua->get($self->url('/api/health'));
+        return $tx->res->code && $tx->res->code == 200;
+    }, $timeout // 30, 'GET /api/health to answer 200', 'fcgi-1');
+}
+
+# One request straight to a responder's socket, through libfcgi's cgi-fcgi bridge (no web
+# server in between). Returns (status, headers hash, body).
+sub fcgi_request {
+    my ($self, %r) = @_;
+    my $sock = $r{socket} // $self->socket_path(1);
+    my $body = $r{body} // '';
+    local %ENV = (
+        %ENV,
+        REQUEST_METHOD => $r{method} // 'GET',
+        REQUEST_URI    => $r{uri} // '/',
+        QUERY_STRING   => ($r{uri} // '') =~ /\?(.*)/ ? $1 : '',
+        CONTENT_LENGTH => length $body,
+        REMOTE_ADDR    => $r{remote_addr} // '127.0.0.1',
+        %{ $r{env} // {} },
+    );
+    require IPC::Open2;
+    my $pid = IPC::Open2::open2(my $out, my $in, 'cgi-fcgi', '-bind', '-connect', $sock);
+    print {$in} $body;
+    close $in;
+    local $/;
+    my $raw = <$out> // '';
+    waitpid $pid, 0;
+    return _parse_cgi($raw);
+}
+
+sub _parse_cgi {
+    my $raw = shift;
+    my ($head, $body) = split /\r?\n\r?\n/, $raw, 2;
+    my %h;
+    # CGI's default status is 200, but only for an answer that has a header block.
+    my $status = defined $body ? 200 : 0;
+    for my $line (split /\r?\n/, $head // '') {
+        my ($k, $v) = $line =~ /^([^:]+):\s*(.*)$/ or next;
+        if (lc $k eq 'status') { ($status) = $v =~ /^(\d+)/ }
+        else { $h{lc $k} = $v }
+    }
+    return ($status, \%h, $body // '');
+}
+
+# --- shutdown -------------------------------------------------------------------------
+
+sub stop {
+    my $self = shift;
+    return if $self->{stopped}++;
+    for my $name (grep { /^(nginx|apache)$/ } keys %{ $self->{pids} }) {
+        kill 'TERM', $self->{pids}{$name};
+    }
+    for my $name (keys %{ $self->{pids} }) {
+        next if $name =~ /^(nginx|apache)$/;
+        $self->stop_program($name, 'TERM', 20) // $self->stop_program($name, 'KILL', 5);
+    }
+    for my $name (qw(nginx apache)) {
+        my $pid = delete $self->{pids}{$name} or next;
+        my $deadline = time + 10;
+        sleep 0.05 while kill(0, $pid) && time < $deadline;
+        unlink $self->run_dir . "/$name.pid";
+    }
+    $self->pg_stop;
+    remove_tree($self->{dir}) if $self->{temporary} && !$self->{keep} && !$ENV{PULSE_KEEP_STACK};
+}
+
+sub DESTROY {
+    my $self = shift;
+    return unless $self->{owner_pid} == $$;
+    local ($?, $@);
+    $self->stop;
+}
+
+1;

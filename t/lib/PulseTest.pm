@@ -1,0 +1,46 @@
+package PulseTest;
+# PulseTest.pm: assertions shared by the API tests.
+
+use strict;
+use warnings;
+use Exporter 'import';
+use Mojo::JSON qw(decode_json);
+use Test::More;
+
+our @EXPORT = qw(json_error_ok json_body security_headers_ok);
+
+# The body of a response as JSON, or undef (with a failed test) when it is not JSON.
+sub json_body {
+    my ($res, $name) = @_;
+    my $data = eval { decode_json($res->body) };
+    ok(defined $data, ($name // 'body') . ' is JSON') or diag('body: ' . substr($res->body, 0, 300));
+    return $data;
+}
+
+# An error answer: the status, a JSON content type, and the structured body with a stable
+# code, the status repeated and a timestamp (nginx's own error pages carry no timestamp).
+sub json_error_ok {
+    my ($res, $status, $code, $name, %opt) = @_;
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    is($res->code, $status, "$name: status $status");
+    like($res->headers->content_type // '', qr{^application/json}, "$name: JSON content type");
+    my $data = eval { decode_json($res->body) } // {};
+    is($data->{code}, $code, "$name: code $code");
+    ok(defined $data->{error} && length $data->{error}, "$name: has an error message");
+    is($data->{status_code}, $status, "$name: status_code");
+    like($data->{timestamp} // '', qr/^\d{10}$/, "$name: timestamp in unix seconds")
+        unless $opt{no_timestamp};
+    return $data;
+}
+
+sub security_headers_ok {
+    my ($res, $name) = @_;
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    my $h = $res->headers;
+    is($h->header('X-Content-Type-Options'), 'nosniff', "$name: X-Content-Type-Options");
+    is($h->header('X-Frame-Options'), 'DENY', "$name: X-Frame-Options");
+    like($h->header('Content-Security-Policy') // '', qr/frame-ancestors 'none'/, "$name: frame-ancestors");
+    is($h->header('Referrer-Policy'), 'strict-origin-when-cross-origin', "$name: Referrer-Policy");
+}
+
+1;

@@ -1,0 +1,118 @@
+/* test_jsonutil.c: strict parsing of untrusted JSON, typed getters, Go-like doubles. */
+#include "config.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "jsonutil.h"
+#include "tap.h"
+
+static int
+parses(const char *s)
+{
+	char err[160];
+	struct json_object *o = jsonutil_parse(s, strlen(s), err, sizeof(err));
+
+	if (o == NULL)
+		return 0;
+	json_object_put(o);
+	return 1;
+}
+
+static const char *
+fmt(double d)
+{
+	static char buf[64];
+	jsonutil_format_double(d, buf, sizeof(buf));
+	return buf;
+}
+
+int
+main(void)
+{
+	char err[160], deep[200];
+	struct json_object *o;
+	const char *s = NULL;
+	int64_t n;
+	double d;
+	int b;
+
+	ok(parses("{\"a\":1}"), "object");
+	ok(parses("  [1,2,3]\n"), "array with whitespace");
+	ok(parses("123"), "bare number at end of input");
+	ok(parses("true"), "bare literal");
+	ok(!parses(""), "empty refused");
+	ok(!parses("   "), "whitespace only refused");
+	ok(!parses("{\"a\":1"), "truncated refused");
+	ok(!parses("{\"a\":1} x"), "trailing garbage refused");
+	ok(!parses("{\"a\":1}{}"), "two values refused");
+	ok(!parses("{\"a\":'x'}"), "single-quoted value refused");
+	ok(!parses("[1,2,]"), "trailing comma refused");
+	ok(!parses("{\"a\":\"\xff\"}"), "invalid UTF-8 refused");
+	ok(!parses("nul"), "partial literal refused");
+	memset(deep, '[', 100);
+	memset(deep + 100, ']', 100);
+	ok(!parses("x"), "bare word refused");
+	{
+		char buf[201];
+		memcpy(buf, deep, 200);
+		buf[200] = '\0';
+		ok(!parses(buf), "nesting of 100 refused");
+	}
+	o = jsonutil_parse("{\"a\":", 5, err, sizeof(err));
+	ok(o == NULL && strstr(err, "malformed JSON") != NULL, "error message says malformed: %s",
+	    err);
+
+	{
+		static const char sample[] = "{\"s\":\"x\",\"i\":5,\"f\":2.5,\"big\":1e300,"
+		    "\"b\":true,\"n\":null,\"a\":[1],\"o\":{},\"whole\":3.0,"
+		    "\"huge\":99999999999999999999}";
+		o = jsonutil_parse(sample, strlen(sample), err, sizeof(err));
+	}
+	ok(o != NULL, "sample parses");
+	is_int(jsonutil_get_string(o, "s", &s), JSONUTIL_OK, "string ok");
+	is_str(s, "x", "string value");
+	is_int(jsonutil_get_string(o, "i", &s), JSONUTIL_WRONG_TYPE, "number is not a string");
+	is_int(jsonutil_get_string(o, "n", &s), JSONUTIL_MISSING, "null counts as missing");
+	is_int(jsonutil_get_string(o, "zz", &s), JSONUTIL_MISSING, "absent key");
+	is_int(jsonutil_get_int(o, "i", 0, 10, &n), JSONUTIL_OK, "int ok");
+	is_int(n, 5, "int value");
+	is_int(jsonutil_get_int(o, "i", 6, 10, &n), JSONUTIL_WRONG_TYPE, "int out of range");
+	is_int(jsonutil_get_int(o, "f", 0, 10, &n), JSONUTIL_WRONG_TYPE, "fraction is not an int");
+	is_int(jsonutil_get_int(o, "whole", 0, 10, &n), JSONUTIL_OK, "3.0 is an int");
+	is_int(jsonutil_get_int(o, "s", 0, 10, &n), JSONUTIL_WRONG_TYPE, "string is not an int");
+	is_int(jsonutil_get_int(o, "huge", INT64_MIN, INT64_MAX, &n), JSONUTIL_WRONG_TYPE,
+	    "saturated int refused");
+	is_int(jsonutil_get_double(o, "f", &d), JSONUTIL_OK, "double ok");
+	ok(d == 2.5, "double value");
+	is_int(jsonutil_get_bool(o, "b", &b), JSONUTIL_OK, "bool ok");
+	is_int(b, 1, "bool value");
+	is_int(jsonutil_get_bool(o, "i", &b), JSONUTIL_WRONG_TYPE, "number is not a bool");
+	{
+		struct json_object *v;
+		is_int(jsonutil_get_array(o, "a", &v), JSONUTIL_OK, "array ok");
+		is_int(jsonutil_get_object(o, "a", &v), JSONUTIL_WRONG_TYPE, "array is not object");
+		is_int(jsonutil_get_object(o, "o", &v), JSONUTIL_OK, "object ok");
+	}
+	json_object_put(o);
+	is_int(jsonutil_get_string(NULL, "x", &s), JSONUTIL_MISSING, "NULL object is safe");
+
+	is_str(fmt(3600.5), "3600.5", "3600.5");
+	is_str(fmt(3.0), "3", "whole double prints as integer, as Go does");
+	is_str(fmt(0.1), "0.1", "0.1 shortest");
+	is_str(fmt(1.0 / 3.0), "0.3333333333333333", "1/3 shortest round trip");
+	is_str(fmt(1e21), "1e+21", "1e21 uses exponent");
+	is_str(fmt(1e-7), "1e-07", "1e-7 uses exponent");
+	is_str(fmt(123456789012.25), "123456789012.25", "large plain");
+	is_str(fmt(-0.5), "-0.5", "negative");
+	is_str(fmt(0), "0", "zero");
+	is_str(fmt(NAN), "null", "NaN is null");
+	o = json_object_new_object();
+	json_object_object_add(o, "u", jsonutil_new_double(12.75));
+	json_object_object_add(o, "p", json_object_new_string("a/b"));
+	is_str(jsonutil_to_string(o, NULL), "{\"u\":12.75,\"p\":\"a/b\"}",
+	    "serialised compact, slashes unescaped");
+	json_object_put(o);
+	return done_testing();
+}

@@ -1,0 +1,67 @@
+/* test_router.c: route table sanity, matching, 405 method sets, URL decoding. */
+#include "config.h"
+
+#include <string.h>
+
+#include "arena.h"
+#include "request.h"
+#include "router.h"
+#include "tap.h"
+
+static const struct route *
+match(struct request *r, const char *method, const char *path, unsigned *allowed)
+{
+	char *copy = arena_strdup(r->arena, path), *segs[16], *save = NULL;
+	int n = 0;
+
+	r->method = http_method_parse(method);
+	for (char *s = strtok_r(copy, "/", &save); s && n < 16; s = strtok_r(NULL, "/", &save))
+		segs[n++] = s;
+	return router_match(r, segs, n, allowed);
+}
+
+int
+main(void)
+{
+	struct request r;
+	unsigned allowed;
+	char err[256];
+	const struct route *rt;
+
+	memset(&r, 0, sizeof(r));
+	r.arena = arena_new();
+	is_int(router_init(err, sizeof(err)), 0, "route table is well formed");
+
+	rt = match(&r, "GET", "/api/health", &allowed);
+	ok(rt != NULL && strcmp(rt->pattern, "/api/health") == 0, "GET /api/health routes");
+	ok(rt && (rt->flags & ROUTE_PUBLIC), "health is public");
+	rt = match(&r, "HEAD", "/api/version", &allowed);
+	ok(rt != NULL, "HEAD is served by a GET route");
+	rt = match(&r, "POST", "/api/health", &allowed);
+	ok(rt == NULL, "POST /api/health has no route");
+	is_int(allowed, HTTP_GET, "and GET is the allowed method");
+	is_str(http_methods_string(&r, allowed | HTTP_HEAD | HTTP_OPTIONS), "GET, HEAD, OPTIONS",
+	    "Allow header text");
+	rt = match(&r, "GET", "/api/nothing-here", &allowed);
+	ok(rt == NULL && allowed == 0, "unknown path: no route, nothing allowed");
+	rt = match(&r, "GET", "/api/health/extra", &allowed);
+	ok(rt == NULL && allowed == 0, "longer path does not match");
+
+	for (size_t i = 0; i < route_count; i++) {
+		const struct route *a = &route_table[i];
+		ok(strncmp(a->pattern, "/api/", 5) == 0 || strncmp(a->pattern, "/download/", 10) == 0 ||
+		    strncmp(a->pattern, "/install", 8) == 0 || strncmp(a->pattern, "/uninstall", 10) == 0,
+		    "route %s is under a forwarded prefix", a->pattern);
+	}
+
+	is_str(url_decode(r.arena, "a%20b%2Fc", 9, 0), "a b/c", "percent decoding");
+	is_str(url_decode(r.arena, "a+b", 3, 1), "a b", "plus in a form value");
+	is_str(url_decode(r.arena, "a+b", 3, 0), "a+b", "plus kept in a path");
+	ok(url_decode(r.arena, "bad%2", 5, 0) == NULL, "truncated escape refused");
+	ok(url_decode(r.arena, "bad%zz", 6, 0) == NULL, "non-hex escape refused");
+	ok(url_decode(r.arena, "nul%00", 6, 0) == NULL, "NUL escape refused");
+	is_int(http_method_parse("PATCH"), HTTP_PATCH, "PATCH parses");
+	is_int(http_method_parse("BREW"), 0, "unknown method");
+	arena_free(r.arena);
+	return done_testing();
+}

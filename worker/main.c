@@ -1,0 +1,234 @@
+/* main.c: pulse-worker, the daemon that runs periodic jobs and migrations. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "db.h"
+#include "log.h"
+#include "migrate.h"
+#include "schema.h"
+#include "util.h"
+#include "worker.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+/* Channel on which NOTIFY pulse_jobs, '<job name>' runs that job now. */
+#define JOBS_CHANNEL "pulse_jobs"
+
+/* Singleton job lock keys (DB_LOCK_SINGLETON class). */
+enum { LOCK_KEY_WORKER_PRUNE = 1 };
+
+static void
+on_connect(struct db *db, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)db;
+	claim_forget_all(w);
+	w->schema_ok = 0;
+	w->next_schema_check = 0;
+}
+
+static void
+on_notify(const char *channel, const char *payload, void *arg)
+{
+	struct worker *w = arg;
+
+	if (strcmp(channel, JOBS_CHANNEL) != 0)
+		return;
+	if (scheduler_trigger(w, payload) == 0)
+		log_info("msg=\"job triggered by notification\" job=%.64s", payload);
+	else
+		log_warn("msg=\"notification names no job\" channel=%s payload=\"%.64s\"", channel,
+		    payload);
+}
+
+/* Whether jobs may run: the database is reachable and its schema is this build's. */
+static int
+worker_ready(struct worker *w)
+{
+	static double last_warning;
+	double now;
+	int v;
+
+	if (db_ensure(w->db, 0) != 0)
+		return 0;
+	if (w->schema_ok)
+		return 1;
+	now = clock_monotonic();
+	if (now < w->next_schema_check)
+		return 0;
+	w->next_schema_check = now + 2.0;
+	v = db_schema_version(w->db);
+	if (v == PULSE_SCHEMA_VERSION) {
+		w->schema_ok = 1;
+		log_info("msg=\"database ready\" schema=%d", v);
+		return 1;
+	}
+	if (v >= 0 && now - last_warning > 60) {
+		log_warn("msg=\"waiting for the database schema\" found=%d expected=%d "
+		    "hint=\"run pulse-worker --migrate\"", v, PULSE_SCHEMA_VERSION);
+		last_warning = now;
+	}
+	return 0;
+}
+
+static int
+run_migrations(void)
+{
+	struct db *db = db_new(conf_str("database_url"), "pulse-worker migrate", 5.0);
+	char err[1024];
+	int applied = 0, version = 0, rc;
+
+	db_set_timeouts(db, (int)conf_int("db_connect_timeout"), 0);
+	rc = migrate_run(db, conf_str("sql_dir"), &applied, &version, err, sizeof(err));
+	if (rc != 0)
+		log_error("msg=\"migration failed\" error=\"%s\"", err);
+	else
+		log_info("msg=\"migrations done\" applied=%d schema=%d", applied, version);
+	db_free(db);
+	return rc == 0 ? 0 : 1;
+}
+
+static char *
+default_worker_id(void)
+{
+	char host[256] = "localhost";
+
+	(void)gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	return xasprintf("%s-%ld", host, (long)getpid());
+}
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: pulse-worker [-c config] [--migrate] [--print-config] [--version]\n"
+	    "  -c, --config FILE   settings file (default %s/pulse/pulse.conf, or $PULSE_CONFIG)\n"
+	    "      --migrate       apply pending schema migrations and exit\n"
+	    "      --print-config  print the effective settings (secrets masked) and exit\n"
+	    "  -V, --version       print the version and exit\n", SYSCONFDIR);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"migrate", no_argument, NULL, 'M'},
+		{"print-config", no_argument, NULL, 'P'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *config_path = getenv("PULSE_CONFIG");
+	int required = config_path != NULL, migrate = 0, print_config = 0, ch, sfd;
+	struct worker w;
+	enum log_level level;
+	char err[512], host[256] = "localhost", appname[64];
+	sigset_t sigs;
+
+	while ((ch = getopt_long(argc, argv, "c:Vh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': config_path = optarg; required = 1; break;
+		case 'M': migrate = 1; break;
+		case 'P': print_config = 1; break;
+		case 'V': printf("pulse-worker %s\n", PACKAGE_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	log_init("pulse-worker", LOGL_INFO);
+	if (config_path == NULL)
+		config_path = SYSCONFDIR "/pulse/pulse.conf";
+	if (conf_load(config_path, required, err, sizeof(err)) != 0)
+		log_fatal("msg=\"configuration error\" error=\"%s\"", err);
+	if (print_config) {
+		conf_print();
+		return 0;
+	}
+	(void)log_parse_level(conf_str("log_level"), &level);
+	log_set_level(level);
+	if (log_open_file(conf_str("log_file")) != 0)
+		log_fatal("msg=\"cannot open log file\" path=%s error=\"%s\"", conf_str("log_file"),
+		    strerror(errno));
+	if (migrate)
+		return run_migrations();
+
+	memset(&w, 0, sizeof(w));
+	w.id = *conf_str("worker_id") ? xstrdup(conf_str("worker_id")) : default_worker_id();
+	(void)gethostname(host, sizeof(host) - 1);
+	w.host = xstrdup(host);
+	w.started_wall = clock_wall();
+	snprintf(appname, sizeof(appname), "pulse-worker:%s", w.id);
+	w.db = db_new(conf_str("database_url"), appname, 30.0);
+	db_set_timeouts(w.db, (int)conf_int("db_connect_timeout"),
+	    (int)conf_int("db_statement_timeout"));
+	db_set_on_connect(w.db, on_connect, &w);
+
+	scheduler_add(&w, "heartbeat", (double)conf_int("heartbeat_interval"), job_heartbeat, 0, 0);
+	scheduler_add(&w, "worker_prune", 300, job_worker_prune, JOB_SINGLETON,
+	    LOCK_KEY_WORKER_PRUNE);
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (sfd < 0)
+		log_fatal("msg=\"signalfd failed\" error=\"%s\"", strerror(errno));
+
+	log_info("msg=\"worker started\" version=%s id=%s %s", PACKAGE_VERSION, w.id,
+	    db_target(w.db));
+	(void)db_listen(w.db, JOBS_CHANNEL);
+
+	for (;;) {
+		struct pollfd pfd[2] = {{sfd, POLLIN, 0}, {-1, POLLIN, 0}};
+		int ready = worker_ready(&w);
+		double wait = ready ? scheduler_next_due(&w) : 1.0;
+		int rc;
+
+		pfd[1].fd = db_socket(w.db);
+		rc = poll(pfd, 2, (int)(wait * 1000) + 1);
+		if (rc < 0 && errno != EINTR)
+			log_error("msg=\"poll failed\" error=\"%s\"", strerror(errno));
+		if (rc > 0 && (pfd[0].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				if (si.ssi_signo == SIGHUP) {
+					if (log_open_file(conf_str("log_file")) != 0)
+						log_error("msg=\"cannot reopen log file\"");
+				} else {
+					break;
+				}
+			}
+		}
+		if (rc > 0 && pfd[1].fd >= 0 && (pfd[1].revents & (POLLIN | POLLERR | POLLHUP)))
+			(void)db_drain_notifies(w.db, on_notify, &w);
+		if (worker_ready(&w))
+			scheduler_run_due(&w);
+	}
+	log_info("msg=\"stopping\" id=%s", w.id);
+	heartbeat_stopped(&w);
+	db_free(w.db);
+	free(w.claims);
+	free(w.id);
+	free(w.host);
+	close(sfd);
+	log_info("msg=\"worker stopped\"");
+	return 0;
+}

@@ -1,0 +1,78 @@
+/* worker.h: the state of one pulse-worker process, its scheduler and its claims. */
+#ifndef PULSE_WORKER_H
+#define PULSE_WORKER_H
+
+#include <stdint.h>
+
+#include "db.h"
+
+struct worker;
+struct job;
+
+/* A job returns 0 on success or -1 after logging what failed; it is run again after its
+ * interval either way. */
+typedef int (*job_fn)(struct worker *w, struct job *job);
+
+enum job_flags {
+	JOB_SINGLETON = 1 << 0,	/* run by one worker at a time: the one holding its lock */
+};
+
+struct job {
+	const char *name;
+	job_fn run;
+	double interval;	/* seconds */
+	unsigned flags;
+	int32_t lock_key;	/* for JOB_SINGLETON: key in DB_LOCK_SINGLETON */
+	double next_run;	/* monotonic */
+	double last_duration;
+	int consecutive_failures;
+};
+
+struct claim {
+	enum db_lock_class cls;
+	int32_t key;
+};
+
+#define WORKER_MAX_JOBS 32
+
+struct worker {
+	struct db *db;
+	char *id;		/* stable name in pulse.workers */
+	char *host;
+	double started_wall;
+	int schema_ok;		/* the database schema matches this build */
+	double next_schema_check;
+
+	struct job jobs[WORKER_MAX_JOBS];
+	int njobs;
+
+	struct claim *claims;	/* advisory locks this worker's session holds */
+	int nclaims, capclaims;
+};
+
+/* scheduler.c */
+void scheduler_add(struct worker *w, const char *name, double interval, job_fn fn,
+    unsigned flags, int32_t lock_key);
+/* Seconds until the next job is due (0 when one is due now). */
+double scheduler_next_due(const struct worker *w);
+/* Runs every due job; singleton jobs only when this worker holds (or takes) their lock. */
+void scheduler_run_due(struct worker *w);
+/* Makes the named job due now. Returns 0, or -1 for an unknown name. */
+int scheduler_trigger(struct worker *w, const char *name);
+
+/* claim.c: advisory locks held on this worker's session, for work that exactly one worker
+ * may do (an instance to poll, a singleton job). A dead worker's claims end with its
+ * session, so another worker's next claim_try succeeds. */
+int claim_try(struct worker *w, enum db_lock_class cls, int32_t key);	/* 1, 0 or -1 */
+int claim_holds(const struct worker *w, enum db_lock_class cls, int32_t key);
+int claim_release(struct worker *w, enum db_lock_class cls, int32_t key);
+/* Forgets every claim: called when the session was lost (the locks went with it). */
+void claim_forget_all(struct worker *w);
+
+/* heartbeat.c */
+int job_heartbeat(struct worker *w, struct job *job);
+int job_worker_prune(struct worker *w, struct job *job);
+/* Records a clean stop in pulse.workers. */
+void heartbeat_stopped(struct worker *w);
+
+#endif
