@@ -99,10 +99,12 @@ sub start_bare_nginx {
         LISTEN => "127.0.0.1:$port", CERT => $stack->{cert}, KEY => $stack->{key},
         UI_ROOT => $stack->dir . '/www', UPSTREAM_SERVERS => "server unix:$sock;",
         BODY_LIMIT => $stack->body_limit_bytes, FASTCGI_INC => "$dir/pulse-fastcgi.inc",
+        ACCESS_LOG => "$dir/access.log",
     }, "$dir/site.conf");
     my $site = do { local (@ARGV, $/) = "$dir/site.conf"; <> };
     $site =~ s/pulse_fcgi/bare_fcgi/g;
     $site =~ s/pulse_tls/bare_tls/g;
+    $site =~ s/pulse_noquery/bare_noquery/g;
     open my $out, '>', "$dir/site.conf" or die;
     print {$out} $site;
     close $out;

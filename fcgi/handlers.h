@@ -8,4 +8,21 @@
 void api_health(struct request *r);
 void api_version(struct request *r);
 
+/* api_login.c */
+void api_login(struct request *r);
+void api_logout(struct request *r);
+
+/* api_security.c */
+void api_security_status(struct request *r);
+void api_tokens_list(struct request *r);
+void api_tokens_create(struct request *r);
+void api_tokens_delete(struct request *r);
+void api_regenerate_token(struct request *r);
+void api_validate_token(struct request *r);
+void api_validate_bootstrap_token(struct request *r);
+void api_quick_setup(struct request *r);
+void api_change_password(struct request *r);
+void api_reset_lockout(struct request *r);
+void api_recovery(struct request *r);
+
 #endif

@@ -21,7 +21,10 @@
 
 #include <fcgiapp.h>
 
+#include "auth.h"
 #include "conf.h"
+#include "crypto.h"
+#include "jsonutil.h"
 #include "db.h"
 #include "log.h"
 #include "request.h"
@@ -58,9 +61,10 @@ serve(struct responder *t, FCGX_Request *fcgx)
 	if (r.method_name == NULL)
 		r.method_name = "GET";
 	r.method = http_method_parse(r.method_name);
-	r.client_ip = req_param(&r, "REMOTE_ADDR");
-	if (r.client_ip == NULL)
-		r.client_ip = "";
+	r.peer_ip = req_param(&r, "REMOTE_ADDR");
+	if (r.peer_ip == NULL)
+		r.peer_ip = "";
+	r.client_ip = r.peer_ip;
 	uri = req_param(&r, "REQUEST_URI");
 	if (uri == NULL || *uri == '\0')
 		uri = "/";
@@ -94,6 +98,7 @@ thread_main(void *arg)
 		log_error("msg=\"cannot initialise a FastCGI request\" thread=%d", t->index);
 		return NULL;
 	}
+	(void)db_listen(t->db, "pulse_auth");
 	(void)responder_ready(t);
 	for (;;) {
 		int rc;
@@ -238,6 +243,39 @@ inherited_listener(void)
 	return fd;
 }
 
+/* Prints the route table as JSON, one route per line, for tests and documentation. */
+static int
+list_routes(void)
+{
+	char err[256];
+
+	if (router_init(err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	for (size_t i = 0; i < route_count; i++) {
+		const struct route *rt = &route_table[i];
+		struct json_object *o = json_object_new_object(), *m = json_object_new_array();
+		static const struct { unsigned bit; const char *name; } names[] = {
+			{HTTP_GET, "GET"}, {HTTP_POST, "POST"}, {HTTP_PUT, "PUT"},
+			{HTTP_PATCH, "PATCH"}, {HTTP_DELETE, "DELETE"},
+		};
+
+		for (size_t j = 0; j < ARRAY_LEN(names); j++)
+			if (rt->methods & names[j].bit)
+				json_object_array_add(m, json_object_new_string(names[j].name));
+		json_object_object_add(o, "methods", m);
+		json_object_object_add(o, "pattern", json_object_new_string(rt->pattern));
+		json_object_object_add(o, "public", json_object_new_boolean(rt->flags & ROUTE_PUBLIC));
+		json_object_object_add(o, "admin", json_object_new_boolean(rt->flags & ROUTE_ADMIN));
+		json_object_object_add(o, "csrf", json_object_new_boolean(!(rt->flags & ROUTE_NO_CSRF)));
+		json_object_object_add(o, "scope", rt->scope ? json_object_new_string(rt->scope) : NULL);
+		printf("%s\n", jsonutil_to_string(o, NULL));
+		json_object_put(o);
+	}
+	return 0;
+}
+
 static void
 usage(FILE *fp)
 {
@@ -247,6 +285,7 @@ usage(FILE *fp)
 	    "  -s, --socket PATH   Unix socket or host:port to listen on (setting: listen)\n"
 	    "  -t, --threads N     threads, one database connection each (setting: threads)\n"
 	    "      --print-config  print the effective settings (secrets masked) and exit\n"
+	    "      --list-routes   print the route table as JSON lines and exit\n"
 	    "  -V, --version       print the version and exit\n", SYSCONFDIR);
 }
 
@@ -258,6 +297,7 @@ main(int argc, char **argv)
 		{"socket", required_argument, NULL, 's'},
 		{"threads", required_argument, NULL, 't'},
 		{"print-config", no_argument, NULL, 'P'},
+		{"list-routes", no_argument, NULL, 'L'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -275,6 +315,7 @@ main(int argc, char **argv)
 		case 's': socket_opt = optarg; break;
 		case 't': threads_opt = optarg; break;
 		case 'P': print_config = 1; break;
+		case 'L': return list_routes();
 		case 'V': printf("pulse-fcgi %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -298,6 +339,10 @@ main(int argc, char **argv)
 	if (log_open_file(conf_str("log_file")) != 0)
 		log_fatal("msg=\"cannot open log file\" path=%s error=\"%s\"", conf_str("log_file"),
 		    strerror(errno));
+	if (auth_init(err, sizeof(err)) != 0)
+		log_fatal("msg=\"configuration error\" error=\"%s\"", err);
+	if (secrets_init(conf_str("data_dir"), 1, err, sizeof(err)) != 0)
+		log_fatal("msg=\"secrets key unavailable\" error=\"%s\"", err);
 	if (router_init(err, sizeof(err)) != 0)
 		log_fatal("msg=\"route table error\" error=\"%s\"", err);
 
@@ -329,6 +374,7 @@ main(int argc, char **argv)
 		struct responder *t = &threads[i];
 		t->index = i;
 		t->arena = arena_new();
+		t->auth_cache = auth_cache_new();
 		t->db = db_new(conf_str("database_url"), "pulse-fcgi", 5.0);
 		db_set_timeouts(t->db, (int)conf_int("db_connect_timeout"),
 		    (int)conf_int("db_statement_timeout"));
@@ -366,6 +412,7 @@ main(int argc, char **argv)
 	for (int i = 0; i < nthreads; i++) {
 		pthread_join(threads[i].thread, NULL);
 		db_free(threads[i].db);
+		auth_cache_free(threads[i].auth_cache);
 		arena_free(threads[i].arena);
 	}
 	free(threads);

@@ -150,6 +150,36 @@ req_header(struct request *r, const char *name)
 	return FCGX_GetParam(key, r->fcgx->envp);
 }
 
+const char *
+req_cookie(struct request *r, const char *name)
+{
+	const char *h = req_param(r, "HTTP_COOKIE");
+	size_t nlen = strlen(name);
+
+	while (h && *h) {
+		const char *end, *eq;
+
+		while (*h == ' ' || *h == ';')
+			h++;
+		end = strchr(h, ';');
+		if (end == NULL)
+			end = h + strlen(h);
+		eq = memchr(h, '=', (size_t)(end - h));
+		if (eq && (size_t)(eq - h) == nlen && memcmp(h, name, nlen) == 0) {
+			const char *v = eq + 1, *ve = end;
+			while (ve > v && ve[-1] == ' ')
+				ve--;
+			if (ve - v >= 2 && *v == '"' && ve[-1] == '"') {
+				v++;
+				ve--;
+			}
+			return arena_strndup(r->arena, v, (size_t)(ve - v));
+		}
+		h = end;
+	}
+	return NULL;
+}
+
 static void
 parse_query(struct request *r)
 {
@@ -216,6 +246,95 @@ req_body_json(struct request *r)
 	}
 	arena_defer(r->arena, jsonutil_put, obj);
 	return obj;
+}
+
+struct json_object *
+req_body_object(struct request *r, int empty_ok)
+{
+	struct json_object *obj;
+	size_t i;
+
+	for (i = 0; i < r->body_len && strchr(" \t\r\n", r->body[i]); i++)
+		;
+	if (empty_ok && i == r->body_len) {
+		obj = json_object_new_object();
+		arena_defer(r->arena, jsonutil_put, obj);
+		return obj;
+	}
+	obj = req_body_json(r);
+	if (obj == NULL)
+		return NULL;
+	if (!json_object_is_type(obj, json_type_object)) {
+		resp_error(r, 400, "invalid_json", "The request body must be a JSON object");
+		return NULL;
+	}
+	return obj;
+}
+
+static int
+field_error(struct request *r, const char *key, const char *what)
+{
+	struct json_object *extra = json_object_new_object();
+	char msg[200];
+
+	snprintf(msg, sizeof(msg), "Field '%.64s' %s", key, what);
+	json_object_object_add(extra, "field", json_object_new_string(key));
+	resp_error_with(r, 400, "invalid_field", msg, extra);
+	json_object_put(extra);
+	return -1;
+}
+
+int
+body_string(struct request *r, struct json_object *obj, const char *key, int required,
+    size_t max_len, const char **out)
+{
+	switch (jsonutil_get_string(obj, key, out)) {
+	case JSONUTIL_OK:
+		if (max_len && strlen(*out) > max_len) {
+			char what[64];
+			snprintf(what, sizeof(what), "is longer than %lu characters", (unsigned long)max_len);
+			return field_error(r, key, what);
+		}
+		return 1;
+	case JSONUTIL_MISSING:
+		return required ? field_error(r, key, "is required") : 0;
+	case JSONUTIL_WRONG_TYPE:
+		break;
+	}
+	return field_error(r, key, "must be a string");
+}
+
+int
+body_bool(struct request *r, struct json_object *obj, const char *key, int required, int *out)
+{
+	switch (jsonutil_get_bool(obj, key, out)) {
+	case JSONUTIL_OK:
+		return 1;
+	case JSONUTIL_MISSING:
+		return required ? field_error(r, key, "is required") : 0;
+	case JSONUTIL_WRONG_TYPE:
+		break;
+	}
+	return field_error(r, key, "must be true or false");
+}
+
+int
+body_int(struct request *r, struct json_object *obj, const char *key, int required,
+    int64_t min, int64_t max, int64_t *out)
+{
+	char what[96];
+
+	switch (jsonutil_get_int(obj, key, min, max, out)) {
+	case JSONUTIL_OK:
+		return 1;
+	case JSONUTIL_MISSING:
+		return required ? field_error(r, key, "is required") : 0;
+	case JSONUTIL_WRONG_TYPE:
+		break;
+	}
+	snprintf(what, sizeof(what), "must be an integer from %lld to %lld", (long long)min,
+	    (long long)max);
+	return field_error(r, key, what);
 }
 
 void
@@ -286,20 +405,32 @@ resp_no_content(struct request *r)
 }
 
 void
-resp_error(struct request *r, int status, const char *code, const char *fmt, ...)
+resp_error_with(struct request *r, int status, const char *code, const char *message,
+    struct json_object *extra)
 {
 	struct json_object *obj = json_object_new_object();
+
+	json_object_object_add(obj, "error", json_object_new_string(message));
+	json_object_object_add(obj, "code", json_object_new_string(code));
+	json_object_object_add(obj, "status_code", json_object_new_int(status));
+	json_object_object_add(obj, "timestamp", json_object_new_int64((int64_t)time(NULL)));
+	if (extra) {
+		json_object_object_foreach(extra, key, val)
+			json_object_object_add(obj, key, json_object_get(val));
+	}
+	r->error_code = code;
+	resp_json(r, status, obj);
+	json_object_put(obj);
+}
+
+void
+resp_error(struct request *r, int status, const char *code, const char *fmt, ...)
+{
 	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	json_object_object_add(obj, "error", json_object_new_string(msg));
-	json_object_object_add(obj, "code", json_object_new_string(code));
-	json_object_object_add(obj, "status_code", json_object_new_int(status));
-	json_object_object_add(obj, "timestamp", json_object_new_int64((int64_t)time(NULL)));
-	r->error_code = code;
-	resp_json(r, status, obj);
-	json_object_put(obj);
+	resp_error_with(r, status, code, msg, NULL);
 }

@@ -9,6 +9,7 @@
 
 #include "arena.h"
 #include "db.h"
+#include "principal.h"
 #include "util.h"
 
 enum http_method {
@@ -43,7 +44,11 @@ struct request {
 	const char *query;	/* raw query string, may be "" */
 	struct query_param *query_params;
 	int nquery_params;	/* -1 until parsed */
-	const char *client_ip;	/* the web server's peer address */
+	const char *peer_ip;	/* REMOTE_ADDR: the web server's peer */
+	const char *client_ip;	/* the peer, or the forwarded client behind a trusted proxy */
+	int direct_loopback;	/* loopback peer and no forwarding headers */
+	int https;		/* the client connection is TLS */
+	struct principal auth;	/* filled by the router for routes that authenticate */
 
 	const struct route *route;
 	const char *path_param_names[REQUEST_MAX_PATH_PARAMS];
@@ -68,6 +73,9 @@ const char *req_param(struct request *r, const char *name);
 /* A request header by its HTTP name ("X-API-Token"), or NULL. */
 const char *req_header(struct request *r, const char *name);
 
+/* A cookie's value from the Cookie header, or NULL. The value is in the request arena. */
+const char *req_cookie(struct request *r, const char *name);
+
 /* A query parameter, percent-decoded, or NULL; the first one when repeated. */
 const char *req_query(struct request *r, const char *name);
 
@@ -77,6 +85,19 @@ const char *req_path_param(struct request *r, const char *name);
 /* Parses the body as JSON. Returns the value (owned by the request) or NULL after
  * answering 400 with code invalid_json. */
 struct json_object *req_body_json(struct request *r);
+
+/* Typed fields of a JSON body. Each returns 1 when the field is present (and sets *out),
+ * 0 when it is absent or null (and it was optional), or -1 after answering 400 with code
+ * invalid_field (wrong type, out of range, or a required field missing). */
+int body_string(struct request *r, struct json_object *obj, const char *key, int required,
+    size_t max_len, const char **out);
+int body_bool(struct request *r, struct json_object *obj, const char *key, int required, int *out);
+int body_int(struct request *r, struct json_object *obj, const char *key, int required,
+    int64_t min, int64_t max, int64_t *out);
+
+/* The body must be a JSON object: returns it, or NULL after answering 400. An empty body
+ * gives an empty object when empty_ok is set. */
+struct json_object *req_body_object(struct request *r, int empty_ok);
 
 /* Adds a header to the answer; name and value must not contain CR or LF. */
 void resp_header(struct request *r, const char *name, const char *value);
@@ -92,6 +113,10 @@ void resp_raw(struct request *r, int status, const char *content_type, const cha
  * {"error": message, "code": code, "status_code": status, "timestamp": unix seconds}. */
 void resp_error(struct request *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* The same with further fields merged into the body (extra stays the caller's). */
+void resp_error_with(struct request *r, int status, const char *code, const char *message,
+    struct json_object *extra);
 
 /* Answers 204 No Content. */
 void resp_no_content(struct request *r);

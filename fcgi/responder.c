@@ -14,6 +14,7 @@ responder_forget_schema(struct db *db, void *arg)
 	(void)db;
 	t->schema_checked = 0;
 	t->next_schema_check = 0;
+	t->auth_stale = 1;
 }
 
 enum readiness

@@ -23,6 +23,8 @@ struct responder {
 	int schema_checked;	/* the schema version matched on this connection */
 	int schema_seen;	/* the version last read, for messages */
 	double next_schema_check;
+	struct auth_cache *auth_cache;	/* credentials verified on this thread */
+	int auth_stale;		/* a reconnect may have missed notifications */
 };
 
 /* Settings and counters shared by all threads; written before threads start. */

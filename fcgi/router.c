@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "router.h"
+#include "auth.h"
 #include "log.h"
 #include "responder.h"
 
@@ -185,15 +186,66 @@ read_body(struct request *r, int64_t length)
 	return 0;
 }
 
-/* Checks credentials against the route's rule. Until authentication exists every route
- * that is not public is refused. Returns 0 to go on, -1 after answering. */
+static int
+is_state_changing(unsigned method)
+{
+	return method != HTTP_GET && method != HTTP_HEAD && method != HTTP_OPTIONS;
+}
+
+/* Authenticates and applies the route's rule (public, admin, scope), then CSRF for session
+ * requests. Returns 0 to go on, -1 after answering. */
 static int
 check_access(struct request *r)
 {
-	if (r->route->flags & ROUTE_PUBLIC)
+	const struct route *rt = r->route;
+	struct principal *p = &r->auth;
+	const char *message;
+	enum auth_result rc;
+
+	if (rt->flags & ROUTE_NO_DB)
+		return 0;	/* health and version: public, no credentials looked at */
+	auth_check_invalidations(r);
+	rc = auth_authenticate(r, p, &message);
+	if (rt->flags & ROUTE_PUBLIC) {
+		if (rc != AUTH_OK)
+			memset(p, 0, sizeof(*p));
+	} else if (rc == AUTH_UNAVAILABLE) {
+		resp_header(r, "Retry-After", "5");
+		resp_error(r, 503, "database_unavailable", "Database unavailable");
+		return -1;
+	} else if (rc == AUTH_LOCKED) {
+		resp_error(r, 403, "account_locked", "%s", message);
+		return -1;
+	} else if (rc != AUTH_OK) {
+		resp_error(r, 401, "unauthorized", "%s", message);
+		return -1;
+	}
+	if (p->method != AUTH_METHOD_NONE) {
+		static const char *const names[] = {"none", "proxy", "api_token", "session", "basic",
+		    "recovery"};
+		resp_header(r, "X-Authenticated-User", p->username);
+		resp_header(r, "X-Auth-Method", names[p->method]);
+	}
+	if (rc != AUTH_OK)
 		return 0;
-	resp_error(r, 401, "unauthorized", "Authentication required");
-	return -1;
+	if ((rt->flags & ROUTE_ADMIN) && !p->admin) {
+		resp_error(r, 403, "forbidden", "Admin privileges required");
+		return -1;
+	}
+	if (!principal_has_scope(p, rt->scope)) {
+		struct json_object *extra = json_object_new_object();
+		json_object_object_add(extra, "requiredScope", json_object_new_string(rt->scope));
+		resp_error_with(r, 403, "missing_scope", "missing_scope", extra);
+		json_object_put(extra);
+		return -1;
+	}
+	if (p->method == AUTH_METHOD_SESSION) {
+		if (is_state_changing(r->method) && !(rt->flags & ROUTE_NO_CSRF))
+			return csrf_check(r, p);
+		if (!is_state_changing(r->method) && req_cookie(r, CSRF_COOKIE) == NULL)
+			(void)csrf_issue(r, p->session_hash, 0);
+	}
+	return 0;
 }
 
 void
@@ -214,6 +266,9 @@ router_handle(struct request *r)
 		    (long long)responder_process.body_limit);
 		return;
 	}
+	auth_resolve_client(r);
+	if (ratelimit_universal(r) != 0)
+		return;
 	nseg = split_path(r, &segments);
 	if (nseg == -2) {
 		resp_error(r, 404, "not_found", "Not found");

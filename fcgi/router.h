@@ -13,6 +13,7 @@ enum route_flags {
 	ROUTE_PUBLIC = 1 << 0,	/* answers without credentials */
 	ROUTE_ADMIN = 1 << 1,	/* needs an admin (session or proxy admin, or a token) */
 	ROUTE_NO_DB = 1 << 2,	/* answers without the database being ready */
+	ROUTE_NO_CSRF = 1 << 3,	/* state-changing but exempt from the CSRF check */
 };
 
 struct route {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "crypto.h"
 #include "db.h"
 #include "log.h"
 #include "migrate.h"
@@ -27,7 +28,7 @@
 #define JOBS_CHANNEL "pulse_jobs"
 
 /* Singleton job lock keys (DB_LOCK_SINGLETON class). */
-enum { LOCK_KEY_WORKER_PRUNE = 1 };
+enum { LOCK_KEY_WORKER_PRUNE = 1, LOCK_KEY_AUTH_PRUNE = 2, LOCK_KEY_BOOTSTRAP = 3 };
 
 static void
 on_connect(struct db *db, void *arg)
@@ -72,6 +73,8 @@ worker_ready(struct worker *w)
 	w->next_schema_check = now + 2.0;
 	v = db_schema_version(w->db);
 	if (v == PULSE_SCHEMA_VERSION) {
+		if (worker_check_secrets_key(w) != 0)
+			return 0;
 		w->schema_ok = 1;
 		log_info("msg=\"database ready\" schema=%d", v);
 		return 1;
@@ -166,6 +169,8 @@ main(int argc, char **argv)
 		    strerror(errno));
 	if (migrate)
 		return run_migrations();
+	if (secrets_init(conf_str("data_dir"), 1, err, sizeof(err)) != 0)
+		log_fatal("msg=\"secrets key unavailable\" error=\"%s\"", err);
 
 	memset(&w, 0, sizeof(w));
 	w.id = *conf_str("worker_id") ? xstrdup(conf_str("worker_id")) : default_worker_id();
@@ -181,6 +186,9 @@ main(int argc, char **argv)
 	scheduler_add(&w, "heartbeat", (double)conf_int("heartbeat_interval"), job_heartbeat, 0, 0);
 	scheduler_add(&w, "worker_prune", 300, job_worker_prune, JOB_SINGLETON,
 	    LOCK_KEY_WORKER_PRUNE);
+	scheduler_add(&w, "auth_prune", 60, job_auth_prune, JOB_SINGLETON, LOCK_KEY_AUTH_PRUNE);
+	scheduler_add(&w, "bootstrap_token", 30, job_bootstrap_token, JOB_SINGLETON,
+	    LOCK_KEY_BOOTSTRAP);
 
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&sigs);

@@ -69,6 +69,12 @@ int claim_release(struct worker *w, enum db_lock_class cls, int32_t key);
 /* Forgets every claim: called when the session was lost (the locks went with it). */
 void claim_forget_all(struct worker *w);
 
+/* security.c */
+int job_bootstrap_token(struct worker *w, struct job *job);
+int job_auth_prune(struct worker *w, struct job *job);
+/* 0 when this host's secrets key is the installation's, 1 when it differs, -1 on error. */
+int worker_check_secrets_key(struct worker *w);
+
 /* heartbeat.c */
 int job_heartbeat(struct worker *w, struct job *job);
 int job_worker_prune(struct worker *w, struct job *job);

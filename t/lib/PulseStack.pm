@@ -399,6 +399,7 @@ sub start_nginx {
         UPSTREAM_SERVERS => $sockets,
         BODY_LIMIT       => $self->body_limit_bytes,
         FASTCGI_INC      => "$src/pulse-fastcgi.inc",
+        ACCESS_LOG       => $self->log_dir . '/nginx-access.log',
     }, $site);
     # The include file sits in the source tree; copy it next to the config so nginx's
     # workers do not need access there (only the master reads configuration, as root).
@@ -440,6 +441,7 @@ sub start_apache {
         UI_ROOT          => "$self->{dir}/www",
         BALANCER_MEMBERS => $members,
         BODY_LIMIT_BYTES => $self->body_limit_bytes,
+        ACCESS_LOG       => $self->log_dir . '/apache-access.log',
     }, "$run/pulse-apache.conf");
     my $mods = '/usr/lib/apache2/modules';
     my @modules = qw(mpm_event authz_core mime dir headers deflate filter ssl socache_shmcb
@@ -457,8 +459,6 @@ sub start_apache {
         "Mutex file:$run default",
         "ErrorLog " . $self->log_dir . '/apache-error.log',
         'LogLevel warn',
-        'LogFormat "%h %l %u %t \"%r\" %>s %b %D" timed',
-        "CustomLog " . $self->log_dir . '/apache-access.log timed',
         'TypesConfig /etc/mime.types',
         "SSLSessionCache shmcb:$run/ssl_scache(512000)",
         ($self->{root} ? ("User $self->{web_user}", "Group $self->{web_user}") : ()),
@@ -532,6 +532,67 @@ sub _parse_cgi {
         else { $h{lc $k} = $v }
     }
     return ($status, \%h, $body // '');
+}
+
+# --- first-run setup and credentials --------------------------------------------------
+
+# The bootstrap token the worker writes while no credential exists.
+sub bootstrap_token {
+    my ($self, $timeout) = @_;
+    my $file = "$self->{dir}/data/.bootstrap_token";
+    $self->wait_for(sub { -s $file }, $timeout // 20, 'the bootstrap token file', 'worker-1');
+    open my $fh, '<', $file or croak "$file: $!";
+    my $t = <$fh>;
+    chomp $t;
+    return $t;
+}
+
+# Completes first-run setup; returns a hash with user, password and the API token.
+sub setup_admin {
+    my ($self, %opt) = @_;
+    my %cred = (
+        user     => $opt{user} // 'admin',
+        password => $opt{password} // 'correct horse battery staple',
+        token    => $opt{token} // ('setup' . join('', map { sprintf '%02x', int rand 256 } 1 .. 24)),
+    );
+    my $res = $self->ua->post($self->url('/api/security/quick-setup') =>
+        { 'X-Setup-Token' => $self->bootstrap_token } =>
+        json => { username => $cred{user}, password => $cred{password}, apiToken => $cred{token} })->result;
+    croak 'quick-setup failed: ' . $res->code . ' ' . $res->body unless $res->code == 200;
+    $self->{admin} = \%cred;
+    return \%cred;
+}
+
+# A new user agent (its own cookie jar) logged in as the admin; returns (ua, csrf token).
+sub login {
+    my ($self, %opt) = @_;
+    require Mojo::UserAgent;
+    my $ua = Mojo::UserAgent->new(insecure => 1, request_timeout => 60, max_redirects => 0);
+    my $cred = $self->{admin} or croak 'no admin set up';
+    my $res = $ua->post(($opt{base} // $self->base_url) . '/api/login' =>
+        json => { username => $opt{user} // $cred->{user}, password => $opt{password} // $cred->{password},
+            rememberMe => $opt{remember} ? Mojo::JSON::true() : Mojo::JSON::false() })->result;
+    croak 'login failed: ' . $res->code . ' ' . $res->body unless $res->code == 200;
+    return ($ua, $res->headers->header('X-CSRF-Token'), $res);
+}
+
+# Headers for the admin's API token.
+sub token_headers {
+    my ($self, $token) = @_;
+    return { 'X-API-Token' => $token // $self->{admin}{token} };
+}
+
+# hex(SHA3-256(s)) through the openssl command (Perl's core has no SHA-3).
+sub sha3_hex {
+    my ($self, $s) = @_;
+    require IPC::Open2;
+    my $pid = IPC::Open2::open2(my $out, my $in, 'openssl', 'dgst', '-sha3-256', '-r');
+    print {$in} $s;
+    close $in;
+    my $line = <$out>;
+    waitpid $pid, 0;
+    my ($hex) = $line =~ /^([0-9a-f]{64})/;
+    return $hex;
 }
 
 # --- shutdown -------------------------------------------------------------------------

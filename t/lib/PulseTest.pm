@@ -7,7 +7,7 @@ use Exporter 'import';
 use Mojo::JSON qw(decode_json);
 use Test::More;
 
-our @EXPORT = qw(json_error_ok json_body security_headers_ok);
+our @EXPORT = qw(json_error_ok json_body security_headers_ok no_secret_in_logs);
 
 # The body of a response as JSON, or undef (with a failed test) when it is not JSON.
 sub json_body {
@@ -31,6 +31,19 @@ sub json_error_ok {
     like($data->{timestamp} // '', qr/^\d{10}$/, "$name: timestamp in unix seconds")
         unless $opt{no_timestamp};
     return $data;
+}
+
+# No secret of the list appears in any log line of the stack (responders, worker, nginx,
+# PostgreSQL).
+sub no_secret_in_logs {
+    my ($stack, @secrets) = @_;
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    my $logs = $stack->log_text;
+    ok(length $logs > 0, 'the logs were read');
+    for my $s (grep { defined && length >= 8 } @secrets) {
+        my $shown = substr($s, 0, 4) . '...';
+        ok(index($logs, $s) < 0, "secret $shown appears in no log line");
+    }
 }
 
 sub security_headers_ok {

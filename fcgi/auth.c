@@ -1,0 +1,988 @@
+/* auth.c: who is asking: client address, credentials, sessions, CSRF, lockout, rate limits. */
+#include "config.h"
+
+#include "auth.h"
+#include "audit.h"
+#include "conf.h"
+#include "crypto.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "netaddr.h"
+#include "responder.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* Cached credentials are re-read at least this often, even without a notification. */
+#define CACHE_TTL 30.0
+/* last_used_at and sliding session expiry are written at most this often per credential. */
+#define TOUCH_INTERVAL 60.0
+#define CACHE_SLOTS 128
+
+static struct cidr *trusted_proxies;
+static int ntrusted_proxies;
+static unsigned char basic_pepper[32];
+
+enum cache_kind { CACHE_EMPTY, CACHE_TOKEN, CACHE_SESSION, CACHE_BASIC };
+
+struct cache_entry {
+	enum cache_kind kind;
+	char key[65];
+	double cached_at;	/* monotonic */
+	double touched_at;	/* monotonic: last last_used_at / expiry write */
+	double expires_wall;	/* sessions */
+	struct principal p;
+};
+
+struct auth_cache {
+	struct cache_entry slot[CACHE_SLOTS];
+	int state_loaded;
+	double state_at;
+	int has_user, token_count, recovery_mode;
+};
+
+struct auth_cache *
+auth_cache_new(void)
+{
+	return xcalloc(1, sizeof(struct auth_cache));
+}
+
+void
+auth_cache_free(struct auth_cache *c)
+{
+	if (c) {
+		explicit_bzero(c, sizeof(*c));
+		free(c);
+	}
+}
+
+static void
+cache_flush(struct auth_cache *c)
+{
+	memset(c->slot, 0, sizeof(c->slot));
+	c->state_loaded = 0;
+}
+
+static struct cache_entry *
+cache_slot(struct auth_cache *c, const char *key)
+{
+	unsigned h = 0;
+
+	for (int i = 0; i < 6 && key[i]; i++)
+		h = h * 16 + (unsigned)(isdigit((unsigned char)key[i]) ? key[i] - '0' : key[i] - 'a' + 10);
+	return &c->slot[h % CACHE_SLOTS];
+}
+
+static struct cache_entry *
+cache_find(struct auth_cache *c, enum cache_kind kind, const char *key)
+{
+	struct cache_entry *e = cache_slot(c, key);
+
+	if (e->kind != kind || strcmp(e->key, key) != 0)
+		return NULL;
+	if (clock_monotonic() - e->cached_at > CACHE_TTL) {
+		e->kind = CACHE_EMPTY;
+		return NULL;
+	}
+	return e;
+}
+
+static struct cache_entry *
+cache_put(struct auth_cache *c, enum cache_kind kind, const char *key, const struct principal *p)
+{
+	struct cache_entry *e = cache_slot(c, key);
+
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	snprintf(e->key, sizeof(e->key), "%s", key);
+	e->cached_at = e->touched_at = clock_monotonic();
+	e->p = *p;
+	return e;
+}
+
+int
+auth_init(char *err, size_t errlen)
+{
+	int bad = cidr_list_parse(conf_str("trusted_proxies"), &trusted_proxies, &ntrusted_proxies);
+
+	if (bad > 0) {
+		snprintf(err, errlen, "trusted_proxies: %d entries are not addresses or CIDR ranges", bad);
+		return -1;
+	}
+	crypto_random(basic_pepper, sizeof(basic_pepper));
+	return 0;
+}
+
+/* --- client address ----------------------------------------------------------------- */
+
+/* The first valid address of an X-Forwarded-For list, or NULL. */
+static const char *
+first_forwarded(struct request *r, const char *xff)
+{
+	const char *p = xff;
+
+	while (p && *p) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char *cand;
+		struct ipaddr ip;
+
+		while (len > 0 && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		cand = arena_strndup(r->arena, p, len);
+		if (ip_parse(cand, &ip) == 0)
+			return cand;
+		p = end ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
+void
+auth_resolve_client(struct request *r)
+{
+	const char *xff = req_header(r, "X-Forwarded-For");
+	const char *real = req_header(r, "X-Real-IP");
+	const char *fwd = req_header(r, "Forwarded");
+	const char *https = req_param(r, "HTTPS");
+	struct ipaddr peer;
+	int peer_ok = ip_parse(r->peer_ip, &peer) == 0;
+	int trusted = peer_ok && cidr_list_contains(trusted_proxies, ntrusted_proxies, &peer);
+
+	r->client_ip = r->peer_ip;
+	if (trusted) {
+		const char *c = xff ? first_forwarded(r, xff) : NULL;
+		struct ipaddr tmp;
+		if (c)
+			r->client_ip = c;
+		else if (real && ip_parse(real, &tmp) == 0)
+			r->client_ip = real;
+	}
+	r->direct_loopback = peer_ok && ip_is_loopback(&peer) && xff == NULL && real == NULL &&
+	    fwd == NULL;
+	r->https = https && (strcasecmp(https, "on") == 0 || strcmp(https, "1") == 0);
+	if (!r->https && trusted) {
+		const char *proto = req_header(r, "X-Forwarded-Proto");
+		r->https = proto && strcasecmp(proto, "https") == 0;
+	}
+}
+
+/* --- invalidation and the state of authentication ------------------------------------ */
+
+void
+auth_check_invalidations(struct request *r)
+{
+	struct responder *t = r->thread;
+	PGconn *conn = db_pgconn(r->db);
+	PGnotify *n;
+
+	if (t->auth_stale) {
+		cache_flush(t->auth_cache);
+		t->auth_stale = 0;
+	}
+	if (conn == NULL || db_get_state(r->db) != DB_STATE_OK)
+		return;
+	if (PQconsumeInput(conn) == 0)
+		return;		/* the next statement notices the lost connection */
+	while ((n = PQnotifies(conn)) != NULL) {
+		if (strcmp(n->relname, "pulse_auth") == 0)
+			cache_flush(t->auth_cache);
+		PQfreemem(n);
+	}
+}
+
+static const struct db_stmt stmt_state = {
+	"auth_state",
+	"SELECT (SELECT count(*) FROM pulse.users), (SELECT count(*) FROM pulse.api_tokens), "
+	"EXISTS (SELECT 1 FROM pulse.security_state WHERE key = 'auth_recovery')",
+	0,
+};
+
+int
+auth_state(struct request *r, int *has_user, int *token_count, int *recovery_mode)
+{
+	struct auth_cache *c = r->thread->auth_cache;
+	PGresult *res;
+	int64_t users = 0, tokens = 0;
+
+	if (!c->state_loaded || clock_monotonic() - c->state_at > CACHE_TTL) {
+		res = db_exec_stmt(r->db, &stmt_state, NULL);
+		if (res == NULL)
+			return -1;
+		(void)parse_int64(PQgetvalue(res, 0, 0), 0, INT64_MAX, &users);
+		(void)parse_int64(PQgetvalue(res, 0, 1), 0, INT64_MAX, &tokens);
+		c->has_user = users > 0;
+		c->token_count = (int)tokens;
+		c->recovery_mode = PQgetvalue(res, 0, 2)[0] == 't';
+		c->state_loaded = 1;
+		c->state_at = clock_monotonic();
+		PQclear(res);
+	}
+	*has_user = c->has_user;
+	*token_count = c->token_count;
+	*recovery_mode = c->recovery_mode;
+	return 0;
+}
+
+/* --- scopes ------------------------------------------------------------------------- */
+
+/* In ascending order of name: the order tokens list their scopes in. */
+static const struct {
+	const char *name;
+	unsigned bit;
+} scope_names[] = {
+	{"*", SCOPE_WILDCARD},
+	{"docker:manage", SCOPE_DOCKER_MANAGE},
+	{"docker:report", SCOPE_DOCKER_REPORT},
+	{"host-agent:manage", SCOPE_HOST_AGENT_MANAGE},
+	{"host-agent:report", SCOPE_HOST_AGENT_REPORT},
+	{"kubernetes:manage", SCOPE_KUBERNETES_MANAGE},
+	{"kubernetes:report", SCOPE_KUBERNETES_REPORT},
+	{"monitoring:read", SCOPE_MONITORING_READ},
+	{"monitoring:write", SCOPE_MONITORING_WRITE},
+	{"settings:read", SCOPE_SETTINGS_READ},
+	{"settings:write", SCOPE_SETTINGS_WRITE},
+};
+
+int
+scope_from_name(const char *name, unsigned *bit)
+{
+	for (size_t i = 0; i < ARRAY_LEN(scope_names); i++) {
+		if (strcmp(scope_names[i].name, name) == 0) {
+			*bit = scope_names[i].bit;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *
+scope_name(unsigned bit)
+{
+	for (size_t i = 0; i < ARRAY_LEN(scope_names); i++)
+		if (scope_names[i].bit == bit)
+			return scope_names[i].name;
+	return "";
+}
+
+struct json_object *
+scopes_to_json(unsigned mask)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < ARRAY_LEN(scope_names); i++)
+		if (mask & scope_names[i].bit)
+			json_object_array_add(a, json_object_new_string(scope_names[i].name));
+	return a;
+}
+
+/* A stored comma list of scope names as a mask; an empty list means everything. */
+static unsigned
+scopes_from_list(const char *list)
+{
+	unsigned mask = 0, bit;
+	char name[64];
+
+	while (list && *list) {
+		const char *end = strchr(list, ',');
+		size_t len = end ? (size_t)(end - list) : strlen(list);
+		if (len < sizeof(name)) {
+			memcpy(name, list, len);
+			name[len] = '\0';
+			if (scope_from_name(name, &bit) == 0)
+				mask |= bit;
+		}
+		list = end ? end + 1 : NULL;
+	}
+	return mask ? mask : SCOPE_WILDCARD;
+}
+
+int
+principal_has_scope(const struct principal *p, const char *scope)
+{
+	unsigned bit;
+
+	if (scope == NULL || p->method != AUTH_METHOD_TOKEN)
+		return 1;	/* only API tokens are scope-checked */
+	if (p->scopes & SCOPE_WILDCARD)
+		return 1;
+	return scope_from_name(scope, &bit) == 0 && (p->scopes & bit);
+}
+
+/* --- the credential sources --------------------------------------------------------- */
+
+static const struct db_stmt stmt_token = {
+	"auth_token",
+	"SELECT id, array_to_string(scopes, ','), "
+	"(last_used_at IS NULL OR last_used_at < now() - interval '60 seconds') "
+	"FROM pulse.api_tokens WHERE hash = $1",
+	1,
+};
+
+static const struct db_stmt stmt_token_used = {
+	"auth_token_used",
+	"UPDATE pulse.api_tokens SET last_used_at = now() WHERE id = $1",
+	1,
+};
+
+static void
+touch_token(struct request *r, const char *id)
+{
+	const char *params[1] = {id};
+	PGresult *res = db_exec_stmt(r->db, &stmt_token_used, params);
+
+	if (res)
+		PQclear(res);
+}
+
+static enum auth_result
+check_token(struct request *r, const char *raw, struct principal *p)
+{
+	struct auth_cache *c = r->thread->auth_cache;
+	struct cache_entry *e;
+	char hash[65];
+	const char *params[1] = {hash};
+	PGresult *res;
+
+	crypto_sha3_256_hex(raw, strlen(raw), hash);
+	e = cache_find(c, CACHE_TOKEN, hash);
+	if (e != NULL) {
+		*p = e->p;
+		if (clock_monotonic() - e->touched_at > TOUCH_INTERVAL) {
+			touch_token(r, p->token_id);
+			e->touched_at = clock_monotonic();
+		}
+		return AUTH_OK;
+	}
+	res = db_exec_stmt(r->db, &stmt_token, params);
+	if (res == NULL)
+		return AUTH_UNAVAILABLE;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return AUTH_INVALID;
+	}
+	memset(p, 0, sizeof(*p));
+	p->method = AUTH_METHOD_TOKEN;
+	p->admin = 1;
+	snprintf(p->token_id, sizeof(p->token_id), "%s", PQgetvalue(res, 0, 0));
+	snprintf(p->username, sizeof(p->username), "token:%s", p->token_id);
+	p->scopes = scopes_from_list(PQgetvalue(res, 0, 1));
+	if (PQgetvalue(res, 0, 2)[0] == 't')
+		touch_token(r, p->token_id);
+	PQclear(res);
+	cache_put(c, CACHE_TOKEN, hash, p);
+	return AUTH_OK;
+}
+
+static const struct db_stmt stmt_session = {
+	"auth_session",
+	"SELECT username, extract(epoch FROM expires_at), extract(epoch FROM duration), "
+	"coalesce(csrf_hash, '') FROM pulse.sessions WHERE key_hash = $1 AND expires_at > now()",
+	1,
+};
+
+static const struct db_stmt stmt_session_extend = {
+	"auth_session_extend",
+	"UPDATE pulse.sessions SET expires_at = now() + duration WHERE key_hash = $1 "
+	"RETURNING extract(epoch FROM expires_at)",
+	1,
+};
+
+static enum auth_result
+check_session(struct request *r, const char *cookie, struct principal *p)
+{
+	struct auth_cache *c = r->thread->auth_cache;
+	struct cache_entry *e;
+	char hash[65];
+	const char *params[1] = {hash};
+	PGresult *res;
+	double expires = 0;
+
+	crypto_sha256_hex(cookie, strlen(cookie), hash);
+	e = cache_find(c, CACHE_SESSION, hash);
+	if (e == NULL || e->expires_wall <= clock_wall()) {
+		res = db_exec_stmt(r->db, &stmt_session, params);
+		if (res == NULL)
+			return AUTH_UNAVAILABLE;
+		if (PQntuples(res) != 1) {
+			PQclear(res);
+			return AUTH_INVALID;
+		}
+		struct principal np;
+		memset(&np, 0, sizeof(np));
+		np.method = AUTH_METHOD_SESSION;
+		np.admin = 1;
+		snprintf(np.username, sizeof(np.username), "%s", PQgetvalue(res, 0, 0));
+		snprintf(np.session_hash, sizeof(np.session_hash), "%s", hash);
+		snprintf(np.csrf_hash, sizeof(np.csrf_hash), "%s", PQgetvalue(res, 0, 3));
+		expires = strtod(PQgetvalue(res, 0, 1), NULL);
+		PQclear(res);
+		e = cache_put(c, CACHE_SESSION, hash, &np);
+		e->expires_wall = expires;
+		e->touched_at = 0;	/* slide the expiry now */
+	}
+	*p = e->p;
+	/* Sliding expiry, written at most once a minute per session and thread. */
+	if (clock_monotonic() - e->touched_at > TOUCH_INTERVAL) {
+		res = db_exec_stmt(r->db, &stmt_session_extend, params);
+		if (res != NULL && PQntuples(res) == 1)
+			e->expires_wall = strtod(PQgetvalue(res, 0, 0), NULL);
+		if (res)
+			PQclear(res);
+		e->touched_at = clock_monotonic();
+	}
+	return AUTH_OK;
+}
+
+static const struct db_stmt stmt_user_hash = {
+	"auth_user_hash",
+	"SELECT password_hash FROM pulse.users WHERE username = $1",
+	1,
+};
+
+/* Verifies a local admin's password; costs one bcrypt whether or not the user exists. */
+static enum auth_result
+verify_password(struct request *r, const char *user, const char *password)
+{
+	const char *params[1] = {user};
+	PGresult *res = db_exec_stmt(r->db, &stmt_user_hash, params);
+	int ok;
+
+	if (res == NULL)
+		return AUTH_UNAVAILABLE;
+	ok = password_verify(password, PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : NULL);
+	PQclear(res);
+	return ok ? AUTH_OK : AUTH_INVALID;
+}
+
+static enum auth_result
+check_basic(struct request *r, const char *b64, struct principal *p, const char **message)
+{
+	struct auth_cache *c = r->thread->auth_cache;
+	unsigned char *raw = NULL;
+	size_t rawlen = 0;
+	char *user, *pass, key[65];
+	struct cache_entry *e;
+	struct strbuf material = {0};
+	double until;
+	enum auth_result rc;
+
+	if (base64_decode(b64, &raw, &rawlen) != 0)
+		return AUTH_INVALID;
+	user = arena_strndup(r->arena, (const char *)raw, rawlen);
+	explicit_bzero(raw, rawlen);
+	free(raw);
+	pass = strchr(user, ':');
+	if (pass == NULL || strlen(user) != rawlen)
+		return AUTH_INVALID;
+	*pass++ = '\0';
+	/* The cache key is a keyed hash of user and password: never the password itself. */
+	sb_append(&material, basic_pepper, sizeof(basic_pepper));
+	sb_append(&material, user, strlen(user) + 1);
+	sb_append(&material, pass, strlen(pass));
+	crypto_sha256_hex(material.data, material.len, key);
+	explicit_bzero(material.data, material.len);
+	sb_free(&material);
+	e = cache_find(c, CACHE_BASIC, key);
+	if (e != NULL) {
+		explicit_bzero(pass, strlen(pass));
+		*p = e->p;
+		return AUTH_OK;
+	}
+	if (lockout_locked_until(r, user, &until) > 0 || lockout_locked_until(r, r->client_ip, &until) > 0) {
+		explicit_bzero(pass, strlen(pass));
+		*message = "Account temporarily locked";
+		return AUTH_LOCKED;
+	}
+	rc = verify_password(r, user, pass);
+	explicit_bzero(pass, strlen(pass));
+	if (rc == AUTH_UNAVAILABLE)
+		return rc;
+	if (rc != AUTH_OK) {
+		(void)lockout_record_failure(r, user, &until);
+		(void)lockout_record_failure(r, r->client_ip, &until);
+		audit_record(r->db, "login", user, r->client_ip, r->raw_path, 0, "Basic auth failed");
+		return AUTH_INVALID;
+	}
+	lockout_clear(r, user);
+	lockout_clear(r, r->client_ip);
+	memset(p, 0, sizeof(*p));
+	p->method = AUTH_METHOD_BASIC;
+	p->admin = 1;
+	snprintf(p->username, sizeof(p->username), "%s", user);
+	cache_put(c, CACHE_BASIC, key, p);
+	return AUTH_OK;
+}
+
+/* Proxy authentication (security.md §6). Returns 1 when the proxy vouches for the request. */
+static int
+check_proxy(struct request *r, struct principal *p)
+{
+	const char *secret = conf_str("proxy_auth_secret");
+	const char *given = req_header(r, "X-Proxy-Secret");
+	const char *user_header = conf_str("proxy_auth_user_header");
+	const char *role_header = conf_str("proxy_auth_role_header");
+	const char *admin_role = conf_str("proxy_auth_admin_role");
+	const char *user = "", *roles;
+
+	if (*secret == '\0' || given == NULL ||
+	    !ct_equal(secret, strlen(secret), given, strlen(given)))
+		return 0;
+	if (*user_header) {
+		user = req_header(r, user_header);
+		if (user == NULL || *user == '\0')
+			return 0;
+	}
+	memset(p, 0, sizeof(*p));
+	p->method = AUTH_METHOD_PROXY;
+	p->admin = 1;
+	snprintf(p->username, sizeof(p->username), "%s", user);
+	roles = *role_header ? req_header(r, role_header) : NULL;
+	if (roles && *roles && *admin_role) {
+		const char *sep = conf_str("proxy_auth_role_separator");
+		char *copy = arena_strdup(r->arena, roles), *save = NULL;
+
+		p->admin = 0;
+		for (char *tok = strtok_r(copy, *sep ? sep : "|", &save); tok;
+		    tok = strtok_r(NULL, *sep ? sep : "|", &save)) {
+			size_t len;
+			while (*tok == ' ')
+				tok++;
+			len = strlen(tok);
+			while (len > 0 && tok[len - 1] == ' ')
+				tok[--len] = '\0';
+			if (strcmp(tok, admin_role) == 0)
+				p->admin = 1;
+		}
+	}
+	return 1;
+}
+
+enum auth_result
+auth_authenticate(struct request *r, struct principal *p, const char **message)
+{
+	const char *token, *authz, *cookie;
+	int has_user, tokens, recovery;
+	enum auth_result rc;
+
+	memset(p, 0, sizeof(*p));
+	*message = "Authentication required";
+	if (auth_state(r, &has_user, &tokens, &recovery) != 0)
+		return AUTH_UNAVAILABLE;
+	if (recovery && r->direct_loopback) {
+		p->method = AUTH_METHOD_RECOVERY;
+		p->admin = 1;
+		snprintf(p->username, sizeof(p->username), "recovery");
+		return AUTH_OK;
+	}
+	if (check_proxy(r, p))
+		return AUTH_OK;
+
+	authz = req_header(r, "Authorization");
+	token = req_header(r, "X-API-Token");
+	if (!has_user && tokens > 0) {
+		/* API-only mode: the X-API-Token header is the only way in. */
+		if (token == NULL || *token == '\0') {
+			*message = "API token required via the X-API-Token header";
+			return AUTH_NO_CREDENTIALS;
+		}
+		rc = check_token(r, token, p);
+		if (rc == AUTH_INVALID)
+			*message = "Invalid API token";
+		return rc;
+	}
+	if (!has_user && tokens == 0) {
+		*message = "Authentication required: complete the first-run setup "
+		    "(POST /api/security/quick-setup with the bootstrap token)";
+		return AUTH_NO_CREDENTIALS;
+	}
+	if (token == NULL || *token == '\0') {
+		token = NULL;
+		if (authz && strncasecmp(authz, "Bearer ", 7) == 0)
+			token = authz + 7;
+		else if (req_query(r, "token"))
+			token = req_query(r, "token");
+	}
+	if (token != NULL) {
+		while (*token == ' ')
+			token++;
+		rc = check_token(r, token, p);
+		if (rc == AUTH_INVALID)
+			*message = "Invalid API token";
+		return rc;
+	}
+	cookie = req_cookie(r, SESSION_COOKIE);
+	if (cookie && *cookie) {
+		rc = check_session(r, cookie, p);
+		if (rc != AUTH_INVALID)
+			return rc;
+		/* An expired cookie falls through to Basic, then to 401. */
+	}
+	if (authz && strncasecmp(authz, "Basic ", 6) == 0) {
+		rc = check_basic(r, authz + 6, p, message);
+		if (rc == AUTH_INVALID)
+			*message = "Invalid username or password";
+		return rc;
+	}
+	return cookie && *cookie ? AUTH_INVALID : AUTH_NO_CREDENTIALS;
+}
+
+/* --- cookies, sessions and CSRF ----------------------------------------------------- */
+
+static void
+set_cookie(struct request *r, const char *name, const char *value, long max_age, int http_only)
+{
+	char *v = arena_printf(r->arena, "%s=%s; Path=/; Max-Age=%ld%s%s; SameSite=Lax", name, value,
+	    max_age, http_only ? "; HttpOnly" : "", r->https ? "; Secure" : "");
+	resp_header(r, "Set-Cookie", v);
+}
+
+static const struct db_stmt stmt_csrf_set = {
+	"auth_csrf_set",
+	"UPDATE pulse.sessions SET csrf_hash = $2 WHERE key_hash = $1 "
+	"RETURNING extract(epoch FROM expires_at - now())",
+	2,
+};
+
+int
+csrf_issue(struct request *r, const char *session_hash, long max_age)
+{
+	unsigned char raw[32];
+	char *token, hash[65];
+	const char *params[2] = {session_hash, hash};
+	PGresult *res;
+
+	crypto_random(raw, sizeof(raw));
+	token = base64_encode(raw, sizeof(raw), 1, 1);
+	crypto_sha256_hex(token, strlen(token), hash);
+	res = db_exec_stmt(r->db, &stmt_csrf_set, params);
+	if (res == NULL || PQntuples(res) != 1) {
+		if (res)
+			PQclear(res);
+		free(token);
+		return -1;
+	}
+	if (max_age <= 0)
+		max_age = (long)strtod(PQgetvalue(res, 0, 0), NULL);
+	PQclear(res);
+	set_cookie(r, CSRF_COOKIE, token, max_age, 0);
+	resp_header(r, "X-CSRF-Token", token);
+	free(token);
+	return 0;
+}
+
+int
+csrf_check(struct request *r, const struct principal *p)
+{
+	const char *given = req_header(r, "X-CSRF-Token");
+	char hash[65];
+
+	if (given && *given && p->csrf_hash[0]) {
+		crypto_sha256_hex(given, strlen(given), hash);
+		if (ct_equal(hash, 64, p->csrf_hash, strlen(p->csrf_hash)))
+			return 0;
+	}
+	/* Rotate: the client retries once with the token it receives here. */
+	(void)csrf_issue(r, p->session_hash, 0);
+	audit_record(r->db, "csrf_failure", p->username, r->client_ip, r->raw_path, 0,
+	    given && *given ? "CSRF token mismatch" : "CSRF token missing");
+	resp_error(r, 403, "csrf_failed", "CSRF token validation failed");
+	return -1;
+}
+
+static const struct db_stmt stmt_session_insert = {
+	"auth_session_insert",
+	"INSERT INTO pulse.sessions (key_hash, username, expires_at, duration, user_agent, client_ip) "
+	"VALUES ($1, $2, now() + make_interval(secs => $3::double precision), "
+	"make_interval(secs => $3::double precision), $4, $5)",
+	5,
+};
+
+int
+session_create(struct request *r, const char *username, long lifetime_s)
+{
+	char *token = crypto_random_hex(32), hash[65], life[24];
+	const char *ua = req_header(r, "User-Agent");
+	char *ua_short = arena_strndup(r->arena, ua ? ua : "", ua && strlen(ua) > 256 ? 256 : (ua ? strlen(ua) : 0));
+	const char *params[5] = {hash, username, life, ua_short, r->client_ip};
+	PGresult *res;
+
+	crypto_sha256_hex(token, strlen(token), hash);
+	snprintf(life, sizeof(life), "%ld", lifetime_s);
+	res = db_exec_stmt(r->db, &stmt_session_insert, params);
+	if (res == NULL) {
+		explicit_bzero(token, strlen(token));
+		free(token);
+		return -1;
+	}
+	PQclear(res);
+	set_cookie(r, SESSION_COOKIE, token, lifetime_s, 1);
+	explicit_bzero(token, strlen(token));
+	free(token);
+	return csrf_issue(r, hash, lifetime_s);
+}
+
+static const struct db_stmt stmt_session_delete = {
+	"auth_session_delete",
+	"DELETE FROM pulse.sessions WHERE key_hash = $1",
+	1,
+};
+
+int
+session_delete(struct request *r, const char *session_hash)
+{
+	const char *params[1] = {session_hash};
+	PGresult *res = db_exec_stmt(r->db, &stmt_session_delete, params);
+
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+void
+session_clear_cookies(struct request *r)
+{
+	set_cookie(r, SESSION_COOKIE, "", -1, 1);
+	set_cookie(r, CSRF_COOKIE, "", -1, 0);
+}
+
+/* --- lockout ------------------------------------------------------------------------ */
+
+static const struct db_stmt stmt_lock_status = {
+	"auth_lock_status",
+	"SELECT extract(epoch FROM locked_until) FROM pulse.login_failures "
+	"WHERE identifier = $1 AND locked_until > now()",
+	1,
+};
+
+/* Failures older than the lockout period are forgotten: five failures within it lock. */
+static const struct db_stmt stmt_lock_fail = {
+	"auth_lock_fail",
+	"INSERT INTO pulse.login_failures AS f (identifier, failures, last_failure) "
+	"VALUES ($1, 1, now()) ON CONFLICT (identifier) DO UPDATE SET "
+	"failures = CASE WHEN f.last_failure < now() - interval '15 minutes' "
+	"  AND (f.locked_until IS NULL OR f.locked_until < now()) THEN 1 ELSE f.failures + 1 END, "
+	"last_failure = now() "
+	"RETURNING failures",
+	1,
+};
+
+static const struct db_stmt stmt_lock_set = {
+	"auth_lock_set",
+	"UPDATE pulse.login_failures SET locked_until = now() + interval '15 minutes' "
+	"WHERE identifier = $1 AND (locked_until IS NULL OR locked_until < now()) "
+	"RETURNING extract(epoch FROM locked_until)",
+	1,
+};
+
+static const struct db_stmt stmt_lock_clear = {
+	"auth_lock_clear",
+	"DELETE FROM pulse.login_failures WHERE identifier = $1",
+	1,
+};
+
+int
+lockout_locked_until(struct request *r, const char *identifier, double *until)
+{
+	const char *params[1] = {identifier};
+	PGresult *res = db_exec_stmt(r->db, &stmt_lock_status, params);
+	int locked;
+
+	if (res == NULL)
+		return -1;
+	locked = PQntuples(res) == 1;
+	if (locked)
+		*until = strtod(PQgetvalue(res, 0, 0), NULL);
+	PQclear(res);
+	return locked;
+}
+
+int
+lockout_record_failure(struct request *r, const char *identifier, double *until)
+{
+	const char *params[1] = {identifier};
+	PGresult *res = db_exec_stmt(r->db, &stmt_lock_fail, params);
+	int64_t n = 0;
+
+	*until = 0;
+	if (res == NULL)
+		return -1;
+	(void)parse_int64(PQgetvalue(res, 0, 0), 0, INT32_MAX, &n);
+	PQclear(res);
+	if (n >= LOCKOUT_MAX_FAILURES) {
+		res = db_exec_stmt(r->db, &stmt_lock_set, params);
+		if (res && PQntuples(res) == 1) {
+			*until = strtod(PQgetvalue(res, 0, 0), NULL);
+			log_warn("msg=\"login locked\" identifier=\"%.64s\" minutes=%d", identifier,
+			    LOCKOUT_MINUTES);
+		}
+		if (res)
+			PQclear(res);
+		if (*until == 0)
+			(void)lockout_locked_until(r, identifier, until);
+	}
+	return (int)n;
+}
+
+void
+lockout_clear(struct request *r, const char *identifier)
+{
+	const char *params[1] = {identifier};
+	PGresult *res = db_exec_stmt(r->db, &stmt_lock_clear, params);
+
+	if (res)
+		PQclear(res);
+}
+
+/* --- rate limits -------------------------------------------------------------------- */
+
+struct rate_class {
+	const char *bucket;
+	int limit;
+	int window;		/* seconds */
+};
+
+static const struct rate_class rate_auth = {"auth", 10, 60};
+static const struct rate_class rate_recovery = {"recovery", 3, 600};
+static const struct rate_class rate_export = {"export", 5, 300};
+static const struct rate_class rate_config_write = {"config_write", 30, 60};
+static const struct rate_class rate_config_read = {"config_read", 1000, 60};
+static const struct rate_class rate_updates = {"updates", 60, 60};
+static const struct rate_class rate_websocket = {"websocket", 30, 60};
+static const struct rate_class rate_public = {"public", 1000, 60};
+static const struct rate_class rate_general = {"general", 500, 60};
+
+/* The class of a request, by the first match of security.md §2.10 (substrings of the
+ * lower-cased path); NULL for paths that are never limited. */
+static const struct rate_class *
+classify(const char *path, unsigned method)
+{
+	static const char *const auth_paths[] = {"/api/login", "/api/logout",
+	    "/api/security/change-password", "/api/auth"};
+	static const char *const export_paths[] = {"/api/config/export", "/api/config/import"};
+	static const char *const cfg_write[] = {"/api/config/nodes", "/api/config/system",
+	    "/api/config/webhooks", "/api/config/alerts"};
+	static const char *const cfg_read[] = {"/api/config/", "/api/discover",
+	    "/api/security/status"};
+	static const char *const public_paths[] = {"/api/health", "/api/version",
+	    "/api/security/status", "/api/security/validate-bootstrap-token",
+	    "/api/temperature-proxy/authorized-nodes", "/metrics"};
+
+	if (strstr(path, "/api/state") || strstr(path, "/api/guests/metadata") || strstr(path, "/ws"))
+		return NULL;
+	for (size_t i = 0; i < ARRAY_LEN(auth_paths); i++)
+		if (strstr(path, auth_paths[i]))
+			return &rate_auth;
+	if (strstr(path, "/api/security/recovery"))
+		return &rate_recovery;
+	for (size_t i = 0; i < ARRAY_LEN(export_paths); i++)
+		if (strstr(path, export_paths[i]))
+			return &rate_export;
+	if (method != HTTP_GET && method != HTTP_HEAD)
+		for (size_t i = 0; i < ARRAY_LEN(cfg_write); i++)
+			if (strstr(path, cfg_write[i]))
+				return &rate_config_write;
+	if (method == HTTP_GET || method == HTTP_HEAD)
+		for (size_t i = 0; i < ARRAY_LEN(cfg_read); i++)
+			if (strstr(path, cfg_read[i]))
+				return &rate_config_read;
+	if (strstr(path, "/api/updates"))
+		return &rate_updates;
+	if (strstr(path, "/ws"))
+		return &rate_websocket;
+	for (size_t i = 0; i < ARRAY_LEN(public_paths); i++)
+		if (strstr(path, public_paths[i]))
+			return &rate_public;
+	return &rate_general;
+}
+
+/* One counter per window, and the window before it weighted by how much of it still
+ * overlaps the sliding window: a close, cheap estimate of a sliding log. */
+static const struct db_stmt stmt_rate_hit = {
+	"auth_rate_hit",
+	"WITH up AS (INSERT INTO pulse.rate_limit_hits AS h (bucket, client, window_start, hits) "
+	"VALUES ($1, $2, $3, 1) ON CONFLICT (bucket, client, window_start) "
+	"DO UPDATE SET hits = h.hits + 1 RETURNING hits) "
+	"SELECT (SELECT hits FROM up), coalesce((SELECT hits FROM pulse.rate_limit_hits "
+	"WHERE bucket = $1 AND client = $2 AND window_start = $4), 0)",
+	4,
+};
+
+static int
+rate_hit(struct request *r, const struct rate_class *rc)
+{
+	double now = clock_wall();
+	long window_start = (long)(now / rc->window) * rc->window;
+	char cur[24], prev[24], reset[40], limit[16];
+	const char *params[4] = {rc->bucket, r->client_ip, cur, prev};
+	PGresult *res;
+	int64_t hits = 0, before = 0;
+	double weight, estimate;
+
+	snprintf(cur, sizeof(cur), "%ld", window_start);
+	snprintf(prev, sizeof(prev), "%ld", window_start - rc->window);
+	res = db_exec_stmt(r->db, &stmt_rate_hit, params);
+	if (res == NULL)
+		return 0;	/* fail open: the database being away is answered elsewhere */
+	(void)parse_int64(PQgetvalue(res, 0, 0), 0, INT32_MAX, &hits);
+	(void)parse_int64(PQgetvalue(res, 0, 1), 0, INT32_MAX, &before);
+	PQclear(res);
+	weight = 1.0 - (now - (double)window_start) / rc->window;
+	estimate = (double)hits + (double)before * weight;
+	if (estimate <= rc->limit)
+		return 0;
+	snprintf(limit, sizeof(limit), "%d", rc->limit);
+	format_rfc3339((double)window_start + rc->window, reset, sizeof(reset));
+	resp_header(r, "Retry-After", arena_printf(r->arena, "%d", rc->window));
+	resp_header(r, "X-RateLimit-Limit", limit);
+	resp_header(r, "X-RateLimit-Remaining", "0");
+	resp_header(r, "X-RateLimit-Reset", reset);
+	resp_error(r, 429, "rate_limited", "Rate limit exceeded. Please try again later.");
+	log_warn("msg=\"rate limited\" class=%s client=%.64s path=\"%.100s\"", rc->bucket,
+	    r->client_ip, r->raw_path);
+	return -1;
+}
+
+int
+ratelimit_universal(struct request *r)
+{
+	char lower[256];
+	size_t i;
+	const struct rate_class *rc;
+
+	if (r->direct_loopback)
+		return 0;
+	for (i = 0; r->raw_path[i] && i < sizeof(lower) - 1; i++)
+		lower[i] = (char)tolower((unsigned char)r->raw_path[i]);
+	lower[i] = '\0';
+	if (strncmp(lower, "/api", 4) != 0)
+		return 0;
+	rc = classify(lower, r->method);
+	return rc ? rate_hit(r, rc) : 0;
+}
+
+int
+ratelimit_named(struct request *r, const char *bucket, int limit, int window_s)
+{
+	struct rate_class rc = {bucket, limit, window_s};
+	return rate_hit(r, &rc);
+}
+
+void
+format_rfc3339(double t, char *out, size_t outlen)
+{
+	time_t s = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&s, &tm);
+	strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
