@@ -47,6 +47,25 @@ for my $round (1 .. $rounds) {
 }
 my %loaded = memory($stack->pid_of('fcgi-1'));
 
+# Authenticated GET /api/version: an API token and a session, beside the anonymous request,
+# against the same responder. The token check is a SHA3-256 and a cache lookup (a hash
+# lookup in PostgreSQL on a miss), never a scan of all tokens.
+my $admin = $stack->setup_admin;
+for my $i (1 .. 200) {    # many tokens: the lookup must not depend on their number
+    $stack->ua->post($stack->url('/api/security/tokens') => $stack->token_headers => json => { name => "bench $i" });
+}
+my (undef, undef, $login) = $stack->login;
+my ($cookie) = map { /^(pulse_session=[0-9a-f]+)/ ? $1 : () } @{ $login->headers->every_header('Set-Cookie') };
+my $version = $stack->url('/api/version');
+my %auth_runs = (anonymous => [], token => [], session => []);
+my %auth_header = (anonymous => '', token => "X-API-Token: $admin->{token}", session => "Cookie: $cookie");
+wrk($version, 2, $auth_header{$_}) for qw(anonymous token session);
+for my $round (1 .. $rounds) {
+    push @{ $auth_runs{$_} }, wrk($version, $duration, $auth_header{$_}) for qw(anonymous token session);
+}
+my %arps = map { $_ => median(map { $_->{rps} } @{ $auth_runs{$_} }) } keys %auth_runs;
+my %ap99 = map { $_ => median(map { $_->{p99} } @{ $auth_runs{$_} }) } keys %auth_runs;
+
 sub median {
     my @v = sort { $a <=> $b } @_;
     return $v[int(@v / 2)];
@@ -60,6 +79,12 @@ printf "%-28s %12.0f %10.2f\n", 'pulse-fcgi (4 threads)', $rps{pulse}, $p99{puls
 printf "%-28s %12.0f %10.2f\n", 'bare libfcgi (4 threads)', $rps{bare}, $p99{bare};
 printf "%-28s %12.2f %10.2f   (target: throughput >= 0.80)\n", 'ratio pulse / bare',
     $rps{pulse} / $rps{bare}, $p99{pulse} / ($p99{bare} || 1);
+print "\n== GET /api/version with credentials (201 tokens stored; same wrk settings, median) ==\n";
+printf "%-28s %12s %10s %10s\n", '', 'requests/s', 'p99 ms', 'ratio';
+for my $k (qw(anonymous token session)) {
+    printf "%-28s %12.0f %10.2f %10.2f%s\n", $k eq 'anonymous' ? 'no credentials' : $k eq 'token' ? 'X-API-Token' : 'session cookie',
+        $arps{$k}, $ap99{$k}, $arps{$k} / $arps{anonymous}, $k eq 'anonymous' ? '' : '   (target: >= 0.80)';
+}
 print "\n== pulse-fcgi memory (4 threads, 4 PostgreSQL connections) ==\n";
 printf "%-28s %8.1f MB resident  %6.1f MB private   (target: <= 12 / <= 4)\n", 'idle', $idle{rss}, $idle{private};
 printf "%-28s %8.1f MB resident  %6.1f MB private\n", 'after the load', $loaded{rss}, $loaded{private};
@@ -69,8 +94,9 @@ kill 'TERM', $stack->{bare_nginx_pid} if $stack->{bare_nginx_pid};
 exit 0;
 
 sub wrk {
-    my ($url, $secs) = @_;
-    my $out = qx{wrk -t2 -c$connections -d${secs}s --latency $url 2>&1};
+    my ($url, $secs, $header) = @_;
+    my $h = $header ? "-H '$header'" : '';
+    my $out = qx{wrk -t2 -c$connections -d${secs}s --latency $h $url 2>&1};
     my ($rps) = $out =~ /Requests\/sec:\s+([\d.]+)/;
     my ($p99, $unit) = $out =~ /^\s+99%\s+([\d.]+)(us|ms|s)\b/m;
     die "wrk failed: $out" unless defined $rps && defined $p99;

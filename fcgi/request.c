@@ -90,44 +90,6 @@ http_methods_string(struct request *r, unsigned mask)
 	return arena_strdup(r->arena, buf);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-char *
-url_decode(struct arena *a, const char *src, size_t len, int form)
-{
-	char *out = arena_alloc(a, len + 1);
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		if (src[i] == '%') {
-			int hi, lo;
-			if (i + 2 >= len)
-				return NULL;
-			hi = hexval((unsigned char)src[i + 1]);
-			lo = hexval((unsigned char)src[i + 2]);
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-				return NULL;
-			out[o++] = (char)(hi * 16 + lo);
-			i += 2;
-		} else if (form && src[i] == '+') {
-			out[o++] = ' ';
-		} else {
-			out[o++] = src[i];
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
-
 const char *
 req_param(struct request *r, const char *name)
 {
@@ -197,8 +159,8 @@ parse_query(struct request *r)
 		size_t nlen = eq ? (size_t)(eq - q) : len;
 
 		if (len > 0) {
-			char *name = url_decode(r->arena, q, nlen, 1);
-			char *value = eq ? url_decode(r->arena, eq + 1, len - nlen - 1, 1) :
+			char *name = uri_decode(r->arena, q, nlen, 1);
+			char *value = eq ? uri_decode(r->arena, eq + 1, len - nlen - 1, 1) :
 			    arena_strdup(r->arena, "");
 			if (name && value) {
 				r->query_params[n].name = name;
@@ -254,7 +216,8 @@ req_body_object(struct request *r, int empty_ok)
 	struct json_object *obj;
 	size_t i;
 
-	for (i = 0; i < r->body_len && strchr(" \t\r\n", r->body[i]); i++)
+	for (i = 0; i < r->body_len && (r->body[i] == ' ' || r->body[i] == '\t' ||
+	    r->body[i] == '\r' || r->body[i] == '\n'); i++)
 		;
 	if (empty_ok && i == r->body_len) {
 		obj = json_object_new_object();

@@ -10,6 +10,7 @@
 #include "arena.h"
 #include "db.h"
 #include "principal.h"
+#include "uri.h"
 #include "util.h"
 
 enum http_method {
@@ -125,9 +126,5 @@ const char *http_status_text(int status);
 unsigned http_method_parse(const char *name);
 /* "GET, HEAD, POST" for a method mask; the string is in the request's arena. */
 const char *http_methods_string(struct request *r, unsigned mask);
-
-/* Percent-decodes src (plus as space when form is set) into a new arena string; returns
- * NULL if an escape is malformed or decodes to NUL. */
-char *url_decode(struct arena *a, const char *src, size_t len, int form);
 
 #endif

@@ -155,7 +155,7 @@ split_path(struct request *r, char ***out)
 			break;
 		if (n == cap)
 			return -2;
-		seg = url_decode(r->arena, start, (size_t)(p - start), 0);
+		seg = uri_decode(r->arena, start, (size_t)(p - start), 0);
 		if (seg == NULL || strcmp(seg, "..") == 0 || strcmp(seg, ".") == 0 ||
 		    strchr(seg, '/') != NULL)
 			return -1;
@@ -192,6 +192,16 @@ is_state_changing(unsigned method)
 	return method != HTTP_GET && method != HTTP_HEAD && method != HTTP_OPTIONS;
 }
 
+static int
+has_credentials(struct request *r)
+{
+	const char *cookie = req_header(r, "Cookie");
+
+	return req_header(r, "X-API-Token") || req_header(r, "Authorization") ||
+	    req_header(r, "X-Proxy-Secret") || (cookie && strstr(cookie, SESSION_COOKIE "=")) ||
+	    (r->query && strstr(r->query, "token="));
+}
+
 /* Authenticates and applies the route's rule (public, admin, scope), then CSRF for session
  * requests. Returns 0 to go on, -1 after answering. */
 static int
@@ -202,8 +212,10 @@ check_access(struct request *r)
 	const char *message;
 	enum auth_result rc;
 
-	if (rt->flags & ROUTE_NO_DB)
-		return 0;	/* health and version: public, no credentials looked at */
+	/* A public route looks at credentials only when some are presented (so that an
+	 * anonymous health check costs no query); they can only add to the answer. */
+	if ((rt->flags & ROUTE_PUBLIC) && !has_credentials(r))
+		return 0;
 	auth_check_invalidations(r);
 	rc = auth_authenticate(r, p, &message);
 	if (rt->flags & ROUTE_PUBLIC) {
@@ -242,7 +254,11 @@ check_access(struct request *r)
 	if (p->method == AUTH_METHOD_SESSION) {
 		if (is_state_changing(r->method) && !(rt->flags & ROUTE_NO_CSRF))
 			return csrf_check(r, p);
-		if (!is_state_changing(r->method) && req_cookie(r, CSRF_COOKIE) == NULL)
+		/* A session without a CSRF token gets one on a read. One that has a token keeps
+		 * it even if the cookie is missing: re-issuing on every read would rotate it
+		 * under the feet of the session's other tabs (a failed check hands out a new
+		 * one anyway). */
+		if (!is_state_changing(r->method) && p->csrf_hash[0] == '\0')
 			(void)csrf_issue(r, p->session_hash, 0);
 	}
 	return 0;

@@ -172,7 +172,8 @@ void
 jsonutil_format_double(double value, char *buf, size_t buflen)
 {
 	double mag = fabs(value);
-	int prec;
+	int prec, exp10, digits;
+	char *e, *dot;
 
 	if (!isfinite(value)) {
 		snprintf(buf, buflen, "null");
@@ -182,21 +183,24 @@ jsonutil_format_double(double value, char *buf, size_t buflen)
 		snprintf(buf, buflen, "0");
 		return;
 	}
-	if (mag >= 1e-6 && mag < 1e21) {
-		/* Fewest decimals that read back exactly. */
-		for (prec = 0; prec <= 40; prec++) {
-			snprintf(buf, buflen, "%.*f", prec, value);
-			if (strtod(buf, NULL) == value)
-				return;
-		}
-		return;
-	}
-	for (prec = 1; prec <= 17; prec++) {
+	/* Any decimal of up to 15 significant digits survives a round trip through a double,
+	 * so when 15 digits read back exactly they are also the shortest; else 16, else 17. */
+	for (prec = 15; prec < 17; prec++) {
 		snprintf(buf, buflen, "%.*g", prec, value);
 		if (strtod(buf, NULL) == value)
 			break;
 	}
-	/* Go writes e-07 as e-07 and e+21 as e+21: the C forms already match. */
+	if (prec == 17)
+		snprintf(buf, buflen, "%.17g", value);
+	e = strchr(buf, 'e');
+	if (mag < 1e-6 || mag >= 1e21 || e == NULL)
+		return;		/* Go's exponent form matches C's; plain numbers are already plain */
+	/* %g chose an exponent where Go writes plain decimals: keep the digits, drop the
+	 * exponent. */
+	exp10 = (int)strtol(e + 1, NULL, 10);
+	dot = strchr(buf, '.');
+	digits = dot && dot < e ? (int)(e - dot - 1) + 1 : 1;
+	snprintf(buf, buflen, "%.*f", digits - 1 - exp10 > 0 ? digits - 1 - exp10 : 0, value);
 }
 
 struct json_object *

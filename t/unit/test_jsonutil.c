@@ -107,6 +107,12 @@ main(void)
 	is_str(fmt(123456789012.25), "123456789012.25", "large plain");
 	is_str(fmt(-0.5), "-0.5", "negative");
 	is_str(fmt(0), "0", "zero");
+	is_str(fmt(0.00001234), "0.00001234", "small number plain, as Go writes it");
+	is_str(fmt(123456789012345678.0), "123456789012345680", "large number plain below 1e21");
+	is_str(fmt(1e20), "100000000000000000000", "1e20 plain");
+	is_str(fmt(0.1 + 0.2), "0.30000000000000004", "0.1 + 0.2 needs 17 digits");
+	is_str(fmt(1.5e300), "1.5e+300", "huge uses exponent");
+	is_str(fmt(12.345678901234567), "12.345678901234567", "17 significant digits");
 	is_str(fmt(NAN), "null", "NaN is null");
 	o = json_object_new_object();
 	json_object_object_add(o, "u", jsonutil_new_double(12.75));

@@ -54,12 +54,12 @@ main(void)
 		    "route %s is under a forwarded prefix", a->pattern);
 	}
 
-	is_str(url_decode(r.arena, "a%20b%2Fc", 9, 0), "a b/c", "percent decoding");
-	is_str(url_decode(r.arena, "a+b", 3, 1), "a b", "plus in a form value");
-	is_str(url_decode(r.arena, "a+b", 3, 0), "a+b", "plus kept in a path");
-	ok(url_decode(r.arena, "bad%2", 5, 0) == NULL, "truncated escape refused");
-	ok(url_decode(r.arena, "bad%zz", 6, 0) == NULL, "non-hex escape refused");
-	ok(url_decode(r.arena, "nul%00", 6, 0) == NULL, "NUL escape refused");
+	is_str(uri_decode(r.arena, "a%20b%2Fc", 9, 0), "a b/c", "percent decoding");
+	is_str(uri_decode(r.arena, "a+b", 3, 1), "a b", "plus in a form value");
+	is_str(uri_decode(r.arena, "a+b", 3, 0), "a+b", "plus kept in a path");
+	ok(uri_decode(r.arena, "bad%2", 5, 0) == NULL, "truncated escape refused");
+	ok(uri_decode(r.arena, "bad%zz", 6, 0) == NULL, "non-hex escape refused");
+	ok(uri_decode(r.arena, "nul%00", 6, 0) == NULL, "NUL escape refused");
 	is_int(http_method_parse("PATCH"), HTTP_PATCH, "PATCH parses");
 	is_int(http_method_parse("BREW"), 0, "unknown method");
 	arena_free(r.arena);

@@ -1,0 +1,34 @@
+#!/usr/bin/perl
+# 09-docs.t: the documentation describes what is there: every setting the programs know is
+# in docs/CONFIGURATION.md (with its environment variable), every route in docs/API.md.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use Mojo::JSON qw(decode_json);
+use Test::More;
+use PulseStack;
+
+my $src = PulseStack::srcdir();
+my $fcgi = PulseStack::builddir() . '/fcgi/pulse-fcgi';
+my $read = sub { local (@ARGV, $/) = shift; <> };
+my $config_doc = $read->("$src/docs/CONFIGURATION.md");
+my $api_doc = $read->("$src/docs/API.md");
+my $example = $read->("$src/pulse.conf.example");
+
+local $ENV{PULSE_CONFIG} = '/dev/null';
+my @keys = map { /^(\w+) = / ? $1 : () } split /\n/, qx{$fcgi --print-config};
+ok(@keys > 10, scalar(@keys) . ' settings');
+for my $k (@keys) {
+    like($config_doc, qr/`\Q$k\E`/, "CONFIGURATION.md documents $k");
+    my $env = 'PULSE_' . uc $k;
+    like($config_doc, qr/`\Q$env\E`/, "CONFIGURATION.md names $env");
+    like($example, qr/^#?\s*\Q$k\E\s*=/m, "pulse.conf.example lists $k");
+}
+for my $line (split /\n/, qx{$fcgi --list-routes}) {
+    my $rt = decode_json($line);
+    for my $m (@{ $rt->{methods} }) {
+        like($api_doc, qr/\Q$m $rt->{pattern}\E/, "API.md documents $m $rt->{pattern}");
+    }
+}
+done_testing;

@@ -1,0 +1,84 @@
+/* fuzz_parsers.c: libFuzzer target over the parsers that face the network: JSON bodies,
+ * percent-decoding of paths and queries, base64 (Basic auth, keys), addresses and CIDR
+ * ranges (forwarded headers), sizes and integers. The first byte picks the parser. */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "crypto.h"
+#include "jsonutil.h"
+#include "netaddr.h"
+#include "uri.h"
+#include "util.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct arena *arena;
+	char err[160], *text;
+	int64_t n;
+
+	if (size < 1)
+		return 0;
+	if (arena == NULL)
+		arena = arena_new();
+	text = arena_strndup(arena, (const char *)data + 1, size - 1);
+	switch (data[0] % 6) {
+	case 0: {
+		struct json_object *o = jsonutil_parse((const char *)data + 1, size - 1, err, sizeof(err));
+		if (o) {
+			const char *s;
+			int64_t i;
+			double d;
+			int b;
+			(void)jsonutil_get_string(o, "username", &s);
+			(void)jsonutil_get_int(o, "duration", 1, 60, &i);
+			(void)jsonutil_get_double(o, "value", &d);
+			(void)jsonutil_get_bool(o, "force", &b);
+			(void)jsonutil_to_string(o, NULL);
+			json_object_put(o);
+		}
+		break;
+	}
+	case 1:
+		(void)uri_decode(arena, text, strlen(text), data[0] & 8);
+		break;
+	case 2: {
+		unsigned char *raw;
+		size_t len;
+		if (base64_decode(text, &raw, &len) == 0)
+			free(raw);
+		break;
+	}
+	case 3: {
+		struct cidr *list;
+		int count;
+		struct ipaddr ip;
+		(void)cidr_list_parse(text, &list, &count);
+		if (ip_parse(text, &ip) == 0)
+			(void)cidr_list_contains(list, count, &ip);
+		free(list);
+		break;
+	}
+	case 4:
+		(void)parse_size(text, &n);
+		(void)parse_int64(text, INT64_MIN, INT64_MAX, &n);
+		break;
+	case 5: {
+		char buf[64];
+		double d;
+		if (size - 1 >= sizeof(d)) {
+			memcpy(&d, data + 1, sizeof(d));
+			jsonutil_format_double(d, buf, sizeof(buf));
+		}
+		break;
+	}
+	}
+	arena_clear(arena);
+	return 0;
+}
