@@ -529,7 +529,7 @@ sub _parse_cgi {
     for my $line (split /\r?\n/, $head // '') {
         my ($k, $v) = $line =~ /^([^:]+):\s*(.*)$/ or next;
         if (lc $k eq 'status') { ($status) = $v =~ /^(\d+)/ }
-        else { $h{lc $k} = $v }
+        else { $h{lc $k} = exists $h{lc $k} ? "$h{lc $k}\n$v" : $v }
     }
     return ($status, \%h, $body // '');
 }
