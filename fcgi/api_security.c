@@ -521,6 +521,11 @@ recovery_token(struct request *r, int consume)
 	return ok;
 }
 
+static const struct db_stmt stmt_setup_lock = {
+	"setup_lock",
+	"SELECT pg_advisory_xact_lock(1347747844, 0), (SELECT count(*) FROM pulse.users)",
+	0,
+};
 static const struct db_stmt stmt_setup_users_delete = {
 	"setup_users_delete", "DELETE FROM pulse.users", 0,
 };
@@ -589,6 +594,8 @@ api_quick_setup(struct request *r)
 		return;
 	if (ratelimit_named(r, "quick_setup", 10, 60) != 0)
 		return;
+	/* Whether an admin exists decides what is required: never from a stale cache. */
+	auth_state_forget(r);
 	if (auth_state(r, &has_user, &tokens, &recovery) != 0) {
 		answer_db_error(r);
 		return;
@@ -663,11 +670,23 @@ api_quick_setup(struct request *r)
 		return;
 	}
 
-	/* Everything or nothing: the admin, the token and the end of the bootstrap token. */
+	/* Everything or nothing: the admin, the token and the end of the bootstrap token.
+	 * Setups are serialised, and whether an admin exists is read again inside: two
+	 * first-run setups racing with the same bootstrap token cannot both win. */
 	if (db_begin(r->db) != 0) {
 		answer_db_error(r);
 		return;
 	}
+	res = db_exec_stmt(r->db, &stmt_setup_lock, NULL);
+	if (res == NULL)
+		goto db_err;
+	if (strcmp(PQgetvalue(res, 0, 1), "0") != 0 && !has_user) {
+		PQclear(res);
+		db_rollback(r->db);
+		resp_error(r, 409, "setup_done", "Setup was completed by another request");
+		return;
+	}
+	PQclear(res);
 	params[0] = user;
 	params[1] = hash;
 	res = db_exec_stmt(r->db, &stmt_setup_users_delete, NULL);

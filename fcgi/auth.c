@@ -206,6 +206,12 @@ static const struct db_stmt stmt_state = {
 	0,
 };
 
+void
+auth_state_forget(struct request *r)
+{
+	r->thread->auth_cache->state_loaded = 0;
+}
+
 int
 auth_state(struct request *r, int *has_user, int *token_count, int *recovery_mode)
 {
@@ -213,6 +219,7 @@ auth_state(struct request *r, int *has_user, int *token_count, int *recovery_mod
 	PGresult *res;
 	int64_t users = 0, tokens = 0;
 
+	auth_check_invalidations(r);
 	if (!c->state_loaded || clock_monotonic() - c->state_at > CACHE_TTL) {
 		res = db_exec_stmt(r->db, &stmt_state, NULL);
 		if (res == NULL)

@@ -46,6 +46,8 @@ enum auth_result auth_authenticate(struct request *r, struct principal *p, const
 /* The state of authentication as a whole (cached per thread): whether a local admin exists,
  * how many API tokens, whether recovery mode is on. -1 on a database error. */
 int auth_state(struct request *r, int *has_user, int *token_count, int *recovery_mode);
+/* Makes the next auth_state() read the database (for decisions that must not be stale). */
+void auth_state_forget(struct request *r);
 
 /* Scopes. */
 int scope_from_name(const char *name, unsigned *bit);

@@ -6,6 +6,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Mojo::JSON qw(true false);
+use Mojo::Promise;
 use Test::More;
 use PulseStack;
 use PulseTest;
@@ -73,9 +74,20 @@ json_error_ok($ua->post($qs => { 'X-Setup-Token' => $token } => json => [1, 2])-
     400, 'invalid_json', 'an array instead of an object');
 is($stack->psql('SELECT count(*) FROM pulse.users'), 0, 'nothing was written by the refusals');
 
-# quick-setup for real (setupToken in the body, as the UI sends it)
-my $res = $ua->post($qs => json => { %good, setupToken => $token, enableNotifications => false,
-    darkMode => true, force => false })->result;
+# quick-setup for real (setupToken in the body, as the UI sends it), twice at the same
+# moment: exactly one wins.
+my @tx;
+Mojo::Promise->all(map {
+    my $pw = $_;
+    $ua->post_p($qs => json => { %good, password => $pw, setupToken => $token,
+        enableNotifications => false, darkMode => true, force => false })->then(sub { push @tx, shift });
+} ($good{password}, 'the other racing password'))->wait;
+my @won = grep { $_->result->code == 200 && !$_->result->json->{skipped} } @tx;
+is(scalar @won, 1, 'two concurrent first-run setups: exactly one succeeds');
+my ($lost) = grep { $_ != $won[0] } @tx;
+ok($lost && ($lost->result->code == 409 || $lost->result->code == 401), 'the other is refused (' . ($lost ? $lost->result->code : '?') . ')');
+$good{password} = $won[0]->req->json->{password};
+my $res = $won[0]->result;
 is($res->code, 200, 'quick-setup succeeds');
 my $body = json_body($res, 'quick-setup');
 is($body->{success}, true, 'quick-setup: success');
