@@ -25,4 +25,17 @@ void api_change_password(struct request *r);
 void api_reset_lockout(struct request *r);
 void api_recovery(struct request *r);
 
+/* api_state.c */
+void api_state(struct request *r);
+
+/* api_nodes.c */
+void api_nodes_list(struct request *r);
+void api_nodes_add(struct request *r);
+void api_nodes_update(struct request *r);
+void api_nodes_delete(struct request *r);
+void api_nodes_test_connection(struct request *r);
+void api_nodes_test_config(struct request *r);
+void api_nodes_test_saved(struct request *r);
+void api_nodes_refresh_cluster(struct request *r);
+
 #endif

@@ -24,6 +24,7 @@
 #include "auth.h"
 #include "conf.h"
 #include "crypto.h"
+#include "http.h"
 #include "jsonutil.h"
 #include "db.h"
 #include "log.h"
@@ -352,6 +353,7 @@ main(int argc, char **argv)
 	responder_process.expected_schema = PULSE_SCHEMA_VERSION;
 	nthreads = (int)conf_int("threads");
 
+	http_global_init();
 	if (FCGX_Init() != 0)
 		log_fatal("msg=\"FCGX_Init failed\"");
 	own_socket = *conf_str("listen") != '\0';

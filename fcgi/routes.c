@@ -40,6 +40,20 @@ const struct route route_table[] = {
 	{POST, "/api/security/tokens", api_tokens_create, ADMIN, "settings:write"},
 	{DELETE, "/api/security/tokens/{id}", api_tokens_delete, ADMIN, "settings:write"},
 	{GET | POST, "/api/security/recovery", api_recovery, PUBLIC | NO_CSRF, NULL},
+
+	/* api_state.c */
+	{GET, "/api/state", api_state, 0, "monitoring:read"},
+
+	/* api_nodes.c */
+	{GET, "/api/config/nodes", api_nodes_list, ADMIN, "settings:read"},
+	{POST, "/api/config/nodes", api_nodes_add, ADMIN, "settings:write"},
+	{POST, "/api/config/nodes/test-connection", api_nodes_test_connection, ADMIN, "settings:write"},
+	{POST, "/api/config/nodes/test-config", api_nodes_test_config, ADMIN, "settings:write"},
+	{PUT, "/api/config/nodes/{id}", api_nodes_update, ADMIN, "settings:write"},
+	{DELETE, "/api/config/nodes/{id}", api_nodes_delete, ADMIN, "settings:write"},
+	{POST, "/api/config/nodes/{id}/test", api_nodes_test_saved, ADMIN, "settings:write"},
+	{POST, "/api/config/nodes/{id}/refresh-cluster", api_nodes_refresh_cluster, ADMIN,
+	    "settings:write"},
 };
 
 const size_t route_count = ARRAY_LEN(route_table);

@@ -75,6 +75,8 @@ const struct conf_key conf_keys[] = {
 	    "allow configuration export without an API token (reported by security status)"},
 	{"audit_log", CFG_BOOL, "true", 0, 0, 0,
 	    "record security events in pulse.audit_events"},
+	{"pve_polling_interval", CFG_INT, "10", 1, 3600, 0,
+	    "seconds between polls of each Proxmox instance"},
 	{"worker_stale_after", CFG_INT, "60", 5, 86400, 0,
 	    "seconds without a heartbeat after which a worker counts as gone"},
 };

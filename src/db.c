@@ -545,3 +545,73 @@ db_schema_version(struct db *db)
 	PQclear(res);
 	return (int)v;
 }
+
+int
+db_copy_begin(struct db *db, const char *sql)
+{
+	PGresult *res;
+
+	if (db_ensure(db, 0) != 0)
+		return -1;
+	res = PQexec(db->conn, sql);
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		set_error(db, PQerrorMessage(db->conn), res);
+		PQclear(res);
+		if (connection_lost(db))
+			mark_down(db);
+		return -1;
+	}
+	PQclear(res);
+	return 0;
+}
+
+int
+db_copy_put(struct db *db, const char *data, size_t len)
+{
+	if (db->conn == NULL || PQputCopyData(db->conn, data, (int)len) != 1) {
+		set_error(db, db->conn ? PQerrorMessage(db->conn) : "not connected", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+int
+db_copy_end(struct db *db)
+{
+	PGresult *res;
+	int rc = 0;
+
+	if (db->conn == NULL || PQputCopyEnd(db->conn, NULL) != 1) {
+		set_error(db, db->conn ? PQerrorMessage(db->conn) : "not connected", NULL);
+		return -1;
+	}
+	while ((res = PQgetResult(db->conn)) != NULL) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			set_error(db, PQerrorMessage(db->conn), res);
+			rc = -1;
+		}
+		PQclear(res);
+	}
+	if (rc != 0 && connection_lost(db))
+		mark_down(db);
+	return rc;
+}
+
+void
+db_copy_field(struct strbuf *row, const char *value, int last)
+{
+	if (value == NULL) {
+		sb_append(row, "\\N", 2);
+	} else {
+		for (const char *p = value; *p; p++) {
+			switch (*p) {
+			case '\\': sb_append(row, "\\\\", 2); break;
+			case '\t': sb_append(row, "\\t", 2); break;
+			case '\n': sb_append(row, "\\n", 2); break;
+			case '\r': sb_append(row, "\\r", 2); break;
+			default: sb_append(row, p, 1); break;
+			}
+		}
+	}
+	sb_append(row, last ? "\n" : "\t", 1);
+}

@@ -62,6 +62,17 @@ PGresult *db_exec_params(struct db *db, const char *sql, int nparams, const char
 /* Runs SQL that returns no rows (may hold several statements). Returns 0 or -1. */
 int db_exec(struct db *db, const char *sql);
 
+/* COPY ... FROM STDIN: begin with the COPY statement, put rows (text format, built with
+ * db_copy_field), end. Each returns 0 or -1 (the error in db_error()). Use inside a
+ * transaction; a failed copy leaves the transaction to be rolled back. */
+int db_copy_begin(struct db *db, const char *sql);
+int db_copy_put(struct db *db, const char *data, size_t len);
+int db_copy_end(struct db *db);
+/* Appends value to a COPY text row, escaped, followed by a tab (or a newline when last);
+ * NULL appends \N. */
+struct strbuf;
+void db_copy_field(struct strbuf *row, const char *value, int last);
+
 /* Transactions: begin/commit return 0 or -1; rollback is safe to call in any state. */
 int db_begin(struct db *db);
 int db_commit(struct db *db);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "http.h"
 #include "crypto.h"
 #include "db.h"
 #include "log.h"
@@ -26,6 +27,8 @@
 
 /* Channel on which NOTIFY pulse_jobs, '<job name>' runs that job now. */
 #define JOBS_CHANNEL "pulse_jobs"
+/* Configuration changes (instances, mock mode), announced by triggers. */
+#define CONFIG_CHANNEL "pulse_config"
 
 /* Singleton job lock keys (DB_LOCK_SINGLETON class). */
 enum { LOCK_KEY_WORKER_PRUNE = 1, LOCK_KEY_AUTH_PRUNE = 2, LOCK_KEY_BOOTSTRAP = 3 };
@@ -37,6 +40,7 @@ on_connect(struct db *db, void *arg)
 
 	(void)db;
 	claim_forget_all(w);
+	poll_claims_lost();
 	w->schema_ok = 0;
 	w->next_schema_check = 0;
 }
@@ -46,6 +50,10 @@ on_notify(const char *channel, const char *payload, void *arg)
 {
 	struct worker *w = arg;
 
+	if (strcmp(channel, CONFIG_CHANNEL) == 0) {
+		poll_config_changed();
+		return;
+	}
 	if (strcmp(channel, JOBS_CHANNEL) != 0)
 		return;
 	if (scheduler_trigger(w, payload) == 0)
@@ -203,18 +211,22 @@ main(int argc, char **argv)
 	log_info("msg=\"worker started\" version=%s id=%s %s", PACKAGE_VERSION, w.id,
 	    db_target(w.db));
 	(void)db_listen(w.db, JOBS_CHANNEL);
+	(void)db_listen(w.db, CONFIG_CHANNEL);
+	poll_init(&w);
 
 	for (;;) {
-		struct pollfd pfd[2] = {{sfd, POLLIN, 0}, {-1, POLLIN, 0}};
+		int fds[2] = {sfd, db_socket(w.db)}, readable[2] = {0, 0};
 		int ready = worker_ready(&w);
 		double wait = ready ? scheduler_next_due(&w) : 1.0;
-		int rc;
 
-		pfd[1].fd = db_socket(w.db);
-		rc = poll(pfd, 2, (int)(wait * 1000) + 1);
-		if (rc < 0 && errno != EINTR)
-			log_error("msg=\"poll failed\" error=\"%s\"", strerror(errno));
-		if (rc > 0 && (pfd[0].revents & POLLIN)) {
+		if (ready) {
+			double p = poll_tick(&w);
+			if (p < wait)
+				wait = p;
+		}
+		/* One wait for everything: HTTP transfers, signals, database notifications. */
+		http_multi_run(poll_multi(), fds, readable, 2, (int)(wait * 1000) + 1);
+		if (readable[0]) {
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				if (si.ssi_signo == SIGHUP) {
@@ -225,12 +237,13 @@ main(int argc, char **argv)
 				}
 			}
 		}
-		if (rc > 0 && pfd[1].fd >= 0 && (pfd[1].revents & (POLLIN | POLLERR | POLLHUP)))
+		if (readable[1] && fds[1] >= 0)
 			(void)db_drain_notifies(w.db, on_notify, &w);
 		if (worker_ready(&w))
 			scheduler_run_due(&w);
 	}
 	log_info("msg=\"stopping\" id=%s", w.id);
+	poll_shutdown(&w);
 	heartbeat_stopped(&w);
 	db_free(w.db);
 	free(w.claims);

@@ -75,6 +75,15 @@ int job_auth_prune(struct worker *w, struct job *job);
 /* 0 when this host's secrets key is the installation's, 1 when it differs, -1 on error. */
 int worker_check_secrets_key(struct worker *w);
 
+/* poll.c: Proxmox VE polling (the HTTP multi handle is driven by the main loop) */
+struct http_multi;
+void poll_init(struct worker *w);
+double poll_tick(struct worker *w);
+void poll_config_changed(void);
+void poll_claims_lost(void);
+struct http_multi *poll_multi(void);
+void poll_shutdown(struct worker *w);
+
 /* heartbeat.c */
 int job_heartbeat(struct worker *w, struct job *job);
 int job_worker_prune(struct worker *w, struct job *job);

@@ -595,6 +595,63 @@ sub sha3_hex {
     return $hex;
 }
 
+# --- the Proxmox simulator ---------------------------------------------------------------
+
+sub fixtures_dir {
+    my $d = $ENV{PULSE_FIXTURES} // srcdir() . '/../shared/fixtures';
+    -d $d or croak "fixtures not found at $d (set PULSE_FIXTURES)";
+    return abs_path($d);
+}
+
+# Starts t/fakes/pve-sim.pl with its own self-signed certificate. Options: name, replay
+# (e.g. 'pve8x'), nodes, guests, token ('user@realm!id=secret'), password ('user@realm:pw').
+# Returns a hash: url, port, fingerprint (SHA-256 of its certificate), name.
+sub start_sim {
+    my ($self, %o) = @_;
+    my $name = $o{name} // 'sim';
+    my $port = $o{port} // free_port();
+    my ($crt, $key) = ("$self->{dir}/tls/$name.crt", "$self->{dir}/tls/$name.key");
+    unless (-f $crt) {
+        my ($rc, $out) = $self->run_cmd('openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt',
+            'ec_paramgen_curve:prime256v1', '-nodes', '-days', '30', '-subj', "/CN=$name",
+            '-keyout', $key, '-out', $crt);
+        croak "openssl: $out" if $rc;
+    }
+    my ($rc, $fp) = $self->run_cmd('openssl', 'x509', '-in', $crt, '-noout', '-fingerprint', '-sha256');
+    $fp =~ s/.*=//s;
+    $fp =~ s/[:\s]//g;
+    my @cmd = ($^X, srcdir() . '/t/fakes/pve-sim.pl', '--listen', "https://127.0.0.1:$port",
+        '--cert', $crt, '--key', $key);
+    push @cmd, '--replay', fixtures_dir() . "/proxmox-recorded/$o{replay}" if $o{replay};
+    push @cmd, '--nodes', $o{nodes}, '--guests', $o{guests} // 0 if $o{nodes};
+    push @cmd, '--token', $o{token} if $o{token};
+    push @cmd, '--password', $o{password} if $o{password};
+    push @cmd, '--cluster', $o{cluster} if $o{cluster};
+    $self->spawn("sim-$name", {}, @cmd);
+    $self->wait_for(sub { _port_open($port) }, 20, "simulator $name", "sim-$name");
+    return { url => "https://127.0.0.1:$port", port => $port, fingerprint => lc $fp, name => $name };
+}
+
+# Tells a simulator to misbehave: mode normal|slow|error|truncated|garbage|huge|offline-node.
+sub sim_mode {
+    my ($self, $sim, %m) = @_;
+    my $res = $self->ua->post("$sim->{url}/__sim/mode" => json => \%m)->result;
+    croak 'sim mode failed' unless $res->is_success;
+}
+
+# Polls GET /api/state (with the admin token) until cond(state) holds; returns the state.
+sub wait_state {
+    my ($self, $cond, $timeout, $what) = @_;
+    my $state;
+    $self->wait_for(sub {
+        my $res = $self->ua->get($self->url('/api/state') => $self->token_headers)->result;
+        return 0 unless $res->code == 200;
+        $state = $res->json;
+        return $cond->($state);
+    }, $timeout // 30, $what // 'the state', 'worker-1');
+    return $state;
+}
+
 # --- shutdown -------------------------------------------------------------------------
 
 sub stop {

@@ -1,0 +1,218 @@
+/* api_state.c: GET /api/state (state-proxmox.md §1). The body is assembled once per change
+ * of state from the JSON documents the workers store with each entity, kept in memory for
+ * every thread of this process, and served with an ETag (If-None-Match gives 304). */
+#include "config.h"
+
+#include "handlers.h"
+#include "log.h"
+#include "responder.h"
+#include "util.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct state_body {
+	int64_t version;
+	int mock;
+	char etag[48];
+	char *data;
+	size_t len;
+	int refs;
+};
+
+static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct state_body *current;	/* under state_lock */
+
+static void
+body_release(struct state_body *b)
+{
+	int last;
+
+	pthread_mutex_lock(&state_lock);
+	last = --b->refs == 0;
+	pthread_mutex_unlock(&state_lock);
+	if (last) {
+		free(b->data);
+		free(b);
+	}
+}
+
+static const struct db_stmt stmt_version = {
+	"state_version",
+	"SELECT v.version, m.enabled, (extract(epoch FROM v.updated_at) * 1000)::bigint "
+	"FROM pulse.state_version v, pulse.mock_mode m WHERE v.id = 1 AND m.id = 1",
+	0,
+};
+
+/* The arrays of /api/state, in order: key, query (one json column), with the mock filter as
+ * $1 ('t' for the mock estate). */
+static const struct db_stmt stmt_nodes = {
+	"state_nodes",
+	"SELECT doc FROM pulse.pve_nodes WHERE (instance_id = 'mock') = $1::boolean "
+	"ORDER BY node, id", 1,
+};
+static const struct db_stmt stmt_vms = {
+	"state_vms",
+	"SELECT doc FROM pulse.guests WHERE type = 'qemu' AND (instance_id = 'mock') = $1::boolean "
+	"ORDER BY vmid, id", 1,
+};
+static const struct db_stmt stmt_containers = {
+	"state_containers",
+	"SELECT doc FROM pulse.guests WHERE type <> 'qemu' AND (instance_id = 'mock') = $1::boolean "
+	"ORDER BY vmid, id", 1,
+};
+static const struct db_stmt stmt_storage = {
+	"state_storage",
+	"SELECT doc FROM pulse.storage WHERE (instance_id = 'mock') = $1::boolean "
+	"ORDER BY sort_instance, name, id", 1,
+};
+static const struct db_stmt stmt_health = {
+	"state_health",
+	"SELECT json_object_agg(key, healthy ORDER BY key)::text FROM pulse.connection_health "
+	"WHERE (instance_id = 'mock') = $1::boolean", 1,
+};
+
+static int
+append_array(struct request *r, struct strbuf *sb, const char *key, const struct db_stmt *stmt,
+    const char *const *params)
+{
+	PGresult *res = db_exec_stmt(r->db, stmt, params);
+
+	if (res == NULL)
+		return -1;
+	sb_printf(sb, "\"%s\":[", key);
+	for (int i = 0; i < PQntuples(res); i++) {
+		if (i)
+			sb_append(sb, ",", 1);
+		sb_append(sb, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0));
+	}
+	sb_append(sb, "],", 2);
+	PQclear(res);
+	return 0;
+}
+
+/* Builds the body for one version; NULL on a database error. */
+static struct state_body *
+build(struct request *r, int64_t version, int mock, int64_t updated_ms)
+{
+	const char *params[1] = {mock ? "t" : "f"};
+	struct strbuf sb = {0};
+	struct state_body *b;
+	PGresult *res;
+
+	sb_reserve(&sb, 64 * 1024);
+	sb_append(&sb, "{", 1);
+	if (append_array(r, &sb, "nodes", &stmt_nodes, params) != 0 ||
+	    append_array(r, &sb, "vms", &stmt_vms, params) != 0 ||
+	    append_array(r, &sb, "containers", &stmt_containers, params) != 0)
+		goto err;
+	/* Agent-reported hosts arrive with the agent endpoints; until then these are empty. */
+	sb_puts(&sb, "\"dockerHosts\":[],\"removedDockerHosts\":[],\"kubernetesClusters\":[],"
+	    "\"removedKubernetesClusters\":[],\"hosts\":[],");
+	if (append_array(r, &sb, "storage", &stmt_storage, params) != 0)
+		goto err;
+	sb_puts(&sb, "\"cephClusters\":[],\"physicalDisks\":[],\"pbs\":[],\"pmg\":[],"
+	    "\"pbsBackups\":[],\"pmgBackups\":[],"
+	    "\"backups\":{\"pve\":{\"backupTasks\":[],\"storageBackups\":[],\"guestSnapshots\":[]},"
+	    "\"pbs\":[],\"pmg\":[]},\"replicationJobs\":[],\"activeAlerts\":[],\"metrics\":{},"
+	    "\"pveBackups\":{\"backupTasks\":[],\"storageBackups\":[],\"guestSnapshots\":[]},"
+	    "\"performance\":{},");
+	res = db_exec_stmt(r->db, &stmt_health, params);
+	if (res == NULL)
+		goto err;
+	sb_puts(&sb, "\"connectionHealth\":");
+	if (PQgetisnull(res, 0, 0))
+		sb_puts(&sb, "{}");
+	else
+		sb_append(&sb, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+	PQclear(res);
+	sb_printf(&sb, ",\"stats\":{},\"lastUpdate\":%lld,\"temperatureMonitoringEnabled\":true}",
+	    (long long)(updated_ms / 1000 * 1000));
+	b = xcalloc(1, sizeof(*b));
+	b->version = version;
+	b->mock = mock;
+	snprintf(b->etag, sizeof(b->etag), "\"state-%lld-%d\"", (long long)version, mock);
+	b->data = sb.data;
+	b->len = sb.len;
+	return b;
+err:
+	sb_free(&sb);
+	return NULL;
+}
+
+/* Whether If-None-Match names etag (a list, weak or strong, or "*"). */
+static int
+etag_matches(const char *header, const char *etag)
+{
+	const char *p = header;
+	size_t len = strlen(etag);
+
+	while (p && *p) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		if (*p == '*' || strncmp(p, etag, len) == 0)
+			return 1;
+		p = strchr(p, ',');
+	}
+	return 0;
+}
+
+void
+api_state(struct request *r)
+{
+	PGresult *res = db_exec_stmt(r->db, &stmt_version, NULL);
+	struct state_body *b = NULL, *fresh;
+	int64_t version, updated;
+	int mock;
+	const char *inm;
+
+	if (res == NULL || PQntuples(res) != 1) {
+		if (res)
+			PQclear(res);
+		resp_header(r, "Retry-After", "5");
+		resp_error(r, 503, "database_unavailable", "Database unavailable");
+		return;
+	}
+	version = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	mock = PQgetvalue(res, 0, 1)[0] == 't';
+	updated = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	PQclear(res);
+
+	pthread_mutex_lock(&state_lock);
+	if (current && current->version == version && current->mock == mock) {
+		b = current;
+		b->refs++;
+	}
+	pthread_mutex_unlock(&state_lock);
+	if (b == NULL) {
+		/* Several threads may build the same version at once; the bodies are equal and
+		 * the last one is kept. Rare, and cheaper than making requests wait on a lock
+		 * held across queries. */
+		fresh = build(r, version, mock, updated);
+		if (fresh == NULL) {
+			resp_header(r, "Retry-After", "5");
+			resp_error(r, 503, "database_unavailable", "Database unavailable");
+			return;
+		}
+		fresh->refs = 2;	/* the cache's and ours */
+		pthread_mutex_lock(&state_lock);
+		if (current && --current->refs == 0) {
+			free(current->data);
+			free(current);
+		}
+		current = fresh;
+		pthread_mutex_unlock(&state_lock);
+		b = fresh;
+	}
+	resp_header(r, "ETag", b->etag);
+	inm = req_header(r, "If-None-Match");
+	if (inm && etag_matches(inm, b->etag))
+		resp_raw(r, 304, NULL, NULL, 0);
+	else
+		resp_raw(r, 200, "application/json", b->data, b->len);
+	body_release(b);
+}

@@ -1,0 +1,579 @@
+/* state.c: instance state: building, JSON documents, and the one-transaction write. */
+#include "config.h"
+
+#include "state.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define GROW(arr, n, cap) do { \
+	if ((n) == (cap)) { \
+		(cap) = (cap) ? (cap) * 2 : 16; \
+		(arr) = xrealloc((arr), sizeof(*(arr)) * (size_t)(cap)); \
+	} \
+	memset(&(arr)[(n)], 0, sizeof(*(arr))); \
+} while (0)
+
+struct st_node *
+st_add_node(struct st_instance *s)
+{
+	GROW(s->nodes, s->nnodes, s->capnodes);
+	return &s->nodes[s->nnodes++];
+}
+
+struct st_guest *
+st_add_guest(struct st_instance *s)
+{
+	GROW(s->guests, s->nguests, s->capguests);
+	return &s->guests[s->nguests++];
+}
+
+struct st_storage *
+st_add_storage(struct st_instance *s)
+{
+	GROW(s->storage, s->nstorage, s->capstorage);
+	return &s->storage[s->nstorage++];
+}
+
+void
+st_add_health(struct st_instance *s, const char *key, int healthy)
+{
+	for (int i = 0; i < s->nhealth; i++) {
+		if (strcmp(s->health[i].key, key) == 0) {
+			s->health[i].healthy = healthy;
+			return;
+		}
+	}
+	GROW(s->health, s->nhealth, s->caphealth);
+	snprintf(s->health[s->nhealth].key, sizeof(s->health[0].key), "%s", key);
+	s->health[s->nhealth++].healthy = healthy;
+}
+
+void
+st_guest_add_disk(struct st_guest *g, const struct st_disk *d)
+{
+	g->disks = xrealloc(g->disks, sizeof(*g->disks) * (size_t)(g->ndisks + 1));
+	g->disks[g->ndisks++] = *d;
+}
+
+void
+st_guest_add_ip(struct st_guest *g, const char *ip)
+{
+	for (int i = 0; i < g->nip; i++)
+		if (strcmp(g->ip_addresses[i], ip) == 0)
+			return;
+	g->ip_addresses = xrealloc(g->ip_addresses, sizeof(char *) * (size_t)(g->nip + 1));
+	g->ip_addresses[g->nip++] = xstrdup(ip);
+}
+
+void
+st_storage_add_node(struct st_storage *st, const char *node, const char *node_id)
+{
+	st->nodes = xrealloc(st->nodes, sizeof(char *) * (size_t)(st->nnodes + 1));
+	st->node_ids = xrealloc(st->node_ids, sizeof(char *) * (size_t)(st->nnodes + 1));
+	st->nodes[st->nnodes] = xstrdup(node);
+	st->node_ids[st->nnodes] = xstrdup(node_id);
+	st->nnodes++;
+}
+
+void
+st_instance_free(struct st_instance *s)
+{
+	for (int i = 0; i < s->nguests; i++) {
+		free(s->guests[i].disks);
+		for (int j = 0; j < s->guests[i].nip; j++)
+			free(s->guests[i].ip_addresses[j]);
+		free(s->guests[i].ip_addresses);
+	}
+	for (int i = 0; i < s->nstorage; i++) {
+		for (int j = 0; j < s->storage[i].nnodes; j++) {
+			free(s->storage[i].nodes[j]);
+			free(s->storage[i].node_ids[j]);
+		}
+		free(s->storage[i].nodes);
+		free(s->storage[i].node_ids);
+	}
+	free(s->nodes);
+	free(s->guests);
+	free(s->storage);
+	free(s->health);
+	memset(s, 0, sizeof(*s));
+}
+
+void
+st_memory_set(struct st_memory *m, int64_t total, int64_t used)
+{
+	if (used > total)
+		used = total;
+	if (used < 0)
+		used = 0;
+	m->total = total;
+	m->used = used;
+	m->free = total - used;
+	m->usage = total > 0 ? (double)used * 100.0 / (double)total : 0;
+}
+
+void
+st_disk_set(struct st_disk *d, int64_t total, int64_t used)
+{
+	if (used < 0)
+		used = 0;
+	d->total = total;
+	d->used = used;
+	d->free = total > used ? total - used : 0;
+	d->usage = total > 0 ? (double)used * 100.0 / (double)total : 0;
+}
+
+/* --- JSON ----------------------------------------------------------------------------- */
+
+static void
+add_str(struct json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, json_object_new_string(v ? v : ""));
+}
+
+static void
+add_opt_str(struct json_object *o, const char *k, const char *v)
+{
+	if (v && *v)
+		add_str(o, k, v);
+}
+
+static void
+add_int(struct json_object *o, const char *k, int64_t v)
+{
+	json_object_object_add(o, k, json_object_new_int64(v));
+}
+
+static void
+add_num(struct json_object *o, const char *k, double v)
+{
+	json_object_object_add(o, k, jsonutil_new_double(isfinite(v) ? v : 0));
+}
+
+/* Epoch milliseconds, truncated to the second as the original's conversion does. */
+static void
+add_ms(struct json_object *o, const char *k, double t)
+{
+	add_int(o, k, (int64_t)t * 1000);
+}
+
+static struct json_object *
+memory_json(const struct st_memory *m)
+{
+	struct json_object *o = json_object_new_object();
+
+	add_int(o, "total", m->total);
+	add_int(o, "used", m->used);
+	add_int(o, "free", m->free);
+	add_num(o, "usage", m->usage);
+	if (m->balloon > 0)
+		add_int(o, "balloon", m->balloon);
+	if (m->swap_used > 0)
+		add_int(o, "swapUsed", m->swap_used);
+	if (m->swap_total > 0)
+		add_int(o, "swapTotal", m->swap_total);
+	return o;
+}
+
+static struct json_object *
+disk_json(const struct st_disk *d)
+{
+	struct json_object *o = json_object_new_object();
+
+	add_int(o, "total", d->total);
+	add_int(o, "used", d->used);
+	add_int(o, "free", d->free);
+	add_num(o, "usage", d->usage);
+	add_opt_str(o, "mountpoint", d->mountpoint);
+	add_opt_str(o, "type", d->type);
+	add_opt_str(o, "device", d->device);
+	return o;
+}
+
+struct json_object *
+st_node_json(const struct st_node *n)
+{
+	struct json_object *o = json_object_new_object(), *cpu, *load;
+
+	add_str(o, "id", n->id);
+	add_str(o, "node", n->node);
+	add_str(o, "name", n->node);
+	add_str(o, "displayName", n->display_name[0] ? n->display_name : n->node);
+	add_str(o, "instance", n->instance);
+	add_opt_str(o, "host", n->host);
+	add_str(o, "status", n->status);
+	add_str(o, "type", n->type[0] ? n->type : "node");
+	add_num(o, "cpu", n->cpu);
+	if (n->memory.total > 0)
+		json_object_object_add(o, "memory", memory_json(&n->memory));
+	add_int(o, "mem", n->memory.used);
+	add_int(o, "maxmem", n->memory.total);
+	if (n->disk.total > 0)
+		json_object_object_add(o, "disk", disk_json(&n->disk));
+	add_int(o, "maxdisk", n->disk.total);
+	add_int(o, "uptime", n->uptime);
+	if (n->nload < 0) {
+		json_object_object_add(o, "loadAverage", NULL);
+	} else {
+		load = json_object_new_array();
+		for (int i = 0; i < n->nload; i++)
+			json_object_array_add(load, jsonutil_new_double(n->load[i]));
+		json_object_object_add(o, "loadAverage", load);
+	}
+	add_str(o, "kernelVersion", n->kernel_version);
+	add_str(o, "pveVersion", n->pve_version);
+	cpu = json_object_new_object();
+	add_str(cpu, "model", n->cpu_model);
+	add_int(cpu, "cores", n->cpu_cores);
+	add_int(cpu, "sockets", n->cpu_sockets);
+	{
+		char mhz[32];
+		snprintf(mhz, sizeof(mhz), "%.0f", n->cpu_mhz);
+		add_str(cpu, "mhz", mhz);
+	}
+	json_object_object_add(o, "cpuInfo", cpu);
+	add_ms(o, "lastSeen", n->last_seen);
+	add_str(o, "connectionHealth", n->connection_health[0] ? n->connection_health : "healthy");
+	if (n->is_cluster_member)
+		json_object_object_add(o, "isClusterMember", json_object_new_boolean(1));
+	add_opt_str(o, "clusterName", n->cluster_name);
+	return o;
+}
+
+struct json_object *
+st_guest_json(const struct st_guest *g)
+{
+	struct json_object *o = json_object_new_object();
+	int lxc = strcmp(g->type, "qemu") != 0;
+
+	add_str(o, "id", g->id);
+	add_int(o, "vmid", g->vmid);
+	add_str(o, "name", g->name);
+	add_str(o, "node", g->node);
+	add_str(o, "instance", g->instance);
+	add_str(o, "status", g->status);
+	add_str(o, "type", g->type);
+	add_num(o, "cpu", g->cpu);
+	add_int(o, "cpus", g->cpus);
+	if (g->memory.total > 0)
+		json_object_object_add(o, "memory", memory_json(&g->memory));
+	add_int(o, "mem", g->memory.used);
+	add_int(o, "maxmem", g->memory.total);
+	if (g->disk.total > 0)
+		json_object_object_add(o, "disk", disk_json(&g->disk));
+	if (g->ndisks > 0) {
+		struct json_object *a = json_object_new_array();
+		for (int i = 0; i < g->ndisks; i++)
+			json_object_array_add(a, disk_json(&g->disks[i]));
+		json_object_object_add(o, "disks", a);
+	}
+	if (!lxc)
+		add_opt_str(o, "diskStatusReason", g->disk_status_reason);
+	add_opt_str(o, "osName", g->os_name);
+	if (!lxc) {
+		add_opt_str(o, "osVersion", g->os_version);
+		add_opt_str(o, "agentVersion", g->agent_version);
+	}
+	if (g->nip > 0) {
+		struct json_object *a = json_object_new_array();
+		for (int i = 0; i < g->nip; i++)
+			json_object_array_add(a, json_object_new_string(g->ip_addresses[i]));
+		json_object_object_add(o, "ipAddresses", a);
+	}
+	add_int(o, "networkIn", g->net_in > 0 ? g->net_in : 0);
+	add_int(o, "networkOut", g->net_out > 0 ? g->net_out : 0);
+	add_int(o, "diskRead", g->disk_read > 0 ? g->disk_read : 0);
+	add_int(o, "diskWrite", g->disk_write > 0 ? g->disk_write : 0);
+	add_int(o, "uptime", g->uptime);
+	json_object_object_add(o, "template", json_object_new_boolean(0));
+	if (g->last_backup > 0)
+		add_ms(o, "lastBackup", g->last_backup);
+	add_opt_str(o, "tags", g->tags);
+	add_opt_str(o, "lock", g->lock);
+	if (lxc) {
+		if (g->is_oci)
+			json_object_object_add(o, "isOci", json_object_new_boolean(1));
+		add_opt_str(o, "osTemplate", g->os_template);
+	}
+	add_ms(o, "lastSeen", g->last_seen);
+	return o;
+}
+
+struct json_object *
+st_storage_json(const struct st_storage *st, int detail)
+{
+	struct json_object *o = json_object_new_object();
+	double usage = st->total > 0 ? (double)st->used * 100.0 / (double)st->total : 0;
+
+	add_str(o, "id", st->id);
+	if (!detail)
+		add_str(o, "storage", st->name);
+	add_str(o, "name", st->name);
+	add_str(o, "node", st->node);
+	add_str(o, "instance", st->instance);
+	if (st->nnodes > 0) {
+		struct json_object *a = json_object_new_array(), *b = json_object_new_array();
+		for (int i = 0; i < st->nnodes; i++) {
+			json_object_array_add(a, json_object_new_string(st->nodes[i]));
+			json_object_array_add(b, json_object_new_string(st->node_ids[i]));
+		}
+		json_object_object_add(o, "nodes", a);
+		json_object_object_add(o, "nodeIds", b);
+		add_int(o, "nodeCount", st->nnodes);
+	}
+	add_str(o, "type", st->type);
+	add_str(o, "status", st->status);
+	add_int(o, "total", st->total);
+	add_int(o, "used", st->used);
+	if (!detail)
+		add_int(o, "avail", st->avail);
+	add_int(o, "free", st->avail);
+	add_num(o, "usage", usage);
+	add_str(o, "content", st->content);
+	json_object_object_add(o, "shared", json_object_new_boolean(st->shared));
+	json_object_object_add(o, "enabled", json_object_new_boolean(st->enabled));
+	json_object_object_add(o, "active", json_object_new_boolean(st->active));
+	return o;
+}
+
+/* --- writing -------------------------------------------------------------------------- */
+
+/* COPY text fields. */
+static const char *
+num(char *buf, size_t len, double v)
+{
+	jsonutil_format_double(isfinite(v) ? v : 0, buf, len);
+	return buf;
+}
+
+static const char *
+i64(char *buf, size_t len, int64_t v)
+{
+	snprintf(buf, len, "%lld", (long long)v);
+	return buf;
+}
+
+/* A timestamptz literal in UTC with milliseconds. */
+static const char *
+ts(char *buf, size_t len, double t)
+{
+	time_t sec = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&sec, &tm);
+	snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d.%03d+00", tm.tm_year + 1900, tm.tm_mon + 1,
+	    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)((t - (double)sec) * 1000));
+	return buf;
+}
+
+/* Appends a JSON document as a COPY field. */
+static void
+doc_field(struct strbuf *row, struct json_object *o, int last)
+{
+	db_copy_field(row, jsonutil_to_string(o, NULL), last);
+	json_object_put(o);
+}
+
+/* Sends buffered rows once they are large enough, or all of them when flush is set. */
+static int
+flush_rows(struct db *db, struct strbuf *rows, int flush)
+{
+	if (rows->len == 0 || (!flush && rows->len < 256 * 1024))
+		return 0;
+	if (db_copy_put(db, rows->data, rows->len) != 0)
+		return -1;
+	sb_reset(rows);
+	return 0;
+}
+
+static void
+node_row(struct strbuf *r, const char *instance_id, const void *item)
+{
+	const struct st_node *n = item;
+	char b[64];
+
+	db_copy_field(r, n->id, 0);
+	db_copy_field(r, instance_id, 0);
+	db_copy_field(r, n->node, 0);
+	db_copy_field(r, n->status, 0);
+	db_copy_field(r, num(b, sizeof(b), n->cpu), 0);
+	db_copy_field(r, i64(b, sizeof(b), n->memory.total), 0);
+	db_copy_field(r, i64(b, sizeof(b), n->memory.used), 0);
+	db_copy_field(r, i64(b, sizeof(b), n->disk.total), 0);
+	db_copy_field(r, i64(b, sizeof(b), n->disk.used), 0);
+	db_copy_field(r, i64(b, sizeof(b), n->uptime), 0);
+	db_copy_field(r, ts(b, sizeof(b), n->last_seen), 0);
+	doc_field(r, st_node_json(n), 1);
+}
+
+static void
+guest_row(struct strbuf *r, const char *instance_id, const void *item)
+{
+	const struct st_guest *g = item;
+	char b[64];
+
+	db_copy_field(r, g->id, 0);
+	db_copy_field(r, instance_id, 0);
+	db_copy_field(r, g->node, 0);
+	db_copy_field(r, i64(b, sizeof(b), g->vmid), 0);
+	db_copy_field(r, g->name, 0);
+	db_copy_field(r, g->type, 0);
+	db_copy_field(r, g->status, 0);
+	db_copy_field(r, num(b, sizeof(b), g->cpu), 0);
+	db_copy_field(r, i64(b, sizeof(b), g->cpus), 0);
+	db_copy_field(r, i64(b, sizeof(b), g->memory.total), 0);
+	db_copy_field(r, i64(b, sizeof(b), g->memory.used), 0);
+	db_copy_field(r, i64(b, sizeof(b), g->disk.total), 0);
+	db_copy_field(r, i64(b, sizeof(b), g->disk.used), 0);
+	db_copy_field(r, num(b, sizeof(b), g->disk.usage), 0);
+	db_copy_field(r, i64(b, sizeof(b), g->net_in), 0);
+	db_copy_field(r, i64(b, sizeof(b), g->net_out), 0);
+	db_copy_field(r, i64(b, sizeof(b), g->disk_read), 0);
+	db_copy_field(r, i64(b, sizeof(b), g->disk_write), 0);
+	db_copy_field(r, i64(b, sizeof(b), g->uptime), 0);
+	db_copy_field(r, g->tags, 0);
+	db_copy_field(r, ts(b, sizeof(b), g->last_seen), 0);
+	doc_field(r, st_guest_json(g), 1);
+}
+
+static void
+storage_row(struct strbuf *r, const char *instance_id, const void *item)
+{
+	const struct st_storage *st = item;
+	char b[64];
+
+	db_copy_field(r, st->id, 0);
+	db_copy_field(r, instance_id, 0);
+	db_copy_field(r, st->node, 0);
+	db_copy_field(r, st->name, 0);
+	db_copy_field(r, st->type, 0);
+	db_copy_field(r, st->status, 0);
+	db_copy_field(r, i64(b, sizeof(b), st->total), 0);
+	db_copy_field(r, i64(b, sizeof(b), st->used), 0);
+	db_copy_field(r, i64(b, sizeof(b), st->avail), 0);
+	db_copy_field(r, st->shared ? "t" : "f", 0);
+	db_copy_field(r, st->content, 0);
+	db_copy_field(r, st->instance, 0);
+	doc_field(r, st_storage_json(st, 0), 0);
+	doc_field(r, st_storage_json(st, 1), 1);
+}
+
+static void
+health_row(struct strbuf *r, const char *instance_id, const void *item)
+{
+	const struct st_health *h = item;
+	db_copy_field(r, h->key, 0);
+	db_copy_field(r, instance_id, 0);
+	db_copy_field(r, h->healthy ? "t" : "f", 1);
+}
+
+/* COPYs n items of one list with its row writer. */
+static int
+copy_list(struct db *db, const char *sql, const char *instance_id, const void *items, int n,
+    size_t size, void (*row)(struct strbuf *, const char *, const void *))
+{
+	struct strbuf rows = {0};
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if (db_copy_begin(db, sql) != 0)
+		return -1;
+	for (int i = 0; i < n && rc == 0; i++) {
+		row(&rows, instance_id, (const char *)items + (size_t)i * size);
+		rc = flush_rows(db, &rows, 0);
+	}
+	if (rc == 0)
+		rc = flush_rows(db, &rows, 1);
+	sb_free(&rows);
+	if (db_copy_end(db) != 0)
+		rc = -1;
+	return rc;
+}
+
+static const char *const clear_sql[] = {
+	"DELETE FROM pulse.pve_nodes WHERE instance_id = $1",
+	"DELETE FROM pulse.guests WHERE instance_id = $1",
+	"DELETE FROM pulse.storage WHERE instance_id = $1",
+	"DELETE FROM pulse.connection_health WHERE instance_id = $1",
+};
+
+static const char bump_sql[] =
+    "UPDATE pulse.state_version SET version = version + 1, updated_at = now() WHERE id = 1 "
+    "RETURNING version";
+
+static int
+clear_rows(struct db *db, const char *instance_id)
+{
+	const char *params[1] = {instance_id};
+
+	for (size_t i = 0; i < ARRAY_LEN(clear_sql); i++) {
+		PGresult *res = db_exec_params(db, clear_sql[i], 1, params);
+		if (res == NULL)
+			return -1;
+		PQclear(res);
+	}
+	return 0;
+}
+
+static int
+bump_version(struct db *db)
+{
+	PGresult *res = db_exec_params(db, bump_sql, 0, NULL);
+
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return db_exec(db, "NOTIFY pulse_state");
+}
+
+int
+st_write(struct db *db, const struct st_instance *s, char *err, size_t errlen)
+{
+	if (db_begin(db) != 0)
+		goto err;
+	if (clear_rows(db, s->instance_id) != 0)
+		goto err;
+	if (copy_list(db, "COPY pulse.pve_nodes (id, instance_id, node, status, cpu, mem_total, "
+	    "mem_used, disk_total, disk_used, uptime, last_seen, doc) FROM STDIN", s->instance_id,
+	    s->nodes, s->nnodes, sizeof(*s->nodes), node_row) != 0)
+		goto err;
+	if (copy_list(db, "COPY pulse.guests (id, instance_id, node, vmid, name, type, status, cpu, "
+	    "cpus, mem_total, mem_used, disk_total, disk_used, disk_usage, net_in, net_out, disk_read, "
+	    "disk_write, uptime, tags, last_seen, doc) FROM STDIN", s->instance_id, s->guests,
+	    s->nguests, sizeof(*s->guests), guest_row) != 0)
+		goto err;
+	if (copy_list(db, "COPY pulse.storage (id, instance_id, node, name, type, status, total, used, "
+	    "avail, shared, content, sort_instance, doc, detail) FROM STDIN", s->instance_id,
+	    s->storage, s->nstorage, sizeof(*s->storage), storage_row) != 0)
+		goto err;
+	if (copy_list(db, "COPY pulse.connection_health (key, instance_id, healthy) FROM STDIN",
+	    s->instance_id, s->health, s->nhealth, sizeof(*s->health), health_row) != 0)
+		goto err;
+	if (bump_version(db) != 0 || db_commit(db) != 0)
+		goto err;
+	return 0;
+err:
+	snprintf(err, errlen, "%s", db_error(db));
+	db_rollback(db);
+	return -1;
+}
+
+int
+st_clear(struct db *db, const char *instance_id, char *err, size_t errlen)
+{
+	if (db_begin(db) != 0 || clear_rows(db, instance_id) != 0 || bump_version(db) != 0 ||
+	    db_commit(db) != 0) {
+		snprintf(err, errlen, "%s", db_error(db));
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,115 @@
+/* state.h: the live state of one monitored instance (nodes, guests, storage, connection
+ * health) as the poller and the mock generator produce it, its JSON (the exact objects
+ * /api/state serves), and writing it to PostgreSQL in one transaction. */
+#ifndef PULSE_STATE_H
+#define PULSE_STATE_H
+
+#include <json-c/json.h>
+#include <stdint.h>
+
+#include "db.h"
+
+struct st_memory {
+	int64_t total, used, free;
+	double usage;			/* percent */
+	int64_t balloon, swap_used, swap_total;
+};
+
+struct st_disk {
+	int64_t total, used, free;
+	double usage;			/* percent, or -1 when unknown */
+	char mountpoint[256], type[32], device[128];
+};
+
+struct st_node {
+	char id[192], node[64], display_name[160], instance[128], host[256];
+	char status[16], type[8], connection_health[16], cluster_name[128];
+	double cpu;			/* fraction 0..1 */
+	struct st_memory memory;
+	struct st_disk disk;
+	int64_t uptime;
+	double load[3];
+	int nload;			/* -1: null */
+	char kernel_version[160], pve_version[160];
+	char cpu_model[160];
+	int64_t cpu_cores, cpu_sockets;
+	double cpu_mhz;
+	double last_seen;		/* unix seconds */
+	int is_cluster_member;
+};
+
+struct st_guest {
+	char id[224], name[128], node[64], instance[128], status[32], type[8];
+	int64_t vmid;
+	double cpu;
+	int64_t cpus;
+	struct st_memory memory;
+	struct st_disk disk;
+	struct st_disk *disks;
+	int ndisks;
+	char disk_status_reason[32];
+	char os_name[128], os_version[64], agent_version[64], os_template[160];
+	char **ip_addresses;
+	int nip;
+	int64_t net_in, net_out, disk_read, disk_write;	/* bytes per second */
+	int64_t uptime;
+	double last_backup;		/* unix seconds, 0: none */
+	char tags[512], lock[32];
+	int is_oci;
+	double last_seen;
+};
+
+struct st_storage {
+	char id[320], name[128], node[64], instance[128], type[32], status[16], content[256];
+	char **nodes;			/* shared storage: the nodes reporting it */
+	int nnodes;
+	char **node_ids;
+	int64_t total, used, avail;
+	int shared, enabled, active;
+};
+
+struct st_health {
+	char key[160];
+	int healthy;
+};
+
+struct st_instance {
+	char instance_id[64];		/* pulse.instances id, or "mock" */
+	struct st_node *nodes;
+	int nnodes, capnodes;
+	struct st_guest *guests;
+	int nguests, capguests;
+	struct st_storage *storage;
+	int nstorage, capstorage;
+	struct st_health *health;
+	int nhealth, caphealth;
+};
+
+/* Growing the lists: each returns a zeroed new element. */
+struct st_node *st_add_node(struct st_instance *s);
+struct st_guest *st_add_guest(struct st_instance *s);
+struct st_storage *st_add_storage(struct st_instance *s);
+void st_add_health(struct st_instance *s, const char *key, int healthy);
+void st_guest_add_disk(struct st_guest *g, const struct st_disk *d);
+void st_guest_add_ip(struct st_guest *g, const char *ip);
+void st_storage_add_node(struct st_storage *st, const char *node, const char *node_id);
+void st_instance_free(struct st_instance *s);
+
+/* Memory and disk figures with usage and free derived from total and used. */
+void st_memory_set(struct st_memory *m, int64_t total, int64_t used);
+void st_disk_set(struct st_disk *d, int64_t total, int64_t used);
+
+/* The frontend JSON objects (state-proxmox.md §1.4-§1.7); new references. */
+struct json_object *st_node_json(const struct st_node *n);
+struct json_object *st_guest_json(const struct st_guest *g);
+struct json_object *st_storage_json(const struct st_storage *st, int detail);
+
+/* Replaces everything the database holds for s->instance_id with s, in one transaction, and
+ * moves the state version (readers rebuild /api/state). Returns 0, or -1 with the database's
+ * message in err. */
+int st_write(struct db *db, const struct st_instance *s, char *err, size_t errlen);
+
+/* Removes an instance's state (instance deleted, or no longer polled). */
+int st_clear(struct db *db, const char *instance_id, char *err, size_t errlen);
+
+#endif
