@@ -173,3 +173,156 @@ api_version(struct request *r)
 	pthread_once(&version_once, build_version);
 	resp_raw(r, 200, "application/json", version_body, version_len);
 }
+
+/* --- mock mode (state-proxmox.md §6.1) ------------------------------------------------ */
+
+static const struct db_stmt stmt_mock_get = {
+	"mock_get", "SELECT enabled, config::text FROM pulse.mock_mode WHERE id = 1", 0,
+};
+static const struct db_stmt stmt_mock_set = {
+	"mock_set",
+	"UPDATE pulse.mock_mode SET enabled = $1::boolean, config = $2::jsonb, source = 'api', "
+	"updated_at = now() WHERE id = 1",
+	2,
+};
+
+/* The response: PascalCase config keys, as the original sends them (its struct has no JSON
+ * tags). Defaults fill what was never set. */
+static void
+answer_mock(struct request *r, int enabled, const char *config_text)
+{
+	char err[64];
+	struct json_object *cfg = jsonutil_parse(config_text, strlen(config_text), err, sizeof(err));
+	struct json_object *o = json_object_new_object(), *c = json_object_new_object(), *hl;
+	int64_t v;
+	double d;
+	int b;
+	static const struct { const char *in, *out; int64_t def; } ints[] = {
+		{"nodeCount", "NodeCount", 7}, {"vmsPerNode", "VMsPerNode", 5},
+		{"lxcsPerNode", "LXCsPerNode", 8}, {"dockerHostCount", "DockerHostCount", 0},
+		{"dockerContainersPerHost", "DockerContainersPerHost", 0},
+		{"genericHostCount", "GenericHostCount", 0}, {"k8sClusterCount", "K8sClusterCount", 0},
+		{"k8sNodesPerCluster", "K8sNodesPerCluster", 0}, {"k8sPodsPerCluster", "K8sPodsPerCluster", 0},
+		{"k8sDeploymentsPerCluster", "K8sDeploymentsPerCluster", 0},
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(ints); i++)
+		json_object_object_add(c, ints[i].out, json_object_new_int64(
+		    jsonutil_get_int(cfg, ints[i].in, 0, 1000000, &v) == JSONUTIL_OK ? v : ints[i].def));
+	json_object_object_add(c, "RandomMetrics", json_object_new_boolean(
+	    jsonutil_get_bool(cfg, "randomMetrics", &b) == JSONUTIL_OK ? b : 1));
+	json_object_object_add(c, "HighLoadNodes",
+	    jsonutil_get_array(cfg, "highLoadNodes", &hl) == JSONUTIL_OK ? json_object_get(hl) : NULL);
+	json_object_object_add(c, "StoppedPercent", jsonutil_new_double(
+	    jsonutil_get_double(cfg, "stoppedPercent", &d) == JSONUTIL_OK ? d : 0.2));
+	json_object_object_add(o, "enabled", json_object_new_boolean(enabled));
+	json_object_object_add(o, "config", c);
+	if (cfg)
+		json_object_put(cfg);
+	resp_json(r, 200, o);
+	json_object_put(o);
+}
+
+void
+api_mock_mode_get(struct request *r)
+{
+	PGresult *res = db_exec_stmt(r->db, &stmt_mock_get, NULL);
+
+	if (res == NULL) {
+		resp_error(r, 503, "database_unavailable", "Database unavailable");
+		return;
+	}
+	answer_mock(r, PQgetvalue(res, 0, 0)[0] == 't', PQgetvalue(res, 0, 1));
+	PQclear(res);
+}
+
+void
+api_mock_mode_set(struct request *r)
+{
+	struct json_object *body = req_body_object(r, 0), *cfg, *stored, *v;
+	char err[64];
+	const char *params[2];
+	int enabled, has_enabled;
+	int64_t n;
+	double d;
+	PGresult *res;
+
+	if (body == NULL)
+		return;
+	has_enabled = body_bool(r, body, "enabled", 0, &enabled);
+	if (has_enabled < 0)
+		return;
+	res = db_exec_stmt(r->db, &stmt_mock_get, NULL);
+	if (res == NULL) {
+		resp_error(r, 503, "database_unavailable", "Database unavailable");
+		return;
+	}
+	if (!has_enabled)
+		enabled = PQgetvalue(res, 0, 0)[0] == 't';
+	stored = jsonutil_parse(PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1), err, sizeof(err));
+	PQclear(res);
+	if (stored == NULL)
+		stored = json_object_new_object();
+	arena_defer(r->arena, jsonutil_put, stored);
+	switch (jsonutil_get_object(body, "config", &cfg)) {
+	case JSONUTIL_WRONG_TYPE:
+		resp_error(r, 400, "invalid_field", "config must be an object");
+		return;
+	case JSONUTIL_MISSING:
+		break;
+	case JSONUTIL_OK:
+		/* Each given setting is checked, then replaces the stored one. */
+		if (json_object_object_get_ex(cfg, "nodeCount", &v) &&
+		    jsonutil_get_int(cfg, "nodeCount", 1, 1000, &n) != JSONUTIL_OK) {
+			resp_error(r, 400, "invalid_field", "nodeCount must be greater than zero");
+			return;
+		}
+		if (json_object_object_get_ex(cfg, "vmsPerNode", &v) &&
+		    jsonutil_get_int(cfg, "vmsPerNode", 0, 1000, &n) != JSONUTIL_OK) {
+			resp_error(r, 400, "invalid_field", "vmsPerNode cannot be negative");
+			return;
+		}
+		if (json_object_object_get_ex(cfg, "lxcsPerNode", &v) &&
+		    jsonutil_get_int(cfg, "lxcsPerNode", 0, 1000, &n) != JSONUTIL_OK) {
+			resp_error(r, 400, "invalid_field", "lxcsPerNode cannot be negative");
+			return;
+		}
+		if (json_object_object_get_ex(cfg, "stoppedPercent", &v) &&
+		    (jsonutil_get_double(cfg, "stoppedPercent", &d) != JSONUTIL_OK || d < 0 || d > 1)) {
+			resp_error(r, 400, "invalid_field", "stoppedPercent must be between 0 and 1");
+			return;
+		}
+		if (json_object_object_get_ex(cfg, "randomMetrics", &v) &&
+		    !json_object_is_type(v, json_type_boolean)) {
+			resp_error(r, 400, "invalid_field", "randomMetrics must be true or false");
+			return;
+		}
+		if (json_object_object_get_ex(cfg, "highLoadNodes", &v) && v != NULL) {
+			int ok = json_object_is_type(v, json_type_array);
+			for (size_t i = 0; ok && i < json_object_array_length(v); i++)
+				ok = json_object_is_type(json_object_array_get_idx(v, i), json_type_string);
+			if (!ok) {
+				resp_error(r, 400, "invalid_field", "highLoadNodes must be a list of node names");
+				return;
+			}
+		}
+		{
+			static const char *const keys[] = {"nodeCount", "vmsPerNode", "lxcsPerNode",
+			    "stoppedPercent", "randomMetrics", "highLoadNodes"};
+			for (size_t i = 0; i < ARRAY_LEN(keys); i++)
+				if (json_object_object_get_ex(cfg, keys[i], &v))
+					json_object_object_add(stored, keys[i], json_object_get(v));
+		}
+		break;
+	}
+	params[0] = enabled ? "true" : "false";
+	params[1] = jsonutil_to_string(stored, NULL);
+	res = db_exec_stmt(r->db, &stmt_mock_set, params);
+	if (res == NULL) {
+		resp_error(r, 503, "database_unavailable", "Database unavailable");
+		return;
+	}
+	PQclear(res);
+	log_info("msg=\"mock mode set\" enabled=%s", enabled ? "true" : "false");
+	answer_mock(r, enabled, params[1]);
+}

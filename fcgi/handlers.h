@@ -7,6 +7,8 @@
 /* api_system.c */
 void api_health(struct request *r);
 void api_version(struct request *r);
+void api_mock_mode_get(struct request *r);
+void api_mock_mode_set(struct request *r);
 
 /* api_login.c */
 void api_login(struct request *r);

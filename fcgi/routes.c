@@ -22,6 +22,8 @@ const struct route route_table[] = {
 	/* api_system.c */
 	{GET, "/api/health", api_health, PUBLIC | NO_DB, NULL},
 	{GET, "/api/version", api_version, PUBLIC | NO_DB, NULL},
+	{GET, "/api/system/mock-mode", api_mock_mode_get, ADMIN, "settings:read"},
+	{POST | PUT, "/api/system/mock-mode", api_mock_mode_set, ADMIN, "settings:write"},
 
 	/* api_login.c */
 	{POST, "/api/login", api_login, PUBLIC | NO_CSRF, NULL},

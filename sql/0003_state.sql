@@ -142,16 +142,17 @@ CREATE TABLE pulse.state_version (
 );
 INSERT INTO pulse.state_version VALUES (1, 1, now());
 
--- Mock mode: the generated estate instead of real state in /api/state. source 'auto'
--- (the quickstart's demo until a real node is added) or 'api' (switched on through the API).
+-- Mock mode: the generated estate instead of real state in /api/state. source: 'initial'
+-- (never set), 'auto' (a demo installation: on until a real node is added) or 'api'
+-- (switched through the API).
 CREATE TABLE pulse.mock_mode (
     id          integer PRIMARY KEY CHECK (id = 1),
     enabled     boolean NOT NULL,
-    source      text NOT NULL DEFAULT 'api',
+    source      text NOT NULL DEFAULT 'initial' CHECK (source IN ('initial', 'auto', 'api')),
     config      jsonb NOT NULL DEFAULT '{}',
     updated_at  timestamptz NOT NULL DEFAULT now()
 );
-INSERT INTO pulse.mock_mode VALUES (1, false, 'api', '{}', now());
+INSERT INTO pulse.mock_mode VALUES (1, false, 'initial', '{}', now());
 
 -- A config change makes the workers look at once (NOTIFY pulse_config).
 CREATE FUNCTION pulse.notify_config_change() RETURNS trigger LANGUAGE plpgsql AS $$

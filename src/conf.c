@@ -77,6 +77,8 @@ const struct conf_key conf_keys[] = {
 	    "record security events in pulse.audit_events"},
 	{"pve_polling_interval", CFG_INT, "10", 1, 3600, 0,
 	    "seconds between polls of each Proxmox instance"},
+	{"demo_mode", CFG_BOOL, "false", 0, 0, 0,
+	    "start in mock mode while no real node is configured (./quickstart run sets it)"},
 	{"worker_stale_after", CFG_INT, "60", 5, 86400, 0,
 	    "seconds without a heartbeat after which a worker counts as gone"},
 };

@@ -31,7 +31,8 @@
 #define CONFIG_CHANNEL "pulse_config"
 
 /* Singleton job lock keys (DB_LOCK_SINGLETON class). */
-enum { LOCK_KEY_WORKER_PRUNE = 1, LOCK_KEY_AUTH_PRUNE = 2, LOCK_KEY_BOOTSTRAP = 3 };
+enum { LOCK_KEY_WORKER_PRUNE = 1, LOCK_KEY_AUTH_PRUNE = 2, LOCK_KEY_BOOTSTRAP = 3,
+	LOCK_KEY_MOCK = 4 };
 
 static void
 on_connect(struct db *db, void *arg)
@@ -52,6 +53,7 @@ on_notify(const char *channel, const char *payload, void *arg)
 
 	if (strcmp(channel, CONFIG_CHANNEL) == 0) {
 		poll_config_changed();
+		(void)scheduler_trigger(w, "mock");
 		return;
 	}
 	if (strcmp(channel, JOBS_CHANNEL) != 0)
@@ -197,6 +199,7 @@ main(int argc, char **argv)
 	scheduler_add(&w, "auth_prune", 60, job_auth_prune, JOB_SINGLETON, LOCK_KEY_AUTH_PRUNE);
 	scheduler_add(&w, "bootstrap_token", 30, job_bootstrap_token, JOB_SINGLETON,
 	    LOCK_KEY_BOOTSTRAP);
+	scheduler_add(&w, "mock", 2, job_mock, JOB_SINGLETON, LOCK_KEY_MOCK);
 
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&sigs);
@@ -244,6 +247,7 @@ main(int argc, char **argv)
 	}
 	log_info("msg=\"stopping\" id=%s", w.id);
 	poll_shutdown(&w);
+	mock_free();
 	heartbeat_stopped(&w);
 	db_free(w.db);
 	free(w.claims);

@@ -84,6 +84,10 @@ void poll_claims_lost(void);
 struct http_multi *poll_multi(void);
 void poll_shutdown(struct worker *w);
 
+/* mock.c */
+int job_mock(struct worker *w, struct job *job);
+void mock_free(void);
+
 /* heartbeat.c */
 int job_heartbeat(struct worker *w, struct job *job);
 int job_worker_prune(struct worker *w, struct job *job);
