@@ -155,6 +155,8 @@ setup_easy(struct http_request *req)
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, req);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "pulse/" PACKAGE_VERSION);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	if (req->share)
+		curl_easy_setopt(e, CURLOPT_SHARE, req->share);
 	curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
 	curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, req);
 	if (req->tls != HTTP_TLS_VERIFY) {
@@ -323,6 +325,23 @@ http_multi_run(struct http_multi *m, const int *extra_fds, int *readable, int ne
 			http_request_free(req);
 	}
 	return m->running;
+}
+
+void *
+http_share_new(void)
+{
+	CURLSH *sh = curl_share_init();
+
+	curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	return sh;
+}
+
+void
+http_share_free(void *share)
+{
+	if (share)
+		curl_share_cleanup(share);
 }
 
 char *

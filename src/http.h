@@ -53,6 +53,7 @@ struct http_request {
 	char peer_fingerprint[65];	/* leaf certificate SHA-256 seen, when TLS */
 	double elapsed;			/* seconds */
 
+	void *share;			/* a connection cache from http_share_new, or NULL */
 	void *easy;			/* internal: the curl handle */
 	void *header_list;		/* internal: its header list */
 };
@@ -85,6 +86,11 @@ int http_multi_run(struct http_multi *m, const int *extra_fds, int *readable, in
 int http_multi_running(const struct http_multi *m);
 /* Takes an unfinished request out of m (its callback will not run); the caller frees it. */
 void http_multi_remove(struct http_multi *m, struct http_request *req);
+
+/* A connection cache of its own, for requests that must not reuse connections made with
+ * other settings (set http_request.share). Free only when no request using it is left. */
+void *http_share_new(void);
+void http_share_free(void *share);
 
 /* Percent-encodes s for a URL path segment or form value: a new string. */
 char *http_escape(const char *s);

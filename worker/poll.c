@@ -23,7 +23,6 @@
 #define MAX_NODES 256
 #define MAX_GUESTS 20000
 #define MAX_STORAGE 4096
-#define NODE_GRACE_S 60.0
 #define AUTH_FAILURE_LIMIT 5
 #define CYCLE_TIMEOUT_S 120.0
 
@@ -82,6 +81,7 @@ struct run {
 	struct instance_cfg cfg;
 	struct pve_conn conn;
 	int conn_ok;
+	void *share;			/* this connection's own connection cache */
 	struct cycle *cycle;
 	unsigned gen;
 	double next_poll;		/* monotonic */
@@ -136,6 +136,8 @@ static struct {
 	int config_dirty;
 	double next_claim;		/* monotonic */
 	double interval;
+	double grace;			/* seconds a silent node keeps its last state */
+	long timeout_ms;
 } P;
 
 static void start_requests_after_nodes(struct run *run);
@@ -156,7 +158,8 @@ submit(struct run *run, const char *path, int kind, int index)
 	ctx->gen = run->gen;
 	ctx->kind = kind;
 	ctx->index = index;
-	req->timeout_ms = 30000;
+	req->timeout_ms = P.timeout_ms;
+	req->share = run->share;
 	req->done = on_done;
 	req->arg = ctx;
 	run->cycle->pending++;
@@ -172,8 +175,11 @@ data_of(struct run *run, struct http_request *req, int essential)
 	struct json_object *data = pve_response_data(req, &rc, err, sizeof(err));
 
 	if (data == NULL && rc != 0) {
-		if (pve_is_auth_failure(req))
+		if (pve_is_auth_failure(req)) {
 			run->cycle->auth_failed = 1;
+			if (run->cycle->error[0] == '\0')
+				snprintf(run->cycle->error, sizeof(run->cycle->error), "%s", err);
+		}
 		if (essential) {
 			run->cycle->failed = 1;
 			snprintf(run->cycle->error, sizeof(run->cycle->error), "%s", err);
@@ -507,7 +513,7 @@ build_node(struct run *run, struct cycle *c, int i, double now, struct st_node *
 		if (memo)
 			memo->last_online = now;
 		snprintf(n->status, sizeof(n->status), "online");
-	} else if (memo && memo->last_online > 0 && now - memo->last_online < NODE_GRACE_S) {
+	} else if (memo && memo->last_online > 0 && now - memo->last_online < P.grace) {
 		snprintf(n->status, sizeof(n->status), "online");
 	} else {
 		snprintf(n->status, sizeof(n->status), "%s", nw->item.status[0] ? nw->item.status : "offline");
@@ -826,7 +832,7 @@ write_failed(struct worker *w, struct run *run, double now)
 		n->last_seen = now;
 	} else {
 		/* Within the grace period the previous rows stay as they are. */
-		if (run->last_success > 0 && now - run->last_success < NODE_GRACE_S) {
+		if (run->last_success > 0 && now - run->last_success < P.grace) {
 			st_instance_free(&s);
 			return;
 		}
@@ -861,6 +867,12 @@ finish_cycle(struct worker *w, struct run *run)
 
 	run->cycle = NULL;
 	run->gen++;
+	if (c->auth_failed) {
+		/* A ticket the server no longer knows (restarted, expired early): log in again
+		 * next time. */
+		free(run->conn.ticket);
+		run->conn.ticket = NULL;
+	}
 	if (c->failed) {
 		run->consecutive_failures++;
 		if (c->auth_failed)
@@ -902,6 +914,27 @@ finish_cycle(struct worker *w, struct run *run)
 	free_cycle(c);
 }
 
+/* Shares still used by requests in flight are freed once the multi handle is idle. */
+static void **retired_shares;
+static int nretired;
+
+static void
+retire_share(void *share)
+{
+	retired_shares = xrealloc(retired_shares, sizeof(void *) * (size_t)(nretired + 1));
+	retired_shares[nretired++] = share;
+}
+
+static void
+free_retired_shares(void)
+{
+	for (int i = 0; i < nretired; i++)
+		http_share_free(retired_shares[i]);
+	free(retired_shares);
+	retired_shares = NULL;
+	nretired = 0;
+}
+
 static void
 start_cycle(struct worker *w, struct run *run)
 {
@@ -915,6 +948,11 @@ start_cycle(struct worker *w, struct run *run)
 			return;
 		}
 		run->conn_ok = 1;
+		/* Connections are reused only within one connection setting: a changed host,
+		 * pin or credential never rides on a connection verified for the old one. */
+		if (run->share)
+			retire_share(run->share);
+		run->share = http_share_new();
 	}
 	run->cycle = xcalloc(1, sizeof(*run->cycle));
 	run->cycle->started = clock_monotonic();
@@ -922,6 +960,8 @@ start_cycle(struct worker *w, struct run *run)
 	if (pve_needs_ticket(&run->conn)) {
 		struct http_request *req = pve_ticket_request(&run->conn);
 		struct request_ctx *ctx = xcalloc(1, sizeof(*ctx));
+		req->timeout_ms = P.timeout_ms;
+		req->share = run->share;
 		ctx->run = run;
 		ctx->gen = run->gen;
 		ctx->kind = REQ_TICKET;
@@ -952,6 +992,8 @@ run_free(struct worker *w, struct run *run, int clear_state)
 	if (clear_state && st_clear(w->db, run->cfg.id, err, sizeof(err)) != 0)
 		log_warn("msg=\"state not cleared\" instance=%s error=\"%s\"", run->cfg.id, err);
 	pve_conn_clear(&run->conn);
+	if (run->share)
+		retire_share(run->share);
 	instance_cfg_clear(&run->cfg);
 	free(run->rates);
 	free(run);
@@ -979,6 +1021,7 @@ sweep_parked(struct worker *w)
 	for (int i = 0; i < nparked; i++)
 		run_free(w, parked[i], 0);
 	nparked = 0;
+	free_retired_shares();
 }
 
 static int
@@ -997,24 +1040,22 @@ same_connection(const struct instance_cfg *a, const struct instance_cfg *b)
 	    same_str(a->token_value_enc, b->token_value_enc);
 }
 
+/* Live workers are those with a database session now: a killed worker's session ends at
+ * once, while its heartbeat row would still look fresh for a while. */
 static const struct db_stmt stmt_alive_workers = {
 	"poll_alive_workers",
-	"SELECT count(*) FROM pulse.workers WHERE stopped_at IS NULL AND "
-	"last_seen > now() - make_interval(secs => $1::double precision)",
-	1,
+	"SELECT count(DISTINCT application_name) FROM pg_stat_activity "
+	"WHERE datname = current_database() AND application_name LIKE 'pulse-worker:%'",
+	0,
 };
 
 /* How many instances this worker should hold: a fair share of the live workers. */
 static int
 fair_share(struct worker *w, int total)
 {
-	char secs[16];
-	const char *params[1] = {secs};
-	PGresult *res;
+	PGresult *res = db_exec_stmt(w->db, &stmt_alive_workers, NULL);
 	int alive = 1;
 
-	snprintf(secs, sizeof(secs), "%lld", (long long)conf_int("worker_stale_after"));
-	res = db_exec_stmt(w->db, &stmt_alive_workers, params);
 	if (res) {
 		alive = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
 		PQclear(res);
@@ -1107,6 +1148,8 @@ poll_init(struct worker *w)
 	http_global_init();
 	P.multi = http_multi_new(8, 256);
 	P.interval = (double)conf_int("pve_polling_interval");
+	P.grace = (double)conf_int("node_offline_grace");
+	P.timeout_ms = (long)conf_int("pve_timeout") * 1000;
 	P.config_dirty = 1;
 }
 
@@ -1186,4 +1229,5 @@ poll_shutdown(struct worker *w)
 	free(parked);
 	parked = NULL;
 	nparked = 0;
+	free_retired_shares();
 }

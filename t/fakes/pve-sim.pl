@@ -200,6 +200,10 @@ any '/api2/json/*rest' => sub ($c) {
         my ($status, $data);
         if ($opt{replay}) {
             ($status, $data) = recorded($path);
+            # --cluster renames the recorded cluster (several recordings in one test).
+            if (defined $data && $path eq '/cluster/status' && $opt{cluster}) {
+                $_->{name} = $opt{cluster} for grep { ($_->{type} // '') eq 'cluster' } @{ $data->{data} // [] };
+            }
             if (defined $data && $path eq '/cluster/resources' && (my $type = $c->param('type'))) {
                 my @keep = grep { $type eq 'vm' ? ($_->{type} // '') =~ /^(qemu|lxc)$/ : ($_->{type} // '') eq $type }
                     @{ $data->{data} // [] };

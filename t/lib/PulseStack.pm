@@ -597,10 +597,13 @@ sub sha3_hex {
 
 # --- the Proxmox simulator ---------------------------------------------------------------
 
+# The workspace's shared fixtures: ../shared/fixtures beside the checkout (a distcheck build
+# sits one level deeper, hence the parent's too), or PULSE_FIXTURES.
 sub fixtures_dir {
-    my $d = $ENV{PULSE_FIXTURES} // srcdir() . '/../shared/fixtures';
-    -d $d or croak "fixtures not found at $d (set PULSE_FIXTURES)";
-    return abs_path($d);
+    my @try = grep { defined } ($ENV{PULSE_FIXTURES}, srcdir() . '/../shared/fixtures',
+        srcdir() . '/../../shared/fixtures', '/work/shared/fixtures');
+    for my $d (@try) { return abs_path($d) if -d "$d/proxmox-recorded" }
+    croak "fixtures not found (tried @try; set PULSE_FIXTURES)";
 }
 
 # Starts t/fakes/pve-sim.pl with its own self-signed certificate. Options: name, replay

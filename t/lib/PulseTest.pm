@@ -7,7 +7,7 @@ use Exporter 'import';
 use Mojo::JSON qw(decode_json);
 use Test::More;
 
-our @EXPORT = qw(json_error_ok json_body security_headers_ok no_secret_in_logs);
+our @EXPORT = qw(json_error_ok json_body security_headers_ok no_secret_in_logs top_level_keys);
 
 # The body of a response as JSON, or undef (with a failed test) when it is not JSON.
 sub json_body {
@@ -44,6 +44,28 @@ sub no_secret_in_logs {
         my $shown = substr($s, 0, 4) . '...';
         ok(index($logs, $s) < 0, "secret $shown appears in no log line");
     }
+}
+
+# The keys of a JSON object's top level, in the order they appear in the text.
+sub top_level_keys {
+    my $text = shift;
+    my ($depth, $in_string, $escape, @keys, $start) = (0, 0, 0);
+    for my $i (0 .. length($text) - 1) {
+        my $c = substr($text, $i, 1);
+        if ($in_string) {
+            if ($escape) { $escape = 0 }
+            elsif ($c eq '\\') { $escape = 1 }
+            elsif ($c eq '"') {
+                $in_string = 0;
+                push @keys, substr($text, $start, $i - $start) if $depth == 1 && substr($text, $i + 1) =~ /^\s*:/;
+            }
+            next;
+        }
+        if ($c eq '"') { $in_string = 1; $start = $i + 1 }
+        elsif ($c eq '{' || $c eq '[') { $depth++ }
+        elsif ($c eq '}' || $c eq ']') { $depth-- }
+    }
+    return @keys;
 }
 
 sub security_headers_ok {

@@ -1,0 +1,95 @@
+#!/usr/bin/perl
+# 24-mock-state.t: mock mode: the demo estate of a fresh installation, its drifting values,
+# /api/system/mock-mode with its validation, refusals of node changes while it is on, the
+# switch to real state when a real node is added; and /api/state's ETag and 304.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use Mojo::JSON qw(true false);
+use Test::More;
+use Time::HiRes qw(sleep);
+use PulseStack;
+use PulseTest;
+
+my $stack = PulseStack->new(settings => { demo_mode => 'true', pve_polling_interval => 1 })->start;
+my $admin = $stack->setup_admin;
+my $ua = $stack->ua;
+my $auth = $stack->token_headers;
+my $mm = $stack->url('/api/system/mock-mode');
+
+my $st = $stack->wait_state(sub { @{ $_[0]{nodes} } == 7 }, 20, 'the demo estate');
+is_deeply([map { $_->{node} } @{ $st->{nodes} }], [qw(pve1 pve2 pve3 pve4 pve5 standalone1 standalone2)],
+    'seven nodes sorted by name');
+my ($pve3) = grep { $_->{node} eq 'pve3' } @{ $st->{nodes} };
+is($pve3->{status}, 'offline', 'pve3 is offline, as in the original\'s mock');
+ok(@{ $st->{vms} } > 10 && @{ $st->{containers} } > 10, scalar(@{ $st->{vms} }) . ' VMs and ' . scalar(@{ $st->{containers} }) . ' containers');
+ok((grep { $_->{shared} && $_->{node} eq 'cluster' } @{ $st->{storage} }) == 3, 'three shared cluster storages');
+my @vmids = map { $_->{vmid} } @{ $st->{vms} };
+is_deeply(\@vmids, [sort { $a <=> $b } @vmids], 'VMs sorted by VMID');
+is($st->{connectionHealth}{'mock-cluster'}, true, 'connectionHealth for the mock cluster');
+my $res = $ua->get($mm => $auth)->result;
+is($res->json->{enabled}, true, 'mock mode on for a demo installation');
+is($res->json->{config}{NodeCount}, 7, 'config in PascalCase, as the original');
+
+# Values drift.
+my ($vm0) = grep { $_->{status} eq 'running' } @{ $st->{vms} };
+my $moved = 0;
+for (1 .. 10) {
+    sleep 1;
+    my $s2 = $ua->get($stack->url('/api/state') => $auth)->result->json;
+    my ($v) = grep { $_->{id} eq $vm0->{id} } @{ $s2->{vms} };
+    $moved = 1, last if $v->{cpu} != $vm0->{cpu};
+}
+ok($moved, 'the mock figures fluctuate');
+
+# ETag: unchanged state answers 304; each change gives a new tag.
+$res = $ua->get($stack->url('/api/state') => $auth)->result;
+my $etag = $res->headers->etag;
+like($etag, qr/state-\d+/, "ETag $etag");
+my $r304 = $ua->get($stack->url('/api/state') => { %$auth, 'If-None-Match' => $etag })->result;
+ok($r304->code == 304 || $r304->headers->etag ne $etag, '304 for the same tag (unless the state moved meanwhile)');
+is($r304->body, '', '304 has no body') if $r304->code == 304;
+sleep 2.5;
+my $later = $ua->get($stack->url('/api/state') => $auth)->result->headers->etag;
+isnt($later, $etag, 'the tag changes with the state');
+is($ua->get($stack->url('/api/state') => { %$auth, 'If-None-Match' => "\"nope\", $later" })->result->code, 304,
+    'a matching tag in a list answers 304');
+
+# Validation of the mock-mode request.
+for my $case ([{ config => { nodeCount => 0 } }, qr/nodeCount must be greater than zero/],
+    [{ config => { vmsPerNode => -1 } }, qr/vmsPerNode cannot be negative/],
+    [{ config => { lxcsPerNode => -2 } }, qr/lxcsPerNode cannot be negative/],
+    [{ config => { stoppedPercent => 1.5 } }, qr/stoppedPercent must be between 0 and 1/],
+    [{ config => { randomMetrics => 'yes' } }, qr/randomMetrics/],
+    [{ config => { highLoadNodes => [1] } }, qr/highLoadNodes/],
+    [{ config => 'big' }, qr/config must be an object/],
+    [{ enabled => 'on' }, qr/enabled/]) {
+    my $r = $ua->post($mm => $auth => json => $case->[0])->result;
+    is($r->code, 400, 'mock-mode: ' . Mojo::JSON::encode_json($case->[0]) . ' is a 400');
+    like($r->json->{error}, $case->[1], 'with the reason');
+}
+$res = $ua->put($mm => $auth => json => { enabled => true, config => { nodeCount => 3, vmsPerNode => 2, lxcsPerNode => 1 } })->result;
+is($res->code, 200, 'mock-mode: a smaller estate through the API');
+$st = $stack->wait_state(sub { @{ $_[0]{nodes} } == 3 }, 15, 'three mock nodes');
+pass('the estate follows the config');
+
+# Switched on through the API, mock mode refuses node changes.
+json_error_ok($ua->post($stack->url('/api/config/nodes') => $auth => json => { type => 'pve', name => 'x',
+    host => 'pve.example', user => 'root', password => 'x' })->result, 403, 'mock_mode', 'node add while mock mode is on');
+$res = $ua->post($mm => $auth => json => { enabled => false })->result;
+is($res->json->{enabled}, false, 'mock mode off');
+$st = $stack->wait_state(sub { @{ $_[0]{nodes} } == 0 }, 15, 'real (empty) state');
+is($stack->psql(q{SELECT count(*) FROM pulse.guests WHERE instance_id = 'mock'}), 0, 'the mock rows are gone');
+
+# A demo installation switches to real state when the first real node is added.
+$stack->psql(q{UPDATE pulse.mock_mode SET enabled = true, source = 'auto'});
+$stack->wait_state(sub { @{ $_[0]{nodes} } == 3 }, 15, 'the demo again');
+my $sim = $stack->start_sim(nodes => 2, guests => 4, token => 'root@pam!t=x');
+$res = $ua->post($stack->url('/api/config/nodes') => $auth => json => { type => 'pve', name => 'real',
+    host => $sim->{url}, tokenName => 'root@pam!t', tokenValue => 'x', fingerprint => $sim->{fingerprint} })->result;
+is($res->code, 201, 'adding a real node in a demo installation is allowed');
+$st = $stack->wait_state(sub { @{ $_[0]{nodes} } == 2 && $_[0]{nodes}[0]{instance} eq 'real' }, 20, 'the real cluster');
+pass('the real cluster replaces the demo');
+is($ua->get($mm => $auth)->result->json->{enabled}, false, 'mock mode went off by itself');
+done_testing;
