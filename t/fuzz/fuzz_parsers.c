@@ -11,6 +11,7 @@
 #include "crypto.h"
 #include "jsonutil.h"
 #include "netaddr.h"
+#include "pve.h"
 #include "uri.h"
 #include "util.h"
 
@@ -28,7 +29,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (arena == NULL)
 		arena = arena_new();
 	text = arena_strndup(arena, (const char *)data + 1, size - 1);
-	switch (data[0] % 6) {
+	switch (data[0] % 7) {
 	case 0: {
 		struct json_object *o = jsonutil_parse((const char *)data + 1, size - 1, err, sizeof(err));
 		if (o) {
@@ -69,6 +70,32 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)parse_size(text, &n);
 		(void)parse_int64(text, INT64_MIN, INT64_MAX, &n);
 		break;
+	case 6: {
+		/* A Proxmox answer: the envelope, then every parser over its data. */
+		struct json_object *o = jsonutil_parse((const char *)data + 1, size - 1, err, sizeof(err));
+		if (o) {
+			static struct pve_node_item nodes[64];
+			static struct pve_guest_item guests[64];
+			static struct pve_storage_item storage[64];
+			static struct pve_fs fs[16];
+			struct pve_node_status ns;
+			struct pve_vm_status vs;
+			struct json_object *d = NULL;
+			double last;
+			if (!json_object_object_get_ex(o, "data", &d))
+				d = o;
+			(void)pve_parse_nodes(d, nodes, 64);
+			(void)pve_parse_guests(d, guests, 64);
+			(void)pve_parse_storage(d, storage, 64);
+			(void)pve_parse_fsinfo(d, fs, 16);
+			(void)pve_parse_node_status(d, &ns);
+			(void)pve_parse_vm_status(d, &vs);
+			(void)pve_rrd_last(d, "memavailable", &last);
+			(void)pve_num(d, "cpu", 0);
+			json_object_put(o);
+		}
+		break;
+	}
 	case 5: {
 		char buf[64];
 		double d;
