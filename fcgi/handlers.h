@@ -30,6 +30,11 @@ void api_recovery(struct request *r);
 /* api_state.c */
 void api_state(struct request *r);
 
+/* api_monitoring.c */
+void api_scheduler_health(struct request *r);
+void api_storage_get(struct request *r);
+void api_storage_missing_id(struct request *r);
+
 /* api_nodes.c */
 void api_nodes_list(struct request *r);
 void api_nodes_add(struct request *r);

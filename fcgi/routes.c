@@ -46,6 +46,11 @@ const struct route route_table[] = {
 	/* api_state.c */
 	{GET, "/api/state", api_state, 0, "monitoring:read"},
 
+	/* api_monitoring.c */
+	{GET, "/api/monitoring/scheduler/health", api_scheduler_health, 0, "monitoring:read"},
+	{GET, "/api/storage", api_storage_missing_id, 0, "monitoring:read"},
+	{GET, "/api/storage/{id}", api_storage_get, 0, "monitoring:read"},
+
 	/* api_nodes.c */
 	{GET, "/api/config/nodes", api_nodes_list, ADMIN, "settings:read"},
 	{POST, "/api/config/nodes", api_nodes_add, ADMIN, "settings:write"},

@@ -81,6 +81,8 @@ const struct conf_key conf_keys[] = {
 	    "seconds one request to a Proxmox server may take"},
 	{"node_offline_grace", CFG_INT, "60", 0, 3600, 0,
 	    "seconds a node (or a whole instance) that stops answering still shows its last state"},
+	{"poll_backoff_max", CFG_INT, "60", 1, 3600, 0,
+	    "longest wait between retries of an instance that keeps failing"},
 	{"demo_mode", CFG_BOOL, "false", 0, 0, 0,
 	    "start in mock mode while no real node is configured (./quickstart run sets it)"},
 	{"worker_stale_after", CFG_INT, "60", 5, 86400, 0,

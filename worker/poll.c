@@ -137,6 +137,7 @@ static struct {
 	double next_claim;		/* monotonic */
 	double interval;
 	double grace;			/* seconds a silent node keeps its last state */
+	double backoff_max;		/* the breaker's longest wait */
 	long timeout_ms;
 } P;
 
@@ -772,26 +773,48 @@ static const struct db_stmt stmt_poll_fail = {
 	"poll_status_fail",
 	"INSERT INTO pulse.poll_status (instance_id, worker_id, last_attempt, last_error_at, "
 	"last_error, error_category, consecutive_failures, first_failure_at, connected, "
-	"last_duration_ms) VALUES ($1, $2, now(), now(), $3, $4, 1, now(), false, $5) "
+	"last_duration_ms, breaker_state, breaker_since, retry_at) "
+	"VALUES ($1, $2, now(), now(), $3, $4, 1, now(), false, $5, $6, now(), "
+	"now() + make_interval(secs => $7::double precision)) "
 	"ON CONFLICT (instance_id) DO UPDATE SET worker_id = EXCLUDED.worker_id, "
 	"last_attempt = now(), last_error_at = now(), last_error = EXCLUDED.last_error, "
 	"error_category = EXCLUDED.error_category, "
 	"consecutive_failures = pulse.poll_status.consecutive_failures + 1, "
 	"first_failure_at = coalesce(pulse.poll_status.first_failure_at, now()), connected = false, "
-	"last_duration_ms = EXCLUDED.last_duration_ms",
-	5,
+	"last_duration_ms = EXCLUDED.last_duration_ms, "
+	"breaker_since = CASE WHEN pulse.poll_status.breaker_state = EXCLUDED.breaker_state "
+	"  THEN pulse.poll_status.breaker_since ELSE now() END, "
+	"breaker_state = EXCLUDED.breaker_state, retry_at = EXCLUDED.retry_at",
+	7,
 };
+
+/* The circuit breaker: after three failures in a row the instance is retried only after a
+ * delay doubling from 5 s up to poll_backoff_max (default one minute; the original allows 5
+ * minutes, but a monitor should notice a recovery sooner). Returns the delay (0: closed). */
+static double
+breaker_delay(int failures)
+{
+	double d;
+
+	if (failures < 3)
+		return 0;
+	d = 5.0 * pow(2, failures - 3);
+	return d > P.backoff_max ? P.backoff_max : d;
+}
 
 static void
 record_status(struct worker *w, struct run *run, int ok, double ms, const char *error,
     const char *category)
 {
-	char d[32];
+	char d[32], delay[32];
+	double wait = breaker_delay(run->consecutive_failures);
 	const char *p_ok[3] = {run->cfg.id, w->id, d};
-	const char *p_fail[5] = {run->cfg.id, w->id, error, category, d};
+	const char *p_fail[7] = {run->cfg.id, w->id, error, category, d,
+	    wait > 0 ? "open" : "closed", delay};
 	PGresult *res;
 
 	snprintf(d, sizeof(d), "%.1f", ms);
+	snprintf(delay, sizeof(delay), "%.1f", wait > 0 ? wait : P.interval);
 	res = db_exec_stmt(w->db, ok ? &stmt_poll_ok : &stmt_poll_fail, ok ? p_ok : p_fail);
 	if (res)
 		PQclear(res);
@@ -879,6 +902,8 @@ finish_cycle(struct worker *w, struct run *run)
 			run->auth_failures++;
 		log_warn("msg=\"poll failed\" instance=%s consecutive=%d error=\"%s\"", run->cfg.name,
 		    run->consecutive_failures, c->error);
+		if (breaker_delay(run->consecutive_failures) > P.interval)
+			run->next_poll = c->started + breaker_delay(run->consecutive_failures);
 		record_status(w, run, 0, ms, c->error, c->auth_failed ? "permanent" : "transient");
 		write_failed(w, run, now);
 		free_cycle(c);
@@ -1149,6 +1174,7 @@ poll_init(struct worker *w)
 	P.multi = http_multi_new(8, 256);
 	P.interval = (double)conf_int("pve_polling_interval");
 	P.grace = (double)conf_int("node_offline_grace");
+	P.backoff_max = (double)conf_int("poll_backoff_max");
 	P.timeout_ms = (long)conf_int("pve_timeout") * 1000;
 	P.config_dirty = 1;
 }

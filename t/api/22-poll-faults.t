@@ -14,7 +14,7 @@ use PulseStack;
 use PulseTest;
 
 my $stack = PulseStack->new(settings => { pve_polling_interval => 1, node_offline_grace => 4,
-    pve_timeout => 3 })->start;
+    pve_timeout => 3, poll_backoff_max => 3 })->start;
 my $admin = $stack->setup_admin;
 my $ua = $stack->ua;
 my $auth = $stack->token_headers;
@@ -110,6 +110,39 @@ is(scalar(grep { $_->{instance} eq 'gen' } @{ $st->{containers} }), 4, 'containe
 $ua->put($stack->url("/api/config/nodes/$id") => $auth => json => { user => 'root', password => 'wrong password', fingerprint => $sim->{fingerprint} });
 $stack->wait_for(sub { $stack->psql("SELECT last_error FROM pulse.poll_status WHERE instance_id = '$id'") =~ /login failed|401/ }, 15, 'the login failure');
 pass('a wrong password is reported');
+
+# Scheduler health shows the failures, the breaker and the worker.
+$stack->wait_for(sub { $stack->psql("SELECT consecutive_failures >= 3 FROM pulse.poll_status WHERE instance_id = '$id'") eq 't' },
+    30, 'three failures in a row');
+my $sh = $ua->get($stack->url('/api/monitoring/scheduler/health') => $auth)->result;
+is($sh->code, 200, 'scheduler health: 200');
+my $h = json_body($sh, 'scheduler health');
+my ($in) = grep { $_->{key} eq 'pve::gen' } @{ $h->{instances} };
+ok($in, 'scheduler health: the instance, keyed type::name');
+is($in->{connection}, $sim->{url}, 'scheduler health: connection');
+ok($in->{pollStatus}{consecutiveFailures} >= 3, 'scheduler health: consecutive failures');
+like($in->{pollStatus}{lastError}{message}, qr/login failed|401/, 'scheduler health: last error');
+is($in->{breaker}{state}, 'open', 'scheduler health: the breaker is open');
+like($in->{breaker}{retryAt}, qr/^\d{4}-\d\d-\d\dT/, 'scheduler health: retryAt');
+is($in->{worker}, 'worker-1', 'scheduler health: the worker polling it');
+ok((grep { $_->{instance} eq 'gen' } @{ $h->{breakers} }), 'scheduler health: listed in breakers');
+is($h->{queue}{perType}{pve}, 1, 'scheduler health: queue per type');
+is($h->{deadLetter}{count}, 0, 'scheduler health: no dead-letter queue');
+json_error_ok($ua->get($stack->url('/api/monitoring/scheduler/health') => { 'X-API-Token' =>
+    $ua->post($stack->url('/api/security/tokens') => $auth => json => { scopes => ['settings:read'] })->result->json->{token} })->result,
+    403, 'missing_scope', 'scheduler health needs monitoring:read');
+
+# Storage by id.
+$ua->put($stack->url("/api/config/nodes/$id") => $auth => json => { user => 'root', password => 'sim-password-1', fingerprint => $sim->{fingerprint}, monitorVMs => true });
+$st = $stack->wait_state(sub { grep { $_->{instance} eq 'gen' || ($_->{nodes} // [])->[0] } @{ $_[0]{storage} } }, 30, 'storage');
+my ($one) = @{ $st->{storage} };
+$res = $ua->get($stack->url("/api/storage/$one->{id}") => $auth)->result;
+is($res->code, 200, 'storage by id: 200');
+is($res->json->{data}{id}, $one->{id}, 'storage by id: the object');
+ok(!exists $res->json->{data}{avail} && !exists $res->json->{data}{storage}, 'storage by id: no aliases');
+like($res->json->{timestamp}, qr/^\d{10}$/, 'storage by id: timestamp in seconds');
+json_error_ok($ua->get($stack->url('/api/storage/nope') => $auth)->result, 404, 'storage_not_found', 'unknown storage');
+json_error_ok($ua->get($stack->url('/api/storage/') => $auth)->result, 400, 'missing_storage_id', 'storage without an id');
 
 no_secret_in_logs($stack, 'sim-password-1', 'wrong password');
 done_testing;
