@@ -35,8 +35,8 @@ main(int argc, char **argv)
 	pthread_t th[64];
 	int n;
 	FILE *fp;
-	static char body[65536];
-	size_t blen;
+	char *body;
+	long blen;
 
 	if (argc != 4) {
 		fprintf(stderr, "usage: bare-fcgi SOCKET THREADS BODY_FILE\n");
@@ -48,13 +48,19 @@ main(int argc, char **argv)
 	fp = fopen(argv[3], "r");
 	if (fp == NULL)
 		return 1;
-	blen = fread(body, 1, sizeof(body), fp);
+	fseek(fp, 0, SEEK_END);
+	blen = ftell(fp);
+	rewind(fp);
+	body = malloc((size_t)blen + 1);
+	if (body == NULL || fread(body, 1, (size_t)blen, fp) != (size_t)blen)
+		return 1;
 	fclose(fp);
-	answer = malloc(blen + 256);
+	answer = malloc((size_t)blen + 256);
 	answer_len = snprintf(answer, 256, "Status: 200 OK\r\nContent-Type: application/json\r\n"
 	    "Content-Length: %lu\r\n\r\n", (unsigned long)blen);
-	memcpy(answer + answer_len, body, blen);
+	memcpy(answer + answer_len, body, (size_t)blen);
 	answer_len += (int)blen;
+	free(body);
 
 	FCGX_Init();
 	unlink(argv[1]);

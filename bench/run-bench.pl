@@ -8,13 +8,18 @@ use FindBin;
 use lib "$FindBin::Bin/../t/lib";
 use File::Path qw(make_path);
 use PulseStack;
-use Time::HiRes qw(sleep);
+use Time::HiRes qw(sleep time);
 
 my $duration = $ENV{BENCH_SECONDS} // 8;
 my $connections = $ENV{BENCH_CONNECTIONS} // 32;
 my $rounds = $ENV{BENCH_ROUNDS} // 3;
 
 system('which wrk >/dev/null 2>&1') == 0 or die "wrk is not installed (apt-get install wrk)\n";
+# BENCH_ONLY=poll runs only the polling and /api/state part.
+if (($ENV{BENCH_ONLY} // '') eq 'poll') {
+    poll_bench();
+    exit 0;
+}
 
 my $stack = PulseStack->new(responders => 1, threads => 4, workers => 1,
     settings => {})->start;
@@ -91,19 +96,114 @@ printf "%-28s %8.1f MB resident  %6.1f MB private\n", 'after the load', $loaded{
 
 $stack->stop_program('bare-fcgi', 'TERM', 5) // $stack->stop_program('bare-fcgi', 'KILL', 5);
 kill 'TERM', $stack->{bare_nginx_pid} if $stack->{bare_nginx_pid};
+$stack->stop;
+
+poll_bench() unless ($ENV{BENCH_SKIP_POLL} // '') eq '1';
 exit 0;
+
+# One worker polling a simulated 100 nodes with 5,000 guests every 10 s: its CPU per cycle
+# and memory beside the simulator's; then GET /api/state of that estate against a bare
+# responder sending the same bytes, full body and 304.
+sub poll_bench {
+    my $nodes = $ENV{BENCH_NODES} // 100;
+    my $guests = $ENV{BENCH_GUESTS} // 5000;
+    my $interval = 10;
+    my $cycles = $ENV{BENCH_CYCLES} // 3;
+    my $s = PulseStack->new(responders => 1, threads => 4, settings => { pve_polling_interval => $interval,
+        log_level => 'warn' })->start;
+    my $admin = $s->setup_admin;
+    my $sim = $s->start_sim(nodes => $nodes, guests => $guests, token => 'root@pam!b=bench');
+    my $res = $s->ua->post($s->url('/api/config/nodes') => $s->token_headers => json => { type => 'pve',
+        name => 'bench', host => $sim->{url}, tokenName => 'root@pam!b', tokenValue => 'bench',
+        fingerprint => $sim->{fingerprint} })->result;
+    die 'node add failed: ' . $res->body unless $res->code == 201;
+    $s->wait_state(sub { @{ $_[0]{vms} } + @{ $_[0]{containers} } == $guests }, 120, 'the whole estate');
+    my $wpid = $s->pid_of('worker-1');
+    my $spid = $s->pid_of('sim-sim');
+    my $count = sub { $s->psql(q{SELECT extract(epoch FROM last_success) FROM pulse.poll_status}) };
+    # Align on a cycle boundary, then measure whole cycles.
+    my $last = $count->();
+    $s->wait_for(sub { $count->() ne $last }, 30, 'a cycle');
+    my ($w0, $s0) = (cpu_seconds($wpid), cpu_seconds($spid));
+    my $t0 = time;
+    for (1 .. $cycles) {
+        $last = $count->();
+        $s->wait_for(sub { $count->() ne $last }, 60, 'a cycle');
+    }
+    my $elapsed = time - $t0;
+    my ($w1, $s1) = (cpu_seconds($wpid), cpu_seconds($spid));
+    my %wm = memory($wpid);
+    my %sm = memory($spid);
+    my $ms = $s->psql(q{SELECT round(last_duration_ms) FROM pulse.poll_status});
+    my $per = ($w1 - $w0) / $cycles;
+    printf "\n== one worker polling %d nodes / %d guests every %d s (%d cycles, %.0f s) ==\n",
+        $nodes, $guests, $interval, $cycles, $elapsed;
+    printf "%-28s %12s %14s %14s\n", '', 'CPU/cycle s', '% of one core', 'resident MB';
+    printf "%-28s %12.3f %14.1f %14.1f   (target: < 25 %% and < 64 MB)\n", 'pulse-worker', $per,
+        100 * ($w1 - $w0) / $elapsed, $wm{rss};
+    printf "%-28s %12.3f %14.1f %14.1f\n", 'simulator (Perl)', ($s1 - $s0) / $cycles,
+        100 * ($s1 - $s0) / $elapsed, $sm{rss};
+    printf "%-28s %12s\n", 'last cycle, wall', "$ms ms";
+
+    # /api/state of that estate against a bare responder with the same bytes.
+    my $state = $s->ua->get($s->url('/api/state') => $s->token_headers)->result;
+    my $etag = $state->headers->etag;
+    my $dir = $s->dir . '/bare';
+    make_path($dir);
+    open my $fh, '>', "$dir/body.json" or die;
+    print {$fh} $state->body;
+    close $fh;
+    my $bare_sock = "$dir/bare.sock";
+    $s->spawn('bare-fcgi', {}, PulseStack::builddir() . '/bench/bare-fcgi', $bare_sock, 4, "$dir/body.json");
+    $s->wait_for(sub { -S $bare_sock }, 10, 'the bare responder');
+    my $bport = start_bare_nginx($s, $bare_sock, $dir);
+    # The state must not move while measuring: stop polling (the state stays as written).
+    $s->stop_program('worker-1', 'TERM', 20);
+    my $token = "X-API-Token: $admin->{token}";
+    my %r;
+    for my $round (1 .. $rounds) {
+        push @{ $r{full} }, wrk_conns($s->url('/api/state'), $duration, $token, 8);
+        push @{ $r{bare} }, wrk_conns("https://127.0.0.1:$bport/api/health", $duration, '', 8);
+        push @{ $r{n304} }, wrk_conns($s->url('/api/state'), $duration, $token, 8, "If-None-Match: $etag");
+    }
+    my %med = map { my $k = $_; $k => median(map { $_->{rps} } @{ $r{$k} }) } keys %r;
+    my %p99 = map { my $k = $_; $k => median(map { $_->{p99} } @{ $r{$k} }) } keys %r;
+    printf "\n== GET /api/state for that estate (%.1f MB body, wrk -t2 -c8, %ds x %d rounds, median) ==\n",
+        length($state->body) / 1048576, $duration, $rounds;
+    printf "%-28s %12s %10s\n", '', 'requests/s', 'p99 ms';
+    printf "%-28s %12.1f %10.2f\n", 'pulse-fcgi, full body', $med{full}, $p99{full};
+    printf "%-28s %12.1f %10.2f\n", 'bare libfcgi, same bytes', $med{bare}, $p99{bare};
+    printf "%-28s %12.2f %10s   (target: >= 0.70)\n", 'ratio full / bare', $med{full} / $med{bare}, '';
+    printf "%-28s %12.1f %10.2f\n", 'pulse-fcgi, 304 path', $med{n304}, $p99{n304};
+    $s->stop_program('bare-fcgi', 'TERM', 5);
+    kill 'TERM', $s->{bare_nginx_pid} if $s->{bare_nginx_pid};
+    $s->stop;
+}
+
+sub cpu_seconds {
+    my $pid = shift;
+    open my $fh, '<', "/proc/$pid/stat" or return 0;
+    my @f = split ' ', scalar <$fh>;
+    return ($f[13] + $f[14]) / 100;    # utime + stime in clock ticks (USER_HZ 100)
+}
 
 sub wrk {
     my ($url, $secs, $header) = @_;
-    my $h = $header ? "-H '$header'" : '';
-    my $out = qx{wrk -t2 -c$connections -d${secs}s --latency $h $url 2>&1};
+    return wrk_conns($url, $secs, $header, $connections);
+}
+
+sub wrk_conns {
+    my ($url, $secs, $header, $conns, $header2) = @_;
+    my $h = join ' ', map { "-H '$_'" } grep { $_ } $header, $header2;
+    my $out = qx{wrk -t2 -c$conns -d${secs}s --latency $h $url 2>&1};
     my ($rps) = $out =~ /Requests\/sec:\s+([\d.]+)/;
     my ($p99, $unit) = $out =~ /^\s+99%\s+([\d.]+)(us|ms|s)\b/m;
     die "wrk failed: $out" unless defined $rps && defined $p99;
     $p99 /= 1000 if $unit eq 'us';
     $p99 *= 1000 if $unit eq 's';
     my ($non2xx) = $out =~ /Non-2xx or 3xx responses:\s+(\d+)/;
-    die "wrk saw $non2xx error answers from $url\n$out" if $non2xx;
+    # A 304 run counts its answers as 3xx: only a missing 304 would be an error there.
+    die "wrk saw $non2xx error answers from $url\n$out" if $non2xx && !($header2 // '') =~ /If-None-Match/;
     return { rps => $rps, p99 => $p99 };
 }
 

@@ -47,7 +47,7 @@ struct guest_work {
 	struct pve_guest_item item;
 	struct pve_vm_status vm;
 	int have_vm;
-	struct pve_fs fs[32];
+	struct pve_fs *fs;		/* from the guest agent, allocated when it answered */
 	int nfs, have_fs;
 	double rrd_available, rrd_used;
 	int have_rrd_available, have_rrd_used;
@@ -105,6 +105,7 @@ struct request_ctx {
 
 static struct request_ctx *in_flight;
 
+
 static void
 track(struct request_ctx *ctx, struct http_request *req)
 {
@@ -141,6 +142,36 @@ static struct {
 	long timeout_ms;
 } P;
 
+/* Requests wait here until there is room in the multi handle: libcurl walks every handle it
+ * holds on each call, so thousands at once would cost quadratic time. */
+#define MAX_IN_FLIGHT 32
+static struct request_ctx **waiting;
+static size_t nwaiting, capwaiting, waiting_head;
+static int running_now;
+
+static void
+pump(void)
+{
+	while (running_now < MAX_IN_FLIGHT && waiting_head < nwaiting) {
+		struct request_ctx *ctx = waiting[waiting_head++];
+		running_now++;
+		http_multi_add(P.multi, ctx->req);
+	}
+	if (waiting_head == nwaiting)
+		waiting_head = nwaiting = 0;
+}
+
+static void
+enqueue(struct request_ctx *ctx)
+{
+	if (nwaiting == capwaiting) {
+		capwaiting = capwaiting ? capwaiting * 2 : 256;
+		waiting = xrealloc(waiting, sizeof(*waiting) * capwaiting);
+	}
+	waiting[nwaiting++] = ctx;
+	pump();
+}
+
 static void start_requests_after_nodes(struct run *run);
 static void finish_cycle(struct worker *w, struct run *run);
 static struct worker *the_worker;
@@ -165,7 +196,7 @@ submit(struct run *run, const char *path, int kind, int index)
 	req->arg = ctx;
 	run->cycle->pending++;
 	track(ctx, req);
-	http_multi_add(P.multi, req);
+	enqueue(ctx);
 }
 
 static struct json_object *
@@ -242,10 +273,10 @@ handle(struct run *run, struct request_ctx *ctx, struct http_request *req)
 		data = data_of(run, req, 0);
 		if (data == NULL)
 			return;
-		c->guests = xcalloc(MAX_GUESTS, sizeof(*c->guests));
 		{
 			struct pve_guest_item *items = xcalloc(MAX_GUESTS, sizeof(*items));
 			int n = pve_parse_guests(data, items, MAX_GUESTS);
+			c->guests = xcalloc((size_t)(n > 0 ? n : 1), sizeof(*c->guests));
 			for (int i = 0; i < n; i++) {
 				if (items[i].template)
 					continue;
@@ -291,7 +322,12 @@ handle(struct run *run, struct request_ctx *ctx, struct http_request *req)
 		data = data_of(run, req, 0);
 		if (data) {
 			struct guest_work *gw = &c->guests[ctx->index];
-			gw->nfs = pve_parse_fsinfo(data, gw->fs, (int)ARRAY_LEN(gw->fs));
+			struct pve_fs fs[32];
+			gw->nfs = pve_parse_fsinfo(data, fs, (int)ARRAY_LEN(fs));
+			if (gw->nfs > 0) {
+				gw->fs = xmalloc(sizeof(*gw->fs) * (size_t)gw->nfs);
+				memcpy(gw->fs, fs, sizeof(*gw->fs) * (size_t)gw->nfs);
+			}
 			gw->have_fs = 1;
 			json_object_put(data);
 		}
@@ -334,6 +370,7 @@ on_done(struct http_request *req, void *arg)
 	struct run *run = ctx->run;
 
 	untrack(ctx);
+	running_now--;
 	/* A request of a cycle that was given up (timeout, instance removed) is dropped. */
 	if (run != NULL && run->cycle != NULL && ctx->gen == run->gen) {
 		handle(run, ctx, req);
@@ -342,6 +379,7 @@ on_done(struct http_request *req, void *arg)
 	}
 	free(ctx);
 	http_request_free(req);
+	pump();
 }
 
 static void
@@ -827,6 +865,8 @@ free_cycle(struct cycle *c)
 		return;
 	for (int i = 0; i < c->nnodes; i++)
 		free(c->nodes[i].storage);
+	for (int i = 0; i < c->nguests; i++)
+		free(c->guests[i].fs);
 	free(c->guests);
 	free(c->cluster_storage);
 	free(c);
@@ -994,7 +1034,7 @@ start_cycle(struct worker *w, struct run *run)
 		req->arg = ctx;
 		run->cycle->pending++;
 		track(ctx, req);
-		http_multi_add(P.multi, req);
+		enqueue(ctx);
 		return;
 	}
 	submit(run, "/nodes", REQ_NODES, 0);
@@ -1244,10 +1284,15 @@ poll_shutdown(struct worker *w)
 	while (in_flight) {
 		struct request_ctx *ctx = in_flight;
 		untrack(ctx);
-		http_multi_remove(P.multi, ctx->req);
+		/* Only those already handed to curl are in the multi handle. */
+		if (ctx->req->easy)
+			http_multi_remove(P.multi, ctx->req);
 		http_request_free(ctx->req);
 		free(ctx);
 	}
+	free(waiting);
+	waiting = NULL;
+	nwaiting = capwaiting = waiting_head = 0;
 	http_multi_free(P.multi);
 	P.multi = NULL;
 	for (int i = 0; i < nparked; i++)

@@ -60,7 +60,7 @@ sub recorded ($path) {
 
 # --- a generated cluster ------------------------------------------------------------------
 
-my (@nodes, @guests);
+my (@nodes, @guests, %guest_by_vmid, %node_by_name);
 if ($opt{nodes}) {
     for my $n (1 .. $opt{nodes}) {
         push @nodes, { node => "node$n", maxcpu => 16, maxmem => 64 * 2**30, maxdisk => 500 * 2**30 };
@@ -75,6 +75,8 @@ if ($opt{nodes}) {
             agent => $type eq 'qemu' && $i % 4 == 0 ? 1 : 0,
         };
     }
+    %guest_by_vmid = map { $_->{vmid} => $_ } @guests;
+    %node_by_name = map { $_->{node} => $_ } @nodes;
 }
 
 # Counters grow with time at a fixed rate per guest: rates are predictable.
@@ -97,7 +99,7 @@ sub generated ($c, $path) {
             type => 'node', id => "node/$_->{node}", level => '' } } @nodes];
     }
     if ($path =~ m{^/nodes/([^/]+)/status$}) {
-        my ($n) = grep { $_->{node} eq $1 } @nodes or return;
+        my $n = $node_by_name{$1} or return;
         return { cpu => 0.1, uptime => 1000 + int(time - $started), loadavg => ['0.50', '0.40', '0.30'],
             kversion => 'Linux 6.8.12-1-pve', pveversion => 'pve-manager/8.2.4/faa83925c9641325',
             cpuinfo => { model => 'Simulated CPU', cores => 8, cpus => $n->{maxcpu}, sockets => 2, mhz => '2400.000' },
@@ -117,7 +119,7 @@ sub generated ($c, $path) {
         } @guests];
     }
     if ($path =~ m{^/nodes/([^/]+)/qemu/(\d+)/status/current$}) {
-        my ($g) = grep { $_->{vmid} == $2 } @guests or return;
+        my $g = $guest_by_vmid{$2} or return;
         return { status => $g->{status}, cpu => 0.25, cpus => $g->{maxcpu}, maxmem => $g->{maxmem},
             mem => int($g->{maxmem} / 2), balloon => $g->{maxmem}, freemem => int($g->{maxmem} / 4),
             disk => 0, maxdisk => $g->{maxdisk}, uptime => 500, agent => $g->{agent}, counters($g) };
@@ -129,7 +131,7 @@ sub generated ($c, $path) {
             { name => 'tmpfs', mountpoint => '/run', type => 'tmpfs', 'total-bytes' => 2**30, 'used-bytes' => 1 } ] };
     }
     if ($path =~ m{^/nodes/([^/]+)/lxc/(\d+)/rrddata$}) {
-        my ($g) = grep { $_->{vmid} == $2 } @guests or return;
+        my $g = $guest_by_vmid{$2} or return;
         return [{ time => int(time) - 60, memavailable => int($g->{maxmem} * 0.7), memused => int($g->{maxmem} * 0.3) },
             { time => int(time), memavailable => undef }];
     }
