@@ -17,7 +17,9 @@ my $vlog = $stack->log_dir . '/valgrind.txt';
 $stack->spawn('valgrind', { $stack->program_env },
     'valgrind', '--leak-check=full', '--errors-for-leak-kinds=definite,indirect', '--error-exitcode=99',
     '--show-leak-kinds=definite,indirect', "--log-file=$vlog", $stack->bin('pulse-fcgi'), '--socket', $sock, '--threads', 2);
-$stack->wait_for(sub { -S $sock }, 120, 'the responder under valgrind', 'valgrind');
+# The socket file appears at bind(); under valgrind listen() and the threads follow slowly.
+$stack->wait_for(sub { -S $sock && ($stack->fcgi_request(socket => $sock, uri => '/api/version'))[0] == 200 },
+    120, 'the responder under valgrind to answer', 'valgrind');
 
 my $tok = { HTTP_X_API_TOKEN => $admin->{token} };
 my @mix = (

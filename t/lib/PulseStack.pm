@@ -511,6 +511,9 @@ sub fcgi_request {
         %{ $r{env} // {} },
     );
     require IPC::Open2;
+    # cgi-fcgi complains on stderr when the socket refuses; the caller sees status 0.
+    open my $null, '>', '/dev/null';
+    local *STDERR = $null;
     my $pid = IPC::Open2::open2(my $out, my $in, 'cgi-fcgi', '-bind', '-connect', $sock);
     print {$in} $body;
     close $in;
