@@ -74,22 +74,65 @@ static const struct db_stmt stmt_health = {
 	"WHERE (instance_id = 'mock') = $1::boolean", 1,
 };
 
+static const struct db_stmt stmt_tasks = {
+	"state_backup_tasks",
+	"SELECT doc FROM pulse.backup_tasks WHERE (instance_id = 'mock') = $1::boolean "
+	"ORDER BY start_time DESC NULLS LAST, id", 1,
+};
+static const struct db_stmt stmt_storage_backups = {
+	"state_storage_backups",
+	"SELECT doc FROM pulse.storage_backups WHERE (instance_id = 'mock') = $1::boolean "
+	"ORDER BY ctime DESC, id", 1,
+};
+static const struct db_stmt stmt_snapshots = {
+	"state_snapshots",
+	"SELECT doc FROM pulse.guest_snapshots WHERE (instance_id = 'mock') = $1::boolean "
+	"ORDER BY snaptime DESC, id", 1,
+};
+
+/* Appends [doc, doc, ...] from a one-column query. */
 static int
-append_array(struct request *r, struct strbuf *sb, const char *key, const struct db_stmt *stmt,
+append_docs(struct request *r, struct strbuf *sb, const struct db_stmt *stmt,
     const char *const *params)
 {
 	PGresult *res = db_exec_stmt(r->db, stmt, params);
 
 	if (res == NULL)
 		return -1;
-	sb_printf(sb, "\"%s\":[", key);
+	sb_append(sb, "[", 1);
 	for (int i = 0; i < PQntuples(res); i++) {
 		if (i)
 			sb_append(sb, ",", 1);
 		sb_append(sb, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0));
 	}
-	sb_append(sb, "],", 2);
+	sb_append(sb, "]", 1);
 	PQclear(res);
+	return 0;
+}
+
+static int
+append_array(struct request *r, struct strbuf *sb, const char *key, const struct db_stmt *stmt,
+    const char *const *params)
+{
+	sb_printf(sb, "\"%s\":", key);
+	if (append_docs(r, sb, stmt, params) != 0)
+		return -1;
+	sb_append(sb, ",", 1);
+	return 0;
+}
+
+/* {"backupTasks":[...],"storageBackups":[...],"guestSnapshots":[...]} */
+int
+state_append_pve_backups(struct request *r, struct strbuf *sb, const char *const *params)
+{
+	sb_puts(sb, "{");
+	if (append_array(r, sb, "backupTasks", &stmt_tasks, params) != 0 ||
+	    append_array(r, sb, "storageBackups", &stmt_storage_backups, params) != 0)
+		return -1;
+	sb_puts(sb, "\"guestSnapshots\":");
+	if (append_docs(r, sb, &stmt_snapshots, params) != 0)
+		return -1;
+	sb_puts(sb, "}");
 	return 0;
 }
 
@@ -113,12 +156,22 @@ build(struct request *r, int64_t version, int mock, int64_t updated_ms)
 	    "\"removedKubernetesClusters\":[],\"hosts\":[],");
 	if (append_array(r, &sb, "storage", &stmt_storage, params) != 0)
 		goto err;
-	sb_puts(&sb, "\"cephClusters\":[],\"physicalDisks\":[],\"pbs\":[],\"pmg\":[],"
-	    "\"pbsBackups\":[],\"pmgBackups\":[],"
-	    "\"backups\":{\"pve\":{\"backupTasks\":[],\"storageBackups\":[],\"guestSnapshots\":[]},"
-	    "\"pbs\":[],\"pmg\":[]},\"replicationJobs\":[],\"activeAlerts\":[],\"metrics\":{},"
-	    "\"pveBackups\":{\"backupTasks\":[],\"storageBackups\":[],\"guestSnapshots\":[]},"
-	    "\"performance\":{},");
+	{
+		/* The PVE backups object appears twice: as backups.pve and as pveBackups. */
+		struct strbuf pve = {0};
+		if (state_append_pve_backups(r, &pve, params) != 0) {
+			sb_free(&pve);
+			goto err;
+		}
+		sb_puts(&sb, "\"cephClusters\":[],\"physicalDisks\":[],\"pbs\":[],\"pmg\":[],"
+		    "\"pbsBackups\":[],\"pmgBackups\":[],\"backups\":{\"pve\":");
+		sb_append(&sb, pve.data, pve.len);
+		sb_puts(&sb, ",\"pbs\":[],\"pmg\":[]},\"replicationJobs\":[],\"activeAlerts\":[],"
+		    "\"metrics\":{},\"pveBackups\":");
+		sb_append(&sb, pve.data, pve.len);
+		sb_puts(&sb, ",\"performance\":{},");
+		sb_free(&pve);
+	}
 	res = db_exec_stmt(r->db, &stmt_health, params);
 	if (res == NULL)
 		goto err;
@@ -215,4 +268,88 @@ api_state(struct request *r)
 	else
 		resp_raw(r, 200, "application/json", b->data, b->len);
 	body_release(b);
+}
+
+/* --- /api/backups, /api/snapshots (state-proxmox.md §9) -------------------------------- */
+
+static int
+mock_param(struct request *r, const char **param)
+{
+	PGresult *res = db_exec_params(r->db, "SELECT enabled FROM pulse.mock_mode WHERE id = 1", 0, NULL);
+
+	if (res == NULL)
+		return -1;
+	*param = PQgetvalue(res, 0, 0)[0] == 't' ? "t" : "f";
+	PQclear(res);
+	return 0;
+}
+
+static void
+answer_built(struct request *r, struct strbuf *sb, int ok)
+{
+	if (!ok) {
+		sb_free(sb);
+		resp_header(r, "Retry-After", "5");
+		resp_error(r, 503, "database_unavailable", "Database unavailable");
+		return;
+	}
+	resp_raw(r, 200, "application/json", sb->data, sb->len);
+	sb_free(sb);
+}
+
+void
+api_backups(struct request *r)
+{
+	const char *params[1];
+	struct strbuf sb = {0}, pve = {0};
+	int ok = mock_param(r, params) == 0 && state_append_pve_backups(r, &pve, params) == 0;
+
+	if (ok) {
+		sb_puts(&sb, "{\"backups\":{\"pve\":");
+		sb_append(&sb, pve.data, pve.len);
+		sb_puts(&sb, ",\"pbs\":[],\"pmg\":[]},\"pveBackups\":");
+		sb_append(&sb, pve.data, pve.len);
+		sb_puts(&sb, ",\"pbsBackups\":[],\"pmgBackups\":[],\"backupTasks\":");
+		ok = append_docs(r, &sb, &stmt_tasks, params) == 0;
+		sb_puts(&sb, ",\"storageBackups\":");
+		ok = ok && append_docs(r, &sb, &stmt_storage_backups, params) == 0;
+		sb_puts(&sb, ",\"guestSnapshots\":");
+		ok = ok && append_docs(r, &sb, &stmt_snapshots, params) == 0;
+		sb_puts(&sb, "}");
+	}
+	sb_free(&pve);
+	answer_built(r, &sb, ok);
+}
+
+void
+api_backups_pve(struct request *r)
+{
+	const char *params[1];
+	struct strbuf sb = {0};
+	int ok = mock_param(r, params) == 0;
+
+	sb_puts(&sb, "{\"backups\":");
+	ok = ok && append_docs(r, &sb, &stmt_storage_backups, params) == 0;
+	sb_puts(&sb, "}");
+	answer_built(r, &sb, ok);
+}
+
+void
+api_backups_pbs(struct request *r)
+{
+	/* PBS instances, as the original answers here; PBS polling fills them. */
+	resp_raw(r, 200, "application/json", "{\"instances\":[]}", 16);
+}
+
+void
+api_snapshots(struct request *r)
+{
+	const char *params[1];
+	struct strbuf sb = {0};
+	int ok = mock_param(r, params) == 0;
+
+	sb_puts(&sb, "{\"snapshots\":");
+	ok = ok && append_docs(r, &sb, &stmt_snapshots, params) == 0;
+	sb_puts(&sb, "}");
+	answer_built(r, &sb, ok);
 }

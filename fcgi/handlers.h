@@ -29,6 +29,12 @@ void api_recovery(struct request *r);
 
 /* api_state.c */
 void api_state(struct request *r);
+void api_backups(struct request *r);
+void api_backups_pve(struct request *r);
+void api_backups_pbs(struct request *r);
+void api_snapshots(struct request *r);
+struct strbuf;
+int state_append_pve_backups(struct request *r, struct strbuf *sb, const char *const *params);
 
 /* api_monitoring.c */
 void api_scheduler_health(struct request *r);

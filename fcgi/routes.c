@@ -45,6 +45,11 @@ const struct route route_table[] = {
 
 	/* api_state.c */
 	{GET, "/api/state", api_state, 0, "monitoring:read"},
+	{GET, "/api/backups", api_backups, 0, "monitoring:read"},
+	{GET, "/api/backups/pve", api_backups_pve, 0, "monitoring:read"},
+	{GET, "/api/backups/pbs", api_backups_pbs, 0, "monitoring:read"},
+	{GET, "/api/backups/{view}", api_backups, 0, "monitoring:read"},
+	{GET, "/api/snapshots", api_snapshots, 0, "monitoring:read"},
 
 	/* api_monitoring.c */
 	{GET, "/api/monitoring/scheduler/health", api_scheduler_health, 0, "monitoring:read"},

@@ -65,7 +65,7 @@ CREATE TABLE pulse.poll_status (
 
 -- Live state. instance_id 'mock' holds the mock estate; everything of one instance is
 -- replaced in one transaction per poll.
-CREATE TABLE pulse.pve_nodes (
+CREATE UNLOGGED TABLE pulse.pve_nodes (
     id           text PRIMARY KEY,
     instance_id  text NOT NULL,
     node         text NOT NULL,
@@ -81,7 +81,7 @@ CREATE TABLE pulse.pve_nodes (
 );
 CREATE INDEX pve_nodes_instance ON pulse.pve_nodes (instance_id);
 
-CREATE TABLE pulse.guests (
+CREATE UNLOGGED TABLE pulse.guests (
     id           text PRIMARY KEY,
     instance_id  text NOT NULL,
     node         text NOT NULL,
@@ -108,7 +108,7 @@ CREATE TABLE pulse.guests (
 CREATE INDEX guests_instance ON pulse.guests (instance_id);
 CREATE INDEX guests_vmid ON pulse.guests (vmid);
 
-CREATE TABLE pulse.storage (
+CREATE UNLOGGED TABLE pulse.storage (
     id           text PRIMARY KEY,
     instance_id  text NOT NULL,
     node         text NOT NULL,
@@ -126,8 +126,47 @@ CREATE TABLE pulse.storage (
 );
 CREATE INDEX storage_instance ON pulse.storage (instance_id);
 
+-- Backups (state-proxmox.md §1.12): vzdump tasks, backup volumes on storage, snapshots.
+CREATE UNLOGGED TABLE pulse.backup_tasks (
+    id           text PRIMARY KEY,
+    instance_id  text NOT NULL,
+    node         text NOT NULL,
+    vmid         integer NOT NULL,
+    status       text NOT NULL,
+    start_time   timestamptz,
+    end_time     timestamptz,
+    doc          json NOT NULL
+);
+CREATE INDEX backup_tasks_instance ON pulse.backup_tasks (instance_id);
+
+CREATE UNLOGGED TABLE pulse.storage_backups (
+    id           text PRIMARY KEY,
+    instance_id  text NOT NULL,
+    node         text NOT NULL,
+    storage      text NOT NULL,
+    vmid         integer NOT NULL,
+    type         text NOT NULL,
+    ctime        timestamptz NOT NULL,
+    size         bigint NOT NULL,
+    volid        text NOT NULL,
+    doc          json NOT NULL
+);
+CREATE INDEX storage_backups_instance ON pulse.storage_backups (instance_id);
+CREATE INDEX storage_backups_vmid ON pulse.storage_backups (vmid, ctime DESC);
+
+CREATE UNLOGGED TABLE pulse.guest_snapshots (
+    id           text PRIMARY KEY,
+    instance_id  text NOT NULL,
+    node         text NOT NULL,
+    vmid         integer NOT NULL,
+    name         text NOT NULL,
+    snaptime     timestamptz NOT NULL,
+    doc          json NOT NULL
+);
+CREATE INDEX guest_snapshots_instance ON pulse.guest_snapshots (instance_id);
+
 -- connectionHealth of /api/state: key -> usable.
-CREATE TABLE pulse.connection_health (
+CREATE UNLOGGED TABLE pulse.connection_health (
     key          text PRIMARY KEY,
     instance_id  text NOT NULL,
     healthy      boolean NOT NULL

@@ -81,6 +81,8 @@ const struct conf_key conf_keys[] = {
 	    "seconds one request to a Proxmox server may take"},
 	{"node_offline_grace", CFG_INT, "60", 0, 3600, 0,
 	    "seconds a node (or a whole instance) that stops answering still shows its last state"},
+	{"backup_polling_cycles", CFG_INT, "10", 0, 10000, 0,
+	    "poll backups, backup tasks and snapshots every this many cycles (0: never)"},
 	{"poll_backoff_max", CFG_INT, "60", 1, 3600, 0,
 	    "longest wait between retries of an instance that keeps failing"},
 	{"demo_mode", CFG_BOOL, "false", 0, 0, 0,

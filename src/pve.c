@@ -613,3 +613,87 @@ pve_rrd_last(struct json_object *data, const char *key, double *out)
 	}
 	return -1;
 }
+
+int
+pve_parse_tasks(struct json_object *data, struct pve_task *out, int max)
+{
+	int n = 0, len = array_len(data);
+
+	for (int i = 0; i < len && n < max; i++) {
+		struct json_object *o = json_object_array_get_idx(data, i);
+		struct pve_task *t = &out[n];
+
+		if (strcmp(pve_str(o, "type", ""), "vzdump") != 0)
+			continue;
+		memset(t, 0, sizeof(*t));
+		copy(t->upid, sizeof(t->upid), pve_str(o, "upid", ""));
+		if (t->upid[0] == '\0')
+			continue;
+		copy(t->node, sizeof(t->node), pve_str(o, "node", ""));
+		copy(t->type, sizeof(t->type), "vzdump");
+		copy(t->id, sizeof(t->id), pve_str(o, "id", ""));
+		copy(t->status, sizeof(t->status), pve_str(o, "status", ""));
+		copy(t->user, sizeof(t->user), pve_str(o, "user", ""));
+		t->starttime = pve_int(o, "starttime", 0);
+		t->endtime = pve_int(o, "endtime", 0);
+		n++;
+	}
+	return n;
+}
+
+int
+pve_parse_content(struct json_object *data, struct pve_content *out, int max)
+{
+	int n = 0, len = array_len(data);
+
+	for (int i = 0; i < len && n < max; i++) {
+		struct json_object *o = json_object_array_get_idx(data, i), *ver;
+		struct pve_content *c = &out[n];
+		const char *content = pve_str(o, "content", "");
+
+		if (strcmp(content, "backup") != 0)
+			continue;
+		memset(c, 0, sizeof(*c));
+		copy(c->volid, sizeof(c->volid), pve_str(o, "volid", ""));
+		if (c->volid[0] == '\0')
+			continue;
+		copy(c->content, sizeof(c->content), content);
+		copy(c->format, sizeof(c->format), pve_str(o, "format", ""));
+		copy(c->notes, sizeof(c->notes), pve_str(o, "notes", ""));
+		c->ctime = pve_int(o, "ctime", 0);
+		c->size = pve_int(o, "size", 0);
+		c->vmid = pve_int(o, "vmid", 0);
+		c->protected_ = pve_int(o, "protected", 0) != 0;
+		ver = get(o, "verification");
+		if (ver && json_object_is_type(ver, json_type_object))
+			copy(c->verification, sizeof(c->verification), pve_str(ver, "state", ""));
+		else
+			copy(c->verification, sizeof(c->verification), pve_str(o, "verification", ""));
+		c->verified = strcmp(c->verification, "ok") == 0 || pve_int(o, "verified", 0) != 0;
+		n++;
+	}
+	return n;
+}
+
+int
+pve_parse_snapshots(struct json_object *data, struct pve_snapshot *out, int max)
+{
+	int n = 0, len = array_len(data);
+
+	for (int i = 0; i < len && n < max; i++) {
+		struct json_object *o = json_object_array_get_idx(data, i);
+		struct pve_snapshot *sn = &out[n];
+		const char *name = pve_str(o, "name", "");
+
+		if (*name == '\0' || strcmp(name, "current") == 0)
+			continue;
+		memset(sn, 0, sizeof(*sn));
+		copy(sn->name, sizeof(sn->name), name);
+		copy(sn->description, sizeof(sn->description), pve_str(o, "description", ""));
+		copy(sn->parent, sizeof(sn->parent), pve_str(o, "parent", ""));
+		sn->snaptime = pve_int(o, "snaptime", 0);
+		sn->vmstate = pve_int(o, "vmstate", 0) != 0;
+		n++;
+	}
+	return n;
+}

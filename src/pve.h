@@ -118,6 +118,23 @@ struct pve_storage_item {
 	int shared, enabled, active, has_enabled, has_active;
 };
 
+struct pve_task {
+	char upid[256], node[64], type[32], id[64], status[128], user[64];
+	int64_t starttime, endtime;
+};
+
+struct pve_content {
+	char volid[256], content[32], format[32], notes[256], verification[32];
+	int64_t ctime, size, vmid;
+	int protected_, verified;
+};
+
+struct pve_snapshot {
+	char name[128], description[256], parent[128];
+	int64_t snaptime;
+	int vmstate;
+};
+
 /* Fill the shapes from a response's data value; return the number of items (arrays: up to
  * max) or 0/-1 for objects (0 ok). */
 int pve_parse_nodes(struct json_object *data, struct pve_node_item *out, int max);
@@ -127,6 +144,13 @@ int pve_parse_vm_status(struct json_object *data, struct pve_vm_status *out);
 /* get-fsinfo ({"result": [...]}): only real, local filesystems (§2.7 filters applied). */
 int pve_parse_fsinfo(struct json_object *data, struct pve_fs *out, int max);
 int pve_parse_storage(struct json_object *data, struct pve_storage_item *out, int max);
+/* vzdump tasks of a node's task list (other types skipped). */
+int pve_parse_tasks(struct json_object *data, struct pve_task *out, int max);
+/* Backup volumes of a storage's content list (templates and ISO images skipped). */
+int pve_parse_content(struct json_object *data, struct pve_content *out, int max);
+/* A guest's snapshots without the "current" pseudo-snapshot. */
+int pve_parse_snapshots(struct json_object *data, struct pve_snapshot *out, int max);
+
 /* The newest non-null value of key in an rrddata list; returns 0 and sets *out, or -1. */
 int pve_rrd_last(struct json_object *data, const char *key, double *out);
 

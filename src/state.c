@@ -498,12 +498,194 @@ copy_list(struct db *db, const char *sql, const char *instance_id, const void *i
 	return rc;
 }
 
+/* --- backups --------------------------------------------------------------------------- */
+
+struct st_backup_task *
+st_add_task(struct st_backups *b)
+{
+	GROW(b->tasks, b->ntasks, b->captasks);
+	return &b->tasks[b->ntasks++];
+}
+
+struct st_storage_backup *
+st_add_storage_backup(struct st_backups *b)
+{
+	GROW(b->storage, b->nstorage, b->capstorage);
+	return &b->storage[b->nstorage++];
+}
+
+struct st_snapshot *
+st_add_snapshot(struct st_backups *b)
+{
+	GROW(b->snapshots, b->nsnapshots, b->capsnapshots);
+	return &b->snapshots[b->nsnapshots++];
+}
+
+void
+st_backups_free(struct st_backups *b)
+{
+	free(b->tasks);
+	free(b->storage);
+	free(b->snapshots);
+	memset(b, 0, sizeof(*b));
+}
+
+void
+st_rfc3339(double t, char *out, size_t len)
+{
+	time_t sec = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0) {
+		snprintf(out, len, "0001-01-01T00:00:00Z");
+		return;
+	}
+	gmtime_r(&sec, &tm);
+	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void
+add_time(struct json_object *o, const char *k, double t)
+{
+	char buf[40];
+
+	st_rfc3339(t, buf, sizeof(buf));
+	add_str(o, k, buf);
+}
+
+struct json_object *
+st_task_json(const struct st_backup_task *t)
+{
+	struct json_object *o = json_object_new_object();
+
+	add_str(o, "id", t->id);
+	add_str(o, "node", t->node);
+	add_str(o, "instance", t->instance);
+	add_str(o, "type", "vzdump");
+	add_int(o, "vmid", t->vmid);
+	add_str(o, "status", t->status);
+	add_time(o, "startTime", t->start);
+	add_time(o, "endTime", t->end);
+	return o;
+}
+
+struct json_object *
+st_storage_backup_json(const struct st_storage_backup *b)
+{
+	struct json_object *o = json_object_new_object();
+
+	add_str(o, "id", b->id);
+	add_str(o, "storage", b->storage);
+	add_str(o, "node", b->node);
+	add_str(o, "instance", b->instance);
+	add_str(o, "type", b->type);
+	add_int(o, "vmid", b->vmid);
+	add_time(o, "time", b->ctime);
+	add_int(o, "ctime", (int64_t)b->ctime);
+	add_int(o, "size", b->size);
+	add_str(o, "format", b->format);
+	add_opt_str(o, "notes", b->notes);
+	json_object_object_add(o, "protected", json_object_new_boolean(b->protected_));
+	add_str(o, "volid", b->volid);
+	json_object_object_add(o, "isPBS", json_object_new_boolean(b->is_pbs));
+	json_object_object_add(o, "verified", json_object_new_boolean(b->verified));
+	add_opt_str(o, "verification", b->verification);
+	return o;
+}
+
+struct json_object *
+st_snapshot_json(const struct st_snapshot *sn)
+{
+	struct json_object *o = json_object_new_object();
+
+	add_str(o, "id", sn->id);
+	add_str(o, "name", sn->name);
+	add_str(o, "node", sn->node);
+	add_str(o, "instance", sn->instance);
+	add_str(o, "type", sn->type);
+	add_int(o, "vmid", sn->vmid);
+	add_time(o, "time", sn->time);
+	add_opt_str(o, "description", sn->description);
+	add_opt_str(o, "parent", sn->parent);
+	json_object_object_add(o, "vmstate", json_object_new_boolean(sn->vmstate));
+	return o;
+}
+
 static const char *const clear_sql[] = {
 	"DELETE FROM pulse.pve_nodes WHERE instance_id = $1",
 	"DELETE FROM pulse.guests WHERE instance_id = $1",
 	"DELETE FROM pulse.storage WHERE instance_id = $1",
 	"DELETE FROM pulse.connection_health WHERE instance_id = $1",
 };
+
+static void
+task_row(struct strbuf *r, const char *instance_id, const void *item)
+{
+	const struct st_backup_task *t = item;
+	char b[64];
+
+	db_copy_field(r, t->id, 0);
+	db_copy_field(r, instance_id, 0);
+	db_copy_field(r, t->node, 0);
+	db_copy_field(r, i64(b, sizeof(b), t->vmid), 0);
+	db_copy_field(r, t->status, 0);
+	db_copy_field(r, t->start > 0 ? ts(b, sizeof(b), t->start) : NULL, 0);
+	db_copy_field(r, t->end > 0 ? ts(b, sizeof(b), t->end) : NULL, 0);
+	doc_field(r, st_task_json(t), 1);
+}
+
+static void
+storage_backup_row(struct strbuf *r, const char *instance_id, const void *item)
+{
+	const struct st_storage_backup *sb = item;
+	char b[64];
+
+	db_copy_field(r, sb->id, 0);
+	db_copy_field(r, instance_id, 0);
+	db_copy_field(r, sb->node, 0);
+	db_copy_field(r, sb->storage, 0);
+	db_copy_field(r, i64(b, sizeof(b), sb->vmid), 0);
+	db_copy_field(r, sb->type, 0);
+	db_copy_field(r, ts(b, sizeof(b), sb->ctime), 0);
+	db_copy_field(r, i64(b, sizeof(b), sb->size), 0);
+	db_copy_field(r, sb->volid, 0);
+	doc_field(r, st_storage_backup_json(sb), 1);
+}
+
+static void
+snapshot_row(struct strbuf *r, const char *instance_id, const void *item)
+{
+	const struct st_snapshot *sn = item;
+	char b[64];
+
+	db_copy_field(r, sn->id, 0);
+	db_copy_field(r, instance_id, 0);
+	db_copy_field(r, sn->node, 0);
+	db_copy_field(r, i64(b, sizeof(b), sn->vmid), 0);
+	db_copy_field(r, sn->name, 0);
+	db_copy_field(r, ts(b, sizeof(b), sn->time), 0);
+	doc_field(r, st_snapshot_json(sn), 1);
+}
+
+static const char *const clear_backups_sql[] = {
+	"DELETE FROM pulse.backup_tasks WHERE instance_id = $1",
+	"DELETE FROM pulse.storage_backups WHERE instance_id = $1",
+	"DELETE FROM pulse.guest_snapshots WHERE instance_id = $1",
+};
+
+static int
+clear_backup_rows(struct db *db, const char *instance_id)
+{
+	const char *params[1] = {instance_id};
+
+	for (size_t i = 0; i < ARRAY_LEN(clear_backups_sql); i++) {
+		PGresult *res = db_exec_params(db, clear_backups_sql[i], 1, params);
+		if (res == NULL)
+			return -1;
+		PQclear(res);
+	}
+	return 0;
+}
 
 static const char bump_sql[] =
     "UPDATE pulse.state_version SET version = version + 1, updated_at = now() WHERE id = 1 "
@@ -567,9 +749,36 @@ err:
 }
 
 int
+st_write_backups(struct db *db, const struct st_backups *b, char *err, size_t errlen)
+{
+	if (db_begin(db) != 0 || clear_backup_rows(db, b->instance_id) != 0)
+		goto err;
+	if (copy_list(db, "COPY pulse.backup_tasks (id, instance_id, node, vmid, status, start_time, "
+	    "end_time, doc) FROM STDIN", b->instance_id, b->tasks, b->ntasks, sizeof(*b->tasks),
+	    task_row) != 0)
+		goto err;
+	if (copy_list(db, "COPY pulse.storage_backups (id, instance_id, node, storage, vmid, type, "
+	    "ctime, size, volid, doc) FROM STDIN", b->instance_id, b->storage, b->nstorage,
+	    sizeof(*b->storage), storage_backup_row) != 0)
+		goto err;
+	if (copy_list(db, "COPY pulse.guest_snapshots (id, instance_id, node, vmid, name, snaptime, "
+	    "doc) FROM STDIN", b->instance_id, b->snapshots, b->nsnapshots, sizeof(*b->snapshots),
+	    snapshot_row) != 0)
+		goto err;
+	if (bump_version(db) != 0 || db_commit(db) != 0)
+		goto err;
+	return 0;
+err:
+	snprintf(err, errlen, "%s", db_error(db));
+	db_rollback(db);
+	return -1;
+}
+
+int
 st_clear(struct db *db, const char *instance_id, char *err, size_t errlen)
 {
-	if (db_begin(db) != 0 || clear_rows(db, instance_id) != 0 || bump_version(db) != 0 ||
+	if (db_begin(db) != 0 || clear_rows(db, instance_id) != 0 ||
+	    clear_backup_rows(db, instance_id) != 0 || bump_version(db) != 0 ||
 	    db_commit(db) != 0) {
 		snprintf(err, errlen, "%s", db_error(db));
 		db_rollback(db);

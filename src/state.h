@@ -85,6 +85,53 @@ struct st_instance {
 	int nhealth, caphealth;
 };
 
+/* Backups of one instance (state-proxmox.md §1.12), polled every few cycles and written on
+ * their own: a cycle without a backup poll leaves them as they are. */
+struct st_backup_task {
+	char id[400], node[64], instance[128], status[128];
+	int64_t vmid;
+	double start, end;		/* unix seconds; end 0 while running */
+};
+
+struct st_storage_backup {
+	char id[400], storage[128], node[64], instance[128], type[16], format[32], notes[256],
+	    volid[256], verification[32];
+	int64_t vmid, size;
+	double ctime;
+	int protected_, is_pbs, verified;
+};
+
+struct st_snapshot {
+	char id[400], name[128], node[64], instance[128], type[8], description[256], parent[128];
+	int64_t vmid;
+	double time;
+	int vmstate;
+};
+
+struct st_backups {
+	char instance_id[64];
+	struct st_backup_task *tasks;
+	int ntasks, captasks;
+	struct st_storage_backup *storage;
+	int nstorage, capstorage;
+	struct st_snapshot *snapshots;
+	int nsnapshots, capsnapshots;
+};
+
+struct st_backup_task *st_add_task(struct st_backups *b);
+struct st_storage_backup *st_add_storage_backup(struct st_backups *b);
+struct st_snapshot *st_add_snapshot(struct st_backups *b);
+void st_backups_free(struct st_backups *b);
+struct json_object *st_task_json(const struct st_backup_task *t);
+struct json_object *st_storage_backup_json(const struct st_storage_backup *b);
+struct json_object *st_snapshot_json(const struct st_snapshot *s);
+/* Replaces the instance's backup rows in one transaction. */
+int st_write_backups(struct db *db, const struct st_backups *b, char *err, size_t errlen);
+
+/* RFC 3339 in UTC for unix seconds, as Go writes a time without fractions; 0 gives the zero
+ * time "0001-01-01T00:00:00Z" the original writes. */
+void st_rfc3339(double t, char *out, size_t len);
+
 /* Growing the lists: each returns a zeroed new element. */
 struct st_node *st_add_node(struct st_instance *s);
 struct st_guest *st_add_guest(struct st_instance *s);

@@ -51,6 +51,8 @@ struct guest_work {
 	int nfs, have_fs;
 	double rrd_available, rrd_used;
 	int have_rrd_available, have_rrd_used;
+	struct pve_snapshot *snaps;	/* backup cycles only */
+	int nsnaps;
 };
 
 struct node_work {
@@ -59,6 +61,16 @@ struct node_work {
 	int have_status, online;
 	struct pve_storage_item *storage;
 	int nstorage, have_storage;
+	struct pve_task *tasks;		/* backup cycles only */
+	int ntasks, have_tasks;
+};
+
+/* One storage's backup volumes, asked for in a backup cycle. */
+struct content_work {
+	int node;
+	char storage[128], type[32];
+	struct pve_content *items;
+	int n, ok;
 };
 
 /* One poll of one instance, from the first request to the write. */
@@ -75,6 +87,9 @@ struct cycle {
 	int nguests, have_guests;
 	struct pve_storage_item *cluster_storage;
 	int ncluster_storage, have_cluster_storage;
+	int backup_cycle;
+	struct content_work *contents;
+	int ncontents, capcontents;
 };
 
 struct run {
@@ -92,6 +107,10 @@ struct run {
 	struct node_memo nodes[MAX_NODES];
 	int nnode_memos;
 	int keep;			/* still configured and claimed (mark and sweep) */
+	unsigned cycles;		/* completed cycles, for the backup cadence */
+	struct st_backups backups;	/* the last written, kept for failed storages */
+	struct { int64_t vmid; double t; } *last_backup;	/* newest backup per VMID */
+	int nlast_backup;
 };
 
 struct request_ctx {
@@ -128,7 +147,7 @@ untrack(struct request_ctx *ctx)
 }
 
 enum { REQ_TICKET, REQ_NODES, REQ_NODE_STATUS, REQ_RESOURCES, REQ_VM_STATUS, REQ_FSINFO,
-    REQ_CT_RRD, REQ_STORAGE, REQ_NODE_STORAGE };
+    REQ_CT_RRD, REQ_STORAGE, REQ_NODE_STORAGE, REQ_TASKS, REQ_CONTENT, REQ_SNAPSHOTS };
 
 static struct {
 	struct http_multi *multi;
@@ -139,6 +158,7 @@ static struct {
 	double interval;
 	double grace;			/* seconds a silent node keeps its last state */
 	double backoff_max;		/* the breaker's longest wait */
+	int backup_cycles;		/* backups every this many cycles */
 	long timeout_ms;
 } P;
 
@@ -173,6 +193,7 @@ enqueue(struct request_ctx *ctx)
 }
 
 static void start_requests_after_nodes(struct run *run);
+static void request_contents(struct run *run, int node);
 static void finish_cycle(struct worker *w, struct run *run);
 static struct worker *the_worker;
 
@@ -291,6 +312,11 @@ handle(struct run *run, struct request_ctx *ctx, struct http_request *req)
 		c->have_guests = 1;
 		for (int i = 0; i < c->nguests; i++) {
 			struct pve_guest_item *g = &c->guests[i].item;
+			if (c->backup_cycle) {
+				snprintf(path, sizeof(path), "/nodes/%s/%s/%lld/snapshot", g->node, g->type,
+				    (long long)g->vmid);
+				submit(run, path, REQ_SNAPSHOTS, i);
+			}
 			if (strcmp(g->status, "running") != 0)
 				continue;
 			if (strcmp(g->type, "qemu") == 0) {
@@ -358,6 +384,41 @@ handle(struct run *run, struct request_ctx *ctx, struct http_request *req)
 			nw->nstorage = pve_parse_storage(data, nw->storage, 512);
 			nw->have_storage = 1;
 			json_object_put(data);
+			if (c->backup_cycle)
+				request_contents(run, ctx->index);
+		}
+		return;
+	case REQ_TASKS:
+		data = data_of(run, req, 0);
+		if (data) {
+			struct node_work *nw = &c->nodes[ctx->index];
+			nw->tasks = xcalloc(500, sizeof(*nw->tasks));
+			nw->ntasks = pve_parse_tasks(data, nw->tasks, 500);
+			nw->have_tasks = 1;
+			json_object_put(data);
+		}
+		return;
+	case REQ_CONTENT:
+		data = data_of(run, req, 0);
+		if (data) {
+			struct content_work *cw = &c->contents[ctx->index];
+			cw->items = xcalloc(4096, sizeof(*cw->items));
+			cw->n = pve_parse_content(data, cw->items, 4096);
+			cw->ok = 1;
+			json_object_put(data);
+		}
+		return;
+	case REQ_SNAPSHOTS:
+		data = data_of(run, req, 0);
+		if (data) {
+			struct guest_work *gw = &c->guests[ctx->index];
+			struct pve_snapshot snaps[64];
+			gw->nsnaps = pve_parse_snapshots(data, snaps, (int)ARRAY_LEN(snaps));
+			if (gw->nsnaps > 0) {
+				gw->snaps = xmalloc(sizeof(*gw->snaps) * (size_t)gw->nsnaps);
+				memcpy(gw->snaps, snaps, sizeof(*gw->snaps) * (size_t)gw->nsnaps);
+			}
+			json_object_put(data);
 		}
 		return;
 	}
@@ -382,6 +443,35 @@ on_done(struct http_request *req, void *arg)
 	pump();
 }
 
+/* Storage that holds backups and can be asked: enabled, and active. */
+static void
+request_contents(struct run *run, int node)
+{
+	struct cycle *c = run->cycle;
+	struct node_work *nw = &c->nodes[node];
+	char path[512];
+
+	for (int j = 0; j < nw->nstorage; j++) {
+		struct pve_storage_item *it = &nw->storage[j];
+		struct content_work *cw;
+
+		if (!strstr(it->content, "backup") || !it->enabled || !it->active)
+			continue;
+		if (c->ncontents == c->capcontents) {
+			c->capcontents = c->capcontents ? c->capcontents * 2 : 32;
+			c->contents = xrealloc(c->contents, sizeof(*c->contents) * (size_t)c->capcontents);
+		}
+		cw = &c->contents[c->ncontents];
+		memset(cw, 0, sizeof(*cw));
+		cw->node = node;
+		snprintf(cw->storage, sizeof(cw->storage), "%s", it->storage);
+		snprintf(cw->type, sizeof(cw->type), "%s", it->type);
+		snprintf(path, sizeof(path), "/nodes/%s/storage/%s/content?content=backup", nw->item.node,
+		    it->storage);
+		submit(run, path, REQ_CONTENT, c->ncontents++);
+	}
+}
+
 static void
 start_requests_after_nodes(struct run *run)
 {
@@ -393,9 +483,14 @@ start_requests_after_nodes(struct run *run)
 			continue;
 		snprintf(path, sizeof(path), "/nodes/%s/status", c->nodes[i].item.node);
 		submit(run, path, REQ_NODE_STATUS, i);
-		if (run->cfg.monitor_storage) {
+		if (run->cfg.monitor_storage || c->backup_cycle) {
 			snprintf(path, sizeof(path), "/nodes/%s/storage", c->nodes[i].item.node);
 			submit(run, path, REQ_NODE_STORAGE, i);
+		}
+		if (c->backup_cycle) {
+			snprintf(path, sizeof(path), "/nodes/%s/tasks?typefilter=vzdump&limit=500",
+			    c->nodes[i].item.node);
+			submit(run, path, REQ_TASKS, i);
 		}
 	}
 	if (run->cfg.monitor_vms || run->cfg.monitor_containers)
@@ -794,6 +889,165 @@ build_storage(struct run *run, struct cycle *c, struct st_instance *s)
 	}
 }
 
+/* --- backups (§1.12) ---------------------------------------------------------------- */
+
+/* The guest type of a backup volume, from its volid or format; VMID 0 is a host backup. */
+static const char *
+backup_type(const struct pve_content *it)
+{
+	if (it->vmid == 0)
+		return "host";
+	if (strstr(it->volid, "/vm/") || strstr(it->volid, "qemu") || strcmp(it->format, "pbs-vm") == 0)
+		return "qemu";
+	if (strstr(it->volid, "/ct/") || strstr(it->volid, "lxc") || strcmp(it->format, "pbs-ct") == 0)
+		return "lxc";
+	return "unknown";
+}
+
+/* The node a guest lives on now (backups follow their guest), or NULL. */
+static const char *
+guest_node(struct cycle *c, int64_t vmid)
+{
+	for (int i = 0; i < c->nguests; i++)
+		if (c->guests[i].item.vmid == vmid)
+			return c->guests[i].item.node;
+	return NULL;
+}
+
+static void
+note_last_backup(struct run *run, int64_t vmid, double t)
+{
+	for (int i = 0; i < run->nlast_backup; i++) {
+		if (run->last_backup[i].vmid == vmid) {
+			if (t > run->last_backup[i].t)
+				run->last_backup[i].t = t;
+			return;
+		}
+	}
+	run->last_backup = xrealloc(run->last_backup, sizeof(*run->last_backup) *
+	    (size_t)(run->nlast_backup + 1));
+	run->last_backup[run->nlast_backup].vmid = vmid;
+	run->last_backup[run->nlast_backup++].t = t;
+}
+
+static double
+last_backup_of(const struct run *run, int64_t vmid)
+{
+	for (int i = 0; i < run->nlast_backup; i++)
+		if (run->last_backup[i].vmid == vmid)
+			return run->last_backup[i].t;
+	return 0;
+}
+
+static int
+by_time_desc(const void *a, const void *b)
+{
+	double x = ((const struct st_storage_backup *)a)->ctime, y = ((const struct st_storage_backup *)b)->ctime;
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Builds the backup lists of a backup cycle into run->backups (keeping the previous entries
+ * of storage that could not be asked) and the newest backup per VMID. Returns 1 when there
+ * is something to write, 0 when no node answered (the previous lists stay). */
+static int
+build_backups(struct run *run, struct cycle *c)
+{
+	struct st_backups b;
+	const char *inst = run->cfg.name;
+	int answered = 0;
+
+	memset(&b, 0, sizeof(b));
+	snprintf(b.instance_id, sizeof(b.instance_id), "%s", run->cfg.id);
+	for (int i = 0; i < c->nnodes; i++) {
+		struct node_work *nw = &c->nodes[i];
+		if (!nw->have_tasks)
+			continue;
+		answered = 1;
+		for (int k = 0; k < nw->ntasks; k++) {
+			struct pve_task *t = &nw->tasks[k];
+			struct st_backup_task *bt = st_add_task(&b);
+			int64_t v = 0;
+			snprintf(bt->id, sizeof(bt->id), "%s-%s", inst, t->upid);
+			snprintf(bt->node, sizeof(bt->node), "%s", t->node[0] ? t->node : nw->item.node);
+			snprintf(bt->instance, sizeof(bt->instance), "%s", inst);
+			snprintf(bt->status, sizeof(bt->status), "%s", t->status);
+			(void)parse_int64(t->id, 0, INT32_MAX, &v);
+			bt->vmid = v;
+			bt->start = (double)t->starttime;
+			bt->end = (double)t->endtime;
+		}
+	}
+	for (int i = 0; i < c->ncontents; i++) {
+		struct content_work *cw = &c->contents[i];
+		const char *node = c->nodes[cw->node].item.node;
+
+		if (!cw->ok) {
+			/* Keep what this storage held last time (§2.11). */
+			for (int k = 0; k < run->backups.nstorage; k++) {
+				struct st_storage_backup *old = &run->backups.storage[k];
+				if (strcmp(old->storage, cw->storage) == 0)
+					*st_add_storage_backup(&b) = *old;
+			}
+			continue;
+		}
+		answered = 1;
+		for (int k = 0; k < cw->n; k++) {
+			struct pve_content *it = &cw->items[k];
+			struct st_storage_backup *sb;
+			const char *gnode = guest_node(c, it->vmid);
+			int dup = 0;
+
+			for (int m = 0; m < b.nstorage && !dup; m++)
+				dup = strcmp(b.storage[m].volid, it->volid) == 0;
+			if (dup)
+				continue;	/* shared storage lists the same volume on every node */
+			sb = st_add_storage_backup(&b);
+			snprintf(sb->id, sizeof(sb->id), "%s-%s", inst, it->volid);
+			snprintf(sb->storage, sizeof(sb->storage), "%s", cw->storage);
+			snprintf(sb->node, sizeof(sb->node), "%s", gnode ? gnode : node);
+			snprintf(sb->instance, sizeof(sb->instance), "%s", inst);
+			snprintf(sb->type, sizeof(sb->type), "%s", backup_type(it));
+			snprintf(sb->format, sizeof(sb->format), "%s", it->format);
+			snprintf(sb->notes, sizeof(sb->notes), "%s", it->notes);
+			snprintf(sb->volid, sizeof(sb->volid), "%s", it->volid);
+			snprintf(sb->verification, sizeof(sb->verification), "%s", it->verification);
+			sb->vmid = it->vmid;
+			sb->size = it->size;
+			sb->ctime = (double)it->ctime;
+			sb->protected_ = it->protected_;
+			sb->verified = it->verified;
+			sb->is_pbs = strcmp(cw->type, "pbs") == 0 || strncmp(cw->storage, "pbs-", 4) == 0;
+		}
+	}
+	qsort(b.storage, (size_t)b.nstorage, sizeof(*b.storage), by_time_desc);
+	for (int i = 0; i < c->nguests; i++) {
+		struct guest_work *gw = &c->guests[i];
+		for (int k = 0; k < gw->nsnaps; k++) {
+			struct st_snapshot *sn = st_add_snapshot(&b);
+			snprintf(sn->id, sizeof(sn->id), "%s-%s-%lld-%s", inst, gw->item.node,
+			    (long long)gw->item.vmid, gw->snaps[k].name);
+			snprintf(sn->name, sizeof(sn->name), "%s", gw->snaps[k].name);
+			snprintf(sn->node, sizeof(sn->node), "%s", gw->item.node);
+			snprintf(sn->instance, sizeof(sn->instance), "%s", inst);
+			snprintf(sn->type, sizeof(sn->type), "%s", gw->item.type);
+			snprintf(sn->description, sizeof(sn->description), "%s", gw->snaps[k].description);
+			snprintf(sn->parent, sizeof(sn->parent), "%s", gw->snaps[k].parent);
+			sn->vmid = gw->item.vmid;
+			sn->time = (double)gw->snaps[k].snaptime;
+			sn->vmstate = strcmp(gw->item.type, "qemu") == 0;
+		}
+	}
+	if (!answered) {
+		st_backups_free(&b);
+		return 0;
+	}
+	st_backups_free(&run->backups);
+	run->backups = b;
+	for (int k = 0; k < b.nstorage; k++)
+		note_last_backup(run, b.storage[k].vmid, b.storage[k].ctime);
+	return 1;
+}
+
 /* --- the cycle ------------------------------------------------------------------------ */
 
 static const struct db_stmt stmt_poll_ok = {
@@ -865,8 +1119,15 @@ free_cycle(struct cycle *c)
 		return;
 	for (int i = 0; i < c->nnodes; i++)
 		free(c->nodes[i].storage);
-	for (int i = 0; i < c->nguests; i++)
+	for (int i = 0; i < c->nguests; i++) {
 		free(c->guests[i].fs);
+		free(c->guests[i].snaps);
+	}
+	for (int i = 0; i < c->nnodes; i++)
+		free(c->nodes[i].tasks);
+	for (int i = 0; i < c->ncontents; i++)
+		free(c->contents[i].items);
+	free(c->contents);
 	free(c->guests);
 	free(c->cluster_storage);
 	free(c);
@@ -956,12 +1217,20 @@ finish_cycle(struct worker *w, struct run *run)
 	run->auth_failures = 0;
 	run->last_success = now;
 
+	if (c->backup_cycle && build_backups(run, c) &&
+	    st_write_backups(w->db, &run->backups, err, sizeof(err)) != 0)
+		log_warn("msg=\"backup write failed\" instance=%s error=\"%s\"", run->cfg.name, err);
+	run->cycles++;
+
 	memset(&s, 0, sizeof(s));
 	snprintf(s.instance_id, sizeof(s.instance_id), "%s", run->cfg.id);
 	for (int i = 0; i < c->nnodes; i++)
 		build_node(run, c, i, now, st_add_node(&s));
-	for (int i = 0; i < c->nguests; i++)
-		build_guest(run, &c->guests[i], now, st_add_guest(&s));
+	for (int i = 0; i < c->nguests; i++) {
+		struct st_guest *g = st_add_guest(&s);
+		build_guest(run, &c->guests[i], now, g);
+		g->last_backup = last_backup_of(run, g->vmid);
+	}
 	/* Forget the counters of guests that are gone. */
 	rates_sweep(run);
 	if (run->cfg.monitor_storage)
@@ -1022,6 +1291,9 @@ start_cycle(struct worker *w, struct run *run)
 	run->cycle = xcalloc(1, sizeof(*run->cycle));
 	run->cycle->started = clock_monotonic();
 	run->cycle->gen = run->gen;
+	/* Backups on the first cycle and every backup_polling_cycles-th after it. */
+	run->cycle->backup_cycle = run->cfg.monitor_backups && P.backup_cycles > 0 &&
+	    run->cycles % (unsigned)P.backup_cycles == 0;
 	if (pve_needs_ticket(&run->conn)) {
 		struct http_request *req = pve_ticket_request(&run->conn);
 		struct request_ctx *ctx = xcalloc(1, sizeof(*ctx));
@@ -1061,6 +1333,8 @@ run_free(struct worker *w, struct run *run, int clear_state)
 		retire_share(run->share);
 	instance_cfg_clear(&run->cfg);
 	free(run->rates);
+	st_backups_free(&run->backups);
+	free(run->last_backup);
 	free(run);
 }
 
@@ -1215,6 +1489,7 @@ poll_init(struct worker *w)
 	P.interval = (double)conf_int("pve_polling_interval");
 	P.grace = (double)conf_int("node_offline_grace");
 	P.backoff_max = (double)conf_int("poll_backoff_max");
+	P.backup_cycles = (int)conf_int("backup_polling_cycles");
 	P.timeout_ms = (long)conf_int("pve_timeout") * 1000;
 	P.config_dirty = 1;
 }

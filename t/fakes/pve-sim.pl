@@ -135,6 +135,39 @@ sub generated ($c, $path) {
         return [{ time => int(time) - 60, memavailable => int($g->{maxmem} * 0.7), memused => int($g->{maxmem} * 0.3) },
             { time => int(time), memavailable => undef }];
     }
+    if ($path =~ m{^/nodes/([^/]+)/tasks$}) {
+        my $node = $1;
+        my @t;
+        for my $g (grep { $_->{node} eq $node && $_->{vmid} % 5 == 0 } @guests) {
+            push @t, { upid => "UPID:$node:0000AAAA:00BBBBBB:65000000:vzdump:$g->{vmid}:root\@pam:",
+                node => $node, type => 'vzdump', id => "$g->{vmid}", user => 'root@pam', status => 'OK',
+                starttime => int($started) - 7200 + $g->{vmid}, endtime => int($started) - 7000 + $g->{vmid} };
+        }
+        push @t, { upid => "UPID:$node:0000CCCC:00DDDDDD:65000001:qmstart:100:root\@pam:", node => $node,
+            type => 'qmstart', id => '100', status => 'OK', starttime => int($started) - 100, endtime => int($started) - 99 };
+        return \@t;
+    }
+    if ($path =~ m{^/nodes/([^/]+)/storage/local/content$}) {
+        my $node = $1;
+        my @c = ({ volid => 'local:vztmpl/debian-12.tar.zst', content => 'vztmpl', format => 'tzst',
+            size => 123456, ctime => 1700000000 });
+        for my $g (grep { $_->{node} eq $node && $_->{vmid} % 5 == 0 } @guests) {
+            my $kind = $g->{type} eq 'qemu' ? 'qemu' : 'lxc';
+            push @c, { volid => "local:backup/vzdump-$kind-$g->{vmid}-2026_01_01-00_00_00." .
+                ($kind eq 'qemu' ? 'vma.zst' : 'tar.zst'), content => 'backup', vmid => $g->{vmid},
+                format => $kind eq 'qemu' ? 'vma.zst' : 'tar.zst', size => 1_000_000 * $g->{vmid},
+                ctime => int($started) - 7000 + $g->{vmid}, notes => "nightly $g->{name}",
+                protected => $g->{vmid} % 10 == 0 ? 1 : 0, verification => { state => 'ok' } };
+        }
+        return \@c;
+    }
+    if ($path =~ m{^/nodes/([^/]+)/(qemu|lxc)/(\d+)/snapshot$}) {
+        my $g = $guest_by_vmid{$3} or return;
+        my @s = ({ name => 'current', description => 'You are here!', running => 1 });
+        unshift @s, { name => 'before-upgrade', description => 'before the upgrade',
+            snaptime => int($started) - 86400, vmstate => 0 } if $g->{vmid} % 7 == 0;
+        return \@s;
+    }
     if ($path eq '/storage') {
         return [{ storage => 'local', type => 'dir', content => 'vztmpl,iso,backup' },
             { storage => 'ceph-pool', type => 'rbd', content => 'images,rootdir', shared => 1 }];
