@@ -1,0 +1,1035 @@
+/* poll_pve.c: polling one Proxmox VE instance (state-proxmox.md §2): the requests of a
+ * cycle, the node/VM/container derivations of §2.6-§2.9, storage, backups every few cycles,
+ * and the write of the result in one transaction. The scheduling around it is poll.c's. */
+#include "config.h"
+
+#include "conf.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "poll.h"
+#include "pve.h"
+#include "state.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_NODES 256
+#define MAX_GUESTS 20000
+#define MAX_STORAGE 4096
+
+/* Counter samples per guest for rates (§2.9). */
+struct rate_memo {
+	char id[224];
+	int64_t c[4];			/* diskread, diskwrite, netin, netout */
+	double at;
+	int64_t rate[4];
+	int have_rate;
+	int seen;			/* in the last cycle */
+};
+
+/* What one node looked like, remembered across cycles. */
+struct node_memo {
+	char node[64];
+	double last_online;		/* wall time it was last online */
+	struct st_memory memory;	/* kept when a status call fails */
+};
+
+struct guest_work {
+	struct pve_guest_item item;
+	struct pve_vm_status vm;
+	int have_vm;
+	struct pve_fs *fs;		/* from the guest agent, allocated when it answered */
+	int nfs, have_fs;
+	double rrd_available, rrd_used;
+	int have_rrd_available, have_rrd_used;
+	struct pve_snapshot *snaps;	/* backup cycles only */
+	int nsnaps;
+};
+
+struct node_work {
+	struct pve_node_item item;
+	struct pve_node_status status;
+	int have_status, online;
+	struct pve_storage_item *storage;
+	int nstorage, have_storage;
+	struct pve_task *tasks;		/* backup cycles only */
+	int ntasks, have_tasks;
+};
+
+/* One storage's backup volumes, asked for in a backup cycle. */
+struct content_work {
+	int node;
+	char storage[128], type[32];
+	struct pve_content *items;
+	int n, ok;
+};
+
+/* One poll of one instance, from the first request to the write. */
+struct pve_cycle {
+	struct poll_cycle base;
+	struct node_work nodes[MAX_NODES];
+	int nnodes;
+	struct guest_work *guests;
+	int nguests, have_guests;
+	struct pve_storage_item *cluster_storage;
+	int ncluster_storage, have_cluster_storage;
+	struct content_work *contents;
+	int ncontents, capcontents;
+};
+
+/* What the poller remembers of an instance across cycles. */
+struct pve_run {
+	struct rate_memo *rates;	/* sorted by id up to nsorted, new ones after */
+	int nrates, caprates, nsorted;
+	struct node_memo nodes[MAX_NODES];
+	int nnode_memos;
+	struct st_backups backups;	/* the last written, kept for failed storages */
+	struct { int64_t vmid; double t; } *last_backup;	/* newest backup per VMID */
+	int nlast_backup;
+};
+
+#define CYCLE(run) ((struct pve_cycle *)(run)->cycle)
+#define PV(run) ((struct pve_run *)(run)->priv)
+
+enum { REQ_NODES, REQ_NODE_STATUS, REQ_RESOURCES, REQ_VM_STATUS, REQ_FSINFO, REQ_CT_RRD,
+    REQ_STORAGE, REQ_NODE_STORAGE, REQ_TASKS, REQ_CONTENT, REQ_SNAPSHOTS };
+
+static void start_requests_after_nodes(struct run *run);
+static void request_contents(struct run *run, int node);
+
+/* --- requests --------------------------------------------------------------------- */
+
+static void
+pve_handle(struct run *run, int kind, int index, struct http_request *req)
+{
+	struct pve_cycle *c = CYCLE(run);
+	struct json_object *data;
+	char path[512];
+
+	switch (kind) {
+	case REQ_NODES:
+		data = poll_data(run, req, 1);
+		if (data == NULL)
+			return;
+		c->nnodes = 0;
+		{
+			struct pve_node_item items[MAX_NODES];
+			int n = pve_parse_nodes(data, items, MAX_NODES);
+			for (int i = 0; i < n; i++) {
+				memset(&c->nodes[i], 0, sizeof(c->nodes[i]));
+				c->nodes[i].item = items[i];
+				c->nodes[i].online = strcmp(items[i].status, "online") == 0;
+			}
+			c->nnodes = n;
+		}
+		json_object_put(data);
+		if (c->nnodes == 0) {
+			poll_fail(run, "no nodes in the answer");
+			return;
+		}
+		start_requests_after_nodes(run);
+		return;
+	case REQ_NODE_STATUS:
+		data = poll_data(run, req, 0);
+		if (data && pve_parse_node_status(data, &c->nodes[index].status) == 0)
+			c->nodes[index].have_status = 1;
+		if (data)
+			json_object_put(data);
+		return;
+	case REQ_RESOURCES:
+		data = poll_data(run, req, 0);
+		if (data == NULL)
+			return;
+		{
+			struct pve_guest_item *items = xcalloc(MAX_GUESTS, sizeof(*items));
+			int n = pve_parse_guests(data, items, MAX_GUESTS);
+			c->guests = xcalloc((size_t)(n > 0 ? n : 1), sizeof(*c->guests));
+			for (int i = 0; i < n; i++) {
+				if (items[i].template)
+					continue;
+				if (strcmp(items[i].type, "qemu") == 0 ? !run->cfg.monitor_vms :
+				    !run->cfg.monitor_containers)
+					continue;
+				c->guests[c->nguests++].item = items[i];
+			}
+			free(items);
+		}
+		json_object_put(data);
+		c->have_guests = 1;
+		for (int i = 0; i < c->nguests; i++) {
+			struct pve_guest_item *g = &c->guests[i].item;
+			if (c->base.backup_cycle) {
+				snprintf(path, sizeof(path), "/nodes/%s/%s/%lld/snapshot", g->node, g->type,
+				    (long long)g->vmid);
+				poll_submit(run, path, REQ_SNAPSHOTS, i);
+			}
+			if (strcmp(g->status, "running") != 0)
+				continue;
+			if (strcmp(g->type, "qemu") == 0) {
+				snprintf(path, sizeof(path), "/nodes/%s/qemu/%lld/status/current", g->node,
+				    (long long)g->vmid);
+				poll_submit(run, path, REQ_VM_STATUS, i);
+			} else {
+				snprintf(path, sizeof(path), "/nodes/%s/lxc/%lld/rrddata?cf=AVERAGE&timeframe=hour",
+				    g->node, (long long)g->vmid);
+				poll_submit(run, path, REQ_CT_RRD, i);
+			}
+		}
+		return;
+	case REQ_VM_STATUS:
+		data = poll_data(run, req, 0);
+		if (data && pve_parse_vm_status(data, &c->guests[index].vm) == 0) {
+			struct guest_work *gw = &c->guests[index];
+			gw->have_vm = 1;
+			if (gw->vm.agent) {
+				snprintf(path, sizeof(path), "/nodes/%s/qemu/%lld/agent/get-fsinfo", gw->item.node,
+				    (long long)gw->item.vmid);
+				poll_submit(run, path, REQ_FSINFO, index);
+			}
+		}
+		if (data)
+			json_object_put(data);
+		return;
+	case REQ_FSINFO:
+		data = poll_data(run, req, 0);
+		if (data) {
+			struct guest_work *gw = &c->guests[index];
+			struct pve_fs fs[32];
+			gw->nfs = pve_parse_fsinfo(data, fs, (int)ARRAY_LEN(fs));
+			if (gw->nfs > 0) {
+				gw->fs = xmalloc(sizeof(*gw->fs) * (size_t)gw->nfs);
+				memcpy(gw->fs, fs, sizeof(*gw->fs) * (size_t)gw->nfs);
+			}
+			gw->have_fs = 1;
+			json_object_put(data);
+		}
+		return;
+	case REQ_CT_RRD:
+		data = poll_data(run, req, 0);
+		if (data) {
+			struct guest_work *gw = &c->guests[index];
+			gw->have_rrd_available = pve_rrd_last(data, "memavailable", &gw->rrd_available) == 0;
+			gw->have_rrd_used = pve_rrd_last(data, "memused", &gw->rrd_used) == 0;
+			json_object_put(data);
+		}
+		return;
+	case REQ_STORAGE:
+		data = poll_data(run, req, 0);
+		if (data) {
+			c->cluster_storage = xcalloc(MAX_STORAGE, sizeof(*c->cluster_storage));
+			c->ncluster_storage = pve_parse_storage(data, c->cluster_storage, MAX_STORAGE);
+			c->have_cluster_storage = 1;
+			json_object_put(data);
+		}
+		return;
+	case REQ_NODE_STORAGE:
+		data = poll_data(run, req, 0);
+		if (data) {
+			struct node_work *nw = &c->nodes[index];
+			nw->storage = xcalloc(512, sizeof(*nw->storage));
+			nw->nstorage = pve_parse_storage(data, nw->storage, 512);
+			nw->have_storage = 1;
+			json_object_put(data);
+			if (c->base.backup_cycle)
+				request_contents(run, index);
+		}
+		return;
+	case REQ_TASKS:
+		data = poll_data(run, req, 0);
+		if (data) {
+			struct node_work *nw = &c->nodes[index];
+			nw->tasks = xcalloc(500, sizeof(*nw->tasks));
+			nw->ntasks = pve_parse_tasks(data, nw->tasks, 500);
+			nw->have_tasks = 1;
+			json_object_put(data);
+		}
+		return;
+	case REQ_CONTENT:
+		data = poll_data(run, req, 0);
+		if (data) {
+			struct content_work *cw = &c->contents[index];
+			cw->items = xcalloc(4096, sizeof(*cw->items));
+			cw->n = pve_parse_content(data, cw->items, 4096);
+			cw->ok = 1;
+			json_object_put(data);
+		}
+		return;
+	case REQ_SNAPSHOTS:
+		data = poll_data(run, req, 0);
+		if (data) {
+			struct guest_work *gw = &c->guests[index];
+			struct pve_snapshot snaps[64];
+			gw->nsnaps = pve_parse_snapshots(data, snaps, (int)ARRAY_LEN(snaps));
+			if (gw->nsnaps > 0) {
+				gw->snaps = xmalloc(sizeof(*gw->snaps) * (size_t)gw->nsnaps);
+				memcpy(gw->snaps, snaps, sizeof(*gw->snaps) * (size_t)gw->nsnaps);
+			}
+			json_object_put(data);
+		}
+		return;
+	}
+}
+
+/* Storage that holds backups and can be asked: enabled, and active. */
+static void
+request_contents(struct run *run, int node)
+{
+	struct pve_cycle *c = CYCLE(run);
+	struct node_work *nw = &c->nodes[node];
+	char path[512];
+
+	for (int j = 0; j < nw->nstorage; j++) {
+		struct pve_storage_item *it = &nw->storage[j];
+		struct content_work *cw;
+
+		if (!strstr(it->content, "backup") || !it->enabled || !it->active)
+			continue;
+		if (c->ncontents == c->capcontents) {
+			c->capcontents = c->capcontents ? c->capcontents * 2 : 32;
+			c->contents = xrealloc(c->contents, sizeof(*c->contents) * (size_t)c->capcontents);
+		}
+		cw = &c->contents[c->ncontents];
+		memset(cw, 0, sizeof(*cw));
+		cw->node = node;
+		snprintf(cw->storage, sizeof(cw->storage), "%s", it->storage);
+		snprintf(cw->type, sizeof(cw->type), "%s", it->type);
+		snprintf(path, sizeof(path), "/nodes/%s/storage/%s/content?content=backup", nw->item.node,
+		    it->storage);
+		poll_submit(run, path, REQ_CONTENT, c->ncontents++);
+	}
+}
+
+static void
+start_requests_after_nodes(struct run *run)
+{
+	struct pve_cycle *c = CYCLE(run);
+	char path[256];
+
+	for (int i = 0; i < c->nnodes; i++) {
+		if (!c->nodes[i].online)
+			continue;
+		snprintf(path, sizeof(path), "/nodes/%s/status", c->nodes[i].item.node);
+		poll_submit(run, path, REQ_NODE_STATUS, i);
+		if (run->cfg.monitor_storage || c->base.backup_cycle) {
+			snprintf(path, sizeof(path), "/nodes/%s/storage", c->nodes[i].item.node);
+			poll_submit(run, path, REQ_NODE_STORAGE, i);
+		}
+		if (c->base.backup_cycle) {
+			snprintf(path, sizeof(path), "/nodes/%s/tasks?typefilter=vzdump&limit=500",
+			    c->nodes[i].item.node);
+			poll_submit(run, path, REQ_TASKS, i);
+		}
+	}
+	if (run->cfg.monitor_vms || run->cfg.monitor_containers)
+		poll_submit(run, "/cluster/resources?type=vm", REQ_RESOURCES, 0);
+	if (run->cfg.monitor_storage)
+		poll_submit(run, "/storage", REQ_STORAGE, 0);
+}
+
+/* --- derivations ---------------------------------------------------------------------- */
+
+static struct node_memo *
+node_memo(struct run *run, const char *node)
+{
+	for (int i = 0; i < PV(run)->nnode_memos; i++)
+		if (strcmp(PV(run)->nodes[i].node, node) == 0)
+			return &PV(run)->nodes[i];
+	if (PV(run)->nnode_memos == MAX_NODES)
+		return NULL;
+	memset(&PV(run)->nodes[PV(run)->nnode_memos], 0, sizeof(PV(run)->nodes[0]));
+	snprintf(PV(run)->nodes[PV(run)->nnode_memos].node, sizeof(PV(run)->nodes[0].node), "%s", node);
+	return &PV(run)->nodes[PV(run)->nnode_memos++];
+}
+
+/* Rates from counters: the first sample gives none, unchanged counters repeat the last rates
+ * (PVE caches them), a counter that went back gives 0. */
+static int
+rate_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct rate_memo *)a)->id, ((const struct rate_memo *)b)->id);
+}
+
+static struct rate_memo *
+rate_find(struct run *run, const char *id)
+{
+	struct rate_memo key, *m;
+
+	snprintf(key.id, sizeof(key.id), "%s", id);
+	m = bsearch(&key, PV(run)->rates, (size_t)PV(run)->nsorted, sizeof(*PV(run)->rates), rate_cmp);
+	if (m)
+		return m;
+	for (int i = PV(run)->nsorted; i < PV(run)->nrates; i++)
+		if (strcmp(PV(run)->rates[i].id, id) == 0)
+			return &PV(run)->rates[i];
+	return NULL;
+}
+
+/* Drops the counters of guests not seen in this cycle and sorts the rest for lookups. */
+static void
+rates_sweep(struct run *run)
+{
+	int o = 0;
+
+	for (int i = 0; i < PV(run)->nrates; i++) {
+		if (PV(run)->rates[i].seen) {
+			PV(run)->rates[i].seen = 0;
+			PV(run)->rates[o++] = PV(run)->rates[i];
+		}
+	}
+	PV(run)->nrates = o;
+	qsort(PV(run)->rates, (size_t)PV(run)->nrates, sizeof(*PV(run)->rates), rate_cmp);
+	PV(run)->nsorted = PV(run)->nrates;
+}
+
+/* Rates from counters: the first sample gives none, unchanged counters repeat the last rates
+ * (PVE caches them), a counter that went back gives 0. */
+static void
+rates(struct run *run, const char *id, const int64_t now_c[4], double now, int64_t out[4])
+{
+	struct rate_memo *m = rate_find(run, id);
+
+	if (m == NULL) {
+		if (PV(run)->nrates == PV(run)->caprates) {
+			PV(run)->caprates = PV(run)->caprates ? PV(run)->caprates * 2 : 64;
+			PV(run)->rates = xrealloc(PV(run)->rates, sizeof(*PV(run)->rates) * (size_t)PV(run)->caprates);
+		}
+		m = &PV(run)->rates[PV(run)->nrates++];
+		memset(m, 0, sizeof(*m));
+		snprintf(m->id, sizeof(m->id), "%s", id);
+		memcpy(m->c, now_c, sizeof(m->c));
+		m->at = now;
+		m->seen = 1;
+		memset(out, 0, sizeof(int64_t) * 4);
+		return;
+	}
+	m->seen = 1;
+	if (memcmp(m->c, now_c, sizeof(m->c)) == 0 || now - m->at <= 0) {
+		for (int k = 0; k < 4; k++)
+			out[k] = m->have_rate ? m->rate[k] : 0;
+		return;
+	}
+	for (int k = 0; k < 4; k++) {
+		int64_t d = now_c[k] - m->c[k];
+		m->rate[k] = d > 0 ? (int64_t)((double)d / (now - m->at)) : 0;
+		out[k] = m->rate[k];
+	}
+	m->have_rate = 1;
+	memcpy(m->c, now_c, sizeof(m->c));
+	m->at = now;
+}
+
+/* Cache-aware node memory (§2.6). */
+static void
+node_memory(const struct node_work *nw, struct node_memo *memo, struct st_memory *out)
+{
+	const struct pve_node_status *s = &nw->status;
+	int64_t total = nw->item.maxmem, used = nw->item.mem, avail = 0;
+
+	if (nw->have_status && s->mem_total > 0) {
+		total = s->mem_total;
+		if (s->mem_available > 0)
+			avail = s->mem_available;
+		else if (s->mem_avail > 0)
+			avail = s->mem_avail;
+		else if (s->has_buffers || s->has_cached) {
+			int64_t a = s->mem_free + s->mem_buffers + s->mem_cached;
+			int64_t b = s->mem_total - s->mem_used;
+			avail = a > b ? a : b;
+			if (avail > total)
+				avail = total;
+		}
+		if (avail > 0 && avail <= total)
+			used = total - avail;
+		else
+			used = s->mem_used;
+	} else if (!nw->have_status && nw->online && memo && memo->memory.total > 0) {
+		/* Status failed this time: keep what the last poll saw, within the list's total. */
+		total = nw->item.maxmem > 0 ? nw->item.maxmem : memo->memory.total;
+		used = memo->memory.used;
+	}
+	st_memory_set(out, total, used);
+}
+
+static void
+build_node(struct run *run, struct pve_cycle *c, int i, double now, struct st_node *n)
+{
+	struct node_work *nw = &c->nodes[i];
+	struct node_memo *memo = node_memo(run, nw->item.node);
+	const char *inst = run->cfg.name;
+
+	snprintf(n->node, sizeof(n->node), "%s", nw->item.node);
+	if (run->cfg.is_cluster && run->cfg.cluster_name[0])
+		snprintf(n->id, sizeof(n->id), "%s-%s", run->cfg.cluster_name, nw->item.node);
+	else
+		snprintf(n->id, sizeof(n->id), "%s-%s", inst, nw->item.node);
+	snprintf(n->instance, sizeof(n->instance), "%s", inst);
+	snprintf(n->host, sizeof(n->host), "%s", run->cfg.host);
+	if (!run->cfg.is_cluster && c->nnodes == 1)
+		snprintf(n->display_name, sizeof(n->display_name), "%s", inst);
+	else
+		snprintf(n->display_name, sizeof(n->display_name), "%s", nw->item.node);
+	snprintf(n->type, sizeof(n->type), "node");
+	/* A node that just dropped out is still shown online for a grace period (§2.4). */
+	if (nw->online) {
+		if (memo)
+			memo->last_online = now;
+		snprintf(n->status, sizeof(n->status), "online");
+	} else if (memo && memo->last_online > 0 && now - memo->last_online < poll_settings.grace) {
+		snprintf(n->status, sizeof(n->status), "online");
+	} else {
+		snprintf(n->status, sizeof(n->status), "%s", nw->item.status[0] ? nw->item.status : "offline");
+	}
+	n->cpu = nw->item.cpu;
+	n->uptime = nw->item.uptime;
+	node_memory(nw, memo, &n->memory);
+	if (memo)
+		memo->memory = n->memory;
+	if (nw->have_status && nw->status.rootfs_total > 0)
+		st_disk_set(&n->disk, nw->status.rootfs_total, nw->status.rootfs_used);
+	else
+		st_disk_set(&n->disk, nw->item.maxdisk, nw->item.disk);
+	if (nw->have_status) {
+		n->nload = nw->status.nload;
+		memcpy(n->load, nw->status.load, sizeof(n->load));
+		snprintf(n->kernel_version, sizeof(n->kernel_version), "%s", nw->status.kversion);
+		snprintf(n->pve_version, sizeof(n->pve_version), "%s", nw->status.pveversion);
+		snprintf(n->cpu_model, sizeof(n->cpu_model), "%s", nw->status.cpu_model);
+		n->cpu_sockets = nw->status.cpu_sockets;
+		n->cpu_mhz = nw->status.cpu_mhz;
+		if (nw->status.uptime > 0)
+			n->uptime = nw->status.uptime;
+	}
+	n->cpu_cores = nw->item.maxcpu > 0 ? nw->item.maxcpu :
+	    nw->have_status ? nw->status.cpu_cpus ? nw->status.cpu_cpus : nw->status.cpu_cores : 0;
+	n->last_seen = now;
+	snprintf(n->connection_health, sizeof(n->connection_health), "healthy");
+	n->is_cluster_member = run->cfg.is_cluster;
+	snprintf(n->cluster_name, sizeof(n->cluster_name), "%s", run->cfg.cluster_name);
+}
+
+/* VM memory: balloon-aware total, guest agent meminfo, then freemem, then mem (§2.7). */
+static void
+vm_memory(const struct guest_work *gw, struct st_memory *m)
+{
+	const struct pve_vm_status *v = &gw->vm;
+	int64_t total = gw->item.maxmem, used = gw->item.mem;
+
+	if (gw->have_vm) {
+		if (v->maxmem > 0)
+			total = v->maxmem;
+		if (v->balloon > 0 && v->balloon < total)
+			total = v->balloon;
+		if (v->has_meminfo && (v->meminfo_available > 0 ||
+		    v->meminfo_free + v->meminfo_buffers + v->meminfo_cached > 0)) {
+			int64_t avail = v->meminfo_available > 0 ? v->meminfo_available :
+			    v->meminfo_free + v->meminfo_buffers + v->meminfo_cached;
+			if (avail > total)
+				avail = total;
+			used = total - avail;
+		} else if (v->freemem > 0 && v->freemem <= total) {
+			used = total - v->freemem;
+		} else if (v->mem > 0) {
+			used = v->mem;
+		}
+	}
+	st_memory_set(m, total, used);
+	if (gw->have_vm && v->balloon > 0)
+		m->balloon = v->balloon;
+}
+
+static void
+build_guest(struct run *run, struct guest_work *gw, double now, struct st_guest *g)
+{
+	const struct pve_guest_item *it = &gw->item;
+	int running = strcmp(it->status, "running") == 0;
+	int64_t counters[4], r[4];
+
+	snprintf(g->id, sizeof(g->id), "%s:%s:%lld", run->cfg.name, it->node, (long long)it->vmid);
+	snprintf(g->name, sizeof(g->name), "%s", it->name);
+	snprintf(g->node, sizeof(g->node), "%s", it->node);
+	snprintf(g->instance, sizeof(g->instance), "%s", run->cfg.name);
+	snprintf(g->status, sizeof(g->status), "%s", it->status);
+	snprintf(g->type, sizeof(g->type), "%s", it->type);
+	snprintf(g->tags, sizeof(g->tags), "%s", it->tags);
+	snprintf(g->lock, sizeof(g->lock), "%s", it->lock);
+	g->vmid = it->vmid;
+	g->cpus = it->maxcpu;
+	g->cpu = running ? it->cpu : 0;
+	g->uptime = it->uptime;
+	g->last_seen = now;
+
+	if (strcmp(it->type, "qemu") == 0) {
+		vm_memory(gw, &g->memory);
+		st_disk_set(&g->disk, it->maxdisk, it->disk);
+		if (running && it->disk == 0 && it->maxdisk > 0)
+			g->disk.usage = -1;
+		if (gw->have_fs && gw->nfs > 0) {
+			int64_t total = 0, used = 0;
+			for (int i = 0; i < gw->nfs; i++) {
+				struct st_disk d;
+				memset(&d, 0, sizeof(d));
+				st_disk_set(&d, gw->fs[i].total, gw->fs[i].used);
+				snprintf(d.mountpoint, sizeof(d.mountpoint), "%s", gw->fs[i].mountpoint);
+				snprintf(d.type, sizeof(d.type), "%s", gw->fs[i].type);
+				snprintf(d.device, sizeof(d.device), "%s", gw->fs[i].device);
+				st_guest_add_disk(g, &d);
+				total += gw->fs[i].total;
+				used += gw->fs[i].used;
+			}
+			st_disk_set(&g->disk, total, used);
+		} else if (running && (!gw->have_vm || !gw->vm.agent)) {
+			g->disk.usage = -1;	/* only the allocated size is known */
+		}
+		counters[0] = gw->have_vm ? gw->vm.diskread : it->diskread;
+		counters[1] = gw->have_vm ? gw->vm.diskwrite : it->diskwrite;
+		counters[2] = gw->have_vm ? gw->vm.netin : it->netin;
+		counters[3] = gw->have_vm ? gw->vm.netout : it->netout;
+	} else {
+		int64_t total = it->maxmem, used = it->mem;
+		if (running && gw->have_rrd_available && gw->rrd_available <= (double)total)
+			used = total - (int64_t)gw->rrd_available;
+		else if (running && gw->have_rrd_used)
+			used = (int64_t)gw->rrd_used;
+		st_memory_set(&g->memory, total, running ? used : 0);
+		st_disk_set(&g->disk, it->maxdisk, it->disk);
+		{
+			struct st_disk root = g->disk;
+			snprintf(root.mountpoint, sizeof(root.mountpoint), "/");
+			snprintf(root.type, sizeof(root.type), "rootfs");
+			if (root.total > 0)
+				st_guest_add_disk(g, &root);
+		}
+		counters[0] = it->diskread;
+		counters[1] = it->diskwrite;
+		counters[2] = it->netin;
+		counters[3] = it->netout;
+	}
+	rates(run, g->id, counters, now, r);
+	if (running) {
+		g->disk_read = r[0];
+		g->disk_write = r[1];
+		g->net_in = r[2];
+		g->net_out = r[3];
+	} else {
+		/* Stopped: every live figure is zero (§2.7). */
+		g->memory.used = 0;
+		g->memory.usage = 0;
+		g->memory.free = g->memory.total;
+		g->disk.usage = g->disk.total > 0 ? g->disk.usage : 0;
+		g->disk.usage = 0;
+	}
+}
+
+/* Storage types that are shared whatever the flag says (§1.7). */
+static int
+inherently_shared(const char *type)
+{
+	static const char *const shared[] = {"rbd", "cephfs", "pbs", "glusterfs", "nfs", "cifs",
+	    "smb", "iscsi", "iscsidirect"};
+
+	for (size_t i = 0; i < ARRAY_LEN(shared); i++)
+		if (strcmp(type, shared[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The content list sorted alphabetically ("backup,images,iso"). */
+static void
+sorted_content(const char *in, char *out, size_t len)
+{
+	char copy[256], *parts[32], *save = NULL;
+	int n = 0;
+	size_t o = 0;
+
+	snprintf(copy, sizeof(copy), "%s", in);
+	for (char *t = strtok_r(copy, ",", &save); t && n < 32; t = strtok_r(NULL, ",", &save))
+		parts[n++] = t;
+	qsort(parts, (size_t)n, sizeof(char *), by_name);
+	out[0] = '\0';
+	for (int i = 0; i < n; i++)
+		o += (size_t)snprintf(out + o, len > o ? len - o : 0, "%s%s", i ? "," : "", parts[i]);
+}
+
+static void
+build_storage(struct run *run, struct pve_cycle *c, struct st_instance *s)
+{
+	const char *inst = run->cfg.name;
+	const char *storage_instance = run->cfg.is_cluster && run->cfg.cluster_name[0] ?
+	    run->cfg.cluster_name : inst;
+
+	for (int i = 0; i < c->nnodes; i++) {
+		struct node_work *nw = &c->nodes[i];
+
+		for (int j = 0; j < nw->nstorage; j++) {
+			struct pve_storage_item *it = &nw->storage[j];
+			int shared = it->shared || inherently_shared(it->type);
+			struct st_storage *st = NULL;
+			char node_id[200];
+
+			/* The cluster-wide config holds the shared flag for some types. */
+			for (int k = 0; k < c->ncluster_storage; k++)
+				if (strcmp(c->cluster_storage[k].storage, it->storage) == 0 &&
+				    c->cluster_storage[k].shared)
+					shared = 1;
+			snprintf(node_id, sizeof(node_id), "%s-%s", inst, nw->item.node);
+			if (shared) {
+				char id[320];
+				snprintf(id, sizeof(id), "%s-cluster-%s", storage_instance, it->storage);
+				for (int k = 0; k < s->nstorage; k++)
+					if (strcmp(s->storage[k].id, id) == 0)
+						st = &s->storage[k];
+				if (st != NULL) {
+					st_storage_add_node(st, nw->item.node, node_id);
+					continue;
+				}
+				st = st_add_storage(s);
+				snprintf(st->id, sizeof(st->id), "%s", id);
+				snprintf(st->node, sizeof(st->node), "cluster");
+				st_storage_add_node(st, nw->item.node, node_id);
+			} else {
+				st = st_add_storage(s);
+				if (strcmp(inst, nw->item.node) == 0)
+					snprintf(st->id, sizeof(st->id), "%s-%s", nw->item.node, it->storage);
+				else
+					snprintf(st->id, sizeof(st->id), "%s-%s-%s", inst, nw->item.node, it->storage);
+				snprintf(st->node, sizeof(st->node), "%s", nw->item.node);
+			}
+			snprintf(st->name, sizeof(st->name), "%s", it->storage);
+			snprintf(st->instance, sizeof(st->instance), "%s", storage_instance);
+			snprintf(st->type, sizeof(st->type), "%s", it->type);
+			sorted_content(it->content, st->content, sizeof(st->content));
+			st->total = it->total;
+			st->used = it->used;
+			st->avail = it->avail;
+			st->shared = shared;
+			st->enabled = it->enabled;
+			st->active = it->active;
+			snprintf(st->status, sizeof(st->status), "%s", !it->enabled ? "disabled" :
+			    it->active ? "available" : "inactive");
+		}
+	}
+}
+
+/* --- backups (§1.12) ---------------------------------------------------------------- */
+
+/* The guest type of a backup volume, from its volid or format; VMID 0 is a host backup. */
+static const char *
+backup_type(const struct pve_content *it)
+{
+	if (it->vmid == 0)
+		return "host";
+	if (strstr(it->volid, "/vm/") || strstr(it->volid, "qemu") || strcmp(it->format, "pbs-vm") == 0)
+		return "qemu";
+	if (strstr(it->volid, "/ct/") || strstr(it->volid, "lxc") || strcmp(it->format, "pbs-ct") == 0)
+		return "lxc";
+	return "unknown";
+}
+
+/* The node a guest lives on now (backups follow their guest), or NULL. */
+static const char *
+guest_node(struct pve_cycle *c, int64_t vmid)
+{
+	for (int i = 0; i < c->nguests; i++)
+		if (c->guests[i].item.vmid == vmid)
+			return c->guests[i].item.node;
+	return NULL;
+}
+
+static void
+note_last_backup(struct run *run, int64_t vmid, double t)
+{
+	for (int i = 0; i < PV(run)->nlast_backup; i++) {
+		if (PV(run)->last_backup[i].vmid == vmid) {
+			if (t > PV(run)->last_backup[i].t)
+				PV(run)->last_backup[i].t = t;
+			return;
+		}
+	}
+	PV(run)->last_backup = xrealloc(PV(run)->last_backup, sizeof(*PV(run)->last_backup) *
+	    (size_t)(PV(run)->nlast_backup + 1));
+	PV(run)->last_backup[PV(run)->nlast_backup].vmid = vmid;
+	PV(run)->last_backup[PV(run)->nlast_backup++].t = t;
+}
+
+static double
+last_backup_of(const struct run *run, int64_t vmid)
+{
+	for (int i = 0; i < PV(run)->nlast_backup; i++)
+		if (PV(run)->last_backup[i].vmid == vmid)
+			return PV(run)->last_backup[i].t;
+	return 0;
+}
+
+static int
+by_time_desc(const void *a, const void *b)
+{
+	double x = ((const struct st_storage_backup *)a)->ctime, y = ((const struct st_storage_backup *)b)->ctime;
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Builds the backup lists of a backup cycle into PV(run)->backups (keeping the previous entries
+ * of storage that could not be asked) and the newest backup per VMID. Returns 1 when there
+ * is something to write, 0 when no node answered (the previous lists stay). */
+static int
+build_backups(struct run *run, struct pve_cycle *c)
+{
+	struct st_backups b;
+	const char *inst = run->cfg.name;
+	int answered = 0;
+
+	memset(&b, 0, sizeof(b));
+	snprintf(b.instance_id, sizeof(b.instance_id), "%s", run->cfg.id);
+	for (int i = 0; i < c->nnodes; i++) {
+		struct node_work *nw = &c->nodes[i];
+		if (!nw->have_tasks)
+			continue;
+		answered = 1;
+		for (int k = 0; k < nw->ntasks; k++) {
+			struct pve_task *t = &nw->tasks[k];
+			struct st_backup_task *bt = st_add_task(&b);
+			int64_t v = 0;
+			snprintf(bt->id, sizeof(bt->id), "%s-%s", inst, t->upid);
+			snprintf(bt->node, sizeof(bt->node), "%s", t->node[0] ? t->node : nw->item.node);
+			snprintf(bt->instance, sizeof(bt->instance), "%s", inst);
+			snprintf(bt->status, sizeof(bt->status), "%s", t->status);
+			(void)parse_int64(t->id, 0, INT32_MAX, &v);
+			bt->vmid = v;
+			bt->start = (double)t->starttime;
+			bt->end = (double)t->endtime;
+		}
+	}
+	for (int i = 0; i < c->ncontents; i++) {
+		struct content_work *cw = &c->contents[i];
+		const char *node = c->nodes[cw->node].item.node;
+
+		if (!cw->ok) {
+			/* Keep what this storage held last time (§2.11). */
+			for (int k = 0; k < PV(run)->backups.nstorage; k++) {
+				struct st_storage_backup *old = &PV(run)->backups.storage[k];
+				if (strcmp(old->storage, cw->storage) == 0)
+					*st_add_storage_backup(&b) = *old;
+			}
+			continue;
+		}
+		answered = 1;
+		for (int k = 0; k < cw->n; k++) {
+			struct pve_content *it = &cw->items[k];
+			struct st_storage_backup *sb;
+			const char *gnode = guest_node(c, it->vmid);
+			int dup = 0;
+
+			for (int m = 0; m < b.nstorage && !dup; m++)
+				dup = strcmp(b.storage[m].volid, it->volid) == 0;
+			if (dup)
+				continue;	/* shared storage lists the same volume on every node */
+			sb = st_add_storage_backup(&b);
+			snprintf(sb->id, sizeof(sb->id), "%s-%s", inst, it->volid);
+			snprintf(sb->storage, sizeof(sb->storage), "%s", cw->storage);
+			snprintf(sb->node, sizeof(sb->node), "%s", gnode ? gnode : node);
+			snprintf(sb->instance, sizeof(sb->instance), "%s", inst);
+			snprintf(sb->type, sizeof(sb->type), "%s", backup_type(it));
+			snprintf(sb->format, sizeof(sb->format), "%s", it->format);
+			snprintf(sb->notes, sizeof(sb->notes), "%s", it->notes);
+			snprintf(sb->volid, sizeof(sb->volid), "%s", it->volid);
+			snprintf(sb->verification, sizeof(sb->verification), "%s", it->verification);
+			sb->vmid = it->vmid;
+			sb->size = it->size;
+			sb->ctime = (double)it->ctime;
+			sb->protected_ = it->protected_;
+			sb->verified = it->verified;
+			sb->is_pbs = strcmp(cw->type, "pbs") == 0 || strncmp(cw->storage, "pbs-", 4) == 0;
+		}
+	}
+	qsort(b.storage, (size_t)b.nstorage, sizeof(*b.storage), by_time_desc);
+	for (int i = 0; i < c->nguests; i++) {
+		struct guest_work *gw = &c->guests[i];
+		for (int k = 0; k < gw->nsnaps; k++) {
+			struct st_snapshot *sn = st_add_snapshot(&b);
+			snprintf(sn->id, sizeof(sn->id), "%s-%s-%lld-%s", inst, gw->item.node,
+			    (long long)gw->item.vmid, gw->snaps[k].name);
+			snprintf(sn->name, sizeof(sn->name), "%s", gw->snaps[k].name);
+			snprintf(sn->node, sizeof(sn->node), "%s", gw->item.node);
+			snprintf(sn->instance, sizeof(sn->instance), "%s", inst);
+			snprintf(sn->type, sizeof(sn->type), "%s", gw->item.type);
+			snprintf(sn->description, sizeof(sn->description), "%s", gw->snaps[k].description);
+			snprintf(sn->parent, sizeof(sn->parent), "%s", gw->snaps[k].parent);
+			sn->vmid = gw->item.vmid;
+			sn->time = (double)gw->snaps[k].snaptime;
+			sn->vmstate = strcmp(gw->item.type, "qemu") == 0;
+		}
+	}
+	if (!answered) {
+		st_backups_free(&b);
+		return 0;
+	}
+	st_backups_free(&PV(run)->backups);
+	PV(run)->backups = b;
+	for (int k = 0; k < b.nstorage; k++)
+		note_last_backup(run, b.storage[k].vmid, b.storage[k].ctime);
+	return 1;
+}
+
+static void
+pve_cycle_free(struct poll_cycle *base)
+{
+	struct pve_cycle *c = (struct pve_cycle *)base;
+
+	if (c == NULL)
+		return;
+	for (int i = 0; i < c->nnodes; i++)
+		free(c->nodes[i].storage);
+	for (int i = 0; i < c->nguests; i++) {
+		free(c->guests[i].fs);
+		free(c->guests[i].snaps);
+	}
+	for (int i = 0; i < c->nnodes; i++)
+		free(c->nodes[i].tasks);
+	for (int i = 0; i < c->ncontents; i++)
+		free(c->contents[i].items);
+	free(c->contents);
+	free(c->guests);
+	free(c->cluster_storage);
+	free(c);
+}
+
+/* A failed cycle: keep the last state within the grace period, then show the instance's
+ * nodes offline; after repeated authentication failures, a single placeholder node. */
+static void
+pve_write_failed(struct worker *w, struct run *run, double now)
+{
+	struct st_instance s;
+	char err[256];
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.instance_id, sizeof(s.instance_id), "%s", run->cfg.id);
+	st_add_health(&s, run->cfg.name, 0);
+	if (run->auth_failures >= AUTH_FAILURE_LIMIT) {
+		struct st_node *n = st_add_node(&s);
+		snprintf(n->id, sizeof(n->id), "%s-failed", run->cfg.name);
+		snprintf(n->node, sizeof(n->node), "%.63s", run->cfg.name);
+		snprintf(n->instance, sizeof(n->instance), "%s", run->cfg.name);
+		snprintf(n->status, sizeof(n->status), "offline");
+		snprintf(n->type, sizeof(n->type), "node");
+		snprintf(n->connection_health, sizeof(n->connection_health), "error");
+		n->nload = -1;
+		n->last_seen = now;
+	} else {
+		/* Within the grace period the previous rows stay as they are. */
+		if (run->last_success > 0 && now - run->last_success < poll_settings.grace) {
+			st_instance_free(&s);
+			return;
+		}
+		for (int i = 0; i < PV(run)->nnode_memos; i++) {
+			struct st_node *n = st_add_node(&s);
+			const char *node = PV(run)->nodes[i].node;
+			if (run->cfg.is_cluster && run->cfg.cluster_name[0])
+				snprintf(n->id, sizeof(n->id), "%s-%s", run->cfg.cluster_name, node);
+			else
+				snprintf(n->id, sizeof(n->id), "%s-%s", run->cfg.name, node);
+			snprintf(n->node, sizeof(n->node), "%s", node);
+			snprintf(n->display_name, sizeof(n->display_name), "%s", node);
+			snprintf(n->instance, sizeof(n->instance), "%s", run->cfg.name);
+			snprintf(n->status, sizeof(n->status), "offline");
+			snprintf(n->type, sizeof(n->type), "node");
+			snprintf(n->connection_health, sizeof(n->connection_health), "error");
+			n->last_seen = run->last_success;
+		}
+	}
+	if (st_write(w->db, &s, err, sizeof(err)) != 0)
+		log_warn("msg=\"state write failed\" instance=%s error=\"%s\"", run->cfg.name, err);
+	st_instance_free(&s);
+}
+
+static int
+pve_write_ok(struct worker *w, struct run *run, double now, char *err, size_t errlen)
+{
+	struct pve_cycle *c = CYCLE(run);
+	struct st_instance s;
+	int rc;
+
+	if (c->base.backup_cycle && build_backups(run, c) &&
+	    st_write_backups(w->db, &PV(run)->backups, err, errlen) != 0)
+		log_warn("msg=\"backup write failed\" instance=%s error=\"%s\"", run->cfg.name, err);
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.instance_id, sizeof(s.instance_id), "%s", run->cfg.id);
+	for (int i = 0; i < c->nnodes; i++)
+		build_node(run, c, i, now, st_add_node(&s));
+	for (int i = 0; i < c->nguests; i++) {
+		struct st_guest *g = st_add_guest(&s);
+		build_guest(run, &c->guests[i], now, g);
+		g->last_backup = last_backup_of(run, g->vmid);
+	}
+	/* Forget the counters of guests that are gone. */
+	rates_sweep(run);
+	if (run->cfg.monitor_storage)
+		build_storage(run, c, &s);
+	st_add_health(&s, run->cfg.name, 1);
+	rc = st_write(w->db, &s, err, errlen);
+	if (rc == 0)
+		log_debug("msg=\"polled\" instance=%s nodes=%d guests=%d storage=%d", run->cfg.name,
+		    s.nnodes, s.nguests, s.nstorage);
+	st_instance_free(&s);
+	return rc;
+}
+
+/* --- the product's entry points ------------------------------------------------------- */
+
+static double
+pve_interval(void)
+{
+	return poll_settings.pve_interval;
+}
+
+static struct poll_cycle *
+pve_cycle_new(struct run *run)
+{
+	struct pve_cycle *c = xcalloc(1, sizeof(*c));
+
+	if (run->priv == NULL)
+		run->priv = xcalloc(1, sizeof(struct pve_run));
+	/* Backups on the first cycle and every backup_polling_cycles-th after it. */
+	c->base.backup_cycle = run->cfg.monitor_backups && poll_settings.backup_cycles > 0 &&
+	    run->cycles % (unsigned)poll_settings.backup_cycles == 0;
+	return &c->base;
+}
+
+static void
+pve_begin(struct run *run)
+{
+	poll_submit(run, "/nodes", REQ_NODES, 0);
+}
+
+static void
+pve_priv_free(void *priv)
+{
+	struct pve_run *p = priv;
+
+	if (p == NULL)
+		return;
+	free(p->rates);
+	st_backups_free(&p->backups);
+	free(p->last_backup);
+	free(p);
+}
+
+const struct poll_ops poll_pve_ops = {
+	.type = "pve",
+	.interval = pve_interval,
+	.cycle_new = pve_cycle_new,
+	.begin = pve_begin,
+	.handle = pve_handle,
+	.write_ok = pve_write_ok,
+	.write_failed = pve_write_failed,
+	.cycle_free = pve_cycle_free,
+	.priv_free = pve_priv_free,
+};
