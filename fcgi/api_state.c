@@ -90,6 +90,27 @@ static const struct db_stmt stmt_snapshots = {
 	"ORDER BY snaptime DESC, id", 1,
 };
 
+static const struct db_stmt stmt_pbs = {
+	"state_pbs",
+	"SELECT doc FROM pulse.pbs_instances WHERE (instance_id = 'mock') = $1::boolean "
+	"ORDER BY name, instance_id", 1,
+};
+static const struct db_stmt stmt_pmg = {
+	"state_pmg",
+	"SELECT doc FROM pulse.pmg_instances WHERE (instance_id = 'mock') = $1::boolean "
+	"ORDER BY name, instance_id", 1,
+};
+static const struct db_stmt stmt_pbs_backups = {
+	"state_pbs_backups",
+	"SELECT doc FROM pulse.pbs_backups WHERE (instance_id = 'mock') = $1::boolean "
+	"ORDER BY backup_time DESC, id", 1,
+};
+static const struct db_stmt stmt_pmg_backups = {
+	"state_pmg_backups",
+	"SELECT doc FROM pulse.pmg_backups WHERE (instance_id = 'mock') = $1::boolean "
+	"ORDER BY backup_time DESC, id", 1,
+};
+
 /* Appends [doc, doc, ...] from a one-column query. */
 static int
 append_docs(struct request *r, struct strbuf *sb, const struct db_stmt *stmt,
@@ -157,20 +178,36 @@ build(struct request *r, int64_t version, int mock, int64_t updated_ms)
 	if (append_array(r, &sb, "storage", &stmt_storage, params) != 0)
 		goto err;
 	{
-		/* The PVE backups object appears twice: as backups.pve and as pveBackups. */
-		struct strbuf pve = {0};
-		if (state_append_pve_backups(r, &pve, params) != 0) {
-			sb_free(&pve);
-			goto err;
+		/* The backup lists appear twice: in backups{pve,pbs,pmg} and on their own. */
+		struct strbuf pve = {0}, pbs = {0}, pmg = {0};
+		int ok = state_append_pve_backups(r, &pve, params) == 0 &&
+		    append_docs(r, &pbs, &stmt_pbs_backups, params) == 0 &&
+		    append_docs(r, &pmg, &stmt_pmg_backups, params) == 0;
+
+		sb_puts(&sb, "\"cephClusters\":[],\"physicalDisks\":[],");
+		ok = ok && append_array(r, &sb, "pbs", &stmt_pbs, params) == 0 &&
+		    append_array(r, &sb, "pmg", &stmt_pmg, params) == 0;
+		if (ok) {
+			sb_puts(&sb, "\"pbsBackups\":");
+			sb_append(&sb, pbs.data, pbs.len);
+			sb_puts(&sb, ",\"pmgBackups\":");
+			sb_append(&sb, pmg.data, pmg.len);
+			sb_puts(&sb, ",\"backups\":{\"pve\":");
+			sb_append(&sb, pve.data, pve.len);
+			sb_puts(&sb, ",\"pbs\":");
+			sb_append(&sb, pbs.data, pbs.len);
+			sb_puts(&sb, ",\"pmg\":");
+			sb_append(&sb, pmg.data, pmg.len);
+			sb_puts(&sb, "},\"replicationJobs\":[],\"activeAlerts\":[],\"metrics\":{},"
+			    "\"pveBackups\":");
+			sb_append(&sb, pve.data, pve.len);
+			sb_puts(&sb, ",\"performance\":{},");
 		}
-		sb_puts(&sb, "\"cephClusters\":[],\"physicalDisks\":[],\"pbs\":[],\"pmg\":[],"
-		    "\"pbsBackups\":[],\"pmgBackups\":[],\"backups\":{\"pve\":");
-		sb_append(&sb, pve.data, pve.len);
-		sb_puts(&sb, ",\"pbs\":[],\"pmg\":[]},\"replicationJobs\":[],\"activeAlerts\":[],"
-		    "\"metrics\":{},\"pveBackups\":");
-		sb_append(&sb, pve.data, pve.len);
-		sb_puts(&sb, ",\"performance\":{},");
 		sb_free(&pve);
+		sb_free(&pbs);
+		sb_free(&pmg);
+		if (!ok)
+			goto err;
 	}
 	res = db_exec_stmt(r->db, &stmt_health, params);
 	if (res == NULL)
@@ -304,12 +341,24 @@ api_backups(struct request *r)
 	struct strbuf sb = {0}, pve = {0};
 	int ok = mock_param(r, params) == 0 && state_append_pve_backups(r, &pve, params) == 0;
 
+	struct strbuf pbs = {0}, pmg = {0};
+
+	ok = ok && append_docs(r, &pbs, &stmt_pbs_backups, params) == 0 &&
+	    append_docs(r, &pmg, &stmt_pmg_backups, params) == 0;
 	if (ok) {
 		sb_puts(&sb, "{\"backups\":{\"pve\":");
 		sb_append(&sb, pve.data, pve.len);
-		sb_puts(&sb, ",\"pbs\":[],\"pmg\":[]},\"pveBackups\":");
+		sb_puts(&sb, ",\"pbs\":");
+		sb_append(&sb, pbs.data, pbs.len);
+		sb_puts(&sb, ",\"pmg\":");
+		sb_append(&sb, pmg.data, pmg.len);
+		sb_puts(&sb, "},\"pveBackups\":");
 		sb_append(&sb, pve.data, pve.len);
-		sb_puts(&sb, ",\"pbsBackups\":[],\"pmgBackups\":[],\"backupTasks\":");
+		sb_puts(&sb, ",\"pbsBackups\":");
+		sb_append(&sb, pbs.data, pbs.len);
+		sb_puts(&sb, ",\"pmgBackups\":");
+		sb_append(&sb, pmg.data, pmg.len);
+		sb_puts(&sb, ",\"backupTasks\":");
 		ok = append_docs(r, &sb, &stmt_tasks, params) == 0;
 		sb_puts(&sb, ",\"storageBackups\":");
 		ok = ok && append_docs(r, &sb, &stmt_storage_backups, params) == 0;
@@ -318,6 +367,8 @@ api_backups(struct request *r)
 		sb_puts(&sb, "}");
 	}
 	sb_free(&pve);
+	sb_free(&pbs);
+	sb_free(&pmg);
 	answer_built(r, &sb, ok);
 }
 
@@ -334,11 +385,18 @@ api_backups_pve(struct request *r)
 	answer_built(r, &sb, ok);
 }
 
+/* PBS instances, not backups: the original answers this path so (§12.3). */
 void
 api_backups_pbs(struct request *r)
 {
-	/* PBS instances, as the original answers here; PBS polling fills them. */
-	resp_raw(r, 200, "application/json", "{\"instances\":[]}", 16);
+	const char *params[1];
+	struct strbuf sb = {0};
+	int ok = mock_param(r, params) == 0;
+
+	sb_puts(&sb, "{\"instances\":");
+	ok = ok && append_docs(r, &sb, &stmt_pbs, params) == 0;
+	sb_puts(&sb, "}");
+	answer_built(r, &sb, ok);
 }
 
 void

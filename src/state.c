@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "state.h"
+#include "state_int.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "util.h"
@@ -11,14 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define GROW(arr, n, cap) do { \
-	if ((n) == (cap)) { \
-		(cap) = (cap) ? (cap) * 2 : 16; \
-		(arr) = xrealloc((arr), sizeof(*(arr)) * (size_t)(cap)); \
-	} \
-	memset(&(arr)[(n)], 0, sizeof(*(arr))); \
-} while (0)
 
 struct st_node *
 st_add_node(struct st_instance *s)
@@ -132,36 +125,36 @@ st_disk_set(struct st_disk *d, int64_t total, int64_t used)
 
 /* --- JSON ----------------------------------------------------------------------------- */
 
-static void
-add_str(struct json_object *o, const char *k, const char *v)
+void
+sj_str(struct json_object *o, const char *k, const char *v)
 {
 	json_object_object_add(o, k, json_object_new_string(v ? v : ""));
 }
 
-static void
-add_opt_str(struct json_object *o, const char *k, const char *v)
+void
+sj_opt_str(struct json_object *o, const char *k, const char *v)
 {
 	if (v && *v)
-		add_str(o, k, v);
+		sj_str(o, k, v);
 }
 
-static void
-add_int(struct json_object *o, const char *k, int64_t v)
+void
+sj_int(struct json_object *o, const char *k, int64_t v)
 {
 	json_object_object_add(o, k, json_object_new_int64(v));
 }
 
-static void
-add_num(struct json_object *o, const char *k, double v)
+void
+sj_num(struct json_object *o, const char *k, double v)
 {
 	json_object_object_add(o, k, jsonutil_new_double(isfinite(v) ? v : 0));
 }
 
 /* Epoch milliseconds, truncated to the second as the original's conversion does. */
-static void
-add_ms(struct json_object *o, const char *k, double t)
+void
+sj_ms(struct json_object *o, const char *k, double t)
 {
-	add_int(o, k, (int64_t)t * 1000);
+	sj_int(o, k, (int64_t)t * 1000);
 }
 
 static struct json_object *
@@ -169,16 +162,16 @@ memory_json(const struct st_memory *m)
 {
 	struct json_object *o = json_object_new_object();
 
-	add_int(o, "total", m->total);
-	add_int(o, "used", m->used);
-	add_int(o, "free", m->free);
-	add_num(o, "usage", m->usage);
+	sj_int(o, "total", m->total);
+	sj_int(o, "used", m->used);
+	sj_int(o, "free", m->free);
+	sj_num(o, "usage", m->usage);
 	if (m->balloon > 0)
-		add_int(o, "balloon", m->balloon);
+		sj_int(o, "balloon", m->balloon);
 	if (m->swap_used > 0)
-		add_int(o, "swapUsed", m->swap_used);
+		sj_int(o, "swapUsed", m->swap_used);
 	if (m->swap_total > 0)
-		add_int(o, "swapTotal", m->swap_total);
+		sj_int(o, "swapTotal", m->swap_total);
 	return o;
 }
 
@@ -187,13 +180,13 @@ disk_json(const struct st_disk *d)
 {
 	struct json_object *o = json_object_new_object();
 
-	add_int(o, "total", d->total);
-	add_int(o, "used", d->used);
-	add_int(o, "free", d->free);
-	add_num(o, "usage", d->usage);
-	add_opt_str(o, "mountpoint", d->mountpoint);
-	add_opt_str(o, "type", d->type);
-	add_opt_str(o, "device", d->device);
+	sj_int(o, "total", d->total);
+	sj_int(o, "used", d->used);
+	sj_int(o, "free", d->free);
+	sj_num(o, "usage", d->usage);
+	sj_opt_str(o, "mountpoint", d->mountpoint);
+	sj_opt_str(o, "type", d->type);
+	sj_opt_str(o, "device", d->device);
 	return o;
 }
 
@@ -202,23 +195,23 @@ st_node_json(const struct st_node *n)
 {
 	struct json_object *o = json_object_new_object(), *cpu, *load;
 
-	add_str(o, "id", n->id);
-	add_str(o, "node", n->node);
-	add_str(o, "name", n->node);
-	add_str(o, "displayName", n->display_name[0] ? n->display_name : n->node);
-	add_str(o, "instance", n->instance);
-	add_opt_str(o, "host", n->host);
-	add_str(o, "status", n->status);
-	add_str(o, "type", n->type[0] ? n->type : "node");
-	add_num(o, "cpu", n->cpu);
+	sj_str(o, "id", n->id);
+	sj_str(o, "node", n->node);
+	sj_str(o, "name", n->node);
+	sj_str(o, "displayName", n->display_name[0] ? n->display_name : n->node);
+	sj_str(o, "instance", n->instance);
+	sj_opt_str(o, "host", n->host);
+	sj_str(o, "status", n->status);
+	sj_str(o, "type", n->type[0] ? n->type : "node");
+	sj_num(o, "cpu", n->cpu);
 	if (n->memory.total > 0)
 		json_object_object_add(o, "memory", memory_json(&n->memory));
-	add_int(o, "mem", n->memory.used);
-	add_int(o, "maxmem", n->memory.total);
+	sj_int(o, "mem", n->memory.used);
+	sj_int(o, "maxmem", n->memory.total);
 	if (n->disk.total > 0)
 		json_object_object_add(o, "disk", disk_json(&n->disk));
-	add_int(o, "maxdisk", n->disk.total);
-	add_int(o, "uptime", n->uptime);
+	sj_int(o, "maxdisk", n->disk.total);
+	sj_int(o, "uptime", n->uptime);
 	if (n->nload < 0) {
 		json_object_object_add(o, "loadAverage", NULL);
 	} else {
@@ -227,23 +220,23 @@ st_node_json(const struct st_node *n)
 			json_object_array_add(load, jsonutil_new_double(n->load[i]));
 		json_object_object_add(o, "loadAverage", load);
 	}
-	add_str(o, "kernelVersion", n->kernel_version);
-	add_str(o, "pveVersion", n->pve_version);
+	sj_str(o, "kernelVersion", n->kernel_version);
+	sj_str(o, "pveVersion", n->pve_version);
 	cpu = json_object_new_object();
-	add_str(cpu, "model", n->cpu_model);
-	add_int(cpu, "cores", n->cpu_cores);
-	add_int(cpu, "sockets", n->cpu_sockets);
+	sj_str(cpu, "model", n->cpu_model);
+	sj_int(cpu, "cores", n->cpu_cores);
+	sj_int(cpu, "sockets", n->cpu_sockets);
 	{
 		char mhz[32];
 		snprintf(mhz, sizeof(mhz), "%.0f", n->cpu_mhz);
-		add_str(cpu, "mhz", mhz);
+		sj_str(cpu, "mhz", mhz);
 	}
 	json_object_object_add(o, "cpuInfo", cpu);
-	add_ms(o, "lastSeen", n->last_seen);
-	add_str(o, "connectionHealth", n->connection_health[0] ? n->connection_health : "healthy");
+	sj_ms(o, "lastSeen", n->last_seen);
+	sj_str(o, "connectionHealth", n->connection_health[0] ? n->connection_health : "healthy");
 	if (n->is_cluster_member)
 		json_object_object_add(o, "isClusterMember", json_object_new_boolean(1));
-	add_opt_str(o, "clusterName", n->cluster_name);
+	sj_opt_str(o, "clusterName", n->cluster_name);
 	return o;
 }
 
@@ -253,19 +246,19 @@ st_guest_json(const struct st_guest *g)
 	struct json_object *o = json_object_new_object();
 	int lxc = strcmp(g->type, "qemu") != 0;
 
-	add_str(o, "id", g->id);
-	add_int(o, "vmid", g->vmid);
-	add_str(o, "name", g->name);
-	add_str(o, "node", g->node);
-	add_str(o, "instance", g->instance);
-	add_str(o, "status", g->status);
-	add_str(o, "type", g->type);
-	add_num(o, "cpu", g->cpu);
-	add_int(o, "cpus", g->cpus);
+	sj_str(o, "id", g->id);
+	sj_int(o, "vmid", g->vmid);
+	sj_str(o, "name", g->name);
+	sj_str(o, "node", g->node);
+	sj_str(o, "instance", g->instance);
+	sj_str(o, "status", g->status);
+	sj_str(o, "type", g->type);
+	sj_num(o, "cpu", g->cpu);
+	sj_int(o, "cpus", g->cpus);
 	if (g->memory.total > 0)
 		json_object_object_add(o, "memory", memory_json(&g->memory));
-	add_int(o, "mem", g->memory.used);
-	add_int(o, "maxmem", g->memory.total);
+	sj_int(o, "mem", g->memory.used);
+	sj_int(o, "maxmem", g->memory.total);
 	if (g->disk.total > 0)
 		json_object_object_add(o, "disk", disk_json(&g->disk));
 	if (g->ndisks > 0) {
@@ -275,11 +268,11 @@ st_guest_json(const struct st_guest *g)
 		json_object_object_add(o, "disks", a);
 	}
 	if (!lxc)
-		add_opt_str(o, "diskStatusReason", g->disk_status_reason);
-	add_opt_str(o, "osName", g->os_name);
+		sj_opt_str(o, "diskStatusReason", g->disk_status_reason);
+	sj_opt_str(o, "osName", g->os_name);
 	if (!lxc) {
-		add_opt_str(o, "osVersion", g->os_version);
-		add_opt_str(o, "agentVersion", g->agent_version);
+		sj_opt_str(o, "osVersion", g->os_version);
+		sj_opt_str(o, "agentVersion", g->agent_version);
 	}
 	if (g->nip > 0) {
 		struct json_object *a = json_object_new_array();
@@ -287,22 +280,22 @@ st_guest_json(const struct st_guest *g)
 			json_object_array_add(a, json_object_new_string(g->ip_addresses[i]));
 		json_object_object_add(o, "ipAddresses", a);
 	}
-	add_int(o, "networkIn", g->net_in > 0 ? g->net_in : 0);
-	add_int(o, "networkOut", g->net_out > 0 ? g->net_out : 0);
-	add_int(o, "diskRead", g->disk_read > 0 ? g->disk_read : 0);
-	add_int(o, "diskWrite", g->disk_write > 0 ? g->disk_write : 0);
-	add_int(o, "uptime", g->uptime);
+	sj_int(o, "networkIn", g->net_in > 0 ? g->net_in : 0);
+	sj_int(o, "networkOut", g->net_out > 0 ? g->net_out : 0);
+	sj_int(o, "diskRead", g->disk_read > 0 ? g->disk_read : 0);
+	sj_int(o, "diskWrite", g->disk_write > 0 ? g->disk_write : 0);
+	sj_int(o, "uptime", g->uptime);
 	json_object_object_add(o, "template", json_object_new_boolean(0));
 	if (g->last_backup > 0)
-		add_ms(o, "lastBackup", g->last_backup);
-	add_opt_str(o, "tags", g->tags);
-	add_opt_str(o, "lock", g->lock);
+		sj_ms(o, "lastBackup", g->last_backup);
+	sj_opt_str(o, "tags", g->tags);
+	sj_opt_str(o, "lock", g->lock);
 	if (lxc) {
 		if (g->is_oci)
 			json_object_object_add(o, "isOci", json_object_new_boolean(1));
-		add_opt_str(o, "osTemplate", g->os_template);
+		sj_opt_str(o, "osTemplate", g->os_template);
 	}
-	add_ms(o, "lastSeen", g->last_seen);
+	sj_ms(o, "lastSeen", g->last_seen);
 	return o;
 }
 
@@ -312,12 +305,12 @@ st_storage_json(const struct st_storage *st, int detail)
 	struct json_object *o = json_object_new_object();
 	double usage = st->total > 0 ? (double)st->used * 100.0 / (double)st->total : 0;
 
-	add_str(o, "id", st->id);
+	sj_str(o, "id", st->id);
 	if (!detail)
-		add_str(o, "storage", st->name);
-	add_str(o, "name", st->name);
-	add_str(o, "node", st->node);
-	add_str(o, "instance", st->instance);
+		sj_str(o, "storage", st->name);
+	sj_str(o, "name", st->name);
+	sj_str(o, "node", st->node);
+	sj_str(o, "instance", st->instance);
 	if (st->nnodes > 0) {
 		struct json_object *a = json_object_new_array(), *b = json_object_new_array();
 		for (int i = 0; i < st->nnodes; i++) {
@@ -326,17 +319,17 @@ st_storage_json(const struct st_storage *st, int detail)
 		}
 		json_object_object_add(o, "nodes", a);
 		json_object_object_add(o, "nodeIds", b);
-		add_int(o, "nodeCount", st->nnodes);
+		sj_int(o, "nodeCount", st->nnodes);
 	}
-	add_str(o, "type", st->type);
-	add_str(o, "status", st->status);
-	add_int(o, "total", st->total);
-	add_int(o, "used", st->used);
+	sj_str(o, "type", st->type);
+	sj_str(o, "status", st->status);
+	sj_int(o, "total", st->total);
+	sj_int(o, "used", st->used);
 	if (!detail)
-		add_int(o, "avail", st->avail);
-	add_int(o, "free", st->avail);
-	add_num(o, "usage", usage);
-	add_str(o, "content", st->content);
+		sj_int(o, "avail", st->avail);
+	sj_int(o, "free", st->avail);
+	sj_num(o, "usage", usage);
+	sj_str(o, "content", st->content);
 	json_object_object_add(o, "shared", json_object_new_boolean(st->shared));
 	json_object_object_add(o, "enabled", json_object_new_boolean(st->enabled));
 	json_object_object_add(o, "active", json_object_new_boolean(st->active));
@@ -346,23 +339,23 @@ st_storage_json(const struct st_storage *st, int detail)
 /* --- writing -------------------------------------------------------------------------- */
 
 /* COPY text fields. */
-static const char *
-num(char *buf, size_t len, double v)
+const char *
+sr_num(char *buf, size_t len, double v)
 {
 	jsonutil_format_double(isfinite(v) ? v : 0, buf, len);
 	return buf;
 }
 
-static const char *
-i64(char *buf, size_t len, int64_t v)
+const char *
+sr_i64(char *buf, size_t len, int64_t v)
 {
 	snprintf(buf, len, "%lld", (long long)v);
 	return buf;
 }
 
 /* A timestamptz literal in UTC with milliseconds. */
-static const char *
-ts(char *buf, size_t len, double t)
+const char *
+sr_ts(char *buf, size_t len, double t)
 {
 	time_t sec = (time_t)t;
 	struct tm tm;
@@ -374,8 +367,8 @@ ts(char *buf, size_t len, double t)
 }
 
 /* Appends a JSON document as a COPY field. */
-static void
-doc_field(struct strbuf *row, struct json_object *o, int last)
+void
+sr_doc(struct strbuf *row, struct json_object *o, int last)
 {
 	db_copy_field(row, jsonutil_to_string(o, NULL), last);
 	json_object_put(o);
@@ -403,14 +396,14 @@ node_row(struct strbuf *r, const char *instance_id, const void *item)
 	db_copy_field(r, instance_id, 0);
 	db_copy_field(r, n->node, 0);
 	db_copy_field(r, n->status, 0);
-	db_copy_field(r, num(b, sizeof(b), n->cpu), 0);
-	db_copy_field(r, i64(b, sizeof(b), n->memory.total), 0);
-	db_copy_field(r, i64(b, sizeof(b), n->memory.used), 0);
-	db_copy_field(r, i64(b, sizeof(b), n->disk.total), 0);
-	db_copy_field(r, i64(b, sizeof(b), n->disk.used), 0);
-	db_copy_field(r, i64(b, sizeof(b), n->uptime), 0);
-	db_copy_field(r, ts(b, sizeof(b), n->last_seen), 0);
-	doc_field(r, st_node_json(n), 1);
+	db_copy_field(r, sr_num(b, sizeof(b), n->cpu), 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), n->memory.total), 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), n->memory.used), 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), n->disk.total), 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), n->disk.used), 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), n->uptime), 0);
+	db_copy_field(r, sr_ts(b, sizeof(b), n->last_seen), 0);
+	sr_doc(r, st_node_json(n), 1);
 }
 
 static void
@@ -422,25 +415,25 @@ guest_row(struct strbuf *r, const char *instance_id, const void *item)
 	db_copy_field(r, g->id, 0);
 	db_copy_field(r, instance_id, 0);
 	db_copy_field(r, g->node, 0);
-	db_copy_field(r, i64(b, sizeof(b), g->vmid), 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), g->vmid), 0);
 	db_copy_field(r, g->name, 0);
 	db_copy_field(r, g->type, 0);
 	db_copy_field(r, g->status, 0);
-	db_copy_field(r, num(b, sizeof(b), g->cpu), 0);
-	db_copy_field(r, i64(b, sizeof(b), g->cpus), 0);
-	db_copy_field(r, i64(b, sizeof(b), g->memory.total), 0);
-	db_copy_field(r, i64(b, sizeof(b), g->memory.used), 0);
-	db_copy_field(r, i64(b, sizeof(b), g->disk.total), 0);
-	db_copy_field(r, i64(b, sizeof(b), g->disk.used), 0);
-	db_copy_field(r, num(b, sizeof(b), g->disk.usage), 0);
-	db_copy_field(r, i64(b, sizeof(b), g->net_in), 0);
-	db_copy_field(r, i64(b, sizeof(b), g->net_out), 0);
-	db_copy_field(r, i64(b, sizeof(b), g->disk_read), 0);
-	db_copy_field(r, i64(b, sizeof(b), g->disk_write), 0);
-	db_copy_field(r, i64(b, sizeof(b), g->uptime), 0);
+	db_copy_field(r, sr_num(b, sizeof(b), g->cpu), 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), g->cpus), 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), g->memory.total), 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), g->memory.used), 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), g->disk.total), 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), g->disk.used), 0);
+	db_copy_field(r, sr_num(b, sizeof(b), g->disk.usage), 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), g->net_in), 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), g->net_out), 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), g->disk_read), 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), g->disk_write), 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), g->uptime), 0);
 	db_copy_field(r, g->tags, 0);
-	db_copy_field(r, ts(b, sizeof(b), g->last_seen), 0);
-	doc_field(r, st_guest_json(g), 1);
+	db_copy_field(r, sr_ts(b, sizeof(b), g->last_seen), 0);
+	sr_doc(r, st_guest_json(g), 1);
 }
 
 static void
@@ -455,14 +448,14 @@ storage_row(struct strbuf *r, const char *instance_id, const void *item)
 	db_copy_field(r, st->name, 0);
 	db_copy_field(r, st->type, 0);
 	db_copy_field(r, st->status, 0);
-	db_copy_field(r, i64(b, sizeof(b), st->total), 0);
-	db_copy_field(r, i64(b, sizeof(b), st->used), 0);
-	db_copy_field(r, i64(b, sizeof(b), st->avail), 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), st->total), 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), st->used), 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), st->avail), 0);
 	db_copy_field(r, st->shared ? "t" : "f", 0);
 	db_copy_field(r, st->content, 0);
 	db_copy_field(r, st->instance, 0);
-	doc_field(r, st_storage_json(st, 0), 0);
-	doc_field(r, st_storage_json(st, 1), 1);
+	sr_doc(r, st_storage_json(st, 0), 0);
+	sr_doc(r, st_storage_json(st, 1), 1);
 }
 
 static void
@@ -475,8 +468,8 @@ health_row(struct strbuf *r, const char *instance_id, const void *item)
 }
 
 /* COPYs n items of one list with its row writer. */
-static int
-copy_list(struct db *db, const char *sql, const char *instance_id, const void *items, int n,
+int
+st_copy_list(struct db *db, const char *sql, const char *instance_id, const void *items, int n,
     size_t size, void (*row)(struct strbuf *, const char *, const void *))
 {
 	struct strbuf rows = {0};
@@ -544,13 +537,13 @@ st_rfc3339(double t, char *out, size_t len)
 	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void
-add_time(struct json_object *o, const char *k, double t)
+void
+sj_time(struct json_object *o, const char *k, double t)
 {
 	char buf[40];
 
 	st_rfc3339(t, buf, sizeof(buf));
-	add_str(o, k, buf);
+	sj_str(o, k, buf);
 }
 
 struct json_object *
@@ -558,14 +551,14 @@ st_task_json(const struct st_backup_task *t)
 {
 	struct json_object *o = json_object_new_object();
 
-	add_str(o, "id", t->id);
-	add_str(o, "node", t->node);
-	add_str(o, "instance", t->instance);
-	add_str(o, "type", "vzdump");
-	add_int(o, "vmid", t->vmid);
-	add_str(o, "status", t->status);
-	add_time(o, "startTime", t->start);
-	add_time(o, "endTime", t->end);
+	sj_str(o, "id", t->id);
+	sj_str(o, "node", t->node);
+	sj_str(o, "instance", t->instance);
+	sj_str(o, "type", "vzdump");
+	sj_int(o, "vmid", t->vmid);
+	sj_str(o, "status", t->status);
+	sj_time(o, "startTime", t->start);
+	sj_time(o, "endTime", t->end);
 	return o;
 }
 
@@ -574,22 +567,22 @@ st_storage_backup_json(const struct st_storage_backup *b)
 {
 	struct json_object *o = json_object_new_object();
 
-	add_str(o, "id", b->id);
-	add_str(o, "storage", b->storage);
-	add_str(o, "node", b->node);
-	add_str(o, "instance", b->instance);
-	add_str(o, "type", b->type);
-	add_int(o, "vmid", b->vmid);
-	add_time(o, "time", b->ctime);
-	add_int(o, "ctime", (int64_t)b->ctime);
-	add_int(o, "size", b->size);
-	add_str(o, "format", b->format);
-	add_opt_str(o, "notes", b->notes);
+	sj_str(o, "id", b->id);
+	sj_str(o, "storage", b->storage);
+	sj_str(o, "node", b->node);
+	sj_str(o, "instance", b->instance);
+	sj_str(o, "type", b->type);
+	sj_int(o, "vmid", b->vmid);
+	sj_time(o, "time", b->ctime);
+	sj_int(o, "ctime", (int64_t)b->ctime);
+	sj_int(o, "size", b->size);
+	sj_str(o, "format", b->format);
+	sj_opt_str(o, "notes", b->notes);
 	json_object_object_add(o, "protected", json_object_new_boolean(b->protected_));
-	add_str(o, "volid", b->volid);
+	sj_str(o, "volid", b->volid);
 	json_object_object_add(o, "isPBS", json_object_new_boolean(b->is_pbs));
 	json_object_object_add(o, "verified", json_object_new_boolean(b->verified));
-	add_opt_str(o, "verification", b->verification);
+	sj_opt_str(o, "verification", b->verification);
 	return o;
 }
 
@@ -598,15 +591,15 @@ st_snapshot_json(const struct st_snapshot *sn)
 {
 	struct json_object *o = json_object_new_object();
 
-	add_str(o, "id", sn->id);
-	add_str(o, "name", sn->name);
-	add_str(o, "node", sn->node);
-	add_str(o, "instance", sn->instance);
-	add_str(o, "type", sn->type);
-	add_int(o, "vmid", sn->vmid);
-	add_time(o, "time", sn->time);
-	add_opt_str(o, "description", sn->description);
-	add_opt_str(o, "parent", sn->parent);
+	sj_str(o, "id", sn->id);
+	sj_str(o, "name", sn->name);
+	sj_str(o, "node", sn->node);
+	sj_str(o, "instance", sn->instance);
+	sj_str(o, "type", sn->type);
+	sj_int(o, "vmid", sn->vmid);
+	sj_time(o, "time", sn->time);
+	sj_opt_str(o, "description", sn->description);
+	sj_opt_str(o, "parent", sn->parent);
 	json_object_object_add(o, "vmstate", json_object_new_boolean(sn->vmstate));
 	return o;
 }
@@ -627,11 +620,11 @@ task_row(struct strbuf *r, const char *instance_id, const void *item)
 	db_copy_field(r, t->id, 0);
 	db_copy_field(r, instance_id, 0);
 	db_copy_field(r, t->node, 0);
-	db_copy_field(r, i64(b, sizeof(b), t->vmid), 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), t->vmid), 0);
 	db_copy_field(r, t->status, 0);
-	db_copy_field(r, t->start > 0 ? ts(b, sizeof(b), t->start) : NULL, 0);
-	db_copy_field(r, t->end > 0 ? ts(b, sizeof(b), t->end) : NULL, 0);
-	doc_field(r, st_task_json(t), 1);
+	db_copy_field(r, t->start > 0 ? sr_ts(b, sizeof(b), t->start) : NULL, 0);
+	db_copy_field(r, t->end > 0 ? sr_ts(b, sizeof(b), t->end) : NULL, 0);
+	sr_doc(r, st_task_json(t), 1);
 }
 
 static void
@@ -644,12 +637,12 @@ storage_backup_row(struct strbuf *r, const char *instance_id, const void *item)
 	db_copy_field(r, instance_id, 0);
 	db_copy_field(r, sb->node, 0);
 	db_copy_field(r, sb->storage, 0);
-	db_copy_field(r, i64(b, sizeof(b), sb->vmid), 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), sb->vmid), 0);
 	db_copy_field(r, sb->type, 0);
-	db_copy_field(r, ts(b, sizeof(b), sb->ctime), 0);
-	db_copy_field(r, i64(b, sizeof(b), sb->size), 0);
+	db_copy_field(r, sr_ts(b, sizeof(b), sb->ctime), 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), sb->size), 0);
 	db_copy_field(r, sb->volid, 0);
-	doc_field(r, st_storage_backup_json(sb), 1);
+	sr_doc(r, st_storage_backup_json(sb), 1);
 }
 
 static void
@@ -661,10 +654,10 @@ snapshot_row(struct strbuf *r, const char *instance_id, const void *item)
 	db_copy_field(r, sn->id, 0);
 	db_copy_field(r, instance_id, 0);
 	db_copy_field(r, sn->node, 0);
-	db_copy_field(r, i64(b, sizeof(b), sn->vmid), 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), sn->vmid), 0);
 	db_copy_field(r, sn->name, 0);
-	db_copy_field(r, ts(b, sizeof(b), sn->time), 0);
-	doc_field(r, st_snapshot_json(sn), 1);
+	db_copy_field(r, sr_ts(b, sizeof(b), sn->time), 0);
+	sr_doc(r, st_snapshot_json(sn), 1);
 }
 
 static const char *const clear_backups_sql[] = {
@@ -673,18 +666,24 @@ static const char *const clear_backups_sql[] = {
 	"DELETE FROM pulse.guest_snapshots WHERE instance_id = $1",
 };
 
-static int
-clear_backup_rows(struct db *db, const char *instance_id)
+int
+st_delete_rows(struct db *db, const char *const *sql, size_t n, const char *instance_id)
 {
 	const char *params[1] = {instance_id};
 
-	for (size_t i = 0; i < ARRAY_LEN(clear_backups_sql); i++) {
-		PGresult *res = db_exec_params(db, clear_backups_sql[i], 1, params);
+	for (size_t i = 0; i < n; i++) {
+		PGresult *res = db_exec_params(db, sql[i], 1, params);
 		if (res == NULL)
 			return -1;
 		PQclear(res);
 	}
 	return 0;
+}
+
+static int
+clear_backup_rows(struct db *db, const char *instance_id)
+{
+	return st_delete_rows(db, clear_backups_sql, ARRAY_LEN(clear_backups_sql), instance_id);
 }
 
 static const char bump_sql[] =
@@ -694,19 +693,11 @@ static const char bump_sql[] =
 static int
 clear_rows(struct db *db, const char *instance_id)
 {
-	const char *params[1] = {instance_id};
-
-	for (size_t i = 0; i < ARRAY_LEN(clear_sql); i++) {
-		PGresult *res = db_exec_params(db, clear_sql[i], 1, params);
-		if (res == NULL)
-			return -1;
-		PQclear(res);
-	}
-	return 0;
+	return st_delete_rows(db, clear_sql, ARRAY_LEN(clear_sql), instance_id);
 }
 
-static int
-bump_version(struct db *db)
+int
+st_bump_version(struct db *db)
 {
 	PGresult *res = db_exec_params(db, bump_sql, 0, NULL);
 
@@ -717,55 +708,92 @@ bump_version(struct db *db)
 }
 
 int
-st_write(struct db *db, const struct st_instance *s, char *err, size_t errlen)
+st_write_rows(struct db *db, const struct st_instance *s)
 {
-	if (db_begin(db) != 0)
-		goto err;
 	if (clear_rows(db, s->instance_id) != 0)
-		goto err;
-	if (copy_list(db, "COPY pulse.pve_nodes (id, instance_id, node, status, cpu, mem_total, "
+		return -1;
+	if (st_copy_list(db, "COPY pulse.pve_nodes (id, instance_id, node, status, cpu, mem_total, "
 	    "mem_used, disk_total, disk_used, uptime, last_seen, doc) FROM STDIN", s->instance_id,
 	    s->nodes, s->nnodes, sizeof(*s->nodes), node_row) != 0)
-		goto err;
-	if (copy_list(db, "COPY pulse.guests (id, instance_id, node, vmid, name, type, status, cpu, "
+		return -1;
+	if (st_copy_list(db, "COPY pulse.guests (id, instance_id, node, vmid, name, type, status, cpu, "
 	    "cpus, mem_total, mem_used, disk_total, disk_used, disk_usage, net_in, net_out, disk_read, "
 	    "disk_write, uptime, tags, last_seen, doc) FROM STDIN", s->instance_id, s->guests,
 	    s->nguests, sizeof(*s->guests), guest_row) != 0)
-		goto err;
-	if (copy_list(db, "COPY pulse.storage (id, instance_id, node, name, type, status, total, used, "
+		return -1;
+	if (st_copy_list(db, "COPY pulse.storage (id, instance_id, node, name, type, status, total, used, "
 	    "avail, shared, content, sort_instance, doc, detail) FROM STDIN", s->instance_id,
 	    s->storage, s->nstorage, sizeof(*s->storage), storage_row) != 0)
-		goto err;
-	if (copy_list(db, "COPY pulse.connection_health (key, instance_id, healthy) FROM STDIN",
+		return -1;
+	if (st_copy_list(db, "COPY pulse.connection_health (key, instance_id, healthy) FROM STDIN",
 	    s->instance_id, s->health, s->nhealth, sizeof(*s->health), health_row) != 0)
-		goto err;
-	if (bump_version(db) != 0 || db_commit(db) != 0)
-		goto err;
+		return -1;
 	return 0;
-err:
-	snprintf(err, errlen, "%s", db_error(db));
-	db_rollback(db);
-	return -1;
+}
+
+int
+st_begin(struct db *db, const char *instance_id)
+{
+	const char *params[1] = {instance_id};
+	PGresult *res;
+	int gone;
+
+	if (db_begin(db) != 0)
+		return -1;
+	if (strcmp(instance_id, "mock") == 0)
+		return 0;
+	/* A poll that ends just as its instance is deleted must not bring its rows back: the
+	 * share lock waits for a delete in progress, and then finds no row. */
+	res = db_exec_params(db, "SELECT 1 FROM pulse.instances WHERE id = $1 FOR SHARE", 1, params);
+	if (res == NULL)
+		return -1;
+	gone = PQntuples(res) == 0;
+	PQclear(res);
+	if (gone) {
+		db_rollback(db);
+		return 1;
+	}
+	return 0;
+}
+
+int
+st_write(struct db *db, const struct st_instance *s, char *err, size_t errlen)
+{
+	int rc = st_begin(db, s->instance_id);
+
+	if (rc == 1)
+		return 0;
+	if (rc != 0 || st_write_rows(db, s) != 0 || st_bump_version(db) != 0 ||
+	    db_commit(db) != 0) {
+		snprintf(err, errlen, "%s", db_error(db));
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
 }
 
 int
 st_write_backups(struct db *db, const struct st_backups *b, char *err, size_t errlen)
 {
-	if (db_begin(db) != 0 || clear_backup_rows(db, b->instance_id) != 0)
+	int rc = st_begin(db, b->instance_id);
+
+	if (rc == 1)
+		return 0;
+	if (rc != 0 || clear_backup_rows(db, b->instance_id) != 0)
 		goto err;
-	if (copy_list(db, "COPY pulse.backup_tasks (id, instance_id, node, vmid, status, start_time, "
+	if (st_copy_list(db, "COPY pulse.backup_tasks (id, instance_id, node, vmid, status, start_time, "
 	    "end_time, doc) FROM STDIN", b->instance_id, b->tasks, b->ntasks, sizeof(*b->tasks),
 	    task_row) != 0)
 		goto err;
-	if (copy_list(db, "COPY pulse.storage_backups (id, instance_id, node, storage, vmid, type, "
+	if (st_copy_list(db, "COPY pulse.storage_backups (id, instance_id, node, storage, vmid, type, "
 	    "ctime, size, volid, doc) FROM STDIN", b->instance_id, b->storage, b->nstorage,
 	    sizeof(*b->storage), storage_backup_row) != 0)
 		goto err;
-	if (copy_list(db, "COPY pulse.guest_snapshots (id, instance_id, node, vmid, name, snaptime, "
+	if (st_copy_list(db, "COPY pulse.guest_snapshots (id, instance_id, node, vmid, name, snaptime, "
 	    "doc) FROM STDIN", b->instance_id, b->snapshots, b->nsnapshots, sizeof(*b->snapshots),
 	    snapshot_row) != 0)
 		goto err;
-	if (bump_version(db) != 0 || db_commit(db) != 0)
+	if (st_bump_version(db) != 0 || db_commit(db) != 0)
 		goto err;
 	return 0;
 err:
@@ -778,7 +806,8 @@ int
 st_clear(struct db *db, const char *instance_id, char *err, size_t errlen)
 {
 	if (db_begin(db) != 0 || clear_rows(db, instance_id) != 0 ||
-	    clear_backup_rows(db, instance_id) != 0 || bump_version(db) != 0 ||
+	    clear_backup_rows(db, instance_id) != 0 || st_clear_servers(db, instance_id) != 0 ||
+	    st_bump_version(db) != 0 ||
 	    db_commit(db) != 0) {
 		snprintf(err, errlen, "%s", db_error(db));
 		db_rollback(db);

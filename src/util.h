@@ -15,6 +15,15 @@ void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *ptr, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t len);
+/* Appends a zeroed element (memset: include <string.h>) to a growing array (arr, count n, capacity cap). */
+#define GROW(arr, n, cap) do { \
+	if ((n) == (cap)) { \
+		(cap) = (cap) ? (cap) * 2 : 16; \
+		(arr) = xrealloc((arr), sizeof(*(arr)) * (size_t)(cap)); \
+	} \
+	memset(&(arr)[(n)], 0, sizeof(*(arr))); \
+} while (0)
+
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Parses the whole of s as a base-10 integer within [min, max]. Returns 0 and sets *out, or

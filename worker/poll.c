@@ -9,7 +9,7 @@
 #include "http.h"
 #include "instances.h"
 #include "log.h"
-#include "poll.h"
+#include "poller.h"
 #include "pve.h"
 #include "state.h"
 #include "util.h"
@@ -60,7 +60,7 @@ untrack(struct request_ctx *ctx)
 
 struct poll_settings poll_settings;
 
-static const struct poll_ops *const products[] = {&poll_pve_ops};
+static const struct poll_ops *const products[] = {&poll_pve_ops, &poll_pbs_ops, &poll_pmg_ops};
 
 static struct {
 	struct http_multi *multi;

@@ -6,7 +6,7 @@
 #include "conf.h"
 #include "jsonutil.h"
 #include "log.h"
-#include "poll.h"
+#include "poller.h"
 #include "pve.h"
 #include "state.h"
 #include "util.h"
@@ -769,6 +769,29 @@ last_backup_of(const struct run *run, int64_t vmid)
 	return 0;
 }
 
+/* Guests backed up to a PBS count too: by VMID, from any PBS instance (§1.5 lastBackup). */
+static const struct db_stmt stmt_pbs_newest = {
+	"pve_pbs_newest_backups",
+	"SELECT backup_id, extract(epoch FROM max(backup_time)) FROM pulse.pbs_backups "
+	"WHERE backup_type IN ('vm', 'ct') AND instance_id <> 'mock' GROUP BY backup_id",
+	0,
+};
+
+static void
+note_pbs_backups(struct worker *w, struct run *run)
+{
+	PGresult *res = db_exec_stmt(w->db, &stmt_pbs_newest, NULL);
+
+	if (res == NULL)
+		return;
+	for (int i = 0; i < PQntuples(res); i++) {
+		int64_t vmid;
+		if (parse_int64(PQgetvalue(res, i, 0), 0, INT32_MAX, &vmid) == 0)
+			note_last_backup(run, vmid, strtod(PQgetvalue(res, i, 1), NULL));
+	}
+	PQclear(res);
+}
+
 static int
 by_time_desc(const void *a, const void *b)
 {
@@ -959,6 +982,8 @@ pve_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 	if (c->base.backup_cycle && build_backups(run, c) &&
 	    st_write_backups(w->db, &PV(run)->backups, err, errlen) != 0)
 		log_warn("msg=\"backup write failed\" instance=%s error=\"%s\"", run->cfg.name, err);
+	if (c->base.backup_cycle)
+		note_pbs_backups(w, run);
 
 	memset(&s, 0, sizeof(s));
 	snprintf(s.instance_id, sizeof(s.instance_id), "%s", run->cfg.id);

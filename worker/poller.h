@@ -1,10 +1,10 @@
-/* poll.h: what the product pollers (poll_pve.c, poll_pbs.c, poll_pmg.c) share with the
+/* poller.h: what the product pollers (poll_pve.c, poll_pbs.c, poll_pmg.c) share with the
  * scheduling core (poll.c). The core claims instances, runs one cycle per instance at a time
  * with every request in flight through one curl multi handle, handles password logins and
  * the circuit breaker, and records poll status; a product says which requests a cycle makes,
  * what to do with each answer and how to write the result. */
-#ifndef PULSE_POLL_H
-#define PULSE_POLL_H
+#ifndef PULSE_POLLER_H
+#define PULSE_POLLER_H
 
 #include "http.h"
 #include "instances.h"

@@ -1,0 +1,110 @@
+-- 0004_servers.sql: live state of Proxmox Backup Server and Mail Gateway instances: the
+-- instance itself, PBS datastores and backup snapshots, PMG cluster nodes and configuration
+-- backups. Like the PVE state: UNLOGGED (refilled by the next poll after a crash), replaced
+-- per instance in one transaction, `doc` holding the exact /api/state JSON object.
+
+CREATE UNLOGGED TABLE pulse.pbs_instances (
+    instance_id       text PRIMARY KEY,
+    name              text NOT NULL,
+    status            text NOT NULL,             -- online, offline
+    version           text NOT NULL DEFAULT '',
+    cpu               double precision NOT NULL DEFAULT 0,   -- fraction as PBS reports it
+    mem_used          bigint NOT NULL DEFAULT 0,
+    mem_total         bigint NOT NULL DEFAULT 0,
+    uptime            bigint NOT NULL DEFAULT 0,
+    connection_health text NOT NULL,             -- healthy, unhealthy, error
+    last_seen         timestamptz NOT NULL,
+    doc               json NOT NULL
+);
+
+CREATE UNLOGGED TABLE pulse.pbs_datastores (
+    id                text PRIMARY KEY,          -- pbs-{instance name}-{datastore}
+    instance_id       text NOT NULL,
+    name              text NOT NULL,
+    status            text NOT NULL,
+    total             bigint NOT NULL DEFAULT 0,
+    used              bigint NOT NULL DEFAULT 0,
+    avail             bigint NOT NULL DEFAULT 0,
+    dedup_factor      double precision,          -- NULL: unknown
+    error             text NOT NULL DEFAULT ''
+);
+CREATE INDEX pbs_datastores_instance ON pulse.pbs_datastores (instance_id);
+
+CREATE UNLOGGED TABLE pulse.pbs_backups (
+    id                text PRIMARY KEY,
+    instance_id       text NOT NULL,
+    datastore         text NOT NULL,
+    namespace         text NOT NULL DEFAULT '',  -- '' is the root namespace
+    backup_type       text NOT NULL,             -- vm, ct, host
+    backup_id         text NOT NULL,             -- the VMID for vm and ct
+    backup_time       timestamptz NOT NULL,
+    size              bigint NOT NULL DEFAULT 0,
+    protected         boolean NOT NULL DEFAULT false,
+    verified          boolean NOT NULL DEFAULT false,
+    owner             text NOT NULL DEFAULT '',
+    doc               json NOT NULL
+);
+CREATE INDEX pbs_backups_instance ON pulse.pbs_backups (instance_id);
+CREATE INDEX pbs_backups_guest ON pulse.pbs_backups (backup_id, backup_time DESC);
+
+CREATE UNLOGGED TABLE pulse.pmg_instances (
+    instance_id       text PRIMARY KEY,
+    name              text NOT NULL,
+    status            text NOT NULL,
+    version           text NOT NULL DEFAULT '',
+    connection_health text NOT NULL,
+    mail_in           double precision,          -- mail statistics of the last day; NULL
+    mail_out          double precision,          -- when they could not be read
+    spam_in           double precision,
+    virus_in          double precision,
+    quarantine_spam   integer,
+    quarantine_virus  integer,
+    last_seen         timestamptz NOT NULL,
+    doc               json NOT NULL
+);
+
+CREATE UNLOGGED TABLE pulse.pmg_nodes (
+    instance_id       text NOT NULL,
+    name              text NOT NULL,
+    status            text NOT NULL,
+    role              text NOT NULL DEFAULT '',
+    queue_active      integer,                   -- NULL: queue not read
+    queue_deferred    integer,
+    queue_hold        integer,
+    queue_incoming    integer,
+    queue_total       integer,
+    queue_oldest_age  bigint,                    -- seconds
+    PRIMARY KEY (instance_id, name)
+);
+
+CREATE UNLOGGED TABLE pulse.pmg_backups (
+    id                text PRIMARY KEY,          -- pmg-{instance}-{node}-{unix time}
+    instance_id       text NOT NULL,
+    node              text NOT NULL,
+    filename          text NOT NULL,
+    backup_time       timestamptz NOT NULL,
+    size              bigint NOT NULL DEFAULT 0,
+    doc               json NOT NULL
+);
+CREATE INDEX pmg_backups_instance ON pulse.pmg_backups (instance_id);
+
+CREATE VIEW pulse.v_pbs_datastores AS
+    SELECT d.id, d.instance_id, i.name AS instance, d.name, d.status, d.used, d.total, d.avail,
+           CASE WHEN d.total > 0 THEN d.used * 100.0 / d.total END AS used_percent,
+           d.dedup_factor, d.error
+    FROM pulse.pbs_datastores d LEFT JOIN pulse.instances i ON i.id = d.instance_id;
+
+CREATE VIEW pulse.v_pbs_backups AS
+    SELECT b.instance_id, i.name AS instance, b.datastore, b.namespace, b.backup_type,
+           b.backup_id, b.backup_time, b.size, b.protected, b.verified, b.owner
+    FROM pulse.pbs_backups b LEFT JOIN pulse.instances i ON i.id = b.instance_id;
+
+CREATE VIEW pulse.v_pmg_queues AS
+    SELECT n.instance_id, i.name AS instance, n.name AS node, n.status, n.role,
+           n.queue_active, n.queue_deferred, n.queue_hold, n.queue_incoming, n.queue_total,
+           n.queue_oldest_age
+    FROM pulse.pmg_nodes n LEFT JOIN pulse.instances i ON i.id = n.instance_id;
+
+COMMENT ON VIEW pulse.v_pbs_datastores IS 'PBS datastores now; used_percent 0..100, NULL without a total.';
+COMMENT ON VIEW pulse.v_pbs_backups IS 'Backup snapshots on PBS datastores; backup_id is the VMID for vm and ct backups.';
+COMMENT ON VIEW pulse.v_pmg_queues IS 'Postfix queues of each PMG node; NULL where the queue could not be read.';
