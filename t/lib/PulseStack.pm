@@ -638,6 +638,72 @@ sub start_sim {
     return { url => "https://127.0.0.1:$port", port => $port, fingerprint => lc $fp, name => $name };
 }
 
+# For the PBS and PMG simulators: the directories a simulator needs (a stack made with new()
+# and never started has none yet), its own self-signed certificate and that certificate's
+# SHA-256 fingerprint (lower-case hex without colons). Returns (cert, key, fingerprint).
+sub _sim_cert {
+    my ($self, $name) = @_;
+    make_path($self->log_dir, $self->run_dir, "$self->{dir}/tls");
+    chmod 0700, "$self->{dir}/tls";
+    my ($crt, $key) = ("$self->{dir}/tls/$name.crt", "$self->{dir}/tls/$name.key");
+    unless (-f $crt) {
+        my ($rc, $out) = $self->run_cmd('openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt',
+            'ec_paramgen_curve:prime256v1', '-nodes', '-days', '30', '-subj', "/CN=$name",
+            '-keyout', $key, '-out', $crt);
+        croak "openssl: $out" if $rc;
+    }
+    my ($rc, $fp) = $self->run_cmd('openssl', 'x509', '-in', $crt, '-noout', '-fingerprint', '-sha256');
+    croak "openssl: $fp" if $rc;
+    $fp =~ s/.*=//s;
+    $fp =~ s/[:\s]//g;
+    return ($crt, $key, lc $fp);
+}
+
+sub _start_fake {
+    my ($self, $script, $name, $port, @args) = @_;
+    my ($crt, $key, $fp) = $self->_sim_cert($name);
+    $self->spawn("sim-$name", {}, $^X, srcdir() . "/t/fakes/$script", '--listen', "https://127.0.0.1:$port",
+        '--cert', $crt, '--key', $key, @args);
+    $self->wait_for(sub { _port_open($port) }, 20, "simulator $name", "sim-$name");
+    return { url => "https://127.0.0.1:$port", port => $port, fingerprint => $fp, name => $name };
+}
+
+# Starts t/fakes/pbs-sim.pl (a Proxmox Backup Server with synthetic data) with its own
+# self-signed certificate. Options: name (default 'pbs'), port, token
+# ('user@realm!tokenid:secret'), password ('user@realm:pw'), datastores, groups, namespaces
+# (true: adds namespaces), seed, advance (seconds per new snapshot), snapshot_files
+# ('objects' or 'names'), now (epoch the generated history ends at). Works on a stack made
+# with new() alone. Returns the same hash as start_sim: url, port, fingerprint, name.
+sub start_pbs_sim {
+    my ($self, %o) = @_;
+    my @args;
+    push @args, '--datastores', $o{datastores} if defined $o{datastores};
+    push @args, '--groups', $o{groups} if defined $o{groups};
+    push @args, '--namespaces' if $o{namespaces};
+    push @args, '--seed', $o{seed} if defined $o{seed};
+    push @args, '--advance', $o{advance} if $o{advance};
+    push @args, '--now', $o{now} if defined $o{now};
+    push @args, '--snapshot-files', $o{snapshot_files} if $o{snapshot_files};
+    push @args, '--token', $o{token} if $o{token};
+    push @args, '--password', $o{password} if $o{password};
+    return $self->_start_fake('pbs-sim.pl', $o{name} // 'pbs', $o{port} // free_port(), @args);
+}
+
+# Starts t/fakes/pmg-sim.pl (a Proxmox Mail Gateway with synthetic data) likewise. Options:
+# name (default 'pmg'), port, token ('user@realm!tokenid:secret'), password ('user@realm:pw'),
+# nodes (N > 1: a cluster of a master and N-1 nodes), seed, now. Returns url, port,
+# fingerprint, name.
+sub start_pmg_sim {
+    my ($self, %o) = @_;
+    my @args;
+    push @args, '--nodes', $o{nodes} if defined $o{nodes};
+    push @args, '--seed', $o{seed} if defined $o{seed};
+    push @args, '--now', $o{now} if defined $o{now};
+    push @args, '--token', $o{token} if $o{token};
+    push @args, '--password', $o{password} if $o{password};
+    return $self->_start_fake('pmg-sim.pl', $o{name} // 'pmg', $o{port} // free_port(), @args);
+}
+
 # Tells a simulator to misbehave: mode normal|slow|error|truncated|garbage|huge|offline-node.
 sub sim_mode {
     my ($self, $sim, %m) = @_;

@@ -1,0 +1,265 @@
+#!/usr/bin/perl
+# pmg-sim.pl: a Proxmox Mail Gateway API simulator over HTTPS, for tests and benchmarks.
+#
+#   pmg-sim.pl --listen https://127.0.0.1:8006 --cert C --key K [--nodes N] [--seed S] [--now EPOCH]
+#              [--token 'user@realm!tokenid:secret'] [--password 'user@realm:password']
+#
+# SYNTHETIC DATA. Neither a PMG API schema nor recorded PMG responses are available to this
+# project, so the answers are made up from the field lists of the reference notes
+# (../shared/reference/state-proxmox.md §4: the paths Pulse polls and the fields it reads).
+# Every response carries the header `X-Pulse-Sim: synthetic (reference notes)`. Where the
+# notes say nothing (extra fields, the exact shape of a standalone node's cluster entry)
+# this is our guess, not PMG's documented behaviour.
+#
+# Served under /api2/json, wrapped as {"data": ...}, GET only:
+#   /version                                   {version, release, repoid}
+#   /config/cluster/status[?list_single_node=1] [{cid, name, type, ip, fingerprint}]
+#   /nodes/{node}/postfix/queue                {active, deferred, hold, incoming, oldest_age}
+#   /nodes/{node}/backup                       [{filename, size, timestamp}]
+#   /statistics/mail                           {count, count_in, ..., avptime (seconds)}
+#   /statistics/mailcount[?timespan=S]         one point per hour of S (default 3600):
+#                                              [{index, time, count, count_in, ...}]
+#   /statistics/spamscores                     [{level, count, ratio}]
+#   /quarantine/spamstatus                     {count, avgbytes, avgspam, mbytes}
+#   /quarantine/virusstatus                    {count, avgbytes, mbytes}
+# Some numbers come as JSON strings, always the same fields (count_in, count_out, bytes_in,
+# bytes_out, glcount, avptime, deferred, avgbytes, mbytes), as Proxmox's Perl API often
+# sends numbers it read from a database. The mail statistics are the sums of the last 24
+# hourly points, the spam score counts add up to the incoming mail.
+# --nodes N (default 1): one standalone node pmg1 (the cluster status lists it, without a
+# cid, only with list_single_node=1); N > 1 is a cluster: pmg1 type master (cid 1) and pmg2..
+# pmgN type node. Values derive from --seed and the names; times are relative to the start.
+# Authentication: with --token the header `Authorization: PMGAPIToken=user@realm!id:secret`,
+# with --password a ticket from POST /access/ticket (JSON or form body) sent as the cookie
+# `PMGAuthCookie` (plus CSRFPreventionToken for a non-GET); neither: open. Else 401.
+# Test control, on the same port and without authentication: POST /__sim/mode
+# {"mode":"normal|slow|error|truncated|garbage|huge|offline-node","delay":s,"node":"name"}
+# and GET /__sim/stats. offline-node: /nodes/{node}/... of the named node (every node when
+# none is named) answers 500 while /version and the cluster-wide paths answer.
+use strict;
+use warnings;
+use Digest::MD5 qw(md5_hex);
+use Getopt::Long;
+use JSON::PP;
+use List::Util qw(sum0);
+use Mojolicious::Lite -signatures;
+use Mojo::IOLoop;
+use POSIX qw(strftime);
+use Time::HiRes qw(time);
+
+my %opt = (nodes => 1, seed => 1);
+GetOptions(\%opt, 'listen=s', 'cert=s', 'key=s', 'nodes=i', 'seed=s', 'now=i', 'token=s', 'password=s')
+    or die "bad options\n";
+$opt{nodes} = 1 if $opt{nodes} < 1;
+my $json = JSON::PP->new->canonical;
+my %mode = (mode => 'normal', delay => 0, node => '');
+my %stats = (requests => 0, by_path => {});
+my $started = time;
+my $anchor = $opt{now} // int $started;
+my (%tickets, %csrf);
+
+sub rnd (@k) { hex substr(md5_hex(join "\0", $opt{seed}, @k), 0, 8) }
+sub fingerprint ($k) { join ':', map { uc substr(md5_hex($k, $_), 0, 2) } 1 .. 32 }
+
+# The fields sent as strings.
+my %STRINGY = map { $_ => 1 } qw(count_in count_out bytes_in bytes_out glcount avptime deferred avgbytes mbytes);
+sub typed ($h) { return { map { $_ => $STRINGY{$_} && defined $h->{$_} ? "$h->{$_}" : $h->{$_} } keys %$h } }
+
+my @nodes = map { "pmg$_" } 1 .. $opt{nodes};
+my %is_node = map { $_ => 1 } @nodes;
+
+# --- the generated mail gateway -----------------------------------------------------------
+
+my @COUNTERS = qw(count_in count_out spamcount_in spamcount_out viruscount_in viruscount_out bounces_in
+    bounces_out rbl_rejects pregreet_rejects glcount);
+
+# One hour's counters (numbers), the hour starting at $t.
+sub hour_counts ($t) {
+    my $hour = (gmtime $t)[2];
+    my $base = 20 + rnd('volume', $t) % 40;
+    my $day = $hour >= 7 && $hour <= 19 ? 3 : 1;    # office hours are busier
+    my %c;
+    $c{count_in} = $base * $day + $opt{nodes} * 5;
+    $c{count_out} = int($c{count_in} * (25 + rnd('out', $t) % 20) / 100);
+    $c{spamcount_in} = int($c{count_in} * (10 + rnd('spam', $t) % 25) / 100);
+    $c{spamcount_out} = rnd('spamout', $t) % 7 == 0 ? 1 : 0;
+    $c{viruscount_in} = rnd('virus', $t) % 5 == 0 ? 1 + rnd('virus2', $t) % 2 : 0;
+    $c{viruscount_out} = 0;
+    $c{bounces_in} = rnd('bin', $t) % 3;
+    $c{bounces_out} = rnd('bout', $t) % 2;
+    $c{rbl_rejects} = rnd('rbl', $t) % 15;
+    $c{pregreet_rejects} = rnd('pre', $t) % 6;
+    $c{glcount} = rnd('grey', $t) % 25;
+    $c{count} = $c{count_in} + $c{count_out};
+    return \%c;
+}
+
+sub mailcount ($span) {
+    my $n = int($span / 3600);
+    $n = 1 if $n < 1;
+    my $first = int($anchor / 3600) * 3600 - ($n - 1) * 3600;
+    my @p;
+    for my $i (0 .. $n - 1) {
+        my $t = $first + $i * 3600;
+        push @p, { index => 0 + $i, time => 0 + $t, %{ hour_counts($t) } };
+    }
+    return @p;
+}
+
+sub mail_stats {
+    my %s = map { $_ => 0 } 'count', @COUNTERS;
+    for my $p (mailcount(86400)) { $s{$_} += $p->{$_} for keys %s }
+    $s{bytes_in} = $s{count_in} * (30_000 + rnd('bytes') % 40_000);
+    $s{bytes_out} = $s{count_out} * (20_000 + rnd('bytesout') % 30_000);
+    $s{junk_in} = int($s{spamcount_in} / 3);
+    $s{avptime} = (50 + rnd('avp') % 250) / 100;    # seconds
+    return \%s;
+}
+
+sub spamscores {
+    my $total = mail_stats()->{count_in};
+    my @share = (62, 9, 5, 4, 3, 3, 2, 2, 2, 2, 6);    # levels 0..10, per cent
+    my @c = map { int($total * $_ / 100) } @share;
+    $c[0] += $total - sum0(@c);    # the rounding remainder scored 0
+    return [map { { level => "$_", count => 0 + $c[$_], ratio => $total ? $c[$_] / $total : 0 } } 0 .. $#c];
+}
+
+sub bad ($status, $message) { return bless { status => $status, message => $message }, 'SimError' }
+
+sub generated ($c, $path) {
+    return { version => '8.2.1', release => '8.2', repoid => 'b2ad1c5e7d' } if $path eq '/version';
+    if ($path eq '/config/cluster/status') {
+        if (@nodes == 1) {
+            return [] unless ($c->param('list_single_node') // '') =~ /^(1|true|yes|on)$/;
+            return [{ name => $nodes[0], type => 'node', ip => '192.0.2.10', fingerprint => fingerprint($nodes[0]) }];
+        }
+        return [map { { cid => $_ + 1, name => $nodes[$_], type => $_ == 0 ? 'master' : 'node',
+            ip => '192.0.2.' . (10 + $_), fingerprint => fingerprint($nodes[$_]) } } 0 .. $#nodes];
+    }
+    if ($path =~ m{^/nodes/([^/]+)/(postfix/queue|backup)$}) {
+        my ($node, $what) = ($1, $2);
+        return bad(500, "no such cluster node '$node'") unless $is_node{$node};
+        return bad(500, "proxy handler failed: Connection refused")
+            if $mode{mode} eq 'offline-node' && ($mode{node} eq '' || $mode{node} eq $node);
+        if ($what eq 'postfix/queue') {
+            my %q = (active => rnd($node, 'active') % 4, deferred => 2 + rnd($node, 'deferred') % 20,
+                hold => rnd($node, 'hold') % 2, incoming => rnd($node, 'incoming') % 3);
+            $q{oldest_age} = 120 + rnd($node, 'age') % 7200;
+            return typed(\%q);
+        }
+        # A nightly backup around 02:00 UTC, the last three kept.
+        my $newest = int($anchor / 86400) * 86400 + 7200 + rnd($node, 'backup') % 600;
+        $newest -= 86400 if $newest > $anchor;
+        my @b;
+        for my $d (reverse 0 .. 2) {
+            my $t = $newest - $d * 86400;
+            push @b, { filename => sprintf('pmg-backup_%s_%08X.tgz', strftime('%Y_%m_%d', gmtime $t), $t),
+                size => 180_000 + rnd($node, $d) % 60_000, timestamp => 0 + $t };
+        }
+        return \@b;
+    }
+    return typed(mail_stats()) if $path eq '/statistics/mail';
+    if ($path eq '/statistics/mailcount') {
+        my $span = $c->param('timespan') // 3600;
+        return bad(400, "parameter verification failed - 'timespan': value must be an integer between 3600 and 31622400")
+            unless $span =~ /^\d+$/ && $span >= 3600 && $span <= 31622400;
+        $span = 31 * 86400 if $span > 31 * 86400;
+        return [map { typed($_) } mailcount($span)];
+    }
+    return spamscores() if $path eq '/statistics/spamscores';
+    if ($path eq '/quarantine/spamstatus') {
+        my $count = 40 + rnd('qspam') % 300;
+        return typed({ count => $count, avgbytes => 12_000 + rnd('qspambytes') % 30_000,
+            avgspam => (800 + rnd('avgspam') % 900) / 100, mbytes => sprintf('%.2f', $count * 25_000 / 2**20) + 0 });
+    }
+    if ($path eq '/quarantine/virusstatus') {
+        my $count = rnd('qvirus') % 12;
+        return typed({ count => $count, avgbytes => $count ? 60_000 + rnd('qvirusbytes') % 90_000 : 0,
+            mbytes => sprintf('%.2f', $count * 90_000 / 2**20) + 0 });
+    }
+    return;
+}
+
+# --- authentication -----------------------------------------------------------------------
+
+sub cookie_ticket ($c) {
+    my $cookie = $c->req->cookie('PMGAuthCookie') or return;
+    my $v = $cookie->value;
+    $v =~ s/%([0-9A-Fa-f]{2})/chr hex $1/ge;
+    return $tickets{$v} ? $v : undef;
+}
+
+sub authorised ($c) {
+    my $auth = $c->req->headers->authorization // '';
+    return 1 if $opt{token} && $auth eq "PMGAPIToken=$opt{token}";
+    if ($opt{password} && (my $t = cookie_ticket($c))) {
+        return 1 if $c->req->method eq 'GET' || ($c->req->headers->header('CSRFPreventionToken') // '') eq $csrf{$t};
+    }
+    return !$opt{token} && !$opt{password};
+}
+
+post '/api2/json/access/ticket' => sub ($c) {
+    my ($user, $pass) = split /:/, $opt{password} // '', 2;
+    my $p = ($c->req->headers->content_type // '') =~ m{^application/json} ? ($c->req->json // {})
+        : $c->req->params->to_hash;
+    $p = {} unless ref $p eq 'HASH';
+    if (!$opt{password} || ($p->{username} // '') ne $user || ($p->{password} // '') ne $pass) {
+        return $c->render(status => 401, json => { data => undef, message => 'authentication failure' });
+    }
+    my $ticket = "PMG:$user:" . sprintf('%08X', int time) . '::' . join('', map { ('A' .. 'Z', 'a' .. 'z', 0 .. 9)[rand 62] } 1 .. 43);
+    $tickets{$ticket} = 1;
+    $csrf{$ticket} = sprintf('%08X', int time) . ':' . join('', map { ('A' .. 'Z', 0 .. 9)[rand 36] } 1 .. 27);
+    $c->render(json => { data => { ticket => $ticket, CSRFPreventionToken => $csrf{$ticket}, username => $user } });
+};
+
+# --- control --------------------------------------------------------------------------------
+
+post '/__sim/mode' => sub ($c) {
+    my $m = $c->req->json // {};
+    %mode = (mode => $m->{mode} // 'normal', delay => $m->{delay} // 0, node => $m->{node} // '');
+    $c->render(json => \%mode);
+};
+get '/__sim/stats' => sub ($c) { $c->render(json => \%stats) };
+
+# --- the API --------------------------------------------------------------------------------
+
+hook before_dispatch => sub ($c) { $c->res->headers->header('X-Pulse-Sim' => 'synthetic (reference notes)') };
+
+any '/api2/json/*rest' => sub ($c) {
+    my $path = '/' . $c->stash('rest');
+    $stats{requests}++;
+    $stats{by_path}{$path}++;
+    return $c->render(status => 401, json => { data => undef, message => 'authentication failed - no valid credentials' })
+        unless authorised($c);
+    return $c->render(status => 501, json => { data => undef, message => "Method '" . $c->req->method . " $path' not implemented" })
+        unless $c->req->method eq 'GET';
+    my $m = $mode{mode};
+    my $answer = sub {
+        if ($m eq 'error') {
+            return $c->render(status => 500, json => { data => undef, message => 'simulated failure' });
+        }
+        my $d = generated($c, $path);
+        return $c->render(status => 404, json => { data => undef, message => "Path '/api2/json$path' not found." })
+            unless defined $d;
+        if (ref $d eq 'SimError') {
+            return $c->render(status => $d->{status}, json => { data => undef, message => $d->{message} });
+        }
+        my $body = $json->encode({ data => $d });
+        if ($m eq 'truncated') { $body = substr($body, 0, int(length($body) / 2)) }
+        elsif ($m eq 'garbage') { $body = "<html>\x00\xff not json {{{" }
+        elsif ($m eq 'huge') { $body = '{"data":[' . join(',', ('{"count":"1"}') x 7_000_000) . ']}' }
+        $c->res->headers->content_type('application/json;charset=UTF-8');
+        $c->render(status => 200, data => $body);
+    };
+    if ($m eq 'slow' && $mode{delay} > 0) {
+        $c->render_later;
+        Mojo::IOLoop->timer($mode{delay} => $answer);
+        return;
+    }
+    $answer->();
+};
+
+app->log->level('warn');
+my $listen = $opt{listen} // 'https://127.0.0.1:8006';
+$listen .= ($listen =~ /\?/ ? '&' : '?') . "cert=$opt{cert}&key=$opt{key}" if $opt{cert};
+app->start('daemon', '-l', $listen);
