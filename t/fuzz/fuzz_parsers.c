@@ -11,11 +11,53 @@
 #include "crypto.h"
 #include "jsonutil.h"
 #include "netaddr.h"
+#include "pbs.h"
 #include "pve.h"
 #include "uri.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The PVE backup parsers and the PBS and PMG parsers over one answer's data. */
+static void
+fuzz_backup_parsers(struct json_object *d)
+{
+	static struct pve_task tasks[16];
+	static struct pve_content content[16];
+	static struct pve_snapshot snaps[16];
+	static struct pbs_datastore_item stores[16];
+	static struct pbs_namespace_item ns[16];
+	static struct pbs_group groups[16];
+	static struct pbs_snapshot psnaps[16];
+	static struct pmg_cluster_node cnodes[16];
+	static struct pmg_backup_item backups[16];
+	static struct pmg_counts counts[16];
+	static struct pmg_spam_score scores[16];
+	struct pbs_node_status pns;
+	struct pbs_ds_status dss;
+	struct pmg_queue q;
+	char version[64];
+	int64_t count;
+
+	(void)pve_parse_tasks(d, tasks, 16);
+	(void)pve_parse_content(d, content, 16);
+	(void)pve_parse_snapshots(d, snaps, 16);
+	(void)pbs_parse_version(d, version, sizeof(version));
+	(void)pbs_parse_node_status(d, &pns);
+	(void)pbs_parse_datastores(d, stores, 16);
+	(void)pbs_parse_ds_status(d, &dss);
+	(void)pbs_gc_dedup(d);
+	(void)pbs_parse_namespaces(d, ns, 16);
+	(void)pbs_parse_groups(d, groups, 16);
+	(void)pbs_parse_snapshots(d, psnaps, 16);
+	(void)pmg_parse_cluster(d, cnodes, 16);
+	(void)pmg_parse_queue(d, &q);
+	(void)pmg_parse_backups(d, backups, 16);
+	(void)pmg_parse_mail_stats(d, &counts[0]);
+	(void)pmg_parse_mail_count(d, counts, 16);
+	(void)pmg_parse_spam_scores(d, scores, 16);
+	(void)pmg_parse_quarantine(d, &count);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -92,6 +134,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)pve_parse_vm_status(d, &vs);
 			(void)pve_rrd_last(d, "memavailable", &last);
 			(void)pve_num(d, "cpu", 0);
+			fuzz_backup_parsers(d);
 			json_object_put(o);
 		}
 		break;
