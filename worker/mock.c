@@ -1,13 +1,15 @@
 /* mock.c: mock mode (state-proxmox.md §6): a generated estate (a five-node cluster with one
- * node offline, two standalone nodes, their VMs, containers and storage) whose figures drift
- * like real ones, written through the same state tables as real polling, so every endpoint
- * and the UI work on it. A singleton job: one worker writes it. */
+ * node offline, two standalone nodes, their VMs, containers and storage, their backups and
+ * snapshots, one or two Backup Servers with backups, one or two Mail Gateways) whose figures
+ * drift like real ones, written through the same state tables as real polling, so every
+ * endpoint and the UI work on it. A singleton job: one worker writes it. */
 #include "config.h"
 
 #include "conf.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "state.h"
+#include "state_servers.h"
 #include "util.h"
 #include "worker.h"
 
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct mock_config {
 	int node_count, vms_per_node, lxcs_per_node, random_metrics;
@@ -23,10 +26,23 @@ struct mock_config {
 	int nhigh;
 };
 
+/* The mock estate's instance ids: all start with "mock", which /api/state filters on. */
+static const char *const mock_ids[] = {"mock", "mock-pbs-main", "mock-pbs-secondary",
+    "mock-pmg-main", "mock-pmg-edge"};
+
 static struct {
 	int generated;
 	char config_text[1024];		/* the config the estate was made from */
 	struct st_instance cluster, standalone;	/* the estate, fluctuated in place */
+	struct st_backups backups;	/* PVE backups, tasks and snapshots */
+	struct st_pbs pbs[2];
+	struct st_pbs_backups pbs_backups[2];
+	int npbs;
+	struct st_pmg pmg[2];
+	struct st_pmg_backups pmg_backups[2];
+	int npmg;
+	int servers_due;		/* PBS/PMG rows (and all backups) must be written */
+	unsigned ticks;
 	unsigned seed;
 	int written;			/* mock rows may exist in the database */
 	int cleared_once;		/* leftovers of an earlier worker were removed */
@@ -46,6 +62,8 @@ between(int64_t lo, int64_t hi)
 {
 	return lo + (int64_t)(rnd() * (double)(hi - lo + 1));
 }
+
+static void gen_extras(void);
 
 static void
 parse_config(const char *text, struct mock_config *c)
@@ -242,6 +260,7 @@ generate(const struct mock_config *c)
 		gen_node(&M.cluster, name, NULL, name, 0, i, c, &vmid);
 		st_add_health(&M.cluster, name, 1);
 	}
+	gen_extras();
 	M.generated = 1;
 }
 
@@ -292,6 +311,332 @@ fluctuate(double now)
 	}
 }
 
+/* --- backups, Backup Servers, Mail Gateways -------------------------------------------- */
+
+static void
+stamp(double t, char *out, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, len, "%Y_%m_%d-%H_%M_%S", &tm);
+}
+
+static void
+free_extras(void)
+{
+	st_backups_free(&M.backups);
+	for (int i = 0; i < M.npbs; i++) {
+		st_pbs_free(&M.pbs[i]);
+		st_pbs_backups_free(&M.pbs_backups[i]);
+	}
+	for (int i = 0; i < M.npmg; i++) {
+		st_pmg_free(&M.pmg[i]);
+		st_pmg_backups_free(&M.pmg_backups[i]);
+	}
+	memset(M.pbs, 0, sizeof(M.pbs));
+	memset(M.pbs_backups, 0, sizeof(M.pbs_backups));
+	memset(M.pmg, 0, sizeof(M.pmg));
+	memset(M.pmg_backups, 0, sizeof(M.pmg_backups));
+	M.npbs = M.npmg = 0;
+}
+
+/* Local backups for ~60 % of guests (1-3 within 30 days, the newest with its vzdump task)
+ * and snapshots for ~40 % of VMs (1-3 within 90 days). */
+static void
+gen_pve_backups(double now)
+{
+	snprintf(M.backups.instance_id, sizeof(M.backups.instance_id), "mock");
+	for (int i = 0; i < M.cluster.nguests; i++) {
+		struct st_guest *g = &M.cluster.guests[i];
+		int qemu = strcmp(g->type, "qemu") == 0;
+
+		if (rnd() < 0.6) {
+			int n = (int)between(1, 3);
+			double newest = 0;
+			for (int k = 0; k < n; k++) {
+				struct st_storage_backup *b = st_add_storage_backup(&M.backups);
+				double t = now - (double)between(3600, 30 * 86400);
+				char when[32];
+				stamp(t, when, sizeof(when));
+				snprintf(b->volid, sizeof(b->volid), "local:backup/vzdump-%s-%lld-%s.%s",
+				    qemu ? "qemu" : "lxc", (long long)g->vmid, when, qemu ? "vma.zst" : "tar.zst");
+				snprintf(b->id, sizeof(b->id), "%s-%s", g->instance, b->volid);
+				snprintf(b->storage, sizeof(b->storage), "local");
+				snprintf(b->node, sizeof(b->node), "%s", g->node);
+				snprintf(b->instance, sizeof(b->instance), "%s", g->instance);
+				snprintf(b->type, sizeof(b->type), "%s", g->type);
+				snprintf(b->format, sizeof(b->format), "%s", qemu ? "vma.zst" : "tar.zst");
+				b->vmid = g->vmid;
+				b->ctime = t;
+				b->size = (int64_t)((double)g->disk.total * (0.1 + rnd() * 0.4));
+				b->protected_ = rnd() < 0.1;
+				if (t > newest)
+					newest = t;
+			}
+			{
+				struct st_backup_task *t = st_add_task(&M.backups);
+				snprintf(t->id, sizeof(t->id), "%s-UPID:%s:%08X:%08X:%08X:vzdump:%lld:root@pam:",
+				    g->instance, g->node, (unsigned)between(1000, 99999), (unsigned)between(1, 1 << 30),
+				    (unsigned)newest, (long long)g->vmid);
+				snprintf(t->node, sizeof(t->node), "%s", g->node);
+				snprintf(t->instance, sizeof(t->instance), "%s", g->instance);
+				snprintf(t->status, sizeof(t->status), "%s", rnd() < 0.9 ? "OK" :
+				    "ERROR: backup write data failed: No space left on device");
+				t->vmid = g->vmid;
+				t->start = newest;
+				t->end = newest + (double)between(30, 1800);
+			}
+			g->last_backup = newest;
+		}
+		if (qemu && rnd() < 0.4) {
+			int n = (int)between(1, 3);
+			static const char *const names[] = {"before-upgrade", "weekly", "pre-migration"};
+			for (int k = 0; k < n; k++) {
+				struct st_snapshot *sn = st_add_snapshot(&M.backups);
+				snprintf(sn->name, sizeof(sn->name), "%s", names[k]);
+				snprintf(sn->id, sizeof(sn->id), "%s-%s-%lld-%s", g->instance, g->node,
+				    (long long)g->vmid, sn->name);
+				snprintf(sn->node, sizeof(sn->node), "%s", g->node);
+				snprintf(sn->instance, sizeof(sn->instance), "%s", g->instance);
+				snprintf(sn->type, sizeof(sn->type), "qemu");
+				snprintf(sn->description, sizeof(sn->description), "mock snapshot %d", k + 1);
+				if (k > 0)
+					snprintf(sn->parent, sizeof(sn->parent), "%s", names[k - 1]);
+				sn->vmid = g->vmid;
+				sn->time = now - (double)between(3600, 90 * 86400);
+				sn->vmstate = 1;
+			}
+		}
+	}
+}
+
+static void
+gen_pbs(const char *name, const char *const *stores, const int64_t *sizes, int nstores, double now)
+{
+	struct st_pbs *p = &M.pbs[M.npbs];
+	struct st_pbs_backups *pb = &M.pbs_backups[M.npbs];
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->instance_id, sizeof(p->instance_id), "mock-%s", name);
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	snprintf(p->host, sizeof(p->host), "https://%s.mock.lan:8007", name);
+	snprintf(p->status, sizeof(p->status), "online");
+	snprintf(p->version, sizeof(p->version), "3.%d.%d", (int)between(2, 4), (int)between(1, 9));
+	snprintf(p->health, sizeof(p->health), "healthy");
+	/* A fraction, as a real PBS reports it (the original's mock uses percent here). */
+	p->cpu = (double)between(10, 35) / 100.0;
+	p->memory_total = between(32, 128) * ((int64_t)1 << 30);
+	p->memory_used = (int64_t)((double)p->memory_total * between(20, 70) / 100.0);
+	p->memory_usage = (double)p->memory_used * 100.0 / (double)p->memory_total;
+	p->uptime = between(86400, 86400 * 200);
+	p->last_seen = now;
+	p->have_datastores = 1;
+	for (int i = 0; i < nstores; i++) {
+		struct st_pbs_datastore *d = st_pbs_add_datastore(p);
+		snprintf(d->name, sizeof(d->name), "%s", stores[i]);
+		snprintf(d->status, sizeof(d->status), "available");
+		d->total = sizes[i];
+		d->used = (int64_t)((double)d->total * between(20, 75) / 100.0);
+		d->avail = d->total - d->used;
+		d->dedup = (double)between(120, 900) / 100.0;
+		st_pbs_datastore_add_ns(d, "", "");
+	}
+	/* Backups of about half the guests, 2-4 each, in the first datastore. */
+	snprintf(pb->instance_id, sizeof(pb->instance_id), "mock-%s", name);
+	for (int i = 0; i < M.cluster.nguests; i++) {
+		struct st_guest *g = &M.cluster.guests[i];
+		int qemu = strcmp(g->type, "qemu") == 0, n;
+		if (rnd() >= 0.5)
+			continue;
+		n = (int)between(2, 4);
+		for (int k = 0; k < n; k++) {
+			struct st_pbs_backup *b = st_pbs_add_backup(pb);
+			double t = (double)((int64_t)(now - (double)between(3600, 30 * 86400)));
+			snprintf(b->backup_type, sizeof(b->backup_type), "%s", qemu ? "vm" : "ct");
+			snprintf(b->backup_id, sizeof(b->backup_id), "%lld", (long long)g->vmid);
+			snprintf(b->id, sizeof(b->id), "pbs-%s-%s--%s-%s-%lld", name, stores[0], b->backup_type,
+			    b->backup_id, (long long)t);
+			snprintf(b->instance, sizeof(b->instance), "%s", name);
+			snprintf(b->datastore, sizeof(b->datastore), "%s", stores[0]);
+			snprintf(b->owner, sizeof(b->owner), "root@pam");
+			b->backup_time = t;
+			b->size = (int64_t)((double)g->disk.total * (0.1 + rnd() * 0.4));
+			b->verified = rnd() < 0.9;
+			b->protected_ = rnd() < 0.05;
+			st_pbs_backup_add_file(b, "index.json.blob");
+			st_pbs_backup_add_file(b, qemu ? "drive-scsi0.img.fidx" : "root.pxar.didx");
+			if (t > g->last_backup)
+				g->last_backup = t;
+		}
+	}
+	M.npbs++;
+}
+
+static void
+pmg_counts(struct st_pmg *p, double now)
+{
+	double day_in = (double)between(2000, 20000);
+
+	p->has_mail = 1;
+	p->mail[PMG_IN] = day_in;
+	p->mail[PMG_OUT] = floor(day_in * (double)between(20, 45) / 100.0);
+	p->mail[PMG_COUNT] = p->mail[PMG_IN] + p->mail[PMG_OUT];
+	p->mail[PMG_SPAM_IN] = floor(day_in * (double)between(10, 35) / 100.0);
+	p->mail[PMG_SPAM_OUT] = (double)between(0, 5);
+	p->mail[PMG_VIRUS_IN] = (double)between(0, 20);
+	p->mail[PMG_BOUNCES_IN] = (double)between(0, 50);
+	p->mail[PMG_BOUNCES_OUT] = (double)between(0, 30);
+	p->mail[PMG_BYTES_IN] = day_in * (double)between(20000, 80000);
+	p->mail[PMG_BYTES_OUT] = p->mail[PMG_OUT] * (double)between(15000, 50000);
+	p->mail[PMG_GREYLIST] = (double)between(50, 600);
+	p->mail[PMG_JUNK_IN] = floor(p->mail[PMG_SPAM_IN] / 3);
+	p->mail[PMG_AVG_MS] = (double)between(400, 3000);
+	p->mail[PMG_RBL] = (double)between(20, 400);
+	p->mail[PMG_PREGREET] = (double)between(5, 120);
+	p->mail_updated = now;
+}
+
+static void
+gen_pmg(const char *name, double now)
+{
+	struct st_pmg *p = &M.pmg[M.npmg];
+	struct st_pmg_backups *pb = &M.pmg_backups[M.npmg];
+	struct st_pmg_node *n = NULL;
+	double hour = floor(now / 3600) * 3600;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->instance_id, sizeof(p->instance_id), "mock-%s", name);
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	snprintf(p->host, sizeof(p->host), "https://%s.mock.lan:8006",
+	    strcmp(name, "pmg-main") == 0 ? "pmg" : name);
+	snprintf(p->status, sizeof(p->status), "online");
+	snprintf(p->version, sizeof(p->version), "8.%d", (int)between(0, 2));
+	snprintf(p->health, sizeof(p->health), "healthy");
+	p->last_seen = p->last_updated = now;
+	n = st_pmg_add_node(p);
+	snprintf(n->name, sizeof(n->name), "%s", name);
+	snprintf(n->status, sizeof(n->status), "master");
+	snprintf(n->role, sizeof(n->role), "master");
+	n->has_queue = 1;
+	n->queue.active = between(0, 5);
+	n->queue.deferred = between(0, 40);
+	n->queue.hold = between(0, 2);
+	n->queue.incoming = between(0, 3);
+	n->queue.total = n->queue.active + n->queue.deferred + n->queue.hold + n->queue.incoming;
+	n->queue.oldest_age = n->queue.total ? between(60, 7200) : 0;
+	n->queue.updated = now;
+	pmg_counts(p, now);
+	for (int h = 23; h >= 0; h--) {
+		struct st_pmg_point *pt = st_pmg_add_point(p);
+		pt->time = hour - h * 3600.0;
+		pt->index = 23 - h;
+		for (int k = 0; k < PMG_NSTATS; k++)
+			pt->v[k] = floor(p->mail[k] / 24.0 * (0.5 + rnd()));
+		pt->v[PMG_AVG_MS] = 0;
+		pt->v[PMG_BYTES_IN] = pt->v[PMG_BYTES_OUT] = pt->v[PMG_JUNK_IN] = 0;
+	}
+	for (int sc = 0; sc <= 10; sc++) {
+		struct st_pmg_spam *sp = st_pmg_add_spam(p);
+		snprintf(sp->score, sizeof(sp->score), "%d", sc);
+		sp->count = floor(p->mail[PMG_IN] * (sc == 0 ? 0.6 : 0.04) * (0.5 + rnd()));
+	}
+	p->has_quarantine = 1;
+	p->q_spam = between(20, 400);
+	p->q_virus = between(0, 15);
+	p->q_attachment = between(0, 30);
+	p->q_blacklisted = between(0, 10);
+	snprintf(pb->instance_id, sizeof(pb->instance_id), "mock-%s", name);
+	/* Nightly at 02:00 UTC, the last three kept. */
+	double newest = floor(now / 86400) * 86400 + 7200;
+	if (newest > now)
+		newest -= 86400;
+	for (int d = 0; d < 3; d++) {
+		struct st_pmg_backup *b = st_pmg_add_backup(pb);
+		double t = newest - d * 86400.0;
+		snprintf(b->id, sizeof(b->id), "pmg-%s-%s-%lld", name, name, (long long)t);
+		snprintf(b->instance, sizeof(b->instance), "%s", name);
+		snprintf(b->node, sizeof(b->node), "%s", name);
+		snprintf(b->filename, sizeof(b->filename), "pmg-backup_%lld.tgz", (long long)t);
+		b->time = t;
+		b->size = between(150000, 250000);
+	}
+	M.npmg++;
+}
+
+static int
+by_ctime_desc(const void *a, const void *b)
+{
+	double x = ((const struct st_storage_backup *)a)->ctime, y = ((const struct st_storage_backup *)b)->ctime;
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static void
+gen_extras(void)
+{
+	double now = clock_wall();
+	static const char *const main_stores[] = {"backup-store", "offsite-backup"};
+	static const int64_t main_sizes[] = {10LL * 1000 * 1000 * 1000 * 1000, 20LL * 1000 * 1000 * 1000 * 1000};
+	static const char *const replica[] = {"replica-store"};
+	static const int64_t replica_size[] = {15LL * 1000 * 1000 * 1000 * 1000};
+
+	free_extras();
+	gen_pve_backups(now);
+	qsort(M.backups.storage, (size_t)M.backups.nstorage, sizeof(*M.backups.storage), by_ctime_desc);
+	gen_pbs("pbs-main", main_stores, main_sizes, 2, now);
+	if (rnd() < 0.6)
+		gen_pbs("pbs-secondary", replica, replica_size, 1, now);
+	gen_pmg("pmg-main", now);
+	if (rnd() < 0.35)
+		gen_pmg("pmg-edge", now);
+	M.servers_due = 1;
+}
+
+/* PBS load and mail counters move a little (§6.3). */
+static void
+fluctuate_servers(double now)
+{
+	for (int i = 0; i < M.npbs; i++) {
+		struct st_pbs *p = &M.pbs[i];
+		p->cpu = drift(p->cpu * 100, 2, 0.1, 20, 5, 60) / 100.0;
+		p->memory_used = (int64_t)((double)p->memory_total *
+		    drift(p->memory_usage, 1, 0.05, 45, 10, 85) / 100.0);
+		p->memory_usage = (double)p->memory_used * 100.0 / (double)p->memory_total;
+		p->uptime += 30;
+		p->last_seen = now;
+	}
+	for (int i = 0; i < M.npmg; i++) {
+		struct st_pmg *p = &M.pmg[i];
+		for (int k = 0; k < PMG_NSTATS; k++)
+			p->mail[k] = floor(p->mail[k] * (0.95 + rnd() * 0.1));
+		p->q_spam = p->q_spam + between(-2, 3) < 0 ? 0 : p->q_spam + between(-2, 3);
+		p->mail_updated = p->last_seen = p->last_updated = now;
+	}
+}
+
+/* Writes the PBS and PMG rows; their backups and the PVE backups with the first write. */
+static int
+write_servers(struct worker *w, int with_backups, char *err, size_t errlen)
+{
+	if (with_backups) {
+		/* A regenerated estate may have fewer servers: clear them all first. */
+		for (size_t i = 1; i < ARRAY_LEN(mock_ids); i++)
+			if (st_clear(w->db, mock_ids[i], err, errlen) != 0)
+				return -1;
+		if (st_write_backups(w->db, &M.backups, err, errlen) != 0)
+			return -1;
+	}
+	for (int i = 0; i < M.npbs; i++)
+		if (st_write_pbs(w->db, &M.pbs[i], 1, err, errlen) != 0 ||
+		    (with_backups && st_write_pbs_backups(w->db, &M.pbs_backups[i], err, errlen) != 0))
+			return -1;
+	for (int i = 0; i < M.npmg; i++)
+		if (st_write_pmg(w->db, &M.pmg[i], with_backups ? &M.pmg_backups[i] : NULL, err, errlen) != 0)
+			return -1;
+	return 0;
+}
+
 static const struct db_stmt stmt_mock = {
 	"mock_read", "SELECT enabled, config::text FROM pulse.mock_mode WHERE id = 1", 0,
 };
@@ -325,10 +670,12 @@ job_mock(struct worker *w, struct job *job)
 		PQclear(res);
 		/* Once after a switch off, and once at start for rows an earlier worker left. */
 		if (M.written || !M.cleared_once) {
-			if (st_clear(w->db, "mock", err, sizeof(err)) != 0)
-				return -1;
+			for (size_t i = 0; i < ARRAY_LEN(mock_ids); i++)
+				if (st_clear(w->db, mock_ids[i], err, sizeof(err)) != 0)
+					return -1;
 			M.written = 0;
 			M.cleared_once = 1;
+			M.servers_due = 1;	/* everything again when switched back on */
 		}
 		return 0;
 	}
@@ -342,6 +689,13 @@ job_mock(struct worker *w, struct job *job)
 		parse_config(M.config_text, &c);
 		if (c.random_metrics)
 			fluctuate(clock_wall());
+		/* The servers every 30 s (15 ticks of 2 s). */
+		if (++M.ticks % 15 == 0) {
+			if (c.random_metrics)
+				fluctuate_servers(clock_wall());
+			if (!M.servers_due)
+				M.servers_due = 2;
+		}
 	}
 	PQclear(res);
 	for (int i = 0; i < M.cluster.nnodes; i++)
@@ -353,6 +707,16 @@ job_mock(struct worker *w, struct job *job)
 		return -1;
 	}
 	M.written = 1;
+	/* Written after the first time a worker runs the job too: another worker may have
+	 * cleared the rows while this one held other jobs. */
+	if (M.servers_due || !M.cleared_once) {
+		if (write_servers(w, M.servers_due == 1 || !M.cleared_once, err, sizeof(err)) != 0) {
+			log_warn("msg=\"mock state write failed\" error=\"%s\"", err);
+			return -1;
+		}
+		M.servers_due = 0;
+		M.cleared_once = 1;
+	}
 	return 0;
 }
 
@@ -361,4 +725,5 @@ mock_free(void)
 {
 	st_instance_free(&M.cluster);
 	st_instance_free(&M.standalone);
+	free_extras();
 }

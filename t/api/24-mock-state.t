@@ -18,7 +18,7 @@ my $ua = $stack->ua;
 my $auth = $stack->token_headers;
 my $mm = $stack->url('/api/system/mock-mode');
 
-my $st = $stack->wait_state(sub { @{ $_[0]{nodes} } == 7 }, 20, 'the demo estate');
+my $st = $stack->wait_state(sub { @{ $_[0]{nodes} } == 7 && @{ $_[0]{pmg} } }, 20, 'the demo estate');
 is_deeply([map { $_->{node} } @{ $st->{nodes} }], [qw(pve1 pve2 pve3 pve4 pve5 standalone1 standalone2)],
     'seven nodes sorted by name');
 my ($pve3) = grep { $_->{node} eq 'pve3' } @{ $st->{nodes} };
@@ -31,6 +31,26 @@ is($st->{connectionHealth}{'mock-cluster'}, true, 'connectionHealth for the mock
 my $res = $ua->get($mm => $auth)->result;
 is($res->json->{enabled}, true, 'mock mode on for a demo installation');
 is($res->json->{config}{NodeCount}, 7, 'config in PascalCase, as the original');
+
+# Backups, Backup Servers and Mail Gateways of the estate (§6.2).
+my @pbs = map { $_->{name} } @{ $st->{pbs} };
+is($pbs[0], 'pbs-main', 'pbs-main') or diag explain \@pbs;
+my ($pm) = @{ $st->{pbs} };
+is_deeply([map { $_->{name} } @{ $pm->{datastores} }], [qw(backup-store offsite-backup)], 'its datastores');
+is($pm->{datastores}[0]{total}, 10e12, 'backup-store: 10 TB');
+ok($pm->{cpu} > 0 && $pm->{cpu} < 1, 'PBS cpu is a fraction, as from a real PBS');
+ok((grep { $_->{id} eq 'pbs-pbs-main-backup-store' && $_->{type} eq 'pbs' } @{ $st->{storage} }), 'datastores in storage');
+is($st->{pmg}[0]{name}, 'pmg-main', 'pmg-main');
+is(scalar @{ $st->{pmg}[0]{mailCount} }, 24, '24 hourly mail points');
+ok($st->{pmg}[0]{mailStats}{countIn} > 0, 'mail statistics');
+ok(@{ $st->{pbsBackups} } > 10, scalar(@{ $st->{pbsBackups} }) . ' PBS backups');
+ok(@{ $st->{pmgBackups} } >= 3, 'PMG backups');
+ok(@{ $st->{pveBackups}{storageBackups} } > 10, 'local backups');
+ok(@{ $st->{pveBackups}{guestSnapshots} } > 3, 'snapshots');
+ok(@{ $st->{pveBackups}{backupTasks} } > 3, 'backup tasks');
+ok((grep { $_->{lastBackup} } @{ $st->{vms} }, @{ $st->{containers} }) > 10, 'guests with lastBackup');
+ok($st->{connectionHealth}{'pbs-pbs-main'} && $st->{connectionHealth}{'pmg-pmg-main'}, 'their connection health');
+is($stack->psql(q{SELECT count(*) FROM pulse.v_guests}), 0, 'the views leave the mock estate out');
 
 # Values drift.
 my ($vm0) = grep { $_->{status} eq 'running' } @{ $st->{vms} };
@@ -80,11 +100,14 @@ json_error_ok($ua->post($stack->url('/api/config/nodes') => $auth => json => { t
 $res = $ua->post($mm => $auth => json => { enabled => false })->result;
 is($res->json->{enabled}, false, 'mock mode off');
 $st = $stack->wait_state(sub { @{ $_[0]{nodes} } == 0 }, 15, 'real (empty) state');
-is($stack->psql(q{SELECT count(*) FROM pulse.guests WHERE instance_id = 'mock'}), 0, 'the mock rows are gone');
+is($stack->psql(q{SELECT count(*) FROM pulse.guests WHERE instance_id LIKE 'mock%'}), 0, 'the mock rows are gone');
+ok(!@{ $st->{pbs} } && !@{ $st->{pmg} } && !@{ $st->{pbsBackups} } && !@{ $st->{pveBackups}{storageBackups} },
+    'and the mock servers and backups');
 
 # A demo installation switches to real state when the first real node is added.
 $stack->psql(q{UPDATE pulse.mock_mode SET enabled = true, source = 'auto'});
-$stack->wait_state(sub { @{ $_[0]{nodes} } == 3 }, 15, 'the demo again');
+$st = $stack->wait_state(sub { @{ $_[0]{nodes} } == 3 && @{ $_[0]{pbs} } }, 15, 'the demo again');
+ok(@{ $st->{pbsBackups} }, 'with its servers and backups again');
 my $sim = $stack->start_sim(nodes => 2, guests => 4, token => 'root@pam!t=x');
 $res = $ua->post($stack->url('/api/config/nodes') => $auth => json => { type => 'pve', name => 'real',
     host => $sim->{url}, tokenName => 'root@pam!t', tokenValue => 'x', fingerprint => $sim->{fingerprint} })->result;
