@@ -276,7 +276,10 @@ refuse_in_mock(struct request *r)
 static const struct db_stmt stmt_list = {
 	"nodes_list",
 	"SELECT " INSTANCE_COLUMNS ", coalesce(p.connected, false), "
-	"(password_enc IS NOT NULL), (token_value_enc IS NOT NULL) "
+	"(password_enc IS NOT NULL), (token_value_enc IS NOT NULL), "
+	"(SELECT json_agg(json_build_object('node', h.node_name, 'reachable', h.reachable, "
+	"  'lastCheck', to_char(h.last_check AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+	"  'error', h.error))::text FROM pulse.endpoint_health h WHERE h.instance_id = i.id) "
 	"FROM pulse.instances i LEFT JOIN pulse.poll_status p ON p.instance_id = i.id "
 	"ORDER BY CASE type WHEN 'pve' THEN 0 WHEN 'pbs' THEN 1 ELSE 2 END, "
 	"(split_part(id, '-', 2))::int",
@@ -290,12 +293,30 @@ add_flag_if(struct json_object *o, const char *k, int v)
 		json_object_object_add(o, k, json_object_new_boolean(1));
 }
 
-/* PascalCase endpoint objects, as the original sends them. */
+/* The health the worker recorded for the endpoint of node (NULL: none). */
 static struct json_object *
-endpoints_json(const char *text)
+endpoint_health(struct json_object *health, const char *node)
+{
+	size_t n = health && json_object_is_type(health, json_type_array) ?
+	    json_object_array_length(health) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *h = json_object_array_get_idx(health, i);
+		if (*node && strcmp(pve_str(h, "node", ""), node) == 0)
+			return h;
+	}
+	return NULL;
+}
+
+/* PascalCase endpoint objects, as the original sends them, with the health the worker
+ * recorded (health_text: JSON from pulse.endpoint_health, or NULL). */
+static struct json_object *
+endpoints_json(const char *text, const char *health_text)
 {
 	char err[64];
 	struct json_object *in = jsonutil_parse(text, strlen(text), err, sizeof(err)), *out;
+	struct json_object *health = health_text && *health_text ?
+	    jsonutil_parse(health_text, strlen(health_text), err, sizeof(err)) : NULL;
 
 	if (in == NULL || !json_object_is_type(in, json_type_array) ||
 	    json_object_array_length(in) == 0) {
@@ -312,14 +333,21 @@ endpoints_json(const char *text)
 		for (size_t k = 0; k < ARRAY_LEN(keys); k++)
 			json_object_object_add(o, keys[k][1],
 			    json_object_new_string(pve_str(e, keys[k][0], "")));
+		struct json_object *h = endpoint_health(health, pve_str(e, "nodeName", ""));
+		const char *checked = pve_str(h, "lastCheck", "");
+
 		json_object_object_add(o, "Online", json_object_new_boolean(pve_int(e, "online", 0) != 0));
 		json_object_object_add(o, "LastSeen", json_object_new_string(pve_str(e, "lastSeen", "")));
-		json_object_object_add(o, "PulseReachable", NULL);
-		json_object_object_add(o, "LastPulseCheck", NULL);
-		json_object_object_add(o, "PulseError", json_object_new_string(""));
+		json_object_object_add(o, "PulseReachable", h ?
+		    json_object_new_boolean(pve_int(h, "reachable", 0) != 0) : NULL);
+		json_object_object_add(o, "LastPulseCheck", h && *checked ?
+		    json_object_new_string(checked) : NULL);
+		json_object_object_add(o, "PulseError", json_object_new_string(pve_str(h, "error", "")));
 		json_object_array_add(out, o);
 	}
 	json_object_put(in);
+	if (health)
+		json_object_put(health);
 	return out;
 }
 
@@ -340,11 +368,11 @@ node_response(PGresult *res, int row)
 	if (c.username[0])
 		json_object_object_add(o, "user", json_object_new_string(c.username));
 	json_object_object_add(o, "hasPassword",
-	    json_object_new_boolean(PQgetvalue(res, row, ncols - 2)[0] == 't'));
+	    json_object_new_boolean(PQgetvalue(res, row, ncols - 3)[0] == 't'));
 	if (c.token_name[0])
 		json_object_object_add(o, "tokenName", json_object_new_string(c.token_name));
 	json_object_object_add(o, "hasToken",
-	    json_object_new_boolean(PQgetvalue(res, row, ncols - 1)[0] == 't'));
+	    json_object_new_boolean(PQgetvalue(res, row, ncols - 2)[0] == 't'));
 	if (c.fingerprint[0])
 		json_object_object_add(o, "fingerprint", json_object_new_string(c.fingerprint));
 	json_object_object_add(o, "verifySSL", json_object_new_boolean(c.verify_ssl));
@@ -378,12 +406,12 @@ node_response(PGresult *res, int row)
 		json_object_object_add(o, "temperatureMonitoringEnabled",
 		    json_object_new_boolean(c.temperature_monitoring));
 	json_object_object_add(o, "status", json_object_new_string(
-	    PQgetvalue(res, row, ncols - 3)[0] == 't' ? "connected" : "disconnected"));
+	    PQgetvalue(res, row, ncols - 4)[0] == 't' ? "connected" : "disconnected"));
 	if (c.is_cluster)
 		json_object_object_add(o, "isCluster", json_object_new_boolean(1));
 	if (c.cluster_name[0])
 		json_object_object_add(o, "clusterName", json_object_new_string(c.cluster_name));
-	if ((eps = endpoints_json(c.cluster_endpoints)) != NULL)
+	if ((eps = endpoints_json(c.cluster_endpoints, PQgetvalue(res, row, ncols - 1))) != NULL)
 		json_object_object_add(o, "clusterEndpoints", eps);
 	instance_cfg_clear(&c);
 	return o;
@@ -467,10 +495,140 @@ fetch(struct pve_conn *c, const char *path, long timeout_ms, char *err, size_t e
 	return data;
 }
 
-/* Cluster detection (§2.3, without member validation): the cluster name and its members. */
+/* --- member validation (§2.3 step 4) --- */
+
+struct member_probe {
+	struct http_request *req;
+	int done;
+};
+
+static void
+member_probe_done(struct http_request *req, void *arg)
+{
+	(void)req;
+	((struct member_probe *)arg)->done = 1;
+}
+
+/* The scheme://host:port part of a connection's base URL, split. */
+static void
+base_parts(const char *base, char *port, size_t len)
+{
+	const char *h = strstr(base, "://"), *end, *colon;
+
+	snprintf(port, len, "8006");
+	if (h == NULL)
+		return;
+	h += 3;
+	end = h + strcspn(h, "/");
+	colon = NULL;
+	for (const char *p = *h == '[' ? strchr(h, ']') : h; p && p < end; p++)
+		if (*p == ':')
+			colon = p;
+	if (colon)
+		snprintf(port, len, "%.*s", (int)(end - colon - 1), colon + 1);
+}
+
+/* The member of a previous endpoint list with this node name, or NULL. */
+static struct json_object *
+previous_member(struct json_object *prev, const char *node)
+{
+	size_t n = prev && json_object_is_type(prev, json_type_array) ? json_object_array_length(prev) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(prev, i);
+		if (strcmp(pve_str(e, "nodeName", ""), node) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* Asks every member's API (GET /nodes, 2 s, all at once) with the instance's credentials;
+ * members that answer (401/403 count: the API is there) become the endpoints, with the
+ * certificate fingerprint seen when TLS is pinned or unverified (a verified setup stays
+ * verified: no fingerprint is trusted on first use). When none answers, all members stay,
+ * unvalidated. IP overrides and guest URLs of a previous list are kept. */
+static void
+validate_members(struct pve_conn *c, struct json_object **endpoints, const char *previous)
+{
+	size_t n = json_object_array_length(*endpoints);
+	struct member_probe *probes = xcalloc(n > 0 ? n : 1, sizeof(*probes));
+	struct http_multi *m = http_multi_new(4, 64);
+	struct json_object *valid = json_object_new_array(), *prev = NULL;
+	int verify = c->tls == HTTP_TLS_VERIFY, nvalid = 0;
+	char port[16], err[64], now[40];
+
+	base_parts(c->base, port, sizeof(port));
+	if (previous && *previous)
+		prev = jsonutil_parse(previous, strlen(previous), err, sizeof(err));
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(*endpoints, i);
+		const char *ip = pve_str(e, "ip", ""), *name = pve_str(e, "nodeName", "");
+		const char *h = verify || *ip == '\0' ? name : ip;
+		struct pve_conn probe = *c;
+
+		snprintf(probe.base, sizeof(probe.base), strchr(h, ':') ? "https://[%s]:%s/api2/json" :
+		    "https://%s:%s/api2/json", h, port);
+		probe.tls = verify ? HTTP_TLS_VERIFY : HTTP_TLS_INSECURE;
+		probes[i].req = pve_request(&probe, "/nodes");
+		probes[i].req->timeout_ms = 2000;
+		probes[i].req->connect_timeout_ms = 2000;
+		probes[i].req->done = member_probe_done;
+		probes[i].req->arg = &probes[i];
+		http_multi_add(m, probes[i].req);
+	}
+	while (http_multi_run(m, NULL, NULL, 0, 100) > 0)
+		;
+	st_rfc3339(clock_wall(), now, sizeof(now));
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(*endpoints, i), *ep, *old;
+		long st = probes[i].req->status;
+		const char *name = pve_str(e, "nodeName", "");
+		char host[300];
+
+		if (!probes[i].done || !((st >= 200 && st < 300) || st == 401 || st == 403))
+			continue;
+		ep = json_object_new_object();
+		snprintf(host, sizeof(host), "https://%s:%s", name, port);
+		json_object_object_add(ep, "nodeId", json_object_new_string(pve_str(e, "nodeId", "")));
+		json_object_object_add(ep, "nodeName", json_object_new_string(name));
+		json_object_object_add(ep, "host", json_object_new_string(host));
+		json_object_object_add(ep, "ip", json_object_new_string(pve_str(e, "ip", "")));
+		old = previous_member(prev, name);
+		json_object_object_add(ep, "ipOverride", json_object_new_string(pve_str(old, "ipOverride", "")));
+		json_object_object_add(ep, "guestURL", json_object_new_string(pve_str(old, "guestURL", "")));
+		json_object_object_add(ep, "fingerprint",
+		    json_object_new_string(verify ? "" : probes[i].req->peer_fingerprint));
+		json_object_object_add(ep, "online", json_object_new_int(pve_int(e, "online", 0) != 0));
+		json_object_object_add(ep, "lastSeen", json_object_new_string(now));
+		json_object_array_add(valid, ep);
+		nvalid++;
+	}
+	for (size_t i = 0; i < n; i++)
+		http_request_free(probes[i].req);
+	free(probes);
+	http_multi_free(m);
+	if (nvalid > 0) {
+		json_object_put(*endpoints);
+		*endpoints = valid;
+	} else {
+		/* Nobody answered: keep them all, unvalidated, with what a previous list knew. */
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *e = json_object_array_get_idx(*endpoints, i);
+			struct json_object *old = previous_member(prev, pve_str(e, "nodeName", ""));
+			json_object_object_add(e, "ipOverride", json_object_new_string(pve_str(old, "ipOverride", "")));
+			json_object_object_add(e, "guestURL", json_object_new_string(pve_str(old, "guestURL", "")));
+		}
+		json_object_put(valid);
+	}
+	if (prev)
+		json_object_put(prev);
+}
+
+/* Cluster detection (§2.3): the cluster name and its members, validated when validate is
+ * set (previous: the instance's earlier endpoint list, or NULL). */
 static void
 detect_cluster(struct pve_conn *c, int *is_cluster, char *name, size_t namelen,
-    struct json_object **endpoints)
+    struct json_object **endpoints, int validate, const char *previous)
 {
 	char err[200];
 	struct json_object *data = fetch(c, "/cluster/status", 5000, err, sizeof(err), NULL);
@@ -516,6 +674,8 @@ detect_cluster(struct pve_conn *c, int *is_cluster, char *name, size_t namelen,
 		json_object_put(*endpoints);
 		*endpoints = json_object_new_array();
 		name[0] = '\0';
+	} else if (validate) {
+		validate_members(c, endpoints, previous);
 	}
 }
 
@@ -647,7 +807,7 @@ api_nodes_add(struct request *r)
 		return;
 	}
 	if (strcmp(q.type, "pve") == 0 && conn_from_req(&q, q.type, &conn) == 0) {
-		detect_cluster(&conn, &is_cluster, cluster, sizeof(cluster), &endpoints);
+		detect_cluster(&conn, &is_cluster, cluster, sizeof(cluster), &endpoints, 1, NULL);
 		pve_conn_clear(&conn);
 		if (is_cluster) {
 			merged = merge_into_cluster(r, cluster, endpoints);
@@ -952,7 +1112,7 @@ try_connection(struct pve_conn *c, const char *type, char *msg, size_t msglen, d
 	if (strcmp(type, "pve") == 0) {
 		char name[128] = "";
 		struct json_object *eps;
-		detect_cluster(c, is_cluster, name, sizeof(name), &eps);
+		detect_cluster(c, is_cluster, name, sizeof(name), &eps, 0, NULL);
 		json_object_put(eps);
 	}
 	return 0;
@@ -1061,7 +1221,7 @@ api_nodes_refresh_cluster(struct request *r)
 		resp_error(r, 400, "connection_failed", "%s", err);
 		return;
 	}
-	detect_cluster(&conn, &is_cluster, name, sizeof(name), &endpoints);
+	detect_cluster(&conn, &is_cluster, name, sizeof(name), &endpoints, 1, c.cluster_endpoints);
 	pve_conn_clear(&conn);
 	if (!is_cluster) {
 		json_object_put(endpoints);
@@ -1096,7 +1256,7 @@ api_nodes_refresh_cluster(struct request *r)
 	json_object_object_add(o, "oldNodeCount", json_object_new_int(old));
 	json_object_object_add(o, "newNodeCount", json_object_new_int((int)json_object_array_length(endpoints)));
 	json_object_object_add(o, "nodesAdded", json_object_new_int((int)json_object_array_length(endpoints) - old));
-	json_object_object_add(o, "clusterNodes", endpoints_json(jsonutil_to_string(endpoints, NULL)));
+	json_object_object_add(o, "clusterNodes", endpoints_json(jsonutil_to_string(endpoints, NULL), NULL));
 	json_object_put(endpoints);
 	instance_cfg_clear(&c);
 	resp_json(r, 200, o);

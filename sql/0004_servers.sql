@@ -133,3 +133,15 @@ CREATE VIEW pulse.v_pmg_queues AS
 COMMENT ON VIEW pulse.v_pbs_datastores IS 'PBS datastores now; used_percent 0..100, NULL without a total.';
 COMMENT ON VIEW pulse.v_pbs_backups IS 'Backup snapshots on PBS datastores; backup_id is the VMID for vm and ct backups.';
 COMMENT ON VIEW pulse.v_pmg_queues IS 'Postfix queues of each PMG node; NULL where the queue could not be read.';
+
+-- How each endpoint of a PVE cluster answers the worker polling it (the node configuration
+-- API shows it as PulseReachable / LastPulseCheck / PulseError).
+CREATE TABLE pulse.endpoint_health (
+    instance_id       text NOT NULL REFERENCES pulse.instances (id) ON DELETE CASCADE,
+    url               text NOT NULL,
+    node_name         text NOT NULL DEFAULT '',  -- '' for the configured host
+    reachable         boolean NOT NULL,
+    last_check        timestamptz,
+    error             text NOT NULL DEFAULT '',
+    PRIMARY KEY (instance_id, url)
+);

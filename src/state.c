@@ -803,6 +803,32 @@ err:
 }
 
 int
+st_set_health(struct db *db, const char *instance_id, const char *key, int healthy)
+{
+	const char *params[3] = {instance_id, key, healthy ? "t" : "f"};
+	PGresult *res;
+	int rc = st_begin(db, instance_id);
+
+	if (rc == 1)
+		return 0;
+	if (rc != 0)
+		goto err;
+	res = db_exec_params(db, "UPDATE pulse.connection_health SET healthy = $3::boolean "
+	    "WHERE instance_id = $1 AND key = $2 AND healthy <> $3::boolean", 3, params);
+	if (res == NULL)
+		goto err;
+	rc = atoi(PQcmdTuples(res));
+	PQclear(res);
+	/* Readers rebuild only when something changed. */
+	if ((rc > 0 && st_bump_version(db) != 0) || db_commit(db) != 0)
+		goto err;
+	return 0;
+err:
+	db_rollback(db);
+	return -1;
+}
+
+int
 st_clear(struct db *db, const char *instance_id, char *err, size_t errlen)
 {
 	if (db_begin(db) != 0 || clear_rows(db, instance_id) != 0 ||

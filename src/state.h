@@ -156,6 +156,9 @@ struct json_object *st_storage_json(const struct st_storage *st, int detail);
  * message in err. */
 int st_write(struct db *db, const struct st_instance *s, char *err, size_t errlen);
 
+/* Sets one connection health entry of an instance (the rest of its state unchanged). */
+int st_set_health(struct db *db, const char *instance_id, const char *key, int healthy);
+
 /* Removes an instance's state (instance deleted, or no longer polled). */
 int st_clear(struct db *db, const char *instance_id, char *err, size_t errlen);
 

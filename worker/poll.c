@@ -30,6 +30,7 @@ struct request_ctx {
 	unsigned gen;
 	int kind;
 	int index;			/* node or guest index */
+	int detached;			/* not part of the cycle */
 	struct http_request *req;
 	struct request_ctx *prev, *next;	/* the requests in flight */
 };
@@ -108,9 +109,10 @@ static struct worker *the_worker;
 static void on_done(struct http_request *req, void *arg);
 
 void
-poll_submit(struct run *run, const char *path, int kind, int index)
+poll_submit_conn(struct run *run, const struct pve_conn *conn, const char *path, int kind,
+    int index)
 {
-	struct http_request *req = pve_request(&run->conn, path);
+	struct http_request *req = pve_request(conn, path);
 	struct request_ctx *ctx = xcalloc(1, sizeof(*ctx));
 
 	ctx->run = run;
@@ -124,6 +126,32 @@ poll_submit(struct run *run, const char *path, int kind, int index)
 	run->cycle->pending++;
 	track(ctx, req);
 	enqueue(ctx);
+}
+
+void
+poll_submit_detached(struct run *run, const struct pve_conn *conn, const char *path, int kind,
+    int index, long timeout_ms)
+{
+	struct http_request *req = pve_request(conn, path);
+	struct request_ctx *ctx = xcalloc(1, sizeof(*ctx));
+
+	ctx->run = run;
+	ctx->gen = run->gen;
+	ctx->kind = kind;
+	ctx->index = index;
+	ctx->detached = 1;
+	req->timeout_ms = timeout_ms;
+	req->share = run->share;
+	req->done = on_done;
+	req->arg = ctx;
+	track(ctx, req);
+	enqueue(ctx);
+}
+
+void
+poll_submit(struct run *run, const char *path, int kind, int index)
+{
+	poll_submit_conn(run, &run->conn, path, kind, index);
 }
 
 void
@@ -168,7 +196,8 @@ ticket_answer(struct run *run, struct http_request *req)
 
 	if (pve_ticket_accept(&run->conn, req, err, sizeof(err)) != 0) {
 		/* No answer at all is a connection problem, anything else a refused login. */
-		run->cycle->auth_failed = req->status != 0;
+		run->cycle->auth_failed = req->status != 0 && req->status < 500;
+		run->cycle->conn_failed = req->status == 0 || req->status >= 500;
 		poll_fail(run, "login failed: %.200s", err);
 		return;
 	}
@@ -184,7 +213,10 @@ on_done(struct http_request *req, void *arg)
 	untrack(ctx);
 	running_now--;
 	/* A request of a cycle that was given up (timeout, instance removed) is dropped. */
-	if (run != NULL && run->cycle != NULL && ctx->gen == run->gen) {
+	if (ctx->detached) {
+		if (run != NULL && !run->released)
+			run->ops->handle(run, ctx->kind, ctx->index, req);
+	} else if (run != NULL && run->cycle != NULL && ctx->gen == run->gen) {
 		if (ctx->kind == REQ_TICKET)
 			ticket_answer(run, req);
 		else
@@ -285,7 +317,9 @@ finish_cycle(struct worker *w, struct run *run)
 		if (breaker_delay(run->consecutive_failures) > run->ops->interval())
 			run->next_poll = c->started + breaker_delay(run->consecutive_failures);
 		record_status(w, run, 0, ms, c->error, c->auth_failed ? "permanent" : "transient");
+		run->cycle = c;		/* the product may look at what failed */
 		run->ops->write_failed(w, run, now);
+		run->cycle = NULL;
 		run->ops->cycle_free(c);
 		return;
 	}
@@ -350,6 +384,8 @@ start_cycle(struct worker *w, struct run *run)
 	run->cycle = run->ops->cycle_new(run);
 	run->cycle->started = clock_monotonic();
 	run->cycle->gen = run->gen;
+	if (run->ops->prepare)
+		run->ops->prepare(run);
 	if (pve_needs_ticket(&run->conn)) {
 		struct http_request *req = pve_ticket_request(&run->conn);
 		struct request_ctx *ctx = xcalloc(1, sizeof(*ctx));
@@ -402,6 +438,7 @@ static int nparked;
 static void
 park(struct run *run)
 {
+	run->released = 1;
 	parked = xrealloc(parked, sizeof(*parked) * (size_t)(nparked + 1));
 	parked[nparked++] = run;
 }

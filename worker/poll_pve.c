@@ -41,12 +41,14 @@ struct guest_work {
 	struct pve_guest_item item;
 	struct pve_vm_status vm;
 	int have_vm;
+	double vm_at;			/* when the VM status arrived (its counters' time) */
 	struct pve_fs *fs;		/* from the guest agent, allocated when it answered */
 	int nfs, have_fs;
 	double rrd_available, rrd_used;
 	int have_rrd_available, have_rrd_used;
 	struct pve_snapshot *snaps;	/* backup cycles only */
 	int nsnaps;
+	double resources_at;		/* copied from the cycle for build_guest */
 };
 
 struct node_work {
@@ -70,10 +72,13 @@ struct content_work {
 /* One poll of one instance, from the first request to the write. */
 struct pve_cycle {
 	struct poll_cycle base;
+	int ep;				/* the endpoint this cycle uses */
+	unsigned tried;			/* endpoints tried for /nodes in this cycle (bits) */
 	struct node_work nodes[MAX_NODES];
 	int nnodes;
 	struct guest_work *guests;
 	int nguests, have_guests;
+	double resources_at;		/* when /cluster/resources arrived */
 	struct pve_storage_item *cluster_storage;
 	int ncluster_storage, have_cluster_storage;
 	struct content_work *contents;
@@ -82,6 +87,7 @@ struct pve_cycle {
 
 /* What the poller remembers of an instance across cycles. */
 struct pve_run {
+	struct pve_endpoints eps;	/* where the instance can be reached (§2.2) */
 	struct rate_memo *rates;	/* sorted by id up to nsorted, new ones after */
 	int nrates, caprates, nsorted;
 	struct node_memo nodes[MAX_NODES];
@@ -94,10 +100,57 @@ struct pve_run {
 #define CYCLE(run) ((struct pve_cycle *)(run)->cycle)
 #define PV(run) ((struct pve_run *)(run)->priv)
 
-enum { REQ_NODES, REQ_NODE_STATUS, REQ_RESOURCES, REQ_VM_STATUS, REQ_FSINFO, REQ_CT_RRD,
+enum { REQ_EP_PROBE, REQ_NODES, REQ_NODE_STATUS, REQ_RESOURCES, REQ_VM_STATUS, REQ_FSINFO, REQ_CT_RRD,
     REQ_STORAGE, REQ_NODE_STORAGE, REQ_TASKS, REQ_CONTENT, REQ_SNAPSHOTS };
 
 static void start_requests_after_nodes(struct run *run);
+static void write_endpoints(struct worker *w, struct run *run, double now);
+
+/* /nodes failed: the cycle fails with the reason. */
+static void
+nodes_failed(struct run *run, struct http_request *req)
+{
+	char err[256];
+	int rc;
+	struct json_object *d = pve_response_data(req, &rc, err, sizeof(err));
+
+	if (d)
+		json_object_put(d);
+	CYCLE(run)->base.conn_failed = pve_endpoint_failure(req);
+	poll_fail(run, "%s", rc != 0 ? err : "no data");
+}
+
+/* A cluster member that does not answer: mark it and ask /nodes of the next one in this
+ * same cycle. Returns 1 when the request went out again. */
+static int
+failover(struct run *run, struct http_request *req)
+{
+	struct pve_cycle *c = CYCLE(run);
+	struct pve_endpoints *e = &PV(run)->eps;
+	int next;
+
+	if (!pve_endpoint_failure(req) || e->n < 2)
+		return 0;
+	pve_endpoints_mark(e, c->ep, 0, req->error[0] ? req->error : "no answer", clock_wall());
+	c->tried |= 1u << c->ep;
+	next = pve_endpoints_pick(e, clock_wall());
+	if (next < 0 || (c->tried & (1u << next))) {
+		/* Every healthy one was tried: try those not tried in this cycle at all. */
+		next = -1;
+		for (int i = 0; i < e->n && next < 0; i++)
+			if (!(c->tried & (1u << i)))
+				next = i;
+		if (next < 0)
+			return 0;
+		e->current = next;
+	}
+	c->ep = next;
+	pve_endpoints_apply(e, next, &run->cfg, &run->conn);
+	log_info("msg=\"trying the next cluster endpoint\" instance=%s url=\"%s\"", run->cfg.name,
+	    e->ep[next].url);
+	poll_submit(run, "/nodes", REQ_NODES, 0);
+	return 1;
+}
 static void request_contents(struct run *run, int node);
 
 /* --- requests --------------------------------------------------------------------- */
@@ -109,11 +162,33 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 	struct json_object *data;
 	char path[512];
 
+	if (c == NULL && kind != REQ_EP_PROBE)
+		return;
 	switch (kind) {
-	case REQ_NODES:
-		data = poll_data(run, req, 1);
-		if (data == NULL)
+	case REQ_EP_PROBE: {
+		/* Detached (no cycle needed); index is the list's generation and the endpoint. Any
+		 * HTTP answer below 500 means the member's API is up. */
+		struct pve_endpoints *e = &PV(run)->eps;
+		int i = index % PVE_MAX_ENDPOINTS;
+		char why[256];
+		if ((unsigned)(index / PVE_MAX_ENDPOINTS) != (e->gen & 0xffffff) || i >= e->n)
 			return;
+		e->ep[i].probing = 0;
+		snprintf(why, sizeof(why), "%s", req->error[0] ? req->error : "HTTP error");
+		if (req->status >= 500)
+			snprintf(why, sizeof(why), "HTTP %ld", req->status);
+		pve_endpoints_mark(e, i, req->status > 0 && req->status < 500, why, clock_wall());
+		return;
+	}
+	case REQ_NODES:
+		data = poll_data(run, req, 0);
+		if (data == NULL) {
+			if (failover(run, req))
+				return;
+			nodes_failed(run, req);
+			return;
+		}
+		pve_endpoints_mark(&PV(run)->eps, c->ep, 1, NULL, clock_wall());
 		c->nnodes = 0;
 		{
 			struct pve_node_item items[MAX_NODES];
@@ -159,6 +234,7 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 		}
 		json_object_put(data);
 		c->have_guests = 1;
+		c->resources_at = clock_wall();
 		for (int i = 0; i < c->nguests; i++) {
 			struct pve_guest_item *g = &c->guests[i].item;
 			if (c->base.backup_cycle) {
@@ -184,6 +260,7 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 		if (data && pve_parse_vm_status(data, &c->guests[index].vm) == 0) {
 			struct guest_work *gw = &c->guests[index];
 			gw->have_vm = 1;
+			gw->vm_at = clock_wall();
 			if (gw->vm.agent) {
 				snprintf(path, sizeof(path), "/nodes/%s/qemu/%lld/agent/get-fsinfo", gw->item.node,
 				    (long long)gw->item.vmid);
@@ -505,7 +582,13 @@ build_node(struct run *run, struct pve_cycle *c, int i, double now, struct st_no
 	n->cpu_cores = nw->item.maxcpu > 0 ? nw->item.maxcpu :
 	    nw->have_status ? nw->status.cpu_cpus ? nw->status.cpu_cpus : nw->status.cpu_cores : 0;
 	n->last_seen = now;
-	snprintf(n->connection_health, sizeof(n->connection_health), "healthy");
+	/* A cluster is healthy when every member answers, degraded when some do (§2.2). */
+	snprintf(n->connection_health, sizeof(n->connection_health), "%s",
+	    PV(run)->eps.n > 1 ? pve_endpoints_health(&PV(run)->eps) : "healthy");
+	/* The URL this node is reached at: its own endpoint when it is one. */
+	for (int k = 0; k < PV(run)->eps.n; k++)
+		if (strcmp(PV(run)->eps.ep[k].node, nw->item.node) == 0)
+			snprintf(n->host, sizeof(n->host), "%s", PV(run)->eps.ep[k].url);
 	n->is_cluster_member = run->cfg.is_cluster;
 	snprintf(n->cluster_name, sizeof(n->cluster_name), "%s", run->cfg.cluster_name);
 }
@@ -607,7 +690,10 @@ build_guest(struct run *run, struct guest_work *gw, double now, struct st_guest 
 		counters[2] = it->netin;
 		counters[3] = it->netout;
 	}
-	rates(run, g->id, counters, now, r);
+	/* Rates over the time between the answers that carried the counters, not between
+	 * cycle ends: a slow cycle must not read as less traffic. */
+	rates(run, g->id, counters, gw->have_vm && strcmp(it->type, "qemu") == 0 ? gw->vm_at :
+	    gw->resources_at > 0 ? gw->resources_at : now, r);
 	if (running) {
 		g->disk_read = r[0];
 		g->disk_write = r[1];
@@ -928,7 +1014,12 @@ pve_cycle_free(struct poll_cycle *base)
  * nodes offline; after repeated authentication failures, a single placeholder node. */
 static void
 pve_write_failed(struct worker *w, struct run *run, double now)
-{
+{	/* The endpoint used did not answer at all: the next cycle starts at another. */
+	if (run->cycle && run->cycle->conn_failed && PV(run) && PV(run)->eps.n > 1)
+		pve_endpoints_mark(&PV(run)->eps, CYCLE(run)->ep, 0, run->cycle->error, now);
+	if (PV(run))
+		write_endpoints(w, run, now);
+
 	struct st_instance s;
 	char err[256];
 
@@ -946,9 +1037,12 @@ pve_write_failed(struct worker *w, struct run *run, double now)
 		n->nload = -1;
 		n->last_seen = now;
 	} else {
-		/* Within the grace period the previous rows stay as they are. */
+		/* Within the grace period the previous rows stay as they are, but the
+		 * connection is shown unusable at once. */
 		if (run->last_success > 0 && now - run->last_success < poll_settings.grace) {
 			st_instance_free(&s);
+			if (st_set_health(w->db, run->cfg.id, run->cfg.name, 0) != 0)
+				log_warn("msg=\"state write failed\" instance=%s", run->cfg.name);
 			return;
 		}
 		for (int i = 0; i < PV(run)->nnode_memos; i++) {
@@ -972,6 +1066,18 @@ pve_write_failed(struct worker *w, struct run *run, double now)
 	st_instance_free(&s);
 }
 
+/* Endpoint health for the configuration API, when it changed (and once a minute). */
+static void
+write_endpoints(struct worker *w, struct run *run, double now)
+{
+	struct pve_endpoints *e = &PV(run)->eps;
+
+	if (!run->cfg.is_cluster || (!e->dirty && now - e->written_at < 60))
+		return;
+	if (pve_endpoints_write(w->db, run->cfg.id, e) == 0)
+		e->written_at = now;
+}
+
 static int
 pve_write_ok(struct worker *w, struct run *run, double now, char *err, size_t errlen)
 {
@@ -991,6 +1097,7 @@ pve_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 		build_node(run, c, i, now, st_add_node(&s));
 	for (int i = 0; i < c->nguests; i++) {
 		struct st_guest *g = st_add_guest(&s);
+		c->guests[i].resources_at = c->resources_at;
 		build_guest(run, &c->guests[i], now, g);
 		g->last_backup = last_backup_of(run, g->vmid);
 	}
@@ -1003,6 +1110,7 @@ pve_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 	if (rc == 0)
 		log_debug("msg=\"polled\" instance=%s nodes=%d guests=%d storage=%d", run->cfg.name,
 		    s.nnodes, s.nguests, s.nstorage);
+	write_endpoints(w, run, now);
 	st_instance_free(&s);
 	return rc;
 }
@@ -1029,9 +1137,39 @@ pve_cycle_new(struct run *run)
 }
 
 static void
+pve_prepare(struct run *run)
+{
+	struct pve_endpoints *e = &PV(run)->eps;
+	int i;
+
+	pve_endpoints_sync(e, &run->cfg);
+	i = pve_endpoints_pick(e, clock_wall());
+	if (i >= 0) {
+		CYCLE(run)->ep = i;
+		pve_endpoints_apply(e, i, &run->cfg, &run->conn);
+	}
+}
+
+static void
 pve_begin(struct run *run)
 {
+	struct pve_endpoints *e = &PV(run)->eps;
+	double now = clock_wall();
+
 	poll_submit(run, "/nodes", REQ_NODES, 0);
+	/* The other members are probed now and then so the health says who answers: those
+	 * down every 10 s, the others every 30 s (§2.2). */
+	for (int i = 0; i < e->n && e->n > 1; i++) {
+		struct pve_endpoint *ep = &e->ep[i];
+		struct pve_conn probe;
+		if (i == CYCLE(run)->ep || ep->probing || now - ep->last_check < (ep->healthy ? 30 : 10))
+			continue;
+		probe = run->conn;	/* the same credentials, another address */
+		pve_endpoints_apply(e, i, &run->cfg, &probe);
+		ep->probing = 1;
+		poll_submit_detached(run, &probe, "/version", REQ_EP_PROBE,
+		    (int)(e->gen & 0xffffff) * PVE_MAX_ENDPOINTS + i, 5000);
+	}
 }
 
 static void
@@ -1051,6 +1189,7 @@ const struct poll_ops poll_pve_ops = {
 	.type = "pve",
 	.interval = pve_interval,
 	.cycle_new = pve_cycle_new,
+	.prepare = pve_prepare,
 	.begin = pve_begin,
 	.handle = pve_handle,
 	.write_ok = pve_write_ok,

@@ -25,6 +25,7 @@ struct poll_cycle {
 	int auth_failed;
 	char error[256];
 	int backup_cycle;		/* this cycle also polls backups */
+	int conn_failed;		/* the server (endpoint) did not answer at all */
 };
 
 struct run;
@@ -34,13 +35,17 @@ struct poll_ops {
 	double (*interval)(void);	/* seconds between cycles */
 	/* A new zeroed cycle (its poll_cycle filled in by the core afterwards). */
 	struct poll_cycle *(*cycle_new)(struct run *run);
+	/* Optional: called before the cycle's first request (a login included), to choose
+	 * where to send it. */
+	void (*prepare)(struct run *run);
 	/* Submits the cycle's first requests (after a login when one was needed). */
 	void (*begin)(struct run *run);
 	/* One answer of the current cycle. */
 	void (*handle)(struct run *run, int kind, int index, struct http_request *req);
 	/* The cycle succeeded: write its state. Returns 0, or -1 with a message in err. */
 	int (*write_ok)(struct worker *w, struct run *run, double now, char *err, size_t errlen);
-	/* The cycle failed (after run->consecutive_failures and auth_failures were counted). */
+	/* The cycle failed (after run->consecutive_failures and auth_failures were counted;
+	 * run->cycle is still the failed cycle). */
 	void (*write_failed)(struct worker *w, struct run *run, double now);
 	void (*cycle_free)(struct poll_cycle *c);
 	void (*priv_free)(void *priv);
@@ -58,6 +63,7 @@ struct run {
 	double last_success;		/* wall */
 	int consecutive_failures, auth_failures;
 	int keep;			/* still configured and claimed (mark and sweep) */
+	int released;			/* given up: answers still in flight are dropped */
 	unsigned cycles;		/* completed cycles, for the backup cadence */
 	void *priv;			/* the product's memory across cycles */
 };
@@ -77,6 +83,13 @@ extern const struct poll_ops poll_pve_ops, poll_pbs_ops, poll_pmg_ops;
 /* Queues a GET of path (below /api2/json) for the run's current cycle; the answer comes to
  * ops->handle with kind and index. */
 void poll_submit(struct run *run, const char *path, int kind, int index);
+/* The same through another connection setting (another endpoint of a cluster). */
+void poll_submit_conn(struct run *run, const struct pve_conn *conn, const char *path, int kind,
+    int index);
+/* A request outside the cycle (the cycle does not wait for it): its answer comes to
+ * ops->handle with run->cycle possibly NULL or a later cycle, unless the run was released. */
+void poll_submit_detached(struct run *run, const struct pve_conn *conn, const char *path,
+    int kind, int index, long timeout_ms);
 
 /* The data value of an answer (a new reference), or NULL. A failure of an essential request
  * fails the cycle with its message; an authentication failure is noted either way. */
@@ -84,5 +97,45 @@ struct json_object *poll_data(struct run *run, struct http_request *req, int ess
 
 /* Marks the current cycle failed with a message. */
 void poll_fail(struct run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* --- endpoints of a PVE cluster (endpoints.c) --- */
+
+#define PVE_MAX_ENDPOINTS 32
+
+struct pve_endpoint {
+	char url[300];			/* https://host:port */
+	char node[64];			/* the member's node name; "" for the configured host */
+	char pin[72];			/* the member's own certificate fingerprint, or "" */
+	int healthy;
+	double last_check;		/* wall, 0: never */
+	char error[200];
+	int probing;			/* a probe is in flight */
+};
+
+struct pve_endpoints {
+	char key[8192];			/* the settings they were built from */
+	struct pve_endpoint ep[PVE_MAX_ENDPOINTS];
+	int n, current;
+	unsigned gen;			/* moves when the list is rebuilt */
+	int dirty;			/* health changed since written */
+	double written_at;
+};
+
+/* (Re)builds the list when the instance's settings changed: the configured host, then for a
+ * cluster each member's URL (its name when TLS is verified, else its address). */
+void pve_endpoints_sync(struct pve_endpoints *e, const struct instance_cfg *cfg);
+/* The endpoint to use: the current one while it answers, else the next that does, else
+ * the one tried longest ago. */
+int pve_endpoints_pick(struct pve_endpoints *e, double now);
+/* Points conn at endpoint i (base URL and TLS: its own pin, else the instance's). */
+void pve_endpoints_apply(const struct pve_endpoints *e, int i, const struct instance_cfg *cfg,
+    struct pve_conn *conn);
+void pve_endpoints_mark(struct pve_endpoints *e, int i, int healthy, const char *error, double now);
+/* healthy (all answer), degraded (some), error (none). */
+const char *pve_endpoints_health(const struct pve_endpoints *e);
+/* Whether a failed request says the endpoint itself is unusable (no answer, gateway errors). */
+int pve_endpoint_failure(const struct http_request *req);
+/* Replaces the instance's rows in pulse.endpoint_health. Returns 0 or -1. */
+int pve_endpoints_write(struct db *db, const char *instance_id, struct pve_endpoints *e);
 
 #endif

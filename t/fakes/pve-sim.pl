@@ -4,6 +4,7 @@
 #   pve-sim.pl --listen https://127.0.0.1:8006 --cert C --key K
 #              (--replay DIR | --nodes N --guests M)
 #              [--token 'user@realm!id=secret'] [--password 'user@realm:password']
+#              [--cluster NAME] [--member-ips 127.0.0.2,127.0.0.3]
 #
 # --replay serves the recorded responses of one PVE version (../shared/fixtures/
 # proxmox-recorded/pveNx, with its MANIFEST.json); --nodes/--guests generates a cluster whose
@@ -20,8 +21,11 @@ use Time::HiRes qw(time);
 
 my %opt = (nodes => 0, guests => 0);
 GetOptions(\%opt, 'listen=s', 'cert=s', 'key=s', 'replay=s', 'manifest=s', 'nodes=i', 'guests=i',
-    'token=s', 'password=s', 'cluster=s') or die "bad options\n";
+    'token=s', 'password=s', 'cluster=s', 'member-ips=s') or die "bad options\n";
 my $json = JSON::PP->new->canonical;
+# --member-ips: the addresses /cluster/status gives the generated nodes (failover tests run
+# one simulator per address).
+my @member_ips = split /,/, $opt{'member-ips'} // '';
 my %mode = (mode => 'normal', delay => 0, node => '');
 my %stats = (requests => 0, by_path => {});
 my $started = time;
@@ -180,8 +184,8 @@ sub generated ($c, $path) {
     }
     if ($path eq '/cluster/status') {
         return [{ type => 'cluster', name => $opt{cluster} // 'simcluster', nodes => scalar @nodes, quorate => 1 },
-            map { { type => 'node', name => $_->{node}, id => "node/$_->{node}", ip => '127.0.0.1',
-                online => 1, nodeid => 1 } } @nodes];
+            map { { type => 'node', name => $nodes[$_]{node}, id => "node/$nodes[$_]{node}",
+                ip => $member_ips[$_] // '127.0.0.1', online => 1, nodeid => $_ + 1 } } 0 .. $#nodes];
     }
     return;
 }

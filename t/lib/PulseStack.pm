@@ -482,8 +482,8 @@ sub _read_pid {
 }
 
 sub _port_open {
-    my $port = shift;
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 1);
+    my ($port, $addr) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => $addr // '127.0.0.1', PeerPort => $port, Timeout => 1);
     return $s ? (close($s), 1)[1] : 0;
 }
 
@@ -626,16 +626,18 @@ sub start_sim {
     my ($rc, $fp) = $self->run_cmd('openssl', 'x509', '-in', $crt, '-noout', '-fingerprint', '-sha256');
     $fp =~ s/.*=//s;
     $fp =~ s/[:\s]//g;
-    my @cmd = ($^X, srcdir() . '/t/fakes/pve-sim.pl', '--listen', "https://127.0.0.1:$port",
+    my $addr = $o{host} // '127.0.0.1';
+    my @cmd = ($^X, srcdir() . '/t/fakes/pve-sim.pl', '--listen', "https://$addr:$port",
         '--cert', $crt, '--key', $key);
     push @cmd, '--replay', fixtures_dir() . "/proxmox-recorded/$o{replay}" if $o{replay};
     push @cmd, '--nodes', $o{nodes}, '--guests', $o{guests} // 0 if $o{nodes};
     push @cmd, '--token', $o{token} if $o{token};
     push @cmd, '--password', $o{password} if $o{password};
     push @cmd, '--cluster', $o{cluster} if $o{cluster};
+    push @cmd, '--member-ips', join(',', @{ $o{member_ips} }) if $o{member_ips};
     $self->spawn("sim-$name", {}, @cmd);
-    $self->wait_for(sub { _port_open($port) }, 20, "simulator $name", "sim-$name");
-    return { url => "https://127.0.0.1:$port", port => $port, fingerprint => lc $fp, name => $name };
+    $self->wait_for(sub { _port_open($port, $addr) }, 20, "simulator $name", "sim-$name");
+    return { url => "https://$addr:$port", port => $port, fingerprint => lc $fp, name => $name };
 }
 
 # For the PBS and PMG simulators: the directories a simulator needs (a stack made with new()
