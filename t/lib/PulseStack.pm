@@ -633,6 +633,7 @@ sub start_sim {
     push @cmd, '--token', $o{token} if $o{token};
     push @cmd, '--password', $o{password} if $o{password};
     push @cmd, '--cluster', $o{cluster} if $o{cluster};
+    push @cmd, '--ceph' if $o{ceph};
     $self->spawn("sim-$name", {}, @cmd);
     $self->wait_for(sub { _port_open($port) }, 20, "simulator $name", "sim-$name");
     return { url => "https://127.0.0.1:$port", port => $port, fingerprint => lc $fp, name => $name };
