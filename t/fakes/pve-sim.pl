@@ -2,13 +2,19 @@
 # pve-sim.pl: a Proxmox VE API simulator over HTTPS, for tests and benchmarks.
 #
 #   pve-sim.pl --listen https://127.0.0.1:8006 --cert C --key K
-#              (--replay DIR | --nodes N --guests M)
+#              (--replay DIR | --nodes N --guests M [--ceph])
 #              [--token 'user@realm!id=secret'] [--password 'user@realm:password']
 #              [--cluster NAME] [--member-ips 127.0.0.2,127.0.0.3]
 #
 # --replay serves the recorded responses of one PVE version (../shared/fixtures/
 # proxmox-recorded/pveNx, with its MANIFEST.json); --nodes/--guests generates a cluster whose
 # counters advance with time. Either way the token header or the ticket cookie is checked.
+# A generated cluster also answers the detail calls, shaped as the recordings: guest agent
+# network/OS/version of the VMs whose agent is on (others get the 500 PVE gives), container
+# status, config (one container is an OCI image, one has a static address and a mount point)
+# and interfaces, per node three disks, ZFS pools rpool and tank (tank on node1 DEGRADED with a
+# faulted disk), replication of the first two VMs when there are two nodes or more, and with
+# --ceph the Ceph status and df (df as {stats, pools}, the shape Ceph prints).
 # Test control, on the same port: POST /__sim/mode {"mode":"normal|slow|error|truncated|
 # garbage|huge|offline-node","delay":seconds,"node":"name"} and GET /__sim/stats.
 use strict;
@@ -21,7 +27,7 @@ use Time::HiRes qw(time);
 
 my %opt = (nodes => 0, guests => 0);
 GetOptions(\%opt, 'listen=s', 'cert=s', 'key=s', 'replay=s', 'manifest=s', 'nodes=i', 'guests=i',
-    'token=s', 'password=s', 'cluster=s', 'member-ips=s') or die "bad options\n";
+    'token=s', 'password=s', 'cluster=s', 'member-ips=s', 'ceph') or die "bad options\n";
 my $json = JSON::PP->new->canonical;
 # --member-ips: the addresses /cluster/status gives the generated nodes (failover tests run
 # one simulator per address).
@@ -81,6 +87,23 @@ if ($opt{nodes}) {
     }
     %guest_by_vmid = map { $_->{vmid} => $_ } @guests;
     %node_by_name = map { $_->{node} => $_ } @nodes;
+    # Detail that the list calls do not show: addresses, OS, and a few special containers.
+    my $cts = 0;
+    for my $g (@guests) {
+        my $k = $g->{vmid} - 100;
+        $g->{ip} = '10.0.' . (1 + int($k / 200)) . '.' . (10 + $k % 200);
+        $g->{mac} = sprintf 'BC:24:11:%02X:%02X:%02X', ($g->{vmid} >> 16) & 255, ($g->{vmid} >> 8) & 255,
+            $g->{vmid} & 255;
+        $g->{os} = $g->{vmid} % 2 ? 'ubuntu' : 'debian';
+        next unless $g->{type} eq 'lxc';
+        $cts++;
+        $g->{static_ip} = 1 if $cts == 1;
+        $g->{oci} = 1 if $cts == 2;
+        $g->{mount} = 1 if $cts == 3;
+    }
+    for my $i (0 .. $#nodes) {
+        $nodes[$i]{index} = $i + 1;
+    }
 }
 
 # Counters grow with time at a fixed rate per guest: rates are predictable.
@@ -174,18 +197,249 @@ sub generated ($c, $path) {
     }
     if ($path eq '/storage') {
         return [{ storage => 'local', type => 'dir', content => 'vztmpl,iso,backup' },
-            { storage => 'ceph-pool', type => 'rbd', content => 'images,rootdir', shared => 1 }];
+            { storage => 'ceph-pool', type => 'rbd', content => 'images,rootdir', shared => 1 },
+            { storage => 'tank', type => 'zfspool', content => 'images,rootdir', pool => 'tank', sparse => 1 }];
     }
     if ($path =~ m{^/nodes/([^/]+)/storage$}) {
         return [{ storage => 'local', type => 'dir', content => 'vztmpl,iso,backup', total => 100 * 2**30,
                   used => 40 * 2**30, avail => 60 * 2**30, active => 1, enabled => 1, shared => 0 },
             { storage => 'ceph-pool', type => 'rbd', content => 'rootdir,images', total => 1000 * 2**30,
-              used => 250 * 2**30, avail => 750 * 2**30, active => 1, enabled => 1, shared => 1 }];
+              used => 250 * 2**30, avail => 750 * 2**30, active => 1, enabled => 1, shared => 1 },
+            { storage => 'tank', type => 'zfspool', content => 'rootdir,images', total => 3600 * 2**30,
+              used => 1200 * 2**30, avail => 2400 * 2**30, active => 1, enabled => 1, shared => 0 }];
     }
     if ($path eq '/cluster/status') {
         return [{ type => 'cluster', name => $opt{cluster} // 'simcluster', nodes => scalar @nodes, quorate => 1 },
             map { { type => 'node', name => $nodes[$_]{node}, id => "node/$nodes[$_]{node}",
                 ip => $member_ips[$_] // '127.0.0.1', online => 1, nodeid => $_ + 1 } } 0 .. $#nodes];
+    }
+    return detail($path);
+}
+
+# An error answer from generated(): the HTTP status and PVE's reason.
+sub refusal ($status, $message) {
+    return bless { status => $status, message => $message }, 'PveSim::Refusal';
+}
+
+# --- the detail calls of a generated cluster ------------------------------------------------
+
+sub agent_network ($g) {
+    my %c = counters($g);
+    my $mac = lc $g->{mac};
+    (my $ll = sprintf 'fe80::be24:11ff:fe%02x:%02x%02x', ($g->{vmid} >> 16) & 255, ($g->{vmid} >> 8) & 255,
+        $g->{vmid} & 255) =~ s/:0+(\w)/:$1/g;
+    return { result => [
+        { name => 'lo', 'hardware-address' => '00:00:00:00:00:00',
+          'ip-addresses' => [{ 'ip-address' => '127.0.0.1', 'ip-address-type' => 'ipv4', prefix => 8 },
+              { 'ip-address' => '::1', 'ip-address-type' => 'ipv6', prefix => 128 }],
+          statistics => { 'rx-bytes' => 4096, 'tx-bytes' => 4096, 'rx-packets' => 40, 'tx-packets' => 40,
+              'rx-errs' => 0, 'tx-errs' => 0, 'rx-dropped' => 0, 'tx-dropped' => 0 } },
+        { name => 'eth0', 'hardware-address' => $mac,
+          'ip-addresses' => [{ 'ip-address' => $g->{ip}, 'ip-address-type' => 'ipv4', prefix => 24 },
+              { 'ip-address' => "fd00::$g->{vmid}", 'ip-address-type' => 'ipv6', prefix => 64 },
+              { 'ip-address' => $ll, 'ip-address-type' => 'ipv6', prefix => 64 }],
+          statistics => { 'rx-bytes' => $c{netin}, 'tx-bytes' => $c{netout}, 'rx-packets' => int($c{netin} / 1000),
+              'tx-packets' => int($c{netout} / 1000), 'rx-errs' => 0, 'tx-errs' => 0, 'rx-dropped' => 0,
+              'tx-dropped' => 0 } } ] };
+}
+
+sub agent_osinfo ($g) {
+    return { result => $g->{os} eq 'debian'
+        ? { id => 'debian', name => 'Debian GNU/Linux', 'pretty-name' => 'Debian GNU/Linux 12 (bookworm)',
+            version => '12 (bookworm)', 'version-id' => '12', machine => 'x86_64',
+            'kernel-release' => '6.1.0-18-amd64', 'kernel-version' => '#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1' }
+        : { id => 'ubuntu', name => 'Ubuntu', 'pretty-name' => 'Ubuntu 24.04.1 LTS', version => '24.04.1 LTS (Noble Numbat)',
+            'version-id' => '24.04', machine => 'x86_64', 'kernel-release' => '6.8.0-45-generic',
+            'kernel-version' => '#45-Ubuntu SMP PREEMPT_DYNAMIC' } };
+}
+
+sub guest_running ($g) { $g->{status} eq 'running' && node_online($g->{node}) }
+
+sub ct_status ($g) {
+    my $run = guest_running($g);
+    return { vmid => $g->{vmid}, status => $run ? 'running' : 'stopped', name => $g->{name}, type => 'lxc',
+        cpus => $g->{maxcpu}, cpu => $run ? 0.25 : 0, maxmem => $g->{maxmem}, mem => $run ? int($g->{maxmem} / 2) : 0,
+        maxswap => 512 * 2**20, swap => 0, maxdisk => $g->{maxdisk}, disk => 8 * 2**30, uptime => $run ? 500 : 0,
+        tags => 'sim;test', ha => { managed => 0 }, $run ? (pid => 1000 + $g->{vmid}) : (), counters($g) };
+}
+
+sub ct_config ($g) {
+    my $ip = $g->{static_ip} ? "ip=$g->{ip}/24,gw=10.0.1.1" : 'ip=dhcp';
+    my %c = (arch => 'amd64', cores => $g->{maxcpu}, hostname => $g->{name}, memory => $g->{maxmem} / 2**20,
+        swap => 512, ostype => $g->{os}, rootfs => "local-lvm:vm-$g->{vmid}-disk-0,size=32G",
+        net0 => "name=eth0,bridge=vmbr0,firewall=1,hwaddr=$g->{mac},$ip,type=veth", tags => 'sim;test',
+        unprivileged => 1, digest => sprintf('%040x', $g->{vmid}));
+    $c{mp0} = "local-lvm:vm-$g->{vmid}-disk-1,mp=/srv/data,size=4G" if $g->{mount};
+    if ($g->{oci}) {
+        %c = (%c, ostype => 'unmanaged', cmode => 'console', entrypoint => '/docker-entrypoint.sh nginx',
+            env => 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+            lxc => [['lxc.init.cwd', '/'], ['lxc.signal.halt', 'SIGTERM']]);
+    }
+    return \%c;
+}
+
+sub ct_interfaces ($g) {
+    (my $ll = sprintf 'fe80::be24:11ff:fe%02x:%02x%02x', ($g->{vmid} >> 16) & 255, ($g->{vmid} >> 8) & 255,
+        $g->{vmid} & 255) =~ s/:0+(\w)/:$1/g;
+    return [{ name => 'lo', hwaddr => '00:00:00:00:00:00', inet => '127.0.0.1/8', inet6 => '::1/128' },
+        { name => 'eth0', hwaddr => lc $g->{mac}, inet => "$g->{ip}/24", inet6 => "$ll/64" }];
+}
+
+sub node_disks ($n) {
+    my $i = $n->{index};
+    return [
+        { devpath => '/dev/sda', type => 'ssd', model => 'Samsung SSD 870 EVO 1TB', serial => "S6PTNX0T${i}00001",
+          size => 1000204886016, health => 'PASSED', wearout => 97, rpm => 0, used => 'LVM', vendor => 'ATA',
+          wwn => sprintf('0x5002538f4230e%03x', $i), gpt => 1, osdid => -1, 'osdid-list' => undef,
+          by_id_link => "/dev/disk/by-id/ata-Samsung_SSD_870_EVO_1TB_S6PTNX0T${i}00001" },
+        { devpath => '/dev/sdb', type => 'hdd', model => 'ST4000VN008-2DR166', serial => "ZGY${i}0002",
+          size => 4000787030016, health => 'PASSED', wearout => 'N/A', rpm => 5980, used => 'ZFS', vendor => 'ATA',
+          wwn => sprintf('0x5000c500c3a6e%03x', $i), gpt => 1, osdid => -1, 'osdid-list' => undef,
+          by_id_link => "/dev/disk/by-id/ata-ST4000VN008-2DR166_ZGY${i}0002" },
+        { devpath => '/dev/nvme0n1', type => 'nvme', model => 'Samsung SSD 980 PRO 1TB', serial => "S5GXNF0R${i}0003",
+          size => 1000204886016, health => 'PASSED', wearout => 99, rpm => 0, used => 'ZFS', vendor => 'unknown',
+          wwn => "eui.002538b${i}11b0003", gpt => 1, osdid => -1, 'osdid-list' => undef,
+          by_id_link => "/dev/disk/by-id/nvme-Samsung_SSD_980_PRO_1TB_S5GXNF0R${i}0003" } ];
+}
+
+# tank on node1 is DEGRADED: one mirror half FAULTED with checksum errors.
+sub zfs_degraded ($n) { $n->{index} == 1 }
+
+sub zfs_list ($n) {
+    return [{ name => 'rpool', health => 'ONLINE', size => 996432412672, alloc => 102 * 2**30, free => 996432412672 - 102 * 2**30,
+              frag => 3, dedup => 1.0 },
+        { name => 'tank', health => zfs_degraded($n) ? 'DEGRADED' : 'ONLINE', size => 3985729650688,
+          alloc => 1200 * 2**30, free => 3985729650688 - 1200 * 2**30, frag => 11, dedup => 1.0 }];
+}
+
+sub zfs_detail ($n, $pool) {
+    my $i = $n->{index};
+    my $scan = 'scrub repaired 0B in 00:12:34 with 0 errors on Sun Jan  4 00:36:35 2026';
+    if ($pool eq 'rpool') {
+        return { name => 'rpool', state => 'ONLINE', status => '', action => '', scan => $scan,
+            errors => 'No known data errors', children => [
+                { name => 'mirror-0', state => 'ONLINE', read => 0, write => 0, cksum => 0, msg => '', leaf => 0, children => [
+                    { name => "nvme-Samsung_SSD_980_PRO_1TB_S5GXNF0R${i}0003-part3", state => 'ONLINE', read => 0,
+                      write => 0, cksum => 0, msg => '', leaf => 1 },
+                    { name => "ata-Samsung_SSD_870_EVO_1TB_S6PTNX0T${i}00001-part3", state => 'ONLINE', read => 0,
+                      write => 0, cksum => 0, msg => '', leaf => 1 } ] } ] };
+    }
+    return unless $pool eq 'tank';
+    my $bad = zfs_degraded($n);
+    return { name => 'tank', state => $bad ? 'DEGRADED' : 'ONLINE',
+        status => $bad ? "One or more devices are faulted in response to persistent errors.\nSufficient replicas exist for the pool to continue functioning in a\ndegraded state." : '',
+        action => $bad ? "Replace the faulted device, or use 'zpool clear' to mark the device\nrepaired." : '',
+        scan => $scan, errors => 'No known data errors', children => [
+            { name => 'mirror-0', state => $bad ? 'DEGRADED' : 'ONLINE', read => 0, write => 0, cksum => 0, msg => '',
+              leaf => 0, children => [
+                { name => "ata-ST4000VN008-2DR166_ZGY${i}0002", state => $bad ? 'FAULTED' : 'ONLINE', read => 0,
+                  write => $bad ? 3 : 0, cksum => $bad ? 42 : 0, msg => $bad ? 'too many errors' : '', leaf => 1 },
+                { name => "ata-ST4000VN008-2DR166_ZGY${i}0004", state => 'ONLINE', read => 0, write => 0, cksum => 0,
+                  msg => '', leaf => 1 } ] } ] };
+}
+
+# Replication of the first two VMs to the next node.
+sub replication_jobs () {
+    return () if @nodes < 2;
+    my @vms = (grep { $_->{type} eq 'qemu' } @guests)[0, 1];
+    my @jobs;
+    for my $k (0, 1) {
+        my $g = $vms[$k] or next;
+        my $target = $nodes[($node_by_name{ $g->{node} }{index}) % @nodes]{node};
+        push @jobs, { id => "$g->{vmid}-0", type => 'local', guest => $g->{vmid}, jobnum => 0, source => $g->{node},
+            target => $target, schedule => $k ? '*/30' : '*/15', $k ? (rate => 50, comment => 'offsite copy') : () };
+    }
+    return @jobs;
+}
+
+sub replication_status ($job) {
+    my $k = $job->{schedule} eq '*/15' ? 0 : 1;
+    my %s = (%$job, last_sync => int($started) - 600 - 300 * $k, last_try => int($started) - 300,
+        next_sync => int($started) + 300 + 600 * $k, duration => $k ? 12.5 : 3.52, fail_count => $k ? 2 : 0,
+        state => $k ? 'error' : 'idle');
+    $s{error} = "command 'set -o pipefail && pvesm export local-zfs:vm-$job->{guest}-disk-0 zfs - -with-snapshots 1' failed: exit code 255" if $k;
+    return \%s;
+}
+
+sub ceph_status () {
+    my @names = map { $_->{node} } @nodes;
+    my %mons = map { ("$names[$_]" => { hostname => $names[$_], status => $_ == $#names && @names > 2 ? 'stopped' : 'running' }) }
+        0 .. $#names;
+    return { fsid => 'b1a5c0de-5eed-4c3e-9a11-0123456789ab', election_epoch => 42, quorum => [0 .. $#names],
+        quorum_names => \@names,
+        health => { status => 'HEALTH_WARN', mutes => [], checks => {
+            OSD_NEARFULL => { severity => 'HEALTH_WARN', muted => JSON::PP::false,
+                summary => { message => '1 nearfull osd(s)', count => 1 }, detail => [{ message => 'osd.1 is near full' }] } } },
+        servicemap => { epoch => 7, modified => '2026-01-09T10:00:00.000000+0000', services => {
+            mon => { daemons => { summary => '', %mons } },
+            mgr => { daemons => { summary => '', $names[0] => { hostname => $names[0], status => 'active' } } } } },
+        osdmap => { epoch => 120, num_osds => 2 * @names, num_up_osds => 2 * @names, num_in_osds => 2 * @names,
+            num_remapped_pgs => 0 },
+        pgmap => { pgs_by_state => [{ state_name => 'active+clean', count => 129 }], num_pgs => 129, num_pools => 2,
+            num_objects => 65536, data_bytes => 250 * 2**30, bytes_used => 750 * 2**30, bytes_avail => 2250 * 2**30,
+            bytes_total => 3000 * 2**30 } };
+}
+
+sub ceph_df () {
+    return { stats => { total_bytes => 3000 * 2**30, total_avail_bytes => 2250 * 2**30, total_used_bytes => 750 * 2**30,
+            total_used_raw_bytes => 750 * 2**30, total_used_raw_ratio => 0.25, num_osds => 2 * @nodes },
+        pools => [
+            { name => '.mgr', id => 1, stats => { stored => 2 * 2**20, objects => 2, kb_used => 6144, bytes_used => 6 * 2**20,
+                percent_used => 0.000002, max_avail => 700 * 2**30 } },
+            { name => 'ceph-pool', id => 2, stats => { stored => 250 * 2**30, objects => 65534, kb_used => 750 * 2**20,
+                bytes_used => 750 * 2**30, percent_used => 0.263, max_avail => 700 * 2**30 } } ] };
+}
+
+sub detail ($path) {
+    if ($path =~ m{^/nodes/([^/]+)/qemu/(\d+)/agent/(network-get-interfaces|get-osinfo|info)$}) {
+        my $g = $guest_by_vmid{$2};
+        return unless $g && $g->{type} eq 'qemu' && $g->{node} eq $1;
+        return refusal(500, 'No QEMU guest agent configured') unless $g->{agent};
+        return refusal(500, 'VM ' . $g->{vmid} . ' is not running') unless guest_running($g);
+        return agent_network($g) if $3 eq 'network-get-interfaces';
+        return agent_osinfo($g) if $3 eq 'get-osinfo';
+        return { result => { version => '7.2.0', supported_commands => [
+            { name => 'guest-ping', enabled => JSON::PP::true, 'success-response' => JSON::PP::true },
+            { name => 'guest-get-osinfo', enabled => JSON::PP::true, 'success-response' => JSON::PP::true },
+            { name => 'guest-network-get-interfaces', enabled => JSON::PP::true, 'success-response' => JSON::PP::true } ] } };
+    }
+    if ($path =~ m{^/nodes/([^/]+)/lxc/(\d+)/(status/current|config|interfaces)$}) {
+        my $g = $guest_by_vmid{$2};
+        return unless $g && $g->{type} eq 'lxc' && $g->{node} eq $1;
+        return ct_status($g) if $3 eq 'status/current';
+        return ct_config($g) if $3 eq 'config';
+        return refusal(500, "CT $g->{vmid} not running") unless guest_running($g);
+        return ct_interfaces($g);
+    }
+    if ($path =~ m{^/nodes/([^/]+)/disks/(list|zfs)$}) {
+        my $n = $node_by_name{$1} or return;
+        return $2 eq 'list' ? node_disks($n) : zfs_list($n);
+    }
+    if ($path =~ m{^/nodes/([^/]+)/disks/zfs/([^/]+)$}) {
+        my $n = $node_by_name{$1} or return;
+        return zfs_detail($n, $2);
+    }
+    if ($path eq '/cluster/replication') {
+        return [replication_jobs()];
+    }
+    if ($path =~ m{^/cluster/replication/([^/]+)$}) {
+        my ($job) = grep { $_->{id} eq $1 } replication_jobs();
+        return $job;
+    }
+    if ($path =~ m{^/nodes/([^/]+)/replication$}) {
+        my $node = $1;
+        return [map { replication_status($_) } grep { $_->{source} eq $node } replication_jobs()];
+    }
+    if ($path =~ m{^/nodes/([^/]+)/replication/([^/]+)/status$}) {
+        my ($node, $id) = ($1, $2);
+        my ($job) = grep { $_->{id} eq $id && $_->{source} eq $node } replication_jobs();
+        return $job ? replication_status($job) : undef;
+    }
+    if ($opt{ceph} && $path eq '/cluster/ceph/status') {
+        return ceph_status();
+    }
+    if ($opt{ceph} && $path eq '/cluster/ceph/df') {
+        return ceph_df();
     }
     return;
 }
@@ -250,6 +504,10 @@ any '/api2/json/*rest' => sub ($c) {
             }
         } else {
             my $d = generated($c, $path);
+            if (ref $d eq 'PveSim::Refusal') {
+                $c->res->message($d->{message});
+                return $c->render(status => $d->{status}, json => { data => undef, message => "$d->{message}\n" });
+            }
             ($status, $data) = defined $d ? (200, { data => $d }) : ();
         }
         return $c->render(status => 404, json => { data => undef, errors => { path => 'not recorded' } })

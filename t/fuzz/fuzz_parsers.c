@@ -1,6 +1,8 @@
 /* fuzz_parsers.c: libFuzzer target over the parsers that face the network: JSON bodies,
  * percent-decoding of paths and queries, base64 (Basic auth, keys), addresses and CIDR
- * ranges (forwarded headers), sizes and integers. The first byte picks the parser. */
+ * ranges (forwarded headers), sizes and integers, the Proxmox answers and their detail (guest
+ * agent, containers, disks, ZFS, Ceph, replication) with the JSON built from them. The first
+ * byte picks the parser. */
 #include "config.h"
 
 #include <stdint.h>
@@ -13,6 +15,7 @@
 #include "netaddr.h"
 #include "pbs.h"
 #include "pve.h"
+#include "pve_detail.h"
 #include "uri.h"
 #include "util.h"
 
@@ -57,6 +60,60 @@ fuzz_backup_parsers(struct json_object *d)
 	(void)pmg_parse_mail_count(d, counts, 16);
 	(void)pmg_parse_spam_scores(d, scores, 16);
 	(void)pmg_parse_quarantine(d, &count);
+}
+
+/* Every detail parser over one data value, then the JSON of what each kept. */
+static void
+fuzz_detail(struct json_object *d)
+{
+	static struct pve_guest_net net;
+	static struct pve_ct_detail ct;
+	static struct pve_physical_disk disks[16];
+	static struct pve_zfs_pool pools[4];
+	static struct pve_ceph_cluster ceph;
+	static struct pve_replication_job jobs[16];
+	struct pve_agent_osinfo os;
+	struct json_object *out = json_object_new_object();
+	char version[64];
+	int n;
+
+	if (pve_parse_agent_network(d, &net) >= 0)
+		pve_guest_net_add_json(out, &net);
+	(void)pve_parse_agent_osinfo(d, &os);
+	(void)pve_parse_agent_info(d, version, sizeof(version));
+	pve_agent_add_json(out, &os, version);
+	pve_ct_init(&ct);
+	(void)pve_ct_apply_status(&ct, d);
+	(void)pve_ct_apply_config(&ct, d);
+	if (pve_ct_wants_interfaces(&ct))
+		(void)pve_ct_apply_interfaces(&ct, d);
+	pve_ct_finish(&ct, 1000, 10, 1);
+	pve_ct_add_json(out, &ct);
+	(void)pve_parse_ct_interfaces(d, &net);
+	n = pve_parse_disks_list(d, disks, 16);
+	for (int i = 0; i < n; i++)
+		json_object_put(pve_physical_disk_json(&disks[i], "i", "n", 1700000000.5));
+	n = pve_parse_zfs_list(d, pools, 4);
+	if (n == 0) {
+		memset(&pools[0], 0, sizeof(pools[0]));
+		n = 1;
+	}
+	(void)pve_parse_zfs_detail(d, &pools[0]);
+	(void)pve_zfs_pool_for_storage("rpool", "zfspool", pools, n);
+	json_object_put(pve_zfs_pool_json(&pools[0]));
+	(void)pve_parse_ceph_status(d, &ceph);
+	(void)pve_parse_ceph_df(d, &ceph);
+	json_object_put(pve_ceph_cluster_json(&ceph, "i", 1700000000));
+	n = pve_parse_replication(d, jobs, 16);
+	for (int i = 0; i < n; i++) {
+		(void)pve_replication_apply_status(&jobs[i], d);
+		pve_replication_resolve(&jobs[i], "i", i, "g", "qemu", NULL);
+	}
+	pve_replication_sort(jobs, n);
+	for (int i = 0; i < n; i++)
+		json_object_put(pve_replication_job_json(&jobs[i], 1700000000));
+	(void)jsonutil_to_string(out, NULL);
+	json_object_put(out);
 }
 
 int
@@ -135,6 +192,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)pve_rrd_last(d, "memavailable", &last);
 			(void)pve_num(d, "cpu", 0);
 			fuzz_backup_parsers(d);
+			fuzz_detail(d);
 			json_object_put(o);
 		}
 		break;

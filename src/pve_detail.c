@@ -1,0 +1,2203 @@
+/* pve_detail.c: tolerant parsers and JSON of PVE guest, disk, ZFS, Ceph and replication detail. */
+#include "config.h"
+
+#include "pve_detail.h"
+#include "jsonutil.h"
+#include "pve.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* Bounds on the work one response can cause, whatever it holds. */
+#define SCAN_MAX 4096		/* elements looked at in one array or object */
+#define TREE_MAX_DEPTH 16	/* nesting followed in recursive shapes */
+#define TREE_MAX_NODES 4096	/* nodes visited in one tree */
+
+/* --- small helpers ---------------------------------------------------------------------- */
+
+static struct json_object *
+get(struct json_object *obj, const char *key)
+{
+	struct json_object *v = NULL;
+
+	if (obj == NULL || !json_object_is_type(obj, json_type_object))
+		return NULL;
+	json_object_object_get_ex(obj, key, &v);
+	return v;
+}
+
+static int
+is_obj(struct json_object *v)
+{
+	return v != NULL && json_object_is_type(v, json_type_object);
+}
+
+static int
+is_arr(struct json_object *v)
+{
+	return v != NULL && json_object_is_type(v, json_type_array);
+}
+
+static int
+arr_len(struct json_object *a)
+{
+	size_t n;
+
+	if (!is_arr(a))
+		return 0;
+	n = json_object_array_length(a);
+	return n > SCAN_MAX ? SCAN_MAX : (int)n;
+}
+
+char *
+pve_copy_trimmed(char *dst, size_t len, const char *src)
+{
+	size_t n;
+
+	if (len == 0)
+		return dst;
+	if (src == NULL)
+		src = "";
+	while (*src && isspace((unsigned char)*src))
+		src++;
+	n = strlen(src);
+	while (n > 0 && isspace((unsigned char)src[n - 1]))
+		n--;
+	if (n >= len) {
+		/* Never end inside a UTF-8 sequence: src[n] must start a character. */
+		n = len - 1;
+		while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+			n--;
+	}
+	memmove(dst, src, n);	/* src may lie inside dst */
+	dst[n] = '\0';
+	return dst;
+}
+
+#define COPY(dst, src) pve_copy_trimmed((dst), sizeof(dst), (src))
+
+static void
+lower_ascii(char *s)
+{
+	for (; *s; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+static int
+has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* A value as text the way the original's stringFromAny gives it: strings trimmed, numbers
+ * in their shortest form, booleans as true/false, anything else empty. */
+static char *
+any_string(struct json_object *v, char *buf, size_t len)
+{
+	char num[64];
+
+	buf[0] = '\0';
+	if (v == NULL)
+		return buf;
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		return pve_copy_trimmed(buf, len, json_object_get_string(v));
+	case json_type_int:
+		snprintf(num, sizeof(num), "%lld", (long long)json_object_get_int64(v));
+		return pve_copy_trimmed(buf, len, num);
+	case json_type_double:
+		if (!isfinite(json_object_get_double(v)))
+			return buf;
+		jsonutil_format_double(json_object_get_double(v), num, sizeof(num));
+		return pve_copy_trimmed(buf, len, num);
+	case json_type_boolean:
+		return pve_copy_trimmed(buf, len, json_object_get_boolean(v) ? "true" : "false");
+	default:
+		return buf;
+	}
+}
+
+/* A double rounded to an int64, refusing what does not fit. */
+static int
+round_int64(double d, int64_t *out)
+{
+	if (!isfinite(d) || d >= 9.2e18 || d <= -9.2e18)
+		return 0;
+	*out = (int64_t)llround(d);
+	return 1;
+}
+
+/* intFromAny: integers, rounded floats, numeric strings. Returns 1 when v held a number. */
+static int
+any_int(struct json_object *v, int64_t *out)
+{
+	char buf[64], *end;
+	double d;
+
+	if (v == NULL)
+		return 0;
+	switch (json_object_get_type(v)) {
+	case json_type_int:
+		*out = json_object_get_int64(v);
+		return 1;
+	case json_type_double:
+		return round_int64(json_object_get_double(v), out);
+	case json_type_string:
+		pve_copy_trimmed(buf, sizeof(buf), json_object_get_string(v));
+		if (buf[0] == '\0')
+			return 0;
+		if (parse_int64(buf, INT64_MIN, INT64_MAX, out) == 0)
+			return 1;
+		d = strtod(buf, &end);
+		return *end == '\0' && round_int64(d, out);
+	default:
+		return 0;
+	}
+}
+
+/* floatFromAny: numbers and numeric strings, finite only. */
+static int
+any_float(struct json_object *v, double *out)
+{
+	char buf[64], *end;
+	double d;
+
+	if (v == NULL)
+		return 0;
+	switch (json_object_get_type(v)) {
+	case json_type_int:
+		*out = (double)json_object_get_int64(v);
+		return 1;
+	case json_type_double:
+		d = json_object_get_double(v);
+		break;
+	case json_type_string:
+		pve_copy_trimmed(buf, sizeof(buf), json_object_get_string(v));
+		if (buf[0] == '\0')
+			return 0;
+		d = strtod(buf, &end);
+		if (*end != '\0')
+			return 0;
+		break;
+	default:
+		return 0;
+	}
+	if (!isfinite(d))
+		return 0;
+	*out = d;
+	return 1;
+}
+
+/* boolFromAny: booleans, numbers (non-zero), and the usual words. */
+static int
+any_bool(struct json_object *v, int *out)
+{
+	static const char *const yes[] = {"true", "yes", "1", "on", "enabled"};
+	static const char *const no[] = {"false", "no", "0", "off", "disabled"};
+	char buf[16];
+	int64_t i;
+
+	if (v == NULL)
+		return 0;
+	if (json_object_is_type(v, json_type_boolean)) {
+		*out = json_object_get_boolean(v) != 0;
+		return 1;
+	}
+	if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) {
+		if (!any_int(v, &i))
+			return 0;
+		*out = i != 0;
+		return 1;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return 0;
+	pve_copy_trimmed(buf, sizeof(buf), json_object_get_string(v));
+	lower_ascii(buf);
+	for (size_t k = 0; k < ARRAY_LEN(yes); k++) {
+		if (strcmp(buf, yes[k]) == 0) {
+			*out = 1;
+			return 1;
+		}
+		if (strcmp(buf, no[k]) == 0) {
+			*out = 0;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The first of several keys that is present and not null. */
+static struct json_object *
+first_of(struct json_object *obj, const char *const *keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *v = get(obj, keys[i]);
+		if (v != NULL)
+			return v;
+	}
+	return NULL;
+}
+
+#define FIRST_OF(obj, ...) \
+	first_of((obj), (const char *const[]){__VA_ARGS__}, \
+	    sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+static int
+cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Appends s to a list of fixed-size strings unless it is there already or the list is full. */
+static void
+add_unique(char (*list)[PVE_NET_ADDR_LEN], int *n, int max, const char *s)
+{
+	if (s[0] == '\0')
+		return;
+	for (int i = 0; i < *n; i++)
+		if (strcmp(list[i], s) == 0)
+			return;
+	if (*n >= max)
+		return;
+	COPY(list[*n], s);
+	(*n)++;
+}
+
+static void
+add_str(struct json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, json_object_new_string(v ? v : ""));
+}
+
+static void
+add_opt_str(struct json_object *o, const char *k, const char *v)
+{
+	if (v && *v)
+		add_str(o, k, v);
+}
+
+static void
+add_int(struct json_object *o, const char *k, int64_t v)
+{
+	json_object_object_add(o, k, json_object_new_int64(v));
+}
+
+static void
+add_opt_int(struct json_object *o, const char *k, int64_t v)
+{
+	if (v != 0)
+		add_int(o, k, v);
+}
+
+static void
+add_num(struct json_object *o, const char *k, double v)
+{
+	json_object_object_add(o, k, jsonutil_new_double(isfinite(v) ? v : 0));
+}
+
+static double
+percent(int64_t part, int64_t whole)
+{
+	/* The original's order of operations, so the last digit matches too. */
+	return whole > 0 ? (double)part / (double)whole * 100 : 0;
+}
+
+void
+pve_rfc3339_nano(double t, char *out, size_t len)
+{
+	char date[32], frac[24] = "";
+	double whole;
+	time_t sec;
+	long nanos;
+	struct tm tm;
+
+	if (!(t > 0) || t > 253402300799.0) {	/* zero time, or past year 9999 */
+		snprintf(out, len, "0001-01-01T00:00:00Z");
+		return;
+	}
+	whole = floor(t);
+	sec = (time_t)whole;
+	/* A double holds a current time to a fraction of a microsecond: print microseconds. */
+	nanos = lround((t - whole) * 1e6) * 1000;
+	if (nanos >= 1000000000L) {
+		sec++;
+		nanos -= 1000000000L;
+	}
+	gmtime_r(&sec, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (nanos > 0) {
+		size_t n;
+		snprintf(frac, sizeof(frac), ".%09ld", nanos);
+		for (n = strlen(frac); n > 1 && frac[n - 1] == '0'; n--)
+			frac[n - 1] = '\0';
+	}
+	snprintf(out, len, "%s%sZ", date, frac);
+}
+
+/* --- guest network ------------------------------------------------------------------------ */
+
+/* Cuts an address at its prefix length or zone ("10.0.0.5/24", "fe80::1%eth0"). */
+static void
+strip_prefix(char *ip)
+{
+	char *p = strchr(ip, '/');
+
+	if (p != NULL && p != ip)
+		*p = '\0';
+	p = strchr(ip, '%');
+	if (p != NULL && p != ip)
+		*p = '\0';
+	pve_copy_trimmed(ip, strlen(ip) + 1, ip);
+}
+
+static int
+is_loopback_or_link_local(const char *ip)
+{
+	return has_prefix(ip, "127.") || strncasecmp(ip, "fe80", 4) == 0 || strcmp(ip, "::1") == 0;
+}
+
+/* Interfaces sorted by name, keeping the order of equal names (Go's SliceStable). */
+static void
+sort_ifaces(struct pve_guest_net *net)
+{
+	for (int i = 1; i < net->nifaces; i++) {
+		struct pve_guest_iface tmp = net->ifaces[i];
+		int j = i;
+
+		while (j > 0 && strcmp(net->ifaces[j - 1].name, tmp.name) > 0) {
+			net->ifaces[j] = net->ifaces[j - 1];
+			j--;
+		}
+		net->ifaces[j] = tmp;
+	}
+}
+
+int
+pve_guest_net_collect_ips(struct pve_guest_net *net)
+{
+	const char *all[PVE_NET_MAX_IFACES * PVE_NET_MAX_ADDRS];
+	int n = 0;
+
+	for (int i = 0; i < net->nifaces && i < PVE_NET_MAX_IFACES; i++)
+		for (int k = 0; k < net->ifaces[i].naddrs && k < PVE_NET_MAX_ADDRS; k++)
+			all[n++] = net->ifaces[i].addrs[k];
+	qsort(all, (size_t)n, sizeof(all[0]), cmp_strp);
+	net->nips = 0;
+	for (int i = 0; i < n && net->nips < PVE_NET_MAX_IPS; i++) {
+		if (i > 0 && strcmp(all[i], all[i - 1]) == 0)
+			continue;
+		COPY(net->ips[net->nips], all[i]);
+		net->nips++;
+	}
+	return net->nips;
+}
+
+int
+pve_parse_agent_network(struct json_object *data, struct pve_guest_net *net)
+{
+	struct json_object *list = get(data, "result");
+	int len;
+
+	memset(net, 0, sizeof(*net));
+	if (list == NULL && is_arr(data))
+		list = data;
+	if (!is_arr(list))
+		return -1;
+	len = arr_len(list);
+	for (int i = 0; i < len && net->nifaces < PVE_NET_MAX_IFACES; i++) {
+		struct json_object *o = json_object_array_get_idx(list, i);
+		struct json_object *addrs = get(o, "ip-addresses"), *stats = get(o, "statistics");
+		struct pve_guest_iface *it = &net->ifaces[net->nifaces];
+		int naddr = arr_len(addrs);
+
+		if (!is_obj(o))
+			continue;
+		memset(it, 0, sizeof(*it));
+		COPY(it->name, pve_str(o, "name", ""));
+		if (strcmp(it->name, "lo") == 0)
+			continue;
+		COPY(it->mac, pve_str(o, "hardware-address", ""));
+		for (int k = 0; k < naddr; k++) {
+			char ip[PVE_NET_ADDR_LEN];
+			COPY(ip, pve_str(json_object_array_get_idx(addrs, k), "ip-address", ""));
+			strip_prefix(ip);
+			if (ip[0] == '\0' || is_loopback_or_link_local(ip))
+				continue;
+			add_unique(it->addrs, &it->naddrs, PVE_NET_MAX_ADDRS, ip);
+		}
+		qsort(it->addrs, (size_t)it->naddrs, sizeof(it->addrs[0]), cmp_str);
+		it->rx_bytes = pve_int(stats, "rx-bytes", 0);
+		it->tx_bytes = pve_int(stats, "tx-bytes", 0);
+		if (it->rx_bytes < 0)
+			it->rx_bytes = 0;
+		if (it->tx_bytes < 0)
+			it->tx_bytes = 0;
+		if (it->naddrs == 0 && it->rx_bytes == 0 && it->tx_bytes == 0)
+			continue;
+		net->nifaces++;
+	}
+	sort_ifaces(net);
+	pve_guest_net_collect_ips(net);
+	return net->nifaces;
+}
+
+struct json_object *
+pve_guest_net_ifaces_json(const struct pve_guest_net *net)
+{
+	struct json_object *arr;
+
+	if (net->nifaces <= 0)
+		return NULL;
+	arr = json_object_new_array();
+	for (int i = 0; i < net->nifaces; i++) {
+		const struct pve_guest_iface *it = &net->ifaces[i];
+		struct json_object *o = json_object_new_object();
+
+		add_str(o, "name", it->name);
+		add_opt_str(o, "mac", it->mac);
+		if (it->naddrs > 0) {
+			struct json_object *a = json_object_new_array();
+			for (int k = 0; k < it->naddrs; k++)
+				json_object_array_add(a, json_object_new_string(it->addrs[k]));
+			json_object_object_add(o, "addresses", a);
+		}
+		add_opt_int(o, "rxBytes", it->rx_bytes);
+		add_opt_int(o, "txBytes", it->tx_bytes);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+struct json_object *
+pve_guest_net_ips_json(const struct pve_guest_net *net)
+{
+	struct json_object *arr;
+
+	if (net->nips <= 0)
+		return NULL;
+	arr = json_object_new_array();
+	for (int i = 0; i < net->nips; i++)
+		json_object_array_add(arr, json_object_new_string(net->ips[i]));
+	return arr;
+}
+
+void
+pve_guest_net_add_json(struct json_object *guest, const struct pve_guest_net *net)
+{
+	struct json_object *v;
+
+	if ((v = pve_guest_net_ifaces_json(net)) != NULL)
+		json_object_object_add(guest, "networkInterfaces", v);
+	if ((v = pve_guest_net_ips_json(net)) != NULL)
+		json_object_object_add(guest, "ipAddresses", v);
+}
+
+/* --- guest agent OS and version ------------------------------------------------------------- */
+
+int
+pve_parse_agent_osinfo(struct json_object *data, struct pve_agent_osinfo *out)
+{
+	struct json_object *r = get(data, "result");
+	char name[128], pretty[128], version[128], version_id[128];
+
+	memset(out, 0, sizeof(*out));
+	if (!is_obj(r))
+		r = data;
+	if (!is_obj(r))
+		return -1;
+	any_string(get(r, "name"), name, sizeof(name));
+	any_string(get(r, "pretty-name"), pretty, sizeof(pretty));
+	any_string(get(r, "version"), version, sizeof(version));
+	any_string(get(r, "version-id"), version_id, sizeof(version_id));
+	COPY(out->name, name[0] ? name : pretty);
+	if (out->name[0] == '\0')
+		any_string(get(r, "id"), out->name, sizeof(out->name));
+	if (version[0])
+		COPY(out->version, version);
+	else if (version_id[0])
+		COPY(out->version, version_id);
+	else if (pretty[0] && strcmp(pretty, out->name) != 0)
+		COPY(out->version, pretty);
+	else
+		any_string(get(r, "kernel-release"), out->version, sizeof(out->version));
+	if (strcmp(out->version, out->name) == 0)
+		out->version[0] = '\0';
+	return 0;
+}
+
+int
+pve_parse_agent_info(struct json_object *data, char *version, size_t len)
+{
+	struct json_object *r = get(data, "result");
+
+	if (len == 0)
+		return -1;
+	version[0] = '\0';
+	if (!is_obj(r))
+		r = data;
+	any_string(get(r, "version"), version, len);
+	if (version[0] == '\0')
+		any_string(get(get(r, "qemu-ga"), "version"), version, len);
+	return version[0] ? 0 : -1;
+}
+
+void
+pve_agent_add_json(struct json_object *vm, const struct pve_agent_osinfo *os,
+    const char *agent_version)
+{
+	if (os != NULL) {
+		add_opt_str(vm, "osName", os->name);
+		add_opt_str(vm, "osVersion", os->version);
+	}
+	add_opt_str(vm, "agentVersion", agent_version);
+}
+
+/* --- containers ------------------------------------------------------------------------------ */
+
+/* Addresses written in a container's status or config (sanitizeGuestAddressStrings): several
+ * per string separated by blanks, ',' or ';', prefix and zone cut, placeholders and loopback,
+ * link-local and unspecified addresses dropped. Each kept address goes to add(). */
+static int
+is_placeholder(const char *word)
+{
+	static const char *const words[] = {"dhcp", "manual", "static", "auto", "none", "n/a",
+	    "unknown", "0.0.0.0", "::", "::1"};
+
+	for (size_t k = 0; k < ARRAY_LEN(words); k++)
+		if (strcasecmp(word, words[k]) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+sanitize_addresses(const char *value, void (*add)(void *, const char *), void *arg)
+{
+	const char *p = value;
+
+	while (*p) {
+		char word[PVE_NET_ADDR_LEN];
+		size_t n = strcspn(p, " \t\r\n\f\v,;");
+
+		if (n == 0) {
+			p++;
+			continue;
+		}
+		if (n >= sizeof(word)) {	/* longer than any address: not one */
+			p += n;
+			continue;
+		}
+		memcpy(word, p, n);
+		word[n] = '\0';
+		p += n;
+		if (is_placeholder(word))
+			continue;
+		strip_prefix(word);
+		if (word[0] == '\0' || is_placeholder(word) || has_prefix(word, "127.") ||
+		    has_prefix(word, "0.0.0.0") || strncasecmp(word, "fe80", 4) == 0 ||
+		    has_prefix(word, "::1"))
+			continue;
+		add(arg, word);
+	}
+}
+
+/* A growing list of addresses: an interface's, and the container's. */
+struct addr_sink {
+	char (*list)[PVE_NET_ADDR_LEN];
+	int *n;
+	int max;
+	struct pve_guest_net *guest;	/* also added to the guest's ipAddresses when set */
+};
+
+static void
+sink_add(void *arg, const char *ip)
+{
+	struct addr_sink *s = arg;
+
+	if (s->list != NULL)
+		add_unique(s->list, s->n, s->max, ip);
+	if (s->guest != NULL)
+		add_unique(s->guest->ips, &s->guest->nips, PVE_NET_MAX_IPS, ip);
+}
+
+/* collectIPsFromInterface: strings, lists of them, and objects with ip/ip6/ipv4/ipv6/address/
+ * value members, however nested (to a bound). */
+static void
+collect_addresses(struct json_object *v, struct addr_sink *sink, int depth, int *budget)
+{
+	static const char *const keys[] = {"ip", "ip6", "ipv4", "ipv6", "address", "value"};
+
+	if (v == NULL || depth > TREE_MAX_DEPTH || --*budget < 0)
+		return;
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		sanitize_addresses(json_object_get_string(v), sink_add, sink);
+		break;
+	case json_type_array:
+		for (int i = 0; i < arr_len(v); i++)
+			collect_addresses(json_object_array_get_idx(v, i), sink, depth + 1, budget);
+		break;
+	case json_type_object:
+		for (size_t k = 0; k < ARRAY_LEN(keys); k++)
+			collect_addresses(get(v, keys[k]), sink, depth + 1, budget);
+		break;
+	default:
+		break;
+	}
+}
+
+void
+pve_ct_init(struct pve_ct_detail *ct)
+{
+	memset(ct, 0, sizeof(*ct));
+}
+
+/* mergeContainerNetworkInterface: into the interface with the same name or MAC (either case),
+ * filling what it lacks, or as a new interface. "lo" is never kept. */
+static void
+merge_iface(struct pve_guest_net *net, const struct pve_guest_iface *d)
+{
+	struct pve_guest_iface *t = NULL;
+
+	if (strcmp(d->name, "lo") == 0)
+		return;
+	for (int i = 0; i < net->nifaces && t == NULL; i++) {
+		struct pve_guest_iface *c = &net->ifaces[i];
+		if ((d->name[0] && c->name[0] && strcasecmp(c->name, d->name) == 0) ||
+		    (d->mac[0] && c->mac[0] && strcasecmp(c->mac, d->mac) == 0))
+			t = c;
+	}
+	if (t == NULL) {
+		if (net->nifaces >= PVE_NET_MAX_IFACES)
+			return;
+		t = &net->ifaces[net->nifaces++];
+		memset(t, 0, sizeof(*t));
+	}
+	if (t->name[0] == '\0')
+		COPY(t->name, d->name);
+	if (t->mac[0] == '\0')
+		COPY(t->mac, d->mac);
+	for (int k = 0; k < d->naddrs; k++)
+		add_unique(t->addrs, &t->naddrs, PVE_NET_MAX_ADDRS, d->addrs[k]);
+}
+
+int
+pve_ct_apply_status(struct pve_ct_detail *ct, struct json_object *data)
+{
+	struct json_object *network = get(data, "network"), *diskinfo = get(data, "diskinfo");
+	struct addr_sink guest_only = {NULL, NULL, 0, &ct->net};
+	int budget = TREE_MAX_NODES, seen = 0;
+
+	if (!is_obj(data))
+		return -1;
+	sanitize_addresses(pve_str(data, "ip", ""), sink_add, &guest_only);
+	sanitize_addresses(pve_str(data, "ip6", ""), sink_add, &guest_only);
+	collect_addresses(get(data, "ipv4"), &guest_only, 0, &budget);
+	collect_addresses(get(data, "ipv6"), &guest_only, 0, &budget);
+	if (is_obj(network)) {
+		json_object_object_foreach(network, key, cfg) {
+			static const char *const fields[] = {"name", "hwaddr", "ip", "ip6", "ipv4",
+			    "ipv6"};
+			struct pve_guest_iface d;
+			struct addr_sink sink = {d.addrs, &d.naddrs, PVE_NET_MAX_ADDRS, &ct->net};
+			int any = 0;
+
+			if (++seen > SCAN_MAX)
+				break;
+			if (!is_obj(cfg))
+				continue;
+			for (size_t k = 0; k < ARRAY_LEN(fields); k++) {
+				struct json_object *f = get(cfg, fields[k]);
+				if (f != NULL && !(json_object_is_type(f, json_type_string) &&
+				    json_object_get_string_len(f) == 0))
+					any = 1;
+			}
+			if (!any)
+				continue;
+			memset(&d, 0, sizeof(d));
+			COPY(d.name, pve_str(cfg, "name", ""));
+			if (d.name[0] == '\0')
+				COPY(d.name, key);
+			COPY(d.mac, pve_str(cfg, "hwaddr", ""));
+			if (strcmp(d.name, "lo") == 0)
+				continue;
+			for (size_t k = 2; k < ARRAY_LEN(fields); k++)
+				collect_addresses(get(cfg, fields[k]), &sink, 0, &budget);
+			/* Status interfaces are taken as they come, not merged. */
+			if ((d.name[0] || d.mac[0] || d.naddrs > 0) && ct->net.nifaces < PVE_NET_MAX_IFACES)
+				ct->net.ifaces[ct->net.nifaces++] = d;
+		}
+	}
+	seen = 0;
+	if (is_obj(diskinfo)) {
+		json_object_object_foreach(diskinfo, label, info) {
+			if (++seen > SCAN_MAX || ct->ndiskinfo >= PVE_CT_MAX_DISKS)
+				break;
+			if (!is_obj(info))
+				continue;
+			COPY(ct->diskinfo[ct->ndiskinfo].label, label);
+			ct->diskinfo[ct->ndiskinfo].total = pve_int(info, "total", 0);
+			ct->diskinfo[ct->ndiskinfo].used = pve_int(info, "used", 0);
+			ct->ndiskinfo++;
+		}
+	}
+	COPY(ct->status_rootfs, pve_str(data, "rootfs", ""));
+	return 0;
+}
+
+/* The first comma-separated part of a volume string: "local-lvm:vm-101-disk-0,size=8G". */
+static void
+volume_source(const char *value, char *out, size_t len)
+{
+	char buf[1024];
+	char *comma;
+
+	pve_copy_trimmed(buf, sizeof(buf), value);
+	if ((comma = strchr(buf, ',')) != NULL)
+		*comma = '\0';
+	pve_copy_trimmed(out, len, buf);
+}
+
+/* rootfs and mpN: the volume and where it is mounted. */
+static void
+read_mounts(struct pve_ct_detail *ct, struct json_object *config)
+{
+	int seen = 0;
+
+	json_object_object_foreach(config, rawkey, rawval) {
+		char key[16], value[1024], *part, *save = NULL;
+		int slot = -1;
+
+		if (++seen > SCAN_MAX)
+			break;
+		if (strlen(rawkey) >= sizeof(key))	/* not rootfs nor mpN */
+			continue;
+		COPY(key, rawkey);
+		lower_ascii(key);
+		if (strcmp(key, "rootfs") != 0 && !has_prefix(key, "mp"))
+			continue;
+		any_string(rawval, value, sizeof(value));
+		if (value[0] == '\0')
+			continue;
+		for (int i = 0; i < ct->nmounts; i++)
+			if (strcmp(ct->mounts[i].key, key) == 0)
+				slot = i;
+		if (slot < 0) {
+			if (ct->nmounts >= PVE_CT_MAX_MOUNTS)
+				continue;
+			slot = ct->nmounts++;
+		}
+		memset(&ct->mounts[slot], 0, sizeof(ct->mounts[slot]));
+		COPY(ct->mounts[slot].key, key);
+		volume_source(value, ct->mounts[slot].source, sizeof(ct->mounts[slot].source));
+		part = strtok_r(value, ",", &save);	/* the source */
+		while ((part = strtok_r(NULL, ",", &save)) != NULL) {
+			char *eq = strchr(part, '=');
+			char k[32];
+			if (eq == NULL)
+				continue;
+			*eq = '\0';
+			COPY(k, part);
+			lower_ascii(k);
+			if (strcmp(k, "mp") == 0 || strcmp(k, "mountpoint") == 0)
+				COPY(ct->mounts[slot].mountpoint, eq + 1);
+		}
+		if (ct->mounts[slot].mountpoint[0] == '\0' && strcmp(key, "rootfs") == 0)
+			COPY(ct->mounts[slot].mountpoint, "/");
+	}
+}
+
+/* netN: "name=eth0,bridge=vmbr0,hwaddr=BC:24:..,ip=10.0.0.5/24,ip6=..,type=veth". */
+static void
+read_config_net(struct pve_ct_detail *ct, const char *key, struct json_object *val)
+{
+	char value[2048], *part, *save = NULL;
+	struct pve_guest_iface d;
+	struct addr_sink sink = {d.addrs, &d.naddrs, PVE_NET_MAX_ADDRS, NULL};
+
+	any_string(val, value, sizeof(value));
+	if (value[0] == '\0')
+		return;
+	memset(&d, 0, sizeof(d));
+	for (part = strtok_r(value, ",", &save); part; part = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(part, '=');
+		char k[32];
+		if (eq == NULL)
+			continue;
+		*eq = '\0';
+		COPY(k, part);
+		lower_ascii(k);
+		if (strcmp(k, "name") == 0) {
+			COPY(d.name, eq + 1);
+		} else if (strcmp(k, "hwaddr") == 0 || strcmp(k, "mac") == 0 ||
+		    strcmp(k, "macaddr") == 0) {
+			COPY(d.mac, eq + 1);
+			for (char *c = d.mac; *c; c++)
+				*c = (char)toupper((unsigned char)*c);
+		} else if (strcmp(k, "ip") == 0 || strcmp(k, "ip6") == 0 || strcmp(k, "ips") == 0 ||
+		    strcmp(k, "ip6addr") == 0 || strcmp(k, "ip6prefix") == 0) {
+			sanitize_addresses(eq + 1, sink_add, &sink);
+		}
+	}
+	if (d.name[0] == '\0')
+		COPY(d.name, key);
+	if (strcmp(d.name, "lo") == 0)
+		return;
+	for (int i = 0; i < d.naddrs; i++)
+		add_unique(ct->net.ips, &ct->net.nips, PVE_NET_MAX_IPS, d.addrs[i]);
+	if (d.name[0] || d.mac[0] || d.naddrs > 0)
+		merge_iface(&ct->net, &d);
+}
+
+static void
+read_config_nets(struct pve_ct_detail *ct, struct json_object *config)
+{
+	const char *keys[128];
+	int n = 0, seen = 0;
+
+	json_object_object_foreach(config, rawkey, rawval) {
+		const char *k = rawkey;
+		(void)rawval;
+		if (++seen > SCAN_MAX || n >= (int)ARRAY_LEN(keys))
+			break;
+		while (isspace((unsigned char)*k))
+			k++;
+		if (strncasecmp(k, "net", 3) == 0)
+			keys[n++] = rawkey;
+	}
+	qsort(keys, (size_t)n, sizeof(keys[0]), cmp_strp);
+	for (int i = 0; i < n; i++) {
+		char key[64];
+		COPY(key, keys[i]);
+		read_config_net(ct, key, get(config, keys[i]));
+	}
+}
+
+/* The lxc raw lines: [["lxc.signal.halt", "SIGTERM"], ...] or plain strings. */
+static int
+has_signal_halt(struct json_object *v, int depth)
+{
+	if (v == NULL || depth > 3)
+		return 0;
+	if (json_object_is_type(v, json_type_string))
+		return strstr(json_object_get_string(v), "lxc.signal.halt") != NULL;
+	for (int i = 0; i < arr_len(v); i++)
+		if (has_signal_halt(json_object_array_get_idx(v, i), depth + 1))
+			return 1;
+	return 0;
+}
+
+static int
+oci_by_config(struct json_object *config)
+{
+	char entrypoint[256], ostype[32], cmode[32];
+
+	any_string(get(config, "entrypoint"), entrypoint, sizeof(entrypoint));
+	if (entrypoint[0])
+		return 1;
+	any_string(get(config, "ostype"), ostype, sizeof(ostype));
+	any_string(get(config, "cmode"), cmode, sizeof(cmode));
+	lower_ascii(ostype);
+	lower_ascii(cmode);
+	return strcmp(ostype, "unmanaged") == 0 && strcmp(cmode, "console") == 0 &&
+	    has_signal_halt(get(config, "lxc"), 0);
+}
+
+int
+pve_ct_is_oci_template(const char *ostemplate)
+{
+	static const char *const registries[] = {"docker.io/", "ghcr.io/", "gcr.io/", "quay.io/",
+	    "registry.hub.docker.com/", "mcr.microsoft.com/", "public.ecr.aws/"};
+	char t[256];
+
+	COPY(t, ostemplate);
+	lower_ascii(t);
+	if (t[0] == '\0')
+		return 0;
+	if (has_prefix(t, "oci:") || has_prefix(t, "docker:"))
+		return 1;
+	for (size_t i = 0; i < ARRAY_LEN(registries); i++)
+		if (strstr(t, registries[i]) != NULL)
+			return 1;
+	return 0;
+}
+
+const char *
+pve_ct_os_display_name(const char *ostype, char *buf, size_t len)
+{
+	static const char *const names[][2] = {
+		{"alpine", "Alpine"}, {"archlinux", "Arch Linux"}, {"centos", "CentOS"},
+		{"debian", "Debian"}, {"devuan", "Devuan"}, {"fedora", "Fedora"},
+		{"gentoo", "Gentoo"}, {"nixos", "NixOS"}, {"opensuse", "openSUSE"},
+		{"ubuntu", "Ubuntu"}, {"unmanaged", "Unmanaged"},
+	};
+	char low[64];
+
+	if (len == 0)
+		return buf;
+	pve_copy_trimmed(buf, len, ostype);
+	COPY(low, buf);
+	lower_ascii(low);
+	for (size_t i = 0; i < ARRAY_LEN(names); i++)
+		if (strcmp(low, names[i][0]) == 0)
+			return pve_copy_trimmed(buf, len, names[i][1]);
+	buf[0] = (char)toupper((unsigned char)buf[0]);
+	return buf;
+}
+
+int
+pve_ct_apply_config(struct pve_ct_detail *ct, struct json_object *data)
+{
+	char ostype[64], tmpl[256];
+	int64_t ignored;
+
+	if (!is_obj(data))
+		return -1;
+	read_mounts(ct, data);
+	for (int i = 0; i < ct->nmounts && ct->root_device[0] == '\0'; i++)
+		if (strcmp(ct->mounts[i].key, "rootfs") == 0)
+			COPY(ct->root_device, ct->mounts[i].source);
+	read_config_nets(ct, data);
+	any_string(get(data, "ostype"), ostype, sizeof(ostype));
+	if (ostype[0])
+		pve_ct_os_display_name(ostype, ct->os_name, sizeof(ct->os_name));
+	any_string(get(data, "ostemplate"), tmpl, sizeof(tmpl));
+	if (tmpl[0] == '\0') {
+		/* "template" is mostly the 0/1 flag; only a name counts. */
+		any_string(get(data, "template"), tmpl, sizeof(tmpl));
+		if (any_int(get(data, "template"), &ignored) || strcmp(tmpl, "true") == 0 ||
+		    strcmp(tmpl, "false") == 0)
+			tmpl[0] = '\0';
+	}
+	if (tmpl[0]) {
+		COPY(ct->os_template, tmpl);
+		if (pve_ct_is_oci_template(tmpl))
+			ct->is_oci = 1;
+	}
+	if (!ct->is_oci && oci_by_config(data))
+		ct->is_oci = 1;
+	return 0;
+}
+
+int
+pve_ct_wants_interfaces(const struct pve_ct_detail *ct)
+{
+	return ct->net.nips == 0;
+}
+
+/* Entries of GET .../interfaces merged into net, their addresses also into net->ips. */
+static int
+read_ct_interfaces(struct pve_guest_net *net, struct json_object *data)
+{
+	int len = arr_len(data), n = 0;
+
+	if (!is_arr(data))
+		return -1;
+	for (int i = 0; i < len; i++) {
+		struct json_object *o = json_object_array_get_idx(data, i);
+		struct json_object *addrs = get(o, "ip-addresses");
+		struct pve_guest_iface d;
+		struct addr_sink sink = {d.addrs, &d.naddrs, PVE_NET_MAX_ADDRS, NULL};
+		int naddr = arr_len(addrs);
+
+		if (!is_obj(o))
+			continue;
+		n++;
+		memset(&d, 0, sizeof(d));
+		COPY(d.name, pve_str(o, "name", ""));
+		COPY(d.mac, pve_str(o, "hwaddr", ""));
+		for (char *c = d.mac; *c; c++)
+			*c = (char)toupper((unsigned char)*c);
+		for (int k = 0; k < naddr; k++) {
+			char ip[PVE_NET_ADDR_LEN];
+			COPY(ip, pve_str(json_object_array_get_idx(addrs, k), "ip-address", ""));
+			strip_prefix(ip);
+			sanitize_addresses(ip, sink_add, &sink);
+		}
+		if (d.naddrs == 0)	/* "inet": "192.168.3.95/22", words separated by blanks */
+			sanitize_addresses(pve_str(o, "inet", ""), sink_add, &sink);
+		if (strcmp(d.name, "lo") == 0)
+			continue;
+		for (int k = 0; k < d.naddrs; k++)
+			add_unique(net->ips, &net->nips, PVE_NET_MAX_IPS, d.addrs[k]);
+		if (d.name[0] || d.mac[0] || d.naddrs > 0)
+			merge_iface(net, &d);
+	}
+	return n;
+}
+
+int
+pve_ct_apply_interfaces(struct pve_ct_detail *ct, struct json_object *data)
+{
+	return read_ct_interfaces(&ct->net, data);
+}
+
+int
+pve_parse_ct_interfaces(struct json_object *data, struct pve_guest_net *net)
+{
+	memset(net, 0, sizeof(*net));
+	if (read_ct_interfaces(net, data) < 0)
+		return -1;
+	sort_ifaces(net);
+	qsort(net->ips, (size_t)net->nips, sizeof(net->ips[0]), cmp_str);
+	return net->nifaces;
+}
+
+static void
+disk_set(struct pve_ct_disk *d, int64_t total, int64_t used)
+{
+	if (total < 0)
+		total = 0;
+	if (used < 0)
+		used = 0;
+	if (total > 0 && used > total)
+		used = total;
+	d->total = total;
+	d->used = used;
+	d->free = total > used ? total - used : 0;
+	d->usage = percent(used, total);
+}
+
+static void
+sort_disks(struct pve_ct_detail *ct)
+{
+	for (int i = 1; i < ct->ndisks; i++) {
+		struct pve_ct_disk tmp = ct->disks[i];
+		int j = i;
+		while (j > 0 && strcmp(ct->disks[j - 1].mountpoint, tmp.mountpoint) > 0) {
+			ct->disks[j] = ct->disks[j - 1];
+			j--;
+		}
+		ct->disks[j] = tmp;
+	}
+}
+
+void
+pve_ct_finish(struct pve_ct_detail *ct, int64_t disk_total, int64_t disk_used, double disk_usage)
+{
+	sort_ifaces(&ct->net);
+	qsort(ct->net.ips, (size_t)ct->net.nips, sizeof(ct->net.ips[0]), cmp_str);
+	ct->ndisks = 0;
+	for (int i = 0; i < ct->ndiskinfo; i++) {
+		struct pve_ct_disk *d = &ct->disks[ct->ndisks++];
+		char label[32];
+
+		memset(d, 0, sizeof(*d));
+		disk_set(d, ct->diskinfo[i].total, ct->diskinfo[i].used);
+		COPY(label, ct->diskinfo[i].label);
+		lower_ascii(label);
+		for (int m = 0; m < ct->nmounts; m++) {
+			if (strcmp(ct->mounts[m].key, label) == 0) {
+				COPY(d->mountpoint, ct->mounts[m].mountpoint);
+				COPY(d->device, ct->mounts[m].source);
+			}
+		}
+		if (label[0] == '\0' || strcmp(label, "rootfs") == 0) {
+			if (d->mountpoint[0] == '\0')
+				COPY(d->mountpoint, "/");
+			COPY(d->type, "rootfs");
+			if (d->device[0] == '\0')
+				volume_source(ct->status_rootfs, d->device, sizeof(d->device));
+		} else {
+			if (d->mountpoint[0] == '\0')
+				COPY(d->mountpoint, label);
+			COPY(d->type, label);
+		}
+	}
+	sort_disks(ct);
+	if (ct->ndisks == 0) {
+		struct pve_ct_disk *d = &ct->disks[ct->ndisks++];
+
+		memset(d, 0, sizeof(*d));
+		disk_set(d, disk_total, disk_used);
+		d->usage = isfinite(disk_usage) ? disk_usage : 0;
+		if (disk_total > 0 && d->usage <= 0)
+			d->usage = percent(d->used, disk_total);
+		COPY(d->mountpoint, "/");
+		COPY(d->type, "rootfs");
+	}
+	for (int i = 0; i < ct->ndisks; i++)
+		if (strcmp(ct->disks[i].mountpoint, "/") == 0 && ct->disks[i].device[0] == '\0')
+			COPY(ct->disks[i].device, ct->root_device);
+}
+
+struct json_object *
+pve_ct_disks_json(const struct pve_ct_detail *ct)
+{
+	struct json_object *arr;
+
+	if (ct->ndisks <= 0)
+		return NULL;
+	arr = json_object_new_array();
+	for (int i = 0; i < ct->ndisks; i++) {
+		const struct pve_ct_disk *d = &ct->disks[i];
+		struct json_object *o = json_object_new_object();
+
+		add_int(o, "total", d->total);
+		add_int(o, "used", d->used);
+		add_int(o, "free", d->free);
+		add_num(o, "usage", d->usage);
+		add_opt_str(o, "mountpoint", d->mountpoint);
+		add_opt_str(o, "type", d->type);
+		add_opt_str(o, "device", d->device);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+void
+pve_ct_add_json(struct json_object *container, const struct pve_ct_detail *ct)
+{
+	struct json_object *disks = pve_ct_disks_json(ct);
+
+	pve_guest_net_add_json(container, &ct->net);
+	if (disks != NULL)
+		json_object_object_add(container, "disks", disks);
+	add_opt_str(container, "osName", ct->os_name);
+	add_opt_str(container, "osTemplate", ct->os_template);
+	if (ct->is_oci) {
+		json_object_object_add(container, "isOci", json_object_new_boolean(1));
+		add_str(container, "type", "oci");
+	}
+}
+
+/* --- physical disks -------------------------------------------------------------------------- */
+
+#define WEAROUT_UNKNOWN (-1)
+
+static int
+clamp_int(int64_t v)
+{
+	return v > 2147483647 ? 2147483647 : v < -2147483647 ? -2147483647 : (int)v;
+}
+
+/* A float truncated toward zero; beyond the integers it saturates (clamped later). */
+static int64_t
+wearout_from_double(double d)
+{
+	if (!isfinite(d))
+		return WEAROUT_UNKNOWN;
+	if (d >= 9.2e18)
+		return INT64_MAX;
+	if (d <= -9.2e18)
+		return INT64_MIN;
+	return (int64_t)d;
+}
+
+/* parseWearoutValue: "81", "\"81\"", "81%", "N/A", "12.7" ... */
+static int64_t
+wearout_from_text(const char *raw)
+{
+	char s[64], clean[64], digits[32];
+	size_t o = 0, nd = 0;
+	int64_t v;
+	char *end;
+	double d;
+
+	pve_copy_trimmed(s, sizeof(s), raw);
+	for (size_t i = 0; s[i] && o < sizeof(clean) - 1; i++) {
+		if (s[i] == '\\' && s[i + 1] == '"') {	/* escaped quotes */
+			i++;
+			continue;
+		}
+		clean[o++] = s[i];
+	}
+	clean[o] = '\0';
+	{
+		char *b = clean, *e = clean + strlen(clean);
+		while (*b == '"' || *b == '\'')
+			b++;
+		while (e > b && (e[-1] == '"' || e[-1] == '\''))
+			e--;
+		*e = '\0';
+		pve_copy_trimmed(s, sizeof(s), b);
+	}
+	if (s[0] == '\0')
+		return WEAROUT_UNKNOWN;
+	snprintf(clean, sizeof(clean), "%s", s);
+	lower_ascii(clean);
+	if (strcmp(clean, "n/a") == 0 || strcmp(clean, "na") == 0 || strcmp(clean, "none") == 0 ||
+	    strcmp(clean, "unknown") == 0)
+		return WEAROUT_UNKNOWN;
+	if (parse_int64(s, INT64_MIN, INT64_MAX, &v) == 0)
+		return v;
+	d = strtod(s, &end);
+	if (*end == '\0' && end != s)
+		return wearout_from_double(d);
+	for (size_t i = 0; s[i]; i++) {
+		if (isdigit((unsigned char)s[i])) {
+			if (nd >= sizeof(digits) - 1)
+				return WEAROUT_UNKNOWN;	/* would overflow */
+			digits[nd++] = s[i];
+		}
+	}
+	digits[nd] = '\0';
+	if (nd > 0 && parse_int64(digits, 0, INT64_MAX, &v) == 0)
+		return v;
+	return WEAROUT_UNKNOWN;
+}
+
+static int
+parse_wearout(struct json_object *v)
+{
+	int64_t w = WEAROUT_UNKNOWN;
+
+	if (v != NULL) {
+		switch (json_object_get_type(v)) {
+		case json_type_int:
+			w = json_object_get_int64(v);
+			break;
+		case json_type_double:
+			w = wearout_from_double(json_object_get_double(v));
+			break;
+		case json_type_string:
+			w = wearout_from_text(json_object_get_string(v));
+			break;
+		default:
+			break;
+		}
+	}
+	if (w == WEAROUT_UNKNOWN)
+		return WEAROUT_UNKNOWN;
+	return w < 0 ? 0 : w > 100 ? 100 : (int)w;
+}
+
+static int
+parse_rpm(struct json_object *v)
+{
+	char s[32];
+	int64_t r;
+	double d;
+
+	if (v == NULL)
+		return 0;
+	switch (json_object_get_type(v)) {
+	case json_type_int:
+		return clamp_int(json_object_get_int64(v));
+	case json_type_double:
+		d = json_object_get_double(v);
+		return isfinite(d) && fabs(d) < 2e9 ? (int)d : 0;
+	case json_type_string:
+		pve_copy_trimmed(s, sizeof(s), json_object_get_string(v));
+		if (parse_int64(s, -2147483647, 2147483647, &r) == 0)
+			return (int)r;
+		return 0;	/* "", "SSD", "N/A" and anything else */
+	default:
+		return 0;
+	}
+}
+
+int
+pve_parse_disks_list(struct json_object *data, struct pve_physical_disk *out, int max)
+{
+	int n = 0, len = arr_len(data);
+
+	for (int i = 0; i < len && n < max; i++) {
+		struct json_object *o = json_object_array_get_idx(data, i);
+		struct pve_physical_disk *d = &out[n];
+
+		if (!is_obj(o))
+			continue;
+		memset(d, 0, sizeof(*d));
+		COPY(d->dev_path, pve_str(o, "devpath", ""));
+		if (d->dev_path[0] == '\0')
+			continue;
+		COPY(d->model, pve_str(o, "model", ""));
+		COPY(d->serial, pve_str(o, "serial", ""));
+		COPY(d->wwn, pve_str(o, "wwn", ""));
+		COPY(d->type, pve_str(o, "type", ""));
+		COPY(d->health, pve_str(o, "health", ""));
+		COPY(d->used, pve_str(o, "used", ""));
+		COPY(d->vendor, pve_str(o, "vendor", ""));
+		d->size = pve_int(o, "size", 0);
+		d->wearout = parse_wearout(get(o, "wearout"));
+		d->rpm = parse_rpm(get(o, "rpm"));
+		n++;
+	}
+	return n;
+}
+
+struct json_object *
+pve_physical_disk_json(const struct pve_physical_disk *d, const char *instance, const char *node,
+    double now)
+{
+	struct json_object *o = json_object_new_object();
+	char *id = xasprintf("%s-%s-%s", instance ? instance : "", node ? node : "", d->dev_path);
+	char when[48];
+
+	for (char *p = id + strlen(id) - strlen(d->dev_path); *p; p++)
+		if (*p == '/')
+			*p = '-';
+	add_str(o, "id", id);
+	free(id);
+	add_str(o, "node", node);
+	add_str(o, "instance", instance);
+	add_str(o, "devPath", d->dev_path);
+	add_str(o, "model", d->model);
+	add_str(o, "serial", d->serial);
+	add_str(o, "wwn", d->wwn);
+	add_str(o, "type", d->type);
+	add_int(o, "size", d->size);
+	add_str(o, "health", d->health);
+	add_int(o, "wearout", d->wearout);
+	add_int(o, "temperature", 0);
+	add_int(o, "rpm", d->rpm);
+	add_str(o, "used", d->used);
+	pve_rfc3339_nano(now, when, sizeof(when));
+	add_str(o, "lastChecked", when);
+	return o;
+}
+
+/* --- ZFS ---------------------------------------------------------------------------------------- */
+
+int
+pve_parse_zfs_list(struct json_object *data, struct pve_zfs_pool *out, int max)
+{
+	int n = 0, len = arr_len(data);
+
+	for (int i = 0; i < len && n < max; i++) {
+		struct json_object *o = json_object_array_get_idx(data, i);
+		struct pve_zfs_pool *p = &out[n];
+
+		if (!is_obj(o))
+			continue;
+		memset(p, 0, sizeof(*p));
+		COPY(p->name, pve_str(o, "name", ""));
+		if (p->name[0] == '\0')
+			continue;
+		COPY(p->health, pve_str(o, "health", ""));
+		p->size = pve_int(o, "size", 0);
+		p->alloc = pve_int(o, "alloc", 0);
+		p->free = pve_int(o, "free", 0);
+		n++;
+	}
+	return n;
+}
+
+static int
+role_of(const char *lower)
+{
+	if (strcmp(lower, "logs") == 0 || strcmp(lower, "log") == 0 || has_prefix(lower, "slog"))
+		return 'l';
+	if (strcmp(lower, "cache") == 0 || has_prefix(lower, "l2arc"))
+		return 'c';
+	if (strcmp(lower, "spares") == 0 || has_prefix(lower, "spare"))
+		return 's';
+	return 0;
+}
+
+/* One node of the vdev tree, then its children (convertDeviceRecursive). role: 0, or 'l'og,
+ * 'c'ache, 's'pare inherited from a parent. */
+static void
+zfs_device(struct pve_zfs_pool *pool, struct json_object *dev, int role, int depth, int *budget)
+{
+	struct json_object *children = get(dev, "children");
+	char name[128], lower[128], state[24];
+	int nchildren, leaf, is_vdev, is_spare, healthy;
+	int64_t r, w, c;
+	const char *type;
+
+	if (!is_obj(dev) || depth > TREE_MAX_DEPTH || --*budget < 0)
+		return;
+	COPY(name, pve_str(dev, "name", ""));
+	COPY(lower, name);
+	lower_ascii(lower);
+	if (role == 0)
+		role = role_of(lower);
+	COPY(state, pve_str(dev, "state", ""));
+	for (char *p = state; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	if (state[0] == '\0')
+		COPY(state, "UNKNOWN");
+	nchildren = arr_len(children);
+	leaf = (int)pve_int(dev, "leaf", 0);
+	is_vdev = leaf == 0 && nchildren > 0;
+	type = is_vdev ? "vdev" : "disk";
+	if (is_vdev && has_prefix(lower, "mirror"))
+		type = "mirror";
+	else if (is_vdev && has_prefix(lower, "raidz"))
+		type = lower;
+	else if (is_vdev && role == 'l')
+		type = "log";
+	else if (is_vdev && role == 'c')
+		type = "cache";
+	else if (is_vdev && role == 's')
+		type = "spare";
+	else if (role == 'l' && leaf == 1)
+		type = "log";
+	else if (role == 'c' && leaf == 1)
+		type = "cache";
+	is_spare = strcmp(lower, "spares") == 0 || has_prefix(lower, "spare");
+	if (is_spare)
+		type = leaf == 1 ? "spare" : "spare-group";
+	healthy = strcmp(state, "ONLINE") == 0 || strcmp(state, "SPARE") == 0 ||
+	    strcmp(state, "AVAIL") == 0 || strcmp(state, "INUSE") == 0 ||
+	    (strcmp(state, "UNKNOWN") == 0 && (role != 0 || is_spare));
+	r = pve_int(dev, "read", 0);
+	w = pve_int(dev, "write", 0);
+	c = pve_int(dev, "cksum", 0);
+	if ((!healthy || r > 0 || w > 0 || c > 0) && pool->ndevices < PVE_ZFS_MAX_DEVICES) {
+		struct pve_zfs_device *d = &pool->devices[pool->ndevices++];
+		memset(d, 0, sizeof(*d));
+		COPY(d->name, name);
+		COPY(d->type, type);
+		COPY(d->state, state);
+		d->read_errors = r;
+		d->write_errors = w;
+		d->checksum_errors = c;
+		COPY(d->message, pve_str(dev, "msg", ""));
+	}
+	for (int i = 0; i < nchildren; i++)
+		zfs_device(pool, json_object_array_get_idx(children, i), role, depth + 1, budget);
+}
+
+int
+pve_parse_zfs_detail(struct json_object *data, struct pve_zfs_pool *pool)
+{
+	struct json_object *children = get(data, "children");
+	int budget = TREE_MAX_NODES, n = arr_len(children);
+
+	if (!is_obj(data))
+		return -1;
+	pool->has_detail = 1;
+	COPY(pool->state, pve_str(data, "state", ""));
+	COPY(pool->status, pve_str(data, "status", ""));
+	COPY(pool->scan, pve_str(data, "scan", ""));
+	COPY(pool->errors, pve_str(data, "errors", ""));
+	if (pool->name[0] == '\0')
+		COPY(pool->name, pve_str(data, "name", ""));
+	pool->ndevices = 0;
+	for (int i = 0; i < n; i++)
+		zfs_device(pool, json_object_array_get_idx(children, i), 0, 0, &budget);
+	pool->read_errors = pool->write_errors = pool->checksum_errors = 0;
+	for (int i = 0; i < pool->ndevices; i++) {
+		/* Sums saturate rather than overflow on absurd counters. */
+		const struct pve_zfs_device *d = &pool->devices[i];
+		if (d->read_errors > 0 && pool->read_errors < INT64_MAX - d->read_errors)
+			pool->read_errors += d->read_errors;
+		if (d->write_errors > 0 && pool->write_errors < INT64_MAX - d->write_errors)
+			pool->write_errors += d->write_errors;
+		if (d->checksum_errors > 0 && pool->checksum_errors < INT64_MAX - d->checksum_errors)
+			pool->checksum_errors += d->checksum_errors;
+	}
+	return 0;
+}
+
+struct json_object *
+pve_zfs_pool_json(const struct pve_zfs_pool *pool)
+{
+	struct json_object *o = json_object_new_object(), *devs = json_object_new_array();
+
+	add_str(o, "name", pool->name);
+	add_str(o, "state", pool->state[0] ? pool->state : pool->health);
+	add_str(o, "status", pool->status);
+	add_str(o, "scan", pool->scan);
+	add_int(o, "readErrors", pool->read_errors);
+	add_int(o, "writeErrors", pool->write_errors);
+	add_int(o, "checksumErrors", pool->checksum_errors);
+	for (int i = 0; i < pool->ndevices; i++) {
+		const struct pve_zfs_device *d = &pool->devices[i];
+		struct json_object *od = json_object_new_object();
+		add_str(od, "name", d->name);
+		add_str(od, "type", d->type);
+		add_str(od, "state", d->state);
+		add_int(od, "readErrors", d->read_errors);
+		add_int(od, "writeErrors", d->write_errors);
+		add_int(od, "checksumErrors", d->checksum_errors);
+		add_opt_str(od, "message", d->message);
+		json_object_array_add(devs, od);
+	}
+	json_object_object_add(o, "devices", devs);
+	return o;
+}
+
+int
+pve_zfs_pool_for_storage(const char *storage, const char *storage_type,
+    const struct pve_zfs_pool *pools, int npools)
+{
+	const char *want;
+
+	if (storage == NULL || storage_type == NULL || (strcmp(storage_type, "zfspool") != 0 &&
+	    strcmp(storage_type, "zfs") != 0 && strcmp(storage_type, "local-zfs") != 0))
+		return -1;
+	want = strcmp(storage, "local-zfs") == 0 ? "rpool/data" : storage;
+	for (int i = 0; i < npools; i++)
+		if (strcmp(pools[i].name, want) == 0)
+			return i;
+	/* The original walks a map here; rpool is tried before data to stay deterministic. */
+	for (int i = 0; i < npools; i++)
+		if (strcmp(pools[i].name, "rpool") == 0 && strstr(storage, "rpool"))
+			return i;
+	for (int i = 0; i < npools; i++)
+		if (strcmp(pools[i].name, "data") == 0 && strstr(storage, "data"))
+			return i;
+	return -1;
+}
+
+/* --- Ceph ------------------------------------------------------------------------------------- */
+
+/* Appends s to the string in buf (size len), cut at a character boundary when full. */
+static void
+append_cut(char *buf, size_t len, const char *s)
+{
+	size_t used = strlen(buf), n = strlen(s);
+
+	if (used + 1 >= len)
+		return;
+	if (n >= len - used) {
+		n = len - used - 1;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	memcpy(buf + used, s, n);
+	buf[used + n] = '\0';
+}
+
+/* Joins non-empty parts with sep into buf. */
+static void
+join_msg(char *buf, size_t len, const char *sep, const char *part)
+{
+	if (part[0] == '\0')
+		return;
+	if (buf[0] != '\0')
+		append_cut(buf, len, sep);
+	append_cut(buf, len, part);
+}
+
+/* A check's summary: {"message"|"summary": ...}, a list of such, or a plain string. */
+static void
+check_summary(struct json_object *v, char *out, size_t len)
+{
+	out[0] = '\0';
+	if (v == NULL)
+		return;
+	if (json_object_is_type(v, json_type_string)) {
+		pve_copy_trimmed(out, len, json_object_get_string(v));
+		return;
+	}
+	if (is_obj(v)) {
+		pve_copy_trimmed(out, len, pve_str(v, "message", ""));
+		if (out[0] == '\0')
+			pve_copy_trimmed(out, len, pve_str(v, "summary", ""));
+		return;
+	}
+	for (int i = 0; i < arr_len(v) && out[0] == '\0'; i++) {
+		struct json_object *it = json_object_array_get_idx(v, i);
+		pve_copy_trimmed(out, len, pve_str(it, "message", ""));
+		if (out[0] == '\0')
+			pve_copy_trimmed(out, len, pve_str(it, "summary", ""));
+	}
+}
+
+static void
+ceph_health_message(struct pve_ceph_cluster *c, struct json_object *health)
+{
+	struct json_object *summary = get(health, "summary"), *checks = get(health, "checks");
+	const char *names[64];
+	int n = 0, seen = 0;
+	char part[512], line[640];
+
+	for (int i = 0; i < arr_len(summary); i++) {
+		struct json_object *s = json_object_array_get_idx(summary, i);
+		COPY(part, pve_str(s, "message", ""));
+		if (part[0] == '\0')
+			COPY(part, pve_str(s, "summary", ""));
+		join_msg(c->health_message, sizeof(c->health_message), "; ", part);
+	}
+	if (!is_obj(checks))
+		return;
+	json_object_object_foreach(checks, name, unused) {
+		(void)unused;
+		if (++seen > SCAN_MAX || n >= (int)ARRAY_LEN(names))
+			break;
+		names[n++] = name;
+	}
+	/* The original walks a map, in no order: sorted names keep the text stable. */
+	qsort(names, (size_t)n, sizeof(names[0]), cmp_strp);
+	for (int i = 0; i < n; i++) {
+		struct json_object *check = get(checks, names[i]), *detail = get(check, "detail");
+		check_summary(get(check, "summary"), part, sizeof(part));
+		for (int k = 0; k < arr_len(detail) && part[0] == '\0'; k++)
+			COPY(part, pve_str(json_object_array_get_idx(detail, k), "message", ""));
+		if (part[0] == '\0')
+			continue;
+		snprintf(line, sizeof(line), "%.100s: %s", names[i], part);
+		join_msg(c->health_message, sizeof(c->health_message), "; ", line);
+	}
+}
+
+static int
+cmp_service(const void *a, const void *b)
+{
+	return strcmp(((const struct pve_ceph_service *)a)->type,
+	    ((const struct pve_ceph_service *)b)->type);
+}
+
+static void
+ceph_services(struct pve_ceph_cluster *c, struct json_object *services)
+{
+	int seen = 0;
+
+	if (!is_obj(services))
+		return;
+	json_object_object_foreach(services, type, def) {
+		struct json_object *daemons = get(def, "daemons");
+		struct pve_ceph_service *s;
+		const char *offline[64];
+		char labels[64][160];
+		int noff = 0, dseen = 0;
+
+		if (++seen > SCAN_MAX || c->nservices >= PVE_CEPH_MAX_SERVICES)
+			break;
+		s = &c->services[c->nservices++];
+		memset(s, 0, sizeof(*s));
+		COPY(s->type, type);
+		if (!is_obj(daemons))
+			continue;
+		json_object_object_foreach(daemons, dname, daemon) {
+			char status[32], host[96];
+			if (++dseen > SCAN_MAX)
+				break;
+			if (!is_obj(daemon))	/* e.g. "summary": "" beside the daemons */
+				continue;
+			s->total++;
+			COPY(status, pve_str(daemon, "status", ""));
+			if (strcasecmp(status, "running") == 0 || strcasecmp(status, "active") == 0) {
+				s->running++;
+				continue;
+			}
+			if (noff >= (int)ARRAY_LEN(labels))
+				continue;
+			COPY(host, pve_str(daemon, "hostname", ""));
+			if (host[0])
+				snprintf(labels[noff], sizeof(labels[0]), "%.60s@%s", dname, host);
+			else
+				snprintf(labels[noff], sizeof(labels[0]), "%.150s", dname);
+			offline[noff] = labels[noff];
+			noff++;
+		}
+		if (strcmp(s->type, "mon") == 0)
+			c->num_mons = s->total;
+		if (strcmp(s->type, "mgr") == 0)
+			c->num_mgrs = s->total;
+		if (noff > 0) {
+			qsort(offline, (size_t)noff, sizeof(offline[0]), cmp_strp);
+			snprintf(s->message, sizeof(s->message), "Offline: ");
+			for (int i = 0; i < noff; i++) {
+				if (i > 0)
+					append_cut(s->message, sizeof(s->message), ", ");
+				append_cut(s->message, sizeof(s->message), offline[i]);
+			}
+		}
+	}
+	qsort(c->services, (size_t)c->nservices, sizeof(c->services[0]), cmp_service);
+}
+
+int
+pve_parse_ceph_status(struct json_object *data, struct pve_ceph_cluster *c)
+{
+	struct json_object *health = get(data, "health"), *osdmap = get(data, "osdmap"),
+	    *pgmap = get(data, "pgmap");
+
+	memset(c, 0, sizeof(*c));
+	if (!is_obj(data))
+		return -1;
+	COPY(c->fsid, pve_str(data, "fsid", ""));
+	COPY(c->health, pve_str(health, "status", ""));
+	ceph_health_message(c, health);
+	ceph_services(c, get(get(data, "servicemap"), "services"));
+	if (is_obj(get(osdmap, "osdmap")))	/* older Ceph nests it once more */
+		osdmap = get(osdmap, "osdmap");
+	c->num_osds = clamp_int(pve_int(osdmap, "num_osds", 0));
+	c->num_osds_up = clamp_int(pve_int(osdmap, "num_up_osds", 0));
+	c->num_osds_in = clamp_int(pve_int(osdmap, "num_in_osds", 0));
+	c->num_pgs = clamp_int(pve_int(pgmap, "num_pgs", 0));
+	c->total_bytes = pve_int(pgmap, "bytes_total", 0);
+	c->used_bytes = pve_int(pgmap, "bytes_used", 0);
+	c->available_bytes = pve_int(pgmap, "bytes_avail", 0);
+	c->usage_percent = percent(c->used_bytes, c->total_bytes);
+	return 0;
+}
+
+int
+pve_parse_ceph_df(struct json_object *data, struct pve_ceph_cluster *c)
+{
+	struct json_object *d = data, *stats, *pools;
+	int n;
+
+	if (!is_obj(get(d, "stats")) && !is_arr(get(d, "pools")) && is_obj(get(d, "data")))
+		d = get(d, "data");
+	stats = get(d, "stats");
+	pools = get(d, "pools");
+	if (!is_obj(stats) && !is_arr(pools))
+		return -1;
+	if (pve_int(stats, "total_bytes", 0) > 0) {
+		c->total_bytes = pve_int(stats, "total_bytes", 0);
+		c->used_bytes = pve_int(stats, "total_used_bytes", 0);
+		c->available_bytes = pve_int(stats, "total_avail_bytes", 0);
+		c->usage_percent = percent(c->used_bytes, c->total_bytes);
+	}
+	c->npools = 0;
+	n = arr_len(pools);
+	for (int i = 0; i < n && c->npools < PVE_CEPH_MAX_POOLS; i++) {
+		struct json_object *p = json_object_array_get_idx(pools, i), *ps = get(p, "stats");
+		struct pve_ceph_pool *cp = &c->pools[c->npools];
+
+		if (!is_obj(p))
+			continue;
+		memset(cp, 0, sizeof(*cp));
+		cp->id = pve_int(p, "id", 0);
+		COPY(cp->name, pve_str(p, "name", ""));
+		cp->stored_bytes = pve_int(ps, "bytes_used", 0);
+		cp->available_bytes = pve_int(ps, "max_avail", 0);
+		cp->objects = pve_int(ps, "objects", 0);
+		cp->percent_used = pve_num(ps, "percent_used", 0);
+		c->npools++;
+	}
+	return 0;
+}
+
+struct json_object *
+pve_ceph_cluster_json(const struct pve_ceph_cluster *c, const char *instance, double now)
+{
+	struct json_object *o = json_object_new_object();
+	char *id = c->fsid[0] ? xasprintf("%s-%s", instance ? instance : "", c->fsid) :
+	    xstrdup(instance ? instance : "");
+
+	add_str(o, "id", id);
+	free(id);
+	add_str(o, "instance", instance);
+	add_str(o, "name", "Ceph");
+	add_opt_str(o, "fsid", c->fsid);
+	add_str(o, "health", c->health);
+	add_opt_str(o, "healthMessage", c->health_message);
+	add_int(o, "totalBytes", c->total_bytes);
+	add_int(o, "usedBytes", c->used_bytes);
+	add_int(o, "availableBytes", c->available_bytes);
+	add_num(o, "usagePercent", c->usage_percent);
+	add_int(o, "numMons", c->num_mons);
+	add_int(o, "numMgrs", c->num_mgrs);
+	add_int(o, "numOsds", c->num_osds);
+	add_int(o, "numOsdsUp", c->num_osds_up);
+	add_int(o, "numOsdsIn", c->num_osds_in);
+	add_int(o, "numPGs", c->num_pgs);
+	if (c->npools > 0) {
+		struct json_object *pools = json_object_new_array();
+		for (int i = 0; i < c->npools; i++) {
+			const struct pve_ceph_pool *p = &c->pools[i];
+			struct json_object *po = json_object_new_object();
+			add_int(po, "id", p->id);
+			add_str(po, "name", p->name);
+			add_int(po, "storedBytes", p->stored_bytes);
+			add_int(po, "availableBytes", p->available_bytes);
+			add_int(po, "objects", p->objects);
+			add_num(po, "percentUsed", p->percent_used);
+			json_object_array_add(pools, po);
+		}
+		json_object_object_add(o, "pools", pools);
+	}
+	if (c->nservices > 0) {
+		struct json_object *services = json_object_new_array();
+		for (int i = 0; i < c->nservices; i++) {
+			const struct pve_ceph_service *s = &c->services[i];
+			struct json_object *so = json_object_new_object();
+			add_str(so, "type", s->type);
+			add_int(so, "running", s->running);
+			add_int(so, "total", s->total);
+			add_opt_str(so, "message", s->message);
+			json_object_array_add(services, so);
+		}
+		json_object_object_add(o, "services", services);
+	}
+	add_int(o, "lastUpdated", (int64_t)now * 1000);
+	return o;
+}
+
+/* --- replication -------------------------------------------------------------------------------- */
+
+/* parseReplicationTime: unix seconds as a number or numeric string, or a date in RFC 3339,
+ * "YYYY-MM-DD HH:MM:SS[ zone]" or "YYYY-MM-DDTHH:MM:SS" (zoneless dates read as UTC). Returns
+ * the unix time, or 0 for none. */
+static int64_t
+parse_time_text(const char *raw)
+{
+	char s[64];
+	struct tm tm;
+	const char *p;
+	int64_t v, t;
+	int sign = 0, zh = 0, zm = 0;
+
+	pve_copy_trimmed(s, sizeof(s), raw);
+	if (s[0] == '\0' || strcasecmp(s, "n/a") == 0 || strcasecmp(s, "pending") == 0 ||
+	    strcmp(s, "-") == 0)
+		return 0;
+	if (parse_int64(s, INT64_MIN, INT64_MAX, &v) == 0)
+		return v > 0 ? v : 0;
+	memset(&tm, 0, sizeof(tm));
+	p = strptime(s, "%Y-%m-%d", &tm);
+	if (p == NULL || (*p != 'T' && *p != ' '))
+		return 0;
+	p = strptime(p + 1, "%H:%M:%S", &tm);
+	if (p == NULL)
+		return 0;
+	if (*p == '.')
+		for (p++; isdigit((unsigned char)*p); p++)
+			;
+	while (*p == ' ')
+		p++;
+	if (*p == 'Z' && p[1] == '\0') {
+		p++;
+	} else if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1]) &&
+	    isdigit((unsigned char)p[2])) {
+		sign = *p == '+' ? 1 : -1;
+		zh = (p[1] - '0') * 10 + (p[2] - '0');
+		p += 3;
+		if (*p == ':')
+			p++;
+		if (isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1])) {
+			zm = (p[0] - '0') * 10 + (p[1] - '0');
+			p += 2;
+		}
+	} else {
+		while (isalpha((unsigned char)*p))	/* a zone abbreviation, read as UTC */
+			p++;
+	}
+	if (*p != '\0')
+		return 0;
+	t = (int64_t)timegm(&tm) - sign * (zh * 3600 + zm * 60);
+	return t > 0 ? t : 0;
+}
+
+static int64_t
+parse_time(struct json_object *v)
+{
+	int64_t t;
+
+	if (v == NULL)
+		return 0;
+	if (json_object_is_type(v, json_type_string))
+		return parse_time_text(json_object_get_string(v));
+	if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double))
+		return any_int(v, &t) && t > 0 ? t : 0;
+	return 0;
+}
+
+/* parseDurationSeconds: seconds as a number or text, or "HH:MM:SS"/"MM:SS". Returns the
+ * seconds (0: none) and writes the text the original keeps. */
+static int64_t
+parse_duration(struct json_object *v, char *human, size_t len)
+{
+	char s[64], *end;
+	int64_t secs;
+	double d;
+
+	human[0] = '\0';
+	if (v == NULL)
+		return 0;
+	if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) {
+		if (!any_int(v, &secs) || json_object_get_double(v) < 0)
+			return 0;
+		any_string(v, human, len);
+		return secs;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return 0;
+	pve_copy_trimmed(s, sizeof(s), json_object_get_string(v));
+	if (s[0] == '\0')
+		return 0;
+	if (strchr(s, ':') != NULL) {
+		int64_t parts[3], total = 0;
+		int n = 0, ok = 1;
+		char copy[64], *tok, *save = NULL;
+		static const int64_t mult[] = {3600, 60, 1};
+
+		snprintf(copy, sizeof(copy), "%s", s);
+		for (const char *q = s; *q; q++)
+			n += *q == ':';
+		n++;
+		if (n == 2 || n == 3) {
+			int i = 0;
+			for (tok = strtok_r(copy, ":", &save); tok && i < 3;
+			    tok = strtok_r(NULL, ":", &save)) {
+				char part[24];
+				COPY(part, tok);
+				if (part[0] == '\0' || parse_int64(part, -100000000, 100000000,
+				    &parts[i]) != 0)
+					ok = 0;
+				i++;
+			}
+			if (i != n)	/* an empty part ("1::2") */
+				ok = 0;
+			for (int k = 0; ok && k < n; k++)
+				total += parts[k] * mult[3 - n + k];
+			if (ok) {
+				pve_copy_trimmed(human, len, s);
+				return total;
+			}
+		}
+	}
+	d = strtod(s, &end);
+	if (*end == '\0' && isfinite(d) && d >= 0 && round_int64(d, &secs)) {
+		pve_copy_trimmed(human, len, s);
+		return secs;
+	}
+	return 0;
+}
+
+int
+pve_parse_replication(struct json_object *data, struct pve_replication_job *out, int max)
+{
+	int n = 0, len = is_obj(data) ? 1 : arr_len(data);
+
+	for (int i = 0; i < len && n < max; i++) {
+		/* GET /cluster/replication/{id} answers one object: read it as a list of one. */
+		struct json_object *e = is_obj(data) ? data : json_object_array_get_idx(data, i);
+		struct pve_replication_job *j = &out[n];
+		char human[32];
+		int64_t secs, v;
+		int b;
+		double rate;
+
+		if (!is_obj(e))
+			continue;
+		memset(j, 0, sizeof(*j));
+		j->enabled = 1;
+		any_string(get(e, "id"), j->id, sizeof(j->id));
+		if (j->id[0] == '\0')
+			any_string(get(e, "jobid"), j->id, sizeof(j->id));
+		any_string(get(e, "guest"), j->guest, sizeof(j->guest));
+		if (any_int(get(e, "guest"), &v))
+			j->guest_id = v;
+		if (any_int(get(e, "jobnum"), &v)) {
+			j->job_number = v;
+		} else {
+			const char *dash = strchr(j->id, '-');
+			if (dash != NULL && strchr(dash + 1, '-') == NULL &&
+			    parse_int64(dash + 1, INT64_MIN, INT64_MAX, &v) == 0)
+				j->job_number = v;
+		}
+		any_string(get(e, "source"), j->source, sizeof(j->source));
+		any_string(FIRST_OF(e, "source-storage", "source_storage"), j->source_storage,
+		    sizeof(j->source_storage));
+		any_string(get(e, "target"), j->target, sizeof(j->target));
+		any_string(FIRST_OF(e, "target-storage", "target_storage"), j->target_storage,
+		    sizeof(j->target_storage));
+		any_string(get(e, "schedule"), j->schedule, sizeof(j->schedule));
+		any_string(get(e, "type"), j->type, sizeof(j->type));
+		any_string(get(e, "comment"), j->comment, sizeof(j->comment));
+		any_string(FIRST_OF(e, "remove_job", "remove-job"), j->remove_job, sizeof(j->remove_job));
+		if (any_bool(get(e, "enabled"), &b))
+			j->enabled = b;
+		if (any_bool(get(e, "disable"), &b) && b)
+			j->enabled = 0;
+		if (any_bool(get(e, "active"), &b) && !b)
+			j->enabled = 0;
+		any_string(get(e, "state"), j->state, sizeof(j->state));
+		any_string(get(e, "status"), j->status, sizeof(j->status));
+		if (j->status[0] == '\0')
+			COPY(j->status, j->state);
+		any_string(FIRST_OF(e, "last_sync_status", "last-sync-status", "last_sync_state",
+		    "last-sync-state"), j->last_sync_status, sizeof(j->last_sync_status));
+		any_string(get(e, "error"), j->error, sizeof(j->error));
+		if (j->error[0] == '\0')
+			any_string(get(e, "last_sync_error"), j->error, sizeof(j->error));
+		if (any_int(FIRST_OF(e, "fail_count", "fail-count"), &v))
+			j->fail_count = v;
+		if ((secs = parse_duration(get(e, "last_sync_duration"), human, sizeof(human))) > 0 ||
+		    (secs = parse_duration(FIRST_OF(e, "last-sync-duration", "last_sync_duration_sec"),
+		    human, sizeof(human))) > 0) {
+			j->last_sync_duration_seconds = secs;
+			COPY(j->last_sync_duration_human, human);
+		}
+		if ((secs = parse_duration(get(e, "duration"), human, sizeof(human))) > 0) {
+			j->duration_seconds = secs;
+			COPY(j->duration_human, human);
+		}
+		j->last_sync_unix = parse_time(get(e, "last_sync"));
+		if (j->last_sync_unix == 0)
+			j->last_sync_unix = parse_time(FIRST_OF(e, "last-sync", "last_sync_time"));
+		j->next_sync_unix = parse_time(get(e, "next_sync"));
+		if (j->next_sync_unix == 0)
+			j->next_sync_unix = parse_time(FIRST_OF(e, "next-sync", "next_sync_time"));
+		if (any_float(get(e, "rate"), &rate)) {
+			j->has_rate = 1;
+			j->rate_limit_mbps = rate;
+		}
+		n++;
+	}
+	return n;
+}
+
+const char *
+pve_replication_status_node(const struct pve_replication_job *job)
+{
+	return job->source[0] ? job->source : NULL;
+}
+
+int
+pve_replication_apply_status(struct pve_replication_job *job, struct json_object *data)
+{
+	struct json_object *s = data;
+	char state[64], err[512], human[32];
+	int64_t t, v;
+
+	if (is_arr(data))
+		s = json_object_array_length(data) > 0 ? json_object_array_get_idx(data, 0) : NULL;
+	if (!is_obj(s) || json_object_object_length(s) == 0)
+		return -1;
+	if ((t = parse_time(get(s, "last_sync"))) > 0)
+		job->last_sync_unix = t;
+	if ((t = parse_time(get(s, "next_sync"))) > 0)
+		job->next_sync_unix = t;
+	if (any_int(get(s, "fail_count"), &v))
+		job->fail_count = v;
+	if ((v = parse_duration(get(s, "duration"), human, sizeof(human))) > 0) {
+		/* The original takes the seconds only, not the text. */
+		job->duration_seconds = v;
+		job->last_sync_duration_seconds = v;
+	}
+	any_string(get(s, "state"), state, sizeof(state));
+	if (state[0]) {
+		COPY(job->state, state);
+		if (job->status[0] == '\0')
+			COPY(job->status, state);
+	}
+	any_string(get(s, "error"), err, sizeof(err));
+	if (err[0])
+		COPY(job->error, err);
+	return 0;
+}
+
+static void
+format_hms(int64_t total, char *out, size_t len)
+{
+	if (total <= 0 || total > INT64_C(3600) * 100000000) {
+		out[0] = '\0';
+		return;
+	}
+	snprintf(out, len, "%02lld:%02lld:%02lld", (long long)(total / 3600),
+	    (long long)(total % 3600 / 60), (long long)(total % 60));
+}
+
+void
+pve_replication_resolve(struct pve_replication_job *job, const char *instance, int index,
+    const char *guest_name, const char *guest_type, const char *guest_node)
+{
+	char buf[240];
+	int64_t v;
+
+	COPY(job->instance, instance ? instance : "");
+	if (job->guest_id == 0 && parse_int64(job->guest, INT64_MIN, INT64_MAX, &v) == 0)
+		job->guest_id = v;
+	job->guest_name[0] = job->guest_type[0] = job->guest_node[0] = '\0';
+	if (job->guest_id > 0) {
+		COPY(job->guest_name, guest_name ? guest_name : "");
+		COPY(job->guest_type, guest_type ? guest_type : "");
+		COPY(job->guest_node, guest_node ? guest_node : "");
+	}
+	if (job->guest_node[0] == '\0')
+		COPY(job->guest_node, job->source);
+	COPY(job->source_node, job->source[0] ? job->source : job->guest_node);
+	COPY(job->target_node, job->target);
+	if (job->status[0] == '\0')
+		COPY(job->status, job->state);
+	if (job->last_sync_duration_human[0] == '\0')
+		format_hms(job->last_sync_duration_seconds, job->last_sync_duration_human,
+		    sizeof(job->last_sync_duration_human));
+	if (job->duration_human[0] == '\0')
+		format_hms(job->duration_seconds, job->duration_human, sizeof(job->duration_human));
+	if (job->id[0])
+		snprintf(buf, sizeof(buf), "%s", job->id);
+	else if (job->job_number > 0 && job->guest_id > 0)
+		snprintf(buf, sizeof(buf), "%lld-%lld", (long long)job->guest_id,
+		    (long long)job->job_number);
+	else
+		snprintf(buf, sizeof(buf), "job-%.180s-%d", job->instance, index);
+	COPY(job->job_id, buf);
+	snprintf(buf, sizeof(buf), "%.128s-%.96s", job->instance, job->job_id);
+	COPY(job->unique_id, buf);
+}
+
+static int
+cmp_job(const void *a, const void *b)
+{
+	const struct pve_replication_job *x = a, *y = b;
+	int c;
+
+	if ((c = strcmp(x->instance, y->instance)) != 0)
+		return c;
+	if (x->guest_id != y->guest_id)
+		return x->guest_id < y->guest_id ? -1 : 1;
+	if (x->job_number != y->job_number)
+		return x->job_number < y->job_number ? -1 : 1;
+	if ((c = strcmp(x->job_id, y->job_id)) != 0)
+		return c;
+	return strcmp(x->unique_id, y->unique_id);
+}
+
+void
+pve_replication_sort(struct pve_replication_job *jobs, int n)
+{
+	if (n > 1)
+		qsort(jobs, (size_t)n, sizeof(jobs[0]), cmp_job);
+}
+
+/* Seconds to epoch milliseconds, saturating. */
+static int64_t
+to_ms(int64_t s)
+{
+	return s > INT64_MAX / 1000 ? INT64_MAX : s < INT64_MIN / 1000 ? INT64_MIN : s * 1000;
+}
+
+struct json_object *
+pve_replication_job_json(const struct pve_replication_job *j, double now)
+{
+	struct json_object *o = json_object_new_object();
+
+	add_str(o, "id", j->unique_id);
+	add_str(o, "instance", j->instance);
+	add_str(o, "jobId", j->job_id);
+	add_opt_int(o, "jobNumber", j->job_number);
+	add_opt_str(o, "guest", j->guest);
+	add_opt_int(o, "guestId", j->guest_id);
+	add_opt_str(o, "guestName", j->guest_name);
+	add_opt_str(o, "guestType", j->guest_type);
+	add_opt_str(o, "guestNode", j->guest_node);
+	add_opt_str(o, "sourceNode", j->source_node);
+	add_opt_str(o, "sourceStorage", j->source_storage);
+	add_opt_str(o, "targetNode", j->target_node);
+	add_opt_str(o, "targetStorage", j->target_storage);
+	add_opt_str(o, "schedule", j->schedule);
+	add_opt_str(o, "type", j->type);
+	json_object_object_add(o, "enabled", json_object_new_boolean(j->enabled));
+	add_opt_str(o, "state", j->state);
+	add_opt_str(o, "status", j->status);
+	add_opt_str(o, "lastSyncStatus", j->last_sync_status);
+	add_opt_int(o, "lastSyncTime", to_ms(j->last_sync_unix));
+	add_opt_int(o, "lastSyncUnix", j->last_sync_unix);
+	add_opt_int(o, "lastSyncDurationSeconds", j->last_sync_duration_seconds);
+	add_opt_str(o, "lastSyncDurationHuman", j->last_sync_duration_human);
+	add_opt_int(o, "nextSyncTime", to_ms(j->next_sync_unix));
+	add_opt_int(o, "nextSyncUnix", j->next_sync_unix);
+	add_opt_int(o, "durationSeconds", j->duration_seconds);
+	add_opt_str(o, "durationHuman", j->duration_human);
+	add_opt_int(o, "failCount", j->fail_count);
+	add_opt_str(o, "error", j->error);
+	add_opt_str(o, "comment", j->comment);
+	add_opt_str(o, "removeJob", j->remove_job);
+	if (j->has_rate)
+		add_num(o, "rateLimitMbps", j->rate_limit_mbps);
+	add_int(o, "polledAt", isfinite(now) && now > 0 && now < 9e15 ? (int64_t)(now * 1000) : 0);
+	return o;
+}
