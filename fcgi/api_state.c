@@ -90,6 +90,21 @@ static const struct db_stmt stmt_snapshots = {
 	"ORDER BY snaptime DESC, id", 1,
 };
 
+static const struct db_stmt stmt_ceph = {
+	"state_ceph",
+	"SELECT doc FROM pulse.ceph_clusters WHERE (instance_id LIKE 'mock%') = $1::boolean "
+	"ORDER BY id", 1,
+};
+static const struct db_stmt stmt_disks = {
+	"state_disks",
+	"SELECT doc FROM pulse.physical_disks WHERE (instance_id LIKE 'mock%') = $1::boolean "
+	"ORDER BY node, dev_path, id", 1,
+};
+static const struct db_stmt stmt_replication = {
+	"state_replication",
+	"SELECT doc FROM pulse.replication_jobs WHERE (instance_id LIKE 'mock%') = $1::boolean "
+	"ORDER BY instance_id, sort_key, id", 1,
+};
 static const struct db_stmt stmt_pbs = {
 	"state_pbs",
 	"SELECT doc FROM pulse.pbs_instances WHERE (instance_id LIKE 'mock%') = $1::boolean "
@@ -184,8 +199,9 @@ build(struct request *r, int64_t version, int mock, int64_t updated_ms)
 		    append_docs(r, &pbs, &stmt_pbs_backups, params) == 0 &&
 		    append_docs(r, &pmg, &stmt_pmg_backups, params) == 0;
 
-		sb_puts(&sb, "\"cephClusters\":[],\"physicalDisks\":[],");
-		ok = ok && append_array(r, &sb, "pbs", &stmt_pbs, params) == 0 &&
+		ok = ok && append_array(r, &sb, "cephClusters", &stmt_ceph, params) == 0 &&
+		    append_array(r, &sb, "physicalDisks", &stmt_disks, params) == 0 &&
+		    append_array(r, &sb, "pbs", &stmt_pbs, params) == 0 &&
 		    append_array(r, &sb, "pmg", &stmt_pmg, params) == 0;
 		if (ok) {
 			sb_puts(&sb, "\"pbsBackups\":");
@@ -198,8 +214,9 @@ build(struct request *r, int64_t version, int mock, int64_t updated_ms)
 			sb_append(&sb, pbs.data, pbs.len);
 			sb_puts(&sb, ",\"pmg\":");
 			sb_append(&sb, pmg.data, pmg.len);
-			sb_puts(&sb, "},\"replicationJobs\":[],\"activeAlerts\":[],\"metrics\":{},"
-			    "\"pveBackups\":");
+			sb_puts(&sb, "},");
+			ok = append_array(r, &sb, "replicationJobs", &stmt_replication, params) == 0;
+			sb_puts(&sb, "\"activeAlerts\":[],\"metrics\":{},\"pveBackups\":");
 			sb_append(&sb, pve.data, pve.len);
 			sb_puts(&sb, ",\"performance\":{},");
 		}

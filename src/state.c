@@ -48,6 +48,27 @@ st_add_health(struct st_instance *s, const char *key, int healthy)
 	s->health[s->nhealth++].healthy = healthy;
 }
 
+struct st_disk_row *
+st_add_disk_row(struct st_instance *s)
+{
+	GROW(s->disks, s->ndisks, s->capdisks);
+	return &s->disks[s->ndisks++];
+}
+
+struct st_ceph_row *
+st_add_ceph_row(struct st_instance *s)
+{
+	GROW(s->ceph, s->nceph, s->capceph);
+	return &s->ceph[s->nceph++];
+}
+
+struct st_repl_row *
+st_add_repl_row(struct st_instance *s)
+{
+	GROW(s->repl, s->nrepl, s->caprepl);
+	return &s->repl[s->nrepl++];
+}
+
 void
 st_guest_add_disk(struct st_guest *g, const struct st_disk *d)
 {
@@ -80,6 +101,8 @@ st_instance_free(struct st_instance *s)
 {
 	for (int i = 0; i < s->nguests; i++) {
 		free(s->guests[i].disks);
+		if (s->guests[i].net_ifaces)
+			json_object_put(s->guests[i].net_ifaces);
 		for (int j = 0; j < s->guests[i].nip; j++)
 			free(s->guests[i].ip_addresses[j]);
 		free(s->guests[i].ip_addresses);
@@ -91,7 +114,18 @@ st_instance_free(struct st_instance *s)
 		}
 		free(s->storage[i].nodes);
 		free(s->storage[i].node_ids);
+		if (s->storage[i].zfs_pool)
+			json_object_put(s->storage[i].zfs_pool);
 	}
+	for (int i = 0; i < s->ndisks; i++)
+		json_object_put(s->disks[i].doc);
+	for (int i = 0; i < s->nceph; i++)
+		json_object_put(s->ceph[i].doc);
+	for (int i = 0; i < s->nrepl; i++)
+		json_object_put(s->repl[i].doc);
+	free(s->disks);
+	free(s->ceph);
+	free(s->repl);
 	free(s->nodes);
 	free(s->guests);
 	free(s->storage);
@@ -274,6 +308,8 @@ st_guest_json(const struct st_guest *g)
 		sj_opt_str(o, "osVersion", g->os_version);
 		sj_opt_str(o, "agentVersion", g->agent_version);
 	}
+	if (g->net_ifaces)
+		json_object_object_add(o, "networkInterfaces", json_object_get(g->net_ifaces));
 	if (g->nip > 0) {
 		struct json_object *a = json_object_new_array();
 		for (int i = 0; i < g->nip; i++)
@@ -333,6 +369,9 @@ st_storage_json(const struct st_storage *st, int detail)
 	json_object_object_add(o, "shared", json_object_new_boolean(st->shared));
 	json_object_object_add(o, "enabled", json_object_new_boolean(st->enabled));
 	json_object_object_add(o, "active", json_object_new_boolean(st->active));
+	/* zfsPool only in the storage detail, as the original. */
+	if (detail && st->zfs_pool)
+		json_object_object_add(o, "zfsPool", json_object_get(st->zfs_pool));
 	return o;
 }
 
@@ -456,6 +495,64 @@ storage_row(struct strbuf *r, const char *instance_id, const void *item)
 	db_copy_field(r, st->instance, 0);
 	sr_doc(r, st_storage_json(st, 0), 0);
 	sr_doc(r, st_storage_json(st, 1), 1);
+}
+
+/* The documents are written as they are (a reference is taken for sr_doc, which puts it). */
+static void
+disk_row(struct strbuf *r, const char *instance_id, const void *item)
+{
+	const struct st_disk_row *d = item;
+	char b[64];
+
+	db_copy_field(r, d->id, 0);
+	db_copy_field(r, instance_id, 0);
+	db_copy_field(r, d->node, 0);
+	db_copy_field(r, d->dev_path, 0);
+	db_copy_field(r, d->model, 0);
+	db_copy_field(r, d->serial, 0);
+	db_copy_field(r, d->type, 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), d->size), 0);
+	db_copy_field(r, d->health, 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), d->wearout), 0);
+	sr_doc(r, json_object_get(d->doc), 1);
+}
+
+static void
+ceph_row(struct strbuf *r, const char *instance_id, const void *item)
+{
+	const struct st_ceph_row *c = item;
+	char b[64];
+
+	db_copy_field(r, c->id, 0);
+	db_copy_field(r, instance_id, 0);
+	db_copy_field(r, c->fsid, 0);
+	db_copy_field(r, c->health, 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), c->total), 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), c->used), 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), c->num_osds), 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), c->num_osds_up), 0);
+	sr_doc(r, json_object_get(c->doc), 1);
+}
+
+static void
+repl_row(struct strbuf *r, const char *instance_id, const void *item)
+{
+	const struct st_repl_row *j = item;
+	char b[64];
+
+	db_copy_field(r, j->id, 0);
+	db_copy_field(r, instance_id, 0);
+	db_copy_field(r, j->job_id, 0);
+	db_copy_field(r, j->guest_id > 0 ? sr_i64(b, sizeof(b), j->guest_id) : NULL, 0);
+	db_copy_field(r, j->source, 0);
+	db_copy_field(r, j->target, 0);
+	db_copy_field(r, j->state, 0);
+	db_copy_field(r, j->last_sync > 0 ? sr_ts(b, sizeof(b), j->last_sync) : NULL, 0);
+	db_copy_field(r, j->next_sync > 0 ? sr_ts(b, sizeof(b), j->next_sync) : NULL, 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), j->fail_count), 0);
+	db_copy_field(r, j->error, 0);
+	db_copy_field(r, sr_i64(b, sizeof(b), j->sort), 0);
+	sr_doc(r, json_object_get(j->doc), 1);
 }
 
 static void
@@ -605,6 +702,9 @@ st_snapshot_json(const struct st_snapshot *sn)
 }
 
 static const char *const clear_sql[] = {
+	"DELETE FROM pulse.physical_disks WHERE instance_id = $1",
+	"DELETE FROM pulse.ceph_clusters WHERE instance_id = $1",
+	"DELETE FROM pulse.replication_jobs WHERE instance_id = $1",
 	"DELETE FROM pulse.pve_nodes WHERE instance_id = $1",
 	"DELETE FROM pulse.guests WHERE instance_id = $1",
 	"DELETE FROM pulse.storage WHERE instance_id = $1",
@@ -727,6 +827,18 @@ st_write_rows(struct db *db, const struct st_instance *s)
 		return -1;
 	if (st_copy_list(db, "COPY pulse.connection_health (key, instance_id, healthy) FROM STDIN",
 	    s->instance_id, s->health, s->nhealth, sizeof(*s->health), health_row) != 0)
+		return -1;
+	if (st_copy_list(db, "COPY pulse.physical_disks (id, instance_id, node, dev_path, model, "
+	    "serial, type, size, health, wearout, doc) FROM STDIN", s->instance_id, s->disks,
+	    s->ndisks, sizeof(*s->disks), disk_row) != 0)
+		return -1;
+	if (st_copy_list(db, "COPY pulse.ceph_clusters (id, instance_id, fsid, health, total_bytes, "
+	    "used_bytes, num_osds, num_osds_up, doc) FROM STDIN", s->instance_id, s->ceph, s->nceph,
+	    sizeof(*s->ceph), ceph_row) != 0)
+		return -1;
+	if (st_copy_list(db, "COPY pulse.replication_jobs (id, instance_id, job_id, guest_id, "
+	    "source_node, target_node, state, last_sync, next_sync, fail_count, error, sort_key, doc) "
+	    "FROM STDIN", s->instance_id, s->repl, s->nrepl, sizeof(*s->repl), repl_row) != 0)
 		return -1;
 	return 0;
 }

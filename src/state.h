@@ -56,6 +56,7 @@ struct st_guest {
 	double last_backup;		/* unix seconds, 0: none */
 	char tags[512], lock[32];
 	int is_oci;
+	struct json_object *net_ifaces;	/* networkInterfaces (a held reference), or NULL */
 	double last_seen;
 };
 
@@ -66,11 +67,37 @@ struct st_storage {
 	char **node_ids;
 	int64_t total, used, avail;
 	int shared, enabled, active;
+	struct json_object *zfs_pool;	/* zfsPool of /api/storage/{id} (held), or NULL */
 };
 
 struct st_health {
 	char key[160];
 	int healthy;
+};
+
+/* Rows whose JSON comes ready-made from the parsers (pve_detail.h): a held document and the
+ * columns SQL users query. */
+struct st_disk_row {
+	char id[400], node[64], dev_path[128], model[128], serial[128], type[16], health[32];
+	int64_t size;
+	int wearout;
+	struct json_object *doc;
+};
+
+struct st_ceph_row {
+	char id[200], fsid[64], health[32];
+	int64_t total, used;
+	int num_osds, num_osds_up;
+	struct json_object *doc;
+};
+
+struct st_repl_row {
+	char id[240], job_id[96], source[64], target[64], state[64], error[512];
+	int64_t guest_id;		/* 0: none */
+	double last_sync, next_sync;	/* unix seconds, 0: unknown */
+	int fail_count;
+	int sort;			/* position in the original's order (§1.13) */
+	struct json_object *doc;
 };
 
 struct st_instance {
@@ -83,6 +110,12 @@ struct st_instance {
 	int nstorage, capstorage;
 	struct st_health *health;
 	int nhealth, caphealth;
+	struct st_disk_row *disks;
+	int ndisks, capdisks;
+	struct st_ceph_row *ceph;
+	int nceph, capceph;
+	struct st_repl_row *repl;
+	int nrepl, caprepl;
 };
 
 /* Backups of one instance (state-proxmox.md §1.12), polled every few cycles and written on
@@ -137,6 +170,9 @@ struct st_node *st_add_node(struct st_instance *s);
 struct st_guest *st_add_guest(struct st_instance *s);
 struct st_storage *st_add_storage(struct st_instance *s);
 void st_add_health(struct st_instance *s, const char *key, int healthy);
+struct st_disk_row *st_add_disk_row(struct st_instance *s);
+struct st_ceph_row *st_add_ceph_row(struct st_instance *s);
+struct st_repl_row *st_add_repl_row(struct st_instance *s);
 void st_guest_add_disk(struct st_guest *g, const struct st_disk *d);
 void st_guest_add_ip(struct st_guest *g, const char *ip);
 void st_storage_add_node(struct st_storage *st, const char *node, const char *node_id);

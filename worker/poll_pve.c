@@ -49,6 +49,9 @@ struct guest_work {
 	struct pve_snapshot *snaps;	/* backup cycles only */
 	int nsnaps;
 	double resources_at;		/* copied from the cycle for build_guest */
+	/* details asked this cycle (pve_meta.c): held answers, NULL when failed */
+	int meta_vm, meta_ct, meta_pending;
+	struct json_object *m_net, *m_os, *m_info, *m_status, *m_config, *m_ifaces;
 };
 
 struct node_work {
@@ -83,6 +86,8 @@ struct pve_cycle {
 	int ncluster_storage, have_cluster_storage;
 	struct content_work *contents;
 	int ncontents, capcontents;
+	struct pve_extras_cycle *xc;	/* disks, ZFS, Ceph, replication */
+	int guests_known;		/* guests listed (or not monitored) */
 };
 
 /* What the poller remembers of an instance across cycles. */
@@ -95,13 +100,40 @@ struct pve_run {
 	struct st_backups backups;	/* the last written, kept for failed storages */
 	struct { int64_t vmid; double t; } *last_backup;	/* newest backup per VMID */
 	int nlast_backup;
+	struct pve_meta_cache *meta;	/* guests' own details */
+	struct pve_extras *x;		/* disks, ZFS, Ceph */
 };
 
 #define CYCLE(run) ((struct pve_cycle *)(run)->cycle)
 #define PV(run) ((struct pve_run *)(run)->priv)
 
 enum { REQ_EP_PROBE, REQ_NODES, REQ_NODE_STATUS, REQ_RESOURCES, REQ_VM_STATUS, REQ_FSINFO, REQ_CT_RRD,
-    REQ_STORAGE, REQ_NODE_STORAGE, REQ_TASKS, REQ_CONTENT, REQ_SNAPSHOTS };
+    REQ_STORAGE, REQ_NODE_STORAGE, REQ_TASKS, REQ_CONTENT, REQ_SNAPSHOTS, REQ_AG_NET, REQ_AG_OS,
+    REQ_AG_INFO, REQ_CT_STATUS, REQ_CT_CONFIG, REQ_CT_IFACES };
+
+/* The node a guest is on now, for replication status requests. */
+static const char *
+guest_node_of(struct run *run, int64_t vmid)
+{
+	struct pve_cycle *c = (struct pve_cycle *)run->cycle;
+
+	for (int i = 0; c && i < c->nguests; i++)
+		if (c->guests[i].item.vmid == vmid)
+			return c->guests[i].item.node;
+	return NULL;
+}
+
+/* Asks a guest's details: path below /nodes/{node}/{qemu|lxc}/{vmid}/. */
+static void
+submit_guest(struct run *run, int index, const char *what, int kind)
+{
+	struct guest_work *gw = &((struct pve_cycle *)run->cycle)->guests[index];
+	char path[512];
+
+	snprintf(path, sizeof(path), "/nodes/%s/%s/%lld/%s", gw->item.node, gw->item.type,
+	    (long long)gw->item.vmid, what);
+	poll_submit(run, path, kind, index);
+}
 
 static void start_requests_after_nodes(struct run *run);
 static void write_endpoints(struct worker *w, struct run *run, double now);
@@ -164,6 +196,12 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 
 	if (c == NULL && kind != REQ_EP_PROBE)
 		return;
+	if (kind >= PVE_EXTRAS_KIND) {
+		(void)pve_extras_handle(run, c->xc, kind, index, req, clock_wall());
+		if (c->guests_known)
+			pve_extras_guests_known(run, c->xc, guest_node_of);
+		return;
+	}
 	switch (kind) {
 	case REQ_EP_PROBE: {
 		/* Detached (no cycle needed); index is the list's generation and the endpoint. Any
@@ -206,6 +244,17 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 			return;
 		}
 		start_requests_after_nodes(run);
+		{
+			const char *names[MAX_NODES];
+			int online[MAX_NODES];
+			for (int i = 0; i < c->nnodes; i++) {
+				names[i] = c->nodes[i].item.node;
+				online[i] = c->nodes[i].online;
+			}
+			pve_extras_begin(run, c->xc, names, online, c->nnodes);
+		}
+		if (!run->cfg.monitor_vms && !run->cfg.monitor_containers)
+			c->guests_known = 1;
 		return;
 	case REQ_NODE_STATUS:
 		data = poll_data(run, req, 0);
@@ -235,12 +284,25 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 		json_object_put(data);
 		c->have_guests = 1;
 		c->resources_at = clock_wall();
+		c->guests_known = 1;
+		pve_extras_guests_known(run, c->xc, guest_node_of);
 		for (int i = 0; i < c->nguests; i++) {
 			struct pve_guest_item *g = &c->guests[i].item;
 			if (c->base.backup_cycle) {
 				snprintf(path, sizeof(path), "/nodes/%s/%s/%lld/snapshot", g->node, g->type,
 				    (long long)g->vmid);
 				poll_submit(run, path, REQ_SNAPSHOTS, i);
+			}
+			if (strcmp(g->type, "lxc") == 0 && pve_meta_due(PV(run)->meta, g->vmid, 1, c->resources_at)) {
+				/* Addresses, mounts, OS and OCI nature (§2.5 4g-4i). */
+				struct guest_work *gw = &c->guests[i];
+				gw->meta_ct = 1;
+				gw->meta_pending = 1;
+				submit_guest(run, i, "config", REQ_CT_CONFIG);
+				if (strcmp(g->status, "running") == 0) {
+					gw->meta_pending++;
+					submit_guest(run, i, "status/current", REQ_CT_STATUS);
+				}
 			}
 			if (strcmp(g->status, "running") != 0)
 				continue;
@@ -265,6 +327,13 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 				snprintf(path, sizeof(path), "/nodes/%s/qemu/%lld/agent/get-fsinfo", gw->item.node,
 				    (long long)gw->item.vmid);
 				poll_submit(run, path, REQ_FSINFO, index);
+				/* Interfaces, OS and agent version, every five minutes (§2.4). */
+				if (pve_meta_due(PV(run)->meta, gw->item.vmid, 0, gw->vm_at)) {
+					gw->meta_vm = 1;
+					submit_guest(run, index, "agent/network-get-interfaces", REQ_AG_NET);
+					submit_guest(run, index, "agent/get-osinfo", REQ_AG_OS);
+					submit_guest(run, index, "agent/info", REQ_AG_INFO);
+				}
 			}
 		}
 		if (data)
@@ -299,6 +368,7 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 			c->cluster_storage = xcalloc(MAX_STORAGE, sizeof(*c->cluster_storage));
 			c->ncluster_storage = pve_parse_storage(data, c->cluster_storage, MAX_STORAGE);
 			c->have_cluster_storage = 1;
+			pve_extras_storage_types(run, c->xc, c->cluster_storage, c->ncluster_storage);
 			json_object_put(data);
 		}
 		return;
@@ -309,6 +379,8 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 			nw->storage = xcalloc(512, sizeof(*nw->storage));
 			nw->nstorage = pve_parse_storage(data, nw->storage, 512);
 			nw->have_storage = 1;
+			pve_extras_node_storage(run, c->xc, index, nw->storage, nw->nstorage);
+			pve_extras_storage_types(run, c->xc, nw->storage, nw->nstorage);
 			json_object_put(data);
 			if (c->base.backup_cycle)
 				request_contents(run, index);
@@ -333,6 +405,32 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 			cw->ok = 1;
 			json_object_put(data);
 		}
+		return;
+	case REQ_AG_NET:
+		c->guests[index].m_net = poll_data(run, req, 0);
+		return;
+	case REQ_AG_OS:
+		c->guests[index].m_os = poll_data(run, req, 0);
+		return;
+	case REQ_AG_INFO:
+		c->guests[index].m_info = poll_data(run, req, 0);
+		return;
+	case REQ_CT_STATUS:
+	case REQ_CT_CONFIG: {
+		struct guest_work *gw = &c->guests[index];
+		if (kind == REQ_CT_STATUS)
+			gw->m_status = poll_data(run, req, 0);
+		else
+			gw->m_config = poll_data(run, req, 0);
+		/* Both in: a running container without a known address is asked its
+		 * interfaces (§2.5 4i). */
+		if (--gw->meta_pending == 0 && gw->m_status &&
+		    pve_meta_ct_wants_interfaces(gw->m_status, gw->m_config))
+			submit_guest(run, index, "interfaces", REQ_CT_IFACES);
+		return;
+	}
+	case REQ_CT_IFACES:
+		c->guests[index].m_ifaces = poll_data(run, req, 0);
 		return;
 	case REQ_SNAPSHOTS:
 		data = poll_data(run, req, 0);
@@ -997,9 +1095,16 @@ pve_cycle_free(struct poll_cycle *base)
 	for (int i = 0; i < c->nnodes; i++)
 		free(c->nodes[i].storage);
 	for (int i = 0; i < c->nguests; i++) {
-		free(c->guests[i].fs);
-		free(c->guests[i].snaps);
+		struct guest_work *gw = &c->guests[i];
+		struct json_object *held[] = {gw->m_net, gw->m_os, gw->m_info, gw->m_status,
+		    gw->m_config, gw->m_ifaces};
+		free(gw->fs);
+		free(gw->snaps);
+		for (size_t k = 0; k < ARRAY_LEN(held); k++)
+			if (held[k])
+				json_object_put(held[k]);
 	}
+	pve_extras_cycle_free(c->xc);
 	for (int i = 0; i < c->nnodes; i++)
 		free(c->nodes[i].tasks);
 	for (int i = 0; i < c->ncontents; i++)
@@ -1097,14 +1202,24 @@ pve_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 		build_node(run, c, i, now, st_add_node(&s));
 	for (int i = 0; i < c->nguests; i++) {
 		struct st_guest *g = st_add_guest(&s);
-		c->guests[i].resources_at = c->resources_at;
-		build_guest(run, &c->guests[i], now, g);
+		struct guest_work *gw = &c->guests[i];
+		gw->resources_at = c->resources_at;
+		build_guest(run, gw, now, g);
+		if (gw->meta_vm)
+			pve_meta_vm(PV(run)->meta, g->vmid, gw->m_net, gw->m_os, gw->m_info, now);
+		if (gw->meta_ct)
+			pve_meta_ct(PV(run)->meta, g->vmid, strcmp(g->status, "running") == 0, gw->m_status,
+			    gw->m_config, gw->m_ifaces, &g->disk, now);
+		pve_meta_apply(PV(run)->meta, g);
 		g->last_backup = last_backup_of(run, g->vmid);
 	}
 	/* Forget the counters of guests that are gone. */
 	rates_sweep(run);
+	if (c->have_guests)
+		pve_meta_sweep(PV(run)->meta);
 	if (run->cfg.monitor_storage)
 		build_storage(run, c, &s);
+	pve_extras_write(run, PV(run)->x, c->xc, &s, now);
 	st_add_health(&s, run->cfg.name, 1);
 	rc = st_write(w->db, &s, err, errlen);
 	if (rc == 0)
@@ -1128,8 +1243,12 @@ pve_cycle_new(struct run *run)
 {
 	struct pve_cycle *c = xcalloc(1, sizeof(*c));
 
-	if (run->priv == NULL)
+	if (run->priv == NULL) {
 		run->priv = xcalloc(1, sizeof(struct pve_run));
+		PV(run)->meta = pve_meta_new();
+		PV(run)->x = pve_extras_new();
+	}
+	c->xc = pve_extras_cycle_new(&run->cfg, PV(run)->x, clock_wall());
 	/* Backups on the first cycle and every backup_polling_cycles-th after it. */
 	c->base.backup_cycle = run->cfg.monitor_backups && poll_settings.backup_cycles > 0 &&
 	    run->cycles % (unsigned)poll_settings.backup_cycles == 0;
@@ -1180,6 +1299,8 @@ pve_priv_free(void *priv)
 	if (p == NULL)
 		return;
 	free(p->rates);
+	pve_meta_free(p->meta);
+	pve_extras_free(p->x);
 	st_backups_free(&p->backups);
 	free(p->last_backup);
 	free(p);

@@ -138,4 +138,65 @@ int pve_endpoint_failure(const struct http_request *req);
 /* Replaces the instance's rows in pulse.endpoint_health. Returns 0 or -1. */
 int pve_endpoints_write(struct db *db, const char *instance_id, struct pve_endpoints *e);
 
+/* --- disks, ZFS, Ceph, replication of a PVE instance (pve_extras.c) --- */
+
+#define PVE_EXTRAS_KIND 100		/* request kinds from here on are the extras' */
+
+struct pve_extras;
+struct pve_extras_cycle;
+struct pve_storage_item;
+struct st_instance;
+
+struct pve_extras *pve_extras_new(void);
+void pve_extras_free(struct pve_extras *x);
+/* This cycle's plan: physical disks when due, ZFS every sixth cycle. */
+struct pve_extras_cycle *pve_extras_cycle_new(const struct instance_cfg *cfg, struct pve_extras *x,
+    double now);
+void pve_extras_cycle_free(struct pve_extras_cycle *xc);
+/* After /nodes: disks of the online nodes, and the replication list. */
+void pve_extras_begin(struct run *run, struct pve_extras_cycle *xc, const char *const *nodes,
+    const int *online, int n);
+/* A node's storage list arrived: its ZFS pools on ZFS cycles. */
+void pve_extras_node_storage(struct run *run, struct pve_extras_cycle *xc, int node,
+    const struct pve_storage_item *st, int n);
+/* Storage types known (cluster or node lists): Ceph when there is Ceph storage. */
+void pve_extras_storage_types(struct run *run, struct pve_extras_cycle *xc,
+    const struct pve_storage_item *st, int n);
+/* Guests known (or not monitored): replication status requests can name their nodes. */
+void pve_extras_guests_known(struct run *run, struct pve_extras_cycle *xc,
+    const char *(*guest_node)(struct run *run, int64_t vmid));
+/* An answer of kind >= PVE_EXTRAS_KIND: returns 1 when it was one of the extras'. */
+int pve_extras_handle(struct run *run, struct pve_extras_cycle *xc, int kind, int index,
+    struct http_request *req, double now);
+/* Adds disks, Ceph and replication rows to s, and zfsPool to its storage. */
+void pve_extras_write(struct run *run, struct pve_extras *x, struct pve_extras_cycle *xc,
+    struct st_instance *s, double now);
+
+/* --- what guests say about themselves (pve_meta.c) --- */
+
+struct pve_meta_cache;
+struct st_guest;
+struct st_disk;
+
+struct pve_meta_cache *pve_meta_new(void);
+void pve_meta_free(struct pve_meta_cache *c);
+/* Whether guest vmid's details should be asked this cycle (marks it seen either way). */
+int pve_meta_due(struct pve_meta_cache *c, int64_t vmid, int is_ct, double now);
+/* A VM's guest-agent answers (each NULL when it failed): network-get-interfaces, get-osinfo,
+ * info. */
+void pve_meta_vm(struct pve_meta_cache *c, int64_t vmid, struct json_object *net,
+    struct json_object *osinfo, struct json_object *info, double now);
+/* A container's status/current, config and interfaces answers (NULL when not asked or
+ * failed); aggregate: its disk from cluster/resources, for the root entry. */
+void pve_meta_ct(struct pve_meta_cache *c, int64_t vmid, int running, struct json_object *status,
+    struct json_object *config, struct json_object *ifaces, const struct st_disk *aggregate,
+    double now);
+/* Whether a running container's interfaces must be asked (no address known otherwise). */
+int pve_meta_ct_wants_interfaces(struct json_object *status, struct json_object *config);
+/* Copies what is known of g (by VMID) into it: interfaces, addresses, OS, agent version,
+ * container template, OCI type, per-mount disks. */
+void pve_meta_apply(struct pve_meta_cache *c, struct st_guest *g);
+/* Forgets guests not seen since the last sweep. */
+void pve_meta_sweep(struct pve_meta_cache *c);
+
 #endif

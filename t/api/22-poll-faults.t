@@ -28,7 +28,7 @@ my $mine = sub { my $st = shift; [grep { $_->{instance} eq 'gen' } @{ $st->{node
 my $st = $stack->wait_state(sub { @{ $mine->($_[0]) } == 3 }, 20, 'the generated cluster');
 pass('password authentication with a ticket works');
 is(scalar @{ $st->{vms} } + scalar @{ $st->{containers} }, 12, 'all twelve guests');
-is(scalar(grep { $_->{type} eq 'lxc' } @{ $st->{containers} }), 4, 'containers as lxc');
+is(scalar(grep { $_->{type} =~ /^(lxc|oci)$/ } @{ $st->{containers} }), 4, 'containers as lxc (or oci)');
 
 # Rates: the simulator's counters grow by 2000 x vmid bytes a second on netin.
 $st = $stack->wait_state(sub { my ($v) = grep { $_->{vmid} == 100 } @{ $_[0]{vms} }; $v && $v->{networkIn} > 0 }, 15, 'a rate');
