@@ -8,6 +8,7 @@
 #include "conf.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "pve_detail.h"
 #include "state.h"
 #include "state_servers.h"
 #include "util.h"
@@ -565,6 +566,118 @@ gen_pmg(const char *name, double now)
 	M.npmg++;
 }
 
+/* Physical disks (1-3 a node), the cluster's Ceph and up to eight replication jobs (§6.2),
+ * built with the same JSON as polled ones. */
+static void
+gen_pve_details(double now)
+{
+	struct st_instance *s = &M.cluster;
+	static const char *const models[] = {"Samsung SSD 870 EVO 1TB", "WDC WD40EFRX-68N32N0",
+	    "Samsung SSD 980 PRO 2TB"};
+	static const char *const types[] = {"ssd", "hdd", "nvme"};
+	int jobs = 0;
+
+	for (int i = 0; i < s->nnodes; i++) {
+		struct st_node *n = &s->nodes[i];
+		int nd = (int)between(1, 3);
+		for (int k = 0; k < nd; k++) {
+			struct pve_physical_disk d;
+			struct st_disk_row *r = st_add_disk_row(s);
+			memset(&d, 0, sizeof(d));
+			snprintf(d.dev_path, sizeof(d.dev_path), k == 2 ? "/dev/nvme0n1" : "/dev/sd%c", 'a' + k);
+			snprintf(d.model, sizeof(d.model), "%s", models[k]);
+			snprintf(d.serial, sizeof(d.serial), "MOCK%s%d%04d", n->node, k, (int)between(0, 9999));
+			snprintf(d.type, sizeof(d.type), "%s", types[k]);
+			snprintf(d.health, sizeof(d.health), "%s", rnd() < 0.05 ? "FAILED" : "PASSED");
+			snprintf(d.used, sizeof(d.used), "%s", k == 0 ? "LVM" : "ZFS");
+			d.size = k == 1 ? 4000787030016LL : 1000204886016LL;
+			d.wearout = k == 1 ? -1 : (int)between(70, 100);
+			d.rpm = k == 1 ? 5400 : 0;
+			r->doc = pve_physical_disk_json(&d, n->instance, n->node, now);
+			snprintf(r->id, sizeof(r->id), "%s", json_object_get_string(json_object_object_get(r->doc, "id")));
+			snprintf(r->node, sizeof(r->node), "%s", n->node);
+			snprintf(r->dev_path, sizeof(r->dev_path), "%s", d.dev_path);
+			snprintf(r->model, sizeof(r->model), "%s", d.model);
+			snprintf(r->serial, sizeof(r->serial), "%s", d.serial);
+			snprintf(r->type, sizeof(r->type), "%s", d.type);
+			snprintf(r->health, sizeof(r->health), "%s", d.health);
+			r->size = d.size;
+			r->wearout = d.wearout;
+		}
+	}
+	if (s->nnodes > 2) {
+		struct pve_ceph_cluster *c = xcalloc(1, sizeof(*c));
+		struct st_ceph_row *r = st_add_ceph_row(s);
+		snprintf(c->fsid, sizeof(c->fsid), "5eed0000-0000-4000-8000-00000000%04d", (int)between(0, 9999));
+		snprintf(c->health, sizeof(c->health), "HEALTH_OK");
+		c->total_bytes = 12000LL << 30;
+		c->used_bytes = (int64_t)((double)c->total_bytes * between(20, 60) / 100.0);
+		c->available_bytes = c->total_bytes - c->used_bytes;
+		c->usage_percent = (double)c->used_bytes * 100.0 / (double)c->total_bytes;
+		c->num_mons = 3;
+		c->num_mgrs = 2;
+		c->num_osds = c->num_osds_up = c->num_osds_in = 2 * s->nnodes;
+		c->num_pgs = 256;
+		c->npools = 2;
+		snprintf(c->pools[0].name, sizeof(c->pools[0].name), "ceph-rbd-pool");
+		snprintf(c->pools[1].name, sizeof(c->pools[1].name), "cephfs_data");
+		for (int k = 0; k < 2; k++) {
+			c->pools[k].id = k + 1;
+			c->pools[k].stored_bytes = c->used_bytes / 6;
+			c->pools[k].available_bytes = c->available_bytes / 3;
+			c->pools[k].objects = between(10000, 90000);
+			c->pools[k].percent_used = (double)c->pools[k].stored_bytes /
+			    (double)(c->pools[k].stored_bytes + c->pools[k].available_bytes);
+		}
+		r->doc = pve_ceph_cluster_json(c, "mock-cluster", now);
+		snprintf(r->id, sizeof(r->id), "%s", json_object_get_string(json_object_object_get(r->doc, "id")));
+		snprintf(r->fsid, sizeof(r->fsid), "%s", c->fsid);
+		snprintf(r->health, sizeof(r->health), "%s", c->health);
+		r->total = c->total_bytes;
+		r->used = c->used_bytes;
+		r->num_osds = r->num_osds_up = c->num_osds;
+		free(c);
+	}
+	for (int i = 0; i < s->nguests && jobs < 8; i++) {
+		struct st_guest *g = &s->guests[i];
+		struct pve_replication_job j;
+		struct st_repl_row *r;
+		if (strcmp(g->type, "qemu") != 0 || strcmp(g->instance, "mock-cluster") != 0 || rnd() > 0.3)
+			continue;
+		memset(&j, 0, sizeof(j));
+		snprintf(j.id, sizeof(j.id), "%lld-0", (long long)g->vmid);
+		snprintf(j.guest, sizeof(j.guest), "%lld", (long long)g->vmid);
+		snprintf(j.source, sizeof(j.source), "%s", g->node);
+		snprintf(j.target, sizeof(j.target), "%s", strcmp(g->node, "pve1") == 0 ? "pve2" : "pve1");
+		snprintf(j.schedule, sizeof(j.schedule), "*/15");
+		snprintf(j.type, sizeof(j.type), "local");
+		snprintf(j.state, sizeof(j.state), "%s", rnd() < 0.1 ? "error" : "idle");
+		j.guest_id = g->vmid;
+		j.enabled = 1;
+		j.last_sync_unix = (int64_t)now - between(60, 900);
+		j.next_sync_unix = j.last_sync_unix + 900;
+		j.duration_seconds = j.last_sync_duration_seconds = between(2, 60);
+		if (strcmp(j.state, "error") == 0) {
+			j.fail_count = between(1, 3);
+			snprintf(j.error, sizeof(j.error), "import failed: dataset is busy");
+		}
+		pve_replication_resolve(&j, "mock-cluster", jobs, g->name, g->type, g->node);
+		r = st_add_repl_row(s);
+		snprintf(r->id, sizeof(r->id), "%s", j.unique_id);
+		snprintf(r->job_id, sizeof(r->job_id), "%s", j.job_id);
+		snprintf(r->source, sizeof(r->source), "%s", j.source_node);
+		snprintf(r->target, sizeof(r->target), "%s", j.target_node);
+		snprintf(r->state, sizeof(r->state), "%s", j.state);
+		snprintf(r->error, sizeof(r->error), "%s", j.error);
+		r->guest_id = j.guest_id;
+		r->last_sync = (double)j.last_sync_unix;
+		r->next_sync = (double)j.next_sync_unix;
+		r->fail_count = (int)j.fail_count;
+		r->sort = jobs++;
+		r->doc = pve_replication_job_json(&j, now);
+	}
+}
+
 static int
 by_ctime_desc(const void *a, const void *b)
 {
@@ -582,6 +695,7 @@ gen_extras(void)
 	static const int64_t replica_size[] = {15LL * 1000 * 1000 * 1000 * 1000};
 
 	free_extras();
+	gen_pve_details(now);
 	gen_pve_backups(now);
 	qsort(M.backups.storage, (size_t)M.backups.nstorage, sizeof(*M.backups.storage), by_ctime_desc);
 	gen_pbs("pbs-main", main_stores, main_sizes, 2, now);

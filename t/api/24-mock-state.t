@@ -51,6 +51,10 @@ ok(@{ $st->{pveBackups}{backupTasks} } > 3, 'backup tasks');
 ok((grep { $_->{lastBackup} } @{ $st->{vms} }, @{ $st->{containers} }) > 10, 'guests with lastBackup');
 ok($st->{connectionHealth}{'pbs-pbs-main'} && $st->{connectionHealth}{'pmg-pmg-main'}, 'their connection health');
 is($stack->psql(q{SELECT count(*) FROM pulse.v_guests}), 0, 'the views leave the mock estate out');
+ok(@{ $st->{physicalDisks} } >= 7, scalar(@{ $st->{physicalDisks} }) . ' physical disks');
+is(scalar @{ $st->{cephClusters} }, 1, 'a Ceph cluster');
+ok(@{ $st->{replicationJobs} } >= 1 && @{ $st->{replicationJobs} } <= 8,
+    scalar(@{ $st->{replicationJobs} }) . ' replication jobs');
 
 # Values drift.
 my ($vm0) = grep { $_->{status} eq 'running' } @{ $st->{vms} };
