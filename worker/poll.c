@@ -15,6 +15,7 @@
 #include "util.h"
 #include "worker.h"
 
+#include <malloc.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -69,6 +70,7 @@ static struct {
 	int nruns;
 	int config_dirty;
 	double next_claim;		/* monotonic */
+	int trim_due;			/* a cycle finished since the heap was trimmed */
 } P;
 
 /* Requests wait here until there is room in the multi handle: libcurl walks every handle it
@@ -152,6 +154,16 @@ void
 poll_submit(struct run *run, const char *path, int kind, int index)
 {
 	poll_submit_conn(run, &run->conn, path, kind, index);
+}
+
+int
+poll_list_len(struct json_object *data, int max)
+{
+	size_t n = data && json_object_is_type(data, json_type_array) ? json_object_array_length(data) : 1;
+
+	if (n < 1)
+		n = 1;
+	return n > (size_t)max ? max : (int)n;
 }
 
 void
@@ -339,6 +351,7 @@ finish_cycle(struct worker *w, struct run *run)
 	run->cycle = NULL;
 	run->cycles++;
 	run->ops->cycle_free(c);
+	P.trim_due = 1;
 }
 
 /* Shares still used by requests in flight are freed once the multi handle is idle. */
@@ -646,6 +659,12 @@ poll_tick(struct worker *w)
 			next = run->next_poll - now;
 	}
 	sweep_parked(w);
+	/* A big cycle leaves the heap large and mostly free (answers are parsed and dropped):
+	 * give it back once nothing is in flight. */
+	if (P.trim_due && http_multi_running(P.multi) == 0 && nwaiting == 0) {
+		malloc_trim(0);
+		P.trim_due = 0;
+	}
 	return next > 0 ? next : 0;
 }
 

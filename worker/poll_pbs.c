@@ -276,9 +276,9 @@ pbs_handle(struct run *run, int kind, int index, struct http_request *req)
 		return;
 	case REQ_NAMESPACES:
 		data = poll_data(run, req, 0);
-		dw->ns = xcalloc(MAX_NAMESPACES, sizeof(*dw->ns));
+		dw->ns = xcalloc((size_t)poll_list_len(data, MAX_NAMESPACES), sizeof(*dw->ns));
 		if (data) {
-			dw->nns = pbs_parse_namespaces(data, dw->ns, MAX_NAMESPACES);
+			dw->nns = pbs_parse_namespaces(data, dw->ns, poll_list_len(data, MAX_NAMESPACES));
 			dw->have_ns = 1;
 			json_object_put(data);
 		}
@@ -296,8 +296,9 @@ pbs_handle(struct run *run, int kind, int index, struct http_request *req)
 		data = poll_data(run, req, 0);
 		if (data) {
 			struct groups_work *gw = &c->gws[index];
-			gw->groups = xcalloc(MAX_GROUPS, sizeof(*gw->groups));
-			gw->n = pbs_parse_groups(data, gw->groups, MAX_GROUPS);
+			int cap = poll_list_len(data, MAX_GROUPS);
+			gw->groups = xcalloc((size_t)cap, sizeof(*gw->groups));
+			gw->n = pbs_parse_groups(data, gw->groups, cap);
 			gw->ok = 1;
 			json_object_put(data);
 			groups_listed(run, index);
@@ -307,8 +308,9 @@ pbs_handle(struct run *run, int kind, int index, struct http_request *req)
 		data = poll_data(run, req, 0);
 		if (data) {
 			struct snaps_work *sw = &c->sws[index];
-			sw->snaps = xcalloc(MAX_SNAPSHOTS, sizeof(*sw->snaps));
-			sw->n = pbs_parse_snapshots(data, sw->snaps, MAX_SNAPSHOTS);
+			int cap = poll_list_len(data, MAX_SNAPSHOTS);
+			sw->snaps = xcalloc((size_t)cap, sizeof(*sw->snaps));
+			sw->n = pbs_parse_snapshots(data, sw->snaps, cap);
 			sw->ok = 1;
 			json_object_put(data);
 		}

@@ -123,6 +123,33 @@ guest_node_of(struct run *run, int64_t vmid)
 	return NULL;
 }
 
+/* A guest's detail answers, once used. */
+static void
+meta_release(struct guest_work *gw)
+{
+	struct json_object **held[] = {&gw->m_net, &gw->m_os, &gw->m_info, &gw->m_status,
+	    &gw->m_config, &gw->m_ifaces};
+
+	for (size_t k = 0; k < ARRAY_LEN(held); k++) {
+		if (*held[k])
+			json_object_put(*held[k]);
+		*held[k] = NULL;
+	}
+}
+
+/* A container's detail answers are all in: keep what is shown. */
+static void
+ct_meta_done(struct run *run, struct guest_work *gw)
+{
+	struct st_disk aggregate;
+
+	memset(&aggregate, 0, sizeof(aggregate));
+	st_disk_set(&aggregate, gw->item.maxdisk, gw->item.disk);
+	pve_meta_ct(PV(run)->meta, gw->item.vmid, strcmp(gw->item.status, "running") == 0,
+	    gw->m_status, gw->m_config, gw->m_ifaces, &aggregate, clock_wall());
+	meta_release(gw);
+}
+
 /* Asks a guest's details: path below /nodes/{node}/{qemu|lxc}/{vmid}/. */
 static void
 submit_guest(struct run *run, int index, const char *what, int kind)
@@ -268,8 +295,9 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 		if (data == NULL)
 			return;
 		{
-			struct pve_guest_item *items = xcalloc(MAX_GUESTS, sizeof(*items));
-			int n = pve_parse_guests(data, items, MAX_GUESTS);
+			int cap = poll_list_len(data, MAX_GUESTS);
+			struct pve_guest_item *items = xcalloc((size_t)cap, sizeof(*items));
+			int n = pve_parse_guests(data, items, cap);
 			c->guests = xcalloc((size_t)(n > 0 ? n : 1), sizeof(*c->guests));
 			for (int i = 0; i < n; i++) {
 				if (items[i].template)
@@ -330,6 +358,7 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 				/* Interfaces, OS and agent version, every five minutes (§2.4). */
 				if (pve_meta_due(PV(run)->meta, gw->item.vmid, 0, gw->vm_at)) {
 					gw->meta_vm = 1;
+					gw->meta_pending = 3;
 					submit_guest(run, index, "agent/network-get-interfaces", REQ_AG_NET);
 					submit_guest(run, index, "agent/get-osinfo", REQ_AG_OS);
 					submit_guest(run, index, "agent/info", REQ_AG_INFO);
@@ -365,8 +394,9 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 	case REQ_STORAGE:
 		data = poll_data(run, req, 0);
 		if (data) {
-			c->cluster_storage = xcalloc(MAX_STORAGE, sizeof(*c->cluster_storage));
-			c->ncluster_storage = pve_parse_storage(data, c->cluster_storage, MAX_STORAGE);
+			int cap = poll_list_len(data, MAX_STORAGE);
+			c->cluster_storage = xcalloc((size_t)cap, sizeof(*c->cluster_storage));
+			c->ncluster_storage = pve_parse_storage(data, c->cluster_storage, cap);
 			c->have_cluster_storage = 1;
 			pve_extras_storage_types(run, c->xc, c->cluster_storage, c->ncluster_storage);
 			json_object_put(data);
@@ -376,8 +406,9 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 		data = poll_data(run, req, 0);
 		if (data) {
 			struct node_work *nw = &c->nodes[index];
-			nw->storage = xcalloc(512, sizeof(*nw->storage));
-			nw->nstorage = pve_parse_storage(data, nw->storage, 512);
+			int cap = poll_list_len(data, 512);
+			nw->storage = xcalloc((size_t)cap, sizeof(*nw->storage));
+			nw->nstorage = pve_parse_storage(data, nw->storage, cap);
 			nw->have_storage = 1;
 			pve_extras_node_storage(run, c->xc, index, nw->storage, nw->nstorage);
 			pve_extras_storage_types(run, c->xc, nw->storage, nw->nstorage);
@@ -390,8 +421,9 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 		data = poll_data(run, req, 0);
 		if (data) {
 			struct node_work *nw = &c->nodes[index];
-			nw->tasks = xcalloc(500, sizeof(*nw->tasks));
-			nw->ntasks = pve_parse_tasks(data, nw->tasks, 500);
+			int cap = poll_list_len(data, 500);
+			nw->tasks = xcalloc((size_t)cap, sizeof(*nw->tasks));
+			nw->ntasks = pve_parse_tasks(data, nw->tasks, cap);
 			nw->have_tasks = 1;
 			json_object_put(data);
 		}
@@ -400,21 +432,28 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 		data = poll_data(run, req, 0);
 		if (data) {
 			struct content_work *cw = &c->contents[index];
-			cw->items = xcalloc(4096, sizeof(*cw->items));
-			cw->n = pve_parse_content(data, cw->items, 4096);
+			int cap = poll_list_len(data, 4096);
+			cw->items = xcalloc((size_t)cap, sizeof(*cw->items));
+			cw->n = pve_parse_content(data, cw->items, cap);
 			cw->ok = 1;
 			json_object_put(data);
 		}
 		return;
 	case REQ_AG_NET:
-		c->guests[index].m_net = poll_data(run, req, 0);
-		return;
 	case REQ_AG_OS:
-		c->guests[index].m_os = poll_data(run, req, 0);
+	case REQ_AG_INFO: {
+		struct guest_work *gw = &c->guests[index];
+		struct json_object **slot = kind == REQ_AG_NET ? &gw->m_net : kind == REQ_AG_OS ?
+		    &gw->m_os : &gw->m_info;
+		*slot = poll_data(run, req, 0);
+		/* All three in: keep only what is shown, not the answers. */
+		if (--gw->meta_pending == 0) {
+			pve_meta_vm(PV(run)->meta, gw->item.vmid, gw->m_net, gw->m_os, gw->m_info,
+			    clock_wall());
+			meta_release(gw);
+		}
 		return;
-	case REQ_AG_INFO:
-		c->guests[index].m_info = poll_data(run, req, 0);
-		return;
+	}
 	case REQ_CT_STATUS:
 	case REQ_CT_CONFIG: {
 		struct guest_work *gw = &c->guests[index];
@@ -424,13 +463,20 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 			gw->m_config = poll_data(run, req, 0);
 		/* Both in: a running container without a known address is asked its
 		 * interfaces (§2.5 4i). */
-		if (--gw->meta_pending == 0 && gw->m_status &&
-		    pve_meta_ct_wants_interfaces(gw->m_status, gw->m_config))
+		if (--gw->meta_pending > 0)
+			return;
+		if (gw->m_status && pve_meta_ct_wants_interfaces(gw->m_status, gw->m_config)) {
+			gw->meta_pending = 1;
 			submit_guest(run, index, "interfaces", REQ_CT_IFACES);
+			return;
+		}
+		ct_meta_done(run, gw);
 		return;
 	}
 	case REQ_CT_IFACES:
 		c->guests[index].m_ifaces = poll_data(run, req, 0);
+		c->guests[index].meta_pending = 0;
+		ct_meta_done(run, &c->guests[index]);
 		return;
 	case REQ_SNAPSHOTS:
 		data = poll_data(run, req, 0);
@@ -1096,13 +1142,9 @@ pve_cycle_free(struct poll_cycle *base)
 		free(c->nodes[i].storage);
 	for (int i = 0; i < c->nguests; i++) {
 		struct guest_work *gw = &c->guests[i];
-		struct json_object *held[] = {gw->m_net, gw->m_os, gw->m_info, gw->m_status,
-		    gw->m_config, gw->m_ifaces};
 		free(gw->fs);
 		free(gw->snaps);
-		for (size_t k = 0; k < ARRAY_LEN(held); k++)
-			if (held[k])
-				json_object_put(held[k]);
+		meta_release(gw);
 	}
 	pve_extras_cycle_free(c->xc);
 	for (int i = 0; i < c->nnodes; i++)
@@ -1205,11 +1247,6 @@ pve_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 		struct guest_work *gw = &c->guests[i];
 		gw->resources_at = c->resources_at;
 		build_guest(run, gw, now, g);
-		if (gw->meta_vm)
-			pve_meta_vm(PV(run)->meta, g->vmid, gw->m_net, gw->m_os, gw->m_info, now);
-		if (gw->meta_ct)
-			pve_meta_ct(PV(run)->meta, g->vmid, strcmp(g->status, "running") == 0, gw->m_status,
-			    gw->m_config, gw->m_ifaces, &g->disk, now);
 		pve_meta_apply(PV(run)->meta, g);
 		g->last_backup = last_backup_of(run, g->vmid);
 	}

@@ -95,6 +95,10 @@ void poll_submit_detached(struct run *run, const struct pve_conn *conn, const ch
  * fails the cycle with its message; an authentication failure is noted either way. */
 struct json_object *poll_data(struct run *run, struct http_request *req, int essential);
 
+/* How many items a list answer has, at most max and at least 1: the size to allocate for
+ * parsing it (answers are sized by what came, not by the largest possible). */
+int poll_list_len(struct json_object *data, int max);
+
 /* Marks the current cycle failed with a message. */
 void poll_fail(struct run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -235,8 +235,9 @@ pve_extras_handle(struct run *run, struct pve_extras_cycle *xc, int kind, int in
 	switch (kind) {
 	case X_DISKS:
 		if (data && nx) {
-			struct pve_physical_disk *d = xcalloc(PVE_DISKS_MAX, sizeof(*d));
-			int n = pve_parse_disks_list(data, d, PVE_DISKS_MAX);
+			int cap = poll_list_len(data, PVE_DISKS_MAX);
+			struct pve_physical_disk *d = xcalloc((size_t)cap, sizeof(*d));
+			int n = pve_parse_disks_list(data, d, cap);
 			nx->rows = xcalloc((size_t)(n > 0 ? n : 1), sizeof(*nx->rows));
 			for (int i = 0; i < n; i++) {
 				struct st_disk_row *r = &nx->rows[nx->nrows++];
@@ -258,8 +259,9 @@ pve_extras_handle(struct run *run, struct pve_extras_cycle *xc, int kind, int in
 		break;
 	case X_ZFS_LIST:
 		if (data && nx) {
-			nx->pools = xcalloc(PVE_ZFS_MAX_POOLS, sizeof(*nx->pools));
-			nx->npools = pve_parse_zfs_list(data, nx->pools, PVE_ZFS_MAX_POOLS);
+			int cap = poll_list_len(data, PVE_ZFS_MAX_POOLS);
+			nx->pools = xcalloc((size_t)cap, sizeof(*nx->pools));
+			nx->npools = pve_parse_zfs_list(data, nx->pools, cap);
 			nx->have_zfs = 1;
 			for (int i = 0; i < nx->npools; i++)
 				submit_node(run, X_ZFS_DETAIL, index + i * MAX_NODES_X, nx->node, "disks/zfs",
