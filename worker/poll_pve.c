@@ -33,6 +33,9 @@ struct rate_memo {
 /* What one node looked like, remembered across cycles. */
 struct node_memo {
 	char node[64];
+	double rrd_at;			/* when the RRD memory was last read (30 s cache) */
+	double rrd_available, rrd_used;
+	int have_rrd_available, have_rrd_used;
 	double last_online;		/* wall time it was last online */
 	struct st_memory memory;	/* kept when a status call fails */
 };
@@ -58,6 +61,8 @@ struct node_work {
 	struct pve_node_item item;
 	struct pve_node_status status;
 	int have_status, online;
+	double rrd_available, rrd_used;	/* RRD memory, when the status lacks the detail */
+	int have_rrd_available, have_rrd_used;
 	struct pve_storage_item *storage;
 	int nstorage, have_storage;
 	struct pve_task *tasks;		/* backup cycles only */
@@ -106,6 +111,10 @@ struct pve_run {
 
 #define CYCLE(run) ((struct pve_cycle *)(run)->cycle)
 #define PV(run) ((struct pve_run *)(run)->priv)
+
+static struct node_memo *node_memo(struct run *run, const char *node);
+
+enum { REQ_NODE_RRD = 50 };
 
 enum { REQ_EP_PROBE, REQ_NODES, REQ_NODE_STATUS, REQ_RESOURCES, REQ_VM_STATUS, REQ_FSINFO, REQ_CT_RRD,
     REQ_STORAGE, REQ_NODE_STORAGE, REQ_TASKS, REQ_CONTENT, REQ_SNAPSHOTS, REQ_AG_NET, REQ_AG_OS,
@@ -283,13 +292,49 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 		if (!run->cfg.monitor_vms && !run->cfg.monitor_containers)
 			c->guests_known = 1;
 		return;
-	case REQ_NODE_STATUS:
+	case REQ_NODE_STATUS: {
+		struct node_work *nw = &c->nodes[index];
+		struct node_memo *memo = node_memo(run, nw->item.node);
 		data = poll_data(run, req, 0);
-		if (data && pve_parse_node_status(data, &c->nodes[index].status) == 0)
-			c->nodes[index].have_status = 1;
+		if (data && pve_parse_node_status(data, &nw->status) == 0)
+			nw->have_status = 1;
 		if (data)
 			json_object_put(data);
+		/* Without available/buffers/cached the RRD tells the real use (§2.5 2b); it is
+		 * read at most every 30 s per node. */
+		if (nw->have_status && !nw->status.has_available && !nw->status.has_avail &&
+		    !nw->status.has_buffers && !nw->status.has_cached && memo) {
+			if (clock_wall() - memo->rrd_at >= 30) {
+				snprintf(path, sizeof(path), "/nodes/%s/rrddata?cf=AVERAGE&ds=memavailable,memused,"
+				    "memtotal&timeframe=hour", nw->item.node);
+				poll_submit(run, path, REQ_NODE_RRD, index);
+			} else {
+				nw->rrd_available = memo->rrd_available;
+				nw->rrd_used = memo->rrd_used;
+				nw->have_rrd_available = memo->have_rrd_available;
+				nw->have_rrd_used = memo->have_rrd_used;
+			}
+		}
 		return;
+	}
+	case REQ_NODE_RRD: {
+		struct node_work *nw = &c->nodes[index];
+		struct node_memo *memo = node_memo(run, nw->item.node);
+		data = poll_data(run, req, 0);
+		if (data) {
+			nw->have_rrd_available = pve_rrd_last(data, "memavailable", &nw->rrd_available) == 0;
+			nw->have_rrd_used = pve_rrd_last(data, "memused", &nw->rrd_used) == 0;
+			json_object_put(data);
+		}
+		if (memo) {
+			memo->rrd_at = clock_wall();
+			memo->rrd_available = nw->rrd_available;
+			memo->rrd_used = nw->rrd_used;
+			memo->have_rrd_available = nw->have_rrd_available;
+			memo->have_rrd_used = nw->have_rrd_used;
+		}
+		return;
+	}
 	case REQ_RESOURCES:
 		data = poll_data(run, req, 0);
 		if (data == NULL)
@@ -662,8 +707,12 @@ node_memory(const struct node_work *nw, struct node_memo *memo, struct st_memory
 			if (avail > total)
 				avail = total;
 		}
+		if (avail <= 0 && nw->have_rrd_available && nw->rrd_available > 0)
+			avail = (int64_t)nw->rrd_available;
 		if (avail > 0 && avail <= total)
 			used = total - avail;
+		else if (nw->have_rrd_used && nw->rrd_used > 0)
+			used = (int64_t)nw->rrd_used;
 		else
 			used = s->mem_used;
 	} else if (!nw->have_status && nw->online && memo && memo->memory.total > 0) {

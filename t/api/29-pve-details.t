@@ -27,6 +27,12 @@ my $st = $stack->wait_state(sub { my $v = guest($_[0], 100); my $c = guest($_[0]
     && @{ $_[0]{replicationJobs} } }, 40, 'the details');
 my $inst = $st->{nodes}[0]{clusterName} || 'dt';
 
+# --- node memory: status without "available" falls back to the RRD (§2.5 2b, §2.6) ---
+my ($n1) = grep { $_->{node} eq 'node1' } @{ $st->{nodes} };
+my ($n2) = grep { $_->{node} eq 'node2' } @{ $st->{nodes} };
+is($n1->{memory}{used}, 64 * 2**30 - int(64 * 2**30 * 0.6), 'node1: used = total - available');
+is($n2->{memory}{used}, 64 * 2**30 - int(64 * 2**30 * 0.7), 'node2 (no available): used = total - RRD memavailable');
+
 # --- VMs: guest agent (§2.5 4c-4e) ---
 my $vm = guest($st, 100);
 is_deeply($vm->{ipAddresses}, ['10.0.1.10', 'fd00::100'], 'VM addresses: sorted, loopback and link-local left out');

@@ -130,8 +130,9 @@ sub generated ($c, $path) {
         return { cpu => 0.1, uptime => 1000 + int(time - $started), loadavg => ['0.50', '0.40', '0.30'],
             kversion => 'Linux 6.8.12-1-pve', pveversion => 'pve-manager/8.2.4/faa83925c9641325',
             cpuinfo => { model => 'Simulated CPU', cores => 8, cpus => $n->{maxcpu}, sockets => 2, mhz => '2400.000' },
+            # node2 answers like an older PVE: no "available"; its RRD has memavailable.
             memory => { total => $n->{maxmem}, used => int($n->{maxmem} / 2), free => int($n->{maxmem} / 2),
-                available => int($n->{maxmem} * 0.6) },
+                $n->{index} == 2 ? () : (available => int($n->{maxmem} * 0.6)) },
             rootfs => { total => 100 * 2**30, used => 20 * 2**30, avail => 80 * 2**30 } };
     }
     if ($path eq '/cluster/resources') {
@@ -156,6 +157,14 @@ sub generated ($c, $path) {
             { name => 'sda1', mountpoint => '/', type => 'ext4', 'total-bytes' => 20 * 2**30,
               'used-bytes' => 5 * 2**30, disk => [{ dev => '/dev/sda' }] },
             { name => 'tmpfs', mountpoint => '/run', type => 'tmpfs', 'total-bytes' => 2**30, 'used-bytes' => 1 } ] };
+    }
+    if ($path =~ m{^/nodes/([^/]+)/rrddata$}) {
+        my $n = $node_by_name{$1} or return;
+        my $t = int(time / 60) * 60;
+        return [{ time => $t - 60, memtotal => $n->{maxmem}, memused => int($n->{maxmem} * 0.35),
+                  memavailable => int($n->{maxmem} * 0.65) },
+            { time => $t, memtotal => $n->{maxmem}, memused => int($n->{maxmem} * 0.3),
+              memavailable => int($n->{maxmem} * 0.7) }, { time => $t + 60 }];
     }
     if ($path =~ m{^/nodes/([^/]+)/lxc/(\d+)/rrddata$}) {
         my $g = $guest_by_vmid{$2} or return;
