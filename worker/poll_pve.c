@@ -92,6 +92,7 @@ struct pve_cycle {
 	struct content_work *contents;
 	int ncontents, capcontents;
 	struct pve_extras_cycle *xc;	/* disks, ZFS, Ceph, replication */
+	int fallback_pending;		/* per-node guest lists still to come (§2.5 5) */
 	int guests_known;		/* guests listed (or not monitored) */
 };
 
@@ -114,7 +115,7 @@ struct pve_run {
 
 static struct node_memo *node_memo(struct run *run, const char *node);
 
-enum { REQ_NODE_RRD = 50 };
+enum { REQ_NODE_RRD = 50, REQ_NODE_QEMU, REQ_NODE_LXC };
 
 enum { REQ_EP_PROBE, REQ_NODES, REQ_NODE_STATUS, REQ_RESOURCES, REQ_VM_STATUS, REQ_FSINFO, REQ_CT_RRD,
     REQ_STORAGE, REQ_NODE_STORAGE, REQ_TASKS, REQ_CONTENT, REQ_SNAPSHOTS, REQ_AG_NET, REQ_AG_OS,
@@ -222,6 +223,73 @@ failover(struct run *run, struct http_request *req)
 static void request_contents(struct run *run, int node);
 
 /* --- requests --------------------------------------------------------------------- */
+
+/* Adds the guests of a list answer (cluster/resources shape) to the cycle, templates and
+ * unmonitored kinds left out. */
+static void
+add_guests(struct run *run, struct json_object *data)
+{
+	struct pve_cycle *c = CYCLE(run);
+	int cap = poll_list_len(data, MAX_GUESTS);
+	struct pve_guest_item *items = xcalloc((size_t)cap, sizeof(*items));
+	int n = pve_parse_guests(data, items, cap);
+
+	c->guests = xrealloc(c->guests, sizeof(*c->guests) * (size_t)(c->nguests + (n > 0 ? n : 1)));
+	for (int i = 0; i < n && c->nguests < MAX_GUESTS; i++) {
+		if (items[i].template)
+			continue;
+		if (strcmp(items[i].type, "qemu") == 0 ? !run->cfg.monitor_vms : !run->cfg.monitor_containers)
+			continue;
+		memset(&c->guests[c->nguests], 0, sizeof(c->guests[0]));
+		c->guests[c->nguests++].item = items[i];
+	}
+	free(items);
+}
+
+/* The guests are known: ask each one what the cycle needs of it. */
+static void
+guests_listed(struct run *run)
+{
+	struct pve_cycle *c = CYCLE(run);
+	char path[512];
+
+	if (c->guests == NULL)
+		c->guests = xcalloc(1, sizeof(*c->guests));
+	c->have_guests = 1;
+	c->resources_at = clock_wall();
+	c->guests_known = 1;
+	pve_extras_guests_known(run, c->xc, guest_node_of);
+	for (int i = 0; i < c->nguests; i++) {
+		struct pve_guest_item *g = &c->guests[i].item;
+		if (c->base.backup_cycle) {
+			snprintf(path, sizeof(path), "/nodes/%s/%s/%lld/snapshot", g->node, g->type,
+			    (long long)g->vmid);
+			poll_submit(run, path, REQ_SNAPSHOTS, i);
+		}
+		if (strcmp(g->type, "lxc") == 0 && pve_meta_due(PV(run)->meta, g->vmid, 1, c->resources_at)) {
+			/* Addresses, mounts, OS and OCI nature (§2.5 4g-4i). */
+			struct guest_work *gw = &c->guests[i];
+			gw->meta_ct = 1;
+			gw->meta_pending = 1;
+			submit_guest(run, i, "config", REQ_CT_CONFIG);
+			if (strcmp(g->status, "running") == 0) {
+				gw->meta_pending++;
+				submit_guest(run, i, "status/current", REQ_CT_STATUS);
+			}
+		}
+		if (strcmp(g->status, "running") != 0)
+			continue;
+		if (strcmp(g->type, "qemu") == 0) {
+			snprintf(path, sizeof(path), "/nodes/%s/qemu/%lld/status/current", g->node,
+			    (long long)g->vmid);
+			poll_submit(run, path, REQ_VM_STATUS, i);
+		} else {
+			snprintf(path, sizeof(path), "/nodes/%s/lxc/%lld/rrddata?cf=AVERAGE&timeframe=hour",
+			    g->node, (long long)g->vmid);
+			poll_submit(run, path, REQ_CT_RRD, i);
+		}
+	}
+}
 
 static void
 pve_handle(struct run *run, int kind, int index, struct http_request *req)
@@ -337,58 +405,48 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 	}
 	case REQ_RESOURCES:
 		data = poll_data(run, req, 0);
-		if (data == NULL)
+		if (data == NULL) {
+			/* The cluster view failed: each online node's own lists instead (§2.5 5). */
+			for (int i = 0; i < c->nnodes; i++) {
+				if (!c->nodes[i].online)
+					continue;
+				snprintf(path, sizeof(path), "/nodes/%s/qemu", c->nodes[i].item.node);
+				poll_submit(run, path, REQ_NODE_QEMU, i);
+				snprintf(path, sizeof(path), "/nodes/%s/lxc", c->nodes[i].item.node);
+				poll_submit(run, path, REQ_NODE_LXC, i);
+				c->fallback_pending += 2;
+			}
+			if (c->fallback_pending == 0)
+				guests_listed(run);
 			return;
-		{
-			int cap = poll_list_len(data, MAX_GUESTS);
-			struct pve_guest_item *items = xcalloc((size_t)cap, sizeof(*items));
-			int n = pve_parse_guests(data, items, cap);
-			c->guests = xcalloc((size_t)(n > 0 ? n : 1), sizeof(*c->guests));
-			for (int i = 0; i < n; i++) {
-				if (items[i].template)
-					continue;
-				if (strcmp(items[i].type, "qemu") == 0 ? !run->cfg.monitor_vms :
-				    !run->cfg.monitor_containers)
-					continue;
-				c->guests[c->nguests++].item = items[i];
-			}
-			free(items);
 		}
+		add_guests(run, data);
 		json_object_put(data);
-		c->have_guests = 1;
-		c->resources_at = clock_wall();
-		c->guests_known = 1;
-		pve_extras_guests_known(run, c->xc, guest_node_of);
-		for (int i = 0; i < c->nguests; i++) {
-			struct pve_guest_item *g = &c->guests[i].item;
-			if (c->base.backup_cycle) {
-				snprintf(path, sizeof(path), "/nodes/%s/%s/%lld/snapshot", g->node, g->type,
-				    (long long)g->vmid);
-				poll_submit(run, path, REQ_SNAPSHOTS, i);
+		guests_listed(run);
+		return;
+	case REQ_NODE_QEMU:
+	case REQ_NODE_LXC:
+		data = poll_data(run, req, 0);
+		if (data && json_object_is_type(data, json_type_array)) {
+			/* A node's list lacks what the cluster view has: its type and node. */
+			for (size_t k = 0; k < json_object_array_length(data); k++) {
+				struct json_object *o = json_object_array_get_idx(data, k);
+				if (!json_object_is_type(o, json_type_object))
+					continue;
+				json_object_object_add(o, "type", json_object_new_string(kind == REQ_NODE_QEMU ?
+				    "qemu" : "lxc"));
+				json_object_object_add(o, "node", json_object_new_string(c->nodes[index].item.node));
+				if (!json_object_object_get_ex(o, "maxcpu", NULL) &&
+				    json_object_object_get_ex(o, "cpus", NULL))
+					json_object_object_add(o, "maxcpu",
+					    json_object_get(json_object_object_get(o, "cpus")));
 			}
-			if (strcmp(g->type, "lxc") == 0 && pve_meta_due(PV(run)->meta, g->vmid, 1, c->resources_at)) {
-				/* Addresses, mounts, OS and OCI nature (§2.5 4g-4i). */
-				struct guest_work *gw = &c->guests[i];
-				gw->meta_ct = 1;
-				gw->meta_pending = 1;
-				submit_guest(run, i, "config", REQ_CT_CONFIG);
-				if (strcmp(g->status, "running") == 0) {
-					gw->meta_pending++;
-					submit_guest(run, i, "status/current", REQ_CT_STATUS);
-				}
-			}
-			if (strcmp(g->status, "running") != 0)
-				continue;
-			if (strcmp(g->type, "qemu") == 0) {
-				snprintf(path, sizeof(path), "/nodes/%s/qemu/%lld/status/current", g->node,
-				    (long long)g->vmid);
-				poll_submit(run, path, REQ_VM_STATUS, i);
-			} else {
-				snprintf(path, sizeof(path), "/nodes/%s/lxc/%lld/rrddata?cf=AVERAGE&timeframe=hour",
-				    g->node, (long long)g->vmid);
-				poll_submit(run, path, REQ_CT_RRD, i);
-			}
+			add_guests(run, data);
 		}
+		if (data)
+			json_object_put(data);
+		if (--c->fallback_pending == 0)
+			guests_listed(run);
 		return;
 	case REQ_VM_STATUS:
 		data = poll_data(run, req, 0);

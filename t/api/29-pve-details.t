@@ -103,6 +103,16 @@ is($bad->{guestName}, 'vm101', 'guest name');
 ok($bad->{lastSyncUnix} > 0 && $bad->{nextSyncUnix} > $bad->{lastSyncUnix}, 'last and next sync');
 is_deeply([map { $_->{guestId} } @r], [100, 101], 'sorted by guest');
 
+# /cluster/resources failing: the guests come from each node's own lists (§2.5 5).
+my $before = guest($st, 100)->{lastSeen};
+$stack->sim_mode($sim, mode => 'no-resources');
+$st = $stack->wait_state(sub { my $v = guest($_[0], 100); $v && $v->{lastSeen} > $before + 1000 }, 20,
+    'a cycle without cluster/resources');
+is(scalar(@{ $st->{vms} }) + scalar(@{ $st->{containers} }), 12, 'all guests from the node lists');
+is(guest($st, 100)->{cpus}, 2, 'cpus from the node list');
+is(guest($st, 100)->{node}, 'node1', 'node from the list asked');
+$stack->sim_mode($sim, mode => 'normal');
+
 # SQL views.
 is($stack->psql(q{SELECT count(*) FROM pulse.v_physical_disks WHERE wearout IS NULL AND instance = 'dt'}), 2,
     'v_physical_disks: unknown wearout as NULL');

@@ -16,7 +16,8 @@
 # faulted disk), replication of the first two VMs when there are two nodes or more, and with
 # --ceph the Ceph status and df (df as {stats, pools}, the shape Ceph prints).
 # Test control, on the same port: POST /__sim/mode {"mode":"normal|slow|error|truncated|
-# garbage|huge|offline-node","delay":seconds,"node":"name"} and GET /__sim/stats.
+# garbage|huge|offline-node|no-resources","delay":seconds,"node":"name"} and GET /__sim/stats
+# (no-resources: /cluster/resources answers 500, the per-node guest lists still work).
 use strict;
 use warnings;
 use Getopt::Long;
@@ -135,6 +136,19 @@ sub generated ($c, $path) {
                 $n->{index} == 2 ? () : (available => int($n->{maxmem} * 0.6)) },
             rootfs => { total => 100 * 2**30, used => 20 * 2**30, avail => 80 * 2**30 } };
     }
+    if ($path =~ m{^/nodes/([^/]+)/(qemu|lxc)$}) {
+        # A node's own guest list: no type or node field, cpus instead of maxcpu.
+        my ($node, $type) = ($1, $2);
+        return [map {
+            my $g = $_;
+            my $run = $g->{status} eq 'running' && node_online($g->{node});
+            { vmid => $g->{vmid}, name => $g->{name}, status => $run ? 'running' : 'stopped',
+              cpu => $run ? 0.25 : 0, cpus => $g->{maxcpu}, mem => $run ? int($g->{maxmem} / 2) : 0,
+              maxmem => $g->{maxmem}, disk => $g->{type} eq 'lxc' ? 8 * 2**30 : 0, maxdisk => $g->{maxdisk},
+              uptime => $run ? 500 : 0, tags => 'sim;test', counters($g) }
+        } grep { $_->{node} eq $node && $_->{type} eq $type } @guests];
+    }
+    return refusal(500, 'cluster resources unavailable') if $path eq '/cluster/resources' && $mode{mode} eq 'no-resources';
     if ($path eq '/cluster/resources') {
         return [map {
             my $g = $_;
