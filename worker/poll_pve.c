@@ -107,6 +107,8 @@ struct pve_run {
 	struct { int64_t vmid; double t; } *last_backup;	/* newest backup per VMID */
 	int nlast_backup;
 	struct pve_meta_cache *meta;	/* guests' own details */
+	double cluster_checked_at;	/* standalone: last look for a cluster */
+	char joined_cluster[128];	/* a cluster found: recorded with the next write */
 	struct pve_extras *x;		/* disks, ZFS, Ceph */
 };
 
@@ -115,7 +117,7 @@ struct pve_run {
 
 static struct node_memo *node_memo(struct run *run, const char *node);
 
-enum { REQ_NODE_RRD = 50, REQ_NODE_QEMU, REQ_NODE_LXC };
+enum { REQ_NODE_RRD = 50, REQ_NODE_QEMU, REQ_NODE_LXC, REQ_CLUSTER_CHECK };
 
 enum { REQ_EP_PROBE, REQ_NODES, REQ_NODE_STATUS, REQ_RESOURCES, REQ_VM_STATUS, REQ_FSINFO, REQ_CT_RRD,
     REQ_STORAGE, REQ_NODE_STORAGE, REQ_TASKS, REQ_CONTENT, REQ_SNAPSHOTS, REQ_AG_NET, REQ_AG_OS,
@@ -174,6 +176,7 @@ submit_guest(struct run *run, int index, const char *what, int kind)
 
 static void start_requests_after_nodes(struct run *run);
 static void write_endpoints(struct worker *w, struct run *run, double now);
+static void record_joined_cluster(struct worker *w, struct run *run);
 
 /* /nodes failed: the cycle fails with the reason. */
 static void
@@ -424,6 +427,28 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 		json_object_put(data);
 		guests_listed(run);
 		return;
+	case REQ_CLUSTER_CHECK:
+		data = poll_data(run, req, 0);
+		if (data && json_object_is_type(data, json_type_array)) {
+			const char *name = "";
+			int nodes = 0, cluster = 0;
+			for (size_t k = 0; k < json_object_array_length(data); k++) {
+				struct json_object *e = json_object_array_get_idx(data, k);
+				const char *t = pve_str(e, "type", "");
+				if (strcmp(t, "cluster") == 0) {
+					cluster = 1;
+					name = pve_str(e, "name", "");
+				} else if (strcmp(t, "node") == 0) {
+					nodes++;
+				}
+			}
+			if (cluster || nodes > 1)
+				snprintf(PV(run)->joined_cluster, sizeof(PV(run)->joined_cluster), "%s",
+				    *name ? name : run->cfg.name);
+		}
+		if (data)
+			json_object_put(data);
+		return;
 	case REQ_NODE_QEMU:
 	case REQ_NODE_LXC:
 		data = poll_data(run, req, 0);
@@ -651,6 +676,12 @@ start_requests_after_nodes(struct run *run)
 		poll_submit(run, "/cluster/resources?type=vm", REQ_RESOURCES, 0);
 	if (run->cfg.monitor_storage)
 		poll_submit(run, "/storage", REQ_STORAGE, 0);
+	/* A standalone node may have joined a cluster since it was added: looked at every five
+	 * minutes (§2.3 step 7). */
+	if (!run->cfg.is_cluster && clock_wall() - PV(run)->cluster_checked_at >= 300) {
+		PV(run)->cluster_checked_at = clock_wall();
+		poll_submit(run, "/cluster/status", REQ_CLUSTER_CHECK, 0);
+	}
 }
 
 /* --- derivations ---------------------------------------------------------------------- */
@@ -1268,14 +1299,15 @@ pve_cycle_free(struct poll_cycle *base)
  * nodes offline; after repeated authentication failures, a single placeholder node. */
 static void
 pve_write_failed(struct worker *w, struct run *run, double now)
-{	/* The endpoint used did not answer at all: the next cycle starts at another. */
+{
+	struct st_instance s;
+	char err[256];
+
+	/* The endpoint used did not answer at all: the next cycle starts at another. */
 	if (run->cycle && run->cycle->conn_failed && PV(run) && PV(run)->eps.n > 1)
 		pve_endpoints_mark(&PV(run)->eps, CYCLE(run)->ep, 0, run->cycle->error, now);
 	if (PV(run))
 		write_endpoints(w, run, now);
-
-	struct st_instance s;
-	char err[256];
 
 	memset(&s, 0, sizeof(s));
 	snprintf(s.instance_id, sizeof(s.instance_id), "%s", run->cfg.id);
@@ -1318,6 +1350,29 @@ pve_write_failed(struct worker *w, struct run *run, double now)
 	if (st_write(w->db, &s, err, sizeof(err)) != 0)
 		log_warn("msg=\"state write failed\" instance=%s error=\"%s\"", run->cfg.name, err);
 	st_instance_free(&s);
+}
+
+/* A standalone instance found to be in a cluster: marked as one (the members are read by
+ * POST /api/config/nodes/{id}/refresh-cluster, as in the original). */
+static const struct db_stmt stmt_joined = {
+	"pve_joined_cluster",
+	"UPDATE pulse.instances SET is_cluster = true, cluster_name = $2, updated_at = now() "
+	"WHERE id = $1 AND NOT is_cluster",
+	2,
+};
+
+static void
+record_joined_cluster(struct worker *w, struct run *run)
+{
+	const char *params[2] = {run->cfg.id, PV(run)->joined_cluster};
+	PGresult *res = db_exec_stmt(w->db, &stmt_joined, params);
+
+	if (res) {
+		log_info("msg=\"instance is now a cluster member\" instance=%s cluster=%s", run->cfg.name,
+		    PV(run)->joined_cluster);
+		PQclear(res);
+		PV(run)->joined_cluster[0] = '\0';
+	}
 }
 
 /* Endpoint health for the configuration API, when it changed (and once a minute). */
@@ -1370,6 +1425,8 @@ pve_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 		log_debug("msg=\"polled\" instance=%s nodes=%d guests=%d storage=%d", run->cfg.name,
 		    s.nnodes, s.nguests, s.nstorage);
 	write_endpoints(w, run, now);
+	if (PV(run)->joined_cluster[0])
+		record_joined_cluster(w, run);
 	st_instance_free(&s);
 	return rc;
 }

@@ -17,6 +17,21 @@ my $stack = PulseStack->new(settings => { pve_polling_interval => 1, pve_timeout
 $stack->setup_admin;
 my $ua = $stack->ua;
 my $auth = $stack->token_headers;
+# A standalone node that has since created a cluster is found to be a member (§2.3 step 7).
+my $solo = $stack->start_sim(name => 'solo', nodes => 1, guests => 2, token => 'root@pam!s=solo-token-123',
+    cluster => 'newcluster');
+$stack->sim_mode($solo, mode => 'joined-cluster');
+my $r = $ua->post($stack->url('/api/config/nodes') => $auth => json => { type => 'pve', name => 'solo',
+    host => $solo->{url}, tokenName => 'root@pam!s', tokenValue => 'solo-token-123',
+    fingerprint => $solo->{fingerprint} })->result;
+is($r->code, 201, 'a standalone node added');
+my $solo_id = $r->json->{id};
+$stack->wait_for(sub { my ($s) = grep { $_->{id} eq $solo_id } @{ $ua->get($stack->url('/api/config/nodes') => $auth)->result->json };
+    $s->{isCluster} }, 20, 'the worker to notice the cluster');
+my ($solo_cfg) = grep { $_->{id} eq $solo_id } @{ $ua->get($stack->url('/api/config/nodes') => $auth)->result->json };
+is($solo_cfg->{clusterName}, 'newcluster', 'marked as a member of its cluster');
+is($ua->delete($stack->url("/api/config/nodes/$solo_id") => $auth)->result->code, 200, 'removed again');
+
 my $port = PulseStack::free_port();
 my @ips = ('127.0.0.2', '127.0.0.3');
 my %common = (nodes => 2, guests => 6, token => 'root@pam!fo=secret-fo-token', cluster => 'focluster',

@@ -16,8 +16,9 @@
 # faulted disk), replication of the first two VMs when there are two nodes or more, and with
 # --ceph the Ceph status and df (df as {stats, pools}, the shape Ceph prints).
 # Test control, on the same port: POST /__sim/mode {"mode":"normal|slow|error|truncated|
-# garbage|huge|offline-node|no-resources","delay":seconds,"node":"name"} and GET /__sim/stats
-# (no-resources: /cluster/resources answers 500, the per-node guest lists still work).
+# garbage|huge|offline-node|no-resources|joined-cluster","delay":seconds,"node":"name"} and
+# GET /__sim/stats (no-resources: /cluster/resources answers 500, the per-node guest lists
+# still work; joined-cluster: a one-node cluster's /cluster/status shows the cluster entry).
 use strict;
 use warnings;
 use Getopt::Long;
@@ -232,7 +233,11 @@ sub generated ($c, $path) {
               used => 1200 * 2**30, avail => 2400 * 2**30, active => 1, enabled => 1, shared => 0 }];
     }
     if ($path eq '/cluster/status') {
-        return [{ type => 'cluster', name => $opt{cluster} // 'simcluster', nodes => scalar @nodes, quorate => 1 },
+        # A standalone node lists only itself; "joined-cluster" mode: one node that has
+        # just created a cluster (the cluster entry appears).
+        my @cluster = @nodes > 1 || $mode{mode} eq 'joined-cluster'
+            ? ({ type => 'cluster', name => $opt{cluster} // 'simcluster', nodes => scalar @nodes, quorate => 1 }) : ();
+        return [@cluster,
             map { { type => 'node', name => $nodes[$_]{node}, id => "node/$nodes[$_]{node}",
                 ip => $member_ips[$_] // '127.0.0.1', online => 1, nodeid => $_ + 1 } } 0 .. $#nodes];
     }
