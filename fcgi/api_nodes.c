@@ -10,10 +10,12 @@
 #include "instances.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "netaddr.h"
 #include "pve.h"
 #include "state.h"
 
 #include <ctype.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -495,6 +497,93 @@ fetch(struct pve_conn *c, const char *path, long timeout_ms, char *err, size_t e
 	return data;
 }
 
+/* --- management network (§2.3 step 5) --- */
+
+/* The address the instance is reached at: its host when an address, else resolved. */
+static int
+connect_address(const char *base, struct ipaddr *out)
+{
+	const char *h = strstr(base, "://");
+	char host[256];
+	struct addrinfo hints, *res = NULL;
+	int rc = -1;
+
+	if (h == NULL)
+		return -1;
+	h += 3;
+	if (*h == '[')
+		snprintf(host, sizeof(host), "%.*s", (int)strcspn(h + 1, "]"), h + 1);
+	else
+		snprintf(host, sizeof(host), "%.*s", (int)strcspn(h, ":/"), h);
+	if (ip_parse(host, out) == 0)
+		return 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, NULL, &hints, &res) == 0 && res) {
+		char buf[64];
+		if (getnameinfo(res->ai_addr, res->ai_addrlen, buf, sizeof(buf), NULL, 0, NI_NUMERICHOST) == 0)
+			rc = ip_parse(buf, out);
+		freeaddrinfo(res);
+	}
+	return rc;
+}
+
+/* Whether b is near a: the same /24, /20 or /16 (IPv6: /64 or /48). */
+static int
+same_network(const struct ipaddr *a, const struct ipaddr *b)
+{
+	static const int v4[] = {24, 20, 16}, v6[] = {64, 48};
+	const int *p = a->v6 ? v6 : v4;
+	int n = a->v6 ? 2 : 3;
+
+	for (int i = 0; i < n; i++) {
+		struct cidr r = {.base = *a, .prefix = p[i]};
+		if (cidr_contains(&r, b))
+			return 1;
+	}
+	return 0;
+}
+
+/* A member whose cluster address is far from the address Pulse reaches the cluster at (a
+ * separate corosync network): its first active interface address near that one, from
+ * GET /nodes/{name}/network, becomes its IP override. */
+static void
+prefer_management_addresses(struct pve_conn *c, struct json_object *members)
+{
+	struct ipaddr here;
+	size_t n = json_object_array_length(members);
+
+	if (connect_address(c->base, &here) != 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(members, i), *net;
+		const char *name = pve_str(e, "nodeName", "");
+		struct ipaddr ip;
+		char err[128], path[300], *en;
+
+		if (*pve_str(e, "ipOverride", "") || ip_parse(pve_str(e, "ip", ""), &ip) != 0 ||
+		    same_network(&here, &ip) || *name == '\0')
+			continue;
+		en = http_escape(name);
+		snprintf(path, sizeof(path), "/nodes/%s/network", en);
+		free(en);
+		net = fetch(c, path, 2000, err, sizeof(err), NULL);
+		if (net == NULL)
+			continue;
+		for (size_t k = 0; json_object_is_type(net, json_type_array) &&
+		    k < json_object_array_length(net); k++) {
+			struct json_object *ifc = json_object_array_get_idx(net, k);
+			const char *addr = pve_str(ifc, here.v6 ? "address6" : "address", "");
+			struct ipaddr a;
+			if (pve_int(ifc, "active", 0) != 1 || ip_parse(addr, &a) != 0 || !same_network(&here, &a))
+				continue;
+			json_object_object_add(e, "ipOverride", json_object_new_string(addr));
+			break;
+		}
+		json_object_put(net);
+	}
+}
+
 /* --- member validation (§2.3 step 4) --- */
 
 struct member_probe {
@@ -560,10 +649,22 @@ validate_members(struct pve_conn *c, struct json_object **endpoints, const char 
 	base_parts(c->base, port, sizeof(port));
 	if (previous && *previous)
 		prev = jsonutil_parse(previous, strlen(previous), err, sizeof(err));
+	/* An override the operator kept wins; otherwise a management address is looked for. */
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *e = json_object_array_get_idx(*endpoints, i);
-		const char *ip = pve_str(e, "ip", ""), *name = pve_str(e, "nodeName", "");
-		const char *h = verify || *ip == '\0' ? name : ip;
+		struct json_object *old = previous_member(prev, pve_str(e, "nodeName", ""));
+		if (*pve_str(old, "ipOverride", ""))
+			json_object_object_add(e, "ipOverride", json_object_new_string(pve_str(old, "ipOverride", "")));
+	}
+	prefer_management_addresses(c, *endpoints);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(*endpoints, i);
+		const char *ip = pve_str(e, "ipOverride", ""), *name = pve_str(e, "nodeName", "");
+		const char *h;
+
+		if (*ip == '\0')
+			ip = pve_str(e, "ip", "");
+		h = verify || *ip == '\0' ? name : ip;
 		struct pve_conn probe = *c;
 
 		snprintf(probe.base, sizeof(probe.base), strchr(h, ':') ? "https://[%s]:%s/api2/json" :
@@ -594,7 +695,8 @@ validate_members(struct pve_conn *c, struct json_object **endpoints, const char 
 		json_object_object_add(ep, "host", json_object_new_string(host));
 		json_object_object_add(ep, "ip", json_object_new_string(pve_str(e, "ip", "")));
 		old = previous_member(prev, name);
-		json_object_object_add(ep, "ipOverride", json_object_new_string(pve_str(old, "ipOverride", "")));
+		json_object_object_add(ep, "ipOverride", json_object_new_string(*pve_str(old, "ipOverride", "") ?
+		    pve_str(old, "ipOverride", "") : pve_str(e, "ipOverride", "")));
 		json_object_object_add(ep, "guestURL", json_object_new_string(pve_str(old, "guestURL", "")));
 		json_object_object_add(ep, "fingerprint",
 		    json_object_new_string(verify ? "" : probes[i].req->peer_fingerprint));
@@ -615,7 +717,10 @@ validate_members(struct pve_conn *c, struct json_object **endpoints, const char 
 		for (size_t i = 0; i < n; i++) {
 			struct json_object *e = json_object_array_get_idx(*endpoints, i);
 			struct json_object *old = previous_member(prev, pve_str(e, "nodeName", ""));
-			json_object_object_add(e, "ipOverride", json_object_new_string(pve_str(old, "ipOverride", "")));
+			if (*pve_str(old, "ipOverride", ""))
+				json_object_object_add(e, "ipOverride", json_object_new_string(pve_str(old, "ipOverride", "")));
+			else if (!json_object_object_get_ex(e, "ipOverride", NULL))
+				json_object_object_add(e, "ipOverride", json_object_new_string(""));
 			json_object_object_add(e, "guestURL", json_object_new_string(pve_str(old, "guestURL", "")));
 		}
 		json_object_put(valid);

@@ -1,9 +1,11 @@
 #!/usr/bin/perl
 # 28-cluster-failover.t: a PVE cluster of two members, one simulator per member address
-# (127.0.0.2 and 127.0.0.3, same port). Adding it validates the members and pins each one's
-# certificate; when the configured member goes away the worker keeps polling through the
-# other, reports the cluster degraded and the member unreachable in the node configuration;
-# when it comes back, healthy again.
+# (127.0.0.2 and 127.0.0.3, same port). Their cluster addresses (10.99.0.x) are on another
+# network than the one Pulse uses, so adding it looks up each member's management address
+# (IP override), validates the members there and pins each one's certificate; when the
+# configured member goes away the worker keeps polling through the other, reports the
+# cluster degraded and the member unreachable in the node configuration; when it comes
+# back, healthy again. Also: a standalone node that has since formed a cluster.
 use strict;
 use warnings;
 use FindBin;
@@ -35,7 +37,7 @@ is($ua->delete($stack->url("/api/config/nodes/$solo_id") => $auth)->result->code
 my $port = PulseStack::free_port();
 my @ips = ('127.0.0.2', '127.0.0.3');
 my %common = (nodes => 2, guests => 6, token => 'root@pam!fo=secret-fo-token', cluster => 'focluster',
-    member_ips => \@ips, port => $port);
+    member_ips => ['10.99.0.1', '10.99.0.2'], mgmt_ips => \@ips, port => $port);
 my $a = $stack->start_sim(%common, name => 'member-a', host => $ips[0]);
 my $b = $stack->start_sim(%common, name => 'member-b', host => $ips[1]);
 
@@ -54,8 +56,10 @@ is($n->{isCluster}, true, 'a cluster');
 is($n->{clusterName}, 'focluster', 'its name');
 my %ep = map { $_->{NodeName} => $_ } @{ $n->{clusterEndpoints} };
 is_deeply([sort keys %ep], ['node1', 'node2'], 'both members validated');
-is($ep{node1}{IP}, $ips[0], 'member 1 address');
-is($ep{node2}{IP}, $ips[1], 'member 2 address');
+is($ep{node1}{IP}, '10.99.0.1', 'member 1 cluster address');
+is($ep{node2}{IP}, '10.99.0.2', 'member 2 cluster address');
+is($ep{node1}{IPOverride}, $ips[0], 'member 1 management address found on its network (IP override)');
+is($ep{node2}{IPOverride}, $ips[1], 'member 2 management address');
 is($ep{node1}{Fingerprint}, $a->{fingerprint}, 'member 1 certificate pinned as seen');
 is($ep{node2}{Fingerprint}, $b->{fingerprint}, 'member 2 certificate pinned as seen');
 is($ep{node2}{Host}, "https://node2:$port", 'Host by node name, as the original');

@@ -4,7 +4,7 @@
 #   pve-sim.pl --listen https://127.0.0.1:8006 --cert C --key K
 #              (--replay DIR | --nodes N --guests M [--ceph])
 #              [--token 'user@realm!id=secret'] [--password 'user@realm:password']
-#              [--cluster NAME] [--member-ips 127.0.0.2,127.0.0.3]
+#              [--cluster NAME] [--member-ips 10.99.0.1,...] [--mgmt-ips 127.0.0.2,...]
 #
 # --replay serves the recorded responses of one PVE version (../shared/fixtures/
 # proxmox-recorded/pveNx, with its MANIFEST.json); --nodes/--guests generates a cluster whose
@@ -29,11 +29,14 @@ use Time::HiRes qw(time);
 
 my %opt = (nodes => 0, guests => 0);
 GetOptions(\%opt, 'listen=s', 'cert=s', 'key=s', 'replay=s', 'manifest=s', 'nodes=i', 'guests=i',
-    'token=s', 'password=s', 'cluster=s', 'member-ips=s', 'ceph') or die "bad options\n";
+    'token=s', 'password=s', 'cluster=s', 'member-ips=s', 'mgmt-ips=s', 'ceph') or die "bad options\n";
 my $json = JSON::PP->new->canonical;
 # --member-ips: the addresses /cluster/status gives the generated nodes (failover tests run
 # one simulator per address).
 my @member_ips = split /,/, $opt{'member-ips'} // '';
+# --mgmt-ips: the addresses the nodes' /nodes/{n}/network shows on vmbr0 (a management
+# network apart from the cluster network of --member-ips).
+my @mgmt_ips = split /,/, $opt{'mgmt-ips'} // '';
 my %mode = (mode => 'normal', delay => 0, node => '');
 my %stats = (requests => 0, by_path => {});
 my $started = time;
@@ -136,6 +139,16 @@ sub generated ($c, $path) {
             memory => { total => $n->{maxmem}, used => int($n->{maxmem} / 2), free => int($n->{maxmem} / 2),
                 $n->{index} == 2 ? () : (available => int($n->{maxmem} * 0.6)) },
             rootfs => { total => 100 * 2**30, used => 20 * 2**30, avail => 80 * 2**30 } };
+    }
+    if ($path =~ m{^/nodes/([^/]+)/network$}) {
+        my $n = $node_by_name{$1} or return;
+        my $i = $n->{index} - 1;
+        my $mgmt = $mgmt_ips[$i] // '127.0.0.1';
+        return [{ iface => 'vmbr0', type => 'bridge', active => 1, autostart => 1, method => 'static',
+                  address => $mgmt, netmask => '24', cidr => "$mgmt/24", bridge_ports => 'eno1', families => ['inet'] },
+            { iface => 'ens19', type => 'eth', active => 1, autostart => 1, method => 'static',
+              address => $member_ips[$i] // '127.0.0.1', netmask => '24', families => ['inet'] },
+            { iface => 'eno2', type => 'eth', active => 0, method => 'manual', families => ['inet'] }];
     }
     if ($path =~ m{^/nodes/([^/]+)/(qemu|lxc)$}) {
         # A node's own guest list: no type or node field, cpus instead of maxcpu.

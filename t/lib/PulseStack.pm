@@ -635,6 +635,7 @@ sub start_sim {
     push @cmd, '--password', $o{password} if $o{password};
     push @cmd, '--cluster', $o{cluster} if $o{cluster};
     push @cmd, '--member-ips', join(',', @{ $o{member_ips} }) if $o{member_ips};
+    push @cmd, '--mgmt-ips', join(',', @{ $o{mgmt_ips} }) if $o{mgmt_ips};
     push @cmd, '--ceph' if $o{ceph};
     $self->spawn("sim-$name", {}, @cmd);
     $self->wait_for(sub { _port_open($port, $addr) }, 20, "simulator $name", "sim-$name");
