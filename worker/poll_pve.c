@@ -846,10 +846,18 @@ build_node(struct run *run, struct pve_cycle *c, int i, double now, struct st_no
 	node_memory(nw, memo, &n->memory);
 	if (memo)
 		memo->memory = n->memory;
-	if (nw->have_status && nw->status.rootfs_total > 0)
+	if (nw->have_status && nw->status.rootfs_total > 0) {
 		st_disk_set(&n->disk, nw->status.rootfs_total, nw->status.rootfs_used);
-	else
+	} else if (nw->item.maxdisk > 0) {
 		st_disk_set(&n->disk, nw->item.maxdisk, nw->item.disk);
+	} else {
+		/* Neither: the node's "local" storage, else "local-lvm" (§2.5 row 3). */
+		static const char *const names[] = {"local", "local-lvm"};
+		for (size_t k = 0; k < ARRAY_LEN(names) && n->disk.total == 0; k++)
+			for (int j = 0; j < nw->nstorage; j++)
+				if (strcmp(nw->storage[j].storage, names[k]) == 0 && nw->storage[j].total > 0)
+					st_disk_set(&n->disk, nw->storage[j].total, nw->storage[j].used);
+	}
 	if (nw->have_status) {
 		n->nload = nw->status.nload;
 		memcpy(n->load, nw->status.load, sizeof(n->load));

@@ -29,6 +29,9 @@ my $st = $stack->wait_state(sub { @{ $mine->($_[0]) } == 3 }, 20, 'the generated
 pass('password authentication with a ticket works');
 is(scalar @{ $st->{vms} } + scalar @{ $st->{containers} }, 12, 'all twelve guests');
 is(scalar(grep { $_->{type} =~ /^(lxc|oci)$/ } @{ $st->{containers} }), 4, 'containers as lxc (or oci)');
+my ($n3) = grep { $_->{node} eq 'node3' } @{ $mine->($st) };
+is($n3->{disk}{total}, 100 * 2**30, 'a node without rootfs or disk figures: its local storage stands in');
+is($n3->{disk}{used}, 40 * 2**30, 'and its use');
 
 # Rates: the simulator's counters grow by 2000 x vmid bytes a second on netin.
 $st = $stack->wait_state(sub { my ($v) = grep { $_->{vmid} == 100 } @{ $_[0]{vms} }; $v && $v->{networkIn} > 0 }, 15, 'a rate');

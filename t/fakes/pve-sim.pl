@@ -127,7 +127,9 @@ sub generated ($c, $path) {
     if ($path eq '/nodes') {
         return [map { { node => $_->{node}, status => node_online($_->{node}) ? 'online' : 'offline',
             cpu => 0.1, maxcpu => $_->{maxcpu}, mem => int($_->{maxmem} / 4), maxmem => $_->{maxmem},
-            disk => int($_->{maxdisk} / 10), maxdisk => $_->{maxdisk}, uptime => 1000 + int(time - $started),
+            # node3 reports no disk at all: its "local" storage stands in (§2.5 row 3).
+            disk => $_->{index} == 3 ? 0 : int($_->{maxdisk} / 10), maxdisk => $_->{index} == 3 ? 0 : $_->{maxdisk},
+            uptime => 1000 + int(time - $started),
             type => 'node', id => "node/$_->{node}", level => '' } } @nodes];
     }
     if ($path =~ m{^/nodes/([^/]+)/status$}) {
@@ -138,7 +140,7 @@ sub generated ($c, $path) {
             # node2 answers like an older PVE: no "available"; its RRD has memavailable.
             memory => { total => $n->{maxmem}, used => int($n->{maxmem} / 2), free => int($n->{maxmem} / 2),
                 $n->{index} == 2 ? () : (available => int($n->{maxmem} * 0.6)) },
-            rootfs => { total => 100 * 2**30, used => 20 * 2**30, avail => 80 * 2**30 } };
+            $n->{index} == 3 ? () : (rootfs => { total => 100 * 2**30, used => 20 * 2**30, avail => 80 * 2**30 }) };
     }
     if ($path =~ m{^/nodes/([^/]+)/network$}) {
         my $n = $node_by_name{$1} or return;
