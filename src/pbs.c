@@ -49,6 +49,18 @@ num_of(struct json_object *o, const char *const *keys, int nkeys)
 	return 0;
 }
 
+/* A byte count from the first of several keys: 0 when absent, negative, not finite or beyond
+ * what an int64 holds (a server never reports 8 EiB; such a figure is garbage). */
+static int64_t
+bytes_of(struct json_object *o, const char *const *keys, int nkeys)
+{
+	double v = num_of(o, keys, nkeys);
+
+	if (!isfinite(v) || v <= 0 || v >= 9.2e18)
+		return 0;
+	return (int64_t)v;
+}
+
 /* --- Proxmox Backup Server ------------------------------------------------------------- */
 
 int
@@ -105,10 +117,10 @@ pbs_parse_ds_status(struct json_object *data, struct pbs_ds_status *out)
 	memset(out, 0, sizeof(*out));
 	if (!is_object(data))
 		return -1;
-	out->total = (int64_t)num_of(data, total, 2);
-	out->used = (int64_t)num_of(data, used, 2);
-	out->avail = (int64_t)num_of(data, avail, 2);
-	if (out->total <= 0 && out->used > 0 && out->avail > 0)
+	out->total = bytes_of(data, total, 2);
+	out->used = bytes_of(data, used, 2);
+	out->avail = bytes_of(data, avail, 2);
+	if (out->total <= 0 && out->used > 0 && out->avail > 0 && out->used <= INT64_MAX - out->avail)
 		out->total = out->used + out->avail;
 	out->dedup = num_of(data, dedup, 2);
 	if (out->dedup <= 0 || !isfinite(out->dedup))

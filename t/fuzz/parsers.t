@@ -13,7 +13,8 @@ if "$bin" -max_total_time="$secs" -max_len=4096 -print_final_stats=1 "$work" > "
     rm -rf "$work"
 else
     echo "not ok 1 - the fuzzer found a crash"
-    tail -n 40 "$work/log" | sed 's/^/# /'
+    # On stderr as well, so that a non-verbose prove (CI) shows what was found.
+    tail -n 40 "$work/log" | sed 's/^/# /' | tee /dev/stderr
     rm -rf "$work"
     exit 1
 fi
