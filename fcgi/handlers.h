@@ -41,6 +41,12 @@ void api_scheduler_health(struct request *r);
 void api_storage_get(struct request *r);
 void api_storage_missing_id(struct request *r);
 
+/* api_metrics.c */
+void api_metrics_stats(struct request *r);
+void api_metrics_history(struct request *r);
+void api_charts(struct request *r);
+void api_storage_charts(struct request *r);
+
 /* api_nodes.c */
 void api_nodes_list(struct request *r);
 void api_nodes_add(struct request *r);

@@ -347,6 +347,38 @@ write_answer(struct request *r, int status, const char *content_type, const char
 }
 
 void
+resp_stream_begin(struct request *r, int status, const char *content_type)
+{
+	struct strbuf head = {0};
+
+	if (r->responded) {
+		log_error("msg=\"second answer to one request dropped\" path=%s", r->raw_path);
+		return;
+	}
+	r->responded = 1;
+	r->status = status;
+	sb_printf(&head, "Status: %d %s\r\nContent-Type: %s\r\n", status,
+	    http_status_text(status), content_type);
+	sb_append(&head, security_headers, sizeof(security_headers) - 1);
+	if (r->extra_headers.len)
+		sb_append(&head, r->extra_headers.data, r->extra_headers.len);
+	sb_append(&head, "\r\n", 2);
+	FCGX_PutStr(head.data, (int)head.len, r->fcgx->out);
+	sb_free(&head);
+}
+
+int
+resp_stream_write(struct request *r, const char *data, size_t len)
+{
+	if (r->method == HTTP_HEAD || len == 0)
+		return 0;
+	if (FCGX_PutStr(data, (int)len, r->fcgx->out) < 0)
+		return -1;
+	r->bytes_out += len;
+	return 0;
+}
+
+void
 resp_raw(struct request *r, int status, const char *content_type, const char *body, size_t len)
 {
 	write_answer(r, status, content_type, body, len);

@@ -119,6 +119,11 @@ void resp_error(struct request *r, int status, const char *code, const char *fmt
 void resp_error_with(struct request *r, int status, const char *code, const char *message,
     struct json_object *extra);
 
+/* A streamed answer: the head (no Content-Length), then the body in pieces of at most
+ * INT_MAX bytes (none for HEAD). resp_stream_write returns -1 once the client is gone. */
+void resp_stream_begin(struct request *r, int status, const char *content_type);
+int resp_stream_write(struct request *r, const char *data, size_t len);
+
 /* Answers 204 No Content. */
 void resp_no_content(struct request *r);
 

@@ -56,6 +56,12 @@ const struct route route_table[] = {
 	{GET, "/api/storage", api_storage_missing_id, 0, "monitoring:read"},
 	{GET, "/api/storage/{id}", api_storage_get, 0, "monitoring:read"},
 
+	/* api_metrics.c */
+	{GET, "/api/charts", api_charts, 0, "monitoring:read"},
+	{GET, "/api/storage-charts", api_storage_charts, 0, "monitoring:read"},
+	{GET, "/api/metrics-store/stats", api_metrics_stats, 0, "monitoring:read"},
+	{GET, "/api/metrics-store/history", api_metrics_history, 0, "monitoring:read"},
+
 	/* api_nodes.c */
 	{GET, "/api/config/nodes", api_nodes_list, ADMIN, "settings:read"},
 	{POST, "/api/config/nodes", api_nodes_add, ADMIN, "settings:write"},

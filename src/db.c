@@ -312,16 +312,16 @@ connection_lost(struct db *db)
 /* One attempt of a statement; stmt NULL means ad-hoc SQL. */
 static PGresult *
 exec_once(struct db *db, const struct db_stmt *stmt, const char *sql, int nparams,
-    const char *const *params)
+    const char *const *params, int fmt)
 {
 	PGresult *res;
 
 	if (stmt) {
 		if (prepare(db, stmt) != 0)
 			return NULL;
-		res = PQexecPrepared(db->conn, stmt->name, stmt->nparams, params, NULL, NULL, 0);
-	} else if (nparams > 0) {
-		res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+		res = PQexecPrepared(db->conn, stmt->name, stmt->nparams, params, NULL, NULL, fmt);
+	} else if (nparams > 0 || fmt) {
+		res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, fmt);
 	} else {
 		res = PQexec(db->conn, sql);
 	}
@@ -334,7 +334,7 @@ exec_once(struct db *db, const struct db_stmt *stmt, const char *sql, int nparam
 
 static PGresult *
 exec_retrying(struct db *db, const struct db_stmt *stmt, const char *sql, int nparams,
-    const char *const *params)
+    const char *const *params, int fmt)
 {
 	PGresult *res;
 	int in_tx;
@@ -342,7 +342,7 @@ exec_retrying(struct db *db, const struct db_stmt *stmt, const char *sql, int np
 	if (db_ensure(db, 0) != 0)
 		return NULL;
 	in_tx = PQtransactionStatus(db->conn) != PQTRANS_IDLE;
-	res = exec_once(db, stmt, sql, nparams, params);
+	res = exec_once(db, stmt, sql, nparams, params, fmt);
 	if (res != NULL)
 		return res;
 	if (!connection_lost(db)) {
@@ -355,7 +355,7 @@ exec_retrying(struct db *db, const struct db_stmt *stmt, const char *sql, int np
 	 * the first request after a server restart does not fail. */
 	if (in_tx || db_ensure(db, 1) != 0)
 		return NULL;
-	res = exec_once(db, stmt, sql, nparams, params);
+	res = exec_once(db, stmt, sql, nparams, params, fmt);
 	if (res == NULL && connection_lost(db))
 		mark_down(db);
 	return res;
@@ -364,19 +364,25 @@ exec_retrying(struct db *db, const struct db_stmt *stmt, const char *sql, int np
 PGresult *
 db_exec_stmt(struct db *db, const struct db_stmt *stmt, const char *const *params)
 {
-	return exec_retrying(db, stmt, NULL, stmt->nparams, params);
+	return exec_retrying(db, stmt, NULL, stmt->nparams, params, 0);
+}
+
+PGresult *
+db_exec_stmt_binary(struct db *db, const struct db_stmt *stmt, const char *const *params)
+{
+	return exec_retrying(db, stmt, NULL, stmt->nparams, params, 1);
 }
 
 PGresult *
 db_exec_params(struct db *db, const char *sql, int nparams, const char *const *params)
 {
-	return exec_retrying(db, NULL, sql, nparams, params);
+	return exec_retrying(db, NULL, sql, nparams, params, 0);
 }
 
 int
 db_exec(struct db *db, const char *sql)
 {
-	PGresult *res = exec_retrying(db, NULL, sql, 0, NULL);
+	PGresult *res = exec_retrying(db, NULL, sql, 0, NULL, 0);
 
 	if (res == NULL)
 		return -1;
@@ -397,7 +403,7 @@ db_commit(struct db *db)
 
 	if (db->conn == NULL || db->state != DB_STATE_OK)
 		return -1;
-	res = exec_once(db, NULL, "COMMIT", 0, NULL);
+	res = exec_once(db, NULL, "COMMIT", 0, NULL, 0);
 	if (res == NULL) {
 		if (connection_lost(db))
 			mark_down(db);
@@ -442,7 +448,7 @@ lock_call(struct db *db, const char *fn, enum db_lock_class cls, int32_t key)
 	/* Never retried on a new connection: a lock on a session we just lost means nothing. */
 	if (db_ensure(db, 0) != 0)
 		return -1;
-	res = exec_once(db, NULL, sql, 2, params);
+	res = exec_once(db, NULL, sql, 2, params, 0);
 	if (res == NULL) {
 		if (connection_lost(db))
 			mark_down(db);

@@ -56,6 +56,10 @@ PGconn *db_pgconn(struct db *db);
  * re-opened and the statement retried once. */
 PGresult *db_exec_stmt(struct db *db, const struct db_stmt *stmt, const char *const *params);
 
+/* The same, with the result in binary format (PQgetvalue gives network-order values). */
+PGresult *db_exec_stmt_binary(struct db *db, const struct db_stmt *stmt,
+    const char *const *params);
+
 /* The same for ad-hoc SQL with parameters (not prepared). */
 PGresult *db_exec_params(struct db *db, const char *sql, int nparams, const char *const *params);
 

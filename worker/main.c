@@ -32,7 +32,7 @@
 
 /* Singleton job lock keys (DB_LOCK_SINGLETON class). */
 enum { LOCK_KEY_WORKER_PRUNE = 1, LOCK_KEY_AUTH_PRUNE = 2, LOCK_KEY_BOOTSTRAP = 3,
-	LOCK_KEY_MOCK = 4 };
+	LOCK_KEY_MOCK = 4, LOCK_KEY_METRICS_ROLLUP = 5, LOCK_KEY_METRICS_MAINTAIN = 6 };
 
 static void
 on_connect(struct db *db, void *arg)
@@ -200,6 +200,12 @@ main(int argc, char **argv)
 	scheduler_add(&w, "bootstrap_token", 30, job_bootstrap_token, JOB_SINGLETON,
 	    LOCK_KEY_BOOTSTRAP);
 	scheduler_add(&w, "mock", 2, job_mock, JOB_SINGLETON, LOCK_KEY_MOCK);
+	scheduler_add(&w, "metrics_maintain", 600, job_metrics_maintain, JOB_SINGLETON,
+	    LOCK_KEY_METRICS_MAINTAIN);
+	scheduler_add(&w, "metrics_flush", (double)conf_int("metrics_flush_interval"),
+	    job_metrics_flush, 0, 0);
+	scheduler_add(&w, "metrics_rollup", 60, job_metrics_rollup, JOB_SINGLETON,
+	    LOCK_KEY_METRICS_ROLLUP);
 
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&sigs);
@@ -247,6 +253,11 @@ main(int argc, char **argv)
 	}
 	log_info("msg=\"stopping\" id=%s", w.id);
 	poll_shutdown(&w);
+	/* What was polled and not written yet: one last try. */
+	if (metrics_buffered() > 0 && metrics_flush(&w) != 0)
+		log_warn("msg=\"metrics samples not written at stop\" samples=%lu",
+		    (unsigned long)metrics_buffered());
+	metrics_writer_free();
 	mock_free();
 	heartbeat_stopped(&w);
 	db_free(w.db);

@@ -44,6 +44,7 @@ static struct {
 	int npmg;
 	int servers_due;		/* PBS/PMG rows (and all backups) must be written */
 	unsigned ticks;
+	double recorded_at;		/* when metrics samples were last recorded */
 	unsigned seed;
 	int written;			/* mock rows may exist in the database */
 	int cleared_once;		/* leftovers of an earlier worker were removed */
@@ -816,6 +817,13 @@ job_mock(struct worker *w, struct job *job)
 		M.cluster.nodes[i].last_seen = clock_wall();
 	for (int i = 0; i < M.cluster.nguests; i++)
 		M.cluster.guests[i].last_seen = clock_wall();
+	/* Metrics history every 10 s, like a poll at the default interval. */
+	if (clock_wall() - M.recorded_at >= 10) {
+		M.recorded_at = clock_wall();
+		metrics_record_instance(&M.cluster, M.recorded_at);
+		for (int i = 0; i < M.npbs; i++)
+			metrics_record_pbs(&M.pbs[i], M.recorded_at);
+	}
 	if (st_write(w->db, &M.cluster, err, sizeof(err)) != 0) {
 		log_warn("msg=\"mock state write failed\" error=\"%s\"", err);
 		return -1;

@@ -532,6 +532,8 @@ pbs_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 	if (c->base.backup_cycle && update_groups(run, c) &&
 	    write_backups(w, run, err, errlen) != 0)
 		log_warn("msg=\"backup write failed\" instance=%s error=\"%s\"", run->cfg.name, err);
+	if (run->cfg.monitor_datastores)
+		metrics_record_pbs(&s, now);
 	rc = st_write_pbs(w->db, &s, run->cfg.monitor_datastores, err, errlen);
 	copy_pbs(&p->last, &s);
 	p->have_last = 1;

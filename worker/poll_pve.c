@@ -1428,6 +1428,7 @@ pve_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 		build_storage(run, c, &s);
 	pve_extras_write(run, PV(run)->x, c->xc, &s, now);
 	st_add_health(&s, run->cfg.name, 1);
+	metrics_record_instance(&s, now);
 	rc = st_write(w->db, &s, err, errlen);
 	if (rc == 0)
 		log_debug("msg=\"polled\" instance=%s nodes=%d guests=%d storage=%d", run->cfg.name,

@@ -2,6 +2,7 @@
 #ifndef PULSE_WORKER_H
 #define PULSE_WORKER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "db.h"
@@ -87,6 +88,24 @@ void poll_shutdown(struct worker *w);
 /* mock.c */
 int job_mock(struct worker *w, struct job *job);
 void mock_free(void);
+
+/* metrics_writer.c: samples polled, written by job_metrics_flush */
+struct st_instance;
+struct st_pbs;
+void metrics_record(const char *type, const char *id, const char *name, const char *metric,
+    double ts, double v);
+void metrics_record_instance(const struct st_instance *s, double ts);
+void metrics_record_pbs(const struct st_pbs *p, double ts);
+size_t metrics_buffered(void);
+/* Writes the buffered samples: 0 when written (or nothing to write), -1 when they stay. */
+int metrics_flush(struct worker *w);
+int job_metrics_flush(struct worker *w, struct job *job);
+void metrics_writer_free(void);
+
+/* metrics_rollup.c */
+int metrics_rollup_run(struct worker *w, double now);
+int job_metrics_rollup(struct worker *w, struct job *job);
+int job_metrics_maintain(struct worker *w, struct job *job);
 
 /* heartbeat.c */
 int job_heartbeat(struct worker *w, struct job *job);

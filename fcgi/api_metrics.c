@@ -1,0 +1,988 @@
+/* api_metrics.c: metrics history endpoints (metrics-reporting.md §1.10, §1.11, §2.2, §2.3):
+ * /api/metrics-store/stats, /api/metrics-store/history, /api/charts, /api/storage-charts.
+ * History reads the documented views (one resource's series); charts read the tables in
+ * binary, a block of series at a time, and stream the answer. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "handlers.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "metrics.h"
+#include "state.h"
+
+#define HISTORY_MAX_POINTS 1000	/* default cap of points per series */
+#define CHART_MAX_POINTS 500	/* points per chart series beyond the raw tier */
+#define CHUNK 1000		/* series per chart query */
+
+static void
+db_unavailable(struct request *r)
+{
+	resp_header(r, "Retry-After", "5");
+	resp_error(r, 503, "database_unavailable", "Database unavailable");
+}
+
+/* A Go time for JSON: RFC 3339 in UTC, or Go's zero time. */
+static struct json_object *
+go_time(PGresult *res, int row, int col)
+{
+	char buf[64];
+
+	if (PQgetisnull(res, row, col))
+		return json_object_new_string("0001-01-01T00:00:00Z");
+	st_rfc3339(atof(PQgetvalue(res, row, col)), buf, sizeof(buf));
+	return json_object_new_string(buf);
+}
+
+/* --- GET /api/metrics-store/stats ------------------------------------------------------ */
+
+static const struct db_stmt stmt_stats = {
+	"metrics_stats",
+	"SELECT (SELECT coalesce(sum(pg_total_relation_size(format('pulse.%I', name)::regclass)), 0) "
+	"        FROM pulse.metric_partitions) + pg_total_relation_size('pulse.metric_series'), "
+	"  (SELECT coalesce(sum(samples), 0) FROM pulse.metric_partitions WHERE tier = 'raw'), "
+	"  (SELECT coalesce(sum(samples), 0) FROM pulse.metric_partitions WHERE tier = 'minute'), "
+	"  (SELECT coalesce(sum(samples), 0) FROM pulse.metric_partitions WHERE tier = 'hour'), "
+	"  (SELECT coalesce(sum(samples), 0) FROM pulse.metric_partitions WHERE tier = 'day'), "
+	"  (SELECT coalesce(sum(total_writes), 0) FROM pulse.metric_writers), "
+	"  (SELECT coalesce(sum(w.buffered), 0) FROM pulse.metric_writers w "
+	"     JOIN pulse.workers k ON k.id = w.worker_id WHERE k.stopped_at IS NULL), "
+	"  (SELECT extract(epoch FROM max(last_flush)) FROM pulse.metric_writers), "
+	"  (SELECT extract(epoch FROM max(last_run)) FROM pulse.metric_rollup), "
+	"  (SELECT extract(epoch FROM last_run) FROM pulse.metric_jobs WHERE job = 'retention')",
+	0,
+};
+
+void
+api_metrics_stats(struct request *r)
+{
+	static const char *const counts[] = {"rawCount", "minuteCount", "hourlyCount",
+	    "dailyCount", "totalWrites", "bufferSize"};
+	PGresult *res = db_exec_stmt(r->db, &stmt_stats, NULL);
+	struct json_object *o;
+
+	if (res == NULL) {
+		db_unavailable(r);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "enabled", json_object_new_boolean(1));
+	json_object_object_add(o, "dbSize", json_object_new_int64(atoll(PQgetvalue(res, 0, 0))));
+	for (int i = 0; i < 6; i++)
+		json_object_object_add(o, counts[i],
+		    json_object_new_int64(atoll(PQgetvalue(res, 0, i + 1))));
+	json_object_object_add(o, "lastFlush", go_time(res, 0, 7));
+	json_object_object_add(o, "lastRollup", go_time(res, 0, 8));
+	json_object_object_add(o, "lastRetention", go_time(res, 0, 9));
+	PQclear(res);
+	resp_json(r, 200, o);
+	json_object_put(o);
+}
+
+/* --- ranges and tiers ------------------------------------------------------------------ */
+
+/* A Go duration ("90m", "2h30m", "1.5h", "300s"), in seconds; -1 when it is not one. */
+static double
+parse_go_duration(const char *s)
+{
+	static const struct { const char *unit; double secs; } units[] = {
+		{"ns", 1e-9}, {"us", 1e-6}, {"\xc2\xb5s", 1e-6}, {"ms", 1e-3}, {"s", 1}, {"m", 60},
+		{"h", 3600},
+	};
+	double total = 0;
+
+	if (*s == '\0')
+		return -1;
+	while (*s) {
+		char *end;
+		double v;
+		size_t best = 0;
+		int u = -1;
+		if (!isdigit((unsigned char)*s) && *s != '.')
+			return -1;
+		v = strtod(s, &end);
+		if (end == s)
+			return -1;
+		s = end;
+		for (int i = 0; i < (int)ARRAY_LEN(units); i++) {
+			size_t l = strlen(units[i].unit);
+			if (strncmp(s, units[i].unit, l) == 0 && l > best)
+				best = l, u = i;
+		}
+		if (u < 0)
+			return -1;
+		s += best;
+		total += v * units[u].secs;
+	}
+	return total;
+}
+
+/* The history range (§1.11): the named ones, else a Go duration. Seconds, or -1. */
+static double
+history_range(const char *s)
+{
+	static const struct { const char *name; double secs; } named[] = {
+		{"1h", 3600}, {"6h", 21600}, {"12h", 43200}, {"24h", 86400}, {"1d", 86400},
+		{"7d", 604800}, {"30d", 2592000}, {"90d", 7776000},
+	};
+	double d;
+
+	if (s == NULL || *s == '\0')
+		return 86400;
+	for (size_t i = 0; i < ARRAY_LEN(named); i++)
+		if (strcmp(s, named[i].name) == 0)
+			return named[i].secs;
+	d = parse_go_duration(s);
+	if (!(d >= 1) || d > 3650.0 * 86400)
+		return -1;
+	return d;
+}
+
+static const struct db_stmt stmt_retention = {
+	"metrics_retention_read",
+	"SELECT extract(epoch FROM retention) FROM pulse.metric_tiers ORDER BY ord",
+	0,
+};
+
+/* The tier for a range (§1.9): the first whose retention covers it. -1 on a database error. */
+static int
+tier_for(struct request *r, double range)
+{
+	PGresult *res = db_exec_stmt(r->db, &stmt_retention, NULL);
+	int tier = MET_DAY;
+
+	if (res == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(res) && i < MET_DAY; i++) {
+		if (range <= atof(PQgetvalue(res, i, 0))) {
+			tier = i;
+			break;
+		}
+	}
+	PQclear(res);
+	return tier;
+}
+
+/* --- GET /api/metrics-store/history ---------------------------------------------------- */
+
+static const char *const known_metrics[] = {"cpu", "memory", "disk", "diskread", "diskwrite",
+	"netin", "netout", "usage", "used", "total", "avail"};
+
+/* The stored types a requested type stands for: the stored names and the names the docs
+ * use (guest: VMs and containers; docker: Docker containers). NULL when unknown. */
+static const char *
+stored_types(const char *t)
+{
+	static const struct { const char *asked, *stored; } map[] = {
+		{"node", "{node}"}, {"vm", "{vm}"}, {"container", "{container}"},
+		{"guest", "{vm,container}"}, {"storage", "{storage}"}, {"dockerHost", "{dockerHost}"},
+		{"dockerContainer", "{dockerContainer}"}, {"docker", "{dockerContainer}"},
+		{"pbsDatastore", "{pbsDatastore}"},
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(map); i++)
+		if (strcmp(t, map[i].asked) == 0)
+			return map[i].stored;
+	return NULL;
+}
+
+static const struct db_stmt stmt_series_of = {
+	"metrics_series_of",
+	"SELECT id, metric FROM pulse.metric_series "
+	"WHERE resource_type = ANY($1::text[]) AND resource_id = $2 AND ($3 = '' OR metric = $3) "
+	"ORDER BY metric",
+	3,
+};
+
+/* Resources of the live state, for telling an unknown id from one without history. */
+static const struct db_stmt stmt_resource_known = {
+	"metrics_resource_known",
+	"SELECT 1 FROM pulse.guests WHERE id = $1 UNION ALL "
+	"SELECT 1 FROM pulse.pve_nodes WHERE id = $1 UNION ALL "
+	"SELECT 1 FROM pulse.storage WHERE id = $1 UNION ALL "
+	"SELECT 1 FROM pulse.metric_series WHERE resource_id = $1 LIMIT 1",
+	1,
+};
+
+#define HISTORY_SQL(t) \
+	"SELECT series, extract(epoch FROM time), avg, min, max, samples FROM pulse.metrics_" t \
+	" WHERE series = ANY($1::int[]) AND time >= to_timestamp($2) AND time <= to_timestamp($3)" \
+	" ORDER BY series, time"
+
+static const struct db_stmt stmt_history[MET_NTIERS] = {
+	{"metrics_history_raw", HISTORY_SQL("raw"), 3},
+	{"metrics_history_minute", HISTORY_SQL("minute"), 3},
+	{"metrics_history_hour", HISTORY_SQL("hour"), 3},
+	{"metrics_history_day", HISTORY_SQL("day"), 3},
+};
+
+/* Appends rows [from, to) of one series as points, at most max: consecutive points are
+ * merged in groups (weighted average, min of minima, max of maxima), so peaks stay. */
+static void
+add_points(struct json_object *arr, PGresult *res, int from, int to, int max)
+{
+	int n = to - from, group = (n + max - 1) / max;
+
+	if (group < 1)
+		group = 1;
+	for (int i = from; i < to; i += group) {
+		struct met_acc a = {0};
+		struct json_object *p = json_object_new_object();
+		double t = atof(PQgetvalue(res, i, 1));
+		for (int j = i; j < to && j < i + group; j++)
+			met_acc_merge(&a, atoi(PQgetvalue(res, j, 5)), atof(PQgetvalue(res, j, 2)),
+			    atof(PQgetvalue(res, j, 3)), atof(PQgetvalue(res, j, 4)));
+		json_object_object_add(p, "timestamp", json_object_new_int64((int64_t)floor(t) * 1000));
+		json_object_object_add(p, "value", jsonutil_new_double(a.n ? met_acc_avg(&a) : 0));
+		json_object_object_add(p, "min", jsonutil_new_double(a.min));
+		json_object_object_add(p, "max", jsonutil_new_double(a.max));
+		json_object_array_add(arr, p);
+	}
+}
+
+void
+api_metrics_history(struct request *r)
+{
+	const char *type = req_query(r, "resourceType"), *id = req_query(r, "resourceId");
+	const char *metric = req_query(r, "metric"), *range_s = req_query(r, "range");
+	const char *mp = req_query(r, "maxPoints"), *types;
+	double range, now = floor(clock_wall() * 1000) / 1000;
+	int64_t max_points = HISTORY_MAX_POINTS;
+	char ids[16384], a[32], b[32];
+	struct json_object *o, *metrics = NULL, *points = NULL;
+	PGresult *series, *res;
+	int tier, nseries;
+	size_t off;
+
+	if (type == NULL || *type == '\0' || id == NULL || *id == '\0') {
+		resp_error(r, 400, "missing_parameters", "resourceType and resourceId are required");
+		return;
+	}
+	if ((types = stored_types(type)) == NULL) {
+		resp_error(r, 400, "invalid_resource_type", "Unknown resourceType '%.64s'", type);
+		return;
+	}
+	if (metric && *metric) {
+		int known = 0;
+		for (size_t i = 0; i < ARRAY_LEN(known_metrics); i++)
+			known |= strcmp(metric, known_metrics[i]) == 0;
+		if (!known) {
+			resp_error(r, 400, "invalid_metric", "Unknown metric '%.64s'", metric);
+			return;
+		}
+	}
+	if ((range = history_range(range_s)) < 0) {
+		resp_error(r, 400, "invalid_range", "Invalid range '%.64s': use 1h, 6h, 12h, 24h, "
+		    "7d, 30d, 90d or a duration such as 90m", range_s);
+		return;
+	}
+	if (mp && parse_int64(mp, 2, 100000, &max_points) != 0) {
+		resp_error(r, 400, "invalid_max_points", "maxPoints must be an integer from 2 to 100000");
+		return;
+	}
+	{
+		const char *p[3] = {types, id, metric ? metric : ""};
+		series = db_exec_stmt(r->db, &stmt_series_of, p);
+	}
+	if (series == NULL) {
+		db_unavailable(r);
+		return;
+	}
+	nseries = PQntuples(series);
+	if (nseries == 0) {
+		const char *p[1] = {id};
+		res = db_exec_stmt(r->db, &stmt_resource_known, p);
+		if (res == NULL) {
+			PQclear(series);
+			db_unavailable(r);
+			return;
+		}
+		if (PQntuples(res) == 0) {
+			PQclear(res);
+			PQclear(series);
+			resp_error(r, 404, "resource_not_found",
+			    "No metrics history for %.64s '%.200s'", type, id);
+			return;
+		}
+		PQclear(res);
+	}
+	off = (size_t)snprintf(ids, sizeof(ids), "{");
+	for (int i = 0; i < nseries && off < sizeof(ids) - 16; i++)
+		off += (size_t)snprintf(ids + off, sizeof(ids) - off, "%s%s", i ? "," : "",
+		    PQgetvalue(series, i, 0));
+	snprintf(ids + off, sizeof(ids) - off, "}");
+	if ((tier = tier_for(r, range)) < 0) {
+		PQclear(series);
+		db_unavailable(r);
+		return;
+	}
+	snprintf(a, sizeof(a), "%.3f", now - range);
+	snprintf(b, sizeof(b), "%.3f", now);
+	{
+		const char *p[3] = {ids, a, b};
+		res = db_exec_stmt(r->db, &stmt_history[tier], p);
+	}
+	if (res == NULL) {
+		PQclear(series);
+		db_unavailable(r);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "resourceType", json_object_new_string(type));
+	json_object_object_add(o, "resourceId", json_object_new_string(id));
+	if (metric && *metric)
+		json_object_object_add(o, "metric", json_object_new_string(metric));
+	json_object_object_add(o, "range", json_object_new_string(range_s ? range_s : ""));
+	json_object_object_add(o, "start", json_object_new_int64(llround((now - range) * 1000)));
+	json_object_object_add(o, "end", json_object_new_int64(llround(now * 1000)));
+	json_object_object_add(o, "tier", json_object_new_string(met_tiers[tier].name));
+	if (metric && *metric)
+		points = json_object_new_array();
+	else
+		metrics = json_object_new_object();
+	for (int row = 0, n = PQntuples(res); row < n;) {
+		const char *s = PQgetvalue(res, row, 0);
+		const char *name = NULL;
+		int end = row;
+		while (end < n && strcmp(PQgetvalue(res, end, 0), s) == 0)
+			end++;
+		for (int i = 0; i < nseries; i++)
+			if (strcmp(PQgetvalue(series, i, 0), s) == 0)
+				name = PQgetvalue(series, i, 1);
+		if (points) {
+			add_points(points, res, row, end, (int)max_points);
+		} else if (name) {
+			struct json_object *arr = NULL;
+			if (!json_object_object_get_ex(metrics, name, &arr)) {
+				arr = json_object_new_array();
+				json_object_object_add(metrics, name, arr);
+			}
+			add_points(arr, res, row, end, (int)max_points);
+		}
+		row = end;
+	}
+	json_object_object_add(o, points ? "points" : "metrics", points ? points : metrics);
+	PQclear(res);
+	PQclear(series);
+	resp_json(r, 200, o);
+	json_object_put(o);
+}
+
+/* --- GET /api/charts --------------------------------------------------------------------- */
+
+enum { K_GUEST, K_NODE, K_STORAGE };
+
+static const char *const guest_metrics[] = {"cpu", "memory", "disk", "diskread", "diskwrite",
+	"netin", "netout"};
+
+struct resource {
+	const char *id;
+	int kind;
+	int vm;			/* guests: a VM (else a container) */
+	double cur[7];		/* current values, for series without history */
+	int32_t series[7];	/* -1: none */
+};
+
+struct point {
+	double t, v;
+};
+
+struct series_points {
+	struct point *p;
+	int n, cap;
+};
+
+struct charts {
+	struct request *r;
+	struct resource *res;
+	int nres;
+	int32_t maxs;
+	int32_t *owner;		/* series id -> resource index, -1: not charted */
+	struct series_points *pts;	/* by series id */
+	double a, b;		/* the window: (a, b] */
+	double done[MET_NTIERS];	/* rollup progress, NAN: none */
+	int tier;
+	struct strbuf out;
+	int64_t oldest_ms;
+	int client_gone;
+};
+
+static void
+points_add(struct series_points *sp, double t, double v)
+{
+	if (sp->n == sp->cap) {
+		sp->cap = sp->cap ? sp->cap * 2 : 64;
+		sp->p = xrealloc(sp->p, sizeof(*sp->p) * (size_t)sp->cap);
+	}
+	sp->p[sp->n].t = t;
+	sp->p[sp->n].v = v;
+	sp->n++;
+}
+
+static const struct db_stmt stmt_chart_raw = {
+	"charts_raw",
+	"SELECT blk, ts, vals FROM pulse.metric_raw WHERE ts > to_timestamp($1) "
+	"AND ts <= to_timestamp($2) AND blk >= $3 AND blk < $4 ORDER BY ts",
+	4,
+};
+
+#define CHART_WINDOWS(t) \
+	"SELECT series, t0, n, avg, min, max FROM pulse.metric_" t " WHERE series >= $3 " \
+	"AND series < $4 AND t0 > to_timestamp($1) AND t0 < to_timestamp($2)"
+
+static const struct db_stmt stmt_chart_windows[MET_NTIERS] = {
+	{NULL, NULL, 0},
+	{"charts_minute", CHART_WINDOWS("minute"), 4},
+	{"charts_hour", CHART_WINDOWS("hour"), 4},
+	{"charts_day", CHART_WINDOWS("day"), 4},
+};
+
+/* Raw samples of series [lo, hi) in (a, b]: into grid cells of step seconds from origin,
+ * or (grid NULL) as points. */
+static int
+collect_raw(struct charts *c, int32_t lo, int32_t hi, double a, double b, struct met_acc *grid,
+    double origin, double step, int nb)
+{
+	char pa[32], pb[32], pc[16], pd[16];
+	const char *p[4] = {pa, pb, pc, pd};
+	double vals[MET_BLOCK];
+	PGresult *res;
+
+	snprintf(pa, sizeof(pa), "%.6f", a);
+	snprintf(pb, sizeof(pb), "%.6f", b);
+	snprintf(pc, sizeof(pc), "%d", lo / MET_BLOCK);
+	snprintf(pd, sizeof(pd), "%d", (hi + MET_BLOCK - 1) / MET_BLOCK);
+	res = db_exec_stmt_binary(c->r->db, &stmt_chart_raw, p);
+	if (res == NULL)
+		return -1;
+	for (int row = 0; row < PQntuples(res); row++) {
+		int32_t blk = met_i4_from_pg(PQgetvalue(res, row, 0));
+		double ts = met_ts_from_pg(PQgetvalue(res, row, 1));
+		int n = met_array_f8(PQgetvalue(res, row, 2), PQgetlength(res, row, 2), vals, MET_BLOCK);
+		int k = grid ? (int)floor((ts - origin) / step) : 0;
+		if (k < 0 || k >= nb)
+			continue;
+		for (int j = 0; j < n; j++) {
+			int32_t s = blk * MET_BLOCK + j;
+			if (isnan(vals[j]) || s < lo || s >= hi || s > c->maxs || c->owner[s] < 0)
+				continue;
+			if (grid)
+				met_acc_add(&grid[(size_t)(s - lo) * nb + k], vals[j]);
+			else
+				points_add(&c->pts[s], ts, vals[j]);
+		}
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* Tier t's buckets of series [lo, hi) in [a, b) into the grid; the part the tier has not
+ * rolled up yet from the tier below, down to raw samples. */
+static int
+collect_tier(struct charts *c, int t, int32_t lo, int32_t hi, double a, double b,
+    struct met_acc *grid, double origin, double step, int nb)
+{
+	const struct met_tier_info *ti = &met_tiers[t];
+	double done = isnan(c->done[t]) ? a : c->done[t], upto = done < b ? done : b;
+	char pa[32], pb[32], pc[16], pd[16];
+	const char *p[4] = {pa, pb, pc, pd};
+	PGresult *res;
+
+	if (t == MET_RAW)
+		return collect_raw(c, lo, hi, a - 1e-6, b - 1e-6, grid, origin, step, nb);
+	if (upto > a) {
+		snprintf(pa, sizeof(pa), "%.0f", a - ti->win);
+		snprintf(pb, sizeof(pb), "%.0f", upto);
+		snprintf(pc, sizeof(pc), "%d", lo);
+		snprintf(pd, sizeof(pd), "%d", hi);
+		res = db_exec_stmt_binary(c->r->db, &stmt_chart_windows[t], p);
+		if (res == NULL)
+			return -1;
+		for (int row = 0; row < PQntuples(res); row++) {
+			int32_t s = met_i4_from_pg(PQgetvalue(res, row, 0)), n[64];
+			double t0 = met_ts_from_pg(PQgetvalue(res, row, 1)), avg[64], mn[64], mx[64];
+			int cn = met_array_i4(PQgetvalue(res, row, 2), PQgetlength(res, row, 2), n, 64);
+			if (s < lo || s >= hi || cn < 0 ||
+			    met_array_f8(PQgetvalue(res, row, 3), PQgetlength(res, row, 3), avg, 64) != cn ||
+			    met_array_f8(PQgetvalue(res, row, 4), PQgetlength(res, row, 4), mn, 64) != cn ||
+			    met_array_f8(PQgetvalue(res, row, 5), PQgetlength(res, row, 5), mx, 64) != cn)
+				continue;
+			for (int j = 0; j < cn; j++) {
+				double bt = t0 + (double)j * ti->bucket;
+				int k = (int)floor((bt - origin) / step);
+				if (n[j] <= 0 || bt < a || bt >= upto || k < 0 || k >= nb)
+					continue;
+				met_acc_merge(&grid[(size_t)(s - lo) * nb + k], n[j], avg[j], mn[j], mx[j]);
+			}
+		}
+		PQclear(res);
+	}
+	if (done < b)
+		return collect_tier(c, t - 1, lo, hi, done > a ? done : a, b, grid, origin, step, nb);
+	return 0;
+}
+
+/* The points of series [lo, hi): raw samples as they are, buckets of a rolled-up tier
+ * thinned to CHART_MAX_POINTS with LTTB (peaks stay). */
+static int
+collect_chunk(struct charts *c, int32_t lo, int32_t hi)
+{
+	double step, origin;
+	struct met_acc *grid;
+	double *t, *v;
+	int *keep, nb;
+
+	if (c->tier == MET_RAW)
+		return collect_raw(c, lo, hi, c->a, c->b, NULL, 0, 0, 1);
+	step = met_tiers[c->tier].bucket;
+	origin = floor(c->a / step) * step;
+	nb = (int)ceil((c->b - origin) / step) + 1;
+	grid = calloc((size_t)(hi - lo) * (size_t)nb, sizeof(*grid));
+	t = xmalloc(sizeof(double) * (size_t)nb);
+	v = xmalloc(sizeof(double) * (size_t)nb);
+	keep = xmalloc(sizeof(int) * (size_t)nb);
+	if (grid == NULL || collect_tier(c, c->tier, lo, hi, origin, c->b, grid, origin, step,
+	    nb) != 0) {
+		free(grid), free(t), free(v), free(keep);
+		return -1;
+	}
+	for (int32_t s = lo; s < hi && s <= c->maxs; s++) {
+		const struct met_acc *row = &grid[(size_t)(s - lo) * nb];
+		int n = 0, m;
+		if (c->owner[s] < 0)
+			continue;
+		for (int k = 0; k < nb; k++) {
+			if (row[k].n == 0)
+				continue;
+			t[n] = origin + k * step;
+			v[n++] = met_acc_avg(&row[k]);
+		}
+		m = met_lttb(t, v, n, CHART_MAX_POINTS, keep);
+		for (int i = 0; i < m; i++)
+			points_add(&c->pts[s], t[keep[i]], v[keep[i]]);
+	}
+	free(grid), free(t), free(v), free(keep);
+	return 0;
+}
+
+static void
+out_flush(struct charts *c, int force)
+{
+	if (c->out.len < 65536 && !force)
+		return;
+	if (!c->client_gone && resp_stream_write(c->r, c->out.data, c->out.len) != 0)
+		c->client_gone = 1;
+	sb_reset(&c->out);
+}
+
+static void
+out_num(struct strbuf *sb, double v)
+{
+	char buf[40];
+
+	jsonutil_format_double(v, buf, sizeof(buf));
+	sb_puts(sb, buf);
+}
+
+static void
+out_key(struct strbuf *sb, const char *key)
+{
+	struct json_object *s = json_object_new_string(key);
+
+	sb_puts(sb, json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	sb_puts(sb, ":");
+	json_object_put(s);
+}
+
+/* One metric's points: its history, or (none) the current value at now. */
+static void
+out_series(struct charts *c, const char *name, int32_t s, double cur, int fallback, int64_t now_ms)
+{
+	struct series_points *sp = s >= 0 ? &c->pts[s] : NULL;
+
+	out_key(&c->out, name);
+	sb_puts(&c->out, "[");
+	if (fallback) {
+		sb_printf(&c->out, "{\"timestamp\":%lld,\"value\":", (long long)now_ms);
+		out_num(&c->out, cur);
+		sb_puts(&c->out, "}");
+	} else if (sp) {
+		for (int i = 0; i < sp->n; i++) {
+			int64_t ms = (int64_t)floor(sp->p[i].t) * 1000;
+			if (ms < c->oldest_ms)
+				c->oldest_ms = ms;
+			sb_printf(&c->out, "%s{\"timestamp\":%lld,\"value\":", i ? "," : "",
+			    (long long)ms);
+			out_num(&c->out, sp->p[i].v);
+			sb_puts(&c->out, "}");
+			out_flush(c, 0);
+		}
+	}
+	sb_puts(&c->out, "]");
+}
+
+static int
+has_points(const struct charts *c, int32_t s)
+{
+	return s >= 0 && c->pts[s].n > 0;
+}
+
+static void
+out_resources(struct charts *c, int kind, int64_t now_ms)
+{
+	int first = 1;
+
+	for (int i = 0; i < c->nres; i++) {
+		struct resource *res = &c->res[i];
+		if (res->kind != kind)
+			continue;
+		sb_puts(&c->out, first ? "" : ",");
+		first = 0;
+		out_key(&c->out, res->id);
+		sb_puts(&c->out, "{");
+		if (kind == K_GUEST) {
+			/* No cpu history: every metric becomes the current value (§2.2). */
+			int fallback = !has_points(c, res->series[0]);
+			for (int m = 0; m < 7; m++) {
+				sb_puts(&c->out, m ? "," : "");
+				out_series(c, guest_metrics[m], res->series[m], res->cur[m], fallback,
+				    now_ms);
+			}
+		} else if (kind == K_NODE) {
+			for (int m = 0; m < 3; m++) {
+				sb_puts(&c->out, m ? "," : "");
+				out_series(c, guest_metrics[m], res->series[m], res->cur[m],
+				    !has_points(c, res->series[m]), now_ms);
+			}
+		} else {
+			out_series(c, "disk", res->series[0], res->cur[0],
+			    !has_points(c, res->series[0]), now_ms);
+		}
+		sb_puts(&c->out, "}");
+		out_flush(c, 0);
+	}
+}
+
+static const struct db_stmt stmt_chart_resources = {
+	"charts_resources",
+	"WITH m AS (SELECT enabled FROM pulse.mock_mode WHERE id = 1) "
+	"SELECT * FROM ("
+	"SELECT g.id, 0 AS kind, g.type = 'qemu', coalesce((g.doc->>'cpu')::float8, 0) * 100, "
+	"  coalesce((g.doc->'memory'->>'usage')::float8, 0), "
+	"  coalesce((g.doc->'disk'->>'usage')::float8, 0), g.disk_read, g.disk_write, g.net_in, "
+	"  g.net_out FROM pulse.guests g, m WHERE (g.instance_id LIKE 'mock%') = m.enabled "
+	"UNION ALL "
+	"SELECT n.id, 1, false, coalesce((n.doc->>'cpu')::float8, 0) * 100, "
+	"  coalesce((n.doc->'memory'->>'usage')::float8, 0), "
+	"  coalesce((n.doc->'disk'->>'usage')::float8, 0), 0, 0, 0, 0 "
+	"  FROM pulse.pve_nodes n, m WHERE (n.instance_id LIKE 'mock%') = m.enabled "
+	"UNION ALL "
+	"SELECT s.id, 2, false, CASE WHEN s.total > 0 THEN s.used * 100.0 / s.total ELSE 0 END, "
+	"  0, 0, 0, 0, 0, 0 FROM pulse.storage s, m WHERE (s.instance_id LIKE 'mock%') = m.enabled "
+	") x ORDER BY id COLLATE \"C\", kind",
+	0,
+};
+
+static const struct db_stmt stmt_chart_series = {
+	"charts_series",
+	"SELECT id, resource_type, resource_id, metric FROM pulse.metric_series "
+	"WHERE resource_type IN ('vm', 'container', 'node', 'storage') "
+	"ORDER BY resource_id COLLATE \"C\"",
+	0,
+};
+
+static const struct db_stmt stmt_chart_done = {
+	"charts_done",
+	"SELECT t.ord, extract(epoch FROM r.done_until) FROM pulse.metric_rollup r "
+	"JOIN pulse.metric_tiers t USING (tier)",
+	0,
+};
+
+/* Matches series to the resources of the state (both sorted by id, bytewise). */
+static void
+match_series(struct charts *c, PGresult *series)
+{
+	int i = 0;
+
+	for (int row = 0; row < PQntuples(series); row++) {
+		const char *id = PQgetvalue(series, row, 2), *type = PQgetvalue(series, row, 1);
+		const char *metric = PQgetvalue(series, row, 3);
+		int32_t s = (int32_t)atol(PQgetvalue(series, row, 0));
+		int kind = strcmp(type, "node") == 0 ? K_NODE :
+		    strcmp(type, "storage") == 0 ? K_STORAGE : K_GUEST;
+		int cmp = 1;
+		while (i < c->nres && (cmp = strcmp(c->res[i].id, id)) < 0)
+			i++;
+		for (int j = i; j < c->nres && strcmp(c->res[j].id, id) == 0; j++) {
+			struct resource *res = &c->res[j];
+			if (res->kind != kind || s < 0 || s > c->maxs)
+				continue;
+			for (int m = 0; m < (kind == K_STORAGE ? 1 : 7); m++) {
+				const char *want = kind == K_STORAGE ? "usage" : guest_metrics[m];
+				if (strcmp(metric, want) == 0) {
+					res->series[m] = s;
+					c->owner[s] = j;
+				}
+			}
+		}
+		(void)cmp;
+	}
+}
+
+void
+api_charts(struct request *r)
+{
+	static const struct { const char *name; double secs; } ranges[] = {
+		{"5m", 300}, {"15m", 900}, {"30m", 1800}, {"1h", 3600}, {"4h", 14400},
+		{"12h", 43200}, {"24h", 86400}, {"7d", 604800},
+	};
+	const char *range_s = req_query(r, "range");
+	double range = -1, now = floor(clock_wall());
+	int64_t now_ms = (int64_t)now * 1000;
+	struct charts c;
+	PGresult *resources = NULL, *series = NULL, *done = NULL;
+	int first;
+
+	if (range_s == NULL || *range_s == '\0')
+		range = 3600;
+	for (size_t i = 0; i < ARRAY_LEN(ranges) && range < 0; i++)
+		if (strcmp(range_s, ranges[i].name) == 0)
+			range = ranges[i].secs;
+	if (range < 0) {
+		resp_error(r, 400, "invalid_range", "Invalid range '%.64s': use 5m, 15m, 30m, 1h, "
+		    "4h, 12h, 24h or 7d", range_s);
+		return;
+	}
+	memset(&c, 0, sizeof(c));
+	c.r = r;
+	c.a = now - range;
+	c.b = now + 1;
+	c.oldest_ms = now_ms;
+	c.tier = tier_for(r, range);
+	/* One snapshot for everything read: a rollup committing meanwhile is not seen twice. */
+	if (c.tier < 0 || db_exec(r->db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") != 0)
+		goto unavailable;
+	resources = db_exec_stmt(r->db, &stmt_chart_resources, NULL);
+	series = resources ? db_exec_stmt(r->db, &stmt_chart_series, NULL) : NULL;
+	done = series ? db_exec_stmt(r->db, &stmt_chart_done, NULL) : NULL;
+	if (done == NULL)
+		goto unavailable;
+	for (int t = 0; t < MET_NTIERS; t++)
+		c.done[t] = NAN;
+	for (int i = 0; i < PQntuples(done); i++) {
+		int t = atoi(PQgetvalue(done, i, 0));
+		if (t > 0 && t < MET_NTIERS && !PQgetisnull(done, i, 1))
+			c.done[t] = atof(PQgetvalue(done, i, 1));
+	}
+	c.nres = PQntuples(resources);
+	c.res = xmalloc(sizeof(*c.res) * (size_t)(c.nres ? c.nres : 1));
+	for (int i = 0; i < c.nres; i++) {
+		struct resource *res = &c.res[i];
+		res->id = PQgetvalue(resources, i, 0);
+		res->kind = atoi(PQgetvalue(resources, i, 1));
+		res->vm = PQgetvalue(resources, i, 2)[0] == 't';
+		for (int m = 0; m < 7; m++) {
+			res->cur[m] = atof(PQgetvalue(resources, i, 3 + m));
+			res->series[m] = -1;
+		}
+	}
+	c.maxs = -1;
+	for (int i = 0; i < PQntuples(series); i++) {
+		int32_t s = (int32_t)atol(PQgetvalue(series, i, 0));
+		if (s > c.maxs)
+			c.maxs = s;
+	}
+	c.owner = xmalloc(sizeof(int32_t) * (size_t)(c.maxs + 1 > 0 ? c.maxs + 1 : 1));
+	for (int32_t s = 0; s <= c.maxs; s++)
+		c.owner[s] = -1;
+	c.pts = calloc((size_t)(c.maxs + 1 > 0 ? c.maxs + 1 : 1), sizeof(*c.pts));
+	if (c.pts == NULL)
+		goto unavailable;
+	match_series(&c, series);
+	PQclear(series);
+	series = NULL;
+	{
+		int32_t chunk = c.tier == MET_RAW ? CHUNK : MET_BLOCK;
+		for (int32_t lo = 0; lo <= c.maxs; lo += chunk)
+			if (collect_chunk(&c, lo, lo + chunk) != 0)
+				goto unavailable;
+	}
+	(void)db_exec(r->db, "COMMIT");
+
+	resp_stream_begin(r, 200, "application/json");
+	sb_puts(&c.out, "{\"data\":{");
+	out_resources(&c, K_GUEST, now_ms);
+	sb_puts(&c.out, "},\"nodeData\":{");
+	out_resources(&c, K_NODE, now_ms);
+	sb_puts(&c.out, "},\"storageData\":{");
+	out_resources(&c, K_STORAGE, now_ms);
+	sb_puts(&c.out, "},\"dockerData\":{},\"dockerHostData\":{},\"guestTypes\":{");
+	first = 1;
+	for (int i = 0; i < c.nres; i++) {
+		if (c.res[i].kind != K_GUEST)
+			continue;
+		sb_puts(&c.out, first ? "" : ",");
+		first = 0;
+		out_key(&c.out, c.res[i].id);
+		sb_puts(&c.out, c.res[i].vm ? "\"vm\"" : "\"container\"");
+	}
+	sb_printf(&c.out, "},\"timestamp\":%lld,\"stats\":{\"oldestDataTimestamp\":%lld}}",
+	    (long long)now_ms, (long long)c.oldest_ms);
+	out_flush(&c, 1);
+	goto done;
+unavailable:
+	db_rollback(r->db);
+	db_unavailable(r);
+done:
+	PQclear(resources);
+	PQclear(series);
+	PQclear(done);
+	if (c.pts)
+		for (int32_t s = 0; s <= c.maxs; s++)
+			free(c.pts[s].p);
+	free(c.pts);
+	free(c.owner);
+	free(c.res);
+	sb_free(&c.out);
+}
+
+/* --- GET /api/storage-charts ------------------------------------------------------------- */
+
+static const struct db_stmt stmt_storage_series = {
+	"storage_charts_series",
+	"WITH m AS (SELECT enabled FROM pulse.mock_mode WHERE id = 1) "
+	"SELECT s.id, x.id, x.metric FROM pulse.storage s CROSS JOIN m "
+	"LEFT JOIN pulse.metric_series x ON x.resource_type = 'storage' AND x.resource_id = s.id "
+	"  AND x.metric IN ('usage', 'used', 'total', 'avail') "
+	"WHERE (s.instance_id LIKE 'mock%') = m.enabled ORDER BY s.id COLLATE \"C\", x.id",
+	0,
+};
+
+#define STORAGE_SQL(t) \
+	"SELECT series, extract(epoch FROM time), avg, min, max, samples FROM pulse.metrics_" t \
+	" WHERE series = ANY($1::int[]) AND time > to_timestamp($2) ORDER BY series, time"
+
+static const struct db_stmt stmt_storage_points[MET_NTIERS] = {
+	{"storage_charts_raw", STORAGE_SQL("raw"), 2},
+	{"storage_charts_minute", STORAGE_SQL("minute"), 2},
+	{"storage_charts_hour", STORAGE_SQL("hour"), 2},
+	{"storage_charts_day", STORAGE_SQL("day"), 2},
+};
+
+/* The storage-charts range: minutes, read as scanf's %d would (leading digits win, so "1h"
+ * is one minute, as in the original). -1 when there are no digits or it is out of range. */
+static long
+storage_range_minutes(const char *s)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return 60;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || errno != 0 || v < 1 || v > 90L * 24 * 60)
+		return -1;
+	return v;
+}
+
+void
+api_storage_charts(struct request *r)
+{
+	static const char *const names[] = {"usage", "used", "total", "avail"};
+	long minutes = storage_range_minutes(req_query(r, "range"));
+	double now = clock_wall();
+	struct strbuf ids = {0};
+	char since[32];
+	PGresult *list, *res;
+	struct json_object *o;
+	int tier;
+
+	if (minutes < 0) {
+		resp_error(r, 400, "invalid_range", "range must be a number of minutes from 1 to 129600");
+		return;
+	}
+	list = db_exec_stmt(r->db, &stmt_storage_series, NULL);
+	if (list == NULL || (tier = tier_for(r, (double)minutes * 60)) < 0) {
+		PQclear(list);
+		db_unavailable(r);
+		return;
+	}
+	sb_puts(&ids, "{");
+	for (int i = 0, k = 0; i < PQntuples(list); i++)
+		if (!PQgetisnull(list, i, 1))
+			sb_printf(&ids, "%s%s", k++ ? "," : "", PQgetvalue(list, i, 1));
+	sb_puts(&ids, "}");
+	snprintf(since, sizeof(since), "%.3f", now - (double)minutes * 60);
+	{
+		const char *p[2] = {ids.data, since};
+		res = db_exec_stmt(r->db, &stmt_storage_points[tier], p);
+	}
+	sb_free(&ids);
+	if (res == NULL) {
+		PQclear(list);
+		db_unavailable(r);
+		return;
+	}
+	o = json_object_new_object();
+	for (int i = 0; i < PQntuples(list); i++) {
+		const char *id = PQgetvalue(list, i, 0);
+		struct json_object *st;
+		if (json_object_object_get_ex(o, id, NULL))
+			continue;
+		st = json_object_new_object();
+		for (int m = 0; m < 4; m++)
+			json_object_object_add(st, names[m], NULL);
+		json_object_object_add(o, id, st);
+	}
+	for (int i = 0; i < PQntuples(list); i++) {
+		const char *id = PQgetvalue(list, i, 0), *metric = PQgetvalue(list, i, 2);
+		const char *s = PQgetvalue(list, i, 1);
+		struct json_object *st = NULL, *arr = json_object_new_array();
+		int from = -1, to = -1, group;
+		if (PQgetisnull(list, i, 1)) {
+			json_object_put(arr);
+			continue;
+		}
+		for (int row = 0; row < PQntuples(res); row++) {
+			if (strcmp(PQgetvalue(res, row, 0), s) != 0)
+				continue;
+			if (from < 0)
+				from = row;
+			to = row + 1;
+		}
+		group = from < 0 ? 1 : (to - from + HISTORY_MAX_POINTS - 1) / HISTORY_MAX_POINTS;
+		for (int row = from; from >= 0 && row < to; row += group) {
+			struct met_acc a = {0};
+			struct json_object *p = json_object_new_object();
+			char ts[64];
+			for (int j = row; j < to && j < row + group; j++)
+				met_acc_merge(&a, atoi(PQgetvalue(res, j, 5)), atof(PQgetvalue(res, j, 2)),
+				    atof(PQgetvalue(res, j, 3)), atof(PQgetvalue(res, j, 4)));
+			st_rfc3339(atof(PQgetvalue(res, row, 1)), ts, sizeof(ts));
+			json_object_object_add(p, "value", jsonutil_new_double(met_acc_avg(&a)));
+			json_object_object_add(p, "timestamp", json_object_new_string(ts));
+			json_object_array_add(arr, p);
+		}
+		json_object_object_get_ex(o, id, &st);
+		/* A storage with history has all four arrays. */
+		for (int m = 0; m < 4; m++) {
+			struct json_object *cur = NULL;
+			json_object_object_get_ex(st, names[m], &cur);
+			if (cur == NULL)
+				json_object_object_add(st, names[m], json_object_new_array());
+		}
+		json_object_object_add(st, metric, arr);
+	}
+	PQclear(res);
+	PQclear(list);
+	resp_json(r, 200, o);
+	json_object_put(o);
+}

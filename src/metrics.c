@@ -1,0 +1,312 @@
+/* metrics.c: see metrics.h. */
+#include "config.h"
+
+#include "metrics.h"
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <string.h>
+
+const struct met_tier_info met_tiers[MET_NTIERS] = {
+	{"raw", "pulse.metric_raw", 0, 0, 1},
+	{"minute", "pulse.metric_minute", 60, 3600, 60},
+	{"hour", "pulse.metric_hour", 3600, 86400, 24},
+	{"day", "pulse.metric_day", 86400, 86400, 1},
+};
+
+#define PG_EPOCH 946684800.0	/* 2000-01-01 in Unix seconds */
+#define OID_INT4 23
+#define OID_FLOAT8 701
+
+int
+met_tier_parse(const char *name)
+{
+	for (int i = 0; i < MET_NTIERS; i++)
+		if (strcmp(met_tiers[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+void
+met_acc_add(struct met_acc *a, double v)
+{
+	if (a->n == 0) {
+		a->min = a->max = v;
+		a->sum = 0;
+	} else {
+		if (v < a->min)
+			a->min = v;
+		if (v > a->max)
+			a->max = v;
+	}
+	a->sum += v;
+	a->n++;
+}
+
+void
+met_acc_merge(struct met_acc *a, int32_t n, double avg, double min, double max)
+{
+	if (n <= 0)
+		return;
+	if (a->n == 0) {
+		a->min = min;
+		a->max = max;
+		a->sum = 0;
+	} else {
+		if (min < a->min)
+			a->min = min;
+		if (max > a->max)
+			a->max = max;
+	}
+	a->sum += avg * n;
+	a->n += n;
+}
+
+static uint32_t
+get32(const char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return ntohl(v);
+}
+
+static uint64_t
+get64(const char *p)
+{
+	return (uint64_t)get32(p) << 32 | get32(p + 4);
+}
+
+int32_t
+met_i4_from_pg(const char *bin)
+{
+	return (int32_t)get32(bin);
+}
+
+double
+met_ts_from_pg(const char *bin)
+{
+	return (double)(int64_t)get64(bin) / 1e6 + PG_EPOCH;
+}
+
+int64_t
+met_ts_to_pg(double unix_s)
+{
+	return llround((unix_s - PG_EPOCH) * 1e6);
+}
+
+/* The header of a one-dimensional binary array of element type oid: the element count
+ * and where the elements start, or -1. */
+static int
+array_header(const char *bin, int len, uint32_t oid, int *count)
+{
+	int ndim;
+
+	if (len < 12)
+		return -1;
+	ndim = (int)get32(bin);
+	if (ndim == 0) {
+		*count = 0;
+		return 12;
+	}
+	if (ndim != 1 || len < 20 || get32(bin + 8) != oid)
+		return -1;
+	*count = (int)get32(bin + 12);
+	return *count < 0 ? -1 : 20;
+}
+
+int
+met_array_f8(const char *bin, int len, double *out, int max)
+{
+	int count, off = array_header(bin, len, OID_FLOAT8, &count), n = 0;
+
+	if (off < 0)
+		return -1;
+	for (int i = 0; i < count && n < max; i++) {
+		int32_t el;
+		uint64_t u;
+		if (off + 4 > len)
+			return -1;
+		el = (int32_t)get32(bin + off);
+		off += 4;
+		if (el == -1) {
+			out[n++] = NAN;
+			continue;
+		}
+		if (el != 8 || off + 8 > len)
+			return -1;
+		u = get64(bin + off);
+		memcpy(&out[n++], &u, 8);
+		off += 8;
+	}
+	return n;
+}
+
+int
+met_array_i4(const char *bin, int len, int32_t *out, int max)
+{
+	int count, off = array_header(bin, len, OID_INT4, &count), n = 0;
+
+	if (off < 0)
+		return -1;
+	for (int i = 0; i < count && n < max; i++) {
+		int32_t el;
+		if (off + 4 > len)
+			return -1;
+		el = (int32_t)get32(bin + off);
+		off += 4;
+		if (el == -1) {
+			out[n++] = 0;
+			continue;
+		}
+		if (el != 4 || off + 4 > len)
+			return -1;
+		out[n++] = (int32_t)get32(bin + off);
+		off += 4;
+	}
+	return n;
+}
+
+static void
+put32(struct strbuf *sb, uint32_t v)
+{
+	v = htonl(v);
+	sb_append(sb, &v, 4);
+}
+
+static void
+put64(struct strbuf *sb, uint64_t v)
+{
+	put32(sb, (uint32_t)(v >> 32));
+	put32(sb, (uint32_t)v);
+}
+
+void
+met_copy_header(struct strbuf *sb)
+{
+	static const char sig[11] = "PGCOPY\n\377\r\n";	/* with its NUL: 11 bytes */
+
+	sb_append(sb, sig, 11);
+	put32(sb, 0);		/* flags */
+	put32(sb, 0);		/* header extension length */
+}
+
+void
+met_copy_row(struct strbuf *sb, int16_t nfields)
+{
+	uint16_t v = htons((uint16_t)nfields);
+
+	sb_append(sb, &v, 2);
+}
+
+void
+met_copy_i4(struct strbuf *sb, int32_t v)
+{
+	put32(sb, 4);
+	put32(sb, (uint32_t)v);
+}
+
+void
+met_copy_ts(struct strbuf *sb, double unix_s)
+{
+	put32(sb, 8);
+	put64(sb, (uint64_t)met_ts_to_pg(unix_s));
+}
+
+void
+met_copy_f8_array(struct strbuf *sb, const double *v, int n)
+{
+	int nulls = 0;
+	size_t len = 20;
+
+	for (int i = 0; i < n; i++) {
+		if (isnan(v[i]))
+			nulls = 1, len += 4;
+		else
+			len += 12;
+	}
+	put32(sb, (uint32_t)len);
+	put32(sb, 1);
+	put32(sb, (uint32_t)nulls);
+	put32(sb, OID_FLOAT8);
+	put32(sb, (uint32_t)n);
+	put32(sb, 1);
+	for (int i = 0; i < n; i++) {
+		uint64_t u;
+		if (isnan(v[i])) {
+			put32(sb, 0xffffffffu);
+			continue;
+		}
+		memcpy(&u, &v[i], 8);
+		put32(sb, 8);
+		put64(sb, u);
+	}
+}
+
+void
+met_copy_i4_array(struct strbuf *sb, const int32_t *v, int n)
+{
+	put32(sb, (uint32_t)(20 + 8 * n));
+	put32(sb, 1);
+	put32(sb, 0);
+	put32(sb, OID_INT4);
+	put32(sb, (uint32_t)n);
+	put32(sb, 1);
+	for (int i = 0; i < n; i++) {
+		put32(sb, 4);
+		put32(sb, (uint32_t)v[i]);
+	}
+}
+
+void
+met_copy_trailer(struct strbuf *sb)
+{
+	uint16_t v = 0xffff;
+
+	sb_append(sb, &v, 2);
+}
+
+int
+met_lttb(const double *t, const double *v, int n, int max, int *keep)
+{
+	int k = 0, a = 0;
+	double every;
+
+	if (n <= max || max < 3) {
+		int m = n <= max ? n : max;
+		for (int i = 0; i < m; i++)
+			keep[i] = n <= max ? i : (int)((double)i * (n - 1) / (m > 1 ? m - 1 : 1));
+		return m;
+	}
+	every = (double)(n - 2) / (max - 2);
+	keep[k++] = 0;
+	for (int i = 0; i < max - 2; i++) {
+		int lo = (int)(i * every) + 1, hi = (int)((i + 1) * every) + 1;
+		int nlo = hi, nhi = (int)((i + 2) * every) + 1, best = lo;
+		double at = 0, av = 0, area = -1;
+
+		if (hi > n - 1)
+			hi = n - 1;
+		if (nhi > n)
+			nhi = n;
+		/* The average of the next bucket (the last point for the last bucket). */
+		if (nlo >= nhi) {
+			at = t[n - 1];
+			av = v[n - 1];
+		} else {
+			for (int j = nlo; j < nhi; j++)
+				at += t[j], av += v[j];
+			at /= nhi - nlo;
+			av /= nhi - nlo;
+		}
+		for (int j = lo; j < hi; j++) {
+			double ar = fabs((t[a] - at) * (v[j] - v[a]) - (t[a] - t[j]) * (av - v[a]));
+			if (ar > area)
+				area = ar, best = j;
+		}
+		keep[k++] = best;
+		a = best;
+	}
+	keep[k++] = n - 1;
+	return k;
+}

@@ -1,0 +1,481 @@
+/* metrics_rollup.c: the metrics rollup and retention jobs (singletons).
+ *
+ * A rolled-up tier (minute, hour, day) is written one window at a time, once the window is
+ * complete in the tier below: minute windows (an hour of 1-minute buckets) from raw samples
+ * two minutes after the hour ends, hour windows (a day of 1-hour buckets) once the minute
+ * tier has the whole day, day windows once the hour tier has it. Each window is written in
+ * one transaction that also advances pulse.metric_rollup.done_until, so a window is written
+ * once; a window that got late samples (pulse.metric_dirty) is computed again from scratch,
+ * replacing what was there. Averages are weighted by sample counts, min and max taken over
+ * the source's min and max: nothing is counted twice, nothing is lost. */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "log.h"
+#include "metrics.h"
+#include "util.h"
+#include "worker.h"
+
+#define GRACE 120		/* seconds after a raw window ends before it is rolled up */
+#define CHUNK_SERIES 4000	/* series aggregated per query */
+#define MAX_WINDOWS 96		/* windows per run and tier; the next run goes on */
+
+static const struct db_stmt stmt_lock = {
+	"rollup_lock",
+	"SELECT extract(epoch FROM done_until) FROM pulse.metric_rollup WHERE tier = $1 "
+	"FOR UPDATE",
+	1,
+};
+
+static const struct db_stmt stmt_max_series = {
+	"rollup_max_series",
+	"SELECT coalesce(max(id), -1) FROM pulse.metric_series",
+	0,
+};
+
+static const struct db_stmt stmt_ensure = {
+	"rollup_partition_ensure",
+	"SELECT pulse.metric_partition_ensure($1, to_timestamp($2))",
+	2,
+};
+
+static const struct db_stmt stmt_count = {
+	"rollup_partition_count",
+	"UPDATE pulse.metric_partitions SET samples = greatest(samples + $3, 0) "
+	"WHERE tier = $1 AND lo <= to_timestamp($2) AND hi > to_timestamp($2)",
+	3,
+};
+
+static const struct db_stmt stmt_advance = {
+	"rollup_advance",
+	"UPDATE pulse.metric_rollup SET done_until = to_timestamp($2), last_run = now(), "
+	"last_ms = $3 WHERE tier = $1",
+	3,
+};
+
+static const struct db_stmt stmt_touch = {
+	"rollup_touch",
+	"UPDATE pulse.metric_rollup SET last_run = now(), last_ms = $2 WHERE tier = $1",
+	2,
+};
+
+static const struct db_stmt stmt_undirty = {
+	"rollup_undirty",
+	"DELETE FROM pulse.metric_dirty WHERE tier = $1 AND t0 = to_timestamp($2)",
+	2,
+};
+
+static const struct db_stmt stmt_mark_up = {
+	"rollup_mark_up",
+	"INSERT INTO pulse.metric_dirty (tier, t0) "
+	"SELECT $1, date_bin($3::interval, to_timestamp($2), timestamptz 'epoch') "
+	"FROM pulse.metric_rollup WHERE tier = $1 AND done_until > to_timestamp($2) "
+	"ON CONFLICT DO NOTHING",
+	3,
+};
+
+static const struct db_stmt stmt_raw = {
+	"rollup_read_raw",
+	"SELECT blk, ts, vals FROM pulse.metric_raw "
+	"WHERE ts >= to_timestamp($1) AND ts < to_timestamp($2) AND blk >= $3 AND blk < $4 "
+	"ORDER BY blk, ts",
+	4,
+};
+
+#define READ_TIER(t) \
+	"SELECT series, t0, n, avg, min, max FROM pulse.metric_" t " " \
+	"WHERE t0 >= to_timestamp($1) AND t0 < to_timestamp($2) AND series >= $3 " \
+	"AND series < $4"
+
+static const struct db_stmt stmt_read[MET_NTIERS] = {
+	{"rollup_read_none", "SELECT 1 WHERE $1::float8 + $2::float8 + $3::int + $4::int < 0", 4},
+	{"rollup_read_minute", READ_TIER("minute"), 4},
+	{"rollup_read_hour", READ_TIER("hour"), 4},
+	{"rollup_read_day", READ_TIER("day"), 4},
+};
+
+static const char *const delete_sql[MET_NTIERS] = {
+	NULL,
+	"WITH d AS (DELETE FROM pulse.metric_minute WHERE t0 = to_timestamp($1) RETURNING n) "
+	"SELECT coalesce(sum((SELECT count(*) FROM unnest(d.n) x WHERE x > 0)), 0) FROM d",
+	"WITH d AS (DELETE FROM pulse.metric_hour WHERE t0 = to_timestamp($1) RETURNING n) "
+	"SELECT coalesce(sum((SELECT count(*) FROM unnest(d.n) x WHERE x > 0)), 0) FROM d",
+	"WITH d AS (DELETE FROM pulse.metric_day WHERE t0 = to_timestamp($1) RETURNING n) "
+	"SELECT coalesce(sum((SELECT count(*) FROM unnest(d.n) x WHERE x > 0)), 0) FROM d",
+};
+
+static const char *const copy_sql[MET_NTIERS] = {
+	NULL,
+	"COPY pulse.metric_minute (series, t0, n, avg, min, max) FROM STDIN (FORMAT binary)",
+	"COPY pulse.metric_hour (series, t0, n, avg, min, max) FROM STDIN (FORMAT binary)",
+	"COPY pulse.metric_day (series, t0, n, avg, min, max) FROM STDIN (FORMAT binary)",
+};
+
+static double
+query_double(struct worker *w, const struct db_stmt *st, const char *const *params, int *ok)
+{
+	PGresult *res = db_exec_stmt(w->db, st, params);
+	double v = NAN;
+
+	*ok = res != NULL;
+	if (res && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		v = atof(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return v;
+}
+
+static int
+exec_ok(struct worker *w, const struct db_stmt *st, const char *const *params)
+{
+	PGresult *res = db_exec_stmt(w->db, st, params);
+
+	PQclear(res);
+	return res ? 0 : -1;
+}
+
+/* Aggregates series [lo, hi) of tier t's window w0 from the tier below into acc
+ * (CHUNK_SERIES × nbuckets). Returns 0 or -1. */
+static int
+aggregate_chunk(struct worker *w, int t, double w0, int32_t lo, int32_t hi, struct met_acc *acc)
+{
+	const struct met_tier_info *ti = &met_tiers[t], *si = &met_tiers[t - 1];
+	char a[32], b[32], c[16], d[16];
+	const char *p[4] = {a, b, c, d};
+	PGresult *res;
+	int nb = ti->nbuckets;
+
+	snprintf(a, sizeof(a), "%.0f", w0);
+	snprintf(b, sizeof(b), "%.0f", w0 + ti->win);
+	if (t == MET_MINUTE) {
+		double vals[MET_BLOCK];
+		snprintf(c, sizeof(c), "%d", lo / MET_BLOCK);
+		snprintf(d, sizeof(d), "%d", (hi + MET_BLOCK - 1) / MET_BLOCK);
+		res = db_exec_stmt_binary(w->db, &stmt_raw, p);
+		if (res == NULL)
+			return -1;
+		for (int r = 0; r < PQntuples(res); r++) {
+			int32_t blk = met_i4_from_pg(PQgetvalue(res, r, 0));
+			double ts = met_ts_from_pg(PQgetvalue(res, r, 1));
+			int k = (int)floor((ts - w0) / ti->bucket);
+			int n = met_array_f8(PQgetvalue(res, r, 2), PQgetlength(res, r, 2), vals,
+			    MET_BLOCK);
+			if (k < 0 || k >= nb || n < 0)
+				continue;
+			for (int j = 0; j < n; j++) {
+				int32_t s = blk * MET_BLOCK + j;
+				if (isnan(vals[j]) || s < lo || s >= hi)
+					continue;
+				met_acc_add(&acc[(size_t)(s - lo) * nb + k], vals[j]);
+			}
+		}
+		PQclear(res);
+		return 0;
+	}
+	snprintf(c, sizeof(c), "%d", lo);
+	snprintf(d, sizeof(d), "%d", hi);
+	res = db_exec_stmt_binary(w->db, &stmt_read[t - 1], p);
+	if (res == NULL)
+		return -1;
+	for (int r = 0; r < PQntuples(res); r++) {
+		int32_t s = met_i4_from_pg(PQgetvalue(res, r, 0)), n[64];
+		double t0 = met_ts_from_pg(PQgetvalue(res, r, 1)), avg[64], mn[64], mx[64];
+		int cn = met_array_i4(PQgetvalue(res, r, 2), PQgetlength(res, r, 2), n, 64);
+		int ca = met_array_f8(PQgetvalue(res, r, 3), PQgetlength(res, r, 3), avg, 64);
+		int ci = met_array_f8(PQgetvalue(res, r, 4), PQgetlength(res, r, 4), mn, 64);
+		int cx = met_array_f8(PQgetvalue(res, r, 5), PQgetlength(res, r, 5), mx, 64);
+		if (s < lo || s >= hi || cn < 0 || ca != cn || ci != cn || cx != cn)
+			continue;
+		for (int j = 0; j < cn; j++) {
+			double bt = t0 + (double)j * si->bucket;
+			int k = (int)floor((bt - w0) / ti->bucket);
+			if (n[j] <= 0 || k < 0 || k >= nb)
+				continue;
+			met_acc_merge(&acc[(size_t)(s - lo) * nb + k], n[j], avg[j], mn[j], mx[j]);
+		}
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* The COPY rows of a chunk's series that have samples. Returns the buckets written. */
+static long
+chunk_rows(struct strbuf *sb, int t, double w0, int32_t lo, int32_t hi,
+    const struct met_acc *acc)
+{
+	int nb = met_tiers[t].nbuckets;
+	int32_t n[64];
+	double avg[64], mn[64], mx[64];
+	long buckets = 0;
+
+	for (int32_t s = lo; s < hi; s++) {
+		const struct met_acc *row = &acc[(size_t)(s - lo) * nb];
+		int any = 0;
+		for (int k = 0; k < nb; k++) {
+			n[k] = row[k].n;
+			if (row[k].n > 0) {
+				any++;
+				avg[k] = met_acc_avg(&row[k]);
+				mn[k] = row[k].min;
+				mx[k] = row[k].max;
+			} else {
+				avg[k] = mn[k] = mx[k] = NAN;
+			}
+		}
+		if (!any)
+			continue;
+		buckets += any;
+		met_copy_row(sb, 6);
+		met_copy_i4(sb, s);
+		met_copy_ts(sb, w0);
+		met_copy_i4_array(sb, n, nb);
+		met_copy_f8_array(sb, avg, nb);
+		met_copy_f8_array(sb, mn, nb);
+		met_copy_f8_array(sb, mx, nb);
+	}
+	return buckets;
+}
+
+/* Writes window w0 of tier t in one transaction. advance: only when done_until is w0,
+ * which then moves past it; otherwise (a dirty window) the window is replaced. Returns 1
+ * when written, 0 when another run got there first, -1 on failure. */
+static int
+roll_window(struct worker *w, int t, double w0, int advance)
+{
+	const struct met_tier_info *ti = &met_tiers[t];
+	struct met_acc *acc = NULL;
+	struct strbuf sb = {0};
+	char a[32], b[32], c[32];
+	const char *p[3] = {ti->name, a, b};
+	double started = clock_monotonic(), done;
+	long buckets = 0, old = 0;
+	int32_t maxs;
+	int ok;
+
+	if (db_begin(w->db) != 0)
+		return -1;
+	done = query_double(w, &stmt_lock, p, &ok);
+	if (!ok)
+		goto fail;
+	if (advance && done != w0) {
+		db_rollback(w->db);
+		return 0;
+	}
+	snprintf(a, sizeof(a), "%.0f", w0);
+	if (exec_ok(w, &stmt_ensure, p) != 0)
+		goto fail;
+	if (!advance) {
+		const char *dp[1] = {a};
+		PGresult *res = db_exec_params(w->db, delete_sql[t], 1, dp);
+		if (res == NULL)
+			goto fail;
+		old = atol(PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
+	maxs = (int32_t)query_double(w, &stmt_max_series, NULL, &ok);
+	if (!ok)
+		goto fail;
+	acc = xmalloc(sizeof(*acc) * CHUNK_SERIES * (size_t)ti->nbuckets);
+	met_copy_header(&sb);
+	for (int32_t lo = 0; lo <= maxs; lo += CHUNK_SERIES) {
+		int32_t hi = lo + CHUNK_SERIES;
+		memset(acc, 0, sizeof(*acc) * CHUNK_SERIES * (size_t)ti->nbuckets);
+		if (aggregate_chunk(w, t, w0, lo, hi, acc) != 0)
+			goto fail;
+		buckets += chunk_rows(&sb, t, w0, lo, hi, acc);
+	}
+	met_copy_trailer(&sb);
+	if (buckets > 0 && (db_copy_begin(w->db, copy_sql[t]) != 0 ||
+	    db_copy_put(w->db, sb.data, sb.len) != 0 || db_copy_end(w->db) != 0))
+		goto fail;
+	snprintf(c, sizeof(c), "%ld", buckets - old);
+	{
+		const char *cp[3] = {ti->name, a, c};
+		if (exec_ok(w, &stmt_count, cp) != 0)
+			goto fail;
+	}
+	snprintf(b, sizeof(b), "%.0f", w0 + ti->win);
+	snprintf(c, sizeof(c), "%.1f", (clock_monotonic() - started) * 1000);
+	if (advance) {
+		const char *ap[3] = {ti->name, b, c};
+		if (exec_ok(w, &stmt_advance, ap) != 0)
+			goto fail;
+	} else {
+		const char *up[2] = {ti->name, a}, *tp[2] = {ti->name, c};
+		if (exec_ok(w, &stmt_undirty, up) != 0 || exec_ok(w, &stmt_touch, tp) != 0)
+			goto fail;
+		/* The window above that holds this one was written already: again, too. */
+		if (t + 1 < MET_NTIERS) {
+			char iv[32];
+			const char *mp[3] = {met_tiers[t + 1].name, a, iv};
+			snprintf(iv, sizeof(iv), "%d seconds", met_tiers[t + 1].win);
+			if (exec_ok(w, &stmt_mark_up, mp) != 0)
+				goto fail;
+		}
+	}
+	if (db_commit(w->db) != 0)
+		goto fail;
+	log_debug("msg=\"rolled up\" tier=%s window=%.0f buckets=%ld replaced=%ld ms=%s",
+	    ti->name, w0, buckets, old, c);
+	free(acc);
+	sb_free(&sb);
+	return 1;
+fail:
+	log_warn("msg=\"metrics rollup failed\" tier=%s window=%.0f error=\"%s\"", ti->name, w0,
+	    db_error(w->db));
+	db_rollback(w->db);
+	free(acc);
+	sb_free(&sb);
+	return -1;
+}
+
+static const struct db_stmt stmt_state = {
+	"rollup_state",
+	"SELECT extract(epoch FROM done_until) FROM pulse.metric_rollup WHERE tier = $1",
+	1,
+};
+
+static const struct db_stmt stmt_first = {
+	"rollup_first",
+	"SELECT extract(epoch FROM min(lo)) FROM pulse.metric_partitions "
+	"WHERE tier = $1 AND samples > 0",
+	1,
+};
+
+static const struct db_stmt stmt_init = {
+	"rollup_init",
+	"UPDATE pulse.metric_rollup SET done_until = to_timestamp($2) "
+	"WHERE tier = $1 AND done_until IS NULL",
+	2,
+};
+
+static const struct db_stmt stmt_dirty_list = {
+	"rollup_dirty_list",
+	"SELECT extract(epoch FROM t0) FROM pulse.metric_dirty WHERE tier = $1 ORDER BY t0 "
+	"LIMIT 96",
+	1,
+};
+
+/* Rolls up what is due in tier t: dirty windows again, then complete windows in order.
+ * Returns 0 or -1. */
+static int
+rollup_tier(struct worker *w, int t, double now)
+{
+	const struct met_tier_info *ti = &met_tiers[t];
+	const char *p[2] = {ti->name, NULL};
+	double done, limit;
+	char buf[32];
+	PGresult *res;
+	int ok, n = 0;
+
+	res = db_exec_stmt(w->db, &stmt_dirty_list, p);
+	if (res == NULL)
+		return -1;
+	for (int r = 0; r < PQntuples(res); r++)
+		if (roll_window(w, t, atof(PQgetvalue(res, r, 0)), 0) < 0) {
+			PQclear(res);
+			return -1;
+		}
+	PQclear(res);
+
+	done = query_double(w, &stmt_state, p, &ok);
+	if (!ok)
+		return -1;
+	if (isnan(done)) {
+		/* Nothing rolled up yet: from the window of the oldest data below. */
+		const char *fp[1] = {met_tiers[t - 1].name};
+		double first = query_double(w, &stmt_first, fp, &ok);
+		if (!ok)
+			return -1;
+		if (isnan(first))
+			return 0;
+		done = floor(first / ti->win) * ti->win;
+		snprintf(buf, sizeof(buf), "%.0f", done);
+		p[1] = buf;
+		if (exec_ok(w, &stmt_init, p) != 0)
+			return -1;
+		done = query_double(w, &stmt_state, p, &ok);
+		if (!ok || isnan(done))
+			return -1;
+	}
+	if (t == MET_MINUTE) {
+		limit = now - GRACE;
+	} else {
+		const char *lp[1] = {met_tiers[t - 1].name};
+		limit = query_double(w, &stmt_state, lp, &ok);
+		if (!ok)
+			return -1;
+		if (isnan(limit))
+			return 0;
+	}
+	while (done + ti->win <= limit && n < MAX_WINDOWS) {
+		int rc = roll_window(w, t, done, 1);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)	/* another worker moved it: read where it is */
+			break;
+		done += ti->win;
+		n++;
+	}
+	return 0;
+}
+
+int
+metrics_rollup_run(struct worker *w, double now)
+{
+	for (int t = MET_MINUTE; t < MET_NTIERS; t++)
+		if (rollup_tier(w, t, now) != 0)
+			return -1;
+	return 0;
+}
+
+int
+job_metrics_rollup(struct worker *w, struct job *job)
+{
+	(void)job;
+	return metrics_rollup_run(w, clock_wall());
+}
+
+static const struct db_stmt stmt_retention = {
+	"metrics_retention",
+	"UPDATE pulse.metric_tiers SET retention = CASE tier "
+	"WHEN 'raw' THEN make_interval(hours => $1::int) "
+	"WHEN 'minute' THEN make_interval(hours => $2::int) "
+	"WHEN 'hour' THEN make_interval(days => $3::int) "
+	"ELSE make_interval(days => $4::int) END",
+	4,
+};
+
+static const struct db_stmt stmt_maintain = {
+	"metrics_maintain",
+	"SELECT * FROM pulse.metric_maintain()",
+	0,
+};
+
+/* Retention from the configuration, partitions ahead, old partitions dropped. */
+int
+job_metrics_maintain(struct worker *w, struct job *job)
+{
+	char v[4][24];
+	const char *p[4] = {v[0], v[1], v[2], v[3]};
+	static const char *const keys[4] = {"metrics_retention_raw_hours",
+	    "metrics_retention_minute_hours", "metrics_retention_hourly_days",
+	    "metrics_retention_daily_days"};
+	PGresult *res;
+
+	(void)job;
+	for (int i = 0; i < 4; i++)
+		snprintf(v[i], sizeof(v[i]), "%lld", (long long)conf_int(keys[i]));
+	if (exec_ok(w, &stmt_retention, p) != 0)
+		return -1;
+	res = db_exec_stmt(w->db, &stmt_maintain, NULL);
+	if (res == NULL)
+		return -1;
+	for (int r = 0; r < PQntuples(res); r++)
+		log_info("msg=\"metrics partition dropped\" partition=%s", PQgetvalue(res, r, 0));
+	PQclear(res);
+	return 0;
+}
