@@ -22,7 +22,18 @@ $stack->wait_for(sub { -S $sock && ($stack->fcgi_request(socket => $sock, uri =>
     120, 'the responder under valgrind to answer', 'valgrind');
 
 my $tok = { HTTP_X_API_TOKEN => $admin->{token} };
+# A little metrics history for the chart and history handlers to read.
+$stack->psql(q{INSERT INTO pulse.metric_series (resource_type, resource_id, metric) VALUES
+    ('node', 'vg-n1', 'cpu'), ('storage', 'vg-s1', 'usage');
+    SELECT pulse.metric_partition_ensure('raw', now());
+    INSERT INTO pulse.metric_raw VALUES (now() - interval '1 min', 0, '{5,50}'), (now(), 0, '{6,51}')});
 my @mix = (
+    [GET => '/api/charts?range=1h', $tok], [GET => '/api/charts?range=24h', $tok],
+    [GET => '/api/charts?range=7d', $tok], [GET => '/api/charts?range=bad', $tok],
+    [GET => '/api/metrics-store/history?resourceType=node&resourceId=vg-n1&range=1h', $tok],
+    [GET => '/api/metrics-store/history?resourceType=node&resourceId=vg-n1&metric=cpu', $tok],
+    [GET => '/api/metrics-store/history?resourceType=node&resourceId=nope', $tok],
+    [GET => '/api/metrics-store/stats', $tok], [GET => '/api/storage-charts?range=5', $tok],
     [GET => '/api/health'], [GET => '/api/version'], [HEAD => '/api/version'],
     [GET => '/api/nope'], [POST => '/api/health'], [OPTIONS => '/api/health'],
     [GET => '/api/%2e%2e/x'], [GET => '/api/security/status'],
