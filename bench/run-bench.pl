@@ -20,6 +20,11 @@ if (($ENV{BENCH_ONLY} // '') eq 'poll') {
     poll_bench();
     exit 0;
 }
+# BENCH_ONLY=metrics runs only the metrics history part.
+if (($ENV{BENCH_ONLY} // '') eq 'metrics') {
+    metrics_bench();
+    exit 0;
+}
 
 my $stack = PulseStack->new(responders => 1, threads => 4, workers => 1,
     settings => {})->start;
@@ -99,6 +104,7 @@ kill 'TERM', $stack->{bare_nginx_pid} if $stack->{bare_nginx_pid};
 $stack->stop;
 
 poll_bench() unless ($ENV{BENCH_SKIP_POLL} // '') eq '1';
+metrics_bench() unless ($ENV{BENCH_SKIP_METRICS} // '') eq '1';
 exit 0;
 
 # One worker polling a simulated 100 nodes with 5,000 guests every 10 s: its CPU per cycle
@@ -250,4 +256,152 @@ sub start_bare_nginx {
     $stack->{bare_nginx_pid} = do { local (@ARGV) = "$dir/nginx.pid"; my $p = <>; chomp $p; $p };
     $stack->wait_for(sub { PulseStack::_port_open($port) }, 10, 'bare nginx port');
     return $port;
+}
+
+# Metrics history (issue 5): ingest through the worker's write path against a bare COPY of
+# the same samples, the bytes of WAL and table each sample costs, reads of one series
+# through SQL and the API, /api/charts for 1,000 guests, and a rollup of one hour for 5,000
+# guests x 7 metrics.
+sub metrics_bench {
+    my $guests = $ENV{BENCH_METRIC_GUESTS} // 1000;
+    my ($instants, $interval) = (60, 10);
+    my $ingest = PulseStack::builddir() . '/bench/metrics-ingest';
+    my $s = PulseStack->new(responders => 1, threads => 4, workers => 1,
+        settings => { log_level => ($ENV{BENCH_LOG_LEVEL} // 'warn') })->start;
+    my $admin = $s->setup_admin;
+    # Nothing else writes while the WAL is measured.
+    $s->stop_program('worker-1', 'TERM', 20);
+    my $ci = $s->conninfo;
+    my $start = int(time) - 15 * 60;
+    my $lsn = sub { $s->psql(q{SELECT pg_current_wal_lsn()}) };
+    my $walsince = sub { $s->psql(qq{SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$_[0]')}) };
+    my $rawsize = sub { $s->psql(q{SELECT coalesce(sum(pg_total_relation_size(format('pulse.%I', name)::regclass)), 0)
+        FROM pulse.metric_partitions WHERE tier = 'raw'}) };
+    my $baresize = sub { $s->psql(q{SELECT coalesce(pg_total_relation_size(to_regclass('pulse_bench.samples')), 0)}) };
+    my $run = sub {
+        my $out = qx{$ingest $_[0] '$ci' $guests $instants $interval $start 2>&1};
+        my ($secs, $n) = $out =~ /seconds ([\d.]+) samples (\d+)/ or die "metrics-ingest $_[0]: $out";
+        return ($secs, $n);
+    };
+    # Ours: the series are created first (not timed), then 60 instants, written after each.
+    $s->psql(q{CHECKPOINT});
+    my ($l0, $z0) = ($lsn->(), $rawsize->());
+    my ($osecs, $n) = $run->('ours');
+    my ($owal, $ogrow) = ($walsince->($l0), $rawsize->() - $z0);
+    $s->psql(q{CHECKPOINT});
+    ($l0, $z0) = ($lsn->(), $baresize->());
+    my ($bsecs) = $run->('bare');
+    my ($bwal, $bgrow) = ($walsince->($l0), $baresize->() - $z0);
+    $s->psql(q{CREATE INDEX ON pulse_bench.samples (series, ts); CHECKPOINT});
+    ($l0, $z0) = ($lsn->(), $baresize->());
+    my ($isecs) = $run->('bare');
+    my ($iwal, $igrow) = ($walsince->($l0), $baresize->() - $z0);
+    printf "\n== metrics ingest: %d guests x 7 metrics every %d s, %d instants (%d samples), written after each ==\n",
+        $guests, $interval, $instants, $n;
+    printf "%-34s %12s %14s %12s %12s\n", '', 'samples/s', 'WAL B/sample', 'table B/s.', 'total B/s.';
+    printf "%-34s %12.0f %14.1f %12.1f %12.1f   (target: total <= 60)\n", 'pulse (blocks of 200, COPY binary)',
+        $n / $osecs, $owal / $n, $ogrow / $n, ($owal + $ogrow) / $n;
+    printf "%-34s %12.0f %14.1f %12.1f %12.1f\n", 'bare COPY, a row per sample', $n / $bsecs, $bwal / $n, $bgrow / $n,
+        ($bwal + $bgrow) / $n;
+    printf "%-34s %12.0f %14.1f %12.1f %12.1f\n", 'bare COPY, row per sample + index', $n / $isecs, $iwal / $n,
+        $igrow / $n, ($iwal + $igrow) / $n;
+    printf "%-34s %12.2f   (target: >= 0.5)\n", 'ratio pulse / bare COPY', $bsecs / $osecs;
+
+    # Reads: minute windows for the last day and hour windows for the last week of every
+    # series, the rollup marks where they end; the recent part comes from raw (an hour of it).
+    $s->psql(q{
+        SELECT count(pulse.metric_partition_ensure('raw', t)) FROM generate_series(now() - interval '70 min', now(), interval '10 min') t;
+        INSERT INTO pulse.metric_raw (ts, blk, vals)
+            SELECT r.ts - k * interval '10 min', r.blk, r.vals FROM pulse.metric_raw r, generate_series(1, 5) k
+            ON CONFLICT DO NOTHING;
+        SELECT count(pulse.metric_partition_ensure('minute', t)) FROM generate_series(now() - interval '2 days', now(), interval '1 day') t;
+        SELECT count(pulse.metric_partition_ensure('hour', t)) FROM generate_series(now() - interval '8 days', now(), interval '1 day') t;
+        INSERT INTO pulse.metric_minute (series, t0, n, avg, min, max)
+            SELECT s.id, w, array_fill(6, ARRAY[60]), a.v, a.v, a.v FROM pulse.metric_series s,
+                generate_series(date_trunc('hour', now()) - interval '25 hours', date_trunc('hour', now()) - interval '1 hour', interval '1 hour') w,
+                (SELECT array_agg(random() * 100) v FROM generate_series(1, 60)) a;
+        INSERT INTO pulse.metric_hour (series, t0, n, avg, min, max)
+            SELECT s.id, w, array_fill(360, ARRAY[24]), a.v, a.v, a.v FROM pulse.metric_series s,
+                generate_series(date_trunc('day', now()) - interval '8 days', date_trunc('day', now()) - interval '1 day', interval '1 day') w,
+                (SELECT array_agg(random() * 100) v FROM generate_series(1, 24)) a;
+        UPDATE pulse.metric_rollup SET done_until = CASE tier WHEN 'minute' THEN date_trunc('hour', now())
+            ELSE date_trunc('day', now()) END WHERE tier IN ('minute', 'hour');
+        ANALYZE});
+    my $sid = $s->psql(q{SELECT id FROM pulse.metric_series WHERE resource_id = 'bench:n5:1500' AND metric = 'cpu'});
+    my %sql;
+    for my $q ([day => "SELECT time, avg, min, max FROM pulse.metrics_minute WHERE series = $sid AND time >= now() - interval '24 hours'"],
+               [week => "SELECT time, avg, min, max FROM pulse.metrics_hour WHERE series = $sid AND time >= now() - interval '7 days'"]) {
+        my ($rc, $out) = $s->run_cmd('/usr/lib/postgresql/15/bin/psql', '-X', '-h', $s->pg_sock, '-p', $s->{pg_port},
+            '-U', 'pulse', '-d', 'pulse', '-o', '/dev/null', '-c', '\timing on', map { ('-c', $q->[1]) } 1 .. 21);
+        my @t = $out =~ /Time: ([\d.]+) ms/g;
+        $sql{ $q->[0] } = median(@t[1 .. $#t]);
+        $sql{"$q->[0]_rows"} = $s->psql("SELECT count(*) FROM ($q->[1]) x");
+    }
+    my $ua = $s->ua;
+    my %api;
+    # curl, one connection reused: the time of each transfer.
+    my $curl = sub {
+        my ($url, $n) = @_;
+        my $cmd = "curl -sk -H 'X-API-Token: $admin->{token}' -w '%{http_code} %{time_total}\\n' " .
+            join(' ', map { "-o /dev/null '$url'" } 1 .. $n);
+        my $out = qx{$cmd};
+        my @t = map { /^200 ([\d.]+)/ ? $1 * 1000 : die 'curl: ' . substr($_, 0, 200) } split /\n/, $out;
+        return @t[1 .. $#t];
+    };
+    for my $q ([day => '24h'], [week => '7d']) {
+        my $url = $s->url("/api/metrics-store/history?resourceType=vm&resourceId=bench:n5:1500&metric=cpu&range=$q->[1]");
+        $api{ $q->[0] } = median($curl->($url, 21));
+        $api{"$q->[0]_points"} = @{ $ua->get($url => $s->token_headers)->result->json->{points} };
+    }
+    $api{version} = median($curl->($s->url('/api/version'), 21));
+    print "\n== metrics reads: one series ($guests guests x 7 metrics stored), median of 20 ==\n";
+    printf "%-34s %10s %10s %10s\n", '', 'SQL ms', 'API ms', 'points';
+    printf "%-34s %10.2f %10.2f %10d   (target: <= 5 / <= 10)\n", '24 h at minute resolution', $sql{day}, $api{day}, $api{day_points};
+    printf "%-34s %10.2f %10.2f %10d   (target: <= 5 / <= 10)\n", '7 d at hour resolution', $sql{week}, $api{week}, $api{week_points};
+    printf "%-34s %10s %10.2f   (the same connection: nginx, TLS, no database)\n", 'for scale: GET /api/version', '', $api{version};
+
+    # /api/charts?range=1h for those guests, in the live state.
+    $s->psql(qq{INSERT INTO pulse.guests (id, instance_id, node, vmid, name, type, status, cpu, last_seen, doc)
+        SELECT 'bench:n' || (g / 100) || ':' || (1000 + g), 'bench', 'n' || (g / 100), 1000 + g, 'vm' || g, 'qemu',
+               'running', 0.1, now(), '{"cpu":0.1,"memory":{"usage":40},"disk":{"usage":20}}'
+        FROM generate_series(0, $guests - 1) g});
+    my $fpid = $s->pid_of('fcgi-1');
+    my $url = $s->url('/api/charts?range=1h');
+    $ua->inactivity_timeout(120);
+    my @ct = $curl->($url, 8);
+    my $len = length $ua->get($url => $s->token_headers)->result->body;
+    my $hwm = do { open my $fh, '<', "/proc/$fpid/status" or die; my ($k) = map { /^VmHWM:\s+(\d+)/ ? $1 : () } <$fh>; $k / 1024 };
+    print "\n== GET /api/charts?range=1h, $guests guests x 7 metrics at 10 s (curl, 7 requests) ==\n";
+    printf "%-34s %10.0f ms   (target: <= 500)\n", 'p50', median(@ct);
+    printf "%-34s %10.1f MB\n", 'body', $len / 1048576;
+    printf "%-34s %10.1f MB\n", 'responder peak resident (VmHWM)', $hwm;
+    print grep { /charts (read|written)/ } split /^/, $s->log_text('fcgi-1') if $ENV{BENCH_LOG_LEVEL};
+    if ($ENV{BENCH_PAUSE}) {
+        open my $fh, '>', '/tmp/bench-stack.txt';
+        print {$fh} $s->url('/api/charts?range=1h') . "\n$admin->{token}\n";
+        close $fh;
+        sleep $ENV{BENCH_PAUSE};
+    }
+    $s->stop;
+
+    # A rollup of one hour for 5,000 guests x 7 metrics (35,000 series, 12.6 M samples).
+    my $r = PulseStack->new(responders => 0, workers => 0, nginx => 0, settings => { log_level => 'debug' })->start;
+    my $hour = int(time / 3600) * 3600 - 3 * 3600;
+    $r->psql(qq{
+        INSERT INTO pulse.metric_series (resource_type, resource_id, metric)
+            SELECT 'vm', 'roll:' || g, m FROM generate_series(1, 5000) g,
+                unnest(ARRAY['cpu', 'memory', 'disk', 'diskread', 'diskwrite', 'netin', 'netout']) m;
+        SELECT pulse.metric_partition_ensure('raw', to_timestamp($hour));
+        INSERT INTO pulse.metric_raw (ts, blk, vals)
+            SELECT to_timestamp($hour) + k * interval '10 s', b, v.v
+            FROM generate_series(0, 359) k, generate_series(0, 174) b,
+                 (SELECT array_agg(random() * 100) v FROM generate_series(1, 200)) v;
+        UPDATE pulse.metric_partitions SET samples = 12600000 WHERE tier = 'raw' AND lo = to_timestamp($hour)});
+    $r->start_worker(1);
+    $r->wait_for(sub { $r->log_text('worker-1') =~ /rolled up" tier=minute window=$hour buckets=\d+ replaced=0 ms=([\d.]+)/ }, 120,
+        'the rollup', 'worker-1');
+    my ($buckets, $ms) = $r->log_text('worker-1') =~ /rolled up" tier=minute window=$hour buckets=(\d+) replaced=0 ms=([\d.]+)/;
+    print "\n== rollup of one hour, raw to minute: 5,000 guests x 7 metrics (12.6 M samples) ==\n";
+    printf "%-34s %10.2f s   (target: <= 2)   %d buckets\n", 'pulse-worker', $ms / 1000, $buckets;
+    $r->stop;
 }

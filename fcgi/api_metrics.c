@@ -21,6 +21,19 @@
 #define CHART_MAX_POINTS 500	/* points per chart series beyond the raw tier */
 #define CHUNK 1000		/* series per chart query */
 
+/* Values as sent: six decimals below 1e9, whole numbers above (bytes). Averages carry no
+ * meaning beyond that, and short numbers keep the answers small and quick to write
+ * (docs/COMPATIBILITY.md). */
+static double
+out_round(double v)
+{
+	if (!isfinite(v))
+		return v;
+	if (fabs(v) >= 1e9)
+		return round(v);
+	return round(v * 1e6) / 1e6;
+}
+
 static void
 db_unavailable(struct request *r)
 {
@@ -210,170 +223,6 @@ static const struct db_stmt stmt_resource_known = {
 	1,
 };
 
-#define HISTORY_SQL(t) \
-	"SELECT series, extract(epoch FROM time), avg, min, max, samples FROM pulse.metrics_" t \
-	" WHERE series = ANY($1::int[]) AND time >= to_timestamp($2) AND time <= to_timestamp($3)" \
-	" ORDER BY series, time"
-
-static const struct db_stmt stmt_history[MET_NTIERS] = {
-	{"metrics_history_raw", HISTORY_SQL("raw"), 3},
-	{"metrics_history_minute", HISTORY_SQL("minute"), 3},
-	{"metrics_history_hour", HISTORY_SQL("hour"), 3},
-	{"metrics_history_day", HISTORY_SQL("day"), 3},
-};
-
-/* Appends rows [from, to) of one series as points, at most max: consecutive points are
- * merged in groups (weighted average, min of minima, max of maxima), so peaks stay. */
-static void
-add_points(struct json_object *arr, PGresult *res, int from, int to, int max)
-{
-	int n = to - from, group = (n + max - 1) / max;
-
-	if (group < 1)
-		group = 1;
-	for (int i = from; i < to; i += group) {
-		struct met_acc a = {0};
-		struct json_object *p = json_object_new_object();
-		double t = atof(PQgetvalue(res, i, 1));
-		for (int j = i; j < to && j < i + group; j++)
-			met_acc_merge(&a, atoi(PQgetvalue(res, j, 5)), atof(PQgetvalue(res, j, 2)),
-			    atof(PQgetvalue(res, j, 3)), atof(PQgetvalue(res, j, 4)));
-		json_object_object_add(p, "timestamp", json_object_new_int64((int64_t)floor(t) * 1000));
-		json_object_object_add(p, "value", jsonutil_new_double(a.n ? met_acc_avg(&a) : 0));
-		json_object_object_add(p, "min", jsonutil_new_double(a.min));
-		json_object_object_add(p, "max", jsonutil_new_double(a.max));
-		json_object_array_add(arr, p);
-	}
-}
-
-void
-api_metrics_history(struct request *r)
-{
-	const char *type = req_query(r, "resourceType"), *id = req_query(r, "resourceId");
-	const char *metric = req_query(r, "metric"), *range_s = req_query(r, "range");
-	const char *mp = req_query(r, "maxPoints"), *types;
-	double range, now = floor(clock_wall() * 1000) / 1000;
-	int64_t max_points = HISTORY_MAX_POINTS;
-	char ids[16384], a[32], b[32];
-	struct json_object *o, *metrics = NULL, *points = NULL;
-	PGresult *series, *res;
-	int tier, nseries;
-	size_t off;
-
-	if (type == NULL || *type == '\0' || id == NULL || *id == '\0') {
-		resp_error(r, 400, "missing_parameters", "resourceType and resourceId are required");
-		return;
-	}
-	if ((types = stored_types(type)) == NULL) {
-		resp_error(r, 400, "invalid_resource_type", "Unknown resourceType '%.64s'", type);
-		return;
-	}
-	if (metric && *metric) {
-		int known = 0;
-		for (size_t i = 0; i < ARRAY_LEN(known_metrics); i++)
-			known |= strcmp(metric, known_metrics[i]) == 0;
-		if (!known) {
-			resp_error(r, 400, "invalid_metric", "Unknown metric '%.64s'", metric);
-			return;
-		}
-	}
-	if ((range = history_range(range_s)) < 0) {
-		resp_error(r, 400, "invalid_range", "Invalid range '%.64s': use 1h, 6h, 12h, 24h, "
-		    "7d, 30d, 90d or a duration such as 90m", range_s);
-		return;
-	}
-	if (mp && parse_int64(mp, 2, 100000, &max_points) != 0) {
-		resp_error(r, 400, "invalid_max_points", "maxPoints must be an integer from 2 to 100000");
-		return;
-	}
-	{
-		const char *p[3] = {types, id, metric ? metric : ""};
-		series = db_exec_stmt(r->db, &stmt_series_of, p);
-	}
-	if (series == NULL) {
-		db_unavailable(r);
-		return;
-	}
-	nseries = PQntuples(series);
-	if (nseries == 0) {
-		const char *p[1] = {id};
-		res = db_exec_stmt(r->db, &stmt_resource_known, p);
-		if (res == NULL) {
-			PQclear(series);
-			db_unavailable(r);
-			return;
-		}
-		if (PQntuples(res) == 0) {
-			PQclear(res);
-			PQclear(series);
-			resp_error(r, 404, "resource_not_found",
-			    "No metrics history for %.64s '%.200s'", type, id);
-			return;
-		}
-		PQclear(res);
-	}
-	off = (size_t)snprintf(ids, sizeof(ids), "{");
-	for (int i = 0; i < nseries && off < sizeof(ids) - 16; i++)
-		off += (size_t)snprintf(ids + off, sizeof(ids) - off, "%s%s", i ? "," : "",
-		    PQgetvalue(series, i, 0));
-	snprintf(ids + off, sizeof(ids) - off, "}");
-	if ((tier = tier_for(r, range)) < 0) {
-		PQclear(series);
-		db_unavailable(r);
-		return;
-	}
-	snprintf(a, sizeof(a), "%.3f", now - range);
-	snprintf(b, sizeof(b), "%.3f", now);
-	{
-		const char *p[3] = {ids, a, b};
-		res = db_exec_stmt(r->db, &stmt_history[tier], p);
-	}
-	if (res == NULL) {
-		PQclear(series);
-		db_unavailable(r);
-		return;
-	}
-	o = json_object_new_object();
-	json_object_object_add(o, "resourceType", json_object_new_string(type));
-	json_object_object_add(o, "resourceId", json_object_new_string(id));
-	if (metric && *metric)
-		json_object_object_add(o, "metric", json_object_new_string(metric));
-	json_object_object_add(o, "range", json_object_new_string(range_s ? range_s : ""));
-	json_object_object_add(o, "start", json_object_new_int64(llround((now - range) * 1000)));
-	json_object_object_add(o, "end", json_object_new_int64(llround(now * 1000)));
-	json_object_object_add(o, "tier", json_object_new_string(met_tiers[tier].name));
-	if (metric && *metric)
-		points = json_object_new_array();
-	else
-		metrics = json_object_new_object();
-	for (int row = 0, n = PQntuples(res); row < n;) {
-		const char *s = PQgetvalue(res, row, 0);
-		const char *name = NULL;
-		int end = row;
-		while (end < n && strcmp(PQgetvalue(res, end, 0), s) == 0)
-			end++;
-		for (int i = 0; i < nseries; i++)
-			if (strcmp(PQgetvalue(series, i, 0), s) == 0)
-				name = PQgetvalue(series, i, 1);
-		if (points) {
-			add_points(points, res, row, end, (int)max_points);
-		} else if (name) {
-			struct json_object *arr = NULL;
-			if (!json_object_object_get_ex(metrics, name, &arr)) {
-				arr = json_object_new_array();
-				json_object_object_add(metrics, name, arr);
-			}
-			add_points(arr, res, row, end, (int)max_points);
-		}
-		row = end;
-	}
-	json_object_object_add(o, points ? "points" : "metrics", points ? points : metrics);
-	PQclear(res);
-	PQclear(series);
-	resp_json(r, 200, o);
-	json_object_put(o);
-}
-
 /* --- GET /api/charts --------------------------------------------------------------------- */
 
 enum { K_GUEST, K_NODE, K_STORAGE };
@@ -387,6 +236,7 @@ struct resource {
 	int vm;			/* guests: a VM (else a container) */
 	double cur[7];		/* current values, for series without history */
 	int32_t series[7];	/* -1: none */
+	int32_t last;		/* the highest of them */
 };
 
 struct point {
@@ -398,6 +248,16 @@ struct series_points {
 	int n, cap;
 };
 
+struct bucket {
+	double t;
+	struct met_acc a;
+};
+
+struct series_buckets {
+	struct bucket *b;
+	int n, cap;
+};
+
 struct charts {
 	struct request *r;
 	struct resource *res;
@@ -405,6 +265,7 @@ struct charts {
 	int32_t maxs;
 	int32_t *owner;		/* series id -> resource index, -1: not charted */
 	struct series_points *pts;	/* by series id */
+	struct series_buckets *hb;	/* history: the buckets of rolled-up tiers, by series id */
 	double a, b;		/* the window: (a, b] */
 	double done[MET_NTIERS];	/* rollup progress, NAN: none */
 	int tier;
@@ -557,6 +418,20 @@ collect_chunk(struct charts *c, int32_t lo, int32_t hi)
 		int n = 0, m;
 		if (c->owner[s] < 0)
 			continue;
+		if (c->hb) {
+			struct series_buckets *sb = &c->hb[s];
+			for (int k = 0; k < nb; k++) {
+				if (row[k].n == 0)
+					continue;
+				if (sb->n == sb->cap) {
+					sb->cap = sb->cap ? sb->cap * 2 : 64;
+					sb->b = xrealloc(sb->b, sizeof(*sb->b) * (size_t)sb->cap);
+				}
+				sb->b[sb->n].t = origin + k * step;
+				sb->b[sb->n++].a = row[k];
+			}
+			continue;
+		}
 		for (int k = 0; k < nb; k++) {
 			if (row[k].n == 0)
 				continue;
@@ -581,12 +456,32 @@ out_flush(struct charts *c, int force)
 	sb_reset(&c->out);
 }
 
+/* An integer in decimal; returns its length. */
+static size_t
+fmt_i64(int64_t v, char *buf)
+{
+	char tmp[24];
+	size_t n = 0, len = 0;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		buf[len++] = '-';
+	while (n)
+		buf[len++] = tmp[--n];
+	buf[len] = '\0';
+	return len;
+}
+
 static void
 out_num(struct strbuf *sb, double v)
 {
 	char buf[40];
 
-	jsonutil_format_double(v, buf, sizeof(buf));
+	jsonutil_format_double(out_round(v), buf, sizeof(buf));
 	sb_puts(sb, buf);
 }
 
@@ -601,31 +496,55 @@ out_key(struct strbuf *sb, const char *key)
 	json_object_put(s);
 }
 
+static void
+out_str(struct strbuf *sb, const char *value)
+{
+	struct json_object *s = json_object_new_string(value);
+
+	sb_puts(sb, json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(s);
+}
+
 /* One metric's points: its history, or (none) the current value at now. */
 static void
-out_series(struct charts *c, const char *name, int32_t s, double cur, int fallback, int64_t now_ms)
+out_series(struct charts *c, struct strbuf *sb, const char *name, int32_t s, double cur,
+    int fallback, int64_t now_ms)
 {
 	struct series_points *sp = s >= 0 ? &c->pts[s] : NULL;
 
-	out_key(&c->out, name);
-	sb_puts(&c->out, "[");
+	out_key(sb, name);
+	sb_append(sb, "[", 1);
 	if (fallback) {
-		sb_printf(&c->out, "{\"timestamp\":%lld,\"value\":", (long long)now_ms);
-		out_num(&c->out, cur);
-		sb_puts(&c->out, "}");
+		sb_printf(sb, "{\"timestamp\":%lld,\"value\":", (long long)now_ms);
+		out_num(sb, cur);
+		sb_append(sb, "}", 1);
 	} else if (sp) {
 		for (int i = 0; i < sp->n; i++) {
 			int64_t ms = (int64_t)floor(sp->p[i].t) * 1000;
+			char *p;
 			if (ms < c->oldest_ms)
 				c->oldest_ms = ms;
-			sb_printf(&c->out, "%s{\"timestamp\":%lld,\"value\":", i ? "," : "",
-			    (long long)ms);
-			out_num(&c->out, sp->p[i].v);
-			sb_puts(&c->out, "}");
-			out_flush(c, 0);
+			/* At most 1 + 13 + 20 + 9 + 32 + 1 bytes: written in place. */
+			sb_reserve(sb, 80);
+			p = sb->data + sb->len;
+			if (i)
+				*p++ = ',';
+			memcpy(p, "{\"timestamp\":", 13);
+			p += 13;
+			p += fmt_i64(ms, p);
+			memcpy(p, ",\"value\":", 9);
+			p += 9;
+			jsonutil_format_double(out_round(sp->p[i].v), p, 40);
+			p += strlen(p);
+			*p++ = '}';
+			*p = '\0';
+			sb->len = (size_t)(p - sb->data);
+			if (sb == &c->out && sb->len >= 65536)
+				out_flush(c, 0);
 		}
 	}
-	sb_puts(&c->out, "]");
+	sb_append(sb, "]", 1);
 }
 
 static int
@@ -634,40 +553,58 @@ has_points(const struct charts *c, int32_t s)
 	return s >= 0 && c->pts[s].n > 0;
 }
 
+/* One resource into its section: guests stream out, nodes and storage (few) wait in their
+ * own buffers. Its points are freed. */
 static void
-out_resources(struct charts *c, int kind, int64_t now_ms)
+out_resource(struct charts *c, struct resource *res, struct strbuf *sb, int *first,
+    int64_t now_ms)
 {
-	int first = 1;
+	int nm = res->kind == K_GUEST ? 7 : res->kind == K_NODE ? 3 : 1;
 
-	for (int i = 0; i < c->nres; i++) {
-		struct resource *res = &c->res[i];
-		if (res->kind != kind)
-			continue;
-		sb_puts(&c->out, first ? "" : ",");
-		first = 0;
-		out_key(&c->out, res->id);
-		sb_puts(&c->out, "{");
-		if (kind == K_GUEST) {
-			/* No cpu history: every metric becomes the current value (§2.2). */
-			int fallback = !has_points(c, res->series[0]);
-			for (int m = 0; m < 7; m++) {
-				sb_puts(&c->out, m ? "," : "");
-				out_series(c, guest_metrics[m], res->series[m], res->cur[m], fallback,
-				    now_ms);
-			}
-		} else if (kind == K_NODE) {
-			for (int m = 0; m < 3; m++) {
-				sb_puts(&c->out, m ? "," : "");
-				out_series(c, guest_metrics[m], res->series[m], res->cur[m],
-				    !has_points(c, res->series[m]), now_ms);
-			}
-		} else {
-			out_series(c, "disk", res->series[0], res->cur[0],
-			    !has_points(c, res->series[0]), now_ms);
+	if (!*first)
+		sb_append(sb, ",", 1);
+	*first = 0;
+	out_key(sb, res->id);
+	sb_append(sb, "{", 1);
+	if (res->kind == K_GUEST) {
+		/* No cpu history: every metric becomes the current value (§2.2). */
+		int fallback = !has_points(c, res->series[0]);
+		for (int m = 0; m < 7; m++) {
+			if (m)
+				sb_append(sb, ",", 1);
+			out_series(c, sb, guest_metrics[m], res->series[m], res->cur[m], fallback,
+			    now_ms);
 		}
-		sb_puts(&c->out, "}");
-		out_flush(c, 0);
+	} else if (res->kind == K_NODE) {
+		for (int m = 0; m < 3; m++) {
+			if (m)
+				sb_append(sb, ",", 1);
+			out_series(c, sb, guest_metrics[m], res->series[m], res->cur[m],
+			    !has_points(c, res->series[m]), now_ms);
+		}
+	} else {
+		out_series(c, sb, "disk", res->series[0], res->cur[0],
+		    !has_points(c, res->series[0]), now_ms);
 	}
+	sb_append(sb, "}", 1);
+	for (int m = 0; m < nm; m++) {
+		if (res->series[m] >= 0) {
+			free(c->pts[res->series[m]].p);
+			memset(&c->pts[res->series[m]], 0, sizeof(c->pts[0]));
+		}
+	}
+}
+
+/* qsort has no argument: the resources being ordered. Requests on other threads order
+ * their own, hence thread-local. */
+static __thread const struct resource *res_by_last;
+
+static int
+cmp_last(const void *a, const void *b)
+{
+	int32_t x = res_by_last[*(const int *)a].last, y = res_by_last[*(const int *)b].last;
+
+	return (x > y) - (x < y);
 }
 
 static const struct db_stmt stmt_chart_resources = {
@@ -744,11 +681,12 @@ api_charts(struct request *r)
 		{"12h", 43200}, {"24h", 86400}, {"7d", 604800},
 	};
 	const char *range_s = req_query(r, "range");
-	double range = -1, now = floor(clock_wall());
+	double range = -1, now = floor(clock_wall()), t_start = clock_monotonic();
 	int64_t now_ms = (int64_t)now * 1000;
 	struct charts c;
 	PGresult *resources = NULL, *series = NULL, *done = NULL;
-	int first;
+	struct strbuf nodes = {0}, storage = {0};
+	int first, *order = NULL;
 
 	if (range_s == NULL || *range_s == '\0')
 		range = 3600;
@@ -808,21 +746,55 @@ api_charts(struct request *r)
 	match_series(&c, series);
 	PQclear(series);
 	series = NULL;
+	/* Resources in the order their last series is read: each goes out once its series
+	 * are all in, and its points are freed then. */
+	order = xmalloc(sizeof(int) * (size_t)(c.nres ? c.nres : 1));
+	for (int i = 0; i < c.nres; i++) {
+		order[i] = i;
+		c.res[i].last = -1;
+		for (int m = 0; m < 7; m++)
+			if (c.res[i].series[m] > c.res[i].last)
+				c.res[i].last = c.res[i].series[m];
+	}
+	res_by_last = c.res;
+	qsort(order, (size_t)c.nres, sizeof(int), cmp_last);
 	{
 		int32_t chunk = c.tier == MET_RAW ? CHUNK : MET_BLOCK;
-		for (int32_t lo = 0; lo <= c.maxs; lo += chunk)
-			if (collect_chunk(&c, lo, lo + chunk) != 0)
-				goto unavailable;
+		int next = 0, started = 0;
+		int firsts[3] = {1, 1, 1};
+		struct strbuf *section[3] = {&c.out, &nodes, &storage};
+		for (int32_t lo = 0; lo <= c.maxs || !started; lo += chunk) {
+			int32_t hi = lo + chunk;
+			if (lo <= c.maxs && collect_chunk(&c, lo, hi) != 0) {
+				if (!started)
+					goto unavailable;
+				/* The head is out: all that can be done is to stop short. */
+				log_error("msg=\"charts read failed mid-answer\" error=\"%s\"",
+				    db_error(r->db));
+				c.client_gone = 1;
+				break;
+			}
+			if (!started) {
+				resp_stream_begin(r, 200, "application/json");
+				sb_puts(&c.out, "{\"data\":{");
+				started = 1;
+			}
+			for (; next < c.nres && c.res[order[next]].last < hi; next++) {
+				struct resource *res = &c.res[order[next]];
+				out_resource(&c, res, section[res->kind], &firsts[res->kind], now_ms);
+			}
+			out_flush(&c, 0);
+		}
+		for (; next < c.nres; next++) {
+			struct resource *res = &c.res[order[next]];
+			out_resource(&c, res, section[res->kind], &firsts[res->kind], now_ms);
+		}
 	}
 	(void)db_exec(r->db, "COMMIT");
-
-	resp_stream_begin(r, 200, "application/json");
-	sb_puts(&c.out, "{\"data\":{");
-	out_resources(&c, K_GUEST, now_ms);
 	sb_puts(&c.out, "},\"nodeData\":{");
-	out_resources(&c, K_NODE, now_ms);
+	sb_append(&c.out, nodes.data ? nodes.data : "", nodes.len);
 	sb_puts(&c.out, "},\"storageData\":{");
-	out_resources(&c, K_STORAGE, now_ms);
+	sb_append(&c.out, storage.data ? storage.data : "", storage.len);
 	sb_puts(&c.out, "},\"dockerData\":{},\"dockerHostData\":{},\"guestTypes\":{");
 	first = 1;
 	for (int i = 0; i < c.nres; i++) {
@@ -836,6 +808,8 @@ api_charts(struct request *r)
 	sb_printf(&c.out, "},\"timestamp\":%lld,\"stats\":{\"oldestDataTimestamp\":%lld}}",
 	    (long long)now_ms, (long long)c.oldest_ms);
 	out_flush(&c, 1);
+	log_debug("msg=\"charts written\" ms=%.1f bytes=%lu", (clock_monotonic() - t_start) * 1000,
+	    (unsigned long)r->bytes_out);
 	goto done;
 unavailable:
 	db_rollback(r->db);
@@ -850,7 +824,10 @@ done:
 	free(c.pts);
 	free(c.owner);
 	free(c.res);
+	free(order);
 	sb_free(&c.out);
+	sb_free(&nodes);
+	sb_free(&storage);
 }
 
 /* --- GET /api/storage-charts ------------------------------------------------------------- */
@@ -967,7 +944,7 @@ api_storage_charts(struct request *r)
 				met_acc_merge(&a, atoi(PQgetvalue(res, j, 5)), atof(PQgetvalue(res, j, 2)),
 				    atof(PQgetvalue(res, j, 3)), atof(PQgetvalue(res, j, 4)));
 			st_rfc3339(atof(PQgetvalue(res, row, 1)), ts, sizeof(ts));
-			json_object_object_add(p, "value", jsonutil_new_double(met_acc_avg(&a)));
+			json_object_object_add(p, "value", jsonutil_new_double(out_round(met_acc_avg(&a))));
 			json_object_object_add(p, "timestamp", json_object_new_string(ts));
 			json_object_array_add(arr, p);
 		}
@@ -985,4 +962,240 @@ api_storage_charts(struct request *r)
 	PQclear(list);
 	resp_json(r, 200, o);
 	json_object_put(o);
+}
+
+/* --- GET /api/metrics-store/history ---------------------------------------------------- */
+
+/* Appends n buckets as a JSON array of points, at most max: consecutive buckets are
+ * merged in groups (weighted average, min of minima, max of maxima), so peaks stay in max. */
+static void
+points_json(struct strbuf *sb, const struct bucket *b, int n, int max)
+{
+	int group = (n + max - 1) / max;
+	char num[48];
+
+	if (group < 1)
+		group = 1;
+	sb_append(sb, "[", 1);
+	for (int i = 0; i < n; i += group) {
+		struct met_acc a = {0};
+		for (int j = i; j < n && j < i + group; j++)
+			met_acc_merge(&a, b[j].a.n, met_acc_avg(&b[j].a), b[j].a.min, b[j].a.max);
+		sb_append(sb, i ? ",{\"timestamp\":" : "{\"timestamp\":", i ? 14 : 13);
+		sb_append(sb, num, fmt_i64((int64_t)floor(b[i].t) * 1000, num));
+		sb_append(sb, ",\"value\":", 9);
+		jsonutil_format_double(out_round(met_acc_avg(&a)), num, sizeof(num));
+		sb_puts(sb, num);
+		sb_append(sb, ",\"min\":", 7);
+		jsonutil_format_double(out_round(a.min), num, sizeof(num));
+		sb_puts(sb, num);
+		sb_append(sb, ",\"max\":", 7);
+		jsonutil_format_double(out_round(a.max), num, sizeof(num));
+		sb_puts(sb, num);
+		sb_append(sb, "}", 1);
+	}
+	sb_append(sb, "]", 1);
+}
+
+/* Reads the buckets of the given series over (a, b] in tier into out (indexed by series
+ * id); the raw tier's samples become buckets of one. Returns 0 or -1. */
+static int
+history_collect(struct request *r, int tier, const int32_t *ids, int nids, double a, double b,
+    struct series_buckets *out)
+{
+	struct charts c;
+	PGresult *done;
+	int32_t lo = INT32_MAX, hi = 0;
+	int rc = 0;
+
+	memset(&c, 0, sizeof(c));
+	c.r = r;
+	c.a = a;
+	c.b = b;
+	c.tier = tier;
+	for (int i = 0; i < nids; i++) {
+		if (ids[i] < lo)
+			lo = ids[i];
+		if (ids[i] + 1 > hi)
+			hi = ids[i] + 1;
+	}
+	if (nids == 0)
+		return 0;
+	c.maxs = hi - 1;
+	for (int t = 0; t < MET_NTIERS; t++)
+		c.done[t] = NAN;
+	if (db_exec(r->db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") != 0)
+		return -1;
+	done = db_exec_stmt(r->db, &stmt_chart_done, NULL);
+	if (done == NULL) {
+		db_rollback(r->db);
+		return -1;
+	}
+	for (int i = 0; i < PQntuples(done); i++) {
+		int t = atoi(PQgetvalue(done, i, 0));
+		if (t > 0 && t < MET_NTIERS && !PQgetisnull(done, i, 1))
+			c.done[t] = atof(PQgetvalue(done, i, 1));
+	}
+	PQclear(done);
+	c.owner = xmalloc(sizeof(int32_t) * (size_t)hi);
+	for (int32_t s = 0; s < hi; s++)
+		c.owner[s] = -1;
+	for (int i = 0; i < nids; i++)
+		c.owner[ids[i]] = i;
+	c.pts = calloc((size_t)hi, sizeof(*c.pts));
+	c.hb = tier == MET_RAW ? NULL : out;
+	if (c.pts == NULL || collect_chunk(&c, lo, hi) != 0)
+		rc = -1;
+	(void)db_exec(r->db, rc == 0 ? "COMMIT" : "ROLLBACK");
+	/* Raw samples as buckets of one. */
+	for (int32_t s = lo; c.pts && s < hi; s++) {
+		struct series_points *sp = &c.pts[s];
+		struct series_buckets *sb = &out[s];
+		for (int i = 0; i < sp->n; i++) {
+			if (sb->n == sb->cap) {
+				sb->cap = sb->cap ? sb->cap * 2 : 64;
+				sb->b = xrealloc(sb->b, sizeof(*sb->b) * (size_t)sb->cap);
+			}
+			sb->b[sb->n].t = sp->p[i].t;
+			sb->b[sb->n].a = (struct met_acc){1, sp->p[i].v, sp->p[i].v, sp->p[i].v};
+			sb->n++;
+		}
+		free(sp->p);
+	}
+	free(c.pts);
+	free(c.owner);
+	return rc;
+}
+
+void
+api_metrics_history(struct request *r)
+{
+	const char *type = req_query(r, "resourceType"), *id = req_query(r, "resourceId");
+	const char *metric = req_query(r, "metric"), *range_s = req_query(r, "range");
+	const char *mp = req_query(r, "maxPoints"), *types;
+	double range, now = floor(clock_wall() * 1000) / 1000;
+	int64_t max_points = HISTORY_MAX_POINTS;
+	struct strbuf out = {0};
+	struct series_buckets *buckets = NULL;
+	int32_t ids[64];
+	PGresult *series, *res;
+	int tier, nseries;
+
+	if (type == NULL || *type == '\0' || id == NULL || *id == '\0') {
+		resp_error(r, 400, "missing_parameters", "resourceType and resourceId are required");
+		return;
+	}
+	if ((types = stored_types(type)) == NULL) {
+		resp_error(r, 400, "invalid_resource_type", "Unknown resourceType '%.64s'", type);
+		return;
+	}
+	if (metric && *metric) {
+		int known = 0;
+		for (size_t i = 0; i < ARRAY_LEN(known_metrics); i++)
+			known |= strcmp(metric, known_metrics[i]) == 0;
+		if (!known) {
+			resp_error(r, 400, "invalid_metric", "Unknown metric '%.64s'", metric);
+			return;
+		}
+	}
+	if ((range = history_range(range_s)) < 0) {
+		resp_error(r, 400, "invalid_range", "Invalid range '%.64s': use 1h, 6h, 12h, 24h, "
+		    "7d, 30d, 90d or a duration such as 90m", range_s);
+		return;
+	}
+	if (mp && parse_int64(mp, 2, 100000, &max_points) != 0) {
+		resp_error(r, 400, "invalid_max_points", "maxPoints must be an integer from 2 to 100000");
+		return;
+	}
+	{
+		const char *p[3] = {types, id, metric ? metric : ""};
+		series = db_exec_stmt(r->db, &stmt_series_of, p);
+	}
+	if (series == NULL) {
+		db_unavailable(r);
+		return;
+	}
+	nseries = PQntuples(series) < 64 ? PQntuples(series) : 64;
+	if (nseries == 0) {
+		const char *p[1] = {id};
+		res = db_exec_stmt(r->db, &stmt_resource_known, p);
+		if (res == NULL) {
+			PQclear(series);
+			db_unavailable(r);
+			return;
+		}
+		if (PQntuples(res) == 0) {
+			PQclear(res);
+			PQclear(series);
+			resp_error(r, 404, "resource_not_found",
+			    "No metrics history for %.64s '%.200s'", type, id);
+			return;
+		}
+		PQclear(res);
+	}
+	for (int i = 0; i < nseries; i++)
+		ids[i] = (int32_t)atol(PQgetvalue(series, i, 0));
+	if ((tier = tier_for(r, range)) < 0)
+		goto unavailable;
+	if (nseries > 0) {
+		int32_t hi = 0;
+		for (int i = 0; i < nseries; i++)
+			if (ids[i] + 1 > hi)
+				hi = ids[i] + 1;
+		buckets = calloc((size_t)hi, sizeof(*buckets));
+		if (buckets == NULL ||
+		    history_collect(r, tier, ids, nseries, now - range, now, buckets) != 0)
+			goto unavailable;
+	}
+	/* Built as text: thousands of points through json-c objects cost more than the query. */
+	sb_append(&out, "{", 1);
+	out_key(&out, "resourceType");
+	out_str(&out, type);
+	sb_append(&out, ",", 1);
+	out_key(&out, "resourceId");
+	out_str(&out, id);
+	if (metric && *metric) {
+		sb_append(&out, ",", 1);
+		out_key(&out, "metric");
+		out_str(&out, metric);
+	}
+	sb_append(&out, ",", 1);
+	out_key(&out, "range");
+	out_str(&out, range_s ? range_s : "");
+	sb_printf(&out, ",\"start\":%lld,\"end\":%lld,\"tier\":\"%s\",",
+	    (long long)llround((now - range) * 1000), (long long)llround(now * 1000),
+	    met_tiers[tier].name);
+	if (metric && *metric) {
+		sb_puts(&out, "\"points\":");
+		if (nseries > 0)
+			points_json(&out, buckets[ids[0]].b, buckets[ids[0]].n, (int)max_points);
+		else
+			sb_puts(&out, "[]");
+	} else {
+		int first = 1;
+		sb_puts(&out, "\"metrics\":{");
+		for (int i = 0; i < nseries; i++) {
+			struct series_buckets *sb = &buckets[ids[i]];
+			if (sb->n == 0)
+				continue;
+			if (!first)
+				sb_append(&out, ",", 1);
+			first = 0;
+			out_key(&out, PQgetvalue(series, i, 1));
+			points_json(&out, sb->b, sb->n, (int)max_points);
+		}
+		sb_puts(&out, "}");
+	}
+	sb_puts(&out, "}");
+	resp_raw(r, 200, "application/json", out.data, out.len);
+	goto done;
+unavailable:
+	db_unavailable(r);
+done:
+	if (buckets)
+		for (int i = 0; i < nseries; i++)
+			free(buckets[ids[i]].b);
+	free(buckets);
+	sb_free(&out);
+	PQclear(series);
 }

@@ -168,6 +168,51 @@ jsonutil_get_object(struct json_object *obj, const char *key, struct json_object
 	return get_typed(obj, key, json_type_object, out);
 }
 
+/* The fast path for values with few decimals (integers, percentages rounded on ingest):
+ * the smallest k <= 8 for which value is exactly the double nearest to m / 10^k. The
+ * division of two exactly represented doubles is correctly rounded, so it equals what
+ * strtod makes of the decimal m / 10^k: that decimal is then the shortest repr, printed
+ * without an exponent as Go does for 1e-4 <= |value| < 1e21. Returns 0 when it does not
+ * apply. */
+static int
+format_short_fixed(double value, char *buf)
+{
+	static const double pow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+	double mag = fabs(value);
+	char digits[24];
+	int64_t m = 0;
+	int k, n = 0, neg = value < 0;
+	char *p = buf;
+
+	if (!(mag >= 1e-4 && mag < 1e15))
+		return 0;
+	for (k = 0; k <= 8; k++) {
+		double scaled = mag * pow10[k];
+		if (scaled >= 9007199254740992.0)
+			return 0;
+		m = (int64_t)llround(scaled);
+		if ((double)m / pow10[k] == mag)
+			break;
+	}
+	if (k > 8)
+		return 0;
+	do {
+		digits[n++] = (char)('0' + m % 10);
+		m /= 10;
+	} while (m > 0);
+	while (n <= k)			/* 0.05: at least one digit before the point */
+		digits[n++] = '0';
+	if (neg)
+		*p++ = '-';
+	for (int i = n - 1; i >= 0; i--) {
+		*p++ = digits[i];
+		if (i == k && k > 0)
+			*p++ = '.';
+	}
+	*p = '\0';
+	return 1;
+}
+
 void
 jsonutil_format_double(double value, char *buf, size_t buflen)
 {
@@ -183,6 +228,8 @@ jsonutil_format_double(double value, char *buf, size_t buflen)
 		snprintf(buf, buflen, "0");
 		return;
 	}
+	if (buflen >= 32 && format_short_fixed(value, buf))
+		return;
 	/* Any decimal of up to 15 significant digits survives a round trip through a double,
 	 * so when 15 digits read back exactly they are also the shortest; else 16, else 17. */
 	for (prec = 15; prec < 17; prec++) {

@@ -213,11 +213,38 @@ met_copy_ts(struct strbuf *sb, double unix_s)
 	put64(sb, (uint64_t)met_ts_to_pg(unix_s));
 }
 
+/* Writes into sb's reserved space: the arrays are the bulk of a rollup's COPY. */
+static inline unsigned char *
+w32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+	return p + 4;
+}
+
+static unsigned char *
+array_head(struct strbuf *sb, size_t len, int nulls, uint32_t oid, int n)
+{
+	unsigned char *p;
+
+	sb_reserve(sb, len + 4);
+	p = (unsigned char *)sb->data + sb->len;
+	p = w32(p, (uint32_t)len);
+	p = w32(p, 1);
+	p = w32(p, (uint32_t)nulls);
+	p = w32(p, oid);
+	p = w32(p, (uint32_t)n);
+	return w32(p, 1);
+}
+
 void
 met_copy_f8_array(struct strbuf *sb, const double *v, int n)
 {
 	int nulls = 0;
 	size_t len = 20;
+	unsigned char *p;
 
 	for (int i = 0; i < n; i++) {
 		if (isnan(v[i]))
@@ -225,37 +252,34 @@ met_copy_f8_array(struct strbuf *sb, const double *v, int n)
 		else
 			len += 12;
 	}
-	put32(sb, (uint32_t)len);
-	put32(sb, 1);
-	put32(sb, (uint32_t)nulls);
-	put32(sb, OID_FLOAT8);
-	put32(sb, (uint32_t)n);
-	put32(sb, 1);
+	p = array_head(sb, len, nulls, OID_FLOAT8, n);
 	for (int i = 0; i < n; i++) {
 		uint64_t u;
 		if (isnan(v[i])) {
-			put32(sb, 0xffffffffu);
+			p = w32(p, 0xffffffffu);
 			continue;
 		}
 		memcpy(&u, &v[i], 8);
-		put32(sb, 8);
-		put64(sb, u);
+		p = w32(p, 8);
+		p = w32(p, (uint32_t)(u >> 32));
+		p = w32(p, (uint32_t)u);
 	}
+	sb->len += len + 4;
+	sb->data[sb->len] = '\0';
 }
 
 void
 met_copy_i4_array(struct strbuf *sb, const int32_t *v, int n)
 {
-	put32(sb, (uint32_t)(20 + 8 * n));
-	put32(sb, 1);
-	put32(sb, 0);
-	put32(sb, OID_INT4);
-	put32(sb, (uint32_t)n);
-	put32(sb, 1);
+	size_t len = 20 + 8 * (size_t)n;
+	unsigned char *p = array_head(sb, len, 0, OID_INT4, n);
+
 	for (int i = 0; i < n; i++) {
-		put32(sb, 4);
-		put32(sb, (uint32_t)v[i]);
+		p = w32(p, 4);
+		p = w32(p, (uint32_t)v[i]);
 	}
+	sb->len += len + 4;
+	sb->data[sb->len] = '\0';
 }
 
 void

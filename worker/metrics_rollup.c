@@ -81,8 +81,7 @@ static const struct db_stmt stmt_mark_up = {
 static const struct db_stmt stmt_raw = {
 	"rollup_read_raw",
 	"SELECT blk, ts, vals FROM pulse.metric_raw "
-	"WHERE ts >= to_timestamp($1) AND ts < to_timestamp($2) AND blk >= $3 AND blk < $4 "
-	"ORDER BY blk, ts",
+	"WHERE ts >= to_timestamp($1) AND ts < to_timestamp($2) AND blk >= $3 AND blk < $4",
 	4,
 };
 
@@ -138,7 +137,8 @@ exec_ok(struct worker *w, const struct db_stmt *st, const char *const *params)
 }
 
 /* Aggregates series [lo, hi) of tier t's window w0 from the tier below into acc
- * (CHUNK_SERIES × nbuckets). Returns 0 or -1. */
+ * (nbuckets rows of CHUNK_SERIES: the series of one source row sit side by side). Returns 0
+ * or -1. */
 static int
 aggregate_chunk(struct worker *w, int t, double w0, int32_t lo, int32_t hi, struct met_acc *acc)
 {
@@ -169,7 +169,7 @@ aggregate_chunk(struct worker *w, int t, double w0, int32_t lo, int32_t hi, stru
 				int32_t s = blk * MET_BLOCK + j;
 				if (isnan(vals[j]) || s < lo || s >= hi)
 					continue;
-				met_acc_add(&acc[(size_t)(s - lo) * nb + k], vals[j]);
+				met_acc_add(&acc[(size_t)k * CHUNK_SERIES + (size_t)(s - lo)], vals[j]);
 			}
 		}
 		PQclear(res);
@@ -194,7 +194,8 @@ aggregate_chunk(struct worker *w, int t, double w0, int32_t lo, int32_t hi, stru
 			int k = (int)floor((bt - w0) / ti->bucket);
 			if (n[j] <= 0 || k < 0 || k >= nb)
 				continue;
-			met_acc_merge(&acc[(size_t)(s - lo) * nb + k], n[j], avg[j], mn[j], mx[j]);
+			met_acc_merge(&acc[(size_t)k * CHUNK_SERIES + (size_t)(s - lo)], n[j], avg[j], mn[j],
+			    mx[j]);
 		}
 	}
 	PQclear(res);
@@ -212,15 +213,15 @@ chunk_rows(struct strbuf *sb, int t, double w0, int32_t lo, int32_t hi,
 	long buckets = 0;
 
 	for (int32_t s = lo; s < hi; s++) {
-		const struct met_acc *row = &acc[(size_t)(s - lo) * nb];
 		int any = 0;
 		for (int k = 0; k < nb; k++) {
-			n[k] = row[k].n;
-			if (row[k].n > 0) {
+			const struct met_acc *b = &acc[(size_t)k * CHUNK_SERIES + (size_t)(s - lo)];
+			n[k] = b->n;
+			if (b->n > 0) {
 				any++;
-				avg[k] = met_acc_avg(&row[k]);
-				mn[k] = row[k].min;
-				mx[k] = row[k].max;
+				avg[k] = met_acc_avg(b);
+				mn[k] = b->min;
+				mx[k] = b->max;
 			} else {
 				avg[k] = mn[k] = mx[k] = NAN;
 			}
@@ -288,6 +289,8 @@ roll_window(struct worker *w, int t, double w0, int advance)
 		buckets += chunk_rows(&sb, t, w0, lo, hi, acc);
 	}
 	met_copy_trailer(&sb);
+	log_debug("msg=\"rollup read\" ms=%.1f bytes=%lu", (clock_monotonic() - started) * 1000,
+	    (unsigned long)sb.len);
 	if (buckets > 0 && (db_copy_begin(w->db, copy_sql[t]) != 0 ||
 	    db_copy_put(w->db, sb.data, sb.len) != 0 || db_copy_end(w->db) != 0))
 		goto fail;

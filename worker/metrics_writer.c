@@ -143,6 +143,14 @@ metrics_buffered(void)
 	return W.n;
 }
 
+/* Percentages are kept to 1/10,000 of a percent: far below what is measured, and what
+ * charts send stays short (docs/COMPATIBILITY.md). */
+static double
+pct(double v)
+{
+	return round(v * 1e4) / 1e4;
+}
+
 void
 metrics_record_instance(const struct st_instance *s, double ts)
 {
@@ -150,20 +158,20 @@ metrics_record_instance(const struct st_instance *s, double ts)
 		const struct st_node *n = &s->nodes[i];
 		if (strcmp(n->status, "online") != 0)
 			continue;
-		metrics_record("node", n->id, n->node, "cpu", ts, n->cpu * 100);
-		metrics_record("node", n->id, n->node, "memory", ts, n->memory.usage);
+		metrics_record("node", n->id, n->node, "cpu", ts, pct(n->cpu * 100));
+		metrics_record("node", n->id, n->node, "memory", ts, pct(n->memory.usage));
 		if (n->disk.total > 0)
-			metrics_record("node", n->id, n->node, "disk", ts, n->disk.usage);
+			metrics_record("node", n->id, n->node, "disk", ts, pct(n->disk.usage));
 	}
 	for (int i = 0; i < s->nguests; i++) {
 		const struct st_guest *g = &s->guests[i];
 		const char *type = strcmp(g->type, "qemu") == 0 ? "vm" : "container";
 		if (strcmp(g->status, "running") != 0)
 			continue;
-		metrics_record(type, g->id, g->name, "cpu", ts, g->cpu * 100);
-		metrics_record(type, g->id, g->name, "memory", ts, g->memory.usage);
+		metrics_record(type, g->id, g->name, "cpu", ts, pct(g->cpu * 100));
+		metrics_record(type, g->id, g->name, "memory", ts, pct(g->memory.usage));
 		if (g->disk.usage >= 0 && g->disk.total > 0)
-			metrics_record(type, g->id, g->name, "disk", ts, g->disk.usage);
+			metrics_record(type, g->id, g->name, "disk", ts, pct(g->disk.usage));
 		metrics_record(type, g->id, g->name, "diskread", ts, (double)g->disk_read);
 		metrics_record(type, g->id, g->name, "diskwrite", ts, (double)g->disk_write);
 		metrics_record(type, g->id, g->name, "netin", ts, (double)g->net_in);
@@ -174,7 +182,7 @@ metrics_record_instance(const struct st_instance *s, double ts)
 		if (st->total <= 0 && st->used <= 0)
 			continue;
 		metrics_record("storage", st->id, st->name, "usage", ts,
-		    st->total > 0 ? (double)st->used / (double)st->total * 100 : 0);
+		    st->total > 0 ? pct((double)st->used / (double)st->total * 100) : 0);
 		metrics_record("storage", st->id, st->name, "used", ts, (double)st->used);
 		metrics_record("storage", st->id, st->name, "total", ts, (double)st->total);
 		metrics_record("storage", st->id, st->name, "avail", ts, (double)st->avail);
@@ -192,7 +200,7 @@ metrics_record_pbs(const struct st_pbs *p, double ts)
 			continue;
 		snprintf(id, sizeof(id), "pbs-%s:%s", p->name, d->name);
 		metrics_record("pbsDatastore", id, d->name, "usage", ts,
-		    (double)d->used / (double)d->total * 100);
+		    pct((double)d->used / (double)d->total * 100));
 		metrics_record("pbsDatastore", id, d->name, "used", ts, (double)d->used);
 		metrics_record("pbsDatastore", id, d->name, "total", ts, (double)d->total);
 		metrics_record("pbsDatastore", id, d->name, "avail", ts, (double)d->avail);

@@ -114,6 +114,40 @@ main(void)
 	is_str(fmt(1.5e300), "1.5e+300", "huge uses exponent");
 	is_str(fmt(12.345678901234567), "12.345678901234567", "17 significant digits");
 	is_str(fmt(NAN), "null", "NaN is null");
+	is_str(fmt(0.05), "0.05", "fast path: leading zero");
+	is_str(fmt(45.25), "45.25", "fast path: two decimals");
+	is_str(fmt(-3.5), "-3.5", "fast path: negative");
+	is_str(fmt(0.0001), "0.0001", "fast path: smallest plain");
+	is_str(fmt(100000000000000.5), "100000000000000.5", "fast path: 16 digits");
+	is_str(fmt(5824159.0), "5824159", "fast path: integer");
+	{
+		/* The fast path against the shortest round-trip repr, over values of every kind. */
+		unsigned long seed = 12345;
+		int bad = 0;
+		for (int i = 0; i < 200000; i++) {
+			char got[64], want[64];
+			double v;
+			int prec;
+			seed = seed * 6364136223846793005ul + 1442695040888963407ul;
+			switch (i % 4) {
+			case 0: v = (double)(seed >> 11) / 9007199254740992.0 * 100; break;
+			case 1: v = round((double)(seed >> 20) / 1e3) / 1e4; break;
+			case 2: v = (double)(seed >> 30); break;
+			default: v = (double)(int64_t)(seed >> 12) / 1e6 - 2e9; break;
+			}
+			jsonutil_format_double(v, got, sizeof(got));
+			for (prec = 1; prec <= 17; prec++) {
+				snprintf(want, sizeof(want), "%.*g", prec, v);
+				if (strtod(want, NULL) == v)
+					break;
+			}
+			if (strtod(got, NULL) != v || strchr(got, 'e') ||
+			    strlen(got) > strlen(want) + 8 ||
+			    (strchr(want, 'e') == NULL && strcmp(got, want) != 0))
+				bad++;
+		}
+		is_int(bad, 0, "200,000 values: shortest, round-trip, plain");
+	}
 	o = json_object_new_object();
 	json_object_object_add(o, "u", jsonutil_new_double(12.75));
 	json_object_object_add(o, "p", json_object_new_string("a/b"));
