@@ -289,7 +289,7 @@ points_add(struct series_points *sp, double t, double v)
 static const struct db_stmt stmt_chart_raw = {
 	"charts_raw",
 	"SELECT blk, ts, vals FROM pulse.metric_raw WHERE ts > to_timestamp($1) "
-	"AND ts <= to_timestamp($2) AND blk >= $3 AND blk < $4 ORDER BY ts",
+	"AND ts <= to_timestamp($2) AND blk >= $3 AND blk < $4",
 	4,
 };
 
@@ -392,6 +392,29 @@ collect_tier(struct charts *c, int t, int32_t lo, int32_t hi, double a, double b
 /* The points of series [lo, hi): raw samples as they are, buckets of a rolled-up tier
  * thinned to CHART_MAX_POINTS with LTTB (peaks stay). */
 static int
+cmp_point(const void *a, const void *b)
+{
+	double x = ((const struct point *)a)->t, y = ((const struct point *)b)->t;
+
+	return (x > y) - (x < y);
+}
+
+/* Raw rows come in no particular order: each series' points in time order. */
+static void
+sort_points(struct charts *c, int32_t lo, int32_t hi)
+{
+	for (int32_t s = lo; s < hi && s <= c->maxs; s++) {
+		struct series_points *sp = &c->pts[s];
+		for (int i = 1; i < sp->n; i++) {
+			if (sp->p[i].t < sp->p[i - 1].t) {
+				qsort(sp->p, (size_t)sp->n, sizeof(*sp->p), cmp_point);
+				break;
+			}
+		}
+	}
+}
+
+static int
 collect_chunk(struct charts *c, int32_t lo, int32_t hi)
 {
 	double step, origin;
@@ -399,8 +422,12 @@ collect_chunk(struct charts *c, int32_t lo, int32_t hi)
 	double *t, *v;
 	int *keep, nb;
 
-	if (c->tier == MET_RAW)
-		return collect_raw(c, lo, hi, c->a, c->b, NULL, 0, 0, 1);
+	if (c->tier == MET_RAW) {
+		if (collect_raw(c, lo, hi, c->a, c->b, NULL, 0, 0, 1) != 0)
+			return -1;
+		sort_points(c, lo, hi);
+		return 0;
+	}
 	step = met_tiers[c->tier].bucket;
 	origin = floor(c->a / step) * step;
 	nb = (int)ceil((c->b - origin) / step) + 1;

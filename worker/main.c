@@ -258,6 +258,7 @@ main(int argc, char **argv)
 		log_warn("msg=\"metrics samples not written at stop\" samples=%lu",
 		    (unsigned long)metrics_buffered());
 	metrics_writer_free();
+	metrics_rollup_free();
 	mock_free();
 	heartbeat_stopped(&w);
 	db_free(w.db);

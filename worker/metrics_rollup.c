@@ -114,6 +114,22 @@ static const char *const copy_sql[MET_NTIERS] = {
 	"COPY pulse.metric_day (series, t0, n, avg, min, max) FROM STDIN (FORMAT binary)",
 };
 
+/* The rollup's second connection, for reading the tier below while the first one writes.
+ * It sees what writers committed before the rollup row was locked, which is all a window
+ * can hold (later samples wait for the lock, then mark the window dirty). */
+static struct db *reader_db;
+
+static struct db *
+reader(void)
+{
+	if (reader_db == NULL) {
+		reader_db = db_new(conf_str("database_url"), "pulse-worker:rollup", 30.0);
+		db_set_timeouts(reader_db, (int)conf_int("db_connect_timeout"),
+		    (int)conf_int("db_statement_timeout"));
+	}
+	return db_ensure(reader_db, 0) == 0 ? reader_db : NULL;
+}
+
 static double
 query_double(struct worker *w, const struct db_stmt *st, const char *const *params, int *ok)
 {
@@ -140,7 +156,7 @@ exec_ok(struct worker *w, const struct db_stmt *st, const char *const *params)
  * (nbuckets rows of CHUNK_SERIES: the series of one source row sit side by side). Returns 0
  * or -1. */
 static int
-aggregate_chunk(struct worker *w, int t, double w0, int32_t lo, int32_t hi, struct met_acc *acc)
+aggregate_chunk(struct db *rd, int t, double w0, int32_t lo, int32_t hi, struct met_acc *acc)
 {
 	const struct met_tier_info *ti = &met_tiers[t], *si = &met_tiers[t - 1];
 	char a[32], b[32], c[16], d[16];
@@ -154,7 +170,7 @@ aggregate_chunk(struct worker *w, int t, double w0, int32_t lo, int32_t hi, stru
 		double vals[MET_BLOCK];
 		snprintf(c, sizeof(c), "%d", lo / MET_BLOCK);
 		snprintf(d, sizeof(d), "%d", (hi + MET_BLOCK - 1) / MET_BLOCK);
-		res = db_exec_stmt_binary(w->db, &stmt_raw, p);
+		res = db_exec_stmt_binary(rd, &stmt_raw, p);
 		if (res == NULL)
 			return -1;
 		for (int r = 0; r < PQntuples(res); r++) {
@@ -177,7 +193,7 @@ aggregate_chunk(struct worker *w, int t, double w0, int32_t lo, int32_t hi, stru
 	}
 	snprintf(c, sizeof(c), "%d", lo);
 	snprintf(d, sizeof(d), "%d", hi);
-	res = db_exec_stmt_binary(w->db, &stmt_read[t - 1], p);
+	res = db_exec_stmt_binary(rd, &stmt_read[t - 1], p);
 	if (res == NULL)
 		return -1;
 	for (int r = 0; r < PQntuples(res); r++) {
@@ -253,6 +269,7 @@ roll_window(struct worker *w, int t, double w0, int advance)
 	const char *p[3] = {ti->name, a, b};
 	double started = clock_monotonic(), done;
 	long buckets = 0, old = 0;
+	struct db *rd;
 	int32_t maxs;
 	int ok;
 
@@ -277,22 +294,30 @@ roll_window(struct worker *w, int t, double w0, int advance)
 		PQclear(res);
 	}
 	maxs = (int32_t)query_double(w, &stmt_max_series, NULL, &ok);
-	if (!ok)
+	if (!ok || (rd = reader()) == NULL)
 		goto fail;
+	/* Chunks are read on the reader connection while this one takes the COPY of the
+	 * chunks before: the server stores one while it sends the next. */
 	acc = xmalloc(sizeof(*acc) * CHUNK_SERIES * (size_t)ti->nbuckets);
+	if (db_copy_begin(w->db, copy_sql[t]) != 0)
+		goto fail;
 	met_copy_header(&sb);
 	for (int32_t lo = 0; lo <= maxs; lo += CHUNK_SERIES) {
 		int32_t hi = lo + CHUNK_SERIES;
 		memset(acc, 0, sizeof(*acc) * CHUNK_SERIES * (size_t)ti->nbuckets);
-		if (aggregate_chunk(w, t, w0, lo, hi, acc) != 0)
+		if (aggregate_chunk(rd, t, w0, lo, hi, acc) != 0) {
+			(void)db_copy_end(w->db);
 			goto fail;
+		}
 		buckets += chunk_rows(&sb, t, w0, lo, hi, acc);
+		if (db_copy_put(w->db, sb.data, sb.len) != 0) {
+			(void)db_copy_end(w->db);
+			goto fail;
+		}
+		sb_reset(&sb);
 	}
 	met_copy_trailer(&sb);
-	log_debug("msg=\"rollup read\" ms=%.1f bytes=%lu", (clock_monotonic() - started) * 1000,
-	    (unsigned long)sb.len);
-	if (buckets > 0 && (db_copy_begin(w->db, copy_sql[t]) != 0 ||
-	    db_copy_put(w->db, sb.data, sb.len) != 0 || db_copy_end(w->db) != 0))
+	if (db_copy_put(w->db, sb.data, sb.len) != 0 || db_copy_end(w->db) != 0)
 		goto fail;
 	snprintf(c, sizeof(c), "%ld", buckets - old);
 	{
@@ -481,4 +506,11 @@ job_metrics_maintain(struct worker *w, struct job *job)
 		log_info("msg=\"metrics partition dropped\" partition=%s", PQgetvalue(res, r, 0));
 	PQclear(res);
 	return 0;
+}
+
+void
+metrics_rollup_free(void)
+{
+	db_free(reader_db);
+	reader_db = NULL;
 }

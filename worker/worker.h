@@ -106,6 +106,7 @@ void metrics_writer_free(void);
 int metrics_rollup_run(struct worker *w, double now);
 int job_metrics_rollup(struct worker *w, struct job *job);
 int job_metrics_maintain(struct worker *w, struct job *job);
+void metrics_rollup_free(void);
 
 /* heartbeat.c */
 int job_heartbeat(struct worker *w, struct job *job);

@@ -98,6 +98,19 @@ is($res->code, 200, 'mock-mode: a smaller estate through the API');
 $st = $stack->wait_state(sub { @{ $_[0]{nodes} } == 3 }, 15, 'three mock nodes');
 pass('the estate follows the config');
 
+# The mock estate's metrics history: recorded every 10 s, served from PostgreSQL.
+$stack->wait_for(sub { $stack->psql(q{SELECT count(DISTINCT ts) FROM pulse.metric_raw r JOIN pulse.metric_series s
+    ON s.id / 200 = r.blk WHERE s.resource_id LIKE 'mock-%'}) >= 2 }, 40, 'two mock samples written', 'worker-1');
+my ($mnode) = grep { $_->{status} eq 'online' } @{ $st->{nodes} };
+my ($mvm) = grep { $_->{status} eq 'running' } @{ $st->{vms} };
+$res = $ua->get($stack->url('/api/charts?range=5m') => $auth)->result;
+is($res->code, 200, 'charts of the mock estate');
+my $cpu = $res->json->{data}{$mvm->{id}}{cpu};
+ok(@$cpu >= 2 && $cpu->[0]{timestamp} < $res->json->{timestamp}, 'a running mock VM has cpu history');
+ok(@{ $res->json->{nodeData}{$mnode->{id}}{memory} } >= 2, 'a mock node has memory history');
+$res = $ua->get($stack->url("/api/metrics-store/history?resourceType=node&resourceId=$mnode->{id}&metric=cpu&range=1h") => $auth)->result;
+ok(@{ $res->json->{points} } >= 2, 'metrics-store history of a mock node');
+
 # Switched on through the API, mock mode refuses node changes.
 json_error_ok($ua->post($stack->url('/api/config/nodes') => $auth => json => { type => 'pve', name => 'x',
     host => 'pve.example', user => 'root', password => 'x' })->result, 403, 'mock_mode', 'node add while mock mode is on');
