@@ -369,13 +369,30 @@ sub metrics_bench {
     my $url = $s->url('/api/charts?range=1h');
     $ua->inactivity_timeout(120);
     my @ct = $curl->($url, 8);
-    my $len = length $ua->get($url => $s->token_headers)->result->body;
+    my $body = $ua->get($url => $s->token_headers)->result->body;
+    my $len = length $body;
+    # The same bytes from a bare libfcgi responder behind the same nginx: the floor set by
+    # nginx, TLS and the client on this machine.
+    my $dir = $s->dir . '/bare';
+    make_path($dir);
+    open my $bfh, '>', "$dir/body.json" or die;
+    print {$bfh} $body;
+    close $bfh;
+    undef $body;
+    my $bare_sock = "$dir/bare.sock";
+    $s->spawn('bare-fcgi', {}, PulseStack::builddir() . '/bench/bare-fcgi', $bare_sock, 4, "$dir/body.json");
+    $s->wait_for(sub { -S $bare_sock }, 10, 'the bare responder');
+    my $bport = start_bare_nginx($s, $bare_sock, $dir);
+    my @bt = $curl->("https://127.0.0.1:$bport/api/health", 8);
     my $hwm = do { open my $fh, '<', "/proc/$fpid/status" or die; my ($k) = map { /^VmHWM:\s+(\d+)/ ? $1 : () } <$fh>; $k / 1024 };
     print "\n== GET /api/charts?range=1h, $guests guests x 7 metrics at 10 s (curl, 7 requests) ==\n";
     printf "%-34s %10.0f ms   (target: <= 500)\n", 'p50', median(@ct);
+    printf "%-34s %10.0f ms   (ratio %.2f)\n", 'bare libfcgi, same bytes, p50', median(@bt), median(@ct) / median(@bt);
     printf "%-34s %10.1f MB\n", 'body', $len / 1048576;
     printf "%-34s %10.1f MB\n", 'responder peak resident (VmHWM)', $hwm;
     print grep { /charts (read|written)/ } split /^/, $s->log_text('fcgi-1') if $ENV{BENCH_LOG_LEVEL};
+    $s->stop_program('bare-fcgi', 'TERM', 5);
+    kill 'TERM', $s->{bare_nginx_pid} if $s->{bare_nginx_pid};
     if ($ENV{BENCH_PAUSE}) {
         open my $fh, '>', '/tmp/bench-stack.txt';
         print {$fh} $s->url('/api/charts?range=1h') . "\n$admin->{token}\n";

@@ -258,8 +258,17 @@ struct series_buckets {
 	int n, cap;
 };
 
+#define MS_CACHE 4096
+
+struct ms_text {
+	int64_t ms;
+	uint8_t len;
+	char text[23];
+};
+
 struct charts {
 	struct request *r;
+	struct ms_text *ms_cache;	/* MS_CACHE formatted timestamps */
 	struct resource *res;
 	int nres;
 	int32_t maxs;
@@ -272,6 +281,8 @@ struct charts {
 	struct strbuf out;
 	int64_t oldest_ms;
 	int client_gone;
+	int async;		/* raw chunks: the next one's query runs while this one is written */
+	int pending;		/* a chunk's query is out */
 };
 
 static void
@@ -304,6 +315,56 @@ static const struct db_stmt stmt_chart_windows[MET_NTIERS] = {
 	{"charts_day", CHART_WINDOWS("day"), 4},
 };
 
+struct rowref {
+	double ts;
+	int row;
+};
+
+static int
+cmp_rowref(const void *a, const void *b)
+{
+	double x = ((const struct rowref *)a)->ts, y = ((const struct rowref *)b)->ts;
+
+	return (x > y) - (x < y);
+}
+
+/* The raw rows of series [lo, hi) over the chart's window, sent without waiting. */
+static int
+raw_send(struct charts *c, int32_t lo, int32_t hi)
+{
+	char pa[32], pb[32], pc[16], pd[16];
+	const char *p[4] = {pa, pb, pc, pd};
+
+	snprintf(pa, sizeof(pa), "%.6f", c->a);
+	snprintf(pb, sizeof(pb), "%.6f", c->b);
+	snprintf(pc, sizeof(pc), "%d", lo / MET_BLOCK);
+	snprintf(pd, sizeof(pd), "%d", (hi + MET_BLOCK - 1) / MET_BLOCK);
+	if (PQsendQueryParams(db_pgconn(c->r->db), stmt_chart_raw.sql, 4, NULL, p, NULL, NULL,
+	    1) != 1)
+		return -1;
+	c->pending = 1;
+	return 0;
+}
+
+/* The result of the query raw_send sent, or NULL on failure. */
+static PGresult *
+raw_wait(struct charts *c)
+{
+	PGconn *conn = db_pgconn(c->r->db);
+	PGresult *res = PQgetResult(conn), *more;
+
+	while ((more = PQgetResult(conn)) != NULL)
+		PQclear(more);
+	c->pending = 0;
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		log_warn("msg=\"charts read failed\" error=\"%s\"",
+		    res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
 /* Raw samples of series [lo, hi) in (a, b]: into grid cells of step seconds from origin,
  * or (grid NULL) as points. */
 static int
@@ -313,18 +374,44 @@ collect_raw(struct charts *c, int32_t lo, int32_t hi, double a, double b, struct
 	char pa[32], pb[32], pc[16], pd[16];
 	const char *p[4] = {pa, pb, pc, pd};
 	double vals[MET_BLOCK];
+	struct rowref *order;
+	int nrows, sorted = 1;
 	PGresult *res;
 
-	snprintf(pa, sizeof(pa), "%.6f", a);
-	snprintf(pb, sizeof(pb), "%.6f", b);
-	snprintf(pc, sizeof(pc), "%d", lo / MET_BLOCK);
-	snprintf(pd, sizeof(pd), "%d", (hi + MET_BLOCK - 1) / MET_BLOCK);
-	res = db_exec_stmt_binary(c->r->db, &stmt_chart_raw, p);
-	if (res == NULL)
-		return -1;
-	for (int row = 0; row < PQntuples(res); row++) {
+	if (!grid && c->async) {
+		if (!c->pending && raw_send(c, lo, hi) != 0)
+			return -1;
+		if ((res = raw_wait(c)) == NULL)
+			return -1;
+		/* The next chunk's query now: its rows come while this chunk is written. */
+		if (hi <= c->maxs && raw_send(c, hi, hi + (hi - lo)) != 0) {
+			PQclear(res);
+			return -1;
+		}
+	} else {
+		snprintf(pa, sizeof(pa), "%.6f", a);
+		snprintf(pb, sizeof(pb), "%.6f", b);
+		snprintf(pc, sizeof(pc), "%d", lo / MET_BLOCK);
+		snprintf(pd, sizeof(pd), "%d", (hi + MET_BLOCK - 1) / MET_BLOCK);
+		res = db_exec_stmt_binary(c->r->db, &stmt_chart_raw, p);
+		if (res == NULL)
+			return -1;
+	}
+	/* Rows in time order (they come in storage order), so that points are appended in
+	 * order: one sort of the rows, not one per series. */
+	nrows = PQntuples(res);
+	order = xmalloc(sizeof(*order) * (size_t)(nrows ? nrows : 1));
+	for (int i = 0; i < nrows; i++) {
+		order[i].ts = met_ts_from_pg(PQgetvalue(res, i, 1));
+		order[i].row = i;
+		sorted &= i == 0 || order[i].ts >= order[i - 1].ts;
+	}
+	if (!sorted)
+		qsort(order, (size_t)nrows, sizeof(*order), cmp_rowref);
+	for (int i = 0; i < nrows; i++) {
+		int row = order[i].row;
 		int32_t blk = met_i4_from_pg(PQgetvalue(res, row, 0));
-		double ts = met_ts_from_pg(PQgetvalue(res, row, 1));
+		double ts = order[i].ts;
 		int n = met_array_f8(PQgetvalue(res, row, 2), PQgetlength(res, row, 2), vals, MET_BLOCK);
 		int k = grid ? (int)floor((ts - origin) / step) : 0;
 		if (k < 0 || k >= nb)
@@ -339,6 +426,7 @@ collect_raw(struct charts *c, int32_t lo, int32_t hi, double a, double b, struct
 				points_add(&c->pts[s], ts, vals[j]);
 		}
 	}
+	free(order);
 	PQclear(res);
 	return 0;
 }
@@ -392,29 +480,6 @@ collect_tier(struct charts *c, int t, int32_t lo, int32_t hi, double a, double b
 /* The points of series [lo, hi): raw samples as they are, buckets of a rolled-up tier
  * thinned to CHART_MAX_POINTS with LTTB (peaks stay). */
 static int
-cmp_point(const void *a, const void *b)
-{
-	double x = ((const struct point *)a)->t, y = ((const struct point *)b)->t;
-
-	return (x > y) - (x < y);
-}
-
-/* Raw rows come in no particular order: each series' points in time order. */
-static void
-sort_points(struct charts *c, int32_t lo, int32_t hi)
-{
-	for (int32_t s = lo; s < hi && s <= c->maxs; s++) {
-		struct series_points *sp = &c->pts[s];
-		for (int i = 1; i < sp->n; i++) {
-			if (sp->p[i].t < sp->p[i - 1].t) {
-				qsort(sp->p, (size_t)sp->n, sizeof(*sp->p), cmp_point);
-				break;
-			}
-		}
-	}
-}
-
-static int
 collect_chunk(struct charts *c, int32_t lo, int32_t hi)
 {
 	double step, origin;
@@ -423,10 +488,7 @@ collect_chunk(struct charts *c, int32_t lo, int32_t hi)
 	int *keep, nb;
 
 	if (c->tier == MET_RAW) {
-		if (collect_raw(c, lo, hi, c->a, c->b, NULL, 0, 0, 1) != 0)
-			return -1;
-		sort_points(c, lo, hi);
-		return 0;
+		return collect_raw(c, lo, hi, c->a, c->b, NULL, 0, 0, 1);
 	}
 	step = met_tiers[c->tier].bucket;
 	origin = floor(c->a / step) * step;
@@ -481,6 +543,9 @@ out_flush(struct charts *c, int force)
 	if (!c->client_gone && resp_stream_write(c->r, c->out.data, c->out.len) != 0)
 		c->client_gone = 1;
 	sb_reset(&c->out);
+	/* Take the next chunk's rows off the socket, so that the server keeps sending. */
+	if (c->pending)
+		(void)PQconsumeInput(db_pgconn(c->r->db));
 }
 
 /* An integer in decimal; returns its length. */
@@ -501,6 +566,21 @@ fmt_i64(int64_t v, char *buf)
 		buf[len++] = tmp[--n];
 	buf[len] = '\0';
 	return len;
+}
+
+/* A timestamp in ms, from a small cache: every series of a poll has the same instants. */
+static size_t
+fmt_ms(struct charts *c, int64_t ms, char *buf)
+{
+	struct ms_text *e = &c->ms_cache[(uint64_t)ms / 1000 % MS_CACHE];
+
+	if (e->ms != ms || e->len == 0) {
+		e->ms = ms;
+		e->len = (uint8_t)fmt_i64(ms, e->text);
+	}
+	memcpy(buf, e->text, e->len);
+	buf[e->len] = '\0';
+	return e->len;
 }
 
 static void
@@ -559,7 +639,7 @@ out_series(struct charts *c, struct strbuf *sb, const char *name, int32_t s, dou
 				*p++ = ',';
 			memcpy(p, "{\"timestamp\":", 13);
 			p += 13;
-			p += fmt_i64(ms, p);
+			p += fmt_ms(c, ms, p);
 			memcpy(p, ",\"value\":", 9);
 			p += 9;
 			jsonutil_format_double(out_round(sp->p[i].v), p, 40);
@@ -727,6 +807,8 @@ api_charts(struct request *r)
 	}
 	memset(&c, 0, sizeof(c));
 	c.r = r;
+	c.ms_cache = xmalloc(sizeof(*c.ms_cache) * MS_CACHE);
+	memset(c.ms_cache, 0, sizeof(*c.ms_cache) * MS_CACHE);
 	c.a = now - range;
 	c.b = now + 1;
 	c.oldest_ms = now_ms;
@@ -785,6 +867,7 @@ api_charts(struct request *r)
 	}
 	res_by_last = c.res;
 	qsort(order, (size_t)c.nres, sizeof(int), cmp_last);
+	c.async = c.tier == MET_RAW;
 	{
 		int32_t chunk = c.tier == MET_RAW ? CHUNK : MET_BLOCK;
 		int next = 0, started = 0;
@@ -817,6 +900,8 @@ api_charts(struct request *r)
 			out_resource(&c, res, section[res->kind], &firsts[res->kind], now_ms);
 		}
 	}
+	if (c.pending)
+		PQclear(raw_wait(&c));
 	(void)db_exec(r->db, "COMMIT");
 	sb_puts(&c.out, "},\"nodeData\":{");
 	sb_append(&c.out, nodes.data ? nodes.data : "", nodes.len);
@@ -839,6 +924,8 @@ api_charts(struct request *r)
 	    (unsigned long)r->bytes_out);
 	goto done;
 unavailable:
+	if (c.pending)
+		PQclear(raw_wait(&c));
 	db_rollback(r->db);
 	db_unavailable(r);
 done:
@@ -852,6 +939,7 @@ done:
 	free(c.owner);
 	free(c.res);
 	free(order);
+	free(c.ms_cache);
 	sb_free(&c.out);
 	sb_free(&nodes);
 	sb_free(&storage);

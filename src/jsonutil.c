@@ -190,7 +190,9 @@ format_short_fixed(double value, char *buf)
 		double scaled = mag * pow10[k];
 		if (scaled >= 9007199254740992.0)
 			return 0;
-		m = (int64_t)llround(scaled);
+		m = (int64_t)scaled;		/* positive, below 2^53: the difference is exact */
+		if (scaled - (double)m >= 0.5)
+			m++;
 		if ((double)m / pow10[k] == mag)
 			break;
 	}
