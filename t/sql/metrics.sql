@@ -40,12 +40,14 @@ FROM fx_clock,
      LATERAL (SELECT k0.n AS n, t0 + k0.n * interval '10 s' + (k0.n % 3) * interval '1.5 s' AS t) k,
      pulse.metric_series s
 WHERE abs(hashint4(s.id * 7 + k.n)) % 23 <> 0;       -- about 4 % of the samples missing
+CREATE INDEX ON fx_samples (series, ts);
+ANALYZE fx_samples;
 INSERT INTO pulse.metric_raw (ts, blk, vals)
-SELECT f.ts, f.blk,
-       (SELECT array_agg(x.v ORDER BY i) FROM generate_series(0, f.top) i
-        LEFT JOIN fx_samples x ON x.ts = f.ts AND x.series = f.blk * 200 + i)
-FROM (SELECT ts, series / 200 AS blk, max(series % 200) AS top FROM fx_samples
-      GROUP BY 1, 2) f;
+SELECT t.ts, t.blk, array_agg(x.v ORDER BY sl.slot)
+FROM (SELECT ts, series / 200 AS blk, max(series % 200) AS top FROM fx_samples GROUP BY 1, 2) t
+CROSS JOIN LATERAL generate_series(0, t.top) AS sl(slot)
+LEFT JOIN fx_samples x ON x.ts = t.ts AND x.series = t.blk * 200 + sl.slot
+GROUP BY t.ts, t.blk;
 
 SELECT is((SELECT count(*) FROM pulse.metrics_raw), (SELECT count(*) FROM fx_samples),
     'metrics_raw: every sample, no other');
