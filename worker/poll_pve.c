@@ -1402,9 +1402,12 @@ pve_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 	struct st_instance s;
 	int rc;
 
-	if (c->base.backup_cycle && build_backups(run, c) &&
-	    st_write_backups(w->db, &PV(run)->backups, err, errlen) != 0)
-		log_warn("msg=\"backup write failed\" instance=%s error=\"%s\"", run->cfg.name, err);
+	int backups_built = 0;
+
+	/* Built before the guests (their lastBackup), written after them: a reader never sees
+	 * an instance's backups before its guests. */
+	if (c->base.backup_cycle)
+		backups_built = build_backups(run, c);
 	if (c->base.backup_cycle)
 		note_pbs_backups(w, run);
 
@@ -1433,6 +1436,8 @@ pve_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 	if (rc == 0)
 		log_debug("msg=\"polled\" instance=%s nodes=%d guests=%d storage=%d", run->cfg.name,
 		    s.nnodes, s.nguests, s.nstorage);
+	if (backups_built && st_write_backups(w->db, &PV(run)->backups, err, errlen) != 0)
+		log_warn("msg=\"backup write failed\" instance=%s error=\"%s\"", run->cfg.name, err);
 	write_endpoints(w, run, now);
 	if (PV(run)->joined_cluster[0])
 		record_joined_cluster(w, run);

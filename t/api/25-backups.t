@@ -18,7 +18,7 @@ my $auth = $stack->token_headers;
 my $sim = $stack->start_sim(nodes => 2, guests => 20, token => 'root@pam!t=x');
 $ua->post($stack->url('/api/config/nodes') => $auth => json => { type => 'pve', name => 'bk', host => $sim->{url},
     tokenName => 'root@pam!t', tokenValue => 'x', fingerprint => $sim->{fingerprint} });
-my $st = $stack->wait_state(sub { @{ $_[0]{pveBackups}{storageBackups} } > 0 }, 20, 'backups');
+my $st = $stack->wait_state(sub { @{ $_[0]{pveBackups}{storageBackups} } > 0 && @{ $_[0]{vms} } + @{ $_[0]{containers} } == 20 }, 20, 'backups');
 
 my $pb = $st->{pveBackups};
 is_deeply($st->{backups}{pve}, $pb, 'backups.pve is the same object as pveBackups');
