@@ -236,7 +236,6 @@ struct resource {
 	int vm;			/* guests: a VM (else a container) */
 	double cur[7];		/* current values, for series without history */
 	int32_t series[7];	/* -1: none */
-	int32_t last;		/* the highest of them */
 };
 
 struct point {
@@ -410,9 +409,9 @@ collect_raw(struct charts *c, int32_t lo, int32_t hi, double a, double b, struct
 		qsort(order, (size_t)nrows, sizeof(*order), cmp_rowref);
 	for (int i = 0; i < nrows; i++) {
 		int row = order[i].row;
-		int32_t blk = met_i4_from_pg(PQgetvalue(res, row, 0));
-		double ts = order[i].ts;
-		int n = met_array_f8(PQgetvalue(res, row, 2), PQgetlength(res, row, 2), vals, MET_BLOCK);
+		int32_t blk;
+		double ts;
+		int n = met_raw_row(res, row, &blk, &ts, vals);
 		int k = grid ? (int)floor((ts - origin) / step) : 0;
 		if (k < 0 || k >= nb)
 			continue;
@@ -454,20 +453,16 @@ collect_tier(struct charts *c, int t, int32_t lo, int32_t hi, double a, double b
 		if (res == NULL)
 			return -1;
 		for (int row = 0; row < PQntuples(res); row++) {
-			int32_t s = met_i4_from_pg(PQgetvalue(res, row, 0)), n[64];
-			double t0 = met_ts_from_pg(PQgetvalue(res, row, 1)), avg[64], mn[64], mx[64];
-			int cn = met_array_i4(PQgetvalue(res, row, 2), PQgetlength(res, row, 2), n, 64);
-			if (s < lo || s >= hi || cn < 0 ||
-			    met_array_f8(PQgetvalue(res, row, 3), PQgetlength(res, row, 3), avg, 64) != cn ||
-			    met_array_f8(PQgetvalue(res, row, 4), PQgetlength(res, row, 4), mn, 64) != cn ||
-			    met_array_f8(PQgetvalue(res, row, 5), PQgetlength(res, row, 5), mx, 64) != cn)
+			struct met_window mw;
+			if (met_window_row(res, row, &mw) != 0 || mw.series < lo || mw.series >= hi)
 				continue;
-			for (int j = 0; j < cn; j++) {
-				double bt = t0 + (double)j * ti->bucket;
+			for (int j = 0; j < mw.nb; j++) {
+				double bt = mw.t0 + (double)j * ti->bucket;
 				int k = (int)floor((bt - origin) / step);
-				if (n[j] <= 0 || bt < a || bt >= upto || k < 0 || k >= nb)
+				if (mw.n[j] <= 0 || bt < a || bt >= upto || k < 0 || k >= nb)
 					continue;
-				met_acc_merge(&grid[(size_t)(s - lo) * nb + k], n[j], avg[j], mn[j], mx[j]);
+				met_acc_merge(&grid[(size_t)(mw.series - lo) * nb + k], mw.n[j], mw.avg[j],
+				    mw.min[j], mw.max[j]);
 			}
 		}
 		PQclear(res);
@@ -702,14 +697,16 @@ out_resource(struct charts *c, struct resource *res, struct strbuf *sb, int *fir
 	}
 }
 
-/* qsort has no argument: the resources being ordered. Requests on other threads order
- * their own, hence thread-local. */
-static __thread const struct resource *res_by_last;
+/* A resource in the order of its last series. */
+struct by_last {
+	int32_t last;
+	int res;
+};
 
 static int
 cmp_last(const void *a, const void *b)
 {
-	int32_t x = res_by_last[*(const int *)a].last, y = res_by_last[*(const int *)b].last;
+	int32_t x = ((const struct by_last *)a)->last, y = ((const struct by_last *)b)->last;
 
 	return (x > y) - (x < y);
 }
@@ -793,7 +790,8 @@ api_charts(struct request *r)
 	struct charts c;
 	PGresult *resources = NULL, *series = NULL, *done = NULL;
 	struct strbuf nodes = {0}, storage = {0};
-	int first, *order = NULL;
+	struct by_last *order = NULL;
+	int first;
 
 	if (range_s == NULL || *range_s == '\0')
 		range = 3600;
@@ -857,16 +855,15 @@ api_charts(struct request *r)
 	series = NULL;
 	/* Resources in the order their last series is read: each goes out once its series
 	 * are all in, and its points are freed then. */
-	order = xmalloc(sizeof(int) * (size_t)(c.nres ? c.nres : 1));
+	order = xmalloc(sizeof(*order) * (size_t)(c.nres ? c.nres : 1));
 	for (int i = 0; i < c.nres; i++) {
-		order[i] = i;
-		c.res[i].last = -1;
+		order[i].res = i;
+		order[i].last = -1;
 		for (int m = 0; m < 7; m++)
-			if (c.res[i].series[m] > c.res[i].last)
-				c.res[i].last = c.res[i].series[m];
+			if (c.res[i].series[m] > order[i].last)
+				order[i].last = c.res[i].series[m];
 	}
-	res_by_last = c.res;
-	qsort(order, (size_t)c.nres, sizeof(int), cmp_last);
+	qsort(order, (size_t)c.nres, sizeof(*order), cmp_last);
 	c.async = c.tier == MET_RAW;
 	{
 		int32_t chunk = c.tier == MET_RAW ? CHUNK : MET_BLOCK;
@@ -889,14 +886,14 @@ api_charts(struct request *r)
 				sb_puts(&c.out, "{\"data\":{");
 				started = 1;
 			}
-			for (; next < c.nres && c.res[order[next]].last < hi; next++) {
-				struct resource *res = &c.res[order[next]];
+			for (; next < c.nres && order[next].last < hi; next++) {
+				struct resource *res = &c.res[order[next].res];
 				out_resource(&c, res, section[res->kind], &firsts[res->kind], now_ms);
 			}
 			out_flush(&c, 0);
 		}
 		for (; next < c.nres; next++) {
-			struct resource *res = &c.res[order[next]];
+			struct resource *res = &c.res[order[next].res];
 			out_resource(&c, res, section[res->kind], &firsts[res->kind], now_ms);
 		}
 	}

@@ -5,6 +5,7 @@
 #ifndef PULSE_METRICS_H
 #define PULSE_METRICS_H
 
+#include <libpq-fe.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,22 @@ int64_t met_ts_to_pg(double unix_s);
  * Returns the count, or -1 when it is not such an array. */
 int met_array_f8(const char *bin, int len, double *out, int max);
 int met_array_i4(const char *bin, int len, int32_t *out, int max);
+
+/* A row of pulse.metric_raw read in binary (blk, ts, vals): its block and time, and the
+ * block's values (NAN: no sample) into vals. Returns the values' count, or -1. */
+int met_raw_row(PGresult *res, int row, int32_t *blk, double *ts, double vals[MET_BLOCK]);
+
+/* A row of a rolled-up tier read in binary (series, t0, n, avg, min, max). */
+struct met_window {
+	int32_t series;
+	double t0;
+	int nb;			/* buckets */
+	int32_t n[64];
+	double avg[64], min[64], max[64];
+};
+
+/* Returns 0, or -1 when the row is not such a window (arrays of differing lengths). */
+int met_window_row(PGresult *res, int row, struct met_window *w);
 
 /* COPY ... (FORMAT binary): the header, a row's field count, fields, the trailer. */
 void met_copy_header(struct strbuf *sb);

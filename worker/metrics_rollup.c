@@ -90,11 +90,10 @@ static const struct db_stmt stmt_raw = {
 	"WHERE t0 >= to_timestamp($1) AND t0 < to_timestamp($2) AND series >= $3 " \
 	"AND series < $4"
 
+/* Indexed by the tier read: raw has its own statement (stmt_raw), day is never read. */
 static const struct db_stmt stmt_read[MET_NTIERS] = {
-	{"rollup_read_none", "SELECT 1 WHERE $1::float8 + $2::float8 + $3::int + $4::int < 0", 4},
-	{"rollup_read_minute", READ_TIER("minute"), 4},
-	{"rollup_read_hour", READ_TIER("hour"), 4},
-	{"rollup_read_day", READ_TIER("day"), 4},
+	[MET_MINUTE] = {"rollup_read_minute", READ_TIER("minute"), 4},
+	[MET_HOUR] = {"rollup_read_hour", READ_TIER("hour"), 4},
 };
 
 static const char *const delete_sql[MET_NTIERS] = {
@@ -174,11 +173,10 @@ aggregate_chunk(struct db *rd, int t, double w0, int32_t lo, int32_t hi, struct 
 		if (res == NULL)
 			return -1;
 		for (int r = 0; r < PQntuples(res); r++) {
-			int32_t blk = met_i4_from_pg(PQgetvalue(res, r, 0));
-			double ts = met_ts_from_pg(PQgetvalue(res, r, 1));
+			int32_t blk;
+			double ts;
+			int n = met_raw_row(res, r, &blk, &ts, vals);
 			int k = (int)floor((ts - w0) / ti->bucket);
-			int n = met_array_f8(PQgetvalue(res, r, 2), PQgetlength(res, r, 2), vals,
-			    MET_BLOCK);
 			if (k < 0 || k >= nb || n < 0)
 				continue;
 			for (int j = 0; j < n; j++) {
@@ -197,21 +195,16 @@ aggregate_chunk(struct db *rd, int t, double w0, int32_t lo, int32_t hi, struct 
 	if (res == NULL)
 		return -1;
 	for (int r = 0; r < PQntuples(res); r++) {
-		int32_t s = met_i4_from_pg(PQgetvalue(res, r, 0)), n[64];
-		double t0 = met_ts_from_pg(PQgetvalue(res, r, 1)), avg[64], mn[64], mx[64];
-		int cn = met_array_i4(PQgetvalue(res, r, 2), PQgetlength(res, r, 2), n, 64);
-		int ca = met_array_f8(PQgetvalue(res, r, 3), PQgetlength(res, r, 3), avg, 64);
-		int ci = met_array_f8(PQgetvalue(res, r, 4), PQgetlength(res, r, 4), mn, 64);
-		int cx = met_array_f8(PQgetvalue(res, r, 5), PQgetlength(res, r, 5), mx, 64);
-		if (s < lo || s >= hi || cn < 0 || ca != cn || ci != cn || cx != cn)
+		struct met_window mw;
+		if (met_window_row(res, r, &mw) != 0 || mw.series < lo || mw.series >= hi)
 			continue;
-		for (int j = 0; j < cn; j++) {
-			double bt = t0 + (double)j * si->bucket;
+		for (int j = 0; j < mw.nb; j++) {
+			double bt = mw.t0 + (double)j * si->bucket;
 			int k = (int)floor((bt - w0) / ti->bucket);
-			if (n[j] <= 0 || k < 0 || k >= nb)
+			if (mw.n[j] <= 0 || k < 0 || k >= nb)
 				continue;
-			met_acc_merge(&acc[(size_t)k * CHUNK_SERIES + (size_t)(s - lo)], n[j], avg[j], mn[j],
-			    mx[j]);
+			met_acc_merge(&acc[(size_t)k * CHUNK_SERIES + (size_t)(mw.series - lo)], mw.n[j],
+			    mw.avg[j], mw.min[j], mw.max[j]);
 		}
 	}
 	PQclear(res);
