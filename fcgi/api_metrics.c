@@ -308,10 +308,9 @@ static const struct db_stmt stmt_chart_raw = {
 	"AND series < $4 AND t0 > to_timestamp($1) AND t0 < to_timestamp($2)"
 
 static const struct db_stmt stmt_chart_windows[MET_NTIERS] = {
-	{NULL, NULL, 0},
-	{"charts_minute", CHART_WINDOWS("minute"), 4},
-	{"charts_hour", CHART_WINDOWS("hour"), 4},
-	{"charts_day", CHART_WINDOWS("day"), 4},
+	[MET_MINUTE] = {"charts_minute", CHART_WINDOWS("minute"), 4},
+	[MET_HOUR] = {"charts_hour", CHART_WINDOWS("hour"), 4},
+	[MET_DAY] = {"charts_day", CHART_WINDOWS("day"), 4},
 };
 
 struct rowref {
@@ -588,17 +587,6 @@ out_num(struct strbuf *sb, double v)
 }
 
 static void
-out_key(struct strbuf *sb, const char *key)
-{
-	struct json_object *s = json_object_new_string(key);
-
-	sb_puts(sb, json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE));
-	sb_puts(sb, ":");
-	json_object_put(s);
-}
-
-static void
 out_str(struct strbuf *sb, const char *value)
 {
 	struct json_object *s = json_object_new_string(value);
@@ -606,6 +594,13 @@ out_str(struct strbuf *sb, const char *value)
 	sb_puts(sb, json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(s);
+}
+
+static void
+out_key(struct strbuf *sb, const char *key)
+{
+	out_str(sb, key);
+	sb_append(sb, ":", 1);
 }
 
 /* One metric's points: its history, or (none) the current value at now. */

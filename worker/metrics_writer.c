@@ -73,28 +73,40 @@ rehash(void)
 	}
 }
 
+/* The index of a known key, or -1. */
+static int
+key_find(const char *type, const char *id, const char *metric, uint32_t h)
+{
+	if (W.tablesize == 0)
+		return -1;
+	for (int i = W.table[h & (uint32_t)(W.tablesize - 1)]; i >= 0; i = W.keys[i].next) {
+		const struct key *k = &W.keys[i];
+		if (k->hash == h && strcmp(k->id, id) == 0 && strcmp(k->metric, metric) == 0 &&
+		    strcmp(k->type, type) == 0)
+			return i;
+	}
+	return -1;
+}
+
 static int
 key_of(const char *type, const char *id, const char *metric, const char *name)
 {
 	uint32_t h = hash3(type, id, metric);
+	int i = key_find(type, id, metric, h), b;
 	struct key *k;
-	int b;
 
+	if (i >= 0) {
+		k = &W.keys[i];
+		if (strcmp(k->name, name) != 0) {
+			free(k->name);
+			k->name = xstrdup(name);
+			k->name_dirty = 1;
+		}
+		return i;
+	}
 	if (W.tablesize == 0)
 		rehash();
 	b = (int)(h & (uint32_t)(W.tablesize - 1));
-	for (int i = W.table[b]; i >= 0; i = W.keys[i].next) {
-		k = &W.keys[i];
-		if (k->hash == h && strcmp(k->id, id) == 0 && strcmp(k->metric, metric) == 0 &&
-		    strcmp(k->type, type) == 0) {
-			if (strcmp(k->name, name) != 0) {
-				free(k->name);
-				k->name = xstrdup(name);
-				k->name_dirty = 1;
-			}
-			return i;
-		}
-	}
 	GROW(W.keys, W.nkeys, W.capkeys);
 	k = &W.keys[W.nkeys];
 	k->type = xstrdup(type);
@@ -279,18 +291,11 @@ resolve_keys(struct worker *w)
 			break;
 		}
 		for (int r = 0; r < PQntuples(res); r++) {
-			uint32_t h = hash3(PQgetvalue(res, r, 1), PQgetvalue(res, r, 2),
-			    PQgetvalue(res, r, 3));
-			int b = (int)(h & (uint32_t)(W.tablesize - 1));
-			for (int i = W.table[b]; i >= 0; i = W.keys[i].next) {
-				struct key *k = &W.keys[i];
-				if (k->hash == h && strcmp(k->id, PQgetvalue(res, r, 2)) == 0 &&
-				    strcmp(k->metric, PQgetvalue(res, r, 3)) == 0 &&
-				    strcmp(k->type, PQgetvalue(res, r, 1)) == 0) {
-					k->series = (int32_t)atoi(PQgetvalue(res, r, 0));
-					break;
-				}
-			}
+			const char *type = PQgetvalue(res, r, 1), *id = PQgetvalue(res, r, 2);
+			const char *metric = PQgetvalue(res, r, 3);
+			int k = key_find(type, id, metric, hash3(type, id, metric));
+			if (k >= 0)
+				W.keys[k].series = (int32_t)atoi(PQgetvalue(res, r, 0));
 		}
 		for (int i = 0; i < m; i++)
 			W.keys[todo[at + i]].name_dirty = 0;
