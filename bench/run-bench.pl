@@ -412,7 +412,7 @@ sub metrics_bench {
         INSERT INTO pulse.metric_raw (ts, blk, vals)
             SELECT to_timestamp($hour) + k * interval '10 s', b, v.v
             FROM generate_series(0, 359) k, generate_series(0, 174) b,
-                 (SELECT array_agg(random() * 100) v FROM generate_series(1, 200)) v;
+                 (SELECT pulse.metric_pack(array_agg(random() * 100)) v FROM generate_series(1, 200)) v;
         UPDATE pulse.metric_partitions SET samples = 12600000 WHERE tier = 'raw' AND lo = to_timestamp($hour)});
     $r->start_worker(1);
     $r->wait_for(sub { $r->log_text('worker-1') =~ /rolled up" tier=minute window=$hour buckets=\d+ replaced=0 ms=([\d.]+)/ }, 120,

@@ -69,7 +69,7 @@ met_raw_row(PGresult *res, int row, int32_t *blk, double *ts, double vals[MET_BL
 {
 	*blk = met_i4_from_pg(PQgetvalue(res, row, 0));
 	*ts = met_ts_from_pg(PQgetvalue(res, row, 1));
-	return met_array_f8(PQgetvalue(res, row, 2), PQgetlength(res, row, 2), vals, MET_BLOCK);
+	return met_block_f8(PQgetvalue(res, row, 2), PQgetlength(res, row, 2), vals, MET_BLOCK);
 }
 
 int
@@ -162,6 +162,22 @@ met_array_f8(const char *bin, int len, double *out, int max)
 		u = get64(bin + off);
 		memcpy(&out[n++], &u, 8);
 		off += 8;
+	}
+	return n;
+}
+
+int
+met_block_f8(const char *bin, int len, double *out, int max)
+{
+	int n = len / 8;
+
+	if (len < 0 || len % 8 != 0)
+		return -1;
+	if (n > max)
+		n = max;
+	for (int i = 0; i < n; i++) {
+		uint64_t u = get64(bin + 8 * i);
+		memcpy(&out[i], &u, 8);
 	}
 	return n;
 }
@@ -289,6 +305,25 @@ met_copy_f8_array(struct strbuf *sb, const double *v, int n)
 		p = w32(p, (uint32_t)u);
 	}
 	sb->len += len + 4;
+	sb->data[sb->len] = '\0';
+}
+
+void
+met_copy_f8_block(struct strbuf *sb, const double *v, int n)
+{
+	static const double missing = NAN;
+	unsigned char *p;
+
+	sb_reserve(sb, 4 + 8 * (size_t)n);
+	p = w32((unsigned char *)sb->data + sb->len, 8 * (uint32_t)n);
+	for (int i = 0; i < n; i++) {
+		uint64_t u;
+		/* One NaN for every missing sample: the SQL side tests the exponent only. */
+		memcpy(&u, isnan(v[i]) ? &missing : &v[i], 8);
+		p = w32(p, (uint32_t)(u >> 32));
+		p = w32(p, (uint32_t)u);
+	}
+	sb->len += 4 + 8 * (size_t)n;
 	sb->data[sb->len] = '\0';
 }
 

@@ -1,7 +1,7 @@
 /* metrics.h: the metrics history layout shared by the worker (ingest, rollups) and the
  * responders (charts, history): tiers, blocks of series, bucket accumulation, the binary
  * forms PostgreSQL sends and takes for arrays and COPY, and downsampling. The tables are
- * described in sql/0006_metrics.sql. */
+ * described in sql/0006_metrics.sql and sql/0007_metric_blocks.sql. */
 #ifndef PULSE_METRICS_H
 #define PULSE_METRICS_H
 
@@ -51,6 +51,11 @@ int64_t met_ts_to_pg(double unix_s);
 int met_array_f8(const char *bin, int len, double *out, int max);
 int met_array_i4(const char *bin, int len, int32_t *out, int max);
 
+/* A block of pulse.metric_raw: a bytea of big-endian IEEE 754 doubles, NaN where a series
+ * has no sample. Its values into out, at most max; returns the count, or -1 when its
+ * length is not a multiple of 8. */
+int met_block_f8(const char *bin, int len, double *out, int max);
+
 /* A row of pulse.metric_raw read in binary (blk, ts, vals): its block and time, and the
  * block's values (NAN: no sample) into vals. Returns the values' count, or -1. */
 int met_raw_row(PGresult *res, int row, int32_t *blk, double *ts, double vals[MET_BLOCK]);
@@ -75,6 +80,8 @@ void met_copy_ts(struct strbuf *sb, double unix_s);
 /* A float8[] with NAN as NULL, and an int4[]. */
 void met_copy_f8_array(struct strbuf *sb, const double *v, int n);
 void met_copy_i4_array(struct strbuf *sb, const int32_t *v, int n);
+/* A block of raw samples as metric_raw.vals (bytea, see met_block_f8); NAN: no sample. */
+void met_copy_f8_block(struct strbuf *sb, const double *v, int n);
 void met_copy_trailer(struct strbuf *sb);
 
 /* Downsampling to at most max points, keeping peaks visible: largest-triangle-three-

@@ -343,7 +343,7 @@ build_rows(size_t n, struct strbuf *sb)
 		met_copy_row(sb, 3);
 		met_copy_ts(sb, ts);
 		met_copy_i4(sb, blk);
-		met_copy_f8_array(sb, vals, top);
+		met_copy_f8_block(sb, vals, top);
 		rows++;
 	}
 	met_copy_trailer(sb);
@@ -462,10 +462,10 @@ write_once(struct worker *w, size_t n, const struct strbuf *data, int merge, uin
 		return -1;
 	if (write_bookkeeping(w, n) != 0)
 		goto fail;
-	if (merge && db_exec(w->db, "CREATE TEMP TABLE IF NOT EXISTS metric_raw_in "
-	    "(ts timestamptz, blk integer, vals float8[]) ON COMMIT DELETE ROWS") != 0)
+	if (merge && db_exec(w->db, "CREATE TEMP TABLE IF NOT EXISTS metric_blocks_in "
+	    "(ts timestamptz, blk integer, vals bytea) ON COMMIT DELETE ROWS") != 0)
 		goto fail;
-	if (db_copy_begin(w->db, merge ? "COPY metric_raw_in FROM STDIN (FORMAT binary)" :
+	if (db_copy_begin(w->db, merge ? "COPY metric_blocks_in FROM STDIN (FORMAT binary)" :
 	    "COPY pulse.metric_raw (ts, blk, vals) FROM STDIN (FORMAT binary)") != 0 ||
 	    db_copy_put(w->db, data->data, data->len) != 0 || db_copy_end(w->db) != 0) {
 		if (!merge && strcmp(db_sqlstate(w->db), "23505") == 0) {
@@ -474,7 +474,7 @@ write_once(struct worker *w, size_t n, const struct strbuf *data, int merge, uin
 		}
 		goto fail;
 	}
-	if (merge && db_exec(w->db, "INSERT INTO pulse.metric_raw SELECT * FROM metric_raw_in "
+	if (merge && db_exec(w->db, "INSERT INTO pulse.metric_raw SELECT * FROM metric_blocks_in "
 	    "ON CONFLICT (blk, ts) DO UPDATE "
 	    "SET vals = pulse.metric_merge(metric_raw.vals, EXCLUDED.vals)") != 0)
 		goto fail;

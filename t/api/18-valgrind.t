@@ -26,7 +26,8 @@ my $tok = { HTTP_X_API_TOKEN => $admin->{token} };
 $stack->psql(q{INSERT INTO pulse.metric_series (resource_type, resource_id, metric) VALUES
     ('node', 'vg-n1', 'cpu'), ('storage', 'vg-s1', 'usage');
     SELECT pulse.metric_partition_ensure('raw', now());
-    INSERT INTO pulse.metric_raw VALUES (now() - interval '1 min', 0, '{5,50}'), (now(), 0, '{6,51}')});
+    INSERT INTO pulse.metric_raw VALUES (now() - interval '1 min', 0, pulse.metric_pack('{5,50}')),
+        (now(), 0, pulse.metric_pack('{6,51}'))});
 my @mix = (
     [GET => '/api/charts?range=1h', $tok], [GET => '/api/charts?range=24h', $tok],
     [GET => '/api/charts?range=7d', $tok], [GET => '/api/charts?range=bad', $tok],

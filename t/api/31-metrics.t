@@ -157,7 +157,7 @@ SELECT i.id AS series, fx.t0 + k * interval '20 s' + (k % 4) * interval '0.7 s' 
 FROM fx, generate_series(0, 49 * 180 - 1) k, fx_ids i;
 CREATE TEMP TABLE fx_s AS SELECT * FROM fx_g WHERE v IS NOT NULL;
 INSERT INTO pulse.metric_raw (ts, blk, vals)
-SELECT ts, series / 200, array_agg(v ORDER BY series) FROM fx_g GROUP BY 1, 2
+SELECT ts, series / 200, pulse.metric_pack(array_agg(v ORDER BY series)) FROM fx_g GROUP BY 1, 2
 ON CONFLICT (blk, ts) DO UPDATE SET vals = pulse.metric_merge(pulse.metric_raw.vals, EXCLUDED.vals);
 UPDATE pulse.metric_partitions p SET samples = samples + c FROM
     (SELECT date_trunc('hour', ts) h, count(*) c FROM fx_s GROUP BY 1) x WHERE p.tier = 'raw' AND p.lo = x.h;

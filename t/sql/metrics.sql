@@ -10,7 +10,7 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 BEGIN;
-SELECT plan(38);
+SELECT plan(43);
 
 -- The objects DBAs use.
 SELECT has_view('pulse', v, 'view pulse.' || v) FROM unnest(ARRAY['metrics_raw', 'metrics_minute',
@@ -43,7 +43,7 @@ WHERE abs(hashint4(s.id * 7 + k.n)) % 23 <> 0;       -- about 4 % of the samples
 CREATE INDEX ON fx_samples (series, ts);
 ANALYZE fx_samples;
 INSERT INTO pulse.metric_raw (ts, blk, vals)
-SELECT t.ts, t.blk, array_agg(x.v ORDER BY sl.slot)
+SELECT t.ts, t.blk, pulse.metric_pack(array_agg(x.v ORDER BY sl.slot))
 FROM (SELECT ts, series / 200 AS blk, max(series % 200) AS top FROM fx_samples GROUP BY 1, 2) t
 CROSS JOIN LATERAL generate_series(0, t.top) AS sl(slot)
 LEFT JOIN fx_samples x ON x.ts = t.ts AND x.series = t.blk * 200 + sl.slot
@@ -131,11 +131,28 @@ SELECT is((SELECT resource_name FROM (SELECT resource_name, max(value) m FROM pu
      AND f.ts < (SELECT t0 FROM fx_clock) + interval '1 day'
      GROUP BY 1 ORDER BY avg(f.v) DESC LIMIT 1), 'top guests by cpu on a day');
 
+-- Blocks: packed doubles, exact both ways; NaN, NULL and slots past the end are no sample.
+SELECT is(pulse.metric_unpack(pulse.metric_pack(ARRAY[0, -0.0, 1e-310, -4.9e-324, 2.2250738585072014e-308,
+        1.7976931348623157e308, -2.5, 0.1, 123456789.123456789, NULL, 'NaN']::float8[])),
+    ARRAY[0, -0.0, 1e-310, -4.9e-324, 2.2250738585072014e-308, 1.7976931348623157e308, -2.5, 0.1,
+        123456789.123456789, NULL, NULL]::float8[], 'metric_pack and metric_unpack are exact, subnormals too');
+SELECT is((SELECT count(*) FROM generate_series(1, 2000) g,
+           LATERAL (SELECT (g * 7919.0 / 13)::float8 ^ (g % 40 - 20) AS x) v
+           WHERE pulse.metric_value(float8send(x), 0) IS DISTINCT FROM x
+              OR pulse.metric_value(float8send(-x), 0) IS DISTINCT FROM -x), 0::bigint,
+    'metric_value decodes 4,000 doubles exactly');
+SELECT is(pulse.metric_value(pulse.metric_pack(ARRAY[1, 2]::float8[]), 2), NULL,
+    'metric_value past the end of a block is NULL');
+SELECT is(pulse.metric_value(pulse.metric_pack(ARRAY[1, 2]::float8[]), -1), NULL,
+    'metric_value of a negative slot is NULL');
+SELECT is(octet_length(pulse.metric_pack(ARRAY[1, NULL, 3]::float8[])), 24, 'a block takes 8 bytes a slot');
 -- metric_merge: the newer value where both have one.
-SELECT is(pulse.metric_merge(ARRAY[1, NULL, 3]::float8[], ARRAY[NULL, 2, 4, 5]::float8[]),
+SELECT is(pulse.metric_unpack(pulse.metric_merge(pulse.metric_pack(ARRAY[1, NULL, 3]::float8[]),
+        pulse.metric_pack(ARRAY[NULL, 2, 4, 5]::float8[]))),
     ARRAY[1, 2, 4, 5]::float8[], 'metric_merge keeps both, the newer wins');
-SELECT is(pulse.metric_merge(ARRAY[1, 2]::float8[], ARRAY[1, 2]::float8[]),
-    ARRAY[1, 2]::float8[], 'metric_merge of a batch written twice changes nothing');
+SELECT is(pulse.metric_unpack(pulse.metric_merge(pulse.metric_pack(ARRAY[1, 2, 7]::float8[]),
+        pulse.metric_pack(ARRAY[1, 2]::float8[]))),
+    ARRAY[1, 2, 7]::float8[], 'metric_merge keeps the older block''s tail and a batch written twice changes nothing');
 
 -- Partitions: ensure is idempotent and names the partition of the hour.
 SELECT is(pulse.metric_partition_ensure('raw', (SELECT t0 FROM fx_clock) + interval '10 min'),

@@ -54,6 +54,19 @@ main(void)
 		char empty[12] = {0};
 		is_int(met_array_f8(empty, 12, out, 8), 0, "an empty array has no elements");
 	}
+	/* A block of raw samples: a bytea field of 8 bytes a slot, NaN for none. */
+	sb_reset(&sb);
+	off = 0;
+	met_copy_f8_block(&sb, in, 5);
+	f = field(&sb, &off, &len);
+	is_int(len, 40, "a block of 5 slots is 40 bytes");
+	n = met_block_f8(f, len, out, 8);
+	ok(n == 5 && out[0] == 1.5 && isnan(out[1]) && out[2] == -3.25 && out[3] == 1e300 &&
+	    out[4] == 0, "block round trip, NaN where no sample");
+	ok((unsigned char)f[0] == 0x3f && (unsigned char)f[1] == 0xf8 && f[7] == 0,
+	    "big-endian doubles: 1.5 is 3f f8 00 .. 00");
+	is_int(met_block_f8(f, len, out, 3), 3, "a block: at most max values");
+	is_int(met_block_f8(f, len - 1, out, 8), -1, "a block cut inside a value is refused");
 
 	met_acc_add(&a, 3);
 	met_acc_add(&a, 1);
