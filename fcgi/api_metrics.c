@@ -582,8 +582,7 @@ out_num(struct strbuf *sb, double v)
 {
 	char buf[40];
 
-	jsonutil_format_double(out_round(v), buf, sizeof(buf));
-	sb_puts(sb, buf);
+	sb_append(sb, buf, jsonutil_format_rounded(v, buf));
 }
 
 static void
@@ -632,8 +631,7 @@ out_series(struct charts *c, struct strbuf *sb, const char *name, int32_t s, dou
 			p += fmt_ms(c, ms, p);
 			memcpy(p, ",\"value\":", 9);
 			p += 9;
-			jsonutil_format_double(out_round(sp->p[i].v), p, 40);
-			p += strlen(p);
+			p += jsonutil_format_rounded(sp->p[i].v, p);
 			*p++ = '}';
 			*p = '\0';
 			sb->len = (size_t)(p - sb->data);
@@ -1091,14 +1089,11 @@ points_json(struct strbuf *sb, const struct bucket *b, int n, int max)
 		sb_append(sb, i ? ",{\"timestamp\":" : "{\"timestamp\":", i ? 14 : 13);
 		sb_append(sb, num, fmt_i64((int64_t)floor(b[i].t) * 1000, num));
 		sb_append(sb, ",\"value\":", 9);
-		jsonutil_format_double(out_round(met_acc_avg(&a)), num, sizeof(num));
-		sb_puts(sb, num);
+		out_num(sb, met_acc_avg(&a));
 		sb_append(sb, ",\"min\":", 7);
-		jsonutil_format_double(out_round(a.min), num, sizeof(num));
-		sb_puts(sb, num);
+		out_num(sb, a.min);
 		sb_append(sb, ",\"max\":", 7);
-		jsonutil_format_double(out_round(a.max), num, sizeof(num));
-		sb_puts(sb, num);
+		out_num(sb, a.max);
 		sb_append(sb, "}", 1);
 	}
 	sb_append(sb, "]", 1);

@@ -13,11 +13,12 @@
 
 -- The sample in slot (0-based) of a block, or NULL: past the block's end or NaN. Written as
 -- one expression on get_byte so that PostgreSQL inlines it into the views (a STRICT or
--- multi-statement function would be called row by row, ten times slower). Exact for every
--- double, subnormals included.
+-- multi-statement function would be called row by row, ten times slower), with a
+-- standard SQL body, stored parsed, so that inlining does not parse it again for every
+-- query. Exact for every double, subnormals included.
 CREATE FUNCTION pulse.metric_value(vals bytea, slot integer) RETURNS float8
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN slot < 0 OR octet_length(vals) < 8 * slot + 8 THEN NULL::float8
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE WHEN slot < 0 OR octet_length(vals) < 8 * slot + 8 THEN NULL::float8
     ELSE CASE ((get_byte(vals, 8 * slot) & 127) << 4) | (get_byte(vals, 8 * slot + 1) >> 4)
         WHEN 2047 THEN NULL::float8
         ELSE (CASE WHEN get_byte(vals, 8 * slot) > 127 THEN -1::float8 ELSE 1::float8 END)
@@ -35,8 +36,7 @@ CREATE FUNCTION pulse.metric_value(vals bytea, slot integer) RETURNS float8
             * 2::float8 ^ (greatest(((get_byte(vals, 8 * slot) & 127) << 4)
                                     | (get_byte(vals, 8 * slot + 1) >> 4), 1) - 1075)
         END
-    END
-$$;
+    END;
 
 -- A float8[] as a block (NULL elements become NaN: no sample) and back.
 CREATE FUNCTION pulse.metric_pack(vals float8[]) RETURNS bytea
@@ -86,3 +86,68 @@ CREATE FUNCTION pulse.metric_merge(a bytea, b bytea) RETURNS bytea
                     ELSE '\x7ff8000000000000'::bytea END, ''::bytea ORDER BY i), ''::bytea)
     FROM generate_series(0, greatest(octet_length(a), octet_length(b)) / 8 - 1) AS i
 $$;
+
+-- The hour and day views take the part their tier has not rolled up yet straight from the
+-- tiers below (each window of the tier below lies in one bucket of the tier above), rather
+-- than through the view of the tier below: one level of views and aggregation less for
+-- PostgreSQL to plan, and only the windows after the tier's end are read (the index on
+-- (series, t0) finds them).
+CREATE OR REPLACE VIEW pulse.metrics_hour AS
+SELECT s.id AS series, s.resource_type, s.resource_id, s.resource_name, s.metric,
+       'hour'::text AS tier, m.t0 + (b.i - 1) * interval '1 hour' AS time,
+       m.avg[b.i] AS value, m.avg[b.i] AS avg, m.min[b.i] AS min, m.max[b.i] AS max,
+       m.n[b.i] AS samples
+FROM pulse.metric_series s
+JOIN pulse.metric_hour m ON m.series = s.id
+CROSS JOIN LATERAL generate_subscripts(m.n, 1) AS b(i)
+WHERE m.n[b.i] > 0
+UNION ALL
+SELECT s.id, s.resource_type, s.resource_id, s.resource_name, s.metric, 'hour', t.time,
+       sum(t.avg * t.n) / sum(t.n), sum(t.avg * t.n) / sum(t.n), min(t.min), max(t.max),
+       sum(t.n)::integer
+FROM (SELECT m.series, m.t0 AS time, u.n, u.avg, u.min, u.max     -- a minute window: one hour
+      FROM pulse.metric_minute m
+      CROSS JOIN LATERAL unnest(m.n, m.avg, m.min, m.max) AS u(n, avg, min, max)
+      WHERE m.t0 >= coalesce((SELECT done_until FROM pulse.metric_rollup WHERE tier = 'hour'),
+                             '-infinity')
+        AND u.n > 0
+      UNION ALL
+      SELECT r.series, date_bin('1 hour', r.time, timestamptz 'epoch'), 1, r.value, r.value, r.value
+      FROM pulse.metrics_raw r
+      WHERE r.time >= coalesce((SELECT done_until FROM pulse.metric_rollup WHERE tier = 'minute'),
+                               '-infinity')) t
+JOIN pulse.metric_series s ON s.id = t.series
+GROUP BY 1, 2, 3, 4, 5, 7;
+
+CREATE OR REPLACE VIEW pulse.metrics_day AS
+SELECT s.id AS series, s.resource_type, s.resource_id, s.resource_name, s.metric,
+       'day'::text AS tier, m.t0 AS time,
+       m.avg[1] AS value, m.avg[1] AS avg, m.min[1] AS min, m.max[1] AS max,
+       m.n[1] AS samples
+FROM pulse.metric_series s
+JOIN pulse.metric_day m ON m.series = s.id
+WHERE m.n[1] > 0
+UNION ALL
+SELECT s.id, s.resource_type, s.resource_id, s.resource_name, s.metric, 'day', t.time,
+       sum(t.avg * t.n) / sum(t.n), sum(t.avg * t.n) / sum(t.n), min(t.min), max(t.max),
+       sum(t.n)::integer
+FROM (SELECT m.series, m.t0 AS time, u.n, u.avg, u.min, u.max     -- an hour window: one day
+      FROM pulse.metric_hour m
+      CROSS JOIN LATERAL unnest(m.n, m.avg, m.min, m.max) AS u(n, avg, min, max)
+      WHERE m.t0 >= coalesce((SELECT done_until FROM pulse.metric_rollup WHERE tier = 'day'),
+                             '-infinity')
+        AND u.n > 0
+      UNION ALL
+      SELECT m.series, date_bin('1 day', m.t0, timestamptz 'epoch'), u.n, u.avg, u.min, u.max
+      FROM pulse.metric_minute m
+      CROSS JOIN LATERAL unnest(m.n, m.avg, m.min, m.max) AS u(n, avg, min, max)
+      WHERE m.t0 >= coalesce((SELECT done_until FROM pulse.metric_rollup WHERE tier = 'hour'),
+                             '-infinity')
+        AND u.n > 0
+      UNION ALL
+      SELECT r.series, date_bin('1 day', r.time, timestamptz 'epoch'), 1, r.value, r.value, r.value
+      FROM pulse.metrics_raw r
+      WHERE r.time >= coalesce((SELECT done_until FROM pulse.metric_rollup WHERE tier = 'minute'),
+                               '-infinity')) t
+JOIN pulse.metric_series s ON s.id = t.series
+GROUP BY 1, 2, 3, 4, 5, 7;

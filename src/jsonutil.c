@@ -4,6 +4,7 @@
 #include "jsonutil.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,6 +251,47 @@ jsonutil_format_double(double value, char *buf, size_t buflen)
 	dot = strchr(buf, '.');
 	digits = dot && dot < e ? (int)(e - dot - 1) + 1 : 1;
 	snprintf(buf, buflen, "%.*f", digits - 1 - exp10 > 0 ? digits - 1 - exp10 : 0, value);
+}
+
+size_t
+jsonutil_format_rounded(double value, char *buf)
+{
+	double mag = fabs(value);
+	char digits[24];
+	uint64_t m;
+	size_t len = 0;
+	int n = 0, frac = 6;
+
+	if (!(mag < 1e9)) {		/* whole numbers, and NaN and infinities (null) */
+		jsonutil_format_double(isfinite(value) ? round(value) : value, buf, 40);
+		return strlen(buf);
+	}
+	/* The decimal of six places nearest to value is also the shortest text of the double
+	 * nearest to it: two such decimals lie further apart than the doubles here do. */
+	m = (uint64_t)llround(mag * 1e6);
+	if (m == 0) {
+		memcpy(buf, "0", 2);
+		return 1;
+	}
+	while (frac > 0 && m % 10 == 0) {
+		m /= 10;
+		frac--;
+	}
+	do {
+		digits[n++] = (char)('0' + m % 10);
+		m /= 10;
+	} while (m > 0);
+	while (n <= frac)		/* 0.05: a digit before the point */
+		digits[n++] = '0';
+	if (value < 0)
+		buf[len++] = '-';
+	for (int i = n - 1; i >= 0; i--) {
+		buf[len++] = digits[i];
+		if (i == frac && frac > 0)
+			buf[len++] = '.';
+	}
+	buf[len] = '\0';
+	return len;
 }
 
 struct json_object *

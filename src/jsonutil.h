@@ -40,6 +40,11 @@ struct json_object *jsonutil_new_double(double value);
 /* Writes the shortest exact text of value into buf (at least 32 bytes). */
 void jsonutil_format_double(double value, char *buf, size_t buflen);
 
+/* Writes value rounded to six decimals (to a whole number from 1e9 up) as
+ * jsonutil_format_double writes that, quickly: metric values, of which a chart answer holds
+ * millions. buf holds at least 40 bytes; returns the length. */
+size_t jsonutil_format_rounded(double value, char *buf);
+
 /* Compact serialisation without escaped slashes; the string belongs to obj. */
 const char *jsonutil_to_string(struct json_object *obj, size_t *len);
 

@@ -3,7 +3,10 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "util.h"
 
 #include "jsonutil.h"
 #include "tap.h"
@@ -147,6 +150,39 @@ main(void)
 				bad++;
 		}
 		is_int(bad, 0, "200,000 values: shortest, round-trip, plain");
+	}
+	{
+		/* Rounded to six decimals: the same text as rounding, then the general path. */
+		static const double edge[] = {0, -0.0, 5e-7, -5e-7, 4.9e-7, 1e-6, 0.05, -0.05,
+		    999999999.9999994, 999999999.9999996, 1e9, -1e9, 1e9 + 0.5, 1e15, 1e22,
+		    12.3456, 100, 0.1 + 0.2, NAN, INFINITY, -INFINITY};
+		unsigned long seed = 99;
+		int bad = 0;
+		for (int i = 0; i < 300000 + (int)ARRAY_LEN(edge); i++) {
+			char got[64], want[64];
+			double v;
+			size_t len;
+			if (i < (int)ARRAY_LEN(edge)) {
+				v = edge[i];
+			} else {
+				seed = seed * 6364136223846793005ul + 1442695040888963407ul;
+				switch (i % 5) {
+				case 0: v = (double)(seed >> 11) / 9007199254740992.0 * 100; break;
+				case 1: v = round((double)(seed >> 20) / 1e3) / 1e4; break;
+				case 2: v = (double)(seed >> 30) / 1e3; break;
+				case 3: v = -(double)(seed >> 11) / 9007199254740992.0 * 2e9; break;
+				default: v = (double)(seed >> 11) / 9007199254740992.0 * 1e-5; break;
+				}
+			}
+			len = jsonutil_format_rounded(v, got);
+			jsonutil_format_double(!isfinite(v) ? v : fabs(v) >= 1e9 ? round(v) :
+			    round(v * 1e6) / 1e6, want, sizeof(want));
+			if (strcmp(got, want) != 0 || len != strlen(got)) {
+				if (bad++ < 5)
+					printf("# rounded %.17g: got %s want %s\n", v, got, want);
+			}
+		}
+		is_int(bad, 0, "300,000 values rounded to six decimals: as the general path");
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "u", jsonutil_new_double(12.75));
