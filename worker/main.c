@@ -203,7 +203,7 @@ main(int argc, char **argv)
 	scheduler_add(&w, "metrics_maintain", 600, job_metrics_maintain, JOB_SINGLETON,
 	    LOCK_KEY_METRICS_MAINTAIN);
 	scheduler_add(&w, "metrics_flush", (double)conf_int("metrics_flush_interval"),
-	    job_metrics_flush, 0, 0);
+	    job_metrics_flush, JOB_BACKOFF, 0);
 	scheduler_add(&w, "metrics_rollup", 60, job_metrics_rollup, JOB_SINGLETON,
 	    LOCK_KEY_METRICS_ROLLUP);
 

@@ -64,6 +64,15 @@ run_job(struct worker *w, struct job *job)
 		job->consecutive_failures++;
 		log_warn("msg=\"job failed\" job=%s consecutive_failures=%d", job->name,
 		    job->consecutive_failures);
+		/* A job failing on a slow database (a lock, a statement timeout) blocks the loop
+		 * each time it runs: run less often, so that polls go on meanwhile. */
+		if (job->flags & JOB_BACKOFF) {
+			int k = job->consecutive_failures - 1 < 3 ? job->consecutive_failures - 1 : 3;
+			double delay = job->interval * (double)(1 << k);
+			if (delay > 60 && job->interval < 60)
+				delay = 60;
+			job->next_run = clock_monotonic() + (delay > job->interval ? delay : job->interval);
+		}
 	}
 	log_debug("msg=\"job ran\" job=%s duration_ms=%.1f rc=%d", job->name,
 	    job->last_duration * 1000, rc);

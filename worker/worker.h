@@ -16,6 +16,7 @@ typedef int (*job_fn)(struct worker *w, struct job *job);
 
 enum job_flags {
 	JOB_SINGLETON = 1 << 0,	/* run by one worker at a time: the one holding its lock */
+	JOB_BACKOFF = 1 << 1,	/* failing again and again: 2, 4, then 8 intervals apart (60 s at most) */
 };
 
 struct job {
