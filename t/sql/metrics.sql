@@ -175,9 +175,13 @@ SELECT is((SELECT count(*) FROM pulse.metrics_raw), (SELECT count(*) FROM fx_sam
 SELECT ok((SELECT count(*) FROM fx_dropped WHERE d LIKE 'metric_raw_%') = 30,
     'metric_maintain returns the partitions it dropped');
 SELECT ok(EXISTS (SELECT 1 FROM pulse.metric_partitions WHERE tier = 'raw'
-    AND lo = (SELECT t0 FROM fx_clock) + interval '54 hours'), 'raw partitions made ahead');
+    AND lo = (SELECT t0 FROM fx_clock) + interval '53 hours')
+    AND NOT EXISTS (SELECT 1 FROM pulse.metric_partitions WHERE tier = 'raw'
+    AND lo > (SELECT t0 FROM fx_clock) + interval '53 hours'), 'raw: partitions made one span ahead, no more');
 SELECT ok(EXISTS (SELECT 1 FROM pulse.metric_partitions WHERE tier = 'minute'
-    AND lo = (SELECT t0 FROM fx_clock) + interval '4 days'), 'minute partitions made ahead');
+    AND lo = (SELECT t0 FROM fx_clock) + interval '3 days')
+    AND NOT EXISTS (SELECT 1 FROM pulse.metric_partitions WHERE tier = 'minute'
+    AND lo > (SELECT t0 FROM fx_clock) + interval '3 days'), 'minute: partitions made one span ahead, no more');
 SELECT is((SELECT count(*) FROM pulse.metric_partitions WHERE tier = 'minute'
     AND lo = (SELECT t0 FROM fx_clock)), 0::bigint,
     'minute: the first day, rolled up into hours and past retention, is dropped');
@@ -197,9 +201,10 @@ SELECT ok(EXISTS (SELECT 1 FROM pulse.metric_partitions WHERE tier = 'minute'
     AND lo = (SELECT t0 FROM fx_clock) + interval '2 days'), 'and nothing newer is dropped');
 ROLLBACK TO SAVEPOINT not_rolled;
 SELECT ok((SELECT min(lo) <= (SELECT t0 FROM fx_clock) + interval '52 hours' - interval '90 days'
-    AND max(hi) >= (SELECT t0 FROM fx_clock) + interval '52 hours' + interval '60 days'
+    AND max(hi) > (SELECT t0 FROM fx_clock) + interval '52 hours' + interval '30 days'
+    AND max(lo) <= (SELECT t0 FROM fx_clock) + interval '52 hours' + interval '30 days'
     FROM pulse.metric_partitions WHERE tier = 'day'),
-    'day: partitions from 90 days back to two spans ahead');
+    'day: partitions from 90 days back to one span ahead');
 INSERT INTO pulse.metric_dirty VALUES ('minute', (SELECT t0 FROM fx_clock)),
     ('minute', (SELECT t0 FROM fx_clock) + interval '51 hours');
 SELECT count(*) AS dropped FROM pulse.metric_maintain((SELECT t0 FROM fx_clock) + interval '52 hours');
