@@ -336,8 +336,10 @@ sub metrics_bench {
             ELSE date_trunc('day', now()) END WHERE tier IN ('minute', 'hour');
         SELECT count(*) FROM pulse.metric_maintain(now());   -- the partitions a worker keeps
         DROP SCHEMA pulse_bench CASCADE});
-    # Vacuumed now, so that autovacuum does not take a core in the middle of the timings.
+    # Vacuumed and checkpointed now, so that neither autovacuum nor a checkpoint writing the
+    # data just made takes a core or the disk in the middle of the timings.
     $s->psql(q{VACUUM ANALYZE});
+    $s->psql(q{CHECKPOINT});
     my $sid = $s->psql(q{SELECT id FROM pulse.metric_series WHERE resource_id = 'bench:n5:1500' AND metric = 'cpu'});
     my ($mean_end, $worst_end) = split /\|/, $s->psql(q{SELECT done_until + interval '30 min', done_until + interval '60 min'
         FROM pulse.metric_rollup WHERE tier = 'minute'});

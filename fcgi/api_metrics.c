@@ -259,15 +259,16 @@ struct series_buckets {
 
 #define MS_CACHE 4096
 
+/* The head of a point, ',{"timestamp":<ms>,"value":', by its time. */
 struct ms_text {
 	int64_t ms;
 	uint8_t len;
-	char text[23];
+	char text[47];
 };
 
 struct charts {
 	struct request *r;
-	struct ms_text *ms_cache;	/* MS_CACHE formatted timestamps */
+	struct ms_text *ms_cache;	/* MS_CACHE point heads */
 	struct resource *res;
 	int nres;
 	int32_t maxs;
@@ -562,19 +563,23 @@ fmt_i64(int64_t v, char *buf)
 	return len;
 }
 
-/* A timestamp in ms, from a small cache: every series of a poll has the same instants. */
+/* The head of a point at ms into buf, with its leading comma unless first; returns its
+ * length. From a small cache: every series of a poll has the same instants. */
 static size_t
-fmt_ms(struct charts *c, int64_t ms, char *buf)
+point_head(struct charts *c, int64_t ms, int first, char *buf)
 {
 	struct ms_text *e = &c->ms_cache[(uint64_t)ms / 1000 % MS_CACHE];
 
 	if (e->ms != ms || e->len == 0) {
+		size_t n;
 		e->ms = ms;
-		e->len = (uint8_t)fmt_i64(ms, e->text);
+		memcpy(e->text, ",{\"timestamp\":", 14);
+		n = 14 + fmt_i64(ms, e->text + 14);
+		memcpy(e->text + n, ",\"value\":", 9);
+		e->len = (uint8_t)(n + 9);
 	}
-	memcpy(buf, e->text, e->len);
-	buf[e->len] = '\0';
-	return e->len;
+	memcpy(buf, e->text + first, (size_t)(e->len - first));
+	return (size_t)(e->len - first);
 }
 
 static void
@@ -621,16 +626,10 @@ out_series(struct charts *c, struct strbuf *sb, const char *name, int32_t s, dou
 			char *p;
 			if (ms < c->oldest_ms)
 				c->oldest_ms = ms;
-			/* At most 1 + 13 + 20 + 9 + 32 + 1 bytes: written in place. */
-			sb_reserve(sb, 80);
+			/* At most 14 + 20 + 9 + 40 + 1 bytes: written in place. */
+			sb_reserve(sb, 96);
 			p = sb->data + sb->len;
-			if (i)
-				*p++ = ',';
-			memcpy(p, "{\"timestamp\":", 13);
-			p += 13;
-			p += fmt_ms(c, ms, p);
-			memcpy(p, ",\"value\":", 9);
-			p += 9;
+			p += point_head(c, ms, i == 0, p);
 			p += jsonutil_format_rounded(sp->p[i].v, p);
 			*p++ = '}';
 			*p = '\0';

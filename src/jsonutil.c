@@ -253,14 +253,20 @@ jsonutil_format_double(double value, char *buf, size_t buflen)
 	snprintf(buf, buflen, "%.*f", digits - 1 - exp10 > 0 ? digits - 1 - exp10 : 0, value);
 }
 
+/* "00" to "99": two digits per division. */
+static const char two_digits[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 size_t
 jsonutil_format_rounded(double value, char *buf)
 {
 	double mag = fabs(value);
-	char digits[24];
 	uint64_t m;
-	size_t len = 0;
-	int n = 0, frac = 6;
+	uint32_t ip, fp;
+	char tmp[12], *p = buf;
+	int n = 0;
 
 	if (!(mag < 1e9)) {		/* whole numbers, and NaN and infinities (null) */
 		jsonutil_format_double(isfinite(value) ? round(value) : value, buf, 40);
@@ -273,25 +279,33 @@ jsonutil_format_rounded(double value, char *buf)
 		memcpy(buf, "0", 2);
 		return 1;
 	}
-	while (frac > 0 && m % 10 == 0) {
-		m /= 10;
-		frac--;
-	}
-	do {
-		digits[n++] = (char)('0' + m % 10);
-		m /= 10;
-	} while (m > 0);
-	while (n <= frac)		/* 0.05: a digit before the point */
-		digits[n++] = '0';
+	ip = (uint32_t)(m / 1000000);
+	fp = (uint32_t)(m % 1000000);
 	if (value < 0)
-		buf[len++] = '-';
-	for (int i = n - 1; i >= 0; i--) {
-		buf[len++] = digits[i];
-		if (i == frac && frac > 0)
-			buf[len++] = '.';
+		*p++ = '-';
+	/* The whole part, two digits at a time from the right. */
+	do {
+		if (ip < 10) {
+			tmp[sizeof(tmp) - 1 - n++] = (char)('0' + ip);
+			break;
+		}
+		n += 2;
+		memcpy(tmp + sizeof(tmp) - n, two_digits + 2 * (ip % 100), 2);
+		ip /= 100;
+	} while (ip > 0);
+	memcpy(p, tmp + sizeof(tmp) - n, (size_t)n);
+	p += n;
+	if (fp != 0) {
+		*p++ = '.';
+		memcpy(p, two_digits + 2 * (fp / 10000), 2);
+		memcpy(p + 2, two_digits + 2 * (fp / 100 % 100), 2);
+		memcpy(p + 4, two_digits + 2 * (fp % 100), 2);
+		p += 6;
+		while (p[-1] == '0')
+			p--;
 	}
-	buf[len] = '\0';
-	return len;
+	*p = '\0';
+	return (size_t)(p - buf);
 }
 
 struct json_object *
