@@ -87,6 +87,28 @@ CREATE FUNCTION pulse.metric_merge(a bytea, b bytea) RETURNS bytea
     FROM generate_series(0, greatest(octet_length(a), octet_length(b)) / 8 - 1) AS i
 $$;
 
+-- A bucket's time comes with its index from generate_series: computed once, where
+-- t0 + (i - 1) * interval was computed for the output and again for each condition on time
+-- (interval multiplication was a twentieth of the query).
+CREATE OR REPLACE VIEW pulse.metrics_minute AS
+SELECT s.id AS series, s.resource_type, s.resource_id, s.resource_name, s.metric,
+       'minute'::text AS tier, b.time,
+       m.avg[b.i] AS value, m.avg[b.i] AS avg, m.min[b.i] AS min, m.max[b.i] AS max,
+       m.n[b.i] AS samples
+FROM pulse.metric_series s
+JOIN pulse.metric_minute m ON m.series = s.id
+CROSS JOIN LATERAL generate_series(m.t0, m.t0 + interval '59 minutes', interval '1 minute')
+    WITH ORDINALITY AS b(time, i)
+WHERE m.n[b.i] > 0
+UNION ALL
+SELECT r.series, r.resource_type, r.resource_id, r.resource_name, r.metric, 'minute',
+       date_bin('1 minute', r.time, timestamptz 'epoch'),
+       avg(r.value), avg(r.value), min(r.value), max(r.value), count(*)::integer
+FROM pulse.metrics_raw r
+WHERE r.time >= coalesce((SELECT done_until FROM pulse.metric_rollup WHERE tier = 'minute'),
+                         '-infinity')
+GROUP BY 1, 2, 3, 4, 5, 7;
+
 -- The hour and day views take the part their tier has not rolled up yet straight from the
 -- tiers below (each window of the tier below lies in one bucket of the tier above), rather
 -- than through the view of the tier below: one level of views and aggregation less for
@@ -94,12 +116,13 @@ $$;
 -- (series, t0) finds them).
 CREATE OR REPLACE VIEW pulse.metrics_hour AS
 SELECT s.id AS series, s.resource_type, s.resource_id, s.resource_name, s.metric,
-       'hour'::text AS tier, m.t0 + (b.i - 1) * interval '1 hour' AS time,
+       'hour'::text AS tier, b.time,
        m.avg[b.i] AS value, m.avg[b.i] AS avg, m.min[b.i] AS min, m.max[b.i] AS max,
        m.n[b.i] AS samples
 FROM pulse.metric_series s
 JOIN pulse.metric_hour m ON m.series = s.id
-CROSS JOIN LATERAL generate_subscripts(m.n, 1) AS b(i)
+CROSS JOIN LATERAL generate_series(m.t0, m.t0 + interval '23 hours', interval '1 hour')
+    WITH ORDINALITY AS b(time, i)
 WHERE m.n[b.i] > 0
 UNION ALL
 SELECT s.id, s.resource_type, s.resource_id, s.resource_name, s.metric, 'hour', t.time,
