@@ -21,19 +21,6 @@
 #define CHART_MAX_POINTS 500	/* points per chart series beyond the raw tier */
 #define CHUNK 1000		/* series per chart query */
 
-/* Values as sent: six decimals below 1e9, whole numbers above (bytes). Averages carry no
- * meaning beyond that, and short numbers keep the answers small and quick to write
- * (docs/COMPATIBILITY.md). */
-static double
-out_round(double v)
-{
-	if (!isfinite(v))
-		return v;
-	if (fabs(v) >= 1e9)
-		return round(v);
-	return round(v * 1e6) / 1e6;
-}
-
 static void
 db_unavailable(struct request *r)
 {
@@ -582,6 +569,9 @@ point_head(struct charts *c, int64_t ms, int first, char *buf)
 	return (size_t)(e->len - first);
 }
 
+/* Values as sent: six decimals below 1e9, whole numbers above (bytes). Averages carry no
+ * meaning beyond that, and short numbers keep the answers small and quick to write
+ * (docs/COMPATIBILITY.md). */
 static void
 out_num(struct strbuf *sb, double v)
 {
@@ -1048,7 +1038,7 @@ api_storage_charts(struct request *r)
 				met_acc_merge(&a, atoi(PQgetvalue(res, j, 5)), atof(PQgetvalue(res, j, 2)),
 				    atof(PQgetvalue(res, j, 3)), atof(PQgetvalue(res, j, 4)));
 			st_rfc3339(atof(PQgetvalue(res, row, 1)), ts, sizeof(ts));
-			json_object_object_add(p, "value", jsonutil_new_double(out_round(met_acc_avg(&a))));
+			json_object_object_add(p, "value", jsonutil_new_rounded(met_acc_avg(&a)));
 			json_object_object_add(p, "timestamp", json_object_new_string(ts));
 			json_object_array_add(arr, p);
 		}

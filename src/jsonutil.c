@@ -309,6 +309,17 @@ jsonutil_format_rounded(double value, char *buf)
 }
 
 struct json_object *
+jsonutil_new_rounded(double value)
+{
+	char repr[40];
+
+	if (!isfinite(value))
+		return NULL;
+	jsonutil_format_rounded(value, repr);
+	return json_object_new_double_s(value, repr);
+}
+
+struct json_object *
 jsonutil_new_double(double value)
 {
 	char repr[64];

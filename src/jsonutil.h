@@ -44,6 +44,8 @@ void jsonutil_format_double(double value, char *buf, size_t buflen);
  * jsonutil_format_double writes that, quickly: metric values, of which a chart answer holds
  * millions. buf holds at least 40 bytes; returns the length. */
 size_t jsonutil_format_rounded(double value, char *buf);
+/* The same as a JSON number (NULL, which json-c writes as null, for NaN and infinities). */
+struct json_object *jsonutil_new_rounded(double value);
 
 /* Compact serialisation without escaped slashes; the string belongs to obj. */
 const char *jsonutil_to_string(struct json_object *obj, size_t *len);

@@ -62,30 +62,6 @@ met_acc_merge(struct met_acc *a, int32_t n, double avg, double min, double max)
 	a->n += n;
 }
 
-static uint32_t get32(const char *p);
-
-int
-met_raw_row(PGresult *res, int row, int32_t *blk, double *ts, double vals[MET_BLOCK])
-{
-	*blk = met_i4_from_pg(PQgetvalue(res, row, 0));
-	*ts = met_ts_from_pg(PQgetvalue(res, row, 1));
-	return met_block_f8(PQgetvalue(res, row, 2), PQgetlength(res, row, 2), vals, MET_BLOCK);
-}
-
-int
-met_window_row(PGresult *res, int row, struct met_window *w)
-{
-	w->series = met_i4_from_pg(PQgetvalue(res, row, 0));
-	w->t0 = met_ts_from_pg(PQgetvalue(res, row, 1));
-	w->nb = met_array_i4(PQgetvalue(res, row, 2), PQgetlength(res, row, 2), w->n, 64);
-	if (w->nb < 0 ||
-	    met_array_f8(PQgetvalue(res, row, 3), PQgetlength(res, row, 3), w->avg, 64) != w->nb ||
-	    met_array_f8(PQgetvalue(res, row, 4), PQgetlength(res, row, 4), w->min, 64) != w->nb ||
-	    met_array_f8(PQgetvalue(res, row, 5), PQgetlength(res, row, 5), w->max, 64) != w->nb)
-		return -1;
-	return 0;
-}
-
 static uint32_t
 get32(const char *p)
 {
@@ -205,6 +181,28 @@ met_array_i4(const char *bin, int len, int32_t *out, int max)
 		off += 4;
 	}
 	return n;
+}
+
+int
+met_raw_row(PGresult *res, int row, int32_t *blk, double *ts, double vals[MET_BLOCK])
+{
+	*blk = met_i4_from_pg(PQgetvalue(res, row, 0));
+	*ts = met_ts_from_pg(PQgetvalue(res, row, 1));
+	return met_block_f8(PQgetvalue(res, row, 2), PQgetlength(res, row, 2), vals, MET_BLOCK);
+}
+
+int
+met_window_row(PGresult *res, int row, struct met_window *w)
+{
+	w->series = met_i4_from_pg(PQgetvalue(res, row, 0));
+	w->t0 = met_ts_from_pg(PQgetvalue(res, row, 1));
+	w->nb = met_array_i4(PQgetvalue(res, row, 2), PQgetlength(res, row, 2), w->n, 64);
+	if (w->nb < 0 ||
+	    met_array_f8(PQgetvalue(res, row, 3), PQgetlength(res, row, 3), w->avg, 64) != w->nb ||
+	    met_array_f8(PQgetvalue(res, row, 4), PQgetlength(res, row, 4), w->min, 64) != w->nb ||
+	    met_array_f8(PQgetvalue(res, row, 5), PQgetlength(res, row, 5), w->max, 64) != w->nb)
+		return -1;
+	return 0;
 }
 
 static void

@@ -167,14 +167,22 @@ my $nsamples = (split /\n/, $stack->psql($gen))[-1];
 ok($nsamples > 250_000, "$nsamples synthetic samples written");
 
 # The worker rolls them up (a run does up to 96 windows a tier; NOTIFY runs it at once).
-$stack->wait_for(sub {
-    $stack->psql(q{NOTIFY pulse_jobs, 'metrics_rollup'});
-    sleep 0.5;
+# Runs the rollup (NOTIFY) until done() holds.
+sub rollup_until {
+    my ($what, $secs, $done) = @_;
+    $stack->wait_for(sub {
+        $stack->psql(q{NOTIFY pulse_jobs, 'metrics_rollup'});
+        sleep 0.5;
+        $done->();
+    }, $secs, $what, 'worker-1');
+}
+my $no_dirty = sub { $stack->psql(q{SELECT count(*) FROM pulse.metric_dirty}) == 0 };
+rollup_until('the rollups', 120, sub {
     $stack->psql(q{SELECT count(*) FROM pulse.metric_rollup WHERE tier = 'day'
         AND done_until >= date_trunc('day', now()) - interval '1 day'}) == 1
         && $stack->psql(q{SELECT done_until >= date_trunc('hour', now()) - interval '1 hour'
         FROM pulse.metric_rollup WHERE tier = 'minute'}) eq 't';
-}, 120, 'the rollups', 'worker-1');
+});
 pass('minute, hour and day tiers rolled up');
 
 # Every bucket of every tier before done_until equals the aggregate of the raw samples.
@@ -212,11 +220,7 @@ my $before = $sum->();
 
 # Rolling every window up again changes nothing.
 $stack->psql(q{INSERT INTO pulse.metric_dirty (tier, t0) SELECT DISTINCT 'minute', t0 FROM pulse.metric_minute});
-$stack->wait_for(sub {
-    $stack->psql(q{NOTIFY pulse_jobs, 'metrics_rollup'});
-    sleep 0.5;
-    $stack->psql(q{SELECT count(*) FROM pulse.metric_dirty}) == 0;
-}, 120, 'the windows rolled up again', 'worker-1');
+rollup_until('the windows rolled up again', 120, $no_dirty);
 is($sum->(), $before, 'rolling every window up again (minute, then the hours and days above): the same rows');
 
 # A second worker: the rollup is a singleton; whichever runs it, nothing changes.
@@ -225,11 +229,7 @@ $stack->wait_for(sub { $stack->psql(q{SELECT count(*) FROM pulse.workers WHERE s
     'the second worker', 'worker-2');
 $stack->psql(q{INSERT INTO pulse.metric_dirty (tier, t0) SELECT DISTINCT 'hour', t0 FROM pulse.metric_hour});
 $stack->psql(q{NOTIFY pulse_jobs, 'metrics_rollup'}) for 1 .. 3;
-$stack->wait_for(sub {
-    $stack->psql(q{NOTIFY pulse_jobs, 'metrics_rollup'});
-    sleep 0.5;
-    $stack->psql(q{SELECT count(*) FROM pulse.metric_dirty}) == 0;
-}, 120, 'the hour windows rolled up again', 'worker-1');
+rollup_until('the hour windows rolled up again', 120, $no_dirty);
 is($sum->(), $before, 'two workers, rollups run again: the same rows');
 is($check->('hour', '1 hour') =~ s/^\d+ //r, 0, 'hour tier still equals the brute force');
 
@@ -264,12 +264,10 @@ $stack->psql(q{UPDATE pulse.metric_rollup SET done_until = date_trunc('hour', no
 $stack->wait_for(sub { $stack->psql(q{SELECT count(*) FROM pulse.metric_dirty WHERE tier = 'minute'
     AND t0 = date_trunc('hour', now())}) == 1 }, 20, 'the late window marked', 'worker-1');
 pass('samples older than the rollup mark their window');
-$stack->wait_for(sub {
-    $stack->psql(q{NOTIFY pulse_jobs, 'metrics_rollup'});
-    sleep 0.5;
+rollup_until('the late window rolled up', 30, sub {
     $stack->psql(qq{SELECT count(*) FROM pulse.metric_minute m JOIN pulse.metric_series s ON s.id = m.series
         WHERE s.resource_id = '$node->{id}' AND m.t0 = date_trunc('hour', now())}) > 0;
-}, 30, 'the late window rolled up', 'worker-1');
+});
 pass('and the window is rolled up again with them');
 
 # --- stats ----------------------------------------------------------------------------------

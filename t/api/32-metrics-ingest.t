@@ -7,7 +7,6 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Test::More;
-use POSIX ();
 use Time::HiRes qw(sleep time);
 use PulseStack;
 use PulseTest;
@@ -52,12 +51,7 @@ is($stack->psql(q{SELECT sum(total_writes) FROM pulse.metric_writers}),
 # A write that fails half way (here: a table locked past the statement timeout) keeps the
 # samples, and the next write brings them.
 my $t4 = time;
-my $locker = fork // die "fork: $!";
-if ($locker == 0) {
-    $stack->psql(q{BEGIN; LOCK TABLE pulse.metric_writers IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(17); COMMIT;});
-    POSIX::_exit(0);
-}
-waitpid($locker, 0);
+$stack->hold_lock('pulse.metric_writers', 17);
 my $t5 = time;
 $stack->wait_for(sub { $stack->log_text('worker-1') =~ /metrics backlog written/ }, 40,
     'the backlog written after the failed write', 'worker-1');

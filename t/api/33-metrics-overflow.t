@@ -8,7 +8,6 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Test::More;
-use POSIX ();
 use Time::HiRes qw(sleep time);
 use PulseStack;
 use PulseTest;
@@ -29,12 +28,7 @@ ok($per_poll >= 50, "$per_poll series polled every second: 1,000 samples fill th
 
 # Writes fail for 40 s (a table the write needs is locked past the statement timeout).
 my $t0 = time;
-my $locker = fork // die "fork: $!";
-if ($locker == 0) {
-    $stack->psql(q{BEGIN; LOCK TABLE pulse.metric_writers IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(40); COMMIT;});
-    POSIX::_exit(0);
-}
-waitpid($locker, 0);
+$stack->hold_lock('pulse.metric_writers', 40);
 my $t1 = time;
 $stack->wait_for(sub { $stack->log_text('worker-1') =~ /metrics backlog written/ }, 40,
     'the backlog written after the failed writes', 'worker-1');

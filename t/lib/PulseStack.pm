@@ -223,6 +223,13 @@ sub pg_stop {
 }
 
 # Runs SQL through psql against the stack's database; returns the unaligned output.
+# Holds an exclusive lock on a table for secs seconds (writes to it wait, then time out);
+# returns when it lets go.
+sub hold_lock {
+    my ($self, $table, $secs) = @_;
+    $self->psql("BEGIN; LOCK TABLE $table IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep($secs); COMMIT;");
+}
+
 sub psql {
     my ($self, $sql) = @_;
     my ($rc, $out) = $self->run_cmd("$PG_BIN/psql", '-X', '-q', '-h', $self->pg_sock, '-p',
