@@ -8,9 +8,31 @@
 
 #define JSONUTIL_MAX_DEPTH 32
 
+/* How much a parse may build. json-c spends about 800 bytes on an empty object and 100 on a
+ * number: a small text can ask for hundreds of times its size. Both limits are checked by a
+ * scan of the text that allocates nothing, before json-c sees it. */
+struct jsonutil_limits {
+	size_t max_values;	/* values of every kind, containers and object keys included */
+	size_t max_memory;	/* estimated bytes the parsed tree would take */
+};
+
+/* The limits jsonutil_parse applies: request bodies, stored JSON. */
+extern const struct jsonutil_limits jsonutil_limits_default;
+/* Answers of Proxmox servers: /cluster/resources of 20,000 guests fits. */
+extern const struct jsonutil_limits jsonutil_limits_upstream;
+
+/* Counts the values of the JSON text in buf[0..len) and estimates the memory a parse would
+ * take, without validating it. Returns 0 when both are within lim, or -1 with a message in
+ * err (nothing of the input echoed). */
+int jsonutil_check_limits(const char *buf, size_t len, const struct jsonutil_limits *lim,
+    char *err, size_t errlen);
+
 /* Parses exactly one JSON value filling buf[0..len) (surrounding whitespace allowed),
- * nesting at most JSONUTIL_MAX_DEPTH deep. Returns a new reference the caller puts, or NULL
- * with a short message (position and reason, no input echoed) in err. */
+ * nesting at most JSONUTIL_MAX_DEPTH deep and within lim (jsonutil_parse: the default
+ * limits). Returns a new reference the caller puts, or NULL with a short message (position
+ * and reason, no input echoed) in err. */
+struct json_object *jsonutil_parse_limited(const char *buf, size_t len,
+    const struct jsonutil_limits *lim, char *err, size_t errlen);
 struct json_object *jsonutil_parse(const char *buf, size_t len, char *err, size_t errlen);
 
 enum jsonutil_result {

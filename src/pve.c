@@ -226,8 +226,8 @@ pve_response_data(struct http_request *req, int *rc, char *err, size_t errlen)
 		snprintf(err, errlen, "HTML instead of JSON (is this the API port, over https?)");
 		return NULL;
 	}
-	root = jsonutil_parse(req->response.data ? req->response.data : "", req->response.len, perr,
-	    sizeof(perr));
+	root = jsonutil_parse_limited(req->response.data ? req->response.data : "",
+	    req->response.len, &jsonutil_limits_upstream, perr, sizeof(perr));
 	if (root == NULL) {
 		snprintf(err, errlen, "invalid JSON: %s", perr);
 		return NULL;

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -21,6 +22,14 @@ parses(const char *s)
 		return 0;
 	json_object_put(o);
 	return 1;
+}
+
+static char limit_err[160];
+
+static int
+fits(const char *s, const struct jsonutil_limits *lim)
+{
+	return jsonutil_check_limits(s, strlen(s), lim, limit_err, sizeof(limit_err)) == 0;
 }
 
 static const char *
@@ -63,6 +72,39 @@ main(void)
 		buf[200] = '\0';
 		ok(!parses(buf), "nesting of 100 refused");
 	}
+	/* H2: the value count and the memory estimate are bounded before json-c allocates. */
+	{
+		static const struct jsonutil_limits few = {5, 1u << 20}, small = {1000, 4000};
+		char *amp = xmalloc(3 * 100000 + 2);
+		size_t o2 = 0;
+
+		ok(fits("[1,2,3,4]", &few), "five values within five");
+		ok(!fits("[1,2,3,4,5]", &few) && strstr(limit_err, "more than 5 JSON values"),
+		    "six values over five: %s", limit_err);
+		ok(fits("{\"a\":\"b\",\"c\":[]}", &few), "keys count as values: 5");
+		ok(!fits("{\"a\":\"b\",\"c\":[1]}", &few), "keys count as values: 6");
+		ok(fits("[\"a\\\"],[1,2,3,4,5,6]\"]", &few), "an escaped quote does not end a string");
+		ok(fits("[-1.5e3,true,null]", &few), "numbers and literals: one value each");
+		ok(jsonutil_check_limits("\"ab\0cd\" 1\0 2", 12, &few, err, sizeof(err)) == 0,
+		    "NUL bytes are stepped over");
+		ok(!fits("[{},{},{},{},{}]", &small) && strstr(limit_err, "too large"),
+		    "five empty objects over 4000 bytes: %s", limit_err);
+		amp[o2++] = '[';
+		for (int i = 0; i < 100000; i++) {
+			if (i)
+				amp[o2++] = ',';
+			amp[o2++] = '{';
+			amp[o2++] = '}';
+		}
+		amp[o2++] = ']';
+		ok(jsonutil_parse(amp, o2, err, sizeof(err)) == NULL && strstr(err, "too large"),
+		    "300 KB of empty objects (78 MB once parsed) refused by default: %s", err);
+		ok((o = jsonutil_parse_limited(amp, o2, &jsonutil_limits_upstream, err,
+		    sizeof(err))) != NULL, "the same parses within the upstream limits");
+		json_object_put(o);
+		free(amp);
+	}
+
 	o = jsonutil_parse("{\"a\":", 5, err, sizeof(err));
 	ok(o == NULL && strstr(err, "malformed JSON") != NULL, "error message says malformed: %s",
 	    err);
