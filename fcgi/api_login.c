@@ -21,20 +21,6 @@ static const struct db_stmt stmt_password_hash = {
 	1,
 };
 
-/* The later of the two locks, if any. */
-static int
-locked(struct request *r, const char *user, double *until)
-{
-	double u1 = 0, u2 = 0;
-	int a = lockout_locked_until(r, user, &u1);
-	int b = lockout_locked_until(r, r->client_ip, &u2);
-
-	if (a < 0 || b < 0)
-		return -1;
-	*until = u1 > u2 ? u1 : u2;
-	return a > 0 || b > 0;
-}
-
 static void
 answer_locked(struct request *r, double until)
 {
@@ -59,8 +45,8 @@ api_login(struct request *r)
 {
 	struct json_object *body = req_body_object(r, 0), *extra;
 	const char *user = NULL, *password = NULL;
-	int remember = 0, ok, failures_user, failures_ip;
-	double until = 0, u2 = 0;
+	int remember = 0, ok, attempts;
+	double until = 0;
 	PGresult *res;
 	const char *params[1];
 	char msg[160];
@@ -71,12 +57,12 @@ api_login(struct request *r)
 	    body_string(r, body, "password", 1, 1024, &password) < 0 ||
 	    body_bool(r, body, "rememberMe", 0, &remember) < 0)
 		return;
-	switch (locked(r, user, &until)) {
+	switch (lockout_password_locked(r, user, &until)) {
 	case -1:
 		resp_error(r, 503, "database_unavailable", "Database unavailable");
 		return;
 	case 1:
-		audit_record(r->db, "login", user, r->client_ip, r->raw_path, 0, "Account locked");
+		audit_anonymous(r, "login", user, "Account locked");
 		answer_locked(r, until);
 		return;
 	}
@@ -94,11 +80,8 @@ api_login(struct request *r)
 	PQclear(res);
 
 	if (!ok) {
-		failures_user = lockout_record_failure(r, user, &until);
-		failures_ip = lockout_record_failure(r, r->client_ip, &u2);
-		if (u2 > until)
-			until = u2;
-		audit_record(r->db, "login", user, r->client_ip, r->raw_path, 0, "Invalid credentials");
+		attempts = lockout_password_failed(r, user, &until);
+		audit_anonymous(r, "login", user, "Invalid credentials");
 		extra = json_object_new_object();
 		if (until > 0) {
 			snprintf(msg, sizeof(msg), "Invalid username or password. Account is now locked "
@@ -107,7 +90,6 @@ api_login(struct request *r)
 			json_object_object_add(extra, "lockoutDuration",
 			    json_object_new_string("15 minutes"));
 		} else {
-			int attempts = failures_user > failures_ip ? failures_user : failures_ip;
 			int remaining = LOCKOUT_MAX_FAILURES - attempts;
 			if (remaining < 0)
 				remaining = 0;
@@ -122,8 +104,7 @@ api_login(struct request *r)
 		json_object_put(extra);
 		return;
 	}
-	lockout_clear(r, user);
-	lockout_clear(r, r->client_ip);
+	lockout_password_ok(r, user);
 	if (session_create(r, user, remember ? SESSION_DAYS_REMEMBER * 86400L :
 	    SESSION_HOURS_DEFAULT * 3600L) != 0) {
 		resp_error(r, 503, "database_unavailable", "Could not create the session");

@@ -20,7 +20,7 @@
 #define TOKEN_NAME_MAX 128
 #define PASSWORD_MIN 12
 #define PASSWORD_MAX 72		/* bcrypt's limit, in bytes */
-#define SETUP_TOKEN_MIN 16
+#define SETUP_TOKEN_MIN 24
 
 static void
 answer_success(struct request *r, int status, const char *message)
@@ -160,16 +160,10 @@ api_tokens_list(struct request *r)
 		return;
 	}
 	list = json_object_new_array();
-	for (int i = 0; i < PQntuples(res); i++) {
-		unsigned mask = 0, bit;
-		char *csv = arena_strdup(r->arena, PQgetvalue(res, i, 6)), *save = NULL;
-		for (char *s = strtok_r(csv, ",", &save); s; s = strtok_r(NULL, ",", &save))
-			if (scope_from_name(s, &bit) == 0)
-				mask |= bit;
+	for (int i = 0; i < PQntuples(res); i++)
 		json_object_array_add(list, token_record(PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
 		    PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
-		    PQgetvalue(res, i, 5), scopes_to_json(mask ? mask : SCOPE_WILDCARD)));
-	}
+		    PQgetvalue(res, i, 5), scopes_to_json(scopes_from_list(PQgetvalue(res, i, 6)))));
 	PQclear(res);
 	obj = json_object_new_object();
 	json_object_object_add(obj, "tokens", list);
@@ -545,6 +539,33 @@ static const struct db_stmt stmt_sessions_delete_others = {
 	1,
 };
 
+/* Whether p may replace the admin and mint a "*" token (quick-setup with force): the
+ * admin's own session or Basic login, recovery mode, a proxy user with the admin role, or
+ * a full-access token. Answers 403 and returns 0 otherwise. */
+static int
+may_replace_admin(struct request *r, const struct principal *p)
+{
+	switch (p->method) {
+	case AUTH_METHOD_SESSION:
+	case AUTH_METHOD_BASIC:
+	case AUTH_METHOD_RECOVERY:
+		return 1;
+	case AUTH_METHOD_PROXY:
+		if (p->admin)
+			return 1;
+		resp_error(r, 403, "forbidden", "Admin privileges required");
+		return 0;
+	case AUTH_METHOD_TOKEN:
+		if (p->scopes & SCOPE_WILDCARD)
+			return 1;
+		resp_missing_scope(r, "*");
+		return 0;
+	default:
+		resp_error(r, 401, "unauthorized", "Authentication required");
+		return 0;
+	}
+}
+
 static int
 password_acceptable(struct request *r, const char *password, const char *code)
 {
@@ -577,7 +598,7 @@ api_quick_setup(struct request *r)
 {
 	struct json_object *body = req_body_object(r, 0), *rec, *obj;
 	const char *user = NULL, *password = NULL, *api_token = NULL, *setup_token = NULL;
-	int force = 0, ignored, has_user, tokens, recovery, authorised = 0, rc;
+	int force = 0, ignored, has_user, tokens, recovery, authorised = 0, via_recovery = 0, rc;
 	char hash[64];
 	const char *params[2];
 	PGresult *res;
@@ -606,7 +627,7 @@ api_quick_setup(struct request *r)
 		return;
 	}
 	if (rc == 1) {
-		authorised = 1;
+		authorised = via_recovery = 1;
 	} else if (has_user) {
 		if (r->auth.method == AUTH_METHOD_NONE) {
 			resp_error(r, 401, "unauthorized",
@@ -635,11 +656,13 @@ api_quick_setup(struct request *r)
 			return;
 		}
 	}
+	/* Replacing the admin and minting a full-access token needs what it grants: a
+	 * recovery token, or a caller who is already a full admin. */
+	if (has_user && force && authorised && !via_recovery &&
+	    !may_replace_admin(r, &r->auth))
+		return;
 	if (!principal_has_scope(&r->auth, "settings:write")) {
-		struct json_object *extra = json_object_new_object();
-		json_object_object_add(extra, "requiredScope", json_object_new_string("settings:write"));
-		resp_error_with(r, 403, "missing_scope", "missing_scope", extra);
-		json_object_put(extra);
+		resp_missing_scope(r, "settings:write");
 		return;
 	}
 	if (has_user && !(force && authorised)) {
@@ -796,13 +819,12 @@ api_change_password(struct request *r)
 	snprintf(user, sizeof(user), "%s", PQgetvalue(res, 0, 0));
 	snprintf(stored, sizeof(stored), "%s", PQgetvalue(res, 0, 1));
 	PQclear(res);
-	if (lockout_locked_until(r, user, &until) > 0 || lockout_locked_until(r, r->client_ip, &until) > 0) {
+	if (lockout_password_locked(r, user, &until) > 0) {
 		resp_error(r, 403, "account_locked", "Account temporarily locked");
 		return;
 	}
 	if (!password_verify(current, stored)) {
-		(void)lockout_record_failure(r, user, &until);
-		(void)lockout_record_failure(r, r->client_ip, &until);
+		(void)lockout_password_failed(r, user, &until);
 		audit_record(r->db, "password_change", r->auth.username, r->client_ip, r->raw_path, 0,
 		    "Current password incorrect");
 		resp_error(r, 401, "unauthorized", "Current password is incorrect");
@@ -829,7 +851,7 @@ api_change_password(struct request *r)
 	PQclear(res);
 	if (db_commit(r->db) != 0)
 		goto db_err;
-	lockout_clear(r, user);
+	lockout_password_ok(r, user);
 	audit_record(r->db, "password_change", r->auth.username, r->client_ip, r->raw_path, 1,
 	    "Password changed; other sessions ended");
 	obj = json_object_new_object();
@@ -860,7 +882,10 @@ api_reset_lockout(struct request *r)
 		resp_error(r, 400, "missing_identifier", "identifier is required");
 		return;
 	}
-	lockout_clear(r, id);
+	if (lockout_reset(r, id) < 0) {
+		answer_db_error(r);
+		return;
+	}
 	snprintf(msg, sizeof(msg), "Lockout reset for %.128s", id);
 	audit_record(r->db, "lockout_reset", r->auth.username, r->client_ip, r->raw_path, 1, msg);
 	answer_success(r, 200, msg);
@@ -908,7 +933,7 @@ api_recovery(struct request *r)
 		return;
 	}
 	if (rc == 0) {
-		audit_record(r->db, "recovery", "", r->client_ip, r->raw_path, 0, "Recovery access denied");
+		audit_anonymous(r, "recovery", "", "Recovery access denied");
 		resp_error(r, 403, "forbidden",
 		    "Recovery endpoint requires localhost access or valid recovery token");
 		return;
@@ -1033,6 +1058,15 @@ add_str(struct json_object *o, const char *k, const char *v)
 	json_object_object_add(o, k, json_object_new_string(v ? v : ""));
 }
 
+/* The primary token's hint is for those who manage tokens: a session, or a token that may
+ * read settings. A monitoring token learns nothing of another token. */
+static int
+may_see_hint(const struct principal *p)
+{
+	return p->method == AUTH_METHOD_SESSION || (p->method == AUTH_METHOD_TOKEN &&
+	    (p->scopes & (SCOPE_WILDCARD | SCOPE_SETTINGS_READ)));
+}
+
 void
 api_security_status(struct request *r)
 {
@@ -1063,7 +1097,7 @@ api_security_status(struct request *r)
 
 	o = json_object_new_object();
 	add_bool(o, "apiTokenConfigured", tokens > 0);
-	add_str(o, "apiTokenHint", authenticated && tokens > 0 ? hint : "");
+	add_str(o, "apiTokenHint", may_see_hint(p) && tokens > 0 ? hint : "");
 	add_bool(o, "requiresAuth", tokens > 0 || has_user || proxy);
 	add_bool(o, "exportProtected", tokens > 0 || !unprotected);
 	add_bool(o, "unprotectedExportAllowed", unprotected);

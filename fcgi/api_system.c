@@ -16,6 +16,9 @@
 /* Health asks the database at most this often; between probes it reports what the last
  * probe saw, so a load balancer polling health costs no query per request. */
 #define HEALTH_PROBE_INTERVAL 1.0
+/* The mock estate is rebuilt every poll: bounded, it stays a demonstration (the worker's
+ * defaults are 7 nodes, 5 VMs and 8 containers each). */
+#define MOCK_MAX_GUESTS 25000
 
 enum probe_state { PROBE_NONE, PROBE_OK, PROBE_DOWN, PROBE_SCHEMA };
 
@@ -236,6 +239,18 @@ api_mock_mode_get(struct request *r)
 	PQclear(res);
 }
 
+/* The guests a stored mock configuration asks for, with the worker's defaults. */
+static int64_t
+mock_guests(struct json_object *cfg)
+{
+	int64_t nodes = 7, vms = 5, lxcs = 8;
+
+	(void)jsonutil_get_int(cfg, "nodeCount", 1, 1000, &nodes);
+	(void)jsonutil_get_int(cfg, "vmsPerNode", 0, 1000, &vms);
+	(void)jsonutil_get_int(cfg, "lxcsPerNode", 0, 1000, &lxcs);
+	return nodes * (vms + lxcs);
+}
+
 void
 api_mock_mode_set(struct request *r)
 {
@@ -312,6 +327,11 @@ api_mock_mode_set(struct request *r)
 			for (size_t i = 0; i < ARRAY_LEN(keys); i++)
 				if (json_object_object_get_ex(cfg, keys[i], &v))
 					json_object_object_add(stored, keys[i], json_object_get(v));
+		}
+		if (mock_guests(stored) > MOCK_MAX_GUESTS) {
+			resp_error(r, 400, "invalid_field", "nodeCount x (vmsPerNode + lxcsPerNode) must "
+			    "not exceed %d guests", MOCK_MAX_GUESTS);
+			return;
 		}
 		break;
 	}

@@ -39,11 +39,22 @@ struct cache_entry {
 	struct principal p;
 };
 
+/* Locks this thread knows of (from a notification or a lookup), checked before the cache:
+ * a locked client must not get a guess answered because the right credential was cached. */
+#define LOCKED_SLOTS 32
+
+struct known_lock {
+	char identifier[LOCKOUT_ID_MAX];
+	double until;		/* wall clock */
+};
+
 struct auth_cache {
 	struct cache_entry slot[CACHE_SLOTS];
 	int state_loaded;
 	double state_at;
 	int has_user, token_count, recovery_mode;
+	struct known_lock locked[LOCKED_SLOTS];
+	int locked_next;
 };
 
 struct auth_cache *
@@ -120,54 +131,80 @@ auth_init(char *err, size_t errlen)
 
 /* --- client address ----------------------------------------------------------------- */
 
-/* The first valid address of an X-Forwarded-For list, or NULL. */
+/* The client behind a chain of trusted proxies: X-Forwarded-For read from the right (each
+ * proxy appends the address it saw), skipping our own proxies. The leftmost entries are
+ * whatever the client wrote, so they count only when every entry after them is a trusted
+ * proxy. NULL when the list holds something that is not an address before that point. */
 static const char *
-first_forwarded(struct request *r, const char *xff)
+rightmost_untrusted(struct request *r, const char *xff)
 {
-	const char *p = xff;
+	const char *end = xff + strlen(xff), *last = NULL;
 
-	while (p && *p) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
+	while (end > xff) {
+		const char *start = end;
 		char *cand;
 		struct ipaddr ip;
+		size_t len;
 
-		while (len > 0 && (*p == ' ' || *p == '\t')) {
-			p++;
+		while (start > xff && start[-1] != ',')
+			start--;
+		len = (size_t)(end - start);
+		while (len > 0 && (*start == ' ' || *start == '\t')) {
+			start++;
 			len--;
 		}
-		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+		while (len > 0 && (start[len - 1] == ' ' || start[len - 1] == '\t'))
 			len--;
-		cand = arena_strndup(r->arena, p, len);
-		if (ip_parse(cand, &ip) == 0)
+		cand = arena_strndup(r->arena, start, len);
+		if (ip_parse(cand, &ip) != 0)
+			return last;
+		last = cand;
+		if (!cidr_list_contains(trusted_proxies, ntrusted_proxies, &ip))
 			return cand;
-		p = end ? end + 1 : NULL;
+		while (end > xff && end[-1] != ',')
+			end--;
+		if (end > xff)
+			end--;	/* the comma */
 	}
-	return NULL;
+	return last;
 }
+
+/* Headers by which a proxy says it forwards someone else's request: any of them means the
+ * request is not a direct loopback client's, whoever the peer is. */
+static const char *const forwarding_headers[] = {"X-Forwarded-For", "X-Real-IP", "Forwarded",
+    "CF-Connecting-IP", "True-Client-IP", "X-Client-IP", "X-Original-Forwarded-For"};
 
 void
 auth_resolve_client(struct request *r)
 {
-	const char *xff = req_header(r, "X-Forwarded-For");
 	const char *real = req_header(r, "X-Real-IP");
-	const char *fwd = req_header(r, "Forwarded");
 	const char *https = req_param(r, "HTTPS");
-	struct ipaddr peer;
+	struct ipaddr peer, client;
 	int peer_ok = ip_parse(r->peer_ip, &peer) == 0;
 	int trusted = peer_ok && cidr_list_contains(trusted_proxies, ntrusted_proxies, &peer);
+	int forwarded = 0;
 
+	for (size_t i = 0; i < ARRAY_LEN(forwarding_headers); i++)
+		if (req_header(r, forwarding_headers[i]) != NULL)
+			forwarded = 1;
 	r->client_ip = r->peer_ip;
 	if (trusted) {
-		const char *c = xff ? first_forwarded(r, xff) : NULL;
+		const char *xff = req_header(r, "X-Forwarded-For");
+		const char *c = xff ? rightmost_untrusted(r, xff) : NULL;
 		struct ipaddr tmp;
 		if (c)
 			r->client_ip = c;
 		else if (real && ip_parse(real, &tmp) == 0)
 			r->client_ip = real;
 	}
-	r->direct_loopback = peer_ok && ip_is_loopback(&peer) && xff == NULL && real == NULL &&
-	    fwd == NULL;
+	/* Loopback privileges (recovery) need a web server we trust to vouch for the address,
+	 * and no proxy in between: a trusted proxy on this host is not the operator's shell. */
+	r->direct_loopback = r->web_server && peer_ok && ip_is_loopback(&peer) && !trusted &&
+	    !forwarded;
+	if (ip_parse(r->client_ip, &client) == 0)
+		ip_client_key(&client, r->client_key, sizeof(r->client_key));
+	else
+		snprintf(r->client_key, sizeof(r->client_key), "%.63s", r->client_ip);
 	r->https = https && (strcasecmp(https, "on") == 0 || strcmp(https, "1") == 0);
 	if (!r->https && trusted) {
 		const char *proto = req_header(r, "X-Forwarded-Proto");
@@ -176,6 +213,57 @@ auth_resolve_client(struct request *r)
 }
 
 /* --- invalidation and the state of authentication ------------------------------------ */
+
+static void
+lock_remember(struct auth_cache *c, const char *identifier, double until)
+{
+	struct known_lock *k = NULL;
+
+	for (int i = 0; i < LOCKED_SLOTS && k == NULL; i++)
+		if (strcmp(c->locked[i].identifier, identifier) == 0)
+			k = &c->locked[i];
+	if (k == NULL) {
+		k = &c->locked[c->locked_next];
+		c->locked_next = (c->locked_next + 1) % LOCKED_SLOTS;
+	}
+	snprintf(k->identifier, sizeof(k->identifier), "%s", identifier);
+	k->until = until;
+}
+
+static int
+lock_known(struct auth_cache *c, const char *identifier, double *until)
+{
+	double now = clock_wall();
+
+	for (int i = 0; i < LOCKED_SLOTS; i++) {
+		if (c->locked[i].until > now && strcmp(c->locked[i].identifier, identifier) == 0) {
+			*until = c->locked[i].until;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* A pulse_auth notification: "lock <epoch> <identifier>" (sql/0008), "unlock", or the
+ * name of a credentials table that changed. */
+static void
+auth_notice(struct auth_cache *c, const char *payload)
+{
+	char *end;
+	double until;
+
+	if (strncmp(payload, "lock ", 5) == 0) {
+		until = strtod(payload + 5, &end);
+		if (end != payload + 5 && *end == ' ')
+			lock_remember(c, end + 1, until);
+		return;
+	}
+	if (strcmp(payload, "unlock") == 0) {
+		memset(c->locked, 0, sizeof(c->locked));
+		return;
+	}
+	cache_flush(c);
+}
 
 void
 auth_check_invalidations(struct request *r)
@@ -194,7 +282,7 @@ auth_check_invalidations(struct request *r)
 		return;		/* the next statement notices the lost connection */
 	while ((n = PQnotifies(conn)) != NULL) {
 		if (strcmp(n->relname, "pulse_auth") == 0)
-			cache_flush(t->auth_cache);
+			auth_notice(t->auth_cache, n->extra);
 		PQfreemem(n);
 	}
 }
@@ -291,14 +379,17 @@ scopes_to_json(unsigned mask)
 	return a;
 }
 
-/* A stored comma list of scope names as a mask; an empty list means everything. */
-static unsigned
+unsigned
 scopes_from_list(const char *list)
 {
 	unsigned mask = 0, bit;
 	char name[64];
 
-	while (list && *list) {
+	/* Only an empty list means everything: names this build does not know (a token from
+	 * a newer version, a row written by hand) grant nothing. */
+	if (list == NULL || *list == '\0')
+		return SCOPE_WILDCARD;
+	while (*list) {
 		const char *end = strchr(list, ',');
 		size_t len = end ? (size_t)(end - list) : strlen(list);
 		if (len < sizeof(name)) {
@@ -307,9 +398,11 @@ scopes_from_list(const char *list)
 			if (scope_from_name(name, &bit) == 0)
 				mask |= bit;
 		}
-		list = end ? end + 1 : NULL;
+		if (end == NULL)
+			break;
+		list = end + 1;
 	}
-	return mask ? mask : SCOPE_WILDCARD;
+	return mask;
 }
 
 int
@@ -322,6 +415,16 @@ principal_has_scope(const struct principal *p, const char *scope)
 	if (p->scopes & SCOPE_WILDCARD)
 		return 1;
 	return scope_from_name(scope, &bit) == 0 && (p->scopes & bit);
+}
+
+void
+resp_missing_scope(struct request *r, const char *scope)
+{
+	struct json_object *extra = json_object_new_object();
+
+	json_object_object_add(extra, "requiredScope", json_object_new_string(scope));
+	resp_error_with(r, 403, "missing_scope", "missing_scope", extra);
+	json_object_put(extra);
 }
 
 /* --- the credential sources --------------------------------------------------------- */
@@ -350,15 +453,40 @@ touch_token(struct request *r, const char *id)
 		PQclear(res);
 }
 
+/* A wrong API token from a client that already sent LOCKOUT_MAX_FAILURES of them within
+ * the lockout period locks that client out of token authentication (direct loopback clients
+ * are not counted, as they are not rate limited). A right one does not clear the count: a
+ * holder of one weak token must not be able to reset it between guesses at another. */
 static enum auth_result
-check_token(struct request *r, const char *raw, struct principal *p)
+token_locked(struct request *r, char *identifier, size_t idlen, double *until)
+{
+	lockout_identifier(r, LOCKOUT_TOKEN, NULL, identifier, idlen);
+	if (r->direct_loopback)
+		return AUTH_OK;
+	switch (lockout_locked_until(r, identifier, until)) {
+	case -1:
+		return AUTH_UNAVAILABLE;
+	case 1:
+		return AUTH_THROTTLED;
+	}
+	return AUTH_OK;
+}
+
+static enum auth_result
+check_token(struct request *r, const char *raw, struct principal *p, double *until)
 {
 	struct auth_cache *c = r->thread->auth_cache;
 	struct cache_entry *e;
-	char hash[65];
+	char hash[65], lock_id[LOCKOUT_ID_MAX];
 	const char *params[1] = {hash};
 	PGresult *res;
+	enum auth_result rc;
 
+	/* Locks this thread knows of come first: a locked client's guess is not answered,
+	 * right or wrong. The database is asked only on a cache miss. */
+	lockout_identifier(r, LOCKOUT_TOKEN, NULL, lock_id, sizeof(lock_id));
+	if (!r->direct_loopback && lock_known(c, lock_id, until))
+		return AUTH_THROTTLED;
 	crypto_sha3_256_hex(raw, strlen(raw), hash);
 	e = cache_find(c, CACHE_TOKEN, hash);
 	if (e != NULL) {
@@ -369,11 +497,16 @@ check_token(struct request *r, const char *raw, struct principal *p)
 		}
 		return AUTH_OK;
 	}
+	rc = token_locked(r, lock_id, sizeof(lock_id), until);
+	if (rc != AUTH_OK)
+		return rc;
 	res = db_exec_stmt(r->db, &stmt_token, params);
 	if (res == NULL)
 		return AUTH_UNAVAILABLE;
 	if (PQntuples(res) != 1) {
 		PQclear(res);
+		if (!r->direct_loopback)
+			(void)lockout_record_failure(r, lock_id, until);
 		return AUTH_INVALID;
 	}
 	memset(p, 0, sizeof(*p));
@@ -476,7 +609,7 @@ check_basic(struct request *r, const char *b64, struct principal *p, const char 
 	struct auth_cache *c = r->thread->auth_cache;
 	unsigned char *raw = NULL;
 	size_t rawlen = 0;
-	char *user, *pass, key[65];
+	char *user, *pass, key[65], id_user[LOCKOUT_ID_MAX], id_addr[LOCKOUT_ID_MAX];
 	struct cache_entry *e;
 	struct strbuf material = {0};
 	double until;
@@ -498,13 +631,21 @@ check_basic(struct request *r, const char *b64, struct principal *p, const char 
 	crypto_sha256_hex(material.data, material.len, key);
 	explicit_bzero(material.data, material.len);
 	sb_free(&material);
+	/* A lock is checked before the cache: a locked client's guess is not answered. */
+	lockout_identifier(r, LOCKOUT_USER, user, id_user, sizeof(id_user));
+	lockout_identifier(r, LOCKOUT_ADDRESS, NULL, id_addr, sizeof(id_addr));
+	if (lock_known(c, id_user, &until) || lock_known(c, id_addr, &until)) {
+		explicit_bzero(pass, strlen(pass));
+		*message = "Account temporarily locked";
+		return AUTH_LOCKED;
+	}
 	e = cache_find(c, CACHE_BASIC, key);
 	if (e != NULL) {
 		explicit_bzero(pass, strlen(pass));
 		*p = e->p;
 		return AUTH_OK;
 	}
-	if (lockout_locked_until(r, user, &until) > 0 || lockout_locked_until(r, r->client_ip, &until) > 0) {
+	if (lockout_password_locked(r, user, &until) > 0) {
 		explicit_bzero(pass, strlen(pass));
 		*message = "Account temporarily locked";
 		return AUTH_LOCKED;
@@ -514,13 +655,11 @@ check_basic(struct request *r, const char *b64, struct principal *p, const char 
 	if (rc == AUTH_UNAVAILABLE)
 		return rc;
 	if (rc != AUTH_OK) {
-		(void)lockout_record_failure(r, user, &until);
-		(void)lockout_record_failure(r, r->client_ip, &until);
-		audit_record(r->db, "login", user, r->client_ip, r->raw_path, 0, "Basic auth failed");
+		(void)lockout_password_failed(r, user, &until);
+		audit_anonymous(r, "login", user, "Basic auth failed");
 		return AUTH_INVALID;
 	}
-	lockout_clear(r, user);
-	lockout_clear(r, r->client_ip);
+	lockout_password_ok(r, user);
 	memset(p, 0, sizeof(*p));
 	p->method = AUTH_METHOD_BASIC;
 	p->admin = 1;
@@ -550,14 +689,15 @@ check_proxy(struct request *r, struct principal *p)
 	}
 	memset(p, 0, sizeof(*p));
 	p->method = AUTH_METHOD_PROXY;
-	p->admin = 1;
 	snprintf(p->username, sizeof(p->username), "%s", user);
+	/* Without roles configured every user the proxy vouches for is an admin. With roles,
+	 * only one holding the admin role is: a missing or empty header fails closed. */
+	p->admin = *role_header == '\0' || *admin_role == '\0';
 	roles = *role_header ? req_header(r, role_header) : NULL;
 	if (roles && *roles && *admin_role) {
 		const char *sep = conf_str("proxy_auth_role_separator");
 		char *copy = arena_strdup(r->arena, roles), *save = NULL;
 
-		p->admin = 0;
 		for (char *tok = strtok_r(copy, *sep ? sep : "|", &save); tok;
 		    tok = strtok_r(NULL, *sep ? sep : "|", &save)) {
 			size_t len;
@@ -571,6 +711,24 @@ check_proxy(struct request *r, struct principal *p)
 		}
 	}
 	return 1;
+}
+
+/* The answer to a token: the message for a 401, or the lock for a 429. */
+static enum auth_result
+token_result(struct request *r, const char *token, struct principal *p, const char **message)
+{
+	double until = 0;
+	enum auth_result rc = check_token(r, token, p, &until);
+
+	if (rc == AUTH_INVALID) {
+		*message = "Invalid API token";
+	} else if (rc == AUTH_THROTTLED) {
+		long minutes = (long)ceil((until - clock_wall()) / 60.0);
+		*message = arena_printf(r->arena, "Too many invalid API tokens from this address: "
+		    "try again in %ld minutes", minutes < 1 ? 1 : minutes);
+		r->retry_after = (long)ceil(until - clock_wall());
+	}
+	return rc;
 }
 
 enum auth_result
@@ -601,10 +759,7 @@ auth_authenticate(struct request *r, struct principal *p, const char **message)
 			*message = "API token required via the X-API-Token header";
 			return AUTH_NO_CREDENTIALS;
 		}
-		rc = check_token(r, token, p);
-		if (rc == AUTH_INVALID)
-			*message = "Invalid API token";
-		return rc;
+		return token_result(r, token, p, message);
 	}
 	if (!has_user && tokens == 0) {
 		*message = "Authentication required: complete the first-run setup "
@@ -621,10 +776,7 @@ auth_authenticate(struct request *r, struct principal *p, const char **message)
 	if (token != NULL) {
 		while (*token == ' ')
 			token++;
-		rc = check_token(r, token, p);
-		if (rc == AUTH_INVALID)
-			*message = "Invalid API token";
-		return rc;
+		return token_result(r, token, p, message);
 	}
 	cookie = req_cookie(r, SESSION_COOKIE);
 	if (cookie && *cookie) {
@@ -730,6 +882,43 @@ csrf_check(struct request *r, const struct principal *p)
 	return -1;
 }
 
+/* The host[:port] of an Origin ("https://pulse.example:7655"), or NULL for "null" and
+ * anything that is not scheme://host. */
+static const char *
+origin_host(const char *origin)
+{
+	const char *p = strstr(origin, "://");
+
+	if (p == NULL || p[3] == '\0' || strchr(p + 3, '/') != NULL)
+		return NULL;
+	return p + 3;
+}
+
+int
+origin_check(struct request *r, const struct principal *p)
+{
+	const char *site = req_header(r, "Sec-Fetch-Site");
+	const char *origin = req_header(r, "Origin");
+	const char *host = req_header(r, "Host");
+	const char *why = NULL, *oh;
+
+	/* Browsers say where a request comes from; other clients say nothing and are let
+	 * through (their credentials are the proxy's, not a cookie). */
+	if (site != NULL) {
+		if (strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0)
+			why = "cross-site request (Sec-Fetch-Site)";
+	} else if (origin != NULL) {
+		oh = origin_host(origin);
+		if (oh == NULL || host == NULL || strcasecmp(oh, host) != 0)
+			why = "cross-origin request (Origin)";
+	}
+	if (why == NULL)
+		return 0;
+	audit_record(r->db, "csrf_failure", p->username, r->client_ip, r->raw_path, 0, why);
+	resp_error(r, 403, "csrf_failed", "Cross-site request refused: %s", why);
+	return -1;
+}
+
 static const struct db_stmt stmt_session_insert = {
 	"auth_session_insert",
 	"INSERT INTO pulse.sessions (key_hash, username, expires_at, duration, user_agent, client_ip) "
@@ -808,6 +997,7 @@ static const struct db_stmt stmt_lock_fail = {
 	1,
 };
 
+/* Setting locked_until announces the lock to every responder (a trigger, sql/0008). */
 static const struct db_stmt stmt_lock_set = {
 	"auth_lock_set",
 	"UPDATE pulse.login_failures SET locked_until = now() + interval '15 minutes' "
@@ -822,18 +1012,52 @@ static const struct db_stmt stmt_lock_clear = {
 	1,
 };
 
+/* An operator's reset by a user name or an address: every key that names it. */
+static const struct db_stmt stmt_lock_reset = {
+	"auth_lock_reset",
+	"DELETE FROM pulse.login_failures WHERE identifier IN ('ip:' || $2, 'token:' || $2) "
+	"OR (identifier LIKE 'user:%' AND (substr(identifier, strpos(identifier, '|') + 1) = $1 "
+	"  OR split_part(identifier, '|', 1) = 'user:' || $2)) "
+	"RETURNING identifier",
+	2,
+};
+
+void
+lockout_identifier(struct request *r, enum lockout_kind kind, const char *user, char *out,
+    size_t outlen)
+{
+	/* Prefixed, so that a user name that looks like an address locks nothing but that
+	 * name, and the name goes last, after the one '|' an address never holds. */
+	switch (kind) {
+	case LOCKOUT_ADDRESS:
+		snprintf(out, outlen, "ip:%s", r->client_key);
+		break;
+	case LOCKOUT_TOKEN:
+		snprintf(out, outlen, "token:%s", r->client_key);
+		break;
+	case LOCKOUT_USER:
+		snprintf(out, outlen, "user:%s|%.128s", r->client_key, user ? user : "");
+		break;
+	}
+}
+
 int
 lockout_locked_until(struct request *r, const char *identifier, double *until)
 {
 	const char *params[1] = {identifier};
-	PGresult *res = db_exec_stmt(r->db, &stmt_lock_status, params);
+	PGresult *res;
 	int locked;
 
+	if (lock_known(r->thread->auth_cache, identifier, until))
+		return 1;
+	res = db_exec_stmt(r->db, &stmt_lock_status, params);
 	if (res == NULL)
 		return -1;
 	locked = PQntuples(res) == 1;
-	if (locked)
+	if (locked) {
 		*until = strtod(PQgetvalue(res, 0, 0), NULL);
+		lock_remember(r->thread->auth_cache, identifier, *until);
+	}
 	PQclear(res);
 	return locked;
 }
@@ -853,14 +1077,17 @@ lockout_record_failure(struct request *r, const char *identifier, double *until)
 	if (n >= LOCKOUT_MAX_FAILURES) {
 		res = db_exec_stmt(r->db, &stmt_lock_set, params);
 		if (res && PQntuples(res) == 1) {
+			char shown[LOCKOUT_ID_MAX];
 			*until = strtod(PQgetvalue(res, 0, 0), NULL);
-			log_warn("msg=\"login locked\" identifier=\"%.64s\" minutes=%d", identifier,
-			    LOCKOUT_MINUTES);
+			log_warn("msg=\"login locked\" identifier=\"%s\" minutes=%d",
+			    log_quote(shown, sizeof(shown), identifier), LOCKOUT_MINUTES);
 		}
 		if (res)
 			PQclear(res);
 		if (*until == 0)
 			(void)lockout_locked_until(r, identifier, until);
+		else
+			lock_remember(r->thread->auth_cache, identifier, *until);
 	}
 	return (int)n;
 }
@@ -875,66 +1102,97 @@ lockout_clear(struct request *r, const char *identifier)
 		PQclear(res);
 }
 
+int
+lockout_password_locked(struct request *r, const char *user, double *until)
+{
+	char id_user[LOCKOUT_ID_MAX], id_addr[LOCKOUT_ID_MAX];
+	double u1 = 0, u2 = 0;
+	int a, b;
+
+	lockout_identifier(r, LOCKOUT_USER, user, id_user, sizeof(id_user));
+	lockout_identifier(r, LOCKOUT_ADDRESS, NULL, id_addr, sizeof(id_addr));
+	a = lockout_locked_until(r, id_user, &u1);
+	b = lockout_locked_until(r, id_addr, &u2);
+	if (a < 0 || b < 0)
+		return -1;
+	*until = u1 > u2 ? u1 : u2;
+	return a > 0 || b > 0;
+}
+
+int
+lockout_password_failed(struct request *r, const char *user, double *until)
+{
+	char id_user[LOCKOUT_ID_MAX], id_addr[LOCKOUT_ID_MAX];
+	double u1 = 0, u2 = 0;
+	int a, b;
+
+	lockout_identifier(r, LOCKOUT_USER, user, id_user, sizeof(id_user));
+	lockout_identifier(r, LOCKOUT_ADDRESS, NULL, id_addr, sizeof(id_addr));
+	a = lockout_record_failure(r, id_user, &u1);
+	b = lockout_record_failure(r, id_addr, &u2);
+	*until = u1 > u2 ? u1 : u2;
+	return a > b ? a : b;
+}
+
+void
+lockout_password_ok(struct request *r, const char *user)
+{
+	char id[LOCKOUT_ID_MAX];
+
+	lockout_identifier(r, LOCKOUT_USER, user, id, sizeof(id));
+	lockout_clear(r, id);
+	lockout_identifier(r, LOCKOUT_ADDRESS, NULL, id, sizeof(id));
+	lockout_clear(r, id);
+}
+
+int
+lockout_reset(struct request *r, const char *subject)
+{
+	struct ipaddr ip;
+	char key[64];
+	const char *params[2] = {subject, key};
+	PGresult *res;
+	int n;
+
+	/* An address is stored by its key (an IPv6 address by its /64). */
+	if (ip_parse(subject, &ip) == 0)
+		ip_client_key(&ip, key, sizeof(key));
+	else
+		snprintf(key, sizeof(key), "%.63s", subject);
+	res = db_exec_stmt(r->db, &stmt_lock_reset, params);
+	if (res == NULL)
+		return -1;
+	n = PQntuples(res);
+	PQclear(res);
+	memset(r->thread->auth_cache->locked, 0, sizeof(r->thread->auth_cache->locked));
+	return n;
+}
+
 /* --- rate limits -------------------------------------------------------------------- */
 
-struct rate_class {
+struct rate_limit {
 	const char *bucket;
 	int limit;
 	int window;		/* seconds */
 };
 
-static const struct rate_class rate_auth = {"auth", 10, 60};
-static const struct rate_class rate_recovery = {"recovery", 3, 600};
-static const struct rate_class rate_export = {"export", 5, 300};
-static const struct rate_class rate_config_write = {"config_write", 30, 60};
-static const struct rate_class rate_config_read = {"config_read", 1000, 60};
-static const struct rate_class rate_updates = {"updates", 60, 60};
-static const struct rate_class rate_websocket = {"websocket", 30, 60};
-static const struct rate_class rate_public = {"public", 1000, 60};
-static const struct rate_class rate_general = {"general", 500, 60};
+/* Per enum rate_class, as security.md §2.10. */
+static const struct rate_limit rate_limits[RATE_CLASS_COUNT] = {
+	[RATE_GENERAL] = {"general", 500, 60},
+	[RATE_NONE] = {"none", 0, 0},
+	[RATE_AUTH] = {"auth", 10, 60},
+	[RATE_RECOVERY] = {"recovery", 3, 600},
+	[RATE_EXPORT] = {"export", 5, 300},
+	[RATE_CONFIG_WRITE] = {"config_write", 30, 60},
+	[RATE_CONFIG_READ] = {"config_read", 1000, 60},
+	[RATE_UPDATES] = {"updates", 60, 60},
+	[RATE_PUBLIC] = {"public", 1000, 60},
+};
 
-/* The class of a request, by the first match of security.md §2.10 (substrings of the
- * lower-cased path); NULL for paths that are never limited. */
-static const struct rate_class *
-classify(const char *path, unsigned method)
+const char *
+rate_class_name(enum rate_class rc)
 {
-	static const char *const auth_paths[] = {"/api/login", "/api/logout",
-	    "/api/security/change-password", "/api/auth"};
-	static const char *const export_paths[] = {"/api/config/export", "/api/config/import"};
-	static const char *const cfg_write[] = {"/api/config/nodes", "/api/config/system",
-	    "/api/config/webhooks", "/api/config/alerts"};
-	static const char *const cfg_read[] = {"/api/config/", "/api/discover",
-	    "/api/security/status"};
-	static const char *const public_paths[] = {"/api/health", "/api/version",
-	    "/api/security/status", "/api/security/validate-bootstrap-token",
-	    "/api/temperature-proxy/authorized-nodes", "/metrics"};
-
-	if (strstr(path, "/api/state") || strstr(path, "/api/guests/metadata") || strstr(path, "/ws"))
-		return NULL;
-	for (size_t i = 0; i < ARRAY_LEN(auth_paths); i++)
-		if (strstr(path, auth_paths[i]))
-			return &rate_auth;
-	if (strstr(path, "/api/security/recovery"))
-		return &rate_recovery;
-	for (size_t i = 0; i < ARRAY_LEN(export_paths); i++)
-		if (strstr(path, export_paths[i]))
-			return &rate_export;
-	if (method != HTTP_GET && method != HTTP_HEAD)
-		for (size_t i = 0; i < ARRAY_LEN(cfg_write); i++)
-			if (strstr(path, cfg_write[i]))
-				return &rate_config_write;
-	if (method == HTTP_GET || method == HTTP_HEAD)
-		for (size_t i = 0; i < ARRAY_LEN(cfg_read); i++)
-			if (strstr(path, cfg_read[i]))
-				return &rate_config_read;
-	if (strstr(path, "/api/updates"))
-		return &rate_updates;
-	if (strstr(path, "/ws"))
-		return &rate_websocket;
-	for (size_t i = 0; i < ARRAY_LEN(public_paths); i++)
-		if (strstr(path, public_paths[i]))
-			return &rate_public;
-	return &rate_general;
+	return rc < RATE_CLASS_COUNT ? rate_limits[rc].bucket : "?";
 }
 
 /* One counter per window, and the window before it weighted by how much of it still
@@ -949,64 +1207,79 @@ static const struct db_stmt stmt_rate_hit = {
 	4,
 };
 
+/* Counts one hit of this client against rl; returns 1 when that puts it over the limit.
+ * The database being away fails open (it is answered elsewhere). */
 static int
-rate_hit(struct request *r, const struct rate_class *rc)
+rate_over(struct request *r, const struct rate_limit *rl, long *window_start)
 {
 	double now = clock_wall();
-	long window_start = (long)(now / rc->window) * rc->window;
-	char cur[24], prev[24], reset[40], limit[16];
-	const char *params[4] = {rc->bucket, r->client_ip, cur, prev};
+	char cur[24], prev[24];
+	const char *params[4] = {rl->bucket, r->client_key, cur, prev};
 	PGresult *res;
 	int64_t hits = 0, before = 0;
-	double weight, estimate;
+	double weight;
 
-	snprintf(cur, sizeof(cur), "%ld", window_start);
-	snprintf(prev, sizeof(prev), "%ld", window_start - rc->window);
+	*window_start = (long)(now / rl->window) * rl->window;
+	snprintf(cur, sizeof(cur), "%ld", *window_start);
+	snprintf(prev, sizeof(prev), "%ld", *window_start - rl->window);
 	res = db_exec_stmt(r->db, &stmt_rate_hit, params);
 	if (res == NULL)
-		return 0;	/* fail open: the database being away is answered elsewhere */
+		return 0;
 	(void)parse_int64(PQgetvalue(res, 0, 0), 0, INT32_MAX, &hits);
 	(void)parse_int64(PQgetvalue(res, 0, 1), 0, INT32_MAX, &before);
 	PQclear(res);
-	weight = 1.0 - (now - (double)window_start) / rc->window;
-	estimate = (double)hits + (double)before * weight;
-	if (estimate <= rc->limit)
+	weight = 1.0 - (now - (double)*window_start) / rl->window;
+	return (double)hits + (double)before * weight > rl->limit;
+}
+
+static int
+rate_hit(struct request *r, const struct rate_limit *rl)
+{
+	long window_start;
+	char reset[40], limit[16], path[240];
+
+	if (!rate_over(r, rl, &window_start))
 		return 0;
-	snprintf(limit, sizeof(limit), "%d", rc->limit);
-	format_rfc3339((double)window_start + rc->window, reset, sizeof(reset));
-	resp_header(r, "Retry-After", arena_printf(r->arena, "%d", rc->window));
+	snprintf(limit, sizeof(limit), "%d", rl->limit);
+	format_rfc3339((double)window_start + rl->window, reset, sizeof(reset));
+	resp_header(r, "Retry-After", arena_printf(r->arena, "%d", rl->window));
 	resp_header(r, "X-RateLimit-Limit", limit);
 	resp_header(r, "X-RateLimit-Remaining", "0");
 	resp_header(r, "X-RateLimit-Reset", reset);
 	resp_error(r, 429, "rate_limited", "Rate limit exceeded. Please try again later.");
-	log_warn("msg=\"rate limited\" class=%s client=%.64s path=\"%.100s\"", rc->bucket,
-	    r->client_ip, r->raw_path);
+	log_warn("msg=\"rate limited\" class=%s client=%.64s path=\"%s\"", rl->bucket,
+	    r->client_ip, log_quote(path, sizeof(path), r->raw_path));
 	return -1;
 }
 
 int
-ratelimit_universal(struct request *r)
+ratelimit_class(struct request *r, enum rate_class rc)
 {
-	char lower[256];
-	size_t i;
-	const struct rate_class *rc;
-
-	if (r->direct_loopback)
+	if (r->direct_loopback || rc >= RATE_CLASS_COUNT || rate_limits[rc].limit == 0)
 		return 0;
-	for (i = 0; r->raw_path[i] && i < sizeof(lower) - 1; i++)
-		lower[i] = (char)tolower((unsigned char)r->raw_path[i]);
-	lower[i] = '\0';
-	if (strncmp(lower, "/api", 4) != 0)
-		return 0;
-	rc = classify(lower, r->method);
-	return rc ? rate_hit(r, rc) : 0;
+	return rate_hit(r, &rate_limits[rc]);
 }
 
 int
 ratelimit_named(struct request *r, const char *bucket, int limit, int window_s)
 {
-	struct rate_class rc = {bucket, limit, window_s};
-	return rate_hit(r, &rc);
+	struct rate_limit rl = {bucket, limit, window_s};
+	return rate_hit(r, &rl);
+}
+
+/* Events anyone can cause without credentials: at most this many rows per client in ten
+ * minutes, whatever their source, so that nobody grows the audit trail at the rate of
+ * their requests. */
+static const struct rate_limit audit_anonymous_limit = {"audit_anonymous", 20, 600};
+
+void
+audit_anonymous(struct request *r, const char *event, const char *username, const char *details)
+{
+	long window_start;
+
+	if (!r->direct_loopback && rate_over(r, &audit_anonymous_limit, &window_start))
+		return;
+	audit_record(r->db, event, username, r->client_ip, r->raw_path, 0, details);
 }
 
 void

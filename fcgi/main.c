@@ -28,6 +28,7 @@
 #include "jsonutil.h"
 #include "db.h"
 #include "log.h"
+#include "peer.h"
 #include "request.h"
 #include "responder.h"
 #include "router.h"
@@ -49,6 +50,7 @@ serve(struct responder *t, FCGX_Request *fcgx)
 {
 	struct request r;
 	const char *uri, *q;
+	char path[240];
 	double took;
 
 	memset(&r, 0, sizeof(r));
@@ -65,6 +67,18 @@ serve(struct responder *t, FCGX_Request *fcgx)
 	r.peer_ip = req_param(&r, "REMOTE_ADDR");
 	if (r.peer_ip == NULL)
 		r.peer_ip = "";
+	switch (peer_check(fcgx->ipcFd)) {
+	case PEER_WEB_SERVER:
+		r.web_server = 1;
+		break;
+	case PEER_OTHER:
+		break;
+	case PEER_REFUSED:
+		/* Not one of our web servers: nothing it sent is looked at. */
+		resp_error(&r, 403, "peer_not_allowed", "FastCGI peer not allowed");
+		sb_free(&r.extra_headers);
+		return;
+	}
 	r.client_ip = r.peer_ip;
 	uri = req_param(&r, "REQUEST_URI");
 	if (uri == NULL || *uri == '\0')
@@ -80,8 +94,9 @@ serve(struct responder *t, FCGX_Request *fcgx)
 	if (responder_process.access_log) {
 		took = (clock_monotonic() - r.started) * 1000.0;
 		/* The path only: a query string may carry a token. */
-		log_info("msg=access method=%.16s path=\"%.200s\" status=%d bytes=%lu duration_ms=%.3f "
-		    "client=%.64s%s%s", r.method_name, r.raw_path, r.status,
+		log_info("msg=access method=%.16s path=\"%s\" status=%d bytes=%lu duration_ms=%.3f "
+		    "client=%.64s%s%s", r.method_name, log_quote(path, sizeof(path), r.raw_path),
+		    r.status,
 		    (unsigned long)r.bytes_out, took, r.client_ip, r.error_code ? " code=" : "",
 		    r.error_code ? r.error_code : "");
 	}
@@ -271,6 +286,9 @@ list_routes(void)
 		json_object_object_add(o, "admin", json_object_new_boolean(rt->flags & ROUTE_ADMIN));
 		json_object_object_add(o, "csrf", json_object_new_boolean(!(rt->flags & ROUTE_NO_CSRF)));
 		json_object_object_add(o, "scope", rt->scope ? json_object_new_string(rt->scope) : NULL);
+		json_object_object_add(o, "rate", json_object_new_string(rate_class_name(rt->rate)));
+		json_object_object_add(o, "bodyLimit", json_object_new_int64(rt->body_limit ?
+		    (int64_t)rt->body_limit : (int64_t)conf_int("body_limit")));
 		printf("%s\n", jsonutil_to_string(o, NULL));
 		json_object_put(o);
 	}
@@ -360,6 +378,11 @@ main(int argc, char **argv)
 	listen_fd = own_socket ? open_listener(conf_str("listen")) : inherited_listener();
 	if (!own_socket && fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK) != 0)
 		log_fatal("msg=\"cannot make the listening socket non-blocking\"");
+	if (peer_init(listen_fd, err, sizeof(err)) != 0) {
+		if (bound_path)
+			unlink(bound_path);
+		log_fatal("msg=\"configuration error\" error=\"%s\"", err);
+	}
 	if (pipe2(wake_pipe, O_CLOEXEC) != 0)
 		log_fatal("msg=\"pipe failed\" error=\"%s\"", strerror(errno));
 

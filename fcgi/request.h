@@ -46,10 +46,13 @@ struct request {
 	struct query_param *query_params;
 	int nquery_params;	/* -1 until parsed */
 	const char *peer_ip;	/* REMOTE_ADDR: the web server's peer */
+	int web_server;		/* the FastCGI peer is a web server we trust (fastcgi_peers) */
 	const char *client_ip;	/* the peer, or the forwarded client behind a trusted proxy */
-	int direct_loopback;	/* loopback peer and no forwarding headers */
+	char client_key[64];	/* what rate limits and lockouts count: the address, or its /64 */
+	int direct_loopback;	/* loopback client, no proxy and no forwarding header */
 	int https;		/* the client connection is TLS */
 	struct principal auth;	/* filled by the router for routes that authenticate */
+	long retry_after;	/* seconds, for an answer that refuses for a while (429) */
 
 	const struct route *route;
 	const char *path_param_names[REQUEST_MAX_PATH_PARAMS];

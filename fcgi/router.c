@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_SEGMENTS 16
 
@@ -49,8 +50,17 @@ router_init(char *err, size_t errlen)
 		for (int s = 0; s < n; s++)
 			if (a[s][0] == '{')
 				params++;
-		if (params > REQUEST_MAX_PATH_PARAMS || rt->handler == NULL || rt->methods == 0) {
+		if (params > REQUEST_MAX_PATH_PARAMS || rt->handler == NULL || rt->methods == 0 ||
+		    rt->rate >= RATE_CLASS_COUNT) {
 			snprintf(err, errlen, "route %s: bad definition", rt->pattern);
+			return -1;
+		}
+		/* Whoever may call a route without a scope must not be able to make it parse
+		 * much: small bodies for public and scope-free routes. */
+		if (((rt->flags & ROUTE_PUBLIC) || rt->scope == NULL) &&
+		    (rt->body_limit == 0 || rt->body_limit > ROUTE_SMALL_BODY)) {
+			snprintf(err, errlen, "route %s: public or scope-free with a body limit above "
+			    "%d bytes", rt->pattern, ROUTE_SMALL_BODY);
 			return -1;
 		}
 		for (size_t j = 0; j < i; j++) {
@@ -186,6 +196,34 @@ read_body(struct request *r, int64_t length)
 	return 0;
 }
 
+int64_t
+route_body_limit(const struct route *rt)
+{
+	int64_t setting = responder_process.body_limit;
+
+	if (rt == NULL || rt->body_limit == 0 || (int64_t)rt->body_limit > setting)
+		return setting;
+	return (int64_t)rt->body_limit;
+}
+
+/* Whether a Content-Type names JSON: "application/json", any case, parameters allowed. */
+static int
+is_json_type(const char *ctype)
+{
+	size_t n = strlen("application/json");
+
+	if (ctype == NULL)
+		return 0;
+	while (*ctype == ' ')
+		ctype++;
+	if (strncasecmp(ctype, "application/json", n) != 0)
+		return 0;
+	ctype += n;
+	while (*ctype == ' ')
+		ctype++;
+	return *ctype == '\0' || *ctype == ';';
+}
+
 static int
 is_state_changing(unsigned method)
 {
@@ -228,6 +266,11 @@ check_access(struct request *r)
 	} else if (rc == AUTH_LOCKED) {
 		resp_error(r, 403, "account_locked", "%s", message);
 		return -1;
+	} else if (rc == AUTH_THROTTLED) {
+		if (r->retry_after > 0)
+			resp_header(r, "Retry-After", arena_printf(r->arena, "%ld", r->retry_after));
+		resp_error(r, 429, "too_many_failures", "%s", message);
+		return -1;
 	} else if (rc != AUTH_OK) {
 		resp_error(r, 401, "unauthorized", "%s", message);
 		return -1;
@@ -245,12 +288,14 @@ check_access(struct request *r)
 		return -1;
 	}
 	if (!principal_has_scope(p, rt->scope)) {
-		struct json_object *extra = json_object_new_object();
-		json_object_object_add(extra, "requiredScope", json_object_new_string(rt->scope));
-		resp_error_with(r, 403, "missing_scope", "missing_scope", extra);
-		json_object_put(extra);
+		resp_missing_scope(r, rt->scope);
 		return -1;
 	}
+	/* A proxy's SSO cookie signs in whatever the browser sends: a change must come from
+	 * our own pages (or from no browser at all). */
+	if (p->method == AUTH_METHOD_PROXY && is_state_changing(r->method) &&
+	    !(rt->flags & ROUTE_NO_CSRF))
+		return origin_check(r, p);
 	if (p->method == AUTH_METHOD_SESSION) {
 		if (is_state_changing(r->method) && !(rt->flags & ROUTE_NO_CSRF))
 			return csrf_check(r, p);
@@ -269,23 +314,22 @@ router_handle(struct request *r)
 {
 	const char *cl = req_param(r, "CONTENT_LENGTH");
 	char **segments = NULL;
-	unsigned allowed;
-	int64_t length = 0;
+	unsigned allowed = 0;
+	int64_t length = 0, limit;
 	int nseg;
 
 	if (cl && *cl && parse_int64(cl, 0, INT64_MAX, &length) != 0) {
 		resp_error(r, 400, "bad_request", "Invalid Content-Length");
 		return;
 	}
-	if (length > responder_process.body_limit) {
-		resp_error(r, 413, "payload_too_large", "Request body too large (limit %lld bytes)",
-		    (long long)responder_process.body_limit);
-		return;
-	}
 	auth_resolve_client(r);
-	if (ratelimit_universal(r) != 0)
-		return;
+	/* The rate class comes from the route the decoded path matches (a path that matches
+	 * none counts as general): no spelling of a path escapes its class. */
 	nseg = split_path(r, &segments);
+	if (nseg >= 0)
+		r->route = router_match(r, segments, nseg, &allowed);
+	if (ratelimit_class(r, r->route ? r->route->rate : RATE_GENERAL) != 0)
+		return;
 	if (nseg == -2) {
 		resp_error(r, 404, "not_found", "Not found");
 		return;
@@ -294,7 +338,6 @@ router_handle(struct request *r)
 		resp_error(r, 400, "invalid_path", "Invalid path");
 		return;
 	}
-	r->route = router_match(r, segments, nseg, &allowed);
 	if (r->route == NULL) {
 		if (allowed == 0) {
 			resp_error(r, 404, "not_found", "Not found");
@@ -308,6 +351,13 @@ router_handle(struct request *r)
 		}
 		resp_error(r, 405, "method_not_allowed", "Method %s not allowed",
 		    r->method ? r->method_name : "(unknown)");
+		return;
+	}
+	/* Before anything is read: the body is refused on its declared length. */
+	limit = route_body_limit(r->route);
+	if (length > limit) {
+		resp_error(r, 413, "payload_too_large", "Request body too large (limit %lld bytes)",
+		    (long long)limit);
 		return;
 	}
 	if (!(r->route->flags & ROUTE_NO_DB)) {
@@ -329,6 +379,13 @@ router_handle(struct request *r)
 	}
 	if (check_access(r) != 0)
 		return;
+	/* A body a web page could send without asking (a form, text/plain) is never taken for
+	 * JSON: cross-origin JSON needs a CORS preflight, which we never grant. */
+	if (length > 0 && is_state_changing(r->method) && !(r->route->flags & ROUTE_ANY_BODY) &&
+	    !is_json_type(req_param(r, "CONTENT_TYPE"))) {
+		resp_error(r, 415, "unsupported_media_type", "Content-Type must be application/json");
+		return;
+	}
 	if (length > 0 && read_body(r, length) != 0) {
 		resp_error(r, 400, "bad_request", "Request body shorter than Content-Length");
 		return;

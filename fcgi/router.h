@@ -4,6 +4,7 @@
 #define PULSE_ROUTER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "request.h"
 
@@ -14,7 +15,28 @@ enum route_flags {
 	ROUTE_ADMIN = 1 << 1,	/* needs an admin (session or proxy admin, or a token) */
 	ROUTE_NO_DB = 1 << 2,	/* answers without the database being ready */
 	ROUTE_NO_CSRF = 1 << 3,	/* state-changing but exempt from the CSRF check */
+	ROUTE_ANY_BODY = 1 << 4,	/* its body need not be application/json */
 };
+
+/* The rate class a route's requests count in, per client address (security.md §2.10); the
+ * limits are in auth.c. Requests that match no route count as RATE_GENERAL. */
+enum rate_class {
+	RATE_GENERAL,		/* 500 a minute */
+	RATE_NONE,		/* not limited: the live state the UI polls */
+	RATE_AUTH,		/* 10 a minute: login, logout, password change */
+	RATE_RECOVERY,		/* 3 in 10 minutes */
+	RATE_EXPORT,		/* 5 in 5 minutes */
+	RATE_CONFIG_WRITE,	/* 30 a minute */
+	RATE_CONFIG_READ,	/* 1,000 a minute */
+	RATE_UPDATES,		/* 60 a minute */
+	RATE_PUBLIC,		/* 1,000 a minute */
+	RATE_CLASS_COUNT
+};
+
+/* Routes that answer without credentials, or to any credential whatever its scope, read at
+ * most this much of a body: a login needs a few hundred bytes, and json-c spends up to 260
+ * times a text's size on it. router_init refuses such a route with a larger limit. */
+#define ROUTE_SMALL_BODY 8192
 
 struct route {
 	unsigned methods;	/* enum http_method bits; GET implies HEAD */
@@ -22,14 +44,17 @@ struct route {
 	route_handler handler;
 	unsigned flags;
 	const char *scope;	/* scope an API token needs, or NULL */
+	enum rate_class rate;
+	size_t body_limit;	/* bytes; 0: the body_limit setting */
 };
 
 /* The table, in fcgi/routes.c: the only place a route and its protection are declared. */
 extern const struct route route_table[];
 extern const size_t route_count;
 
-/* Checks the table (patterns well-formed, no duplicate method+pattern). Returns 0, or -1
- * with a message. Call once before serving. */
+/* Checks the table (patterns well-formed, no duplicate method+pattern, small body limits
+ * where no scope guards a route). Returns 0, or -1 with a message. Call once before
+ * serving. */
 int router_init(char *err, size_t errlen);
 
 /* Finds the route for a decoded path split in segments. Returns the route, or NULL with
@@ -38,8 +63,15 @@ int router_init(char *err, size_t errlen);
 const struct route *router_match(struct request *r, char **segments, int nsegments,
     unsigned *allowed);
 
-/* Serves one request: path checks, routing (404/405), body limit (413), database
- * readiness (503), access control, body reading, then the handler. */
+/* The largest body a route reads: its own limit or the body_limit setting. */
+int64_t route_body_limit(const struct route *rt);
+
+/* The name of a rate class ("auth"), for the route listing and logs (auth.c). */
+const char *rate_class_name(enum rate_class rc);
+
+/* Serves one request: path checks, routing (404/405), the route's rate class (429), body
+ * limit (413), database readiness (503), access control, content type (415), body reading,
+ * then the handler. */
 void router_handle(struct request *r);
 
 #endif

@@ -1,6 +1,7 @@
-/* routes.c: the route table. Every route and its protection are declared here and nowhere
- * else; t/api/11-route-table.t walks this table (pulse-fcgi --list-routes) so no route can
- * forget its check. Literal paths win over {param} ones whatever the order. */
+/* routes.c: the route table. Every route and its protection (credentials, admin, scope,
+ * CSRF, rate class, body limit) are declared here and nowhere else;
+ * t/api/11-route-table.t walks this table (pulse-fcgi --list-routes) so no route can forget
+ * its check. Literal paths win over {param} ones whatever the order. */
 #include "config.h"
 
 #include "handlers.h"
@@ -18,60 +19,85 @@
 #define NO_DB ROUTE_NO_DB
 #define NO_CSRF ROUTE_NO_CSRF
 
+/* Body limits: SMALL for credentials and short commands, CONFIG for a node's or a mode's
+ * settings; 0 would mean the body_limit setting (for uploads and agents' reports). */
+#define SMALL ROUTE_SMALL_BODY
+#define CONFIG (64 * 1024)
+
+/* method, path, handler, flags, scope an API token needs, rate class, body limit */
 const struct route route_table[] = {
 	/* api_system.c */
-	{GET, "/api/health", api_health, PUBLIC | NO_DB, NULL},
-	{GET, "/api/version", api_version, PUBLIC | NO_DB, NULL},
-	{GET, "/api/system/mock-mode", api_mock_mode_get, ADMIN, "settings:read"},
-	{POST | PUT, "/api/system/mock-mode", api_mock_mode_set, ADMIN, "settings:write"},
+	{GET, "/api/health", api_health, PUBLIC | NO_DB, NULL, RATE_PUBLIC, SMALL},
+	{GET, "/api/version", api_version, PUBLIC | NO_DB, NULL, RATE_PUBLIC, SMALL},
+	{GET, "/api/system/mock-mode", api_mock_mode_get, ADMIN, "settings:read", RATE_GENERAL,
+	    SMALL},
+	{POST | PUT, "/api/system/mock-mode", api_mock_mode_set, ADMIN, "settings:write",
+	    RATE_GENERAL, CONFIG},
 
 	/* api_login.c */
-	{POST, "/api/login", api_login, PUBLIC | NO_CSRF, NULL},
-	{POST, "/api/logout", api_logout, 0, NULL},
+	{POST, "/api/login", api_login, PUBLIC | NO_CSRF, NULL, RATE_AUTH, SMALL},
+	{POST, "/api/logout", api_logout, 0, NULL, RATE_AUTH, SMALL},
 
 	/* api_security.c */
-	{GET, "/api/security/status", api_security_status, PUBLIC, NULL},
+	{GET, "/api/security/status", api_security_status, PUBLIC, NULL, RATE_CONFIG_READ, SMALL},
 	{POST, "/api/security/validate-bootstrap-token", api_validate_bootstrap_token,
-	    PUBLIC | NO_CSRF, NULL},
-	{POST, "/api/security/quick-setup", api_quick_setup, PUBLIC | NO_CSRF, NULL},
-	{POST, "/api/security/change-password", api_change_password, 0, NULL},
-	{POST, "/api/security/reset-lockout", api_reset_lockout, ADMIN, "settings:write"},
-	{POST, "/api/security/regenerate-token", api_regenerate_token, ADMIN, "settings:write"},
-	{POST, "/api/security/validate-token", api_validate_token, ADMIN, "settings:write"},
-	{GET, "/api/security/tokens", api_tokens_list, ADMIN, "settings:read"},
-	{POST, "/api/security/tokens", api_tokens_create, ADMIN, "settings:write"},
-	{DELETE, "/api/security/tokens/{id}", api_tokens_delete, ADMIN, "settings:write"},
-	{GET | POST, "/api/security/recovery", api_recovery, PUBLIC | NO_CSRF, NULL},
+	    PUBLIC | NO_CSRF, NULL, RATE_PUBLIC, SMALL},
+	/* Public for first-run setup (bootstrap token) and recovery (recovery token); a session
+	 * that replaces the admin goes through the CSRF check like any other change. */
+	{POST, "/api/security/quick-setup", api_quick_setup, PUBLIC, NULL, RATE_GENERAL, SMALL},
+	{POST, "/api/security/change-password", api_change_password, 0, NULL, RATE_AUTH, SMALL},
+	{POST, "/api/security/reset-lockout", api_reset_lockout, ADMIN, "settings:write",
+	    RATE_GENERAL, SMALL},
+	{POST, "/api/security/regenerate-token", api_regenerate_token, ADMIN, "settings:write",
+	    RATE_GENERAL, SMALL},
+	{POST, "/api/security/validate-token", api_validate_token, ADMIN, "settings:write",
+	    RATE_GENERAL, SMALL},
+	{GET, "/api/security/tokens", api_tokens_list, ADMIN, "settings:read", RATE_GENERAL, SMALL},
+	{POST, "/api/security/tokens", api_tokens_create, ADMIN, "settings:write", RATE_GENERAL,
+	    SMALL},
+	{DELETE, "/api/security/tokens/{id}", api_tokens_delete, ADMIN, "settings:write",
+	    RATE_GENERAL, SMALL},
+	{GET | POST, "/api/security/recovery", api_recovery, PUBLIC | NO_CSRF, NULL, RATE_RECOVERY,
+	    SMALL},
 
 	/* api_state.c */
-	{GET, "/api/state", api_state, 0, "monitoring:read"},
-	{GET, "/api/backups", api_backups, 0, "monitoring:read"},
-	{GET, "/api/backups/pve", api_backups_pve, 0, "monitoring:read"},
-	{GET, "/api/backups/pbs", api_backups_pbs, 0, "monitoring:read"},
-	{GET, "/api/backups/{view}", api_backups, 0, "monitoring:read"},
-	{GET, "/api/snapshots", api_snapshots, 0, "monitoring:read"},
+	{GET, "/api/state", api_state, 0, "monitoring:read", RATE_NONE, SMALL},
+	{GET, "/api/backups", api_backups, 0, "monitoring:read", RATE_GENERAL, SMALL},
+	{GET, "/api/backups/pve", api_backups_pve, 0, "monitoring:read", RATE_GENERAL, SMALL},
+	{GET, "/api/backups/pbs", api_backups_pbs, 0, "monitoring:read", RATE_GENERAL, SMALL},
+	{GET, "/api/backups/{view}", api_backups, 0, "monitoring:read", RATE_GENERAL, SMALL},
+	{GET, "/api/snapshots", api_snapshots, 0, "monitoring:read", RATE_GENERAL, SMALL},
 
 	/* api_monitoring.c */
-	{GET, "/api/monitoring/scheduler/health", api_scheduler_health, 0, "monitoring:read"},
-	{GET, "/api/storage", api_storage_missing_id, 0, "monitoring:read"},
-	{GET, "/api/storage/{id}", api_storage_get, 0, "monitoring:read"},
+	{GET, "/api/monitoring/scheduler/health", api_scheduler_health, 0, "monitoring:read",
+	    RATE_GENERAL, SMALL},
+	{GET, "/api/storage", api_storage_missing_id, 0, "monitoring:read", RATE_GENERAL, SMALL},
+	{GET, "/api/storage/{id}", api_storage_get, 0, "monitoring:read", RATE_GENERAL, SMALL},
 
 	/* api_metrics.c */
-	{GET, "/api/charts", api_charts, 0, "monitoring:read"},
-	{GET, "/api/storage-charts", api_storage_charts, 0, "monitoring:read"},
-	{GET, "/api/metrics-store/stats", api_metrics_stats, 0, "monitoring:read"},
-	{GET, "/api/metrics-store/history", api_metrics_history, 0, "monitoring:read"},
+	{GET, "/api/charts", api_charts, 0, "monitoring:read", RATE_GENERAL, SMALL},
+	{GET, "/api/storage-charts", api_storage_charts, 0, "monitoring:read", RATE_GENERAL, SMALL},
+	{GET, "/api/metrics-store/stats", api_metrics_stats, 0, "monitoring:read", RATE_GENERAL,
+	    SMALL},
+	{GET, "/api/metrics-store/history", api_metrics_history, 0, "monitoring:read",
+	    RATE_GENERAL, SMALL},
 
 	/* api_nodes.c */
-	{GET, "/api/config/nodes", api_nodes_list, ADMIN, "settings:read"},
-	{POST, "/api/config/nodes", api_nodes_add, ADMIN, "settings:write"},
-	{POST, "/api/config/nodes/test-connection", api_nodes_test_connection, ADMIN, "settings:write"},
-	{POST, "/api/config/nodes/test-config", api_nodes_test_config, ADMIN, "settings:write"},
-	{PUT, "/api/config/nodes/{id}", api_nodes_update, ADMIN, "settings:write"},
-	{DELETE, "/api/config/nodes/{id}", api_nodes_delete, ADMIN, "settings:write"},
-	{POST, "/api/config/nodes/{id}/test", api_nodes_test_saved, ADMIN, "settings:write"},
+	{GET, "/api/config/nodes", api_nodes_list, ADMIN, "settings:read", RATE_CONFIG_READ, SMALL},
+	{POST, "/api/config/nodes", api_nodes_add, ADMIN, "settings:write", RATE_CONFIG_WRITE,
+	    CONFIG},
+	{POST, "/api/config/nodes/test-connection", api_nodes_test_connection, ADMIN,
+	    "settings:write", RATE_CONFIG_WRITE, CONFIG},
+	{POST, "/api/config/nodes/test-config", api_nodes_test_config, ADMIN, "settings:write",
+	    RATE_CONFIG_WRITE, CONFIG},
+	{PUT, "/api/config/nodes/{id}", api_nodes_update, ADMIN, "settings:write",
+	    RATE_CONFIG_WRITE, CONFIG},
+	{DELETE, "/api/config/nodes/{id}", api_nodes_delete, ADMIN, "settings:write",
+	    RATE_CONFIG_WRITE, SMALL},
+	{POST, "/api/config/nodes/{id}/test", api_nodes_test_saved, ADMIN, "settings:write",
+	    RATE_CONFIG_WRITE, SMALL},
 	{POST, "/api/config/nodes/{id}/refresh-cluster", api_nodes_refresh_cluster, ADMIN,
-	    "settings:write"},
+	    "settings:write", RATE_CONFIG_WRITE, SMALL},
 };
 
 const size_t route_count = ARRAY_LEN(route_table);

@@ -37,6 +37,9 @@ audit_record(struct db *db, const char *event, const char *username, const char 
 		return;
 	}
 	PQclear(res);
-	log_info("msg=audit event=%s user=\"%.64s\" client=%.64s success=%s", event,
-	    params[2], params[3], success ? "true" : "false");
+	{
+		char user[136];
+		log_info("msg=audit event=%s user=\"%s\" client=%.64s success=%s", event,
+		    log_quote(user, sizeof(user), params[2]), params[3], success ? "true" : "false");
+	}
 }

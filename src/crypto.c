@@ -234,10 +234,18 @@ read_key(const char *path, char *err, size_t errlen)
 	unsigned char *raw = NULL;
 	size_t rawlen = 0;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
 
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* The key opens every stored secret: a copy others can read is refused, not used. */
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
+		snprintf(err, errlen, "%s must be a regular file only its owner can read (mode "
+		    "%04o): chmod 600 %s", path, (unsigned)(st.st_mode & 07777), path);
+		close(fd);
 		return -1;
 	}
 	n = read(fd, buf, sizeof(buf) - 1);

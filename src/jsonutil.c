@@ -67,8 +67,8 @@ jsonutil_check_limits(const char *buf, size_t len, const struct jsonutil_limits 
 			return -1;
 		}
 		if (memory > lim->max_memory) {
-			snprintf(err, errlen, "JSON too large to parse (more than %lu MiB once parsed)",
-			    (unsigned long)(lim->max_memory >> 20));
+			snprintf(err, errlen, "JSON too large to parse (more than %lu KiB once parsed)",
+			    (unsigned long)(lim->max_memory >> 10));
 			return -1;
 		}
 	}

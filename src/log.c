@@ -98,6 +98,20 @@ escape_into(char *dst, size_t cap, const char *src)
 	return o;
 }
 
+const char *
+log_quote(char *buf, size_t buflen, const char *s)
+{
+	size_t o = 0;
+
+	for (; s && *s && o + 2 < buflen; s++) {
+		if (*s == '"' || *s == '\\')
+			buf[o++] = '\\';
+		buf[o++] = *s;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 static void
 log_write(enum log_level level, const char *fmt, va_list ap)
 {

@@ -2,6 +2,8 @@
 #ifndef PULSE_LOG_H
 #define PULSE_LOG_H
 
+#include <stddef.h>
+
 enum log_level {
 	LOGL_DEBUG,
 	LOGL_INFO,
@@ -32,6 +34,11 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 #define log_error(...) log_msg(LOGL_ERROR, __VA_ARGS__)
 
 /* Logs at fatal level and exits with status 1. For start-up errors only. */
+/* Copies s into buf for a quoted log field ("%s" inside key="..."): a quote or backslash
+ * from a request gets a backslash, so it cannot close the field and forge others; cut to
+ * fit. Returns buf. */
+const char *log_quote(char *buf, size_t buflen, const char *s);
+
 void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 #endif

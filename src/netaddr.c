@@ -5,6 +5,7 @@
 #include "util.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,4 +139,23 @@ ip_is_private(const struct ipaddr *ip)
 	static const char *const priv[] = {"127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12",
 	    "192.168.0.0/16", "169.254.0.0/16", "::1/128", "fc00::/7", "fe80::/10"};
 	return in_any(priv, ARRAY_LEN(priv), ip);
+}
+
+void
+ip_client_key(const struct ipaddr *ip, char *out, size_t outlen)
+{
+	unsigned char net[16];
+	char text[INET6_ADDRSTRLEN];
+
+	if (!ip->v6) {
+		inet_ntop(AF_INET, ip->bytes, text, sizeof(text));
+		snprintf(out, outlen, "%s", text);
+		return;
+	}
+	/* One holder of an IPv6 /64 has 2^64 addresses: counting them one by one would count
+	 * nothing. */
+	memset(net, 0, sizeof(net));
+	memcpy(net, ip->bytes, 8);
+	inet_ntop(AF_INET6, net, text, sizeof(text));
+	snprintf(out, outlen, "%s/64", text);
 }

@@ -2,6 +2,8 @@
 #ifndef PULSE_NETADDR_H
 #define PULSE_NETADDR_H
 
+#include <stddef.h>
+
 struct ipaddr {
 	int v6;			/* 0: IPv4 in bytes[0..3]; 1: IPv6 */
 	unsigned char bytes[16];
@@ -23,6 +25,10 @@ int cidr_contains(const struct cidr *range, const struct ipaddr *ip);
 int cidr_list_contains(const struct cidr *ranges, int count, const struct ipaddr *ip);
 
 int ip_is_loopback(const struct ipaddr *ip);
+
+/* The key a client is counted by in rate limits and lockouts: an IPv4 address as written,
+ * an IPv6 address by its /64 ("2001:db8:1:2::/64"). out holds at least 64 bytes. */
+void ip_client_key(const struct ipaddr *ip, char *out, size_t outlen);
 /* Loopback, link-local, RFC 1918, unique-local IPv6. */
 int ip_is_private(const struct ipaddr *ip);
 

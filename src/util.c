@@ -162,10 +162,13 @@ ct_equal(const void *a, size_t alen, const void *b, size_t blen)
 {
 	const volatile unsigned char *pa = a, *pb = b;
 	unsigned char diff = alen != blen;
-	size_t n = alen < blen ? alen : blen;
+	size_t j = 0;
 
-	for (size_t i = 0; i < n; i++)
-		diff |= pa[i] ^ pb[i];
+	/* The loop runs over b, the presented value: its time does not tell a's length. */
+	for (size_t i = 0; i < blen; i++) {
+		diff |= (unsigned char)((alen ? pa[j] : 0) ^ pb[i]);
+		j = j + 1 < alen ? j + 1 : 0;
+	}
 	return diff == 0;
 }
 

@@ -40,7 +40,8 @@ int parse_bool(const char *s, int *out);
 double clock_monotonic(void);
 double clock_wall(void);
 
-/* Compares two byte strings in time that depends only on their lengths. */
+/* Compares two byte strings in time that depends only on blen: pass the secret as a and
+ * what a client presented as b. */
 int ct_equal(const void *a, size_t alen, const void *b, size_t blen);
 
 /* A growable string; data is always NUL-terminated once anything was appended. */

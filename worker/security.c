@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define BOOTSTRAP_FILE ".bootstrap_token"
@@ -42,16 +43,24 @@ static const struct db_stmt stmt_bootstrap_clear = {
 	0,
 };
 
-/* Reads the token file; returns a new string without the newline, or NULL. */
+/* Reads the token file; returns a new string without the newline, or NULL. Only a regular
+ * file of ours that nobody else can read or write counts: a symlink or a file someone else
+ * placed may hold a token of their choosing. */
 static char *
 read_token_file(const char *path)
 {
 	char buf[256];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
 	ssize_t n;
 
 	if (fd < 0)
 		return NULL;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 077) != 0) {
+		close(fd);
+		return NULL;
+	}
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
@@ -61,12 +70,14 @@ read_token_file(const char *path)
 	return buf[0] ? xstrdup(buf) : NULL;
 }
 
-/* Writes token to path, mode 0600, replacing it atomically. */
+/* Writes token to path, mode 0600, replacing it atomically. The temporary file gets a
+ * name nobody can guess and is created new (mkostemp: O_EXCL, mode 0600), so nothing placed
+ * in data_dir beforehand (a symlink, a file with looser permissions) is followed or kept. */
 static int
 write_token_file(const char *path, const char *token)
 {
-	char *tmp = xasprintf("%s.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), rc = -1;
+	char *tmp = xasprintf("%s.XXXXXX", path);
+	int fd = mkostemp(tmp, O_CLOEXEC), rc = -1;
 
 	if (fd >= 0) {
 		if (write(fd, token, strlen(token)) == (ssize_t)strlen(token) && write(fd, "\n", 1) == 1 &&
@@ -77,7 +88,8 @@ write_token_file(const char *path, const char *token)
 	if (rc != 0) {
 		log_error("msg=\"cannot write the bootstrap token file\" path=%s error=\"%s\"", path,
 		    strerror(errno));
-		unlink(tmp);
+		if (fd >= 0)
+			unlink(tmp);
 	}
 	free(tmp);
 	return rc;
@@ -213,9 +225,23 @@ static const char *const prune_sql[] = {
 	"AND (locked_until IS NULL OR locked_until < now())",
 };
 
+/* Security events older than audit_retention_days go, a bounded batch at a time so that
+ * a first prune of a long trail does not hold one long transaction. */
+static const struct db_stmt stmt_audit_prune = {
+	"audit_prune",
+	"DELETE FROM pulse.audit_events WHERE id IN (SELECT id FROM pulse.audit_events "
+	"WHERE ts < now() - make_interval(days => $1::int) LIMIT 10000)",
+	1,
+};
+
 int
 job_auth_prune(struct worker *w, struct job *job)
 {
+	char days[16];
+	const char *params[1] = {days};
+	PGresult *res;
+	long deleted = 0, n;
+
 	(void)job;
 	for (size_t i = 0; i < ARRAY_LEN(prune_sql); i++) {
 		if (db_exec(w->db, prune_sql[i]) != 0) {
@@ -223,5 +249,18 @@ job_auth_prune(struct worker *w, struct job *job)
 			return -1;
 		}
 	}
+	snprintf(days, sizeof(days), "%lld", (long long)conf_int("audit_retention_days"));
+	do {
+		res = db_exec_stmt(w->db, &stmt_audit_prune, params);
+		if (res == NULL) {
+			log_warn("msg=\"audit prune failed\" error=\"%s\"", db_error(w->db));
+			return -1;
+		}
+		n = strtol(PQcmdTuples(res), NULL, 10);
+		PQclear(res);
+		deleted += n;
+	} while (n == 10000);
+	if (deleted > 0)
+		log_info("msg=\"audit events pruned\" count=%ld retention_days=%s", deleted, days);
 	return 0;
 }

@@ -48,13 +48,13 @@ for my $uri ('/api/../api/health', '/api/%2e%2e/api/health', '/api/./health', '/
 
 # Body over the limit: nginx refuses it first, with the same JSON shape.
 my $big = 'x' x (100 * 1024);
-$res = $ua->post($stack->url('/api/version') => { 'Content-Type' => 'application/json' } => $big)->result;
+$res = $ua->post($stack->url('/api/config/nodes') => { 'Content-Type' => 'application/json' } => $big)->result;
 json_error_ok($res, 413, 'payload_too_large', 'nginx: body over the limit', no_timestamp => 1);
-$res = $ua->post($stack->apache_url('/api/version') => { 'Content-Type' => 'application/json' } => $big)->result;
+$res = $ua->post($stack->apache_url('/api/config/nodes') => { 'Content-Type' => 'application/json' } => $big)->result;
 json_error_ok($res, 413, 'payload_too_large', 'apache: body over the limit', no_timestamp => 1);
 
 # The responder enforces its own limit for whoever reaches its socket directly.
-my ($status, $headers, $body) = $stack->fcgi_request(method => 'POST', uri => '/api/version', body => $big);
+my ($status, $headers, $body) = $stack->fcgi_request(method => 'POST', uri => '/api/config/nodes', body => $big);
 is($status, 413, 'responder: 413 for a body over body_limit');
 my $err = eval { decode_json($body) } // {};
 is($err->{code}, 'payload_too_large', 'responder: code payload_too_large');

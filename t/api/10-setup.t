@@ -50,7 +50,7 @@ is($ua->post($vb => json => { token => " $token\n" })->result->code, 204, 'surro
 json_error_ok($ua->post($vb => json => { token => 'f' x 48 })->result, 401, 'invalid_bootstrap_token', 'wrong token');
 json_error_ok($ua->post($vb => json => {})->result, 400, 'missing_token', 'no token');
 json_error_ok($ua->post($vb => json => { token => 12 })->result, 400, 'invalid_field', 'token of the wrong type');
-json_error_ok($ua->post($vb => {} => '{"token":')->result, 400, 'invalid_json', 'malformed JSON');
+json_error_ok($ua->post($vb => { 'Content-Type' => 'application/json' } => '{"token":')->result, 400, 'invalid_json', 'malformed JSON');
 
 # quick-setup refusals
 my $qs = $url->('/api/security/quick-setup');

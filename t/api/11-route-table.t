@@ -2,7 +2,9 @@
 # 11-route-table.t: walks the whole route table (pulse-fcgi --list-routes): every route
 # that is not public answers 401 without credentials, and every route with a scope answers
 # 403 missing_scope to a token without it and lets a token with it through the check; every
-# public route answers without credentials. A new route cannot forget its protection.
+# public route answers without credentials; every route counts in the rate class it declares
+# and refuses a body over its limit (small for public and scope-free routes). A new route
+# cannot forget its protection.
 use strict;
 use warnings;
 use FindBin;
@@ -65,6 +67,32 @@ for my $rt (@routes) {
             . 'the scope check (' . $res->code . ($code ? " $code" : '') . ')');
     }
 }
+
+# Each route counts in the rate class the table declares for it (a client that is not direct
+# loopback, so that limits apply), and refuses a body over its limit before anything else.
+my %classes = map { $_ => 1 } qw(general none auth recovery export config_write config_read updates public);
+for my $rt (@routes) {
+    (my $path = $rt->{pattern}) =~ s/\{[^}]+\}/$uuid/g;
+    ok($classes{ $rt->{rate} // '' }, "$rt->{pattern}: rate class $rt->{rate}");
+    ok(($rt->{bodyLimit} // 0) > 0, "$rt->{pattern}: body limit $rt->{bodyLimit}");
+    ok($rt->{bodyLimit} <= 8192, "$rt->{pattern}: public or scope-free, so at most 8 KiB")
+        if $rt->{public} || !defined $rt->{scope};
+    for my $method (@{ $rt->{methods} }) {
+        my $name = "$method $rt->{pattern}";
+        $stack->psql('DELETE FROM pulse.rate_limit_hits');
+        my $tx = $ua->build_tx($method => $stack->url($path) => { 'X-Forwarded-For' => '198.51.100.11',
+            'Content-Type' => 'application/json' } => '{}');
+        $ua->start($tx);
+        my $bucket = $stack->psql(q{SELECT coalesce(string_agg(bucket, ','), '') FROM pulse.rate_limit_hits
+            WHERE bucket NOT IN ('login', 'quick_setup', 'token_admin', 'audit_anonymous')});
+        is($bucket, $rt->{rate} eq 'none' ? '' : $rt->{rate}, "$name counts in its class");
+        next if $method eq 'GET';
+        $tx = $ua->build_tx($method => $stack->url($path) => { 'Content-Type' => 'application/json' } =>
+            '[' . ('0,' x ($rt->{bodyLimit} / 2)) . '0]');
+        json_error_ok($ua->start($tx)->result, 413, 'payload_too_large', "$name: a body over $rt->{bodyLimit} bytes");
+    }
+}
+$stack->psql('DELETE FROM pulse.rate_limit_hits; DELETE FROM pulse.login_failures');
 
 # Wrong or revoked credentials are a 401 too, not a pass.
 json_error_ok($ua->get($stack->url('/api/security/tokens') => { 'X-API-Token' => 'x' x 64 })->result,

@@ -153,9 +153,10 @@ json_error_ok($ua4->post($cp => { 'X-CSRF-Token' => $csrf4 } => json => { newPas
     401, 'unauthorized', 'current password missing');
 json_error_ok($ua4->post($cp => { 'X-CSRF-Token' => $csrf4 } => json => { currentPassword => 'wrong wrong wrong', newPassword => 'a new long password' })->result,
     401, 'unauthorized', 'current password wrong');
+$stack->psql('DELETE FROM pulse.rate_limit_hits');    # loopback behind a trusted proxy counts (M5)
 $stack->ua->post($rl => $stack->token_headers => json => { identifier => $_ }) for 'admin', '127.0.0.1';
 $res = $ua4->post($cp => { 'X-CSRF-Token' => $csrf4 } => json => { currentPassword => $admin->{password}, newPassword => 'a new long password' })->result;
-is($res->code, 200, 'password changed');
+is($res->code, 200, 'password changed') or diag $res->body;
 is($ua4->get($tokens)->result->code, 200, 'the caller keeps its session');
 is($ua5->get($tokens)->result->code, 401, 'other sessions are ended');
 is($ua->get($tokens)->result->code, 401, 'older sessions are ended too');

@@ -96,7 +96,16 @@ $res = $ua->get($tokens => \%proxy)->result;
 is($res->code, 200, 'proxy: an admin reaches an admin route');
 is($res->headers->header('X-Auth-Method'), 'proxy', 'X-Auth-Method: proxy');
 is($res->headers->header('X-Authenticated-User'), 'alice', 'X-Authenticated-User from the user header');
-is($ua->get($tokens => { %proxy, 'X-Remote-Roles' => '' })->result->code, 200, 'proxy: no roles means admin');
+# M6: with roles configured, a missing or empty role header fails closed.
+json_error_ok($ua->get($tokens => { %proxy, 'X-Remote-Roles' => '' })->result, 403, 'forbidden',
+    'M6: proxy: an empty role header is not admin');
+{
+    my %no_roles = %proxy;
+    delete $no_roles{'X-Remote-Roles'};
+    json_error_ok($ua->get($tokens => \%no_roles)->result, 403, 'forbidden', 'M6: proxy: no role header is not admin');
+    is($ua->post($stack->url('/api/logout') => \%no_roles)->result->code, 200,
+        'M6: proxy: a user without roles still reaches a non-admin route');
+}
 json_error_ok($ua->get($tokens => { %proxy, 'X-Remote-Roles' => 'ops|viewer' })->result, 403, 'forbidden',
     'proxy: a user without the admin role on an admin route');
 is($ua->get($tokens => { %proxy, 'X-Remote-Roles' => 'ops|viewer' })->result->json->{error}, 'Admin privileges required',

@@ -79,8 +79,10 @@ is($stack->psql(q{SELECT count(*) FROM pulse.api_tokens WHERE name = '"; DROP TA
 my $huge = '{"name":"' . ('x' x (17 * 1024 * 1024)) . '"}';
 my $res = $ua->post($stack->url('/api/security/tokens') => $auth => $huge)->result;
 json_error_ok($res, 413, 'payload_too_large', 'a 17 MB body', no_timestamp => 1);
-$res = $ua->post($stack->url('/api/security/tokens') => $auth => '{"name":"' . ('x' x 100000) . '"}')->result;
+$res = $ua->post($stack->url('/api/security/tokens') => { %$auth, 'Content-Type' => 'application/json' } => '{"name":"' . ('x' x 7000) . '"}')->result;
 json_error_ok($res, 400, 'invalid_field', 'a long name within the body limit');
+$res = $ua->post($stack->url('/api/security/tokens') => $auth => '{"name":"' . ('x' x 100000) . '"}')->result;
+json_error_ok($res, 413, 'payload_too_large', 'a body over the route\'s own limit (8 KiB)');
 
 like($stack->log_text, qr/msg=access/, 'the responders logged the requests');
 unlike($stack->log_text, qr/status=5\d\d/, 'not one 5xx answer in the whole run');

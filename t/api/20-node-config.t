@@ -50,7 +50,8 @@ for my $case (@bad) {
 }
 my $b = json_error_ok($ua->post($nodes => $auth => json => { type => 'pve' })->result, 400, 'validation_failed', 'several bad fields');
 ok(exists $b->{fields}{name} && exists $b->{fields}{host} && exists $b->{fields}{credentials}, 'every bad field is named at once');
-json_error_ok($ua->post($nodes => $auth => '{"type":')->result, 400, 'invalid_json', 'malformed JSON');
+json_error_ok($ua->post($nodes => { %$auth, 'Content-Type' => 'application/json' } => '{"type":')->result, 400,
+    'invalid_json', 'malformed JSON');
 is($stack->psql('SELECT count(*) FROM pulse.instances'), 0, 'nothing was stored by the refusals');
 
 # Add.

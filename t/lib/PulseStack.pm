@@ -147,6 +147,8 @@ sub write_conf {
         listen             => '',
         socket_mode        => $self->{root} ? '0660' : '0600',
         socket_group       => $self->{root} ? 'www-data' : '',
+        # nginx's workers run as www-data when started as root: the web server we believe.
+        fastcgi_peers      => $self->{root} ? 'www-data' : '',
         threads            => $self->{threads},
         data_dir           => "$self->{dir}/data",
         sql_dir            => srcdir() . '/sql',
@@ -514,6 +516,7 @@ sub fcgi_request {
         REQUEST_URI    => $r{uri} // '/',
         QUERY_STRING   => ($r{uri} // '') =~ /\?(.*)/ ? $1 : '',
         CONTENT_LENGTH => length $body,
+        (length $body ? (CONTENT_TYPE => 'application/json') : ()),
         REMOTE_ADDR    => $r{remote_addr} // '127.0.0.1',
         %{ $r{env} // {} },
     );

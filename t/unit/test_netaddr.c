@@ -56,5 +56,20 @@ main(void)
 	bad = cidr_list_parse("", &list, &n);
 	ok(bad == 0 && n == 0, "empty list");
 	free(list);
+	{
+		char key[64];
+		ip_parse("192.0.2.9", &a);
+		ip_client_key(&a, key, sizeof(key));
+		is_str(key, "192.0.2.9", "L1: an IPv4 client counts by its address");
+		ip_parse("2001:db8:1:2:aaaa:bbbb:cccc:dddd", &a);
+		ip_client_key(&a, key, sizeof(key));
+		is_str(key, "2001:db8:1:2::/64", "L1: an IPv6 client counts by its /64");
+		ip_parse("2001:db8:1:2::7", &a);
+		ip_client_key(&a, key, sizeof(key));
+		is_str(key, "2001:db8:1:2::/64", "L1: another address of the same /64 counts the same");
+		ip_parse("::ffff:192.0.2.9", &a);
+		ip_client_key(&a, key, sizeof(key));
+		is_str(key, "192.0.2.9", "an IPv4-mapped address counts as IPv4");
+	}
 	return done_testing();
 }

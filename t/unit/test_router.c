@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "auth.h"
 #include "request.h"
 #include "router.h"
 #include "tap.h"
@@ -47,8 +48,22 @@ main(void)
 	rt = match(&r, "GET", "/api/health/extra", &allowed);
 	ok(rt == NULL && allowed == 0, "longer path does not match");
 
+	/* L4: only an empty list means everything; names this build does not know grant
+	 * nothing, alone or beside known ones. */
+	is_int(scopes_from_list(""), SCOPE_WILDCARD, "L4: an empty scope list is full access");
+	is_int(scopes_from_list("audit:read"), 0, "L4: an unknown scope grants nothing");
+	is_int(scopes_from_list("audit:read,ai:execute"), 0, "L4: unknown scopes grant nothing");
+	is_int(scopes_from_list("audit:read,monitoring:read"), SCOPE_MONITORING_READ,
+	    "L4: an unknown scope beside a known one adds nothing");
+	is_int(scopes_from_list("*"), SCOPE_WILDCARD, "the wildcard");
+	is_int(scopes_from_list("monitoring:read,settings:read"),
+	    SCOPE_MONITORING_READ | SCOPE_SETTINGS_READ, "two scopes");
+
 	for (size_t i = 0; i < route_count; i++) {
 		const struct route *a = &route_table[i];
+		ok(!((a->flags & ROUTE_PUBLIC) || a->scope == NULL) ||
+		    (a->body_limit > 0 && a->body_limit <= ROUTE_SMALL_BODY),
+		    "H2: %s, public or without a scope, reads a small body", a->pattern);
 		ok(strncmp(a->pattern, "/api/", 5) == 0 || strncmp(a->pattern, "/download/", 10) == 0 ||
 		    strncmp(a->pattern, "/install", 8) == 0 || strncmp(a->pattern, "/uninstall", 10) == 0,
 		    "route %s is under a forwarded prefix", a->pattern);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "tap.h"
+#include "log.h"
 #include "util.h"
 
 int
@@ -59,6 +60,17 @@ main(void)
 	ok(ct_equal("secret", 6, "secret", 6), "ct_equal equal");
 	ok(!ct_equal("secret", 6, "secreT", 6), "ct_equal different byte");
 	ok(!ct_equal("secret", 6, "secret!", 7), "ct_equal different length");
+	ok(!ct_equal("secret", 6, "secretsecret", 12), "Info: ct_equal: a repetition of the secret "
+	    "is not equal");
+	ok(!ct_equal("secret", 6, "", 0) && !ct_equal("", 0, "x", 1) && ct_equal("", 0, "", 0),
+	    "Info: ct_equal: empty values");
+
+	{
+		char q[64];
+		is_str(log_quote(q, sizeof(q), "x\" level=error msg=\"forged"),
+		    "x\\\" level=error msg=\\\"forged", "Info: a quote in a logged value is escaped");
+		is_str(log_quote(q, 8, "a\\b\"cdefgh"), "a\\\\b\\\"", "Info: a backslash too; cut to fit");
+	}
 
 	char *s = xasprintf("%s=%d", "n", 5);
 	is_str(s, "n=5", "xasprintf");
