@@ -25,6 +25,11 @@ if (($ENV{BENCH_ONLY} // '') eq 'metrics') {
     metrics_bench();
     exit 0;
 }
+# BENCH_ONLY=amplification runs only the oversized-body part (security review H2).
+if (($ENV{BENCH_ONLY} // '') eq 'amplification') {
+    amplification_bench();
+    exit 0;
+}
 
 my $stack = PulseStack->new(responders => 1, threads => 4, workers => 1,
     settings => {})->start;
@@ -103,6 +108,7 @@ $stack->stop_program('bare-fcgi', 'TERM', 5) // $stack->stop_program('bare-fcgi'
 kill 'TERM', $stack->{bare_nginx_pid} if $stack->{bare_nginx_pid};
 $stack->stop;
 
+amplification_bench() unless ($ENV{BENCH_SKIP_AMPLIFICATION} // '') eq '1';
 poll_bench() unless ($ENV{BENCH_SKIP_POLL} // '') eq '1';
 metrics_bench() unless ($ENV{BENCH_SKIP_METRICS} // '') eq '1';
 exit 0;
@@ -468,4 +474,90 @@ sub metrics_bench {
     print "\n== rollup of one hour, raw to minute: 5,000 guests x 7 metrics (12.6 M samples) ==\n";
     printf "%-34s %10.2f s   (target: <= 2)   %d buckets\n", 'pulse-worker', $ms / 1000, $buckets;
     $r->stop;
+}
+
+# Security review H2: bodies that json-c would blow up ("[{},{},...]", 15 MB, which it would
+# turn into some 3.7 GB) sent 32 at a time, unauthenticated or with a monitoring token, to
+# every public and scope-free route through nginx, and straight to the responder's socket as
+# a peer that skips nginx would; the responder's peak resident memory (VmHWM) before and
+# after, beside what json-c would have allocated for one such body.
+sub amplification_bench {
+    require Mojo::Promise;
+    require Mojo::UserAgent;
+    require IPC::Open3;
+    my $concurrent = $ENV{BENCH_AMP_CONCURRENT} // 32;
+    my $rounds = $ENV{BENCH_AMP_ROUNDS} // 2;
+    my $s = PulseStack->new(responders => 1, threads => 4, workers => 1,
+        settings => { log_level => 'warn', access_log => 'false' })->start;
+    my $admin = $s->setup_admin;
+    my $mon = $s->ua->post($s->url('/api/security/tokens') => $s->token_headers =>
+        json => { scopes => ['monitoring:read'] })->result->json->{token};
+    my $objects = 5_000_000;
+    my $body = '[' . join(',', ('{}') x $objects) . ']';
+    my $file = $s->dir . '/amplification.json';
+    open my $fh, '>', $file or die "$file: $!";
+    print {$fh} $body;
+    close $fh;
+    my $pid = $s->pid_of('fcgi-1');
+    my $hwm = sub {
+        open my $st, '<', "/proc/$pid/status" or die;
+        while (<$st>) { return $1 / 1024 if /^VmHWM:\s+(\d+) kB/ }
+        return 0;
+    };
+    my $before = $hwm->();
+    my $ua = Mojo::UserAgent->new(insecure => 1, max_redirects => 0, request_timeout => 300,
+        inactivity_timeout => 300);
+    my $remote = { 'X-Forwarded-For' => '198.51.100.7', 'Content-Type' => 'application/json' };
+    my @targets = (
+        ['POST /%61pi/login (the review\'s spelling)', '/%61pi/login', $remote],
+        ['POST /api/security/quick-setup', '/api/security/quick-setup', $remote],
+        ['POST /api/security/validate-bootstrap-token', '/api/security/validate-bootstrap-token', $remote],
+        ['POST /api/security/recovery', '/api/security/recovery', { 'Content-Type' => 'application/json' }],
+        ['POST /api/security/change-password (monitoring token)', '/api/security/change-password',
+            { %$remote, 'X-API-Token' => $mon }],
+    );
+    my @rows;
+    for my $t (@targets) {
+        my %codes;
+        for (1 .. $rounds) {
+            # The limits of the rate classes would answer 429 before the body matters:
+            # cleared so that every request reaches the body check.
+            $s->psql('DELETE FROM pulse.rate_limit_hits');
+            my @p = map { $ua->post_p($s->url($t->[1]) => $t->[2] => $body) } 1 .. $concurrent;
+            Mojo::Promise->all(@p)->then(sub { $codes{ $_->[0]->res->code // 0 }++ for @_ })->catch(sub { $codes{error}++ })->wait;
+        }
+        push @rows, [$t->[0], \%codes];
+    }
+    # Straight to the socket: no nginx in front, the body streamed as fast as cgi-fcgi can.
+    my %direct;
+    for (1 .. $rounds) {
+        my @kids;
+        for (1 .. $concurrent) {
+            local %ENV = (%ENV, REQUEST_METHOD => 'POST', REQUEST_URI => '/api/login', QUERY_STRING => '',
+                CONTENT_TYPE => 'application/json', CONTENT_LENGTH => length $body, REMOTE_ADDR => '198.51.100.9');
+            open my $in, '<', $file or die;
+            my $k = IPC::Open3::open3('<&' . fileno($in), my $out, undef, 'cgi-fcgi', '-bind', '-connect', $s->socket_path(1));
+            push @kids, [$k, $out];
+        }
+        for my $k (@kids) {
+            my $text = do { local $/; readline $k->[1] } // '';
+            waitpid $k->[0], 0;
+            my ($code) = $text =~ /^Status: (\d+)/m;
+            $direct{ $code // 'none' }++;
+        }
+    }
+    push @rows, ['POST /api/login straight to the socket', \%direct];
+    my $after = $hwm->();
+    my $alive = kill 0, $pid;
+    print "\n== Oversized JSON bodies (security review H2): $concurrent at a time x $rounds rounds per target ==\n";
+    printf "one body: %.1f MB of [{},{},...] (%d objects); json-c would allocate about %.1f GB for it\n",
+        length($body) / 1e6, $objects, $objects * 784 / 1e9;
+    printf "%-58s %s\n", 'target', 'answers';
+    for my $row (@rows) {
+        my $c = $row->[1];
+        printf "%-58s %s\n", $row->[0], join(', ', map { "$_ x$c->{$_}" } sort keys %$c);
+    }
+    printf "responder peak resident memory (VmHWM): %.1f MB before, %.1f MB after%s   (target: <= 64)\n",
+        $before, $after, $alive ? '' : ' (the responder died)';
+    $s->stop;
 }
