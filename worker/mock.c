@@ -390,7 +390,6 @@ gen_pve_backups(double now)
 				t->start = newest;
 				t->end = newest + (double)between(30, 1800);
 			}
-			g->last_backup = newest;
 		}
 		if (qemu && rnd() < 0.4) {
 			int n = (int)between(1, 3);
@@ -469,8 +468,6 @@ gen_pbs(const char *name, const char *const *stores, const int64_t *sizes, int n
 			b->protected_ = rnd() < 0.05;
 			st_pbs_backup_add_file(b, "index.json.blob");
 			st_pbs_backup_add_file(b, qemu ? "drive-scsi0.img.fidx" : "root.pxar.didx");
-			if (t > g->last_backup)
-				g->last_backup = t;
 		}
 	}
 	M.npbs++;
@@ -686,6 +683,34 @@ by_ctime_desc(const void *a, const void *b)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
+/* Each guest's lastBackup from the backups the estate holds, as the poller does: its newest
+ * volume on its own instance's storage or snapshot of its VMID on a Backup Server, none
+ * without either. */
+static void
+mock_last_backups(void)
+{
+	for (int i = 0; i < M.cluster.nguests; i++) {
+		struct st_guest *g = &M.cluster.guests[i];
+		char vmid[24];
+
+		g->last_backup = 0;
+		for (int k = 0; k < M.backups.nstorage; k++) {
+			const struct st_storage_backup *b = &M.backups.storage[k];
+			if (b->vmid == g->vmid && strcmp(b->instance, g->instance) == 0 && b->ctime > g->last_backup)
+				g->last_backup = b->ctime;
+		}
+		snprintf(vmid, sizeof(vmid), "%lld", (long long)g->vmid);
+		for (int p = 0; p < M.npbs; p++) {
+			for (int k = 0; k < M.pbs_backups[p].n; k++) {
+				const struct st_pbs_backup *b = &M.pbs_backups[p].items[k];
+				if (strcmp(b->backup_id, vmid) == 0 && strcmp(b->backup_type, "host") != 0 &&
+				    b->backup_time > g->last_backup)
+					g->last_backup = b->backup_time;
+			}
+		}
+	}
+}
+
 static void
 gen_extras(void)
 {
@@ -705,6 +730,7 @@ gen_extras(void)
 	gen_pmg("pmg-main", now);
 	if (rnd() < 0.35)
 		gen_pmg("pmg-edge", now);
+	mock_last_backups();
 	M.servers_due = 1;
 }
 

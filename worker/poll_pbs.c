@@ -145,7 +145,8 @@ cache_find(struct run *run, const char *store, const char *ns, const char *type,
 	return NULL;
 }
 
-/* Groups whose count or newest backup moved get their snapshots read again. */
+/* Groups whose count or newest backup moved, either way, get their snapshots read again: a
+ * newest snapshot forgotten while another was added leaves the count as it was. */
 static void
 groups_listed(struct run *run, int index)
 {
@@ -159,7 +160,7 @@ groups_listed(struct run *run, int index)
 		char st[400], ns[600], type[32], id[400], path[1800];
 		struct snaps_work *sw;
 
-		if (cached && cached->count == g->count && cached->last_backup >= g->last_backup)
+		if (cached && cached->count == g->count && cached->last_backup == g->last_backup)
 			continue;
 		GROW(c->sws, c->nsws, c->capsws);
 		sw = &c->sws[c->nsws];
@@ -356,7 +357,8 @@ static int
 update_groups(struct run *run, struct pbs_cycle *c)
 {
 	struct pbs_run *p = PB(run);
-	int listed = 0;
+	/* A datastore list that answered empty: every datastore is gone, and its backups. */
+	int listed = c->have_list && c->nds == 0;
 
 	for (int i = 0; i < p->ngroups; i++)
 		p->groups[i].seen = 0;

@@ -77,6 +77,18 @@ struct content_work {
 	int n, ok;
 };
 
+struct vmid_time {
+	int64_t vmid;
+	double t;			/* unix seconds */
+};
+
+/* The newest backup time of each VMID in one set of backup lists, sorted by VMID. Rebuilt
+ * whole each time its lists are read, so a backup deleted upstream stops counting. */
+struct newest_backups {
+	struct vmid_time *v;
+	int n, cap;
+};
+
 /* One poll of one instance, from the first request to the write. */
 struct pve_cycle {
 	struct poll_cycle base;
@@ -104,8 +116,8 @@ struct pve_run {
 	struct node_memo nodes[MAX_NODES];
 	int nnode_memos;
 	struct st_backups backups;	/* the last written, kept for failed storages */
-	struct { int64_t vmid; double t; } *last_backup;	/* newest backup per VMID */
-	int nlast_backup;
+	struct newest_backups storage_newest;	/* of those backups, per VMID */
+	struct newest_backups pbs_newest;	/* in the PBS backups as last read, per VMID */
 	struct pve_meta_cache *meta;	/* guests' own details */
 	double cluster_checked_at;	/* standalone: last look for a cluster */
 	char joined_cluster[128];	/* a cluster found: recorded with the next write */
@@ -1121,28 +1133,59 @@ guest_node(struct pve_cycle *c, int64_t vmid)
 }
 
 static void
-note_last_backup(struct run *run, int64_t vmid, double t)
+newest_add(struct newest_backups *nb, int64_t vmid, double t)
 {
-	for (int i = 0; i < PV(run)->nlast_backup; i++) {
-		if (PV(run)->last_backup[i].vmid == vmid) {
-			if (t > PV(run)->last_backup[i].t)
-				PV(run)->last_backup[i].t = t;
-			return;
+	GROW(nb->v, nb->n, nb->cap);
+	nb->v[nb->n].vmid = vmid;
+	nb->v[nb->n++].t = t;
+}
+
+static int
+by_vmid(const void *a, const void *b)
+{
+	int64_t x = ((const struct vmid_time *)a)->vmid, y = ((const struct vmid_time *)b)->vmid;
+	return x < y ? -1 : x > y;
+}
+
+/* Sorts what newest_add collected and keeps one entry per VMID, its newest time. */
+static void
+newest_finish(struct newest_backups *nb)
+{
+	int out = 0;
+
+	qsort(nb->v, (size_t)nb->n, sizeof(*nb->v), by_vmid);
+	for (int i = 0; i < nb->n; i++) {
+		if (out > 0 && nb->v[out - 1].vmid == nb->v[i].vmid) {
+			if (nb->v[i].t > nb->v[out - 1].t)
+				nb->v[out - 1].t = nb->v[i].t;
+			continue;
 		}
+		nb->v[out++] = nb->v[i];
 	}
-	PV(run)->last_backup = xrealloc(PV(run)->last_backup, sizeof(*PV(run)->last_backup) *
-	    (size_t)(PV(run)->nlast_backup + 1));
-	PV(run)->last_backup[PV(run)->nlast_backup].vmid = vmid;
-	PV(run)->last_backup[PV(run)->nlast_backup++].t = t;
+	nb->n = out;
 }
 
 static double
+newest_of(const struct newest_backups *nb, int64_t vmid)
+{
+	struct vmid_time key = {.vmid = vmid};
+	const struct vmid_time *hit;
+
+	if (nb->n == 0)
+		return 0;
+	hit = bsearch(&key, nb->v, (size_t)nb->n, sizeof(*nb->v), by_vmid);
+	return hit ? hit->t : 0;
+}
+
+/* A guest's lastBackup: the newer of its backups on this instance's storage and those of
+ * its VMID on any Backup Server (§1.5), as the lists stand after their last reading; 0
+ * when it has none there. */
+static double
 last_backup_of(const struct run *run, int64_t vmid)
 {
-	for (int i = 0; i < PV(run)->nlast_backup; i++)
-		if (PV(run)->last_backup[i].vmid == vmid)
-			return PV(run)->last_backup[i].t;
-	return 0;
+	double s = newest_of(&PV(run)->storage_newest, vmid), p = newest_of(&PV(run)->pbs_newest, vmid);
+
+	return s > p ? s : p;
 }
 
 /* Guests backed up to a PBS count too: by VMID, from any PBS instance (§1.5 lastBackup). */
@@ -1153,19 +1196,25 @@ static const struct db_stmt stmt_pbs_newest = {
 	0,
 };
 
+/* Reads the newest PBS backup of each VMID again: what the Backup Server pollers last wrote,
+ * so a snapshot forgotten there (or a whole group) no longer counts. When the query fails
+ * the previous reading stands. */
 static void
-note_pbs_backups(struct worker *w, struct run *run)
+read_pbs_newest(struct worker *w, struct run *run)
 {
+	struct newest_backups *nb = &PV(run)->pbs_newest;
 	PGresult *res = db_exec_stmt(w->db, &stmt_pbs_newest, NULL);
 
 	if (res == NULL)
 		return;
+	nb->n = 0;
 	for (int i = 0; i < PQntuples(res); i++) {
 		int64_t vmid;
 		if (parse_int64(PQgetvalue(res, i, 0), 0, INT32_MAX, &vmid) == 0)
-			note_last_backup(run, vmid, strtod(PQgetvalue(res, i, 1), NULL));
+			newest_add(nb, vmid, strtod(PQgetvalue(res, i, 1), NULL));
 	}
 	PQclear(res);
+	newest_finish(nb);
 }
 
 static int
@@ -1272,8 +1321,11 @@ build_backups(struct run *run, struct pve_cycle *c)
 	}
 	st_backups_free(&PV(run)->backups);
 	PV(run)->backups = b;
+	/* From these lists alone: a volume deleted since the last reading no longer counts. */
+	PV(run)->storage_newest.n = 0;
 	for (int k = 0; k < b.nstorage; k++)
-		note_last_backup(run, b.storage[k].vmid, b.storage[k].ctime);
+		newest_add(&PV(run)->storage_newest, b.storage[k].vmid, b.storage[k].ctime);
+	newest_finish(&PV(run)->storage_newest);
 	return 1;
 }
 
@@ -1409,7 +1461,7 @@ pve_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 	if (c->base.backup_cycle)
 		backups_built = build_backups(run, c);
 	if (c->base.backup_cycle)
-		note_pbs_backups(w, run);
+		read_pbs_newest(w, run);
 
 	memset(&s, 0, sizeof(s));
 	snprintf(s.instance_id, sizeof(s.instance_id), "%s", run->cfg.id);
@@ -1517,7 +1569,8 @@ pve_priv_free(void *priv)
 	pve_meta_free(p->meta);
 	pve_extras_free(p->x);
 	st_backups_free(&p->backups);
-	free(p->last_backup);
+	free(p->storage_newest.v);
+	free(p->pbs_newest.v);
 	free(p);
 }
 

@@ -49,6 +49,23 @@ ok(@{ $st->{pveBackups}{storageBackups} } > 10, 'local backups');
 ok(@{ $st->{pveBackups}{guestSnapshots} } > 3, 'snapshots');
 ok(@{ $st->{pveBackups}{backupTasks} } > 3, 'backup tasks');
 ok((grep { $_->{lastBackup} } @{ $st->{vms} }, @{ $st->{containers} }) > 10, 'guests with lastBackup');
+# Each guest's lastBackup is the newest of the backups the estate lists for it: volumes of its
+# instance and VMID, PBS snapshots of its VMID; none without.
+my (%newest, @wrong);
+for my $b (@{ $st->{pveBackups}{storageBackups} }) {
+    my $k = "$b->{instance}/$b->{vmid}";
+    $newest{$k} = $b->{ctime} * 1000 if ($newest{$k} // 0) < $b->{ctime} * 1000;
+}
+for my $g (@{ $st->{vms} }, @{ $st->{containers} }) {
+    my $want = $newest{"$g->{instance}/$g->{vmid}"};
+    for my $b (grep { $_->{vmid} eq $g->{vmid} && $_->{backupType} ne 'host' } @{ $st->{pbsBackups} }) {
+        my ($t) = $b->{id} =~ /-(\d+)$/;
+        $want = $t * 1000 if ($want // 0) < $t * 1000;
+    }
+    push @wrong, "$g->{id}: " . ($g->{lastBackup} // 'none') . ' for ' . ($want // 'none')
+        unless ($g->{lastBackup} // 0) == ($want // 0);
+}
+ok(!@wrong, 'lastBackup of every mock guest is the newest of its listed backups') or diag explain \@wrong;
 ok($st->{connectionHealth}{'pbs-pbs-main'} && $st->{connectionHealth}{'pmg-pmg-main'}, 'their connection health');
 is($stack->psql(q{SELECT count(*) FROM pulse.v_guests}), 0, 'the views leave the mock estate out');
 ok(@{ $st->{physicalDisks} } >= 7, scalar(@{ $st->{physicalDisks} }) . ' physical disks');

@@ -19,12 +19,15 @@
 #     points {time, total, used, available, read_bytes, ...} plus `dedup_factor`, which is
 #     what Pulse reads from the last point. Points without data carry only `time`.
 #
-# Served under /api2/json, wrapped as {"data": ...}, GET only:
+# Served under /api2/json, wrapped as {"data": ...}, GET only but for the DELETE below:
 #   /version, /nodes/{localhost|hostname}/status, /admin/datastore,
 #   /admin/datastore/{store}/status[?verbose=1], /admin/datastore/{store}/rrd?cf=&timeframe=,
 #   /admin/datastore/{store}/gc, /admin/datastore/{store}/namespace,
 #   /admin/datastore/{store}/groups[?ns=], /admin/datastore/{store}/snapshots[?backup-type=
-#   &backup-id=][&ns=]; POST /access/ticket (JSON or form body) when --password is given.
+#   &backup-id=][&ns=]; POST /access/ticket (JSON or form body) when --password is given;
+#   DELETE /admin/datastore/{store}/snapshots?backup-type=&backup-id=&backup-time=[&ns=]
+#   forgets a snapshot, as PBS does (a group whose last snapshot is forgotten is no longer
+#   listed), whatever the test control mode below.
 # The data: N datastores store1..storeN; M backup groups in each root namespace (vm, ct, vm,
 # host, ...); with --namespaces also the namespaces prod, prod/db and dev with two groups
 # each. Every group holds 2..6 daily snapshots, the newest 10 min..12 h before the simulator
@@ -36,9 +39,10 @@
 # `PBSAuthCookie` (and, for a non-GET, the header CSRFPreventionToken). Without either,
 # everything is open. Failing auth answers 401.
 # Test control, on the same port and without authentication: POST /__sim/mode
-# {"mode":"normal|slow|error|truncated|garbage|huge|offline-node","delay":seconds} and
-# GET /__sim/stats. offline-node: every /admin/datastore call answers 500 while /version
-# and the node status still answer (a datastore disk gone, the daemon up).
+# {"mode":"normal|slow|error|truncated|garbage|huge|offline-node","delay":seconds},
+# POST /__sim/snapshot {"store","ns","type","id","time"} (adds a snapshot to a generated
+# group) and GET /__sim/stats. offline-node: every /admin/datastore call answers 500 while
+# /version and the node status still answer (a datastore disk gone, the daemon up).
 use strict;
 use warnings;
 use Digest::MD5 qw(md5_hex);
@@ -123,6 +127,10 @@ sub upid ($wtype, $wid, $t) {
 
 sub fingerprint ($k) { join ':', map { substr(md5_hex($k, $_), 0, 2) } 1 .. 32 }
 
+# Snapshots forgotten through the API: "{group key}/{backup-time}"; snapshots added by
+# POST /__sim/snapshot: group key => [backup-time, ...].
+my (%forgotten, %added);
+
 # A group's snapshot times, oldest first.
 sub snapshot_times ($g) {
     my $newest = $anchor - $g->{offset};
@@ -131,8 +139,12 @@ sub snapshot_times ($g) {
         my $extra = int((time - $started) / $opt{advance});
         push @t, map { $newest + $_ * $opt{advance} } 1 .. $extra;
     }
-    return @t;
+    @t = sort { $a <=> $b } @t, @{ $added{ $g->{key} } // [] };
+    return grep { !$forgotten{"$g->{key}/$_"} } @t;
 }
+
+# The groups of a namespace that hold a snapshot.
+sub listed_groups ($store, $ns) { grep { scalar snapshot_times($_) } @{ $store->{groups}{$ns} } }
 
 sub snapshot ($store, $ns, $g, $t, $newest) {
     my $k = "$g->{key}/$t";
@@ -185,6 +197,17 @@ sub gc_numbers ($store) {
 # An error answer of generated(): status and message.
 sub bad ($status, $message) { return bless { status => $status, message => $message }, 'SimError' }
 
+# DELETE .../snapshots: forgets the one snapshot named by type, id and time (answers null).
+sub forget ($c, $store, $ns, @g) {
+    my $t = $c->param('backup-time') // '';
+    return bad(400, "parameter verification failed - 'backup-type', 'backup-id', 'backup-time': property is missing")
+        unless defined $c->param('backup-type') && defined $c->param('backup-id') && $t =~ /^\d+$/;
+    my ($g) = grep { my $x = $_; grep { $_ == $t } snapshot_times($x) } @g;
+    return bad(400, "backup dir does not exist") unless $g;
+    $forgotten{"$g->{key}/$t"} = 1;
+    return bless {}, 'SimNull';
+}
+
 sub generated ($c, $path) {
     return { version => '3.4.1', release => '3.4', repoid => 'f5d8ff2d1a1ea3c3b5d2dbe3fe1e1dfbd0d0c6b2' }
         if $path eq '/version';
@@ -224,7 +247,7 @@ sub generated ($c, $path) {
             'backend-type' => 'filesystem');
         if ($c->param('verbose') && $c->param('verbose') =~ /^(1|true|yes|on)$/) {
             my %counts;
-            for my $g (map { @$_ } values %{ $store->{groups} }) {
+            for my $g (map { listed_groups($store, $_) } @{ $store->{ns} }) {
                 $counts{ $g->{type} }{groups}++;
                 $counts{ $g->{type} }{snapshots} += scalar snapshot_times($g);
             }
@@ -264,7 +287,7 @@ sub generated ($c, $path) {
         return [map { my %n = (ns => $_); $n{comment} = "namespace $_" if length; \%n } @{ $store->{ns} }];
     }
     if ($what eq 'groups') {
-        return [map { group_item($store, $ns, $_) } @{ $store->{groups}{$ns} }];
+        return [map { group_item($store, $ns, $_) } listed_groups($store, $ns)];
     }
     if ($what eq 'snapshots') {
         my ($type, $id) = ($c->param('backup-type'), $c->param('backup-id'));
@@ -272,6 +295,7 @@ sub generated ($c, $path) {
             if defined $type && $type !~ /^(vm|ct|host)$/;
         my @g = grep { (!defined $type || $_->{type} eq $type) && (!defined $id || $_->{id} eq $id) }
             @{ $store->{groups}{$ns} };
+        return forget($c, $store, $ns, @g) if $c->req->method eq 'DELETE';
         return [map { snapshots($store, $ns, $_) } @g];
     }
     return;
@@ -317,6 +341,17 @@ post '/__sim/mode' => sub ($c) {
     $c->render(json => \%mode);
 };
 get '/__sim/stats' => sub ($c) { $c->render(json => \%stats) };
+post '/__sim/snapshot' => sub ($c) {
+    my $s = $c->req->json // {};
+    my $store = $store_by_name{ $s->{store} // '' };
+    my ($g) = grep { $_->{type} eq ($s->{type} // '') && $_->{id} eq ($s->{id} // '') }
+        @{ $store ? $store->{groups}{ $s->{ns} // '' } // [] : [] };
+    return $c->render(status => 400, json => { error => 'store, ns, type and id of a generated group and time needed' })
+        unless $g && ($s->{time} // '') =~ /^\d+$/;
+    push @{ $added{ $g->{key} } }, 0 + $s->{time};
+    delete $forgotten{"$g->{key}/$s->{time}"};
+    $c->render(json => { 'backup-count' => scalar snapshot_times($g) });
+};
 
 # --- the API --------------------------------------------------------------------------------
 
@@ -329,8 +364,9 @@ any '/api2/json/*rest' => sub ($c) {
     return $c->render(status => 401, json => { data => undef, message => 'authentication failed - no valid credentials' })
         unless authorised($c);
     return $c->render(status => 501, json => { data => undef, message => "Method '" . $c->req->method . " $path' not implemented" })
-        unless $c->req->method eq 'GET';
-    my $m = $mode{mode};
+        unless $c->req->method eq 'GET' || ($c->req->method eq 'DELETE' && $path =~ m{^/admin/datastore/[^/]+/snapshots$});
+    # The failure modes are for what a poller reads: a test's DELETE is carried out in any.
+    my $m = $c->req->method eq 'DELETE' ? 'normal' : $mode{mode};
     my $answer = sub {
         if ($m eq 'error') {
             return $c->render(status => 500, json => { data => undef, message => 'simulated failure' });
@@ -341,7 +377,7 @@ any '/api2/json/*rest' => sub ($c) {
         if (ref $d eq 'SimError') {
             return $c->render(status => $d->{status}, json => { data => undef, message => $d->{message} });
         }
-        my $body = $json->encode({ data => $d });
+        my $body = $json->encode({ data => ref $d eq 'SimNull' ? undef : $d });
         if ($m eq 'truncated') { $body = substr($body, 0, int(length($body) / 2)) }
         elsif ($m eq 'garbage') { $body = "<html>\x00\xff not json {{{" }
         elsif ($m eq 'huge') { $body = '{"data":[' . join(',', ('{"store":"x"}') x 7_000_000) . ']}' }

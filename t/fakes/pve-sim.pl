@@ -15,6 +15,10 @@
 # and interfaces, per node three disks, ZFS pools rpool and tank (tank on node1 DEGRADED with a
 # faulted disk), replication of the first two VMs when there are two nodes or more, and with
 # --ceph the Ceph status and df (df as {stats, pools}, the shape Ceph prints).
+# Backups: every fifth guest (vmid % 5 == 0) has one vzdump volume on its node's storage
+# "local"; DELETE /nodes/{node}/storage/local/content/{volid} removes a volume as PVE does
+# (answers a UPID), and POST /__sim/backup {"vmid":N,"ctime":EPOCH} adds one (answers
+# {"volid","node"}), so tests can make a guest's backups newer or older as time passes.
 # Test control, on the same port: POST /__sim/mode {"mode":"normal|slow|error|truncated|
 # garbage|huge|offline-node|no-resources|joined-cluster","delay":seconds,"node":"name"} and
 # GET /__sim/stats (no-resources: /cluster/resources answers 500, the per-node guest lists
@@ -25,6 +29,7 @@ use Getopt::Long;
 use JSON::PP;
 use Mojolicious::Lite -signatures;
 use Mojo::IOLoop;
+use POSIX qw(strftime);
 use Time::HiRes qw(time);
 
 my %opt = (nodes => 0, guests => 0);
@@ -117,6 +122,27 @@ sub counters ($g) {
     my $k = $g->{vmid};
     return (diskread => int(1000 * $k * $t), diskwrite => int(500 * $k * $t),
         netin => int(2000 * $k * $t), netout => int(100 * $k * $t));
+}
+
+# Backup volumes added by POST /__sim/backup ({vmid, ctime}) and volids deleted through the API.
+my (@added_backups, %deleted_volumes);
+
+sub backup_volume ($g, $ctime, $stamp) {
+    my $kind = $g->{type} eq 'qemu' ? 'qemu' : 'lxc';
+    my $format = $kind eq 'qemu' ? 'vma.zst' : 'tar.zst';
+    return { volid => "local:backup/vzdump-$kind-$g->{vmid}-$stamp.$format", content => 'backup',
+        vmid => $g->{vmid}, format => $format, size => 1_000_000 * $g->{vmid}, ctime => $ctime,
+        notes => "nightly $g->{name}", protected => $g->{vmid} % 10 == 0 ? 1 : 0,
+        verification => { state => 'ok' } };
+}
+
+# The backup volumes on a node's storage "local" now.
+sub backup_volumes ($node) {
+    my @v = map { backup_volume($_, int($started) - 7000 + $_->{vmid}, '2026_01_01-00_00_00') }
+        grep { $_->{node} eq $node && $_->{vmid} % 5 == 0 } @guests;
+    push @v, map { backup_volume($guest_by_vmid{ $_->{vmid} }, $_->{ctime}, strftime('%Y_%m_%d-%H_%M_%S', gmtime $_->{ctime})) }
+        grep { $guest_by_vmid{ $_->{vmid} }{node} eq $node } @added_backups;
+    return grep { !$deleted_volumes{ $_->{volid} } } @v;
 }
 
 sub node_online ($name) {
@@ -215,17 +241,8 @@ sub generated ($c, $path) {
     }
     if ($path =~ m{^/nodes/([^/]+)/storage/local/content$}) {
         my $node = $1;
-        my @c = ({ volid => 'local:vztmpl/debian-12.tar.zst', content => 'vztmpl', format => 'tzst',
-            size => 123456, ctime => 1700000000 });
-        for my $g (grep { $_->{node} eq $node && $_->{vmid} % 5 == 0 } @guests) {
-            my $kind = $g->{type} eq 'qemu' ? 'qemu' : 'lxc';
-            push @c, { volid => "local:backup/vzdump-$kind-$g->{vmid}-2026_01_01-00_00_00." .
-                ($kind eq 'qemu' ? 'vma.zst' : 'tar.zst'), content => 'backup', vmid => $g->{vmid},
-                format => $kind eq 'qemu' ? 'vma.zst' : 'tar.zst', size => 1_000_000 * $g->{vmid},
-                ctime => int($started) - 7000 + $g->{vmid}, notes => "nightly $g->{name}",
-                protected => $g->{vmid} % 10 == 0 ? 1 : 0, verification => { state => 'ok' } };
-        }
-        return \@c;
+        return [{ volid => 'local:vztmpl/debian-12.tar.zst', content => 'vztmpl', format => 'tzst',
+            size => 123456, ctime => 1700000000 }, backup_volumes($node)];
     }
     if ($path =~ m{^/nodes/([^/]+)/(qemu|lxc)/(\d+)/snapshot$}) {
         my $g = $guest_by_vmid{$3} or return;
@@ -520,6 +537,15 @@ post '/__sim/mode' => sub ($c) {
     $c->render(json => \%mode);
 };
 get '/__sim/stats' => sub ($c) { $c->render(json => \%stats) };
+post '/__sim/backup' => sub ($c) {
+    my $b = $c->req->json // {};
+    my $g = $guest_by_vmid{ $b->{vmid} // '' };
+    return $c->render(status => 400, json => { error => 'vmid of a generated guest and ctime needed' })
+        unless $g && ($b->{ctime} // '') =~ /^\d+$/;
+    push @added_backups, { vmid => $g->{vmid}, ctime => 0 + $b->{ctime} };
+    my ($v) = grep { $_->{vmid} == $g->{vmid} && $_->{ctime} == $b->{ctime} } backup_volumes($g->{node});
+    $c->render(json => { volid => $v->{volid}, node => $g->{node} });
+};
 
 # --- the API --------------------------------------------------------------------------------
 
@@ -528,6 +554,15 @@ any '/api2/json/*rest' => sub ($c) {
     $stats{requests}++;
     $stats{by_path}{$path}++;
     return $c->render(status => 401, json => { data => undef }) unless authorised($c);
+    if ($c->req->method eq 'DELETE' && !$opt{replay} && $path =~ m{^/nodes/([^/]+)/storage/local/content/(.+)$}) {
+        # Removing a backup volume: PVE answers the UPID of an imgdel task.
+        my ($node, $volid) = ($1, $2);
+        return $c->render(status => 500, json => { data => undef, message => "volume '$volid' does not exist\n" })
+            unless grep { $_->{volid} eq $volid } backup_volumes($node);
+        $deleted_volumes{$volid} = 1;
+        return $c->render(json => { data => sprintf('UPID:%s:0000EEEE:00FFFFFF:%08X:imgdel:%s:root@pam:',
+            $node, int time, $volid) });
+    }
     my $m = $mode{mode};
     my $answer = sub {
         if ($m eq 'error') {
