@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# 35-last-backup.t: a guest's lastBackup is the newest of the backups that exist now (issue
+# 37-last-backup.t: a guest's lastBackup is the newest of the backups that exist now (issue
 # 9, item 11), not the highest time ever seen: a backup volume deleted on the PVE side, or a
 # snapshot forgotten on a Backup Server, stops counting once the backup lists are read again,
 # and a guest whose backups are all gone has no lastBackup.
