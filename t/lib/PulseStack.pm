@@ -721,8 +721,12 @@ sub start_pmg_sim {
 # Tells a simulator to misbehave: mode normal|slow|error|truncated|garbage|huge|offline-node.
 sub sim_mode {
     my ($self, $sim, %m) = @_;
-    my $res = $self->ua->post("$sim->{url}/__sim/mode" => json => \%m)->result;
-    croak 'sim mode failed' unless $res->is_success;
+    # A kept-alive connection the simulator closes just as it is reused ends in "Premature
+    # connection close" (seen under load): one more try on a new connection.
+    my $tx = $self->ua->post("$sim->{url}/__sim/mode" => json => \%m);
+    $tx = $self->ua->post("$sim->{url}/__sim/mode" => { Connection => 'close' } => json => \%m)
+        if !$tx->res->code;
+    croak 'sim mode failed: ' . ($tx->error // {})->{message} unless $tx->res->is_success;
 }
 
 # Polls GET /api/state (with the admin token) until cond(state) holds; returns the state.
