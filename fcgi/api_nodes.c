@@ -980,7 +980,8 @@ free_sealed(char *s)
 	free(s);
 }
 
-/* Merges the endpoints of a new node into the existing instance of the same cluster. */
+/* Merges the endpoints of a new node into the existing instance of the same cluster, marked
+ * unconfirmed. */
 static int
 merge_into_cluster(struct request *r, const char *cluster, struct json_object *endpoints)
 {
@@ -1009,8 +1010,14 @@ merge_into_cluster(struct request *r, const char *cluster, struct json_object *e
 			if (strcmp(pve_str(json_object_array_get_idx(existing, j), "nodeName", ""),
 			    pve_str(e, "nodeName", "")) == 0)
 				seen = 1;
-		if (!seen)
-			json_object_array_add(existing, json_object_get(e));
+		if (seen)
+			continue;
+		/* The new node's server vouched for these members, not the configured
+		 * instance's: the worker leaves them alone (no credentials of that instance go
+		 * there) until refresh-cluster asks its own server (M3, M4). */
+		json_object_object_del(e, "fingerprintSource");
+		json_object_object_add(e, "unconfirmed", json_object_new_boolean(1));
+		json_object_array_add(existing, json_object_get(e));
 	}
 	total = (int)json_object_array_length(existing);
 	params[0] = id;

@@ -41,8 +41,11 @@ addressable(const char *host)
 	return strchr(host, '.') != NULL || ip_parse(host, &ip) == 0;
 }
 
+/* Adds an endpoint; untrusted (why it is, or NULL) ones are listed unreachable and never
+ * contacted. */
 static void
-add(struct pve_endpoints *e, const char *url, const char *node, const char *pin, int untrusted)
+add(struct pve_endpoints *e, const char *url, const char *node, const char *pin,
+    const char *untrusted)
 {
 	struct pve_endpoint *ep;
 
@@ -63,10 +66,9 @@ add(struct pve_endpoints *e, const char *url, const char *node, const char *pin,
 	snprintf(ep->url, sizeof(ep->url), "%s", url);
 	snprintf(ep->node, sizeof(ep->node), "%s", node);
 	snprintf(ep->pin, sizeof(ep->pin), "%s", pin ? pin : "");
-	ep->untrusted = untrusted;
-	ep->healthy = !untrusted;
-	if (untrusted)
-		snprintf(ep->error, sizeof(ep->error), "certificate fingerprint unknown: not contacted");
+	ep->untrusted = untrusted != NULL;
+	ep->healthy = untrusted == NULL;
+	snprintf(ep->error, sizeof(ep->error), "%s", untrusted ? untrusted : "");
 }
 
 void
@@ -88,7 +90,7 @@ pve_endpoints_sync(struct pve_endpoints *e, const struct instance_cfg *cfg)
 	e->gen++;
 	/* The configured host first: the operator chose it, and it answered when the instance
 	 * was added. The members are the alternatives. */
-	add(e, cfg->host, "", "", 0);
+	add(e, cfg->host, "", "", NULL);
 	url_port(cfg->host, port, sizeof(port));
 	list = cfg->is_cluster && cfg->cluster_endpoints ?
 	    jsonutil_parse(cfg->cluster_endpoints, strlen(cfg->cluster_endpoints), err, sizeof(err)) : NULL;
@@ -128,10 +130,15 @@ pve_endpoints_sync(struct pve_endpoints *e, const struct instance_cfg *cfg)
 			int from_primary = strcmp(pve_str(o, "fingerprintSource", ""), "primary") == 0;
 			char norm[65];
 
-			if (cfg->fingerprint[0] && (!from_primary || http_normalize_fingerprint(pin, norm) != 0))
-				add(e, url, pve_str(o, "nodeName", ""), "", 1);
+			if (pve_int(o, "unconfirmed", 0))
+				add(e, url, pve_str(o, "nodeName", ""), "", "member added from another node's "
+				    "configuration: not contacted until refresh-cluster");
+			else if (cfg->fingerprint[0] && (!from_primary ||
+			    http_normalize_fingerprint(pin, norm) != 0))
+				add(e, url, pve_str(o, "nodeName", ""), "",
+				    "certificate fingerprint unknown: not contacted");
 			else
-				add(e, url, pve_str(o, "nodeName", ""), pin, 0);
+				add(e, url, pve_str(o, "nodeName", ""), pin, NULL);
 		}
 	}
 	if (list)

@@ -221,6 +221,22 @@ is($res->code, 200, 'refresh-cluster');
 ok(!$ep{node2} || $ep{node2}{Fingerprint} ne $mitm->{fingerprint}, 'M4: the presented certificate is never pinned');
 like(seen($mitm), qr/handshake failed/, 'the member was tried (pinned)');
 unlike(seen($mitm), qr/GET |PVEAPIToken|m4-secret-token/, 'M4: a member presenting an unexpected certificate receives no request');
+
+# A node added later that says it belongs to the same cluster brings members that its own
+# server vouches for: they are merged, but the cluster's worker leaves them alone.
+my $twin = $stack->start_sim(name => 'twin', host => '127.0.0.1', port => $mport, nodes => 3, guests => 1,
+    token => 'root@pam!tw=twin-secret-token', cluster => 'm4', member_ips => ['127.0.0.1', '127.0.0.1', '127.0.0.3']);
+$ua->post("$twin->{url}/__sim/certs" => json => { node3 => colons($mitm->{fingerprint}) });
+$res = $ua->post($nodes => $auth => json => { type => 'pve', name => 'twin', host => $twin->{url},
+    tokenName => 'root@pam!tw', tokenValue => 'twin-secret-token', fingerprint => $twin->{fingerprint} })->result;
+is($res->json->{merged}, true, 'a node of the same cluster is merged into it') or diag $res->body;
+$stack->wait_for(sub { my ($e) = grep { $_->{NodeName} eq 'node3' } @{ node_cfg($m4id)->{clusterEndpoints} };
+    $e && ($e->{PulseError} // '') =~ /another node/ && !$e->{PulseReachable} }, 30, 'the merged member shown unconfirmed');
+pass('M4: a member merged from another node is listed unreachable until refresh-cluster');
+sleep 4;
+unlike(seen($mitm), qr/Authorization|PVEAPIToken|m4-secret-token|twin-secret-token/i,
+    "M4: neither the cluster's nor the new node's credentials went to the merged member");
+$stack->stop_program('sim-twin');
 is($ua->delete("$nodes/$m4id" => $auth)->result->code, 200, 'pinned cluster removed');
 
 # An instance the operator set to no verification probes members without it, but without
