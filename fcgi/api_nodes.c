@@ -112,9 +112,12 @@ nullable_bool(struct json_object *body, const char *key, int *out)
 	return 1;
 }
 
+/* Fields that end up in a header or a login form sent to the server (L5). */
+#define HEADER_FIELD 1
+
 static void
 read_string(struct json_object *body, const char *key, size_t max, const char **out, int *present,
-    struct problems *p)
+    struct problems *p, int header)
 {
 	struct json_object *v;
 
@@ -126,6 +129,12 @@ read_string(struct json_object *body, const char *key, size_t max, const char **
 	}
 	if (strlen(json_object_get_string(v)) > max) {
 		problem(p, key, "is too long");
+		return;
+	}
+	/* json-c keeps a \u0000 in the length but strlen stops there: refuse both. */
+	if (header && (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v) ||
+	    !http_header_value_ok(json_object_get_string(v)))) {
+		problem(p, key, "must not contain control characters (CR, LF, NUL ...)");
 		return;
 	}
 	*out = json_object_get_string(v);
@@ -141,15 +150,15 @@ read_body(struct json_object *body, struct node_req *q, struct problems *p)
 	int rc;
 
 	memset(q, 0, sizeof(*q));
-	read_string(body, "type", 8, &q->type, NULL, p);
-	read_string(body, "name", 128, &q->name, NULL, p);
-	read_string(body, "host", 255, &q->host, NULL, p);
-	read_string(body, "guestURL", 255, &q->guest_url, &q->has_guest_url, p);
-	read_string(body, "user", 128, &q->user, NULL, p);
-	read_string(body, "password", 1024, &q->password, &q->has_password, p);
-	read_string(body, "tokenName", 255, &q->token_name, NULL, p);
-	read_string(body, "tokenValue", 1024, &q->token_value, &q->has_token, p);
-	read_string(body, "fingerprint", 128, &q->fingerprint, &q->has_fingerprint, p);
+	read_string(body, "type", 8, &q->type, NULL, p, 0);
+	read_string(body, "name", 128, &q->name, NULL, p, 0);
+	read_string(body, "host", 255, &q->host, NULL, p, HEADER_FIELD);
+	read_string(body, "guestURL", 255, &q->guest_url, &q->has_guest_url, p, 0);
+	read_string(body, "user", 128, &q->user, NULL, p, HEADER_FIELD);
+	read_string(body, "password", 1024, &q->password, &q->has_password, p, HEADER_FIELD);
+	read_string(body, "tokenName", 255, &q->token_name, NULL, p, HEADER_FIELD);
+	read_string(body, "tokenValue", 1024, &q->token_value, &q->has_token, p, HEADER_FIELD);
+	read_string(body, "fingerprint", 128, &q->fingerprint, &q->has_fingerprint, p, HEADER_FIELD);
 	if (q->password && *q->password == '\0')
 		q->has_password = 0;
 	if (q->token_value && *q->token_value == '\0')
@@ -465,6 +474,37 @@ conn_from_req(const struct node_req *q, const char *type, struct pve_conn *c)
 	return 0;
 }
 
+/* One message for every way of not reaching a server (refused, unreachable, no answer in
+ * time, closed before answering): telling them apart would make the test endpoints a port
+ * scanner (L8). TLS and HTTP errors stay distinct: a server did answer those. */
+static void
+plain_connect_error(struct http_request *req, const struct pve_conn *c)
+{
+	const char *api = strstr(c->base, "/api2/json");
+
+	if (req->failure == HTTP_FAIL_CONNECT || req->failure == HTTP_FAIL_TIMEOUT)
+		snprintf(req->error, sizeof(req->error), "could not connect to %.*s",
+		    api ? (int)(api - c->base) : (int)strlen(c->base), c->base);
+}
+
+/* Logs in when password authentication needs a ticket. Returns 0, or -1 with a message. */
+static int
+ensure_ticket(struct pve_conn *c, long timeout_ms, char *err, size_t errlen)
+{
+	struct http_request *req;
+	int rc;
+
+	if (!pve_needs_ticket(c))
+		return 0;
+	req = pve_ticket_request(c);
+	req->timeout_ms = timeout_ms;
+	http_perform(req);
+	plain_connect_error(req, c);
+	rc = pve_ticket_accept(c, req, err, errlen);
+	http_request_free(req);
+	return rc;
+}
+
 /* GET path through c (logging in first for password authentication). Returns the data
  * value or NULL with a message. */
 static struct json_object *
@@ -475,19 +515,12 @@ fetch(struct pve_conn *c, const char *path, long timeout_ms, char *err, size_t e
 	struct json_object *data;
 	int rc;
 
-	if (pve_needs_ticket(c)) {
-		req = pve_ticket_request(c);
-		req->timeout_ms = timeout_ms;
-		http_perform(req);
-		if (pve_ticket_accept(c, req, err, errlen) != 0) {
-			http_request_free(req);
-			return NULL;
-		}
-		http_request_free(req);
-	}
+	if (ensure_ticket(c, timeout_ms, err, errlen) != 0)
+		return NULL;
 	req = pve_request(c, path);
 	req->timeout_ms = timeout_ms;
 	http_perform(req);
+	plain_connect_error(req, c);
 	if (latency_ms)
 		*latency_ms = req->elapsed * 1000.0;
 	data = pve_response_data(req, &rc, err, errlen);
@@ -586,9 +619,13 @@ prefer_management_addresses(struct pve_conn *c, struct json_object *members)
 
 /* --- member validation (§2.3 step 4) --- */
 
+/* At most this many members are read from /cluster/status: each costs requests (L8). */
+#define MAX_CLUSTER_MEMBERS 64
+
 struct member_probe {
-	struct http_request *req;
+	struct http_request *req;	/* the probe, or NULL when the member is not contacted */
 	int done;
+	char pin[65];			/* its certificate as the primary knows it, or "" */
 };
 
 static void
@@ -596,6 +633,14 @@ member_probe_done(struct http_request *req, void *arg)
 {
 	(void)req;
 	((struct member_probe *)arg)->done = 1;
+}
+
+/* A completion callback that leaves the request to its owner. */
+static void
+keep_request(struct http_request *req, void *arg)
+{
+	(void)req;
+	(void)arg;
 }
 
 /* The scheme://host:port part of a connection's base URL, split. */
@@ -631,11 +676,103 @@ previous_member(struct json_object *prev, const char *node)
 	return NULL;
 }
 
-/* Asks every member's API (GET /nodes, 2 s, all at once) with the instance's credentials;
- * members that answer (401/403 count: the API is there) become the endpoints, with the
- * certificate fingerprint seen when TLS is pinned or unverified (a verified setup stays
- * verified: no fingerprint is trusted on first use). When none answers, all members stay,
- * unvalidated. IP overrides and guest URLs of a previous list are kept. */
+/* The fingerprint of the certificate a node's API presents, from its
+ * /nodes/{node}/certificates/info list: the custom one (pveproxy-ssl.pem) when there is one,
+ * else the node's own (pve-ssl.pem). Returns 0 with out filled, or -1. */
+static int
+served_certificate_pin(struct json_object *list, char out[65])
+{
+	size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+	static const char *const files[] = {"/pveproxy-ssl.pem", "/pve-ssl.pem"};
+
+	for (size_t f = 0; f < ARRAY_LEN(files); f++) {
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *e = json_object_array_get_idx(list, i);
+			const char *name = pve_str(e, "filename", "");
+			size_t len = strlen(name), flen = strlen(files[f]);
+
+			if (len >= flen && strcmp(name + len - flen, files[f]) == 0 &&
+			    http_normalize_fingerprint(pve_str(e, "fingerprint", ""), out) == 0)
+				return 0;
+		}
+	}
+	return -1;
+}
+
+/* For a pinned instance: each member's certificate fingerprint, asked of the primary over
+ * the pinned, authenticated connection c (never taken from what a member presents: M4).
+ * Fills probes[i].pin where the primary tells it. */
+static void
+learn_member_pins(struct pve_conn *c, struct json_object *endpoints, struct member_probe *probes,
+    size_t n)
+{
+	struct http_request **reqs;
+	struct http_multi *m;
+	char err[200];
+
+	if (ensure_ticket(c, 5000, err, sizeof(err)) != 0) {
+		log_warn("msg=\"member certificates not learned\" error=\"%s\"", err);
+		return;
+	}
+	reqs = xcalloc(n > 0 ? n : 1, sizeof(*reqs));
+	m = http_multi_new(4, 16);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = pve_str(json_object_array_get_idx(endpoints, i), "nodeName", "");
+		char path[300], *en;
+
+		if (*name == '\0')
+			continue;
+		en = http_escape(name);
+		snprintf(path, sizeof(path), "/nodes/%s/certificates/info", en);
+		free(en);
+		reqs[i] = pve_request(c, path);
+		reqs[i]->timeout_ms = 5000;
+		reqs[i]->connect_timeout_ms = 2000;
+		reqs[i]->done = keep_request;
+		http_multi_add(m, reqs[i]);
+	}
+	while (http_multi_run(m, NULL, NULL, 0, 100) > 0)
+		;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *data;
+		int rc;
+
+		if (reqs[i] == NULL)
+			continue;
+		data = pve_response_data(reqs[i], &rc, err, sizeof(err));
+		if (data == NULL || served_certificate_pin(data, probes[i].pin) != 0)
+			log_info("msg=\"cluster member certificate unknown: it will not be contacted\" "
+			    "member=\"%.64s\" error=\"%s\"",
+			    pve_str(json_object_array_get_idx(endpoints, i), "nodeName", ""),
+			    data == NULL ? err : "no certificate fingerprint in the answer");
+		if (data)
+			json_object_put(data);
+		http_request_free(reqs[i]);
+	}
+	free(reqs);
+	http_multi_free(m);
+}
+
+/* Records a member's certificate pin in its endpoint object: learned from the primary, or
+ * none. */
+static void
+set_member_pin(struct json_object *ep, const char *pin)
+{
+	json_object_object_add(ep, "fingerprint", json_object_new_string(pin));
+	if (*pin)
+		json_object_object_add(ep, "fingerprintSource", json_object_new_string("primary"));
+	else
+		json_object_object_del(ep, "fingerprintSource");
+}
+
+/* Checks which members' APIs are there: an unauthenticated GET /version of each (2 s, all
+ * at once), counting 401/403 as an answer. No credential ever goes to a member here (M4).
+ * TLS follows the instance: verified stays verified (members by name); pinned is pinned
+ * with each member's fingerprint as the primary knows it (learn_member_pins), and a member
+ * whose fingerprint is unknown is not contacted but listed unverified, without a pin; only
+ * an instance set to no verification probes without it. The members that answer, and
+ * those listed unverified, become the endpoints; when none answers all stay, unvalidated.
+ * IP overrides and guest URLs of a previous list are kept. */
 static void
 validate_members(struct pve_conn *c, struct json_object **endpoints, const char *previous)
 {
@@ -643,7 +780,7 @@ validate_members(struct pve_conn *c, struct json_object **endpoints, const char 
 	struct member_probe *probes = xcalloc(n > 0 ? n : 1, sizeof(*probes));
 	struct http_multi *m = http_multi_new(4, 64);
 	struct json_object *valid = json_object_new_array(), *prev = NULL;
-	int verify = c->tls == HTTP_TLS_VERIFY, nvalid = 0;
+	int verify = c->tls == HTTP_TLS_VERIFY, pinned = c->tls == HTTP_TLS_PIN, nvalid = 0;
 	char port[16], err[64], now[40];
 
 	base_parts(c->base, port, sizeof(port));
@@ -657,36 +794,44 @@ validate_members(struct pve_conn *c, struct json_object **endpoints, const char 
 			json_object_object_add(e, "ipOverride", json_object_new_string(pve_str(old, "ipOverride", "")));
 	}
 	prefer_management_addresses(c, *endpoints);
+	if (pinned)
+		learn_member_pins(c, *endpoints, probes, n);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *e = json_object_array_get_idx(*endpoints, i);
 		const char *ip = pve_str(e, "ipOverride", ""), *name = pve_str(e, "nodeName", "");
+		struct http_request *req;
+		char url[600];
 		const char *h;
 
+		if (pinned && probes[i].pin[0] == '\0')
+			continue;
 		if (*ip == '\0')
 			ip = pve_str(e, "ip", "");
 		h = verify || *ip == '\0' ? name : ip;
-		struct pve_conn probe = *c;
-
-		snprintf(probe.base, sizeof(probe.base), strchr(h, ':') ? "https://[%s]:%s/api2/json" :
-		    "https://%s:%s/api2/json", h, port);
-		probe.tls = verify ? HTTP_TLS_VERIFY : HTTP_TLS_INSECURE;
-		probes[i].req = pve_request(&probe, "/nodes");
-		probes[i].req->timeout_ms = 2000;
-		probes[i].req->connect_timeout_ms = 2000;
-		probes[i].req->done = member_probe_done;
-		probes[i].req->arg = &probes[i];
-		http_multi_add(m, probes[i].req);
+		snprintf(url, sizeof(url), strchr(h, ':') ? "https://[%s]:%s/api2/json/version" :
+		    "https://%s:%s/api2/json/version", h, port);
+		req = http_request_new(url);
+		req->tls = c->tls;
+		memcpy(req->pin, probes[i].pin, sizeof(req->pin));
+		req->timeout_ms = 2000;
+		req->connect_timeout_ms = 2000;
+		req->max_response = 64 * 1024;
+		req->done = member_probe_done;
+		req->arg = &probes[i];
+		probes[i].req = req;
+		http_multi_add(m, req);
 	}
 	while (http_multi_run(m, NULL, NULL, 0, 100) > 0)
 		;
 	st_rfc3339(clock_wall(), now, sizeof(now));
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *e = json_object_array_get_idx(*endpoints, i), *ep, *old;
-		long st = probes[i].req->status;
+		long st = probes[i].req ? probes[i].req->status : 0;
+		int answered = probes[i].done && ((st >= 200 && st < 300) || st == 401 || st == 403);
 		const char *name = pve_str(e, "nodeName", "");
 		char host[300];
 
-		if (!probes[i].done || !((st >= 200 && st < 300) || st == 401 || st == 403))
+		if (!answered && !(pinned && probes[i].pin[0] == '\0'))
 			continue;
 		ep = json_object_new_object();
 		snprintf(host, sizeof(host), "https://%s:%s", name, port);
@@ -698,16 +843,14 @@ validate_members(struct pve_conn *c, struct json_object **endpoints, const char 
 		json_object_object_add(ep, "ipOverride", json_object_new_string(*pve_str(old, "ipOverride", "") ?
 		    pve_str(old, "ipOverride", "") : pve_str(e, "ipOverride", "")));
 		json_object_object_add(ep, "guestURL", json_object_new_string(pve_str(old, "guestURL", "")));
-		json_object_object_add(ep, "fingerprint",
-		    json_object_new_string(verify ? "" : probes[i].req->peer_fingerprint));
+		set_member_pin(ep, probes[i].pin);
 		json_object_object_add(ep, "online", json_object_new_int(pve_int(e, "online", 0) != 0));
 		json_object_object_add(ep, "lastSeen", json_object_new_string(now));
 		json_object_array_add(valid, ep);
-		nvalid++;
+		nvalid += answered;
 	}
 	for (size_t i = 0; i < n; i++)
 		http_request_free(probes[i].req);
-	free(probes);
 	http_multi_free(m);
 	if (nvalid > 0) {
 		json_object_put(*endpoints);
@@ -722,9 +865,11 @@ validate_members(struct pve_conn *c, struct json_object **endpoints, const char 
 			else if (!json_object_object_get_ex(e, "ipOverride", NULL))
 				json_object_object_add(e, "ipOverride", json_object_new_string(""));
 			json_object_object_add(e, "guestURL", json_object_new_string(pve_str(old, "guestURL", "")));
+			set_member_pin(e, probes[i].pin);
 		}
 		json_object_put(valid);
 	}
+	free(probes);
 	if (prev)
 		json_object_put(prev);
 }
@@ -737,7 +882,7 @@ detect_cluster(struct pve_conn *c, int *is_cluster, char *name, size_t namelen,
 {
 	char err[200];
 	struct json_object *data = fetch(c, "/cluster/status", 5000, err, sizeof(err), NULL);
-	int nodes = 0;
+	int nodes = 0, ignored = 0;
 	const char *scheme_end, *port;
 
 	*is_cluster = 0;
@@ -755,6 +900,12 @@ detect_cluster(struct pve_conn *c, int *is_cluster, char *name, size_t namelen,
 
 		if (strcmp(type, "cluster") == 0) {
 			snprintf(name, namelen, "%s", pve_str(e, "name", ""));
+		} else if (strcmp(type, "node") == 0 && nodes == MAX_CLUSTER_MEMBERS) {
+			/* A real cluster has far fewer; a hostile server must not cause thousands
+			 * of probes. */
+			if (ignored++ == 0)
+				log_warn("msg=\"cluster lists more members than are read: the rest are "
+				    "ignored\" limit=%d", MAX_CLUSTER_MEMBERS);
 		} else if (strcmp(type, "node") == 0) {
 			struct json_object *ep = json_object_new_object();
 			char host[300];
@@ -829,7 +980,8 @@ free_sealed(char *s)
 	free(s);
 }
 
-/* Merges the endpoints of a new node into the existing instance of the same cluster. */
+/* Merges the endpoints of a new node into the existing instance of the same cluster, marked
+ * unconfirmed. */
 static int
 merge_into_cluster(struct request *r, const char *cluster, struct json_object *endpoints)
 {
@@ -858,8 +1010,14 @@ merge_into_cluster(struct request *r, const char *cluster, struct json_object *e
 			if (strcmp(pve_str(json_object_array_get_idx(existing, j), "nodeName", ""),
 			    pve_str(e, "nodeName", "")) == 0)
 				seen = 1;
-		if (!seen)
-			json_object_array_add(existing, json_object_get(e));
+		if (seen)
+			continue;
+		/* The new node's server vouched for these members, not the configured
+		 * instance's: the worker leaves them alone (no credentials of that instance go
+		 * there) until refresh-cluster asks its own server (M3, M4). */
+		json_object_object_del(e, "fingerprintSource");
+		json_object_object_add(e, "unconfirmed", json_object_new_boolean(1));
+		json_object_array_add(existing, json_object_get(e));
 	}
 	total = (int)json_object_array_length(existing);
 	params[0] = id;
@@ -1010,6 +1168,44 @@ api_nodes_add(struct request *r)
 	json_object_put(obj);
 }
 
+/* M3: an update that changes where or how the stored secret travels (the host, TLS
+ * verification turned off, another or no fingerprint) must carry the secret again, or a
+ * settings:write holder could send it to a server of their choosing. Answers 400 naming the
+ * missing field and returns -1; 0 when the update may go on. */
+static int
+require_credentials(struct request *r, const struct node_req *q, const struct instance_cfg *c)
+{
+	int token_stored = c->token_name[0] && c->token_value_enc;
+	int password_stored = c->username[0] && c->password_enc;
+	int host = q->host && *q->host && strcmp(q->host_norm, c->host) != 0;
+	int verify_off = q->has_verify_ssl && !q->verify_ssl && c->verify_ssl;
+	int fingerprint = q->has_fingerprint && strcmp(q->fp_norm, c->fingerprint) != 0;
+	const char *missing;
+	struct json_object *extra, *fields, *list;
+
+	if (!(host || verify_off || fingerprint) || (!token_stored && !password_stored))
+		return 0;
+	/* New credentials of either kind replace the stored ones. */
+	if (q->has_token && ((q->token_name && *q->token_name) || c->token_name[0]))
+		return 0;
+	if (q->has_password && (q->user_norm[0] || c->username[0]))
+		return 0;
+	missing = token_stored ? "tokenValue" : "password";
+	extra = json_object_new_object();
+	fields = json_object_new_object();
+	list = json_object_new_array();
+	json_object_array_add(list, json_object_new_string(missing));
+	json_object_object_add(fields, missing, json_object_new_string(
+	    "required again when host, verifySSL or fingerprint changes"));
+	json_object_object_add(extra, "missing", list);
+	json_object_object_add(extra, "fields", fields);
+	resp_error_with(r, 400, "credentials_required", token_stored ?
+	    "Changing host, verifySSL or fingerprint requires the credentials again: tokenValue" :
+	    "Changing host, verifySSL or fingerprint requires the credentials again: password", extra);
+	json_object_put(extra);
+	return -1;
+}
+
 static const struct db_stmt stmt_get = {
 	"nodes_get", "SELECT " INSTANCE_COLUMNS " FROM pulse.instances WHERE id = $1", 1,
 };
@@ -1065,7 +1261,8 @@ api_nodes_update(struct request *r)
 	if (q.type && *q.type && strcmp(q.type, c.type) != 0)
 		problem(&p, "type", "The type of a node cannot change");
 	validate(&q, c.type, 0, &p);
-	if (answer_problems(r, &p) != 0 || refuse_in_mock(r) != 0) {
+	if (answer_problems(r, &p) != 0 || require_credentials(r, &q, &c) != 0 ||
+	    refuse_in_mock(r) != 0) {
 		instance_cfg_clear(&c);
 		return;
 	}
@@ -1089,12 +1286,15 @@ api_nodes_update(struct request *r)
 		}
 		SET("host", q.host_norm);
 	}
-	/* guestURL and fingerprint are always taken (omitting clears them), as the original. */
+	/* guestURL is always taken (omitting clears it), as the original. The fingerprint only
+	 * when sent: omitting it keeps the pin, "" clears it (L8; the original clears it). */
 	SET("guest_url", q.guest_url ? q.guest_url : "");
-	SET("fingerprint", q.fp_norm);
-	if (q.token_name && *q.token_name && q.has_token) {
+	if (q.has_fingerprint)
+		SET("fingerprint", q.fp_norm);
+	if (q.has_token && ((q.token_name && *q.token_name) || c.token_name[0])) {
+		/* A token secret alone keeps the stored token id. */
 		tok = seal(SECRET_CTX_TOKEN, q.token_value);
-		SET("token_name", q.token_name);
+		SET("token_name", q.token_name && *q.token_name ? q.token_name : c.token_name);
 		SET("token_value_enc", tok);
 		sb_printf(&set, ", password_enc = NULL");
 		if (q.user_norm[0])

@@ -32,24 +32,54 @@ http_request_new(const char *url)
 
 	req->url = xstrdup(url);
 	req->method = "GET";
+	req->max_response = HTTP_MAX_RESPONSE;
 	req->timeout_ms = 30000;
 	req->connect_timeout_ms = 10000;
 	req->tls = HTTP_TLS_VERIFY;
 	return req;
 }
 
-void
+int
+http_header_value_ok(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Marks req as never to be sent; the message names no value. */
+static void
+refuse(struct http_request *req, const char *why)
+{
+	req->refused = 1;
+	req->failure = HTTP_FAIL_HEADER;
+	snprintf(req->error, sizeof(req->error), "request not sent: %s", why);
+}
+
+int
 http_request_add_header(struct http_request *req, const char *fmt, ...)
 {
 	struct strbuf sb = {0};
 	va_list ap;
 
-	if (req->nheaders == (int)ARRAY_LEN(req->headers))
-		return;
+	if (req->nheaders == (int)ARRAY_LEN(req->headers)) {
+		refuse(req, "too many header lines");
+		return -1;
+	}
 	va_start(ap, fmt);
 	sb_vprintf(&sb, fmt, ap);
 	va_end(ap);
+	/* A NUL inside (from %c) would hide what follows it from the check below. */
+	if (sb.data == NULL || memchr(sb.data, '\0', sb.len) != NULL || !http_header_value_ok(sb.data)) {
+		if (sb.data)
+			explicit_bzero(sb.data, sb.len);
+		sb_free(&sb);
+		refuse(req, "a header value holds a control character");
+		return -1;
+	}
 	req->headers[req->nheaders++] = sb.data;
+	return 0;
 }
 
 void
@@ -80,7 +110,7 @@ on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 	struct http_request *req = userdata;
 	size_t n = size * nmemb;
 
-	if (req->response.len + n > HTTP_MAX_RESPONSE) {
+	if (n > req->max_response || req->response.len > req->max_response - n) {
 		req->failure = HTTP_FAIL_TOO_LARGE;
 		return 0;	/* aborts the transfer */
 	}
@@ -153,6 +183,8 @@ setup_easy(struct http_request *req)
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, req->connect_timeout_ms);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, req);
+	/* An announced length over the cap is refused before any of the body is read. */
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->max_response);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "pulse/" PACKAGE_VERSION);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	if (req->share)
@@ -202,9 +234,10 @@ finish(struct http_request *req, CURLcode rc)
 		    "TLS certificate fingerprint %s does not match the configured one", req->peer_fingerprint);
 		return;
 	}
-	if (req->failure == HTTP_FAIL_TOO_LARGE) {
-		snprintf(req->error, sizeof(req->error), "response larger than %ld bytes",
-		    (long)HTTP_MAX_RESPONSE);
+	if (req->failure == HTTP_FAIL_TOO_LARGE || rc == CURLE_FILESIZE_EXCEEDED) {
+		req->failure = HTTP_FAIL_TOO_LARGE;
+		snprintf(req->error, sizeof(req->error), "response larger than %zu bytes",
+		    req->max_response);
 		return;
 	}
 	switch (rc) {
@@ -236,6 +269,8 @@ http_perform(struct http_request *req)
 {
 	CURLcode rc;
 
+	if (req->refused)
+		return -1;
 	setup_easy(req);
 	rc = curl_easy_perform(req->easy);
 	finish(req, rc);
@@ -247,6 +282,7 @@ http_perform(struct http_request *req)
 struct http_multi {
 	CURLM *multi;
 	int running;
+	struct http_request *refused;	/* to complete at the next run, never sent */
 };
 
 struct http_multi *
@@ -273,6 +309,12 @@ http_multi_free(struct http_multi *m)
 void
 http_multi_add(struct http_multi *m, struct http_request *req)
 {
+	if (req->refused) {
+		req->next_refused = m->refused;
+		m->refused = req;
+		m->running++;
+		return;
+	}
 	setup_easy(req);
 	curl_multi_add_handle(m->multi, req->easy);
 	m->running++;
@@ -281,6 +323,13 @@ http_multi_add(struct http_multi *m, struct http_request *req)
 void
 http_multi_remove(struct http_multi *m, struct http_request *req)
 {
+	for (struct http_request **p = &m->refused; *p; p = &(*p)->next_refused) {
+		if (*p == req) {
+			*p = req->next_refused;
+			m->running--;
+			return;
+		}
+	}
 	if (req->easy && curl_multi_remove_handle(m->multi, req->easy) == CURLM_OK)
 		m->running--;
 }
@@ -299,6 +348,18 @@ http_multi_run(struct http_multi *m, const int *extra_fds, int *readable, int ne
 	CURLMsg *msg;
 	int left, still = 0;
 
+	/* Requests refused before sending complete first, without waiting. */
+	while (m->refused) {
+		struct http_request *req = m->refused;
+
+		m->refused = req->next_refused;
+		m->running--;
+		if (req->done)
+			req->done(req, req->arg);
+		else
+			http_request_free(req);
+		timeout_ms = 0;
+	}
 	if (nextra > (int)ARRAY_LEN(waits))
 		nextra = (int)ARRAY_LEN(waits);
 	for (int i = 0; i < nextra; i++) {

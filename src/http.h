@@ -8,7 +8,11 @@
 
 #include "util.h"
 
-#define HTTP_MAX_RESPONSE (64L * 1024 * 1024)
+/* Answers are buffered whole: a request reads at most max_response bytes, HTTP_MAX_RESPONSE
+ * unless the caller sets another; the answers that grow with the estate may take up to
+ * HTTP_MAX_RESPONSE_LARGE. */
+#define HTTP_MAX_RESPONSE ((size_t)8 * 1024 * 1024)
+#define HTTP_MAX_RESPONSE_LARGE ((size_t)64 * 1024 * 1024)
 
 enum http_tls_mode {
 	HTTP_TLS_VERIFY,	/* CA chain and host name */
@@ -24,6 +28,7 @@ enum http_failure {
 	HTTP_FAIL_TLS,		/* handshake or verification */
 	HTTP_FAIL_PIN,		/* the certificate is not the pinned one */
 	HTTP_FAIL_TOO_LARGE,
+	HTTP_FAIL_HEADER,	/* refused before sending: a header value held a control character */
 	HTTP_FAIL_OTHER,
 };
 
@@ -38,6 +43,7 @@ struct http_request {
 	const char *content_type;
 	char *headers[8];		/* owned "Name: value" lines */
 	int nheaders;
+	size_t max_response;		/* bytes; HTTP_MAX_RESPONSE by default */
 	long timeout_ms;
 	long connect_timeout_ms;
 	enum http_tls_mode tls;
@@ -56,6 +62,8 @@ struct http_request {
 	void *share;			/* a connection cache from http_share_new, or NULL */
 	void *easy;			/* internal: the curl handle */
 	void *header_list;		/* internal: its header list */
+	int refused;			/* internal: a header was refused, nothing is sent */
+	struct http_request *next_refused;	/* internal: http_multi's list of those */
 };
 
 /* Once per process, before threads start. */
@@ -63,8 +71,14 @@ void http_global_init(void);
 
 /* A request for url (copied); free with http_request_free. */
 struct http_request *http_request_new(const char *url);
-void http_request_add_header(struct http_request *req, const char *fmt, ...)
+/* Adds a "Name: value" line. A line holding CR, LF, NUL or another control character (tab
+ * aside), or one too many, is not added: the call returns -1 and marks the request failed
+ * (HTTP_FAIL_HEADER), so that http_perform and http_multi_add never send it and report the
+ * failure as for any other; 0 otherwise. */
+int http_request_add_header(struct http_request *req, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Whether s can stand in a header value: no control character but tab. */
+int http_header_value_ok(const char *s);
 void http_request_free(struct http_request *req);
 
 /* Runs one request to completion (the calling thread blocks up to its timeout). Returns 0
@@ -76,7 +90,8 @@ struct http_multi;
 struct http_multi *http_multi_new(int max_per_host, int max_total);
 void http_multi_free(struct http_multi *m);
 /* Starts req; its done callback runs from http_multi_run when it completes (the callback
- * owns req then). */
+ * owns req then). A request refused before sending (HTTP_FAIL_HEADER) completes at the next
+ * http_multi_run without any traffic. */
 void http_multi_add(struct http_multi *m, struct http_request *req);
 /* Waits up to timeout_ms for transfer activity or for one of the extra descriptors, then
  * drives transfers and runs completion callbacks. Sets readable[i] for extra descriptors

@@ -144,6 +144,17 @@ pve_ticket_request(const struct pve_conn *c)
 	return req;
 }
 
+/* Whether a value from a login answer can go into a header as one cookie or token: visible
+ * ASCII only (no space, no control character) and no ';' that would start another cookie. */
+static int
+ticket_value_ok(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f || *p == ';')
+			return 0;
+	return 1;
+}
+
 int
 pve_ticket_accept(struct pve_conn *c, struct http_request *req, char *err, size_t errlen)
 {
@@ -163,12 +174,46 @@ pve_ticket_accept(struct pve_conn *c, struct http_request *req, char *err, size_
 		snprintf(err, errlen, "authentication failed: no ticket in the answer");
 		return -1;
 	}
+	if (!ticket_value_ok(ticket) || !ticket_value_ok(csrf)) {
+		/* The server is broken or hostile: what it sent must not become a header. */
+		json_object_put(data);
+		snprintf(err, errlen, "login answer refused: the ticket or CSRF token holds characters "
+		    "a header cannot carry");
+		return -1;
+	}
 	free(c->ticket);
 	free(c->csrf);
 	c->ticket = xstrdup(ticket);
 	c->csrf = xstrdup(csrf);
 	c->ticket_at = clock_wall();
 	json_object_put(data);
+	return 0;
+}
+
+/* Whether an answer grows with the estate (every guest, every backup): those may take up
+ * to HTTP_MAX_RESPONSE_LARGE; everything else is small. path is below /api2/json, with or
+ * without a query. */
+int
+pve_path_is_large(const char *path)
+{
+	static const char *const prefixes[] = {"/cluster/resources", "/cluster/tasks",
+	    "/cluster/backup"};
+	static const char *const last[] = {"content", "tasks", "qemu", "lxc", "snapshots", "groups",
+	    "backup"};
+	size_t n = strcspn(path, "?");
+	const char *slash;
+
+	for (size_t i = 0; i < ARRAY_LEN(prefixes); i++)
+		if (strncmp(path, prefixes[i], strlen(prefixes[i])) == 0)
+			return 1;
+	/* The last segment: /nodes/{n}/storage/{s}/content, /nodes/{n}/tasks, a node's guest
+	 * lists, a PBS datastore's snapshots and groups. */
+	for (slash = path + n; slash > path && slash[-1] != '/'; slash--)
+		;
+	for (size_t i = 0; i < ARRAY_LEN(last); i++)
+		if ((size_t)(path + n - slash) == strlen(last[i]) &&
+		    strncmp(slash, last[i], strlen(last[i])) == 0)
+			return 1;
 	return 0;
 }
 
@@ -183,6 +228,9 @@ pve_request(const struct pve_conn *c, const char *path)
 	snprintf(url, sizeof(url), "%s%s", c->base, path);
 	req = http_request_new(url);
 	set_tls(req, c);
+	if (pve_path_is_large(path))
+		req->max_response = HTTP_MAX_RESPONSE_LARGE;
+	/* A value with a control character fails the request before it is sent (http.h). */
 	if (c->token_id[0]) {
 		/* PVE separates token id and secret with '=', PBS and PMG with ':'. */
 		http_request_add_header(req, "Authorization: %s=%s%c%s", token_scheme[c->product],
@@ -226,8 +274,11 @@ pve_response_data(struct http_request *req, int *rc, char *err, size_t errlen)
 		snprintf(err, errlen, "HTML instead of JSON (is this the API port, over https?)");
 		return NULL;
 	}
+	/* A small answer is parsed within the limits of a request body; those that grow with
+	 * the estate within the upstream ones. */
 	root = jsonutil_parse_limited(req->response.data ? req->response.data : "",
-	    req->response.len, &jsonutil_limits_upstream, perr, sizeof(perr));
+	    req->response.len, req->max_response > HTTP_MAX_RESPONSE ? &jsonutil_limits_upstream :
+	    &jsonutil_limits_default, perr, sizeof(perr));
 	if (root == NULL) {
 		snprintf(err, errlen, "invalid JSON: %s", perr);
 		return NULL;

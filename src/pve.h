@@ -41,14 +41,21 @@ int pve_normalize_host(const char *host, enum pve_product product, char *out, si
 int pve_needs_ticket(const struct pve_conn *c);
 /* The POST /access/ticket request (form-encoded credentials). */
 struct http_request *pve_ticket_request(const struct pve_conn *c);
-/* Takes the ticket and CSRF token from a ticket answer. Returns 0 or -1 with a message. */
+/* Takes the ticket and CSRF token from a ticket answer; values with characters a header
+ * cannot carry (control characters, space, ';') are refused. Returns 0 or -1 with a
+ * message. */
 int pve_ticket_accept(struct pve_conn *c, struct http_request *req, char *err, size_t errlen);
 
 /* A request for path (below /api2/json, starting with '/') with the authentication and TLS
- * settings of c. */
+ * settings of c, reading at most HTTP_MAX_RESPONSE bytes, or HTTP_MAX_RESPONSE_LARGE for the
+ * answers that grow with the estate (pve_path_is_large). A credential that cannot be a
+ * header value leaves the request failed and unsendable (http_request_add_header). */
 struct http_request *pve_request(const struct pve_conn *c, const char *path);
+int pve_path_is_large(const char *path);
 
-/* Parses an answer: status must be 2xx and the body {"data": ...}. Returns the data value
+/* Parses an answer: status must be 2xx and the body {"data": ...}, within the JSON limits
+ * that go with the request's size cap (jsonutil_limits_default for the small answers,
+ * jsonutil_limits_upstream for the large ones). Returns the data value
  * (a new reference the caller puts; JSON null gives NULL with rc 0), or sets err and
  * returns NULL with *rc = -1. Error texts never echo credentials. */
 struct json_object *pve_response_data(struct http_request *req, int *rc, char *err, size_t errlen);

@@ -41,8 +41,11 @@ addressable(const char *host)
 	return strchr(host, '.') != NULL || ip_parse(host, &ip) == 0;
 }
 
+/* Adds an endpoint; untrusted (why it is, or NULL) ones are listed unreachable and never
+ * contacted. */
 static void
-add(struct pve_endpoints *e, const char *url, const char *node, const char *pin)
+add(struct pve_endpoints *e, const char *url, const char *node, const char *pin,
+    const char *untrusted)
 {
 	struct pve_endpoint *ep;
 
@@ -63,7 +66,9 @@ add(struct pve_endpoints *e, const char *url, const char *node, const char *pin)
 	snprintf(ep->url, sizeof(ep->url), "%s", url);
 	snprintf(ep->node, sizeof(ep->node), "%s", node);
 	snprintf(ep->pin, sizeof(ep->pin), "%s", pin ? pin : "");
-	ep->healthy = 1;
+	ep->untrusted = untrusted != NULL;
+	ep->healthy = untrusted == NULL;
+	snprintf(ep->error, sizeof(ep->error), "%s", untrusted ? untrusted : "");
 }
 
 void
@@ -85,7 +90,7 @@ pve_endpoints_sync(struct pve_endpoints *e, const struct instance_cfg *cfg)
 	e->gen++;
 	/* The configured host first: the operator chose it, and it answered when the instance
 	 * was added. The members are the alternatives. */
-	add(e, cfg->host, "", "");
+	add(e, cfg->host, "", "", NULL);
 	url_port(cfg->host, port, sizeof(port));
 	list = cfg->is_cluster && cfg->cluster_endpoints ?
 	    jsonutil_parse(cfg->cluster_endpoints, strlen(cfg->cluster_endpoints), err, sizeof(err)) : NULL;
@@ -118,7 +123,23 @@ pve_endpoints_sync(struct pve_endpoints *e, const struct instance_cfg *cfg)
 			snprintf(bare, sizeof(bare), "%.*s", (int)strcspn(h, ":/]"), *h == '[' ? h + 1 : h);
 			usable |= addressable(bare);
 		}
-		add(e, url, pve_str(o, "nodeName", ""), pve_str(o, "fingerprint", ""));
+		{
+			/* A pinned instance trusts only pins its primary told (M4): older lists
+			 * hold fingerprints seen on first contact. */
+			const char *pin = pve_str(o, "fingerprint", "");
+			int from_primary = strcmp(pve_str(o, "fingerprintSource", ""), "primary") == 0;
+			char norm[65];
+
+			if (pve_int(o, "unconfirmed", 0))
+				add(e, url, pve_str(o, "nodeName", ""), "", "member added from another node's "
+				    "configuration: not contacted until refresh-cluster");
+			else if (cfg->fingerprint[0] && (!from_primary ||
+			    http_normalize_fingerprint(pin, norm) != 0))
+				add(e, url, pve_str(o, "nodeName", ""), "",
+				    "certificate fingerprint unknown: not contacted");
+			else
+				add(e, url, pve_str(o, "nodeName", ""), pin, NULL);
+		}
 	}
 	if (list)
 		json_object_put(list);
@@ -136,18 +157,18 @@ pve_endpoints_pick(struct pve_endpoints *e, double now)
 
 	if (e->n == 0)
 		return -1;
-	if (e->current < e->n && e->ep[e->current].healthy)
+	if (e->current < e->n && e->ep[e->current].healthy && !e->ep[e->current].untrusted)
 		return e->current;
 	for (int k = 1; k <= e->n; k++) {
 		int i = (e->current + k) % e->n;
-		if (e->ep[i].healthy) {
+		if (e->ep[i].healthy && !e->ep[i].untrusted) {
 			e->current = i;
 			return i;
 		}
 	}
 	/* None known to answer: the one tried longest ago. */
 	for (int i = 0; i < e->n; i++)
-		if (best < 0 || e->ep[i].last_check < e->ep[best].last_check)
+		if (!e->ep[i].untrusted && (best < 0 || e->ep[i].last_check < e->ep[best].last_check))
 			best = i;
 	(void)now;
 	e->current = best;
@@ -161,14 +182,30 @@ pve_endpoints_apply(const struct pve_endpoints *e, int i, const struct instance_
 	const struct pve_endpoint *ep = &e->ep[i];
 
 	snprintf(conn->base, sizeof(conn->base), "%s/api2/json", ep->url);
-	if (ep->pin[0] && http_normalize_fingerprint(ep->pin, conn->pin) == 0) {
+	if (cfg->fingerprint[0]) {
+		/* Pinned: the member's pin from the primary (sync kept no other), else the
+		 * instance's; an untrusted member is never picked. */
 		conn->tls = HTTP_TLS_PIN;
-	} else if (cfg->fingerprint[0]) {
+		if (ep->pin[0] == '\0' || http_normalize_fingerprint(ep->pin, conn->pin) != 0)
+			snprintf(conn->pin, sizeof(conn->pin), "%s", cfg->fingerprint);
+	} else if (cfg->verify_ssl) {
+		/* Verified: a stored fingerprint never replaces the CA and name check. */
+		conn->tls = HTTP_TLS_VERIFY;
+	} else if (ep->pin[0] && http_normalize_fingerprint(ep->pin, conn->pin) == 0) {
 		conn->tls = HTTP_TLS_PIN;
-		snprintf(conn->pin, sizeof(conn->pin), "%s", cfg->fingerprint);
 	} else {
-		conn->tls = cfg->verify_ssl ? HTTP_TLS_VERIFY : HTTP_TLS_INSECURE;
+		conn->tls = HTTP_TLS_INSECURE;
 	}
+}
+
+void
+pve_endpoints_probe_conn(const struct pve_endpoints *e, int i, const struct instance_cfg *cfg,
+    const struct pve_conn *from, struct pve_conn *probe)
+{
+	memset(probe, 0, sizeof(*probe));
+	probe->product = from->product;
+	probe->timeout_ms = from->timeout_ms;
+	pve_endpoints_apply(e, i, cfg, probe);
 }
 
 void

@@ -177,6 +177,16 @@ poll_fail(struct run *run, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The path of a request below the API base (the whole URL when it went elsewhere, as a
+ * cluster member's probe does). */
+static const char *
+poll_url_path(const struct http_request *req)
+{
+	const char *api = strstr(req->url, "/api2/json");
+
+	return api ? api + strlen("/api2/json") : req->url;
+}
+
 struct json_object *
 poll_data(struct run *run, struct http_request *req, int essential)
 {
@@ -194,8 +204,15 @@ poll_data(struct run *run, struct http_request *req, int essential)
 			run->cycle->failed = 1;
 			snprintf(run->cycle->error, sizeof(run->cycle->error), "%s", err);
 		}
-		log_debug("msg=\"request failed\" instance=%s url_path=\"%.120s\" error=\"%s\"",
-		    run->cfg.name, req->url + strlen(run->conn.base), err);
+		/* An answer refused for its size or shape is the server's doing (H2): said
+		 * louder than a request that merely failed. */
+		if (req->failure == HTTP_FAIL_TOO_LARGE || req->failure == HTTP_FAIL_HEADER ||
+		    (req->failure == HTTP_OK && req->status >= 200 && req->status < 300))
+			log_warn("msg=\"upstream answer refused\" instance=%s url_path=\"%.120s\" "
+			    "error=\"%s\"", run->cfg.name, poll_url_path(req), err);
+		else
+			log_debug("msg=\"request failed\" instance=%s url_path=\"%.120s\" error=\"%s\"",
+			    run->cfg.name, poll_url_path(req), err);
 	}
 	return data;
 }

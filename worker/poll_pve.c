@@ -222,7 +222,7 @@ failover(struct run *run, struct http_request *req)
 		/* Every healthy one was tried: try those not tried in this cycle at all. */
 		next = -1;
 		for (int i = 0; i < e->n && next < 0; i++)
-			if (!(c->tried & (1u << i)))
+			if (!(c->tried & (1u << i)) && !e->ep[i].untrusted)
 				next = i;
 		if (next < 0)
 			return 0;
@@ -1548,10 +1548,11 @@ pve_begin(struct run *run)
 	for (int i = 0; i < e->n && e->n > 1; i++) {
 		struct pve_endpoint *ep = &e->ep[i];
 		struct pve_conn probe;
-		if (i == CYCLE(run)->ep || ep->probing || now - ep->last_check < (ep->healthy ? 30 : 10))
+		if (i == CYCLE(run)->ep || ep->probing || ep->untrusted ||
+		    now - ep->last_check < (ep->healthy ? 30 : 10))
 			continue;
-		probe = run->conn;	/* the same credentials, another address */
-		pve_endpoints_apply(e, i, &run->cfg, &probe);
+		/* No credentials: any answer below 500 shows the API is there (M4). */
+		pve_endpoints_probe_conn(e, i, &run->cfg, &run->conn, &probe);
 		ep->probing = 1;
 		poll_submit_detached(run, &probe, "/version", REQ_EP_PROBE,
 		    (int)(e->gen & 0xffffff) * PVE_MAX_ENDPOINTS + i, 5000);

@@ -110,6 +110,7 @@ struct pve_endpoint {
 	char url[300];			/* https://host:port */
 	char node[64];			/* the member's node name; "" for the configured host */
 	char pin[72];			/* the member's own certificate fingerprint, or "" */
+	int untrusted;			/* its certificate cannot be checked: never contacted */
 	int healthy;
 	double last_check;		/* wall, 0: never */
 	char error[200];
@@ -126,14 +127,22 @@ struct pve_endpoints {
 };
 
 /* (Re)builds the list when the instance's settings changed: the configured host, then for a
- * cluster each member's URL (its name when TLS is verified, else its address). */
+ * cluster each member's URL (its name when TLS is verified, else its address). A member of
+ * a pinned instance whose fingerprint was not learned from the primary (fingerprintSource
+ * "primary") is listed untrusted and unreachable, and never contacted (M4). */
 void pve_endpoints_sync(struct pve_endpoints *e, const struct instance_cfg *cfg);
 /* The endpoint to use: the current one while it answers, else the next that does, else
- * the one tried longest ago. */
+ * the one tried longest ago; never an untrusted one. */
 int pve_endpoints_pick(struct pve_endpoints *e, double now);
-/* Points conn at endpoint i (base URL and TLS: its own pin, else the instance's). */
+/* Points conn at endpoint i with the instance's TLS policy: verified stays verified, pinned
+ * uses the member's learned pin (the instance's own for the configured host), and only an
+ * instance without verification goes without (a member pin, when one is stored, still
+ * applies). */
 void pve_endpoints_apply(const struct pve_endpoints *e, int i, const struct instance_cfg *cfg,
     struct pve_conn *conn);
+/* A connection for probing endpoint i: no credential at all, the TLS of apply. */
+void pve_endpoints_probe_conn(const struct pve_endpoints *e, int i, const struct instance_cfg *cfg,
+    const struct pve_conn *from, struct pve_conn *probe);
 void pve_endpoints_mark(struct pve_endpoints *e, int i, int healthy, const char *error, double now);
 /* healthy (all answer), degraded (some), error (none). */
 const char *pve_endpoints_health(const struct pve_endpoints *e);

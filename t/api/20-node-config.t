@@ -124,7 +124,8 @@ $res = $ua->put("$nodes/$pw" => $auth => json => { tokenName => 'monitor@pam!t',
 is($p->{hasToken}, true, 'update: switched to a token');
 is($p->{hasPassword}, false, 'update: the password is gone');
 json_error_ok($ua->put("$nodes/$pw" => $auth => json => { type => 'pbs' })->result, 400, 'validation_failed', 'the type cannot change');
-json_error_ok($ua->put("$nodes/$pw" => $auth => json => { host => $sim->{url} })->result, 409, 'duplicate_host', 'update onto another node\'s host');
+json_error_ok($ua->put("$nodes/$pw" => $auth => json => { host => $sim->{url}, tokenValue => 'new-token-secret' })->result,
+    409, 'duplicate_host', 'update onto another node\'s host (with the secret again, as a host change needs: M3)');
 
 # The test endpoints.
 $res = $ua->post("$nodes/test-connection" => $auth => json => \%good)->result;

@@ -93,13 +93,16 @@ $st = $stack->wait_state(sub { my $n = $mine->($_[0]); @$n == 3 && !grep { $_->{
 is($st->{connectionHealth}{gen}, true, 'connectionHealth true again');
 
 # A wrong fingerprint is refused and reported.
-$res = $ua->put($stack->url("/api/config/nodes/$id") => $auth => json => { fingerprint => 'ab' x 32 })->result;
+# (M3: a new fingerprint needs the credentials again.)
+$res = $ua->put($stack->url("/api/config/nodes/$id") => $auth => json => { fingerprint => 'ab' x 32,
+    password => 'sim-password-1' })->result;
 is($res->code, 200, 'fingerprint changed to a wrong one');
 $stack->wait_for(sub { $stack->psql("SELECT last_error FROM pulse.poll_status WHERE instance_id = '$id'") =~ /fingerprint/ }, 15, 'the pin refusal');
 pass('the wrong fingerprint is refused and reported in the poll status');
 $st = $stack->wait_state(sub { $_[0]{connectionHealth}{gen} eq '0' || !$_[0]{connectionHealth}{gen} }, 10, 'connectionHealth false');
 pass('and in connectionHealth');
-$ua->put($stack->url("/api/config/nodes/$id") => $auth => json => { fingerprint => $sim->{fingerprint} });
+is($ua->put($stack->url("/api/config/nodes/$id") => $auth => json => { fingerprint => $sim->{fingerprint},
+    password => 'sim-password-1' })->result->code, 200, 'the right fingerprint again (with the password: M3)');
 
 # A configuration change is picked up within one interval.
 $stack->wait_state(sub { $_[0]{connectionHealth}{gen} eq '1' || $_[0]{connectionHealth}{gen} eq true }, 15, 'healthy again');

@@ -2,10 +2,10 @@
 # 28-cluster-failover.t: a PVE cluster of two members, one simulator per member address
 # (127.0.0.2 and 127.0.0.3, same port). Their cluster addresses (10.99.0.x) are on another
 # network than the one Pulse uses, so adding it looks up each member's management address
-# (IP override), validates the members there and pins each one's certificate; when the
-# configured member goes away the worker keeps polling through the other, reports the
-# cluster degraded and the member unreachable in the node configuration; when it comes
-# back, healthy again. Also: a standalone node that has since formed a cluster.
+# (IP override), validates the members there and pins each one's certificate as the primary
+# tells it; when the configured member goes away the worker keeps polling through the other,
+# reports the cluster degraded and the member unreachable in the node configuration; when
+# it comes back, healthy again. Also: a standalone node that has since formed a cluster.
 use strict;
 use warnings;
 use FindBin;
@@ -40,6 +40,10 @@ my %common = (nodes => 2, guests => 6, token => 'root@pam!fo=secret-fo-token', c
     member_ips => ['10.99.0.1', '10.99.0.2'], mgmt_ips => \@ips, port => $port);
 my $a = $stack->start_sim(%common, name => 'member-a', host => $ips[0]);
 my $b = $stack->start_sim(%common, name => 'member-b', host => $ips[1]);
+# Each member's certificate as the cluster knows it (GET /nodes/{node}/certificates/info):
+# members are pinned with what the primary tells, never with what they present (M4).
+my %certs = (node1 => $a->{fingerprint}, node2 => uc join(':', $b->{fingerprint} =~ /(..)/g));
+$ua->post("$_->{url}/__sim/certs" => json => \%certs)->result->is_success or die 'sim certs' for $a, $b;
 
 my $res = $ua->post($stack->url('/api/config/nodes') => $auth => json => { type => 'pve', name => 'fo',
     host => $a->{url}, tokenName => 'root@pam!fo', tokenValue => 'secret-fo-token',
@@ -60,8 +64,8 @@ is($ep{node1}{IP}, '10.99.0.1', 'member 1 cluster address');
 is($ep{node2}{IP}, '10.99.0.2', 'member 2 cluster address');
 is($ep{node1}{IPOverride}, $ips[0], 'member 1 management address found on its network (IP override)');
 is($ep{node2}{IPOverride}, $ips[1], 'member 2 management address');
-is($ep{node1}{Fingerprint}, $a->{fingerprint}, 'member 1 certificate pinned as seen');
-is($ep{node2}{Fingerprint}, $b->{fingerprint}, 'member 2 certificate pinned as seen');
+is($ep{node1}{Fingerprint}, $a->{fingerprint}, 'member 1 certificate pinned as its primary tells');
+is($ep{node2}{Fingerprint}, $b->{fingerprint}, 'member 2 certificate pinned as its primary tells (normalised)');
 is($ep{node2}{Host}, "https://node2:$port", 'Host by node name, as the original');
 
 my $st = $stack->wait_state(sub { @{ $_[0]{nodes} } == 2 && $_[0]{nodes}[0]{connectionHealth} eq 'healthy' }, 30,
@@ -92,6 +96,7 @@ is($fo->{pollStatus}{consecutiveFailures}, 0, 'no failed cycle: the failover hap
 
 # It comes back.
 $a = $stack->start_sim(%common, name => 'member-a', host => $ips[0]);
+$ua->post("$a->{url}/__sim/certs" => json => \%certs);
 $st = $stack->wait_state(sub { ($_[0]{nodes}[0]{connectionHealth} // '') eq 'healthy' }, 60, 'healthy again');
 pass('healthy again when the member answers');
 $stack->wait_for(sub { my $c = config(); !grep { !$_->{PulseReachable} } @{ $c->{clusterEndpoints} } }, 60,

@@ -22,7 +22,14 @@
 # Test control, on the same port: POST /__sim/mode {"mode":"normal|slow|error|truncated|
 # garbage|huge|offline-node|no-resources|joined-cluster","delay":seconds,"node":"name"} and
 # GET /__sim/stats (no-resources: /cluster/resources answers 500, the per-node guest lists
-# still work; joined-cluster: a one-node cluster's /cluster/status shows the cluster entry).
+# still work; joined-cluster: a one-node cluster's /cluster/status shows the cluster entry;
+# amplify: the answer to "path" only is {"data":[{},{},...]} of "mb" megabytes, a body that
+# costs a JSON library hundreds of times its size; evil-ticket and evil-csrf: a password
+# login answers a ticket or CSRF token that carries "\r\nX-Injected: 1").
+# Requests that arrive with an X-Injected header are counted in the stats as "injected".
+# GET /nodes/{node}/certificates/info of a generated cluster lists pve-ssl.pem with this
+# simulator's own certificate fingerprint for every node, or the one set by
+# POST /__sim/certs {"node2": "AB:CD:..."} (members served by other simulators).
 use strict;
 use warnings;
 use Getopt::Long;
@@ -31,6 +38,8 @@ use Mojolicious::Lite -signatures;
 use Mojo::IOLoop;
 use POSIX qw(strftime);
 use Time::HiRes qw(time);
+use Digest::SHA qw(sha256_hex);
+use MIME::Base64 qw(decode_base64);
 
 my %opt = (nodes => 0, guests => 0);
 GetOptions(\%opt, 'listen=s', 'cert=s', 'key=s', 'replay=s', 'manifest=s', 'nodes=i', 'guests=i',
@@ -43,7 +52,17 @@ my @member_ips = split /,/, $opt{'member-ips'} // '';
 # network apart from the cluster network of --member-ips).
 my @mgmt_ips = split /,/, $opt{'mgmt-ips'} // '';
 my %mode = (mode => 'normal', delay => 0, node => '');
-my %stats = (requests => 0, by_path => {});
+my %stats = (requests => 0, by_path => {}, injected => 0);
+my %member_certs;    # node name -> fingerprint, from POST /__sim/certs
+
+# The SHA-256 of this simulator's certificate, as PVE writes fingerprints (AB:CD:...).
+my $own_fingerprint = '';
+if ($opt{cert}) {
+    my $pem = do { local (@ARGV, $/) = $opt{cert}; <> };
+    if ($pem =~ /-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----/s) {
+        $own_fingerprint = join ':', map { uc } (sha256_hex(decode_base64($1)) =~ /(..)/g);
+    }
+}
 my $started = time;
 my %tickets;
 
@@ -263,6 +282,13 @@ sub generated ($c, $path) {
               used => 250 * 2**30, avail => 750 * 2**30, active => 1, enabled => 1, shared => 1 },
             { storage => 'tank', type => 'zfspool', content => 'rootdir,images', total => 3600 * 2**30,
               used => 1200 * 2**30, avail => 2400 * 2**30, active => 1, enabled => 1, shared => 0 }];
+    }
+    if ($path =~ m{^/nodes/([^/]+)/certificates/info$}) {
+        my $n = $node_by_name{$1} or return;
+        return [{ filename => "/etc/pve/nodes/$n->{node}/pve-ssl.pem",
+            fingerprint => $member_certs{ $n->{node} } // $own_fingerprint,
+            issuer => 'Proxmox Virtual Environment', subject => "$n->{node}.sim",
+            san => ["DNS:$n->{node}"], notbefore => int($started) - 86400, notafter => int($started) + 86400 * 365 }];
     }
     if ($path eq '/cluster/status') {
         # A standalone node lists only itself; "joined-cluster" mode: one node that has
@@ -526,15 +552,27 @@ post '/api2/json/access/ticket' => sub ($c) {
     }
     my $ticket = 'PVE:' . $user . ':' . sprintf('%08X', int time) . '::' . join('', map { int rand 10 } 1 .. 32);
     $tickets{$ticket} = 1;
-    $c->render(json => { data => { ticket => $ticket, CSRFPreventionToken => 'csrf' . int(rand 1e9), username => $user } });
+    my $csrf = 'csrf' . int(rand 1e9);
+    $ticket .= "\r\nX-Injected: 1" if $mode{mode} eq 'evil-ticket';
+    $csrf .= "\r\nX-Injected: 1" if $mode{mode} eq 'evil-csrf';
+    $c->render(json => { data => { ticket => $ticket, CSRFPreventionToken => $csrf, username => $user } });
 };
 
 # --- control --------------------------------------------------------------------------------
 
 post '/__sim/mode' => sub ($c) {
     my $m = $c->req->json // {};
-    %mode = (mode => $m->{mode} // 'normal', delay => $m->{delay} // 0, node => $m->{node} // '');
+    %mode = (mode => $m->{mode} // 'normal', delay => $m->{delay} // 0, node => $m->{node} // '',
+        path => $m->{path} // '', mb => $m->{mb} // 0);
     $c->render(json => \%mode);
+};
+post '/__sim/certs' => sub ($c) {
+    my $m = $c->req->json // {};
+    $member_certs{$_} = $m->{$_} for keys %$m;
+    $c->render(json => \%member_certs);
+};
+hook before_dispatch => sub ($c) {
+    $stats{injected}++ if defined $c->req->headers->header('X-Injected');
 };
 get '/__sim/stats' => sub ($c) { $c->render(json => \%stats) };
 post '/__sim/backup' => sub ($c) {
@@ -594,6 +632,9 @@ any '/api2/json/*rest' => sub ($c) {
         if ($m eq 'truncated') { $body = substr($body, 0, int(length($body) / 2)) }
         elsif ($m eq 'garbage') { $body = "<html>\x00\xff not json {{{" }
         elsif ($m eq 'huge') { $body = '{"data":[' . join(',', ('{"node":"x"}') x 7_000_000) . ']}' }
+        elsif ($m eq 'amplify' && $path eq $mode{path}) {
+            $body = '{"data":[' . join(',', ('{}') x int($mode{mb} * 1e6 / 3)) . ']}';
+        }
         $c->res->headers->content_type('application/json;charset=UTF-8');
         $c->render(status => $status, data => $body);
     };
