@@ -41,16 +41,6 @@ sub recorder {
     return { file => $out, fingerprint => $o{fingerprint} };
 }
 sub seen { my $f = shift; open my $fh, '<', $f->{file} or return ''; local $/; <$fh> // '' }
-# sim_mode, tried again when a kept-alive connection to a busy simulator was closed.
-sub set_mode {
-    my ($sim, %m) = @_;
-    for my $try (1 .. 5) {
-        my $ok = eval { $stack->sim_mode($sim, %m); 1 };
-        return if $ok;
-        sleep 0.5;
-    }
-    die "sim mode @{[ %m ]} failed\n";
-}
 sub node_cfg { my $id = shift; my ($n) = grep { $_->{id} eq $id } @{ $ua->get($nodes => $auth)->result->json }; $n }
 
 # --- L5: control characters never reach a header ----------------------------------------
@@ -267,7 +257,7 @@ for my $s ([$amp, 'amp'], [$calm, 'calm']) {
 $stack->wait_state(sub { my %i = map { $_->{instance} => 1 } @{ $_[0]{nodes} }; $i{amp} && $i{calm} }, 30, 'both polled');
 my $calm_seen = sub { my ($x) = grep { $_->{instance} eq 'calm' } @{ $_[0]{nodes} }; $x ? $x->{lastSeen} : 0 };
 
-set_mode($amp, mode => 'amplify', path => '/cluster/resources', mb => 30);
+$stack->sim_mode($amp, mode => 'amplify', path => '/cluster/resources', mb => 30);
 $stack->wait_for(sub { $stack->log_tail('worker-1', 200) =~ /upstream answer refused.*instance=amp.*cluster\/resources/ }, 60,
     'the amplified answer to be refused', 'worker-1');
 pass('H2: a 30 MB /cluster/resources of empty objects is refused and logged for its instance');
@@ -282,7 +272,7 @@ ok(defined $hwm && $hwm < 600 * 1024, 'H2: the worker stayed well below what par
 ok($stack->alive('worker-1'), 'the worker is alive');
 
 # A small answer over the cap of small answers (8 MiB) is cut off as it arrives.
-set_mode($amp, mode => 'amplify', path => '/nodes', mb => 10);
+$stack->sim_mode($amp, mode => 'amplify', path => '/nodes', mb => 10);
 $stack->wait_for(sub { $stack->psql("SELECT last_error FROM pulse.poll_status WHERE instance_id = '$ids{amp}'") =~ /larger than/ },
     30, 'the /nodes answer to be cut off', 'worker-1');
 pass('H2: a 10 MB /nodes answer is cut off at the small-answer cap');
@@ -293,7 +283,7 @@ $st = $ua->get($stack->url('/api/state') => $auth)->result->json;
 $before = $calm_seen->($st);
 $stack->wait_state(sub { $calm_seen->($_[0]) > $before }, 20, 'the other instance still polled');
 pass('H2: the other instance is still polled');
-set_mode($amp, mode => 'normal');
+$stack->sim_mode($amp, mode => 'normal');
 
 no_secret_in_logs($stack, 'm3-secret-token', 'm4-secret-token', 'pw-secret-1', 'another-pw-9', 'amp-secret-token');
 done_testing;
