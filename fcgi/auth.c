@@ -603,13 +603,22 @@ verify_password(struct request *r, const char *user, const char *password)
 	return ok ? AUTH_OK : AUTH_INVALID;
 }
 
+/* The two keys a password check for user counts under: the user at this client's address,
+ * and the address. */
+static void
+password_keys(struct request *r, const char *user, char keys[2][LOCKOUT_ID_MAX])
+{
+	lockout_identifier(r, LOCKOUT_USER, user, keys[0], LOCKOUT_ID_MAX);
+	lockout_identifier(r, LOCKOUT_ADDRESS, NULL, keys[1], LOCKOUT_ID_MAX);
+}
+
 static enum auth_result
 check_basic(struct request *r, const char *b64, struct principal *p, const char **message)
 {
 	struct auth_cache *c = r->thread->auth_cache;
 	unsigned char *raw = NULL;
 	size_t rawlen = 0;
-	char *user, *pass, key[65], id_user[LOCKOUT_ID_MAX], id_addr[LOCKOUT_ID_MAX];
+	char *user, *pass, key[65], keys[2][LOCKOUT_ID_MAX];
 	struct cache_entry *e;
 	struct strbuf material = {0};
 	double until;
@@ -632,9 +641,8 @@ check_basic(struct request *r, const char *b64, struct principal *p, const char 
 	explicit_bzero(material.data, material.len);
 	sb_free(&material);
 	/* A lock is checked before the cache: a locked client's guess is not answered. */
-	lockout_identifier(r, LOCKOUT_USER, user, id_user, sizeof(id_user));
-	lockout_identifier(r, LOCKOUT_ADDRESS, NULL, id_addr, sizeof(id_addr));
-	if (lock_known(c, id_user, &until) || lock_known(c, id_addr, &until)) {
+	password_keys(r, user, keys);
+	if (lock_known(c, keys[0], &until) || lock_known(c, keys[1], &until)) {
 		explicit_bzero(pass, strlen(pass));
 		*message = "Account temporarily locked";
 		return AUTH_LOCKED;
@@ -1105,44 +1113,50 @@ lockout_clear(struct request *r, const char *identifier)
 int
 lockout_password_locked(struct request *r, const char *user, double *until)
 {
-	char id_user[LOCKOUT_ID_MAX], id_addr[LOCKOUT_ID_MAX];
-	double u1 = 0, u2 = 0;
-	int a, b;
+	char keys[2][LOCKOUT_ID_MAX];
+	int locked = 0;
 
-	lockout_identifier(r, LOCKOUT_USER, user, id_user, sizeof(id_user));
-	lockout_identifier(r, LOCKOUT_ADDRESS, NULL, id_addr, sizeof(id_addr));
-	a = lockout_locked_until(r, id_user, &u1);
-	b = lockout_locked_until(r, id_addr, &u2);
-	if (a < 0 || b < 0)
-		return -1;
-	*until = u1 > u2 ? u1 : u2;
-	return a > 0 || b > 0;
+	password_keys(r, user, keys);
+	*until = 0;
+	for (int i = 0; i < 2; i++) {
+		double u = 0;
+		int rc = lockout_locked_until(r, keys[i], &u);
+		if (rc < 0)
+			return -1;
+		locked |= rc;
+		if (u > *until)
+			*until = u;
+	}
+	return locked;
 }
 
 int
 lockout_password_failed(struct request *r, const char *user, double *until)
 {
-	char id_user[LOCKOUT_ID_MAX], id_addr[LOCKOUT_ID_MAX];
-	double u1 = 0, u2 = 0;
-	int a, b;
+	char keys[2][LOCKOUT_ID_MAX];
+	int most = 0;
 
-	lockout_identifier(r, LOCKOUT_USER, user, id_user, sizeof(id_user));
-	lockout_identifier(r, LOCKOUT_ADDRESS, NULL, id_addr, sizeof(id_addr));
-	a = lockout_record_failure(r, id_user, &u1);
-	b = lockout_record_failure(r, id_addr, &u2);
-	*until = u1 > u2 ? u1 : u2;
-	return a > b ? a : b;
+	password_keys(r, user, keys);
+	*until = 0;
+	for (int i = 0; i < 2; i++) {
+		double u = 0;
+		int n = lockout_record_failure(r, keys[i], &u);
+		if (n > most)
+			most = n;
+		if (u > *until)
+			*until = u;
+	}
+	return most;
 }
 
 void
 lockout_password_ok(struct request *r, const char *user)
 {
-	char id[LOCKOUT_ID_MAX];
+	char keys[2][LOCKOUT_ID_MAX];
 
-	lockout_identifier(r, LOCKOUT_USER, user, id, sizeof(id));
-	lockout_clear(r, id);
-	lockout_identifier(r, LOCKOUT_ADDRESS, NULL, id, sizeof(id));
-	lockout_clear(r, id);
+	password_keys(r, user, keys);
+	lockout_clear(r, keys[0]);
+	lockout_clear(r, keys[1]);
 }
 
 int

@@ -21,6 +21,19 @@ is_private(const char *s)
 	return ip_parse(s, &a) == 0 && ip_is_private(&a);
 }
 
+/* The rate-limit and lockout key of an address (a static buffer). */
+static const char *
+key_of(const char *addr)
+{
+	static char key[64];
+	struct ipaddr ip;
+
+	if (ip_parse(addr, &ip) != 0)
+		return "unparsable";
+	ip_client_key(&ip, key, sizeof(key));
+	return key;
+}
+
 int
 main(void)
 {
@@ -56,20 +69,11 @@ main(void)
 	bad = cidr_list_parse("", &list, &n);
 	ok(bad == 0 && n == 0, "empty list");
 	free(list);
-	{
-		char key[64];
-		ip_parse("192.0.2.9", &a);
-		ip_client_key(&a, key, sizeof(key));
-		is_str(key, "192.0.2.9", "L1: an IPv4 client counts by its address");
-		ip_parse("2001:db8:1:2:aaaa:bbbb:cccc:dddd", &a);
-		ip_client_key(&a, key, sizeof(key));
-		is_str(key, "2001:db8:1:2::/64", "L1: an IPv6 client counts by its /64");
-		ip_parse("2001:db8:1:2::7", &a);
-		ip_client_key(&a, key, sizeof(key));
-		is_str(key, "2001:db8:1:2::/64", "L1: another address of the same /64 counts the same");
-		ip_parse("::ffff:192.0.2.9", &a);
-		ip_client_key(&a, key, sizeof(key));
-		is_str(key, "192.0.2.9", "an IPv4-mapped address counts as IPv4");
-	}
+	is_str(key_of("192.0.2.9"), "192.0.2.9", "L1: an IPv4 client counts by its address");
+	is_str(key_of("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::/64",
+	    "L1: an IPv6 client counts by its /64");
+	is_str(key_of("2001:db8:1:2::7"), "2001:db8:1:2::/64",
+	    "L1: another address of the same /64 counts the same");
+	is_str(key_of("::ffff:192.0.2.9"), "192.0.2.9", "an IPv4-mapped address counts as IPv4");
 	return done_testing();
 }
