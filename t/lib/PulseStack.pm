@@ -446,6 +446,7 @@ sub start_apache {
         CERT             => $self->{cert},
         KEY              => $self->{key},
         UI_ROOT          => "$self->{dir}/www",
+        SERVER_NAME      => 'localhost',
         BALANCER_MEMBERS => $members,
         BODY_LIMIT_BYTES => $self->body_limit_bytes,
         ACCESS_LOG       => $self->log_dir . '/apache-access.log',
