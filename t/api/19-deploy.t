@@ -10,6 +10,8 @@
 # the bootstrap token from data_dir, then GET /api/state with the token through nginx and
 # Apache. Also: nginx answers a too-large body over HTTP/2 with our JSON 413, Apache's
 # ServerName is the operator's and its 503 says 503, `make uninstall` leaves /etc/pulse.
+# Outside the scratch root it creates one thing, as make install does: the system user pulse
+# when there is none (one that exists is used as it is).
 use strict;
 use warnings;
 use FindBin;
