@@ -282,7 +282,10 @@ sub start_responder {
     my $sock = $self->socket_path($i);
     my $pid = $self->spawn("fcgi-$i", { $self->program_env, %extra_env }, $self->bin('pulse-fcgi'),
         '--socket', $sock);
-    $self->wait_for(sub { -S $sock }, 20, "responder $i socket $sock", "fcgi-$i");
+    # A responder that fails at start exits: no need to wait out the timeout.
+    $self->wait_for(sub { -S $sock || !$self->alive("fcgi-$i") }, 20, "responder $i socket $sock",
+        "fcgi-$i");
+    croak "responder $i exited at start\n" . $self->log_tail("fcgi-$i", 10) unless -S $sock;
     return $pid;
 }
 
@@ -445,6 +448,7 @@ sub start_apache {
     } 1 .. $self->{responders};
     $self->render("$src/pulse-apache.conf.in", {
         LISTEN           => $self->{apache_port},
+        SERVER_NAME      => 'localhost',
         CERT             => $self->{cert},
         KEY              => $self->{key},
         UI_ROOT          => "$self->{dir}/www",
@@ -496,12 +500,113 @@ sub _port_open {
     return $s ? (close($s), 1)[1] : 0;
 }
 
+# Waits until GET /api/health (through nginx) answers 200 with the database healthy.
+# --- a persistent stack: which parts run (t/lib/pulse-stack, ./quickstart) ----------------
+
+my %PROGRAMS = (fcgi => qr{/pulse-fcgi$}, worker => qr{/pulse-worker$}, nginx => qr{/nginx$},
+    apache => qr{/apache2$}, postgresql => qr{/postgres$});
+
+sub _all_pids {
+    opendir my $d, '/proc' or return ();
+    return grep { /^\d+$/ } readdir $d;
+}
+
+# True when pid is a live process (not a zombie: its exe link is gone) of a program whose path
+# matches exe_re.
+sub process_runs {
+    my ($pid, $exe_re) = @_;
+    return 0 unless defined $pid && $pid =~ /^\d+$/ && $pid > 0;
+    my $exe = readlink("/proc/$pid/exe") // return 0;
+    $exe =~ s/ \(deleted\)$//;
+    return $exe =~ $exe_re ? 1 : 0;
+}
+
+# A process's command line and environment, as one string.
+sub _proc_text {
+    my $pid = shift;
+    my $text = '';
+    for my $f ("/proc/$pid/cmdline", "/proc/$pid/environ") {
+        open my $fh, '<', $f or next;
+        local $/;
+        $text .= (<$fh> // '') . "\0";
+    }
+    return $text;
+}
+
+# The pid recorded in run/<name>.pid (fcgi-N, worker-N, nginx, apache) while it still runs
+# that program for this stack (its command line or environment names the state directory),
+# else 0: a recycled pid, a zombie or another stack's process does not count.
+sub recorded_pid {
+    my ($self, $name) = @_;
+    my ($kind) = $name =~ /^([a-z]+)/;
+    my $re = $PROGRAMS{$kind} or return 0;
+    my $pid = _read_pid($self->run_dir . "/$name.pid");
+    return 0 unless process_runs($pid, $re);
+    return index(_proc_text($pid), "$self->{dir}/") >= 0 ? $pid : 0;
+}
+
+# The postmaster's pid while PostgreSQL runs on this stack's cluster, else 0. PostgreSQL's
+# processes work in their data directory, which tells them from other clusters'.
+sub pg_pid {
+    my $self = shift;
+    my $data = "$self->{dir}/pg/data";
+    my $pid = _read_pid("$data/postmaster.pid");
+    return 0 unless process_runs($pid, $PROGRAMS{postgresql});
+    return (readlink("/proc/$pid/cwd") // '') eq (abs_path($data) // $data) ? $pid : 0;
+}
+
+# The processes of a program (fcgi, nginx, ...) that hold file open. The workers of an nginx
+# or Apache whose master was killed with SIGKILL go on serving and keep the port: they are
+# found by the error log they hold.
+sub processes_holding {
+    my ($kind, $file) = @_;
+    my @pids;
+    for my $pid (_all_pids()) {
+        next unless process_runs($pid, $PROGRAMS{$kind});
+        opendir my $d, "/proc/$pid/fd" or next;
+        push @pids, $pid if grep { (readlink("/proc/$pid/fd/$_") // '') eq $file } readdir $d;
+    }
+    return @pids;
+}
+
+# Sends SIGTERM to pids, then SIGKILL to those still there after timeout seconds; returns
+# when all are gone (or 5 s after SIGKILL).
+sub terminate {
+    my ($kind, $timeout, @pids) = @_;
+    my $left = sub { grep { process_runs($_, $PROGRAMS{$kind}) } @pids };
+    kill 'TERM', @pids;
+    my $deadline = time + $timeout;
+    sleep 0.05 while $left->() && time < $deadline;
+    return unless my @still = $left->();
+    kill 'KILL', @still;
+    $deadline = time + 5;
+    sleep 0.05 while $left->() && time < $deadline;
+}
+
+# After PostgreSQL was killed without a shutdown (SIGKILL, the OOM killer), makes its cluster
+# startable again. Its server processes notice that their postmaster is gone and exit: this
+# waits for them (10 s, then SIGKILL). postmaster.pid and the socket's lock file still name
+# the dead postmaster, and PostgreSQL tests that pid with kill(pid, 0), which a zombie or a
+# recycled pid passes: such lock files are removed, but never one whose pid runs a postgres.
+sub pg_clear_stale {
+    my $self = shift;
+    my $data = abs_path("$self->{dir}/pg/data") // return;
+    return if process_runs(_read_pid("$data/postmaster.pid"), $PROGRAMS{postgresql});
+    my @orphans = grep { (readlink("/proc/$_/cwd") // '') eq $data }
+        grep { process_runs($_, $PROGRAMS{postgresql}) } _all_pids();
+    terminate('postgresql', 10, @orphans) if @orphans;
+    for my $lock ("$data/postmaster.pid", glob($self->pg_sock . '/.s.PGSQL.*.lock')) {
+        next unless -f $lock;
+        unlink $lock unless process_runs(_read_pid($lock), $PROGRAMS{postgresql});
+    }
+}
+
 sub wait_healthy {
     my ($self, $timeout) = @_;
     $self->wait_for(sub {
-        my $tx = $self->ua->get($self->url('/api/health'));
-        return $tx->res->code && $tx->res->code == 200;
-    }, $timeout // 30, 'GET /api/health to answer 200', 'fcgi-1');
+        my $res = $self->ua->get($self->url('/api/health'))->res;
+        return ($res->code // 0) == 200 && ((eval { $res->json } // {})->{database}{status} // '') eq 'ok';
+    }, $timeout // 30, 'GET /api/health to answer 200 with the database healthy', 'fcgi-1');
 }
 
 # One request straight to a responder's socket, through libfcgi's cgi-fcgi bridge (no web
