@@ -3,8 +3,9 @@
 # concern what reaches a responder and what it leaves on disk
 # (../shared/reviews/security-review-1.md): H2 (small bodies on public and scope-free routes,
 # checked before parsing; JSON bounded in values), H3 (the FastCGI peer: fastcgi_peers, TCP
-# refused without it, Unix-socket peers by their user), L7 (the bootstrap token file) and the
-# Info item on the key file's permissions. Each test's description starts with its finding.
+# refused without it, Unix-socket peers by their user), L6 (?token= in no log, nginx's and
+# Apache's error logs included), L7 (the bootstrap token file) and the Info item on the key
+# file's permissions. Each test's description starts with its finding.
 use strict;
 use warnings;
 use FindBin;
@@ -23,7 +24,7 @@ plan skip_all => 'the FastCGI peer tests run other users\' processes: they need 
 # L7 first: before the worker starts, .bootstrap_token is a symlink to a file of an
 # attacker's holding a token of the attacker's choice, and the predictable temporary names
 # of the old code (.bootstrap_token.<pid>) for the next pids are symlinks to a second one.
-my $stack = PulseStack->new(workers => 0);
+my $stack = PulseStack->new(workers => 0, apache => 1);
 $stack->prepare_dirs;
 my $data = $stack->dir . '/data';
 my ($bait, $bait2) = map { $stack->dir . "/$_" } qw(bait bait2);
@@ -144,6 +145,31 @@ my $fcgi_as = sub {
     like($stack->log_tail('fcgi-key', 5), qr/must be a regular file only its owner can read.*chmod 600/,
         'Info: a key file others can read is refused, with the fix');
     chmod 0600, "$data/.encryption.key";
+}
+
+# --- L6: a token in the query string reaches no log line ---------------------------------
+{
+    my $secret = sub { 'query-token-' . shift() . '-' . ('q' x 24) };
+    my $big = 'x' x (17 * 1024 * 1024);
+    # nginx refuses a body over its limit and logs the request line at "error".
+    is($ua->post($url->('/api/state?token=' . $secret->(1)) => $json => $big)->result->code, 413,
+        'L6: nginx: a body over the limit with ?token=');
+    is($ua->post($stack->apache_url('/api/config/nodes?token=' . $secret->(2)) => $json => $big)->result->code, 413,
+        'L6: apache: the same');
+    is($ua->get($url->('/api/state?token=' . $stack->{admin}{token}))->result->code, 200,
+        'L6: ?token= still signs a request in through nginx');
+    is($ua->get($url->('/no/such/file.js?token=' . $secret->(3)))->result->code, 200,
+        'L6: a static path that does not exist (the UI answers)');
+    # With no responder, both web servers log the failed upstream.
+    $stack->stop_program('fcgi-1', 'TERM', 20);
+    like($ua->get($url->('/api/state?token=' . $secret->(4)))->result->code, qr/^50[234]$/,
+        'L6: nginx: no responder, ?token=');
+    like($ua->get($stack->apache_url('/api/state?token=' . $secret->(5)))->result->code, qr/^50[234]$/,
+        'L6: apache: no responder, ?token=');
+    like($ua->get($url->('/api/state'))->result->code, qr/^50[234]$/, 'L6: nginx: and without one');
+    my $errors = do { local (@ARGV, $/) = ($stack->log_dir . '/nginx-error.log'); <> } // '';
+    like($errors, qr/connect\(\) to unix:.*failed/, 'L6: nginx logged the failed upstream (the log is read)');
+    no_secret_in_logs($stack, map { $secret->($_) } 1 .. 5);
 }
 
 done_testing;
