@@ -363,7 +363,9 @@ for my $proto ('--http2', '--http1.1') {
     is((eval { decode_json($json) } // {})->{code}, 'payload_too_large', "nginx $proto: our JSON 413, not nginx's page")
         or diag $json;
 }
-my $res = `curl -sk -o - -w '\\n%{http_code}' -H 'Content-Type: application/json' --data-binary \@$big https://127.0.0.1:$apache_port/api/version`;
+# Apache hands the request on at once; the responder refuses the route's limit on the
+# declared length (a POST route: /api/version is GET only, 405 before any limit).
+my $res = `curl -sk -o - -w '\\n%{http_code}' -H 'Content-Type: application/json' --data-binary \@$big https://127.0.0.1:$apache_port/api/config/nodes`;
 my ($json, $code) = $res =~ /^(.*)\n(\d+)$/s;
 is($code, 413, 'Apache: a body over the limit is a 413');
 is((eval { decode_json($json) } // {})->{code}, 'payload_too_large', 'Apache: our JSON 413');
