@@ -169,47 +169,97 @@ rightmost_untrusted(struct request *r, const char *xff)
 	return last;
 }
 
-/* Headers by which a proxy says it forwards someone else's request: any of them means the
- * request is not a direct loopback client's, whoever the peer is. */
-static const char *const forwarding_headers[] = {"X-Forwarded-For", "X-Real-IP", "Forwarded",
-    "CF-Connecting-IP", "True-Client-IP", "X-Client-IP", "X-Original-Forwarded-For"};
+/* The request headers that decide who the client is, found in one pass over the FastCGI
+ * parameters (this runs for every request, health checks included). */
+struct client_headers {
+	const char *xff, *real_ip, *proto, *https;
+	int forwarded;		/* a header by which a proxy says it forwards someone else */
+};
+
+static void
+read_client_headers(struct request *r, struct client_headers *h)
+{
+	static const struct {
+		const char *name;	/* after "HTTP_", with the '=' */
+		size_t len;
+		int forwarding;
+	} names[] = {
+#define H(s, f) {s "=", sizeof(s), f}
+		H("X_FORWARDED_FOR", 1), H("X_REAL_IP", 1), H("FORWARDED", 1),
+		H("CF_CONNECTING_IP", 1), H("TRUE_CLIENT_IP", 1), H("X_CLIENT_IP", 1),
+		H("X_ORIGINAL_FORWARDED_FOR", 1), H("X_FORWARDED_PROTO", 0),
+#undef H
+	};
+
+	memset(h, 0, sizeof(*h));
+	for (char **env = r->fcgx->envp; *env; env++) {
+		const char *e = *env;
+
+		if (strncmp(e, "HTTPS=", 6) == 0) {
+			h->https = e + 6;
+			continue;
+		}
+		if (strncmp(e, "HTTP_", 5) != 0)
+			continue;
+		e += 5;
+		for (size_t i = 0; i < ARRAY_LEN(names); i++) {
+			if (strncmp(e, names[i].name, names[i].len) != 0)
+				continue;
+			h->forwarded |= names[i].forwarding;
+			if (i == 0)
+				h->xff = e + names[i].len;
+			else if (i == 1)
+				h->real_ip = e + names[i].len;
+			else if (i == ARRAY_LEN(names) - 1)
+				h->proto = e + names[i].len;
+			break;
+		}
+	}
+}
 
 void
 auth_resolve_client(struct request *r)
 {
-	const char *real = req_header(r, "X-Real-IP");
-	const char *https = req_param(r, "HTTPS");
-	struct ipaddr peer, client;
+	struct client_headers h;
+	struct ipaddr peer;
 	int peer_ok = ip_parse(r->peer_ip, &peer) == 0;
-	int trusted = peer_ok && cidr_list_contains(trusted_proxies, ntrusted_proxies, &peer);
-	int forwarded = 0;
+	int trusted = peer_ok && ntrusted_proxies > 0 &&
+	    cidr_list_contains(trusted_proxies, ntrusted_proxies, &peer);
 
-	for (size_t i = 0; i < ARRAY_LEN(forwarding_headers); i++)
-		if (req_header(r, forwarding_headers[i]) != NULL)
-			forwarded = 1;
+	read_client_headers(r, &h);
 	r->client_ip = r->peer_ip;
 	if (trusted) {
-		const char *xff = req_header(r, "X-Forwarded-For");
-		const char *c = xff ? rightmost_untrusted(r, xff) : NULL;
+		const char *c = h.xff ? rightmost_untrusted(r, h.xff) : NULL;
 		struct ipaddr tmp;
 		if (c)
 			r->client_ip = c;
-		else if (real && ip_parse(real, &tmp) == 0)
-			r->client_ip = real;
+		else if (h.real_ip && ip_parse(h.real_ip, &tmp) == 0)
+			r->client_ip = h.real_ip;
 	}
 	/* Loopback privileges (recovery) need a web server we trust to vouch for the address,
 	 * and no proxy in between: a trusted proxy on this host is not the operator's shell. */
 	r->direct_loopback = r->web_server && peer_ok && ip_is_loopback(&peer) && !trusted &&
-	    !forwarded;
-	if (ip_parse(r->client_ip, &client) == 0)
-		ip_client_key(&client, r->client_key, sizeof(r->client_key));
-	else
-		snprintf(r->client_key, sizeof(r->client_key), "%.63s", r->client_ip);
-	r->https = https && (strcasecmp(https, "on") == 0 || strcmp(https, "1") == 0);
-	if (!r->https && trusted) {
-		const char *proto = req_header(r, "X-Forwarded-Proto");
-		r->https = proto && strcasecmp(proto, "https") == 0;
+	    !h.forwarded;
+	r->client_key[0] = '\0';	/* made when a limit or a lockout needs it */
+	r->https = h.https && (strcasecmp(h.https, "on") == 0 || strcmp(h.https, "1") == 0);
+	if (!r->https && trusted)
+		r->https = h.proto && strcasecmp(h.proto, "https") == 0;
+}
+
+/* The key rate limits and lockouts count the client by: its address, an IPv6 address by
+ * its /64. */
+static const char *
+client_key(struct request *r)
+{
+	struct ipaddr client;
+
+	if (r->client_key[0] == '\0') {
+		if (ip_parse(r->client_ip, &client) == 0)
+			ip_client_key(&client, r->client_key, sizeof(r->client_key));
+		else
+			snprintf(r->client_key, sizeof(r->client_key), "%.63s", r->client_ip);
 	}
+	return r->client_key;
 }
 
 /* --- invalidation and the state of authentication ------------------------------------ */
@@ -1038,13 +1088,13 @@ lockout_identifier(struct request *r, enum lockout_kind kind, const char *user, 
 	 * name, and the name goes last, after the one '|' an address never holds. */
 	switch (kind) {
 	case LOCKOUT_ADDRESS:
-		snprintf(out, outlen, "ip:%s", r->client_key);
+		snprintf(out, outlen, "ip:%s", client_key(r));
 		break;
 	case LOCKOUT_TOKEN:
-		snprintf(out, outlen, "token:%s", r->client_key);
+		snprintf(out, outlen, "token:%s", client_key(r));
 		break;
 	case LOCKOUT_USER:
-		snprintf(out, outlen, "user:%s|%.128s", r->client_key, user ? user : "");
+		snprintf(out, outlen, "user:%s|%.128s", client_key(r), user ? user : "");
 		break;
 	}
 }
@@ -1228,7 +1278,7 @@ rate_over(struct request *r, const struct rate_limit *rl, long *window_start)
 {
 	double now = clock_wall();
 	char cur[24], prev[24];
-	const char *params[4] = {rl->bucket, r->client_key, cur, prev};
+	const char *params[4] = {rl->bucket, client_key(r), cur, prev};
 	PGresult *res;
 	int64_t hits = 0, before = 0;
 	double weight;
