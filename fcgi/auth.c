@@ -171,8 +171,14 @@ rightmost_untrusted(struct request *r, const char *xff)
 
 /* The request headers that decide who the client is, found in one pass over the FastCGI
  * parameters (this runs for every request, health checks included). */
+enum client_header {
+	HDR_FORWARDED_FOR, HDR_REAL_IP, HDR_FORWARDED_PROTO, HDR_FORWARDED, HDR_CF_CONNECTING_IP,
+	HDR_TRUE_CLIENT_IP, HDR_CLIENT_IP, HDR_ORIGINAL_FORWARDED_FOR, HDR_COUNT
+};
+
 struct client_headers {
-	const char *xff, *real_ip, *proto, *https;
+	const char *value[HDR_COUNT];
+	const char *https;	/* the HTTPS parameter of the web server */
 	int forwarded;		/* a header by which a proxy says it forwards someone else */
 };
 
@@ -183,11 +189,12 @@ read_client_headers(struct request *r, struct client_headers *h)
 		const char *name;	/* after "HTTP_", with the '=' */
 		size_t len;
 		int forwarding;
-	} names[] = {
-#define H(s, f) {s "=", sizeof(s), f}
-		H("X_FORWARDED_FOR", 1), H("X_REAL_IP", 1), H("FORWARDED", 1),
-		H("CF_CONNECTING_IP", 1), H("TRUE_CLIENT_IP", 1), H("X_CLIENT_IP", 1),
-		H("X_ORIGINAL_FORWARDED_FOR", 1), H("X_FORWARDED_PROTO", 0),
+	} names[HDR_COUNT] = {
+#define H(i, s, f) [i] = {s "=", sizeof(s), f}
+		H(HDR_FORWARDED_FOR, "X_FORWARDED_FOR", 1), H(HDR_REAL_IP, "X_REAL_IP", 1),
+		H(HDR_FORWARDED_PROTO, "X_FORWARDED_PROTO", 0), H(HDR_FORWARDED, "FORWARDED", 1),
+		H(HDR_CF_CONNECTING_IP, "CF_CONNECTING_IP", 1), H(HDR_TRUE_CLIENT_IP, "TRUE_CLIENT_IP", 1),
+		H(HDR_CLIENT_IP, "X_CLIENT_IP", 1), H(HDR_ORIGINAL_FORWARDED_FOR, "X_ORIGINAL_FORWARDED_FOR", 1),
 #undef H
 	};
 
@@ -202,17 +209,12 @@ read_client_headers(struct request *r, struct client_headers *h)
 		if (strncmp(e, "HTTP_", 5) != 0)
 			continue;
 		e += 5;
-		for (size_t i = 0; i < ARRAY_LEN(names); i++) {
-			if (strncmp(e, names[i].name, names[i].len) != 0)
-				continue;
-			h->forwarded |= names[i].forwarding;
-			if (i == 0)
-				h->xff = e + names[i].len;
-			else if (i == 1)
-				h->real_ip = e + names[i].len;
-			else if (i == ARRAY_LEN(names) - 1)
-				h->proto = e + names[i].len;
-			break;
+		for (int i = 0; i < HDR_COUNT; i++) {
+			if (strncmp(e, names[i].name, names[i].len) == 0) {
+				h->value[i] = e + names[i].len;
+				h->forwarded |= names[i].forwarding;
+				break;
+			}
 		}
 	}
 }
@@ -229,12 +231,13 @@ auth_resolve_client(struct request *r)
 	read_client_headers(r, &h);
 	r->client_ip = r->peer_ip;
 	if (trusted) {
-		const char *c = h.xff ? rightmost_untrusted(r, h.xff) : NULL;
+		const char *xff = h.value[HDR_FORWARDED_FOR], *real = h.value[HDR_REAL_IP];
+		const char *c = xff ? rightmost_untrusted(r, xff) : NULL;
 		struct ipaddr tmp;
 		if (c)
 			r->client_ip = c;
-		else if (h.real_ip && ip_parse(h.real_ip, &tmp) == 0)
-			r->client_ip = h.real_ip;
+		else if (real && ip_parse(real, &tmp) == 0)
+			r->client_ip = real;
 	}
 	/* Loopback privileges (recovery) need a web server we trust to vouch for the address,
 	 * and no proxy in between: a trusted proxy on this host is not the operator's shell. */
@@ -243,7 +246,8 @@ auth_resolve_client(struct request *r)
 	r->client_key[0] = '\0';	/* made when a limit or a lockout needs it */
 	r->https = h.https && (strcasecmp(h.https, "on") == 0 || strcmp(h.https, "1") == 0);
 	if (!r->https && trusted)
-		r->https = h.proto && strcasecmp(h.proto, "https") == 0;
+		r->https = h.value[HDR_FORWARDED_PROTO] &&
+		    strcasecmp(h.value[HDR_FORWARDED_PROTO], "https") == 0;
 }
 
 /* The key rate limits and lockouts count the client by: its address, an IPv6 address by
@@ -503,25 +507,6 @@ touch_token(struct request *r, const char *id)
 		PQclear(res);
 }
 
-/* A wrong API token from a client that already sent LOCKOUT_MAX_FAILURES of them within
- * the lockout period locks that client out of token authentication (direct loopback clients
- * are not counted, as they are not rate limited). A right one does not clear the count: a
- * holder of one weak token must not be able to reset it between guesses at another. */
-static enum auth_result
-token_locked(struct request *r, char *identifier, size_t idlen, double *until)
-{
-	lockout_identifier(r, LOCKOUT_TOKEN, NULL, identifier, idlen);
-	if (r->direct_loopback)
-		return AUTH_OK;
-	switch (lockout_locked_until(r, identifier, until)) {
-	case -1:
-		return AUTH_UNAVAILABLE;
-	case 1:
-		return AUTH_THROTTLED;
-	}
-	return AUTH_OK;
-}
-
 static enum auth_result
 check_token(struct request *r, const char *raw, struct principal *p, double *until)
 {
@@ -530,12 +515,14 @@ check_token(struct request *r, const char *raw, struct principal *p, double *unt
 	char hash[65], lock_id[LOCKOUT_ID_MAX];
 	const char *params[1] = {hash};
 	PGresult *res;
-	enum auth_result rc;
+	int counted = !r->direct_loopback;	/* loopback clients are not rate limited either */
 
-	/* Locks this thread knows of come first: a locked client's guess is not answered,
-	 * right or wrong. The database is asked only on a cache miss. */
+	/* Wrong tokens from one client lock it out of token authentication; a right one does
+	 * not clear the count (a holder of one weak token must not reset it between guesses at
+	 * another). Locks this thread knows of come first, so a locked client's guess is not
+	 * answered from the cache, right or wrong; the database is asked on a cache miss. */
 	lockout_identifier(r, LOCKOUT_TOKEN, NULL, lock_id, sizeof(lock_id));
-	if (!r->direct_loopback && lock_known(c, lock_id, until))
+	if (counted && lock_known(c, lock_id, until))
 		return AUTH_THROTTLED;
 	crypto_sha3_256_hex(raw, strlen(raw), hash);
 	e = cache_find(c, CACHE_TOKEN, hash);
@@ -547,15 +534,20 @@ check_token(struct request *r, const char *raw, struct principal *p, double *unt
 		}
 		return AUTH_OK;
 	}
-	rc = token_locked(r, lock_id, sizeof(lock_id), until);
-	if (rc != AUTH_OK)
-		return rc;
+	if (counted) {
+		switch (lockout_locked_until(r, lock_id, until)) {
+		case -1:
+			return AUTH_UNAVAILABLE;
+		case 1:
+			return AUTH_THROTTLED;
+		}
+	}
 	res = db_exec_stmt(r->db, &stmt_token, params);
 	if (res == NULL)
 		return AUTH_UNAVAILABLE;
 	if (PQntuples(res) != 1) {
 		PQclear(res);
-		if (!r->direct_loopback)
+		if (counted)
 			(void)lockout_record_failure(r, lock_id, until);
 		return AUTH_INVALID;
 	}
@@ -1055,7 +1047,8 @@ static const struct db_stmt stmt_lock_fail = {
 	1,
 };
 
-/* Setting locked_until announces the lock to every responder (a trigger, sql/0008). */
+/* Setting locked_until announces the lock to every responder, this session included (a
+ * trigger, sql/0008): each thread learns it before its next request. */
 static const struct db_stmt stmt_lock_set = {
 	"auth_lock_set",
 	"UPDATE pulse.login_failures SET locked_until = now() + interval '15 minutes' "
@@ -1144,8 +1137,6 @@ lockout_record_failure(struct request *r, const char *identifier, double *until)
 			PQclear(res);
 		if (*until == 0)
 			(void)lockout_locked_until(r, identifier, until);
-		else
-			lock_remember(r->thread->auth_cache, identifier, *until);
 	}
 	return (int)n;
 }
@@ -1228,8 +1219,7 @@ lockout_reset(struct request *r, const char *subject)
 		return -1;
 	n = PQntuples(res);
 	PQclear(res);
-	memset(r->thread->auth_cache->locked, 0, sizeof(r->thread->auth_cache->locked));
-	return n;
+	return n;	/* the trigger's "unlock" reaches every responder, this one included */
 }
 
 /* --- rate limits -------------------------------------------------------------------- */

@@ -269,6 +269,7 @@ list_routes(void)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
+	responder_process.body_limit = conf_int("body_limit");
 	for (size_t i = 0; i < route_count; i++) {
 		const struct route *rt = &route_table[i];
 		struct json_object *o = json_object_new_object(), *m = json_object_new_array();
@@ -287,8 +288,7 @@ list_routes(void)
 		json_object_object_add(o, "csrf", json_object_new_boolean(!(rt->flags & ROUTE_NO_CSRF)));
 		json_object_object_add(o, "scope", rt->scope ? json_object_new_string(rt->scope) : NULL);
 		json_object_object_add(o, "rate", json_object_new_string(rate_class_name(rt->rate)));
-		json_object_object_add(o, "bodyLimit", json_object_new_int64(rt->body_limit ?
-		    (int64_t)rt->body_limit : (int64_t)conf_int("body_limit")));
+		json_object_object_add(o, "bodyLimit", json_object_new_int64(route_body_limit(rt)));
 		printf("%s\n", jsonutil_to_string(o, NULL));
 		json_object_put(o);
 	}

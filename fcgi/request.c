@@ -200,18 +200,18 @@ req_body_json(struct request *r)
 {
 	struct json_object *obj;
 	char err[160];
+	int too_large;
 
 	/* A body within its size limit may still describe more than we build (json-c spends
 	 * up to 260 times a text's size): that is a 413 too, decided before anything is
 	 * allocated. */
-	if (jsonutil_check_limits(r->body ? r->body : "", r->body_len, &jsonutil_limits_default,
-	    err, sizeof(err)) != 0) {
-		resp_error(r, 413, "payload_too_large", "Request body too large: %s", err);
-		return NULL;
-	}
-	obj = jsonutil_parse(r->body ? r->body : "", r->body_len, err, sizeof(err));
+	obj = jsonutil_parse_limited(r->body ? r->body : "", r->body_len, &jsonutil_limits_default,
+	    &too_large, err, sizeof(err));
 	if (obj == NULL) {
-		resp_error(r, 400, "invalid_json", "Invalid JSON body: %s", err);
+		if (too_large)
+			resp_error(r, 413, "payload_too_large", "Request body too large: %s", err);
+		else
+			resp_error(r, 400, "invalid_json", "Invalid JSON body: %s", err);
 		return NULL;
 	}
 	arena_defer(r->arena, jsonutil_put, obj);

@@ -78,24 +78,29 @@ jsonutil_check_limits(const char *buf, size_t len, const struct jsonutil_limits 
 struct json_object *
 jsonutil_parse(const char *buf, size_t len, char *err, size_t errlen)
 {
-	return jsonutil_parse_limited(buf, len, &jsonutil_limits_default, err, errlen);
+	return jsonutil_parse_limited(buf, len, &jsonutil_limits_default, NULL, err, errlen);
 }
 
 struct json_object *
 jsonutil_parse_limited(const char *buf, size_t len, const struct jsonutil_limits *lim,
-    char *err, size_t errlen)
+    int *too_large, char *err, size_t errlen)
 {
 	struct json_tokener *tok;
 	struct json_object *obj;
 	enum json_tokener_error jerr;
 	size_t used, i;
 
+	if (too_large)
+		*too_large = len > INT32_MAX;
 	if (len > INT32_MAX) {
 		snprintf(err, errlen, "body too large to parse");
 		return NULL;
 	}
-	if (jsonutil_check_limits(buf, len, lim, err, errlen) != 0)
+	if (jsonutil_check_limits(buf, len, lim, err, errlen) != 0) {
+		if (too_large)
+			*too_large = 1;
 		return NULL;
+	}
 	for (i = 0; i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' ||
 	    buf[i] == '\n'); i++)
 		;

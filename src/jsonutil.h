@@ -30,9 +30,10 @@ int jsonutil_check_limits(const char *buf, size_t len, const struct jsonutil_lim
 /* Parses exactly one JSON value filling buf[0..len) (surrounding whitespace allowed),
  * nesting at most JSONUTIL_MAX_DEPTH deep and within lim (jsonutil_parse: the default
  * limits). Returns a new reference the caller puts, or NULL with a short message (position
- * and reason, no input echoed) in err. */
+ * and reason, no input echoed) in err; *too_large (when not NULL) is set when the text
+ * was refused for its limits rather than for its form. */
 struct json_object *jsonutil_parse_limited(const char *buf, size_t len,
-    const struct jsonutil_limits *lim, char *err, size_t errlen);
+    const struct jsonutil_limits *lim, int *too_large, char *err, size_t errlen);
 struct json_object *jsonutil_parse(const char *buf, size_t len, char *err, size_t errlen);
 
 enum jsonutil_result {

@@ -278,7 +278,7 @@ pve_response_data(struct http_request *req, int *rc, char *err, size_t errlen)
 	 * the estate within the upstream ones. */
 	root = jsonutil_parse_limited(req->response.data ? req->response.data : "",
 	    req->response.len, req->max_response > HTTP_MAX_RESPONSE ? &jsonutil_limits_upstream :
-	    &jsonutil_limits_default, perr, sizeof(perr));
+	    &jsonutil_limits_default, NULL, perr, sizeof(perr));
 	if (root == NULL) {
 		snprintf(err, errlen, "invalid JSON: %s", perr);
 		return NULL;

@@ -99,7 +99,7 @@ main(void)
 		amp[o2++] = ']';
 		ok(jsonutil_parse(amp, o2, err, sizeof(err)) == NULL && strstr(err, "too large"),
 		    "300 KB of empty objects (78 MB once parsed) refused by default: %s", err);
-		ok((o = jsonutil_parse_limited(amp, o2, &jsonutil_limits_upstream, err,
+		ok((o = jsonutil_parse_limited(amp, o2, &jsonutil_limits_upstream, NULL, err,
 		    sizeof(err))) != NULL, "the same parses within the upstream limits");
 		json_object_put(o);
 		free(amp);
