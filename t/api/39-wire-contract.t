@@ -1,0 +1,193 @@
+#!/usr/bin/perl
+# 39-wire-contract.t: every object of every kind our answers contain, checked against the
+# original web client's contract (t/contract/wire-contract.json, see t/lib/WireContract.pm):
+# field names, JSON types, nullability, required fields, and the units the contract states.
+# The answers come from mock mode and from the PVE, PBS and PMG simulators (a cluster whose
+# configured name differs from its own, with Ceph, guest agents, backups; recorded answers of
+# PVE 7, 8 and 9 replayed; an instance that fails). Deliberate differences are in t/contract/allowlist.json, each with its reason,
+# and that list is mirrored in docs/COMPATIBILITY.md; the contract's kinds we do not serve
+# yet are listed there too, so a kind that starts being served must be checked.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use Mojo::File qw(path);
+use Mojo::JSON qw(true false);
+use Test::More;
+use PulseStack;
+use PulseTest;
+use WireContract;
+
+my $wc = WireContract->new;
+
+# The checker itself finds each kind of difference.
+{
+    my $c = WireContract->new;
+    my $json = Mojo::JSON::decode_json(q({"cpuPackage": "55", "cpuMax": 60.5, "available": true,
+        "hasCPU": true, "hasGPU": false, "hasNVMe": false, "hasSMART": false, "lastUpdate": "yesterday",
+        "cores": [{"core": 0.5, "temp": 50}], "surprise": 1, "nvme": null}));
+    $c->check('Temperature', $json, 't');
+    my $p = join "\n", $c->problems;
+    like($p, qr/Temperature\.cpuPackage: type \(expected number, got string\)/, 'checker: a number sent as a string');
+    like($p, qr/Temperature\.lastUpdate: type/, 'checker: a time that is not RFC 3339');
+    like($p, qr/CoreTemp\.core: type \(expected integer, got number\)/, 'checker: a fraction where an integer belongs, nested');
+    like($p, qr/Temperature\.surprise: extra/, 'checker: a field the original lacks');
+    like($p, qr/Temperature\.nvme: null/, 'checker: null where the original never writes null');
+    like($p, qr/Temperature\.(cpuMin|cores)?\w*: missing/, 'checker: a required field missing');
+    $c->clear_problems;
+    $c->check('Memory', Mojo::JSON::decode_json(q({"total":1,"used":1,"free":0,"usage":140})), 'm');
+    like(join("\n", $c->problems), qr/Memory\.usage: unit \(140 is not percent 0-100\)/, 'checker: a unit broken');
+    $c->clear_problems;
+    $c->check('Health', Mojo::JSON::decode_json(q({"status":"healthy","timestamp":1700000000,"uptime":1,
+        "proxyInstallScriptAvailable":true,"devModeSSH":false})), 'h');
+    like(join("\n", $c->problems), qr/proxyInstallScriptAvailable: value true, the allowlist documents false/,
+        'checker: a documented value that differs');
+    ok($c->seen('CoreTemp') == 1 && $c->seen('Temperature') == 1, 'checker: objects counted by kind');
+}
+
+my $stack = PulseStack->new(settings => { demo_mode => 'true', pve_polling_interval => 1,
+    pbs_polling_interval => 1, pmg_polling_interval => 1, backup_polling_cycles => 2 })->start;
+$stack->setup_admin;
+my $ua = $stack->ua;
+my $auth = $stack->token_headers;
+
+# GETs an answer and checks it as $kind ('[Kind]' for a bare list, '{Kind}' for a map of
+# them); with $envelope ({key => [keys]}), the answer is an object of exactly those keys and
+# the part checked is the one under key.
+sub capture {
+    my ($kind, $path, $where, $envelope) = @_;
+    my $res = $ua->get($stack->url($path) => $auth)->result;
+    is($res->code, 200, "$where: GET $path") or return diag $res->body;
+    my $json = $res->json;
+    if ($envelope) {
+        my ($key) = keys %$envelope;
+        is_deeply([sort keys %$json], [sort @{ $envelope->{$key} }], "$where: $path keys");
+        $json = $json->{$key};
+    }
+    if ($kind =~ /^\[(\w+)\]$/) {
+        $wc->check_list($1, $json, "$where $path");
+    } elsif ($kind =~ /^\{(\w+)\}$/) {
+        ok(ref $json eq 'HASH', "$where: $path is a map") or return;
+        $wc->check($1, $json->{$_}, "$where $path\{$_}") for sort keys %$json;
+    } else {
+        $wc->check($kind, $json, "$where $path");
+    }
+    return $json;
+}
+
+# The answers every scenario has.
+sub capture_all {
+    my ($where, $st) = @_;
+    capture('State', '/api/state', $where);
+    capture('Health', '/api/health', $where);
+    capture('Version', '/api/version', $where);
+    capture('SecurityStatus', '/api/security/status', $where);
+    capture('SchedulerHealth', '/api/monitoring/scheduler/health', $where);
+    capture('MetricsStoreStats', '/api/metrics-store/stats', $where);
+    capture('BackupsUnified', '/api/backups/unified', $where);
+    capture('BackupsUnified', '/api/backups', $where);
+    capture('[ConfigNode]', '/api/config/nodes', $where);
+    capture('[StorageBackup]', '/api/backups/pve', $where, { backups => ['backups'] });
+    capture('[PBSInstance]', '/api/backups/pbs', $where, { instances => ['instances'] });
+    capture('[GuestSnapshot]', '/api/snapshots', $where, { snapshots => ['snapshots'] });
+    capture('ChartsResponse', "/api/charts?range=$_", $where) for qw(5m 1h);
+    capture('{StorageChartSeries}', '/api/storage-charts?range=60', $where);
+    my ($node) = grep { $_->{status} eq 'online' } @{ $st->{nodes} };
+    my ($vm) = grep { $_->{status} eq 'running' } @{ $st->{vms} };
+    my ($storage) = @{ $st->{storage} };
+    for my $r (['node', $node], ['vm', $vm], ['storage', $storage]) {
+        next unless $r->[1];
+        my $q = "resourceType=$r->[0]&resourceId=$r->[1]{id}&range=1h";
+        capture('MetricsHistorySingle', "/api/metrics-store/history?$q&metric=" . ($r->[0] eq 'storage' ? 'usage' : 'cpu'), $where);
+        capture('MetricsHistoryAll', "/api/metrics-store/history?$q", $where);
+    }
+}
+
+# --- mock mode ---
+my $st = $stack->wait_state(sub { @{ $_[0]{nodes} } == 7 && @{ $_[0]{pmg} } && @{ $_[0]{pbs} } }, 30, 'the demo estate');
+$stack->wait_for(sub { $stack->psql(q{SELECT count(DISTINCT ts) FROM pulse.metric_raw}) >= 2 }, 40,
+    'two mock samples written', 'worker-1');
+capture_all('mock', $st);
+
+# --- simulators: a cluster "orchard" configured as "orchard-lab", with Ceph and guest agents ---
+my $res = $ua->post($stack->url('/api/system/mock-mode') => $auth => json => { enabled => false })->result;
+is($res->code, 200, 'mock mode off');
+$stack->wait_state(sub { !@{ $_[0]{nodes} } }, 20, 'the mock estate gone');
+
+my $pve = $stack->start_sim(nodes => 3, guests => 16, ceph => 1, cluster => 'orchard',
+    token => 'root@pam!wc=wire-contract-token-1');
+my $pbs = $stack->start_pbs_sim(name => 'pbs1', token => 'pulse@pbs!mon:wire-contract-pbs', datastores => 2,
+    groups => 4, namespaces => 1);
+my $pmg = $stack->start_pmg_sim(name => 'pmg1', token => 'pulse@pmg!mon:wire-contract-pmg', nodes => 2);
+sub add_node {
+    my ($body) = @_;
+    my $r = $ua->post($stack->url('/api/config/nodes') => $auth => json => $body)->result;
+    is($r->code, 201, "add $body->{type} $body->{name}") or diag $r->body;
+}
+add_node({ type => 'pve', name => 'orchard-lab', host => $pve->{url}, tokenName => 'root@pam!wc',
+    tokenValue => 'wire-contract-token-1', fingerprint => $pve->{fingerprint} });
+add_node({ type => 'pbs', name => 'backup1', host => $pbs->{url}, tokenName => 'pulse@pbs!mon',
+    tokenValue => 'wire-contract-pbs', fingerprint => $pbs->{fingerprint}, monitorDatastores => true });
+add_node({ type => 'pmg', name => 'mail1', host => $pmg->{url}, tokenName => 'pulse@pmg!mon',
+    tokenValue => 'wire-contract-pmg', fingerprint => $pmg->{fingerprint} });
+# Real recorded answers of PVE 7, 8 and 9, replayed.
+for my $version (qw(pve7x pve8x pve9x)) {
+    my $rec = $stack->start_sim(name => $version, replay => $version, token => 'root@pam!wc=wire-contract-token-1',
+        cluster => "cluster-$version");
+    add_node({ type => 'pve', name => "lab-$version", host => $rec->{url}, tokenName => 'root@pam!wc',
+        tokenValue => 'wire-contract-token-1', fingerprint => $rec->{fingerprint} });
+}
+# An instance that never answers: its scheduler entry carries an error and an open breaker.
+add_node({ type => 'pve', name => 'gone', host => 'https://127.0.0.1:' . PulseStack::free_port(),
+    tokenName => 'root@pam!wc', tokenValue => 'wire-contract-token-1', verifySSL => false });
+
+$st = $stack->wait_state(sub { my $s = $_[0];
+    (grep { $_->{instance} eq 'orchard-lab' } @{ $s->{nodes} }) == 3
+    && (grep { $_->{instance} =~ /^lab-pve/ } @{ $s->{vms} }) && @{ $s->{cephClusters} } && @{ $s->{replicationJobs} } && @{ $s->{physicalDisks} }
+    && (grep { $_->{agentVersion} } @{ $s->{vms} }) && @{ $s->{pbs} } && @{ $s->{pbsBackups} }
+    && @{ $s->{pmg} } && @{ $s->{pmgBackups} } && @{ $s->{pveBackups}{storageBackups} } }, 60, 'the simulated estate');
+$stack->wait_for(sub {
+    my $h = $ua->get($stack->url('/api/monitoring/scheduler/health') => $auth)->result->json;
+    grep { $_->{pollStatus}{lastError} } @{ $h->{instances} } }, 30, 'the failing instance recorded', 'worker-1');
+$stack->wait_for(sub { $stack->psql(q{SELECT count(DISTINCT ts) FROM pulse.metric_raw r JOIN pulse.metric_series s
+    ON s.id / 200 = r.blk WHERE s.resource_id LIKE 'orchard%'}) >= 2 }, 40, 'two samples of the cluster', 'worker-1');
+capture_all('simulated', $st);
+# /api/storage/{id} adds the ZFS pool behind a storage (the simulator's tank is DEGRADED).
+my ($tank) = grep { $_->{name} eq 'tank' } @{ $st->{storage} };
+ok($tank, 'a ZFS storage') or diag explain [map { $_->{id} } @{ $st->{storage} }];
+my $detail = capture('StorageDetail', "/api/storage/$tank->{id}", 'simulated', { data => [qw(data timestamp)] });
+ok($detail->{zfsPool} && @{ $detail->{zfsPool}{devices} }, 'with its pool and devices');
+
+# --- what the contract test found ---
+my @problems = $wc->problems;
+is(scalar @problems, 0, 'no difference from the contract outside the allowlist')
+    or diag join "\n", @problems[0 .. ($#problems < 80 ? $#problems : 79)];
+is_deeply([$wc->unused_allowances], [], 'every allowlist entry is still needed');
+
+# Every kind of the contract is either checked or listed as not served, with a reason.
+my %not_served = map { $_->{kind} => $_->{reason} } @{ $wc->allowlist->{kinds_not_served} };
+for my $kind ($wc->kinds) {
+    if ($not_served{$kind}) {
+        is($wc->seen($kind), 0, "$kind: not served (allowlisted), none seen");
+    } else {
+        ok($wc->seen($kind) > 0, "$kind: " . $wc->seen($kind) . ' objects checked');
+    }
+}
+ok($wc->kind_fields($_), "not-served kind $_ is in the contract") for sort keys %not_served;
+
+# The allowlist is mirrored in docs/COMPATIBILITY.md.
+my $doc = path(PulseStack::srcdir(), 'docs/COMPATIBILITY.md')->slurp;
+my ($section) = $doc =~ /^## Wire contract: allowed differences\n(.*?)(?=^## |\z)/ms;
+ok($section, 'docs/COMPATIBILITY.md has the allowlist section') or $section = '';
+# Rows name fields (`Kind.field`) or kinds (`Kind`, several to a row) in their first cell.
+my %rows;
+for my $cell ($section =~ /^\| ([^|\n]*?) \|/mg) {
+    $rows{$_}++ for $cell =~ /`([\w.]+)`/g;
+}
+for my $a (@{ $wc->allowlist->{fields} }) {
+    ok(delete $rows{"$a->{kind}.$a->{field}"}, "COMPATIBILITY lists $a->{kind}.$a->{field}");
+}
+ok(delete $rows{$_}, "COMPATIBILITY lists the kind $_ as not served") for sort keys %not_served;
+is_deeply([sort keys %rows], [], 'and nothing that is not in the allowlist');
+
+done_testing;
