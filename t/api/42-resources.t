@@ -80,6 +80,9 @@ sub check_kind {
         } else {
             push @$bad, "$where.$k: $got, not $want"
                 unless $got eq $want || ($want eq 'number' && $got eq 'integer');
+            push @$bad, "$where.$k: $v is not $f->{unit}"
+                if ($f->{unit} // '') =~ /^percent 0-100/ && $got =~ /^(integer|number)$/
+                && !($v >= 0 && $v <= 100) && !($f->{unit} =~ /-1 = unknown/ && $v == -1);
         }
     }
 }
