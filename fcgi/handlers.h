@@ -36,6 +36,11 @@ void api_snapshots(struct request *r);
 struct strbuf;
 int state_append_pve_backups(struct request *r, struct strbuf *sb, const char *const *params);
 
+/* api_resources.c */
+void api_resources_list(struct request *r);
+void api_resources_stats(struct request *r);
+void api_resources_get(struct request *r);
+
 /* api_monitoring.c */
 void api_scheduler_health(struct request *r);
 void api_storage_get(struct request *r);

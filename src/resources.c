@@ -1,0 +1,757 @@
+/* resources.c: the unified resources of GET /api/resources, converted from the state
+ * documents (docs/COMPATIBILITY.md, "Unified resources", has the original's source for each
+ * rule), with the filters and statistics of the original's REST handler. */
+#include "config.h"
+
+#include "resources.h"
+
+#include "jsonutil.h"
+#include "state.h"
+#include "state_int.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* The original's vocabularies (internal/resources/resource.go); a filter names words from
+ * these, whether or not this server produces such resources yet. */
+static const char *const type_words[] = {
+	"node", "host", "docker-host", "k8s-cluster", "k8s-node", "truenas",
+	"vm", "container", "oci-container", "docker-container", "pod", "jail",
+	"docker-service", "k8s-deployment", "k8s-service",
+	"storage", "datastore", "pool", "dataset", "pbs", "pmg",
+};
+static const char *const platform_words[] = {
+	"proxmox-pve", "proxmox-pbs", "proxmox-pmg", "docker", "kubernetes", "truenas",
+	"host-agent",
+};
+static const char *const status_words[] = {
+	"online", "offline", "running", "stopped", "degraded", "paused", "unknown",
+};
+
+/* IsInfrastructure / IsWorkload of the original. */
+static const char *const infrastructure_types[] = {
+	"node", "host", "docker-host", "k8s-cluster", "k8s-node", "truenas",
+};
+static const char *const workload_types[] = {
+	"vm", "container", "oci-container", "docker-container", "pod", "jail",
+};
+
+const char *const resources_filter_params[] = {
+	"type", "platform", "status", "parent", "infrastructure", "workloads", "alerts", NULL,
+};
+
+#define SCHEMA_VERSION 1
+
+static int
+word_index(const char *const *words, size_t n, const char *w, size_t len)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strlen(words[i]) == len && memcmp(words[i], w, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+in_list(const char *const *words, size_t n, const char *w)
+{
+	return w != NULL && word_index(words, n, w, strlen(w)) >= 0;
+}
+
+/* Parses a comma list into a bit set over words; blanks around and between are ignored. */
+static int
+parse_words(const char *name, const char *value, const char *const *words, size_t n,
+    uint32_t *set, char *err, size_t errlen)
+{
+	const char *p = value;
+
+	while (*p) {
+		const char *start, *end;
+		int i;
+
+		while (*p == ',' || isspace((unsigned char)*p))
+			p++;
+		if (*p == '\0')
+			break;
+		start = p;
+		while (*p && *p != ',')
+			p++;
+		end = p;
+		while (end > start && isspace((unsigned char)end[-1]))
+			end--;
+		i = word_index(words, n, start, (size_t)(end - start));
+		if (i < 0) {
+			snprintf(err, errlen, "Unknown %s '%.*s'", name,
+			    (int)((end - start) > 64 ? 64 : end - start), start);
+			return -1;
+		}
+		*set |= 1u << i;
+	}
+	return 0;
+}
+
+int
+resources_filter_set(struct resources_filter *f, const char *name, const char *value,
+    char *err, size_t errlen)
+{
+	int b;
+
+	if (value == NULL || *value == '\0')
+		return 0;
+	if (strcmp(name, "type") == 0)
+		return parse_words(name, value, type_words, ARRAY_LEN(type_words), &f->types, err, errlen);
+	if (strcmp(name, "platform") == 0)
+		return parse_words(name, value, platform_words, ARRAY_LEN(platform_words),
+		    &f->platforms, err, errlen);
+	if (strcmp(name, "status") == 0)
+		return parse_words(name, value, status_words, ARRAY_LEN(status_words), &f->statuses,
+		    err, errlen);
+	if (strcmp(name, "parent") == 0) {
+		f->parent = value;
+		return 0;
+	}
+	if (strcmp(name, "infrastructure") != 0 && strcmp(name, "workloads") != 0 &&
+	    strcmp(name, "alerts") != 0) {
+		snprintf(err, errlen, "Unknown filter '%.64s'", name);
+		return -1;
+	}
+	if (parse_bool(value, &b) != 0) {
+		snprintf(err, errlen, "%s must be true or false", name);
+		return -1;
+	}
+	if (strcmp(name, "infrastructure") == 0)
+		f->infrastructure = b;
+	else if (strcmp(name, "workloads") == 0)
+		f->workloads = b;
+	else
+		f->alerts = b;
+	return 0;
+}
+
+/* --- reading the documents ------------------------------------------------------------- */
+
+static struct json_object *
+field(struct json_object *doc, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(doc, key, &v) ? v : NULL;
+}
+
+static const char *
+str(struct json_object *doc, const char *key)
+{
+	struct json_object *v = field(doc, key);
+
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+}
+
+static double
+num(struct json_object *doc, const char *key)
+{
+	struct json_object *v = field(doc, key);
+
+	if (v && (json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
+		return json_object_get_double(v);
+	return 0;
+}
+
+static int64_t
+i64(struct json_object *doc, const char *key)
+{
+	struct json_object *v = field(doc, key);
+
+	if (v && json_object_is_type(v, json_type_int))
+		return json_object_get_int64(v);
+	if (v && json_object_is_type(v, json_type_double))
+		return (int64_t)json_object_get_double(v);
+	return 0;
+}
+
+static int
+boolean(struct json_object *doc, const char *key)
+{
+	struct json_object *v = field(doc, key);
+
+	return v && json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+}
+
+/* Copies doc's key into o under the same name when present and not null. */
+static void
+copy_field(struct json_object *o, struct json_object *doc, const char *key)
+{
+	struct json_object *v = field(doc, key);
+
+	if (v != NULL)
+		json_object_object_add(o, key, json_object_get(v));
+}
+
+/* An RFC 3339 time from epoch milliseconds (the state documents' encoding), as Go writes a
+ * time.Time; buf holds at least 40 bytes. */
+static const char *
+time_from_ms(int64_t ms, char *buf, size_t len)
+{
+	st_rfc3339((double)(ms / 1000), buf, len);
+	return buf;
+}
+
+/* --- the resource object ----------------------------------------------------------------- */
+
+/* MetricValue from a state {total, used, free, usage} object; NULL unless total > 0, as the
+ * original leaves the metric out then. */
+static struct json_object *
+metric_from_usage(struct json_object *m, int with_free)
+{
+	struct json_object *o;
+
+	if (m == NULL || i64(m, "total") <= 0)
+		return NULL;
+	o = json_object_new_object();
+	sj_num(o, "current", num(m, "usage"));
+	sj_int(o, "total", i64(m, "total"));
+	sj_int(o, "used", i64(m, "used"));
+	if (with_free)
+		sj_int(o, "free", i64(m, "free"));
+	return o;
+}
+
+static struct json_object *
+metric_current(double v)
+{
+	struct json_object *o = json_object_new_object();
+
+	sj_num(o, "current", v);
+	return o;
+}
+
+/* The parts every resource has, in the original's field order up to status. */
+static struct json_object *
+resource_new(const char *id, const char *type, const char *name, const char *display_name,
+    const char *platform_id, const char *platform_type, const char *parent_id,
+    const char *cluster_id, const char *status)
+{
+	struct json_object *o = json_object_new_object();
+
+	sj_str(o, "id", id);
+	sj_str(o, "type", type);
+	sj_str(o, "name", name);
+	sj_str(o, "displayName", display_name);
+	sj_str(o, "platformId", platform_id);
+	sj_str(o, "platformType", platform_type);
+	sj_str(o, "sourceType", "api");
+	sj_opt_str(o, "parentId", parent_id);
+	sj_opt_str(o, "clusterId", cluster_id);
+	sj_str(o, "status", status);
+	return o;
+}
+
+static void
+add_opt(struct json_object *o, const char *key, struct json_object *v)
+{
+	if (v != NULL)
+		json_object_object_add(o, key, v);
+}
+
+/* The fields after the metrics: lastSeen, platformData, identity, schemaVersion. */
+static void
+resource_finish(struct json_object *o, const char *last_seen, struct json_object *platform,
+    struct json_object *identity)
+{
+	sj_str(o, "lastSeen", last_seen);
+	json_object_object_add(o, "platformData", platform);
+	add_opt(o, "identity", identity);
+	sj_int(o, "schemaVersion", SCHEMA_VERSION);
+}
+
+static const char *
+map_word(const char *status, const char *const *accepted, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(status, accepted[i]) == 0)
+			return accepted[i];
+	return "unknown";
+}
+
+static const char *
+node_status(const char *s)
+{
+	static const char *const w[] = {"online", "offline"};
+	return map_word(s, w, ARRAY_LEN(w));
+}
+
+static const char *
+guest_status(const char *s)
+{
+	static const char *const w[] = {"running", "stopped", "paused"};
+	return map_word(s, w, ARRAY_LEN(w));
+}
+
+/* PBS and PMG: degraded whenever the connection is not healthy. */
+static const char *
+server_status(const char *s, const char *health)
+{
+	return strcmp(health, "healthy") != 0 ? "degraded" : node_status(s);
+}
+
+static const char *
+datastore_status(const char *s, const char *error)
+{
+	static const char *const online[] = {"available", "online", "ok", "active"};
+	static const char *const degraded[] = {"degraded", "warning"};
+	static const char *const offline[] = {"offline", "unavailable", "error"};
+
+	for (const char *p = error; *p; p++)
+		if (!isspace((unsigned char)*p))
+			return "degraded";
+	if (strcmp(map_word(s, online, ARRAY_LEN(online)), "unknown") != 0)
+		return "online";
+	if (strcmp(map_word(s, degraded, ARRAY_LEN(degraded)), "unknown") != 0)
+		return "degraded";
+	if (strcmp(map_word(s, offline, ARRAY_LEN(offline)), "unknown") != 0)
+		return "offline";
+	return "unknown";
+}
+
+/* The node's temperature: the CPU package, else the mean of the cores; none without CPU
+ * readings. */
+static struct json_object *
+node_temperature(struct json_object *t)
+{
+	struct json_object *cores;
+	double sum = 0;
+	size_t n;
+
+	if (t == NULL || !boolean(t, "available") || !boolean(t, "hasCPU"))
+		return NULL;
+	if (num(t, "cpuPackage") > 0)
+		return jsonutil_new_double(num(t, "cpuPackage"));
+	cores = field(t, "cores");
+	if (cores == NULL || !json_object_is_type(cores, json_type_array) ||
+	    (n = json_object_array_length(cores)) == 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		sum += num(json_object_array_get_idx(cores, i), "temp");
+	return jsonutil_new_double(sum / (double)n);
+}
+
+static void
+from_node(struct json_object *out, struct json_object *doc)
+{
+	char cluster[192] = "", seen[40];
+	struct json_object *o, *p, *cpu_info, *id;
+	const char *name = str(doc, "name");
+
+	if (boolean(doc, "isClusterMember") && *str(doc, "clusterName"))
+		snprintf(cluster, sizeof(cluster), "pve-cluster/%s", str(doc, "clusterName"));
+	o = resource_new(str(doc, "id"), "node", name, str(doc, "displayName"),
+	    str(doc, "instance"), "proxmox-pve", NULL, cluster, node_status(str(doc, "status")));
+	json_object_object_add(o, "cpu", metric_current(num(doc, "cpu") * 100));
+	add_opt(o, "memory", metric_from_usage(field(doc, "memory"), 1));
+	add_opt(o, "disk", metric_from_usage(field(doc, "disk"), 1));
+	add_opt(o, "temperature", node_temperature(field(doc, "temperature")));
+	sj_int(o, "uptime", i64(doc, "uptime"));
+
+	p = json_object_new_object();
+	sj_str(p, "instance", str(doc, "instance"));
+	sj_str(p, "host", str(doc, "host"));
+	sj_str(p, "guestURL", str(doc, "guestURL"));
+	sj_str(p, "pveVersion", str(doc, "pveVersion"));
+	sj_str(p, "kernelVersion", str(doc, "kernelVersion"));
+	cpu_info = json_object_new_object();
+	sj_str(cpu_info, "model", str(field(doc, "cpuInfo"), "model"));
+	sj_int(cpu_info, "cores", i64(field(doc, "cpuInfo"), "cores"));
+	sj_int(cpu_info, "sockets", i64(field(doc, "cpuInfo"), "sockets"));
+	json_object_object_add(p, "cpuInfo", cpu_info);
+	json_object_object_add(p, "loadAverage", json_object_get(field(doc, "loadAverage")));
+	json_object_object_add(p, "isClusterMember",
+	    json_object_new_boolean(boolean(doc, "isClusterMember")));
+	sj_str(p, "clusterName", str(doc, "clusterName"));
+	sj_str(p, "connectionHealth", str(doc, "connectionHealth"));
+
+	id = json_object_new_object();
+	sj_opt_str(id, "hostname", name);
+	resource_finish(o, time_from_ms(i64(doc, "lastSeen"), seen, sizeof(seen)), p, id);
+	json_object_array_add(out, o);
+}
+
+/* The original's models.VM.Tags is a list; the state document carries it comma-joined. */
+static struct json_object *
+tags_list(const char *joined)
+{
+	struct json_object *a;
+	const char *p = joined;
+
+	if (*joined == '\0')
+		return NULL;
+	a = json_object_new_array();
+	while (*p) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (len > 0)
+			json_object_array_add(a, json_object_new_string_len(p, (int)len));
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return a;
+}
+
+static void
+from_guest(struct json_object *out, struct json_object *doc)
+{
+	char parent[320], seen[40];
+	struct json_object *o, *p, *net;
+	int vm = strcmp(str(doc, "type"), "qemu") == 0, oci = !vm && boolean(doc, "isOci");
+
+	snprintf(parent, sizeof(parent), "%s-%s", str(doc, "instance"), str(doc, "node"));
+	o = resource_new(str(doc, "id"), vm ? "vm" : oci ? "oci-container" : "container",
+	    str(doc, "name"), "", str(doc, "instance"), "proxmox-pve", parent, NULL,
+	    guest_status(str(doc, "status")));
+	json_object_object_add(o, "cpu", metric_current(num(doc, "cpu") * 100));
+	add_opt(o, "memory", metric_from_usage(field(doc, "memory"), 1));
+	add_opt(o, "disk", metric_from_usage(field(doc, "disk"), 1));
+	net = json_object_new_object();
+	sj_int(net, "rxBytes", i64(doc, "networkIn"));
+	sj_int(net, "txBytes", i64(doc, "networkOut"));
+	json_object_object_add(o, "network", net);
+	sj_int(o, "uptime", i64(doc, "uptime"));
+	add_opt(o, "tags", tags_list(str(doc, "tags")));
+
+	p = json_object_new_object();
+	sj_int(p, "vmid", i64(doc, "vmid"));
+	sj_str(p, "node", str(doc, "node"));
+	sj_str(p, "instance", str(doc, "instance"));
+	if (!vm)
+		sj_opt_str(p, "type", str(doc, "type"));
+	sj_int(p, "cpus", i64(doc, "cpus"));
+	json_object_object_add(p, "template", json_object_new_boolean(boolean(doc, "template")));
+	sj_opt_str(p, "lock", str(doc, "lock"));
+	if (vm)
+		sj_opt_str(p, "agentVersion", str(doc, "agentVersion"));
+	sj_opt_str(p, "osName", str(doc, "osName"));
+	if (vm)
+		sj_opt_str(p, "osVersion", str(doc, "osVersion"));
+	copy_field(p, doc, "ipAddresses");
+	if (oci)
+		json_object_object_add(p, "isOci", json_object_new_boolean(1));
+	if (!vm)
+		sj_opt_str(p, "osTemplate", str(doc, "osTemplate"));
+	sj_int(p, "networkIn", i64(doc, "networkIn"));
+	sj_int(p, "networkOut", i64(doc, "networkOut"));
+	sj_int(p, "diskRead", i64(doc, "diskRead"));
+	sj_int(p, "diskWrite", i64(doc, "diskWrite"));
+	if (i64(doc, "lastBackup") > 0)
+		sj_str(p, "lastBackup", time_from_ms(i64(doc, "lastBackup"), seen, sizeof(seen)));
+	resource_finish(o, time_from_ms(i64(doc, "lastSeen"), seen, sizeof(seen)), p, NULL);
+	json_object_array_add(out, o);
+}
+
+static void
+from_storage(struct json_object *out, struct json_object *doc, const char *now)
+{
+	char parent[320];
+	struct json_object *o, *p;
+	const char *status = !boolean(doc, "active") ? "offline" :
+	    !boolean(doc, "enabled") ? "stopped" : "online";
+
+	snprintf(parent, sizeof(parent), "%s-%s", str(doc, "instance"), str(doc, "node"));
+	o = resource_new(str(doc, "id"), "storage", str(doc, "name"), "", str(doc, "instance"),
+	    "proxmox-pve", parent, NULL, status);
+	add_opt(o, "disk", metric_from_usage(doc, 1));
+
+	p = json_object_new_object();
+	sj_str(p, "instance", str(doc, "instance"));
+	sj_str(p, "node", str(doc, "node"));
+	copy_field(p, doc, "nodes");
+	sj_str(p, "type", str(doc, "type"));
+	sj_str(p, "content", str(doc, "content"));
+	json_object_object_add(p, "shared", json_object_new_boolean(boolean(doc, "shared")));
+	json_object_object_add(p, "enabled", json_object_new_boolean(boolean(doc, "enabled")));
+	json_object_object_add(p, "active", json_object_new_boolean(boolean(doc, "active")));
+	resource_finish(o, now, p, NULL);
+	json_object_array_add(out, o);
+}
+
+/* A PBS server, then one resource per datastore (id "<server id>/datastore/<name>"). */
+static int
+from_pbs(struct json_object *out, struct json_object *doc, const char *now)
+{
+	struct json_object *o, *p, *stores = field(doc, "datastores");
+	const char *id = str(doc, "id"), *name = str(doc, "name"), *host = str(doc, "host");
+	const char *seen = *str(doc, "lastSeen") ? str(doc, "lastSeen") : now;
+	size_t nds = stores && json_object_is_type(stores, json_type_array) ?
+	    json_object_array_length(stores) : 0;
+
+	o = resource_new(id, "pbs", name, "", host, "proxmox-pbs", NULL, NULL,
+	    server_status(str(doc, "status"), str(doc, "connectionHealth")));
+	json_object_object_add(o, "cpu", metric_current(num(doc, "cpu")));
+	if (i64(doc, "memoryTotal") > 0) {
+		struct json_object *m = json_object_new_object();
+		sj_num(m, "current", num(doc, "memory"));
+		sj_int(m, "total", i64(doc, "memoryTotal"));
+		sj_int(m, "used", i64(doc, "memoryUsed"));
+		json_object_object_add(o, "memory", m);
+	}
+	sj_int(o, "uptime", i64(doc, "uptime"));
+	p = json_object_new_object();
+	sj_str(p, "host", host);
+	sj_str(p, "version", str(doc, "version"));
+	sj_str(p, "connectionHealth", str(doc, "connectionHealth"));
+	sj_int(p, "memoryUsed", i64(doc, "memoryUsed"));
+	sj_int(p, "memoryTotal", i64(doc, "memoryTotal"));
+	sj_int(p, "numDatastores", (int64_t)nds);
+	resource_finish(o, seen, p, NULL);
+	json_object_array_add(out, o);
+
+	for (size_t i = 0; i < nds; i++) {
+		struct json_object *ds = json_object_array_get_idx(stores, i), *d;
+		const char *ds_name = *str(ds, "name") ? str(ds, "name") : "datastore";
+		char *ds_id = xasprintf("%s/datastore/%s", id, ds_name);
+
+		d = resource_new(ds_id, "datastore", ds_name, "", host, "proxmox-pbs", id, NULL,
+		    datastore_status(str(ds, "status"), str(ds, "error")));
+		add_opt(d, "disk", metric_from_usage(ds, 1));
+		p = json_object_new_object();
+		sj_str(p, "pbsInstanceId", id);
+		sj_str(p, "pbsInstanceName", *name ? name : id);
+		sj_str(p, "content", "backup");
+		sj_opt_str(p, "error", str(ds, "error"));
+		if (num(ds, "deduplicationFactor") != 0)
+			sj_num(p, "deduplicationFactor", num(ds, "deduplicationFactor"));
+		resource_finish(d, seen, p, NULL);
+		json_object_array_add(out, d);
+		free(ds_id);
+	}
+	return 1 + (int)nds;
+}
+
+/* A PMG server: queues summed over its nodes, uptime the longest of them. */
+static void
+from_pmg(struct json_object *out, struct json_object *doc)
+{
+	static const char *const queues[] = {"active", "deferred", "hold", "incoming", "total"};
+	static const char *const queue_keys[] = {"queueActive", "queueDeferred", "queueHold",
+	    "queueIncoming", "queueTotal"};
+	int64_t sums[ARRAY_LEN(queues)] = {0}, uptime = 0;
+	struct json_object *o, *p, *nodes = field(doc, "nodes"), *mail = field(doc, "mailStats");
+	size_t n = nodes && json_object_is_type(nodes, json_type_array) ?
+	    json_object_array_length(nodes) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *node = json_object_array_get_idx(nodes, i);
+		struct json_object *q = field(node, "queueStatus");
+
+		if (i64(node, "uptime") > uptime)
+			uptime = i64(node, "uptime");
+		for (size_t k = 0; q != NULL && k < ARRAY_LEN(queues); k++)
+			sums[k] += i64(q, queues[k]);
+	}
+	o = resource_new(str(doc, "id"), "pmg", str(doc, "name"), "", str(doc, "host"),
+	    "proxmox-pmg", NULL, NULL, server_status(str(doc, "status"), str(doc, "connectionHealth")));
+	if (uptime > 0)
+		sj_int(o, "uptime", uptime);
+	p = json_object_new_object();
+	sj_str(p, "host", str(doc, "host"));
+	sj_str(p, "version", str(doc, "version"));
+	sj_str(p, "connectionHealth", str(doc, "connectionHealth"));
+	sj_int(p, "nodeCount", (int64_t)n);
+	for (size_t k = 0; k < ARRAY_LEN(queues); k++)
+		sj_int(p, queue_keys[k], sums[k]);
+	if (mail != NULL) {
+		sj_num(p, "mailCountTotal", num(mail, "countTotal"));
+		sj_num(p, "spamIn", num(mail, "spamIn"));
+		sj_num(p, "virusIn", num(mail, "virusIn"));
+	}
+	sj_str(p, "lastUpdated", str(doc, "lastUpdated"));
+	resource_finish(o, str(doc, "lastSeen"), p, NULL);
+	json_object_array_add(out, o);
+}
+
+int
+resources_append(struct json_object *out, enum resources_source src, struct json_object *doc,
+    double now)
+{
+	char now_text[40];
+
+	if (doc == NULL || !json_object_is_type(doc, json_type_object) || *str(doc, "id") == '\0')
+		return 0;
+	st_rfc3339(now, now_text, sizeof(now_text));
+	switch (src) {
+	case RESOURCES_NODE:
+		from_node(out, doc);
+		return 1;
+	case RESOURCES_GUEST:
+		from_guest(out, doc);
+		return 1;
+	case RESOURCES_PBS:
+		return from_pbs(out, doc, now_text);
+	case RESOURCES_PMG:
+		from_pmg(out, doc);
+		return 1;
+	case RESOURCES_STORAGE:
+		from_storage(out, doc, now_text);
+		return 1;
+	}
+	return 0;
+}
+
+/* --- the database ---------------------------------------------------------------------- */
+
+/* The documents of /api/state (fcgi/api_state.c), in the original's order of conversion
+ * (PopulateFromSnapshot): nodes, VMs, containers, PBS with datastores, PMG, storage. The
+ * mock estate and the real one are never mixed, as in /api/state. */
+#define MOCK_FILTER "(instance_id LIKE 'mock%') = (SELECT enabled FROM pulse.mock_mode WHERE id = 1)"
+static const struct {
+	struct db_stmt stmt;
+	enum resources_source src;
+} sources[] = {
+	{{"resources_nodes", "SELECT doc FROM pulse.pve_nodes WHERE " MOCK_FILTER
+	    " ORDER BY node, id", 0}, RESOURCES_NODE},
+	{{"resources_vms", "SELECT doc FROM pulse.guests WHERE type = 'qemu' AND " MOCK_FILTER
+	    " ORDER BY vmid, id", 0}, RESOURCES_GUEST},
+	{{"resources_containers", "SELECT doc FROM pulse.guests WHERE type <> 'qemu' AND "
+	    MOCK_FILTER " ORDER BY vmid, id", 0}, RESOURCES_GUEST},
+	{{"resources_pbs", "SELECT doc FROM pulse.pbs_instances WHERE " MOCK_FILTER
+	    " ORDER BY name, instance_id", 0}, RESOURCES_PBS},
+	{{"resources_pmg", "SELECT doc FROM pulse.pmg_instances WHERE " MOCK_FILTER
+	    " ORDER BY name, instance_id", 0}, RESOURCES_PMG},
+	{{"resources_storage", "SELECT doc FROM pulse.storage WHERE " MOCK_FILTER
+	    " ORDER BY sort_instance, name, id", 0}, RESOURCES_STORAGE},
+};
+
+struct json_object *
+resources_collect(struct db *db, double now, char *err, size_t errlen)
+{
+	struct json_object *all = json_object_new_array();
+
+	for (size_t s = 0; s < ARRAY_LEN(sources); s++) {
+		PGresult *res = db_exec_stmt(db, &sources[s].stmt, NULL);
+
+		if (res == NULL) {
+			snprintf(err, errlen, "%s", db_error(db));
+			json_object_put(all);
+			return NULL;
+		}
+		for (int i = 0; i < PQntuples(res); i++) {
+			char perr[128];
+			struct json_object *doc = jsonutil_parse_limited(PQgetvalue(res, i, 0),
+			    (size_t)PQgetlength(res, i, 0), &jsonutil_limits_upstream, NULL, perr,
+			    sizeof(perr));
+
+			/* A document the workers wrote is JSON; one that is not is skipped, as
+			 * /api/state could not show it either. */
+			if (doc == NULL)
+				continue;
+			resources_append(all, sources[s].src, doc, now);
+			json_object_put(doc);
+		}
+		PQclear(res);
+	}
+	return all;
+}
+
+/* --- filters and statistics ------------------------------------------------------------ */
+
+static int
+in_set(uint32_t set, const char *const *words, size_t n, const char *w)
+{
+	int i = word_index(words, n, w, strlen(w));
+
+	return set == 0 || (i >= 0 && (set & (1u << i)));
+}
+
+int
+resources_match(const struct resources_filter *f, struct json_object *r)
+{
+	const char *type = str(r, "type");
+	struct json_object *alerts = field(r, "alerts");
+
+	if (!in_set(f->types, type_words, ARRAY_LEN(type_words), type) ||
+	    !in_set(f->platforms, platform_words, ARRAY_LEN(platform_words), str(r, "platformType")) ||
+	    !in_set(f->statuses, status_words, ARRAY_LEN(status_words), str(r, "status")))
+		return 0;
+	if (f->parent != NULL && strcmp(f->parent, str(r, "parentId")) != 0)
+		return 0;
+	if (f->infrastructure && !in_list(infrastructure_types, ARRAY_LEN(infrastructure_types), type))
+		return 0;
+	if (f->workloads && !in_list(workload_types, ARRAY_LEN(workload_types), type))
+		return 0;
+	if (f->alerts && (alerts == NULL || json_object_array_length(alerts) == 0))
+		return 0;
+	return 1;
+}
+
+static void
+count(struct json_object *map, const char *key)
+{
+	struct json_object *v;
+
+	if (json_object_object_get_ex(map, key, &v))
+		json_object_set_int(v, json_object_get_int(v) + 1);
+	else
+		json_object_object_add(map, key, json_object_new_int(1));
+}
+
+struct json_object *
+resources_stats(struct json_object *all, double now)
+{
+	struct json_object *o = json_object_new_object(), *by_type = json_object_new_object(),
+	    *by_platform = json_object_new_object(), *by_status = json_object_new_object();
+	size_t n = json_object_array_length(all);
+	int with_alerts = 0;
+	char updated[40];
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *r = json_object_array_get_idx(all, i), *alerts = field(r, "alerts");
+
+		count(by_type, str(r, "type"));
+		count(by_platform, str(r, "platformType"));
+		count(by_status, str(r, "status"));
+		if (alerts != NULL && json_object_array_length(alerts) > 0)
+			with_alerts++;
+	}
+	sj_int(o, "totalResources", (int64_t)n);
+	/* Nothing is merged until agents report machines the API also sees. */
+	sj_int(o, "suppressedResources", 0);
+	json_object_object_add(o, "byType", by_type);
+	json_object_object_add(o, "byPlatform", by_platform);
+	json_object_object_add(o, "byStatus", by_status);
+	sj_int(o, "withAlerts", with_alerts);
+	st_rfc3339(now, updated, sizeof(updated));
+	sj_str(o, "lastUpdated", updated);
+	return o;
+}
+
+struct json_object *
+resources_list(struct json_object *all, const struct resources_filter *f, double now)
+{
+	struct json_object *o = json_object_new_object(), *list = json_object_new_array();
+	size_t n = json_object_array_length(all);
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *r = json_object_array_get_idx(all, i);
+		if (resources_match(f, r))
+			json_object_array_add(list, json_object_get(r));
+	}
+	json_object_object_add(o, "resources", list);
+	sj_int(o, "count", (int64_t)json_object_array_length(list));
+	json_object_object_add(o, "stats", resources_stats(all, now));
+	return o;
+}
+
+struct json_object *
+resources_find(struct json_object *all, const char *id)
+{
+	size_t n = json_object_array_length(all);
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *r = json_object_array_get_idx(all, i);
+		if (strcmp(str(r, "id"), id) == 0)
+			return r;
+	}
+	return NULL;
+}

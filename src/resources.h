@@ -1,0 +1,70 @@
+/* resources.h: the unified resource model of GET /api/resources: one flat list of nodes,
+ * guests, storage and backup/mail servers, converted from the state documents the workers
+ * store, as the original's internal/resources converters do. */
+#ifndef PULSE_RESOURCES_H
+#define PULSE_RESOURCES_H
+
+#include <json-c/json.h>
+#include <stdint.h>
+
+#include "db.h"
+
+/* What the state documents are, for resources_append. */
+enum resources_source {
+	RESOURCES_NODE,		/* pulse.pve_nodes.doc */
+	RESOURCES_GUEST,	/* pulse.guests.doc (VM or container, by its "type") */
+	RESOURCES_PBS,		/* pulse.pbs_instances.doc: the server and its datastores */
+	RESOURCES_PMG,		/* pulse.pmg_instances.doc */
+	RESOURCES_STORAGE,	/* pulse.storage.doc */
+};
+
+/* The query of GET /api/resources. Types, platforms and statuses are bit sets over the
+ * original's vocabularies (0: no filter); parent NULL: any. */
+struct resources_filter {
+	uint32_t types;
+	uint32_t platforms;
+	uint32_t statuses;
+	const char *parent;
+	int infrastructure;
+	int workloads;
+	int alerts;
+};
+
+/* Sets one query parameter of the filter from its text: "type", "platform", "status" (comma
+ * lists of the original's words, blanks ignored), "parent" (an id), "infrastructure",
+ * "workloads", "alerts" (true/false). An empty value sets nothing. Returns 0, or -1 with a
+ * message naming the parameter and the rejected word in err. value must outlive f. */
+int resources_filter_set(struct resources_filter *f, const char *name, const char *value,
+    char *err, size_t errlen);
+
+/* The query parameters resources_filter_set knows, NULL-terminated. */
+extern const char *const resources_filter_params[];
+
+/* Appends to the array out the resources one state document stands for (a PBS document
+ * gives the server and one per datastore). now (unix seconds) is the lastSeen of those
+ * that have none of their own, as in the original. Returns the number appended; a document
+ * without an id gives none. */
+int resources_append(struct json_object *out, enum resources_source src,
+    struct json_object *doc, double now);
+
+/* Every resource of the current state (mock or real, as /api/state shows it), read from the
+ * same tables and documents as /api/state. Returns a new array the caller puts, or NULL with
+ * the reason in err when the database failed. */
+struct json_object *resources_collect(struct db *db, double now, char *err, size_t errlen);
+
+/* Whether resource passes the filter. */
+int resources_match(const struct resources_filter *f, struct json_object *resource);
+
+/* The statistics of all (StoreStats): counts in total and by type, platform and status.
+ * Returns a new object. */
+struct json_object *resources_stats(struct json_object *all, double now);
+
+/* The answer of GET /api/resources: {"resources": [the matching ones], "count": n, "stats":
+ * statistics of all}. Returns a new object; all stays the caller's. */
+struct json_object *resources_list(struct json_object *all, const struct resources_filter *f,
+    double now);
+
+/* The resource with this id, borrowed from all, or NULL. */
+struct json_object *resources_find(struct json_object *all, const char *id);
+
+#endif
