@@ -92,6 +92,10 @@ sub capture_all {
     capture('[GuestSnapshot]', '/api/snapshots', $where, { snapshots => ['snapshots'] });
     capture('ChartsResponse', "/api/charts?range=$_", $where) for qw(5m 1h);
     capture('{StorageChartSeries}', '/api/storage-charts?range=60', $where);
+    my $resources = capture('ResourcesResponse', '/api/resources', $where);
+    capture('StoreStats', '/api/resources/stats', $where);
+    capture('Resource', "/api/resources/$_->{id}", $where) for grep { $_->{type} =~ /^(node|pbs|datastore)$/ }
+        @{ $resources->{resources} };
     my ($node) = grep { $_->{status} eq 'online' } @{ $st->{nodes} };
     my ($vm) = grep { $_->{status} eq 'running' } @{ $st->{vms} };
     my ($storage) = @{ $st->{storage} };
@@ -163,6 +167,8 @@ my @problems = $wc->problems;
 is(scalar @problems, 0, 'no difference from the contract outside the allowlist')
     or diag join "\n", @problems[0 .. ($#problems < 80 ? $#problems : 79)];
 is_deeply([$wc->unused_allowances], [], 'every allowlist entry is still needed');
+diag 'fields the original writes that no answer here carried: ' . join(' ', $wc->never_present)
+    if $ENV{WIRE_CONTRACT_VERBOSE};
 
 # Every kind of the contract is either checked or listed as not served, with a reason.
 my %not_served = map { $_->{kind} => $_->{reason} } @{ $wc->allowlist->{kinds_not_served} };

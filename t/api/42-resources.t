@@ -9,93 +9,23 @@ use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
-use B ();
 use List::Util qw(sum0);
-use Mojo::File qw(path);
-use Mojo::JSON qw(decode_json true false);
+use Mojo::JSON qw(true false);
 use Test::More;
 use PulseStack;
 use PulseTest;
+use WireContract;
 
-my $contract = decode_json(path("$FindBin::Bin/../contract/resources-contract.json")->slurp);
-my %platform_kind = (node => 'NodePlatformData', vm => 'VMPlatformData',
-    container => 'ContainerPlatformData', 'oci-container' => 'ContainerPlatformData',
-    storage => 'StoragePlatformData', pbs => 'PBSPlatformData', datastore => 'DatastorePlatformData',
-    pmg => 'PMGPlatformData');
+my $wc = WireContract->new;
 
-# The JSON type of a decoded value, telling strings from numbers by the scalar's flags (read
-# before anything uses the value as the other kind).
-sub json_type {
-    my $v = shift;
-    return 'null' unless defined $v;
-    return 'boolean' if ref $v && ref($v) =~ /Bool/;
-    return 'object' if ref $v eq 'HASH';
-    return 'array' if ref $v eq 'ARRAY';
-    my $flags = B::svref_2object(\$v)->FLAGS;
-    return 'string' if $flags & B::SVp_POK;
-    return "$v" =~ /^-?\d+$/ ? 'integer' : 'number';
+# Every difference between obj (of kind) and the contracts (t/contract/*.json).
+sub contract_problems {
+    my ($obj, $kind, $where) = @_;
+    $wc->clear_problems;
+    $wc->check($kind, $obj, $where);
+    return $wc->problems;
 }
-
-# Checks obj against kind; problems go to @$bad as "where: what".
-sub check_kind {
-    my ($obj, $kind, $where, $bad) = @_;
-    my $spec = $contract->{$kind} or return push @$bad, "$where: no kind $kind in the contract";
-    return push @$bad, "$where: not an object" unless ref $obj eq 'HASH';
-    for my $k (sort keys %$obj) {
-        push @$bad, "$where.$k: not in the contract of $kind" unless $spec->{$k};
-    }
-    for my $k (sort keys %$spec) {
-        my $f = $spec->{$k};
-        unless (exists $obj->{$k}) {
-            push @$bad, "$where.$k: missing" unless $f->{optional};
-            next;
-        }
-        my $v = $obj->{$k};
-        my $got = json_type($v);
-        if ($got eq 'null') {
-            push @$bad, "$where.$k: null" unless $f->{nullable};
-            next;
-        }
-        my $want = $f->{type};
-        next if $want eq 'any';
-        if ($want =~ /^array<(.+)>$/) {
-            my $item = $1;
-            next if $got ne 'array' && push @$bad, "$where.$k: $got, not an array";
-            for my $i (0 .. $#$v) {
-                if ($item =~ /^object:(\w+)$/) {
-                    check_kind($v->[$i], $1, "$where.$k\[$i]", $bad);
-                } else {
-                    my $t = json_type($v->[$i]);
-                    push @$bad, "$where.$k\[$i]: $t, not $item"
-                        unless $t eq $item || ($item eq 'number' && $t eq 'integer');
-                }
-            }
-        } elsif ($want =~ /^object:(\w+)$/) {
-            check_kind($v, $1, "$where.$k", $bad);
-        } elsif ($want eq 'object(map)') {
-            push @$bad, "$where.$k: $got, not an object" unless $got eq 'object';
-        } elsif ($want eq 'string(RFC3339)') {
-            push @$bad, "$where.$k: '$v' is not RFC 3339"
-                unless $got eq 'string' && $v =~ /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
-        } else {
-            push @$bad, "$where.$k: $got, not $want"
-                unless $got eq $want || ($want eq 'number' && $got eq 'integer');
-            push @$bad, "$where.$k: $v is not $f->{unit}"
-                if ($f->{unit} // '') =~ /^percent 0-100/ && $got =~ /^(integer|number)$/
-                && !($v >= 0 && $v <= 100) && !($f->{unit} =~ /-1 = unknown/ && $v == -1);
-        }
-    }
-}
-
-sub resource_contract_ok {
-    my ($r, $name) = @_;
-    my @bad;
-    check_kind($r, 'Resource', $r->{id} // '?', \@bad);
-    my $pk = $platform_kind{ $r->{type} // '' };
-    push @bad, "$r->{id}: type $r->{type} has no platform kind" unless $pk;
-    check_kind($r->{platformData}, $pk, "$r->{id}.platformData", \@bad) if $pk;
-    return @bad;
-}
+sub resource_contract_ok { my ($r) = @_; contract_problems($r, 'Resource', $r->{id} // '?') }
 
 my $stack = PulseStack->new(settings => { demo_mode => 'true' })->start;
 $stack->setup_admin;
@@ -182,9 +112,7 @@ sub compare_with_state {
 
 sub contract_ok {
     my ($list, $label) = @_;
-    my @bad;
-    check_kind($list, 'ResourcesResponse', 'answer', \@bad);
-    push @bad, resource_contract_ok($_) for @{ $list->{resources} };
+    my @bad = contract_problems($list, 'ResourcesResponse', 'answer');
     ok(!@bad, "$label: every object matches resources-contract.json") or diag explain [@bad[0 .. ($#bad > 20 ? 20 : $#bad)]];
 }
 
@@ -238,8 +166,7 @@ is($stats->{byType}{node}, 7, 'stats: nodes');
 is($stats->{withAlerts}, 0, 'stats: no alerts');
 ($res, my $sj) = get_json('/api/resources/stats');
 is($res->code, 200, 'GET /api/resources/stats');
-my @bad;
-check_kind($sj, 'StoreStats', 'stats', \@bad);
+my @bad = contract_problems($sj, 'StoreStats', 'stats');
 ok(!@bad, 'stats match the contract') or diag explain \@bad;
 is($sj->{totalResources}, $stats->{totalResources}, 'the same total as the list');
 

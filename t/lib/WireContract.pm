@@ -65,6 +65,19 @@ sub kind_fields { my ($self, $kind) = @_; $self->{contract}{$kind} }
 sub allowlist { $_[0]{allow} }
 sub seen { my ($self, $kind) = @_; defined $kind ? $self->{seen}{$kind} // 0 : { %{ $self->{seen} } } }
 sub problems { @{ $_[0]{problems} } }
+
+# The fields of the kinds checked so far that the original writes (on the wire) but that no
+# checked object carried: "never emitted" candidates.
+sub never_present {
+    my ($self) = @_;
+    my @out;
+    for my $kind (sort keys %{ $self->{seen} }) {
+        my $fields = $self->{contract}{$kind};
+        push @out, map { "$kind.$_" } grep { $fields->{$_}{on_wire} && !$self->{present}{$kind}{$_} }
+            sort keys %$fields;
+    }
+    return @out;
+}
 sub clear_problems { $_[0]{problems} = [] }
 sub unused_allowances { my $s = shift; sort grep { !$s->{allowed}{$_} } keys %{ $s->{allowed} } }
 
@@ -110,6 +123,16 @@ sub _object {
         if (!exists $obj->{$name}) {
             $self->_problem($kind, $name, 'missing', $where, "required field of type $f->{type}")
                 if !$f->{optional} && $f->{on_wire};
+            next;
+        }
+        $self->{present}{$kind}{$name}++;
+        if (my $by = $f->{kind_by}) {    # a kind chosen by a sibling's value
+            my $child = $by->{kinds}{ $obj->{ $by->{field} } // '' };
+            if ($child) {
+                $self->_object($child, $obj->{$name}, "$where.$name") if defined $obj->{$name} || !$f->{nullable};
+            } else {
+                $self->_problem($kind, $name, 'type', $where, "no kind for $by->{field} " . ($obj->{ $by->{field} } // 'null'));
+            }
             next;
         }
         $self->_value($kind, $name, $f, $f->{type}, $obj->{$name}, "$where.$name");
