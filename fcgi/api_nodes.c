@@ -416,6 +416,10 @@ node_response(PGresult *res, int row)
 	if (c.temperature_monitoring >= 0)
 		json_object_object_add(o, "temperatureMonitoringEnabled",
 		    json_object_new_boolean(c.temperature_monitoring));
+	/* The original names how it reads the node's sensors (SSH, a proxy); we have no
+	 * collector for real nodes, so none is in use whatever the setting says
+	 * (docs/COMPATIBILITY.md). */
+	json_object_object_add(o, "temperatureTransport", json_object_new_string("disabled"));
 	json_object_object_add(o, "status", json_object_new_string(
 	    PQgetvalue(res, row, ncols - 4)[0] == 't' ? "connected" : "disconnected"));
 	if (c.is_cluster)

@@ -3,6 +3,7 @@
  * every thread of this process, and served with an ETag (If-None-Match gives 304). */
 #include "config.h"
 
+#include "conf.h"
 #include "handlers.h"
 #include "log.h"
 #include "responder.h"
@@ -235,8 +236,9 @@ build(struct request *r, int64_t version, int mock, int64_t updated_ms)
 	else
 		sb_append(&sb, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
 	PQclear(res);
-	sb_printf(&sb, ",\"stats\":{},\"lastUpdate\":%lld,\"temperatureMonitoringEnabled\":true}",
-	    (long long)(updated_ms / 1000 * 1000));
+	sb_printf(&sb, ",\"stats\":{},\"lastUpdate\":%lld,\"temperatureMonitoringEnabled\":%s}",
+	    (long long)(updated_ms / 1000 * 1000),
+	    conf_bool("temperature_monitoring_enabled") ? "true" : "false");
 	b = xcalloc(1, sizeof(*b));
 	b->version = version;
 	b->mock = mock;

@@ -95,6 +95,8 @@ const struct conf_key conf_keys[] = {
 	    "longest wait between retries of an instance that keeps failing"},
 	{"demo_mode", CFG_BOOL, "false", 0, 0, 0,
 	    "start in mock mode while no real node is configured (./quickstart run sets it)"},
+	{"temperature_monitoring_enabled", CFG_BOOL, "true", 0, 0, 0,
+	    "collect and show node temperatures; a node's own setting overrides it"},
 	{"metrics_retention_raw_hours", CFG_INT, "2", 1, 720, 0,
 	    "hours raw metric samples are kept"},
 	{"metrics_retention_minute_hours", CFG_INT, "24", 1, 8760, 0,

@@ -224,6 +224,52 @@ disk_json(const struct st_disk *d)
 	return o;
 }
 
+/* The original's Temperature object: the readings it has (omitted when none, as Go's
+ * omitempty does), the flags, and its times (the min/max record times are Go's zero time: we
+ * keep no records). */
+static struct json_object *
+temperature_json(const struct st_temperature *t)
+{
+	struct json_object *o = json_object_new_object(), *a;
+	int has_cpu = t->ncores > 0 || t->cpu_package > 0;
+
+	if (t->cpu_package > 0)
+		sj_num(o, "cpuPackage", t->cpu_package);
+	if (t->cpu_max > 0)
+		sj_num(o, "cpuMax", t->cpu_max);
+	sj_time(o, "minRecorded", 0);
+	sj_time(o, "maxRecorded", 0);
+	if (t->ncores > 0) {
+		a = json_object_new_array();
+		for (int i = 0; i < t->ncores; i++) {
+			struct json_object *c = json_object_new_object();
+			sj_int(c, "core", i);
+			sj_num(c, "temp", t->cores[i]);
+			json_object_array_add(a, c);
+		}
+		json_object_object_add(o, "cores", a);
+	}
+	if (t->nnvme > 0) {
+		a = json_object_new_array();
+		for (int i = 0; i < t->nnvme; i++) {
+			struct json_object *d = json_object_new_object();
+			char dev[16];
+			snprintf(dev, sizeof(dev), "nvme%d", i);
+			sj_str(d, "device", dev);
+			sj_num(d, "temp", t->nvme[i]);
+			json_object_array_add(a, d);
+		}
+		json_object_object_add(o, "nvme", a);
+	}
+	json_object_object_add(o, "available", json_object_new_boolean(1));
+	json_object_object_add(o, "hasCPU", json_object_new_boolean(has_cpu));
+	json_object_object_add(o, "hasGPU", json_object_new_boolean(0));
+	json_object_object_add(o, "hasNVMe", json_object_new_boolean(t->nnvme > 0));
+	json_object_object_add(o, "hasSMART", json_object_new_boolean(0));
+	sj_time(o, "lastUpdate", t->last_update);
+	return o;
+}
+
 struct json_object *
 st_node_json(const struct st_node *n)
 {
@@ -266,6 +312,8 @@ st_node_json(const struct st_node *n)
 		sj_str(cpu, "mhz", mhz);
 	}
 	json_object_object_add(o, "cpuInfo", cpu);
+	if (n->temperature.available)
+		json_object_object_add(o, "temperature", temperature_json(&n->temperature));
 	sj_ms(o, "lastSeen", n->last_seen);
 	sj_str(o, "connectionHealth", n->connection_health[0] ? n->connection_health : "healthy");
 	if (n->is_cluster_member)

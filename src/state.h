@@ -21,6 +21,18 @@ struct st_disk {
 	char mountpoint[256], type[32], device[128];
 };
 
+/* A node's temperatures in degrees Celsius (the original's Temperature): written into the
+ * node only when available. */
+struct st_temperature {
+	int available;
+	double cpu_package, cpu_max;
+	double cores[64];
+	int ncores;
+	double nvme[4];
+	int nnvme;
+	double last_update;		/* unix seconds */
+};
+
 struct st_node {
 	char id[192], node[64], display_name[160], instance[128], host[256];
 	char status[16], type[8], connection_health[16], cluster_name[128];
@@ -34,6 +46,7 @@ struct st_node {
 	char cpu_model[160];
 	int64_t cpu_cores, cpu_sockets;
 	double cpu_mhz;
+	struct st_temperature temperature;
 	double last_seen;		/* unix seconds */
 	int is_cluster_member;
 };

@@ -137,6 +137,73 @@ add_storage(struct st_instance *s, const char *inst, const char *node, const cha
 	st->enabled = st->active = 1;
 }
 
+/* Sensor readings of an online node (§6.2): the CPU package at 40-75 °C (now and then
+ * hotter), each core within 5 °C of it, 0-2 NVMe drives; about one node in ten has no
+ * sensors. Generated whatever the setting, so the estate is the same either way; shown only
+ * while temperature_monitoring_enabled is on. */
+static void
+gen_temperature(struct st_node *n, int offline)
+{
+	struct st_temperature *t = &n->temperature;
+	int sensors = rnd() >= 0.1;
+
+	memset(t, 0, sizeof(*t));
+	t->cpu_package = 40 + rnd() * 35;
+	if (rnd() < 0.1)
+		t->cpu_package = 75 + rnd() * 15;
+	t->ncores = (int)(n->cpu_cores < (int64_t)ARRAY_LEN(t->cores) ? n->cpu_cores :
+	    (int64_t)ARRAY_LEN(t->cores));
+	for (int i = 0; i < t->ncores; i++)
+		t->cores[i] = t->cpu_package + (rnd() - 0.5) * 10;
+	t->nnvme = (int)between(0, 2);
+	for (int i = 0; i < t->nnvme; i++)
+		t->nvme[i] = 35 + rnd() * 40;
+	t->available = sensors && !offline && conf_bool("temperature_monitoring_enabled");
+}
+
+/* The hottest reading is cpuMax; readings stamped now. */
+static void
+temperature_settle(struct st_temperature *t, double now)
+{
+	t->cpu_max = t->cpu_package;
+	for (int i = 0; i < t->ncores; i++)
+		if (t->cores[i] > t->cpu_max)
+			t->cpu_max = t->cores[i];
+	t->last_update = now;
+}
+
+/* Bytes per second of a running guest: mostly quiet, a few busy, never exactly 0 (some
+ * traffic always flows); containers about half a VM's. */
+static int64_t
+io_rate(double max_mib)
+{
+	double r = rnd();
+
+	return 4096 + (int64_t)(r * r * r * max_mib * 1048576);
+}
+
+static void
+gen_io(struct st_guest *g, int qemu)
+{
+	double scale = qemu ? 1 : 0.5;
+
+	g->disk_read = io_rate(24 * scale);
+	g->disk_write = io_rate(8 * scale);
+	g->net_in = io_rate(12 * scale);
+	g->net_out = io_rate(6 * scale);
+}
+
+/* A disk whose use is not known (§6.2, as the original's mock): usage -1, nothing counted as
+ * used, and for a VM the reason the client shows. */
+static void
+disk_unknown(struct st_guest *g, const char *reason)
+{
+	st_disk_set(&g->disk, g->disk.total, 0);
+	g->disk.usage = -1;
+	if (strcmp(g->type, "qemu") == 0)
+		snprintf(g->disk_status_reason, sizeof(g->disk_status_reason), "%s", reason);
+}
+
 static void
 gen_node(struct st_instance *s, const char *inst, const char *cluster, const char *name,
     int offline, int index, const struct mock_config *c, int *vmid)
@@ -150,10 +217,8 @@ gen_node(struct st_instance *s, const char *inst, const char *cluster, const cha
 	snprintf(n->node, sizeof(n->node), "%s", name);
 	snprintf(n->instance, sizeof(n->instance), "%s", inst);
 	snprintf(n->host, sizeof(n->host), "https://%s.local:8006", name);
-	if (cluster)
-		snprintf(n->display_name, sizeof(n->display_name), "%s (%s)", cluster, name);
-	else
-		snprintf(n->display_name, sizeof(n->display_name), "%s", name);
+	/* The original's mock sets no label: a node is shown by its name. */
+	snprintf(n->display_name, sizeof(n->display_name), "%s", name);
 	snprintf(n->type, sizeof(n->type), "node");
 	snprintf(n->status, sizeof(n->status), "%s", offline ? "offline" : "online");
 	snprintf(n->connection_health, sizeof(n->connection_health), "%s",
@@ -180,6 +245,8 @@ gen_node(struct st_instance *s, const char *inst, const char *cluster, const cha
 		for (int i = 0; i < 3; i++)
 			n->load[i] = (double)between(10, 300) / 100.0;
 	}
+	gen_temperature(n, offline);
+	temperature_settle(&n->temperature, clock_wall());
 	add_storage(s, inst, name, "local", "dir", "iso,vztmpl", 500LL << 30,
 	    (double)between(10, 60) / 100.0, 0);
 	add_storage(s, inst, name, "local-zfs", "zfspool", "images,rootdir", 1000LL << 30,
@@ -207,12 +274,13 @@ gen_node(struct st_instance *s, const char *inst, const char *cluster, const cha
 			st_disk_set(&g->disk, g->disk.total, (int64_t)((double)g->disk.total * between(10, 80) / 100.0));
 			g->cpu = (qemu ? between(0, 25) : between(0, 12)) / 100.0;
 			g->uptime = between(3600, 86400 * 60);
+			gen_io(g, qemu);
 			if (qemu && rnd() < 0.1)
-				g->disk.usage = -1;	/* agent not running */
+				disk_unknown(g, "agent-not-running");
 		} else {
-			g->disk.usage = offline ? -1 : 0;
+			disk_unknown(g, "vm-stopped");
 		}
-		if (!qemu) {
+		if (!qemu && g->disk.usage >= 0) {
 			struct st_disk root = g->disk;
 			snprintf(root.mountpoint, sizeof(root.mountpoint), "/");
 			snprintf(root.type, sizeof(root.type), "rootfs");
@@ -288,6 +356,17 @@ fluctuate(double now)
 		st_memory_set(&n->memory, n->memory.total, (int64_t)((double)n->memory.total *
 		    drift(n->memory.usage, 1, 0.03, 50, 10, 85) / 100.0));
 		n->uptime += 2;
+		if (n->temperature.ncores > 0) {
+			struct st_temperature *t = &n->temperature;
+			double was = t->cpu_package;
+			t->cpu_package = drift(t->cpu_package, 0.8, 0.02, 55, 35, 92);
+			for (int k = 0; k < t->ncores; k++)
+				t->cores[k] = drift(t->cores[k] + t->cpu_package - was, 0.3, 0.05,
+				    t->cpu_package, t->cpu_package - 5, t->cpu_package + 5);
+			for (int k = 0; k < t->nnvme; k++)
+				t->nvme[k] = drift(t->nvme[k], 0.5, 0.02, 50, 30, 85);
+			temperature_settle(t, now);
+		}
 	}
 	for (int i = 0; i < s->nguests; i++) {
 		struct st_guest *g = &s->guests[i];
@@ -302,13 +381,8 @@ fluctuate(double now)
 		if (g->disk.usage >= 0 && rnd() < 0.05)
 			st_disk_set(&g->disk, g->disk.total, (int64_t)((double)g->disk.total *
 			    drift(g->disk.usage, 0.15, 0, g->disk.usage, 10, 90) / 100.0));
-		if (rnd() < 0.15) {
-			double r = rnd();
-			g->disk_read = r < 0.6 ? 0 : (int64_t)(rnd() * 24 * 1048576);
-			g->disk_write = r < 0.6 ? 0 : (int64_t)(rnd() * 8 * 1048576);
-			g->net_in = rnd() < 0.5 ? 0 : (int64_t)(rnd() * 12 * 1048576);
-			g->net_out = rnd() < 0.5 ? 0 : (int64_t)(rnd() * 6 * 1048576);
-		}
+		if (rnd() < 0.15)
+			gen_io(g, qemu);
 		g->uptime += 2;
 	}
 }
@@ -426,8 +500,7 @@ gen_pbs(const char *name, const char *const *stores, const int64_t *sizes, int n
 	snprintf(p->status, sizeof(p->status), "online");
 	snprintf(p->version, sizeof(p->version), "3.%d.%d", (int)between(2, 4), (int)between(1, 9));
 	snprintf(p->health, sizeof(p->health), "healthy");
-	/* A fraction, as a real PBS reports it (the original's mock uses percent here). */
-	p->cpu = (double)between(10, 35) / 100.0;
+	p->cpu = (double)between(10, 35);	/* percent, as the original's */
 	p->memory_total = between(32, 128) * ((int64_t)1 << 30);
 	p->memory_used = (int64_t)((double)p->memory_total * between(20, 70) / 100.0);
 	p->memory_usage = (double)p->memory_used * 100.0 / (double)p->memory_total;
@@ -624,7 +697,7 @@ gen_pve_details(double now)
 			c->pools[k].stored_bytes = c->used_bytes / 6;
 			c->pools[k].available_bytes = c->available_bytes / 3;
 			c->pools[k].objects = between(10000, 90000);
-			c->pools[k].percent_used = (double)c->pools[k].stored_bytes /
+			c->pools[k].percent_used = (double)c->pools[k].stored_bytes * 100.0 /
 			    (double)(c->pools[k].stored_bytes + c->pools[k].available_bytes);
 		}
 		r->doc = pve_ceph_cluster_json(c, "mock-cluster", now);
@@ -740,7 +813,7 @@ fluctuate_servers(double now)
 {
 	for (int i = 0; i < M.npbs; i++) {
 		struct st_pbs *p = &M.pbs[i];
-		p->cpu = drift(p->cpu * 100, 2, 0.1, 20, 5, 60) / 100.0;
+		p->cpu = drift(p->cpu, 2, 0.1, 20, 5, 60);
 		p->memory_used = (int64_t)((double)p->memory_total *
 		    drift(p->memory_usage, 1, 0.05, 45, 10, 85) / 100.0);
 		p->memory_usage = (double)p->memory_used * 100.0 / (double)p->memory_total;
@@ -840,7 +913,7 @@ job_mock(struct worker *w, struct job *job)
 	}
 	PQclear(res);
 	for (int i = 0; i < M.cluster.nnodes; i++)
-		M.cluster.nodes[i].last_seen = clock_wall();
+		M.cluster.nodes[i].last_seen = M.cluster.nodes[i].temperature.last_update = clock_wall();
 	for (int i = 0; i < M.cluster.nguests; i++)
 		M.cluster.guests[i].last_seen = clock_wall();
 	/* Metrics history every 10 s, like a poll at the default interval. */

@@ -124,6 +124,27 @@ $res = $ua->put("$nodes/$pw" => $auth => json => { tokenName => 'monitor@pam!t',
 is($p->{hasToken}, true, 'update: switched to a token');
 is($p->{hasPassword}, false, 'update: the password is gone');
 json_error_ok($ua->put("$nodes/$pw" => $auth => json => { type => 'pbs' })->result, 400, 'validation_failed', 'the type cannot change');
+
+# temperatureTransport: always written, as the original does; "disabled" for every node, with
+# temperature monitoring on or off, since no collector reads real nodes' sensors
+# (docs/COMPATIBILITY.md).
+$res = $ua->put("$nodes/$pw" => $auth => json => { temperatureMonitoringEnabled => true })->result;
+is($res->code, 200, 'temperature monitoring on for one node');
+$res = $ua->put("$nodes/$id" => $auth => json => { temperatureMonitoringEnabled => false })->result;
+is($res->code, 200, 'and off for another');
+my @all = @{ $ua->get($nodes => $auth)->result->json };
+is_deeply([sort map { $_->{type} } @all], [qw(pmg pve pve)], 'PVE and PMG entries listed');
+($p) = grep { $_->{id} eq $pw } @all;
+is($p->{temperatureMonitoringEnabled}, true, 'the node says monitoring is on');
+my @wrong = grep { ($_->{temperatureTransport} // 'absent') ne 'disabled' } @all;
+ok(!@wrong, 'temperatureTransport "disabled" on every entry')
+    or diag explain [map { "$_->{id}: " . ($_->{temperatureTransport} // 'absent') } @wrong];
+like($ua->get($nodes => $auth)->result->body, qr/"temperatureMonitoringEnabled":true,"temperatureTransport":"disabled"/,
+    'right after temperatureMonitoringEnabled, as in the original');
+$res = $ua->put("$nodes/$pw" => $auth => json => { temperatureMonitoringEnabled => undef })->result;
+($p) = grep { $_->{id} eq $pw } @{ $ua->get($nodes => $auth)->result->json };
+ok(!exists $p->{temperatureMonitoringEnabled} && $p->{temperatureTransport} eq 'disabled',
+    'back to the global setting: the flag omitted, the transport still written');
 json_error_ok($ua->put("$nodes/$pw" => $auth => json => { host => $sim->{url}, tokenValue => 'new-token-secret' })->result,
     409, 'duplicate_host', 'update onto another node\'s host (with the secret again, as a host change needs: M3)');
 

@@ -38,7 +38,7 @@ is($pbs[0], 'pbs-main', 'pbs-main') or diag explain \@pbs;
 my ($pm) = @{ $st->{pbs} };
 is_deeply([map { $_->{name} } @{ $pm->{datastores} }], [qw(backup-store offsite-backup)], 'its datastores');
 is($pm->{datastores}[0]{total}, 10e12, 'backup-store: 10 TB');
-ok($pm->{cpu} > 0 && $pm->{cpu} < 1, 'PBS cpu is a fraction, as from a real PBS');
+ok($pm->{cpu} > 1 && $pm->{cpu} <= 100, "PBS cpu in percent, as the original's: $pm->{cpu}");
 ok((grep { $_->{id} eq 'pbs-pbs-main-backup-store' && $_->{type} eq 'pbs' } @{ $st->{storage} }), 'datastores in storage');
 is($st->{pmg}[0]{name}, 'pmg-main', 'pmg-main');
 is(scalar @{ $st->{pmg}[0]{mailCount} }, 24, '24 hourly mail points');
