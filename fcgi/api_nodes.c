@@ -346,9 +346,15 @@ endpoints_json(const char *text, const char *health_text)
 			    json_object_new_string(pve_str(e, keys[k][0], "")));
 		struct json_object *h = endpoint_health(health, pve_str(e, "nodeName", ""));
 		const char *checked = pve_str(h, "lastCheck", "");
+		const char *seen = pve_str(e, "lastSeen", "");
+		char zero[40];
 
 		json_object_object_add(o, "Online", json_object_new_boolean(pve_int(e, "online", 0) != 0));
-		json_object_object_add(o, "LastSeen", json_object_new_string(pve_str(e, "lastSeen", "")));
+		if (*seen == '\0') {	/* never seen: Go's zero time, as the original writes */
+			st_rfc3339(0, zero, sizeof(zero));
+			seen = zero;
+		}
+		json_object_object_add(o, "LastSeen", json_object_new_string(seen));
 		json_object_object_add(o, "PulseReachable", h ?
 		    json_object_new_boolean(pve_int(h, "reachable", 0) != 0) : NULL);
 		json_object_object_add(o, "LastPulseCheck", h && *checked ?
