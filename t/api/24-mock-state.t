@@ -140,8 +140,10 @@ ok(!@{ $st->{pbs} } && !@{ $st->{pmg} } && !@{ $st->{pbsBackups} } && !@{ $st->{
 
 # A demo installation switches to real state when the first real node is added.
 $stack->psql(q{UPDATE pulse.mock_mode SET enabled = true, source = 'auto'});
-$st = $stack->wait_state(sub { @{ $_[0]{nodes} } == 3 && @{ $_[0]{pbs} } }, 15, 'the demo again');
-ok(@{ $st->{pbsBackups} }, 'with its servers and backups again');
+# (the servers' rows and their backups are written one after the other: wait for both)
+$st = $stack->wait_state(sub { @{ $_[0]{nodes} } == 3 && @{ $_[0]{pbs} } && @{ $_[0]{pbsBackups} } }, 15,
+    'the demo again, with its servers and backups');
+pass('the demo comes back with its servers and backups');
 my $sim = $stack->start_sim(nodes => 2, guests => 4, token => 'root@pam!t=x');
 $res = $ua->post($stack->url('/api/config/nodes') => $auth => json => { type => 'pve', name => 'real',
     host => $sim->{url}, tokenName => 'root@pam!t', tokenValue => 'x', fingerprint => $sim->{fingerprint} })->result;
