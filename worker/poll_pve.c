@@ -824,6 +824,15 @@ node_memory(const struct node_work *nw, struct node_memo *memo, struct st_memory
 	st_memory_set(out, total, used);
 }
 
+/* A node's id, "<cluster name>-<node>" for a cluster member, else "<instance>-<node>": the
+ * one spelling for nodes[].id and the nodeIds of shared storage, which clients match. */
+static void
+node_id(const struct run *run, const char *node, char *out, size_t len)
+{
+	snprintf(out, len, "%s-%s", run->cfg.is_cluster && run->cfg.cluster_name[0] ?
+	    run->cfg.cluster_name : run->cfg.name, node);
+}
+
 static void
 build_node(struct run *run, struct pve_cycle *c, int i, double now, struct st_node *n)
 {
@@ -832,10 +841,7 @@ build_node(struct run *run, struct pve_cycle *c, int i, double now, struct st_no
 	const char *inst = run->cfg.name;
 
 	snprintf(n->node, sizeof(n->node), "%s", nw->item.node);
-	if (run->cfg.is_cluster && run->cfg.cluster_name[0])
-		snprintf(n->id, sizeof(n->id), "%s-%s", run->cfg.cluster_name, nw->item.node);
-	else
-		snprintf(n->id, sizeof(n->id), "%s-%s", inst, nw->item.node);
+	node_id(run, nw->item.node, n->id, sizeof(n->id));
 	snprintf(n->instance, sizeof(n->instance), "%s", inst);
 	snprintf(n->host, sizeof(n->host), "%s", run->cfg.host);
 	if (!run->cfg.is_cluster && c->nnodes == 1)
@@ -1061,14 +1067,14 @@ build_storage(struct run *run, struct pve_cycle *c, struct st_instance *s)
 			struct pve_storage_item *it = &nw->storage[j];
 			int shared = it->shared || inherently_shared(it->type);
 			struct st_storage *st = NULL;
-			char node_id[200];
+			char nid[200];
 
 			/* The cluster-wide config holds the shared flag for some types. */
 			for (int k = 0; k < c->ncluster_storage; k++)
 				if (strcmp(c->cluster_storage[k].storage, it->storage) == 0 &&
 				    c->cluster_storage[k].shared)
 					shared = 1;
-			snprintf(node_id, sizeof(node_id), "%s-%s", inst, nw->item.node);
+			node_id(run, nw->item.node, nid, sizeof(nid));
 			if (shared) {
 				char id[320];
 				snprintf(id, sizeof(id), "%s-cluster-%s", storage_instance, it->storage);
@@ -1076,13 +1082,13 @@ build_storage(struct run *run, struct pve_cycle *c, struct st_instance *s)
 					if (strcmp(s->storage[k].id, id) == 0)
 						st = &s->storage[k];
 				if (st != NULL) {
-					st_storage_add_node(st, nw->item.node, node_id);
+					st_storage_add_node(st, nw->item.node, nid);
 					continue;
 				}
 				st = st_add_storage(s);
 				snprintf(st->id, sizeof(st->id), "%s", id);
 				snprintf(st->node, sizeof(st->node), "cluster");
-				st_storage_add_node(st, nw->item.node, node_id);
+				st_storage_add_node(st, nw->item.node, nid);
 			} else {
 				st = st_add_storage(s);
 				if (strcmp(inst, nw->item.node) == 0)
@@ -1394,10 +1400,7 @@ pve_write_failed(struct worker *w, struct run *run, double now)
 		for (int i = 0; i < PV(run)->nnode_memos; i++) {
 			struct st_node *n = st_add_node(&s);
 			const char *node = PV(run)->nodes[i].node;
-			if (run->cfg.is_cluster && run->cfg.cluster_name[0])
-				snprintf(n->id, sizeof(n->id), "%s-%s", run->cfg.cluster_name, node);
-			else
-				snprintf(n->id, sizeof(n->id), "%s-%s", run->cfg.name, node);
+			node_id(run, node, n->id, sizeof(n->id));
 			snprintf(n->node, sizeof(n->node), "%s", node);
 			snprintf(n->display_name, sizeof(n->display_name), "%s", node);
 			snprintf(n->instance, sizeof(n->instance), "%s", run->cfg.name);
