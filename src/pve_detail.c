@@ -564,6 +564,42 @@ pve_agent_add_json(struct json_object *vm, const struct pve_agent_osinfo *os,
 	add_opt_str(vm, "agentVersion", agent_version);
 }
 
+/* The classification follows the original's order: its own phrase for a stopped agent first,
+ * then any timeout, then a 500 that says the agent is not there, then a refusal of rights;
+ * any other 500 is what PVE answers when the agent is not installed or not running. */
+const char *
+pve_agent_failure_reason(long status, int timed_out, const char *body, size_t len)
+{
+	struct json_object *root = NULL;
+	char message[512] = "", lower[512];
+
+	if (timed_out)
+		return "agent-timeout";
+	/* An error answer is small; a large one is not read for a reason. */
+	if (body != NULL && len > 0 && len <= 16384)
+		root = jsonutil_parse(body, len, lower, sizeof(lower));
+	if (root != NULL) {
+		pve_copy_trimmed(message, sizeof(message), pve_str(root, "message", ""));
+		json_object_put(root);
+	}
+	for (size_t i = 0; i < sizeof(lower); i++) {
+		lower[i] = (char)tolower((unsigned char)message[i]);
+		if (message[i] == '\0')
+			break;
+	}
+	if (strstr(message, "QEMU guest agent is not running"))
+		return "agent-not-running";
+	if (strstr(lower, "timeout") || strstr(lower, "timed out"))
+		return "agent-timeout";
+	if (status == 500 && (strstr(lower, "not running") || strstr(lower, "not available")))
+		return "agent-not-running";
+	if (status == 401 || status == 403)
+		return "permission-denied";
+	if (status == 500)
+		return "agent-not-running";
+	return "agent-error";
+}
+
 /* --- containers ------------------------------------------------------------------------------ */
 
 /* Addresses written in a container's status or config (sanitizeGuestAddressStrings): several

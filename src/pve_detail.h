@@ -91,6 +91,14 @@ int pve_parse_agent_info(struct json_object *data, char *version, size_t len);
 void pve_agent_add_json(struct json_object *vm, const struct pve_agent_osinfo *os,
     const char *agent_version);
 
+/* Why a VM's disk usage is unknown when its get-fsinfo call failed: the original's
+ * diskStatusReason for the failure (monitor_polling.go). status is the HTTP status (0: no
+ * answer), timed_out whether our own request timed out, body[0..len) the answer, whose
+ * "message" PVE fills with its reason ("QEMU guest agent is not running", "... got
+ * timeout", "Permission check failed ..."). Returns "agent-timeout", "agent-not-running",
+ * "permission-denied" or "agent-error", a static string. */
+const char *pve_agent_failure_reason(long status, int timed_out, const char *body, size_t len);
+
 /* --- containers (§2.5 4g-4i, §2.8) ---------------------------------------------------------- */
 
 #define PVE_CT_MAX_DISKS 32

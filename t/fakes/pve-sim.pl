@@ -14,7 +14,16 @@
 # status, config (one container is an OCI image, one has a static address and a mount point)
 # and interfaces, per node three disks, ZFS pools rpool and tank (tank on node1 DEGRADED with a
 # faulted disk), replication of the first two VMs when there are two nodes or more, and with
-# --ceph the Ceph status and df (df as {stats, pools}, the shape Ceph prints).
+# --ceph the Ceph status and df (df as {stats, pools}, the shape Ceph prints; status shaped as
+# PVE 8's /cluster/ceph/status recording: monitors in monmap and quorum_names, managers in
+# mgrmap, and the servicemap holding only what registers there, here one RGW daemon; the
+# last monitor of three or more is out of quorum). Pools' percent_used is a fraction, as in
+# Ceph since Luminous.
+# Guest agent: get-fsinfo, network-get-interfaces, get-osinfo and info answer for running VMs
+# whose agent is on; others get the 500 PVE gives. POST /__sim/agent {"vmid":N,"fault":F}
+# makes one VM's agent misbehave as PVE reports it: F = not-running (500 "QEMU guest agent
+# is not running"), timeout (500 "... got timeout"), denied (403 permission check failed),
+# no-fs (get-fsinfo answers an empty list), special-fs (only tmpfs) or none.
 # Backups: every fifth guest (vmid % 5 == 0) has one vzdump volume on its node's storage
 # "local"; DELETE /nodes/{node}/storage/local/content/{volid} removes a volume as PVE does
 # (answers a UPID), and POST /__sim/backup {"vmid":N,"ctime":EPOCH} adds one (answers
@@ -54,6 +63,7 @@ my @mgmt_ips = split /,/, $opt{'mgmt-ips'} // '';
 my %mode = (mode => 'normal', delay => 0, node => '');
 my %stats = (requests => 0, by_path => {}, injected => 0);
 my %member_certs;    # node name -> fingerprint, from POST /__sim/certs
+my %agent_fault;     # vmid -> fault, from POST /__sim/agent
 
 # The SHA-256 of this simulator's certificate, as PVE writes fingerprints (AB:CD:...).
 my $own_fingerprint = '';
@@ -228,6 +238,14 @@ sub generated ($c, $path) {
             disk => 0, maxdisk => $g->{maxdisk}, uptime => 500, agent => $g->{agent}, counters($g) };
     }
     if ($path =~ m{^/nodes/([^/]+)/qemu/(\d+)/agent/get-fsinfo$}) {
+        my $g = $guest_by_vmid{$2};
+        return unless $g && $g->{type} eq 'qemu' && $g->{node} eq $1;
+        my $refused = agent_refusal($g, 'guest-fsinfo');
+        return $refused if $refused;
+        my $fault = $agent_fault{ $g->{vmid} } // '';
+        return { result => [] } if $fault eq 'no-fs';
+        return { result => [{ name => 'tmpfs', mountpoint => '/run', type => 'tmpfs', 'total-bytes' => 2**30,
+            'used-bytes' => 1 }] } if $fault eq 'special-fs';
         return { result => [
             { name => 'sda1', mountpoint => '/', type => 'ext4', 'total-bytes' => 20 * 2**30,
               'used-bytes' => 5 * 2**30, disk => [{ dev => '/dev/sda' }] },
@@ -340,6 +358,18 @@ sub agent_osinfo ($g) {
 }
 
 sub guest_running ($g) { $g->{status} eq 'running' && node_online($g->{node}) }
+
+# The refusal PVE answers to a guest-agent call (command: the QMP name), or nothing when the
+# agent answers.
+sub agent_refusal ($g, $command) {
+    return refusal(500, 'No QEMU guest agent configured') unless $g->{agent};
+    return refusal(500, 'VM ' . $g->{vmid} . ' is not running') unless guest_running($g);
+    my $fault = $agent_fault{ $g->{vmid} } // '';
+    return refusal(500, 'QEMU guest agent is not running') if $fault eq 'not-running';
+    return refusal(500, "VM $g->{vmid} qmp command '$command' failed - got timeout") if $fault eq 'timeout';
+    return refusal(403, "Permission check failed (/vms/$g->{vmid}, VM.GuestAgent.Audit)") if $fault eq 'denied';
+    return;
+}
 
 sub ct_status ($g) {
     my $run = guest_running($g);
@@ -480,8 +510,8 @@ sub detail ($path) {
     if ($path =~ m{^/nodes/([^/]+)/qemu/(\d+)/agent/(network-get-interfaces|get-osinfo|info)$}) {
         my $g = $guest_by_vmid{$2};
         return unless $g && $g->{type} eq 'qemu' && $g->{node} eq $1;
-        return refusal(500, 'No QEMU guest agent configured') unless $g->{agent};
-        return refusal(500, 'VM ' . $g->{vmid} . ' is not running') unless guest_running($g);
+        my $refused = agent_refusal($g, $3 eq 'info' ? 'guest-info' : "guest-$3");
+        return $refused if $refused;
         return agent_network($g) if $3 eq 'network-get-interfaces';
         return agent_osinfo($g) if $3 eq 'get-osinfo';
         return { result => { version => '7.2.0', supported_commands => [
@@ -575,6 +605,15 @@ hook before_dispatch => sub ($c) {
     $stats{injected}++ if defined $c->req->headers->header('X-Injected');
 };
 get '/__sim/stats' => sub ($c) { $c->render(json => \%stats) };
+post '/__sim/agent' => sub ($c) {
+    my $a = $c->req->json // {};
+    my $g = $guest_by_vmid{ $a->{vmid} // '' };
+    my $fault = $a->{fault} // '';
+    return $c->render(status => 400, json => { error => 'vmid of a generated VM and a known fault needed' })
+        unless $g && $g->{type} eq 'qemu' && $fault =~ /^(?:none|not-running|timeout|denied|no-fs|special-fs)$/;
+    if ($fault eq 'none') { delete $agent_fault{ $g->{vmid} } } else { $agent_fault{ $g->{vmid} } = $fault }
+    $c->render(json => \%agent_fault);
+};
 post '/__sim/backup' => sub ($c) {
     my $b = $c->req->json // {};
     my $g = $guest_by_vmid{ $b->{vmid} // '' };
