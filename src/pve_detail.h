@@ -242,7 +242,7 @@ struct pve_ceph_pool {
 	int64_t id;
 	char name[128];
 	int64_t stored_bytes, available_bytes, objects;
-	double percent_used;		/* raw from ceph df: a fraction */
+	double percent_used;		/* percent 0-100 (ceph df gives a fraction) */
 };
 
 struct pve_ceph_service {
@@ -263,8 +263,11 @@ struct pve_ceph_cluster {
 };
 
 /* GET /cluster/ceph/status: fsid, health (status, summary[], checks{}: joined with "; ",
- * checks sorted by name as "NAME: message"), servicemap daemons (mon/mgr counts, services with
- * offline daemons), osdmap, pgmap (capacity until df gives better). Fills *out (zeroed first);
+ * checks sorted by name as "NAME: message"), services (servicemap daemons, a daemon without a
+ * status counted running; monitors from monmap/quorum_names and managers from mgrmap when the
+ * servicemap lacks them, as on real clusters; each with "Offline: ..." for those that do not
+ * run), numMons/numMgrs as those services' totals, osdmap, pgmap (capacity until df gives
+ * better). Fills *out (zeroed first);
  * returns 0, or -1 when data is not an object. */
 int pve_parse_ceph_status(struct json_object *data, struct pve_ceph_cluster *out);
 /* GET /cluster/ceph/df, as {stats, pools} or nested once more as {data: {stats, pools}} (the

@@ -479,18 +479,29 @@ sub replication_status ($job) {
 
 sub ceph_status () {
     my @names = map { $_->{node} } @nodes;
-    my %mons = map { ("$names[$_]" => { hostname => $names[$_], status => $_ == $#names && @names > 2 ? 'stopped' : 'running' }) }
-        0 .. $#names;
-    return { fsid => 'b1a5c0de-5eed-4c3e-9a11-0123456789ab', election_epoch => 42, quorum => [0 .. $#names],
-        quorum_names => \@names,
+    # With three monitors or more the last one is down: out of quorum_names, still in monmap.
+    my @quorum = grep { !(@names > 2 && $_ == $#names) } 0 .. $#names;
+    my @mons = map { { name => $names[$_], rank => $_, addr => "10.99.0." . ($_ + 1) . ":6789/0",
+        public_addr => "10.99.0." . ($_ + 1) . ":6789/0", weight => 0, priority => 0 } } 0 .. $#names;
+    return { fsid => 'b1a5c0de-5eed-4c3e-9a11-0123456789ab', election_epoch => 42, quorum => \@quorum,
+        quorum_names => [map { $names[$_] } @quorum], quorum_age => 86400,
         health => { status => 'HEALTH_WARN', mutes => [], checks => {
             OSD_NEARFULL => { severity => 'HEALTH_WARN', muted => JSON::PP::false,
                 summary => { message => '1 nearfull osd(s)', count => 1 }, detail => [{ message => 'osd.1 is near full' }] } } },
+        monmap => { epoch => 3, fsid => 'b1a5c0de-5eed-4c3e-9a11-0123456789ab', min_mon_release_name => 'reef',
+            mons => \@mons },
+        # The active manager on the first node, the others standing by.
+        mgrmap => { epoch => 9, available => JSON::PP::true, active_name => $names[0], active_gid => 4100,
+            active_addr => '10.99.0.1:6801/1234', standbys => [map { { gid => 4100 + $_, name => $names[$_] } } 1 .. $#names] },
+        # Only daemons that register with the manager are here (an RGW); a servicemap entry
+        # has metadata, not a status.
         servicemap => { epoch => 7, modified => '2026-01-09T10:00:00.000000+0000', services => {
-            mon => { daemons => { summary => '', %mons } },
-            mgr => { daemons => { summary => '', $names[0] => { hostname => $names[0], status => 'active' } } } } },
+            rgw => { daemons => { summary => '', '4242' => { start_epoch => 5, start_stamp => '2026-01-09T09:00:00.000000+0000',
+                gid => 4242, addr => '10.99.0.1:0/4242', metadata => { hostname => $names[0], id => "$names[0].rgw0" },
+                task_status => {} } } } } },
         osdmap => { epoch => 120, num_osds => 2 * @names, num_up_osds => 2 * @names, num_in_osds => 2 * @names,
             num_remapped_pgs => 0 },
+        fsmap => { epoch => 1, by_rank => [], up => 0, in => 0, max => 0, 'up:standby' => 0 },
         pgmap => { pgs_by_state => [{ state_name => 'active+clean', count => 129 }], num_pgs => 129, num_pools => 2,
             num_objects => 65536, data_bytes => 250 * 2**30, bytes_used => 750 * 2**30, bytes_avail => 2250 * 2**30,
             bytes_total => 3000 * 2**30 } };
