@@ -80,7 +80,9 @@ pbs_parse_node_status(struct json_object *data, struct pbs_node_status *out)
 	memset(out, 0, sizeof(*out));
 	if (!is_object(data))
 		return -1;
-	out->cpu = pve_num(data, "cpu", 0);
+	/* PBS reports a fraction ("Total CPU usage since last query", like PVE); pbs[].cpu is a
+	 * percentage, as the original documents it and its web client rounds it. */
+	out->cpu = pve_num(data, "cpu", 0) * 100.0;
 	out->uptime = pve_int(data, "uptime", 0);
 	out->mem_total = pve_int(mem, "total", 0);
 	out->mem_used = pve_int(mem, "used", 0);

@@ -10,7 +10,7 @@
 /* --- Proxmox Backup Server --- */
 
 struct pbs_node_status {
-	double cpu;			/* fraction, as PBS reports it */
+	double cpu;			/* percent 0-100 (PBS reports a fraction) */
 	int64_t mem_total, mem_used, mem_free, uptime;
 };
 

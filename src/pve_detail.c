@@ -564,6 +564,42 @@ pve_agent_add_json(struct json_object *vm, const struct pve_agent_osinfo *os,
 	add_opt_str(vm, "agentVersion", agent_version);
 }
 
+/* The classification follows the original's order: its own phrase for a stopped agent first,
+ * then any timeout, then a 500 that says the agent is not there, then a refusal of rights;
+ * any other 500 is what PVE answers when the agent is not installed or not running. */
+const char *
+pve_agent_failure_reason(long status, int timed_out, const char *body, size_t len)
+{
+	struct json_object *root = NULL;
+	char message[512] = "", lower[512];
+
+	if (timed_out)
+		return "agent-timeout";
+	/* An error answer is small; a large one is not read for a reason. */
+	if (body != NULL && len > 0 && len <= 16384)
+		root = jsonutil_parse(body, len, lower, sizeof(lower));
+	if (root != NULL) {
+		pve_copy_trimmed(message, sizeof(message), pve_str(root, "message", ""));
+		json_object_put(root);
+	}
+	for (size_t i = 0; i < sizeof(lower); i++) {
+		lower[i] = (char)tolower((unsigned char)message[i]);
+		if (message[i] == '\0')
+			break;
+	}
+	if (strstr(message, "QEMU guest agent is not running"))
+		return "agent-not-running";
+	if (strstr(lower, "timeout") || strstr(lower, "timed out"))
+		return "agent-timeout";
+	if (status == 500 && (strstr(lower, "not running") || strstr(lower, "not available")))
+		return "agent-not-running";
+	if (status == 401 || status == 403)
+		return "permission-denied";
+	if (status == 500)
+		return "agent-not-running";
+	return "agent-error";
+}
+
 /* --- containers ------------------------------------------------------------------------------ */
 
 /* Addresses written in a container's status or config (sanitizeGuestAddressStrings): several
@@ -1644,6 +1680,23 @@ cmp_service(const void *a, const void *b)
 	    ((const struct pve_ceph_service *)b)->type);
 }
 
+/* "Offline: a, b" (sorted) in s->message, or nothing when none is offline. */
+static void
+offline_message(struct pve_ceph_service *s, const char **offline, int noff)
+{
+	if (noff == 0)
+		return;
+	qsort(offline, (size_t)noff, sizeof(offline[0]), cmp_strp);
+	snprintf(s->message, sizeof(s->message), "Offline: ");
+	for (int i = 0; i < noff; i++) {
+		if (i > 0)
+			append_cut(s->message, sizeof(s->message), ", ");
+		append_cut(s->message, sizeof(s->message), offline[i]);
+	}
+}
+
+/* The services of the service map: each type's daemons, those whose status is neither
+ * running nor active named offline. */
 static void
 ceph_services(struct pve_ceph_cluster *c, struct json_object *services)
 {
@@ -1672,7 +1725,9 @@ ceph_services(struct pve_ceph_cluster *c, struct json_object *services)
 			if (!is_obj(daemon))	/* e.g. "summary": "" beside the daemons */
 				continue;
 			s->total++;
-			COPY(status, pve_str(daemon, "status", ""));
+			/* A daemon of the real service map carries no status: it is listed while it
+			 * reports to the manager, so it runs. */
+			COPY(status, pve_str(daemon, "status", "running"));
 			if (strcasecmp(status, "running") == 0 || strcasecmp(status, "active") == 0) {
 				s->running++;
 				continue;
@@ -1680,6 +1735,8 @@ ceph_services(struct pve_ceph_cluster *c, struct json_object *services)
 			if (noff >= (int)ARRAY_LEN(labels))
 				continue;
 			COPY(host, pve_str(daemon, "hostname", ""));
+			if (host[0] == '\0')
+				COPY(host, pve_str(get(daemon, "metadata"), "hostname", ""));
 			if (host[0])
 				snprintf(labels[noff], sizeof(labels[0]), "%.60s@%s", dname, host);
 			else
@@ -1687,21 +1744,88 @@ ceph_services(struct pve_ceph_cluster *c, struct json_object *services)
 			offline[noff] = labels[noff];
 			noff++;
 		}
-		if (strcmp(s->type, "mon") == 0)
-			c->num_mons = s->total;
-		if (strcmp(s->type, "mgr") == 0)
-			c->num_mgrs = s->total;
-		if (noff > 0) {
-			qsort(offline, (size_t)noff, sizeof(offline[0]), cmp_strp);
-			snprintf(s->message, sizeof(s->message), "Offline: ");
-			for (int i = 0; i < noff; i++) {
-				if (i > 0)
-					append_cut(s->message, sizeof(s->message), ", ");
-				append_cut(s->message, sizeof(s->message), offline[i]);
-			}
-		}
+		offline_message(s, offline, noff);
 	}
-	qsort(c->services, (size_t)c->nservices, sizeof(c->services[0]), cmp_service);
+}
+
+/* The service of that type, or NULL. */
+static struct pve_ceph_service *
+find_service(struct pve_ceph_cluster *c, const char *type)
+{
+	for (int i = 0; i < c->nservices; i++)
+		if (strcmp(c->services[i].type, type) == 0)
+			return &c->services[i];
+	return NULL;
+}
+
+/* A new, empty service of that type, or NULL when the list is full. */
+static struct pve_ceph_service *
+add_service(struct pve_ceph_cluster *c, const char *type)
+{
+	struct pve_ceph_service *s;
+
+	if (c->nservices >= PVE_CEPH_MAX_SERVICES)
+		return NULL;
+	s = &c->services[c->nservices++];
+	memset(s, 0, sizeof(*s));
+	COPY(s->type, type);
+	return s;
+}
+
+/* Monitors, when the service map has none (real clusters register only RGW, rbd-mirror and
+ * the like there): monmap.mons are all of them, those named in quorum_names run, the others
+ * are offline. Without a monitor list, the quorum alone. */
+static void
+ceph_monitors(struct pve_ceph_cluster *c, struct json_object *data)
+{
+	struct json_object *mons = get(get(data, "monmap"), "mons"), *quorum = get(data, "quorum_names");
+	struct pve_ceph_service *s;
+	const char *offline[64];
+	int nmons = arr_len(mons), nquorum = arr_len(quorum), noff = 0;
+
+	if (find_service(c, "mon") != NULL || (nmons == 0 && nquorum == 0))
+		return;
+	if ((s = add_service(c, "mon")) == NULL)
+		return;
+	if (nmons == 0) {
+		s->total = s->running = nquorum;
+		return;
+	}
+	for (int i = 0; i < nmons && i < SCAN_MAX; i++) {
+		const char *name = pve_str(json_object_array_get_idx(mons, i), "name", "");
+		int in = 0;
+		s->total++;
+		for (int k = 0; k < nquorum && !in; k++)
+			in = strcmp(name, json_object_get_string(json_object_array_get_idx(quorum, k))) == 0;
+		if (in)
+			s->running++;
+		else if (noff < (int)ARRAY_LEN(offline) && name[0] != '\0')
+			offline[noff++] = name;
+	}
+	offline_message(s, offline, noff);
+}
+
+/* Managers, when the service map has none: the active one and its standbys (standbys run);
+ * the active one is offline when the map says the manager is not available. */
+static void
+ceph_managers(struct pve_ceph_cluster *c, struct json_object *data)
+{
+	struct json_object *mgrmap = get(data, "mgrmap");
+	const char *active = pve_str(mgrmap, "active_name", "");
+	struct pve_ceph_service *s;
+	int standbys = arr_len(get(mgrmap, "standbys")), available = 1;
+
+	if (find_service(c, "mgr") != NULL || (active[0] == '\0' && standbys == 0))
+		return;
+	if ((s = add_service(c, "mgr")) == NULL)
+		return;
+	s->total = (active[0] != '\0') + standbys;
+	s->running = s->total;
+	(void)any_bool(get(mgrmap, "available"), &available);
+	if (active[0] != '\0' && !available) {
+		s->running--;
+		offline_message(s, &active, 1);
+	}
 }
 
 int
@@ -1717,6 +1841,12 @@ pve_parse_ceph_status(struct json_object *data, struct pve_ceph_cluster *c)
 	COPY(c->health, pve_str(health, "status", ""));
 	ceph_health_message(c, health);
 	ceph_services(c, get(get(data, "servicemap"), "services"));
+	ceph_monitors(c, data);
+	ceph_managers(c, data);
+	qsort(c->services, (size_t)c->nservices, sizeof(c->services[0]), cmp_service);
+	/* The counts and the Services card tell the same daemons. */
+	c->num_mons = find_service(c, "mon") ? find_service(c, "mon")->total : 0;
+	c->num_mgrs = find_service(c, "mgr") ? find_service(c, "mgr")->total : 0;
 	if (is_obj(get(osdmap, "osdmap")))	/* older Ceph nests it once more */
 		osdmap = get(osdmap, "osdmap");
 	c->num_osds = clamp_int(pve_int(osdmap, "num_osds", 0));
@@ -1762,7 +1892,9 @@ pve_parse_ceph_df(struct json_object *data, struct pve_ceph_cluster *c)
 		cp->stored_bytes = pve_int(ps, "bytes_used", 0);
 		cp->available_bytes = pve_int(ps, "max_avail", 0);
 		cp->objects = pve_int(ps, "objects", 0);
-		cp->percent_used = pve_num(ps, "percent_used", 0);
+		/* Ceph gives a fraction (0..1) since Luminous; the original's client shows it as
+		 * a percentage. */
+		cp->percent_used = pve_num(ps, "percent_used", 0) * 100.0;
 		c->npools++;
 	}
 	return 0;

@@ -91,6 +91,14 @@ int pve_parse_agent_info(struct json_object *data, char *version, size_t len);
 void pve_agent_add_json(struct json_object *vm, const struct pve_agent_osinfo *os,
     const char *agent_version);
 
+/* Why a VM's disk usage is unknown when its get-fsinfo call failed: the original's
+ * diskStatusReason for the failure (monitor_polling.go). status is the HTTP status (0: no
+ * answer), timed_out whether our own request timed out, body[0..len) the answer, whose
+ * "message" PVE fills with its reason ("QEMU guest agent is not running", "... got
+ * timeout", "Permission check failed ..."). Returns "agent-timeout", "agent-not-running",
+ * "permission-denied" or "agent-error", a static string. */
+const char *pve_agent_failure_reason(long status, int timed_out, const char *body, size_t len);
+
 /* --- containers (§2.5 4g-4i, §2.8) ---------------------------------------------------------- */
 
 #define PVE_CT_MAX_DISKS 32
@@ -234,7 +242,7 @@ struct pve_ceph_pool {
 	int64_t id;
 	char name[128];
 	int64_t stored_bytes, available_bytes, objects;
-	double percent_used;		/* raw from ceph df: a fraction */
+	double percent_used;		/* percent 0-100 (ceph df gives a fraction) */
 };
 
 struct pve_ceph_service {
@@ -255,8 +263,11 @@ struct pve_ceph_cluster {
 };
 
 /* GET /cluster/ceph/status: fsid, health (status, summary[], checks{}: joined with "; ",
- * checks sorted by name as "NAME: message"), servicemap daemons (mon/mgr counts, services with
- * offline daemons), osdmap, pgmap (capacity until df gives better). Fills *out (zeroed first);
+ * checks sorted by name as "NAME: message"), services (servicemap daemons, a daemon without a
+ * status counted running; monitors from monmap/quorum_names and managers from mgrmap when the
+ * servicemap lacks them, as on real clusters; each with "Offline: ..." for those that do not
+ * run), numMons/numMgrs as those services' totals, osdmap, pgmap (capacity until df gives
+ * better). Fills *out (zeroed first);
  * returns 0, or -1 when data is not an object. */
 int pve_parse_ceph_status(struct json_object *data, struct pve_ceph_cluster *out);
 /* GET /cluster/ceph/df, as {stats, pools} or nested once more as {data: {stats, pools}} (the

@@ -157,6 +157,15 @@ st_disk_set(struct st_disk *d, int64_t total, int64_t used)
 	d->usage = total > 0 ? (double)used * 100.0 / (double)total : 0;
 }
 
+void
+st_guest_disk_unknown(struct st_guest *g, const char *reason)
+{
+	g->disk.used = 0;
+	g->disk.free = g->disk.total;
+	g->disk.usage = -1;
+	snprintf(g->disk_status_reason, sizeof(g->disk_status_reason), "%s", reason);
+}
+
 /* --- JSON ----------------------------------------------------------------------------- */
 
 void

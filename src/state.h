@@ -60,7 +60,7 @@ struct st_guest {
 	struct st_disk disk;
 	struct st_disk *disks;
 	int ndisks;
-	char disk_status_reason[32];
+	char disk_status_reason[32];	/* set exactly when disk.usage is -1 */
 	char os_name[128], os_version[64], agent_version[64], os_template[160];
 	char **ip_addresses;
 	int nip;
@@ -194,6 +194,10 @@ void st_instance_free(struct st_instance *s);
 /* Memory and disk figures with usage and free derived from total and used. */
 void st_memory_set(struct st_memory *m, int64_t total, int64_t used);
 void st_disk_set(struct st_disk *d, int64_t total, int64_t used);
+/* A guest's disk whose use is not known (only its allocated size): usage -1, used 0, free =
+ * total, and reason as diskStatusReason ("vm-stopped", "agent-disabled", ...), as the
+ * original writes it whenever usage is -1. */
+void st_guest_disk_unknown(struct st_guest *g, const char *reason);
 
 /* The frontend JSON objects (state-proxmox.md §1.4-§1.7); new references. */
 struct json_object *st_node_json(const struct st_node *n);

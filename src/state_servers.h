@@ -25,7 +25,7 @@ struct st_pbs_datastore {
 struct st_pbs {
 	char instance_id[64];
 	char name[128], host[256], guest_url[256], status[16], version[64], health[16];
-	double cpu;			/* as PBS reports it (a fraction) */
+	double cpu;			/* percent 0-100, as pbs[].cpu */
 	double memory_usage;		/* percent */
 	int64_t memory_used, memory_total, uptime;
 	struct st_pbs_datastore *ds;

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "poller.h"
 #include "pve.h"
+#include "pve_detail.h"
 #include "state.h"
 #include "util.h"
 
@@ -47,6 +48,8 @@ struct guest_work {
 	double vm_at;			/* when the VM status arrived (its counters' time) */
 	struct pve_fs *fs;		/* from the guest agent, allocated when it answered */
 	int nfs, have_fs;
+	int fs_listed;			/* filesystems the agent listed, before the filters */
+	const char *fs_failure;		/* diskStatusReason when get-fsinfo failed, or NULL */
 	double rrd_available, rrd_used;
 	int have_rrd_available, have_rrd_used;
 	struct pve_snapshot *snaps;	/* backup cycles only */
@@ -510,9 +513,17 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 		return;
 	case REQ_FSINFO:
 		data = poll_data(run, req, 0);
-		if (data) {
+		if (data == NULL) {
+			c->guests[index].fs_failure = pve_agent_failure_reason(req->status,
+			    req->failure == HTTP_FAIL_TIMEOUT, req->response.data, req->response.len);
+		} else {
 			struct guest_work *gw = &c->guests[index];
+			struct json_object *list = data;
 			struct pve_fs fs[32];
+			if (json_object_is_type(data, json_type_object))
+				json_object_object_get_ex(data, "result", &list);
+			gw->fs_listed = list && json_object_is_type(list, json_type_array) ?
+			    (int)json_object_array_length(list) : 0;
 			gw->nfs = pve_parse_fsinfo(data, fs, (int)ARRAY_LEN(fs));
 			if (gw->nfs > 0) {
 				gw->fs = xmalloc(sizeof(*gw->fs) * (size_t)gw->nfs);
@@ -824,6 +835,15 @@ node_memory(const struct node_work *nw, struct node_memo *memo, struct st_memory
 	st_memory_set(out, total, used);
 }
 
+/* A node's id, "<cluster name>-<node>" for a cluster member, else "<instance>-<node>": the
+ * one spelling for nodes[].id and the nodeIds of shared storage, which clients match. */
+static void
+node_id(const struct run *run, const char *node, char *out, size_t len)
+{
+	snprintf(out, len, "%s-%s", run->cfg.is_cluster && run->cfg.cluster_name[0] ?
+	    run->cfg.cluster_name : run->cfg.name, node);
+}
+
 static void
 build_node(struct run *run, struct pve_cycle *c, int i, double now, struct st_node *n)
 {
@@ -832,10 +852,7 @@ build_node(struct run *run, struct pve_cycle *c, int i, double now, struct st_no
 	const char *inst = run->cfg.name;
 
 	snprintf(n->node, sizeof(n->node), "%s", nw->item.node);
-	if (run->cfg.is_cluster && run->cfg.cluster_name[0])
-		snprintf(n->id, sizeof(n->id), "%s-%s", run->cfg.cluster_name, nw->item.node);
-	else
-		snprintf(n->id, sizeof(n->id), "%s-%s", inst, nw->item.node);
+	node_id(run, nw->item.node, n->id, sizeof(n->id));
 	snprintf(n->instance, sizeof(n->instance), "%s", inst);
 	snprintf(n->host, sizeof(n->host), "%s", run->cfg.host);
 	if (!run->cfg.is_cluster && c->nnodes == 1)
@@ -925,6 +942,24 @@ vm_memory(const struct guest_work *gw, struct st_memory *m)
 		m->balloon = v->balloon;
 }
 
+/* Why a VM's disk use is unknown when the agent gave no filesystems to count: the original's
+ * diskStatusReason (monitor_polling.go, the VM disk code). */
+static const char *
+vm_disk_reason(const struct guest_work *gw, int running)
+{
+	if (!running)
+		return "vm-stopped";
+	if (!gw->have_vm)
+		return "no-status";
+	if (!gw->vm.agent)
+		return "agent-disabled";
+	if (gw->fs_failure != NULL)
+		return gw->fs_failure;
+	if (gw->have_fs)
+		return gw->fs_listed == 0 ? "no-filesystems" : "special-filesystems-only";
+	return "agent-error";		/* asked, but no answer came back */
+}
+
 static void
 build_guest(struct run *run, struct guest_work *gw, double now, struct st_guest *g)
 {
@@ -949,9 +984,7 @@ build_guest(struct run *run, struct guest_work *gw, double now, struct st_guest 
 	if (strcmp(it->type, "qemu") == 0) {
 		vm_memory(gw, &g->memory);
 		st_disk_set(&g->disk, it->maxdisk, it->disk);
-		if (running && it->disk == 0 && it->maxdisk > 0)
-			g->disk.usage = -1;
-		if (gw->have_fs && gw->nfs > 0) {
+		if (running && gw->have_fs && gw->nfs > 0) {
 			int64_t total = 0, used = 0;
 			for (int i = 0; i < gw->nfs; i++) {
 				struct st_disk d;
@@ -965,8 +998,9 @@ build_guest(struct run *run, struct guest_work *gw, double now, struct st_guest 
 				used += gw->fs[i].used;
 			}
 			st_disk_set(&g->disk, total, used);
-		} else if (running && (!gw->have_vm || !gw->vm.agent)) {
-			g->disk.usage = -1;	/* only the allocated size is known */
+		} else if (it->maxdisk > 0) {
+			/* Only the allocated size is known. */
+			st_guest_disk_unknown(g, vm_disk_reason(gw, running));
 		}
 		counters[0] = gw->have_vm ? gw->vm.diskread : it->diskread;
 		counters[1] = gw->have_vm ? gw->vm.diskwrite : it->diskwrite;
@@ -1002,12 +1036,13 @@ build_guest(struct run *run, struct guest_work *gw, double now, struct st_guest 
 		g->net_in = r[2];
 		g->net_out = r[3];
 	} else {
-		/* Stopped: every live figure is zero (§2.7). */
+		/* Stopped: every live figure is zero (§2.7); a VM's disk stays unknown (-1,
+		 * "vm-stopped") as the original shows it. */
 		g->memory.used = 0;
 		g->memory.usage = 0;
 		g->memory.free = g->memory.total;
-		g->disk.usage = g->disk.total > 0 ? g->disk.usage : 0;
-		g->disk.usage = 0;
+		if (strcmp(it->type, "qemu") != 0)
+			g->disk.usage = 0;
 	}
 }
 
@@ -1061,14 +1096,14 @@ build_storage(struct run *run, struct pve_cycle *c, struct st_instance *s)
 			struct pve_storage_item *it = &nw->storage[j];
 			int shared = it->shared || inherently_shared(it->type);
 			struct st_storage *st = NULL;
-			char node_id[200];
+			char nid[200];
 
 			/* The cluster-wide config holds the shared flag for some types. */
 			for (int k = 0; k < c->ncluster_storage; k++)
 				if (strcmp(c->cluster_storage[k].storage, it->storage) == 0 &&
 				    c->cluster_storage[k].shared)
 					shared = 1;
-			snprintf(node_id, sizeof(node_id), "%s-%s", inst, nw->item.node);
+			node_id(run, nw->item.node, nid, sizeof(nid));
 			if (shared) {
 				char id[320];
 				snprintf(id, sizeof(id), "%s-cluster-%s", storage_instance, it->storage);
@@ -1076,13 +1111,13 @@ build_storage(struct run *run, struct pve_cycle *c, struct st_instance *s)
 					if (strcmp(s->storage[k].id, id) == 0)
 						st = &s->storage[k];
 				if (st != NULL) {
-					st_storage_add_node(st, nw->item.node, node_id);
+					st_storage_add_node(st, nw->item.node, nid);
 					continue;
 				}
 				st = st_add_storage(s);
 				snprintf(st->id, sizeof(st->id), "%s", id);
 				snprintf(st->node, sizeof(st->node), "cluster");
-				st_storage_add_node(st, nw->item.node, node_id);
+				st_storage_add_node(st, nw->item.node, nid);
 			} else {
 				st = st_add_storage(s);
 				if (strcmp(inst, nw->item.node) == 0)
@@ -1394,10 +1429,7 @@ pve_write_failed(struct worker *w, struct run *run, double now)
 		for (int i = 0; i < PV(run)->nnode_memos; i++) {
 			struct st_node *n = st_add_node(&s);
 			const char *node = PV(run)->nodes[i].node;
-			if (run->cfg.is_cluster && run->cfg.cluster_name[0])
-				snprintf(n->id, sizeof(n->id), "%s-%s", run->cfg.cluster_name, node);
-			else
-				snprintf(n->id, sizeof(n->id), "%s-%s", run->cfg.name, node);
+			node_id(run, node, n->id, sizeof(n->id));
 			snprintf(n->node, sizeof(n->node), "%s", node);
 			snprintf(n->display_name, sizeof(n->display_name), "%s", node);
 			snprintf(n->instance, sizeof(n->instance), "%s", run->cfg.name);

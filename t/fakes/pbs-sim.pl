@@ -41,7 +41,8 @@
 # Test control, on the same port and without authentication: POST /__sim/mode
 # {"mode":"normal|slow|error|truncated|garbage|huge|offline-node","delay":seconds},
 # POST /__sim/snapshot {"store","ns","type","id","time"} (adds a snapshot to a generated
-# group) and GET /__sim/stats. offline-node: every /admin/datastore call answers 500 while
+# group), POST /__sim/cpu {"cpu":0.125} (the node status's cpu, a fraction as PBS reports it,
+# from then on; null: back to the default that wanders with time) and GET /__sim/stats. offline-node: every /admin/datastore call answers 500 while
 # /version and the node status still answer (a datastore disk gone, the daemon up).
 use strict;
 use warnings;
@@ -130,6 +131,7 @@ sub fingerprint ($k) { join ':', map { substr(md5_hex($k, $_), 0, 2) } 1 .. 32 }
 # Snapshots forgotten through the API: "{group key}/{backup-time}"; snapshots added by
 # POST /__sim/snapshot: group key => [backup-time, ...].
 my (%forgotten, %added);
+my $pinned_cpu;    # POST /__sim/cpu
 
 # A group's snapshot times, oldest first.
 sub snapshot_times ($g) {
@@ -215,7 +217,7 @@ sub generated ($c, $path) {
         return bad(400, "no such node '$1'") unless $1 eq 'localhost' || $1 eq $opt{hostname};
         my $mem = 64 * GiB;
         return {
-            cpu => 0.02 + (rnd('cpu', int time / 10) % 100) / 1000, wait => 0.001,
+            cpu => $pinned_cpu // 0.02 + (rnd('cpu', int time / 10) % 100) / 1000, wait => 0.001,
             loadavg => [0.42, 0.37, 0.3], uptime => 3 * 86400 + int(time - $started),
             memory => { total => $mem, used => int($mem * 0.31), free => $mem - int($mem * 0.31) },
             swap => { total => 8 * GiB, used => 0, free => 8 * GiB },
@@ -341,6 +343,13 @@ post '/__sim/mode' => sub ($c) {
     $c->render(json => \%mode);
 };
 get '/__sim/stats' => sub ($c) { $c->render(json => \%stats) };
+post '/__sim/cpu' => sub ($c) {
+    my $cpu = ($c->req->json // {})->{cpu};
+    return $c->render(status => 400, json => { error => 'cpu: a fraction 0..1 or null' })
+        if defined $cpu && !($cpu =~ /^\d+(?:\.\d+)?$/ && $cpu <= 1);
+    $pinned_cpu = defined $cpu ? 0 + $cpu : undef;
+    $c->render(json => { cpu => $pinned_cpu });
+};
 post '/__sim/snapshot' => sub ($c) {
     my $s = $c->req->json // {};
     my $store = $store_by_name{ $s->{store} // '' };

@@ -14,7 +14,16 @@
 # status, config (one container is an OCI image, one has a static address and a mount point)
 # and interfaces, per node three disks, ZFS pools rpool and tank (tank on node1 DEGRADED with a
 # faulted disk), replication of the first two VMs when there are two nodes or more, and with
-# --ceph the Ceph status and df (df as {stats, pools}, the shape Ceph prints).
+# --ceph the Ceph status and df (df as {stats, pools}, the shape Ceph prints; status shaped as
+# PVE 8's /cluster/ceph/status recording: monitors in monmap and quorum_names, managers in
+# mgrmap, and the servicemap holding only what registers there, here one RGW daemon; the
+# last monitor of three or more is out of quorum). Pools' percent_used is a fraction, as in
+# Ceph since Luminous.
+# Guest agent: get-fsinfo, network-get-interfaces, get-osinfo and info answer for running VMs
+# whose agent is on; others get the 500 PVE gives. POST /__sim/agent {"vmid":N,"fault":F}
+# makes one VM's agent misbehave as PVE reports it: F = not-running (500 "QEMU guest agent
+# is not running"), timeout (500 "... got timeout"), denied (403 permission check failed),
+# no-fs (get-fsinfo answers an empty list), special-fs (only tmpfs) or none.
 # Backups: every fifth guest (vmid % 5 == 0) has one vzdump volume on its node's storage
 # "local"; DELETE /nodes/{node}/storage/local/content/{volid} removes a volume as PVE does
 # (answers a UPID), and POST /__sim/backup {"vmid":N,"ctime":EPOCH} adds one (answers
@@ -54,6 +63,7 @@ my @mgmt_ips = split /,/, $opt{'mgmt-ips'} // '';
 my %mode = (mode => 'normal', delay => 0, node => '');
 my %stats = (requests => 0, by_path => {}, injected => 0);
 my %member_certs;    # node name -> fingerprint, from POST /__sim/certs
+my %agent_fault;     # vmid -> fault, from POST /__sim/agent
 
 # The SHA-256 of this simulator's certificate, as PVE writes fingerprints (AB:CD:...).
 my $own_fingerprint = '';
@@ -228,6 +238,14 @@ sub generated ($c, $path) {
             disk => 0, maxdisk => $g->{maxdisk}, uptime => 500, agent => $g->{agent}, counters($g) };
     }
     if ($path =~ m{^/nodes/([^/]+)/qemu/(\d+)/agent/get-fsinfo$}) {
+        my $g = $guest_by_vmid{$2};
+        return unless $g && $g->{type} eq 'qemu' && $g->{node} eq $1;
+        my $refused = agent_refusal($g, 'guest-fsinfo');
+        return $refused if $refused;
+        my $fault = $agent_fault{ $g->{vmid} } // '';
+        return { result => [] } if $fault eq 'no-fs';
+        return { result => [{ name => 'tmpfs', mountpoint => '/run', type => 'tmpfs', 'total-bytes' => 2**30,
+            'used-bytes' => 1 }] } if $fault eq 'special-fs';
         return { result => [
             { name => 'sda1', mountpoint => '/', type => 'ext4', 'total-bytes' => 20 * 2**30,
               'used-bytes' => 5 * 2**30, disk => [{ dev => '/dev/sda' }] },
@@ -341,6 +359,18 @@ sub agent_osinfo ($g) {
 
 sub guest_running ($g) { $g->{status} eq 'running' && node_online($g->{node}) }
 
+# The refusal PVE answers to a guest-agent call (command: the QMP name), or nothing when the
+# agent answers.
+sub agent_refusal ($g, $command) {
+    return refusal(500, 'No QEMU guest agent configured') unless $g->{agent};
+    return refusal(500, 'VM ' . $g->{vmid} . ' is not running') unless guest_running($g);
+    my $fault = $agent_fault{ $g->{vmid} } // '';
+    return refusal(500, 'QEMU guest agent is not running') if $fault eq 'not-running';
+    return refusal(500, "VM $g->{vmid} qmp command '$command' failed - got timeout") if $fault eq 'timeout';
+    return refusal(403, "Permission check failed (/vms/$g->{vmid}, VM.GuestAgent.Audit)") if $fault eq 'denied';
+    return;
+}
+
 sub ct_status ($g) {
     my $run = guest_running($g);
     return { vmid => $g->{vmid}, status => $run ? 'running' : 'stopped', name => $g->{name}, type => 'lxc',
@@ -449,18 +479,29 @@ sub replication_status ($job) {
 
 sub ceph_status () {
     my @names = map { $_->{node} } @nodes;
-    my %mons = map { ("$names[$_]" => { hostname => $names[$_], status => $_ == $#names && @names > 2 ? 'stopped' : 'running' }) }
-        0 .. $#names;
-    return { fsid => 'b1a5c0de-5eed-4c3e-9a11-0123456789ab', election_epoch => 42, quorum => [0 .. $#names],
-        quorum_names => \@names,
+    # With three monitors or more the last one is down: out of quorum_names, still in monmap.
+    my @quorum = grep { !(@names > 2 && $_ == $#names) } 0 .. $#names;
+    my @mons = map { { name => $names[$_], rank => $_, addr => "10.99.0." . ($_ + 1) . ":6789/0",
+        public_addr => "10.99.0." . ($_ + 1) . ":6789/0", weight => 0, priority => 0 } } 0 .. $#names;
+    return { fsid => 'b1a5c0de-5eed-4c3e-9a11-0123456789ab', election_epoch => 42, quorum => \@quorum,
+        quorum_names => [map { $names[$_] } @quorum], quorum_age => 86400,
         health => { status => 'HEALTH_WARN', mutes => [], checks => {
             OSD_NEARFULL => { severity => 'HEALTH_WARN', muted => JSON::PP::false,
                 summary => { message => '1 nearfull osd(s)', count => 1 }, detail => [{ message => 'osd.1 is near full' }] } } },
+        monmap => { epoch => 3, fsid => 'b1a5c0de-5eed-4c3e-9a11-0123456789ab', min_mon_release_name => 'reef',
+            mons => \@mons },
+        # The active manager on the first node, the others standing by.
+        mgrmap => { epoch => 9, available => JSON::PP::true, active_name => $names[0], active_gid => 4100,
+            active_addr => '10.99.0.1:6801/1234', standbys => [map { { gid => 4100 + $_, name => $names[$_] } } 1 .. $#names] },
+        # Only daemons that register with the manager are here (an RGW); a servicemap entry
+        # has metadata, not a status.
         servicemap => { epoch => 7, modified => '2026-01-09T10:00:00.000000+0000', services => {
-            mon => { daemons => { summary => '', %mons } },
-            mgr => { daemons => { summary => '', $names[0] => { hostname => $names[0], status => 'active' } } } } },
+            rgw => { daemons => { summary => '', '4242' => { start_epoch => 5, start_stamp => '2026-01-09T09:00:00.000000+0000',
+                gid => 4242, addr => '10.99.0.1:0/4242', metadata => { hostname => $names[0], id => "$names[0].rgw0" },
+                task_status => {} } } } } },
         osdmap => { epoch => 120, num_osds => 2 * @names, num_up_osds => 2 * @names, num_in_osds => 2 * @names,
             num_remapped_pgs => 0 },
+        fsmap => { epoch => 1, by_rank => [], up => 0, in => 0, max => 0, 'up:standby' => 0 },
         pgmap => { pgs_by_state => [{ state_name => 'active+clean', count => 129 }], num_pgs => 129, num_pools => 2,
             num_objects => 65536, data_bytes => 250 * 2**30, bytes_used => 750 * 2**30, bytes_avail => 2250 * 2**30,
             bytes_total => 3000 * 2**30 } };
@@ -480,8 +521,8 @@ sub detail ($path) {
     if ($path =~ m{^/nodes/([^/]+)/qemu/(\d+)/agent/(network-get-interfaces|get-osinfo|info)$}) {
         my $g = $guest_by_vmid{$2};
         return unless $g && $g->{type} eq 'qemu' && $g->{node} eq $1;
-        return refusal(500, 'No QEMU guest agent configured') unless $g->{agent};
-        return refusal(500, 'VM ' . $g->{vmid} . ' is not running') unless guest_running($g);
+        my $refused = agent_refusal($g, $3 eq 'info' ? 'guest-info' : "guest-$3");
+        return $refused if $refused;
         return agent_network($g) if $3 eq 'network-get-interfaces';
         return agent_osinfo($g) if $3 eq 'get-osinfo';
         return { result => { version => '7.2.0', supported_commands => [
@@ -575,6 +616,15 @@ hook before_dispatch => sub ($c) {
     $stats{injected}++ if defined $c->req->headers->header('X-Injected');
 };
 get '/__sim/stats' => sub ($c) { $c->render(json => \%stats) };
+post '/__sim/agent' => sub ($c) {
+    my $a = $c->req->json // {};
+    my $g = $guest_by_vmid{ $a->{vmid} // '' };
+    my $fault = $a->{fault} // '';
+    return $c->render(status => 400, json => { error => 'vmid of a generated VM and a known fault needed' })
+        unless $g && $g->{type} eq 'qemu' && $fault =~ /^(?:none|not-running|timeout|denied|no-fs|special-fs)$/;
+    if ($fault eq 'none') { delete $agent_fault{ $g->{vmid} } } else { $agent_fault{ $g->{vmid} } = $fault }
+    $c->render(json => \%agent_fault);
+};
 post '/__sim/backup' => sub ($c) {
     my $b = $c->req->json // {};
     my $g = $guest_by_vmid{ $b->{vmid} // '' };

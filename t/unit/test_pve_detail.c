@@ -632,14 +632,19 @@ test_ceph(void)
 		is_int(c->num_osds_up, json_object_get_int(json_object_object_get(osd, "num_up_osds")), "%s ceph: OSDs up", versions[i]);
 		is_int(c->num_osds_in, json_object_get_int(json_object_object_get(osd, "num_in_osds")), "%s ceph: OSDs in", versions[i]);
 		is_int(c->num_pgs, 577, "%s ceph: PGs", versions[i]);
-		is_int(c->num_mons + c->num_mgrs + c->nservices, 0, "%s ceph: the recorded servicemap is empty", versions[i]);
+		/* The recorded servicemap is empty, as on real clusters: monitors come from monmap
+		 * and quorum_names, managers from mgrmap (active and two standbys). */
+		is_int(c->num_mons, 3, "%s ceph: monitors from monmap", versions[i]);
+		is_int(c->num_mgrs, 3, "%s ceph: managers from mgrmap", versions[i]);
+		is_int(c->nservices, 2, "%s ceph: mon and mgr services", versions[i]);
 		is_str(text_of(pve_ceph_cluster_json(c, "pve1", 1736458538.9)),
 		    "{\"id\":\"pve1-d11c6ea1-7ab2-41fa-99c5-b85f4d7ffd49\",\"instance\":\"pve1\",\"name\":\"Ceph\","
 		    "\"fsid\":\"d11c6ea1-7ab2-41fa-99c5-b85f4d7ffd49\",\"health\":\"HEALTH_WARN\",\"healthMessage\":"
 		    "\"OSD_NEARFULL: 3 nearfull osd(s); POOL_NEARFULL: 4 pool(s) nearfull\",\"totalBytes\":51850204151808,"
 		    "\"usedBytes\":31663826219008,\"availableBytes\":20186377932800,\"usagePercent\":61.0678911240196,"
-		    "\"numMons\":0,\"numMgrs\":0,\"numOsds\":21,\"numOsdsUp\":21,\"numOsdsIn\":21,\"numPGs\":577,"
-		    "\"lastUpdated\":1736458538000}", "%s ceph: cephClusters JSON", versions[i]);
+		    "\"numMons\":3,\"numMgrs\":3,\"numOsds\":21,\"numOsdsUp\":21,\"numOsdsIn\":21,\"numPGs\":577,"
+		    "\"services\":[{\"type\":\"mgr\",\"running\":3,\"total\":3},{\"type\":\"mon\",\"running\":3,"
+		    "\"total\":3}],\"lastUpdated\":1736458538000}", "%s ceph: cephClusters JSON", versions[i]);
 
 		o = parse("{\"data\":{\"stats\":{\"total_bytes\":1000,\"total_used_bytes\":250,\"total_avail_bytes\":750},"
 		    "\"pools\":[{\"id\":1,\"name\":\"rbd\",\"stats\":{\"bytes_used\":\"100\",\"max_avail\":700,\"objects\":5,\"percent_used\":0.125}},\"junk\"]}}");
@@ -648,8 +653,8 @@ test_ceph(void)
 		ok(near(c->usage_percent, 25), "%s ceph df: usage recomputed", versions[i]);
 		is_int(c->npools, 1, "%s ceph df: pools", versions[i]);
 		ok(strstr(text_of(pve_ceph_cluster_json(c, "pve1", 1)), "\"pools\":[{\"id\":1,\"name\":\"rbd\","
-		    "\"storedBytes\":100,\"availableBytes\":700,\"objects\":5,\"percentUsed\":0.125}]") != NULL,
-		    "%s ceph df: pools JSON", versions[i]);
+		    "\"storedBytes\":100,\"availableBytes\":700,\"objects\":5,\"percentUsed\":12.5}]") != NULL,
+		    "%s ceph df: pools JSON, Ceph's fraction as percent", versions[i]);
 		json_object_put(o);
 		json_object_put(root);
 	}
@@ -687,10 +692,66 @@ test_ceph(void)
 	ok(near(c->usage_percent, 50), "ceph: usage");
 	ok(strstr(text_of(pve_ceph_cluster_json(c, "inst", 0)), "\"id\":\"inst\"") != NULL, "ceph JSON: id without fsid");
 	json_object_put(o);
+	/* The real shape: only registered daemons (no status) in the servicemap, a monitor out
+	 * of quorum, the manager map saying the active one is not available. */
+	o = parse("{\"servicemap\":{\"services\":{\"rgw\":{\"daemons\":{\"summary\":\"\",\"4242\":{\"gid\":4242,"
+	    "\"metadata\":{\"hostname\":\"n1\"}}}}}},\"quorum_names\":[\"n1\",\"n2\"],"
+	    "\"monmap\":{\"mons\":[{\"name\":\"n3\",\"rank\":2},{\"name\":\"n1\",\"rank\":0},{\"name\":\"n2\"}]},"
+	    "\"mgrmap\":{\"active_name\":\"n1\",\"available\":false,\"standbys\":[{\"name\":\"n2\"}]}}");
+	is_int(pve_parse_ceph_status(o, c), 0, "ceph status: the real shape");
+	is_int(c->nservices, 3, "ceph real shape: mgr, mon, rgw");
+	is_str(c->services[0].type, "mgr", "ceph real shape: sorted");
+	is_int(c->services[0].total, 2, "ceph real shape: active manager and a standby");
+	is_int(c->services[0].running, 1, "ceph real shape: an unavailable active manager does not run");
+	is_str(c->services[0].message, "Offline: n1", "ceph real shape: it is named");
+	is_int(c->services[1].total, 3, "ceph real shape: monitors of the monmap");
+	is_int(c->services[1].running, 2, "ceph real shape: those in quorum run");
+	is_str(c->services[1].message, "Offline: n3", "ceph real shape: the one out of quorum named");
+	is_int(c->services[2].running, 1, "ceph real shape: a service map daemon without status runs");
+	is_int(c->num_mons, 3, "ceph real shape: numMons = the mon service's total");
+	is_int(c->num_mgrs, 2, "ceph real shape: numMgrs = the mgr service's total");
+	json_object_put(o);
+	o = parse("{\"quorum_names\":[\"a\",\"b\"],\"mgrmap\":{\"standbys\":[]}}");
+	is_int(pve_parse_ceph_status(o, c), 0, "ceph status: quorum only");
+	is_int(c->num_mons, 2, "ceph: monitors from the quorum alone");
+	is_int(c->num_mgrs, 0, "ceph: no manager known, no mgr service");
+	is_int(c->nservices, 1, "ceph: the mon service only");
+	json_object_put(o);
 	o = parse("[]");
 	is_int(pve_parse_ceph_status(o, c), -1, "ceph status: a list is refused");
 	json_object_put(o);
 	free(c);
+}
+
+/* --- guest agent failures ---------------------------------------------------------------------------- */
+
+static void
+test_agent_failure(void)
+{
+	static const struct {
+		long status;
+		int timed_out;
+		const char *body, *want, *what;
+	} cases[] = {
+		{500, 0, "{\"data\":null,\"message\":\"QEMU guest agent is not running\\n\"}", "agent-not-running",
+		    "PVE's phrase"},
+		{500, 0, "{\"data\":null,\"message\":\"VM 100 qmp command 'guest-fsinfo' failed - got timeout\\n\"}",
+		    "agent-timeout", "a timeout in PVE"},
+		{0, 1, NULL, "agent-timeout", "our own request timed out"},
+		{500, 0, "{\"data\":null,\"message\":\"guest agent not available\"}", "agent-not-running", "not available"},
+		{403, 0, "{\"data\":null,\"message\":\"Permission check failed (/vms/100, VM.Monitor)\\n\"}",
+		    "permission-denied", "403"},
+		{401, 0, "", "permission-denied", "401 without a body"},
+		{500, 0, "{\"data\":null}", "agent-not-running", "a bare 500"},
+		{500, 0, "<html>not json", "agent-not-running", "a 500 that is not JSON"},
+		{400, 0, "{\"errors\":{\"vmid\":\"bad\"}}", "agent-error", "another status"},
+		{0, 0, NULL, "agent-error", "no answer"},
+		{200, 0, "{\"data\":", "agent-error", "a broken success"},
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+		is_str(pve_agent_failure_reason(cases[i].status, cases[i].timed_out, cases[i].body,
+		    cases[i].body ? strlen(cases[i].body) : 0), cases[i].want, "agent failure: %s", cases[i].what);
 }
 
 /* --- replication ------------------------------------------------------------------------------------- */
@@ -894,6 +955,7 @@ main(void)
 	test_disks();
 	test_zfs();
 	test_ceph();
+	test_agent_failure();
 	test_replication();
 	test_wrong_types();
 	return done_testing();
