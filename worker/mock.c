@@ -193,17 +193,6 @@ gen_io(struct st_guest *g, int qemu)
 	g->net_out = io_rate(6 * scale);
 }
 
-/* A disk whose use is not known (§6.2, as the original's mock): usage -1, nothing counted as
- * used, and for a VM the reason the client shows. */
-static void
-disk_unknown(struct st_guest *g, const char *reason)
-{
-	st_disk_set(&g->disk, g->disk.total, 0);
-	g->disk.usage = -1;
-	if (strcmp(g->type, "qemu") == 0)
-		snprintf(g->disk_status_reason, sizeof(g->disk_status_reason), "%s", reason);
-}
-
 static void
 gen_node(struct st_instance *s, const char *inst, const char *cluster, const char *name,
     int offline, int index, const struct mock_config *c, int *vmid)
@@ -276,9 +265,9 @@ gen_node(struct st_instance *s, const char *inst, const char *cluster, const cha
 			g->uptime = between(3600, 86400 * 60);
 			gen_io(g, qemu);
 			if (qemu && rnd() < 0.1)
-				disk_unknown(g, "agent-not-running");
-		} else {
-			disk_unknown(g, "vm-stopped");
+				st_guest_disk_unknown(g, "agent-not-running");
+		} else {	/* (a container's reason is kept but not written: src/state.c) */
+			st_guest_disk_unknown(g, "vm-stopped");
 		}
 		if (!qemu && g->disk.usage >= 0) {
 			struct st_disk root = g->disk;
@@ -687,6 +676,12 @@ gen_pve_details(double now)
 		c->usage_percent = (double)c->used_bytes * 100.0 / (double)c->total_bytes;
 		c->num_mons = 3;
 		c->num_mgrs = 2;
+		/* the services the counts come from, as a real cluster's (sorted by type) */
+		c->nservices = 2;
+		snprintf(c->services[0].type, sizeof(c->services[0].type), "mgr");
+		c->services[0].running = c->services[0].total = c->num_mgrs;
+		snprintf(c->services[1].type, sizeof(c->services[1].type), "mon");
+		c->services[1].running = c->services[1].total = c->num_mons;
 		c->num_osds = c->num_osds_up = c->num_osds_in = 2 * s->nnodes;
 		c->num_pgs = 256;
 		c->npools = 2;

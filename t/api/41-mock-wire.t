@@ -67,6 +67,13 @@ my @pct = map { $_->{percentUsed} } @pools;
 ok(!(grep { $_ < 0 || $_ > 100 } @pct), 'Ceph percentUsed within 0-100: ' . join(', ', @pct));
 ok((grep { $_ > 1 } @pct), 'a used pool shows more than 1 (percent, not a fraction)');
 
+# Ceph services: the ones numMons and numMgrs count.
+for my $c (@{ $st->{cephClusters} }) {
+    my %svc = map { $_->{type} => $_ } @{ $c->{services} // [] };
+    ok($svc{mon} && $svc{mon}{total} == $c->{numMons} && $svc{mgr} && $svc{mgr}{total} == $c->{numMgrs},
+        "Ceph $c->{id}: services mon $c->{numMons} and mgr $c->{numMgrs}") or diag explain $c->{services};
+}
+
 # Temperatures: on by default.
 is($st->{temperatureMonitoringEnabled}, true, 'temperatureMonitoringEnabled follows the setting (default on)');
 my @warm = grep { $_->{temperature} } @{ $st->{nodes} };
