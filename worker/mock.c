@@ -266,9 +266,9 @@ gen_node(struct st_instance *s, const char *inst, const char *cluster, const cha
 			gen_io(g, qemu);
 			if (qemu && rnd() < 0.1)
 				st_guest_disk_unknown(g, "agent-not-running");
-		} else {	/* (a container's reason is kept but not written: src/state.c) */
+		} else if (qemu) {
 			st_guest_disk_unknown(g, "vm-stopped");
-		}
+		}	/* a stopped container: nothing used, as the real poller shows it */
 		if (!qemu && g->disk.usage >= 0) {
 			struct st_disk root = g->disk;
 			snprintf(root.mountpoint, sizeof(root.mountpoint), "/");
