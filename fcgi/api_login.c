@@ -6,11 +6,11 @@
 #include "crypto.h"
 #include "handlers.h"
 #include "log.h"
+#include "timefmt.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #define SESSION_HOURS_DEFAULT 24
 #define SESSION_DAYS_REMEMBER 30
@@ -25,12 +25,12 @@ static void
 answer_locked(struct request *r, double until)
 {
 	struct json_object *extra = json_object_new_object();
-	char when[40], msg[160];
+	char when[TIMEFMT_LEN], msg[160];
 	long minutes = (long)floor((until - clock_wall()) / 60.0);
 
 	if (minutes < 1)
 		minutes = 1;
-	format_rfc3339(until, when, sizeof(when));
+	timefmt_rfc3339(until, when, sizeof(when));
 	snprintf(msg, sizeof(msg), "Too many failed attempts. Account is locked for %ld more minutes.",
 	    minutes);
 	json_object_object_add(extra, "message", json_object_new_string(msg));

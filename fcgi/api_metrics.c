@@ -15,7 +15,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "metrics.h"
-#include "state.h"
+#include "timefmt.h"
 
 #define HISTORY_MAX_POINTS 1000	/* default cap of points per series */
 #define CHART_MAX_POINTS 500	/* points per chart series beyond the raw tier */
@@ -32,11 +32,11 @@ db_unavailable(struct request *r)
 static struct json_object *
 go_time(PGresult *res, int row, int col)
 {
-	char buf[64];
+	char buf[TIMEFMT_LEN];
 
 	if (PQgetisnull(res, row, col))
-		return json_object_new_string("0001-01-01T00:00:00Z");
-	st_rfc3339(atof(PQgetvalue(res, row, col)), buf, sizeof(buf));
+		return json_object_new_string(TIMEFMT_ZERO);
+	timefmt_rfc3339(atof(PQgetvalue(res, row, col)), buf, sizeof(buf));
 	return json_object_new_string(buf);
 }
 
@@ -612,7 +612,7 @@ out_series(struct charts *c, struct strbuf *sb, const char *name, int32_t s, dou
 		sb_append(sb, "}", 1);
 	} else if (sp) {
 		for (int i = 0; i < sp->n; i++) {
-			int64_t ms = (int64_t)floor(sp->p[i].t) * 1000;
+			int64_t ms = timefmt_unix_ms(sp->p[i].t);
 			char *p;
 			if (ms < c->oldest_ms)
 				c->oldest_ms = ms;
@@ -768,7 +768,7 @@ api_charts(struct request *r)
 	};
 	const char *range_s = req_query(r, "range");
 	double range = -1, now = floor(clock_wall()), t_start = clock_monotonic();
-	int64_t now_ms = (int64_t)now * 1000;
+	int64_t now_ms = timefmt_unix_ms(now);
 	struct charts c;
 	PGresult *resources = NULL, *series = NULL, *done = NULL;
 	struct strbuf nodes = {0}, storage = {0};
@@ -1077,11 +1077,11 @@ api_storage_charts(struct request *r)
 		for (int row = from; from >= 0 && row < to; row += group) {
 			struct met_acc a = {0};
 			struct json_object *p = json_object_new_object();
-			char ts[64];
+			char ts[TIMEFMT_LEN];
 			for (int j = row; j < to && j < row + group; j++)
 				met_acc_merge(&a, atoi(PQgetvalue(res, j, 5)), atof(PQgetvalue(res, j, 2)),
 				    atof(PQgetvalue(res, j, 3)), atof(PQgetvalue(res, j, 4)));
-			st_rfc3339(atof(PQgetvalue(res, row, 1)), ts, sizeof(ts));
+			timefmt_rfc3339(atof(PQgetvalue(res, row, 1)), ts, sizeof(ts));
 			json_object_object_add(p, "value", jsonutil_new_rounded(met_acc_avg(&a)));
 			json_object_object_add(p, "timestamp", json_object_new_string(ts));
 			json_object_array_add(arr, p);
@@ -1120,7 +1120,7 @@ points_json(struct strbuf *sb, const struct bucket *b, int n, int max)
 		for (int j = i; j < n && j < i + group; j++)
 			met_acc_merge(&a, b[j].a.n, met_acc_avg(&b[j].a), b[j].a.min, b[j].a.max);
 		sb_append(sb, i ? ",{\"timestamp\":" : "{\"timestamp\":", i ? 14 : 13);
-		sb_append(sb, num, fmt_i64((int64_t)floor(b[i].t) * 1000, num));
+		sb_append(sb, num, fmt_i64(timefmt_unix_ms(b[i].t), num));
 		sb_append(sb, ",\"value\":", 9);
 		out_num(sb, met_acc_avg(&a));
 		sb_append(sb, ",\"min\":", 7);

@@ -6,6 +6,7 @@
 #include "handlers.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "timefmt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +43,6 @@ api_scheduler_health(struct request *r)
 	PGresult *res = db_exec_stmt(r->db, &stmt_health, NULL);
 	struct json_object *o, *queue, *per_type, *dl, *instances, *breakers, *staleness;
 	int n, due = 0;
-	const char *zero = "0001-01-01T00:00:00Z";
 
 	if (res == NULL) {
 		resp_header(r, "Retry-After", "5");
@@ -109,7 +109,8 @@ api_scheduler_health(struct request *r)
 			json_object_object_add(b, "state", json_object_new_string(state));
 			json_object_object_add(b, "failures", json_object_new_int(failures));
 			json_object_object_add(b, "retryAt", json_object_new_string(
-			    strcmp(state, "closed") != 0 && !PQgetisnull(res, i, 11) ? PQgetvalue(res, i, 11) : zero));
+			    strcmp(state, "closed") != 0 && !PQgetisnull(res, i, 11) ?
+			    PQgetvalue(res, i, 11) : TIMEFMT_ZERO));
 			json_object_array_add(breakers, b);
 		}
 		{
@@ -118,18 +119,17 @@ api_scheduler_health(struct request *r)
 			json_object_object_add(s, "type", json_object_new_string(type));
 			json_object_object_add(s, "score", jsonutil_new_double(strtod(PQgetvalue(res, i, 13), NULL)));
 			json_object_object_add(s, "lastSuccess", json_object_new_string(
-			    PQgetisnull(res, i, 3) ? zero : PQgetvalue(res, i, 3)));
+			    PQgetisnull(res, i, 3) ? TIMEFMT_ZERO : PQgetvalue(res, i, 3)));
 			json_object_object_add(s, "lastError", json_object_new_string(
-			    PQgetisnull(res, i, 4) ? zero : PQgetvalue(res, i, 4)));
+			    PQgetisnull(res, i, 4) ? TIMEFMT_ZERO : PQgetvalue(res, i, 4)));
 			json_object_array_add(staleness, s);
 		}
 	}
 	json_object_object_add(o, "updatedAt", json_object_new_string(n > 0 ? PQgetvalue(res, 0, 15) : ""));
 	if (n == 0) {
-		char now[40];
-		time_t t = time(NULL);
-		strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-		json_object_object_add(o, "updatedAt", json_object_new_string(now));
+		char now[TIMEFMT_LEN];
+		json_object_object_add(o, "updatedAt",
+		    json_object_new_string(timefmt_rfc3339(clock_wall(), now, sizeof(now))));
 	}
 	json_object_object_add(o, "enabled", json_object_new_boolean(0));
 	json_object_object_add(queue, "depth", json_object_new_int(n));

@@ -13,6 +13,7 @@
 #include "netaddr.h"
 #include "pve.h"
 #include "state.h"
+#include "timefmt.h"
 
 #include <ctype.h>
 #include <netdb.h>
@@ -347,13 +348,10 @@ endpoints_json(const char *text, const char *health_text)
 		struct json_object *h = endpoint_health(health, pve_str(e, "nodeName", ""));
 		const char *checked = pve_str(h, "lastCheck", "");
 		const char *seen = pve_str(e, "lastSeen", "");
-		char zero[40];
 
 		json_object_object_add(o, "Online", json_object_new_boolean(pve_int(e, "online", 0) != 0));
-		if (*seen == '\0') {	/* never seen: Go's zero time, as the original writes */
-			st_rfc3339(0, zero, sizeof(zero));
-			seen = zero;
-		}
+		if (*seen == '\0')	/* never seen: Go's zero time, as the original writes */
+			seen = TIMEFMT_ZERO;
 		json_object_object_add(o, "LastSeen", json_object_new_string(seen));
 		json_object_object_add(o, "PulseReachable", h ?
 		    json_object_new_boolean(pve_int(h, "reachable", 0) != 0) : NULL);
@@ -833,7 +831,7 @@ validate_members(struct pve_conn *c, struct json_object **endpoints, const char 
 	}
 	while (http_multi_run(m, NULL, NULL, 0, 100) > 0)
 		;
-	st_rfc3339(clock_wall(), now, sizeof(now));
+	timefmt_rfc3339(clock_wall(), now, sizeof(now));
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *e = json_object_array_get_idx(*endpoints, i), *ep, *old;
 		long st = probes[i].req ? probes[i].req->status : 0;

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "netaddr.h"
 #include "responder.h"
+#include "timefmt.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -16,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 /* Cached credentials are re-read at least this often, even without a notification. */
 #define CACHE_TTL 30.0
@@ -1290,12 +1290,12 @@ static int
 rate_hit(struct request *r, const struct rate_limit *rl)
 {
 	long window_start;
-	char reset[40], limit[16], path[240];
+	char reset[TIMEFMT_LEN], limit[16], path[240];
 
 	if (!rate_over(r, rl, &window_start))
 		return 0;
 	snprintf(limit, sizeof(limit), "%d", rl->limit);
-	format_rfc3339((double)window_start + rl->window, reset, sizeof(reset));
+	timefmt_rfc3339((double)window_start + rl->window, reset, sizeof(reset));
 	resp_header(r, "Retry-After", arena_printf(r->arena, "%d", rl->window));
 	resp_header(r, "X-RateLimit-Limit", limit);
 	resp_header(r, "X-RateLimit-Remaining", "0");
@@ -1334,14 +1334,4 @@ audit_anonymous(struct request *r, const char *event, const char *username, cons
 	if (!r->direct_loopback && rate_over(r, &audit_anonymous_limit, &window_start))
 		return;
 	audit_record(r->db, event, username, r->client_ip, r->raw_path, 0, details);
-}
-
-void
-format_rfc3339(double t, char *out, size_t outlen)
-{
-	time_t s = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&s, &tm);
-	strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

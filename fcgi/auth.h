@@ -111,7 +111,4 @@ int ratelimit_named(struct request *r, const char *bucket, int limit, int window
 void audit_anonymous(struct request *r, const char *event, const char *username,
     const char *details);
 
-/* Formats epoch seconds as RFC 3339 UTC ("2026-01-09T21:25:38Z"). */
-void format_rfc3339(double t, char *out, size_t outlen);
-
 #endif
