@@ -4,6 +4,7 @@
 #include "pve_detail.h"
 #include "jsonutil.h"
 #include "pve.h"
+#include "timefmt.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -312,38 +313,6 @@ percent(int64_t part, int64_t whole)
 {
 	/* The original's order of operations, so the last digit matches too. */
 	return whole > 0 ? (double)part / (double)whole * 100 : 0;
-}
-
-void
-pve_rfc3339_nano(double t, char *out, size_t len)
-{
-	char date[32], frac[24] = "";
-	double whole;
-	time_t sec;
-	long nanos;
-	struct tm tm;
-
-	if (!(t > 0) || t > 253402300799.0) {	/* zero time, or past year 9999 */
-		snprintf(out, len, "0001-01-01T00:00:00Z");
-		return;
-	}
-	whole = floor(t);
-	sec = (time_t)whole;
-	/* A double holds a current time to a fraction of a microsecond: print microseconds. */
-	nanos = lround((t - whole) * 1e6) * 1000;
-	if (nanos >= 1000000000L) {
-		sec++;
-		nanos -= 1000000000L;
-	}
-	gmtime_r(&sec, &tm);
-	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-	if (nanos > 0) {
-		size_t n;
-		snprintf(frac, sizeof(frac), ".%09ld", nanos);
-		for (n = strlen(frac); n > 1 && frac[n - 1] == '0'; n--)
-			frac[n - 1] = '\0';
-	}
-	snprintf(out, len, "%s%sZ", date, frac);
 }
 
 /* --- guest network ------------------------------------------------------------------------ */
@@ -1390,8 +1359,7 @@ pve_physical_disk_json(const struct pve_physical_disk *d, const char *instance, 
 	add_int(o, "temperature", 0);
 	add_int(o, "rpm", d->rpm);
 	add_str(o, "used", d->used);
-	pve_rfc3339_nano(now, when, sizeof(when));
-	add_str(o, "lastChecked", when);
+	add_str(o, "lastChecked", timefmt_rfc3339_nano(now, when, sizeof(when)));
 	return o;
 }
 
@@ -1952,7 +1920,7 @@ pve_ceph_cluster_json(const struct pve_ceph_cluster *c, const char *instance, do
 		}
 		json_object_object_add(o, "services", services);
 	}
-	add_int(o, "lastUpdated", (int64_t)now * 1000);
+	add_int(o, "lastUpdated", timefmt_unix_ms(now));
 	return o;
 }
 
@@ -2285,13 +2253,6 @@ pve_replication_sort(struct pve_replication_job *jobs, int n)
 		qsort(jobs, (size_t)n, sizeof(jobs[0]), cmp_job);
 }
 
-/* Seconds to epoch milliseconds, saturating. */
-static int64_t
-to_ms(int64_t s)
-{
-	return s > INT64_MAX / 1000 ? INT64_MAX : s < INT64_MIN / 1000 ? INT64_MIN : s * 1000;
-}
-
 struct json_object *
 pve_replication_job_json(const struct pve_replication_job *j, double now)
 {
@@ -2316,11 +2277,11 @@ pve_replication_job_json(const struct pve_replication_job *j, double now)
 	add_opt_str(o, "state", j->state);
 	add_opt_str(o, "status", j->status);
 	add_opt_str(o, "lastSyncStatus", j->last_sync_status);
-	add_opt_int(o, "lastSyncTime", to_ms(j->last_sync_unix));
+	add_opt_int(o, "lastSyncTime", timefmt_ms_from_seconds(j->last_sync_unix));
 	add_opt_int(o, "lastSyncUnix", j->last_sync_unix);
 	add_opt_int(o, "lastSyncDurationSeconds", j->last_sync_duration_seconds);
 	add_opt_str(o, "lastSyncDurationHuman", j->last_sync_duration_human);
-	add_opt_int(o, "nextSyncTime", to_ms(j->next_sync_unix));
+	add_opt_int(o, "nextSyncTime", timefmt_ms_from_seconds(j->next_sync_unix));
 	add_opt_int(o, "nextSyncUnix", j->next_sync_unix);
 	add_opt_int(o, "durationSeconds", j->duration_seconds);
 	add_opt_str(o, "durationHuman", j->duration_human);

@@ -330,8 +330,5 @@ struct json_object *pve_replication_job_json(const struct pve_replication_job *j
 /* Copies src into dst (size len, len > 0) with surrounding whitespace removed, cut at a UTF-8
  * character boundary when too long. Returns dst. */
 char *pve_copy_trimmed(char *dst, size_t len, const char *src);
-/* RFC 3339 in UTC as Go's time.Time marshals (RFC3339Nano: fraction without trailing zeros,
- * none when whole), to the microsecond a double holds; 0 or less gives Go's zero time. */
-void pve_rfc3339_nano(double t, char *out, size_t len);
 
 #endif

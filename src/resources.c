@@ -6,8 +6,8 @@
 #include "resources.h"
 
 #include "jsonutil.h"
-#include "state.h"
 #include "state_int.h"
+#include "timefmt.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -190,12 +190,11 @@ copy_field(struct json_object *o, struct json_object *doc, const char *key)
 }
 
 /* An RFC 3339 time from epoch milliseconds (the state documents' encoding), as Go writes a
- * time.Time; buf holds at least 40 bytes. */
+ * time.Time; buf holds at least TIMEFMT_LEN bytes. */
 static const char *
 time_from_ms(int64_t ms, char *buf, size_t len)
 {
-	st_rfc3339((double)(ms / 1000), buf, len);
-	return buf;
+	return timefmt_rfc3339((double)(ms / 1000), buf, len);
 }
 
 /* --- the resource object ----------------------------------------------------------------- */
@@ -340,7 +339,7 @@ node_temperature(struct json_object *t)
 static void
 from_node(struct json_object *out, struct json_object *doc)
 {
-	char cluster[192] = "", seen[40];
+	char cluster[192] = "", seen[TIMEFMT_LEN];
 	struct json_object *o, *p, *cpu_info, *id;
 	const char *name = str(doc, "name");
 
@@ -403,7 +402,7 @@ tags_list(const char *joined)
 static void
 from_guest(struct json_object *out, struct json_object *doc)
 {
-	char parent[320], seen[40];
+	char parent[320], seen[TIMEFMT_LEN];
 	struct json_object *o, *p, *net;
 	int vm = strcmp(str(doc, "type"), "qemu") == 0, oci = !vm && boolean(doc, "isOci");
 
@@ -575,11 +574,11 @@ int
 resources_append(struct json_object *out, enum resources_source src, struct json_object *doc,
     double now)
 {
-	char now_text[40];
+	char now_text[TIMEFMT_LEN];
 
 	if (doc == NULL || !json_object_is_type(doc, json_type_object) || *str(doc, "id") == '\0')
 		return 0;
-	st_rfc3339(now, now_text, sizeof(now_text));
+	timefmt_rfc3339(now, now_text, sizeof(now_text));
 	switch (src) {
 	case RESOURCES_NODE:
 		from_node(out, doc);
@@ -703,7 +702,7 @@ resources_stats(struct json_object *all, double now)
 	    *by_platform = json_object_new_object(), *by_status = json_object_new_object();
 	size_t n = json_object_array_length(all);
 	int with_alerts = 0;
-	char updated[40];
+	char updated[TIMEFMT_LEN];
 
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *r = json_object_array_get_idx(all, i), *alerts = field(r, "alerts");
@@ -721,8 +720,7 @@ resources_stats(struct json_object *all, double now)
 	json_object_object_add(o, "byPlatform", by_platform);
 	json_object_object_add(o, "byStatus", by_status);
 	sj_int(o, "withAlerts", with_alerts);
-	st_rfc3339(now, updated, sizeof(updated));
-	sj_str(o, "lastUpdated", updated);
+	sj_str(o, "lastUpdated", timefmt_rfc3339(now, updated, sizeof(updated)));
 	return o;
 }
 

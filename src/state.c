@@ -5,13 +5,13 @@
 #include "state_int.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "timefmt.h"
 #include "util.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct st_node *
 st_add_node(struct st_instance *s)
@@ -193,11 +193,11 @@ sj_num(struct json_object *o, const char *k, double v)
 	json_object_object_add(o, k, jsonutil_new_double(isfinite(v) ? v : 0));
 }
 
-/* Epoch milliseconds, truncated to the second as the original's conversion does. */
+/* Epoch milliseconds of the whole second, as the original's frontend conversion writes. */
 void
 sj_ms(struct json_object *o, const char *k, double t)
 {
-	sj_int(o, k, (int64_t)t * 1000);
+	sj_int(o, k, timefmt_unix_ms(t));
 }
 
 static struct json_object *
@@ -449,19 +449,6 @@ sr_i64(char *buf, size_t len, int64_t v)
 	return buf;
 }
 
-/* A timestamptz literal in UTC with milliseconds. */
-const char *
-sr_ts(char *buf, size_t len, double t)
-{
-	time_t sec = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&sec, &tm);
-	snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d.%03d+00", tm.tm_year + 1900, tm.tm_mon + 1,
-	    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)((t - (double)sec) * 1000));
-	return buf;
-}
-
 /* Appends a JSON document as a COPY field. */
 void
 sr_doc(struct strbuf *row, struct json_object *o, int last)
@@ -498,7 +485,7 @@ node_row(struct strbuf *r, const char *instance_id, const void *item)
 	db_copy_field(r, sr_i64(b, sizeof(b), n->disk.total), 0);
 	db_copy_field(r, sr_i64(b, sizeof(b), n->disk.used), 0);
 	db_copy_field(r, sr_i64(b, sizeof(b), n->uptime), 0);
-	db_copy_field(r, sr_ts(b, sizeof(b), n->last_seen), 0);
+	db_copy_field(r, timefmt_pg(n->last_seen, b, sizeof(b)), 0);
 	sr_doc(r, st_node_json(n), 1);
 }
 
@@ -528,7 +515,7 @@ guest_row(struct strbuf *r, const char *instance_id, const void *item)
 	db_copy_field(r, sr_i64(b, sizeof(b), g->disk_write), 0);
 	db_copy_field(r, sr_i64(b, sizeof(b), g->uptime), 0);
 	db_copy_field(r, g->tags, 0);
-	db_copy_field(r, sr_ts(b, sizeof(b), g->last_seen), 0);
+	db_copy_field(r, timefmt_pg(g->last_seen, b, sizeof(b)), 0);
 	sr_doc(r, st_guest_json(g), 1);
 }
 
@@ -604,8 +591,8 @@ repl_row(struct strbuf *r, const char *instance_id, const void *item)
 	db_copy_field(r, j->source, 0);
 	db_copy_field(r, j->target, 0);
 	db_copy_field(r, j->state, 0);
-	db_copy_field(r, j->last_sync > 0 ? sr_ts(b, sizeof(b), j->last_sync) : NULL, 0);
-	db_copy_field(r, j->next_sync > 0 ? sr_ts(b, sizeof(b), j->next_sync) : NULL, 0);
+	db_copy_field(r, j->last_sync > 0 ? timefmt_pg(j->last_sync, b, sizeof(b)) : NULL, 0);
+	db_copy_field(r, j->next_sync > 0 ? timefmt_pg(j->next_sync, b, sizeof(b)) : NULL, 0);
 	db_copy_field(r, sr_i64(b, sizeof(b), j->fail_count), 0);
 	db_copy_field(r, j->error, 0);
 	db_copy_field(r, sr_i64(b, sizeof(b), j->sort), 0);
@@ -678,26 +665,11 @@ st_backups_free(struct st_backups *b)
 }
 
 void
-st_rfc3339(double t, char *out, size_t len)
-{
-	time_t sec = (time_t)t;
-	struct tm tm;
-
-	if (t <= 0) {
-		snprintf(out, len, "0001-01-01T00:00:00Z");
-		return;
-	}
-	gmtime_r(&sec, &tm);
-	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-void
 sj_time(struct json_object *o, const char *k, double t)
 {
-	char buf[40];
+	char buf[TIMEFMT_LEN];
 
-	st_rfc3339(t, buf, sizeof(buf));
-	sj_str(o, k, buf);
+	sj_str(o, k, timefmt_rfc3339(t, buf, sizeof(buf)));
 }
 
 struct json_object *
@@ -779,8 +751,8 @@ task_row(struct strbuf *r, const char *instance_id, const void *item)
 	db_copy_field(r, t->node, 0);
 	db_copy_field(r, sr_i64(b, sizeof(b), t->vmid), 0);
 	db_copy_field(r, t->status, 0);
-	db_copy_field(r, t->start > 0 ? sr_ts(b, sizeof(b), t->start) : NULL, 0);
-	db_copy_field(r, t->end > 0 ? sr_ts(b, sizeof(b), t->end) : NULL, 0);
+	db_copy_field(r, t->start > 0 ? timefmt_pg(t->start, b, sizeof(b)) : NULL, 0);
+	db_copy_field(r, t->end > 0 ? timefmt_pg(t->end, b, sizeof(b)) : NULL, 0);
 	sr_doc(r, st_task_json(t), 1);
 }
 
@@ -796,7 +768,7 @@ storage_backup_row(struct strbuf *r, const char *instance_id, const void *item)
 	db_copy_field(r, sb->storage, 0);
 	db_copy_field(r, sr_i64(b, sizeof(b), sb->vmid), 0);
 	db_copy_field(r, sb->type, 0);
-	db_copy_field(r, sr_ts(b, sizeof(b), sb->ctime), 0);
+	db_copy_field(r, timefmt_pg(sb->ctime, b, sizeof(b)), 0);
 	db_copy_field(r, sr_i64(b, sizeof(b), sb->size), 0);
 	db_copy_field(r, sb->volid, 0);
 	sr_doc(r, st_storage_backup_json(sb), 1);
@@ -813,7 +785,7 @@ snapshot_row(struct strbuf *r, const char *instance_id, const void *item)
 	db_copy_field(r, sn->node, 0);
 	db_copy_field(r, sr_i64(b, sizeof(b), sn->vmid), 0);
 	db_copy_field(r, sn->name, 0);
-	db_copy_field(r, sr_ts(b, sizeof(b), sn->time), 0);
+	db_copy_field(r, timefmt_pg(sn->time, b, sizeof(b)), 0);
 	sr_doc(r, st_snapshot_json(sn), 1);
 }
 

@@ -174,10 +174,6 @@ struct json_object *st_snapshot_json(const struct st_snapshot *s);
 /* Replaces the instance's backup rows in one transaction. */
 int st_write_backups(struct db *db, const struct st_backups *b, char *err, size_t errlen);
 
-/* RFC 3339 in UTC for unix seconds, as Go writes a time without fractions; 0 gives the zero
- * time "0001-01-01T00:00:00Z" the original writes. */
-void st_rfc3339(double t, char *out, size_t len);
-
 /* Growing the lists: each returns a zeroed new element. */
 struct st_node *st_add_node(struct st_instance *s);
 struct st_guest *st_add_guest(struct st_instance *s);

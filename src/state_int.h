@@ -10,7 +10,8 @@
 #include "util.h"
 
 /* JSON fields: strings, a string left out when empty, integers, numbers (NaN/inf as 0),
- * epoch milliseconds from unix seconds, RFC 3339 from unix seconds (0: Go's zero time). */
+ * epoch milliseconds from unix seconds (timefmt_unix_ms), RFC 3339 from unix seconds
+ * (timefmt_rfc3339; 0: Go's zero time). */
 void sj_str(struct json_object *o, const char *k, const char *v);
 void sj_opt_str(struct json_object *o, const char *k, const char *v);
 void sj_int(struct json_object *o, const char *k, int64_t v);
@@ -18,11 +19,10 @@ void sj_num(struct json_object *o, const char *k, double v);
 void sj_ms(struct json_object *o, const char *k, double t);
 void sj_time(struct json_object *o, const char *k, double t);
 
-/* COPY text fields: a number, an integer, a timestamp from unix seconds, and the JSON
- * document (put after use) as the row's field, last ending the row. */
+/* COPY text fields: a number, an integer, and the JSON document (put after use) as the row's
+ * field, last ending the row. A timestamp is timefmt_pg's. */
 const char *sr_num(char *buf, size_t len, double v);
 const char *sr_i64(char *buf, size_t len, int64_t v);
-const char *sr_ts(char *buf, size_t len, double t);
 void sr_doc(struct strbuf *row, struct json_object *o, int last);
 
 /* COPYs n items of size bytes through row() with the given COPY statement. */

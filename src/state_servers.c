@@ -6,6 +6,7 @@
 #include "state_int.h"
 #include "state_servers.h"
 #include "jsonutil.h"
+#include "timefmt.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -366,7 +367,7 @@ pbs_row(struct strbuf *r, const char *instance_id, const void *item)
 	db_copy_field(r, sr_i64(b, sizeof(b), p->memory_total), 0);
 	db_copy_field(r, sr_i64(b, sizeof(b), p->uptime), 0);
 	db_copy_field(r, p->health, 0);
-	db_copy_field(r, sr_ts(b, sizeof(b), p->last_seen), 0);
+	db_copy_field(r, timefmt_pg(p->last_seen, b, sizeof(b)), 0);
 	sr_doc(r, st_pbs_json(p), 1);
 }
 
@@ -407,7 +408,7 @@ pbs_backup_row(struct strbuf *r, const char *instance_id, const void *item)
 	db_copy_field(r, pb->ns, 0);
 	db_copy_field(r, pb->backup_type, 0);
 	db_copy_field(r, pb->backup_id, 0);
-	db_copy_field(r, sr_ts(b, sizeof(b), pb->backup_time), 0);
+	db_copy_field(r, timefmt_pg(pb->backup_time, b, sizeof(b)), 0);
 	db_copy_field(r, sr_i64(b, sizeof(b), pb->size), 0);
 	db_copy_field(r, pb->protected_ ? "t" : "f", 0);
 	db_copy_field(r, pb->verified ? "t" : "f", 0);
@@ -432,7 +433,7 @@ pmg_row(struct strbuf *r, const char *instance_id, const void *item)
 	db_copy_field(r, p->has_mail ? sr_num(b, sizeof(b), p->mail[PMG_VIRUS_IN]) : NULL, 0);
 	db_copy_field(r, p->has_quarantine ? sr_i64(b, sizeof(b), p->q_spam) : NULL, 0);
 	db_copy_field(r, p->has_quarantine ? sr_i64(b, sizeof(b), p->q_virus) : NULL, 0);
-	db_copy_field(r, sr_ts(b, sizeof(b), p->last_seen), 0);
+	db_copy_field(r, timefmt_pg(p->last_seen, b, sizeof(b)), 0);
 	sr_doc(r, st_pmg_json(p), 1);
 }
 
@@ -465,7 +466,7 @@ pmg_backup_row(struct strbuf *r, const char *instance_id, const void *item)
 	db_copy_field(r, instance_id, 0);
 	db_copy_field(r, pb->node, 0);
 	db_copy_field(r, pb->filename, 0);
-	db_copy_field(r, sr_ts(b, sizeof(b), pb->time), 0);
+	db_copy_field(r, timefmt_pg(pb->time, b, sizeof(b)), 0);
 	db_copy_field(r, sr_i64(b, sizeof(b), pb->size), 0);
 	sr_doc(r, st_pmg_backup_json(pb), 1);
 }
