@@ -12,8 +12,8 @@
 #define TIMEFMT_LEN 40
 
 /* RFC 3339 in UTC to the whole second ("2026-01-09T21:25:38Z"), as Go writes a time without a
- * fraction: the fraction is cut off. 0 or less (and a value that is not a number) gives
- * TIMEFMT_ZERO; a time past year 9999 gets a longer year. Returns out. */
+ * fraction: the fraction is cut off. 0 or less, a value that is not a number and one beyond
+ * any calendar give TIMEFMT_ZERO; a time past year 9999 gets a longer year. Returns out. */
 const char *timefmt_rfc3339(double t, char *out, size_t len);
 
 /* RFC 3339 in UTC as Go marshals a time.Time (RFC3339Nano: a fraction without trailing zeros,
