@@ -21,13 +21,6 @@
 #define CHART_MAX_POINTS 500	/* points per chart series beyond the raw tier */
 #define CHUNK 1000		/* series per chart query */
 
-static void
-db_unavailable(struct request *r)
-{
-	resp_header(r, "Retry-After", "5");
-	resp_error(r, 503, "database_unavailable", "Database unavailable");
-}
-
 /* A Go time for JSON: RFC 3339 in UTC, or Go's zero time. */
 static struct json_object *
 go_time(PGresult *res, int row, int col)
@@ -68,7 +61,7 @@ api_metrics_stats(struct request *r)
 	struct json_object *o;
 
 	if (res == NULL) {
-		db_unavailable(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	o = json_object_new_object();
@@ -906,7 +899,7 @@ unavailable:
 	if (c.pending)
 		PQclear(raw_wait(&c));
 	db_rollback(r->db);
-	db_unavailable(r);
+	resp_db_unavailable(r);
 done:
 	PQclear(resources);
 	PQclear(series);
@@ -1032,7 +1025,7 @@ api_storage_charts(struct request *r)
 	list = db_exec_stmt(r->db, &stmt_storage_series, NULL);
 	if (list == NULL || (tier = tier_for(r, (double)minutes * 60)) < 0) {
 		PQclear(list);
-		db_unavailable(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	sb_puts(&ids, "{");
@@ -1048,7 +1041,7 @@ api_storage_charts(struct request *r)
 	sb_free(&ids);
 	if (res == NULL) {
 		PQclear(list);
-		db_unavailable(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	runs = series_runs(r, res, &nruns);
@@ -1247,7 +1240,7 @@ api_metrics_history(struct request *r)
 		series = db_exec_stmt(r->db, &stmt_series_of, p);
 	}
 	if (series == NULL) {
-		db_unavailable(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	nseries = PQntuples(series) < 64 ? PQntuples(series) : 64;
@@ -1256,7 +1249,7 @@ api_metrics_history(struct request *r)
 		res = db_exec_stmt(r->db, &stmt_resource_known, p);
 		if (res == NULL) {
 			PQclear(series);
-			db_unavailable(r);
+			resp_db_unavailable(r);
 			return;
 		}
 		if (PQntuples(res) == 0) {
@@ -1325,7 +1318,7 @@ api_metrics_history(struct request *r)
 	resp_raw(r, 200, "application/json", out.data, out.len);
 	goto done;
 unavailable:
-	db_unavailable(r);
+	resp_db_unavailable(r);
 done:
 	if (buckets)
 		for (int i = 0; i < nseries; i++)

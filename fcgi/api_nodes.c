@@ -87,13 +87,6 @@ answer_problems(struct request *r, struct problems *p)
 	return -1;
 }
 
-static void
-answer_db_error(struct request *r)
-{
-	resp_header(r, "Retry-After", "5");
-	resp_error(r, 503, "database_unavailable", "Database unavailable");
-}
-
 /* A nullable boolean: 1/0 present, -1 null; returns 0 absent, 1 present, -1 wrong type. */
 static int
 nullable_bool(struct json_object *body, const char *key, int *out)
@@ -274,7 +267,7 @@ refuse_in_mock(struct request *r)
 	int m = mock_blocks_changes(r);
 
 	if (m < 0) {
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return -1;
 	}
 	if (m == 1) {
@@ -445,7 +438,7 @@ api_nodes_list(struct request *r)
 	struct json_object *a;
 
 	if (res == NULL) {
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	a = json_object_new_array();
@@ -1072,7 +1065,7 @@ api_nodes_add(struct request *r)
 		return;
 	dup = duplicate_host(r, q.type, q.host_norm, "");
 	if (dup < 0) {
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	if (dup) {
@@ -1087,7 +1080,7 @@ api_nodes_add(struct request *r)
 			if (merged != 0) {
 				json_object_put(endpoints);
 				if (merged < 0)
-					answer_db_error(r);
+					resp_db_unavailable(r);
 				return;
 			}
 		}
@@ -1096,7 +1089,7 @@ api_nodes_add(struct request *r)
 	if (res == NULL) {
 		if (endpoints)
 			json_object_put(endpoints);
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	snprintf(id, sizeof(id), "%s-%s", q.type, PQgetvalue(res, 0, 0));
@@ -1161,7 +1154,7 @@ api_nodes_add(struct request *r)
 		if (strcmp(db_sqlstate(r->db), "23505") == 0)
 			resp_error(r, 409, "duplicate_host", "A node with this host URL already exists");
 		else
-			answer_db_error(r);
+			resp_db_unavailable(r);
 		return;
 	}
 	PQclear(res);
@@ -1234,7 +1227,7 @@ load_instance(struct request *r, struct instance_cfg *c)
 	}
 	res = db_exec_stmt(r->db, &stmt_get, params);
 	if (res == NULL) {
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return -1;
 	}
 	if (PQntuples(res) != 1) {
@@ -1287,7 +1280,7 @@ api_nodes_update(struct request *r)
 		dup = duplicate_host(r, c.type, q.host_norm, c.id);
 		if (dup != 0) {
 			if (dup < 0)
-				answer_db_error(r);
+				resp_db_unavailable(r);
 			else
 				resp_error(r, 409, "duplicate_host", "A node with this host URL already exists");
 			instance_cfg_clear(&c);
@@ -1343,7 +1336,7 @@ api_nodes_update(struct request *r)
 	free_sealed(tok);
 	if (res == NULL) {
 		instance_cfg_clear(&c);
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	PQclear(res);
@@ -1369,7 +1362,7 @@ api_nodes_delete(struct request *r)
 		return;
 	res = db_exec_stmt(r->db, &stmt_delete, params);
 	if (res == NULL) {
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	if (PQntuples(res) == 0) {
@@ -1561,7 +1554,7 @@ api_nodes_refresh_cluster(struct request *r)
 	if (res == NULL) {
 		json_object_put(endpoints);
 		instance_cfg_clear(&c);
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	PQclear(res);
