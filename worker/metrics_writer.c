@@ -387,15 +387,6 @@ static const struct db_stmt stmt_writer = {
 	4,
 };
 
-static int
-exec_ok(struct worker *w, const struct db_stmt *st, const char *const *params)
-{
-	PGresult *res = db_exec_stmt(w->db, st, params);
-
-	PQclear(res);
-	return res ? 0 : -1;
-}
-
 /* Everything a flush writes besides the rows, in the open transaction: partitions, their
  * counts, late windows. */
 static int
@@ -417,13 +408,13 @@ write_bookkeeping(struct worker *w, size_t n)
 		if (count > 0) {
 			snprintf(a, sizeof(a), "%.0f", last_hour * 3600);
 			snprintf(b, sizeof(b), "%lu", (unsigned long)count);
-			if (exec_ok(w, &stmt_count, p) != 0)
+			if (db_exec_stmt_ok(w->db, &stmt_count, p) != 0)
 				return -1;
 		}
 		if (i == n)
 			break;
 		snprintf(a, sizeof(a), "%.0f", hour * 3600);
-		if (exec_ok(w, &stmt_ensure, p) != 0)
+		if (db_exec_stmt_ok(w->db, &stmt_ensure, p) != 0)
 			return -1;
 		last_hour = hour;
 		count = 1;
@@ -443,7 +434,7 @@ write_bookkeeping(struct worker *w, size_t n)
 			continue;
 		last_hour = hour;
 		snprintf(a, sizeof(a), "%.6f", W.buf[i].ts);
-		if (exec_ok(w, &stmt_dirty, p) != 0)
+		if (db_exec_stmt_ok(w->db, &stmt_dirty, p) != 0)
 			return -1;
 		log_info("msg=\"late metrics samples\" window=%.0f", hour * 3600);
 	}
@@ -481,7 +472,7 @@ write_once(struct worker *w, size_t n, const struct strbuf *data, int merge, uin
 	snprintf(nb, sizeof(nb), "%lu", (unsigned long)n);
 	snprintf(db_, sizeof(db_), "%lu", (unsigned long)(W.n - n));
 	snprintf(dr, sizeof(dr), "%lu", (unsigned long)dropped);
-	if (exec_ok(w, &stmt_writer, wp) != 0 || db_commit(w->db) != 0)
+	if (db_exec_stmt_ok(w->db, &stmt_writer, wp) != 0 || db_commit(w->db) != 0)
 		goto fail;
 	return 0;
 fail:
