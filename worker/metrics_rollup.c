@@ -317,7 +317,8 @@ roll_window(struct worker *w, int t, double w0, int advance)
 			goto fail;
 	} else {
 		const char *up[2] = {ti->name, a}, *tp[2] = {ti->name, c};
-		if (db_exec_stmt_ok(w->db, &stmt_undirty, up) != 0 || db_exec_stmt_ok(w->db, &stmt_touch, tp) != 0)
+		if (db_exec_stmt_ok(w->db, &stmt_undirty, up) != 0 ||
+		    db_exec_stmt_ok(w->db, &stmt_touch, tp) != 0)
 			goto fail;
 		/* The window above that holds this one was written already: again, too. */
 		if (t + 1 < MET_NTIERS) {
