@@ -992,7 +992,7 @@ merge_into_cluster(struct request *r, const char *cluster, struct json_object *e
 	PGresult *res = db_exec_stmt(r->db, &stmt_cluster_by_name, params);
 	struct json_object *existing, *obj;
 	char err[64], id[32], name[128];
-	int total;
+	int total, saved;
 
 	if (res == NULL)
 		return -1;
@@ -1025,11 +1025,10 @@ merge_into_cluster(struct request *r, const char *cluster, struct json_object *e
 	total = (int)json_object_array_length(existing);
 	params[0] = id;
 	params[1] = jsonutil_to_string(existing, NULL);
-	res = db_exec_stmt(r->db, &stmt_merge_endpoints, params);
+	saved = db_exec_stmt_ok(r->db, &stmt_merge_endpoints, params);
 	json_object_put(existing);
-	if (res == NULL)
+	if (saved != 0)
 		return -1;
-	PQclear(res);
 	obj = json_object_new_object();
 	json_object_object_add(obj, "success", json_object_new_boolean(1));
 	json_object_object_add(obj, "merged", json_object_new_boolean(1));
@@ -1159,9 +1158,7 @@ api_nodes_add(struct request *r)
 	}
 	PQclear(res);
 	/* The quickstart's demo estate gives way to the first real node. */
-	res = db_exec_stmt(r->db, &stmt_mock_auto_off, NULL);
-	if (res)
-		PQclear(res);
+	db_exec_stmt_ok(r->db, &stmt_mock_auto_off, NULL);
 	snprintf(num, sizeof(num), "Node added: %s (%.8s)", id, q.type);
 	audit_record(r->db, "node_added", r->auth.username, r->client_ip, r->raw_path, 1, num);
 	obj = json_object_new_object();

@@ -307,7 +307,6 @@ void
 api_regenerate_token(struct request *r)
 {
 	struct json_object *rec, *obj;
-	PGresult *res;
 	char *raw;
 
 	if (r->auth.method == AUTH_METHOD_TOKEN && !(r->auth.scopes & SCOPE_WILDCARD)) {
@@ -321,13 +320,11 @@ api_regenerate_token(struct request *r)
 		resp_db_unavailable(r);
 		return;
 	}
-	res = db_exec_stmt(r->db, &stmt_token_primary_delete, NULL);
-	if (res == NULL) {
+	if (db_exec_stmt_ok(r->db, &stmt_token_primary_delete, NULL) != 0) {
 		db_rollback(r->db);
 		resp_db_unavailable(r);
 		return;
 	}
-	PQclear(res);
 	raw = crypto_random_hex(32);
 	rec = token_store(r, raw, "Regenerated token", SCOPE_WILDCARD);
 	if (rec == NULL || db_commit(r->db) != 0) {
@@ -705,31 +702,23 @@ api_quick_setup(struct request *r)
 	PQclear(res);
 	params[0] = user;
 	params[1] = hash;
-	res = db_exec_stmt(r->db, &stmt_setup_users_delete, NULL);
-	if (res == NULL)
+	if (db_exec_stmt_ok(r->db, &stmt_setup_users_delete, NULL) != 0)
 		goto db_err;
-	PQclear(res);
-	res = db_exec_stmt(r->db, &stmt_setup_user_insert, params);
-	if (res == NULL)
+	if (db_exec_stmt_ok(r->db, &stmt_setup_user_insert, params) != 0)
 		goto db_err;
-	PQclear(res);
 	rec = token_store(r, api_token, "Primary token", SCOPE_WILDCARD);
 	if (rec == NULL) {
 		db_rollback(r->db);
 		return;
 	}
 	json_object_put(rec);
-	res = db_exec_stmt(r->db, &stmt_setup_bootstrap_delete, NULL);
-	if (res == NULL)
+	if (db_exec_stmt_ok(r->db, &stmt_setup_bootstrap_delete, NULL) != 0)
 		goto db_err;
-	PQclear(res);
 	if (has_user) {
 		/* A new password ends every session but the caller's own. */
 		params[0] = r->auth.method == AUTH_METHOD_SESSION ? r->auth.session_hash : "";
-		res = db_exec_stmt(r->db, &stmt_sessions_delete_others, params);
-		if (res == NULL)
+		if (db_exec_stmt_ok(r->db, &stmt_sessions_delete_others, params) != 0)
 			goto db_err;
-		PQclear(res);
 	}
 	if (db_commit(r->db) != 0)
 		goto db_err;
@@ -833,15 +822,11 @@ api_change_password(struct request *r)
 	}
 	params[0] = user;
 	params[1] = hash;
-	res = db_exec_stmt(r->db, &stmt_password_update, params);
-	if (res == NULL)
+	if (db_exec_stmt_ok(r->db, &stmt_password_update, params) != 0)
 		goto db_err;
-	PQclear(res);
 	params[1] = r->auth.method == AUTH_METHOD_SESSION ? r->auth.session_hash : "";
-	res = db_exec_stmt(r->db, &stmt_sessions_delete_user_others, params);
-	if (res == NULL)
+	if (db_exec_stmt_ok(r->db, &stmt_sessions_delete_user_others, params) != 0)
 		goto db_err;
-	PQclear(res);
 	if (db_commit(r->db) != 0)
 		goto db_err;
 	lockout_password_ok(r, user);
@@ -974,14 +959,12 @@ api_recovery(struct request *r)
 		token = crypto_random_hex(32);
 		crypto_sha256_hex(token, strlen(token), hash);
 		snprintf(minutes, sizeof(minutes), "%lld", (long long)duration);
-		res = db_exec_stmt(r->db, &stmt_recovery_insert, params);
-		if (res == NULL) {
+		if (db_exec_stmt_ok(r->db, &stmt_recovery_insert, params) != 0) {
 			explicit_bzero(token, strlen(token));
 			free(token);
 			resp_db_unavailable(r);
 			return;
 		}
-		PQclear(res);
 		audit_record(r->db, "recovery_token_generated", "", r->client_ip, r->raw_path, 1, minutes);
 		snprintf(msg, sizeof(msg), "Recovery token generated. Valid for %lld minutes.",
 		    (long long)duration);
@@ -1002,13 +985,11 @@ api_recovery(struct request *r)
 		const char *params[1] = {note};
 
 		snprintf(note, sizeof(note), "enabled from %.64s", r->client_ip);
-		res = db_exec_stmt(r->db, disable ? &stmt_recovery_mode_on : &stmt_recovery_mode_off,
-		    disable ? params : NULL);
-		if (res == NULL) {
+		if (db_exec_stmt_ok(r->db, disable ? &stmt_recovery_mode_on : &stmt_recovery_mode_off,
+		    disable ? params : NULL) != 0) {
 			resp_db_unavailable(r);
 			return;
 		}
-		PQclear(res);
 		audit_record(r->db, disable ? "recovery_disable_auth" : "recovery_enable_auth", "",
 		    r->client_ip, r->raw_path, 1, disable ? "Recovery mode enabled" : "Recovery mode disabled");
 		answer_success(r, 200, disable ? "Recovery mode enabled. Auth disabled for localhost. "

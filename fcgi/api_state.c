@@ -280,8 +280,7 @@ api_state(struct request *r)
 	const char *inm;
 
 	if (res == NULL || PQntuples(res) != 1) {
-		if (res)
-			PQclear(res);
+		PQclear(res);
 		resp_db_unavailable(r);
 		return;
 	}

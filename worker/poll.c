@@ -313,13 +313,10 @@ record_status(struct worker *w, struct run *run, int ok, double ms, const char *
 	const char *p_ok[3] = {run->cfg.id, w->id, d};
 	const char *p_fail[7] = {run->cfg.id, w->id, error, category, d,
 	    wait > 0 ? "open" : "closed", delay};
-	PGresult *res;
 
 	snprintf(d, sizeof(d), "%.1f", ms);
 	snprintf(delay, sizeof(delay), "%.1f", wait > 0 ? wait : run->ops->interval());
-	res = db_exec_stmt(w->db, ok ? &stmt_poll_ok : &stmt_poll_fail, ok ? p_ok : p_fail);
-	if (res)
-		PQclear(res);
+	db_exec_stmt_ok(w->db, ok ? &stmt_poll_ok : &stmt_poll_fail, ok ? p_ok : p_fail);
 }
 
 static void
