@@ -137,7 +137,7 @@ query_double(struct worker *w, const struct db_stmt *st, const char *const *para
 
 	*ok = res != NULL;
 	if (res && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-		v = atof(PQgetvalue(res, 0, 0));
+		v = strtod(PQgetvalue(res, 0, 0), NULL);
 	PQclear(res);
 	return v;
 }
@@ -272,9 +272,11 @@ roll_window(struct worker *w, int t, double w0, int advance)
 	if (!advance) {
 		const char *dp[1] = {a};
 		PGresult *res = db_exec_params(w->db, delete_sql[t], 1, dp);
+		int64_t deleted = 0;
 		if (res == NULL)
 			goto fail;
-		old = atol(PQgetvalue(res, 0, 0));
+		(void)parse_int64(PQgetvalue(res, 0, 0), INT64_MIN, INT64_MAX, &deleted);
+		old = (long)deleted;
 		PQclear(res);
 	}
 	maxs = (int32_t)query_double(w, &stmt_max_series, NULL, &ok);
@@ -388,7 +390,7 @@ rollup_tier(struct worker *w, int t, double now)
 	if (res == NULL)
 		return -1;
 	for (int r = 0; r < PQntuples(res); r++)
-		if (roll_window(w, t, atof(PQgetvalue(res, r, 0)), 0) < 0) {
+		if (roll_window(w, t, strtod(PQgetvalue(res, r, 0), NULL), 0) < 0) {
 			PQclear(res);
 			return -1;
 		}

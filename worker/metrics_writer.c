@@ -294,8 +294,10 @@ resolve_keys(struct worker *w)
 			const char *type = PQgetvalue(res, r, 1), *id = PQgetvalue(res, r, 2);
 			const char *metric = PQgetvalue(res, r, 3);
 			int k = key_find(type, id, metric, hash3(type, id, metric));
+			int64_t series = 0;
+			(void)parse_int64(PQgetvalue(res, r, 0), INT32_MIN, INT32_MAX, &series);
 			if (k >= 0)
-				W.keys[k].series = (int32_t)atoi(PQgetvalue(res, r, 0));
+				W.keys[k].series = (int32_t)series;
 		}
 		for (int i = 0; i < m; i++)
 			W.keys[todo[at + i]].name_dirty = 0;
@@ -425,7 +427,7 @@ write_bookkeeping(struct worker *w, size_t n)
 	if (res == NULL)
 		return -1;
 	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-		done = atof(PQgetvalue(res, 0, 0));
+		done = strtod(PQgetvalue(res, 0, 0), NULL);
 	PQclear(res);
 	last_hour = NAN;
 	for (size_t i = 0; i < n && !isnan(done) && W.buf[i].ts < done; i++) {
