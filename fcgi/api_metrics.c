@@ -21,11 +21,14 @@
 #define CHART_MAX_POINTS 500	/* points per chart series beyond the raw tier */
 #define CHUNK 1000		/* series per chart query */
 
-static void
-db_unavailable(struct request *r)
+/* An int4 column as a number; 0 when it is NULL, as none of the queries here give. */
+static int32_t
+column_int32(const PGresult *res, int row, int col)
 {
-	resp_header(r, "Retry-After", "5");
-	resp_error(r, 503, "database_unavailable", "Database unavailable");
+	int64_t v = 0;
+
+	(void)parse_int64(PQgetvalue(res, row, col), INT32_MIN, INT32_MAX, &v);
+	return (int32_t)v;
 }
 
 /* A Go time for JSON: RFC 3339 in UTC, or Go's zero time. */
@@ -36,7 +39,7 @@ go_time(PGresult *res, int row, int col)
 
 	if (PQgetisnull(res, row, col))
 		return json_object_new_string(TIMEFMT_ZERO);
-	timefmt_rfc3339(atof(PQgetvalue(res, row, col)), buf, sizeof(buf));
+	timefmt_rfc3339(strtod(PQgetvalue(res, row, col), NULL), buf, sizeof(buf));
 	return json_object_new_string(buf);
 }
 
@@ -62,21 +65,23 @@ static const struct db_stmt stmt_stats = {
 void
 api_metrics_stats(struct request *r)
 {
-	static const char *const counts[] = {"rawCount", "minuteCount", "hourlyCount",
+	/* The first seven columns, in order. */
+	static const char *const counts[] = {"dbSize", "rawCount", "minuteCount", "hourlyCount",
 	    "dailyCount", "totalWrites", "bufferSize"};
 	PGresult *res = db_exec_stmt(r->db, &stmt_stats, NULL);
 	struct json_object *o;
 
 	if (res == NULL) {
-		db_unavailable(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "enabled", json_object_new_boolean(1));
-	json_object_object_add(o, "dbSize", json_object_new_int64(atoll(PQgetvalue(res, 0, 0))));
-	for (int i = 0; i < 6; i++)
-		json_object_object_add(o, counts[i],
-		    json_object_new_int64(atoll(PQgetvalue(res, 0, i + 1))));
+	for (int i = 0; i < 7; i++) {
+		int64_t n = 0;
+		(void)parse_int64(PQgetvalue(res, 0, i), INT64_MIN, INT64_MAX, &n);
+		json_object_object_add(o, counts[i], json_object_new_int64(n));
+	}
 	json_object_object_add(o, "lastFlush", go_time(res, 0, 7));
 	json_object_object_add(o, "lastRollup", go_time(res, 0, 8));
 	json_object_object_add(o, "lastRetention", go_time(res, 0, 9));
@@ -160,7 +165,7 @@ tier_for(struct request *r, double range)
 	if (res == NULL)
 		return -1;
 	for (int i = 0; i < PQntuples(res) && i < MET_DAY; i++) {
-		if (range <= atof(PQgetvalue(res, i, 0))) {
+		if (range <= strtod(PQgetvalue(res, i, 0), NULL)) {
 			tier = i;
 			break;
 		}
@@ -737,7 +742,7 @@ match_series(struct charts *c, PGresult *series)
 	for (int row = 0; row < PQntuples(series); row++) {
 		const char *id = PQgetvalue(series, row, 2), *type = PQgetvalue(series, row, 1);
 		const char *metric = PQgetvalue(series, row, 3);
-		int32_t s = (int32_t)atol(PQgetvalue(series, row, 0));
+		int32_t s = column_int32(series, row, 0);
 		int kind = strcmp(type, "node") == 0 ? K_NODE :
 		    strcmp(type, "storage") == 0 ? K_STORAGE : K_GUEST;
 		int cmp = 1;
@@ -804,25 +809,25 @@ api_charts(struct request *r)
 	for (int t = 0; t < MET_NTIERS; t++)
 		c.done[t] = NAN;
 	for (int i = 0; i < PQntuples(done); i++) {
-		int t = atoi(PQgetvalue(done, i, 0));
+		int t = column_int32(done, i, 0);
 		if (t > 0 && t < MET_NTIERS && !PQgetisnull(done, i, 1))
-			c.done[t] = atof(PQgetvalue(done, i, 1));
+			c.done[t] = strtod(PQgetvalue(done, i, 1), NULL);
 	}
 	c.nres = PQntuples(resources);
 	c.res = xmalloc(sizeof(*c.res) * (size_t)(c.nres ? c.nres : 1));
 	for (int i = 0; i < c.nres; i++) {
 		struct resource *res = &c.res[i];
 		res->id = PQgetvalue(resources, i, 0);
-		res->kind = atoi(PQgetvalue(resources, i, 1));
+		res->kind = column_int32(resources, i, 1);
 		res->vm = PQgetvalue(resources, i, 2)[0] == 't';
 		for (int m = 0; m < 7; m++) {
-			res->cur[m] = atof(PQgetvalue(resources, i, 3 + m));
+			res->cur[m] = strtod(PQgetvalue(resources, i, 3 + m), NULL);
 			res->series[m] = -1;
 		}
 	}
 	c.maxs = -1;
 	for (int i = 0; i < PQntuples(series); i++) {
-		int32_t s = (int32_t)atol(PQgetvalue(series, i, 0));
+		int32_t s = column_int32(series, i, 0);
 		if (s > c.maxs)
 			c.maxs = s;
 	}
@@ -906,7 +911,7 @@ unavailable:
 	if (c.pending)
 		PQclear(raw_wait(&c));
 	db_rollback(r->db);
-	db_unavailable(r);
+	resp_db_unavailable(r);
 done:
 	PQclear(resources);
 	PQclear(series);
@@ -1032,7 +1037,7 @@ api_storage_charts(struct request *r)
 	list = db_exec_stmt(r->db, &stmt_storage_series, NULL);
 	if (list == NULL || (tier = tier_for(r, (double)minutes * 60)) < 0) {
 		PQclear(list);
-		db_unavailable(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	sb_puts(&ids, "{");
@@ -1048,7 +1053,7 @@ api_storage_charts(struct request *r)
 	sb_free(&ids);
 	if (res == NULL) {
 		PQclear(list);
-		db_unavailable(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	runs = series_runs(r, res, &nruns);
@@ -1079,9 +1084,9 @@ api_storage_charts(struct request *r)
 			struct json_object *p = json_object_new_object();
 			char ts[TIMEFMT_LEN];
 			for (int j = row; j < to && j < row + group; j++)
-				met_acc_merge(&a, atoi(PQgetvalue(res, j, 5)), atof(PQgetvalue(res, j, 2)),
-				    atof(PQgetvalue(res, j, 3)), atof(PQgetvalue(res, j, 4)));
-			timefmt_rfc3339(atof(PQgetvalue(res, row, 1)), ts, sizeof(ts));
+				met_acc_merge(&a, column_int32(res, j, 5), strtod(PQgetvalue(res, j, 2), NULL),
+				    strtod(PQgetvalue(res, j, 3), NULL), strtod(PQgetvalue(res, j, 4), NULL));
+			timefmt_rfc3339(strtod(PQgetvalue(res, row, 1), NULL), ts, sizeof(ts));
 			json_object_object_add(p, "value", jsonutil_new_rounded(met_acc_avg(&a)));
 			json_object_object_add(p, "timestamp", json_object_new_string(ts));
 			json_object_array_add(arr, p);
@@ -1167,9 +1172,9 @@ history_collect(struct request *r, int tier, const int32_t *ids, int nids, doubl
 		return -1;
 	}
 	for (int i = 0; i < PQntuples(done); i++) {
-		int t = atoi(PQgetvalue(done, i, 0));
+		int t = column_int32(done, i, 0);
 		if (t > 0 && t < MET_NTIERS && !PQgetisnull(done, i, 1))
-			c.done[t] = atof(PQgetvalue(done, i, 1));
+			c.done[t] = strtod(PQgetvalue(done, i, 1), NULL);
 	}
 	PQclear(done);
 	c.owner = xmalloc(sizeof(int32_t) * (size_t)hi);
@@ -1247,7 +1252,7 @@ api_metrics_history(struct request *r)
 		series = db_exec_stmt(r->db, &stmt_series_of, p);
 	}
 	if (series == NULL) {
-		db_unavailable(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	nseries = PQntuples(series) < 64 ? PQntuples(series) : 64;
@@ -1256,7 +1261,7 @@ api_metrics_history(struct request *r)
 		res = db_exec_stmt(r->db, &stmt_resource_known, p);
 		if (res == NULL) {
 			PQclear(series);
-			db_unavailable(r);
+			resp_db_unavailable(r);
 			return;
 		}
 		if (PQntuples(res) == 0) {
@@ -1269,7 +1274,7 @@ api_metrics_history(struct request *r)
 		PQclear(res);
 	}
 	for (int i = 0; i < nseries; i++)
-		ids[i] = (int32_t)atol(PQgetvalue(series, i, 0));
+		ids[i] = column_int32(series, i, 0);
 	if ((tier = tier_for(r, range)) < 0)
 		goto unavailable;
 	if (nseries > 0) {
@@ -1325,7 +1330,7 @@ api_metrics_history(struct request *r)
 	resp_raw(r, 200, "application/json", out.data, out.len);
 	goto done;
 unavailable:
-	db_unavailable(r);
+	resp_db_unavailable(r);
 done:
 	if (buckets)
 		for (int i = 0; i < nseries; i++)

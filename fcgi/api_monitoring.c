@@ -45,8 +45,7 @@ api_scheduler_health(struct request *r)
 	int n, due = 0;
 
 	if (res == NULL) {
-		resp_header(r, "Retry-After", "5");
-		resp_error(r, 503, "database_unavailable", "Database unavailable");
+		resp_db_unavailable(r);
 		return;
 	}
 	n = PQntuples(res);
@@ -176,8 +175,7 @@ api_storage_get(struct request *r)
 	}
 	res = db_exec_stmt(r->db, &stmt_storage_one, params);
 	if (res == NULL) {
-		resp_header(r, "Retry-After", "5");
-		resp_error(r, 503, "database_unavailable", "Database unavailable");
+		resp_db_unavailable(r);
 		return;
 	}
 	if (PQntuples(res) != 1) {

@@ -88,13 +88,6 @@ answer_problems(struct request *r, struct problems *p)
 	return -1;
 }
 
-static void
-answer_db_error(struct request *r)
-{
-	resp_header(r, "Retry-After", "5");
-	resp_error(r, 503, "database_unavailable", "Database unavailable");
-}
-
 /* A nullable boolean: 1/0 present, -1 null; returns 0 absent, 1 present, -1 wrong type. */
 static int
 nullable_bool(struct json_object *body, const char *key, int *out)
@@ -275,7 +268,7 @@ refuse_in_mock(struct request *r)
 	int m = mock_blocks_changes(r);
 
 	if (m < 0) {
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return -1;
 	}
 	if (m == 1) {
@@ -443,7 +436,7 @@ api_nodes_list(struct request *r)
 	struct json_object *a;
 
 	if (res == NULL) {
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	a = json_object_new_array();
@@ -997,7 +990,7 @@ merge_into_cluster(struct request *r, const char *cluster, struct json_object *e
 	PGresult *res = db_exec_stmt(r->db, &stmt_cluster_by_name, params);
 	struct json_object *existing, *obj;
 	char err[64], id[32], name[128];
-	int total;
+	int total, saved;
 
 	if (res == NULL)
 		return -1;
@@ -1030,11 +1023,10 @@ merge_into_cluster(struct request *r, const char *cluster, struct json_object *e
 	total = (int)json_object_array_length(existing);
 	params[0] = id;
 	params[1] = jsonutil_to_string(existing, NULL);
-	res = db_exec_stmt(r->db, &stmt_merge_endpoints, params);
+	saved = db_exec_stmt_ok(r->db, &stmt_merge_endpoints, params);
 	json_object_put(existing);
-	if (res == NULL)
+	if (saved != 0)
 		return -1;
-	PQclear(res);
 	obj = json_object_new_object();
 	json_object_object_add(obj, "success", json_object_new_boolean(1));
 	json_object_object_add(obj, "merged", json_object_new_boolean(1));
@@ -1070,7 +1062,7 @@ api_nodes_add(struct request *r)
 		return;
 	dup = duplicate_host(r, q.type, q.host_norm, "");
 	if (dup < 0) {
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	if (dup) {
@@ -1085,7 +1077,7 @@ api_nodes_add(struct request *r)
 			if (merged != 0) {
 				json_object_put(endpoints);
 				if (merged < 0)
-					answer_db_error(r);
+					resp_db_unavailable(r);
 				return;
 			}
 		}
@@ -1094,7 +1086,7 @@ api_nodes_add(struct request *r)
 	if (res == NULL) {
 		if (endpoints)
 			json_object_put(endpoints);
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	snprintf(id, sizeof(id), "%s-%s", q.type, PQgetvalue(res, 0, 0));
@@ -1159,14 +1151,12 @@ api_nodes_add(struct request *r)
 		if (strcmp(db_sqlstate(r->db), "23505") == 0)
 			resp_error(r, 409, "duplicate_host", "A node with this host URL already exists");
 		else
-			answer_db_error(r);
+			resp_db_unavailable(r);
 		return;
 	}
 	PQclear(res);
 	/* The quickstart's demo estate gives way to the first real node. */
-	res = db_exec_stmt(r->db, &stmt_mock_auto_off, NULL);
-	if (res)
-		PQclear(res);
+	db_exec_stmt_ok(r->db, &stmt_mock_auto_off, NULL);
 	snprintf(num, sizeof(num), "Node added: %s (%.8s)", id, q.type);
 	audit_record(r->db, "node_added", r->auth.username, r->client_ip, r->raw_path, 1, num);
 	obj = json_object_new_object();
@@ -1232,7 +1222,7 @@ load_instance(struct request *r, struct instance_cfg *c)
 	}
 	res = db_exec_stmt(r->db, &stmt_get, params);
 	if (res == NULL) {
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return -1;
 	}
 	if (PQntuples(res) != 1) {
@@ -1285,7 +1275,7 @@ api_nodes_update(struct request *r)
 		dup = duplicate_host(r, c.type, q.host_norm, c.id);
 		if (dup != 0) {
 			if (dup < 0)
-				answer_db_error(r);
+				resp_db_unavailable(r);
 			else
 				resp_error(r, 409, "duplicate_host", "A node with this host URL already exists");
 			instance_cfg_clear(&c);
@@ -1341,7 +1331,7 @@ api_nodes_update(struct request *r)
 	free_sealed(tok);
 	if (res == NULL) {
 		instance_cfg_clear(&c);
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	PQclear(res);
@@ -1367,7 +1357,7 @@ api_nodes_delete(struct request *r)
 		return;
 	res = db_exec_stmt(r->db, &stmt_delete, params);
 	if (res == NULL) {
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	if (PQntuples(res) == 0) {
@@ -1559,7 +1549,7 @@ api_nodes_refresh_cluster(struct request *r)
 	if (res == NULL) {
 		json_object_put(endpoints);
 		instance_cfg_clear(&c);
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	PQclear(res);

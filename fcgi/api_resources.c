@@ -17,8 +17,7 @@ load(struct request *r, double now)
 	struct json_object *all = resources_collect(r->db, now, err, sizeof(err));
 
 	if (all == NULL) {
-		resp_header(r, "Retry-After", "5");
-		resp_error(r, 503, "database_unavailable", "Database unavailable");
+		resp_db_unavailable(r);
 	}
 	return all;
 }

@@ -33,13 +33,6 @@ answer_success(struct request *r, int status, const char *message)
 	json_object_put(obj);
 }
 
-static void
-answer_db_error(struct request *r)
-{
-	resp_header(r, "Retry-After", "5");
-	resp_error(r, 503, "database_unavailable", "Database unavailable");
-}
-
 /* Whether s is a canonical UUID (the only form of token id we hand out). */
 static int
 is_uuid(const char *s)
@@ -141,7 +134,7 @@ token_store(struct request *r, const char *raw, const char *name, unsigned scope
 		if (strcmp(db_sqlstate(r->db), "23505") == 0)
 			resp_error(r, 409, "token_exists", "That token is already in use");
 		else
-			answer_db_error(r);
+			resp_db_unavailable(r);
 		return NULL;
 	}
 	rec = token_record(id, name, prefix, suffix, PQgetvalue(res, 0, 0), NULL, scopes_to_json(scopes));
@@ -156,7 +149,7 @@ api_tokens_list(struct request *r)
 	struct json_object *obj, *list;
 
 	if (res == NULL) {
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	list = json_object_new_array();
@@ -289,7 +282,7 @@ api_tokens_delete(struct request *r)
 	}
 	res = db_exec_stmt(r->db, &stmt_token_delete, params);
 	if (res == NULL) {
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	if (PQntuples(res) == 0) {
@@ -314,7 +307,6 @@ void
 api_regenerate_token(struct request *r)
 {
 	struct json_object *rec, *obj;
-	PGresult *res;
 	char *raw;
 
 	if (r->auth.method == AUTH_METHOD_TOKEN && !(r->auth.scopes & SCOPE_WILDCARD)) {
@@ -325,16 +317,14 @@ api_regenerate_token(struct request *r)
 		return;
 	/* The primary (newest) token is replaced; every other token keeps working. */
 	if (db_begin(r->db) != 0) {
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return;
 	}
-	res = db_exec_stmt(r->db, &stmt_token_primary_delete, NULL);
-	if (res == NULL) {
+	if (db_exec_stmt_ok(r->db, &stmt_token_primary_delete, NULL) != 0) {
 		db_rollback(r->db);
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return;
 	}
-	PQclear(res);
 	raw = crypto_random_hex(32);
 	rec = token_store(r, raw, "Regenerated token", SCOPE_WILDCARD);
 	if (rec == NULL || db_commit(r->db) != 0) {
@@ -342,7 +332,7 @@ api_regenerate_token(struct request *r)
 		if (rec)
 			json_object_put(rec);
 		if (!r->responded)
-			answer_db_error(r);
+			resp_db_unavailable(r);
 		explicit_bzero(raw, strlen(raw));
 		free(raw);
 		return;
@@ -398,7 +388,7 @@ api_validate_token(struct request *r)
 	res = db_exec_stmt(r->db, &stmt_token_exists, params);
 	if (res == NULL) {
 		json_object_put(obj);
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	valid = PQgetvalue(res, 0, 1)[0] == 't';
@@ -466,7 +456,7 @@ api_validate_bootstrap_token(struct request *r)
 	}
 	switch (bootstrap_matches(r, token)) {
 	case -1:
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return;
 	case -2:
 		resp_error(r, 409, "bootstrap_unavailable",
@@ -618,12 +608,12 @@ api_quick_setup(struct request *r)
 	/* Whether an admin exists decides what is required: never from a stale cache. */
 	auth_state_forget(r);
 	if (auth_state(r, &has_user, &tokens, &recovery) != 0) {
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	rc = recovery_token(r, 1);
 	if (rc < 0) {
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	if (rc == 1) {
@@ -641,7 +631,7 @@ api_quick_setup(struct request *r)
 			given = setup_token;
 		rc = given && *given ? bootstrap_matches(r, given) : 0;
 		if (rc == -1) {
-			answer_db_error(r);
+			resp_db_unavailable(r);
 			return;
 		}
 		if (rc == -2) {
@@ -697,7 +687,7 @@ api_quick_setup(struct request *r)
 	 * Setups are serialised, and whether an admin exists is read again inside: two
 	 * first-run setups racing with the same bootstrap token cannot both win. */
 	if (db_begin(r->db) != 0) {
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	res = db_exec_stmt(r->db, &stmt_setup_lock, NULL);
@@ -712,31 +702,23 @@ api_quick_setup(struct request *r)
 	PQclear(res);
 	params[0] = user;
 	params[1] = hash;
-	res = db_exec_stmt(r->db, &stmt_setup_users_delete, NULL);
-	if (res == NULL)
+	if (db_exec_stmt_ok(r->db, &stmt_setup_users_delete, NULL) != 0)
 		goto db_err;
-	PQclear(res);
-	res = db_exec_stmt(r->db, &stmt_setup_user_insert, params);
-	if (res == NULL)
+	if (db_exec_stmt_ok(r->db, &stmt_setup_user_insert, params) != 0)
 		goto db_err;
-	PQclear(res);
 	rec = token_store(r, api_token, "Primary token", SCOPE_WILDCARD);
 	if (rec == NULL) {
 		db_rollback(r->db);
 		return;
 	}
 	json_object_put(rec);
-	res = db_exec_stmt(r->db, &stmt_setup_bootstrap_delete, NULL);
-	if (res == NULL)
+	if (db_exec_stmt_ok(r->db, &stmt_setup_bootstrap_delete, NULL) != 0)
 		goto db_err;
-	PQclear(res);
 	if (has_user) {
 		/* A new password ends every session but the caller's own. */
 		params[0] = r->auth.method == AUTH_METHOD_SESSION ? r->auth.session_hash : "";
-		res = db_exec_stmt(r->db, &stmt_sessions_delete_others, params);
-		if (res == NULL)
+		if (db_exec_stmt_ok(r->db, &stmt_sessions_delete_others, params) != 0)
 			goto db_err;
-		PQclear(res);
 	}
 	if (db_commit(r->db) != 0)
 		goto db_err;
@@ -760,7 +742,7 @@ api_quick_setup(struct request *r)
 	return;
 db_err:
 	db_rollback(r->db);
-	answer_db_error(r);
+	resp_db_unavailable(r);
 }
 
 /* --- password and lockout ----------------------------------------------------------- */
@@ -808,7 +790,7 @@ api_change_password(struct request *r)
 	}
 	res = db_exec_stmt(r->db, &stmt_admin_user, NULL);
 	if (res == NULL) {
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	if (PQntuples(res) != 1) {
@@ -835,20 +817,16 @@ api_change_password(struct request *r)
 		return;
 	}
 	if (db_begin(r->db) != 0) {
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	params[0] = user;
 	params[1] = hash;
-	res = db_exec_stmt(r->db, &stmt_password_update, params);
-	if (res == NULL)
+	if (db_exec_stmt_ok(r->db, &stmt_password_update, params) != 0)
 		goto db_err;
-	PQclear(res);
 	params[1] = r->auth.method == AUTH_METHOD_SESSION ? r->auth.session_hash : "";
-	res = db_exec_stmt(r->db, &stmt_sessions_delete_user_others, params);
-	if (res == NULL)
+	if (db_exec_stmt_ok(r->db, &stmt_sessions_delete_user_others, params) != 0)
 		goto db_err;
-	PQclear(res);
 	if (db_commit(r->db) != 0)
 		goto db_err;
 	lockout_password_ok(r, user);
@@ -864,7 +842,7 @@ api_change_password(struct request *r)
 	return;
 db_err:
 	db_rollback(r->db);
-	answer_db_error(r);
+	resp_db_unavailable(r);
 }
 
 void
@@ -883,7 +861,7 @@ api_reset_lockout(struct request *r)
 		return;
 	}
 	if (lockout_reset(r, id) < 0) {
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	snprintf(msg, sizeof(msg), "Lockout reset for %.128s", id);
@@ -929,7 +907,7 @@ api_recovery(struct request *r)
 	 * status read. */
 	rc = r->direct_loopback ? 1 : recovery_token(r, r->method == HTTP_POST);
 	if (rc < 0) {
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	if (rc == 0) {
@@ -941,7 +919,7 @@ api_recovery(struct request *r)
 	if (r->method != HTTP_POST) {
 		res = db_exec_stmt(r->db, &stmt_recovery_mode, NULL);
 		if (res == NULL) {
-			answer_db_error(r);
+			resp_db_unavailable(r);
 			return;
 		}
 		obj = json_object_new_object();
@@ -981,14 +959,12 @@ api_recovery(struct request *r)
 		token = crypto_random_hex(32);
 		crypto_sha256_hex(token, strlen(token), hash);
 		snprintf(minutes, sizeof(minutes), "%lld", (long long)duration);
-		res = db_exec_stmt(r->db, &stmt_recovery_insert, params);
-		if (res == NULL) {
+		if (db_exec_stmt_ok(r->db, &stmt_recovery_insert, params) != 0) {
 			explicit_bzero(token, strlen(token));
 			free(token);
-			answer_db_error(r);
+			resp_db_unavailable(r);
 			return;
 		}
-		PQclear(res);
 		audit_record(r->db, "recovery_token_generated", "", r->client_ip, r->raw_path, 1, minutes);
 		snprintf(msg, sizeof(msg), "Recovery token generated. Valid for %lld minutes.",
 		    (long long)duration);
@@ -1009,13 +985,11 @@ api_recovery(struct request *r)
 		const char *params[1] = {note};
 
 		snprintf(note, sizeof(note), "enabled from %.64s", r->client_ip);
-		res = db_exec_stmt(r->db, disable ? &stmt_recovery_mode_on : &stmt_recovery_mode_off,
-		    disable ? params : NULL);
-		if (res == NULL) {
-			answer_db_error(r);
+		if (db_exec_stmt_ok(r->db, disable ? &stmt_recovery_mode_on : &stmt_recovery_mode_off,
+		    disable ? params : NULL) != 0) {
+			resp_db_unavailable(r);
 			return;
 		}
-		PQclear(res);
 		audit_record(r->db, disable ? "recovery_disable_auth" : "recovery_enable_auth", "",
 		    r->client_ip, r->raw_path, 1, disable ? "Recovery mode enabled" : "Recovery mode disabled");
 		answer_success(r, 200, disable ? "Recovery mode enabled. Auth disabled for localhost. "
@@ -1082,7 +1056,7 @@ api_security_status(struct request *r)
 	int nnets = 0;
 
 	if (res == NULL) {
-		answer_db_error(r);
+		resp_db_unavailable(r);
 		return;
 	}
 	has_user = !PQgetisnull(res, 0, 0);

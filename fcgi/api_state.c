@@ -280,10 +280,8 @@ api_state(struct request *r)
 	const char *inm;
 
 	if (res == NULL || PQntuples(res) != 1) {
-		if (res)
-			PQclear(res);
-		resp_header(r, "Retry-After", "5");
-		resp_error(r, 503, "database_unavailable", "Database unavailable");
+		PQclear(res);
+		resp_db_unavailable(r);
 		return;
 	}
 	version = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
@@ -303,8 +301,7 @@ api_state(struct request *r)
 		 * held across queries. */
 		fresh = build(r, version, mock, updated);
 		if (fresh == NULL) {
-			resp_header(r, "Retry-After", "5");
-			resp_error(r, 503, "database_unavailable", "Database unavailable");
+			resp_db_unavailable(r);
 			return;
 		}
 		fresh->refs = 2;	/* the cache's and ours */
@@ -345,8 +342,7 @@ answer_built(struct request *r, struct strbuf *sb, int ok)
 {
 	if (!ok) {
 		sb_free(sb);
-		resp_header(r, "Retry-After", "5");
-		resp_error(r, 503, "database_unavailable", "Database unavailable");
+		resp_db_unavailable(r);
 		return;
 	}
 	resp_raw(r, 200, "application/json", sb->data, sb->len);

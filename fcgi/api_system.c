@@ -337,12 +337,10 @@ api_mock_mode_set(struct request *r)
 	}
 	params[0] = enabled ? "true" : "false";
 	params[1] = jsonutil_to_string(stored, NULL);
-	res = db_exec_stmt(r->db, &stmt_mock_set, params);
-	if (res == NULL) {
+	if (db_exec_stmt_ok(r->db, &stmt_mock_set, params) != 0) {
 		resp_error(r, 503, "database_unavailable", "Database unavailable");
 		return;
 	}
-	PQclear(res);
 	log_info("msg=\"mock mode set\" enabled=%s", enabled ? "true" : "false");
 	answer_mock(r, enabled, params[1]);
 }

@@ -437,3 +437,10 @@ resp_error(struct request *r, int status, const char *code, const char *fmt, ...
 	va_end(ap);
 	resp_error_with(r, status, code, msg, NULL);
 }
+
+void
+resp_db_unavailable(struct request *r)
+{
+	resp_header(r, "Retry-After", "5");
+	resp_error(r, 503, "database_unavailable", "Database unavailable");
+}

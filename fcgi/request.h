@@ -122,6 +122,9 @@ void resp_error(struct request *r, int status, const char *code, const char *fmt
 void resp_error_with(struct request *r, int status, const char *code, const char *message,
     struct json_object *extra);
 
+/* Answers 503 database_unavailable with Retry-After: 5: a query found the database gone. */
+void resp_db_unavailable(struct request *r);
+
 /* A streamed answer: the head (no Content-Length), then the body in pieces of at most
  * INT_MAX bytes (none for HEAD). resp_stream_write returns -1 once the client is gone. */
 void resp_stream_begin(struct request *r, int status, const char *content_type);

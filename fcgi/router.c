@@ -260,8 +260,7 @@ check_access(struct request *r)
 		if (rc != AUTH_OK)
 			memset(p, 0, sizeof(*p));
 	} else if (rc == AUTH_UNAVAILABLE) {
-		resp_header(r, "Retry-After", "5");
-		resp_error(r, 503, "database_unavailable", "Database unavailable");
+		resp_db_unavailable(r);
 		return -1;
 	} else if (rc == AUTH_LOCKED) {
 		resp_error(r, 403, "account_locked", "%s", message);
@@ -365,8 +364,7 @@ router_handle(struct request *r)
 		case READY_OK:
 			break;
 		case READY_DB_DOWN:
-			resp_header(r, "Retry-After", "5");
-			resp_error(r, 503, "database_unavailable", "Database unavailable");
+			resp_db_unavailable(r);
 			return;
 		case READY_SCHEMA_MISMATCH:
 			resp_header(r, "Retry-After", "5");

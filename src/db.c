@@ -367,6 +367,17 @@ db_exec_stmt(struct db *db, const struct db_stmt *stmt, const char *const *param
 	return exec_retrying(db, stmt, NULL, stmt->nparams, params, 0);
 }
 
+int
+db_exec_stmt_ok(struct db *db, const struct db_stmt *stmt, const char *const *params)
+{
+	PGresult *res = db_exec_stmt(db, stmt, params);
+
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
 PGresult *
 db_exec_stmt_binary(struct db *db, const struct db_stmt *stmt, const char *const *params)
 {

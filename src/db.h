@@ -56,6 +56,10 @@ PGconn *db_pgconn(struct db *db);
  * re-opened and the statement retried once. */
 PGresult *db_exec_stmt(struct db *db, const struct db_stmt *stmt, const char *const *params);
 
+/* The same for a statement whose rows are not read: returns 0 or -1 (the error as above),
+ * with the result already cleared. */
+int db_exec_stmt_ok(struct db *db, const struct db_stmt *stmt, const char *const *params);
+
 /* The same, with the result in binary format (PQgetvalue gives network-order values). */
 PGresult *db_exec_stmt_binary(struct db *db, const struct db_stmt *stmt,
     const char *const *params);

@@ -251,8 +251,7 @@ migrate_run(struct db *db, const char *dir, int *applied, int *version, char *er
 	}
 	rc = 0;
 out:
-	if (res)
-		PQclear(res);
+	PQclear(res);
 	if (locked)
 		(void)db_unlock(db, DB_LOCK_MIGRATE, 0);
 	migrate_free_list(files, nfiles);

@@ -958,7 +958,11 @@ st_set_health(struct db *db, const char *instance_id, const char *key, int healt
 	    "WHERE instance_id = $1 AND key = $2 AND healthy <> $3::boolean", 3, params);
 	if (res == NULL)
 		goto err;
-	rc = atoi(PQcmdTuples(res));
+	{
+		int64_t changed = 0;
+		(void)parse_int64(PQcmdTuples(res), 0, INT32_MAX, &changed);
+		rc = (int)changed;
+	}
 	PQclear(res);
 	/* Readers rebuild only when something changed. */
 	if ((rc > 0 && st_bump_version(db) != 0) || db_commit(db) != 0)

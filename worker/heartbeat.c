@@ -72,12 +72,9 @@ heartbeat_stopped(struct worker *w)
 {
 	char pid[16];
 	const char *params[2] = {w->id, pid};
-	PGresult *res;
 
 	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
 	if (db_get_state(w->db) != DB_STATE_OK)
 		return;
-	res = db_exec_stmt(w->db, &stmt_stopped, params);
-	if (res)
-		PQclear(res);
+	db_exec_stmt_ok(w->db, &stmt_stopped, params);
 }

@@ -137,18 +137,9 @@ query_double(struct worker *w, const struct db_stmt *st, const char *const *para
 
 	*ok = res != NULL;
 	if (res && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-		v = atof(PQgetvalue(res, 0, 0));
+		v = strtod(PQgetvalue(res, 0, 0), NULL);
 	PQclear(res);
 	return v;
-}
-
-static int
-exec_ok(struct worker *w, const struct db_stmt *st, const char *const *params)
-{
-	PGresult *res = db_exec_stmt(w->db, st, params);
-
-	PQclear(res);
-	return res ? 0 : -1;
 }
 
 /* Aggregates series [lo, hi) of tier t's window w0 from the tier below into acc
@@ -276,14 +267,16 @@ roll_window(struct worker *w, int t, double w0, int advance)
 		return 0;
 	}
 	snprintf(a, sizeof(a), "%.0f", w0);
-	if (exec_ok(w, &stmt_ensure, p) != 0)
+	if (db_exec_stmt_ok(w->db, &stmt_ensure, p) != 0)
 		goto fail;
 	if (!advance) {
 		const char *dp[1] = {a};
 		PGresult *res = db_exec_params(w->db, delete_sql[t], 1, dp);
+		int64_t deleted = 0;
 		if (res == NULL)
 			goto fail;
-		old = atol(PQgetvalue(res, 0, 0));
+		(void)parse_int64(PQgetvalue(res, 0, 0), INT64_MIN, INT64_MAX, &deleted);
+		old = (long)deleted;
 		PQclear(res);
 	}
 	maxs = (int32_t)query_double(w, &stmt_max_series, NULL, &ok);
@@ -315,25 +308,26 @@ roll_window(struct worker *w, int t, double w0, int advance)
 	snprintf(c, sizeof(c), "%ld", buckets - old);
 	{
 		const char *cp[3] = {ti->name, a, c};
-		if (exec_ok(w, &stmt_count, cp) != 0)
+		if (db_exec_stmt_ok(w->db, &stmt_count, cp) != 0)
 			goto fail;
 	}
 	snprintf(b, sizeof(b), "%.0f", w0 + ti->win);
 	snprintf(c, sizeof(c), "%.1f", (clock_monotonic() - started) * 1000);
 	if (advance) {
 		const char *ap[3] = {ti->name, b, c};
-		if (exec_ok(w, &stmt_advance, ap) != 0)
+		if (db_exec_stmt_ok(w->db, &stmt_advance, ap) != 0)
 			goto fail;
 	} else {
 		const char *up[2] = {ti->name, a}, *tp[2] = {ti->name, c};
-		if (exec_ok(w, &stmt_undirty, up) != 0 || exec_ok(w, &stmt_touch, tp) != 0)
+		if (db_exec_stmt_ok(w->db, &stmt_undirty, up) != 0 ||
+		    db_exec_stmt_ok(w->db, &stmt_touch, tp) != 0)
 			goto fail;
 		/* The window above that holds this one was written already: again, too. */
 		if (t + 1 < MET_NTIERS) {
 			char iv[32];
 			const char *mp[3] = {met_tiers[t + 1].name, a, iv};
 			snprintf(iv, sizeof(iv), "%d seconds", met_tiers[t + 1].win);
-			if (exec_ok(w, &stmt_mark_up, mp) != 0)
+			if (db_exec_stmt_ok(w->db, &stmt_mark_up, mp) != 0)
 				goto fail;
 		}
 	}
@@ -396,7 +390,7 @@ rollup_tier(struct worker *w, int t, double now)
 	if (res == NULL)
 		return -1;
 	for (int r = 0; r < PQntuples(res); r++)
-		if (roll_window(w, t, atof(PQgetvalue(res, r, 0)), 0) < 0) {
+		if (roll_window(w, t, strtod(PQgetvalue(res, r, 0), NULL), 0) < 0) {
 			PQclear(res);
 			return -1;
 		}
@@ -416,7 +410,7 @@ rollup_tier(struct worker *w, int t, double now)
 		done = floor(first / ti->win) * ti->win;
 		snprintf(buf, sizeof(buf), "%.0f", done);
 		p[1] = buf;
-		if (exec_ok(w, &stmt_init, p) != 0)
+		if (db_exec_stmt_ok(w->db, &stmt_init, p) != 0)
 			return -1;
 		done = query_double(w, &stmt_state, p, &ok);
 		if (!ok || isnan(done))
@@ -490,7 +484,7 @@ job_metrics_maintain(struct worker *w, struct job *job)
 	(void)job;
 	for (int i = 0; i < 4; i++)
 		snprintf(v[i], sizeof(v[i]), "%lld", (long long)conf_int(keys[i]));
-	if (exec_ok(w, &stmt_retention, p) != 0)
+	if (db_exec_stmt_ok(w->db, &stmt_retention, p) != 0)
 		return -1;
 	res = db_exec_stmt(w->db, &stmt_maintain, NULL);
 	if (res == NULL)

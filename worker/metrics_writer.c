@@ -294,8 +294,10 @@ resolve_keys(struct worker *w)
 			const char *type = PQgetvalue(res, r, 1), *id = PQgetvalue(res, r, 2);
 			const char *metric = PQgetvalue(res, r, 3);
 			int k = key_find(type, id, metric, hash3(type, id, metric));
+			int64_t series = 0;
+			(void)parse_int64(PQgetvalue(res, r, 0), INT32_MIN, INT32_MAX, &series);
 			if (k >= 0)
-				W.keys[k].series = (int32_t)atoi(PQgetvalue(res, r, 0));
+				W.keys[k].series = (int32_t)series;
 		}
 		for (int i = 0; i < m; i++)
 			W.keys[todo[at + i]].name_dirty = 0;
@@ -387,15 +389,6 @@ static const struct db_stmt stmt_writer = {
 	4,
 };
 
-static int
-exec_ok(struct worker *w, const struct db_stmt *st, const char *const *params)
-{
-	PGresult *res = db_exec_stmt(w->db, st, params);
-
-	PQclear(res);
-	return res ? 0 : -1;
-}
-
 /* Everything a flush writes besides the rows, in the open transaction: partitions, their
  * counts, late windows. */
 static int
@@ -417,13 +410,13 @@ write_bookkeeping(struct worker *w, size_t n)
 		if (count > 0) {
 			snprintf(a, sizeof(a), "%.0f", last_hour * 3600);
 			snprintf(b, sizeof(b), "%lu", (unsigned long)count);
-			if (exec_ok(w, &stmt_count, p) != 0)
+			if (db_exec_stmt_ok(w->db, &stmt_count, p) != 0)
 				return -1;
 		}
 		if (i == n)
 			break;
 		snprintf(a, sizeof(a), "%.0f", hour * 3600);
-		if (exec_ok(w, &stmt_ensure, p) != 0)
+		if (db_exec_stmt_ok(w->db, &stmt_ensure, p) != 0)
 			return -1;
 		last_hour = hour;
 		count = 1;
@@ -434,7 +427,7 @@ write_bookkeeping(struct worker *w, size_t n)
 	if (res == NULL)
 		return -1;
 	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-		done = atof(PQgetvalue(res, 0, 0));
+		done = strtod(PQgetvalue(res, 0, 0), NULL);
 	PQclear(res);
 	last_hour = NAN;
 	for (size_t i = 0; i < n && !isnan(done) && W.buf[i].ts < done; i++) {
@@ -443,7 +436,7 @@ write_bookkeeping(struct worker *w, size_t n)
 			continue;
 		last_hour = hour;
 		snprintf(a, sizeof(a), "%.6f", W.buf[i].ts);
-		if (exec_ok(w, &stmt_dirty, p) != 0)
+		if (db_exec_stmt_ok(w->db, &stmt_dirty, p) != 0)
 			return -1;
 		log_info("msg=\"late metrics samples\" window=%.0f", hour * 3600);
 	}
@@ -481,7 +474,7 @@ write_once(struct worker *w, size_t n, const struct strbuf *data, int merge, uin
 	snprintf(nb, sizeof(nb), "%lu", (unsigned long)n);
 	snprintf(db_, sizeof(db_), "%lu", (unsigned long)(W.n - n));
 	snprintf(dr, sizeof(dr), "%lu", (unsigned long)dropped);
-	if (exec_ok(w, &stmt_writer, wp) != 0 || db_commit(w->db) != 0)
+	if (db_exec_stmt_ok(w->db, &stmt_writer, wp) != 0 || db_commit(w->db) != 0)
 		goto fail;
 	return 0;
 fail:

@@ -867,9 +867,7 @@ job_mock(struct worker *w, struct job *job)
 
 	(void)job;
 	if (conf_bool("demo_mode")) {
-		res = db_exec_stmt(w->db, &stmt_demo, NULL);
-		if (res)
-			PQclear(res);
+		db_exec_stmt_ok(w->db, &stmt_demo, NULL);
 	}
 	res = db_exec_stmt(w->db, &stmt_mock, NULL);
 	if (res == NULL)

@@ -110,9 +110,11 @@ static struct worker *the_worker;
 
 static void on_done(struct http_request *req, void *arg);
 
-void
-poll_submit_conn(struct run *run, const struct pve_conn *conn, const char *path, int kind,
-    int index)
+/* Queues a request for the run. One of the cycle's requests counts in its pending total,
+ * which the cycle waits for; a detached one does not. */
+static void
+submit(struct run *run, const struct pve_conn *conn, const char *path, int kind, int index,
+    int detached, long timeout_ms)
 {
 	struct http_request *req = pve_request(conn, path);
 	struct request_ctx *ctx = xcalloc(1, sizeof(*ctx));
@@ -121,33 +123,29 @@ poll_submit_conn(struct run *run, const struct pve_conn *conn, const char *path,
 	ctx->gen = run->gen;
 	ctx->kind = kind;
 	ctx->index = index;
-	req->timeout_ms = poll_settings.timeout_ms;
+	ctx->detached = detached;
+	req->timeout_ms = timeout_ms;
 	req->share = run->share;
 	req->done = on_done;
 	req->arg = ctx;
-	run->cycle->pending++;
+	if (!detached)
+		run->cycle->pending++;
 	track(ctx, req);
 	enqueue(ctx);
+}
+
+void
+poll_submit_conn(struct run *run, const struct pve_conn *conn, const char *path, int kind,
+    int index)
+{
+	submit(run, conn, path, kind, index, 0, poll_settings.timeout_ms);
 }
 
 void
 poll_submit_detached(struct run *run, const struct pve_conn *conn, const char *path, int kind,
     int index, long timeout_ms)
 {
-	struct http_request *req = pve_request(conn, path);
-	struct request_ctx *ctx = xcalloc(1, sizeof(*ctx));
-
-	ctx->run = run;
-	ctx->gen = run->gen;
-	ctx->kind = kind;
-	ctx->index = index;
-	ctx->detached = 1;
-	req->timeout_ms = timeout_ms;
-	req->share = run->share;
-	req->done = on_done;
-	req->arg = ctx;
-	track(ctx, req);
-	enqueue(ctx);
+	submit(run, conn, path, kind, index, 1, timeout_ms);
 }
 
 void
@@ -313,13 +311,10 @@ record_status(struct worker *w, struct run *run, int ok, double ms, const char *
 	const char *p_ok[3] = {run->cfg.id, w->id, d};
 	const char *p_fail[7] = {run->cfg.id, w->id, error, category, d,
 	    wait > 0 ? "open" : "closed", delay};
-	PGresult *res;
 
 	snprintf(d, sizeof(d), "%.1f", ms);
 	snprintf(delay, sizeof(delay), "%.1f", wait > 0 ? wait : run->ops->interval());
-	res = db_exec_stmt(w->db, ok ? &stmt_poll_ok : &stmt_poll_fail, ok ? p_ok : p_fail);
-	if (res)
-		PQclear(res);
+	db_exec_stmt_ok(w->db, ok ? &stmt_poll_ok : &stmt_poll_fail, ok ? p_ok : p_fail);
 }
 
 static void

@@ -118,9 +118,7 @@ job_bootstrap_token(struct worker *w, struct job *job)
 	if (credentials > 0 || *conf_str("proxy_auth_secret")) {
 		PQclear(res);
 		if (have_db) {
-			res = db_exec_stmt(w->db, &stmt_bootstrap_clear, NULL);
-			if (res)
-				PQclear(res);
+			db_exec_stmt_ok(w->db, &stmt_bootstrap_clear, NULL);
 		}
 		if (unlink(path) == 0)
 			log_info("msg=\"bootstrap token removed: credentials are configured\" path=%s", path);
