@@ -59,7 +59,7 @@ api_login(struct request *r)
 		return;
 	switch (lockout_password_locked(r, user, &until)) {
 	case -1:
-		resp_error(r, 503, "database_unavailable", "Database unavailable");
+		resp_db_unavailable(r);
 		return;
 	case 1:
 		audit_anonymous(r, "login", user, "Account locked");
@@ -72,7 +72,7 @@ api_login(struct request *r)
 	params[0] = user;
 	res = db_exec_stmt(r->db, &stmt_password_hash, params);
 	if (res == NULL) {
-		resp_error(r, 503, "database_unavailable", "Database unavailable");
+		resp_db_unavailable(r);
 		return;
 	}
 	/* An unknown user costs one bcrypt too, against a dummy hash. */
@@ -107,7 +107,7 @@ api_login(struct request *r)
 	lockout_password_ok(r, user);
 	if (session_create(r, user, remember ? SESSION_DAYS_REMEMBER * 86400L :
 	    SESSION_HOURS_DEFAULT * 3600L) != 0) {
-		resp_error(r, 503, "database_unavailable", "Could not create the session");
+		resp_db_unavailable_msg(r, "Could not create the session");
 		return;
 	}
 	audit_record(r->db, "login", user, r->client_ip, r->raw_path, 1, "Successful login");
@@ -124,7 +124,7 @@ api_logout(struct request *r)
 	struct json_object *obj;
 
 	if (r->auth.method == AUTH_METHOD_SESSION && session_delete(r, r->auth.session_hash) != 0) {
-		resp_error(r, 503, "database_unavailable", "Could not end the session");
+		resp_db_unavailable_msg(r, "Could not end the session");
 		return;
 	}
 	session_clear_cookies(r);

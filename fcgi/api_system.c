@@ -232,7 +232,7 @@ api_mock_mode_get(struct request *r)
 	PGresult *res = db_exec_stmt(r->db, &stmt_mock_get, NULL);
 
 	if (res == NULL) {
-		resp_error(r, 503, "database_unavailable", "Database unavailable");
+		resp_db_unavailable(r);
 		return;
 	}
 	answer_mock(r, PQgetvalue(res, 0, 0)[0] == 't', PQgetvalue(res, 0, 1));
@@ -269,7 +269,7 @@ api_mock_mode_set(struct request *r)
 		return;
 	res = db_exec_stmt(r->db, &stmt_mock_get, NULL);
 	if (res == NULL) {
-		resp_error(r, 503, "database_unavailable", "Database unavailable");
+		resp_db_unavailable(r);
 		return;
 	}
 	if (!has_enabled)
@@ -338,7 +338,7 @@ api_mock_mode_set(struct request *r)
 	params[0] = enabled ? "true" : "false";
 	params[1] = jsonutil_to_string(stored, NULL);
 	if (db_exec_stmt_ok(r->db, &stmt_mock_set, params) != 0) {
-		resp_error(r, 503, "database_unavailable", "Database unavailable");
+		resp_db_unavailable(r);
 		return;
 	}
 	log_info("msg=\"mock mode set\" enabled=%s", enabled ? "true" : "false");

@@ -441,6 +441,12 @@ resp_error(struct request *r, int status, const char *code, const char *fmt, ...
 void
 resp_db_unavailable(struct request *r)
 {
+	resp_db_unavailable_msg(r, "Database unavailable");
+}
+
+void
+resp_db_unavailable_msg(struct request *r, const char *message)
+{
 	resp_header(r, "Retry-After", "5");
-	resp_error(r, 503, "database_unavailable", "Database unavailable");
+	resp_error(r, 503, "database_unavailable", "%s", message);
 }

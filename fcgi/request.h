@@ -122,8 +122,10 @@ void resp_error(struct request *r, int status, const char *code, const char *fmt
 void resp_error_with(struct request *r, int status, const char *code, const char *message,
     struct json_object *extra);
 
-/* Answers 503 database_unavailable with Retry-After: 5: a query found the database gone. */
+/* Answers 503 database_unavailable with Retry-After: 5: a query found the database gone.
+ * The _msg form says what could not be done instead of "Database unavailable". */
 void resp_db_unavailable(struct request *r);
+void resp_db_unavailable_msg(struct request *r, const char *message);
 
 /* A streamed answer: the head (no Content-Length), then the body in pieces of at most
  * INT_MAX bytes (none for HEAD). resp_stream_write returns -1 once the client is gone. */
