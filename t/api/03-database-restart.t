@@ -30,6 +30,11 @@ for my $round (1 .. 2) {
     is($h->{status}, 'unhealthy', "round $round: unhealthy while down");
     is($h->{database}{status}, 'down', "round $round: database down");
     is($res->headers->header('Retry-After'), '5', "round $round: Retry-After");
+    # Every database_unavailable answer says when to come back, login's included.
+    my $login = $ua->post($stack->url('/api/login') => json => { username => 'admin', password => 'x' })->result;
+    is($login->code, 503, "round $round: login while down is a 503");
+    is(json_body($login, "round $round: login while down")->{code}, 'database_unavailable', "round $round: database_unavailable");
+    is($login->headers->header('Retry-After'), '5', "round $round: with Retry-After");
     sleep 1.5;
     is($ua->get($stack->url('/api/version'))->result->code, 200,
         "round $round: version needs no database and still answers");
