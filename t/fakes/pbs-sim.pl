@@ -34,37 +34,37 @@
 # started; --advance S adds one snapshot to every group every S seconds. All values derive
 # from --seed (default 1) and the group names: two runs with one seed answer alike, except
 # for times, which are relative to the start (--now EPOCH pins that too).
-# Authentication: with --token the header `Authorization: PBSAPIToken=user@realm!id:secret`
-# is required; with --password a ticket from POST /access/ticket, sent as the cookie
-# `PBSAuthCookie` (and, for a non-GET, the header CSRFPreventionToken). Without either,
-# everything is open. Failing auth answers 401.
+# Authentication, fault modes and test control are those every simulator shares
+# (t/lib/ProxmoxSim.pm), named PBS: with --token the header
+# `Authorization: PBSAPIToken=user@realm!id:secret` is required; with --password a ticket from
+# POST /access/ticket, sent as the cookie `PBSAuthCookie` (and, for a non-GET, the header
+# CSRFPreventionToken). Without either, everything is open. Failing auth answers 401.
 # Test control, on the same port and without authentication: POST /__sim/mode
-# {"mode":"normal|slow|error|truncated|garbage|huge|offline-node","delay":seconds},
+# {"mode":"normal|slow|error|truncated|garbage|huge|amplify|evil-ticket|evil-csrf|
+# offline-node","delay":seconds} and GET /__sim/stats (ProxmoxSim.pm says what each does),
 # POST /__sim/snapshot {"store","ns","type","id","time"} (adds a snapshot to a generated
 # group), POST /__sim/cpu {"cpu":0.125} (the node status's cpu, a fraction as PBS reports it,
-# from then on; null: back to the default that wanders with time) and GET /__sim/stats. offline-node: every /admin/datastore call answers 500 while
-# /version and the node status still answer (a datastore disk gone, the daemon up).
+# from then on; null: back to the default that wanders with time). offline-node: every
+# /admin/datastore call answers 500 while /version and the node status still answer (a
+# datastore disk gone, the daemon up).
 use strict;
 use warnings;
 use Digest::MD5 qw(md5_hex);
-use Getopt::Long;
+use FindBin;
 use JSON::PP;
 use Mojolicious::Lite -signatures;
-use Mojo::IOLoop;
 use Time::HiRes qw(time);
+use lib "$FindBin::Bin/../lib";
+use ProxmoxSim qw(refusal verbatim);
 
 my %opt = (datastores => 2, groups => 5, seed => 1, advance => 0, hostname => 'pbs',
     'snapshot-files' => 'objects');
-GetOptions(\%opt, 'listen=s', 'cert=s', 'key=s', 'datastores=i', 'groups=i', 'namespaces',
-    'seed=s', 'advance=i', 'now=i', 'token=s', 'password=s', 'hostname=s', 'snapshot-files=s')
-    or die "bad options\n";
+my $sim = ProxmoxSim->new('PBS', \%opt, 'datastores=i', 'groups=i', 'namespaces', 'seed=s', 'advance=i',
+    'now=i', 'hostname=s', 'snapshot-files=s');
 die "--snapshot-files is objects or names\n" unless $opt{'snapshot-files'} =~ /^(objects|names)$/;
-my $json = JSON::PP->new->canonical;
-my %mode = (mode => 'normal', delay => 0, node => '');
-my %stats = (requests => 0, by_path => {});
+my $mode = $sim->mode;
 my $started = time;
 my $anchor = $opt{now} // int $started;    # "now" for the generated history
-my (%tickets, %csrf);
 use constant { GiB => 2**30, TiB => 2**40 };
 
 # A deterministic number in 0 .. 2^32-1 from the seed and the given keys.
@@ -196,25 +196,22 @@ sub gc_numbers ($store) {
         upid => upid('garbage_collection', $n, $anchor - 7200));
 }
 
-# An error answer of generated(): status and message.
-sub bad ($status, $message) { return bless { status => $status, message => $message }, 'SimError' }
-
 # DELETE .../snapshots: forgets the one snapshot named by type, id and time (answers null).
 sub forget ($c, $store, $ns, @g) {
     my $t = $c->param('backup-time') // '';
-    return bad(400, "parameter verification failed - 'backup-type', 'backup-id', 'backup-time': property is missing")
+    return refusal(400, "parameter verification failed - 'backup-type', 'backup-id', 'backup-time': property is missing")
         unless defined $c->param('backup-type') && defined $c->param('backup-id') && $t =~ /^\d+$/;
     my ($g) = grep { my $x = $_; grep { $_ == $t } snapshot_times($x) } @g;
-    return bad(400, "backup dir does not exist") unless $g;
+    return refusal(400, "backup dir does not exist") unless $g;
     $forgotten{"$g->{key}/$t"} = 1;
-    return bless {}, 'SimNull';
+    return verbatim(200, { data => undef });
 }
 
 sub generated ($c, $path) {
     return { version => '3.4.1', release => '3.4', repoid => 'f5d8ff2d1a1ea3c3b5d2dbe3fe1e1dfbd0d0c6b2' }
         if $path eq '/version';
     if ($path =~ m{^/nodes/([^/]+)/status$}) {
-        return bad(400, "no such node '$1'") unless $1 eq 'localhost' || $1 eq $opt{hostname};
+        return refusal(400, "no such node '$1'") unless $1 eq 'localhost' || $1 eq $opt{hostname};
         my $mem = 64 * GiB;
         return {
             cpu => $pinned_cpu // 0.02 + (rnd('cpu', int time / 10) % 100) / 1000, wait => 0.001,
@@ -232,17 +229,17 @@ sub generated ($c, $path) {
     }
     return unless $path =~ m{^/admin/datastore(?:/([^/]+)(?:/([^/]+))?)?$};
     my ($name, $what) = ($1, $2);
-    return bad(500, "unable to open chunk store at \"/mnt/datastore\" - EIO") if $mode{mode} eq 'offline-node';
+    return refusal(500, "unable to open chunk store at \"/mnt/datastore\" - EIO") if $mode->{mode} eq 'offline-node';
     if (!defined $name) {
         return [map { { store => $_->{name}, comment => $_->{comment}, 'mount-status' => 'nonremovable',
             'backend-type' => 'filesystem' } } @stores];
     }
-    my $store = $store_by_name{$name} or return bad(400, "datastore '$name' does not exist");
+    my $store = $store_by_name{$name} or return refusal(400, "datastore '$name' does not exist");
     return [{ subdir => 'status' }, { subdir => 'rrd' }, { subdir => 'gc' }, { subdir => 'namespace' },
         { subdir => 'groups' }, { subdir => 'snapshots' }] unless defined $what;
     my $ns = $c->param('ns') // '';
     if ($what =~ /^(groups|snapshots)$/ && !grep { $_ eq $ns } @{ $store->{ns} }) {
-        return bad(400, "namespace '$ns' does not exist");
+        return refusal(400, "namespace '$ns' does not exist");
     }
     if ($what eq 'status') {
         my %s = (total => $store->{total}, used => $store->{used}, avail => $store->{total} - $store->{used},
@@ -261,9 +258,9 @@ sub generated ($c, $path) {
     }
     if ($what eq 'rrd') {
         my ($cf, $tf) = ($c->param('cf') // '', $c->param('timeframe') // '');
-        return bad(400, "parameter verification failed - 'cf': value '$cf' is not defined in the enumeration.")
+        return refusal(400, "parameter verification failed - 'cf': value '$cf' is not defined in the enumeration.")
             unless $cf =~ /^(MAX|AVERAGE)$/;
-        return bad(400, "parameter verification failed - 'timeframe': value '$tf' is not defined in the enumeration.")
+        return refusal(400, "parameter verification failed - 'timeframe': value '$tf' is not defined in the enumeration.")
             unless $tf =~ /^(hour|day|week|month|year|decade)$/;
         my %step = (hour => 60, day => 1800, week => 10800, month => 43200, year => 604800, decade => 6048000);
         my $step = $step{$tf};
@@ -293,7 +290,7 @@ sub generated ($c, $path) {
     }
     if ($what eq 'snapshots') {
         my ($type, $id) = ($c->param('backup-type'), $c->param('backup-id'));
-        return bad(400, "parameter verification failed - 'backup-type': value '$type' is not defined in the enumeration.")
+        return refusal(400, "parameter verification failed - 'backup-type': value '$type' is not defined in the enumeration.")
             if defined $type && $type !~ /^(vm|ct|host)$/;
         my @g = grep { (!defined $type || $_->{type} eq $type) && (!defined $id || $_->{id} eq $id) }
             @{ $store->{groups}{$ns} };
@@ -303,46 +300,8 @@ sub generated ($c, $path) {
     return;
 }
 
-# --- authentication -----------------------------------------------------------------------
-
-sub cookie_ticket ($c) {
-    my $cookie = $c->req->cookie('PBSAuthCookie') or return;
-    my $v = $cookie->value;
-    $v =~ s/%([0-9A-Fa-f]{2})/chr hex $1/ge;
-    return $tickets{$v} ? $v : undef;
-}
-
-sub authorised ($c) {
-    my $auth = $c->req->headers->authorization // '';
-    return 1 if $opt{token} && $auth eq "PBSAPIToken=$opt{token}";
-    if ($opt{password} && (my $t = cookie_ticket($c))) {
-        return 1 if $c->req->method eq 'GET' || ($c->req->headers->header('CSRFPreventionToken') // '') eq $csrf{$t};
-    }
-    return !$opt{token} && !$opt{password};
-}
-
-post '/api2/json/access/ticket' => sub ($c) {
-    my ($user, $pass) = split /:/, $opt{password} // '', 2;
-    my $p = ($c->req->headers->content_type // '') =~ m{^application/json} ? ($c->req->json // {})
-        : $c->req->params->to_hash;
-    $p = {} unless ref $p eq 'HASH';
-    if (!$opt{password} || ($p->{username} // '') ne $user || ($p->{password} // '') ne $pass) {
-        return $c->render(status => 401, json => { data => undef, message => 'authentication failure' });
-    }
-    my $ticket = "PBS:$user:" . sprintf('%08X', int time) . '::' . join('', map { ('A' .. 'Z', 'a' .. 'z', 0 .. 9)[rand 62] } 1 .. 43);
-    $tickets{$ticket} = 1;
-    $csrf{$ticket} = sprintf('%08X', int time) . ':' . join('', map { ('A' .. 'Z', 0 .. 9)[rand 36] } 1 .. 27);
-    $c->render(json => { data => { ticket => $ticket, CSRFPreventionToken => $csrf{$ticket}, username => $user } });
-};
-
 # --- control --------------------------------------------------------------------------------
 
-post '/__sim/mode' => sub ($c) {
-    my $m = $c->req->json // {};
-    %mode = (mode => $m->{mode} // 'normal', delay => $m->{delay} // 0, node => $m->{node} // '');
-    $c->render(json => \%mode);
-};
-get '/__sim/stats' => sub ($c) { $c->render(json => \%stats) };
 post '/__sim/cpu' => sub ($c) {
     my $cpu = ($c->req->json // {})->{cpu};
     return $c->render(status => 400, json => { error => 'cpu: a fraction 0..1 or null' })
@@ -364,44 +323,10 @@ post '/__sim/snapshot' => sub ($c) {
 
 # --- the API --------------------------------------------------------------------------------
 
-hook before_dispatch => sub ($c) { $c->res->headers->header('X-Pulse-Sim' => 'synthetic (pbs-apidoc.js)') };
+# A test's DELETE of a snapshot; no other write.
+sub writes ($c, $path) {
+    return unless $c->req->method eq 'DELETE' && $path =~ m{^/admin/datastore/[^/]+/snapshots$};
+    return generated($c, $path);
+}
 
-any '/api2/json/*rest' => sub ($c) {
-    my $path = '/' . $c->stash('rest');
-    $stats{requests}++;
-    $stats{by_path}{$path}++;
-    return $c->render(status => 401, json => { data => undef, message => 'authentication failed - no valid credentials' })
-        unless authorised($c);
-    return $c->render(status => 501, json => { data => undef, message => "Method '" . $c->req->method . " $path' not implemented" })
-        unless $c->req->method eq 'GET' || ($c->req->method eq 'DELETE' && $path =~ m{^/admin/datastore/[^/]+/snapshots$});
-    # The failure modes are for what a poller reads: a test's DELETE is carried out in any.
-    my $m = $c->req->method eq 'DELETE' ? 'normal' : $mode{mode};
-    my $answer = sub {
-        if ($m eq 'error') {
-            return $c->render(status => 500, json => { data => undef, message => 'simulated failure' });
-        }
-        my $d = generated($c, $path);
-        return $c->render(status => 404, json => { data => undef, message => "Path '/api2/json$path' not found." })
-            unless defined $d;
-        if (ref $d eq 'SimError') {
-            return $c->render(status => $d->{status}, json => { data => undef, message => $d->{message} });
-        }
-        my $body = $json->encode({ data => ref $d eq 'SimNull' ? undef : $d });
-        if ($m eq 'truncated') { $body = substr($body, 0, int(length($body) / 2)) }
-        elsif ($m eq 'garbage') { $body = "<html>\x00\xff not json {{{" }
-        elsif ($m eq 'huge') { $body = '{"data":[' . join(',', ('{"store":"x"}') x 7_000_000) . ']}' }
-        $c->res->headers->content_type('application/json;charset=UTF-8');
-        $c->render(status => 200, data => $body);
-    };
-    if ($m eq 'slow' && $mode{delay} > 0) {
-        $c->render_later;
-        Mojo::IOLoop->timer($mode{delay} => $answer);
-        return;
-    }
-    $answer->();
-};
-
-app->log->level('warn');
-my $listen = $opt{listen} // 'https://127.0.0.1:8007';
-$listen .= ($listen =~ /\?/ ? '&' : '?') . "cert=$opt{cert}&key=$opt{key}" if $opt{cert};
-app->start('daemon', '-l', $listen);
+$sim->serve(app, marker => 'synthetic (pbs-apidoc.js)', answer => \&generated, writes => \&writes);

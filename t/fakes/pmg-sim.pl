@@ -29,34 +29,32 @@
 # --nodes N (default 1): one standalone node pmg1 (the cluster status lists it, without a
 # cid, only with list_single_node=1); N > 1 is a cluster: pmg1 type master (cid 1) and pmg2..
 # pmgN type node. Values derive from --seed and the names; times are relative to the start.
-# Authentication: with --token the header `Authorization: PMGAPIToken=user@realm!id:secret`,
-# with --password a ticket from POST /access/ticket (JSON or form body) sent as the cookie
-# `PMGAuthCookie` (plus CSRFPreventionToken for a non-GET); neither: open. Else 401.
+# Authentication, fault modes and test control are those every simulator shares
+# (t/lib/ProxmoxSim.pm), named PMG: with --token the header
+# `Authorization: PMGAPIToken=user@realm!id:secret`, with --password a ticket from
+# POST /access/ticket (JSON or form body) sent as the cookie `PMGAuthCookie` (plus
+# CSRFPreventionToken for a non-GET); neither: open. Else 401.
 # Test control, on the same port and without authentication: POST /__sim/mode
-# {"mode":"normal|slow|error|truncated|garbage|huge|offline-node","delay":s,"node":"name"}
-# and GET /__sim/stats. offline-node: /nodes/{node}/... of the named node (every node when
-# none is named) answers 500 while /version and the cluster-wide paths answer.
+# {"mode":"normal|slow|error|truncated|garbage|huge|amplify|evil-ticket|evil-csrf|
+# offline-node","delay":s,"node":"name"} and GET /__sim/stats (ProxmoxSim.pm says what each
+# does). offline-node: /nodes/{node}/... of the named node (every node when none is named)
+# answers 500 while /version and the cluster-wide paths answer.
 use strict;
 use warnings;
 use Digest::MD5 qw(md5_hex);
-use Getopt::Long;
-use JSON::PP;
+use FindBin;
 use List::Util qw(sum0);
 use Mojolicious::Lite -signatures;
-use Mojo::IOLoop;
 use POSIX qw(strftime);
 use Time::HiRes qw(time);
+use lib "$FindBin::Bin/../lib";
+use ProxmoxSim qw(refusal);
 
 my %opt = (nodes => 1, seed => 1);
-GetOptions(\%opt, 'listen=s', 'cert=s', 'key=s', 'nodes=i', 'seed=s', 'now=i', 'token=s', 'password=s')
-    or die "bad options\n";
+my $sim = ProxmoxSim->new('PMG', \%opt, 'nodes=i', 'seed=s', 'now=i');
 $opt{nodes} = 1 if $opt{nodes} < 1;
-my $json = JSON::PP->new->canonical;
-my %mode = (mode => 'normal', delay => 0, node => '');
-my %stats = (requests => 0, by_path => {});
-my $started = time;
-my $anchor = $opt{now} // int $started;
-my (%tickets, %csrf);
+my $mode = $sim->mode;
+my $anchor = $opt{now} // int time;
 
 sub rnd (@k) { hex substr(md5_hex(join "\0", $opt{seed}, @k), 0, 8) }
 sub fingerprint ($k) { join ':', map { uc substr(md5_hex($k, $_), 0, 2) } 1 .. 32 }
@@ -124,8 +122,6 @@ sub spamscores {
     return [map { { level => "$_", count => 0 + $c[$_], ratio => $total ? $c[$_] / $total : 0 } } 0 .. $#c];
 }
 
-sub bad ($status, $message) { return bless { status => $status, message => $message }, 'SimError' }
-
 sub generated ($c, $path) {
     return { version => '8.2.1', release => '8.2', repoid => 'b2ad1c5e7d' } if $path eq '/version';
     if ($path eq '/config/cluster/status') {
@@ -138,9 +134,9 @@ sub generated ($c, $path) {
     }
     if ($path =~ m{^/nodes/([^/]+)/(postfix/queue|backup)$}) {
         my ($node, $what) = ($1, $2);
-        return bad(500, "no such cluster node '$node'") unless $is_node{$node};
-        return bad(500, "proxy handler failed: Connection refused")
-            if $mode{mode} eq 'offline-node' && ($mode{node} eq '' || $mode{node} eq $node);
+        return refusal(500, "no such cluster node '$node'") unless $is_node{$node};
+        return refusal(500, "proxy handler failed: Connection refused")
+            if $mode->{mode} eq 'offline-node' && ($mode->{node} eq '' || $mode->{node} eq $node);
         if ($what eq 'postfix/queue') {
             my %q = (active => rnd($node, 'active') % 4, deferred => 2 + rnd($node, 'deferred') % 20,
                 hold => rnd($node, 'hold') % 2, incoming => rnd($node, 'incoming') % 3);
@@ -161,7 +157,7 @@ sub generated ($c, $path) {
     return typed(mail_stats()) if $path eq '/statistics/mail';
     if ($path eq '/statistics/mailcount') {
         my $span = $c->param('timespan') // 3600;
-        return bad(400, "parameter verification failed - 'timespan': value must be an integer between 3600 and 31622400")
+        return refusal(400, "parameter verification failed - 'timespan': value must be an integer between 3600 and 31622400")
             unless $span =~ /^\d+$/ && $span >= 3600 && $span <= 31622400;
         $span = 31 * 86400 if $span > 31 * 86400;
         return [map { typed($_) } mailcount($span)];
@@ -180,86 +176,6 @@ sub generated ($c, $path) {
     return;
 }
 
-# --- authentication -----------------------------------------------------------------------
-
-sub cookie_ticket ($c) {
-    my $cookie = $c->req->cookie('PMGAuthCookie') or return;
-    my $v = $cookie->value;
-    $v =~ s/%([0-9A-Fa-f]{2})/chr hex $1/ge;
-    return $tickets{$v} ? $v : undef;
-}
-
-sub authorised ($c) {
-    my $auth = $c->req->headers->authorization // '';
-    return 1 if $opt{token} && $auth eq "PMGAPIToken=$opt{token}";
-    if ($opt{password} && (my $t = cookie_ticket($c))) {
-        return 1 if $c->req->method eq 'GET' || ($c->req->headers->header('CSRFPreventionToken') // '') eq $csrf{$t};
-    }
-    return !$opt{token} && !$opt{password};
-}
-
-post '/api2/json/access/ticket' => sub ($c) {
-    my ($user, $pass) = split /:/, $opt{password} // '', 2;
-    my $p = ($c->req->headers->content_type // '') =~ m{^application/json} ? ($c->req->json // {})
-        : $c->req->params->to_hash;
-    $p = {} unless ref $p eq 'HASH';
-    if (!$opt{password} || ($p->{username} // '') ne $user || ($p->{password} // '') ne $pass) {
-        return $c->render(status => 401, json => { data => undef, message => 'authentication failure' });
-    }
-    my $ticket = "PMG:$user:" . sprintf('%08X', int time) . '::' . join('', map { ('A' .. 'Z', 'a' .. 'z', 0 .. 9)[rand 62] } 1 .. 43);
-    $tickets{$ticket} = 1;
-    $csrf{$ticket} = sprintf('%08X', int time) . ':' . join('', map { ('A' .. 'Z', 0 .. 9)[rand 36] } 1 .. 27);
-    $c->render(json => { data => { ticket => $ticket, CSRFPreventionToken => $csrf{$ticket}, username => $user } });
-};
-
-# --- control --------------------------------------------------------------------------------
-
-post '/__sim/mode' => sub ($c) {
-    my $m = $c->req->json // {};
-    %mode = (mode => $m->{mode} // 'normal', delay => $m->{delay} // 0, node => $m->{node} // '');
-    $c->render(json => \%mode);
-};
-get '/__sim/stats' => sub ($c) { $c->render(json => \%stats) };
-
 # --- the API --------------------------------------------------------------------------------
 
-hook before_dispatch => sub ($c) { $c->res->headers->header('X-Pulse-Sim' => 'synthetic (reference notes)') };
-
-any '/api2/json/*rest' => sub ($c) {
-    my $path = '/' . $c->stash('rest');
-    $stats{requests}++;
-    $stats{by_path}{$path}++;
-    return $c->render(status => 401, json => { data => undef, message => 'authentication failed - no valid credentials' })
-        unless authorised($c);
-    return $c->render(status => 501, json => { data => undef, message => "Method '" . $c->req->method . " $path' not implemented" })
-        unless $c->req->method eq 'GET';
-    my $m = $mode{mode};
-    my $answer = sub {
-        if ($m eq 'error') {
-            return $c->render(status => 500, json => { data => undef, message => 'simulated failure' });
-        }
-        my $d = generated($c, $path);
-        return $c->render(status => 404, json => { data => undef, message => "Path '/api2/json$path' not found." })
-            unless defined $d;
-        if (ref $d eq 'SimError') {
-            return $c->render(status => $d->{status}, json => { data => undef, message => $d->{message} });
-        }
-        my $body = $json->encode({ data => $d });
-        if ($m eq 'truncated') { $body = substr($body, 0, int(length($body) / 2)) }
-        elsif ($m eq 'garbage') { $body = "<html>\x00\xff not json {{{" }
-        elsif ($m eq 'huge') { $body = '{"data":[' . join(',', ('{"count":"1"}') x 7_000_000) . ']}' }
-        $c->res->headers->content_type('application/json;charset=UTF-8');
-        $c->render(status => 200, data => $body);
-    };
-    if ($m eq 'slow' && $mode{delay} > 0) {
-        $c->render_later;
-        Mojo::IOLoop->timer($mode{delay} => $answer);
-        return;
-    }
-    $answer->();
-};
-
-app->log->level('warn');
-my $listen = $opt{listen} // 'https://127.0.0.1:8006';
-$listen .= ($listen =~ /\?/ ? '&' : '?') . "cert=$opt{cert}&key=$opt{key}" if $opt{cert};
-app->start('daemon', '-l', $listen);
+$sim->serve(app, marker => 'synthetic (reference notes)', answer => \&generated);

@@ -28,40 +28,43 @@
 # "local"; DELETE /nodes/{node}/storage/local/content/{volid} removes a volume as PVE does
 # (answers a UPID), and POST /__sim/backup {"vmid":N,"ctime":EPOCH} adds one (answers
 # {"volid","node"}), so tests can make a guest's backups newer or older as time passes.
+# Authentication, fault modes and test control are those every simulator shares
+# (t/lib/ProxmoxSim.pm), named PVE: the header `Authorization: PVEAPIToken=user@realm!id=secret`
+# with --token; with --password a ticket from POST /access/ticket sent as the cookie
+# `PVEAuthCookie` (plus CSRFPreventionToken for a non-GET); neither: open. Else 401. The only
+# write is the DELETE of a backup volume below; others answer 501.
 # Test control, on the same port: POST /__sim/mode {"mode":"normal|slow|error|truncated|
-# garbage|huge|offline-node|no-resources|joined-cluster","delay":seconds,"node":"name"} and
-# GET /__sim/stats (no-resources: /cluster/resources answers 500, the per-node guest lists
-# still work; joined-cluster: a one-node cluster's /cluster/status shows the cluster entry;
-# amplify: the answer to "path" only is {"data":[{},{},...]} of "mb" megabytes, a body that
-# costs a JSON library hundreds of times its size; evil-ticket and evil-csrf: a password
-# login answers a ticket or CSRF token that carries "\r\nX-Injected: 1").
-# Requests that arrive with an X-Injected header are counted in the stats as "injected".
+# garbage|huge|amplify|evil-ticket|evil-csrf|offline-node|no-resources|joined-cluster",
+# "delay":seconds,"node":"name","path":path,"mb":megabytes} and GET /__sim/stats
+# (ProxmoxSim.pm says what the shared modes do and what the stats count; offline-node: the
+# named node is offline in /nodes and its guests stopped; no-resources: /cluster/resources
+# answers 500, the per-node guest lists still work; joined-cluster: a one-node cluster's
+# /cluster/status shows the cluster entry).
 # GET /nodes/{node}/certificates/info of a generated cluster lists pve-ssl.pem with this
 # simulator's own certificate fingerprint for every node, or the one set by
 # POST /__sim/certs {"node2": "AB:CD:..."} (members served by other simulators).
 use strict;
 use warnings;
-use Getopt::Long;
+use FindBin;
 use JSON::PP;
 use Mojolicious::Lite -signatures;
-use Mojo::IOLoop;
 use POSIX qw(strftime);
 use Time::HiRes qw(time);
 use Digest::SHA qw(sha256_hex);
 use MIME::Base64 qw(decode_base64);
+use lib "$FindBin::Bin/../lib";
+use ProxmoxSim qw(refusal verbatim);
 
 my %opt = (nodes => 0, guests => 0);
-GetOptions(\%opt, 'listen=s', 'cert=s', 'key=s', 'replay=s', 'manifest=s', 'nodes=i', 'guests=i',
-    'token=s', 'password=s', 'cluster=s', 'member-ips=s', 'mgmt-ips=s', 'ceph') or die "bad options\n";
-my $json = JSON::PP->new->canonical;
+my $sim = ProxmoxSim->new('PVE', \%opt, 'replay=s', 'manifest=s', 'nodes=i', 'guests=i', 'cluster=s',
+    'member-ips=s', 'mgmt-ips=s', 'ceph');
 # --member-ips: the addresses /cluster/status gives the generated nodes (failover tests run
 # one simulator per address).
 my @member_ips = split /,/, $opt{'member-ips'} // '';
 # --mgmt-ips: the addresses the nodes' /nodes/{n}/network shows on vmbr0 (a management
 # network apart from the cluster network of --member-ips).
 my @mgmt_ips = split /,/, $opt{'mgmt-ips'} // '';
-my %mode = (mode => 'normal', delay => 0, node => '');
-my %stats = (requests => 0, by_path => {}, injected => 0);
+my $mode = $sim->mode;
 my %member_certs;    # node name -> fingerprint, from POST /__sim/certs
 my %agent_fault;     # vmid -> fault, from POST /__sim/agent
 
@@ -74,7 +77,6 @@ if ($opt{cert}) {
     }
 }
 my $started = time;
-my %tickets;
 
 # --- recorded responses -------------------------------------------------------------------
 
@@ -175,7 +177,7 @@ sub backup_volumes ($node) {
 }
 
 sub node_online ($name) {
-    return !($mode{mode} eq 'offline-node' && $mode{node} eq $name);
+    return !($mode->{mode} eq 'offline-node' && $mode->{node} eq $name);
 }
 
 sub generated ($c, $path) {
@@ -219,7 +221,7 @@ sub generated ($c, $path) {
               uptime => $run ? 500 : 0, tags => 'sim;test', counters($g) }
         } grep { $_->{node} eq $node && $_->{type} eq $type } @guests];
     }
-    return refusal(500, 'cluster resources unavailable') if $path eq '/cluster/resources' && $mode{mode} eq 'no-resources';
+    return refusal(500, 'cluster resources unavailable') if $path eq '/cluster/resources' && $mode->{mode} eq 'no-resources';
     if ($path eq '/cluster/resources') {
         return [map {
             my $g = $_;
@@ -311,18 +313,13 @@ sub generated ($c, $path) {
     if ($path eq '/cluster/status') {
         # A standalone node lists only itself; "joined-cluster" mode: one node that has
         # just created a cluster (the cluster entry appears).
-        my @cluster = @nodes > 1 || $mode{mode} eq 'joined-cluster'
+        my @cluster = @nodes > 1 || $mode->{mode} eq 'joined-cluster'
             ? ({ type => 'cluster', name => $opt{cluster} // 'simcluster', nodes => scalar @nodes, quorate => 1 }) : ();
         return [@cluster,
             map { { type => 'node', name => $nodes[$_]{node}, id => "node/$nodes[$_]{node}",
                 ip => $member_ips[$_] // '127.0.0.1', online => 1, nodeid => $_ + 1 } } 0 .. $#nodes];
     }
     return detail($path);
-}
-
-# An error answer from generated(): the HTTP status and PVE's reason.
-sub refusal ($status, $message) {
-    return bless { status => $status, message => $message }, 'PveSim::Refusal';
 }
 
 # --- the detail calls of a generated cluster ------------------------------------------------
@@ -571,51 +568,13 @@ sub detail ($path) {
     return;
 }
 
-# --- authentication -----------------------------------------------------------------------
-
-sub authorised ($c) {
-    my $auth = $c->req->headers->authorization // '';
-    if ($opt{token}) {
-        return 1 if $auth eq "PVEAPIToken=$opt{token}";
-    }
-    if ($opt{password}) {
-        my $cookie = $c->req->cookie('PVEAuthCookie');
-        return 1 if $cookie && $tickets{ $cookie->value };
-    }
-    return !$opt{token} && !$opt{password};
-}
-
-post '/api2/json/access/ticket' => sub ($c) {
-    my ($user, $pass) = split /:/, $opt{password} // '', 2;
-    my $p = $c->req->params->to_hash;
-    if (!$opt{password} || ($p->{username} // '') ne $user || ($p->{password} // '') ne $pass) {
-        return $c->render(status => 401, json => { data => undef });
-    }
-    my $ticket = 'PVE:' . $user . ':' . sprintf('%08X', int time) . '::' . join('', map { int rand 10 } 1 .. 32);
-    $tickets{$ticket} = 1;
-    my $csrf = 'csrf' . int(rand 1e9);
-    $ticket .= "\r\nX-Injected: 1" if $mode{mode} eq 'evil-ticket';
-    $csrf .= "\r\nX-Injected: 1" if $mode{mode} eq 'evil-csrf';
-    $c->render(json => { data => { ticket => $ticket, CSRFPreventionToken => $csrf, username => $user } });
-};
-
 # --- control --------------------------------------------------------------------------------
 
-post '/__sim/mode' => sub ($c) {
-    my $m = $c->req->json // {};
-    %mode = (mode => $m->{mode} // 'normal', delay => $m->{delay} // 0, node => $m->{node} // '',
-        path => $m->{path} // '', mb => $m->{mb} // 0);
-    $c->render(json => \%mode);
-};
 post '/__sim/certs' => sub ($c) {
     my $m = $c->req->json // {};
     $member_certs{$_} = $m->{$_} for keys %$m;
     $c->render(json => \%member_certs);
 };
-hook before_dispatch => sub ($c) {
-    $stats{injected}++ if defined $c->req->headers->header('X-Injected');
-};
-get '/__sim/stats' => sub ($c) { $c->render(json => \%stats) };
 post '/__sim/agent' => sub ($c) {
     my $a = $c->req->json // {};
     my $g = $guest_by_vmid{ $a->{vmid} // '' };
@@ -637,66 +596,30 @@ post '/__sim/backup' => sub ($c) {
 
 # --- the API --------------------------------------------------------------------------------
 
-any '/api2/json/*rest' => sub ($c) {
-    my $path = '/' . $c->stash('rest');
-    $stats{requests}++;
-    $stats{by_path}{$path}++;
-    return $c->render(status => 401, json => { data => undef }) unless authorised($c);
-    if ($c->req->method eq 'DELETE' && !$opt{replay} && $path =~ m{^/nodes/([^/]+)/storage/local/content/(.+)$}) {
-        # Removing a backup volume: PVE answers the UPID of an imgdel task.
-        my ($node, $volid) = ($1, $2);
-        return $c->render(status => 500, json => { data => undef, message => "volume '$volid' does not exist\n" })
-            unless grep { $_->{volid} eq $volid } backup_volumes($node);
-        $deleted_volumes{$volid} = 1;
-        return $c->render(json => { data => sprintf('UPID:%s:0000EEEE:00FFFFFF:%08X:imgdel:%s:root@pam:',
-            $node, int time, $volid) });
+# A recorded answer (--replay) or a generated one.
+sub answer ($c, $path) {
+    return generated($c, $path) unless $opt{replay};
+    my ($status, $data) = recorded($path);
+    return unless defined $data;
+    # --cluster renames the recorded cluster (several recordings in one test).
+    if ($path eq '/cluster/status' && $opt{cluster}) {
+        $_->{name} = $opt{cluster} for grep { ($_->{type} // '') eq 'cluster' } @{ $data->{data} // [] };
     }
-    my $m = $mode{mode};
-    my $answer = sub {
-        if ($m eq 'error') {
-            return $c->render(status => 500, json => { data => undef, message => 'simulated failure' });
-        }
-        my ($status, $data);
-        if ($opt{replay}) {
-            ($status, $data) = recorded($path);
-            # --cluster renames the recorded cluster (several recordings in one test).
-            if (defined $data && $path eq '/cluster/status' && $opt{cluster}) {
-                $_->{name} = $opt{cluster} for grep { ($_->{type} // '') eq 'cluster' } @{ $data->{data} // [] };
-            }
-            if (defined $data && $path eq '/cluster/resources' && (my $type = $c->param('type'))) {
-                my @keep = grep { $type eq 'vm' ? ($_->{type} // '') =~ /^(qemu|lxc)$/ : ($_->{type} // '') eq $type }
-                    @{ $data->{data} // [] };
-                $data = { data => \@keep };
-            }
-        } else {
-            my $d = generated($c, $path);
-            if (ref $d eq 'PveSim::Refusal') {
-                $c->res->message($d->{message});
-                return $c->render(status => $d->{status}, json => { data => undef, message => "$d->{message}\n" });
-            }
-            ($status, $data) = defined $d ? (200, { data => $d }) : ();
-        }
-        return $c->render(status => 404, json => { data => undef, errors => { path => 'not recorded' } })
-            unless defined $data;
-        my $body = $json->encode($data);
-        if ($m eq 'truncated') { $body = substr($body, 0, int(length($body) / 2)) }
-        elsif ($m eq 'garbage') { $body = "<html>\x00\xff not json {{{" }
-        elsif ($m eq 'huge') { $body = '{"data":[' . join(',', ('{"node":"x"}') x 7_000_000) . ']}' }
-        elsif ($m eq 'amplify' && $path eq $mode{path}) {
-            $body = '{"data":[' . join(',', ('{}') x int($mode{mb} * 1e6 / 3)) . ']}';
-        }
-        $c->res->headers->content_type('application/json;charset=UTF-8');
-        $c->render(status => $status, data => $body);
-    };
-    if ($m eq 'slow' && $mode{delay} > 0) {
-        $c->render_later;
-        Mojo::IOLoop->timer($mode{delay} => $answer);
-        return;
+    if ($path eq '/cluster/resources' && (my $type = $c->param('type'))) {
+        my @keep = grep { $type eq 'vm' ? ($_->{type} // '') =~ /^(qemu|lxc)$/ : ($_->{type} // '') eq $type }
+            @{ $data->{data} // [] };
+        $data = { data => \@keep };
     }
-    $answer->();
-};
+    return verbatim($status, $data);
+}
 
-app->log->level('warn');
-my $listen = $opt{listen} // 'https://127.0.0.1:8006';
-$listen .= ($listen =~ /\?/ ? '&' : '?') . "cert=$opt{cert}&key=$opt{key}" if $opt{cert};
-app->start('daemon', '-l', $listen);
+# Removing a backup volume of a generated cluster: PVE answers the UPID of an imgdel task.
+sub writes ($c, $path) {
+    return if $opt{replay} || $c->req->method ne 'DELETE' || $path !~ m{^/nodes/([^/]+)/storage/local/content/(.+)$};
+    my ($node, $volid) = ($1, $2);
+    return refusal(500, "volume '$volid' does not exist") unless grep { $_->{volid} eq $volid } backup_volumes($node);
+    $deleted_volumes{$volid} = 1;
+    return sprintf 'UPID:%s:0000EEEE:00FFFFFF:%08X:imgdel:%s:root@pam:', $node, int time, $volid;
+}
+
+$sim->serve(app, answer => \&answer, writes => \&writes);
