@@ -731,16 +731,7 @@ sub start_sim {
     my ($self, %o) = @_;
     my $name = $o{name} // 'sim';
     my $port = $o{port} // free_port();
-    my ($crt, $key) = ("$self->{dir}/tls/$name.crt", "$self->{dir}/tls/$name.key");
-    unless (-f $crt) {
-        my ($rc, $out) = $self->run_cmd('openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt',
-            'ec_paramgen_curve:prime256v1', '-nodes', '-days', '30', '-subj', "/CN=$name",
-            '-keyout', $key, '-out', $crt);
-        croak "openssl: $out" if $rc;
-    }
-    my ($rc, $fp) = $self->run_cmd('openssl', 'x509', '-in', $crt, '-noout', '-fingerprint', '-sha256');
-    $fp =~ s/.*=//s;
-    $fp =~ s/[:\s]//g;
+    my ($crt, $key, $fp) = $self->_sim_cert($name);
     my $addr = $o{host} // '127.0.0.1';
     my @cmd = ($^X, srcdir() . '/t/fakes/pve-sim.pl', '--listen', "https://$addr:$port",
         '--cert', $crt, '--key', $key);
@@ -754,10 +745,10 @@ sub start_sim {
     push @cmd, '--ceph' if $o{ceph};
     $self->spawn("sim-$name", {}, @cmd);
     $self->wait_for(sub { _port_open($port, $addr) }, 20, "simulator $name", "sim-$name");
-    return { url => "https://$addr:$port", port => $port, fingerprint => lc $fp, name => $name };
+    return { url => "https://$addr:$port", port => $port, fingerprint => $fp, name => $name };
 }
 
-# For the PBS and PMG simulators: the directories a simulator needs (a stack made with new()
+# For every simulator: the directories a simulator needs (a stack made with new()
 # and never started has none yet), its own self-signed certificate and that certificate's
 # SHA-256 fingerprint (lower-case hex without colons). Returns (cert, key, fingerprint).
 sub _sim_cert {
@@ -823,7 +814,8 @@ sub start_pmg_sim {
     return $self->_start_fake('pmg-sim.pl', $o{name} // 'pmg', $o{port} // free_port(), @args);
 }
 
-# Tells a simulator to misbehave: mode normal|slow|error|truncated|garbage|huge|offline-node.
+# Tells a simulator to misbehave (POST /__sim/mode): the modes are listed in t/lib/ProxmoxSim.pm
+# and, for the product-specific ones, in the simulator's head comment.
 sub sim_mode {
     my ($self, $sim, %m) = @_;
     # A kept-alive connection the simulator closes just as it is reused ends in "Premature
