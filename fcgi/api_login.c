@@ -2,10 +2,11 @@
 #include "config.h"
 
 #include "audit.h"
-#include "auth.h"
 #include "crypto.h"
 #include "handlers.h"
 #include "log.h"
+#include "ratelimit.h"
+#include "session.h"
 #include "timefmt.h"
 
 #include <math.h>

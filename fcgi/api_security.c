@@ -10,6 +10,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "netaddr.h"
+#include "ratelimit.h"
 
 #include <ctype.h>
 #include <stdio.h>

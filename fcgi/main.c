@@ -22,6 +22,7 @@
 #include <fcgiapp.h>
 
 #include "auth.h"
+#include "ratelimit.h"
 #include "conf.h"
 #include "crypto.h"
 #include "http.h"
@@ -400,6 +401,7 @@ main(int argc, char **argv)
 		t->index = i;
 		t->arena = arena_new();
 		t->auth_cache = auth_cache_new();
+		t->lockout_cache = lockout_cache_new();
 		t->db = db_new(conf_str("database_url"), "pulse-fcgi", 5.0);
 		db_set_timeouts(t->db, (int)conf_int("db_connect_timeout"),
 		    (int)conf_int("db_statement_timeout"));
@@ -438,6 +440,7 @@ main(int argc, char **argv)
 		pthread_join(threads[i].thread, NULL);
 		db_free(threads[i].db);
 		auth_cache_free(threads[i].auth_cache);
+		lockout_cache_free(threads[i].lockout_cache);
 		arena_free(threads[i].arena);
 	}
 	free(threads);

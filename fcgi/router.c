@@ -4,7 +4,9 @@
 #include "router.h"
 #include "auth.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "responder.h"
+#include "session.h"
 
 #include <stdio.h>
 #include <stdlib.h>
