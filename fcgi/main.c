@@ -64,7 +64,7 @@ serve(struct responder *t, FCGX_Request *fcgx)
 	r.method_name = req_param(&r, "REQUEST_METHOD");
 	if (r.method_name == NULL)
 		r.method_name = "GET";
-	r.method = http_method_parse(r.method_name);
+	r.method = req_method_parse(r.method_name);
 	r.peer_ip = req_param(&r, "REMOTE_ADDR");
 	if (r.peer_ip == NULL)
 		r.peer_ip = "";
@@ -275,8 +275,8 @@ list_routes(void)
 		const struct route *rt = &route_table[i];
 		struct json_object *o = json_object_new_object(), *m = json_object_new_array();
 		static const struct { unsigned bit; const char *name; } names[] = {
-			{HTTP_GET, "GET"}, {HTTP_POST, "POST"}, {HTTP_PUT, "PUT"},
-			{HTTP_PATCH, "PATCH"}, {HTTP_DELETE, "DELETE"},
+			{REQ_METHOD_GET, "GET"}, {REQ_METHOD_POST, "POST"}, {REQ_METHOD_PUT, "PUT"},
+			{REQ_METHOD_PATCH, "PATCH"}, {REQ_METHOD_DELETE, "DELETE"},
 		};
 
 		for (size_t j = 0; j < ARRAY_LEN(names); j++)

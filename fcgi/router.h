@@ -39,7 +39,7 @@ enum rate_class {
 #define ROUTE_SMALL_BODY 8192
 
 struct route {
-	unsigned methods;	/* enum http_method bits; GET implies HEAD */
+	unsigned methods;	/* enum req_method bits; GET implies HEAD */
 	const char *pattern;	/* "/api/config/nodes/{id}"; {name} matches one segment */
 	route_handler handler;
 	unsigned flags;
