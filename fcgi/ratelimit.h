@@ -47,7 +47,8 @@ void lockout_cache_free(struct lockout_cache *cache);
 int lockout_notice(struct lockout_cache *cache, const char *payload);
 
 /* Failures are counted per identifier: the client's address, a user name at that address,
- * or API tokens from that address. */
+ * or API tokens from that address. lockout_identifier writes this client's identifier of
+ * that kind (user only for LOCKOUT_USER) into out, at most LOCKOUT_ID_MAX bytes wanted. */
 enum lockout_kind { LOCKOUT_ADDRESS, LOCKOUT_USER, LOCKOUT_TOKEN };
 void lockout_identifier(struct request *r, enum lockout_kind kind, const char *user, char *out,
     size_t outlen);
@@ -58,6 +59,7 @@ int lockout_locked_until(struct request *r, const char *identifier, double *unti
 /* Records a failure; returns the failure count (-1 on a database error) and sets *until
  * when that locks the identifier. */
 int lockout_record_failure(struct request *r, const char *identifier, double *until);
+/* Forgets identifier's failures (a database error is only logged). */
 void lockout_clear(struct request *r, const char *identifier);
 
 /* A password check for user from this client counts under two identifiers: the user at
