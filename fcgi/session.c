@@ -180,12 +180,8 @@ int
 session_delete(struct request *r, const char *session_hash)
 {
 	const char *params[1] = {session_hash};
-	PGresult *res = db_exec_stmt(r->db, &stmt_session_delete, params);
 
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
+	return db_exec_stmt_ok(r->db, &stmt_session_delete, params);
 }
 
 void
