@@ -2,10 +2,11 @@
 #include "config.h"
 
 #include "audit.h"
-#include "auth.h"
 #include "crypto.h"
 #include "handlers.h"
 #include "log.h"
+#include "ratelimit.h"
+#include "session.h"
 #include "timefmt.h"
 
 #include <math.h>
@@ -53,9 +54,9 @@ api_login(struct request *r)
 
 	if (body == NULL)
 		return;
-	if (body_string(r, body, "username", 1, 128, &user) < 0 ||
-	    body_string(r, body, "password", 1, 1024, &password) < 0 ||
-	    body_bool(r, body, "rememberMe", 0, &remember) < 0)
+	if (req_body_string(r, body, "username", 1, 128, &user) < 0 ||
+	    req_body_string(r, body, "password", 1, 1024, &password) < 0 ||
+	    req_body_bool(r, body, "rememberMe", 0, &remember) < 0)
 		return;
 	switch (lockout_password_locked(r, user, &until)) {
 	case -1:

@@ -10,6 +10,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "netaddr.h"
+#include "ratelimit.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -242,7 +243,7 @@ api_tokens_create(struct request *r)
 
 	if (body == NULL)
 		return;
-	if (body_string(r, body, "name", 0, TOKEN_NAME_MAX, &name) < 0 ||
+	if (req_body_string(r, body, "name", 0, TOKEN_NAME_MAX, &name) < 0 ||
 	    parse_scopes(r, body, &mask) != 0)
 		return;
 	if (name == NULL || *name == '\0')
@@ -372,7 +373,7 @@ api_validate_token(struct request *r)
 
 	if (body == NULL)
 		return;
-	if (body_string(r, body, "token", 0, 4096, &token) < 0)
+	if (req_body_string(r, body, "token", 0, 4096, &token) < 0)
 		return;
 	if (ratelimit_named(r, "token_admin", 10, 60) != 0)
 		return;
@@ -447,7 +448,7 @@ api_validate_bootstrap_token(struct request *r)
 		body = req_body_object(r, 0);
 		if (body == NULL)
 			return;
-		if (body_string(r, body, "token", 0, 4096, &token) < 0)
+		if (req_body_string(r, body, "token", 0, 4096, &token) < 0)
 			return;
 	}
 	if (token == NULL || *token == '\0') {
@@ -595,13 +596,13 @@ api_quick_setup(struct request *r)
 
 	if (body == NULL)
 		return;
-	if (body_string(r, body, "username", 0, 128, &user) < 0 ||
-	    body_string(r, body, "password", 0, 1024, &password) < 0 ||
-	    body_string(r, body, "apiToken", 0, 512, &api_token) < 0 ||
-	    body_string(r, body, "setupToken", 0, 4096, &setup_token) < 0 ||
-	    body_bool(r, body, "force", 0, &force) < 0 ||
-	    body_bool(r, body, "enableNotifications", 0, &ignored) < 0 ||
-	    body_bool(r, body, "darkMode", 0, &ignored) < 0)
+	if (req_body_string(r, body, "username", 0, 128, &user) < 0 ||
+	    req_body_string(r, body, "password", 0, 1024, &password) < 0 ||
+	    req_body_string(r, body, "apiToken", 0, 512, &api_token) < 0 ||
+	    req_body_string(r, body, "setupToken", 0, 4096, &setup_token) < 0 ||
+	    req_body_bool(r, body, "force", 0, &force) < 0 ||
+	    req_body_bool(r, body, "enableNotifications", 0, &ignored) < 0 ||
+	    req_body_bool(r, body, "darkMode", 0, &ignored) < 0)
 		return;
 	if (ratelimit_named(r, "quick_setup", 10, 60) != 0)
 		return;
@@ -779,8 +780,8 @@ api_change_password(struct request *r)
 		resp_error(r, 403, "forbidden", "Admin privileges required");
 		return;
 	}
-	if (body_string(r, body, "currentPassword", 0, 1024, &current) < 0 ||
-	    body_string(r, body, "newPassword", 1, 1024, &next) < 0)
+	if (req_body_string(r, body, "currentPassword", 0, 1024, &current) < 0 ||
+	    req_body_string(r, body, "newPassword", 1, 1024, &next) < 0)
 		return;
 	if (!password_acceptable(r, next, "invalid_password"))
 		return;
@@ -854,7 +855,7 @@ api_reset_lockout(struct request *r)
 
 	if (body == NULL)
 		return;
-	if (body_string(r, body, "identifier", 0, 256, &id) < 0)
+	if (req_body_string(r, body, "identifier", 0, 256, &id) < 0)
 		return;
 	if (id == NULL || *id == '\0') {
 		resp_error(r, 400, "missing_identifier", "identifier is required");
@@ -905,7 +906,7 @@ api_recovery(struct request *r)
 
 	/* Direct loopback, or a recovery token: single use for actions, only checked for a
 	 * status read. */
-	rc = r->direct_loopback ? 1 : recovery_token(r, r->method == HTTP_POST);
+	rc = r->direct_loopback ? 1 : recovery_token(r, r->method == REQ_METHOD_POST);
 	if (rc < 0) {
 		resp_db_unavailable(r);
 		return;
@@ -916,7 +917,7 @@ api_recovery(struct request *r)
 		    "Recovery endpoint requires localhost access or valid recovery token");
 		return;
 	}
-	if (r->method != HTTP_POST) {
+	if (r->method != REQ_METHOD_POST) {
 		res = db_exec_stmt(r->db, &stmt_recovery_mode, NULL);
 		if (res == NULL) {
 			resp_db_unavailable(r);
@@ -942,7 +943,7 @@ api_recovery(struct request *r)
 	body = req_body_object(r, 0);
 	if (body == NULL)
 		return;
-	if (body_string(r, body, "action", 1, 64, &action) < 0)
+	if (req_body_string(r, body, "action", 1, 64, &action) < 0)
 		return;
 	if (jsonutil_get_int(body, "duration", 1, 60, &duration) != JSONUTIL_OK)
 		duration = 15;

@@ -159,8 +159,8 @@ append_array(struct request *r, struct strbuf *sb, const char *key, const struct
 }
 
 /* {"backupTasks":[...],"storageBackups":[...],"guestSnapshots":[...]} */
-int
-state_append_pve_backups(struct request *r, struct strbuf *sb, const char *const *params)
+static int
+append_pve_backups(struct request *r, struct strbuf *sb, const char *const *params)
 {
 	sb_puts(sb, "{");
 	if (append_array(r, sb, "backupTasks", &stmt_tasks, params) != 0 ||
@@ -196,7 +196,7 @@ build(struct request *r, int64_t version, int mock, int64_t updated_ms)
 	{
 		/* The backup lists appear twice: in backups{pve,pbs,pmg} and on their own. */
 		struct strbuf pve = {0}, pbs = {0}, pmg = {0};
-		int ok = state_append_pve_backups(r, &pve, params) == 0 &&
+		int ok = append_pve_backups(r, &pve, params) == 0 &&
 		    append_docs(r, &pbs, &stmt_pbs_backups, params) == 0 &&
 		    append_docs(r, &pmg, &stmt_pmg_backups, params) == 0;
 
@@ -354,7 +354,7 @@ api_backups(struct request *r)
 {
 	const char *params[1];
 	struct strbuf sb = {0}, pve = {0};
-	int ok = mock_param(r, params) == 0 && state_append_pve_backups(r, &pve, params) == 0;
+	int ok = mock_param(r, params) == 0 && append_pve_backups(r, &pve, params) == 0;
 
 	struct strbuf pbs = {0}, pmg = {0};
 

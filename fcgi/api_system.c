@@ -264,7 +264,7 @@ api_mock_mode_set(struct request *r)
 
 	if (body == NULL)
 		return;
-	has_enabled = body_bool(r, body, "enabled", 0, &enabled);
+	has_enabled = req_body_bool(r, body, "enabled", 0, &enabled);
 	if (has_enabled < 0)
 		return;
 	res = db_exec_stmt(r->db, &stmt_mock_get, NULL);

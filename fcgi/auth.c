@@ -1,15 +1,14 @@
-/* auth.c: who is asking: client address, credentials, sessions, CSRF, lockout, rate limits. */
+/* auth.c: who is asking: the client address, the credentials (proxy, API token, session,
+ * Basic) with the per-thread cache that verifies them, and scopes. */
 #include "config.h"
 
 #include "auth.h"
-#include "audit.h"
 #include "conf.h"
 #include "crypto.h"
-#include "jsonutil.h"
-#include "log.h"
 #include "netaddr.h"
+#include "ratelimit.h"
 #include "responder.h"
-#include "timefmt.h"
+#include "session.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -39,22 +38,11 @@ struct cache_entry {
 	struct principal p;
 };
 
-/* Locks this thread knows of (from a notification or a lookup), checked before the cache:
- * a locked client must not get a guess answered because the right credential was cached. */
-#define LOCKED_SLOTS 32
-
-struct known_lock {
-	char identifier[LOCKOUT_ID_MAX];
-	double until;		/* wall clock */
-};
-
 struct auth_cache {
 	struct cache_entry slot[CACHE_SLOTS];
 	int state_loaded;
 	double state_at;
 	int has_user, token_count, recovery_mode;
-	struct known_lock locked[LOCKED_SLOTS];
-	int locked_next;
 };
 
 struct auth_cache *
@@ -72,6 +60,8 @@ auth_cache_free(struct auth_cache *c)
 	}
 }
 
+/* Forgets every cached credential and the state of authentication. The locks this thread
+ * heard of are lockout's (ratelimit.c) and stay. */
 static void
 cache_flush(struct auth_cache *c)
 {
@@ -79,6 +69,7 @@ cache_flush(struct auth_cache *c)
 	c->state_loaded = 0;
 }
 
+/* The one slot key may live in: key is a lowercase hex digest, its first six digits pick. */
 static struct cache_entry *
 cache_slot(struct auth_cache *c, const char *key)
 {
@@ -89,6 +80,8 @@ cache_slot(struct auth_cache *c, const char *key)
 	return &c->slot[h % CACHE_SLOTS];
 }
 
+/* The cached entry of this kind for key, or NULL (an entry older than CACHE_TTL is
+ * dropped). */
 static struct cache_entry *
 cache_find(struct auth_cache *c, enum cache_kind kind, const char *key)
 {
@@ -103,6 +96,8 @@ cache_find(struct auth_cache *c, enum cache_kind kind, const char *key)
 	return e;
 }
 
+/* Caches p under key (replacing what held the slot); returns the entry for the caller to
+ * add to. */
 static struct cache_entry *
 cache_put(struct auth_cache *c, enum cache_kind kind, const char *key, const struct principal *p)
 {
@@ -182,6 +177,7 @@ struct client_headers {
 	int forwarded;		/* a header by which a proxy says it forwards someone else */
 };
 
+/* Fills h from the FastCGI parameters; the values point into the request's parameters. */
 static void
 read_client_headers(struct request *r, struct client_headers *h)
 {
@@ -250,73 +246,15 @@ auth_resolve_client(struct request *r)
 		    strcasecmp(h.value[HDR_FORWARDED_PROTO], "https") == 0;
 }
 
-/* The key rate limits and lockouts count the client by: its address, an IPv6 address by
- * its /64. */
-static const char *
-client_key(struct request *r)
-{
-	struct ipaddr client;
-
-	if (r->client_key[0] == '\0') {
-		if (ip_parse(r->client_ip, &client) == 0)
-			ip_client_key(&client, r->client_key, sizeof(r->client_key));
-		else
-			snprintf(r->client_key, sizeof(r->client_key), "%.63s", r->client_ip);
-	}
-	return r->client_key;
-}
-
 /* --- invalidation and the state of authentication ------------------------------------ */
 
+/* A pulse_auth notification: a lock or unlock (lockout's, sql/0008), or the name of a
+ * credentials table that changed. */
 static void
-lock_remember(struct auth_cache *c, const char *identifier, double until)
+auth_notice(struct responder *t, const char *payload)
 {
-	struct known_lock *k = NULL;
-
-	for (int i = 0; i < LOCKED_SLOTS && k == NULL; i++)
-		if (strcmp(c->locked[i].identifier, identifier) == 0)
-			k = &c->locked[i];
-	if (k == NULL) {
-		k = &c->locked[c->locked_next];
-		c->locked_next = (c->locked_next + 1) % LOCKED_SLOTS;
-	}
-	snprintf(k->identifier, sizeof(k->identifier), "%s", identifier);
-	k->until = until;
-}
-
-static int
-lock_known(struct auth_cache *c, const char *identifier, double *until)
-{
-	double now = clock_wall();
-
-	for (int i = 0; i < LOCKED_SLOTS; i++) {
-		if (c->locked[i].until > now && strcmp(c->locked[i].identifier, identifier) == 0) {
-			*until = c->locked[i].until;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-/* A pulse_auth notification: "lock <epoch> <identifier>" (sql/0008), "unlock", or the
- * name of a credentials table that changed. */
-static void
-auth_notice(struct auth_cache *c, const char *payload)
-{
-	char *end;
-	double until;
-
-	if (strncmp(payload, "lock ", 5) == 0) {
-		until = strtod(payload + 5, &end);
-		if (end != payload + 5 && *end == ' ')
-			lock_remember(c, end + 1, until);
-		return;
-	}
-	if (strcmp(payload, "unlock") == 0) {
-		memset(c->locked, 0, sizeof(c->locked));
-		return;
-	}
-	cache_flush(c);
+	if (!lockout_notice(t->lockout_cache, payload))
+		cache_flush(t->auth_cache);
 }
 
 void
@@ -336,7 +274,7 @@ auth_check_invalidations(struct request *r)
 		return;		/* the next statement notices the lost connection */
 	while ((n = PQnotifies(conn)) != NULL) {
 		if (strcmp(n->relname, "pulse_auth") == 0)
-			auth_notice(t->auth_cache, n->extra);
+			auth_notice(t, n->extra);
 		PQfreemem(n);
 	}
 }
@@ -497,6 +435,7 @@ static const struct db_stmt stmt_token_used = {
 	1,
 };
 
+/* Records that token id was used now (last_used_at); a failure is only logged. */
 static void
 touch_token(struct request *r, const char *id)
 {
@@ -507,6 +446,8 @@ touch_token(struct request *r, const char *id)
 		PQclear(res);
 }
 
+/* Verifies an API token (cache first, then the database), counting wrong ones against this
+ * client's token lockout. AUTH_THROTTLED sets *until to the end of the lock. */
 static enum auth_result
 check_token(struct request *r, const char *raw, struct principal *p, double *until)
 {
@@ -522,7 +463,7 @@ check_token(struct request *r, const char *raw, struct principal *p, double *unt
 	 * another). Locks this thread knows of come first, so a locked client's guess is not
 	 * answered from the cache, right or wrong; the database is asked on a cache miss. */
 	lockout_identifier(r, LOCKOUT_TOKEN, NULL, lock_id, sizeof(lock_id));
-	if (counted && lock_known(c, lock_id, until))
+	if (counted && lockout_known(r, lock_id, until))
 		return AUTH_THROTTLED;
 	crypto_sha3_256_hex(raw, strlen(raw), hash);
 	e = cache_find(c, CACHE_TOKEN, hash);
@@ -578,6 +519,7 @@ static const struct db_stmt stmt_session_extend = {
 	1,
 };
 
+/* Verifies a session cookie (cache first, then the database) and slides its expiry. */
 static enum auth_result
 check_session(struct request *r, const char *cookie, struct principal *p)
 {
@@ -645,22 +587,15 @@ verify_password(struct request *r, const char *user, const char *password)
 	return ok ? AUTH_OK : AUTH_INVALID;
 }
 
-/* The two keys a password check for user counts under: the user at this client's address,
- * and the address. */
-static void
-password_keys(struct request *r, const char *user, char keys[2][LOCKOUT_ID_MAX])
-{
-	lockout_identifier(r, LOCKOUT_USER, user, keys[0], LOCKOUT_ID_MAX);
-	lockout_identifier(r, LOCKOUT_ADDRESS, NULL, keys[1], LOCKOUT_ID_MAX);
-}
-
+/* Verifies HTTP Basic credentials of the local admin (cache first, then bcrypt), under the
+ * password lockout; *message gets the text when locked. The password is wiped after use. */
 static enum auth_result
 check_basic(struct request *r, const char *b64, struct principal *p, const char **message)
 {
 	struct auth_cache *c = r->thread->auth_cache;
 	unsigned char *raw = NULL;
 	size_t rawlen = 0;
-	char *user, *pass, key[65], keys[2][LOCKOUT_ID_MAX];
+	char *user, *pass, key[65];
 	struct cache_entry *e;
 	struct strbuf material = {0};
 	double until;
@@ -683,8 +618,7 @@ check_basic(struct request *r, const char *b64, struct principal *p, const char 
 	explicit_bzero(material.data, material.len);
 	sb_free(&material);
 	/* A lock is checked before the cache: a locked client's guess is not answered. */
-	password_keys(r, user, keys);
-	if (lock_known(c, keys[0], &until) || lock_known(c, keys[1], &until)) {
+	if (lockout_password_known(r, user, &until)) {
 		explicit_bzero(pass, strlen(pass));
 		*message = "Account temporarily locked";
 		return AUTH_LOCKED;
@@ -842,496 +776,4 @@ auth_authenticate(struct request *r, struct principal *p, const char **message)
 		return rc;
 	}
 	return cookie && *cookie ? AUTH_INVALID : AUTH_NO_CREDENTIALS;
-}
-
-/* --- cookies, sessions and CSRF ----------------------------------------------------- */
-
-static void
-set_cookie(struct request *r, const char *name, const char *value, long max_age, int http_only)
-{
-	char *v = arena_printf(r->arena, "%s=%s; Path=/; Max-Age=%ld%s%s; SameSite=Lax", name, value,
-	    max_age, http_only ? "; HttpOnly" : "", r->https ? "; Secure" : "");
-	resp_header(r, "Set-Cookie", v);
-}
-
-static const struct db_stmt stmt_csrf_set = {
-	"auth_csrf_set",
-	"UPDATE pulse.sessions SET csrf_hash = $2 WHERE key_hash = $1 "
-	"RETURNING extract(epoch FROM expires_at - now())",
-	2,
-};
-
-int
-csrf_issue(struct request *r, const char *session_hash, long max_age)
-{
-	unsigned char raw[32];
-	char *token, hash[65];
-	const char *params[2] = {session_hash, hash};
-	PGresult *res;
-
-	crypto_random(raw, sizeof(raw));
-	token = base64_encode(raw, sizeof(raw), 1, 1);
-	crypto_sha256_hex(token, strlen(token), hash);
-	res = db_exec_stmt(r->db, &stmt_csrf_set, params);
-	if (res == NULL || PQntuples(res) != 1) {
-		if (res)
-			PQclear(res);
-		free(token);
-		return -1;
-	}
-	if (max_age <= 0)
-		max_age = (long)strtod(PQgetvalue(res, 0, 0), NULL);
-	PQclear(res);
-	set_cookie(r, CSRF_COOKIE, token, max_age, 0);
-	resp_header(r, "X-CSRF-Token", token);
-	free(token);
-	return 0;
-}
-
-static const struct db_stmt stmt_csrf_current = {
-	"auth_csrf_current",
-	"SELECT csrf_hash FROM pulse.sessions WHERE key_hash = $1 AND expires_at > now()",
-	1,
-};
-
-static int
-csrf_current(struct request *r, const char *session_hash, const char *hash)
-{
-	const char *params[1] = {session_hash};
-	PGresult *res = db_exec_stmt(r->db, &stmt_csrf_current, params);
-	int ok;
-
-	if (res == NULL)
-		return 0;
-	ok = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) &&
-	    ct_equal(hash, 64, PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)));
-	PQclear(res);
-	return ok;
-}
-
-int
-csrf_check(struct request *r, const struct principal *p)
-{
-	const char *given = req_header(r, "X-CSRF-Token");
-	char hash[65];
-
-	if (given && *given) {
-		crypto_sha256_hex(given, strlen(given), hash);
-		if (p->csrf_hash[0] && ct_equal(hash, 64, p->csrf_hash, strlen(p->csrf_hash)))
-			return 0;
-		/* The cached session may predate a rotation on another thread whose notification
-		 * has not arrived yet: ask the database before refusing. */
-		if (csrf_current(r, p->session_hash, hash))
-			return 0;
-	}
-	/* Rotate: the client retries once with the token it receives here. */
-	(void)csrf_issue(r, p->session_hash, 0);
-	audit_record(r->db, "csrf_failure", p->username, r->client_ip, r->raw_path, 0,
-	    given && *given ? "CSRF token mismatch" : "CSRF token missing");
-	resp_error(r, 403, "csrf_failed", "CSRF token validation failed");
-	return -1;
-}
-
-/* The host[:port] of an Origin ("https://pulse.example:7655"), or NULL for "null" and
- * anything that is not scheme://host. */
-static const char *
-origin_host(const char *origin)
-{
-	const char *p = strstr(origin, "://");
-
-	if (p == NULL || p[3] == '\0' || strchr(p + 3, '/') != NULL)
-		return NULL;
-	return p + 3;
-}
-
-int
-origin_check(struct request *r, const struct principal *p)
-{
-	const char *site = req_header(r, "Sec-Fetch-Site");
-	const char *origin = req_header(r, "Origin");
-	const char *host = req_header(r, "Host");
-	const char *why = NULL, *oh;
-
-	/* Browsers say where a request comes from; other clients say nothing and are let
-	 * through (their credentials are the proxy's, not a cookie). */
-	if (site != NULL) {
-		if (strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0)
-			why = "cross-site request (Sec-Fetch-Site)";
-	} else if (origin != NULL) {
-		oh = origin_host(origin);
-		if (oh == NULL || host == NULL || strcasecmp(oh, host) != 0)
-			why = "cross-origin request (Origin)";
-	}
-	if (why == NULL)
-		return 0;
-	audit_record(r->db, "csrf_failure", p->username, r->client_ip, r->raw_path, 0, why);
-	resp_error(r, 403, "csrf_failed", "Cross-site request refused: %s", why);
-	return -1;
-}
-
-static const struct db_stmt stmt_session_insert = {
-	"auth_session_insert",
-	"INSERT INTO pulse.sessions (key_hash, username, expires_at, duration, user_agent, client_ip) "
-	"VALUES ($1, $2, now() + make_interval(secs => $3::double precision), "
-	"make_interval(secs => $3::double precision), $4, $5)",
-	5,
-};
-
-int
-session_create(struct request *r, const char *username, long lifetime_s)
-{
-	char *token = crypto_random_hex(32), hash[65], life[24];
-	const char *ua = req_header(r, "User-Agent");
-	char *ua_short = arena_strndup(r->arena, ua ? ua : "", ua && strlen(ua) > 256 ? 256 : (ua ? strlen(ua) : 0));
-	const char *params[5] = {hash, username, life, ua_short, r->client_ip};
-	PGresult *res;
-
-	crypto_sha256_hex(token, strlen(token), hash);
-	snprintf(life, sizeof(life), "%ld", lifetime_s);
-	res = db_exec_stmt(r->db, &stmt_session_insert, params);
-	if (res == NULL) {
-		explicit_bzero(token, strlen(token));
-		free(token);
-		return -1;
-	}
-	PQclear(res);
-	set_cookie(r, SESSION_COOKIE, token, lifetime_s, 1);
-	explicit_bzero(token, strlen(token));
-	free(token);
-	return csrf_issue(r, hash, lifetime_s);
-}
-
-static const struct db_stmt stmt_session_delete = {
-	"auth_session_delete",
-	"DELETE FROM pulse.sessions WHERE key_hash = $1",
-	1,
-};
-
-int
-session_delete(struct request *r, const char *session_hash)
-{
-	const char *params[1] = {session_hash};
-	PGresult *res = db_exec_stmt(r->db, &stmt_session_delete, params);
-
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
-}
-
-void
-session_clear_cookies(struct request *r)
-{
-	set_cookie(r, SESSION_COOKIE, "", -1, 1);
-	set_cookie(r, CSRF_COOKIE, "", -1, 0);
-}
-
-/* --- lockout ------------------------------------------------------------------------ */
-
-static const struct db_stmt stmt_lock_status = {
-	"auth_lock_status",
-	"SELECT extract(epoch FROM locked_until) FROM pulse.login_failures "
-	"WHERE identifier = $1 AND locked_until > now()",
-	1,
-};
-
-/* Failures older than the lockout period are forgotten: five failures within it lock. */
-static const struct db_stmt stmt_lock_fail = {
-	"auth_lock_fail",
-	"INSERT INTO pulse.login_failures AS f (identifier, failures, last_failure) "
-	"VALUES ($1, 1, now()) ON CONFLICT (identifier) DO UPDATE SET "
-	"failures = CASE WHEN f.last_failure < now() - interval '15 minutes' "
-	"  AND (f.locked_until IS NULL OR f.locked_until < now()) THEN 1 ELSE f.failures + 1 END, "
-	"last_failure = now() "
-	"RETURNING failures",
-	1,
-};
-
-/* Setting locked_until announces the lock to every responder, this session included (a
- * trigger, sql/0008): each thread learns it before its next request. */
-static const struct db_stmt stmt_lock_set = {
-	"auth_lock_set",
-	"UPDATE pulse.login_failures SET locked_until = now() + interval '15 minutes' "
-	"WHERE identifier = $1 AND (locked_until IS NULL OR locked_until < now()) "
-	"RETURNING extract(epoch FROM locked_until)",
-	1,
-};
-
-static const struct db_stmt stmt_lock_clear = {
-	"auth_lock_clear",
-	"DELETE FROM pulse.login_failures WHERE identifier = $1",
-	1,
-};
-
-/* An operator's reset by a user name or an address: every key that names it. */
-static const struct db_stmt stmt_lock_reset = {
-	"auth_lock_reset",
-	"DELETE FROM pulse.login_failures WHERE identifier IN ('ip:' || $2, 'token:' || $2) "
-	"OR (identifier LIKE 'user:%' AND (substr(identifier, strpos(identifier, '|') + 1) = $1 "
-	"  OR split_part(identifier, '|', 1) = 'user:' || $2)) "
-	"RETURNING identifier",
-	2,
-};
-
-void
-lockout_identifier(struct request *r, enum lockout_kind kind, const char *user, char *out,
-    size_t outlen)
-{
-	/* Prefixed, so that a user name that looks like an address locks nothing but that
-	 * name, and the name goes last, after the one '|' an address never holds. */
-	switch (kind) {
-	case LOCKOUT_ADDRESS:
-		snprintf(out, outlen, "ip:%s", client_key(r));
-		break;
-	case LOCKOUT_TOKEN:
-		snprintf(out, outlen, "token:%s", client_key(r));
-		break;
-	case LOCKOUT_USER:
-		snprintf(out, outlen, "user:%s|%.128s", client_key(r), user ? user : "");
-		break;
-	}
-}
-
-int
-lockout_locked_until(struct request *r, const char *identifier, double *until)
-{
-	const char *params[1] = {identifier};
-	PGresult *res;
-	int locked;
-
-	if (lock_known(r->thread->auth_cache, identifier, until))
-		return 1;
-	res = db_exec_stmt(r->db, &stmt_lock_status, params);
-	if (res == NULL)
-		return -1;
-	locked = PQntuples(res) == 1;
-	if (locked) {
-		*until = strtod(PQgetvalue(res, 0, 0), NULL);
-		lock_remember(r->thread->auth_cache, identifier, *until);
-	}
-	PQclear(res);
-	return locked;
-}
-
-int
-lockout_record_failure(struct request *r, const char *identifier, double *until)
-{
-	const char *params[1] = {identifier};
-	PGresult *res = db_exec_stmt(r->db, &stmt_lock_fail, params);
-	int64_t n = 0;
-
-	*until = 0;
-	if (res == NULL)
-		return -1;
-	(void)parse_int64(PQgetvalue(res, 0, 0), 0, INT32_MAX, &n);
-	PQclear(res);
-	if (n >= LOCKOUT_MAX_FAILURES) {
-		res = db_exec_stmt(r->db, &stmt_lock_set, params);
-		if (res && PQntuples(res) == 1) {
-			char shown[LOCKOUT_ID_MAX];
-			*until = strtod(PQgetvalue(res, 0, 0), NULL);
-			log_warn("msg=\"login locked\" identifier=\"%s\" minutes=%d",
-			    log_quote(shown, sizeof(shown), identifier), LOCKOUT_MINUTES);
-		}
-		if (res)
-			PQclear(res);
-		if (*until == 0)
-			(void)lockout_locked_until(r, identifier, until);
-	}
-	return (int)n;
-}
-
-void
-lockout_clear(struct request *r, const char *identifier)
-{
-	const char *params[1] = {identifier};
-	PGresult *res = db_exec_stmt(r->db, &stmt_lock_clear, params);
-
-	if (res)
-		PQclear(res);
-}
-
-int
-lockout_password_locked(struct request *r, const char *user, double *until)
-{
-	char keys[2][LOCKOUT_ID_MAX];
-	int locked = 0;
-
-	password_keys(r, user, keys);
-	*until = 0;
-	for (int i = 0; i < 2; i++) {
-		double u = 0;
-		int rc = lockout_locked_until(r, keys[i], &u);
-		if (rc < 0)
-			return -1;
-		locked |= rc;
-		if (u > *until)
-			*until = u;
-	}
-	return locked;
-}
-
-int
-lockout_password_failed(struct request *r, const char *user, double *until)
-{
-	char keys[2][LOCKOUT_ID_MAX];
-	int most = 0;
-
-	password_keys(r, user, keys);
-	*until = 0;
-	for (int i = 0; i < 2; i++) {
-		double u = 0;
-		int n = lockout_record_failure(r, keys[i], &u);
-		if (n > most)
-			most = n;
-		if (u > *until)
-			*until = u;
-	}
-	return most;
-}
-
-void
-lockout_password_ok(struct request *r, const char *user)
-{
-	char keys[2][LOCKOUT_ID_MAX];
-
-	password_keys(r, user, keys);
-	lockout_clear(r, keys[0]);
-	lockout_clear(r, keys[1]);
-}
-
-int
-lockout_reset(struct request *r, const char *subject)
-{
-	struct ipaddr ip;
-	char key[64];
-	const char *params[2] = {subject, key};
-	PGresult *res;
-	int n;
-
-	/* An address is stored by its key (an IPv6 address by its /64). */
-	if (ip_parse(subject, &ip) == 0)
-		ip_client_key(&ip, key, sizeof(key));
-	else
-		snprintf(key, sizeof(key), "%.63s", subject);
-	res = db_exec_stmt(r->db, &stmt_lock_reset, params);
-	if (res == NULL)
-		return -1;
-	n = PQntuples(res);
-	PQclear(res);
-	return n;	/* the trigger's "unlock" reaches every responder, this one included */
-}
-
-/* --- rate limits -------------------------------------------------------------------- */
-
-struct rate_limit {
-	const char *bucket;
-	int limit;
-	int window;		/* seconds */
-};
-
-/* Per enum rate_class, as security.md §2.10. */
-static const struct rate_limit rate_limits[RATE_CLASS_COUNT] = {
-	[RATE_GENERAL] = {"general", 500, 60},
-	[RATE_NONE] = {"none", 0, 0},
-	[RATE_AUTH] = {"auth", 10, 60},
-	[RATE_RECOVERY] = {"recovery", 3, 600},
-	[RATE_EXPORT] = {"export", 5, 300},
-	[RATE_CONFIG_WRITE] = {"config_write", 30, 60},
-	[RATE_CONFIG_READ] = {"config_read", 1000, 60},
-	[RATE_UPDATES] = {"updates", 60, 60},
-	[RATE_PUBLIC] = {"public", 1000, 60},
-};
-
-const char *
-rate_class_name(enum rate_class rc)
-{
-	return rc < RATE_CLASS_COUNT ? rate_limits[rc].bucket : "?";
-}
-
-/* One counter per window, and the window before it weighted by how much of it still
- * overlaps the sliding window: a close, cheap estimate of a sliding log. */
-static const struct db_stmt stmt_rate_hit = {
-	"auth_rate_hit",
-	"WITH up AS (INSERT INTO pulse.rate_limit_hits AS h (bucket, client, window_start, hits) "
-	"VALUES ($1, $2, $3, 1) ON CONFLICT (bucket, client, window_start) "
-	"DO UPDATE SET hits = h.hits + 1 RETURNING hits) "
-	"SELECT (SELECT hits FROM up), coalesce((SELECT hits FROM pulse.rate_limit_hits "
-	"WHERE bucket = $1 AND client = $2 AND window_start = $4), 0)",
-	4,
-};
-
-/* Counts one hit of this client against rl; returns 1 when that puts it over the limit.
- * The database being away fails open (it is answered elsewhere). */
-static int
-rate_over(struct request *r, const struct rate_limit *rl, long *window_start)
-{
-	double now = clock_wall();
-	char cur[24], prev[24];
-	const char *params[4] = {rl->bucket, client_key(r), cur, prev};
-	PGresult *res;
-	int64_t hits = 0, before = 0;
-	double weight;
-
-	*window_start = (long)(now / rl->window) * rl->window;
-	snprintf(cur, sizeof(cur), "%ld", *window_start);
-	snprintf(prev, sizeof(prev), "%ld", *window_start - rl->window);
-	res = db_exec_stmt(r->db, &stmt_rate_hit, params);
-	if (res == NULL)
-		return 0;
-	(void)parse_int64(PQgetvalue(res, 0, 0), 0, INT32_MAX, &hits);
-	(void)parse_int64(PQgetvalue(res, 0, 1), 0, INT32_MAX, &before);
-	PQclear(res);
-	weight = 1.0 - (now - (double)*window_start) / rl->window;
-	return (double)hits + (double)before * weight > rl->limit;
-}
-
-static int
-rate_hit(struct request *r, const struct rate_limit *rl)
-{
-	long window_start;
-	char reset[TIMEFMT_LEN], limit[16], path[240];
-
-	if (!rate_over(r, rl, &window_start))
-		return 0;
-	snprintf(limit, sizeof(limit), "%d", rl->limit);
-	timefmt_rfc3339((double)window_start + rl->window, reset, sizeof(reset));
-	resp_header(r, "Retry-After", arena_printf(r->arena, "%d", rl->window));
-	resp_header(r, "X-RateLimit-Limit", limit);
-	resp_header(r, "X-RateLimit-Remaining", "0");
-	resp_header(r, "X-RateLimit-Reset", reset);
-	resp_error(r, 429, "rate_limited", "Rate limit exceeded. Please try again later.");
-	log_warn("msg=\"rate limited\" class=%s client=%.64s path=\"%s\"", rl->bucket,
-	    r->client_ip, log_quote(path, sizeof(path), r->raw_path));
-	return -1;
-}
-
-int
-ratelimit_class(struct request *r, enum rate_class rc)
-{
-	if (r->direct_loopback || rc >= RATE_CLASS_COUNT || rate_limits[rc].limit == 0)
-		return 0;
-	return rate_hit(r, &rate_limits[rc]);
-}
-
-int
-ratelimit_named(struct request *r, const char *bucket, int limit, int window_s)
-{
-	struct rate_limit rl = {bucket, limit, window_s};
-	return rate_hit(r, &rl);
-}
-
-/* Events anyone can cause without credentials: at most this many rows per client in ten
- * minutes, whatever their source, so that nobody grows the audit trail at the rate of
- * their requests. */
-static const struct rate_limit audit_anonymous_limit = {"audit_anonymous", 20, 600};
-
-void
-audit_anonymous(struct request *r, const char *event, const char *username, const char *details)
-{
-	long window_start;
-
-	if (!r->direct_loopback && rate_over(r, &audit_anonymous_limit, &window_start))
-		return;
-	audit_record(r->db, event, username, r->client_ip, r->raw_path, 0, details);
 }

@@ -33,8 +33,6 @@ void api_backups(struct request *r);
 void api_backups_pve(struct request *r);
 void api_backups_pbs(struct request *r);
 void api_snapshots(struct request *r);
-struct strbuf;
-int state_append_pve_backups(struct request *r, struct strbuf *sb, const char *const *params);
 
 /* api_resources.c */
 void api_resources_list(struct request *r);

@@ -22,6 +22,7 @@
 #include <fcgiapp.h>
 
 #include "auth.h"
+#include "ratelimit.h"
 #include "conf.h"
 #include "crypto.h"
 #include "http.h"
@@ -63,7 +64,7 @@ serve(struct responder *t, FCGX_Request *fcgx)
 	r.method_name = req_param(&r, "REQUEST_METHOD");
 	if (r.method_name == NULL)
 		r.method_name = "GET";
-	r.method = http_method_parse(r.method_name);
+	r.method = req_method_parse(r.method_name);
 	r.peer_ip = req_param(&r, "REMOTE_ADDR");
 	if (r.peer_ip == NULL)
 		r.peer_ip = "";
@@ -274,8 +275,8 @@ list_routes(void)
 		const struct route *rt = &route_table[i];
 		struct json_object *o = json_object_new_object(), *m = json_object_new_array();
 		static const struct { unsigned bit; const char *name; } names[] = {
-			{HTTP_GET, "GET"}, {HTTP_POST, "POST"}, {HTTP_PUT, "PUT"},
-			{HTTP_PATCH, "PATCH"}, {HTTP_DELETE, "DELETE"},
+			{REQ_METHOD_GET, "GET"}, {REQ_METHOD_POST, "POST"}, {REQ_METHOD_PUT, "PUT"},
+			{REQ_METHOD_PATCH, "PATCH"}, {REQ_METHOD_DELETE, "DELETE"},
 		};
 
 		for (size_t j = 0; j < ARRAY_LEN(names); j++)
@@ -400,6 +401,7 @@ main(int argc, char **argv)
 		t->index = i;
 		t->arena = arena_new();
 		t->auth_cache = auth_cache_new();
+		t->lockout_cache = lockout_cache_new();
 		t->db = db_new(conf_str("database_url"), "pulse-fcgi", 5.0);
 		db_set_timeouts(t->db, (int)conf_int("db_connect_timeout"),
 		    (int)conf_int("db_statement_timeout"));
@@ -438,6 +440,7 @@ main(int argc, char **argv)
 		pthread_join(threads[i].thread, NULL);
 		db_free(threads[i].db);
 		auth_cache_free(threads[i].auth_cache);
+		lockout_cache_free(threads[i].lockout_cache);
 		arena_free(threads[i].arena);
 	}
 	free(threads);

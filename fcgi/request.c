@@ -24,7 +24,7 @@ static const char security_headers[] =
     "Cache-Control: no-store\r\n";
 
 const char *
-http_status_text(int status)
+resp_status_text(int status)
 {
 	switch (status) {
 	case 200: return "OK";
@@ -59,12 +59,13 @@ static const struct {
 	const char *name;
 	unsigned bit;
 } methods[] = {
-	{"GET", HTTP_GET}, {"HEAD", HTTP_HEAD}, {"POST", HTTP_POST}, {"PUT", HTTP_PUT},
-	{"PATCH", HTTP_PATCH}, {"DELETE", HTTP_DELETE}, {"OPTIONS", HTTP_OPTIONS},
+	{"GET", REQ_METHOD_GET}, {"HEAD", REQ_METHOD_HEAD}, {"POST", REQ_METHOD_POST},
+	{"PUT", REQ_METHOD_PUT}, {"PATCH", REQ_METHOD_PATCH}, {"DELETE", REQ_METHOD_DELETE},
+	{"OPTIONS", REQ_METHOD_OPTIONS},
 };
 
 unsigned
-http_method_parse(const char *name)
+req_method_parse(const char *name)
 {
 	if (name == NULL)
 		return 0;
@@ -75,7 +76,7 @@ http_method_parse(const char *name)
 }
 
 const char *
-http_methods_string(struct request *r, unsigned mask)
+req_methods_string(struct request *r, unsigned mask)
 {
 	char buf[96];
 	size_t o = 0;
@@ -256,7 +257,7 @@ field_error(struct request *r, const char *key, const char *what)
 }
 
 int
-body_string(struct request *r, struct json_object *obj, const char *key, int required,
+req_body_string(struct request *r, struct json_object *obj, const char *key, int required,
     size_t max_len, const char **out)
 {
 	switch (jsonutil_get_string(obj, key, out)) {
@@ -276,7 +277,7 @@ body_string(struct request *r, struct json_object *obj, const char *key, int req
 }
 
 int
-body_bool(struct request *r, struct json_object *obj, const char *key, int required, int *out)
+req_body_bool(struct request *r, struct json_object *obj, const char *key, int required, int *out)
 {
 	switch (jsonutil_get_bool(obj, key, out)) {
 	case JSONUTIL_OK:
@@ -290,7 +291,7 @@ body_bool(struct request *r, struct json_object *obj, const char *key, int requi
 }
 
 int
-body_int(struct request *r, struct json_object *obj, const char *key, int required,
+req_body_int(struct request *r, struct json_object *obj, const char *key, int required,
     int64_t min, int64_t max, int64_t *out)
 {
 	char what[96];
@@ -330,7 +331,7 @@ write_answer(struct request *r, int status, const char *content_type, const char
 	}
 	r->responded = 1;
 	r->status = status;
-	sb_printf(&head, "Status: %d %s\r\n", status, http_status_text(status));
+	sb_printf(&head, "Status: %d %s\r\n", status, resp_status_text(status));
 	if (content_type)
 		sb_printf(&head, "Content-Type: %s\r\n", content_type);
 	if (status != 204 && status != 304)
@@ -340,7 +341,7 @@ write_answer(struct request *r, int status, const char *content_type, const char
 		sb_append(&head, r->extra_headers.data, r->extra_headers.len);
 	sb_append(&head, "\r\n", 2);
 	FCGX_PutStr(head.data, (int)head.len, r->fcgx->out);
-	if (len > 0 && r->method != HTTP_HEAD && status != 204 && status != 304) {
+	if (len > 0 && r->method != REQ_METHOD_HEAD && status != 204 && status != 304) {
 		/* FCGX_PutStr takes an int: write large bodies in pieces. */
 		size_t off = 0;
 		while (off < len) {
@@ -366,7 +367,7 @@ resp_stream_begin(struct request *r, int status, const char *content_type)
 	r->responded = 1;
 	r->status = status;
 	sb_printf(&head, "Status: %d %s\r\nContent-Type: %s\r\n", status,
-	    http_status_text(status), content_type);
+	    resp_status_text(status), content_type);
 	sb_append(&head, security_headers, sizeof(security_headers) - 1);
 	if (r->extra_headers.len)
 		sb_append(&head, r->extra_headers.data, r->extra_headers.len);
@@ -378,7 +379,7 @@ resp_stream_begin(struct request *r, int status, const char *content_type)
 int
 resp_stream_write(struct request *r, const char *data, size_t len)
 {
-	if (r->method == HTTP_HEAD || len == 0)
+	if (r->method == REQ_METHOD_HEAD || len == 0)
 		return 0;
 	if (FCGX_PutStr(data, (int)len, r->fcgx->out) < 0)
 		return -1;

@@ -13,14 +13,15 @@
 #include "uri.h"
 #include "util.h"
 
-enum http_method {
-	HTTP_GET = 1 << 0,
-	HTTP_HEAD = 1 << 1,
-	HTTP_POST = 1 << 2,
-	HTTP_PUT = 1 << 3,
-	HTTP_PATCH = 1 << 4,
-	HTTP_DELETE = 1 << 5,
-	HTTP_OPTIONS = 1 << 6,
+/* The request methods as bits: a route's methods are a mask of them. */
+enum req_method {
+	REQ_METHOD_GET = 1 << 0,
+	REQ_METHOD_HEAD = 1 << 1,
+	REQ_METHOD_POST = 1 << 2,
+	REQ_METHOD_PUT = 1 << 3,
+	REQ_METHOD_PATCH = 1 << 4,
+	REQ_METHOD_DELETE = 1 << 5,
+	REQ_METHOD_OPTIONS = 1 << 6,
 };
 
 #define REQUEST_MAX_PATH_PARAMS 4
@@ -39,7 +40,7 @@ struct request {
 	struct db *db;
 
 	const char *method_name;
-	unsigned method;	/* one enum http_method bit, 0 if unknown */
+	unsigned method;	/* one enum req_method bit, 0 if unknown */
 	const char *raw_path;	/* REQUEST_URI up to '?', as sent */
 	char *path;		/* percent-decoded path */
 	const char *query;	/* raw query string, may be "" */
@@ -93,10 +94,11 @@ struct json_object *req_body_json(struct request *r);
 /* Typed fields of a JSON body. Each returns 1 when the field is present (and sets *out),
  * 0 when it is absent or null (and it was optional), or -1 after answering 400 with code
  * invalid_field (wrong type, out of range, or a required field missing). */
-int body_string(struct request *r, struct json_object *obj, const char *key, int required,
+int req_body_string(struct request *r, struct json_object *obj, const char *key, int required,
     size_t max_len, const char **out);
-int body_bool(struct request *r, struct json_object *obj, const char *key, int required, int *out);
-int body_int(struct request *r, struct json_object *obj, const char *key, int required,
+int req_body_bool(struct request *r, struct json_object *obj, const char *key, int required,
+    int *out);
+int req_body_int(struct request *r, struct json_object *obj, const char *key, int required,
     int64_t min, int64_t max, int64_t *out);
 
 /* The body must be a JSON object: returns it, or NULL after answering 400. An empty body
@@ -135,9 +137,11 @@ int resp_stream_write(struct request *r, const char *data, size_t len);
 /* Answers 204 No Content. */
 void resp_no_content(struct request *r);
 
-const char *http_status_text(int status);
-unsigned http_method_parse(const char *name);
+/* The reason phrase of an HTTP status ("Not Found"); "Unknown" for one not listed. */
+const char *resp_status_text(int status);
+/* The enum req_method bit of a method name ("GET"), 0 for a method not served. */
+unsigned req_method_parse(const char *name);
 /* "GET, HEAD, POST" for a method mask; the string is in the request's arena. */
-const char *http_methods_string(struct request *r, unsigned mask);
+const char *req_methods_string(struct request *r, unsigned mask);
 
 #endif

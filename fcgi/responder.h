@@ -23,7 +23,8 @@ struct responder {
 	int schema_checked;	/* the schema version matched on this connection */
 	int schema_seen;	/* the version last read, for messages */
 	double next_schema_check;
-	struct auth_cache *auth_cache;	/* credentials verified on this thread */
+	struct auth_cache *auth_cache;	/* credentials verified on this thread (auth.c) */
+	struct lockout_cache *lockout_cache;	/* locks this thread heard of (ratelimit.c) */
 	int auth_stale;		/* a reconnect may have missed notifications */
 };
 

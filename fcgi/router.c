@@ -4,7 +4,9 @@
 #include "router.h"
 #include "auth.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "responder.h"
+#include "session.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,7 +114,7 @@ const struct route *
 router_match(struct request *r, char **segments, int nsegments, unsigned *allowed)
 {
 	const struct route *found = NULL;
-	unsigned method = r->method == HTTP_HEAD ? HTTP_GET : r->method;
+	unsigned method = r->method == REQ_METHOD_HEAD ? REQ_METHOD_GET : r->method;
 	int best = -1;
 
 	/* The most specific patterns win: /api/config/nodes/test-connection is not a node id.
@@ -227,7 +229,7 @@ is_json_type(const char *ctype)
 static int
 is_state_changing(unsigned method)
 {
-	return method != HTTP_GET && method != HTTP_HEAD && method != HTTP_OPTIONS;
+	return method != REQ_METHOD_GET && method != REQ_METHOD_HEAD && method != REQ_METHOD_OPTIONS;
 }
 
 static int
@@ -342,9 +344,9 @@ router_handle(struct request *r)
 			resp_error(r, 404, "not_found", "Not found");
 			return;
 		}
-		allowed |= (allowed & HTTP_GET) ? HTTP_HEAD : 0;
-		resp_header(r, "Allow", http_methods_string(r, allowed | HTTP_OPTIONS));
-		if (r->method == HTTP_OPTIONS) {
+		allowed |= (allowed & REQ_METHOD_GET) ? REQ_METHOD_HEAD : 0;
+		resp_header(r, "Allow", req_methods_string(r, allowed | REQ_METHOD_OPTIONS));
+		if (r->method == REQ_METHOD_OPTIONS) {
 			resp_no_content(r);
 			return;
 		}

@@ -19,7 +19,7 @@ enum route_flags {
 };
 
 /* The rate class a route's requests count in, per client address (security.md §2.10); the
- * limits are in auth.c. Requests that match no route count as RATE_GENERAL. */
+ * limits are in ratelimit.c. Requests that match no route count as RATE_GENERAL. */
 enum rate_class {
 	RATE_GENERAL,		/* 500 a minute */
 	RATE_NONE,		/* not limited: the live state the UI polls */
@@ -39,7 +39,7 @@ enum rate_class {
 #define ROUTE_SMALL_BODY 8192
 
 struct route {
-	unsigned methods;	/* enum http_method bits; GET implies HEAD */
+	unsigned methods;	/* enum req_method bits; GET implies HEAD */
 	const char *pattern;	/* "/api/config/nodes/{id}"; {name} matches one segment */
 	route_handler handler;
 	unsigned flags;
@@ -65,9 +65,6 @@ const struct route *router_match(struct request *r, char **segments, int nsegmen
 
 /* The largest body a route reads: its own limit or the body_limit setting. */
 int64_t route_body_limit(const struct route *rt);
-
-/* The name of a rate class ("auth"), for the route listing and logs (auth.c). */
-const char *rate_class_name(enum rate_class rc);
 
 /* Serves one request: path checks, routing (404/405), the route's rate class (429), body
  * limit (413), database readiness (503), access control, content type (415), body reading,

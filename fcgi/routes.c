@@ -8,11 +8,11 @@
 #include "router.h"
 #include "util.h"
 
-#define GET HTTP_GET
-#define POST HTTP_POST
-#define PUT HTTP_PUT
-#define PATCH HTTP_PATCH
-#define DELETE HTTP_DELETE
+#define GET REQ_METHOD_GET
+#define POST REQ_METHOD_POST
+#define PUT REQ_METHOD_PUT
+#define PATCH REQ_METHOD_PATCH
+#define DELETE REQ_METHOD_DELETE
 
 #define PUBLIC ROUTE_PUBLIC
 #define ADMIN ROUTE_ADMIN

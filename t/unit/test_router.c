@@ -15,7 +15,7 @@ match(struct request *r, const char *method, const char *path, unsigned *allowed
 	char *copy = arena_strdup(r->arena, path), *segs[16], *save = NULL;
 	int n = 0;
 
-	r->method = http_method_parse(method);
+	r->method = req_method_parse(method);
 	for (char *s = strtok_r(copy, "/", &save); s && n < 16; s = strtok_r(NULL, "/", &save))
 		segs[n++] = s;
 	return router_match(r, segs, n, allowed);
@@ -40,9 +40,9 @@ main(void)
 	ok(rt != NULL, "HEAD is served by a GET route");
 	rt = match(&r, "POST", "/api/health", &allowed);
 	ok(rt == NULL, "POST /api/health has no route");
-	is_int(allowed, HTTP_GET, "and GET is the allowed method");
-	is_str(http_methods_string(&r, allowed | HTTP_HEAD | HTTP_OPTIONS), "GET, HEAD, OPTIONS",
-	    "Allow header text");
+	is_int(allowed, REQ_METHOD_GET, "and GET is the allowed method");
+	is_str(req_methods_string(&r, allowed | REQ_METHOD_HEAD | REQ_METHOD_OPTIONS),
+	    "GET, HEAD, OPTIONS", "Allow header text");
 	rt = match(&r, "GET", "/api/nothing-here", &allowed);
 	ok(rt == NULL && allowed == 0, "unknown path: no route, nothing allowed");
 	rt = match(&r, "GET", "/api/health/extra", &allowed);
@@ -75,8 +75,8 @@ main(void)
 	ok(uri_decode(r.arena, "bad%2", 5, 0) == NULL, "truncated escape refused");
 	ok(uri_decode(r.arena, "bad%zz", 6, 0) == NULL, "non-hex escape refused");
 	ok(uri_decode(r.arena, "nul%00", 6, 0) == NULL, "NUL escape refused");
-	is_int(http_method_parse("PATCH"), HTTP_PATCH, "PATCH parses");
-	is_int(http_method_parse("BREW"), 0, "unknown method");
+	is_int(req_method_parse("PATCH"), REQ_METHOD_PATCH, "PATCH parses");
+	is_int(req_method_parse("BREW"), 0, "unknown method");
 	arena_free(r.arena);
 	return done_testing();
 }
