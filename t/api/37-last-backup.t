@@ -104,8 +104,11 @@ my $newer = $ua->post("$pve->{url}/__sim/backup" => json => { vmid => 105, ctime
 like($newer->{volid}, qr/^local:backup\/vzdump-/, 'the simulator holds a newer backup of 105');
 last_backup_is(105, ($base->{ctime} + 3600) * 1000, 'lastBackup follows a newer backup volume');
 pve_delete($newer->{volid});
-$st = last_backup_is(105, $base->{ctime} * 1000,
+last_backup_is(105, $base->{ctime} * 1000,
     'lastBackup goes back to the older backup when the newer volume is deleted on PVE');
+# (the guests and the backup lists are separate rows: wait for the list too)
+sub volids_105 { [map { $_->{volid} } grep { $_->{vmid} == 105 } @{ $_[0]{pveBackups}{storageBackups} }] }
+$st = state_when(sub { "@{ volids_105($_[0]) }" eq $base->{volid} }, 'the storage backups of 105');
 is_deeply([map { $_->{volid} } grep { $_->{vmid} == 105 } @{ $st->{pveBackups}{storageBackups} }], [$base->{volid}],
     'lastBackup: the storage backups list only the remaining volume');
 pve_delete($base->{volid});
