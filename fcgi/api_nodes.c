@@ -8,7 +8,9 @@
 #include "handlers.h"
 #include "http.h"
 #include "instances.h"
+#include "jsonread.h"
 #include "jsonutil.h"
+#include "jsonwrite.h"
 #include "log.h"
 #include "netaddr.h"
 #include "pve.h"
@@ -291,13 +293,6 @@ static const struct db_stmt stmt_list = {
 	0,
 };
 
-static void
-add_flag_if(struct json_object *o, const char *k, int v)
-{
-	if (v)
-		json_object_object_add(o, k, json_object_new_boolean(1));
-}
-
 /* The health the worker recorded for the endpoint of node (NULL: none). */
 static struct json_object *
 endpoint_health(struct json_object *health, const char *node)
@@ -307,7 +302,7 @@ endpoint_health(struct json_object *health, const char *node)
 
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *h = json_object_array_get_idx(health, i);
-		if (*node && strcmp(pve_str(h, "node", ""), node) == 0)
+		if (*node && strcmp(jsonread_string(h, "node", ""), node) == 0)
 			return h;
 	}
 	return NULL;
@@ -337,20 +332,20 @@ endpoints_json(const char *text, const char *health_text)
 		    {"fingerprint", "Fingerprint"}};
 		for (size_t k = 0; k < ARRAY_LEN(keys); k++)
 			json_object_object_add(o, keys[k][1],
-			    json_object_new_string(pve_str(e, keys[k][0], "")));
-		struct json_object *h = endpoint_health(health, pve_str(e, "nodeName", ""));
-		const char *checked = pve_str(h, "lastCheck", "");
-		const char *seen = pve_str(e, "lastSeen", "");
+			    json_object_new_string(jsonread_string(e, keys[k][0], "")));
+		struct json_object *h = endpoint_health(health, jsonread_string(e, "nodeName", ""));
+		const char *checked = jsonread_string(h, "lastCheck", "");
+		const char *seen = jsonread_string(e, "lastSeen", "");
 
-		json_object_object_add(o, "Online", json_object_new_boolean(pve_int(e, "online", 0) != 0));
+		json_object_object_add(o, "Online", json_object_new_boolean(jsonread_int(e, "online", 0) != 0));
 		if (*seen == '\0')	/* never seen: Go's zero time, as the original writes */
 			seen = TIMEFMT_ZERO;
 		json_object_object_add(o, "LastSeen", json_object_new_string(seen));
 		json_object_object_add(o, "PulseReachable", h ?
-		    json_object_new_boolean(pve_int(h, "reachable", 0) != 0) : NULL);
+		    json_object_new_boolean(jsonread_int(h, "reachable", 0) != 0) : NULL);
 		json_object_object_add(o, "LastPulseCheck", h && *checked ?
 		    json_object_new_string(checked) : NULL);
-		json_object_object_add(o, "PulseError", json_object_new_string(pve_str(h, "error", "")));
+		json_object_object_add(o, "PulseError", json_object_new_string(jsonread_string(h, "error", "")));
 		json_object_array_add(out, o);
 	}
 	json_object_put(in);
@@ -385,10 +380,10 @@ node_response(PGresult *res, int row)
 		json_object_object_add(o, "fingerprint", json_object_new_string(c.fingerprint));
 	json_object_object_add(o, "verifySSL", json_object_new_boolean(c.verify_ssl));
 	if (strcmp(c.type, "pve") == 0) {
-		add_flag_if(o, "monitorVMs", c.monitor_vms);
-		add_flag_if(o, "monitorContainers", c.monitor_containers);
-		add_flag_if(o, "monitorStorage", c.monitor_storage);
-		add_flag_if(o, "monitorBackups", c.monitor_backups);
+		jsonwrite_true_if(o, "monitorVMs", c.monitor_vms);
+		jsonwrite_true_if(o, "monitorContainers", c.monitor_containers);
+		jsonwrite_true_if(o, "monitorStorage", c.monitor_storage);
+		jsonwrite_true_if(o, "monitorBackups", c.monitor_backups);
 		if (c.monitor_physical_disks >= 0)
 			json_object_object_add(o, "monitorPhysicalDisks",
 			    json_object_new_boolean(c.monitor_physical_disks));
@@ -396,19 +391,19 @@ node_response(PGresult *res, int row)
 			json_object_object_add(o, "physicalDiskPollingMinutes",
 			    json_object_new_int(c.physical_disk_polling_minutes));
 	} else if (strcmp(c.type, "pbs") == 0) {
-		add_flag_if(o, "monitorBackups", c.monitor_backups);
-		add_flag_if(o, "monitorDatastores", c.monitor_datastores);
-		add_flag_if(o, "monitorSyncJobs", c.monitor_sync_jobs);
-		add_flag_if(o, "monitorVerifyJobs", c.monitor_verify_jobs);
-		add_flag_if(o, "monitorPruneJobs", c.monitor_prune_jobs);
-		add_flag_if(o, "monitorGarbageJobs", c.monitor_garbage_jobs);
+		jsonwrite_true_if(o, "monitorBackups", c.monitor_backups);
+		jsonwrite_true_if(o, "monitorDatastores", c.monitor_datastores);
+		jsonwrite_true_if(o, "monitorSyncJobs", c.monitor_sync_jobs);
+		jsonwrite_true_if(o, "monitorVerifyJobs", c.monitor_verify_jobs);
+		jsonwrite_true_if(o, "monitorPruneJobs", c.monitor_prune_jobs);
+		jsonwrite_true_if(o, "monitorGarbageJobs", c.monitor_garbage_jobs);
 	} else {
 		int none = !c.monitor_mail_stats && !c.monitor_queues && !c.monitor_quarantine &&
 		    !c.monitor_domain_stats;
-		add_flag_if(o, "monitorMailStats", c.monitor_mail_stats || none);
-		add_flag_if(o, "monitorQueues", c.monitor_queues);
-		add_flag_if(o, "monitorQuarantine", c.monitor_quarantine);
-		add_flag_if(o, "monitorDomainStats", c.monitor_domain_stats);
+		jsonwrite_true_if(o, "monitorMailStats", c.monitor_mail_stats || none);
+		jsonwrite_true_if(o, "monitorQueues", c.monitor_queues);
+		jsonwrite_true_if(o, "monitorQuarantine", c.monitor_quarantine);
+		jsonwrite_true_if(o, "monitorDomainStats", c.monitor_domain_stats);
 	}
 	if (c.temperature_monitoring >= 0)
 		json_object_object_add(o, "temperatureMonitoringEnabled",
@@ -591,11 +586,11 @@ prefer_management_addresses(struct pve_conn *c, struct json_object *members)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *e = json_object_array_get_idx(members, i), *net;
-		const char *name = pve_str(e, "nodeName", "");
+		const char *name = jsonread_string(e, "nodeName", "");
 		struct ipaddr ip;
 		char err[128], path[300], *en;
 
-		if (*pve_str(e, "ipOverride", "") || ip_parse(pve_str(e, "ip", ""), &ip) != 0 ||
+		if (*jsonread_string(e, "ipOverride", "") || ip_parse(jsonread_string(e, "ip", ""), &ip) != 0 ||
 		    same_network(&here, &ip) || *name == '\0')
 			continue;
 		en = http_escape(name);
@@ -607,9 +602,9 @@ prefer_management_addresses(struct pve_conn *c, struct json_object *members)
 		for (size_t k = 0; json_object_is_type(net, json_type_array) &&
 		    k < json_object_array_length(net); k++) {
 			struct json_object *ifc = json_object_array_get_idx(net, k);
-			const char *addr = pve_str(ifc, here.v6 ? "address6" : "address", "");
+			const char *addr = jsonread_string(ifc, here.v6 ? "address6" : "address", "");
 			struct ipaddr a;
-			if (pve_int(ifc, "active", 0) != 1 || ip_parse(addr, &a) != 0 || !same_network(&here, &a))
+			if (jsonread_int(ifc, "active", 0) != 1 || ip_parse(addr, &a) != 0 || !same_network(&here, &a))
 				continue;
 			json_object_object_add(e, "ipOverride", json_object_new_string(addr));
 			break;
@@ -671,7 +666,7 @@ previous_member(struct json_object *prev, const char *node)
 
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *e = json_object_array_get_idx(prev, i);
-		if (strcmp(pve_str(e, "nodeName", ""), node) == 0)
+		if (strcmp(jsonread_string(e, "nodeName", ""), node) == 0)
 			return e;
 	}
 	return NULL;
@@ -689,11 +684,11 @@ served_certificate_pin(struct json_object *list, char out[65])
 	for (size_t f = 0; f < ARRAY_LEN(files); f++) {
 		for (size_t i = 0; i < n; i++) {
 			struct json_object *e = json_object_array_get_idx(list, i);
-			const char *name = pve_str(e, "filename", "");
+			const char *name = jsonread_string(e, "filename", "");
 			size_t len = strlen(name), flen = strlen(files[f]);
 
 			if (len >= flen && strcmp(name + len - flen, files[f]) == 0 &&
-			    http_normalize_fingerprint(pve_str(e, "fingerprint", ""), out) == 0)
+			    http_normalize_fingerprint(jsonread_string(e, "fingerprint", ""), out) == 0)
 				return 0;
 		}
 	}
@@ -718,7 +713,7 @@ learn_member_pins(struct pve_conn *c, struct json_object *endpoints, struct memb
 	reqs = xcalloc(n > 0 ? n : 1, sizeof(*reqs));
 	m = http_multi_new(4, 16);
 	for (size_t i = 0; i < n; i++) {
-		const char *name = pve_str(json_object_array_get_idx(endpoints, i), "nodeName", "");
+		const char *name = jsonread_string(json_object_array_get_idx(endpoints, i), "nodeName", "");
 		char path[300], *en;
 
 		if (*name == '\0')
@@ -744,7 +739,7 @@ learn_member_pins(struct pve_conn *c, struct json_object *endpoints, struct memb
 		if (data == NULL || served_certificate_pin(data, probes[i].pin) != 0)
 			log_info("msg=\"cluster member certificate unknown: it will not be contacted\" "
 			    "member=\"%.64s\" error=\"%s\"",
-			    pve_str(json_object_array_get_idx(endpoints, i), "nodeName", ""),
+			    jsonread_string(json_object_array_get_idx(endpoints, i), "nodeName", ""),
 			    data == NULL ? err : "no certificate fingerprint in the answer");
 		if (data)
 			json_object_put(data);
@@ -790,16 +785,16 @@ validate_members(struct pve_conn *c, struct json_object **endpoints, const char 
 	/* An override the operator kept wins; otherwise a management address is looked for. */
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *e = json_object_array_get_idx(*endpoints, i);
-		struct json_object *old = previous_member(prev, pve_str(e, "nodeName", ""));
-		if (*pve_str(old, "ipOverride", ""))
-			json_object_object_add(e, "ipOverride", json_object_new_string(pve_str(old, "ipOverride", "")));
+		struct json_object *old = previous_member(prev, jsonread_string(e, "nodeName", ""));
+		if (*jsonread_string(old, "ipOverride", ""))
+			json_object_object_add(e, "ipOverride", json_object_new_string(jsonread_string(old, "ipOverride", "")));
 	}
 	prefer_management_addresses(c, *endpoints);
 	if (pinned)
 		learn_member_pins(c, *endpoints, probes, n);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *e = json_object_array_get_idx(*endpoints, i);
-		const char *ip = pve_str(e, "ipOverride", ""), *name = pve_str(e, "nodeName", "");
+		const char *ip = jsonread_string(e, "ipOverride", ""), *name = jsonread_string(e, "nodeName", "");
 		struct http_request *req;
 		char url[600];
 		const char *h;
@@ -807,7 +802,7 @@ validate_members(struct pve_conn *c, struct json_object **endpoints, const char 
 		if (pinned && probes[i].pin[0] == '\0')
 			continue;
 		if (*ip == '\0')
-			ip = pve_str(e, "ip", "");
+			ip = jsonread_string(e, "ip", "");
 		h = verify || *ip == '\0' ? name : ip;
 		snprintf(url, sizeof(url), strchr(h, ':') ? "https://[%s]:%s/api2/json/version" :
 		    "https://%s:%s/api2/json/version", h, port);
@@ -829,23 +824,23 @@ validate_members(struct pve_conn *c, struct json_object **endpoints, const char 
 		struct json_object *e = json_object_array_get_idx(*endpoints, i), *ep, *old;
 		long st = probes[i].req ? probes[i].req->status : 0;
 		int answered = probes[i].done && ((st >= 200 && st < 300) || st == 401 || st == 403);
-		const char *name = pve_str(e, "nodeName", "");
+		const char *name = jsonread_string(e, "nodeName", "");
 		char host[300];
 
 		if (!answered && !(pinned && probes[i].pin[0] == '\0'))
 			continue;
 		ep = json_object_new_object();
 		snprintf(host, sizeof(host), "https://%s:%s", name, port);
-		json_object_object_add(ep, "nodeId", json_object_new_string(pve_str(e, "nodeId", "")));
+		json_object_object_add(ep, "nodeId", json_object_new_string(jsonread_string(e, "nodeId", "")));
 		json_object_object_add(ep, "nodeName", json_object_new_string(name));
 		json_object_object_add(ep, "host", json_object_new_string(host));
-		json_object_object_add(ep, "ip", json_object_new_string(pve_str(e, "ip", "")));
+		json_object_object_add(ep, "ip", json_object_new_string(jsonread_string(e, "ip", "")));
 		old = previous_member(prev, name);
-		json_object_object_add(ep, "ipOverride", json_object_new_string(*pve_str(old, "ipOverride", "") ?
-		    pve_str(old, "ipOverride", "") : pve_str(e, "ipOverride", "")));
-		json_object_object_add(ep, "guestURL", json_object_new_string(pve_str(old, "guestURL", "")));
+		json_object_object_add(ep, "ipOverride", json_object_new_string(*jsonread_string(old, "ipOverride", "") ?
+		    jsonread_string(old, "ipOverride", "") : jsonread_string(e, "ipOverride", "")));
+		json_object_object_add(ep, "guestURL", json_object_new_string(jsonread_string(old, "guestURL", "")));
 		set_member_pin(ep, probes[i].pin);
-		json_object_object_add(ep, "online", json_object_new_int(pve_int(e, "online", 0) != 0));
+		json_object_object_add(ep, "online", json_object_new_int(jsonread_int(e, "online", 0) != 0));
 		json_object_object_add(ep, "lastSeen", json_object_new_string(now));
 		json_object_array_add(valid, ep);
 		nvalid += answered;
@@ -860,12 +855,12 @@ validate_members(struct pve_conn *c, struct json_object **endpoints, const char 
 		/* Nobody answered: keep them all, unvalidated, with what a previous list knew. */
 		for (size_t i = 0; i < n; i++) {
 			struct json_object *e = json_object_array_get_idx(*endpoints, i);
-			struct json_object *old = previous_member(prev, pve_str(e, "nodeName", ""));
-			if (*pve_str(old, "ipOverride", ""))
-				json_object_object_add(e, "ipOverride", json_object_new_string(pve_str(old, "ipOverride", "")));
+			struct json_object *old = previous_member(prev, jsonread_string(e, "nodeName", ""));
+			if (*jsonread_string(old, "ipOverride", ""))
+				json_object_object_add(e, "ipOverride", json_object_new_string(jsonread_string(old, "ipOverride", "")));
 			else if (!json_object_object_get_ex(e, "ipOverride", NULL))
 				json_object_object_add(e, "ipOverride", json_object_new_string(""));
-			json_object_object_add(e, "guestURL", json_object_new_string(pve_str(old, "guestURL", "")));
+			json_object_object_add(e, "guestURL", json_object_new_string(jsonread_string(old, "guestURL", "")));
 			set_member_pin(e, probes[i].pin);
 		}
 		json_object_put(valid);
@@ -897,10 +892,10 @@ detect_cluster(struct pve_conn *c, int *is_cluster, char *name, size_t namelen,
 	port = scheme_end ? strrchr(scheme_end + 3, ':') : NULL;
 	for (size_t i = 0; i < json_object_array_length(data); i++) {
 		struct json_object *e = json_object_array_get_idx(data, i);
-		const char *type = pve_str(e, "type", "");
+		const char *type = jsonread_string(e, "type", "");
 
 		if (strcmp(type, "cluster") == 0) {
-			snprintf(name, namelen, "%s", pve_str(e, "name", ""));
+			snprintf(name, namelen, "%s", jsonread_string(e, "name", ""));
 		} else if (strcmp(type, "node") == 0 && nodes == MAX_CLUSTER_MEMBERS) {
 			/* A real cluster has far fewer; a hostile server must not cause thousands
 			 * of probes. */
@@ -910,15 +905,15 @@ detect_cluster(struct pve_conn *c, int *is_cluster, char *name, size_t namelen,
 		} else if (strcmp(type, "node") == 0) {
 			struct json_object *ep = json_object_new_object();
 			char host[300];
-			const char *ip = pve_str(e, "ip", ""), *nname = pve_str(e, "name", "");
+			const char *ip = jsonread_string(e, "ip", ""), *nname = jsonread_string(e, "name", "");
 			int plen = port ? (int)strcspn(port, "/") : 0;
 
 			snprintf(host, sizeof(host), "https://%s%.*s", *ip ? ip : nname, plen, port ? port : "");
-			json_object_object_add(ep, "nodeId", json_object_new_string(pve_str(e, "id", "")));
+			json_object_object_add(ep, "nodeId", json_object_new_string(jsonread_string(e, "id", "")));
 			json_object_object_add(ep, "nodeName", json_object_new_string(nname));
 			json_object_object_add(ep, "host", json_object_new_string(host));
 			json_object_object_add(ep, "ip", json_object_new_string(ip));
-			json_object_object_add(ep, "online", json_object_new_int(pve_int(e, "online", 0) != 0));
+			json_object_object_add(ep, "online", json_object_new_int(jsonread_int(e, "online", 0) != 0));
 			json_object_array_add(*endpoints, ep);
 			nodes++;
 		}
@@ -1008,8 +1003,8 @@ merge_into_cluster(struct request *r, const char *cluster, struct json_object *e
 		struct json_object *e = json_object_array_get_idx(endpoints, i);
 		int seen = 0;
 		for (size_t j = 0; j < json_object_array_length(existing); j++)
-			if (strcmp(pve_str(json_object_array_get_idx(existing, j), "nodeName", ""),
-			    pve_str(e, "nodeName", "")) == 0)
+			if (strcmp(jsonread_string(json_object_array_get_idx(existing, j), "nodeName", ""),
+			    jsonread_string(e, "nodeName", "")) == 0)
 				seen = 1;
 		if (seen)
 			continue;
@@ -1408,7 +1403,7 @@ try_connection(struct pve_conn *c, const char *type, char *msg, size_t msglen, d
 	if (strcmp(type, "pbs") == 0)
 		snprintf(msg, msglen, "Successfully connected. Found %d datastore(s)", *nodes);
 	else if (strcmp(type, "pmg") == 0)
-		snprintf(msg, msglen, "Connected to PMG instance (version %s)", pve_str(data, "version", "?"));
+		snprintf(msg, msglen, "Connected to PMG instance (version %s)", jsonread_string(data, "version", "?"));
 	else
 		snprintf(msg, msglen, "Successfully connected to %d node(s)", *nodes);
 	json_object_put(data);

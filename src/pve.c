@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "pve.h"
+#include "jsonread.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "util.h"
@@ -167,8 +168,8 @@ pve_ticket_accept(struct pve_conn *c, struct http_request *req, char *err, size_
 			snprintf(err, errlen, "login answer without data");
 		return -1;
 	}
-	ticket = pve_str(data, "ticket", "");
-	csrf = pve_str(data, "CSRFPreventionToken", "");
+	ticket = jsonread_string(data, "ticket", "");
+	csrf = jsonread_string(data, "CSRFPreventionToken", "");
 	if (*ticket == '\0') {
 		json_object_put(data);
 		snprintf(err, errlen, "authentication failed: no ticket in the answer");
@@ -295,126 +296,30 @@ pve_response_data(struct http_request *req, int *rc, char *err, size_t errlen)
 	return data;
 }
 
-/* --- tolerant fields ------------------------------------------------------------------ */
-
-static struct json_object *
-get(struct json_object *obj, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (obj == NULL || !json_object_is_type(obj, json_type_object))
-		return NULL;
-	json_object_object_get_ex(obj, key, &v);
-	return v;
-}
-
-int
-pve_has(struct json_object *obj, const char *key)
-{
-	return get(obj, key) != NULL;
-}
-
-/* A number from a JSON number or a string such as "12", "1,234", "0.5", "85%", "\"3\"". */
-double
-pve_num(struct json_object *obj, const char *key, double def)
-{
-	struct json_object *v = get(obj, key);
-	char buf[64];
-	const char *s;
-	size_t o = 0;
-	char *end;
-	double d;
-
-	if (v == NULL)
-		return def;
-	switch (json_object_get_type(v)) {
-	case json_type_int:
-		return (double)json_object_get_int64(v);
-	case json_type_double:
-		d = json_object_get_double(v);
-		return isfinite(d) ? d : def;
-	case json_type_boolean:
-		return json_object_get_boolean(v) ? 1 : 0;
-	case json_type_string:
-		s = json_object_get_string(v);
-		for (; *s && o < sizeof(buf) - 1; s++) {
-			if (*s == ',' || *s == '"' || *s == ' ' || *s == '%')
-				continue;
-			buf[o++] = *s;
-		}
-		buf[o] = '\0';
-		if (o == 0)
-			return def;
-		d = strtod(buf, &end);
-		return *end == '\0' && isfinite(d) ? d : def;
-	default:
-		return def;
-	}
-}
-
-int64_t
-pve_int(struct json_object *obj, const char *key, int64_t def)
-{
-	struct json_object *v = get(obj, key);
-	double d;
-
-	if (v && json_object_is_type(v, json_type_int))
-		return json_object_get_int64(v);
-	d = pve_num(obj, key, NAN);
-	if (isnan(d) || d > 9.2e18 || d < -9.2e18)
-		return def;
-	return (int64_t)d;
-}
-
-const char *
-pve_str(struct json_object *obj, const char *key, const char *def)
-{
-	struct json_object *v = get(obj, key);
-
-	if (v == NULL)
-		return def;
-	if (json_object_is_type(v, json_type_string) || json_object_is_type(v, json_type_int) ||
-	    json_object_is_type(v, json_type_double))
-		return json_object_get_string(v);
-	return def;
-}
-
-static void
-copy(char *dst, size_t len, const char *src)
-{
-	snprintf(dst, len, "%s", src ? src : "");
-}
-
 /* --- shapes --------------------------------------------------------------------------- */
-
-static int
-array_len(struct json_object *a)
-{
-	return a && json_object_is_type(a, json_type_array) ? (int)json_object_array_length(a) : 0;
-}
 
 int
 pve_parse_nodes(struct json_object *data, struct pve_node_item *out, int max)
 {
-	int n = 0, len = array_len(data);
+	int n = 0, len = jsonread_array_len(data);
 
 	for (int i = 0; i < len && n < max; i++) {
 		struct json_object *o = json_object_array_get_idx(data, i);
-		const char *name = pve_str(o, "node", "");
+		const char *name = jsonread_string(o, "node", "");
 		struct pve_node_item *it = &out[n];
 
 		if (*name == '\0')
 			continue;
 		memset(it, 0, sizeof(*it));
-		copy(it->node, sizeof(it->node), name);
-		copy(it->status, sizeof(it->status), pve_str(o, "status", "unknown"));
-		it->cpu = pve_num(o, "cpu", 0);
-		it->maxcpu = pve_int(o, "maxcpu", 0);
-		it->mem = pve_int(o, "mem", 0);
-		it->maxmem = pve_int(o, "maxmem", 0);
-		it->disk = pve_int(o, "disk", 0);
-		it->maxdisk = pve_int(o, "maxdisk", 0);
-		it->uptime = pve_int(o, "uptime", 0);
+		jsonread_copy(it->node, sizeof(it->node), name);
+		jsonread_copy(it->status, sizeof(it->status), jsonread_string(o, "status", "unknown"));
+		it->cpu = jsonread_number(o, "cpu", 0);
+		it->maxcpu = jsonread_int(o, "maxcpu", 0);
+		it->mem = jsonread_int(o, "mem", 0);
+		it->maxmem = jsonread_int(o, "maxmem", 0);
+		it->disk = jsonread_int(o, "disk", 0);
+		it->maxdisk = jsonread_int(o, "maxdisk", 0);
+		it->uptime = jsonread_int(o, "uptime", 0);
 		n++;
 	}
 	return n;
@@ -423,24 +328,24 @@ pve_parse_nodes(struct json_object *data, struct pve_node_item *out, int max)
 int
 pve_parse_node_status(struct json_object *data, struct pve_node_status *st)
 {
-	struct json_object *mem = get(data, "memory"), *rootfs = get(data, "rootfs"),
-	    *cpuinfo = get(data, "cpuinfo"), *load = get(data, "loadavg");
+	struct json_object *mem = jsonread_member(data, "memory"), *rootfs = jsonread_member(data, "rootfs"),
+	    *cpuinfo = jsonread_member(data, "cpuinfo"), *load = jsonread_member(data, "loadavg");
 
 	memset(st, 0, sizeof(*st));
 	if (data == NULL || !json_object_is_type(data, json_type_object))
 		return -1;
-	st->mem_total = pve_int(mem, "total", 0);
-	st->mem_used = pve_int(mem, "used", 0);
-	st->mem_free = pve_int(mem, "free", 0);
-	st->has_available = pve_has(mem, "available");
-	st->mem_available = pve_int(mem, "available", 0);
-	st->has_avail = pve_has(mem, "avail");
-	st->mem_avail = pve_int(mem, "avail", 0);
-	st->has_buffers = pve_has(mem, "buffers");
-	st->mem_buffers = pve_int(mem, "buffers", 0);
-	st->has_cached = pve_has(mem, "cached");
-	st->mem_cached = pve_int(mem, "cached", 0);
-	for (int i = 0; i < array_len(load) && i < 3; i++) {
+	st->mem_total = jsonread_int(mem, "total", 0);
+	st->mem_used = jsonread_int(mem, "used", 0);
+	st->mem_free = jsonread_int(mem, "free", 0);
+	st->has_available = jsonread_has(mem, "available");
+	st->mem_available = jsonread_int(mem, "available", 0);
+	st->has_avail = jsonread_has(mem, "avail");
+	st->mem_avail = jsonread_int(mem, "avail", 0);
+	st->has_buffers = jsonread_has(mem, "buffers");
+	st->mem_buffers = jsonread_int(mem, "buffers", 0);
+	st->has_cached = jsonread_has(mem, "cached");
+	st->mem_cached = jsonread_int(mem, "cached", 0);
+	for (int i = 0; i < jsonread_array_len(load) && i < 3; i++) {
 		struct json_object *v = json_object_array_get_idx(load, i);
 		const char *s = v ? json_object_get_string(v) : NULL;
 		char *end;
@@ -448,60 +353,60 @@ pve_parse_node_status(struct json_object *data, struct pve_node_status *st)
 		if (s && end != s && isfinite(d))
 			st->load[st->nload++] = d;
 	}
-	copy(st->kversion, sizeof(st->kversion), pve_str(data, "kversion", ""));
-	copy(st->pveversion, sizeof(st->pveversion), pve_str(data, "pveversion", ""));
-	copy(st->cpu_model, sizeof(st->cpu_model), pve_str(cpuinfo, "model", ""));
-	st->cpu_cores = pve_int(cpuinfo, "cores", 0);
-	st->cpu_cpus = pve_int(cpuinfo, "cpus", 0);
-	st->cpu_sockets = pve_int(cpuinfo, "sockets", 0);
-	st->cpu_mhz = pve_num(cpuinfo, "mhz", 0);
-	st->rootfs_total = pve_int(rootfs, "total", 0);
-	st->rootfs_used = pve_int(rootfs, "used", 0);
-	st->rootfs_avail = pve_int(rootfs, "avail", 0);
-	st->uptime = pve_int(data, "uptime", 0);
+	jsonread_copy(st->kversion, sizeof(st->kversion), jsonread_string(data, "kversion", ""));
+	jsonread_copy(st->pveversion, sizeof(st->pveversion), jsonread_string(data, "pveversion", ""));
+	jsonread_copy(st->cpu_model, sizeof(st->cpu_model), jsonread_string(cpuinfo, "model", ""));
+	st->cpu_cores = jsonread_int(cpuinfo, "cores", 0);
+	st->cpu_cpus = jsonread_int(cpuinfo, "cpus", 0);
+	st->cpu_sockets = jsonread_int(cpuinfo, "sockets", 0);
+	st->cpu_mhz = jsonread_number(cpuinfo, "mhz", 0);
+	st->rootfs_total = jsonread_int(rootfs, "total", 0);
+	st->rootfs_used = jsonread_int(rootfs, "used", 0);
+	st->rootfs_avail = jsonread_int(rootfs, "avail", 0);
+	st->uptime = jsonread_int(data, "uptime", 0);
 	return 0;
 }
 
 int
 pve_parse_guests(struct json_object *data, struct pve_guest_item *out, int max)
 {
-	int n = 0, len = array_len(data);
+	int n = 0, len = jsonread_array_len(data);
 
 	for (int i = 0; i < len && n < max; i++) {
 		struct json_object *o = json_object_array_get_idx(data, i);
-		const char *type = pve_str(o, "type", "");
-		const char *id = pve_str(o, "id", "");
+		const char *type = jsonread_string(o, "type", "");
+		const char *id = jsonread_string(o, "id", "");
 		struct pve_guest_item *g = &out[n];
 
 		if (strcmp(type, "qemu") != 0 && strcmp(type, "lxc") != 0)
 			continue;
 		memset(g, 0, sizeof(*g));
-		copy(g->type, sizeof(g->type), type);
-		copy(g->node, sizeof(g->node), pve_str(o, "node", ""));
-		g->vmid = pve_int(o, "vmid", -1);
+		jsonread_copy(g->type, sizeof(g->type), type);
+		jsonread_copy(g->node, sizeof(g->node), jsonread_string(o, "node", ""));
+		g->vmid = jsonread_int(o, "vmid", -1);
 		if (g->vmid < 0 && strchr(id, '/'))
 			g->vmid = strtol(strchr(id, '/') + 1, NULL, 10);
 		if (g->vmid <= 0 || g->node[0] == '\0')
 			continue;
-		copy(g->name, sizeof(g->name), pve_str(o, "name", ""));
-		copy(g->status, sizeof(g->status), pve_str(o, "status", "unknown"));
-		g->cpu = pve_num(o, "cpu", 0);
-		g->maxcpu = pve_int(o, "maxcpu", pve_int(o, "cpus", 0));
-		g->mem = pve_int(o, "mem", 0);
-		g->maxmem = pve_int(o, "maxmem", 0);
-		g->disk = pve_int(o, "disk", 0);
-		g->maxdisk = pve_int(o, "maxdisk", 0);
-		g->netin = pve_int(o, "netin", 0);
-		g->netout = pve_int(o, "netout", 0);
-		g->diskread = pve_int(o, "diskread", 0);
-		g->diskwrite = pve_int(o, "diskwrite", 0);
-		g->uptime = pve_int(o, "uptime", 0);
-		g->template = pve_int(o, "template", 0) != 0;
-		copy(g->tags, sizeof(g->tags), pve_str(o, "tags", ""));
+		jsonread_copy(g->name, sizeof(g->name), jsonread_string(o, "name", ""));
+		jsonread_copy(g->status, sizeof(g->status), jsonread_string(o, "status", "unknown"));
+		g->cpu = jsonread_number(o, "cpu", 0);
+		g->maxcpu = jsonread_int(o, "maxcpu", jsonread_int(o, "cpus", 0));
+		g->mem = jsonread_int(o, "mem", 0);
+		g->maxmem = jsonread_int(o, "maxmem", 0);
+		g->disk = jsonread_int(o, "disk", 0);
+		g->maxdisk = jsonread_int(o, "maxdisk", 0);
+		g->netin = jsonread_int(o, "netin", 0);
+		g->netout = jsonread_int(o, "netout", 0);
+		g->diskread = jsonread_int(o, "diskread", 0);
+		g->diskwrite = jsonread_int(o, "diskwrite", 0);
+		g->uptime = jsonread_int(o, "uptime", 0);
+		g->template = jsonread_int(o, "template", 0) != 0;
+		jsonread_copy(g->tags, sizeof(g->tags), jsonread_string(o, "tags", ""));
 		for (char *t = g->tags; *t; t++)
 			if (*t == ';')
 				*t = ',';
-		copy(g->lock, sizeof(g->lock), pve_str(o, "lock", ""));
+		jsonread_copy(g->lock, sizeof(g->lock), jsonread_string(o, "lock", ""));
 		n++;
 	}
 	return n;
@@ -510,40 +415,40 @@ pve_parse_guests(struct json_object *data, struct pve_guest_item *out, int max)
 int
 pve_parse_vm_status(struct json_object *data, struct pve_vm_status *st)
 {
-	struct json_object *meminfo = get(data, "meminfo"), *agent = get(data, "agent");
+	struct json_object *meminfo = jsonread_member(data, "meminfo"), *agent = jsonread_member(data, "agent");
 
 	memset(st, 0, sizeof(*st));
 	if (data == NULL || !json_object_is_type(data, json_type_object))
 		return -1;
-	copy(st->status, sizeof(st->status), pve_str(data, "status", ""));
-	st->cpu = pve_num(data, "cpu", 0);
-	st->cpus = pve_int(data, "cpus", 0);
-	st->mem = pve_int(data, "mem", 0);
-	st->maxmem = pve_int(data, "maxmem", 0);
-	st->balloon = pve_int(data, "balloon", 0);
-	st->freemem = pve_int(data, "freemem", 0);
-	st->disk = pve_int(data, "disk", 0);
-	st->maxdisk = pve_int(data, "maxdisk", 0);
-	st->diskread = pve_int(data, "diskread", 0);
-	st->diskwrite = pve_int(data, "diskwrite", 0);
-	st->netin = pve_int(data, "netin", 0);
-	st->netout = pve_int(data, "netout", 0);
-	st->uptime = pve_int(data, "uptime", 0);
+	jsonread_copy(st->status, sizeof(st->status), jsonread_string(data, "status", ""));
+	st->cpu = jsonread_number(data, "cpu", 0);
+	st->cpus = jsonread_int(data, "cpus", 0);
+	st->mem = jsonread_int(data, "mem", 0);
+	st->maxmem = jsonread_int(data, "maxmem", 0);
+	st->balloon = jsonread_int(data, "balloon", 0);
+	st->freemem = jsonread_int(data, "freemem", 0);
+	st->disk = jsonread_int(data, "disk", 0);
+	st->maxdisk = jsonread_int(data, "maxdisk", 0);
+	st->diskread = jsonread_int(data, "diskread", 0);
+	st->diskwrite = jsonread_int(data, "diskwrite", 0);
+	st->netin = jsonread_int(data, "netin", 0);
+	st->netout = jsonread_int(data, "netout", 0);
+	st->uptime = jsonread_int(data, "uptime", 0);
 	if (meminfo && json_object_is_type(meminfo, json_type_object)) {
 		st->has_meminfo = 1;
-		st->meminfo_total = pve_int(meminfo, "total", 0);
-		st->meminfo_used = pve_int(meminfo, "used", 0);
-		st->meminfo_free = pve_int(meminfo, "free", 0);
-		st->meminfo_available = pve_int(meminfo, "available", 0);
-		st->meminfo_buffers = pve_int(meminfo, "buffers", 0);
-		st->meminfo_cached = pve_int(meminfo, "cached", 0);
+		st->meminfo_total = jsonread_int(meminfo, "total", 0);
+		st->meminfo_used = jsonread_int(meminfo, "used", 0);
+		st->meminfo_free = jsonread_int(meminfo, "free", 0);
+		st->meminfo_available = jsonread_int(meminfo, "available", 0);
+		st->meminfo_buffers = jsonread_int(meminfo, "buffers", 0);
+		st->meminfo_cached = jsonread_int(meminfo, "cached", 0);
 	}
 	/* agent: 1, or {"enabled": n, "available": n}: on when available, else when enabled. */
 	if (agent && json_object_is_type(agent, json_type_object))
-		st->agent = pve_has(agent, "available") ? pve_int(agent, "available", 0) > 0 :
-		    pve_int(agent, "enabled", 0) > 0;
+		st->agent = jsonread_has(agent, "available") ? jsonread_int(agent, "available", 0) > 0 :
+		    jsonread_int(agent, "enabled", 0) > 0;
 	else
-		st->agent = pve_int(data, "agent", 0) > 0;
+		st->agent = jsonread_int(data, "agent", 0) > 0;
 	return 0;
 }
 
@@ -577,45 +482,45 @@ fs_skipped(const char *type, const char *mount)
 int
 pve_parse_fsinfo(struct json_object *data, struct pve_fs *out, int max)
 {
-	struct json_object *list = get(data, "result");
+	struct json_object *list = jsonread_member(data, "result");
 	int n = 0, len;
 
 	if (list == NULL && data && json_object_is_type(data, json_type_array))
 		list = data;
-	len = array_len(list);
+	len = jsonread_array_len(list);
 	for (int i = 0; i < len && n < max; i++) {
 		struct json_object *o = json_object_array_get_idx(list, i);
-		struct json_object *disks = get(o, "disk");
-		const char *type = pve_str(o, "type", ""), *mount = pve_str(o, "mountpoint", "");
-		int64_t total = pve_int(o, "total-bytes", 0);
+		struct json_object *disks = jsonread_member(o, "disk");
+		const char *type = jsonread_string(o, "type", ""), *mount = jsonread_string(o, "mountpoint", "");
+		int64_t total = jsonread_int(o, "total-bytes", 0);
 		struct pve_fs *fs = &out[n];
 
 		if (total <= 0 || fs_skipped(type, mount))
 			continue;
 		memset(fs, 0, sizeof(*fs));
-		copy(fs->mountpoint, sizeof(fs->mountpoint), mount);
-		copy(fs->type, sizeof(fs->type), type);
-		copy(fs->name, sizeof(fs->name), pve_str(o, "name", ""));
+		jsonread_copy(fs->mountpoint, sizeof(fs->mountpoint), mount);
+		jsonread_copy(fs->type, sizeof(fs->type), type);
+		jsonread_copy(fs->name, sizeof(fs->name), jsonread_string(o, "name", ""));
 		fs->total = total;
-		fs->used = pve_int(o, "used-bytes", 0);
-		if (array_len(disks) > 0) {
+		fs->used = jsonread_int(o, "used-bytes", 0);
+		if (jsonread_array_len(disks) > 0) {
 			struct json_object *d0 = json_object_array_get_idx(disks, 0);
-			const char *dev = pve_str(d0, "dev", "");
+			const char *dev = jsonread_string(d0, "dev", "");
 			if (*dev == '\0')
-				dev = pve_str(d0, "serial", "");
-			if (*dev == '\0' && pve_has(d0, "bus-type"))
-				snprintf(fs->device, sizeof(fs->device), "%s-%lld", pve_str(d0, "bus-type", ""),
-				    (long long)pve_int(d0, "target", 0));
+				dev = jsonread_string(d0, "serial", "");
+			if (*dev == '\0' && jsonread_has(d0, "bus-type"))
+				snprintf(fs->device, sizeof(fs->device), "%s-%lld", jsonread_string(d0, "bus-type", ""),
+				    (long long)jsonread_int(d0, "target", 0));
 			else
-				copy(fs->device, sizeof(fs->device), dev);
+				jsonread_copy(fs->device, sizeof(fs->device), dev);
 		}
 		if (fs->device[0] == '\0') {
 			if (strcmp(mount, "/") == 0)
-				copy(fs->device, sizeof(fs->device), "root-filesystem");
+				jsonread_copy(fs->device, sizeof(fs->device), "root-filesystem");
 			else if (isalpha((unsigned char)mount[0]) && mount[1] == ':')
 				snprintf(fs->device, sizeof(fs->device), "%c:", mount[0]);
 			else
-				copy(fs->device, sizeof(fs->device), mount);
+				jsonread_copy(fs->device, sizeof(fs->device), mount);
 		}
 		n++;
 	}
@@ -625,27 +530,27 @@ pve_parse_fsinfo(struct json_object *data, struct pve_fs *out, int max)
 int
 pve_parse_storage(struct json_object *data, struct pve_storage_item *out, int max)
 {
-	int n = 0, len = array_len(data);
+	int n = 0, len = jsonread_array_len(data);
 
 	for (int i = 0; i < len && n < max; i++) {
 		struct json_object *o = json_object_array_get_idx(data, i);
-		const char *name = pve_str(o, "storage", "");
+		const char *name = jsonread_string(o, "storage", "");
 		struct pve_storage_item *s = &out[n];
 
 		if (*name == '\0')
 			continue;
 		memset(s, 0, sizeof(*s));
-		copy(s->storage, sizeof(s->storage), name);
-		copy(s->type, sizeof(s->type), pve_str(o, "type", ""));
-		copy(s->content, sizeof(s->content), pve_str(o, "content", ""));
-		s->total = pve_int(o, "total", 0);
-		s->used = pve_int(o, "used", 0);
-		s->avail = pve_int(o, "avail", 0);
-		s->shared = pve_int(o, "shared", 0) != 0;
-		s->has_enabled = pve_has(o, "enabled");
-		s->enabled = s->has_enabled ? pve_int(o, "enabled", 1) != 0 : !pve_int(o, "disable", 0);
-		s->has_active = pve_has(o, "active");
-		s->active = pve_int(o, "active", 1) != 0;
+		jsonread_copy(s->storage, sizeof(s->storage), name);
+		jsonread_copy(s->type, sizeof(s->type), jsonread_string(o, "type", ""));
+		jsonread_copy(s->content, sizeof(s->content), jsonread_string(o, "content", ""));
+		s->total = jsonread_int(o, "total", 0);
+		s->used = jsonread_int(o, "used", 0);
+		s->avail = jsonread_int(o, "avail", 0);
+		s->shared = jsonread_int(o, "shared", 0) != 0;
+		s->has_enabled = jsonread_has(o, "enabled");
+		s->enabled = s->has_enabled ? jsonread_int(o, "enabled", 1) != 0 : !jsonread_int(o, "disable", 0);
+		s->has_active = jsonread_has(o, "active");
+		s->active = jsonread_int(o, "active", 1) != 0;
 		n++;
 	}
 	return n;
@@ -654,9 +559,9 @@ pve_parse_storage(struct json_object *data, struct pve_storage_item *out, int ma
 int
 pve_rrd_last(struct json_object *data, const char *key, double *out)
 {
-	for (int i = array_len(data) - 1; i >= 0; i--) {
+	for (int i = jsonread_array_len(data) - 1; i >= 0; i--) {
 		struct json_object *o = json_object_array_get_idx(data, i);
-		double v = pve_num(o, key, NAN);
+		double v = jsonread_number(o, key, NAN);
 		if (!isnan(v)) {
 			*out = v;
 			return 0;
@@ -668,25 +573,25 @@ pve_rrd_last(struct json_object *data, const char *key, double *out)
 int
 pve_parse_tasks(struct json_object *data, struct pve_task *out, int max)
 {
-	int n = 0, len = array_len(data);
+	int n = 0, len = jsonread_array_len(data);
 
 	for (int i = 0; i < len && n < max; i++) {
 		struct json_object *o = json_object_array_get_idx(data, i);
 		struct pve_task *t = &out[n];
 
-		if (strcmp(pve_str(o, "type", ""), "vzdump") != 0)
+		if (strcmp(jsonread_string(o, "type", ""), "vzdump") != 0)
 			continue;
 		memset(t, 0, sizeof(*t));
-		copy(t->upid, sizeof(t->upid), pve_str(o, "upid", ""));
+		jsonread_copy(t->upid, sizeof(t->upid), jsonread_string(o, "upid", ""));
 		if (t->upid[0] == '\0')
 			continue;
-		copy(t->node, sizeof(t->node), pve_str(o, "node", ""));
-		copy(t->type, sizeof(t->type), "vzdump");
-		copy(t->id, sizeof(t->id), pve_str(o, "id", ""));
-		copy(t->status, sizeof(t->status), pve_str(o, "status", ""));
-		copy(t->user, sizeof(t->user), pve_str(o, "user", ""));
-		t->starttime = pve_int(o, "starttime", 0);
-		t->endtime = pve_int(o, "endtime", 0);
+		jsonread_copy(t->node, sizeof(t->node), jsonread_string(o, "node", ""));
+		jsonread_copy(t->type, sizeof(t->type), "vzdump");
+		jsonread_copy(t->id, sizeof(t->id), jsonread_string(o, "id", ""));
+		jsonread_copy(t->status, sizeof(t->status), jsonread_string(o, "status", ""));
+		jsonread_copy(t->user, sizeof(t->user), jsonread_string(o, "user", ""));
+		t->starttime = jsonread_int(o, "starttime", 0);
+		t->endtime = jsonread_int(o, "endtime", 0);
 		n++;
 	}
 	return n;
@@ -695,32 +600,32 @@ pve_parse_tasks(struct json_object *data, struct pve_task *out, int max)
 int
 pve_parse_content(struct json_object *data, struct pve_content *out, int max)
 {
-	int n = 0, len = array_len(data);
+	int n = 0, len = jsonread_array_len(data);
 
 	for (int i = 0; i < len && n < max; i++) {
 		struct json_object *o = json_object_array_get_idx(data, i), *ver;
 		struct pve_content *c = &out[n];
-		const char *content = pve_str(o, "content", "");
+		const char *content = jsonread_string(o, "content", "");
 
 		if (strcmp(content, "backup") != 0)
 			continue;
 		memset(c, 0, sizeof(*c));
-		copy(c->volid, sizeof(c->volid), pve_str(o, "volid", ""));
+		jsonread_copy(c->volid, sizeof(c->volid), jsonread_string(o, "volid", ""));
 		if (c->volid[0] == '\0')
 			continue;
-		copy(c->content, sizeof(c->content), content);
-		copy(c->format, sizeof(c->format), pve_str(o, "format", ""));
-		copy(c->notes, sizeof(c->notes), pve_str(o, "notes", ""));
-		c->ctime = pve_int(o, "ctime", 0);
-		c->size = pve_int(o, "size", 0);
-		c->vmid = pve_int(o, "vmid", 0);
-		c->protected_ = pve_int(o, "protected", 0) != 0;
-		ver = get(o, "verification");
+		jsonread_copy(c->content, sizeof(c->content), content);
+		jsonread_copy(c->format, sizeof(c->format), jsonread_string(o, "format", ""));
+		jsonread_copy(c->notes, sizeof(c->notes), jsonread_string(o, "notes", ""));
+		c->ctime = jsonread_int(o, "ctime", 0);
+		c->size = jsonread_int(o, "size", 0);
+		c->vmid = jsonread_int(o, "vmid", 0);
+		c->protected_ = jsonread_int(o, "protected", 0) != 0;
+		ver = jsonread_member(o, "verification");
 		if (ver && json_object_is_type(ver, json_type_object))
-			copy(c->verification, sizeof(c->verification), pve_str(ver, "state", ""));
+			jsonread_copy(c->verification, sizeof(c->verification), jsonread_string(ver, "state", ""));
 		else
-			copy(c->verification, sizeof(c->verification), pve_str(o, "verification", ""));
-		c->verified = strcmp(c->verification, "ok") == 0 || pve_int(o, "verified", 0) != 0;
+			jsonread_copy(c->verification, sizeof(c->verification), jsonread_string(o, "verification", ""));
+		c->verified = strcmp(c->verification, "ok") == 0 || jsonread_int(o, "verified", 0) != 0;
 		n++;
 	}
 	return n;
@@ -729,21 +634,21 @@ pve_parse_content(struct json_object *data, struct pve_content *out, int max)
 int
 pve_parse_snapshots(struct json_object *data, struct pve_snapshot *out, int max)
 {
-	int n = 0, len = array_len(data);
+	int n = 0, len = jsonread_array_len(data);
 
 	for (int i = 0; i < len && n < max; i++) {
 		struct json_object *o = json_object_array_get_idx(data, i);
 		struct pve_snapshot *sn = &out[n];
-		const char *name = pve_str(o, "name", "");
+		const char *name = jsonread_string(o, "name", "");
 
 		if (*name == '\0' || strcmp(name, "current") == 0)
 			continue;
 		memset(sn, 0, sizeof(*sn));
-		copy(sn->name, sizeof(sn->name), name);
-		copy(sn->description, sizeof(sn->description), pve_str(o, "description", ""));
-		copy(sn->parent, sizeof(sn->parent), pve_str(o, "parent", ""));
-		sn->snaptime = pve_int(o, "snaptime", 0);
-		sn->vmstate = pve_int(o, "vmstate", 0) != 0;
+		jsonread_copy(sn->name, sizeof(sn->name), name);
+		jsonread_copy(sn->description, sizeof(sn->description), jsonread_string(o, "description", ""));
+		jsonread_copy(sn->parent, sizeof(sn->parent), jsonread_string(o, "parent", ""));
+		sn->snaptime = jsonread_int(o, "snaptime", 0);
+		sn->vmstate = jsonread_int(o, "vmstate", 0) != 0;
 		n++;
 	}
 	return n;

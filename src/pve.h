@@ -63,12 +63,6 @@ struct json_object *pve_response_data(struct http_request *req, int *rc, char *e
 /* Whether a failed answer is an authentication failure (401, 403, 595 on auth). */
 int pve_is_auth_failure(const struct http_request *req);
 
-/* --- tolerant field access --- */
-double pve_num(struct json_object *obj, const char *key, double def);
-int64_t pve_int(struct json_object *obj, const char *key, int64_t def);
-const char *pve_str(struct json_object *obj, const char *key, const char *def);
-int pve_has(struct json_object *obj, const char *key);
-
 /* --- parsed shapes --- */
 
 struct pve_node_item {

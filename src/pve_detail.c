@@ -2,7 +2,9 @@
 #include "config.h"
 
 #include "pve_detail.h"
+#include "jsonread.h"
 #include "jsonutil.h"
+#include "jsonwrite.h"
 #include "pve.h"
 #include "timefmt.h"
 #include "util.h"
@@ -22,66 +24,16 @@
 
 /* --- small helpers ---------------------------------------------------------------------- */
 
-static struct json_object *
-get(struct json_object *obj, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (obj == NULL || !json_object_is_type(obj, json_type_object))
-		return NULL;
-	json_object_object_get_ex(obj, key, &v);
-	return v;
-}
-
+/* The elements of a to look at: its length, at most SCAN_MAX. */
 static int
-is_obj(struct json_object *v)
+scan_len(struct json_object *a)
 {
-	return v != NULL && json_object_is_type(v, json_type_object);
+	int n = jsonread_array_len(a);
+
+	return n > SCAN_MAX ? SCAN_MAX : n;
 }
 
-static int
-is_arr(struct json_object *v)
-{
-	return v != NULL && json_object_is_type(v, json_type_array);
-}
-
-static int
-arr_len(struct json_object *a)
-{
-	size_t n;
-
-	if (!is_arr(a))
-		return 0;
-	n = json_object_array_length(a);
-	return n > SCAN_MAX ? SCAN_MAX : (int)n;
-}
-
-char *
-pve_copy_trimmed(char *dst, size_t len, const char *src)
-{
-	size_t n;
-
-	if (len == 0)
-		return dst;
-	if (src == NULL)
-		src = "";
-	while (*src && isspace((unsigned char)*src))
-		src++;
-	n = strlen(src);
-	while (n > 0 && isspace((unsigned char)src[n - 1]))
-		n--;
-	if (n >= len) {
-		/* Never end inside a UTF-8 sequence: src[n] must start a character. */
-		n = len - 1;
-		while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
-			n--;
-	}
-	memmove(dst, src, n);	/* src may lie inside dst */
-	dst[n] = '\0';
-	return dst;
-}
-
-#define COPY(dst, src) pve_copy_trimmed((dst), sizeof(dst), (src))
+#define COPY(dst, src) jsonread_copy_trimmed((dst), sizeof(dst), (src))
 
 static void
 lower_ascii(char *s)
@@ -95,159 +47,6 @@ has_prefix(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
-
-/* A value as text the way the original's stringFromAny gives it: strings trimmed, numbers
- * in their shortest form, booleans as true/false, anything else empty. */
-static char *
-any_string(struct json_object *v, char *buf, size_t len)
-{
-	char num[64];
-
-	buf[0] = '\0';
-	if (v == NULL)
-		return buf;
-	switch (json_object_get_type(v)) {
-	case json_type_string:
-		return pve_copy_trimmed(buf, len, json_object_get_string(v));
-	case json_type_int:
-		snprintf(num, sizeof(num), "%lld", (long long)json_object_get_int64(v));
-		return pve_copy_trimmed(buf, len, num);
-	case json_type_double:
-		if (!isfinite(json_object_get_double(v)))
-			return buf;
-		jsonutil_format_double(json_object_get_double(v), num, sizeof(num));
-		return pve_copy_trimmed(buf, len, num);
-	case json_type_boolean:
-		return pve_copy_trimmed(buf, len, json_object_get_boolean(v) ? "true" : "false");
-	default:
-		return buf;
-	}
-}
-
-/* A double rounded to an int64, refusing what does not fit. */
-static int
-round_int64(double d, int64_t *out)
-{
-	if (!isfinite(d) || d >= 9.2e18 || d <= -9.2e18)
-		return 0;
-	*out = (int64_t)llround(d);
-	return 1;
-}
-
-/* intFromAny: integers, rounded floats, numeric strings. Returns 1 when v held a number. */
-static int
-any_int(struct json_object *v, int64_t *out)
-{
-	char buf[64], *end;
-	double d;
-
-	if (v == NULL)
-		return 0;
-	switch (json_object_get_type(v)) {
-	case json_type_int:
-		*out = json_object_get_int64(v);
-		return 1;
-	case json_type_double:
-		return round_int64(json_object_get_double(v), out);
-	case json_type_string:
-		pve_copy_trimmed(buf, sizeof(buf), json_object_get_string(v));
-		if (buf[0] == '\0')
-			return 0;
-		if (parse_int64(buf, INT64_MIN, INT64_MAX, out) == 0)
-			return 1;
-		d = strtod(buf, &end);
-		return *end == '\0' && round_int64(d, out);
-	default:
-		return 0;
-	}
-}
-
-/* floatFromAny: numbers and numeric strings, finite only. */
-static int
-any_float(struct json_object *v, double *out)
-{
-	char buf[64], *end;
-	double d;
-
-	if (v == NULL)
-		return 0;
-	switch (json_object_get_type(v)) {
-	case json_type_int:
-		*out = (double)json_object_get_int64(v);
-		return 1;
-	case json_type_double:
-		d = json_object_get_double(v);
-		break;
-	case json_type_string:
-		pve_copy_trimmed(buf, sizeof(buf), json_object_get_string(v));
-		if (buf[0] == '\0')
-			return 0;
-		d = strtod(buf, &end);
-		if (*end != '\0')
-			return 0;
-		break;
-	default:
-		return 0;
-	}
-	if (!isfinite(d))
-		return 0;
-	*out = d;
-	return 1;
-}
-
-/* boolFromAny: booleans, numbers (non-zero), and the usual words. */
-static int
-any_bool(struct json_object *v, int *out)
-{
-	static const char *const yes[] = {"true", "yes", "1", "on", "enabled"};
-	static const char *const no[] = {"false", "no", "0", "off", "disabled"};
-	char buf[16];
-	int64_t i;
-
-	if (v == NULL)
-		return 0;
-	if (json_object_is_type(v, json_type_boolean)) {
-		*out = json_object_get_boolean(v) != 0;
-		return 1;
-	}
-	if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) {
-		if (!any_int(v, &i))
-			return 0;
-		*out = i != 0;
-		return 1;
-	}
-	if (!json_object_is_type(v, json_type_string))
-		return 0;
-	pve_copy_trimmed(buf, sizeof(buf), json_object_get_string(v));
-	lower_ascii(buf);
-	for (size_t k = 0; k < ARRAY_LEN(yes); k++) {
-		if (strcmp(buf, yes[k]) == 0) {
-			*out = 1;
-			return 1;
-		}
-		if (strcmp(buf, no[k]) == 0) {
-			*out = 0;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-/* The first of several keys that is present and not null. */
-static struct json_object *
-first_of(struct json_object *obj, const char *const *keys, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *v = get(obj, keys[i]);
-		if (v != NULL)
-			return v;
-	}
-	return NULL;
-}
-
-#define FIRST_OF(obj, ...) \
-	first_of((obj), (const char *const[]){__VA_ARGS__}, \
-	    sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
 static int
 cmp_str(const void *a, const void *b)
@@ -276,38 +75,6 @@ add_unique(char (*list)[PVE_NET_ADDR_LEN], int *n, int max, const char *s)
 	(*n)++;
 }
 
-static void
-add_str(struct json_object *o, const char *k, const char *v)
-{
-	json_object_object_add(o, k, json_object_new_string(v ? v : ""));
-}
-
-static void
-add_opt_str(struct json_object *o, const char *k, const char *v)
-{
-	if (v && *v)
-		add_str(o, k, v);
-}
-
-static void
-add_int(struct json_object *o, const char *k, int64_t v)
-{
-	json_object_object_add(o, k, json_object_new_int64(v));
-}
-
-static void
-add_opt_int(struct json_object *o, const char *k, int64_t v)
-{
-	if (v != 0)
-		add_int(o, k, v);
-}
-
-static void
-add_num(struct json_object *o, const char *k, double v)
-{
-	json_object_object_add(o, k, jsonutil_new_double(isfinite(v) ? v : 0));
-}
-
 static double
 percent(int64_t part, int64_t whole)
 {
@@ -328,7 +95,7 @@ strip_prefix(char *ip)
 	p = strchr(ip, '%');
 	if (p != NULL && p != ip)
 		*p = '\0';
-	pve_copy_trimmed(ip, strlen(ip) + 1, ip);
+	jsonread_copy_trimmed(ip, strlen(ip) + 1, ip);
 }
 
 static int
@@ -376,39 +143,39 @@ pve_guest_net_collect_ips(struct pve_guest_net *net)
 int
 pve_parse_agent_network(struct json_object *data, struct pve_guest_net *net)
 {
-	struct json_object *list = get(data, "result");
+	struct json_object *list = jsonread_member(data, "result");
 	int len;
 
 	memset(net, 0, sizeof(*net));
-	if (list == NULL && is_arr(data))
+	if (list == NULL && jsonread_is_array(data))
 		list = data;
-	if (!is_arr(list))
+	if (!jsonread_is_array(list))
 		return -1;
-	len = arr_len(list);
+	len = scan_len(list);
 	for (int i = 0; i < len && net->nifaces < PVE_NET_MAX_IFACES; i++) {
 		struct json_object *o = json_object_array_get_idx(list, i);
-		struct json_object *addrs = get(o, "ip-addresses"), *stats = get(o, "statistics");
+		struct json_object *addrs = jsonread_member(o, "ip-addresses"), *stats = jsonread_member(o, "statistics");
 		struct pve_guest_iface *it = &net->ifaces[net->nifaces];
-		int naddr = arr_len(addrs);
+		int naddr = scan_len(addrs);
 
-		if (!is_obj(o))
+		if (!jsonread_is_object(o))
 			continue;
 		memset(it, 0, sizeof(*it));
-		COPY(it->name, pve_str(o, "name", ""));
+		COPY(it->name, jsonread_string(o, "name", ""));
 		if (strcmp(it->name, "lo") == 0)
 			continue;
-		COPY(it->mac, pve_str(o, "hardware-address", ""));
+		COPY(it->mac, jsonread_string(o, "hardware-address", ""));
 		for (int k = 0; k < naddr; k++) {
 			char ip[PVE_NET_ADDR_LEN];
-			COPY(ip, pve_str(json_object_array_get_idx(addrs, k), "ip-address", ""));
+			COPY(ip, jsonread_string(json_object_array_get_idx(addrs, k), "ip-address", ""));
 			strip_prefix(ip);
 			if (ip[0] == '\0' || is_loopback_or_link_local(ip))
 				continue;
 			add_unique(it->addrs, &it->naddrs, PVE_NET_MAX_ADDRS, ip);
 		}
 		qsort(it->addrs, (size_t)it->naddrs, sizeof(it->addrs[0]), cmp_str);
-		it->rx_bytes = pve_int(stats, "rx-bytes", 0);
-		it->tx_bytes = pve_int(stats, "tx-bytes", 0);
+		it->rx_bytes = jsonread_int(stats, "rx-bytes", 0);
+		it->tx_bytes = jsonread_int(stats, "tx-bytes", 0);
 		if (it->rx_bytes < 0)
 			it->rx_bytes = 0;
 		if (it->tx_bytes < 0)
@@ -434,16 +201,16 @@ pve_guest_net_ifaces_json(const struct pve_guest_net *net)
 		const struct pve_guest_iface *it = &net->ifaces[i];
 		struct json_object *o = json_object_new_object();
 
-		add_str(o, "name", it->name);
-		add_opt_str(o, "mac", it->mac);
+		jsonwrite_str(o, "name", it->name);
+		jsonwrite_opt_str(o, "mac", it->mac);
 		if (it->naddrs > 0) {
 			struct json_object *a = json_object_new_array();
 			for (int k = 0; k < it->naddrs; k++)
 				json_object_array_add(a, json_object_new_string(it->addrs[k]));
 			json_object_object_add(o, "addresses", a);
 		}
-		add_opt_int(o, "rxBytes", it->rx_bytes);
-		add_opt_int(o, "txBytes", it->tx_bytes);
+		jsonwrite_opt_int(o, "rxBytes", it->rx_bytes);
+		jsonwrite_opt_int(o, "txBytes", it->tx_bytes);
 		json_object_array_add(arr, o);
 	}
 	return arr;
@@ -478,21 +245,21 @@ pve_guest_net_add_json(struct json_object *guest, const struct pve_guest_net *ne
 int
 pve_parse_agent_osinfo(struct json_object *data, struct pve_agent_osinfo *out)
 {
-	struct json_object *r = get(data, "result");
+	struct json_object *r = jsonread_member(data, "result");
 	char name[128], pretty[128], version[128], version_id[128];
 
 	memset(out, 0, sizeof(*out));
-	if (!is_obj(r))
+	if (!jsonread_is_object(r))
 		r = data;
-	if (!is_obj(r))
+	if (!jsonread_is_object(r))
 		return -1;
-	any_string(get(r, "name"), name, sizeof(name));
-	any_string(get(r, "pretty-name"), pretty, sizeof(pretty));
-	any_string(get(r, "version"), version, sizeof(version));
-	any_string(get(r, "version-id"), version_id, sizeof(version_id));
+	jsonread_value_text(jsonread_member(r, "name"), name, sizeof(name));
+	jsonread_value_text(jsonread_member(r, "pretty-name"), pretty, sizeof(pretty));
+	jsonread_value_text(jsonread_member(r, "version"), version, sizeof(version));
+	jsonread_value_text(jsonread_member(r, "version-id"), version_id, sizeof(version_id));
 	COPY(out->name, name[0] ? name : pretty);
 	if (out->name[0] == '\0')
-		any_string(get(r, "id"), out->name, sizeof(out->name));
+		jsonread_value_text(jsonread_member(r, "id"), out->name, sizeof(out->name));
 	if (version[0])
 		COPY(out->version, version);
 	else if (version_id[0])
@@ -500,7 +267,7 @@ pve_parse_agent_osinfo(struct json_object *data, struct pve_agent_osinfo *out)
 	else if (pretty[0] && strcmp(pretty, out->name) != 0)
 		COPY(out->version, pretty);
 	else
-		any_string(get(r, "kernel-release"), out->version, sizeof(out->version));
+		jsonread_value_text(jsonread_member(r, "kernel-release"), out->version, sizeof(out->version));
 	if (strcmp(out->version, out->name) == 0)
 		out->version[0] = '\0';
 	return 0;
@@ -509,16 +276,16 @@ pve_parse_agent_osinfo(struct json_object *data, struct pve_agent_osinfo *out)
 int
 pve_parse_agent_info(struct json_object *data, char *version, size_t len)
 {
-	struct json_object *r = get(data, "result");
+	struct json_object *r = jsonread_member(data, "result");
 
 	if (len == 0)
 		return -1;
 	version[0] = '\0';
-	if (!is_obj(r))
+	if (!jsonread_is_object(r))
 		r = data;
-	any_string(get(r, "version"), version, len);
+	jsonread_value_text(jsonread_member(r, "version"), version, len);
 	if (version[0] == '\0')
-		any_string(get(get(r, "qemu-ga"), "version"), version, len);
+		jsonread_value_text(jsonread_member(jsonread_member(r, "qemu-ga"), "version"), version, len);
 	return version[0] ? 0 : -1;
 }
 
@@ -527,10 +294,10 @@ pve_agent_add_json(struct json_object *vm, const struct pve_agent_osinfo *os,
     const char *agent_version)
 {
 	if (os != NULL) {
-		add_opt_str(vm, "osName", os->name);
-		add_opt_str(vm, "osVersion", os->version);
+		jsonwrite_opt_str(vm, "osName", os->name);
+		jsonwrite_opt_str(vm, "osVersion", os->version);
 	}
-	add_opt_str(vm, "agentVersion", agent_version);
+	jsonwrite_opt_str(vm, "agentVersion", agent_version);
 }
 
 /* The classification follows the original's order: its own phrase for a stopped agent first,
@@ -548,7 +315,7 @@ pve_agent_failure_reason(long status, int timed_out, const char *body, size_t le
 	if (body != NULL && len > 0 && len <= 16384)
 		root = jsonutil_parse(body, len, lower, sizeof(lower));
 	if (root != NULL) {
-		pve_copy_trimmed(message, sizeof(message), pve_str(root, "message", ""));
+		jsonread_copy_trimmed(message, sizeof(message), jsonread_string(root, "message", ""));
 		json_object_put(root);
 	}
 	for (size_t i = 0; i < sizeof(lower); i++) {
@@ -650,12 +417,12 @@ collect_addresses(struct json_object *v, struct addr_sink *sink, int depth, int 
 		sanitize_addresses(json_object_get_string(v), sink_add, sink);
 		break;
 	case json_type_array:
-		for (int i = 0; i < arr_len(v); i++)
+		for (int i = 0; i < scan_len(v); i++)
 			collect_addresses(json_object_array_get_idx(v, i), sink, depth + 1, budget);
 		break;
 	case json_type_object:
 		for (size_t k = 0; k < ARRAY_LEN(keys); k++)
-			collect_addresses(get(v, keys[k]), sink, depth + 1, budget);
+			collect_addresses(jsonread_member(v, keys[k]), sink, depth + 1, budget);
 		break;
 	default:
 		break;
@@ -700,17 +467,17 @@ merge_iface(struct pve_guest_net *net, const struct pve_guest_iface *d)
 int
 pve_ct_apply_status(struct pve_ct_detail *ct, struct json_object *data)
 {
-	struct json_object *network = get(data, "network"), *diskinfo = get(data, "diskinfo");
+	struct json_object *network = jsonread_member(data, "network"), *diskinfo = jsonread_member(data, "diskinfo");
 	struct addr_sink guest_only = {NULL, NULL, 0, &ct->net};
 	int budget = TREE_MAX_NODES, seen = 0;
 
-	if (!is_obj(data))
+	if (!jsonread_is_object(data))
 		return -1;
-	sanitize_addresses(pve_str(data, "ip", ""), sink_add, &guest_only);
-	sanitize_addresses(pve_str(data, "ip6", ""), sink_add, &guest_only);
-	collect_addresses(get(data, "ipv4"), &guest_only, 0, &budget);
-	collect_addresses(get(data, "ipv6"), &guest_only, 0, &budget);
-	if (is_obj(network)) {
+	sanitize_addresses(jsonread_string(data, "ip", ""), sink_add, &guest_only);
+	sanitize_addresses(jsonread_string(data, "ip6", ""), sink_add, &guest_only);
+	collect_addresses(jsonread_member(data, "ipv4"), &guest_only, 0, &budget);
+	collect_addresses(jsonread_member(data, "ipv6"), &guest_only, 0, &budget);
+	if (jsonread_is_object(network)) {
 		json_object_object_foreach(network, key, cfg) {
 			static const char *const fields[] = {"name", "hwaddr", "ip", "ip6", "ipv4",
 			    "ipv6"};
@@ -720,10 +487,10 @@ pve_ct_apply_status(struct pve_ct_detail *ct, struct json_object *data)
 
 			if (++seen > SCAN_MAX)
 				break;
-			if (!is_obj(cfg))
+			if (!jsonread_is_object(cfg))
 				continue;
 			for (size_t k = 0; k < ARRAY_LEN(fields); k++) {
-				struct json_object *f = get(cfg, fields[k]);
+				struct json_object *f = jsonread_member(cfg, fields[k]);
 				if (f != NULL && !(json_object_is_type(f, json_type_string) &&
 				    json_object_get_string_len(f) == 0))
 					any = 1;
@@ -731,33 +498,33 @@ pve_ct_apply_status(struct pve_ct_detail *ct, struct json_object *data)
 			if (!any)
 				continue;
 			memset(&d, 0, sizeof(d));
-			COPY(d.name, pve_str(cfg, "name", ""));
+			COPY(d.name, jsonread_string(cfg, "name", ""));
 			if (d.name[0] == '\0')
 				COPY(d.name, key);
-			COPY(d.mac, pve_str(cfg, "hwaddr", ""));
+			COPY(d.mac, jsonread_string(cfg, "hwaddr", ""));
 			if (strcmp(d.name, "lo") == 0)
 				continue;
 			for (size_t k = 2; k < ARRAY_LEN(fields); k++)
-				collect_addresses(get(cfg, fields[k]), &sink, 0, &budget);
+				collect_addresses(jsonread_member(cfg, fields[k]), &sink, 0, &budget);
 			/* Status interfaces are taken as they come, not merged. */
 			if ((d.name[0] || d.mac[0] || d.naddrs > 0) && ct->net.nifaces < PVE_NET_MAX_IFACES)
 				ct->net.ifaces[ct->net.nifaces++] = d;
 		}
 	}
 	seen = 0;
-	if (is_obj(diskinfo)) {
+	if (jsonread_is_object(diskinfo)) {
 		json_object_object_foreach(diskinfo, label, info) {
 			if (++seen > SCAN_MAX || ct->ndiskinfo >= PVE_CT_MAX_DISKS)
 				break;
-			if (!is_obj(info))
+			if (!jsonread_is_object(info))
 				continue;
 			COPY(ct->diskinfo[ct->ndiskinfo].label, label);
-			ct->diskinfo[ct->ndiskinfo].total = pve_int(info, "total", 0);
-			ct->diskinfo[ct->ndiskinfo].used = pve_int(info, "used", 0);
+			ct->diskinfo[ct->ndiskinfo].total = jsonread_int(info, "total", 0);
+			ct->diskinfo[ct->ndiskinfo].used = jsonread_int(info, "used", 0);
 			ct->ndiskinfo++;
 		}
 	}
-	COPY(ct->status_rootfs, pve_str(data, "rootfs", ""));
+	COPY(ct->status_rootfs, jsonread_string(data, "rootfs", ""));
 	return 0;
 }
 
@@ -768,10 +535,10 @@ volume_source(const char *value, char *out, size_t len)
 	char buf[1024];
 	char *comma;
 
-	pve_copy_trimmed(buf, sizeof(buf), value);
+	jsonread_copy_trimmed(buf, sizeof(buf), value);
 	if ((comma = strchr(buf, ',')) != NULL)
 		*comma = '\0';
-	pve_copy_trimmed(out, len, buf);
+	jsonread_copy_trimmed(out, len, buf);
 }
 
 /* rootfs and mpN: the volume and where it is mounted. */
@@ -792,7 +559,7 @@ read_mounts(struct pve_ct_detail *ct, struct json_object *config)
 		lower_ascii(key);
 		if (strcmp(key, "rootfs") != 0 && !has_prefix(key, "mp"))
 			continue;
-		any_string(rawval, value, sizeof(value));
+		jsonread_value_text(rawval, value, sizeof(value));
 		if (value[0] == '\0')
 			continue;
 		for (int i = 0; i < ct->nmounts; i++)
@@ -831,7 +598,7 @@ read_config_net(struct pve_ct_detail *ct, const char *key, struct json_object *v
 	struct pve_guest_iface d;
 	struct addr_sink sink = {d.addrs, &d.naddrs, PVE_NET_MAX_ADDRS, NULL};
 
-	any_string(val, value, sizeof(value));
+	jsonread_value_text(val, value, sizeof(value));
 	if (value[0] == '\0')
 		return;
 	memset(&d, 0, sizeof(d));
@@ -885,7 +652,7 @@ read_config_nets(struct pve_ct_detail *ct, struct json_object *config)
 	for (int i = 0; i < n; i++) {
 		char key[64];
 		COPY(key, keys[i]);
-		read_config_net(ct, key, get(config, keys[i]));
+		read_config_net(ct, key, jsonread_member(config, keys[i]));
 	}
 }
 
@@ -897,7 +664,7 @@ has_signal_halt(struct json_object *v, int depth)
 		return 0;
 	if (json_object_is_type(v, json_type_string))
 		return strstr(json_object_get_string(v), "lxc.signal.halt") != NULL;
-	for (int i = 0; i < arr_len(v); i++)
+	for (int i = 0; i < scan_len(v); i++)
 		if (has_signal_halt(json_object_array_get_idx(v, i), depth + 1))
 			return 1;
 	return 0;
@@ -908,15 +675,15 @@ oci_by_config(struct json_object *config)
 {
 	char entrypoint[256], ostype[32], cmode[32];
 
-	any_string(get(config, "entrypoint"), entrypoint, sizeof(entrypoint));
+	jsonread_value_text(jsonread_member(config, "entrypoint"), entrypoint, sizeof(entrypoint));
 	if (entrypoint[0])
 		return 1;
-	any_string(get(config, "ostype"), ostype, sizeof(ostype));
-	any_string(get(config, "cmode"), cmode, sizeof(cmode));
+	jsonread_value_text(jsonread_member(config, "ostype"), ostype, sizeof(ostype));
+	jsonread_value_text(jsonread_member(config, "cmode"), cmode, sizeof(cmode));
 	lower_ascii(ostype);
 	lower_ascii(cmode);
 	return strcmp(ostype, "unmanaged") == 0 && strcmp(cmode, "console") == 0 &&
-	    has_signal_halt(get(config, "lxc"), 0);
+	    has_signal_halt(jsonread_member(config, "lxc"), 0);
 }
 
 int
@@ -951,12 +718,12 @@ pve_ct_os_display_name(const char *ostype, char *buf, size_t len)
 
 	if (len == 0)
 		return buf;
-	pve_copy_trimmed(buf, len, ostype);
+	jsonread_copy_trimmed(buf, len, ostype);
 	COPY(low, buf);
 	lower_ascii(low);
 	for (size_t i = 0; i < ARRAY_LEN(names); i++)
 		if (strcmp(low, names[i][0]) == 0)
-			return pve_copy_trimmed(buf, len, names[i][1]);
+			return jsonread_copy_trimmed(buf, len, names[i][1]);
 	buf[0] = (char)toupper((unsigned char)buf[0]);
 	return buf;
 }
@@ -967,21 +734,21 @@ pve_ct_apply_config(struct pve_ct_detail *ct, struct json_object *data)
 	char ostype[64], tmpl[256];
 	int64_t ignored;
 
-	if (!is_obj(data))
+	if (!jsonread_is_object(data))
 		return -1;
 	read_mounts(ct, data);
 	for (int i = 0; i < ct->nmounts && ct->root_device[0] == '\0'; i++)
 		if (strcmp(ct->mounts[i].key, "rootfs") == 0)
 			COPY(ct->root_device, ct->mounts[i].source);
 	read_config_nets(ct, data);
-	any_string(get(data, "ostype"), ostype, sizeof(ostype));
+	jsonread_value_text(jsonread_member(data, "ostype"), ostype, sizeof(ostype));
 	if (ostype[0])
 		pve_ct_os_display_name(ostype, ct->os_name, sizeof(ct->os_name));
-	any_string(get(data, "ostemplate"), tmpl, sizeof(tmpl));
+	jsonread_value_text(jsonread_member(data, "ostemplate"), tmpl, sizeof(tmpl));
 	if (tmpl[0] == '\0') {
 		/* "template" is mostly the 0/1 flag; only a name counts. */
-		any_string(get(data, "template"), tmpl, sizeof(tmpl));
-		if (any_int(get(data, "template"), &ignored) || strcmp(tmpl, "true") == 0 ||
+		jsonread_value_text(jsonread_member(data, "template"), tmpl, sizeof(tmpl));
+		if (jsonread_value_int(jsonread_member(data, "template"), &ignored) || strcmp(tmpl, "true") == 0 ||
 		    strcmp(tmpl, "false") == 0)
 			tmpl[0] = '\0';
 	}
@@ -1005,33 +772,33 @@ pve_ct_wants_interfaces(const struct pve_ct_detail *ct)
 static int
 read_ct_interfaces(struct pve_guest_net *net, struct json_object *data)
 {
-	int len = arr_len(data), n = 0;
+	int len = scan_len(data), n = 0;
 
-	if (!is_arr(data))
+	if (!jsonread_is_array(data))
 		return -1;
 	for (int i = 0; i < len; i++) {
 		struct json_object *o = json_object_array_get_idx(data, i);
-		struct json_object *addrs = get(o, "ip-addresses");
+		struct json_object *addrs = jsonread_member(o, "ip-addresses");
 		struct pve_guest_iface d;
 		struct addr_sink sink = {d.addrs, &d.naddrs, PVE_NET_MAX_ADDRS, NULL};
-		int naddr = arr_len(addrs);
+		int naddr = scan_len(addrs);
 
-		if (!is_obj(o))
+		if (!jsonread_is_object(o))
 			continue;
 		n++;
 		memset(&d, 0, sizeof(d));
-		COPY(d.name, pve_str(o, "name", ""));
-		COPY(d.mac, pve_str(o, "hwaddr", ""));
+		COPY(d.name, jsonread_string(o, "name", ""));
+		COPY(d.mac, jsonread_string(o, "hwaddr", ""));
 		for (char *c = d.mac; *c; c++)
 			*c = (char)toupper((unsigned char)*c);
 		for (int k = 0; k < naddr; k++) {
 			char ip[PVE_NET_ADDR_LEN];
-			COPY(ip, pve_str(json_object_array_get_idx(addrs, k), "ip-address", ""));
+			COPY(ip, jsonread_string(json_object_array_get_idx(addrs, k), "ip-address", ""));
 			strip_prefix(ip);
 			sanitize_addresses(ip, sink_add, &sink);
 		}
 		if (d.naddrs == 0)	/* "inet": "192.168.3.95/22", words separated by blanks */
-			sanitize_addresses(pve_str(o, "inet", ""), sink_add, &sink);
+			sanitize_addresses(jsonread_string(o, "inet", ""), sink_add, &sink);
 		if (strcmp(d.name, "lo") == 0)
 			continue;
 		for (int k = 0; k < d.naddrs; k++)
@@ -1149,13 +916,13 @@ pve_ct_disks_json(const struct pve_ct_detail *ct)
 		const struct pve_ct_disk *d = &ct->disks[i];
 		struct json_object *o = json_object_new_object();
 
-		add_int(o, "total", d->total);
-		add_int(o, "used", d->used);
-		add_int(o, "free", d->free);
-		add_num(o, "usage", d->usage);
-		add_opt_str(o, "mountpoint", d->mountpoint);
-		add_opt_str(o, "type", d->type);
-		add_opt_str(o, "device", d->device);
+		jsonwrite_int(o, "total", d->total);
+		jsonwrite_int(o, "used", d->used);
+		jsonwrite_int(o, "free", d->free);
+		jsonwrite_num(o, "usage", d->usage);
+		jsonwrite_opt_str(o, "mountpoint", d->mountpoint);
+		jsonwrite_opt_str(o, "type", d->type);
+		jsonwrite_opt_str(o, "device", d->device);
 		json_object_array_add(arr, o);
 	}
 	return arr;
@@ -1169,11 +936,11 @@ pve_ct_add_json(struct json_object *container, const struct pve_ct_detail *ct)
 	pve_guest_net_add_json(container, &ct->net);
 	if (disks != NULL)
 		json_object_object_add(container, "disks", disks);
-	add_opt_str(container, "osName", ct->os_name);
-	add_opt_str(container, "osTemplate", ct->os_template);
+	jsonwrite_opt_str(container, "osName", ct->os_name);
+	jsonwrite_opt_str(container, "osTemplate", ct->os_template);
 	if (ct->is_oci) {
-		json_object_object_add(container, "isOci", json_object_new_boolean(1));
-		add_str(container, "type", "oci");
+		jsonwrite_bool(container, "isOci", 1);
+		jsonwrite_str(container, "type", "oci");
 	}
 }
 
@@ -1210,7 +977,7 @@ wearout_from_text(const char *raw)
 	char *end;
 	double d;
 
-	pve_copy_trimmed(s, sizeof(s), raw);
+	jsonread_copy_trimmed(s, sizeof(s), raw);
 	for (size_t i = 0; s[i] && o < sizeof(clean) - 1; i++) {
 		if (s[i] == '\\' && s[i + 1] == '"') {	/* escaped quotes */
 			i++;
@@ -1226,7 +993,7 @@ wearout_from_text(const char *raw)
 		while (e > b && (e[-1] == '"' || e[-1] == '\''))
 			e--;
 		*e = '\0';
-		pve_copy_trimmed(s, sizeof(s), b);
+		jsonread_copy_trimmed(s, sizeof(s), b);
 	}
 	if (s[0] == '\0')
 		return WEAROUT_UNKNOWN;
@@ -1294,7 +1061,7 @@ parse_rpm(struct json_object *v)
 		d = json_object_get_double(v);
 		return isfinite(d) && fabs(d) < 2e9 ? (int)d : 0;
 	case json_type_string:
-		pve_copy_trimmed(s, sizeof(s), json_object_get_string(v));
+		jsonread_copy_trimmed(s, sizeof(s), json_object_get_string(v));
 		if (parse_int64(s, -2147483647, 2147483647, &r) == 0)
 			return (int)r;
 		return 0;	/* "", "SSD", "N/A" and anything else */
@@ -1306,28 +1073,28 @@ parse_rpm(struct json_object *v)
 int
 pve_parse_disks_list(struct json_object *data, struct pve_physical_disk *out, int max)
 {
-	int n = 0, len = arr_len(data);
+	int n = 0, len = scan_len(data);
 
 	for (int i = 0; i < len && n < max; i++) {
 		struct json_object *o = json_object_array_get_idx(data, i);
 		struct pve_physical_disk *d = &out[n];
 
-		if (!is_obj(o))
+		if (!jsonread_is_object(o))
 			continue;
 		memset(d, 0, sizeof(*d));
-		COPY(d->dev_path, pve_str(o, "devpath", ""));
+		COPY(d->dev_path, jsonread_string(o, "devpath", ""));
 		if (d->dev_path[0] == '\0')
 			continue;
-		COPY(d->model, pve_str(o, "model", ""));
-		COPY(d->serial, pve_str(o, "serial", ""));
-		COPY(d->wwn, pve_str(o, "wwn", ""));
-		COPY(d->type, pve_str(o, "type", ""));
-		COPY(d->health, pve_str(o, "health", ""));
-		COPY(d->used, pve_str(o, "used", ""));
-		COPY(d->vendor, pve_str(o, "vendor", ""));
-		d->size = pve_int(o, "size", 0);
-		d->wearout = parse_wearout(get(o, "wearout"));
-		d->rpm = parse_rpm(get(o, "rpm"));
+		COPY(d->model, jsonread_string(o, "model", ""));
+		COPY(d->serial, jsonread_string(o, "serial", ""));
+		COPY(d->wwn, jsonread_string(o, "wwn", ""));
+		COPY(d->type, jsonread_string(o, "type", ""));
+		COPY(d->health, jsonread_string(o, "health", ""));
+		COPY(d->used, jsonread_string(o, "used", ""));
+		COPY(d->vendor, jsonread_string(o, "vendor", ""));
+		d->size = jsonread_int(o, "size", 0);
+		d->wearout = parse_wearout(jsonread_member(o, "wearout"));
+		d->rpm = parse_rpm(jsonread_member(o, "rpm"));
 		n++;
 	}
 	return n;
@@ -1344,22 +1111,22 @@ pve_physical_disk_json(const struct pve_physical_disk *d, const char *instance, 
 	for (char *p = id + strlen(id) - strlen(d->dev_path); *p; p++)
 		if (*p == '/')
 			*p = '-';
-	add_str(o, "id", id);
+	jsonwrite_str(o, "id", id);
 	free(id);
-	add_str(o, "node", node);
-	add_str(o, "instance", instance);
-	add_str(o, "devPath", d->dev_path);
-	add_str(o, "model", d->model);
-	add_str(o, "serial", d->serial);
-	add_str(o, "wwn", d->wwn);
-	add_str(o, "type", d->type);
-	add_int(o, "size", d->size);
-	add_str(o, "health", d->health);
-	add_int(o, "wearout", d->wearout);
-	add_int(o, "temperature", 0);
-	add_int(o, "rpm", d->rpm);
-	add_str(o, "used", d->used);
-	add_str(o, "lastChecked", timefmt_rfc3339_nano(now, when, sizeof(when)));
+	jsonwrite_str(o, "node", node);
+	jsonwrite_str(o, "instance", instance);
+	jsonwrite_str(o, "devPath", d->dev_path);
+	jsonwrite_str(o, "model", d->model);
+	jsonwrite_str(o, "serial", d->serial);
+	jsonwrite_str(o, "wwn", d->wwn);
+	jsonwrite_str(o, "type", d->type);
+	jsonwrite_int(o, "size", d->size);
+	jsonwrite_str(o, "health", d->health);
+	jsonwrite_int(o, "wearout", d->wearout);
+	jsonwrite_int(o, "temperature", 0);
+	jsonwrite_int(o, "rpm", d->rpm);
+	jsonwrite_str(o, "used", d->used);
+	jsonwrite_str(o, "lastChecked", timefmt_rfc3339_nano(now, when, sizeof(when)));
 	return o;
 }
 
@@ -1368,22 +1135,22 @@ pve_physical_disk_json(const struct pve_physical_disk *d, const char *instance, 
 int
 pve_parse_zfs_list(struct json_object *data, struct pve_zfs_pool *out, int max)
 {
-	int n = 0, len = arr_len(data);
+	int n = 0, len = scan_len(data);
 
 	for (int i = 0; i < len && n < max; i++) {
 		struct json_object *o = json_object_array_get_idx(data, i);
 		struct pve_zfs_pool *p = &out[n];
 
-		if (!is_obj(o))
+		if (!jsonread_is_object(o))
 			continue;
 		memset(p, 0, sizeof(*p));
-		COPY(p->name, pve_str(o, "name", ""));
+		COPY(p->name, jsonread_string(o, "name", ""));
 		if (p->name[0] == '\0')
 			continue;
-		COPY(p->health, pve_str(o, "health", ""));
-		p->size = pve_int(o, "size", 0);
-		p->alloc = pve_int(o, "alloc", 0);
-		p->free = pve_int(o, "free", 0);
+		COPY(p->health, jsonread_string(o, "health", ""));
+		p->size = jsonread_int(o, "size", 0);
+		p->alloc = jsonread_int(o, "alloc", 0);
+		p->free = jsonread_int(o, "free", 0);
 		n++;
 	}
 	return n;
@@ -1406,26 +1173,26 @@ role_of(const char *lower)
 static void
 zfs_device(struct pve_zfs_pool *pool, struct json_object *dev, int role, int depth, int *budget)
 {
-	struct json_object *children = get(dev, "children");
+	struct json_object *children = jsonread_member(dev, "children");
 	char name[128], lower[128], state[24];
 	int nchildren, leaf, is_vdev, is_spare, healthy;
 	int64_t r, w, c;
 	const char *type;
 
-	if (!is_obj(dev) || depth > TREE_MAX_DEPTH || --*budget < 0)
+	if (!jsonread_is_object(dev) || depth > TREE_MAX_DEPTH || --*budget < 0)
 		return;
-	COPY(name, pve_str(dev, "name", ""));
+	COPY(name, jsonread_string(dev, "name", ""));
 	COPY(lower, name);
 	lower_ascii(lower);
 	if (role == 0)
 		role = role_of(lower);
-	COPY(state, pve_str(dev, "state", ""));
+	COPY(state, jsonread_string(dev, "state", ""));
 	for (char *p = state; *p; p++)
 		*p = (char)toupper((unsigned char)*p);
 	if (state[0] == '\0')
 		COPY(state, "UNKNOWN");
-	nchildren = arr_len(children);
-	leaf = (int)pve_int(dev, "leaf", 0);
+	nchildren = scan_len(children);
+	leaf = (int)jsonread_int(dev, "leaf", 0);
 	is_vdev = leaf == 0 && nchildren > 0;
 	type = is_vdev ? "vdev" : "disk";
 	if (is_vdev && has_prefix(lower, "mirror"))
@@ -1448,9 +1215,9 @@ zfs_device(struct pve_zfs_pool *pool, struct json_object *dev, int role, int dep
 	healthy = strcmp(state, "ONLINE") == 0 || strcmp(state, "SPARE") == 0 ||
 	    strcmp(state, "AVAIL") == 0 || strcmp(state, "INUSE") == 0 ||
 	    (strcmp(state, "UNKNOWN") == 0 && (role != 0 || is_spare));
-	r = pve_int(dev, "read", 0);
-	w = pve_int(dev, "write", 0);
-	c = pve_int(dev, "cksum", 0);
+	r = jsonread_int(dev, "read", 0);
+	w = jsonread_int(dev, "write", 0);
+	c = jsonread_int(dev, "cksum", 0);
 	if ((!healthy || r > 0 || w > 0 || c > 0) && pool->ndevices < PVE_ZFS_MAX_DEVICES) {
 		struct pve_zfs_device *d = &pool->devices[pool->ndevices++];
 		memset(d, 0, sizeof(*d));
@@ -1460,7 +1227,7 @@ zfs_device(struct pve_zfs_pool *pool, struct json_object *dev, int role, int dep
 		d->read_errors = r;
 		d->write_errors = w;
 		d->checksum_errors = c;
-		COPY(d->message, pve_str(dev, "msg", ""));
+		COPY(d->message, jsonread_string(dev, "msg", ""));
 	}
 	for (int i = 0; i < nchildren; i++)
 		zfs_device(pool, json_object_array_get_idx(children, i), role, depth + 1, budget);
@@ -1469,18 +1236,18 @@ zfs_device(struct pve_zfs_pool *pool, struct json_object *dev, int role, int dep
 int
 pve_parse_zfs_detail(struct json_object *data, struct pve_zfs_pool *pool)
 {
-	struct json_object *children = get(data, "children");
-	int budget = TREE_MAX_NODES, n = arr_len(children);
+	struct json_object *children = jsonread_member(data, "children");
+	int budget = TREE_MAX_NODES, n = scan_len(children);
 
-	if (!is_obj(data))
+	if (!jsonread_is_object(data))
 		return -1;
 	pool->has_detail = 1;
-	COPY(pool->state, pve_str(data, "state", ""));
-	COPY(pool->status, pve_str(data, "status", ""));
-	COPY(pool->scan, pve_str(data, "scan", ""));
-	COPY(pool->errors, pve_str(data, "errors", ""));
+	COPY(pool->state, jsonread_string(data, "state", ""));
+	COPY(pool->status, jsonread_string(data, "status", ""));
+	COPY(pool->scan, jsonread_string(data, "scan", ""));
+	COPY(pool->errors, jsonread_string(data, "errors", ""));
 	if (pool->name[0] == '\0')
-		COPY(pool->name, pve_str(data, "name", ""));
+		COPY(pool->name, jsonread_string(data, "name", ""));
 	pool->ndevices = 0;
 	for (int i = 0; i < n; i++)
 		zfs_device(pool, json_object_array_get_idx(children, i), 0, 0, &budget);
@@ -1503,23 +1270,23 @@ pve_zfs_pool_json(const struct pve_zfs_pool *pool)
 {
 	struct json_object *o = json_object_new_object(), *devs = json_object_new_array();
 
-	add_str(o, "name", pool->name);
-	add_str(o, "state", pool->state[0] ? pool->state : pool->health);
-	add_str(o, "status", pool->status);
-	add_str(o, "scan", pool->scan);
-	add_int(o, "readErrors", pool->read_errors);
-	add_int(o, "writeErrors", pool->write_errors);
-	add_int(o, "checksumErrors", pool->checksum_errors);
+	jsonwrite_str(o, "name", pool->name);
+	jsonwrite_str(o, "state", pool->state[0] ? pool->state : pool->health);
+	jsonwrite_str(o, "status", pool->status);
+	jsonwrite_str(o, "scan", pool->scan);
+	jsonwrite_int(o, "readErrors", pool->read_errors);
+	jsonwrite_int(o, "writeErrors", pool->write_errors);
+	jsonwrite_int(o, "checksumErrors", pool->checksum_errors);
 	for (int i = 0; i < pool->ndevices; i++) {
 		const struct pve_zfs_device *d = &pool->devices[i];
 		struct json_object *od = json_object_new_object();
-		add_str(od, "name", d->name);
-		add_str(od, "type", d->type);
-		add_str(od, "state", d->state);
-		add_int(od, "readErrors", d->read_errors);
-		add_int(od, "writeErrors", d->write_errors);
-		add_int(od, "checksumErrors", d->checksum_errors);
-		add_opt_str(od, "message", d->message);
+		jsonwrite_str(od, "name", d->name);
+		jsonwrite_str(od, "type", d->type);
+		jsonwrite_str(od, "state", d->state);
+		jsonwrite_int(od, "readErrors", d->read_errors);
+		jsonwrite_int(od, "writeErrors", d->write_errors);
+		jsonwrite_int(od, "checksumErrors", d->checksum_errors);
+		jsonwrite_opt_str(od, "message", d->message);
 		json_object_array_add(devs, od);
 	}
 	json_object_object_add(o, "devices", devs);
@@ -1587,39 +1354,39 @@ check_summary(struct json_object *v, char *out, size_t len)
 	if (v == NULL)
 		return;
 	if (json_object_is_type(v, json_type_string)) {
-		pve_copy_trimmed(out, len, json_object_get_string(v));
+		jsonread_copy_trimmed(out, len, json_object_get_string(v));
 		return;
 	}
-	if (is_obj(v)) {
-		pve_copy_trimmed(out, len, pve_str(v, "message", ""));
+	if (jsonread_is_object(v)) {
+		jsonread_copy_trimmed(out, len, jsonread_string(v, "message", ""));
 		if (out[0] == '\0')
-			pve_copy_trimmed(out, len, pve_str(v, "summary", ""));
+			jsonread_copy_trimmed(out, len, jsonread_string(v, "summary", ""));
 		return;
 	}
-	for (int i = 0; i < arr_len(v) && out[0] == '\0'; i++) {
+	for (int i = 0; i < scan_len(v) && out[0] == '\0'; i++) {
 		struct json_object *it = json_object_array_get_idx(v, i);
-		pve_copy_trimmed(out, len, pve_str(it, "message", ""));
+		jsonread_copy_trimmed(out, len, jsonread_string(it, "message", ""));
 		if (out[0] == '\0')
-			pve_copy_trimmed(out, len, pve_str(it, "summary", ""));
+			jsonread_copy_trimmed(out, len, jsonread_string(it, "summary", ""));
 	}
 }
 
 static void
 ceph_health_message(struct pve_ceph_cluster *c, struct json_object *health)
 {
-	struct json_object *summary = get(health, "summary"), *checks = get(health, "checks");
+	struct json_object *summary = jsonread_member(health, "summary"), *checks = jsonread_member(health, "checks");
 	const char *names[64];
 	int n = 0, seen = 0;
 	char part[512], line[640];
 
-	for (int i = 0; i < arr_len(summary); i++) {
+	for (int i = 0; i < scan_len(summary); i++) {
 		struct json_object *s = json_object_array_get_idx(summary, i);
-		COPY(part, pve_str(s, "message", ""));
+		COPY(part, jsonread_string(s, "message", ""));
 		if (part[0] == '\0')
-			COPY(part, pve_str(s, "summary", ""));
+			COPY(part, jsonread_string(s, "summary", ""));
 		join_msg(c->health_message, sizeof(c->health_message), "; ", part);
 	}
-	if (!is_obj(checks))
+	if (!jsonread_is_object(checks))
 		return;
 	json_object_object_foreach(checks, name, unused) {
 		(void)unused;
@@ -1630,10 +1397,10 @@ ceph_health_message(struct pve_ceph_cluster *c, struct json_object *health)
 	/* The original walks a map, in no order: sorted names keep the text stable. */
 	qsort(names, (size_t)n, sizeof(names[0]), cmp_strp);
 	for (int i = 0; i < n; i++) {
-		struct json_object *check = get(checks, names[i]), *detail = get(check, "detail");
-		check_summary(get(check, "summary"), part, sizeof(part));
-		for (int k = 0; k < arr_len(detail) && part[0] == '\0'; k++)
-			COPY(part, pve_str(json_object_array_get_idx(detail, k), "message", ""));
+		struct json_object *check = jsonread_member(checks, names[i]), *detail = jsonread_member(check, "detail");
+		check_summary(jsonread_member(check, "summary"), part, sizeof(part));
+		for (int k = 0; k < scan_len(detail) && part[0] == '\0'; k++)
+			COPY(part, jsonread_string(json_object_array_get_idx(detail, k), "message", ""));
 		if (part[0] == '\0')
 			continue;
 		snprintf(line, sizeof(line), "%.100s: %s", names[i], part);
@@ -1670,10 +1437,10 @@ ceph_services(struct pve_ceph_cluster *c, struct json_object *services)
 {
 	int seen = 0;
 
-	if (!is_obj(services))
+	if (!jsonread_is_object(services))
 		return;
 	json_object_object_foreach(services, type, def) {
-		struct json_object *daemons = get(def, "daemons");
+		struct json_object *daemons = jsonread_member(def, "daemons");
 		struct pve_ceph_service *s;
 		const char *offline[64];
 		char labels[64][160];
@@ -1684,27 +1451,27 @@ ceph_services(struct pve_ceph_cluster *c, struct json_object *services)
 		s = &c->services[c->nservices++];
 		memset(s, 0, sizeof(*s));
 		COPY(s->type, type);
-		if (!is_obj(daemons))
+		if (!jsonread_is_object(daemons))
 			continue;
 		json_object_object_foreach(daemons, dname, daemon) {
 			char status[32], host[96];
 			if (++dseen > SCAN_MAX)
 				break;
-			if (!is_obj(daemon))	/* e.g. "summary": "" beside the daemons */
+			if (!jsonread_is_object(daemon))	/* e.g. "summary": "" beside the daemons */
 				continue;
 			s->total++;
 			/* A daemon of the real service map carries no status: it is listed while it
 			 * reports to the manager, so it runs. */
-			COPY(status, pve_str(daemon, "status", "running"));
+			COPY(status, jsonread_string(daemon, "status", "running"));
 			if (strcasecmp(status, "running") == 0 || strcasecmp(status, "active") == 0) {
 				s->running++;
 				continue;
 			}
 			if (noff >= (int)ARRAY_LEN(labels))
 				continue;
-			COPY(host, pve_str(daemon, "hostname", ""));
+			COPY(host, jsonread_string(daemon, "hostname", ""));
 			if (host[0] == '\0')
-				COPY(host, pve_str(get(daemon, "metadata"), "hostname", ""));
+				COPY(host, jsonread_string(jsonread_member(daemon, "metadata"), "hostname", ""));
 			if (host[0])
 				snprintf(labels[noff], sizeof(labels[0]), "%.60s@%s", dname, host);
 			else
@@ -1746,10 +1513,10 @@ add_service(struct pve_ceph_cluster *c, const char *type)
 static void
 ceph_monitors(struct pve_ceph_cluster *c, struct json_object *data)
 {
-	struct json_object *mons = get(get(data, "monmap"), "mons"), *quorum = get(data, "quorum_names");
+	struct json_object *mons = jsonread_member(jsonread_member(data, "monmap"), "mons"), *quorum = jsonread_member(data, "quorum_names");
 	struct pve_ceph_service *s;
 	const char *offline[64];
-	int nmons = arr_len(mons), nquorum = arr_len(quorum), noff = 0;
+	int nmons = scan_len(mons), nquorum = scan_len(quorum), noff = 0;
 
 	if (find_service(c, "mon") != NULL || (nmons == 0 && nquorum == 0))
 		return;
@@ -1760,7 +1527,7 @@ ceph_monitors(struct pve_ceph_cluster *c, struct json_object *data)
 		return;
 	}
 	for (int i = 0; i < nmons && i < SCAN_MAX; i++) {
-		const char *name = pve_str(json_object_array_get_idx(mons, i), "name", "");
+		const char *name = jsonread_string(json_object_array_get_idx(mons, i), "name", "");
 		int in = 0;
 		s->total++;
 		for (int k = 0; k < nquorum && !in; k++)
@@ -1778,10 +1545,10 @@ ceph_monitors(struct pve_ceph_cluster *c, struct json_object *data)
 static void
 ceph_managers(struct pve_ceph_cluster *c, struct json_object *data)
 {
-	struct json_object *mgrmap = get(data, "mgrmap");
-	const char *active = pve_str(mgrmap, "active_name", "");
+	struct json_object *mgrmap = jsonread_member(data, "mgrmap");
+	const char *active = jsonread_string(mgrmap, "active_name", "");
 	struct pve_ceph_service *s;
-	int standbys = arr_len(get(mgrmap, "standbys")), available = 1;
+	int standbys = scan_len(jsonread_member(mgrmap, "standbys")), available = 1;
 
 	if (find_service(c, "mgr") != NULL || (active[0] == '\0' && standbys == 0))
 		return;
@@ -1789,7 +1556,7 @@ ceph_managers(struct pve_ceph_cluster *c, struct json_object *data)
 		return;
 	s->total = (active[0] != '\0') + standbys;
 	s->running = s->total;
-	(void)any_bool(get(mgrmap, "available"), &available);
+	(void)jsonread_value_bool(jsonread_member(mgrmap, "available"), &available);
 	if (active[0] != '\0' && !available) {
 		s->running--;
 		offline_message(s, &active, 1);
@@ -1799,31 +1566,31 @@ ceph_managers(struct pve_ceph_cluster *c, struct json_object *data)
 int
 pve_parse_ceph_status(struct json_object *data, struct pve_ceph_cluster *c)
 {
-	struct json_object *health = get(data, "health"), *osdmap = get(data, "osdmap"),
-	    *pgmap = get(data, "pgmap");
+	struct json_object *health = jsonread_member(data, "health"), *osdmap = jsonread_member(data, "osdmap"),
+	    *pgmap = jsonread_member(data, "pgmap");
 
 	memset(c, 0, sizeof(*c));
-	if (!is_obj(data))
+	if (!jsonread_is_object(data))
 		return -1;
-	COPY(c->fsid, pve_str(data, "fsid", ""));
-	COPY(c->health, pve_str(health, "status", ""));
+	COPY(c->fsid, jsonread_string(data, "fsid", ""));
+	COPY(c->health, jsonread_string(health, "status", ""));
 	ceph_health_message(c, health);
-	ceph_services(c, get(get(data, "servicemap"), "services"));
+	ceph_services(c, jsonread_member(jsonread_member(data, "servicemap"), "services"));
 	ceph_monitors(c, data);
 	ceph_managers(c, data);
 	qsort(c->services, (size_t)c->nservices, sizeof(c->services[0]), cmp_service);
 	/* The counts and the Services card tell the same daemons. */
 	c->num_mons = find_service(c, "mon") ? find_service(c, "mon")->total : 0;
 	c->num_mgrs = find_service(c, "mgr") ? find_service(c, "mgr")->total : 0;
-	if (is_obj(get(osdmap, "osdmap")))	/* older Ceph nests it once more */
-		osdmap = get(osdmap, "osdmap");
-	c->num_osds = clamp_int(pve_int(osdmap, "num_osds", 0));
-	c->num_osds_up = clamp_int(pve_int(osdmap, "num_up_osds", 0));
-	c->num_osds_in = clamp_int(pve_int(osdmap, "num_in_osds", 0));
-	c->num_pgs = clamp_int(pve_int(pgmap, "num_pgs", 0));
-	c->total_bytes = pve_int(pgmap, "bytes_total", 0);
-	c->used_bytes = pve_int(pgmap, "bytes_used", 0);
-	c->available_bytes = pve_int(pgmap, "bytes_avail", 0);
+	if (jsonread_is_object(jsonread_member(osdmap, "osdmap")))	/* older Ceph nests it once more */
+		osdmap = jsonread_member(osdmap, "osdmap");
+	c->num_osds = clamp_int(jsonread_int(osdmap, "num_osds", 0));
+	c->num_osds_up = clamp_int(jsonread_int(osdmap, "num_up_osds", 0));
+	c->num_osds_in = clamp_int(jsonread_int(osdmap, "num_in_osds", 0));
+	c->num_pgs = clamp_int(jsonread_int(pgmap, "num_pgs", 0));
+	c->total_bytes = jsonread_int(pgmap, "bytes_total", 0);
+	c->used_bytes = jsonread_int(pgmap, "bytes_used", 0);
+	c->available_bytes = jsonread_int(pgmap, "bytes_avail", 0);
 	c->usage_percent = percent(c->used_bytes, c->total_bytes);
 	return 0;
 }
@@ -1834,35 +1601,35 @@ pve_parse_ceph_df(struct json_object *data, struct pve_ceph_cluster *c)
 	struct json_object *d = data, *stats, *pools;
 	int n;
 
-	if (!is_obj(get(d, "stats")) && !is_arr(get(d, "pools")) && is_obj(get(d, "data")))
-		d = get(d, "data");
-	stats = get(d, "stats");
-	pools = get(d, "pools");
-	if (!is_obj(stats) && !is_arr(pools))
+	if (!jsonread_is_object(jsonread_member(d, "stats")) && !jsonread_is_array(jsonread_member(d, "pools")) && jsonread_is_object(jsonread_member(d, "data")))
+		d = jsonread_member(d, "data");
+	stats = jsonread_member(d, "stats");
+	pools = jsonread_member(d, "pools");
+	if (!jsonread_is_object(stats) && !jsonread_is_array(pools))
 		return -1;
-	if (pve_int(stats, "total_bytes", 0) > 0) {
-		c->total_bytes = pve_int(stats, "total_bytes", 0);
-		c->used_bytes = pve_int(stats, "total_used_bytes", 0);
-		c->available_bytes = pve_int(stats, "total_avail_bytes", 0);
+	if (jsonread_int(stats, "total_bytes", 0) > 0) {
+		c->total_bytes = jsonread_int(stats, "total_bytes", 0);
+		c->used_bytes = jsonread_int(stats, "total_used_bytes", 0);
+		c->available_bytes = jsonread_int(stats, "total_avail_bytes", 0);
 		c->usage_percent = percent(c->used_bytes, c->total_bytes);
 	}
 	c->npools = 0;
-	n = arr_len(pools);
+	n = scan_len(pools);
 	for (int i = 0; i < n && c->npools < PVE_CEPH_MAX_POOLS; i++) {
-		struct json_object *p = json_object_array_get_idx(pools, i), *ps = get(p, "stats");
+		struct json_object *p = json_object_array_get_idx(pools, i), *ps = jsonread_member(p, "stats");
 		struct pve_ceph_pool *cp = &c->pools[c->npools];
 
-		if (!is_obj(p))
+		if (!jsonread_is_object(p))
 			continue;
 		memset(cp, 0, sizeof(*cp));
-		cp->id = pve_int(p, "id", 0);
-		COPY(cp->name, pve_str(p, "name", ""));
-		cp->stored_bytes = pve_int(ps, "bytes_used", 0);
-		cp->available_bytes = pve_int(ps, "max_avail", 0);
-		cp->objects = pve_int(ps, "objects", 0);
+		cp->id = jsonread_int(p, "id", 0);
+		COPY(cp->name, jsonread_string(p, "name", ""));
+		cp->stored_bytes = jsonread_int(ps, "bytes_used", 0);
+		cp->available_bytes = jsonread_int(ps, "max_avail", 0);
+		cp->objects = jsonread_int(ps, "objects", 0);
 		/* Ceph gives a fraction (0..1) since Luminous; the original's client shows it as
 		 * a percentage. */
-		cp->percent_used = pve_num(ps, "percent_used", 0) * 100.0;
+		cp->percent_used = jsonread_number(ps, "percent_used", 0) * 100.0;
 		c->npools++;
 	}
 	return 0;
@@ -1875,34 +1642,34 @@ pve_ceph_cluster_json(const struct pve_ceph_cluster *c, const char *instance, do
 	char *id = c->fsid[0] ? xasprintf("%s-%s", instance ? instance : "", c->fsid) :
 	    xstrdup(instance ? instance : "");
 
-	add_str(o, "id", id);
+	jsonwrite_str(o, "id", id);
 	free(id);
-	add_str(o, "instance", instance);
-	add_str(o, "name", "Ceph");
-	add_opt_str(o, "fsid", c->fsid);
-	add_str(o, "health", c->health);
-	add_opt_str(o, "healthMessage", c->health_message);
-	add_int(o, "totalBytes", c->total_bytes);
-	add_int(o, "usedBytes", c->used_bytes);
-	add_int(o, "availableBytes", c->available_bytes);
-	add_num(o, "usagePercent", c->usage_percent);
-	add_int(o, "numMons", c->num_mons);
-	add_int(o, "numMgrs", c->num_mgrs);
-	add_int(o, "numOsds", c->num_osds);
-	add_int(o, "numOsdsUp", c->num_osds_up);
-	add_int(o, "numOsdsIn", c->num_osds_in);
-	add_int(o, "numPGs", c->num_pgs);
+	jsonwrite_str(o, "instance", instance);
+	jsonwrite_str(o, "name", "Ceph");
+	jsonwrite_opt_str(o, "fsid", c->fsid);
+	jsonwrite_str(o, "health", c->health);
+	jsonwrite_opt_str(o, "healthMessage", c->health_message);
+	jsonwrite_int(o, "totalBytes", c->total_bytes);
+	jsonwrite_int(o, "usedBytes", c->used_bytes);
+	jsonwrite_int(o, "availableBytes", c->available_bytes);
+	jsonwrite_num(o, "usagePercent", c->usage_percent);
+	jsonwrite_int(o, "numMons", c->num_mons);
+	jsonwrite_int(o, "numMgrs", c->num_mgrs);
+	jsonwrite_int(o, "numOsds", c->num_osds);
+	jsonwrite_int(o, "numOsdsUp", c->num_osds_up);
+	jsonwrite_int(o, "numOsdsIn", c->num_osds_in);
+	jsonwrite_int(o, "numPGs", c->num_pgs);
 	if (c->npools > 0) {
 		struct json_object *pools = json_object_new_array();
 		for (int i = 0; i < c->npools; i++) {
 			const struct pve_ceph_pool *p = &c->pools[i];
 			struct json_object *po = json_object_new_object();
-			add_int(po, "id", p->id);
-			add_str(po, "name", p->name);
-			add_int(po, "storedBytes", p->stored_bytes);
-			add_int(po, "availableBytes", p->available_bytes);
-			add_int(po, "objects", p->objects);
-			add_num(po, "percentUsed", p->percent_used);
+			jsonwrite_int(po, "id", p->id);
+			jsonwrite_str(po, "name", p->name);
+			jsonwrite_int(po, "storedBytes", p->stored_bytes);
+			jsonwrite_int(po, "availableBytes", p->available_bytes);
+			jsonwrite_int(po, "objects", p->objects);
+			jsonwrite_num(po, "percentUsed", p->percent_used);
 			json_object_array_add(pools, po);
 		}
 		json_object_object_add(o, "pools", pools);
@@ -1912,15 +1679,15 @@ pve_ceph_cluster_json(const struct pve_ceph_cluster *c, const char *instance, do
 		for (int i = 0; i < c->nservices; i++) {
 			const struct pve_ceph_service *s = &c->services[i];
 			struct json_object *so = json_object_new_object();
-			add_str(so, "type", s->type);
-			add_int(so, "running", s->running);
-			add_int(so, "total", s->total);
-			add_opt_str(so, "message", s->message);
+			jsonwrite_str(so, "type", s->type);
+			jsonwrite_int(so, "running", s->running);
+			jsonwrite_int(so, "total", s->total);
+			jsonwrite_opt_str(so, "message", s->message);
 			json_object_array_add(services, so);
 		}
 		json_object_object_add(o, "services", services);
 	}
-	add_int(o, "lastUpdated", timefmt_unix_ms(now));
+	jsonwrite_int(o, "lastUpdated", timefmt_unix_ms(now));
 	return o;
 }
 
@@ -1938,7 +1705,7 @@ parse_time_text(const char *raw)
 	int64_t v, t;
 	int sign = 0, zh = 0, zm = 0;
 
-	pve_copy_trimmed(s, sizeof(s), raw);
+	jsonread_copy_trimmed(s, sizeof(s), raw);
 	if (s[0] == '\0' || strcasecmp(s, "n/a") == 0 || strcasecmp(s, "pending") == 0 ||
 	    strcmp(s, "-") == 0)
 		return 0;
@@ -1989,7 +1756,7 @@ parse_time(struct json_object *v)
 	if (json_object_is_type(v, json_type_string))
 		return parse_time_text(json_object_get_string(v));
 	if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double))
-		return any_int(v, &t) && t > 0 ? t : 0;
+		return jsonread_value_int(v, &t) && t > 0 ? t : 0;
 	return 0;
 }
 
@@ -2006,14 +1773,14 @@ parse_duration(struct json_object *v, char *human, size_t len)
 	if (v == NULL)
 		return 0;
 	if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) {
-		if (!any_int(v, &secs) || json_object_get_double(v) < 0)
+		if (!jsonread_value_int(v, &secs) || json_object_get_double(v) < 0)
 			return 0;
-		any_string(v, human, len);
+		jsonread_value_text(v, human, len);
 		return secs;
 	}
 	if (!json_object_is_type(v, json_type_string))
 		return 0;
-	pve_copy_trimmed(s, sizeof(s), json_object_get_string(v));
+	jsonread_copy_trimmed(s, sizeof(s), json_object_get_string(v));
 	if (s[0] == '\0')
 		return 0;
 	if (strchr(s, ':') != NULL) {
@@ -2042,15 +1809,15 @@ parse_duration(struct json_object *v, char *human, size_t len)
 			for (int k = 0; ok && k < n; k++)
 				total += parts[k] * mult[3 - n + k];
 			if (ok) {
-				pve_copy_trimmed(human, len, s);
+				jsonread_copy_trimmed(human, len, s);
 				return total;
 			}
 		}
 	}
 	d = strtod(s, &end);
-	if (*end == '\0' && isfinite(d) && d >= 0 && round_int64(d, &secs)) {
-		pve_copy_trimmed(human, len, s);
-		return secs;
+	if (*end == '\0' && isfinite(d) && d >= 0 && d < 9.2e18) {
+		jsonread_copy_trimmed(human, len, s);
+		return (int64_t)llround(d);
 	}
 	return 0;
 }
@@ -2058,28 +1825,28 @@ parse_duration(struct json_object *v, char *human, size_t len)
 int
 pve_parse_replication(struct json_object *data, struct pve_replication_job *out, int max)
 {
-	int n = 0, len = is_obj(data) ? 1 : arr_len(data);
+	int n = 0, len = jsonread_is_object(data) ? 1 : scan_len(data);
 
 	for (int i = 0; i < len && n < max; i++) {
 		/* GET /cluster/replication/{id} answers one object: read it as a list of one. */
-		struct json_object *e = is_obj(data) ? data : json_object_array_get_idx(data, i);
+		struct json_object *e = jsonread_is_object(data) ? data : json_object_array_get_idx(data, i);
 		struct pve_replication_job *j = &out[n];
 		char human[32];
 		int64_t secs, v;
 		int b;
 		double rate;
 
-		if (!is_obj(e))
+		if (!jsonread_is_object(e))
 			continue;
 		memset(j, 0, sizeof(*j));
 		j->enabled = 1;
-		any_string(get(e, "id"), j->id, sizeof(j->id));
+		jsonread_value_text(jsonread_member(e, "id"), j->id, sizeof(j->id));
 		if (j->id[0] == '\0')
-			any_string(get(e, "jobid"), j->id, sizeof(j->id));
-		any_string(get(e, "guest"), j->guest, sizeof(j->guest));
-		if (any_int(get(e, "guest"), &v))
+			jsonread_value_text(jsonread_member(e, "jobid"), j->id, sizeof(j->id));
+		jsonread_value_text(jsonread_member(e, "guest"), j->guest, sizeof(j->guest));
+		if (jsonread_value_int(jsonread_member(e, "guest"), &v))
 			j->guest_id = v;
-		if (any_int(get(e, "jobnum"), &v)) {
+		if (jsonread_value_int(jsonread_member(e, "jobnum"), &v)) {
 			j->job_number = v;
 		} else {
 			const char *dash = strchr(j->id, '-');
@@ -2087,50 +1854,50 @@ pve_parse_replication(struct json_object *data, struct pve_replication_job *out,
 			    parse_int64(dash + 1, INT64_MIN, INT64_MAX, &v) == 0)
 				j->job_number = v;
 		}
-		any_string(get(e, "source"), j->source, sizeof(j->source));
-		any_string(FIRST_OF(e, "source-storage", "source_storage"), j->source_storage,
+		jsonread_value_text(jsonread_member(e, "source"), j->source, sizeof(j->source));
+		jsonread_value_text(JSONREAD_FIRST(e, "source-storage", "source_storage"), j->source_storage,
 		    sizeof(j->source_storage));
-		any_string(get(e, "target"), j->target, sizeof(j->target));
-		any_string(FIRST_OF(e, "target-storage", "target_storage"), j->target_storage,
+		jsonread_value_text(jsonread_member(e, "target"), j->target, sizeof(j->target));
+		jsonread_value_text(JSONREAD_FIRST(e, "target-storage", "target_storage"), j->target_storage,
 		    sizeof(j->target_storage));
-		any_string(get(e, "schedule"), j->schedule, sizeof(j->schedule));
-		any_string(get(e, "type"), j->type, sizeof(j->type));
-		any_string(get(e, "comment"), j->comment, sizeof(j->comment));
-		any_string(FIRST_OF(e, "remove_job", "remove-job"), j->remove_job, sizeof(j->remove_job));
-		if (any_bool(get(e, "enabled"), &b))
+		jsonread_value_text(jsonread_member(e, "schedule"), j->schedule, sizeof(j->schedule));
+		jsonread_value_text(jsonread_member(e, "type"), j->type, sizeof(j->type));
+		jsonread_value_text(jsonread_member(e, "comment"), j->comment, sizeof(j->comment));
+		jsonread_value_text(JSONREAD_FIRST(e, "remove_job", "remove-job"), j->remove_job, sizeof(j->remove_job));
+		if (jsonread_value_bool(jsonread_member(e, "enabled"), &b))
 			j->enabled = b;
-		if (any_bool(get(e, "disable"), &b) && b)
+		if (jsonread_value_bool(jsonread_member(e, "disable"), &b) && b)
 			j->enabled = 0;
-		if (any_bool(get(e, "active"), &b) && !b)
+		if (jsonread_value_bool(jsonread_member(e, "active"), &b) && !b)
 			j->enabled = 0;
-		any_string(get(e, "state"), j->state, sizeof(j->state));
-		any_string(get(e, "status"), j->status, sizeof(j->status));
+		jsonread_value_text(jsonread_member(e, "state"), j->state, sizeof(j->state));
+		jsonread_value_text(jsonread_member(e, "status"), j->status, sizeof(j->status));
 		if (j->status[0] == '\0')
 			COPY(j->status, j->state);
-		any_string(FIRST_OF(e, "last_sync_status", "last-sync-status", "last_sync_state",
+		jsonread_value_text(JSONREAD_FIRST(e, "last_sync_status", "last-sync-status", "last_sync_state",
 		    "last-sync-state"), j->last_sync_status, sizeof(j->last_sync_status));
-		any_string(get(e, "error"), j->error, sizeof(j->error));
+		jsonread_value_text(jsonread_member(e, "error"), j->error, sizeof(j->error));
 		if (j->error[0] == '\0')
-			any_string(get(e, "last_sync_error"), j->error, sizeof(j->error));
-		if (any_int(FIRST_OF(e, "fail_count", "fail-count"), &v))
+			jsonread_value_text(jsonread_member(e, "last_sync_error"), j->error, sizeof(j->error));
+		if (jsonread_value_int(JSONREAD_FIRST(e, "fail_count", "fail-count"), &v))
 			j->fail_count = v;
-		if ((secs = parse_duration(get(e, "last_sync_duration"), human, sizeof(human))) > 0 ||
-		    (secs = parse_duration(FIRST_OF(e, "last-sync-duration", "last_sync_duration_sec"),
+		if ((secs = parse_duration(jsonread_member(e, "last_sync_duration"), human, sizeof(human))) > 0 ||
+		    (secs = parse_duration(JSONREAD_FIRST(e, "last-sync-duration", "last_sync_duration_sec"),
 		    human, sizeof(human))) > 0) {
 			j->last_sync_duration_seconds = secs;
 			COPY(j->last_sync_duration_human, human);
 		}
-		if ((secs = parse_duration(get(e, "duration"), human, sizeof(human))) > 0) {
+		if ((secs = parse_duration(jsonread_member(e, "duration"), human, sizeof(human))) > 0) {
 			j->duration_seconds = secs;
 			COPY(j->duration_human, human);
 		}
-		j->last_sync_unix = parse_time(get(e, "last_sync"));
+		j->last_sync_unix = parse_time(jsonread_member(e, "last_sync"));
 		if (j->last_sync_unix == 0)
-			j->last_sync_unix = parse_time(FIRST_OF(e, "last-sync", "last_sync_time"));
-		j->next_sync_unix = parse_time(get(e, "next_sync"));
+			j->last_sync_unix = parse_time(JSONREAD_FIRST(e, "last-sync", "last_sync_time"));
+		j->next_sync_unix = parse_time(jsonread_member(e, "next_sync"));
 		if (j->next_sync_unix == 0)
-			j->next_sync_unix = parse_time(FIRST_OF(e, "next-sync", "next_sync_time"));
-		if (any_float(get(e, "rate"), &rate)) {
+			j->next_sync_unix = parse_time(JSONREAD_FIRST(e, "next-sync", "next_sync_time"));
+		if (jsonread_value_number(jsonread_member(e, "rate"), &rate)) {
 			j->has_rate = 1;
 			j->rate_limit_mbps = rate;
 		}
@@ -2152,28 +1919,28 @@ pve_replication_apply_status(struct pve_replication_job *job, struct json_object
 	char state[64], err[512], human[32];
 	int64_t t, v;
 
-	if (is_arr(data))
+	if (jsonread_is_array(data))
 		s = json_object_array_length(data) > 0 ? json_object_array_get_idx(data, 0) : NULL;
-	if (!is_obj(s) || json_object_object_length(s) == 0)
+	if (!jsonread_is_object(s) || json_object_object_length(s) == 0)
 		return -1;
-	if ((t = parse_time(get(s, "last_sync"))) > 0)
+	if ((t = parse_time(jsonread_member(s, "last_sync"))) > 0)
 		job->last_sync_unix = t;
-	if ((t = parse_time(get(s, "next_sync"))) > 0)
+	if ((t = parse_time(jsonread_member(s, "next_sync"))) > 0)
 		job->next_sync_unix = t;
-	if (any_int(get(s, "fail_count"), &v))
+	if (jsonread_value_int(jsonread_member(s, "fail_count"), &v))
 		job->fail_count = v;
-	if ((v = parse_duration(get(s, "duration"), human, sizeof(human))) > 0) {
+	if ((v = parse_duration(jsonread_member(s, "duration"), human, sizeof(human))) > 0) {
 		/* The original takes the seconds only, not the text. */
 		job->duration_seconds = v;
 		job->last_sync_duration_seconds = v;
 	}
-	any_string(get(s, "state"), state, sizeof(state));
+	jsonread_value_text(jsonread_member(s, "state"), state, sizeof(state));
 	if (state[0]) {
 		COPY(job->state, state);
 		if (job->status[0] == '\0')
 			COPY(job->status, state);
 	}
-	any_string(get(s, "error"), err, sizeof(err));
+	jsonread_value_text(jsonread_member(s, "error"), err, sizeof(err));
 	if (err[0])
 		COPY(job->error, err);
 	return 0;
@@ -2258,39 +2025,39 @@ pve_replication_job_json(const struct pve_replication_job *j, double now)
 {
 	struct json_object *o = json_object_new_object();
 
-	add_str(o, "id", j->unique_id);
-	add_str(o, "instance", j->instance);
-	add_str(o, "jobId", j->job_id);
-	add_opt_int(o, "jobNumber", j->job_number);
-	add_opt_str(o, "guest", j->guest);
-	add_opt_int(o, "guestId", j->guest_id);
-	add_opt_str(o, "guestName", j->guest_name);
-	add_opt_str(o, "guestType", j->guest_type);
-	add_opt_str(o, "guestNode", j->guest_node);
-	add_opt_str(o, "sourceNode", j->source_node);
-	add_opt_str(o, "sourceStorage", j->source_storage);
-	add_opt_str(o, "targetNode", j->target_node);
-	add_opt_str(o, "targetStorage", j->target_storage);
-	add_opt_str(o, "schedule", j->schedule);
-	add_opt_str(o, "type", j->type);
-	json_object_object_add(o, "enabled", json_object_new_boolean(j->enabled));
-	add_opt_str(o, "state", j->state);
-	add_opt_str(o, "status", j->status);
-	add_opt_str(o, "lastSyncStatus", j->last_sync_status);
-	add_opt_int(o, "lastSyncTime", timefmt_ms_from_seconds(j->last_sync_unix));
-	add_opt_int(o, "lastSyncUnix", j->last_sync_unix);
-	add_opt_int(o, "lastSyncDurationSeconds", j->last_sync_duration_seconds);
-	add_opt_str(o, "lastSyncDurationHuman", j->last_sync_duration_human);
-	add_opt_int(o, "nextSyncTime", timefmt_ms_from_seconds(j->next_sync_unix));
-	add_opt_int(o, "nextSyncUnix", j->next_sync_unix);
-	add_opt_int(o, "durationSeconds", j->duration_seconds);
-	add_opt_str(o, "durationHuman", j->duration_human);
-	add_opt_int(o, "failCount", j->fail_count);
-	add_opt_str(o, "error", j->error);
-	add_opt_str(o, "comment", j->comment);
-	add_opt_str(o, "removeJob", j->remove_job);
+	jsonwrite_str(o, "id", j->unique_id);
+	jsonwrite_str(o, "instance", j->instance);
+	jsonwrite_str(o, "jobId", j->job_id);
+	jsonwrite_opt_int(o, "jobNumber", j->job_number);
+	jsonwrite_opt_str(o, "guest", j->guest);
+	jsonwrite_opt_int(o, "guestId", j->guest_id);
+	jsonwrite_opt_str(o, "guestName", j->guest_name);
+	jsonwrite_opt_str(o, "guestType", j->guest_type);
+	jsonwrite_opt_str(o, "guestNode", j->guest_node);
+	jsonwrite_opt_str(o, "sourceNode", j->source_node);
+	jsonwrite_opt_str(o, "sourceStorage", j->source_storage);
+	jsonwrite_opt_str(o, "targetNode", j->target_node);
+	jsonwrite_opt_str(o, "targetStorage", j->target_storage);
+	jsonwrite_opt_str(o, "schedule", j->schedule);
+	jsonwrite_opt_str(o, "type", j->type);
+	jsonwrite_bool(o, "enabled", j->enabled);
+	jsonwrite_opt_str(o, "state", j->state);
+	jsonwrite_opt_str(o, "status", j->status);
+	jsonwrite_opt_str(o, "lastSyncStatus", j->last_sync_status);
+	jsonwrite_opt_int(o, "lastSyncTime", timefmt_ms_from_seconds(j->last_sync_unix));
+	jsonwrite_opt_int(o, "lastSyncUnix", j->last_sync_unix);
+	jsonwrite_opt_int(o, "lastSyncDurationSeconds", j->last_sync_duration_seconds);
+	jsonwrite_opt_str(o, "lastSyncDurationHuman", j->last_sync_duration_human);
+	jsonwrite_opt_int(o, "nextSyncTime", timefmt_ms_from_seconds(j->next_sync_unix));
+	jsonwrite_opt_int(o, "nextSyncUnix", j->next_sync_unix);
+	jsonwrite_opt_int(o, "durationSeconds", j->duration_seconds);
+	jsonwrite_opt_str(o, "durationHuman", j->duration_human);
+	jsonwrite_opt_int(o, "failCount", j->fail_count);
+	jsonwrite_opt_str(o, "error", j->error);
+	jsonwrite_opt_str(o, "comment", j->comment);
+	jsonwrite_opt_str(o, "removeJob", j->remove_job);
 	if (j->has_rate)
-		add_num(o, "rateLimitMbps", j->rate_limit_mbps);
-	add_int(o, "polledAt", isfinite(now) && now > 0 && now < 9e15 ? (int64_t)(now * 1000) : 0);
+		jsonwrite_num(o, "rateLimitMbps", j->rate_limit_mbps);
+	jsonwrite_int(o, "polledAt", isfinite(now) && now > 0 && now < 9e15 ? (int64_t)(now * 1000) : 0);
 	return o;
 }

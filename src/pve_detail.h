@@ -325,10 +325,4 @@ void pve_replication_sort(struct pve_replication_job *jobs, int n);
 /* The replicationJobs[] object of a resolved job; polledAt is now in epoch ms. */
 struct json_object *pve_replication_job_json(const struct pve_replication_job *job, double now);
 
-/* --- small shared helpers ------------------------------------------------------------------- */
-
-/* Copies src into dst (size len, len > 0) with surrounding whitespace removed, cut at a UTF-8
- * character boundary when too long. Returns dst. */
-char *pve_copy_trimmed(char *dst, size_t len, const char *src);
-
 #endif

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "conf.h"
+#include "jsonread.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "poller.h"
@@ -449,10 +450,10 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 			int nodes = 0, cluster = 0;
 			for (size_t k = 0; k < json_object_array_length(data); k++) {
 				struct json_object *e = json_object_array_get_idx(data, k);
-				const char *t = pve_str(e, "type", "");
+				const char *t = jsonread_string(e, "type", "");
 				if (strcmp(t, "cluster") == 0) {
 					cluster = 1;
-					name = pve_str(e, "name", "");
+					name = jsonread_string(e, "name", "");
 				} else if (strcmp(t, "node") == 0) {
 					nodes++;
 				}
