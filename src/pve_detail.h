@@ -4,6 +4,11 @@
  * field names, types and units (state-proxmox.md §1.3-§1.9, §1.13, §2.5 rows 4c-4j, 6, 7a, 7b,
  * §2.7-§2.8).
  *
+ * One header for six files, one per subject: pve_guest.c (guest agent network, OS),
+ * pve_container.c, pve_disks.c, pve_zfs.c, pve_ceph.c and pve_replication.c. The poller uses
+ * them together, and they share the conventions below and some types (a container's
+ * interfaces are guest interfaces); pve_detail_int.h holds what the six share privately.
+ *
  * Conventions shared by every function here:
  * - "data" is the value of the response's "data" member, as pve_response_data() returns it
  *   (the caller keeps its reference; nothing here takes or drops one). Any JSON value is
