@@ -5,7 +5,7 @@
 
 #include "jsonread.h"
 #include "log.h"
-#include "pbs.h"
+#include "pmg.h"
 #include "poller.h"
 #include "state_servers.h"
 #include "util.h"

@@ -15,6 +15,7 @@
 #include "jsonutil.h"
 #include "netaddr.h"
 #include "pbs.h"
+#include "pmg.h"
 #include "pve.h"
 #include "pve_detail.h"
 #include "uri.h"
