@@ -13,7 +13,7 @@
 #include "jsonwrite.h"
 #include "log.h"
 #include "netaddr.h"
-#include "pve.h"
+#include "proxmox.h"
 #include "state.h"
 #include "timefmt.h"
 
@@ -214,7 +214,7 @@ validate(struct node_req *q, const char *type, int adding, struct problems *p)
 	if (adding && (q->host == NULL || *q->host == '\0'))
 		problem(p, "host", "Host is required");
 	if (q->host && *q->host && type &&
-	    pve_normalize_host(q->host, instance_product(type), q->host_norm, sizeof(q->host_norm), err,
+	    proxmox_normalize_host(q->host, instance_product(type), q->host_norm, sizeof(q->host_norm), err,
 	    sizeof(err)) != 0)
 		problem(p, "host", err);
 	if (q->has_fingerprint && q->fingerprint && *q->fingerprint &&
@@ -446,7 +446,7 @@ api_nodes_list(struct request *r)
 
 /* A connection from a request body (unsaved), or from a saved instance. */
 static int
-conn_from_req(const struct node_req *q, const char *type, struct pve_conn *c)
+conn_from_req(const struct node_req *q, const char *type, struct proxmox_conn *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->product = instance_product(type);
@@ -474,7 +474,7 @@ conn_from_req(const struct node_req *q, const char *type, struct pve_conn *c)
  * time, closed before answering): telling them apart would make the test endpoints a port
  * scanner (L8). TLS and HTTP errors stay distinct: a server did answer those. */
 static void
-plain_connect_error(struct http_request *req, const struct pve_conn *c)
+plain_connect_error(struct http_request *req, const struct proxmox_conn *c)
 {
 	const char *api = strstr(c->base, "/api2/json");
 
@@ -485,18 +485,18 @@ plain_connect_error(struct http_request *req, const struct pve_conn *c)
 
 /* Logs in when password authentication needs a ticket. Returns 0, or -1 with a message. */
 static int
-ensure_ticket(struct pve_conn *c, long timeout_ms, char *err, size_t errlen)
+ensure_ticket(struct proxmox_conn *c, long timeout_ms, char *err, size_t errlen)
 {
 	struct http_request *req;
 	int rc;
 
-	if (!pve_needs_ticket(c))
+	if (!proxmox_needs_ticket(c))
 		return 0;
-	req = pve_ticket_request(c);
+	req = proxmox_ticket_request(c);
 	req->timeout_ms = timeout_ms;
 	http_perform(req);
 	plain_connect_error(req, c);
-	rc = pve_ticket_accept(c, req, err, errlen);
+	rc = proxmox_ticket_accept(c, req, err, errlen);
 	http_request_free(req);
 	return rc;
 }
@@ -504,7 +504,7 @@ ensure_ticket(struct pve_conn *c, long timeout_ms, char *err, size_t errlen)
 /* GET path through c (logging in first for password authentication). Returns the data
  * value or NULL with a message. */
 static struct json_object *
-fetch(struct pve_conn *c, const char *path, long timeout_ms, char *err, size_t errlen,
+fetch(struct proxmox_conn *c, const char *path, long timeout_ms, char *err, size_t errlen,
     double *latency_ms)
 {
 	struct http_request *req;
@@ -513,13 +513,13 @@ fetch(struct pve_conn *c, const char *path, long timeout_ms, char *err, size_t e
 
 	if (ensure_ticket(c, timeout_ms, err, errlen) != 0)
 		return NULL;
-	req = pve_request(c, path);
+	req = proxmox_request(c, path);
 	req->timeout_ms = timeout_ms;
 	http_perform(req);
 	plain_connect_error(req, c);
 	if (latency_ms)
 		*latency_ms = req->elapsed * 1000.0;
-	data = pve_response_data(req, &rc, err, errlen);
+	data = proxmox_response_data(req, &rc, err, errlen);
 	if (data == NULL && rc == 0)
 		data = json_object_new_array();
 	http_request_free(req);
@@ -577,7 +577,7 @@ same_network(const struct ipaddr *a, const struct ipaddr *b)
  * separate corosync network): its first active interface address near that one, from
  * GET /nodes/{name}/network, becomes its IP override. */
 static void
-prefer_management_addresses(struct pve_conn *c, struct json_object *members)
+prefer_management_addresses(struct proxmox_conn *c, struct json_object *members)
 {
 	struct ipaddr here;
 	size_t n = json_object_array_length(members);
@@ -699,7 +699,7 @@ served_certificate_pin(struct json_object *list, char out[65])
  * the pinned, authenticated connection c (never taken from what a member presents: M4).
  * Fills probes[i].pin where the primary tells it. */
 static void
-learn_member_pins(struct pve_conn *c, struct json_object *endpoints, struct member_probe *probes,
+learn_member_pins(struct proxmox_conn *c, struct json_object *endpoints, struct member_probe *probes,
     size_t n)
 {
 	struct http_request **reqs;
@@ -721,7 +721,7 @@ learn_member_pins(struct pve_conn *c, struct json_object *endpoints, struct memb
 		en = http_escape(name);
 		snprintf(path, sizeof(path), "/nodes/%s/certificates/info", en);
 		free(en);
-		reqs[i] = pve_request(c, path);
+		reqs[i] = proxmox_request(c, path);
 		reqs[i]->timeout_ms = 5000;
 		reqs[i]->connect_timeout_ms = 2000;
 		reqs[i]->done = keep_request;
@@ -735,7 +735,7 @@ learn_member_pins(struct pve_conn *c, struct json_object *endpoints, struct memb
 
 		if (reqs[i] == NULL)
 			continue;
-		data = pve_response_data(reqs[i], &rc, err, sizeof(err));
+		data = proxmox_response_data(reqs[i], &rc, err, sizeof(err));
 		if (data == NULL || served_certificate_pin(data, probes[i].pin) != 0)
 			log_info("msg=\"cluster member certificate unknown: it will not be contacted\" "
 			    "member=\"%.64s\" error=\"%s\"",
@@ -770,7 +770,7 @@ set_member_pin(struct json_object *ep, const char *pin)
  * those listed unverified, become the endpoints; when none answers all stay, unvalidated.
  * IP overrides and guest URLs of a previous list are kept. */
 static void
-validate_members(struct pve_conn *c, struct json_object **endpoints, const char *previous)
+validate_members(struct proxmox_conn *c, struct json_object **endpoints, const char *previous)
 {
 	size_t n = json_object_array_length(*endpoints);
 	struct member_probe *probes = xcalloc(n > 0 ? n : 1, sizeof(*probes));
@@ -873,7 +873,7 @@ validate_members(struct pve_conn *c, struct json_object **endpoints, const char 
 /* Cluster detection (§2.3): the cluster name and its members, validated when validate is
  * set (previous: the instance's earlier endpoint list, or NULL). */
 static void
-detect_cluster(struct pve_conn *c, int *is_cluster, char *name, size_t namelen,
+detect_cluster(struct proxmox_conn *c, int *is_cluster, char *name, size_t namelen,
     struct json_object **endpoints, int validate, const char *previous)
 {
 	char err[200];
@@ -1041,7 +1041,7 @@ api_nodes_add(struct request *r)
 	struct json_object *body = req_body_object(r, 0), *endpoints = NULL, *obj;
 	struct problems p = {0};
 	struct node_req q;
-	struct pve_conn conn;
+	struct proxmox_conn conn;
 	char cluster[128] = "", id[32], *pw = NULL, *tok = NULL, num[96], disk_minutes[16];
 	int is_cluster = 0, dup, merged;
 	const char *params[30];
@@ -1066,7 +1066,7 @@ api_nodes_add(struct request *r)
 	}
 	if (strcmp(q.type, "pve") == 0 && conn_from_req(&q, q.type, &conn) == 0) {
 		detect_cluster(&conn, &is_cluster, cluster, sizeof(cluster), &endpoints, 1, NULL);
-		pve_conn_clear(&conn);
+		proxmox_conn_clear(&conn);
 		if (is_cluster) {
 			merged = merge_into_cluster(r, cluster, endpoints);
 			if (merged != 0) {
@@ -1386,7 +1386,7 @@ answer_test(struct request *r, int ok, const char *message, double latency_ms, i
 
 /* Tries the connection as the poller would; fills a success message or the failure. */
 static int
-try_connection(struct pve_conn *c, const char *type, char *msg, size_t msglen, double *latency,
+try_connection(struct proxmox_conn *c, const char *type, char *msg, size_t msglen, double *latency,
     int *nodes, int *is_cluster)
 {
 	char err[256];
@@ -1422,7 +1422,7 @@ test_from_body(struct request *r, int with_latency)
 	struct json_object *body = req_body_object(r, 0), *o;
 	struct problems p = {0};
 	struct node_req q;
-	struct pve_conn c;
+	struct proxmox_conn c;
 	char msg[320], derived[128];
 	double latency = 0;
 	int nodes = 0, is_cluster = 0, ok;
@@ -1440,7 +1440,7 @@ test_from_body(struct request *r, int with_latency)
 		return;
 	conn_from_req(&q, q.type, &c);
 	ok = try_connection(&c, q.type, msg, sizeof(msg), &latency, &nodes, &is_cluster) == 0;
-	pve_conn_clear(&c);
+	proxmox_conn_clear(&c);
 	if (with_latency) {
 		answer_test(r, ok, msg, latency, 1);
 		return;
@@ -1478,7 +1478,7 @@ void
 api_nodes_test_saved(struct request *r)
 {
 	struct instance_cfg c;
-	struct pve_conn conn;
+	struct proxmox_conn conn;
 	char msg[320], err[200];
 	double latency = 0;
 	int nodes = 0, is_cluster = 0, ok;
@@ -1491,7 +1491,7 @@ api_nodes_test_saved(struct request *r)
 		return;
 	}
 	ok = try_connection(&conn, c.type, msg, sizeof(msg), &latency, &nodes, &is_cluster) == 0;
-	pve_conn_clear(&conn);
+	proxmox_conn_clear(&conn);
 	instance_cfg_clear(&c);
 	answer_test(r, ok, msg, latency, 1);
 }
@@ -1500,7 +1500,7 @@ void
 api_nodes_refresh_cluster(struct request *r)
 {
 	struct instance_cfg c;
-	struct pve_conn conn;
+	struct proxmox_conn conn;
 	struct json_object *endpoints, *o;
 	char err[200], name[128] = "";
 	const char *params[3];
@@ -1520,7 +1520,7 @@ api_nodes_refresh_cluster(struct request *r)
 		return;
 	}
 	detect_cluster(&conn, &is_cluster, name, sizeof(name), &endpoints, 1, c.cluster_endpoints);
-	pve_conn_clear(&conn);
+	proxmox_conn_clear(&conn);
 	if (!is_cluster) {
 		json_object_put(endpoints);
 		instance_cfg_clear(&c);

@@ -10,7 +10,7 @@
  * interfaces are guest interfaces); pve_detail_int.h holds what the six share privately.
  *
  * Conventions shared by every function here:
- * - "data" is the value of the response's "data" member, as pve_response_data() returns it
+ * - "data" is the value of the response's "data" member, as proxmox_response_data() returns it
  *   (the caller keeps its reference; nothing here takes or drops one). Any JSON value is
  *   accepted: a wrong type anywhere reads as missing, numbers may be JSON numbers, numeric
  *   strings or null, and nothing here crashes, loops without bound or overflows.

@@ -178,7 +178,7 @@ pve_endpoints_pick(struct pve_endpoints *e, double now)
 
 void
 pve_endpoints_apply(const struct pve_endpoints *e, int i, const struct instance_cfg *cfg,
-    struct pve_conn *conn)
+    struct proxmox_conn *conn)
 {
 	const struct pve_endpoint *ep = &e->ep[i];
 
@@ -201,7 +201,7 @@ pve_endpoints_apply(const struct pve_endpoints *e, int i, const struct instance_
 
 void
 pve_endpoints_probe_conn(const struct pve_endpoints *e, int i, const struct instance_cfg *cfg,
-    const struct pve_conn *from, struct pve_conn *probe)
+    const struct proxmox_conn *from, struct proxmox_conn *probe)
 {
 	memset(probe, 0, sizeof(*probe));
 	probe->product = from->product;

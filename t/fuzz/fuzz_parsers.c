@@ -191,7 +191,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)pve_parse_fsinfo(d, fs, 16);
 			(void)pve_parse_node_status(d, &ns);
 			(void)pve_parse_vm_status(d, &vs);
-			(void)pve_rrd_last(d, "memavailable", &last);
+			(void)proxmox_rrd_last(d, "memavailable", &last);
 			(void)jsonread_number(d, "cpu", 0);
 			fuzz_backup_parsers(d);
 			fuzz_detail(d);
