@@ -8,10 +8,12 @@
 #include "handlers.h"
 #include "http.h"
 #include "instances.h"
+#include "jsonread.h"
 #include "jsonutil.h"
+#include "jsonwrite.h"
 #include "log.h"
 #include "netaddr.h"
-#include "pve.h"
+#include "proxmox.h"
 #include "state.h"
 #include "timefmt.h"
 
@@ -212,7 +214,7 @@ validate(struct node_req *q, const char *type, int adding, struct problems *p)
 	if (adding && (q->host == NULL || *q->host == '\0'))
 		problem(p, "host", "Host is required");
 	if (q->host && *q->host && type &&
-	    pve_normalize_host(q->host, instance_product(type), q->host_norm, sizeof(q->host_norm), err,
+	    proxmox_normalize_host(q->host, instance_product(type), q->host_norm, sizeof(q->host_norm), err,
 	    sizeof(err)) != 0)
 		problem(p, "host", err);
 	if (q->has_fingerprint && q->fingerprint && *q->fingerprint &&
@@ -291,13 +293,6 @@ static const struct db_stmt stmt_list = {
 	0,
 };
 
-static void
-add_flag_if(struct json_object *o, const char *k, int v)
-{
-	if (v)
-		json_object_object_add(o, k, json_object_new_boolean(1));
-}
-
 /* The health the worker recorded for the endpoint of node (NULL: none). */
 static struct json_object *
 endpoint_health(struct json_object *health, const char *node)
@@ -307,7 +302,7 @@ endpoint_health(struct json_object *health, const char *node)
 
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *h = json_object_array_get_idx(health, i);
-		if (*node && strcmp(pve_str(h, "node", ""), node) == 0)
+		if (*node && strcmp(jsonread_string(h, "node", ""), node) == 0)
 			return h;
 	}
 	return NULL;
@@ -337,20 +332,20 @@ endpoints_json(const char *text, const char *health_text)
 		    {"fingerprint", "Fingerprint"}};
 		for (size_t k = 0; k < ARRAY_LEN(keys); k++)
 			json_object_object_add(o, keys[k][1],
-			    json_object_new_string(pve_str(e, keys[k][0], "")));
-		struct json_object *h = endpoint_health(health, pve_str(e, "nodeName", ""));
-		const char *checked = pve_str(h, "lastCheck", "");
-		const char *seen = pve_str(e, "lastSeen", "");
+			    json_object_new_string(jsonread_string(e, keys[k][0], "")));
+		struct json_object *h = endpoint_health(health, jsonread_string(e, "nodeName", ""));
+		const char *checked = jsonread_string(h, "lastCheck", "");
+		const char *seen = jsonread_string(e, "lastSeen", "");
 
-		json_object_object_add(o, "Online", json_object_new_boolean(pve_int(e, "online", 0) != 0));
+		json_object_object_add(o, "Online", json_object_new_boolean(jsonread_int(e, "online", 0) != 0));
 		if (*seen == '\0')	/* never seen: Go's zero time, as the original writes */
 			seen = TIMEFMT_ZERO;
 		json_object_object_add(o, "LastSeen", json_object_new_string(seen));
 		json_object_object_add(o, "PulseReachable", h ?
-		    json_object_new_boolean(pve_int(h, "reachable", 0) != 0) : NULL);
+		    json_object_new_boolean(jsonread_int(h, "reachable", 0) != 0) : NULL);
 		json_object_object_add(o, "LastPulseCheck", h && *checked ?
 		    json_object_new_string(checked) : NULL);
-		json_object_object_add(o, "PulseError", json_object_new_string(pve_str(h, "error", "")));
+		json_object_object_add(o, "PulseError", json_object_new_string(jsonread_string(h, "error", "")));
 		json_object_array_add(out, o);
 	}
 	json_object_put(in);
@@ -385,10 +380,10 @@ node_response(PGresult *res, int row)
 		json_object_object_add(o, "fingerprint", json_object_new_string(c.fingerprint));
 	json_object_object_add(o, "verifySSL", json_object_new_boolean(c.verify_ssl));
 	if (strcmp(c.type, "pve") == 0) {
-		add_flag_if(o, "monitorVMs", c.monitor_vms);
-		add_flag_if(o, "monitorContainers", c.monitor_containers);
-		add_flag_if(o, "monitorStorage", c.monitor_storage);
-		add_flag_if(o, "monitorBackups", c.monitor_backups);
+		jsonwrite_true_if(o, "monitorVMs", c.monitor_vms);
+		jsonwrite_true_if(o, "monitorContainers", c.monitor_containers);
+		jsonwrite_true_if(o, "monitorStorage", c.monitor_storage);
+		jsonwrite_true_if(o, "monitorBackups", c.monitor_backups);
 		if (c.monitor_physical_disks >= 0)
 			json_object_object_add(o, "monitorPhysicalDisks",
 			    json_object_new_boolean(c.monitor_physical_disks));
@@ -396,19 +391,19 @@ node_response(PGresult *res, int row)
 			json_object_object_add(o, "physicalDiskPollingMinutes",
 			    json_object_new_int(c.physical_disk_polling_minutes));
 	} else if (strcmp(c.type, "pbs") == 0) {
-		add_flag_if(o, "monitorBackups", c.monitor_backups);
-		add_flag_if(o, "monitorDatastores", c.monitor_datastores);
-		add_flag_if(o, "monitorSyncJobs", c.monitor_sync_jobs);
-		add_flag_if(o, "monitorVerifyJobs", c.monitor_verify_jobs);
-		add_flag_if(o, "monitorPruneJobs", c.monitor_prune_jobs);
-		add_flag_if(o, "monitorGarbageJobs", c.monitor_garbage_jobs);
+		jsonwrite_true_if(o, "monitorBackups", c.monitor_backups);
+		jsonwrite_true_if(o, "monitorDatastores", c.monitor_datastores);
+		jsonwrite_true_if(o, "monitorSyncJobs", c.monitor_sync_jobs);
+		jsonwrite_true_if(o, "monitorVerifyJobs", c.monitor_verify_jobs);
+		jsonwrite_true_if(o, "monitorPruneJobs", c.monitor_prune_jobs);
+		jsonwrite_true_if(o, "monitorGarbageJobs", c.monitor_garbage_jobs);
 	} else {
 		int none = !c.monitor_mail_stats && !c.monitor_queues && !c.monitor_quarantine &&
 		    !c.monitor_domain_stats;
-		add_flag_if(o, "monitorMailStats", c.monitor_mail_stats || none);
-		add_flag_if(o, "monitorQueues", c.monitor_queues);
-		add_flag_if(o, "monitorQuarantine", c.monitor_quarantine);
-		add_flag_if(o, "monitorDomainStats", c.monitor_domain_stats);
+		jsonwrite_true_if(o, "monitorMailStats", c.monitor_mail_stats || none);
+		jsonwrite_true_if(o, "monitorQueues", c.monitor_queues);
+		jsonwrite_true_if(o, "monitorQuarantine", c.monitor_quarantine);
+		jsonwrite_true_if(o, "monitorDomainStats", c.monitor_domain_stats);
 	}
 	if (c.temperature_monitoring >= 0)
 		json_object_object_add(o, "temperatureMonitoringEnabled",
@@ -451,7 +446,7 @@ api_nodes_list(struct request *r)
 
 /* A connection from a request body (unsaved), or from a saved instance. */
 static int
-conn_from_req(const struct node_req *q, const char *type, struct pve_conn *c)
+conn_from_req(const struct node_req *q, const char *type, struct proxmox_conn *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->product = instance_product(type);
@@ -479,7 +474,7 @@ conn_from_req(const struct node_req *q, const char *type, struct pve_conn *c)
  * time, closed before answering): telling them apart would make the test endpoints a port
  * scanner (L8). TLS and HTTP errors stay distinct: a server did answer those. */
 static void
-plain_connect_error(struct http_request *req, const struct pve_conn *c)
+plain_connect_error(struct http_request *req, const struct proxmox_conn *c)
 {
 	const char *api = strstr(c->base, "/api2/json");
 
@@ -490,18 +485,18 @@ plain_connect_error(struct http_request *req, const struct pve_conn *c)
 
 /* Logs in when password authentication needs a ticket. Returns 0, or -1 with a message. */
 static int
-ensure_ticket(struct pve_conn *c, long timeout_ms, char *err, size_t errlen)
+ensure_ticket(struct proxmox_conn *c, long timeout_ms, char *err, size_t errlen)
 {
 	struct http_request *req;
 	int rc;
 
-	if (!pve_needs_ticket(c))
+	if (!proxmox_needs_ticket(c))
 		return 0;
-	req = pve_ticket_request(c);
+	req = proxmox_ticket_request(c);
 	req->timeout_ms = timeout_ms;
 	http_perform(req);
 	plain_connect_error(req, c);
-	rc = pve_ticket_accept(c, req, err, errlen);
+	rc = proxmox_ticket_accept(c, req, err, errlen);
 	http_request_free(req);
 	return rc;
 }
@@ -509,7 +504,7 @@ ensure_ticket(struct pve_conn *c, long timeout_ms, char *err, size_t errlen)
 /* GET path through c (logging in first for password authentication). Returns the data
  * value or NULL with a message. */
 static struct json_object *
-fetch(struct pve_conn *c, const char *path, long timeout_ms, char *err, size_t errlen,
+fetch(struct proxmox_conn *c, const char *path, long timeout_ms, char *err, size_t errlen,
     double *latency_ms)
 {
 	struct http_request *req;
@@ -518,13 +513,13 @@ fetch(struct pve_conn *c, const char *path, long timeout_ms, char *err, size_t e
 
 	if (ensure_ticket(c, timeout_ms, err, errlen) != 0)
 		return NULL;
-	req = pve_request(c, path);
+	req = proxmox_request(c, path);
 	req->timeout_ms = timeout_ms;
 	http_perform(req);
 	plain_connect_error(req, c);
 	if (latency_ms)
 		*latency_ms = req->elapsed * 1000.0;
-	data = pve_response_data(req, &rc, err, errlen);
+	data = proxmox_response_data(req, &rc, err, errlen);
 	if (data == NULL && rc == 0)
 		data = json_object_new_array();
 	http_request_free(req);
@@ -582,7 +577,7 @@ same_network(const struct ipaddr *a, const struct ipaddr *b)
  * separate corosync network): its first active interface address near that one, from
  * GET /nodes/{name}/network, becomes its IP override. */
 static void
-prefer_management_addresses(struct pve_conn *c, struct json_object *members)
+prefer_management_addresses(struct proxmox_conn *c, struct json_object *members)
 {
 	struct ipaddr here;
 	size_t n = json_object_array_length(members);
@@ -591,11 +586,11 @@ prefer_management_addresses(struct pve_conn *c, struct json_object *members)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *e = json_object_array_get_idx(members, i), *net;
-		const char *name = pve_str(e, "nodeName", "");
+		const char *name = jsonread_string(e, "nodeName", "");
 		struct ipaddr ip;
 		char err[128], path[300], *en;
 
-		if (*pve_str(e, "ipOverride", "") || ip_parse(pve_str(e, "ip", ""), &ip) != 0 ||
+		if (*jsonread_string(e, "ipOverride", "") || ip_parse(jsonread_string(e, "ip", ""), &ip) != 0 ||
 		    same_network(&here, &ip) || *name == '\0')
 			continue;
 		en = http_escape(name);
@@ -607,9 +602,9 @@ prefer_management_addresses(struct pve_conn *c, struct json_object *members)
 		for (size_t k = 0; json_object_is_type(net, json_type_array) &&
 		    k < json_object_array_length(net); k++) {
 			struct json_object *ifc = json_object_array_get_idx(net, k);
-			const char *addr = pve_str(ifc, here.v6 ? "address6" : "address", "");
+			const char *addr = jsonread_string(ifc, here.v6 ? "address6" : "address", "");
 			struct ipaddr a;
-			if (pve_int(ifc, "active", 0) != 1 || ip_parse(addr, &a) != 0 || !same_network(&here, &a))
+			if (jsonread_int(ifc, "active", 0) != 1 || ip_parse(addr, &a) != 0 || !same_network(&here, &a))
 				continue;
 			json_object_object_add(e, "ipOverride", json_object_new_string(addr));
 			break;
@@ -671,7 +666,7 @@ previous_member(struct json_object *prev, const char *node)
 
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *e = json_object_array_get_idx(prev, i);
-		if (strcmp(pve_str(e, "nodeName", ""), node) == 0)
+		if (strcmp(jsonread_string(e, "nodeName", ""), node) == 0)
 			return e;
 	}
 	return NULL;
@@ -689,11 +684,11 @@ served_certificate_pin(struct json_object *list, char out[65])
 	for (size_t f = 0; f < ARRAY_LEN(files); f++) {
 		for (size_t i = 0; i < n; i++) {
 			struct json_object *e = json_object_array_get_idx(list, i);
-			const char *name = pve_str(e, "filename", "");
+			const char *name = jsonread_string(e, "filename", "");
 			size_t len = strlen(name), flen = strlen(files[f]);
 
 			if (len >= flen && strcmp(name + len - flen, files[f]) == 0 &&
-			    http_normalize_fingerprint(pve_str(e, "fingerprint", ""), out) == 0)
+			    http_normalize_fingerprint(jsonread_string(e, "fingerprint", ""), out) == 0)
 				return 0;
 		}
 	}
@@ -704,7 +699,7 @@ served_certificate_pin(struct json_object *list, char out[65])
  * the pinned, authenticated connection c (never taken from what a member presents: M4).
  * Fills probes[i].pin where the primary tells it. */
 static void
-learn_member_pins(struct pve_conn *c, struct json_object *endpoints, struct member_probe *probes,
+learn_member_pins(struct proxmox_conn *c, struct json_object *endpoints, struct member_probe *probes,
     size_t n)
 {
 	struct http_request **reqs;
@@ -718,7 +713,7 @@ learn_member_pins(struct pve_conn *c, struct json_object *endpoints, struct memb
 	reqs = xcalloc(n > 0 ? n : 1, sizeof(*reqs));
 	m = http_multi_new(4, 16);
 	for (size_t i = 0; i < n; i++) {
-		const char *name = pve_str(json_object_array_get_idx(endpoints, i), "nodeName", "");
+		const char *name = jsonread_string(json_object_array_get_idx(endpoints, i), "nodeName", "");
 		char path[300], *en;
 
 		if (*name == '\0')
@@ -726,7 +721,7 @@ learn_member_pins(struct pve_conn *c, struct json_object *endpoints, struct memb
 		en = http_escape(name);
 		snprintf(path, sizeof(path), "/nodes/%s/certificates/info", en);
 		free(en);
-		reqs[i] = pve_request(c, path);
+		reqs[i] = proxmox_request(c, path);
 		reqs[i]->timeout_ms = 5000;
 		reqs[i]->connect_timeout_ms = 2000;
 		reqs[i]->done = keep_request;
@@ -740,11 +735,11 @@ learn_member_pins(struct pve_conn *c, struct json_object *endpoints, struct memb
 
 		if (reqs[i] == NULL)
 			continue;
-		data = pve_response_data(reqs[i], &rc, err, sizeof(err));
+		data = proxmox_response_data(reqs[i], &rc, err, sizeof(err));
 		if (data == NULL || served_certificate_pin(data, probes[i].pin) != 0)
 			log_info("msg=\"cluster member certificate unknown: it will not be contacted\" "
 			    "member=\"%.64s\" error=\"%s\"",
-			    pve_str(json_object_array_get_idx(endpoints, i), "nodeName", ""),
+			    jsonread_string(json_object_array_get_idx(endpoints, i), "nodeName", ""),
 			    data == NULL ? err : "no certificate fingerprint in the answer");
 		if (data)
 			json_object_put(data);
@@ -775,7 +770,7 @@ set_member_pin(struct json_object *ep, const char *pin)
  * those listed unverified, become the endpoints; when none answers all stay, unvalidated.
  * IP overrides and guest URLs of a previous list are kept. */
 static void
-validate_members(struct pve_conn *c, struct json_object **endpoints, const char *previous)
+validate_members(struct proxmox_conn *c, struct json_object **endpoints, const char *previous)
 {
 	size_t n = json_object_array_length(*endpoints);
 	struct member_probe *probes = xcalloc(n > 0 ? n : 1, sizeof(*probes));
@@ -790,16 +785,16 @@ validate_members(struct pve_conn *c, struct json_object **endpoints, const char 
 	/* An override the operator kept wins; otherwise a management address is looked for. */
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *e = json_object_array_get_idx(*endpoints, i);
-		struct json_object *old = previous_member(prev, pve_str(e, "nodeName", ""));
-		if (*pve_str(old, "ipOverride", ""))
-			json_object_object_add(e, "ipOverride", json_object_new_string(pve_str(old, "ipOverride", "")));
+		struct json_object *old = previous_member(prev, jsonread_string(e, "nodeName", ""));
+		if (*jsonread_string(old, "ipOverride", ""))
+			json_object_object_add(e, "ipOverride", json_object_new_string(jsonread_string(old, "ipOverride", "")));
 	}
 	prefer_management_addresses(c, *endpoints);
 	if (pinned)
 		learn_member_pins(c, *endpoints, probes, n);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *e = json_object_array_get_idx(*endpoints, i);
-		const char *ip = pve_str(e, "ipOverride", ""), *name = pve_str(e, "nodeName", "");
+		const char *ip = jsonread_string(e, "ipOverride", ""), *name = jsonread_string(e, "nodeName", "");
 		struct http_request *req;
 		char url[600];
 		const char *h;
@@ -807,7 +802,7 @@ validate_members(struct pve_conn *c, struct json_object **endpoints, const char 
 		if (pinned && probes[i].pin[0] == '\0')
 			continue;
 		if (*ip == '\0')
-			ip = pve_str(e, "ip", "");
+			ip = jsonread_string(e, "ip", "");
 		h = verify || *ip == '\0' ? name : ip;
 		snprintf(url, sizeof(url), strchr(h, ':') ? "https://[%s]:%s/api2/json/version" :
 		    "https://%s:%s/api2/json/version", h, port);
@@ -829,23 +824,23 @@ validate_members(struct pve_conn *c, struct json_object **endpoints, const char 
 		struct json_object *e = json_object_array_get_idx(*endpoints, i), *ep, *old;
 		long st = probes[i].req ? probes[i].req->status : 0;
 		int answered = probes[i].done && ((st >= 200 && st < 300) || st == 401 || st == 403);
-		const char *name = pve_str(e, "nodeName", "");
+		const char *name = jsonread_string(e, "nodeName", "");
 		char host[300];
 
 		if (!answered && !(pinned && probes[i].pin[0] == '\0'))
 			continue;
 		ep = json_object_new_object();
 		snprintf(host, sizeof(host), "https://%s:%s", name, port);
-		json_object_object_add(ep, "nodeId", json_object_new_string(pve_str(e, "nodeId", "")));
+		json_object_object_add(ep, "nodeId", json_object_new_string(jsonread_string(e, "nodeId", "")));
 		json_object_object_add(ep, "nodeName", json_object_new_string(name));
 		json_object_object_add(ep, "host", json_object_new_string(host));
-		json_object_object_add(ep, "ip", json_object_new_string(pve_str(e, "ip", "")));
+		json_object_object_add(ep, "ip", json_object_new_string(jsonread_string(e, "ip", "")));
 		old = previous_member(prev, name);
-		json_object_object_add(ep, "ipOverride", json_object_new_string(*pve_str(old, "ipOverride", "") ?
-		    pve_str(old, "ipOverride", "") : pve_str(e, "ipOverride", "")));
-		json_object_object_add(ep, "guestURL", json_object_new_string(pve_str(old, "guestURL", "")));
+		json_object_object_add(ep, "ipOverride", json_object_new_string(*jsonread_string(old, "ipOverride", "") ?
+		    jsonread_string(old, "ipOverride", "") : jsonread_string(e, "ipOverride", "")));
+		json_object_object_add(ep, "guestURL", json_object_new_string(jsonread_string(old, "guestURL", "")));
 		set_member_pin(ep, probes[i].pin);
-		json_object_object_add(ep, "online", json_object_new_int(pve_int(e, "online", 0) != 0));
+		json_object_object_add(ep, "online", json_object_new_int(jsonread_int(e, "online", 0) != 0));
 		json_object_object_add(ep, "lastSeen", json_object_new_string(now));
 		json_object_array_add(valid, ep);
 		nvalid += answered;
@@ -860,12 +855,12 @@ validate_members(struct pve_conn *c, struct json_object **endpoints, const char 
 		/* Nobody answered: keep them all, unvalidated, with what a previous list knew. */
 		for (size_t i = 0; i < n; i++) {
 			struct json_object *e = json_object_array_get_idx(*endpoints, i);
-			struct json_object *old = previous_member(prev, pve_str(e, "nodeName", ""));
-			if (*pve_str(old, "ipOverride", ""))
-				json_object_object_add(e, "ipOverride", json_object_new_string(pve_str(old, "ipOverride", "")));
+			struct json_object *old = previous_member(prev, jsonread_string(e, "nodeName", ""));
+			if (*jsonread_string(old, "ipOverride", ""))
+				json_object_object_add(e, "ipOverride", json_object_new_string(jsonread_string(old, "ipOverride", "")));
 			else if (!json_object_object_get_ex(e, "ipOverride", NULL))
 				json_object_object_add(e, "ipOverride", json_object_new_string(""));
-			json_object_object_add(e, "guestURL", json_object_new_string(pve_str(old, "guestURL", "")));
+			json_object_object_add(e, "guestURL", json_object_new_string(jsonread_string(old, "guestURL", "")));
 			set_member_pin(e, probes[i].pin);
 		}
 		json_object_put(valid);
@@ -878,7 +873,7 @@ validate_members(struct pve_conn *c, struct json_object **endpoints, const char 
 /* Cluster detection (§2.3): the cluster name and its members, validated when validate is
  * set (previous: the instance's earlier endpoint list, or NULL). */
 static void
-detect_cluster(struct pve_conn *c, int *is_cluster, char *name, size_t namelen,
+detect_cluster(struct proxmox_conn *c, int *is_cluster, char *name, size_t namelen,
     struct json_object **endpoints, int validate, const char *previous)
 {
 	char err[200];
@@ -897,10 +892,10 @@ detect_cluster(struct pve_conn *c, int *is_cluster, char *name, size_t namelen,
 	port = scheme_end ? strrchr(scheme_end + 3, ':') : NULL;
 	for (size_t i = 0; i < json_object_array_length(data); i++) {
 		struct json_object *e = json_object_array_get_idx(data, i);
-		const char *type = pve_str(e, "type", "");
+		const char *type = jsonread_string(e, "type", "");
 
 		if (strcmp(type, "cluster") == 0) {
-			snprintf(name, namelen, "%s", pve_str(e, "name", ""));
+			snprintf(name, namelen, "%s", jsonread_string(e, "name", ""));
 		} else if (strcmp(type, "node") == 0 && nodes == MAX_CLUSTER_MEMBERS) {
 			/* A real cluster has far fewer; a hostile server must not cause thousands
 			 * of probes. */
@@ -910,15 +905,15 @@ detect_cluster(struct pve_conn *c, int *is_cluster, char *name, size_t namelen,
 		} else if (strcmp(type, "node") == 0) {
 			struct json_object *ep = json_object_new_object();
 			char host[300];
-			const char *ip = pve_str(e, "ip", ""), *nname = pve_str(e, "name", "");
+			const char *ip = jsonread_string(e, "ip", ""), *nname = jsonread_string(e, "name", "");
 			int plen = port ? (int)strcspn(port, "/") : 0;
 
 			snprintf(host, sizeof(host), "https://%s%.*s", *ip ? ip : nname, plen, port ? port : "");
-			json_object_object_add(ep, "nodeId", json_object_new_string(pve_str(e, "id", "")));
+			json_object_object_add(ep, "nodeId", json_object_new_string(jsonread_string(e, "id", "")));
 			json_object_object_add(ep, "nodeName", json_object_new_string(nname));
 			json_object_object_add(ep, "host", json_object_new_string(host));
 			json_object_object_add(ep, "ip", json_object_new_string(ip));
-			json_object_object_add(ep, "online", json_object_new_int(pve_int(e, "online", 0) != 0));
+			json_object_object_add(ep, "online", json_object_new_int(jsonread_int(e, "online", 0) != 0));
 			json_object_array_add(*endpoints, ep);
 			nodes++;
 		}
@@ -1008,8 +1003,8 @@ merge_into_cluster(struct request *r, const char *cluster, struct json_object *e
 		struct json_object *e = json_object_array_get_idx(endpoints, i);
 		int seen = 0;
 		for (size_t j = 0; j < json_object_array_length(existing); j++)
-			if (strcmp(pve_str(json_object_array_get_idx(existing, j), "nodeName", ""),
-			    pve_str(e, "nodeName", "")) == 0)
+			if (strcmp(jsonread_string(json_object_array_get_idx(existing, j), "nodeName", ""),
+			    jsonread_string(e, "nodeName", "")) == 0)
 				seen = 1;
 		if (seen)
 			continue;
@@ -1046,7 +1041,7 @@ api_nodes_add(struct request *r)
 	struct json_object *body = req_body_object(r, 0), *endpoints = NULL, *obj;
 	struct problems p = {0};
 	struct node_req q;
-	struct pve_conn conn;
+	struct proxmox_conn conn;
 	char cluster[128] = "", id[32], *pw = NULL, *tok = NULL, num[96], disk_minutes[16];
 	int is_cluster = 0, dup, merged;
 	const char *params[30];
@@ -1071,7 +1066,7 @@ api_nodes_add(struct request *r)
 	}
 	if (strcmp(q.type, "pve") == 0 && conn_from_req(&q, q.type, &conn) == 0) {
 		detect_cluster(&conn, &is_cluster, cluster, sizeof(cluster), &endpoints, 1, NULL);
-		pve_conn_clear(&conn);
+		proxmox_conn_clear(&conn);
 		if (is_cluster) {
 			merged = merge_into_cluster(r, cluster, endpoints);
 			if (merged != 0) {
@@ -1391,7 +1386,7 @@ answer_test(struct request *r, int ok, const char *message, double latency_ms, i
 
 /* Tries the connection as the poller would; fills a success message or the failure. */
 static int
-try_connection(struct pve_conn *c, const char *type, char *msg, size_t msglen, double *latency,
+try_connection(struct proxmox_conn *c, const char *type, char *msg, size_t msglen, double *latency,
     int *nodes, int *is_cluster)
 {
 	char err[256];
@@ -1408,7 +1403,7 @@ try_connection(struct pve_conn *c, const char *type, char *msg, size_t msglen, d
 	if (strcmp(type, "pbs") == 0)
 		snprintf(msg, msglen, "Successfully connected. Found %d datastore(s)", *nodes);
 	else if (strcmp(type, "pmg") == 0)
-		snprintf(msg, msglen, "Connected to PMG instance (version %s)", pve_str(data, "version", "?"));
+		snprintf(msg, msglen, "Connected to PMG instance (version %s)", jsonread_string(data, "version", "?"));
 	else
 		snprintf(msg, msglen, "Successfully connected to %d node(s)", *nodes);
 	json_object_put(data);
@@ -1427,7 +1422,7 @@ test_from_body(struct request *r, int with_latency)
 	struct json_object *body = req_body_object(r, 0), *o;
 	struct problems p = {0};
 	struct node_req q;
-	struct pve_conn c;
+	struct proxmox_conn c;
 	char msg[320], derived[128];
 	double latency = 0;
 	int nodes = 0, is_cluster = 0, ok;
@@ -1445,7 +1440,7 @@ test_from_body(struct request *r, int with_latency)
 		return;
 	conn_from_req(&q, q.type, &c);
 	ok = try_connection(&c, q.type, msg, sizeof(msg), &latency, &nodes, &is_cluster) == 0;
-	pve_conn_clear(&c);
+	proxmox_conn_clear(&c);
 	if (with_latency) {
 		answer_test(r, ok, msg, latency, 1);
 		return;
@@ -1483,7 +1478,7 @@ void
 api_nodes_test_saved(struct request *r)
 {
 	struct instance_cfg c;
-	struct pve_conn conn;
+	struct proxmox_conn conn;
 	char msg[320], err[200];
 	double latency = 0;
 	int nodes = 0, is_cluster = 0, ok;
@@ -1496,7 +1491,7 @@ api_nodes_test_saved(struct request *r)
 		return;
 	}
 	ok = try_connection(&conn, c.type, msg, sizeof(msg), &latency, &nodes, &is_cluster) == 0;
-	pve_conn_clear(&conn);
+	proxmox_conn_clear(&conn);
 	instance_cfg_clear(&c);
 	answer_test(r, ok, msg, latency, 1);
 }
@@ -1505,7 +1500,7 @@ void
 api_nodes_refresh_cluster(struct request *r)
 {
 	struct instance_cfg c;
-	struct pve_conn conn;
+	struct proxmox_conn conn;
 	struct json_object *endpoints, *o;
 	char err[200], name[128] = "";
 	const char *params[3];
@@ -1525,7 +1520,7 @@ api_nodes_refresh_cluster(struct request *r)
 		return;
 	}
 	detect_cluster(&conn, &is_cluster, name, sizeof(name), &endpoints, 1, c.cluster_endpoints);
-	pve_conn_clear(&conn);
+	proxmox_conn_clear(&conn);
 	if (!is_cluster) {
 		json_object_put(endpoints);
 		instance_cfg_clear(&c);

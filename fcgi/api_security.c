@@ -8,6 +8,7 @@
 #include "crypto.h"
 #include "handlers.h"
 #include "jsonutil.h"
+#include "jsonwrite.h"
 #include "log.h"
 #include "netaddr.h"
 #include "ratelimit.h"
@@ -1021,18 +1022,6 @@ static const struct db_stmt stmt_status = {
 	0,
 };
 
-static void
-add_bool(struct json_object *o, const char *k, int v)
-{
-	json_object_object_add(o, k, json_object_new_boolean(v));
-}
-
-static void
-add_str(struct json_object *o, const char *k, const char *v)
-{
-	json_object_object_add(o, k, json_object_new_string(v ? v : ""));
-}
-
 /* The primary token's hint is for those who manage tokens: a session, or a token that may
  * read settings. A monitoring token learns nothing of another token. */
 static int
@@ -1071,40 +1060,40 @@ api_security_status(struct request *r)
 	free(nets);
 
 	o = json_object_new_object();
-	add_bool(o, "apiTokenConfigured", tokens > 0);
-	add_str(o, "apiTokenHint", may_see_hint(p) && tokens > 0 ? hint : "");
-	add_bool(o, "requiresAuth", tokens > 0 || has_user || proxy);
-	add_bool(o, "exportProtected", tokens > 0 || !unprotected);
-	add_bool(o, "unprotectedExportAllowed", unprotected);
-	add_bool(o, "hasAuthentication", tokens > 0 || has_user || proxy);
-	add_bool(o, "configuredButPendingRestart", 0);
-	add_bool(o, "hasAuditLogging", conf_bool("audit_log"));
-	add_bool(o, "credentialsEncrypted", 1);
-	add_bool(o, "hasHTTPS", r->https);
-	add_str(o, "clientIP", r->client_ip);
-	add_bool(o, "isPrivateNetwork", priv);
-	add_bool(o, "isTrustedNetwork", trusted);
-	add_bool(o, "publicAccess", !priv);
-	add_bool(o, "hasProxyAuth", proxy);
-	add_str(o, "proxyAuthLogoutURL", conf_str("proxy_auth_logout_url"));
-	add_str(o, "proxyAuthUsername", p->method == AUTH_METHOD_PROXY ? p->username : "");
-	add_bool(o, "proxyAuthIsAdmin", p->method == AUTH_METHOD_PROXY && p->admin);
-	add_str(o, "authUsername", authenticated && has_user ? PQgetvalue(res, 0, 0) : "");
-	add_str(o, "authLastModified", authenticated && has_user ? PQgetvalue(res, 0, 1) : "");
-	add_str(o, "oidcUsername", "");
-	add_bool(o, "hideLocalLogin", 0);
-	add_str(o, "agentUrl", host ? arena_printf(r->arena, "%s://%s", r->https ? "https" : "http", host) : "");
+	jsonwrite_bool(o, "apiTokenConfigured", tokens > 0);
+	jsonwrite_str(o, "apiTokenHint", may_see_hint(p) && tokens > 0 ? hint : "");
+	jsonwrite_bool(o, "requiresAuth", tokens > 0 || has_user || proxy);
+	jsonwrite_bool(o, "exportProtected", tokens > 0 || !unprotected);
+	jsonwrite_bool(o, "unprotectedExportAllowed", unprotected);
+	jsonwrite_bool(o, "hasAuthentication", tokens > 0 || has_user || proxy);
+	jsonwrite_bool(o, "configuredButPendingRestart", 0);
+	jsonwrite_bool(o, "hasAuditLogging", conf_bool("audit_log"));
+	jsonwrite_bool(o, "credentialsEncrypted", 1);
+	jsonwrite_bool(o, "hasHTTPS", r->https);
+	jsonwrite_str(o, "clientIP", r->client_ip);
+	jsonwrite_bool(o, "isPrivateNetwork", priv);
+	jsonwrite_bool(o, "isTrustedNetwork", trusted);
+	jsonwrite_bool(o, "publicAccess", !priv);
+	jsonwrite_bool(o, "hasProxyAuth", proxy);
+	jsonwrite_str(o, "proxyAuthLogoutURL", conf_str("proxy_auth_logout_url"));
+	jsonwrite_str(o, "proxyAuthUsername", p->method == AUTH_METHOD_PROXY ? p->username : "");
+	jsonwrite_bool(o, "proxyAuthIsAdmin", p->method == AUTH_METHOD_PROXY && p->admin);
+	jsonwrite_str(o, "authUsername", authenticated && has_user ? PQgetvalue(res, 0, 0) : "");
+	jsonwrite_str(o, "authLastModified", authenticated && has_user ? PQgetvalue(res, 0, 1) : "");
+	jsonwrite_str(o, "oidcUsername", "");
+	jsonwrite_bool(o, "hideLocalLogin", 0);
+	jsonwrite_str(o, "agentUrl", host ? arena_printf(r->arena, "%s://%s", r->https ? "https" : "http", host) : "");
 	if (p->method == AUTH_METHOD_TOKEN)
 		json_object_object_add(o, "tokenScopes", scopes_to_json(p->scopes));
-	add_bool(o, "oidcEnabled", 0);
-	add_str(o, "oidcIssuer", "");
-	add_str(o, "oidcClientId", "");
-	add_str(o, "oidcLogoutURL", "");
+	jsonwrite_bool(o, "oidcEnabled", 0);
+	jsonwrite_str(o, "oidcIssuer", "");
+	jsonwrite_str(o, "oidcClientId", "");
+	jsonwrite_str(o, "oidcLogoutURL", "");
 	if (bootstrap) {
-		add_str(o, "bootstrapTokenPath", arena_printf(r->arena, "%s/.bootstrap_token",
+		jsonwrite_str(o, "bootstrapTokenPath", arena_printf(r->arena, "%s/.bootstrap_token",
 		    conf_str("data_dir")));
-		add_bool(o, "isDocker", access("/.dockerenv", F_OK) == 0);
-		add_bool(o, "inContainer", access("/.dockerenv", F_OK) == 0 ||
+		jsonwrite_bool(o, "isDocker", access("/.dockerenv", F_OK) == 0);
+		jsonwrite_bool(o, "inContainer", access("/.dockerenv", F_OK) == 0 ||
 		    access("/run/systemd/container", F_OK) == 0);
 	}
 	PQclear(res);

@@ -91,18 +91,18 @@ instances_load(struct db *db, struct instance_cfg **out)
 	return n;
 }
 
-enum pve_product
+enum proxmox_product
 instance_product(const char *type)
 {
 	if (strcmp(type, "pbs") == 0)
-		return PVE_PRODUCT_PBS;
+		return PROXMOX_PRODUCT_PBS;
 	if (strcmp(type, "pmg") == 0)
-		return PVE_PRODUCT_PMG;
-	return PVE_PRODUCT_PVE;
+		return PROXMOX_PRODUCT_PMG;
+	return PROXMOX_PRODUCT_PVE;
 }
 
 int
-instance_connect_params(const struct instance_cfg *cfg, struct pve_conn *conn, char *err,
+instance_connect_params(const struct instance_cfg *cfg, struct proxmox_conn *conn, char *err,
     size_t errlen)
 {
 	size_t len;

@@ -4,7 +4,7 @@
 #define PULSE_INSTANCES_H
 
 #include "db.h"
-#include "pve.h"
+#include "proxmox.h"
 
 struct instance_cfg {
 	char id[32], type[8], name[128], host[256], guest_url[256];
@@ -41,11 +41,11 @@ void instance_cfg_clear(struct instance_cfg *c);
 int instances_load(struct db *db, struct instance_cfg **out);
 
 /* A connection for cfg: secrets opened from the envelope (the caller clears the connection
- * with pve_conn_clear). Returns 0, or -1 with a message (never holding a secret). */
-int instance_connect_params(const struct instance_cfg *cfg, struct pve_conn *conn, char *err,
+ * with proxmox_conn_clear). Returns 0, or -1 with a message (never holding a secret). */
+int instance_connect_params(const struct instance_cfg *cfg, struct proxmox_conn *conn, char *err,
     size_t errlen);
 
-enum pve_product instance_product(const char *type);
+enum proxmox_product instance_product(const char *type);
 
 /* Envelope contexts: a sealed password cannot be passed off as a token secret. */
 #define SECRET_CTX_PASSWORD "pulse.instances.password"

@@ -1,60 +1,18 @@
-/* pbs.c: tolerant parsers of Proxmox Backup Server and Mail Gateway answers. */
+/* pbs.c: tolerant parsers of Proxmox Backup Server answers. */
 #include "config.h"
 
 #include "pbs.h"
-#include "pve.h"
+#include "jsonread.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
-
-static int
-array_len(struct json_object *a)
-{
-	return a && json_object_is_type(a, json_type_array) ? (int)json_object_array_length(a) : 0;
-}
-
-static void
-copy(char *dst, size_t len, const char *src)
-{
-	snprintf(dst, len, "%s", src ? src : "");
-}
-
-static struct json_object *
-member(struct json_object *o, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (o == NULL || !json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &v))
-		return NULL;
-	return v;
-}
-
-static int
-is_object(struct json_object *o)
-{
-	return o && json_object_is_type(o, json_type_object);
-}
-
-/* The first of several keys that is present, as a number. */
-static double
-num_of(struct json_object *o, const char *const *keys, int nkeys)
-{
-	for (int i = 0; i < nkeys; i++) {
-		double v = pve_num(o, keys[i], NAN);
-		if (!isnan(v))
-			return v;
-	}
-	return 0;
-}
 
 /* A byte count from the first of several keys: 0 when absent, negative, not finite or beyond
  * what an int64 holds (a server never reports 8 EiB; such a figure is garbage). */
 static int64_t
 bytes_of(struct json_object *o, const char *const *keys, int nkeys)
 {
-	double v = num_of(o, keys, nkeys);
+	double v = jsonread_number_first(o, keys, nkeys);
 
 	if (!isfinite(v) || v <= 0 || v >= 9.2e18)
 		return 0;
@@ -66,43 +24,43 @@ bytes_of(struct json_object *o, const char *const *keys, int nkeys)
 int
 pbs_parse_version(struct json_object *data, char *version, size_t len)
 {
-	const char *v = pve_str(data, "version", "");
+	const char *v = jsonread_string(data, "version", "");
 
-	copy(version, len, v);
+	jsonread_copy(version, len, v);
 	return *v ? 0 : -1;
 }
 
 int
 pbs_parse_node_status(struct json_object *data, struct pbs_node_status *out)
 {
-	struct json_object *mem = member(data, "memory");
+	struct json_object *mem = jsonread_member(data, "memory");
 
 	memset(out, 0, sizeof(*out));
-	if (!is_object(data))
+	if (!jsonread_is_object(data))
 		return -1;
 	/* PBS reports a fraction ("Total CPU usage since last query", like PVE); pbs[].cpu is a
 	 * percentage, as the original documents it and its web client rounds it. */
-	out->cpu = pve_num(data, "cpu", 0) * 100.0;
-	out->uptime = pve_int(data, "uptime", 0);
-	out->mem_total = pve_int(mem, "total", 0);
-	out->mem_used = pve_int(mem, "used", 0);
-	out->mem_free = pve_int(mem, "free", 0);
+	out->cpu = jsonread_number(data, "cpu", 0) * 100.0;
+	out->uptime = jsonread_int(data, "uptime", 0);
+	out->mem_total = jsonread_int(mem, "total", 0);
+	out->mem_used = jsonread_int(mem, "used", 0);
+	out->mem_free = jsonread_int(mem, "free", 0);
 	return 0;
 }
 
 int
 pbs_parse_datastores(struct json_object *data, struct pbs_datastore_item *out, int max)
 {
-	int n = 0, len = array_len(data);
+	int n = 0, len = jsonread_array_len(data);
 
 	for (int i = 0; i < len && n < max; i++) {
 		struct json_object *o = json_object_array_get_idx(data, i);
-		const char *store = pve_str(o, "store", "");
+		const char *store = jsonread_string(o, "store", "");
 
 		if (*store == '\0')
 			continue;
-		copy(out[n].store, sizeof(out[n].store), store);
-		copy(out[n].comment, sizeof(out[n].comment), pve_str(o, "comment", ""));
+		jsonread_copy(out[n].store, sizeof(out[n].store), store);
+		jsonread_copy(out[n].comment, sizeof(out[n].comment), jsonread_string(o, "comment", ""));
 		n++;
 	}
 	return n;
@@ -117,14 +75,14 @@ pbs_parse_ds_status(struct json_object *data, struct pbs_ds_status *out)
 	static const char *const dedup[] = {"deduplication-factor", "deduplication_factor"};
 
 	memset(out, 0, sizeof(*out));
-	if (!is_object(data))
+	if (!jsonread_is_object(data))
 		return -1;
 	out->total = bytes_of(data, total, 2);
 	out->used = bytes_of(data, used, 2);
 	out->avail = bytes_of(data, avail, 2);
 	if (out->total <= 0 && out->used > 0 && out->avail > 0 && out->used <= INT64_MAX - out->avail)
 		out->total = out->used + out->avail;
-	out->dedup = num_of(data, dedup, 2);
+	out->dedup = jsonread_number_first(data, dedup, 2);
 	if (out->dedup <= 0 || !isfinite(out->dedup))
 		out->dedup = 0;
 	return 0;
@@ -133,7 +91,7 @@ pbs_parse_ds_status(struct json_object *data, struct pbs_ds_status *out)
 double
 pbs_gc_dedup(struct json_object *data)
 {
-	double index = pve_num(data, "index-data-bytes", 0), disk = pve_num(data, "disk-bytes", 0);
+	double index = jsonread_number(data, "index-data-bytes", 0), disk = jsonread_number(data, "disk-bytes", 0);
 
 	return index > 0 && disk > 0 ? index / disk : 0;
 }
@@ -141,20 +99,20 @@ pbs_gc_dedup(struct json_object *data)
 int
 pbs_parse_namespaces(struct json_object *data, struct pbs_namespace_item *out, int max)
 {
-	int n = 0, len = array_len(data);
+	int n = 0, len = jsonread_array_len(data);
 
 	for (int i = 0; i < len && n < max; i++) {
 		struct json_object *o = json_object_array_get_idx(data, i);
-		const char *path = pve_str(o, "ns", "");
+		const char *path = jsonread_string(o, "ns", "");
 
-		if (!is_object(o))
+		if (!jsonread_is_object(o))
 			continue;
 		if (*path == '\0')
-			path = pve_str(o, "path", "");
+			path = jsonread_string(o, "path", "");
 		if (*path == '\0')
-			path = pve_str(o, "name", "");
-		copy(out[n].path, sizeof(out[n].path), path);
-		copy(out[n].parent, sizeof(out[n].parent), pve_str(o, "parent", ""));
+			path = jsonread_string(o, "name", "");
+		jsonread_copy(out[n].path, sizeof(out[n].path), path);
+		jsonread_copy(out[n].parent, sizeof(out[n].parent), jsonread_string(o, "parent", ""));
 		n++;
 	}
 	return n;
@@ -170,20 +128,20 @@ backup_type_ok(const char *t)
 int
 pbs_parse_groups(struct json_object *data, struct pbs_group *out, int max)
 {
-	int n = 0, len = array_len(data);
+	int n = 0, len = jsonread_array_len(data);
 
 	for (int i = 0; i < len && n < max; i++) {
 		struct json_object *o = json_object_array_get_idx(data, i);
 		struct pbs_group *g = &out[n];
 
 		memset(g, 0, sizeof(*g));
-		copy(g->type, sizeof(g->type), pve_str(o, "backup-type", ""));
-		copy(g->id, sizeof(g->id), pve_str(o, "backup-id", ""));
+		jsonread_copy(g->type, sizeof(g->type), jsonread_string(o, "backup-type", ""));
+		jsonread_copy(g->id, sizeof(g->id), jsonread_string(o, "backup-id", ""));
 		if (!backup_type_ok(g->type) || g->id[0] == '\0')
 			continue;
-		copy(g->owner, sizeof(g->owner), pve_str(o, "owner", ""));
-		g->last_backup = pve_int(o, "last-backup", 0);
-		g->count = pve_int(o, "backup-count", 0);
+		jsonread_copy(g->owner, sizeof(g->owner), jsonread_string(o, "owner", ""));
+		g->last_backup = jsonread_int(o, "last-backup", 0);
+		g->count = jsonread_int(o, "backup-count", 0);
 		n++;
 	}
 	return n;
@@ -192,171 +150,38 @@ pbs_parse_groups(struct json_object *data, struct pbs_group *out, int max)
 int
 pbs_parse_snapshots(struct json_object *data, struct pbs_snapshot *out, int max)
 {
-	int n = 0, len = array_len(data);
+	int n = 0, len = jsonread_array_len(data);
 
 	for (int i = 0; i < len && n < max; i++) {
 		struct json_object *o = json_object_array_get_idx(data, i);
-		struct json_object *files = member(o, "files"), *ver = member(o, "verification");
+		struct json_object *files = jsonread_member(o, "files"), *ver = jsonread_member(o, "verification");
 		struct pbs_snapshot *s = &out[n];
-		int nf = array_len(files);
+		int nf = jsonread_array_len(files);
 
 		memset(s, 0, sizeof(*s));
-		copy(s->type, sizeof(s->type), pve_str(o, "backup-type", ""));
-		copy(s->id, sizeof(s->id), pve_str(o, "backup-id", ""));
-		s->time = pve_int(o, "backup-time", 0);
+		jsonread_copy(s->type, sizeof(s->type), jsonread_string(o, "backup-type", ""));
+		jsonread_copy(s->id, sizeof(s->id), jsonread_string(o, "backup-id", ""));
+		s->time = jsonread_int(o, "backup-time", 0);
 		if (!backup_type_ok(s->type) || s->id[0] == '\0' || s->time <= 0)
 			continue;
-		s->size = pve_int(o, "size", 0);
-		s->protected_ = pve_num(o, "protected", 0) != 0;
-		copy(s->comment, sizeof(s->comment), pve_str(o, "comment", ""));
-		copy(s->owner, sizeof(s->owner), pve_str(o, "owner", ""));
+		s->size = jsonread_int(o, "size", 0);
+		s->protected_ = jsonread_number(o, "protected", 0) != 0;
+		jsonread_copy(s->comment, sizeof(s->comment), jsonread_string(o, "comment", ""));
+		jsonread_copy(s->owner, sizeof(s->owner), jsonread_string(o, "owner", ""));
 		/* Verification: a state string, or an object with one. */
 		if (ver && json_object_is_type(ver, json_type_string))
-			copy(s->verification, sizeof(s->verification), json_object_get_string(ver));
+			jsonread_copy(s->verification, sizeof(s->verification), json_object_get_string(ver));
 		else
-			copy(s->verification, sizeof(s->verification), pve_str(ver, "state", ""));
+			jsonread_copy(s->verification, sizeof(s->verification), jsonread_string(ver, "state", ""));
 		/* Files: names, or objects with a filename. */
 		for (int k = 0; k < nf && s->nfiles < (int)(sizeof(s->files) / sizeof(s->files[0])); k++) {
 			struct json_object *f = json_object_array_get_idx(files, k);
 			const char *name = f && json_object_is_type(f, json_type_string) ?
-			    json_object_get_string(f) : pve_str(f, "filename", "");
+			    json_object_get_string(f) : jsonread_string(f, "filename", "");
 			if (*name)
-				copy(s->files[s->nfiles++], sizeof(s->files[0]), name);
+				jsonread_copy(s->files[s->nfiles++], sizeof(s->files[0]), name);
 		}
 		n++;
 	}
 	return n;
-}
-
-/* --- Proxmox Mail Gateway -------------------------------------------------------------- */
-
-int
-pmg_parse_cluster(struct json_object *data, struct pmg_cluster_node *out, int max)
-{
-	int n = 0, len = array_len(data);
-
-	for (int i = 0; i < len && n < max; i++) {
-		struct json_object *o = json_object_array_get_idx(data, i);
-		const char *name = pve_str(o, "name", "");
-
-		if (*name == '\0')
-			continue;
-		copy(out[n].name, sizeof(out[n].name), name);
-		copy(out[n].type, sizeof(out[n].type), pve_str(o, "type", ""));
-		n++;
-	}
-	return n;
-}
-
-int
-pmg_parse_queue(struct json_object *data, struct pmg_queue *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (array_len(data) > 0)
-		data = json_object_array_get_idx(data, 0);
-	if (!is_object(data))
-		return -1;
-	out->active = pve_int(data, "active", 0);
-	out->deferred = pve_int(data, "deferred", 0);
-	out->hold = pve_int(data, "hold", 0);
-	out->incoming = pve_int(data, "incoming", 0);
-	out->oldest_age = pve_int(data, "oldest_age", 0);
-	return 0;
-}
-
-int
-pmg_parse_backups(struct json_object *data, struct pmg_backup_item *out, int max)
-{
-	int n = 0, len = array_len(data);
-
-	for (int i = 0; i < len && n < max; i++) {
-		struct json_object *o = json_object_array_get_idx(data, i);
-		const char *file = pve_str(o, "filename", "");
-
-		if (*file == '\0')
-			continue;
-		copy(out[n].filename, sizeof(out[n].filename), file);
-		out[n].size = pve_int(o, "size", 0);
-		out[n].timestamp = pve_int(o, "timestamp", 0);
-		n++;
-	}
-	return n;
-}
-
-/* The PMG statistics names of each counter (mail totals and hourly points share them). */
-static const char *const count_keys[PMG_NSTATS] = {
-	[PMG_COUNT] = "count", [PMG_IN] = "count_in", [PMG_OUT] = "count_out",
-	[PMG_SPAM_IN] = "spamcount_in", [PMG_SPAM_OUT] = "spamcount_out",
-	[PMG_VIRUS_IN] = "viruscount_in", [PMG_VIRUS_OUT] = "viruscount_out",
-	[PMG_BOUNCES_IN] = "bounces_in", [PMG_BOUNCES_OUT] = "bounces_out",
-	[PMG_BYTES_IN] = "bytes_in", [PMG_BYTES_OUT] = "bytes_out", [PMG_GREYLIST] = "glcount",
-	[PMG_JUNK_IN] = "junk_in", [PMG_AVG_MS] = "avptime", [PMG_RBL] = "rbl_rejects",
-	[PMG_PREGREET] = "pregreet_rejects",
-};
-
-static void
-counts(struct json_object *o, struct pmg_counts *out)
-{
-	for (int k = 0; k < PMG_NSTATS; k++)
-		out->v[k] = pve_num(o, count_keys[k], 0);
-	out->v[PMG_AVG_MS] *= 1000.0;	/* PMG reports seconds */
-}
-
-int
-pmg_parse_mail_stats(struct json_object *data, struct pmg_counts *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (array_len(data) > 0)
-		data = json_object_array_get_idx(data, 0);
-	if (!is_object(data))
-		return -1;
-	counts(data, out);
-	return 0;
-}
-
-int
-pmg_parse_mail_count(struct json_object *data, struct pmg_counts *out, int max)
-{
-	int n = 0, len = array_len(data);
-
-	for (int i = 0; i < len && n < max; i++) {
-		struct json_object *o = json_object_array_get_idx(data, i);
-
-		if (!is_object(o))
-			continue;
-		memset(&out[n], 0, sizeof(out[n]));
-		counts(o, &out[n]);
-		out[n].time = pve_int(o, "time", 0);
-		out[n].index = (int)pve_int(o, "index", 0);
-		n++;
-	}
-	return n;
-}
-
-int
-pmg_parse_spam_scores(struct json_object *data, struct pmg_spam_score *out, int max)
-{
-	int n = 0, len = array_len(data);
-
-	for (int i = 0; i < len && n < max; i++) {
-		struct json_object *o = json_object_array_get_idx(data, i);
-
-		if (!is_object(o) || !pve_has(o, "level"))
-			continue;
-		copy(out[n].level, sizeof(out[n].level), pve_str(o, "level", ""));
-		out[n].count = (double)pve_int(o, "count", 0);
-		n++;
-	}
-	return n;
-}
-
-int
-pmg_parse_quarantine(struct json_object *data, int64_t *count)
-{
-	if (array_len(data) > 0)
-		data = json_object_array_get_idx(data, 0);
-	if (!is_object(data))
-		return -1;
-	*count = pve_int(data, "count", 0);
-	return 0;
 }

@@ -1,75 +1,10 @@
-/* pve.h: Proxmox VE / PBS / PMG API access (authentication, URLs) and tolerant parsers of
- * the PVE responses the poller reads. Every number is accepted as a JSON number or a string;
- * missing fields read as zero or empty. */
+/* pve.h: tolerant parsers of the Proxmox VE responses the poller reads. Every number is
+ * accepted as a JSON number or a string (jsonread.h); missing fields read as zero or empty. */
 #ifndef PULSE_PVE_H
 #define PULSE_PVE_H
 
 #include <json-c/json.h>
 #include <stdint.h>
-
-#include "http.h"
-
-enum pve_product { PVE_PRODUCT_PVE, PVE_PRODUCT_PBS, PVE_PRODUCT_PMG };
-
-/* A connection to one server: where, how to authenticate, how to trust it. */
-struct pve_conn {
-	enum pve_product product;
-	char base[512];			/* https://host:port/api2/json */
-	char user[160];			/* user@realm (password auth) */
-	char *password;			/* owned, scrubbed on free */
-	char token_id[256];		/* user@realm!tokenid (token auth) */
-	char *token_secret;		/* owned, scrubbed on free */
-	enum http_tls_mode tls;
-	char pin[65];
-	long timeout_ms;
-	/* ticket authentication state */
-	char *ticket;
-	char *csrf;
-	double ticket_at;		/* wall time it was issued */
-};
-
-void pve_conn_clear(struct pve_conn *c);
-
-/* Normalises a host as the original does: https:// by default, port 8006 (PVE, PMG) or 8007
- * (PBS) when none, path and query dropped, IPv6 bracketed. Writes "https://host:port" into
- * out. Returns 0, or -1 with a message for an unusable host. */
-int pve_normalize_host(const char *host, enum pve_product product, char *out, size_t outlen,
-    char *err, size_t errlen);
-
-/* Whether password authentication needs a (new) ticket before the next request: none yet,
- * or older than 100 minutes (tickets last two hours). */
-int pve_needs_ticket(const struct pve_conn *c);
-/* The POST /access/ticket request (form-encoded credentials). */
-struct http_request *pve_ticket_request(const struct pve_conn *c);
-/* Takes the ticket and CSRF token from a ticket answer; values with characters a header
- * cannot carry (control characters, space, ';') are refused. Returns 0 or -1 with a
- * message. */
-int pve_ticket_accept(struct pve_conn *c, struct http_request *req, char *err, size_t errlen);
-
-/* A request for path (below /api2/json, starting with '/') with the authentication and TLS
- * settings of c, reading at most HTTP_MAX_RESPONSE bytes, or HTTP_MAX_RESPONSE_LARGE for the
- * answers that grow with the estate (pve_path_is_large). A credential that cannot be a
- * header value leaves the request failed and unsendable (http_request_add_header). */
-struct http_request *pve_request(const struct pve_conn *c, const char *path);
-int pve_path_is_large(const char *path);
-
-/* Parses an answer: status must be 2xx and the body {"data": ...}, within the JSON limits
- * that go with the request's size cap (jsonutil_limits_default for the small answers,
- * jsonutil_limits_upstream for the large ones). Returns the data value
- * (a new reference the caller puts; JSON null gives NULL with rc 0), or sets err and
- * returns NULL with *rc = -1. Error texts never echo credentials. */
-struct json_object *pve_response_data(struct http_request *req, int *rc, char *err, size_t errlen);
-
-/* Whether a failed answer is an authentication failure (401, 403, 595 on auth). */
-int pve_is_auth_failure(const struct http_request *req);
-
-/* --- tolerant field access --- */
-double pve_num(struct json_object *obj, const char *key, double def);
-int64_t pve_int(struct json_object *obj, const char *key, int64_t def);
-const char *pve_str(struct json_object *obj, const char *key, const char *def);
-int pve_has(struct json_object *obj, const char *key);
-
-/* --- parsed shapes --- */
 
 struct pve_node_item {
 	char node[64];
@@ -157,8 +92,5 @@ int pve_parse_tasks(struct json_object *data, struct pve_task *out, int max);
 int pve_parse_content(struct json_object *data, struct pve_content *out, int max);
 /* A guest's snapshots without the "current" pseudo-snapshot. */
 int pve_parse_snapshots(struct json_object *data, struct pve_snapshot *out, int max);
-
-/* The newest non-null value of key in an rrddata list; returns 0 and sets *out, or -1. */
-int pve_rrd_last(struct json_object *data, const char *key, double *out);
 
 #endif

@@ -4,8 +4,13 @@
  * field names, types and units (state-proxmox.md §1.3-§1.9, §1.13, §2.5 rows 4c-4j, 6, 7a, 7b,
  * §2.7-§2.8).
  *
+ * One header for six files, one per subject: pve_guest.c (guest agent network, OS),
+ * pve_container.c, pve_disks.c, pve_zfs.c, pve_ceph.c and pve_replication.c. The poller uses
+ * them together, and they share the conventions below and some types (a container's
+ * interfaces are guest interfaces); pve_detail_int.h holds what the six share privately.
+ *
  * Conventions shared by every function here:
- * - "data" is the value of the response's "data" member, as pve_response_data() returns it
+ * - "data" is the value of the response's "data" member, as proxmox_response_data() returns it
  *   (the caller keeps its reference; nothing here takes or drops one). Any JSON value is
  *   accepted: a wrong type anywhere reads as missing, numbers may be JSON numbers, numeric
  *   strings or null, and nothing here crashes, loops without bound or overflows.
@@ -324,11 +329,5 @@ void pve_replication_resolve(struct pve_replication_job *job, const char *instan
 void pve_replication_sort(struct pve_replication_job *jobs, int n);
 /* The replicationJobs[] object of a resolved job; polledAt is now in epoch ms. */
 struct json_object *pve_replication_job_json(const struct pve_replication_job *job, double now);
-
-/* --- small shared helpers ------------------------------------------------------------------- */
-
-/* Copies src into dst (size len, len > 0) with surrounding whitespace removed, cut at a UTF-8
- * character boundary when too long. Returns dst. */
-char *pve_copy_trimmed(char *dst, size_t len, const char *src);
 
 #endif

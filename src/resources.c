@@ -5,8 +5,9 @@
 
 #include "resources.h"
 
+#include "jsonread.h"
 #include "jsonutil.h"
-#include "state_int.h"
+#include "jsonwrite.h"
 #include "timefmt.h"
 #include "util.h"
 
@@ -133,18 +134,10 @@ resources_filter_set(struct resources_filter *f, const char *name, const char *v
 
 /* --- reading the documents ------------------------------------------------------------- */
 
-static struct json_object *
-field(struct json_object *doc, const char *key)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(doc, key, &v) ? v : NULL;
-}
-
 static const char *
 str(struct json_object *doc, const char *key)
 {
-	struct json_object *v = field(doc, key);
+	struct json_object *v = jsonread_member(doc, key);
 
 	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
 }
@@ -152,7 +145,7 @@ str(struct json_object *doc, const char *key)
 static double
 num(struct json_object *doc, const char *key)
 {
-	struct json_object *v = field(doc, key);
+	struct json_object *v = jsonread_member(doc, key);
 
 	if (v && (json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
 		return json_object_get_double(v);
@@ -162,7 +155,7 @@ num(struct json_object *doc, const char *key)
 static int64_t
 i64(struct json_object *doc, const char *key)
 {
-	struct json_object *v = field(doc, key);
+	struct json_object *v = jsonread_member(doc, key);
 
 	if (v && json_object_is_type(v, json_type_int))
 		return json_object_get_int64(v);
@@ -174,7 +167,7 @@ i64(struct json_object *doc, const char *key)
 static int
 boolean(struct json_object *doc, const char *key)
 {
-	struct json_object *v = field(doc, key);
+	struct json_object *v = jsonread_member(doc, key);
 
 	return v && json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
 }
@@ -183,7 +176,7 @@ boolean(struct json_object *doc, const char *key)
 static void
 copy_field(struct json_object *o, struct json_object *doc, const char *key)
 {
-	struct json_object *v = field(doc, key);
+	struct json_object *v = jsonread_member(doc, key);
 
 	if (v != NULL)
 		json_object_object_add(o, key, json_object_get(v));
@@ -209,11 +202,11 @@ metric_from_usage(struct json_object *m, int with_free)
 	if (m == NULL || i64(m, "total") <= 0)
 		return NULL;
 	o = json_object_new_object();
-	sj_num(o, "current", num(m, "usage"));
-	sj_int(o, "total", i64(m, "total"));
-	sj_int(o, "used", i64(m, "used"));
+	jsonwrite_num(o, "current", num(m, "usage"));
+	jsonwrite_int(o, "total", i64(m, "total"));
+	jsonwrite_int(o, "used", i64(m, "used"));
 	if (with_free)
-		sj_int(o, "free", i64(m, "free"));
+		jsonwrite_int(o, "free", i64(m, "free"));
 	return o;
 }
 
@@ -222,7 +215,7 @@ metric_current(double v)
 {
 	struct json_object *o = json_object_new_object();
 
-	sj_num(o, "current", v);
+	jsonwrite_num(o, "current", v);
 	return o;
 }
 
@@ -234,16 +227,16 @@ resource_new(const char *id, const char *type, const char *name, const char *dis
 {
 	struct json_object *o = json_object_new_object();
 
-	sj_str(o, "id", id);
-	sj_str(o, "type", type);
-	sj_str(o, "name", name);
-	sj_str(o, "displayName", display_name);
-	sj_str(o, "platformId", platform_id);
-	sj_str(o, "platformType", platform_type);
-	sj_str(o, "sourceType", "api");
-	sj_opt_str(o, "parentId", parent_id);
-	sj_opt_str(o, "clusterId", cluster_id);
-	sj_str(o, "status", status);
+	jsonwrite_str(o, "id", id);
+	jsonwrite_str(o, "type", type);
+	jsonwrite_str(o, "name", name);
+	jsonwrite_str(o, "displayName", display_name);
+	jsonwrite_str(o, "platformId", platform_id);
+	jsonwrite_str(o, "platformType", platform_type);
+	jsonwrite_str(o, "sourceType", "api");
+	jsonwrite_opt_str(o, "parentId", parent_id);
+	jsonwrite_opt_str(o, "clusterId", cluster_id);
+	jsonwrite_str(o, "status", status);
 	return o;
 }
 
@@ -259,10 +252,10 @@ static void
 resource_finish(struct json_object *o, const char *last_seen, struct json_object *platform,
     struct json_object *identity)
 {
-	sj_str(o, "lastSeen", last_seen);
+	jsonwrite_str(o, "lastSeen", last_seen);
 	json_object_object_add(o, "platformData", platform);
 	add_opt(o, "identity", identity);
-	sj_int(o, "schemaVersion", SCHEMA_VERSION);
+	jsonwrite_int(o, "schemaVersion", SCHEMA_VERSION);
 }
 
 static const char *
@@ -327,7 +320,7 @@ node_temperature(struct json_object *t)
 		return NULL;
 	if (num(t, "cpuPackage") > 0)
 		return jsonutil_new_double(num(t, "cpuPackage"));
-	cores = field(t, "cores");
+	cores = jsonread_member(t, "cores");
 	if (cores == NULL || !json_object_is_type(cores, json_type_array) ||
 	    (n = json_object_array_length(cores)) == 0)
 		return NULL;
@@ -348,30 +341,30 @@ from_node(struct json_object *out, struct json_object *doc)
 	o = resource_new(str(doc, "id"), "node", name, str(doc, "displayName"),
 	    str(doc, "instance"), "proxmox-pve", NULL, cluster, node_status(str(doc, "status")));
 	json_object_object_add(o, "cpu", metric_current(num(doc, "cpu") * 100));
-	add_opt(o, "memory", metric_from_usage(field(doc, "memory"), 1));
-	add_opt(o, "disk", metric_from_usage(field(doc, "disk"), 1));
-	add_opt(o, "temperature", node_temperature(field(doc, "temperature")));
-	sj_int(o, "uptime", i64(doc, "uptime"));
+	add_opt(o, "memory", metric_from_usage(jsonread_member(doc, "memory"), 1));
+	add_opt(o, "disk", metric_from_usage(jsonread_member(doc, "disk"), 1));
+	add_opt(o, "temperature", node_temperature(jsonread_member(doc, "temperature")));
+	jsonwrite_int(o, "uptime", i64(doc, "uptime"));
 
 	p = json_object_new_object();
-	sj_str(p, "instance", str(doc, "instance"));
-	sj_str(p, "host", str(doc, "host"));
-	sj_str(p, "guestURL", str(doc, "guestURL"));
-	sj_str(p, "pveVersion", str(doc, "pveVersion"));
-	sj_str(p, "kernelVersion", str(doc, "kernelVersion"));
+	jsonwrite_str(p, "instance", str(doc, "instance"));
+	jsonwrite_str(p, "host", str(doc, "host"));
+	jsonwrite_str(p, "guestURL", str(doc, "guestURL"));
+	jsonwrite_str(p, "pveVersion", str(doc, "pveVersion"));
+	jsonwrite_str(p, "kernelVersion", str(doc, "kernelVersion"));
 	cpu_info = json_object_new_object();
-	sj_str(cpu_info, "model", str(field(doc, "cpuInfo"), "model"));
-	sj_int(cpu_info, "cores", i64(field(doc, "cpuInfo"), "cores"));
-	sj_int(cpu_info, "sockets", i64(field(doc, "cpuInfo"), "sockets"));
+	jsonwrite_str(cpu_info, "model", str(jsonread_member(doc, "cpuInfo"), "model"));
+	jsonwrite_int(cpu_info, "cores", i64(jsonread_member(doc, "cpuInfo"), "cores"));
+	jsonwrite_int(cpu_info, "sockets", i64(jsonread_member(doc, "cpuInfo"), "sockets"));
 	json_object_object_add(p, "cpuInfo", cpu_info);
-	json_object_object_add(p, "loadAverage", json_object_get(field(doc, "loadAverage")));
+	json_object_object_add(p, "loadAverage", json_object_get(jsonread_member(doc, "loadAverage")));
 	json_object_object_add(p, "isClusterMember",
 	    json_object_new_boolean(boolean(doc, "isClusterMember")));
-	sj_str(p, "clusterName", str(doc, "clusterName"));
-	sj_str(p, "connectionHealth", str(doc, "connectionHealth"));
+	jsonwrite_str(p, "clusterName", str(doc, "clusterName"));
+	jsonwrite_str(p, "connectionHealth", str(doc, "connectionHealth"));
 
 	id = json_object_new_object();
-	sj_opt_str(id, "hostname", name);
+	jsonwrite_opt_str(id, "hostname", name);
 	resource_finish(o, time_from_ms(i64(doc, "lastSeen"), seen, sizeof(seen)), p, id);
 	json_object_array_add(out, o);
 }
@@ -411,40 +404,40 @@ from_guest(struct json_object *out, struct json_object *doc)
 	    str(doc, "name"), "", str(doc, "instance"), "proxmox-pve", parent, NULL,
 	    guest_status(str(doc, "status")));
 	json_object_object_add(o, "cpu", metric_current(num(doc, "cpu") * 100));
-	add_opt(o, "memory", metric_from_usage(field(doc, "memory"), 1));
-	add_opt(o, "disk", metric_from_usage(field(doc, "disk"), 1));
+	add_opt(o, "memory", metric_from_usage(jsonread_member(doc, "memory"), 1));
+	add_opt(o, "disk", metric_from_usage(jsonread_member(doc, "disk"), 1));
 	net = json_object_new_object();
-	sj_int(net, "rxBytes", i64(doc, "networkIn"));
-	sj_int(net, "txBytes", i64(doc, "networkOut"));
+	jsonwrite_int(net, "rxBytes", i64(doc, "networkIn"));
+	jsonwrite_int(net, "txBytes", i64(doc, "networkOut"));
 	json_object_object_add(o, "network", net);
-	sj_int(o, "uptime", i64(doc, "uptime"));
+	jsonwrite_int(o, "uptime", i64(doc, "uptime"));
 	add_opt(o, "tags", tags_list(str(doc, "tags")));
 
 	p = json_object_new_object();
-	sj_int(p, "vmid", i64(doc, "vmid"));
-	sj_str(p, "node", str(doc, "node"));
-	sj_str(p, "instance", str(doc, "instance"));
+	jsonwrite_int(p, "vmid", i64(doc, "vmid"));
+	jsonwrite_str(p, "node", str(doc, "node"));
+	jsonwrite_str(p, "instance", str(doc, "instance"));
 	if (!vm)
-		sj_opt_str(p, "type", str(doc, "type"));
-	sj_int(p, "cpus", i64(doc, "cpus"));
-	json_object_object_add(p, "template", json_object_new_boolean(boolean(doc, "template")));
-	sj_opt_str(p, "lock", str(doc, "lock"));
+		jsonwrite_opt_str(p, "type", str(doc, "type"));
+	jsonwrite_int(p, "cpus", i64(doc, "cpus"));
+	jsonwrite_bool(p, "template", boolean(doc, "template"));
+	jsonwrite_opt_str(p, "lock", str(doc, "lock"));
 	if (vm)
-		sj_opt_str(p, "agentVersion", str(doc, "agentVersion"));
-	sj_opt_str(p, "osName", str(doc, "osName"));
+		jsonwrite_opt_str(p, "agentVersion", str(doc, "agentVersion"));
+	jsonwrite_opt_str(p, "osName", str(doc, "osName"));
 	if (vm)
-		sj_opt_str(p, "osVersion", str(doc, "osVersion"));
+		jsonwrite_opt_str(p, "osVersion", str(doc, "osVersion"));
 	copy_field(p, doc, "ipAddresses");
 	if (oci)
-		json_object_object_add(p, "isOci", json_object_new_boolean(1));
+		jsonwrite_bool(p, "isOci", 1);
 	if (!vm)
-		sj_opt_str(p, "osTemplate", str(doc, "osTemplate"));
-	sj_int(p, "networkIn", i64(doc, "networkIn"));
-	sj_int(p, "networkOut", i64(doc, "networkOut"));
-	sj_int(p, "diskRead", i64(doc, "diskRead"));
-	sj_int(p, "diskWrite", i64(doc, "diskWrite"));
+		jsonwrite_opt_str(p, "osTemplate", str(doc, "osTemplate"));
+	jsonwrite_int(p, "networkIn", i64(doc, "networkIn"));
+	jsonwrite_int(p, "networkOut", i64(doc, "networkOut"));
+	jsonwrite_int(p, "diskRead", i64(doc, "diskRead"));
+	jsonwrite_int(p, "diskWrite", i64(doc, "diskWrite"));
 	if (i64(doc, "lastBackup") > 0)
-		sj_str(p, "lastBackup", time_from_ms(i64(doc, "lastBackup"), seen, sizeof(seen)));
+		jsonwrite_str(p, "lastBackup", time_from_ms(i64(doc, "lastBackup"), seen, sizeof(seen)));
 	resource_finish(o, time_from_ms(i64(doc, "lastSeen"), seen, sizeof(seen)), p, NULL);
 	json_object_array_add(out, o);
 }
@@ -463,14 +456,14 @@ from_storage(struct json_object *out, struct json_object *doc, const char *now)
 	add_opt(o, "disk", metric_from_usage(doc, 1));
 
 	p = json_object_new_object();
-	sj_str(p, "instance", str(doc, "instance"));
-	sj_str(p, "node", str(doc, "node"));
+	jsonwrite_str(p, "instance", str(doc, "instance"));
+	jsonwrite_str(p, "node", str(doc, "node"));
 	copy_field(p, doc, "nodes");
-	sj_str(p, "type", str(doc, "type"));
-	sj_str(p, "content", str(doc, "content"));
-	json_object_object_add(p, "shared", json_object_new_boolean(boolean(doc, "shared")));
-	json_object_object_add(p, "enabled", json_object_new_boolean(boolean(doc, "enabled")));
-	json_object_object_add(p, "active", json_object_new_boolean(boolean(doc, "active")));
+	jsonwrite_str(p, "type", str(doc, "type"));
+	jsonwrite_str(p, "content", str(doc, "content"));
+	jsonwrite_bool(p, "shared", boolean(doc, "shared"));
+	jsonwrite_bool(p, "enabled", boolean(doc, "enabled"));
+	jsonwrite_bool(p, "active", boolean(doc, "active"));
 	resource_finish(o, now, p, NULL);
 	json_object_array_add(out, o);
 }
@@ -479,7 +472,7 @@ from_storage(struct json_object *out, struct json_object *doc, const char *now)
 static int
 from_pbs(struct json_object *out, struct json_object *doc, const char *now)
 {
-	struct json_object *o, *p, *stores = field(doc, "datastores");
+	struct json_object *o, *p, *stores = jsonread_member(doc, "datastores");
 	const char *id = str(doc, "id"), *name = str(doc, "name"), *host = str(doc, "host");
 	const char *seen = *str(doc, "lastSeen") ? str(doc, "lastSeen") : now;
 	size_t nds = stores && json_object_is_type(stores, json_type_array) ?
@@ -490,19 +483,19 @@ from_pbs(struct json_object *out, struct json_object *doc, const char *now)
 	json_object_object_add(o, "cpu", metric_current(num(doc, "cpu")));
 	if (i64(doc, "memoryTotal") > 0) {
 		struct json_object *m = json_object_new_object();
-		sj_num(m, "current", num(doc, "memory"));
-		sj_int(m, "total", i64(doc, "memoryTotal"));
-		sj_int(m, "used", i64(doc, "memoryUsed"));
+		jsonwrite_num(m, "current", num(doc, "memory"));
+		jsonwrite_int(m, "total", i64(doc, "memoryTotal"));
+		jsonwrite_int(m, "used", i64(doc, "memoryUsed"));
 		json_object_object_add(o, "memory", m);
 	}
-	sj_int(o, "uptime", i64(doc, "uptime"));
+	jsonwrite_int(o, "uptime", i64(doc, "uptime"));
 	p = json_object_new_object();
-	sj_str(p, "host", host);
-	sj_str(p, "version", str(doc, "version"));
-	sj_str(p, "connectionHealth", str(doc, "connectionHealth"));
-	sj_int(p, "memoryUsed", i64(doc, "memoryUsed"));
-	sj_int(p, "memoryTotal", i64(doc, "memoryTotal"));
-	sj_int(p, "numDatastores", (int64_t)nds);
+	jsonwrite_str(p, "host", host);
+	jsonwrite_str(p, "version", str(doc, "version"));
+	jsonwrite_str(p, "connectionHealth", str(doc, "connectionHealth"));
+	jsonwrite_int(p, "memoryUsed", i64(doc, "memoryUsed"));
+	jsonwrite_int(p, "memoryTotal", i64(doc, "memoryTotal"));
+	jsonwrite_int(p, "numDatastores", (int64_t)nds);
 	resource_finish(o, seen, p, NULL);
 	json_object_array_add(out, o);
 
@@ -515,12 +508,12 @@ from_pbs(struct json_object *out, struct json_object *doc, const char *now)
 		    datastore_status(str(ds, "status"), str(ds, "error")));
 		add_opt(d, "disk", metric_from_usage(ds, 1));
 		p = json_object_new_object();
-		sj_str(p, "pbsInstanceId", id);
-		sj_str(p, "pbsInstanceName", *name ? name : id);
-		sj_str(p, "content", "backup");
-		sj_opt_str(p, "error", str(ds, "error"));
+		jsonwrite_str(p, "pbsInstanceId", id);
+		jsonwrite_str(p, "pbsInstanceName", *name ? name : id);
+		jsonwrite_str(p, "content", "backup");
+		jsonwrite_opt_str(p, "error", str(ds, "error"));
 		if (num(ds, "deduplicationFactor") != 0)
-			sj_num(p, "deduplicationFactor", num(ds, "deduplicationFactor"));
+			jsonwrite_num(p, "deduplicationFactor", num(ds, "deduplicationFactor"));
 		resource_finish(d, seen, p, NULL);
 		json_object_array_add(out, d);
 		free(ds_id);
@@ -536,13 +529,13 @@ from_pmg(struct json_object *out, struct json_object *doc)
 	static const char *const queue_keys[] = {"queueActive", "queueDeferred", "queueHold",
 	    "queueIncoming", "queueTotal"};
 	int64_t sums[ARRAY_LEN(queues)] = {0}, uptime = 0;
-	struct json_object *o, *p, *nodes = field(doc, "nodes"), *mail = field(doc, "mailStats");
+	struct json_object *o, *p, *nodes = jsonread_member(doc, "nodes"), *mail = jsonread_member(doc, "mailStats");
 	size_t n = nodes && json_object_is_type(nodes, json_type_array) ?
 	    json_object_array_length(nodes) : 0;
 
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *node = json_object_array_get_idx(nodes, i);
-		struct json_object *q = field(node, "queueStatus");
+		struct json_object *q = jsonread_member(node, "queueStatus");
 
 		if (i64(node, "uptime") > uptime)
 			uptime = i64(node, "uptime");
@@ -552,20 +545,20 @@ from_pmg(struct json_object *out, struct json_object *doc)
 	o = resource_new(str(doc, "id"), "pmg", str(doc, "name"), "", str(doc, "host"),
 	    "proxmox-pmg", NULL, NULL, server_status(str(doc, "status"), str(doc, "connectionHealth")));
 	if (uptime > 0)
-		sj_int(o, "uptime", uptime);
+		jsonwrite_int(o, "uptime", uptime);
 	p = json_object_new_object();
-	sj_str(p, "host", str(doc, "host"));
-	sj_str(p, "version", str(doc, "version"));
-	sj_str(p, "connectionHealth", str(doc, "connectionHealth"));
-	sj_int(p, "nodeCount", (int64_t)n);
+	jsonwrite_str(p, "host", str(doc, "host"));
+	jsonwrite_str(p, "version", str(doc, "version"));
+	jsonwrite_str(p, "connectionHealth", str(doc, "connectionHealth"));
+	jsonwrite_int(p, "nodeCount", (int64_t)n);
 	for (size_t k = 0; k < ARRAY_LEN(queues); k++)
-		sj_int(p, queue_keys[k], sums[k]);
+		jsonwrite_int(p, queue_keys[k], sums[k]);
 	if (mail != NULL) {
-		sj_num(p, "mailCountTotal", num(mail, "countTotal"));
-		sj_num(p, "spamIn", num(mail, "spamIn"));
-		sj_num(p, "virusIn", num(mail, "virusIn"));
+		jsonwrite_num(p, "mailCountTotal", num(mail, "countTotal"));
+		jsonwrite_num(p, "spamIn", num(mail, "spamIn"));
+		jsonwrite_num(p, "virusIn", num(mail, "virusIn"));
 	}
-	sj_str(p, "lastUpdated", str(doc, "lastUpdated"));
+	jsonwrite_str(p, "lastUpdated", str(doc, "lastUpdated"));
 	resource_finish(o, str(doc, "lastSeen"), p, NULL);
 	json_object_array_add(out, o);
 }
@@ -667,7 +660,7 @@ int
 resources_match(const struct resources_filter *f, struct json_object *r)
 {
 	const char *type = str(r, "type");
-	struct json_object *alerts = field(r, "alerts");
+	struct json_object *alerts = jsonread_member(r, "alerts");
 
 	if (!in_set(f->types, type_words, ARRAY_LEN(type_words), type) ||
 	    !in_set(f->platforms, platform_words, ARRAY_LEN(platform_words), str(r, "platformType")) ||
@@ -705,7 +698,7 @@ resources_stats(struct json_object *all, double now)
 	char updated[TIMEFMT_LEN];
 
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *r = json_object_array_get_idx(all, i), *alerts = field(r, "alerts");
+		struct json_object *r = json_object_array_get_idx(all, i), *alerts = jsonread_member(r, "alerts");
 
 		count(by_type, str(r, "type"));
 		count(by_platform, str(r, "platformType"));
@@ -713,14 +706,14 @@ resources_stats(struct json_object *all, double now)
 		if (alerts != NULL && json_object_array_length(alerts) > 0)
 			with_alerts++;
 	}
-	sj_int(o, "totalResources", (int64_t)n);
+	jsonwrite_int(o, "totalResources", (int64_t)n);
 	/* Nothing is merged until agents report machines the API also sees. */
-	sj_int(o, "suppressedResources", 0);
+	jsonwrite_int(o, "suppressedResources", 0);
 	json_object_object_add(o, "byType", by_type);
 	json_object_object_add(o, "byPlatform", by_platform);
 	json_object_object_add(o, "byStatus", by_status);
-	sj_int(o, "withAlerts", with_alerts);
-	sj_str(o, "lastUpdated", timefmt_rfc3339(now, updated, sizeof(updated)));
+	jsonwrite_int(o, "withAlerts", with_alerts);
+	jsonwrite_str(o, "lastUpdated", timefmt_rfc3339(now, updated, sizeof(updated)));
 	return o;
 }
 
@@ -736,7 +729,7 @@ resources_list(struct json_object *all, const struct resources_filter *f, double
 			json_object_array_add(list, json_object_get(r));
 	}
 	json_object_object_add(o, "resources", list);
-	sj_int(o, "count", (int64_t)json_object_array_length(list));
+	jsonwrite_int(o, "count", (int64_t)json_object_array_length(list));
 	json_object_object_add(o, "stats", resources_stats(all, now));
 	return o;
 }

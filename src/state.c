@@ -4,6 +4,7 @@
 #include "state.h"
 #include "state_int.h"
 #include "jsonutil.h"
+#include "jsonwrite.h"
 #include "log.h"
 #include "timefmt.h"
 #include "util.h"
@@ -168,53 +169,21 @@ st_guest_disk_unknown(struct st_guest *g, const char *reason)
 
 /* --- JSON ----------------------------------------------------------------------------- */
 
-void
-sj_str(struct json_object *o, const char *k, const char *v)
-{
-	json_object_object_add(o, k, json_object_new_string(v ? v : ""));
-}
-
-void
-sj_opt_str(struct json_object *o, const char *k, const char *v)
-{
-	if (v && *v)
-		sj_str(o, k, v);
-}
-
-void
-sj_int(struct json_object *o, const char *k, int64_t v)
-{
-	json_object_object_add(o, k, json_object_new_int64(v));
-}
-
-void
-sj_num(struct json_object *o, const char *k, double v)
-{
-	json_object_object_add(o, k, jsonutil_new_double(isfinite(v) ? v : 0));
-}
-
-/* Epoch milliseconds of the whole second, as the original's frontend conversion writes. */
-void
-sj_ms(struct json_object *o, const char *k, double t)
-{
-	sj_int(o, k, timefmt_unix_ms(t));
-}
-
 static struct json_object *
 memory_json(const struct st_memory *m)
 {
 	struct json_object *o = json_object_new_object();
 
-	sj_int(o, "total", m->total);
-	sj_int(o, "used", m->used);
-	sj_int(o, "free", m->free);
-	sj_num(o, "usage", m->usage);
+	jsonwrite_int(o, "total", m->total);
+	jsonwrite_int(o, "used", m->used);
+	jsonwrite_int(o, "free", m->free);
+	jsonwrite_num(o, "usage", m->usage);
 	if (m->balloon > 0)
-		sj_int(o, "balloon", m->balloon);
+		jsonwrite_int(o, "balloon", m->balloon);
 	if (m->swap_used > 0)
-		sj_int(o, "swapUsed", m->swap_used);
+		jsonwrite_int(o, "swapUsed", m->swap_used);
 	if (m->swap_total > 0)
-		sj_int(o, "swapTotal", m->swap_total);
+		jsonwrite_int(o, "swapTotal", m->swap_total);
 	return o;
 }
 
@@ -223,13 +192,13 @@ disk_json(const struct st_disk *d)
 {
 	struct json_object *o = json_object_new_object();
 
-	sj_int(o, "total", d->total);
-	sj_int(o, "used", d->used);
-	sj_int(o, "free", d->free);
-	sj_num(o, "usage", d->usage);
-	sj_opt_str(o, "mountpoint", d->mountpoint);
-	sj_opt_str(o, "type", d->type);
-	sj_opt_str(o, "device", d->device);
+	jsonwrite_int(o, "total", d->total);
+	jsonwrite_int(o, "used", d->used);
+	jsonwrite_int(o, "free", d->free);
+	jsonwrite_num(o, "usage", d->usage);
+	jsonwrite_opt_str(o, "mountpoint", d->mountpoint);
+	jsonwrite_opt_str(o, "type", d->type);
+	jsonwrite_opt_str(o, "device", d->device);
 	return o;
 }
 
@@ -243,17 +212,17 @@ temperature_json(const struct st_temperature *t)
 	int has_cpu = t->ncores > 0 || t->cpu_package > 0;
 
 	if (t->cpu_package > 0)
-		sj_num(o, "cpuPackage", t->cpu_package);
+		jsonwrite_num(o, "cpuPackage", t->cpu_package);
 	if (t->cpu_max > 0)
-		sj_num(o, "cpuMax", t->cpu_max);
-	sj_time(o, "minRecorded", 0);
-	sj_time(o, "maxRecorded", 0);
+		jsonwrite_num(o, "cpuMax", t->cpu_max);
+	jsonwrite_time(o, "minRecorded", 0);
+	jsonwrite_time(o, "maxRecorded", 0);
 	if (t->ncores > 0) {
 		a = json_object_new_array();
 		for (int i = 0; i < t->ncores; i++) {
 			struct json_object *c = json_object_new_object();
-			sj_int(c, "core", i);
-			sj_num(c, "temp", t->cores[i]);
+			jsonwrite_int(c, "core", i);
+			jsonwrite_num(c, "temp", t->cores[i]);
 			json_object_array_add(a, c);
 		}
 		json_object_object_add(o, "cores", a);
@@ -264,18 +233,18 @@ temperature_json(const struct st_temperature *t)
 			struct json_object *d = json_object_new_object();
 			char dev[16];
 			snprintf(dev, sizeof(dev), "nvme%d", i);
-			sj_str(d, "device", dev);
-			sj_num(d, "temp", t->nvme[i]);
+			jsonwrite_str(d, "device", dev);
+			jsonwrite_num(d, "temp", t->nvme[i]);
 			json_object_array_add(a, d);
 		}
 		json_object_object_add(o, "nvme", a);
 	}
-	json_object_object_add(o, "available", json_object_new_boolean(1));
-	json_object_object_add(o, "hasCPU", json_object_new_boolean(has_cpu));
-	json_object_object_add(o, "hasGPU", json_object_new_boolean(0));
-	json_object_object_add(o, "hasNVMe", json_object_new_boolean(t->nnvme > 0));
-	json_object_object_add(o, "hasSMART", json_object_new_boolean(0));
-	sj_time(o, "lastUpdate", t->last_update);
+	jsonwrite_bool(o, "available", 1);
+	jsonwrite_bool(o, "hasCPU", has_cpu);
+	jsonwrite_bool(o, "hasGPU", 0);
+	jsonwrite_bool(o, "hasNVMe", t->nnvme > 0);
+	jsonwrite_bool(o, "hasSMART", 0);
+	jsonwrite_time(o, "lastUpdate", t->last_update);
 	return o;
 }
 
@@ -284,23 +253,23 @@ st_node_json(const struct st_node *n)
 {
 	struct json_object *o = json_object_new_object(), *cpu, *load;
 
-	sj_str(o, "id", n->id);
-	sj_str(o, "node", n->node);
-	sj_str(o, "name", n->node);
-	sj_str(o, "displayName", n->display_name[0] ? n->display_name : n->node);
-	sj_str(o, "instance", n->instance);
-	sj_opt_str(o, "host", n->host);
-	sj_str(o, "status", n->status);
-	sj_str(o, "type", n->type[0] ? n->type : "node");
-	sj_num(o, "cpu", n->cpu);
+	jsonwrite_str(o, "id", n->id);
+	jsonwrite_str(o, "node", n->node);
+	jsonwrite_str(o, "name", n->node);
+	jsonwrite_str(o, "displayName", n->display_name[0] ? n->display_name : n->node);
+	jsonwrite_str(o, "instance", n->instance);
+	jsonwrite_opt_str(o, "host", n->host);
+	jsonwrite_str(o, "status", n->status);
+	jsonwrite_str(o, "type", n->type[0] ? n->type : "node");
+	jsonwrite_num(o, "cpu", n->cpu);
 	if (n->memory.total > 0)
 		json_object_object_add(o, "memory", memory_json(&n->memory));
-	sj_int(o, "mem", n->memory.used);
-	sj_int(o, "maxmem", n->memory.total);
+	jsonwrite_int(o, "mem", n->memory.used);
+	jsonwrite_int(o, "maxmem", n->memory.total);
 	if (n->disk.total > 0)
 		json_object_object_add(o, "disk", disk_json(&n->disk));
-	sj_int(o, "maxdisk", n->disk.total);
-	sj_int(o, "uptime", n->uptime);
+	jsonwrite_int(o, "maxdisk", n->disk.total);
+	jsonwrite_int(o, "uptime", n->uptime);
 	if (n->nload < 0) {
 		json_object_object_add(o, "loadAverage", NULL);
 	} else {
@@ -309,25 +278,25 @@ st_node_json(const struct st_node *n)
 			json_object_array_add(load, jsonutil_new_double(n->load[i]));
 		json_object_object_add(o, "loadAverage", load);
 	}
-	sj_str(o, "kernelVersion", n->kernel_version);
-	sj_str(o, "pveVersion", n->pve_version);
+	jsonwrite_str(o, "kernelVersion", n->kernel_version);
+	jsonwrite_str(o, "pveVersion", n->pve_version);
 	cpu = json_object_new_object();
-	sj_str(cpu, "model", n->cpu_model);
-	sj_int(cpu, "cores", n->cpu_cores);
-	sj_int(cpu, "sockets", n->cpu_sockets);
+	jsonwrite_str(cpu, "model", n->cpu_model);
+	jsonwrite_int(cpu, "cores", n->cpu_cores);
+	jsonwrite_int(cpu, "sockets", n->cpu_sockets);
 	{
 		char mhz[32];
 		snprintf(mhz, sizeof(mhz), "%.0f", n->cpu_mhz);
-		sj_str(cpu, "mhz", mhz);
+		jsonwrite_str(cpu, "mhz", mhz);
 	}
 	json_object_object_add(o, "cpuInfo", cpu);
 	if (n->temperature.available)
 		json_object_object_add(o, "temperature", temperature_json(&n->temperature));
-	sj_ms(o, "lastSeen", n->last_seen);
-	sj_str(o, "connectionHealth", n->connection_health[0] ? n->connection_health : "healthy");
+	jsonwrite_ms(o, "lastSeen", n->last_seen);
+	jsonwrite_str(o, "connectionHealth", n->connection_health[0] ? n->connection_health : "healthy");
 	if (n->is_cluster_member)
-		json_object_object_add(o, "isClusterMember", json_object_new_boolean(1));
-	sj_opt_str(o, "clusterName", n->cluster_name);
+		jsonwrite_bool(o, "isClusterMember", 1);
+	jsonwrite_opt_str(o, "clusterName", n->cluster_name);
 	return o;
 }
 
@@ -337,19 +306,19 @@ st_guest_json(const struct st_guest *g)
 	struct json_object *o = json_object_new_object();
 	int lxc = strcmp(g->type, "qemu") != 0;
 
-	sj_str(o, "id", g->id);
-	sj_int(o, "vmid", g->vmid);
-	sj_str(o, "name", g->name);
-	sj_str(o, "node", g->node);
-	sj_str(o, "instance", g->instance);
-	sj_str(o, "status", g->status);
-	sj_str(o, "type", g->type);
-	sj_num(o, "cpu", g->cpu);
-	sj_int(o, "cpus", g->cpus);
+	jsonwrite_str(o, "id", g->id);
+	jsonwrite_int(o, "vmid", g->vmid);
+	jsonwrite_str(o, "name", g->name);
+	jsonwrite_str(o, "node", g->node);
+	jsonwrite_str(o, "instance", g->instance);
+	jsonwrite_str(o, "status", g->status);
+	jsonwrite_str(o, "type", g->type);
+	jsonwrite_num(o, "cpu", g->cpu);
+	jsonwrite_int(o, "cpus", g->cpus);
 	if (g->memory.total > 0)
 		json_object_object_add(o, "memory", memory_json(&g->memory));
-	sj_int(o, "mem", g->memory.used);
-	sj_int(o, "maxmem", g->memory.total);
+	jsonwrite_int(o, "mem", g->memory.used);
+	jsonwrite_int(o, "maxmem", g->memory.total);
 	if (g->disk.total > 0)
 		json_object_object_add(o, "disk", disk_json(&g->disk));
 	if (g->ndisks > 0) {
@@ -359,11 +328,11 @@ st_guest_json(const struct st_guest *g)
 		json_object_object_add(o, "disks", a);
 	}
 	if (!lxc)
-		sj_opt_str(o, "diskStatusReason", g->disk_status_reason);
-	sj_opt_str(o, "osName", g->os_name);
+		jsonwrite_opt_str(o, "diskStatusReason", g->disk_status_reason);
+	jsonwrite_opt_str(o, "osName", g->os_name);
 	if (!lxc) {
-		sj_opt_str(o, "osVersion", g->os_version);
-		sj_opt_str(o, "agentVersion", g->agent_version);
+		jsonwrite_opt_str(o, "osVersion", g->os_version);
+		jsonwrite_opt_str(o, "agentVersion", g->agent_version);
 	}
 	if (g->net_ifaces)
 		json_object_object_add(o, "networkInterfaces", json_object_get(g->net_ifaces));
@@ -373,22 +342,22 @@ st_guest_json(const struct st_guest *g)
 			json_object_array_add(a, json_object_new_string(g->ip_addresses[i]));
 		json_object_object_add(o, "ipAddresses", a);
 	}
-	sj_int(o, "networkIn", g->net_in > 0 ? g->net_in : 0);
-	sj_int(o, "networkOut", g->net_out > 0 ? g->net_out : 0);
-	sj_int(o, "diskRead", g->disk_read > 0 ? g->disk_read : 0);
-	sj_int(o, "diskWrite", g->disk_write > 0 ? g->disk_write : 0);
-	sj_int(o, "uptime", g->uptime);
-	json_object_object_add(o, "template", json_object_new_boolean(0));
+	jsonwrite_int(o, "networkIn", g->net_in > 0 ? g->net_in : 0);
+	jsonwrite_int(o, "networkOut", g->net_out > 0 ? g->net_out : 0);
+	jsonwrite_int(o, "diskRead", g->disk_read > 0 ? g->disk_read : 0);
+	jsonwrite_int(o, "diskWrite", g->disk_write > 0 ? g->disk_write : 0);
+	jsonwrite_int(o, "uptime", g->uptime);
+	jsonwrite_bool(o, "template", 0);
 	if (g->last_backup > 0)
-		sj_ms(o, "lastBackup", g->last_backup);
-	sj_opt_str(o, "tags", g->tags);
-	sj_opt_str(o, "lock", g->lock);
+		jsonwrite_ms(o, "lastBackup", g->last_backup);
+	jsonwrite_opt_str(o, "tags", g->tags);
+	jsonwrite_opt_str(o, "lock", g->lock);
 	if (lxc) {
 		if (g->is_oci)
-			json_object_object_add(o, "isOci", json_object_new_boolean(1));
-		sj_opt_str(o, "osTemplate", g->os_template);
+			jsonwrite_bool(o, "isOci", 1);
+		jsonwrite_opt_str(o, "osTemplate", g->os_template);
 	}
-	sj_ms(o, "lastSeen", g->last_seen);
+	jsonwrite_ms(o, "lastSeen", g->last_seen);
 	return o;
 }
 
@@ -398,12 +367,12 @@ st_storage_json(const struct st_storage *st, int detail)
 	struct json_object *o = json_object_new_object();
 	double usage = st->total > 0 ? (double)st->used * 100.0 / (double)st->total : 0;
 
-	sj_str(o, "id", st->id);
+	jsonwrite_str(o, "id", st->id);
 	if (!detail)
-		sj_str(o, "storage", st->name);
-	sj_str(o, "name", st->name);
-	sj_str(o, "node", st->node);
-	sj_str(o, "instance", st->instance);
+		jsonwrite_str(o, "storage", st->name);
+	jsonwrite_str(o, "name", st->name);
+	jsonwrite_str(o, "node", st->node);
+	jsonwrite_str(o, "instance", st->instance);
 	if (st->nnodes > 0) {
 		struct json_object *a = json_object_new_array(), *b = json_object_new_array();
 		for (int i = 0; i < st->nnodes; i++) {
@@ -412,20 +381,20 @@ st_storage_json(const struct st_storage *st, int detail)
 		}
 		json_object_object_add(o, "nodes", a);
 		json_object_object_add(o, "nodeIds", b);
-		sj_int(o, "nodeCount", st->nnodes);
+		jsonwrite_int(o, "nodeCount", st->nnodes);
 	}
-	sj_str(o, "type", st->type);
-	sj_str(o, "status", st->status);
-	sj_int(o, "total", st->total);
-	sj_int(o, "used", st->used);
+	jsonwrite_str(o, "type", st->type);
+	jsonwrite_str(o, "status", st->status);
+	jsonwrite_int(o, "total", st->total);
+	jsonwrite_int(o, "used", st->used);
 	if (!detail)
-		sj_int(o, "avail", st->avail);
-	sj_int(o, "free", st->avail);
-	sj_num(o, "usage", usage);
-	sj_str(o, "content", st->content);
-	json_object_object_add(o, "shared", json_object_new_boolean(st->shared));
-	json_object_object_add(o, "enabled", json_object_new_boolean(st->enabled));
-	json_object_object_add(o, "active", json_object_new_boolean(st->active));
+		jsonwrite_int(o, "avail", st->avail);
+	jsonwrite_int(o, "free", st->avail);
+	jsonwrite_num(o, "usage", usage);
+	jsonwrite_str(o, "content", st->content);
+	jsonwrite_bool(o, "shared", st->shared);
+	jsonwrite_bool(o, "enabled", st->enabled);
+	jsonwrite_bool(o, "active", st->active);
 	/* zfsPool only in the storage detail, as the original. */
 	if (detail && st->zfs_pool)
 		json_object_object_add(o, "zfsPool", json_object_get(st->zfs_pool));
@@ -664,27 +633,19 @@ st_backups_free(struct st_backups *b)
 	memset(b, 0, sizeof(*b));
 }
 
-void
-sj_time(struct json_object *o, const char *k, double t)
-{
-	char buf[TIMEFMT_LEN];
-
-	sj_str(o, k, timefmt_rfc3339(t, buf, sizeof(buf)));
-}
-
 struct json_object *
 st_task_json(const struct st_backup_task *t)
 {
 	struct json_object *o = json_object_new_object();
 
-	sj_str(o, "id", t->id);
-	sj_str(o, "node", t->node);
-	sj_str(o, "instance", t->instance);
-	sj_str(o, "type", "vzdump");
-	sj_int(o, "vmid", t->vmid);
-	sj_str(o, "status", t->status);
-	sj_time(o, "startTime", t->start);
-	sj_time(o, "endTime", t->end);
+	jsonwrite_str(o, "id", t->id);
+	jsonwrite_str(o, "node", t->node);
+	jsonwrite_str(o, "instance", t->instance);
+	jsonwrite_str(o, "type", "vzdump");
+	jsonwrite_int(o, "vmid", t->vmid);
+	jsonwrite_str(o, "status", t->status);
+	jsonwrite_time(o, "startTime", t->start);
+	jsonwrite_time(o, "endTime", t->end);
 	return o;
 }
 
@@ -693,22 +654,22 @@ st_storage_backup_json(const struct st_storage_backup *b)
 {
 	struct json_object *o = json_object_new_object();
 
-	sj_str(o, "id", b->id);
-	sj_str(o, "storage", b->storage);
-	sj_str(o, "node", b->node);
-	sj_str(o, "instance", b->instance);
-	sj_str(o, "type", b->type);
-	sj_int(o, "vmid", b->vmid);
-	sj_time(o, "time", b->ctime);
-	sj_int(o, "ctime", (int64_t)b->ctime);
-	sj_int(o, "size", b->size);
-	sj_str(o, "format", b->format);
-	sj_opt_str(o, "notes", b->notes);
-	json_object_object_add(o, "protected", json_object_new_boolean(b->protected_));
-	sj_str(o, "volid", b->volid);
-	json_object_object_add(o, "isPBS", json_object_new_boolean(b->is_pbs));
-	json_object_object_add(o, "verified", json_object_new_boolean(b->verified));
-	sj_opt_str(o, "verification", b->verification);
+	jsonwrite_str(o, "id", b->id);
+	jsonwrite_str(o, "storage", b->storage);
+	jsonwrite_str(o, "node", b->node);
+	jsonwrite_str(o, "instance", b->instance);
+	jsonwrite_str(o, "type", b->type);
+	jsonwrite_int(o, "vmid", b->vmid);
+	jsonwrite_time(o, "time", b->ctime);
+	jsonwrite_int(o, "ctime", (int64_t)b->ctime);
+	jsonwrite_int(o, "size", b->size);
+	jsonwrite_str(o, "format", b->format);
+	jsonwrite_opt_str(o, "notes", b->notes);
+	jsonwrite_bool(o, "protected", b->protected_);
+	jsonwrite_str(o, "volid", b->volid);
+	jsonwrite_bool(o, "isPBS", b->is_pbs);
+	jsonwrite_bool(o, "verified", b->verified);
+	jsonwrite_opt_str(o, "verification", b->verification);
 	return o;
 }
 
@@ -717,16 +678,16 @@ st_snapshot_json(const struct st_snapshot *sn)
 {
 	struct json_object *o = json_object_new_object();
 
-	sj_str(o, "id", sn->id);
-	sj_str(o, "name", sn->name);
-	sj_str(o, "node", sn->node);
-	sj_str(o, "instance", sn->instance);
-	sj_str(o, "type", sn->type);
-	sj_int(o, "vmid", sn->vmid);
-	sj_time(o, "time", sn->time);
-	sj_opt_str(o, "description", sn->description);
-	sj_opt_str(o, "parent", sn->parent);
-	json_object_object_add(o, "vmstate", json_object_new_boolean(sn->vmstate));
+	jsonwrite_str(o, "id", sn->id);
+	jsonwrite_str(o, "name", sn->name);
+	jsonwrite_str(o, "node", sn->node);
+	jsonwrite_str(o, "instance", sn->instance);
+	jsonwrite_str(o, "type", sn->type);
+	jsonwrite_int(o, "vmid", sn->vmid);
+	jsonwrite_time(o, "time", sn->time);
+	jsonwrite_opt_str(o, "description", sn->description);
+	jsonwrite_opt_str(o, "parent", sn->parent);
+	jsonwrite_bool(o, "vmstate", sn->vmstate);
 	return o;
 }
 

@@ -1,5 +1,5 @@
-/* state_int.h: helpers the state modules (state.c, state_servers.c) share: JSON fields in
- * the original's encodings, COPY rows, and the write plumbing. Not for other callers. */
+/* state_int.h: helpers the state modules (state.c, state_servers.c) share: COPY rows and the
+ * write plumbing. Not for other callers. */
 #ifndef PULSE_STATE_INT_H
 #define PULSE_STATE_INT_H
 
@@ -8,16 +8,6 @@
 
 #include "db.h"
 #include "util.h"
-
-/* JSON fields: strings, a string left out when empty, integers, numbers (NaN/inf as 0),
- * epoch milliseconds from unix seconds (timefmt_unix_ms), RFC 3339 from unix seconds
- * (timefmt_rfc3339; 0: Go's zero time). */
-void sj_str(struct json_object *o, const char *k, const char *v);
-void sj_opt_str(struct json_object *o, const char *k, const char *v);
-void sj_int(struct json_object *o, const char *k, int64_t v);
-void sj_num(struct json_object *o, const char *k, double v);
-void sj_ms(struct json_object *o, const char *k, double t);
-void sj_time(struct json_object *o, const char *k, double t);
 
 /* COPY text fields: a number, an integer, and the JSON document (put after use) as the row's
  * field, last ending the row. A timestamp is timefmt_pg's. */

@@ -6,6 +6,7 @@
 #include "state_int.h"
 #include "state_servers.h"
 #include "jsonutil.h"
+#include "jsonwrite.h"
 #include "timefmt.h"
 #include "util.h"
 
@@ -124,37 +125,31 @@ st_pmg_backups_free(struct st_pmg_backups *b)
 
 /* --- JSON ----------------------------------------------------------------------------- */
 
-static void
-sj_bool(struct json_object *o, const char *k, int v)
-{
-	json_object_object_add(o, k, json_object_new_boolean(v));
-}
-
 static struct json_object *
 datastore_json(const struct st_pbs_datastore *d)
 {
 	struct json_object *o = json_object_new_object();
 
-	sj_str(o, "name", d->name);
-	sj_int(o, "total", d->total);
-	sj_int(o, "used", d->used);
-	sj_int(o, "free", d->avail);
-	sj_num(o, "usage", d->total > 0 ? (double)d->used * 100.0 / (double)d->total : 0);
-	sj_str(o, "status", d->status);
-	sj_opt_str(o, "error", d->error);
+	jsonwrite_str(o, "name", d->name);
+	jsonwrite_int(o, "total", d->total);
+	jsonwrite_int(o, "used", d->used);
+	jsonwrite_int(o, "free", d->avail);
+	jsonwrite_num(o, "usage", d->total > 0 ? (double)d->used * 100.0 / (double)d->total : 0);
+	jsonwrite_str(o, "status", d->status);
+	jsonwrite_opt_str(o, "error", d->error);
 	if (d->nns > 0) {
 		struct json_object *a = json_object_new_array();
 		for (int i = 0; i < d->nns; i++) {
 			struct json_object *n = json_object_new_object();
-			sj_str(n, "path", d->ns[i].path);
-			sj_opt_str(n, "parent", d->ns[i].parent);
-			sj_int(n, "depth", d->ns[i].depth);
+			jsonwrite_str(n, "path", d->ns[i].path);
+			jsonwrite_opt_str(n, "parent", d->ns[i].parent);
+			jsonwrite_int(n, "depth", d->ns[i].depth);
 			json_object_array_add(a, n);
 		}
 		json_object_object_add(o, "namespaces", a);
 	}
 	if (d->dedup > 0)
-		sj_num(o, "deduplicationFactor", d->dedup);
+		jsonwrite_num(o, "deduplicationFactor", d->dedup);
 	return o;
 }
 
@@ -167,17 +162,17 @@ st_pbs_json(const struct st_pbs *p)
 	    "garbageJobs"};
 
 	snprintf(id, sizeof(id), "pbs-%s", p->name);
-	sj_str(o, "id", id);
-	sj_str(o, "name", p->name);
-	sj_str(o, "host", p->host);
-	sj_opt_str(o, "guestURL", p->guest_url);
-	sj_str(o, "status", p->status);
-	sj_str(o, "version", p->version);
-	sj_num(o, "cpu", p->cpu);
-	sj_num(o, "memory", p->memory_usage);
-	sj_int(o, "memoryUsed", p->memory_used);
-	sj_int(o, "memoryTotal", p->memory_total);
-	sj_int(o, "uptime", p->uptime);
+	jsonwrite_str(o, "id", id);
+	jsonwrite_str(o, "name", p->name);
+	jsonwrite_str(o, "host", p->host);
+	jsonwrite_opt_str(o, "guestURL", p->guest_url);
+	jsonwrite_str(o, "status", p->status);
+	jsonwrite_str(o, "version", p->version);
+	jsonwrite_num(o, "cpu", p->cpu);
+	jsonwrite_num(o, "memory", p->memory_usage);
+	jsonwrite_int(o, "memoryUsed", p->memory_used);
+	jsonwrite_int(o, "memoryTotal", p->memory_total);
+	jsonwrite_int(o, "uptime", p->uptime);
 	if (p->have_datastores && p->nds > 0) {
 		struct json_object *a = json_object_new_array();
 		for (int i = 0; i < p->nds; i++)
@@ -189,8 +184,8 @@ st_pbs_json(const struct st_pbs *p)
 	/* PBS jobs are not polled (as in the original): null. */
 	for (size_t i = 0; i < ARRAY_LEN(jobs); i++)
 		json_object_object_add(o, jobs[i], NULL);
-	sj_str(o, "connectionHealth", p->health);
-	sj_time(o, "lastSeen", p->last_seen);
+	jsonwrite_str(o, "connectionHealth", p->health);
+	jsonwrite_time(o, "lastSeen", p->last_seen);
 	return o;
 }
 
@@ -199,24 +194,24 @@ st_pbs_backup_json(const struct st_pbs_backup *b)
 {
 	struct json_object *o = json_object_new_object();
 
-	sj_str(o, "id", b->id);
-	sj_str(o, "instance", b->instance);
-	sj_str(o, "datastore", b->datastore);
-	sj_str(o, "namespace", b->ns);
-	sj_str(o, "backupType", b->backup_type);
-	sj_str(o, "vmid", b->backup_id);
-	sj_time(o, "backupTime", b->backup_time);
-	sj_int(o, "size", b->size);
-	sj_bool(o, "protected", b->protected_);
-	sj_bool(o, "verified", b->verified);
-	sj_opt_str(o, "comment", b->comment);
+	jsonwrite_str(o, "id", b->id);
+	jsonwrite_str(o, "instance", b->instance);
+	jsonwrite_str(o, "datastore", b->datastore);
+	jsonwrite_str(o, "namespace", b->ns);
+	jsonwrite_str(o, "backupType", b->backup_type);
+	jsonwrite_str(o, "vmid", b->backup_id);
+	jsonwrite_time(o, "backupTime", b->backup_time);
+	jsonwrite_int(o, "size", b->size);
+	jsonwrite_bool(o, "protected", b->protected_);
+	jsonwrite_bool(o, "verified", b->verified);
+	jsonwrite_opt_str(o, "comment", b->comment);
 	if (b->nfiles > 0) {
 		struct json_object *a = json_object_new_array();
 		for (int i = 0; i < b->nfiles; i++)
 			json_object_array_add(a, json_object_new_string(b->files[i]));
 		json_object_object_add(o, "files", a);
 	}
-	sj_opt_str(o, "owner", b->owner);
+	jsonwrite_opt_str(o, "owner", b->owner);
 	return o;
 }
 
@@ -225,18 +220,18 @@ pmg_node_json(const struct st_pmg_node *n)
 {
 	struct json_object *o = json_object_new_object();
 
-	sj_str(o, "name", n->name);
-	sj_str(o, "status", n->status);
-	sj_opt_str(o, "role", n->role);
+	jsonwrite_str(o, "name", n->name);
+	jsonwrite_str(o, "status", n->status);
+	jsonwrite_opt_str(o, "role", n->role);
 	if (n->has_queue) {
 		struct json_object *q = json_object_new_object();
-		sj_int(q, "active", n->queue.active);
-		sj_int(q, "deferred", n->queue.deferred);
-		sj_int(q, "hold", n->queue.hold);
-		sj_int(q, "incoming", n->queue.incoming);
-		sj_int(q, "total", n->queue.total);
-		sj_int(q, "oldestAge", n->queue.oldest_age);
-		sj_time(q, "updatedAt", n->queue.updated);
+		jsonwrite_int(q, "active", n->queue.active);
+		jsonwrite_int(q, "deferred", n->queue.deferred);
+		jsonwrite_int(q, "hold", n->queue.hold);
+		jsonwrite_int(q, "incoming", n->queue.incoming);
+		jsonwrite_int(q, "total", n->queue.total);
+		jsonwrite_int(q, "oldestAge", n->queue.oldest_age);
+		jsonwrite_time(q, "updatedAt", n->queue.updated);
 		json_object_object_add(o, "queueStatus", q);
 	}
 	return o;
@@ -256,10 +251,10 @@ mail_stats_json(const struct st_pmg *p)
 		{"pregreetRejects", PMG_PREGREET},
 	};
 
-	sj_str(o, "timeframe", "day");
+	jsonwrite_str(o, "timeframe", "day");
 	for (size_t i = 0; i < ARRAY_LEN(keys); i++)
-		sj_num(o, keys[i].key, p->mail[keys[i].i]);
-	sj_time(o, "updatedAt", p->mail_updated);
+		jsonwrite_num(o, keys[i].key, p->mail[keys[i].i]);
+	jsonwrite_time(o, "updatedAt", p->mail_updated);
 	return o;
 }
 
@@ -275,13 +270,13 @@ mail_point_json(const struct st_pmg_point *pt)
 		{"greylist", PMG_GREYLIST},
 	};
 
-	sj_time(o, "timestamp", pt->time);
+	jsonwrite_time(o, "timestamp", pt->time);
 	for (size_t i = 0; i < ARRAY_LEN(keys); i++)
-		sj_num(o, keys[i].key, pt->v[keys[i].i]);
-	sj_int(o, "index", pt->index);
-	sj_str(o, "timeframe", "hour");
-	sj_time(o, "windowStart", pt->time);
-	sj_time(o, "windowEnd", 0);	/* never set by the original: Go's zero time */
+		jsonwrite_num(o, keys[i].key, pt->v[keys[i].i]);
+	jsonwrite_int(o, "index", pt->index);
+	jsonwrite_str(o, "timeframe", "hour");
+	jsonwrite_time(o, "windowStart", pt->time);
+	jsonwrite_time(o, "windowEnd", 0);	/* never set by the original: Go's zero time */
 	return o;
 }
 
@@ -292,12 +287,12 @@ st_pmg_json(const struct st_pmg *p)
 	char id[160];
 
 	snprintf(id, sizeof(id), "pmg-%s", p->name);
-	sj_str(o, "id", id);
-	sj_str(o, "name", p->name);
-	sj_str(o, "host", p->host);
-	sj_opt_str(o, "guestURL", p->guest_url);
-	sj_str(o, "status", p->status);
-	sj_str(o, "version", p->version);
+	jsonwrite_str(o, "id", id);
+	jsonwrite_str(o, "name", p->name);
+	jsonwrite_str(o, "host", p->host);
+	jsonwrite_opt_str(o, "guestURL", p->guest_url);
+	jsonwrite_str(o, "status", p->status);
+	jsonwrite_str(o, "version", p->version);
 	if (p->nnodes > 0) {
 		struct json_object *a = json_object_new_array();
 		for (int i = 0; i < p->nnodes; i++)
@@ -316,23 +311,23 @@ st_pmg_json(const struct st_pmg *p)
 		struct json_object *a = json_object_new_array();
 		for (int i = 0; i < p->nspam; i++) {
 			struct json_object *b = json_object_new_object();
-			sj_str(b, "score", p->spam[i].score);
-			sj_num(b, "count", p->spam[i].count);
+			jsonwrite_str(b, "score", p->spam[i].score);
+			jsonwrite_num(b, "count", p->spam[i].count);
 			json_object_array_add(a, b);
 		}
 		json_object_object_add(o, "spamDistribution", a);
 	}
 	if (p->has_quarantine) {
 		struct json_object *q = json_object_new_object();
-		sj_int(q, "spam", p->q_spam);
-		sj_int(q, "virus", p->q_virus);
-		sj_int(q, "attachment", p->q_attachment);
-		sj_int(q, "blacklisted", p->q_blacklisted);
+		jsonwrite_int(q, "spam", p->q_spam);
+		jsonwrite_int(q, "virus", p->q_virus);
+		jsonwrite_int(q, "attachment", p->q_attachment);
+		jsonwrite_int(q, "blacklisted", p->q_blacklisted);
 		json_object_object_add(o, "quarantine", q);
 	}
-	sj_str(o, "connectionHealth", p->health);
-	sj_time(o, "lastSeen", p->last_seen);
-	sj_time(o, "lastUpdated", p->last_updated);
+	jsonwrite_str(o, "connectionHealth", p->health);
+	jsonwrite_time(o, "lastSeen", p->last_seen);
+	jsonwrite_time(o, "lastUpdated", p->last_updated);
 	return o;
 }
 
@@ -341,12 +336,12 @@ st_pmg_backup_json(const struct st_pmg_backup *b)
 {
 	struct json_object *o = json_object_new_object();
 
-	sj_str(o, "id", b->id);
-	sj_str(o, "instance", b->instance);
-	sj_str(o, "node", b->node);
-	sj_str(o, "filename", b->filename);
-	sj_time(o, "backupTime", b->time);
-	sj_int(o, "size", b->size);
+	jsonwrite_str(o, "id", b->id);
+	jsonwrite_str(o, "instance", b->instance);
+	jsonwrite_str(o, "node", b->node);
+	jsonwrite_str(o, "filename", b->filename);
+	jsonwrite_time(o, "backupTime", b->time);
+	jsonwrite_int(o, "size", b->size);
 	return o;
 }
 

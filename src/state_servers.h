@@ -8,6 +8,7 @@
 
 #include "db.h"
 #include "pbs.h"
+#include "pmg.h"
 
 struct st_pbs_namespace {
 	char path[256], parent[256];

@@ -6,6 +6,7 @@
  * pulse.endpoint_health for the node configuration API. */
 #include "config.h"
 
+#include "jsonread.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "netaddr.h"
@@ -97,11 +98,11 @@ pve_endpoints_sync(struct pve_endpoints *e, const struct instance_cfg *cfg)
 	n = list && json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *o = json_object_array_get_idx(list, i);
-		const char *host = pve_str(o, "host", ""), *ip = pve_str(o, "ipOverride", "");
+		const char *host = jsonread_string(o, "host", ""), *ip = jsonread_string(o, "ipOverride", "");
 		char url[300], name[256];
 
 		if (*ip == '\0')
-			ip = pve_str(o, "ip", "");
+			ip = jsonread_string(o, "ip", "");
 		/* Verified TLS needs the name the certificate carries; otherwise the address. */
 		if (cfg->verify_ssl && cfg->fingerprint[0] == '\0' && *host) {
 			snprintf(url, sizeof(url), "%s", host);
@@ -126,19 +127,19 @@ pve_endpoints_sync(struct pve_endpoints *e, const struct instance_cfg *cfg)
 		{
 			/* A pinned instance trusts only pins its primary told (M4): older lists
 			 * hold fingerprints seen on first contact. */
-			const char *pin = pve_str(o, "fingerprint", "");
-			int from_primary = strcmp(pve_str(o, "fingerprintSource", ""), "primary") == 0;
+			const char *pin = jsonread_string(o, "fingerprint", "");
+			int from_primary = strcmp(jsonread_string(o, "fingerprintSource", ""), "primary") == 0;
 			char norm[65];
 
-			if (pve_int(o, "unconfirmed", 0))
-				add(e, url, pve_str(o, "nodeName", ""), "", "member added from another node's "
+			if (jsonread_int(o, "unconfirmed", 0))
+				add(e, url, jsonread_string(o, "nodeName", ""), "", "member added from another node's "
 				    "configuration: not contacted until refresh-cluster");
 			else if (cfg->fingerprint[0] && (!from_primary ||
 			    http_normalize_fingerprint(pin, norm) != 0))
-				add(e, url, pve_str(o, "nodeName", ""), "",
+				add(e, url, jsonread_string(o, "nodeName", ""), "",
 				    "certificate fingerprint unknown: not contacted");
 			else
-				add(e, url, pve_str(o, "nodeName", ""), pin, NULL);
+				add(e, url, jsonread_string(o, "nodeName", ""), pin, NULL);
 		}
 	}
 	if (list)
@@ -177,7 +178,7 @@ pve_endpoints_pick(struct pve_endpoints *e, double now)
 
 void
 pve_endpoints_apply(const struct pve_endpoints *e, int i, const struct instance_cfg *cfg,
-    struct pve_conn *conn)
+    struct proxmox_conn *conn)
 {
 	const struct pve_endpoint *ep = &e->ep[i];
 
@@ -200,7 +201,7 @@ pve_endpoints_apply(const struct pve_endpoints *e, int i, const struct instance_
 
 void
 pve_endpoints_probe_conn(const struct pve_endpoints *e, int i, const struct instance_cfg *cfg,
-    const struct pve_conn *from, struct pve_conn *probe)
+    const struct proxmox_conn *from, struct proxmox_conn *probe)
 {
 	memset(probe, 0, sizeof(*probe));
 	probe->product = from->product;

@@ -113,10 +113,10 @@ static void on_done(struct http_request *req, void *arg);
 /* Queues a request for the run. One of the cycle's requests counts in its pending total,
  * which the cycle waits for; a detached one does not. */
 static void
-submit(struct run *run, const struct pve_conn *conn, const char *path, int kind, int index,
+submit(struct run *run, const struct proxmox_conn *conn, const char *path, int kind, int index,
     int detached, long timeout_ms)
 {
-	struct http_request *req = pve_request(conn, path);
+	struct http_request *req = proxmox_request(conn, path);
 	struct request_ctx *ctx = xcalloc(1, sizeof(*ctx));
 
 	ctx->run = run;
@@ -135,14 +135,14 @@ submit(struct run *run, const struct pve_conn *conn, const char *path, int kind,
 }
 
 void
-poll_submit_conn(struct run *run, const struct pve_conn *conn, const char *path, int kind,
+poll_submit_conn(struct run *run, const struct proxmox_conn *conn, const char *path, int kind,
     int index)
 {
 	submit(run, conn, path, kind, index, 0, poll_settings.timeout_ms);
 }
 
 void
-poll_submit_detached(struct run *run, const struct pve_conn *conn, const char *path, int kind,
+poll_submit_detached(struct run *run, const struct proxmox_conn *conn, const char *path, int kind,
     int index, long timeout_ms)
 {
 	submit(run, conn, path, kind, index, 1, timeout_ms);
@@ -190,10 +190,10 @@ poll_data(struct run *run, struct http_request *req, int essential)
 {
 	char err[256];
 	int rc;
-	struct json_object *data = pve_response_data(req, &rc, err, sizeof(err));
+	struct json_object *data = proxmox_response_data(req, &rc, err, sizeof(err));
 
 	if (data == NULL && rc != 0) {
-		if (pve_is_auth_failure(req)) {
+		if (proxmox_is_auth_failure(req)) {
 			run->cycle->auth_failed = 1;
 			if (run->cycle->error[0] == '\0')
 				snprintf(run->cycle->error, sizeof(run->cycle->error), "%s", err);
@@ -221,7 +221,7 @@ ticket_answer(struct run *run, struct http_request *req)
 {
 	char err[256];
 
-	if (pve_ticket_accept(&run->conn, req, err, sizeof(err)) != 0) {
+	if (proxmox_ticket_accept(&run->conn, req, err, sizeof(err)) != 0) {
 		/* No answer at all is a connection problem, anything else a refused login. */
 		run->cycle->auth_failed = req->status != 0 && req->status < 500;
 		run->cycle->conn_failed = req->status == 0 || req->status >= 500;
@@ -411,8 +411,8 @@ start_cycle(struct worker *w, struct run *run)
 	run->cycle->gen = run->gen;
 	if (run->ops->prepare)
 		run->ops->prepare(run);
-	if (pve_needs_ticket(&run->conn)) {
-		struct http_request *req = pve_ticket_request(&run->conn);
+	if (proxmox_needs_ticket(&run->conn)) {
+		struct http_request *req = proxmox_ticket_request(&run->conn);
 		struct request_ctx *ctx = xcalloc(1, sizeof(*ctx));
 		req->timeout_ms = poll_settings.timeout_ms;
 		req->share = run->share;
@@ -445,7 +445,7 @@ run_free(struct worker *w, struct run *run, int clear_state)
 	(void)claim_release(w, DB_LOCK_INSTANCE, run->cfg.number);
 	if (clear_state && st_clear(w->db, run->cfg.id, err, sizeof(err)) != 0)
 		log_warn("msg=\"state not cleared\" instance=%s error=\"%s\"", run->cfg.id, err);
-	pve_conn_clear(&run->conn);
+	proxmox_conn_clear(&run->conn);
 	if (run->share)
 		retire_share(run->share);
 	instance_cfg_clear(&run->cfg);
@@ -551,7 +551,7 @@ reconcile(struct worker *w)
 				continue;
 			}
 			if (!same_connection(&run->cfg, &cfgs[j])) {
-				pve_conn_clear(&run->conn);
+				proxmox_conn_clear(&run->conn);
 				run->conn_ok = 0;
 			}
 			instance_cfg_clear(&run->cfg);

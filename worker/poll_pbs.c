@@ -259,7 +259,7 @@ pbs_handle(struct run *run, int kind, int index, struct http_request *req)
 		return;
 	case REQ_DS_RRD:
 		data = poll_data(run, req, 0);
-		if (data && pve_rrd_last(data, "dedup_factor", &dw->dedup) == 0 && dw->dedup > 0) {
+		if (data && proxmox_rrd_last(data, "dedup_factor", &dw->dedup) == 0 && dw->dedup > 0) {
 			json_object_put(data);
 			return;
 		}

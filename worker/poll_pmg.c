@@ -3,8 +3,9 @@
  * day with hourly counts, spam score distribution and quarantine sizes. */
 #include "config.h"
 
+#include "jsonread.h"
 #include "log.h"
-#include "pbs.h"
+#include "pmg.h"
 #include "poller.h"
 #include "state_servers.h"
 #include "util.h"
@@ -97,7 +98,7 @@ pmg_handle(struct run *run, int kind, int index, struct http_request *req)
 	}
 	switch (kind) {
 	case REQ_VERSION:
-		copy(c->version, sizeof(c->version), pve_str(data, "version", ""));
+		copy(c->version, sizeof(c->version), jsonread_string(data, "version", ""));
 		poll_submit(run, "/config/cluster/status?list_single_node=1", REQ_CLUSTER, 0);
 		poll_submit(run, "/statistics/mail", REQ_MAIL, 0);
 		poll_submit(run, "/statistics/mailcount?timespan=86400", REQ_MAILCOUNT, 0);

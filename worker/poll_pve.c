@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "conf.h"
+#include "jsonread.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "poller.h"
@@ -199,7 +200,7 @@ nodes_failed(struct run *run, struct http_request *req)
 {
 	char err[256];
 	int rc;
-	struct json_object *d = pve_response_data(req, &rc, err, sizeof(err));
+	struct json_object *d = proxmox_response_data(req, &rc, err, sizeof(err));
 
 	if (d)
 		json_object_put(d);
@@ -408,8 +409,8 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 		struct node_memo *memo = node_memo(run, nw->item.node);
 		data = poll_data(run, req, 0);
 		if (data) {
-			nw->have_rrd_available = pve_rrd_last(data, "memavailable", &nw->rrd_available) == 0;
-			nw->have_rrd_used = pve_rrd_last(data, "memused", &nw->rrd_used) == 0;
+			nw->have_rrd_available = proxmox_rrd_last(data, "memavailable", &nw->rrd_available) == 0;
+			nw->have_rrd_used = proxmox_rrd_last(data, "memused", &nw->rrd_used) == 0;
 			json_object_put(data);
 		}
 		if (memo) {
@@ -449,10 +450,10 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 			int nodes = 0, cluster = 0;
 			for (size_t k = 0; k < json_object_array_length(data); k++) {
 				struct json_object *e = json_object_array_get_idx(data, k);
-				const char *t = pve_str(e, "type", "");
+				const char *t = jsonread_string(e, "type", "");
 				if (strcmp(t, "cluster") == 0) {
 					cluster = 1;
-					name = pve_str(e, "name", "");
+					name = jsonread_string(e, "name", "");
 				} else if (strcmp(t, "node") == 0) {
 					nodes++;
 				}
@@ -537,8 +538,8 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 		data = poll_data(run, req, 0);
 		if (data) {
 			struct guest_work *gw = &c->guests[index];
-			gw->have_rrd_available = pve_rrd_last(data, "memavailable", &gw->rrd_available) == 0;
-			gw->have_rrd_used = pve_rrd_last(data, "memused", &gw->rrd_used) == 0;
+			gw->have_rrd_available = proxmox_rrd_last(data, "memavailable", &gw->rrd_available) == 0;
+			gw->have_rrd_used = proxmox_rrd_last(data, "memused", &gw->rrd_used) == 0;
 			json_object_put(data);
 		}
 		return;
@@ -1579,7 +1580,7 @@ pve_begin(struct run *run)
 	 * down every 10 s, the others every 30 s (§2.2). */
 	for (int i = 0; i < e->n && e->n > 1; i++) {
 		struct pve_endpoint *ep = &e->ep[i];
-		struct pve_conn probe;
+		struct proxmox_conn probe;
 		if (i == CYCLE(run)->ep || ep->probing || ep->untrusted ||
 		    now - ep->last_check < (ep->healthy ? 30 : 10))
 			continue;

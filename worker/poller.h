@@ -8,6 +8,7 @@
 
 #include "http.h"
 #include "instances.h"
+#include "proxmox.h"
 #include "pve.h"
 #include "worker.h"
 
@@ -54,7 +55,7 @@ struct poll_ops {
 struct run {
 	const struct poll_ops *ops;
 	struct instance_cfg cfg;
-	struct pve_conn conn;
+	struct proxmox_conn conn;
 	int conn_ok;
 	void *share;			/* this connection's own connection cache */
 	struct poll_cycle *cycle;	/* the cycle in progress, or NULL */
@@ -84,11 +85,11 @@ extern const struct poll_ops poll_pve_ops, poll_pbs_ops, poll_pmg_ops;
  * ops->handle with kind and index. */
 void poll_submit(struct run *run, const char *path, int kind, int index);
 /* The same through another connection setting (another endpoint of a cluster). */
-void poll_submit_conn(struct run *run, const struct pve_conn *conn, const char *path, int kind,
+void poll_submit_conn(struct run *run, const struct proxmox_conn *conn, const char *path, int kind,
     int index);
 /* A request outside the cycle (the cycle does not wait for it): its answer comes to
  * ops->handle with run->cycle possibly NULL or a later cycle, unless the run was released. */
-void poll_submit_detached(struct run *run, const struct pve_conn *conn, const char *path,
+void poll_submit_detached(struct run *run, const struct proxmox_conn *conn, const char *path,
     int kind, int index, long timeout_ms);
 
 /* The data value of an answer (a new reference), or NULL. A failure of an essential request
@@ -139,10 +140,10 @@ int pve_endpoints_pick(struct pve_endpoints *e, double now);
  * instance without verification goes without (a member pin, when one is stored, still
  * applies). */
 void pve_endpoints_apply(const struct pve_endpoints *e, int i, const struct instance_cfg *cfg,
-    struct pve_conn *conn);
+    struct proxmox_conn *conn);
 /* A connection for probing endpoint i: no credential at all, the TLS of apply. */
 void pve_endpoints_probe_conn(const struct pve_endpoints *e, int i, const struct instance_cfg *cfg,
-    const struct pve_conn *from, struct pve_conn *probe);
+    const struct proxmox_conn *from, struct proxmox_conn *probe);
 void pve_endpoints_mark(struct pve_endpoints *e, int i, int healthy, const char *error, double now);
 /* healthy (all answer), degraded (some), error (none). */
 const char *pve_endpoints_health(const struct pve_endpoints *e);

@@ -2,7 +2,7 @@
  * §2.5 rows 4j, 6, 7a, 7b): physical disks (every physicalDiskPollingMinutes, default 5,
  * kept for nodes not asked), ZFS pool health for zfspool storage (every sixth cycle), Ceph
  * when the cluster has Ceph storage (every cycle), storage replication jobs with their status
- * (every cycle). poll_pve.c calls the hooks; the parsing and JSON are pve_detail.c's. */
+ * (every cycle). poll_pve.c calls the hooks; the parsing and JSON are pve_detail.h's. */
 #include "config.h"
 
 #include "log.h"

@@ -11,9 +11,11 @@
 
 #include "arena.h"
 #include "crypto.h"
+#include "jsonread.h"
 #include "jsonutil.h"
 #include "netaddr.h"
 #include "pbs.h"
+#include "pmg.h"
 #include "pve.h"
 #include "pve_detail.h"
 #include "uri.h"
@@ -189,8 +191,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)pve_parse_fsinfo(d, fs, 16);
 			(void)pve_parse_node_status(d, &ns);
 			(void)pve_parse_vm_status(d, &vs);
-			(void)pve_rrd_last(d, "memavailable", &last);
-			(void)pve_num(d, "cpu", 0);
+			(void)proxmox_rrd_last(d, "memavailable", &last);
+			(void)jsonread_number(d, "cpu", 0);
 			fuzz_backup_parsers(d);
 			fuzz_detail(d);
 			json_object_put(o);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "http.h"
-#include "pve.h"
+#include "proxmox.h"
 #include "tap.h"
 
 static int completed;
@@ -35,7 +35,7 @@ main(void)
 {
 	struct http_request *req;
 	struct http_multi *m;
-	struct pve_conn c;
+	struct proxmox_conn c;
 	char err[256];
 
 	http_global_init();
@@ -75,54 +75,54 @@ main(void)
 	ok(completed, "L5: its completion callback ran with HTTP_FAIL_HEADER and no answer");
 	http_multi_free(m);
 
-	/* Credentials that cannot be header values leave pve_request's request unsendable. */
+	/* Credentials that cannot be header values leave proxmox_request's request unsendable. */
 	memset(&c, 0, sizeof(c));
 	snprintf(c.base, sizeof(c.base), "https://127.0.0.1:1/api2/json");
 	snprintf(c.token_id, sizeof(c.token_id), "root@pam!t");
 	c.token_secret = strdup("s\r\nX-Injected: 1");
-	req = pve_request(&c, "/nodes");
+	req = proxmox_request(&c, "/nodes");
 	is_int(req->failure, HTTP_FAIL_HEADER, "L5: a token secret with CR/LF: request refused");
 	is_int(req->nheaders, 0, "L5: and no Authorization line kept");
 	http_request_free(req);
-	pve_conn_clear(&c);
+	proxmox_conn_clear(&c);
 
 	/* Login answers whose ticket or CSRF token could split a header are refused. */
 	memset(&c, 0, sizeof(c));
 	req = ticket_answer("{\"data\":{\"ticket\":\"PVE:root@pam:1::x\\r\\nX-Injected: 1\","
 	    "\"CSRFPreventionToken\":\"c\"}}");
-	is_int(pve_ticket_accept(&c, req, err, sizeof(err)), -1, "L5: a ticket with CR/LF is refused");
+	is_int(proxmox_ticket_accept(&c, req, err, sizeof(err)), -1, "L5: a ticket with CR/LF is refused");
 	ok(c.ticket == NULL, "L5: and not kept");
 	http_request_free(req);
 	req = ticket_answer("{\"data\":{\"ticket\":\"PVE:root@pam:1::x\",\"CSRFPreventionToken\":\"c\\nX: 1\"}}");
-	is_int(pve_ticket_accept(&c, req, err, sizeof(err)), -1, "L5: a CSRF token with LF is refused");
+	is_int(proxmox_ticket_accept(&c, req, err, sizeof(err)), -1, "L5: a CSRF token with LF is refused");
 	http_request_free(req);
 	req = ticket_answer("{\"data\":{\"ticket\":\"PVE:root@pam:1::x; other=1\",\"CSRFPreventionToken\":\"c\"}}");
-	is_int(pve_ticket_accept(&c, req, err, sizeof(err)), -1, "L5: a ticket that would add a cookie is refused");
+	is_int(proxmox_ticket_accept(&c, req, err, sizeof(err)), -1, "L5: a ticket that would add a cookie is refused");
 	http_request_free(req);
 	req = ticket_answer("{\"data\":{\"ticket\":\"PVE:root@pam:65000000::aGVsbG8+/w==\","
 	    "\"CSRFPreventionToken\":\"65000000:aGVsbG8+/w\"}}");
-	is_int(pve_ticket_accept(&c, req, err, sizeof(err)), 0, "a ticket as PVE writes it is accepted");
+	is_int(proxmox_ticket_accept(&c, req, err, sizeof(err)), 0, "a ticket as PVE writes it is accepted");
 	is_str(c.ticket, "PVE:root@pam:65000000::aGVsbG8+/w==", "and kept");
 	http_request_free(req);
-	pve_conn_clear(&c);
+	proxmox_conn_clear(&c);
 
 	/* H2: the answers that grow with the estate, and the small ones. */
-	ok(pve_path_is_large("/cluster/resources?type=vm"), "H2: /cluster/resources is large");
-	ok(pve_path_is_large("/nodes/n1/storage/local/content?content=backup"), "H2: storage content is large");
-	ok(pve_path_is_large("/nodes/n1/tasks?typefilter=vzdump&limit=500"), "H2: a task list is large");
-	ok(pve_path_is_large("/nodes/n1/qemu"), "H2: a node's guest list is large");
-	ok(pve_path_is_large("/admin/datastore/s/snapshots?backup-type=vm&backup-id=1"),
+	ok(proxmox_path_is_large("/cluster/resources?type=vm"), "H2: /cluster/resources is large");
+	ok(proxmox_path_is_large("/nodes/n1/storage/local/content?content=backup"), "H2: storage content is large");
+	ok(proxmox_path_is_large("/nodes/n1/tasks?typefilter=vzdump&limit=500"), "H2: a task list is large");
+	ok(proxmox_path_is_large("/nodes/n1/qemu"), "H2: a node's guest list is large");
+	ok(proxmox_path_is_large("/admin/datastore/s/snapshots?backup-type=vm&backup-id=1"),
 	    "H2: a PBS snapshot list is large");
-	ok(!pve_path_is_large("/nodes"), "H2: /nodes is small");
-	ok(!pve_path_is_large("/nodes/n1/qemu/100/status/current"), "H2: a guest's status is small");
-	ok(!pve_path_is_large("/cluster/status"), "H2: /cluster/status is small");
-	ok(!pve_path_is_large("/version"), "H2: /version is small");
+	ok(!proxmox_path_is_large("/nodes"), "H2: /nodes is small");
+	ok(!proxmox_path_is_large("/nodes/n1/qemu/100/status/current"), "H2: a guest's status is small");
+	ok(!proxmox_path_is_large("/cluster/status"), "H2: /cluster/status is small");
+	ok(!proxmox_path_is_large("/version"), "H2: /version is small");
 	memset(&c, 0, sizeof(c));
 	snprintf(c.base, sizeof(c.base), "https://127.0.0.1:1/api2/json");
-	req = pve_request(&c, "/nodes");
+	req = proxmox_request(&c, "/nodes");
 	ok(req->max_response == HTTP_MAX_RESPONSE, "H2: a small answer is capped at %zu bytes", req->max_response);
 	http_request_free(req);
-	req = pve_request(&c, "/cluster/resources");
+	req = proxmox_request(&c, "/cluster/resources");
 	ok(req->max_response == HTTP_MAX_RESPONSE_LARGE, "H2: a large one at %zu bytes", req->max_response);
 	http_request_free(req);
 	return done_testing();

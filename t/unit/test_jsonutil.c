@@ -1,4 +1,5 @@
-/* test_jsonutil.c: strict parsing of untrusted JSON, typed getters, Go-like doubles. */
+/* test_jsonutil.c: strict parsing of untrusted JSON, typed getters, Go-like doubles, and the
+ * tolerant reader and the writers built on them (jsonread, jsonwrite). */
 #include "config.h"
 
 #include <math.h>
@@ -9,7 +10,9 @@
 
 #include "util.h"
 
+#include "jsonread.h"
 #include "jsonutil.h"
+#include "jsonwrite.h"
 #include "tap.h"
 
 static int
@@ -38,6 +41,176 @@ fmt(double d)
 	static char buf[64];
 	jsonutil_format_double(d, buf, sizeof(buf));
 	return buf;
+}
+
+/* Parses s, which the test knows is valid. */
+static struct json_object *
+doc(const char *s)
+{
+	char err[160];
+
+	return jsonutil_parse(s, strlen(s), err, sizeof(err));
+}
+
+/* The members with a default: what the Proxmox parsers read. */
+static void
+test_read_members(void)
+{
+	struct json_object *o = doc("{\"s\":\" a \",\"i\":12,\"d\":0.5,\"t\":true,\"f\":false,"
+	    "\"n\":null,\"o\":{},\"a\":[1,2,3],\"comma\":\"1,234\",\"pct\":\"85%\","
+	    "\"quoted\":\"\\\"3\\\"\",\"neg\":-2.7,\"big\":1e300,\"word\":\"yes\",\"empty\":\"\","
+	    "\"x\":\"12abc\",\"hex\":\"0x10\",\"half\":\"2.5\"}");
+	const char *const keys[] = {"missing", "word", "comma"};
+	struct json_object *arr = jsonread_member(o, "a");
+
+	ok(jsonread_member(o, "s") != NULL, "member: present");
+	ok(jsonread_member(o, "n") == NULL, "member: null is missing");
+	ok(jsonread_member(o, "nope") == NULL, "member: absent");
+	ok(jsonread_member(NULL, "s") == NULL, "member: of NULL");
+	ok(jsonread_member(arr, "s") == NULL, "member: of an array");
+	ok(jsonread_has(o, "t") && !jsonread_has(o, "n"), "has: true present, null not");
+	ok(jsonread_first(o, keys, 3) == jsonread_member(o, "word"), "first: skips the absent key");
+	ok(JSONREAD_FIRST(o, "n", "nope") == NULL, "first: none");
+	ok(jsonread_is_object(jsonread_member(o, "o")) && !jsonread_is_object(arr), "is_object");
+	ok(jsonread_is_array(arr) && !jsonread_is_array(NULL), "is_array");
+	is_int(jsonread_array_len(arr), 3, "array_len");
+	is_int(jsonread_array_len(o), 0, "array_len: of an object");
+
+	is_str(jsonread_string(o, "s", "def"), " a ", "string: as sent (not trimmed)");
+	is_str(jsonread_string(o, "i", "def"), "12", "string: an integer's text");
+	is_str(jsonread_string(o, "d", "def"), "0.5", "string: a float's text");
+	is_str(jsonread_string(o, "t", "def"), "def", "string: a boolean is the default");
+	is_str(jsonread_string(o, "n", "def"), "def", "string: null is the default");
+	is_str(jsonread_string(o, "o", "def"), "def", "string: an object is the default");
+
+	ok(jsonread_number(o, "d", -1) == 0.5, "number: float");
+	ok(jsonread_number(o, "i", -1) == 12, "number: integer");
+	ok(jsonread_number(o, "t", -1) == 1 && jsonread_number(o, "f", -1) == 0,
+	    "number: booleans are 1 and 0");
+	ok(jsonread_number(o, "comma", -1) == 1234, "number: thousands separator dropped");
+	ok(jsonread_number(o, "pct", -1) == 85, "number: percent sign dropped");
+	ok(jsonread_number(o, "quoted", -1) == 3, "number: quotes dropped");
+	ok(jsonread_number(o, "x", -1) == -1, "number: trailing garbage is the default");
+	ok(jsonread_number(o, "empty", -1) == -1, "number: empty string is the default");
+	ok(jsonread_number(o, "word", -1) == -1, "number: a word is the default");
+	ok(jsonread_number(o, "hex", -1) == 16, "number: strtod's hex form is read");
+	ok(isnan(jsonread_number(o, "n", NAN)), "number: null is the default");
+
+	ok(jsonread_int(o, "i", -1) == 12, "int: integer");
+	ok(jsonread_int(o, "neg", 0) == -2, "int: a float cut toward zero");
+	ok(jsonread_int(o, "half", 0) == 2, "int: a numeric string cut toward zero");
+	ok(jsonread_int(o, "t", 0) == 1, "int: true is 1");
+	ok(jsonread_int(o, "big", -1) == -1, "int: beyond int64 is the default");
+	ok(jsonread_int(o, "word", -1) == -1, "int: \"yes\" is the default");
+
+	ok(jsonread_number_first(o, keys, 3) == 1234, "number_first: a word is skipped");
+	ok(jsonread_number_first(o, keys, 2) == 0, "number_first: none gives 0");
+	json_object_put(o);
+}
+
+/* The values as the original's *FromAny helpers read them. */
+static void
+test_read_values(void)
+{
+	struct json_object *o = doc("{\"s\":\" a b \",\"i\":-7,\"d\":2.5,\"d2\":-2.5,\"t\":true,"
+	    "\"f\":false,\"n\":null,\"a\":[],\"is\":\" 42 \",\"ds\":\"3.6\",\"comma\":\"1,234\","
+	    "\"big\":1e300,\"tiny\":0.4,\"yes\":\" YES \",\"on\":\"on\",\"dis\":\"Disabled\","
+	    "\"one\":\"1\",\"zero\":\"0\",\"maybe\":\"maybe\",\"inf\":\"inf\",\"long\":1e21}");
+	char buf[32], small[4];
+	int64_t i = 99;
+	double d = 99;
+	int b = 99;
+
+	is_str(jsonread_value_text(jsonread_member(o, "s"), buf, sizeof(buf)), "a b", "text: trimmed");
+	is_str(jsonread_value_text(jsonread_member(o, "i"), buf, sizeof(buf)), "-7", "text: integer");
+	is_str(jsonread_value_text(jsonread_member(o, "d"), buf, sizeof(buf)), "2.5", "text: float");
+	is_str(jsonread_value_text(jsonread_member(o, "long"), buf, sizeof(buf)), "1e+21",
+	    "text: a float in Go's shortest form");
+	is_str(jsonread_value_text(jsonread_member(o, "t"), buf, sizeof(buf)), "true", "text: boolean");
+	is_str(jsonread_value_text(jsonread_member(o, "a"), buf, sizeof(buf)), "", "text: array empty");
+	is_str(jsonread_value_text(NULL, buf, sizeof(buf)), "", "text: missing empty");
+	is_str(jsonread_value_text(jsonread_member(o, "s"), small, sizeof(small)), "a b",
+	    "text: cut to fit");
+
+	ok(jsonread_value_int(jsonread_member(o, "i"), &i) && i == -7, "value_int: integer");
+	ok(jsonread_value_int(jsonread_member(o, "d"), &i) && i == 3, "value_int: 2.5 rounds up");
+	ok(jsonread_value_int(jsonread_member(o, "d2"), &i) && i == -3,
+	    "value_int: -2.5 rounds away from zero");
+	ok(jsonread_value_int(jsonread_member(o, "is"), &i) && i == 42, "value_int: trimmed string");
+	ok(jsonread_value_int(jsonread_member(o, "ds"), &i) && i == 4, "value_int: float string rounds");
+	i = 99;
+	ok(!jsonread_value_int(jsonread_member(o, "comma"), &i) && i == 99,
+	    "value_int: no thousands separators");
+	ok(!jsonread_value_int(jsonread_member(o, "t"), &i), "value_int: a boolean is not a number");
+	ok(!jsonread_value_int(jsonread_member(o, "big"), &i), "value_int: beyond int64 refused");
+	ok(!jsonread_value_int(NULL, &i), "value_int: missing");
+
+	ok(jsonread_value_number(jsonread_member(o, "ds"), &d) && d == 3.6, "value_number: string");
+	ok(jsonread_value_number(jsonread_member(o, "i"), &d) && d == -7, "value_number: integer");
+	ok(!jsonread_value_number(jsonread_member(o, "inf"), &d), "value_number: not finite refused");
+	ok(!jsonread_value_number(jsonread_member(o, "t"), &d), "value_number: boolean refused");
+	ok(!jsonread_value_number(jsonread_member(o, "comma"), &d), "value_number: separators refused");
+
+	ok(jsonread_value_bool(jsonread_member(o, "t"), &b) && b == 1, "value_bool: true");
+	ok(jsonread_value_bool(jsonread_member(o, "f"), &b) && b == 0, "value_bool: false");
+	ok(jsonread_value_bool(jsonread_member(o, "i"), &b) && b == 1, "value_bool: non-zero integer");
+	ok(jsonread_value_bool(jsonread_member(o, "tiny"), &b) && b == 0, "value_bool: 0.4 rounds to 0");
+	ok(jsonread_value_bool(jsonread_member(o, "yes"), &b) && b == 1, "value_bool: \" YES \"");
+	ok(jsonread_value_bool(jsonread_member(o, "on"), &b) && b == 1, "value_bool: on");
+	ok(jsonread_value_bool(jsonread_member(o, "dis"), &b) && b == 0, "value_bool: Disabled");
+	ok(jsonread_value_bool(jsonread_member(o, "one"), &b) && b == 1, "value_bool: \"1\"");
+	ok(jsonread_value_bool(jsonread_member(o, "zero"), &b) && b == 0, "value_bool: \"0\"");
+	ok(!jsonread_value_bool(jsonread_member(o, "maybe"), &b), "value_bool: another word refused");
+	ok(!jsonread_value_bool(jsonread_member(o, "n"), &b), "value_bool: null is missing");
+	json_object_put(o);
+}
+
+static void
+test_copies(void)
+{
+	char small[8];
+
+	is_str(jsonread_copy_trimmed(small, sizeof(small), "  abc  "), "abc", "copy: trimmed");
+	is_str(jsonread_copy_trimmed(small, sizeof(small), "abcdefghij"), "abcdefg", "copy: cut to fit");
+	is_str(jsonread_copy_trimmed(small, sizeof(small), "abcdef\xc3\xa9"), "abcdef", "copy: not inside a character");
+	is_str(jsonread_copy_trimmed(small, sizeof(small), NULL), "", "copy: NULL is empty");
+	snprintf(small, sizeof(small), "  ab  ");
+	is_str(jsonread_copy_trimmed(small, sizeof(small), small + 1), "ab", "copy: src inside dst");
+	jsonread_copy(small, sizeof(small), " abcdefghij");
+	is_str(small, " abcdef", "copy untrimmed: cut to fit");
+	jsonread_copy(small, sizeof(small), NULL);
+	is_str(small, "", "copy untrimmed: NULL is empty");
+}
+
+static void
+test_write(void)
+{
+	struct json_object *o = json_object_new_object();
+
+	jsonwrite_str(o, "s", "a/b");
+	jsonwrite_str(o, "null", NULL);
+	jsonwrite_opt_str(o, "skipped", "");
+	jsonwrite_opt_str(o, "skipped2", NULL);
+	jsonwrite_opt_str(o, "os", "x");
+	jsonwrite_int(o, "i", -3);
+	jsonwrite_opt_int(o, "skipped3", 0);
+	jsonwrite_opt_int(o, "oi", 4);
+	jsonwrite_num(o, "n", 0.1 + 0.2);
+	jsonwrite_num(o, "whole", 2);
+	jsonwrite_num(o, "nan", NAN);
+	jsonwrite_num(o, "inf", -INFINITY);
+	jsonwrite_bool(o, "t", 5);
+	jsonwrite_bool(o, "f", 0);
+	jsonwrite_true_if(o, "skipped4", 0);
+	jsonwrite_true_if(o, "ti", 2);
+	jsonwrite_ms(o, "ms", 1700000000.9);
+	jsonwrite_time(o, "time", 1700000000);
+	jsonwrite_time(o, "zero", 0);
+	is_str(jsonutil_to_string(o, NULL), "{\"s\":\"a/b\",\"null\":\"\",\"os\":\"x\",\"i\":-3,"
+	    "\"oi\":4,\"n\":0.30000000000000004,\"whole\":2,\"nan\":0,\"inf\":0,\"t\":true,"
+	    "\"f\":false,\"ti\":true,\"ms\":1700000000000,\"time\":\"2023-11-14T22:13:20Z\","
+	    "\"zero\":\"0001-01-01T00:00:00Z\"}", "writers: in order, in the original's encodings");
+	json_object_put(o);
 }
 
 int
@@ -232,5 +405,9 @@ main(void)
 	is_str(jsonutil_to_string(o, NULL), "{\"u\":12.75,\"p\":\"a/b\"}",
 	    "serialised compact, slashes unescaped");
 	json_object_put(o);
+	test_read_members();
+	test_read_values();
+	test_copies();
+	test_write();
 	return done_testing();
 }

@@ -920,24 +920,12 @@ test_wrong_types(void)
 	free(jobs);
 }
 
-static void
-test_helpers(void)
-{
-	char small[8];
-
-	is_str(pve_copy_trimmed(small, sizeof(small), "  abc  "), "abc", "copy: trimmed");
-	is_str(pve_copy_trimmed(small, sizeof(small), "abcdefghij"), "abcdefg", "copy: cut to fit");
-	is_str(pve_copy_trimmed(small, sizeof(small), "abcdef\xc3\xa9"), "abcdef", "copy: not inside a character");
-	is_str(pve_copy_trimmed(small, sizeof(small), NULL), "", "copy: NULL is empty");
-}
-
 int
 main(void)
 {
 	if (!ok(find_fixtures() == 0, "the recorded PVE responses are found (set PULSE_FIXTURES)"))
 		return done_testing();
 	printf("# fixtures: %s\n", fixtures);
-	test_helpers();
 	test_agent_recorded();
 	test_agent_tolerant();
 	test_ct_recorded();
