@@ -1,7 +1,7 @@
 /* api_metrics.c: metrics history endpoints (metrics-reporting.md §1.10, §1.11, §2.2, §2.3):
  * /api/metrics-store/stats, /api/metrics-store/history, /api/charts, /api/storage-charts.
- * History reads the documented views (one resource's series); charts read the tables in
- * binary, a block of series at a time, and stream the answer. */
+ * Charts and history read through src/metrics_read.c, storage charts the documented views;
+ * the answers are written here as text, charts streamed as their series come in. */
 #include "config.h"
 
 #include <ctype.h>
@@ -15,11 +15,11 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "metrics.h"
+#include "metrics_read.h"
 #include "timefmt.h"
 
 #define HISTORY_MAX_POINTS 1000	/* default cap of points per series */
 #define CHART_MAX_POINTS 500	/* points per chart series beyond the raw tier */
-#define CHUNK 1000		/* series per chart query */
 
 /* An int4 column as a number; 0 when it is NULL, as none of the queries here give. */
 static int32_t
@@ -29,6 +29,21 @@ column_int32(const PGresult *res, int row, int col)
 
 	(void)parse_int64(PQgetvalue(res, row, col), INT32_MIN, INT32_MAX, &v);
 	return (int32_t)v;
+}
+
+/* A result freed with the request. */
+static void
+clear_result(void *res)
+{
+	PQclear(res);
+}
+
+static PGresult *
+request_result(struct request *r, PGresult *res)
+{
+	if (res)
+		arena_defer(r->arena, clear_result, res);
+	return res;
 }
 
 /* A Go time for JSON: RFC 3339 in UTC, or Go's zero time. */
@@ -68,7 +83,7 @@ api_metrics_stats(struct request *r)
 	/* The first seven columns, in order. */
 	static const char *const counts[] = {"dbSize", "rawCount", "minuteCount", "hourlyCount",
 	    "dailyCount", "totalWrites", "bufferSize"};
-	PGresult *res = db_exec_stmt(r->db, &stmt_stats, NULL);
+	PGresult *res = request_result(r, db_exec_stmt(r->db, &stmt_stats, NULL));
 	struct json_object *o;
 
 	if (res == NULL) {
@@ -76,6 +91,7 @@ api_metrics_stats(struct request *r)
 		return;
 	}
 	o = json_object_new_object();
+	arena_defer(r->arena, jsonutil_put, o);
 	json_object_object_add(o, "enabled", json_object_new_boolean(1));
 	for (int i = 0; i < 7; i++) {
 		int64_t n = 0;
@@ -85,9 +101,7 @@ api_metrics_stats(struct request *r)
 	json_object_object_add(o, "lastFlush", go_time(res, 0, 7));
 	json_object_object_add(o, "lastRollup", go_time(res, 0, 8));
 	json_object_object_add(o, "lastRetention", go_time(res, 0, 9));
-	PQclear(res);
 	resp_json(r, 200, o);
-	json_object_put(o);
 }
 
 /* --- ranges and tiers ------------------------------------------------------------------ */
@@ -149,31 +163,6 @@ history_range(const char *s)
 	return d;
 }
 
-static const struct db_stmt stmt_retention = {
-	"metrics_retention_read",
-	"SELECT extract(epoch FROM retention) FROM pulse.metric_tiers ORDER BY ord",
-	0,
-};
-
-/* The tier for a range (§1.9): the first whose retention covers it. -1 on a database error. */
-static int
-tier_for(struct request *r, double range)
-{
-	PGresult *res = db_exec_stmt(r->db, &stmt_retention, NULL);
-	int tier = MET_DAY;
-
-	if (res == NULL)
-		return -1;
-	for (int i = 0; i < PQntuples(res) && i < MET_DAY; i++) {
-		if (range <= strtod(PQgetvalue(res, i, 0), NULL)) {
-			tier = i;
-			break;
-		}
-	}
-	PQclear(res);
-	return tier;
-}
-
 /* --- GET /api/metrics-store/history ---------------------------------------------------- */
 
 static const char *const known_metrics[] = {"cpu", "memory", "disk", "diskread", "diskwrite",
@@ -230,25 +219,6 @@ struct resource {
 	int32_t series[7];	/* -1: none */
 };
 
-struct point {
-	double t, v;
-};
-
-struct series_points {
-	struct point *p;
-	int n, cap;
-};
-
-struct bucket {
-	double t;
-	struct met_acc a;
-};
-
-struct series_buckets {
-	struct bucket *b;
-	int n, cap;
-};
-
 #define MS_CACHE 4096
 
 /* The head of a point, ',{"timestamp":<ms>,"value":', by its time. */
@@ -258,272 +228,29 @@ struct ms_text {
 	char text[47];
 };
 
-struct charts {
+/* The answer of /api/charts as it is written: guests stream out, nodes and storage (few)
+ * wait in their own sections. Its memory is the request's (chart_out_free is deferred). */
+struct chart_out {
 	struct request *r;
+	struct met_reader *rd;	/* the points to write, and the reads to keep going meanwhile */
 	struct ms_text *ms_cache;	/* MS_CACHE point heads */
-	struct resource *res;
-	int nres;
-	int32_t maxs;
-	int32_t *owner;		/* series id -> resource index, -1: not charted */
-	struct series_points *pts;	/* by series id */
-	struct series_buckets *hb;	/* history: the buckets of rolled-up tiers, by series id */
-	double a, b;		/* the window: (a, b] */
-	double done[MET_NTIERS];	/* rollup progress, NAN: none */
-	int tier;
-	struct strbuf out;
+	struct strbuf out, nodes, storage;
 	int64_t oldest_ms;
 	int client_gone;
-	int async;		/* raw chunks: the next one's query runs while this one is written */
-	int pending;		/* a chunk's query is out */
 };
 
 static void
-points_add(struct series_points *sp, double t, double v)
+chart_out_free(void *p)
 {
-	if (sp->n == sp->cap) {
-		sp->cap = sp->cap ? sp->cap * 2 : 64;
-		sp->p = xrealloc(sp->p, sizeof(*sp->p) * (size_t)sp->cap);
-	}
-	sp->p[sp->n].t = t;
-	sp->p[sp->n].v = v;
-	sp->n++;
-}
+	struct chart_out *c = p;
 
-static const struct db_stmt stmt_chart_raw = {
-	"charts_raw",
-	"SELECT blk, ts, vals FROM pulse.metric_raw WHERE ts > to_timestamp($1) "
-	"AND ts <= to_timestamp($2) AND blk >= $3 AND blk < $4",
-	4,
-};
-
-#define CHART_WINDOWS(t) \
-	"SELECT series, t0, n, avg, min, max FROM pulse.metric_" t " WHERE series >= $3 " \
-	"AND series < $4 AND t0 > to_timestamp($1) AND t0 < to_timestamp($2)"
-
-static const struct db_stmt stmt_chart_windows[MET_NTIERS] = {
-	[MET_MINUTE] = {"charts_minute", CHART_WINDOWS("minute"), 4},
-	[MET_HOUR] = {"charts_hour", CHART_WINDOWS("hour"), 4},
-	[MET_DAY] = {"charts_day", CHART_WINDOWS("day"), 4},
-};
-
-struct rowref {
-	double ts;
-	int row;
-};
-
-static int
-cmp_rowref(const void *a, const void *b)
-{
-	double x = ((const struct rowref *)a)->ts, y = ((const struct rowref *)b)->ts;
-
-	return (x > y) - (x < y);
-}
-
-/* The raw rows of series [lo, hi) over the chart's window, sent without waiting. */
-static int
-raw_send(struct charts *c, int32_t lo, int32_t hi)
-{
-	char pa[32], pb[32], pc[16], pd[16];
-	const char *p[4] = {pa, pb, pc, pd};
-
-	snprintf(pa, sizeof(pa), "%.6f", c->a);
-	snprintf(pb, sizeof(pb), "%.6f", c->b);
-	snprintf(pc, sizeof(pc), "%d", lo / MET_BLOCK);
-	snprintf(pd, sizeof(pd), "%d", (hi + MET_BLOCK - 1) / MET_BLOCK);
-	if (PQsendQueryParams(db_pgconn(c->r->db), stmt_chart_raw.sql, 4, NULL, p, NULL, NULL,
-	    1) != 1)
-		return -1;
-	c->pending = 1;
-	return 0;
-}
-
-/* The result of the query raw_send sent, or NULL on failure. */
-static PGresult *
-raw_wait(struct charts *c)
-{
-	PGconn *conn = db_pgconn(c->r->db);
-	PGresult *res = PQgetResult(conn), *more;
-
-	while ((more = PQgetResult(conn)) != NULL)
-		PQclear(more);
-	c->pending = 0;
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-		log_warn("msg=\"charts read failed\" error=\"%s\"",
-		    res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
-		PQclear(res);
-		return NULL;
-	}
-	return res;
-}
-
-/* Raw samples of series [lo, hi) in (a, b]: into grid cells of step seconds from origin,
- * or (grid NULL) as points. */
-static int
-collect_raw(struct charts *c, int32_t lo, int32_t hi, double a, double b, struct met_acc *grid,
-    double origin, double step, int nb)
-{
-	char pa[32], pb[32], pc[16], pd[16];
-	const char *p[4] = {pa, pb, pc, pd};
-	double vals[MET_BLOCK];
-	struct rowref *order;
-	int nrows, sorted = 1;
-	PGresult *res;
-
-	if (!grid && c->async) {
-		if (!c->pending && raw_send(c, lo, hi) != 0)
-			return -1;
-		if ((res = raw_wait(c)) == NULL)
-			return -1;
-		/* The next chunk's query now: its rows come while this chunk is written. */
-		if (hi <= c->maxs && raw_send(c, hi, hi + (hi - lo)) != 0) {
-			PQclear(res);
-			return -1;
-		}
-	} else {
-		snprintf(pa, sizeof(pa), "%.6f", a);
-		snprintf(pb, sizeof(pb), "%.6f", b);
-		snprintf(pc, sizeof(pc), "%d", lo / MET_BLOCK);
-		snprintf(pd, sizeof(pd), "%d", (hi + MET_BLOCK - 1) / MET_BLOCK);
-		res = db_exec_stmt_binary(c->r->db, &stmt_chart_raw, p);
-		if (res == NULL)
-			return -1;
-	}
-	/* Rows in time order (they come in storage order), so that points are appended in
-	 * order: one sort of the rows, not one per series. */
-	nrows = PQntuples(res);
-	order = xmalloc(sizeof(*order) * (size_t)(nrows ? nrows : 1));
-	for (int i = 0; i < nrows; i++) {
-		order[i].ts = met_ts_from_pg(PQgetvalue(res, i, 1));
-		order[i].row = i;
-		sorted &= i == 0 || order[i].ts >= order[i - 1].ts;
-	}
-	if (!sorted)
-		qsort(order, (size_t)nrows, sizeof(*order), cmp_rowref);
-	for (int i = 0; i < nrows; i++) {
-		int row = order[i].row;
-		int32_t blk;
-		double ts;
-		int n = met_raw_row(res, row, &blk, &ts, vals);
-		int k = grid ? (int)floor((ts - origin) / step) : 0;
-		if (k < 0 || k >= nb)
-			continue;
-		for (int j = 0; j < n; j++) {
-			int32_t s = blk * MET_BLOCK + j;
-			if (isnan(vals[j]) || s < lo || s >= hi || s > c->maxs || c->owner[s] < 0)
-				continue;
-			if (grid)
-				met_acc_add(&grid[(size_t)(s - lo) * nb + k], vals[j]);
-			else
-				points_add(&c->pts[s], ts, vals[j]);
-		}
-	}
-	free(order);
-	PQclear(res);
-	return 0;
-}
-
-/* Tier t's buckets of series [lo, hi) in [a, b) into the grid; the part the tier has not
- * rolled up yet from the tier below, down to raw samples. */
-static int
-collect_tier(struct charts *c, int t, int32_t lo, int32_t hi, double a, double b,
-    struct met_acc *grid, double origin, double step, int nb)
-{
-	const struct met_tier_info *ti = &met_tiers[t];
-	double done = isnan(c->done[t]) ? a : c->done[t], upto = done < b ? done : b;
-	char pa[32], pb[32], pc[16], pd[16];
-	const char *p[4] = {pa, pb, pc, pd};
-	PGresult *res;
-
-	if (t == MET_RAW)
-		return collect_raw(c, lo, hi, a - 1e-6, b - 1e-6, grid, origin, step, nb);
-	if (upto > a) {
-		snprintf(pa, sizeof(pa), "%.0f", a - ti->win);
-		snprintf(pb, sizeof(pb), "%.0f", upto);
-		snprintf(pc, sizeof(pc), "%d", lo);
-		snprintf(pd, sizeof(pd), "%d", hi);
-		res = db_exec_stmt_binary(c->r->db, &stmt_chart_windows[t], p);
-		if (res == NULL)
-			return -1;
-		for (int row = 0; row < PQntuples(res); row++) {
-			struct met_window mw;
-			if (met_window_row(res, row, &mw) != 0 || mw.series < lo || mw.series >= hi)
-				continue;
-			for (int j = 0; j < mw.nb; j++) {
-				double bt = mw.t0 + (double)j * ti->bucket;
-				int k = (int)floor((bt - origin) / step);
-				if (mw.n[j] <= 0 || bt < a || bt >= upto || k < 0 || k >= nb)
-					continue;
-				met_acc_merge(&grid[(size_t)(mw.series - lo) * nb + k], mw.n[j], mw.avg[j],
-				    mw.min[j], mw.max[j]);
-			}
-		}
-		PQclear(res);
-	}
-	if (done < b)
-		return collect_tier(c, t - 1, lo, hi, done > a ? done : a, b, grid, origin, step, nb);
-	return 0;
-}
-
-/* The points of series [lo, hi): raw samples as they are, buckets of a rolled-up tier
- * thinned to CHART_MAX_POINTS with LTTB (peaks stay). */
-static int
-collect_chunk(struct charts *c, int32_t lo, int32_t hi)
-{
-	double step, origin;
-	struct met_acc *grid;
-	double *t, *v;
-	int *keep, nb;
-
-	if (c->tier == MET_RAW) {
-		return collect_raw(c, lo, hi, c->a, c->b, NULL, 0, 0, 1);
-	}
-	step = met_tiers[c->tier].bucket;
-	origin = floor(c->a / step) * step;
-	nb = (int)ceil((c->b - origin) / step) + 1;
-	grid = calloc((size_t)(hi - lo) * (size_t)nb, sizeof(*grid));
-	t = xmalloc(sizeof(double) * (size_t)nb);
-	v = xmalloc(sizeof(double) * (size_t)nb);
-	keep = xmalloc(sizeof(int) * (size_t)nb);
-	if (grid == NULL || collect_tier(c, c->tier, lo, hi, origin, c->b, grid, origin, step,
-	    nb) != 0) {
-		free(grid), free(t), free(v), free(keep);
-		return -1;
-	}
-	for (int32_t s = lo; s < hi && s <= c->maxs; s++) {
-		const struct met_acc *row = &grid[(size_t)(s - lo) * nb];
-		int n = 0, m;
-		if (c->owner[s] < 0)
-			continue;
-		if (c->hb) {
-			struct series_buckets *sb = &c->hb[s];
-			for (int k = 0; k < nb; k++) {
-				if (row[k].n == 0)
-					continue;
-				if (sb->n == sb->cap) {
-					sb->cap = sb->cap ? sb->cap * 2 : 64;
-					sb->b = xrealloc(sb->b, sizeof(*sb->b) * (size_t)sb->cap);
-				}
-				sb->b[sb->n].t = origin + k * step;
-				sb->b[sb->n++].a = row[k];
-			}
-			continue;
-		}
-		for (int k = 0; k < nb; k++) {
-			if (row[k].n == 0)
-				continue;
-			t[n] = origin + k * step;
-			v[n++] = met_acc_avg(&row[k]);
-		}
-		m = met_lttb(t, v, n, CHART_MAX_POINTS, keep);
-		for (int i = 0; i < m; i++)
-			points_add(&c->pts[s], t[keep[i]], v[keep[i]]);
-	}
-	free(grid), free(t), free(v), free(keep);
-	return 0;
+	sb_free(&c->out);
+	sb_free(&c->nodes);
+	sb_free(&c->storage);
 }
 
 static void
-out_flush(struct charts *c, int force)
+out_flush(struct chart_out *c, int force)
 {
 	if (c->out.len < 65536 && !force)
 		return;
@@ -531,8 +258,7 @@ out_flush(struct charts *c, int force)
 		c->client_gone = 1;
 	sb_reset(&c->out);
 	/* Take the next chunk's rows off the socket, so that the server keeps sending. */
-	if (c->pending)
-		(void)PQconsumeInput(db_pgconn(c->r->db));
+	met_reader_pump(c->rd);
 }
 
 /* An integer in decimal; returns its length. */
@@ -558,7 +284,7 @@ fmt_i64(int64_t v, char *buf)
 /* The head of a point at ms into buf, with its leading comma unless first; returns its
  * length. From a small cache: every series of a poll has the same instants. */
 static size_t
-point_head(struct charts *c, int64_t ms, int first, char *buf)
+point_head(struct chart_out *c, int64_t ms, int first, char *buf)
 {
 	struct ms_text *e = &c->ms_cache[(uint64_t)ms / 1000 % MS_CACHE];
 
@@ -604,10 +330,10 @@ out_key(struct strbuf *sb, const char *key)
 
 /* One metric's points: its history, or (none) the current value at now. */
 static void
-out_series(struct charts *c, struct strbuf *sb, const char *name, int32_t s, double cur,
+out_series(struct chart_out *c, struct strbuf *sb, const char *name, int32_t s, double cur,
     int fallback, int64_t now_ms)
 {
-	struct series_points *sp = s >= 0 ? &c->pts[s] : NULL;
+	const struct met_points *sp = met_reader_points(c->rd, s);
 
 	out_key(sb, name);
 	sb_append(sb, "[", 1);
@@ -615,7 +341,7 @@ out_series(struct charts *c, struct strbuf *sb, const char *name, int32_t s, dou
 		sb_printf(sb, "{\"timestamp\":%lld,\"value\":", (long long)now_ms);
 		out_num(sb, cur);
 		sb_append(sb, "}", 1);
-	} else if (sp) {
+	} else {
 		for (int i = 0; i < sp->n; i++) {
 			int64_t ms = timefmt_unix_ms(sp->p[i].t);
 			char *p;
@@ -637,15 +363,15 @@ out_series(struct charts *c, struct strbuf *sb, const char *name, int32_t s, dou
 }
 
 static int
-has_points(const struct charts *c, int32_t s)
+has_points(const struct chart_out *c, int32_t s)
 {
-	return s >= 0 && c->pts[s].n > 0;
+	return met_reader_points(c->rd, s)->n > 0;
 }
 
 /* One resource into its section: guests stream out, nodes and storage (few) wait in their
  * own buffers. Its points are freed. */
 static void
-out_resource(struct charts *c, struct resource *res, struct strbuf *sb, int *first,
+out_resource(struct chart_out *c, const struct resource *res, struct strbuf *sb, int *first,
     int64_t now_ms)
 {
 	int nm = res->kind == K_GUEST ? 7 : res->kind == K_NODE ? 3 : 1;
@@ -676,12 +402,8 @@ out_resource(struct charts *c, struct resource *res, struct strbuf *sb, int *fir
 		    !has_points(c, res->series[0]), now_ms);
 	}
 	sb_append(sb, "}", 1);
-	for (int m = 0; m < nm; m++) {
-		if (res->series[m] >= 0) {
-			free(c->pts[res->series[m]].p);
-			memset(&c->pts[res->series[m]], 0, sizeof(c->pts[0]));
-		}
-	}
+	for (int m = 0; m < nm; m++)
+		met_reader_forget(c->rd, res->series[m]);
 }
 
 /* A resource in the order of its last series. */
@@ -726,16 +448,31 @@ static const struct db_stmt stmt_chart_series = {
 	0,
 };
 
-static const struct db_stmt stmt_chart_done = {
-	"charts_done",
-	"SELECT t.ord, extract(epoch FROM r.done_until) FROM pulse.metric_rollup r "
-	"JOIN pulse.metric_tiers t USING (tier)",
-	0,
-};
+/* The resources of the state, in the order of stmt_chart_resources (by id, bytewise), with
+ * no series yet; their ids point into rows. */
+static struct resource *
+chart_resources(struct request *r, PGresult *rows)
+{
+	int n = PQntuples(rows);
+	struct resource *res = arena_alloc(r->arena, sizeof(*res) * (size_t)(n ? n : 1));
 
-/* Matches series to the resources of the state (both sorted by id, bytewise). */
+	for (int i = 0; i < n; i++) {
+		res[i].id = PQgetvalue(rows, i, 0);
+		res[i].kind = column_int32(rows, i, 1);
+		res[i].vm = PQgetvalue(rows, i, 2)[0] == 't';
+		for (int m = 0; m < 7; m++) {
+			res[i].cur[m] = strtod(PQgetvalue(rows, i, 3 + m), NULL);
+			res[i].series[m] = -1;
+		}
+	}
+	return res;
+}
+
+/* Matches series to the resources of the state (both sorted by id, bytewise), and wants
+ * those read. */
 static void
-match_series(struct charts *c, PGresult *series)
+match_series(struct met_reader *rd, int32_t maxs, struct resource *all, int nres,
+    PGresult *series)
 {
 	int i = 0;
 
@@ -745,23 +482,39 @@ match_series(struct charts *c, PGresult *series)
 		int32_t s = column_int32(series, row, 0);
 		int kind = strcmp(type, "node") == 0 ? K_NODE :
 		    strcmp(type, "storage") == 0 ? K_STORAGE : K_GUEST;
-		int cmp = 1;
-		while (i < c->nres && (cmp = strcmp(c->res[i].id, id)) < 0)
+		while (i < nres && strcmp(all[i].id, id) < 0)
 			i++;
-		for (int j = i; j < c->nres && strcmp(c->res[j].id, id) == 0; j++) {
-			struct resource *res = &c->res[j];
-			if (res->kind != kind || s < 0 || s > c->maxs)
+		for (int j = i; j < nres && strcmp(all[j].id, id) == 0; j++) {
+			struct resource *res = &all[j];
+			if (res->kind != kind || s < 0 || s > maxs)
 				continue;
 			for (int m = 0; m < (kind == K_STORAGE ? 1 : 7); m++) {
 				const char *want = kind == K_STORAGE ? "usage" : guest_metrics[m];
 				if (strcmp(metric, want) == 0) {
 					res->series[m] = s;
-					c->owner[s] = j;
+					met_reader_want(rd, s);
 				}
 			}
 		}
-		(void)cmp;
 	}
+}
+
+/* The resources in the order their last series is read: each goes out once its series are
+ * all in, and its points are freed then. */
+static struct by_last *
+write_order(struct request *r, const struct resource *res, int nres)
+{
+	struct by_last *order = arena_alloc(r->arena, sizeof(*order) * (size_t)(nres ? nres : 1));
+
+	for (int i = 0; i < nres; i++) {
+		order[i].res = i;
+		order[i].last = -1;
+		for (int m = 0; m < 7; m++)
+			if (res[i].series[m] > order[i].last)
+				order[i].last = res[i].series[m];
+	}
+	qsort(order, (size_t)nres, sizeof(*order), cmp_last);
+	return order;
 }
 
 void
@@ -774,11 +527,14 @@ api_charts(struct request *r)
 	const char *range_s = req_query(r, "range");
 	double range = -1, now = floor(clock_wall()), t_start = clock_monotonic();
 	int64_t now_ms = timefmt_unix_ms(now);
-	struct charts c;
-	PGresult *resources = NULL, *series = NULL, *done = NULL;
-	struct strbuf nodes = {0}, storage = {0};
-	struct by_last *order = NULL;
-	int first;
+	struct chart_out *c;
+	PGresult *resources, *series;
+	struct resource *res;
+	struct by_last *order;
+	struct strbuf *section[3];
+	int firsts[3] = {1, 1, 1};
+	int nres, tier, first, rc, started = 0, next = 0;
+	int32_t maxs = -1, below;
 
 	if (range_s == NULL || *range_s == '\0')
 		range = 3600;
@@ -790,143 +546,89 @@ api_charts(struct request *r)
 		    "4h, 12h, 24h or 7d", range_s);
 		return;
 	}
-	memset(&c, 0, sizeof(c));
-	c.r = r;
-	c.ms_cache = xmalloc(sizeof(*c.ms_cache) * MS_CACHE);
-	memset(c.ms_cache, 0, sizeof(*c.ms_cache) * MS_CACHE);
-	c.a = now - range;
-	c.b = now + 1;
-	c.oldest_ms = now_ms;
-	c.tier = tier_for(r, range);
+	c = arena_zalloc(r->arena, sizeof(*c));
+	arena_defer(r->arena, chart_out_free, c);
+	c->r = r;
+	c->ms_cache = arena_zalloc(r->arena, sizeof(*c->ms_cache) * MS_CACHE);
+	c->oldest_ms = now_ms;
+	section[K_GUEST] = &c->out;
+	section[K_NODE] = &c->nodes;
+	section[K_STORAGE] = &c->storage;
+	tier = met_tier_for(r->db, range);
 	/* One snapshot for everything read: a rollup committing meanwhile is not seen twice. */
-	if (c.tier < 0 || db_exec(r->db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") != 0)
+	if (tier < 0 || db_exec(r->db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") != 0)
 		goto unavailable;
-	resources = db_exec_stmt(r->db, &stmt_chart_resources, NULL);
-	series = resources ? db_exec_stmt(r->db, &stmt_chart_series, NULL) : NULL;
-	done = series ? db_exec_stmt(r->db, &stmt_chart_done, NULL) : NULL;
-	if (done == NULL)
+	resources = request_result(r, db_exec_stmt(r->db, &stmt_chart_resources, NULL));
+	series = resources ? request_result(r, db_exec_stmt(r->db, &stmt_chart_series, NULL)) :
+	    NULL;
+	if (series == NULL)
 		goto unavailable;
-	for (int t = 0; t < MET_NTIERS; t++)
-		c.done[t] = NAN;
-	for (int i = 0; i < PQntuples(done); i++) {
-		int t = column_int32(done, i, 0);
-		if (t > 0 && t < MET_NTIERS && !PQgetisnull(done, i, 1))
-			c.done[t] = strtod(PQgetvalue(done, i, 1), NULL);
-	}
-	c.nres = PQntuples(resources);
-	c.res = xmalloc(sizeof(*c.res) * (size_t)(c.nres ? c.nres : 1));
-	for (int i = 0; i < c.nres; i++) {
-		struct resource *res = &c.res[i];
-		res->id = PQgetvalue(resources, i, 0);
-		res->kind = column_int32(resources, i, 1);
-		res->vm = PQgetvalue(resources, i, 2)[0] == 't';
-		for (int m = 0; m < 7; m++) {
-			res->cur[m] = strtod(PQgetvalue(resources, i, 3 + m), NULL);
-			res->series[m] = -1;
-		}
-	}
-	c.maxs = -1;
 	for (int i = 0; i < PQntuples(series); i++) {
 		int32_t s = column_int32(series, i, 0);
-		if (s > c.maxs)
-			c.maxs = s;
+		if (s > maxs)
+			maxs = s;
 	}
-	c.owner = xmalloc(sizeof(int32_t) * (size_t)(c.maxs + 1 > 0 ? c.maxs + 1 : 1));
-	for (int32_t s = 0; s <= c.maxs; s++)
-		c.owner[s] = -1;
-	c.pts = calloc((size_t)(c.maxs + 1 > 0 ? c.maxs + 1 : 1), sizeof(*c.pts));
-	if (c.pts == NULL)
+	c->rd = met_reader_open(r->db, tier, now - range, now + 1, maxs, CHART_MAX_POINTS);
+	if (c->rd == NULL)
 		goto unavailable;
-	match_series(&c, series);
-	PQclear(series);
-	series = NULL;
-	/* Resources in the order their last series is read: each goes out once its series
-	 * are all in, and its points are freed then. */
-	order = xmalloc(sizeof(*order) * (size_t)(c.nres ? c.nres : 1));
-	for (int i = 0; i < c.nres; i++) {
-		order[i].res = i;
-		order[i].last = -1;
-		for (int m = 0; m < 7; m++)
-			if (c.res[i].series[m] > order[i].last)
-				order[i].last = c.res[i].series[m];
-	}
-	qsort(order, (size_t)c.nres, sizeof(*order), cmp_last);
-	c.async = c.tier == MET_RAW;
-	{
-		int32_t chunk = c.tier == MET_RAW ? CHUNK : MET_BLOCK;
-		int next = 0, started = 0;
-		int firsts[3] = {1, 1, 1};
-		struct strbuf *section[3] = {&c.out, &nodes, &storage};
-		for (int32_t lo = 0; lo <= c.maxs || !started; lo += chunk) {
-			int32_t hi = lo + chunk;
-			if (lo <= c.maxs && collect_chunk(&c, lo, hi) != 0) {
-				if (!started)
-					goto unavailable;
-				/* The head is out: all that can be done is to stop short. */
-				log_error("msg=\"charts read failed mid-answer\" error=\"%s\"",
-				    db_error(r->db));
-				c.client_gone = 1;
-				break;
-			}
-			if (!started) {
-				resp_stream_begin(r, 200, "application/json");
-				sb_puts(&c.out, "{\"data\":{");
-				started = 1;
-			}
-			for (; next < c.nres && order[next].last < hi; next++) {
-				struct resource *res = &c.res[order[next].res];
-				out_resource(&c, res, section[res->kind], &firsts[res->kind], now_ms);
-			}
-			out_flush(&c, 0);
+	arena_defer(r->arena, met_reader_free, c->rd);
+	nres = PQntuples(resources);
+	res = chart_resources(r, resources);
+	match_series(c->rd, maxs, res, nres, series);
+	order = write_order(r, res, nres);
+	while ((rc = met_reader_next(c->rd, &below)) > 0) {
+		if (!started) {
+			resp_stream_begin(r, 200, "application/json");
+			sb_puts(&c->out, "{\"data\":{");
+			started = 1;
 		}
-		for (; next < c.nres; next++) {
-			struct resource *res = &c.res[order[next].res];
-			out_resource(&c, res, section[res->kind], &firsts[res->kind], now_ms);
+		for (; next < nres && order[next].last < below; next++) {
+			const struct resource *one = &res[order[next].res];
+			out_resource(c, one, section[one->kind], &firsts[one->kind], now_ms);
 		}
+		out_flush(c, 0);
 	}
-	if (c.pending)
-		PQclear(raw_wait(&c));
+	if (rc < 0 && !started)
+		goto unavailable;
+	if (rc < 0) {
+		/* The head is out: all that can be done is to stop short. */
+		log_error("msg=\"charts read failed mid-answer\" error=\"%s\"", db_error(r->db));
+		c->client_gone = 1;
+	}
+	if (!started) {
+		resp_stream_begin(r, 200, "application/json");
+		sb_puts(&c->out, "{\"data\":{");
+	}
+	for (; next < nres; next++) {
+		const struct resource *one = &res[order[next].res];
+		out_resource(c, one, section[one->kind], &firsts[one->kind], now_ms);
+	}
+	met_reader_close(c->rd);
 	(void)db_exec(r->db, "COMMIT");
-	sb_puts(&c.out, "},\"nodeData\":{");
-	sb_append(&c.out, nodes.data ? nodes.data : "", nodes.len);
-	sb_puts(&c.out, "},\"storageData\":{");
-	sb_append(&c.out, storage.data ? storage.data : "", storage.len);
-	sb_puts(&c.out, "},\"dockerData\":{},\"dockerHostData\":{},\"guestTypes\":{");
+	sb_puts(&c->out, "},\"nodeData\":{");
+	sb_append(&c->out, c->nodes.data ? c->nodes.data : "", c->nodes.len);
+	sb_puts(&c->out, "},\"storageData\":{");
+	sb_append(&c->out, c->storage.data ? c->storage.data : "", c->storage.len);
+	sb_puts(&c->out, "},\"dockerData\":{},\"dockerHostData\":{},\"guestTypes\":{");
 	first = 1;
-	for (int i = 0; i < c.nres; i++) {
-		if (c.res[i].kind != K_GUEST)
+	for (int i = 0; i < nres; i++) {
+		if (res[i].kind != K_GUEST)
 			continue;
-		sb_puts(&c.out, first ? "" : ",");
+		sb_puts(&c->out, first ? "" : ",");
 		first = 0;
-		out_key(&c.out, c.res[i].id);
-		sb_puts(&c.out, c.res[i].vm ? "\"vm\"" : "\"container\"");
+		out_key(&c->out, res[i].id);
+		sb_puts(&c->out, res[i].vm ? "\"vm\"" : "\"container\"");
 	}
-	sb_printf(&c.out, "},\"timestamp\":%lld,\"stats\":{\"oldestDataTimestamp\":%lld}}",
-	    (long long)now_ms, (long long)c.oldest_ms);
-	out_flush(&c, 1);
+	sb_printf(&c->out, "},\"timestamp\":%lld,\"stats\":{\"oldestDataTimestamp\":%lld}}",
+	    (long long)now_ms, (long long)c->oldest_ms);
+	out_flush(c, 1);
 	log_debug("msg=\"charts written\" ms=%.1f bytes=%lu", (clock_monotonic() - t_start) * 1000,
 	    (unsigned long)r->bytes_out);
-	goto done;
+	return;
 unavailable:
-	if (c.pending)
-		PQclear(raw_wait(&c));
+	met_reader_close(c->rd);
 	db_rollback(r->db);
 	resp_db_unavailable(r);
-done:
-	PQclear(resources);
-	PQclear(series);
-	PQclear(done);
-	if (c.pts)
-		for (int32_t s = 0; s <= c.maxs; s++)
-			free(c.pts[s].p);
-	free(c.pts);
-	free(c.owner);
-	free(c.res);
-	free(order);
-	free(c.ms_cache);
-	sb_free(&c.out);
-	sb_free(&nodes);
-	sb_free(&storage);
 }
 
 /* --- GET /api/storage-charts ------------------------------------------------------------- */
@@ -1034,9 +736,8 @@ api_storage_charts(struct request *r)
 		resp_error(r, 400, "invalid_range", "range must be a number of minutes from 1 to 129600");
 		return;
 	}
-	list = db_exec_stmt(r->db, &stmt_storage_series, NULL);
-	if (list == NULL || (tier = tier_for(r, (double)minutes * 60)) < 0) {
-		PQclear(list);
+	list = request_result(r, db_exec_stmt(r->db, &stmt_storage_series, NULL));
+	if (list == NULL || (tier = met_tier_for(r->db, (double)minutes * 60)) < 0) {
 		resp_db_unavailable(r);
 		return;
 	}
@@ -1048,16 +749,16 @@ api_storage_charts(struct request *r)
 	snprintf(since, sizeof(since), "%.3f", now - (double)minutes * 60);
 	{
 		const char *p[2] = {ids.data, since};
-		res = db_exec_stmt(r->db, &stmt_storage_points[tier], p);
+		res = request_result(r, db_exec_stmt(r->db, &stmt_storage_points[tier], p));
 	}
 	sb_free(&ids);
 	if (res == NULL) {
-		PQclear(list);
 		resp_db_unavailable(r);
 		return;
 	}
 	runs = series_runs(r, res, &nruns);
 	o = json_object_new_object();
+	arena_defer(r->arena, jsonutil_put, o);
 	for (int i = 0; i < PQntuples(list); i++) {
 		const char *id = PQgetvalue(list, i, 0);
 		struct json_object *st;
@@ -1101,10 +802,7 @@ api_storage_charts(struct request *r)
 		}
 		json_object_object_add(st, metric, arr);
 	}
-	PQclear(res);
-	PQclear(list);
 	resp_json(r, 200, o);
-	json_object_put(o);
 }
 
 /* --- GET /api/metrics-store/history ---------------------------------------------------- */
@@ -1112,7 +810,7 @@ api_storage_charts(struct request *r)
 /* Appends n buckets as a JSON array of points, at most max: consecutive buckets are
  * merged in groups (weighted average, min of minima, max of maxima), so peaks stay in max. */
 static void
-points_json(struct strbuf *sb, const struct bucket *b, int n, int max)
+points_json(struct strbuf *sb, const struct met_bucket *b, int n, int max)
 {
 	int group = (n + max - 1) / max;
 	char num[48];
@@ -1137,76 +835,6 @@ points_json(struct strbuf *sb, const struct bucket *b, int n, int max)
 	sb_append(sb, "]", 1);
 }
 
-/* Reads the buckets of the given series over (a, b] in tier into out (indexed by series
- * id); the raw tier's samples become buckets of one. Returns 0 or -1. */
-static int
-history_collect(struct request *r, int tier, const int32_t *ids, int nids, double a, double b,
-    struct series_buckets *out)
-{
-	struct charts c;
-	PGresult *done;
-	int32_t lo = INT32_MAX, hi = 0;
-	int rc = 0;
-
-	memset(&c, 0, sizeof(c));
-	c.r = r;
-	c.a = a;
-	c.b = b;
-	c.tier = tier;
-	for (int i = 0; i < nids; i++) {
-		if (ids[i] < lo)
-			lo = ids[i];
-		if (ids[i] + 1 > hi)
-			hi = ids[i] + 1;
-	}
-	if (nids == 0)
-		return 0;
-	c.maxs = hi - 1;
-	for (int t = 0; t < MET_NTIERS; t++)
-		c.done[t] = NAN;
-	if (db_exec(r->db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") != 0)
-		return -1;
-	done = db_exec_stmt(r->db, &stmt_chart_done, NULL);
-	if (done == NULL) {
-		db_rollback(r->db);
-		return -1;
-	}
-	for (int i = 0; i < PQntuples(done); i++) {
-		int t = column_int32(done, i, 0);
-		if (t > 0 && t < MET_NTIERS && !PQgetisnull(done, i, 1))
-			c.done[t] = strtod(PQgetvalue(done, i, 1), NULL);
-	}
-	PQclear(done);
-	c.owner = xmalloc(sizeof(int32_t) * (size_t)hi);
-	for (int32_t s = 0; s < hi; s++)
-		c.owner[s] = -1;
-	for (int i = 0; i < nids; i++)
-		c.owner[ids[i]] = i;
-	c.pts = calloc((size_t)hi, sizeof(*c.pts));
-	c.hb = tier == MET_RAW ? NULL : out;
-	if (c.pts == NULL || collect_chunk(&c, lo, hi) != 0)
-		rc = -1;
-	(void)db_exec(r->db, rc == 0 ? "COMMIT" : "ROLLBACK");
-	/* Raw samples as buckets of one. */
-	for (int32_t s = lo; c.pts && s < hi; s++) {
-		struct series_points *sp = &c.pts[s];
-		struct series_buckets *sb = &out[s];
-		for (int i = 0; i < sp->n; i++) {
-			if (sb->n == sb->cap) {
-				sb->cap = sb->cap ? sb->cap * 2 : 64;
-				sb->b = xrealloc(sb->b, sizeof(*sb->b) * (size_t)sb->cap);
-			}
-			sb->b[sb->n].t = sp->p[i].t;
-			sb->b[sb->n].a = (struct met_acc){1, sp->p[i].v, sp->p[i].v, sp->p[i].v};
-			sb->n++;
-		}
-		free(sp->p);
-	}
-	free(c.pts);
-	free(c.owner);
-	return rc;
-}
-
 void
 api_metrics_history(struct request *r)
 {
@@ -1216,9 +844,9 @@ api_metrics_history(struct request *r)
 	double range, now = floor(clock_wall() * 1000) / 1000;
 	int64_t max_points = HISTORY_MAX_POINTS;
 	struct strbuf out = {0};
-	struct series_buckets *buckets = NULL;
+	struct met_buckets *buckets = NULL;
 	int32_t ids[64];
-	PGresult *series, *res;
+	PGresult *series;
 	int tier, nseries;
 
 	if (type == NULL || *type == '\0' || id == NULL || *id == '\0') {
@@ -1249,43 +877,32 @@ api_metrics_history(struct request *r)
 	}
 	{
 		const char *p[3] = {types, id, metric ? metric : ""};
-		series = db_exec_stmt(r->db, &stmt_series_of, p);
+		series = request_result(r, db_exec_stmt(r->db, &stmt_series_of, p));
 	}
-	if (series == NULL) {
-		resp_db_unavailable(r);
-		return;
-	}
+	if (series == NULL)
+		goto unavailable;
 	nseries = PQntuples(series) < 64 ? PQntuples(series) : 64;
 	if (nseries == 0) {
 		const char *p[1] = {id};
-		res = db_exec_stmt(r->db, &stmt_resource_known, p);
-		if (res == NULL) {
-			PQclear(series);
-			resp_db_unavailable(r);
-			return;
-		}
-		if (PQntuples(res) == 0) {
-			PQclear(res);
-			PQclear(series);
+		PGresult *known = request_result(r, db_exec_stmt(r->db, &stmt_resource_known, p));
+		if (known == NULL)
+			goto unavailable;
+		if (PQntuples(known) == 0) {
 			resp_error(r, 404, "resource_not_found",
 			    "No metrics history for %.64s '%.200s'", type, id);
 			return;
 		}
-		PQclear(res);
 	}
 	for (int i = 0; i < nseries; i++)
 		ids[i] = column_int32(series, i, 0);
-	if ((tier = tier_for(r, range)) < 0)
+	if ((tier = met_tier_for(r->db, range)) < 0)
 		goto unavailable;
 	if (nseries > 0) {
-		int32_t hi = 0;
-		for (int i = 0; i < nseries; i++)
-			if (ids[i] + 1 > hi)
-				hi = ids[i] + 1;
-		buckets = calloc((size_t)hi, sizeof(*buckets));
-		if (buckets == NULL ||
-		    history_collect(r, tier, ids, nseries, now - range, now, buckets) != 0)
+		buckets = arena_alloc(r->arena, sizeof(*buckets) * (size_t)nseries);
+		if (met_read_history(r->db, tier, ids, nseries, now - range, now, buckets) != 0)
 			goto unavailable;
+		for (int i = 0; i < nseries; i++)
+			arena_defer(r->arena, free, buckets[i].b);
 	}
 	/* Built as text: thousands of points through json-c objects cost more than the query. */
 	sb_append(&out, "{", 1);
@@ -1308,34 +925,27 @@ api_metrics_history(struct request *r)
 	if (metric && *metric) {
 		sb_puts(&out, "\"points\":");
 		if (nseries > 0)
-			points_json(&out, buckets[ids[0]].b, buckets[ids[0]].n, (int)max_points);
+			points_json(&out, buckets[0].b, buckets[0].n, (int)max_points);
 		else
 			sb_puts(&out, "[]");
 	} else {
 		int first = 1;
 		sb_puts(&out, "\"metrics\":{");
 		for (int i = 0; i < nseries; i++) {
-			struct series_buckets *sb = &buckets[ids[i]];
-			if (sb->n == 0)
+			if (buckets[i].n == 0)
 				continue;
 			if (!first)
 				sb_append(&out, ",", 1);
 			first = 0;
 			out_key(&out, PQgetvalue(series, i, 1));
-			points_json(&out, sb->b, sb->n, (int)max_points);
+			points_json(&out, buckets[i].b, buckets[i].n, (int)max_points);
 		}
 		sb_puts(&out, "}");
 	}
 	sb_puts(&out, "}");
 	resp_raw(r, 200, "application/json", out.data, out.len);
-	goto done;
+	sb_free(&out);
+	return;
 unavailable:
 	resp_db_unavailable(r);
-done:
-	if (buckets)
-		for (int i = 0; i < nseries; i++)
-			free(buckets[ids[i]].b);
-	free(buckets);
-	sb_free(&out);
-	PQclear(series);
 }

@@ -5,7 +5,12 @@
 
 #include <arpa/inet.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "db.h"
+#include "log.h"
 
 const struct met_tier_info met_tiers[MET_NTIERS] = {
 	{"raw", "pulse.metric_raw", 0, 0, 1},
@@ -202,6 +207,195 @@ met_window_row(PGresult *res, int row, struct met_window *w)
 	    met_array_f8(PQgetvalue(res, row, 4), PQgetlength(res, row, 4), w->min, 64) != w->nb ||
 	    met_array_f8(PQgetvalue(res, row, 5), PQgetlength(res, row, 5), w->max, 64) != w->nb)
 		return -1;
+	return 0;
+}
+
+/* --- reading and folding ----------------------------------------------------------------- */
+
+static const struct db_stmt stmt_raw = {
+	"metrics_read_raw",
+	"SELECT blk, ts, vals FROM pulse.metric_raw "
+	"WHERE ts >= to_timestamp($1) AND ts < to_timestamp($2) AND blk >= $3 AND blk < $4",
+	4,
+};
+
+#define READ_WINDOWS(t) \
+	"SELECT series, t0, n, avg, min, max FROM pulse.metric_" t " " \
+	"WHERE t0 >= to_timestamp($1) AND t0 < to_timestamp($2) AND series >= $3 " \
+	"AND series < $4"
+
+static const struct db_stmt stmt_windows[MET_NTIERS] = {
+	[MET_MINUTE] = {"metrics_read_minute", READ_WINDOWS("minute"), 4},
+	[MET_HOUR] = {"metrics_read_hour", READ_WINDOWS("hour"), 4},
+	[MET_DAY] = {"metrics_read_day", READ_WINDOWS("day"), 4},
+};
+
+/* The parameters of both reads: times in whole microseconds, as they are stored. */
+struct read_params {
+	char a[32], b[32], lo[16], hi[16];
+	const char *p[4];
+};
+
+static const char *const *
+read_params(struct read_params *rp, double a, double b, int32_t lo, int32_t hi)
+{
+	snprintf(rp->a, sizeof(rp->a), "%.6f", a);
+	snprintf(rp->b, sizeof(rp->b), "%.6f", b);
+	snprintf(rp->lo, sizeof(rp->lo), "%d", lo);
+	snprintf(rp->hi, sizeof(rp->hi), "%d", hi);
+	rp->p[0] = rp->a;
+	rp->p[1] = rp->b;
+	rp->p[2] = rp->lo;
+	rp->p[3] = rp->hi;
+	return rp->p;
+}
+
+/* The raw read's parameters: the blocks that hold series [lo, hi). */
+static const char *const *
+raw_params(struct read_params *rp, double a, double b, int32_t lo, int32_t hi)
+{
+	return read_params(rp, a, b, lo / MET_BLOCK, (hi + MET_BLOCK - 1) / MET_BLOCK);
+}
+
+PGresult *
+met_read_raw(struct db *db, double a, double b, int32_t lo, int32_t hi)
+{
+	struct read_params rp;
+
+	return db_exec_stmt_binary(db, &stmt_raw, raw_params(&rp, a, b, lo, hi));
+}
+
+int
+met_send_raw(struct db *db, double a, double b, int32_t lo, int32_t hi)
+{
+	struct read_params rp;
+
+	return PQsendQueryParams(db_pgconn(db), stmt_raw.sql, stmt_raw.nparams, NULL,
+	    raw_params(&rp, a, b, lo, hi), NULL, NULL, 1) == 1 ? 0 : -1;
+}
+
+PGresult *
+met_wait_raw(struct db *db)
+{
+	PGconn *conn = db_pgconn(db);
+	PGresult *res = PQgetResult(conn), *more;
+
+	while ((more = PQgetResult(conn)) != NULL)
+		PQclear(more);
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		log_warn("msg=\"charts read failed\" error=\"%s\"",
+		    res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+PGresult *
+met_read_windows(struct db *db, int t, double a, double b, int32_t lo, int32_t hi)
+{
+	double win = met_tiers[t].win;
+	struct read_params rp;
+
+	/* The first window that can hold a bucket at or after a. */
+	return db_exec_stmt_binary(db, &stmt_windows[t],
+	    read_params(&rp, floor(a / win) * win, b, lo, hi));
+}
+
+struct rowref {
+	double ts;
+	int row;
+};
+
+static int
+cmp_rowref(const void *a, const void *b)
+{
+	double x = ((const struct rowref *)a)->ts, y = ((const struct rowref *)b)->ts;
+
+	return (x > y) - (x < y);
+}
+
+int *
+met_raw_order(PGresult *res)
+{
+	int nrows = PQntuples(res), sorted = 1;
+	struct rowref *ref = xmalloc(sizeof(*ref) * (size_t)(nrows ? nrows : 1));
+	int *order = xmalloc(sizeof(*order) * (size_t)(nrows ? nrows : 1));
+
+	for (int i = 0; i < nrows; i++) {
+		ref[i].ts = met_ts_from_pg(PQgetvalue(res, i, 1));
+		ref[i].row = i;
+		sorted &= i == 0 || ref[i].ts >= ref[i - 1].ts;
+	}
+	if (!sorted)
+		qsort(ref, (size_t)nrows, sizeof(*ref), cmp_rowref);
+	for (int i = 0; i < nrows; i++)
+		order[i] = ref[i].row;
+	free(ref);
+	return order;
+}
+
+static struct met_acc *
+grid_cell(const struct met_grid *g, int32_t s, int k)
+{
+	return &g->cells[(size_t)(s - g->lo) * g->series_stride + (size_t)k * g->bucket_stride];
+}
+
+void
+met_fold_raw(PGresult *res, const struct met_grid *g)
+{
+	int *order = met_raw_order(res);
+	double vals[MET_BLOCK];
+
+	for (int i = 0; i < PQntuples(res); i++) {
+		int32_t blk;
+		double ts;
+		int n = met_raw_row(res, order[i], &blk, &ts, vals);
+		int k = (int)floor((ts - g->origin) / g->step);
+		if (k < 0 || k >= g->nb)
+			continue;
+		for (int j = 0; j < n; j++) {
+			int32_t s = blk * MET_BLOCK + j;
+			if (!isnan(vals[j]) && s >= g->lo && s < g->hi)
+				met_acc_add(grid_cell(g, s, k), vals[j]);
+		}
+	}
+	free(order);
+}
+
+void
+met_fold_windows(PGresult *res, int t, double a, double b, const struct met_grid *g)
+{
+	double bucket = met_tiers[t].bucket;
+
+	for (int row = 0; row < PQntuples(res); row++) {
+		struct met_window mw;
+		if (met_window_row(res, row, &mw) != 0 || mw.series < g->lo || mw.series >= g->hi)
+			continue;
+		for (int j = 0; j < mw.nb; j++) {
+			double bt = mw.t0 + (double)j * bucket;
+			int k = (int)floor((bt - g->origin) / g->step);
+			if (mw.n[j] <= 0 || bt < a || bt >= b || k < 0 || k >= g->nb)
+				continue;
+			met_acc_merge(grid_cell(g, mw.series, k), mw.n[j], mw.avg[j], mw.min[j],
+			    mw.max[j]);
+		}
+	}
+}
+
+int
+met_fold(struct db *db, int t, double a, double b, const struct met_grid *g)
+{
+	PGresult *res = t == MET_RAW ? met_read_raw(db, a, b, g->lo, g->hi) :
+	    met_read_windows(db, t, a, b, g->lo, g->hi);
+
+	if (res == NULL)
+		return -1;
+	if (t == MET_RAW)
+		met_fold_raw(res, g);
+	else
+		met_fold_windows(res, t, a, b, g);
+	PQclear(res);
 	return 0;
 }
 

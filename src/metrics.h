@@ -72,6 +72,53 @@ struct met_window {
 /* Returns 0, or -1 when the row is not such a window (arrays of differing lengths). */
 int met_window_row(PGresult *res, int row, struct met_window *w);
 
+/* --- reading and folding the stored rows ---------------------------------------------------
+ * The rollup (worker) and the charts (responders) read the same two row shapes and fold
+ * them the same way: through these, with one statement per shape and tier. */
+struct db;
+
+/* The raw rows (blk, ts, vals; binary) of the blocks that hold series [lo, hi), with ts in
+ * [a, b). A result the caller must PQclear, or NULL on failure (logged by the db layer). */
+PGresult *met_read_raw(struct db *db, double a, double b, int32_t lo, int32_t hi);
+
+/* The same read sent without waiting (0 or -1), and its result once it is wanted (NULL on
+ * failure, logged). Meanwhile the caller may do other work and take what came with
+ * PQconsumeInput. These go around the db layer, whose calls are all synchronous: the
+ * statement goes as text, unprepared, and a lost connection is not retried. */
+int met_send_raw(struct db *db, double a, double b, int32_t lo, int32_t hi);
+PGresult *met_wait_raw(struct db *db);
+
+/* The rows (series, t0, n, avg, min, max; binary) of rolled-up tier t (minute, hour or
+ * day) for series [lo, hi) whose windows hold buckets in [a, b). Windows start at
+ * multiples of their length, as the rollup writes them. A result to PQclear, or NULL. */
+PGresult *met_read_windows(struct db *db, int t, double a, double b, int32_t lo, int32_t hi);
+
+/* Buckets of series [lo, hi) in time: bucket k of series s covers [origin + k*step,
+ * origin + (k+1)*step), 0 <= k < nb, and is cells[(s - lo)*series_stride +
+ * k*bucket_stride], so that each caller lays the grid out as it reads it back. */
+struct met_grid {
+	struct met_acc *cells;
+	int32_t lo, hi;
+	double origin, step;
+	int nb;
+	size_t series_stride, bucket_stride;
+};
+
+/* The row indexes of raw rows (as met_read_raw gives them) in time order; the array is the
+ * caller's to free. Rows come in storage order. */
+int *met_raw_order(PGresult *res);
+
+/* Adds the samples of raw rows to g's buckets, in time order (so that sums do not depend on
+ * the order the rows came in); samples outside the grid are left out. */
+void met_fold_raw(PGresult *res, const struct met_grid *g);
+
+/* Merges the buckets of tier t's window rows that start in [a, b) into g's buckets. */
+void met_fold_windows(PGresult *res, int t, double a, double b, const struct met_grid *g);
+
+/* Reads tier t's rows of g's series over [a, b) (raw samples, or the buckets of rolled-up
+ * windows) and folds them into g. Returns 0, or -1 on a database error. */
+int met_fold(struct db *db, int t, double a, double b, const struct met_grid *g);
+
 /* COPY ... (FORMAT binary): the header, a row's field count, fields, the trailer. */
 void met_copy_header(struct strbuf *sb);
 void met_copy_row(struct strbuf *sb, int16_t nfields);

@@ -78,24 +78,6 @@ static const struct db_stmt stmt_mark_up = {
 	3,
 };
 
-static const struct db_stmt stmt_raw = {
-	"rollup_read_raw",
-	"SELECT blk, ts, vals FROM pulse.metric_raw "
-	"WHERE ts >= to_timestamp($1) AND ts < to_timestamp($2) AND blk >= $3 AND blk < $4",
-	4,
-};
-
-#define READ_TIER(t) \
-	"SELECT series, t0, n, avg, min, max FROM pulse.metric_" t " " \
-	"WHERE t0 >= to_timestamp($1) AND t0 < to_timestamp($2) AND series >= $3 " \
-	"AND series < $4"
-
-/* Indexed by the tier read: raw has its own statement (stmt_raw), day is never read. */
-static const struct db_stmt stmt_read[MET_NTIERS] = {
-	[MET_MINUTE] = {"rollup_read_minute", READ_TIER("minute"), 4},
-	[MET_HOUR] = {"rollup_read_hour", READ_TIER("hour"), 4},
-};
-
 static const char *const delete_sql[MET_NTIERS] = {
 	NULL,
 	"WITH d AS (DELETE FROM pulse.metric_minute WHERE t0 = to_timestamp($1) RETURNING n) "
@@ -148,58 +130,13 @@ query_double(struct worker *w, const struct db_stmt *st, const char *const *para
 static int
 aggregate_chunk(struct db *rd, int t, double w0, int32_t lo, int32_t hi, struct met_acc *acc)
 {
-	const struct met_tier_info *ti = &met_tiers[t], *si = &met_tiers[t - 1];
-	char a[32], b[32], c[16], d[16];
-	const char *p[4] = {a, b, c, d};
-	PGresult *res;
-	int nb = ti->nbuckets;
+	const struct met_tier_info *ti = &met_tiers[t];
+	struct met_grid g = {
+		.cells = acc, .lo = lo, .hi = hi, .origin = w0, .step = ti->bucket,
+		.nb = ti->nbuckets, .series_stride = 1, .bucket_stride = CHUNK_SERIES,
+	};
 
-	snprintf(a, sizeof(a), "%.0f", w0);
-	snprintf(b, sizeof(b), "%.0f", w0 + ti->win);
-	if (t == MET_MINUTE) {
-		double vals[MET_BLOCK];
-		snprintf(c, sizeof(c), "%d", lo / MET_BLOCK);
-		snprintf(d, sizeof(d), "%d", (hi + MET_BLOCK - 1) / MET_BLOCK);
-		res = db_exec_stmt_binary(rd, &stmt_raw, p);
-		if (res == NULL)
-			return -1;
-		for (int r = 0; r < PQntuples(res); r++) {
-			int32_t blk;
-			double ts;
-			int n = met_raw_row(res, r, &blk, &ts, vals);
-			int k = (int)floor((ts - w0) / ti->bucket);
-			if (k < 0 || k >= nb || n < 0)
-				continue;
-			for (int j = 0; j < n; j++) {
-				int32_t s = blk * MET_BLOCK + j;
-				if (isnan(vals[j]) || s < lo || s >= hi)
-					continue;
-				met_acc_add(&acc[(size_t)k * CHUNK_SERIES + (size_t)(s - lo)], vals[j]);
-			}
-		}
-		PQclear(res);
-		return 0;
-	}
-	snprintf(c, sizeof(c), "%d", lo);
-	snprintf(d, sizeof(d), "%d", hi);
-	res = db_exec_stmt_binary(rd, &stmt_read[t - 1], p);
-	if (res == NULL)
-		return -1;
-	for (int r = 0; r < PQntuples(res); r++) {
-		struct met_window mw;
-		if (met_window_row(res, r, &mw) != 0 || mw.series < lo || mw.series >= hi)
-			continue;
-		for (int j = 0; j < mw.nb; j++) {
-			double bt = mw.t0 + (double)j * si->bucket;
-			int k = (int)floor((bt - w0) / ti->bucket);
-			if (mw.n[j] <= 0 || k < 0 || k >= nb)
-				continue;
-			met_acc_merge(&acc[(size_t)k * CHUNK_SERIES + (size_t)(mw.series - lo)], mw.n[j],
-			    mw.avg[j], mw.min[j], mw.max[j]);
-		}
-	}
-	PQclear(res);
-	return 0;
+	return met_fold(rd, t - 1, w0, w0 + ti->win, &g);
 }
 
 /* The COPY rows of a chunk's series that have samples. Returns the buckets written. */
