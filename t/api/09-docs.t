@@ -31,4 +31,17 @@ for my $line (split /\n/, qx{$fcgi --list-routes}) {
         like($api_doc, qr/\Q$m $rt->{pattern}\E/, "API.md documents $m $rt->{pattern}");
     }
 }
+# Every source file has its line in ARCHITECTURE.md's table of files, and every file named
+# there exists.
+my $arch = $read->("$src/docs/ARCHITECTURE.md");
+my ($files) = $arch =~ /^### Files\n(.*?)^### /ms;
+ok($files, 'ARCHITECTURE.md has a table of files') or $files = '';
+my %listed = map { $_ => 1 } $files =~ /`((?:src|fcgi|worker|bench|t\/lib|t\/fakes)\/[^`]+)`/g;
+my @sources = map { s{^\Q$src\E/}{}r } grep { !/_asan|\.o$/ }
+    (glob("$src/{src,fcgi,worker}/*.[ch]"), glob("$src/bench/*.{c,pl}"), glob("$src/t/lib/*"),
+    glob("$src/t/fakes/*"));
+ok(@sources > 50, scalar(@sources) . ' source files');
+ok(delete $listed{$_}, "ARCHITECTURE.md lists $_") for sort @sources;
+is_deeply([sort keys %listed], [], 'and no file that is not there');
+
 done_testing;
