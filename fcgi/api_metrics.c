@@ -427,15 +427,15 @@ static const struct db_stmt stmt_chart_resources = {
 	"SELECT g.id, 0 AS kind, g.type = 'qemu', coalesce((g.doc->>'cpu')::float8, 0) * 100, "
 	"  coalesce((g.doc->'memory'->>'usage')::float8, 0), "
 	"  coalesce((g.doc->'disk'->>'usage')::float8, 0), g.disk_read, g.disk_write, g.net_in, "
-	"  g.net_out FROM pulse.guests g, m WHERE (g.instance_id LIKE 'mock%') = m.enabled "
+	"  g.net_out FROM pulse.guests g, m WHERE g.mock = m.enabled "
 	"UNION ALL "
 	"SELECT n.id, 1, false, coalesce((n.doc->>'cpu')::float8, 0) * 100, "
 	"  coalesce((n.doc->'memory'->>'usage')::float8, 0), "
 	"  coalesce((n.doc->'disk'->>'usage')::float8, 0), 0, 0, 0, 0 "
-	"  FROM pulse.pve_nodes n, m WHERE (n.instance_id LIKE 'mock%') = m.enabled "
+	"  FROM pulse.pve_nodes n, m WHERE n.mock = m.enabled "
 	"UNION ALL "
 	"SELECT s.id, 2, false, CASE WHEN s.total > 0 THEN s.used * 100.0 / s.total ELSE 0 END, "
-	"  0, 0, 0, 0, 0, 0 FROM pulse.storage s, m WHERE (s.instance_id LIKE 'mock%') = m.enabled "
+	"  0, 0, 0, 0, 0, 0 FROM pulse.storage s, m WHERE s.mock = m.enabled "
 	") x ORDER BY id COLLATE \"C\", kind",
 	0,
 };
@@ -639,7 +639,7 @@ static const struct db_stmt stmt_storage_series = {
 	"SELECT s.id, x.id, x.metric FROM pulse.storage s CROSS JOIN m "
 	"LEFT JOIN pulse.metric_series x ON x.resource_type = 'storage' AND x.resource_id = s.id "
 	"  AND x.metric IN ('usage', 'used', 'total', 'avail') "
-	"WHERE (s.instance_id LIKE 'mock%') = m.enabled ORDER BY s.id COLLATE \"C\", x.id",
+	"WHERE s.mock = m.enabled ORDER BY s.id COLLATE \"C\", x.id",
 	0,
 };
 

@@ -157,7 +157,7 @@ api_scheduler_health(struct request *r)
 static const struct db_stmt stmt_storage_one = {
 	"storage_one",
 	"SELECT s.detail::text FROM pulse.storage s, pulse.mock_mode m WHERE m.id = 1 AND s.id = $1 "
-	"AND (s.instance_id LIKE 'mock%') = m.enabled",
+	"AND s.mock = m.enabled",
 	1,
 };
 

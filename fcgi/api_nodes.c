@@ -288,8 +288,7 @@ static const struct db_stmt stmt_list = {
 	"  'lastCheck', to_char(h.last_check AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
 	"  'error', h.error))::text FROM pulse.endpoint_health h WHERE h.instance_id = i.id) "
 	"FROM pulse.instances i LEFT JOIN pulse.poll_status p ON p.instance_id = i.id "
-	"ORDER BY CASE type WHEN 'pve' THEN 0 WHEN 'pbs' THEN 1 ELSE 2 END, "
-	"(split_part(id, '-', 2))::int",
+	"ORDER BY CASE type WHEN 'pve' THEN 0 WHEN 'pbs' THEN 1 ELSE 2 END, number",
 	0,
 };
 
@@ -1042,9 +1041,9 @@ api_nodes_add(struct request *r)
 	struct problems p = {0};
 	struct node_req q;
 	struct proxmox_conn conn;
-	char cluster[128] = "", id[32], *pw = NULL, *tok = NULL, num[96], disk_minutes[16];
+	char cluster[128] = "", id[32], number[24], *pw = NULL, *tok = NULL, num[96], disk_minutes[16];
 	int is_cluster = 0, dup, merged;
-	const char *params[30];
+	const char *params[40];	/* the columns below: 30 at most */
 	PGresult *res;
 	struct strbuf cols = {0}, vals = {0};
 	int n = 0;
@@ -1084,7 +1083,8 @@ api_nodes_add(struct request *r)
 		resp_db_unavailable(r);
 		return;
 	}
-	snprintf(id, sizeof(id), "%s-%s", q.type, PQgetvalue(res, 0, 0));
+	snprintf(number, sizeof(number), "%s", PQgetvalue(res, 0, 0));
+	snprintf(id, sizeof(id), "%s-%s", q.type, number);
 	PQclear(res);
 
 	/* Columns beyond the defaults, as parameters. */
@@ -1094,6 +1094,7 @@ api_nodes_add(struct request *r)
 		params[n++] = (value); \
 	} while (0)
 	COL("id", id);
+	COL("number", number);
 	COL("type", q.type);
 	COL("name", q.name);
 	COL("host", q.host_norm);

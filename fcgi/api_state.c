@@ -51,79 +51,79 @@ static const struct db_stmt stmt_version = {
  * $1 ('t' for the mock estate). */
 static const struct db_stmt stmt_nodes = {
 	"state_nodes",
-	"SELECT doc FROM pulse.pve_nodes WHERE (instance_id LIKE 'mock%') = $1::boolean "
+	"SELECT doc FROM pulse.pve_nodes WHERE mock = $1::boolean "
 	"ORDER BY node, id", 1,
 };
 static const struct db_stmt stmt_vms = {
 	"state_vms",
-	"SELECT doc FROM pulse.guests WHERE type = 'qemu' AND (instance_id LIKE 'mock%') = $1::boolean "
+	"SELECT doc FROM pulse.guests WHERE type = 'qemu' AND mock = $1::boolean "
 	"ORDER BY vmid, id", 1,
 };
 static const struct db_stmt stmt_containers = {
 	"state_containers",
-	"SELECT doc FROM pulse.guests WHERE type <> 'qemu' AND (instance_id LIKE 'mock%') = $1::boolean "
+	"SELECT doc FROM pulse.guests WHERE type <> 'qemu' AND mock = $1::boolean "
 	"ORDER BY vmid, id", 1,
 };
 static const struct db_stmt stmt_storage = {
 	"state_storage",
-	"SELECT doc FROM pulse.storage WHERE (instance_id LIKE 'mock%') = $1::boolean "
+	"SELECT doc FROM pulse.storage WHERE mock = $1::boolean "
 	"ORDER BY sort_instance, name, id", 1,
 };
 static const struct db_stmt stmt_health = {
 	"state_health",
 	"SELECT json_object_agg(key, healthy ORDER BY key)::text FROM pulse.connection_health "
-	"WHERE (instance_id LIKE 'mock%') = $1::boolean", 1,
+	"WHERE mock = $1::boolean", 1,
 };
 
 static const struct db_stmt stmt_tasks = {
 	"state_backup_tasks",
-	"SELECT doc FROM pulse.backup_tasks WHERE (instance_id LIKE 'mock%') = $1::boolean "
+	"SELECT doc FROM pulse.backup_tasks WHERE mock = $1::boolean "
 	"ORDER BY start_time DESC NULLS LAST, id", 1,
 };
 static const struct db_stmt stmt_storage_backups = {
 	"state_storage_backups",
-	"SELECT doc FROM pulse.storage_backups WHERE (instance_id LIKE 'mock%') = $1::boolean "
+	"SELECT doc FROM pulse.storage_backups WHERE mock = $1::boolean "
 	"ORDER BY ctime DESC, id", 1,
 };
 static const struct db_stmt stmt_snapshots = {
 	"state_snapshots",
-	"SELECT doc FROM pulse.guest_snapshots WHERE (instance_id LIKE 'mock%') = $1::boolean "
+	"SELECT doc FROM pulse.guest_snapshots WHERE mock = $1::boolean "
 	"ORDER BY snaptime DESC, id", 1,
 };
 
 static const struct db_stmt stmt_ceph = {
 	"state_ceph",
-	"SELECT doc FROM pulse.ceph_clusters WHERE (instance_id LIKE 'mock%') = $1::boolean "
+	"SELECT doc FROM pulse.ceph_clusters WHERE mock = $1::boolean "
 	"ORDER BY id", 1,
 };
 static const struct db_stmt stmt_disks = {
 	"state_disks",
-	"SELECT doc FROM pulse.physical_disks WHERE (instance_id LIKE 'mock%') = $1::boolean "
+	"SELECT doc FROM pulse.physical_disks WHERE mock = $1::boolean "
 	"ORDER BY node, dev_path, id", 1,
 };
 static const struct db_stmt stmt_replication = {
 	"state_replication",
-	"SELECT doc FROM pulse.replication_jobs WHERE (instance_id LIKE 'mock%') = $1::boolean "
+	"SELECT doc FROM pulse.replication_jobs WHERE mock = $1::boolean "
 	"ORDER BY instance_id, sort_key, id", 1,
 };
 static const struct db_stmt stmt_pbs = {
 	"state_pbs",
-	"SELECT doc FROM pulse.pbs_instances WHERE (instance_id LIKE 'mock%') = $1::boolean "
+	"SELECT doc FROM pulse.pbs_instances WHERE mock = $1::boolean "
 	"ORDER BY name, instance_id", 1,
 };
 static const struct db_stmt stmt_pmg = {
 	"state_pmg",
-	"SELECT doc FROM pulse.pmg_instances WHERE (instance_id LIKE 'mock%') = $1::boolean "
+	"SELECT doc FROM pulse.pmg_instances WHERE mock = $1::boolean "
 	"ORDER BY name, instance_id", 1,
 };
 static const struct db_stmt stmt_pbs_backups = {
 	"state_pbs_backups",
-	"SELECT doc FROM pulse.pbs_backups WHERE (instance_id LIKE 'mock%') = $1::boolean "
+	"SELECT doc FROM pulse.pbs_backups WHERE mock = $1::boolean "
 	"ORDER BY backup_time DESC, id", 1,
 };
 static const struct db_stmt stmt_pmg_backups = {
 	"state_pmg_backups",
-	"SELECT doc FROM pulse.pmg_backups WHERE (instance_id LIKE 'mock%') = $1::boolean "
+	"SELECT doc FROM pulse.pmg_backups WHERE mock = $1::boolean "
 	"ORDER BY backup_time DESC, id", 1,
 };
 

@@ -27,7 +27,7 @@ flag(PGresult *res, int row, int col)
 void
 instances_from_row(PGresult *res, int row, struct instance_cfg *c)
 {
-	const char *dash;
+	int64_t number = 0;
 
 	memset(c, 0, sizeof(*c));
 	cp(c->id, sizeof(c->id), res, row, 0);
@@ -60,8 +60,8 @@ instances_from_row(PGresult *res, int row, struct instance_cfg *c)
 	c->is_cluster = flag(res, row, 27) == 1;
 	cp(c->cluster_name, sizeof(c->cluster_name), res, row, 28);
 	c->cluster_endpoints = xstrdup(PQgetvalue(res, row, 29));
-	dash = strrchr(c->id, '-');
-	c->number = dash ? (int)strtol(dash + 1, NULL, 10) : 0;
+	(void)parse_int64(PQgetvalue(res, row, 30), 0, INT32_MAX, &number);
+	c->number = (int)number;
 }
 
 void
@@ -77,7 +77,7 @@ int
 instances_load(struct db *db, struct instance_cfg **out)
 {
 	PGresult *res = db_exec_params(db, "SELECT " INSTANCE_COLUMNS " FROM pulse.instances "
-	    "ORDER BY type, (split_part(id, '-', 2))::int", 0, NULL);
+	    "ORDER BY type, number", 0, NULL);
 	int n;
 
 	*out = NULL;

@@ -20,7 +20,7 @@ struct instance_cfg {
 	int monitor_mail_stats, monitor_queues, monitor_quarantine, monitor_domain_stats;
 	int is_cluster;
 	char *cluster_endpoints;		/* JSON text, owned */
-	int number;				/* the N of "pve-N": a stable advisory-lock key */
+	int number;				/* pulse.instances.number: the advisory-lock key */
 };
 
 /* The columns instances_from_row() expects, in order. */
@@ -31,7 +31,7 @@ struct instance_cfg {
 	"temperature_monitoring_enabled, monitor_datastores, monitor_sync_jobs, " \
 	"monitor_verify_jobs, monitor_prune_jobs, monitor_garbage_jobs, monitor_mail_stats, " \
 	"monitor_queues, monitor_quarantine, monitor_domain_stats, is_cluster, cluster_name, " \
-	"cluster_endpoints"
+	"cluster_endpoints, number"
 
 void instances_from_row(PGresult *res, int row, struct instance_cfg *out);
 void instance_cfg_clear(struct instance_cfg *c);

@@ -596,7 +596,7 @@ resources_append(struct json_object *out, enum resources_source src, struct json
 /* The documents of /api/state (fcgi/api_state.c), in the original's order of conversion
  * (PopulateFromSnapshot): nodes, VMs, containers, PBS with datastores, PMG, storage. The
  * mock estate and the real one are never mixed, as in /api/state. */
-#define MOCK_FILTER "(instance_id LIKE 'mock%') = (SELECT enabled FROM pulse.mock_mode WHERE id = 1)"
+#define MOCK_FILTER "mock = (SELECT enabled FROM pulse.mock_mode WHERE id = 1)"
 static const struct {
 	struct db_stmt stmt;
 	enum resources_source src;

@@ -1228,7 +1228,7 @@ last_backup_of(const struct run *run, int64_t vmid)
 static const struct db_stmt stmt_pbs_newest = {
 	"pve_pbs_newest_backups",
 	"SELECT backup_id, extract(epoch FROM max(backup_time)) FROM pulse.pbs_backups "
-	"WHERE backup_type IN ('vm', 'ct') AND instance_id NOT LIKE 'mock%' GROUP BY backup_id",
+	"WHERE backup_type IN ('vm', 'ct') AND NOT mock GROUP BY backup_id",
 	0,
 };
 
