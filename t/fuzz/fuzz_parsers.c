@@ -16,6 +16,7 @@
 #include "netaddr.h"
 #include "pbs.h"
 #include "pmg.h"
+#include "proxmox.h"
 #include "pve.h"
 #include "pve_detail.h"
 #include "uri.h"
