@@ -44,4 +44,9 @@ ok(@sources > 50, scalar(@sources) . ' source files');
 ok(delete $listed{$_}, "ARCHITECTURE.md lists $_") for sort @sources;
 is_deeply([sort keys %listed], [], 'and no file that is not there');
 
+# Every migration is installed (dist_sql_DATA): a missing one leaves an installed server
+# waiting for a schema it cannot reach.
+my $makefile = $read->("$src/Makefile.am");
+like($makefile, qr/\Q$_\E/, "Makefile.am installs $_") for map { s{^\Q$src\E/}{}r } glob("$src/sql/*.sql");
+
 done_testing;
