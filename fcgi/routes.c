@@ -69,11 +69,11 @@ const struct route route_table[] = {
 	{GET, "/api/snapshots", api_snapshots, 0, "monitoring:read", RATE_GENERAL, SMALL},
 
 	/* api_resources.c */
-	{GET, "/api/resources", api_resources_list, 0, "monitoring:read", RATE_NONE, SMALL},
-	{GET, "/api/resources/stats", api_resources_stats, 0, "monitoring:read", RATE_NONE, SMALL},
-	{GET, "/api/resources/{id}", api_resources_get, 0, "monitoring:read", RATE_NONE, SMALL},
+	{GET, "/api/resources", api_resources_list, 0, "monitoring:read", RATE_GENERAL, SMALL},
+	{GET, "/api/resources/stats", api_resources_stats, 0, "monitoring:read", RATE_GENERAL, SMALL},
+	{GET, "/api/resources/{id}", api_resources_get, 0, "monitoring:read", RATE_GENERAL, SMALL},
 	{GET, "/api/resources/{pbs}/datastore/{name}", api_resources_get, 0, "monitoring:read",
-	    RATE_NONE, SMALL},
+	    RATE_GENERAL, SMALL},
 
 	/* api_monitoring.c */
 	{GET, "/api/monitoring/scheduler/health", api_scheduler_health, 0, "monitoring:read",
