@@ -2,7 +2,7 @@
 #include "config.h"
 
 #include "state.h"
-#include "state_int.h"
+#include "state_rows.h"
 #include "jsonutil.h"
 #include "jsonwrite.h"
 #include "log.h"
@@ -403,41 +403,6 @@ st_storage_json(const struct st_storage *st, int detail)
 
 /* --- writing -------------------------------------------------------------------------- */
 
-/* COPY text fields. */
-const char *
-sr_num(char *buf, size_t len, double v)
-{
-	jsonutil_format_double(isfinite(v) ? v : 0, buf, len);
-	return buf;
-}
-
-const char *
-sr_i64(char *buf, size_t len, int64_t v)
-{
-	snprintf(buf, len, "%lld", (long long)v);
-	return buf;
-}
-
-/* Appends a JSON document as a COPY field. */
-void
-sr_doc(struct strbuf *row, struct json_object *o, int last)
-{
-	db_copy_field(row, jsonutil_to_string(o, NULL), last);
-	json_object_put(o);
-}
-
-/* Sends buffered rows once they are large enough, or all of them when flush is set. */
-static int
-flush_rows(struct db *db, struct strbuf *rows, int flush)
-{
-	if (rows->len == 0 || (!flush && rows->len < 256 * 1024))
-		return 0;
-	if (db_copy_put(db, rows->data, rows->len) != 0)
-		return -1;
-	sb_reset(rows);
-	return 0;
-}
-
 static void
 node_row(struct strbuf *r, const char *instance_id, const void *item)
 {
@@ -577,30 +542,6 @@ health_row(struct strbuf *r, const char *instance_id, const void *item)
 	db_copy_field(r, h->healthy ? "t" : "f", 1);
 }
 
-/* COPYs n items of one list with its row writer. */
-int
-st_copy_list(struct db *db, const char *sql, const char *instance_id, const void *items, int n,
-    size_t size, void (*row)(struct strbuf *, const char *, const void *))
-{
-	struct strbuf rows = {0};
-	int rc = 0;
-
-	if (n == 0)
-		return 0;
-	if (db_copy_begin(db, sql) != 0)
-		return -1;
-	for (int i = 0; i < n && rc == 0; i++) {
-		row(&rows, instance_id, (const char *)items + (size_t)i * size);
-		rc = flush_rows(db, &rows, 0);
-	}
-	if (rc == 0)
-		rc = flush_rows(db, &rows, 1);
-	sb_free(&rows);
-	if (db_copy_end(db) != 0)
-		rc = -1;
-	return rc;
-}
-
 /* --- backups --------------------------------------------------------------------------- */
 
 struct st_backup_task *
@@ -691,16 +632,6 @@ st_snapshot_json(const struct st_snapshot *sn)
 	return o;
 }
 
-static const char *const clear_sql[] = {
-	"DELETE FROM pulse.physical_disks WHERE instance_id = $1",
-	"DELETE FROM pulse.ceph_clusters WHERE instance_id = $1",
-	"DELETE FROM pulse.replication_jobs WHERE instance_id = $1",
-	"DELETE FROM pulse.pve_nodes WHERE instance_id = $1",
-	"DELETE FROM pulse.guests WHERE instance_id = $1",
-	"DELETE FROM pulse.storage WHERE instance_id = $1",
-	"DELETE FROM pulse.connection_health WHERE instance_id = $1",
-};
-
 static void
 task_row(struct strbuf *r, const char *instance_id, const void *item)
 {
@@ -750,57 +681,10 @@ snapshot_row(struct strbuf *r, const char *instance_id, const void *item)
 	sr_doc(r, st_snapshot_json(sn), 1);
 }
 
-static const char *const clear_backups_sql[] = {
-	"DELETE FROM pulse.backup_tasks WHERE instance_id = $1",
-	"DELETE FROM pulse.storage_backups WHERE instance_id = $1",
-	"DELETE FROM pulse.guest_snapshots WHERE instance_id = $1",
-};
-
-int
-st_delete_rows(struct db *db, const char *const *sql, size_t n, const char *instance_id)
-{
-	const char *params[1] = {instance_id};
-
-	for (size_t i = 0; i < n; i++) {
-		PGresult *res = db_exec_params(db, sql[i], 1, params);
-		if (res == NULL)
-			return -1;
-		PQclear(res);
-	}
-	return 0;
-}
-
-static int
-clear_backup_rows(struct db *db, const char *instance_id)
-{
-	return st_delete_rows(db, clear_backups_sql, ARRAY_LEN(clear_backups_sql), instance_id);
-}
-
-static const char bump_sql[] =
-    "UPDATE pulse.state_version SET version = version + 1, updated_at = now() WHERE id = 1 "
-    "RETURNING version";
-
-static int
-clear_rows(struct db *db, const char *instance_id)
-{
-	return st_delete_rows(db, clear_sql, ARRAY_LEN(clear_sql), instance_id);
-}
-
-int
-st_bump_version(struct db *db)
-{
-	PGresult *res = db_exec_params(db, bump_sql, 0, NULL);
-
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return db_exec(db, "NOTIFY pulse_state");
-}
-
 int
 st_write_rows(struct db *db, const struct st_instance *s)
 {
-	if (clear_rows(db, s->instance_id) != 0)
+	if (st_delete_rows(db, ST_ROWS_PVE, s->instance_id) != 0)
 		return -1;
 	if (st_copy_list(db, "COPY pulse.pve_nodes (id, instance_id, node, status, cpu, mem_total, "
 	    "mem_used, disk_total, disk_used, uptime, last_seen, doc) FROM STDIN", s->instance_id,
@@ -834,34 +718,9 @@ st_write_rows(struct db *db, const struct st_instance *s)
 }
 
 int
-st_begin(struct db *db, const char *instance_id)
-{
-	const char *params[1] = {instance_id};
-	PGresult *res;
-	int gone;
-
-	if (db_begin(db) != 0)
-		return -1;
-	if (strncmp(instance_id, "mock", 4) == 0)
-		return 0;	/* the mock estate ("mock", "mock-pbs-main", ...) has no config row */
-	/* A poll that ends just as its instance is deleted must not bring its rows back: the
-	 * share lock waits for a delete in progress, and then finds no row. */
-	res = db_exec_params(db, "SELECT 1 FROM pulse.instances WHERE id = $1 FOR SHARE", 1, params);
-	if (res == NULL)
-		return -1;
-	gone = PQntuples(res) == 0;
-	PQclear(res);
-	if (gone) {
-		db_rollback(db);
-		return 1;
-	}
-	return 0;
-}
-
-int
 st_write(struct db *db, const struct st_instance *s, char *err, size_t errlen)
 {
-	int rc = st_begin(db, s->instance_id);
+	int rc = st_begin(db, s->instance_id, s->mock);
 
 	if (rc == 1)
 		return 0;
@@ -877,11 +736,11 @@ st_write(struct db *db, const struct st_instance *s, char *err, size_t errlen)
 int
 st_write_backups(struct db *db, const struct st_backups *b, char *err, size_t errlen)
 {
-	int rc = st_begin(db, b->instance_id);
+	int rc = st_begin(db, b->instance_id, b->mock);
 
 	if (rc == 1)
 		return 0;
-	if (rc != 0 || clear_backup_rows(db, b->instance_id) != 0)
+	if (rc != 0 || st_delete_rows(db, ST_ROWS_PVE_BACKUPS, b->instance_id) != 0)
 		goto err;
 	if (st_copy_list(db, "COPY pulse.backup_tasks (id, instance_id, node, vmid, status, start_time, "
 	    "end_time, doc) FROM STDIN", b->instance_id, b->tasks, b->ntasks, sizeof(*b->tasks),
@@ -909,7 +768,7 @@ st_set_health(struct db *db, const char *instance_id, const char *key, int healt
 {
 	const char *params[3] = {instance_id, key, healthy ? "t" : "f"};
 	PGresult *res;
-	int rc = st_begin(db, instance_id);
+	int rc = st_begin(db, instance_id, 0);
 
 	if (rc == 1)
 		return 0;
@@ -934,16 +793,3 @@ err:
 	return -1;
 }
 
-int
-st_clear(struct db *db, const char *instance_id, char *err, size_t errlen)
-{
-	if (db_begin(db) != 0 || clear_rows(db, instance_id) != 0 ||
-	    clear_backup_rows(db, instance_id) != 0 || st_clear_servers(db, instance_id) != 0 ||
-	    st_bump_version(db) != 0 ||
-	    db_commit(db) != 0) {
-		snprintf(err, errlen, "%s", db_error(db));
-		db_rollback(db);
-		return -1;
-	}
-	return 0;
-}

@@ -114,7 +114,8 @@ struct st_repl_row {
 };
 
 struct st_instance {
-	char instance_id[64];		/* pulse.instances id, or "mock" */
+	char instance_id[64];		/* pulse.instances id, or a mock estate id */
+	int mock;			/* of the mock estate: no configuration row */
 	struct st_node *nodes;
 	int nnodes, capnodes;
 	struct st_guest *guests;
@@ -156,6 +157,7 @@ struct st_snapshot {
 
 struct st_backups {
 	char instance_id[64];
+	int mock;			/* as st_instance.mock */
 	struct st_backup_task *tasks;
 	int ntasks, captasks;
 	struct st_storage_backup *storage;
@@ -204,6 +206,11 @@ struct json_object *st_storage_json(const struct st_storage *st, int detail);
  * moves the state version (readers rebuild /api/state). Returns 0, or -1 with the database's
  * message in err. */
 int st_write(struct db *db, const struct st_instance *s, char *err, size_t errlen);
+
+/* Replaces an instance's nodes, guests, storage, health, disk, Ceph and replication rows
+ * inside a write begun by st_begin (state_rows.h); the PBS and PMG writes use it for their
+ * storage and health rows. */
+int st_write_rows(struct db *db, const struct st_instance *s);
 
 /* Sets one connection health entry of an instance (the rest of its state unchanged). */
 int st_set_health(struct db *db, const char *instance_id, const char *key, int healthy);

@@ -3,7 +3,7 @@
 #include "config.h"
 
 #include "state.h"
-#include "state_int.h"
+#include "state_rows.h"
 #include "state_servers.h"
 #include "jsonutil.h"
 #include "jsonwrite.h"
@@ -466,32 +466,6 @@ pmg_backup_row(struct strbuf *r, const char *instance_id, const void *item)
 	sr_doc(r, st_pmg_backup_json(pb), 1);
 }
 
-static const char *const clear_pbs_sql[] = {
-	"DELETE FROM pulse.pbs_instances WHERE instance_id = $1",
-	"DELETE FROM pulse.pbs_datastores WHERE instance_id = $1",
-};
-static const char *const clear_pbs_backups_sql[] = {
-	"DELETE FROM pulse.pbs_backups WHERE instance_id = $1",
-};
-static const char *const clear_pmg_sql[] = {
-	"DELETE FROM pulse.pmg_instances WHERE instance_id = $1",
-	"DELETE FROM pulse.pmg_nodes WHERE instance_id = $1",
-};
-static const char *const clear_pmg_backups_sql[] = {
-	"DELETE FROM pulse.pmg_backups WHERE instance_id = $1",
-};
-
-int
-st_clear_servers(struct db *db, const char *instance_id)
-{
-	if (st_delete_rows(db, clear_pbs_sql, ARRAY_LEN(clear_pbs_sql), instance_id) != 0 ||
-	    st_delete_rows(db, clear_pbs_backups_sql, ARRAY_LEN(clear_pbs_backups_sql), instance_id) != 0 ||
-	    st_delete_rows(db, clear_pmg_sql, ARRAY_LEN(clear_pmg_sql), instance_id) != 0 ||
-	    st_delete_rows(db, clear_pmg_backups_sql, ARRAY_LEN(clear_pmg_backups_sql), instance_id) != 0)
-		return -1;
-	return 0;
-}
-
 static int
 fail(struct db *db, char *err, size_t errlen)
 {
@@ -537,11 +511,11 @@ st_write_pbs(struct db *db, const struct st_pbs *p, int store_rows, char *err, s
 	snprintf(key, sizeof(key), "pbs-%s", p->name);
 	st_add_health(&s, key, strcmp(p->health, "healthy") == 0);
 
-	rc = st_begin(db, p->instance_id);
+	rc = st_begin(db, p->instance_id, p->mock);
 	if (rc == 1) {
 		rc = 0;
 	} else if (rc != 0 || st_write_rows(db, &s) != 0 ||
-	    st_delete_rows(db, clear_pbs_sql, ARRAY_LEN(clear_pbs_sql), p->instance_id) != 0 ||
+	    st_delete_rows(db, ST_ROWS_PBS, p->instance_id) != 0 ||
 	    st_copy_list(db, "COPY pulse.pbs_instances (instance_id, name, status, version, cpu, "
 	    "mem_used, mem_total, uptime, connection_health, last_seen, doc) FROM STDIN",
 	    p->instance_id, p, 1, sizeof(*p), pbs_row) != 0 ||
@@ -560,12 +534,12 @@ st_write_pbs(struct db *db, const struct st_pbs *p, int store_rows, char *err, s
 int
 st_write_pbs_backups(struct db *db, const struct st_pbs_backups *b, char *err, size_t errlen)
 {
-	int rc = st_begin(db, b->instance_id);
+	int rc = st_begin(db, b->instance_id, b->mock);
 
 	if (rc == 1)
 		return 0;
 	if (rc != 0 ||
-	    st_delete_rows(db, clear_pbs_backups_sql, ARRAY_LEN(clear_pbs_backups_sql), b->instance_id) != 0 ||
+	    st_delete_rows(db, ST_ROWS_PBS_BACKUPS, b->instance_id) != 0 ||
 	    st_copy_list(db, "COPY pulse.pbs_backups (id, instance_id, datastore, namespace, "
 	    "backup_type, backup_id, backup_time, size, protected, verified, owner, doc) FROM STDIN",
 	    b->instance_id, b->items, b->n, sizeof(*b->items), pbs_backup_row) != 0 ||
@@ -586,13 +560,13 @@ st_write_pmg(struct db *db, const struct st_pmg *p, const struct st_pmg_backups 
 	snprintf(s.instance_id, sizeof(s.instance_id), "%s", p->instance_id);
 	snprintf(key, sizeof(key), "pmg-%s", p->name);
 	st_add_health(&s, key, strcmp(p->health, "healthy") == 0);
-	rc = st_begin(db, p->instance_id);
+	rc = st_begin(db, p->instance_id, p->mock);
 	if (rc == 1) {
 		st_instance_free(&s);
 		return 0;
 	}
 	if (rc != 0 || st_write_rows(db, &s) != 0 ||
-	    st_delete_rows(db, clear_pmg_sql, ARRAY_LEN(clear_pmg_sql), p->instance_id) != 0 ||
+	    st_delete_rows(db, ST_ROWS_PMG, p->instance_id) != 0 ||
 	    st_copy_list(db, "COPY pulse.pmg_instances (instance_id, name, status, version, "
 	    "connection_health, mail_in, mail_out, spam_in, virus_in, quarantine_spam, "
 	    "quarantine_virus, last_seen, doc) FROM STDIN", p->instance_id, p, 1, sizeof(*p),
@@ -602,7 +576,7 @@ st_write_pmg(struct db *db, const struct st_pmg *p, const struct st_pmg_backups 
 	    p->instance_id, p->nodes, p->nnodes, sizeof(*p->nodes), pmg_node_row) != 0)
 		rc = -1;
 	if (rc == 0 && b != NULL &&
-	    (st_delete_rows(db, clear_pmg_backups_sql, ARRAY_LEN(clear_pmg_backups_sql), p->instance_id) != 0 ||
+	    (st_delete_rows(db, ST_ROWS_PMG_BACKUPS, p->instance_id) != 0 ||
 	    st_copy_list(db, "COPY pulse.pmg_backups (id, instance_id, node, filename, backup_time, "
 	    "size, doc) FROM STDIN", p->instance_id, b->items, b->n, sizeof(*b->items),
 	    pmg_backup_row) != 0))

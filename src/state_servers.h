@@ -25,6 +25,7 @@ struct st_pbs_datastore {
 
 struct st_pbs {
 	char instance_id[64];
+	int mock;			/* as st_instance.mock */
 	char name[128], host[256], guest_url[256], status[16], version[64], health[16];
 	double cpu;			/* percent 0-100, as pbs[].cpu */
 	double memory_usage;		/* percent */
@@ -47,6 +48,7 @@ struct st_pbs_backup {
 
 struct st_pbs_backups {
 	char instance_id[64];
+	int mock;			/* as st_instance.mock */
 	struct st_pbs_backup *items;
 	int n, cap;
 };
@@ -75,6 +77,7 @@ struct st_pmg_spam {
 
 struct st_pmg {
 	char instance_id[64];
+	int mock;			/* as st_instance.mock */
 	char name[128], host[256], guest_url[256], status[16], version[64], health[16];
 	struct st_pmg_node *nodes;
 	int nnodes, capnodes;

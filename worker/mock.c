@@ -290,6 +290,7 @@ generate(const struct mock_config *c)
 	st_instance_free(&M.standalone);
 	M.seed = 20260109u;
 	snprintf(M.cluster.instance_id, sizeof(M.cluster.instance_id), "mock");
+	M.cluster.mock = 1;
 	for (int i = 0; i < cluster_nodes; i++) {
 		snprintf(name, sizeof(name), "pve%d", i + 1);
 		gen_node(&M.cluster, "mock-cluster", "mock-cluster", name, i == 2, i, c, &vmid);
@@ -413,6 +414,7 @@ static void
 gen_pve_backups(double now)
 {
 	snprintf(M.backups.instance_id, sizeof(M.backups.instance_id), "mock");
+	M.backups.mock = 1;
 	for (int i = 0; i < M.cluster.nguests; i++) {
 		struct st_guest *g = &M.cluster.guests[i];
 		int qemu = strcmp(g->type, "qemu") == 0;
@@ -484,6 +486,7 @@ gen_pbs(const char *name, const char *const *stores, const int64_t *sizes, int n
 
 	memset(p, 0, sizeof(*p));
 	snprintf(p->instance_id, sizeof(p->instance_id), "mock-%s", name);
+	p->mock = 1;
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	snprintf(p->host, sizeof(p->host), "https://%s.mock.lan:8007", name);
 	snprintf(p->status, sizeof(p->status), "online");
@@ -508,6 +511,7 @@ gen_pbs(const char *name, const char *const *stores, const int64_t *sizes, int n
 	}
 	/* Backups of about half the guests, 2-4 each, in the first datastore. */
 	snprintf(pb->instance_id, sizeof(pb->instance_id), "mock-%s", name);
+	pb->mock = 1;
 	for (int i = 0; i < M.cluster.nguests; i++) {
 		struct st_guest *g = &M.cluster.guests[i];
 		int qemu = strcmp(g->type, "qemu") == 0, n;
@@ -569,6 +573,7 @@ gen_pmg(const char *name, double now)
 
 	memset(p, 0, sizeof(*p));
 	snprintf(p->instance_id, sizeof(p->instance_id), "mock-%s", name);
+	p->mock = 1;
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	snprintf(p->host, sizeof(p->host), "https://%s.mock.lan:8006",
 	    strcmp(name, "pmg-main") == 0 ? "pmg" : name);
