@@ -20,8 +20,7 @@
  *   them, free them as blocks). Some are large: allocate them with xcalloc, not on a small
  *   stack.
  * - JSON builders return a new json-c reference that the caller puts (or hands to a parent
- *   object, which then owns it). Builders named *_add_json add members to an object the
- *   caller owns and return nothing.
+ *   object, which then owns it).
  * - Times passed in are unix seconds as doubles (clock_wall()).
  */
 #ifndef PULSE_PVE_DETAIL_H
@@ -68,12 +67,10 @@ int pve_parse_agent_network(struct json_object *data, struct pve_guest_net *net)
  * sort.Strings), unique, at most PVE_NET_MAX_IPS. Returns net->nips. */
 int pve_guest_net_collect_ips(struct pve_guest_net *net);
 
-/* The "networkInterfaces" array ([{name, mac?, addresses?, rxBytes?, txBytes?}]) and the
- * "ipAddresses" string array; both NULL when empty (the original omits them then). */
+/* The "networkInterfaces" array ([{name, mac?, addresses?, rxBytes?, txBytes?}]); NULL when
+ * empty (the original omits it then). The guest's other fields (ipAddresses, osName, disks,
+ * ...) are copied into its st_guest and written by state.c. */
 struct json_object *pve_guest_net_ifaces_json(const struct pve_guest_net *net);
-struct json_object *pve_guest_net_ips_json(const struct pve_guest_net *net);
-/* Adds "networkInterfaces" and "ipAddresses" to a VM or container object when non-empty. */
-void pve_guest_net_add_json(struct json_object *guest, const struct pve_guest_net *net);
 
 /* --- guest agent OS and version ------------------------------------------------------------ */
 
@@ -91,10 +88,6 @@ int pve_parse_agent_osinfo(struct json_object *data, struct pve_agent_osinfo *ou
 /* GET .../agent/info: result.version, else result["qemu-ga"].version. Writes "" when absent.
  * Returns 0 when a version was found, else -1. */
 int pve_parse_agent_info(struct json_object *data, char *version, size_t len);
-
-/* Adds "osName", "osVersion" (VMs only) and "agentVersion" when non-empty. */
-void pve_agent_add_json(struct json_object *vm, const struct pve_agent_osinfo *os,
-    const char *agent_version);
 
 /* Why a VM's disk usage is unknown when its get-fsinfo call failed: the original's
  * diskStatusReason for the failure (monitor_polling.go). status is the HTTP status (0: no
@@ -119,7 +112,8 @@ struct pve_ct_disk {
 /* What status/current, config and interfaces tell about one container. Build it in the
  * original's order: pve_ct_init, pve_ct_apply_status (running containers), pve_ct_apply_config,
  * pve_ct_apply_interfaces only when pve_ct_wants_interfaces() and the container runs, then
- * pve_ct_finish once; then read the fields or use pve_ct_add_json. */
+ * pve_ct_finish once; then read the fields (the worker copies them into the guest's st_guest;
+ * a container seen OCI once stays so, which is the caller's to remember). */
 struct pve_ct_detail {
 	struct pve_guest_net net;	/* interfaces and ipAddresses (sorted by pve_ct_finish) */
 	struct pve_ct_disk disks[PVE_CT_MAX_DISKS];
@@ -159,13 +153,6 @@ int pve_ct_apply_interfaces(struct pve_ct_detail *ct, struct json_object *data);
  * the usage it computed), the root device filled in. */
 void pve_ct_finish(struct pve_ct_detail *ct, int64_t disk_total, int64_t disk_used,
     double disk_usage);
-/* The "disks" array (Disk objects); NULL when there are none. */
-struct json_object *pve_ct_disks_json(const struct pve_ct_detail *ct);
-/* Adds to a container object: networkInterfaces, ipAddresses, disks, osName, osTemplate when
- * non-empty, and for an OCI container "isOci": true with "type" replaced by "oci". The
- * original keeps a container OCI once it saw it so: remembering that per instance and VMID
- * is the caller's. */
-void pve_ct_add_json(struct json_object *container, const struct pve_ct_detail *ct);
 
 /* GET .../interfaces alone: interfaces with upper-case MACs and sanitised addresses, no "lo".
  * Fills *net (zeroed first); returns the number of interfaces or -1. */

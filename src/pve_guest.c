@@ -159,30 +159,6 @@ pve_guest_net_ifaces_json(const struct pve_guest_net *net)
 	return arr;
 }
 
-struct json_object *
-pve_guest_net_ips_json(const struct pve_guest_net *net)
-{
-	struct json_object *arr;
-
-	if (net->nips <= 0)
-		return NULL;
-	arr = json_object_new_array();
-	for (int i = 0; i < net->nips; i++)
-		json_object_array_add(arr, json_object_new_string(net->ips[i]));
-	return arr;
-}
-
-void
-pve_guest_net_add_json(struct json_object *guest, const struct pve_guest_net *net)
-{
-	struct json_object *v;
-
-	if ((v = pve_guest_net_ifaces_json(net)) != NULL)
-		json_object_object_add(guest, "networkInterfaces", v);
-	if ((v = pve_guest_net_ips_json(net)) != NULL)
-		json_object_object_add(guest, "ipAddresses", v);
-}
-
 /* --- guest agent OS and version ------------------------------------------------------------- */
 
 int
@@ -230,17 +206,6 @@ pve_parse_agent_info(struct json_object *data, char *version, size_t len)
 	if (version[0] == '\0')
 		jsonread_value_text(jsonread_member(jsonread_member(r, "qemu-ga"), "version"), version, len);
 	return version[0] ? 0 : -1;
-}
-
-void
-pve_agent_add_json(struct json_object *vm, const struct pve_agent_osinfo *os,
-    const char *agent_version)
-{
-	if (os != NULL) {
-		jsonwrite_opt_str(vm, "osName", os->name);
-		jsonwrite_opt_str(vm, "osVersion", os->version);
-	}
-	jsonwrite_opt_str(vm, "agentVersion", agent_version);
 }
 
 /* The classification follows the original's order: its own phrase for a stopped agent first,

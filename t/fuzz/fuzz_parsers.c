@@ -81,17 +81,16 @@ fuzz_detail(struct json_object *d)
 	int n;
 
 	if (pve_parse_agent_network(d, &net) >= 0)
-		pve_guest_net_add_json(out, &net);
+		json_object_put(pve_guest_net_ifaces_json(&net));
 	(void)pve_parse_agent_osinfo(d, &os);
 	(void)pve_parse_agent_info(d, version, sizeof(version));
-	pve_agent_add_json(out, &os, version);
 	pve_ct_init(&ct);
 	(void)pve_ct_apply_status(&ct, d);
 	(void)pve_ct_apply_config(&ct, d);
 	if (pve_ct_wants_interfaces(&ct))
 		(void)pve_ct_apply_interfaces(&ct, d);
 	pve_ct_finish(&ct, 1000, 10, 1);
-	pve_ct_add_json(out, &ct);
+	json_object_put(pve_guest_net_ifaces_json(&ct.net));
 	(void)pve_parse_ct_interfaces(d, &net);
 	n = pve_parse_disks_list(d, disks, 16);
 	for (int i = 0; i < n; i++)
