@@ -217,13 +217,35 @@ volume_source(const char *value, char *out, size_t len)
 }
 
 /* rootfs and mpN: the volume and where it is mounted. */
+/* The next "key=value" option of a Proxmox property string ("a,k1=v1,k2=v2"), as strtok_r
+ * walks it (s the string on the first call, NULL after): its key lower-cased into k, its value
+ * returned; options without "=" are skipped; NULL at the end. */
+static char *
+next_option(char *s, char **save, char *k, size_t klen)
+{
+	char *part;
+
+	while ((part = strtok_r(s, ",", save)) != NULL) {
+		char *eq = strchr(part, '=');
+
+		s = NULL;
+		if (eq == NULL)
+			continue;
+		*eq = '\0';
+		jsonread_copy_trimmed(k, klen, part);
+		lower_ascii(k);
+		return eq + 1;
+	}
+	return NULL;
+}
+
 static void
 read_mounts(struct pve_ct_detail *ct, struct json_object *config)
 {
 	int seen = 0;
 
 	json_object_object_foreach(config, rawkey, rawval) {
-		char key[16], value[1024], *part, *save = NULL;
+		char key[16], value[1024], k[32], *v, *save = NULL;
 		int slot = -1;
 
 		if (++seen > SCAN_MAX)
@@ -248,18 +270,10 @@ read_mounts(struct pve_ct_detail *ct, struct json_object *config)
 		memset(&ct->mounts[slot], 0, sizeof(ct->mounts[slot]));
 		COPY(ct->mounts[slot].key, key);
 		volume_source(value, ct->mounts[slot].source, sizeof(ct->mounts[slot].source));
-		part = strtok_r(value, ",", &save);	/* the source */
-		while ((part = strtok_r(NULL, ",", &save)) != NULL) {
-			char *eq = strchr(part, '=');
-			char k[32];
-			if (eq == NULL)
-				continue;
-			*eq = '\0';
-			COPY(k, part);
-			lower_ascii(k);
+		(void)strtok_r(value, ",", &save);	/* the source */
+		while ((v = next_option(NULL, &save, k, sizeof(k))) != NULL)
 			if (strcmp(k, "mp") == 0 || strcmp(k, "mountpoint") == 0)
-				COPY(ct->mounts[slot].mountpoint, eq + 1);
-		}
+				COPY(ct->mounts[slot].mountpoint, v);
 		if (ct->mounts[slot].mountpoint[0] == '\0' && strcmp(key, "rootfs") == 0)
 			COPY(ct->mounts[slot].mountpoint, "/");
 	}
@@ -269,7 +283,7 @@ read_mounts(struct pve_ct_detail *ct, struct json_object *config)
 static void
 read_config_net(struct pve_ct_detail *ct, const char *key, struct json_object *val)
 {
-	char value[2048], *part, *save = NULL;
+	char value[2048], k[32], *v, *save = NULL;
 	struct pve_guest_iface d;
 	struct addr_sink sink = {d.addrs, &d.naddrs, PVE_NET_MAX_ADDRS, NULL};
 
@@ -277,24 +291,17 @@ read_config_net(struct pve_ct_detail *ct, const char *key, struct json_object *v
 	if (value[0] == '\0')
 		return;
 	memset(&d, 0, sizeof(d));
-	for (part = strtok_r(value, ",", &save); part; part = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(part, '=');
-		char k[32];
-		if (eq == NULL)
-			continue;
-		*eq = '\0';
-		COPY(k, part);
-		lower_ascii(k);
+	for (v = next_option(value, &save, k, sizeof(k)); v; v = next_option(NULL, &save, k, sizeof(k))) {
 		if (strcmp(k, "name") == 0) {
-			COPY(d.name, eq + 1);
+			COPY(d.name, v);
 		} else if (strcmp(k, "hwaddr") == 0 || strcmp(k, "mac") == 0 ||
 		    strcmp(k, "macaddr") == 0) {
-			COPY(d.mac, eq + 1);
+			COPY(d.mac, v);
 			for (char *c = d.mac; *c; c++)
 				*c = (char)toupper((unsigned char)*c);
 		} else if (strcmp(k, "ip") == 0 || strcmp(k, "ip6") == 0 || strcmp(k, "ips") == 0 ||
 		    strcmp(k, "ip6addr") == 0 || strcmp(k, "ip6prefix") == 0) {
-			sanitize_addresses(eq + 1, sink_add, &sink);
+			sanitize_addresses(v, sink_add, &sink);
 		}
 	}
 	if (d.name[0] == '\0')
