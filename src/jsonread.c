@@ -123,6 +123,14 @@ jsonread_int(struct json_object *obj, const char *key, int64_t def)
 	return (int64_t)d;
 }
 
+int
+jsonread_bool(struct json_object *obj, const char *key, int def)
+{
+	int b;
+
+	return jsonread_value_bool(jsonread_member(obj, key), &b) ? b : def;
+}
+
 double
 jsonread_number_first(struct json_object *obj, const char *const *keys, int n)
 {

@@ -45,6 +45,8 @@ double jsonread_number(struct json_object *obj, const char *key, double def);
 /* A member as an integer: a JSON integer exactly, anything jsonread_number reads cut toward
  * zero; def when that is missing or beyond what an int64 holds. */
 int64_t jsonread_int(struct json_object *obj, const char *key, int64_t def);
+/* A member as a boolean as jsonread_value_bool reads one; def otherwise. */
+int jsonread_bool(struct json_object *obj, const char *key, int def);
 /* The first of n keys that jsonread_number reads, as a number; 0 when none does. */
 double jsonread_number_first(struct json_object *obj, const char *const *keys, int n);
 

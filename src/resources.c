@@ -134,44 +134,6 @@ resources_filter_set(struct resources_filter *f, const char *name, const char *v
 
 /* --- reading the documents ------------------------------------------------------------- */
 
-static const char *
-str(struct json_object *doc, const char *key)
-{
-	struct json_object *v = jsonread_member(doc, key);
-
-	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
-}
-
-static double
-num(struct json_object *doc, const char *key)
-{
-	struct json_object *v = jsonread_member(doc, key);
-
-	if (v && (json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
-		return json_object_get_double(v);
-	return 0;
-}
-
-static int64_t
-i64(struct json_object *doc, const char *key)
-{
-	struct json_object *v = jsonread_member(doc, key);
-
-	if (v && json_object_is_type(v, json_type_int))
-		return json_object_get_int64(v);
-	if (v && json_object_is_type(v, json_type_double))
-		return (int64_t)json_object_get_double(v);
-	return 0;
-}
-
-static int
-boolean(struct json_object *doc, const char *key)
-{
-	struct json_object *v = jsonread_member(doc, key);
-
-	return v && json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
-}
-
 /* Copies doc's key into o under the same name when present and not null. */
 static void
 copy_field(struct json_object *o, struct json_object *doc, const char *key)
@@ -199,14 +161,14 @@ metric_from_usage(struct json_object *m, int with_free)
 {
 	struct json_object *o;
 
-	if (m == NULL || i64(m, "total") <= 0)
+	if (m == NULL || jsonread_int(m, "total", 0) <= 0)
 		return NULL;
 	o = json_object_new_object();
-	jsonwrite_num(o, "current", num(m, "usage"));
-	jsonwrite_int(o, "total", i64(m, "total"));
-	jsonwrite_int(o, "used", i64(m, "used"));
+	jsonwrite_num(o, "current", jsonread_number(m, "usage", 0));
+	jsonwrite_int(o, "total", jsonread_int(m, "total", 0));
+	jsonwrite_int(o, "used", jsonread_int(m, "used", 0));
 	if (with_free)
-		jsonwrite_int(o, "free", i64(m, "free"));
+		jsonwrite_int(o, "free", jsonread_int(m, "free", 0));
 	return o;
 }
 
@@ -316,16 +278,16 @@ node_temperature(struct json_object *t)
 	double sum = 0;
 	size_t n;
 
-	if (t == NULL || !boolean(t, "available") || !boolean(t, "hasCPU"))
+	if (t == NULL || !jsonread_bool(t, "available", 0) || !jsonread_bool(t, "hasCPU", 0))
 		return NULL;
-	if (num(t, "cpuPackage") > 0)
-		return jsonutil_new_double(num(t, "cpuPackage"));
+	if (jsonread_number(t, "cpuPackage", 0) > 0)
+		return jsonutil_new_double(jsonread_number(t, "cpuPackage", 0));
 	cores = jsonread_member(t, "cores");
 	if (cores == NULL || !json_object_is_type(cores, json_type_array) ||
 	    (n = json_object_array_length(cores)) == 0)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
-		sum += num(json_object_array_get_idx(cores, i), "temp");
+		sum += jsonread_number(json_object_array_get_idx(cores, i), "temp", 0);
 	return jsonutil_new_double(sum / (double)n);
 }
 
@@ -334,38 +296,38 @@ from_node(struct json_object *out, struct json_object *doc)
 {
 	char cluster[192] = "", seen[TIMEFMT_LEN];
 	struct json_object *o, *p, *cpu_info, *id;
-	const char *name = str(doc, "name");
+	const char *name = jsonread_string(doc, "name", "");
 
-	if (boolean(doc, "isClusterMember") && *str(doc, "clusterName"))
-		snprintf(cluster, sizeof(cluster), "pve-cluster/%s", str(doc, "clusterName"));
-	o = resource_new(str(doc, "id"), "node", name, str(doc, "displayName"),
-	    str(doc, "instance"), "proxmox-pve", NULL, cluster, node_status(str(doc, "status")));
-	json_object_object_add(o, "cpu", metric_current(num(doc, "cpu") * 100));
+	if (jsonread_bool(doc, "isClusterMember", 0) && *jsonread_string(doc, "clusterName", ""))
+		snprintf(cluster, sizeof(cluster), "pve-cluster/%s", jsonread_string(doc, "clusterName", ""));
+	o = resource_new(jsonread_string(doc, "id", ""), "node", name, jsonread_string(doc, "displayName", ""),
+	    jsonread_string(doc, "instance", ""), "proxmox-pve", NULL, cluster, node_status(jsonread_string(doc, "status", "")));
+	json_object_object_add(o, "cpu", metric_current(jsonread_number(doc, "cpu", 0) * 100));
 	add_opt(o, "memory", metric_from_usage(jsonread_member(doc, "memory"), 1));
 	add_opt(o, "disk", metric_from_usage(jsonread_member(doc, "disk"), 1));
 	add_opt(o, "temperature", node_temperature(jsonread_member(doc, "temperature")));
-	jsonwrite_int(o, "uptime", i64(doc, "uptime"));
+	jsonwrite_int(o, "uptime", jsonread_int(doc, "uptime", 0));
 
 	p = json_object_new_object();
-	jsonwrite_str(p, "instance", str(doc, "instance"));
-	jsonwrite_str(p, "host", str(doc, "host"));
-	jsonwrite_str(p, "guestURL", str(doc, "guestURL"));
-	jsonwrite_str(p, "pveVersion", str(doc, "pveVersion"));
-	jsonwrite_str(p, "kernelVersion", str(doc, "kernelVersion"));
+	jsonwrite_str(p, "instance", jsonread_string(doc, "instance", ""));
+	jsonwrite_str(p, "host", jsonread_string(doc, "host", ""));
+	jsonwrite_str(p, "guestURL", jsonread_string(doc, "guestURL", ""));
+	jsonwrite_str(p, "pveVersion", jsonread_string(doc, "pveVersion", ""));
+	jsonwrite_str(p, "kernelVersion", jsonread_string(doc, "kernelVersion", ""));
 	cpu_info = json_object_new_object();
-	jsonwrite_str(cpu_info, "model", str(jsonread_member(doc, "cpuInfo"), "model"));
-	jsonwrite_int(cpu_info, "cores", i64(jsonread_member(doc, "cpuInfo"), "cores"));
-	jsonwrite_int(cpu_info, "sockets", i64(jsonread_member(doc, "cpuInfo"), "sockets"));
+	jsonwrite_str(cpu_info, "model", jsonread_string(jsonread_member(doc, "cpuInfo"), "model", ""));
+	jsonwrite_int(cpu_info, "cores", jsonread_int(jsonread_member(doc, "cpuInfo"), "cores", 0));
+	jsonwrite_int(cpu_info, "sockets", jsonread_int(jsonread_member(doc, "cpuInfo"), "sockets", 0));
 	json_object_object_add(p, "cpuInfo", cpu_info);
 	json_object_object_add(p, "loadAverage", json_object_get(jsonread_member(doc, "loadAverage")));
 	json_object_object_add(p, "isClusterMember",
-	    json_object_new_boolean(boolean(doc, "isClusterMember")));
-	jsonwrite_str(p, "clusterName", str(doc, "clusterName"));
-	jsonwrite_str(p, "connectionHealth", str(doc, "connectionHealth"));
+	    json_object_new_boolean(jsonread_bool(doc, "isClusterMember", 0)));
+	jsonwrite_str(p, "clusterName", jsonread_string(doc, "clusterName", ""));
+	jsonwrite_str(p, "connectionHealth", jsonread_string(doc, "connectionHealth", ""));
 
 	id = json_object_new_object();
 	jsonwrite_opt_str(id, "hostname", name);
-	resource_finish(o, time_from_ms(i64(doc, "lastSeen"), seen, sizeof(seen)), p, id);
+	resource_finish(o, time_from_ms(jsonread_int(doc, "lastSeen", 0), seen, sizeof(seen)), p, id);
 	json_object_array_add(out, o);
 }
 
@@ -397,48 +359,48 @@ from_guest(struct json_object *out, struct json_object *doc)
 {
 	char parent[320], seen[TIMEFMT_LEN];
 	struct json_object *o, *p, *net;
-	int vm = strcmp(str(doc, "type"), "qemu") == 0, oci = !vm && boolean(doc, "isOci");
+	int vm = strcmp(jsonread_string(doc, "type", ""), "qemu") == 0, oci = !vm && jsonread_bool(doc, "isOci", 0);
 
-	snprintf(parent, sizeof(parent), "%s-%s", str(doc, "instance"), str(doc, "node"));
-	o = resource_new(str(doc, "id"), vm ? "vm" : oci ? "oci-container" : "container",
-	    str(doc, "name"), "", str(doc, "instance"), "proxmox-pve", parent, NULL,
-	    guest_status(str(doc, "status")));
-	json_object_object_add(o, "cpu", metric_current(num(doc, "cpu") * 100));
+	snprintf(parent, sizeof(parent), "%s-%s", jsonread_string(doc, "instance", ""), jsonread_string(doc, "node", ""));
+	o = resource_new(jsonread_string(doc, "id", ""), vm ? "vm" : oci ? "oci-container" : "container",
+	    jsonread_string(doc, "name", ""), "", jsonread_string(doc, "instance", ""), "proxmox-pve", parent, NULL,
+	    guest_status(jsonread_string(doc, "status", "")));
+	json_object_object_add(o, "cpu", metric_current(jsonread_number(doc, "cpu", 0) * 100));
 	add_opt(o, "memory", metric_from_usage(jsonread_member(doc, "memory"), 1));
 	add_opt(o, "disk", metric_from_usage(jsonread_member(doc, "disk"), 1));
 	net = json_object_new_object();
-	jsonwrite_int(net, "rxBytes", i64(doc, "networkIn"));
-	jsonwrite_int(net, "txBytes", i64(doc, "networkOut"));
+	jsonwrite_int(net, "rxBytes", jsonread_int(doc, "networkIn", 0));
+	jsonwrite_int(net, "txBytes", jsonread_int(doc, "networkOut", 0));
 	json_object_object_add(o, "network", net);
-	jsonwrite_int(o, "uptime", i64(doc, "uptime"));
-	add_opt(o, "tags", tags_list(str(doc, "tags")));
+	jsonwrite_int(o, "uptime", jsonread_int(doc, "uptime", 0));
+	add_opt(o, "tags", tags_list(jsonread_string(doc, "tags", "")));
 
 	p = json_object_new_object();
-	jsonwrite_int(p, "vmid", i64(doc, "vmid"));
-	jsonwrite_str(p, "node", str(doc, "node"));
-	jsonwrite_str(p, "instance", str(doc, "instance"));
+	jsonwrite_int(p, "vmid", jsonread_int(doc, "vmid", 0));
+	jsonwrite_str(p, "node", jsonread_string(doc, "node", ""));
+	jsonwrite_str(p, "instance", jsonread_string(doc, "instance", ""));
 	if (!vm)
-		jsonwrite_opt_str(p, "type", str(doc, "type"));
-	jsonwrite_int(p, "cpus", i64(doc, "cpus"));
-	jsonwrite_bool(p, "template", boolean(doc, "template"));
-	jsonwrite_opt_str(p, "lock", str(doc, "lock"));
+		jsonwrite_opt_str(p, "type", jsonread_string(doc, "type", ""));
+	jsonwrite_int(p, "cpus", jsonread_int(doc, "cpus", 0));
+	jsonwrite_bool(p, "template", jsonread_bool(doc, "template", 0));
+	jsonwrite_opt_str(p, "lock", jsonread_string(doc, "lock", ""));
 	if (vm)
-		jsonwrite_opt_str(p, "agentVersion", str(doc, "agentVersion"));
-	jsonwrite_opt_str(p, "osName", str(doc, "osName"));
+		jsonwrite_opt_str(p, "agentVersion", jsonread_string(doc, "agentVersion", ""));
+	jsonwrite_opt_str(p, "osName", jsonread_string(doc, "osName", ""));
 	if (vm)
-		jsonwrite_opt_str(p, "osVersion", str(doc, "osVersion"));
+		jsonwrite_opt_str(p, "osVersion", jsonread_string(doc, "osVersion", ""));
 	copy_field(p, doc, "ipAddresses");
 	if (oci)
 		jsonwrite_bool(p, "isOci", 1);
 	if (!vm)
-		jsonwrite_opt_str(p, "osTemplate", str(doc, "osTemplate"));
-	jsonwrite_int(p, "networkIn", i64(doc, "networkIn"));
-	jsonwrite_int(p, "networkOut", i64(doc, "networkOut"));
-	jsonwrite_int(p, "diskRead", i64(doc, "diskRead"));
-	jsonwrite_int(p, "diskWrite", i64(doc, "diskWrite"));
-	if (i64(doc, "lastBackup") > 0)
-		jsonwrite_str(p, "lastBackup", time_from_ms(i64(doc, "lastBackup"), seen, sizeof(seen)));
-	resource_finish(o, time_from_ms(i64(doc, "lastSeen"), seen, sizeof(seen)), p, NULL);
+		jsonwrite_opt_str(p, "osTemplate", jsonread_string(doc, "osTemplate", ""));
+	jsonwrite_int(p, "networkIn", jsonread_int(doc, "networkIn", 0));
+	jsonwrite_int(p, "networkOut", jsonread_int(doc, "networkOut", 0));
+	jsonwrite_int(p, "diskRead", jsonread_int(doc, "diskRead", 0));
+	jsonwrite_int(p, "diskWrite", jsonread_int(doc, "diskWrite", 0));
+	if (jsonread_int(doc, "lastBackup", 0) > 0)
+		jsonwrite_str(p, "lastBackup", time_from_ms(jsonread_int(doc, "lastBackup", 0), seen, sizeof(seen)));
+	resource_finish(o, time_from_ms(jsonread_int(doc, "lastSeen", 0), seen, sizeof(seen)), p, NULL);
 	json_object_array_add(out, o);
 }
 
@@ -447,23 +409,23 @@ from_storage(struct json_object *out, struct json_object *doc, const char *now)
 {
 	char parent[320];
 	struct json_object *o, *p;
-	const char *status = !boolean(doc, "active") ? "offline" :
-	    !boolean(doc, "enabled") ? "stopped" : "online";
+	const char *status = !jsonread_bool(doc, "active", 0) ? "offline" :
+	    !jsonread_bool(doc, "enabled", 0) ? "stopped" : "online";
 
-	snprintf(parent, sizeof(parent), "%s-%s", str(doc, "instance"), str(doc, "node"));
-	o = resource_new(str(doc, "id"), "storage", str(doc, "name"), "", str(doc, "instance"),
+	snprintf(parent, sizeof(parent), "%s-%s", jsonread_string(doc, "instance", ""), jsonread_string(doc, "node", ""));
+	o = resource_new(jsonread_string(doc, "id", ""), "storage", jsonread_string(doc, "name", ""), "", jsonread_string(doc, "instance", ""),
 	    "proxmox-pve", parent, NULL, status);
 	add_opt(o, "disk", metric_from_usage(doc, 1));
 
 	p = json_object_new_object();
-	jsonwrite_str(p, "instance", str(doc, "instance"));
-	jsonwrite_str(p, "node", str(doc, "node"));
+	jsonwrite_str(p, "instance", jsonread_string(doc, "instance", ""));
+	jsonwrite_str(p, "node", jsonread_string(doc, "node", ""));
 	copy_field(p, doc, "nodes");
-	jsonwrite_str(p, "type", str(doc, "type"));
-	jsonwrite_str(p, "content", str(doc, "content"));
-	jsonwrite_bool(p, "shared", boolean(doc, "shared"));
-	jsonwrite_bool(p, "enabled", boolean(doc, "enabled"));
-	jsonwrite_bool(p, "active", boolean(doc, "active"));
+	jsonwrite_str(p, "type", jsonread_string(doc, "type", ""));
+	jsonwrite_str(p, "content", jsonread_string(doc, "content", ""));
+	jsonwrite_bool(p, "shared", jsonread_bool(doc, "shared", 0));
+	jsonwrite_bool(p, "enabled", jsonread_bool(doc, "enabled", 0));
+	jsonwrite_bool(p, "active", jsonread_bool(doc, "active", 0));
 	resource_finish(o, now, p, NULL);
 	json_object_array_add(out, o);
 }
@@ -473,47 +435,47 @@ static int
 from_pbs(struct json_object *out, struct json_object *doc, const char *now)
 {
 	struct json_object *o, *p, *stores = jsonread_member(doc, "datastores");
-	const char *id = str(doc, "id"), *name = str(doc, "name"), *host = str(doc, "host");
-	const char *seen = *str(doc, "lastSeen") ? str(doc, "lastSeen") : now;
+	const char *id = jsonread_string(doc, "id", ""), *name = jsonread_string(doc, "name", ""), *host = jsonread_string(doc, "host", "");
+	const char *seen = *jsonread_string(doc, "lastSeen", "") ? jsonread_string(doc, "lastSeen", "") : now;
 	size_t nds = stores && json_object_is_type(stores, json_type_array) ?
 	    json_object_array_length(stores) : 0;
 
 	o = resource_new(id, "pbs", name, "", host, "proxmox-pbs", NULL, NULL,
-	    server_status(str(doc, "status"), str(doc, "connectionHealth")));
-	json_object_object_add(o, "cpu", metric_current(num(doc, "cpu")));
-	if (i64(doc, "memoryTotal") > 0) {
+	    server_status(jsonread_string(doc, "status", ""), jsonread_string(doc, "connectionHealth", "")));
+	json_object_object_add(o, "cpu", metric_current(jsonread_number(doc, "cpu", 0)));
+	if (jsonread_int(doc, "memoryTotal", 0) > 0) {
 		struct json_object *m = json_object_new_object();
-		jsonwrite_num(m, "current", num(doc, "memory"));
-		jsonwrite_int(m, "total", i64(doc, "memoryTotal"));
-		jsonwrite_int(m, "used", i64(doc, "memoryUsed"));
+		jsonwrite_num(m, "current", jsonread_number(doc, "memory", 0));
+		jsonwrite_int(m, "total", jsonread_int(doc, "memoryTotal", 0));
+		jsonwrite_int(m, "used", jsonread_int(doc, "memoryUsed", 0));
 		json_object_object_add(o, "memory", m);
 	}
-	jsonwrite_int(o, "uptime", i64(doc, "uptime"));
+	jsonwrite_int(o, "uptime", jsonread_int(doc, "uptime", 0));
 	p = json_object_new_object();
 	jsonwrite_str(p, "host", host);
-	jsonwrite_str(p, "version", str(doc, "version"));
-	jsonwrite_str(p, "connectionHealth", str(doc, "connectionHealth"));
-	jsonwrite_int(p, "memoryUsed", i64(doc, "memoryUsed"));
-	jsonwrite_int(p, "memoryTotal", i64(doc, "memoryTotal"));
+	jsonwrite_str(p, "version", jsonread_string(doc, "version", ""));
+	jsonwrite_str(p, "connectionHealth", jsonread_string(doc, "connectionHealth", ""));
+	jsonwrite_int(p, "memoryUsed", jsonread_int(doc, "memoryUsed", 0));
+	jsonwrite_int(p, "memoryTotal", jsonread_int(doc, "memoryTotal", 0));
 	jsonwrite_int(p, "numDatastores", (int64_t)nds);
 	resource_finish(o, seen, p, NULL);
 	json_object_array_add(out, o);
 
 	for (size_t i = 0; i < nds; i++) {
 		struct json_object *ds = json_object_array_get_idx(stores, i), *d;
-		const char *ds_name = *str(ds, "name") ? str(ds, "name") : "datastore";
+		const char *ds_name = *jsonread_string(ds, "name", "") ? jsonread_string(ds, "name", "") : "datastore";
 		char *ds_id = xasprintf("%s/datastore/%s", id, ds_name);
 
 		d = resource_new(ds_id, "datastore", ds_name, "", host, "proxmox-pbs", id, NULL,
-		    datastore_status(str(ds, "status"), str(ds, "error")));
+		    datastore_status(jsonread_string(ds, "status", ""), jsonread_string(ds, "error", "")));
 		add_opt(d, "disk", metric_from_usage(ds, 1));
 		p = json_object_new_object();
 		jsonwrite_str(p, "pbsInstanceId", id);
 		jsonwrite_str(p, "pbsInstanceName", *name ? name : id);
 		jsonwrite_str(p, "content", "backup");
-		jsonwrite_opt_str(p, "error", str(ds, "error"));
-		if (num(ds, "deduplicationFactor") != 0)
-			jsonwrite_num(p, "deduplicationFactor", num(ds, "deduplicationFactor"));
+		jsonwrite_opt_str(p, "error", jsonread_string(ds, "error", ""));
+		if (jsonread_number(ds, "deduplicationFactor", 0) != 0)
+			jsonwrite_num(p, "deduplicationFactor", jsonread_number(ds, "deduplicationFactor", 0));
 		resource_finish(d, seen, p, NULL);
 		json_object_array_add(out, d);
 		free(ds_id);
@@ -537,29 +499,29 @@ from_pmg(struct json_object *out, struct json_object *doc)
 		struct json_object *node = json_object_array_get_idx(nodes, i);
 		struct json_object *q = jsonread_member(node, "queueStatus");
 
-		if (i64(node, "uptime") > uptime)
-			uptime = i64(node, "uptime");
+		if (jsonread_int(node, "uptime", 0) > uptime)
+			uptime = jsonread_int(node, "uptime", 0);
 		for (size_t k = 0; q != NULL && k < ARRAY_LEN(queues); k++)
-			sums[k] += i64(q, queues[k]);
+			sums[k] += jsonread_int(q, queues[k], 0);
 	}
-	o = resource_new(str(doc, "id"), "pmg", str(doc, "name"), "", str(doc, "host"),
-	    "proxmox-pmg", NULL, NULL, server_status(str(doc, "status"), str(doc, "connectionHealth")));
+	o = resource_new(jsonread_string(doc, "id", ""), "pmg", jsonread_string(doc, "name", ""), "", jsonread_string(doc, "host", ""),
+	    "proxmox-pmg", NULL, NULL, server_status(jsonread_string(doc, "status", ""), jsonread_string(doc, "connectionHealth", "")));
 	if (uptime > 0)
 		jsonwrite_int(o, "uptime", uptime);
 	p = json_object_new_object();
-	jsonwrite_str(p, "host", str(doc, "host"));
-	jsonwrite_str(p, "version", str(doc, "version"));
-	jsonwrite_str(p, "connectionHealth", str(doc, "connectionHealth"));
+	jsonwrite_str(p, "host", jsonread_string(doc, "host", ""));
+	jsonwrite_str(p, "version", jsonread_string(doc, "version", ""));
+	jsonwrite_str(p, "connectionHealth", jsonread_string(doc, "connectionHealth", ""));
 	jsonwrite_int(p, "nodeCount", (int64_t)n);
 	for (size_t k = 0; k < ARRAY_LEN(queues); k++)
 		jsonwrite_int(p, queue_keys[k], sums[k]);
 	if (mail != NULL) {
-		jsonwrite_num(p, "mailCountTotal", num(mail, "countTotal"));
-		jsonwrite_num(p, "spamIn", num(mail, "spamIn"));
-		jsonwrite_num(p, "virusIn", num(mail, "virusIn"));
+		jsonwrite_num(p, "mailCountTotal", jsonread_number(mail, "countTotal", 0));
+		jsonwrite_num(p, "spamIn", jsonread_number(mail, "spamIn", 0));
+		jsonwrite_num(p, "virusIn", jsonread_number(mail, "virusIn", 0));
 	}
-	jsonwrite_str(p, "lastUpdated", str(doc, "lastUpdated"));
-	resource_finish(o, str(doc, "lastSeen"), p, NULL);
+	jsonwrite_str(p, "lastUpdated", jsonread_string(doc, "lastUpdated", ""));
+	resource_finish(o, jsonread_string(doc, "lastSeen", ""), p, NULL);
 	json_object_array_add(out, o);
 }
 
@@ -569,7 +531,7 @@ resources_append(struct json_object *out, enum resources_source src, struct json
 {
 	char now_text[TIMEFMT_LEN];
 
-	if (doc == NULL || !json_object_is_type(doc, json_type_object) || *str(doc, "id") == '\0')
+	if (doc == NULL || !json_object_is_type(doc, json_type_object) || *jsonread_string(doc, "id", "") == '\0')
 		return 0;
 	timefmt_rfc3339(now, now_text, sizeof(now_text));
 	switch (src) {
@@ -659,14 +621,14 @@ in_set(uint32_t set, const char *const *words, size_t n, const char *w)
 int
 resources_match(const struct resources_filter *f, struct json_object *r)
 {
-	const char *type = str(r, "type");
+	const char *type = jsonread_string(r, "type", "");
 	struct json_object *alerts = jsonread_member(r, "alerts");
 
 	if (!in_set(f->types, type_words, ARRAY_LEN(type_words), type) ||
-	    !in_set(f->platforms, platform_words, ARRAY_LEN(platform_words), str(r, "platformType")) ||
-	    !in_set(f->statuses, status_words, ARRAY_LEN(status_words), str(r, "status")))
+	    !in_set(f->platforms, platform_words, ARRAY_LEN(platform_words), jsonread_string(r, "platformType", "")) ||
+	    !in_set(f->statuses, status_words, ARRAY_LEN(status_words), jsonread_string(r, "status", "")))
 		return 0;
-	if (f->parent != NULL && strcmp(f->parent, str(r, "parentId")) != 0)
+	if (f->parent != NULL && strcmp(f->parent, jsonread_string(r, "parentId", "")) != 0)
 		return 0;
 	if (f->infrastructure && !in_list(infrastructure_types, ARRAY_LEN(infrastructure_types), type))
 		return 0;
@@ -700,9 +662,9 @@ resources_stats(struct json_object *all, double now)
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *r = json_object_array_get_idx(all, i), *alerts = jsonread_member(r, "alerts");
 
-		count(by_type, str(r, "type"));
-		count(by_platform, str(r, "platformType"));
-		count(by_status, str(r, "status"));
+		count(by_type, jsonread_string(r, "type", ""));
+		count(by_platform, jsonread_string(r, "platformType", ""));
+		count(by_status, jsonread_string(r, "status", ""));
 		if (alerts != NULL && json_object_array_length(alerts) > 0)
 			with_alerts++;
 	}
@@ -741,7 +703,7 @@ resources_find(struct json_object *all, const char *id)
 
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *r = json_object_array_get_idx(all, i);
-		if (strcmp(str(r, "id"), id) == 0)
+		if (strcmp(jsonread_string(r, "id", ""), id) == 0)
 			return r;
 	}
 	return NULL;

@@ -103,6 +103,12 @@ test_read_members(void)
 	ok(jsonread_int(o, "big", -1) == -1, "int: beyond int64 is the default");
 	ok(jsonread_int(o, "word", -1) == -1, "int: \"yes\" is the default");
 
+	ok(jsonread_bool(o, "t", 0) == 1 && jsonread_bool(o, "f", 1) == 0, "bool: booleans");
+	ok(jsonread_bool(o, "i", 0) == 1, "bool: a non-zero number is true");
+	ok(jsonread_bool(o, "word", 0) == 1, "bool: \"yes\" is true");
+	ok(jsonread_bool(o, "o", -1) == -1 && jsonread_bool(o, "missing", -1) == -1,
+	    "bool: an object or a missing key is the default");
+
 	ok(jsonread_number_first(o, keys, 3) == 1234, "number_first: a word is skipped");
 	ok(jsonread_number_first(o, keys, 2) == 0, "number_first: none gives 0");
 	json_object_put(o);
