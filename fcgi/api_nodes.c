@@ -14,6 +14,7 @@
 #include "log.h"
 #include "netaddr.h"
 #include "proxmox.h"
+#include "pve_cluster.h"
 #include "state.h"
 #include "timefmt.h"
 
@@ -469,467 +470,6 @@ conn_from_req(const struct node_req *q, const char *type, struct proxmox_conn *c
 	return 0;
 }
 
-/* One message for every way of not reaching a server (refused, unreachable, no answer in
- * time, closed before answering): telling them apart would make the test endpoints a port
- * scanner (L8). TLS and HTTP errors stay distinct: a server did answer those. */
-static void
-plain_connect_error(struct http_request *req, const struct proxmox_conn *c)
-{
-	const char *api = strstr(c->base, "/api2/json");
-
-	if (req->failure == HTTP_FAIL_CONNECT || req->failure == HTTP_FAIL_TIMEOUT)
-		snprintf(req->error, sizeof(req->error), "could not connect to %.*s",
-		    api ? (int)(api - c->base) : (int)strlen(c->base), c->base);
-}
-
-/* Logs in when password authentication needs a ticket. Returns 0, or -1 with a message. */
-static int
-ensure_ticket(struct proxmox_conn *c, long timeout_ms, char *err, size_t errlen)
-{
-	struct http_request *req;
-	int rc;
-
-	if (!proxmox_needs_ticket(c))
-		return 0;
-	req = proxmox_ticket_request(c);
-	req->timeout_ms = timeout_ms;
-	http_perform(req);
-	plain_connect_error(req, c);
-	rc = proxmox_ticket_accept(c, req, err, errlen);
-	http_request_free(req);
-	return rc;
-}
-
-/* GET path through c (logging in first for password authentication). Returns the data
- * value or NULL with a message. */
-static struct json_object *
-fetch(struct proxmox_conn *c, const char *path, long timeout_ms, char *err, size_t errlen,
-    double *latency_ms)
-{
-	struct http_request *req;
-	struct json_object *data;
-	int rc;
-
-	if (ensure_ticket(c, timeout_ms, err, errlen) != 0)
-		return NULL;
-	req = proxmox_request(c, path);
-	req->timeout_ms = timeout_ms;
-	http_perform(req);
-	plain_connect_error(req, c);
-	if (latency_ms)
-		*latency_ms = req->elapsed * 1000.0;
-	data = proxmox_response_data(req, &rc, err, errlen);
-	if (data == NULL && rc == 0)
-		data = json_object_new_array();
-	http_request_free(req);
-	return data;
-}
-
-/* --- management network (§2.3 step 5) --- */
-
-/* The address the instance is reached at: its host when an address, else resolved. */
-static int
-connect_address(const char *base, struct ipaddr *out)
-{
-	const char *h = strstr(base, "://");
-	char host[256];
-	struct addrinfo hints, *res = NULL;
-	int rc = -1;
-
-	if (h == NULL)
-		return -1;
-	h += 3;
-	if (*h == '[')
-		snprintf(host, sizeof(host), "%.*s", (int)strcspn(h + 1, "]"), h + 1);
-	else
-		snprintf(host, sizeof(host), "%.*s", (int)strcspn(h, ":/"), h);
-	if (ip_parse(host, out) == 0)
-		return 0;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, NULL, &hints, &res) == 0 && res) {
-		char buf[64];
-		if (getnameinfo(res->ai_addr, res->ai_addrlen, buf, sizeof(buf), NULL, 0, NI_NUMERICHOST) == 0)
-			rc = ip_parse(buf, out);
-		freeaddrinfo(res);
-	}
-	return rc;
-}
-
-/* Whether b is near a: the same /24, /20 or /16 (IPv6: /64 or /48). */
-static int
-same_network(const struct ipaddr *a, const struct ipaddr *b)
-{
-	static const int v4[] = {24, 20, 16}, v6[] = {64, 48};
-	const int *p = a->v6 ? v6 : v4;
-	int n = a->v6 ? 2 : 3;
-
-	for (int i = 0; i < n; i++) {
-		struct cidr r = {.base = *a, .prefix = p[i]};
-		if (cidr_contains(&r, b))
-			return 1;
-	}
-	return 0;
-}
-
-/* A member whose cluster address is far from the address Pulse reaches the cluster at (a
- * separate corosync network): its first active interface address near that one, from
- * GET /nodes/{name}/network, becomes its IP override. */
-static void
-prefer_management_addresses(struct proxmox_conn *c, struct json_object *members)
-{
-	struct ipaddr here;
-	size_t n = json_object_array_length(members);
-
-	if (connect_address(c->base, &here) != 0)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(members, i), *net;
-		const char *name = jsonread_string(e, "nodeName", "");
-		struct ipaddr ip;
-		char err[128], path[300], *en;
-
-		if (*jsonread_string(e, "ipOverride", "") || ip_parse(jsonread_string(e, "ip", ""), &ip) != 0 ||
-		    same_network(&here, &ip) || *name == '\0')
-			continue;
-		en = http_escape(name);
-		snprintf(path, sizeof(path), "/nodes/%s/network", en);
-		free(en);
-		net = fetch(c, path, 2000, err, sizeof(err), NULL);
-		if (net == NULL)
-			continue;
-		for (size_t k = 0; json_object_is_type(net, json_type_array) &&
-		    k < json_object_array_length(net); k++) {
-			struct json_object *ifc = json_object_array_get_idx(net, k);
-			const char *addr = jsonread_string(ifc, here.v6 ? "address6" : "address", "");
-			struct ipaddr a;
-			if (jsonread_int(ifc, "active", 0) != 1 || ip_parse(addr, &a) != 0 || !same_network(&here, &a))
-				continue;
-			json_object_object_add(e, "ipOverride", json_object_new_string(addr));
-			break;
-		}
-		json_object_put(net);
-	}
-}
-
-/* --- member validation (§2.3 step 4) --- */
-
-/* At most this many members are read from /cluster/status: each costs requests (L8). */
-#define MAX_CLUSTER_MEMBERS 64
-
-struct member_probe {
-	struct http_request *req;	/* the probe, or NULL when the member is not contacted */
-	int done;
-	char pin[65];			/* its certificate as the primary knows it, or "" */
-};
-
-static void
-member_probe_done(struct http_request *req, void *arg)
-{
-	(void)req;
-	((struct member_probe *)arg)->done = 1;
-}
-
-/* A completion callback that leaves the request to its owner. */
-static void
-keep_request(struct http_request *req, void *arg)
-{
-	(void)req;
-	(void)arg;
-}
-
-/* The scheme://host:port part of a connection's base URL, split. */
-static void
-base_parts(const char *base, char *port, size_t len)
-{
-	const char *h = strstr(base, "://"), *end, *colon;
-
-	snprintf(port, len, "8006");
-	if (h == NULL)
-		return;
-	h += 3;
-	end = h + strcspn(h, "/");
-	colon = NULL;
-	for (const char *p = *h == '[' ? strchr(h, ']') : h; p && p < end; p++)
-		if (*p == ':')
-			colon = p;
-	if (colon)
-		snprintf(port, len, "%.*s", (int)(end - colon - 1), colon + 1);
-}
-
-/* The member of a previous endpoint list with this node name, or NULL. */
-static struct json_object *
-previous_member(struct json_object *prev, const char *node)
-{
-	size_t n = prev && json_object_is_type(prev, json_type_array) ? json_object_array_length(prev) : 0;
-
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(prev, i);
-		if (strcmp(jsonread_string(e, "nodeName", ""), node) == 0)
-			return e;
-	}
-	return NULL;
-}
-
-/* The fingerprint of the certificate a node's API presents, from its
- * /nodes/{node}/certificates/info list: the custom one (pveproxy-ssl.pem) when there is one,
- * else the node's own (pve-ssl.pem). Returns 0 with out filled, or -1. */
-static int
-served_certificate_pin(struct json_object *list, char out[65])
-{
-	size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
-	static const char *const files[] = {"/pveproxy-ssl.pem", "/pve-ssl.pem"};
-
-	for (size_t f = 0; f < ARRAY_LEN(files); f++) {
-		for (size_t i = 0; i < n; i++) {
-			struct json_object *e = json_object_array_get_idx(list, i);
-			const char *name = jsonread_string(e, "filename", "");
-			size_t len = strlen(name), flen = strlen(files[f]);
-
-			if (len >= flen && strcmp(name + len - flen, files[f]) == 0 &&
-			    http_normalize_fingerprint(jsonread_string(e, "fingerprint", ""), out) == 0)
-				return 0;
-		}
-	}
-	return -1;
-}
-
-/* For a pinned instance: each member's certificate fingerprint, asked of the primary over
- * the pinned, authenticated connection c (never taken from what a member presents: M4).
- * Fills probes[i].pin where the primary tells it. */
-static void
-learn_member_pins(struct proxmox_conn *c, struct json_object *endpoints, struct member_probe *probes,
-    size_t n)
-{
-	struct http_request **reqs;
-	struct http_multi *m;
-	char err[200];
-
-	if (ensure_ticket(c, 5000, err, sizeof(err)) != 0) {
-		log_warn("msg=\"member certificates not learned\" error=\"%s\"", err);
-		return;
-	}
-	reqs = xcalloc(n > 0 ? n : 1, sizeof(*reqs));
-	m = http_multi_new(4, 16);
-	for (size_t i = 0; i < n; i++) {
-		const char *name = jsonread_string(json_object_array_get_idx(endpoints, i), "nodeName", "");
-		char path[300], *en;
-
-		if (*name == '\0')
-			continue;
-		en = http_escape(name);
-		snprintf(path, sizeof(path), "/nodes/%s/certificates/info", en);
-		free(en);
-		reqs[i] = proxmox_request(c, path);
-		reqs[i]->timeout_ms = 5000;
-		reqs[i]->connect_timeout_ms = 2000;
-		reqs[i]->done = keep_request;
-		http_multi_add(m, reqs[i]);
-	}
-	while (http_multi_run(m, NULL, NULL, 0, 100) > 0)
-		;
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *data;
-		int rc;
-
-		if (reqs[i] == NULL)
-			continue;
-		data = proxmox_response_data(reqs[i], &rc, err, sizeof(err));
-		if (data == NULL || served_certificate_pin(data, probes[i].pin) != 0)
-			log_info("msg=\"cluster member certificate unknown: it will not be contacted\" "
-			    "member=\"%.64s\" error=\"%s\"",
-			    jsonread_string(json_object_array_get_idx(endpoints, i), "nodeName", ""),
-			    data == NULL ? err : "no certificate fingerprint in the answer");
-		if (data)
-			json_object_put(data);
-		http_request_free(reqs[i]);
-	}
-	free(reqs);
-	http_multi_free(m);
-}
-
-/* Records a member's certificate pin in its endpoint object: learned from the primary, or
- * none. */
-static void
-set_member_pin(struct json_object *ep, const char *pin)
-{
-	json_object_object_add(ep, "fingerprint", json_object_new_string(pin));
-	if (*pin)
-		json_object_object_add(ep, "fingerprintSource", json_object_new_string("primary"));
-	else
-		json_object_object_del(ep, "fingerprintSource");
-}
-
-/* Checks which members' APIs are there: an unauthenticated GET /version of each (2 s, all
- * at once), counting 401/403 as an answer. No credential ever goes to a member here (M4).
- * TLS follows the instance: verified stays verified (members by name); pinned is pinned
- * with each member's fingerprint as the primary knows it (learn_member_pins), and a member
- * whose fingerprint is unknown is not contacted but listed unverified, without a pin; only
- * an instance set to no verification probes without it. The members that answer, and
- * those listed unverified, become the endpoints; when none answers all stay, unvalidated.
- * IP overrides and guest URLs of a previous list are kept. */
-static void
-validate_members(struct proxmox_conn *c, struct json_object **endpoints, const char *previous)
-{
-	size_t n = json_object_array_length(*endpoints);
-	struct member_probe *probes = xcalloc(n > 0 ? n : 1, sizeof(*probes));
-	struct http_multi *m = http_multi_new(4, 64);
-	struct json_object *valid = json_object_new_array(), *prev = NULL;
-	int verify = c->tls == HTTP_TLS_VERIFY, pinned = c->tls == HTTP_TLS_PIN, nvalid = 0;
-	char port[16], err[64], now[40];
-
-	base_parts(c->base, port, sizeof(port));
-	if (previous && *previous)
-		prev = jsonutil_parse(previous, strlen(previous), err, sizeof(err));
-	/* An override the operator kept wins; otherwise a management address is looked for. */
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(*endpoints, i);
-		struct json_object *old = previous_member(prev, jsonread_string(e, "nodeName", ""));
-		if (*jsonread_string(old, "ipOverride", ""))
-			json_object_object_add(e, "ipOverride", json_object_new_string(jsonread_string(old, "ipOverride", "")));
-	}
-	prefer_management_addresses(c, *endpoints);
-	if (pinned)
-		learn_member_pins(c, *endpoints, probes, n);
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(*endpoints, i);
-		const char *ip = jsonread_string(e, "ipOverride", ""), *name = jsonread_string(e, "nodeName", "");
-		struct http_request *req;
-		char url[600];
-		const char *h;
-
-		if (pinned && probes[i].pin[0] == '\0')
-			continue;
-		if (*ip == '\0')
-			ip = jsonread_string(e, "ip", "");
-		h = verify || *ip == '\0' ? name : ip;
-		snprintf(url, sizeof(url), strchr(h, ':') ? "https://[%s]:%s/api2/json/version" :
-		    "https://%s:%s/api2/json/version", h, port);
-		req = http_request_new(url);
-		req->tls = c->tls;
-		memcpy(req->pin, probes[i].pin, sizeof(req->pin));
-		req->timeout_ms = 2000;
-		req->connect_timeout_ms = 2000;
-		req->max_response = 64 * 1024;
-		req->done = member_probe_done;
-		req->arg = &probes[i];
-		probes[i].req = req;
-		http_multi_add(m, req);
-	}
-	while (http_multi_run(m, NULL, NULL, 0, 100) > 0)
-		;
-	timefmt_rfc3339(clock_wall(), now, sizeof(now));
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(*endpoints, i), *ep, *old;
-		long st = probes[i].req ? probes[i].req->status : 0;
-		int answered = probes[i].done && ((st >= 200 && st < 300) || st == 401 || st == 403);
-		const char *name = jsonread_string(e, "nodeName", "");
-		char host[300];
-
-		if (!answered && !(pinned && probes[i].pin[0] == '\0'))
-			continue;
-		ep = json_object_new_object();
-		snprintf(host, sizeof(host), "https://%s:%s", name, port);
-		json_object_object_add(ep, "nodeId", json_object_new_string(jsonread_string(e, "nodeId", "")));
-		json_object_object_add(ep, "nodeName", json_object_new_string(name));
-		json_object_object_add(ep, "host", json_object_new_string(host));
-		json_object_object_add(ep, "ip", json_object_new_string(jsonread_string(e, "ip", "")));
-		old = previous_member(prev, name);
-		json_object_object_add(ep, "ipOverride", json_object_new_string(*jsonread_string(old, "ipOverride", "") ?
-		    jsonread_string(old, "ipOverride", "") : jsonread_string(e, "ipOverride", "")));
-		json_object_object_add(ep, "guestURL", json_object_new_string(jsonread_string(old, "guestURL", "")));
-		set_member_pin(ep, probes[i].pin);
-		json_object_object_add(ep, "online", json_object_new_int(jsonread_int(e, "online", 0) != 0));
-		json_object_object_add(ep, "lastSeen", json_object_new_string(now));
-		json_object_array_add(valid, ep);
-		nvalid += answered;
-	}
-	for (size_t i = 0; i < n; i++)
-		http_request_free(probes[i].req);
-	http_multi_free(m);
-	if (nvalid > 0) {
-		json_object_put(*endpoints);
-		*endpoints = valid;
-	} else {
-		/* Nobody answered: keep them all, unvalidated, with what a previous list knew. */
-		for (size_t i = 0; i < n; i++) {
-			struct json_object *e = json_object_array_get_idx(*endpoints, i);
-			struct json_object *old = previous_member(prev, jsonread_string(e, "nodeName", ""));
-			if (*jsonread_string(old, "ipOverride", ""))
-				json_object_object_add(e, "ipOverride", json_object_new_string(jsonread_string(old, "ipOverride", "")));
-			else if (!json_object_object_get_ex(e, "ipOverride", NULL))
-				json_object_object_add(e, "ipOverride", json_object_new_string(""));
-			json_object_object_add(e, "guestURL", json_object_new_string(jsonread_string(old, "guestURL", "")));
-			set_member_pin(e, probes[i].pin);
-		}
-		json_object_put(valid);
-	}
-	free(probes);
-	if (prev)
-		json_object_put(prev);
-}
-
-/* Cluster detection (§2.3): the cluster name and its members, validated when validate is
- * set (previous: the instance's earlier endpoint list, or NULL). */
-static void
-detect_cluster(struct proxmox_conn *c, int *is_cluster, char *name, size_t namelen,
-    struct json_object **endpoints, int validate, const char *previous)
-{
-	char err[200];
-	struct json_object *data = fetch(c, "/cluster/status", 5000, err, sizeof(err), NULL);
-	int nodes = 0, ignored = 0;
-	const char *scheme_end, *port;
-
-	*is_cluster = 0;
-	*endpoints = json_object_new_array();
-	if (data == NULL || !json_object_is_type(data, json_type_array)) {
-		if (data)
-			json_object_put(data);
-		return;
-	}
-	scheme_end = strstr(c->base, "://");
-	port = scheme_end ? strrchr(scheme_end + 3, ':') : NULL;
-	for (size_t i = 0; i < json_object_array_length(data); i++) {
-		struct json_object *e = json_object_array_get_idx(data, i);
-		const char *type = jsonread_string(e, "type", "");
-
-		if (strcmp(type, "cluster") == 0) {
-			snprintf(name, namelen, "%s", jsonread_string(e, "name", ""));
-		} else if (strcmp(type, "node") == 0 && nodes == MAX_CLUSTER_MEMBERS) {
-			/* A real cluster has far fewer; a hostile server must not cause thousands
-			 * of probes. */
-			if (ignored++ == 0)
-				log_warn("msg=\"cluster lists more members than are read: the rest are "
-				    "ignored\" limit=%d", MAX_CLUSTER_MEMBERS);
-		} else if (strcmp(type, "node") == 0) {
-			struct json_object *ep = json_object_new_object();
-			char host[300];
-			const char *ip = jsonread_string(e, "ip", ""), *nname = jsonread_string(e, "name", "");
-			int plen = port ? (int)strcspn(port, "/") : 0;
-
-			snprintf(host, sizeof(host), "https://%s%.*s", *ip ? ip : nname, plen, port ? port : "");
-			json_object_object_add(ep, "nodeId", json_object_new_string(jsonread_string(e, "id", "")));
-			json_object_object_add(ep, "nodeName", json_object_new_string(nname));
-			json_object_object_add(ep, "host", json_object_new_string(host));
-			json_object_object_add(ep, "ip", json_object_new_string(ip));
-			json_object_object_add(ep, "online", json_object_new_int(jsonread_int(e, "online", 0) != 0));
-			json_object_array_add(*endpoints, ep);
-			nodes++;
-		}
-	}
-	json_object_put(data);
-	*is_cluster = nodes > 1;
-	if (*is_cluster && name[0] == '\0')
-		snprintf(name, namelen, "Unknown Cluster");
-	if (!*is_cluster) {
-		json_object_put(*endpoints);
-		*endpoints = json_object_new_array();
-		name[0] = '\0';
-	} else if (validate) {
-		validate_members(c, endpoints, previous);
-	}
-}
-
 /* --- add, update, delete -------------------------------------------------------------- */
 
 static const struct db_stmt stmt_dup_host = {
@@ -1064,8 +604,12 @@ api_nodes_add(struct request *r)
 		return;
 	}
 	if (strcmp(q.type, "pve") == 0 && conn_from_req(&q, q.type, &conn) == 0) {
-		detect_cluster(&conn, &is_cluster, cluster, sizeof(cluster), &endpoints, 1, NULL);
+		struct pve_cluster found;
+		pve_cluster_detect(&conn, 1, NULL, &found);
 		proxmox_conn_clear(&conn);
+		is_cluster = found.is_cluster;
+		snprintf(cluster, sizeof(cluster), "%s", found.name);
+		endpoints = found.endpoints;
 		if (is_cluster) {
 			merged = merge_into_cluster(r, cluster, endpoints);
 			if (merged != 0) {
@@ -1395,7 +939,7 @@ try_connection(struct proxmox_conn *c, const char *type, char *msg, size_t msgle
 	const char *path = strcmp(type, "pbs") == 0 ? "/admin/datastore" :
 	    strcmp(type, "pmg") == 0 ? "/version" : "/nodes";
 
-	data = fetch(c, path, 10000, err, sizeof(err), latency);
+	data = proxmox_get(c, path, 10000, err, sizeof(err), latency);
 	if (data == NULL) {
 		snprintf(msg, msglen, "Connection failed: %s", err);
 		return -1;
@@ -1409,10 +953,10 @@ try_connection(struct proxmox_conn *c, const char *type, char *msg, size_t msgle
 		snprintf(msg, msglen, "Successfully connected to %d node(s)", *nodes);
 	json_object_put(data);
 	if (strcmp(type, "pve") == 0) {
-		char name[128] = "";
-		struct json_object *eps;
-		detect_cluster(c, is_cluster, name, sizeof(name), &eps, 0, NULL);
-		json_object_put(eps);
+		struct pve_cluster found;
+		pve_cluster_detect(c, 0, NULL, &found);
+		*is_cluster = found.is_cluster;
+		json_object_put(found.endpoints);
 	}
 	return 0;
 }
@@ -1520,7 +1064,13 @@ api_nodes_refresh_cluster(struct request *r)
 		resp_error(r, 400, "connection_failed", "%s", err);
 		return;
 	}
-	detect_cluster(&conn, &is_cluster, name, sizeof(name), &endpoints, 1, c.cluster_endpoints);
+	{
+		struct pve_cluster found;
+		pve_cluster_detect(&conn, 1, c.cluster_endpoints, &found);
+		is_cluster = found.is_cluster;
+		snprintf(name, sizeof(name), "%s", found.name);
+		endpoints = found.endpoints;
+	}
 	proxmox_conn_clear(&conn);
 	if (!is_cluster) {
 		json_object_put(endpoints);
