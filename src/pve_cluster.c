@@ -9,6 +9,7 @@
 #include "log.h"
 #include "netaddr.h"
 #include "timefmt.h"
+#include "uri.h"
 #include "util.h"
 
 #include <netdb.h>
@@ -62,18 +63,12 @@ pve_cluster_status_is_cluster(const struct pve_cluster_status *s)
 static int
 connect_address(const char *base, struct ipaddr *out)
 {
-	const char *h = strstr(base, "://");
-	char host[256];
+	char host[256], port[8];
 	struct addrinfo hints, *res = NULL;
 	int rc = -1;
 
-	if (h == NULL)
+	if (uri_split_host_port(base, "8006", host, sizeof(host), port, sizeof(port)) != 0)
 		return -1;
-	h += 3;
-	if (*h == '[')
-		snprintf(host, sizeof(host), "%.*s", (int)strcspn(h + 1, "]"), h + 1);
-	else
-		snprintf(host, sizeof(host), "%.*s", (int)strcspn(h, ":/"), h);
 	if (ip_parse(host, out) == 0)
 		return 0;
 	memset(&hints, 0, sizeof(hints));
@@ -166,23 +161,13 @@ keep_request(struct http_request *req, void *arg)
 	(void)arg;
 }
 
-/* The scheme://host:port part of a connection's base URL, split. */
+/* The port of a connection's base URL (8006 when it names none). */
 static void
-base_parts(const char *base, char *port, size_t len)
+base_port(const char *base, char *port, size_t len)
 {
-	const char *h = strstr(base, "://"), *end, *colon;
+	char host[256];
 
-	snprintf(port, len, "8006");
-	if (h == NULL)
-		return;
-	h += 3;
-	end = h + strcspn(h, "/");
-	colon = NULL;
-	for (const char *p = *h == '[' ? strchr(h, ']') : h; p && p < end; p++)
-		if (*p == ':')
-			colon = p;
-	if (colon)
-		snprintf(port, len, "%.*s", (int)(end - colon - 1), colon + 1);
+	(void)uri_split_host_port(base, "8006", host, sizeof(host), port, len);
 }
 
 /* The member of a previous endpoint list with this node name, or NULL. */
@@ -306,7 +291,7 @@ validate_members(struct proxmox_conn *c, struct json_object **endpoints, const c
 	int verify = c->tls == HTTP_TLS_VERIFY, pinned = c->tls == HTTP_TLS_PIN, nvalid = 0;
 	char port[16], err[64], now[40];
 
-	base_parts(c->base, port, sizeof(port));
+	base_port(c->base, port, sizeof(port));
 	if (previous && *previous)
 		prev = jsonutil_parse(previous, strlen(previous), err, sizeof(err));
 	/* An override the operator kept wins; otherwise a management address is looked for. */
@@ -403,16 +388,16 @@ static struct json_object *
 member_endpoints(const struct pve_cluster_status *st, const char *base)
 {
 	struct json_object *list = json_object_new_array();
-	const char *scheme_end = strstr(base, "://");
-	const char *port = scheme_end ? strrchr(scheme_end + 3, ':') : NULL;
-	int plen = port ? (int)strcspn(port, "/") : 0;
+	char port[8];
+
+	base_port(base, port, sizeof(port));
 
 	for (int i = 0; i < st->nmembers; i++) {
 		const struct pve_cluster_member *m = &st->member[i];
 		struct json_object *ep = json_object_new_object();
 		char host[300];
 
-		snprintf(host, sizeof(host), "https://%s%.*s", *m->ip ? m->ip : m->name, plen, port ? port : "");
+		snprintf(host, sizeof(host), "https://%s:%s", *m->ip ? m->ip : m->name, port);
 		json_object_object_add(ep, "nodeId", json_object_new_string(m->id));
 		json_object_object_add(ep, "nodeName", json_object_new_string(m->name));
 		json_object_object_add(ep, "host", json_object_new_string(host));
