@@ -25,34 +25,13 @@
 #include <string.h>
 #include <strings.h>
 
-/* Boolean settings: JSON name, column, default on add, and which types use it. */
-static const struct flag_field {
-	const char *json, *column;
-	int def;
-	const char *types;
-} flag_fields[] = {
-	{"monitorVMs", "monitor_vms", 1, "pve"},
-	{"monitorContainers", "monitor_containers", 1, "pve"},
-	{"monitorStorage", "monitor_storage", 1, "pve"},
-	{"monitorBackups", "monitor_backups", 1, "pve pbs"},
-	{"monitorDatastores", "monitor_datastores", 0, "pbs"},
-	{"monitorSyncJobs", "monitor_sync_jobs", 0, "pbs"},
-	{"monitorVerifyJobs", "monitor_verify_jobs", 0, "pbs"},
-	{"monitorPruneJobs", "monitor_prune_jobs", 0, "pbs"},
-	{"monitorGarbageJobs", "monitor_garbage_jobs", 0, "pbs"},
-	{"monitorMailStats", "monitor_mail_stats", 1, "pmg"},
-	{"monitorQueues", "monitor_queues", 0, "pmg"},
-	{"monitorQuarantine", "monitor_quarantine", 0, "pmg"},
-	{"monitorDomainStats", "monitor_domain_stats", 0, "pmg"},
-};
-
 /* A request body, field by field, with what was present. */
 struct node_req {
 	const char *type, *name, *host, *guest_url, *user, *password, *token_name, *token_value,
 	    *fingerprint;
 	int has_guest_url, has_fingerprint, has_password, has_token;
 	int verify_ssl, has_verify_ssl;
-	int flags[ARRAY_LEN(flag_fields)], has_flag[ARRAY_LEN(flag_fields)];
+	int flags[INSTANCE_NFLAGS], has_flag[INSTANCE_NFLAGS];
 	int physical_disks, has_physical_disks;		/* -1 null */
 	int64_t disk_minutes;
 	int has_disk_minutes;
@@ -164,10 +143,10 @@ read_body(struct json_object *body, struct node_req *q, struct problems *p)
 		problem(p, "verifySSL", "must be true or false");
 	else
 		q->has_verify_ssl = rc == 1;
-	for (size_t i = 0; i < ARRAY_LEN(flag_fields); i++) {
-		rc = nullable_bool(body, flag_fields[i].json, &q->flags[i]);
+	for (int i = 0; i < INSTANCE_NFLAGS; i++) {
+		rc = nullable_bool(body, instance_flags[i].json, &q->flags[i]);
 		if (rc < 0 || (rc == 1 && q->flags[i] < 0))
-			problem(p, flag_fields[i].json, "must be true or false");
+			problem(p, instance_flags[i].json, "must be true or false");
 		else
 			q->has_flag[i] = rc == 1;
 	}
@@ -379,31 +358,16 @@ node_response(PGresult *res, int row)
 	if (c.fingerprint[0])
 		json_object_object_add(o, "fingerprint", json_object_new_string(c.fingerprint));
 	json_object_object_add(o, "verifySSL", json_object_new_boolean(c.verify_ssl));
+	for (int i = 0; i < INSTANCE_NFLAGS; i++)
+		if (instance_flags[i].types & instance_type_bit(c.type))
+			jsonwrite_true_if(o, instance_flags[i].json, instance_flag_shown(&c, i));
 	if (strcmp(c.type, "pve") == 0) {
-		jsonwrite_true_if(o, "monitorVMs", c.monitor_vms);
-		jsonwrite_true_if(o, "monitorContainers", c.monitor_containers);
-		jsonwrite_true_if(o, "monitorStorage", c.monitor_storage);
-		jsonwrite_true_if(o, "monitorBackups", c.monitor_backups);
 		if (c.monitor_physical_disks >= 0)
 			json_object_object_add(o, "monitorPhysicalDisks",
 			    json_object_new_boolean(c.monitor_physical_disks));
 		if (c.physical_disk_polling_minutes > 0)
 			json_object_object_add(o, "physicalDiskPollingMinutes",
 			    json_object_new_int(c.physical_disk_polling_minutes));
-	} else if (strcmp(c.type, "pbs") == 0) {
-		jsonwrite_true_if(o, "monitorBackups", c.monitor_backups);
-		jsonwrite_true_if(o, "monitorDatastores", c.monitor_datastores);
-		jsonwrite_true_if(o, "monitorSyncJobs", c.monitor_sync_jobs);
-		jsonwrite_true_if(o, "monitorVerifyJobs", c.monitor_verify_jobs);
-		jsonwrite_true_if(o, "monitorPruneJobs", c.monitor_prune_jobs);
-		jsonwrite_true_if(o, "monitorGarbageJobs", c.monitor_garbage_jobs);
-	} else {
-		int none = !c.monitor_mail_stats && !c.monitor_queues && !c.monitor_quarantine &&
-		    !c.monitor_domain_stats;
-		jsonwrite_true_if(o, "monitorMailStats", c.monitor_mail_stats || none);
-		jsonwrite_true_if(o, "monitorQueues", c.monitor_queues);
-		jsonwrite_true_if(o, "monitorQuarantine", c.monitor_quarantine);
-		jsonwrite_true_if(o, "monitorDomainStats", c.monitor_domain_stats);
 	}
 	if (c.temperature_monitoring >= 0)
 		json_object_object_add(o, "temperatureMonitoringEnabled",
@@ -656,14 +620,8 @@ api_nodes_add(struct request *r)
 	}
 	COL("fingerprint", q.fp_norm);
 	COL("verify_ssl", q.has_verify_ssl ? (q.verify_ssl ? "true" : "false") : "true");
-	for (size_t i = 0; i < ARRAY_LEN(flag_fields); i++) {
-		int v = q.has_flag[i] ? q.flags[i] : flag_fields[i].def;
-		/* PMG: mail statistics stay on unless another PMG flag was set explicitly. */
-		if (strcmp(flag_fields[i].json, "monitorMailStats") == 0 && !q.has_flag[i])
-			v = !(q.has_flag[i + 1] && q.flags[i + 1]) && !(q.has_flag[i + 2] && q.flags[i + 2]) &&
-			    !(q.has_flag[i + 3] && q.flags[i + 3]);
-		COL(flag_fields[i].column, v ? "true" : "false");
-	}
+	for (int i = 0; i < INSTANCE_NFLAGS; i++)
+		COL(instance_flags[i].column, instance_flag_on_add(i, q.has_flag, q.flags) ? "true" : "false");
 	if (q.has_physical_disks && q.physical_disks >= 0)
 		COL("monitor_physical_disks", q.physical_disks ? "true" : "false");
 	if (q.has_temperature && q.temperature >= 0)
@@ -848,9 +806,9 @@ api_nodes_update(struct request *r)
 	}
 	if (q.has_verify_ssl)
 		SET("verify_ssl", q.verify_ssl ? "true" : "false");
-	for (size_t i = 0; i < ARRAY_LEN(flag_fields); i++)
+	for (int i = 0; i < INSTANCE_NFLAGS; i++)
 		if (q.has_flag[i])
-			SET(flag_fields[i].column, q.flags[i] ? "true" : "false");
+			SET(instance_flags[i].column, q.flags[i] ? "true" : "false");
 	if (q.has_physical_disks)
 		SET("monitor_physical_disks", q.physical_disks < 0 ? NULL : q.physical_disks ? "true" : "false");
 	if (q.has_temperature)
