@@ -216,6 +216,49 @@ validate(struct node_req *q, const char *type, int adding, struct problems *p)
 		normalize_user(q, type);
 }
 
+/* --- what a request owns ---------------------------------------------------------------- */
+
+static void
+cfg_release(void *c)
+{
+	instance_cfg_clear(c);
+	free(c);
+}
+
+/* A zeroed instance_cfg cleared and freed with the request. */
+static struct instance_cfg *
+request_cfg(struct request *r)
+{
+	struct instance_cfg *c = xcalloc(1, sizeof(*c));
+
+	arena_defer(r->arena, cfg_release, c);
+	return c;
+}
+
+static void
+result_release(void *res)
+{
+	PQclear(res);
+}
+
+/* res (may be NULL) cleared with the request. */
+static PGresult *
+request_result(struct request *r, PGresult *res)
+{
+	if (res)
+		arena_defer(r->arena, result_release, res);
+	return res;
+}
+
+/* o put with the request. */
+static struct json_object *
+request_json(struct request *r, struct json_object *o)
+{
+	if (o)
+		arena_defer(r->arena, jsonutil_put, o);
+	return o;
+}
+
 /* --- mock mode and listing ------------------------------------------------------------ */
 
 static const struct db_stmt stmt_mock_state = {
@@ -333,77 +376,70 @@ endpoints_json(const char *text, const char *health_text)
 	return out;
 }
 
-static struct json_object *
-node_response(PGresult *res, int row)
+/* The monitoring settings of c that its type has. */
+static void
+node_settings(struct json_object *o, const struct instance_cfg *c)
 {
-	struct instance_cfg c;
-	struct json_object *o = json_object_new_object(), *eps;
-	int ncols = PQnfields(res);
-
-	instances_from_row(res, row, &c);
-	json_object_object_add(o, "id", json_object_new_string(c.id));
-	json_object_object_add(o, "type", json_object_new_string(c.type));
-	json_object_object_add(o, "name", json_object_new_string(c.name));
-	json_object_object_add(o, "host", json_object_new_string(c.host));
-	if (c.guest_url[0])
-		json_object_object_add(o, "guestURL", json_object_new_string(c.guest_url));
-	if (c.username[0])
-		json_object_object_add(o, "user", json_object_new_string(c.username));
-	json_object_object_add(o, "hasPassword",
-	    json_object_new_boolean(PQgetvalue(res, row, ncols - 3)[0] == 't'));
-	if (c.token_name[0])
-		json_object_object_add(o, "tokenName", json_object_new_string(c.token_name));
-	json_object_object_add(o, "hasToken",
-	    json_object_new_boolean(PQgetvalue(res, row, ncols - 2)[0] == 't'));
-	if (c.fingerprint[0])
-		json_object_object_add(o, "fingerprint", json_object_new_string(c.fingerprint));
-	json_object_object_add(o, "verifySSL", json_object_new_boolean(c.verify_ssl));
 	for (int i = 0; i < INSTANCE_NFLAGS; i++)
-		if (instance_flags[i].types & instance_type_bit(c.type))
-			jsonwrite_true_if(o, instance_flags[i].json, instance_flag_shown(&c, i));
-	if (strcmp(c.type, "pve") == 0) {
-		if (c.monitor_physical_disks >= 0)
-			json_object_object_add(o, "monitorPhysicalDisks",
-			    json_object_new_boolean(c.monitor_physical_disks));
-		if (c.physical_disk_polling_minutes > 0)
-			json_object_object_add(o, "physicalDiskPollingMinutes",
-			    json_object_new_int(c.physical_disk_polling_minutes));
+		if (instance_flags[i].types & instance_type_bit(c->type))
+			jsonwrite_true_if(o, instance_flags[i].json, instance_flag_shown(c, i));
+	if (strcmp(c->type, "pve") == 0) {
+		if (c->monitor_physical_disks >= 0)
+			jsonwrite_bool(o, "monitorPhysicalDisks", c->monitor_physical_disks);
+		if (c->physical_disk_polling_minutes > 0)
+			jsonwrite_int(o, "physicalDiskPollingMinutes", c->physical_disk_polling_minutes);
 	}
-	if (c.temperature_monitoring >= 0)
-		json_object_object_add(o, "temperatureMonitoringEnabled",
-		    json_object_new_boolean(c.temperature_monitoring));
+	if (c->temperature_monitoring >= 0)
+		jsonwrite_bool(o, "temperatureMonitoringEnabled", c->temperature_monitoring);
 	/* The original names how it reads the node's sensors (SSH, a proxy); we have no
 	 * collector for real nodes, so none is in use whatever the setting says
 	 * (docs/COMPATIBILITY.md). */
-	json_object_object_add(o, "temperatureTransport", json_object_new_string("disabled"));
-	json_object_object_add(o, "status", json_object_new_string(
-	    PQgetvalue(res, row, ncols - 4)[0] == 't' ? "connected" : "disconnected"));
-	if (c.is_cluster)
-		json_object_object_add(o, "isCluster", json_object_new_boolean(1));
-	if (c.cluster_name[0])
-		json_object_object_add(o, "clusterName", json_object_new_string(c.cluster_name));
-	if ((eps = endpoints_json(c.cluster_endpoints, PQgetvalue(res, row, ncols - 1))) != NULL)
+	jsonwrite_str(o, "temperatureTransport", "disabled");
+}
+
+/* One instance of stmt_list as the node API shows it (no secret ever). */
+static struct json_object *
+node_response(struct request *r, PGresult *res, int row)
+{
+	struct instance_cfg *c = request_cfg(r);
+	struct json_object *o = json_object_new_object(), *eps;
+	int ncols = PQnfields(res);
+
+	instances_from_row(res, row, c);
+	jsonwrite_str(o, "id", c->id);
+	jsonwrite_str(o, "type", c->type);
+	jsonwrite_str(o, "name", c->name);
+	jsonwrite_str(o, "host", c->host);
+	jsonwrite_opt_str(o, "guestURL", c->guest_url);
+	jsonwrite_opt_str(o, "user", c->username);
+	jsonwrite_bool(o, "hasPassword", PQgetvalue(res, row, ncols - 3)[0] == 't');
+	jsonwrite_opt_str(o, "tokenName", c->token_name);
+	jsonwrite_bool(o, "hasToken", PQgetvalue(res, row, ncols - 2)[0] == 't');
+	jsonwrite_opt_str(o, "fingerprint", c->fingerprint);
+	jsonwrite_bool(o, "verifySSL", c->verify_ssl);
+	node_settings(o, c);
+	jsonwrite_str(o, "status", PQgetvalue(res, row, ncols - 4)[0] == 't' ? "connected" : "disconnected");
+	jsonwrite_true_if(o, "isCluster", c->is_cluster);
+	jsonwrite_opt_str(o, "clusterName", c->cluster_name);
+	if ((eps = endpoints_json(c->cluster_endpoints, PQgetvalue(res, row, ncols - 1))) != NULL)
 		json_object_object_add(o, "clusterEndpoints", eps);
-	instance_cfg_clear(&c);
 	return o;
 }
 
 void
 api_nodes_list(struct request *r)
 {
-	PGresult *res = db_exec_stmt(r->db, &stmt_list, NULL);
+	PGresult *res = request_result(r, db_exec_stmt(r->db, &stmt_list, NULL));
 	struct json_object *a;
 
 	if (res == NULL) {
 		resp_db_unavailable(r);
 		return;
 	}
-	a = json_object_new_array();
+	a = request_json(r, json_object_new_array());
 	for (int i = 0; i < PQntuples(res); i++)
-		json_object_array_add(a, node_response(res, i));
-	PQclear(res);
+		json_object_array_add(a, node_response(r, res, i));
 	resp_json(r, 200, a);
-	json_object_put(a);
 }
 
 /* --- talking to a server for tests and cluster detection ----------------------------- */
@@ -453,18 +489,22 @@ static const struct db_stmt stmt_merge_endpoints = {
 	2,
 };
 
+/* Answers 409 (or 503) when another instance of the type has the host; 0 when none has. */
 static int
-duplicate_host(struct request *r, const char *type, const char *host, const char *self)
+refuse_duplicate_host(struct request *r, const char *type, const char *host, const char *self)
 {
 	const char *params[3] = {type, host, self};
-	PGresult *res = db_exec_stmt(r->db, &stmt_dup_host, params);
-	int dup;
+	PGresult *res = request_result(r, db_exec_stmt(r->db, &stmt_dup_host, params));
 
-	if (res == NULL)
+	if (res == NULL) {
+		resp_db_unavailable(r);
 		return -1;
-	dup = PQntuples(res) > 0;
-	PQclear(res);
-	return dup;
+	}
+	if (PQntuples(res) > 0) {
+		resp_error(r, 409, "duplicate_host", "A node with this host URL already exists");
+		return -1;
+	}
+	return 0;
 }
 
 static char *
@@ -473,35 +513,24 @@ seal(const char *ctx, const char *value)
 	return value ? secrets_seal(ctx, value, strlen(value)) : NULL;
 }
 
-static void
-free_sealed(char *s)
-{
-	free(s);
-}
-
 /* Merges the endpoints of a new node into the existing instance of the same cluster, marked
- * unconfirmed. */
+ * unconfirmed, and answers. Returns 1 when merged, 0 when no such cluster is configured, -1
+ * after answering 503. */
 static int
 merge_into_cluster(struct request *r, const char *cluster, struct json_object *endpoints)
 {
 	const char *params[2] = {cluster, NULL};
-	PGresult *res = db_exec_stmt(r->db, &stmt_cluster_by_name, params);
+	PGresult *res = request_result(r, db_exec_stmt(r->db, &stmt_cluster_by_name, params));
 	struct json_object *existing, *obj;
-	char err[64], id[32], name[128];
-	int total, saved;
+	char err[64];
 
-	if (res == NULL)
-		return -1;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return 0;
+	if (res == NULL || PQntuples(res) == 0) {
+		if (res == NULL)
+			resp_db_unavailable(r);
+		return res == NULL ? -1 : 0;
 	}
-	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
-	snprintf(name, sizeof(name), "%s", PQgetvalue(res, 0, 1));
 	existing = jsonutil_parse(PQgetvalue(res, 0, 2), strlen(PQgetvalue(res, 0, 2)), err, sizeof(err));
-	PQclear(res);
-	if (existing == NULL)
-		existing = json_object_new_array();
+	existing = request_json(r, existing ? existing : json_object_new_array());
 	for (size_t i = 0; i < json_object_array_length(endpoints); i++) {
 		struct json_object *e = json_object_array_get_idx(endpoints, i);
 		int seen = 0;
@@ -518,150 +547,178 @@ merge_into_cluster(struct request *r, const char *cluster, struct json_object *e
 		json_object_object_add(e, "unconfirmed", json_object_new_boolean(1));
 		json_object_array_add(existing, json_object_get(e));
 	}
-	total = (int)json_object_array_length(existing);
-	params[0] = id;
+	params[0] = PQgetvalue(res, 0, 0);
 	params[1] = jsonutil_to_string(existing, NULL);
-	saved = db_exec_stmt_ok(r->db, &stmt_merge_endpoints, params);
-	json_object_put(existing);
-	if (saved != 0)
+	if (db_exec_stmt_ok(r->db, &stmt_merge_endpoints, params) != 0) {
+		resp_db_unavailable(r);
 		return -1;
-	obj = json_object_new_object();
+	}
+	obj = request_json(r, json_object_new_object());
 	json_object_object_add(obj, "success", json_object_new_boolean(1));
 	json_object_object_add(obj, "merged", json_object_new_boolean(1));
 	json_object_object_add(obj, "cluster", json_object_new_string(cluster));
-	json_object_object_add(obj, "existingNode", json_object_new_string(name));
+	json_object_object_add(obj, "existingNode", json_object_new_string(PQgetvalue(res, 0, 1)));
 	json_object_object_add(obj, "message", json_object_new_string(
 	    "Node belongs to an already configured cluster: its endpoints were added there"));
-	json_object_object_add(obj, "totalEndpoints", json_object_new_int(total));
+	json_object_object_add(obj, "totalEndpoints", json_object_new_int((int)json_object_array_length(existing)));
 	resp_json(r, 200, obj);
-	json_object_put(obj);
 	return 1;
+}
+
+/* Reads and checks a body: for an add (existing NULL; derive_name: a test, which needs no
+ * name), or an update of existing. Answers 400 and returns -1 on any problem. */
+static int
+read_request(struct request *r, struct node_req *q, const struct instance_cfg *existing, int derive_name)
+{
+	struct json_object *body = req_body_object(r, 0);
+	struct problems p = {0};
+
+	if (body == NULL)
+		return -1;
+	read_body(body, q, &p);
+	if (derive_name && (q->name == NULL || *q->name == '\0'))
+		q->name = arena_strdup(r->arena, q->host ? q->host : "test");
+	if (existing && q->type && *q->type && strcmp(q->type, existing->type) != 0)
+		problem(&p, "type", "The type of a node cannot change");
+	validate(q, existing ? existing->type : q->type && *q->type ? q->type : NULL, existing == NULL, &p);
+	return answer_problems(r, &p);
+}
+
+/* The optional settings a request gives (physical disks, temperature, polling minutes)
+ * into c, with their bits; nulls only when null_ok (an update clears them). */
+static uint64_t
+optional_settings(const struct node_req *q, struct instance_cfg *c, int null_ok)
+{
+	uint64_t present = 0;
+
+	if (q->has_physical_disks && (null_ok || q->physical_disks >= 0)) {
+		c->monitor_physical_disks = q->physical_disks;
+		present |= INSTANCE_BIT(INSTANCE_F_PHYSICAL_DISKS);
+	}
+	if (q->has_temperature && (null_ok || q->temperature >= 0)) {
+		c->temperature_monitoring = q->temperature;
+		present |= INSTANCE_BIT(INSTANCE_F_TEMPERATURE);
+	}
+	if (q->has_disk_minutes) {
+		c->physical_disk_polling_minutes = (int)q->disk_minutes;
+		present |= INSTANCE_BIT(INSTANCE_F_DISK_MINUTES);
+	}
+	return present;
+}
+
+/* The new instance c of an add request, with its cluster; returns the columns to insert
+ * (the others take their defaults). The sealed secrets are c's; name, host and user are
+ * taken from q by save(). */
+static uint64_t
+cfg_for_add(const struct node_req *q, const struct pve_cluster *found, struct instance_cfg *c)
+{
+	uint64_t present = INSTANCE_BIT(INSTANCE_F_ID) | INSTANCE_BIT(INSTANCE_F_NUMBER) |
+	    INSTANCE_BIT(INSTANCE_F_TYPE) | INSTANCE_BIT(INSTANCE_F_NAME) | INSTANCE_BIT(INSTANCE_F_HOST) |
+	    INSTANCE_BIT(INSTANCE_F_GUEST_URL) | INSTANCE_BIT(INSTANCE_F_FINGERPRINT) |
+	    INSTANCE_BIT(INSTANCE_F_VERIFY_SSL) | INSTANCE_BIT(INSTANCE_F_IS_CLUSTER) |
+	    INSTANCE_BIT(INSTANCE_F_CLUSTER_NAME) | INSTANCE_BIT(INSTANCE_F_CLUSTER_ENDPOINTS);
+
+	snprintf(c->type, sizeof(c->type), "%s", q->type);
+	snprintf(c->name, sizeof(c->name), "%s", q->name);
+	snprintf(c->guest_url, sizeof(c->guest_url), "%s", q->guest_url ? q->guest_url : "");
+	if (q->token_name && *q->token_name && q->has_token) {
+		snprintf(c->token_name, sizeof(c->token_name), "%s", q->token_name);
+		c->token_value_enc = seal(SECRET_CTX_TOKEN, q->token_value);
+		present |= INSTANCE_BIT(INSTANCE_F_TOKEN_NAME) | INSTANCE_BIT(INSTANCE_F_TOKEN_VALUE_ENC) |
+		    (q->user_norm[0] ? INSTANCE_BIT(INSTANCE_F_USERNAME) : 0);
+	} else {
+		c->password_enc = seal(SECRET_CTX_PASSWORD, q->password);
+		present |= INSTANCE_BIT(INSTANCE_F_USERNAME) | INSTANCE_BIT(INSTANCE_F_PASSWORD_ENC);
+	}
+	snprintf(c->fingerprint, sizeof(c->fingerprint), "%s", q->fp_norm);
+	c->verify_ssl = q->has_verify_ssl ? q->verify_ssl : 1;
+	for (int i = 0; i < INSTANCE_NFLAGS; i++)
+		instance_flag_set(c, i, instance_flag_on_add(i, q->has_flag, q->flags));
+	present |= ((INSTANCE_BIT(INSTANCE_NFLAGS) - 1) << INSTANCE_F_FLAG) | optional_settings(q, c, 0);
+	c->is_cluster = found->is_cluster;
+	snprintf(c->cluster_name, sizeof(c->cluster_name), "%s", found->name);
+	c->cluster_endpoints = found->endpoints ? xstrdup(jsonutil_to_string(found->endpoints, NULL)) : NULL;
+	return present;
+}
+
+/* Gives c its number and id ("pve-N") from the sequence; -1 after answering 503. */
+static int
+number_instance(struct request *r, struct instance_cfg *c)
+{
+	PGresult *res = request_result(r, db_exec_params(r->db, "SELECT nextval('pulse.instance_number')", 0, NULL));
+	int64_t number = 0;
+
+	if (res == NULL || parse_int64(PQgetvalue(res, 0, 0), 1, INT32_MAX, &number) != 0) {
+		resp_db_unavailable(r);
+		return -1;
+	}
+	c->number = (int)number;
+	snprintf(c->id, sizeof(c->id), "%s-%d", c->type, c->number);
+	return 0;
+}
+
+/* Runs an INSERT or UPDATE built from c; -1 after answering (409 for a host another
+ * instance has when conflict_409, else 503). */
+static int
+save(struct request *r, const struct node_req *q, const struct instance_cfg *c, uint64_t present,
+    void (*build)(const struct instance_cfg *, uint64_t, struct instance_sql *), int conflict_409)
+{
+	struct instance_sql sql = {0};
+	PGresult *res;
+
+	/* The request's own text: it may be longer than the cfg holds. */
+	sql.value[INSTANCE_F_NAME] = q->name;
+	sql.value[INSTANCE_F_HOST] = q->host_norm;
+	sql.value[INSTANCE_F_USERNAME] = q->user_norm;
+	build(c, present, &sql);
+	res = request_result(r, db_exec_params(r->db, sql.text, sql.nparams, sql.params));
+	instance_sql_clear(&sql);
+	if (res != NULL)
+		return 0;
+	if (conflict_409 && strcmp(db_sqlstate(r->db), "23505") == 0)
+		resp_error(r, 409, "duplicate_host", "A node with this host URL already exists");
+	else
+		resp_db_unavailable(r);
+	return -1;
+}
+
+static void
+audit_node(struct request *r, const char *event, const char *msg)
+{
+	audit_record(r->db, event, r->auth.username, r->client_ip, r->raw_path, 1, msg);
 }
 
 void
 api_nodes_add(struct request *r)
 {
-	struct json_object *body = req_body_object(r, 0), *endpoints = NULL, *obj;
-	struct problems p = {0};
 	struct node_req q;
+	struct pve_cluster found = {0};
 	struct proxmox_conn conn;
-	char cluster[128] = "", id[32], number[24], *pw = NULL, *tok = NULL, num[96], disk_minutes[16];
-	int is_cluster = 0, dup, merged;
-	const char *params[40];	/* the columns below: 30 at most */
-	PGresult *res;
-	struct strbuf cols = {0}, vals = {0};
-	int n = 0;
+	struct instance_cfg *c;
+	struct json_object *obj;
+	uint64_t present;
 
-	if (body == NULL)
+	if (read_request(r, &q, NULL, 0) != 0 || refuse_in_mock(r) != 0 ||
+	    refuse_duplicate_host(r, q.type, q.host_norm, "") != 0)
 		return;
-	read_body(body, &q, &p);
-	validate(&q, q.type && *q.type ? q.type : NULL, 1, &p);
-	if (answer_problems(r, &p) != 0 || refuse_in_mock(r) != 0)
-		return;
-	dup = duplicate_host(r, q.type, q.host_norm, "");
-	if (dup < 0) {
-		resp_db_unavailable(r);
-		return;
-	}
-	if (dup) {
-		resp_error(r, 409, "duplicate_host", "A node with this host URL already exists");
-		return;
-	}
 	if (strcmp(q.type, "pve") == 0 && conn_from_req(&q, q.type, &conn) == 0) {
-		struct pve_cluster found;
 		pve_cluster_detect(&conn, 1, NULL, &found);
 		proxmox_conn_clear(&conn);
-		is_cluster = found.is_cluster;
-		snprintf(cluster, sizeof(cluster), "%s", found.name);
-		endpoints = found.endpoints;
-		if (is_cluster) {
-			merged = merge_into_cluster(r, cluster, endpoints);
-			if (merged != 0) {
-				json_object_put(endpoints);
-				if (merged < 0)
-					resp_db_unavailable(r);
-				return;
-			}
-		}
+		request_json(r, found.endpoints);
+		if (found.is_cluster && merge_into_cluster(r, found.name, found.endpoints) != 0)
+			return;
 	}
-	res = db_exec_params(r->db, "SELECT nextval('pulse.instance_number')", 0, NULL);
-	if (res == NULL) {
-		if (endpoints)
-			json_object_put(endpoints);
-		resp_db_unavailable(r);
+	c = request_cfg(r);
+	present = cfg_for_add(&q, &found, c);
+	if (number_instance(r, c) != 0 || save(r, &q, c, present, instances_insert_sql, 1) != 0)
 		return;
-	}
-	snprintf(number, sizeof(number), "%s", PQgetvalue(res, 0, 0));
-	snprintf(id, sizeof(id), "%s-%s", q.type, number);
-	PQclear(res);
-
-	/* Columns beyond the defaults, as parameters. */
-#define COL(name, value) do { \
-		sb_printf(&cols, "%s%s", n ? ", " : "", name); \
-		sb_printf(&vals, "%s$%d", n ? ", " : "", n + 1); \
-		params[n++] = (value); \
-	} while (0)
-	COL("id", id);
-	COL("number", number);
-	COL("type", q.type);
-	COL("name", q.name);
-	COL("host", q.host_norm);
-	COL("guest_url", q.guest_url ? q.guest_url : "");
-	if (q.token_name && *q.token_name && q.has_token) {
-		tok = seal(SECRET_CTX_TOKEN, q.token_value);
-		COL("token_name", q.token_name);
-		COL("token_value_enc", tok);
-		if (q.user_norm[0])
-			COL("username", q.user_norm);
-	} else {
-		pw = seal(SECRET_CTX_PASSWORD, q.password);
-		COL("username", q.user_norm);
-		COL("password_enc", pw);
-	}
-	COL("fingerprint", q.fp_norm);
-	COL("verify_ssl", q.has_verify_ssl ? (q.verify_ssl ? "true" : "false") : "true");
-	for (int i = 0; i < INSTANCE_NFLAGS; i++)
-		COL(instance_flags[i].column, instance_flag_on_add(i, q.has_flag, q.flags) ? "true" : "false");
-	if (q.has_physical_disks && q.physical_disks >= 0)
-		COL("monitor_physical_disks", q.physical_disks ? "true" : "false");
-	if (q.has_temperature && q.temperature >= 0)
-		COL("temperature_monitoring_enabled", q.temperature ? "true" : "false");
-	if (q.has_disk_minutes) {
-		snprintf(disk_minutes, sizeof(disk_minutes), "%lld", (long long)q.disk_minutes);
-		COL("physical_disk_polling_minutes", disk_minutes);
-	}
-	COL("is_cluster", is_cluster ? "true" : "false");
-	COL("cluster_name", cluster);
-	COL("cluster_endpoints", endpoints ? jsonutil_to_string(endpoints, NULL) : "[]");
-#undef COL
-	{
-		char *sql = xasprintf("INSERT INTO pulse.instances (%s) VALUES (%s)", cols.data, vals.data);
-		res = db_exec_params(r->db, sql, n, params);
-		free(sql);
-	}
-	sb_free(&cols);
-	sb_free(&vals);
-	free_sealed(pw);
-	free_sealed(tok);
-	if (endpoints)
-		json_object_put(endpoints);
-	if (res == NULL) {
-		if (strcmp(db_sqlstate(r->db), "23505") == 0)
-			resp_error(r, 409, "duplicate_host", "A node with this host URL already exists");
-		else
-			resp_db_unavailable(r);
-		return;
-	}
-	PQclear(res);
 	/* The quickstart's demo estate gives way to the first real node. */
 	db_exec_stmt_ok(r->db, &stmt_mock_auto_off, NULL);
-	snprintf(num, sizeof(num), "Node added: %s (%.8s)", id, q.type);
-	audit_record(r->db, "node_added", r->auth.username, r->client_ip, r->raw_path, 1, num);
-	obj = json_object_new_object();
+	audit_node(r, "node_added", arena_printf(r->arena, "Node added: %s (%.8s)", c->id, c->type));
+	obj = request_json(r, json_object_new_object());
 	json_object_object_add(obj, "status", json_object_new_string("success"));
-	json_object_object_add(obj, "id", json_object_new_string(id));
+	json_object_object_add(obj, "id", json_object_new_string(c->id));
 	resp_json(r, 201, obj);
-	json_object_put(obj);
 }
 
 /* M3: an update that changes where or how the stored secret travels (the host, TLS
@@ -687,7 +744,7 @@ require_credentials(struct request *r, const struct node_req *q, const struct in
 	if (q->has_password && (q->user_norm[0] || c->username[0]))
 		return 0;
 	missing = token_stored ? "tokenValue" : "password";
-	extra = json_object_new_object();
+	extra = request_json(r, json_object_new_object());
 	fields = json_object_new_object();
 	list = json_object_new_array();
 	json_object_array_add(list, json_object_new_string(missing));
@@ -698,7 +755,6 @@ require_credentials(struct request *r, const struct node_req *q, const struct in
 	resp_error_with(r, 400, "credentials_required", token_stored ?
 	    "Changing host, verifySSL or fingerprint requires the credentials again: tokenValue" :
 	    "Changing host, verifySSL or fingerprint requires the credentials again: password", extra);
-	json_object_put(extra);
 	return -1;
 }
 
@@ -706,136 +762,98 @@ static const struct db_stmt stmt_get = {
 	"nodes_get", "SELECT " INSTANCE_COLUMNS " FROM pulse.instances WHERE id = $1", 1,
 };
 
-/* Loads the instance named by the {id} path parameter, or answers 404. */
-static int
-load_instance(struct request *r, struct instance_cfg *c)
+/* The instance named by the {id} path parameter (the request's), or NULL after answering
+ * 404 or 503. */
+static struct instance_cfg *
+load_instance(struct request *r)
 {
 	const char *id = req_path_param(r, "id");
 	const char *params[1] = {id};
+	struct instance_cfg *c;
 	PGresult *res;
 
 	if (id == NULL || strlen(id) > 31) {
 		resp_error(r, 404, "not_found", "Node not found");
-		return -1;
+		return NULL;
 	}
-	res = db_exec_stmt(r->db, &stmt_get, params);
+	res = request_result(r, db_exec_stmt(r->db, &stmt_get, params));
 	if (res == NULL) {
 		resp_db_unavailable(r);
-		return -1;
+		return NULL;
 	}
 	if (PQntuples(res) != 1) {
-		PQclear(res);
 		resp_error(r, 404, "not_found", "Node not found");
-		return -1;
+		return NULL;
 	}
+	c = request_cfg(r);
 	instances_from_row(res, 0, c);
-	PQclear(res);
-	return 0;
+	return c;
+}
+
+/* The changes an update request makes to the instance old, into u; returns the columns to
+ * update. The sealed secrets are u's; name, host and user are taken from q by save(). */
+static uint64_t
+cfg_for_update(const struct node_req *q, const struct instance_cfg *old, struct instance_cfg *u)
+{
+	/* guestURL is always taken (omitting clears it), as the original. The fingerprint only
+	 * when sent: omitting it keeps the pin, "" clears it (L8; the original clears it). */
+	uint64_t present = INSTANCE_BIT(INSTANCE_F_GUEST_URL);
+
+	snprintf(u->id, sizeof(u->id), "%s", old->id);
+	snprintf(u->guest_url, sizeof(u->guest_url), "%s", q->guest_url ? q->guest_url : "");
+	if (q->name && *q->name) {
+		snprintf(u->name, sizeof(u->name), "%s", q->name);
+		present |= INSTANCE_BIT(INSTANCE_F_NAME);
+	}
+	if (q->host && *q->host)
+		present |= INSTANCE_BIT(INSTANCE_F_HOST);
+	if (q->has_fingerprint) {
+		snprintf(u->fingerprint, sizeof(u->fingerprint), "%s", q->fp_norm);
+		present |= INSTANCE_BIT(INSTANCE_F_FINGERPRINT);
+	}
+	if (q->user_norm[0])
+		present |= INSTANCE_BIT(INSTANCE_F_USERNAME);
+	if (q->has_token && ((q->token_name && *q->token_name) || old->token_name[0])) {
+		/* A token secret alone keeps the stored token id; a token replaces a password. */
+		snprintf(u->token_name, sizeof(u->token_name), "%s",
+		    q->token_name && *q->token_name ? q->token_name : old->token_name);
+		u->token_value_enc = seal(SECRET_CTX_TOKEN, q->token_value);
+		present |= INSTANCE_BIT(INSTANCE_F_TOKEN_NAME) | INSTANCE_BIT(INSTANCE_F_TOKEN_VALUE_ENC) |
+		    INSTANCE_BIT(INSTANCE_F_PASSWORD_ENC);
+	} else if (q->has_password) {
+		/* A password replaces a token: token_name "" and no secret. */
+		u->password_enc = seal(SECRET_CTX_PASSWORD, q->password);
+		present |= INSTANCE_BIT(INSTANCE_F_PASSWORD_ENC) | INSTANCE_BIT(INSTANCE_F_TOKEN_NAME) |
+		    INSTANCE_BIT(INSTANCE_F_TOKEN_VALUE_ENC);
+	}
+	if (q->has_verify_ssl) {
+		u->verify_ssl = q->verify_ssl;
+		present |= INSTANCE_BIT(INSTANCE_F_VERIFY_SSL);
+	}
+	for (int i = 0; i < INSTANCE_NFLAGS; i++) {
+		if (!q->has_flag[i])
+			continue;
+		instance_flag_set(u, i, q->flags[i]);
+		present |= INSTANCE_BIT(INSTANCE_F_FLAG + i);
+	}
+	return present | optional_settings(q, u, 1);
 }
 
 void
 api_nodes_update(struct request *r)
 {
-	struct json_object *body;
-	struct instance_cfg c;
-	struct problems p = {0};
+	struct instance_cfg *c = load_instance(r), *u;
 	struct node_req q;
-	struct strbuf set = {0};
-	const char *params[32];
-	char *pw = NULL, *tok = NULL, disk_minutes[16], msg[96];
-	int n = 1, dup;
-	PGresult *res;
 
-	if (load_instance(r, &c) != 0)
+	if (c == NULL || read_request(r, &q, c, 0) != 0 || require_credentials(r, &q, c) != 0 ||
+	    refuse_in_mock(r) != 0)
 		return;
-	body = req_body_object(r, 0);
-	if (body == NULL) {
-		instance_cfg_clear(&c);
+	if (q.host && *q.host && refuse_duplicate_host(r, c->type, q.host_norm, c->id) != 0)
 		return;
-	}
-	read_body(body, &q, &p);
-	if (q.type && *q.type && strcmp(q.type, c.type) != 0)
-		problem(&p, "type", "The type of a node cannot change");
-	validate(&q, c.type, 0, &p);
-	if (answer_problems(r, &p) != 0 || require_credentials(r, &q, &c) != 0 ||
-	    refuse_in_mock(r) != 0) {
-		instance_cfg_clear(&c);
+	u = request_cfg(r);
+	if (save(r, &q, u, cfg_for_update(&q, c, u), instances_update_sql, 0) != 0)
 		return;
-	}
-	params[0] = c.id;
-#define SET(col, value) do { \
-		sb_printf(&set, "%s%s = $%d", n > 1 ? ", " : "", col, n + 1); \
-		params[n++] = (value); \
-	} while (0)
-	if (q.name && *q.name)
-		SET("name", q.name);
-	if (q.host && *q.host) {
-		dup = duplicate_host(r, c.type, q.host_norm, c.id);
-		if (dup != 0) {
-			if (dup < 0)
-				resp_db_unavailable(r);
-			else
-				resp_error(r, 409, "duplicate_host", "A node with this host URL already exists");
-			instance_cfg_clear(&c);
-			sb_free(&set);
-			return;
-		}
-		SET("host", q.host_norm);
-	}
-	/* guestURL is always taken (omitting clears it), as the original. The fingerprint only
-	 * when sent: omitting it keeps the pin, "" clears it (L8; the original clears it). */
-	SET("guest_url", q.guest_url ? q.guest_url : "");
-	if (q.has_fingerprint)
-		SET("fingerprint", q.fp_norm);
-	if (q.has_token && ((q.token_name && *q.token_name) || c.token_name[0])) {
-		/* A token secret alone keeps the stored token id. */
-		tok = seal(SECRET_CTX_TOKEN, q.token_value);
-		SET("token_name", q.token_name && *q.token_name ? q.token_name : c.token_name);
-		SET("token_value_enc", tok);
-		sb_printf(&set, ", password_enc = NULL");
-		if (q.user_norm[0])
-			SET("username", q.user_norm);
-	} else if (q.has_password) {
-		pw = seal(SECRET_CTX_PASSWORD, q.password);
-		if (q.user_norm[0])
-			SET("username", q.user_norm);
-		SET("password_enc", pw);
-		sb_printf(&set, ", token_name = '', token_value_enc = NULL");
-	} else if (q.user_norm[0]) {
-		SET("username", q.user_norm);
-	}
-	if (q.has_verify_ssl)
-		SET("verify_ssl", q.verify_ssl ? "true" : "false");
-	for (int i = 0; i < INSTANCE_NFLAGS; i++)
-		if (q.has_flag[i])
-			SET(instance_flags[i].column, q.flags[i] ? "true" : "false");
-	if (q.has_physical_disks)
-		SET("monitor_physical_disks", q.physical_disks < 0 ? NULL : q.physical_disks ? "true" : "false");
-	if (q.has_temperature)
-		SET("temperature_monitoring_enabled", q.temperature < 0 ? NULL : q.temperature ? "true" : "false");
-	if (q.has_disk_minutes) {
-		snprintf(disk_minutes, sizeof(disk_minutes), "%lld", (long long)q.disk_minutes);
-		SET("physical_disk_polling_minutes", disk_minutes);
-	}
-#undef SET
-	{
-		char *sql = xasprintf("UPDATE pulse.instances SET %s, updated_at = now() WHERE id = $1",
-		    set.data);
-		res = db_exec_params(r->db, sql, n, params);
-		free(sql);
-	}
-	sb_free(&set);
-	free_sealed(pw);
-	free_sealed(tok);
-	if (res == NULL) {
-		instance_cfg_clear(&c);
-		resp_db_unavailable(r);
-		return;
-	}
-	PQclear(res);
-	snprintf(msg, sizeof(msg), "Node updated: %s", c.id);
-	audit_record(r->db, "node_updated", r->auth.username, r->client_ip, r->raw_path, 1, msg);
-	instance_cfg_clear(&c);
+	audit_node(r, "node_updated", arena_printf(r->arena, "Node updated: %s", c->id));
 	resp_raw(r, 200, "application/json", "{\"status\":\"success\"}", 20);
 }
 
@@ -922,37 +940,26 @@ try_connection(struct proxmox_conn *c, const char *type, char *msg, size_t msgle
 static void
 test_from_body(struct request *r, int with_latency)
 {
-	struct json_object *body = req_body_object(r, 0), *o;
-	struct problems p = {0};
 	struct node_req q;
 	struct proxmox_conn c;
-	char msg[320], derived[128];
+	struct json_object *o;
+	char msg[320];
 	double latency = 0;
 	int nodes = 0, is_cluster = 0, ok;
 
-	if (body == NULL)
-		return;
-	read_body(body, &q, &p);
-	if (q.name == NULL || *q.name == '\0') {
-		/* The name is not needed to test: derive one from the host. */
-		snprintf(derived, sizeof(derived), "%s", q.host ? q.host : "test");
-		q.name = derived;
-	}
-	validate(&q, q.type && *q.type ? q.type : NULL, 1, &p);
-	if (answer_problems(r, &p) != 0)
+	if (read_request(r, &q, NULL, 1) != 0)
 		return;
 	conn_from_req(&q, q.type, &c);
 	ok = try_connection(&c, q.type, msg, sizeof(msg), &latency, &nodes, &is_cluster) == 0;
 	proxmox_conn_clear(&c);
-	if (with_latency) {
-		answer_test(r, ok, msg, latency, 1);
+	if (with_latency || !ok) {
+		if (with_latency)
+			answer_test(r, ok, msg, latency, 1);
+		else
+			resp_error(r, 400, "connection_failed", "%s", msg);
 		return;
 	}
-	if (!ok) {
-		resp_error(r, 400, "connection_failed", "%s", msg);
-		return;
-	}
-	o = json_object_new_object();
+	o = request_json(r, json_object_new_object());
 	json_object_object_add(o, "status", json_object_new_string("success"));
 	json_object_object_add(o, "message", json_object_new_string(msg));
 	if (strcmp(q.type, "pve") == 0) {
@@ -962,7 +969,6 @@ test_from_body(struct request *r, int with_latency)
 		json_object_object_add(o, "datastoreCount", json_object_new_int(nodes));
 	}
 	resp_json(r, 200, o);
-	json_object_put(o);
 }
 
 void
@@ -980,92 +986,86 @@ api_nodes_test_config(struct request *r)
 void
 api_nodes_test_saved(struct request *r)
 {
-	struct instance_cfg c;
+	struct instance_cfg *c = load_instance(r);
 	struct proxmox_conn conn;
 	char msg[320], err[200];
 	double latency = 0;
 	int nodes = 0, is_cluster = 0, ok;
 
-	if (load_instance(r, &c) != 0)
+	if (c == NULL)
 		return;
-	if (instance_connect_params(&c, &conn, err, sizeof(err)) != 0) {
+	if (instance_connect_params(c, &conn, err, sizeof(err)) != 0) {
 		answer_test(r, 0, err, 0, 1);
-		instance_cfg_clear(&c);
 		return;
 	}
-	ok = try_connection(&conn, c.type, msg, sizeof(msg), &latency, &nodes, &is_cluster) == 0;
+	ok = try_connection(&conn, c->type, msg, sizeof(msg), &latency, &nodes, &is_cluster) == 0;
 	proxmox_conn_clear(&conn);
-	instance_cfg_clear(&c);
 	answer_test(r, ok, msg, latency, 1);
 }
+
+/* The number of entries of a stored endpoint list. */
+static int
+endpoint_count(const char *text)
+{
+	char err[64];
+	struct json_object *list = jsonutil_parse(text, strlen(text), err, sizeof(err));
+	int n = jsonread_array_len(list);
+
+	if (list)
+		json_object_put(list);
+	return n;
+}
+
+static const struct db_stmt stmt_refresh_cluster = {
+	"nodes_refresh_cluster",
+	"UPDATE pulse.instances SET is_cluster = true, cluster_name = $2, "
+	"cluster_endpoints = $3::jsonb, updated_at = now() WHERE id = $1",
+	3,
+};
 
 void
 api_nodes_refresh_cluster(struct request *r)
 {
-	struct instance_cfg c;
+	struct instance_cfg *c = load_instance(r);
 	struct proxmox_conn conn;
-	struct json_object *endpoints, *o;
-	char err[200], name[128] = "";
+	struct pve_cluster found;
+	struct json_object *o;
 	const char *params[3];
-	int is_cluster = 0, old;
-	PGresult *res;
+	char err[200];
+	int old, now;
 
-	if (load_instance(r, &c) != 0)
+	if (c == NULL)
 		return;
-	if (strcmp(c.type, "pve") != 0) {
-		instance_cfg_clear(&c);
+	if (strcmp(c->type, "pve") != 0) {
 		resp_error(r, 400, "not_pve", "Only PVE nodes can be cluster members");
 		return;
 	}
-	if (instance_connect_params(&c, &conn, err, sizeof(err)) != 0) {
-		instance_cfg_clear(&c);
+	if (instance_connect_params(c, &conn, err, sizeof(err)) != 0) {
 		resp_error(r, 400, "connection_failed", "%s", err);
 		return;
 	}
-	{
-		struct pve_cluster found;
-		pve_cluster_detect(&conn, 1, c.cluster_endpoints, &found);
-		is_cluster = found.is_cluster;
-		snprintf(name, sizeof(name), "%s", found.name);
-		endpoints = found.endpoints;
-	}
+	pve_cluster_detect(&conn, 1, c->cluster_endpoints, &found);
 	proxmox_conn_clear(&conn);
-	if (!is_cluster) {
-		json_object_put(endpoints);
-		instance_cfg_clear(&c);
+	request_json(r, found.endpoints);
+	if (!found.is_cluster) {
 		resp_error(r, 400, "not_cluster", "Node is not part of a cluster");
 		return;
 	}
-	{
-		char perr[64];
-		struct json_object *prev = jsonutil_parse(c.cluster_endpoints, strlen(c.cluster_endpoints),
-		    perr, sizeof(perr));
-		old = prev && json_object_is_type(prev, json_type_array) ?
-		    (int)json_object_array_length(prev) : 0;
-		if (prev)
-			json_object_put(prev);
-	}
-	params[0] = c.id;
-	params[1] = name;
-	params[2] = jsonutil_to_string(endpoints, NULL);
-	res = db_exec_params(r->db, "UPDATE pulse.instances SET is_cluster = true, cluster_name = $2, "
-	    "cluster_endpoints = $3::jsonb, updated_at = now() WHERE id = $1", 3, params);
-	if (res == NULL) {
-		json_object_put(endpoints);
-		instance_cfg_clear(&c);
+	old = endpoint_count(c->cluster_endpoints);
+	now = (int)json_object_array_length(found.endpoints);
+	params[0] = c->id;
+	params[1] = found.name;
+	params[2] = jsonutil_to_string(found.endpoints, NULL);
+	if (db_exec_stmt_ok(r->db, &stmt_refresh_cluster, params) != 0) {
 		resp_db_unavailable(r);
 		return;
 	}
-	PQclear(res);
-	o = json_object_new_object();
+	o = request_json(r, json_object_new_object());
 	json_object_object_add(o, "status", json_object_new_string("success"));
-	json_object_object_add(o, "clusterName", json_object_new_string(name));
+	json_object_object_add(o, "clusterName", json_object_new_string(found.name));
 	json_object_object_add(o, "oldNodeCount", json_object_new_int(old));
-	json_object_object_add(o, "newNodeCount", json_object_new_int((int)json_object_array_length(endpoints)));
-	json_object_object_add(o, "nodesAdded", json_object_new_int((int)json_object_array_length(endpoints) - old));
-	json_object_object_add(o, "clusterNodes", endpoints_json(jsonutil_to_string(endpoints, NULL), NULL));
-	json_object_put(endpoints);
-	instance_cfg_clear(&c);
+	json_object_object_add(o, "newNodeCount", json_object_new_int(now));
+	json_object_object_add(o, "nodesAdded", json_object_new_int(now - old));
+	json_object_object_add(o, "clusterNodes", endpoints_json(params[2], NULL));
 	resp_json(r, 200, o);
-	json_object_put(o);
 }

@@ -1,4 +1,5 @@
-/* instances.c: reading pulse.instances and opening their secrets. */
+/* instances.c: reading and writing pulse.instances, the monitor flag table, and opening
+ * the secrets. */
 #include "config.h"
 
 #include "instances.h"
@@ -187,3 +188,106 @@ instance_connect_params(const struct instance_cfg *cfg, struct proxmox_conn *con
 	return -1;
 }
 
+/* --- INSERT and UPDATE ------------------------------------------------------------------ */
+
+static const char *const field_columns[INSTANCE_F_COUNT] = {
+	[INSTANCE_F_ID] = "id", [INSTANCE_F_NUMBER] = "number", [INSTANCE_F_TYPE] = "type",
+	[INSTANCE_F_NAME] = "name", [INSTANCE_F_HOST] = "host", [INSTANCE_F_GUEST_URL] = "guest_url",
+	[INSTANCE_F_TOKEN_NAME] = "token_name", [INSTANCE_F_TOKEN_VALUE_ENC] = "token_value_enc",
+	[INSTANCE_F_USERNAME] = "username", [INSTANCE_F_PASSWORD_ENC] = "password_enc",
+	[INSTANCE_F_FINGERPRINT] = "fingerprint", [INSTANCE_F_VERIFY_SSL] = "verify_ssl",
+	[INSTANCE_F_PHYSICAL_DISKS] = "monitor_physical_disks",
+	[INSTANCE_F_TEMPERATURE] = "temperature_monitoring_enabled",
+	[INSTANCE_F_DISK_MINUTES] = "physical_disk_polling_minutes",
+	[INSTANCE_F_IS_CLUSTER] = "is_cluster", [INSTANCE_F_CLUSTER_NAME] = "cluster_name",
+	[INSTANCE_F_CLUSTER_ENDPOINTS] = "cluster_endpoints",
+};
+
+static const char *
+column_of(int f)
+{
+	return f >= INSTANCE_F_FLAG && f < INSTANCE_F_FLAG + INSTANCE_NFLAGS ?
+	    instance_flags[f - INSTANCE_F_FLAG].column : field_columns[f];
+}
+
+static const char *
+boolean(int v)
+{
+	return v < 0 ? NULL : v ? "true" : "false";
+}
+
+/* The parameter of field f of c. */
+static const char *
+param_of(const struct instance_cfg *c, int f, struct instance_sql *s)
+{
+	if (f >= INSTANCE_F_FLAG && f < INSTANCE_F_FLAG + INSTANCE_NFLAGS)
+		return boolean(instance_flag_get(c, f - INSTANCE_F_FLAG));
+	switch ((enum instance_field)f) {
+	case INSTANCE_F_ID: return c->id;
+	case INSTANCE_F_NUMBER:
+		snprintf(s->number, sizeof(s->number), "%d", c->number);
+		return s->number;
+	case INSTANCE_F_TYPE: return c->type;
+	case INSTANCE_F_NAME: return c->name;
+	case INSTANCE_F_HOST: return c->host;
+	case INSTANCE_F_GUEST_URL: return c->guest_url;
+	case INSTANCE_F_TOKEN_NAME: return c->token_name;
+	case INSTANCE_F_TOKEN_VALUE_ENC: return c->token_value_enc;
+	case INSTANCE_F_USERNAME: return c->username;
+	case INSTANCE_F_PASSWORD_ENC: return c->password_enc;
+	case INSTANCE_F_FINGERPRINT: return c->fingerprint;
+	case INSTANCE_F_VERIFY_SSL: return boolean(c->verify_ssl);
+	case INSTANCE_F_PHYSICAL_DISKS: return boolean(c->monitor_physical_disks);
+	case INSTANCE_F_TEMPERATURE: return boolean(c->temperature_monitoring);
+	case INSTANCE_F_DISK_MINUTES:
+		snprintf(s->minutes, sizeof(s->minutes), "%d", c->physical_disk_polling_minutes);
+		return s->minutes;
+	case INSTANCE_F_IS_CLUSTER: return boolean(c->is_cluster);
+	case INSTANCE_F_CLUSTER_NAME: return c->cluster_name;
+	case INSTANCE_F_CLUSTER_ENDPOINTS: return c->cluster_endpoints ? c->cluster_endpoints : "[]";
+	default: return NULL;
+	}
+}
+
+void
+instances_insert_sql(const struct instance_cfg *c, uint64_t present, struct instance_sql *out)
+{
+	struct strbuf cols = {0}, vals = {0};
+
+	out->nparams = 0;
+	for (int f = 0; f < INSTANCE_F_COUNT; f++) {
+		if (!(present & INSTANCE_BIT(f)))
+			continue;
+		sb_printf(&cols, "%s%s", out->nparams ? ", " : "", column_of(f));
+		sb_printf(&vals, "%s$%d", out->nparams ? ", " : "", out->nparams + 1);
+		out->params[out->nparams++] = out->value[f] ? out->value[f] : param_of(c, f, out);
+	}
+	out->text = xasprintf("INSERT INTO pulse.instances (%s) VALUES (%s)", cols.data, vals.data);
+	sb_free(&cols);
+	sb_free(&vals);
+}
+
+void
+instances_update_sql(const struct instance_cfg *c, uint64_t present, struct instance_sql *out)
+{
+	struct strbuf set = {0};
+
+	out->nparams = 0;
+	out->params[out->nparams++] = c->id;
+	for (int f = 0; f < INSTANCE_F_COUNT; f++) {
+		if (f == INSTANCE_F_ID || !(present & INSTANCE_BIT(f)))
+			continue;
+		sb_printf(&set, "%s = $%d, ", column_of(f), out->nparams + 1);
+		out->params[out->nparams++] = out->value[f] ? out->value[f] : param_of(c, f, out);
+	}
+	out->text = xasprintf("UPDATE pulse.instances SET %supdated_at = now() WHERE id = $1",
+	    set.data ? set.data : "");
+	sb_free(&set);
+}
+
+void
+instance_sql_clear(struct instance_sql *s)
+{
+	free(s->text);
+	memset(s, 0, sizeof(*s));
+}

@@ -1,9 +1,11 @@
-/* instances.h: configured PVE/PBS/PMG connections (pulse.instances): loading them, and
- * turning one into a connection with its secrets opened. */
+/* instances.h: configured PVE/PBS/PMG connections (pulse.instances): the monitor flags
+ * declared once (INSTANCE_FLAGS), loading them, the INSERT/UPDATE of a cfg and a mask of
+ * fields, and turning one into a connection with its secrets opened. */
 #ifndef PULSE_INSTANCES_H
 #define PULSE_INSTANCES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "db.h"
 #include "proxmox.h"
@@ -97,6 +99,39 @@ int instance_connect_params(const struct instance_cfg *cfg, struct proxmox_conn 
     size_t errlen);
 
 enum proxmox_product instance_product(const char *type);
+
+/* The columns an INSERT or UPDATE of pulse.instances can set, one bit each in a mask of the
+ * fields present; flag i of instance_flags is INSTANCE_F_FLAG + i. */
+enum instance_field {
+	INSTANCE_F_ID, INSTANCE_F_NUMBER, INSTANCE_F_TYPE, INSTANCE_F_NAME, INSTANCE_F_HOST,
+	INSTANCE_F_GUEST_URL, INSTANCE_F_TOKEN_NAME, INSTANCE_F_TOKEN_VALUE_ENC, INSTANCE_F_USERNAME,
+	INSTANCE_F_PASSWORD_ENC, INSTANCE_F_FINGERPRINT, INSTANCE_F_VERIFY_SSL, INSTANCE_F_FLAG,
+	INSTANCE_F_PHYSICAL_DISKS = INSTANCE_F_FLAG + INSTANCE_NFLAGS, INSTANCE_F_TEMPERATURE,
+	INSTANCE_F_DISK_MINUTES, INSTANCE_F_IS_CLUSTER, INSTANCE_F_CLUSTER_NAME,
+	INSTANCE_F_CLUSTER_ENDPOINTS, INSTANCE_F_COUNT
+};
+#define INSTANCE_BIT(field) (UINT64_C(1) << (field))
+
+/* A statement built from a cfg: its text and parameters ($1 ... in order). The parameters
+ * point into the cfg (which must outlive them) or into this struct; a boolean of -1
+ * (monitor_physical_disks, temperature_monitoring) is NULL. */
+struct instance_sql {
+	const char *value[INSTANCE_F_COUNT];	/* set by the caller before building: a field's
+						 * text instead of the cfg's (a request's
+						 * value may be longer than the cfg holds) */
+	char *text;				/* owned: instance_sql_clear */
+	const char *params[INSTANCE_F_COUNT];
+	int nparams;
+	char number[24], minutes[24];
+};
+
+/* INSERT INTO pulse.instances of the fields in present (columns not present take their
+ * defaults). out starts zeroed, or with values set. */
+void instances_insert_sql(const struct instance_cfg *c, uint64_t present, struct instance_sql *out);
+/* UPDATE pulse.instances of the fields in present (at least one) and updated_at, WHERE
+ * id = c->id ($1). */
+void instances_update_sql(const struct instance_cfg *c, uint64_t present, struct instance_sql *out);
+void instance_sql_clear(struct instance_sql *s);
 
 /* Envelope contexts: a sealed password cannot be passed off as a token secret. */
 #define SECRET_CTX_PASSWORD "pulse.instances.password"

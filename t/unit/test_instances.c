@@ -75,5 +75,43 @@ main(void)
 	c.monitor_mail_stats = 1;
 	is_int(instance_flag_shown(&c, mail), 1, "on when on");
 	is_int(instance_flag_shown(&c, vms), 0, "an ordinary flag as stored");
+
+	/* INSERT and UPDATE from a cfg and a mask of the fields present. */
+	{
+		struct instance_sql sql = {0};
+		uint64_t all = 0;
+
+		memset(&c, 0, sizeof(c));
+		snprintf(c.id, sizeof(c.id), "pve-7");
+		c.number = 7;
+		c.monitor_physical_disks = -1;
+		c.monitor_vms = 1;
+		instances_insert_sql(&c, INSTANCE_BIT(INSTANCE_F_ID) | INSTANCE_BIT(INSTANCE_F_NUMBER) |
+		    INSTANCE_BIT(INSTANCE_F_FLAG + vms) | INSTANCE_BIT(INSTANCE_F_CLUSTER_ENDPOINTS), &sql);
+		is_str(sql.text, "INSERT INTO pulse.instances (id, number, monitor_vms, cluster_endpoints) "
+		    "VALUES ($1, $2, $3, $4)", "insert: the columns present, in order");
+		is_int(sql.nparams, 4, "insert: four parameters");
+		is_str(sql.params[1], "7", "insert: the number as text");
+		is_str(sql.params[2], "true", "insert: a flag as a boolean");
+		is_str(sql.params[3], "[]", "insert: no endpoints: an empty list");
+		instance_sql_clear(&sql);
+
+		sql.value[INSTANCE_F_NAME] = "a name longer than the cfg holds";
+		instances_update_sql(&c, INSTANCE_BIT(INSTANCE_F_NAME) | INSTANCE_BIT(INSTANCE_F_PHYSICAL_DISKS) |
+		    INSTANCE_BIT(INSTANCE_F_PASSWORD_ENC), &sql);
+		is_str(sql.text, "UPDATE pulse.instances SET name = $2, password_enc = $3, "
+		    "monitor_physical_disks = $4, updated_at = now() WHERE id = $1", "update: SET list");
+		is_str(sql.params[0], "pve-7", "update: the id is $1");
+		is_str(sql.params[1], "a name longer than the cfg holds", "update: a value given as text");
+		ok(sql.params[2] == NULL, "update: no secret is NULL");
+		ok(sql.params[3] == NULL, "update: an unset boolean is NULL");
+		instance_sql_clear(&sql);
+
+		for (int f = 0; f < INSTANCE_F_COUNT; f++)
+			all |= INSTANCE_BIT(f);
+		instances_insert_sql(&c, all, &sql);
+		is_int(sql.nparams, INSTANCE_F_COUNT, "every field fits: no fixed parameter array to overflow");
+		instance_sql_clear(&sql);
+	}
 	return done_testing();
 }
