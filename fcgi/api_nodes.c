@@ -12,14 +12,11 @@
 #include "jsonutil.h"
 #include "jsonwrite.h"
 #include "log.h"
-#include "netaddr.h"
 #include "proxmox.h"
 #include "pve_cluster.h"
 #include "state.h"
 #include "timefmt.h"
 
-#include <ctype.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
