@@ -12,38 +12,15 @@
 #include "jsonutil.h"
 #include "jsonwrite.h"
 #include "log.h"
-#include "netaddr.h"
 #include "proxmox.h"
+#include "pve_cluster.h"
 #include "state.h"
 #include "timefmt.h"
 
-#include <ctype.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/* Boolean settings: JSON name, column, default on add, and which types use it. */
-static const struct flag_field {
-	const char *json, *column;
-	int def;
-	const char *types;
-} flag_fields[] = {
-	{"monitorVMs", "monitor_vms", 1, "pve"},
-	{"monitorContainers", "monitor_containers", 1, "pve"},
-	{"monitorStorage", "monitor_storage", 1, "pve"},
-	{"monitorBackups", "monitor_backups", 1, "pve pbs"},
-	{"monitorDatastores", "monitor_datastores", 0, "pbs"},
-	{"monitorSyncJobs", "monitor_sync_jobs", 0, "pbs"},
-	{"monitorVerifyJobs", "monitor_verify_jobs", 0, "pbs"},
-	{"monitorPruneJobs", "monitor_prune_jobs", 0, "pbs"},
-	{"monitorGarbageJobs", "monitor_garbage_jobs", 0, "pbs"},
-	{"monitorMailStats", "monitor_mail_stats", 1, "pmg"},
-	{"monitorQueues", "monitor_queues", 0, "pmg"},
-	{"monitorQuarantine", "monitor_quarantine", 0, "pmg"},
-	{"monitorDomainStats", "monitor_domain_stats", 0, "pmg"},
-};
 
 /* A request body, field by field, with what was present. */
 struct node_req {
@@ -51,7 +28,7 @@ struct node_req {
 	    *fingerprint;
 	int has_guest_url, has_fingerprint, has_password, has_token;
 	int verify_ssl, has_verify_ssl;
-	int flags[ARRAY_LEN(flag_fields)], has_flag[ARRAY_LEN(flag_fields)];
+	int flags[INSTANCE_NFLAGS], has_flag[INSTANCE_NFLAGS];
 	int physical_disks, has_physical_disks;		/* -1 null */
 	int64_t disk_minutes;
 	int has_disk_minutes;
@@ -163,10 +140,10 @@ read_body(struct json_object *body, struct node_req *q, struct problems *p)
 		problem(p, "verifySSL", "must be true or false");
 	else
 		q->has_verify_ssl = rc == 1;
-	for (size_t i = 0; i < ARRAY_LEN(flag_fields); i++) {
-		rc = nullable_bool(body, flag_fields[i].json, &q->flags[i]);
+	for (int i = 0; i < INSTANCE_NFLAGS; i++) {
+		rc = nullable_bool(body, instance_flags[i].json, &q->flags[i]);
 		if (rc < 0 || (rc == 1 && q->flags[i] < 0))
-			problem(p, flag_fields[i].json, "must be true or false");
+			problem(p, instance_flags[i].json, "must be true or false");
 		else
 			q->has_flag[i] = rc == 1;
 	}
@@ -234,6 +211,49 @@ validate(struct node_req *q, const char *type, int adding, struct problems *p)
 	}
 	if (type)
 		normalize_user(q, type);
+}
+
+/* --- what a request owns ---------------------------------------------------------------- */
+
+static void
+cfg_release(void *c)
+{
+	instance_cfg_clear(c);
+	free(c);
+}
+
+/* A zeroed instance_cfg cleared and freed with the request. */
+static struct instance_cfg *
+request_cfg(struct request *r)
+{
+	struct instance_cfg *c = xcalloc(1, sizeof(*c));
+
+	arena_defer(r->arena, cfg_release, c);
+	return c;
+}
+
+static void
+result_release(void *res)
+{
+	PQclear(res);
+}
+
+/* res (may be NULL) cleared with the request. */
+static PGresult *
+request_result(struct request *r, PGresult *res)
+{
+	if (res)
+		arena_defer(r->arena, result_release, res);
+	return res;
+}
+
+/* o put with the request. */
+static struct json_object *
+request_json(struct request *r, struct json_object *o)
+{
+	if (o)
+		arena_defer(r->arena, jsonutil_put, o);
+	return o;
 }
 
 /* --- mock mode and listing ------------------------------------------------------------ */
@@ -353,92 +373,70 @@ endpoints_json(const char *text, const char *health_text)
 	return out;
 }
 
-static struct json_object *
-node_response(PGresult *res, int row)
+/* The monitoring settings of c that its type has. */
+static void
+node_settings(struct json_object *o, const struct instance_cfg *c)
 {
-	struct instance_cfg c;
-	struct json_object *o = json_object_new_object(), *eps;
-	int ncols = PQnfields(res);
-
-	instances_from_row(res, row, &c);
-	json_object_object_add(o, "id", json_object_new_string(c.id));
-	json_object_object_add(o, "type", json_object_new_string(c.type));
-	json_object_object_add(o, "name", json_object_new_string(c.name));
-	json_object_object_add(o, "host", json_object_new_string(c.host));
-	if (c.guest_url[0])
-		json_object_object_add(o, "guestURL", json_object_new_string(c.guest_url));
-	if (c.username[0])
-		json_object_object_add(o, "user", json_object_new_string(c.username));
-	json_object_object_add(o, "hasPassword",
-	    json_object_new_boolean(PQgetvalue(res, row, ncols - 3)[0] == 't'));
-	if (c.token_name[0])
-		json_object_object_add(o, "tokenName", json_object_new_string(c.token_name));
-	json_object_object_add(o, "hasToken",
-	    json_object_new_boolean(PQgetvalue(res, row, ncols - 2)[0] == 't'));
-	if (c.fingerprint[0])
-		json_object_object_add(o, "fingerprint", json_object_new_string(c.fingerprint));
-	json_object_object_add(o, "verifySSL", json_object_new_boolean(c.verify_ssl));
-	if (strcmp(c.type, "pve") == 0) {
-		jsonwrite_true_if(o, "monitorVMs", c.monitor_vms);
-		jsonwrite_true_if(o, "monitorContainers", c.monitor_containers);
-		jsonwrite_true_if(o, "monitorStorage", c.monitor_storage);
-		jsonwrite_true_if(o, "monitorBackups", c.monitor_backups);
-		if (c.monitor_physical_disks >= 0)
-			json_object_object_add(o, "monitorPhysicalDisks",
-			    json_object_new_boolean(c.monitor_physical_disks));
-		if (c.physical_disk_polling_minutes > 0)
-			json_object_object_add(o, "physicalDiskPollingMinutes",
-			    json_object_new_int(c.physical_disk_polling_minutes));
-	} else if (strcmp(c.type, "pbs") == 0) {
-		jsonwrite_true_if(o, "monitorBackups", c.monitor_backups);
-		jsonwrite_true_if(o, "monitorDatastores", c.monitor_datastores);
-		jsonwrite_true_if(o, "monitorSyncJobs", c.monitor_sync_jobs);
-		jsonwrite_true_if(o, "monitorVerifyJobs", c.monitor_verify_jobs);
-		jsonwrite_true_if(o, "monitorPruneJobs", c.monitor_prune_jobs);
-		jsonwrite_true_if(o, "monitorGarbageJobs", c.monitor_garbage_jobs);
-	} else {
-		int none = !c.monitor_mail_stats && !c.monitor_queues && !c.monitor_quarantine &&
-		    !c.monitor_domain_stats;
-		jsonwrite_true_if(o, "monitorMailStats", c.monitor_mail_stats || none);
-		jsonwrite_true_if(o, "monitorQueues", c.monitor_queues);
-		jsonwrite_true_if(o, "monitorQuarantine", c.monitor_quarantine);
-		jsonwrite_true_if(o, "monitorDomainStats", c.monitor_domain_stats);
+	for (int i = 0; i < INSTANCE_NFLAGS; i++)
+		if (instance_flags[i].types & instance_type_bit(c->type))
+			jsonwrite_true_if(o, instance_flags[i].json, instance_flag_shown(c, i));
+	if (strcmp(c->type, "pve") == 0) {
+		if (c->monitor_physical_disks >= 0)
+			jsonwrite_bool(o, "monitorPhysicalDisks", c->monitor_physical_disks);
+		if (c->physical_disk_polling_minutes > 0)
+			jsonwrite_int(o, "physicalDiskPollingMinutes", c->physical_disk_polling_minutes);
 	}
-	if (c.temperature_monitoring >= 0)
-		json_object_object_add(o, "temperatureMonitoringEnabled",
-		    json_object_new_boolean(c.temperature_monitoring));
+	if (c->temperature_monitoring >= 0)
+		jsonwrite_bool(o, "temperatureMonitoringEnabled", c->temperature_monitoring);
 	/* The original names how it reads the node's sensors (SSH, a proxy); we have no
 	 * collector for real nodes, so none is in use whatever the setting says
 	 * (docs/COMPATIBILITY.md). */
-	json_object_object_add(o, "temperatureTransport", json_object_new_string("disabled"));
-	json_object_object_add(o, "status", json_object_new_string(
-	    PQgetvalue(res, row, ncols - 4)[0] == 't' ? "connected" : "disconnected"));
-	if (c.is_cluster)
-		json_object_object_add(o, "isCluster", json_object_new_boolean(1));
-	if (c.cluster_name[0])
-		json_object_object_add(o, "clusterName", json_object_new_string(c.cluster_name));
-	if ((eps = endpoints_json(c.cluster_endpoints, PQgetvalue(res, row, ncols - 1))) != NULL)
+	jsonwrite_str(o, "temperatureTransport", "disabled");
+}
+
+/* One instance of stmt_list as the node API shows it (no secret ever). */
+static struct json_object *
+node_response(struct request *r, PGresult *res, int row)
+{
+	struct instance_cfg *c = request_cfg(r);
+	struct json_object *o = json_object_new_object(), *eps;
+	int ncols = PQnfields(res);
+
+	instances_from_row(res, row, c);
+	jsonwrite_str(o, "id", c->id);
+	jsonwrite_str(o, "type", c->type);
+	jsonwrite_str(o, "name", c->name);
+	jsonwrite_str(o, "host", c->host);
+	jsonwrite_opt_str(o, "guestURL", c->guest_url);
+	jsonwrite_opt_str(o, "user", c->username);
+	jsonwrite_bool(o, "hasPassword", PQgetvalue(res, row, ncols - 3)[0] == 't');
+	jsonwrite_opt_str(o, "tokenName", c->token_name);
+	jsonwrite_bool(o, "hasToken", PQgetvalue(res, row, ncols - 2)[0] == 't');
+	jsonwrite_opt_str(o, "fingerprint", c->fingerprint);
+	jsonwrite_bool(o, "verifySSL", c->verify_ssl);
+	node_settings(o, c);
+	jsonwrite_str(o, "status", PQgetvalue(res, row, ncols - 4)[0] == 't' ? "connected" : "disconnected");
+	jsonwrite_true_if(o, "isCluster", c->is_cluster);
+	jsonwrite_opt_str(o, "clusterName", c->cluster_name);
+	if ((eps = endpoints_json(c->cluster_endpoints, PQgetvalue(res, row, ncols - 1))) != NULL)
 		json_object_object_add(o, "clusterEndpoints", eps);
-	instance_cfg_clear(&c);
 	return o;
 }
 
 void
 api_nodes_list(struct request *r)
 {
-	PGresult *res = db_exec_stmt(r->db, &stmt_list, NULL);
+	PGresult *res = request_result(r, db_exec_stmt(r->db, &stmt_list, NULL));
 	struct json_object *a;
 
 	if (res == NULL) {
 		resp_db_unavailable(r);
 		return;
 	}
-	a = json_object_new_array();
+	a = request_json(r, json_object_new_array());
 	for (int i = 0; i < PQntuples(res); i++)
-		json_object_array_add(a, node_response(res, i));
-	PQclear(res);
+		json_object_array_add(a, node_response(r, res, i));
 	resp_json(r, 200, a);
-	json_object_put(a);
 }
 
 /* --- talking to a server for tests and cluster detection ----------------------------- */
@@ -469,467 +467,6 @@ conn_from_req(const struct node_req *q, const char *type, struct proxmox_conn *c
 	return 0;
 }
 
-/* One message for every way of not reaching a server (refused, unreachable, no answer in
- * time, closed before answering): telling them apart would make the test endpoints a port
- * scanner (L8). TLS and HTTP errors stay distinct: a server did answer those. */
-static void
-plain_connect_error(struct http_request *req, const struct proxmox_conn *c)
-{
-	const char *api = strstr(c->base, "/api2/json");
-
-	if (req->failure == HTTP_FAIL_CONNECT || req->failure == HTTP_FAIL_TIMEOUT)
-		snprintf(req->error, sizeof(req->error), "could not connect to %.*s",
-		    api ? (int)(api - c->base) : (int)strlen(c->base), c->base);
-}
-
-/* Logs in when password authentication needs a ticket. Returns 0, or -1 with a message. */
-static int
-ensure_ticket(struct proxmox_conn *c, long timeout_ms, char *err, size_t errlen)
-{
-	struct http_request *req;
-	int rc;
-
-	if (!proxmox_needs_ticket(c))
-		return 0;
-	req = proxmox_ticket_request(c);
-	req->timeout_ms = timeout_ms;
-	http_perform(req);
-	plain_connect_error(req, c);
-	rc = proxmox_ticket_accept(c, req, err, errlen);
-	http_request_free(req);
-	return rc;
-}
-
-/* GET path through c (logging in first for password authentication). Returns the data
- * value or NULL with a message. */
-static struct json_object *
-fetch(struct proxmox_conn *c, const char *path, long timeout_ms, char *err, size_t errlen,
-    double *latency_ms)
-{
-	struct http_request *req;
-	struct json_object *data;
-	int rc;
-
-	if (ensure_ticket(c, timeout_ms, err, errlen) != 0)
-		return NULL;
-	req = proxmox_request(c, path);
-	req->timeout_ms = timeout_ms;
-	http_perform(req);
-	plain_connect_error(req, c);
-	if (latency_ms)
-		*latency_ms = req->elapsed * 1000.0;
-	data = proxmox_response_data(req, &rc, err, errlen);
-	if (data == NULL && rc == 0)
-		data = json_object_new_array();
-	http_request_free(req);
-	return data;
-}
-
-/* --- management network (§2.3 step 5) --- */
-
-/* The address the instance is reached at: its host when an address, else resolved. */
-static int
-connect_address(const char *base, struct ipaddr *out)
-{
-	const char *h = strstr(base, "://");
-	char host[256];
-	struct addrinfo hints, *res = NULL;
-	int rc = -1;
-
-	if (h == NULL)
-		return -1;
-	h += 3;
-	if (*h == '[')
-		snprintf(host, sizeof(host), "%.*s", (int)strcspn(h + 1, "]"), h + 1);
-	else
-		snprintf(host, sizeof(host), "%.*s", (int)strcspn(h, ":/"), h);
-	if (ip_parse(host, out) == 0)
-		return 0;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, NULL, &hints, &res) == 0 && res) {
-		char buf[64];
-		if (getnameinfo(res->ai_addr, res->ai_addrlen, buf, sizeof(buf), NULL, 0, NI_NUMERICHOST) == 0)
-			rc = ip_parse(buf, out);
-		freeaddrinfo(res);
-	}
-	return rc;
-}
-
-/* Whether b is near a: the same /24, /20 or /16 (IPv6: /64 or /48). */
-static int
-same_network(const struct ipaddr *a, const struct ipaddr *b)
-{
-	static const int v4[] = {24, 20, 16}, v6[] = {64, 48};
-	const int *p = a->v6 ? v6 : v4;
-	int n = a->v6 ? 2 : 3;
-
-	for (int i = 0; i < n; i++) {
-		struct cidr r = {.base = *a, .prefix = p[i]};
-		if (cidr_contains(&r, b))
-			return 1;
-	}
-	return 0;
-}
-
-/* A member whose cluster address is far from the address Pulse reaches the cluster at (a
- * separate corosync network): its first active interface address near that one, from
- * GET /nodes/{name}/network, becomes its IP override. */
-static void
-prefer_management_addresses(struct proxmox_conn *c, struct json_object *members)
-{
-	struct ipaddr here;
-	size_t n = json_object_array_length(members);
-
-	if (connect_address(c->base, &here) != 0)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(members, i), *net;
-		const char *name = jsonread_string(e, "nodeName", "");
-		struct ipaddr ip;
-		char err[128], path[300], *en;
-
-		if (*jsonread_string(e, "ipOverride", "") || ip_parse(jsonread_string(e, "ip", ""), &ip) != 0 ||
-		    same_network(&here, &ip) || *name == '\0')
-			continue;
-		en = http_escape(name);
-		snprintf(path, sizeof(path), "/nodes/%s/network", en);
-		free(en);
-		net = fetch(c, path, 2000, err, sizeof(err), NULL);
-		if (net == NULL)
-			continue;
-		for (size_t k = 0; json_object_is_type(net, json_type_array) &&
-		    k < json_object_array_length(net); k++) {
-			struct json_object *ifc = json_object_array_get_idx(net, k);
-			const char *addr = jsonread_string(ifc, here.v6 ? "address6" : "address", "");
-			struct ipaddr a;
-			if (jsonread_int(ifc, "active", 0) != 1 || ip_parse(addr, &a) != 0 || !same_network(&here, &a))
-				continue;
-			json_object_object_add(e, "ipOverride", json_object_new_string(addr));
-			break;
-		}
-		json_object_put(net);
-	}
-}
-
-/* --- member validation (§2.3 step 4) --- */
-
-/* At most this many members are read from /cluster/status: each costs requests (L8). */
-#define MAX_CLUSTER_MEMBERS 64
-
-struct member_probe {
-	struct http_request *req;	/* the probe, or NULL when the member is not contacted */
-	int done;
-	char pin[65];			/* its certificate as the primary knows it, or "" */
-};
-
-static void
-member_probe_done(struct http_request *req, void *arg)
-{
-	(void)req;
-	((struct member_probe *)arg)->done = 1;
-}
-
-/* A completion callback that leaves the request to its owner. */
-static void
-keep_request(struct http_request *req, void *arg)
-{
-	(void)req;
-	(void)arg;
-}
-
-/* The scheme://host:port part of a connection's base URL, split. */
-static void
-base_parts(const char *base, char *port, size_t len)
-{
-	const char *h = strstr(base, "://"), *end, *colon;
-
-	snprintf(port, len, "8006");
-	if (h == NULL)
-		return;
-	h += 3;
-	end = h + strcspn(h, "/");
-	colon = NULL;
-	for (const char *p = *h == '[' ? strchr(h, ']') : h; p && p < end; p++)
-		if (*p == ':')
-			colon = p;
-	if (colon)
-		snprintf(port, len, "%.*s", (int)(end - colon - 1), colon + 1);
-}
-
-/* The member of a previous endpoint list with this node name, or NULL. */
-static struct json_object *
-previous_member(struct json_object *prev, const char *node)
-{
-	size_t n = prev && json_object_is_type(prev, json_type_array) ? json_object_array_length(prev) : 0;
-
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(prev, i);
-		if (strcmp(jsonread_string(e, "nodeName", ""), node) == 0)
-			return e;
-	}
-	return NULL;
-}
-
-/* The fingerprint of the certificate a node's API presents, from its
- * /nodes/{node}/certificates/info list: the custom one (pveproxy-ssl.pem) when there is one,
- * else the node's own (pve-ssl.pem). Returns 0 with out filled, or -1. */
-static int
-served_certificate_pin(struct json_object *list, char out[65])
-{
-	size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
-	static const char *const files[] = {"/pveproxy-ssl.pem", "/pve-ssl.pem"};
-
-	for (size_t f = 0; f < ARRAY_LEN(files); f++) {
-		for (size_t i = 0; i < n; i++) {
-			struct json_object *e = json_object_array_get_idx(list, i);
-			const char *name = jsonread_string(e, "filename", "");
-			size_t len = strlen(name), flen = strlen(files[f]);
-
-			if (len >= flen && strcmp(name + len - flen, files[f]) == 0 &&
-			    http_normalize_fingerprint(jsonread_string(e, "fingerprint", ""), out) == 0)
-				return 0;
-		}
-	}
-	return -1;
-}
-
-/* For a pinned instance: each member's certificate fingerprint, asked of the primary over
- * the pinned, authenticated connection c (never taken from what a member presents: M4).
- * Fills probes[i].pin where the primary tells it. */
-static void
-learn_member_pins(struct proxmox_conn *c, struct json_object *endpoints, struct member_probe *probes,
-    size_t n)
-{
-	struct http_request **reqs;
-	struct http_multi *m;
-	char err[200];
-
-	if (ensure_ticket(c, 5000, err, sizeof(err)) != 0) {
-		log_warn("msg=\"member certificates not learned\" error=\"%s\"", err);
-		return;
-	}
-	reqs = xcalloc(n > 0 ? n : 1, sizeof(*reqs));
-	m = http_multi_new(4, 16);
-	for (size_t i = 0; i < n; i++) {
-		const char *name = jsonread_string(json_object_array_get_idx(endpoints, i), "nodeName", "");
-		char path[300], *en;
-
-		if (*name == '\0')
-			continue;
-		en = http_escape(name);
-		snprintf(path, sizeof(path), "/nodes/%s/certificates/info", en);
-		free(en);
-		reqs[i] = proxmox_request(c, path);
-		reqs[i]->timeout_ms = 5000;
-		reqs[i]->connect_timeout_ms = 2000;
-		reqs[i]->done = keep_request;
-		http_multi_add(m, reqs[i]);
-	}
-	while (http_multi_run(m, NULL, NULL, 0, 100) > 0)
-		;
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *data;
-		int rc;
-
-		if (reqs[i] == NULL)
-			continue;
-		data = proxmox_response_data(reqs[i], &rc, err, sizeof(err));
-		if (data == NULL || served_certificate_pin(data, probes[i].pin) != 0)
-			log_info("msg=\"cluster member certificate unknown: it will not be contacted\" "
-			    "member=\"%.64s\" error=\"%s\"",
-			    jsonread_string(json_object_array_get_idx(endpoints, i), "nodeName", ""),
-			    data == NULL ? err : "no certificate fingerprint in the answer");
-		if (data)
-			json_object_put(data);
-		http_request_free(reqs[i]);
-	}
-	free(reqs);
-	http_multi_free(m);
-}
-
-/* Records a member's certificate pin in its endpoint object: learned from the primary, or
- * none. */
-static void
-set_member_pin(struct json_object *ep, const char *pin)
-{
-	json_object_object_add(ep, "fingerprint", json_object_new_string(pin));
-	if (*pin)
-		json_object_object_add(ep, "fingerprintSource", json_object_new_string("primary"));
-	else
-		json_object_object_del(ep, "fingerprintSource");
-}
-
-/* Checks which members' APIs are there: an unauthenticated GET /version of each (2 s, all
- * at once), counting 401/403 as an answer. No credential ever goes to a member here (M4).
- * TLS follows the instance: verified stays verified (members by name); pinned is pinned
- * with each member's fingerprint as the primary knows it (learn_member_pins), and a member
- * whose fingerprint is unknown is not contacted but listed unverified, without a pin; only
- * an instance set to no verification probes without it. The members that answer, and
- * those listed unverified, become the endpoints; when none answers all stay, unvalidated.
- * IP overrides and guest URLs of a previous list are kept. */
-static void
-validate_members(struct proxmox_conn *c, struct json_object **endpoints, const char *previous)
-{
-	size_t n = json_object_array_length(*endpoints);
-	struct member_probe *probes = xcalloc(n > 0 ? n : 1, sizeof(*probes));
-	struct http_multi *m = http_multi_new(4, 64);
-	struct json_object *valid = json_object_new_array(), *prev = NULL;
-	int verify = c->tls == HTTP_TLS_VERIFY, pinned = c->tls == HTTP_TLS_PIN, nvalid = 0;
-	char port[16], err[64], now[40];
-
-	base_parts(c->base, port, sizeof(port));
-	if (previous && *previous)
-		prev = jsonutil_parse(previous, strlen(previous), err, sizeof(err));
-	/* An override the operator kept wins; otherwise a management address is looked for. */
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(*endpoints, i);
-		struct json_object *old = previous_member(prev, jsonread_string(e, "nodeName", ""));
-		if (*jsonread_string(old, "ipOverride", ""))
-			json_object_object_add(e, "ipOverride", json_object_new_string(jsonread_string(old, "ipOverride", "")));
-	}
-	prefer_management_addresses(c, *endpoints);
-	if (pinned)
-		learn_member_pins(c, *endpoints, probes, n);
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(*endpoints, i);
-		const char *ip = jsonread_string(e, "ipOverride", ""), *name = jsonread_string(e, "nodeName", "");
-		struct http_request *req;
-		char url[600];
-		const char *h;
-
-		if (pinned && probes[i].pin[0] == '\0')
-			continue;
-		if (*ip == '\0')
-			ip = jsonread_string(e, "ip", "");
-		h = verify || *ip == '\0' ? name : ip;
-		snprintf(url, sizeof(url), strchr(h, ':') ? "https://[%s]:%s/api2/json/version" :
-		    "https://%s:%s/api2/json/version", h, port);
-		req = http_request_new(url);
-		req->tls = c->tls;
-		memcpy(req->pin, probes[i].pin, sizeof(req->pin));
-		req->timeout_ms = 2000;
-		req->connect_timeout_ms = 2000;
-		req->max_response = 64 * 1024;
-		req->done = member_probe_done;
-		req->arg = &probes[i];
-		probes[i].req = req;
-		http_multi_add(m, req);
-	}
-	while (http_multi_run(m, NULL, NULL, 0, 100) > 0)
-		;
-	timefmt_rfc3339(clock_wall(), now, sizeof(now));
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(*endpoints, i), *ep, *old;
-		long st = probes[i].req ? probes[i].req->status : 0;
-		int answered = probes[i].done && ((st >= 200 && st < 300) || st == 401 || st == 403);
-		const char *name = jsonread_string(e, "nodeName", "");
-		char host[300];
-
-		if (!answered && !(pinned && probes[i].pin[0] == '\0'))
-			continue;
-		ep = json_object_new_object();
-		snprintf(host, sizeof(host), "https://%s:%s", name, port);
-		json_object_object_add(ep, "nodeId", json_object_new_string(jsonread_string(e, "nodeId", "")));
-		json_object_object_add(ep, "nodeName", json_object_new_string(name));
-		json_object_object_add(ep, "host", json_object_new_string(host));
-		json_object_object_add(ep, "ip", json_object_new_string(jsonread_string(e, "ip", "")));
-		old = previous_member(prev, name);
-		json_object_object_add(ep, "ipOverride", json_object_new_string(*jsonread_string(old, "ipOverride", "") ?
-		    jsonread_string(old, "ipOverride", "") : jsonread_string(e, "ipOverride", "")));
-		json_object_object_add(ep, "guestURL", json_object_new_string(jsonread_string(old, "guestURL", "")));
-		set_member_pin(ep, probes[i].pin);
-		json_object_object_add(ep, "online", json_object_new_int(jsonread_int(e, "online", 0) != 0));
-		json_object_object_add(ep, "lastSeen", json_object_new_string(now));
-		json_object_array_add(valid, ep);
-		nvalid += answered;
-	}
-	for (size_t i = 0; i < n; i++)
-		http_request_free(probes[i].req);
-	http_multi_free(m);
-	if (nvalid > 0) {
-		json_object_put(*endpoints);
-		*endpoints = valid;
-	} else {
-		/* Nobody answered: keep them all, unvalidated, with what a previous list knew. */
-		for (size_t i = 0; i < n; i++) {
-			struct json_object *e = json_object_array_get_idx(*endpoints, i);
-			struct json_object *old = previous_member(prev, jsonread_string(e, "nodeName", ""));
-			if (*jsonread_string(old, "ipOverride", ""))
-				json_object_object_add(e, "ipOverride", json_object_new_string(jsonread_string(old, "ipOverride", "")));
-			else if (!json_object_object_get_ex(e, "ipOverride", NULL))
-				json_object_object_add(e, "ipOverride", json_object_new_string(""));
-			json_object_object_add(e, "guestURL", json_object_new_string(jsonread_string(old, "guestURL", "")));
-			set_member_pin(e, probes[i].pin);
-		}
-		json_object_put(valid);
-	}
-	free(probes);
-	if (prev)
-		json_object_put(prev);
-}
-
-/* Cluster detection (§2.3): the cluster name and its members, validated when validate is
- * set (previous: the instance's earlier endpoint list, or NULL). */
-static void
-detect_cluster(struct proxmox_conn *c, int *is_cluster, char *name, size_t namelen,
-    struct json_object **endpoints, int validate, const char *previous)
-{
-	char err[200];
-	struct json_object *data = fetch(c, "/cluster/status", 5000, err, sizeof(err), NULL);
-	int nodes = 0, ignored = 0;
-	const char *scheme_end, *port;
-
-	*is_cluster = 0;
-	*endpoints = json_object_new_array();
-	if (data == NULL || !json_object_is_type(data, json_type_array)) {
-		if (data)
-			json_object_put(data);
-		return;
-	}
-	scheme_end = strstr(c->base, "://");
-	port = scheme_end ? strrchr(scheme_end + 3, ':') : NULL;
-	for (size_t i = 0; i < json_object_array_length(data); i++) {
-		struct json_object *e = json_object_array_get_idx(data, i);
-		const char *type = jsonread_string(e, "type", "");
-
-		if (strcmp(type, "cluster") == 0) {
-			snprintf(name, namelen, "%s", jsonread_string(e, "name", ""));
-		} else if (strcmp(type, "node") == 0 && nodes == MAX_CLUSTER_MEMBERS) {
-			/* A real cluster has far fewer; a hostile server must not cause thousands
-			 * of probes. */
-			if (ignored++ == 0)
-				log_warn("msg=\"cluster lists more members than are read: the rest are "
-				    "ignored\" limit=%d", MAX_CLUSTER_MEMBERS);
-		} else if (strcmp(type, "node") == 0) {
-			struct json_object *ep = json_object_new_object();
-			char host[300];
-			const char *ip = jsonread_string(e, "ip", ""), *nname = jsonread_string(e, "name", "");
-			int plen = port ? (int)strcspn(port, "/") : 0;
-
-			snprintf(host, sizeof(host), "https://%s%.*s", *ip ? ip : nname, plen, port ? port : "");
-			json_object_object_add(ep, "nodeId", json_object_new_string(jsonread_string(e, "id", "")));
-			json_object_object_add(ep, "nodeName", json_object_new_string(nname));
-			json_object_object_add(ep, "host", json_object_new_string(host));
-			json_object_object_add(ep, "ip", json_object_new_string(ip));
-			json_object_object_add(ep, "online", json_object_new_int(jsonread_int(e, "online", 0) != 0));
-			json_object_array_add(*endpoints, ep);
-			nodes++;
-		}
-	}
-	json_object_put(data);
-	*is_cluster = nodes > 1;
-	if (*is_cluster && name[0] == '\0')
-		snprintf(name, namelen, "Unknown Cluster");
-	if (!*is_cluster) {
-		json_object_put(*endpoints);
-		*endpoints = json_object_new_array();
-		name[0] = '\0';
-	} else if (validate) {
-		validate_members(c, endpoints, previous);
-	}
-}
-
 /* --- add, update, delete -------------------------------------------------------------- */
 
 static const struct db_stmt stmt_dup_host = {
@@ -949,18 +486,22 @@ static const struct db_stmt stmt_merge_endpoints = {
 	2,
 };
 
+/* Answers 409 (or 503) when another instance of the type has the host; 0 when none has. */
 static int
-duplicate_host(struct request *r, const char *type, const char *host, const char *self)
+refuse_duplicate_host(struct request *r, const char *type, const char *host, const char *self)
 {
 	const char *params[3] = {type, host, self};
-	PGresult *res = db_exec_stmt(r->db, &stmt_dup_host, params);
-	int dup;
+	PGresult *res = request_result(r, db_exec_stmt(r->db, &stmt_dup_host, params));
 
-	if (res == NULL)
+	if (res == NULL) {
+		resp_db_unavailable(r);
 		return -1;
-	dup = PQntuples(res) > 0;
-	PQclear(res);
-	return dup;
+	}
+	if (PQntuples(res) > 0) {
+		resp_error(r, 409, "duplicate_host", "A node with this host URL already exists");
+		return -1;
+	}
+	return 0;
 }
 
 static char *
@@ -969,35 +510,24 @@ seal(const char *ctx, const char *value)
 	return value ? secrets_seal(ctx, value, strlen(value)) : NULL;
 }
 
-static void
-free_sealed(char *s)
-{
-	free(s);
-}
-
 /* Merges the endpoints of a new node into the existing instance of the same cluster, marked
- * unconfirmed. */
+ * unconfirmed, and answers. Returns 1 when merged, 0 when no such cluster is configured, -1
+ * after answering 503. */
 static int
 merge_into_cluster(struct request *r, const char *cluster, struct json_object *endpoints)
 {
 	const char *params[2] = {cluster, NULL};
-	PGresult *res = db_exec_stmt(r->db, &stmt_cluster_by_name, params);
+	PGresult *res = request_result(r, db_exec_stmt(r->db, &stmt_cluster_by_name, params));
 	struct json_object *existing, *obj;
-	char err[64], id[32], name[128];
-	int total, saved;
+	char err[64];
 
-	if (res == NULL)
-		return -1;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return 0;
+	if (res == NULL || PQntuples(res) == 0) {
+		if (res == NULL)
+			resp_db_unavailable(r);
+		return res == NULL ? -1 : 0;
 	}
-	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
-	snprintf(name, sizeof(name), "%s", PQgetvalue(res, 0, 1));
 	existing = jsonutil_parse(PQgetvalue(res, 0, 2), strlen(PQgetvalue(res, 0, 2)), err, sizeof(err));
-	PQclear(res);
-	if (existing == NULL)
-		existing = json_object_new_array();
+	existing = request_json(r, existing ? existing : json_object_new_array());
 	for (size_t i = 0; i < json_object_array_length(endpoints); i++) {
 		struct json_object *e = json_object_array_get_idx(endpoints, i);
 		int seen = 0;
@@ -1014,152 +544,178 @@ merge_into_cluster(struct request *r, const char *cluster, struct json_object *e
 		json_object_object_add(e, "unconfirmed", json_object_new_boolean(1));
 		json_object_array_add(existing, json_object_get(e));
 	}
-	total = (int)json_object_array_length(existing);
-	params[0] = id;
+	params[0] = PQgetvalue(res, 0, 0);
 	params[1] = jsonutil_to_string(existing, NULL);
-	saved = db_exec_stmt_ok(r->db, &stmt_merge_endpoints, params);
-	json_object_put(existing);
-	if (saved != 0)
+	if (db_exec_stmt_ok(r->db, &stmt_merge_endpoints, params) != 0) {
+		resp_db_unavailable(r);
 		return -1;
-	obj = json_object_new_object();
+	}
+	obj = request_json(r, json_object_new_object());
 	json_object_object_add(obj, "success", json_object_new_boolean(1));
 	json_object_object_add(obj, "merged", json_object_new_boolean(1));
 	json_object_object_add(obj, "cluster", json_object_new_string(cluster));
-	json_object_object_add(obj, "existingNode", json_object_new_string(name));
+	json_object_object_add(obj, "existingNode", json_object_new_string(PQgetvalue(res, 0, 1)));
 	json_object_object_add(obj, "message", json_object_new_string(
 	    "Node belongs to an already configured cluster: its endpoints were added there"));
-	json_object_object_add(obj, "totalEndpoints", json_object_new_int(total));
+	json_object_object_add(obj, "totalEndpoints", json_object_new_int((int)json_object_array_length(existing)));
 	resp_json(r, 200, obj);
-	json_object_put(obj);
 	return 1;
+}
+
+/* Reads and checks a body: for an add (existing NULL; derive_name: a test, which needs no
+ * name), or an update of existing. Answers 400 and returns -1 on any problem. */
+static int
+read_request(struct request *r, struct node_req *q, const struct instance_cfg *existing, int derive_name)
+{
+	struct json_object *body = req_body_object(r, 0);
+	struct problems p = {0};
+
+	if (body == NULL)
+		return -1;
+	read_body(body, q, &p);
+	if (derive_name && (q->name == NULL || *q->name == '\0'))
+		q->name = arena_strdup(r->arena, q->host ? q->host : "test");
+	if (existing && q->type && *q->type && strcmp(q->type, existing->type) != 0)
+		problem(&p, "type", "The type of a node cannot change");
+	validate(q, existing ? existing->type : q->type && *q->type ? q->type : NULL, existing == NULL, &p);
+	return answer_problems(r, &p);
+}
+
+/* The optional settings a request gives (physical disks, temperature, polling minutes)
+ * into c, with their bits; nulls only when null_ok (an update clears them). */
+static uint64_t
+optional_settings(const struct node_req *q, struct instance_cfg *c, int null_ok)
+{
+	uint64_t present = 0;
+
+	if (q->has_physical_disks && (null_ok || q->physical_disks >= 0)) {
+		c->monitor_physical_disks = q->physical_disks;
+		present |= INSTANCE_BIT(INSTANCE_F_PHYSICAL_DISKS);
+	}
+	if (q->has_temperature && (null_ok || q->temperature >= 0)) {
+		c->temperature_monitoring = q->temperature;
+		present |= INSTANCE_BIT(INSTANCE_F_TEMPERATURE);
+	}
+	if (q->has_disk_minutes) {
+		c->physical_disk_polling_minutes = (int)q->disk_minutes;
+		present |= INSTANCE_BIT(INSTANCE_F_DISK_MINUTES);
+	}
+	return present;
+}
+
+/* The new instance c of an add request, with its cluster; returns the columns to insert
+ * (the others take their defaults). The sealed secrets are c's; name, host and user are
+ * taken from q by save(). */
+static uint64_t
+cfg_for_add(const struct node_req *q, const struct pve_cluster *found, struct instance_cfg *c)
+{
+	uint64_t present = INSTANCE_BIT(INSTANCE_F_ID) | INSTANCE_BIT(INSTANCE_F_NUMBER) |
+	    INSTANCE_BIT(INSTANCE_F_TYPE) | INSTANCE_BIT(INSTANCE_F_NAME) | INSTANCE_BIT(INSTANCE_F_HOST) |
+	    INSTANCE_BIT(INSTANCE_F_GUEST_URL) | INSTANCE_BIT(INSTANCE_F_FINGERPRINT) |
+	    INSTANCE_BIT(INSTANCE_F_VERIFY_SSL) | INSTANCE_BIT(INSTANCE_F_IS_CLUSTER) |
+	    INSTANCE_BIT(INSTANCE_F_CLUSTER_NAME) | INSTANCE_BIT(INSTANCE_F_CLUSTER_ENDPOINTS);
+
+	snprintf(c->type, sizeof(c->type), "%s", q->type);
+	snprintf(c->name, sizeof(c->name), "%s", q->name);
+	snprintf(c->guest_url, sizeof(c->guest_url), "%s", q->guest_url ? q->guest_url : "");
+	if (q->token_name && *q->token_name && q->has_token) {
+		snprintf(c->token_name, sizeof(c->token_name), "%s", q->token_name);
+		c->token_value_enc = seal(SECRET_CTX_TOKEN, q->token_value);
+		present |= INSTANCE_BIT(INSTANCE_F_TOKEN_NAME) | INSTANCE_BIT(INSTANCE_F_TOKEN_VALUE_ENC) |
+		    (q->user_norm[0] ? INSTANCE_BIT(INSTANCE_F_USERNAME) : 0);
+	} else {
+		c->password_enc = seal(SECRET_CTX_PASSWORD, q->password);
+		present |= INSTANCE_BIT(INSTANCE_F_USERNAME) | INSTANCE_BIT(INSTANCE_F_PASSWORD_ENC);
+	}
+	snprintf(c->fingerprint, sizeof(c->fingerprint), "%s", q->fp_norm);
+	c->verify_ssl = q->has_verify_ssl ? q->verify_ssl : 1;
+	for (int i = 0; i < INSTANCE_NFLAGS; i++)
+		instance_flag_set(c, i, instance_flag_on_add(i, q->has_flag, q->flags));
+	present |= ((INSTANCE_BIT(INSTANCE_NFLAGS) - 1) << INSTANCE_F_FLAG) | optional_settings(q, c, 0);
+	c->is_cluster = found->is_cluster;
+	snprintf(c->cluster_name, sizeof(c->cluster_name), "%s", found->name);
+	c->cluster_endpoints = found->endpoints ? xstrdup(jsonutil_to_string(found->endpoints, NULL)) : NULL;
+	return present;
+}
+
+/* Gives c its number and id ("pve-N") from the sequence; -1 after answering 503. */
+static int
+number_instance(struct request *r, struct instance_cfg *c)
+{
+	PGresult *res = request_result(r, db_exec_params(r->db, "SELECT nextval('pulse.instance_number')", 0, NULL));
+	int64_t number = 0;
+
+	if (res == NULL || parse_int64(PQgetvalue(res, 0, 0), 1, INT32_MAX, &number) != 0) {
+		resp_db_unavailable(r);
+		return -1;
+	}
+	c->number = (int)number;
+	snprintf(c->id, sizeof(c->id), "%s-%d", c->type, c->number);
+	return 0;
+}
+
+/* Runs an INSERT or UPDATE built from c; -1 after answering (409 for a host another
+ * instance has when conflict_409, else 503). */
+static int
+save(struct request *r, const struct node_req *q, const struct instance_cfg *c, uint64_t present,
+    void (*build)(const struct instance_cfg *, uint64_t, struct instance_sql *), int conflict_409)
+{
+	struct instance_sql sql = {0};
+	PGresult *res;
+
+	/* The request's own text: it may be longer than the cfg holds. */
+	sql.value[INSTANCE_F_NAME] = q->name;
+	sql.value[INSTANCE_F_HOST] = q->host_norm;
+	sql.value[INSTANCE_F_USERNAME] = q->user_norm;
+	build(c, present, &sql);
+	res = request_result(r, db_exec_params(r->db, sql.text, sql.nparams, sql.params));
+	instance_sql_clear(&sql);
+	if (res != NULL)
+		return 0;
+	if (conflict_409 && strcmp(db_sqlstate(r->db), "23505") == 0)
+		resp_error(r, 409, "duplicate_host", "A node with this host URL already exists");
+	else
+		resp_db_unavailable(r);
+	return -1;
+}
+
+static void
+audit_node(struct request *r, const char *event, const char *msg)
+{
+	audit_record(r->db, event, r->auth.username, r->client_ip, r->raw_path, 1, msg);
 }
 
 void
 api_nodes_add(struct request *r)
 {
-	struct json_object *body = req_body_object(r, 0), *endpoints = NULL, *obj;
-	struct problems p = {0};
 	struct node_req q;
+	struct pve_cluster found = {0};
 	struct proxmox_conn conn;
-	char cluster[128] = "", id[32], number[24], *pw = NULL, *tok = NULL, num[96], disk_minutes[16];
-	int is_cluster = 0, dup, merged;
-	const char *params[40];	/* the columns below: 30 at most */
-	PGresult *res;
-	struct strbuf cols = {0}, vals = {0};
-	int n = 0;
+	struct instance_cfg *c;
+	struct json_object *obj;
+	uint64_t present;
 
-	if (body == NULL)
+	if (read_request(r, &q, NULL, 0) != 0 || refuse_in_mock(r) != 0 ||
+	    refuse_duplicate_host(r, q.type, q.host_norm, "") != 0)
 		return;
-	read_body(body, &q, &p);
-	validate(&q, q.type && *q.type ? q.type : NULL, 1, &p);
-	if (answer_problems(r, &p) != 0 || refuse_in_mock(r) != 0)
-		return;
-	dup = duplicate_host(r, q.type, q.host_norm, "");
-	if (dup < 0) {
-		resp_db_unavailable(r);
-		return;
-	}
-	if (dup) {
-		resp_error(r, 409, "duplicate_host", "A node with this host URL already exists");
-		return;
-	}
 	if (strcmp(q.type, "pve") == 0 && conn_from_req(&q, q.type, &conn) == 0) {
-		detect_cluster(&conn, &is_cluster, cluster, sizeof(cluster), &endpoints, 1, NULL);
+		pve_cluster_detect(&conn, 1, NULL, &found);
 		proxmox_conn_clear(&conn);
-		if (is_cluster) {
-			merged = merge_into_cluster(r, cluster, endpoints);
-			if (merged != 0) {
-				json_object_put(endpoints);
-				if (merged < 0)
-					resp_db_unavailable(r);
-				return;
-			}
-		}
+		request_json(r, found.endpoints);
+		if (found.is_cluster && merge_into_cluster(r, found.name, found.endpoints) != 0)
+			return;
 	}
-	res = db_exec_params(r->db, "SELECT nextval('pulse.instance_number')", 0, NULL);
-	if (res == NULL) {
-		if (endpoints)
-			json_object_put(endpoints);
-		resp_db_unavailable(r);
+	c = request_cfg(r);
+	present = cfg_for_add(&q, &found, c);
+	if (number_instance(r, c) != 0 || save(r, &q, c, present, instances_insert_sql, 1) != 0)
 		return;
-	}
-	snprintf(number, sizeof(number), "%s", PQgetvalue(res, 0, 0));
-	snprintf(id, sizeof(id), "%s-%s", q.type, number);
-	PQclear(res);
-
-	/* Columns beyond the defaults, as parameters. */
-#define COL(name, value) do { \
-		sb_printf(&cols, "%s%s", n ? ", " : "", name); \
-		sb_printf(&vals, "%s$%d", n ? ", " : "", n + 1); \
-		params[n++] = (value); \
-	} while (0)
-	COL("id", id);
-	COL("number", number);
-	COL("type", q.type);
-	COL("name", q.name);
-	COL("host", q.host_norm);
-	COL("guest_url", q.guest_url ? q.guest_url : "");
-	if (q.token_name && *q.token_name && q.has_token) {
-		tok = seal(SECRET_CTX_TOKEN, q.token_value);
-		COL("token_name", q.token_name);
-		COL("token_value_enc", tok);
-		if (q.user_norm[0])
-			COL("username", q.user_norm);
-	} else {
-		pw = seal(SECRET_CTX_PASSWORD, q.password);
-		COL("username", q.user_norm);
-		COL("password_enc", pw);
-	}
-	COL("fingerprint", q.fp_norm);
-	COL("verify_ssl", q.has_verify_ssl ? (q.verify_ssl ? "true" : "false") : "true");
-	for (size_t i = 0; i < ARRAY_LEN(flag_fields); i++) {
-		int v = q.has_flag[i] ? q.flags[i] : flag_fields[i].def;
-		/* PMG: mail statistics stay on unless another PMG flag was set explicitly. */
-		if (strcmp(flag_fields[i].json, "monitorMailStats") == 0 && !q.has_flag[i])
-			v = !(q.has_flag[i + 1] && q.flags[i + 1]) && !(q.has_flag[i + 2] && q.flags[i + 2]) &&
-			    !(q.has_flag[i + 3] && q.flags[i + 3]);
-		COL(flag_fields[i].column, v ? "true" : "false");
-	}
-	if (q.has_physical_disks && q.physical_disks >= 0)
-		COL("monitor_physical_disks", q.physical_disks ? "true" : "false");
-	if (q.has_temperature && q.temperature >= 0)
-		COL("temperature_monitoring_enabled", q.temperature ? "true" : "false");
-	if (q.has_disk_minutes) {
-		snprintf(disk_minutes, sizeof(disk_minutes), "%lld", (long long)q.disk_minutes);
-		COL("physical_disk_polling_minutes", disk_minutes);
-	}
-	COL("is_cluster", is_cluster ? "true" : "false");
-	COL("cluster_name", cluster);
-	COL("cluster_endpoints", endpoints ? jsonutil_to_string(endpoints, NULL) : "[]");
-#undef COL
-	{
-		char *sql = xasprintf("INSERT INTO pulse.instances (%s) VALUES (%s)", cols.data, vals.data);
-		res = db_exec_params(r->db, sql, n, params);
-		free(sql);
-	}
-	sb_free(&cols);
-	sb_free(&vals);
-	free_sealed(pw);
-	free_sealed(tok);
-	if (endpoints)
-		json_object_put(endpoints);
-	if (res == NULL) {
-		if (strcmp(db_sqlstate(r->db), "23505") == 0)
-			resp_error(r, 409, "duplicate_host", "A node with this host URL already exists");
-		else
-			resp_db_unavailable(r);
-		return;
-	}
-	PQclear(res);
 	/* The quickstart's demo estate gives way to the first real node. */
 	db_exec_stmt_ok(r->db, &stmt_mock_auto_off, NULL);
-	snprintf(num, sizeof(num), "Node added: %s (%.8s)", id, q.type);
-	audit_record(r->db, "node_added", r->auth.username, r->client_ip, r->raw_path, 1, num);
-	obj = json_object_new_object();
+	audit_node(r, "node_added", arena_printf(r->arena, "Node added: %s (%.8s)", c->id, c->type));
+	obj = request_json(r, json_object_new_object());
 	json_object_object_add(obj, "status", json_object_new_string("success"));
-	json_object_object_add(obj, "id", json_object_new_string(id));
+	json_object_object_add(obj, "id", json_object_new_string(c->id));
 	resp_json(r, 201, obj);
-	json_object_put(obj);
 }
 
 /* M3: an update that changes where or how the stored secret travels (the host, TLS
@@ -1185,7 +741,7 @@ require_credentials(struct request *r, const struct node_req *q, const struct in
 	if (q->has_password && (q->user_norm[0] || c->username[0]))
 		return 0;
 	missing = token_stored ? "tokenValue" : "password";
-	extra = json_object_new_object();
+	extra = request_json(r, json_object_new_object());
 	fields = json_object_new_object();
 	list = json_object_new_array();
 	json_object_array_add(list, json_object_new_string(missing));
@@ -1196,7 +752,6 @@ require_credentials(struct request *r, const struct node_req *q, const struct in
 	resp_error_with(r, 400, "credentials_required", token_stored ?
 	    "Changing host, verifySSL or fingerprint requires the credentials again: tokenValue" :
 	    "Changing host, verifySSL or fingerprint requires the credentials again: password", extra);
-	json_object_put(extra);
 	return -1;
 }
 
@@ -1204,136 +759,98 @@ static const struct db_stmt stmt_get = {
 	"nodes_get", "SELECT " INSTANCE_COLUMNS " FROM pulse.instances WHERE id = $1", 1,
 };
 
-/* Loads the instance named by the {id} path parameter, or answers 404. */
-static int
-load_instance(struct request *r, struct instance_cfg *c)
+/* The instance named by the {id} path parameter (the request's), or NULL after answering
+ * 404 or 503. */
+static struct instance_cfg *
+load_instance(struct request *r)
 {
 	const char *id = req_path_param(r, "id");
 	const char *params[1] = {id};
+	struct instance_cfg *c;
 	PGresult *res;
 
 	if (id == NULL || strlen(id) > 31) {
 		resp_error(r, 404, "not_found", "Node not found");
-		return -1;
+		return NULL;
 	}
-	res = db_exec_stmt(r->db, &stmt_get, params);
+	res = request_result(r, db_exec_stmt(r->db, &stmt_get, params));
 	if (res == NULL) {
 		resp_db_unavailable(r);
-		return -1;
+		return NULL;
 	}
 	if (PQntuples(res) != 1) {
-		PQclear(res);
 		resp_error(r, 404, "not_found", "Node not found");
-		return -1;
+		return NULL;
 	}
+	c = request_cfg(r);
 	instances_from_row(res, 0, c);
-	PQclear(res);
-	return 0;
+	return c;
+}
+
+/* The changes an update request makes to the instance old, into u; returns the columns to
+ * update. The sealed secrets are u's; name, host and user are taken from q by save(). */
+static uint64_t
+cfg_for_update(const struct node_req *q, const struct instance_cfg *old, struct instance_cfg *u)
+{
+	/* guestURL is always taken (omitting clears it), as the original. The fingerprint only
+	 * when sent: omitting it keeps the pin, "" clears it (L8; the original clears it). */
+	uint64_t present = INSTANCE_BIT(INSTANCE_F_GUEST_URL);
+
+	snprintf(u->id, sizeof(u->id), "%s", old->id);
+	snprintf(u->guest_url, sizeof(u->guest_url), "%s", q->guest_url ? q->guest_url : "");
+	if (q->name && *q->name) {
+		snprintf(u->name, sizeof(u->name), "%s", q->name);
+		present |= INSTANCE_BIT(INSTANCE_F_NAME);
+	}
+	if (q->host && *q->host)
+		present |= INSTANCE_BIT(INSTANCE_F_HOST);
+	if (q->has_fingerprint) {
+		snprintf(u->fingerprint, sizeof(u->fingerprint), "%s", q->fp_norm);
+		present |= INSTANCE_BIT(INSTANCE_F_FINGERPRINT);
+	}
+	if (q->user_norm[0])
+		present |= INSTANCE_BIT(INSTANCE_F_USERNAME);
+	if (q->has_token && ((q->token_name && *q->token_name) || old->token_name[0])) {
+		/* A token secret alone keeps the stored token id; a token replaces a password. */
+		snprintf(u->token_name, sizeof(u->token_name), "%s",
+		    q->token_name && *q->token_name ? q->token_name : old->token_name);
+		u->token_value_enc = seal(SECRET_CTX_TOKEN, q->token_value);
+		present |= INSTANCE_BIT(INSTANCE_F_TOKEN_NAME) | INSTANCE_BIT(INSTANCE_F_TOKEN_VALUE_ENC) |
+		    INSTANCE_BIT(INSTANCE_F_PASSWORD_ENC);
+	} else if (q->has_password) {
+		/* A password replaces a token: token_name "" and no secret. */
+		u->password_enc = seal(SECRET_CTX_PASSWORD, q->password);
+		present |= INSTANCE_BIT(INSTANCE_F_PASSWORD_ENC) | INSTANCE_BIT(INSTANCE_F_TOKEN_NAME) |
+		    INSTANCE_BIT(INSTANCE_F_TOKEN_VALUE_ENC);
+	}
+	if (q->has_verify_ssl) {
+		u->verify_ssl = q->verify_ssl;
+		present |= INSTANCE_BIT(INSTANCE_F_VERIFY_SSL);
+	}
+	for (int i = 0; i < INSTANCE_NFLAGS; i++) {
+		if (!q->has_flag[i])
+			continue;
+		instance_flag_set(u, i, q->flags[i]);
+		present |= INSTANCE_BIT(INSTANCE_F_FLAG + i);
+	}
+	return present | optional_settings(q, u, 1);
 }
 
 void
 api_nodes_update(struct request *r)
 {
-	struct json_object *body;
-	struct instance_cfg c;
-	struct problems p = {0};
+	struct instance_cfg *c = load_instance(r), *u;
 	struct node_req q;
-	struct strbuf set = {0};
-	const char *params[32];
-	char *pw = NULL, *tok = NULL, disk_minutes[16], msg[96];
-	int n = 1, dup;
-	PGresult *res;
 
-	if (load_instance(r, &c) != 0)
+	if (c == NULL || read_request(r, &q, c, 0) != 0 || require_credentials(r, &q, c) != 0 ||
+	    refuse_in_mock(r) != 0)
 		return;
-	body = req_body_object(r, 0);
-	if (body == NULL) {
-		instance_cfg_clear(&c);
+	if (q.host && *q.host && refuse_duplicate_host(r, c->type, q.host_norm, c->id) != 0)
 		return;
-	}
-	read_body(body, &q, &p);
-	if (q.type && *q.type && strcmp(q.type, c.type) != 0)
-		problem(&p, "type", "The type of a node cannot change");
-	validate(&q, c.type, 0, &p);
-	if (answer_problems(r, &p) != 0 || require_credentials(r, &q, &c) != 0 ||
-	    refuse_in_mock(r) != 0) {
-		instance_cfg_clear(&c);
+	u = request_cfg(r);
+	if (save(r, &q, u, cfg_for_update(&q, c, u), instances_update_sql, 0) != 0)
 		return;
-	}
-	params[0] = c.id;
-#define SET(col, value) do { \
-		sb_printf(&set, "%s%s = $%d", n > 1 ? ", " : "", col, n + 1); \
-		params[n++] = (value); \
-	} while (0)
-	if (q.name && *q.name)
-		SET("name", q.name);
-	if (q.host && *q.host) {
-		dup = duplicate_host(r, c.type, q.host_norm, c.id);
-		if (dup != 0) {
-			if (dup < 0)
-				resp_db_unavailable(r);
-			else
-				resp_error(r, 409, "duplicate_host", "A node with this host URL already exists");
-			instance_cfg_clear(&c);
-			sb_free(&set);
-			return;
-		}
-		SET("host", q.host_norm);
-	}
-	/* guestURL is always taken (omitting clears it), as the original. The fingerprint only
-	 * when sent: omitting it keeps the pin, "" clears it (L8; the original clears it). */
-	SET("guest_url", q.guest_url ? q.guest_url : "");
-	if (q.has_fingerprint)
-		SET("fingerprint", q.fp_norm);
-	if (q.has_token && ((q.token_name && *q.token_name) || c.token_name[0])) {
-		/* A token secret alone keeps the stored token id. */
-		tok = seal(SECRET_CTX_TOKEN, q.token_value);
-		SET("token_name", q.token_name && *q.token_name ? q.token_name : c.token_name);
-		SET("token_value_enc", tok);
-		sb_printf(&set, ", password_enc = NULL");
-		if (q.user_norm[0])
-			SET("username", q.user_norm);
-	} else if (q.has_password) {
-		pw = seal(SECRET_CTX_PASSWORD, q.password);
-		if (q.user_norm[0])
-			SET("username", q.user_norm);
-		SET("password_enc", pw);
-		sb_printf(&set, ", token_name = '', token_value_enc = NULL");
-	} else if (q.user_norm[0]) {
-		SET("username", q.user_norm);
-	}
-	if (q.has_verify_ssl)
-		SET("verify_ssl", q.verify_ssl ? "true" : "false");
-	for (size_t i = 0; i < ARRAY_LEN(flag_fields); i++)
-		if (q.has_flag[i])
-			SET(flag_fields[i].column, q.flags[i] ? "true" : "false");
-	if (q.has_physical_disks)
-		SET("monitor_physical_disks", q.physical_disks < 0 ? NULL : q.physical_disks ? "true" : "false");
-	if (q.has_temperature)
-		SET("temperature_monitoring_enabled", q.temperature < 0 ? NULL : q.temperature ? "true" : "false");
-	if (q.has_disk_minutes) {
-		snprintf(disk_minutes, sizeof(disk_minutes), "%lld", (long long)q.disk_minutes);
-		SET("physical_disk_polling_minutes", disk_minutes);
-	}
-#undef SET
-	{
-		char *sql = xasprintf("UPDATE pulse.instances SET %s, updated_at = now() WHERE id = $1",
-		    set.data);
-		res = db_exec_params(r->db, sql, n, params);
-		free(sql);
-	}
-	sb_free(&set);
-	free_sealed(pw);
-	free_sealed(tok);
-	if (res == NULL) {
-		instance_cfg_clear(&c);
-		resp_db_unavailable(r);
-		return;
-	}
-	PQclear(res);
-	snprintf(msg, sizeof(msg), "Node updated: %s", c.id);
-	audit_record(r->db, "node_updated", r->auth.username, r->client_ip, r->raw_path, 1, msg);
-	instance_cfg_clear(&c);
+	audit_node(r, "node_updated", arena_printf(r->arena, "Node updated: %s", c->id));
 	resp_raw(r, 200, "application/json", "{\"status\":\"success\"}", 20);
 }
 
@@ -1395,7 +912,7 @@ try_connection(struct proxmox_conn *c, const char *type, char *msg, size_t msgle
 	const char *path = strcmp(type, "pbs") == 0 ? "/admin/datastore" :
 	    strcmp(type, "pmg") == 0 ? "/version" : "/nodes";
 
-	data = fetch(c, path, 10000, err, sizeof(err), latency);
+	data = proxmox_get(c, path, 10000, err, sizeof(err), latency);
 	if (data == NULL) {
 		snprintf(msg, msglen, "Connection failed: %s", err);
 		return -1;
@@ -1409,10 +926,10 @@ try_connection(struct proxmox_conn *c, const char *type, char *msg, size_t msgle
 		snprintf(msg, msglen, "Successfully connected to %d node(s)", *nodes);
 	json_object_put(data);
 	if (strcmp(type, "pve") == 0) {
-		char name[128] = "";
-		struct json_object *eps;
-		detect_cluster(c, is_cluster, name, sizeof(name), &eps, 0, NULL);
-		json_object_put(eps);
+		struct pve_cluster found;
+		pve_cluster_detect(c, 0, NULL, &found);
+		*is_cluster = found.is_cluster;
+		json_object_put(found.endpoints);
 	}
 	return 0;
 }
@@ -1420,37 +937,26 @@ try_connection(struct proxmox_conn *c, const char *type, char *msg, size_t msgle
 static void
 test_from_body(struct request *r, int with_latency)
 {
-	struct json_object *body = req_body_object(r, 0), *o;
-	struct problems p = {0};
 	struct node_req q;
 	struct proxmox_conn c;
-	char msg[320], derived[128];
+	struct json_object *o;
+	char msg[320];
 	double latency = 0;
 	int nodes = 0, is_cluster = 0, ok;
 
-	if (body == NULL)
-		return;
-	read_body(body, &q, &p);
-	if (q.name == NULL || *q.name == '\0') {
-		/* The name is not needed to test: derive one from the host. */
-		snprintf(derived, sizeof(derived), "%s", q.host ? q.host : "test");
-		q.name = derived;
-	}
-	validate(&q, q.type && *q.type ? q.type : NULL, 1, &p);
-	if (answer_problems(r, &p) != 0)
+	if (read_request(r, &q, NULL, 1) != 0)
 		return;
 	conn_from_req(&q, q.type, &c);
 	ok = try_connection(&c, q.type, msg, sizeof(msg), &latency, &nodes, &is_cluster) == 0;
 	proxmox_conn_clear(&c);
-	if (with_latency) {
-		answer_test(r, ok, msg, latency, 1);
+	if (with_latency || !ok) {
+		if (with_latency)
+			answer_test(r, ok, msg, latency, 1);
+		else
+			resp_error(r, 400, "connection_failed", "%s", msg);
 		return;
 	}
-	if (!ok) {
-		resp_error(r, 400, "connection_failed", "%s", msg);
-		return;
-	}
-	o = json_object_new_object();
+	o = request_json(r, json_object_new_object());
 	json_object_object_add(o, "status", json_object_new_string("success"));
 	json_object_object_add(o, "message", json_object_new_string(msg));
 	if (strcmp(q.type, "pve") == 0) {
@@ -1460,7 +966,6 @@ test_from_body(struct request *r, int with_latency)
 		json_object_object_add(o, "datastoreCount", json_object_new_int(nodes));
 	}
 	resp_json(r, 200, o);
-	json_object_put(o);
 }
 
 void
@@ -1478,86 +983,86 @@ api_nodes_test_config(struct request *r)
 void
 api_nodes_test_saved(struct request *r)
 {
-	struct instance_cfg c;
+	struct instance_cfg *c = load_instance(r);
 	struct proxmox_conn conn;
 	char msg[320], err[200];
 	double latency = 0;
 	int nodes = 0, is_cluster = 0, ok;
 
-	if (load_instance(r, &c) != 0)
+	if (c == NULL)
 		return;
-	if (instance_connect_params(&c, &conn, err, sizeof(err)) != 0) {
+	if (instance_connect_params(c, &conn, err, sizeof(err)) != 0) {
 		answer_test(r, 0, err, 0, 1);
-		instance_cfg_clear(&c);
 		return;
 	}
-	ok = try_connection(&conn, c.type, msg, sizeof(msg), &latency, &nodes, &is_cluster) == 0;
+	ok = try_connection(&conn, c->type, msg, sizeof(msg), &latency, &nodes, &is_cluster) == 0;
 	proxmox_conn_clear(&conn);
-	instance_cfg_clear(&c);
 	answer_test(r, ok, msg, latency, 1);
 }
+
+/* The number of entries of a stored endpoint list. */
+static int
+endpoint_count(const char *text)
+{
+	char err[64];
+	struct json_object *list = jsonutil_parse(text, strlen(text), err, sizeof(err));
+	int n = jsonread_array_len(list);
+
+	if (list)
+		json_object_put(list);
+	return n;
+}
+
+static const struct db_stmt stmt_refresh_cluster = {
+	"nodes_refresh_cluster",
+	"UPDATE pulse.instances SET is_cluster = true, cluster_name = $2, "
+	"cluster_endpoints = $3::jsonb, updated_at = now() WHERE id = $1",
+	3,
+};
 
 void
 api_nodes_refresh_cluster(struct request *r)
 {
-	struct instance_cfg c;
+	struct instance_cfg *c = load_instance(r);
 	struct proxmox_conn conn;
-	struct json_object *endpoints, *o;
-	char err[200], name[128] = "";
+	struct pve_cluster found;
+	struct json_object *o;
 	const char *params[3];
-	int is_cluster = 0, old;
-	PGresult *res;
+	char err[200];
+	int old, now;
 
-	if (load_instance(r, &c) != 0)
+	if (c == NULL)
 		return;
-	if (strcmp(c.type, "pve") != 0) {
-		instance_cfg_clear(&c);
+	if (strcmp(c->type, "pve") != 0) {
 		resp_error(r, 400, "not_pve", "Only PVE nodes can be cluster members");
 		return;
 	}
-	if (instance_connect_params(&c, &conn, err, sizeof(err)) != 0) {
-		instance_cfg_clear(&c);
+	if (instance_connect_params(c, &conn, err, sizeof(err)) != 0) {
 		resp_error(r, 400, "connection_failed", "%s", err);
 		return;
 	}
-	detect_cluster(&conn, &is_cluster, name, sizeof(name), &endpoints, 1, c.cluster_endpoints);
+	pve_cluster_detect(&conn, 1, c->cluster_endpoints, &found);
 	proxmox_conn_clear(&conn);
-	if (!is_cluster) {
-		json_object_put(endpoints);
-		instance_cfg_clear(&c);
+	request_json(r, found.endpoints);
+	if (!found.is_cluster) {
 		resp_error(r, 400, "not_cluster", "Node is not part of a cluster");
 		return;
 	}
-	{
-		char perr[64];
-		struct json_object *prev = jsonutil_parse(c.cluster_endpoints, strlen(c.cluster_endpoints),
-		    perr, sizeof(perr));
-		old = prev && json_object_is_type(prev, json_type_array) ?
-		    (int)json_object_array_length(prev) : 0;
-		if (prev)
-			json_object_put(prev);
-	}
-	params[0] = c.id;
-	params[1] = name;
-	params[2] = jsonutil_to_string(endpoints, NULL);
-	res = db_exec_params(r->db, "UPDATE pulse.instances SET is_cluster = true, cluster_name = $2, "
-	    "cluster_endpoints = $3::jsonb, updated_at = now() WHERE id = $1", 3, params);
-	if (res == NULL) {
-		json_object_put(endpoints);
-		instance_cfg_clear(&c);
+	old = endpoint_count(c->cluster_endpoints);
+	now = (int)json_object_array_length(found.endpoints);
+	params[0] = c->id;
+	params[1] = found.name;
+	params[2] = jsonutil_to_string(found.endpoints, NULL);
+	if (db_exec_stmt_ok(r->db, &stmt_refresh_cluster, params) != 0) {
 		resp_db_unavailable(r);
 		return;
 	}
-	PQclear(res);
-	o = json_object_new_object();
+	o = request_json(r, json_object_new_object());
 	json_object_object_add(o, "status", json_object_new_string("success"));
-	json_object_object_add(o, "clusterName", json_object_new_string(name));
+	json_object_object_add(o, "clusterName", json_object_new_string(found.name));
 	json_object_object_add(o, "oldNodeCount", json_object_new_int(old));
-	json_object_object_add(o, "newNodeCount", json_object_new_int((int)json_object_array_length(endpoints)));
-	json_object_object_add(o, "nodesAdded", json_object_new_int((int)json_object_array_length(endpoints) - old));
-	json_object_object_add(o, "clusterNodes", endpoints_json(jsonutil_to_string(endpoints, NULL), NULL));
-	json_object_put(endpoints);
-	instance_cfg_clear(&c);
+	json_object_object_add(o, "newNodeCount", json_object_new_int(now));
+	json_object_object_add(o, "nodesAdded", json_object_new_int(now - old));
+	json_object_object_add(o, "clusterNodes", endpoints_json(params[2], NULL));
 	resp_json(r, 200, o);
-	json_object_put(o);
 }

@@ -1,4 +1,5 @@
-/* instances.c: reading pulse.instances and opening their secrets. */
+/* instances.c: reading and writing pulse.instances, the monitor flag table, and opening
+ * the secrets. */
 #include "config.h"
 
 #include "instances.h"
@@ -6,9 +7,67 @@
 #include "log.h"
 #include "util.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define INSTANCE_FLAG_ENTRY(json, column, def, types) \
+	{#json, #column, def, types, offsetof(struct instance_cfg, column)},
+const struct instance_flag instance_flags[INSTANCE_NFLAGS] = {INSTANCE_FLAGS(INSTANCE_FLAG_ENTRY)};
+#undef INSTANCE_FLAG_ENTRY
+
+unsigned
+instance_type_bit(const char *type)
+{
+	return strcmp(type, "pve") == 0 ? INSTANCE_TYPE_PVE : strcmp(type, "pbs") == 0 ? INSTANCE_TYPE_PBS :
+	    strcmp(type, "pmg") == 0 ? INSTANCE_TYPE_PMG : 0;
+}
+
+int
+instance_flag_get(const struct instance_cfg *c, int i)
+{
+	return *(const int *)(const void *)((const char *)c + instance_flags[i].offset);
+}
+
+void
+instance_flag_set(struct instance_cfg *c, int i, int value)
+{
+	*(int *)(void *)((char *)c + instance_flags[i].offset) = value;
+}
+
+/* Whether any flag other than i, of a type flag i has, is on (on[k] for flag k). */
+static int
+others_on(int i, const int *given, const int *on)
+{
+	for (int k = 0; k < INSTANCE_NFLAGS; k++)
+		if (k != i && (instance_flags[k].types & instance_flags[i].types) &&
+		    (given == NULL || given[k]) && on[k])
+			return 1;
+	return 0;
+}
+
+int
+instance_flag_shown(const struct instance_cfg *c, int i)
+{
+	int on[INSTANCE_NFLAGS];
+
+	for (int k = 0; k < INSTANCE_NFLAGS; k++)
+		on[k] = instance_flag_get(c, k);
+	if (instance_flags[i].def == INSTANCE_FLAG_UNLESS_OTHERS)
+		return on[i] || !others_on(i, NULL, on);
+	return on[i];
+}
+
+int
+instance_flag_on_add(int i, const int *given, const int *value)
+{
+	if (given[i])
+		return value[i];
+	if (instance_flags[i].def == INSTANCE_FLAG_UNLESS_OTHERS)
+		return !others_on(i, given, value);
+	return instance_flags[i].def == INSTANCE_FLAG_ON;
+}
 
 static void
 cp(char *dst, size_t len, PGresult *res, int row, int col)
@@ -28,39 +87,31 @@ void
 instances_from_row(PGresult *res, int row, struct instance_cfg *c)
 {
 	int64_t number = 0;
+	int col = 0;
 
 	memset(c, 0, sizeof(*c));
-	cp(c->id, sizeof(c->id), res, row, 0);
-	cp(c->type, sizeof(c->type), res, row, 1);
-	cp(c->name, sizeof(c->name), res, row, 2);
-	cp(c->host, sizeof(c->host), res, row, 3);
-	cp(c->guest_url, sizeof(c->guest_url), res, row, 4);
-	cp(c->username, sizeof(c->username), res, row, 5);
-	c->password_enc = PQgetisnull(res, row, 6) ? NULL : xstrdup(PQgetvalue(res, row, 6));
-	cp(c->token_name, sizeof(c->token_name), res, row, 7);
-	c->token_value_enc = PQgetisnull(res, row, 8) ? NULL : xstrdup(PQgetvalue(res, row, 8));
-	cp(c->fingerprint, sizeof(c->fingerprint), res, row, 9);
-	c->verify_ssl = flag(res, row, 10) == 1;
-	c->monitor_vms = flag(res, row, 11) == 1;
-	c->monitor_containers = flag(res, row, 12) == 1;
-	c->monitor_storage = flag(res, row, 13) == 1;
-	c->monitor_backups = flag(res, row, 14) == 1;
-	c->monitor_physical_disks = flag(res, row, 15);
-	c->physical_disk_polling_minutes = (int)strtol(PQgetvalue(res, row, 16), NULL, 10);
-	c->temperature_monitoring = flag(res, row, 17);
-	c->monitor_datastores = flag(res, row, 18) == 1;
-	c->monitor_sync_jobs = flag(res, row, 19) == 1;
-	c->monitor_verify_jobs = flag(res, row, 20) == 1;
-	c->monitor_prune_jobs = flag(res, row, 21) == 1;
-	c->monitor_garbage_jobs = flag(res, row, 22) == 1;
-	c->monitor_mail_stats = flag(res, row, 23) == 1;
-	c->monitor_queues = flag(res, row, 24) == 1;
-	c->monitor_quarantine = flag(res, row, 25) == 1;
-	c->monitor_domain_stats = flag(res, row, 26) == 1;
-	c->is_cluster = flag(res, row, 27) == 1;
-	cp(c->cluster_name, sizeof(c->cluster_name), res, row, 28);
-	c->cluster_endpoints = xstrdup(PQgetvalue(res, row, 29));
-	(void)parse_int64(PQgetvalue(res, row, 30), 0, INT32_MAX, &number);
+	cp(c->id, sizeof(c->id), res, row, col++);
+	cp(c->type, sizeof(c->type), res, row, col++);
+	cp(c->name, sizeof(c->name), res, row, col++);
+	cp(c->host, sizeof(c->host), res, row, col++);
+	cp(c->guest_url, sizeof(c->guest_url), res, row, col++);
+	cp(c->username, sizeof(c->username), res, row, col++);
+	c->password_enc = PQgetisnull(res, row, col) ? NULL : xstrdup(PQgetvalue(res, row, col));
+	col++;
+	cp(c->token_name, sizeof(c->token_name), res, row, col++);
+	c->token_value_enc = PQgetisnull(res, row, col) ? NULL : xstrdup(PQgetvalue(res, row, col));
+	col++;
+	cp(c->fingerprint, sizeof(c->fingerprint), res, row, col++);
+	c->verify_ssl = flag(res, row, col++) == 1;
+	for (int i = 0; i < INSTANCE_NFLAGS; i++)
+		instance_flag_set(c, i, flag(res, row, col++) == 1);
+	c->monitor_physical_disks = flag(res, row, col++);
+	c->physical_disk_polling_minutes = (int)strtol(PQgetvalue(res, row, col++), NULL, 10);
+	c->temperature_monitoring = flag(res, row, col++);
+	c->is_cluster = flag(res, row, col++) == 1;
+	cp(c->cluster_name, sizeof(c->cluster_name), res, row, col++);
+	c->cluster_endpoints = xstrdup(PQgetvalue(res, row, col++));
+	(void)parse_int64(PQgetvalue(res, row, col), 0, INT32_MAX, &number);
 	c->number = (int)number;
 }
 
@@ -135,4 +186,108 @@ instance_connect_params(const struct instance_cfg *cfg, struct proxmox_conn *con
 	}
 	snprintf(err, errlen, "no credentials configured");
 	return -1;
+}
+
+/* --- INSERT and UPDATE ------------------------------------------------------------------ */
+
+static const char *const field_columns[INSTANCE_F_COUNT] = {
+	[INSTANCE_F_ID] = "id", [INSTANCE_F_NUMBER] = "number", [INSTANCE_F_TYPE] = "type",
+	[INSTANCE_F_NAME] = "name", [INSTANCE_F_HOST] = "host", [INSTANCE_F_GUEST_URL] = "guest_url",
+	[INSTANCE_F_TOKEN_NAME] = "token_name", [INSTANCE_F_TOKEN_VALUE_ENC] = "token_value_enc",
+	[INSTANCE_F_USERNAME] = "username", [INSTANCE_F_PASSWORD_ENC] = "password_enc",
+	[INSTANCE_F_FINGERPRINT] = "fingerprint", [INSTANCE_F_VERIFY_SSL] = "verify_ssl",
+	[INSTANCE_F_PHYSICAL_DISKS] = "monitor_physical_disks",
+	[INSTANCE_F_TEMPERATURE] = "temperature_monitoring_enabled",
+	[INSTANCE_F_DISK_MINUTES] = "physical_disk_polling_minutes",
+	[INSTANCE_F_IS_CLUSTER] = "is_cluster", [INSTANCE_F_CLUSTER_NAME] = "cluster_name",
+	[INSTANCE_F_CLUSTER_ENDPOINTS] = "cluster_endpoints",
+};
+
+static const char *
+column_of(int f)
+{
+	return f >= INSTANCE_F_FLAG && f < INSTANCE_F_FLAG + INSTANCE_NFLAGS ?
+	    instance_flags[f - INSTANCE_F_FLAG].column : field_columns[f];
+}
+
+static const char *
+boolean(int v)
+{
+	return v < 0 ? NULL : v ? "true" : "false";
+}
+
+/* The parameter of field f of c. */
+static const char *
+param_of(const struct instance_cfg *c, int f, struct instance_sql *s)
+{
+	if (f >= INSTANCE_F_FLAG && f < INSTANCE_F_FLAG + INSTANCE_NFLAGS)
+		return boolean(instance_flag_get(c, f - INSTANCE_F_FLAG));
+	switch ((enum instance_field)f) {
+	case INSTANCE_F_ID: return c->id;
+	case INSTANCE_F_NUMBER:
+		snprintf(s->number, sizeof(s->number), "%d", c->number);
+		return s->number;
+	case INSTANCE_F_TYPE: return c->type;
+	case INSTANCE_F_NAME: return c->name;
+	case INSTANCE_F_HOST: return c->host;
+	case INSTANCE_F_GUEST_URL: return c->guest_url;
+	case INSTANCE_F_TOKEN_NAME: return c->token_name;
+	case INSTANCE_F_TOKEN_VALUE_ENC: return c->token_value_enc;
+	case INSTANCE_F_USERNAME: return c->username;
+	case INSTANCE_F_PASSWORD_ENC: return c->password_enc;
+	case INSTANCE_F_FINGERPRINT: return c->fingerprint;
+	case INSTANCE_F_VERIFY_SSL: return boolean(c->verify_ssl);
+	case INSTANCE_F_PHYSICAL_DISKS: return boolean(c->monitor_physical_disks);
+	case INSTANCE_F_TEMPERATURE: return boolean(c->temperature_monitoring);
+	case INSTANCE_F_DISK_MINUTES:
+		snprintf(s->minutes, sizeof(s->minutes), "%d", c->physical_disk_polling_minutes);
+		return s->minutes;
+	case INSTANCE_F_IS_CLUSTER: return boolean(c->is_cluster);
+	case INSTANCE_F_CLUSTER_NAME: return c->cluster_name;
+	case INSTANCE_F_CLUSTER_ENDPOINTS: return c->cluster_endpoints ? c->cluster_endpoints : "[]";
+	default: return NULL;
+	}
+}
+
+void
+instances_insert_sql(const struct instance_cfg *c, uint64_t present, struct instance_sql *out)
+{
+	struct strbuf cols = {0}, vals = {0};
+
+	out->nparams = 0;
+	for (int f = 0; f < INSTANCE_F_COUNT; f++) {
+		if (!(present & INSTANCE_BIT(f)))
+			continue;
+		sb_printf(&cols, "%s%s", out->nparams ? ", " : "", column_of(f));
+		sb_printf(&vals, "%s$%d", out->nparams ? ", " : "", out->nparams + 1);
+		out->params[out->nparams++] = out->value[f] ? out->value[f] : param_of(c, f, out);
+	}
+	out->text = xasprintf("INSERT INTO pulse.instances (%s) VALUES (%s)", cols.data, vals.data);
+	sb_free(&cols);
+	sb_free(&vals);
+}
+
+void
+instances_update_sql(const struct instance_cfg *c, uint64_t present, struct instance_sql *out)
+{
+	struct strbuf set = {0};
+
+	out->nparams = 0;
+	out->params[out->nparams++] = c->id;
+	for (int f = 0; f < INSTANCE_F_COUNT; f++) {
+		if (f == INSTANCE_F_ID || !(present & INSTANCE_BIT(f)))
+			continue;
+		sb_printf(&set, "%s = $%d, ", column_of(f), out->nparams + 1);
+		out->params[out->nparams++] = out->value[f] ? out->value[f] : param_of(c, f, out);
+	}
+	out->text = xasprintf("UPDATE pulse.instances SET %supdated_at = now() WHERE id = $1",
+	    set.data ? set.data : "");
+	sb_free(&set);
+}
+
+void
+instance_sql_clear(struct instance_sql *s)
+{
+	free(s->text);
+	memset(s, 0, sizeof(*s));
 }

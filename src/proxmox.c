@@ -296,6 +296,59 @@ proxmox_response_data(struct http_request *req, int *rc, char *err, size_t errle
 	return data;
 }
 
+/* One message for every way of not reaching a server (refused, unreachable, no answer in
+ * time, closed before answering). TLS and HTTP errors stay distinct: a server did answer
+ * those. */
+static void
+plain_connect_error(struct http_request *req, const struct proxmox_conn *c)
+{
+	const char *api = strstr(c->base, "/api2/json");
+
+	if (req->failure == HTTP_FAIL_CONNECT || req->failure == HTTP_FAIL_TIMEOUT)
+		snprintf(req->error, sizeof(req->error), "could not connect to %.*s",
+		    api ? (int)(api - c->base) : (int)strlen(c->base), c->base);
+}
+
+int
+proxmox_login(struct proxmox_conn *c, long timeout_ms, char *err, size_t errlen)
+{
+	struct http_request *req;
+	int rc;
+
+	if (!proxmox_needs_ticket(c))
+		return 0;
+	req = proxmox_ticket_request(c);
+	req->timeout_ms = timeout_ms;
+	http_perform(req);
+	plain_connect_error(req, c);
+	rc = proxmox_ticket_accept(c, req, err, errlen);
+	http_request_free(req);
+	return rc;
+}
+
+struct json_object *
+proxmox_get(struct proxmox_conn *c, const char *path, long timeout_ms, char *err, size_t errlen,
+    double *latency_ms)
+{
+	struct http_request *req;
+	struct json_object *data;
+	int rc;
+
+	if (proxmox_login(c, timeout_ms, err, errlen) != 0)
+		return NULL;
+	req = proxmox_request(c, path);
+	req->timeout_ms = timeout_ms;
+	http_perform(req);
+	plain_connect_error(req, c);
+	if (latency_ms)
+		*latency_ms = req->elapsed * 1000.0;
+	data = proxmox_response_data(req, &rc, err, errlen);
+	if (data == NULL && rc == 0)
+		data = json_object_new_array();
+	http_request_free(req);
+	return data;
+}
+
 int
 proxmox_rrd_last(struct json_object *data, const char *key, double *out)
 {

@@ -60,6 +60,16 @@ int proxmox_path_is_large(const char *path);
  * returns NULL with *rc = -1. Error texts never echo credentials. */
 struct json_object *proxmox_response_data(struct http_request *req, int *rc, char *err, size_t errlen);
 
+/* Blocking use, for the configuration API and cluster discovery: logs in when password
+ * authentication needs a ticket (0, or -1 with a message), and GETs path through c (logging
+ * in first), returning the data value (a new reference the caller puts; JSON null gives an
+ * empty array) or NULL with a message; *latency_ms (when given) is the request's time. Every
+ * way of not reaching the server reads "could not connect to scheme://host:port": telling
+ * refused, unreachable and silent apart would make the test endpoints a port scanner (L8). */
+int proxmox_login(struct proxmox_conn *c, long timeout_ms, char *err, size_t errlen);
+struct json_object *proxmox_get(struct proxmox_conn *c, const char *path, long timeout_ms, char *err,
+    size_t errlen, double *latency_ms);
+
 /* Whether a failed answer is an authentication failure (401, 403, 595 on auth). */
 int proxmox_is_auth_failure(const struct http_request *req);
 

@@ -1,9 +1,12 @@
-/* uri.c: percent-decoding of URI paths and query strings. */
+/* uri.c: percent-decoding of URI paths and query strings, and the host and port of a URL. */
 #include "config.h"
 
 #include "uri.h"
+#include "util.h"
 
 #include <ctype.h>
+#include <stdio.h>
+#include <string.h>
 
 static int
 hexval(int c)
@@ -41,4 +44,47 @@ uri_decode(struct arena *a, const char *src, size_t len, int form)
 	}
 	out[o] = '\0';
 	return out;
+}
+
+int
+uri_split_host_port(const char *url, const char *default_port, char *host, size_t hostlen,
+    char *port, size_t portlen)
+{
+	const char *p = strstr(url, "://"), *name, *digits = "";
+	size_t namelen, ndigits = 0;
+	int64_t number;
+
+	snprintf(host, hostlen, "%s", "");
+	snprintf(port, portlen, "%s", default_port);
+	p = p ? p + 3 : url;
+	if (*p == '[') {
+		const char *close = strchr(p, ']');
+		if (close == NULL)
+			return -1;
+		name = p + 1;
+		namelen = (size_t)(close - name);
+		p = close + 1;
+	} else {
+		name = p;
+		namelen = strcspn(p, ":/?#");
+		p += namelen;
+	}
+	if (*p == ':') {
+		digits = p + 1;
+		ndigits = strcspn(digits, "/?#");
+		p = digits + ndigits;
+	}
+	if (namelen == 0 || namelen >= hostlen || (*p != '\0' && *p != '/' && *p != '?' && *p != '#'))
+		return -1;
+	if (ndigits > 0) {
+		char buf[8];
+		if (ndigits >= sizeof(buf) || strspn(digits, "0123456789") < ndigits)
+			return -1;
+		snprintf(buf, sizeof(buf), "%.*s", (int)ndigits, digits);
+		if (parse_int64(buf, 1, 65535, &number) != 0)
+			return -1;
+		snprintf(port, portlen, "%s", buf);
+	}
+	snprintf(host, hostlen, "%.*s", (int)namelen, name);
+	return 0;
 }

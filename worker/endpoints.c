@@ -11,27 +11,12 @@
 #include "log.h"
 #include "netaddr.h"
 #include "poller.h"
+#include "uri.h"
 #include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The port of a https://host:port URL, or "8006". */
-static void
-url_port(const char *url, char *port, size_t len)
-{
-	const char *h = strstr(url, "://"), *close, *colon;
-
-	snprintf(port, len, "8006");
-	if (h == NULL)
-		return;
-	h += 3;
-	close = *h == '[' ? strchr(h, ']') : NULL;
-	colon = strrchr(close ? close : h, ':');
-	if (colon && colon[1])
-		snprintf(port, len, "%.*s", (int)strcspn(colon + 1, "/"), colon + 1);
-}
 
 /* Whether a host looks reachable by others: an address, or a name with a dot. */
 static int
@@ -75,7 +60,7 @@ add(struct pve_endpoints *e, const char *url, const char *node, const char *pin,
 void
 pve_endpoints_sync(struct pve_endpoints *e, const struct instance_cfg *cfg)
 {
-	char key[sizeof(e->key)], err[64], port[16];
+	char key[sizeof(e->key)], err[64], port[8], bare_host[256];
 	struct json_object *list;
 	int usable = 0;
 	size_t n;
@@ -92,7 +77,7 @@ pve_endpoints_sync(struct pve_endpoints *e, const struct instance_cfg *cfg)
 	/* The configured host first: the operator chose it, and it answered when the instance
 	 * was added. The members are the alternatives. */
 	add(e, cfg->host, "", "", NULL);
-	url_port(cfg->host, port, sizeof(port));
+	(void)uri_split_host_port(cfg->host, "8006", bare_host, sizeof(bare_host), port, sizeof(port));
 	list = cfg->is_cluster && cfg->cluster_endpoints ?
 	    jsonutil_parse(cfg->cluster_endpoints, strlen(cfg->cluster_endpoints), err, sizeof(err)) : NULL;
 	n = list && json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;

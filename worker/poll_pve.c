@@ -9,6 +9,7 @@
 #include "log.h"
 #include "poller.h"
 #include "pve.h"
+#include "pve_cluster.h"
 #include "pve_detail.h"
 #include "state.h"
 #include "util.h"
@@ -445,25 +446,13 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 		return;
 	case REQ_CLUSTER_CHECK:
 		data = poll_data(run, req, 0);
-		if (data && json_object_is_type(data, json_type_array)) {
-			const char *name = "";
-			int nodes = 0, cluster = 0;
-			for (size_t k = 0; k < json_object_array_length(data); k++) {
-				struct json_object *e = json_object_array_get_idx(data, k);
-				const char *t = jsonread_string(e, "type", "");
-				if (strcmp(t, "cluster") == 0) {
-					cluster = 1;
-					name = jsonread_string(e, "name", "");
-				} else if (strcmp(t, "node") == 0) {
-					nodes++;
-				}
-			}
-			if (cluster || nodes > 1)
+		if (data) {
+			struct pve_cluster_status st;
+			if (pve_cluster_status_parse(data, &st) == 0 && pve_cluster_status_is_cluster(&st))
 				snprintf(PV(run)->joined_cluster, sizeof(PV(run)->joined_cluster), "%s",
-				    *name ? name : run->cfg.name);
-		}
-		if (data)
+				    *st.name ? st.name : run->cfg.name);
 			json_object_put(data);
+		}
 		return;
 	case REQ_NODE_QEMU:
 	case REQ_NODE_LXC:

@@ -5,7 +5,8 @@
 # (IP override), validates the members there and pins each one's certificate as the primary
 # tells it; when the configured member goes away the worker keeps polling through the other,
 # reports the cluster degraded and the member unreachable in the node configuration; when
-# it comes back, healthy again. Also: a standalone node that has since formed a cluster.
+# it comes back, healthy again. Also: a standalone node that has since formed a cluster with
+# another node.
 use strict;
 use warnings;
 use FindBin;
@@ -19,7 +20,8 @@ my $stack = PulseStack->new(settings => { pve_polling_interval => 1, pve_timeout
 $stack->setup_admin;
 my $ua = $stack->ua;
 my $auth = $stack->token_headers;
-# A standalone node that has since created a cluster is found to be a member (§2.3 step 7).
+# A standalone node that has since created a cluster, which another node joined, is found to
+# be a member (§2.3 step 7; a one-node cluster stays standalone: docs/COMPATIBILITY.md).
 my $solo = $stack->start_sim(name => 'solo', nodes => 1, guests => 2, token => 'root@pam!s=solo-token-123',
     cluster => 'newcluster');
 $stack->sim_mode($solo, mode => 'joined-cluster');

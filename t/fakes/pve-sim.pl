@@ -38,8 +38,8 @@
 # "delay":seconds,"node":"name","path":path,"mb":megabytes} and GET /__sim/stats
 # (ProxmoxSim.pm says what the shared modes do and what the stats count; offline-node: the
 # named node is offline in /nodes and its guests stopped; no-resources: /cluster/resources
-# answers 500, the per-node guest lists still work; joined-cluster: a one-node cluster's
-# /cluster/status shows the cluster entry).
+# answers 500, the per-node guest lists still work; joined-cluster: /cluster/status shows
+# the cluster entry of a one-node cluster, and from its second answer on a second member).
 # GET /nodes/{node}/certificates/info of a generated cluster lists pve-ssl.pem with this
 # simulator's own certificate fingerprint for every node, or the one set by
 # POST /__sim/certs {"node2": "AB:CD:..."} (members served by other simulators).
@@ -66,6 +66,7 @@ my @member_ips = split /,/, $opt{'member-ips'} // '';
 my @mgmt_ips = split /,/, $opt{'mgmt-ips'} // '';
 my $mode = $sim->mode;
 my %member_certs;    # node name -> fingerprint, from POST /__sim/certs
+my $cluster_status_asked = 0;    # joined-cluster: the second member joins after the first answer
 my %agent_fault;     # vmid -> fault, from POST /__sim/agent
 
 # The SHA-256 of this simulator's certificate, as PVE writes fingerprints (AB:CD:...).
@@ -311,13 +312,18 @@ sub generated ($c, $path) {
             san => ["DNS:$n->{node}"], notbefore => int($started) - 86400, notafter => int($started) + 86400 * 365 }];
     }
     if ($path eq '/cluster/status') {
-        # A standalone node lists only itself; "joined-cluster" mode: one node that has
-        # just created a cluster (the cluster entry appears).
-        my @cluster = @nodes > 1 || $mode->{mode} eq 'joined-cluster'
+        # A standalone node lists only itself; "joined-cluster" mode: a node that has just
+        # created a cluster (the cluster entry appears), which a second node joins after the
+        # first time it is asked (when the node is added): a one-node cluster is standalone.
+        my $joined = $mode->{mode} eq 'joined-cluster';
+        my @cluster = @nodes > 1 || $joined
             ? ({ type => 'cluster', name => $opt{cluster} // 'simcluster', nodes => scalar @nodes, quorate => 1 }) : ();
+        my @joiner = $joined && $cluster_status_asked++ > 0
+            ? ({ type => 'node', name => 'joiner', id => 'node/joiner', ip => '127.0.0.9', online => 1,
+                 nodeid => @nodes + 1 }) : ();
         return [@cluster,
-            map { { type => 'node', name => $nodes[$_]{node}, id => "node/$nodes[$_]{node}",
-                ip => $member_ips[$_] // '127.0.0.1', online => 1, nodeid => $_ + 1 } } 0 .. $#nodes];
+            (map { { type => 'node', name => $nodes[$_]{node}, id => "node/$nodes[$_]{node}",
+                ip => $member_ips[$_] // '127.0.0.1', online => 1, nodeid => $_ + 1 } } 0 .. $#nodes), @joiner];
     }
     return detail($path);
 }
