@@ -324,7 +324,7 @@ void
 met_reader_pump(struct met_reader *rd)
 {
 	if (rd->pending)
-		(void)PQconsumeInput(db_pgconn(rd->db));
+		(void)db_consume(rd->db);
 }
 
 const struct met_points *
