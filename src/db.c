@@ -129,6 +129,15 @@ db_state_name(enum db_state state)
 	return "unknown";
 }
 
+int32_t
+db_value_int32(const PGresult *res, int row, int col)
+{
+	int64_t v = 0;
+
+	(void)parse_int64(PQgetvalue(res, row, col), INT32_MIN, INT32_MAX, &v);
+	return (int32_t)v;
+}
+
 const char *
 db_error(const struct db *db)
 {

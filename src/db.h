@@ -102,6 +102,10 @@ int db_begin(struct db *db);
 int db_commit(struct db *db);
 void db_rollback(struct db *db);
 
+/* An integer column's value within int32 (text format); 0 when it is NULL or not such a
+ * number, which the statements read this way do not give. */
+int32_t db_value_int32(const PGresult *res, int row, int col);
+
 const char *db_error(const struct db *db);
 const char *db_sqlstate(const struct db *db);
 

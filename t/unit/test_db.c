@@ -1,5 +1,5 @@
-/* test_db.c: the db layer's asynchronous statements and notification drain; without a
- * server, and against one when PULSE_TEST_DSN names it (a conninfo string). */
+/* test_db.c: the db layer's column reader, asynchronous statements and notification
+ * drain; without a server, and against one when PULSE_TEST_DSN names it (a conninfo string). */
 #include "config.h"
 
 #include <stdlib.h>
@@ -103,12 +103,32 @@ with_server(const char *dsn)
 	db_free(db);
 }
 
+static void
+value_int32(void)
+{
+	PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+	PGresAttDesc col = {.name = (char *)"n", .format = 0};
+	static const char *const cells[] = {"42", "-7", "2147483648", "x", NULL};
+
+	PQsetResultAttrs(res, 1, &col);
+	for (int i = 0; cells[i]; i++)
+		PQsetvalue(res, i, 0, (char *)cells[i], (int)strlen(cells[i]));
+	PQsetvalue(res, 4, 0, NULL, -1);
+	is_int(db_value_int32(res, 0, 0), 42, "an int4 value");
+	is_int(db_value_int32(res, 1, 0), -7, "a negative one");
+	is_int(db_value_int32(res, 2, 0), 0, "out of int32: 0");
+	is_int(db_value_int32(res, 3, 0), 0, "not a number: 0");
+	is_int(db_value_int32(res, 4, 0), 0, "NULL: 0");
+	PQclear(res);
+}
+
 int
 main(void)
 {
 	const char *dsn = getenv("PULSE_TEST_DSN");
 
 	log_set_level(LOGL_ERROR);
+	value_int32();
 	without_server();
 	if (dsn && *dsn)
 		with_server(dsn);
