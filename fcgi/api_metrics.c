@@ -1,7 +1,7 @@
 /* api_metrics.c: metrics history endpoints (metrics-reporting.md §1.10, §1.11, §2.2, §2.3):
  * /api/metrics-store/stats, /api/metrics-store/history, /api/charts, /api/storage-charts.
- * Charts and history read through src/metrics_read.c, storage charts the documented views;
- * the answers are written here as text, charts streamed as their series come in. */
+ * They read through src/metrics_read.c; the answers are written here, charts streamed as
+ * their series come in. */
 #include "config.h"
 
 #include <ctype.h>
@@ -20,16 +20,6 @@
 
 #define HISTORY_MAX_POINTS 1000	/* default cap of points per series */
 #define CHART_MAX_POINTS 500	/* points per chart series beyond the raw tier */
-
-/* An int4 column as a number; 0 when it is NULL, as none of the queries here give. */
-static int32_t
-column_int32(const PGresult *res, int row, int col)
-{
-	int64_t v = 0;
-
-	(void)parse_int64(PQgetvalue(res, row, col), INT32_MIN, INT32_MAX, &v);
-	return (int32_t)v;
-}
 
 /* A result freed with the request. */
 static void
@@ -186,38 +176,7 @@ stored_types(const char *t)
 	return NULL;
 }
 
-static const struct db_stmt stmt_series_of = {
-	"metrics_series_of",
-	"SELECT id, metric FROM pulse.metric_series "
-	"WHERE resource_type = ANY($1::text[]) AND resource_id = $2 AND ($3 = '' OR metric = $3) "
-	"ORDER BY metric",
-	3,
-};
-
-/* Resources of the live state, for telling an unknown id from one without history. */
-static const struct db_stmt stmt_resource_known = {
-	"metrics_resource_known",
-	"SELECT 1 FROM pulse.guests WHERE id = $1 UNION ALL "
-	"SELECT 1 FROM pulse.pve_nodes WHERE id = $1 UNION ALL "
-	"SELECT 1 FROM pulse.storage WHERE id = $1 UNION ALL "
-	"SELECT 1 FROM pulse.metric_series WHERE resource_id = $1 LIMIT 1",
-	1,
-};
-
 /* --- GET /api/charts --------------------------------------------------------------------- */
-
-enum { K_GUEST, K_NODE, K_STORAGE };
-
-static const char *const guest_metrics[] = {"cpu", "memory", "disk", "diskread", "diskwrite",
-	"netin", "netout"};
-
-struct resource {
-	const char *id;
-	int kind;
-	int vm;			/* guests: a VM (else a container) */
-	double cur[7];		/* current values, for series without history */
-	int32_t series[7];	/* -1: none */
-};
 
 #define MS_CACHE 4096
 
@@ -232,11 +191,13 @@ struct ms_text {
  * wait in their own sections. Its memory is the request's (chart_out_free is deferred). */
 struct chart_out {
 	struct request *r;
-	struct met_reader *rd;	/* the points to write, and the reads to keep going meanwhile */
+	struct met_charts *ch;	/* the points to write, and the reads to keep going meanwhile */
 	struct ms_text *ms_cache;	/* MS_CACHE point heads */
 	struct strbuf out, nodes, storage;
+	struct strbuf *section[3];	/* by enum met_chart_kind: out, nodes, storage */
+	int first[3];			/* no resource in the section yet */
 	int64_t oldest_ms;
-	int client_gone;
+	int started, client_gone;
 };
 
 static void
@@ -249,6 +210,24 @@ chart_out_free(void *p)
 	sb_free(&c->storage);
 }
 
+/* An answer's writer, freed with the request. */
+static struct chart_out *
+chart_out_new(struct request *r, int64_t now_ms)
+{
+	struct chart_out *c = arena_zalloc(r->arena, sizeof(*c));
+
+	arena_defer(r->arena, chart_out_free, c);
+	c->r = r;
+	c->ms_cache = arena_zalloc(r->arena, sizeof(*c->ms_cache) * MS_CACHE);
+	c->oldest_ms = now_ms;
+	c->section[MET_CHART_GUEST] = &c->out;
+	c->section[MET_CHART_NODE] = &c->nodes;
+	c->section[MET_CHART_STORAGE] = &c->storage;
+	for (int k = 0; k < 3; k++)
+		c->first[k] = 1;
+	return c;
+}
+
 static void
 out_flush(struct chart_out *c, int force)
 {
@@ -258,7 +237,7 @@ out_flush(struct chart_out *c, int force)
 		c->client_gone = 1;
 	sb_reset(&c->out);
 	/* Take the next chunk's rows off the socket, so that the server keeps sending. */
-	met_reader_pump(c->rd);
+	met_charts_pump(c->ch);
 }
 
 /* An integer in decimal; returns its length. */
@@ -333,7 +312,7 @@ static void
 out_series(struct chart_out *c, struct strbuf *sb, const char *name, int32_t s, double cur,
     int fallback, int64_t now_ms)
 {
-	const struct met_points *sp = met_reader_points(c->rd, s);
+	const struct met_points *sp = met_charts_points(c->ch, s);
 
 	out_key(sb, name);
 	sb_append(sb, "[", 1);
@@ -365,156 +344,73 @@ out_series(struct chart_out *c, struct strbuf *sb, const char *name, int32_t s, 
 static int
 has_points(const struct chart_out *c, int32_t s)
 {
-	return met_reader_points(c->rd, s)->n > 0;
+	return met_charts_points(c->ch, s)->n > 0;
 }
 
 /* One resource into its section: guests stream out, nodes and storage (few) wait in their
  * own buffers. Its points are freed. */
 static void
-out_resource(struct chart_out *c, const struct resource *res, struct strbuf *sb, int *first,
-    int64_t now_ms)
+out_resource(struct chart_out *c, const struct met_chart_item *it, int64_t now_ms)
 {
-	int nm = res->kind == K_GUEST ? 7 : res->kind == K_NODE ? 3 : 1;
+	struct strbuf *sb = c->section[it->kind];
 
-	if (!*first)
+	if (!c->first[it->kind])
 		sb_append(sb, ",", 1);
-	*first = 0;
-	out_key(sb, res->id);
+	c->first[it->kind] = 0;
+	out_key(sb, it->id);
 	sb_append(sb, "{", 1);
-	if (res->kind == K_GUEST) {
-		/* No cpu history: every metric becomes the current value (§2.2). */
-		int fallback = !has_points(c, res->series[0]);
-		for (int m = 0; m < 7; m++) {
-			if (m)
-				sb_append(sb, ",", 1);
-			out_series(c, sb, guest_metrics[m], res->series[m], res->cur[m], fallback,
-			    now_ms);
-		}
-	} else if (res->kind == K_NODE) {
-		for (int m = 0; m < 3; m++) {
-			if (m)
-				sb_append(sb, ",", 1);
-			out_series(c, sb, guest_metrics[m], res->series[m], res->cur[m],
-			    !has_points(c, res->series[m]), now_ms);
-		}
+	if (it->kind == MET_CHART_STORAGE) {
+		out_series(c, sb, "disk", it->series[0], it->cur[0],
+		    !has_points(c, it->series[0]), now_ms);
 	} else {
-		out_series(c, sb, "disk", res->series[0], res->cur[0],
-		    !has_points(c, res->series[0]), now_ms);
+		/* A guest without cpu history: every metric becomes the current value (§2.2). */
+		int guest_fallback = it->kind == MET_CHART_GUEST && !has_points(c, it->series[0]);
+		for (int m = 0; m < it->nmetrics; m++) {
+			if (m)
+				sb_append(sb, ",", 1);
+			out_series(c, sb, met_chart_metrics[m], it->series[m], it->cur[m],
+			    it->kind == MET_CHART_GUEST ? guest_fallback :
+			    !has_points(c, it->series[m]), now_ms);
+		}
 	}
 	sb_append(sb, "}", 1);
-	for (int m = 0; m < nm; m++)
-		met_reader_forget(c->rd, res->series[m]);
+	met_charts_forget(c->ch, it);
 }
 
-/* A resource in the order of its last series. */
-struct by_last {
-	int32_t last;
-	int res;
-};
-
-static int
-cmp_last(const void *a, const void *b)
-{
-	int32_t x = ((const struct by_last *)a)->last, y = ((const struct by_last *)b)->last;
-
-	return (x > y) - (x < y);
-}
-
-static const struct db_stmt stmt_chart_resources = {
-	"charts_resources",
-	"WITH m AS (SELECT enabled FROM pulse.mock_mode WHERE id = 1) "
-	"SELECT * FROM ("
-	"SELECT g.id, 0 AS kind, g.type = 'qemu', coalesce((g.doc->>'cpu')::float8, 0) * 100, "
-	"  coalesce((g.doc->'memory'->>'usage')::float8, 0), "
-	"  coalesce((g.doc->'disk'->>'usage')::float8, 0), g.disk_read, g.disk_write, g.net_in, "
-	"  g.net_out FROM pulse.guests g, m WHERE g.mock = m.enabled "
-	"UNION ALL "
-	"SELECT n.id, 1, false, coalesce((n.doc->>'cpu')::float8, 0) * 100, "
-	"  coalesce((n.doc->'memory'->>'usage')::float8, 0), "
-	"  coalesce((n.doc->'disk'->>'usage')::float8, 0), 0, 0, 0, 0 "
-	"  FROM pulse.pve_nodes n, m WHERE n.mock = m.enabled "
-	"UNION ALL "
-	"SELECT s.id, 2, false, CASE WHEN s.total > 0 THEN s.used * 100.0 / s.total ELSE 0 END, "
-	"  0, 0, 0, 0, 0, 0 FROM pulse.storage s, m WHERE s.mock = m.enabled "
-	") x ORDER BY id COLLATE \"C\", kind",
-	0,
-};
-
-static const struct db_stmt stmt_chart_series = {
-	"charts_series",
-	"SELECT id, resource_type, resource_id, metric FROM pulse.metric_series "
-	"WHERE resource_type IN ('vm', 'container', 'node', 'storage') "
-	"ORDER BY resource_id COLLATE \"C\"",
-	0,
-};
-
-/* The resources of the state, in the order of stmt_chart_resources (by id, bytewise), with
- * no series yet; their ids point into rows. */
-static struct resource *
-chart_resources(struct request *r, PGresult *rows)
-{
-	int n = PQntuples(rows);
-	struct resource *res = arena_alloc(r->arena, sizeof(*res) * (size_t)(n ? n : 1));
-
-	for (int i = 0; i < n; i++) {
-		res[i].id = PQgetvalue(rows, i, 0);
-		res[i].kind = column_int32(rows, i, 1);
-		res[i].vm = PQgetvalue(rows, i, 2)[0] == 't';
-		for (int m = 0; m < 7; m++) {
-			res[i].cur[m] = strtod(PQgetvalue(rows, i, 3 + m), NULL);
-			res[i].series[m] = -1;
-		}
-	}
-	return res;
-}
-
-/* Matches series to the resources of the state (both sorted by id, bytewise), and wants
- * those read. */
+/* The sections after the guests', and the guests' types. */
 static void
-match_series(struct met_reader *rd, int32_t maxs, struct resource *all, int nres,
-    PGresult *series)
+out_tail(struct chart_out *c, int64_t now_ms)
 {
-	int i = 0;
+	const struct met_chart_item *items;
+	int n, first = 1;
 
-	for (int row = 0; row < PQntuples(series); row++) {
-		const char *id = PQgetvalue(series, row, 2), *type = PQgetvalue(series, row, 1);
-		const char *metric = PQgetvalue(series, row, 3);
-		int32_t s = column_int32(series, row, 0);
-		int kind = strcmp(type, "node") == 0 ? K_NODE :
-		    strcmp(type, "storage") == 0 ? K_STORAGE : K_GUEST;
-		while (i < nres && strcmp(all[i].id, id) < 0)
-			i++;
-		for (int j = i; j < nres && strcmp(all[j].id, id) == 0; j++) {
-			struct resource *res = &all[j];
-			if (res->kind != kind || s < 0 || s > maxs)
-				continue;
-			for (int m = 0; m < (kind == K_STORAGE ? 1 : 7); m++) {
-				const char *want = kind == K_STORAGE ? "usage" : guest_metrics[m];
-				if (strcmp(metric, want) == 0) {
-					res->series[m] = s;
-					met_reader_want(rd, s);
-				}
-			}
-		}
+	items = met_charts_items(c->ch, &n);
+	sb_puts(&c->out, "},\"nodeData\":{");
+	sb_append(&c->out, c->nodes.data ? c->nodes.data : "", c->nodes.len);
+	sb_puts(&c->out, "},\"storageData\":{");
+	sb_append(&c->out, c->storage.data ? c->storage.data : "", c->storage.len);
+	sb_puts(&c->out, "},\"dockerData\":{},\"dockerHostData\":{},\"guestTypes\":{");
+	for (int i = 0; i < n; i++) {
+		if (items[i].kind != MET_CHART_GUEST)
+			continue;
+		sb_puts(&c->out, first ? "" : ",");
+		first = 0;
+		out_key(&c->out, items[i].id);
+		sb_puts(&c->out, items[i].vm ? "\"vm\"" : "\"container\"");
 	}
+	sb_printf(&c->out, "},\"timestamp\":%lld,\"stats\":{\"oldestDataTimestamp\":%lld}}",
+	    (long long)now_ms, (long long)c->oldest_ms);
+	out_flush(c, 1);
 }
 
-/* The resources in the order their last series is read: each goes out once its series are
- * all in, and its points are freed then. */
-static struct by_last *
-write_order(struct request *r, const struct resource *res, int nres)
+static void
+out_begin(struct chart_out *c)
 {
-	struct by_last *order = arena_alloc(r->arena, sizeof(*order) * (size_t)(nres ? nres : 1));
-
-	for (int i = 0; i < nres; i++) {
-		order[i].res = i;
-		order[i].last = -1;
-		for (int m = 0; m < 7; m++)
-			if (res[i].series[m] > order[i].last)
-				order[i].last = res[i].series[m];
-	}
-	qsort(order, (size_t)nres, sizeof(*order), cmp_last);
-	return order;
+	if (c->started)
+		return;
+	resp_stream_begin(c->r, 200, "application/json");
+	sb_puts(&c->out, "{\"data\":{");
+	c->started = 1;
 }
 
 void
@@ -527,14 +423,9 @@ api_charts(struct request *r)
 	const char *range_s = req_query(r, "range");
 	double range = -1, now = floor(clock_wall()), t_start = clock_monotonic();
 	int64_t now_ms = timefmt_unix_ms(now);
+	const struct met_chart_item *const *ready;
 	struct chart_out *c;
-	PGresult *resources, *series;
-	struct resource *res;
-	struct by_last *order;
-	struct strbuf *section[3];
-	int firsts[3] = {1, 1, 1};
-	int nres, tier, first, rc, started = 0, next = 0;
-	int32_t maxs = -1, below;
+	int rc, n;
 
 	if (range_s == NULL || *range_s == '\0')
 		range = 3600;
@@ -546,113 +437,35 @@ api_charts(struct request *r)
 		    "4h, 12h, 24h or 7d", range_s);
 		return;
 	}
-	c = arena_zalloc(r->arena, sizeof(*c));
-	arena_defer(r->arena, chart_out_free, c);
-	c->r = r;
-	c->ms_cache = arena_zalloc(r->arena, sizeof(*c->ms_cache) * MS_CACHE);
-	c->oldest_ms = now_ms;
-	section[K_GUEST] = &c->out;
-	section[K_NODE] = &c->nodes;
-	section[K_STORAGE] = &c->storage;
-	tier = met_tier_for(r->db, range);
-	/* One snapshot for everything read: a rollup committing meanwhile is not seen twice. */
-	if (tier < 0 || db_exec(r->db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") != 0)
-		goto unavailable;
-	resources = request_result(r, db_exec_stmt(r->db, &stmt_chart_resources, NULL));
-	series = resources ? request_result(r, db_exec_stmt(r->db, &stmt_chart_series, NULL)) :
-	    NULL;
-	if (series == NULL)
-		goto unavailable;
-	for (int i = 0; i < PQntuples(series); i++) {
-		int32_t s = column_int32(series, i, 0);
-		if (s > maxs)
-			maxs = s;
+	c = chart_out_new(r, now_ms);
+	if ((c->ch = met_charts_open(r->db, range, now, CHART_MAX_POINTS)) == NULL) {
+		resp_db_unavailable(r);
+		return;
 	}
-	c->rd = met_reader_open(r->db, tier, now - range, now + 1, maxs, CHART_MAX_POINTS);
-	if (c->rd == NULL)
-		goto unavailable;
-	arena_defer(r->arena, met_reader_free, c->rd);
-	nres = PQntuples(resources);
-	res = chart_resources(r, resources);
-	match_series(c->rd, maxs, res, nres, series);
-	order = write_order(r, res, nres);
-	while ((rc = met_reader_next(c->rd, &below)) > 0) {
-		if (!started) {
-			resp_stream_begin(r, 200, "application/json");
-			sb_puts(&c->out, "{\"data\":{");
-			started = 1;
-		}
-		for (; next < nres && order[next].last < below; next++) {
-			const struct resource *one = &res[order[next].res];
-			out_resource(c, one, section[one->kind], &firsts[one->kind], now_ms);
-		}
+	arena_defer(r->arena, met_charts_free, c->ch);
+	while ((rc = met_charts_next(c->ch, &ready, &n)) > 0) {
+		out_begin(c);
+		for (int i = 0; i < n; i++)
+			out_resource(c, ready[i], now_ms);
 		out_flush(c, 0);
 	}
-	if (rc < 0 && !started)
-		goto unavailable;
+	met_charts_end(c->ch, rc == 0 || c->started);
+	if (rc < 0 && !c->started) {
+		resp_db_unavailable(r);
+		return;
+	}
 	if (rc < 0) {
 		/* The head is out: all that can be done is to stop short. */
 		log_error("msg=\"charts read failed mid-answer\" error=\"%s\"", db_error(r->db));
 		c->client_gone = 1;
 	}
-	if (!started) {
-		resp_stream_begin(r, 200, "application/json");
-		sb_puts(&c->out, "{\"data\":{");
-	}
-	for (; next < nres; next++) {
-		const struct resource *one = &res[order[next].res];
-		out_resource(c, one, section[one->kind], &firsts[one->kind], now_ms);
-	}
-	met_reader_close(c->rd);
-	(void)db_exec(r->db, "COMMIT");
-	sb_puts(&c->out, "},\"nodeData\":{");
-	sb_append(&c->out, c->nodes.data ? c->nodes.data : "", c->nodes.len);
-	sb_puts(&c->out, "},\"storageData\":{");
-	sb_append(&c->out, c->storage.data ? c->storage.data : "", c->storage.len);
-	sb_puts(&c->out, "},\"dockerData\":{},\"dockerHostData\":{},\"guestTypes\":{");
-	first = 1;
-	for (int i = 0; i < nres; i++) {
-		if (res[i].kind != K_GUEST)
-			continue;
-		sb_puts(&c->out, first ? "" : ",");
-		first = 0;
-		out_key(&c->out, res[i].id);
-		sb_puts(&c->out, res[i].vm ? "\"vm\"" : "\"container\"");
-	}
-	sb_printf(&c->out, "},\"timestamp\":%lld,\"stats\":{\"oldestDataTimestamp\":%lld}}",
-	    (long long)now_ms, (long long)c->oldest_ms);
-	out_flush(c, 1);
+	out_begin(c);
+	out_tail(c, now_ms);
 	log_debug("msg=\"charts written\" ms=%.1f bytes=%lu", (clock_monotonic() - t_start) * 1000,
 	    (unsigned long)r->bytes_out);
-	return;
-unavailable:
-	met_reader_close(c->rd);
-	db_rollback(r->db);
-	resp_db_unavailable(r);
 }
 
 /* --- GET /api/storage-charts ------------------------------------------------------------- */
-
-static const struct db_stmt stmt_storage_series = {
-	"storage_charts_series",
-	"WITH m AS (SELECT enabled FROM pulse.mock_mode WHERE id = 1) "
-	"SELECT s.id, x.id, x.metric FROM pulse.storage s CROSS JOIN m "
-	"LEFT JOIN pulse.metric_series x ON x.resource_type = 'storage' AND x.resource_id = s.id "
-	"  AND x.metric IN ('usage', 'used', 'total', 'avail') "
-	"WHERE s.mock = m.enabled ORDER BY s.id COLLATE \"C\", x.id",
-	0,
-};
-
-#define STORAGE_SQL(t) \
-	"SELECT series, extract(epoch FROM time), avg, min, max, samples FROM pulse.metrics_" t \
-	" WHERE series = ANY($1::int[]) AND time > to_timestamp($2) ORDER BY series, time"
-
-static const struct db_stmt stmt_storage_points[MET_NTIERS] = {
-	{"storage_charts_raw", STORAGE_SQL("raw"), 2},
-	{"storage_charts_minute", STORAGE_SQL("minute"), 2},
-	{"storage_charts_hour", STORAGE_SQL("hour"), 2},
-	{"storage_charts_day", STORAGE_SQL("day"), 2},
-};
 
 /* The storage-charts range: minutes, read as scanf's %d would (leading digits win, so "1h"
  * is one minute, as in the original). -1 when there are no digits or it is out of range. */
@@ -719,46 +532,18 @@ series_rows(const struct series_run *runs, int count, long series, int *from, in
 	}
 }
 
-void
-api_storage_charts(struct request *r)
+/* The answer: every storage of the state, with the points of its series, grouped to at
+ * most HISTORY_MAX_POINTS per series. */
+static struct json_object *
+storage_json(struct request *r, PGresult *list, PGresult *res)
 {
 	static const char *const names[] = {"usage", "used", "total", "avail"};
-	long minutes = storage_range_minutes(req_query(r, "range"));
-	double now = clock_wall();
-	struct strbuf ids = {0};
-	char since[32];
-	PGresult *list, *res;
-	struct json_object *o;
+	struct json_object *o = json_object_new_object();
 	struct series_run *runs;
-	int tier, nruns;
+	int nruns;
 
-	if (minutes < 0) {
-		resp_error(r, 400, "invalid_range", "range must be a number of minutes from 1 to 129600");
-		return;
-	}
-	list = request_result(r, db_exec_stmt(r->db, &stmt_storage_series, NULL));
-	if (list == NULL || (tier = met_tier_for(r->db, (double)minutes * 60)) < 0) {
-		resp_db_unavailable(r);
-		return;
-	}
-	sb_puts(&ids, "{");
-	for (int i = 0, k = 0; i < PQntuples(list); i++)
-		if (!PQgetisnull(list, i, 1))
-			sb_printf(&ids, "%s%s", k++ ? "," : "", PQgetvalue(list, i, 1));
-	sb_puts(&ids, "}");
-	snprintf(since, sizeof(since), "%.3f", now - (double)minutes * 60);
-	{
-		const char *p[2] = {ids.data, since};
-		res = request_result(r, db_exec_stmt(r->db, &stmt_storage_points[tier], p));
-	}
-	sb_free(&ids);
-	if (res == NULL) {
-		resp_db_unavailable(r);
-		return;
-	}
-	runs = series_runs(r, res, &nruns);
-	o = json_object_new_object();
 	arena_defer(r->arena, jsonutil_put, o);
+	runs = series_runs(r, res, &nruns);
 	for (int i = 0; i < PQntuples(list); i++) {
 		const char *id = PQgetvalue(list, i, 0);
 		struct json_object *st;
@@ -785,7 +570,7 @@ api_storage_charts(struct request *r)
 			struct json_object *p = json_object_new_object();
 			char ts[TIMEFMT_LEN];
 			for (int j = row; j < to && j < row + group; j++)
-				met_acc_merge(&a, column_int32(res, j, 5), strtod(PQgetvalue(res, j, 2), NULL),
+				met_acc_merge(&a, db_value_int32(res, j, 5), strtod(PQgetvalue(res, j, 2), NULL),
 				    strtod(PQgetvalue(res, j, 3), NULL), strtod(PQgetvalue(res, j, 4), NULL));
 			timefmt_rfc3339(strtod(PQgetvalue(res, row, 1), NULL), ts, sizeof(ts));
 			json_object_object_add(p, "value", jsonutil_new_rounded(met_acc_avg(&a)));
@@ -802,7 +587,26 @@ api_storage_charts(struct request *r)
 		}
 		json_object_object_add(st, metric, arr);
 	}
-	resp_json(r, 200, o);
+	return o;
+}
+
+void
+api_storage_charts(struct request *r)
+{
+	long minutes = storage_range_minutes(req_query(r, "range"));
+	PGresult *list, *points;
+
+	if (minutes < 0) {
+		resp_error(r, 400, "invalid_range", "range must be a number of minutes from 1 to 129600");
+		return;
+	}
+	if (met_read_storage(r->db, (double)minutes * 60, clock_wall(), &list, &points) != 0) {
+		resp_db_unavailable(r);
+		return;
+	}
+	request_result(r, list);
+	request_result(r, points);
+	resp_json(r, 200, storage_json(r, list, points));
 }
 
 /* --- GET /api/metrics-store/history ---------------------------------------------------- */
@@ -835,6 +639,60 @@ points_json(struct strbuf *sb, const struct met_bucket *b, int n, int max)
 	sb_append(sb, "]", 1);
 }
 
+/* The answer as text: thousands of points through json-c objects cost more than the query. */
+static void
+history_json(struct strbuf *out, const char *type, const char *id, const char *metric,
+    const char *range_s, double range, double now, const struct met_history *h, int max_points)
+{
+	sb_append(out, "{", 1);
+	out_key(out, "resourceType");
+	out_str(out, type);
+	sb_append(out, ",", 1);
+	out_key(out, "resourceId");
+	out_str(out, id);
+	if (*metric) {
+		sb_append(out, ",", 1);
+		out_key(out, "metric");
+		out_str(out, metric);
+	}
+	sb_append(out, ",", 1);
+	out_key(out, "range");
+	out_str(out, range_s ? range_s : "");
+	sb_printf(out, ",\"start\":%lld,\"end\":%lld,\"tier\":\"%s\",",
+	    (long long)llround((now - range) * 1000), (long long)llround(now * 1000),
+	    met_tiers[h->tier].name);
+	if (*metric) {
+		sb_puts(out, "\"points\":");
+		if (h->n > 0)
+			points_json(out, h->buckets[0].b, h->buckets[0].n, max_points);
+		else
+			sb_puts(out, "[]");
+	} else {
+		int first = 1;
+		sb_puts(out, "\"metrics\":{");
+		for (int i = 0; i < h->n; i++) {
+			if (h->buckets[i].n == 0)
+				continue;
+			if (!first)
+				sb_append(out, ",", 1);
+			first = 0;
+			out_key(out, met_history_metric(h, i));
+			points_json(out, h->buckets[i].b, h->buckets[i].n, max_points);
+		}
+		sb_puts(out, "}");
+	}
+	sb_puts(out, "}");
+}
+
+static int
+known_metric(const char *metric)
+{
+	for (size_t i = 0; i < ARRAY_LEN(known_metrics); i++)
+		if (strcmp(metric, known_metrics[i]) == 0)
+			return 1;
+	return 0;
+}
+
 void
 api_metrics_history(struct request *r)
 {
@@ -843,11 +701,8 @@ api_metrics_history(struct request *r)
 	const char *mp = req_query(r, "maxPoints"), *types;
 	double range, now = floor(clock_wall() * 1000) / 1000;
 	int64_t max_points = HISTORY_MAX_POINTS;
+	struct met_history *h;
 	struct strbuf out = {0};
-	struct met_buckets *buckets = NULL;
-	int32_t ids[64];
-	PGresult *series;
-	int tier, nseries;
 
 	if (type == NULL || *type == '\0' || id == NULL || *id == '\0') {
 		resp_error(r, 400, "missing_parameters", "resourceType and resourceId are required");
@@ -857,14 +712,11 @@ api_metrics_history(struct request *r)
 		resp_error(r, 400, "invalid_resource_type", "Unknown resourceType '%.64s'", type);
 		return;
 	}
-	if (metric && *metric) {
-		int known = 0;
-		for (size_t i = 0; i < ARRAY_LEN(known_metrics); i++)
-			known |= strcmp(metric, known_metrics[i]) == 0;
-		if (!known) {
-			resp_error(r, 400, "invalid_metric", "Unknown metric '%.64s'", metric);
-			return;
-		}
+	if (metric == NULL)
+		metric = "";
+	if (*metric && !known_metric(metric)) {
+		resp_error(r, 400, "invalid_metric", "Unknown metric '%.64s'", metric);
+		return;
 	}
 	if ((range = history_range(range_s)) < 0) {
 		resp_error(r, 400, "invalid_range", "Invalid range '%.64s': use 1h, 6h, 12h, 24h, "
@@ -875,77 +727,18 @@ api_metrics_history(struct request *r)
 		resp_error(r, 400, "invalid_max_points", "maxPoints must be an integer from 2 to 100000");
 		return;
 	}
-	{
-		const char *p[3] = {types, id, metric ? metric : ""};
-		series = request_result(r, db_exec_stmt(r->db, &stmt_series_of, p));
+	h = arena_zalloc(r->arena, sizeof(*h));
+	arena_defer(r->arena, met_history_free, h);
+	if (met_history_open(r->db, types, id, metric, range, now, h) != 0) {
+		resp_db_unavailable(r);
+		return;
 	}
-	if (series == NULL)
-		goto unavailable;
-	nseries = PQntuples(series) < 64 ? PQntuples(series) : 64;
-	if (nseries == 0) {
-		const char *p[1] = {id};
-		PGresult *known = request_result(r, db_exec_stmt(r->db, &stmt_resource_known, p));
-		if (known == NULL)
-			goto unavailable;
-		if (PQntuples(known) == 0) {
-			resp_error(r, 404, "resource_not_found",
-			    "No metrics history for %.64s '%.200s'", type, id);
-			return;
-		}
+	if (!h->known) {
+		resp_error(r, 404, "resource_not_found", "No metrics history for %.64s '%.200s'",
+		    type, id);
+		return;
 	}
-	for (int i = 0; i < nseries; i++)
-		ids[i] = column_int32(series, i, 0);
-	if ((tier = met_tier_for(r->db, range)) < 0)
-		goto unavailable;
-	if (nseries > 0) {
-		buckets = arena_alloc(r->arena, sizeof(*buckets) * (size_t)nseries);
-		if (met_read_history(r->db, tier, ids, nseries, now - range, now, buckets) != 0)
-			goto unavailable;
-		for (int i = 0; i < nseries; i++)
-			arena_defer(r->arena, free, buckets[i].b);
-	}
-	/* Built as text: thousands of points through json-c objects cost more than the query. */
-	sb_append(&out, "{", 1);
-	out_key(&out, "resourceType");
-	out_str(&out, type);
-	sb_append(&out, ",", 1);
-	out_key(&out, "resourceId");
-	out_str(&out, id);
-	if (metric && *metric) {
-		sb_append(&out, ",", 1);
-		out_key(&out, "metric");
-		out_str(&out, metric);
-	}
-	sb_append(&out, ",", 1);
-	out_key(&out, "range");
-	out_str(&out, range_s ? range_s : "");
-	sb_printf(&out, ",\"start\":%lld,\"end\":%lld,\"tier\":\"%s\",",
-	    (long long)llround((now - range) * 1000), (long long)llround(now * 1000),
-	    met_tiers[tier].name);
-	if (metric && *metric) {
-		sb_puts(&out, "\"points\":");
-		if (nseries > 0)
-			points_json(&out, buckets[0].b, buckets[0].n, (int)max_points);
-		else
-			sb_puts(&out, "[]");
-	} else {
-		int first = 1;
-		sb_puts(&out, "\"metrics\":{");
-		for (int i = 0; i < nseries; i++) {
-			if (buckets[i].n == 0)
-				continue;
-			if (!first)
-				sb_append(&out, ",", 1);
-			first = 0;
-			out_key(&out, PQgetvalue(series, i, 1));
-			points_json(&out, buckets[i].b, buckets[i].n, (int)max_points);
-		}
-		sb_puts(&out, "}");
-	}
-	sb_puts(&out, "}");
+	history_json(&out, type, id, metric, range_s, range, now, h, (int)max_points);
 	resp_raw(r, 200, "application/json", out.data, out.len);
 	sb_free(&out);
-	return;
-unavailable:
-	resp_db_unavailable(r);
 }

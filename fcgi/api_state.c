@@ -47,95 +47,127 @@ static const struct db_stmt stmt_version = {
 	0,
 };
 
-/* The arrays of /api/state, in order: key, query (one json column), with the mock filter as
- * $1 ('t' for the mock estate). */
-static const struct db_stmt stmt_nodes = {
-	"state_nodes",
-	"SELECT doc FROM pulse.pve_nodes WHERE mock = $1::boolean "
-	"ORDER BY node, id", 1,
-};
-static const struct db_stmt stmt_vms = {
-	"state_vms",
-	"SELECT doc FROM pulse.guests WHERE type = 'qemu' AND mock = $1::boolean "
-	"ORDER BY vmid, id", 1,
-};
-static const struct db_stmt stmt_containers = {
-	"state_containers",
-	"SELECT doc FROM pulse.guests WHERE type <> 'qemu' AND mock = $1::boolean "
-	"ORDER BY vmid, id", 1,
-};
-static const struct db_stmt stmt_storage = {
-	"state_storage",
-	"SELECT doc FROM pulse.storage WHERE mock = $1::boolean "
-	"ORDER BY sort_instance, name, id", 1,
-};
-static const struct db_stmt stmt_health = {
-	"state_health",
-	"SELECT json_object_agg(key, healthy ORDER BY key)::text FROM pulse.connection_health "
-	"WHERE mock = $1::boolean", 1,
+/* The lists the answers are made of: one query each, with the mock filter as $1 ('t' for
+ * the mock estate). Each gives one json column: a row per entity (written as an array), or
+ * for an object list one object (NULL written as {}). */
+enum state_list {
+	L_NONE = -1,
+	L_NODES, L_VMS, L_CONTAINERS, L_STORAGE, L_HEALTH, L_TASKS, L_STORAGE_BACKUPS,
+	L_SNAPSHOTS, L_CEPH, L_DISKS, L_REPLICATION, L_PBS, L_PMG, L_PBS_BACKUPS, L_PMG_BACKUPS,
+	L_NLISTS,
+	L_PVE_BACKUPS = L_NLISTS,	/* not a query: pve_backups_layout */
 };
 
-static const struct db_stmt stmt_tasks = {
-	"state_backup_tasks",
-	"SELECT doc FROM pulse.backup_tasks WHERE mock = $1::boolean "
-	"ORDER BY start_time DESC NULLS LAST, id", 1,
-};
-static const struct db_stmt stmt_storage_backups = {
-	"state_storage_backups",
-	"SELECT doc FROM pulse.storage_backups WHERE mock = $1::boolean "
-	"ORDER BY ctime DESC, id", 1,
-};
-static const struct db_stmt stmt_snapshots = {
-	"state_snapshots",
-	"SELECT doc FROM pulse.guest_snapshots WHERE mock = $1::boolean "
-	"ORDER BY snaptime DESC, id", 1,
+#define DOCS(table, where, order) \
+	"SELECT doc FROM pulse." table " WHERE " where "mock = $1::boolean ORDER BY " order
+
+static const struct db_stmt state_lists[L_NLISTS] = {
+	[L_NODES] = {"state_nodes", DOCS("pve_nodes", "", "node, id"), 1},
+	[L_VMS] = {"state_vms", DOCS("guests", "type = 'qemu' AND ", "vmid, id"), 1},
+	[L_CONTAINERS] = {"state_containers", DOCS("guests", "type <> 'qemu' AND ", "vmid, id"), 1},
+	[L_STORAGE] = {"state_storage", DOCS("storage", "", "sort_instance, name, id"), 1},
+	[L_HEALTH] = {"state_health", "SELECT json_object_agg(key, healthy ORDER BY key)::text "
+	    "FROM pulse.connection_health WHERE mock = $1::boolean", 1},
+	[L_TASKS] = {"state_backup_tasks",
+	    DOCS("backup_tasks", "", "start_time DESC NULLS LAST, id"), 1},
+	[L_STORAGE_BACKUPS] = {"state_storage_backups",
+	    DOCS("storage_backups", "", "ctime DESC, id"), 1},
+	[L_SNAPSHOTS] = {"state_snapshots", DOCS("guest_snapshots", "", "snaptime DESC, id"), 1},
+	[L_CEPH] = {"state_ceph", DOCS("ceph_clusters", "", "id"), 1},
+	[L_DISKS] = {"state_disks", DOCS("physical_disks", "", "node, dev_path, id"), 1},
+	[L_REPLICATION] = {"state_replication",
+	    DOCS("replication_jobs", "", "instance_id, sort_key, id"), 1},
+	[L_PBS] = {"state_pbs", DOCS("pbs_instances", "", "name, instance_id"), 1},
+	[L_PMG] = {"state_pmg", DOCS("pmg_instances", "", "name, instance_id"), 1},
+	[L_PBS_BACKUPS] = {"state_pbs_backups", DOCS("pbs_backups", "", "backup_time DESC, id"), 1},
+	[L_PMG_BACKUPS] = {"state_pmg_backups", DOCS("pmg_backups", "", "backup_time DESC, id"), 1},
 };
 
-static const struct db_stmt stmt_ceph = {
-	"state_ceph",
-	"SELECT doc FROM pulse.ceph_clusters WHERE mock = $1::boolean "
-	"ORDER BY id", 1,
-};
-static const struct db_stmt stmt_disks = {
-	"state_disks",
-	"SELECT doc FROM pulse.physical_disks WHERE mock = $1::boolean "
-	"ORDER BY node, dev_path, id", 1,
-};
-static const struct db_stmt stmt_replication = {
-	"state_replication",
-	"SELECT doc FROM pulse.replication_jobs WHERE mock = $1::boolean "
-	"ORDER BY instance_id, sort_key, id", 1,
-};
-static const struct db_stmt stmt_pbs = {
-	"state_pbs",
-	"SELECT doc FROM pulse.pbs_instances WHERE mock = $1::boolean "
-	"ORDER BY name, instance_id", 1,
-};
-static const struct db_stmt stmt_pmg = {
-	"state_pmg",
-	"SELECT doc FROM pulse.pmg_instances WHERE mock = $1::boolean "
-	"ORDER BY name, instance_id", 1,
-};
-static const struct db_stmt stmt_pbs_backups = {
-	"state_pbs_backups",
-	"SELECT doc FROM pulse.pbs_backups WHERE mock = $1::boolean "
-	"ORDER BY backup_time DESC, id", 1,
-};
-static const struct db_stmt stmt_pmg_backups = {
-	"state_pmg_backups",
-	"SELECT doc FROM pulse.pmg_backups WHERE mock = $1::boolean "
-	"ORDER BY backup_time DESC, id", 1,
+/* An answer's layout: text, then a list (L_NONE: none), and so on to a NULL text. */
+struct piece {
+	const char *text;
+	enum state_list list;
 };
 
-/* Appends [doc, doc, ...] from a one-column query. */
-static int
-append_docs(struct request *r, struct strbuf *sb, const struct db_stmt *stmt,
-    const char *const *params)
+/* The PVE backups, {"backupTasks":[...],"storageBackups":[...],"guestSnapshots":[...]}: in
+ * /api/state twice and in /api/backups twice. */
+static const struct piece pve_backups_layout[] = {
+	{"{\"backupTasks\":", L_TASKS},
+	{",\"storageBackups\":", L_STORAGE_BACKUPS},
+	{",\"guestSnapshots\":", L_SNAPSHOTS},
+	{"}", L_NONE},
+	{NULL, L_NONE},
+};
+
+/* /api/state up to connectionHealth; lastUpdate and the rest follow (build()). Agent-reported
+ * hosts arrive with the agent endpoints; until then their arrays are empty. */
+static const struct piece state_layout[] = {
+	{"{\"nodes\":", L_NODES},
+	{",\"vms\":", L_VMS},
+	{",\"containers\":", L_CONTAINERS},
+	{",\"dockerHosts\":[],\"removedDockerHosts\":[],\"kubernetesClusters\":[],"
+	    "\"removedKubernetesClusters\":[],\"hosts\":[],\"storage\":", L_STORAGE},
+	{",\"cephClusters\":", L_CEPH},
+	{",\"physicalDisks\":", L_DISKS},
+	{",\"pbs\":", L_PBS},
+	{",\"pmg\":", L_PMG},
+	{",\"pbsBackups\":", L_PBS_BACKUPS},
+	{",\"pmgBackups\":", L_PMG_BACKUPS},
+	{",\"backups\":{\"pve\":", L_PVE_BACKUPS},
+	{",\"pbs\":", L_PBS_BACKUPS},
+	{",\"pmg\":", L_PMG_BACKUPS},
+	{"},\"replicationJobs\":", L_REPLICATION},
+	{",\"activeAlerts\":[],\"metrics\":{},\"pveBackups\":", L_PVE_BACKUPS},
+	{",\"performance\":{},\"connectionHealth\":", L_HEALTH},
+	{NULL, L_NONE},
+};
+
+/* The lists of a layout, fetched; an entry is NULL when the layout does not use it. */
+struct fetched {
+	PGresult *res[L_NLISTS];
+};
+
+static void
+fetched_clear(struct fetched *f)
 {
-	PGresult *res = db_exec_stmt(r->db, stmt, params);
+	for (int i = 0; i < L_NLISTS; i++) {
+		PQclear(f->res[i]);
+		f->res[i] = NULL;
+	}
+}
 
-	if (res == NULL)
-		return -1;
+/* Runs the queries of the lists layout uses (each once); 0, or -1 with none left. */
+static int
+fetch(struct request *r, const struct piece *layout, const char *const *params,
+    struct fetched *f)
+{
+	for (const struct piece *p = layout; p->text; p++) {
+		if (p->list == L_PVE_BACKUPS) {
+			if (fetch(r, pve_backups_layout, params, f) != 0)
+				return -1;
+			continue;
+		}
+		if (p->list == L_NONE || f->res[p->list] != NULL)
+			continue;
+		if ((f->res[p->list] = db_exec_stmt(r->db, &state_lists[p->list], params)) == NULL) {
+			fetched_clear(f);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Appends a fetched list: [doc, doc, ...], or the object (health). */
+static void
+render_list(struct strbuf *sb, enum state_list list, const PGresult *res)
+{
+	if (list == L_HEALTH) {
+		if (PQgetisnull(res, 0, 0))
+			sb_puts(sb, "{}");
+		else
+			sb_append(sb, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+		return;
+	}
 	sb_append(sb, "[", 1);
 	for (int i = 0; i < PQntuples(res); i++) {
 		if (i)
@@ -143,34 +175,18 @@ append_docs(struct request *r, struct strbuf *sb, const struct db_stmt *stmt,
 		sb_append(sb, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0));
 	}
 	sb_append(sb, "]", 1);
-	PQclear(res);
-	return 0;
 }
 
-static int
-append_array(struct request *r, struct strbuf *sb, const char *key, const struct db_stmt *stmt,
-    const char *const *params)
+static void
+render(struct strbuf *sb, const struct piece *layout, const struct fetched *f)
 {
-	sb_printf(sb, "\"%s\":", key);
-	if (append_docs(r, sb, stmt, params) != 0)
-		return -1;
-	sb_append(sb, ",", 1);
-	return 0;
-}
-
-/* {"backupTasks":[...],"storageBackups":[...],"guestSnapshots":[...]} */
-static int
-append_pve_backups(struct request *r, struct strbuf *sb, const char *const *params)
-{
-	sb_puts(sb, "{");
-	if (append_array(r, sb, "backupTasks", &stmt_tasks, params) != 0 ||
-	    append_array(r, sb, "storageBackups", &stmt_storage_backups, params) != 0)
-		return -1;
-	sb_puts(sb, "\"guestSnapshots\":");
-	if (append_docs(r, sb, &stmt_snapshots, params) != 0)
-		return -1;
-	sb_puts(sb, "}");
-	return 0;
+	for (const struct piece *p = layout; p->text; p++) {
+		sb_puts(sb, p->text);
+		if (p->list == L_PVE_BACKUPS)
+			render(sb, pve_backups_layout, f);
+		else if (p->list != L_NONE)
+			render_list(sb, p->list, f->res[p->list]);
+	}
 }
 
 /* Builds the body for one version; NULL on a database error. */
@@ -178,64 +194,15 @@ static struct state_body *
 build(struct request *r, int64_t version, int mock, int64_t updated_ms)
 {
 	const char *params[1] = {mock ? "t" : "f"};
+	struct fetched f = {0};
 	struct strbuf sb = {0};
 	struct state_body *b;
-	PGresult *res;
 
+	if (fetch(r, state_layout, params, &f) != 0)
+		return NULL;
 	sb_reserve(&sb, 64 * 1024);
-	sb_append(&sb, "{", 1);
-	if (append_array(r, &sb, "nodes", &stmt_nodes, params) != 0 ||
-	    append_array(r, &sb, "vms", &stmt_vms, params) != 0 ||
-	    append_array(r, &sb, "containers", &stmt_containers, params) != 0)
-		goto err;
-	/* Agent-reported hosts arrive with the agent endpoints; until then these are empty. */
-	sb_puts(&sb, "\"dockerHosts\":[],\"removedDockerHosts\":[],\"kubernetesClusters\":[],"
-	    "\"removedKubernetesClusters\":[],\"hosts\":[],");
-	if (append_array(r, &sb, "storage", &stmt_storage, params) != 0)
-		goto err;
-	{
-		/* The backup lists appear twice: in backups{pve,pbs,pmg} and on their own. */
-		struct strbuf pve = {0}, pbs = {0}, pmg = {0};
-		int ok = append_pve_backups(r, &pve, params) == 0 &&
-		    append_docs(r, &pbs, &stmt_pbs_backups, params) == 0 &&
-		    append_docs(r, &pmg, &stmt_pmg_backups, params) == 0;
-
-		ok = ok && append_array(r, &sb, "cephClusters", &stmt_ceph, params) == 0 &&
-		    append_array(r, &sb, "physicalDisks", &stmt_disks, params) == 0 &&
-		    append_array(r, &sb, "pbs", &stmt_pbs, params) == 0 &&
-		    append_array(r, &sb, "pmg", &stmt_pmg, params) == 0;
-		if (ok) {
-			sb_puts(&sb, "\"pbsBackups\":");
-			sb_append(&sb, pbs.data, pbs.len);
-			sb_puts(&sb, ",\"pmgBackups\":");
-			sb_append(&sb, pmg.data, pmg.len);
-			sb_puts(&sb, ",\"backups\":{\"pve\":");
-			sb_append(&sb, pve.data, pve.len);
-			sb_puts(&sb, ",\"pbs\":");
-			sb_append(&sb, pbs.data, pbs.len);
-			sb_puts(&sb, ",\"pmg\":");
-			sb_append(&sb, pmg.data, pmg.len);
-			sb_puts(&sb, "},");
-			ok = append_array(r, &sb, "replicationJobs", &stmt_replication, params) == 0;
-			sb_puts(&sb, "\"activeAlerts\":[],\"metrics\":{},\"pveBackups\":");
-			sb_append(&sb, pve.data, pve.len);
-			sb_puts(&sb, ",\"performance\":{},");
-		}
-		sb_free(&pve);
-		sb_free(&pbs);
-		sb_free(&pmg);
-		if (!ok)
-			goto err;
-	}
-	res = db_exec_stmt(r->db, &stmt_health, params);
-	if (res == NULL)
-		goto err;
-	sb_puts(&sb, "\"connectionHealth\":");
-	if (PQgetisnull(res, 0, 0))
-		sb_puts(&sb, "{}");
-	else
-		sb_append(&sb, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-	PQclear(res);
+	render(&sb, state_layout, &f);
+	fetched_clear(&f);
 	sb_printf(&sb, ",\"stats\":{},\"lastUpdate\":%lld,\"temperatureMonitoringEnabled\":%s}",
 	    (long long)(updated_ms / 1000 * 1000),
 	    conf_bool("temperature_monitoring_enabled") ? "true" : "false");
@@ -246,9 +213,6 @@ build(struct request *r, int64_t version, int mock, int64_t updated_ms)
 	b->data = sb.data;
 	b->len = sb.len;
 	return b;
-err:
-	sb_free(&sb);
-	return NULL;
 }
 
 /* Whether If-None-Match names etag (a list, weak or strong, or "*"). */
@@ -337,92 +301,71 @@ mock_param(struct request *r, const char **param)
 	return 0;
 }
 
+/* Answers a layout of lists of the estate the mock mode shows. */
 static void
-answer_built(struct request *r, struct strbuf *sb, int ok)
+answer_layout(struct request *r, const struct piece *layout)
 {
-	if (!ok) {
-		sb_free(sb);
+	const char *params[1];
+	struct fetched f = {0};
+	struct strbuf sb = {0};
+
+	if (mock_param(r, params) != 0 || fetch(r, layout, params, &f) != 0) {
 		resp_db_unavailable(r);
 		return;
 	}
-	resp_raw(r, 200, "application/json", sb->data, sb->len);
-	sb_free(sb);
+	render(&sb, layout, &f);
+	fetched_clear(&f);
+	resp_raw(r, 200, "application/json", sb.data, sb.len);
+	sb_free(&sb);
 }
 
 void
 api_backups(struct request *r)
 {
-	const char *params[1];
-	struct strbuf sb = {0}, pve = {0};
-	int ok = mock_param(r, params) == 0 && append_pve_backups(r, &pve, params) == 0;
+	static const struct piece layout[] = {
+		{"{\"backups\":{\"pve\":", L_PVE_BACKUPS},
+		{",\"pbs\":", L_PBS_BACKUPS},
+		{",\"pmg\":", L_PMG_BACKUPS},
+		{"},\"pveBackups\":", L_PVE_BACKUPS},
+		{",\"pbsBackups\":", L_PBS_BACKUPS},
+		{",\"pmgBackups\":", L_PMG_BACKUPS},
+		{",\"backupTasks\":", L_TASKS},
+		{",\"storageBackups\":", L_STORAGE_BACKUPS},
+		{",\"guestSnapshots\":", L_SNAPSHOTS},
+		{"}", L_NONE},
+		{NULL, L_NONE},
+	};
 
-	struct strbuf pbs = {0}, pmg = {0};
-
-	ok = ok && append_docs(r, &pbs, &stmt_pbs_backups, params) == 0 &&
-	    append_docs(r, &pmg, &stmt_pmg_backups, params) == 0;
-	if (ok) {
-		sb_puts(&sb, "{\"backups\":{\"pve\":");
-		sb_append(&sb, pve.data, pve.len);
-		sb_puts(&sb, ",\"pbs\":");
-		sb_append(&sb, pbs.data, pbs.len);
-		sb_puts(&sb, ",\"pmg\":");
-		sb_append(&sb, pmg.data, pmg.len);
-		sb_puts(&sb, "},\"pveBackups\":");
-		sb_append(&sb, pve.data, pve.len);
-		sb_puts(&sb, ",\"pbsBackups\":");
-		sb_append(&sb, pbs.data, pbs.len);
-		sb_puts(&sb, ",\"pmgBackups\":");
-		sb_append(&sb, pmg.data, pmg.len);
-		sb_puts(&sb, ",\"backupTasks\":");
-		ok = append_docs(r, &sb, &stmt_tasks, params) == 0;
-		sb_puts(&sb, ",\"storageBackups\":");
-		ok = ok && append_docs(r, &sb, &stmt_storage_backups, params) == 0;
-		sb_puts(&sb, ",\"guestSnapshots\":");
-		ok = ok && append_docs(r, &sb, &stmt_snapshots, params) == 0;
-		sb_puts(&sb, "}");
-	}
-	sb_free(&pve);
-	sb_free(&pbs);
-	sb_free(&pmg);
-	answer_built(r, &sb, ok);
+	answer_layout(r, layout);
 }
 
 void
 api_backups_pve(struct request *r)
 {
-	const char *params[1];
-	struct strbuf sb = {0};
-	int ok = mock_param(r, params) == 0;
+	static const struct piece layout[] = {
+		{"{\"backups\":", L_STORAGE_BACKUPS}, {"}", L_NONE}, {NULL, L_NONE},
+	};
 
-	sb_puts(&sb, "{\"backups\":");
-	ok = ok && append_docs(r, &sb, &stmt_storage_backups, params) == 0;
-	sb_puts(&sb, "}");
-	answer_built(r, &sb, ok);
+	answer_layout(r, layout);
 }
 
 /* PBS instances, not backups: the original answers this path so (§12.3). */
 void
 api_backups_pbs(struct request *r)
 {
-	const char *params[1];
-	struct strbuf sb = {0};
-	int ok = mock_param(r, params) == 0;
+	static const struct piece layout[] = {
+		{"{\"instances\":", L_PBS}, {"}", L_NONE}, {NULL, L_NONE},
+	};
 
-	sb_puts(&sb, "{\"instances\":");
-	ok = ok && append_docs(r, &sb, &stmt_pbs, params) == 0;
-	sb_puts(&sb, "}");
-	answer_built(r, &sb, ok);
+	answer_layout(r, layout);
 }
 
 void
 api_snapshots(struct request *r)
 {
-	const char *params[1];
-	struct strbuf sb = {0};
-	int ok = mock_param(r, params) == 0;
+	static const struct piece layout[] = {
+		{"{\"snapshots\":", L_SNAPSHOTS}, {"}", L_NONE}, {NULL, L_NONE},
+	};
 
-	sb_puts(&sb, "{\"snapshots\":");
-	ok = ok && append_docs(r, &sb, &stmt_snapshots, params) == 0;
-	sb_puts(&sb, "}");
-	answer_built(r, &sb, ok);
+	answer_layout(r, layout);
 }

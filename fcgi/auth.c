@@ -251,8 +251,12 @@ auth_resolve_client(struct request *r)
 /* A pulse_auth notification: a lock or unlock (lockout's, sql/0008), or the name of a
  * credentials table that changed. */
 static void
-auth_notice(struct responder *t, const char *payload)
+auth_notice(const char *channel, const char *payload, void *arg)
 {
+	struct responder *t = arg;
+
+	if (strcmp(channel, "pulse_auth") != 0)
+		return;
 	if (!lockout_notice(t->lockout_cache, payload))
 		cache_flush(t->auth_cache);
 }
@@ -261,22 +265,13 @@ void
 auth_check_invalidations(struct request *r)
 {
 	struct responder *t = r->thread;
-	PGconn *conn = db_pgconn(r->db);
-	PGnotify *n;
 
 	if (t->auth_stale) {
 		cache_flush(t->auth_cache);
 		t->auth_stale = 0;
 	}
-	if (conn == NULL || db_get_state(r->db) != DB_STATE_OK)
-		return;
-	if (PQconsumeInput(conn) == 0)
-		return;		/* the next statement notices the lost connection */
-	while ((n = PQnotifies(conn)) != NULL) {
-		if (strcmp(n->relname, "pulse_auth") == 0)
-			auth_notice(t, n->extra);
-		PQfreemem(n);
-	}
+	/* A lost connection is marked down there; the next statement answers for it. */
+	(void)db_drain_notifies(r->db, auth_notice, t);
 }
 
 static const struct db_stmt stmt_state = {

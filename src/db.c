@@ -129,10 +129,13 @@ db_state_name(enum db_state state)
 	return "unknown";
 }
 
-PGconn *
-db_pgconn(struct db *db)
+int32_t
+db_value_int32(const PGresult *res, int row, int col)
 {
-	return db->conn;
+	int64_t v = 0;
+
+	(void)parse_int64(PQgetvalue(res, row, col), INT32_MIN, INT32_MAX, &v);
+	return (int32_t)v;
 }
 
 const char *
@@ -382,6 +385,62 @@ PGresult *
 db_exec_stmt_binary(struct db *db, const struct db_stmt *stmt, const char *const *params)
 {
 	return exec_retrying(db, stmt, NULL, stmt->nparams, params, 1);
+}
+
+/* The session the caller is in, as it is: no reconnect behind a transaction's back. */
+static int
+session_usable(struct db *db)
+{
+	if (db->conn != NULL && db->state == DB_STATE_OK && PQstatus(db->conn) == CONNECTION_OK)
+		return 1;
+	set_error(db, "not connected", NULL);
+	return 0;
+}
+
+int
+db_send_stmt(struct db *db, const struct db_stmt *stmt, const char *const *params, int binary)
+{
+	if (!session_usable(db))
+		return -1;
+	if (prepare(db, stmt) != 0)
+		goto err;
+	if (PQsendQueryPrepared(db->conn, stmt->name, stmt->nparams, params, NULL, NULL,
+	    binary ? 1 : 0) == 1)
+		return 0;
+	set_error(db, PQerrorMessage(db->conn), NULL);
+err:
+	if (connection_lost(db))
+		mark_down(db);
+	return -1;
+}
+
+PGresult *
+db_wait(struct db *db)
+{
+	PGresult *res, *more;
+
+	if (db->conn == NULL) {
+		set_error(db, "not connected", NULL);
+		return NULL;
+	}
+	res = PQgetResult(db->conn);
+	while ((more = PQgetResult(db->conn)) != NULL)
+		PQclear(more);
+	if (res != NULL && result_ok(res))
+		return res;
+	set_error(db, res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn), res);
+	PQclear(res);
+	if (connection_lost(db))
+		mark_down(db);
+	return NULL;
+}
+
+int
+db_consume(struct db *db)
+{
+	if (db->conn == NULL || PQconsumeInput(db->conn) == 0)
+		return -1;
+	return 0;
 }
 
 PGresult *

@@ -48,7 +48,6 @@ int db_ensure(struct db *db, int force);
 
 enum db_state db_get_state(const struct db *db);
 const char *db_state_name(enum db_state state);
-PGconn *db_pgconn(struct db *db);
 
 /* Runs a prepared statement with text parameters (NULL for SQL NULL). Returns a result the
  * caller must PQclear, or NULL on failure: the error is logged, db_error() holds its
@@ -63,6 +62,23 @@ int db_exec_stmt_ok(struct db *db, const struct db_stmt *stmt, const char *const
 /* The same, with the result in binary format (PQgetvalue gives network-order values). */
 PGresult *db_exec_stmt_binary(struct db *db, const struct db_stmt *stmt,
     const char *const *params);
+
+/* A prepared statement sent without waiting for its result (binary: the result in binary
+ * format), so that the caller works while the server answers; db_wait takes the result.
+ * One statement at a time may be out. It runs in the session as it is, usually inside the
+ * caller's transaction: never reconnected nor retried. Returns 0, or -1 with the error in
+ * db_error(). */
+int db_send_stmt(struct db *db, const struct db_stmt *stmt, const char *const *params,
+    int binary);
+
+/* The result of the statement db_send_stmt sent, waiting for it as needed: a result the
+ * caller must PQclear, or NULL on failure (the error in db_error()). */
+PGresult *db_wait(struct db *db);
+
+/* Takes what the server has sent so far off the socket without waiting, so that a long
+ * result keeps coming while the caller works. Returns 0, or -1 when the connection is lost
+ * (db_wait then fails). */
+int db_consume(struct db *db);
 
 /* The same for ad-hoc SQL with parameters (not prepared). */
 PGresult *db_exec_params(struct db *db, const char *sql, int nparams, const char *const *params);
@@ -85,6 +101,10 @@ void db_copy_field(struct strbuf *row, const char *value, int last);
 int db_begin(struct db *db);
 int db_commit(struct db *db);
 void db_rollback(struct db *db);
+
+/* An integer column's value within int32 (text format); 0 when it is NULL or not such a
+ * number, which the statements read this way do not give. */
+int32_t db_value_int32(const PGresult *res, int row, int col);
 
 const char *db_error(const struct db *db);
 const char *db_sqlstate(const struct db *db);

@@ -270,24 +270,16 @@ met_send_raw(struct db *db, double a, double b, int32_t lo, int32_t hi)
 {
 	struct read_params rp;
 
-	return PQsendQueryParams(db_pgconn(db), stmt_raw.sql, stmt_raw.nparams, NULL,
-	    raw_params(&rp, a, b, lo, hi), NULL, NULL, 1) == 1 ? 0 : -1;
+	return db_send_stmt(db, &stmt_raw, raw_params(&rp, a, b, lo, hi), 1);
 }
 
 PGresult *
 met_wait_raw(struct db *db)
 {
-	PGconn *conn = db_pgconn(db);
-	PGresult *res = PQgetResult(conn), *more;
+	PGresult *res = db_wait(db);
 
-	while ((more = PQgetResult(conn)) != NULL)
-		PQclear(more);
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-		log_warn("msg=\"charts read failed\" error=\"%s\"",
-		    res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
-		PQclear(res);
-		return NULL;
-	}
+	if (res == NULL)
+		log_warn("msg=\"charts read failed\" error=\"%s\"", db_error(db));
 	return res;
 }
 

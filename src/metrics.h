@@ -82,9 +82,9 @@ struct db;
 PGresult *met_read_raw(struct db *db, double a, double b, int32_t lo, int32_t hi);
 
 /* The same read sent without waiting (0 or -1), and its result once it is wanted (NULL on
- * failure, logged). Meanwhile the caller may do other work and take what came with
- * PQconsumeInput. These go around the db layer, whose calls are all synchronous: the
- * statement goes as text, unprepared, and a lost connection is not retried. */
+ * failure, logged); meanwhile the caller may do other work, taking what came with
+ * db_consume. Through db_send_stmt/db_wait: the same prepared statement, in the caller's
+ * session and transaction, never retried on a lost connection. */
 int met_send_raw(struct db *db, double a, double b, int32_t lo, int32_t hi);
 PGresult *met_wait_raw(struct db *db);
 

@@ -12,6 +12,13 @@
 
 #define RAW_CHUNK 1000		/* series per raw read */
 
+/* A chart read: the points of the wanted series among 0..maxs over the window (a, b]; raw
+ * samples as they are, the buckets of a rolled-up tier thinned to max_points. It is opened
+ * inside the caller's REPEATABLE READ transaction (it reads how far each tier is rolled up),
+ * and met_reader_next reads a chunk of series at a time. On the raw tier the next chunk's
+ * rows come while the caller writes this one's (met_reader_pump keeps them coming), and
+ * met_reader_close waits for a read still out, as must be done before the transaction ends.
+ * A history reads its series' buckets, not thinned, in a snapshot of its own. */
 struct met_reader {
 	struct db *db;
 	int tier;
@@ -26,6 +33,8 @@ struct met_reader {
 	int pipelined;		/* raw chunks: the next one's query runs while this one is used */
 	int pending;		/* a raw query is out */
 };
+
+static void met_reader_close(struct met_reader *rd);
 
 /* --- pure parts: the tier, the plan, the thinning ---------------------------------------- */
 
@@ -272,7 +281,7 @@ read_chunk(struct met_reader *rd, int32_t lo, int32_t hi)
 
 /* --- charts ------------------------------------------------------------------------------ */
 
-struct met_reader *
+static struct met_reader *
 met_reader_open(struct db *db, int tier, double a, double b, int32_t maxs, int max_points)
 {
 	struct met_reader *rd = xcalloc(1, sizeof(*rd));
@@ -288,7 +297,7 @@ met_reader_open(struct db *db, int tier, double a, double b, int32_t maxs, int m
 	return rd;
 }
 
-void
+static void
 met_reader_free(void *p)
 {
 	struct met_reader *rd = p;
@@ -299,14 +308,14 @@ met_reader_free(void *p)
 	free(rd);
 }
 
-void
+static void
 met_reader_want(struct met_reader *rd, int32_t s)
 {
 	if (s >= 0 && s <= rd->maxs)
 		rd->owner[s] = 0;
 }
 
-int
+static int
 met_reader_next(struct met_reader *rd, int32_t *below)
 {
 	int32_t lo = rd->next, hi = lo + rd->chunk;
@@ -320,14 +329,14 @@ met_reader_next(struct met_reader *rd, int32_t *below)
 	return 1;
 }
 
-void
+static void
 met_reader_pump(struct met_reader *rd)
 {
 	if (rd->pending)
-		(void)PQconsumeInput(db_pgconn(rd->db));
+		(void)db_consume(rd->db);
 }
 
-const struct met_points *
+static const struct met_points *
 met_reader_points(const struct met_reader *rd, int32_t s)
 {
 	static const struct met_points none;
@@ -335,7 +344,7 @@ met_reader_points(const struct met_reader *rd, int32_t s)
 	return s >= 0 && s <= rd->maxs ? &rd->pts[s] : &none;
 }
 
-void
+static void
 met_reader_forget(struct met_reader *rd, int32_t s)
 {
 	if (s < 0 || s > rd->maxs)
@@ -344,7 +353,7 @@ met_reader_forget(struct met_reader *rd, int32_t s)
 	memset(&rd->pts[s], 0, sizeof(rd->pts[s]));
 }
 
-void
+static void
 met_reader_close(struct met_reader *rd)
 {
 	if (rd && rd->pending) {
@@ -353,9 +362,236 @@ met_reader_close(struct met_reader *rd)
 	}
 }
 
-/* --- history ----------------------------------------------------------------------------- */
+/* --- the resources charts show ---------------------------------------------------------- */
+
+const char *const met_chart_metrics[MET_CHART_METRICS] = {"cpu", "memory", "disk", "diskread",
+	"diskwrite", "netin", "netout"};
+
+struct met_charts {
+	struct db *db;
+	struct met_reader *rd;
+	PGresult *resources, *series;	/* item ids point into resources */
+	struct met_chart_item *items;
+	const struct met_chart_item **order;	/* by last series */
+	int n, next;
+};
+
+static const struct db_stmt stmt_chart_resources = {
+	"charts_resources",
+	"WITH m AS (SELECT enabled FROM pulse.mock_mode WHERE id = 1) "
+	"SELECT * FROM ("
+	"SELECT g.id, 0 AS kind, g.type = 'qemu', coalesce((g.doc->>'cpu')::float8, 0) * 100, "
+	"  coalesce((g.doc->'memory'->>'usage')::float8, 0), "
+	"  coalesce((g.doc->'disk'->>'usage')::float8, 0), g.disk_read, g.disk_write, g.net_in, "
+	"  g.net_out FROM pulse.guests g, m WHERE g.mock = m.enabled "
+	"UNION ALL "
+	"SELECT n.id, 1, false, coalesce((n.doc->>'cpu')::float8, 0) * 100, "
+	"  coalesce((n.doc->'memory'->>'usage')::float8, 0), "
+	"  coalesce((n.doc->'disk'->>'usage')::float8, 0), 0, 0, 0, 0 "
+	"  FROM pulse.pve_nodes n, m WHERE n.mock = m.enabled "
+	"UNION ALL "
+	"SELECT s.id, 2, false, CASE WHEN s.total > 0 THEN s.used * 100.0 / s.total ELSE 0 END, "
+	"  0, 0, 0, 0, 0, 0 FROM pulse.storage s, m WHERE s.mock = m.enabled "
+	") x ORDER BY id COLLATE \"C\", kind",
+	0,
+};
+
+static const struct db_stmt stmt_chart_series = {
+	"charts_series",
+	"SELECT id, resource_type, resource_id, metric FROM pulse.metric_series "
+	"WHERE resource_type IN ('vm', 'container', 'node', 'storage') "
+	"ORDER BY resource_id COLLATE \"C\"",
+	0,
+};
+
+/* The resources of the state, in the order of stmt_chart_resources, with no series yet. */
+static void
+chart_items(struct met_charts *ch)
+{
+	PGresult *rows = ch->resources;
+
+	ch->n = PQntuples(rows);
+	ch->items = xcalloc((size_t)(ch->n ? ch->n : 1), sizeof(*ch->items));
+	for (int i = 0; i < ch->n; i++) {
+		struct met_chart_item *it = &ch->items[i];
+		it->id = PQgetvalue(rows, i, 0);
+		it->kind = (enum met_chart_kind)db_value_int32(rows, i, 1);
+		it->vm = PQgetvalue(rows, i, 2)[0] == 't';
+		it->nmetrics = it->kind == MET_CHART_GUEST ? 7 : it->kind == MET_CHART_NODE ? 3 : 1;
+		it->last = -1;
+		for (int m = 0; m < MET_CHART_METRICS; m++) {
+			it->cur[m] = strtod(PQgetvalue(rows, i, 3 + m), NULL);
+			it->series[m] = -1;
+		}
+	}
+}
+
+/* Matches series to the resources (both sorted by id, bytewise), and wants those read. */
+static void
+chart_match(struct met_charts *ch, int32_t maxs)
+{
+	PGresult *series = ch->series;
+	int i = 0;
+
+	for (int row = 0; row < PQntuples(series); row++) {
+		const char *id = PQgetvalue(series, row, 2), *type = PQgetvalue(series, row, 1);
+		const char *metric = PQgetvalue(series, row, 3);
+		int32_t s = db_value_int32(series, row, 0);
+		enum met_chart_kind kind = strcmp(type, "node") == 0 ? MET_CHART_NODE :
+		    strcmp(type, "storage") == 0 ? MET_CHART_STORAGE : MET_CHART_GUEST;
+		while (i < ch->n && strcmp(ch->items[i].id, id) < 0)
+			i++;
+		for (int j = i; j < ch->n && strcmp(ch->items[j].id, id) == 0; j++) {
+			struct met_chart_item *it = &ch->items[j];
+			if (it->kind != kind || s < 0 || s > maxs)
+				continue;
+			for (int m = 0; m < (kind == MET_CHART_STORAGE ? 1 : 7); m++) {
+				const char *want = kind == MET_CHART_STORAGE ? "usage" :
+				    met_chart_metrics[m];
+				if (strcmp(metric, want) == 0) {
+					it->series[m] = s;
+					met_reader_want(ch->rd, s);
+				}
+			}
+		}
+	}
+}
+
+static int
+cmp_last(const void *a, const void *b)
+{
+	int32_t x = (*(const struct met_chart_item *const *)a)->last;
+	int32_t y = (*(const struct met_chart_item *const *)b)->last;
+
+	return (x > y) - (x < y);
+}
+
+/* The resources in the order their last series is read: each goes out once its series are
+ * all in. */
+static void
+chart_order(struct met_charts *ch)
+{
+	ch->order = xcalloc((size_t)(ch->n ? ch->n : 1), sizeof(*ch->order));
+	for (int i = 0; i < ch->n; i++) {
+		struct met_chart_item *it = &ch->items[i];
+		for (int m = 0; m < MET_CHART_METRICS; m++)
+			if (it->series[m] > it->last)
+				it->last = it->series[m];
+		ch->order[i] = it;
+	}
+	qsort(ch->order, (size_t)ch->n, sizeof(*ch->order), cmp_last);
+}
+
+struct met_charts *
+met_charts_open(struct db *db, double range, double now, int max_points)
+{
+	struct met_charts *ch = xcalloc(1, sizeof(*ch));
+	int tier = met_tier_for(db, range);
+	int32_t maxs = -1;
+
+	ch->db = db;
+	/* One snapshot for everything read: a rollup committing meanwhile is not seen twice. */
+	if (tier < 0 || db_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") != 0)
+		goto err;
+	ch->resources = db_exec_stmt(db, &stmt_chart_resources, NULL);
+	ch->series = ch->resources ? db_exec_stmt(db, &stmt_chart_series, NULL) : NULL;
+	if (ch->series == NULL)
+		goto err;
+	for (int i = 0; i < PQntuples(ch->series); i++) {
+		int32_t s = db_value_int32(ch->series, i, 0);
+		if (s > maxs)
+			maxs = s;
+	}
+	ch->rd = met_reader_open(db, tier, now - range, now + 1, maxs, max_points);
+	if (ch->rd == NULL)
+		goto err;
+	chart_items(ch);
+	chart_match(ch, maxs);
+	chart_order(ch);
+	return ch;
+err:
+	db_rollback(db);
+	met_charts_free(ch);
+	return NULL;
+}
+
+void
+met_charts_free(void *p)
+{
+	struct met_charts *ch = p;
+
+	if (ch == NULL)
+		return;
+	met_reader_free(ch->rd);
+	PQclear(ch->resources);
+	PQclear(ch->series);
+	free(ch->items);
+	free(ch->order);
+	free(ch);
+}
+
+const struct met_chart_item *
+met_charts_items(const struct met_charts *ch, int *n)
+{
+	*n = ch->n;
+	return ch->items;
+}
 
 int
+met_charts_next(struct met_charts *ch, const struct met_chart_item *const **ready, int *n)
+{
+	int32_t below;
+	int rc = met_reader_next(ch->rd, &below), from = ch->next;
+
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		if (ch->next == ch->n)
+			return 0;
+		below = INT32_MAX;	/* the rest: resources without series */
+	}
+	while (ch->next < ch->n && ch->order[ch->next]->last < below)
+		ch->next++;
+	*ready = ch->order + from;
+	*n = ch->next - from;
+	return 1;
+}
+
+const struct met_points *
+met_charts_points(const struct met_charts *ch, int32_t s)
+{
+	return met_reader_points(ch->rd, s);
+}
+
+void
+met_charts_forget(struct met_charts *ch, const struct met_chart_item *it)
+{
+	for (int m = 0; m < it->nmetrics; m++)
+		met_reader_forget(ch->rd, it->series[m]);
+}
+
+void
+met_charts_pump(struct met_charts *ch)
+{
+	met_reader_pump(ch->rd);
+}
+
+void
+met_charts_end(struct met_charts *ch, int ok)
+{
+	met_reader_close(ch->rd);
+	if (ok)
+		(void)db_exec(ch->db, "COMMIT");
+	else
+		db_rollback(ch->db);
+}
+
+/* --- history ----------------------------------------------------------------------------- */
+
+/* The buckets of series ids[0..n) over (a, b] in tier into out[0..n) (by index; each
+ * out[i].b is the caller's to free, none is left on failure), in a snapshot of its own.
+ * Returns 0, or -1 on a database error. */
+static int
 met_read_history(struct db *db, int tier, const int32_t *ids, int n, double a, double b,
     struct met_buckets *out)
 {
@@ -392,4 +628,124 @@ met_read_history(struct db *db, int tier, const int32_t *ids, int n, double a, d
 		}
 	}
 	return rc;
+}
+
+/* --- storage charts and history: the series of resources ----------------------------------- */
+
+static const struct db_stmt stmt_storage_series = {
+	"storage_charts_series",
+	"WITH m AS (SELECT enabled FROM pulse.mock_mode WHERE id = 1) "
+	"SELECT s.id, x.id, x.metric FROM pulse.storage s CROSS JOIN m "
+	"LEFT JOIN pulse.metric_series x ON x.resource_type = 'storage' AND x.resource_id = s.id "
+	"  AND x.metric IN ('usage', 'used', 'total', 'avail') "
+	"WHERE s.mock = m.enabled ORDER BY s.id COLLATE \"C\", x.id",
+	0,
+};
+
+#define STORAGE_SQL(t) \
+	"SELECT series, extract(epoch FROM time), avg, min, max, samples FROM pulse.metrics_" t \
+	" WHERE series = ANY($1::int[]) AND time > to_timestamp($2) ORDER BY series, time"
+
+static const struct db_stmt stmt_storage_points[MET_NTIERS] = {
+	{"storage_charts_raw", STORAGE_SQL("raw"), 2},
+	{"storage_charts_minute", STORAGE_SQL("minute"), 2},
+	{"storage_charts_hour", STORAGE_SQL("hour"), 2},
+	{"storage_charts_day", STORAGE_SQL("day"), 2},
+};
+
+int
+met_read_storage(struct db *db, double range, double now, PGresult **list, PGresult **points)
+{
+	struct strbuf ids = {0};
+	char since[32];
+	int tier;
+
+	*points = NULL;
+	*list = db_exec_stmt(db, &stmt_storage_series, NULL);
+	if (*list == NULL || (tier = met_tier_for(db, range)) < 0)
+		goto err;
+	sb_puts(&ids, "{");
+	for (int i = 0, k = 0; i < PQntuples(*list); i++)
+		if (!PQgetisnull(*list, i, 1))
+			sb_printf(&ids, "%s%s", k++ ? "," : "", PQgetvalue(*list, i, 1));
+	sb_puts(&ids, "}");
+	snprintf(since, sizeof(since), "%.3f", now - range);
+	{
+		const char *p[2] = {ids.data, since};
+		*points = db_exec_stmt(db, &stmt_storage_points[tier], p);
+	}
+	sb_free(&ids);
+	if (*points != NULL)
+		return 0;
+err:
+	PQclear(*list);
+	*list = NULL;
+	return -1;
+}
+
+static const struct db_stmt stmt_series_of = {
+	"metrics_series_of",
+	"SELECT id, metric FROM pulse.metric_series "
+	"WHERE resource_type = ANY($1::text[]) AND resource_id = $2 AND ($3 = '' OR metric = $3) "
+	"ORDER BY metric",
+	3,
+};
+
+/* Resources of the live state, for telling an unknown id from one without history. */
+static const struct db_stmt stmt_resource_known = {
+	"metrics_resource_known",
+	"SELECT 1 FROM pulse.guests WHERE id = $1 UNION ALL "
+	"SELECT 1 FROM pulse.pve_nodes WHERE id = $1 UNION ALL "
+	"SELECT 1 FROM pulse.storage WHERE id = $1 UNION ALL "
+	"SELECT 1 FROM pulse.metric_series WHERE resource_id = $1 LIMIT 1",
+	1,
+};
+
+int
+met_history_open(struct db *db, const char *types, const char *id, const char *metric,
+    double range, double now, struct met_history *h)
+{
+	const char *p[3] = {types, id, metric};
+
+	memset(h, 0, sizeof(*h));
+	h->tier = -1;
+	h->known = 1;
+	if ((h->series = db_exec_stmt(db, &stmt_series_of, p)) == NULL)
+		return -1;
+	h->n = PQntuples(h->series) < MET_HISTORY_MAX_SERIES ? PQntuples(h->series) :
+	    MET_HISTORY_MAX_SERIES;
+	if (h->n == 0) {
+		PGresult *known = db_exec_stmt(db, &stmt_resource_known, p + 1);
+		if (known == NULL)
+			return -1;
+		h->known = PQntuples(known) > 0;
+		PQclear(known);
+		if (!h->known)
+			return 0;
+	}
+	for (int i = 0; i < h->n; i++)
+		h->ids[i] = db_value_int32(h->series, i, 0);
+	if ((h->tier = met_tier_for(db, range)) < 0)
+		return -1;
+	if (h->n == 0)
+		return 0;
+	h->buckets = xcalloc((size_t)h->n, sizeof(*h->buckets));
+	return met_read_history(db, h->tier, h->ids, h->n, now - range, now, h->buckets);
+}
+
+const char *
+met_history_metric(const struct met_history *h, int i)
+{
+	return PQgetvalue(h->series, i, 1);
+}
+
+void
+met_history_free(void *p)
+{
+	struct met_history *h = p;
+
+	PQclear(h->series);
+	for (int i = 0; h->buckets && i < h->n; i++)
+		free(h->buckets[i].b);
+	free(h->buckets);
 }

@@ -57,40 +57,77 @@ int met_plan(const double done[MET_NTIERS], int t, double a, double b,
 void met_thin(const struct met_acc *row, int nb, double origin, double step, int max,
     struct met_points *out);
 
-/* A chart read: the points of the wanted series among 0..maxs over the window (a, b].
- * Raw samples come as they are; buckets of a rolled-up tier are thinned to max_points.
- *
- * Open it inside the caller's transaction (REPEATABLE READ, so that a rollup committing
- * meanwhile is not seen twice): it reads how far each tier is rolled up. NULL on a database
- * error. met_reader_free (a void (*)(void *), for arena_defer) frees it and all points. */
-struct met_reader;
+/* --- charts: the resources of the state and their series ---------------------------------
+ * What /api/charts shows: the guests, nodes and storage of the live estate (mock or not), each
+ * with its current values and the series of its metrics, read in one REPEATABLE READ
+ * snapshot and handed out as their series come in. */
+enum met_chart_kind { MET_CHART_GUEST, MET_CHART_NODE, MET_CHART_STORAGE };
 
-struct met_reader *met_reader_open(struct db *db, int tier, double a, double b, int32_t maxs,
-    int max_points);
-void met_reader_free(void *rd);
+#define MET_CHART_METRICS 7	/* guests: cpu memory disk diskread diskwrite netin netout */
 
-/* Marks series s (0 <= s <= maxs) as wanted; the others are not kept. */
-void met_reader_want(struct met_reader *rd, int32_t s);
+/* Their stored metric names, in the order of cur and series (storage: "usage"). */
+extern const char *const met_chart_metrics[MET_CHART_METRICS];
 
-/* Reads the next chunk of series, in the order of their ids. Returns 1 with *below set when
- * the points of every series below *below are in, 0 when all are read, -1 on a database
- * error. On the raw tier, the next chunk's rows come while the caller writes this one's:
- * call met_reader_pump now and then so that the server keeps sending. */
-int met_reader_next(struct met_reader *rd, int32_t *below);
-void met_reader_pump(struct met_reader *rd);
+struct met_chart_item {
+	const char *id;
+	enum met_chart_kind kind;
+	int vm;			/* guests: a VM (else a container) */
+	int nmetrics;		/* guests 7, nodes 3 (cpu memory disk), storage 1 (usage) */
+	double cur[MET_CHART_METRICS];	/* current values, for series without history */
+	int32_t series[MET_CHART_METRICS];	/* -1: none */
+	int32_t last;		/* the last of its series, -1: none */
+};
 
-/* Series s's points (none for s < 0); forgetting them frees them. */
-const struct met_points *met_reader_points(const struct met_reader *rd, int32_t s);
-void met_reader_forget(struct met_reader *rd, int32_t s);
+struct met_charts;
 
-/* Waits for a read still out, as must be done before the caller ends its transaction. NULL
- * is allowed. */
-void met_reader_close(struct met_reader *rd);
+/* Begins a chart read of the window (now - range, now + 1]: the tier for range, a snapshot
+ * (a transaction on db until met_charts_end), the resources and their series. NULL on a
+ * database error (nothing left open). met_charts_free (for arena_defer) frees it. */
+struct met_charts *met_charts_open(struct db *db, double range, double now, int max_points);
+void met_charts_free(void *ch);
 
-/* The buckets of series ids[0..n) over (a, b] in tier into out[0..n) (by index; each
- * out[i].b is the caller's to free, none is left on failure), in a snapshot of its own.
- * Buckets of rolled-up tiers are not thinned. Returns 0, or -1 on a database error. */
-int met_read_history(struct db *db, int tier, const int32_t *ids, int n, double a, double b,
-    struct met_buckets *out);
+/* The resources, by id (bytewise) then kind. */
+const struct met_chart_item *met_charts_items(const struct met_charts *ch, int *n);
+
+/* Reads on and hands out the resources whose series are all in now (*ready[0..*n)), in the
+ * order their last series is read, each once. Returns 1, 0 when all were handed out, or -1
+ * on a database error. Their points are met_charts_points'; met_charts_forget frees them. */
+int met_charts_next(struct met_charts *ch, const struct met_chart_item *const **ready, int *n);
+const struct met_points *met_charts_points(const struct met_charts *ch, int32_t s);
+void met_charts_forget(struct met_charts *ch, const struct met_chart_item *it);
+
+/* On the raw tier the next chunk's rows come while the caller writes this one's: call this
+ * now and then so that the server keeps sending. */
+void met_charts_pump(struct met_charts *ch);
+
+/* Ends the read and its snapshot: committed when ok, else rolled back. */
+void met_charts_end(struct met_charts *ch, int ok);
+
+/* Storage charts: every storage of the state with the ids of its series (id, series or
+ * NULL, metric; by id bytewise), and the stored rows of those series since now - range in
+ * the tier for range (series, time, avg, min, max, samples; by series and time). Both are
+ * the caller's to PQclear. Returns 0, or -1 on a database error (nothing left). */
+int met_read_storage(struct db *db, double range, double now, PGresult **list,
+    PGresult **points);
+
+/* A resource's history: the series of resource id among the stored types (a Postgres text
+ * array such as "{vm,container}"), metric's alone unless it is "", by metric name. */
+#define MET_HISTORY_MAX_SERIES 64
+
+struct met_history {
+	PGresult *series;	/* id, metric */
+	int n;			/* series read, at most MET_HISTORY_MAX_SERIES */
+	int known;		/* 0: no series and no such resource in the state */
+	int tier;		/* read from */
+	int32_t ids[MET_HISTORY_MAX_SERIES];
+	struct met_buckets *buckets;	/* by series, over (now - range, now] */
+};
+
+/* Fills h (met_history_free, for arena_defer, frees what it holds, also after a failure).
+ * Returns 0 (see h->known), or -1 on a database error. */
+int met_history_open(struct db *db, const char *types, const char *id, const char *metric,
+    double range, double now, struct met_history *h);
+const char *met_history_metric(const struct met_history *h, int i);
+void met_history_free(void *h);
 
 #endif

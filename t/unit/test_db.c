@@ -1,0 +1,138 @@
+/* test_db.c: the db layer's column reader, asynchronous statements and notification
+ * drain; without a server, and against one when PULSE_TEST_DSN names it (a conninfo string). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+#include "tap.h"
+
+static const struct db_stmt stmt_square = {
+	"test_db_square", "SELECT $1::int * $1::int, pg_backend_pid()", 1,
+};
+static const struct db_stmt stmt_divide = {
+	"test_db_divide", "SELECT 1 / $1::int", 1,
+};
+
+struct heard {
+	int n;
+	char channel[64], payload[64];
+};
+
+static void
+on_notify(const char *channel, const char *payload, void *arg)
+{
+	struct heard *h = arg;
+
+	h->n++;
+	snprintf(h->channel, sizeof(h->channel), "%s", channel);
+	snprintf(h->payload, sizeof(h->payload), "%s", payload);
+}
+
+/* Nothing is sent on a session that is not there, and nothing is reconnected for it. */
+static void
+without_server(void)
+{
+	struct db *db = db_new("host=/nonexistent-pulse-test port=1 dbname=none", "test_db", 1);
+	const char *p[1] = {"3"};
+	struct heard h = {0};
+
+	ok(db_send_stmt(db, &stmt_square, p, 0) == -1, "send without a session fails");
+	is_str(db_error(db), "not connected", "and says why");
+	is_int(db_get_state(db), DB_STATE_NEW, "no connection was attempted for it");
+	ok(db_wait(db) == NULL, "wait without a session gives nothing");
+	is_int(db_consume(db), -1, "consume without a session fails");
+	is_int(db_drain_notifies(db, on_notify, &h), -1, "drain without a session fails");
+	is_int(h.n, 0, "no notification");
+	db_free(db);
+}
+
+static void
+with_server(const char *dsn)
+{
+	struct db *db = db_new(dsn, "test_db", 1);
+	const char *p3[1] = {"3"}, *p0[1] = {"0"}, *p4[1] = {"4"};
+	struct heard h = {0};
+	PGresult *res;
+	char pid[16] = "";
+
+	ok(db_ensure(db, 1) == 0, "connects to PULSE_TEST_DSN");
+	ok(db_send_stmt(db, &stmt_square, p3, 0) == 0, "sends a statement");
+	is_int(db_consume(db), 0, "consumes input meanwhile");
+	res = db_wait(db);
+	ok(res != NULL && PQntuples(res) == 1, "waits for its result");
+	if (res) {
+		is_str(PQgetvalue(res, 0, 0), "9", "the statement's answer");
+		snprintf(pid, sizeof(pid), "%s", PQgetvalue(res, 0, 1));
+	}
+	PQclear(res);
+
+	ok(db_send_stmt(db, &stmt_square, p4, 1) == 0, "sends again (prepared once)");
+	res = db_wait(db);
+	ok(res != NULL && PQgetlength(res, 0, 0) == 4, "binary result: an int4 of four bytes");
+	if (res && PQgetlength(res, 0, 0) == 4) {
+		const unsigned char *v = (const unsigned char *)PQgetvalue(res, 0, 0);
+		is_int((v[0] << 24) | (v[1] << 16) | (v[2] << 8) | v[3], 16, "in network order");
+	}
+	PQclear(res);
+
+	ok(db_send_stmt(db, &stmt_divide, p0, 0) == 0, "sends a statement that fails");
+	ok(db_wait(db) == NULL, "its wait gives nothing");
+	is_str(db_sqlstate(db), "22012", "with the SQLSTATE of the failure");
+	ok(strstr(db_error(db), "division by zero") != NULL, "and its message");
+	is_int(db_get_state(db), DB_STATE_OK, "an SQL error keeps the session");
+
+	/* Inside a transaction: the statement runs in it. */
+	ok(db_begin(db) == 0, "begin");
+	ok(db_send_stmt(db, &stmt_square, p3, 0) == 0, "sends inside the transaction");
+	res = db_wait(db);
+	ok(res != NULL, "result inside the transaction");
+	if (res)
+		is_str(PQgetvalue(res, 0, 1), pid, "on the same session");
+	PQclear(res);
+	ok(db_commit(db) == 0, "commit");
+
+	ok(db_listen(db, "pulse_test_db") == 0, "listen");
+	ok(db_exec(db, "NOTIFY pulse_test_db, 'hello'") == 0, "notify");
+	is_int(db_drain_notifies(db, on_notify, &h), 1, "drain hands one notification");
+	is_str(h.channel, "pulse_test_db", "its channel");
+	is_str(h.payload, "hello", "its payload");
+	is_int(db_drain_notifies(db, on_notify, &h), 0, "and nothing more");
+	db_free(db);
+}
+
+static void
+value_int32(void)
+{
+	PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+	PGresAttDesc col = {.name = (char *)"n", .format = 0};
+	static const char *const cells[] = {"42", "-7", "2147483648", "x", NULL};
+
+	PQsetResultAttrs(res, 1, &col);
+	for (int i = 0; cells[i]; i++)
+		PQsetvalue(res, i, 0, (char *)cells[i], (int)strlen(cells[i]));
+	PQsetvalue(res, 4, 0, NULL, -1);
+	is_int(db_value_int32(res, 0, 0), 42, "an int4 value");
+	is_int(db_value_int32(res, 1, 0), -7, "a negative one");
+	is_int(db_value_int32(res, 2, 0), 0, "out of int32: 0");
+	is_int(db_value_int32(res, 3, 0), 0, "not a number: 0");
+	is_int(db_value_int32(res, 4, 0), 0, "NULL: 0");
+	PQclear(res);
+}
+
+int
+main(void)
+{
+	const char *dsn = getenv("PULSE_TEST_DSN");
+
+	log_set_level(LOGL_ERROR);
+	value_int32();
+	without_server();
+	if (dsn && *dsn)
+		with_server(dsn);
+	else
+		ok(1, "# SKIP no PULSE_TEST_DSN: the part against a server is not run");
+	return done_testing();
+}
