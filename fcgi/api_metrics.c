@@ -21,21 +21,6 @@
 #define HISTORY_MAX_POINTS 1000	/* default cap of points per series */
 #define CHART_MAX_POINTS 500	/* points per chart series beyond the raw tier */
 
-/* A result freed with the request. */
-static void
-clear_result(void *res)
-{
-	PQclear(res);
-}
-
-static PGresult *
-request_result(struct request *r, PGresult *res)
-{
-	if (res)
-		arena_defer(r->arena, clear_result, res);
-	return res;
-}
-
 /* A Go time for JSON: RFC 3339 in UTC, or Go's zero time. */
 static struct json_object *
 go_time(PGresult *res, int row, int col)
@@ -73,7 +58,7 @@ api_metrics_stats(struct request *r)
 	/* The first seven columns, in order. */
 	static const char *const counts[] = {"dbSize", "rawCount", "minuteCount", "hourlyCount",
 	    "dailyCount", "totalWrites", "bufferSize"};
-	PGresult *res = request_result(r, db_exec_stmt(r->db, &stmt_stats, NULL));
+	PGresult *res = req_result(r, db_exec_stmt(r->db, &stmt_stats, NULL));
 	struct json_object *o;
 
 	if (res == NULL) {
@@ -81,7 +66,7 @@ api_metrics_stats(struct request *r)
 		return;
 	}
 	o = json_object_new_object();
-	arena_defer(r->arena, jsonutil_put, o);
+	req_json(r, o);
 	json_object_object_add(o, "enabled", json_object_new_boolean(1));
 	for (int i = 0; i < 7; i++) {
 		int64_t n = 0;
@@ -542,7 +527,7 @@ storage_json(struct request *r, PGresult *list, PGresult *res)
 	struct series_run *runs;
 	int nruns;
 
-	arena_defer(r->arena, jsonutil_put, o);
+	req_json(r, o);
 	runs = series_runs(r, res, &nruns);
 	for (int i = 0; i < PQntuples(list); i++) {
 		const char *id = PQgetvalue(list, i, 0);
@@ -604,8 +589,8 @@ api_storage_charts(struct request *r)
 		resp_db_unavailable(r);
 		return;
 	}
-	request_result(r, list);
-	request_result(r, points);
+	req_result(r, list);
+	req_result(r, points);
 	resp_json(r, 200, storage_json(r, list, points));
 }
 

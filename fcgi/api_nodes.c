@@ -232,29 +232,6 @@ request_cfg(struct request *r)
 	return c;
 }
 
-static void
-result_release(void *res)
-{
-	PQclear(res);
-}
-
-/* res (may be NULL) cleared with the request. */
-static PGresult *
-request_result(struct request *r, PGresult *res)
-{
-	if (res)
-		arena_defer(r->arena, result_release, res);
-	return res;
-}
-
-/* o put with the request. */
-static struct json_object *
-request_json(struct request *r, struct json_object *o)
-{
-	if (o)
-		arena_defer(r->arena, jsonutil_put, o);
-	return o;
-}
 
 /* --- mock mode and listing ------------------------------------------------------------ */
 
@@ -426,14 +403,14 @@ node_response(struct request *r, PGresult *res, int row)
 void
 api_nodes_list(struct request *r)
 {
-	PGresult *res = request_result(r, db_exec_stmt(r->db, &stmt_list, NULL));
+	PGresult *res = req_result(r, db_exec_stmt(r->db, &stmt_list, NULL));
 	struct json_object *a;
 
 	if (res == NULL) {
 		resp_db_unavailable(r);
 		return;
 	}
-	a = request_json(r, json_object_new_array());
+	a = req_json(r, json_object_new_array());
 	for (int i = 0; i < PQntuples(res); i++)
 		json_object_array_add(a, node_response(r, res, i));
 	resp_json(r, 200, a);
@@ -491,7 +468,7 @@ static int
 refuse_duplicate_host(struct request *r, const char *type, const char *host, const char *self)
 {
 	const char *params[3] = {type, host, self};
-	PGresult *res = request_result(r, db_exec_stmt(r->db, &stmt_dup_host, params));
+	PGresult *res = req_result(r, db_exec_stmt(r->db, &stmt_dup_host, params));
 
 	if (res == NULL) {
 		resp_db_unavailable(r);
@@ -517,7 +494,7 @@ static int
 merge_into_cluster(struct request *r, const char *cluster, struct json_object *endpoints)
 {
 	const char *params[2] = {cluster, NULL};
-	PGresult *res = request_result(r, db_exec_stmt(r->db, &stmt_cluster_by_name, params));
+	PGresult *res = req_result(r, db_exec_stmt(r->db, &stmt_cluster_by_name, params));
 	struct json_object *existing, *obj;
 	char err[64];
 
@@ -527,7 +504,7 @@ merge_into_cluster(struct request *r, const char *cluster, struct json_object *e
 		return res == NULL ? -1 : 0;
 	}
 	existing = jsonutil_parse(PQgetvalue(res, 0, 2), strlen(PQgetvalue(res, 0, 2)), err, sizeof(err));
-	existing = request_json(r, existing ? existing : json_object_new_array());
+	existing = req_json(r, existing ? existing : json_object_new_array());
 	for (size_t i = 0; i < json_object_array_length(endpoints); i++) {
 		struct json_object *e = json_object_array_get_idx(endpoints, i);
 		int seen = 0;
@@ -550,7 +527,7 @@ merge_into_cluster(struct request *r, const char *cluster, struct json_object *e
 		resp_db_unavailable(r);
 		return -1;
 	}
-	obj = request_json(r, json_object_new_object());
+	obj = req_json(r, json_object_new_object());
 	json_object_object_add(obj, "success", json_object_new_boolean(1));
 	json_object_object_add(obj, "merged", json_object_new_boolean(1));
 	json_object_object_add(obj, "cluster", json_object_new_string(cluster));
@@ -642,7 +619,7 @@ cfg_for_add(const struct node_req *q, const struct pve_cluster *found, struct in
 static int
 number_instance(struct request *r, struct instance_cfg *c)
 {
-	PGresult *res = request_result(r, db_exec_params(r->db, "SELECT nextval('pulse.instance_number')", 0, NULL));
+	PGresult *res = req_result(r, db_exec_params(r->db, "SELECT nextval('pulse.instance_number')", 0, NULL));
 	int64_t number = 0;
 
 	if (res == NULL || parse_int64(PQgetvalue(res, 0, 0), 1, INT32_MAX, &number) != 0) {
@@ -668,7 +645,7 @@ save(struct request *r, const struct node_req *q, const struct instance_cfg *c, 
 	sql.value[INSTANCE_F_HOST] = q->host_norm;
 	sql.value[INSTANCE_F_USERNAME] = q->user_norm;
 	build(c, present, &sql);
-	res = request_result(r, db_exec_params(r->db, sql.text, sql.nparams, sql.params));
+	res = req_result(r, db_exec_params(r->db, sql.text, sql.nparams, sql.params));
 	instance_sql_clear(&sql);
 	if (res != NULL)
 		return 0;
@@ -701,7 +678,7 @@ api_nodes_add(struct request *r)
 	if (strcmp(q.type, "pve") == 0 && conn_from_req(&q, q.type, &conn) == 0) {
 		pve_cluster_detect(&conn, 1, NULL, &found);
 		proxmox_conn_clear(&conn);
-		request_json(r, found.endpoints);
+		req_json(r, found.endpoints);
 		if (found.is_cluster && merge_into_cluster(r, found.name, found.endpoints) != 0)
 			return;
 	}
@@ -712,7 +689,7 @@ api_nodes_add(struct request *r)
 	/* The quickstart's demo estate gives way to the first real node. */
 	db_exec_stmt_ok(r->db, &stmt_mock_auto_off, NULL);
 	audit_node(r, "node_added", arena_printf(r->arena, "Node added: %s (%.8s)", c->id, c->type));
-	obj = request_json(r, json_object_new_object());
+	obj = req_json(r, json_object_new_object());
 	json_object_object_add(obj, "status", json_object_new_string("success"));
 	json_object_object_add(obj, "id", json_object_new_string(c->id));
 	resp_json(r, 201, obj);
@@ -741,7 +718,7 @@ require_credentials(struct request *r, const struct node_req *q, const struct in
 	if (q->has_password && (q->user_norm[0] || c->username[0]))
 		return 0;
 	missing = token_stored ? "tokenValue" : "password";
-	extra = request_json(r, json_object_new_object());
+	extra = req_json(r, json_object_new_object());
 	fields = json_object_new_object();
 	list = json_object_new_array();
 	json_object_array_add(list, json_object_new_string(missing));
@@ -773,7 +750,7 @@ load_instance(struct request *r)
 		resp_error(r, 404, "not_found", "Node not found");
 		return NULL;
 	}
-	res = request_result(r, db_exec_stmt(r->db, &stmt_get, params));
+	res = req_result(r, db_exec_stmt(r->db, &stmt_get, params));
 	if (res == NULL) {
 		resp_db_unavailable(r);
 		return NULL;
@@ -956,7 +933,7 @@ test_from_body(struct request *r, int with_latency)
 			resp_error(r, 400, "connection_failed", "%s", msg);
 		return;
 	}
-	o = request_json(r, json_object_new_object());
+	o = req_json(r, json_object_new_object());
 	json_object_object_add(o, "status", json_object_new_string("success"));
 	json_object_object_add(o, "message", json_object_new_string(msg));
 	if (strcmp(q.type, "pve") == 0) {
@@ -1043,7 +1020,7 @@ api_nodes_refresh_cluster(struct request *r)
 	}
 	pve_cluster_detect(&conn, 1, c->cluster_endpoints, &found);
 	proxmox_conn_clear(&conn);
-	request_json(r, found.endpoints);
+	req_json(r, found.endpoints);
 	if (!found.is_cluster) {
 		resp_error(r, 400, "not_cluster", "Node is not part of a cluster");
 		return;
@@ -1057,7 +1034,7 @@ api_nodes_refresh_cluster(struct request *r)
 		resp_db_unavailable(r);
 		return;
 	}
-	o = request_json(r, json_object_new_object());
+	o = req_json(r, json_object_new_object());
 	json_object_object_add(o, "status", json_object_new_string("success"));
 	json_object_object_add(o, "clusterName", json_object_new_string(found.name));
 	json_object_object_add(o, "oldNodeCount", json_object_new_int(old));

@@ -215,8 +215,29 @@ req_body_json(struct request *r)
 			resp_error(r, 400, "invalid_json", "Invalid JSON body: %s", err);
 		return NULL;
 	}
-	arena_defer(r->arena, jsonutil_put, obj);
+	return req_json(r, obj);
+}
+
+struct json_object *
+req_json(struct request *r, struct json_object *obj)
+{
+	if (obj != NULL)
+		arena_defer(r->arena, jsonutil_put, obj);
 	return obj;
+}
+
+static void
+result_clear(void *res)
+{
+	PQclear(res);
+}
+
+PGresult *
+req_result(struct request *r, PGresult *res)
+{
+	if (res != NULL)
+		arena_defer(r->arena, result_clear, res);
+	return res;
 }
 
 struct json_object *
@@ -228,11 +249,8 @@ req_body_object(struct request *r, int empty_ok)
 	for (i = 0; i < r->body_len && (r->body[i] == ' ' || r->body[i] == '\t' ||
 	    r->body[i] == '\r' || r->body[i] == '\n'); i++)
 		;
-	if (empty_ok && i == r->body_len) {
-		obj = json_object_new_object();
-		arena_defer(r->arena, jsonutil_put, obj);
-		return obj;
-	}
+	if (empty_ok && i == r->body_len)
+		return req_json(r, json_object_new_object());
 	obj = req_body_json(r);
 	if (obj == NULL)
 		return NULL;

@@ -105,6 +105,11 @@ int req_body_int(struct request *r, struct json_object *obj, const char *key, in
  * gives an empty object when empty_ok is set. */
 struct json_object *req_body_object(struct request *r, int empty_ok);
 
+/* Gives a json-c value or a PGresult to the request: freed with its arena when the request
+ * ends. NULL passes through; the argument is returned, so a call can wrap the allocation. */
+struct json_object *req_json(struct request *r, struct json_object *obj);
+PGresult *req_result(struct request *r, PGresult *res);
+
 /* Adds a header to the answer; name and value must not contain CR or LF. */
 void resp_header(struct request *r, const char *name, const char *value);
 
