@@ -1,6 +1,7 @@
 /* poll_pve.c: polling one Proxmox VE instance (state-proxmox.md §2): the requests of a
- * cycle, the node/VM/container derivations of §2.6-§2.9, storage, backups every few cycles,
- * and the write of the result in one transaction. The scheduling around it is poll.c's. */
+ * cycle and what each answer adds to it, backups every few cycles, and the write of the
+ * result in one transaction. The derivations (§2.6-§2.9) are pve_derive.c's; the scheduling
+ * around it is poll.c's. */
 #include "config.h"
 
 #include "conf.h"
@@ -9,6 +10,7 @@
 #include "log.h"
 #include "poller.h"
 #include "pve.h"
+#include "pve_derive.h"
 #include "pve_detail.h"
 #include "state.h"
 #include "util.h"
@@ -22,55 +24,22 @@
 #define MAX_GUESTS 20000
 #define MAX_STORAGE 4096
 
-/* Counter samples per guest for rates (§2.9). */
-struct rate_memo {
-	char id[224];
-	int64_t c[4];			/* diskread, diskwrite, netin, netout */
-	double at;
-	int64_t rate[4];
-	int have_rate;
-	int seen;			/* in the last cycle */
-};
-
 /* What one node looked like, remembered across cycles. */
 struct node_memo {
 	char node[64];
 	double rrd_at;			/* when the RRD memory was last read (30 s cache) */
 	double rrd_available, rrd_used;
 	int have_rrd_available, have_rrd_used;
-	double last_online;		/* wall time it was last online */
-	struct st_memory memory;	/* kept when a status call fails */
+	struct pve_node_seen seen;	/* last online, last memory */
 };
 
 struct guest_work {
-	struct pve_guest_item item;
-	struct pve_vm_status vm;
-	int have_vm;
-	double vm_at;			/* when the VM status arrived (its counters' time) */
-	struct pve_fs *fs;		/* from the guest agent, allocated when it answered */
-	int nfs, have_fs;
-	int fs_listed;			/* filesystems the agent listed, before the filters */
-	const char *fs_failure;		/* diskStatusReason when get-fsinfo failed, or NULL */
-	double rrd_available, rrd_used;
-	int have_rrd_available, have_rrd_used;
+	struct pve_guest_facts f;	/* what the derivations read */
 	struct pve_snapshot *snaps;	/* backup cycles only */
 	int nsnaps;
-	double resources_at;		/* copied from the cycle for build_guest */
 	/* details asked this cycle (pve_meta.c): held answers, NULL when failed */
 	int meta_vm, meta_ct, meta_pending;
 	struct json_object *m_net, *m_os, *m_info, *m_status, *m_config, *m_ifaces;
-};
-
-struct node_work {
-	struct pve_node_item item;
-	struct pve_node_status status;
-	int have_status, online;
-	double rrd_available, rrd_used;	/* RRD memory, when the status lacks the detail */
-	int have_rrd_available, have_rrd_used;
-	struct pve_storage_item *storage;
-	int nstorage, have_storage;
-	struct pve_task *tasks;		/* backup cycles only */
-	int ntasks, have_tasks;
 };
 
 /* One storage's backup volumes, asked for in a backup cycle. */
@@ -98,7 +67,7 @@ struct pve_cycle {
 	struct poll_cycle base;
 	int ep;				/* the endpoint this cycle uses */
 	unsigned tried;			/* endpoints tried for /nodes in this cycle (bits) */
-	struct node_work nodes[MAX_NODES];
+	struct pve_node_facts nodes[MAX_NODES];
 	int nnodes;
 	struct guest_work *guests;
 	int nguests, have_guests;
@@ -115,8 +84,7 @@ struct pve_cycle {
 /* What the poller remembers of an instance across cycles. */
 struct pve_run {
 	struct pve_endpoints eps;	/* where the instance can be reached (§2.2) */
-	struct rate_memo *rates;	/* sorted by id up to nsorted, new ones after */
-	int nrates, caprates, nsorted;
+	struct pve_rates rates;		/* guests' counters (§2.9) */
 	struct node_memo nodes[MAX_NODES];
 	int nnode_memos;
 	struct st_backups backups;	/* the last written, kept for failed storages */
@@ -146,8 +114,8 @@ guest_node_of(struct run *run, int64_t vmid)
 	struct pve_cycle *c = (struct pve_cycle *)run->cycle;
 
 	for (int i = 0; c && i < c->nguests; i++)
-		if (c->guests[i].item.vmid == vmid)
-			return c->guests[i].item.node;
+		if (c->guests[i].f.item.vmid == vmid)
+			return c->guests[i].f.item.node;
 	return NULL;
 }
 
@@ -172,8 +140,8 @@ ct_meta_done(struct run *run, struct guest_work *gw)
 	struct st_disk aggregate;
 
 	memset(&aggregate, 0, sizeof(aggregate));
-	st_disk_set(&aggregate, gw->item.maxdisk, gw->item.disk);
-	pve_meta_ct(PV(run)->meta, gw->item.vmid, strcmp(gw->item.status, "running") == 0,
+	st_disk_set(&aggregate, gw->f.item.maxdisk, gw->f.item.disk);
+	pve_meta_ct(PV(run)->meta, gw->f.item.vmid, strcmp(gw->f.item.status, "running") == 0,
 	    gw->m_status, gw->m_config, gw->m_ifaces, &aggregate, clock_wall());
 	meta_release(gw);
 }
@@ -185,8 +153,8 @@ submit_guest(struct run *run, int index, const char *what, int kind)
 	struct guest_work *gw = &((struct pve_cycle *)run->cycle)->guests[index];
 	char path[512];
 
-	snprintf(path, sizeof(path), "/nodes/%s/%s/%lld/%s", gw->item.node, gw->item.type,
-	    (long long)gw->item.vmid, what);
+	snprintf(path, sizeof(path), "/nodes/%s/%s/%lld/%s", gw->f.item.node, gw->f.item.type,
+	    (long long)gw->f.item.vmid, what);
 	poll_submit(run, path, kind, index);
 }
 
@@ -260,7 +228,7 @@ add_guests(struct run *run, struct json_object *data)
 		if (strcmp(items[i].type, "qemu") == 0 ? !run->cfg.monitor_vms : !run->cfg.monitor_containers)
 			continue;
 		memset(&c->guests[c->nguests], 0, sizeof(c->guests[0]));
-		c->guests[c->nguests++].item = items[i];
+		c->guests[c->nguests++].f.item = items[i];
 	}
 	free(items);
 }
@@ -279,7 +247,7 @@ guests_listed(struct run *run)
 	c->guests_known = 1;
 	pve_extras_guests_known(run, c->xc, guest_node_of);
 	for (int i = 0; i < c->nguests; i++) {
-		struct pve_guest_item *g = &c->guests[i].item;
+		struct pve_guest_item *g = &c->guests[i].f.item;
 		if (c->base.backup_cycle) {
 			snprintf(path, sizeof(path), "/nodes/%s/%s/%lld/snapshot", g->node, g->type,
 			    (long long)g->vmid);
@@ -380,7 +348,7 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 			c->guests_known = 1;
 		return;
 	case REQ_NODE_STATUS: {
-		struct node_work *nw = &c->nodes[index];
+		struct pve_node_facts *nw = &c->nodes[index];
 		struct node_memo *memo = node_memo(run, nw->item.node);
 		data = poll_data(run, req, 0);
 		if (data && pve_parse_node_status(data, &nw->status) == 0)
@@ -405,7 +373,7 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 		return;
 	}
 	case REQ_NODE_RRD: {
-		struct node_work *nw = &c->nodes[index];
+		struct pve_node_facts *nw = &c->nodes[index];
 		struct node_memo *memo = node_memo(run, nw->item.node);
 		data = poll_data(run, req, 0);
 		if (data) {
@@ -491,16 +459,16 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 		return;
 	case REQ_VM_STATUS:
 		data = poll_data(run, req, 0);
-		if (data && pve_parse_vm_status(data, &c->guests[index].vm) == 0) {
+		if (data && pve_parse_vm_status(data, &c->guests[index].f.vm) == 0) {
 			struct guest_work *gw = &c->guests[index];
-			gw->have_vm = 1;
-			gw->vm_at = clock_wall();
-			if (gw->vm.agent) {
-				snprintf(path, sizeof(path), "/nodes/%s/qemu/%lld/agent/get-fsinfo", gw->item.node,
-				    (long long)gw->item.vmid);
+			gw->f.have_vm = 1;
+			gw->f.vm_at = clock_wall();
+			if (gw->f.vm.agent) {
+				snprintf(path, sizeof(path), "/nodes/%s/qemu/%lld/agent/get-fsinfo", gw->f.item.node,
+				    (long long)gw->f.item.vmid);
 				poll_submit(run, path, REQ_FSINFO, index);
 				/* Interfaces, OS and agent version, every five minutes (§2.4). */
-				if (pve_meta_due(PV(run)->meta, gw->item.vmid, 0, gw->vm_at)) {
+				if (pve_meta_due(PV(run)->meta, gw->f.item.vmid, 0, gw->f.vm_at)) {
 					gw->meta_vm = 1;
 					gw->meta_pending = 3;
 					submit_guest(run, index, "agent/network-get-interfaces", REQ_AG_NET);
@@ -515,7 +483,7 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 	case REQ_FSINFO:
 		data = poll_data(run, req, 0);
 		if (data == NULL) {
-			c->guests[index].fs_failure = pve_agent_failure_reason(req->status,
+			c->guests[index].f.fs_failure = pve_agent_failure_reason(req->status,
 			    req->failure == HTTP_FAIL_TIMEOUT, req->response.data, req->response.len);
 		} else {
 			struct guest_work *gw = &c->guests[index];
@@ -523,14 +491,14 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 			struct pve_fs fs[32];
 			if (json_object_is_type(data, json_type_object))
 				json_object_object_get_ex(data, "result", &list);
-			gw->fs_listed = list && json_object_is_type(list, json_type_array) ?
+			gw->f.fs_listed = list && json_object_is_type(list, json_type_array) ?
 			    (int)json_object_array_length(list) : 0;
-			gw->nfs = pve_parse_fsinfo(data, fs, (int)ARRAY_LEN(fs));
-			if (gw->nfs > 0) {
-				gw->fs = xmalloc(sizeof(*gw->fs) * (size_t)gw->nfs);
-				memcpy(gw->fs, fs, sizeof(*gw->fs) * (size_t)gw->nfs);
+			gw->f.nfs = pve_parse_fsinfo(data, fs, (int)ARRAY_LEN(fs));
+			if (gw->f.nfs > 0) {
+				gw->f.fs = xmalloc(sizeof(*gw->f.fs) * (size_t)gw->f.nfs);
+				memcpy(gw->f.fs, fs, sizeof(*gw->f.fs) * (size_t)gw->f.nfs);
 			}
-			gw->have_fs = 1;
+			gw->f.have_fs = 1;
 			json_object_put(data);
 		}
 		return;
@@ -538,8 +506,8 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 		data = poll_data(run, req, 0);
 		if (data) {
 			struct guest_work *gw = &c->guests[index];
-			gw->have_rrd_available = proxmox_rrd_last(data, "memavailable", &gw->rrd_available) == 0;
-			gw->have_rrd_used = proxmox_rrd_last(data, "memused", &gw->rrd_used) == 0;
+			gw->f.have_rrd_available = proxmox_rrd_last(data, "memavailable", &gw->f.rrd_available) == 0;
+			gw->f.have_rrd_used = proxmox_rrd_last(data, "memused", &gw->f.rrd_used) == 0;
 			json_object_put(data);
 		}
 		return;
@@ -557,7 +525,7 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 	case REQ_NODE_STORAGE:
 		data = poll_data(run, req, 0);
 		if (data) {
-			struct node_work *nw = &c->nodes[index];
+			struct pve_node_facts *nw = &c->nodes[index];
 			int cap = poll_list_len(data, 512);
 			nw->storage = xcalloc((size_t)cap, sizeof(*nw->storage));
 			nw->nstorage = pve_parse_storage(data, nw->storage, cap);
@@ -572,7 +540,7 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 	case REQ_TASKS:
 		data = poll_data(run, req, 0);
 		if (data) {
-			struct node_work *nw = &c->nodes[index];
+			struct pve_node_facts *nw = &c->nodes[index];
 			int cap = poll_list_len(data, 500);
 			nw->tasks = xcalloc((size_t)cap, sizeof(*nw->tasks));
 			nw->ntasks = pve_parse_tasks(data, nw->tasks, cap);
@@ -600,7 +568,7 @@ pve_handle(struct run *run, int kind, int index, struct http_request *req)
 		*slot = poll_data(run, req, 0);
 		/* All three in: keep only what is shown, not the answers. */
 		if (--gw->meta_pending == 0) {
-			pve_meta_vm(PV(run)->meta, gw->item.vmid, gw->m_net, gw->m_os, gw->m_info,
+			pve_meta_vm(PV(run)->meta, gw->f.item.vmid, gw->m_net, gw->m_os, gw->m_info,
 			    clock_wall());
 			meta_release(gw);
 		}
@@ -651,7 +619,7 @@ static void
 request_contents(struct run *run, int node)
 {
 	struct pve_cycle *c = CYCLE(run);
-	struct node_work *nw = &c->nodes[node];
+	struct pve_node_facts *nw = &c->nodes[node];
 	char path[512];
 
 	for (int j = 0; j < nw->nstorage; j++) {
@@ -723,424 +691,26 @@ node_memo(struct run *run, const char *node)
 	return &PV(run)->nodes[PV(run)->nnode_memos++];
 }
 
-/* Rates from counters: the first sample gives none, unchanged counters repeat the last rates
- * (PVE caches them), a counter that went back gives 0. */
-static int
-rate_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct rate_memo *)a)->id, ((const struct rate_memo *)b)->id);
-}
-
-static struct rate_memo *
-rate_find(struct run *run, const char *id)
-{
-	struct rate_memo key, *m;
-
-	snprintf(key.id, sizeof(key.id), "%s", id);
-	m = bsearch(&key, PV(run)->rates, (size_t)PV(run)->nsorted, sizeof(*PV(run)->rates), rate_cmp);
-	if (m)
-		return m;
-	for (int i = PV(run)->nsorted; i < PV(run)->nrates; i++)
-		if (strcmp(PV(run)->rates[i].id, id) == 0)
-			return &PV(run)->rates[i];
-	return NULL;
-}
-
-/* Drops the counters of guests not seen in this cycle and sorts the rest for lookups. */
-static void
-rates_sweep(struct run *run)
-{
-	int o = 0;
-
-	for (int i = 0; i < PV(run)->nrates; i++) {
-		if (PV(run)->rates[i].seen) {
-			PV(run)->rates[i].seen = 0;
-			PV(run)->rates[o++] = PV(run)->rates[i];
-		}
-	}
-	PV(run)->nrates = o;
-	qsort(PV(run)->rates, (size_t)PV(run)->nrates, sizeof(*PV(run)->rates), rate_cmp);
-	PV(run)->nsorted = PV(run)->nrates;
-}
-
-/* Rates from counters: the first sample gives none, unchanged counters repeat the last rates
- * (PVE caches them), a counter that went back gives 0. */
-static void
-rates(struct run *run, const char *id, const int64_t now_c[4], double now, int64_t out[4])
-{
-	struct rate_memo *m = rate_find(run, id);
-
-	if (m == NULL) {
-		if (PV(run)->nrates == PV(run)->caprates) {
-			PV(run)->caprates = PV(run)->caprates ? PV(run)->caprates * 2 : 64;
-			PV(run)->rates = xrealloc(PV(run)->rates, sizeof(*PV(run)->rates) * (size_t)PV(run)->caprates);
-		}
-		m = &PV(run)->rates[PV(run)->nrates++];
-		memset(m, 0, sizeof(*m));
-		snprintf(m->id, sizeof(m->id), "%s", id);
-		memcpy(m->c, now_c, sizeof(m->c));
-		m->at = now;
-		m->seen = 1;
-		memset(out, 0, sizeof(int64_t) * 4);
-		return;
-	}
-	m->seen = 1;
-	if (memcmp(m->c, now_c, sizeof(m->c)) == 0 || now - m->at <= 0) {
-		for (int k = 0; k < 4; k++)
-			out[k] = m->have_rate ? m->rate[k] : 0;
-		return;
-	}
-	for (int k = 0; k < 4; k++) {
-		int64_t d = now_c[k] - m->c[k];
-		m->rate[k] = d > 0 ? (int64_t)((double)d / (now - m->at)) : 0;
-		out[k] = m->rate[k];
-	}
-	m->have_rate = 1;
-	memcpy(m->c, now_c, sizeof(m->c));
-	m->at = now;
-}
-
-/* Cache-aware node memory (§2.6). */
-static void
-node_memory(const struct node_work *nw, struct node_memo *memo, struct st_memory *out)
-{
-	const struct pve_node_status *s = &nw->status;
-	int64_t total = nw->item.maxmem, used = nw->item.mem, avail = 0;
-
-	if (nw->have_status && s->mem_total > 0) {
-		total = s->mem_total;
-		if (s->mem_available > 0)
-			avail = s->mem_available;
-		else if (s->mem_avail > 0)
-			avail = s->mem_avail;
-		else if (s->has_buffers || s->has_cached) {
-			int64_t a = s->mem_free + s->mem_buffers + s->mem_cached;
-			int64_t b = s->mem_total - s->mem_used;
-			avail = a > b ? a : b;
-			if (avail > total)
-				avail = total;
-		}
-		if (avail <= 0 && nw->have_rrd_available && nw->rrd_available > 0)
-			avail = (int64_t)nw->rrd_available;
-		if (avail > 0 && avail <= total)
-			used = total - avail;
-		else if (nw->have_rrd_used && nw->rrd_used > 0)
-			used = (int64_t)nw->rrd_used;
-		else
-			used = s->mem_used;
-	} else if (!nw->have_status && nw->online && memo && memo->memory.total > 0) {
-		/* Status failed this time: keep what the last poll saw, within the list's total. */
-		total = nw->item.maxmem > 0 ? nw->item.maxmem : memo->memory.total;
-		used = memo->memory.used;
-	}
-	st_memory_set(out, total, used);
-}
-
-/* A node's id, "<cluster name>-<node>" for a cluster member, else "<instance>-<node>": the
- * one spelling for nodes[].id and the nodeIds of shared storage, which clients match. */
-static void
-node_id(const struct run *run, const char *node, char *out, size_t len)
-{
-	snprintf(out, len, "%s-%s", run->cfg.is_cluster && run->cfg.cluster_name[0] ?
-	    run->cfg.cluster_name : run->cfg.name, node);
-}
-
+/* The node row of node i: the instance's endpoints say its health and URL. */
 static void
 build_node(struct run *run, struct pve_cycle *c, int i, double now, struct st_node *n)
 {
-	struct node_work *nw = &c->nodes[i];
-	struct node_memo *memo = node_memo(run, nw->item.node);
-	const char *inst = run->cfg.name;
+	struct pve_node_facts *nf = &c->nodes[i];
+	struct node_memo *memo = node_memo(run, nf->item.node);
+	const struct pve_endpoints *e = &PV(run)->eps;
+	struct pve_node_context ctx = {
+		.cfg = &run->cfg,
+		.nnodes = c->nnodes,
+		.grace = poll_settings.grace,
+		/* A cluster is healthy when every member answers, degraded when some do (§2.2). */
+		.health = e->n > 1 ? pve_endpoints_health(e) : "healthy",
+	};
 
-	snprintf(n->node, sizeof(n->node), "%s", nw->item.node);
-	node_id(run, nw->item.node, n->id, sizeof(n->id));
-	snprintf(n->instance, sizeof(n->instance), "%s", inst);
-	snprintf(n->host, sizeof(n->host), "%s", run->cfg.host);
-	if (!run->cfg.is_cluster && c->nnodes == 1)
-		snprintf(n->display_name, sizeof(n->display_name), "%s", inst);
-	else
-		snprintf(n->display_name, sizeof(n->display_name), "%s", nw->item.node);
-	snprintf(n->type, sizeof(n->type), "node");
-	/* A node that just dropped out is still shown online for a grace period (§2.4). */
-	if (nw->online) {
-		if (memo)
-			memo->last_online = now;
-		snprintf(n->status, sizeof(n->status), "online");
-	} else if (memo && memo->last_online > 0 && now - memo->last_online < poll_settings.grace) {
-		snprintf(n->status, sizeof(n->status), "online");
-	} else {
-		snprintf(n->status, sizeof(n->status), "%s", nw->item.status[0] ? nw->item.status : "offline");
-	}
-	n->cpu = nw->item.cpu;
-	n->uptime = nw->item.uptime;
-	node_memory(nw, memo, &n->memory);
-	if (memo)
-		memo->memory = n->memory;
-	if (nw->have_status && nw->status.rootfs_total > 0) {
-		st_disk_set(&n->disk, nw->status.rootfs_total, nw->status.rootfs_used);
-	} else if (nw->item.maxdisk > 0) {
-		st_disk_set(&n->disk, nw->item.maxdisk, nw->item.disk);
-	} else {
-		/* Neither: the node's "local" storage, else "local-lvm" (§2.5 row 3). */
-		static const char *const names[] = {"local", "local-lvm"};
-		for (size_t k = 0; k < ARRAY_LEN(names) && n->disk.total == 0; k++)
-			for (int j = 0; j < nw->nstorage; j++)
-				if (strcmp(nw->storage[j].storage, names[k]) == 0 && nw->storage[j].total > 0)
-					st_disk_set(&n->disk, nw->storage[j].total, nw->storage[j].used);
-	}
-	if (nw->have_status) {
-		n->nload = nw->status.nload;
-		memcpy(n->load, nw->status.load, sizeof(n->load));
-		snprintf(n->kernel_version, sizeof(n->kernel_version), "%s", nw->status.kversion);
-		snprintf(n->pve_version, sizeof(n->pve_version), "%s", nw->status.pveversion);
-		snprintf(n->cpu_model, sizeof(n->cpu_model), "%s", nw->status.cpu_model);
-		n->cpu_sockets = nw->status.cpu_sockets;
-		n->cpu_mhz = nw->status.cpu_mhz;
-		if (nw->status.uptime > 0)
-			n->uptime = nw->status.uptime;
-	}
-	n->cpu_cores = nw->item.maxcpu > 0 ? nw->item.maxcpu :
-	    nw->have_status ? nw->status.cpu_cpus ? nw->status.cpu_cpus : nw->status.cpu_cores : 0;
-	n->last_seen = now;
-	/* A cluster is healthy when every member answers, degraded when some do (§2.2). */
-	snprintf(n->connection_health, sizeof(n->connection_health), "%s",
-	    PV(run)->eps.n > 1 ? pve_endpoints_health(&PV(run)->eps) : "healthy");
 	/* The URL this node is reached at: its own endpoint when it is one. */
-	for (int k = 0; k < PV(run)->eps.n; k++)
-		if (strcmp(PV(run)->eps.ep[k].node, nw->item.node) == 0)
-			snprintf(n->host, sizeof(n->host), "%s", PV(run)->eps.ep[k].url);
-	n->is_cluster_member = run->cfg.is_cluster;
-	snprintf(n->cluster_name, sizeof(n->cluster_name), "%s", run->cfg.cluster_name);
-}
-
-/* VM memory: balloon-aware total, guest agent meminfo, then freemem, then mem (§2.7). */
-static void
-vm_memory(const struct guest_work *gw, struct st_memory *m)
-{
-	const struct pve_vm_status *v = &gw->vm;
-	int64_t total = gw->item.maxmem, used = gw->item.mem;
-
-	if (gw->have_vm) {
-		if (v->maxmem > 0)
-			total = v->maxmem;
-		if (v->balloon > 0 && v->balloon < total)
-			total = v->balloon;
-		if (v->has_meminfo && (v->meminfo_available > 0 ||
-		    v->meminfo_free + v->meminfo_buffers + v->meminfo_cached > 0)) {
-			int64_t avail = v->meminfo_available > 0 ? v->meminfo_available :
-			    v->meminfo_free + v->meminfo_buffers + v->meminfo_cached;
-			if (avail > total)
-				avail = total;
-			used = total - avail;
-		} else if (v->freemem > 0 && v->freemem <= total) {
-			used = total - v->freemem;
-		} else if (v->mem > 0) {
-			used = v->mem;
-		}
-	}
-	st_memory_set(m, total, used);
-	if (gw->have_vm && v->balloon > 0)
-		m->balloon = v->balloon;
-}
-
-/* Why a VM's disk use is unknown when the agent gave no filesystems to count: the original's
- * diskStatusReason (monitor_polling.go, the VM disk code). */
-static const char *
-vm_disk_reason(const struct guest_work *gw, int running)
-{
-	if (!running)
-		return "vm-stopped";
-	if (!gw->have_vm)
-		return "no-status";
-	if (!gw->vm.agent)
-		return "agent-disabled";
-	if (gw->fs_failure != NULL)
-		return gw->fs_failure;
-	if (gw->have_fs)
-		return gw->fs_listed == 0 ? "no-filesystems" : "special-filesystems-only";
-	return "agent-error";		/* asked, but no answer came back */
-}
-
-static void
-build_guest(struct run *run, struct guest_work *gw, double now, struct st_guest *g)
-{
-	const struct pve_guest_item *it = &gw->item;
-	int running = strcmp(it->status, "running") == 0;
-	int64_t counters[4], r[4];
-
-	snprintf(g->id, sizeof(g->id), "%s:%s:%lld", run->cfg.name, it->node, (long long)it->vmid);
-	snprintf(g->name, sizeof(g->name), "%s", it->name);
-	snprintf(g->node, sizeof(g->node), "%s", it->node);
-	snprintf(g->instance, sizeof(g->instance), "%s", run->cfg.name);
-	snprintf(g->status, sizeof(g->status), "%s", it->status);
-	snprintf(g->type, sizeof(g->type), "%s", it->type);
-	snprintf(g->tags, sizeof(g->tags), "%s", it->tags);
-	snprintf(g->lock, sizeof(g->lock), "%s", it->lock);
-	g->vmid = it->vmid;
-	g->cpus = it->maxcpu;
-	g->cpu = running ? it->cpu : 0;
-	g->uptime = it->uptime;
-	g->last_seen = now;
-
-	if (strcmp(it->type, "qemu") == 0) {
-		vm_memory(gw, &g->memory);
-		st_disk_set(&g->disk, it->maxdisk, it->disk);
-		if (running && gw->have_fs && gw->nfs > 0) {
-			int64_t total = 0, used = 0;
-			for (int i = 0; i < gw->nfs; i++) {
-				struct st_disk d;
-				memset(&d, 0, sizeof(d));
-				st_disk_set(&d, gw->fs[i].total, gw->fs[i].used);
-				snprintf(d.mountpoint, sizeof(d.mountpoint), "%s", gw->fs[i].mountpoint);
-				snprintf(d.type, sizeof(d.type), "%s", gw->fs[i].type);
-				snprintf(d.device, sizeof(d.device), "%s", gw->fs[i].device);
-				st_guest_add_disk(g, &d);
-				total += gw->fs[i].total;
-				used += gw->fs[i].used;
-			}
-			st_disk_set(&g->disk, total, used);
-		} else if (it->maxdisk > 0) {
-			/* Only the allocated size is known. */
-			st_guest_disk_unknown(g, vm_disk_reason(gw, running));
-		}
-		counters[0] = gw->have_vm ? gw->vm.diskread : it->diskread;
-		counters[1] = gw->have_vm ? gw->vm.diskwrite : it->diskwrite;
-		counters[2] = gw->have_vm ? gw->vm.netin : it->netin;
-		counters[3] = gw->have_vm ? gw->vm.netout : it->netout;
-	} else {
-		int64_t total = it->maxmem, used = it->mem;
-		if (running && gw->have_rrd_available && gw->rrd_available <= (double)total)
-			used = total - (int64_t)gw->rrd_available;
-		else if (running && gw->have_rrd_used)
-			used = (int64_t)gw->rrd_used;
-		st_memory_set(&g->memory, total, running ? used : 0);
-		st_disk_set(&g->disk, it->maxdisk, it->disk);
-		{
-			struct st_disk root = g->disk;
-			snprintf(root.mountpoint, sizeof(root.mountpoint), "/");
-			snprintf(root.type, sizeof(root.type), "rootfs");
-			if (root.total > 0)
-				st_guest_add_disk(g, &root);
-		}
-		counters[0] = it->diskread;
-		counters[1] = it->diskwrite;
-		counters[2] = it->netin;
-		counters[3] = it->netout;
-	}
-	/* Rates over the time between the answers that carried the counters, not between
-	 * cycle ends: a slow cycle must not read as less traffic. */
-	rates(run, g->id, counters, gw->have_vm && strcmp(it->type, "qemu") == 0 ? gw->vm_at :
-	    gw->resources_at > 0 ? gw->resources_at : now, r);
-	if (running) {
-		g->disk_read = r[0];
-		g->disk_write = r[1];
-		g->net_in = r[2];
-		g->net_out = r[3];
-	} else {
-		/* Stopped: every live figure is zero (§2.7); a VM's disk stays unknown (-1,
-		 * "vm-stopped") as the original shows it. */
-		g->memory.used = 0;
-		g->memory.usage = 0;
-		g->memory.free = g->memory.total;
-		if (strcmp(it->type, "qemu") != 0)
-			g->disk.usage = 0;
-	}
-}
-
-/* Storage types that are shared whatever the flag says (§1.7). */
-static int
-inherently_shared(const char *type)
-{
-	static const char *const shared[] = {"rbd", "cephfs", "pbs", "glusterfs", "nfs", "cifs",
-	    "smb", "iscsi", "iscsidirect"};
-
-	for (size_t i = 0; i < ARRAY_LEN(shared); i++)
-		if (strcmp(type, shared[i]) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The content list sorted alphabetically ("backup,images,iso"). */
-static void
-sorted_content(const char *in, char *out, size_t len)
-{
-	char copy[256], *parts[32], *save = NULL;
-	int n = 0;
-	size_t o = 0;
-
-	snprintf(copy, sizeof(copy), "%s", in);
-	for (char *t = strtok_r(copy, ",", &save); t && n < 32; t = strtok_r(NULL, ",", &save))
-		parts[n++] = t;
-	qsort(parts, (size_t)n, sizeof(char *), by_name);
-	out[0] = '\0';
-	for (int i = 0; i < n; i++)
-		o += (size_t)snprintf(out + o, len > o ? len - o : 0, "%s%s", i ? "," : "", parts[i]);
-}
-
-static void
-build_storage(struct run *run, struct pve_cycle *c, struct st_instance *s)
-{
-	const char *inst = run->cfg.name;
-	const char *storage_instance = run->cfg.is_cluster && run->cfg.cluster_name[0] ?
-	    run->cfg.cluster_name : inst;
-
-	for (int i = 0; i < c->nnodes; i++) {
-		struct node_work *nw = &c->nodes[i];
-
-		for (int j = 0; j < nw->nstorage; j++) {
-			struct pve_storage_item *it = &nw->storage[j];
-			int shared = it->shared || inherently_shared(it->type);
-			struct st_storage *st = NULL;
-			char nid[200];
-
-			/* The cluster-wide config holds the shared flag for some types. */
-			for (int k = 0; k < c->ncluster_storage; k++)
-				if (strcmp(c->cluster_storage[k].storage, it->storage) == 0 &&
-				    c->cluster_storage[k].shared)
-					shared = 1;
-			node_id(run, nw->item.node, nid, sizeof(nid));
-			if (shared) {
-				char id[320];
-				snprintf(id, sizeof(id), "%s-cluster-%s", storage_instance, it->storage);
-				for (int k = 0; k < s->nstorage; k++)
-					if (strcmp(s->storage[k].id, id) == 0)
-						st = &s->storage[k];
-				if (st != NULL) {
-					st_storage_add_node(st, nw->item.node, nid);
-					continue;
-				}
-				st = st_add_storage(s);
-				snprintf(st->id, sizeof(st->id), "%s", id);
-				snprintf(st->node, sizeof(st->node), "cluster");
-				st_storage_add_node(st, nw->item.node, nid);
-			} else {
-				st = st_add_storage(s);
-				if (strcmp(inst, nw->item.node) == 0)
-					snprintf(st->id, sizeof(st->id), "%s-%s", nw->item.node, it->storage);
-				else
-					snprintf(st->id, sizeof(st->id), "%s-%s-%s", inst, nw->item.node, it->storage);
-				snprintf(st->node, sizeof(st->node), "%s", nw->item.node);
-			}
-			snprintf(st->name, sizeof(st->name), "%s", it->storage);
-			snprintf(st->instance, sizeof(st->instance), "%s", storage_instance);
-			snprintf(st->type, sizeof(st->type), "%s", it->type);
-			sorted_content(it->content, st->content, sizeof(st->content));
-			st->total = it->total;
-			st->used = it->used;
-			st->avail = it->avail;
-			st->shared = shared;
-			st->enabled = it->enabled;
-			st->active = it->active;
-			snprintf(st->status, sizeof(st->status), "%s", !it->enabled ? "disabled" :
-			    it->active ? "available" : "inactive");
-		}
-	}
+	for (int k = 0; k < e->n; k++)
+		if (strcmp(e->ep[k].node, nf->item.node) == 0)
+			ctx.url = e->ep[k].url;
+	pve_derive_node(&ctx, nf, memo ? &memo->seen : NULL, now, n);
 }
 
 /* --- backups (§1.12) ---------------------------------------------------------------- */
@@ -1163,8 +733,8 @@ static const char *
 guest_node(struct pve_cycle *c, int64_t vmid)
 {
 	for (int i = 0; i < c->nguests; i++)
-		if (c->guests[i].item.vmid == vmid)
-			return c->guests[i].item.node;
+		if (c->guests[i].f.item.vmid == vmid)
+			return c->guests[i].f.item.node;
 	return NULL;
 }
 
@@ -1273,7 +843,7 @@ build_backups(struct run *run, struct pve_cycle *c)
 	memset(&b, 0, sizeof(b));
 	snprintf(b.instance_id, sizeof(b.instance_id), "%s", run->cfg.id);
 	for (int i = 0; i < c->nnodes; i++) {
-		struct node_work *nw = &c->nodes[i];
+		struct pve_node_facts *nw = &c->nodes[i];
 		if (!nw->have_tasks)
 			continue;
 		answered = 1;
@@ -1338,17 +908,17 @@ build_backups(struct run *run, struct pve_cycle *c)
 		struct guest_work *gw = &c->guests[i];
 		for (int k = 0; k < gw->nsnaps; k++) {
 			struct st_snapshot *sn = st_add_snapshot(&b);
-			snprintf(sn->id, sizeof(sn->id), "%s-%s-%lld-%s", inst, gw->item.node,
-			    (long long)gw->item.vmid, gw->snaps[k].name);
+			snprintf(sn->id, sizeof(sn->id), "%s-%s-%lld-%s", inst, gw->f.item.node,
+			    (long long)gw->f.item.vmid, gw->snaps[k].name);
 			snprintf(sn->name, sizeof(sn->name), "%s", gw->snaps[k].name);
-			snprintf(sn->node, sizeof(sn->node), "%s", gw->item.node);
+			snprintf(sn->node, sizeof(sn->node), "%s", gw->f.item.node);
 			snprintf(sn->instance, sizeof(sn->instance), "%s", inst);
-			snprintf(sn->type, sizeof(sn->type), "%s", gw->item.type);
+			snprintf(sn->type, sizeof(sn->type), "%s", gw->f.item.type);
 			snprintf(sn->description, sizeof(sn->description), "%s", gw->snaps[k].description);
 			snprintf(sn->parent, sizeof(sn->parent), "%s", gw->snaps[k].parent);
-			sn->vmid = gw->item.vmid;
+			sn->vmid = gw->f.item.vmid;
 			sn->time = (double)gw->snaps[k].snaptime;
-			sn->vmstate = strcmp(gw->item.type, "qemu") == 0;
+			sn->vmstate = strcmp(gw->f.item.type, "qemu") == 0;
 		}
 	}
 	if (!answered) {
@@ -1376,7 +946,7 @@ pve_cycle_free(struct poll_cycle *base)
 		free(c->nodes[i].storage);
 	for (int i = 0; i < c->nguests; i++) {
 		struct guest_work *gw = &c->guests[i];
-		free(gw->fs);
+		free(gw->f.fs);
 		free(gw->snaps);
 		meta_release(gw);
 	}
@@ -1430,7 +1000,7 @@ pve_write_failed(struct worker *w, struct run *run, double now)
 		for (int i = 0; i < PV(run)->nnode_memos; i++) {
 			struct st_node *n = st_add_node(&s);
 			const char *node = PV(run)->nodes[i].node;
-			node_id(run, node, n->id, sizeof(n->id));
+			pve_node_id(&run->cfg, node, n->id, sizeof(n->id));
 			snprintf(n->node, sizeof(n->node), "%s", node);
 			snprintf(n->display_name, sizeof(n->display_name), "%s", node);
 			snprintf(n->instance, sizeof(n->instance), "%s", run->cfg.name);
@@ -1503,17 +1073,18 @@ pve_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 	for (int i = 0; i < c->nguests; i++) {
 		struct st_guest *g = st_add_guest(&s);
 		struct guest_work *gw = &c->guests[i];
-		gw->resources_at = c->resources_at;
-		build_guest(run, gw, now, g);
+		gw->f.resources_at = c->resources_at;
+		pve_derive_guest(run->cfg.name, &gw->f, &PV(run)->rates, now, g);
 		pve_meta_apply(PV(run)->meta, g);
 		g->last_backup = last_backup_of(run, g->vmid);
 	}
 	/* Forget the counters of guests that are gone. */
-	rates_sweep(run);
+	pve_rates_sweep(&PV(run)->rates);
 	if (c->have_guests)
 		pve_meta_sweep(PV(run)->meta);
 	if (run->cfg.monitor_storage)
-		build_storage(run, c, &s);
+		pve_derive_storage(&run->cfg, c->nodes, c->nnodes, c->cluster_storage,
+		    c->ncluster_storage, &s);
 	pve_extras_write(run, PV(run)->x, c->xc, &s, now);
 	st_add_health(&s, run->cfg.name, 1);
 	metrics_record_instance(&s, now);
@@ -1599,7 +1170,7 @@ pve_priv_free(void *priv)
 
 	if (p == NULL)
 		return;
-	free(p->rates);
+	pve_rates_free(&p->rates);
 	pve_meta_free(p->meta);
 	pve_extras_free(p->x);
 	st_backups_free(&p->backups);
