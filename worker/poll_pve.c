@@ -101,12 +101,6 @@ struct pve_run {
 
 static struct node_memo *node_memo(struct run *run, const char *node);
 
-enum { REQ_NODE_RRD = 50, REQ_NODE_QEMU, REQ_NODE_LXC, REQ_CLUSTER_CHECK };
-
-enum { REQ_EP_PROBE, REQ_NODES, REQ_NODE_STATUS, REQ_RESOURCES, REQ_VM_STATUS, REQ_FSINFO, REQ_CT_RRD,
-    REQ_STORAGE, REQ_NODE_STORAGE, REQ_TASKS, REQ_CONTENT, REQ_SNAPSHOTS, REQ_AG_NET, REQ_AG_OS,
-    REQ_AG_INFO, REQ_CT_STATUS, REQ_CT_CONFIG, REQ_CT_IFACES };
-
 /* The node a guest is on now, for replication status requests. */
 static const char *
 guest_node_of(struct run *run, int64_t vmid)
@@ -204,7 +198,7 @@ failover(struct run *run, struct http_request *req)
 	pve_endpoints_apply(e, next, &run->cfg, &run->conn);
 	log_info("msg=\"trying the next cluster endpoint\" instance=%s url=\"%s\"", run->cfg.name,
 	    e->ep[next].url);
-	poll_submit(run, "/nodes", REQ_NODES, 0);
+	poll_submit(run, "/nodes", PVE_REQ_NODES, 0);
 	return 1;
 }
 static void request_contents(struct run *run, int node);
@@ -251,17 +245,17 @@ guests_listed(struct run *run)
 		if (c->base.backup_cycle) {
 			snprintf(path, sizeof(path), "/nodes/%s/%s/%lld/snapshot", g->node, g->type,
 			    (long long)g->vmid);
-			poll_submit(run, path, REQ_SNAPSHOTS, i);
+			poll_submit(run, path, PVE_REQ_SNAPSHOTS, i);
 		}
 		if (strcmp(g->type, "lxc") == 0 && pve_meta_due(PV(run)->meta, g->vmid, 1, c->resources_at)) {
 			/* Addresses, mounts, OS and OCI nature (§2.5 4g-4i). */
 			struct guest_work *gw = &c->guests[i];
 			gw->meta_ct = 1;
 			gw->meta_pending = 1;
-			submit_guest(run, i, "config", REQ_CT_CONFIG);
+			submit_guest(run, i, "config", PVE_REQ_CT_CONFIG);
 			if (strcmp(g->status, "running") == 0) {
 				gw->meta_pending++;
-				submit_guest(run, i, "status/current", REQ_CT_STATUS);
+				submit_guest(run, i, "status/current", PVE_REQ_CT_STATUS);
 			}
 		}
 		if (strcmp(g->status, "running") != 0)
@@ -269,349 +263,478 @@ guests_listed(struct run *run)
 		if (strcmp(g->type, "qemu") == 0) {
 			snprintf(path, sizeof(path), "/nodes/%s/qemu/%lld/status/current", g->node,
 			    (long long)g->vmid);
-			poll_submit(run, path, REQ_VM_STATUS, i);
+			poll_submit(run, path, PVE_REQ_VM_STATUS, i);
 		} else {
 			snprintf(path, sizeof(path), "/nodes/%s/lxc/%lld/rrddata?cf=AVERAGE&timeframe=hour",
 			    g->node, (long long)g->vmid);
-			poll_submit(run, path, REQ_CT_RRD, i);
+			poll_submit(run, path, PVE_REQ_CT_RRD, i);
 		}
 	}
 }
+
+/* --- answers: one handler per request kind ------------------------------------------ */
+
+/* A list answer parsed into a new array sized by what came (at most max items): n items at
+ * items, the cycle's to free. */
+#define PARSE_LIST(data, max, parse, items, n) do { \
+	int cap_ = poll_list_len((data), (max)); \
+	(items) = xcalloc((size_t)cap_, sizeof(*(items))); \
+	(n) = parse((data), (items), cap_); \
+} while (0)
+
+/* A member's /version probe. Detached (no cycle needed); index is the list's generation and
+ * the endpoint. Any HTTP answer below 500 means the member's API is up. */
+static void
+on_ep_probe(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct pve_endpoints *e = &PV(run)->eps;
+	int i = index % PVE_MAX_ENDPOINTS;
+	char why[256];
+
+	(void)c;
+	(void)kind;
+	if ((unsigned)(index / PVE_MAX_ENDPOINTS) != (e->gen & 0xffffff) || i >= e->n)
+		return;
+	e->ep[i].probing = 0;
+	snprintf(why, sizeof(why), "%s", req->error[0] ? req->error : "HTTP error");
+	if (req->status >= 500)
+		snprintf(why, sizeof(why), "HTTP %ld", req->status);
+	pve_endpoints_mark(e, i, req->status > 0 && req->status < 500, why, clock_wall());
+}
+
+/* /nodes: the nodes of the cycle, and the requests that follow from them. */
+static void
+on_nodes(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct json_object *data = poll_data(run, req, 0);
+	struct pve_node_item items[MAX_NODES];
+	const char *names[MAX_NODES];
+	int online[MAX_NODES];
+	int n;
+
+	(void)kind;
+	(void)index;
+	if (data == NULL) {
+		if (failover(run, req))
+			return;
+		nodes_failed(run, req);
+		return;
+	}
+	pve_endpoints_mark(&PV(run)->eps, c->ep, 1, NULL, clock_wall());
+	n = pve_parse_nodes(data, items, MAX_NODES);
+	for (int i = 0; i < n; i++) {
+		memset(&c->nodes[i], 0, sizeof(c->nodes[i]));
+		c->nodes[i].item = items[i];
+		c->nodes[i].online = strcmp(items[i].status, "online") == 0;
+	}
+	c->nnodes = n;
+	json_object_put(data);
+	if (c->nnodes == 0) {
+		poll_fail(run, "no nodes in the answer");
+		return;
+	}
+	start_requests_after_nodes(run);
+	for (int i = 0; i < c->nnodes; i++) {
+		names[i] = c->nodes[i].item.node;
+		online[i] = c->nodes[i].online;
+	}
+	pve_extras_begin(run, c->xc, names, online, c->nnodes);
+	if (!run->cfg.monitor_vms && !run->cfg.monitor_containers)
+		c->guests_known = 1;
+}
+
+/* A node's status. Without available/buffers/cached the RRD tells the real use (§2.5 2b);
+ * it is read at most every 30 s per node. */
+static void
+on_node_status(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct pve_node_facts *nw = &c->nodes[index];
+	struct node_memo *memo = node_memo(run, nw->item.node);
+	struct json_object *data = poll_data(run, req, 0);
+	char path[512];
+
+	(void)kind;
+	if (data && pve_parse_node_status(data, &nw->status) == 0)
+		nw->have_status = 1;
+	if (data)
+		json_object_put(data);
+	if (!nw->have_status || nw->status.has_available || nw->status.has_avail ||
+	    nw->status.has_buffers || nw->status.has_cached || memo == NULL)
+		return;
+	if (clock_wall() - memo->rrd_at >= 30) {
+		snprintf(path, sizeof(path), "/nodes/%s/rrddata?cf=AVERAGE&ds=memavailable,memused,"
+		    "memtotal&timeframe=hour", nw->item.node);
+		poll_submit(run, path, PVE_REQ_NODE_RRD, index);
+	} else {
+		nw->rrd_available = memo->rrd_available;
+		nw->rrd_used = memo->rrd_used;
+		nw->have_rrd_available = memo->have_rrd_available;
+		nw->have_rrd_used = memo->have_rrd_used;
+	}
+}
+
+/* A node's RRD memory, remembered for 30 s. */
+static void
+on_node_rrd(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct pve_node_facts *nw = &c->nodes[index];
+	struct node_memo *memo = node_memo(run, nw->item.node);
+	struct json_object *data = poll_data(run, req, 0);
+
+	(void)kind;
+	if (data) {
+		nw->have_rrd_available = proxmox_rrd_last(data, "memavailable", &nw->rrd_available) == 0;
+		nw->have_rrd_used = proxmox_rrd_last(data, "memused", &nw->rrd_used) == 0;
+		json_object_put(data);
+	}
+	if (memo) {
+		memo->rrd_at = clock_wall();
+		memo->rrd_available = nw->rrd_available;
+		memo->rrd_used = nw->rrd_used;
+		memo->have_rrd_available = nw->have_rrd_available;
+		memo->have_rrd_used = nw->have_rrd_used;
+	}
+}
+
+/* /cluster/resources: the guests. When the cluster view failed, each online node's own
+ * lists instead (§2.5 5). */
+static void
+on_resources(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct json_object *data = poll_data(run, req, 0);
+	char path[512];
+
+	(void)kind;
+	(void)index;
+	if (data == NULL) {
+		for (int i = 0; i < c->nnodes; i++) {
+			if (!c->nodes[i].online)
+				continue;
+			snprintf(path, sizeof(path), "/nodes/%s/qemu", c->nodes[i].item.node);
+			poll_submit(run, path, PVE_REQ_NODE_QEMU, i);
+			snprintf(path, sizeof(path), "/nodes/%s/lxc", c->nodes[i].item.node);
+			poll_submit(run, path, PVE_REQ_NODE_LXC, i);
+			c->fallback_pending += 2;
+		}
+		if (c->fallback_pending == 0)
+			guests_listed(run);
+		return;
+	}
+	add_guests(run, data);
+	json_object_put(data);
+	guests_listed(run);
+}
+
+/* A standalone instance's /cluster/status: has it joined a cluster (§2.3 step 7)? */
+static void
+on_cluster_check(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct json_object *data;
+
+	(void)c;
+	(void)kind;
+	(void)index;
+	data = poll_data(run, req, 0);
+	if (data && json_object_is_type(data, json_type_array)) {
+		const char *name = "";
+		int nodes = 0, cluster = 0;
+		for (size_t k = 0; k < json_object_array_length(data); k++) {
+			struct json_object *e = json_object_array_get_idx(data, k);
+			const char *t = jsonread_string(e, "type", "");
+			if (strcmp(t, "cluster") == 0) {
+				cluster = 1;
+				name = jsonread_string(e, "name", "");
+			} else if (strcmp(t, "node") == 0) {
+				nodes++;
+			}
+		}
+		if (cluster || nodes > 1)
+			snprintf(PV(run)->joined_cluster, sizeof(PV(run)->joined_cluster), "%s",
+			    *name ? name : run->cfg.name);
+	}
+	if (data)
+		json_object_put(data);
+}
+
+/* A node's own qemu or lxc list (the fallback of /cluster/resources). */
+static void
+on_node_guests(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct json_object *data = poll_data(run, req, 0);
+
+	if (data && json_object_is_type(data, json_type_array)) {
+		/* A node's list lacks what the cluster view has: its type and node. */
+		for (size_t k = 0; k < json_object_array_length(data); k++) {
+			struct json_object *o = json_object_array_get_idx(data, k);
+			if (!json_object_is_type(o, json_type_object))
+				continue;
+			json_object_object_add(o, "type", json_object_new_string(kind == PVE_REQ_NODE_QEMU ?
+			    "qemu" : "lxc"));
+			json_object_object_add(o, "node", json_object_new_string(c->nodes[index].item.node));
+			if (!json_object_object_get_ex(o, "maxcpu", NULL) &&
+			    json_object_object_get_ex(o, "cpus", NULL))
+				json_object_object_add(o, "maxcpu",
+				    json_object_get(json_object_object_get(o, "cpus")));
+		}
+		add_guests(run, data);
+	}
+	if (data)
+		json_object_put(data);
+	if (--c->fallback_pending == 0)
+		guests_listed(run);
+}
+
+/* A running VM's status; with the agent on, its filesystems and, every five minutes, its
+ * interfaces, OS and agent version (§2.4). */
+static void
+on_vm_status(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct guest_work *gw = &c->guests[index];
+	struct json_object *data = poll_data(run, req, 0);
+	char path[512];
+
+	(void)kind;
+	if (data && pve_parse_vm_status(data, &gw->f.vm) == 0) {
+		gw->f.have_vm = 1;
+		gw->f.vm_at = clock_wall();
+		if (gw->f.vm.agent) {
+			snprintf(path, sizeof(path), "/nodes/%s/qemu/%lld/agent/get-fsinfo", gw->f.item.node,
+			    (long long)gw->f.item.vmid);
+			poll_submit(run, path, PVE_REQ_FSINFO, index);
+			if (pve_meta_due(PV(run)->meta, gw->f.item.vmid, 0, gw->f.vm_at)) {
+				gw->meta_vm = 1;
+				gw->meta_pending = 3;
+				submit_guest(run, index, "agent/network-get-interfaces", PVE_REQ_AG_NET);
+				submit_guest(run, index, "agent/get-osinfo", PVE_REQ_AG_OS);
+				submit_guest(run, index, "agent/info", PVE_REQ_AG_INFO);
+			}
+		}
+	}
+	if (data)
+		json_object_put(data);
+}
+
+/* A VM's filesystems from the guest agent, or why there are none. */
+static void
+on_fsinfo(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct guest_work *gw = &c->guests[index];
+	struct json_object *data = poll_data(run, req, 0), *list;
+	struct pve_fs fs[32];
+
+	(void)kind;
+	if (data == NULL) {
+		gw->f.fs_failure = pve_agent_failure_reason(req->status,
+		    req->failure == HTTP_FAIL_TIMEOUT, req->response.data, req->response.len);
+		return;
+	}
+	list = data;
+	if (json_object_is_type(data, json_type_object))
+		json_object_object_get_ex(data, "result", &list);
+	gw->f.fs_listed = list && json_object_is_type(list, json_type_array) ?
+	    (int)json_object_array_length(list) : 0;
+	gw->f.nfs = pve_parse_fsinfo(data, fs, (int)ARRAY_LEN(fs));
+	if (gw->f.nfs > 0) {
+		gw->f.fs = xmalloc(sizeof(*gw->f.fs) * (size_t)gw->f.nfs);
+		memcpy(gw->f.fs, fs, sizeof(*gw->f.fs) * (size_t)gw->f.nfs);
+	}
+	gw->f.have_fs = 1;
+	json_object_put(data);
+}
+
+/* A running container's RRD memory. */
+static void
+on_ct_rrd(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct guest_work *gw = &c->guests[index];
+	struct json_object *data = poll_data(run, req, 0);
+
+	(void)kind;
+	if (data == NULL)
+		return;
+	gw->f.have_rrd_available = proxmox_rrd_last(data, "memavailable", &gw->f.rrd_available) == 0;
+	gw->f.have_rrd_used = proxmox_rrd_last(data, "memused", &gw->f.rrd_used) == 0;
+	json_object_put(data);
+}
+
+/* /storage: the cluster-wide storage configuration. */
+static void
+on_storage(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct json_object *data = poll_data(run, req, 0);
+
+	(void)kind;
+	(void)index;
+	if (data == NULL)
+		return;
+	PARSE_LIST(data, MAX_STORAGE, pve_parse_storage, c->cluster_storage, c->ncluster_storage);
+	c->have_cluster_storage = 1;
+	pve_extras_storage_types(run, c->xc, c->cluster_storage, c->ncluster_storage);
+	json_object_put(data);
+}
+
+/* A node's storage; in a backup cycle, the backup volumes of each storage that holds
+ * them. */
+static void
+on_node_storage(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct pve_node_facts *nw = &c->nodes[index];
+	struct json_object *data = poll_data(run, req, 0);
+
+	(void)kind;
+	if (data == NULL)
+		return;
+	PARSE_LIST(data, 512, pve_parse_storage, nw->storage, nw->nstorage);
+	nw->have_storage = 1;
+	pve_extras_node_storage(run, c->xc, index, nw->storage, nw->nstorage);
+	pve_extras_storage_types(run, c->xc, nw->storage, nw->nstorage);
+	json_object_put(data);
+	if (c->base.backup_cycle)
+		request_contents(run, index);
+}
+
+/* A node's backup tasks (backup cycles). */
+static void
+on_tasks(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct pve_node_facts *nw = &c->nodes[index];
+	struct json_object *data = poll_data(run, req, 0);
+
+	(void)kind;
+	if (data == NULL)
+		return;
+	PARSE_LIST(data, 500, pve_parse_tasks, nw->tasks, nw->ntasks);
+	nw->have_tasks = 1;
+	json_object_put(data);
+}
+
+/* A storage's backup volumes (backup cycles). */
+static void
+on_content(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct content_work *cw = &c->contents[index];
+	struct json_object *data = poll_data(run, req, 0);
+
+	(void)kind;
+	if (data == NULL)
+		return;
+	PARSE_LIST(data, 4096, pve_parse_content, cw->items, cw->n);
+	cw->ok = 1;
+	json_object_put(data);
+}
+
+/* One of a VM's three guest-agent answers; all three in, only what is shown is kept. */
+static void
+on_agent(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct guest_work *gw = &c->guests[index];
+	struct json_object **slot = kind == PVE_REQ_AG_NET ? &gw->m_net : kind == PVE_REQ_AG_OS ?
+	    &gw->m_os : &gw->m_info;
+
+	*slot = poll_data(run, req, 0);
+	if (--gw->meta_pending == 0) {
+		pve_meta_vm(PV(run)->meta, gw->f.item.vmid, gw->m_net, gw->m_os, gw->m_info,
+		    clock_wall());
+		meta_release(gw);
+	}
+}
+
+/* A container's status or config. Both in: a running container without a known address is
+ * asked its interfaces (§2.5 4i). */
+static void
+on_ct_meta(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct guest_work *gw = &c->guests[index];
+
+	if (kind == PVE_REQ_CT_STATUS)
+		gw->m_status = poll_data(run, req, 0);
+	else
+		gw->m_config = poll_data(run, req, 0);
+	if (--gw->meta_pending > 0)
+		return;
+	if (gw->m_status && pve_meta_ct_wants_interfaces(gw->m_status, gw->m_config)) {
+		gw->meta_pending = 1;
+		submit_guest(run, index, "interfaces", PVE_REQ_CT_IFACES);
+		return;
+	}
+	ct_meta_done(run, gw);
+}
+
+/* A container's interfaces, the last of its details. */
+static void
+on_ct_ifaces(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct guest_work *gw = &c->guests[index];
+
+	(void)kind;
+	gw->m_ifaces = poll_data(run, req, 0);
+	gw->meta_pending = 0;
+	ct_meta_done(run, gw);
+}
+
+/* A guest's snapshots (backup cycles). */
+static void
+on_snapshots(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct guest_work *gw = &c->guests[index];
+	struct json_object *data = poll_data(run, req, 0);
+	struct pve_snapshot snaps[64];
+
+	(void)kind;
+	if (data == NULL)
+		return;
+	gw->nsnaps = pve_parse_snapshots(data, snaps, (int)ARRAY_LEN(snaps));
+	if (gw->nsnaps > 0) {
+		gw->snaps = xmalloc(sizeof(*gw->snaps) * (size_t)gw->nsnaps);
+		memcpy(gw->snaps, snaps, sizeof(*gw->snaps) * (size_t)gw->nsnaps);
+	}
+	json_object_put(data);
+}
+
+typedef void answer_handler(struct run *run, struct pve_cycle *c, int kind, int index,
+    struct http_request *req);
+
+/* Who handles the answer of each kind; pve_extras.c's are from PVE_REQ_EXTRAS_FROM on. */
+static answer_handler *const handlers[PVE_REQ_EXTRAS_FROM] = {
+	[PVE_REQ_EP_PROBE] = on_ep_probe,
+	[PVE_REQ_NODES] = on_nodes,
+	[PVE_REQ_NODE_STATUS] = on_node_status,
+	[PVE_REQ_NODE_RRD] = on_node_rrd,
+	[PVE_REQ_RESOURCES] = on_resources,
+	[PVE_REQ_NODE_QEMU] = on_node_guests,
+	[PVE_REQ_NODE_LXC] = on_node_guests,
+	[PVE_REQ_CLUSTER_CHECK] = on_cluster_check,
+	[PVE_REQ_VM_STATUS] = on_vm_status,
+	[PVE_REQ_FSINFO] = on_fsinfo,
+	[PVE_REQ_CT_RRD] = on_ct_rrd,
+	[PVE_REQ_STORAGE] = on_storage,
+	[PVE_REQ_NODE_STORAGE] = on_node_storage,
+	[PVE_REQ_TASKS] = on_tasks,
+	[PVE_REQ_CONTENT] = on_content,
+	[PVE_REQ_SNAPSHOTS] = on_snapshots,
+	[PVE_REQ_AG_NET] = on_agent,
+	[PVE_REQ_AG_OS] = on_agent,
+	[PVE_REQ_AG_INFO] = on_agent,
+	[PVE_REQ_CT_STATUS] = on_ct_meta,
+	[PVE_REQ_CT_CONFIG] = on_ct_meta,
+	[PVE_REQ_CT_IFACES] = on_ct_ifaces,
+};
 
 static void
 pve_handle(struct run *run, int kind, int index, struct http_request *req)
 {
 	struct pve_cycle *c = CYCLE(run);
-	struct json_object *data;
-	char path[512];
 
-	if (c == NULL && kind != REQ_EP_PROBE)
+	if (c == NULL && kind != PVE_REQ_EP_PROBE)
 		return;
-	if (kind >= PVE_EXTRAS_KIND) {
+	if (kind >= PVE_REQ_EXTRAS_FROM) {
 		(void)pve_extras_handle(run, c->xc, kind, index, req, clock_wall());
 		if (c->guests_known)
 			pve_extras_guests_known(run, c->xc, guest_node_of);
 		return;
 	}
-	switch (kind) {
-	case REQ_EP_PROBE: {
-		/* Detached (no cycle needed); index is the list's generation and the endpoint. Any
-		 * HTTP answer below 500 means the member's API is up. */
-		struct pve_endpoints *e = &PV(run)->eps;
-		int i = index % PVE_MAX_ENDPOINTS;
-		char why[256];
-		if ((unsigned)(index / PVE_MAX_ENDPOINTS) != (e->gen & 0xffffff) || i >= e->n)
-			return;
-		e->ep[i].probing = 0;
-		snprintf(why, sizeof(why), "%s", req->error[0] ? req->error : "HTTP error");
-		if (req->status >= 500)
-			snprintf(why, sizeof(why), "HTTP %ld", req->status);
-		pve_endpoints_mark(e, i, req->status > 0 && req->status < 500, why, clock_wall());
-		return;
-	}
-	case REQ_NODES:
-		data = poll_data(run, req, 0);
-		if (data == NULL) {
-			if (failover(run, req))
-				return;
-			nodes_failed(run, req);
-			return;
-		}
-		pve_endpoints_mark(&PV(run)->eps, c->ep, 1, NULL, clock_wall());
-		c->nnodes = 0;
-		{
-			struct pve_node_item items[MAX_NODES];
-			int n = pve_parse_nodes(data, items, MAX_NODES);
-			for (int i = 0; i < n; i++) {
-				memset(&c->nodes[i], 0, sizeof(c->nodes[i]));
-				c->nodes[i].item = items[i];
-				c->nodes[i].online = strcmp(items[i].status, "online") == 0;
-			}
-			c->nnodes = n;
-		}
-		json_object_put(data);
-		if (c->nnodes == 0) {
-			poll_fail(run, "no nodes in the answer");
-			return;
-		}
-		start_requests_after_nodes(run);
-		{
-			const char *names[MAX_NODES];
-			int online[MAX_NODES];
-			for (int i = 0; i < c->nnodes; i++) {
-				names[i] = c->nodes[i].item.node;
-				online[i] = c->nodes[i].online;
-			}
-			pve_extras_begin(run, c->xc, names, online, c->nnodes);
-		}
-		if (!run->cfg.monitor_vms && !run->cfg.monitor_containers)
-			c->guests_known = 1;
-		return;
-	case REQ_NODE_STATUS: {
-		struct pve_node_facts *nw = &c->nodes[index];
-		struct node_memo *memo = node_memo(run, nw->item.node);
-		data = poll_data(run, req, 0);
-		if (data && pve_parse_node_status(data, &nw->status) == 0)
-			nw->have_status = 1;
-		if (data)
-			json_object_put(data);
-		/* Without available/buffers/cached the RRD tells the real use (§2.5 2b); it is
-		 * read at most every 30 s per node. */
-		if (nw->have_status && !nw->status.has_available && !nw->status.has_avail &&
-		    !nw->status.has_buffers && !nw->status.has_cached && memo) {
-			if (clock_wall() - memo->rrd_at >= 30) {
-				snprintf(path, sizeof(path), "/nodes/%s/rrddata?cf=AVERAGE&ds=memavailable,memused,"
-				    "memtotal&timeframe=hour", nw->item.node);
-				poll_submit(run, path, REQ_NODE_RRD, index);
-			} else {
-				nw->rrd_available = memo->rrd_available;
-				nw->rrd_used = memo->rrd_used;
-				nw->have_rrd_available = memo->have_rrd_available;
-				nw->have_rrd_used = memo->have_rrd_used;
-			}
-		}
-		return;
-	}
-	case REQ_NODE_RRD: {
-		struct pve_node_facts *nw = &c->nodes[index];
-		struct node_memo *memo = node_memo(run, nw->item.node);
-		data = poll_data(run, req, 0);
-		if (data) {
-			nw->have_rrd_available = proxmox_rrd_last(data, "memavailable", &nw->rrd_available) == 0;
-			nw->have_rrd_used = proxmox_rrd_last(data, "memused", &nw->rrd_used) == 0;
-			json_object_put(data);
-		}
-		if (memo) {
-			memo->rrd_at = clock_wall();
-			memo->rrd_available = nw->rrd_available;
-			memo->rrd_used = nw->rrd_used;
-			memo->have_rrd_available = nw->have_rrd_available;
-			memo->have_rrd_used = nw->have_rrd_used;
-		}
-		return;
-	}
-	case REQ_RESOURCES:
-		data = poll_data(run, req, 0);
-		if (data == NULL) {
-			/* The cluster view failed: each online node's own lists instead (§2.5 5). */
-			for (int i = 0; i < c->nnodes; i++) {
-				if (!c->nodes[i].online)
-					continue;
-				snprintf(path, sizeof(path), "/nodes/%s/qemu", c->nodes[i].item.node);
-				poll_submit(run, path, REQ_NODE_QEMU, i);
-				snprintf(path, sizeof(path), "/nodes/%s/lxc", c->nodes[i].item.node);
-				poll_submit(run, path, REQ_NODE_LXC, i);
-				c->fallback_pending += 2;
-			}
-			if (c->fallback_pending == 0)
-				guests_listed(run);
-			return;
-		}
-		add_guests(run, data);
-		json_object_put(data);
-		guests_listed(run);
-		return;
-	case REQ_CLUSTER_CHECK:
-		data = poll_data(run, req, 0);
-		if (data && json_object_is_type(data, json_type_array)) {
-			const char *name = "";
-			int nodes = 0, cluster = 0;
-			for (size_t k = 0; k < json_object_array_length(data); k++) {
-				struct json_object *e = json_object_array_get_idx(data, k);
-				const char *t = jsonread_string(e, "type", "");
-				if (strcmp(t, "cluster") == 0) {
-					cluster = 1;
-					name = jsonread_string(e, "name", "");
-				} else if (strcmp(t, "node") == 0) {
-					nodes++;
-				}
-			}
-			if (cluster || nodes > 1)
-				snprintf(PV(run)->joined_cluster, sizeof(PV(run)->joined_cluster), "%s",
-				    *name ? name : run->cfg.name);
-		}
-		if (data)
-			json_object_put(data);
-		return;
-	case REQ_NODE_QEMU:
-	case REQ_NODE_LXC:
-		data = poll_data(run, req, 0);
-		if (data && json_object_is_type(data, json_type_array)) {
-			/* A node's list lacks what the cluster view has: its type and node. */
-			for (size_t k = 0; k < json_object_array_length(data); k++) {
-				struct json_object *o = json_object_array_get_idx(data, k);
-				if (!json_object_is_type(o, json_type_object))
-					continue;
-				json_object_object_add(o, "type", json_object_new_string(kind == REQ_NODE_QEMU ?
-				    "qemu" : "lxc"));
-				json_object_object_add(o, "node", json_object_new_string(c->nodes[index].item.node));
-				if (!json_object_object_get_ex(o, "maxcpu", NULL) &&
-				    json_object_object_get_ex(o, "cpus", NULL))
-					json_object_object_add(o, "maxcpu",
-					    json_object_get(json_object_object_get(o, "cpus")));
-			}
-			add_guests(run, data);
-		}
-		if (data)
-			json_object_put(data);
-		if (--c->fallback_pending == 0)
-			guests_listed(run);
-		return;
-	case REQ_VM_STATUS:
-		data = poll_data(run, req, 0);
-		if (data && pve_parse_vm_status(data, &c->guests[index].f.vm) == 0) {
-			struct guest_work *gw = &c->guests[index];
-			gw->f.have_vm = 1;
-			gw->f.vm_at = clock_wall();
-			if (gw->f.vm.agent) {
-				snprintf(path, sizeof(path), "/nodes/%s/qemu/%lld/agent/get-fsinfo", gw->f.item.node,
-				    (long long)gw->f.item.vmid);
-				poll_submit(run, path, REQ_FSINFO, index);
-				/* Interfaces, OS and agent version, every five minutes (§2.4). */
-				if (pve_meta_due(PV(run)->meta, gw->f.item.vmid, 0, gw->f.vm_at)) {
-					gw->meta_vm = 1;
-					gw->meta_pending = 3;
-					submit_guest(run, index, "agent/network-get-interfaces", REQ_AG_NET);
-					submit_guest(run, index, "agent/get-osinfo", REQ_AG_OS);
-					submit_guest(run, index, "agent/info", REQ_AG_INFO);
-				}
-			}
-		}
-		if (data)
-			json_object_put(data);
-		return;
-	case REQ_FSINFO:
-		data = poll_data(run, req, 0);
-		if (data == NULL) {
-			c->guests[index].f.fs_failure = pve_agent_failure_reason(req->status,
-			    req->failure == HTTP_FAIL_TIMEOUT, req->response.data, req->response.len);
-		} else {
-			struct guest_work *gw = &c->guests[index];
-			struct json_object *list = data;
-			struct pve_fs fs[32];
-			if (json_object_is_type(data, json_type_object))
-				json_object_object_get_ex(data, "result", &list);
-			gw->f.fs_listed = list && json_object_is_type(list, json_type_array) ?
-			    (int)json_object_array_length(list) : 0;
-			gw->f.nfs = pve_parse_fsinfo(data, fs, (int)ARRAY_LEN(fs));
-			if (gw->f.nfs > 0) {
-				gw->f.fs = xmalloc(sizeof(*gw->f.fs) * (size_t)gw->f.nfs);
-				memcpy(gw->f.fs, fs, sizeof(*gw->f.fs) * (size_t)gw->f.nfs);
-			}
-			gw->f.have_fs = 1;
-			json_object_put(data);
-		}
-		return;
-	case REQ_CT_RRD:
-		data = poll_data(run, req, 0);
-		if (data) {
-			struct guest_work *gw = &c->guests[index];
-			gw->f.have_rrd_available = proxmox_rrd_last(data, "memavailable", &gw->f.rrd_available) == 0;
-			gw->f.have_rrd_used = proxmox_rrd_last(data, "memused", &gw->f.rrd_used) == 0;
-			json_object_put(data);
-		}
-		return;
-	case REQ_STORAGE:
-		data = poll_data(run, req, 0);
-		if (data) {
-			int cap = poll_list_len(data, MAX_STORAGE);
-			c->cluster_storage = xcalloc((size_t)cap, sizeof(*c->cluster_storage));
-			c->ncluster_storage = pve_parse_storage(data, c->cluster_storage, cap);
-			c->have_cluster_storage = 1;
-			pve_extras_storage_types(run, c->xc, c->cluster_storage, c->ncluster_storage);
-			json_object_put(data);
-		}
-		return;
-	case REQ_NODE_STORAGE:
-		data = poll_data(run, req, 0);
-		if (data) {
-			struct pve_node_facts *nw = &c->nodes[index];
-			int cap = poll_list_len(data, 512);
-			nw->storage = xcalloc((size_t)cap, sizeof(*nw->storage));
-			nw->nstorage = pve_parse_storage(data, nw->storage, cap);
-			nw->have_storage = 1;
-			pve_extras_node_storage(run, c->xc, index, nw->storage, nw->nstorage);
-			pve_extras_storage_types(run, c->xc, nw->storage, nw->nstorage);
-			json_object_put(data);
-			if (c->base.backup_cycle)
-				request_contents(run, index);
-		}
-		return;
-	case REQ_TASKS:
-		data = poll_data(run, req, 0);
-		if (data) {
-			struct pve_node_facts *nw = &c->nodes[index];
-			int cap = poll_list_len(data, 500);
-			nw->tasks = xcalloc((size_t)cap, sizeof(*nw->tasks));
-			nw->ntasks = pve_parse_tasks(data, nw->tasks, cap);
-			nw->have_tasks = 1;
-			json_object_put(data);
-		}
-		return;
-	case REQ_CONTENT:
-		data = poll_data(run, req, 0);
-		if (data) {
-			struct content_work *cw = &c->contents[index];
-			int cap = poll_list_len(data, 4096);
-			cw->items = xcalloc((size_t)cap, sizeof(*cw->items));
-			cw->n = pve_parse_content(data, cw->items, cap);
-			cw->ok = 1;
-			json_object_put(data);
-		}
-		return;
-	case REQ_AG_NET:
-	case REQ_AG_OS:
-	case REQ_AG_INFO: {
-		struct guest_work *gw = &c->guests[index];
-		struct json_object **slot = kind == REQ_AG_NET ? &gw->m_net : kind == REQ_AG_OS ?
-		    &gw->m_os : &gw->m_info;
-		*slot = poll_data(run, req, 0);
-		/* All three in: keep only what is shown, not the answers. */
-		if (--gw->meta_pending == 0) {
-			pve_meta_vm(PV(run)->meta, gw->f.item.vmid, gw->m_net, gw->m_os, gw->m_info,
-			    clock_wall());
-			meta_release(gw);
-		}
-		return;
-	}
-	case REQ_CT_STATUS:
-	case REQ_CT_CONFIG: {
-		struct guest_work *gw = &c->guests[index];
-		if (kind == REQ_CT_STATUS)
-			gw->m_status = poll_data(run, req, 0);
-		else
-			gw->m_config = poll_data(run, req, 0);
-		/* Both in: a running container without a known address is asked its
-		 * interfaces (§2.5 4i). */
-		if (--gw->meta_pending > 0)
-			return;
-		if (gw->m_status && pve_meta_ct_wants_interfaces(gw->m_status, gw->m_config)) {
-			gw->meta_pending = 1;
-			submit_guest(run, index, "interfaces", REQ_CT_IFACES);
-			return;
-		}
-		ct_meta_done(run, gw);
-		return;
-	}
-	case REQ_CT_IFACES:
-		c->guests[index].m_ifaces = poll_data(run, req, 0);
-		c->guests[index].meta_pending = 0;
-		ct_meta_done(run, &c->guests[index]);
-		return;
-	case REQ_SNAPSHOTS:
-		data = poll_data(run, req, 0);
-		if (data) {
-			struct guest_work *gw = &c->guests[index];
-			struct pve_snapshot snaps[64];
-			gw->nsnaps = pve_parse_snapshots(data, snaps, (int)ARRAY_LEN(snaps));
-			if (gw->nsnaps > 0) {
-				gw->snaps = xmalloc(sizeof(*gw->snaps) * (size_t)gw->nsnaps);
-				memcpy(gw->snaps, snaps, sizeof(*gw->snaps) * (size_t)gw->nsnaps);
-			}
-			json_object_put(data);
-		}
-		return;
-	}
+	if (kind >= 0 && handlers[kind] != NULL)
+		handlers[kind](run, c, kind, index, req);
 }
 
 /* Storage that holds backups and can be asked: enabled, and active. */
@@ -639,7 +762,7 @@ request_contents(struct run *run, int node)
 		snprintf(cw->type, sizeof(cw->type), "%s", it->type);
 		snprintf(path, sizeof(path), "/nodes/%s/storage/%s/content?content=backup", nw->item.node,
 		    it->storage);
-		poll_submit(run, path, REQ_CONTENT, c->ncontents++);
+		poll_submit(run, path, PVE_REQ_CONTENT, c->ncontents++);
 	}
 }
 
@@ -653,26 +776,26 @@ start_requests_after_nodes(struct run *run)
 		if (!c->nodes[i].online)
 			continue;
 		snprintf(path, sizeof(path), "/nodes/%s/status", c->nodes[i].item.node);
-		poll_submit(run, path, REQ_NODE_STATUS, i);
+		poll_submit(run, path, PVE_REQ_NODE_STATUS, i);
 		if (run->cfg.monitor_storage || c->base.backup_cycle) {
 			snprintf(path, sizeof(path), "/nodes/%s/storage", c->nodes[i].item.node);
-			poll_submit(run, path, REQ_NODE_STORAGE, i);
+			poll_submit(run, path, PVE_REQ_NODE_STORAGE, i);
 		}
 		if (c->base.backup_cycle) {
 			snprintf(path, sizeof(path), "/nodes/%s/tasks?typefilter=vzdump&limit=500",
 			    c->nodes[i].item.node);
-			poll_submit(run, path, REQ_TASKS, i);
+			poll_submit(run, path, PVE_REQ_TASKS, i);
 		}
 	}
 	if (run->cfg.monitor_vms || run->cfg.monitor_containers)
-		poll_submit(run, "/cluster/resources?type=vm", REQ_RESOURCES, 0);
+		poll_submit(run, "/cluster/resources?type=vm", PVE_REQ_RESOURCES, 0);
 	if (run->cfg.monitor_storage)
-		poll_submit(run, "/storage", REQ_STORAGE, 0);
+		poll_submit(run, "/storage", PVE_REQ_STORAGE, 0);
 	/* A standalone node may have joined a cluster since it was added: looked at every five
 	 * minutes (§2.3 step 7). */
 	if (!run->cfg.is_cluster && clock_wall() - PV(run)->cluster_checked_at >= 300) {
 		PV(run)->cluster_checked_at = clock_wall();
-		poll_submit(run, "/cluster/status", REQ_CLUSTER_CHECK, 0);
+		poll_submit(run, "/cluster/status", PVE_REQ_CLUSTER_CHECK, 0);
 	}
 }
 
@@ -1146,7 +1269,7 @@ pve_begin(struct run *run)
 	struct pve_endpoints *e = &PV(run)->eps;
 	double now = clock_wall();
 
-	poll_submit(run, "/nodes", REQ_NODES, 0);
+	poll_submit(run, "/nodes", PVE_REQ_NODES, 0);
 	/* The other members are probed now and then so the health says who answers: those
 	 * down every 10 s, the others every 30 s (§2.2). */
 	for (int i = 0; i < e->n && e->n > 1; i++) {
@@ -1158,7 +1281,7 @@ pve_begin(struct run *run)
 		/* No credentials: any answer below 500 shows the API is there (M4). */
 		pve_endpoints_probe_conn(e, i, &run->cfg, &run->conn, &probe);
 		ep->probing = 1;
-		poll_submit_detached(run, &probe, "/version", REQ_EP_PROBE,
+		poll_submit_detached(run, &probe, "/version", PVE_REQ_EP_PROBE,
 		    (int)(e->gen & 0xffffff) * PVE_MAX_ENDPOINTS + i, 5000);
 	}
 }
