@@ -1,7 +1,7 @@
 /* poll_pve.c: polling one Proxmox VE instance (state-proxmox.md §2): the requests of a
- * cycle and what each answer adds to it, backups every few cycles, and the write of the
- * result in one transaction. The derivations (§2.6-§2.9) are pve_derive.c's; the scheduling
- * around it is poll.c's. */
+ * cycle, one handler per request kind for what each answer adds to it, and the write of the
+ * result in one transaction. The derivations (§2.6-§2.9) are pve_derive.c's, the backups
+ * (every few cycles) pve_backups.c's; the scheduling around it is poll.c's. */
 #include "config.h"
 
 #include "conf.h"
@@ -9,6 +9,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "poller.h"
+#include "pve_poll.h"
 #include "pve.h"
 #include "pve_derive.h"
 #include "pve_detail.h"
@@ -20,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_NODES 256
+#define MAX_NODES PVE_MAX_NODES
 #define MAX_GUESTS 20000
 #define MAX_STORAGE 4096
 
@@ -33,63 +34,13 @@ struct node_memo {
 	struct pve_node_seen seen;	/* last online, last memory */
 };
 
-struct guest_work {
-	struct pve_guest_facts f;	/* what the derivations read */
-	struct pve_snapshot *snaps;	/* backup cycles only */
-	int nsnaps;
-	/* details asked this cycle (pve_meta.c): held answers, NULL when failed */
-	int meta_vm, meta_ct, meta_pending;
-	struct json_object *m_net, *m_os, *m_info, *m_status, *m_config, *m_ifaces;
-};
-
-/* One storage's backup volumes, asked for in a backup cycle. */
-struct content_work {
-	int node;
-	char storage[128], type[32];
-	struct pve_content *items;
-	int n, ok;
-};
-
-struct vmid_time {
-	int64_t vmid;
-	double t;			/* unix seconds */
-};
-
-/* The newest backup time of each VMID in one set of backup lists, sorted by VMID. Rebuilt
- * whole each time its lists are read, so a backup deleted upstream stops counting. */
-struct newest_backups {
-	struct vmid_time *v;
-	int n, cap;
-};
-
-/* One poll of one instance, from the first request to the write. */
-struct pve_cycle {
-	struct poll_cycle base;
-	int ep;				/* the endpoint this cycle uses */
-	unsigned tried;			/* endpoints tried for /nodes in this cycle (bits) */
-	struct pve_node_facts nodes[MAX_NODES];
-	int nnodes;
-	struct guest_work *guests;
-	int nguests, have_guests;
-	double resources_at;		/* when /cluster/resources arrived */
-	struct pve_storage_item *cluster_storage;
-	int ncluster_storage, have_cluster_storage;
-	struct content_work *contents;
-	int ncontents, capcontents;
-	struct pve_extras_cycle *xc;	/* disks, ZFS, Ceph, replication */
-	int fallback_pending;		/* per-node guest lists still to come (§2.5 5) */
-	int guests_known;		/* guests listed (or not monitored) */
-};
-
 /* What the poller remembers of an instance across cycles. */
 struct pve_run {
 	struct pve_endpoints eps;	/* where the instance can be reached (§2.2) */
 	struct pve_rates rates;		/* guests' counters (§2.9) */
 	struct node_memo nodes[MAX_NODES];
 	int nnode_memos;
-	struct st_backups backups;	/* the last written, kept for failed storages */
-	struct newest_backups storage_newest;	/* of those backups, per VMID */
-	struct newest_backups pbs_newest;	/* in the PBS backups as last read, per VMID */
+	struct pve_backups backups;	/* the last written, the newest per VMID */
 	struct pve_meta_cache *meta;	/* guests' own details */
 	double cluster_checked_at;	/* standalone: last look for a cluster */
 	char joined_cluster[128];	/* a cluster found: recorded with the next write */
@@ -105,12 +56,7 @@ static struct node_memo *node_memo(struct run *run, const char *node);
 static const char *
 guest_node_of(struct run *run, int64_t vmid)
 {
-	struct pve_cycle *c = (struct pve_cycle *)run->cycle;
-
-	for (int i = 0; c && i < c->nguests; i++)
-		if (c->guests[i].f.item.vmid == vmid)
-			return c->guests[i].f.item.node;
-	return NULL;
+	return run->cycle ? pve_cycle_guest_node(CYCLE(run), vmid) : NULL;
 }
 
 /* A guest's detail answers, once used. */
@@ -836,228 +782,6 @@ build_node(struct run *run, struct pve_cycle *c, int i, double now, struct st_no
 	pve_derive_node(&ctx, nf, memo ? &memo->seen : NULL, now, n);
 }
 
-/* --- backups (§1.12) ---------------------------------------------------------------- */
-
-/* The guest type of a backup volume, from its volid or format; VMID 0 is a host backup. */
-static const char *
-backup_type(const struct pve_content *it)
-{
-	if (it->vmid == 0)
-		return "host";
-	if (strstr(it->volid, "/vm/") || strstr(it->volid, "qemu") || strcmp(it->format, "pbs-vm") == 0)
-		return "qemu";
-	if (strstr(it->volid, "/ct/") || strstr(it->volid, "lxc") || strcmp(it->format, "pbs-ct") == 0)
-		return "lxc";
-	return "unknown";
-}
-
-/* The node a guest lives on now (backups follow their guest), or NULL. */
-static const char *
-guest_node(struct pve_cycle *c, int64_t vmid)
-{
-	for (int i = 0; i < c->nguests; i++)
-		if (c->guests[i].f.item.vmid == vmid)
-			return c->guests[i].f.item.node;
-	return NULL;
-}
-
-static void
-newest_add(struct newest_backups *nb, int64_t vmid, double t)
-{
-	GROW(nb->v, nb->n, nb->cap);
-	nb->v[nb->n].vmid = vmid;
-	nb->v[nb->n++].t = t;
-}
-
-static int
-by_vmid(const void *a, const void *b)
-{
-	int64_t x = ((const struct vmid_time *)a)->vmid, y = ((const struct vmid_time *)b)->vmid;
-	return x < y ? -1 : x > y;
-}
-
-/* Sorts what newest_add collected and keeps one entry per VMID, its newest time. */
-static void
-newest_finish(struct newest_backups *nb)
-{
-	int out = 0;
-
-	qsort(nb->v, (size_t)nb->n, sizeof(*nb->v), by_vmid);
-	for (int i = 0; i < nb->n; i++) {
-		if (out > 0 && nb->v[out - 1].vmid == nb->v[i].vmid) {
-			if (nb->v[i].t > nb->v[out - 1].t)
-				nb->v[out - 1].t = nb->v[i].t;
-			continue;
-		}
-		nb->v[out++] = nb->v[i];
-	}
-	nb->n = out;
-}
-
-static double
-newest_of(const struct newest_backups *nb, int64_t vmid)
-{
-	struct vmid_time key = {.vmid = vmid};
-	const struct vmid_time *hit;
-
-	if (nb->n == 0)
-		return 0;
-	hit = bsearch(&key, nb->v, (size_t)nb->n, sizeof(*nb->v), by_vmid);
-	return hit ? hit->t : 0;
-}
-
-/* A guest's lastBackup: the newer of its backups on this instance's storage and those of
- * its VMID on any Backup Server (§1.5), as the lists stand after their last reading; 0
- * when it has none there. */
-static double
-last_backup_of(const struct run *run, int64_t vmid)
-{
-	double s = newest_of(&PV(run)->storage_newest, vmid), p = newest_of(&PV(run)->pbs_newest, vmid);
-
-	return s > p ? s : p;
-}
-
-/* Guests backed up to a PBS count too: by VMID, from any PBS instance (§1.5 lastBackup). */
-static const struct db_stmt stmt_pbs_newest = {
-	"pve_pbs_newest_backups",
-	"SELECT backup_id, extract(epoch FROM max(backup_time)) FROM pulse.pbs_backups "
-	"WHERE backup_type IN ('vm', 'ct') AND NOT mock GROUP BY backup_id",
-	0,
-};
-
-/* Reads the newest PBS backup of each VMID again: what the Backup Server pollers last wrote,
- * so a snapshot forgotten there (or a whole group) no longer counts. When the query fails
- * the previous reading stands. */
-static void
-read_pbs_newest(struct worker *w, struct run *run)
-{
-	struct newest_backups *nb = &PV(run)->pbs_newest;
-	PGresult *res = db_exec_stmt(w->db, &stmt_pbs_newest, NULL);
-
-	if (res == NULL)
-		return;
-	nb->n = 0;
-	for (int i = 0; i < PQntuples(res); i++) {
-		int64_t vmid;
-		if (parse_int64(PQgetvalue(res, i, 0), 0, INT32_MAX, &vmid) == 0)
-			newest_add(nb, vmid, strtod(PQgetvalue(res, i, 1), NULL));
-	}
-	PQclear(res);
-	newest_finish(nb);
-}
-
-static int
-by_time_desc(const void *a, const void *b)
-{
-	double x = ((const struct st_storage_backup *)a)->ctime, y = ((const struct st_storage_backup *)b)->ctime;
-	return x < y ? 1 : x > y ? -1 : 0;
-}
-
-/* Builds the backup lists of a backup cycle into PV(run)->backups (keeping the previous entries
- * of storage that could not be asked) and the newest backup per VMID. Returns 1 when there
- * is something to write, 0 when no node answered (the previous lists stay). */
-static int
-build_backups(struct run *run, struct pve_cycle *c)
-{
-	struct st_backups b;
-	const char *inst = run->cfg.name;
-	int answered = 0;
-
-	memset(&b, 0, sizeof(b));
-	snprintf(b.instance_id, sizeof(b.instance_id), "%s", run->cfg.id);
-	for (int i = 0; i < c->nnodes; i++) {
-		struct pve_node_facts *nw = &c->nodes[i];
-		if (!nw->have_tasks)
-			continue;
-		answered = 1;
-		for (int k = 0; k < nw->ntasks; k++) {
-			struct pve_task *t = &nw->tasks[k];
-			struct st_backup_task *bt = st_add_task(&b);
-			int64_t v = 0;
-			snprintf(bt->id, sizeof(bt->id), "%s-%s", inst, t->upid);
-			snprintf(bt->node, sizeof(bt->node), "%s", t->node[0] ? t->node : nw->item.node);
-			snprintf(bt->instance, sizeof(bt->instance), "%s", inst);
-			snprintf(bt->status, sizeof(bt->status), "%s", t->status);
-			(void)parse_int64(t->id, 0, INT32_MAX, &v);
-			bt->vmid = v;
-			bt->start = (double)t->starttime;
-			bt->end = (double)t->endtime;
-		}
-	}
-	for (int i = 0; i < c->ncontents; i++) {
-		struct content_work *cw = &c->contents[i];
-		const char *node = c->nodes[cw->node].item.node;
-
-		if (!cw->ok) {
-			/* Keep what this storage held last time (§2.11). */
-			for (int k = 0; k < PV(run)->backups.nstorage; k++) {
-				struct st_storage_backup *old = &PV(run)->backups.storage[k];
-				if (strcmp(old->storage, cw->storage) == 0)
-					*st_add_storage_backup(&b) = *old;
-			}
-			continue;
-		}
-		answered = 1;
-		for (int k = 0; k < cw->n; k++) {
-			struct pve_content *it = &cw->items[k];
-			struct st_storage_backup *sb;
-			const char *gnode = guest_node(c, it->vmid);
-			int dup = 0;
-
-			for (int m = 0; m < b.nstorage && !dup; m++)
-				dup = strcmp(b.storage[m].volid, it->volid) == 0;
-			if (dup)
-				continue;	/* shared storage lists the same volume on every node */
-			sb = st_add_storage_backup(&b);
-			snprintf(sb->id, sizeof(sb->id), "%s-%s", inst, it->volid);
-			snprintf(sb->storage, sizeof(sb->storage), "%s", cw->storage);
-			snprintf(sb->node, sizeof(sb->node), "%s", gnode ? gnode : node);
-			snprintf(sb->instance, sizeof(sb->instance), "%s", inst);
-			snprintf(sb->type, sizeof(sb->type), "%s", backup_type(it));
-			snprintf(sb->format, sizeof(sb->format), "%s", it->format);
-			snprintf(sb->notes, sizeof(sb->notes), "%s", it->notes);
-			snprintf(sb->volid, sizeof(sb->volid), "%s", it->volid);
-			snprintf(sb->verification, sizeof(sb->verification), "%s", it->verification);
-			sb->vmid = it->vmid;
-			sb->size = it->size;
-			sb->ctime = (double)it->ctime;
-			sb->protected_ = it->protected_;
-			sb->verified = it->verified;
-			sb->is_pbs = strcmp(cw->type, "pbs") == 0 || strncmp(cw->storage, "pbs-", 4) == 0;
-		}
-	}
-	qsort(b.storage, (size_t)b.nstorage, sizeof(*b.storage), by_time_desc);
-	for (int i = 0; i < c->nguests; i++) {
-		struct guest_work *gw = &c->guests[i];
-		for (int k = 0; k < gw->nsnaps; k++) {
-			struct st_snapshot *sn = st_add_snapshot(&b);
-			snprintf(sn->id, sizeof(sn->id), "%s-%s-%lld-%s", inst, gw->f.item.node,
-			    (long long)gw->f.item.vmid, gw->snaps[k].name);
-			snprintf(sn->name, sizeof(sn->name), "%s", gw->snaps[k].name);
-			snprintf(sn->node, sizeof(sn->node), "%s", gw->f.item.node);
-			snprintf(sn->instance, sizeof(sn->instance), "%s", inst);
-			snprintf(sn->type, sizeof(sn->type), "%s", gw->f.item.type);
-			snprintf(sn->description, sizeof(sn->description), "%s", gw->snaps[k].description);
-			snprintf(sn->parent, sizeof(sn->parent), "%s", gw->snaps[k].parent);
-			sn->vmid = gw->f.item.vmid;
-			sn->time = (double)gw->snaps[k].snaptime;
-			sn->vmstate = strcmp(gw->f.item.type, "qemu") == 0;
-		}
-	}
-	if (!answered) {
-		st_backups_free(&b);
-		return 0;
-	}
-	st_backups_free(&PV(run)->backups);
-	PV(run)->backups = b;
-	/* From these lists alone: a volume deleted since the last reading no longer counts. */
-	PV(run)->storage_newest.n = 0;
-	for (int k = 0; k < b.nstorage; k++)
-		newest_add(&PV(run)->storage_newest, b.storage[k].vmid, b.storage[k].ctime);
-	newest_finish(&PV(run)->storage_newest);
-	return 1;
-}
-
 static void
 pve_cycle_free(struct poll_cycle *base)
 {
@@ -1185,9 +909,9 @@ pve_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 	/* Built before the guests (their lastBackup), written after them: a reader never sees
 	 * an instance's backups before its guests. */
 	if (c->base.backup_cycle)
-		backups_built = build_backups(run, c);
+		backups_built = pve_backups_build(&PV(run)->backups, &run->cfg, c);
 	if (c->base.backup_cycle)
-		read_pbs_newest(w, run);
+		pve_backups_read_pbs(&PV(run)->backups, w->db);
 
 	memset(&s, 0, sizeof(s));
 	snprintf(s.instance_id, sizeof(s.instance_id), "%s", run->cfg.id);
@@ -1199,7 +923,7 @@ pve_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 		gw->f.resources_at = c->resources_at;
 		pve_derive_guest(run->cfg.name, &gw->f, &PV(run)->rates, now, g);
 		pve_meta_apply(PV(run)->meta, g);
-		g->last_backup = last_backup_of(run, g->vmid);
+		g->last_backup = pve_backups_last(&PV(run)->backups, g->vmid);
 	}
 	/* Forget the counters of guests that are gone. */
 	pve_rates_sweep(&PV(run)->rates);
@@ -1215,7 +939,7 @@ pve_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 	if (rc == 0)
 		log_debug("msg=\"polled\" instance=%s nodes=%d guests=%d storage=%d", run->cfg.name,
 		    s.nnodes, s.nguests, s.nstorage);
-	if (backups_built && st_write_backups(w->db, &PV(run)->backups, err, errlen) != 0)
+	if (backups_built && st_write_backups(w->db, &PV(run)->backups.lists, err, errlen) != 0)
 		log_warn("msg=\"backup write failed\" instance=%s error=\"%s\"", run->cfg.name, err);
 	write_endpoints(w, run, now);
 	if (PV(run)->joined_cluster[0])
@@ -1296,9 +1020,7 @@ pve_priv_free(void *priv)
 	pve_rates_free(&p->rates);
 	pve_meta_free(p->meta);
 	pve_extras_free(p->x);
-	st_backups_free(&p->backups);
-	free(p->storage_newest.v);
-	free(p->pbs_newest.v);
+	pve_backups_free(&p->backups);
 	free(p);
 }
 
