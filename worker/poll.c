@@ -24,7 +24,6 @@
 #include <time.h>
 
 #define CYCLE_TIMEOUT_S 120.0
-#define REQ_TICKET (-1)		/* the login of a cycle; products' kinds are >= 0 */
 
 struct request_ctx {
 	struct run *run;
@@ -244,7 +243,7 @@ on_done(struct http_request *req, void *arg)
 		if (run != NULL && !run->released)
 			run->ops->handle(run, ctx->kind, ctx->index, req);
 	} else if (run != NULL && run->cycle != NULL && ctx->gen == run->gen) {
-		if (ctx->kind == REQ_TICKET)
+		if (ctx->kind == POLL_REQ_TICKET)
 			ticket_answer(run, req);
 		else
 			run->ops->handle(run, ctx->kind, ctx->index, req);
@@ -418,7 +417,7 @@ start_cycle(struct worker *w, struct run *run)
 		req->share = run->share;
 		ctx->run = run;
 		ctx->gen = run->gen;
-		ctx->kind = REQ_TICKET;
+		ctx->kind = POLL_REQ_TICKET;
 		req->done = on_done;
 		req->arg = ctx;
 		run->cycle->pending++;

@@ -1,6 +1,7 @@
 /* poll_pve.c: polling one Proxmox VE instance (state-proxmox.md §2): the requests of a
- * cycle, the node/VM/container derivations of §2.6-§2.9, storage, backups every few cycles,
- * and the write of the result in one transaction. The scheduling around it is poll.c's. */
+ * cycle, one handler per request kind for what each answer adds to it, and the write of the
+ * result in one transaction. The derivations (§2.6-§2.9) are pve_derive.c's, the backups
+ * (every few cycles) pve_backups.c's; the scheduling around it is poll.c's. */
 #include "config.h"
 
 #include "conf.h"
@@ -8,8 +9,10 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "poller.h"
+#include "pve_poll.h"
 #include "pve.h"
 #include "pve_cluster.h"
+#include "pve_derive.h"
 #include "pve_detail.h"
 #include "state.h"
 #include "util.h"
@@ -19,19 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_NODES 256
+#define MAX_NODES PVE_MAX_NODES
 #define MAX_GUESTS 20000
 #define MAX_STORAGE 4096
-
-/* Counter samples per guest for rates (§2.9). */
-struct rate_memo {
-	char id[224];
-	int64_t c[4];			/* diskread, diskwrite, netin, netout */
-	double at;
-	int64_t rate[4];
-	int have_rate;
-	int seen;			/* in the last cycle */
-};
 
 /* What one node looked like, remembered across cycles. */
 struct node_memo {
@@ -39,90 +32,16 @@ struct node_memo {
 	double rrd_at;			/* when the RRD memory was last read (30 s cache) */
 	double rrd_available, rrd_used;
 	int have_rrd_available, have_rrd_used;
-	double last_online;		/* wall time it was last online */
-	struct st_memory memory;	/* kept when a status call fails */
-};
-
-struct guest_work {
-	struct pve_guest_item item;
-	struct pve_vm_status vm;
-	int have_vm;
-	double vm_at;			/* when the VM status arrived (its counters' time) */
-	struct pve_fs *fs;		/* from the guest agent, allocated when it answered */
-	int nfs, have_fs;
-	int fs_listed;			/* filesystems the agent listed, before the filters */
-	const char *fs_failure;		/* diskStatusReason when get-fsinfo failed, or NULL */
-	double rrd_available, rrd_used;
-	int have_rrd_available, have_rrd_used;
-	struct pve_snapshot *snaps;	/* backup cycles only */
-	int nsnaps;
-	double resources_at;		/* copied from the cycle for build_guest */
-	/* details asked this cycle (pve_meta.c): held answers, NULL when failed */
-	int meta_vm, meta_ct, meta_pending;
-	struct json_object *m_net, *m_os, *m_info, *m_status, *m_config, *m_ifaces;
-};
-
-struct node_work {
-	struct pve_node_item item;
-	struct pve_node_status status;
-	int have_status, online;
-	double rrd_available, rrd_used;	/* RRD memory, when the status lacks the detail */
-	int have_rrd_available, have_rrd_used;
-	struct pve_storage_item *storage;
-	int nstorage, have_storage;
-	struct pve_task *tasks;		/* backup cycles only */
-	int ntasks, have_tasks;
-};
-
-/* One storage's backup volumes, asked for in a backup cycle. */
-struct content_work {
-	int node;
-	char storage[128], type[32];
-	struct pve_content *items;
-	int n, ok;
-};
-
-struct vmid_time {
-	int64_t vmid;
-	double t;			/* unix seconds */
-};
-
-/* The newest backup time of each VMID in one set of backup lists, sorted by VMID. Rebuilt
- * whole each time its lists are read, so a backup deleted upstream stops counting. */
-struct newest_backups {
-	struct vmid_time *v;
-	int n, cap;
-};
-
-/* One poll of one instance, from the first request to the write. */
-struct pve_cycle {
-	struct poll_cycle base;
-	int ep;				/* the endpoint this cycle uses */
-	unsigned tried;			/* endpoints tried for /nodes in this cycle (bits) */
-	struct node_work nodes[MAX_NODES];
-	int nnodes;
-	struct guest_work *guests;
-	int nguests, have_guests;
-	double resources_at;		/* when /cluster/resources arrived */
-	struct pve_storage_item *cluster_storage;
-	int ncluster_storage, have_cluster_storage;
-	struct content_work *contents;
-	int ncontents, capcontents;
-	struct pve_extras_cycle *xc;	/* disks, ZFS, Ceph, replication */
-	int fallback_pending;		/* per-node guest lists still to come (§2.5 5) */
-	int guests_known;		/* guests listed (or not monitored) */
+	struct pve_node_seen seen;	/* last online, last memory */
 };
 
 /* What the poller remembers of an instance across cycles. */
 struct pve_run {
 	struct pve_endpoints eps;	/* where the instance can be reached (§2.2) */
-	struct rate_memo *rates;	/* sorted by id up to nsorted, new ones after */
-	int nrates, caprates, nsorted;
+	struct pve_rates rates;		/* guests' counters (§2.9) */
 	struct node_memo nodes[MAX_NODES];
 	int nnode_memos;
-	struct st_backups backups;	/* the last written, kept for failed storages */
-	struct newest_backups storage_newest;	/* of those backups, per VMID */
-	struct newest_backups pbs_newest;	/* in the PBS backups as last read, per VMID */
+	struct pve_backups backups;	/* the last written, the newest per VMID */
 	struct pve_meta_cache *meta;	/* guests' own details */
 	double cluster_checked_at;	/* standalone: last look for a cluster */
 	char joined_cluster[128];	/* a cluster found: recorded with the next write */
@@ -134,22 +53,11 @@ struct pve_run {
 
 static struct node_memo *node_memo(struct run *run, const char *node);
 
-enum { REQ_NODE_RRD = 50, REQ_NODE_QEMU, REQ_NODE_LXC, REQ_CLUSTER_CHECK };
-
-enum { REQ_EP_PROBE, REQ_NODES, REQ_NODE_STATUS, REQ_RESOURCES, REQ_VM_STATUS, REQ_FSINFO, REQ_CT_RRD,
-    REQ_STORAGE, REQ_NODE_STORAGE, REQ_TASKS, REQ_CONTENT, REQ_SNAPSHOTS, REQ_AG_NET, REQ_AG_OS,
-    REQ_AG_INFO, REQ_CT_STATUS, REQ_CT_CONFIG, REQ_CT_IFACES };
-
 /* The node a guest is on now, for replication status requests. */
 static const char *
 guest_node_of(struct run *run, int64_t vmid)
 {
-	struct pve_cycle *c = (struct pve_cycle *)run->cycle;
-
-	for (int i = 0; c && i < c->nguests; i++)
-		if (c->guests[i].item.vmid == vmid)
-			return c->guests[i].item.node;
-	return NULL;
+	return run->cycle ? pve_cycle_guest_node(CYCLE(run), vmid) : NULL;
 }
 
 /* A guest's detail answers, once used. */
@@ -173,8 +81,8 @@ ct_meta_done(struct run *run, struct guest_work *gw)
 	struct st_disk aggregate;
 
 	memset(&aggregate, 0, sizeof(aggregate));
-	st_disk_set(&aggregate, gw->item.maxdisk, gw->item.disk);
-	pve_meta_ct(PV(run)->meta, gw->item.vmid, strcmp(gw->item.status, "running") == 0,
+	st_disk_set(&aggregate, gw->f.item.maxdisk, gw->f.item.disk);
+	pve_meta_ct(PV(run)->meta, gw->f.item.vmid, strcmp(gw->f.item.status, "running") == 0,
 	    gw->m_status, gw->m_config, gw->m_ifaces, &aggregate, clock_wall());
 	meta_release(gw);
 }
@@ -186,8 +94,8 @@ submit_guest(struct run *run, int index, const char *what, int kind)
 	struct guest_work *gw = &((struct pve_cycle *)run->cycle)->guests[index];
 	char path[512];
 
-	snprintf(path, sizeof(path), "/nodes/%s/%s/%lld/%s", gw->item.node, gw->item.type,
-	    (long long)gw->item.vmid, what);
+	snprintf(path, sizeof(path), "/nodes/%s/%s/%lld/%s", gw->f.item.node, gw->f.item.type,
+	    (long long)gw->f.item.vmid, what);
 	poll_submit(run, path, kind, index);
 }
 
@@ -237,7 +145,7 @@ failover(struct run *run, struct http_request *req)
 	pve_endpoints_apply(e, next, &run->cfg, &run->conn);
 	log_info("msg=\"trying the next cluster endpoint\" instance=%s url=\"%s\"", run->cfg.name,
 	    e->ep[next].url);
-	poll_submit(run, "/nodes", REQ_NODES, 0);
+	poll_submit(run, "/nodes", PVE_REQ_NODES, 0);
 	return 1;
 }
 static void request_contents(struct run *run, int node);
@@ -261,7 +169,7 @@ add_guests(struct run *run, struct json_object *data)
 		if (strcmp(items[i].type, "qemu") == 0 ? !run->cfg.monitor_vms : !run->cfg.monitor_containers)
 			continue;
 		memset(&c->guests[c->nguests], 0, sizeof(c->guests[0]));
-		c->guests[c->nguests++].item = items[i];
+		c->guests[c->nguests++].f.item = items[i];
 	}
 	free(items);
 }
@@ -280,21 +188,21 @@ guests_listed(struct run *run)
 	c->guests_known = 1;
 	pve_extras_guests_known(run, c->xc, guest_node_of);
 	for (int i = 0; i < c->nguests; i++) {
-		struct pve_guest_item *g = &c->guests[i].item;
+		struct pve_guest_item *g = &c->guests[i].f.item;
 		if (c->base.backup_cycle) {
 			snprintf(path, sizeof(path), "/nodes/%s/%s/%lld/snapshot", g->node, g->type,
 			    (long long)g->vmid);
-			poll_submit(run, path, REQ_SNAPSHOTS, i);
+			poll_submit(run, path, PVE_REQ_SNAPSHOTS, i);
 		}
 		if (strcmp(g->type, "lxc") == 0 && pve_meta_due(PV(run)->meta, g->vmid, 1, c->resources_at)) {
 			/* Addresses, mounts, OS and OCI nature (§2.5 4g-4i). */
 			struct guest_work *gw = &c->guests[i];
 			gw->meta_ct = 1;
 			gw->meta_pending = 1;
-			submit_guest(run, i, "config", REQ_CT_CONFIG);
+			submit_guest(run, i, "config", PVE_REQ_CT_CONFIG);
 			if (strcmp(g->status, "running") == 0) {
 				gw->meta_pending++;
-				submit_guest(run, i, "status/current", REQ_CT_STATUS);
+				submit_guest(run, i, "status/current", PVE_REQ_CT_STATUS);
 			}
 		}
 		if (strcmp(g->status, "running") != 0)
@@ -302,337 +210,466 @@ guests_listed(struct run *run)
 		if (strcmp(g->type, "qemu") == 0) {
 			snprintf(path, sizeof(path), "/nodes/%s/qemu/%lld/status/current", g->node,
 			    (long long)g->vmid);
-			poll_submit(run, path, REQ_VM_STATUS, i);
+			poll_submit(run, path, PVE_REQ_VM_STATUS, i);
 		} else {
 			snprintf(path, sizeof(path), "/nodes/%s/lxc/%lld/rrddata?cf=AVERAGE&timeframe=hour",
 			    g->node, (long long)g->vmid);
-			poll_submit(run, path, REQ_CT_RRD, i);
+			poll_submit(run, path, PVE_REQ_CT_RRD, i);
 		}
 	}
 }
+
+/* --- answers: one handler per request kind ------------------------------------------ */
+
+/* A list answer parsed into a new array sized by what came (at most max items): n items at
+ * items, the cycle's to free. */
+#define PARSE_LIST(data, max, parse, items, n) do { \
+	int cap_ = poll_list_len((data), (max)); \
+	(items) = xcalloc((size_t)cap_, sizeof(*(items))); \
+	(n) = parse((data), (items), cap_); \
+} while (0)
+
+/* A member's /version probe. Detached (no cycle needed); index is the list's generation and
+ * the endpoint. Any HTTP answer below 500 means the member's API is up. */
+static void
+on_ep_probe(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct pve_endpoints *e = &PV(run)->eps;
+	int i = index % PVE_MAX_ENDPOINTS;
+	char why[256];
+
+	(void)c;
+	(void)kind;
+	if ((unsigned)(index / PVE_MAX_ENDPOINTS) != (e->gen & 0xffffff) || i >= e->n)
+		return;
+	e->ep[i].probing = 0;
+	snprintf(why, sizeof(why), "%s", req->error[0] ? req->error : "HTTP error");
+	if (req->status >= 500)
+		snprintf(why, sizeof(why), "HTTP %ld", req->status);
+	pve_endpoints_mark(e, i, req->status > 0 && req->status < 500, why, clock_wall());
+}
+
+/* /nodes: the nodes of the cycle, and the requests that follow from them. */
+static void
+on_nodes(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct json_object *data = poll_data(run, req, 0);
+	struct pve_node_item items[MAX_NODES];
+	const char *names[MAX_NODES];
+	int online[MAX_NODES];
+	int n;
+
+	(void)kind;
+	(void)index;
+	if (data == NULL) {
+		if (failover(run, req))
+			return;
+		nodes_failed(run, req);
+		return;
+	}
+	pve_endpoints_mark(&PV(run)->eps, c->ep, 1, NULL, clock_wall());
+	n = pve_parse_nodes(data, items, MAX_NODES);
+	for (int i = 0; i < n; i++) {
+		memset(&c->nodes[i], 0, sizeof(c->nodes[i]));
+		c->nodes[i].item = items[i];
+		c->nodes[i].online = strcmp(items[i].status, "online") == 0;
+	}
+	c->nnodes = n;
+	json_object_put(data);
+	if (c->nnodes == 0) {
+		poll_fail(run, "no nodes in the answer");
+		return;
+	}
+	start_requests_after_nodes(run);
+	for (int i = 0; i < c->nnodes; i++) {
+		names[i] = c->nodes[i].item.node;
+		online[i] = c->nodes[i].online;
+	}
+	pve_extras_begin(run, c->xc, names, online, c->nnodes);
+	if (!run->cfg.monitor_vms && !run->cfg.monitor_containers)
+		c->guests_known = 1;
+}
+
+/* A node's status. Without available/buffers/cached the RRD tells the real use (§2.5 2b);
+ * it is read at most every 30 s per node. */
+static void
+on_node_status(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct pve_node_facts *nw = &c->nodes[index];
+	struct node_memo *memo = node_memo(run, nw->item.node);
+	struct json_object *data = poll_data(run, req, 0);
+	char path[512];
+
+	(void)kind;
+	if (data && pve_parse_node_status(data, &nw->status) == 0)
+		nw->have_status = 1;
+	if (data)
+		json_object_put(data);
+	if (!nw->have_status || nw->status.has_available || nw->status.has_avail ||
+	    nw->status.has_buffers || nw->status.has_cached || memo == NULL)
+		return;
+	if (clock_wall() - memo->rrd_at >= 30) {
+		snprintf(path, sizeof(path), "/nodes/%s/rrddata?cf=AVERAGE&ds=memavailable,memused,"
+		    "memtotal&timeframe=hour", nw->item.node);
+		poll_submit(run, path, PVE_REQ_NODE_RRD, index);
+	} else {
+		nw->rrd_available = memo->rrd_available;
+		nw->rrd_used = memo->rrd_used;
+		nw->have_rrd_available = memo->have_rrd_available;
+		nw->have_rrd_used = memo->have_rrd_used;
+	}
+}
+
+/* A node's RRD memory, remembered for 30 s. */
+static void
+on_node_rrd(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct pve_node_facts *nw = &c->nodes[index];
+	struct node_memo *memo = node_memo(run, nw->item.node);
+	struct json_object *data = poll_data(run, req, 0);
+
+	(void)kind;
+	if (data) {
+		nw->have_rrd_available = proxmox_rrd_last(data, "memavailable", &nw->rrd_available) == 0;
+		nw->have_rrd_used = proxmox_rrd_last(data, "memused", &nw->rrd_used) == 0;
+		json_object_put(data);
+	}
+	if (memo) {
+		memo->rrd_at = clock_wall();
+		memo->rrd_available = nw->rrd_available;
+		memo->rrd_used = nw->rrd_used;
+		memo->have_rrd_available = nw->have_rrd_available;
+		memo->have_rrd_used = nw->have_rrd_used;
+	}
+}
+
+/* /cluster/resources: the guests. When the cluster view failed, each online node's own
+ * lists instead (§2.5 5). */
+static void
+on_resources(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct json_object *data = poll_data(run, req, 0);
+	char path[512];
+
+	(void)kind;
+	(void)index;
+	if (data == NULL) {
+		for (int i = 0; i < c->nnodes; i++) {
+			if (!c->nodes[i].online)
+				continue;
+			snprintf(path, sizeof(path), "/nodes/%s/qemu", c->nodes[i].item.node);
+			poll_submit(run, path, PVE_REQ_NODE_QEMU, i);
+			snprintf(path, sizeof(path), "/nodes/%s/lxc", c->nodes[i].item.node);
+			poll_submit(run, path, PVE_REQ_NODE_LXC, i);
+			c->fallback_pending += 2;
+		}
+		if (c->fallback_pending == 0)
+			guests_listed(run);
+		return;
+	}
+	add_guests(run, data);
+	json_object_put(data);
+	guests_listed(run);
+}
+
+/* A standalone instance's /cluster/status: has it joined a cluster (§2.3 step 7)? */
+static void
+on_cluster_check(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct json_object *data;
+
+	(void)c;
+	(void)kind;
+	(void)index;
+	data = poll_data(run, req, 0);
+	if (data) {
+		struct pve_cluster_status st;
+		if (pve_cluster_status_parse(data, &st) == 0 && pve_cluster_status_is_cluster(&st))
+			snprintf(PV(run)->joined_cluster, sizeof(PV(run)->joined_cluster), "%s",
+			    *st.name ? st.name : run->cfg.name);
+		json_object_put(data);
+	}
+}
+
+/* A node's own qemu or lxc list (the fallback of /cluster/resources). */
+static void
+on_node_guests(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct json_object *data = poll_data(run, req, 0);
+
+	if (data && json_object_is_type(data, json_type_array)) {
+		/* A node's list lacks what the cluster view has: its type and node. */
+		for (size_t k = 0; k < json_object_array_length(data); k++) {
+			struct json_object *o = json_object_array_get_idx(data, k);
+			if (!json_object_is_type(o, json_type_object))
+				continue;
+			json_object_object_add(o, "type", json_object_new_string(kind == PVE_REQ_NODE_QEMU ?
+			    "qemu" : "lxc"));
+			json_object_object_add(o, "node", json_object_new_string(c->nodes[index].item.node));
+			if (!json_object_object_get_ex(o, "maxcpu", NULL) &&
+			    json_object_object_get_ex(o, "cpus", NULL))
+				json_object_object_add(o, "maxcpu",
+				    json_object_get(json_object_object_get(o, "cpus")));
+		}
+		add_guests(run, data);
+	}
+	if (data)
+		json_object_put(data);
+	if (--c->fallback_pending == 0)
+		guests_listed(run);
+}
+
+/* A running VM's status; with the agent on, its filesystems and, every five minutes, its
+ * interfaces, OS and agent version (§2.4). */
+static void
+on_vm_status(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct guest_work *gw = &c->guests[index];
+	struct json_object *data = poll_data(run, req, 0);
+	char path[512];
+
+	(void)kind;
+	if (data && pve_parse_vm_status(data, &gw->f.vm) == 0) {
+		gw->f.have_vm = 1;
+		gw->f.vm_at = clock_wall();
+		if (gw->f.vm.agent) {
+			snprintf(path, sizeof(path), "/nodes/%s/qemu/%lld/agent/get-fsinfo", gw->f.item.node,
+			    (long long)gw->f.item.vmid);
+			poll_submit(run, path, PVE_REQ_FSINFO, index);
+			if (pve_meta_due(PV(run)->meta, gw->f.item.vmid, 0, gw->f.vm_at)) {
+				gw->meta_vm = 1;
+				gw->meta_pending = 3;
+				submit_guest(run, index, "agent/network-get-interfaces", PVE_REQ_AG_NET);
+				submit_guest(run, index, "agent/get-osinfo", PVE_REQ_AG_OS);
+				submit_guest(run, index, "agent/info", PVE_REQ_AG_INFO);
+			}
+		}
+	}
+	if (data)
+		json_object_put(data);
+}
+
+/* A VM's filesystems from the guest agent, or why there are none. */
+static void
+on_fsinfo(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct guest_work *gw = &c->guests[index];
+	struct json_object *data = poll_data(run, req, 0), *list;
+	struct pve_fs fs[32];
+
+	(void)kind;
+	if (data == NULL) {
+		gw->f.fs_failure = pve_agent_failure_reason(req->status,
+		    req->failure == HTTP_FAIL_TIMEOUT, req->response.data, req->response.len);
+		return;
+	}
+	list = data;
+	if (json_object_is_type(data, json_type_object))
+		json_object_object_get_ex(data, "result", &list);
+	gw->f.fs_listed = list && json_object_is_type(list, json_type_array) ?
+	    (int)json_object_array_length(list) : 0;
+	gw->f.nfs = pve_parse_fsinfo(data, fs, (int)ARRAY_LEN(fs));
+	if (gw->f.nfs > 0) {
+		gw->f.fs = xmalloc(sizeof(*gw->f.fs) * (size_t)gw->f.nfs);
+		memcpy(gw->f.fs, fs, sizeof(*gw->f.fs) * (size_t)gw->f.nfs);
+	}
+	gw->f.have_fs = 1;
+	json_object_put(data);
+}
+
+/* A running container's RRD memory. */
+static void
+on_ct_rrd(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct guest_work *gw = &c->guests[index];
+	struct json_object *data = poll_data(run, req, 0);
+
+	(void)kind;
+	if (data == NULL)
+		return;
+	gw->f.have_rrd_available = proxmox_rrd_last(data, "memavailable", &gw->f.rrd_available) == 0;
+	gw->f.have_rrd_used = proxmox_rrd_last(data, "memused", &gw->f.rrd_used) == 0;
+	json_object_put(data);
+}
+
+/* /storage: the cluster-wide storage configuration. */
+static void
+on_storage(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct json_object *data = poll_data(run, req, 0);
+
+	(void)kind;
+	(void)index;
+	if (data == NULL)
+		return;
+	PARSE_LIST(data, MAX_STORAGE, pve_parse_storage, c->cluster_storage, c->ncluster_storage);
+	c->have_cluster_storage = 1;
+	pve_extras_storage_types(run, c->xc, c->cluster_storage, c->ncluster_storage);
+	json_object_put(data);
+}
+
+/* A node's storage; in a backup cycle, the backup volumes of each storage that holds
+ * them. */
+static void
+on_node_storage(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct pve_node_facts *nw = &c->nodes[index];
+	struct json_object *data = poll_data(run, req, 0);
+
+	(void)kind;
+	if (data == NULL)
+		return;
+	PARSE_LIST(data, 512, pve_parse_storage, nw->storage, nw->nstorage);
+	nw->have_storage = 1;
+	pve_extras_node_storage(run, c->xc, index, nw->storage, nw->nstorage);
+	pve_extras_storage_types(run, c->xc, nw->storage, nw->nstorage);
+	json_object_put(data);
+	if (c->base.backup_cycle)
+		request_contents(run, index);
+}
+
+/* A node's backup tasks (backup cycles). */
+static void
+on_tasks(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct pve_node_facts *nw = &c->nodes[index];
+	struct json_object *data = poll_data(run, req, 0);
+
+	(void)kind;
+	if (data == NULL)
+		return;
+	PARSE_LIST(data, 500, pve_parse_tasks, nw->tasks, nw->ntasks);
+	nw->have_tasks = 1;
+	json_object_put(data);
+}
+
+/* A storage's backup volumes (backup cycles). */
+static void
+on_content(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct content_work *cw = &c->contents[index];
+	struct json_object *data = poll_data(run, req, 0);
+
+	(void)kind;
+	if (data == NULL)
+		return;
+	PARSE_LIST(data, 4096, pve_parse_content, cw->items, cw->n);
+	cw->ok = 1;
+	json_object_put(data);
+}
+
+/* One of a VM's three guest-agent answers; all three in, only what is shown is kept. */
+static void
+on_agent(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct guest_work *gw = &c->guests[index];
+	struct json_object **slot = kind == PVE_REQ_AG_NET ? &gw->m_net : kind == PVE_REQ_AG_OS ?
+	    &gw->m_os : &gw->m_info;
+
+	*slot = poll_data(run, req, 0);
+	if (--gw->meta_pending == 0) {
+		pve_meta_vm(PV(run)->meta, gw->f.item.vmid, gw->m_net, gw->m_os, gw->m_info,
+		    clock_wall());
+		meta_release(gw);
+	}
+}
+
+/* A container's status or config. Both in: a running container without a known address is
+ * asked its interfaces (§2.5 4i). */
+static void
+on_ct_meta(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct guest_work *gw = &c->guests[index];
+
+	if (kind == PVE_REQ_CT_STATUS)
+		gw->m_status = poll_data(run, req, 0);
+	else
+		gw->m_config = poll_data(run, req, 0);
+	if (--gw->meta_pending > 0)
+		return;
+	if (gw->m_status && pve_meta_ct_wants_interfaces(gw->m_status, gw->m_config)) {
+		gw->meta_pending = 1;
+		submit_guest(run, index, "interfaces", PVE_REQ_CT_IFACES);
+		return;
+	}
+	ct_meta_done(run, gw);
+}
+
+/* A container's interfaces, the last of its details. */
+static void
+on_ct_ifaces(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct guest_work *gw = &c->guests[index];
+
+	(void)kind;
+	gw->m_ifaces = poll_data(run, req, 0);
+	gw->meta_pending = 0;
+	ct_meta_done(run, gw);
+}
+
+/* A guest's snapshots (backup cycles). */
+static void
+on_snapshots(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
+{
+	struct guest_work *gw = &c->guests[index];
+	struct json_object *data = poll_data(run, req, 0);
+	struct pve_snapshot snaps[64];
+
+	(void)kind;
+	if (data == NULL)
+		return;
+	gw->nsnaps = pve_parse_snapshots(data, snaps, (int)ARRAY_LEN(snaps));
+	if (gw->nsnaps > 0) {
+		gw->snaps = xmalloc(sizeof(*gw->snaps) * (size_t)gw->nsnaps);
+		memcpy(gw->snaps, snaps, sizeof(*gw->snaps) * (size_t)gw->nsnaps);
+	}
+	json_object_put(data);
+}
+
+typedef void answer_handler(struct run *run, struct pve_cycle *c, int kind, int index,
+    struct http_request *req);
+
+/* Who handles the answer of each kind; pve_extras.c's are from PVE_REQ_EXTRAS_FROM on. */
+static answer_handler *const handlers[PVE_REQ_EXTRAS_FROM] = {
+	[PVE_REQ_EP_PROBE] = on_ep_probe,
+	[PVE_REQ_NODES] = on_nodes,
+	[PVE_REQ_NODE_STATUS] = on_node_status,
+	[PVE_REQ_NODE_RRD] = on_node_rrd,
+	[PVE_REQ_RESOURCES] = on_resources,
+	[PVE_REQ_NODE_QEMU] = on_node_guests,
+	[PVE_REQ_NODE_LXC] = on_node_guests,
+	[PVE_REQ_CLUSTER_CHECK] = on_cluster_check,
+	[PVE_REQ_VM_STATUS] = on_vm_status,
+	[PVE_REQ_FSINFO] = on_fsinfo,
+	[PVE_REQ_CT_RRD] = on_ct_rrd,
+	[PVE_REQ_STORAGE] = on_storage,
+	[PVE_REQ_NODE_STORAGE] = on_node_storage,
+	[PVE_REQ_TASKS] = on_tasks,
+	[PVE_REQ_CONTENT] = on_content,
+	[PVE_REQ_SNAPSHOTS] = on_snapshots,
+	[PVE_REQ_AG_NET] = on_agent,
+	[PVE_REQ_AG_OS] = on_agent,
+	[PVE_REQ_AG_INFO] = on_agent,
+	[PVE_REQ_CT_STATUS] = on_ct_meta,
+	[PVE_REQ_CT_CONFIG] = on_ct_meta,
+	[PVE_REQ_CT_IFACES] = on_ct_ifaces,
+};
 
 static void
 pve_handle(struct run *run, int kind, int index, struct http_request *req)
 {
 	struct pve_cycle *c = CYCLE(run);
-	struct json_object *data;
-	char path[512];
 
-	if (c == NULL && kind != REQ_EP_PROBE)
+	if (c == NULL && kind != PVE_REQ_EP_PROBE)
 		return;
-	if (kind >= PVE_EXTRAS_KIND) {
+	if (kind >= PVE_REQ_EXTRAS_FROM) {
 		(void)pve_extras_handle(run, c->xc, kind, index, req, clock_wall());
 		if (c->guests_known)
 			pve_extras_guests_known(run, c->xc, guest_node_of);
 		return;
 	}
-	switch (kind) {
-	case REQ_EP_PROBE: {
-		/* Detached (no cycle needed); index is the list's generation and the endpoint. Any
-		 * HTTP answer below 500 means the member's API is up. */
-		struct pve_endpoints *e = &PV(run)->eps;
-		int i = index % PVE_MAX_ENDPOINTS;
-		char why[256];
-		if ((unsigned)(index / PVE_MAX_ENDPOINTS) != (e->gen & 0xffffff) || i >= e->n)
-			return;
-		e->ep[i].probing = 0;
-		snprintf(why, sizeof(why), "%s", req->error[0] ? req->error : "HTTP error");
-		if (req->status >= 500)
-			snprintf(why, sizeof(why), "HTTP %ld", req->status);
-		pve_endpoints_mark(e, i, req->status > 0 && req->status < 500, why, clock_wall());
-		return;
-	}
-	case REQ_NODES:
-		data = poll_data(run, req, 0);
-		if (data == NULL) {
-			if (failover(run, req))
-				return;
-			nodes_failed(run, req);
-			return;
-		}
-		pve_endpoints_mark(&PV(run)->eps, c->ep, 1, NULL, clock_wall());
-		c->nnodes = 0;
-		{
-			struct pve_node_item items[MAX_NODES];
-			int n = pve_parse_nodes(data, items, MAX_NODES);
-			for (int i = 0; i < n; i++) {
-				memset(&c->nodes[i], 0, sizeof(c->nodes[i]));
-				c->nodes[i].item = items[i];
-				c->nodes[i].online = strcmp(items[i].status, "online") == 0;
-			}
-			c->nnodes = n;
-		}
-		json_object_put(data);
-		if (c->nnodes == 0) {
-			poll_fail(run, "no nodes in the answer");
-			return;
-		}
-		start_requests_after_nodes(run);
-		{
-			const char *names[MAX_NODES];
-			int online[MAX_NODES];
-			for (int i = 0; i < c->nnodes; i++) {
-				names[i] = c->nodes[i].item.node;
-				online[i] = c->nodes[i].online;
-			}
-			pve_extras_begin(run, c->xc, names, online, c->nnodes);
-		}
-		if (!run->cfg.monitor_vms && !run->cfg.monitor_containers)
-			c->guests_known = 1;
-		return;
-	case REQ_NODE_STATUS: {
-		struct node_work *nw = &c->nodes[index];
-		struct node_memo *memo = node_memo(run, nw->item.node);
-		data = poll_data(run, req, 0);
-		if (data && pve_parse_node_status(data, &nw->status) == 0)
-			nw->have_status = 1;
-		if (data)
-			json_object_put(data);
-		/* Without available/buffers/cached the RRD tells the real use (§2.5 2b); it is
-		 * read at most every 30 s per node. */
-		if (nw->have_status && !nw->status.has_available && !nw->status.has_avail &&
-		    !nw->status.has_buffers && !nw->status.has_cached && memo) {
-			if (clock_wall() - memo->rrd_at >= 30) {
-				snprintf(path, sizeof(path), "/nodes/%s/rrddata?cf=AVERAGE&ds=memavailable,memused,"
-				    "memtotal&timeframe=hour", nw->item.node);
-				poll_submit(run, path, REQ_NODE_RRD, index);
-			} else {
-				nw->rrd_available = memo->rrd_available;
-				nw->rrd_used = memo->rrd_used;
-				nw->have_rrd_available = memo->have_rrd_available;
-				nw->have_rrd_used = memo->have_rrd_used;
-			}
-		}
-		return;
-	}
-	case REQ_NODE_RRD: {
-		struct node_work *nw = &c->nodes[index];
-		struct node_memo *memo = node_memo(run, nw->item.node);
-		data = poll_data(run, req, 0);
-		if (data) {
-			nw->have_rrd_available = proxmox_rrd_last(data, "memavailable", &nw->rrd_available) == 0;
-			nw->have_rrd_used = proxmox_rrd_last(data, "memused", &nw->rrd_used) == 0;
-			json_object_put(data);
-		}
-		if (memo) {
-			memo->rrd_at = clock_wall();
-			memo->rrd_available = nw->rrd_available;
-			memo->rrd_used = nw->rrd_used;
-			memo->have_rrd_available = nw->have_rrd_available;
-			memo->have_rrd_used = nw->have_rrd_used;
-		}
-		return;
-	}
-	case REQ_RESOURCES:
-		data = poll_data(run, req, 0);
-		if (data == NULL) {
-			/* The cluster view failed: each online node's own lists instead (§2.5 5). */
-			for (int i = 0; i < c->nnodes; i++) {
-				if (!c->nodes[i].online)
-					continue;
-				snprintf(path, sizeof(path), "/nodes/%s/qemu", c->nodes[i].item.node);
-				poll_submit(run, path, REQ_NODE_QEMU, i);
-				snprintf(path, sizeof(path), "/nodes/%s/lxc", c->nodes[i].item.node);
-				poll_submit(run, path, REQ_NODE_LXC, i);
-				c->fallback_pending += 2;
-			}
-			if (c->fallback_pending == 0)
-				guests_listed(run);
-			return;
-		}
-		add_guests(run, data);
-		json_object_put(data);
-		guests_listed(run);
-		return;
-	case REQ_CLUSTER_CHECK:
-		data = poll_data(run, req, 0);
-		if (data) {
-			struct pve_cluster_status st;
-			if (pve_cluster_status_parse(data, &st) == 0 && pve_cluster_status_is_cluster(&st))
-				snprintf(PV(run)->joined_cluster, sizeof(PV(run)->joined_cluster), "%s",
-				    *st.name ? st.name : run->cfg.name);
-			json_object_put(data);
-		}
-		return;
-	case REQ_NODE_QEMU:
-	case REQ_NODE_LXC:
-		data = poll_data(run, req, 0);
-		if (data && json_object_is_type(data, json_type_array)) {
-			/* A node's list lacks what the cluster view has: its type and node. */
-			for (size_t k = 0; k < json_object_array_length(data); k++) {
-				struct json_object *o = json_object_array_get_idx(data, k);
-				if (!json_object_is_type(o, json_type_object))
-					continue;
-				json_object_object_add(o, "type", json_object_new_string(kind == REQ_NODE_QEMU ?
-				    "qemu" : "lxc"));
-				json_object_object_add(o, "node", json_object_new_string(c->nodes[index].item.node));
-				if (!json_object_object_get_ex(o, "maxcpu", NULL) &&
-				    json_object_object_get_ex(o, "cpus", NULL))
-					json_object_object_add(o, "maxcpu",
-					    json_object_get(json_object_object_get(o, "cpus")));
-			}
-			add_guests(run, data);
-		}
-		if (data)
-			json_object_put(data);
-		if (--c->fallback_pending == 0)
-			guests_listed(run);
-		return;
-	case REQ_VM_STATUS:
-		data = poll_data(run, req, 0);
-		if (data && pve_parse_vm_status(data, &c->guests[index].vm) == 0) {
-			struct guest_work *gw = &c->guests[index];
-			gw->have_vm = 1;
-			gw->vm_at = clock_wall();
-			if (gw->vm.agent) {
-				snprintf(path, sizeof(path), "/nodes/%s/qemu/%lld/agent/get-fsinfo", gw->item.node,
-				    (long long)gw->item.vmid);
-				poll_submit(run, path, REQ_FSINFO, index);
-				/* Interfaces, OS and agent version, every five minutes (§2.4). */
-				if (pve_meta_due(PV(run)->meta, gw->item.vmid, 0, gw->vm_at)) {
-					gw->meta_vm = 1;
-					gw->meta_pending = 3;
-					submit_guest(run, index, "agent/network-get-interfaces", REQ_AG_NET);
-					submit_guest(run, index, "agent/get-osinfo", REQ_AG_OS);
-					submit_guest(run, index, "agent/info", REQ_AG_INFO);
-				}
-			}
-		}
-		if (data)
-			json_object_put(data);
-		return;
-	case REQ_FSINFO:
-		data = poll_data(run, req, 0);
-		if (data == NULL) {
-			c->guests[index].fs_failure = pve_agent_failure_reason(req->status,
-			    req->failure == HTTP_FAIL_TIMEOUT, req->response.data, req->response.len);
-		} else {
-			struct guest_work *gw = &c->guests[index];
-			struct json_object *list = data;
-			struct pve_fs fs[32];
-			if (json_object_is_type(data, json_type_object))
-				json_object_object_get_ex(data, "result", &list);
-			gw->fs_listed = list && json_object_is_type(list, json_type_array) ?
-			    (int)json_object_array_length(list) : 0;
-			gw->nfs = pve_parse_fsinfo(data, fs, (int)ARRAY_LEN(fs));
-			if (gw->nfs > 0) {
-				gw->fs = xmalloc(sizeof(*gw->fs) * (size_t)gw->nfs);
-				memcpy(gw->fs, fs, sizeof(*gw->fs) * (size_t)gw->nfs);
-			}
-			gw->have_fs = 1;
-			json_object_put(data);
-		}
-		return;
-	case REQ_CT_RRD:
-		data = poll_data(run, req, 0);
-		if (data) {
-			struct guest_work *gw = &c->guests[index];
-			gw->have_rrd_available = proxmox_rrd_last(data, "memavailable", &gw->rrd_available) == 0;
-			gw->have_rrd_used = proxmox_rrd_last(data, "memused", &gw->rrd_used) == 0;
-			json_object_put(data);
-		}
-		return;
-	case REQ_STORAGE:
-		data = poll_data(run, req, 0);
-		if (data) {
-			int cap = poll_list_len(data, MAX_STORAGE);
-			c->cluster_storage = xcalloc((size_t)cap, sizeof(*c->cluster_storage));
-			c->ncluster_storage = pve_parse_storage(data, c->cluster_storage, cap);
-			c->have_cluster_storage = 1;
-			pve_extras_storage_types(run, c->xc, c->cluster_storage, c->ncluster_storage);
-			json_object_put(data);
-		}
-		return;
-	case REQ_NODE_STORAGE:
-		data = poll_data(run, req, 0);
-		if (data) {
-			struct node_work *nw = &c->nodes[index];
-			int cap = poll_list_len(data, 512);
-			nw->storage = xcalloc((size_t)cap, sizeof(*nw->storage));
-			nw->nstorage = pve_parse_storage(data, nw->storage, cap);
-			nw->have_storage = 1;
-			pve_extras_node_storage(run, c->xc, index, nw->storage, nw->nstorage);
-			pve_extras_storage_types(run, c->xc, nw->storage, nw->nstorage);
-			json_object_put(data);
-			if (c->base.backup_cycle)
-				request_contents(run, index);
-		}
-		return;
-	case REQ_TASKS:
-		data = poll_data(run, req, 0);
-		if (data) {
-			struct node_work *nw = &c->nodes[index];
-			int cap = poll_list_len(data, 500);
-			nw->tasks = xcalloc((size_t)cap, sizeof(*nw->tasks));
-			nw->ntasks = pve_parse_tasks(data, nw->tasks, cap);
-			nw->have_tasks = 1;
-			json_object_put(data);
-		}
-		return;
-	case REQ_CONTENT:
-		data = poll_data(run, req, 0);
-		if (data) {
-			struct content_work *cw = &c->contents[index];
-			int cap = poll_list_len(data, 4096);
-			cw->items = xcalloc((size_t)cap, sizeof(*cw->items));
-			cw->n = pve_parse_content(data, cw->items, cap);
-			cw->ok = 1;
-			json_object_put(data);
-		}
-		return;
-	case REQ_AG_NET:
-	case REQ_AG_OS:
-	case REQ_AG_INFO: {
-		struct guest_work *gw = &c->guests[index];
-		struct json_object **slot = kind == REQ_AG_NET ? &gw->m_net : kind == REQ_AG_OS ?
-		    &gw->m_os : &gw->m_info;
-		*slot = poll_data(run, req, 0);
-		/* All three in: keep only what is shown, not the answers. */
-		if (--gw->meta_pending == 0) {
-			pve_meta_vm(PV(run)->meta, gw->item.vmid, gw->m_net, gw->m_os, gw->m_info,
-			    clock_wall());
-			meta_release(gw);
-		}
-		return;
-	}
-	case REQ_CT_STATUS:
-	case REQ_CT_CONFIG: {
-		struct guest_work *gw = &c->guests[index];
-		if (kind == REQ_CT_STATUS)
-			gw->m_status = poll_data(run, req, 0);
-		else
-			gw->m_config = poll_data(run, req, 0);
-		/* Both in: a running container without a known address is asked its
-		 * interfaces (§2.5 4i). */
-		if (--gw->meta_pending > 0)
-			return;
-		if (gw->m_status && pve_meta_ct_wants_interfaces(gw->m_status, gw->m_config)) {
-			gw->meta_pending = 1;
-			submit_guest(run, index, "interfaces", REQ_CT_IFACES);
-			return;
-		}
-		ct_meta_done(run, gw);
-		return;
-	}
-	case REQ_CT_IFACES:
-		c->guests[index].m_ifaces = poll_data(run, req, 0);
-		c->guests[index].meta_pending = 0;
-		ct_meta_done(run, &c->guests[index]);
-		return;
-	case REQ_SNAPSHOTS:
-		data = poll_data(run, req, 0);
-		if (data) {
-			struct guest_work *gw = &c->guests[index];
-			struct pve_snapshot snaps[64];
-			gw->nsnaps = pve_parse_snapshots(data, snaps, (int)ARRAY_LEN(snaps));
-			if (gw->nsnaps > 0) {
-				gw->snaps = xmalloc(sizeof(*gw->snaps) * (size_t)gw->nsnaps);
-				memcpy(gw->snaps, snaps, sizeof(*gw->snaps) * (size_t)gw->nsnaps);
-			}
-			json_object_put(data);
-		}
-		return;
-	}
+	if (kind >= 0 && handlers[kind] != NULL)
+		handlers[kind](run, c, kind, index, req);
 }
 
 /* Storage that holds backups and can be asked: enabled, and active. */
@@ -640,7 +677,7 @@ static void
 request_contents(struct run *run, int node)
 {
 	struct pve_cycle *c = CYCLE(run);
-	struct node_work *nw = &c->nodes[node];
+	struct pve_node_facts *nw = &c->nodes[node];
 	char path[512];
 
 	for (int j = 0; j < nw->nstorage; j++) {
@@ -660,7 +697,7 @@ request_contents(struct run *run, int node)
 		snprintf(cw->type, sizeof(cw->type), "%s", it->type);
 		snprintf(path, sizeof(path), "/nodes/%s/storage/%s/content?content=backup", nw->item.node,
 		    it->storage);
-		poll_submit(run, path, REQ_CONTENT, c->ncontents++);
+		poll_submit(run, path, PVE_REQ_CONTENT, c->ncontents++);
 	}
 }
 
@@ -674,26 +711,26 @@ start_requests_after_nodes(struct run *run)
 		if (!c->nodes[i].online)
 			continue;
 		snprintf(path, sizeof(path), "/nodes/%s/status", c->nodes[i].item.node);
-		poll_submit(run, path, REQ_NODE_STATUS, i);
+		poll_submit(run, path, PVE_REQ_NODE_STATUS, i);
 		if (run->cfg.monitor_storage || c->base.backup_cycle) {
 			snprintf(path, sizeof(path), "/nodes/%s/storage", c->nodes[i].item.node);
-			poll_submit(run, path, REQ_NODE_STORAGE, i);
+			poll_submit(run, path, PVE_REQ_NODE_STORAGE, i);
 		}
 		if (c->base.backup_cycle) {
 			snprintf(path, sizeof(path), "/nodes/%s/tasks?typefilter=vzdump&limit=500",
 			    c->nodes[i].item.node);
-			poll_submit(run, path, REQ_TASKS, i);
+			poll_submit(run, path, PVE_REQ_TASKS, i);
 		}
 	}
 	if (run->cfg.monitor_vms || run->cfg.monitor_containers)
-		poll_submit(run, "/cluster/resources?type=vm", REQ_RESOURCES, 0);
+		poll_submit(run, "/cluster/resources?type=vm", PVE_REQ_RESOURCES, 0);
 	if (run->cfg.monitor_storage)
-		poll_submit(run, "/storage", REQ_STORAGE, 0);
+		poll_submit(run, "/storage", PVE_REQ_STORAGE, 0);
 	/* A standalone node may have joined a cluster since it was added: looked at every five
 	 * minutes (§2.3 step 7). */
 	if (!run->cfg.is_cluster && clock_wall() - PV(run)->cluster_checked_at >= 300) {
 		PV(run)->cluster_checked_at = clock_wall();
-		poll_submit(run, "/cluster/status", REQ_CLUSTER_CHECK, 0);
+		poll_submit(run, "/cluster/status", PVE_REQ_CLUSTER_CHECK, 0);
 	}
 }
 
@@ -712,646 +749,26 @@ node_memo(struct run *run, const char *node)
 	return &PV(run)->nodes[PV(run)->nnode_memos++];
 }
 
-/* Rates from counters: the first sample gives none, unchanged counters repeat the last rates
- * (PVE caches them), a counter that went back gives 0. */
-static int
-rate_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct rate_memo *)a)->id, ((const struct rate_memo *)b)->id);
-}
-
-static struct rate_memo *
-rate_find(struct run *run, const char *id)
-{
-	struct rate_memo key, *m;
-
-	snprintf(key.id, sizeof(key.id), "%s", id);
-	m = bsearch(&key, PV(run)->rates, (size_t)PV(run)->nsorted, sizeof(*PV(run)->rates), rate_cmp);
-	if (m)
-		return m;
-	for (int i = PV(run)->nsorted; i < PV(run)->nrates; i++)
-		if (strcmp(PV(run)->rates[i].id, id) == 0)
-			return &PV(run)->rates[i];
-	return NULL;
-}
-
-/* Drops the counters of guests not seen in this cycle and sorts the rest for lookups. */
-static void
-rates_sweep(struct run *run)
-{
-	int o = 0;
-
-	for (int i = 0; i < PV(run)->nrates; i++) {
-		if (PV(run)->rates[i].seen) {
-			PV(run)->rates[i].seen = 0;
-			PV(run)->rates[o++] = PV(run)->rates[i];
-		}
-	}
-	PV(run)->nrates = o;
-	qsort(PV(run)->rates, (size_t)PV(run)->nrates, sizeof(*PV(run)->rates), rate_cmp);
-	PV(run)->nsorted = PV(run)->nrates;
-}
-
-/* Rates from counters: the first sample gives none, unchanged counters repeat the last rates
- * (PVE caches them), a counter that went back gives 0. */
-static void
-rates(struct run *run, const char *id, const int64_t now_c[4], double now, int64_t out[4])
-{
-	struct rate_memo *m = rate_find(run, id);
-
-	if (m == NULL) {
-		if (PV(run)->nrates == PV(run)->caprates) {
-			PV(run)->caprates = PV(run)->caprates ? PV(run)->caprates * 2 : 64;
-			PV(run)->rates = xrealloc(PV(run)->rates, sizeof(*PV(run)->rates) * (size_t)PV(run)->caprates);
-		}
-		m = &PV(run)->rates[PV(run)->nrates++];
-		memset(m, 0, sizeof(*m));
-		snprintf(m->id, sizeof(m->id), "%s", id);
-		memcpy(m->c, now_c, sizeof(m->c));
-		m->at = now;
-		m->seen = 1;
-		memset(out, 0, sizeof(int64_t) * 4);
-		return;
-	}
-	m->seen = 1;
-	if (memcmp(m->c, now_c, sizeof(m->c)) == 0 || now - m->at <= 0) {
-		for (int k = 0; k < 4; k++)
-			out[k] = m->have_rate ? m->rate[k] : 0;
-		return;
-	}
-	for (int k = 0; k < 4; k++) {
-		int64_t d = now_c[k] - m->c[k];
-		m->rate[k] = d > 0 ? (int64_t)((double)d / (now - m->at)) : 0;
-		out[k] = m->rate[k];
-	}
-	m->have_rate = 1;
-	memcpy(m->c, now_c, sizeof(m->c));
-	m->at = now;
-}
-
-/* Cache-aware node memory (§2.6). */
-static void
-node_memory(const struct node_work *nw, struct node_memo *memo, struct st_memory *out)
-{
-	const struct pve_node_status *s = &nw->status;
-	int64_t total = nw->item.maxmem, used = nw->item.mem, avail = 0;
-
-	if (nw->have_status && s->mem_total > 0) {
-		total = s->mem_total;
-		if (s->mem_available > 0)
-			avail = s->mem_available;
-		else if (s->mem_avail > 0)
-			avail = s->mem_avail;
-		else if (s->has_buffers || s->has_cached) {
-			int64_t a = s->mem_free + s->mem_buffers + s->mem_cached;
-			int64_t b = s->mem_total - s->mem_used;
-			avail = a > b ? a : b;
-			if (avail > total)
-				avail = total;
-		}
-		if (avail <= 0 && nw->have_rrd_available && nw->rrd_available > 0)
-			avail = (int64_t)nw->rrd_available;
-		if (avail > 0 && avail <= total)
-			used = total - avail;
-		else if (nw->have_rrd_used && nw->rrd_used > 0)
-			used = (int64_t)nw->rrd_used;
-		else
-			used = s->mem_used;
-	} else if (!nw->have_status && nw->online && memo && memo->memory.total > 0) {
-		/* Status failed this time: keep what the last poll saw, within the list's total. */
-		total = nw->item.maxmem > 0 ? nw->item.maxmem : memo->memory.total;
-		used = memo->memory.used;
-	}
-	st_memory_set(out, total, used);
-}
-
-/* A node's id, "<cluster name>-<node>" for a cluster member, else "<instance>-<node>": the
- * one spelling for nodes[].id and the nodeIds of shared storage, which clients match. */
-static void
-node_id(const struct run *run, const char *node, char *out, size_t len)
-{
-	snprintf(out, len, "%s-%s", run->cfg.is_cluster && run->cfg.cluster_name[0] ?
-	    run->cfg.cluster_name : run->cfg.name, node);
-}
-
+/* The node row of node i: the instance's endpoints say its health and URL. */
 static void
 build_node(struct run *run, struct pve_cycle *c, int i, double now, struct st_node *n)
 {
-	struct node_work *nw = &c->nodes[i];
-	struct node_memo *memo = node_memo(run, nw->item.node);
-	const char *inst = run->cfg.name;
+	struct pve_node_facts *nf = &c->nodes[i];
+	struct node_memo *memo = node_memo(run, nf->item.node);
+	const struct pve_endpoints *e = &PV(run)->eps;
+	struct pve_node_context ctx = {
+		.cfg = &run->cfg,
+		.nnodes = c->nnodes,
+		.grace = poll_settings.grace,
+		/* A cluster is healthy when every member answers, degraded when some do (§2.2). */
+		.health = e->n > 1 ? pve_endpoints_health(e) : "healthy",
+	};
 
-	snprintf(n->node, sizeof(n->node), "%s", nw->item.node);
-	node_id(run, nw->item.node, n->id, sizeof(n->id));
-	snprintf(n->instance, sizeof(n->instance), "%s", inst);
-	snprintf(n->host, sizeof(n->host), "%s", run->cfg.host);
-	if (!run->cfg.is_cluster && c->nnodes == 1)
-		snprintf(n->display_name, sizeof(n->display_name), "%s", inst);
-	else
-		snprintf(n->display_name, sizeof(n->display_name), "%s", nw->item.node);
-	snprintf(n->type, sizeof(n->type), "node");
-	/* A node that just dropped out is still shown online for a grace period (§2.4). */
-	if (nw->online) {
-		if (memo)
-			memo->last_online = now;
-		snprintf(n->status, sizeof(n->status), "online");
-	} else if (memo && memo->last_online > 0 && now - memo->last_online < poll_settings.grace) {
-		snprintf(n->status, sizeof(n->status), "online");
-	} else {
-		snprintf(n->status, sizeof(n->status), "%s", nw->item.status[0] ? nw->item.status : "offline");
-	}
-	n->cpu = nw->item.cpu;
-	n->uptime = nw->item.uptime;
-	node_memory(nw, memo, &n->memory);
-	if (memo)
-		memo->memory = n->memory;
-	if (nw->have_status && nw->status.rootfs_total > 0) {
-		st_disk_set(&n->disk, nw->status.rootfs_total, nw->status.rootfs_used);
-	} else if (nw->item.maxdisk > 0) {
-		st_disk_set(&n->disk, nw->item.maxdisk, nw->item.disk);
-	} else {
-		/* Neither: the node's "local" storage, else "local-lvm" (§2.5 row 3). */
-		static const char *const names[] = {"local", "local-lvm"};
-		for (size_t k = 0; k < ARRAY_LEN(names) && n->disk.total == 0; k++)
-			for (int j = 0; j < nw->nstorage; j++)
-				if (strcmp(nw->storage[j].storage, names[k]) == 0 && nw->storage[j].total > 0)
-					st_disk_set(&n->disk, nw->storage[j].total, nw->storage[j].used);
-	}
-	if (nw->have_status) {
-		n->nload = nw->status.nload;
-		memcpy(n->load, nw->status.load, sizeof(n->load));
-		snprintf(n->kernel_version, sizeof(n->kernel_version), "%s", nw->status.kversion);
-		snprintf(n->pve_version, sizeof(n->pve_version), "%s", nw->status.pveversion);
-		snprintf(n->cpu_model, sizeof(n->cpu_model), "%s", nw->status.cpu_model);
-		n->cpu_sockets = nw->status.cpu_sockets;
-		n->cpu_mhz = nw->status.cpu_mhz;
-		if (nw->status.uptime > 0)
-			n->uptime = nw->status.uptime;
-	}
-	n->cpu_cores = nw->item.maxcpu > 0 ? nw->item.maxcpu :
-	    nw->have_status ? nw->status.cpu_cpus ? nw->status.cpu_cpus : nw->status.cpu_cores : 0;
-	n->last_seen = now;
-	/* A cluster is healthy when every member answers, degraded when some do (§2.2). */
-	snprintf(n->connection_health, sizeof(n->connection_health), "%s",
-	    PV(run)->eps.n > 1 ? pve_endpoints_health(&PV(run)->eps) : "healthy");
 	/* The URL this node is reached at: its own endpoint when it is one. */
-	for (int k = 0; k < PV(run)->eps.n; k++)
-		if (strcmp(PV(run)->eps.ep[k].node, nw->item.node) == 0)
-			snprintf(n->host, sizeof(n->host), "%s", PV(run)->eps.ep[k].url);
-	n->is_cluster_member = run->cfg.is_cluster;
-	snprintf(n->cluster_name, sizeof(n->cluster_name), "%s", run->cfg.cluster_name);
-}
-
-/* VM memory: balloon-aware total, guest agent meminfo, then freemem, then mem (§2.7). */
-static void
-vm_memory(const struct guest_work *gw, struct st_memory *m)
-{
-	const struct pve_vm_status *v = &gw->vm;
-	int64_t total = gw->item.maxmem, used = gw->item.mem;
-
-	if (gw->have_vm) {
-		if (v->maxmem > 0)
-			total = v->maxmem;
-		if (v->balloon > 0 && v->balloon < total)
-			total = v->balloon;
-		if (v->has_meminfo && (v->meminfo_available > 0 ||
-		    v->meminfo_free + v->meminfo_buffers + v->meminfo_cached > 0)) {
-			int64_t avail = v->meminfo_available > 0 ? v->meminfo_available :
-			    v->meminfo_free + v->meminfo_buffers + v->meminfo_cached;
-			if (avail > total)
-				avail = total;
-			used = total - avail;
-		} else if (v->freemem > 0 && v->freemem <= total) {
-			used = total - v->freemem;
-		} else if (v->mem > 0) {
-			used = v->mem;
-		}
-	}
-	st_memory_set(m, total, used);
-	if (gw->have_vm && v->balloon > 0)
-		m->balloon = v->balloon;
-}
-
-/* Why a VM's disk use is unknown when the agent gave no filesystems to count: the original's
- * diskStatusReason (monitor_polling.go, the VM disk code). */
-static const char *
-vm_disk_reason(const struct guest_work *gw, int running)
-{
-	if (!running)
-		return "vm-stopped";
-	if (!gw->have_vm)
-		return "no-status";
-	if (!gw->vm.agent)
-		return "agent-disabled";
-	if (gw->fs_failure != NULL)
-		return gw->fs_failure;
-	if (gw->have_fs)
-		return gw->fs_listed == 0 ? "no-filesystems" : "special-filesystems-only";
-	return "agent-error";		/* asked, but no answer came back */
-}
-
-static void
-build_guest(struct run *run, struct guest_work *gw, double now, struct st_guest *g)
-{
-	const struct pve_guest_item *it = &gw->item;
-	int running = strcmp(it->status, "running") == 0;
-	int64_t counters[4], r[4];
-
-	snprintf(g->id, sizeof(g->id), "%s:%s:%lld", run->cfg.name, it->node, (long long)it->vmid);
-	snprintf(g->name, sizeof(g->name), "%s", it->name);
-	snprintf(g->node, sizeof(g->node), "%s", it->node);
-	snprintf(g->instance, sizeof(g->instance), "%s", run->cfg.name);
-	snprintf(g->status, sizeof(g->status), "%s", it->status);
-	snprintf(g->type, sizeof(g->type), "%s", it->type);
-	snprintf(g->tags, sizeof(g->tags), "%s", it->tags);
-	snprintf(g->lock, sizeof(g->lock), "%s", it->lock);
-	g->vmid = it->vmid;
-	g->cpus = it->maxcpu;
-	g->cpu = running ? it->cpu : 0;
-	g->uptime = it->uptime;
-	g->last_seen = now;
-
-	if (strcmp(it->type, "qemu") == 0) {
-		vm_memory(gw, &g->memory);
-		st_disk_set(&g->disk, it->maxdisk, it->disk);
-		if (running && gw->have_fs && gw->nfs > 0) {
-			int64_t total = 0, used = 0;
-			for (int i = 0; i < gw->nfs; i++) {
-				struct st_disk d;
-				memset(&d, 0, sizeof(d));
-				st_disk_set(&d, gw->fs[i].total, gw->fs[i].used);
-				snprintf(d.mountpoint, sizeof(d.mountpoint), "%s", gw->fs[i].mountpoint);
-				snprintf(d.type, sizeof(d.type), "%s", gw->fs[i].type);
-				snprintf(d.device, sizeof(d.device), "%s", gw->fs[i].device);
-				st_guest_add_disk(g, &d);
-				total += gw->fs[i].total;
-				used += gw->fs[i].used;
-			}
-			st_disk_set(&g->disk, total, used);
-		} else if (it->maxdisk > 0) {
-			/* Only the allocated size is known. */
-			st_guest_disk_unknown(g, vm_disk_reason(gw, running));
-		}
-		counters[0] = gw->have_vm ? gw->vm.diskread : it->diskread;
-		counters[1] = gw->have_vm ? gw->vm.diskwrite : it->diskwrite;
-		counters[2] = gw->have_vm ? gw->vm.netin : it->netin;
-		counters[3] = gw->have_vm ? gw->vm.netout : it->netout;
-	} else {
-		int64_t total = it->maxmem, used = it->mem;
-		if (running && gw->have_rrd_available && gw->rrd_available <= (double)total)
-			used = total - (int64_t)gw->rrd_available;
-		else if (running && gw->have_rrd_used)
-			used = (int64_t)gw->rrd_used;
-		st_memory_set(&g->memory, total, running ? used : 0);
-		st_disk_set(&g->disk, it->maxdisk, it->disk);
-		{
-			struct st_disk root = g->disk;
-			snprintf(root.mountpoint, sizeof(root.mountpoint), "/");
-			snprintf(root.type, sizeof(root.type), "rootfs");
-			if (root.total > 0)
-				st_guest_add_disk(g, &root);
-		}
-		counters[0] = it->diskread;
-		counters[1] = it->diskwrite;
-		counters[2] = it->netin;
-		counters[3] = it->netout;
-	}
-	/* Rates over the time between the answers that carried the counters, not between
-	 * cycle ends: a slow cycle must not read as less traffic. */
-	rates(run, g->id, counters, gw->have_vm && strcmp(it->type, "qemu") == 0 ? gw->vm_at :
-	    gw->resources_at > 0 ? gw->resources_at : now, r);
-	if (running) {
-		g->disk_read = r[0];
-		g->disk_write = r[1];
-		g->net_in = r[2];
-		g->net_out = r[3];
-	} else {
-		/* Stopped: every live figure is zero (§2.7); a VM's disk stays unknown (-1,
-		 * "vm-stopped") as the original shows it. */
-		g->memory.used = 0;
-		g->memory.usage = 0;
-		g->memory.free = g->memory.total;
-		if (strcmp(it->type, "qemu") != 0)
-			g->disk.usage = 0;
-	}
-}
-
-/* Storage types that are shared whatever the flag says (§1.7). */
-static int
-inherently_shared(const char *type)
-{
-	static const char *const shared[] = {"rbd", "cephfs", "pbs", "glusterfs", "nfs", "cifs",
-	    "smb", "iscsi", "iscsidirect"};
-
-	for (size_t i = 0; i < ARRAY_LEN(shared); i++)
-		if (strcmp(type, shared[i]) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The content list sorted alphabetically ("backup,images,iso"). */
-static void
-sorted_content(const char *in, char *out, size_t len)
-{
-	char copy[256], *parts[32], *save = NULL;
-	int n = 0;
-	size_t o = 0;
-
-	snprintf(copy, sizeof(copy), "%s", in);
-	for (char *t = strtok_r(copy, ",", &save); t && n < 32; t = strtok_r(NULL, ",", &save))
-		parts[n++] = t;
-	qsort(parts, (size_t)n, sizeof(char *), by_name);
-	out[0] = '\0';
-	for (int i = 0; i < n; i++)
-		o += (size_t)snprintf(out + o, len > o ? len - o : 0, "%s%s", i ? "," : "", parts[i]);
-}
-
-static void
-build_storage(struct run *run, struct pve_cycle *c, struct st_instance *s)
-{
-	const char *inst = run->cfg.name;
-	const char *storage_instance = run->cfg.is_cluster && run->cfg.cluster_name[0] ?
-	    run->cfg.cluster_name : inst;
-
-	for (int i = 0; i < c->nnodes; i++) {
-		struct node_work *nw = &c->nodes[i];
-
-		for (int j = 0; j < nw->nstorage; j++) {
-			struct pve_storage_item *it = &nw->storage[j];
-			int shared = it->shared || inherently_shared(it->type);
-			struct st_storage *st = NULL;
-			char nid[200];
-
-			/* The cluster-wide config holds the shared flag for some types. */
-			for (int k = 0; k < c->ncluster_storage; k++)
-				if (strcmp(c->cluster_storage[k].storage, it->storage) == 0 &&
-				    c->cluster_storage[k].shared)
-					shared = 1;
-			node_id(run, nw->item.node, nid, sizeof(nid));
-			if (shared) {
-				char id[320];
-				snprintf(id, sizeof(id), "%s-cluster-%s", storage_instance, it->storage);
-				for (int k = 0; k < s->nstorage; k++)
-					if (strcmp(s->storage[k].id, id) == 0)
-						st = &s->storage[k];
-				if (st != NULL) {
-					st_storage_add_node(st, nw->item.node, nid);
-					continue;
-				}
-				st = st_add_storage(s);
-				snprintf(st->id, sizeof(st->id), "%s", id);
-				snprintf(st->node, sizeof(st->node), "cluster");
-				st_storage_add_node(st, nw->item.node, nid);
-			} else {
-				st = st_add_storage(s);
-				if (strcmp(inst, nw->item.node) == 0)
-					snprintf(st->id, sizeof(st->id), "%s-%s", nw->item.node, it->storage);
-				else
-					snprintf(st->id, sizeof(st->id), "%s-%s-%s", inst, nw->item.node, it->storage);
-				snprintf(st->node, sizeof(st->node), "%s", nw->item.node);
-			}
-			snprintf(st->name, sizeof(st->name), "%s", it->storage);
-			snprintf(st->instance, sizeof(st->instance), "%s", storage_instance);
-			snprintf(st->type, sizeof(st->type), "%s", it->type);
-			sorted_content(it->content, st->content, sizeof(st->content));
-			st->total = it->total;
-			st->used = it->used;
-			st->avail = it->avail;
-			st->shared = shared;
-			st->enabled = it->enabled;
-			st->active = it->active;
-			snprintf(st->status, sizeof(st->status), "%s", !it->enabled ? "disabled" :
-			    it->active ? "available" : "inactive");
-		}
-	}
-}
-
-/* --- backups (§1.12) ---------------------------------------------------------------- */
-
-/* The guest type of a backup volume, from its volid or format; VMID 0 is a host backup. */
-static const char *
-backup_type(const struct pve_content *it)
-{
-	if (it->vmid == 0)
-		return "host";
-	if (strstr(it->volid, "/vm/") || strstr(it->volid, "qemu") || strcmp(it->format, "pbs-vm") == 0)
-		return "qemu";
-	if (strstr(it->volid, "/ct/") || strstr(it->volid, "lxc") || strcmp(it->format, "pbs-ct") == 0)
-		return "lxc";
-	return "unknown";
-}
-
-/* The node a guest lives on now (backups follow their guest), or NULL. */
-static const char *
-guest_node(struct pve_cycle *c, int64_t vmid)
-{
-	for (int i = 0; i < c->nguests; i++)
-		if (c->guests[i].item.vmid == vmid)
-			return c->guests[i].item.node;
-	return NULL;
-}
-
-static void
-newest_add(struct newest_backups *nb, int64_t vmid, double t)
-{
-	GROW(nb->v, nb->n, nb->cap);
-	nb->v[nb->n].vmid = vmid;
-	nb->v[nb->n++].t = t;
-}
-
-static int
-by_vmid(const void *a, const void *b)
-{
-	int64_t x = ((const struct vmid_time *)a)->vmid, y = ((const struct vmid_time *)b)->vmid;
-	return x < y ? -1 : x > y;
-}
-
-/* Sorts what newest_add collected and keeps one entry per VMID, its newest time. */
-static void
-newest_finish(struct newest_backups *nb)
-{
-	int out = 0;
-
-	qsort(nb->v, (size_t)nb->n, sizeof(*nb->v), by_vmid);
-	for (int i = 0; i < nb->n; i++) {
-		if (out > 0 && nb->v[out - 1].vmid == nb->v[i].vmid) {
-			if (nb->v[i].t > nb->v[out - 1].t)
-				nb->v[out - 1].t = nb->v[i].t;
-			continue;
-		}
-		nb->v[out++] = nb->v[i];
-	}
-	nb->n = out;
-}
-
-static double
-newest_of(const struct newest_backups *nb, int64_t vmid)
-{
-	struct vmid_time key = {.vmid = vmid};
-	const struct vmid_time *hit;
-
-	if (nb->n == 0)
-		return 0;
-	hit = bsearch(&key, nb->v, (size_t)nb->n, sizeof(*nb->v), by_vmid);
-	return hit ? hit->t : 0;
-}
-
-/* A guest's lastBackup: the newer of its backups on this instance's storage and those of
- * its VMID on any Backup Server (§1.5), as the lists stand after their last reading; 0
- * when it has none there. */
-static double
-last_backup_of(const struct run *run, int64_t vmid)
-{
-	double s = newest_of(&PV(run)->storage_newest, vmid), p = newest_of(&PV(run)->pbs_newest, vmid);
-
-	return s > p ? s : p;
-}
-
-/* Guests backed up to a PBS count too: by VMID, from any PBS instance (§1.5 lastBackup). */
-static const struct db_stmt stmt_pbs_newest = {
-	"pve_pbs_newest_backups",
-	"SELECT backup_id, extract(epoch FROM max(backup_time)) FROM pulse.pbs_backups "
-	"WHERE backup_type IN ('vm', 'ct') AND NOT mock GROUP BY backup_id",
-	0,
-};
-
-/* Reads the newest PBS backup of each VMID again: what the Backup Server pollers last wrote,
- * so a snapshot forgotten there (or a whole group) no longer counts. When the query fails
- * the previous reading stands. */
-static void
-read_pbs_newest(struct worker *w, struct run *run)
-{
-	struct newest_backups *nb = &PV(run)->pbs_newest;
-	PGresult *res = db_exec_stmt(w->db, &stmt_pbs_newest, NULL);
-
-	if (res == NULL)
-		return;
-	nb->n = 0;
-	for (int i = 0; i < PQntuples(res); i++) {
-		int64_t vmid;
-		if (parse_int64(PQgetvalue(res, i, 0), 0, INT32_MAX, &vmid) == 0)
-			newest_add(nb, vmid, strtod(PQgetvalue(res, i, 1), NULL));
-	}
-	PQclear(res);
-	newest_finish(nb);
-}
-
-static int
-by_time_desc(const void *a, const void *b)
-{
-	double x = ((const struct st_storage_backup *)a)->ctime, y = ((const struct st_storage_backup *)b)->ctime;
-	return x < y ? 1 : x > y ? -1 : 0;
-}
-
-/* Builds the backup lists of a backup cycle into PV(run)->backups (keeping the previous entries
- * of storage that could not be asked) and the newest backup per VMID. Returns 1 when there
- * is something to write, 0 when no node answered (the previous lists stay). */
-static int
-build_backups(struct run *run, struct pve_cycle *c)
-{
-	struct st_backups b;
-	const char *inst = run->cfg.name;
-	int answered = 0;
-
-	memset(&b, 0, sizeof(b));
-	snprintf(b.instance_id, sizeof(b.instance_id), "%s", run->cfg.id);
-	for (int i = 0; i < c->nnodes; i++) {
-		struct node_work *nw = &c->nodes[i];
-		if (!nw->have_tasks)
-			continue;
-		answered = 1;
-		for (int k = 0; k < nw->ntasks; k++) {
-			struct pve_task *t = &nw->tasks[k];
-			struct st_backup_task *bt = st_add_task(&b);
-			int64_t v = 0;
-			snprintf(bt->id, sizeof(bt->id), "%s-%s", inst, t->upid);
-			snprintf(bt->node, sizeof(bt->node), "%s", t->node[0] ? t->node : nw->item.node);
-			snprintf(bt->instance, sizeof(bt->instance), "%s", inst);
-			snprintf(bt->status, sizeof(bt->status), "%s", t->status);
-			(void)parse_int64(t->id, 0, INT32_MAX, &v);
-			bt->vmid = v;
-			bt->start = (double)t->starttime;
-			bt->end = (double)t->endtime;
-		}
-	}
-	for (int i = 0; i < c->ncontents; i++) {
-		struct content_work *cw = &c->contents[i];
-		const char *node = c->nodes[cw->node].item.node;
-
-		if (!cw->ok) {
-			/* Keep what this storage held last time (§2.11). */
-			for (int k = 0; k < PV(run)->backups.nstorage; k++) {
-				struct st_storage_backup *old = &PV(run)->backups.storage[k];
-				if (strcmp(old->storage, cw->storage) == 0)
-					*st_add_storage_backup(&b) = *old;
-			}
-			continue;
-		}
-		answered = 1;
-		for (int k = 0; k < cw->n; k++) {
-			struct pve_content *it = &cw->items[k];
-			struct st_storage_backup *sb;
-			const char *gnode = guest_node(c, it->vmid);
-			int dup = 0;
-
-			for (int m = 0; m < b.nstorage && !dup; m++)
-				dup = strcmp(b.storage[m].volid, it->volid) == 0;
-			if (dup)
-				continue;	/* shared storage lists the same volume on every node */
-			sb = st_add_storage_backup(&b);
-			snprintf(sb->id, sizeof(sb->id), "%s-%s", inst, it->volid);
-			snprintf(sb->storage, sizeof(sb->storage), "%s", cw->storage);
-			snprintf(sb->node, sizeof(sb->node), "%s", gnode ? gnode : node);
-			snprintf(sb->instance, sizeof(sb->instance), "%s", inst);
-			snprintf(sb->type, sizeof(sb->type), "%s", backup_type(it));
-			snprintf(sb->format, sizeof(sb->format), "%s", it->format);
-			snprintf(sb->notes, sizeof(sb->notes), "%s", it->notes);
-			snprintf(sb->volid, sizeof(sb->volid), "%s", it->volid);
-			snprintf(sb->verification, sizeof(sb->verification), "%s", it->verification);
-			sb->vmid = it->vmid;
-			sb->size = it->size;
-			sb->ctime = (double)it->ctime;
-			sb->protected_ = it->protected_;
-			sb->verified = it->verified;
-			sb->is_pbs = strcmp(cw->type, "pbs") == 0 || strncmp(cw->storage, "pbs-", 4) == 0;
-		}
-	}
-	qsort(b.storage, (size_t)b.nstorage, sizeof(*b.storage), by_time_desc);
-	for (int i = 0; i < c->nguests; i++) {
-		struct guest_work *gw = &c->guests[i];
-		for (int k = 0; k < gw->nsnaps; k++) {
-			struct st_snapshot *sn = st_add_snapshot(&b);
-			snprintf(sn->id, sizeof(sn->id), "%s-%s-%lld-%s", inst, gw->item.node,
-			    (long long)gw->item.vmid, gw->snaps[k].name);
-			snprintf(sn->name, sizeof(sn->name), "%s", gw->snaps[k].name);
-			snprintf(sn->node, sizeof(sn->node), "%s", gw->item.node);
-			snprintf(sn->instance, sizeof(sn->instance), "%s", inst);
-			snprintf(sn->type, sizeof(sn->type), "%s", gw->item.type);
-			snprintf(sn->description, sizeof(sn->description), "%s", gw->snaps[k].description);
-			snprintf(sn->parent, sizeof(sn->parent), "%s", gw->snaps[k].parent);
-			sn->vmid = gw->item.vmid;
-			sn->time = (double)gw->snaps[k].snaptime;
-			sn->vmstate = strcmp(gw->item.type, "qemu") == 0;
-		}
-	}
-	if (!answered) {
-		st_backups_free(&b);
-		return 0;
-	}
-	st_backups_free(&PV(run)->backups);
-	PV(run)->backups = b;
-	/* From these lists alone: a volume deleted since the last reading no longer counts. */
-	PV(run)->storage_newest.n = 0;
-	for (int k = 0; k < b.nstorage; k++)
-		newest_add(&PV(run)->storage_newest, b.storage[k].vmid, b.storage[k].ctime);
-	newest_finish(&PV(run)->storage_newest);
-	return 1;
+	for (int k = 0; k < e->n; k++)
+		if (strcmp(e->ep[k].node, nf->item.node) == 0)
+			ctx.url = e->ep[k].url;
+	pve_derive_node(&ctx, nf, memo ? &memo->seen : NULL, now, n);
 }
 
 static void
@@ -1365,7 +782,7 @@ pve_cycle_free(struct poll_cycle *base)
 		free(c->nodes[i].storage);
 	for (int i = 0; i < c->nguests; i++) {
 		struct guest_work *gw = &c->guests[i];
-		free(gw->fs);
+		free(gw->f.fs);
 		free(gw->snaps);
 		meta_release(gw);
 	}
@@ -1419,7 +836,7 @@ pve_write_failed(struct worker *w, struct run *run, double now)
 		for (int i = 0; i < PV(run)->nnode_memos; i++) {
 			struct st_node *n = st_add_node(&s);
 			const char *node = PV(run)->nodes[i].node;
-			node_id(run, node, n->id, sizeof(n->id));
+			pve_node_id(&run->cfg, node, n->id, sizeof(n->id));
 			snprintf(n->node, sizeof(n->node), "%s", node);
 			snprintf(n->display_name, sizeof(n->display_name), "%s", node);
 			snprintf(n->instance, sizeof(n->instance), "%s", run->cfg.name);
@@ -1481,9 +898,9 @@ pve_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 	/* Built before the guests (their lastBackup), written after them: a reader never sees
 	 * an instance's backups before its guests. */
 	if (c->base.backup_cycle)
-		backups_built = build_backups(run, c);
+		backups_built = pve_backups_build(&PV(run)->backups, &run->cfg, c);
 	if (c->base.backup_cycle)
-		read_pbs_newest(w, run);
+		pve_backups_read_pbs(&PV(run)->backups, w->db);
 
 	memset(&s, 0, sizeof(s));
 	snprintf(s.instance_id, sizeof(s.instance_id), "%s", run->cfg.id);
@@ -1492,17 +909,18 @@ pve_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 	for (int i = 0; i < c->nguests; i++) {
 		struct st_guest *g = st_add_guest(&s);
 		struct guest_work *gw = &c->guests[i];
-		gw->resources_at = c->resources_at;
-		build_guest(run, gw, now, g);
+		gw->f.resources_at = c->resources_at;
+		pve_derive_guest(run->cfg.name, &gw->f, &PV(run)->rates, now, g);
 		pve_meta_apply(PV(run)->meta, g);
-		g->last_backup = last_backup_of(run, g->vmid);
+		g->last_backup = pve_backups_last(&PV(run)->backups, g->vmid);
 	}
 	/* Forget the counters of guests that are gone. */
-	rates_sweep(run);
+	pve_rates_sweep(&PV(run)->rates);
 	if (c->have_guests)
 		pve_meta_sweep(PV(run)->meta);
 	if (run->cfg.monitor_storage)
-		build_storage(run, c, &s);
+		pve_derive_storage(&run->cfg, c->nodes, c->nnodes, c->cluster_storage,
+		    c->ncluster_storage, &s);
 	pve_extras_write(run, PV(run)->x, c->xc, &s, now);
 	st_add_health(&s, run->cfg.name, 1);
 	metrics_record_instance(&s, now);
@@ -1510,7 +928,7 @@ pve_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 	if (rc == 0)
 		log_debug("msg=\"polled\" instance=%s nodes=%d guests=%d storage=%d", run->cfg.name,
 		    s.nnodes, s.nguests, s.nstorage);
-	if (backups_built && st_write_backups(w->db, &PV(run)->backups, err, errlen) != 0)
+	if (backups_built && st_write_backups(w->db, &PV(run)->backups.lists, err, errlen) != 0)
 		log_warn("msg=\"backup write failed\" instance=%s error=\"%s\"", run->cfg.name, err);
 	write_endpoints(w, run, now);
 	if (PV(run)->joined_cluster[0])
@@ -1564,7 +982,7 @@ pve_begin(struct run *run)
 	struct pve_endpoints *e = &PV(run)->eps;
 	double now = clock_wall();
 
-	poll_submit(run, "/nodes", REQ_NODES, 0);
+	poll_submit(run, "/nodes", PVE_REQ_NODES, 0);
 	/* The other members are probed now and then so the health says who answers: those
 	 * down every 10 s, the others every 30 s (§2.2). */
 	for (int i = 0; i < e->n && e->n > 1; i++) {
@@ -1576,7 +994,7 @@ pve_begin(struct run *run)
 		/* No credentials: any answer below 500 shows the API is there (M4). */
 		pve_endpoints_probe_conn(e, i, &run->cfg, &run->conn, &probe);
 		ep->probing = 1;
-		poll_submit_detached(run, &probe, "/version", REQ_EP_PROBE,
+		poll_submit_detached(run, &probe, "/version", PVE_REQ_EP_PROBE,
 		    (int)(e->gen & 0xffffff) * PVE_MAX_ENDPOINTS + i, 5000);
 	}
 }
@@ -1588,12 +1006,10 @@ pve_priv_free(void *priv)
 
 	if (p == NULL)
 		return;
-	free(p->rates);
+	pve_rates_free(&p->rates);
 	pve_meta_free(p->meta);
 	pve_extras_free(p->x);
-	st_backups_free(&p->backups);
-	free(p->storage_newest.v);
-	free(p->pbs_newest.v);
+	pve_backups_free(&p->backups);
 	free(p);
 }
 

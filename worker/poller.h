@@ -152,9 +152,26 @@ int pve_endpoint_failure(const struct http_request *req);
 /* Replaces the instance's rows in pulse.endpoint_health. Returns 0 or -1. */
 int pve_endpoints_write(struct db *db, const char *instance_id, struct pve_endpoints *e);
 
-/* --- disks, ZFS, Ceph, replication of a PVE instance (pve_extras.c) --- */
+/* --- the request kinds of a PVE cycle --- */
 
-#define PVE_EXTRAS_KIND 100		/* request kinds from here on are the extras' */
+/* Every request carries a kind that says which handler its answer goes to. The core's login
+ * is POLL_REQ_TICKET; a product numbers its own kinds from 0 in one enum (PBS and PMG each in
+ * their poller, PVE here because poll_pve.c and pve_extras.c share it). */
+#define POLL_REQ_TICKET (-1)
+
+enum pve_request {
+	PVE_REQ_EP_PROBE, PVE_REQ_NODES, PVE_REQ_NODE_STATUS, PVE_REQ_NODE_RRD, PVE_REQ_RESOURCES,
+	PVE_REQ_NODE_QEMU, PVE_REQ_NODE_LXC, PVE_REQ_CLUSTER_CHECK, PVE_REQ_VM_STATUS,
+	PVE_REQ_FSINFO, PVE_REQ_CT_RRD, PVE_REQ_STORAGE, PVE_REQ_NODE_STORAGE, PVE_REQ_TASKS,
+	PVE_REQ_CONTENT, PVE_REQ_SNAPSHOTS, PVE_REQ_AG_NET, PVE_REQ_AG_OS, PVE_REQ_AG_INFO,
+	PVE_REQ_CT_STATUS, PVE_REQ_CT_CONFIG, PVE_REQ_CT_IFACES,
+	/* pve_extras.c's, from PVE_REQ_EXTRAS_FROM on */
+	PVE_REQ_DISKS, PVE_REQ_ZFS_LIST, PVE_REQ_ZFS_DETAIL, PVE_REQ_CEPH_STATUS, PVE_REQ_CEPH_DF,
+	PVE_REQ_REPL, PVE_REQ_REPL_STATUS,
+	PVE_REQ_EXTRAS_FROM = PVE_REQ_DISKS
+};
+
+/* --- disks, ZFS, Ceph, replication of a PVE instance (pve_extras.c) --- */
 
 struct pve_extras;
 struct pve_extras_cycle;
@@ -179,7 +196,7 @@ void pve_extras_storage_types(struct run *run, struct pve_extras_cycle *xc,
 /* Guests known (or not monitored): replication status requests can name their nodes. */
 void pve_extras_guests_known(struct run *run, struct pve_extras_cycle *xc,
     const char *(*guest_node)(struct run *run, int64_t vmid));
-/* An answer of kind >= PVE_EXTRAS_KIND: returns 1 when it was one of the extras'. */
+/* An answer of kind >= PVE_REQ_EXTRAS_FROM: returns 1 when it was one of the extras'. */
 int pve_extras_handle(struct run *run, struct pve_extras_cycle *xc, int kind, int index,
     struct http_request *req, double now);
 /* Adds disks, Ceph and replication rows to s, and zfsPool to its storage. */

@@ -19,9 +19,6 @@
 #define MAX_NODES_X 256			/* node index range in a ZFS detail request */
 #define MAX_REPL 256
 
-enum { X_DISKS = PVE_EXTRAS_KIND, X_ZFS_LIST, X_ZFS_DETAIL, X_CEPH_STATUS, X_CEPH_DF, X_REPL,
-    X_REPL_STATUS };
-
 /* A kept JSON document by key (node, or node/storage). */
 struct kept {
 	char key[200];
@@ -148,9 +145,9 @@ pve_extras_begin(struct run *run, struct pve_extras_cycle *xc, const char *const
 	for (int i = 0; i < n; i++) {
 		snprintf(xc->nodes[i].node, sizeof(xc->nodes[i].node), "%s", nodes[i]);
 		if (online[i] && xc->disk_cycle)
-			submit_node(run, X_DISKS, i, nodes[i], "disks/list", NULL, NULL);
+			submit_node(run, PVE_REQ_DISKS, i, nodes[i], "disks/list", NULL, NULL);
 	}
-	poll_submit(run, "/cluster/replication", X_REPL, 0);
+	poll_submit(run, "/cluster/replication", PVE_REQ_REPL, 0);
 }
 
 static int
@@ -179,7 +176,7 @@ pve_extras_node_storage(struct run *run, struct pve_extras_cycle *xc, int node,
 		nx->nzfs_storage++;
 	}
 	if (nx->nzfs_storage > 0)
-		submit_node(run, X_ZFS_LIST, node, nx->node, "disks/zfs", NULL, NULL);
+		submit_node(run, PVE_REQ_ZFS_LIST, node, nx->node, "disks/zfs", NULL, NULL);
 }
 
 void
@@ -191,8 +188,8 @@ pve_extras_storage_types(struct run *run, struct pve_extras_cycle *xc,
 		if (strcmp(st[i].type, "rbd") == 0 || strcmp(st[i].type, "cephfs") == 0 ||
 		    strcmp(st[i].type, "ceph") == 0) {
 			xc->ceph_asked = 1;
-			poll_submit(run, "/cluster/ceph/status", X_CEPH_STATUS, 0);
-			poll_submit(run, "/cluster/ceph/df", X_CEPH_DF, 0);
+			poll_submit(run, "/cluster/ceph/status", PVE_REQ_CEPH_STATUS, 0);
+			poll_submit(run, "/cluster/ceph/df", PVE_REQ_CEPH_DF, 0);
 		}
 	}
 }
@@ -218,7 +215,7 @@ pve_extras_guests_known(struct run *run, struct pve_extras_cycle *xc,
 		if (node == NULL || *node == '\0' || xc->jobs[i].id[0] == '\0')
 			continue;
 		snprintf(id, sizeof(id), "%s", xc->jobs[i].id);
-		submit_node(run, X_REPL_STATUS, i, node, "replication", id, "/status");
+		submit_node(run, PVE_REQ_REPL_STATUS, i, node, "replication", id, "/status");
 	}
 }
 
@@ -229,11 +226,11 @@ pve_extras_handle(struct run *run, struct pve_extras_cycle *xc, int kind, int in
 	struct json_object *data;
 	struct node_x *nx = index >= 0 && index < xc->nnodes ? &xc->nodes[index] : NULL;
 
-	if (kind < PVE_EXTRAS_KIND)
+	if (kind < PVE_REQ_EXTRAS_FROM)
 		return 0;
 	data = poll_data(run, req, 0);
 	switch (kind) {
-	case X_DISKS:
+	case PVE_REQ_DISKS:
 		if (data && nx) {
 			int cap = poll_list_len(data, PVE_DISKS_MAX);
 			struct pve_physical_disk *d = xcalloc((size_t)cap, sizeof(*d));
@@ -257,30 +254,30 @@ pve_extras_handle(struct run *run, struct pve_extras_cycle *xc, int kind, int in
 			free(d);
 		}
 		break;
-	case X_ZFS_LIST:
+	case PVE_REQ_ZFS_LIST:
 		if (data && nx) {
 			int cap = poll_list_len(data, PVE_ZFS_MAX_POOLS);
 			nx->pools = xcalloc((size_t)cap, sizeof(*nx->pools));
 			nx->npools = pve_parse_zfs_list(data, nx->pools, cap);
 			nx->have_zfs = 1;
 			for (int i = 0; i < nx->npools; i++)
-				submit_node(run, X_ZFS_DETAIL, index + i * MAX_NODES_X, nx->node, "disks/zfs",
+				submit_node(run, PVE_REQ_ZFS_DETAIL, index + i * MAX_NODES_X, nx->node, "disks/zfs",
 				    nx->pools[i].name, NULL);
 		}
 		break;
-	case X_ZFS_DETAIL: {
+	case PVE_REQ_ZFS_DETAIL: {
 		int node = index % MAX_NODES_X, pool = index / MAX_NODES_X;
 		if (data && node < xc->nnodes && pool < xc->nodes[node].npools)
 			(void)pve_parse_zfs_detail(data, &xc->nodes[node].pools[pool]);
 		break;
 	}
-	case X_CEPH_STATUS:
+	case PVE_REQ_CEPH_STATUS:
 		xc->ceph_status = data;
 		return 1;
-	case X_CEPH_DF:
+	case PVE_REQ_CEPH_DF:
 		xc->ceph_df = data;
 		return 1;
-	case X_REPL:
+	case PVE_REQ_REPL:
 		if (data && json_object_is_type(data, json_type_array) &&
 		    json_object_array_length(data) > 0) {
 			size_t len = json_object_array_length(data);
@@ -292,7 +289,7 @@ pve_extras_handle(struct run *run, struct pve_extras_cycle *xc, int kind, int in
 		/* 404/501 (no replication here) is an empty list. */
 		xc->repl_listed = 1;
 		break;
-	case X_REPL_STATUS:
+	case PVE_REQ_REPL_STATUS:
 		if (data && index < xc->njobs) {
 			xc->job_status[index] = data;
 			return 1;
