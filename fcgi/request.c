@@ -228,11 +228,8 @@ req_body_object(struct request *r, int empty_ok)
 	for (i = 0; i < r->body_len && (r->body[i] == ' ' || r->body[i] == '\t' ||
 	    r->body[i] == '\r' || r->body[i] == '\n'); i++)
 		;
-	if (empty_ok && i == r->body_len) {
-		obj = json_object_new_object();
-		arena_defer(r->arena, jsonutil_put, obj);
-		return obj;
-	}
+	if (empty_ok && i == r->body_len)
+		return resp_object(r);
 	obj = req_body_json(r);
 	if (obj == NULL)
 		return NULL;
@@ -391,6 +388,15 @@ void
 resp_raw(struct request *r, int status, const char *content_type, const char *body, size_t len)
 {
 	write_answer(r, status, content_type, body, len);
+}
+
+struct json_object *
+resp_object(struct request *r)
+{
+	struct json_object *obj = json_object_new_object();
+
+	arena_defer(r->arena, jsonutil_put, obj);
+	return obj;
 }
 
 void

@@ -174,6 +174,17 @@ main(void)
 		is_str(log_quote(q, 8, "a\\b\"cdefgh"), "a\\\\b\\\"", "Info: a backslash too; cut to fit");
 	}
 
+	{
+		/* Under ASan a leak or a double free here fails the run. */
+		char *t = xstrdup("a secret token");
+		void *zeroed = xcalloc(1, 32);
+		secret_free(NULL);
+		secret_free_n(NULL, 16);
+		secret_free(t);
+		secret_free_n(zeroed, 32);
+		ok(1, "secret_free and secret_free_n free (NULL is fine)");
+	}
+
 	char *s = xasprintf("%s=%d", "n", 5);
 	is_str(s, "n=5", "xasprintf");
 	free(s);
