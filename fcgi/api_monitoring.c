@@ -14,18 +14,19 @@
 #include <string.h>
 #include <time.h>
 
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+/* Times come as epoch seconds to the microsecond, written by timefmt_rfc3339_micro. */
+#define EPOCH_OF(col) "extract(epoch FROM " col ")"
 
 static const struct db_stmt stmt_health = {
 	"scheduler_health",
-	"SELECT i.type, i.name, i.host, " TS("p.last_success") ", " TS("p.last_error_at") ", "
+	"SELECT i.type, i.name, i.host, " EPOCH_OF("p.last_success") ", " EPOCH_OF("p.last_error_at") ", "
 	"coalesce(p.last_error, ''), coalesce(p.error_category, ''), "
-	"coalesce(p.consecutive_failures, 0), " TS("p.first_failure_at") ", "
-	"coalesce(p.breaker_state, 'closed'), " TS("p.breaker_since") ", " TS("p.retry_at") ", "
+	"coalesce(p.consecutive_failures, 0), " EPOCH_OF("p.first_failure_at") ", "
+	"coalesce(p.breaker_state, 'closed'), " EPOCH_OF("p.breaker_since") ", " EPOCH_OF("p.retry_at") ", "
 	"coalesce(p.worker_id, ''), "
 	"CASE WHEN p.last_success IS NULL THEN 1 ELSE least(1, extract(epoch FROM now() - p.last_success) / 300) END, "
 	"(p.retry_at IS NULL OR p.retry_at <= now() + interval '12 seconds'), "
-	TS("now()") ", " TS("p.last_attempt") " "
+	EPOCH_OF("now()") ", " EPOCH_OF("p.last_attempt") " "
 	"FROM pulse.instances i LEFT JOIN pulse.poll_status p ON p.instance_id = i.id "
 	"ORDER BY i.type, i.name",
 	0,
@@ -38,18 +39,27 @@ enum {
 	H_DUE, H_NOW, H_LAST_ATTEMPT,
 };
 
+/* A time column as the wire has it (six fraction digits), into buf (TIMEFMT_LEN). */
+static const char *
+time_of(PGresult *res, int row, int col, char *buf)
+{
+	return timefmt_rfc3339_micro(strtod(PQgetvalue(res, row, col), NULL), buf, TIMEFMT_LEN);
+}
+
 static void
 add_opt_time(struct json_object *o, const char *k, PGresult *res, int row, int col)
 {
+	char buf[TIMEFMT_LEN];
+
 	if (!PQgetisnull(res, row, col))
-		jsonwrite_str(o, k, PQgetvalue(res, row, col));
+		jsonwrite_str(o, k, time_of(res, row, col, buf));
 }
 
-/* A time column, or Go's zero time when it is NULL (or when unset is set). */
+/* A time column, or Go's zero time when it is NULL (or when unset is set); buf as time_of. */
 static const char *
-time_or_zero(PGresult *res, int row, int col, int unset)
+time_or_zero(PGresult *res, int row, int col, int unset, char *buf)
 {
-	return unset || PQgetisnull(res, row, col) ? TIMEFMT_ZERO : PQgetvalue(res, row, col);
+	return unset || PQgetisnull(res, row, col) ? TIMEFMT_ZERO : time_of(res, row, col, buf);
 }
 
 /* One instance's entry: its poll status, breaker and (never used) dead letter. */
@@ -73,7 +83,7 @@ instance_entry(PGresult *res, int i)
 	if (!PQgetisnull(res, i, H_LAST_ERROR_AT) && PQgetvalue(res, i, H_LAST_ERROR)[0]) {
 		struct json_object *le = json_object_new_object();
 		const char *category = PQgetvalue(res, i, H_CATEGORY);
-		jsonwrite_str(le, "at", PQgetvalue(res, i, H_LAST_ERROR_AT));
+		add_opt_time(le, "at", res, i, H_LAST_ERROR_AT);
 		jsonwrite_str(le, "message", PQgetvalue(res, i, H_LAST_ERROR));
 		jsonwrite_str(le, "category", category[0] ? category : "transient");
 		json_object_object_add(ps, "lastError", le);
@@ -101,12 +111,13 @@ breaker_entry(PGresult *res, int i)
 {
 	const char *state = PQgetvalue(res, i, H_BREAKER);
 	struct json_object *b = json_object_new_object();
+	char buf[TIMEFMT_LEN];
 
 	jsonwrite_str(b, "instance", PQgetvalue(res, i, H_NAME));
 	jsonwrite_str(b, "type", PQgetvalue(res, i, H_TYPE));
 	jsonwrite_str(b, "state", state);
 	jsonwrite_int(b, "failures", strtol(PQgetvalue(res, i, H_FAILURES), NULL, 10));
-	jsonwrite_str(b, "retryAt", time_or_zero(res, i, H_RETRY_AT, strcmp(state, "closed") == 0));
+	jsonwrite_str(b, "retryAt", time_or_zero(res, i, H_RETRY_AT, strcmp(state, "closed") == 0, buf));
 	return b;
 }
 
@@ -114,12 +125,13 @@ static struct json_object *
 staleness_entry(PGresult *res, int i)
 {
 	struct json_object *s = json_object_new_object();
+	char buf[TIMEFMT_LEN];
 
 	jsonwrite_str(s, "instance", PQgetvalue(res, i, H_NAME));
 	jsonwrite_str(s, "type", PQgetvalue(res, i, H_TYPE));
 	json_object_object_add(s, "score", jsonutil_new_double(strtod(PQgetvalue(res, i, H_SCORE), NULL)));
-	jsonwrite_str(s, "lastSuccess", time_or_zero(res, i, H_LAST_SUCCESS, 0));
-	jsonwrite_str(s, "lastError", time_or_zero(res, i, H_LAST_ERROR_AT, 0));
+	jsonwrite_str(s, "lastSuccess", time_or_zero(res, i, H_LAST_SUCCESS, 0, buf));
+	jsonwrite_str(s, "lastError", time_or_zero(res, i, H_LAST_ERROR_AT, 0, buf));
 	return s;
 }
 
@@ -168,7 +180,7 @@ api_scheduler_health(struct request *r)
 			json_object_array_add(breakers, breaker_entry(res, i));
 		json_object_array_add(staleness, staleness_entry(res, i));
 	}
-	jsonwrite_str(o, "updatedAt", n > 0 ? PQgetvalue(res, 0, H_NOW) :
+	jsonwrite_str(o, "updatedAt", n > 0 ? time_of(res, 0, H_NOW, now) :
 	    timefmt_rfc3339(clock_wall(), now, sizeof(now)));
 	jsonwrite_bool(o, "enabled", 0);
 	json_object_object_add(o, "queue", queue_summary(res));
