@@ -4,8 +4,10 @@
 #include "audit.h"
 #include "crypto.h"
 #include "handlers.h"
+#include "jsonwrite.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "security.h"
 #include "session.h"
 #include "timefmt.h"
 
@@ -16,16 +18,10 @@
 #define SESSION_HOURS_DEFAULT 24
 #define SESSION_DAYS_REMEMBER 30
 
-static const struct db_stmt stmt_password_hash = {
-	"login_password_hash",
-	"SELECT password_hash FROM pulse.users WHERE username = $1",
-	1,
-};
-
 static void
 answer_locked(struct request *r, double until)
 {
-	struct json_object *extra = json_object_new_object();
+	struct json_object *extra = resp_object(r);
 	char when[TIMEFMT_LEN], msg[160];
 	long minutes = (long)floor((until - clock_wall()) / 60.0);
 
@@ -34,23 +30,46 @@ answer_locked(struct request *r, double until)
 	timefmt_rfc3339(until, when, sizeof(when));
 	snprintf(msg, sizeof(msg), "Too many failed attempts. Account is locked for %ld more minutes.",
 	    minutes);
-	json_object_object_add(extra, "message", json_object_new_string(msg));
-	json_object_object_add(extra, "lockedUntil", json_object_new_string(when));
-	json_object_object_add(extra, "remainingMinutes", json_object_new_int64(minutes));
+	jsonwrite_str(extra, "message", msg);
+	jsonwrite_str(extra, "lockedUntil", when);
+	jsonwrite_int(extra, "remainingMinutes", minutes);
 	resp_error_with(r, 403, "account_locked", "account_locked", extra);
-	json_object_put(extra);
+}
+
+/* A wrong password: how many attempts are left, or that this one locked the account. */
+static void
+answer_bad_password(struct request *r, int attempts, double until)
+{
+	struct json_object *extra = resp_object(r);
+	char msg[160];
+
+	if (until > 0) {
+		snprintf(msg, sizeof(msg), "Invalid username or password. Account is now locked "
+		    "for %d minutes.", LOCKOUT_MINUTES);
+		jsonwrite_bool(extra, "locked", 1);
+		jsonwrite_str(extra, "lockoutDuration", "15 minutes");
+	} else {
+		int remaining = LOCKOUT_MAX_FAILURES - attempts;
+		if (remaining < 0)
+			remaining = 0;
+		snprintf(msg, sizeof(msg), "Invalid username or password. You have %d attempts "
+		    "remaining.", remaining);
+		jsonwrite_int(extra, "attempts", attempts);
+		jsonwrite_int(extra, "remaining", remaining);
+		jsonwrite_int(extra, "maxAttempts", LOCKOUT_MAX_FAILURES);
+	}
+	jsonwrite_str(extra, "message", msg);
+	resp_error_with(r, 401, "invalid_credentials", "invalid_credentials", extra);
 }
 
 void
 api_login(struct request *r)
 {
-	struct json_object *body = req_body_object(r, 0), *extra;
+	struct json_object *body = req_body_object(r, 0), *obj;
 	const char *user = NULL, *password = NULL;
-	int remember = 0, ok, attempts;
+	char stored[SECURITY_HASH_MAX];
+	int remember = 0, found;
 	double until = 0;
-	PGresult *res;
-	const char *params[1];
-	char msg[160];
 
 	if (body == NULL)
 		return;
@@ -69,40 +88,16 @@ api_login(struct request *r)
 	}
 	if (ratelimit_named(r, "login", 10, 60) != 0)
 		return;
-
-	params[0] = user;
-	res = db_exec_stmt(r->db, &stmt_password_hash, params);
-	if (res == NULL) {
+	found = security_password_of(r->db, user, stored);
+	if (found < 0) {
 		resp_db_unavailable(r);
 		return;
 	}
 	/* An unknown user costs one bcrypt too, against a dummy hash. */
-	ok = password_verify(password, PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : NULL);
-	PQclear(res);
-
-	if (!ok) {
-		attempts = lockout_password_failed(r, user, &until);
+	if (!password_verify(password, found ? stored : NULL)) {
+		int attempts = lockout_password_failed(r, user, &until);
 		audit_anonymous(r, "login", user, "Invalid credentials");
-		extra = json_object_new_object();
-		if (until > 0) {
-			snprintf(msg, sizeof(msg), "Invalid username or password. Account is now locked "
-			    "for %d minutes.", LOCKOUT_MINUTES);
-			json_object_object_add(extra, "locked", json_object_new_boolean(1));
-			json_object_object_add(extra, "lockoutDuration",
-			    json_object_new_string("15 minutes"));
-		} else {
-			int remaining = LOCKOUT_MAX_FAILURES - attempts;
-			if (remaining < 0)
-				remaining = 0;
-			snprintf(msg, sizeof(msg), "Invalid username or password. You have %d attempts "
-			    "remaining.", remaining);
-			json_object_object_add(extra, "attempts", json_object_new_int(attempts));
-			json_object_object_add(extra, "remaining", json_object_new_int(remaining));
-			json_object_object_add(extra, "maxAttempts", json_object_new_int(LOCKOUT_MAX_FAILURES));
-		}
-		json_object_object_add(extra, "message", json_object_new_string(msg));
-		resp_error_with(r, 401, "invalid_credentials", "invalid_credentials", extra);
-		json_object_put(extra);
+		answer_bad_password(r, attempts, until);
 		return;
 	}
 	lockout_password_ok(r, user);
@@ -112,11 +107,10 @@ api_login(struct request *r)
 		return;
 	}
 	audit_record(r->db, "login", user, r->client_ip, r->raw_path, 1, "Successful login");
-	extra = json_object_new_object();
-	json_object_object_add(extra, "success", json_object_new_boolean(1));
-	json_object_object_add(extra, "message", json_object_new_string("Successfully logged in"));
-	resp_json(r, 200, extra);
-	json_object_put(extra);
+	obj = resp_object(r);
+	jsonwrite_bool(obj, "success", 1);
+	jsonwrite_str(obj, "message", "Successfully logged in");
+	resp_json(r, 200, obj);
 }
 
 void
@@ -130,9 +124,8 @@ api_logout(struct request *r)
 	}
 	session_clear_cookies(r);
 	audit_record(r->db, "logout", r->auth.username, r->client_ip, r->raw_path, 1, "Logged out");
-	obj = json_object_new_object();
-	json_object_object_add(obj, "success", json_object_new_boolean(1));
-	json_object_object_add(obj, "message", json_object_new_string("Successfully logged out"));
+	obj = resp_object(r);
+	jsonwrite_bool(obj, "success", 1);
+	jsonwrite_str(obj, "message", "Successfully logged out");
 	resp_json(r, 200, obj);
-	json_object_put(obj);
 }

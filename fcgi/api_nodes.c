@@ -12,6 +12,7 @@
 #include "jsonutil.h"
 #include "jsonwrite.h"
 #include "log.h"
+#include "mockmode.h"
 #include "proxmox.h"
 #include "pve_cluster.h"
 #include "state.h"
@@ -235,36 +236,10 @@ request_cfg(struct request *r)
 
 /* --- mock mode and listing ------------------------------------------------------------ */
 
-static const struct db_stmt stmt_mock_state = {
-	"nodes_mock_state", "SELECT enabled, source FROM pulse.mock_mode WHERE id = 1", 0,
-};
-static const struct db_stmt stmt_mock_auto_off = {
-	"nodes_mock_auto_off",
-	"UPDATE pulse.mock_mode SET enabled = false, updated_at = now() WHERE id = 1 "
-	"AND enabled AND source = 'auto'",
-	0,
-};
-
-/* 1 when mock mode was switched on through the API (changes refused), 0 otherwise, -1 on a
- * database error. */
-static int
-mock_blocks_changes(struct request *r)
-{
-	PGresult *res = db_exec_stmt(r->db, &stmt_mock_state, NULL);
-	int blocked;
-
-	if (res == NULL)
-		return -1;
-	blocked = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't' &&
-	    strcmp(PQgetvalue(res, 0, 1), "api") == 0;
-	PQclear(res);
-	return blocked;
-}
-
 static int
 refuse_in_mock(struct request *r)
 {
-	int m = mock_blocks_changes(r);
+	int m = mockmode_blocks_changes(r->db);
 
 	if (m < 0) {
 		resp_db_unavailable(r);
@@ -687,7 +662,7 @@ api_nodes_add(struct request *r)
 	if (number_instance(r, c) != 0 || save(r, &q, c, present, instances_insert_sql, 1) != 0)
 		return;
 	/* The quickstart's demo estate gives way to the first real node. */
-	db_exec_stmt_ok(r->db, &stmt_mock_auto_off, NULL);
+	(void)mockmode_demo_off(r->db);
 	audit_node(r, "node_added", arena_printf(r->arena, "Node added: %s (%.8s)", c->id, c->type));
 	obj = req_json(r, json_object_new_object());
 	json_object_object_add(obj, "status", json_object_new_string("success"));

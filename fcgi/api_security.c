@@ -1,5 +1,6 @@
 /* api_security.c: the /api/security endpoints: status, API tokens, first-run setup,
- * password change, lockout reset and recovery (security.md §2.3, §2.8-§2.9, §5). */
+ * password change, lockout reset and recovery (security.md §2.3, §2.8-§2.9, §5). The
+ * statements and transactions are src/security.c's; these parse, check and answer. */
 #include "config.h"
 
 #include "audit.h"
@@ -12,6 +13,7 @@
 #include "log.h"
 #include "netaddr.h"
 #include "ratelimit.h"
+#include "security.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -27,12 +29,21 @@
 static void
 answer_success(struct request *r, int status, const char *message)
 {
-	struct json_object *obj = json_object_new_object();
+	struct json_object *obj = resp_object(r);
 
-	json_object_object_add(obj, "success", json_object_new_boolean(1));
-	json_object_object_add(obj, "message", json_object_new_string(message));
+	jsonwrite_bool(obj, "success", 1);
+	jsonwrite_str(obj, "message", message);
 	resp_json(r, status, obj);
-	json_object_put(obj);
+}
+
+/* A new random token of 32 bytes in hex, wiped and freed with the request. */
+static char *
+new_secret(struct request *r)
+{
+	char *raw = crypto_random_hex(32);
+
+	arena_defer(r->arena, secret_free, raw);
+	return raw;
 }
 
 /* Whether s is a canonical UUID (the only form of token id we hand out). */
@@ -61,94 +72,70 @@ static const struct db_stmt stmt_tokens_list = {
 	0,
 };
 
-static const struct db_stmt stmt_token_insert = {
-	"tokens_insert",
-	"INSERT INTO pulse.api_tokens (id, name, hash, prefix, suffix, scopes) "
-	"VALUES ($1, $2, $3, $4, $5, string_to_array($6, ',')) "
-	"RETURNING to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
-	6,
-};
-
 static const struct db_stmt stmt_token_delete = {
 	"tokens_delete",
 	"DELETE FROM pulse.api_tokens WHERE id = $1 RETURNING name",
 	1,
 };
 
+static const struct db_stmt stmt_token_exists = {
+	"tokens_exists",
+	"SELECT (SELECT count(*) FROM pulse.api_tokens), "
+	"EXISTS (SELECT 1 FROM pulse.api_tokens WHERE hash = $1)",
+	1,
+};
+
+/* A token's record as the API shows it; a new object the caller adds somewhere. */
 static struct json_object *
 token_record(const char *id, const char *name, const char *prefix, const char *suffix,
-    const char *created, const char *last_used, struct json_object *scopes)
+    const char *created, const char *last_used, unsigned scopes)
 {
 	struct json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "id", json_object_new_string(id));
-	json_object_object_add(o, "name", json_object_new_string(name));
-	if (*prefix)
-		json_object_object_add(o, "prefix", json_object_new_string(prefix));
-	if (*suffix)
-		json_object_object_add(o, "suffix", json_object_new_string(suffix));
-	json_object_object_add(o, "createdAt", json_object_new_string(created));
-	if (last_used && *last_used)
-		json_object_object_add(o, "lastUsedAt", json_object_new_string(last_used));
-	json_object_object_add(o, "scopes", scopes);
+	jsonwrite_str(o, "id", id);
+	jsonwrite_str(o, "name", name);
+	jsonwrite_opt_str(o, "prefix", prefix);
+	jsonwrite_opt_str(o, "suffix", suffix);
+	jsonwrite_str(o, "createdAt", created);
+	jsonwrite_opt_str(o, "lastUsedAt", last_used);
+	json_object_object_add(o, "scopes", scopes_to_json(scopes));
 	return o;
 }
 
-/* A comma list of the scope names in mask, for storage. */
-static char *
+/* A comma list of the scope names in mask, for storage; in the request arena. */
+static const char *
 scopes_csv(struct request *r, unsigned mask)
 {
 	struct json_object *a = scopes_to_json(mask);
 	struct strbuf sb = {0};
-	char *out;
+	const char *out;
 
+	req_json(r, a);
 	for (size_t i = 0; i < json_object_array_length(a); i++) {
 		if (i)
 			sb_puts(&sb, ",");
 		sb_puts(&sb, json_object_get_string(json_object_array_get_idx(a, i)));
 	}
-	json_object_put(a);
 	out = arena_strdup(r->arena, sb.data ? sb.data : "");
 	sb_free(&sb);
 	return out;
 }
 
-/* Stores a new token with the raw value given; returns its record (caller puts) or NULL
- * (a duplicate value answers 409, a database error 503). */
-static struct json_object *
-token_store(struct request *r, const char *raw, const char *name, unsigned scopes)
+/* The answer when a token could not be stored. */
+static void
+answer_token_failure(struct request *r, int rc)
 {
-	char id[37], hash[65], prefix[7] = "", suffix[5] = "";
-	const char *csv = scopes_csv(r, scopes);
-	const char *params[6] = {id, name, hash, prefix, suffix, csv};
-	size_t len = strlen(raw);
-	PGresult *res;
-	struct json_object *rec;
-
-	crypto_uuid4(id);
-	crypto_sha3_256_hex(raw, len, hash);
-	if (len >= 10) {
-		memcpy(prefix, raw, 6);
-		memcpy(suffix, raw + len - 4, 4);
-	}
-	res = db_exec_stmt(r->db, &stmt_token_insert, params);
-	if (res == NULL) {
-		if (strcmp(db_sqlstate(r->db), "23505") == 0)
-			resp_error(r, 409, "token_exists", "That token is already in use");
-		else
-			resp_db_unavailable(r);
-		return NULL;
-	}
-	rec = token_record(id, name, prefix, suffix, PQgetvalue(res, 0, 0), NULL, scopes_to_json(scopes));
-	PQclear(res);
-	return rec;
+	if (rc == SECURITY_DUPLICATE)
+		resp_error(r, 409, "token_exists", "That token is already in use");
+	else
+		resp_db_unavailable(r);
 }
 
 void
 api_tokens_list(struct request *r)
 {
 	PGresult *res = db_exec_stmt(r->db, &stmt_tokens_list, NULL);
-	struct json_object *obj, *list;
+	struct json_object *obj = resp_object(r), *list;
 
 	if (res == NULL) {
 		resp_db_unavailable(r);
@@ -158,12 +145,10 @@ api_tokens_list(struct request *r)
 	for (int i = 0; i < PQntuples(res); i++)
 		json_object_array_add(list, token_record(PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
 		    PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
-		    PQgetvalue(res, i, 5), scopes_to_json(scopes_from_list(PQgetvalue(res, i, 6)))));
+		    PQgetvalue(res, i, 5), scopes_from_list(PQgetvalue(res, i, 6))));
 	PQclear(res);
-	obj = json_object_new_object();
 	json_object_object_add(obj, "tokens", list);
 	resp_json(r, 200, obj);
-	json_object_put(obj);
 }
 
 /* Validates a requested scope list as the original does (§2.3.6). Returns 0 with the mask,
@@ -237,10 +222,12 @@ may_grant(struct request *r, unsigned mask)
 void
 api_tokens_create(struct request *r)
 {
-	struct json_object *body = req_body_object(r, 1), *rec, *obj;
+	struct json_object *body = req_body_object(r, 1), *obj;
+	struct security_token rec;
 	const char *name = NULL;
 	unsigned mask;
 	char *raw, details[200];
+	int rc;
 
 	if (body == NULL)
 		return;
@@ -251,23 +238,19 @@ api_tokens_create(struct request *r)
 		name = "API token";
 	if (!may_grant(r, mask))
 		return;
-	raw = crypto_random_hex(32);
-	rec = token_store(r, raw, name, mask);
-	if (rec == NULL) {
-		explicit_bzero(raw, strlen(raw));
-		free(raw);
+	raw = new_secret(r);
+	rc = security_token_insert(r->db, raw, name, scopes_csv(r, mask), &rec);
+	if (rc != SECURITY_OK) {
+		answer_token_failure(r, rc);
 		return;
 	}
-	snprintf(details, sizeof(details), "Token created: %.64s (%s)", name,
-	    json_object_get_string(json_object_object_get(rec, "id")));
+	snprintf(details, sizeof(details), "Token created: %.64s (%s)", name, rec.id);
 	audit_record(r->db, "token_created", r->auth.username, r->client_ip, r->raw_path, 1, details);
-	obj = json_object_new_object();
-	json_object_object_add(obj, "token", json_object_new_string(raw));
-	json_object_object_add(obj, "record", rec);
+	obj = resp_object(r);
+	jsonwrite_str(obj, "token", raw);
+	json_object_object_add(obj, "record", token_record(rec.id, name, rec.prefix, rec.suffix,
+	    rec.created, NULL, mask));
 	resp_json(r, 200, obj);
-	json_object_put(obj);
-	explicit_bzero(raw, strlen(raw));
-	free(raw);
 }
 
 void
@@ -277,6 +260,7 @@ api_tokens_delete(struct request *r)
 	const char *params[1] = {id};
 	PGresult *res;
 	char details[200];
+	int found;
 
 	if (id == NULL || !is_uuid(id)) {
 		resp_error(r, 404, "not_found", "Token not found");
@@ -287,29 +271,25 @@ api_tokens_delete(struct request *r)
 		resp_db_unavailable(r);
 		return;
 	}
-	if (PQntuples(res) == 0) {
-		PQclear(res);
+	found = PQntuples(res) == 1;
+	if (found)
+		snprintf(details, sizeof(details), "Token deleted: %.64s (%s)", PQgetvalue(res, 0, 0), id);
+	PQclear(res);
+	if (!found) {
 		resp_error(r, 404, "not_found", "Token not found");
 		return;
 	}
-	snprintf(details, sizeof(details), "Token deleted: %.64s (%s)", PQgetvalue(res, 0, 0), id);
-	PQclear(res);
 	audit_record(r->db, "token_deleted", r->auth.username, r->client_ip, r->raw_path, 1, details);
 	resp_no_content(r);
 }
 
-static const struct db_stmt stmt_token_primary_delete = {
-	"tokens_primary_delete",
-	"DELETE FROM pulse.api_tokens WHERE id = (SELECT id FROM pulse.api_tokens "
-	"ORDER BY created_at DESC, id LIMIT 1)",
-	0,
-};
-
 void
 api_regenerate_token(struct request *r)
 {
-	struct json_object *rec, *obj;
+	struct security_token rec;
+	struct json_object *obj;
 	char *raw;
+	int rc;
 
 	if (r->auth.method == AUTH_METHOD_TOKEN && !(r->auth.scopes & SCOPE_WILDCARD)) {
 		resp_error(r, 403, "forbidden", "Only a full-access token can regenerate the primary token");
@@ -317,50 +297,24 @@ api_regenerate_token(struct request *r)
 	}
 	if (ratelimit_named(r, "token_admin", 10, 60) != 0)
 		return;
-	/* The primary (newest) token is replaced; every other token keeps working. */
-	if (db_begin(r->db) != 0) {
-		resp_db_unavailable(r);
+	raw = new_secret(r);
+	rc = security_token_regenerate(r->db, raw, "Regenerated token", scopes_csv(r, SCOPE_WILDCARD),
+	    &rec);
+	if (rc != SECURITY_OK) {
+		answer_token_failure(r, rc);
 		return;
 	}
-	if (db_exec_stmt_ok(r->db, &stmt_token_primary_delete, NULL) != 0) {
-		db_rollback(r->db);
-		resp_db_unavailable(r);
-		return;
-	}
-	raw = crypto_random_hex(32);
-	rec = token_store(r, raw, "Regenerated token", SCOPE_WILDCARD);
-	if (rec == NULL || db_commit(r->db) != 0) {
-		db_rollback(r->db);
-		if (rec)
-			json_object_put(rec);
-		if (!r->responded)
-			resp_db_unavailable(r);
-		explicit_bzero(raw, strlen(raw));
-		free(raw);
-		return;
-	}
-	json_object_put(rec);
 	audit_record(r->db, "token_regenerated", r->auth.username, r->client_ip, r->raw_path, 1,
 	    "Primary API token regenerated");
-	obj = json_object_new_object();
-	json_object_object_add(obj, "success", json_object_new_boolean(1));
-	json_object_object_add(obj, "token", json_object_new_string(raw));
-	json_object_object_add(obj, "deploymentType", json_object_new_string(conf_str("deployment_type")));
-	json_object_object_add(obj, "requiresRestart", json_object_new_boolean(0));
-	json_object_object_add(obj, "message", json_object_new_string("New API token generated and "
-	    "active immediately! Save this token - it won't be shown again."));
+	obj = resp_object(r);
+	jsonwrite_bool(obj, "success", 1);
+	jsonwrite_str(obj, "token", raw);
+	jsonwrite_str(obj, "deploymentType", conf_str("deployment_type"));
+	jsonwrite_bool(obj, "requiresRestart", 0);
+	jsonwrite_str(obj, "message", "New API token generated and active immediately! Save this "
+	    "token - it won't be shown again.");
 	resp_json(r, 200, obj);
-	json_object_put(obj);
-	explicit_bzero(raw, strlen(raw));
-	free(raw);
 }
-
-static const struct db_stmt stmt_token_exists = {
-	"tokens_exists",
-	"SELECT (SELECT count(*) FROM pulse.api_tokens), "
-	"EXISTS (SELECT 1 FROM pulse.api_tokens WHERE hash = $1)",
-	1,
-};
 
 void
 api_validate_token(struct request *r)
@@ -370,7 +324,7 @@ api_validate_token(struct request *r)
 	char hash[65];
 	const char *params[1] = {hash};
 	PGresult *res;
-	int valid;
+	int valid, configured;
 
 	if (body == NULL)
 		return;
@@ -378,66 +332,29 @@ api_validate_token(struct request *r)
 		return;
 	if (ratelimit_named(r, "token_admin", 10, 60) != 0)
 		return;
-	obj = json_object_new_object();
+	obj = resp_object(r);
 	if (token == NULL || *token == '\0') {
-		json_object_object_add(obj, "valid", json_object_new_boolean(0));
-		json_object_object_add(obj, "message", json_object_new_string("Token is required"));
+		jsonwrite_bool(obj, "valid", 0);
+		jsonwrite_str(obj, "message", "Token is required");
 		resp_json(r, 400, obj);
-		json_object_put(obj);
 		return;
 	}
 	crypto_sha3_256_hex(token, strlen(token), hash);
 	res = db_exec_stmt(r->db, &stmt_token_exists, params);
 	if (res == NULL) {
-		json_object_put(obj);
 		resp_db_unavailable(r);
 		return;
 	}
+	configured = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
 	valid = PQgetvalue(res, 0, 1)[0] == 't';
-	json_object_object_add(obj, "valid", json_object_new_boolean(valid));
-	json_object_object_add(obj, "message", json_object_new_string(
-	    strcmp(PQgetvalue(res, 0, 0), "0") == 0 ? "API token authentication is not configured" :
-	    valid ? "Token is valid" : "Token is invalid"));
 	PQclear(res);
+	jsonwrite_bool(obj, "valid", valid);
+	jsonwrite_str(obj, "message", !configured ? "API token authentication is not configured" :
+	    valid ? "Token is valid" : "Token is invalid");
 	resp_json(r, 200, obj);
-	json_object_put(obj);
 }
 
 /* --- bootstrap token and first-run setup -------------------------------------------- */
-
-static const struct db_stmt stmt_bootstrap_hash = {
-	"bootstrap_hash",
-	"SELECT value FROM pulse.security_state WHERE key = 'bootstrap_token_hash'",
-	0,
-};
-
-/* 1 when token is the active bootstrap token, 0 when not, -2 when none is active, -1 on a
- * database error. */
-static int
-bootstrap_matches(struct request *r, const char *token)
-{
-	PGresult *res = db_exec_stmt(r->db, &stmt_bootstrap_hash, NULL);
-	char hash[65];
-	int rc;
-	size_t len;
-
-	if (res == NULL)
-		return -1;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return -2;
-	}
-	/* Surrounding whitespace from a copied file is forgiven. */
-	while (*token == ' ' || *token == '\n' || *token == '\t')
-		token++;
-	len = strlen(token);
-	while (len > 0 && strchr(" \n\r\t", token[len - 1]))
-		len--;
-	crypto_sha3_256_hex(token, len, hash);
-	rc = ct_equal(hash, 64, PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)));
-	PQclear(res);
-	return rc;
-}
 
 void
 api_validate_bootstrap_token(struct request *r)
@@ -456,7 +373,7 @@ api_validate_bootstrap_token(struct request *r)
 		resp_error(r, 400, "missing_token", "Bootstrap token is required");
 		return;
 	}
-	switch (bootstrap_matches(r, token)) {
+	switch (security_bootstrap_matches(r->db, token)) {
 	case -1:
 		resp_db_unavailable(r);
 		return;
@@ -470,66 +387,6 @@ api_validate_bootstrap_token(struct request *r)
 	}
 	resp_no_content(r);
 }
-
-static const struct db_stmt stmt_recovery_consume = {
-	"recovery_consume",
-	"UPDATE pulse.recovery_tokens SET used_at = now() WHERE hash = $1 AND used_at IS NULL "
-	"AND expires_at > now() RETURNING hash",
-	1,
-};
-
-static const struct db_stmt stmt_recovery_peek = {
-	"recovery_peek",
-	"SELECT 1 FROM pulse.recovery_tokens WHERE hash = $1 AND used_at IS NULL "
-	"AND expires_at > now()",
-	1,
-};
-
-/* A recovery token from X-Recovery-Token: 1 valid (and consumed when consume is set),
- * 0 absent or invalid, -1 database error. */
-static int
-recovery_token(struct request *r, int consume)
-{
-	const char *token = req_header(r, "X-Recovery-Token");
-	char hash[65];
-	const char *params[1] = {hash};
-	PGresult *res;
-	int ok;
-
-	if (token == NULL || *token == '\0')
-		return 0;
-	crypto_sha256_hex(token, strlen(token), hash);
-	res = db_exec_stmt(r->db, consume ? &stmt_recovery_consume : &stmt_recovery_peek, params);
-	if (res == NULL)
-		return -1;
-	ok = PQntuples(res) == 1;
-	PQclear(res);
-	return ok;
-}
-
-static const struct db_stmt stmt_setup_lock = {
-	"setup_lock",
-	"SELECT pg_advisory_xact_lock(1347747844, 0), (SELECT count(*) FROM pulse.users)",
-	0,
-};
-static const struct db_stmt stmt_setup_users_delete = {
-	"setup_users_delete", "DELETE FROM pulse.users", 0,
-};
-static const struct db_stmt stmt_setup_user_insert = {
-	"setup_user_insert",
-	"INSERT INTO pulse.users (username, password_hash) VALUES ($1, $2)",
-	2,
-};
-static const struct db_stmt stmt_setup_bootstrap_delete = {
-	"setup_bootstrap_delete",
-	"DELETE FROM pulse.security_state WHERE key IN ('bootstrap_token_hash', 'bootstrap_token_host')",
-	0,
-};
-static const struct db_stmt stmt_sessions_delete_others = {
-	"sessions_delete_others",
-	"DELETE FROM pulse.sessions WHERE key_hash <> $1",
-	1,
-};
 
 /* Whether p may replace the admin and mint a "*" token (quick-setup with force): the
  * admin's own session or Basic login, recovery mode, a proxy user with the admin role, or
@@ -585,15 +442,118 @@ username_acceptable(struct request *r, const char *user)
 	return 1;
 }
 
+/* A first-run setup needs the bootstrap token, from X-Setup-Token or the body's setupToken.
+ * Returns 0, or -1 after answering. */
+static int
+setup_bootstrap_check(struct request *r, const char *setup_token)
+{
+	const char *given = req_header(r, "X-Setup-Token");
+	int rc;
+
+	if (given == NULL || *given == '\0')
+		given = setup_token;
+	rc = given && *given ? security_bootstrap_matches(r->db, given) : 0;
+	if (rc == -1) {
+		resp_db_unavailable(r);
+		return -1;
+	}
+	if (rc == -2) {
+		resp_error(r, 503, "bootstrap_unavailable", "Bootstrap token unavailable; restart "
+		    "pulse-worker or inspect its data directory");
+		return -1;
+	}
+	if (rc == 0) {
+		resp_error(r, 401, "invalid_bootstrap_token", "A valid bootstrap token is required "
+		    "(header X-Setup-Token or field setupToken). Read it with: cat %s/.bootstrap_token",
+		    conf_str("data_dir"));
+		return -1;
+	}
+	return 0;
+}
+
+/* Who may run a setup: a recovery token holder, anyone authenticated once an admin exists,
+ * the bootstrap token's holder before. Sets *has_user and *replace (the admin is to be
+ * replaced); returns 0, 1 when the setup is skipped (answered), or -1 after answering. */
+static int
+setup_authorise(struct request *r, const char *setup_token, int force, int *has_user,
+    int *replace)
+{
+	int tokens, recovery, authorised = 0, via_recovery = 0, rc;
+	struct json_object *obj;
+
+	/* Whether an admin exists decides what is required: never from a stale cache. */
+	auth_state_forget(r);
+	if (auth_state(r, has_user, &tokens, &recovery) != 0) {
+		resp_db_unavailable(r);
+		return -1;
+	}
+	rc = security_recovery_valid(r->db, req_header(r, "X-Recovery-Token"), 1);
+	if (rc < 0) {
+		resp_db_unavailable(r);
+		return -1;
+	}
+	if (rc == 1) {
+		authorised = via_recovery = 1;
+	} else if (*has_user) {
+		if (r->auth.method == AUTH_METHOD_NONE) {
+			resp_error(r, 401, "unauthorized",
+			    "Authentication required to modify existing security settings");
+			return -1;
+		}
+		authorised = 1;
+	} else if (setup_bootstrap_check(r, setup_token) != 0) {
+		return -1;
+	}
+	/* Replacing the admin and minting a full-access token needs what it grants: a
+	 * recovery token, or a caller who is already a full admin. */
+	if (*has_user && force && authorised && !via_recovery && !may_replace_admin(r, &r->auth))
+		return -1;
+	if (!principal_has_scope(&r->auth, "settings:write")) {
+		resp_missing_scope(r, "settings:write");
+		return -1;
+	}
+	*replace = force && authorised;
+	if (*has_user && !*replace) {
+		obj = resp_object(r);
+		jsonwrite_bool(obj, "success", 1);
+		jsonwrite_bool(obj, "skipped", 1);
+		jsonwrite_str(obj, "message", "Password authentication is already configured. Please "
+		    "remove existing security first if you want to reconfigure.");
+		resp_json(r, 200, obj);
+		return 1;
+	}
+	return 0;
+}
+
+/* The new admin's fields: present and acceptable. Returns 0, or -1 after answering 400. */
+static int
+setup_fields_check(struct request *r, const char *user, const char *password,
+    const char *api_token)
+{
+	if (user == NULL || *user == '\0' || password == NULL || *password == '\0' ||
+	    api_token == NULL || *api_token == '\0') {
+		resp_error(r, 400, "missing_fields", "Username, password, and API token are required");
+		return -1;
+	}
+	if (!username_acceptable(r, user) || !password_acceptable(r, password, "invalid_password"))
+		return -1;
+	if (strlen(api_token) < SETUP_TOKEN_MIN) {
+		resp_error(r, 400, "invalid_token", "apiToken must be at least %d characters long",
+		    SETUP_TOKEN_MIN);
+		return -1;
+	}
+	return 0;
+}
+
 void
 api_quick_setup(struct request *r)
 {
-	struct json_object *body = req_body_object(r, 0), *rec, *obj;
+	struct json_object *body = req_body_object(r, 0), *obj;
 	const char *user = NULL, *password = NULL, *api_token = NULL, *setup_token = NULL;
-	int force = 0, ignored, has_user, tokens, recovery, authorised = 0, via_recovery = 0, rc;
+	int force = 0, ignored, has_user, replace, rc;
 	char hash[64];
-	const char *params[2];
-	PGresult *res;
+	struct security_token rec;
+	struct security_setup setup;
 
 	if (body == NULL)
 		return;
@@ -607,173 +567,46 @@ api_quick_setup(struct request *r)
 		return;
 	if (ratelimit_named(r, "quick_setup", 10, 60) != 0)
 		return;
-	/* Whether an admin exists decides what is required: never from a stale cache. */
-	auth_state_forget(r);
-	if (auth_state(r, &has_user, &tokens, &recovery) != 0) {
-		resp_db_unavailable(r);
+	if (setup_authorise(r, setup_token, force, &has_user, &replace) != 0 ||
+	    setup_fields_check(r, user, password, api_token) != 0)
 		return;
-	}
-	rc = recovery_token(r, 1);
-	if (rc < 0) {
-		resp_db_unavailable(r);
-		return;
-	}
-	if (rc == 1) {
-		authorised = via_recovery = 1;
-	} else if (has_user) {
-		if (r->auth.method == AUTH_METHOD_NONE) {
-			resp_error(r, 401, "unauthorized",
-			    "Authentication required to modify existing security settings");
-			return;
-		}
-		authorised = 1;
-	} else {
-		const char *given = req_header(r, "X-Setup-Token");
-		if (given == NULL || *given == '\0')
-			given = setup_token;
-		rc = given && *given ? bootstrap_matches(r, given) : 0;
-		if (rc == -1) {
-			resp_db_unavailable(r);
-			return;
-		}
-		if (rc == -2) {
-			resp_error(r, 503, "bootstrap_unavailable", "Bootstrap token unavailable; restart "
-			    "pulse-worker or inspect its data directory");
-			return;
-		}
-		if (rc == 0) {
-			resp_error(r, 401, "invalid_bootstrap_token", "A valid bootstrap token is required "
-			    "(header X-Setup-Token or field setupToken). Read it with: cat %s/.bootstrap_token",
-			    conf_str("data_dir"));
-			return;
-		}
-	}
-	/* Replacing the admin and minting a full-access token needs what it grants: a
-	 * recovery token, or a caller who is already a full admin. */
-	if (has_user && force && authorised && !via_recovery &&
-	    !may_replace_admin(r, &r->auth))
-		return;
-	if (!principal_has_scope(&r->auth, "settings:write")) {
-		resp_missing_scope(r, "settings:write");
-		return;
-	}
-	if (has_user && !(force && authorised)) {
-		obj = json_object_new_object();
-		json_object_object_add(obj, "success", json_object_new_boolean(1));
-		json_object_object_add(obj, "skipped", json_object_new_boolean(1));
-		json_object_object_add(obj, "message", json_object_new_string("Password authentication "
-		    "is already configured. Please remove existing security first if you want to "
-		    "reconfigure."));
-		resp_json(r, 200, obj);
-		json_object_put(obj);
-		return;
-	}
-	if (user == NULL || *user == '\0' || password == NULL || *password == '\0' ||
-	    api_token == NULL || *api_token == '\0') {
-		resp_error(r, 400, "missing_fields", "Username, password, and API token are required");
-		return;
-	}
-	if (!username_acceptable(r, user) || !password_acceptable(r, password, "invalid_password"))
-		return;
-	if (strlen(api_token) < SETUP_TOKEN_MIN) {
-		resp_error(r, 400, "invalid_token", "apiToken must be at least %d characters long",
-		    SETUP_TOKEN_MIN);
-		return;
-	}
 	if (password_hash(password, hash, sizeof(hash)) != 0) {
 		resp_error(r, 400, "invalid_password", "password cannot be hashed");
 		return;
 	}
-
-	/* Everything or nothing: the admin, the token and the end of the bootstrap token.
-	 * Setups are serialised, and whether an admin exists is read again inside: two
-	 * first-run setups racing with the same bootstrap token cannot both win. */
-	if (db_begin(r->db) != 0) {
-		resp_db_unavailable(r);
-		return;
-	}
-	res = db_exec_stmt(r->db, &stmt_setup_lock, NULL);
-	if (res == NULL)
-		goto db_err;
-	if (strcmp(PQgetvalue(res, 0, 1), "0") != 0 && !has_user) {
-		PQclear(res);
-		db_rollback(r->db);
+	setup = (struct security_setup){.user = user, .password_hash = hash, .api_token = api_token,
+	    .replacing = has_user,
+	    .keep_session = r->auth.method == AUTH_METHOD_SESSION ? r->auth.session_hash : ""};
+	rc = security_setup_apply(r->db, &setup, &rec);
+	if (rc == SECURITY_CONFLICT) {
 		resp_error(r, 409, "setup_done", "Setup was completed by another request");
 		return;
 	}
-	PQclear(res);
-	params[0] = user;
-	params[1] = hash;
-	if (db_exec_stmt_ok(r->db, &stmt_setup_users_delete, NULL) != 0)
-		goto db_err;
-	if (db_exec_stmt_ok(r->db, &stmt_setup_user_insert, params) != 0)
-		goto db_err;
-	rec = token_store(r, api_token, "Primary token", SCOPE_WILDCARD);
-	if (rec == NULL) {
-		db_rollback(r->db);
+	if (rc != SECURITY_OK) {
+		answer_token_failure(r, rc);
 		return;
-	}
-	json_object_put(rec);
-	if (db_exec_stmt_ok(r->db, &stmt_setup_bootstrap_delete, NULL) != 0)
-		goto db_err;
-	if (has_user) {
-		/* A new password ends every session but the caller's own. */
-		params[0] = r->auth.method == AUTH_METHOD_SESSION ? r->auth.session_hash : "";
-		if (db_exec_stmt_ok(r->db, &stmt_sessions_delete_others, params) != 0)
-			goto db_err;
-	}
-	if (db_commit(r->db) != 0)
-		goto db_err;
-	{
-		/* The bootstrap file, when it is on this host; the worker removes it elsewhere. */
-		char *path = xasprintf("%s/.bootstrap_token", conf_str("data_dir"));
-		(void)unlink(path);
-		free(path);
 	}
 	audit_record(r->db, "setup", user, r->client_ip, r->raw_path, 1,
 	    has_user ? "Security settings replaced" : "First-run setup completed");
-	obj = json_object_new_object();
-	json_object_object_add(obj, "success", json_object_new_boolean(1));
-	json_object_object_add(obj, "method", json_object_new_string("database"));
-	json_object_object_add(obj, "deploymentType", json_object_new_string(conf_str("deployment_type")));
-	json_object_object_add(obj, "requiresManualRestart", json_object_new_boolean(0));
-	json_object_object_add(obj, "message", json_object_new_string(
-	    "Security enabled immediately! Your settings are saved and active."));
+	obj = resp_object(r);
+	jsonwrite_bool(obj, "success", 1);
+	jsonwrite_str(obj, "method", "database");
+	jsonwrite_str(obj, "deploymentType", conf_str("deployment_type"));
+	jsonwrite_bool(obj, "requiresManualRestart", 0);
+	jsonwrite_str(obj, "message", "Security enabled immediately! Your settings are saved and active.");
 	resp_json(r, 200, obj);
-	json_object_put(obj);
-	return;
-db_err:
-	db_rollback(r->db);
-	resp_db_unavailable(r);
 }
 
 /* --- password and lockout ----------------------------------------------------------- */
-
-static const struct db_stmt stmt_admin_user = {
-	"security_admin_user",
-	"SELECT username, password_hash FROM pulse.users ORDER BY created_at LIMIT 1",
-	0,
-};
-static const struct db_stmt stmt_password_update = {
-	"security_password_update",
-	"UPDATE pulse.users SET password_hash = $2, updated_at = now() WHERE username = $1",
-	2,
-};
-static const struct db_stmt stmt_sessions_delete_user_others = {
-	"sessions_delete_user_others",
-	"DELETE FROM pulse.sessions WHERE username = $1 AND key_hash <> $2",
-	2,
-};
 
 void
 api_change_password(struct request *r)
 {
 	struct json_object *body = req_body_object(r, 0), *obj;
 	const char *current = NULL, *next = NULL;
-	char user[136], stored[64], hash[64];
-	const char *params[2];
+	char user[SECURITY_USER_MAX], stored[SECURITY_HASH_MAX], hash[64];
 	double until;
-	PGresult *res;
+	int found;
 
 	if (body == NULL)
 		return;
@@ -790,19 +623,14 @@ api_change_password(struct request *r)
 		resp_error(r, 401, "unauthorized", "Current password required");
 		return;
 	}
-	res = db_exec_stmt(r->db, &stmt_admin_user, NULL);
-	if (res == NULL) {
-		resp_db_unavailable(r);
+	found = security_admin(r->db, user, stored);
+	if (found <= 0) {
+		if (found < 0)
+			resp_db_unavailable(r);
+		else
+			resp_error(r, 409, "no_password_auth", "No local administrator is configured");
 		return;
 	}
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		resp_error(r, 409, "no_password_auth", "No local administrator is configured");
-		return;
-	}
-	snprintf(user, sizeof(user), "%s", PQgetvalue(res, 0, 0));
-	snprintf(stored, sizeof(stored), "%s", PQgetvalue(res, 0, 1));
-	PQclear(res);
 	if (lockout_password_locked(r, user, &until) > 0) {
 		resp_error(r, 403, "account_locked", "Account temporarily locked");
 		return;
@@ -818,33 +646,19 @@ api_change_password(struct request *r)
 		resp_error(r, 400, "invalid_password", "password cannot be hashed");
 		return;
 	}
-	if (db_begin(r->db) != 0) {
+	if (security_password_replace(r->db, user, hash,
+	    r->auth.method == AUTH_METHOD_SESSION ? r->auth.session_hash : "") != 0) {
 		resp_db_unavailable(r);
 		return;
 	}
-	params[0] = user;
-	params[1] = hash;
-	if (db_exec_stmt_ok(r->db, &stmt_password_update, params) != 0)
-		goto db_err;
-	params[1] = r->auth.method == AUTH_METHOD_SESSION ? r->auth.session_hash : "";
-	if (db_exec_stmt_ok(r->db, &stmt_sessions_delete_user_others, params) != 0)
-		goto db_err;
-	if (db_commit(r->db) != 0)
-		goto db_err;
 	lockout_password_ok(r, user);
 	audit_record(r->db, "password_change", r->auth.username, r->client_ip, r->raw_path, 1,
 	    "Password changed; other sessions ended");
-	obj = json_object_new_object();
-	json_object_object_add(obj, "success", json_object_new_boolean(1));
-	json_object_object_add(obj, "message", json_object_new_string(
-	    "Password changed. Other sessions have been signed out."));
-	json_object_object_add(obj, "requiresRestart", json_object_new_boolean(0));
+	obj = resp_object(r);
+	jsonwrite_bool(obj, "success", 1);
+	jsonwrite_str(obj, "message", "Password changed. Other sessions have been signed out.");
+	jsonwrite_bool(obj, "requiresRestart", 0);
 	resp_json(r, 200, obj);
-	json_object_put(obj);
-	return;
-db_err:
-	db_rollback(r->db);
-	resp_db_unavailable(r);
 }
 
 void
@@ -873,28 +687,66 @@ api_reset_lockout(struct request *r)
 
 /* --- recovery ----------------------------------------------------------------------- */
 
-static const struct db_stmt stmt_recovery_insert = {
-	"recovery_insert",
-	"INSERT INTO pulse.recovery_tokens (hash, expires_at, client_ip) "
-	"VALUES ($1, now() + make_interval(mins => $2::int), $3)",
-	3,
-};
-static const struct db_stmt stmt_recovery_mode_on = {
-	"recovery_mode_on",
-	"INSERT INTO pulse.security_state (key, value) VALUES ('auth_recovery', $1) "
-	"ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
-	1,
-};
-static const struct db_stmt stmt_recovery_mode_off = {
-	"recovery_mode_off",
-	"DELETE FROM pulse.security_state WHERE key = 'auth_recovery'",
-	0,
-};
-static const struct db_stmt stmt_recovery_mode = {
-	"recovery_mode",
-	"SELECT EXISTS (SELECT 1 FROM pulse.security_state WHERE key = 'auth_recovery')",
-	0,
-};
+static void
+recovery_status(struct request *r)
+{
+	int on = security_recovery_mode(r->db);
+	struct json_object *obj;
+
+	if (on < 0) {
+		resp_db_unavailable(r);
+		return;
+	}
+	obj = resp_object(r);
+	jsonwrite_bool(obj, "recovery_mode", on);
+	jsonwrite_str(obj, "message", "Recovery endpoint accessible from localhost only");
+	resp_json(r, 200, obj);
+}
+
+static void
+recovery_generate(struct request *r, int64_t minutes)
+{
+	struct json_object *obj;
+	char text[16], msg[120];
+	char *token;
+
+	if (!r->direct_loopback) {
+		resp_error(r, 403, "forbidden", "Token generation only allowed from localhost");
+		return;
+	}
+	token = security_recovery_token_new(r->db, (int)minutes, r->client_ip);
+	if (token == NULL) {
+		resp_db_unavailable(r);
+		return;
+	}
+	arena_defer(r->arena, secret_free, token);
+	snprintf(text, sizeof(text), "%lld", (long long)minutes);
+	audit_record(r->db, "recovery_token_generated", "", r->client_ip, r->raw_path, 1, text);
+	snprintf(msg, sizeof(msg), "Recovery token generated. Valid for %lld minutes.",
+	    (long long)minutes);
+	obj = resp_object(r);
+	jsonwrite_bool(obj, "success", 1);
+	jsonwrite_str(obj, "token", token);
+	jsonwrite_int(obj, "expires_in_minutes", minutes);
+	jsonwrite_str(obj, "message", msg);
+	resp_json(r, 200, obj);
+}
+
+static void
+recovery_switch(struct request *r, int disable)
+{
+	char note[160];
+
+	snprintf(note, sizeof(note), "enabled from %.64s", r->client_ip);
+	if (security_recovery_mode_set(r->db, disable, note) != 0) {
+		resp_db_unavailable(r);
+		return;
+	}
+	audit_record(r->db, disable ? "recovery_disable_auth" : "recovery_enable_auth", "",
+	    r->client_ip, r->raw_path, 1, disable ? "Recovery mode enabled" : "Recovery mode disabled");
+	answer_success(r, 200, disable ? "Recovery mode enabled. Auth disabled for localhost. "
+	    "Use enable_auth to re-enable." : "Recovery mode disabled. Authentication re-enabled.");
+}
 
 void
 api_recovery(struct request *r)
@@ -903,11 +755,11 @@ api_recovery(struct request *r)
 	const char *action = NULL, *ctype;
 	int64_t duration = 15;
 	int rc;
-	PGresult *res;
 
 	/* Direct loopback, or a recovery token: single use for actions, only checked for a
 	 * status read. */
-	rc = r->direct_loopback ? 1 : recovery_token(r, r->method == REQ_METHOD_POST);
+	rc = r->direct_loopback ? 1 : security_recovery_valid(r->db,
+	    req_header(r, "X-Recovery-Token"), r->method == REQ_METHOD_POST);
 	if (rc < 0) {
 		resp_db_unavailable(r);
 		return;
@@ -919,19 +771,7 @@ api_recovery(struct request *r)
 		return;
 	}
 	if (r->method != REQ_METHOD_POST) {
-		res = db_exec_stmt(r->db, &stmt_recovery_mode, NULL);
-		if (res == NULL) {
-			resp_db_unavailable(r);
-			return;
-		}
-		obj = json_object_new_object();
-		json_object_object_add(obj, "recovery_mode",
-		    json_object_new_boolean(PQgetvalue(res, 0, 0)[0] == 't'));
-		json_object_object_add(obj, "message",
-		    json_object_new_string("Recovery endpoint accessible from localhost only"));
-		PQclear(res);
-		resp_json(r, 200, obj);
-		json_object_put(obj);
+		recovery_status(r);
 		return;
 	}
 	/* A form or text/plain POST from a web page cannot carry this content type without
@@ -942,85 +782,25 @@ api_recovery(struct request *r)
 		return;
 	}
 	body = req_body_object(r, 0);
-	if (body == NULL)
-		return;
-	if (req_body_string(r, body, "action", 1, 64, &action) < 0)
+	if (body == NULL || req_body_string(r, body, "action", 1, 64, &action) < 0)
 		return;
 	if (jsonutil_get_int(body, "duration", 1, 60, &duration) != JSONUTIL_OK)
 		duration = 15;
-
 	if (strcmp(action, "generate_token") == 0) {
-		char minutes[16], hash[65], msg[120];
-		char *token;
-		const char *params[3] = {hash, minutes, r->client_ip};
-
-		if (!r->direct_loopback) {
-			resp_error(r, 403, "forbidden", "Token generation only allowed from localhost");
-			return;
-		}
-		token = crypto_random_hex(32);
-		crypto_sha256_hex(token, strlen(token), hash);
-		snprintf(minutes, sizeof(minutes), "%lld", (long long)duration);
-		if (db_exec_stmt_ok(r->db, &stmt_recovery_insert, params) != 0) {
-			explicit_bzero(token, strlen(token));
-			free(token);
-			resp_db_unavailable(r);
-			return;
-		}
-		audit_record(r->db, "recovery_token_generated", "", r->client_ip, r->raw_path, 1, minutes);
-		snprintf(msg, sizeof(msg), "Recovery token generated. Valid for %lld minutes.",
-		    (long long)duration);
-		obj = json_object_new_object();
-		json_object_object_add(obj, "success", json_object_new_boolean(1));
-		json_object_object_add(obj, "token", json_object_new_string(token));
-		json_object_object_add(obj, "expires_in_minutes", json_object_new_int64(duration));
-		json_object_object_add(obj, "message", json_object_new_string(msg));
-		resp_json(r, 200, obj);
-		json_object_put(obj);
-		explicit_bzero(token, strlen(token));
-		free(token);
-		return;
+		recovery_generate(r, duration);
+	} else if (strcmp(action, "disable_auth") == 0 || strcmp(action, "enable_auth") == 0) {
+		recovery_switch(r, action[0] == 'd');
+	} else {
+		obj = resp_object(r);
+		jsonwrite_bool(obj, "success", 0);
+		jsonwrite_str(obj, "code", "invalid_action");
+		jsonwrite_str(obj, "message",
+		    "Invalid action. Use 'generate_token', 'disable_auth' or 'enable_auth'");
+		resp_json(r, 400, obj);
 	}
-	if (strcmp(action, "disable_auth") == 0 || strcmp(action, "enable_auth") == 0) {
-		int disable = action[0] == 'd';
-		char note[160];
-		const char *params[1] = {note};
-
-		snprintf(note, sizeof(note), "enabled from %.64s", r->client_ip);
-		if (db_exec_stmt_ok(r->db, disable ? &stmt_recovery_mode_on : &stmt_recovery_mode_off,
-		    disable ? params : NULL) != 0) {
-			resp_db_unavailable(r);
-			return;
-		}
-		audit_record(r->db, disable ? "recovery_disable_auth" : "recovery_enable_auth", "",
-		    r->client_ip, r->raw_path, 1, disable ? "Recovery mode enabled" : "Recovery mode disabled");
-		answer_success(r, 200, disable ? "Recovery mode enabled. Auth disabled for localhost. "
-		    "Use enable_auth to re-enable." : "Recovery mode disabled. Authentication re-enabled.");
-		return;
-	}
-	obj = json_object_new_object();
-	json_object_object_add(obj, "success", json_object_new_boolean(0));
-	json_object_object_add(obj, "code", json_object_new_string("invalid_action"));
-	json_object_object_add(obj, "message", json_object_new_string(
-	    "Invalid action. Use 'generate_token', 'disable_auth' or 'enable_auth'"));
-	resp_json(r, 400, obj);
-	json_object_put(obj);
 }
 
 /* --- status ------------------------------------------------------------------------- */
-
-static const struct db_stmt stmt_status = {
-	"security_status",
-	"SELECT (SELECT username FROM pulse.users ORDER BY created_at LIMIT 1), "
-	"(SELECT to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
-	"  FROM pulse.users ORDER BY created_at LIMIT 1), "
-	"(SELECT count(*) FROM pulse.api_tokens), "
-	"(SELECT prefix || '...' || suffix FROM pulse.api_tokens ORDER BY created_at DESC, id LIMIT 1), "
-	"(SELECT left(hash, 4) || '...' || right(hash, 4) FROM pulse.api_tokens "
-	"  ORDER BY created_at DESC, id LIMIT 1), "
-	"EXISTS (SELECT 1 FROM pulse.security_state WHERE key = 'bootstrap_token_hash')",
-	0,
-};
 
 /* The primary token's hint is for those who manage tokens: a session, or a token that may
  * read settings. A monitoring token learns nothing of another token. */
@@ -1031,41 +811,57 @@ may_see_hint(const struct principal *p)
 	    (p->scopes & (SCOPE_WILDCARD | SCOPE_SETTINGS_READ)));
 }
 
-void
-api_security_status(struct request *r)
+/* Whether the client is on a private network, and on a trusted one (the configured
+ * trusted_networks, the private ranges when none are). */
+static void
+client_network(struct request *r, int *priv, int *trusted)
 {
-	PGresult *res = db_exec_stmt(r->db, &stmt_status, NULL);
-	struct json_object *o;
-	const struct principal *p = &r->auth;
-	int authenticated = p->method == AUTH_METHOD_SESSION || p->method == AUTH_METHOD_TOKEN;
-	int has_user, tokens, bootstrap, proxy = *conf_str("proxy_auth_secret") != '\0';
-	int unprotected = conf_bool("allow_unprotected_export"), priv, trusted;
-	const char *hint, *host = req_header(r, "Host");
 	struct ipaddr ip;
 	struct cidr *nets = NULL;
 	int nnets = 0;
 
-	if (res == NULL) {
+	*priv = ip_parse(r->client_ip, &ip) == 0 && ip_is_private(&ip);
+	(void)cidr_list_parse(conf_str("trusted_networks"), &nets, &nnets);
+	*trusted = nnets ? ip_parse(r->client_ip, &ip) == 0 && cidr_list_contains(nets, nnets, &ip) :
+	    *priv;
+	free(nets);
+}
+
+/* The fields present only while a bootstrap token is active. */
+static void
+status_bootstrap(struct request *r, struct json_object *o)
+{
+	jsonwrite_str(o, "bootstrapTokenPath", arena_printf(r->arena, "%s/.bootstrap_token",
+	    conf_str("data_dir")));
+	jsonwrite_bool(o, "isDocker", access("/.dockerenv", F_OK) == 0);
+	jsonwrite_bool(o, "inContainer", access("/.dockerenv", F_OK) == 0 ||
+	    access("/run/systemd/container", F_OK) == 0);
+}
+
+void
+api_security_status(struct request *r)
+{
+	struct security_status st;
+	struct json_object *o;
+	const struct principal *p = &r->auth;
+	int authenticated = p->method == AUTH_METHOD_SESSION || p->method == AUTH_METHOD_TOKEN;
+	int proxy = *conf_str("proxy_auth_secret") != '\0';
+	int unprotected = conf_bool("allow_unprotected_export"), priv, trusted, guarded;
+	const char *host = req_header(r, "Host");
+
+	if (security_status_read(r->db, &st) != 0) {
 		resp_db_unavailable(r);
 		return;
 	}
-	has_user = !PQgetisnull(res, 0, 0);
-	tokens = (int)strtol(PQgetvalue(res, 0, 2), NULL, 10);
-	bootstrap = PQgetvalue(res, 0, 5)[0] == 't';
-	hint = !PQgetisnull(res, 0, 3) && strcmp(PQgetvalue(res, 0, 3), "...") != 0 ?
-	    PQgetvalue(res, 0, 3) : PQgetvalue(res, 0, 4);
-	priv = ip_parse(r->client_ip, &ip) == 0 && ip_is_private(&ip);
-	(void)cidr_list_parse(conf_str("trusted_networks"), &nets, &nnets);
-	trusted = nnets ? ip_parse(r->client_ip, &ip) == 0 && cidr_list_contains(nets, nnets, &ip) : priv;
-	free(nets);
-
-	o = json_object_new_object();
-	jsonwrite_bool(o, "apiTokenConfigured", tokens > 0);
-	jsonwrite_str(o, "apiTokenHint", may_see_hint(p) && tokens > 0 ? hint : "");
-	jsonwrite_bool(o, "requiresAuth", tokens > 0 || has_user || proxy);
-	jsonwrite_bool(o, "exportProtected", tokens > 0 || !unprotected);
+	client_network(r, &priv, &trusted);
+	guarded = st.tokens > 0 || st.has_user || proxy;
+	o = resp_object(r);
+	jsonwrite_bool(o, "apiTokenConfigured", st.tokens > 0);
+	jsonwrite_str(o, "apiTokenHint", may_see_hint(p) && st.tokens > 0 ? st.token_hint : "");
+	jsonwrite_bool(o, "requiresAuth", guarded);
+	jsonwrite_bool(o, "exportProtected", st.tokens > 0 || !unprotected);
 	jsonwrite_bool(o, "unprotectedExportAllowed", unprotected);
-	jsonwrite_bool(o, "hasAuthentication", tokens > 0 || has_user || proxy);
+	jsonwrite_bool(o, "hasAuthentication", guarded);
 	jsonwrite_bool(o, "configuredButPendingRestart", 0);
 	jsonwrite_bool(o, "hasAuditLogging", conf_bool("audit_log"));
 	jsonwrite_bool(o, "credentialsEncrypted", 1);
@@ -1078,8 +874,8 @@ api_security_status(struct request *r)
 	jsonwrite_str(o, "proxyAuthLogoutURL", conf_str("proxy_auth_logout_url"));
 	jsonwrite_str(o, "proxyAuthUsername", p->method == AUTH_METHOD_PROXY ? p->username : "");
 	jsonwrite_bool(o, "proxyAuthIsAdmin", p->method == AUTH_METHOD_PROXY && p->admin);
-	jsonwrite_str(o, "authUsername", authenticated && has_user ? PQgetvalue(res, 0, 0) : "");
-	jsonwrite_str(o, "authLastModified", authenticated && has_user ? PQgetvalue(res, 0, 1) : "");
+	jsonwrite_str(o, "authUsername", authenticated && st.has_user ? st.user : "");
+	jsonwrite_str(o, "authLastModified", authenticated && st.has_user ? st.user_modified : "");
 	jsonwrite_str(o, "oidcUsername", "");
 	jsonwrite_bool(o, "hideLocalLogin", 0);
 	jsonwrite_str(o, "agentUrl", host ? arena_printf(r->arena, "%s://%s", r->https ? "https" : "http", host) : "");
@@ -1089,14 +885,7 @@ api_security_status(struct request *r)
 	jsonwrite_str(o, "oidcIssuer", "");
 	jsonwrite_str(o, "oidcClientId", "");
 	jsonwrite_str(o, "oidcLogoutURL", "");
-	if (bootstrap) {
-		jsonwrite_str(o, "bootstrapTokenPath", arena_printf(r->arena, "%s/.bootstrap_token",
-		    conf_str("data_dir")));
-		jsonwrite_bool(o, "isDocker", access("/.dockerenv", F_OK) == 0);
-		jsonwrite_bool(o, "inContainer", access("/.dockerenv", F_OK) == 0 ||
-		    access("/run/systemd/container", F_OK) == 0);
-	}
-	PQclear(res);
+	if (st.bootstrap)
+		status_bootstrap(r, o);
 	resp_json(r, 200, o);
-	json_object_put(o);
 }

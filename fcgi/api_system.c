@@ -1,14 +1,18 @@
-/* api_system.c: GET /api/health and GET /api/version (state-proxmox.md §7). */
+/* api_system.c: GET /api/health and GET /api/version (state-proxmox.md §7), and mock mode
+ * (GET, POST and PUT /api/system/mock-mode, state-proxmox.md §6.1). */
 #include "config.h"
 
 #include "handlers.h"
 #include "conf.h"
 #include "jsonutil.h"
+#include "jsonwrite.h"
 #include "log.h"
+#include "mockmode.h"
 #include "responder.h"
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,9 +20,6 @@
 /* Health asks the database at most this often; between probes it reports what the last
  * probe saw, so a load balancer polling health costs no query per request. */
 #define HEALTH_PROBE_INTERVAL 1.0
-/* The mock estate is rebuilt every poll: bounded, it stays a demonstration (the worker's
- * defaults are 7 nodes, 5 VMs and 8 containers each). */
-#define MOCK_MAX_GUESTS 25000
 
 enum probe_state { PROBE_NONE, PROBE_OK, PROBE_DOWN, PROBE_SCHEMA };
 
@@ -179,16 +180,6 @@ api_version(struct request *r)
 
 /* --- mock mode (state-proxmox.md §6.1) ------------------------------------------------ */
 
-static const struct db_stmt stmt_mock_get = {
-	"mock_get", "SELECT enabled, config::text FROM pulse.mock_mode WHERE id = 1", 0,
-};
-static const struct db_stmt stmt_mock_set = {
-	"mock_set",
-	"UPDATE pulse.mock_mode SET enabled = $1::boolean, config = $2::jsonb, source = 'api', "
-	"updated_at = now() WHERE id = 1",
-	2,
-};
-
 /* The response: PascalCase config keys, as the original sends them (its struct has no JSON
  * tags). Defaults fill what was never set. */
 static void
@@ -196,90 +187,82 @@ answer_mock(struct request *r, int enabled, const char *config_text)
 {
 	char err[64];
 	struct json_object *cfg = jsonutil_parse(config_text, strlen(config_text), err, sizeof(err));
-	struct json_object *o = json_object_new_object(), *c = json_object_new_object(), *hl;
+	struct json_object *o = resp_object(r), *c = json_object_new_object(), *hl;
 	int64_t v;
 	double d;
 	int b;
 	static const struct { const char *in, *out; int64_t def; } ints[] = {
-		{"nodeCount", "NodeCount", 7}, {"vmsPerNode", "VMsPerNode", 5},
-		{"lxcsPerNode", "LXCsPerNode", 8}, {"dockerHostCount", "DockerHostCount", 0},
+		{"nodeCount", "NodeCount", MOCKMODE_NODES}, {"vmsPerNode", "VMsPerNode", MOCKMODE_VMS_PER_NODE},
+		{"lxcsPerNode", "LXCsPerNode", MOCKMODE_LXCS_PER_NODE}, {"dockerHostCount", "DockerHostCount", 0},
 		{"dockerContainersPerHost", "DockerContainersPerHost", 0},
 		{"genericHostCount", "GenericHostCount", 0}, {"k8sClusterCount", "K8sClusterCount", 0},
 		{"k8sNodesPerCluster", "K8sNodesPerCluster", 0}, {"k8sPodsPerCluster", "K8sPodsPerCluster", 0},
 		{"k8sDeploymentsPerCluster", "K8sDeploymentsPerCluster", 0},
 	};
 
+	if (cfg)
+		req_json(r, cfg);
 	for (size_t i = 0; i < ARRAY_LEN(ints); i++)
-		json_object_object_add(c, ints[i].out, json_object_new_int64(
-		    jsonutil_get_int(cfg, ints[i].in, 0, 1000000, &v) == JSONUTIL_OK ? v : ints[i].def));
-	json_object_object_add(c, "RandomMetrics", json_object_new_boolean(
-	    jsonutil_get_bool(cfg, "randomMetrics", &b) == JSONUTIL_OK ? b : 1));
+		jsonwrite_int(c, ints[i].out,
+		    jsonutil_get_int(cfg, ints[i].in, 0, 1000000, &v) == JSONUTIL_OK ? v : ints[i].def);
+	jsonwrite_bool(c, "RandomMetrics", jsonutil_get_bool(cfg, "randomMetrics", &b) == JSONUTIL_OK ? b : 1);
 	json_object_object_add(c, "HighLoadNodes",
 	    jsonutil_get_array(cfg, "highLoadNodes", &hl) == JSONUTIL_OK ? json_object_get(hl) : NULL);
-	json_object_object_add(c, "StoppedPercent", jsonutil_new_double(
-	    jsonutil_get_double(cfg, "stoppedPercent", &d) == JSONUTIL_OK ? d : 0.2));
-	json_object_object_add(o, "enabled", json_object_new_boolean(enabled));
+	jsonwrite_num(c, "StoppedPercent", jsonutil_get_double(cfg, "stoppedPercent", &d) == JSONUTIL_OK ?
+	    d : MOCKMODE_STOPPED_PERCENT);
+	jsonwrite_bool(o, "enabled", enabled);
 	json_object_object_add(o, "config", c);
-	if (cfg)
-		json_object_put(cfg);
 	resp_json(r, 200, o);
-	json_object_put(o);
+}
+
+/* The stored mock configuration, request-owned; NULL after answering 503. */
+static struct json_object *
+mock_config_read(struct request *r, int *enabled)
+{
+	char err[64], *text;
+	struct json_object *stored;
+
+	if (mockmode_read(r->db, enabled, &text) != 0) {
+		resp_db_unavailable(r);
+		return NULL;
+	}
+	stored = jsonutil_parse(text, strlen(text), err, sizeof(err));
+	free(text);
+	if (stored == NULL)
+		stored = json_object_new_object();
+	req_json(r, stored);
+	return stored;
 }
 
 void
 api_mock_mode_get(struct request *r)
 {
-	PGresult *res = db_exec_stmt(r->db, &stmt_mock_get, NULL);
+	int enabled;
+	struct json_object *stored = mock_config_read(r, &enabled);
 
-	if (res == NULL) {
-		resp_db_unavailable(r);
-		return;
-	}
-	answer_mock(r, PQgetvalue(res, 0, 0)[0] == 't', PQgetvalue(res, 0, 1));
-	PQclear(res);
-}
-
-/* The guests a stored mock configuration asks for, with the worker's defaults. */
-static int64_t
-mock_guests(struct json_object *cfg)
-{
-	int64_t nodes = 7, vms = 5, lxcs = 8;
-
-	(void)jsonutil_get_int(cfg, "nodeCount", 1, 1000, &nodes);
-	(void)jsonutil_get_int(cfg, "vmsPerNode", 0, 1000, &vms);
-	(void)jsonutil_get_int(cfg, "lxcsPerNode", 0, 1000, &lxcs);
-	return nodes * (vms + lxcs);
+	if (stored != NULL)
+		answer_mock(r, enabled, jsonutil_to_string(stored, NULL));
 }
 
 void
 api_mock_mode_set(struct request *r)
 {
-	struct json_object *body = req_body_object(r, 0), *cfg, *stored, *v;
-	char err[64];
-	const char *params[2];
-	int enabled, has_enabled;
-	int64_t n;
-	double d;
-	PGresult *res;
+	struct json_object *body = req_body_object(r, 0), *stored, *changes;
+	char err[128];
+	const char *text;
+	int enabled, stored_enabled, has_enabled;
 
 	if (body == NULL)
 		return;
 	has_enabled = req_body_bool(r, body, "enabled", 0, &enabled);
 	if (has_enabled < 0)
 		return;
-	res = db_exec_stmt(r->db, &stmt_mock_get, NULL);
-	if (res == NULL) {
-		resp_db_unavailable(r);
-		return;
-	}
-	if (!has_enabled)
-		enabled = PQgetvalue(res, 0, 0)[0] == 't';
-	stored = jsonutil_parse(PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1), err, sizeof(err));
-	PQclear(res);
+	stored = mock_config_read(r, &stored_enabled);
 	if (stored == NULL)
-		stored = json_object_new_object();
-	arena_defer(r->arena, jsonutil_put, stored);
-	switch (jsonutil_get_object(body, "config", &cfg)) {
+		return;
+	if (!has_enabled)
+		enabled = stored_enabled;
+	switch (jsonutil_get_object(body, "config", &changes)) {
 	case JSONUTIL_WRONG_TYPE:
 		resp_error(r, 400, "invalid_field", "config must be an object");
 		return;
@@ -287,60 +270,17 @@ api_mock_mode_set(struct request *r)
 		break;
 	case JSONUTIL_OK:
 		/* Each given setting is checked, then replaces the stored one. */
-		if (json_object_object_get_ex(cfg, "nodeCount", &v) &&
-		    jsonutil_get_int(cfg, "nodeCount", 1, 1000, &n) != JSONUTIL_OK) {
-			resp_error(r, 400, "invalid_field", "nodeCount must be greater than zero");
-			return;
-		}
-		if (json_object_object_get_ex(cfg, "vmsPerNode", &v) &&
-		    jsonutil_get_int(cfg, "vmsPerNode", 0, 1000, &n) != JSONUTIL_OK) {
-			resp_error(r, 400, "invalid_field", "vmsPerNode cannot be negative");
-			return;
-		}
-		if (json_object_object_get_ex(cfg, "lxcsPerNode", &v) &&
-		    jsonutil_get_int(cfg, "lxcsPerNode", 0, 1000, &n) != JSONUTIL_OK) {
-			resp_error(r, 400, "invalid_field", "lxcsPerNode cannot be negative");
-			return;
-		}
-		if (json_object_object_get_ex(cfg, "stoppedPercent", &v) &&
-		    (jsonutil_get_double(cfg, "stoppedPercent", &d) != JSONUTIL_OK || d < 0 || d > 1)) {
-			resp_error(r, 400, "invalid_field", "stoppedPercent must be between 0 and 1");
-			return;
-		}
-		if (json_object_object_get_ex(cfg, "randomMetrics", &v) &&
-		    !json_object_is_type(v, json_type_boolean)) {
-			resp_error(r, 400, "invalid_field", "randomMetrics must be true or false");
-			return;
-		}
-		if (json_object_object_get_ex(cfg, "highLoadNodes", &v) && v != NULL) {
-			int ok = json_object_is_type(v, json_type_array);
-			for (size_t i = 0; ok && i < json_object_array_length(v); i++)
-				ok = json_object_is_type(json_object_array_get_idx(v, i), json_type_string);
-			if (!ok) {
-				resp_error(r, 400, "invalid_field", "highLoadNodes must be a list of node names");
-				return;
-			}
-		}
-		{
-			static const char *const keys[] = {"nodeCount", "vmsPerNode", "lxcsPerNode",
-			    "stoppedPercent", "randomMetrics", "highLoadNodes"};
-			for (size_t i = 0; i < ARRAY_LEN(keys); i++)
-				if (json_object_object_get_ex(cfg, keys[i], &v))
-					json_object_object_add(stored, keys[i], json_object_get(v));
-		}
-		if (mock_guests(stored) > MOCK_MAX_GUESTS) {
-			resp_error(r, 400, "invalid_field", "nodeCount x (vmsPerNode + lxcsPerNode) must "
-			    "not exceed %d guests", MOCK_MAX_GUESTS);
+		if (mockmode_config_merge(stored, changes, err, sizeof(err)) != 0) {
+			resp_error(r, 400, "invalid_field", "%s", err);
 			return;
 		}
 		break;
 	}
-	params[0] = enabled ? "true" : "false";
-	params[1] = jsonutil_to_string(stored, NULL);
-	if (db_exec_stmt_ok(r->db, &stmt_mock_set, params) != 0) {
+	text = jsonutil_to_string(stored, NULL);
+	if (mockmode_set(r->db, enabled, text) != 0) {
 		resp_db_unavailable(r);
 		return;
 	}
 	log_info("msg=\"mock mode set\" enabled=%s", enabled ? "true" : "false");
-	answer_mock(r, enabled, params[1]);
+	answer_mock(r, enabled, text);
 }

@@ -54,10 +54,7 @@ auth_cache_new(void)
 void
 auth_cache_free(struct auth_cache *c)
 {
-	if (c) {
-		explicit_bzero(c, sizeof(*c));
-		free(c);
-	}
+	secret_free_n(c, sizeof(*c));
 }
 
 /* Forgets every cached credential and the state of authentication. The locks this thread

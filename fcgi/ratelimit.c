@@ -38,10 +38,7 @@ lockout_cache_new(void)
 void
 lockout_cache_free(struct lockout_cache *c)
 {
-	if (c) {
-		explicit_bzero(c, sizeof(*c));
-		free(c);
-	}
+	secret_free_n(c, sizeof(*c));
 }
 
 /* Remembers that identifier is locked until then (wall clock), in its slot if it has one,
@@ -264,28 +261,12 @@ lockout_clear(struct request *r, const char *identifier)
 		PQclear(res);
 }
 
-int
-lockout_password_locked(struct request *r, const char *user, double *until)
-{
-	char keys[2][LOCKOUT_ID_MAX];
-	int locked = 0;
-
-	password_keys(r, user, keys);
-	*until = 0;
-	for (int i = 0; i < 2; i++) {
-		double u = 0;
-		int rc = lockout_locked_until(r, keys[i], &u);
-		if (rc < 0)
-			return -1;
-		locked |= rc;
-		if (u > *until)
-			*until = u;
-	}
-	return locked;
-}
-
-int
-lockout_password_failed(struct request *r, const char *user, double *until)
+/* Runs check (a lookup or a recorded failure) under both keys of a password check for
+ * user: *until is the later time either gave, the result the larger. A check's -1 (a
+ * database error) is the result at once when stop_on_error is set, else passed over. */
+static int
+password_both(struct request *r, const char *user, double *until,
+    int (*check)(struct request *, const char *, double *), int stop_on_error)
 {
 	char keys[2][LOCKOUT_ID_MAX];
 	int most = 0;
@@ -294,13 +275,27 @@ lockout_password_failed(struct request *r, const char *user, double *until)
 	*until = 0;
 	for (int i = 0; i < 2; i++) {
 		double u = 0;
-		int n = lockout_record_failure(r, keys[i], &u);
-		if (n > most)
-			most = n;
+		int rc = check(r, keys[i], &u);
+		if (rc < 0 && stop_on_error)
+			return -1;
+		if (rc > most)
+			most = rc;
 		if (u > *until)
 			*until = u;
 	}
 	return most;
+}
+
+int
+lockout_password_locked(struct request *r, const char *user, double *until)
+{
+	return password_both(r, user, until, lockout_locked_until, 1);
+}
+
+int
+lockout_password_failed(struct request *r, const char *user, double *until)
+{
+	return password_both(r, user, until, lockout_record_failure, 0);
 }
 
 void

@@ -250,7 +250,7 @@ req_body_object(struct request *r, int empty_ok)
 	    r->body[i] == '\r' || r->body[i] == '\n'); i++)
 		;
 	if (empty_ok && i == r->body_len)
-		return req_json(r, json_object_new_object());
+		return resp_object(r);
 	obj = req_body_json(r);
 	if (obj == NULL)
 		return NULL;
@@ -409,6 +409,12 @@ void
 resp_raw(struct request *r, int status, const char *content_type, const char *body, size_t len)
 {
 	write_answer(r, status, content_type, body, len);
+}
+
+struct json_object *
+resp_object(struct request *r)
+{
+	return req_json(r, json_object_new_object());
 }
 
 void

@@ -116,6 +116,11 @@ void resp_header(struct request *r, const char *name, const char *value);
 /* Answers with a JSON value; obj stays the caller's (use arena_defer or put it). */
 void resp_json(struct request *r, int status, struct json_object *obj);
 
+/* A new JSON object owned by the request: released with its arena, so a handler never puts
+ * it, on any path. What is added to it belongs to it (never add an arena-owned object to
+ * another). */
+struct json_object *resp_object(struct request *r);
+
 /* Answers with prepared bytes. */
 void resp_raw(struct request *r, int status, const char *content_type, const char *body,
     size_t len);

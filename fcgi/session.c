@@ -159,14 +159,12 @@ session_create(struct request *r, const char *username, long lifetime_s)
 	snprintf(life, sizeof(life), "%ld", lifetime_s);
 	res = db_exec_stmt(r->db, &stmt_session_insert, params);
 	if (res == NULL) {
-		explicit_bzero(token, strlen(token));
-		free(token);
+		secret_free(token);
 		return -1;
 	}
 	PQclear(res);
 	set_cookie(r, SESSION_COOKIE, token, lifetime_s, 1);
-	explicit_bzero(token, strlen(token));
-	free(token);
+	secret_free(token);
 	return csrf_issue(r, hash, lifetime_s);
 }
 

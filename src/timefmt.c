@@ -48,6 +48,19 @@ timefmt_rfc3339(double t, char *out, size_t len)
 	return out;
 }
 
+/* t as whole seconds and microseconds, rounded to the nearest microsecond: a double holds a
+ * current time to a fraction of one. */
+static void
+split_micros(double t, double *whole, long *micros)
+{
+	*whole = floor(t);
+	*micros = isfinite(t) ? lround((t - *whole) * 1e6) : 0;
+	if (*micros >= 1000000) {
+		*whole += 1;
+		*micros -= 1000000;
+	}
+}
+
 const char *
 timefmt_rfc3339_nano(double t, char *out, size_t len)
 {
@@ -60,13 +73,7 @@ timefmt_rfc3339_nano(double t, char *out, size_t len)
 		snprintf(out, len, "%s", TIMEFMT_ZERO);
 		return out;
 	}
-	whole = floor(t);
-	/* A double holds a current time to a fraction of a microsecond: print microseconds. */
-	micros = lround((t - whole) * 1e6);
-	if (micros >= 1000000) {
-		whole += 1;
-		micros -= 1000000;
-	}
+	split_micros(t, &whole, &micros);
 	if (utc_fields(whole, &tm) != 0) {	/* not reached below year 10000 */
 		snprintf(out, len, "%s", TIMEFMT_ZERO);
 		return out;
@@ -79,6 +86,24 @@ timefmt_rfc3339_nano(double t, char *out, size_t len)
 			frac[n - 1] = '\0';
 	}
 	snprintf(out, len, "%s%sZ", date, frac);
+	return out;
+}
+
+const char *
+timefmt_rfc3339_micro(double t, char *out, size_t len)
+{
+	char date[TIMEFMT_LEN];
+	double whole;
+	long micros;
+	struct tm tm;
+
+	split_micros(t, &whole, &micros);
+	if (utc_fields(whole, &tm) != 0) {
+		snprintf(out, len, "%s", TIMEFMT_ZERO);
+		return out;
+	}
+	date_time(date, sizeof(date), &tm, 'T');
+	snprintf(out, len, "%s.%06ldZ", date, micros);
 	return out;
 }
 

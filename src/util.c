@@ -173,6 +173,22 @@ ct_equal(const void *a, size_t alen, const void *b, size_t blen)
 }
 
 void
+secret_free_n(void *p, size_t len)
+{
+	if (p == NULL)
+		return;
+	explicit_bzero(p, len);
+	free(p);
+}
+
+void
+secret_free(void *s)
+{
+	if (s != NULL)
+		secret_free_n(s, strlen(s));
+}
+
+void
 sb_reserve(struct strbuf *sb, size_t extra)
 {
 	size_t need = sb->len + extra + 1;

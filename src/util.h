@@ -1,4 +1,5 @@
-/* util.h: allocation that aborts on failure, bounded number parsing, clocks, string buffers. */
+/* util.h: allocation that aborts on failure, bounded number parsing, clocks, string buffers,
+ * freeing what held a secret. */
 #ifndef PULSE_UTIL_H
 #define PULSE_UTIL_H
 
@@ -43,6 +44,11 @@ double clock_wall(void);
 /* Compares two byte strings in time that depends only on blen: pass the secret as a and
  * what a client presented as b. */
 int ct_equal(const void *a, size_t alen, const void *b, size_t blen);
+
+/* Wipes len bytes at p, then frees p (NULL is fine): for memory that held a secret. */
+void secret_free_n(void *p, size_t len);
+/* The same for a NUL-terminated string; a void * so that arena_defer can take it. */
+void secret_free(void *s);
 
 /* A growable string; data is always NUL-terminated once anything was appended. */
 struct strbuf {

@@ -8,6 +8,7 @@
 #include "conf.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "mockmode.h"
 #include "pve_detail.h"
 #include "state.h"
 #include "state_servers.h"
@@ -19,17 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-struct mock_config {
-	int node_count, vms_per_node, lxcs_per_node, random_metrics;
-	double stopped_percent;
-	char high_load[8][64];
-	int nhigh;
-};
-
-/* The mock estate's instance ids: all start with "mock", which /api/state filters on. */
-static const char *const mock_ids[] = {"mock", "mock-pbs-main", "mock-pbs-secondary",
-    "mock-pmg-main", "mock-pmg-edge"};
 
 static struct {
 	int generated;
@@ -67,44 +57,8 @@ between(int64_t lo, int64_t hi)
 
 static void gen_extras(void);
 
-static void
-parse_config(const char *text, struct mock_config *c)
-{
-	char err[64];
-	struct json_object *o = jsonutil_parse(text, strlen(text), err, sizeof(err)), *hl;
-	int64_t v;
-	double d;
-
-	memset(c, 0, sizeof(*c));
-	c->node_count = 7;
-	c->vms_per_node = 5;
-	c->lxcs_per_node = 8;
-	c->random_metrics = 1;
-	c->stopped_percent = 0.2;
-	if (o == NULL)
-		return;
-	if (jsonutil_get_int(o, "nodeCount", 1, 1000, &v) == JSONUTIL_OK)
-		c->node_count = (int)v;
-	if (jsonutil_get_int(o, "vmsPerNode", 0, 1000, &v) == JSONUTIL_OK)
-		c->vms_per_node = (int)v;
-	if (jsonutil_get_int(o, "lxcsPerNode", 0, 1000, &v) == JSONUTIL_OK)
-		c->lxcs_per_node = (int)v;
-	if (jsonutil_get_bool(o, "randomMetrics", &c->random_metrics) != JSONUTIL_OK)
-		c->random_metrics = 1;
-	if (jsonutil_get_double(o, "stoppedPercent", &d) == JSONUTIL_OK && d >= 0 && d <= 1)
-		c->stopped_percent = d;
-	if (jsonutil_get_array(o, "highLoadNodes", &hl) == JSONUTIL_OK) {
-		for (size_t i = 0; i < json_object_array_length(hl) && c->nhigh < 8; i++) {
-			struct json_object *s = json_object_array_get_idx(hl, i);
-			if (json_object_is_type(s, json_type_string))
-				snprintf(c->high_load[c->nhigh++], 64, "%s", json_object_get_string(s));
-		}
-	}
-	json_object_put(o);
-}
-
 static int
-high_load(const struct mock_config *c, const char *node)
+high_load(const struct mockmode_config *c, const char *node)
 {
 	for (int i = 0; i < c->nhigh; i++)
 		if (strcmp(c->high_load[i], node) == 0)
@@ -195,7 +149,7 @@ gen_io(struct st_guest *g, int qemu)
 
 static void
 gen_node(struct st_instance *s, const char *inst, const char *cluster, const char *name,
-    int offline, int index, const struct mock_config *c, int *vmid)
+    int offline, int index, const struct mockmode_config *c, int *vmid)
 {
 	static const int64_t cores[] = {4, 8, 12, 16, 24, 32, 48, 64};
 	struct st_node *n = st_add_node(s);
@@ -280,7 +234,7 @@ gen_node(struct st_instance *s, const char *inst, const char *cluster, const cha
 }
 
 static void
-generate(const struct mock_config *c)
+generate(const struct mockmode_config *c)
 {
 	int vmid = 100;
 	int cluster_nodes = c->node_count > 2 ? c->node_count - 2 : c->node_count;
@@ -835,9 +789,8 @@ write_servers(struct worker *w, int with_backups, char *err, size_t errlen)
 {
 	if (with_backups) {
 		/* A regenerated estate may have fewer servers: clear them all first. */
-		for (size_t i = 1; i < ARRAY_LEN(mock_ids); i++)
-			if (st_clear(w->db, mock_ids[i], err, errlen) != 0)
-				return -1;
+		if (mockmode_clear(w->db, 1, err, errlen) != 0)
+			return -1;
 		if (st_write_backups(w->db, &M.backups, err, errlen) != 0)
 			return -1;
 	}
@@ -851,54 +804,38 @@ write_servers(struct worker *w, int with_backups, char *err, size_t errlen)
 	return 0;
 }
 
-static const struct db_stmt stmt_mock = {
-	"mock_read", "SELECT enabled, config::text FROM pulse.mock_mode WHERE id = 1", 0,
-};
-
-static const struct db_stmt stmt_demo = {
-	"mock_demo",
-	"UPDATE pulse.mock_mode SET enabled = true, source = 'auto', updated_at = now() "
-	"WHERE id = 1 AND source = 'initial' AND NOT EXISTS (SELECT 1 FROM pulse.instances)",
-	0,
-};
-
 int
 job_mock(struct worker *w, struct job *job)
 {
-	PGresult *res;
 	int enabled;
-	char err[256];
-	struct mock_config c;
+	char err[256], *config;
+	struct mockmode_config c;
 
 	(void)job;
-	if (conf_bool("demo_mode")) {
-		db_exec_stmt_ok(w->db, &stmt_demo, NULL);
-	}
-	res = db_exec_stmt(w->db, &stmt_mock, NULL);
-	if (res == NULL)
+	if (conf_bool("demo_mode"))
+		(void)mockmode_demo_on(w->db);
+	if (mockmode_read(w->db, &enabled, &config) != 0)
 		return -1;
-	enabled = PQgetvalue(res, 0, 0)[0] == 't';
 	if (!enabled) {
-		PQclear(res);
+		free(config);
 		/* Once after a switch off, and once at start for rows an earlier worker left. */
 		if (M.written || !M.cleared_once) {
-			for (size_t i = 0; i < ARRAY_LEN(mock_ids); i++)
-				if (st_clear(w->db, mock_ids[i], err, sizeof(err)) != 0)
-					return -1;
+			if (mockmode_clear(w->db, 0, err, sizeof(err)) != 0)
+				return -1;
 			M.written = 0;
 			M.cleared_once = 1;
 			M.servers_due = 1;	/* everything again when switched back on */
 		}
 		return 0;
 	}
-	if (!M.generated || strcmp(M.config_text, PQgetvalue(res, 0, 1)) != 0) {
-		snprintf(M.config_text, sizeof(M.config_text), "%s", PQgetvalue(res, 0, 1));
-		parse_config(M.config_text, &c);
+	if (!M.generated || strcmp(M.config_text, config) != 0) {
+		snprintf(M.config_text, sizeof(M.config_text), "%s", config);
+		mockmode_config_parse(M.config_text, &c);
 		generate(&c);
 		log_info("msg=\"mock estate generated\" nodes=%d guests=%d storage=%d", M.cluster.nnodes,
 		    M.cluster.nguests, M.cluster.nstorage);
 	} else {
-		parse_config(M.config_text, &c);
+		mockmode_config_parse(M.config_text, &c);
 		if (c.random_metrics)
 			fluctuate(clock_wall());
 		/* The servers every 30 s (15 ticks of 2 s). */
@@ -909,7 +846,7 @@ job_mock(struct worker *w, struct job *job)
 				M.servers_due = 2;
 		}
 	}
-	PQclear(res);
+	free(config);
 	for (int i = 0; i < M.cluster.nnodes; i++)
 		M.cluster.nodes[i].last_seen = M.cluster.nodes[i].temperature.last_update = clock_wall();
 	for (int i = 0; i < M.cluster.nguests; i++)
