@@ -133,6 +133,6 @@ main(void)
 	if (dsn && *dsn)
 		with_server(dsn);
 	else
-		ok(1, "# SKIP no PULSE_TEST_DSN: the part against a server is not run");
+		ok(1, "# SKIP no PULSE_TEST_DSN: the server part runs in t/api/44-db-layer.t");
 	return done_testing();
 }
