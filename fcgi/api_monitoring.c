@@ -160,7 +160,7 @@ queue_summary(PGresult *res)
 void
 api_scheduler_health(struct request *r)
 {
-	PGresult *res = db_exec_stmt(r->db, &stmt_health, NULL);
+	PGresult *res = req_result(r, db_exec_stmt(r->db, &stmt_health, NULL));
 	struct json_object *o = resp_object(r), *dl, *instances, *breakers, *staleness;
 	char now[TIMEFMT_LEN];
 	int n;
@@ -171,8 +171,8 @@ api_scheduler_health(struct request *r)
 	}
 	n = PQntuples(res);
 	instances = json_object_new_array();
-	breakers = json_object_new_array();
-	staleness = json_object_new_array();
+	breakers = req_json(r, json_object_new_array());
+	staleness = req_json(r, json_object_new_array());
 	for (int i = 0; i < n; i++) {
 		json_object_array_add(instances, instance_entry(res, i));
 		if (strcmp(PQgetvalue(res, i, H_BREAKER), "closed") != 0 ||
@@ -184,13 +184,10 @@ api_scheduler_health(struct request *r)
 	    timefmt_rfc3339(clock_wall(), now, sizeof(now)));
 	jsonwrite_bool(o, "enabled", 0);
 	json_object_object_add(o, "queue", queue_summary(res));
-	PQclear(res);
 	dl = json_object_new_object();
 	jsonwrite_int(dl, "count", 0);
 	json_object_object_add(dl, "tasks", json_object_new_array());
 	json_object_object_add(o, "deadLetter", dl);
-	req_json(r, breakers);
-	req_json(r, staleness);
 	if (json_object_array_length(breakers) > 0)
 		json_object_object_add(o, "breakers", json_object_get(breakers));
 	if (json_object_array_length(staleness) > 0)
@@ -213,26 +210,24 @@ api_storage_get(struct request *r)
 	const char *id = req_path_param(r, "id");
 	const char *params[1] = {id};
 	PGresult *res;
-	struct strbuf sb = {0};
+	const char *body;
 
 	if (id == NULL || *id == '\0') {
 		resp_error(r, 400, "missing_storage_id", "Storage ID is required");
 		return;
 	}
-	res = db_exec_stmt(r->db, &stmt_storage_one, params);
+	res = req_result(r, db_exec_stmt(r->db, &stmt_storage_one, params));
 	if (res == NULL) {
 		resp_db_unavailable(r);
 		return;
 	}
 	if (PQntuples(res) != 1) {
-		PQclear(res);
 		resp_error(r, 404, "storage_not_found", "Storage with ID '%.200s' not found", id);
 		return;
 	}
-	sb_printf(&sb, "{\"data\":%s,\"timestamp\":%lld}", PQgetvalue(res, 0, 0), (long long)time(NULL));
-	PQclear(res);
-	resp_raw(r, 200, "application/json", sb.data, sb.len);
-	sb_free(&sb);
+	body = arena_printf(r->arena, "{\"data\":%s,\"timestamp\":%lld}", PQgetvalue(res, 0, 0),
+	    (long long)time(NULL));
+	resp_raw(r, 200, "application/json", body, strlen(body));
 }
 
 void

@@ -61,10 +61,9 @@ answer_problems(struct request *r, struct problems *p)
 
 	if (p->fields == NULL)
 		return 0;
-	extra = json_object_new_object();
+	extra = resp_object(r);
 	json_object_object_add(extra, "fields", p->fields);
 	resp_error_with(r, 400, "validation_failed", p->first, extra);
-	json_object_put(extra);
 	return -1;
 }
 
@@ -257,7 +256,7 @@ static const struct db_stmt stmt_list = {
 	"SELECT " INSTANCE_COLUMNS ", coalesce(p.connected, false), "
 	"(password_enc IS NOT NULL), (token_value_enc IS NOT NULL), "
 	"(SELECT json_agg(json_build_object('node', h.node_name, 'reachable', h.reachable, "
-	"  'lastCheck', to_char(h.last_check AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+	"  'lastCheck', extract(epoch FROM h.last_check), "
 	"  'error', h.error))::text FROM pulse.endpoint_health h WHERE h.instance_id = i.id) "
 	"FROM pulse.instances i LEFT JOIN pulse.poll_status p ON p.instance_id = i.id "
 	"ORDER BY CASE type WHEN 'pve' THEN 0 WHEN 'pbs' THEN 1 ELSE 2 END, number",
@@ -305,7 +304,8 @@ endpoints_json(const char *text, const char *health_text)
 			json_object_object_add(o, keys[k][1],
 			    json_object_new_string(jsonread_string(e, keys[k][0], "")));
 		struct json_object *h = endpoint_health(health, jsonread_string(e, "nodeName", ""));
-		const char *checked = jsonread_string(h, "lastCheck", "");
+		double checked = jsonread_number(h, "lastCheck", 0);
+		char checked_at[TIMEFMT_LEN];
 		const char *seen = jsonread_string(e, "lastSeen", "");
 
 		json_object_object_add(o, "Online", json_object_new_boolean(jsonread_int(e, "online", 0) != 0));
@@ -314,8 +314,8 @@ endpoints_json(const char *text, const char *health_text)
 		json_object_object_add(o, "LastSeen", json_object_new_string(seen));
 		json_object_object_add(o, "PulseReachable", h ?
 		    json_object_new_boolean(jsonread_int(h, "reachable", 0) != 0) : NULL);
-		json_object_object_add(o, "LastPulseCheck", h && *checked ?
-		    json_object_new_string(checked) : NULL);
+		json_object_object_add(o, "LastPulseCheck", h && checked > 0 ? json_object_new_string(
+		    timefmt_rfc3339(checked, checked_at, sizeof(checked_at))) : NULL);
 		json_object_object_add(o, "PulseError", json_object_new_string(jsonread_string(h, "error", "")));
 		json_object_array_add(out, o);
 	}
@@ -820,17 +820,15 @@ api_nodes_delete(struct request *r)
 
 	if (refuse_in_mock(r) != 0)
 		return;
-	res = db_exec_stmt(r->db, &stmt_delete, params);
+	res = req_result(r, db_exec_stmt(r->db, &stmt_delete, params));
 	if (res == NULL) {
 		resp_db_unavailable(r);
 		return;
 	}
 	if (PQntuples(res) == 0) {
-		PQclear(res);
 		resp_error(r, 404, "not_found", "Node not found");
 		return;
 	}
-	PQclear(res);
 	/* Its state goes too; the worker polling it lets go when it hears of the change. */
 	if (st_clear(r->db, id, err, sizeof(err)) != 0)
 		log_warn("msg=\"state of a deleted node not cleared\" id=%.32s error=\"%s\"", id, err);
@@ -844,14 +842,13 @@ api_nodes_delete(struct request *r)
 static void
 answer_test(struct request *r, int ok, const char *message, double latency_ms, int latency)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = resp_object(r);
 
-	json_object_object_add(o, "status", json_object_new_string(ok ? "success" : "error"));
-	json_object_object_add(o, "message", json_object_new_string(message));
+	jsonwrite_str(o, "status", ok ? "success" : "error");
+	jsonwrite_str(o, "message", message);
 	if (latency && ok)
-		json_object_object_add(o, "latency", json_object_new_int64((int64_t)latency_ms));
+		jsonwrite_int(o, "latency", (int64_t)latency_ms);
 	resp_json(r, ok ? 200 : 400, o);
-	json_object_put(o);
 }
 
 /* Tries the connection as the poller would; fills a success message or the failure. */

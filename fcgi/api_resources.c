@@ -16,17 +16,15 @@ load(struct request *r, double now)
 	char err[256];
 	struct json_object *all = resources_collect(r->db, now, err, sizeof(err));
 
-	if (all == NULL) {
+	if (all == NULL)
 		resp_db_unavailable(r);
-	}
-	return all;
+	return req_json(r, all);
 }
 
 static void
 answer(struct request *r, struct json_object *o)
 {
-	resp_json(r, 200, o);
-	json_object_put(o);
+	resp_json(r, 200, req_json(r, o));
 }
 
 void
@@ -46,7 +44,6 @@ api_resources_list(struct request *r)
 	if ((all = load(r, now)) == NULL)
 		return;
 	answer(r, resources_list(all, &f, now));
-	json_object_put(all);
 }
 
 void
@@ -58,7 +55,6 @@ api_resources_stats(struct request *r)
 	if (all == NULL)
 		return;
 	answer(r, resources_stats(all, now));
-	json_object_put(all);
 }
 
 /* /api/resources/{id}, and /api/resources/{pbs}/datastore/{name} for a datastore, whose id
@@ -68,18 +64,15 @@ api_resources_get(struct request *r)
 {
 	const char *id = req_path_param(r, "id"), *pbs = req_path_param(r, "pbs");
 	struct json_object *all, *found;
-	char *joined = NULL;
 	double now = clock_wall();
 
 	if (pbs != NULL)
-		id = joined = xasprintf("%s/datastore/%s", pbs, req_path_param(r, "name"));
-	if ((all = load(r, now)) != NULL) {
-		found = resources_find(all, id);
-		if (found != NULL)
-			resp_json(r, 200, found);
-		else
-			resp_error(r, 404, "resource_not_found", "Resource '%.200s' not found", id);
-		json_object_put(all);
-	}
-	free(joined);
+		id = arena_printf(r->arena, "%s/datastore/%s", pbs, req_path_param(r, "name"));
+	if ((all = load(r, now)) == NULL)
+		return;
+	found = resources_find(all, id);
+	if (found != NULL)
+		resp_json(r, 200, found);
+	else
+		resp_error(r, 404, "resource_not_found", "Resource '%.200s' not found", id);
 }

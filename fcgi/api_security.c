@@ -10,6 +10,7 @@
 #include "handlers.h"
 #include "jsonutil.h"
 #include "jsonwrite.h"
+#include "timefmt.h"
 #include "log.h"
 #include "netaddr.h"
 #include "ratelimit.h"
@@ -65,9 +66,8 @@ is_uuid(const char *s)
 
 static const struct db_stmt stmt_tokens_list = {
 	"tokens_list",
-	"SELECT id, name, prefix, suffix, to_char(created_at AT TIME ZONE 'UTC', "
-	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), coalesce(to_char(last_used_at AT TIME ZONE 'UTC', "
-	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), array_to_string(scopes, ',') "
+	"SELECT id, name, prefix, suffix, extract(epoch FROM created_at), "
+	"extract(epoch FROM last_used_at), array_to_string(scopes, ',') "
 	"FROM pulse.api_tokens ORDER BY created_at DESC, id",
 	0,
 };
@@ -134,7 +134,7 @@ answer_token_failure(struct request *r, int rc)
 void
 api_tokens_list(struct request *r)
 {
-	PGresult *res = db_exec_stmt(r->db, &stmt_tokens_list, NULL);
+	PGresult *res = req_result(r, db_exec_stmt(r->db, &stmt_tokens_list, NULL));
 	struct json_object *obj = resp_object(r), *list;
 
 	if (res == NULL) {
@@ -142,11 +142,16 @@ api_tokens_list(struct request *r)
 		return;
 	}
 	list = json_object_new_array();
-	for (int i = 0; i < PQntuples(res); i++)
+	for (int i = 0; i < PQntuples(res); i++) {
+		char created[TIMEFMT_LEN], used[TIMEFMT_LEN] = "";
+
+		timefmt_rfc3339(strtod(PQgetvalue(res, i, 4), NULL), created, sizeof(created));
+		if (!PQgetisnull(res, i, 5))
+			timefmt_rfc3339(strtod(PQgetvalue(res, i, 5), NULL), used, sizeof(used));
 		json_object_array_add(list, token_record(PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
-		    PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
-		    PQgetvalue(res, i, 5), scopes_from_list(PQgetvalue(res, i, 6))));
-	PQclear(res);
+		    PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), created, used,
+		    scopes_from_list(PQgetvalue(res, i, 6))));
+	}
 	json_object_object_add(obj, "tokens", list);
 	resp_json(r, 200, obj);
 }
@@ -266,7 +271,7 @@ api_tokens_delete(struct request *r)
 		resp_error(r, 404, "not_found", "Token not found");
 		return;
 	}
-	res = db_exec_stmt(r->db, &stmt_token_delete, params);
+	res = req_result(r, db_exec_stmt(r->db, &stmt_token_delete, params));
 	if (res == NULL) {
 		resp_db_unavailable(r);
 		return;
@@ -274,7 +279,6 @@ api_tokens_delete(struct request *r)
 	found = PQntuples(res) == 1;
 	if (found)
 		snprintf(details, sizeof(details), "Token deleted: %.64s (%s)", PQgetvalue(res, 0, 0), id);
-	PQclear(res);
 	if (!found) {
 		resp_error(r, 404, "not_found", "Token not found");
 		return;
@@ -340,14 +344,13 @@ api_validate_token(struct request *r)
 		return;
 	}
 	crypto_sha3_256_hex(token, strlen(token), hash);
-	res = db_exec_stmt(r->db, &stmt_token_exists, params);
+	res = req_result(r, db_exec_stmt(r->db, &stmt_token_exists, params));
 	if (res == NULL) {
 		resp_db_unavailable(r);
 		return;
 	}
 	configured = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
 	valid = PQgetvalue(res, 0, 1)[0] == 't';
-	PQclear(res);
 	jsonwrite_bool(obj, "valid", valid);
 	jsonwrite_str(obj, "message", !configured ? "API token authentication is not configured" :
 	    valid ? "Token is valid" : "Token is invalid");

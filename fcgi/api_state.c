@@ -6,6 +6,7 @@
 #include "conf.h"
 #include "handlers.h"
 #include "log.h"
+#include "mockmode.h"
 #include "responder.h"
 #include "util.h"
 
@@ -237,21 +238,19 @@ etag_matches(const char *header, const char *etag)
 void
 api_state(struct request *r)
 {
-	PGresult *res = db_exec_stmt(r->db, &stmt_version, NULL);
+	PGresult *res = req_result(r, db_exec_stmt(r->db, &stmt_version, NULL));
 	struct state_body *b = NULL, *fresh;
 	int64_t version, updated;
 	int mock;
 	const char *inm;
 
 	if (res == NULL || PQntuples(res) != 1) {
-		PQclear(res);
 		resp_db_unavailable(r);
 		return;
 	}
 	version = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	mock = PQgetvalue(res, 0, 1)[0] == 't';
 	updated = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-	PQclear(res);
 
 	pthread_mutex_lock(&state_lock);
 	if (current && current->version == version && current->mock == mock) {
@@ -292,12 +291,11 @@ api_state(struct request *r)
 static int
 mock_param(struct request *r, const char **param)
 {
-	PGresult *res = db_exec_params(r->db, "SELECT enabled FROM pulse.mock_mode WHERE id = 1", 0, NULL);
+	int enabled;
 
-	if (res == NULL)
+	if (mockmode_read(r->db, &enabled, NULL) != 0)
 		return -1;
-	*param = PQgetvalue(res, 0, 0)[0] == 't' ? "t" : "f";
-	PQclear(res);
+	*param = enabled ? "t" : "f";
 	return 0;
 }
 

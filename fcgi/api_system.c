@@ -23,13 +23,18 @@
 
 enum probe_state { PROBE_NONE, PROBE_OK, PROBE_DOWN, PROBE_SCHEMA };
 
-static struct {
-	pthread_mutex_t lock;
+/* What the last probe saw. */
+struct probe {
 	double checked_at;	/* monotonic */
 	time_t checked_wall;
 	enum probe_state state;
 	int schema_version;
 	double latency_ms;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct probe last;
 } health = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static const struct db_stmt stmt_schema_version = {
@@ -48,9 +53,7 @@ probe_database(struct responder *t)
 	if (db_ensure(t->db, 0) == 0) {
 		res = db_exec_stmt(t->db, &stmt_schema_version, NULL);
 		if (res != NULL) {
-			int64_t v = -1;
-			(void)parse_int64(PQgetvalue(res, 0, 0), 0, 1000000, &v);
-			version = (int)v;
+			version = db_value_int32(res, 0, 0);
 			PQclear(res);
 			state = version == responder_process.expected_schema ? PROBE_OK : PROBE_SCHEMA;
 		} else if (strcmp(db_sqlstate(t->db), "42P01") == 0 ||
@@ -60,11 +63,11 @@ probe_database(struct responder *t)
 		}
 		latency = (clock_monotonic() - start) * 1000.0;
 	}
-	health.state = state;
-	health.schema_version = version;
-	health.latency_ms = latency;
-	health.checked_at = clock_monotonic();
-	health.checked_wall = time(NULL);
+	health.last.state = state;
+	health.last.schema_version = version;
+	health.last.latency_ms = latency;
+	health.last.checked_at = clock_monotonic();
+	health.last.checked_wall = time(NULL);
 }
 
 static const char *
@@ -82,52 +85,36 @@ probe_state_name(enum probe_state s)
 void
 api_health(struct request *r)
 {
-	struct json_object *obj, *dbobj;
-	enum probe_state state;
-	int schema;
-	double latency;
-	time_t checked;
+	struct json_object *obj = resp_object(r), *dbobj;
+	struct probe p;
 
 	/* One thread probes; the others report the previous result instead of queueing. */
 	if (pthread_mutex_trylock(&health.lock) == 0) {
-		if (health.state == PROBE_NONE ||
-		    clock_monotonic() - health.checked_at >= HEALTH_PROBE_INTERVAL)
+		if (health.last.state == PROBE_NONE ||
+		    clock_monotonic() - health.last.checked_at >= HEALTH_PROBE_INTERVAL)
 			probe_database(r->thread);
-		state = health.state;
-		schema = health.schema_version;
-		latency = health.latency_ms;
-		checked = health.checked_wall;
-		pthread_mutex_unlock(&health.lock);
 	} else {
 		pthread_mutex_lock(&health.lock);
-		state = health.state;
-		schema = health.schema_version;
-		latency = health.latency_ms;
-		checked = health.checked_wall;
-		pthread_mutex_unlock(&health.lock);
 	}
+	p = health.last;
+	pthread_mutex_unlock(&health.lock);
 
-	obj = json_object_new_object();
-	json_object_object_add(obj, "status",
-	    json_object_new_string(state == PROBE_OK ? "healthy" : "unhealthy"));
-	json_object_object_add(obj, "timestamp", json_object_new_int64((int64_t)time(NULL)));
-	json_object_object_add(obj, "uptime",
-	    jsonutil_new_double(clock_monotonic() - responder_process.started_monotonic));
-	json_object_object_add(obj, "proxyInstallScriptAvailable", json_object_new_boolean(0));
+	jsonwrite_str(obj, "status", p.state == PROBE_OK ? "healthy" : "unhealthy");
+	jsonwrite_int(obj, "timestamp", (int64_t)time(NULL));
+	jsonwrite_num(obj, "uptime", clock_monotonic() - responder_process.started_monotonic);
+	jsonwrite_bool(obj, "proxyInstallScriptAvailable", 0);
 	dbobj = json_object_new_object();
-	json_object_object_add(dbobj, "status", json_object_new_string(probe_state_name(state)));
+	jsonwrite_str(dbobj, "status", probe_state_name(p.state));
 	json_object_object_add(dbobj, "schemaVersion",
-	    schema >= 0 ? json_object_new_int(schema) : NULL);
-	json_object_object_add(dbobj, "expectedSchemaVersion",
-	    json_object_new_int(responder_process.expected_schema));
-	json_object_object_add(dbobj, "latencyMs",
-	    state == PROBE_DOWN ? NULL : jsonutil_new_double((double)(int64_t)(latency * 1000) / 1000));
-	json_object_object_add(dbobj, "checkedAt", json_object_new_int64((int64_t)checked));
+	    p.schema_version >= 0 ? json_object_new_int(p.schema_version) : NULL);
+	jsonwrite_int(dbobj, "expectedSchemaVersion", responder_process.expected_schema);
+	json_object_object_add(dbobj, "latencyMs", p.state == PROBE_DOWN ? NULL :
+	    jsonutil_new_double((double)(int64_t)(p.latency_ms * 1000) / 1000));
+	jsonwrite_int(dbobj, "checkedAt", (int64_t)p.checked_wall);
 	json_object_object_add(obj, "database", dbobj);
-	if (state != PROBE_OK)
+	if (p.state != PROBE_OK)
 		resp_header(r, "Retry-After", "5");
-	resp_json(r, state == PROBE_OK ? 200 : 503, obj);
-	json_object_put(obj);
+	resp_json(r, p.state == PROBE_OK ? 200 : 503, obj);
 }
 
 /* The version answer does not change while the process runs: built once. */
@@ -146,24 +133,21 @@ build_version(void)
 	const char *body;
 	size_t len;
 
-	json_object_object_add(obj, "version", json_object_new_string(PACKAGE_VERSION));
-	json_object_object_add(obj, "buildTime", json_object_new_string("release"));
-	json_object_object_add(obj, "build", json_object_new_string("release"));
-	json_object_object_add(obj, "runtime", json_object_new_string("c"));
-	json_object_object_add(obj, "channel",
-	    json_object_new_string(strstr(PACKAGE_VERSION, "rc") ? "rc" : "stable"));
-	json_object_object_add(obj, "isDocker", json_object_new_boolean(docker));
-	json_object_object_add(obj, "isSourceBuild",
-	    json_object_new_boolean(strcmp(deployment, "source") == 0));
-	json_object_object_add(obj, "isDevelopment", json_object_new_boolean(0));
-	json_object_object_add(obj, "deploymentType",
-	    json_object_new_string(docker ? "docker" : deployment));
-	json_object_object_add(obj, "updateAvailable", json_object_new_boolean(0));
-	json_object_object_add(obj, "containerized", json_object_new_boolean(containerized));
+	jsonwrite_str(obj, "version", PACKAGE_VERSION);
+	jsonwrite_str(obj, "buildTime", "release");
+	jsonwrite_str(obj, "build", "release");
+	jsonwrite_str(obj, "runtime", "c");
+	jsonwrite_str(obj, "channel", strstr(PACKAGE_VERSION, "rc") ? "rc" : "stable");
+	jsonwrite_bool(obj, "isDocker", docker);
+	jsonwrite_bool(obj, "isSourceBuild", strcmp(deployment, "source") == 0);
+	jsonwrite_bool(obj, "isDevelopment", 0);
+	jsonwrite_str(obj, "deploymentType", docker ? "docker" : deployment);
+	jsonwrite_bool(obj, "updateAvailable", 0);
+	jsonwrite_bool(obj, "containerized", containerized);
 	if (containerized) {
 		char host[256] = "";
 		if (gethostname(host, sizeof(host) - 1) == 0 && host[0])
-			json_object_object_add(obj, "containerId", json_object_new_string(host));
+			jsonwrite_str(obj, "containerId", host);
 	}
 	body = jsonutil_to_string(obj, &len);
 	version_body = xstrndup(body, len);

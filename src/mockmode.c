@@ -168,7 +168,8 @@ mockmode_read(struct db *db, int *enabled, char **config)
 	if (res == NULL)
 		return -1;
 	*enabled = PQgetvalue(res, 0, 0)[0] == 't';
-	*config = xstrdup(PQgetvalue(res, 0, 1));
+	if (config != NULL)
+		*config = xstrdup(PQgetvalue(res, 0, 1));
 	PQclear(res);
 	return 0;
 }

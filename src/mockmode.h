@@ -42,8 +42,8 @@ int64_t mockmode_config_guests(const struct mockmode_config *c);
 int mockmode_config_merge(struct json_object *stored, struct json_object *changes, char *err,
     size_t errlen);
 
-/* Whether mock mode is on, and its configuration as JSON text: a new string the caller
- * frees. Returns 0 or -1. */
+/* Whether mock mode is on, and (config not NULL) its configuration as JSON text: a new
+ * string the caller frees. Returns 0 or -1. */
 int mockmode_read(struct db *db, int *enabled, char **config);
 /* Switches mock mode (as asked through the API) with config, JSON text. Returns 0 or -1. */
 int mockmode_set(struct db *db, int enabled, const char *config);

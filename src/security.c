@@ -4,6 +4,7 @@
 #include "conf.h"
 #include "crypto.h"
 #include "security.h"
+#include "timefmt.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -17,7 +18,7 @@ static const struct db_stmt stmt_token_insert = {
 	"tokens_insert",
 	"INSERT INTO pulse.api_tokens (id, name, hash, prefix, suffix, scopes) "
 	"VALUES ($1, $2, $3, $4, $5, string_to_array($6, ',')) "
-	"RETURNING to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+	"RETURNING extract(epoch FROM created_at)",
 	6,
 };
 
@@ -47,7 +48,7 @@ security_token_insert(struct db *db, const char *raw, const char *name, const ch
 	res = db_exec_stmt(db, &stmt_token_insert, params);
 	if (res == NULL)
 		return strcmp(db_sqlstate(db), "23505") == 0 ? SECURITY_DUPLICATE : SECURITY_DB_ERROR;
-	snprintf(rec->created, sizeof(rec->created), "%s", PQgetvalue(res, 0, 0));
+	timefmt_rfc3339(strtod(PQgetvalue(res, 0, 0), NULL), rec->created, sizeof(rec->created));
 	PQclear(res);
 	return SECURITY_OK;
 }
@@ -359,7 +360,7 @@ security_password_replace(struct db *db, const char *user, const char *hash,
 static const struct db_stmt stmt_status = {
 	"security_status",
 	"SELECT (SELECT username FROM pulse.users ORDER BY created_at LIMIT 1), "
-	"(SELECT to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+	"(SELECT extract(epoch FROM updated_at) "
 	"  FROM pulse.users ORDER BY created_at LIMIT 1), "
 	"(SELECT count(*) FROM pulse.api_tokens), "
 	"(SELECT prefix || '...' || suffix FROM pulse.api_tokens ORDER BY created_at DESC, id LIMIT 1), "
@@ -381,7 +382,9 @@ security_status_read(struct db *db, struct security_status *st)
 		return -1;
 	st->has_user = !PQgetisnull(res, 0, 0);
 	snprintf(st->user, sizeof(st->user), "%s", PQgetvalue(res, 0, 0));
-	snprintf(st->user_modified, sizeof(st->user_modified), "%s", PQgetvalue(res, 0, 1));
+	if (!PQgetisnull(res, 0, 1))
+		timefmt_rfc3339(strtod(PQgetvalue(res, 0, 1), NULL), st->user_modified,
+		    sizeof(st->user_modified));
 	(void)parse_int64(PQgetvalue(res, 0, 2), 0, INT32_MAX, &tokens);
 	st->tokens = (int)tokens;
 	/* A token too short for a prefix is hinted at by its hash. */
