@@ -24,6 +24,7 @@
 #include "auth.h"
 #include "ratelimit.h"
 #include "conf.h"
+#include "daemon.h"
 #include "crypto.h"
 #include "http.h"
 #include "jsonutil.h"
@@ -324,14 +325,13 @@ main(int argc, char **argv)
 	};
 	const char *config_path = getenv("PULSE_CONFIG"), *socket_opt = NULL, *threads_opt = NULL;
 	char err[512];
-	int required = config_path != NULL, print_config = 0, ch, nthreads;
+	int print_config = 0, ch, nthreads;
 	struct responder *threads;
-	enum log_level level;
 	sigset_t sigs;
 
 	while ((ch = getopt_long(argc, argv, "c:s:t:Vh", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': config_path = optarg; required = 1; break;
+		case 'c': config_path = optarg; break;
 		case 's': socket_opt = optarg; break;
 		case 't': threads_opt = optarg; break;
 		case 'P': print_config = 1; break;
@@ -342,10 +342,7 @@ main(int argc, char **argv)
 		}
 	}
 	log_init("pulse-fcgi", LOGL_INFO);
-	if (config_path == NULL)
-		config_path = SYSCONFDIR "/pulse/pulse.conf";
-	if (conf_load(config_path, required, err, sizeof(err)) != 0)
-		log_fatal("msg=\"configuration error\" error=\"%s\"", err);
+	daemon_load_settings(config_path);
 	if (socket_opt && conf_set("listen", socket_opt, err, sizeof(err)) != 0)
 		log_fatal("msg=\"bad --socket\" error=\"%s\"", err);
 	if (threads_opt && conf_set("threads", threads_opt, err, sizeof(err)) != 0)
@@ -354,11 +351,7 @@ main(int argc, char **argv)
 		conf_print();
 		return 0;
 	}
-	(void)log_parse_level(conf_str("log_level"), &level);
-	log_set_level(level);
-	if (log_open_file(conf_str("log_file")) != 0)
-		log_fatal("msg=\"cannot open log file\" path=%s error=\"%s\"", conf_str("log_file"),
-		    strerror(errno));
+	daemon_start_logging();
 	if (auth_init(err, sizeof(err)) != 0)
 		log_fatal("msg=\"configuration error\" error=\"%s\"", err);
 	if (secrets_init(conf_str("data_dir"), 1, err, sizeof(err)) != 0)
@@ -388,11 +381,7 @@ main(int argc, char **argv)
 		log_fatal("msg=\"pipe failed\" error=\"%s\"", strerror(errno));
 
 	/* Signals go to this thread only; the workers never see them. */
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
+	daemon_stop_signals(&sigs);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
 	threads = xcalloc((size_t)nthreads, sizeof(*threads));

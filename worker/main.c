@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "daemon.h"
 #include "http.h"
 #include "crypto.h"
 #include "db.h"
@@ -147,15 +148,14 @@ main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *config_path = getenv("PULSE_CONFIG");
-	int required = config_path != NULL, migrate = 0, print_config = 0, ch, sfd;
+	int migrate = 0, print_config = 0, ch, sfd;
 	struct worker w;
-	enum log_level level;
 	char err[512], host[256] = "localhost", appname[64];
 	sigset_t sigs;
 
 	while ((ch = getopt_long(argc, argv, "c:Vh", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': config_path = optarg; required = 1; break;
+		case 'c': config_path = optarg; break;
 		case 'M': migrate = 1; break;
 		case 'P': print_config = 1; break;
 		case 'V': printf("pulse-worker %s\n", PACKAGE_VERSION); return 0;
@@ -164,19 +164,12 @@ main(int argc, char **argv)
 		}
 	}
 	log_init("pulse-worker", LOGL_INFO);
-	if (config_path == NULL)
-		config_path = SYSCONFDIR "/pulse/pulse.conf";
-	if (conf_load(config_path, required, err, sizeof(err)) != 0)
-		log_fatal("msg=\"configuration error\" error=\"%s\"", err);
+	daemon_load_settings(config_path);
 	if (print_config) {
 		conf_print();
 		return 0;
 	}
-	(void)log_parse_level(conf_str("log_level"), &level);
-	log_set_level(level);
-	if (log_open_file(conf_str("log_file")) != 0)
-		log_fatal("msg=\"cannot open log file\" path=%s error=\"%s\"", conf_str("log_file"),
-		    strerror(errno));
+	daemon_start_logging();
 	if (migrate)
 		return run_migrations();
 	if (secrets_init(conf_str("data_dir"), 1, err, sizeof(err)) != 0)
@@ -207,11 +200,7 @@ main(int argc, char **argv)
 	scheduler_add(&w, "metrics_rollup", 60, job_metrics_rollup, JOB_SINGLETON,
 	    LOCK_KEY_METRICS_ROLLUP);
 
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
+	daemon_stop_signals(&sigs);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	if (sfd < 0)
