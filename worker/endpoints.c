@@ -102,11 +102,13 @@ pve_endpoints_sync(struct pve_endpoints *e, const struct instance_cfg *cfg)
 			continue;
 		}
 		{
-			/* The host part of the URL decides whether others can reach it. */
-			const char *h = strstr(name, "://");
-			char bare[256];
-			h = h ? h + 3 : name;
-			snprintf(bare, sizeof(bare), "%.*s", (int)strcspn(h, ":/]"), *h == '[' ? h + 1 : h);
+			/* The host decides whether others can reach it: the address itself, or the
+			 * host part of the member's URL. */
+			char bare[256], p[8];
+			if (strcmp(name, ip) == 0)
+				snprintf(bare, sizeof(bare), "%s", ip);
+			else
+				(void)uri_split_host_port(name, port, bare, sizeof(bare), p, sizeof(p));
 			usable |= addressable(bare);
 		}
 		{
