@@ -14,7 +14,8 @@
 #include <string.h>
 #include <time.h>
 
-/* Times come as epoch seconds to the microsecond, written by timefmt_rfc3339_micro. */
+/* Times come as epoch seconds to the microsecond, written as Go writes a time.Time
+ * (timefmt_rfc3339_nano: trailing fraction zeros dropped). */
 #define EPOCH_OF(col) "extract(epoch FROM " col ")"
 
 static const struct db_stmt stmt_health = {
@@ -39,11 +40,11 @@ enum {
 	H_DUE, H_NOW, H_LAST_ATTEMPT,
 };
 
-/* A time column as the wire has it (six fraction digits), into buf (TIMEFMT_LEN). */
+/* A time column as the wire has it, into buf (TIMEFMT_LEN). */
 static const char *
 time_of(PGresult *res, int row, int col, char *buf)
 {
-	return timefmt_rfc3339_micro(strtod(PQgetvalue(res, row, col), NULL), buf, TIMEFMT_LEN);
+	return timefmt_rfc3339_nano(strtod(PQgetvalue(res, row, col), NULL), buf, TIMEFMT_LEN);
 }
 
 static void

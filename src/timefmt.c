@@ -90,24 +90,6 @@ timefmt_rfc3339_nano(double t, char *out, size_t len)
 }
 
 const char *
-timefmt_rfc3339_micro(double t, char *out, size_t len)
-{
-	char date[TIMEFMT_LEN];
-	double whole;
-	long micros;
-	struct tm tm;
-
-	split_micros(t, &whole, &micros);
-	if (utc_fields(whole, &tm) != 0) {
-		snprintf(out, len, "%s", TIMEFMT_ZERO);
-		return out;
-	}
-	date_time(date, sizeof(date), &tm, 'T');
-	snprintf(out, len, "%s.%06ldZ", date, micros);
-	return out;
-}
-
-const char *
 timefmt_pg(double t, char *buf, size_t len)
 {
 	char date[TIMEFMT_LEN];

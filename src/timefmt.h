@@ -22,12 +22,6 @@ const char *timefmt_rfc3339(double t, char *out, size_t len);
  * Returns out. */
 const char *timefmt_rfc3339_nano(double t, char *out, size_t len);
 
-/* RFC 3339 in UTC with exactly six fraction digits ("2026-01-09T21:25:38.120000Z"), rounded to
- * the nearest microsecond: what PostgreSQL's to_char(t, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') gives,
- * for any time (before 1970 too). Only a value no calendar holds (NaN, infinite) gives
- * TIMEFMT_ZERO. Returns out. */
-const char *timefmt_rfc3339_micro(double t, char *out, size_t len);
-
 /* A PostgreSQL timestamptz literal in UTC with milliseconds ("2026-01-09 21:25:38.123+00"),
  * the fraction cut off (earlier, for a time before 1970). A value that is not a number or too
  * far out for a calendar gives the epoch. Returns buf. */

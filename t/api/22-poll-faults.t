@@ -134,6 +134,21 @@ is($in->{worker}, 'worker-1', 'scheduler health: the worker polling it');
 ok((grep { $_->{instance} eq 'gen' } @{ $h->{breakers} }), 'scheduler health: listed in breakers');
 is($h->{queue}{perType}{pve}, 1, 'scheduler health: queue per type');
 is($h->{deadLetter}{count}, 0, 'scheduler health: no dead-letter queue');
+# Every time as Go writes a time.Time: RFC 3339 in UTC, a fraction only when there is one and
+# without trailing zeros.
+my @times;
+my $walk;
+$walk = sub {
+    my ($v, $k) = @_;
+    if (ref $v eq 'HASH') { $walk->($v->{$_}, $_) for keys %$v }
+    elsif (ref $v eq 'ARRAY') { $walk->($_, $k) for @$v }
+    elsif (defined $v && $k =~ /^(updatedAt|lastSuccess|at|since|retryAt|firstFailureAt|lastError)$/
+        && $v =~ /^\d{4}-/) { push @times, $v }
+};
+$walk->($h, '');
+ok(@times >= 3, 'scheduler health: times found (' . scalar(@times) . ')');
+is_deeply([grep { !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d*[1-9])?Z$/ } @times], [],
+    'scheduler health: every time in Go\'s form (no trailing fraction zeros)');
 json_error_ok($ua->get($stack->url('/api/monitoring/scheduler/health') => { 'X-API-Token' =>
     $ua->post($stack->url('/api/security/tokens') => $auth => json => { scopes => ['settings:read'] })->result->json->{token} })->result,
     403, 'missing_scope', 'scheduler health needs monitoring:read');

@@ -59,20 +59,6 @@ static const struct {
 	{timefmt_rfc3339_nano, 253402300799.5, "0001-01-01T00:00:00Z",
 	    "nano: past year 9999 (Go refuses it) is the zero time"},
 
-	/* to_char(..., 'SS.US"Z"'): always six digits, rounded to the microsecond. */
-	{timefmt_rfc3339_micro, 1736458538.12, "2025-01-09T21:35:38.120000Z",
-	    "micro: six digits, trailing zeros kept"},
-	{timefmt_rfc3339_micro, 1736458538, "2025-01-09T21:35:38.000000Z",
-	    "micro: whole seconds keep their fraction"},
-	{timefmt_rfc3339_micro, 1736458538.000001, "2025-01-09T21:35:38.000001Z",
-	    "micro: one microsecond of a current time"},
-	{timefmt_rfc3339_micro, 1704067199.9999996, "2024-01-01T00:00:00.000000Z",
-	    "micro: rounding carries over a year's end"},
-	{timefmt_rfc3339_micro, 0, "1970-01-01T00:00:00.000000Z", "micro: 0 is the epoch"},
-	{timefmt_rfc3339_micro, -1.5, "1969-12-31T23:59:58.500000Z",
-	    "micro: before the epoch from the earlier second"},
-	{timefmt_rfc3339_micro, NAN, "0001-01-01T00:00:00Z", "micro: not a number"},
-
 	/* timestamptz literals for the COPY rows: milliseconds, cut off. */
 	{timefmt_pg, 1736458538.123456, "2025-01-09 21:35:38.123+00", "pg: milliseconds"},
 	{timefmt_pg, 1736458538, "2025-01-09 21:35:38.000+00", "pg: whole seconds"},
