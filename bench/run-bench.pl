@@ -447,7 +447,7 @@ sub metrics_bench {
     $s->stop_program('bare-fcgi', 'TERM', 5);
     kill 'TERM', $s->{bare_nginx_pid} if $s->{bare_nginx_pid};
     if ($ENV{BENCH_PAUSE}) {
-        open my $fh, '>', '/tmp/bench-stack.txt';
+        open my $fh, '>', ($ENV{BENCH_STACK_FILE} // '/tmp/bench-stack.txt');
         print {$fh} $s->url('/api/charts?range=1h') . "\n$admin->{token}\n";
         close $fh;
         sleep $ENV{BENCH_PAUSE};

@@ -112,7 +112,7 @@ timefmt_ms_from_seconds(int64_t s)
 }
 
 int64_t
-timefmt_unix_ms(double t)
+timefmt_unix_ms_edge(double t)
 {
 	double whole = floor(t);
 

@@ -2,6 +2,7 @@
 #ifndef PULSE_TIMEFMT_H
 #define PULSE_TIMEFMT_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,10 +28,19 @@ const char *timefmt_rfc3339_nano(double t, char *out, size_t len);
  * far out for a calendar gives the epoch. Returns buf. */
 const char *timefmt_pg(double t, char *buf, size_t len);
 
+/* The cases of timefmt_unix_ms beyond any calendar (saturated) and not a number (0). */
+int64_t timefmt_unix_ms_edge(double t);
+
 /* Epoch milliseconds of the whole second, as the original's Unix() * 1000: the fraction is cut
  * off (to the earlier second), the result saturates at the int64 range, and a value that is
- * not a number gives 0. */
-int64_t timefmt_unix_ms(double t);
+ * not a number gives 0. Inline: the chart writer calls it for every point. */
+static inline int64_t
+timefmt_unix_ms(double t)
+{
+	if (t > -9e15 && t < 9e15)	/* every real time; NaN fails both */
+		return (int64_t)floor(t) * 1000;
+	return timefmt_unix_ms_edge(t);
+}
 
 /* Whole epoch seconds as milliseconds, saturating at the int64 range. */
 int64_t timefmt_ms_from_seconds(int64_t s);
