@@ -60,4 +60,9 @@ void api_nodes_test_config(struct request *r);
 void api_nodes_test_saved(struct request *r);
 void api_nodes_refresh_cluster(struct request *r);
 
+/* api_alerts.c */
+void api_alerts_config_get(struct request *r);
+void api_alerts_config_put(struct request *r);
+void api_alerts_activate(struct request *r);
+
 #endif

@@ -34,6 +34,14 @@ const struct route route_table[] = {
 	{POST | PUT, "/api/system/mock-mode", api_mock_mode_set, ADMIN, "settings:write",
 	    RATE_GENERAL, CONFIG},
 
+	/* api_alerts.c */
+	{GET, "/api/alerts/config", api_alerts_config_get, 0, "monitoring:read", RATE_GENERAL,
+	    SMALL},
+	{PUT, "/api/alerts/config", api_alerts_config_put, 0, "monitoring:write", RATE_GENERAL,
+	    CONFIG},
+	{POST, "/api/alerts/activate", api_alerts_activate, 0, "monitoring:write", RATE_GENERAL,
+	    SMALL},
+
 	/* api_login.c */
 	{POST, "/api/login", api_login, PUBLIC | NO_CSRF, NULL, RATE_AUTH, SMALL},
 	{POST, "/api/logout", api_logout, 0, NULL, RATE_AUTH, SMALL},

@@ -113,6 +113,26 @@ $stack->wait_for(sub { $stack->psql(q{SELECT count(DISTINCT ts) FROM pulse.metri
     'two mock samples written', 'worker-1');
 capture_all('mock', $st);
 
+# --- the alert configuration: the defaults, one with a custom rule, and the activate answer ---
+my $alert_config = capture('AlertConfig', '/api/alerts/config', 'alerts');
+$alert_config->{customRules} = [{ id => 'rule-1', name => 'busy web', description => 'web guests',
+    filterConditions => { filters => [{ type => 'metric', field => 'cpu', operator => '>', value => 50 },
+        { type => 'raw', rawText => 'web' }], logicalOperator => 'AND' },
+    thresholds => { cpu => { trigger => 95, clear => 90 } }, priority => 2, enabled => Mojo::JSON::true,
+    notifications => { email => { enabled => Mojo::JSON::true, recipients => ['ops@example.org'] },
+        webhook => { enabled => Mojo::JSON::false, url => 'https://hooks.example.org/x' } },
+    createdAt => '2026-01-01T00:00:00Z', updatedAt => '2026-01-02T00:00:00Z' }];
+$alert_config->{overrides} = { 'mock-cluster-pve1-100' => { cpu => { trigger => 90, clear => 85 },
+    snapshot => { enabled => Mojo::JSON::true, warningDays => 3, criticalDays => 5 } } };
+is($ua->put($stack->url('/api/alerts/config') => $auth => json => $alert_config)->result->code, 200,
+    'alerts: PUT a configuration with a custom rule');
+capture('AlertConfig', '/api/alerts/config', 'alerts');
+for my $n (1, 2) {
+    my $r = $ua->post($stack->url('/api/alerts/activate') => $auth)->result;
+    is($r->code, 200, "alerts: POST /api/alerts/activate ($n)");
+    $wc->check('AlertActivateResponse', $r->json, "alerts POST /api/alerts/activate ($n)");
+}
+
 # --- simulators: a cluster "orchard" configured as "orchard-lab", with Ceph and guest agents ---
 my $res = $ua->post($stack->url('/api/system/mock-mode') => $auth => json => { enabled => false })->result;
 is($res->code, 200, 'mock mode off');

@@ -1,0 +1,97 @@
+/* api_alerts.c: the alert configuration (GET and PUT /api/alerts/config) and activation
+ * (POST /api/alerts/activate), alerts-notifications.md §2 and §6. */
+#include "config.h"
+
+#include "handlers.h"
+#include "alert_config.h"
+#include "arena.h"
+#include "jsonwrite.h"
+#include "log.h"
+#include "timefmt.h"
+#include "util.h"
+
+#include <stdio.h>
+
+static void
+config_release(void *c)
+{
+	alert_config_free(c);
+}
+
+/* An empty configuration owned by the request: its arrays are freed with the arena on any
+ * path. */
+static struct alert_config *
+config_owned(struct request *r)
+{
+	struct alert_config *c = arena_zalloc(r->arena, sizeof(*c));
+
+	arena_defer(r->arena, config_release, c);
+	return c;
+}
+
+void
+api_alerts_config_get(struct request *r)
+{
+	struct alert_config *c = config_owned(r);
+
+	if (alert_config_load(r->db, clock_wall(), c) != 0) {
+		resp_db_unavailable(r);
+		return;
+	}
+	resp_json(r, 200, req_json(r, alert_config_to_json(c)));
+}
+
+void
+api_alerts_config_put(struct request *r)
+{
+	struct json_object *body = req_body_object(r, 0), *obj;
+	struct alert_config *current = config_owned(r), *c = config_owned(r);
+	double now = clock_wall();
+	char err[256];
+
+	if (body == NULL)
+		return;
+	if (alert_config_load(r->db, now, current) != 0) {
+		resp_db_unavailable(r);
+		return;
+	}
+	if (alert_config_from_json(body, current, c, err, sizeof(err)) != 0) {
+		resp_error(r, 400, "invalid_field", "%s", err);
+		return;
+	}
+	alert_config_normalize(c, now);
+	if (alert_config_save(r->db, c) != 0) {
+		resp_db_unavailable(r);
+		return;
+	}
+	obj = resp_object(r);
+	jsonwrite_bool(obj, "success", 1);
+	jsonwrite_str(obj, "message", "Alert configuration updated successfully");
+	resp_json(r, 200, obj);
+	log_info("msg=\"alert configuration updated\" state=%s", c->activation_state);
+}
+
+void
+api_alerts_activate(struct request *r)
+{
+	struct alert_config *c = config_owned(r);
+	struct json_object *obj;
+	char when[TIMEFMT_LEN];
+	int already;
+
+	if (alert_config_activate(r->db, clock_wall(), c, &already) != 0) {
+		resp_db_unavailable_msg(r, "Failed to save configuration");
+		return;
+	}
+	if (!already)
+		log_info("msg=\"alert notifications activated\"");
+	obj = resp_object(r);
+	jsonwrite_bool(obj, "success", 1);
+	jsonwrite_str(obj, "message", already ? "Alerts already activated" :
+	    "Alert notifications activated");
+	jsonwrite_str(obj, "state", c->activation_state);
+	json_object_object_add(obj, "activationTime", c->activation_time > 0 ?
+	    json_object_new_string(timefmt_rfc3339_nano(c->activation_time, when, sizeof(when))) :
+	    NULL);
+	resp_json(r, 200, obj);
+}
