@@ -423,14 +423,14 @@ read_overrides(struct json_object *o, struct alert_config *c, char *err, size_t 
 
 		if (strlen(k) >= sizeof(ov->resource_id))
 			return fail(err, errlen, &here, k, "resource id is too long");
-		if (v == NULL)
-			continue;	/* Go decodes null into a zero ThresholdConfig */
-		if (want_object(v, err, errlen, &here, k) != 0)
+		struct path at = {&here, k};
+
+		if (v != NULL && want_object(v, err, errlen, &here, k) != 0)
 			return -1;
 		strcpy(ov->resource_id, k);
 		c->n_overrides++;
-		struct path at = {&here, k};
-		if (read_thresholds(v, &ov->t, err, errlen, &at) != 0)
+		/* null is a zero ThresholdConfig, as Go decodes it */
+		if (v != NULL && read_thresholds(v, &ov->t, err, errlen, &at) != 0)
 			return -1;
 	}
 	return 0;

@@ -188,6 +188,10 @@ test_normalize(void)
 	is_str(c.overrides[1].t.powered_off_severity, "critical", "override severity normalised");
 	is_str(c.overrides[0].t.powered_off_severity, "warning", "override severity defaulted");
 	alert_config_free(&c);
+	normalized("{\"overrides\":{\"vm-9\":null}}", &c);
+	ok(c.n_overrides == 1 && strstr(text_of(&c), "\"overrides\":{\"vm-9\":{\"poweredOffSeverity\":"
+	    "\"warning\"}}") != NULL, "a null override is a zero one, kept");
+	alert_config_free(&c);
 	normalized("{\"activationState\":\"snoozed\"}", &c);
 	is_str(c.activation_state, "snoozed", "a given state stays");
 	alert_config_free(&c);
