@@ -46,21 +46,17 @@ api_alerts_config_put(struct request *r)
 {
 	struct json_object *body = req_body_object(r, 0), *obj;
 	struct alert_config *current = config_owned(r), *c = config_owned(r);
-	double now = clock_wall();
 	char err[256];
+	int rc;
 
 	if (body == NULL)
 		return;
-	if (alert_config_load(r->db, now, current) != 0) {
-		resp_db_unavailable(r);
-		return;
-	}
-	if (alert_config_from_json(body, current, c, err, sizeof(err)) != 0) {
+	rc = alert_config_update(r->db, body, clock_wall(), current, c, err, sizeof(err));
+	if (rc > 0) {
 		resp_error(r, 400, "invalid_field", "%s", err);
 		return;
 	}
-	alert_config_normalize(c, now);
-	if (alert_config_save(r->db, c) != 0) {
+	if (rc < 0) {
 		resp_db_unavailable(r);
 		return;
 	}

@@ -1563,19 +1563,59 @@ alert_config_save(struct db *db, const struct alert_config *c)
 	return rc;
 }
 
-int
-alert_config_activate(struct db *db, double now, struct alert_config *out, int *already)
+/* Begins a read-modify-write of the configuration: writers one at a time (readers are not
+ * held up), so a PUT and an activation never undo each other. */
+static int
+writer_begin(struct db *db)
 {
-	if (alert_config_load(db, now, out) != 0)
+	if (db_begin(db) != 0)
 		return -1;
-	*already = strcmp(out->activation_state, "active") == 0;
-	if (*already)
-		return 0;
-	strcpy(out->activation_state, "active");
-	out->activation_time = now;
-	if (alert_config_save(db, out) != 0) {
-		alert_config_free(out);
+	if (db_exec(db, "LOCK TABLE pulse.alert_config IN SHARE ROW EXCLUSIVE MODE") != 0) {
+		db_rollback(db);
 		return -1;
 	}
 	return 0;
+}
+
+int
+alert_config_update(struct db *db, struct json_object *body, double now,
+    struct alert_config *current, struct alert_config *out, char *err, size_t errlen)
+{
+	if (writer_begin(db) != 0)
+		return -1;
+	if (alert_config_load(db, now, current) != 0)
+		goto fail;
+	if (alert_config_from_json(body, current, out, err, errlen) != 0) {
+		db_rollback(db);
+		return 1;
+	}
+	alert_config_normalize(out, now);
+	if (alert_config_save(db, out) != 0 || db_commit(db) != 0)
+		goto fail;
+	return 0;
+fail:
+	db_rollback(db);
+	return -1;
+}
+
+int
+alert_config_activate(struct db *db, double now, struct alert_config *out, int *already)
+{
+	if (writer_begin(db) != 0)
+		return -1;
+	if (alert_config_load(db, now, out) != 0)
+		goto fail;
+	*already = strcmp(out->activation_state, "active") == 0;
+	if (!*already) {
+		strcpy(out->activation_state, "active");
+		out->activation_time = now;
+		if (alert_config_save(db, out) != 0)
+			goto fail;
+	}
+	if (db_commit(db) != 0)
+		goto fail;
+	return 0;
+fail:
+	db_rollback(db);
+	return -1;
 }

@@ -197,9 +197,17 @@ int alert_config_load(struct db *db, double now, struct alert_config *out);
 /* Stores c (one upsert). Returns 0 or -1 on a database error. */
 int alert_config_save(struct db *db, const struct alert_config *c);
 
+/* PUT /api/alerts/config in one transaction, writers one at a time: loads the stored
+ * configuration into current, reads body into out (alert_config_from_json), normalises and
+ * stores it. Returns 0, 1 for bad input (a message for a 400 in err, nothing written), or -1
+ * on a database error (nothing written). */
+int alert_config_update(struct db *db, struct json_object *body, double now,
+    struct alert_config *current, struct alert_config *out, char *err, size_t errlen);
+
 /* POST /api/alerts/activate: sets the state to active with activation time now unless it
- * is active already (*already = 1, nothing written). *out gets the resulting configuration.
- * Returns 0 or -1 on a database error. */
+ * is active already (*already = 1, nothing written), in one transaction as
+ * alert_config_update. *out gets the resulting configuration. Returns 0 or -1 on a database
+ * error. */
 int alert_config_activate(struct db *db, double now, struct alert_config *out, int *already);
 
 #endif
