@@ -1,8 +1,8 @@
 /* fuzz_parsers.c: libFuzzer target over the parsers that face the network: JSON bodies,
  * percent-decoding of paths and queries, base64 (Basic auth, keys), addresses and CIDR
  * ranges (forwarded headers), sizes and integers, the Proxmox answers and their detail (guest
- * agent, containers, disks, ZFS, Ceph, replication) with the JSON built from them. The first
- * byte picks the parser. */
+ * agent, containers, disks, ZFS, Ceph, replication) with the JSON built from them, and webhook
+ * payload templates (a user's text, run over a small alert). The first byte picks the parser. */
 #include "config.h"
 
 #include <stdint.h>
@@ -14,6 +14,7 @@
 #include "jsonread.h"
 #include "jsonutil.h"
 #include "netaddr.h"
+#include "notify_template.h"
 #include "pbs.h"
 #include "pmg.h"
 #include "proxmox.h"
@@ -118,6 +119,34 @@ fuzz_detail(struct json_object *d)
 	json_object_put(out);
 }
 
+/* Parses text as a webhook template and runs it over a small alert, with and without JSON
+ * escaping. */
+static void
+fuzz_template(const char *text)
+{
+	static struct tpl_value *alert;
+	struct strbuf out = {0};
+	char err[TPL_ERR_LEN];
+
+	if (alert == NULL) {
+		struct tpl_value *list;
+
+		alert = tpl_map_new();
+		tpl_map_str(alert, "Level", "warning");
+		tpl_map_str(alert, "Message", "a \"b\"\n");
+		tpl_map_num(alert, "Value", 85.25);
+		tpl_map_bool(alert, "Acknowledged", 1);
+		tpl_map_str(tpl_map_map(alert, "CustomFields"), "k", "v");
+		list = tpl_map_list(alert, "Alerts");
+		for (int i = 0; i < 3; i++)
+			tpl_map_str(tpl_list_map(list), "ResourceName", "r");
+	}
+	notify_template_render(text, alert, 0, &out, err, sizeof(err));
+	sb_reset(&out);
+	notify_template_render(text, alert, TPL_ESCAPE_JSON, &out, err, sizeof(err));
+	sb_free(&out);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -130,7 +159,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (arena == NULL)
 		arena = arena_new();
 	text = arena_strndup(arena, (const char *)data + 1, size - 1);
-	switch (data[0] % 7) {
+	switch (data[0] % 8) {
 	case 0: {
 		struct json_object *o = jsonutil_parse((const char *)data + 1, size - 1, err, sizeof(err));
 		if (o) {
@@ -208,6 +237,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		break;
 	}
+	case 7:
+		fuzz_template(text);
+		break;
 	}
 	arena_clear(arena);
 	return 0;
