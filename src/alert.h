@@ -1,0 +1,41 @@
+/* alert.h: one alert (alerts-notifications.md §1.1) in its plain form, and its JSON. */
+#ifndef PULSE_ALERT_H
+#define PULSE_ALERT_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+#define ALERT_MAX_ESCALATIONS 20
+
+/*
+ * An alert as the engine keeps it and the notifiers read it. Times are unix seconds, 0 when
+ * unset. metadata is a JSON object or NULL; the struct borrows it (whoever fills the alert
+ * keeps it alive and releases it).
+ */
+struct alert {
+	char id[256];
+	char type[64];
+	char level[16];		/* "warning" or "critical" */
+	char resource_id[256];
+	char resource_name[256];
+	char node[128];
+	char instance[256];
+	char message[1024];
+	double value, threshold;
+	double start_time, last_seen;
+	int acknowledged;
+	double ack_time;
+	char ack_user[64];
+	struct json_object *metadata;
+	double last_notified;
+	int last_escalation;
+	double escalation_times[ALERT_MAX_ESCALATIONS];
+	int escalation_count;
+	double resolved_time;	/* set once the alert resolved */
+};
+
+/* A new JSON object with the alert's fields in the original's names, order and omitempty
+ * rules (§1.1); the caller owns it. */
+struct json_object *alert_to_json(const struct alert *a);
+
+#endif
