@@ -1110,6 +1110,10 @@ eval_pipe(struct run *r, const struct pipe *pp, const struct tpl_value *dot, str
 			args[nargs++] = prev;
 		if (call(r, c->args->s, args, nargs, &prev) < 0)
 			return -1;
+		if (arena_used(r->a) > TPL_MAX_VALUES) {
+			run_fail(r, "template values are larger than %d bytes", TPL_MAX_VALUES);
+			return -1;
+		}
 		have_prev = 1;
 	}
 	*out = prev;
@@ -1187,6 +1191,9 @@ exec_list(struct run *r, const struct node *n, const struct tpl_value *dot)
 					return -1;
 			break;
 		}
+		/* What the pipelines made is dead now: an if's condition was tested, an action's
+		 * value written, and range walks the data, not the arena. */
+		arena_clear(r->a);
 		if (r->out->len - r->out_start > TPL_MAX_OUTPUT) {
 			run_fail(r, "template output is larger than %d bytes", TPL_MAX_OUTPUT);
 			return -1;

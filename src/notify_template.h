@@ -22,6 +22,7 @@
 #define TPL_MAX_DEPTH 32		/* nesting of if/range and of parentheses */
 #define TPL_MAX_OUTPUT (256 * 1024)	/* bytes one run may write */
 #define TPL_MAX_STEPS 200000		/* nodes and commands one run may evaluate */
+#define TPL_MAX_VALUES (1024 * 1024)	/* bytes of strings functions make in one action */
 #define TPL_ERR_LEN 160
 
 /* The data a template reads: a tree of values. A map holds named members, a list items. */

@@ -191,6 +191,18 @@ test_malicious(void)
 	is_str(render(sb.data), "ERR", "exponential output stopped");
 	ok(strstr(err, "larger") != NULL || strstr(err, "steps") != NULL, "bounded: %s", err);
 
+	/* Values made without being written (printf of printf of ... in a condition, in a
+	 * range): the run's scratch space is released after each node, so this stays small. */
+	sb_reset(&sb);
+	sb_puts(&sb, "{{range $.Alerts}}{{range $.Alerts}}{{if ");
+	for (int i = 0; i < 9; i++)
+		sb_puts(&sb, "(printf \"%s%s%s%s%s%s%s%s\" ");
+	sb_puts(&sb, "$.Level");
+	for (int i = 0; i < 9; i++)
+		sb_puts(&sb, " $.Level $.Level $.Level $.Level $.Level $.Level $.Level)");
+	sb_puts(&sb, "}}x{{end}}{{end}}{{end}}");
+	is_str(render(sb.data), "xxxx", "nested printf in a condition inside ranges");
+
 	/* Too large a template. */
 	big = xmalloc(TPL_MAX_SIZE + 2);
 	memset(big, 'x', TPL_MAX_SIZE + 1);

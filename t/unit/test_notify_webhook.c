@@ -365,6 +365,55 @@ test_format(void)
 	    "pagerduty Accept header");
 }
 
+static void
+test_alert_json(void)
+{
+	struct alert a = alerts[0];
+	struct json_object *o = alert_to_json(&a);
+
+	is_str(get_str(o, "resourceId"), "pve1-node1-100", "resourceId");
+	is_str(get_str(o, "startTime"), "2025-12-31T22:57:55Z", "startTime");
+	ok(get(o, "ackTime") == NULL && get(o, "ackUser") == NULL, "no ack: omitted");
+	ok(get(o, "lastNotified") == NULL && get(o, "lastEscalation") == NULL &&
+	    get(o, "escalationTimes") == NULL, "no notification or escalation: omitted");
+	json_object_put(o);
+	a.acknowledged = 1;
+	a.ack_time = NOW;
+	snprintf(a.ack_user, sizeof(a.ack_user), "admin");
+	a.last_notified = NOW;
+	a.last_escalation = 2;
+	a.escalation_times[0] = NOW - 60;
+	a.escalation_times[1] = NOW;
+	a.escalation_count = 2;
+	a.metadata = NULL;
+	o = alert_to_json(&a);
+	is_str(get_str(o, "ackTime"), "2026-01-01T00:00:00Z", "ackTime");
+	is_str(get_str(o, "ackUser"), "admin", "ackUser");
+	is_str(get_str(o, "lastEscalation"), "2", "lastEscalation");
+	is_str(get_str(o, "escalationTimes.0"), "2025-12-31T23:59:00Z", "escalationTimes");
+	ok(get(o, "metadata") == NULL, "no metadata: omitted");
+	json_object_put(o);
+}
+
+static void
+test_pagerduty_header(void)
+{
+	static const struct webhook_kv headers[] = { { "routing_key", "FROMHEADER" } };
+	struct webhook w = { "pd", "https://events.pagerduty.com/v2/enqueue", "pagerduty", NULL,
+	    headers, 1, NULL, 0 };
+	struct strbuf sb = {0};
+	struct json_object *o;
+	int plain;
+
+	ok(notify_webhook_payload(&w, alerts, 1, 1, NULL, NOW, &sb, &plain, err, sizeof(err)) == 0,
+	    "pagerduty with a routing_key header");
+	o = json_tokener_parse(sb.data);
+	is_str(get_str(o, "routing_key"), "FROMHEADER", "routing_key copied from the header");
+	ok(get(o, "client_url") == NULL, "no client_url without a Pulse URL");
+	json_object_put(o);
+	sb_free(&sb);
+}
+
 int
 main(void)
 {
@@ -375,6 +424,8 @@ main(void)
 	test_recovery();
 	test_telegram_chat_id();
 	test_format();
+	test_alert_json();
+	test_pagerduty_header();
 	json_object_put(meta);
 	return done_testing();
 }
