@@ -3,6 +3,6 @@
 #ifndef PULSE_SCHEMA_H
 #define PULSE_SCHEMA_H
 
-#define PULSE_SCHEMA_VERSION 10
+#define PULSE_SCHEMA_VERSION 13
 
 #endif
