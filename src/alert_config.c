@@ -3,6 +3,7 @@
 
 #include "alert_config.h"
 #include "jsonread.h"
+#include "jsonutil.h"
 #include "jsonwrite.h"
 #include "log.h"
 #include "timefmt.h"
@@ -1538,11 +1539,13 @@ alert_config_load(struct db *db, double now, struct alert_config *out)
 
 	if (res == NULL)
 		return -1;
+	err[0] = '\0';
 	if (PQntuples(res) == 1)
-		doc = json_tokener_parse(PQgetvalue(res, 0, 0));
+		doc = jsonutil_parse(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0), err,
+		    sizeof(err));
 	PQclear(res);
 	if (doc == NULL || alert_config_from_json(doc, NULL, out, err, sizeof(err)) != 0) {
-		if (doc != NULL)
+		if (err[0] != '\0')
 			log_warn("msg=\"stored alert configuration unreadable, using defaults\" "
 			    "error=\"%s\"", err);
 		alert_config_defaults(out);
