@@ -46,61 +46,64 @@ answer_success(struct request *r)
 	resp_json(r, 200, obj);
 }
 
-void
-api_notify_email_get(struct request *r)
+/* GET of the email or apprise configuration: as public shows it. */
+static void
+single_get(struct request *r, int (*load)(struct db *, struct json_object **),
+    struct json_object *(*public)(struct json_object *))
 {
 	struct json_object *cfg;
 
-	if (notify_email_load(r->db, &cfg) != 0) {
+	if (load(r->db, &cfg) != 0) {
 		resp_db_unavailable(r);
 		return;
 	}
 	req_json(r, cfg);
-	resp_json(r, 200, req_json(r, notify_email_public(cfg)));
+	resp_json(r, 200, req_json(r, public(cfg)));
 }
 
 void
-api_notify_email_put(struct request *r)
+api_notify_email_get(struct request *r)
 {
-	struct json_object *body = req_body_object(r, 0), *cfg = NULL;
-	char err[256] = "";
-
-	if (body == NULL)
-		return;
-	if (answer_failure(r, notify_email_update(r->db, body, &cfg, err, sizeof(err)), NULL, err))
-		return;
-	json_object_put(cfg);
-	log_info("msg=\"email configuration updated\"");
-	answer_success(r);
+	single_get(r, notify_email_load, notify_email_public);
 }
 
 void
 api_notify_apprise_get(struct request *r)
 {
-	struct json_object *cfg;
-
-	if (notify_apprise_load(r->db, &cfg) != 0) {
-		resp_db_unavailable(r);
-		return;
-	}
-	req_json(r, cfg);
-	resp_json(r, 200, req_json(r, notify_apprise_public(cfg)));
+	single_get(r, notify_apprise_load, notify_apprise_public);
 }
 
-void
-api_notify_apprise_put(struct request *r)
+/* PUT of the email or apprise configuration; *cfg is the saved one (the request's), NULL
+ * after answering a failure. */
+static struct json_object *
+single_put(struct request *r, enum notify_result (*update)(struct db *, struct json_object *,
+    struct json_object **, char *, size_t), const char *what)
 {
 	struct json_object *body = req_body_object(r, 0), *cfg = NULL;
 	char err[256] = "";
 
 	if (body == NULL)
-		return;
-	if (answer_failure(r, notify_apprise_update(r->db, body, &cfg, err, sizeof(err)), NULL,
-	    err))
-		return;
-	req_json(r, cfg);
-	log_info("msg=\"apprise configuration updated\"");
-	resp_json(r, 200, req_json(r, notify_apprise_public(cfg)));
+		return NULL;
+	if (answer_failure(r, update(r->db, body, &cfg, err, sizeof(err)), NULL, err))
+		return NULL;
+	log_info("msg=\"%s configuration updated\"", what);
+	return req_json(r, cfg);
+}
+
+void
+api_notify_email_put(struct request *r)
+{
+	if (single_put(r, notify_email_update, "email") != NULL)
+		answer_success(r);
+}
+
+void
+api_notify_apprise_put(struct request *r)
+{
+	struct json_object *cfg = single_put(r, notify_apprise_update, "apprise");
+
+	if (cfg != NULL)
+		resp_json(r, 200, req_json(r, notify_apprise_public(cfg)));
 }
 
 void

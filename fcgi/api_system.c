@@ -277,12 +277,15 @@ void
 api_system_settings_update(struct request *r)
 {
 	struct json_object *body = req_body_object(r, 0), *obj;
+	const char *cidrs = NULL, *public_url = NULL;
 	char err[512] = "";
 	int rc;
 
-	if (body == NULL)
+	if (body == NULL ||
+	    req_body_string(r, body, SETTINGS_WEBHOOK_CIDRS, 0, 8192, &cidrs) < 0 ||
+	    req_body_string(r, body, SETTINGS_PUBLIC_URL, 0, 8192, &public_url) < 0)
 		return;
-	rc = settings_update(r->db, body, err, sizeof(err));
+	rc = settings_update(r->db, cidrs, public_url, err, sizeof(err));
 	if (rc > 0) {
 		resp_error(r, 400, "invalid_field", "%s", err);
 		return;

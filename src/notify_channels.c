@@ -723,24 +723,50 @@ writer_end(struct db *db, enum notify_result rc)
 	return rc == NOTIFY_OK ? NOTIFY_DB_ERROR : rc;
 }
 
-static enum notify_result
-single_update(struct db *db, const char *kind,
-    struct json_object *(*from_json)(struct json_object *, struct json_object *, char *, size_t),
-    struct json_object *body, struct json_object **out, char *err, size_t errlen)
+/* How an update reads a body over the stored configuration (NULL: none). */
+typedef struct json_object *(*config_reader)(struct json_object *body, struct json_object *stored,
+    const char *allowlist, char *err, size_t errlen);
+
+static struct json_object *
+email_reader(struct json_object *body, struct json_object *stored, const char *allowlist,
+    char *err, size_t errlen)
 {
-	struct json_object *stored = NULL;
+	(void)allowlist;
+	return notify_email_from_json(body, stored, err, errlen);
+}
+
+static struct json_object *
+apprise_reader(struct json_object *body, struct json_object *stored, const char *allowlist,
+    char *err, size_t errlen)
+{
+	(void)allowlist;
+	return notify_apprise_from_json(body, stored, err, errlen);
+}
+
+/* Reads body over the stored configuration of (kind, id) and saves it, in one writer's
+ * transaction. A webhook must exist (NOTIFY_NOT_FOUND); email and apprise start from none. */
+static enum notify_result
+channel_update(struct db *db, const char *kind, const char *id, config_reader read,
+    struct json_object *body, const char *allowlist, struct json_object **out, char *err,
+    size_t errlen)
+{
 	enum notify_result rc = NOTIFY_DB_ERROR;
+	struct json_object *stored = NULL;
 	int found;
 
 	*out = NULL;
 	if (writer_begin(db) != 0)
 		return NOTIFY_DB_ERROR;
-	if ((found = channel_read(db, kind, "", &stored)) < 0)
+	if ((found = channel_read(db, kind, id, &stored)) < 0)
 		goto done;
-	*out = from_json(body, stored, err, errlen);
+	if (found == 0 && id[0] != '\0') {
+		rc = NOTIFY_NOT_FOUND;
+		goto done;
+	}
+	*out = read(body, stored, allowlist, err, errlen);
 	if (*out == NULL)
 		rc = NOTIFY_BAD_INPUT;
-	else if (channel_save(db, kind, "", *out) == 0)
+	else if (channel_save(db, kind, id, *out) == 0)
 		rc = NOTIFY_OK;
 done:
 	json_object_put(stored);
@@ -756,16 +782,14 @@ enum notify_result
 notify_email_update(struct db *db, struct json_object *body, struct json_object **out, char *err,
     size_t errlen)
 {
-	return single_update(db, "email", notify_email_from_json, body, out,
-	    err, errlen);
+	return channel_update(db, "email", "", email_reader, body, NULL, out, err, errlen);
 }
 
 enum notify_result
 notify_apprise_update(struct db *db, struct json_object *body, struct json_object **out,
     char *err, size_t errlen)
 {
-	return single_update(db, "apprise", notify_apprise_from_json,
-	    body, out, err, errlen);
+	return channel_update(db, "apprise", "", apprise_reader, body, NULL, out, err, errlen);
 }
 
 int
@@ -846,32 +870,10 @@ enum notify_result
 notify_webhook_update(struct db *db, const char *id, struct json_object *body,
     const char *allowlist, struct json_object **out, char *err, size_t errlen)
 {
-	enum notify_result rc = NOTIFY_DB_ERROR;
-	struct json_object *stored = NULL;
-	int found;
-
-	*out = NULL;
-	if (writer_begin(db) != 0)
-		return NOTIFY_DB_ERROR;
-	if ((found = channel_read(db, "webhook", id, &stored)) < 0)
-		goto done;
-	if (found == 0) {
-		rc = NOTIFY_NOT_FOUND;
-		goto done;
-	}
-	*out = notify_webhook_from_json(body, stored, allowlist, err, errlen);
-	if (*out == NULL)
-		rc = NOTIFY_BAD_INPUT;
-	else if (channel_save(db, "webhook", id, *out) == 0)
-		rc = NOTIFY_OK;
-done:
-	json_object_put(stored);
-	rc = writer_end(db, rc);
-	if (rc != NOTIFY_OK) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return rc;
+	if (id == NULL || id[0] == '\0')
+		return NOTIFY_NOT_FOUND;
+	return channel_update(db, "webhook", id, notify_webhook_from_json, body, allowlist, out,
+	    err, errlen);
 }
 
 enum notify_result

@@ -8,7 +8,6 @@
 #include <strings.h>
 
 #include "jsonread.h"
-#include "jsonutil.h"
 #include "netaddr.h"
 #include "settings.h"
 #include "uri.h"
@@ -117,22 +116,6 @@ settings_check_public_url(const char *url, char *err, size_t errlen)
 	return 0;
 }
 
-/* A string member of body: 1 with *out, 0 when absent or null, -1 with a message. */
-static int
-body_string(struct json_object *body, const char *key, const char **out, char *err,
-    size_t errlen)
-{
-	switch (jsonutil_get_string(body, key, out)) {
-	case JSONUTIL_OK:
-		return 1;
-	case JSONUTIL_MISSING:
-		return 0;
-	default:
-		snprintf(err, errlen, "%s must be a string", key);
-		return -1;
-	}
-}
-
 /* Stores text under key, or removes key when text is empty. */
 static int
 set_string(struct db *db, const char *key, const char *text)
@@ -145,18 +128,14 @@ set_string(struct db *db, const char *key, const char *text)
 }
 
 int
-settings_update(struct db *db, struct json_object *body, char *err, size_t errlen)
+settings_update(struct db *db, const char *cidrs, const char *public_url, char *err,
+    size_t errlen)
 {
-	const char *cidrs = NULL, *public_url = NULL;
 	char list[4096], url[2049];
-	int has_cidrs, has_url;
 
-	if ((has_cidrs = body_string(body, SETTINGS_WEBHOOK_CIDRS, &cidrs, err, errlen)) < 0 ||
-	    (has_url = body_string(body, SETTINGS_PUBLIC_URL, &public_url, err, errlen)) < 0)
+	if (cidrs != NULL && settings_check_cidrs(cidrs, list, sizeof(list), err, errlen) != 0)
 		return 1;
-	if (has_cidrs && settings_check_cidrs(cidrs, list, sizeof(list), err, errlen) != 0)
-		return 1;
-	if (has_url) {
+	if (public_url != NULL) {
 		jsonread_copy_trimmed(url, sizeof(url), public_url);
 		if (strlen(public_url) > 2048 || settings_check_public_url(url, err, errlen) != 0) {
 			snprintf(err, errlen, "publicURL must be an http or https URL with a host");
@@ -166,12 +145,13 @@ settings_update(struct db *db, struct json_object *body, char *err, size_t errle
 		for (size_t n = strlen(url); n > 0 && url[n - 1] == '/'; n--)
 			url[n - 1] = '\0';
 	}
-	if (!has_cidrs && !has_url)
+	if (cidrs == NULL && public_url == NULL)
 		return 0;
 	if (db_begin(db) != 0)
 		return -1;
-	if ((has_cidrs && set_string(db, SETTINGS_WEBHOOK_CIDRS, list) != 0) ||
-	    (has_url && set_string(db, SETTINGS_PUBLIC_URL, url) != 0) || db_commit(db) != 0) {
+	if ((cidrs != NULL && set_string(db, SETTINGS_WEBHOOK_CIDRS, list) != 0) ||
+	    (public_url != NULL && set_string(db, SETTINGS_PUBLIC_URL, url) != 0) ||
+	    db_commit(db) != 0) {
 		db_rollback(db);
 		return -1;
 	}

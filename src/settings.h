@@ -28,9 +28,10 @@ int settings_check_cidrs(const char *csv, char *out, size_t outlen, char *err, s
  * Returns 0, or -1 with a message in err. */
 int settings_check_public_url(const char *url, char *err, size_t errlen);
 
-/* Applies the keys of body this server knows (the two above), each checked, in one
- * transaction; other keys are ignored (the original's settings object has many more).
- * Returns 0, 1 for bad input (message in err; nothing written), or -1 (database). */
-int settings_update(struct db *db, struct json_object *body, char *err, size_t errlen);
+/* Sets the webhook allowlist and the public URL (each NULL: left alone; "": removed), both
+ * checked first, in one transaction. Returns 0, 1 for bad input (message in err; nothing
+ * written), or -1 (database). */
+int settings_update(struct db *db, const char *cidrs, const char *public_url, char *err,
+    size_t errlen);
 
 #endif
