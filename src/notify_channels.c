@@ -105,6 +105,10 @@ get_strings(struct json_object *obj, const char *key, int dedup, char *err, size
 			    key, NOTIFY_TEXT_MAX);
 			goto fail;
 		}
+		if (strpbrk(json_object_get_string(v), "\r\n") != NULL) {
+			snprintf(err, errlen, "%s: an entry must not hold CR or LF", key);
+			goto fail;
+		}
 		if (!dedup) {
 			json_object_array_add(out, json_object_get(v));
 			continue;
@@ -193,6 +197,11 @@ notify_email_from_json(struct json_object *body, struct json_object *stored, cha
 		s = NULL;
 		if (get_text(body, texts[i], NOTIFY_TEXT_MAX, &s, err, errlen) < 0)
 			goto fail;
+		/* They go into SMTP commands and mail headers. */
+		if (s != NULL && strpbrk(s, "\r\n") != NULL) {
+			snprintf(err, errlen, "%s must not hold CR or LF", texts[i]);
+			goto fail;
+		}
 		/* An empty password keeps the stored one: GET never shows it. */
 		if (s != NULL && (s[0] != '\0' || strcmp(texts[i], "password") != 0))
 			jsonwrite_str(o, texts[i], s);
@@ -552,8 +561,11 @@ notify_redact_url(const char *url)
 	static const char *const secret_params[] = {"token", "apikey", "api_key", "key",
 	    "secret", "password"};
 	struct strbuf sb = {0};
-	const char *p = url, *bot = strstr(url, "/bot"), *q = strchr(url, '?');
+	const char *p = url, *path = strstr(url, "://"), *q = strchr(url, '?'), *bot;
 
+	/* "/bot" of the path only: a host named bot.example stays. */
+	path = path != NULL ? path + 3 + strcspn(path + 3, "/?#") : url;
+	bot = strstr(path, "/bot");
 	if (bot != NULL && (q == NULL || bot < q)) {
 		sb_append(&sb, url, (size_t)(bot - url) + 4);
 		sb_puts(&sb, "REDACTED");

@@ -172,6 +172,7 @@ json_error_ok($send->(PUT => 'email', '{"enabled":'), 400, 'invalid_json', 'emai
 is($send->(PUT => 'email', '[1]')->code, 400, 'email: an array is 400');
 json_error_ok($send->(PUT => 'email', '{"port":"587"}'), 400, 'invalid_field', 'email: port as a string');
 json_error_ok($send->(PUT => 'email', '{"to":"a@b"}'), 400, 'invalid_field', 'email: to as a string');
+json_error_ok($send->(PUT => 'email', '{"from":"a@b\\r\\nBcc: c@d"}'), 400, 'invalid_field', 'email: CR LF in from');
 json_error_ok($send->(PUT => 'apprise', '{"targets":{"a":1}}'), 400, 'invalid_field', 'apprise: targets object');
 json_error_ok($send->(PUT => 'apprise', '{"timeoutSeconds":1.5}'), 400, 'invalid_field', 'apprise: fractional timeout');
 json_error_ok($send->(PUT => 'email', '{"provider":"' . ('x' x (32 * 1024)) . '"}'), 413, 'payload_too_large',

@@ -81,6 +81,10 @@ test_email(void)
 	    "ERR: port must be an integer from 0 to 65535", "email: a port out of range");
 	is_str(read_text(notify_email_from_json, "{\"to\":\"a@x\"}", NULL),
 	    "ERR: to must be an array of strings", "email: to as a string");
+	is_str(read_text(notify_email_from_json, "{\"from\":\"a@x\\r\\nBcc: b@y\"}", NULL),
+	    "ERR: from must not hold CR or LF", "email: CR LF in from");
+	is_str(read_text(notify_email_from_json, "{\"to\":[\"a@x\\nBcc: b@y\"]}", NULL),
+	    "ERR: to: an entry must not hold CR or LF", "email: LF in a recipient");
 	is_str(read_text(notify_email_from_json, "{\"tls\":1}", NULL),
 	    "ERR: tls must be a boolean", "email: tls as a number");
 	ok(strstr(read_text(notify_email_from_json, "{}", NULL), "\"tls\":true") != NULL,
@@ -231,6 +235,7 @@ test_redact(void)
 		    "https://h.example/?a=1&API_KEY=REDACTED&password=REDACTED#f"},
 		{"https://h.example/plain", "https://h.example/plain"},
 		{"https://h.example/?keyring=1", "https://h.example/?keyring=1"},
+		{"https://bot.example/x?a=1", "https://bot.example/x?a=1"},
 		{"", ""},
 	};
 
