@@ -9,6 +9,7 @@ void api_health(struct request *r);
 void api_version(struct request *r);
 void api_mock_mode_get(struct request *r);
 void api_mock_mode_set(struct request *r);
+void api_system_settings_update(struct request *r);
 
 /* api_login.c */
 void api_login(struct request *r);
@@ -64,5 +65,19 @@ void api_nodes_refresh_cluster(struct request *r);
 void api_alerts_config_get(struct request *r);
 void api_alerts_config_put(struct request *r);
 void api_alerts_activate(struct request *r);
+
+/* api_notifications.c */
+void api_notify_email_get(struct request *r);
+void api_notify_email_put(struct request *r);
+void api_notify_apprise_get(struct request *r);
+void api_notify_apprise_put(struct request *r);
+void api_notify_webhooks_list(struct request *r);
+void api_notify_webhooks_create(struct request *r);
+void api_notify_webhook_update(struct request *r);
+void api_notify_webhook_delete(struct request *r);
+void api_notify_webhook_templates(struct request *r);
+void api_notify_email_providers(struct request *r);
+void api_notify_webhook_history(struct request *r);
+void api_notify_health(struct request *r);
 
 #endif

@@ -23,6 +23,7 @@
  * settings; 0 would mean the body_limit setting (for uploads and agents' reports). */
 #define SMALL ROUTE_SMALL_BODY
 #define CONFIG (64 * 1024)
+#define EMAIL_CONFIG (32 * 1024)	/* the original's limit for PUT /api/notifications/email */
 
 /* method, path, handler, flags, scope an API token needs, rate class, body limit */
 const struct route route_table[] = {
@@ -33,6 +34,8 @@ const struct route route_table[] = {
 	    SMALL},
 	{POST | PUT, "/api/system/mock-mode", api_mock_mode_set, ADMIN, "settings:write",
 	    RATE_GENERAL, CONFIG},
+	{POST, "/api/system/settings/update", api_system_settings_update, ADMIN, "settings:write",
+	    RATE_CONFIG_WRITE, CONFIG},
 
 	/* api_alerts.c */
 	{GET, "/api/alerts/config", api_alerts_config_get, 0, "monitoring:read", RATE_GENERAL,
@@ -41,6 +44,32 @@ const struct route route_table[] = {
 	    CONFIG},
 	{POST, "/api/alerts/activate", api_alerts_activate, 0, "monitoring:write", RATE_GENERAL,
 	    SMALL},
+
+	/* api_notifications.c */
+	{GET, "/api/notifications/email", api_notify_email_get, ADMIN, "settings:read",
+	    RATE_CONFIG_READ, SMALL},
+	{PUT, "/api/notifications/email", api_notify_email_put, ADMIN, "settings:write",
+	    RATE_CONFIG_WRITE, EMAIL_CONFIG},
+	{GET, "/api/notifications/apprise", api_notify_apprise_get, ADMIN, "settings:read",
+	    RATE_CONFIG_READ, SMALL},
+	{PUT, "/api/notifications/apprise", api_notify_apprise_put, ADMIN, "settings:write",
+	    RATE_CONFIG_WRITE, CONFIG},
+	{GET, "/api/notifications/webhooks", api_notify_webhooks_list, ADMIN, "settings:read",
+	    RATE_CONFIG_READ, SMALL},
+	{POST, "/api/notifications/webhooks", api_notify_webhooks_create, ADMIN, "settings:write",
+	    RATE_CONFIG_WRITE, CONFIG},
+	{PUT, "/api/notifications/webhooks/{id}", api_notify_webhook_update, ADMIN,
+	    "settings:write", RATE_CONFIG_WRITE, CONFIG},
+	{DELETE, "/api/notifications/webhooks/{id}", api_notify_webhook_delete, ADMIN,
+	    "settings:write", RATE_CONFIG_WRITE, SMALL},
+	{GET, "/api/notifications/webhook-templates", api_notify_webhook_templates, ADMIN,
+	    "settings:read", RATE_CONFIG_READ, SMALL},
+	{GET, "/api/notifications/email-providers", api_notify_email_providers, ADMIN,
+	    "settings:read", RATE_CONFIG_READ, SMALL},
+	{GET, "/api/notifications/webhook-history", api_notify_webhook_history, ADMIN,
+	    "settings:read", RATE_CONFIG_READ, SMALL},
+	{GET, "/api/notifications/health", api_notify_health, ADMIN, "settings:read",
+	    RATE_CONFIG_READ, SMALL},
 
 	/* api_login.c */
 	{POST, "/api/login", api_login, PUBLIC | NO_CSRF, NULL, RATE_AUTH, SMALL},

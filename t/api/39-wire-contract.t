@@ -133,6 +133,35 @@ for my $n (1, 2) {
     $wc->check('AlertActivateResponse', $r->json, "alerts POST /api/alerts/activate ($n)");
 }
 
+# --- notification configuration: email, apprise, webhooks, templates, providers, history, health ---
+capture('EmailConfig', '/api/notifications/email', 'notifications');
+capture('AppriseConfig', '/api/notifications/apprise', 'notifications');
+for my $body ({ enabled => Mojo::JSON::true, server => 'smtp.example.org', port => 587, from => 'p@example.org',
+        to => ['o@example.org'], password => 'pw' }) {
+    is($ua->put($stack->url('/api/notifications/email') => $auth => json => $body)->result->code, 200, 'PUT email');
+}
+capture('EmailConfig', '/api/notifications/email', 'notifications');
+my $apprise = $ua->put($stack->url('/api/notifications/apprise') => $auth => json => { enabled => Mojo::JSON::true,
+    mode => 'http', serverUrl => 'https://apprise.example.org', apiKey => 'k', targets => ['a://b'] })->result;
+is($apprise->code, 200, 'PUT apprise');
+$wc->check('AppriseConfig', $apprise->json, 'notifications PUT /api/notifications/apprise');
+capture('AppriseConfig', '/api/notifications/apprise', 'notifications');
+my $hook = $ua->post($stack->url('/api/notifications/webhooks') => $auth => json => { name => 'h',
+    url => 'https://hooks.example.org/x', service => 'slack', enabled => Mojo::JSON::true, headers => { A => 'b' },
+    customFields => { c => 'd' }, template => '{"text":"{{.Message}}"}' })->result;
+is($hook->code, 200, 'POST webhook');
+$wc->check('Webhook', $hook->json, 'notifications POST /api/notifications/webhooks');
+$ua->post($stack->url('/api/notifications/webhooks') => $auth => json => { name => 'plain', url => 'https://x.example.org/' });
+capture('[Webhook]', '/api/notifications/webhooks', 'notifications');
+capture('[WebhookTemplate]', '/api/notifications/webhook-templates', 'notifications');
+capture('[EmailProvider]', '/api/notifications/email-providers', 'notifications');
+$stack->psql(q{INSERT INTO pulse.notification_deliveries (notification_id, delivery_key, type, channel_name, target,
+    alert_ids, attempt, success, status_code, error, payload_bytes) VALUES
+    ('n1', 'k1', 'webhook', 'h', 'https://hooks.example.org/x', '{a1}', 1, true, 200, NULL, 10),
+    ('n2', 'k2', 'webhook_resolved', 'h', 'https://hooks.example.org/x', '{a1}', 2, false, 500, 'HTTP 500', 10)});
+capture('[WebhookDelivery]', '/api/notifications/webhook-history', 'notifications');
+capture('NotificationHealth', '/api/notifications/health', 'notifications');
+
 # --- simulators: a cluster "orchard" configured as "orchard-lab", with Ceph and guest agents ---
 my $res = $ua->post($stack->url('/api/system/mock-mode') => $auth => json => { enabled => false })->result;
 is($res->code, 200, 'mock mode off');
