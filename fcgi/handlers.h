@@ -65,4 +65,7 @@ void api_alerts_config_get(struct request *r);
 void api_alerts_config_put(struct request *r);
 void api_alerts_activate(struct request *r);
 
+/* api_notify_test.c */
+void api_notifications_test(struct request *r);
+
 #endif
