@@ -622,6 +622,19 @@ smtp_once(const struct email_config *c, const char *message,
 	return rc;
 }
 
+/* Whether s is a host name or an IP address and nothing else: it goes into the URL libcurl
+ * reads, where '/', '@' or '?' would change what is asked. */
+static int
+host_ok(const char *s)
+{
+	if (*s == '\0' || *s == '-' || *s == '.')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr(".-:_", *s) == NULL)
+			return 0;
+	return 1;
+}
+
 int
 notify_email_smtp(const struct email_config *c, const char *message,
     const struct notify_email_opts *opts, char *err, size_t errlen)
@@ -629,8 +642,8 @@ notify_email_smtp(const struct email_config *c, const char *message,
 	int attempts = opts->attempts > 0 ? opts->attempts : 1, rc = -1, i;
 	char last[EMAIL_ERR_LEN] = "";
 
-	if (c->server[0] == '\0') {
-		snprintf(err, errlen, "no SMTP server is configured");
+	if (!host_ok(c->server)) {
+		snprintf(err, errlen, "the SMTP server must be a host name or an address");
 		return -1;
 	}
 	for (i = 1; i <= attempts; i++) {

@@ -301,6 +301,13 @@ test_send_fails(void)
 	ok(strstr(err, "email failed after 2 attempts") != NULL, "retried: %s", err);
 	ok(strstr(err, "s3cret-pw") == NULL, "no password in the error");
 
+	snprintf(c.server, sizeof(c.server), "evil.example/x@y");
+	ok(notify_email_send_test(&c, &alerts[0], &opts, err, sizeof(err)) != 0 &&
+	    strstr(err, "host name") != NULL, "a server that is not a host refused");
+	snprintf(c.server, sizeof(c.server), "::1");
+	ok(notify_email_send_test(&c, &alerts[0], &opts, err, sizeof(err)) != 0 &&
+	    strstr(err, "host name") == NULL, "an IPv6 address is a host: %s", err);
+
 	o = json_tokener_parse("{\"server\":\"127.0.0.1\",\"port\":1,\"tls\":false,"
 	    "\"from\":\"a@b.c\"}");
 	opts.attempts = 0;
