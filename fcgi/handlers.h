@@ -79,5 +79,7 @@ void api_notify_webhook_templates(struct request *r);
 void api_notify_email_providers(struct request *r);
 void api_notify_webhook_history(struct request *r);
 void api_notify_health(struct request *r);
+/* api_notify_test.c */
+void api_notifications_test(struct request *r);
 
 #endif

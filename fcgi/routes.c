@@ -70,6 +70,9 @@ const struct route route_table[] = {
 	    "settings:read", RATE_CONFIG_READ, SMALL},
 	{GET, "/api/notifications/health", api_notify_health, ADMIN, "settings:read",
 	    RATE_CONFIG_READ, SMALL},
+	/* api_notify_test.c */
+	{POST, "/api/notifications/test", api_notifications_test, ADMIN, "settings:write",
+	    RATE_GENERAL, CONFIG},
 
 	/* api_login.c */
 	{POST, "/api/login", api_login, PUBLIC | NO_CSRF, NULL, RATE_AUTH, SMALL},
@@ -133,9 +136,9 @@ const struct route route_table[] = {
 	{POST, "/api/config/nodes/test-connection", api_nodes_test_connection, ADMIN,
 	    "settings:write", RATE_CONFIG_WRITE, CONFIG},
 	{POST, "/api/config/nodes/test-config", api_nodes_test_config, ADMIN, "settings:write",
-	    RATE_CONFIG_WRITE, CONFIG},
+	    RATE_GENERAL, CONFIG},
 	{PUT, "/api/config/nodes/{id}", api_nodes_update, ADMIN, "settings:write",
-	    RATE_CONFIG_WRITE, CONFIG},
+	    RATE_GENERAL, CONFIG},
 	{DELETE, "/api/config/nodes/{id}", api_nodes_delete, ADMIN, "settings:write",
 	    RATE_CONFIG_WRITE, SMALL},
 	{POST, "/api/config/nodes/{id}/test", api_nodes_test_saved, ADMIN, "settings:write",
