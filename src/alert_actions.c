@@ -37,12 +37,11 @@ static const struct db_stmt stmt_ack = {"alert_ack",
 	"updated_at = now() WHERE id = $1 AND resolved_at IS NULL RETURNING id", 2};
 static const struct db_stmt stmt_unack = {"alert_unack",
 	"UPDATE pulse.alerts SET acknowledged = false, ack_time = NULL, ack_user = NULL, "
-	"updated_at = now() WHERE id = $1 AND resolved_at IS NULL AND $2::text IS NOT NULL "
-	"RETURNING id", 2};
+	"updated_at = now() WHERE id = $1 AND resolved_at IS NULL RETURNING id", 1};
 /* The ack fields stay: the engine decides on them when it raises the id again (§5.1). */
 static const struct db_stmt stmt_clear = {"alert_clear",
 	"UPDATE pulse.alerts SET resolved_at = now(), updated_at = now() "
-	"WHERE id = $1 AND resolved_at IS NULL AND $2::text IS NOT NULL RETURNING id", 2};
+	"WHERE id = $1 AND resolved_at IS NULL RETURNING id", 1};
 
 /* The open incident of an alert takes an event and, for an ack, unack or resolve, the new
  * state. $1 alert id, $2 event type, $3 user, $4 summary, $5 details. */
@@ -119,7 +118,7 @@ action_run(struct db *db, enum alert_action act, const char *id, const char *use
 		[ALERT_UNACK] = {&stmt_unack, "alert_unacknowledged", "Alert unacknowledged"},
 		[ALERT_CLEAR] = {&stmt_clear, "alert_resolved", "Alert cleared manually"},
 	};
-	const char *p[] = {id, user};
+	const char *p[] = {id, user};	/* the user for an acknowledgement only */
 	char details[256];
 	struct json_object *d;
 	PGresult *res = db_exec_stmt(db, acts[act].stmt, p);
@@ -380,7 +379,7 @@ opt_time(struct json_object *o, const char *key, const PGresult *res, int row, i
 	char buf[TIMEFMT_LEN];
 
 	if (!PQgetisnull(res, row, col))
-		jsonwrite_str(o, key, timefmt_rfc3339_nano(atof(PQgetvalue(res, row, col)), buf,
+		jsonwrite_str(o, key, timefmt_rfc3339_nano(strtod(PQgetvalue(res, row, col), NULL), buf,
 		    sizeof(buf)));
 }
 
