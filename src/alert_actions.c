@@ -377,10 +377,12 @@ static void
 opt_time(struct json_object *o, const char *key, const PGresult *res, int row, int col)
 {
 	char buf[TIMEFMT_LEN];
+	double t;
 
-	if (!PQgetisnull(res, row, col))
-		jsonwrite_str(o, key, timefmt_rfc3339_nano(strtod(PQgetvalue(res, row, col), NULL), buf,
-		    sizeof(buf)));
+	if (PQgetisnull(res, row, col))
+		return;
+	t = strtod(PQgetvalue(res, row, col), NULL);	/* extract(epoch ...) of the server */
+	jsonwrite_str(o, key, timefmt_rfc3339_nano(t, buf, sizeof(buf)));
 }
 
 static struct json_object *
