@@ -66,6 +66,20 @@ void api_alerts_config_get(struct request *r);
 void api_alerts_config_put(struct request *r);
 void api_alerts_activate(struct request *r);
 
+/* api_alert_actions.c */
+void api_alert_acknowledge(struct request *r);
+void api_alert_unacknowledge(struct request *r);
+void api_alert_clear(struct request *r);
+void api_alert_acknowledge_path(struct request *r);
+void api_alert_unacknowledge_path(struct request *r);
+void api_alert_clear_path(struct request *r);
+void api_alerts_bulk_acknowledge(struct request *r);
+void api_alerts_bulk_clear(struct request *r);
+void api_alerts_history_get(struct request *r);
+void api_alerts_history_delete(struct request *r);
+void api_alerts_incidents(struct request *r);
+void api_alerts_incident_note(struct request *r);
+
 /* api_notifications.c */
 void api_notify_email_get(struct request *r);
 void api_notify_email_put(struct request *r);

@@ -24,6 +24,8 @@
 #define SMALL ROUTE_SMALL_BODY
 #define CONFIG (64 * 1024)
 #define EMAIL_CONFIG (32 * 1024)	/* the original's limit for PUT /api/notifications/email */
+#define NOTE_BODY (8 * 1024)	/* the original's limit for an incident note */
+#define BULK_BODY (32 * 1024)	/* the original's limit for the bulk alert actions */
 
 /* method, path, handler, flags, scope an API token needs, rate class, body limit */
 const struct route route_table[] = {
@@ -44,6 +46,31 @@ const struct route route_table[] = {
 	    CONFIG},
 	{POST, "/api/alerts/activate", api_alerts_activate, 0, "monitoring:write", RATE_GENERAL,
 	    SMALL},
+
+	/* api_alert_actions.c */
+	{POST, "/api/alerts/acknowledge", api_alert_acknowledge, 0, "monitoring:write",
+	    RATE_GENERAL, SMALL},
+	{POST, "/api/alerts/unacknowledge", api_alert_unacknowledge, 0, "monitoring:write",
+	    RATE_GENERAL, SMALL},
+	{POST, "/api/alerts/clear", api_alert_clear, 0, "monitoring:write", RATE_GENERAL, SMALL},
+	{POST, "/api/alerts/{id}/acknowledge", api_alert_acknowledge_path, 0, "monitoring:write",
+	    RATE_GENERAL, SMALL},
+	{POST, "/api/alerts/{id}/unacknowledge", api_alert_unacknowledge_path, 0,
+	    "monitoring:write", RATE_GENERAL, SMALL},
+	{POST, "/api/alerts/{id}/clear", api_alert_clear_path, 0, "monitoring:write", RATE_GENERAL,
+	    SMALL},
+	{POST, "/api/alerts/bulk/acknowledge", api_alerts_bulk_acknowledge, 0, "monitoring:write",
+	    RATE_GENERAL, BULK_BODY},
+	{POST, "/api/alerts/bulk/clear", api_alerts_bulk_clear, 0, "monitoring:write",
+	    RATE_GENERAL, BULK_BODY},
+	{GET, "/api/alerts/history", api_alerts_history_get, 0, "monitoring:read", RATE_GENERAL,
+	    SMALL},
+	{DELETE, "/api/alerts/history", api_alerts_history_delete, 0, "monitoring:write",
+	    RATE_GENERAL, SMALL},
+	{GET, "/api/alerts/incidents", api_alerts_incidents, 0, "monitoring:read", RATE_GENERAL,
+	    SMALL},
+	{POST, "/api/alerts/incidents/note", api_alerts_incident_note, 0, "monitoring:write",
+	    RATE_GENERAL, NOTE_BODY},
 
 	/* api_notifications.c */
 	{GET, "/api/notifications/email", api_notify_email_get, ADMIN, "settings:read",

@@ -437,54 +437,6 @@ read_overrides(struct json_object *o, struct alert_config *c, char *err, size_t 
 	return 0;
 }
 
-/* Reads an RFC 3339 time ("2026-01-09T21:25:38.5+01:00") into unix seconds. */
-static int
-parse_rfc3339(const char *s, double *out)
-{
-	struct tm tm = {0};
-	int y, mo, d, h, mi, sec, n = 0, oh, om;
-	double frac = 0;
-	time_t t;
-	const char *z;
-
-	if (sscanf(s, "%4d-%2d-%2d%*1[Tt]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
-	    n != 19)
-		return -1;
-	z = s + n;
-	if (*z == '.') {
-		char *end;
-
-		frac = strtod(z, &end);
-		if (end == z + 1)
-			return -1;
-		z = end;
-	}
-	if (y == 1 && mo == 1 && d == 1 && h == 0 && mi == 0 && sec == 0) {
-		*out = 0;	/* Go's zero time */
-		return 0;
-	}
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-		return -1;
-	t = timegm(&tm);
-	if (*z == 'Z' || *z == 'z') {
-		if (z[1] != '\0')
-			return -1;
-	} else if ((*z == '+' || *z == '-') && sscanf(z + 1, "%2d:%2d%n", &oh, &om, &n) == 2 &&
-	    n == 5 && z[6] == '\0') {
-		t -= (*z == '+' ? 1 : -1) * (oh * 3600 + om * 60);
-	} else {
-		return -1;
-	}
-	*out = (double)t + frac;
-	return 0;
-}
-
 static int
 read_time(struct json_object *o, const char *key, double *out, char *err, size_t errlen,
     const struct path *p)
@@ -494,7 +446,7 @@ read_time(struct json_object *o, const char *key, double *out, char *err, size_t
 	*out = 0;
 	if (read_str(o, key, buf, sizeof(buf), err, errlen, p) != 0)
 		return -1;
-	if (buf[0] != '\0' && parse_rfc3339(buf, out) != 0)
+	if (buf[0] != '\0' && timefmt_parse_rfc3339(buf, out) != 0)
 		return fail(err, errlen, p, key, "must be an RFC 3339 time");
 	if (buf[0] == '\0' && member(o, key) != NULL)
 		return fail(err, errlen, p, key, "must be an RFC 3339 time");

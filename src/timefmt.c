@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -123,4 +124,51 @@ timefmt_unix_ms_edge(double t)
 	if (whole <= -9e18)
 		return INT64_MIN;
 	return timefmt_ms_from_seconds((int64_t)whole);
+}
+
+int
+timefmt_parse_rfc3339(const char *s, double *out)
+{
+	struct tm tm = {0};
+	int y, mo, d, h, mi, sec, n = 0, oh, om;
+	double frac = 0;
+	time_t t;
+	const char *z;
+
+	if (sscanf(s, "%4d-%2d-%2d%*1[Tt]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
+	    n != 19)
+		return -1;
+	z = s + n;
+	if (*z == '.') {
+		char *end;
+
+		frac = strtod(z, &end);
+		if (end == z + 1)
+			return -1;
+		z = end;
+	}
+	if (y == 1 && mo == 1 && d == 1 && h == 0 && mi == 0 && sec == 0) {
+		*out = 0;	/* Go's zero time */
+		return 0;
+	}
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -1;
+	t = timegm(&tm);
+	if (*z == 'Z' || *z == 'z') {
+		if (z[1] != '\0')
+			return -1;
+	} else if ((*z == '+' || *z == '-') && sscanf(z + 1, "%2d:%2d%n", &oh, &om, &n) == 2 &&
+	    n == 5 && z[6] == '\0') {
+		t -= (*z == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+	} else {
+		return -1;
+	}
+	*out = (double)t + frac;
+	return 0;
 }

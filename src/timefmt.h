@@ -23,6 +23,10 @@ const char *timefmt_rfc3339(double t, char *out, size_t len);
  * Returns out. */
 const char *timefmt_rfc3339_nano(double t, char *out, size_t len);
 
+/* Reads an RFC 3339 time ("2026-01-09T21:25:38.5+01:00") into unix seconds; Go's zero time
+ * gives 0. Returns 0, or -1 for text that is not such a time. */
+int timefmt_parse_rfc3339(const char *s, double *out);
+
 /* A PostgreSQL timestamptz literal in UTC with milliseconds ("2026-01-09 21:25:38.123+00"),
  * the fraction cut off (earlier, for a time before 1970). A value that is not a number or too
  * far out for a calendar gives the epoch. Returns buf. */

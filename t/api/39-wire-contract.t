@@ -133,6 +133,28 @@ for my $n (1, 2) {
     $wc->check('AlertActivateResponse', $r->json, "alerts POST /api/alerts/activate ($n)");
 }
 
+# --- the alert lifecycle: an incident with its timeline, the bulk answers ---
+$stack->psql(q{INSERT INTO pulse.alerts (id, type, level, resource_id, resource_name, node, instance, message,
+    value, threshold, start_time, source) VALUES ('wc:node1:101-cpu', 'cpu', 'warning', 'wc:node1:101', 'web1',
+    'node1', 'wc', 'CPU at 95%', 95, 80, '2026-02-01T08:00:00Z', 'mock'),
+    ('wc:node1:102-cpu', 'cpu', 'warning', 'wc:node1:102', 'web2', 'node1', 'wc', 'CPU at 91%', 91, 80,
+    '2026-02-01T08:00:00Z', 'mock')});
+$stack->psql(q{INSERT INTO pulse.incidents (id, alert_id, alert_type, level, resource_id, resource_name,
+    resource_type, node, instance, message, opened_at) VALUES ('wc-inc', 'wc:node1:101-cpu', 'cpu', 'warning',
+    'wc:node1:101', 'web1', 'guest', 'node1', 'wc', 'CPU at 95%', '2026-02-01T08:00:00Z')});
+is($ua->post($stack->url('/api/alerts/acknowledge') => $auth => json => { id => 'wc:node1:101-cpu' })->result->code,
+    200, 'alerts: acknowledge');
+is($ua->post($stack->url('/api/alerts/incidents/note') => $auth => json => { incident_id => 'wc-inc',
+    note => 'looked at it' })->result->code, 200, 'alerts: a note');
+capture('Incident', '/api/alerts/incidents?alert_id=wc:node1:101-cpu', 'alerts');
+capture('[Incident]', '/api/alerts/incidents?resource_id=wc:node1:101', 'alerts');
+for my $action (qw(acknowledge clear)) {
+    my $r = $ua->post($stack->url("/api/alerts/bulk/$action") => $auth =>
+        json => { alertIds => ['wc:node1:102-cpu', 'wc:unknown'] })->result;
+    is($r->code, 200, "alerts: POST /api/alerts/bulk/$action");
+    $wc->check('AlertBulkResponse', $r->json, "alerts POST /api/alerts/bulk/$action");
+}
+
 # --- notification configuration: email, apprise, webhooks, templates, providers, history, health ---
 capture('EmailConfig', '/api/notifications/email', 'notifications');
 capture('AppriseConfig', '/api/notifications/apprise', 'notifications');
