@@ -64,5 +64,6 @@ void api_nodes_refresh_cluster(struct request *r);
 void api_alerts_config_get(struct request *r);
 void api_alerts_config_put(struct request *r);
 void api_alerts_activate(struct request *r);
+void api_alerts_active(struct request *r);
 
 #endif

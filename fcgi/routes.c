@@ -41,6 +41,7 @@ const struct route route_table[] = {
 	    CONFIG},
 	{POST, "/api/alerts/activate", api_alerts_activate, 0, "monitoring:write", RATE_GENERAL,
 	    SMALL},
+	{GET, "/api/alerts/active", api_alerts_active, 0, "monitoring:read", RATE_GENERAL, SMALL},
 
 	/* api_login.c */
 	{POST, "/api/login", api_login, PUBLIC | NO_CSRF, NULL, RATE_AUTH, SMALL},

@@ -1,0 +1,653 @@
+/* alert_engine.c: the alert evaluation (alerts-notifications.md §3); see alert_engine.h. */
+#include "config.h"
+
+#include "alert_engine.h"
+#include "state.h"
+#include "util.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* An active alert's row is rewritten for a moved value only this long after its last write,
+ * and only when the value moved by max(1, 5 % of the threshold) (docs/COMPATIBILITY.md). */
+#define REWRITE_AGE 300.0
+
+/* --- the previous state ----------------------------------------------------------------- */
+
+struct alert *
+alert_prev_add(struct alert_prev *p)
+{
+	if (p->nalerts == p->capalerts) {
+		p->capalerts = p->capalerts ? p->capalerts * 2 : 16;
+		p->alerts = xrealloc(p->alerts, (size_t)p->capalerts * sizeof(*p->alerts));
+	}
+	memset(&p->alerts[p->nalerts], 0, sizeof(p->alerts[0]));
+	return &p->alerts[p->nalerts++];
+}
+
+struct alert_pending *
+alert_prev_add_pending(struct alert_prev *p)
+{
+	if (p->npending == p->cappending) {
+		p->cappending = p->cappending ? p->cappending * 2 : 16;
+		p->pending = xrealloc(p->pending, (size_t)p->cappending * sizeof(*p->pending));
+	}
+	memset(&p->pending[p->npending], 0, sizeof(p->pending[0]));
+	return &p->pending[p->npending++];
+}
+
+static int
+by_alert_id(const void *a, const void *b)
+{
+	return strcmp(((const struct alert *)a)->id, ((const struct alert *)b)->id);
+}
+
+static int
+by_pending_id(const void *a, const void *b)
+{
+	return strcmp(((const struct alert_pending *)a)->id, ((const struct alert_pending *)b)->id);
+}
+
+void
+alert_prev_index(struct alert_prev *p)
+{
+	if (p->nalerts > 1)
+		qsort(p->alerts, (size_t)p->nalerts, sizeof(*p->alerts), by_alert_id);
+	if (p->npending > 1)
+		qsort(p->pending, (size_t)p->npending, sizeof(*p->pending), by_pending_id);
+}
+
+void
+alert_prev_free(struct alert_prev *p)
+{
+	for (int i = 0; i < p->nalerts; i++)
+		json_object_put(p->alerts[i].metadata);
+	free(p->alerts);
+	free(p->pending);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Index of id in a sorted array of structs that begin with their id (struct alert, struct
+ * alert_pending), or -1. */
+static int
+by_key(const void *key, const void *el)
+{
+	return strcmp(key, (const char *)el);
+}
+
+static int
+find_id(const void *base, int n, size_t size, const char *id)
+{
+	const char *hit = n > 0 ? bsearch(id, base, (size_t)n, size, by_key) : NULL;
+
+	return hit ? (int)((hit - (const char *)base) / (ptrdiff_t)size) : -1;
+}
+
+static int
+find_alert(const struct alert_prev *p, const char *id)
+{
+	return find_id(p->alerts, p->nalerts, sizeof(*p->alerts), id);
+}
+
+static int
+find_pending(const struct alert_prev *p, const char *id)
+{
+	return find_id(p->pending, p->npending, sizeof(*p->pending), id);
+}
+
+/* --- the change list -------------------------------------------------------------------- */
+
+static struct alert_change *
+change_add(struct alert_changes *c, enum alert_change_kind kind)
+{
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 16;
+		c->v = xrealloc(c->v, (size_t)c->cap * sizeof(*c->v));
+	}
+	memset(&c->v[c->n], 0, sizeof(c->v[0]));
+	c->v[c->n].kind = kind;
+	return &c->v[c->n++];
+}
+
+void
+alert_changes_free(struct alert_changes *c)
+{
+	for (int i = 0; i < c->n; i++)
+		json_object_put(c->v[i].alert.metadata);
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
+
+/* --- the evaluation --------------------------------------------------------------------- */
+
+void
+alert_eval_begin(struct alert_eval *e, const struct alert_config *cfg,
+    const struct alert_prev *prev, double now, struct alert_changes *out)
+{
+	memset(e, 0, sizeof(*e));
+	e->cfg = cfg;
+	e->prev = prev;
+	e->now = now;
+	e->out = out;
+	e->seen_alert = xcalloc((size_t)prev->nalerts + 1, 1);
+	e->seen_pending = xcalloc((size_t)prev->npending + 1, 1);
+}
+
+void
+alert_eval_finish(struct alert_eval *e)
+{
+	for (int i = 0; !e->partial && i < e->prev->nalerts; i++) {
+		struct alert_change *ch;
+
+		if (e->seen_alert[i])
+			continue;
+		ch = change_add(e->out, ALERT_RESOLVED);
+		ch->alert = e->prev->alerts[i];
+		ch->alert.metadata = json_object_get(ch->alert.metadata);
+		ch->alert.resolved_time = e->now;
+	}
+	for (int i = 0; !e->partial && i < e->prev->npending; i++)
+		if (!e->seen_pending[i])
+			change_add(e->out, ALERT_PENDING_DELETE)->pending = e->prev->pending[i];
+	free(e->seen_alert);
+	free(e->seen_pending);
+	e->seen_alert = e->seen_pending = NULL;
+}
+
+void
+alert_eval_keep_prefix(struct alert_eval *e, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	for (int i = 0; i < e->prev->nalerts; i++)
+		if (strncmp(e->prev->alerts[i].id, prefix, n) == 0)
+			e->seen_alert[i] = 1;
+	for (int i = 0; i < e->prev->npending; i++)
+		if (strncmp(e->prev->pending[i].id, prefix, n) == 0)
+			e->seen_pending[i] = 1;
+}
+
+/* Marks a pending entry kept; returns it or NULL. */
+static const struct alert_pending *
+keep_pending(struct alert_eval *e, const char *id)
+{
+	int i = find_pending(e->prev, id);
+
+	if (i < 0)
+		return NULL;
+	e->seen_pending[i] = 1;
+	return &e->prev->pending[i];
+}
+
+static void
+set_pending(struct alert_eval *e, const char *id, double first_seen, int count)
+{
+	struct alert_change *ch = change_add(e->out, ALERT_PENDING_SET);
+
+	snprintf(ch->pending.id, sizeof(ch->pending.id), "%s", id);
+	ch->pending.first_seen = first_seen;
+	ch->pending.count = count;
+}
+
+static void
+fill_alert(struct alert *a, const struct alert_resource *r, const char *id, const char *type,
+    const char *level)
+{
+	snprintf(a->id, sizeof(a->id), "%s", id);
+	snprintf(a->type, sizeof(a->type), "%s", type);
+	snprintf(a->level, sizeof(a->level), "%s", level);
+	snprintf(a->resource_id, sizeof(a->resource_id), "%s", r->id);
+	snprintf(a->resource_name, sizeof(a->resource_name), "%s", r->name ? r->name : "");
+	snprintf(a->node, sizeof(a->node), "%s", r->node ? r->node : "");
+	snprintf(a->instance, sizeof(a->instance), "%s", r->instance ? r->instance : "");
+}
+
+static int
+is_io_metric(const char *m)
+{
+	return strcmp(m, "diskRead") == 0 || strcmp(m, "diskWrite") == 0 ||
+	    strcmp(m, "networkIn") == 0 || strcmp(m, "networkOut") == 0;
+}
+
+static int
+is_temp_metric(const char *m)
+{
+	return strcmp(m, "temperature") == 0 || strcmp(m, "diskTemperature") == 0;
+}
+
+/* The metric alert's message and metadata (§3.2c). */
+static void
+describe_metric(struct alert *a, const struct alert_resource *r, const char *metric,
+    double value, struct alert_threshold t, double now)
+{
+	struct json_object *md = json_object_new_object();
+	const char *unit = is_io_metric(metric) ? "MB/s" : is_temp_metric(metric) ? "°C" : NULL;
+
+	if (strcmp(metric, "usage") == 0)
+		snprintf(a->message, sizeof(a->message), "%s at %.1f%%", r->type_label, value);
+	else
+		snprintf(a->message, sizeof(a->message), "%s %s at %.1f%s%s", r->type_label, metric,
+		    value, unit && is_io_metric(metric) ? " " : "", unit ? unit : "%");
+	a->value = value;
+	a->threshold = t.trigger;
+	a->last_seen = now;
+	json_object_object_add(md, "resourceType", json_object_new_string(r->resource_type));
+	json_object_object_add(md, "clearThreshold", json_object_new_double(t.clear));
+	if (unit)
+		json_object_object_add(md, "unit", json_object_new_string(unit));
+	json_object_object_add(md, "monitorOnly", json_object_new_boolean(r->monitor_only));
+	json_object_put(a->metadata);
+	a->metadata = md;
+}
+
+static void
+raise_alert(struct alert_eval *e, const struct alert *a, const struct alert_resource *r,
+    const char *metric, double value, struct alert_threshold t)
+{
+	struct alert_change *ch = change_add(e->out, ALERT_RAISED);
+
+	ch->alert = *a;
+	ch->alert.metadata = NULL;
+	if (metric)
+		describe_metric(&ch->alert, r, metric, value, t, e->now);
+}
+
+void
+alert_eval_metric(struct alert_eval *e, const struct alert_resource *r, const char *metric,
+    double value, struct alert_threshold t)
+{
+	char id[256];
+	int i;
+	const char *level;
+
+	if (!t.set || !(t.trigger > 0) || !isfinite(value))
+		return;
+	if (t.clear <= 0)
+		t.clear = t.trigger;
+	snprintf(id, sizeof(id), "%s-%s", r->id, metric);
+	i = find_alert(e->prev, id);
+	level = value >= t.trigger + 10 ? "critical" : "warning";
+	if (i >= 0) {
+		const struct alert *old = &e->prev->alerts[i];
+		double step = fmax(1.0, t.trigger * 0.05);
+		struct alert_change *ch;
+
+		if (value < t.trigger && value <= t.clear)
+			return;		/* resolved by alert_eval_finish */
+		e->seen_alert[i] = 1;
+		if (value < t.trigger)
+			level = old->level;	/* between clear and trigger: as it was */
+		if (strcmp(level, old->level) == 0 && !(fabs(value - old->value) >= step &&
+		    e->now - old->last_seen >= REWRITE_AGE))
+			return;
+		ch = change_add(e->out, ALERT_UPDATED);
+		ch->alert = *old;
+		ch->alert.metadata = NULL;
+		ch->to_critical = strcmp(level, "critical") == 0 && strcmp(old->level, "critical") != 0;
+		snprintf(ch->alert.level, sizeof(ch->alert.level), "%s", level);
+		ch->alert.threshold = t.trigger;
+		describe_metric(&ch->alert, r, metric, value, t, e->now);
+		return;
+	}
+	if (value < t.trigger)
+		return;			/* any pending entry is dropped by alert_eval_finish */
+	{
+		int64_t delay = alert_delay(e->cfg, r->delay_type, metric);
+		double start = e->now;
+		struct alert a = {0};
+
+		if (delay > 0) {
+			const struct alert_pending *p = keep_pending(e, id);
+			if (p == NULL) {
+				set_pending(e, id, e->now, 1);
+				return;
+			}
+			if (e->now - p->first_seen < (double)delay)
+				return;
+			start = p->first_seen;
+			change_add(e->out, ALERT_PENDING_DELETE)->pending = *p;
+		}
+		fill_alert(&a, r, id, metric, level);
+		a.start_time = start;
+		raise_alert(e, &a, r, metric, value, t);
+	}
+}
+
+void
+alert_eval_state(struct alert_eval *e, const struct alert_resource *r, const char *id,
+    const char *type, int bad, int confirm, const char *level, const char *message)
+{
+	int i;
+	const struct alert_pending *p;
+	int count;
+	struct alert a = {0};
+
+	if (!bad)
+		return;			/* an alert resolves, a count resets: alert_eval_finish */
+	i = find_alert(e->prev, id);
+	if (i >= 0) {
+		e->seen_alert[i] = 1;
+		return;
+	}
+	p = keep_pending(e, id);
+	count = p ? p->count + 1 : 1;
+	if (count < confirm) {
+		set_pending(e, id, p ? p->first_seen : e->now, count);
+		return;
+	}
+	if (p)
+		change_add(e->out, ALERT_PENDING_DELETE)->pending = *p;
+	fill_alert(&a, r, id, type, level);
+	snprintf(a.message, sizeof(a.message), "%s", message);
+	a.start_time = p ? p->first_seen : e->now;
+	a.last_seen = e->now;
+	raise_alert(e, &a, r, NULL, 0, (struct alert_threshold){0});
+	{
+		struct json_object *md = json_object_new_object();
+		json_object_object_add(md, "resourceType", json_object_new_string(r->resource_type));
+		json_object_object_add(md, "monitorOnly", json_object_new_boolean(r->monitor_only));
+		e->out->v[e->out->n - 1].alert.metadata = md;
+	}
+}
+
+/* --- thresholds --------------------------------------------------------------------------- */
+
+struct alert_threshold
+alert_effective(const struct alert_thresholds *defaults, const struct alert_thresholds *override,
+    enum alert_metric m)
+{
+	struct alert_threshold t = {0};
+
+	if (override && override->metric[m].set) {
+		t = override->metric[m];
+		if (t.clear <= 0)
+			t.clear = t.trigger - 5;
+		return t;
+	}
+	if (defaults && defaults->metric[m].set) {
+		t = defaults->metric[m];
+		if (t.clear <= 0)
+			t.clear = t.trigger;
+		return t;
+	}
+	if ((int)m < ALERT_LEGACY_COUNT) {
+		double n = override && override->legacy[m] > 0 ? override->legacy[m] :
+		    defaults ? defaults->legacy[m] : 0;
+		if (n > 0) {
+			t.set = 1;
+			t.trigger = n;
+			t.clear = n - 5;
+		}
+	}
+	return t;
+}
+
+const struct alert_thresholds *
+alert_override(const struct alert_config *c, const char *id)
+{
+	for (int i = 0; i < c->n_overrides; i++)
+		if (strcmp(c->overrides[i].resource_id, id) == 0)
+			return &c->overrides[i].t;
+	return NULL;
+}
+
+/* A metricTimeThresholds entry of type for metric (or its default keys); -1 when none. */
+static int64_t
+metric_delay(const struct alert_config *c, const char *type, const char *metric)
+{
+	static const char *const fallbacks[] = {"default", "_default", "*"};
+	int64_t found = -1;
+
+	for (int i = 0; i < c->n_metric_delays; i++) {
+		const struct alert_delay *d = &c->metric_delays[i];
+		if (strcasecmp(d->type, type) != 0)
+			continue;
+		if (strcasecmp(d->metric, metric) == 0)
+			return d->seconds;
+		for (size_t k = 0; k < ARRAY_LEN(fallbacks) && found < 0; k++)
+			if (strcmp(d->metric, fallbacks[k]) == 0)
+				found = d->seconds;
+	}
+	return found;
+}
+
+static int64_t
+type_delay(const struct alert_config *c, const char *type)
+{
+	for (int i = 0; i < c->n_delays; i++)
+		if (strcasecmp(c->delays[i].type, type) == 0)
+			return c->delays[i].seconds;
+	return -1;
+}
+
+int64_t
+alert_delay(const struct alert_config *c, const char *delay_type, const char *metric)
+{
+	const char *keys[3] = {delay_type, NULL, NULL};
+	int64_t d;
+
+	if (strcmp(delay_type, "pbs") == 0)
+		keys[1] = "node";
+	for (int i = 0; i < 3 && keys[i]; i++)
+		if ((d = metric_delay(c, keys[i], metric)) >= 0)
+			return d;
+	for (int i = 0; i < 3 && keys[i]; i++)
+		if ((d = type_delay(c, keys[i])) >= 0)
+			return d;
+	if ((d = metric_delay(c, "all", metric)) >= 0)
+		return d;
+	if ((d = type_delay(c, "all")) >= 0)
+		return d;
+	return c->time_threshold;
+}
+
+/* --- PVE ------------------------------------------------------------------------------------ */
+
+/* Whether a comma-separated tag list holds tag (case-insensitive). */
+static int
+has_tag(const char *tags, const char *tag)
+{
+	size_t n = strlen(tag);
+
+	for (const char *p = tags; *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		while (len > 0 && *p == ' ')
+			p++, len--;
+		if (len == n && strncasecmp(p, tag, n) == 0)
+			return 1;
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	return 0;
+}
+
+static int
+any_tag(const char *tags, const struct alert_strings *list)
+{
+	for (int i = 0; i < list->n; i++)
+		if (has_tag(tags, list->v[i]))
+			return 1;
+	return 0;
+}
+
+/* §3.1: whether a guest's alerts are all off. */
+static int
+guest_ignored(const struct alert_config *c, const struct st_guest *g)
+{
+	for (int i = 0; i < c->ignored_guest_prefixes.n; i++) {
+		const char *p = c->ignored_guest_prefixes.v[i];
+		if (p[0] && strncmp(g->name, p, strlen(p)) == 0)
+			return 1;
+	}
+	if (has_tag(g->tags, "pulse-no-alerts") || any_tag(g->tags, &c->tag_blacklist))
+		return 1;
+	return c->tag_whitelist.n > 0 && !any_tag(g->tags, &c->tag_whitelist);
+}
+
+static double
+percent(int64_t used, int64_t total)
+{
+	return total > 0 ? (double)used / (double)total * 100.0 : 0;
+}
+
+static void
+eval_node(struct alert_eval *e, const struct st_node *n)
+{
+	const struct alert_config *c = e->cfg;
+	const struct alert_thresholds *o = alert_override(c, n->id);
+	struct alert_resource r = {n->id, n->display_name[0] ? n->display_name : n->node, n->node,
+	    n->instance, "Node", "node", "node", 0};
+	int offline = strcmp(n->status, "online") != 0 ||
+	    strcmp(n->connection_health, "error") == 0 || strcmp(n->connection_health, "failed") == 0;
+	char id[256], msg[320];
+
+	if (c->disable_all_nodes || (o && o->disabled))
+		return;
+	if (!c->disable_all_nodes_offline && !(o && o->disable_connectivity) &&
+	    !c->node.disable_connectivity) {
+		snprintf(id, sizeof(id), "node-offline-%s", n->id);
+		snprintf(msg, sizeof(msg), "Node '%s' is offline", r.name);
+		alert_eval_state(e, &r, id, "connectivity", offline, 3, "critical", msg);
+	}
+	if (offline) {
+		/* Nothing measured: the metric alerts stay as they are. */
+		snprintf(id, sizeof(id), "%s-", n->id);
+		alert_eval_keep_prefix(e, id);
+		return;
+	}
+	alert_eval_metric(e, &r, "cpu", n->cpu * 100, alert_effective(&c->node, o, ALERT_CPU));
+	alert_eval_metric(e, &r, "memory", n->memory.usage, alert_effective(&c->node, o,
+	    ALERT_MEMORY));
+	if (n->disk.total > 0)
+		alert_eval_metric(e, &r, "disk", percent(n->disk.used, n->disk.total),
+		    alert_effective(&c->node, o, ALERT_DISK));
+	if (n->temperature.available) {
+		double t = n->temperature.cpu_package > 0 ? n->temperature.cpu_package :
+		    n->temperature.cpu_max;
+		if (t > 0)
+			alert_eval_metric(e, &r, "temperature", t, alert_effective(&c->node, o,
+			    ALERT_TEMPERATURE));
+	}
+}
+
+/* A guest's metric threshold under its pulse-relaxed tag (§3.1). */
+static struct alert_threshold
+relaxed(struct alert_threshold t, int relax, double floor_)
+{
+	if (relax && t.set && t.trigger > 0 && t.trigger < floor_) {
+		t.trigger = floor_;
+		t.clear = floor_ - 5;
+	}
+	return t;
+}
+
+static void
+eval_guest(struct alert_eval *e, const struct st_guest *g)
+{
+	const struct alert_config *c = e->cfg;
+	const struct alert_thresholds *o = alert_override(c, g->id);
+	int is_vm = strcmp(g->type, "qemu") == 0;
+	struct alert_resource r = {g->id, g->name, g->node, g->instance, is_vm ? "VM" : "Container",
+	    "guest", "guest", has_tag(g->tags, "pulse-monitor-only")};
+	int relax = has_tag(g->tags, "pulse-relaxed");
+	char id[256], msg[320];
+
+	if (c->disable_all_guests || (o && o->disabled) || guest_ignored(c, g))
+		return;
+	if (!c->disable_all_guests_offline && !(o && o->disable_connectivity) &&
+	    !c->guest.disable_connectivity && !c->guest.disabled) {
+		const char *sev = o && o->powered_off_severity[0] ? o->powered_off_severity :
+		    c->guest.powered_off_severity;
+		int paused = strcmp(g->status, "paused") == 0 || strcmp(g->status, "suspended") == 0;
+		snprintf(id, sizeof(id), "guest-powered-off-%s", g->id);
+		snprintf(msg, sizeof(msg), "%s '%s' is powered off", r.type_label, g->name);
+		alert_eval_state(e, &r, id, "powered-off", strcmp(g->status, "running") != 0 &&
+		    !paused, 2, strcmp(sev, "critical") == 0 ? "critical" : "warning", msg);
+	}
+	if (strcmp(g->status, "running") != 0)
+		return;			/* metric alerts clear while not running */
+	alert_eval_metric(e, &r, "cpu", g->cpu * 100,
+	    relaxed(alert_effective(&c->guest, o, ALERT_CPU), relax, 95));
+	alert_eval_metric(e, &r, "memory", g->memory.usage,
+	    relaxed(alert_effective(&c->guest, o, ALERT_MEMORY), relax, 92));
+	{
+		struct alert_threshold disk = relaxed(alert_effective(&c->guest, o, ALERT_DISK), relax,
+		    95);
+		if (g->disk.usage >= 0 && g->disk.total > 0)
+			alert_eval_metric(e, &r, "disk", g->disk.usage, disk);
+		else {
+			snprintf(id, sizeof(id), "%s-disk", g->id);
+			alert_eval_keep_prefix(e, id);
+		}
+		for (int i = 0; i < g->ndisks; i++) {
+			const struct st_disk *d = &g->disks[i];
+			char key[160], rid[256];
+			struct alert_resource dr = r;
+			if (d->total <= 0)
+				continue;
+			alert_key(d->mountpoint[0] ? d->mountpoint : d->device, key, sizeof(key));
+			if (snprintf(rid, sizeof(rid), "%s-disk-%s", g->id, key) >= (int)sizeof(rid))
+				continue;	/* no id fits: not checked */
+			dr.id = rid;
+			alert_eval_metric(e, &dr, "disk", percent(d->used, d->total), disk);
+		}
+	}
+	/* I/O metrics only when a trigger is set (MB/s). */
+	alert_eval_metric(e, &r, "diskRead", (double)g->disk_read / 1048576.0,
+	    alert_effective(&c->guest, o, ALERT_DISK_READ));
+	alert_eval_metric(e, &r, "diskWrite", (double)g->disk_write / 1048576.0,
+	    alert_effective(&c->guest, o, ALERT_DISK_WRITE));
+	alert_eval_metric(e, &r, "networkIn", (double)g->net_in / 1048576.0,
+	    alert_effective(&c->guest, o, ALERT_NETWORK_IN));
+	alert_eval_metric(e, &r, "networkOut", (double)g->net_out / 1048576.0,
+	    alert_effective(&c->guest, o, ALERT_NETWORK_OUT));
+}
+
+static void
+eval_storage(struct alert_eval *e, const struct st_storage *st)
+{
+	const struct alert_config *c = e->cfg;
+	const struct alert_thresholds *o = alert_override(c, st->id);
+	struct alert_resource r = {st->id, st->name, st->node, st->instance, "Storage", "storage",
+	    "storage", 0};
+	int offline = strcmp(st->status, "offline") == 0 || strcmp(st->status, "unavailable") == 0;
+	char id[256], msg[320];
+	struct alert_threshold t = c->storage;
+
+	if (c->disable_all_storage || (o && o->disabled))
+		return;
+	if (snprintf(id, sizeof(id), "storage-offline-%s", st->id) >= (int)sizeof(id))
+		return;
+	snprintf(msg, sizeof(msg), "Storage '%s' is offline", st->name);
+	alert_eval_state(e, &r, id, "offline", offline, 2, "warning", msg);
+	if (o && o->metric[ALERT_USAGE].set) {
+		t = o->metric[ALERT_USAGE];
+		if (t.clear <= 0)
+			t.clear = t.trigger - 5;
+	} else {
+		t.set = 1;
+	}
+	if (!offline && st->total > 0 && st->used > 0)
+		alert_eval_metric(e, &r, "usage", percent(st->used, st->total), t);
+}
+
+void
+alert_eval_pve(struct alert_eval *e, const struct st_instance *s)
+{
+	if (!e->cfg->enabled) {
+		e->partial = 1;		/* nothing evaluated, nothing cleared */
+		return;
+	}
+	for (int i = 0; i < s->nnodes; i++)
+		eval_node(e, &s->nodes[i]);
+	for (int i = 0; !e->partial && i < s->nguests; i++)
+		eval_guest(e, &s->guests[i]);
+	for (int i = 0; !e->partial && i < s->nstorage; i++)
+		eval_storage(e, &s->storage[i]);
+}
