@@ -2,7 +2,9 @@
 #include "config.h"
 
 #include "alert_engine.h"
+#include "jsonread.h"
 #include "state.h"
+#include "state_servers.h"
 #include "util.h"
 
 #include <math.h>
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ctype.h>
 #include <strings.h>
 
 /* An active alert's row is rewritten for a moved value only this long after its last write,
@@ -609,6 +612,52 @@ eval_guest(struct alert_eval *e, const struct st_guest *g)
 	    alert_effective(&c->guest, o, ALERT_NETWORK_OUT));
 }
 
+static int64_t
+zfs_errors(struct json_object *o)
+{
+	return jsonread_int(o, "readErrors", 0) + jsonread_int(o, "writeErrors", 0) +
+	    jsonread_int(o, "checksumErrors", 0);
+}
+
+static const char *
+zfs_level(const char *state)
+{
+	return strcmp(state, "FAULTED") == 0 || strcmp(state, "UNAVAIL") == 0 ? "critical" :
+	    "warning";
+}
+
+/* The ZFS pool behind a storage (§3.9): its state, its errors, each device. */
+static void
+eval_zfs(struct alert_eval *e, const struct alert_resource *r, struct json_object *pool)
+{
+	const char *name = jsonread_string(pool, "name", ""), *state = jsonread_string(pool,
+	    "state", "");
+	struct json_object *devs = jsonread_member(pool, "devices");
+	int64_t errors = zfs_errors(pool);
+	char id[256], msg[320];
+
+	snprintf(msg, sizeof(msg), "ZFS pool '%s' is %s", name, state);
+	if (snprintf(id, sizeof(id), "zfs-pool-state-%s", r->id) < (int)sizeof(id))
+		alert_eval_level(e, r, id, "zfs-pool-state", state[0] &&
+		    strcmp(state, "ONLINE") != 0 ? zfs_level(state) : NULL, 0, 0, msg);
+	snprintf(msg, sizeof(msg), "ZFS pool '%s' has %lld errors", name, (long long)errors);
+	if (snprintf(id, sizeof(id), "zfs-pool-errors-%s", r->id) < (int)sizeof(id))
+		alert_eval_level(e, r, id, "zfs-pool-errors", errors > 0 ? "warning" : NULL,
+		    (double)errors, 0, msg);
+	for (int i = 0; i < jsonread_array_len(devs); i++) {
+		struct json_object *d = json_object_array_get_idx(devs, i);
+		const char *dn = jsonread_string(d, "name", ""), *ds = jsonread_string(d, "state", "");
+		int bad = (ds[0] && strcmp(ds, "ONLINE") != 0 && strcmp(ds, "SPARE") != 0 &&
+		    strcmp(ds, "AVAIL") != 0 && strcmp(ds, "INUSE") != 0) || zfs_errors(d) > 0;
+		if (snprintf(id, sizeof(id), "zfs-device-%s-%s", r->id, dn) >= (int)sizeof(id))
+			continue;
+		snprintf(msg, sizeof(msg), "ZFS device '%s' in pool '%s' is %s (%lld errors)", dn,
+		    name, ds, (long long)zfs_errors(d));
+		alert_eval_level(e, r, id, "zfs-device", bad ? zfs_level(ds) : NULL,
+		    (double)zfs_errors(d), 0, msg);
+	}
+}
+
 static void
 eval_storage(struct alert_eval *e, const struct st_storage *st)
 {
@@ -635,6 +684,48 @@ eval_storage(struct alert_eval *e, const struct st_storage *st)
 	}
 	if (!offline && st->total > 0 && st->used > 0)
 		alert_eval_metric(e, &r, "usage", percent(st->used, st->total), t);
+	if (st->zfs_pool)
+		eval_zfs(e, &r, st->zfs_pool);
+}
+
+/* Whether s contains word, ignoring case. */
+static int
+contains_nocase(const char *s, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (; *s; s++)
+		if (strncasecmp(s, word, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* A physical disk's SMART health and SSD wearout (§3.9). */
+static void
+eval_disk(struct alert_eval *e, const struct st_disk_row *d)
+{
+	const char *instance = d->doc ? jsonread_string(d->doc, "instance", "") : "";
+	struct alert_resource r = {d->id, d->dev_path, d->node, instance, "Disk", "disk", "disk", 0};
+	char health[32], id[512], msg[320];
+	int bad, exempt = contains_nocase(d->model, "samsung") &&
+	    (strstr(d->model, "980") || strstr(d->model, "990"));
+	size_t i;
+
+	for (i = 0; d->health[i] && i + 1 < sizeof(health); i++)
+		health[i] = (char)toupper((unsigned char)d->health[i]);
+	health[i] = '\0';
+	bad = health[0] && strcmp(health, "UNKNOWN") != 0 && strcmp(health, "PASSED") != 0 &&
+	    strcmp(health, "OK") != 0 && !exempt;
+	snprintf(id, sizeof(id), "disk-health-%s", d->id);
+	snprintf(msg, sizeof(msg), "Disk health check failed: %s", d->health);
+	if (strlen(id) < sizeof(((struct alert *)0)->id))
+		alert_eval_level(e, &r, id, "disk-health", bad ? "critical" : NULL, 0, 0, msg);
+	snprintf(id, sizeof(id), "disk-wearout-%s", d->id);
+	snprintf(msg, sizeof(msg), "SSD has less than 10%% life remaining (%d%% wearout)",
+	    d->wearout);
+	if (strlen(id) < sizeof(((struct alert *)0)->id))
+		alert_eval_level(e, &r, id, "disk-wearout", d->wearout >= 1 && d->wearout <= 9 ?
+		    "warning" : NULL, d->wearout, 10, msg);
 }
 
 void
@@ -650,4 +741,304 @@ alert_eval_pve(struct alert_eval *e, const struct st_instance *s)
 		eval_guest(e, &s->guests[i]);
 	for (int i = 0; !e->partial && i < s->nstorage; i++)
 		eval_storage(e, &s->storage[i]);
+	for (int i = 0; !e->partial && !e->cfg->disable_all_nodes && i < s->ndisks; i++)
+		eval_disk(e, &s->disks[i]);
+}
+
+/* --- PBS and PMG -------------------------------------------------------------------------- */
+
+void
+alert_eval_level(struct alert_eval *e, const struct alert_resource *r, const char *id,
+    const char *type, const char *level, double value, double threshold, const char *message)
+{
+	alert_eval_level_since(e, r, id, type, level, value, threshold, message, e->now);
+}
+
+void
+alert_eval_level_since(struct alert_eval *e, const struct alert_resource *r, const char *id,
+    const char *type, const char *level, double value, double threshold, const char *message,
+    double start)
+{
+	int i;
+	struct alert a = {0};
+	struct alert_change *ch;
+
+	if (level == NULL)
+		return;			/* resolved by alert_eval_finish */
+	i = find_alert(e->prev, id);
+	if (i >= 0) {
+		const struct alert *old = &e->prev->alerts[i];
+		e->seen_alert[i] = 1;
+		if (strcmp(old->level, level) == 0 && !(fabs(value - old->value) >=
+		    fmax(1.0, threshold * 0.05) && e->now - old->last_seen >= REWRITE_AGE))
+			return;
+		ch = change_add(e->out, ALERT_UPDATED);
+		ch->alert = *old;
+		ch->alert.metadata = json_object_get(old->metadata);
+		ch->to_critical = strcmp(level, "critical") == 0 && strcmp(old->level, "critical") != 0;
+		snprintf(ch->alert.level, sizeof(ch->alert.level), "%s", level);
+		snprintf(ch->alert.message, sizeof(ch->alert.message), "%s", message);
+		ch->alert.value = value;
+		ch->alert.threshold = threshold;
+		ch->alert.last_seen = e->now;
+		return;
+	}
+	fill_alert(&a, r, id, type, level);
+	snprintf(a.message, sizeof(a.message), "%s", message);
+	a.value = value;
+	a.threshold = threshold;
+	a.start_time = start > 0 && start < e->now ? start : e->now;
+	a.last_seen = e->now;
+	ch = change_add(e->out, ALERT_RAISED);
+	ch->alert = a;
+	ch->alert.metadata = json_object_new_object();
+	json_object_object_add(ch->alert.metadata, "resourceType",
+	    json_object_new_string(r->resource_type));
+	json_object_object_add(ch->alert.metadata, "monitorOnly", json_object_new_boolean(0));
+}
+
+/* The gating and offline check of a Backup Server or Mail Gateway (r->delay_type "pbs" or
+ * "pmg"); returns whether its other checks run. */
+static int
+server_answers(struct alert_eval *e, const struct alert_resource *r,
+    const struct alert_thresholds *o, int disabled, int offline_disabled, const char *status,
+    const char *health)
+{
+	int offline = strcmp(status, "offline") == 0 || strcmp(health, "error") == 0 ||
+	    strcmp(health, "unhealthy") == 0;
+	char id[256], msg[320];
+
+	if (!e->cfg->enabled) {
+		e->partial = 1;		/* nothing evaluated, nothing cleared */
+		return 0;
+	}
+	if (disabled || (o && o->disabled))
+		return 0;
+	if (!offline_disabled && !(o && o->disable_connectivity)) {
+		snprintf(id, sizeof(id), "%s-offline-%s", r->delay_type, r->id);
+		snprintf(msg, sizeof(msg), "%s '%s' is offline", r->type_label, r->name);
+		alert_eval_state(e, r, id, "offline", offline, 3, "critical", msg);
+	}
+	if (offline) {
+		snprintf(id, sizeof(id), "%s-", r->id);
+		alert_eval_keep_prefix(e, id);	/* nothing measured: the rest stays */
+		return 0;
+	}
+	return 1;
+}
+
+void
+alert_eval_pbs(struct alert_eval *e, const struct st_pbs *p)
+{
+	const struct alert_config *c = e->cfg;
+	char rid[160];
+	const struct alert_thresholds *o;
+	struct alert_resource r = {rid, p->name, p->name, p->name, "PBS", "pbs", "pbs", 0};
+
+	snprintf(rid, sizeof(rid), "pbs-%.150s", p->name);
+	o = alert_override(c, rid);
+	if (!server_answers(e, &r, o, c->disable_all_pbs, c->disable_all_pbs_offline,
+	    p->status, p->health))
+		return;
+	alert_eval_metric(e, &r, "cpu", p->cpu, alert_effective(&c->pbs, o, ALERT_CPU));
+	alert_eval_metric(e, &r, "memory", p->memory_usage, alert_effective(&c->pbs, o,
+	    ALERT_MEMORY));
+	for (int i = 0; i < p->nds && !c->disable_all_storage; i++) {
+		const struct st_pbs_datastore *d = &p->ds[i];
+		struct st_storage st = {0};
+		snprintf(st.id, sizeof(st.id), "pbs-%.150s-%.150s", p->name, d->name);
+		snprintf(st.name, sizeof(st.name), "%s", d->name);
+		snprintf(st.node, sizeof(st.node), "%.63s", p->name);
+		snprintf(st.instance, sizeof(st.instance), "pbs-%.120s", p->name);
+		snprintf(st.status, sizeof(st.status), "%.15s", d->status);
+		st.total = d->total;
+		st.used = d->used;
+		eval_storage(e, &st);
+	}
+}
+
+/* Warning at warn, critical at crit (either <= 0: off); NULL below. */
+static const char *
+pmg_level(double v, int64_t warn, int64_t crit, int64_t *threshold)
+{
+	if (crit > 0 && v >= (double)crit) {
+		*threshold = crit;
+		return "critical";
+	}
+	if (warn > 0 && v >= (double)warn) {
+		*threshold = warn;
+		return "warning";
+	}
+	return NULL;
+}
+
+/* The PMG thresholds in the order of alert_config.c's pmg_keys. */
+enum { PMG_TOTAL_W, PMG_TOTAL_C, PMG_AGE_W, PMG_AGE_C, PMG_DEFER_W, PMG_DEFER_C, PMG_HOLD_W,
+	PMG_HOLD_C, PMG_SPAM_W, PMG_SPAM_C, PMG_VIRUS_W, PMG_VIRUS_C };
+
+struct pmg_check {
+	const char *suffix, *type, *what;
+	double v;
+	int w, cr;			/* indexes of the warning and critical thresholds */
+};
+
+void
+alert_eval_pmg(struct alert_eval *e, const struct st_pmg *p)
+{
+	const struct alert_config *c = e->cfg;
+	const int64_t *t = c->pmg.v;
+	char rid[160], id[256], msg[320];
+	const struct alert_thresholds *o;
+	struct alert_resource r = {rid, p->name, p->name, p->name, "PMG", "pmg", "pmg", 0};
+	int64_t total = 0, deferred = 0, hold = 0, oldest = 0, th = 0;
+	struct pmg_check checks[6];
+	int nchecks = 0, have_queue = 0;
+
+	snprintf(rid, sizeof(rid), "pmg-%.150s", p->name);
+	o = alert_override(c, rid);
+	if (!server_answers(e, &r, o, c->disable_all_pmg, c->disable_all_pmg_offline,
+	    p->status, p->health))
+		return;
+	for (int i = 0; i < p->nnodes; i++) {
+		const struct st_pmg_queue *q = &p->nodes[i].queue;
+		if (!p->nodes[i].has_queue)
+			continue;
+		have_queue = 1;
+		total += q->total;
+		deferred += q->deferred;
+		hold += q->hold;
+		if (q->oldest_age > oldest)
+			oldest = q->oldest_age;
+	}
+	if (have_queue) {
+		checks[nchecks++] = (struct pmg_check){"queue-total", "queue-depth",
+		    "queue total", (double)total, PMG_TOTAL_W, PMG_TOTAL_C};
+		checks[nchecks++] = (struct pmg_check){"queue-deferred", "queue-deferred",
+		    "deferred queue", (double)deferred, PMG_DEFER_W, PMG_DEFER_C};
+		checks[nchecks++] = (struct pmg_check){"queue-hold", "queue-hold",
+		    "hold queue", (double)hold, PMG_HOLD_W, PMG_HOLD_C};
+		checks[nchecks++] = (struct pmg_check){"oldest-message", "message-age",
+		    "oldest queued message (minutes)", (double)oldest / 60.0, PMG_AGE_W, PMG_AGE_C};
+	}
+	if (p->has_quarantine) {
+		checks[nchecks++] = (struct pmg_check){"quarantine-spam", "quarantine-spam",
+		    "spam quarantine", (double)p->q_spam, PMG_SPAM_W, PMG_SPAM_C};
+		checks[nchecks++] = (struct pmg_check){"quarantine-virus", "quarantine-virus",
+		    "virus quarantine", (double)p->q_virus, PMG_VIRUS_W, PMG_VIRUS_C};
+	}
+	for (int i = 0; i < nchecks; i++) {
+		const char *level = pmg_level(checks[i].v, t[checks[i].w], t[checks[i].cr], &th);
+		snprintf(id, sizeof(id), "%s-%s", rid, checks[i].suffix);
+		snprintf(msg, sizeof(msg), "PMG %s %s at %.0f (threshold %lld)", p->name,
+		    checks[i].what, checks[i].v, (long long)th);
+		alert_eval_level(e, &r, id, checks[i].type, level, checks[i].v, (double)th, msg);
+	}
+}
+
+/* --- snapshots and backups (§3.6) ---------------------------------------------------------- */
+
+struct vmid_index {
+	int64_t vmid;
+	int i;
+};
+
+static int
+by_vmid(const void *a, const void *b)
+{
+	const struct vmid_index *x = a, *y = b;
+
+	return x->vmid < y->vmid ? -1 : x->vmid > y->vmid;
+}
+
+/* Warning at warn days, critical at crit days (each > 0 to count); NULL below. */
+static const char *
+age_level(double days, int64_t warn, int64_t crit, int64_t *threshold)
+{
+	if (crit > 0 && days >= (double)crit) {
+		*threshold = crit;
+		return "critical";
+	}
+	if (warn > 0 && days >= (double)warn) {
+		*threshold = warn;
+		return "warning";
+	}
+	return NULL;
+}
+
+static void
+eval_snapshot(struct alert_eval *e, const struct st_snapshot *sn, const struct st_guest *g)
+{
+	const struct alert_config *c = e->cfg;
+	const struct alert_thresholds *o = alert_override(c, g->id);
+	const struct alert_snapshot *cfg = o && o->has_snapshot ? &o->snapshot : &c->snapshot;
+	double days = (e->now - sn->time) / 86400.0;
+	int64_t th = 0;
+	const char *level;
+	char id[512], name[400], msg[640];
+	struct alert_resource r = {sn->id, name, sn->node, sn->instance,
+	    strcmp(g->type, "qemu") == 0 ? "VM" : "Container", "guest", "guest", 0};
+
+	if (!cfg->enabled || sn->time <= 0 || sn->time > e->now)
+		return;
+	level = age_level(days, cfg->warning_days, cfg->critical_days, &th);
+	snprintf(name, sizeof(name), "%s snapshot '%s'", g->name, sn->name);
+	snprintf(msg, sizeof(msg), "%s snapshot '%s' for %s is %.1f days old (threshold %lld days) "
+	    "on %s", r.type_label, sn->name, g->name, days, (long long)th, sn->node);
+	if (snprintf(id, sizeof(id), "snapshot-age-%s", sn->id) < (int)sizeof(((struct alert *)0)->id))
+		alert_eval_level_since(e, &r, id, "snapshot-age", level, days, (double)th, msg,
+		    sn->time + (double)th * 86400.0);
+}
+
+static void
+eval_backup(struct alert_eval *e, const struct st_guest *g)
+{
+	const struct alert_config *c = e->cfg;
+	const struct alert_thresholds *o = alert_override(c, g->id);
+	const struct alert_backup *cfg = o && o->has_backup ? &o->backup : &c->backup;
+	double days = (e->now - g->last_backup) / 86400.0;
+	int64_t th = 0;
+	const char *level;
+	char key[256], id[300], msg[640];
+	struct alert_resource r = {g->id, g->name, g->node, g->instance,
+	    strcmp(g->type, "qemu") == 0 ? "VM" : "Container", "guest", "guest", 0};
+
+	if (!cfg->enabled || g->last_backup <= 0)
+		return;			/* guests without backups never alert */
+	level = age_level(days, cfg->warning_days, cfg->critical_days, &th);
+	alert_key(g->id, key, sizeof(key));
+	snprintf(id, sizeof(id), "backup-age-%s", key);
+	snprintf(msg, sizeof(msg), "%s backup is %.1f days old (threshold: %lld days)", g->name,
+	    days, (long long)th);
+	alert_eval_level_since(e, &r, id, "backup-age", level, days, (double)th, msg,
+	    g->last_backup + (double)th * 86400.0);
+}
+
+void
+alert_eval_pve_backups(struct alert_eval *e, const struct st_instance *s,
+    const struct st_backups *b)
+{
+	struct vmid_index *idx;
+	int n = 0;
+
+	if (!e->cfg->enabled || e->partial || e->cfg->disable_all_guests)
+		return;
+	idx = xcalloc((size_t)s->nguests + 1, sizeof(*idx));
+	for (int i = 0; i < s->nguests; i++) {
+		const struct st_guest *g = &s->guests[i];
+		if (guest_ignored(e->cfg, g) || (alert_override(e->cfg, g->id) &&
+		    alert_override(e->cfg, g->id)->disabled))
+			continue;
+		eval_backup(e, g);
+		idx[n++] = (struct vmid_index){g->vmid, i};
+	}
+	qsort(idx, (size_t)n, sizeof(*idx), by_vmid);
+	for (int i = 0; b && i < b->nsnapshots; i++) {
+		const struct st_snapshot *sn = &b->snapshots[i];
+		struct vmid_index key = {sn->vmid, 0}, *hit;
+		hit = n > 0 ? bsearch(&key, idx, (size_t)n, sizeof(*idx), by_vmid) : NULL;
+		if (hit == NULL || strcmp(s->guests[hit->i].instance, sn->instance) != 0)
+			continue;
+		eval_snapshot(e, sn, &s->guests[hit->i]);
+	}
+	free(idx);
 }

@@ -13,6 +13,9 @@
 #include "alert_config.h"
 
 struct st_instance;
+struct st_backups;
+struct st_pbs;
+struct st_pmg;
 
 /* A condition seen but not an alert yet: a time threshold running (count 1) or a state
  * confirmed by count polls so far (§3.3, §3.5). */
@@ -99,6 +102,23 @@ void alert_eval_keep_prefix(struct alert_eval *e, const char *prefix);
 
 /* PVE: nodes, guests and storage of one instance (§3.4, §3.5). */
 void alert_eval_pve(struct alert_eval *e, const struct st_instance *s);
+/* A Backup Server: offline after 3 polls, cpu, memory, datastore usage (§3.4). */
+void alert_eval_pbs(struct alert_eval *e, const struct st_pbs *p);
+/* A Mail Gateway: offline after 3 polls; cluster queue totals, oldest message and quarantine
+ * sizes against the PMG thresholds (§3.8; per-node outliers, quarantine growth and mail
+ * anomalies are not evaluated). */
+void alert_eval_pmg(struct alert_eval *e, const struct st_pmg *p);
+/* A level alert without hysteresis (PMG, ZFS, disks): level NULL resolves, else raised or
+ * updated; _since raises it with start as startTime (capped at now). */
+void alert_eval_level(struct alert_eval *e, const struct alert_resource *r, const char *id,
+    const char *type, const char *level, double value, double threshold, const char *message);
+void alert_eval_level_since(struct alert_eval *e, const struct alert_resource *r, const char *id,
+    const char *type, const char *level, double value, double threshold, const char *message,
+    double start);
+/* Backup age of the guests of s (their lastBackup) and snapshot age of b's snapshots (§3.6,
+ * age only: snapshot sizes are not polled). b may be NULL. */
+void alert_eval_pve_backups(struct alert_eval *e, const struct st_instance *s,
+    const struct st_backups *b);
 
 /* The effective threshold of a metric: override (clear <= 0: trigger - 5), else defaults
  * (clear <= 0: trigger), else the legacy scalar ({n, n - 5}). */

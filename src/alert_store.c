@@ -170,6 +170,9 @@ write_raise(struct db *db, const char *source, const struct alert *a)
 
 	if (db_exec_stmt_ok(db, &stmt_raise, params) != 0)
 		return -1;
+	/* No history for offline alerts of PBS, PMG and storage, nor for PMG's alerts (§5.3). */
+	if (strcmp(a->type, "offline") == 0 || strncmp(a->resource_id, "pmg-", 4) == 0)
+		return 0;
 	snap = alert_to_json(a);
 	{
 		const char *hp[5] = {a->id, a->level, a->resource_id, st,

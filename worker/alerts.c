@@ -10,7 +10,11 @@
 #include "alert_store.h"
 #include "log.h"
 #include "state.h"
+#include "state_servers.h"
 #include "util.h"
+
+#include <stdio.h>
+#include <string.h>
 
 int
 alerts_evaluate(struct worker *w, const char *source, alerts_check_fn check, const void *arg,
@@ -42,17 +46,70 @@ alerts_evaluate(struct worker *w, const char *source, alerts_check_fn check, con
 	return rc;
 }
 
+struct pve_input {
+	const struct st_instance *s;
+	const struct st_backups *b;
+};
+
 static void
 check_pve(struct alert_eval *e, const void *arg)
 {
-	alert_eval_pve(e, arg);
+	const struct pve_input *in = arg;
+
+	alert_eval_pve(e, in->s);
+	alert_eval_pve_backups(e, in->s, in->b);
 }
 
 int
 alerts_evaluate_pve(struct worker *w, const char *source, const struct st_instance *s,
-    int partial, double now)
+    const struct st_backups *b, int partial, double now)
 {
-	return alerts_evaluate(w, source, check_pve, s, partial, now);
+	struct pve_input in = {s, b};
+
+	return alerts_evaluate(w, source, check_pve, &in, partial, now);
+}
+
+static void
+check_pbs(struct alert_eval *e, const void *arg)
+{
+	alert_eval_pbs(e, arg);
+}
+
+static void
+check_pmg(struct alert_eval *e, const void *arg)
+{
+	alert_eval_pmg(e, arg);
+}
+
+int
+alerts_evaluate_pbs(struct worker *w, const char *source, const struct st_pbs *p, int partial,
+    double now)
+{
+	return alerts_evaluate(w, source, check_pbs, p, partial, now);
+}
+
+int
+alerts_evaluate_pmg(struct worker *w, const char *source, const struct st_pmg *p, int partial,
+    double now)
+{
+	return alerts_evaluate(w, source, check_pmg, p, partial, now);
+}
+
+int
+alerts_server_failed(struct worker *w, const char *source, const char *name, int pmg,
+    double now)
+{
+	struct st_pbs pbs = {0};
+	struct st_pmg pm = {0};
+
+	if (pmg) {
+		snprintf(pm.name, sizeof(pm.name), "%s", name);
+		snprintf(pm.status, sizeof(pm.status), "offline");
+		return alerts_evaluate_pmg(w, source, &pm, 1, now);
+	}
+	snprintf(pbs.name, sizeof(pbs.name), "%s", name);
+	snprintf(pbs.status, sizeof(pbs.status), "offline");
+	return alerts_evaluate_pbs(w, source, &pbs, 1, now);
 }
 
 int

@@ -842,7 +842,7 @@ pve_write_failed(struct worker *w, struct run *run, double now)
 		if (run->last_success > 0 && now - run->last_success < poll_settings.grace) {
 			if (st_set_health(w->db, run->cfg.id, run->cfg.name, 0) != 0)
 				log_warn("msg=\"state write failed\" instance=%s", run->cfg.name);
-			(void)alerts_evaluate_pve(w, run->cfg.id, &s, 1, now);
+			(void)alerts_evaluate_pve(w, run->cfg.id, &s, NULL, 1, now);
 			st_instance_free(&s);
 			return;
 		}
@@ -850,7 +850,7 @@ pve_write_failed(struct worker *w, struct run *run, double now)
 	if (st_write(w->db, &s, err, sizeof(err)) != 0)
 		log_warn("msg=\"state write failed\" instance=%s error=\"%s\"", run->cfg.name, err);
 	else
-		(void)alerts_evaluate_pve(w, run->cfg.id, &s, 1, now);
+		(void)alerts_evaluate_pve(w, run->cfg.id, &s, NULL, 1, now);
 	st_instance_free(&s);
 }
 
@@ -929,7 +929,8 @@ pve_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 	metrics_record_instance(&s, now);
 	rc = st_write(w->db, &s, err, errlen);
 	if (rc == 0)
-		(void)alerts_evaluate_pve(w, run->cfg.id, &s, 0, now);
+		(void)alerts_evaluate_pve(w, run->cfg.id, &s, &PV(run)->backups.lists, 0,
+		    now);
 	if (rc == 0)
 		log_debug("msg=\"polled\" instance=%s nodes=%d guests=%d storage=%d", run->cfg.name,
 		    s.nnodes, s.nguests, s.nstorage);

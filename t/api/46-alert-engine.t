@@ -4,7 +4,8 @@
 # /api/state; below the clear threshold it resolves into recentlyResolved; a time threshold
 # holds it back; a stopped guest is powered-off after two polls; an offline node loses
 # connectivity after three; a disabled type resolves its alerts; history rows; a steady poll
-# writes nothing; a guest that disappears resolves its alerts; mock mode has alerts of its own;
+# writes nothing; a guest that disappears resolves its alerts; ZFS pool alerts; PBS and PMG
+# offline after three failed polls; mock mode has alerts of its own;
 # GET /api/alerts/active refuses a token without monitoring:read.
 use strict;
 use warnings;
@@ -15,7 +16,8 @@ use Test::More;
 use PulseStack;
 use PulseTest;
 
-my $stack = PulseStack->new(settings => { pve_polling_interval => 1, node_offline_grace => 2 })->start;
+my $stack = PulseStack->new(settings => { pve_polling_interval => 1, pbs_polling_interval => 1,
+    pmg_polling_interval => 1, node_offline_grace => 2 })->start;
 $stack->setup_admin;
 my $ua = $stack->ua;
 my $auth = $stack->token_headers;
@@ -64,7 +66,16 @@ my $st = $stack->wait_state(sub { @{ $_[0]{nodes} } == 2 && @{ $_[0]{vms} } }, 4
 my ($n1) = grep { $_->{node} eq 'node1' } @{ $st->{nodes} };
 my $cpu_id = "$n1->{id}-cpu";
 polls(2);
-is_deeply(active(), [], 'nothing above a threshold: no alert');
+is_deeply([grep { $_->{type} !~ /^(zfs-|disk-)/ } @{ active() }], [], 'nothing above a threshold: no metric alert');
+
+# --- the simulator's DEGRADED pool tank on node1 (§3.9) ---
+my ($tank) = grep { $_->{name} eq 'tank' && $_->{node} eq 'node1' } @{ $st->{storage} };
+ok($tank, 'tank storage') or diag explain [map { $_->{id} } @{ $st->{storage} }];
+$stack->wait_for(sub { find_alert(active(), "zfs-pool-state-$tank->{id}") }, 30, 'the ZFS alert', 'worker-1');
+my $z = find_alert(active(), "zfs-pool-state-$tank->{id}");
+is($z->{resourceId}, $tank->{id}, 'zfs-pool-state: resourceId is the storage id');
+is($z->{level}, 'warning', 'DEGRADED: warning');
+ok((grep { $_->{type} eq 'zfs-device' && $_->{level} eq 'critical' } @{ active() }), 'the faulted device: critical');
 
 # --- a node over its CPU threshold ---
 sim_set(node => 'node1', cpu => 0.85);
@@ -163,6 +174,29 @@ is($c->{level}, 'critical', 'critical');
 $stack->sim_mode($sim, mode => 'normal');
 $stack->wait_for(sub { !find_alert(active(), $conn) }, 30, 'connectivity resolved', 'worker-1');
 pass('node back: connectivity resolved');
+
+# --- Backup Server and Mail Gateway: offline after three failed polls ---
+my $pbs = $stack->start_pbs_sim(name => 'pbs1', token => 'pulse@pbs!mon:s3cret-pbs-token', datastores => 1, groups => 1);
+my $pmg = $stack->start_pmg_sim(name => 'pmg1', token => 'pulse@pmg!mon:s3cret-pbs-token', nodes => 1);
+for my $b ({ type => 'pbs', name => 'backup1', host => $pbs->{url}, tokenName => 'pulse@pbs!mon',
+        tokenValue => 's3cret-pbs-token', fingerprint => $pbs->{fingerprint} },
+    { type => 'pmg', name => 'mail1', host => $pmg->{url}, tokenName => 'pulse@pmg!mon',
+        tokenValue => 's3cret-pbs-token', fingerprint => $pmg->{fingerprint} }) {
+    is($ua->post($stack->url('/api/config/nodes') => $auth => json => $b)->result->code, 201, "add $b->{type}");
+}
+$stack->wait_state(sub { @{ $_[0]{pbs} } && @{ $_[0]{pmg} } }, 30, 'PBS and PMG polled');
+ok(!(grep { $_->{type} eq 'offline' } @{ active() }), 'answering: no offline alert');
+$stack->sim_mode($pbs, mode => 'error');
+$stack->sim_mode($pmg, mode => 'error');
+$stack->wait_for(sub { my $l = active(); find_alert($l, 'pbs-offline-pbs-backup1') && find_alert($l, 'pmg-offline-pmg-mail1') },
+    40, 'PBS and PMG offline alerts', 'worker-1');
+is(find_alert(active(), 'pbs-offline-pbs-backup1')->{level}, 'critical', 'PBS offline: critical');
+is($stack->psql(q{SELECT count(*) FROM pulse.alert_history WHERE alert_id IN ('pbs-offline-pbs-backup1', 'pmg-offline-pmg-mail1')}),
+    0, 'no history rows for PBS/PMG offline (§5.3)');
+$stack->sim_mode($pbs, mode => 'normal');
+$stack->sim_mode($pmg, mode => 'normal');
+$stack->wait_for(sub { !(grep { $_->{type} eq 'offline' } @{ active() }) }, 40, 'offline alerts resolved', 'worker-1');
+pass('answering again: offline alerts resolved');
 
 # --- scope and the wire ---
 my $tok = $ua->post($stack->url('/api/security/tokens') => $auth => json => { name => 'noread', scopes => ['settings:read'] })->result;

@@ -9,6 +9,7 @@
 
 #include "alert_engine.h"
 #include "state.h"
+#include "state_servers.h"
 #include "tap.h"
 
 #define NOW 1767225600.0	/* 2026-01-01T00:00:00Z */
@@ -490,6 +491,195 @@ test_disabled_and_partial(void)
 	reset();
 }
 
+/* One evaluation of a PBS or PMG. */
+static void
+poll_server(const struct alert_config *c, const struct st_pbs *pbs, const struct st_pmg *pmg,
+    double now, int partial)
+{
+	struct alert_eval e;
+
+	alert_changes_free(&last);
+	alert_eval_begin(&e, c, &db, now, &last);
+	e.partial = partial;
+	if (pbs)
+		alert_eval_pbs(&e, pbs);
+	if (pmg)
+		alert_eval_pmg(&e, pmg);
+	alert_eval_finish(&e);
+	db_apply(&last);
+}
+
+static void
+test_servers(void)
+{
+	struct alert_config c;
+	struct st_pbs p = {0};
+	struct st_pmg m = {0};
+	struct st_pmg_node *pn;
+
+	config(&c);
+	strcpy(p.name, "main");
+	strcpy(p.status, "online");
+	strcpy(p.health, "healthy");
+	p.cpu = 85;
+	p.memory_usage = 50;
+	poll_server(&c, &p, NULL, NOW, 0);
+	ok(active("pbs-main-cpu") != NULL, "PBS cpu: id pbs-<name>-cpu");
+	is_str(active("pbs-main-cpu")->message, "PBS cpu at 85.0%", "PBS message");
+	strcpy(p.status, "offline");
+	for (int i = 0; i < 3; i++)
+		poll_server(&c, &p, NULL, NOW + 10 + i, 1);
+	ok(active("pbs-offline-pbs-main") != NULL, "PBS offline after 3 failed polls");
+	is_str(active("pbs-offline-pbs-main")->type, "offline", "type offline");
+	is_str(active("pbs-offline-pbs-main")->level, "critical", "critical");
+	ok(active("pbs-main-cpu") != NULL, "metric alert kept while offline");
+	strcpy(p.status, "online");
+	p.cpu = 10;
+	poll_server(&c, &p, NULL, NOW + 20, 0);
+	is_int(db.nalerts, 0, "back and idle: all resolved");
+	c.disable_all_pbs = 1;
+	p.cpu = 99;
+	poll_server(&c, &p, NULL, NOW + 30, 0);
+	is_int(db.nalerts, 0, "disableAllPBS");
+	reset();
+
+	strcpy(m.name, "mail");
+	strcpy(m.status, "online");
+	strcpy(m.health, "healthy");
+	pn = st_pmg_add_node(&m);
+	pn->has_queue = 1;
+	pn->queue.total = 600;
+	pn->queue.oldest_age = 7200;
+	poll_server(&c, NULL, &m, NOW, 0);
+	ok(active("pmg-mail-queue-total") != NULL, "PMG queue over 500");
+	is_str(active("pmg-mail-queue-total")->level, "warning", "600: warning");
+	is_str(active("pmg-mail-oldest-message")->level, "critical", "120 minutes: critical");
+	pn->queue.total = 1200;
+	poll_server(&c, NULL, &m, NOW + 10, 0);
+	is_str(active("pmg-mail-queue-total")->level, "critical", "1200: critical");
+	ok(last.n == 1 && last.v[0].to_critical, "one update, to critical");
+	pn->queue.total = 10;
+	pn->queue.oldest_age = 0;
+	poll_server(&c, NULL, &m, NOW + 20, 0);
+	is_int(db.nalerts, 0, "queue drained: resolved");
+	st_pmg_free(&m);
+	alert_config_free(&c);
+	reset();
+}
+
+static void
+test_disks_zfs(void)
+{
+	struct alert_config c;
+	struct st_instance s = {0};
+	struct st_disk_row *d;
+	struct st_storage *st;
+
+	config(&c);
+	d = st_add_disk_row(&s);
+	snprintf(d->id, sizeof(d->id), "pve1-n1-dev-sda");
+	snprintf(d->node, sizeof(d->node), "n1");
+	snprintf(d->dev_path, sizeof(d->dev_path), "/dev/sda");
+	snprintf(d->model, sizeof(d->model), "WDC RED");
+	snprintf(d->health, sizeof(d->health), "failed");
+	d->wearout = 5;
+	poll_once(&c, &s, NOW, 0);
+	ok(active("disk-health-pve1-n1-dev-sda") != NULL, "SMART failed: disk-health");
+	is_str(active("disk-health-pve1-n1-dev-sda")->level, "critical", "critical");
+	is_str(active("disk-health-pve1-n1-dev-sda")->message, "Disk health check failed: failed",
+	    "health message");
+	ok(active("disk-wearout-pve1-n1-dev-sda") != NULL, "wearout 5: disk-wearout");
+	poll_once(&c, &s, NOW + 10, 0);
+	is_int(last.n, 0, "steady: nothing written");
+	snprintf(d->model, sizeof(d->model), "Samsung SSD 980 PRO");
+	d->wearout = 50;
+	poll_once(&c, &s, NOW + 20, 0);
+	is_int(db.nalerts, 0, "Samsung 980 exempt, wearout 50: resolved");
+	snprintf(d->health, sizeof(d->health), "PASSED");
+
+	st = st_add_storage(&s);
+	snprintf(st->id, sizeof(st->id), "pve1-n1-tank");
+	snprintf(st->name, sizeof(st->name), "tank");
+	snprintf(st->status, sizeof(st->status), "available");
+	st->zfs_pool = json_tokener_parse("{\"name\":\"tank\",\"state\":\"DEGRADED\","
+	    "\"readErrors\":0,\"writeErrors\":0,\"checksumErrors\":2,\"devices\":["
+	    "{\"name\":\"sdb\",\"state\":\"ONLINE\",\"readErrors\":0,\"writeErrors\":0,"
+	    "\"checksumErrors\":0},{\"name\":\"sdc\",\"state\":\"FAULTED\",\"readErrors\":0,"
+	    "\"writeErrors\":0,\"checksumErrors\":2}]}");
+	poll_once(&c, &s, NOW + 30, 0);
+	is_str(active("zfs-pool-state-pve1-n1-tank") ? active("zfs-pool-state-pve1-n1-tank")->level :
+	    "", "warning", "DEGRADED pool: warning");
+	ok(active("zfs-pool-errors-pve1-n1-tank") != NULL, "pool errors");
+	is_str(active("zfs-device-pve1-n1-tank-sdc") ? active("zfs-device-pve1-n1-tank-sdc")->level :
+	    "", "critical", "FAULTED device: critical");
+	ok(active("zfs-device-pve1-n1-tank-sdb") == NULL, "healthy device: none");
+	is_int(db.nalerts, 3, "three ZFS alerts");
+	st_instance_free(&s);
+	alert_config_free(&c);
+	reset();
+}
+
+static void
+test_snapshots_backups(void)
+{
+	struct alert_config c;
+	struct st_instance s = {0};
+	struct st_backups b = {0};
+	struct st_guest *g;
+	struct st_snapshot *sn;
+	struct alert_eval e;
+	const struct alert *a;
+
+	config(&c);
+	g = add_guest(&s, 101, "web", "running", 0.1);
+	g->last_backup = NOW - 10 * 86400;
+	sn = st_add_snapshot(&b);
+	snprintf(sn->id, sizeof(sn->id), "pve1-n1-101-before");
+	snprintf(sn->name, sizeof(sn->name), "before");
+	snprintf(sn->node, sizeof(sn->node), "n1");
+	snprintf(sn->instance, sizeof(sn->instance), "pve1");
+	sn->vmid = 101;
+	sn->time = NOW - 40 * 86400;
+	for (int pass = 0; pass < 2; pass++) {
+		alert_changes_free(&last);
+		alert_eval_begin(&e, &c, &db, NOW + pass, &last);
+		alert_eval_pve(&e, &s);
+		alert_eval_pve_backups(&e, &s, &b);
+		alert_eval_finish(&e);
+		db_apply(&last);
+		if (pass == 0)
+			is_int(db.nalerts, 0, "snapshot and backup alerting off by default");
+		c.snapshot.enabled = c.backup.enabled = 1;
+	}
+	a = active("snapshot-age-pve1-n1-101-before");
+	ok(a != NULL, "40-day snapshot: snapshot-age");
+	if (a) {
+		is_str(a->level, "warning", "40 days >= 30: warning");
+		is_str(a->resource_name, "web snapshot 'before'", "resourceName");
+		is_str(a->message, "VM snapshot 'before' for web is 40.0 days old (threshold 30 days) "
+		    "on n1", "snapshot message");
+		ok(a->start_time == NOW - 10 * 86400, "startTime: snapshot time + threshold");
+	}
+	a = active("backup-age-pve1-n1-101");
+	ok(a != NULL, "10-day backup: backup-age");
+	ok(a && strcmp(a->level, "warning") == 0 && a->threshold == 7, "warning at 7 days");
+	ok(a && strcmp(a->resource_id, "pve1:n1:101") == 0, "resourceId is the guest");
+	g->last_backup = NOW;
+	sn->time = NOW - 50 * 86400;
+	alert_changes_free(&last);
+	alert_eval_begin(&e, &c, &db, NOW + 5, &last);
+	alert_eval_pve(&e, &s);
+	alert_eval_pve_backups(&e, &s, &b);
+	alert_eval_finish(&e);
+	db_apply(&last);
+	ok(active("backup-age-pve1-n1-101") == NULL, "fresh backup: resolved");
+	is_str(active("snapshot-age-pve1-n1-101-before")->level, "critical", "50 days: critical");
+	st_backups_free(&b);
+	st_instance_free(&s);
+	alert_config_free(&c);
+	reset();
+}
+
 static void
 test_large(void)
 {
@@ -523,6 +713,9 @@ main(void)
 	test_guests();
 	test_storage_and_legacy();
 	test_disabled_and_partial();
+	test_servers();
+	test_disks_zfs();
+	test_snapshots_backups();
 	test_large();
 	return done_testing();
 }
