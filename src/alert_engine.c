@@ -857,9 +857,10 @@ alert_eval_pbs(struct alert_eval *e, const struct st_pbs *p)
 	}
 }
 
-/* Warning at warn, critical at crit (either <= 0: off); NULL below. */
+/* Warning at warn, critical at crit (either <= 0: off); NULL below. PMG counts, snapshot
+ * and backup days. */
 static const char *
-pmg_level(double v, int64_t warn, int64_t crit, int64_t *threshold)
+step_level(double v, int64_t warn, int64_t crit, int64_t *threshold)
 {
 	if (crit > 0 && v >= (double)crit) {
 		*threshold = crit;
@@ -927,7 +928,7 @@ alert_eval_pmg(struct alert_eval *e, const struct st_pmg *p)
 		    "virus quarantine", (double)p->q_virus, PMG_VIRUS_W, PMG_VIRUS_C};
 	}
 	for (int i = 0; i < nchecks; i++) {
-		const char *level = pmg_level(checks[i].v, t[checks[i].w], t[checks[i].cr], &th);
+		const char *level = step_level(checks[i].v, t[checks[i].w], t[checks[i].cr], &th);
 		snprintf(id, sizeof(id), "%s-%s", rid, checks[i].suffix);
 		snprintf(msg, sizeof(msg), "PMG %s %s at %.0f (threshold %lld)", p->name,
 		    checks[i].what, checks[i].v, (long long)th);
@@ -950,21 +951,6 @@ by_vmid(const void *a, const void *b)
 	return x->vmid < y->vmid ? -1 : x->vmid > y->vmid;
 }
 
-/* Warning at warn days, critical at crit days (each > 0 to count); NULL below. */
-static const char *
-age_level(double days, int64_t warn, int64_t crit, int64_t *threshold)
-{
-	if (crit > 0 && days >= (double)crit) {
-		*threshold = crit;
-		return "critical";
-	}
-	if (warn > 0 && days >= (double)warn) {
-		*threshold = warn;
-		return "warning";
-	}
-	return NULL;
-}
-
 static void
 eval_snapshot(struct alert_eval *e, const struct st_snapshot *sn, const struct st_guest *g)
 {
@@ -980,7 +966,7 @@ eval_snapshot(struct alert_eval *e, const struct st_snapshot *sn, const struct s
 
 	if (!cfg->enabled || sn->time <= 0 || sn->time > e->now)
 		return;
-	level = age_level(days, cfg->warning_days, cfg->critical_days, &th);
+	level = step_level(days, cfg->warning_days, cfg->critical_days, &th);
 	snprintf(name, sizeof(name), "%s snapshot '%s'", g->name, sn->name);
 	snprintf(msg, sizeof(msg), "%s snapshot '%s' for %s is %.1f days old (threshold %lld days) "
 	    "on %s", r.type_label, sn->name, g->name, days, (long long)th, sn->node);
@@ -1004,7 +990,7 @@ eval_backup(struct alert_eval *e, const struct st_guest *g)
 
 	if (!cfg->enabled || g->last_backup <= 0)
 		return;			/* guests without backups never alert */
-	level = age_level(days, cfg->warning_days, cfg->critical_days, &th);
+	level = step_level(days, cfg->warning_days, cfg->critical_days, &th);
 	alert_key(g->id, key, sizeof(key));
 	snprintf(id, sizeof(id), "backup-age-%s", key);
 	snprintf(msg, sizeof(msg), "%s backup is %.1f days old (threshold: %lld days)", g->name,

@@ -112,6 +112,10 @@ polls(2);
 is(find_alert(active(), $cpu_id)->{level}, 'critical', '95 %: critical at once');
 is($stack->psql("SELECT count(*) FROM pulse.alert_history WHERE alert_id = '$cpu_id'"), 1, 'a level change adds no history row');
 
+# Acknowledged (as the acknowledge endpoint will write it): comes back acknowledged when raised
+# again within the hour (§5.1).
+$stack->psql("UPDATE pulse.alerts SET acknowledged = true, ack_time = now(), ack_user = 'admin' WHERE id = '$cpu_id'");
+
 # --- between clear and trigger it stays; at clear it resolves ---
 sim_set(node => 'node1', cpu => 0.77);
 polls(2);
@@ -133,6 +137,8 @@ is($stack->psql("SELECT count(*) FROM pulse.alert_pending WHERE id = '$cpu_id'")
 put_config(timeThresholds => { guest => 0, node => 0, storage => 0, pbs => 0 });
 polls(2);
 ok(find_alert(active(), $cpu_id), 'delay removed: raised');
+is(find_alert(active(), $cpu_id)->{acknowledged}, true, 'acknowledged and resolved less than an hour ago: back acknowledged');
+is(find_alert(active(), $cpu_id)->{ackUser}, 'admin', 'with its ackUser');
 is($stack->psql("SELECT count(*) FROM pulse.alert_pending WHERE id = '$cpu_id'"), 0, 'pending row gone');
 is($stack->psql("SELECT count(*) FROM pulse.alerts WHERE id = '$cpu_id'"), 1, 'the resolved row was reused');
 
