@@ -242,6 +242,11 @@ alert_store_apply(struct db *db, const char *source, const struct alert_changes 
 	return 0;
 }
 
+/* A source that is an instance (not the mock estate, not an agent's "kind:id") and whose
+ * instance is gone. */
+#define GONE(t) t ".source <> 'mock' AND position(':' IN " t ".source) = 0 AND NOT EXISTS " \
+	"(SELECT 1 FROM pulse.instances i WHERE i.id = " t ".source)"
+
 static const struct db_stmt stmt_retention[] = {
 	{"alert_retention_resolved", "DELETE FROM pulse.alerts "
 	    "WHERE resolved_at < now() - interval '1 hour'", 0},
@@ -251,6 +256,15 @@ static const struct db_stmt stmt_retention[] = {
 	    "(SELECT seq FROM pulse.alert_history ORDER BY seq DESC OFFSET 50000 LIMIT 1)", 0},
 	{"alert_retention_pending", "DELETE FROM pulse.alert_pending "
 	    "WHERE updated_at < now() - interval '1 day'", 0},
+	{"alert_retention_gone_pending", "DELETE FROM pulse.alert_pending p WHERE " GONE("p"), 0},
+};
+
+/* Active alerts of an instance that was deleted: nobody evaluates them any more. */
+static const struct db_stmt stmt_resolve_gone = {
+	"alert_resolve_gone",
+	"UPDATE pulse.alerts a SET resolved_at = now(), updated_at = now() "
+	"WHERE resolved_at IS NULL AND " GONE("a") " RETURNING 1",
+	0,
 };
 
 /* Resolved alerts that left recentlyResolved since the previous run (a minute apart). */
@@ -273,6 +287,10 @@ alert_store_retention(struct db *db)
 	if ((res = db_exec_stmt(db, &stmt_left_recent, NULL)) == NULL)
 		return -1;
 	left = PQntuples(res) > 0;
+	PQclear(res);
+	if ((res = db_exec_stmt(db, &stmt_resolve_gone, NULL)) == NULL)
+		return -1;
+	left |= PQntuples(res) > 0;
 	PQclear(res);
 	return left ? st_bump_version(db) : 0;
 }

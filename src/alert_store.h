@@ -32,8 +32,9 @@ int alert_store_apply(struct db *db, const char *source, const struct alert_chan
 void alert_store_row(const PGresult *res, int i, struct alert *a);
 
 /* Retention: resolved rows older than an hour, history older than 30 days or beyond the
- * newest 50,000 rows, pending rows not touched for a day. Moves the state version when a
- * resolved alert left the five minutes of recentlyResolved. Returns 0 or -1. */
+ * newest 50,000 rows, pending rows not touched for a day; the active alerts and pending rows
+ * of a deleted instance resolved and dropped. Moves the state version when a resolved alert
+ * left the five minutes of recentlyResolved or one was resolved. Returns 0 or -1. */
 int alert_store_retention(struct db *db);
 
 #endif

@@ -5,7 +5,8 @@
 # holds it back; a stopped guest is powered-off after two polls; an offline node loses
 # connectivity after three; a disabled type resolves its alerts; history rows; a steady poll
 # writes nothing; a guest that disappears resolves its alerts; ZFS pool alerts; PBS and PMG
-# offline after three failed polls; mock mode has alerts of its own;
+# offline after three failed polls; mock mode has alerts of its own; a deleted instance's
+# alerts resolve;
 # GET /api/alerts/active refuses a token without monitoring:read.
 use strict;
 use warnings;
@@ -230,5 +231,13 @@ $res = $ua->put($stack->url('/api/system/mock-mode') => $auth => json => { enabl
 $stack->wait_for(sub { $stack->psql(q{SELECT count(*) FROM pulse.alerts WHERE source = 'mock' AND resolved_at IS NULL}) == 0 },
     40, 'mock alerts resolved when mock mode is off', 'worker-1');
 pass('mock mode off: its alerts resolve');
+
+# --- an instance deleted: its alerts resolve (the retention job, once a minute) ---
+ok($stack->psql("SELECT count(*) FROM pulse.alerts WHERE source = '$id' AND resolved_at IS NULL") > 0,
+    'the instance has active alerts (its ZFS pool)');
+is($ua->delete($stack->url("/api/config/nodes/$id") => $auth)->result->code, 200, 'instance deleted');
+$stack->wait_for(sub { $stack->psql("SELECT count(*) FROM pulse.alerts WHERE source = '$id' AND resolved_at IS NULL") == 0 },
+    100, 'the deleted instance\'s alerts resolved', 'worker-1');
+pass('deleted instance: alerts resolved');
 
 done_testing;
