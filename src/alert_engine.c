@@ -174,6 +174,18 @@ alert_eval_keep_prefix(struct alert_eval *e, const char *prefix)
 			e->seen_pending[i] = 1;
 }
 
+/* Keeps the previous alert and pending entry of exactly id. */
+static void
+keep_exact(struct alert_eval *e, const char *id)
+{
+	int i = find_alert(e->prev, id);
+
+	if (i >= 0)
+		e->seen_alert[i] = 1;
+	if ((i = find_pending(e->prev, id)) >= 0)
+		e->seen_pending[i] = 1;
+}
+
 /* Marks a pending entry kept; returns it or NULL. */
 static const struct alert_pending *
 keep_pending(struct alert_eval *e, const char *id)
@@ -567,11 +579,17 @@ eval_guest(struct alert_eval *e, const struct st_guest *g)
 	    !c->guest.disable_connectivity && !c->guest.disabled) {
 		const char *sev = o && o->powered_off_severity[0] ? o->powered_off_severity :
 		    c->guest.powered_off_severity;
-		int paused = strcmp(g->status, "paused") == 0 || strcmp(g->status, "suspended") == 0;
+		int known = strcmp(g->status, "stopped") == 0 || strcmp(g->status, "running") == 0 ||
+		    strcmp(g->status, "paused") == 0 || strcmp(g->status, "suspended") == 0;
 		snprintf(id, sizeof(id), "guest-powered-off-%s", g->id);
 		snprintf(msg, sizeof(msg), "%s '%s' is powered off", r.type_label, g->name);
-		alert_eval_state(e, &r, id, "powered-off", strcmp(g->status, "running") != 0 &&
-		    !paused, 2, strcmp(sev, "critical") == 0 ? "critical" : "warning", msg);
+		/* Stopped counts; running, paused or suspended clears; a status not known (a node
+		 * that does not answer) changes nothing. */
+		if (known)
+			alert_eval_state(e, &r, id, "powered-off", strcmp(g->status, "stopped") == 0,
+			    2, strcmp(sev, "critical") == 0 ? "critical" : "warning", msg);
+		else
+			keep_exact(e, id);
 	}
 	if (strcmp(g->status, "running") != 0)
 		return;			/* metric alerts clear while not running */

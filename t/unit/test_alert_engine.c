@@ -331,6 +331,9 @@ test_guests(void)
 		is_str(a->message, "VM 'web' is powered off", "powered-off message");
 		is_str(a->resource_id, "pve1:n1:101", "guest resourceId");
 	}
+	strcpy(g->status, "unknown");
+	poll_once(&c, &s, NOW + 15, 0);
+	ok(active("guest-powered-off-pve1:n1:101") != NULL, "status unknown: alert kept");
 	strcpy(g->status, "running");
 	g->cpu = 0.95;
 	poll_once(&c, &s, NOW + 20, 0);
@@ -338,6 +341,12 @@ test_guests(void)
 	a = active("pve1:n1:101-cpu");
 	ok(a != NULL && strcmp(a->message, "VM cpu at 95.0%") == 0, "guest cpu alert and message");
 	ok(a && strcmp(a->level, "critical") == 0, "95 >= 80+10: critical");
+	strcpy(g->status, "paused");
+	poll_once(&c, &s, NOW + 21, 0);
+	poll_once(&c, &s, NOW + 22, 0);
+	ok(active("guest-powered-off-pve1:n1:101") == NULL, "paused: no powered-off");
+	strcpy(g->status, "running");
+	poll_once(&c, &s, NOW + 23, 0);
 	/* Per-disk ids, sanitised keys. */
 	{
 		struct st_disk d = {0};
