@@ -562,11 +562,125 @@ relaxed(struct alert_threshold t, int relax, double floor_)
 	return t;
 }
 
+static int contains_nocase(const char *s, const char *word);
+
+/* --- custom rules (§2.5) ------------------------------------------------------------------- */
+
+/* A guest's figure for a metric filter field, or NAN for an unknown field. */
+static double
+guest_metric(const struct st_guest *g, const char *field)
+{
+	static const char *const io[] = {"diskread", "diskwrite", "networkin", "networkout"};
+	const int64_t rates[] = {g->disk_read, g->disk_write, g->net_in, g->net_out};
+
+	if (strcasecmp(field, "cpu") == 0)
+		return g->cpu * 100;
+	if (strcasecmp(field, "memory") == 0)
+		return g->memory.usage;
+	if (strcasecmp(field, "disk") == 0)
+		return g->disk.usage;
+	for (size_t i = 0; i < ARRAY_LEN(io); i++)
+		if (strcasecmp(field, io[i]) == 0)
+			return (double)rates[i] / 1048576.0;
+	return NAN;
+}
+
+/* A filter's value as text: a JSON string without its quotes, else the JSON text. */
+static void
+filter_text(const struct alert_filter *f, char *out, size_t len)
+{
+	size_t n = strlen(f->value_json);
+
+	if (n >= 2 && f->value_json[0] == '"' && f->value_json[n - 1] == '"')
+		snprintf(out, len, "%.*s", (int)(n - 2), f->value_json + 1);
+	else
+		snprintf(out, len, "%s", f->value_json);
+}
+
+static int
+filter_matches(const struct alert_filter *f, const struct st_guest *g)
+{
+	char v[ALERT_STR_MAX];
+
+	if (strcmp(f->type, "metric") == 0) {
+		double have = guest_metric(g, f->field), want;
+		char *end;
+		want = strtod(f->value_json, &end);
+		if (isnan(have) || end == f->value_json || *end != '\0')
+			return 0;
+		if (strcmp(f->op, ">") == 0)
+			return have > want;
+		if (strcmp(f->op, "<") == 0)
+			return have < want;
+		if (strcmp(f->op, ">=") == 0)
+			return have >= want;
+		if (strcmp(f->op, "<=") == 0)
+			return have <= want;
+		if (strcmp(f->op, "=") == 0 || strcmp(f->op, "==") == 0)
+			return fabs(have - want) <= 0.5;
+		return 0;
+	}
+	if (strcmp(f->type, "text") == 0) {
+		filter_text(f, v, sizeof(v));
+		if (strcasecmp(f->field, "name") == 0)
+			return contains_nocase(g->name, v);
+		if (strcasecmp(f->field, "node") == 0)
+			return contains_nocase(g->node, v);
+		if (strcasecmp(f->field, "vmid") == 0)
+			return strstr(g->id, v) != NULL;
+		return 0;
+	}
+	if (strcmp(f->type, "raw") == 0)
+		return contains_nocase(g->name, f->raw_text) || strstr(g->id, f->raw_text) != NULL ||
+		    contains_nocase(g->node, f->raw_text) || contains_nocase(g->status, f->raw_text);
+	return 0;
+}
+
+/* The thresholds of the enabled custom rule of highest priority that matches g, or NULL. */
+static const struct alert_thresholds *
+guest_rule(const struct alert_config *c, const struct st_guest *g)
+{
+	const struct alert_rule *best = NULL;
+
+	for (int i = 0; i < c->n_rules; i++) {
+		const struct alert_rule *rl = &c->rules[i];
+		int and_ = strcmp(rl->logical_operator, "AND") == 0, match = and_ || rl->n_filters == 0;
+		if (!rl->enabled || (best && rl->priority <= best->priority))
+			continue;
+		for (int k = 0; k < rl->n_filters; k++) {
+			int m = filter_matches(&rl->filters[k], g);
+			if (and_ && !m) {
+				match = 0;
+				break;
+			}
+			if (!and_ && m) {
+				match = 1;
+				break;
+			}
+		}
+		if (match)
+			best = rl;
+	}
+	return best ? &best->t : NULL;
+}
+
+/* A guest's threshold: its override's, else the best rule's (clear <= 0: trigger - 5 for
+ * both), else the defaults. */
+static struct alert_threshold
+guest_threshold(const struct alert_config *c, const struct alert_thresholds *o,
+    const struct alert_thresholds *rule, enum alert_metric m)
+{
+	int o_has = o && (o->metric[m].set || ((int)m < ALERT_LEGACY_COUNT && o->legacy[m] > 0));
+
+	return alert_effective(&c->guest, o_has || rule == NULL ? o : rule, m);
+}
+
 static void
 eval_guest(struct alert_eval *e, const struct st_guest *g)
 {
 	const struct alert_config *c = e->cfg;
 	const struct alert_thresholds *o = alert_override(c, g->id);
+	const struct alert_thresholds *rule = guest_rule(c, g);
 	int is_vm = strcmp(g->type, "qemu") == 0;
 	struct alert_resource r = {g->id, g->name, g->node, g->instance, is_vm ? "VM" : "Container",
 	    "guest", "guest", has_tag(g->tags, "pulse-monitor-only")};
@@ -576,7 +690,8 @@ eval_guest(struct alert_eval *e, const struct st_guest *g)
 	if (c->disable_all_guests || (o && o->disabled) || guest_ignored(c, g))
 		return;
 	if (!c->disable_all_guests_offline && !(o && o->disable_connectivity) &&
-	    !c->guest.disable_connectivity && !c->guest.disabled) {
+	    !(rule && rule->disable_connectivity) && !c->guest.disable_connectivity &&
+	    !c->guest.disabled) {
 		const char *sev = o && o->powered_off_severity[0] ? o->powered_off_severity :
 		    c->guest.powered_off_severity;
 		int known = strcmp(g->status, "stopped") == 0 || strcmp(g->status, "running") == 0 ||
@@ -594,11 +709,11 @@ eval_guest(struct alert_eval *e, const struct st_guest *g)
 	if (strcmp(g->status, "running") != 0)
 		return;			/* metric alerts clear while not running */
 	alert_eval_metric(e, &r, "cpu", g->cpu * 100,
-	    relaxed(alert_effective(&c->guest, o, ALERT_CPU), relax, 95));
+	    relaxed(guest_threshold(c, o, rule, ALERT_CPU), relax, 95));
 	alert_eval_metric(e, &r, "memory", g->memory.usage,
-	    relaxed(alert_effective(&c->guest, o, ALERT_MEMORY), relax, 92));
+	    relaxed(guest_threshold(c, o, rule, ALERT_MEMORY), relax, 92));
 	{
-		struct alert_threshold disk = relaxed(alert_effective(&c->guest, o, ALERT_DISK), relax,
+		struct alert_threshold disk = relaxed(guest_threshold(c, o, rule, ALERT_DISK), relax,
 		    95);
 		if (g->disk.usage >= 0 && g->disk.total > 0)
 			alert_eval_metric(e, &r, "disk", g->disk.usage, disk);
@@ -621,13 +736,13 @@ eval_guest(struct alert_eval *e, const struct st_guest *g)
 	}
 	/* I/O metrics only when a trigger is set (MB/s). */
 	alert_eval_metric(e, &r, "diskRead", (double)g->disk_read / 1048576.0,
-	    alert_effective(&c->guest, o, ALERT_DISK_READ));
+	    guest_threshold(c, o, rule, ALERT_DISK_READ));
 	alert_eval_metric(e, &r, "diskWrite", (double)g->disk_write / 1048576.0,
-	    alert_effective(&c->guest, o, ALERT_DISK_WRITE));
+	    guest_threshold(c, o, rule, ALERT_DISK_WRITE));
 	alert_eval_metric(e, &r, "networkIn", (double)g->net_in / 1048576.0,
-	    alert_effective(&c->guest, o, ALERT_NETWORK_IN));
+	    guest_threshold(c, o, rule, ALERT_NETWORK_IN));
 	alert_eval_metric(e, &r, "networkOut", (double)g->net_out / 1048576.0,
-	    alert_effective(&c->guest, o, ALERT_NETWORK_OUT));
+	    guest_threshold(c, o, rule, ALERT_NETWORK_OUT));
 }
 
 static int64_t
@@ -974,7 +1089,9 @@ eval_snapshot(struct alert_eval *e, const struct st_snapshot *sn, const struct s
 {
 	const struct alert_config *c = e->cfg;
 	const struct alert_thresholds *o = alert_override(c, g->id);
-	const struct alert_snapshot *cfg = o && o->has_snapshot ? &o->snapshot : &c->snapshot;
+	const struct alert_thresholds *rule = guest_rule(c, g);
+	const struct alert_snapshot *cfg = o && o->has_snapshot ? &o->snapshot :
+	    rule && rule->has_snapshot ? &rule->snapshot : &c->snapshot;
 	double days = (e->now - sn->time) / 86400.0;
 	int64_t th = 0;
 	const char *level;
@@ -998,7 +1115,9 @@ eval_backup(struct alert_eval *e, const struct st_guest *g)
 {
 	const struct alert_config *c = e->cfg;
 	const struct alert_thresholds *o = alert_override(c, g->id);
-	const struct alert_backup *cfg = o && o->has_backup ? &o->backup : &c->backup;
+	const struct alert_thresholds *rule = guest_rule(c, g);
+	const struct alert_backup *cfg = o && o->has_backup ? &o->backup :
+	    rule && rule->has_backup ? &rule->backup : &c->backup;
 	double days = (e->now - g->last_backup) / 86400.0;
 	int64_t th = 0;
 	const char *level;

@@ -689,6 +689,72 @@ test_snapshots_backups(void)
 	reset();
 }
 
+/* Rule i of c, enabled, with n empty filters and a cpu threshold. */
+static struct alert_rule *
+rule_at(struct alert_config *c, int i, int priority, const char *op, int n, double trigger,
+    double clear)
+{
+	struct alert_rule *rl = &c->rules[i];
+
+	rl->enabled = 1;
+	rl->priority = priority;
+	strcpy(rl->logical_operator, op);
+	rl->filters = calloc((size_t)n, sizeof(*rl->filters));
+	rl->n_filters = n;
+	rl->t.metric[ALERT_CPU] = (struct alert_threshold){1, trigger, clear};
+	return rl;
+}
+
+static void
+test_rules(void)
+{
+	struct alert_config c;
+	struct st_instance s = {0};
+	struct st_guest *g;
+	struct alert_rule *rl;
+
+	config(&c);
+	g = add_guest(&s, 101, "web-1", "running", 0.85);
+	c.rules = calloc(2, sizeof(*c.rules));
+	c.n_rules = 2;
+	rl = rule_at(&c, 0, 1, "AND", 2, 90, 0);
+	strcpy(rl->filters[0].type, "text");
+	strcpy(rl->filters[0].field, "name");
+	strcpy(rl->filters[0].value_json, "\"WEB\"");
+	strcpy(rl->filters[1].type, "metric");
+	strcpy(rl->filters[1].field, "cpu");
+	strcpy(rl->filters[1].op, ">");
+	strcpy(rl->filters[1].value_json, "50");
+	poll_once(&c, &s, NOW, 0);
+	ok(active("pve1:n1:101-cpu") == NULL, "rule (name web, cpu > 50): trigger 90, 85 under it");
+	g->cpu = 0.91;
+	poll_once(&c, &s, NOW + 10, 0);
+	ok(active("pve1:n1:101-cpu") != NULL, "91 over the rule's 90");
+	g->cpu = 0.86;
+	poll_once(&c, &s, NOW + 20, 0);
+	ok(active("pve1:n1:101-cpu") != NULL, "rule clear 0 means trigger - 5: 86 keeps it");
+	g->cpu = 0.85;
+	poll_once(&c, &s, NOW + 25, 0);
+	ok(active("pve1:n1:101-cpu") == NULL, "85: resolved");
+	/* A second rule of higher priority, OR, raw text. */
+	rl = rule_at(&c, 1, 5, "OR", 1, 50, 40);
+	strcpy(rl->filters[0].type, "raw");
+	strcpy(rl->filters[0].raw_text, "n1");
+	poll_once(&c, &s, NOW + 30, 0);
+	ok(active("pve1:n1:101-cpu") != NULL, "higher-priority rule (raw n1): trigger 50");
+	rl->enabled = 0;
+	poll_once(&c, &s, NOW + 40, 0);
+	ok(active("pve1:n1:101-cpu") == NULL, "disabled rule: back to the first");
+	st_instance_free(&s);
+	for (int i = 0; i < c.n_rules; i++)
+		free(c.rules[i].filters);
+	free(c.rules);
+	c.rules = NULL;
+	c.n_rules = 0;
+	alert_config_free(&c);
+	reset();
+}
+
 static void
 test_large(void)
 {
@@ -725,6 +791,7 @@ main(void)
 	test_servers();
 	test_disks_zfs();
 	test_snapshots_backups();
+	test_rules();
 	test_large();
 	return done_testing();
 }
