@@ -1,12 +1,15 @@
-/* api_alerts.c: the alert configuration (GET and PUT /api/alerts/config) and activation
- * (POST /api/alerts/activate), alerts-notifications.md §2 and §6. */
+/* api_alerts.c: the alert configuration (GET and PUT /api/alerts/config), activation
+ * (POST /api/alerts/activate) and the active alerts (GET /api/alerts/active),
+ * alerts-notifications.md §2 and §6. */
 #include "config.h"
 
 #include "handlers.h"
 #include "alert_config.h"
+#include "alert_store.h"
 #include "arena.h"
 #include "jsonwrite.h"
 #include "log.h"
+#include "mockmode.h"
 #include "timefmt.h"
 #include "util.h"
 
@@ -90,4 +93,40 @@ api_alerts_activate(struct request *r)
 	    json_object_new_string(timefmt_rfc3339_nano(c->activation_time, when, sizeof(when))) :
 	    NULL);
 	resp_json(r, 200, obj);
+}
+
+static const struct db_stmt stmt_active = {
+	"alerts_active",
+	"SELECT " ALERT_STORE_COLUMNS " FROM pulse.alerts "
+	"WHERE resolved_at IS NULL AND mock = $1::boolean ORDER BY start_time, id",
+	1,
+};
+
+/* GET /api/alerts/active: the full alerts (§1.1) of the estate the mock mode shows. */
+void
+api_alerts_active(struct request *r)
+{
+	struct json_object *arr;
+	const char *params[1];
+	PGresult *res;
+	int mock;
+
+	if (mockmode_read(r->db, &mock, NULL) != 0) {
+		resp_db_unavailable(r);
+		return;
+	}
+	params[0] = mock ? "t" : "f";
+	if ((res = db_exec_stmt(r->db, &stmt_active, params)) == NULL) {
+		resp_db_unavailable(r);
+		return;
+	}
+	arr = req_json(r, json_object_new_array());
+	for (int i = 0; i < PQntuples(res); i++) {
+		struct alert a;
+		alert_store_row(res, i, &a);
+		json_object_array_add(arr, alert_to_json(&a));
+		json_object_put(a.metadata);
+	}
+	PQclear(res);
+	resp_json(r, 200, arr);
 }

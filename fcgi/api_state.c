@@ -55,6 +55,7 @@ enum state_list {
 	L_NONE = -1,
 	L_NODES, L_VMS, L_CONTAINERS, L_STORAGE, L_HEALTH, L_TASKS, L_STORAGE_BACKUPS,
 	L_SNAPSHOTS, L_CEPH, L_DISKS, L_REPLICATION, L_PBS, L_PMG, L_PBS_BACKUPS, L_PMG_BACKUPS,
+	L_ALERTS, L_RESOLVED,
 	L_NLISTS,
 	L_PVE_BACKUPS = L_NLISTS,	/* not a query: pve_backups_layout */
 };
@@ -82,6 +83,13 @@ static const struct db_stmt state_lists[L_NLISTS] = {
 	[L_PMG] = {"state_pmg", DOCS("pmg_instances", "", "name, instance_id"), 1},
 	[L_PBS_BACKUPS] = {"state_pbs_backups", DOCS("pbs_backups", "", "backup_time DESC, id"), 1},
 	[L_PMG_BACKUPS] = {"state_pmg_backups", DOCS("pmg_backups", "", "backup_time DESC, id"), 1},
+	/* Alerts (sql/0011_alerts.sql): the reduced shape; resolved ones for five minutes
+	 * (the body is rebuilt when one leaves them: alert_store_retention). */
+	[L_ALERTS] = {"state_alerts", "SELECT pulse.alert_state_doc(a) FROM pulse.alerts a "
+	    "WHERE resolved_at IS NULL AND mock = $1::boolean ORDER BY start_time, id", 1},
+	[L_RESOLVED] = {"state_resolved", "SELECT pulse.alert_state_doc(a) FROM pulse.alerts a "
+	    "WHERE resolved_at > now() - interval '5 minutes' AND mock = $1::boolean "
+	    "ORDER BY resolved_at DESC, id", 1},
 };
 
 /* An answer's layout: text, then a list (L_NONE: none), and so on to a NULL text. */
@@ -118,7 +126,9 @@ static const struct piece state_layout[] = {
 	{",\"pbs\":", L_PBS_BACKUPS},
 	{",\"pmg\":", L_PMG_BACKUPS},
 	{"},\"replicationJobs\":", L_REPLICATION},
-	{",\"activeAlerts\":[],\"metrics\":{},\"pveBackups\":", L_PVE_BACKUPS},
+	{",\"activeAlerts\":", L_ALERTS},
+	{",\"recentlyResolved\":", L_RESOLVED},
+	{",\"metrics\":{},\"pveBackups\":", L_PVE_BACKUPS},
 	{",\"performance\":{},\"connectionHealth\":", L_HEALTH},
 	{NULL, L_NONE},
 };

@@ -65,6 +65,7 @@ void api_nodes_refresh_cluster(struct request *r);
 void api_alerts_config_get(struct request *r);
 void api_alerts_config_put(struct request *r);
 void api_alerts_activate(struct request *r);
+void api_alerts_active(struct request *r);
 
 /* api_alert_actions.c */
 void api_alert_acknowledge(struct request *r);

@@ -46,6 +46,7 @@ const struct route route_table[] = {
 	    CONFIG},
 	{POST, "/api/alerts/activate", api_alerts_activate, 0, "monitoring:write", RATE_GENERAL,
 	    SMALL},
+	{GET, "/api/alerts/active", api_alerts_active, 0, "monitoring:read", RATE_GENERAL, SMALL},
 
 	/* api_alert_actions.c */
 	{POST, "/api/alerts/acknowledge", api_alert_acknowledge, 0, "monitoring:write",

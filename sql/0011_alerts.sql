@@ -32,6 +32,7 @@ CREATE TABLE pulse.alerts (
     -- who raised it: 'pve-3' for an instance's poll, 'host:<id>' / 'docker:<id>' for agents,
     -- 'mock' for mock mode; the evaluation of that source owns the row.
     source           text NOT NULL,
+    mock             boolean GENERATED ALWAYS AS (source = 'mock') STORED,
     updated_at       timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX alerts_active ON pulse.alerts (source) WHERE resolved_at IS NULL;
@@ -70,3 +71,26 @@ CREATE VIEW pulse.active_alerts AS
     SELECT id, type, level, resource_id, resource_name, node, instance, message, value,
            threshold, start_time, last_seen, acknowledged, ack_time, ack_user, last_notified
     FROM pulse.alerts WHERE resolved_at IS NULL;
+
+-- An alert's time as the API writes it (RFC 3339 in UTC, whole seconds, Go's zero time for
+-- none).
+CREATE FUNCTION pulse.alert_time(t timestamptz) RETURNS text
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN t IS NULL THEN '0001-01-01T00:00:00Z'
+        ELSE to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') END
+$$;
+
+-- The reduced alert of /api/state activeAlerts and recentlyResolved (§1.1), with
+-- resolvedTime for a resolved one.
+CREATE FUNCTION pulse.alert_state_doc(a pulse.alerts) RETURNS json
+    LANGUAGE sql STABLE AS $$
+    SELECT json_strip_nulls(json_build_object(
+        'id', a.id, 'type', a.type, 'level', a.level, 'resourceId', a.resource_id,
+        'resourceName', a.resource_name, 'node', a.node, 'instance', a.instance,
+        'message', a.message, 'value', a.value, 'threshold', a.threshold,
+        'startTime', pulse.alert_time(a.start_time), 'acknowledged', a.acknowledged,
+        'ackTime', CASE WHEN a.ack_time IS NOT NULL THEN pulse.alert_time(a.ack_time) END,
+        'ackUser', NULLIF(a.ack_user, ''),
+        'resolvedTime', CASE WHEN a.resolved_at IS NOT NULL
+            THEN pulse.alert_time(a.resolved_at) END))
+$$;

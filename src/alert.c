@@ -5,6 +5,10 @@
 #include "jsonwrite.h"
 #include "timefmt.h"
 
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
 struct json_object *
 alert_to_json(const struct alert *a)
 {
@@ -44,4 +48,40 @@ alert_to_json(const struct alert *a)
 		json_object_object_add(o, "escalationTimes", times);
 	}
 	return o;
+}
+
+void
+alert_key(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+	int dash = 0;
+
+	if (len == 0)
+		return;
+	if (strcmp(in, "/") == 0) {
+		snprintf(out, len, "root");
+		return;
+	}
+	for (const unsigned char *p = (const unsigned char *)in; *p && o + 2 < len; p++) {
+		int c = tolower(*p);
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.') {
+			if (dash && o > 0)
+				out[o++] = '-';
+			dash = 0;
+			out[o++] = (char)c;
+		} else {
+			dash = 1;
+		}
+	}
+	while (o > 0 && (out[o - 1] == '-' || out[o - 1] == '.'))
+		o--;
+	out[o] = '\0';
+	{
+		size_t s = 0;
+		while (out[s] == '.')
+			s++;
+		memmove(out, out + s, o - s + 1);
+	}
+	if (out[0] == '\0')
+		snprintf(out, len, "disk");
 }

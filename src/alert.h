@@ -38,4 +38,8 @@ struct alert {
  * rules (§1.1); the caller owns it. */
 struct json_object *alert_to_json(const struct alert *a);
 
+/* sanitizeAlertKey (§1.4): lower case, [a-z0-9.] kept, other runs one '-', '-' and '.'
+ * trimmed; "/" alone is "root", nothing left is "disk". */
+void alert_key(const char *in, char *out, size_t len);
+
 #endif

@@ -33,7 +33,8 @@
 
 /* Singleton job lock keys (DB_LOCK_SINGLETON class). */
 enum { LOCK_KEY_WORKER_PRUNE = 1, LOCK_KEY_AUTH_PRUNE = 2, LOCK_KEY_BOOTSTRAP = 3,
-	LOCK_KEY_MOCK = 4, LOCK_KEY_METRICS_ROLLUP = 5, LOCK_KEY_METRICS_MAINTAIN = 6 };
+	LOCK_KEY_MOCK = 4, LOCK_KEY_METRICS_ROLLUP = 5, LOCK_KEY_METRICS_MAINTAIN = 6,
+	LOCK_KEY_ALERT_RETENTION = 7 };
 
 static void
 on_connect(struct db *db, void *arg)
@@ -199,6 +200,8 @@ main(int argc, char **argv)
 	    job_metrics_flush, JOB_BACKOFF, 0);
 	scheduler_add(&w, "metrics_rollup", 60, job_metrics_rollup, JOB_SINGLETON,
 	    LOCK_KEY_METRICS_ROLLUP);
+	scheduler_add(&w, "alert_retention", 60, job_alert_retention, JOB_SINGLETON,
+	    LOCK_KEY_ALERT_RETENTION);
 
 	daemon_stop_signals(&sigs);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);

@@ -5,6 +5,7 @@
  * endpoint and the UI work on it. A singleton job: one worker writes it. */
 #include "config.h"
 
+#include "alert_engine.h"
 #include "conf.h"
 #include "jsonutil.h"
 #include "log.h"
@@ -284,6 +285,25 @@ drift(double v, double step, double pull, double centre, double lo, double hi)
 {
 	v += (rnd() * 2 - 1) * step + (centre - v) * pull;
 	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* A few resources above the default alert thresholds, so that mock mode shows alerts of its
+ * own: the first node's memory at 92 %, the first storage at 90 % (the stopped guests give
+ * powered-off alerts). */
+static void
+pin_alerting(void)
+{
+	struct st_instance *s = &M.cluster;
+
+	if (s->nnodes > 0 && strcmp(s->nodes[0].status, "online") == 0)
+		st_memory_set(&s->nodes[0].memory, s->nodes[0].memory.total,
+		    (int64_t)((double)s->nodes[0].memory.total * 0.92));
+	for (int i = 0; i < s->nstorage; i++)
+		if (s->storage[i].total > 0) {
+			s->storage[i].used = (int64_t)((double)s->storage[i].total * 0.90);
+			s->storage[i].avail = s->storage[i].total - s->storage[i].used;
+			break;
+		}
 }
 
 static void
@@ -804,6 +824,19 @@ write_servers(struct worker *w, int with_backups, char *err, size_t errlen)
 	return 0;
 }
 
+/* The whole estate is one alert source: evaluated in one pass. */
+static void
+check_mock(struct alert_eval *e, const void *arg)
+{
+	(void)arg;
+	alert_eval_pve(e, &M.cluster);
+	alert_eval_pve_backups(e, &M.cluster, &M.backups);
+	for (int i = 0; i < M.npbs; i++)
+		alert_eval_pbs(e, &M.pbs[i]);
+	for (int i = 0; i < M.npmg; i++)
+		alert_eval_pmg(e, &M.pmg[i]);
+}
+
 int
 job_mock(struct worker *w, struct job *job)
 {
@@ -820,8 +853,11 @@ job_mock(struct worker *w, struct job *job)
 		free(config);
 		/* Once after a switch off, and once at start for rows an earlier worker left. */
 		if (M.written || !M.cleared_once) {
+			struct st_instance none = {0};
 			if (mockmode_clear(w->db, 0, err, sizeof(err)) != 0)
 				return -1;
+			/* The mock estate's alerts resolve with it. */
+			(void)alerts_evaluate_pve(w, "mock", &none, NULL, 0, clock_wall());
 			M.written = 0;
 			M.cleared_once = 1;
 			M.servers_due = 1;	/* everything again when switched back on */
@@ -847,6 +883,7 @@ job_mock(struct worker *w, struct job *job)
 		}
 	}
 	free(config);
+	pin_alerting();
 	for (int i = 0; i < M.cluster.nnodes; i++)
 		M.cluster.nodes[i].last_seen = M.cluster.nodes[i].temperature.last_update = clock_wall();
 	for (int i = 0; i < M.cluster.nguests; i++)
@@ -863,6 +900,7 @@ job_mock(struct worker *w, struct job *job)
 		return -1;
 	}
 	M.written = 1;
+	(void)alerts_evaluate(w, "mock", check_mock, NULL, 0, clock_wall());
 	/* Written after the first time a worker runs the job too: another worker may have
 	 * cleared the rows while this one held other jobs. */
 	if (M.servers_due || !M.cleared_once) {

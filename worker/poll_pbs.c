@@ -537,6 +537,8 @@ pbs_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 	if (run->cfg.monitor_datastores)
 		metrics_record_pbs(&s, now);
 	rc = st_write_pbs(w->db, &s, run->cfg.monitor_datastores, err, errlen);
+	if (rc == 0)
+		(void)alerts_evaluate_pbs(w, run->cfg.id, &s, 0, now);
 	copy_pbs(&p->last, &s);
 	p->have_last = 1;
 	st_pbs_free(&s);
@@ -552,6 +554,7 @@ pbs_write_failed(struct worker *w, struct run *run, double now)
 	struct st_pbs s;
 	char err[256];
 
+	(void)alerts_server_failed(w, run->cfg.id, run->cfg.name, 0, now);
 	if (run->last_success > 0 && now - run->last_success < poll_settings.grace)
 		return;
 	memset(&s, 0, sizeof(s));

@@ -263,6 +263,8 @@ pmg_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 	qsort(b.items, (size_t)b.n, sizeof(*b.items), newest_first);
 	/* When no node's backups could be listed, the last known ones stay. */
 	rc = st_write_pmg(w->db, &s, listed ? &b : NULL, err, errlen);
+	if (rc == 0)
+		(void)alerts_evaluate_pmg(w, run->cfg.id, &s, 0, now);
 	st_pmg_free(&PM(run)->last);
 	PM(run)->last = s;
 	PM(run)->last.nodes = NULL;
@@ -284,6 +286,7 @@ pmg_write_failed(struct worker *w, struct run *run, double now)
 	struct st_pmg s;
 	char err[256];
 
+	(void)alerts_server_failed(w, run->cfg.id, run->cfg.name, 1, now);
 	if (run->last_success > 0 && now - run->last_success < poll_settings.grace)
 		return;
 	memset(&s, 0, sizeof(s));

@@ -825,14 +825,6 @@ pve_write_failed(struct worker *w, struct run *run, double now)
 		n->nload = -1;
 		n->last_seen = now;
 	} else {
-		/* Within the grace period the previous rows stay as they are, but the
-		 * connection is shown unusable at once. */
-		if (run->last_success > 0 && now - run->last_success < poll_settings.grace) {
-			st_instance_free(&s);
-			if (st_set_health(w->db, run->cfg.id, run->cfg.name, 0) != 0)
-				log_warn("msg=\"state write failed\" instance=%s", run->cfg.name);
-			return;
-		}
 		for (int i = 0; i < PV(run)->nnode_memos; i++) {
 			struct st_node *n = st_add_node(&s);
 			const char *node = PV(run)->nodes[i].node;
@@ -845,9 +837,20 @@ pve_write_failed(struct worker *w, struct run *run, double now)
 			snprintf(n->connection_health, sizeof(n->connection_health), "error");
 			n->last_seen = run->last_success;
 		}
+		/* Within the grace period the previous rows stay as they are, but the
+		 * connection is shown unusable at once. */
+		if (run->last_success > 0 && now - run->last_success < poll_settings.grace) {
+			if (st_set_health(w->db, run->cfg.id, run->cfg.name, 0) != 0)
+				log_warn("msg=\"state write failed\" instance=%s", run->cfg.name);
+			(void)alerts_evaluate_pve(w, run->cfg.id, &s, NULL, 1, now);
+			st_instance_free(&s);
+			return;
+		}
 	}
 	if (st_write(w->db, &s, err, sizeof(err)) != 0)
 		log_warn("msg=\"state write failed\" instance=%s error=\"%s\"", run->cfg.name, err);
+	else
+		(void)alerts_evaluate_pve(w, run->cfg.id, &s, NULL, 1, now);
 	st_instance_free(&s);
 }
 
@@ -925,6 +928,9 @@ pve_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 	st_add_health(&s, run->cfg.name, 1);
 	metrics_record_instance(&s, now);
 	rc = st_write(w->db, &s, err, errlen);
+	if (rc == 0)
+		(void)alerts_evaluate_pve(w, run->cfg.id, &s, &PV(run)->backups.lists, 0,
+		    now);
 	if (rc == 0)
 		log_debug("msg=\"polled\" instance=%s nodes=%d guests=%d storage=%d", run->cfg.name,
 		    s.nnodes, s.nguests, s.nstorage);

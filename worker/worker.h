@@ -86,6 +86,31 @@ void poll_claims_lost(void);
 struct http_multi *poll_multi(void);
 void poll_shutdown(struct worker *w);
 
+/* alerts.c: the alert evaluation after a poll. check evaluates the source's resources
+ * (alert_eval_pve, or an agent's own over alert_eval_metric/alert_eval_state), all of them in
+ * one call: what it does not see resolves; partial for a failed poll (alert_engine.h).
+ * Returns 0, or -1 on a database error (logged). */
+struct alert_eval;
+struct st_instance;
+typedef void (*alerts_check_fn)(struct alert_eval *e, const void *arg);
+int alerts_evaluate(struct worker *w, const char *source, alerts_check_fn check, const void *arg,
+    int partial, double now);
+struct st_backups;
+/* An instance's state, with its backup lists (snapshots; NULL: none known). */
+int alerts_evaluate_pve(struct worker *w, const char *source, const struct st_instance *s,
+    const struct st_backups *b, int partial, double now);
+struct st_pbs;
+struct st_pmg;
+int alerts_evaluate_pbs(struct worker *w, const char *source, const struct st_pbs *p, int partial,
+    double now);
+int alerts_evaluate_pmg(struct worker *w, const char *source, const struct st_pmg *p, int partial,
+    double now);
+/* A failed poll of a Backup Server (pmg 0) or Mail Gateway (pmg 1) named name: counts toward
+ * its offline alert, nothing else changes. */
+int alerts_server_failed(struct worker *w, const char *source, const char *name, int pmg,
+    double now);
+int job_alert_retention(struct worker *w, struct job *job);
+
 /* mock.c */
 int job_mock(struct worker *w, struct job *job);
 void mock_free(void);

@@ -79,6 +79,7 @@ sub capture {
 sub capture_all {
     my ($where, $st) = @_;
     capture('State', '/api/state', $where);
+    capture('[AlertsAPIAlert]', '/api/alerts/active', $where);
     capture('Health', '/api/health', $where);
     capture('Version', '/api/version', $where);
     capture('SecurityStatus', '/api/security/status', $where);
@@ -111,6 +112,7 @@ sub capture_all {
 my $st = $stack->wait_state(sub { @{ $_[0]{nodes} } == 7 && @{ $_[0]{pmg} } && @{ $_[0]{pbs} } }, 30, 'the demo estate');
 $stack->wait_for(sub { $stack->psql(q{SELECT count(DISTINCT ts) FROM pulse.metric_raw}) >= 2 }, 40,
     'two mock samples written', 'worker-1');
+$stack->wait_state(sub { @{ $_[0]{activeAlerts} } }, 40, 'mock alerts');
 capture_all('mock', $st);
 
 # --- the alert configuration: the defaults, one with a custom rule, and the activate answer ---

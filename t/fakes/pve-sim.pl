@@ -43,6 +43,8 @@
 # GET /nodes/{node}/certificates/info of a generated cluster lists pve-ssl.pem with this
 # simulator's own certificate fingerprint for every node, or the one set by
 # POST /__sim/certs {"node2": "AB:CD:..."} (members served by other simulators).
+# POST /__sim/metrics {"node":"node1","cpu":0.97} sets a node's CPU (a fraction);
+# {"vmid":N,"cpu":F,"status":"stopped"|"running","gone":1} a guest's CPU or status, or removes it.
 use strict;
 use warnings;
 use FindBin;
@@ -184,7 +186,7 @@ sub node_online ($name) {
 sub generated ($c, $path) {
     if ($path eq '/nodes') {
         return [map { { node => $_->{node}, status => node_online($_->{node}) ? 'online' : 'offline',
-            cpu => 0.1, maxcpu => $_->{maxcpu}, mem => int($_->{maxmem} / 4), maxmem => $_->{maxmem},
+            cpu => $_->{cpu} // 0.1, maxcpu => $_->{maxcpu}, mem => int($_->{maxmem} / 4), maxmem => $_->{maxmem},
             # node3 reports no disk at all: its "local" storage stands in (§2.5 row 3).
             disk => $_->{index} == 3 ? 0 : int($_->{maxdisk} / 10), maxdisk => $_->{index} == 3 ? 0 : $_->{maxdisk},
             uptime => 1000 + int(time - $started),
@@ -192,7 +194,7 @@ sub generated ($c, $path) {
     }
     if ($path =~ m{^/nodes/([^/]+)/status$}) {
         my $n = $node_by_name{$1} or return;
-        return { cpu => 0.1, uptime => 1000 + int(time - $started), loadavg => ['0.50', '0.40', '0.30'],
+        return { cpu => $n->{cpu} // 0.1, uptime => 1000 + int(time - $started), loadavg => ['0.50', '0.40', '0.30'],
             kversion => 'Linux 6.8.12-1-pve', pveversion => 'pve-manager/8.2.4/faa83925c9641325',
             cpuinfo => { model => 'Simulated CPU', cores => 8, cpus => $n->{maxcpu}, sockets => 2, mhz => '2400.000' },
             # node2 answers like an older PVE: no "available"; its RRD has memavailable.
@@ -217,7 +219,7 @@ sub generated ($c, $path) {
             my $g = $_;
             my $run = $g->{status} eq 'running' && node_online($g->{node});
             { vmid => $g->{vmid}, name => $g->{name}, status => $run ? 'running' : 'stopped',
-              cpu => $run ? 0.25 : 0, cpus => $g->{maxcpu}, mem => $run ? int($g->{maxmem} / 2) : 0,
+              cpu => $run ? ($g->{cpu} // 0.25) : 0, cpus => $g->{maxcpu}, mem => $run ? int($g->{maxmem} / 2) : 0,
               maxmem => $g->{maxmem}, disk => $g->{type} eq 'lxc' ? 8 * 2**30 : 0, maxdisk => $g->{maxdisk},
               uptime => $run ? 500 : 0, tags => 'sim;test', counters($g) }
         } grep { $_->{node} eq $node && $_->{type} eq $type } @guests];
@@ -228,7 +230,7 @@ sub generated ($c, $path) {
             my $g = $_;
             my $run = $g->{status} eq 'running' && node_online($g->{node});
             { id => "$g->{type}/$g->{vmid}", type => $g->{type}, vmid => $g->{vmid}, node => $g->{node},
-              name => $g->{name}, status => $run ? 'running' : 'stopped', cpu => $run ? 0.25 : 0,
+              name => $g->{name}, status => $run ? 'running' : 'stopped', cpu => $run ? ($g->{cpu} // 0.25) : 0,
               maxcpu => $g->{maxcpu}, mem => $run ? int($g->{maxmem} / 2) : 0, maxmem => $g->{maxmem},
               disk => $g->{type} eq 'lxc' ? 8 * 2**30 : 0, maxdisk => $g->{maxdisk},
               uptime => $run ? 500 : 0, template => 0, tags => 'sim;test', counters($g) }
@@ -236,7 +238,7 @@ sub generated ($c, $path) {
     }
     if ($path =~ m{^/nodes/([^/]+)/qemu/(\d+)/status/current$}) {
         my $g = $guest_by_vmid{$2} or return;
-        return { status => $g->{status}, cpu => 0.25, cpus => $g->{maxcpu}, maxmem => $g->{maxmem},
+        return { status => $g->{status}, cpu => $g->{cpu} // 0.25, cpus => $g->{maxcpu}, maxmem => $g->{maxmem},
             mem => int($g->{maxmem} / 2), balloon => $g->{maxmem}, freemem => int($g->{maxmem} / 4),
             disk => 0, maxdisk => $g->{maxdisk}, uptime => 500, agent => $g->{agent}, counters($g) };
     }
@@ -377,7 +379,7 @@ sub agent_refusal ($g, $command) {
 sub ct_status ($g) {
     my $run = guest_running($g);
     return { vmid => $g->{vmid}, status => $run ? 'running' : 'stopped', name => $g->{name}, type => 'lxc',
-        cpus => $g->{maxcpu}, cpu => $run ? 0.25 : 0, maxmem => $g->{maxmem}, mem => $run ? int($g->{maxmem} / 2) : 0,
+        cpus => $g->{maxcpu}, cpu => $run ? ($g->{cpu} // 0.25) : 0, maxmem => $g->{maxmem}, mem => $run ? int($g->{maxmem} / 2) : 0,
         maxswap => 512 * 2**20, swap => 0, maxdisk => $g->{maxdisk}, disk => 8 * 2**30, uptime => $run ? 500 : 0,
         tags => 'sim;test', ha => { managed => 0 }, $run ? (pid => 1000 + $g->{vmid}) : (), counters($g) };
 }
@@ -589,6 +591,18 @@ post '/__sim/agent' => sub ($c) {
         unless $g && $g->{type} eq 'qemu' && $fault =~ /^(?:none|not-running|timeout|denied|no-fs|special-fs)$/;
     if ($fault eq 'none') { delete $agent_fault{ $g->{vmid} } } else { $agent_fault{ $g->{vmid} } = $fault }
     $c->render(json => \%agent_fault);
+};
+post '/__sim/metrics' => sub ($c) {
+    my $m = $c->req->json // {};
+    my $t = defined $m->{node} ? $node_by_name{ $m->{node} } : $guest_by_vmid{ $m->{vmid} // '' };
+    return $c->render(status => 400, json => { error => 'node or vmid of a generated one needed' }) unless $t;
+    $t->{cpu} = 0 + $m->{cpu} if defined $m->{cpu};
+    $t->{status} = $m->{status} if defined $m->{status} && !defined $m->{node};
+    if ($m->{gone} && !defined $m->{node}) {
+        @guests = grep { $_ != $t } @guests;
+        delete $guest_by_vmid{ $t->{vmid} };
+    }
+    $c->render(json => { cpu => $t->{cpu}, status => $t->{status} });
 };
 post '/__sim/backup' => sub ($c) {
     my $b = $c->req->json // {};

@@ -1,0 +1,132 @@
+/* alert_engine.h: the alert evaluation (alerts-notifications.md §3) as a pure function: the
+ * configuration, a source's fresh state, the source's active alerts and pending conditions as
+ * the database holds them, and the time in; the list of what changed out. No database, no
+ * state kept between calls: any worker can evaluate any source.
+ *
+ * Ownership: an alert_prev is filled by its caller (alert_store_load) and released with
+ * alert_prev_free; an alert_changes belongs to the caller of the evaluation and is released
+ * with alert_changes_free (it owns the metadata of its alerts). */
+#ifndef PULSE_ALERT_ENGINE_H
+#define PULSE_ALERT_ENGINE_H
+
+#include "alert.h"
+#include "alert_config.h"
+
+struct st_instance;
+struct st_backups;
+struct st_pbs;
+struct st_pmg;
+
+/* A condition seen but not an alert yet: a time threshold running (count 1) or a state
+ * confirmed by count polls so far (§3.3, §3.5). */
+struct alert_pending {
+	char id[256];
+	double first_seen;
+	int count;
+};
+
+/* What the database holds for one source. alert_prev_index sorts both arrays by id. */
+struct alert_prev {
+	struct alert *alerts;
+	int nalerts, capalerts;
+	struct alert_pending *pending;
+	int npending, cappending;
+};
+
+struct alert *alert_prev_add(struct alert_prev *p);
+struct alert_pending *alert_prev_add_pending(struct alert_prev *p);
+void alert_prev_index(struct alert_prev *p);
+void alert_prev_free(struct alert_prev *p);
+
+enum alert_change_kind {
+	ALERT_RAISED,		/* a new alert: insert, history row, notify */
+	ALERT_UPDATED,		/* level, value or message of an active alert moved */
+	ALERT_RESOLVED,		/* alert is the alert as it was */
+	ALERT_PENDING_SET,	/* upsert pending */
+	ALERT_PENDING_DELETE,
+};
+
+struct alert_change {
+	enum alert_change_kind kind;
+	int to_critical;	/* ALERT_UPDATED: the level went from warning to critical */
+	struct alert alert;
+	struct alert_pending pending;
+};
+
+struct alert_changes {
+	struct alert_change *v;
+	int n, cap;
+};
+
+void alert_changes_free(struct alert_changes *c);
+
+/* One evaluation of one source. */
+struct alert_eval {
+	const struct alert_config *cfg;
+	const struct alert_prev *prev;
+	double now;
+	struct alert_changes *out;
+	/* A failed poll: only what it can tell (connectivity, offline) is evaluated; the
+	 * other alerts and pending entries of the source stay as they are. */
+	int partial;
+	unsigned char *seen_alert, *seen_pending;	/* per prev entry; internal */
+};
+
+/* A resource as the generic entry points see it. type_label names it in messages ("Node",
+ * "VM", "Container", "Storage", "PBS"); delay_type selects its time thresholds ("node",
+ * "guest", "storage", "pbs", "host", ...); resource_type goes to metadata.resourceType. */
+struct alert_resource {
+	const char *id, *name, *node, *instance;
+	const char *type_label, *delay_type, *resource_type;
+	int monitor_only;
+};
+
+/* Starts and ends an evaluation: alert_eval_finish resolves every previous alert and drops
+ * every pending entry the evaluation did not keep (the resource is gone, its type or metric
+ * disabled, its value below the clear threshold), unless partial. */
+void alert_eval_begin(struct alert_eval *e, const struct alert_config *cfg,
+    const struct alert_prev *prev, double now, struct alert_changes *out);
+void alert_eval_finish(struct alert_eval *e);
+
+/* The generic checks every resource type uses (agents too). metric names the alert type
+ * ("cpu", "usage", ...); t the effective threshold (trigger <= 0: disabled). */
+void alert_eval_metric(struct alert_eval *e, const struct alert_resource *r, const char *metric,
+    double value, struct alert_threshold t);
+/* A state alert (offline, powered-off, connectivity): bad for confirm polls in a row raises
+ * it with level and message; healthy resets the count and resolves it. */
+void alert_eval_state(struct alert_eval *e, const struct alert_resource *r, const char *id,
+    const char *type, int bad, int confirm, const char *level, const char *message);
+/* Keeps every previous alert and pending entry whose id starts with prefix (a check that
+ * was not made this time, e.g. a guest's per-disk alerts while its disks are unknown). */
+void alert_eval_keep_prefix(struct alert_eval *e, const char *prefix);
+
+/* PVE: nodes, guests and storage of one instance (§3.4, §3.5). */
+void alert_eval_pve(struct alert_eval *e, const struct st_instance *s);
+/* A Backup Server: offline after 3 polls, cpu, memory, datastore usage (§3.4). */
+void alert_eval_pbs(struct alert_eval *e, const struct st_pbs *p);
+/* A Mail Gateway: offline after 3 polls; cluster queue totals, oldest message and quarantine
+ * sizes against the PMG thresholds (§3.8; per-node outliers, quarantine growth and mail
+ * anomalies are not evaluated). */
+void alert_eval_pmg(struct alert_eval *e, const struct st_pmg *p);
+/* A level alert without hysteresis (PMG, ZFS, disks): level NULL resolves, else raised or
+ * updated; _since raises it with start as startTime (capped at now). */
+void alert_eval_level(struct alert_eval *e, const struct alert_resource *r, const char *id,
+    const char *type, const char *level, double value, double threshold, const char *message);
+void alert_eval_level_since(struct alert_eval *e, const struct alert_resource *r, const char *id,
+    const char *type, const char *level, double value, double threshold, const char *message,
+    double start);
+/* Backup age of the guests of s (their lastBackup) and snapshot age of b's snapshots (§3.6,
+ * age only: snapshot sizes are not polled). b may be NULL. */
+void alert_eval_pve_backups(struct alert_eval *e, const struct st_instance *s,
+    const struct st_backups *b);
+
+/* The effective threshold of a metric: override (clear <= 0: trigger - 5), else defaults
+ * (clear <= 0: trigger), else the legacy scalar ({n, n - 5}). */
+struct alert_threshold alert_effective(const struct alert_thresholds *defaults,
+    const struct alert_thresholds *override, enum alert_metric m);
+/* The override of a resource id, or NULL. */
+const struct alert_thresholds *alert_override(const struct alert_config *c, const char *id);
+/* The time threshold in seconds of a metric for a resource type (§3.3). */
+int64_t alert_delay(const struct alert_config *c, const char *delay_type, const char *metric);
+
+#endif

@@ -1,0 +1,797 @@
+/* test_alert_engine.c: the alert evaluation: hysteresis, levels, delays, confirmation counts,
+ * gating, ids, messages, clearing, and the cost of a large estate. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "alert_engine.h"
+#include "state.h"
+#include "state_servers.h"
+#include "tap.h"
+
+#define NOW 1767225600.0	/* 2026-01-01T00:00:00Z */
+
+/* The database as the store would leave it after each evaluation. */
+static struct alert_prev db;
+
+static void
+db_remove_alert(const char *id)
+{
+	for (int i = 0; i < db.nalerts; i++)
+		if (strcmp(db.alerts[i].id, id) == 0) {
+			json_object_put(db.alerts[i].metadata);
+			db.alerts[i] = db.alerts[--db.nalerts];
+			return;
+		}
+}
+
+static void
+db_remove_pending(const char *id)
+{
+	for (int i = 0; i < db.npending; i++)
+		if (strcmp(db.pending[i].id, id) == 0) {
+			db.pending[i] = db.pending[--db.npending];
+			return;
+		}
+}
+
+static void
+db_apply(const struct alert_changes *ch)
+{
+	for (int i = 0; i < ch->n; i++) {
+		const struct alert_change *c = &ch->v[i];
+		switch (c->kind) {
+		case ALERT_RAISED:
+		case ALERT_UPDATED:
+			db_remove_alert(c->alert.id);
+			*alert_prev_add(&db) = c->alert;
+			db.alerts[db.nalerts - 1].metadata = json_object_get(c->alert.metadata);
+			break;
+		case ALERT_RESOLVED:
+			db_remove_alert(c->alert.id);
+			break;
+		case ALERT_PENDING_SET:
+			db_remove_pending(c->pending.id);
+			*alert_prev_add_pending(&db) = c->pending;
+			break;
+		case ALERT_PENDING_DELETE:
+			db_remove_pending(c->pending.id);
+			break;
+		}
+	}
+	alert_prev_index(&db);
+}
+
+/* One evaluation of s at now; the changes stay in *ch (freed by the next call). */
+static struct alert_changes last;
+
+static const struct alert_changes *
+poll_once(const struct alert_config *c, const struct st_instance *s, double now, int partial)
+{
+	struct alert_eval e;
+
+	alert_changes_free(&last);
+	alert_eval_begin(&e, c, &db, now, &last);
+	e.partial = partial;
+	alert_eval_pve(&e, s);
+	alert_eval_finish(&e);
+	db_apply(&last);
+	return &last;
+}
+
+static const struct alert *
+active(const char *id)
+{
+	for (int i = 0; i < db.nalerts; i++)
+		if (strcmp(db.alerts[i].id, id) == 0)
+			return &db.alerts[i];
+	return NULL;
+}
+
+static int
+count_kind(enum alert_change_kind k)
+{
+	int n = 0;
+
+	for (int i = 0; i < last.n; i++)
+		n += last.v[i].kind == k;
+	return n;
+}
+
+static void
+config(struct alert_config *c)
+{
+	alert_config_defaults(c);
+	alert_config_normalize(c, NOW);
+	c->n_delays = 0;
+	c->time_threshold = 0;
+}
+
+static struct st_node *
+add_node(struct st_instance *s, const char *name, double cpu, double mem)
+{
+	struct st_node *n = st_add_node(s);
+
+	snprintf(n->id, sizeof(n->id), "pve1-%s", name);
+	snprintf(n->node, sizeof(n->node), "%s", name);
+	snprintf(n->display_name, sizeof(n->display_name), "%s", name);
+	snprintf(n->instance, sizeof(n->instance), "pve1");
+	snprintf(n->status, sizeof(n->status), "online");
+	snprintf(n->connection_health, sizeof(n->connection_health), "healthy");
+	n->cpu = cpu;
+	n->memory.usage = mem;
+	return n;
+}
+
+static struct st_guest *
+add_guest(struct st_instance *s, int vmid, const char *name, const char *status, double cpu)
+{
+	struct st_guest *g = st_add_guest(s);
+
+	snprintf(g->id, sizeof(g->id), "pve1:n1:%d", vmid);
+	snprintf(g->name, sizeof(g->name), "%s", name);
+	snprintf(g->node, sizeof(g->node), "n1");
+	snprintf(g->instance, sizeof(g->instance), "pve1");
+	snprintf(g->status, sizeof(g->status), "%s", status);
+	snprintf(g->type, sizeof(g->type), "qemu");
+	g->vmid = vmid;
+	g->cpu = cpu;
+	g->memory.usage = 10;
+	g->disk.usage = -1;
+	return g;
+}
+
+static void
+reset(void)
+{
+	alert_prev_free(&db);
+	alert_changes_free(&last);
+}
+
+static void
+test_hysteresis(void)
+{
+	struct alert_config c;
+	struct st_instance s = {0};
+	struct st_node *n;
+	const struct alert *a;
+
+	config(&c);
+	n = add_node(&s, "n1", 0.50, 10);
+	poll_once(&c, &s, NOW, 0);
+	is_int(last.n, 0, "below trigger: nothing");
+	n->cpu = 0.85;
+	poll_once(&c, &s, NOW + 10, 0);
+	is_int(count_kind(ALERT_RAISED), 1, "at 85 %% over 80: raised");
+	a = active("pve1-n1-cpu");
+	ok(a != NULL, "id <resourceId>-cpu");
+	if (a) {
+		is_str(a->level, "warning", "85: warning");
+		is_str(a->message, "Node cpu at 85.0%", "message");
+		is_str(a->resource_id, "pve1-n1", "resourceId is the node id");
+		is_str(a->type, "cpu", "type");
+		is_int((int)a->threshold, 80, "threshold");
+		ok(a->start_time == NOW + 10, "startTime now");
+		is_str(json_object_get_string(json_object_object_get(a->metadata, "resourceType")),
+		    "node", "metadata.resourceType");
+		ok(json_object_get_double(json_object_object_get(a->metadata, "clearThreshold")) == 75,
+		    "metadata.clearThreshold");
+	}
+	poll_once(&c, &s, NOW + 20, 0);
+	is_int(last.n, 0, "steady: no change at all");
+	n->cpu = 0.855;
+	poll_once(&c, &s, NOW + 30, 0);
+	is_int(last.n, 0, "value moved less than the step: no write");
+	n->cpu = 0.88;
+	poll_once(&c, &s, NOW + 1000, 0);
+	is_int(last.n, 0, "moved 3, under max(1, 5 %% of 80): no write");
+	n->cpu = 0.89;
+	poll_once(&c, &s, NOW + 100, 0);
+	is_int(last.n, 0, "moved 4 but row younger than 5 min: no write");
+	poll_once(&c, &s, NOW + 400, 0);
+	is_int(count_kind(ALERT_UPDATED), 1, "moved 4 and row older than 5 min: updated");
+	n->cpu = 0.90;
+	poll_once(&c, &s, NOW + 410, 0);
+	is_int(count_kind(ALERT_UPDATED), 1, "90 = trigger+10: level change written at once");
+	ok(last.n == 1 && last.v[0].to_critical, "to_critical set");
+	is_str(active("pve1-n1-cpu")->level, "critical", "critical at trigger+10");
+	n->cpu = 0.77;
+	poll_once(&c, &s, NOW + 420, 0);
+	ok(active("pve1-n1-cpu") != NULL, "between clear and trigger: still active");
+	is_str(active("pve1-n1-cpu")->level, "critical", "level kept between clear and trigger");
+	n->cpu = 0.75;
+	poll_once(&c, &s, NOW + 430, 0);
+	is_int(count_kind(ALERT_RESOLVED), 1, "at clear: resolved");
+	ok(active("pve1-n1-cpu") == NULL, "gone from active");
+	ok(last.v[0].alert.resolved_time == NOW + 430, "resolved time");
+	st_instance_free(&s);
+	alert_config_free(&c);
+	reset();
+}
+
+static void
+test_delay(void)
+{
+	struct alert_config c;
+	struct st_instance s = {0};
+
+	config(&c);
+	strcpy(c.delays[0].type, "node");
+	c.delays[0].seconds = 3600;	/* longer than the original's 10-minute purge */
+	c.n_delays = 1;
+	add_node(&s, "n1", 0.95, 10);
+	poll_once(&c, &s, NOW, 0);
+	is_int(count_kind(ALERT_PENDING_SET), 1, "delay: pending written");
+	is_int(count_kind(ALERT_RAISED), 0, "delay: not raised yet");
+	poll_once(&c, &s, NOW + 1800, 0);
+	is_int(last.n, 0, "delay running: nothing written");
+	poll_once(&c, &s, NOW + 3600, 0);
+	is_int(count_kind(ALERT_RAISED), 1, "after an hour: raised");
+	is_int(count_kind(ALERT_PENDING_DELETE), 1, "pending dropped");
+	ok(active("pve1-n1-cpu")->start_time == NOW, "startTime is when the condition began");
+	reset();
+	/* The condition goes before the delay ends: the pending entry goes. */
+	poll_once(&c, &s, NOW, 0);
+	s.nodes[0].cpu = 0.1;
+	poll_once(&c, &s, NOW + 60, 0);
+	is_int(count_kind(ALERT_PENDING_DELETE), 1, "below trigger: pending deleted");
+	is_int(db.npending, 0, "no pending left");
+	/* Resolution order: metricTimeThresholds beats timeThresholds; "all" as fallback. */
+	strcpy(c.metric_delays[0].type, "node");
+	strcpy(c.metric_delays[0].metric, "cpu");
+	c.metric_delays[0].seconds = 7;
+	strcpy(c.metric_delays[1].type, "all");
+	strcpy(c.metric_delays[1].metric, "default");
+	c.metric_delays[1].seconds = 11;
+	c.n_metric_delays = 2;
+	is_int(alert_delay(&c, "node", "cpu"), 7, "metricTimeThresholds[node][cpu]");
+	is_int(alert_delay(&c, "node", "memory"), 3600, "then timeThresholds[node]");
+	is_int(alert_delay(&c, "storage", "usage"), 11, "then metricTimeThresholds[all][default]");
+	c.n_metric_delays = 0;
+	c.time_threshold = 9;
+	is_int(alert_delay(&c, "guest", "cpu"), 9, "legacy timeThreshold last");
+	strcpy(c.delays[1].type, "node");
+	c.delays[1].seconds = 13;
+	strcpy(c.delays[0].type, "x");
+	c.n_delays = 2;
+	is_int(alert_delay(&c, "pbs", "cpu"), 13, "pbs falls back to node");
+	st_instance_free(&s);
+	alert_config_free(&c);
+	reset();
+}
+
+static void
+test_connectivity(void)
+{
+	struct alert_config c;
+	struct st_instance s = {0};
+	struct st_node *n;
+
+	config(&c);
+	n = add_node(&s, "n1", 0.95, 10);
+	poll_once(&c, &s, NOW, 0);
+	ok(active("pve1-n1-cpu") != NULL, "cpu alert up");
+	strcpy(n->status, "offline");
+	strcpy(n->connection_health, "error");
+	poll_once(&c, &s, NOW + 10, 1);
+	is_int(count_kind(ALERT_PENDING_SET), 1, "offline 1: counted");
+	ok(active("pve1-n1-cpu") != NULL, "metric alert kept while offline");
+	poll_once(&c, &s, NOW + 20, 1);
+	is_int(db.npending, 1, "offline 2: counted");
+	is_int(db.pending[0].count, 2, "count 2");
+	ok(active("node-offline-pve1-n1") == NULL, "not yet after 2");
+	poll_once(&c, &s, NOW + 30, 1);
+	ok(active("node-offline-pve1-n1") != NULL, "connectivity after 3 polls");
+	is_str(active("node-offline-pve1-n1")->level, "critical", "critical");
+	is_str(active("node-offline-pve1-n1")->type, "connectivity", "type connectivity");
+	ok(active("node-offline-pve1-n1")->start_time == NOW + 10, "start at the first failure");
+	poll_once(&c, &s, NOW + 40, 1);
+	is_int(last.n, 0, "still offline: nothing written");
+	strcpy(n->status, "online");
+	strcpy(n->connection_health, "healthy");
+	poll_once(&c, &s, NOW + 50, 0);
+	ok(active("node-offline-pve1-n1") == NULL, "back online: resolved");
+	/* A count resets when healthy in between. */
+	strcpy(n->status, "offline");
+	poll_once(&c, &s, NOW + 60, 1);
+	poll_once(&c, &s, NOW + 70, 1);
+	strcpy(n->status, "online");
+	poll_once(&c, &s, NOW + 80, 0);
+	is_int(db.npending, 0, "healthy: count reset");
+	c.disable_all_nodes_offline = 1;
+	strcpy(n->status, "offline");
+	for (int i = 0; i < 4; i++)
+		poll_once(&c, &s, NOW + 90 + i, 0);
+	ok(active("node-offline-pve1-n1") == NULL, "disableAllNodesOffline: no connectivity");
+	st_instance_free(&s);
+	alert_config_free(&c);
+	reset();
+}
+
+static void
+test_guests(void)
+{
+	struct alert_config c;
+	struct st_instance s = {0};
+	struct st_guest *g;
+	const struct alert *a;
+
+	config(&c);
+	g = add_guest(&s, 101, "web", "stopped", 0);
+	poll_once(&c, &s, NOW, 0);
+	ok(active("guest-powered-off-pve1:n1:101") == NULL, "stopped once: not yet");
+	poll_once(&c, &s, NOW + 10, 0);
+	a = active("guest-powered-off-pve1:n1:101");
+	ok(a != NULL, "powered-off after 2 polls");
+	if (a) {
+		is_str(a->level, "warning", "poweredOffSeverity default warning");
+		is_str(a->message, "VM 'web' is powered off", "powered-off message");
+		is_str(a->resource_id, "pve1:n1:101", "guest resourceId");
+	}
+	strcpy(g->status, "unknown");
+	poll_once(&c, &s, NOW + 15, 0);
+	ok(active("guest-powered-off-pve1:n1:101") != NULL, "status unknown: alert kept");
+	strcpy(g->status, "running");
+	g->cpu = 0.95;
+	poll_once(&c, &s, NOW + 20, 0);
+	ok(active("guest-powered-off-pve1:n1:101") == NULL, "running: powered-off resolved");
+	a = active("pve1:n1:101-cpu");
+	ok(a != NULL && strcmp(a->message, "VM cpu at 95.0%") == 0, "guest cpu alert and message");
+	ok(a && strcmp(a->level, "critical") == 0, "95 >= 80+10: critical");
+	strcpy(g->status, "paused");
+	poll_once(&c, &s, NOW + 21, 0);
+	poll_once(&c, &s, NOW + 22, 0);
+	ok(active("guest-powered-off-pve1:n1:101") == NULL, "paused: no powered-off");
+	strcpy(g->status, "running");
+	poll_once(&c, &s, NOW + 23, 0);
+	/* Per-disk ids, sanitised keys. */
+	{
+		struct st_disk d = {0};
+		st_disk_set(&d, 100, 95);
+		snprintf(d.mountpoint, sizeof(d.mountpoint), "/");
+		st_guest_add_disk(g, &d);
+		snprintf(d.mountpoint, sizeof(d.mountpoint), "/var/Lib DATA");
+		st_guest_add_disk(g, &d);
+	}
+	poll_once(&c, &s, NOW + 30, 0);
+	ok(active("pve1:n1:101-disk-root-disk") != NULL, "per-disk id for / is root");
+	ok(active("pve1:n1:101-disk-var-lib-data-disk") != NULL, "per-disk id sanitised");
+	/* Tags. */
+	snprintf(g->tags, sizeof(g->tags), "prod,pulse-no-alerts");
+	poll_once(&c, &s, NOW + 40, 0);
+	is_int(db.nalerts, 0, "pulse-no-alerts: every alert of the guest resolves");
+	snprintf(g->tags, sizeof(g->tags), "pulse-relaxed");
+	g->cpu = 0.93;
+	poll_once(&c, &s, NOW + 50, 0);
+	ok(active("pve1:n1:101-cpu") == NULL, "pulse-relaxed: cpu 93 under 95");
+	g->cpu = 0.96;
+	poll_once(&c, &s, NOW + 60, 0);
+	ok(active("pve1:n1:101-cpu") != NULL, "pulse-relaxed: cpu 96 over 95");
+	snprintf(g->tags, sizeof(g->tags), "pulse-monitor-only");
+	reset();
+	poll_once(&c, &s, NOW + 70, 0);
+	a = active("pve1:n1:101-cpu");
+	ok(a && json_object_get_boolean(json_object_object_get(a->metadata, "monitorOnly")),
+	    "pulse-monitor-only: metadata.monitorOnly");
+	/* Ignored prefix, blacklist, whitelist. */
+	g->tags[0] = '\0';
+	c.ignored_guest_prefixes.v = calloc(1, sizeof(*c.ignored_guest_prefixes.v));
+	strcpy(c.ignored_guest_prefixes.v[0], "we");
+	c.ignored_guest_prefixes.n = 1;
+	poll_once(&c, &s, NOW + 80, 0);
+	is_int(db.nalerts, 0, "ignored prefix: resolved");
+	c.ignored_guest_prefixes.n = 0;
+	c.tag_whitelist.v = calloc(1, sizeof(*c.tag_whitelist.v));
+	strcpy(c.tag_whitelist.v[0], "Watch");
+	c.tag_whitelist.n = 1;
+	poll_once(&c, &s, NOW + 90, 0);
+	is_int(db.nalerts, 0, "whitelist without the tag: nothing");
+	snprintf(g->tags, sizeof(g->tags), "watch");
+	poll_once(&c, &s, NOW + 100, 0);
+	ok(active("pve1:n1:101-cpu") != NULL, "whitelist tag (any case): evaluated");
+	/* Override: disabled, own threshold with clear 0 -> trigger - 5. */
+	c.overrides = calloc(1, sizeof(*c.overrides));
+	c.n_overrides = 1;
+	strcpy(c.overrides[0].resource_id, "pve1:n1:101");
+	c.overrides[0].t.metric[ALERT_CPU] = (struct alert_threshold){1, 97, 0};
+	poll_once(&c, &s, NOW + 110, 0);
+	ok(active("pve1:n1:101-cpu") != NULL, "override 97: 96 stays between clear 92 and 97");
+	g->cpu = 0.92;
+	poll_once(&c, &s, NOW + 120, 0);
+	ok(active("pve1:n1:101-cpu") == NULL, "override clear 0 means trigger-5 = 92");
+	c.overrides[0].t.disabled = 1;
+	g->cpu = 0.99;
+	poll_once(&c, &s, NOW + 130, 0);
+	is_int(db.nalerts, 0, "override disabled: nothing");
+	c.overrides[0].t.disabled = 0;
+	c.disable_all_guests = 1;
+	poll_once(&c, &s, NOW + 140, 0);
+	is_int(db.nalerts, 0, "disableAllGuests: nothing");
+	/* The guest disappears. */
+	c.disable_all_guests = 0;
+	poll_once(&c, &s, NOW + 150, 0);
+	ok(db.nalerts > 0, "alert up again");
+	s.nguests = 0;
+	poll_once(&c, &s, NOW + 160, 0);
+	is_int(db.nalerts, 0, "guest gone: its alerts resolve");
+	s.nguests = 1;
+	st_instance_free(&s);
+	alert_config_free(&c);
+	reset();
+}
+
+static void
+test_storage_and_legacy(void)
+{
+	struct alert_config c;
+	struct st_instance s = {0};
+	struct st_storage *st;
+	struct alert_threshold t;
+
+	config(&c);
+	st = st_add_storage(&s);
+	snprintf(st->id, sizeof(st->id), "pve1-n1-local");
+	snprintf(st->name, sizeof(st->name), "local");
+	snprintf(st->status, sizeof(st->status), "available");
+	st->total = 100;
+	st->used = 90;
+	poll_once(&c, &s, NOW, 0);
+	ok(active("pve1-n1-local-usage") != NULL, "storage usage over 85");
+	is_str(active("pve1-n1-local-usage")->message, "Storage at 90.0%", "usage message");
+	snprintf(st->status, sizeof(st->status), "unavailable");
+	poll_once(&c, &s, NOW + 10, 0);
+	poll_once(&c, &s, NOW + 20, 0);
+	ok(active("storage-offline-pve1-n1-local") != NULL, "storage offline after 2");
+	is_str(active("storage-offline-pve1-n1-local")->level, "warning", "storage offline warning");
+	ok(active("pve1-n1-local-usage") == NULL, "usage not evaluated while offline");
+	c.disable_all_storage = 1;
+	poll_once(&c, &s, NOW + 30, 0);
+	is_int(db.nalerts, 0, "disableAllStorage: resolved");
+	/* Legacy scalar thresholds. */
+	memset(&c.guest.metric[ALERT_CPU], 0, sizeof(c.guest.metric[ALERT_CPU]));
+	c.guest.legacy[ALERT_CPU] = 70;
+	t = alert_effective(&c.guest, NULL, ALERT_CPU);
+	ok(t.set && t.trigger == 70 && t.clear == 65, "legacy number: {n, n-5}");
+	t = alert_effective(&c.guest, NULL, ALERT_MEMORY);
+	ok(t.trigger == 85 && t.clear == 80, "defaults as they are");
+	c.guest.metric[ALERT_MEMORY].clear = 0;
+	t = alert_effective(&c.guest, NULL, ALERT_MEMORY);
+	ok(t.clear == 85, "defaults clear 0: trigger");
+	{
+		char k[64];
+		alert_key("/", k, sizeof(k));
+		is_str(k, "root", "key /");
+		alert_key("", k, sizeof(k));
+		is_str(k, "disk", "key empty");
+		alert_key("--/Mnt//Data..-", k, sizeof(k));
+		is_str(k, "mnt-data", "key trimmed");
+	}
+	st_instance_free(&s);
+	alert_config_free(&c);
+	reset();
+}
+
+static void
+test_disabled_and_partial(void)
+{
+	struct alert_config c;
+	struct st_instance s = {0};
+
+	config(&c);
+	add_node(&s, "n1", 0.95, 95);
+	add_guest(&s, 100, "a", "running", 0.95);
+	poll_once(&c, &s, NOW, 0);
+	is_int(db.nalerts, 3, "three alerts");
+	poll_once(&c, &s, NOW + 10, 1);
+	is_int(last.n, 0, "partial: nothing resolved");
+	c.enabled = 0;
+	poll_once(&c, &s, NOW + 20, 0);
+	is_int(last.n, 0, "alerting off: alerts stay");
+	c.enabled = 1;
+	c.disable_all_nodes = 1;
+	poll_once(&c, &s, NOW + 30, 0);
+	is_int(count_kind(ALERT_RESOLVED), 2, "disableAllNodes: node alerts resolve");
+	is_int(db.nalerts, 1, "guest alert stays");
+	st_instance_free(&s);
+	alert_config_free(&c);
+	reset();
+}
+
+/* One evaluation of a PBS or PMG. */
+static void
+poll_server(const struct alert_config *c, const struct st_pbs *pbs, const struct st_pmg *pmg,
+    double now, int partial)
+{
+	struct alert_eval e;
+
+	alert_changes_free(&last);
+	alert_eval_begin(&e, c, &db, now, &last);
+	e.partial = partial;
+	if (pbs)
+		alert_eval_pbs(&e, pbs);
+	if (pmg)
+		alert_eval_pmg(&e, pmg);
+	alert_eval_finish(&e);
+	db_apply(&last);
+}
+
+static void
+test_servers(void)
+{
+	struct alert_config c;
+	struct st_pbs p = {0};
+	struct st_pmg m = {0};
+	struct st_pmg_node *pn;
+
+	config(&c);
+	strcpy(p.name, "main");
+	strcpy(p.status, "online");
+	strcpy(p.health, "healthy");
+	p.cpu = 85;
+	p.memory_usage = 50;
+	poll_server(&c, &p, NULL, NOW, 0);
+	ok(active("pbs-main-cpu") != NULL, "PBS cpu: id pbs-<name>-cpu");
+	is_str(active("pbs-main-cpu")->message, "PBS cpu at 85.0%", "PBS message");
+	strcpy(p.status, "offline");
+	for (int i = 0; i < 3; i++)
+		poll_server(&c, &p, NULL, NOW + 10 + i, 1);
+	ok(active("pbs-offline-pbs-main") != NULL, "PBS offline after 3 failed polls");
+	is_str(active("pbs-offline-pbs-main")->type, "offline", "type offline");
+	is_str(active("pbs-offline-pbs-main")->level, "critical", "critical");
+	ok(active("pbs-main-cpu") != NULL, "metric alert kept while offline");
+	strcpy(p.status, "online");
+	p.cpu = 10;
+	poll_server(&c, &p, NULL, NOW + 20, 0);
+	is_int(db.nalerts, 0, "back and idle: all resolved");
+	c.disable_all_pbs = 1;
+	p.cpu = 99;
+	poll_server(&c, &p, NULL, NOW + 30, 0);
+	is_int(db.nalerts, 0, "disableAllPBS");
+	reset();
+
+	strcpy(m.name, "mail");
+	strcpy(m.status, "online");
+	strcpy(m.health, "healthy");
+	pn = st_pmg_add_node(&m);
+	pn->has_queue = 1;
+	pn->queue.total = 600;
+	pn->queue.oldest_age = 7200;
+	poll_server(&c, NULL, &m, NOW, 0);
+	ok(active("pmg-mail-queue-total") != NULL, "PMG queue over 500");
+	is_str(active("pmg-mail-queue-total")->level, "warning", "600: warning");
+	is_str(active("pmg-mail-oldest-message")->level, "critical", "120 minutes: critical");
+	pn->queue.total = 1200;
+	poll_server(&c, NULL, &m, NOW + 10, 0);
+	is_str(active("pmg-mail-queue-total")->level, "critical", "1200: critical");
+	ok(last.n == 1 && last.v[0].to_critical, "one update, to critical");
+	pn->queue.total = 10;
+	pn->queue.oldest_age = 0;
+	poll_server(&c, NULL, &m, NOW + 20, 0);
+	is_int(db.nalerts, 0, "queue drained: resolved");
+	st_pmg_free(&m);
+	alert_config_free(&c);
+	reset();
+}
+
+static void
+test_disks_zfs(void)
+{
+	struct alert_config c;
+	struct st_instance s = {0};
+	struct st_disk_row *d;
+	struct st_storage *st;
+
+	config(&c);
+	d = st_add_disk_row(&s);
+	snprintf(d->id, sizeof(d->id), "pve1-n1-dev-sda");
+	snprintf(d->node, sizeof(d->node), "n1");
+	snprintf(d->dev_path, sizeof(d->dev_path), "/dev/sda");
+	snprintf(d->model, sizeof(d->model), "WDC RED");
+	snprintf(d->health, sizeof(d->health), "failed");
+	d->wearout = 5;
+	poll_once(&c, &s, NOW, 0);
+	ok(active("disk-health-pve1-n1-dev-sda") != NULL, "SMART failed: disk-health");
+	is_str(active("disk-health-pve1-n1-dev-sda")->level, "critical", "critical");
+	is_str(active("disk-health-pve1-n1-dev-sda")->message, "Disk health check failed: failed",
+	    "health message");
+	ok(active("disk-wearout-pve1-n1-dev-sda") != NULL, "wearout 5: disk-wearout");
+	poll_once(&c, &s, NOW + 10, 0);
+	is_int(last.n, 0, "steady: nothing written");
+	snprintf(d->model, sizeof(d->model), "Samsung SSD 980 PRO");
+	d->wearout = 50;
+	poll_once(&c, &s, NOW + 20, 0);
+	is_int(db.nalerts, 0, "Samsung 980 exempt, wearout 50: resolved");
+	snprintf(d->health, sizeof(d->health), "PASSED");
+
+	st = st_add_storage(&s);
+	snprintf(st->id, sizeof(st->id), "pve1-n1-tank");
+	snprintf(st->name, sizeof(st->name), "tank");
+	snprintf(st->status, sizeof(st->status), "available");
+	st->zfs_pool = json_tokener_parse("{\"name\":\"tank\",\"state\":\"DEGRADED\","
+	    "\"readErrors\":0,\"writeErrors\":0,\"checksumErrors\":2,\"devices\":["
+	    "{\"name\":\"sdb\",\"state\":\"ONLINE\",\"readErrors\":0,\"writeErrors\":0,"
+	    "\"checksumErrors\":0},{\"name\":\"sdc\",\"state\":\"FAULTED\",\"readErrors\":0,"
+	    "\"writeErrors\":0,\"checksumErrors\":2}]}");
+	poll_once(&c, &s, NOW + 30, 0);
+	is_str(active("zfs-pool-state-pve1-n1-tank") ? active("zfs-pool-state-pve1-n1-tank")->level :
+	    "", "warning", "DEGRADED pool: warning");
+	ok(active("zfs-pool-errors-pve1-n1-tank") != NULL, "pool errors");
+	is_str(active("zfs-device-pve1-n1-tank-sdc") ? active("zfs-device-pve1-n1-tank-sdc")->level :
+	    "", "critical", "FAULTED device: critical");
+	ok(active("zfs-device-pve1-n1-tank-sdb") == NULL, "healthy device: none");
+	is_int(db.nalerts, 3, "three ZFS alerts");
+	st_instance_free(&s);
+	alert_config_free(&c);
+	reset();
+}
+
+static void
+test_snapshots_backups(void)
+{
+	struct alert_config c;
+	struct st_instance s = {0};
+	struct st_backups b = {0};
+	struct st_guest *g;
+	struct st_snapshot *sn;
+	struct alert_eval e;
+	const struct alert *a;
+
+	config(&c);
+	g = add_guest(&s, 101, "web", "running", 0.1);
+	g->last_backup = NOW - 10 * 86400;
+	sn = st_add_snapshot(&b);
+	snprintf(sn->id, sizeof(sn->id), "pve1-n1-101-before");
+	snprintf(sn->name, sizeof(sn->name), "before");
+	snprintf(sn->node, sizeof(sn->node), "n1");
+	snprintf(sn->instance, sizeof(sn->instance), "pve1");
+	sn->vmid = 101;
+	sn->time = NOW - 40 * 86400;
+	for (int pass = 0; pass < 2; pass++) {
+		alert_changes_free(&last);
+		alert_eval_begin(&e, &c, &db, NOW + pass, &last);
+		alert_eval_pve(&e, &s);
+		alert_eval_pve_backups(&e, &s, &b);
+		alert_eval_finish(&e);
+		db_apply(&last);
+		if (pass == 0)
+			is_int(db.nalerts, 0, "snapshot and backup alerting off by default");
+		c.snapshot.enabled = c.backup.enabled = 1;
+	}
+	a = active("snapshot-age-pve1-n1-101-before");
+	ok(a != NULL, "40-day snapshot: snapshot-age");
+	if (a) {
+		is_str(a->level, "warning", "40 days >= 30: warning");
+		is_str(a->resource_name, "web snapshot 'before'", "resourceName");
+		is_str(a->message, "VM snapshot 'before' for web is 40.0 days old (threshold 30 days) "
+		    "on n1", "snapshot message");
+		ok(a->start_time == NOW - 10 * 86400, "startTime: snapshot time + threshold");
+	}
+	a = active("backup-age-pve1-n1-101");
+	ok(a != NULL, "10-day backup: backup-age");
+	ok(a && strcmp(a->level, "warning") == 0 && a->threshold == 7, "warning at 7 days");
+	ok(a && strcmp(a->resource_id, "pve1:n1:101") == 0, "resourceId is the guest");
+	g->last_backup = NOW;
+	sn->time = NOW - 50 * 86400;
+	alert_changes_free(&last);
+	alert_eval_begin(&e, &c, &db, NOW + 5, &last);
+	alert_eval_pve(&e, &s);
+	alert_eval_pve_backups(&e, &s, &b);
+	alert_eval_finish(&e);
+	db_apply(&last);
+	ok(active("backup-age-pve1-n1-101") == NULL, "fresh backup: resolved");
+	is_str(active("snapshot-age-pve1-n1-101-before")->level, "critical", "50 days: critical");
+	st_backups_free(&b);
+	st_instance_free(&s);
+	alert_config_free(&c);
+	reset();
+}
+
+/* Rule i of c, enabled, with n empty filters and a cpu threshold. */
+static struct alert_rule *
+rule_at(struct alert_config *c, int i, int priority, const char *op, int n, double trigger,
+    double clear)
+{
+	struct alert_rule *rl = &c->rules[i];
+
+	rl->enabled = 1;
+	rl->priority = priority;
+	strcpy(rl->logical_operator, op);
+	rl->filters = calloc((size_t)n, sizeof(*rl->filters));
+	rl->n_filters = n;
+	rl->t.metric[ALERT_CPU] = (struct alert_threshold){1, trigger, clear};
+	return rl;
+}
+
+static void
+test_rules(void)
+{
+	struct alert_config c;
+	struct st_instance s = {0};
+	struct st_guest *g;
+	struct alert_rule *rl;
+
+	config(&c);
+	g = add_guest(&s, 101, "web-1", "running", 0.85);
+	c.rules = calloc(2, sizeof(*c.rules));
+	c.n_rules = 2;
+	rl = rule_at(&c, 0, 1, "AND", 2, 90, 0);
+	strcpy(rl->filters[0].type, "text");
+	strcpy(rl->filters[0].field, "name");
+	strcpy(rl->filters[0].value_json, "\"WEB\"");
+	strcpy(rl->filters[1].type, "metric");
+	strcpy(rl->filters[1].field, "cpu");
+	strcpy(rl->filters[1].op, ">");
+	strcpy(rl->filters[1].value_json, "50");
+	poll_once(&c, &s, NOW, 0);
+	ok(active("pve1:n1:101-cpu") == NULL, "rule (name web, cpu > 50): trigger 90, 85 under it");
+	g->cpu = 0.91;
+	poll_once(&c, &s, NOW + 10, 0);
+	ok(active("pve1:n1:101-cpu") != NULL, "91 over the rule's 90");
+	g->cpu = 0.86;
+	poll_once(&c, &s, NOW + 20, 0);
+	ok(active("pve1:n1:101-cpu") != NULL, "rule clear 0 means trigger - 5: 86 keeps it");
+	g->cpu = 0.85;
+	poll_once(&c, &s, NOW + 25, 0);
+	ok(active("pve1:n1:101-cpu") == NULL, "85: resolved");
+	/* A second rule of higher priority, OR, raw text. */
+	rl = rule_at(&c, 1, 5, "OR", 1, 50, 40);
+	strcpy(rl->filters[0].type, "raw");
+	strcpy(rl->filters[0].raw_text, "n1");
+	poll_once(&c, &s, NOW + 30, 0);
+	ok(active("pve1:n1:101-cpu") != NULL, "higher-priority rule (raw n1): trigger 50");
+	rl->enabled = 0;
+	poll_once(&c, &s, NOW + 40, 0);
+	ok(active("pve1:n1:101-cpu") == NULL, "disabled rule: back to the first");
+	st_instance_free(&s);
+	for (int i = 0; i < c.n_rules; i++)
+		free(c.rules[i].filters);
+	free(c.rules);
+	c.rules = NULL;
+	c.n_rules = 0;
+	alert_config_free(&c);
+	reset();
+}
+
+static void
+test_large(void)
+{
+	struct alert_config c;
+	struct st_instance s = {0};
+	clock_t t0;
+	double secs;
+
+	config(&c);
+	for (int i = 0; i < 5000; i++)
+		add_guest(&s, 100 + i, "g", "running", i % 25 == 0 ? 0.95 : 0.1);
+	poll_once(&c, &s, NOW, 0);
+	is_int(db.nalerts, 200, "5,000 guests: 200 alerts");
+	t0 = clock();
+	for (int k = 0; k < 10; k++)
+		poll_once(&c, &s, NOW + 10 + k, 0);
+	secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+	is_int(last.n, 0, "steady: nothing to write");
+	printf("# 10 evaluations of 5,000 guests: %.3f s\n", secs);
+	st_instance_free(&s);
+	alert_config_free(&c);
+	reset();
+}
+
+int
+main(void)
+{
+	test_hysteresis();
+	test_delay();
+	test_connectivity();
+	test_guests();
+	test_storage_and_legacy();
+	test_disabled_and_partial();
+	test_servers();
+	test_disks_zfs();
+	test_snapshots_backups();
+	test_rules();
+	test_large();
+	return done_testing();
+}
