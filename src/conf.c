@@ -111,6 +111,14 @@ const struct conf_key conf_keys[] = {
 	    "samples a worker keeps while PostgreSQL is unreachable (then the oldest go)"},
 	{"worker_stale_after", CFG_INT, "60", 5, 86400, 0,
 	    "seconds without a heartbeat after which a worker counts as gone"},
+	{"notify_senders", CFG_INT, "4", 0, 64, 0,
+	    "notification sender threads per worker, each with its own database connection (0: none)"},
+	{"notify_batch", CFG_INT, "20", 1, 200, 0,
+	    "queued notifications a sender claims at once"},
+	{"notify_timeout", CFG_INT, "30", 1, 300, 0,
+	    "seconds one webhook delivery may take, redirects included"},
+	{"notify_rate_limit", CFG_INT, "10", 0, 100000, 0,
+	    "webhook requests per URL per minute from one worker (0: no limit)"},
 };
 const int conf_key_count = (int)ARRAY_LEN(conf_keys);
 
