@@ -65,4 +65,10 @@ void api_alerts_config_get(struct request *r);
 void api_alerts_config_put(struct request *r);
 void api_alerts_activate(struct request *r);
 
+/* api_notify_queue.c */
+void api_notify_queue_stats(struct request *r);
+void api_notify_queue_dlq(struct request *r);
+void api_notify_queue_dlq_retry(struct request *r);
+void api_notify_queue_dlq_delete(struct request *r);
+
 #endif

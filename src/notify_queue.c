@@ -95,7 +95,7 @@ static const struct db_stmt st_dlq_retry = {"nq_dlq_retry",
 	"completed_at = NULL, lease_until = NULL WHERE id = $1 AND status = 'dlq' RETURNING id", 1};
 
 static const struct db_stmt st_dlq_delete = {"nq_dlq_delete",
-	"DELETE FROM pulse.notification_queue WHERE id = $1 RETURNING id", 1};
+	"DELETE FROM pulse.notification_queue WHERE id = $1 AND status = 'dlq' RETURNING id", 1};
 
 static int
 set_err(char *err, size_t errlen, const char *msg)

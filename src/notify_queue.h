@@ -85,8 +85,9 @@ struct json_object *notify_queue_stats(struct db *db);
  * array, empty when none); NULL on a database error. */
 struct json_object *notify_queue_dlq(struct db *db, int limit);
 
-/* DLQ retry (pending, attempts 0, ready now) and delete. 1 when done, 0 when no dlq row (for
- * retry) or no row (for delete) has that id, -1 on a database error. */
+/* DLQ retry (pending, attempts 0, ready now; NOTIFY pulse_notify) and delete (the row goes).
+ * Both act on dlq rows only: 1 when done, 0 when no dlq row has that id, -1 on a database
+ * error. */
 int notify_queue_dlq_retry(struct db *db, const char *id);
 int notify_queue_dlq_delete(struct db *db, const char *id);
 

@@ -52,6 +52,15 @@ sub enqueue {
     return @ids;
 }
 
+sub ids_in { my ($status, @ids) = @_;
+    $stack->psql("SELECT count(*) FROM pulse.notification_queue WHERE status = '$status' AND id IN ("
+        . join(',', map { "'$_'" } @ids) . ')') }
+sub row { my $id = shift;
+    my ($status, $attempts, $err) = split /\|/, $stack->psql(
+        "SELECT status, attempts, coalesce(last_error, '') FROM pulse.notification_queue WHERE id = '$id'"), 3;
+    return { status => $status // '', attempts => $attempts // 0, error => $err // '' } }
+my $api = sub { $stack->url('/api/notifications' . shift) };
+
 sub wait_until {
     my ($what, $cond, $timeout) = @_;
     ok($stack->wait_for($cond, $timeout // 60, $what, 'worker-1'), $what);
@@ -91,5 +100,178 @@ wait_until('all 10 sent once the receiver is up', sub { q_count("status = 'sent'
 $st = sink_get('stats');
 is(scalar(grep { $st->{keys}{$_} } @ids), 10, 'all 10 accepted by the receiver');
 is((grep { ($st->{keys}{$_} // 0) != 1 } @ids), 0, 'none accepted twice');
+
+# --- failures into the DLQ, shown without secrets; retry; delete; stats ------------------
+sink_reset();
+sink_mode(fail => 3);
+my ($dlq_id) = enqueue(1, "$sink->{url}/hook?token=urlsecret-987654", prefix => 'dlq',
+    name => 'dlq hook', fields => { apiSecret => 'field-secret-555555' });
+wait_until('three failures put the row in the DLQ', sub { row($dlq_id)->{status} eq 'dlq' }, 60);
+my $r = row($dlq_id);
+is($r->{attempts}, 3, 'three attempts');
+like($r->{error}, qr/^webhook returned HTTP 500: /, 'last_error: the receiver\'s answer');
+is($stack->psql("SELECT count(*) FROM pulse.notification_deliveries WHERE notification_id = '$dlq_id'"),
+    3, 'three attempts recorded');
+is($stack->psql("SELECT count(DISTINCT delivery_key) FROM pulse.notification_deliveries WHERE notification_id = '$dlq_id'"),
+    1, 'one delivery key for all attempts');
+$st = sink_get('stats');
+is($st->{received}{$dlq_id}, 3, 'the receiver saw the same key three times');
+
+my $res = $ua->get($api->('/dlq') => $auth)->result;
+is($res->code, 200, 'GET /dlq');
+my $dlq = json_body($res, 'dlq');
+my ($item) = grep { $_->{id} eq $dlq_id } @$dlq;
+ok($item, 'the row is listed');
+is($item->{status}, 'dlq', 'status dlq');
+is($item->{attempts}, 3, 'attempts');
+is($item->{maxAttempts}, 3, 'maxAttempts');
+is($item->{type}, 'webhook', 'type');
+is(ref $item->{alerts}, 'ARRAY', 'alerts array');
+is($item->{alerts}[0]{id}, 'dlq-1', 'the alert');
+like($item->{lastError}, qr/HTTP 500/, 'lastError');
+like($item->{createdAt}, qr/^\d{4}-\d\d-\d\dT/, 'createdAt RFC 3339');
+is($item->{config}{name}, 'dlq hook', 'the config is shown');
+is($item->{config}{headers}{'X-Api-Key'}, '***REDACTED***', 'header values redacted');
+is($item->{config}{customFields}{apiSecret}, '***REDACTED***', 'custom field values redacted');
+like($item->{config}{url}, qr/token=\*\*\*REDACTED\*\*\*/, 'URL token redacted');
+for my $secret (qw(hdr-secret-123456 urlsecret-987654 field-secret-555555)) {
+    ok(index($res->body, $secret) < 0, "the DLQ answer does not hold $secret");
+}
+$res = $ua->get($api->('/dlq?limit=1') => $auth)->result;
+is(scalar @{ $res->json }, 1, 'limit=1');
+
+$res = $ua->get($api->('/queue/stats') => $auth)->result;
+is($res->code, 200, 'GET /queue/stats');
+my $stats = json_body($res, 'stats');
+ok($stats->{sent} >= 40, 'stats: sent');
+is($stats->{dlq}, 1, 'stats: one dlq');
+ok(!exists $stats->{failed}, 'statuses without rows are absent');
+
+$res = $ua->post($api->('/dlq/retry') => $json_h => json => { id => $dlq_id })->result;
+is($res->code, 200, 'retry');
+is_deeply($res->json, { success => true, message => 'Notification scheduled for retry', id => $dlq_id },
+    'retry answer');
+wait_until('the retried row is sent', sub { row($dlq_id)->{status} eq 'sent' }, 30);
+is(row($dlq_id)->{attempts}, 1, 'retry started again from attempt 1');
+json_error_ok($ua->post($api->('/dlq/retry') => $json_h => json => { id => $dlq_id })->result,
+    404, 'not_found', 'retry of a row no longer in the DLQ');
+
+my ($del_id) = enqueue(1, "$sink->{url}/status/500/x", prefix => 'del');
+wait_until('a second row in the DLQ', sub { row($del_id)->{status} eq 'dlq' }, 60);
+$res = $ua->delete($api->('/dlq/delete') => $json_h => json => { id => $del_id })->result;
+is($res->code, 200, 'DELETE /dlq/delete');
+is($res->json->{message}, 'Notification deleted from DLQ', 'delete answer');
+is(q_count("id = '$del_id'"), 0, 'the row is gone');
+json_error_ok($ua->post($api->('/dlq/delete') => $json_h => json => { id => $del_id })->result,
+    404, 'not_found', 'delete of an unknown id');
+is_deeply($ua->get($api->('/dlq') => $auth)->result->json, [], 'an empty DLQ is []');
+
+# --- the SSRF guard at send time -----------------------------------------------------------
+settings('');
+my ($priv_id) = enqueue(1, "$sink->{url}/hook", prefix => 'priv');
+wait_until('a loopback target without allowlist ends in the DLQ', sub { row($priv_id)->{status} eq 'dlq' }, 60);
+like(row($priv_id)->{error}, qr/webhook URL refused: localhost URLs are not allowed/, 'a clear error');
+is(sink_get('stats')->{received}{$priv_id}, undef, 'nothing reached the receiver');
+settings('127.0.0.1');
+$ua->post($api->('/dlq/retry') => $json_h => json => { id => $priv_id });
+wait_until('allowlisted, it is sent', sub { row($priv_id)->{status} eq 'sent' }, 30);
+
+my ($redir_ok) = enqueue(1, "$sink->{url}/redirect?to=$sink->{url}/landed", prefix => 'redir');
+wait_until('a redirect to an allowed URL is followed', sub { row($redir_ok)->{status} eq 'sent' }, 30);
+ok((grep { $_->{path} eq '/landed' && $_->{key} eq $redir_ok } @{ sink_get('requests') }),
+    'the target got the request with the same delivery key');
+my @redir_bad = (enqueue(1, "$sink->{url}/redirect?to=http://10.255.255.1/x", prefix => 'rp'),
+    enqueue(1, "$sink->{url}/redirect307?to=http://169.254.169.254/latest/meta-data/", prefix => 'rm'));
+wait_until('redirects to private and metadata addresses end in the DLQ',
+    sub { ids_in('dlq', @redir_bad) == 2 }, 60);
+like(row($redir_bad[0])->{error}, qr/^redirect URL refused: resolves to private IP 10\.255\.255\.1/,
+    'the private redirect is refused');
+like(row($redir_bad[1])->{error}, qr/^redirect URL refused: link-local/, 'the metadata redirect is refused');
+$ua->delete($api->('/dlq/delete') => $json_h => json => { id => $_ }) for @redir_bad;
+
+# --- a hanging receiver: timeout, retry, other rows keep flowing ------------------------------
+my ($hang_id) = enqueue(1, "$sink->{url}/hang/x", prefix => 'hang');
+wait_until('the hanging request arrived', sub { sink_get('stats')->{received}{$hang_id} });
+@ids = enqueue(10, "$sink->{url}/hook", prefix => 'flow');
+wait_until('other rows are sent while one hangs', sub { ids_in('sent', @ids) == 10 }, 30);
+wait_until('the hanging send times out and is retried',
+    sub { my $x = row($hang_id); $x->{attempts} >= 2 || $x->{status} eq 'dlq' }, 60);
+like($stack->psql("SELECT error FROM pulse.notification_deliveries WHERE notification_id = '$hang_id' ORDER BY seq LIMIT 1"),
+    qr/Timeout|timed out/i, 'the attempt failed on the timeout');
+
+# --- a worker killed mid-drain: another finishes the queue ------------------------------------
+sink_reset();
+sink_mode(delay => 0.2);
+$stack->start_worker(2);
+@ids = enqueue(40, "$sink->{url}/hook", prefix => 'kill');
+wait_until('some rows sent', sub { ids_in('sent', @ids) >= 4 }, 60);
+$stack->stop_program('worker-1', 'KILL', 10);
+wait_until('worker 2 finishes the queue', sub { ids_in('sent', @ids) == 40 }, 120);
+$st = sink_get('stats');
+my @dups = grep { ($st->{received}{$_} // 0) > 1 } @ids;
+ok(@dups <= 4, scalar(@dups) . ' duplicates: at most one per sender thread of the killed worker');
+is((grep { !$st->{received}{$_} } @ids), 0, 'every row reached the receiver');
+is($stack->psql("SELECT count(*) FROM pulse.notification_deliveries WHERE delivery_key = ANY(ARRAY["
+    . join(',', map { "'$_'" } @ids) . "]) AND delivery_key <> notification_id"), 0,
+    'every attempt carries its row\'s key');
+sink_mode(delay => 0);
+$stack->start_worker(1);
+
+# --- PostgreSQL restarted mid-drain --------------------------------------------------------------
+sink_reset();
+sink_mode(delay => 0.1);
+@ids = enqueue(40, "$sink->{url}/hook", prefix => 'pg');
+wait_until('some rows sent before the restart', sub { ids_in('sent', @ids) >= 2 }, 60);
+$stack->pg_stop('fast');
+sleep 2;
+$stack->pg_start;
+wait_until('all delivered after PostgreSQL came back', sub { ids_in('sent', @ids) == 40 }, 120);
+$st = sink_get('stats');
+is((grep { !$st->{received}{$_} } @ids), 0, 'every row reached the receiver');
+sink_mode(delay => 0);
+# The responders reconnect on their own schedule.
+wait_until('the API answers again', sub { $ua->get($api->('/queue/stats') => $auth)->result->code == 200 }, 60);
+
+# --- bad input, credentials and scopes ---------------------------------------------------------------
+for my $q ('abc', '0', '5000', '-1', '1.5') {
+    json_error_ok($ua->get($api->("/dlq?limit=$q") => $auth)->result, 400, 'invalid_field', "limit=$q");
+}
+for my $path ('/dlq/retry', '/dlq/delete') {
+    json_error_ok($ua->post($api->($path) => $json_h => '{"id":')->result, 400, 'invalid_json',
+        "$path: malformed JSON");
+    ok($ua->post($api->($path) => $json_h => '[1]')->result->code == 400, "$path: not an object");
+    json_error_ok($ua->post($api->($path) => $json_h => json => { id => 5 })->result, 400,
+        'invalid_field', "$path: id a number");
+    json_error_ok($ua->post($api->($path) => $json_h => json => {})->result, 400,
+        'invalid_field', "$path: id missing");
+    json_error_ok($ua->post($api->($path) => $json_h => json => { id => '' })->result, 400,
+        'invalid_field', "$path: id empty");
+    json_error_ok($ua->post($api->($path) => $json_h => json => { id => 'x' x 300 })->result, 400,
+        'invalid_field', "$path: id too long");
+    my $big = $ua->post($api->($path) => $json_h => json => { id => 'y' x 20000 })->result;
+    ok($big->code >= 400 && $big->code < 500, "$path: oversized body refused: " . $big->code);
+    like($big->headers->content_type // '', qr{json}, "$path: oversized body: JSON answer");
+    json_error_ok($ua->post($api->($path) => $json_h => json => { id => 'webhook-nope' })->result,
+        404, 'not_found', "$path: unknown id");
+    json_error_ok($ua->post($api->($path) => { 'Content-Type' => 'application/json' } => json => { id => 'x' })->result,
+        401, 'unauthorized', "$path: no credentials");
+}
+is($ua->put($api->('/dlq/delete') => $json_h => json => { id => 'x' })->result->code, 405, 'PUT: 405');
+json_error_ok($ua->get($api->('/queue/stats'))->result, 401, 'unauthorized', 'stats without credentials');
+json_error_ok($ua->get($api->('/dlq'))->result, 401, 'unauthorized', 'dlq without credentials');
+my %tok;
+for my $scope (qw(monitoring:read monitoring:write)) {
+    $res = $ua->post($stack->url('/api/security/tokens') => $auth =>
+        json => { name => "queue $scope", scopes => [$scope] })->result;
+    $tok{$scope} = $res->json->{token};
+}
+my $ro = { 'X-API-Token' => $tok{'monitoring:read'}, 'Content-Type' => 'application/json' };
+my $wo = { 'X-API-Token' => $tok{'monitoring:write'} };
+is($ua->get($api->('/queue/stats') => $ro)->result->code, 200, 'stats with a read token');
+json_error_ok($ua->post($api->('/dlq/retry') => $ro => json => { id => 'x' })->result, 403,
+    'missing_scope', 'retry with a read token');
+json_error_ok($ua->get($api->('/dlq') => $wo)->result, 403, 'missing_scope', 'dlq with a write-only token');
+
+no_secret_in_logs($stack, 'hdr-secret-123456', 'urlsecret-987654', 'field-secret-555555');
 
 done_testing();
