@@ -62,11 +62,18 @@ body_id(struct request *r)
 	return id;
 }
 
+/* Retry or delete: one DLQ row named by the body's "id". */
 static void
-answer_done(struct request *r, int rc, const char *id, const char *message)
+dlq_action(struct request *r, int (*fn)(struct db *, const char *), const char *message,
+    const char *done)
 {
+	const char *id = body_id(r);
 	struct json_object *obj;
+	int rc;
 
+	if (id == NULL)
+		return;
+	rc = fn(r->db, id);
 	if (rc < 0) {
 		resp_db_unavailable(r);
 		return;
@@ -80,32 +87,18 @@ answer_done(struct request *r, int rc, const char *id, const char *message)
 	jsonwrite_str(obj, "message", message);
 	jsonwrite_str(obj, "id", id);
 	resp_json(r, 200, obj);
+	/* A DLQ row's id is one of ours (type, digits, hex): nothing to escape. */
+	log_info("msg=\"dlq notification %s\" id=%s", done, id);
 }
 
 void
 api_notify_queue_dlq_retry(struct request *r)
 {
-	const char *id = body_id(r);
-	int rc;
-
-	if (id == NULL)
-		return;
-	rc = notify_queue_dlq_retry(r->db, id);
-	answer_done(r, rc, id, "Notification scheduled for retry");
-	if (rc == 1)	/* a queue id: no character to escape */
-		log_info("msg=\"dlq notification retried\" id=%s", id);
+	dlq_action(r, notify_queue_dlq_retry, "Notification scheduled for retry", "retried");
 }
 
 void
 api_notify_queue_dlq_delete(struct request *r)
 {
-	const char *id = body_id(r);
-	int rc;
-
-	if (id == NULL)
-		return;
-	rc = notify_queue_dlq_delete(r->db, id);
-	answer_done(r, rc, id, "Notification deleted from DLQ");
-	if (rc == 1)
-		log_info("msg=\"dlq notification deleted\" id=%s", id);
+	dlq_action(r, notify_queue_dlq_delete, "Notification deleted from DLQ", "deleted");
 }

@@ -461,10 +461,19 @@ notify_queue_redact(struct json_object *config)
 			/* Apprise targets are URLs with tokens. */
 			for (size_t i = 0; i < json_object_array_length(v); i++) {
 				struct json_object *t = json_object_array_get_idx(v, i);
-				if (json_object_is_type(t, json_type_string)) {
-					char *u = notify_queue_redact_url(json_object_get_string(t));
-					json_object_array_put_idx(v, i, json_object_new_string(u));
-					free(u);
+				const char *u = json_object_get_string(t), *sep;
+
+				if (!json_object_is_type(t, json_type_string))
+					continue;
+				/* The host of an Apprise URL is often the token itself: only the
+				 * scheme stays. */
+				sep = strstr(u, "://");
+				if (sep) {
+					char *r = xasprintf("%.*s://" REDACTED, (int)(sep - u), u);
+					json_object_array_put_idx(v, i, json_object_new_string(r));
+					free(r);
+				} else {
+					json_object_array_put_idx(v, i, json_object_new_string(REDACTED));
 				}
 			}
 		}
