@@ -189,6 +189,25 @@ like(row($redir_bad[0])->{error}, qr/^redirect URL refused: resolves to private 
 like(row($redir_bad[1])->{error}, qr/^redirect URL refused: link-local/, 'the metadata redirect is refused');
 $ua->delete($api->('/dlq/delete') => $json_h => json => { id => $_ }) for @redir_bad;
 
+# --- a resolved alert leaves grouped rows (QUIRK 6) ----------------------------------------
+sink_mode(down => 1);
+my $group_cfg = encode_json({ name => 'grp', url => "$sink->{url}/hook", service => 'generic' });
+my $group_alerts = encode_json([map { { id => "grp-$_", type => 'cpu', level => 'warning',
+    resourceName => "vm$_", message => "alert $_", value => 90, threshold => 80 } } 1, 2]);
+my ($grp_id) = do { local $ENV{PULSE_CONFIG} = $stack->conf_path;
+    grep { length } split /\n/, qx{'$tool' -t webhook -n 1 -C '$group_cfg' -a '$group_alerts' 2>&1} };
+my $cancel = sub { local $ENV{PULSE_CONFIG} = $stack->conf_path; my $a = shift; scalar qx{'$tool' -X $a} };
+is($cancel->('grp-1') + 0, 1, 'resolving one alert of a grouped row changes that row');
+is($stack->psql("SELECT array_to_string(alert_ids, ',') || ' ' || jsonb_array_length(alerts) || ' ' || CASE WHEN status IN ('pending', 'sending') THEN 't' ELSE status END "
+    . "FROM pulse.notification_queue WHERE id = '$grp_id'"), 'grp-2 1 t', 'only that alert left the row, still queued');
+is($cancel->('grp-2') + 0, 1, 'resolving the last alert');
+is(row($grp_id)->{status}, 'cancelled', 'the row is cancelled');
+is(row($grp_id)->{error}, 'Alert resolved', 'with the reason');
+is($cancel->('grp-3') + 0, 0, 'an alert in no row changes nothing');
+sink_mode(down => 0);
+sleep 1;
+is(row($grp_id)->{status}, 'cancelled', 'a cancelled row stays cancelled');
+
 # --- a hanging receiver: timeout, retry, other rows keep flowing ------------------------------
 my ($hang_id) = enqueue(1, "$sink->{url}/hang/x", prefix => 'hang');
 wait_until('the hanging request arrived', sub { sink_get('stats')->{received}{$hang_id} });
@@ -216,6 +235,25 @@ is($stack->psql("SELECT count(*) FROM pulse.notification_deliveries WHERE delive
     'every attempt carries its row\'s key');
 sink_mode(delay => 0);
 $stack->start_worker(1);
+
+# --- SIGTERM: the current sends finish, the rest go back at once --------------------------
+sink_reset();
+sink_mode(delay => 0.5);
+$stack->stop_program('worker-2', 'TERM', 30);
+@ids = enqueue(20, "$sink->{url}/hook", prefix => 'term');
+wait_until('some rows in flight', sub { ids_in('sending', @ids) >= 2 }, 30);
+my $status = $stack->stop_program('worker-1', 'TERM', 30);
+is($status, 0, 'worker 1 stopped cleanly');
+is(q_count("status = 'sending' AND id IN (" . join(',', map { "'$_'" } @ids) . ')'), 0,
+    'no row left sending after a clean stop');
+$st = sink_get('stats');
+is($stack->psql("SELECT count(*) FROM pulse.notification_queue WHERE status = 'pending' AND attempts > 0 AND id IN ("
+    . join(',', map { "'$_'" } @ids) . ')'), 0, 'rows given back are not counted as attempts');
+$stack->start_worker(1);
+wait_until('the rest is sent after the restart', sub { ids_in('sent', @ids) == 20 }, 60);
+$st = sink_get('stats');
+is((grep { ($st->{received}{$_} // 0) != 1 } @ids), 0, 'each received exactly once');
+sink_mode(delay => 0);
 
 # --- PostgreSQL restarted mid-drain --------------------------------------------------------------
 sink_reset();

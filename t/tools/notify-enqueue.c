@@ -4,6 +4,8 @@
  * Prints the ids, one a line.
  *   notify-enqueue [-c pulse.conf] -t webhook -n 10 -C '{"name":..,"url":..}' -a '[{..}]'
  *     [-i channel_id]
+ *   notify-enqueue [-c pulse.conf] -X alert_id    (the alert resolved: notify_queue_cancel_alert;
+ *                                                  prints the rows changed)
  * In the alerts, "{n}" is replaced by the row's number (so alert ids can differ per row). */
 #include "config.h"
 
@@ -39,13 +41,13 @@ int
 main(int argc, char **argv)
 {
 	const char *config_path = getenv("PULSE_CONFIG"), *type = "webhook", *cfg = "{}";
-	const char *alerts = "[]", *channel = "";
+	const char *alerts = "[]", *channel = "", *cancel = NULL;
 	char err[512], id[128];
 	struct db *db;
 	long count = 1;
 	int ch, rc = 0;
 
-	while ((ch = getopt(argc, argv, "c:t:n:C:a:i:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:t:n:C:a:i:X:")) != -1) {
 		switch (ch) {
 		case 'c': config_path = optarg; break;
 		case 't': type = optarg; break;
@@ -53,6 +55,7 @@ main(int argc, char **argv)
 		case 'C': cfg = optarg; break;
 		case 'a': alerts = optarg; break;
 		case 'i': channel = optarg; break;
+		case 'X': cancel = optarg; break;
 		default:
 			fprintf(stderr, "usage: notify-enqueue [-c conf] -t type -n N -C config -a alerts "
 			    "[-i channel]\n");
@@ -70,6 +73,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "database unreachable\n");
 		db_free(db);
 		return 1;
+	}
+	if (cancel) {
+		int n = notify_queue_cancel_alert(db, cancel);
+		printf("%d\n", n);
+		db_free(db);
+		return n < 0;
 	}
 	for (long i = 1; i <= count; i++) {
 		char *a = numbered(alerts, (int)i);
