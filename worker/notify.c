@@ -157,7 +157,8 @@ notify_start(struct worker *w)
 		char appname[96];
 
 		s->index = i;
-		snprintf(appname, sizeof(appname), "pulse-worker:%s:notify-%d", w->id, i);
+		/* Not "pulse-worker:...": that names one worker each (fair shares count them). */
+		snprintf(appname, sizeof(appname), "pulse-notify:%s:%d", w->id, i);
 		s->db = db_new(conf_str("database_url"), appname, 30.0);
 		db_set_timeouts(s->db, (int)conf_int("db_connect_timeout"),
 		    (int)conf_int("db_statement_timeout"));

@@ -14,6 +14,7 @@ use Test::More;
 use Time::HiRes qw(sleep);
 use PulseStack;
 use PulseTest;
+use WireContract;
 
 # Short timeouts and small batches keep the fault cases quick; no rate limit (one URL).
 my $stack = PulseStack->new(settings => { notify_timeout => 3, notify_batch => 5,
@@ -146,6 +147,11 @@ my $stats = json_body($res, 'stats');
 ok($stats->{sent} >= 40, 'stats: sent');
 is($stats->{dlq}, 1, 'stats: one dlq');
 ok(!exists $stats->{failed}, 'statuses without rows are absent');
+# Both answers keep the original's wire format.
+my $wc = WireContract->new;
+$wc->check('NotificationQueueStats', $stats, 'queue stats');
+$wc->check('NotificationDLQEntry', $_, 'dlq entry') for @$dlq;
+is_deeply([$wc->problems], [], 'stats and DLQ entries match the wire contract');
 
 $res = $ua->post($api->('/dlq/retry') => $json_h => json => { id => $dlq_id })->result;
 is($res->code, 200, 'retry');
