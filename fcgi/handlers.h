@@ -97,4 +97,10 @@ void api_notify_health(struct request *r);
 /* api_notify_test.c */
 void api_notifications_test(struct request *r);
 
+/* api_notify_queue.c */
+void api_notify_queue_stats(struct request *r);
+void api_notify_queue_dlq(struct request *r);
+void api_notify_queue_dlq_retry(struct request *r);
+void api_notify_queue_dlq_delete(struct request *r);
+
 #endif

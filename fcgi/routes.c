@@ -102,6 +102,16 @@ const struct route route_table[] = {
 	{POST, "/api/notifications/test", api_notifications_test, ADMIN, "settings:write",
 	    RATE_GENERAL, CONFIG},
 
+	/* api_notify_queue.c */
+	{GET, "/api/notifications/queue/stats", api_notify_queue_stats, ADMIN, "monitoring:read",
+	    RATE_GENERAL, SMALL},
+	{GET, "/api/notifications/dlq", api_notify_queue_dlq, ADMIN, "monitoring:read",
+	    RATE_GENERAL, SMALL},
+	{POST, "/api/notifications/dlq/retry", api_notify_queue_dlq_retry, ADMIN,
+	    "monitoring:write", RATE_GENERAL, SMALL},
+	{POST | DELETE, "/api/notifications/dlq/delete", api_notify_queue_dlq_delete, ADMIN,
+	    "monitoring:write", RATE_GENERAL, SMALL},
+
 	/* api_login.c */
 	{POST, "/api/login", api_login, PUBLIC | NO_CSRF, NULL, RATE_AUTH, SMALL},
 	{POST, "/api/logout", api_logout, 0, NULL, RATE_AUTH, SMALL},

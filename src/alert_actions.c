@@ -6,6 +6,7 @@
 #include "jsonutil.h"
 #include "jsonwrite.h"
 #include "log.h"
+#include "notify_queue.h"
 #include "state_rows.h"
 #include "timefmt.h"
 #include "util.h"
@@ -164,34 +165,6 @@ alert_actions_on_resolved(struct db *db, const char *alert_id)
 	if (db_exec_stmt_ok(db, &stmt_group_drop, p) != 0)
 		return -1;
 	return notify_queue_cancel_alert(db, alert_id) < 0 ? -1 : 0;
-}
-
-/* The alert leaves each firing row that holds it; a row left empty is cancelled. */
-static const struct db_stmt stmt_queue_cancel = {"alert_queue_cancel",
-	"WITH hit AS (SELECT id, array_remove(alert_ids, $1) AS ids, "
-	"COALESCE((SELECT jsonb_agg(e ORDER BY o) FROM jsonb_array_elements(alerts) "
-	"WITH ORDINALITY AS x(e, o) WHERE e->>'id' IS DISTINCT FROM $1), '[]'::jsonb) AS rest "
-	"FROM pulse.notification_queue WHERE status IN ('pending', 'sending') "
-	"AND type NOT LIKE '%\\_resolved' AND alert_ids @> ARRAY[$1::text] FOR UPDATE) "
-	"UPDATE pulse.notification_queue q SET alert_ids = hit.ids, alerts = hit.rest, "
-	"status = CASE WHEN cardinality(hit.ids) = 0 THEN 'cancelled' ELSE q.status END, "
-	"last_error = CASE WHEN cardinality(hit.ids) = 0 THEN 'Alert resolved' "
-	"ELSE q.last_error END, "
-	"completed_at = CASE WHEN cardinality(hit.ids) = 0 THEN now() ELSE q.completed_at END "
-	"FROM hit WHERE q.id = hit.id RETURNING q.id", 1};
-
-int
-notify_queue_cancel_alert(struct db *db, const char *alert_id)
-{
-	const char *p[] = {alert_id};
-	PGresult *res = db_exec_stmt(db, &stmt_queue_cancel, p);
-	int n;
-
-	if (res == NULL)
-		return -1;
-	n = PQntuples(res);
-	PQclear(res);
-	return n;
 }
 
 /* --- history ---------------------------------------------------------------------------- */

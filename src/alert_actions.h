@@ -31,12 +31,6 @@ int alert_action_apply(struct db *db, enum alert_action act, const char *id, con
  * buffer, and queued rows holding it lose it (notify_queue_cancel_alert). Returns 0 or -1. */
 int alert_actions_on_resolved(struct db *db, const char *alert_id);
 
-/* QUIRK 6 fixed: pending or sending firing rows that hold alert_id lose it from alerts and
- * alert_ids; a row left with no alert is cancelled with last_error "Alert resolved". Rows
- * of recovery notifications (*_resolved) are left alone. Returns the rows changed or -1.
- * The queue module's own version replaces this one when it lands. */
-int notify_queue_cancel_alert(struct db *db, const char *alert_id);
-
 /* GET /api/alerts/history's filters (§6). limit 0: all. */
 struct alert_history_query {
 	long limit, offset;

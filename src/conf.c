@@ -113,6 +113,14 @@ const struct conf_key conf_keys[] = {
 	    "seconds without a heartbeat after which a worker counts as gone"},
 	{"smtp_ca_file", CFG_STRING, "", 0, 0, 0,
 	    "a PEM file of CA certificates trusted for SMTP servers besides the system store"},
+	{"notify_senders", CFG_INT, "4", 0, 64, 0,
+	    "notification sender threads per worker, each with its own database connection (0: none)"},
+	{"notify_batch", CFG_INT, "20", 1, 200, 0,
+	    "queued notifications a sender claims at once"},
+	{"notify_timeout", CFG_INT, "30", 1, 300, 0,
+	    "seconds one webhook delivery may take, redirects included"},
+	{"notify_rate_limit", CFG_INT, "10", 0, 100000, 0,
+	    "webhook requests per URL per minute from one worker (0: no limit)"},
 };
 const int conf_key_count = (int)ARRAY_LEN(conf_keys);
 

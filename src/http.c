@@ -90,7 +90,10 @@ http_request_free(struct http_request *req)
 	if (req->easy)
 		curl_easy_cleanup(req->easy);
 	curl_slist_free_all(req->header_list);
+	curl_slist_free_all(req->resolve_list);
 	free(req->url);
+	free(req->resolve);
+	free(req->location);
 	if (req->body) {
 		explicit_bzero(req->body, strlen(req->body));
 		free(req->body);
@@ -171,6 +174,8 @@ setup_easy(struct http_request *req)
 	}
 	req->easy = e;
 	sb_reset(&req->response);
+	free(req->location);
+	req->location = NULL;
 	req->status = 0;
 	req->failure = HTTP_OK;
 	req->error[0] = '\0';
@@ -189,6 +194,11 @@ setup_easy(struct http_request *req)
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	if (req->share)
 		curl_easy_setopt(e, CURLOPT_SHARE, req->share);
+	if (req->resolve && req->resolve[0]) {
+		curl_slist_free_all(req->resolve_list);
+		req->resolve_list = curl_slist_append(NULL, req->resolve);
+		curl_easy_setopt(e, CURLOPT_RESOLVE, req->resolve_list);
+	}
 	curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
 	curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, req);
 	if (req->tls != HTTP_TLS_VERIFY) {
@@ -223,6 +233,11 @@ finish(struct http_request *req, CURLcode rc)
 
 	curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &req->status);
 	curl_easy_getinfo(req->easy, CURLINFO_TOTAL_TIME, &t);
+	if (rc == CURLE_OK && req->status >= 300 && req->status < 400) {
+		char *loc = NULL;
+		if (curl_easy_getinfo(req->easy, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc)
+			req->location = xstrdup(loc);
+	}
 	req->elapsed = t;
 	/* The header list (it may hold a token) is not needed once the transfer is over. */
 	curl_slist_free_all(req->header_list);

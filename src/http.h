@@ -41,13 +41,15 @@ struct http_request {
 	const char *method;		/* "GET" by default */
 	char *body;			/* owned, may be NULL */
 	const char *content_type;
-	char *headers[8];		/* owned "Name: value" lines */
+	char *headers[24];		/* owned "Name: value" lines */
 	int nheaders;
 	size_t max_response;		/* bytes; HTTP_MAX_RESPONSE by default */
 	long timeout_ms;
 	long connect_timeout_ms;
 	enum http_tls_mode tls;
 	char pin[65];			/* lower-case hex SHA-256 for HTTP_TLS_PIN */
+	char *resolve;			/* owned "host:port:addr", or NULL: the address to connect
+					 * to for that host, with no DNS lookup (CURLOPT_RESOLVE) */
 	http_done_fn done;
 	void *arg;
 
@@ -57,11 +59,15 @@ struct http_request {
 	enum http_failure failure;
 	char error[256];		/* readable, never holds a credential */
 	char peer_fingerprint[65];	/* leaf certificate SHA-256 seen, when TLS */
+	char *location;			/* owned: where a 3xx answer redirects to (absolute), or
+					 * NULL. Redirects are never followed: a caller that follows
+					 * one checks the target first. */
 	double elapsed;			/* seconds */
 
 	void *share;			/* a connection cache from http_share_new, or NULL */
 	void *easy;			/* internal: the curl handle */
 	void *header_list;		/* internal: its header list */
+	void *resolve_list;		/* internal: the CURLOPT_RESOLVE list */
 	int refused;			/* internal: a header was refused, nothing is sent */
 	struct http_request *next_refused;	/* internal: http_multi's list of those */
 };

@@ -34,7 +34,7 @@
 /* Singleton job lock keys (DB_LOCK_SINGLETON class). */
 enum { LOCK_KEY_WORKER_PRUNE = 1, LOCK_KEY_AUTH_PRUNE = 2, LOCK_KEY_BOOTSTRAP = 3,
 	LOCK_KEY_MOCK = 4, LOCK_KEY_METRICS_ROLLUP = 5, LOCK_KEY_METRICS_MAINTAIN = 6,
-	LOCK_KEY_ALERT_RETENTION = 7 };
+	LOCK_KEY_ALERT_RETENTION = 7, LOCK_KEY_NOTIFY_MAINTAIN = 8 };
 
 static void
 on_connect(struct db *db, void *arg)
@@ -202,6 +202,8 @@ main(int argc, char **argv)
 	    LOCK_KEY_METRICS_ROLLUP);
 	scheduler_add(&w, "alert_retention", 60, job_alert_retention, JOB_SINGLETON,
 	    LOCK_KEY_ALERT_RETENTION);
+	scheduler_add(&w, "notify_maintain", 5, job_notify_maintain, JOB_SINGLETON,
+	    LOCK_KEY_NOTIFY_MAINTAIN);
 
 	daemon_stop_signals(&sigs);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
@@ -214,6 +216,7 @@ main(int argc, char **argv)
 	(void)db_listen(w.db, JOBS_CHANNEL);
 	(void)db_listen(w.db, CONFIG_CHANNEL);
 	poll_init(&w);
+	notify_start(&w);
 
 	for (;;) {
 		int fds[2] = {sfd, db_socket(w.db)}, readable[2] = {0, 0};
@@ -240,10 +243,13 @@ main(int argc, char **argv)
 		}
 		if (readable[1] && fds[1] >= 0)
 			(void)db_drain_notifies(w.db, on_notify, &w);
-		if (worker_ready(&w))
+		ready = worker_ready(&w);
+		notify_set_ready(ready);
+		if (ready)
 			scheduler_run_due(&w);
 	}
 	log_info("msg=\"stopping\" id=%s", w.id);
+	notify_stop();
 	poll_shutdown(&w);
 	/* What was polled and not written yet: one last try. */
 	if (metrics_buffered() > 0 && metrics_flush(&w) != 0)

@@ -134,6 +134,15 @@ int job_metrics_rollup(struct worker *w, struct job *job);
 int job_metrics_maintain(struct worker *w, struct job *job);
 void metrics_rollup_free(void);
 
+/* notify.c: the notification senders (threads with their own connections) */
+void notify_start(struct worker *w);
+/* Told by the main loop whether the database and schema are usable. */
+void notify_set_ready(int ready);
+/* Senders finish their current delivery, give unsent rows back and stop. */
+void notify_stop(void);
+/* Singleton: expired leases back to pending; hourly retention. */
+int job_notify_maintain(struct worker *w, struct job *job);
+
 /* heartbeat.c */
 int job_heartbeat(struct worker *w, struct job *job);
 int job_worker_prune(struct worker *w, struct job *job);

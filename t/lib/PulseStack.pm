@@ -814,6 +814,22 @@ sub start_pmg_sim {
     return $self->_start_fake('pmg-sim.pl', $o{name} // 'pmg', $o{port} // free_port(), @args);
 }
 
+# Starts t/fakes/webhook-sink.pl, a webhook receiver that records every request (see its head
+# comment for the paths and control routes). Options: name (default 'sink'), port, https
+# (true: TLS with its own self-signed certificate). Returns url, port, name (and fingerprint
+# with https).
+sub start_webhook_sink {
+    my ($self, %o) = @_;
+    my $name = $o{name} // 'sink';
+    my $port = $o{port} // free_port();
+    return $self->_start_fake('webhook-sink.pl', $name, $port) if $o{https};
+    make_path($self->log_dir, $self->run_dir);
+    $self->spawn("sim-$name", {}, $^X, srcdir() . '/t/fakes/webhook-sink.pl', '--listen',
+        "http://127.0.0.1:$port");
+    $self->wait_for(sub { _port_open($port) }, 20, "webhook sink $name", "sim-$name");
+    return { url => "http://127.0.0.1:$port", port => $port, name => $name };
+}
+
 # Tells a simulator to misbehave (POST /__sim/mode): the modes are listed in t/lib/ProxmoxSim.pm
 # and, for the product-specific ones, in the simulator's head comment.
 sub sim_mode {

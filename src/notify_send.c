@@ -1,0 +1,405 @@
+/* notify_send.c: one queue row to its channel. Webhooks: payload from notify_webhook, the
+ * URL checked by urlguard before each hop and the checked address pinned, at most three
+ * redirects followed by hand, a per-URL rate limit. */
+#include "config.h"
+
+#include "notify_send.h"
+#include "alert.h"
+#include "http.h"
+#include "jsonread.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "notify_webhook.h"
+#include "urlguard.h"
+#include "util.h"
+
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define MAX_ALERTS 1000
+#define MAX_KV 32
+
+static const struct db_stmt st_settings = {"ns_settings",
+	"SELECT key, value #>> '{}' FROM pulse.system_settings "
+	"WHERE key IN ('webhookAllowedPrivateCIDRs', 'publicURL') AND jsonb_typeof(value) = 'string'", 0};
+
+int
+notify_send_settings_load(struct db *db, struct notify_send_ctx *ctx)
+{
+	PGresult *res = db_exec_stmt(db, &st_settings, NULL);
+
+	ctx->allowlist[0] = '\0';
+	ctx->public_url[0] = '\0';
+	if (res == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *k = PQgetvalue(res, i, 0), *v = PQgetvalue(res, i, 1);
+		if (strcmp(k, "webhookAllowedPrivateCIDRs") == 0)
+			snprintf(ctx->allowlist, sizeof(ctx->allowlist), "%s", v);
+		else
+			snprintf(ctx->public_url, sizeof(ctx->public_url), "%s", v);
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* --- rate limit ------------------------------------------------------------------------- */
+
+struct rate_slot {
+	char url[512];
+	double window;
+	int count;
+};
+
+static pthread_mutex_t rate_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rate_slot rate_slots[256];
+
+int
+notify_send_rate_take(const char *url, int per_minute, double now)
+{
+	struct rate_slot *slot = NULL, *oldest = &rate_slots[0];
+	int ok;
+
+	if (per_minute <= 0)
+		return 1;
+	pthread_mutex_lock(&rate_lock);
+	for (size_t i = 0; i < ARRAY_LEN(rate_slots); i++) {
+		if (strncmp(rate_slots[i].url, url, sizeof(rate_slots[i].url) - 1) == 0 &&
+		    rate_slots[i].url[0]) {
+			slot = &rate_slots[i];
+			break;
+		}
+		if (rate_slots[i].window < oldest->window)
+			oldest = &rate_slots[i];
+	}
+	if (slot == NULL) {
+		/* A new URL takes the slot whose window started longest ago. */
+		slot = oldest;
+		snprintf(slot->url, sizeof(slot->url), "%s", url);
+		slot->window = now;
+		slot->count = 0;
+	}
+	if (now - slot->window >= 60) {
+		slot->window = now;
+		slot->count = 0;
+	}
+	ok = slot->count < per_minute;
+	if (ok)
+		slot->count++;
+	pthread_mutex_unlock(&rate_lock);
+	return ok;
+}
+
+/* --- alerts from the row ------------------------------------------------------------------ */
+
+/* RFC 3339 as the alerts JSON writes it ("2026-01-02T03:04:05Z", fractions and offsets
+ * accepted); 0 when absent or unreadable. */
+static double
+json_time(struct json_object *o, const char *key)
+{
+	const char *s = jsonread_string(o, key, NULL), *p;
+	struct tm tm;
+	double t, frac = 0;
+
+	if (s == NULL)
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (p == NULL)
+		return 0;
+	if (*p == '.') {
+		char *end;
+		frac = strtod(p, &end);
+		p = end;
+	}
+	t = (double)timegm(&tm) + frac;
+	if ((*p == '+' || *p == '-') && strlen(p) >= 6) {
+		int off = (atoi(p + 1) * 60 + atoi(p + 4)) * 60;
+		t -= *p == '+' ? off : -off;
+	}
+	return t;
+}
+
+static void
+alert_from_json(struct json_object *o, struct alert *a)
+{
+	memset(a, 0, sizeof(*a));
+	jsonread_copy(a->id, sizeof(a->id), jsonread_string(o, "id", ""));
+	jsonread_copy(a->type, sizeof(a->type), jsonread_string(o, "type", ""));
+	jsonread_copy(a->level, sizeof(a->level), jsonread_string(o, "level", ""));
+	jsonread_copy(a->resource_id, sizeof(a->resource_id), jsonread_string(o, "resourceId", ""));
+	jsonread_copy(a->resource_name, sizeof(a->resource_name),
+	    jsonread_string(o, "resourceName", ""));
+	jsonread_copy(a->node, sizeof(a->node), jsonread_string(o, "node", ""));
+	jsonread_copy(a->instance, sizeof(a->instance), jsonread_string(o, "instance", ""));
+	jsonread_copy(a->message, sizeof(a->message), jsonread_string(o, "message", ""));
+	jsonread_copy(a->ack_user, sizeof(a->ack_user), jsonread_string(o, "ackUser", ""));
+	a->value = jsonread_number(o, "value", 0);
+	a->threshold = jsonread_number(o, "threshold", 0);
+	a->acknowledged = jsonread_bool(o, "acknowledged", 0);
+	a->start_time = json_time(o, "startTime");
+	a->last_seen = json_time(o, "lastSeen");
+	a->ack_time = json_time(o, "ackTime");
+	a->last_notified = json_time(o, "lastNotified");
+	a->last_escalation = (int)jsonread_int(o, "lastEscalation", 0);
+	a->metadata = jsonread_member(o, "metadata");
+	if (a->metadata) {
+		const char *resolved = jsonread_string(a->metadata, "resolvedAt", NULL);
+		if (resolved)
+			a->resolved_time = json_time(a->metadata, "resolvedAt");
+	}
+}
+
+/* Name/value pairs of a JSON object of strings (borrowed from it). */
+static size_t
+kv_from_json(struct json_object *obj, struct webhook_kv *kv, size_t max)
+{
+	size_t n = 0;
+
+	if (!jsonread_is_object(obj))
+		return 0;
+	json_object_object_foreach(obj, k, v) {
+		if (n == max || !json_object_is_type(v, json_type_string))
+			continue;
+		kv[n].key = k;
+		kv[n].value = json_object_get_string(v);
+		n++;
+	}
+	return n;
+}
+
+/* --- HTTP ----------------------------------------------------------------------------- */
+
+struct send_spec {
+	const char *method;
+	const char *body;
+	const char *content_type;
+	const struct webhook_kv *headers;
+	size_t header_count;
+	const char *delivery_key;
+};
+
+/* One request to url through the guard, following redirects by hand (each target checked
+ * again). Returns 0 on a 2xx answer, -1 with res->error otherwise. */
+static int
+send_guarded(const char *url0, const struct send_spec *spec, const struct notify_send_ctx *ctx,
+    struct nq_result *res)
+{
+	char *url = xstrdup(url0), reason[256], line[400];
+	const char *method = spec->method;
+	const char *body = spec->body;
+	double deadline = clock_monotonic() + (double)ctx->timeout_ms / 1000.0;
+	int rc = -1;
+
+	for (int hop = 0; hop <= NOTIFY_SEND_MAX_REDIRECTS; hop++) {
+		struct urlguard_target t;
+		struct http_request *req;
+		long left = (long)((deadline - clock_monotonic()) * 1000);
+
+		if (urlguard_check(url, ctx->allowlist, &t, reason, sizeof(reason)) != 0) {
+			snprintf(res->error, sizeof(res->error), "%s URL refused: %s",
+			    hop ? "redirect" : "webhook", reason);
+			break;
+		}
+		if (left <= 0) {
+			snprintf(res->error, sizeof(res->error), "webhook timed out");
+			break;
+		}
+		req = http_request_new(url);
+		urlguard_resolve_line(&t, line, sizeof(line));
+		if (line[0])
+			req->resolve = xstrdup(line);
+		req->method = method;
+		req->body = body ? xstrdup(body) : NULL;
+		req->content_type = body ? spec->content_type : NULL;
+		req->max_response = NOTIFY_SEND_MAX_RESPONSE;
+		req->timeout_ms = left;
+		req->connect_timeout_ms = ctx->connect_timeout_ms < left ? ctx->connect_timeout_ms : left;
+		http_request_add_header(req, "User-Agent: %s", NOTIFY_SEND_USER_AGENT);
+		for (size_t i = 0; i < spec->header_count; i++) {
+			/* A value still holding a template is not sent (§8.2). */
+			if (strstr(spec->headers[i].value, "{{") || !spec->headers[i].key[0] ||
+			    strpbrk(spec->headers[i].key, ": \t\r\n"))
+				continue;
+			http_request_add_header(req, "%s: %s", spec->headers[i].key, spec->headers[i].value);
+		}
+		http_request_add_header(req, "X-Pulse-Delivery: %s", spec->delivery_key);
+		(void)http_perform(req);
+		res->status_code = (int)req->status;
+		if (req->status >= 200 && req->status < 300 &&
+		    (req->failure == HTTP_OK || req->failure == HTTP_FAIL_TOO_LARGE)) {
+			rc = 0;
+		} else if (req->status >= 300 && req->status < 400 && req->location &&
+		    req->failure == HTTP_OK) {
+			free(url);
+			url = xstrdup(req->location);
+			/* As browsers and Go do: 301, 302 and 303 go on as GET without the body. */
+			if (req->status <= 303 && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+				method = "GET";
+				body = NULL;
+			}
+			http_request_free(req);
+			if (hop == NOTIFY_SEND_MAX_REDIRECTS)
+				snprintf(res->error, sizeof(res->error), "stopped after %d redirects",
+				    NOTIFY_SEND_MAX_REDIRECTS);
+			continue;
+		} else if (req->status > 0 && req->failure == HTTP_OK) {
+			snprintf(res->error, sizeof(res->error), "webhook returned HTTP %ld: %.200s",
+			    req->status, req->response.data ? req->response.data : "");
+		} else {
+			snprintf(res->error, sizeof(res->error), "webhook request failed: %s", req->error);
+		}
+		http_request_free(req);
+		break;
+	}
+	free(url);
+	return rc;
+}
+
+/* The config members a webhook row holds (the original's WebhookConfig). */
+struct webhook_row {
+	struct webhook w;
+	const char *method;
+	struct webhook_kv headers[MAX_KV], fields[MAX_KV];
+};
+
+static void
+webhook_from_json(struct json_object *cfg, struct webhook_row *wr)
+{
+	memset(wr, 0, sizeof(*wr));
+	wr->w.name = jsonread_string(cfg, "name", "");
+	wr->w.url = jsonread_string(cfg, "url", "");
+	wr->w.service = jsonread_string(cfg, "service", "");
+	wr->w.template = jsonread_string(cfg, "template", "");
+	wr->method = jsonread_string(cfg, "method", "");
+	if (!wr->method[0])
+		wr->method = "POST";
+	wr->w.header_count = kv_from_json(jsonread_member(cfg, "headers"), wr->headers, MAX_KV);
+	wr->w.headers = wr->headers;
+	wr->w.custom_field_count = kv_from_json(jsonread_member(cfg, "customFields"), wr->fields,
+	    MAX_KV);
+	wr->w.custom_fields = wr->fields;
+}
+
+static int
+fail(struct nq_result *res, const char *msg)
+{
+	snprintf(res->error, sizeof(res->error), "%s", msg);
+	res->success = 0;
+	return -1;
+}
+
+int
+notify_send_webhook(const struct nq_row *row, const struct notify_send_ctx *ctx,
+    struct nq_result *res)
+{
+	struct json_object *cfg, *alerts_json;
+	struct webhook_row wr;
+	struct alert *alerts = NULL;
+	struct strbuf body = {0}, stripped = {0};
+	struct send_spec spec;
+	char err[WEBHOOK_ERR_LEN], chat_id[32];
+	const char *url;
+	size_t n;
+	int resolved = strstr(row->type, "_resolved") != NULL, plain = 0, rc = -1;
+	double now = clock_wall();
+
+	if (row->config == NULL)
+		return fail(res, "the channel configuration cannot be decrypted (another secrets key?)");
+	cfg = jsonutil_parse(row->config, strlen(row->config), NULL, 0);
+	alerts_json = jsonutil_parse(row->alerts, strlen(row->alerts), NULL, 0);
+	if (!jsonread_is_object(cfg) || !jsonread_is_array(alerts_json)) {
+		json_object_put(cfg);
+		json_object_put(alerts_json);
+		return fail(res, "the queued row is not readable JSON");
+	}
+	webhook_from_json(cfg, &wr);
+	url = wr.w.url;
+	n = json_object_array_length(alerts_json);
+	if (n > MAX_ALERTS)
+		n = MAX_ALERTS;
+	if (n > 0) {
+		alerts = xcalloc(n, sizeof(*alerts));
+		for (size_t i = 0; i < n; i++)
+			alert_from_json(json_object_array_get_idx(alerts_json, i), &alerts[i]);
+	}
+	snprintf(res->channel_name, sizeof(res->channel_name), "%s", wr.w.name);
+	{
+		char *t = notify_queue_redact_url(wr.w.url);
+		snprintf(res->target, sizeof(res->target), "%s", t);
+		free(t);
+	}
+	if (n == 0) {
+		fail(res, "no alerts to send");
+		goto done;
+	}
+	/* Telegram: the chat id goes in the body, the request to the URL without it. */
+	if (strcasecmp(wr.w.service, "telegram") == 0 &&
+	    notify_webhook_telegram_chat_id(url, chat_id, sizeof(chat_id), &stripped) == 0 &&
+	    stripped.data)
+		url = stripped.data;
+	if (!notify_send_rate_take(wr.w.url, ctx->rate_limit, clock_monotonic())) {
+		snprintf(res->error, sizeof(res->error), "rate limit exceeded for webhook %.200s",
+		    wr.w.name);
+		goto done;
+	}
+	memset(&spec, 0, sizeof(spec));
+	spec.method = wr.method;
+	spec.headers = wr.headers;
+	spec.header_count = wr.w.header_count;
+	spec.delivery_key = row->id;
+	if (!resolved) {
+		if (notify_webhook_payload(&wr.w, alerts, n, 1, ctx->public_url, now, &body, &plain,
+		    err, sizeof(err)) != 0) {
+			fail(res, err);
+			goto done;
+		}
+		spec.body = body.data ? body.data : "";
+		spec.content_type = plain ? "text/plain" : "application/json";
+		res->payload_bytes = (int)body.len;
+		rc = send_guarded(url, &spec, ctx, res);
+	} else {
+		size_t count = notify_webhook_recovery_count(&wr.w, n);
+
+		rc = 0;
+		for (size_t k = 0; k < count && rc == 0; k++) {
+			sb_reset(&body);
+			if (notify_webhook_recovery(&wr.w, alerts, n, k, ctx->public_url, now, &body, err,
+			    sizeof(err)) != 0) {
+				rc = fail(res, err);
+				break;
+			}
+			spec.body = body.data ? body.data : "";
+			spec.content_type = "application/json";
+			res->payload_bytes += (int)body.len;
+			rc = send_guarded(url, &spec, ctx, res);
+		}
+	}
+done:
+	res->success = rc == 0;
+	if (rc == 0)
+		res->error[0] = '\0';
+	sb_free(&body);
+	sb_free(&stripped);
+	free(alerts);
+	json_object_put(cfg);
+	json_object_put(alerts_json);
+	return rc;
+}
+
+int
+notify_send_row(const struct nq_row *row, const struct notify_send_ctx *ctx,
+    struct nq_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	if (strncmp(row->type, "webhook", 7) == 0)
+		return notify_send_webhook(row, ctx, res);
+	if (strncmp(row->type, "email", 5) == 0 || strncmp(row->type, "apprise", 7) == 0)
+		return fail(res, "channel not built yet");	/* notify_email_send, notify_apprise_send */
+	return fail(res, "unknown notification type");
+}
