@@ -104,7 +104,8 @@ static struct db *
 reader(void)
 {
 	if (reader_db == NULL) {
-		reader_db = db_new(conf_str("database_url"), "pulse-worker:rollup", 30.0);
+		/* Not "pulse-worker:...": poll.c counts the live workers by that name. */
+		reader_db = db_new(conf_str("database_url"), "pulse-rollup", 30.0);
 		db_set_timeouts(reader_db, (int)conf_int("db_connect_timeout"),
 		    (int)conf_int("db_statement_timeout"));
 	}
