@@ -28,7 +28,43 @@ $stack->psql(q{INSERT INTO pulse.metric_series (resource_type, resource_id, metr
     SELECT pulse.metric_partition_ensure('raw', now());
     INSERT INTO pulse.metric_raw VALUES (now() - interval '1 min', 0, pulse.metric_pack('{5,50}')),
         (now(), 0, pulse.metric_pack('{6,51}'))});
+# An alert and its history row, for the alert handlers and /api/state.
+$stack->psql(q{INSERT INTO pulse.alerts (id, type, level, resource_id, resource_name, node, instance,
+        message, value, threshold, start_time, source, metadata)
+    VALUES ('vg-n1-cpu', 'cpu', 'warning', 'vg-n1', 'n1', 'n1', 'vg', 'Node cpu at 91.0%', 91, 80,
+        now(), 'pve-1', '{"resourceType":"Node"}');
+    INSERT INTO pulse.alert_history (alert_id, level, resource_id, start_time, alert)
+    VALUES ('vg-n1-cpu', 'warning', 'vg-n1', now(), '{"id":"vg-n1-cpu"}')});
 my @mix = (
+    [GET => '/api/alerts/config', $tok], [GET => '/api/alerts/active', $tok],
+    [PUT => '/api/alerts/config', $tok, '{"enabled":true,"guestDefaults":{"cpu":{"trigger":90,"clear":85}}}'],
+    [PUT => '/api/alerts/config', $tok, '{"enabled":"yes"}'], [PUT => '/api/alerts/config', $tok, '{"enabled":'],
+    [POST => '/api/alerts/activate', $tok], [GET => '/api/state', $tok],
+    [GET => '/api/alerts/history?limit=5&severity=warning', $tok], [GET => '/api/alerts/history?limit=-1', $tok],
+    [POST => '/api/alerts/acknowledge', $tok, '{"id":"vg-n1-cpu"}'],
+    [POST => '/api/alerts/unacknowledge', $tok, '{"id":"vg-n1-cpu"}'],
+    [POST => '/api/alerts/acknowledge', $tok, '{"id":"nope"}'], [POST => '/api/alerts/acknowledge', $tok, '{"id":7}'],
+    [POST => '/api/alerts/bulk/acknowledge', $tok, '{"alertIds":["vg-n1-cpu","nope","../x"]}'],
+    [GET => '/api/alerts/incidents?alert_id=vg-n1-cpu', $tok], [GET => '/api/alerts/incidents', $tok],
+    [POST => '/api/alerts/incidents/note', $tok, '{"alert_id":"vg-n1-cpu","note":"looked"}'],
+    [GET => '/api/notifications/email', $tok], [GET => '/api/notifications/apprise', $tok],
+    [PUT => '/api/notifications/email', $tok, '{"enabled":false,"server":"smtp.invalid","port":587,"password":"pw"}'],
+    [PUT => '/api/notifications/email', $tok, '{"port":"x"}'],
+    [PUT => '/api/notifications/apprise', $tok, '{"enabled":true,"targets":[" a://b ","A://B"],"apiKey":"k"}'],
+    [GET => '/api/notifications/webhooks', $tok],
+    [POST => '/api/notifications/webhooks', $tok, '{"name":"w","url":"ftp://x","service":"discord"}'],
+    [PUT => '/api/notifications/webhooks/nope', $tok, '{"name":"w","url":"https://example.invalid/"}'],
+    [DELETE => '/api/notifications/webhooks/nope', $tok],
+    [GET => '/api/notifications/webhook-templates', $tok], [GET => '/api/notifications/email-providers', $tok],
+    [GET => '/api/notifications/webhook-history', $tok], [GET => '/api/notifications/health', $tok],
+    [GET => '/api/notifications/queue/stats', $tok], [GET => '/api/notifications/dlq?limit=5', $tok],
+    [POST => '/api/notifications/dlq/retry', $tok, '{"id":"nope"}'],
+    [POST => '/api/notifications/dlq/delete', $tok, '{"id":7}'],
+    [POST => '/api/notifications/test', $tok, '{"method":"carrier-pigeon"}'],
+    [POST => '/api/notifications/test', $tok, '{"method":"email","config":{"enabled":false}}'],
+    [POST => '/api/system/settings/update', $tok, '{"webhookAllowedPrivateCIDRs":"10.0.0.0/33"}'],
+    [POST => '/api/system/settings/update', $tok, '{"webhookAllowedPrivateCIDRs":"127.0.0.1,10.0.0.0/8"}'],
+    [POST => '/api/alerts/clear', $tok, '{"id":"vg-n1-cpu"}'],
     [GET => '/api/charts?range=1h', $tok], [GET => '/api/charts?range=24h', $tok],
     [GET => '/api/charts?range=7d', $tok], [GET => '/api/charts?range=bad', $tok],
     [GET => '/api/metrics-store/history?resourceType=node&resourceId=vg-n1&range=1h', $tok],
