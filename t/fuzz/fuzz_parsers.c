@@ -2,13 +2,16 @@
  * percent-decoding of paths and queries, base64 (Basic auth, keys), addresses and CIDR
  * ranges (forwarded headers), sizes and integers, the Proxmox answers and their detail (guest
  * agent, containers, disks, ZFS, Ceph, replication) with the JSON built from them, and webhook
- * payload templates (a user's text, run over a small alert). The first byte picks the parser. */
+ * payload templates (a user's text, run over a small alert), and the alert configuration a
+ * PUT /api/alerts/config carries (read, normalised, written back). The first byte picks the
+ * parser: 0xF0 and above the later ones, below that the first eight by its value mod 8. */
 #include "config.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "alert_config.h"
 #include "arena.h"
 #include "crypto.h"
 #include "jsonread.h"
@@ -147,6 +150,47 @@ fuzz_template(const char *text)
 	sb_free(&out);
 }
 
+/* An alert configuration body over the defaults and over a configuration already read from
+ * the same text (the PUT path: decode onto the current one, normalise, encode). */
+static void
+fuzz_alert_config(const char *buf, size_t len)
+{
+	struct alert_config cur, next;
+	struct json_object *o, *out;
+	char err[256];
+
+	o = jsonutil_parse(buf, len, err, sizeof(err));
+	if (o == NULL)
+		return;
+	alert_config_defaults(&cur);
+	if (alert_config_from_json(o, NULL, &next, err, sizeof(err)) == 0) {
+		alert_config_normalize(&next, 1767225600.0);
+		out = alert_config_to_json(&next);
+		json_object_put(out);
+		alert_config_free(&cur);
+		cur = next;
+		if (alert_config_from_json(o, &cur, &next, err, sizeof(err)) == 0) {
+			alert_config_normalize(&next, 1767225600.0);
+			alert_config_free(&next);
+		}
+	}
+	alert_config_free(&cur);
+	json_object_put(o);
+}
+
+/* The parsers added after the first eight: selector is the first byte's low nibble. */
+static void
+fuzz_later(int which, const char *buf, size_t len)
+{
+	switch (which) {
+	case 0:
+		fuzz_alert_config(buf, len);
+		break;
+	default:
+		break;
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -159,6 +203,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (arena == NULL)
 		arena = arena_new();
 	text = arena_strndup(arena, (const char *)data + 1, size - 1);
+	if (data[0] >= 0xF0) {
+		fuzz_later(data[0] & 0x0F, (const char *)data + 1, size - 1);
+		arena_clear(arena);
+		return 0;
+	}
 	switch (data[0] % 8) {
 	case 0: {
 		struct json_object *o = jsonutil_parse((const char *)data + 1, size - 1, err, sizeof(err));
