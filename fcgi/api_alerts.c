@@ -5,6 +5,7 @@
 
 #include "handlers.h"
 #include "alert_config.h"
+#include "alert_dispatch.h"
 #include "alert_store.h"
 #include "arena.h"
 #include "jsonwrite.h"
@@ -84,6 +85,8 @@ api_alerts_activate(struct request *r)
 	}
 	if (!already)
 		log_info("msg=\"alert notifications activated\"");
+	if (!already && alert_dispatch_activate(r->db, clock_wall()) < 0)
+		log_warn("msg=\"alerts not dispatched on activation\"");
 	obj = resp_object(r);
 	jsonwrite_bool(obj, "success", 1);
 	jsonwrite_str(obj, "message", already ? "Alerts already activated" :

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "alert_actions.h"
+#include "alert_dispatch.h"
 #include "jsonutil.h"
 #include "jsonwrite.h"
 #include "log.h"
@@ -141,7 +142,8 @@ action_run(struct db *db, enum alert_action act, const char *id, const char *use
 		if (incident_event(db, ep) != 0)
 			return -1;
 	}
-	if (act == ALERT_CLEAR && alert_actions_on_resolved(db, id) != 0)
+	/* The resolution path with its recovery notification (alert_dispatch.h). */
+	if (act == ALERT_CLEAR && alert_dispatch_cleared(db, id, clock_wall()) != 0)
 		return -1;
 	return 1;
 }

@@ -5,7 +5,9 @@
 #include "config.h"
 
 #include "worker.h"
+#include "alert_actions.h"
 #include "alert_config.h"
+#include "alert_dispatch.h"
 #include "alert_engine.h"
 #include "alert_store.h"
 #include "log.h"
@@ -15,6 +17,29 @@
 
 #include <stdio.h>
 #include <string.h>
+
+/* An incident for every raised alert, in one transaction. */
+static int
+incidents_raised(struct db *db, const struct alert_changes *ch)
+{
+	int rc = 0, any = 0;
+
+	for (int i = 0; i < ch->n && !any; i++)
+		any = ch->v[i].kind == ALERT_RAISED;
+	if (!any)
+		return 0;
+	if (db_begin(db) != 0)
+		return -1;
+	for (int i = 0; i < ch->n && rc == 0; i++)
+		if (ch->v[i].kind == ALERT_RAISED)
+			rc = incident_record_raised(db, &ch->v[i].alert);
+	if (rc != 0 || db_commit(db) != 0) {
+		log_warn("msg=\"incidents not recorded\" error=\"%s\"", db_error(db));
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
 
 int
 alerts_evaluate(struct worker *w, const char *source, alerts_check_fn check, const void *arg,
@@ -39,7 +64,13 @@ alerts_evaluate(struct worker *w, const char *source, alerts_check_fn check, con
 	rc = alert_store_apply(w->db, source, &changes);
 	if (rc == 0 && changes.n > 0)
 		log_debug("msg=\"alerts evaluated\" source=%s changes=%d", source, changes.n);
-	/* The change list is where notification dispatch starts (issue 12, lead). */
+	/* What was stored goes out: recoveries, raises, level-ups, and the source's reminders
+	 * and retries (a steady poll with nothing due reads, but writes nothing). Incidents come
+	 * after the notifications, so they do not delay them. */
+	if (rc == 0)
+		rc = alert_dispatch_source(w->db, &cfg, source, &changes, now);
+	if (rc == 0)
+		rc = incidents_raised(w->db, &changes);
 	alert_changes_free(&changes);
 	alert_prev_free(&prev);
 	alert_config_free(&cfg);
@@ -117,4 +148,18 @@ job_alert_retention(struct worker *w, struct job *job)
 {
 	(void)job;
 	return alert_store_retention(w->db);
+}
+
+int
+job_alert_flush(struct worker *w, struct job *job)
+{
+	(void)job;
+	return alert_dispatch_flush(w->db) < 0 ? -1 : 0;
+}
+
+int
+job_alert_escalate(struct worker *w, struct job *job)
+{
+	(void)job;
+	return alert_dispatch_escalate(w->db, clock_wall()) < 0 ? -1 : 0;
 }

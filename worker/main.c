@@ -34,7 +34,8 @@
 /* Singleton job lock keys (DB_LOCK_SINGLETON class). */
 enum { LOCK_KEY_WORKER_PRUNE = 1, LOCK_KEY_AUTH_PRUNE = 2, LOCK_KEY_BOOTSTRAP = 3,
 	LOCK_KEY_MOCK = 4, LOCK_KEY_METRICS_ROLLUP = 5, LOCK_KEY_METRICS_MAINTAIN = 6,
-	LOCK_KEY_ALERT_RETENTION = 7, LOCK_KEY_NOTIFY_MAINTAIN = 8 };
+	LOCK_KEY_ALERT_RETENTION = 7, LOCK_KEY_NOTIFY_MAINTAIN = 8,
+	LOCK_KEY_ALERT_ESCALATE = 9 };
 
 static void
 on_connect(struct db *db, void *arg)
@@ -204,6 +205,9 @@ main(int argc, char **argv)
 	    LOCK_KEY_ALERT_RETENTION);
 	scheduler_add(&w, "notify_maintain", 5, job_notify_maintain, JOB_SINGLETON,
 	    LOCK_KEY_NOTIFY_MAINTAIN);
+	scheduler_add(&w, "alert_flush", 1, job_alert_flush, 0, 0);
+	scheduler_add(&w, "alert_escalate", 60, job_alert_escalate, JOB_SINGLETON,
+	    LOCK_KEY_ALERT_ESCALATE);
 
 	daemon_stop_signals(&sigs);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);

@@ -110,6 +110,9 @@ int alerts_evaluate_pmg(struct worker *w, const char *source, const struct st_pm
 int alerts_server_failed(struct worker *w, const char *source, const char *name, int pmg,
     double now);
 int job_alert_retention(struct worker *w, struct job *job);
+/* The grouping buffer's flush (any worker, every second) and escalation (one worker). */
+int job_alert_flush(struct worker *w, struct job *job);
+int job_alert_escalate(struct worker *w, struct job *job);
 
 /* mock.c */
 int job_mock(struct worker *w, struct job *job);

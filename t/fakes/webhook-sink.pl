@@ -17,12 +17,14 @@
 #   POST /__sink/reset                  forgets requests and counters
 #   GET  /__sink/stats    {"requests":N,"delivered":N,"keys":{key:2xx answers},
 #                          "received":{key:requests}}
-#   GET  /__sink/requests [{"method","path","query","headers":{..},"body","key","status"}]
+#   GET  /__sink/requests [{"method","path","query","headers":{..},"body","key","status",
+#                           "at": unix time of receipt}]
 use strict;
 use warnings;
 use Getopt::Long;
 use Mojolicious::Lite -signatures;
 use Mojo::IOLoop;
+use Time::HiRes ();
 use Mojo::Server::Daemon;
 
 my %opt;
@@ -55,7 +57,7 @@ any '/*whatever' => { whatever => '' } => sub ($c) {
     my $path = $req->url->path->to_string;
     my %h = map { $_ => scalar $req->headers->header($_) } @{ $req->headers->names };
     my $rec = { method => $req->method, path => $path, query => $req->url->query->to_string,
-        headers => \%h, body => $req->body, key => $key };
+        headers => \%h, body => $req->body, key => $key, at => Time::HiRes::time() };
     push @requests, $rec;
     $received{$key}++ if $key ne '';
     return $c->inactivity_timeout(3600) && $c->render_later if $path =~ m{^/hang(/|$)};

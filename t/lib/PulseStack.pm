@@ -842,6 +842,13 @@ sub sim_mode {
     croak 'sim mode failed: ' . ($tx->error // {})->{message} unless $tx->res->is_success;
 }
 
+# Sets a simulated node's or guest's metrics (POST /__sim/metrics, see t/fakes/pve-sim.pl);
+# returns the answer (a Mojo::Message::Response).
+sub sim_metrics {
+    my ($self, $sim, %m) = @_;
+    return $self->ua->post("$sim->{url}/__sim/metrics" => json => \%m)->result;
+}
+
 # Polls GET /api/state (with the admin token) until cond(state) holds; returns the state.
 sub wait_state {
     my ($self, $cond, $timeout, $what) = @_;
