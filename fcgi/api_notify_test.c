@@ -10,6 +10,7 @@
 #include "log.h"
 #include "notify_apprise.h"
 #include "notify_email.h"
+#include "notify_send.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -132,6 +133,7 @@ static void
 test_apprise_config(struct request *r, struct json_object *config)
 {
 	struct apprise_config *c = arena_zalloc(r->arena, sizeof(*c));
+	struct notify_send_ctx ctx;
 	char err[APPRISE_ERR_LEN];
 	struct alert a;
 	int rc;
@@ -151,9 +153,13 @@ test_apprise_config(struct request *r, struct json_object *config)
 	}
 	if (c->timeout_seconds > TEST_APPRISE_TIMEOUT_S)
 		c->timeout_seconds = TEST_APPRISE_TIMEOUT_S;
+	if (notify_send_settings_load(r->db, &ctx) != 0) {
+		resp_db_unavailable(r);
+		return;
+	}
 	test_alert(&a, "test-alert", "Test Resource", "pve-node-01", 95.5, 90,
 	    clock_wall() - 300);
-	if (notify_apprise_send_config(c, &a, 1, 0, NULL, err, sizeof(err)) != 0) {
+	if (notify_apprise_send_config(c, &a, 1, 0, NULL, ctx.allowlist, err, sizeof(err)) != 0) {
 		log_warn("test apprise notification failed: mode=%s: %s",
 		    c->http_mode ? "http" : "cli", err);
 		resp_error(r, 400, "notification_failed", "failed to send apprise notification: %s",

@@ -54,17 +54,21 @@ const char *notify_apprise_content(const struct alert *alerts, size_t n, int res
 int notify_apprise_run_cli(const struct apprise_config *c, const char *title,
     const char *body, char *err, size_t errlen);
 
-/* POSTs {body,title,urls?,type} to <server_url>/notify[/<config_key>]. Returns 0 on a 2xx
- * answer, or -1 with err set. */
+/* POSTs {body,title,urls?,type} to <server_url>/notify[/<config_key>] through
+ * notify_send_http: the SSRF rules of §8.3 with allowlist (webhookAllowedPrivateCIDRs; NULL:
+ * none), the address pinned, redirects checked. Returns 0 on a 2xx answer, or -1 with err
+ * set. */
 int notify_apprise_post(const struct apprise_config *c, const char *title, const char *body,
-    const char *type, char *err, size_t errlen);
+    const char *type, const char *allowlist, char *err, size_t errlen);
 
-/* Sends the notification for alerts[0..n) with c (CLI or HTTP). Returns 0 or -1 with err. */
+/* Sends the notification for alerts[0..n) with c (CLI or HTTP; allowlist as for
+ * notify_apprise_post). Returns 0 or -1 with err. */
 int notify_apprise_send_config(const struct apprise_config *c, const struct alert *alerts,
-    size_t n, int resolved, const char *public_url, char *err, size_t errlen);
+    size_t n, int resolved, const char *public_url, const char *allowlist, char *err,
+    size_t errlen);
 
 /* What the queue calls for a row: cfg is the row's AppriseConfig JSON. */
 int notify_apprise_send(const struct json_object *cfg, const struct alert *alerts, size_t n,
-    int resolved, const char *public_url, char *err, size_t errlen);
+    int resolved, const char *public_url, const char *allowlist, char *err, size_t errlen);
 
 #endif
