@@ -14,6 +14,7 @@
 #include "jsonwrite.h"
 #include "log.h"
 #include "notify_channels.h"
+#include "urlguard.h"
 #include "uri.h"
 #include "util.h"
 
@@ -349,7 +350,6 @@ webhook_url_allowed(const char *url, const char *allowlist, char *err, size_t er
 	char host[256], port[8];
 	const char *rest, *end;
 
-	(void)allowlist;	/* urlguard_check applies it at merge */
 	if (url == NULL || url[0] == '\0') {
 		snprintf(err, errlen, "URL is empty");
 		return 0;
@@ -381,7 +381,8 @@ webhook_url_allowed(const char *url, const char *allowlist, char *err, size_t er
 		snprintf(err, errlen, "URL must name a host");
 		return 0;
 	}
-	return 1;
+	/* the address rules of §8.3 (a name must resolve); the send checks them again */
+	return urlguard_check(url, allowlist, NULL, err, errlen) == 0;
 }
 
 /* A header name: an HTTP token. */
