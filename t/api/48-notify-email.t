@@ -196,8 +196,8 @@ json_error_ok($ua->post($url => $json => json => { method => 'email', webhookId 
 $e = json_error_ok($ua->post($url => $json => json => { method => 'pigeon' })->result, 400,
     'unknown_method', 'unknown method');
 is($e->{error}, 'unknown notification method: pigeon', 'names it');
-json_error_ok($ua->post($url => $json => json => { method => 'email' })->result, 400, 'not_configured',
-    'saved email config: not configured yet');
+is(json_error_ok($ua->post($url => $json => json => { method => 'email' })->result, 400, 'not_enabled',
+    'saved email config: not enabled')->{error}, 'email notifications are not enabled', 'the original text');
 json_error_ok($ua->post($url => $json => '{"method":"email","config":{"server":"' . ('x' x 65536) . '"}}')->result,
     413, 'payload_too_large', 'over 64 KiB');
 
