@@ -46,7 +46,7 @@ notify_apprise_config_parse(const struct json_object *cfg_const, struct apprise_
     char *err, size_t errlen)
 {
 	struct json_object *cfg = (struct json_object *)cfg_const, *targets;
-	char mode[16] = "";
+	char mode[17] = "";
 	int64_t timeout = 0;
 	size_t len;
 
@@ -132,13 +132,13 @@ notify_apprise_config_to_json(const struct apprise_config *c)
 	for (size_t i = 0; i < c->target_count; i++)
 		json_object_array_add(t, json_object_new_string(c->targets[i]));
 	json_object_object_add(o, "targets", t);
-	jsonwrite_opt_str(o, "cliPath", c->cli_path);
-	jsonwrite_opt_int(o, "timeoutSeconds", c->timeout_seconds);
-	jsonwrite_opt_str(o, "serverUrl", c->server_url);
-	jsonwrite_opt_str(o, "configKey", c->config_key);
-	jsonwrite_opt_str(o, "apiKey", c->api_key);
-	jsonwrite_opt_str(o, "apiKeyHeader", c->api_key_header);
-	jsonwrite_true_if(o, "skipTlsVerify", c->skip_tls_verify);
+	jsonwrite_str(o, "cliPath", c->cli_path);
+	jsonwrite_int(o, "timeoutSeconds", c->timeout_seconds);
+	jsonwrite_str(o, "serverUrl", c->server_url);
+	jsonwrite_str(o, "configKey", c->config_key);
+	jsonwrite_str(o, "apiKey", c->api_key);
+	jsonwrite_str(o, "apiKeyHeader", c->api_key_header);
+	jsonwrite_bool(o, "skipTlsVerify", c->skip_tls_verify);
 	return o;
 }
 

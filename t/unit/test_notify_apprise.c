@@ -47,7 +47,8 @@ test_config(void)
 	j = notify_apprise_config_to_json(&c);
 	is_str(jsonutil_to_string(j, NULL),
 	    "{\"enabled\":true,\"mode\":\"cli\",\"targets\":[\"mailto://a\",\"json://h\"],"
-	    "\"cliPath\":\"apprise\",\"timeoutSeconds\":15,\"apiKeyHeader\":\"X-API-KEY\"}",
+	    "\"cliPath\":\"apprise\",\"timeoutSeconds\":15,\"serverUrl\":\"\",\"configKey\":\"\","
+	    "\"apiKey\":\"\",\"apiKeyHeader\":\"X-API-KEY\",\"skipTlsVerify\":false}",
 	    "normalised JSON");
 	json_object_put(j);
 	notify_apprise_config_free(&c);
