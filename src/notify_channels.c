@@ -14,6 +14,7 @@
 #include "jsonwrite.h"
 #include "log.h"
 #include "notify_apprise.h"
+#include "notify_email.h"
 #include "notify_channels.h"
 #include "urlguard.h"
 #include "uri.h"
@@ -171,44 +172,20 @@ struct json_object *
 notify_email_from_json(struct json_object *body, struct json_object *stored, char *err,
     size_t errlen)
 {
-	static const char *const texts[] = {"provider", "server", "username", "password", "from"};
-	static const char *const flags[] = {"enabled", "tls", "startTLS"};
-	struct json_object *o = notify_email_defaults(), *to;
-	const char *s;
-	int64_t port = 587;
-	int b;
+	struct email_config c;
+	struct json_object *o;
 
-	if (stored != NULL)
-		jsonwrite_str(o, "password", cfg_str(stored, "password"));
-	for (size_t i = 0; i < ARRAY_LEN(texts); i++) {
-		s = NULL;
-		if (get_text(body, texts[i], NOTIFY_TEXT_MAX, &s, err, errlen) < 0)
-			goto fail;
-		/* They go into SMTP commands and mail headers. */
-		if (s != NULL && strpbrk(s, "\r\n") != NULL) {
-			snprintf(err, errlen, "%s must not hold CR or LF", texts[i]);
-			goto fail;
-		}
-		/* An empty password keeps the stored one: GET never shows it. */
-		if (s != NULL && (s[0] != '\0' || strcmp(texts[i], "password") != 0))
-			jsonwrite_str(o, texts[i], s);
+	/* The email channel's reader: types, sizes, recipients, no CR or LF. */
+	if (notify_email_config_parse(body, &c, err, errlen) != 0) {
+		notify_email_config_clear(&c);
+		return NULL;
 	}
-	for (size_t i = 0; i < ARRAY_LEN(flags); i++) {
-		b = strcmp(flags[i], "tls") == 0;
-		if (get_bool(body, flags[i], &b, err, errlen) < 0)
-			goto fail;
-		jsonwrite_bool(o, flags[i], b);
-	}
-	if (get_int(body, "port", 0, 65535, &port, err, errlen) < 0)
-		goto fail;
-	jsonwrite_int(o, "port", port);
-	if ((to = get_strings(body, "to", err, errlen)) == NULL)
-		goto fail;
-	json_object_object_add(o, "to", to);
+	/* An empty password keeps the stored one: GET never shows it. */
+	if (c.password[0] == '\0' && stored != NULL)
+		snprintf(c.password, sizeof(c.password), "%s", cfg_str(stored, "password"));
+	o = notify_email_config_to_json(&c);
+	notify_email_config_clear(&c);
 	return o;
-fail:
-	json_object_put(o);
-	return NULL;
 }
 
 struct json_object *

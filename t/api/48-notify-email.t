@@ -114,8 +114,8 @@ is(scalar $stranger->messages, 0, 'nothing delivered to the untrusted server');
 # Configurations the test cannot use.
 json_error_ok(email_test(enabled => false, port => $sink->plain_port), 400, 'not_enabled', 'disabled email');
 json_error_ok(email_test(server => '', port => $sink->plain_port), 400, 'incomplete_config', 'no server');
-json_error_ok(email_test(from => "a\@b\r\nBcc: x\@y", port => $sink->plain_port), 400,
-    'notification_failed', 'CR/LF in from');
+like(json_error_ok(email_test(from => "a\@b\r\nBcc: x\@y", port => $sink->plain_port), 400,
+    'invalid_field', 'CR/LF in from')->{error}, qr/from must not hold CR or LF/, 'refused by the reader');
 json_error_ok(email_test(port => 'x'), 400, 'invalid_field', 'port as a string');
 is(scalar $sink->messages, 0, 'nothing delivered by refused tests');
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "notify_channels.h"
+#include "notify_email.h"
 #include "settings.h"
 #include "tap.h"
 #include "util.h"
@@ -89,6 +90,17 @@ test_email(void)
 	    "ERR: tls must be a boolean", "email: tls as a number");
 	ok(strstr(read_text(notify_email_from_json, "{}", NULL), "\"tls\":true") != NULL,
 	    "email: tls absent stays true");
+	{
+		char body[2048] = "{\"to\":[";
+
+		for (int i = 0; i < EMAIL_MAX_RECIPIENTS + 1; i++)
+			snprintf(body + strlen(body), sizeof(body) - strlen(body), "%s\"r%d@x\"",
+			    i ? "," : "", i);
+		strcat(body, "]}");
+		is_str(read_text(notify_email_from_json, body, NULL),
+		    "ERR: to holds more than 32 addresses",
+		    "email: more recipients than the sender takes are refused when saved");
+	}
 	is_str(public_text(notify_email_public, "{\"server\":\"s\",\"password\":\"p\"}"),
 	    "{\"server\":\"s\",\"password\":\"\"}", "email: the public form has no password");
 }
