@@ -118,6 +118,7 @@ amplification_bench() unless ($ENV{BENCH_SKIP_AMPLIFICATION} // '') eq '1';
 poll_bench() unless ($ENV{BENCH_SKIP_POLL} // '') eq '1';
 metrics_bench() unless ($ENV{BENCH_SKIP_METRICS} // '') eq '1';
 alerts_latency_bench() unless ($ENV{BENCH_SKIP_ALERTS_LATENCY} // '') eq '1';
+alerts_benches() unless ($ENV{BENCH_SKIP_ALERTS} // '') eq '1';
 exit 0;
 
 # One worker polling a simulated 100 nodes with 5,000 guests every 10 s: its CPU per cycle
@@ -647,4 +648,163 @@ sub alerts_latency_bench {
         . " writes last_success, so receipts may precede it; the last line counts from the poll's\n"
         . " evaluation time, the alerts' startTime)\n";
     $s->stop;
+}
+# --- issue 12: alerts and notifications ---------------------------------------------------
+# BENCH_ONLY=alerts-eval, alerts-wal or queue runs only that part (before the rest: INIT).
+INIT {
+    my %only = ('alerts-eval' => \&alerts_eval_bench, 'alerts-wal' => \&alerts_wal_bench,
+        queue => \&queue_bench);
+    if (my $b = $only{ $ENV{BENCH_ONLY} // '' }) {
+        $b->();
+        exit 0;
+    }
+}
+
+sub alerts_benches {
+    alerts_eval_bench();
+    alerts_wal_bench();
+    queue_bench();
+}
+
+# The poll_bench estate (one worker, BENCH_NODES / BENCH_GUESTS every 10 s) with a realistic
+# alert configuration: the defaults, some guest overrides, a tighter guest CPU default.
+# Returns the stack, the simulator, the worker's pid and a sub that waits for n cycles.
+sub alerts_estate {
+    my $nodes = $ENV{BENCH_NODES} // 100;
+    my $guests = $ENV{BENCH_GUESTS} // 5000;
+    my $s = PulseStack->new(responders => 1, threads => 2, settings => { pve_polling_interval => 10,
+        log_level => 'warn' })->start;
+    $s->setup_admin;
+    my $sim = $s->start_sim(nodes => $nodes, guests => $guests, token => 'root@pam!b=bench');
+    my $res = $s->ua->post($s->url('/api/config/nodes') => $s->token_headers => json => { type => 'pve',
+        name => 'bench', host => $sim->{url}, tokenName => 'root@pam!b', tokenValue => 'bench',
+        fingerprint => $sim->{fingerprint} })->result;
+    die 'node add failed: ' . $res->body unless $res->code == 201;
+    my $st = $s->wait_state(sub { @{ $_[0]{vms} } + @{ $_[0]{containers} } == $guests }, 180, 'the whole estate');
+    my $cfg = $s->ua->get($s->url('/api/alerts/config') => $s->token_headers)->result->json;
+    $cfg->{enabled} = Mojo::JSON::true();
+    $cfg->{guestDefaults}{cpu} = { trigger => 85, clear => 75 };
+    $cfg->{timeThresholds} = { guest => 0, node => 0, storage => 0, pbs => 0 };
+    my @vms = @{ $st->{vms} };
+    for my $i (0 .. 49) {    # 50 guest overrides: thresholds, and a few disabled
+        my $g = $vms[$i * int(@vms / 50)] or last;
+        $cfg->{overrides}{ $g->{id} } = $i % 10 == 0 ? { disabled => Mojo::JSON::true() }
+            : { cpu => { trigger => 95, clear => 90 }, memory => { trigger => 92, clear => 85 } };
+    }
+    $res = $s->ua->put($s->url('/api/alerts/config') => $s->token_headers => json => $cfg)->result;
+    die 'alert config: ' . $res->body unless $res->code == 200;
+    my $last_poll = sub { $s->psql(q{SELECT coalesce(max(extract(epoch FROM last_success)), 0) FROM pulse.poll_status}) };
+    my $cycles = sub {
+        for (1 .. shift) {
+            my $was = $last_poll->();
+            $s->wait_for(sub { $last_poll->() ne $was }, 60, 'a cycle');
+        }
+    };
+    my $enable = sub {
+        my $c = $s->ua->get($s->url('/api/alerts/config') => $s->token_headers)->result->json;
+        $c->{enabled} = $_[0] ? Mojo::JSON::true() : Mojo::JSON::false();
+        my $r = $s->ua->put($s->url('/api/alerts/config') => $s->token_headers => json => $c)->result;
+        die 'alert config: ' . $r->body unless $r->code == 200;
+    };
+    return ($s, $sim, $st, $cycles, $enable);
+}
+
+# alerts-eval: the worker's CPU per cycle and resident memory with alerts enabled and with
+# enabled:false, same stack, alternating phases of BENCH_CYCLES cycles (one settling cycle
+# after each switch).
+sub alerts_eval_bench {
+    my $cycles = $ENV{BENCH_CYCLES} // 3;
+    my $rounds_ = $ENV{BENCH_ALERT_ROUNDS} // 2;
+    my ($s, $sim, $st, $wait, $enable) = alerts_estate();
+    my $wpid = $s->pid_of('worker-1');
+    my (%cpu, %rss, %n);
+    for my $round (1 .. $rounds_) {
+        for my $mode (qw(on off)) {
+            $enable->($mode eq 'on');
+            $wait->(1);
+            my $c0 = cpu_seconds($wpid);
+            $wait->($cycles);
+            $cpu{$mode} += cpu_seconds($wpid) - $c0;
+            $n{$mode} += $cycles;
+            my %m = memory($wpid);
+            $rss{$mode} = $m{rss};
+        }
+    }
+    my %per = map { $_ => $cpu{$_} / $n{$_} } qw(on off);
+    printf "\n== alerts-eval: one worker, %d guests every 10 s, alerts on vs enabled:false (%d x %d cycles each, alternating) ==\n",
+        scalar(@{ $st->{vms} }) + scalar(@{ $st->{containers} }), $rounds_, $cycles;
+    printf "%-28s %12s %14s\n", '', 'CPU/cycle s', 'resident MB';
+    printf "%-28s %12.3f %14.1f\n", 'alerts enabled', $per{on}, $rss{on};
+    printf "%-28s %12.3f %14.1f\n", 'alerts disabled', $per{off}, $rss{off};
+    printf "%-28s %12.3f %14.1f   (target: <= 1.10 CPU, <= +8 MB)\n", 'ratio on / off; MB on - off',
+        $per{on} / ($per{off} || 1e-9), $rss{on} - $rss{off};
+    $s->stop;
+}
+
+# alerts-wal: the same estate with BENCH_HELD (200) guests held above their CPU threshold,
+# the alerts in steady state (a fresh install's activation is pending: nothing dispatched;
+# and acknowledged): WAL bytes per hour (pg_current_wal_lsn) with alerts on vs off over
+# BENCH_WAL_CYCLES cycles (32), each phase starting after a CHECKPOINT, and the row writes
+# of pulse.alerts, alert_pending, alert_history (pg_stat_user_tables).
+sub alerts_wal_bench {
+    # At least five minutes a phase: an alert's lastSeen/value refresh is due every 5 minutes.
+    my $cycles = $ENV{BENCH_WAL_CYCLES} // 32;
+    my $held = $ENV{BENCH_HELD} // 200;
+    my ($s, $sim, $st, $wait, $enable) = alerts_estate();
+    my @vms = grep { !$_->{template} } @{ $st->{vms} };
+    my $step = int(@vms / $held) || 1;
+    my @hot = map { $vms[$_ * $step] } 0 .. ($held < @vms ? $held : scalar @vms) - 1;
+    for my $g (@hot) {
+        my $r = $s->ua->post("$sim->{url}/__sim/metrics" => json => { vmid => $g->{vmid}, cpu => 0.99 })->result;
+        die 'sim: ' . $r->body unless $r->is_success;
+    }
+    $wait->(3);
+    my $active = $s->ua->get($s->url('/api/alerts/active') => $s->token_headers)->result->json;
+    my @ids = map { $_->{id} } @$active;
+    $s->ua->post($s->url('/api/alerts/bulk/acknowledge') => $s->token_headers => json => { alertIds => \@ids, user => 'bench' });
+    $wait->(1);
+    my $lsn = sub { $s->psql('SELECT pg_current_wal_lsn()') };
+    my $writes = sub { $s->psql(q{SELECT pg_stat_force_next_flush()}); sleep 1.2;
+        $s->psql(q{SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables
+            WHERE schemaname = 'pulse' AND relname IN ('alerts', 'alert_pending', 'alert_history')}) };
+    my (%wal, %secs, %rows);
+    for my $mode (qw(on off)) {
+        $enable->($mode eq 'on');
+        $wait->(2);
+        # Both phases start just after a checkpoint: the same full-page images to write.
+        eval { $s->psql('CHECKPOINT') };
+        my ($l0, $w0, $t0) = ($lsn->(), $writes->(), time);
+        $wait->($cycles);
+        my ($l1, $w1) = ($lsn->(), $writes->());
+        $secs{$mode} = time - $t0;
+        $wal{$mode} = $s->psql("SELECT pg_wal_lsn_diff('$l1', '$l0')");
+        $rows{$mode} = $w1 - $w0;
+    }
+    my %ph = map { $_ => $wal{$_} / $secs{$_} * 3600 } qw(on off);
+    my %rh = map { $_ => $rows{$_} / $secs{$_} * 3600 } qw(on off);
+    printf "\n== alerts-wal: %d guests held above threshold (%d active alerts, acknowledged, activation pending), %d cycles each ==\n",
+        scalar @hot, scalar @ids, $cycles;
+    printf "%-28s %14s %18s\n", '', 'WAL KB/hour', 'alert rows/hour';
+    printf "%-28s %14.0f %18.0f\n", 'alerts enabled', $ph{on} / 1024, $rh{on};
+    printf "%-28s %14.0f %18.0f\n", 'alerts disabled', $ph{off} / 1024, $rh{off};
+    printf "%-28s %14.0f %18.0f   (target: <= 50 KB/hour)\n", 'attributable (on - off)',
+        ($ph{on} - $ph{off}) / 1024, $rh{on} - $rh{off};
+    $s->stop;
+}
+
+# queue: t/tools/notify-bench.pl (N webhooks queued, drained by two workers into the webhook
+# sink); its figures beside the targets.
+sub queue_bench {
+    my $n = $ENV{BENCH_QUEUE_N} // 10000;
+    my $out = qx{'$^X' '$FindBin::Bin/../t/tools/notify-bench.pl' $n 2>&1};
+    my ($dt, $rate) = $out =~ /drained \d+ in ([\d.]+) s: (\d+)\/s/;
+    my ($keys, $dups) = $out =~ /received keys (\d+) duplicates (\d+)/;
+    print "\n== queue: $n webhooks drained by two workers into the sink ==\n";
+    if (!defined $rate) {
+        print "notify-bench failed:\n$out";
+        return;
+    }
+    printf "%-28s %12s %12s %12s\n", '', 'seconds', 'per second', 'duplicates';
+    printf "%-28s %12.1f %12d %12d   (target: >= 500/s, 0 duplicates)\n", 'two workers', $dt, $rate, $dups;
+    printf "%-28s %12d\n", 'keys at the receiver', $keys;
 }

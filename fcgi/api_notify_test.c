@@ -1,19 +1,24 @@
-/* api_notify_test.c: POST /api/notifications/test (alerts-notifications.md §9.1): a test
- * notification through email or apprise with a supplied configuration, sent within the
- * request; the saved-configuration branches go to notify_test_saved_config. */
+/* api_notify_test.c: the test sends, within the request (alerts-notifications.md §9.1, §9.2):
+ * POST /api/notifications/test (email or apprise with a supplied configuration, or the saved
+ * email, apprise or webhook configuration) and POST /api/notifications/webhooks/test (an
+ * unsaved webhook). Webhooks go through the queue's delivery code (notify_send). */
 #include "config.h"
 
 #include "handlers.h"
 #include "conf.h"
+#include "jsonread.h"
 #include "jsonutil.h"
 #include "jsonwrite.h"
 #include "log.h"
 #include "notify_apprise.h"
+#include "notify_channels.h"
 #include "notify_email.h"
+#include "notify_send.h"
 #include "util.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* A test send runs inside the request: short timeouts, and at most this long for apprise
  * whatever its configured timeout. */
@@ -22,6 +27,7 @@
 #define TEST_SMTP_ATTEMPTS 2
 #define TEST_SMTP_RETRY_DELAY_MS 1000L
 #define TEST_APPRISE_TIMEOUT_S 30
+#define TEST_WEBHOOK_TIMEOUT_MS 10000L
 
 static void
 answer_sent(struct request *r)
@@ -55,23 +61,127 @@ test_alert(struct alert *a, const char *id, const char *resource, const char *no
 }
 
 /* The stored SMTP password for a supplied configuration whose password is empty (the UI
- * never receives the saved one). Left to the notification configuration: until it fills
- * this, the test is sent without AUTH. */
-static void
+ * never receives the saved one). 0, or -1 after answering 503. */
+static int
 notify_test_stored_email_password(struct request *r, struct email_config *c)
 {
-	(void)r;
-	(void)c;
+	struct json_object *stored = NULL;
+	const char *pw;
+
+	if (notify_email_load(r->db, &stored) != 0) {
+		resp_db_unavailable(r);
+		return -1;
+	}
+	pw = jsonread_string(stored, "password", "");
+	snprintf(c->password, sizeof(c->password), "%s", pw);
+	json_object_put(stored);
+	return 0;
 }
 
-/* The branches without a supplied configuration (saved email or apprise configuration, a
- * stored webhook by webhookId, the first enabled webhook). Left to the notification
- * configuration, which owns what is saved; until then they answer 400. */
+/* The settings a test send reads (allowlist, publicURL) and its limits; -1 after 503. */
+static int
+test_ctx(struct request *r, struct notify_send_ctx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	if (notify_send_settings_load(r->db, ctx) != 0) {
+		resp_db_unavailable(r);
+		return -1;
+	}
+	ctx->timeout_ms = TEST_WEBHOOK_TIMEOUT_MS;
+	ctx->connect_timeout_ms = TEST_CONNECT_TIMEOUT_MS;
+	ctx->rate_limit = 0;
+	return 0;
+}
+
+static void test_email_config(struct request *r, struct json_object *config, int saved);
+static void test_apprise_config(struct request *r, struct json_object *config, int saved);
+
+/* A stored webhook sent now through the queue's delivery code (single-alert payload). We
+ * answer a failed delivery with 400 where the original only logs it (docs/COMPATIBILITY.md). */
+static void
+test_stored_webhook(struct request *r, struct json_object *cfg, const struct alert *a)
+{
+	struct notify_send_ctx ctx;
+	struct notify_send_how how = { .single = 1 };
+	struct nq_result res;
+
+	if (test_ctx(r, &ctx) != 0)
+		return;
+	memset(&res, 0, sizeof(res));
+	if (notify_send_webhook_config(cfg, a, 1, &how, &ctx, &res) != 0) {
+		log_warn("msg=\"test webhook failed\" target=\"%s\" error=\"%s\"", res.target, res.error);
+		resp_error(r, 400, "notification_failed", "failed to send webhook: %s", res.error);
+		return;
+	}
+	answer_sent(r);
+}
+
+/* The branches without a supplied configuration (§9.1): the saved email or apprise
+ * configuration, a stored webhook by webhookId, the first enabled webhook. */
 static void
 notify_test_saved_config(struct request *r, const char *method, const char *webhook_id)
 {
-	(void)webhook_id;
-	resp_error(r, 400, "not_configured", "%s notifications are not configured", method);
+	struct json_object *cfg = NULL;
+	struct alert a;
+
+	if (strcmp(method, "email") == 0 || strcmp(method, "apprise") == 0) {
+		int email = method[0] == 'e';
+
+		if ((email ? notify_email_load(r->db, &cfg) : notify_apprise_load(r->db, &cfg)) != 0) {
+			resp_db_unavailable(r);
+			return;
+		}
+		req_json(r, cfg);
+		if (email)
+			test_email_config(r, cfg, 1);
+		else
+			test_apprise_config(r, cfg, 1);
+		return;
+	}
+	if (webhook_id != NULL && webhook_id[0] != '\0') {
+		char id[160];
+
+		switch (notify_webhook_get(r->db, webhook_id, &cfg)) {
+		case NOTIFY_OK:
+			break;
+		case NOTIFY_NOT_FOUND:
+			resp_error(r, 404, "not_found", "Webhook not found");
+			return;
+		default:
+			resp_db_unavailable(r);
+			return;
+		}
+		req_json(r, cfg);
+		snprintf(id, sizeof(id), "test-webhook-%.140s", webhook_id);
+		test_alert(&a, id, "Test Alert", "pve-node-01", 85.5, 80, clock_wall() - 300);
+		test_stored_webhook(r, cfg, &a);
+		return;
+	}
+	{
+		struct json_object *list = NULL, *first = NULL;
+		size_t n;
+
+		if (notify_webhooks_list(r->db, &list) != 0) {
+			resp_db_unavailable(r);
+			return;
+		}
+		req_json(r, list);
+		n = json_object_array_length(list);
+		for (size_t i = 0; i < n && first == NULL; i++) {
+			struct json_object *w = json_object_array_get_idx(list, i);
+
+			if (jsonread_bool(w, "enabled", 0))
+				first = w;
+		}
+		if (first == NULL) {
+			resp_error(r, 400, "not_configured", "%s", n == 0 ? "no webhooks configured" :
+			    "no enabled webhooks found");
+			return;
+		}
+		test_alert(&a, "test-alert", "Test Resource", "pve-node-01", 95.5, 90,
+		    clock_wall() - 300);
+		test_stored_webhook(r, first, &a);
+	}
 }
 
 static void
@@ -81,7 +191,7 @@ email_config_release(void *c)
 }
 
 static void
-test_email_config(struct request *r, struct json_object *config)
+test_email_config(struct request *r, struct json_object *config, int saved)
 {
 	struct email_config *c = arena_zalloc(r->arena, sizeof(*c));
 	struct notify_email_opts opts = {
@@ -101,8 +211,8 @@ test_email_config(struct request *r, struct json_object *config)
 		return;
 	}
 	if (!c->enabled) {
-		resp_error(r, 400, "not_enabled",
-		    "email notifications are not enabled in the provided configuration");
+		resp_error(r, 400, "not_enabled", "email notifications are not enabled%s",
+		    saved ? "" : " in the provided configuration");
 		return;
 	}
 	if (c->server[0] == '\0' || c->from[0] == '\0') {
@@ -110,9 +220,13 @@ test_email_config(struct request *r, struct json_object *config)
 		    "SMTP host and from address are required");
 		return;
 	}
-	if (c->password[0] == '\0')
-		notify_test_stored_email_password(r, c);
-	test_alert(&a, "test-alert", "Email Configuration Test", "", 85.5, 80, clock_wall());
+	if (!saved && c->password[0] == '\0' && notify_test_stored_email_password(r, c) != 0)
+		return;
+	if (saved)
+		test_alert(&a, "test-alert", "Test Resource", "pve-node-01", 95.5, 90,
+		    clock_wall() - 300);
+	else
+		test_alert(&a, "test-alert", "Email Configuration Test", "", 85.5, 80, clock_wall());
 	rc = notify_email_send_test(c, &a, &opts, err, sizeof(err));
 	if (rc != 0) {
 		log_warn("test email failed: server=%s port=%d: %s", c->server, c->port, err);
@@ -129,9 +243,10 @@ apprise_config_release(void *c)
 }
 
 static void
-test_apprise_config(struct request *r, struct json_object *config)
+test_apprise_config(struct request *r, struct json_object *config, int saved)
 {
 	struct apprise_config *c = arena_zalloc(r->arena, sizeof(*c));
+	struct notify_send_ctx ctx;
 	char err[APPRISE_ERR_LEN];
 	struct alert a;
 	int rc;
@@ -140,6 +255,10 @@ test_apprise_config(struct request *r, struct json_object *config)
 	rc = notify_apprise_config_parse(config, c, err, sizeof(err));
 	if (rc != 0) {
 		resp_error(r, 400, "invalid_field", "invalid apprise configuration: %s", err);
+		return;
+	}
+	if (saved && !c->enabled) {
+		resp_error(r, 400, "not_enabled", "apprise notifications are not enabled");
 		return;
 	}
 	if (!c->enabled) {
@@ -151,9 +270,11 @@ test_apprise_config(struct request *r, struct json_object *config)
 	}
 	if (c->timeout_seconds > TEST_APPRISE_TIMEOUT_S)
 		c->timeout_seconds = TEST_APPRISE_TIMEOUT_S;
+	if (test_ctx(r, &ctx) != 0)
+		return;
 	test_alert(&a, "test-alert", "Test Resource", "pve-node-01", 95.5, 90,
 	    clock_wall() - 300);
-	if (notify_apprise_send_config(c, &a, 1, 0, NULL, err, sizeof(err)) != 0) {
+	if (notify_apprise_send_config(c, &a, 1, 0, NULL, ctx.allowlist, err, sizeof(err)) != 0) {
 		log_warn("test apprise notification failed: mode=%s: %s",
 		    c->http_mode ? "http" : "cli", err);
 		resp_error(r, 400, "notification_failed", "failed to send apprise notification: %s",
@@ -199,9 +320,63 @@ api_notifications_test(struct request *r)
 		return;
 	}
 	if (config != NULL && strcmp(method, "email") == 0)
-		test_email_config(r, config);
+		test_email_config(r, config, 0);
 	else if (config != NULL && strcmp(method, "apprise") == 0)
-		test_apprise_config(r, config);
+		test_apprise_config(r, config, 0);
 	else
 		notify_test_saved_config(r, method, webhook_id);
+}
+
+/* POST /api/notifications/webhooks/test (§9.2): an unsaved WebhookConfig, checked as a save
+ * would check it (§8.3 included), sent once now with the test alert through the queue's
+ * delivery code; the receiver's status and answer come back. */
+void
+api_notify_webhooks_test(struct request *r)
+{
+	struct json_object *body = req_body_object(r, 0), *cfg, *o;
+	struct notify_send_ctx ctx;
+	struct notify_send_how how = { .single = 1, .test = 1,
+		.user_agent = NOTIFY_SEND_USER_AGENT " (Test)" };
+	struct strbuf answer = { 0 };
+	struct nq_result res;
+	struct alert a;
+	char err[256] = "", id[64], stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (body == NULL || test_ctx(r, &ctx) != 0)
+		return;
+	if (jsonread_string(body, "service", "")[0] == '\0')
+		jsonwrite_str(body, "service", "generic");
+	cfg = req_json(r, notify_webhook_from_json(body, NULL, ctx.allowlist, err, sizeof(err)));
+	if (cfg == NULL) {
+		resp_error(r, 400, "invalid_field", "%s", err);
+		return;
+	}
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	snprintf(id, sizeof(id), "test-%s", stamp);
+	test_alert(&a, id, "Test VM", "pve-node-01", 85.5, 80, clock_wall() - 120);
+	how.response = &answer;
+	memset(&res, 0, sizeof(res));
+	if (notify_send_webhook_config(cfg, &a, 1, &how, &ctx, &res) == 0) {
+		o = resp_object(r);
+		jsonwrite_int(o, "status", res.status_code);
+		jsonwrite_str(o, "response", answer.data ? answer.data : "");
+		jsonwrite_bool(o, "success", 1);
+		resp_json(r, 200, o);
+	} else if (res.status_code >= 200 && res.status_code != 0 &&
+	    (res.status_code < 300 || res.status_code >= 400)) {
+		struct json_object *extra = req_json(r, json_object_new_object());
+		char *msg = xasprintf("Webhook returned HTTP %d: %.1024s", res.status_code,
+		    answer.data ? answer.data : "");
+
+		jsonwrite_int(extra, "status", res.status_code);
+		jsonwrite_bool(extra, "success", 0);
+		resp_error_with(r, 400, "webhook_failed", msg, extra);
+		free(msg);
+	} else {
+		resp_error(r, 400, "webhook_failed", "%s", res.error);
+	}
+	sb_free(&answer);
 }

@@ -101,6 +101,8 @@ const struct route route_table[] = {
 	/* api_notify_test.c */
 	{POST, "/api/notifications/test", api_notifications_test, ADMIN, "settings:write",
 	    RATE_GENERAL, CONFIG},
+	{POST, "/api/notifications/webhooks/test", api_notify_webhooks_test, ADMIN,
+	    "settings:write", RATE_GENERAL, CONFIG},
 
 	/* api_notify_queue.c */
 	{GET, "/api/notifications/queue/stats", api_notify_queue_stats, ADMIN, "monitoring:read",

@@ -7,6 +7,7 @@
 #include "jsonutil.h"
 #include "jsonwrite.h"
 #include "notify_email.h"
+#include "notify_send.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -45,7 +46,7 @@ notify_apprise_config_parse(const struct json_object *cfg_const, struct apprise_
     char *err, size_t errlen)
 {
 	struct json_object *cfg = (struct json_object *)cfg_const, *targets;
-	char mode[16] = "";
+	char mode[17] = "";
 	int64_t timeout = 0;
 	size_t len;
 
@@ -131,13 +132,13 @@ notify_apprise_config_to_json(const struct apprise_config *c)
 	for (size_t i = 0; i < c->target_count; i++)
 		json_object_array_add(t, json_object_new_string(c->targets[i]));
 	json_object_object_add(o, "targets", t);
-	jsonwrite_opt_str(o, "cliPath", c->cli_path);
-	jsonwrite_opt_int(o, "timeoutSeconds", c->timeout_seconds);
-	jsonwrite_opt_str(o, "serverUrl", c->server_url);
-	jsonwrite_opt_str(o, "configKey", c->config_key);
-	jsonwrite_opt_str(o, "apiKey", c->api_key);
-	jsonwrite_opt_str(o, "apiKeyHeader", c->api_key_header);
-	jsonwrite_true_if(o, "skipTlsVerify", c->skip_tls_verify);
+	jsonwrite_str(o, "cliPath", c->cli_path);
+	jsonwrite_int(o, "timeoutSeconds", c->timeout_seconds);
+	jsonwrite_str(o, "serverUrl", c->server_url);
+	jsonwrite_str(o, "configKey", c->config_key);
+	jsonwrite_str(o, "apiKey", c->api_key);
+	jsonwrite_str(o, "apiKeyHeader", c->api_key_header);
+	jsonwrite_bool(o, "skipTlsVerify", c->skip_tls_verify);
 	return o;
 }
 
@@ -354,14 +355,6 @@ notify_apprise_run_cli(const struct apprise_config *c, const char *title, const 
 
 /* ---- HTTP --------------------------------------------------------------------------------- */
 
-/* Whether the apprise server URL may be requested. Only the scheme for now: at the merge
- * this must also call urlguard_check (the SSRF rules of §8.3). */
-static int
-apprise_url_allowed(const char *url)
-{
-	return strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0;
-}
-
 /* Whether s is an HTTP header name (RFC 9110 token characters). */
 static int
 header_name_ok(const char *s)
@@ -376,19 +369,28 @@ header_name_ok(const char *s)
 
 int
 notify_apprise_post(const struct apprise_config *c, const char *title, const char *body,
-    const char *type, char *err, size_t errlen)
+    const char *type, const char *allowlist, char *err, size_t errlen)
 {
 	struct json_object *o;
-	struct http_request *req;
-	char *url, *key = NULL;
-	int rc = -1;
+	struct notify_send_ctx ctx;
+	struct notify_http h;
+	struct webhook_kv headers[2] = { { "Accept", "application/json" },
+		{ c->api_key_header, c->api_key } };
+	struct strbuf answer = { 0 };
+	char *url, *key = NULL, *json;
+	int rc;
 
-	if (!apprise_url_allowed(c->server_url)) {
+	if (strncasecmp(c->server_url, "http://", 7) != 0 &&
+	    strncasecmp(c->server_url, "https://", 8) != 0) {
 		snprintf(err, errlen, "the apprise server URL must start with http:// or https://");
 		return -1;
 	}
 	if (!header_name_ok(c->api_key_header)) {
 		snprintf(err, errlen, "apiKeyHeader is not a header name");
+		return -1;
+	}
+	if (strpbrk(c->api_key, "\r\n") != NULL) {
+		snprintf(err, errlen, "the API key cannot stand in a header");
 		return -1;
 	}
 	if (c->config_key[0] != '\0') {
@@ -398,8 +400,6 @@ notify_apprise_post(const struct apprise_config *c, const char *title, const cha
 	} else {
 		url = xasprintf("%s/notify", c->server_url);
 	}
-	req = http_request_new(url);
-	free(url);
 	o = json_object_new_object();
 	jsonwrite_str(o, "body", body);
 	jsonwrite_str(o, "title", title);
@@ -411,36 +411,33 @@ notify_apprise_post(const struct apprise_config *c, const char *title, const cha
 		json_object_object_add(o, "urls", urls);
 	}
 	jsonwrite_str(o, "type", type);
-	req->method = "POST";
-	req->body = xstrdup(jsonutil_to_string(o, NULL));
+	json = xstrdup(jsonutil_to_string(o, NULL));
 	json_object_put(o);
-	req->content_type = "application/json";
-	req->timeout_ms = c->timeout_seconds * 1000L;
-	req->connect_timeout_ms = req->timeout_ms < 10000 ? req->timeout_ms : 10000;
-	req->max_response = 64 * 1024;
-	req->tls = c->skip_tls_verify && strncasecmp(c->server_url, "https://", 8) == 0 ?
-	    HTTP_TLS_INSECURE : HTTP_TLS_VERIFY;
-	http_request_add_header(req, "Accept: application/json");
-	if (c->api_key[0] != '\0' &&
-	    http_request_add_header(req, "%s: %s", c->api_key_header, c->api_key) != 0) {
-		snprintf(err, errlen, "the API key cannot stand in a header");
-		goto out;
-	}
-	if (http_perform(req) != 0) {
-		snprintf(err, errlen, "apprise server request failed: %s", req->error);
-		goto out;
-	}
-	if (req->status < 200 || req->status > 299) {
-		const char *b = req->response.data != NULL ? req->response.data : "";
-		int n = (int)strcspn(b, "\r\n");
 
-		snprintf(err, errlen, "apprise server returned HTTP %ld%s%.*s", req->status,
-		    n > 0 ? ": " : "", n > 200 ? 200 : n, b);
-		goto out;
+	memset(&ctx, 0, sizeof(ctx));
+	snprintf(ctx.allowlist, sizeof(ctx.allowlist), "%s", allowlist ? allowlist : "");
+	ctx.timeout_ms = c->timeout_seconds * 1000L;
+	ctx.connect_timeout_ms = ctx.timeout_ms < 10000 ? ctx.timeout_ms : 10000;
+	memset(&h, 0, sizeof(h));
+	h.label = "apprise server";
+	h.body = json;
+	h.content_type = "application/json";
+	h.headers = headers;
+	h.header_count = c->api_key[0] != '\0' ? 2 : 1;
+	h.tls_insecure = c->skip_tls_verify;
+	h.response = &answer;
+	rc = notify_send_http(url, &h, &ctx, err, errlen);
+	if (rc != 0 && h.status > 0) {
+		/* the first line of the answer, as before */
+		const char *b2 = answer.data != NULL ? answer.data : "";
+		int n = (int)strcspn(b2, "\r\n");
+
+		snprintf(err, errlen, "apprise server returned HTTP %ld%s%.*s", h.status,
+		    n > 0 ? ": " : "", n > 200 ? 200 : n, b2);
 	}
-	rc = 0;
-out:
-	http_request_free(req);
+	sb_free(&answer);
+	free(json);
+	free(url);
 	return rc;
 }
 
@@ -448,7 +445,8 @@ out:
 
 int
 notify_apprise_send_config(const struct apprise_config *c, const struct alert *alerts,
-    size_t n, int resolved, const char *public_url, char *err, size_t errlen)
+    size_t n, int resolved, const char *public_url, const char *allowlist, char *err,
+    size_t errlen)
 {
 	struct strbuf title = { 0 }, body = { 0 };
 	const char *type;
@@ -461,7 +459,7 @@ notify_apprise_send_config(const struct apprise_config *c, const struct alert *a
 	type = notify_apprise_content(alerts, n, resolved, public_url, clock_wall(), &title,
 	    &body);
 	if (c->http_mode)
-		rc = notify_apprise_post(c, title.data, body.data, type, err, errlen);
+		rc = notify_apprise_post(c, title.data, body.data, type, allowlist, err, errlen);
 	else
 		rc = notify_apprise_run_cli(c, title.data, body.data, err, errlen);
 	sb_free(&title);
@@ -471,13 +469,14 @@ notify_apprise_send_config(const struct apprise_config *c, const struct alert *a
 
 int
 notify_apprise_send(const struct json_object *cfg, const struct alert *alerts, size_t n,
-    int resolved, const char *public_url, char *err, size_t errlen)
+    int resolved, const char *public_url, const char *allowlist, char *err, size_t errlen)
 {
 	struct apprise_config c;
 	int rc = notify_apprise_config_parse(cfg, &c, err, errlen);
 
 	if (rc == 0)
-		rc = notify_apprise_send_config(&c, alerts, n, resolved, public_url, err, errlen);
+		rc = notify_apprise_send_config(&c, alerts, n, resolved, public_url, allowlist, err,
+		    errlen);
 	notify_apprise_config_free(&c);
 	return rc;
 }

@@ -19,12 +19,12 @@ struct apprise_config {
 	int http_mode;			/* "http"; anything else is the CLI */
 	char **targets;			/* trimmed, no empties, no case-insensitive repeats */
 	size_t target_count;
-	char cli_path[512];		/* "apprise" by default */
+	char cli_path[1025];		/* "apprise" by default */
 	int timeout_seconds;		/* 15 by default, within [5, 120] */
-	char server_url[1024];		/* trimmed, without a trailing '/' */
-	char config_key[256];
-	char api_key[512];
-	char api_key_header[128];	/* "X-API-KEY" by default */
+	char server_url[2049];		/* trimmed, without a trailing '/' */
+	char config_key[1025];
+	char api_key[1025];
+	char api_key_header[201];	/* "X-API-KEY" by default */
 	int skip_tls_verify;
 };
 
@@ -34,8 +34,9 @@ struct apprise_config {
 int notify_apprise_config_parse(const struct json_object *cfg, struct apprise_config *out,
     char *err, size_t errlen);
 void notify_apprise_config_free(struct apprise_config *c);
-/* The normalised configuration as the original writes it (omitempty members left out);
- * the caller owns it. */
+/* The normalised configuration as it is stored and shown (every member; the caller owns
+ * it): notify_channels keeps what this gives. The sizes above hold what notify_channels
+ * accepts (NOTIFY_TEXT_MAX, NOTIFY_URL_MAX, NOTIFY_NAME_MAX). */
 struct json_object *notify_apprise_config_to_json(const struct apprise_config *c);
 
 /* Whether path may be run as the apprise program: an absolute path, or the bare name
@@ -54,17 +55,21 @@ const char *notify_apprise_content(const struct alert *alerts, size_t n, int res
 int notify_apprise_run_cli(const struct apprise_config *c, const char *title,
     const char *body, char *err, size_t errlen);
 
-/* POSTs {body,title,urls?,type} to <server_url>/notify[/<config_key>]. Returns 0 on a 2xx
- * answer, or -1 with err set. */
+/* POSTs {body,title,urls?,type} to <server_url>/notify[/<config_key>] through
+ * notify_send_http: the SSRF rules of §8.3 with allowlist (webhookAllowedPrivateCIDRs; NULL:
+ * none), the address pinned, redirects checked. Returns 0 on a 2xx answer, or -1 with err
+ * set. */
 int notify_apprise_post(const struct apprise_config *c, const char *title, const char *body,
-    const char *type, char *err, size_t errlen);
+    const char *type, const char *allowlist, char *err, size_t errlen);
 
-/* Sends the notification for alerts[0..n) with c (CLI or HTTP). Returns 0 or -1 with err. */
+/* Sends the notification for alerts[0..n) with c (CLI or HTTP; allowlist as for
+ * notify_apprise_post). Returns 0 or -1 with err. */
 int notify_apprise_send_config(const struct apprise_config *c, const struct alert *alerts,
-    size_t n, int resolved, const char *public_url, char *err, size_t errlen);
+    size_t n, int resolved, const char *public_url, const char *allowlist, char *err,
+    size_t errlen);
 
 /* What the queue calls for a row: cfg is the row's AppriseConfig JSON. */
 int notify_apprise_send(const struct json_object *cfg, const struct alert *alerts, size_t n,
-    int resolved, const char *public_url, char *err, size_t errlen);
+    int resolved, const char *public_url, const char *allowlist, char *err, size_t errlen);
 
 #endif

@@ -13,7 +13,10 @@
 #include "jsonutil.h"
 #include "jsonwrite.h"
 #include "log.h"
+#include "notify_apprise.h"
+#include "notify_email.h"
 #include "notify_channels.h"
+#include "urlguard.h"
 #include "uri.h"
 #include "util.h"
 
@@ -74,11 +77,11 @@ get_int(struct json_object *obj, const char *key, int64_t min, int64_t max, int6
 	}
 }
 
-/* A list of strings (null or absent: empty), each within NOTIFY_TEXT_MAX, at most
- * NOTIFY_MAX_RECIPIENTS of them; trimmed and, when dedup is set, blanks dropped and repeats
- * (ignoring case) dropped. Returns a new array, or NULL with a message in err. */
+/* A list of strings (null or absent: empty), each within NOTIFY_TEXT_MAX and without CR or
+ * LF, at most NOTIFY_MAX_RECIPIENTS of them. Returns a new array, or NULL with a message in
+ * err. */
 static struct json_object *
-get_strings(struct json_object *obj, const char *key, int dedup, char *err, size_t errlen)
+get_strings(struct json_object *obj, const char *key, char *err, size_t errlen)
 {
 	struct json_object *in = NULL, *out;
 	enum jsonutil_result rc = jsonutil_get_array(obj, key, &in);
@@ -96,8 +99,6 @@ get_strings(struct json_object *obj, const char *key, int dedup, char *err, size
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *v = json_object_array_get_idx(in, i);
-		char buf[NOTIFY_TEXT_MAX + 1];
-		size_t j, m;
 
 		if (!json_object_is_type(v, json_type_string) ||
 		    (size_t)json_object_get_string_len(v) > NOTIFY_TEXT_MAX) {
@@ -109,20 +110,7 @@ get_strings(struct json_object *obj, const char *key, int dedup, char *err, size
 			snprintf(err, errlen, "%s: an entry must not hold CR or LF", key);
 			goto fail;
 		}
-		if (!dedup) {
-			json_object_array_add(out, json_object_get(v));
-			continue;
-		}
-		jsonread_copy_trimmed(buf, sizeof(buf), json_object_get_string(v));
-		if (buf[0] == '\0')
-			continue;
-		m = json_object_array_length(out);
-		for (j = 0; j < m; j++)
-			if (strcasecmp(json_object_get_string(json_object_array_get_idx(out, j)),
-			    buf) == 0)
-				break;
-		if (j == m)
-			json_object_array_add(out, json_object_new_string(buf));
+		json_object_array_add(out, json_object_get(v));
 	}
 	return out;
 fail:
@@ -184,44 +172,20 @@ struct json_object *
 notify_email_from_json(struct json_object *body, struct json_object *stored, char *err,
     size_t errlen)
 {
-	static const char *const texts[] = {"provider", "server", "username", "password", "from"};
-	static const char *const flags[] = {"enabled", "tls", "startTLS"};
-	struct json_object *o = notify_email_defaults(), *to;
-	const char *s;
-	int64_t port = 587;
-	int b;
+	struct email_config c;
+	struct json_object *o;
 
-	if (stored != NULL)
-		jsonwrite_str(o, "password", cfg_str(stored, "password"));
-	for (size_t i = 0; i < ARRAY_LEN(texts); i++) {
-		s = NULL;
-		if (get_text(body, texts[i], NOTIFY_TEXT_MAX, &s, err, errlen) < 0)
-			goto fail;
-		/* They go into SMTP commands and mail headers. */
-		if (s != NULL && strpbrk(s, "\r\n") != NULL) {
-			snprintf(err, errlen, "%s must not hold CR or LF", texts[i]);
-			goto fail;
-		}
-		/* An empty password keeps the stored one: GET never shows it. */
-		if (s != NULL && (s[0] != '\0' || strcmp(texts[i], "password") != 0))
-			jsonwrite_str(o, texts[i], s);
+	/* The email channel's reader: types, sizes, recipients, no CR or LF. */
+	if (notify_email_config_parse(body, &c, err, errlen) != 0) {
+		notify_email_config_clear(&c);
+		return NULL;
 	}
-	for (size_t i = 0; i < ARRAY_LEN(flags); i++) {
-		b = strcmp(flags[i], "tls") == 0;
-		if (get_bool(body, flags[i], &b, err, errlen) < 0)
-			goto fail;
-		jsonwrite_bool(o, flags[i], b);
-	}
-	if (get_int(body, "port", 0, 65535, &port, err, errlen) < 0)
-		goto fail;
-	jsonwrite_int(o, "port", port);
-	if ((to = get_strings(body, "to", 0, err, errlen)) == NULL)
-		goto fail;
-	json_object_object_add(o, "to", to);
+	/* An empty password keeps the stored one: GET never shows it. */
+	if (c.password[0] == '\0' && stored != NULL)
+		snprintf(c.password, sizeof(c.password), "%s", cfg_str(stored, "password"));
+	o = notify_email_config_to_json(&c);
+	notify_email_config_clear(&c);
 	return o;
-fail:
-	json_object_put(o);
-	return NULL;
 }
 
 struct json_object *
@@ -234,33 +198,6 @@ notify_email_public(struct json_object *cfg)
 }
 
 /* --- apprise -------------------------------------------------------------------------- */
-
-/* Applies the normalisation of §8.4 to o, which holds every field. */
-static void
-apprise_normalize(struct json_object *o)
-{
-	char buf[NOTIFY_URL_MAX + 1];
-	int64_t timeout = json_object_get_int64(json_object_object_get(o, "timeoutSeconds"));
-	int http = strcasecmp(cfg_str(o, "mode"), "http") == 0;
-	size_t len;
-
-	jsonwrite_str(o, "mode", http ? "http" : "cli");
-	if (cfg_str(o, "cliPath")[0] == '\0')
-		jsonwrite_str(o, "cliPath", "apprise");
-	if (timeout <= 0)
-		timeout = 15;
-	jsonwrite_int(o, "timeoutSeconds", timeout < 5 ? 5 : timeout > 120 ? 120 : timeout);
-	jsonread_copy_trimmed(buf, sizeof(buf), cfg_str(o, "serverUrl"));
-	len = strlen(buf);
-	while (len > 0 && buf[len - 1] == '/')
-		buf[--len] = '\0';
-	jsonwrite_str(o, "serverUrl", buf);
-	if (cfg_str(o, "apiKeyHeader")[0] == '\0')
-		jsonwrite_str(o, "apiKeyHeader", "X-API-KEY");
-	if (http ? buf[0] == '\0' :
-	    json_object_array_length(json_object_object_get(o, "targets")) == 0)
-		jsonwrite_bool(o, "enabled", 0);
-}
 
 struct json_object *
 notify_apprise_defaults(void)
@@ -293,6 +230,7 @@ notify_apprise_from_json(struct json_object *body, struct json_object *stored, c
 		{"apiKeyHeader", NOTIFY_NAME_MAX},
 	};
 	struct json_object *o = notify_apprise_defaults(), *targets;
+	struct apprise_config c;
 	const char *s;
 	int64_t timeout = 0;
 	int b;
@@ -321,10 +259,17 @@ notify_apprise_from_json(struct json_object *body, struct json_object *stored, c
 	if (get_int(body, "timeoutSeconds", INT32_MIN, INT32_MAX, &timeout, err, errlen) < 0)
 		goto fail;
 	jsonwrite_int(o, "timeoutSeconds", timeout);
-	if ((targets = get_strings(body, "targets", 1, err, errlen)) == NULL)
+	if ((targets = get_strings(body, "targets", err, errlen)) == NULL)
 		goto fail;
 	json_object_object_add(o, "targets", targets);
-	apprise_normalize(o);
+	/* The normalisation of §8.4 is the apprise channel's own reader's. */
+	if (notify_apprise_config_parse(o, &c, err, errlen) != 0) {
+		notify_apprise_config_free(&c);
+		goto fail;
+	}
+	json_object_put(o);
+	o = notify_apprise_config_to_json(&c);
+	notify_apprise_config_free(&c);
 	return o;
 fail:
 	json_object_put(o);
@@ -349,7 +294,6 @@ webhook_url_allowed(const char *url, const char *allowlist, char *err, size_t er
 	char host[256], port[8];
 	const char *rest, *end;
 
-	(void)allowlist;	/* urlguard_check applies it at merge */
 	if (url == NULL || url[0] == '\0') {
 		snprintf(err, errlen, "URL is empty");
 		return 0;
@@ -381,7 +325,8 @@ webhook_url_allowed(const char *url, const char *allowlist, char *err, size_t er
 		snprintf(err, errlen, "URL must name a host");
 		return 0;
 	}
-	return 1;
+	/* the address rules of §8.3 (a name must resolve); the send checks them again */
+	return urlguard_check(url, allowlist, NULL, err, errlen) == 0;
 }
 
 /* A header name: an HTTP token. */

@@ -59,10 +59,11 @@ struct json_object *notify_apprise_from_json(struct json_object *body, struct js
 /* The apprise configuration as the API shows it: apiKey NOTIFY_REDACTED when set. */
 struct json_object *notify_apprise_public(struct json_object *cfg);
 
-/* The static rules of a webhook URL: http or https, a host, no user information, no white
- * space, at most NOTIFY_URL_MAX bytes. allowlist (comma-separated CIDRs, may be NULL) is for
- * the address rules of §8.3, which urlguard_check applies (not yet called here). Returns 1
- * when allowed, or 0 with the reason in err. */
+/* The rules of a webhook URL: http or https, a host, no user information, no white space,
+ * at most NOTIFY_URL_MAX bytes, then the address rules of §8.3 (urlguard_check: the name
+ * must resolve; private, loopback and link-local addresses only inside allowlist, a
+ * comma-separated CIDR list that may be NULL). Returns 1 when allowed, or 0 with the
+ * reason in err. */
 int webhook_url_allowed(const char *url, const char *allowlist, char *err, size_t errlen);
 
 /* A webhook body (a WebhookConfig) over stored (NULL for a new one): types and bounds

@@ -6,6 +6,7 @@
 #include "crypto.h"
 #include "jsonread.h"
 #include "jsonutil.h"
+#include "jsonwrite.h"
 #include "notify_webhook.h"
 #include "timefmt.h"
 
@@ -74,8 +75,21 @@ notify_email_config_parse(const struct json_object *cfg_const, struct email_conf
 	    notify_cfg_string(cfg, "password", out->password, sizeof(out->password), err, errlen) ||
 	    notify_cfg_string(cfg, "from", out->from, sizeof(out->from), err, errlen))
 		return -1;
+	{
+		/* They go into SMTP commands and mail headers. */
+		static const char *const texts[] = {"provider", "server", "username", "password",
+			"from"};
+		const char *const vals[] = {out->provider, out->server, out->username,
+			out->password, out->from};
+
+		for (size_t i = 0; i < ARRAY_LEN(texts); i++)
+			if (strpbrk(vals[i], "\r\n") != NULL) {
+				snprintf(err, errlen, "%s must not hold CR or LF", texts[i]);
+				return -1;
+			}
+	}
 	if (jsonutil_get_int(cfg, "port", 0, 65535, &port) == JSONUTIL_WRONG_TYPE) {
-		snprintf(err, errlen, "port must be an integer between 0 and 65535");
+		snprintf(err, errlen, "port must be an integer from 0 to 65535");
 		return -1;
 	}
 	out->port = port == 0 ? 587 : (int)port;
@@ -100,6 +114,10 @@ notify_email_config_parse(const struct json_object *cfg_const, struct email_conf
 			snprintf(err, errlen, "to holds an address that is too long");
 			return -1;
 		}
+		if (strpbrk(s, "\r\n") != NULL) {
+			snprintf(err, errlen, "to: an entry must not hold CR or LF");
+			return -1;
+		}
 		if (out->to_count == EMAIL_MAX_RECIPIENTS) {
 			snprintf(err, errlen, "to holds more than %d addresses",
 			    EMAIL_MAX_RECIPIENTS);
@@ -110,6 +128,26 @@ notify_email_config_parse(const struct json_object *cfg_const, struct email_conf
 			out->to_count++;
 	}
 	return 0;
+}
+
+struct json_object *
+notify_email_config_to_json(const struct email_config *c)
+{
+	struct json_object *o = json_object_new_object(), *to = json_object_new_array();
+
+	jsonwrite_bool(o, "enabled", c->enabled);
+	jsonwrite_str(o, "provider", c->provider);
+	jsonwrite_str(o, "server", c->server);
+	jsonwrite_int(o, "port", c->port);
+	jsonwrite_str(o, "username", c->username);
+	jsonwrite_str(o, "password", c->password);
+	jsonwrite_str(o, "from", c->from);
+	for (size_t i = 0; i < c->to_count; i++)
+		json_object_array_add(to, json_object_new_string(c->to[i]));
+	json_object_object_add(o, "to", to);
+	jsonwrite_bool(o, "tls", c->tls);
+	jsonwrite_bool(o, "startTLS", c->start_tls);
+	return o;
 }
 
 void

@@ -53,10 +53,15 @@ int notify_cfg_bool(struct json_object *cfg, const char *key, int *dst, char *er
     size_t errlen);
 
 /* Reads an EmailConfig JSON object (missing keys take §8.1's defaults: port 587, tls true).
- * A member of the wrong type, a port out of range, more than EMAIL_MAX_RECIPIENTS
- * recipients, or a value that is too long is refused: returns -1 with a message in err. */
+ * port 0 is 587; recipients are trimmed, empty ones dropped. A member of the wrong type, a
+ * port out of range, more than EMAIL_MAX_RECIPIENTS recipients, a value that is too long or
+ * holds CR or LF is refused: returns -1 with a message in err. The one reader of an
+ * EmailConfig: the sender's and the stored configuration's (notify_channels). */
 int notify_email_config_parse(const struct json_object *cfg, struct email_config *out,
     char *err, size_t errlen);
+/* The configuration as it is stored (every member, the password in clear: the caller seals
+ * or masks it); notify_channels stores what this gives. */
+struct json_object *notify_email_config_to_json(const struct email_config *c);
 /* Wipes the password. */
 void notify_email_config_clear(struct email_config *c);
 /* The user name AUTH uses: username, or the provider's default when it is empty (SendGrid

@@ -5,10 +5,13 @@
 
 #include "notify_send.h"
 #include "alert.h"
+#include "conf.h"
 #include "http.h"
 #include "jsonread.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "notify_apprise.h"
+#include "notify_email.h"
 #include "notify_webhook.h"
 #include "urlguard.h"
 #include "util.h"
@@ -175,39 +178,28 @@ kv_from_json(struct json_object *obj, struct webhook_kv *kv, size_t max)
 
 /* --- HTTP ----------------------------------------------------------------------------- */
 
-struct send_spec {
-	const char *method;
-	const char *body;
-	const char *content_type;
-	const struct webhook_kv *headers;
-	size_t header_count;
-	const char *delivery_key;
-};
-
-/* One request to url through the guard, following redirects by hand (each target checked
- * again). Returns 0 on a 2xx answer, -1 with res->error otherwise. */
-static int
-send_guarded(const char *url0, const struct send_spec *spec, const struct notify_send_ctx *ctx,
-    struct nq_result *res)
+int
+notify_send_http(const char *url0, struct notify_http *h, const struct notify_send_ctx *ctx,
+    char *err, size_t errlen)
 {
 	char *url = xstrdup(url0), reason[256], line[400];
-	const char *method = spec->method;
-	const char *body = spec->body;
+	const char *method = h->method ? h->method : "POST";
+	const char *body = h->body;
 	double deadline = clock_monotonic() + (double)ctx->timeout_ms / 1000.0;
 	int rc = -1;
 
+	h->status = 0;
 	for (int hop = 0; hop <= NOTIFY_SEND_MAX_REDIRECTS; hop++) {
 		struct urlguard_target t;
 		struct http_request *req;
 		long left = (long)((deadline - clock_monotonic()) * 1000);
 
 		if (urlguard_check(url, ctx->allowlist, &t, reason, sizeof(reason)) != 0) {
-			snprintf(res->error, sizeof(res->error), "%s URL refused: %s",
-			    hop ? "redirect" : "webhook", reason);
+			snprintf(err, errlen, "%s URL refused: %s", hop ? "redirect" : h->label, reason);
 			break;
 		}
 		if (left <= 0) {
-			snprintf(res->error, sizeof(res->error), "webhook timed out");
+			snprintf(err, errlen, "%s timed out", h->label);
 			break;
 		}
 		req = http_request_new(url);
@@ -216,21 +208,24 @@ send_guarded(const char *url0, const struct send_spec *spec, const struct notify
 			req->resolve = xstrdup(line);
 		req->method = method;
 		req->body = body ? xstrdup(body) : NULL;
-		req->content_type = body ? spec->content_type : NULL;
+		req->content_type = body ? h->content_type : NULL;
 		req->max_response = NOTIFY_SEND_MAX_RESPONSE;
 		req->timeout_ms = left;
 		req->connect_timeout_ms = ctx->connect_timeout_ms < left ? ctx->connect_timeout_ms : left;
-		http_request_add_header(req, "User-Agent: %s", NOTIFY_SEND_USER_AGENT);
-		for (size_t i = 0; i < spec->header_count; i++) {
+		req->tls = h->tls_insecure && t.https ? HTTP_TLS_INSECURE : HTTP_TLS_VERIFY;
+		http_request_add_header(req, "User-Agent: %s",
+		    h->user_agent ? h->user_agent : NOTIFY_SEND_USER_AGENT);
+		for (size_t i = 0; i < h->header_count; i++) {
 			/* A value still holding a template is not sent (§8.2). */
-			if (strstr(spec->headers[i].value, "{{") || !spec->headers[i].key[0] ||
-			    strpbrk(spec->headers[i].key, ": \t\r\n"))
+			if (strstr(h->headers[i].value, "{{") || !h->headers[i].key[0] ||
+			    strpbrk(h->headers[i].key, ": \t\r\n"))
 				continue;
-			http_request_add_header(req, "%s: %s", spec->headers[i].key, spec->headers[i].value);
+			http_request_add_header(req, "%s: %s", h->headers[i].key, h->headers[i].value);
 		}
-		http_request_add_header(req, "X-Pulse-Delivery: %s", spec->delivery_key);
+		if (h->delivery_key)
+			http_request_add_header(req, "X-Pulse-Delivery: %s", h->delivery_key);
 		(void)http_perform(req);
-		res->status_code = (int)req->status;
+		h->status = req->status;
 		if (req->status >= 200 && req->status < 300 &&
 		    (req->failure == HTTP_OK || req->failure == HTTP_FAIL_TOO_LARGE)) {
 			rc = 0;
@@ -245,15 +240,16 @@ send_guarded(const char *url0, const struct send_spec *spec, const struct notify
 			}
 			http_request_free(req);
 			if (hop == NOTIFY_SEND_MAX_REDIRECTS)
-				snprintf(res->error, sizeof(res->error), "stopped after %d redirects",
-				    NOTIFY_SEND_MAX_REDIRECTS);
+				snprintf(err, errlen, "stopped after %d redirects", NOTIFY_SEND_MAX_REDIRECTS);
 			continue;
 		} else if (req->status > 0 && req->failure == HTTP_OK) {
-			snprintf(res->error, sizeof(res->error), "webhook returned HTTP %ld: %.200s",
-			    req->status, req->response.data ? req->response.data : "");
+			snprintf(err, errlen, "%s returned HTTP %ld: %.200s", h->label, req->status,
+			    req->response.data ? req->response.data : "");
 		} else {
-			snprintf(res->error, sizeof(res->error), "webhook request failed: %s", req->error);
+			snprintf(err, errlen, "%s request failed: %s", h->label, req->error);
 		}
+		if (h->response && req->response.data)
+			sb_append(h->response, req->response.data, req->response.len);
 		http_request_free(req);
 		break;
 	}
@@ -294,50 +290,53 @@ fail(struct nq_result *res, const char *msg)
 	return -1;
 }
 
+/* Ntfy's Title, Priority and Tags headers of a test send (§8.2: only tests add them). */
+static size_t
+ntfy_test_headers(const struct alert *a, struct webhook_kv *kv, char *title, size_t tlen,
+    char *tags, size_t glen)
+{
+	char level[16];
+	size_t k;
+	int critical = strcmp(a->level, "critical") == 0;
+
+	snprintf(level, sizeof(level), "%s", a->level);
+	for (k = 0; level[k]; k++)
+		level[k] = (char)(level[k] >= 'a' && level[k] <= 'z' ? level[k] - 32 : level[k]);
+	snprintf(title, tlen, "%s: %s", level, a->resource_name);
+	snprintf(tags, glen, "%s,pulse,%s", critical ? "rotating_light" : "warning", a->type);
+	kv[0].key = "Title";
+	kv[0].value = title;
+	kv[1].key = "Priority";
+	kv[1].value = critical ? "urgent" : strcmp(a->level, "warning") == 0 ? "high" : "default";
+	kv[2].key = "Tags";
+	kv[2].value = tags;
+	return 3;
+}
+
 int
-notify_send_webhook(const struct nq_row *row, const struct notify_send_ctx *ctx,
+notify_send_webhook_config(struct json_object *cfg, const struct alert *alerts, size_t n,
+    const struct notify_send_how *how, const struct notify_send_ctx *ctx,
     struct nq_result *res)
 {
-	struct json_object *cfg, *alerts_json;
 	struct webhook_row wr;
-	struct alert *alerts = NULL;
 	struct strbuf body = {0}, stripped = {0};
-	struct send_spec spec;
-	char err[WEBHOOK_ERR_LEN], chat_id[32];
+	struct notify_http h;
+	struct webhook_kv headers[MAX_KV + 3];
+	char err[WEBHOOK_ERR_LEN], chat_id[32], title[300], tags[100];
 	const char *url;
-	size_t n;
-	int resolved = strstr(row->type, "_resolved") != NULL, plain = 0, rc = -1;
+	int plain = 0, rc = -1;
 	double now = clock_wall();
 
-	if (row->config == NULL)
-		return fail(res, "the channel configuration cannot be decrypted (another secrets key?)");
-	cfg = jsonutil_parse(row->config, strlen(row->config), NULL, 0);
-	alerts_json = jsonutil_parse(row->alerts, strlen(row->alerts), NULL, 0);
-	if (!jsonread_is_object(cfg) || !jsonread_is_array(alerts_json)) {
-		json_object_put(cfg);
-		json_object_put(alerts_json);
-		return fail(res, "the queued row is not readable JSON");
-	}
 	webhook_from_json(cfg, &wr);
 	url = wr.w.url;
-	n = json_object_array_length(alerts_json);
-	if (n > MAX_ALERTS)
-		n = MAX_ALERTS;
-	if (n > 0) {
-		alerts = xcalloc(n, sizeof(*alerts));
-		for (size_t i = 0; i < n; i++)
-			alert_from_json(json_object_array_get_idx(alerts_json, i), &alerts[i]);
-	}
 	snprintf(res->channel_name, sizeof(res->channel_name), "%s", wr.w.name);
 	{
 		char *t = notify_queue_redact_url(wr.w.url);
 		snprintf(res->target, sizeof(res->target), "%s", t);
 		free(t);
 	}
-	if (n == 0) {
-		fail(res, "no alerts to send");
-		goto done;
-	}
+	if (n == 0)
+		return fail(res, "no alerts to send");
 	/* Telegram: the chat id goes in the body, the request to the URL without it. */
 	if (strcasecmp(wr.w.service, "telegram") == 0 &&
 	    notify_webhook_telegram_chat_id(url, chat_id, sizeof(chat_id), &stripped) == 0 &&
@@ -348,21 +347,29 @@ notify_send_webhook(const struct nq_row *row, const struct notify_send_ctx *ctx,
 		    wr.w.name);
 		goto done;
 	}
-	memset(&spec, 0, sizeof(spec));
-	spec.method = wr.method;
-	spec.headers = wr.headers;
-	spec.header_count = wr.w.header_count;
-	spec.delivery_key = row->id;
-	if (!resolved) {
-		if (notify_webhook_payload(&wr.w, alerts, n, 1, ctx->public_url, now, &body, &plain,
-		    err, sizeof(err)) != 0) {
+	memset(&h, 0, sizeof(h));
+	h.label = "webhook";
+	h.method = wr.method;
+	memcpy(headers, wr.headers, wr.w.header_count * sizeof(headers[0]));
+	h.headers = headers;
+	h.header_count = wr.w.header_count;
+	h.delivery_key = how->delivery_key;
+	h.user_agent = how->user_agent;
+	h.response = how->response;
+	if (!how->resolved) {
+		if (notify_webhook_payload(&wr.w, alerts, n, !how->single, ctx->public_url, now, &body,
+		    &plain, err, sizeof(err)) != 0) {
 			fail(res, err);
 			goto done;
 		}
-		spec.body = body.data ? body.data : "";
-		spec.content_type = plain ? "text/plain" : "application/json";
+		if (how->test && strcasecmp(wr.w.service, "ntfy") == 0)
+			h.header_count += ntfy_test_headers(&alerts[0], headers + h.header_count, title,
+			    sizeof(title), tags, sizeof(tags));
+		h.body = body.data ? body.data : "";
+		h.content_type = plain ? "text/plain" : "application/json";
 		res->payload_bytes = (int)body.len;
-		rc = send_guarded(url, &spec, ctx, res);
+		rc = notify_send_http(url, &h, ctx, res->error, sizeof(res->error));
+		res->status_code = (int)h.status;
 	} else {
 		size_t count = notify_webhook_recovery_count(&wr.w, n);
 
@@ -374,10 +381,11 @@ notify_send_webhook(const struct nq_row *row, const struct notify_send_ctx *ctx,
 				rc = fail(res, err);
 				break;
 			}
-			spec.body = body.data ? body.data : "";
-			spec.content_type = "application/json";
+			h.body = body.data ? body.data : "";
+			h.content_type = "application/json";
 			res->payload_bytes += (int)body.len;
-			rc = send_guarded(url, &spec, ctx, res);
+			rc = notify_send_http(url, &h, ctx, res->error, sizeof(res->error));
+			res->status_code = (int)h.status;
 		}
 	}
 done:
@@ -386,20 +394,80 @@ done:
 		res->error[0] = '\0';
 	sb_free(&body);
 	sb_free(&stripped);
-	free(alerts);
-	json_object_put(cfg);
-	json_object_put(alerts_json);
 	return rc;
+}
+
+/* The row's configuration and alerts (at most MAX_ALERTS), or -1 with res failed. */
+static int
+row_open(const struct nq_row *row, struct nq_result *res, struct json_object **cfg,
+    struct json_object **alerts_json, struct alert **alerts, size_t *n)
+{
+	*cfg = *alerts_json = NULL;
+	*alerts = NULL;
+	*n = 0;
+	if (row->config == NULL)
+		return fail(res, "the channel configuration cannot be decrypted (another secrets key?)");
+	*cfg = jsonutil_parse(row->config, strlen(row->config), NULL, 0);
+	*alerts_json = jsonutil_parse(row->alerts, strlen(row->alerts), NULL, 0);
+	if (!jsonread_is_object(*cfg) || !jsonread_is_array(*alerts_json)) {
+		json_object_put(*cfg);
+		json_object_put(*alerts_json);
+		*cfg = *alerts_json = NULL;
+		return fail(res, "the queued row is not readable JSON");
+	}
+	*n = json_object_array_length(*alerts_json);
+	if (*n > MAX_ALERTS)
+		*n = MAX_ALERTS;
+	if (*n > 0) {
+		*alerts = xcalloc(*n, sizeof(**alerts));
+		for (size_t i = 0; i < *n; i++)
+			alert_from_json(json_object_array_get_idx(*alerts_json, i), &(*alerts)[i]);
+	}
+	return 0;
 }
 
 int
 notify_send_row(const struct nq_row *row, const struct notify_send_ctx *ctx,
     struct nq_result *res)
 {
+	struct json_object *cfg, *alerts_json;
+	struct alert *alerts;
+	size_t n;
+	int resolved = strstr(row->type, "_resolved") != NULL, rc = -1;
+
 	memset(res, 0, sizeof(*res));
-	if (strncmp(row->type, "webhook", 7) == 0)
-		return notify_send_webhook(row, ctx, res);
-	if (strncmp(row->type, "email", 5) == 0 || strncmp(row->type, "apprise", 7) == 0)
-		return fail(res, "channel not built yet");	/* notify_email_send, notify_apprise_send */
-	return fail(res, "unknown notification type");
+	if (row_open(row, res, &cfg, &alerts_json, &alerts, &n) != 0)
+		return -1;
+	if (strncmp(row->type, "webhook", 7) == 0) {
+		struct notify_send_how how = { .resolved = resolved, .delivery_key = row->id };
+
+		rc = notify_send_webhook_config(cfg, alerts, n, &how, ctx, res);
+	} else if (strncmp(row->type, "email", 5) == 0) {
+		struct notify_email_opts opts = {
+			.connect_timeout_ms = ctx->connect_timeout_ms,
+			.timeout_ms = ctx->timeout_ms,
+			.ca_file = conf_str("smtp_ca_file"),
+			.attempts = 1,	/* the queue retries */
+		};
+
+		snprintf(res->channel_name, sizeof(res->channel_name), "email");
+		snprintf(res->target, sizeof(res->target), "%s", jsonread_string(cfg, "server", ""));
+		rc = notify_email_send(cfg, alerts, n, resolved, ctx->public_url, row->id, &opts,
+		    res->error, sizeof(res->error));
+	} else if (strncmp(row->type, "apprise", 7) == 0) {
+		snprintf(res->channel_name, sizeof(res->channel_name), "apprise");
+		snprintf(res->target, sizeof(res->target), "%s",
+		    jsonread_string(cfg, "mode", "cli"));
+		rc = notify_apprise_send(cfg, alerts, n, resolved, ctx->public_url, ctx->allowlist,
+		    res->error, sizeof(res->error));
+	} else {
+		fail(res, "unknown notification type");
+	}
+	res->success = rc == 0;
+	if (rc == 0)
+		res->error[0] = '\0';
+	free(alerts);
+	json_object_put(cfg);
+	json_object_put(alerts_json);
+	return rc;
 }

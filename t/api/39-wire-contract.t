@@ -171,11 +171,11 @@ is($apprise->code, 200, 'PUT apprise');
 $wc->check('AppriseConfig', $apprise->json, 'notifications PUT /api/notifications/apprise');
 capture('AppriseConfig', '/api/notifications/apprise', 'notifications');
 my $hook = $ua->post($stack->url('/api/notifications/webhooks') => $auth => json => { name => 'h',
-    url => 'https://hooks.example.org/x', service => 'slack', enabled => Mojo::JSON::true, headers => { A => 'b' },
+    url => 'https://198.51.100.10/x', service => 'slack', enabled => Mojo::JSON::true, headers => { A => 'b' },
     customFields => { c => 'd' }, template => '{"text":"{{.Message}}"}' })->result;
 is($hook->code, 200, 'POST webhook');
 $wc->check('Webhook', $hook->json, 'notifications POST /api/notifications/webhooks');
-$ua->post($stack->url('/api/notifications/webhooks') => $auth => json => { name => 'plain', url => 'https://x.example.org/' });
+$ua->post($stack->url('/api/notifications/webhooks') => $auth => json => { name => 'plain', url => 'https://198.51.100.12/' });
 capture('[Webhook]', '/api/notifications/webhooks', 'notifications');
 capture('[WebhookTemplate]', '/api/notifications/webhook-templates', 'notifications');
 capture('[EmailProvider]', '/api/notifications/email-providers', 'notifications');

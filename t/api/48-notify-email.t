@@ -114,8 +114,8 @@ is(scalar $stranger->messages, 0, 'nothing delivered to the untrusted server');
 # Configurations the test cannot use.
 json_error_ok(email_test(enabled => false, port => $sink->plain_port), 400, 'not_enabled', 'disabled email');
 json_error_ok(email_test(server => '', port => $sink->plain_port), 400, 'incomplete_config', 'no server');
-json_error_ok(email_test(from => "a\@b\r\nBcc: x\@y", port => $sink->plain_port), 400,
-    'notification_failed', 'CR/LF in from');
+like(json_error_ok(email_test(from => "a\@b\r\nBcc: x\@y", port => $sink->plain_port), 400,
+    'invalid_field', 'CR/LF in from')->{error}, qr/from must not hold CR or LF/, 'refused by the reader');
 json_error_ok(email_test(port => 'x'), 400, 'invalid_field', 'port as a string');
 is(scalar $sink->messages, 0, 'nothing delivered by refused tests');
 
@@ -126,7 +126,7 @@ $stack->spawn('apprise-api', {}, $^X, PulseStack::srcdir() . '/t/fakes/apprise-a
     "http://127.0.0.1:$api_port", '--dir', $api_dir, '--api-key', 'k-123456789');
 $stack->wait_for(sub { PulseStack::_port_open($api_port) }, 20, 'apprise API fake', 'apprise-api');
 my $received = sub {
-    my $deadline = time + 15;
+    my $deadline = time + ($_[0] // 15);
     my @f;
     while (!(@f = glob "$api_dir/*.json") && time < $deadline) { select undef, undef, undef, 0.1 }
     my @r = map { open my $fh, '<', $_ or die; local $/; decode_json(scalar <$fh>) } sort @f;
@@ -154,6 +154,16 @@ json_error_ok($ua->post($url => $json => json => { method => 'apprise', config =
 $e = json_error_ok($ua->post($url => $json => json => { method => 'apprise', config => { enabled => true } })->result,
     400, 'not_enabled', 'CLI without targets');
 like($e->{error}, qr/at least one target is required for CLI mode/, 'says why');
+
+# Apprise, HTTP mode against the fake API: the server URL passes the SSRF rules (§8.3) at
+# send time: a loopback server is refused until the allowlist holds it.
+$e = json_error_ok($ua->post($url => $json => json => { method => 'apprise', config => { enabled => true,
+    mode => 'http', serverUrl => "http://127.0.0.1:$api_port/", apiKey => 'k-123456789' } })->result, 400,
+    'notification_failed', 'apprise HTTP: a loopback server refused without the allowlist');
+like($e->{error}, qr/apprise server URL refused: /, "says why: $e->{error}");
+is(scalar($received->(0)), 0, 'nothing reached the server');
+$stack->psql("INSERT INTO pulse.system_settings (key, value) VALUES ('webhookAllowedPrivateCIDRs', "
+    . "to_jsonb('127.0.0.1'::text)) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value");
 
 # Apprise, HTTP mode against the fake API: key header, config key path, failure.
 $res = $ua->post($url => $json => json => { method => 'apprise', config => { enabled => true, mode => 'http',
@@ -186,8 +196,8 @@ json_error_ok($ua->post($url => $json => json => { method => 'email', webhookId 
 $e = json_error_ok($ua->post($url => $json => json => { method => 'pigeon' })->result, 400,
     'unknown_method', 'unknown method');
 is($e->{error}, 'unknown notification method: pigeon', 'names it');
-json_error_ok($ua->post($url => $json => json => { method => 'email' })->result, 400, 'not_configured',
-    'saved email config: not configured yet');
+is(json_error_ok($ua->post($url => $json => json => { method => 'email' })->result, 400, 'not_enabled',
+    'saved email config: not enabled')->{error}, 'email notifications are not enabled', 'the original text');
 json_error_ok($ua->post($url => $json => '{"method":"email","config":{"server":"' . ('x' x 65536) . '"}}')->result,
     413, 'payload_too_large', 'over 64 KiB');
 

@@ -100,7 +100,7 @@ is(json_body($res, 'cli without targets')->{enabled}, false, 'cli without target
 
 # --- webhooks ---
 is_deeply(json_body($get->('webhooks'), 'no webhooks'), [], 'no webhooks: []');
-my %hook = (name => 'ops slack', url => 'https://hooks.example.org/services/T0/B0/tok', service => 'slack',
+my %hook = (name => 'ops slack', url => 'https://198.51.100.10/services/T0/B0/tok', service => 'slack',
     enabled => true, headers => { Authorization => 'Bearer hook-secret-55c1' },
     customFields => { channel => 'field-secret-2d0e' }, template => '');
 $res = $send->(POST => 'webhooks', \%hook);
@@ -111,11 +111,11 @@ is($w->{method}, 'POST', 'method default POST');
 is_deeply($w->{headers}, { Authorization => '***REDACTED***' }, 'headers masked in the answer');
 is_deeply($w->{customFields}, { channel => '***REDACTED***' }, 'custom fields masked');
 ok(!exists $w->{template}, 'empty template left out');
-$res = $send->(POST => 'webhooks', { name => 'second', url => 'http://alerts.example.net:8080/in', method => 'put',
+$res = $send->(POST => 'webhooks', { name => 'second', url => 'http://198.51.100.11:8080/in', method => 'put',
     id => 'my-hook' });
 is($res->code, 200, 'POST a webhook with its own id');
 is(json_body($res, 'second')->{id}, 'my-hook', 'own id kept');
-json_error_ok($send->(POST => 'webhooks', { name => 'dup', url => 'https://x.example/', id => 'my-hook' }), 400,
+json_error_ok($send->(POST => 'webhooks', { name => 'dup', url => 'https://198.51.100.12/', id => 'my-hook' }), 400,
     'invalid_field', 'an id that exists');
 my $list = json_body($get->('webhooks'), 'list');
 is_deeply([map { $_->{id} } @$list], [$w->{id}, 'my-hook'], 'list in creation order');
@@ -142,18 +142,24 @@ is($rows->('webhook'), 1, 'one webhook left');
 
 # Bad webhooks: 400 with a message, nothing written.
 for my $b (
-    [{ url => 'ftp://x.example/' }, qr/^Invalid webhook URL: URL scheme/, 'ftp'],
-    [{ url => 'https://user:pw@x.example/' }, qr/^Invalid webhook URL: .*user/, 'user information'],
+    [{ url => 'ftp://198.51.100.12/' }, qr/^Invalid webhook URL: URL scheme/, 'ftp'],
+    [{ url => 'https://user:pw@198.51.100.12/' }, qr/^Invalid webhook URL: .*user/, 'user information'],
     [{ url => '' }, qr/^Invalid webhook URL/, 'empty URL'],
-    [{ url => 'https://x.example/' . ('a' x 2048) }, qr/url is longer/, 'URL over 2048'],
-    [{ url => 'https://x.example/', name => 'n' x 201 }, qr/name is longer/, 'name over 200'],
-    [{ url => 'https://x.example/', method => 'DELETE' }, qr/method/, 'method DELETE'],
-    [{ url => 'https://x.example/', headers => { 'X-A' => "a\r\nX-B: b" } }, qr/CR or LF/, 'CR LF in a header'],
-    [{ url => 'https://x.example/', headers => { map { ("H$_" => 'v') } 1 .. 51 } }, qr/more than 50/, '51 headers'],
-    [{ url => 'https://x.example/', template => 'x' x (32 * 1024 + 1) }, qr/template is longer/, 'template over 32 KiB'],
-    [{ url => 'https://x.example/', enabled => 'yes' }, qr/enabled must be a boolean/, 'enabled as a string'],
-    [{ url => 'https://x.example/', headers => ['a'] }, qr/headers must be an object/, 'headers as an array'],
-    [{ url => 'https://x.example/', id => '../x' }, qr/id may hold/, 'a path in the id'],
+    [{ url => 'https://198.51.100.12/' . ('a' x 2048) }, qr/url is longer/, 'URL over 2048'],
+    [{ url => 'https://198.51.100.12/', name => 'n' x 201 }, qr/name is longer/, 'name over 200'],
+    [{ url => 'https://198.51.100.12/', method => 'DELETE' }, qr/method/, 'method DELETE'],
+    [{ url => 'https://198.51.100.12/', headers => { 'X-A' => "a\r\nX-B: b" } }, qr/CR or LF/, 'CR LF in a header'],
+    [{ url => 'https://198.51.100.12/', headers => { map { ("H$_" => 'v') } 1 .. 51 } }, qr/more than 50/, '51 headers'],
+    [{ url => 'https://198.51.100.12/', template => 'x' x (32 * 1024 + 1) }, qr/template is longer/, 'template over 32 KiB'],
+    [{ url => 'https://198.51.100.12/', enabled => 'yes' }, qr/enabled must be a boolean/, 'enabled as a string'],
+    [{ url => 'https://198.51.100.12/', headers => ['a'] }, qr/headers must be an object/, 'headers as an array'],
+    [{ url => 'https://198.51.100.12/', id => '../x' }, qr/id may hold/, 'a path in the id'],
+    # the address rules of §8.3 at create (no allowlist yet)
+    [{ url => 'http://10.1.2.3:8080/in' }, qr/^Invalid webhook URL: resolves to private IP 10\.1\.2\.3/, 'private target'],
+    [{ url => 'http://127.0.0.1:9/' }, qr/^Invalid webhook URL: /, 'loopback target'],
+    [{ url => 'http://localhost:9/' }, qr/^Invalid webhook URL: /, 'localhost'],
+    [{ url => 'http://169.254.169.254/latest/meta-data' }, qr/^Invalid webhook URL: /, 'cloud metadata'],
+    [{ url => 'https://no-such-host.invalid/' }, qr/^Invalid webhook URL: failed to resolve/, 'a name that does not resolve'],
 ) {
     my ($body, $re, $name) = @$b;
     my $err = json_error_ok($send->(POST => 'webhooks', $body), 400, 'invalid_field', $name);
@@ -161,10 +167,10 @@ for my $b (
 }
 is($rows->('webhook'), 1, 'nothing written by bad webhooks');
 for my $n (2 .. 50) {
-    $send->(POST => 'webhooks', { name => "h$n", url => "https://h$n.example.org/" })->code == 200 or fail("webhook $n");
+    $send->(POST => 'webhooks', { name => "h$n", url => "https://198.51.100.$n/" })->code == 200 or fail("webhook $n");
 }
 is($rows->('webhook'), 50, '50 webhooks');
-like(json_error_ok($send->(POST => 'webhooks', { url => 'https://h51.example.org/' }), 400, 'invalid_field',
+like(json_error_ok($send->(POST => 'webhooks', { url => 'https://198.51.100.51/' }), 400, 'invalid_field',
     'the 51st webhook')->{error}, qr/at most 50/, 'at most 50');
 
 # Malformed and oversized bodies, wrong types: 4xx JSON.
@@ -225,6 +231,15 @@ is($res->code, 200, 'settings update') or diag $res->body;
 is_deeply(json_body($res, 'settings'), { success => true }, 'answer {"success":true}');
 is($setting->('webhookAllowedPrivateCIDRs'), '10.0.0.0/8,192.168.1.5,fd00::/8', 'CIDRs stored, trimmed');
 is($setting->('publicURL'), 'https://pulse.example.org', 'publicURL stored without the trailing /');
+# A private target inside the allowlist is accepted at update (and create); outside, refused.
+my ($some) = map { $_->{id} } grep { $_->{name} eq 'h2' } @{ json_body($get->('webhooks'), 'list') };
+is($send->(PUT => "webhooks/$some", { name => 'h2', url => 'http://10.1.2.3:8080/in' })->code, 200,
+    'a private target inside the allowlist accepted');
+like(json_error_ok($send->(PUT => "webhooks/$some", { name => 'h2', url => 'http://172.16.0.9/in' }), 400,
+    'invalid_field', 'a private target outside the allowlist')->{error},
+    qr/^Invalid webhook URL: resolves to private IP 172\.16\.0\.9/, 'says why');
+json_error_ok($send->(PUT => "webhooks/$some", { name => 'h2', url => 'http://169.254.169.254/' }), 400,
+    'invalid_field', 'link-local never, whatever the allowlist');
 is($stack->psql('SELECT count(*) FROM pulse.system_settings'), 2, 'unknown keys ignored');
 my $err = json_error_ok($ua->post($set => $json => encode_json({ webhookAllowedPrivateCIDRs => '10.0.0.0/8,bogus' }))
     ->result, 400, 'invalid_field', 'an invalid CIDR');
@@ -237,6 +252,8 @@ json_error_ok($ua->post($set => $json => '{"x":')->result, 400, 'invalid_json', 
 is($setting->('webhookAllowedPrivateCIDRs'), '10.0.0.0/8,192.168.1.5,fd00::/8', 'nothing written by bad input');
 is($ua->post($set => $json => encode_json({ webhookAllowedPrivateCIDRs => '' }))->result->code, 200, 'empty clears');
 is($stack->psql("SELECT count(*) FROM pulse.system_settings WHERE key = 'webhookAllowedPrivateCIDRs'"), 0, 'cleared');
+json_error_ok($send->(PUT => "webhooks/$some", { name => 'h2', url => 'http://10.1.2.3:8080/in' }), 400,
+    'invalid_field', 'the same private target refused once the allowlist is cleared');
 
 # --- credentials and scopes ---
 json_error_ok($ua->get($u->('email'))->result, 401, 'unauthorized', 'GET email without credentials');

@@ -47,7 +47,8 @@ test_config(void)
 	j = notify_apprise_config_to_json(&c);
 	is_str(jsonutil_to_string(j, NULL),
 	    "{\"enabled\":true,\"mode\":\"cli\",\"targets\":[\"mailto://a\",\"json://h\"],"
-	    "\"cliPath\":\"apprise\",\"timeoutSeconds\":15,\"apiKeyHeader\":\"X-API-KEY\"}",
+	    "\"cliPath\":\"apprise\",\"timeoutSeconds\":15,\"serverUrl\":\"\",\"configKey\":\"\","
+	    "\"apiKey\":\"\",\"apiKeyHeader\":\"X-API-KEY\",\"skipTlsVerify\":false}",
 	    "normalised JSON");
 	json_object_put(j);
 	notify_apprise_config_free(&c);
@@ -192,11 +193,11 @@ test_cli(void)
 	ok(notify_apprise_run_cli(&c, "t", "b", err, sizeof(err)) != 0, "missing program fails");
 	notify_apprise_config_free(&c);
 	ok(parse("{\"mode\":\"http\",\"serverUrl\":\"file:///etc/passwd\"}", &c) == 0, "parses");
-	ok(notify_apprise_post(&c, "t", "b", "info", err, sizeof(err)) != 0, "file URL refused");
+	ok(notify_apprise_post(&c, "t", "b", "info", NULL, err, sizeof(err)) != 0, "file URL refused");
 	notify_apprise_config_free(&c);
 	ok(parse("{\"mode\":\"http\",\"serverUrl\":\"http://127.0.0.1:1\","
 	    "\"apiKeyHeader\":\"X-Key: a\\r\\nB\"}", &c) == 0, "parses");
-	ok(notify_apprise_post(&c, "t", "b", "info", err, sizeof(err)) != 0, "bad header refused");
+	ok(notify_apprise_post(&c, "t", "b", "info", NULL, err, sizeof(err)) != 0, "bad header refused");
 	notify_apprise_config_free(&c);
 	unlink(record);
 }

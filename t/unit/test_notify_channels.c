@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "notify_channels.h"
+#include "notify_email.h"
 #include "settings.h"
 #include "tap.h"
 #include "util.h"
@@ -89,6 +90,17 @@ test_email(void)
 	    "ERR: tls must be a boolean", "email: tls as a number");
 	ok(strstr(read_text(notify_email_from_json, "{}", NULL), "\"tls\":true") != NULL,
 	    "email: tls absent stays true");
+	{
+		char body[2048] = "{\"to\":[";
+
+		for (int i = 0; i < EMAIL_MAX_RECIPIENTS + 1; i++)
+			snprintf(body + strlen(body), sizeof(body) - strlen(body), "%s\"r%d@x\"",
+			    i ? "," : "", i);
+		strcat(body, "]}");
+		is_str(read_text(notify_email_from_json, body, NULL),
+		    "ERR: to holds more than 32 addresses",
+		    "email: more recipients than the sender takes are refused when saved");
+	}
 	is_str(public_text(notify_email_public, "{\"server\":\"s\",\"password\":\"p\"}"),
 	    "{\"server\":\"s\",\"password\":\"\"}", "email: the public form has no password");
 }
@@ -136,18 +148,24 @@ test_urls(void)
 	static const struct {
 		const char *url;
 		int allowed;
+		const char *allowlist;
 	} cases[] = {
-		{"https://hooks.example.org/x", 1}, {"http://10.0.0.1:8080/p?q=1", 1},
-		{"https://[2001:db8::1]/x", 1}, {"HTTPS://example.org", 1},
-		{"ftp://example.org/", 0}, {"https://", 0}, {"https:///path", 0},
-		{"https://user:pw@example.org/", 0}, {"https://exa mple.org/", 0},
-		{"example.org/x", 0}, {"", 0}, {"https://example.org:99999/", 0},
+		{"https://198.51.100.7/x", 1, NULL}, {"http://10.0.0.1:8080/p?q=1", 1, "10.0.0.0/8"},
+		{"http://10.0.0.1:8080/p?q=1", 0, NULL}, {"http://10.0.0.1/", 0, "192.168.0.0/16"},
+		{"http://127.0.0.1:9/", 0, NULL}, {"http://127.0.0.1:9/", 1, "127.0.0.1"},
+		{"http://169.254.169.254/latest", 0, "169.254.0.0/16"},
+		{"https://[2001:db8::1]/x", 1, NULL}, {"HTTPS://203.0.113.5", 1, NULL},
+		{"https://name.invalid/", 0, NULL},
+		{"ftp://example.org/", 0, NULL}, {"https://", 0, NULL}, {"https:///path", 0, NULL},
+		{"https://user:pw@example.org/", 0, NULL}, {"https://exa mple.org/", 0, NULL},
+		{"example.org/x", 0, NULL}, {"", 0, NULL}, {"https://example.org:99999/", 0, NULL},
 	};
 	char err[160], *long_url;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		is_int(webhook_url_allowed(cases[i].url, NULL, err, sizeof(err)), cases[i].allowed,
-		    "URL '%s'", cases[i].url);
+		is_int(webhook_url_allowed(cases[i].url, cases[i].allowlist, err, sizeof(err)),
+		    cases[i].allowed, "URL '%s' (allowlist %s)", cases[i].url,
+		    cases[i].allowlist ? cases[i].allowlist : "none");
 	long_url = calloc(1, NOTIFY_URL_MAX + 2);
 	memcpy(long_url, "https://a.example/", 18);
 	memset(long_url + 18, 'x', NOTIFY_URL_MAX - 17);
@@ -162,38 +180,38 @@ test_webhooks(void)
 	    "\"customFields\":{\"app_token\":\"t\"}}";
 	char big[NOTIFY_TEMPLATE_MAX + 64];
 
-	is_str(read_text(webhook_reader, "{\"name\":\"n\",\"url\":\"https://h.example/x\"}", NULL),
-	    "{\"id\":\"\",\"name\":\"n\",\"url\":\"https://h.example/x\",\"method\":\"POST\","
+	is_str(read_text(webhook_reader, "{\"name\":\"n\",\"url\":\"https://198.51.100.9/x\"}", NULL),
+	    "{\"id\":\"\",\"name\":\"n\",\"url\":\"https://198.51.100.9/x\",\"method\":\"POST\","
 	    "\"enabled\":false,\"service\":\"\",\"headers\":{},\"customFields\":{},\"template\":\"\"}",
 	    "webhook: defaults");
-	ok(strstr(read_text(webhook_reader, "{\"url\":\"https://h.example/\",\"method\":\"put\"}",
+	ok(strstr(read_text(webhook_reader, "{\"url\":\"https://198.51.100.9/\",\"method\":\"put\"}",
 	    NULL), "\"method\":\"PUT\"") != NULL, "webhook: method upper-cased");
-	is_str(read_text(webhook_reader, "{\"url\":\"https://h.example/\",\"method\":\"TRACE\"}",
+	is_str(read_text(webhook_reader, "{\"url\":\"https://198.51.100.9/\",\"method\":\"TRACE\"}",
 	    NULL), "ERR: method must be GET, POST, PUT or PATCH", "webhook: TRACE refused");
-	is_str(read_text(webhook_reader, "{\"url\":\"ftp://h.example/\"}", NULL),
+	is_str(read_text(webhook_reader, "{\"url\":\"ftp://198.51.100.9/\"}", NULL),
 	    "ERR: Invalid webhook URL: URL scheme must be http or https", "webhook: ftp refused");
-	is_str(read_text(webhook_reader, "{\"url\":\"https://h.example/\",\"headers\":"
+	is_str(read_text(webhook_reader, "{\"url\":\"https://198.51.100.9/\",\"headers\":"
 	    "{\"X-A\":\"a\\r\\nInjected: 1\"}}", NULL),
 	    "ERR: headers: a header name must be a token and a value must not hold CR or LF",
 	    "webhook: CR LF in a header value");
-	is_str(read_text(webhook_reader, "{\"url\":\"https://h.example/\",\"headers\":"
+	is_str(read_text(webhook_reader, "{\"url\":\"https://198.51.100.9/\",\"headers\":"
 	    "{\"Bad Name\":\"a\"}}", NULL),
 	    "ERR: headers: a header name must be a token and a value must not hold CR or LF",
 	    "webhook: a space in a header name");
-	is_str(read_text(webhook_reader, "{\"url\":\"https://h.example/\",\"headers\":[1]}", NULL),
+	is_str(read_text(webhook_reader, "{\"url\":\"https://198.51.100.9/\",\"headers\":[1]}", NULL),
 	    "ERR: headers must be an object of strings", "webhook: headers as an array");
-	is_str(read_text(webhook_reader, "{\"url\":\"https://h.example/\",\"id\":\"a/b\"}", NULL),
+	is_str(read_text(webhook_reader, "{\"url\":\"https://198.51.100.9/\",\"id\":\"a/b\"}", NULL),
 	    "ERR: id may hold only letters, digits and ._:-", "webhook: a slash in the id");
-	ok(strstr(read_text(webhook_reader, "{\"url\":\"https://h.example/\",\"enabled\":\"yes\"}",
+	ok(strstr(read_text(webhook_reader, "{\"url\":\"https://198.51.100.9/\",\"enabled\":\"yes\"}",
 	    NULL), "ERR: enabled must be a boolean") != NULL, "webhook: enabled as a string");
-	snprintf(big, sizeof(big), "{\"url\":\"https://h.example/\",\"template\":\"%0*d\"}",
+	snprintf(big, sizeof(big), "{\"url\":\"https://198.51.100.9/\",\"template\":\"%0*d\"}",
 	    NOTIFY_TEMPLATE_MAX + 1, 0);
 	ok(strncmp(read_text(webhook_reader, big, NULL), "ERR: template is longer", 23) == 0,
 	    "webhook: template over 32 KiB");
 	{
 		struct strbuf sb = {0};
 
-		sb_puts(&sb, "{\"url\":\"https://h.example/\",\"customFields\":{");
+		sb_puts(&sb, "{\"url\":\"https://198.51.100.9/\",\"customFields\":{");
 		for (int i = 0; i <= NOTIFY_MAX_CUSTOM_FIELDS; i++)
 			sb_printf(&sb, "%s\"f%d\":\"v\"", i ? "," : "", i);
 		sb_puts(&sb, "}}");
@@ -202,17 +220,17 @@ test_webhooks(void)
 		sb_free(&sb);
 	}
 	/* Update: the id stays; masked maps keep the stored ones. */
-	is_str(read_text(webhook_reader, "{\"id\":\"other\",\"url\":\"https://h.example/\","
+	is_str(read_text(webhook_reader, "{\"id\":\"other\",\"url\":\"https://198.51.100.9/\","
 	    "\"headers\":{\"Authorization\":\"***REDACTED***\"},\"customFields\":"
 	    "{\"app_token\":\"***REDACTED***\",\"extra\":\"e\"}}", stored),
-	    "{\"id\":\"webhook-1\",\"name\":\"\",\"url\":\"https://h.example/\",\"method\":\"POST\","
+	    "{\"id\":\"webhook-1\",\"name\":\"\",\"url\":\"https://198.51.100.9/\",\"method\":\"POST\","
 	    "\"enabled\":false,\"service\":\"\",\"headers\":{\"Authorization\":\"Bearer s\"},"
 	    "\"customFields\":{\"app_token\":\"t\"},\"template\":\"\"}",
 	    "webhook update: masked headers and custom fields keep the stored maps");
-	ok(strstr(read_text(webhook_reader, "{\"url\":\"https://h.example/\",\"headers\":"
+	ok(strstr(read_text(webhook_reader, "{\"url\":\"https://198.51.100.9/\",\"headers\":"
 	    "{\"Authorization\":\"Bearer new\"}}", stored), "Bearer new") != NULL,
 	    "webhook update: new header values replace");
-	ok(strstr(read_text(webhook_reader, "{\"url\":\"https://h.example/\"}", stored),
+	ok(strstr(read_text(webhook_reader, "{\"url\":\"https://198.51.100.9/\"}", stored),
 	    "\"headers\":{}") != NULL, "webhook update: absent headers clear them");
 	is_str(public_text(notify_webhook_public, "{\"id\":\"w\",\"name\":\"n\",\"url\":\"u\","
 	    "\"method\":\"POST\",\"enabled\":true,\"service\":\"slack\",\"headers\":{\"A\":\"s\"},"
@@ -231,10 +249,10 @@ test_redact(void)
 		{"https://api.telegram.org/bot123:ABC/sendMessage?chat_id=5",
 		    "https://api.telegram.org/botREDACTED/sendMessage?chat_id=5"},
 		{"https://g.example/message?token=abc&x=1", "https://g.example/message?token=REDACTED&x=1"},
-		{"https://h.example/?a=1&API_KEY=s&password=p#f",
-		    "https://h.example/?a=1&API_KEY=REDACTED&password=REDACTED#f"},
-		{"https://h.example/plain", "https://h.example/plain"},
-		{"https://h.example/?keyring=1", "https://h.example/?keyring=1"},
+		{"https://198.51.100.9/?a=1&API_KEY=s&password=p#f",
+		    "https://198.51.100.9/?a=1&API_KEY=REDACTED&password=REDACTED#f"},
+		{"https://198.51.100.9/plain", "https://198.51.100.9/plain"},
+		{"https://198.51.100.9/?keyring=1", "https://198.51.100.9/?keyring=1"},
 		{"https://bot.example/x?a=1", "https://bot.example/x?a=1"},
 		{"", ""},
 	};

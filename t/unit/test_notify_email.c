@@ -114,6 +114,21 @@ test_config(void)
 	o = json_tokener_parse("[]");
 	ok(notify_email_config_parse(o, &c, err, sizeof(err)) != 0, "array refused");
 	json_object_put(o);
+	o = json_tokener_parse("{\"server\":\"smtp.x\\r\\nRCPT TO:<x>\"}");
+	ok(notify_email_config_parse(o, &c, err, sizeof(err)) != 0, "CR LF in server refused");
+	is_str(err, "server must not hold CR or LF", "says which");
+	json_object_put(o);
+	o = json_tokener_parse("{\"enabled\":true,\"port\":0,\"to\":[\" a@x \",\"\",\"b@y\"],"
+	    "\"password\":\"pw\"}");
+	ok(notify_email_config_parse(o, &c, err, sizeof(err)) == 0, "parses");
+	json_object_put(o);
+	o = notify_email_config_to_json(&c);
+	is_str(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+	    "{\"enabled\":true,\"provider\":\"\",\"server\":\"\",\"port\":587,\"username\":\"\","
+	    "\"password\":\"pw\",\"from\":\"\",\"to\":[\"a@x\",\"b@y\"],\"tls\":true,"
+	    "\"startTLS\":false}", "to_json: every member; port 0 is 587; recipients trimmed");
+	json_object_put(o);
+	notify_email_config_clear(&c);
 
 	memset(&c, 0, sizeof(c));
 	snprintf(c.password, sizeof(c.password), "key-123");
