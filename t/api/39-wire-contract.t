@@ -185,6 +185,18 @@ $stack->psql(q{INSERT INTO pulse.notification_deliveries (notification_id, deliv
     ('n2', 'k2', 'webhook_resolved', 'h', 'https://hooks.example.org/x', '{a1}', 2, false, 500, 'HTTP 500', 10)});
 capture('[WebhookDelivery]', '/api/notifications/webhook-history', 'notifications');
 capture('NotificationHealth', '/api/notifications/health', 'notifications');
+# The queue: one dead letter (its configuration sealed under another key reads as {}) and the
+# statistics over it.
+$stack->psql(q{INSERT INTO pulse.notification_queue (id, type, status, alerts, alert_ids, config,
+        attempts, last_attempt, last_error, completed_at)
+    VALUES ('webhook-1767225600000000000-wc', 'webhook', 'dlq',
+        '[{"id":"wc:node1:101-cpu","type":"cpu","level":"warning","resourceId":"wc:node1:101",
+           "resourceName":"vm101","node":"node1","instance":"wc","message":"VM cpu at 95.0%",
+           "value":95,"threshold":80,"startTime":"2026-01-01T00:00:00Z",
+           "lastSeen":"2026-01-01T00:01:00Z","acknowledged":false}]',
+        '{wc:node1:101-cpu}', 'enc:v1:AAAA', 3, now(), 'webhook returned HTTP 500: no', now())});
+capture('[NotificationDLQEntry]', '/api/notifications/dlq', 'notifications');
+capture('NotificationQueueStats', '/api/notifications/queue/stats', 'notifications');
 
 # --- simulators: a cluster "orchard" configured as "orchard-lab", with Ceph and guest agents ---
 my $res = $ua->post($stack->url('/api/system/mock-mode') => $auth => json => { enabled => false })->result;
