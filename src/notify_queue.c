@@ -54,7 +54,9 @@ static const struct db_stmt st_finish = {"nq_finish",
 
 static const struct db_stmt st_release = {"nq_release",
 	"UPDATE pulse.notification_queue SET status = 'pending', attempts = attempts - 1, "
-	"lease_until = NULL WHERE id = ANY($1::text[]) AND status = 'sending' AND worker_id = $2", 2};
+	"lease_until = NULL, next_retry_at = CASE WHEN $3::float8 > 0 "
+	"THEN now() + $3::float8 * interval '1 second' ELSE next_retry_at END "
+	"WHERE id = ANY($1::text[]) AND status = 'sending' AND worker_id = $2", 3};
 
 static const struct db_stmt st_recover = {"nq_recover",
 	"UPDATE pulse.notification_queue SET status = 'pending', lease_until = NULL "
@@ -210,10 +212,12 @@ notify_queue_finish(struct db *db, const struct nq_row *row, const char *worker_
 }
 
 int
-notify_queue_release(struct db *db, const struct nq_row *rows, int n, const char *worker_id)
+notify_queue_release(struct db *db, const struct nq_row *rows, int n, const char *worker_id,
+    double delay_s)
 {
 	struct strbuf ids = {0};
-	const char *params[2];
+	char delay[32];
+	const char *params[3] = {NULL, worker_id, delay};
 	int rc;
 
 	if (n <= 0)
@@ -225,7 +229,7 @@ notify_queue_release(struct db *db, const struct nq_row *rows, int n, const char
 	}
 	sb_puts(&ids, "}");
 	params[0] = ids.data;
-	params[1] = worker_id;
+	snprintf(delay, sizeof(delay), "%.3f", delay_s);
 	rc = db_exec_stmt_ok(db, &st_release, params);
 	sb_free(&ids);
 	return rc;

@@ -36,6 +36,7 @@ struct nq_result {
 	char channel_name[128];
 	char target[512];	/* URL or server, secrets redacted */
 	int payload_bytes;
+	double defer_s;		/* > 0: nothing was sent (a rate limit); retry after this long */
 };
 
 /* Queues a message: type is one of email, webhook, apprise and their _resolved forms;
@@ -63,8 +64,10 @@ void notify_queue_rows_free(struct nq_row *rows, int n);
 int notify_queue_finish(struct db *db, const struct nq_row *row, const char *worker_id,
     const struct nq_result *res);
 
-/* Gives claimed rows that were not sent back (a clean stop): pending, attempt not counted. */
-int notify_queue_release(struct db *db, const struct nq_row *rows, int n, const char *worker_id);
+/* Gives claimed rows that were not sent back (a clean stop, or a rate limit that holds them
+ * delay_s seconds): pending, attempt not counted, ready again after delay_s (0: at once). */
+int notify_queue_release(struct db *db, const struct nq_row *rows, int n, const char *worker_id,
+    double delay_s);
 
 /* Rows in 'sending' whose lease has passed are pending again. Returns how many, or -1. */
 int notify_queue_recover_leases(struct db *db);

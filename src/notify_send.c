@@ -63,7 +63,7 @@ static pthread_mutex_t rate_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct rate_slot rate_slots[256];
 
 int
-notify_send_rate_take(const char *url, int per_minute, double now)
+notify_send_rate_take(const char *url, int per_minute, double now, double *wait_s)
 {
 	struct rate_slot *slot = NULL, *oldest = &rate_slots[0];
 	int ok;
@@ -94,6 +94,8 @@ notify_send_rate_take(const char *url, int per_minute, double now)
 	ok = slot->count < per_minute;
 	if (ok)
 		slot->count++;
+	else if (wait_s != NULL)
+		*wait_s = 60 - (now - slot->window);
 	pthread_mutex_unlock(&rate_lock);
 	return ok;
 }
@@ -342,9 +344,12 @@ notify_send_webhook_config(struct json_object *cfg, const struct alert *alerts, 
 	    notify_webhook_telegram_chat_id(url, chat_id, sizeof(chat_id), &stripped) == 0 &&
 	    stripped.data)
 		url = stripped.data;
-	if (!notify_send_rate_take(wr.w.url, ctx->rate_limit, clock_monotonic())) {
+	if (!notify_send_rate_take(wr.w.url, ctx->rate_limit, clock_monotonic(), &res->defer_s)) {
+		/* Not an attempt: the row waits for the next window (docs/COMPATIBILITY.md). */
 		snprintf(res->error, sizeof(res->error), "rate limit exceeded for webhook %.200s",
 		    wr.w.name);
+		if (res->defer_s < 1)
+			res->defer_s = 1;
 		goto done;
 	}
 	memset(&h, 0, sizeof(h));

@@ -75,7 +75,8 @@ int notify_send_http(const char *url, struct notify_http *h, const struct notify
 
 /* The per-URL limit of ctx->rate_limit requests in a fixed one-minute window, shared by the
  * threads of this process (not across workers). 1 when a request may go now (and counts it),
- * 0 when the limit is reached. */
-int notify_send_rate_take(const char *url, int per_minute, double now);
+ * 0 when the limit is reached, with the seconds until the window ends in *wait_s (when not
+ * NULL). */
+int notify_send_rate_take(const char *url, int per_minute, double now, double *wait_s);
 
 #endif

@@ -74,12 +74,19 @@ send_batch(struct sender *s, struct nq_row *rows, int n, const struct notify_sen
 		struct nq_result res;
 
 		if (stopping()) {
-			if (notify_queue_release(s->db, rows + i, n - i, pool.worker_id) != 0)
+			if (notify_queue_release(s->db, rows + i, n - i, pool.worker_id, 0) != 0)
 				log_warn("msg=\"claimed notifications not released; their lease will\" "
 				    "rows=%d", n - i);
 			return;
 		}
 		(void)notify_send_row(&rows[i], ctx, &res);
+		if (!res.success && res.defer_s > 0) {
+			/* Held by the per-URL rate limit: not an attempt, back in the queue. */
+			if (notify_queue_release(s->db, &rows[i], 1, pool.worker_id, res.defer_s) != 0)
+				log_warn("msg=\"rate-limited notification not released; its lease will\" "
+				    "id=%s", rows[i].id);
+			continue;
+		}
 		if (!res.success)
 			log_warn("msg=\"notification delivery failed\" id=%s type=%s attempt=%d/%d "
 			    "error=\"%.300s\"", rows[i].id, rows[i].type, rows[i].attempts,

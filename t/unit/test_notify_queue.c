@@ -25,6 +25,7 @@ redacted_url(const char *url)
 int
 main(void)
 {
+	double wait;
 	const char *cfg = "{\"name\":\"ops\",\"url\":\"https://u:pw@hooks.example/api/T1/B2/secret?token=abc&x=1\","
 	    "\"headers\":{\"Authorization\":\"Bearer s3cret\",\"X-Other\":\"v\"},"
 	    "\"customFields\":{\"app_token\":\"tok\"},\"password\":\"smtp-pass\",\"apiKey\":\"k1\","
@@ -61,10 +62,12 @@ main(void)
 	json_object_put(o);
 
 	for (int i = 0; i < 3; i++)
-		ok(notify_send_rate_take("http://a.example/", 3, 100.0 + i), "request %d within the limit", i + 1);
-	ok(!notify_send_rate_take("http://a.example/", 3, 110.0), "the fourth in the minute is refused");
-	ok(notify_send_rate_take("http://b.example/", 3, 110.0), "another URL has its own count");
-	ok(notify_send_rate_take("http://a.example/", 3, 161.0), "a new window starts after a minute");
-	ok(notify_send_rate_take("http://a.example/", 0, 161.0), "0: no limit");
+		ok(notify_send_rate_take("http://a.example/", 3, 100.0 + i, NULL), "request %d within the limit", i + 1);
+	wait = 0;
+	ok(!notify_send_rate_take("http://a.example/", 3, 110.0, &wait), "the fourth in the minute is refused");
+	ok(wait > 49.9 && wait < 50.1, "until the window ends: %.1f s", wait);
+	ok(notify_send_rate_take("http://b.example/", 3, 110.0, NULL), "another URL has its own count");
+	ok(notify_send_rate_take("http://a.example/", 3, 161.0, NULL), "a new window starts after a minute");
+	ok(notify_send_rate_take("http://a.example/", 0, 161.0, NULL), "0: no limit");
 	return done_testing();
 }

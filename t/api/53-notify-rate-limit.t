@@ -1,0 +1,49 @@
+#!/usr/bin/perl
+# 53-notify-rate-limit.t: the per-URL webhook rate limit holds rows back without spending
+# their attempts: five rows to one URL with a limit of three a minute are all delivered once
+# (three now, two in the next window), none goes to the DLQ.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use Mojo::JSON qw(true encode_json);
+use Test::More;
+use Time::HiRes qw(sleep);
+use PulseStack;
+
+my $stack = PulseStack->new(settings => { notify_timeout => 5, notify_batch => 10,
+    notify_rate_limit => 3, notify_senders => 1 })->start;
+$stack->setup_admin;
+my $ua = $stack->ua;
+my $sink = $stack->start_webhook_sink;
+my $tool = PulseStack::builddir() . '/t/tools/notify-enqueue';
+$stack->psql(q{INSERT INTO pulse.system_settings (key, value)
+    VALUES ('webhookAllowedPrivateCIDRs', to_jsonb('127.0.0.1'::text))});
+
+my $cfg = encode_json({ name => 'limited', url => "$sink->{url}/hook", method => 'POST',
+    enabled => true, service => 'generic', headers => {}, customFields => {}, template => '' });
+my $alerts = encode_json([{ id => 'rl-{n}', type => 'cpu', level => 'warning', resourceId => 'pve1:n1:100',
+    resourceName => 'vm100', node => 'n1', instance => 'pve1', message => 'CPU at 95%', value => 95,
+    threshold => 80, startTime => '2026-01-02T03:04:05Z', acknowledged => \0 }]);
+my @ids = do {
+    local $ENV{PULSE_CONFIG} = $stack->conf_path;
+    grep { length } split /\n/, qx{'$tool' -t webhook -n 5 -i rl -C '$cfg' -a '$alerts' 2>&1};
+};
+is(scalar @ids, 5, 'five rows queued to one URL');
+
+sub count { $stack->psql("SELECT count(*) FROM pulse.notification_queue WHERE $_[0]") }
+sub keys_seen { scalar keys %{ $ua->get("$sink->{url}/__sink/stats")->result->json->{received} // {} } }
+
+$stack->wait_for(sub { count("status = 'sent'") == 3 }, 30, 'three rows sent in the first minute');
+sleep 2;
+is(count("status = 'sent'"), 3, 'no more than three in the window');
+is(count("status = 'pending' AND attempts = 0 AND next_retry_at > now()"), 2,
+    'the other two wait for the next window, no attempt spent');
+is(count("status = 'dlq'"), 0, 'nothing in the DLQ');
+is(count("last_error IS NOT NULL"), 0, 'a held row is not a failure');
+$stack->wait_for(sub { count("status = 'sent'") == 5 }, 80, 'the rest sent in the next window');
+is(count("status = 'sent' AND attempts = 1"), 5, 'each delivered at its first attempt');
+is(keys_seen(), 5, 'five delivery keys at the receiver');
+my $received = $ua->get("$sink->{url}/__sink/stats")->result->json->{received};
+is((grep { $_ != 1 } values %$received), 0, 'each delivered once');
+done_testing();
