@@ -1,10 +1,12 @@
 /* api_notify_test.c: the test sends, within the request (alerts-notifications.md §9.1, §9.2):
  * POST /api/notifications/test (email or apprise with a supplied configuration, or the saved
  * email, apprise or webhook configuration) and POST /api/notifications/webhooks/test (an
- * unsaved webhook). Webhooks go through the queue's delivery code (notify_send). */
+ * unsaved webhook). Webhooks go through the queue's delivery code (notify_send). And the
+ * legacy POST /api/test-notification: a test alert queued to every enabled channel. */
 #include "config.h"
 
 #include "handlers.h"
+#include "alert_dispatch.h"
 #include "conf.h"
 #include "jsonread.h"
 #include "jsonutil.h"
@@ -379,4 +381,26 @@ api_notify_webhooks_test(struct request *r)
 		resp_error(r, 400, "webhook_failed", "%s", res.error);
 	}
 	sb_free(&answer);
+}
+
+/* POST /api/test-notification (legacy): the saved-configuration test alert queued to every
+ * enabled channel at once, past gates, grouping and cooldown; the queue delivers it like any
+ * alert. The original only broadcast a WebSocket event (docs/COMPATIBILITY.md). */
+void
+api_test_notification(struct request *r)
+{
+	struct json_object *o;
+	struct alert a;
+	double now = (double)time(NULL);
+	int n;
+
+	test_alert(&a, "test-alert", "Test Resource", "pve-node-01", 95.5, 90, now - 300);
+	if ((n = alert_dispatch_test(r->db, &a, now)) < 0) {
+		resp_db_unavailable(r);
+		return;
+	}
+	o = resp_object(r);
+	jsonwrite_str(o, "status", "notification sent");
+	jsonwrite_int(o, "queued", n);
+	resp_json(r, 200, o);
 }

@@ -96,6 +96,7 @@ void api_notify_webhook_history(struct request *r);
 void api_notify_health(struct request *r);
 /* api_notify_test.c */
 void api_notifications_test(struct request *r);
+void api_test_notification(struct request *r);
 void api_notify_webhooks_test(struct request *r);
 
 /* api_notify_queue.c */

@@ -103,6 +103,8 @@ const struct route route_table[] = {
 	    RATE_GENERAL, CONFIG},
 	{POST, "/api/notifications/webhooks/test", api_notify_webhooks_test, ADMIN,
 	    "settings:write", RATE_GENERAL, CONFIG},
+	{POST, "/api/test-notification", api_test_notification, ADMIN, "settings:write",
+	    RATE_GENERAL, SMALL},
 
 	/* api_notify_queue.c */
 	{GET, "/api/notifications/queue/stats", api_notify_queue_stats, ADMIN, "monitoring:read",

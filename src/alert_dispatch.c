@@ -250,6 +250,7 @@ struct dispatch_ctx {
 	struct alert_local_time local;
 	struct json_object *channels;	/* notify_channels_enabled, NULL until read */
 	int sent;
+	int queued;			/* queue rows written */
 };
 
 static double
@@ -461,6 +462,7 @@ enqueue(struct dispatch_ctx *x, const char *alerts_json, int mask, int resolved)
 			log_warn("msg=\"notification not queued\" type=%s error=\"%s\"", type, err);
 			return -1;
 		}
+		x->queued++;
 	}
 	return 0;
 }
@@ -784,6 +786,21 @@ alert_dispatch_activate(struct db *db, double now)
 	ctx_free(&x);
 	alert_config_free(&cfg);
 	return rc == 0 ? x.sent : -1;
+}
+
+int
+alert_dispatch_test(struct db *db, const struct alert *a, double now)
+{
+	struct json_object *list = json_object_new_array();
+	struct dispatch_ctx x;
+	int rc;
+
+	ctx_init(&x, db, NULL, now);
+	json_object_array_add(list, alert_to_json(a));
+	rc = enqueue(&x, jsonutil_to_string(list, NULL), ALERT_TO_ALL, 0);
+	json_object_put(list);
+	ctx_free(&x);
+	return rc == 0 ? x.queued : -1;
 }
 
 /* The escalation of one alert: levels after its last one and up to reached. */

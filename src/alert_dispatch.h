@@ -95,6 +95,10 @@ int alert_dispatch_cleared(struct db *db, const char *alert_id, double now);
  * within the cooldown goes through the gates. Returns how many were sent, or -1. */
 int alert_dispatch_activate(struct db *db, double now);
 
+/* A test alert to every enabled channel, through the queue but past every gate, grouping and
+ * cooldown (POST /api/test-notification). Returns the queue rows written, or -1. */
+int alert_dispatch_test(struct db *db, const struct alert *a, double now);
+
 /* The group flush (§7.2): the buffered alerts whose window closed, taken with DELETE ...
  * RETURNING, grouped by channel set (and node or resource when grouping.byNode/byGuest), one
  * queue row per enabled channel and group. Returns how many alerts went out, or -1. */

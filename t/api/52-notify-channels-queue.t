@@ -279,5 +279,26 @@ $res = $ua->post($ntest => $json => json => { method => 'apprise' })->result;
 is($res->code, 200, 'saved apprise sent') or diag $res->body;
 is(scalar(received()), 1, 'one request at the apprise server');
 
+# --- POST /api/test-notification (legacy): a test alert queued to every enabled channel ---
+$ua->put($api->("webhooks/$w2->{id}") => $json => json => { name => 'on', url => "$sink->{url}/on",
+    enabled => true, service => 'generic' });
+sink_reset();
+$smtp->clear;
+received();
+my $legacy = $stack->url('/api/test-notification');
+$res = $ua->post($legacy => $stack->token_headers)->result;
+is($res->code, 200, 'POST /api/test-notification') or diag $res->body;
+is($res->json->{status}, 'notification sent', 'the original answer');
+is($res->json->{queued}, 3, 'queued for email, apprise and the enabled webhook');
+($m) = $smtp->wait_messages(1);
+like(SmtpSink::parse_message($m->{data})->{headers}{subject} // '', qr/Alert/, 'the mail arrived');
+ok($stack->wait_for(sub { my $r = last_request(); $r && $r->{path} eq '/on' }, 30, 'the webhook'),
+    'the webhook arrived');
+is(decode_json(last_request()->{body})->{alerts}[0]{id}, 'test-alert', 'the test alert, grouped payload');
+ok($stack->wait_for(sub { scalar(received()) >= 1 }, 30, 'apprise'), 'the apprise server got it');
+json_error_ok($ua->post($legacy)->result, 401, 'unauthorized', 'no credentials');
+json_error_ok($ua->post($legacy => $stack->token_headers => 'x' x 20000)->result, 413, 'payload_too_large',
+    'a large body is refused');
+
 no_secret_in_logs($stack, $SmtpSink::PASSWORD, 'wrong-pw-7a7a7a');
 done_testing;
