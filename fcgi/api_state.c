@@ -127,9 +127,16 @@ static const struct piece state_layout[] = {
 	{",\"pmg\":", L_PMG_BACKUPS},
 	{"},\"replicationJobs\":", L_REPLICATION},
 	{",\"activeAlerts\":", L_ALERTS},
-	{",\"recentlyResolved\":", L_RESOLVED},
 	{",\"metrics\":{},\"pveBackups\":", L_PVE_BACKUPS},
 	{",\"performance\":{},\"connectionHealth\":", L_HEALTH},
+	{NULL, L_NONE},
+};
+
+/* After lastUpdate and temperatureMonitoringEnabled: the original writes recentlyResolved
+ * last (the unified resources it has before it are not in our state). */
+static const struct piece state_tail[] = {
+	{",\"recentlyResolved\":", L_RESOLVED},
+	{"}", L_NONE},
 	{NULL, L_NONE},
 };
 
@@ -209,14 +216,15 @@ build(struct request *r, int64_t version, int mock, int64_t updated_ms)
 	struct strbuf sb = {0};
 	struct state_body *b;
 
-	if (fetch(r, state_layout, params, &f) != 0)
+	if (fetch(r, state_layout, params, &f) != 0 || fetch(r, state_tail, params, &f) != 0)
 		return NULL;
 	sb_reserve(&sb, 64 * 1024);
 	render(&sb, state_layout, &f);
-	fetched_clear(&f);
-	sb_printf(&sb, ",\"stats\":{},\"lastUpdate\":%lld,\"temperatureMonitoringEnabled\":%s}",
+	sb_printf(&sb, ",\"stats\":{},\"lastUpdate\":%lld,\"temperatureMonitoringEnabled\":%s",
 	    (long long)(updated_ms / 1000 * 1000),
 	    conf_bool("temperature_monitoring_enabled") ? "true" : "false");
+	render(&sb, state_tail, &f);
+	fetched_clear(&f);
 	b = xcalloc(1, sizeof(*b));
 	b->version = version;
 	b->mock = mock;

@@ -19,7 +19,7 @@ sub fixture { my $f = shift; decode_json(do { local (@ARGV, $/) = $f; <> })->{da
 my @top = qw(nodes vms containers dockerHosts removedDockerHosts kubernetesClusters
     removedKubernetesClusters hosts storage cephClusters physicalDisks pbs pmg pbsBackups pmgBackups
     backups replicationJobs activeAlerts metrics pveBackups performance connectionHealth stats
-    lastUpdate temperatureMonitoringEnabled);
+    lastUpdate temperatureMonitoringEnabled recentlyResolved);
 
 for my $version (qw(pve7x pve8x pve9x)) {
     my $name = "lab-$version";
