@@ -13,6 +13,7 @@
 #include "notify_apprise.h"
 #include "notify_email.h"
 #include "notify_webhook.h"
+#include "timefmt.h"
 #include "urlguard.h"
 #include "util.h"
 
@@ -102,32 +103,14 @@ notify_send_rate_take(const char *url, int per_minute, double now, double *wait_
 
 /* --- alerts from the row ------------------------------------------------------------------ */
 
-/* RFC 3339 as the alerts JSON writes it ("2026-01-02T03:04:05Z", fractions and offsets
- * accepted); 0 when absent or unreadable. */
+/* RFC 3339 as the alerts JSON writes it; 0 when absent or unreadable. */
 static double
 json_time(struct json_object *o, const char *key)
 {
-	const char *s = jsonread_string(o, key, NULL), *p;
-	struct tm tm;
-	double t, frac = 0;
+	const char *s = jsonread_string(o, key, NULL);
+	double t;
 
-	if (s == NULL)
-		return 0;
-	memset(&tm, 0, sizeof(tm));
-	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (p == NULL)
-		return 0;
-	if (*p == '.') {
-		char *end;
-		frac = strtod(p, &end);
-		p = end;
-	}
-	t = (double)timegm(&tm) + frac;
-	if ((*p == '+' || *p == '-') && strlen(p) >= 6) {
-		int off = (atoi(p + 1) * 60 + atoi(p + 4)) * 60;
-		t -= *p == '+' ? off : -off;
-	}
-	return t;
+	return s != NULL && timefmt_parse_rfc3339(s, &t) == 0 ? t : 0;
 }
 
 static void
