@@ -33,7 +33,15 @@ struct db {
 
 	char error[512];
 	char sqlstate[6];
+
+	int pipelined;		/* between db_pipeline_begin and db_pipeline_end */
+	int queued;		/* statements sent since the last sync */
+	int pipe_failed;	/* one of them failed: the rest are not run */
 };
+
+/* Statements sent in a pipeline before their results are read: bounded, so that neither
+ * side's socket buffer fills while the other waits. */
+#define DB_PIPELINE_CHUNK 128
 
 static char *
 describe_target(const char *conninfo)
@@ -367,13 +375,127 @@ exec_retrying(struct db *db, const struct db_stmt *stmt, const char *sql, int np
 PGresult *
 db_exec_stmt(struct db *db, const struct db_stmt *stmt, const char *const *params)
 {
+	if (db->pipelined) {
+		set_error(db, "a statement whose rows are read cannot run in a pipeline", NULL);
+		return NULL;
+	}
 	return exec_retrying(db, stmt, NULL, stmt->nparams, params, 0);
+}
+
+static int session_usable(struct db *db);
+
+/* Reads the results of the statements sent since the last sync, and the sync's: 0 when all
+ * succeeded, else -1 with the first error kept. */
+static int
+pipeline_collect(struct db *db)
+{
+	int failed = db->pipe_failed, nulls = 0;
+
+	if (PQpipelineSync(db->conn) != 1) {
+		set_error(db, PQerrorMessage(db->conn), NULL);
+		db->pipe_failed = 1;
+		return -1;
+	}
+	for (;;) {
+		PGresult *res = PQgetResult(db->conn);
+		ExecStatusType st;
+
+		if (res == NULL) {
+			/* One NULL ends each statement's results; two in a row: nothing more comes. */
+			if (connection_lost(db) || ++nulls > 1) {
+				if (!failed)
+					set_error(db, PQerrorMessage(db->conn), NULL);
+				failed = 1;
+				break;
+			}
+			continue;
+		}
+		nulls = 0;
+		st = PQresultStatus(res);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(res);
+			break;
+		}
+		if (!result_ok(res) && !failed) {
+			set_error(db, PQresultErrorMessage(res), res);
+			failed = 1;
+		}
+		PQclear(res);
+	}
+	db->queued = 0;
+	db->pipe_failed = failed;
+	return failed ? -1 : 0;
+}
+
+int
+db_pipeline_begin(struct db *db)
+{
+	if (db->pipelined || !session_usable(db))
+		return -1;
+	if (PQenterPipelineMode(db->conn) != 1) {
+		set_error(db, PQerrorMessage(db->conn), NULL);
+		return -1;
+	}
+	db->pipelined = 1;
+	db->queued = 0;
+	db->pipe_failed = 0;
+	return 0;
+}
+
+int
+db_pipeline_end(struct db *db)
+{
+	int rc;
+
+	if (!db->pipelined)
+		return -1;
+	if (db->conn == NULL) {		/* lost meanwhile */
+		db->pipelined = 0;
+		return -1;
+	}
+	rc = pipeline_collect(db);
+	db->pipelined = 0;
+	if (PQexitPipelineMode(db->conn) != 1) {
+		/* Results still unread: the session is unusable; closing it rolls back. */
+		if (rc == 0)
+			set_error(db, PQerrorMessage(db->conn), NULL);
+		mark_down(db);
+		return -1;
+	}
+	if (rc != 0) {
+		log_debug("msg=\"pipelined statement failed\" sqlstate=%s error=\"%s\"", db->sqlstate,
+		    db->error);
+		if (connection_lost(db))
+			mark_down(db);
+	}
+	return rc;
+}
+
+/* A statement sent in the pipeline, unnamed (nothing to prepare, nothing to forget when
+ * the pipeline fails). */
+static int
+pipeline_send(struct db *db, const struct db_stmt *stmt, const char *const *params)
+{
+	if (db->pipe_failed || db->conn == NULL)
+		return -1;
+	if (PQsendQueryParams(db->conn, stmt->sql, stmt->nparams, NULL, params, NULL, NULL, 0) != 1) {
+		set_error(db, PQerrorMessage(db->conn), NULL);
+		db->pipe_failed = 1;
+		return -1;
+	}
+	if (++db->queued >= DB_PIPELINE_CHUNK)
+		return pipeline_collect(db);
+	return 0;
 }
 
 int
 db_exec_stmt_ok(struct db *db, const struct db_stmt *stmt, const char *const *params)
 {
-	PGresult *res = db_exec_stmt(db, stmt, params);
+	PGresult *res;
+
+	if (db->pipelined)
+		return pipeline_send(db, stmt, params);
+	res = db_exec_stmt(db, stmt, params);
 
 	if (res == NULL)
 		return -1;

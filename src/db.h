@@ -59,6 +59,17 @@ PGresult *db_exec_stmt(struct db *db, const struct db_stmt *stmt, const char *co
  * with the result already cleared. */
 int db_exec_stmt_ok(struct db *db, const struct db_stmt *stmt, const char *const *params);
 
+/* Pipelined writes (libpq's pipeline mode), for a transaction of many statements whose rows
+ * are not read: between db_pipeline_begin and db_pipeline_end, db_exec_stmt_ok only sends
+ * its statement (unnamed, not prepared) and returns 0, or -1 once one has failed; the
+ * results are read every 128 statements and at the end, so the whole costs a few round
+ * trips instead of one per statement. db_pipeline_end returns 0 when every statement
+ * succeeded, else -1 with the first error in db_error() (the statements after it did not
+ * run: roll the transaction back). Use inside the caller's transaction (after db_begin,
+ * before db_commit); db_exec_stmt is refused meanwhile. Never reconnected nor retried. */
+int db_pipeline_begin(struct db *db);
+int db_pipeline_end(struct db *db);
+
 /* The same, with the result in binary format (PQgetvalue gives network-order values). */
 PGresult *db_exec_stmt_binary(struct db *db, const struct db_stmt *stmt,
     const char *const *params);

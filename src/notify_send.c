@@ -198,6 +198,7 @@ notify_send_http(const char *url0, struct notify_http *h, const struct notify_se
 		req->timeout_ms = left;
 		req->connect_timeout_ms = ctx->connect_timeout_ms < left ? ctx->connect_timeout_ms : left;
 		req->tls = h->tls_insecure && t.https ? HTTP_TLS_INSECURE : HTTP_TLS_VERIFY;
+		req->share = ctx->share;
 		http_request_add_header(req, "User-Agent: %s",
 		    h->user_agent ? h->user_agent : NOTIFY_SEND_USER_AGENT);
 		for (size_t i = 0; i < h->header_count; i++) {

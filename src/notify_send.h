@@ -23,6 +23,9 @@ struct notify_send_ctx {
 	long timeout_ms;	/* a whole delivery, redirects included */
 	long connect_timeout_ms;
 	int rate_limit;		/* requests per URL per minute; 0: none */
+	/* A connection cache (http_share_new) kept by one sender thread, so that its requests
+	 * to a receiver reuse the connection and the TLS session; NULL: a new connection each. */
+	void *share;
 };
 
 /* Reads webhookAllowedPrivateCIDRs and publicURL (JSON strings) into ctx. 0 or -1. */

@@ -6,6 +6,7 @@
 
 #include "worker.h"
 #include "conf.h"
+#include "http.h"
 #include "log.h"
 #include "notify_queue.h"
 #include "notify_send.h"
@@ -107,6 +108,7 @@ sender_main(void *arg)
 	ctx.timeout_ms = pool.timeout_ms;
 	ctx.connect_timeout_ms = pool.timeout_ms < 10000 ? pool.timeout_ms : 10000;
 	ctx.rate_limit = pool.rate_limit;
+	ctx.share = http_share_new();
 	while (!stopping()) {
 		struct nq_row *rows = NULL;
 		int n;
@@ -132,6 +134,7 @@ sender_main(void *arg)
 		if (n < pool.batch)
 			sender_wait(s, WAKE_INTERVAL_MS);
 	}
+	http_share_free(ctx.share);
 	return NULL;
 }
 

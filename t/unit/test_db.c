@@ -15,6 +15,12 @@ static const struct db_stmt stmt_square = {
 static const struct db_stmt stmt_divide = {
 	"test_db_divide", "SELECT 1 / $1::int", 1,
 };
+static const struct db_stmt stmt_put = {
+	"test_db_put", "INSERT INTO test_db_pipe VALUES ($1::int)", 1,
+};
+static const struct db_stmt stmt_put_checked = {
+	"test_db_put_checked", "INSERT INTO test_db_pipe VALUES (10 / $1::int)", 1,
+};
 
 struct heard {
 	int n;
@@ -29,6 +35,53 @@ on_notify(const char *channel, const char *payload, void *arg)
 	h->n++;
 	snprintf(h->channel, sizeof(h->channel), "%s", channel);
 	snprintf(h->payload, sizeof(h->payload), "%s", payload);
+}
+
+static int
+count_rows(struct db *db)
+{
+	PGresult *res = db_exec_params(db, "SELECT count(*) FROM test_db_pipe", 0, NULL);
+	int n = res ? atoi(PQgetvalue(res, 0, 0)) : -1;
+
+	PQclear(res);
+	return n;
+}
+
+/* Pipelined writes: many statements (more than one chunk), all kept; one failing among
+ * them fails the end with its error, and the rollback keeps none. */
+static void
+pipelined(struct db *db)
+{
+	char v[16];
+	const char *p[1] = {v};
+	int rc = 0;
+
+	ok(db_exec(db, "CREATE TEMP TABLE test_db_pipe (n int)") == 0, "a table for the pipeline");
+	ok(db_begin(db) == 0, "begin");
+	ok(db_pipeline_begin(db) == 0, "pipeline begins");
+	is_int(db_pipeline_begin(db), -1, "a second begin is refused");
+	for (int i = 1; i <= 300 && rc == 0; i++) {
+		snprintf(v, sizeof(v), "%d", i);
+		rc = db_exec_stmt_ok(db, &stmt_put, p);
+	}
+	is_int(rc, 0, "300 statements sent (over two chunks)");
+	ok(db_exec_stmt(db, &stmt_square, p) == NULL, "a statement with rows is refused meanwhile");
+	is_int(db_pipeline_end(db), 0, "pipeline ends: every statement succeeded");
+	ok(db_commit(db) == 0, "commit");
+	is_int(count_rows(db), 300, "all 300 rows are there");
+
+	ok(db_begin(db) == 0, "begin again");
+	ok(db_pipeline_begin(db) == 0, "pipeline begins again");
+	rc = 0;
+	for (int i = 5; i >= -5 && rc == 0; i--) {
+		snprintf(v, sizeof(v), "%d", i);
+		rc = db_exec_stmt_ok(db, &stmt_put_checked, p);
+	}
+	is_int(db_pipeline_end(db), -1, "a statement dividing by zero fails the pipeline");
+	is_str(db_sqlstate(db), "22012", "with its SQLSTATE");
+	db_rollback(db);
+	is_int(db_get_state(db), DB_STATE_OK, "the session stays usable");
+	is_int(count_rows(db), 300, "and the rollback kept none of the second pipeline");
 }
 
 /* Nothing is sent on a session that is not there, and nothing is reconnected for it. */
@@ -93,6 +146,8 @@ with_server(const char *dsn)
 		is_str(PQgetvalue(res, 0, 1), pid, "on the same session");
 	PQclear(res);
 	ok(db_commit(db) == 0, "commit");
+
+	pipelined(db);
 
 	ok(db_listen(db, "pulse_test_db") == 0, "listen");
 	ok(db_exec(db, "NOTIFY pulse_test_db, 'hello'") == 0, "notify");
