@@ -323,6 +323,12 @@ incident_record_raised(struct db *db, const struct alert *a)
 		    db_exec_stmt_ok(db, &stmt_incident_open, po) != 0)
 			return -1;
 	}
+	return 0;
+}
+
+int
+incident_retention(struct db *db)
+{
 	return db_exec_stmt_ok(db, &stmt_incident_retention, NULL);
 }
 

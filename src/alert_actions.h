@@ -57,10 +57,13 @@ struct json_object *alert_history_fetch(struct db *db, const struct alert_histor
 int alert_history_clear(struct db *db);
 
 /* Opens the incident of a raised alert (one per alert id and start time; a repeat is a
- * no-op), closes an older open incident of the same id, adds the alert_fired event and
- * applies retention (90 days, 500 incidents). Runs inside the caller's transaction or alone.
- * Returns 0 or -1. */
+ * no-op), closes an older open incident of the same id and adds the alert_fired event. Runs
+ * inside the caller's transaction or alone, its statements pipelined or not (their rows are
+ * not read). Returns 0 or -1. */
 int incident_record_raised(struct db *db, const struct alert *a);
+
+/* Incident retention: 90 days, the newest 500. Once after a batch of raises. 0 or -1. */
+int incident_retention(struct db *db);
 
 /* The incident of alert_id that opened at opened_at (an RFC 3339 time already checked; NULL:
  * the latest), as a JSON object the caller owns; *out NULL when there is none. Returns 0 or

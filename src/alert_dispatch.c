@@ -204,6 +204,12 @@ static const struct db_stmt stmt_claim = {"dispatch_claim",
 	"WHERE id = $1 AND resolved_at IS NULL AND NOT acknowledged AND CASE WHEN $3::text = '' "
 	"THEN last_notified IS NULL ELSE extract(epoch FROM last_notified) = $3::numeric END "
 	"RETURNING 1", 3};
+static const struct db_stmt stmt_claim_many = {"dispatch_claim_many",
+	"UPDATE pulse.alerts a SET last_notified = to_timestamp($2::float8), flapping = false "
+	"FROM jsonb_to_recordset($1::jsonb) AS c(id text, prev text) "
+	"WHERE a.id = c.id AND a.resolved_at IS NULL AND NOT a.acknowledged AND CASE WHEN "
+	"c.prev = '' THEN a.last_notified IS NULL ELSE extract(epoch FROM a.last_notified) = "
+	"c.prev::numeric END RETURNING a.id", 2};
 static const struct db_stmt stmt_unnotified = {"dispatch_unnotified",
 	"UPDATE pulse.alerts SET last_notified = NULL WHERE id = $1 AND resolved_at IS NULL", 1};
 static const struct db_stmt stmt_flap = {"dispatch_flap",
@@ -251,6 +257,11 @@ struct dispatch_ctx {
 	struct json_object *channels;	/* notify_channels_enabled, NULL until read */
 	int sent;
 	int queued;			/* queue rows written */
+	/* A poll's pass claims its dispatches in one statement at the end (send_deferred)
+	 * rather than one round trip each. */
+	int deferring;
+	struct candidate **deferred;
+	int ndeferred, capdeferred;
 };
 
 static double
@@ -495,7 +506,7 @@ send_alert(struct dispatch_ctx *x, const struct alert *a, int mask)
 }
 
 /* Claims the dispatch of c (last_notified = now) and sends it. 1 sent, 0 someone else did,
- * -1 database. */
+ * -1 database. While deferring, c is only noted (1) for send_deferred. */
 static int
 claim_and_send(struct dispatch_ctx *x, struct candidate *c, int mask)
 {
@@ -504,6 +515,15 @@ claim_and_send(struct dispatch_ctx *x, struct candidate *c, int mask)
 	PGresult *res;
 	int claimed;
 
+	if (x->deferring) {
+		if (x->ndeferred == x->capdeferred) {
+			x->capdeferred = x->capdeferred ? x->capdeferred * 2 : 64;
+			x->deferred = xrealloc(x->deferred, (size_t)x->capdeferred *
+			    sizeof(*x->deferred));
+		}
+		x->deferred[x->ndeferred++] = c;
+		return 1;
+	}
 	snprintf(now, sizeof(now), "%.6f", x->now);
 	if ((res = db_exec_stmt(x->db, &stmt_claim, p)) == NULL)
 		return -1;
@@ -616,6 +636,71 @@ ctx_free(struct dispatch_ctx *x)
 {
 	json_object_put(x->channels);
 	x->channels = NULL;
+	free(x->deferred);
+	x->deferred = NULL;
+}
+
+static int
+by_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The deferred dispatches of a pass: claimed in one statement (the same compare-and-set on
+ * last_notified as stmt_claim, row by row), then the claimed ones sent, their writes
+ * pipelined. 0 or -1 (database). */
+static int
+send_deferred(struct dispatch_ctx *x)
+{
+	struct json_object *list;
+	const char **ids = NULL;
+	const char *p[2];
+	char now[32];
+	PGresult *res;
+	int n, rc = 0;
+
+	if (x->ndeferred == 0)
+		return 0;
+	list = json_object_new_array_ext(x->ndeferred);
+	for (int i = 0; i < x->ndeferred; i++) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "id", json_object_new_string(x->deferred[i]->a.id));
+		json_object_object_add(o, "prev", json_object_new_string(x->deferred[i]->last_notified));
+		json_object_array_add(list, o);
+	}
+	snprintf(now, sizeof(now), "%.6f", x->now);
+	p[0] = jsonutil_to_string(list, NULL);
+	p[1] = now;
+	res = db_exec_stmt(x->db, &stmt_claim_many, p);
+	json_object_put(list);
+	if (res == NULL)
+		return -1;
+	n = PQntuples(res);
+	ids = xcalloc((size_t)n + 1, sizeof(*ids));
+	for (int i = 0; i < n; i++)
+		ids[i] = PQgetvalue(res, i, 0);
+	qsort(ids, (size_t)n, sizeof(*ids), by_str);
+	if (n > 0 && x->channels == NULL && notify_channels_enabled(x->db, &x->channels) != 0)
+		rc = -1;
+	if (rc == 0 && n > 0)
+		rc = db_pipeline_begin(x->db);
+	for (int i = 0; i < x->ndeferred && rc == 0 && n > 0; i++) {
+		struct candidate *c = x->deferred[i];
+		const char *key = c->a.id;
+
+		if (bsearch(&key, ids, (size_t)n, sizeof(*ids), by_str) == NULL)
+			continue;	/* someone else dispatched it meanwhile */
+		c->a.last_notified = x->now;
+		rc = send_alert(x, &c->a, ALERT_TO_ALL);
+		x->sent++;
+		log_debug("msg=\"alert dispatched\" alert=\"%.128s\" level=%s", c->a.id, c->a.level);
+	}
+	if (n > 0 && db_pipeline_end(x->db) != 0)
+		rc = -1;
+	free(ids);
+	PQclear(res);
+	x->ndeferred = 0;
+	return rc;
 }
 
 static int
@@ -740,6 +825,15 @@ alert_dispatch_source(struct db *db, const struct alert_config *cfg, const char 
 		if (ch->v[i].kind == ALERT_RESOLVED)
 			rc = resolved_in(&x, &ch->v[i].alert);
 	if (rc == 0 && (n = candidates_load(db, &stmt_cand_source, p, &c)) >= 0) {
+		struct alert_local_time lt;
+
+		/* The pass's writes are pipelined and its claims deferred to one statement:
+		 * what it reads (the local time for quiet hours) is read first. */
+		if (cfg->schedule.quiet.enabled && local_time(&x, &lt) != 0)
+			rc = -1;
+		x.deferring = 1;
+		if (rc == 0)
+			rc = db_pipeline_begin(db);
 		for (int i = 0; i < n && rc == 0; i++) {
 			const struct alert_change *up = change_of(ch, c[i].a.id, ALERT_UPDATED);
 
@@ -748,6 +842,10 @@ alert_dispatch_source(struct db *db, const struct alert_config *cfg, const char 
 			if (rc == 0)
 				rc = dispatch_one(&x, &c[i], DISPATCH_DUE, up && up->to_critical);
 		}
+		if (db_pipeline_end(db) != 0)
+			rc = -1;
+		if (rc == 0)
+			rc = send_deferred(&x);
 		candidates_free(c, n);
 	} else if (rc == 0) {
 		rc = -1;

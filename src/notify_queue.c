@@ -24,7 +24,7 @@ static const struct db_stmt st_enqueue = {"nq_enqueue",
 	"WITH r AS (INSERT INTO pulse.notification_queue (id, type, channel_id, alerts, alert_ids, "
 	"config) SELECT $1, $2, $3, $4::jsonb, coalesce(array_agg(a->>'id') FILTER "
 	"(WHERE a->>'id' IS NOT NULL), '{}') , $5 FROM jsonb_array_elements($4::jsonb) a "
-	"RETURNING id) SELECT pg_notify('" NOTIFY_QUEUE_CHANNEL "', id) FROM r", 5};
+	"RETURNING id) SELECT pg_notify('" NOTIFY_QUEUE_CHANNEL "', '') FROM r", 5};
 
 static const struct db_stmt st_claim = {"nq_claim",
 	"WITH l AS (SELECT id, created_at FROM pulse.notification_queue WHERE status = 'pending' "
@@ -115,7 +115,7 @@ notify_queue_enqueue(struct db *db, const char *type, const char *channel_id,
 	struct timespec ts;
 	char *sealed, *suffix;
 	const char *params[5];
-	PGresult *res;
+	int rc;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	suffix = crypto_random_hex(4);
@@ -129,12 +129,11 @@ notify_queue_enqueue(struct db *db, const char *type, const char *channel_id,
 	params[2] = channel_id ? channel_id : "";
 	params[3] = alerts_json;
 	params[4] = sealed;
-	res = db_exec_stmt(db, &st_enqueue, params);
+	/* No rows read: it may be pipelined. The NOTIFY's payload is empty so that a
+	 * transaction's many enqueues wake the senders once. */
+	rc = db_exec_stmt_ok(db, &st_enqueue, params);
 	free(sealed);
-	if (res == NULL)
-		return set_err(err, errlen, db_error(db));
-	PQclear(res);
-	return 0;
+	return rc != 0 ? set_err(err, errlen, db_error(db)) : 0;
 }
 
 int

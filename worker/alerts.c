@@ -18,7 +18,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* An incident for every raised alert, in one transaction. */
+/* An incident for every raised alert, in one transaction, its writes pipelined; then
+ * retention once. */
 static int
 incidents_raised(struct db *db, const struct alert_changes *ch)
 {
@@ -30,9 +31,14 @@ incidents_raised(struct db *db, const struct alert_changes *ch)
 		return 0;
 	if (db_begin(db) != 0)
 		return -1;
+	rc = db_pipeline_begin(db);
 	for (int i = 0; i < ch->n && rc == 0; i++)
 		if (ch->v[i].kind == ALERT_RAISED)
 			rc = incident_record_raised(db, &ch->v[i].alert);
+	if (db_pipeline_end(db) != 0)
+		rc = -1;
+	if (rc == 0)
+		rc = incident_retention(db);
 	if (rc != 0 || db_commit(db) != 0) {
 		log_warn("msg=\"incidents not recorded\" error=\"%s\"", db_error(db));
 		db_rollback(db);

@@ -211,6 +211,7 @@ with_server(const char *dsn)
 	a.start_time = (double)time(NULL);
 	snprintf(a.id, sizeof(a.id), "ut-fresh");
 	is_int(incident_record_raised(db, &a), 0, "a fresh occurrence");
+	is_int(incident_retention(db), 0, "retention after the batch");
 	is_str(value(db, "SELECT count(*) FROM pulse.incidents"), "500", "500 incidents kept");
 	is_str(value(db, "SELECT count(*) FROM pulse.incidents WHERE id = 'ut-ancient'"), "0",
 	    "the one over 90 days gone");
