@@ -43,6 +43,17 @@ alert_prev_add_pending(struct alert_prev *p)
 	return &p->pending[p->npending++];
 }
 
+struct alert_recent *
+alert_prev_add_recent(struct alert_prev *p)
+{
+	if (p->nrecent == p->caprecent) {
+		p->caprecent = p->caprecent ? p->caprecent * 2 : 16;
+		p->recent = xrealloc(p->recent, (size_t)p->caprecent * sizeof(*p->recent));
+	}
+	memset(&p->recent[p->nrecent], 0, sizeof(p->recent[0]));
+	return &p->recent[p->nrecent++];
+}
+
 static int
 by_alert_id(const void *a, const void *b)
 {
@@ -55,6 +66,12 @@ by_pending_id(const void *a, const void *b)
 	return strcmp(((const struct alert_pending *)a)->id, ((const struct alert_pending *)b)->id);
 }
 
+static int
+by_recent_id(const void *a, const void *b)
+{
+	return strcmp(((const struct alert_recent *)a)->id, ((const struct alert_recent *)b)->id);
+}
+
 void
 alert_prev_index(struct alert_prev *p)
 {
@@ -62,6 +79,8 @@ alert_prev_index(struct alert_prev *p)
 		qsort(p->alerts, (size_t)p->nalerts, sizeof(*p->alerts), by_alert_id);
 	if (p->npending > 1)
 		qsort(p->pending, (size_t)p->npending, sizeof(*p->pending), by_pending_id);
+	if (p->nrecent > 1)
+		qsort(p->recent, (size_t)p->nrecent, sizeof(*p->recent), by_recent_id);
 }
 
 void
@@ -71,11 +90,12 @@ alert_prev_free(struct alert_prev *p)
 		json_object_put(p->alerts[i].metadata);
 	free(p->alerts);
 	free(p->pending);
+	free(p->recent);
 	memset(p, 0, sizeof(*p));
 }
 
 /* Index of id in a sorted array of structs that begin with their id (struct alert, struct
- * alert_pending), or -1. */
+ * alert_pending, struct alert_recent), or -1. */
 static int
 by_key(const void *key, const void *el)
 {
@@ -100,6 +120,12 @@ static int
 find_pending(const struct alert_prev *p, const char *id)
 {
 	return find_id(p->pending, p->npending, sizeof(*p->pending), id);
+}
+
+static int
+find_recent(const struct alert_prev *p, const char *id)
+{
+	return find_id(p->recent, p->nrecent, sizeof(*p->recent), id);
 }
 
 /* --- the change list -------------------------------------------------------------------- */
@@ -271,6 +297,34 @@ raise_alert(struct alert_eval *e, const struct alert *a, const struct alert_reso
 		describe_metric(&ch->alert, r, metric, value, t, e->now);
 }
 
+/* §3.2b: whether id is suppressed now. A suppressed id keeps whatever it has (the check
+ * returns entirely); an expired suppression is dropped by alert_eval_finish unless the
+ * check writes the id's pending entry anew. */
+static int
+suppressed(struct alert_eval *e, const char *id)
+{
+	int i = find_pending(e->prev, id);
+	const struct alert_pending *p = i >= 0 ? &e->prev->pending[i] : NULL;
+
+	if (p == NULL || p->count != ALERT_PENDING_SUPPRESSED ||
+	    e->now >= p->first_seen + (double)e->cfg->suppression_window * 60.0)
+		return 0;
+	keep_exact(e, id);
+	return 1;
+}
+
+/* §3.2b: whether a new alert of id at value would repeat a recent one: raised within the
+ * suppression window with a value less than minimumDelta away. */
+static int
+too_close_to_recent(const struct alert_eval *e, const char *id, double value)
+{
+	int i = find_recent(e->prev, id);
+	const struct alert_recent *rc = i >= 0 ? &e->prev->recent[i] : NULL;
+
+	return rc && e->now - rc->start_time <= (double)e->cfg->suppression_window * 60.0 &&
+	    fabs(rc->value - value) < e->cfg->minimum_delta;
+}
+
 void
 alert_eval_metric(struct alert_eval *e, const struct alert_resource *r, const char *metric,
     double value, struct alert_threshold t)
@@ -284,6 +338,8 @@ alert_eval_metric(struct alert_eval *e, const struct alert_resource *r, const ch
 	if (t.clear <= 0)
 		t.clear = t.trigger;
 	snprintf(id, sizeof(id), "%s-%s", r->id, metric);
+	if (suppressed(e, id))
+		return;
 	i = find_alert(e->prev, id);
 	level = value >= t.trigger + 10 ? "critical" : "warning";
 	if (i >= 0) {
@@ -317,6 +373,8 @@ alert_eval_metric(struct alert_eval *e, const struct alert_resource *r, const ch
 
 		if (delay > 0) {
 			const struct alert_pending *p = keep_pending(e, id);
+			if (p && p->count == ALERT_PENDING_SUPPRESSED)
+				p = NULL;	/* a suppression over: overwritten */
 			if (p == NULL) {
 				set_pending(e, id, e->now, 1);
 				return;
@@ -325,6 +383,11 @@ alert_eval_metric(struct alert_eval *e, const struct alert_resource *r, const ch
 				return;
 			start = p->first_seen;
 			change_add(e->out, ALERT_PENDING_DELETE)->pending = *p;
+		}
+		if (too_close_to_recent(e, id, value)) {
+			keep_pending(e, id);	/* an expired suppression is overwritten */
+			set_pending(e, id, e->now, ALERT_PENDING_SUPPRESSED);
+			return;
 		}
 		fill_alert(&a, r, id, metric, level);
 		a.start_time = start;

@@ -18,23 +18,39 @@ struct st_pbs;
 struct st_pmg;
 
 /* A condition seen but not an alert yet: a time threshold running (count 1) or a state
- * confirmed by count polls so far (§3.3, §3.5). */
+ * confirmed by count polls so far (§3.3, §3.5). A metric alert id held back by the
+ * minimum-delta suppression (§3.2b) is a pending entry of the alert's own id with count
+ * ALERT_PENDING_SUPPRESSED and first_seen the time the suppression began: the id stays
+ * suppressed until first_seen + suppressionWindow minutes. The time threshold of the same
+ * id cannot run meanwhile (a suppressed id is not evaluated), so one row per id is enough. */
 struct alert_pending {
 	char id[256];
 	double first_seen;
 	int count;
 };
 
-/* What the database holds for one source. alert_prev_index sorts both arrays by id. */
+#define ALERT_PENDING_SUPPRESSED (-1)
+
+/* A metric alert raised lately and since resolved (§3.2b "recent"): its id, when it
+ * started and its value as last written. */
+struct alert_recent {
+	char id[256];
+	double start_time, value;
+};
+
+/* What the database holds for one source. alert_prev_index sorts the arrays by id. */
 struct alert_prev {
 	struct alert *alerts;
 	int nalerts, capalerts;
 	struct alert_pending *pending;
 	int npending, cappending;
+	struct alert_recent *recent;
+	int nrecent, caprecent;
 };
 
 struct alert *alert_prev_add(struct alert_prev *p);
 struct alert_pending *alert_prev_add_pending(struct alert_prev *p);
+struct alert_recent *alert_prev_add_recent(struct alert_prev *p);
 void alert_prev_index(struct alert_prev *p);
 void alert_prev_free(struct alert_prev *p);
 
@@ -89,7 +105,10 @@ void alert_eval_begin(struct alert_eval *e, const struct alert_config *cfg,
 void alert_eval_finish(struct alert_eval *e);
 
 /* The generic checks every resource type uses (agents too). metric names the alert type
- * ("cpu", "usage", ...); t the effective threshold (trigger <= 0: disabled). */
+ * ("cpu", "usage", ...); t the effective threshold (trigger <= 0: disabled). A metric alert
+ * about to be raised whose id has a recent record started within suppressionWindow minutes
+ * with a value less than minimumDelta away is not raised: the id is suppressed for
+ * suppressionWindow minutes, during which its check is skipped entirely (§3.2b). */
 void alert_eval_metric(struct alert_eval *e, const struct alert_resource *r, const char *metric,
     double value, struct alert_threshold t);
 /* A state alert (offline, powered-off, connectivity): bad for confirm polls in a row raises

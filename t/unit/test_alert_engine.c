@@ -17,6 +17,8 @@
 /* The database as the store would leave it after each evaluation. */
 static struct alert_prev db;
 
+static const struct alert *active(const char *id);
+
 static void
 db_remove_alert(const char *id)
 {
@@ -38,6 +40,17 @@ db_remove_pending(const char *id)
 		}
 }
 
+/* The id's resolved row as the store keeps it: the "recent" record of §3.2b. */
+static void
+db_remove_recent(const char *id)
+{
+	for (int i = 0; i < db.nrecent; i++)
+		if (strcmp(db.recent[i].id, id) == 0) {
+			db.recent[i] = db.recent[--db.nrecent];
+			return;
+		}
+}
+
 static void
 db_apply(const struct alert_changes *ch)
 {
@@ -46,13 +59,22 @@ db_apply(const struct alert_changes *ch)
 		switch (c->kind) {
 		case ALERT_RAISED:
 		case ALERT_UPDATED:
+			db_remove_recent(c->alert.id);
 			db_remove_alert(c->alert.id);
 			*alert_prev_add(&db) = c->alert;
 			db.alerts[db.nalerts - 1].metadata = json_object_get(c->alert.metadata);
 			break;
-		case ALERT_RESOLVED:
+		case ALERT_RESOLVED: {
+			struct alert_recent *rc;
+			const struct alert *a = active(c->alert.id);
+			db_remove_recent(c->alert.id);
+			rc = alert_prev_add_recent(&db);
+			snprintf(rc->id, sizeof(rc->id), "%s", c->alert.id);
+			rc->start_time = a ? a->start_time : c->alert.start_time;
+			rc->value = a ? a->value : c->alert.value;
 			db_remove_alert(c->alert.id);
 			break;
+		}
 		case ALERT_PENDING_SET:
 			db_remove_pending(c->pending.id);
 			*alert_prev_add_pending(&db) = c->pending;
@@ -320,6 +342,7 @@ test_guests(void)
 	const struct alert *a;
 
 	config(&c);
+	c.minimum_delta = 0;	/* alerts come back at once here: no §3.2b suppression */
 	g = add_guest(&s, 101, "web", "stopped", 0);
 	poll_once(&c, &s, NOW, 0);
 	ok(active("guest-powered-off-pve1:n1:101") == NULL, "stopped once: not yet");
@@ -755,6 +778,104 @@ test_rules(void)
 	reset();
 }
 
+/* §3.2b: a crossing soon after a resolved alert, with a value close to it, is held back. */
+static void
+test_suppression(void)
+{
+	struct alert_config c;
+	struct st_instance s = {0};
+	struct st_node *n;
+	const char *id = "pve1-n1-cpu";
+
+	config(&c);		/* minimumDelta 2 %, suppressionWindow 5 minutes */
+	n = add_node(&s, "n1", 0.85, 10);
+	poll_once(&c, &s, NOW, 0);
+	ok(active(id) != NULL, "raised at 85");
+	n->cpu = 0.10;
+	poll_once(&c, &s, NOW + 10, 0);
+	ok(active(id) == NULL, "resolved");
+	is_int(db.nrecent, 1, "a recent record");
+	n->cpu = 0.86;
+	poll_once(&c, &s, NOW + 20, 0);
+	is_int(count_kind(ALERT_RAISED), 0, "86 within 5 min of an 85 alert: not raised");
+	is_int(db.npending, 1, "suppression written as a pending entry");
+	ok(db.npending == 1 && db.pending[0].count == ALERT_PENDING_SUPPRESSED &&
+	    strcmp(db.pending[0].id, id) == 0, "of the alert's id, count ALERT_PENDING_SUPPRESSED");
+	n->cpu = 0.99;
+	poll_once(&c, &s, NOW + 30, 0);
+	is_int(last.n, 0, "suppressed: even a large value is not looked at");
+	n->cpu = 0.10;
+	poll_once(&c, &s, NOW + 40, 0);
+	is_int(last.n, 0, "suppressed: below clear, the suppression stays");
+	n->cpu = 0.86;
+	poll_once(&c, &s, NOW + 20 + 300, 0);
+	is_int(count_kind(ALERT_RAISED), 1, "suppression over (5 min), recent too old: raised");
+	is_int(count_kind(ALERT_PENDING_DELETE), 1, "the expired suppression dropped");
+	is_int(db.npending, 0, "nothing pending");
+	/* A large delta within the window raises. */
+	n->cpu = 0.10;
+	poll_once(&c, &s, NOW + 330, 0);
+	n->cpu = 0.95;
+	poll_once(&c, &s, NOW + 340, 0);
+	is_int(count_kind(ALERT_RAISED), 1, "95 against 86 (delta 9 >= 2): raised");
+	/* An active alert under a suppression (another worker's raise) is neither updated
+	 * nor resolved while it lasts. */
+	{
+		struct alert_pending *p = alert_prev_add_pending(&db);
+		snprintf(p->id, sizeof(p->id), "%s", id);
+		p->first_seen = NOW + 340;
+		p->count = ALERT_PENDING_SUPPRESSED;
+		alert_prev_index(&db);
+	}
+	n->cpu = 0.10;
+	poll_once(&c, &s, NOW + 350, 0);
+	is_int(last.n, 0, "suppressed: the active alert does not resolve");
+	n->cpu = 0.85;
+	poll_once(&c, &s, NOW + 360, 0);
+	is_int(last.n, 0, "suppressed: a level change is not written");
+	ok(active(id) != NULL && active(id)->value == 95, "suppressed: not updated either");
+	n->cpu = 0.10;
+	poll_once(&c, &s, NOW + 340 + 300, 0);
+	ok(active(id) == NULL, "deadline passed: resolves");
+	is_int(db.npending, 0, "and the suppression is gone");
+	/* A suppression that ends while a time threshold applies: the delay starts afresh. */
+	reset();
+	c.delays[0].seconds = 60;
+	strcpy(c.delays[0].type, "node");
+	c.n_delays = 1;
+	n->cpu = 0.85;
+	poll_once(&c, &s, NOW, 0);
+	poll_once(&c, &s, NOW + 60, 0);
+	ok(active(id) != NULL, "delay: raised after a minute");
+	n->cpu = 0.10;
+	poll_once(&c, &s, NOW + 70, 0);
+	n->cpu = 0.85;
+	poll_once(&c, &s, NOW + 80, 0);
+	ok(db.npending == 1 && db.pending[0].count == 1, "delay running again");
+	poll_once(&c, &s, NOW + 140, 0);
+	is_int(count_kind(ALERT_RAISED), 0, "delay over, same value as the recent alert: suppressed");
+	ok(db.npending == 1 && db.pending[0].count == ALERT_PENDING_SUPPRESSED, "suppression row");
+	poll_once(&c, &s, NOW + 140 + 300, 0);
+	ok(db.npending == 1 && db.pending[0].count == 1 && db.pending[0].first_seen == NOW + 440,
+	    "suppression over: the delay starts afresh on the same row");
+	poll_once(&c, &s, NOW + 500, 0);
+	ok(active(id) != NULL, "and raises after it");
+	/* A window of one minute is honoured. */
+	reset();
+	c.n_delays = 0;
+	c.suppression_window = 1;
+	n->cpu = 0.85;
+	poll_once(&c, &s, NOW, 0);
+	n->cpu = 0.10;
+	poll_once(&c, &s, NOW + 10, 0);
+	n->cpu = 0.85;
+	poll_once(&c, &s, NOW + 61, 0);
+	is_int(count_kind(ALERT_RAISED), 1, "recent started 61 s ago, window 1 min: raised");
+	st_instance_free(&s);
+	alert_config_free(&c);
+	reset();
+}
+
 static void
 test_large(void)
 {
@@ -792,6 +913,7 @@ main(void)
 	test_disks_zfs();
 	test_snapshots_backups();
 	test_rules();
+	test_suppression();
 	test_large();
 	return done_testing();
 }
