@@ -134,10 +134,42 @@ void alert_eval_level(struct alert_eval *e, const struct alert_resource *r, cons
 void alert_eval_level_since(struct alert_eval *e, const struct alert_resource *r, const char *id,
     const char *type, const char *level, double value, double threshold, const char *message,
     double start);
-/* Backup age of the guests of s (their lastBackup) and snapshot age of b's snapshots (§3.6,
- * age only: snapshot sizes are not polled). b may be NULL. */
+/* One backup on a Backup Server or Mail Gateway as the backup-age check takes it (§3.6). */
+struct alert_backup_item {
+	char server[128];	/* the PBS or PMG instance's name */
+	char place[128];	/* PBS: the datastore; PMG: the node */
+	char type[16];		/* PBS: vm, ct or host; PMG: empty */
+	char id[256];		/* PBS: the backup id (the VMID for vm and ct); PMG: the file name */
+	double time;		/* unix seconds */
+};
+
+struct alert_backup_list {
+	struct alert_backup_item *v;
+	int n, cap;
+};
+
+struct alert_backup_item *alert_backup_list_add(struct alert_backup_list *l);
+void alert_backup_list_free(struct alert_backup_list *l);
+
+/* Backup age of the guests of s and snapshot age of b's snapshots (§3.6; snapshots by age
+ * only: their sizes are not polled). A guest's record is its newest backup among b's
+ * storage volumes of its VMID and pbs's vm and ct backups of its VMID (backup id "0" never
+ * matches); the alert names where it is ("storage X on N", "PBS datastore X on Y"). A guest
+ * without any backup there never alerts. b and pbs may be NULL: alert_eval_pve_backups is
+ * the call without Backup Server backups (the mock estate's). All three kinds are polled:
+ * worker/alerts.c reads the PBS and PMG ones from their state tables. */
+void alert_eval_backups(struct alert_eval *e, const struct st_instance *s,
+    const struct st_backups *b, const struct alert_backup_list *pbs);
 void alert_eval_pve_backups(struct alert_eval *e, const struct st_instance *s,
     const struct st_backups *b);
+/* Backup age of one Backup Server's backups that no guest claims: neither host backups
+ * with id "0" nor vm or ct backups whose VMID is in guest_vmids (every PVE guest's, sorted
+ * or not); each newest under the key pbs:<server>:<type>:<id> (§3.6). */
+void alert_eval_pbs_backups(struct alert_eval *e, const struct alert_backup_list *pbs,
+    const int64_t *guest_vmids, int nvmids);
+/* Backup age of one Mail Gateway's backups, the newest per node (no node: per file name)
+ * under the key pmg:<server>:<node|file name> (§3.6). */
+void alert_eval_pmg_backups(struct alert_eval *e, const struct alert_backup_list *pmg);
 
 /* The effective threshold of a metric: override (clear <= 0: trigger - 5), else defaults
  * (clear <= 0: trigger), else the legacy scalar ({n, n - 5}). */

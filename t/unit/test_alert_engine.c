@@ -657,14 +657,21 @@ test_snapshots_backups(void)
 	struct alert_config c;
 	struct st_instance s = {0};
 	struct st_backups b = {0};
-	struct st_guest *g;
 	struct st_snapshot *sn;
+	struct st_storage_backup *sb;
 	struct alert_eval e;
 	const struct alert *a;
 
 	config(&c);
-	g = add_guest(&s, 101, "web", "running", 0.1);
-	g->last_backup = NOW - 10 * 86400;
+	add_guest(&s, 101, "web", "running", 0.1);
+	sb = st_add_storage_backup(&b);
+	snprintf(sb->storage, sizeof(sb->storage), "local");
+	snprintf(sb->node, sizeof(sb->node), "n1");
+	snprintf(sb->instance, sizeof(sb->instance), "pve1");
+	snprintf(sb->type, sizeof(sb->type), "qemu");
+	snprintf(sb->volid, sizeof(sb->volid), "local:backup/vzdump-qemu-101.vma.zst");
+	sb->vmid = 101;
+	sb->ctime = NOW - 10 * 86400;
 	sn = st_add_snapshot(&b);
 	snprintf(sn->id, sizeof(sn->id), "pve1-n1-101-before");
 	snprintf(sn->name, sizeof(sn->name), "before");
@@ -696,7 +703,20 @@ test_snapshots_backups(void)
 	ok(a != NULL, "10-day backup: backup-age");
 	ok(a && strcmp(a->level, "warning") == 0 && a->threshold == 7, "warning at 7 days");
 	ok(a && strcmp(a->resource_id, "pve1:n1:101") == 0, "resourceId is the guest");
-	g->last_backup = NOW;
+	is_str(a ? a->message : "", "web backup via storage local on n1 is 10.0 days old "
+	    "(threshold: 7 days)", "message names the storage and its node");
+	if (a) {
+		is_str(json_object_get_string(json_object_object_get(a->metadata, "source")), "PVE",
+		    "metadata.source");
+		is_str(json_object_get_string(json_object_object_get(a->metadata, "storage")),
+		    "local", "metadata.storage");
+		is_str(json_object_get_string(json_object_object_get(a->metadata, "lastBackupTime")),
+		    "2025-12-22T00:00:00Z", "metadata.lastBackupTime");
+		is_int(json_object_get_int(json_object_object_get(a->metadata, "thresholdDays")), 7,
+		    "metadata.thresholdDays");
+		ok(json_object_object_get(a->metadata, "datastore") == NULL, "no datastore");
+	}
+	sb->ctime = NOW;
 	sn->time = NOW - 50 * 86400;
 	alert_changes_free(&last);
 	alert_eval_begin(&e, &c, &db, NOW + 5, &last);
@@ -726,6 +746,144 @@ rule_at(struct alert_config *c, int i, int priority, const char *op, int n, doub
 	rl->n_filters = n;
 	rl->t.metric[ALERT_CPU] = (struct alert_threshold){1, trigger, clear};
 	return rl;
+}
+
+/* A guest's newest backup across its instance's storage and the Backup Servers, matched by
+ * VMID; what no guest claims under its own key (§3.6). */
+static void
+test_backup_sources(void)
+{
+	struct alert_config c;
+	struct st_instance s = {0};
+	struct st_backups b = {0};
+	struct st_storage_backup *sb;
+	struct alert_backup_list pbs = {0}, pmg = {0};
+	struct alert_backup_item *it;
+	struct alert_eval e;
+	const struct alert *a;
+	const int64_t vmids[] = {102, 101};
+
+	config(&c);
+	c.backup.enabled = 1;
+	add_guest(&s, 101, "web", "running", 0.1);
+	add_guest(&s, 102, "db", "running", 0.1);
+	sb = st_add_storage_backup(&b);
+	snprintf(sb->storage, sizeof(sb->storage), "local");
+	snprintf(sb->node, sizeof(sb->node), "n1");
+	sb->vmid = 101;
+	sb->ctime = NOW - 20 * 86400;
+	/* 101: a newer PBS backup wins over the storage one; 102: only on PBS, twice. */
+	it = alert_backup_list_add(&pbs);
+	snprintf(it->server, sizeof(it->server), "pbs1");
+	snprintf(it->place, sizeof(it->place), "store1");
+	snprintf(it->type, sizeof(it->type), "vm");
+	snprintf(it->id, sizeof(it->id), "101");
+	it->time = NOW - 8 * 86400;
+	it = alert_backup_list_add(&pbs);
+	snprintf(it->server, sizeof(it->server), "pbs1");
+	snprintf(it->place, sizeof(it->place), "store2");
+	snprintf(it->type, sizeof(it->type), "ct");
+	snprintf(it->id, sizeof(it->id), "102");
+	it->time = NOW - 3 * 86400;
+	it = alert_backup_list_add(&pbs);
+	*it = pbs.v[1];
+	it->time = NOW - 16 * 86400;
+	snprintf(it->place, sizeof(it->place), "store1");
+	/* No guest: VMID 0 host backup (ignored), a host and a vm 999 of their own. */
+	it = alert_backup_list_add(&pbs);
+	snprintf(it->server, sizeof(it->server), "pbs1");
+	snprintf(it->place, sizeof(it->place), "store1");
+	snprintf(it->type, sizeof(it->type), "host");
+	snprintf(it->id, sizeof(it->id), "0");
+	it->time = NOW - 40 * 86400;
+	it = alert_backup_list_add(&pbs);
+	*it = pbs.v[3];
+	snprintf(it->id, sizeof(it->id), "fw1");
+	it = alert_backup_list_add(&pbs);
+	*it = pbs.v[0];
+	snprintf(it->id, sizeof(it->id), "999");
+	it->time = NOW - 9 * 86400;
+
+	alert_eval_begin(&e, &c, &db, NOW, &last);
+	alert_eval_backups(&e, &s, &b, &pbs);
+	alert_eval_finish(&e);
+	db_apply(&last);
+	a = active("backup-age-pve1-n1-101");
+	ok(a != NULL, "101: backup-age");
+	is_str(a ? a->message : "", "web backup via PBS datastore store1 on pbs1 is 8.0 days old "
+	    "(threshold: 7 days)", "101: the newer PBS backup is the record");
+	if (a) {
+		is_str(json_object_get_string(json_object_object_get(a->metadata, "source")), "PBS",
+		    "metadata.source PBS");
+		is_str(json_object_get_string(json_object_object_get(a->metadata, "datastore")),
+		    "store1", "metadata.datastore");
+		is_str(json_object_get_string(json_object_object_get(a->metadata, "backupType")),
+		    "vm", "metadata.backupType");
+		ok(json_object_object_get(a->metadata, "storage") == NULL, "no storage");
+	}
+	ok(active("backup-age-pve1-n1-102") == NULL, "102: its newest PBS backup is 3 days old");
+	is_int(db.nalerts, 1, "the PVE evaluation alerts for its guests only");
+
+	/* The Backup Server's own evaluation: what no guest claims. */
+	reset();
+	alert_eval_begin(&e, &c, &db, NOW, &last);
+	alert_eval_pbs_backups(&e, &pbs, vmids, 2);
+	alert_eval_finish(&e);
+	db_apply(&last);
+	a = active("backup-age-pbs-pbs1-host-fw1");
+	ok(a != NULL, "a host backup under pbs:<instance>:host:<id>");
+	is_str(a ? a->level : "", "critical", "40 days: critical");
+	is_str(a ? a->message : "", "host/fw1 backup via PBS datastore store1 on pbs1 is 40.0 days "
+	    "old (threshold: 14 days)", "host backup message");
+	is_str(a ? a->resource_id : "", "pbs-pbs1-host-fw1", "resourceId: the sanitised key");
+	ok(active("backup-age-pbs-pbs1-vm-999") != NULL, "vm 999 (no such guest): its own key");
+	ok(active("backup-age-pbs-pbs1-host-0") == NULL, "VMID 0: ignored");
+	ok(active("backup-age-pbs-pbs1-vm-101") == NULL && active("backup-age-pbs-pbs1-ct-102") ==
+	    NULL, "guests' backups: not here");
+	is_int(db.nalerts, 2, "two unclaimed records");
+	alert_eval_begin(&e, &c, &db, NOW + 1, &last);
+	alert_eval_pbs_backups(&e, &pbs, NULL, 0);
+	alert_eval_finish(&e);
+	db_apply(&last);
+	ok(active("backup-age-pbs-pbs1-vm-101") != NULL, "no guests known: vm 101 unclaimed");
+	ok(active("backup-age-pbs-pbs1-ct-102") == NULL,
+	    "ct 102: the newest of its key across datastores (3 days) counts");
+
+	/* A Mail Gateway's backups, newest per node. */
+	reset();
+	it = alert_backup_list_add(&pmg);
+	snprintf(it->server, sizeof(it->server), "mail1");
+	snprintf(it->place, sizeof(it->place), "pmg-a");
+	snprintf(it->id, sizeof(it->id), "pmg-backup_2025_12_01.tgz");
+	it->time = NOW - 31 * 86400;
+	it = alert_backup_list_add(&pmg);
+	*it = pmg.v[0];
+	snprintf(it->id, sizeof(it->id), "pmg-backup_2025_12_20.tgz");
+	it->time = NOW - 12 * 86400;
+	alert_eval_begin(&e, &c, &db, NOW, &last);
+	alert_eval_pmg_backups(&e, &pmg);
+	alert_eval_finish(&e);
+	db_apply(&last);
+	a = active("backup-age-pmg-mail1-pmg-a");
+	ok(a != NULL, "PMG: pmg:<instance>:<node>");
+	is_str(a ? a->message : "", "pmg-a backup via PMG node pmg-a is 12.0 days old (threshold: "
+	    "7 days)", "PMG: the newest file counts");
+	if (a)
+		is_str(json_object_get_string(json_object_object_get(a->metadata, "filename")),
+		    "pmg-backup_2025_12_20.tgz", "metadata.filename");
+	/* Disabled: resolved. */
+	c.backup.enabled = 0;
+	alert_eval_begin(&e, &c, &db, NOW + 1, &last);
+	alert_eval_pmg_backups(&e, &pmg);
+	alert_eval_finish(&e);
+	db_apply(&last);
+	is_int(db.nalerts, 0, "backup alerts off: resolved");
+	alert_backup_list_free(&pbs);
+	alert_backup_list_free(&pmg);
+	st_backups_free(&b);
+	st_instance_free(&s);
+	alert_config_free(&c);
+	reset();
 }
 
 static void
@@ -912,6 +1070,7 @@ main(void)
 	test_servers();
 	test_disks_zfs();
 	test_snapshots_backups();
+	test_backup_sources();
 	test_rules();
 	test_suppression();
 	test_large();
