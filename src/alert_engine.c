@@ -3,6 +3,7 @@
 
 #include "alert_engine.h"
 #include "jsonread.h"
+#include "jsonwrite.h"
 #include "state.h"
 #include "state_servers.h"
 #include "util.h"
@@ -43,6 +44,13 @@ alert_prev_add_pending(struct alert_prev *p)
 	return &p->pending[p->npending++];
 }
 
+struct alert_recent *
+alert_prev_add_recent(struct alert_prev *p)
+{
+	GROW(p->recent, p->nrecent, p->caprecent);
+	return &p->recent[p->nrecent++];
+}
+
 static int
 by_alert_id(const void *a, const void *b)
 {
@@ -55,6 +63,12 @@ by_pending_id(const void *a, const void *b)
 	return strcmp(((const struct alert_pending *)a)->id, ((const struct alert_pending *)b)->id);
 }
 
+static int
+by_recent_id(const void *a, const void *b)
+{
+	return strcmp(((const struct alert_recent *)a)->id, ((const struct alert_recent *)b)->id);
+}
+
 void
 alert_prev_index(struct alert_prev *p)
 {
@@ -62,6 +76,8 @@ alert_prev_index(struct alert_prev *p)
 		qsort(p->alerts, (size_t)p->nalerts, sizeof(*p->alerts), by_alert_id);
 	if (p->npending > 1)
 		qsort(p->pending, (size_t)p->npending, sizeof(*p->pending), by_pending_id);
+	if (p->nrecent > 1)
+		qsort(p->recent, (size_t)p->nrecent, sizeof(*p->recent), by_recent_id);
 }
 
 void
@@ -71,11 +87,12 @@ alert_prev_free(struct alert_prev *p)
 		json_object_put(p->alerts[i].metadata);
 	free(p->alerts);
 	free(p->pending);
+	free(p->recent);
 	memset(p, 0, sizeof(*p));
 }
 
 /* Index of id in a sorted array of structs that begin with their id (struct alert, struct
- * alert_pending), or -1. */
+ * alert_pending, struct alert_recent), or -1. */
 static int
 by_key(const void *key, const void *el)
 {
@@ -100,6 +117,12 @@ static int
 find_pending(const struct alert_prev *p, const char *id)
 {
 	return find_id(p->pending, p->npending, sizeof(*p->pending), id);
+}
+
+static int
+find_recent(const struct alert_prev *p, const char *id)
+{
+	return find_id(p->recent, p->nrecent, sizeof(*p->recent), id);
 }
 
 /* --- the change list -------------------------------------------------------------------- */
@@ -271,6 +294,34 @@ raise_alert(struct alert_eval *e, const struct alert *a, const struct alert_reso
 		describe_metric(&ch->alert, r, metric, value, t, e->now);
 }
 
+/* §3.2b: whether id is suppressed now. A suppressed id keeps whatever it has (the check
+ * returns entirely); an expired suppression is dropped by alert_eval_finish unless the
+ * check writes the id's pending entry anew. */
+static int
+suppressed(struct alert_eval *e, const char *id)
+{
+	int i = find_pending(e->prev, id);
+	const struct alert_pending *p = i >= 0 ? &e->prev->pending[i] : NULL;
+
+	if (p == NULL || p->count != ALERT_PENDING_SUPPRESSED ||
+	    e->now >= p->first_seen + (double)e->cfg->suppression_window * 60.0)
+		return 0;
+	keep_exact(e, id);
+	return 1;
+}
+
+/* §3.2b: whether a new alert of id at value would repeat a recent one: raised within the
+ * suppression window with a value less than minimumDelta away. */
+static int
+too_close_to_recent(const struct alert_eval *e, const char *id, double value)
+{
+	int i = find_recent(e->prev, id);
+	const struct alert_recent *rc = i >= 0 ? &e->prev->recent[i] : NULL;
+
+	return rc && e->now - rc->start_time <= (double)e->cfg->suppression_window * 60.0 &&
+	    fabs(rc->value - value) < e->cfg->minimum_delta;
+}
+
 void
 alert_eval_metric(struct alert_eval *e, const struct alert_resource *r, const char *metric,
     double value, struct alert_threshold t)
@@ -284,6 +335,8 @@ alert_eval_metric(struct alert_eval *e, const struct alert_resource *r, const ch
 	if (t.clear <= 0)
 		t.clear = t.trigger;
 	snprintf(id, sizeof(id), "%s-%s", r->id, metric);
+	if (suppressed(e, id))
+		return;
 	i = find_alert(e->prev, id);
 	level = value >= t.trigger + 10 ? "critical" : "warning";
 	if (i >= 0) {
@@ -317,6 +370,8 @@ alert_eval_metric(struct alert_eval *e, const struct alert_resource *r, const ch
 
 		if (delay > 0) {
 			const struct alert_pending *p = keep_pending(e, id);
+			if (p && p->count == ALERT_PENDING_SUPPRESSED)
+				p = NULL;	/* a suppression over: overwritten */
 			if (p == NULL) {
 				set_pending(e, id, e->now, 1);
 				return;
@@ -325,6 +380,11 @@ alert_eval_metric(struct alert_eval *e, const struct alert_resource *r, const ch
 				return;
 			start = p->first_seen;
 			change_add(e->out, ALERT_PENDING_DELETE)->pending = *p;
+		}
+		if (too_close_to_recent(e, id, value)) {
+			keep_pending(e, id);	/* an expired suppression is overwritten */
+			set_pending(e, id, e->now, ALERT_PENDING_SUPPRESSED);
+			return;
 		}
 		fill_alert(&a, r, id, metric, level);
 		a.start_time = start;
@@ -1110,50 +1170,200 @@ eval_snapshot(struct alert_eval *e, const struct st_snapshot *sn, const struct s
 		    sn->time + (double)th * 86400.0);
 }
 
+/* The newest backup of a guest, or of a key no guest claims (§3.6). */
+struct backup_record {
+	const char *key;		/* the guest id, pbs:..., pmg:... */
+	const char *resource_id, *name, *node, *instance, *resource_type;
+	const char *source;		/* PVE, PBS or PMG */
+	const char *place, *server;	/* storage and its node, datastore and its PBS, PMG node */
+	const char *backup_type, *filename;	/* NULL: not known */
+	double time;
+};
+
+static struct json_object *
+backup_metadata(const struct backup_record *rec, double days, int64_t threshold)
+{
+	struct json_object *md = json_object_new_object();
+
+	jsonwrite_str(md, "resourceType", rec->resource_type);
+	json_object_object_add(md, "monitorOnly", json_object_new_boolean(0));
+	jsonwrite_str(md, "source", rec->source);
+	jsonwrite_time(md, "lastBackupTime", rec->time);
+	jsonwrite_num(md, "ageDays", days);
+	jsonwrite_int(md, "thresholdDays", threshold);
+	if (strcmp(rec->source, "PVE") == 0)
+		jsonwrite_str(md, "storage", rec->place);
+	if (strcmp(rec->source, "PBS") == 0)
+		jsonwrite_str(md, "datastore", rec->place);
+	if (rec->backup_type)
+		jsonwrite_str(md, "backupType", rec->backup_type);
+	if (rec->filename)
+		jsonwrite_str(md, "filename", rec->filename);
+	return md;
+}
+
+/* The backup-age alert of one record under cfg: warning or critical by age in days,
+ * startTime when the threshold was passed; the metadata names the record. */
 static void
-eval_backup(struct alert_eval *e, const struct st_guest *g)
+eval_backup_record(struct alert_eval *e, const struct alert_backup *cfg,
+    const struct backup_record *rec)
+{
+	double days = (e->now - rec->time) / 86400.0;
+	int64_t th = 0;
+	const char *level;
+	char key[256], id[300], via[400], msg[800];
+	struct alert_resource r = {rec->resource_id, rec->name, rec->node, rec->instance, "",
+	    "guest", rec->resource_type, 0};
+	int before = e->out->n;
+
+	if (!cfg->enabled || rec->time <= 0 || rec->time > e->now)
+		return;
+	level = step_level(days, cfg->warning_days, cfg->critical_days, &th);
+	alert_key(rec->key, key, sizeof(key));
+	snprintf(id, sizeof(id), "backup-age-%s", key);
+	if (strcmp(rec->source, "PBS") == 0)
+		snprintf(via, sizeof(via), "PBS datastore %s on %s", rec->place, rec->server);
+	else if (strcmp(rec->source, "PMG") == 0)
+		snprintf(via, sizeof(via), "PMG node %s", rec->place);
+	else
+		snprintf(via, sizeof(via), "storage %s on %s", rec->place, rec->server);
+	snprintf(msg, sizeof(msg), "%s backup via %s is %.1f days old (threshold: %lld days)",
+	    rec->name, via, days, (long long)th);
+	alert_eval_level_since(e, &r, id, "backup-age", level, days, (double)th, msg,
+	    rec->time + (double)th * 86400.0);
+	if (e->out->n > before && e->out->v[before].kind != ALERT_RESOLVED) {
+		struct alert *a = &e->out->v[before].alert;
+		json_object_put(a->metadata);	/* an update's is the stored one's: replaced */
+		a->metadata = backup_metadata(rec, days, th);
+	}
+}
+
+/* The newest backup per VMID of one list, for a guest's lookup. */
+struct vmid_newest {
+	int64_t vmid;
+	double time;
+	int i;				/* index in its list */
+};
+
+static int
+by_vmid_then_newest(const void *a, const void *b)
+{
+	const struct vmid_newest *x = a, *y = b;
+
+	if (x->vmid != y->vmid)
+		return x->vmid < y->vmid ? -1 : 1;
+	return x->time > y->time ? -1 : x->time < y->time;
+}
+
+/* Sorts v and keeps the newest entry of each VMID; returns how many are left. */
+static int
+newest_per_vmid(struct vmid_newest *v, int n)
+{
+	int out = 0;
+
+	if (n > 1)
+		qsort(v, (size_t)n, sizeof(*v), by_vmid_then_newest);
+	for (int i = 0; i < n; i++)
+		if (out == 0 || v[out - 1].vmid != v[i].vmid)
+			v[out++] = v[i];
+	return out;
+}
+
+static int
+by_newest_vmid(const void *a, const void *b)
+{
+	int64_t x = ((const struct vmid_newest *)a)->vmid, y = ((const struct vmid_newest *)b)->vmid;
+
+	return x < y ? -1 : x > y;
+}
+
+static const struct vmid_newest *
+find_vmid(const struct vmid_newest *v, int n, int64_t vmid)
+{
+	struct vmid_newest key = {vmid, 0, 0};
+
+	return n > 0 ? bsearch(&key, v, (size_t)n, sizeof(*v), by_newest_vmid) : NULL;
+}
+
+/* The VMID of a PBS vm or ct backup, or 0 (a host backup, id "0", not a number). */
+static int64_t
+pbs_guest_vmid(const struct alert_backup_item *it)
+{
+	int64_t v;
+
+	if (strcmp(it->type, "vm") != 0 && strcmp(it->type, "ct") != 0)
+		return 0;
+	return parse_int64(it->id, 1, INT32_MAX, &v) == 0 ? v : 0;
+}
+
+static void
+eval_guest_backup(struct alert_eval *e, const struct st_guest *g, const struct st_backups *b,
+    const struct vmid_newest *sv, int nsv, const struct alert_backup_list *pbs,
+    const struct vmid_newest *pv, int npv)
 {
 	const struct alert_config *c = e->cfg;
 	const struct alert_thresholds *o = alert_override(c, g->id);
 	const struct alert_thresholds *rule = guest_rule(c, g);
 	const struct alert_backup *cfg = o && o->has_backup ? &o->backup :
 	    rule && rule->has_backup ? &rule->backup : &c->backup;
-	double days = (e->now - g->last_backup) / 86400.0;
-	int64_t th = 0;
-	const char *level;
-	char key[256], id[300], msg[640];
-	struct alert_resource r = {g->id, g->name, g->node, g->instance,
-	    strcmp(g->type, "qemu") == 0 ? "VM" : "Container", "guest", "guest", 0};
+	const struct vmid_newest *hs = find_vmid(sv, nsv, g->vmid), *hp = find_vmid(pv, npv,
+	    g->vmid);
+	struct backup_record rec = {g->id, g->id, g->name, g->node, g->instance, "guest", NULL,
+	    NULL, NULL, NULL, NULL, 0};
 
-	if (!cfg->enabled || g->last_backup <= 0)
+	if (hp && (hs == NULL || hp->time > hs->time)) {
+		const struct alert_backup_item *it = &pbs->v[hp->i];
+		rec.source = "PBS";
+		rec.place = it->place;
+		rec.server = it->server;
+		rec.backup_type = it->type;
+		rec.time = it->time;
+	} else if (hs) {
+		const struct st_storage_backup *sb = &b->storage[hs->i];
+		rec.source = "PVE";
+		rec.place = sb->storage;
+		rec.server = sb->node;
+		rec.backup_type = sb->type;
+		rec.time = sb->ctime;
+	} else {
 		return;			/* guests without backups never alert */
-	level = step_level(days, cfg->warning_days, cfg->critical_days, &th);
-	alert_key(g->id, key, sizeof(key));
-	snprintf(id, sizeof(id), "backup-age-%s", key);
-	snprintf(msg, sizeof(msg), "%s backup is %.1f days old (threshold: %lld days)", g->name,
-	    days, (long long)th);
-	alert_eval_level_since(e, &r, id, "backup-age", level, days, (double)th, msg,
-	    g->last_backup + (double)th * 86400.0);
+	}
+	eval_backup_record(e, cfg, &rec);
 }
 
 void
-alert_eval_pve_backups(struct alert_eval *e, const struct st_instance *s,
-    const struct st_backups *b)
+alert_eval_backups(struct alert_eval *e, const struct st_instance *s,
+    const struct st_backups *b, const struct alert_backup_list *pbs)
 {
 	struct vmid_index *idx;
-	int n = 0;
+	struct vmid_newest *sv, *pv;
+	int n = 0, nsv = 0, npv = 0;
 
 	if (!e->cfg->enabled || e->partial || e->cfg->disable_all_guests)
 		return;
+	sv = xcalloc((size_t)(b ? b->nstorage : 0) + 1, sizeof(*sv));
+	for (int i = 0; b && i < b->nstorage; i++)
+		if (b->storage[i].vmid > 0)
+			sv[nsv++] = (struct vmid_newest){b->storage[i].vmid, b->storage[i].ctime, i};
+	nsv = newest_per_vmid(sv, nsv);
+	pv = xcalloc((size_t)(pbs ? pbs->n : 0) + 1, sizeof(*pv));
+	for (int i = 0; pbs && i < pbs->n; i++) {
+		int64_t vmid = pbs_guest_vmid(&pbs->v[i]);
+		if (vmid > 0)
+			pv[npv++] = (struct vmid_newest){vmid, pbs->v[i].time, i};
+	}
+	npv = newest_per_vmid(pv, npv);
 	idx = xcalloc((size_t)s->nguests + 1, sizeof(*idx));
 	for (int i = 0; i < s->nguests; i++) {
 		const struct st_guest *g = &s->guests[i];
 		if (guest_ignored(e->cfg, g) || (alert_override(e->cfg, g->id) &&
 		    alert_override(e->cfg, g->id)->disabled))
 			continue;
-		eval_backup(e, g);
+		eval_guest_backup(e, g, b, sv, nsv, pbs, pv, npv);
 		idx[n++] = (struct vmid_index){g->vmid, i};
 	}
+	free(sv);
+	free(pv);
 	qsort(idx, (size_t)n, sizeof(*idx), by_vmid);
 	for (int i = 0; b && i < b->nsnapshots; i++) {
 		const struct st_snapshot *sn = &b->snapshots[i];
@@ -1164,4 +1374,126 @@ alert_eval_pve_backups(struct alert_eval *e, const struct st_instance *s,
 		eval_snapshot(e, sn, &s->guests[hit->i]);
 	}
 	free(idx);
+}
+
+void
+alert_eval_pve_backups(struct alert_eval *e, const struct st_instance *s,
+    const struct st_backups *b)
+{
+	alert_eval_backups(e, s, b, NULL);
+}
+
+struct alert_backup_item *
+alert_backup_list_add(struct alert_backup_list *l)
+{
+	GROW(l->v, l->n, l->cap);
+	return &l->v[l->n++];
+}
+
+void
+alert_backup_list_free(struct alert_backup_list *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* A Backup Server's or Mail Gateway's backup under its record key. */
+struct keyed_backup {
+	char key[512];
+	const struct alert_backup_item *it;
+};
+
+static int
+by_key_then_newest(const void *a, const void *b)
+{
+	const struct keyed_backup *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	if (c != 0)
+		return c;
+	return x->it->time > y->it->time ? -1 : x->it->time < y->it->time;
+}
+
+/* Sorts v by key, newest first within a key, and evaluates the newest of each key. */
+static void
+eval_keyed_backups(struct alert_eval *e, struct keyed_backup *v, int n, const char *source)
+{
+	if (n > 1)
+		qsort(v, (size_t)n, sizeof(*v), by_key_then_newest);
+	for (int i = 0; i < n; i++) {
+		const struct alert_backup_item *it = v[i].it;
+		char name[400];
+		struct backup_record rec = {v[i].key, NULL, name, it->server, it->server, NULL,
+		    source, it->place, it->server, NULL, NULL, it->time};
+		char rid[256];
+		if (i > 0 && strcmp(v[i - 1].key, v[i].key) == 0)
+			continue;
+		alert_key(v[i].key, rid, sizeof(rid));
+		rec.resource_id = rid;
+		if (strcmp(source, "PBS") == 0) {
+			snprintf(name, sizeof(name), "%s/%s", it->type, it->id);
+			rec.resource_type = "pbs";
+			rec.backup_type = it->type;
+		} else {
+			snprintf(name, sizeof(name), "%s", it->place[0] ? it->place : it->id);
+			rec.resource_type = "pmg";
+			rec.filename = it->id;
+		}
+		eval_backup_record(e, &e->cfg->backup, &rec);
+	}
+}
+
+static int
+by_int64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void
+alert_eval_pbs_backups(struct alert_eval *e, const struct alert_backup_list *pbs,
+    const int64_t *guest_vmids, int nvmids)
+{
+	int64_t *known;
+	struct keyed_backup *v;
+	int n = 0;
+
+	if (!e->cfg->enabled || e->partial || pbs == NULL || pbs->n == 0)
+		return;
+	known = xcalloc((size_t)nvmids + 1, sizeof(*known));
+	if (nvmids > 0)
+		memcpy(known, guest_vmids, (size_t)nvmids * sizeof(*known));
+	qsort(known, (size_t)nvmids, sizeof(*known), by_int64);
+	v = xcalloc((size_t)pbs->n, sizeof(*v));
+	for (int i = 0; i < pbs->n; i++) {
+		const struct alert_backup_item *it = &pbs->v[i];
+		int64_t vmid = pbs_guest_vmid(it);
+		if (strcmp(it->id, "0") == 0 || (vmid > 0 && nvmids > 0 &&
+		    bsearch(&vmid, known, (size_t)nvmids, sizeof(*known), by_int64)))
+			continue;	/* a host backup of VMID 0, or a guest's */
+		snprintf(v[n].key, sizeof(v[n].key), "pbs:%s:%s:%s", it->server, it->type, it->id);
+		v[n++].it = it;
+	}
+	eval_keyed_backups(e, v, n, "PBS");
+	free(v);
+	free(known);
+}
+
+void
+alert_eval_pmg_backups(struct alert_eval *e, const struct alert_backup_list *pmg)
+{
+	struct keyed_backup *v;
+
+	if (!e->cfg->enabled || e->partial || pmg == NULL || pmg->n == 0)
+		return;
+	v = xcalloc((size_t)pmg->n, sizeof(*v));
+	for (int i = 0; i < pmg->n; i++) {
+		const struct alert_backup_item *it = &pmg->v[i];
+		snprintf(v[i].key, sizeof(v[i].key), "pmg:%s:%s", it->server, it->place[0] ?
+		    it->place : it->id);
+		v[i].it = it;
+	}
+	eval_keyed_backups(e, v, pmg->n, "PMG");
+	free(v);
 }

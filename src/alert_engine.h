@@ -18,23 +18,39 @@ struct st_pbs;
 struct st_pmg;
 
 /* A condition seen but not an alert yet: a time threshold running (count 1) or a state
- * confirmed by count polls so far (§3.3, §3.5). */
+ * confirmed by count polls so far (§3.3, §3.5). A metric alert id held back by the
+ * minimum-delta suppression (§3.2b) is a pending entry of the alert's own id with count
+ * ALERT_PENDING_SUPPRESSED and first_seen the time the suppression began: the id stays
+ * suppressed until first_seen + suppressionWindow minutes. The time threshold of the same
+ * id cannot run meanwhile (a suppressed id is not evaluated), so one row per id is enough. */
 struct alert_pending {
 	char id[256];
 	double first_seen;
 	int count;
 };
 
-/* What the database holds for one source. alert_prev_index sorts both arrays by id. */
+#define ALERT_PENDING_SUPPRESSED (-1)
+
+/* A metric alert raised lately and since resolved (§3.2b "recent"): its id, when it
+ * started and its value as last written. */
+struct alert_recent {
+	char id[256];
+	double start_time, value;
+};
+
+/* What the database holds for one source. alert_prev_index sorts the arrays by id. */
 struct alert_prev {
 	struct alert *alerts;
 	int nalerts, capalerts;
 	struct alert_pending *pending;
 	int npending, cappending;
+	struct alert_recent *recent;
+	int nrecent, caprecent;
 };
 
 struct alert *alert_prev_add(struct alert_prev *p);
 struct alert_pending *alert_prev_add_pending(struct alert_prev *p);
+struct alert_recent *alert_prev_add_recent(struct alert_prev *p);
 void alert_prev_index(struct alert_prev *p);
 void alert_prev_free(struct alert_prev *p);
 
@@ -89,7 +105,10 @@ void alert_eval_begin(struct alert_eval *e, const struct alert_config *cfg,
 void alert_eval_finish(struct alert_eval *e);
 
 /* The generic checks every resource type uses (agents too). metric names the alert type
- * ("cpu", "usage", ...); t the effective threshold (trigger <= 0: disabled). */
+ * ("cpu", "usage", ...); t the effective threshold (trigger <= 0: disabled). A metric alert
+ * about to be raised whose id has a recent record started within suppressionWindow minutes
+ * with a value less than minimumDelta away is not raised: the id is suppressed for
+ * suppressionWindow minutes, during which its check is skipped entirely (§3.2b). */
 void alert_eval_metric(struct alert_eval *e, const struct alert_resource *r, const char *metric,
     double value, struct alert_threshold t);
 /* A state alert (offline, powered-off, connectivity): bad for confirm polls in a row raises
@@ -115,10 +134,42 @@ void alert_eval_level(struct alert_eval *e, const struct alert_resource *r, cons
 void alert_eval_level_since(struct alert_eval *e, const struct alert_resource *r, const char *id,
     const char *type, const char *level, double value, double threshold, const char *message,
     double start);
-/* Backup age of the guests of s (their lastBackup) and snapshot age of b's snapshots (§3.6,
- * age only: snapshot sizes are not polled). b may be NULL. */
+/* One backup on a Backup Server or Mail Gateway as the backup-age check takes it (§3.6). */
+struct alert_backup_item {
+	char server[128];	/* the PBS or PMG instance's name */
+	char place[128];	/* PBS: the datastore; PMG: the node */
+	char type[16];		/* PBS: vm, ct or host; PMG: empty */
+	char id[256];		/* PBS: the backup id (the VMID for vm and ct); PMG: the file name */
+	double time;		/* unix seconds */
+};
+
+struct alert_backup_list {
+	struct alert_backup_item *v;
+	int n, cap;
+};
+
+struct alert_backup_item *alert_backup_list_add(struct alert_backup_list *l);
+void alert_backup_list_free(struct alert_backup_list *l);
+
+/* Backup age of the guests of s and snapshot age of b's snapshots (§3.6; snapshots by age
+ * only: their sizes are not polled). A guest's record is its newest backup among b's
+ * storage volumes of its VMID and pbs's vm and ct backups of its VMID (backup id "0" never
+ * matches); the alert names where it is ("storage X on N", "PBS datastore X on Y"). A guest
+ * without any backup there never alerts. b and pbs may be NULL: alert_eval_pve_backups is
+ * the call without Backup Server backups (the mock estate's). All three kinds are polled:
+ * worker/alerts.c reads the PBS and PMG ones from their state tables. */
+void alert_eval_backups(struct alert_eval *e, const struct st_instance *s,
+    const struct st_backups *b, const struct alert_backup_list *pbs);
 void alert_eval_pve_backups(struct alert_eval *e, const struct st_instance *s,
     const struct st_backups *b);
+/* Backup age of one Backup Server's backups that no guest claims: neither host backups
+ * with id "0" nor vm or ct backups whose VMID is in guest_vmids (every PVE guest's, sorted
+ * or not); each newest under the key pbs:<server>:<type>:<id> (§3.6). */
+void alert_eval_pbs_backups(struct alert_eval *e, const struct alert_backup_list *pbs,
+    const int64_t *guest_vmids, int nvmids);
+/* Backup age of one Mail Gateway's backups, the newest per node (no node: per file name)
+ * under the key pmg:<server>:<node|file name> (§3.6). */
+void alert_eval_pmg_backups(struct alert_eval *e, const struct alert_backup_list *pmg);
 
 /* The effective threshold of a metric: override (clear <= 0: trigger - 5), else defaults
  * (clear <= 0: trigger), else the legacy scalar ({n, n - 5}). */

@@ -24,6 +24,15 @@ static const struct db_stmt stmt_load_pending = {
 	1,
 };
 
+/* The "recent" records of §3.2b: the id's row keeps the last raise's start and value once
+ * resolved, until the retention job drops it an hour later. */
+static const struct db_stmt stmt_load_recent = {
+	"alert_load_recent",
+	"SELECT id, extract(epoch FROM start_time), value FROM pulse.alerts "
+	"WHERE source = $1 AND resolved_at IS NOT NULL",
+	1,
+};
+
 /* A raise reuses the id's row: an active one keeps its start and acknowledgement (§5.1), a
  * resolved one comes back acknowledged when it was and resolved less than an hour ago. */
 #define ACK_KEPT "(pulse.alerts.acknowledged AND (pulse.alerts.resolved_at IS NULL OR " \
@@ -143,6 +152,17 @@ alert_store_load(struct db *db, const char *source, struct alert_prev *out)
 		snprintf(p->id, sizeof(p->id), "%s", PQgetvalue(res, i, 0));
 		p->first_seen = num_or_zero(res, i, 1);
 		p->count = (int)num_or_zero(res, i, 2);
+	}
+	PQclear(res);
+	if ((res = db_exec_stmt(db, &stmt_load_recent, params)) == NULL) {
+		alert_prev_free(out);
+		return -1;
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		struct alert_recent *rc = alert_prev_add_recent(out);
+		snprintf(rc->id, sizeof(rc->id), "%s", PQgetvalue(res, i, 0));
+		rc->start_time = num_or_zero(res, i, 1);
+		rc->value = num_or_zero(res, i, 2);
 	}
 	PQclear(res);
 	alert_prev_index(out);

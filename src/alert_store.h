@@ -9,8 +9,9 @@
 
 #include <libpq-fe.h>
 
-/* Fills *out (empty) with source's active alerts and pending entries, indexed. Returns 0, or
- * -1 on a database error (*out then empty). */
+/* Fills *out (empty) with source's active alerts, pending entries (suppressions among them)
+ * and resolved alerts (the "recent" records of §3.2b), indexed. Returns 0, or -1 on a
+ * database error (*out then empty). */
 int alert_store_load(struct db *db, const char *source, struct alert_prev *out);
 
 /* Writes ch for source in one transaction: raised alerts inserted (a resolved row of the same

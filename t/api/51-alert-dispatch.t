@@ -83,8 +83,10 @@ sub wait_firing {
     is(scalar @{ firing_for($aid) }, $n, $what);
 }
 
-# Delivery at once, no grouping, reminders every 5 minutes, recoveries on.
+# Delivery at once, no grouping, reminders every 5 minutes, recoveries on; an alert raised
+# again within minutes comes back at a value at least minimumDelta away (§3.2b, test 54).
 put_config(timeThresholds => { guest => 0, node => 0, storage => 0, pbs => 0 }, flappingEnabled => false,
+    minimumDelta => 0.001,
     schedule => { cooldown => 5, maxAlertsHour => 0, notifyOnResolve => true,
         grouping => { enabled => false, window => 0, byNode => false, byGuest => false },
         quietHours => { enabled => false, start => '22:00', end => '06:00', timezone => 'UTC', days => {},
@@ -174,7 +176,7 @@ polls(2);
 is(scalar @{ recovery_for($n1) }, $recs, 'never sent: no recovery');
 
 # --- quiet hours end: the held warning goes out -----------------------------------------------
-sim_set(node => 'node1', cpu => 0.85);
+sim_set(node => 'node1', cpu => 0.86);
 $stack->wait_for(sub { find_alert(active(), $n1) }, 20, 'node1 raised', 'worker-1');
 polls(2);
 is(scalar @{ firing_for($n1) }, 2, 'still held');
@@ -246,7 +248,7 @@ sim_set(vmid => $vm->{vmid}, cpu => 0.95);
 $stack->wait_for(sub { find_alert(active(), $gd) }, 20, 'raised (1)', 'worker-1');
 sim_set(vmid => $vm->{vmid}, cpu => 0.10);
 $stack->wait_for(sub { !find_alert(active(), $gd) }, 20, 'resolved (1)', 'worker-1');
-sim_set(vmid => $vm->{vmid}, cpu => 0.95);
+sim_set(vmid => $vm->{vmid}, cpu => 0.97);
 $stack->wait_for(sub { find_alert(active(), $gd) }, 20, 'raised (2)', 'worker-1');
 polls(2);
 is($stack->psql("SELECT flapping FROM pulse.alerts WHERE id = '$gd'"), 't', 'two raises in the window: flapping');

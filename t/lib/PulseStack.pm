@@ -891,4 +891,30 @@ sub DESTROY {
     $self->stop;
 }
 
+
+# Alert tests: the alert configuration changed by top-level keys (GET, change, PUT); the PUT
+# result. The active alerts (GET /api/alerts/active). n more successful polls of an instance.
+sub alert_config_change {
+    my ($self, %change) = @_;
+    my $cfg = $self->ua->get($self->url('/api/alerts/config') => $self->token_headers)->result->json;
+    $cfg->{$_} = $change{$_} for keys %change;
+    return $self->ua->put($self->url('/api/alerts/config') => $self->token_headers => json => $cfg)->result;
+}
+
+sub alerts_active {
+    my $self = shift;
+    my $r = $self->ua->get($self->url('/api/alerts/active') => $self->token_headers)->result;
+    croak 'GET /api/alerts/active: ' . $r->code unless $r->code == 200;
+    return $r->json;
+}
+
+sub wait_polls {
+    my ($self, $instance_id, $n) = @_;
+    my $q = "SELECT coalesce(extract(epoch FROM last_success), 0) FROM pulse.poll_status WHERE instance_id = '$instance_id'";
+    for (1 .. $n) {
+        my $was = $self->psql($q) || 0;
+        $self->wait_for(sub { ($self->psql($q) || 0) > $was }, 20, 'a poll', 'worker-1');
+    }
+}
+
 1;

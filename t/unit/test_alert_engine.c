@@ -17,6 +17,8 @@
 /* The database as the store would leave it after each evaluation. */
 static struct alert_prev db;
 
+static const struct alert *active(const char *id);
+
 static void
 db_remove_alert(const char *id)
 {
@@ -38,6 +40,17 @@ db_remove_pending(const char *id)
 		}
 }
 
+/* The id's resolved row as the store keeps it: the "recent" record of §3.2b. */
+static void
+db_remove_recent(const char *id)
+{
+	for (int i = 0; i < db.nrecent; i++)
+		if (strcmp(db.recent[i].id, id) == 0) {
+			db.recent[i] = db.recent[--db.nrecent];
+			return;
+		}
+}
+
 static void
 db_apply(const struct alert_changes *ch)
 {
@@ -46,13 +59,22 @@ db_apply(const struct alert_changes *ch)
 		switch (c->kind) {
 		case ALERT_RAISED:
 		case ALERT_UPDATED:
+			db_remove_recent(c->alert.id);
 			db_remove_alert(c->alert.id);
 			*alert_prev_add(&db) = c->alert;
 			db.alerts[db.nalerts - 1].metadata = json_object_get(c->alert.metadata);
 			break;
-		case ALERT_RESOLVED:
+		case ALERT_RESOLVED: {
+			struct alert_recent *rc;
+			const struct alert *a = active(c->alert.id);
+			db_remove_recent(c->alert.id);
+			rc = alert_prev_add_recent(&db);
+			snprintf(rc->id, sizeof(rc->id), "%s", c->alert.id);
+			rc->start_time = a ? a->start_time : c->alert.start_time;
+			rc->value = a ? a->value : c->alert.value;
 			db_remove_alert(c->alert.id);
 			break;
+		}
 		case ALERT_PENDING_SET:
 			db_remove_pending(c->pending.id);
 			*alert_prev_add_pending(&db) = c->pending;
@@ -320,6 +342,7 @@ test_guests(void)
 	const struct alert *a;
 
 	config(&c);
+	c.minimum_delta = 0;	/* alerts come back at once here: no §3.2b suppression */
 	g = add_guest(&s, 101, "web", "stopped", 0);
 	poll_once(&c, &s, NOW, 0);
 	ok(active("guest-powered-off-pve1:n1:101") == NULL, "stopped once: not yet");
@@ -634,14 +657,21 @@ test_snapshots_backups(void)
 	struct alert_config c;
 	struct st_instance s = {0};
 	struct st_backups b = {0};
-	struct st_guest *g;
 	struct st_snapshot *sn;
+	struct st_storage_backup *sb;
 	struct alert_eval e;
 	const struct alert *a;
 
 	config(&c);
-	g = add_guest(&s, 101, "web", "running", 0.1);
-	g->last_backup = NOW - 10 * 86400;
+	add_guest(&s, 101, "web", "running", 0.1);
+	sb = st_add_storage_backup(&b);
+	snprintf(sb->storage, sizeof(sb->storage), "local");
+	snprintf(sb->node, sizeof(sb->node), "n1");
+	snprintf(sb->instance, sizeof(sb->instance), "pve1");
+	snprintf(sb->type, sizeof(sb->type), "qemu");
+	snprintf(sb->volid, sizeof(sb->volid), "local:backup/vzdump-qemu-101.vma.zst");
+	sb->vmid = 101;
+	sb->ctime = NOW - 10 * 86400;
 	sn = st_add_snapshot(&b);
 	snprintf(sn->id, sizeof(sn->id), "pve1-n1-101-before");
 	snprintf(sn->name, sizeof(sn->name), "before");
@@ -673,7 +703,20 @@ test_snapshots_backups(void)
 	ok(a != NULL, "10-day backup: backup-age");
 	ok(a && strcmp(a->level, "warning") == 0 && a->threshold == 7, "warning at 7 days");
 	ok(a && strcmp(a->resource_id, "pve1:n1:101") == 0, "resourceId is the guest");
-	g->last_backup = NOW;
+	is_str(a ? a->message : "", "web backup via storage local on n1 is 10.0 days old "
+	    "(threshold: 7 days)", "message names the storage and its node");
+	if (a) {
+		is_str(json_object_get_string(json_object_object_get(a->metadata, "source")), "PVE",
+		    "metadata.source");
+		is_str(json_object_get_string(json_object_object_get(a->metadata, "storage")),
+		    "local", "metadata.storage");
+		is_str(json_object_get_string(json_object_object_get(a->metadata, "lastBackupTime")),
+		    "2025-12-22T00:00:00Z", "metadata.lastBackupTime");
+		is_int(json_object_get_int(json_object_object_get(a->metadata, "thresholdDays")), 7,
+		    "metadata.thresholdDays");
+		ok(json_object_object_get(a->metadata, "datastore") == NULL, "no datastore");
+	}
+	sb->ctime = NOW;
 	sn->time = NOW - 50 * 86400;
 	alert_changes_free(&last);
 	alert_eval_begin(&e, &c, &db, NOW + 5, &last);
@@ -703,6 +746,144 @@ rule_at(struct alert_config *c, int i, int priority, const char *op, int n, doub
 	rl->n_filters = n;
 	rl->t.metric[ALERT_CPU] = (struct alert_threshold){1, trigger, clear};
 	return rl;
+}
+
+/* A guest's newest backup across its instance's storage and the Backup Servers, matched by
+ * VMID; what no guest claims under its own key (§3.6). */
+static void
+test_backup_sources(void)
+{
+	struct alert_config c;
+	struct st_instance s = {0};
+	struct st_backups b = {0};
+	struct st_storage_backup *sb;
+	struct alert_backup_list pbs = {0}, pmg = {0};
+	struct alert_backup_item *it;
+	struct alert_eval e;
+	const struct alert *a;
+	const int64_t vmids[] = {102, 101};
+
+	config(&c);
+	c.backup.enabled = 1;
+	add_guest(&s, 101, "web", "running", 0.1);
+	add_guest(&s, 102, "db", "running", 0.1);
+	sb = st_add_storage_backup(&b);
+	snprintf(sb->storage, sizeof(sb->storage), "local");
+	snprintf(sb->node, sizeof(sb->node), "n1");
+	sb->vmid = 101;
+	sb->ctime = NOW - 20 * 86400;
+	/* 101: a newer PBS backup wins over the storage one; 102: only on PBS, twice. */
+	it = alert_backup_list_add(&pbs);
+	snprintf(it->server, sizeof(it->server), "pbs1");
+	snprintf(it->place, sizeof(it->place), "store1");
+	snprintf(it->type, sizeof(it->type), "vm");
+	snprintf(it->id, sizeof(it->id), "101");
+	it->time = NOW - 8 * 86400;
+	it = alert_backup_list_add(&pbs);
+	snprintf(it->server, sizeof(it->server), "pbs1");
+	snprintf(it->place, sizeof(it->place), "store2");
+	snprintf(it->type, sizeof(it->type), "ct");
+	snprintf(it->id, sizeof(it->id), "102");
+	it->time = NOW - 3 * 86400;
+	it = alert_backup_list_add(&pbs);
+	*it = pbs.v[1];
+	it->time = NOW - 16 * 86400;
+	snprintf(it->place, sizeof(it->place), "store1");
+	/* No guest: VMID 0 host backup (ignored), a host and a vm 999 of their own. */
+	it = alert_backup_list_add(&pbs);
+	snprintf(it->server, sizeof(it->server), "pbs1");
+	snprintf(it->place, sizeof(it->place), "store1");
+	snprintf(it->type, sizeof(it->type), "host");
+	snprintf(it->id, sizeof(it->id), "0");
+	it->time = NOW - 40 * 86400;
+	it = alert_backup_list_add(&pbs);
+	*it = pbs.v[3];
+	snprintf(it->id, sizeof(it->id), "fw1");
+	it = alert_backup_list_add(&pbs);
+	*it = pbs.v[0];
+	snprintf(it->id, sizeof(it->id), "999");
+	it->time = NOW - 9 * 86400;
+
+	alert_eval_begin(&e, &c, &db, NOW, &last);
+	alert_eval_backups(&e, &s, &b, &pbs);
+	alert_eval_finish(&e);
+	db_apply(&last);
+	a = active("backup-age-pve1-n1-101");
+	ok(a != NULL, "101: backup-age");
+	is_str(a ? a->message : "", "web backup via PBS datastore store1 on pbs1 is 8.0 days old "
+	    "(threshold: 7 days)", "101: the newer PBS backup is the record");
+	if (a) {
+		is_str(json_object_get_string(json_object_object_get(a->metadata, "source")), "PBS",
+		    "metadata.source PBS");
+		is_str(json_object_get_string(json_object_object_get(a->metadata, "datastore")),
+		    "store1", "metadata.datastore");
+		is_str(json_object_get_string(json_object_object_get(a->metadata, "backupType")),
+		    "vm", "metadata.backupType");
+		ok(json_object_object_get(a->metadata, "storage") == NULL, "no storage");
+	}
+	ok(active("backup-age-pve1-n1-102") == NULL, "102: its newest PBS backup is 3 days old");
+	is_int(db.nalerts, 1, "the PVE evaluation alerts for its guests only");
+
+	/* The Backup Server's own evaluation: what no guest claims. */
+	reset();
+	alert_eval_begin(&e, &c, &db, NOW, &last);
+	alert_eval_pbs_backups(&e, &pbs, vmids, 2);
+	alert_eval_finish(&e);
+	db_apply(&last);
+	a = active("backup-age-pbs-pbs1-host-fw1");
+	ok(a != NULL, "a host backup under pbs:<instance>:host:<id>");
+	is_str(a ? a->level : "", "critical", "40 days: critical");
+	is_str(a ? a->message : "", "host/fw1 backup via PBS datastore store1 on pbs1 is 40.0 days "
+	    "old (threshold: 14 days)", "host backup message");
+	is_str(a ? a->resource_id : "", "pbs-pbs1-host-fw1", "resourceId: the sanitised key");
+	ok(active("backup-age-pbs-pbs1-vm-999") != NULL, "vm 999 (no such guest): its own key");
+	ok(active("backup-age-pbs-pbs1-host-0") == NULL, "VMID 0: ignored");
+	ok(active("backup-age-pbs-pbs1-vm-101") == NULL && active("backup-age-pbs-pbs1-ct-102") ==
+	    NULL, "guests' backups: not here");
+	is_int(db.nalerts, 2, "two unclaimed records");
+	alert_eval_begin(&e, &c, &db, NOW + 1, &last);
+	alert_eval_pbs_backups(&e, &pbs, NULL, 0);
+	alert_eval_finish(&e);
+	db_apply(&last);
+	ok(active("backup-age-pbs-pbs1-vm-101") != NULL, "no guests known: vm 101 unclaimed");
+	ok(active("backup-age-pbs-pbs1-ct-102") == NULL,
+	    "ct 102: the newest of its key across datastores (3 days) counts");
+
+	/* A Mail Gateway's backups, newest per node. */
+	reset();
+	it = alert_backup_list_add(&pmg);
+	snprintf(it->server, sizeof(it->server), "mail1");
+	snprintf(it->place, sizeof(it->place), "pmg-a");
+	snprintf(it->id, sizeof(it->id), "pmg-backup_2025_12_01.tgz");
+	it->time = NOW - 31 * 86400;
+	it = alert_backup_list_add(&pmg);
+	*it = pmg.v[0];
+	snprintf(it->id, sizeof(it->id), "pmg-backup_2025_12_20.tgz");
+	it->time = NOW - 12 * 86400;
+	alert_eval_begin(&e, &c, &db, NOW, &last);
+	alert_eval_pmg_backups(&e, &pmg);
+	alert_eval_finish(&e);
+	db_apply(&last);
+	a = active("backup-age-pmg-mail1-pmg-a");
+	ok(a != NULL, "PMG: pmg:<instance>:<node>");
+	is_str(a ? a->message : "", "pmg-a backup via PMG node pmg-a is 12.0 days old (threshold: "
+	    "7 days)", "PMG: the newest file counts");
+	if (a)
+		is_str(json_object_get_string(json_object_object_get(a->metadata, "filename")),
+		    "pmg-backup_2025_12_20.tgz", "metadata.filename");
+	/* Disabled: resolved. */
+	c.backup.enabled = 0;
+	alert_eval_begin(&e, &c, &db, NOW + 1, &last);
+	alert_eval_pmg_backups(&e, &pmg);
+	alert_eval_finish(&e);
+	db_apply(&last);
+	is_int(db.nalerts, 0, "backup alerts off: resolved");
+	alert_backup_list_free(&pbs);
+	alert_backup_list_free(&pmg);
+	st_backups_free(&b);
+	st_instance_free(&s);
+	alert_config_free(&c);
+	reset();
 }
 
 static void
@@ -755,6 +936,104 @@ test_rules(void)
 	reset();
 }
 
+/* §3.2b: a crossing soon after a resolved alert, with a value close to it, is held back. */
+static void
+test_suppression(void)
+{
+	struct alert_config c;
+	struct st_instance s = {0};
+	struct st_node *n;
+	const char *id = "pve1-n1-cpu";
+
+	config(&c);		/* minimumDelta 2 %, suppressionWindow 5 minutes */
+	n = add_node(&s, "n1", 0.85, 10);
+	poll_once(&c, &s, NOW, 0);
+	ok(active(id) != NULL, "raised at 85");
+	n->cpu = 0.10;
+	poll_once(&c, &s, NOW + 10, 0);
+	ok(active(id) == NULL, "resolved");
+	is_int(db.nrecent, 1, "a recent record");
+	n->cpu = 0.86;
+	poll_once(&c, &s, NOW + 20, 0);
+	is_int(count_kind(ALERT_RAISED), 0, "86 within 5 min of an 85 alert: not raised");
+	is_int(db.npending, 1, "suppression written as a pending entry");
+	ok(db.npending == 1 && db.pending[0].count == ALERT_PENDING_SUPPRESSED &&
+	    strcmp(db.pending[0].id, id) == 0, "of the alert's id, count ALERT_PENDING_SUPPRESSED");
+	n->cpu = 0.99;
+	poll_once(&c, &s, NOW + 30, 0);
+	is_int(last.n, 0, "suppressed: even a large value is not looked at");
+	n->cpu = 0.10;
+	poll_once(&c, &s, NOW + 40, 0);
+	is_int(last.n, 0, "suppressed: below clear, the suppression stays");
+	n->cpu = 0.86;
+	poll_once(&c, &s, NOW + 20 + 300, 0);
+	is_int(count_kind(ALERT_RAISED), 1, "suppression over (5 min), recent too old: raised");
+	is_int(count_kind(ALERT_PENDING_DELETE), 1, "the expired suppression dropped");
+	is_int(db.npending, 0, "nothing pending");
+	/* A large delta within the window raises. */
+	n->cpu = 0.10;
+	poll_once(&c, &s, NOW + 330, 0);
+	n->cpu = 0.95;
+	poll_once(&c, &s, NOW + 340, 0);
+	is_int(count_kind(ALERT_RAISED), 1, "95 against 86 (delta 9 >= 2): raised");
+	/* An active alert under a suppression (another worker's raise) is neither updated
+	 * nor resolved while it lasts. */
+	{
+		struct alert_pending *p = alert_prev_add_pending(&db);
+		snprintf(p->id, sizeof(p->id), "%s", id);
+		p->first_seen = NOW + 340;
+		p->count = ALERT_PENDING_SUPPRESSED;
+		alert_prev_index(&db);
+	}
+	n->cpu = 0.10;
+	poll_once(&c, &s, NOW + 350, 0);
+	is_int(last.n, 0, "suppressed: the active alert does not resolve");
+	n->cpu = 0.85;
+	poll_once(&c, &s, NOW + 360, 0);
+	is_int(last.n, 0, "suppressed: a level change is not written");
+	ok(active(id) != NULL && active(id)->value == 95, "suppressed: not updated either");
+	n->cpu = 0.10;
+	poll_once(&c, &s, NOW + 340 + 300, 0);
+	ok(active(id) == NULL, "deadline passed: resolves");
+	is_int(db.npending, 0, "and the suppression is gone");
+	/* A suppression that ends while a time threshold applies: the delay starts afresh. */
+	reset();
+	c.delays[0].seconds = 60;
+	strcpy(c.delays[0].type, "node");
+	c.n_delays = 1;
+	n->cpu = 0.85;
+	poll_once(&c, &s, NOW, 0);
+	poll_once(&c, &s, NOW + 60, 0);
+	ok(active(id) != NULL, "delay: raised after a minute");
+	n->cpu = 0.10;
+	poll_once(&c, &s, NOW + 70, 0);
+	n->cpu = 0.85;
+	poll_once(&c, &s, NOW + 80, 0);
+	ok(db.npending == 1 && db.pending[0].count == 1, "delay running again");
+	poll_once(&c, &s, NOW + 140, 0);
+	is_int(count_kind(ALERT_RAISED), 0, "delay over, same value as the recent alert: suppressed");
+	ok(db.npending == 1 && db.pending[0].count == ALERT_PENDING_SUPPRESSED, "suppression row");
+	poll_once(&c, &s, NOW + 140 + 300, 0);
+	ok(db.npending == 1 && db.pending[0].count == 1 && db.pending[0].first_seen == NOW + 440,
+	    "suppression over: the delay starts afresh on the same row");
+	poll_once(&c, &s, NOW + 500, 0);
+	ok(active(id) != NULL, "and raises after it");
+	/* A window of one minute is honoured. */
+	reset();
+	c.n_delays = 0;
+	c.suppression_window = 1;
+	n->cpu = 0.85;
+	poll_once(&c, &s, NOW, 0);
+	n->cpu = 0.10;
+	poll_once(&c, &s, NOW + 10, 0);
+	n->cpu = 0.85;
+	poll_once(&c, &s, NOW + 61, 0);
+	is_int(count_kind(ALERT_RAISED), 1, "recent started 61 s ago, window 1 min: raised");
+	st_instance_free(&s);
+	alert_config_free(&c);
+	reset();
+}
+
 static void
 test_large(void)
 {
@@ -791,7 +1070,9 @@ main(void)
 	test_servers();
 	test_disks_zfs();
 	test_snapshots_backups();
+	test_backup_sources();
 	test_rules();
+	test_suppression();
 	test_large();
 	return done_testing();
 }
