@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "alert_engine.h"
+#include "alert_pmg.h"
 #include "jsonread.h"
 #include "state.h"
 #include "state_servers.h"
@@ -1054,12 +1055,6 @@ alert_eval_pmg(struct alert_eval *e, const struct st_pmg *p)
 		checks[nchecks++] = (struct pmg_check){"oldest-message", "message-age",
 		    "oldest queued message (minutes)", (double)oldest / 60.0, PMG_AGE_W, PMG_AGE_C};
 	}
-	if (p->has_quarantine) {
-		checks[nchecks++] = (struct pmg_check){"quarantine-spam", "quarantine-spam",
-		    "spam quarantine", (double)p->q_spam, PMG_SPAM_W, PMG_SPAM_C};
-		checks[nchecks++] = (struct pmg_check){"quarantine-virus", "quarantine-virus",
-		    "virus quarantine", (double)p->q_virus, PMG_VIRUS_W, PMG_VIRUS_C};
-	}
 	for (int i = 0; i < nchecks; i++) {
 		const char *level = step_level(checks[i].v, t[checks[i].w], t[checks[i].cr], &th);
 		snprintf(id, sizeof(id), "%s-%s", rid, checks[i].suffix);
@@ -1067,6 +1062,7 @@ alert_eval_pmg(struct alert_eval *e, const struct st_pmg *p)
 		    checks[i].what, checks[i].v, (long long)th);
 		alert_eval_level(e, &r, id, checks[i].type, level, checks[i].v, (double)th, msg);
 	}
+	alert_pmg_eval(e, &r, p);	/* per node, quarantine, mail rates: alert_pmg.c */
 }
 
 /* --- snapshots and backups (§3.6) ---------------------------------------------------------- */
