@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "alert_engine.h"
+#include "alert_pmg.h"
 #include "jsonread.h"
 #include "jsonwrite.h"
 #include "state.h"
@@ -1066,9 +1067,10 @@ step_level(double v, int64_t warn, int64_t crit, int64_t *threshold)
 	return NULL;
 }
 
-/* The PMG thresholds in the order of alert_config.c's pmg_keys. */
+/* The PMG thresholds in the order of alert_config.c's pmg_keys (the first eight; the
+ * quarantine ones are alert_pmg.c's). */
 enum { PMG_TOTAL_W, PMG_TOTAL_C, PMG_AGE_W, PMG_AGE_C, PMG_DEFER_W, PMG_DEFER_C, PMG_HOLD_W,
-	PMG_HOLD_C, PMG_SPAM_W, PMG_SPAM_C, PMG_VIRUS_W, PMG_VIRUS_C };
+	PMG_HOLD_C };
 
 struct pmg_check {
 	const char *suffix, *type, *what;
@@ -1085,7 +1087,7 @@ alert_eval_pmg(struct alert_eval *e, const struct st_pmg *p)
 	const struct alert_thresholds *o;
 	struct alert_resource r = {rid, p->name, p->name, p->name, "PMG", "pmg", "pmg", 0};
 	int64_t total = 0, deferred = 0, hold = 0, oldest = 0, th = 0;
-	struct pmg_check checks[6];
+	struct pmg_check checks[4];
 	int nchecks = 0, have_queue = 0;
 
 	snprintf(rid, sizeof(rid), "pmg-%.150s", p->name);
@@ -1114,12 +1116,6 @@ alert_eval_pmg(struct alert_eval *e, const struct st_pmg *p)
 		checks[nchecks++] = (struct pmg_check){"oldest-message", "message-age",
 		    "oldest queued message (minutes)", (double)oldest / 60.0, PMG_AGE_W, PMG_AGE_C};
 	}
-	if (p->has_quarantine) {
-		checks[nchecks++] = (struct pmg_check){"quarantine-spam", "quarantine-spam",
-		    "spam quarantine", (double)p->q_spam, PMG_SPAM_W, PMG_SPAM_C};
-		checks[nchecks++] = (struct pmg_check){"quarantine-virus", "quarantine-virus",
-		    "virus quarantine", (double)p->q_virus, PMG_VIRUS_W, PMG_VIRUS_C};
-	}
 	for (int i = 0; i < nchecks; i++) {
 		const char *level = step_level(checks[i].v, t[checks[i].w], t[checks[i].cr], &th);
 		snprintf(id, sizeof(id), "%s-%s", rid, checks[i].suffix);
@@ -1127,6 +1123,7 @@ alert_eval_pmg(struct alert_eval *e, const struct st_pmg *p)
 		    checks[i].what, checks[i].v, (long long)th);
 		alert_eval_level(e, &r, id, checks[i].type, level, checks[i].v, (double)th, msg);
 	}
+	alert_pmg_eval(e, &r, p);	/* per node, quarantine, mail rates: alert_pmg.c */
 }
 
 /* --- snapshots and backups (§3.6) ---------------------------------------------------------- */

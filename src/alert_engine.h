@@ -123,9 +123,9 @@ void alert_eval_keep_prefix(struct alert_eval *e, const char *prefix);
 void alert_eval_pve(struct alert_eval *e, const struct st_instance *s);
 /* A Backup Server: offline after 3 polls, cpu, memory, datastore usage (§3.4). */
 void alert_eval_pbs(struct alert_eval *e, const struct st_pbs *p);
-/* A Mail Gateway: offline after 3 polls; cluster queue totals, oldest message and quarantine
- * sizes against the PMG thresholds (§3.8; per-node outliers, quarantine growth and mail
- * anomalies are not evaluated). */
+/* A Mail Gateway: offline after 3 polls; cluster queue totals and oldest message against the
+ * PMG thresholds, then (alert_pmg.c) per-node queues with outliers, quarantine sizes and
+ * growth, and mail-rate anomalies against the history p->history carries (§3.8). */
 void alert_eval_pmg(struct alert_eval *e, const struct st_pmg *p);
 /* A level alert without hysteresis (PMG, ZFS, disks): level NULL resolves, else raised or
  * updated; _since raises it with start as startTime (capped at now). */

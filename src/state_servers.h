@@ -75,6 +75,8 @@ struct st_pmg_spam {
 	double count;
 };
 
+struct pmg_history;
+
 struct st_pmg {
 	char instance_id[64];
 	int mock;			/* as st_instance.mock */
@@ -91,6 +93,8 @@ struct st_pmg {
 	int has_quarantine;
 	int64_t q_spam, q_virus, q_attachment, q_blacklisted;
 	double last_seen, last_updated;
+	/* Samples of earlier polls for the alert checks (src/alert_pmg.h), or NULL; not owned. */
+	const struct pmg_history *history;
 };
 
 struct st_pmg_backup {

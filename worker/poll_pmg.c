@@ -1,11 +1,13 @@
 /* poll_pmg.c: polling one Proxmox Mail Gateway (state-proxmox.md §4): version, cluster
  * nodes with their Postfix queues and configuration backups, mail statistics of the last
- * day with hourly counts, spam score distribution and quarantine sizes. */
+ * day with hourly counts, spam score distribution and quarantine sizes; after a good poll
+ * the samples the PMG alert checks compare with (src/pmg_history.c). */
 #include "config.h"
 
 #include "jsonread.h"
 #include "log.h"
 #include "pmg.h"
+#include "pmg_history.h"
 #include "poller.h"
 #include "state_servers.h"
 #include "util.h"
@@ -185,6 +187,7 @@ pmg_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 	struct pmg_cycle *c = CYCLE(run);
 	struct st_pmg s;
 	struct st_pmg_backups b;
+	struct pmg_history history;
 	int listed = 0, rc;
 
 	memset(&s, 0, sizeof(s));
@@ -263,8 +266,14 @@ pmg_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 	qsort(b.items, (size_t)b.n, sizeof(*b.items), newest_first);
 	/* When no node's backups could be listed, the last known ones stay. */
 	rc = st_write_pmg(w->db, &s, listed ? &b : NULL, err, errlen);
-	if (rc == 0)
+	if (rc == 0) {
+		/* Without its history (a database error, logged) quarantine growth and mail
+		 * rates are not judged this time: their alerts stay as they are. */
+		if (pmg_history_update(w->db, &s, c->have_spam && c->have_virus, now, &history) == 0)
+			s.history = &history;
 		(void)alerts_evaluate_pmg(w, run->cfg.id, &s, 0, now);
+		s.history = NULL;
+	}
 	st_pmg_free(&PM(run)->last);
 	PM(run)->last = s;
 	PM(run)->last.nodes = NULL;

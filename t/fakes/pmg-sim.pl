@@ -39,6 +39,10 @@
 # offline-node","delay":s,"node":"name"} and GET /__sim/stats (ProxmoxSim.pm says what each
 # does). offline-node: /nodes/{node}/... of the named node (every node when none is named)
 # answers 500 while /version and the cluster-wide paths answer.
+# POST /__sim/metrics sets generated values until the simulator ends: {"node":"pmg2",
+# "active":N,"deferred":N,"hold":N,"incoming":N,"oldest_age":S} a node's Postfix queue;
+# {"quarantine_spam":N,"quarantine_virus":N} the quarantine counts; {"hours":{"spamcount_in":N,
+# ...}} a counter of every hourly point (and so of the day's statistics). Answers what is set.
 use strict;
 use warnings;
 use Digest::MD5 qw(md5_hex);
@@ -72,6 +76,8 @@ my @COUNTERS = qw(count_in count_out spamcount_in spamcount_out viruscount_in vi
     bounces_out rbl_rejects pregreet_rejects glcount);
 
 # One hour's counters (numbers), the hour starting at $t.
+my (%queue_set, %quarantine_set, %hour_set);    # from POST /__sim/metrics
+
 sub hour_counts ($t) {
     my $hour = (gmtime $t)[2];
     my $base = 20 + rnd('volume', $t) % 40;
@@ -88,6 +94,7 @@ sub hour_counts ($t) {
     $c{rbl_rejects} = rnd('rbl', $t) % 15;
     $c{pregreet_rejects} = rnd('pre', $t) % 6;
     $c{glcount} = rnd('grey', $t) % 25;
+    $c{$_} = $hour_set{$_} for keys %hour_set;
     $c{count} = $c{count_in} + $c{count_out};
     return \%c;
 }
@@ -141,6 +148,7 @@ sub generated ($c, $path) {
             my %q = (active => rnd($node, 'active') % 4, deferred => 2 + rnd($node, 'deferred') % 20,
                 hold => rnd($node, 'hold') % 2, incoming => rnd($node, 'incoming') % 3);
             $q{oldest_age} = 120 + rnd($node, 'age') % 7200;
+            %q = (%q, %{ $queue_set{$node} // {} });
             return typed(\%q);
         }
         # A nightly backup around 02:00 UTC, the last three kept.
@@ -164,17 +172,46 @@ sub generated ($c, $path) {
     }
     return spamscores() if $path eq '/statistics/spamscores';
     if ($path eq '/quarantine/spamstatus') {
-        my $count = 40 + rnd('qspam') % 300;
+        my $count = $quarantine_set{spam} // 40 + rnd('qspam') % 300;
         return typed({ count => $count, avgbytes => 12_000 + rnd('qspambytes') % 30_000,
             avgspam => (800 + rnd('avgspam') % 900) / 100, mbytes => sprintf('%.2f', $count * 25_000 / 2**20) + 0 });
     }
     if ($path eq '/quarantine/virusstatus') {
-        my $count = rnd('qvirus') % 12;
+        my $count = $quarantine_set{virus} // rnd('qvirus') % 12;
         return typed({ count => $count, avgbytes => $count ? 60_000 + rnd('qvirusbytes') % 90_000 : 0,
             mbytes => sprintf('%.2f', $count * 90_000 / 2**20) + 0 });
     }
     return;
 }
+
+# --- test control -------------------------------------------------------------------------
+
+my %QUEUE_FIELD = map { $_ => 1 } qw(active deferred hold incoming oldest_age);
+my %COUNTER = map { $_ => 1 } @COUNTERS;
+post '/__sim/metrics' => sub ($c) {
+    my $m = $c->req->json;
+    my $bad = sub ($why) { $c->render(status => 400, json => { error => $why }) };
+    return $bad->('a JSON object needed') unless ref $m eq 'HASH';
+    my $count = qr/^\d{1,9}$/;
+    if (defined $m->{node}) {
+        return $bad->("no such node '$m->{node}'") unless $is_node{ $m->{node} };
+        for my $f (grep { $QUEUE_FIELD{$_} } keys %$m) {
+            return $bad->("$f: a count needed") unless $m->{$f} =~ $count;
+            $queue_set{ $m->{node} }{$f} = 0 + $m->{$f};
+        }
+    }
+    for my $k (qw(spam virus)) {
+        my $v = $m->{"quarantine_$k"} // next;
+        return $bad->("quarantine_$k: a count needed") unless $v =~ $count;
+        $quarantine_set{$k} = 0 + $v;
+    }
+    for my $f (keys %{ ref $m->{hours} eq 'HASH' ? $m->{hours} : {} }) {
+        return $bad->("hours.$f: a counter and a count needed")
+            unless $COUNTER{$f} && $m->{hours}{$f} =~ $count;
+        $hour_set{$f} = 0 + $m->{hours}{$f};
+    }
+    $c->render(json => { queues => \%queue_set, quarantine => \%quarantine_set, hours => \%hour_set });
+};
 
 # --- the API --------------------------------------------------------------------------------
 

@@ -589,7 +589,7 @@ test_servers(void)
 	pn->queue.total = 1200;
 	poll_server(&c, NULL, &m, NOW + 10, 0);
 	is_str(active("pmg-mail-queue-total")->level, "critical", "1200: critical");
-	ok(last.n == 1 && last.v[0].to_critical, "one update, to critical");
+	ok(last.n == 2 && last.v[0].to_critical, "two updates (cluster, then node), to critical");
 	pn->queue.total = 10;
 	pn->queue.oldest_age = 0;
 	poll_server(&c, NULL, &m, NOW + 20, 0);
