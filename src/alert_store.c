@@ -247,11 +247,15 @@ alert_store_apply(struct db *db, const char *source, const struct alert_changes 
 		return 0;
 	if (db_begin(db) != 0)
 		return -1;
+	/* Writes only: pipelined, a few round trips for the whole list. */
+	rc = db_pipeline_begin(db);
 	for (int i = 0; i < ch->n && rc == 0; i++) {
 		rc = write_change(db, source, &ch->v[i]);
 		if (ch->v[i].kind <= ALERT_RESOLVED)
 			alerts_changed = 1;
 	}
+	if (db_pipeline_end(db) != 0)
+		rc = -1;
 	if (rc == 0 && alerts_changed)
 		rc = st_bump_version(db);
 	if (rc != 0 || db_commit(db) != 0) {

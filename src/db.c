@@ -350,6 +350,10 @@ exec_retrying(struct db *db, const struct db_stmt *stmt, const char *sql, int np
 	PGresult *res;
 	int in_tx;
 
+	if (db->pipelined) {
+		set_error(db, "a statement whose rows are read cannot run in a pipeline", NULL);
+		return NULL;
+	}
 	if (db_ensure(db, 0) != 0)
 		return NULL;
 	in_tx = PQtransactionStatus(db->conn) != PQTRANS_IDLE;
@@ -375,10 +379,6 @@ exec_retrying(struct db *db, const struct db_stmt *stmt, const char *sql, int np
 PGresult *
 db_exec_stmt(struct db *db, const struct db_stmt *stmt, const char *const *params)
 {
-	if (db->pipelined) {
-		set_error(db, "a statement whose rows are read cannot run in a pipeline", NULL);
-		return NULL;
-	}
 	return exec_retrying(db, stmt, NULL, stmt->nparams, params, 0);
 }
 

@@ -103,6 +103,7 @@ sender_main(void *arg)
 {
 	struct sender *s = arg;
 	struct notify_send_ctx ctx;
+	char allowlist[sizeof(ctx.allowlist)] = "";
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.timeout_ms = pool.timeout_ms;
@@ -120,6 +121,13 @@ sender_main(void *arg)
 		if (notify_send_settings_load(s->db, &ctx) != 0) {
 			sender_wait(s, 1000);
 			continue;
+		}
+		/* A kept connection goes to the address checked when it opened: when the
+		 * allowlist changes, none is kept (an address it no longer allows is not reused). */
+		if (strcmp(allowlist, ctx.allowlist) != 0) {
+			http_share_free(ctx.share);
+			ctx.share = http_share_new();
+			snprintf(allowlist, sizeof(allowlist), "%s", ctx.allowlist);
 		}
 		n = notify_queue_claim(s->db, pool.worker_id, pool.batch, pool.lease_s, &rows);
 		if (n < 0) {
