@@ -3,10 +3,12 @@
 
 #include "router.h"
 #include "auth.h"
+#include "conf.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "responder.h"
 #include "session.h"
+#include "settings.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,6 +244,22 @@ has_credentials(struct request *r)
 	    (r->query && strstr(r->query, "token="));
 }
 
+/* The first authenticated (or direct loopback) request whose Host is usable teaches the
+ * public URL (alerts-notifications.md §8.5), unless the public_url option sets it: once per
+ * process, one statement that writes only when nothing is stored. */
+static void
+public_url_learn(struct request *r)
+{
+	static int done;	/* atomic */
+
+	if (__atomic_load_n(&done, __ATOMIC_RELAXED) || (r->route->flags & ROUTE_NO_DB) ||
+	    (r->auth.method == AUTH_METHOD_NONE && !r->direct_loopback))
+		return;
+	if (conf_str("public_url")[0] != '\0' ||
+	    settings_learn_public_url(r->db, r->https, req_param(r, "HTTP_HOST")) == 1)
+		__atomic_store_n(&done, 1, __ATOMIC_RELAXED);
+}
+
 /* Authenticates and applies the route's rule (public, admin, scope), then CSRF for session
  * requests. Returns 0 to go on, -1 after answering. */
 static int
@@ -379,6 +397,7 @@ router_handle(struct request *r)
 	}
 	if (check_access(r) != 0)
 		return;
+	public_url_learn(r);
 	/* A body a web page could send without asking (a form, text/plain) is never taken for
 	 * JSON: cross-origin JSON needs a CORS preflight, which we never grant. */
 	if (length > 0 && is_state_changing(r->method) && !(r->route->flags & ROUTE_ANY_BODY) &&

@@ -13,6 +13,7 @@
 #include "notify_apprise.h"
 #include "notify_email.h"
 #include "notify_webhook.h"
+#include "settings.h"
 #include "timefmt.h"
 #include "urlguard.h"
 #include "util.h"
@@ -49,6 +50,16 @@ notify_send_settings_load(struct db *db, struct notify_send_ctx *ctx)
 			snprintf(ctx->public_url, sizeof(ctx->public_url), "%s", v);
 	}
 	PQclear(res);
+	/* The public_url option (PULSE_PUBLIC_URL) wins over the stored setting. */
+	if (conf_str("public_url")[0] != '\0') {
+		static int warned;
+		char err[128];
+
+		if (settings_check_public_url(conf_str("public_url"), err, sizeof(err)) == 0)
+			snprintf(ctx->public_url, sizeof(ctx->public_url), "%s", conf_str("public_url"));
+		else if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+			log_warn("msg=\"public_url option ignored\" error=\"%s\"", err);
+	}
 	return 0;
 }
 

@@ -157,3 +157,40 @@ settings_update(struct db *db, const char *cidrs, const char *public_url, char *
 	}
 	return 0;
 }
+
+static const struct db_stmt stmt_learn_public_url = {"settings_learn_public_url",
+	"INSERT INTO pulse.system_settings (key, value) VALUES ('" SETTINGS_PUBLIC_URL "', "
+	"to_jsonb($1::text)) ON CONFLICT (key) DO NOTHING", 1};
+
+/* A Host header worth keeping: a name or address, an optional port, nothing else. */
+static int
+host_learnable(const char *host)
+{
+	char name[256], port[8], url[300];
+	struct ipaddr ip;
+
+	if (host == NULL || host[0] == '\0' || strlen(host) > 255 ||
+	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") !=
+	    strlen(host))
+		return 0;
+	snprintf(url, sizeof(url), "https://%s", host);
+	if (uri_split_host_port(url, "", name, sizeof(name), port, sizeof(port)) != 0 ||
+	    name[0] == '\0')
+		return 0;
+	if (strcasecmp(name, "localhost") == 0 || (strlen(name) > 10 &&
+	    strcasecmp(name + strlen(name) - 10, ".localhost") == 0))
+		return 0;
+	return !(ip_parse(name, &ip) == 0 && ip_is_loopback(&ip));
+}
+
+int
+settings_learn_public_url(struct db *db, int https, const char *host)
+{
+	char url[300];
+	const char *p[] = {url};
+
+	if (!host_learnable(host))
+		return 0;
+	snprintf(url, sizeof(url), "%s://%s", https ? "https" : "http", host);
+	return db_exec_stmt_ok(db, &stmt_learn_public_url, p) == 0 ? 1 : -1;
+}

@@ -28,6 +28,13 @@ int settings_check_cidrs(const char *csv, char *out, size_t outlen, char *err, s
  * Returns 0, or -1 with a message in err. */
 int settings_check_public_url(const char *url, char *err, size_t errlen);
 
+/* The public URL learnt from a request (alerts-notifications.md §8.5): scheme and Host as
+ * the client used them, stored as publicURL only when none is stored yet (the first such
+ * request wins; the settings update replaces it). A host that is empty, malformed or
+ * loopback (localhost, 127.0.0.0/8, ::1) is never learnt. Returns 1 when a host was usable
+ * (stored now or already set: no need to try again), 0 when not, -1 (database). */
+int settings_learn_public_url(struct db *db, int https, const char *host);
+
 /* Sets the webhook allowlist and the public URL (each NULL: left alone; "": removed), both
  * checked first, in one transaction. Returns 0, 1 for bad input (message in err; nothing
  * written), or -1 (database). */

@@ -225,6 +225,17 @@ is_deeply($health, { queue => { pending => 1, sending => 0, sent => 0, failed =>
 # --- system settings ---
 my $set = $stack->url('/api/system/settings/update');
 my $setting = sub { $stack->psql("SELECT value #>> '{}' FROM pulse.system_settings WHERE key = '$_[0]'") };
+# The public URL is learnt from the first authenticated request with a usable Host (§8.5):
+# never from a loopback host nor from a request without credentials.
+is($setting->('publicURL'), '', 'no public URL stored so far (every request came to 127.0.0.1)');
+$ua->get($u->('email') => { %$auth, Host => 'localhost:7655' })->result;
+$ua->get($u->('email') => { Host => 'intruder.example' })->result;
+is($setting->('publicURL'), '', 'not learnt from localhost, nor without credentials');
+is($ua->get($u->('email') => { %$auth, Host => 'pulse.example.net:8443' })->result->code, 200,
+    'an authenticated request through a real name');
+is($setting->('publicURL'), 'https://pulse.example.net:8443', 'the public URL learnt from it');
+$ua->get($u->('email') => { %$auth, Host => 'other.example' })->result;
+is($setting->('publicURL'), 'https://pulse.example.net:8443', 'the first one stays');
 $res = $ua->post($set => $json => encode_json({ webhookAllowedPrivateCIDRs => ' 10.0.0.0/8, 192.168.1.5 ,fd00::/8',
     publicURL => 'https://pulse.example.org/', theme => 'dark', pollingInterval => 10 }))->result;
 is($res->code, 200, 'settings update') or diag $res->body;
