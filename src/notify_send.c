@@ -101,48 +101,6 @@ notify_send_rate_take(const char *url, int per_minute, double now, double *wait_
 	return ok;
 }
 
-/* --- alerts from the row ------------------------------------------------------------------ */
-
-/* RFC 3339 as the alerts JSON writes it; 0 when absent or unreadable. */
-static double
-json_time(struct json_object *o, const char *key)
-{
-	const char *s = jsonread_string(o, key, NULL);
-	double t;
-
-	return s != NULL && timefmt_parse_rfc3339(s, &t) == 0 ? t : 0;
-}
-
-static void
-alert_from_json(struct json_object *o, struct alert *a)
-{
-	memset(a, 0, sizeof(*a));
-	jsonread_copy(a->id, sizeof(a->id), jsonread_string(o, "id", ""));
-	jsonread_copy(a->type, sizeof(a->type), jsonread_string(o, "type", ""));
-	jsonread_copy(a->level, sizeof(a->level), jsonread_string(o, "level", ""));
-	jsonread_copy(a->resource_id, sizeof(a->resource_id), jsonread_string(o, "resourceId", ""));
-	jsonread_copy(a->resource_name, sizeof(a->resource_name),
-	    jsonread_string(o, "resourceName", ""));
-	jsonread_copy(a->node, sizeof(a->node), jsonread_string(o, "node", ""));
-	jsonread_copy(a->instance, sizeof(a->instance), jsonread_string(o, "instance", ""));
-	jsonread_copy(a->message, sizeof(a->message), jsonread_string(o, "message", ""));
-	jsonread_copy(a->ack_user, sizeof(a->ack_user), jsonread_string(o, "ackUser", ""));
-	a->value = jsonread_number(o, "value", 0);
-	a->threshold = jsonread_number(o, "threshold", 0);
-	a->acknowledged = jsonread_bool(o, "acknowledged", 0);
-	a->start_time = json_time(o, "startTime");
-	a->last_seen = json_time(o, "lastSeen");
-	a->ack_time = json_time(o, "ackTime");
-	a->last_notified = json_time(o, "lastNotified");
-	a->last_escalation = (int)jsonread_int(o, "lastEscalation", 0);
-	a->metadata = jsonread_member(o, "metadata");
-	if (a->metadata) {
-		const char *resolved = jsonread_string(a->metadata, "resolvedAt", NULL);
-		if (resolved)
-			a->resolved_time = json_time(a->metadata, "resolvedAt");
-	}
-}
-
 /* Name/value pairs of a JSON object of strings (borrowed from it). */
 static size_t
 kv_from_json(struct json_object *obj, struct webhook_kv *kv, size_t max)
