@@ -64,12 +64,14 @@ static pthread_mutex_t rate_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct rate_slot rate_slots[256];
 
 int
-notify_send_rate_take(const char *url, int per_minute, double now, double *wait_s)
+notify_send_rate_take(const char *url, int per_window, int window_s, double now,
+    double *wait_s)
 {
+	double window = window_s > 0 ? window_s : 60;
 	struct rate_slot *slot = NULL, *oldest = &rate_slots[0];
 	int ok;
 
-	if (per_minute <= 0)
+	if (per_window <= 0)
 		return 1;
 	pthread_mutex_lock(&rate_lock);
 	for (size_t i = 0; i < ARRAY_LEN(rate_slots); i++) {
@@ -88,15 +90,15 @@ notify_send_rate_take(const char *url, int per_minute, double now, double *wait_
 		slot->window = now;
 		slot->count = 0;
 	}
-	if (now - slot->window >= 60) {
+	if (now - slot->window >= window) {
 		slot->window = now;
 		slot->count = 0;
 	}
-	ok = slot->count < per_minute;
+	ok = slot->count < per_window;
 	if (ok)
 		slot->count++;
 	else if (wait_s != NULL)
-		*wait_s = 60 - (now - slot->window);
+		*wait_s = window - (now - slot->window);
 	pthread_mutex_unlock(&rate_lock);
 	return ok;
 }
@@ -285,7 +287,8 @@ notify_send_webhook_config(struct json_object *cfg, const struct alert *alerts, 
 	    notify_webhook_telegram_chat_id(url, chat_id, sizeof(chat_id), &stripped) == 0 &&
 	    stripped.data)
 		url = stripped.data;
-	if (!notify_send_rate_take(wr.w.url, ctx->rate_limit, clock_monotonic(), &res->defer_s)) {
+	if (!notify_send_rate_take(wr.w.url, ctx->rate_limit, ctx->rate_window_s, clock_monotonic(),
+	    &res->defer_s)) {
 		/* Not an attempt: the row waits for the next window (docs/COMPATIBILITY.md). */
 		snprintf(res->error, sizeof(res->error), "rate limit exceeded for webhook %.200s",
 		    wr.w.name);

@@ -37,7 +37,7 @@ static struct {
 	int stop;		/* atomic */
 	int ready;		/* atomic: the main loop found the database and schema usable */
 	char *worker_id;
-	int batch, lease_s, rate_limit;
+	int batch, lease_s, rate_limit, rate_window_s;
 	long timeout_ms;
 } pool = {.stop_pipe = {-1, -1}};
 
@@ -107,6 +107,7 @@ sender_main(void *arg)
 	ctx.timeout_ms = pool.timeout_ms;
 	ctx.connect_timeout_ms = pool.timeout_ms < 10000 ? pool.timeout_ms : 10000;
 	ctx.rate_limit = pool.rate_limit;
+	ctx.rate_window_s = pool.rate_window_s;
 	while (!stopping()) {
 		struct nq_row *rows = NULL;
 		int n;
@@ -158,6 +159,7 @@ notify_start(struct worker *w)
 	/* One row's lease: a whole delivery, then a margin (notify_queue_claim adds it). */
 	pool.lease_s = (int)conf_int("notify_timeout");
 	pool.rate_limit = (int)conf_int("notify_rate_limit");
+	pool.rate_window_s = (int)conf_int("notify_rate_window");
 	pool.senders = xcalloc((size_t)n, sizeof(*pool.senders));
 	for (int i = 0; i < n; i++) {
 		struct sender *s = &pool.senders[i];

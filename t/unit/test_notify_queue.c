@@ -62,12 +62,19 @@ main(void)
 	json_object_put(o);
 
 	for (int i = 0; i < 3; i++)
-		ok(notify_send_rate_take("http://a.example/", 3, 100.0 + i, NULL), "request %d within the limit", i + 1);
+		ok(notify_send_rate_take("http://a.example/", 3, 0, 100.0 + i, NULL), "request %d within the limit", i + 1);
 	wait = 0;
-	ok(!notify_send_rate_take("http://a.example/", 3, 110.0, &wait), "the fourth in the minute is refused");
+	ok(!notify_send_rate_take("http://a.example/", 3, 0, 110.0, &wait), "the fourth in the minute is refused");
 	ok(wait > 49.9 && wait < 50.1, "until the window ends: %.1f s", wait);
-	ok(notify_send_rate_take("http://b.example/", 3, 110.0, NULL), "another URL has its own count");
-	ok(notify_send_rate_take("http://a.example/", 3, 161.0, NULL), "a new window starts after a minute");
-	ok(notify_send_rate_take("http://a.example/", 0, 161.0, NULL), "0: no limit");
+	ok(notify_send_rate_take("http://b.example/", 3, 0, 110.0, NULL), "another URL has its own count");
+	ok(notify_send_rate_take("http://a.example/", 3, 0, 161.0, NULL), "a new window starts after a minute");
+	ok(notify_send_rate_take("http://a.example/", 0, 0, 161.0, NULL), "0: no limit");
+	/* A shorter window (notify_rate_window), as the short API test runs it. */
+	for (int i = 0; i < 2; i++)
+		ok(notify_send_rate_take("http://c.example/", 2, 10, 500.0 + i, NULL), "short window: request %d", i + 1);
+	wait = 0;
+	ok(!notify_send_rate_take("http://c.example/", 2, 10, 504.0, &wait), "short window: the third is refused");
+	ok(wait > 5.9 && wait < 6.1, "short window: until it ends: %.1f s", wait);
+	ok(notify_send_rate_take("http://c.example/", 2, 10, 510.0, NULL), "short window: a new one after 10 s");
 	return done_testing();
 }
