@@ -37,7 +37,7 @@ static struct {
 	int stop;		/* atomic */
 	int ready;		/* atomic: the main loop found the database and schema usable */
 	char *worker_id;
-	int batch, lease_s, rate_limit, rate_window_s;
+	int batch, lease_s, lease_margin_s, rate_limit, rate_window_s;
 	long timeout_ms;
 } pool = {.stop_pipe = {-1, -1}};
 
@@ -120,7 +120,8 @@ sender_main(void *arg)
 			sender_wait(s, 1000);
 			continue;
 		}
-		n = notify_queue_claim(s->db, pool.worker_id, pool.batch, pool.lease_s, &rows);
+		n = notify_queue_claim(s->db, pool.worker_id, pool.batch, pool.lease_s,
+		    pool.lease_margin_s, &rows);
 		if (n < 0) {
 			log_warn("msg=\"notification claim failed\" sender=%d error=\"%s\"", s->index,
 			    db_error(s->db));
@@ -158,6 +159,7 @@ notify_start(struct worker *w)
 	pool.timeout_ms = conf_int("notify_timeout") * 1000;
 	/* One row's lease: a whole delivery, then a margin (notify_queue_claim adds it). */
 	pool.lease_s = (int)conf_int("notify_timeout");
+	pool.lease_margin_s = (int)conf_int("notify_lease_margin");
 	pool.rate_limit = (int)conf_int("notify_rate_limit");
 	pool.rate_window_s = (int)conf_int("notify_rate_window");
 	pool.senders = xcalloc((size_t)n, sizeof(*pool.senders));
