@@ -13,7 +13,6 @@
 #include "notify_apprise.h"
 #include "notify_email.h"
 #include "notify_webhook.h"
-#include "timefmt.h"
 #include "urlguard.h"
 #include "util.h"
 
