@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "alert.h"
+#include "jsonread.h"
 #include "jsonwrite.h"
 #include "timefmt.h"
 
@@ -48,6 +49,56 @@ alert_to_json(const struct alert *a)
 		json_object_object_add(o, "escalationTimes", times);
 	}
 	return o;
+}
+
+/* An RFC 3339 member of o in unix seconds; 0 when absent or unreadable. */
+static double
+time_member(struct json_object *o, const char *key)
+{
+	const char *s = jsonread_string(o, key, NULL);
+	double t;
+
+	return s != NULL && timefmt_parse_rfc3339(s, &t) == 0 ? t : 0;
+}
+
+void
+alert_from_json(struct json_object *o, struct alert *a)
+{
+	struct json_object *times;
+
+	memset(a, 0, sizeof(*a));
+	jsonread_copy(a->id, sizeof(a->id), jsonread_string(o, "id", ""));
+	jsonread_copy(a->type, sizeof(a->type), jsonread_string(o, "type", ""));
+	jsonread_copy(a->level, sizeof(a->level), jsonread_string(o, "level", ""));
+	jsonread_copy(a->resource_id, sizeof(a->resource_id), jsonread_string(o, "resourceId", ""));
+	jsonread_copy(a->resource_name, sizeof(a->resource_name),
+	    jsonread_string(o, "resourceName", ""));
+	jsonread_copy(a->node, sizeof(a->node), jsonread_string(o, "node", ""));
+	jsonread_copy(a->instance, sizeof(a->instance), jsonread_string(o, "instance", ""));
+	jsonread_copy(a->message, sizeof(a->message), jsonread_string(o, "message", ""));
+	jsonread_copy(a->ack_user, sizeof(a->ack_user), jsonread_string(o, "ackUser", ""));
+	a->value = jsonread_number(o, "value", 0);
+	a->threshold = jsonread_number(o, "threshold", 0);
+	a->acknowledged = jsonread_bool(o, "acknowledged", 0);
+	a->start_time = time_member(o, "startTime");
+	a->last_seen = time_member(o, "lastSeen");
+	a->ack_time = time_member(o, "ackTime");
+	a->last_notified = time_member(o, "lastNotified");
+	a->last_escalation = (int)jsonread_int(o, "lastEscalation", 0);
+	times = jsonread_member(o, "escalationTimes");
+	for (int i = 0; i < jsonread_array_len(times) && i < ALERT_MAX_ESCALATIONS; i++) {
+		struct json_object *v = json_object_array_get_idx(times, i);
+		double t;
+
+		if (json_object_is_type(v, json_type_string) &&
+		    timefmt_parse_rfc3339(json_object_get_string(v), &t) == 0)
+			a->escalation_times[a->escalation_count++] = t;
+	}
+	a->metadata = jsonread_member(o, "metadata");
+	if (!jsonread_is_object(a->metadata))
+		a->metadata = NULL;
+	else
+		a->resolved_time = time_member(a->metadata, "resolvedAt");
 }
 
 void

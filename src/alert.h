@@ -1,4 +1,4 @@
-/* alert.h: one alert (alerts-notifications.md §1.1) in its plain form, and its JSON. */
+/* alert.h: one alert (alerts-notifications.md §1.1) in its plain form, and its JSON both ways. */
 #ifndef PULSE_ALERT_H
 #define PULSE_ALERT_H
 
@@ -37,6 +37,12 @@ struct alert {
 /* A new JSON object with the alert's fields in the original's names, order and omitempty
  * rules (§1.1); the caller owns it. */
 struct json_object *alert_to_json(const struct alert *a);
+
+/* Fills a from o, an alert as alert_to_json writes it (queued rows, the original's JSON):
+ * what is absent or of another type is left empty or 0, as are times that are not RFC 3339;
+ * strings too long for their field are cut. resolved_time comes from metadata.resolvedAt.
+ * a->metadata borrows o's metadata object: o must outlive a. */
+void alert_from_json(struct json_object *o, struct alert *a);
 
 /* sanitizeAlertKey (§1.4): lower case, [a-z0-9.] kept, other runs one '-', '-' and '.'
  * trimmed; "/" alone is "root", nothing left is "disk". */

@@ -123,6 +123,10 @@ const struct conf_key conf_keys[] = {
 	    "seconds one webhook delivery may take, redirects included"},
 	{"notify_rate_limit", CFG_INT, "10", 0, 100000, 0,
 	    "webhook requests per URL per minute from one worker (0: no limit)"},
+	{"notify_lease_margin", CFG_INT, "15", 1, 600, 0,
+	    "seconds a claimed notification's lease adds to its sends before another worker takes it"},
+	{"notify_rate_window", CFG_INT, "60", 1, 3600, 0,
+	    "seconds of the window notify_rate_limit counts in (a minute unless a test shortens it)"},
 };
 const int conf_key_count = (int)ARRAY_LEN(conf_keys);
 

@@ -48,6 +48,18 @@ http_header_value_ok(const char *s)
 	return 1;
 }
 
+int
+http_header_name_ok(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("!#$%&'*+-.^_`|~", *p) != NULL))
+			return 0;
+	return 1;
+}
+
 /* Marks req as never to be sent; the message names no value. */
 static void
 refuse(struct http_request *req, const char *why)

@@ -85,6 +85,9 @@ int http_request_add_header(struct http_request *req, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Whether s can stand in a header value: no control character but tab. */
 int http_header_value_ok(const char *s);
+/* Whether s is a header name: one or more RFC 9110 token characters (ASCII letters, digits
+ * and !#$%&'*+-.^_`|~), so no space, colon, CR or LF. */
+int http_header_name_ok(const char *s);
 void http_request_free(struct http_request *req);
 
 /* Runs one request to completion (the calling thread blocks up to its timeout). Returns 0

@@ -9,7 +9,6 @@
 #include "notify_email.h"
 #include "notify_send.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -355,18 +354,6 @@ notify_apprise_run_cli(const struct apprise_config *c, const char *title, const 
 
 /* ---- HTTP --------------------------------------------------------------------------------- */
 
-/* Whether s is an HTTP header name (RFC 9110 token characters). */
-static int
-header_name_ok(const char *s)
-{
-	if (*s == '\0')
-		return 0;
-	for (; *s != '\0'; s++)
-		if (!(isalnum((unsigned char)*s) || strchr("!#$%&'*+-.^_`|~", *s) != NULL))
-			return 0;
-	return 1;
-}
-
 int
 notify_apprise_post(const struct apprise_config *c, const char *title, const char *body,
     const char *type, const char *allowlist, char *err, size_t errlen)
@@ -385,7 +372,7 @@ notify_apprise_post(const struct apprise_config *c, const char *title, const cha
 		snprintf(err, errlen, "the apprise server URL must start with http:// or https://");
 		return -1;
 	}
-	if (!header_name_ok(c->api_key_header)) {
+	if (!http_header_name_ok(c->api_key_header)) {
 		snprintf(err, errlen, "apiKeyHeader is not a header name");
 		return -1;
 	}

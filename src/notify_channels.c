@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "crypto.h"
+#include "http.h"
 #include "jsonread.h"
 #include "jsonutil.h"
 #include "jsonwrite.h"
@@ -329,18 +330,6 @@ webhook_url_allowed(const char *url, const char *allowlist, char *err, size_t er
 	return urlguard_check(url, allowlist, NULL, err, errlen) == 0;
 }
 
-/* A header name: an HTTP token. */
-static int
-header_name_ok(const char *s)
-{
-	if (*s == '\0')
-		return 0;
-	for (; *s != '\0'; s++)
-		if (!isalnum((unsigned char)*s) && strchr("!#$%&'*+-.^_`|~", *s) == NULL)
-			return 0;
-	return 1;
-}
-
 /* A map of strings (key), at most NOTIFY_MAX_HEADERS entries; headers have token names and
  * values without CR or LF. A map holding NOTIFY_REDACTED is replaced by the stored one.
  * Returns a new object (absent: empty), or NULL with a message in err. */
@@ -373,7 +362,7 @@ get_map(struct json_object *body, const char *key, int headers, struct json_obje
 			    "most %d bytes", key, NOTIFY_NAME_MAX, NOTIFY_TEXT_MAX);
 			goto fail;
 		}
-		if (headers && (!header_name_ok(k) || strpbrk(s, "\r\n") != NULL)) {
+		if (headers && (!http_header_name_ok(k) || strpbrk(s, "\r\n") != NULL)) {
 			snprintf(err, errlen, "%s: a header name must be a token and a value must not "
 			    "hold CR or LF", key);
 			goto fail;

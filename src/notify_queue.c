@@ -33,9 +33,9 @@ static const struct db_stmt st_claim = {"nq_claim",
 	"c AS (SELECT id, row_number() OVER (ORDER BY created_at, id) AS k FROM l) "
 	"UPDATE pulse.notification_queue q SET status = 'sending', attempts = q.attempts + 1, "
 	"last_attempt = now(), worker_id = $1, "
-	"lease_until = now() + make_interval(secs => $3::int * c.k + 15) FROM c WHERE q.id = c.id "
+	"lease_until = now() + make_interval(secs => $3::int * c.k + $4::int) FROM c WHERE q.id = c.id "
 	"RETURNING q.id, q.type, q.channel_id, q.alerts::text, q.config, q.attempts, "
-	"q.max_attempts, c.k", 3};
+	"q.max_attempts, c.k", 4};
 
 static const struct db_stmt st_finish = {"nq_finish",
 	"WITH d AS (INSERT INTO pulse.notification_deliveries (notification_id, delivery_key, type, "
@@ -138,10 +138,10 @@ notify_queue_enqueue(struct db *db, const char *type, const char *channel_id,
 
 int
 notify_queue_claim(struct db *db, const char *worker_id, int limit, int lease_s,
-    struct nq_row **out)
+    int margin_s, struct nq_row **out)
 {
-	char lim[16], lease[16];
-	const char *params[3] = {worker_id, lim, lease};
+	char lim[16], lease[16], margin[16];
+	const char *params[4] = {worker_id, lim, lease, margin};
 	struct nq_row *rows;
 	PGresult *res;
 	int n;
@@ -149,6 +149,7 @@ notify_queue_claim(struct db *db, const char *worker_id, int limit, int lease_s,
 	*out = NULL;
 	snprintf(lim, sizeof(lim), "%d", limit);
 	snprintf(lease, sizeof(lease), "%d", lease_s);
+	snprintf(margin, sizeof(margin), "%d", margin_s);
 	res = db_exec_stmt(db, &st_claim, params);
 	if (res == NULL)
 		return -1;

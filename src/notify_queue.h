@@ -48,12 +48,12 @@ int notify_queue_enqueue(struct db *db, const char *type, const char *channel_id
     size_t errlen);
 
 /* Claims up to limit ready rows for worker_id: status 'sending', attempts + 1, and a lease of
- * lease_s seconds per row ahead in the batch plus a margin (the k-th row waits for k-1
- * sends). A row whose configuration cannot be opened comes with config NULL (its send fails
+ * lease_s seconds per row ahead in the batch plus margin_s (the k-th row waits for k-1
+ * sends; the margin covers the work around a send). A row whose configuration cannot be opened comes with config NULL (its send fails
  * and it ends in the DLQ). Returns the number claimed
  * (rows in *out, free with notify_queue_rows_free), or -1. */
 int notify_queue_claim(struct db *db, const char *worker_id, int limit, int lease_s,
-    struct nq_row **out);
+    int margin_s, struct nq_row **out);
 void notify_queue_rows_free(struct nq_row *rows, int n);
 
 /* Records the attempt in pulse.notification_deliveries (delivery_key = the row id) and

@@ -14,7 +14,6 @@
 #include "notify_email.h"
 #include "notify_webhook.h"
 #include "settings.h"
-#include "timefmt.h"
 #include "urlguard.h"
 #include "util.h"
 
@@ -75,12 +74,14 @@ static pthread_mutex_t rate_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct rate_slot rate_slots[256];
 
 int
-notify_send_rate_take(const char *url, int per_minute, double now, double *wait_s)
+notify_send_rate_take(const char *url, int per_window, int window_s, double now,
+    double *wait_s)
 {
+	double window = window_s > 0 ? window_s : 60;
 	struct rate_slot *slot = NULL, *oldest = &rate_slots[0];
 	int ok;
 
-	if (per_minute <= 0)
+	if (per_window <= 0)
 		return 1;
 	pthread_mutex_lock(&rate_lock);
 	for (size_t i = 0; i < ARRAY_LEN(rate_slots); i++) {
@@ -99,59 +100,17 @@ notify_send_rate_take(const char *url, int per_minute, double now, double *wait_
 		slot->window = now;
 		slot->count = 0;
 	}
-	if (now - slot->window >= 60) {
+	if (now - slot->window >= window) {
 		slot->window = now;
 		slot->count = 0;
 	}
-	ok = slot->count < per_minute;
+	ok = slot->count < per_window;
 	if (ok)
 		slot->count++;
 	else if (wait_s != NULL)
-		*wait_s = 60 - (now - slot->window);
+		*wait_s = window - (now - slot->window);
 	pthread_mutex_unlock(&rate_lock);
 	return ok;
-}
-
-/* --- alerts from the row ------------------------------------------------------------------ */
-
-/* RFC 3339 as the alerts JSON writes it; 0 when absent or unreadable. */
-static double
-json_time(struct json_object *o, const char *key)
-{
-	const char *s = jsonread_string(o, key, NULL);
-	double t;
-
-	return s != NULL && timefmt_parse_rfc3339(s, &t) == 0 ? t : 0;
-}
-
-static void
-alert_from_json(struct json_object *o, struct alert *a)
-{
-	memset(a, 0, sizeof(*a));
-	jsonread_copy(a->id, sizeof(a->id), jsonread_string(o, "id", ""));
-	jsonread_copy(a->type, sizeof(a->type), jsonread_string(o, "type", ""));
-	jsonread_copy(a->level, sizeof(a->level), jsonread_string(o, "level", ""));
-	jsonread_copy(a->resource_id, sizeof(a->resource_id), jsonread_string(o, "resourceId", ""));
-	jsonread_copy(a->resource_name, sizeof(a->resource_name),
-	    jsonread_string(o, "resourceName", ""));
-	jsonread_copy(a->node, sizeof(a->node), jsonread_string(o, "node", ""));
-	jsonread_copy(a->instance, sizeof(a->instance), jsonread_string(o, "instance", ""));
-	jsonread_copy(a->message, sizeof(a->message), jsonread_string(o, "message", ""));
-	jsonread_copy(a->ack_user, sizeof(a->ack_user), jsonread_string(o, "ackUser", ""));
-	a->value = jsonread_number(o, "value", 0);
-	a->threshold = jsonread_number(o, "threshold", 0);
-	a->acknowledged = jsonread_bool(o, "acknowledged", 0);
-	a->start_time = json_time(o, "startTime");
-	a->last_seen = json_time(o, "lastSeen");
-	a->ack_time = json_time(o, "ackTime");
-	a->last_notified = json_time(o, "lastNotified");
-	a->last_escalation = (int)jsonread_int(o, "lastEscalation", 0);
-	a->metadata = jsonread_member(o, "metadata");
-	if (a->metadata) {
-		const char *resolved = jsonread_string(a->metadata, "resolvedAt", NULL);
-		if (resolved)
-			a->resolved_time = json_time(a->metadata, "resolvedAt");
-	}
 }
 
 /* Name/value pairs of a JSON object of strings (borrowed from it). */
@@ -339,7 +298,8 @@ notify_send_webhook_config(struct json_object *cfg, const struct alert *alerts, 
 	    notify_webhook_telegram_chat_id(url, chat_id, sizeof(chat_id), &stripped) == 0 &&
 	    stripped.data)
 		url = stripped.data;
-	if (!notify_send_rate_take(wr.w.url, ctx->rate_limit, clock_monotonic(), &res->defer_s)) {
+	if (!notify_send_rate_take(wr.w.url, ctx->rate_limit, ctx->rate_window_s, clock_monotonic(),
+	    &res->defer_s)) {
 		/* Not an attempt: the row waits for the next window (docs/COMPATIBILITY.md). */
 		snprintf(res->error, sizeof(res->error), "rate limit exceeded for webhook %.200s",
 		    wr.w.name);

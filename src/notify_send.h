@@ -22,7 +22,8 @@ struct notify_send_ctx {
 	char public_url[512];	/* publicURL, for links in payloads */
 	long timeout_ms;	/* a whole delivery, redirects included */
 	long connect_timeout_ms;
-	int rate_limit;		/* requests per URL per minute; 0: none */
+	int rate_limit;		/* requests per URL per window; 0: none */
+	int rate_window_s;	/* the window's seconds; 0: a minute */
 	/* A connection cache (http_share_new) kept by one sender thread, so that its requests
 	 * to a receiver reuse the connection and the TLS session; NULL: a new connection each. */
 	void *share;
@@ -76,10 +77,11 @@ struct notify_http {
 int notify_send_http(const char *url, struct notify_http *h, const struct notify_send_ctx *ctx,
     char *err, size_t errlen);
 
-/* The per-URL limit of ctx->rate_limit requests in a fixed one-minute window, shared by the
- * threads of this process (not across workers). 1 when a request may go now (and counts it),
- * 0 when the limit is reached, with the seconds until the window ends in *wait_s (when not
- * NULL). */
-int notify_send_rate_take(const char *url, int per_minute, double now, double *wait_s);
+/* The per-URL limit of per_window requests in a fixed window of window_s seconds (0: 60),
+ * shared by the threads of this process (not across workers). 1 when a request may go now
+ * (and counts it), 0 when the limit is reached, with the seconds until the window ends in
+ * *wait_s (when not NULL). */
+int notify_send_rate_take(const char *url, int per_window, int window_s, double now,
+    double *wait_s);
 
 #endif

@@ -38,7 +38,7 @@ static struct {
 	int stop;		/* atomic */
 	int ready;		/* atomic: the main loop found the database and schema usable */
 	char *worker_id;
-	int batch, lease_s, rate_limit;
+	int batch, lease_s, lease_margin_s, rate_limit, rate_window_s;
 	long timeout_ms;
 } pool = {.stop_pipe = {-1, -1}};
 
@@ -110,6 +110,7 @@ sender_main(void *arg)
 	ctx.connect_timeout_ms = pool.timeout_ms < 10000 ? pool.timeout_ms : 10000;
 	ctx.rate_limit = pool.rate_limit;
 	ctx.share = http_share_new();
+	ctx.rate_window_s = pool.rate_window_s;
 	while (!stopping()) {
 		struct nq_row *rows = NULL;
 		int n;
@@ -129,7 +130,8 @@ sender_main(void *arg)
 			ctx.share = http_share_new();
 			snprintf(allowlist, sizeof(allowlist), "%s", ctx.allowlist);
 		}
-		n = notify_queue_claim(s->db, pool.worker_id, pool.batch, pool.lease_s, &rows);
+		n = notify_queue_claim(s->db, pool.worker_id, pool.batch, pool.lease_s,
+		    pool.lease_margin_s, &rows);
 		if (n < 0) {
 			log_warn("msg=\"notification claim failed\" sender=%d error=\"%s\"", s->index,
 			    db_error(s->db));
@@ -168,7 +170,9 @@ notify_start(struct worker *w)
 	pool.timeout_ms = conf_int("notify_timeout") * 1000;
 	/* One row's lease: a whole delivery, then a margin (notify_queue_claim adds it). */
 	pool.lease_s = (int)conf_int("notify_timeout");
+	pool.lease_margin_s = (int)conf_int("notify_lease_margin");
 	pool.rate_limit = (int)conf_int("notify_rate_limit");
+	pool.rate_window_s = (int)conf_int("notify_rate_window");
 	pool.senders = xcalloc((size_t)n, sizeof(*pool.senders));
 	for (int i = 0; i < n; i++) {
 		struct sender *s = &pool.senders[i];

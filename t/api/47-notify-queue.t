@@ -4,21 +4,32 @@
 # worker's sender threads; a receiver down for a while, failures into the DLQ (shown without
 # secrets), DLQ retry and delete, statistics; the SSRF guard at send time (private target,
 # allowlist, redirect to a private address); a hanging receiver; a worker killed mid-drain;
-# PostgreSQL restarted mid-drain; bad input to the queue endpoints.
+# PostgreSQL restarted mid-drain; bad input to the queue endpoints. make check runs every case
+# with small counts, batches and lease margins; make drill (PULSE_DRILL=1) with the large ones
+# and the default margin.
 use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Mojo::JSON qw(true false encode_json decode_json);
+use Mojo::Promise;
 use Test::More;
 use Time::HiRes qw(sleep);
 use PulseStack;
 use PulseTest;
 use WireContract;
 
-# Short timeouts and small batches keep the fault cases quick; no rate limit (one URL).
-my $stack = PulseStack->new(settings => { notify_timeout => 3, notify_batch => 5,
-    notify_rate_limit => 0, notify_senders => 4 })->start;
+# Short timeouts and small batches keep the fault cases quick (a claimed row's lease is the
+# timeout times its place in the batch, plus notify_lease_margin: the killed worker's rows and
+# outcomes lost in the PostgreSQL restart wait for it); no rate limit (one URL).
+my $drill = $ENV{PULSE_DRILL} ? 1 : 0;
+my %n = $drill ? (happy => 30, down => 10, flow => 10, kill => 40, term => 20, pg => 40)
+    : (happy => 10, down => 4, flow => 4, kill => 16, term => 10, pg => 16);
+# The sink's delay per answer while a fault is injected: the queue takes about as long to
+# drain in both modes (rows x delay / 4 senders), so the fault lands mid-drain.
+my %delay = $drill ? (kill => 0.2, term => 0.5, pg => 0.1) : (kill => 0.5, term => 0.5, pg => 0.25);
+my $stack = PulseStack->new(settings => { notify_timeout => 3, notify_batch => $drill ? 5 : 2,
+    notify_lease_margin => $drill ? 15 : 4, notify_rate_limit => 0, notify_senders => 4 })->start;
 $stack->setup_admin;
 my $ua = $stack->ua;
 my $auth = $stack->token_headers;
@@ -71,10 +82,10 @@ sub wait_until {
 settings('127.0.0.1');
 
 # --- N webhooks delivered exactly once ----------------------------------------------------
-my @ids = enqueue(30, "$sink->{url}/hook", prefix => 'happy');
-wait_until('30 rows sent', sub { q_count("status = 'sent'") == 30 });
+my @ids = enqueue($n{happy}, "$sink->{url}/hook", prefix => 'happy');
+wait_until("$n{happy} rows sent", sub { q_count("status = 'sent'") == $n{happy} });
 my $st = sink_get('stats');
-is(scalar keys %{ $st->{received} }, 30, 'the receiver saw 30 delivery keys');
+is(scalar keys %{ $st->{received} }, $n{happy}, "the receiver saw $n{happy} delivery keys");
 is((grep { $_ != 1 } values %{ $st->{received} }), 0, 'each exactly once');
 is_deeply([sort keys %{ $st->{received} }], [sort @ids], 'the keys are the queue ids');
 my $reqs = sink_get('requests');
@@ -85,7 +96,7 @@ like($r0->{headers}{'Content-Type'}, qr{^application/json}, 'JSON content type')
 is($r0->{headers}{'X-Api-Key'}, 'hdr-secret-123456', 'the configured header is sent');
 my $body = decode_json($r0->{body});
 ok(ref $body eq 'HASH', 'the body is a JSON object');
-is($stack->psql("SELECT count(*) FROM pulse.notification_deliveries WHERE success"), 30,
+is($stack->psql("SELECT count(*) FROM pulse.notification_deliveries WHERE success"), $n{happy},
     'one delivery recorded per row');
 is($stack->psql("SELECT count(*) FROM pulse.notification_deliveries WHERE delivery_key <> notification_id"),
     0, 'the delivery key is the row id');
@@ -93,13 +104,14 @@ is($stack->psql("SELECT count(*) FROM pulse.notification_deliveries WHERE delive
 # --- the receiver down for a while, then up: all delivered, none twice -------------------
 sink_reset();
 sink_mode(down => 1);
-@ids = enqueue(10, "$sink->{url}/hook", prefix => 'down');
+@ids = enqueue($n{down}, "$sink->{url}/hook", prefix => 'down');
 wait_until('every row tried while the receiver is down',
-    sub { q_count("id LIKE 'webhook-%' AND status = 'pending' AND attempts >= 1 AND last_error LIKE '%HTTP 503%'") == 10 }, 30);
+    sub { q_count("id LIKE 'webhook-%' AND status = 'pending' AND attempts >= 1 AND last_error LIKE '%HTTP 503%'") == $n{down} }, 30);
 sink_mode(down => 0);
-wait_until('all 10 sent once the receiver is up', sub { q_count("status = 'sent'") == 40 });
+my $sent_so_far = $n{happy} + $n{down};
+wait_until("all $n{down} sent once the receiver is up", sub { q_count("status = 'sent'") == $sent_so_far });
 $st = sink_get('stats');
-is(scalar(grep { $st->{keys}{$_} } @ids), 10, 'all 10 accepted by the receiver');
+is(scalar(grep { $st->{keys}{$_} } @ids), $n{down}, "all $n{down} accepted by the receiver");
 is((grep { ($st->{keys}{$_} // 0) != 1 } @ids), 0, 'none accepted twice');
 
 # --- failures into the DLQ, shown without secrets; retry; delete; stats ------------------
@@ -144,7 +156,7 @@ is(scalar @{ $res->json }, 1, 'limit=1');
 $res = $ua->get($api->('/queue/stats') => $auth)->result;
 is($res->code, 200, 'GET /queue/stats');
 my $stats = json_body($res, 'stats');
-ok($stats->{sent} >= 40, 'stats: sent');
+ok($stats->{sent} >= $sent_so_far, 'stats: sent');
 is($stats->{dlq}, 1, 'stats: one dlq');
 ok(!exists $stats->{failed}, 'statuses without rows are absent');
 # Both answers keep the original's wire format.
@@ -162,38 +174,31 @@ is(row($dlq_id)->{attempts}, 1, 'retry started again from attempt 1');
 json_error_ok($ua->post($api->('/dlq/retry') => $json_h => json => { id => $dlq_id })->result,
     404, 'not_found', 'retry of a row no longer in the DLQ');
 
+# --- the SSRF guard at send time; DLQ delete -------------------------------------------------
+# Both rows go to the DLQ in the same few seconds (the second one only needs to be there).
+settings('');
+my ($priv_id) = enqueue(1, "$sink->{url}/hook", prefix => 'priv');
 my ($del_id) = enqueue(1, "$sink->{url}/status/500/x", prefix => 'del');
-wait_until('a second row in the DLQ', sub { row($del_id)->{status} eq 'dlq' }, 60);
+wait_until('a loopback target without allowlist ends in the DLQ, and a second row',
+    sub { ids_in('dlq', $priv_id, $del_id) == 2 }, 60);
+like(row($priv_id)->{error}, qr/webhook URL refused: localhost URLs are not allowed/, 'a clear error');
+is(sink_get('stats')->{received}{$priv_id}, undef, 'nothing reached the receiver');
 $res = $ua->delete($api->('/dlq/delete') => $json_h => json => { id => $del_id })->result;
 is($res->code, 200, 'DELETE /dlq/delete');
 is($res->json->{message}, 'Notification deleted from DLQ', 'delete answer');
 is(q_count("id = '$del_id'"), 0, 'the row is gone');
 json_error_ok($ua->post($api->('/dlq/delete') => $json_h => json => { id => $del_id })->result,
     404, 'not_found', 'delete of an unknown id');
-is_deeply($ua->get($api->('/dlq') => $auth)->result->json, [], 'an empty DLQ is []');
 
-# --- the SSRF guard at send time -----------------------------------------------------------
-settings('');
-my ($priv_id) = enqueue(1, "$sink->{url}/hook", prefix => 'priv');
-wait_until('a loopback target without allowlist ends in the DLQ', sub { row($priv_id)->{status} eq 'dlq' }, 60);
-like(row($priv_id)->{error}, qr/webhook URL refused: localhost URLs are not allowed/, 'a clear error');
-is(sink_get('stats')->{received}{$priv_id}, undef, 'nothing reached the receiver');
 settings('127.0.0.1');
 $ua->post($api->('/dlq/retry') => $json_h => json => { id => $priv_id });
 wait_until('allowlisted, it is sent', sub { row($priv_id)->{status} eq 'sent' }, 30);
+is_deeply($ua->get($api->('/dlq') => $auth)->result->json, [], 'an empty DLQ is []');
 
 my ($redir_ok) = enqueue(1, "$sink->{url}/redirect?to=$sink->{url}/landed", prefix => 'redir');
 wait_until('a redirect to an allowed URL is followed', sub { row($redir_ok)->{status} eq 'sent' }, 30);
 ok((grep { $_->{path} eq '/landed' && $_->{key} eq $redir_ok } @{ sink_get('requests') }),
     'the target got the request with the same delivery key');
-my @redir_bad = (enqueue(1, "$sink->{url}/redirect?to=http://10.255.255.1/x", prefix => 'rp'),
-    enqueue(1, "$sink->{url}/redirect307?to=http://169.254.169.254/latest/meta-data/", prefix => 'rm'));
-wait_until('redirects to private and metadata addresses end in the DLQ',
-    sub { ids_in('dlq', @redir_bad) == 2 }, 60);
-like(row($redir_bad[0])->{error}, qr/^redirect URL refused: resolves to private IP 10\.255\.255\.1/,
-    'the private redirect is refused');
-like(row($redir_bad[1])->{error}, qr/^redirect URL refused: link-local/, 'the metadata redirect is refused');
-$ua->delete($api->('/dlq/delete') => $json_h => json => { id => $_ }) for @redir_bad;
 
 # --- a resolved alert leaves grouped rows (QUIRK 6) ----------------------------------------
 sink_mode(down => 1);
@@ -215,23 +220,37 @@ sleep 1;
 is(row($grp_id)->{status}, 'cancelled', 'a cancelled row stays cancelled');
 
 # --- a hanging receiver: timeout, retry, other rows keep flowing ------------------------------
+# Meanwhile (the same few seconds of retries), redirects to private addresses go to the DLQ.
 my ($hang_id) = enqueue(1, "$sink->{url}/hang/x", prefix => 'hang');
+my @redir_bad = (enqueue(1, "$sink->{url}/redirect?to=http://10.255.255.1/x", prefix => 'rp'),
+    enqueue(1, "$sink->{url}/redirect307?to=http://169.254.169.254/latest/meta-data/", prefix => 'rm'));
 wait_until('the hanging request arrived', sub { sink_get('stats')->{received}{$hang_id} });
-@ids = enqueue(10, "$sink->{url}/hook", prefix => 'flow');
-wait_until('other rows are sent while one hangs', sub { ids_in('sent', @ids) == 10 }, 30);
+@ids = enqueue($n{flow}, "$sink->{url}/hook", prefix => 'flow');
+wait_until('other rows are sent while one hangs', sub { ids_in('sent', @ids) == $n{flow} }, 30);
 wait_until('the hanging send times out and is retried',
     sub { my $x = row($hang_id); $x->{attempts} >= 2 || $x->{status} eq 'dlq' }, 60);
 like($stack->psql("SELECT error FROM pulse.notification_deliveries WHERE notification_id = '$hang_id' ORDER BY seq LIMIT 1"),
     qr/Timeout|timed out/i, 'the attempt failed on the timeout');
+wait_until('redirects to private and metadata addresses end in the DLQ',
+    sub { ids_in('dlq', @redir_bad) == 2 }, 60);
+like(row($redir_bad[0])->{error}, qr/^redirect URL refused: resolves to private IP 10\.255\.255\.1/,
+    'the private redirect is refused');
+like(row($redir_bad[1])->{error}, qr/^redirect URL refused: link-local/, 'the metadata redirect is refused');
+$ua->delete($api->('/dlq/delete') => $json_h => json => { id => $_ }) for @redir_bad;
 
 # --- a worker killed mid-drain: another finishes the queue ------------------------------------
+# Worker 1 alone claims the first batches; killed with rows claimed and in flight, those rows
+# come back when their lease is over and worker 2, started after the kill, sends them.
 sink_reset();
-sink_mode(delay => 0.2);
-$stack->start_worker(2);
-@ids = enqueue(40, "$sink->{url}/hook", prefix => 'kill');
-wait_until('some rows sent', sub { ids_in('sent', @ids) >= 4 }, 60);
+sink_mode(delay => $delay{kill});
+@ids = enqueue($n{kill}, "$sink->{url}/hook", prefix => 'kill');
+wait_until('some rows sent, others claimed', sub { ids_in('sent', @ids) >= 2 && ids_in('sending', @ids) >= 2 }, 60);
 $stack->stop_program('worker-1', 'KILL', 10);
-wait_until('worker 2 finishes the queue', sub { ids_in('sent', @ids) == 40 }, 120);
+ok(ids_in('sent', @ids) < $n{kill}, 'rows were left when the worker was killed');
+$stack->start_worker(2);
+wait_until('worker 2 finishes the queue', sub { ids_in('sent', @ids) == $n{kill} }, 120);
+like($stack->log_tail('worker-2', 400), qr/notifications of a stopped sender are queued again/,
+    'the killed worker\'s claimed rows were queued again after their lease');
 $st = sink_get('stats');
 my @dups = grep { ($st->{received}{$_} // 0) > 1 } @ids;
 ok(@dups <= 4, scalar(@dups) . ' duplicates: at most one per sender thread of the killed worker');
@@ -244,9 +263,9 @@ $stack->start_worker(1);
 
 # --- SIGTERM: the current sends finish, the rest go back at once --------------------------
 sink_reset();
-sink_mode(delay => 0.5);
+sink_mode(delay => $delay{term});
 $stack->stop_program('worker-2', 'TERM', 30);
-@ids = enqueue(20, "$sink->{url}/hook", prefix => 'term');
+@ids = enqueue($n{term}, "$sink->{url}/hook", prefix => 'term');
 wait_until('some rows in flight', sub { ids_in('sending', @ids) >= 2 }, 30);
 my $status = $stack->stop_program('worker-1', 'TERM', 30);
 is($status, 0, 'worker 1 stopped cleanly');
@@ -256,25 +275,30 @@ $st = sink_get('stats');
 is($stack->psql("SELECT count(*) FROM pulse.notification_queue WHERE status = 'pending' AND attempts > 0 AND id IN ("
     . join(',', map { "'$_'" } @ids) . ')'), 0, 'rows given back are not counted as attempts');
 $stack->start_worker(1);
-wait_until('the rest is sent after the restart', sub { ids_in('sent', @ids) == 20 }, 60);
+wait_until('the rest is sent after the restart', sub { ids_in('sent', @ids) == $n{term} }, 60);
 $st = sink_get('stats');
 is((grep { ($st->{received}{$_} // 0) != 1 } @ids), 0, 'each received exactly once');
 sink_mode(delay => 0);
 
 # --- PostgreSQL restarted mid-drain --------------------------------------------------------------
 sink_reset();
-sink_mode(delay => 0.1);
-@ids = enqueue(40, "$sink->{url}/hook", prefix => 'pg');
+sink_mode(delay => $delay{pg});
+@ids = enqueue($n{pg}, "$sink->{url}/hook", prefix => 'pg');
 wait_until('some rows sent before the restart', sub { ids_in('sent', @ids) >= 2 }, 60);
 $stack->pg_stop('fast');
 sleep 2;
 $stack->pg_start;
-wait_until('all delivered after PostgreSQL came back', sub { ids_in('sent', @ids) == 40 }, 120);
+wait_until('all delivered after PostgreSQL came back', sub { ids_in('sent', @ids) == $n{pg} }, 120);
 $st = sink_get('stats');
 is((grep { !$st->{received}{$_} } @ids), 0, 'every row reached the receiver');
 sink_mode(delay => 0);
-# The responders reconnect on their own schedule.
-wait_until('the API answers again', sub { $ua->get($api->('/queue/stats') => $auth)->result->code == 200 }, 60);
+# Each responder thread reconnects on its own schedule (at most 5 s apart): the API is back
+# when a burst of concurrent requests, enough to reach every thread, all succeed.
+wait_until('the API answers again on every responder thread', sub {
+    my $up = 0;
+    Mojo::Promise->all(map { $ua->get_p($api->('/queue/stats') => $auth) } 1 .. 12)
+        ->then(sub { $up = !grep { $_->[0]->result->code != 200 } @_ }, sub { $up = 0 })->wait;
+    $up }, 60);
 
 # --- bad input, credentials and scopes ---------------------------------------------------------------
 for my $q ('abc', '0', '5000', '-1', '1.5') {

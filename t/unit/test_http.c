@@ -1,5 +1,5 @@
 /* test_http.c: header lines that could split a request (L5) are refused before anything is
- * sent, whoever supplied them; which answers may be large (H2). */
+ * sent, whoever supplied them; which answers may be large (H2); which header names pass. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -125,5 +125,17 @@ main(void)
 	req = proxmox_request(&c, "/cluster/resources");
 	ok(req->max_response == HTTP_MAX_RESPONSE_LARGE, "H2: a large one at %zu bytes", req->max_response);
 	http_request_free(req);
+
+	/* Header names: RFC 9110 tokens only, so a name cannot split or fold a request. */
+	ok(http_header_name_ok("X-Api-Key"), "a header name: X-Api-Key");
+	ok(http_header_name_ok("x_custom.v2!#$%&'*+-^`|~"), "every token character is allowed");
+	ok(!http_header_name_ok(""), "an empty name is refused");
+	ok(!http_header_name_ok("X Api"), "a space is refused");
+	ok(!http_header_name_ok("X-Api:"), "a colon is refused");
+	ok(!http_header_name_ok("X-Api\r\nHost"), "CR LF is refused");
+	ok(!http_header_name_ok("X-\xc3\xa9"), "a non-ASCII byte is refused");
+	ok(!http_header_name_ok("X(1)"), "a separator is refused");
+	ok(http_header_value_ok("a b\tc"), "a value may hold spaces and tabs");
+	ok(!http_header_value_ok("a\nb"), "a value may not hold LF");
 	return done_testing();
 }

@@ -22,10 +22,24 @@ redacted_url(const char *url)
 	return buf;
 }
 
+/* limit requests to url from t0 on, one a second, then one more refused until the window
+ * of window_s seconds (0: a minute) ends, then a new window. */
+static void
+rate_window_case(const char *url, int limit, int window_s, double t0)
+{
+	double len = window_s > 0 ? window_s : 60, wait = 0, want = len - (limit + 1);
+
+	for (int i = 0; i < limit; i++)
+		ok(notify_send_rate_take(url, limit, window_s, t0 + i, NULL), "%s: request %d within the limit",
+		    url, i + 1);
+	ok(!notify_send_rate_take(url, limit, window_s, t0 + limit + 1, &wait), "%s: one more is refused", url);
+	ok(wait > want - 0.1 && wait < want + 0.1, "%s: until the window ends: %.1f s", url, wait);
+	ok(notify_send_rate_take(url, limit, window_s, t0 + len, NULL), "%s: a new window after %.0f s", url, len);
+}
+
 int
 main(void)
 {
-	double wait;
 	const char *cfg = "{\"name\":\"ops\",\"url\":\"https://u:pw@hooks.example/api/T1/B2/secret?token=abc&x=1\","
 	    "\"headers\":{\"Authorization\":\"Bearer s3cret\",\"X-Other\":\"v\"},"
 	    "\"customFields\":{\"app_token\":\"tok\"},\"password\":\"smtp-pass\",\"apiKey\":\"k1\","
@@ -61,13 +75,10 @@ main(void)
 	ok(strstr(text, "\"from\":\"a@b\"") != NULL, "plain fields kept");
 	json_object_put(o);
 
-	for (int i = 0; i < 3; i++)
-		ok(notify_send_rate_take("http://a.example/", 3, 100.0 + i, NULL), "request %d within the limit", i + 1);
-	wait = 0;
-	ok(!notify_send_rate_take("http://a.example/", 3, 110.0, &wait), "the fourth in the minute is refused");
-	ok(wait > 49.9 && wait < 50.1, "until the window ends: %.1f s", wait);
-	ok(notify_send_rate_take("http://b.example/", 3, 110.0, NULL), "another URL has its own count");
-	ok(notify_send_rate_take("http://a.example/", 3, 161.0, NULL), "a new window starts after a minute");
-	ok(notify_send_rate_take("http://a.example/", 0, 161.0, NULL), "0: no limit");
+	rate_window_case("http://a.example/", 3, 0, 100.0);
+	ok(notify_send_rate_take("http://b.example/", 3, 0, 104.0, NULL), "another URL has its own count");
+	ok(notify_send_rate_take("http://a.example/", 0, 0, 161.0, NULL), "0: no limit");
+	/* A shorter window (notify_rate_window), as the short API test runs it. */
+	rate_window_case("http://c.example/", 2, 10, 500.0);
 	return done_testing();
 }
