@@ -37,6 +37,10 @@ static const struct db_stmt st_claim = {"nq_claim",
 	"RETURNING q.id, q.type, q.channel_id, q.alerts::text, q.config, q.attempts, "
 	"q.max_attempts, c.k", 4};
 
+static const struct db_stmt st_next_due = {"nq_next_due",
+	"SELECT ceil(extract(epoch FROM min(next_retry_at) - now()) * 1000) "
+	"FROM pulse.notification_queue WHERE status = 'pending' AND next_retry_at > now()", 0};
+
 static const struct db_stmt st_finish = {"nq_finish",
 	"WITH d AS (INSERT INTO pulse.notification_deliveries (notification_id, delivery_key, type, "
 	"channel_id, channel_name, target, alert_ids, attempt, success, status_code, error, "
@@ -483,4 +487,19 @@ notify_queue_redact(struct json_object *config)
 			}
 		}
 	}
+}
+
+int
+notify_queue_next_due_ms(struct db *db, int max_ms)
+{
+	PGresult *res = db_exec_stmt(db, &st_next_due, NULL);
+	int ms = max_ms;
+
+	if (res != NULL && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+		double v = strtod(PQgetvalue(res, 0, 0), NULL);
+		if (v < (double)max_ms)
+			ms = v < 1 ? 1 : (int)v;
+	}
+	PQclear(res);
+	return ms;
 }

@@ -56,6 +56,10 @@ int notify_queue_claim(struct db *db, const char *worker_id, int limit, int leas
     int margin_s, struct nq_row **out);
 void notify_queue_rows_free(struct nq_row *rows, int n);
 
+/* Milliseconds until the earliest pending row's retry is due, at most max_ms (also when
+ * none waits, or on a database error): how long an idle sender may sleep. */
+int notify_queue_next_due_ms(struct db *db, int max_ms);
+
 /* Records the attempt in pulse.notification_deliveries (delivery_key = the row id) and
  * finishes the row in one statement: sent; or dlq once attempts reach max_attempts; or
  * pending again after 2^attempts s (60 s at most), last_error kept. A row no longer held by

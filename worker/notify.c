@@ -1,7 +1,7 @@
 /* notify.c: the notification queue's senders. Sender threads, each with its own PostgreSQL
  * connection, claim batches of queued rows, deliver them (a blocking HTTP request each, with
  * timeouts) and finish them; the main loop (polling) never waits for a webhook. They wake on
- * NOTIFY pulse_notify and every 5 s. Lease recovery and retention are a singleton job. */
+ * NOTIFY pulse_notify, when the earliest retry is due, and every 5 s. Lease recovery and retention are a singleton job. */
 #include "config.h"
 
 #include "worker.h"
@@ -140,9 +140,10 @@ sender_main(void *arg)
 		}
 		send_batch(s, rows, n, &ctx);
 		notify_queue_rows_free(rows, n);
-		/* A full batch: more may be waiting. Otherwise sleep until an enqueue. */
+		/* A full batch: more may be waiting. Otherwise sleep until an enqueue or the
+		 * earliest retry that is due. */
 		if (n < pool.batch)
-			sender_wait(s, WAKE_INTERVAL_MS);
+			sender_wait(s, notify_queue_next_due_ms(s->db, WAKE_INTERVAL_MS));
 	}
 	http_share_free(ctx.share);
 	return NULL;
