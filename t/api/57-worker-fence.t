@@ -75,9 +75,10 @@ sub log_count {
     return $n;
 }
 
-# Waits (a few seconds at most) until a guest's request of an instance $worker holds reaches
-# its simulator: the cycle's last requests are in flight, so that stopping now leaves their
-# answers to be written when the worker resumes (the write that must be refused).
+# Waits (a few seconds at most) until the last request of a cycle of an instance $worker
+# holds reaches its simulator (the guest agent's filesystems of vm100, asked after its status),
+# so that stopping now leaves the cycle's last answer to come in while the worker is stopped
+# and the write to be tried when it resumes: the write that must be refused.
 sub at_last_stage {
     my ($worker) = @_;
     my @mine = map { /^site(\d+)$/ ? $sims[$1 - 1] : () } split /\n/, $stack->psql(qq{
@@ -88,7 +89,7 @@ sub at_last_stage {
         my $n = 0;
         for my $sim (@mine) {
             my $by = $stack->ua->get("$sim->{url}/__sim/stats")->result->json->{by_path} // {};
-            $n += $by->{$_} for grep { m{/(qemu|lxc)/\d+/} } keys %$by;
+            $n += $by->{$_} for grep { m{/agent/get-fsinfo} } keys %$by;
         }
         return $n;
     };
