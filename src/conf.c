@@ -113,6 +113,8 @@ const struct conf_key conf_keys[] = {
 	    "seconds without a heartbeat after which a worker counts as gone"},
 	{"public_url", CFG_STRING, "", 0, 0, 0,
 	    "the URL users reach Pulse at, for links in notifications (wins over the learnt one)"},
+	{"fence_after", CFG_INT, "20", 0, 3600, 0,
+	    "seconds without a heartbeat after which other workers end a worker's sessions; 0: never"},
 	{"smtp_ca_file", CFG_STRING, "", 0, 0, 0,
 	    "a PEM file of CA certificates trusted for SMTP servers besides the system store"},
 	{"notify_senders", CFG_INT, "4", 0, 64, 0,

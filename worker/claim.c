@@ -59,3 +59,32 @@ claim_forget_all(struct worker *w)
 		log_warn("msg=\"database session lost: claims released\" count=%d", w->nclaims);
 	w->nclaims = 0;
 }
+
+/* A new session holds no claim. Until the work of the old session's claims is dropped, a
+ * write may still be on its way (a cycle finishing as this session is opened): PostgreSQL
+ * refuses it in a read-only session. */
+void
+claim_session_new(struct worker *w)
+{
+	claim_forget_all(w);
+	w->session_gen++;
+	w->fenced = 1;
+	if (db_exec(w->db, "SET default_transaction_read_only = on") != 0)
+		log_error("msg=\"new database session not made read-only\" error=\"%s\"",
+		    db_error(w->db));
+}
+
+int
+claim_session_settle(struct worker *w)
+{
+	unsigned gen = w->session_gen;
+
+	if (!w->fenced)
+		return 0;
+	poll_drop_unclaimed(w);
+	/* A reconnect meanwhile made a newer session: settled on the next call. */
+	if (db_exec(w->db, "SET default_transaction_read_only = off") != 0 || w->session_gen != gen)
+		return -1;
+	w->fenced = 0;
+	return 0;
+}

@@ -1,11 +1,14 @@
-/* heartbeat.c: the worker's row in pulse.workers, and pruning of rows long gone. */
+/* heartbeat.c: the worker's row in pulse.workers, pruning of rows long gone, and fencing of
+ * workers whose heartbeat stopped. */
 #include "config.h"
 
 #include "worker.h"
+#include "conf.h"
 #include "log.h"
 #include "util.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 static const struct db_stmt stmt_heartbeat = {
@@ -30,6 +33,64 @@ static const struct db_stmt stmt_prune = {
 	"DELETE FROM pulse.workers WHERE last_seen < now() - interval '1 day'",
 	0,
 };
+
+/* The sessions of workers whose heartbeat is older than $2 seconds, ended. A worker's
+ * sessions are named after its id (main.c: pulse-worker:<id>, notify.c: pulse-notify:<id>:<n>;
+ * PostgreSQL keeps 63 bytes of a name). A session younger than the limit is spared: its
+ * worker reconnected after an outage and has not written its heartbeat yet. The transaction
+ * lock makes one worker at a time do it (terminating twice would be harmless, only logged
+ * twice); it is not a session lock, which a frozen worker could be holding. pg_terminate_backend
+ * waits (up to 5 s) until the session is gone, with its advisory locks. */
+static const struct db_stmt stmt_fence = {
+	"worker_fence",
+	"SELECT s.id, a.pid, a.application_name, "
+	"  round(extract(epoch FROM now() - s.last_seen))::int, pg_terminate_backend(a.pid, 5000) "
+	"FROM pulse.workers s JOIN pg_stat_activity a ON a.datname = current_database() "
+	"  AND (a.application_name = left('pulse-worker:' || s.id, 63) "
+	"    OR starts_with(a.application_name, left('pulse-notify:' || s.id || ':', 63))) "
+	"WHERE s.id <> $1 AND s.stopped_at IS NULL "
+	"  AND greatest(s.last_seen, a.backend_start) < now() - make_interval(secs => $2::int) "
+	"  AND pg_try_advisory_xact_lock($3::int4, $4::int4)",
+	4,
+};
+
+/* Key of the fencing lock in DB_LOCK_SINGLETON (main.c's singleton keys end at 9). */
+#define FENCE_LOCK_KEY 10
+
+int
+job_fence(struct worker *w, struct job *job)
+{
+	char after[16], cls[16], key[16];
+	const char *params[4] = {w->id, after, cls, key};
+	PGresult *res;
+	int fenced = 0;
+
+	(void)job;
+	snprintf(after, sizeof(after), "%ld", (long)conf_int("fence_after"));
+	snprintf(cls, sizeof(cls), "%d", (int)DB_LOCK_SINGLETON);
+	snprintf(key, sizeof(key), "%d", FENCE_LOCK_KEY);
+	res = db_exec_stmt(w->db, &stmt_fence, params);
+	if (res == NULL) {
+		log_warn("msg=\"fence check failed\" error=\"%s\"", db_error(w->db));
+		return -1;
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		int ended = strcmp(PQgetvalue(res, i, 4), "t") == 0;
+		log_warn("msg=\"%s\" worker=%s pid=%s session=\"%s\" heartbeat_age_s=%s",
+		    ended ? "fenced a worker without heartbeat: session ended" :
+		    "fencing a worker without heartbeat: session not ended yet",
+		    PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+		    PQgetvalue(res, i, 3));
+		fenced += ended;
+	}
+	PQclear(res);
+	/* Its instances are free now: every worker looks at its claims again. */
+	if (fenced > 0) {
+		poll_config_changed();
+		(void)db_exec(w->db, "NOTIFY pulse_config");
+	}
+	return 0;
+}
 
 int
 job_heartbeat(struct worker *w, struct job *job)

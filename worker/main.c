@@ -43,7 +43,7 @@ on_connect(struct db *db, void *arg)
 	struct worker *w = arg;
 
 	(void)db;
-	claim_forget_all(w);
+	claim_session_new(w);
 	poll_claims_lost();
 	w->schema_ok = 0;
 	w->next_schema_check = 0;
@@ -76,7 +76,7 @@ worker_ready(struct worker *w)
 	double now;
 	int v;
 
-	if (db_ensure(w->db, 0) != 0)
+	if (db_ensure(w->db, 0) != 0 || claim_session_settle(w) != 0)
 		return 0;
 	if (w->schema_ok)
 		return 1;
@@ -98,6 +98,16 @@ worker_ready(struct worker *w)
 		last_warning = now;
 	}
 	return 0;
+}
+
+/* How often a worker looks for frozen ones: a quarter of fence_after (1-5 s), so that a
+ * frozen worker is fenced at most that long after its heartbeat turned fence_after old. */
+static double
+fence_check_interval(void)
+{
+	double every = (double)conf_int("fence_after") / 4;
+
+	return every < 1 ? 1 : every > 5 ? 5 : every;
 }
 
 static int
@@ -208,6 +218,14 @@ main(int argc, char **argv)
 	scheduler_add(&w, "alert_flush", 1, job_alert_flush, 0, 0);
 	scheduler_add(&w, "alert_escalate", 60, job_alert_escalate, JOB_SINGLETON,
 	    LOCK_KEY_ALERT_ESCALATE);
+	/* Not a singleton: a frozen worker may hold a singleton's lock. The check is cheap and
+	 * each run looks a few times per fence_after. */
+	if (conf_int("fence_after") > 0)
+		scheduler_add(&w, "fence", fence_check_interval(), job_fence, 0, 0);
+	if (conf_int("fence_after") > 0 && conf_int("fence_after") < 2 * conf_int("heartbeat_interval"))
+		log_warn("msg=\"fence_after is less than two heartbeats: a busy worker may be fenced\" "
+		    "fence_after=%ld heartbeat_interval=%ld", (long)conf_int("fence_after"),
+		    (long)conf_int("heartbeat_interval"));
 
 	daemon_stop_signals(&sigs);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);

@@ -322,6 +322,7 @@ finish_cycle(struct worker *w, struct run *run)
 	struct poll_cycle *c = run->cycle;
 	double now = clock_wall(), ms = (clock_monotonic() - c->started) * 1000.0;
 	char err[256];
+	unsigned session_gen = w->session_gen;
 
 	run->cycle = NULL;
 	run->gen++;
@@ -359,6 +360,11 @@ finish_cycle(struct worker *w, struct run *run)
 	} else {
 		record_status(w, run, 1, ms, "", "");
 	}
+	/* The session was replaced during the write: whatever came after was refused (the new
+	 * session is read-only until this run is dropped), and the claim may be another's. */
+	if (w->session_gen != session_gen)
+		log_warn("msg=\"claim lost with the database session: cycle not written\" "
+		    "instance=%s", run->cfg.name);
 	run->cycle = NULL;
 	run->cycles++;
 	run->ops->cycle_free(c);
@@ -631,6 +637,22 @@ poll_config_changed(void)
 void
 poll_claims_lost(void)
 {
+	P.config_dirty = 1;
+}
+
+void
+poll_drop_unclaimed(struct worker *w)
+{
+	for (int i = 0; i < P.nruns; i++) {
+		struct run *run = P.runs[i];
+		if (claim_holds(w, DB_LOCK_INSTANCE, run->cfg.number))
+			continue;
+		log_info("msg=\"instance released: claim lost with the database session\" "
+		    "instance=%s", run->cfg.id);
+		run->gen++;
+		park(run);
+		P.runs[i--] = P.runs[--P.nruns];
+	}
 	P.config_dirty = 1;
 }
 

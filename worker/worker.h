@@ -50,6 +50,8 @@ struct worker {
 
 	struct claim *claims;	/* advisory locks this worker's session holds */
 	int nclaims, capclaims;
+	unsigned session_gen;	/* bumped at every (re)connect of db */
+	int fenced;		/* the session is read-only until the lost claims' work is dropped */
 };
 
 /* scheduler.c */
@@ -70,6 +72,15 @@ int claim_holds(const struct worker *w, enum db_lock_class cls, int32_t key);
 int claim_release(struct worker *w, enum db_lock_class cls, int32_t key);
 /* Forgets every claim: called when the session was lost (the locks went with it). */
 void claim_forget_all(struct worker *w);
+/* Called for every new session (db's on_connect): forgets the claims of the old one and
+ * makes the new one read-only, so that a write begun under the old session's claims (a
+ * cycle that was in flight while this worker was frozen or cut off) is refused by
+ * PostgreSQL. */
+void claim_session_new(struct worker *w);
+/* Called from the main loop, outside any job or cycle: drops the work of the lost claims
+ * (poll_drop_unclaimed) and lets the session write again. Returns 0 when it may write, -1
+ * while it stays read-only (tried again on the next call). */
+int claim_session_settle(struct worker *w);
 
 /* security.c */
 int job_bootstrap_token(struct worker *w, struct job *job);
@@ -83,6 +94,8 @@ void poll_init(struct worker *w);
 double poll_tick(struct worker *w);
 void poll_config_changed(void);
 void poll_claims_lost(void);
+/* Parks every run whose claim this worker no longer holds: its cycle's answers are dropped. */
+void poll_drop_unclaimed(struct worker *w);
 struct http_multi *poll_multi(void);
 void poll_shutdown(struct worker *w);
 
@@ -149,6 +162,9 @@ int job_notify_maintain(struct worker *w, struct job *job);
 /* heartbeat.c */
 int job_heartbeat(struct worker *w, struct job *job);
 int job_worker_prune(struct worker *w, struct job *job);
+/* Ends the database sessions of workers whose heartbeat is older than fence_after (frozen or
+ * cut off), so that their claims can be taken over. */
+int job_fence(struct worker *w, struct job *job);
 /* Records a clean stop in pulse.workers. */
 void heartbeat_stopped(struct worker *w);
 
