@@ -14,7 +14,9 @@ use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
+use Mojo::IOLoop;
 use Mojo::JSON qw(true false);
+use POSIX ();
 use Test::More;
 use Time::HiRes qw(sleep time);
 use PulseStack;
@@ -143,9 +145,38 @@ sub drill {
     $run->($load_s);
     my $before = scalar @acked;
     ok($before > 0, "$mode: $before writes acknowledged before the failover");
+
+    # A request in the middle of its work when the primary dies: a token create waits on a
+    # lock held by a psql session, then the primary's processes are killed.
+    my $locker = fork // die "fork: $!";
+    if (!$locker) {
+        open STDOUT, '>', '/dev/null';
+        open STDERR, '>', '/dev/null';
+        my $pulse_db = $stack->primary_conninfo =~ s/dbname=postgres/dbname=pulse/r;
+        exec({ PulseStack::pg_bin() . '/psql' } 'psql', '-X', '-q', '-d', $pulse_db, '-c',
+            'BEGIN; LOCK TABLE pulse.api_tokens IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60)')
+            or POSIX::_exit(127);
+    }
+    $stack->wait_for(sub { $stack->psql("SELECT count(*) FROM pg_locks WHERE relation = 'pulse.api_tokens'::regclass "
+        . "AND mode = 'AccessExclusiveLock' AND granted") > 0 }, 20, 'the lock');
+    my $mid = Mojo::UserAgent->new(insecure => 1, request_timeout => 60);
+    my $mid_res;
+    # One turn of the event loop, at most 50 ms long.
+    my $tick = sub { Mojo::IOLoop->timer(0.05 => sub { }); Mojo::IOLoop->one_tick };
+    $mid->post($url->('/api/security/tokens') => $auth => json => { name => 'mid-request' } => sub { $mid_res = $_[1]->res });
+    my $waiting = 0;
+    $stack->wait_for(sub {
+        $tick->();
+        $waiting = $stack->psql(q{SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'});
+        $waiting > 0;
+    }, 20, 'the token create to wait on the lock');
     $stack->kill_primary;
+    waitpid $locker, 0;
     my $t_kill = time;
     $run->($gap_s);	# the old primary is gone, the standby still read-only
+    $stack->wait_for(sub { $tick->(); $mid_res }, 60, 'the cut-off request to be answered');
+    is($mid_res->code, 503, "$mode: the request cut off in the middle answers 503") or diag $mid_res->body;
+    is((eval { $mid_res->json } // {})->{code}, 'database_unavailable', "$mode: as database_unavailable");
     $stack->promote_standby;
     my $t_promote = time;
     ok($run->(60, 1), "$mode: a write succeeds again within 60 s of the promote");

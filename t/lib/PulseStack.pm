@@ -931,6 +931,7 @@ sub wait_polls {
 # primary, as a production primary would. Our programs and psql() get both hosts in one
 # multi-host conninfo with target_session_attrs=read-write: libpq skips the one in recovery.
 
+sub pg_bin { $PG_BIN }
 sub pg2_sock { "$_[0]{dir}/pg2/socket" }
 sub pg2_data { "$_[0]{dir}/pg2/data" }
 
