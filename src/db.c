@@ -215,8 +215,17 @@ static int
 open_connection(struct db *db)
 {
 	char timeout[16];
-	const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-	const char *vals[] = {timeout, db->application_name, db->conninfo, NULL};
+	/* Over TCP, a primary whose host died (not its process: the kernel closes those
+	 * connections) answers nothing: without these, a thread waiting for a reply or whose
+	 * query is unacknowledged waits for the kernel's retransmissions, a quarter of an hour.
+	 * Keepalives (probes after 10 s idle) and tcp_user_timeout (30 s unacknowledged) end
+	 * such a wait within about half a minute; a live server's kernel answers them, however
+	 * long its statement runs. Unix sockets ignore them; the conninfo may override them. */
+	const char *keys[] = {"connect_timeout", "application_name", "keepalives",
+	    "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+	    "dbname", NULL};
+	const char *vals[] = {timeout, db->application_name, "1", "10", "5", "3", "30000",
+	    db->conninfo, NULL};
 	char sql[64];
 	PGresult *res;
 
