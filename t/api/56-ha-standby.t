@@ -64,13 +64,13 @@ sub drill {
     is($ua->post($url->('/api/alerts/activate') => $auth)->result->code, 200, "$mode: alerts activated");
     $stack->wait_polls($inst, 2);
 
-    # Alerts to acknowledge, as the engine writes them (an instance nobody polls: the engine
-    # leaves them alone).
+    # Alerts to acknowledge, as the engine writes them, from a source with a ':' in it (like a
+    # Backup Server's), which the engine's minutely run does not resolve as its instance gone.
     my $nalerts = 400;
     $stack->psql("INSERT INTO pulse.alerts (id, type, level, resource_id, resource_name, node, instance, "
         . "message, value, threshold, start_time, last_seen, metadata, source) SELECT 'drill:' || i || '-cpu', "
         . "'cpu', 'warning', 'drill:' || i, 'vm' || i, 'node1', 'drill', 'CPU at 95%', 95, 80, now(), now(), "
-        . "'{\"resourceType\":\"guest\",\"clearThreshold\":75,\"monitorOnly\":false}', 'drill-1' "
+        . "'{\"resourceType\":\"guest\",\"clearThreshold\":75,\"monitorOnly\":false}', 'drill:ha' "
         . "FROM generate_series(1, $nalerts) i");
 
     # --- the write load ------------------------------------------------------------------
