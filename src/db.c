@@ -10,6 +10,10 @@
 #include <string.h>
 
 #define DB_MIN_BACKOFF 0.25
+/* Retry interval while a server answers but only read-only (a standby): it may be promoted
+ * at any moment, and the backoff's cap (30 s in the worker) would add that much to a
+ * failover. */
+#define DB_STANDBY_RETRY 1.0
 
 struct db {
 	char *conninfo;		/* may hold a password: never logged */
@@ -196,12 +200,32 @@ mark_down(struct db *db)
 		db->backoff = db->max_backoff;
 }
 
+/* Did the failed connect find a server that only refused because it is read-only? With
+ * target_session_attrs=read-write libpq tries every host and says so for each standby. The
+ * messages are libpq's own (English unless libpq's translations and a locale are set; then
+ * this is only a missed shortcut, and the ordinary backoff applies). */
+static int
+standby_answered(const char *error)
+{
+	return strstr(error, "session is read-only") != NULL ||
+	    strstr(error, "server is in hot standby mode") != NULL;
+}
+
 static int
 open_connection(struct db *db)
 {
 	char timeout[16];
-	const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-	const char *vals[] = {timeout, db->application_name, db->conninfo, NULL};
+	/* Over TCP, a primary whose host died (not its process: the kernel closes those
+	 * connections) answers nothing: without these, a thread waiting for a reply or whose
+	 * query is unacknowledged waits for the kernel's retransmissions, a quarter of an hour.
+	 * Keepalives (probes after 10 s idle) and tcp_user_timeout (30 s unacknowledged) end
+	 * such a wait within about half a minute; a live server's kernel answers them, however
+	 * long its statement runs. Unix sockets ignore them; the conninfo may override them. */
+	const char *keys[] = {"connect_timeout", "application_name", "keepalives",
+	    "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+	    "dbname", NULL};
+	const char *vals[] = {timeout, db->application_name, "1", "10", "5", "3", "30000",
+	    db->conninfo, NULL};
 	char sql[64];
 	PGresult *res;
 
@@ -260,6 +284,14 @@ db_ensure(struct db *db, int force)
 			db->outage_logged = 1;
 		}
 		mark_down(db);
+		if (standby_answered(db->error)) {
+			double soon = clock_monotonic() + DB_STANDBY_RETRY;
+
+			if (db->next_attempt > soon)
+				db->next_attempt = soon;
+			if (db->backoff > DB_STANDBY_RETRY)
+				db->backoff = DB_STANDBY_RETRY;
+		}
 		return -1;
 	}
 	db->state = DB_STATE_OK;

@@ -57,6 +57,7 @@ sub new {
     $self->{port} //= free_port();
     $self->{pg_port} //= free_port();
     $self->{apache_port} //= free_port() if $self->{apache};
+    $self->{pg2_port} //= free_port() if $self->{standby};
     $self->{root} = $> == 0;
     $self->{pg_user} = $self->{root} ? 'postgres' : scalar getpwuid($>);
     $self->{web_user} = $self->{root} ? 'www-data' : undef;
@@ -68,7 +69,7 @@ sub port     { $_[0]{port} }
 sub log_dir  { "$_[0]{dir}/log" }
 sub run_dir  { "$_[0]{dir}/run" }
 sub pg_sock  { "$_[0]{dir}/pg/socket" }
-sub conninfo { my $s = shift; "host=" . $s->pg_sock . " port=$s->{pg_port} dbname=pulse user=pulse" }
+sub conninfo { my $s = shift; return $s->ha_conninfo if $s->{standby}; "host=" . $s->pg_sock . " port=$s->{pg_port} dbname=pulse user=pulse" }
 sub base_url { my $s = shift; "https://127.0.0.1:$s->{port}" }
 sub apache_url { my ($s, $path) = @_; "https://127.0.0.1:$s->{apache_port}" . ($path // '') }
 sub url      { my ($s, $path) = @_; $s->base_url . $path }
@@ -103,6 +104,7 @@ sub start {
     $self->write_conf;
     $self->pg_init unless -f $self->{dir} . '/pg/data/PG_VERSION';
     $self->pg_start;
+    $self->standby_start if $self->{standby};
     my ($rc, $out) = $self->migrate;
     croak "migration failed: $out" if $rc;
     $self->start_responder($_) for 1 .. $self->{responders};
@@ -234,6 +236,7 @@ sub hold_lock {
 
 sub psql {
     my ($self, $sql) = @_;
+    return $self->psql_at($self->conninfo, $sql) if $self->{standby};
     my ($rc, $out) = $self->run_cmd("$PG_BIN/psql", '-X', '-q', '-h', $self->pg_sock, '-p',
         $self->{pg_port}, '-U', 'pulse', '-d', 'pulse', '-v', 'ON_ERROR_STOP=1', '-tAc', $sql);
     croak "psql failed: $out" if $rc;
@@ -881,6 +884,7 @@ sub stop {
         unlink $self->run_dir . "/$name.pid";
     }
     $self->pg_stop;
+    $self->standby_stop if $self->{standby};
     remove_tree($self->{dir}) if $self->{temporary} && !$self->{keep} && !$ENV{PULSE_KEEP_STACK};
 }
 
@@ -917,4 +921,131 @@ sub wait_polls {
     }
 }
 
+# --- a streaming-replication standby: new(standby => 1, sync => 1) ------------------------
+#
+# standby => 1 gives the stack a second PostgreSQL under pg2/ (a pg_basebackup -R copy of the
+# primary streaming through the replication slot pulse_standby, hot standby on its own socket
+# and port); sync => 1 makes the primary wait for it at every commit (synchronous_standby_names
+# and synchronous_commit = on, set on the primary only, so that a promoted standby does not
+# wait for a standby it has not got). Both modes commit with synchronous_commit = on on the
+# primary, as a production primary would. Our programs and psql() get both hosts in one
+# multi-host conninfo with target_session_attrs=read-write: libpq skips the one in recovery.
+
+sub pg_bin { $PG_BIN }
+sub pg2_sock { "$_[0]{dir}/pg2/socket" }
+sub pg2_data { "$_[0]{dir}/pg2/data" }
+
+sub ha_conninfo {
+    my $s = shift;
+    return "host=" . $s->pg_sock . ',' . $s->pg2_sock . " port=$s->{pg_port},$s->{pg2_port} "
+        . "dbname=pulse user=pulse target_session_attrs=read-write";
+}
+
+# Runs SQL through psql with a conninfo (a single server's, or the multi-host one); returns the
+# unaligned output, croaks on failure.
+sub psql_at {
+    my ($self, $conninfo, $sql) = @_;
+    my ($rc, $out) = $self->run_cmd("$PG_BIN/psql", '-X', '-q', '-d', $conninfo, '-v',
+        'ON_ERROR_STOP=1', '-tAc', $sql);
+    croak "psql failed: $out" if $rc;
+    chomp $out;
+    return $out;
+}
+
+sub primary_conninfo { my $s = shift; "host=" . $s->pg_sock . " port=$s->{pg_port} dbname=postgres user=pulse" }
+sub standby_conninfo { my $s = shift; "host=" . $s->pg2_sock . " port=$s->{pg2_port} dbname=postgres user=pulse" }
+
+sub _pg_owned_dir {
+    my ($self, $dir, $mode) = @_;
+    make_path($dir);
+    if ($self->{root}) {
+        my ($uid, $gid) = (getpwnam($self->{pg_user}))[2, 3];
+        chown $uid, $gid, $dir;
+    }
+    chmod $mode, $dir;
+}
+
+# Makes (once) and starts the standby, waits until it streams, then turns synchronous
+# replication on if asked. Called by start() after the primary is up.
+sub standby_start {
+    my $self = shift;
+    my $data = $self->pg2_data;
+    $self->psql_at($self->primary_conninfo, q{SELECT pg_create_physical_replication_slot('pulse_standby')
+        WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = 'pulse_standby')});
+    $self->_pg_owned_dir("$self->{dir}/pg2", 0755);
+    unless (-f "$data/PG_VERSION") {
+        my ($rc, $out) = $self->run_cmd($self->as_pg_user("$PG_BIN/pg_basebackup", '-h', $self->pg_sock,
+            '-p', $self->{pg_port}, '-U', 'pulse', '-D', $data, '-R', '-S', 'pulse_standby', '-X', 'stream',
+            '-c', 'fast', '--no-sync'));
+        croak "pg_basebackup failed: $out" if $rc;
+        open my $fh, '>>', "$data/postgresql.conf" or croak $!;
+        print {$fh} "port = $self->{pg2_port}\nunix_socket_directories = '" . $self->pg2_sock . "'\n"
+            . "cluster_name = 'pulse_standby'\nhot_standby = on\n";
+        close $fh;
+    }
+    $self->_pg_owned_dir($self->pg2_sock, 0700);
+    my $log = $self->log_dir . '/postgresql-standby.log';
+    unless (-e $log) { open my $t, '>', $log; close $t }
+    if ($self->{root}) {
+        my ($uid, $gid) = (getpwnam($self->{pg_user}))[2, 3];
+        chown $uid, $gid, $log;
+    }
+    my ($rc, $out) = $self->run_cmd($self->as_pg_user("$PG_BIN/pg_ctl", '-D', $data, '-l', $log, '-w',
+        '-t', '60', 'start'));
+    croak "the standby did not start: $out" if $rc;
+    $self->wait_for(sub {
+        $self->psql_at($self->primary_conninfo, q{SELECT count(*) FROM pg_stat_replication
+            WHERE application_name = 'pulse_standby' AND state = 'streaming'}) == 1
+    }, 30, 'the standby to stream', 'postgresql-standby');
+    $self->psql_at($self->primary_conninfo, "ALTER SYSTEM SET synchronous_commit = 'on'");
+    $self->psql_at($self->primary_conninfo, "ALTER SYSTEM SET synchronous_standby_names = 'pulse_standby'")
+        if $self->{sync};
+    $self->psql_at($self->primary_conninfo, 'SELECT pg_reload_conf()');
+    if ($self->{sync}) {
+        $self->wait_for(sub {
+            $self->psql_at($self->primary_conninfo, q{SELECT sync_state FROM pg_stat_replication
+                WHERE application_name = 'pulse_standby'}) eq 'sync'
+        }, 30, 'the standby to be synchronous', 'postgresql-standby');
+    }
+}
+
+sub standby_stop {
+    my ($self, $mode) = @_;
+    return unless -f $self->pg2_data . '/postmaster.pid';
+    $self->run_cmd($self->as_pg_user("$PG_BIN/pg_ctl", '-D', $self->pg2_data, '-m', $mode // 'fast', '-w',
+        '-t', '60', 'stop'));
+}
+
+# The primary's machine dies: SIGKILL to its postmaster and every server process of its
+# cluster at once (none gets to close a connection or send more WAL). Returns how many
+# processes were killed once they are gone.
+sub kill_primary {
+    my $self = shift;
+    my $data = abs_path("$self->{dir}/pg/data");
+    my @pids = grep { (readlink("/proc/$_/cwd") // '') eq $data }
+        grep { process_runs($_, $PROGRAMS{postgresql}) } _all_pids();
+    kill 'KILL', @pids;
+    $self->wait_for(sub { !grep { process_runs($_, $PROGRAMS{postgresql}) } @pids }, 10,
+        'the primary\'s processes to die');
+    return scalar @pids;
+}
+
+# pg_ctl promote on the standby, waiting until it accepts writes.
+sub promote_standby {
+    my $self = shift;
+    my ($rc, $out) = $self->run_cmd($self->as_pg_user("$PG_BIN/pg_ctl", '-D', $self->pg2_data, '-w',
+        '-t', '60', 'promote'));
+    croak "promote failed: $out" if $rc;
+}
+
+# The standby's replay position has reached the primary's current WAL position.
+sub standby_caught_up {
+    my $self = shift;
+    my $lsn = $self->psql_at($self->primary_conninfo, 'SELECT pg_current_wal_lsn()');
+    $self->wait_for(sub {
+        $self->psql_at($self->standby_conninfo, "SELECT pg_last_wal_replay_lsn() >= '$lsn'") eq 't'
+    }, 30, 'the standby to replay the primary\'s WAL', 'postgresql-standby');
+}
+
 1;
+

@@ -1,13 +1,16 @@
-/* test_db.c: the db layer's column reader, asynchronous statements and notification
- * drain; without a server, and against one when PULSE_TEST_DSN names it (a conninfo string). */
+/* test_db.c: the db layer's column reader, asynchronous statements, notification drain and
+ * quick retry while a server is read-only; without a server, and against one when
+ * PULSE_TEST_DSN names it (a conninfo string). */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db.h"
 #include "log.h"
 #include "tap.h"
+#include "util.h"
 
 static const struct db_stmt stmt_square = {
 	"test_db_square", "SELECT $1::int * $1::int, pg_backend_pid()", 1,
@@ -177,6 +180,35 @@ value_int32(void)
 	PQclear(res);
 }
 
+/* A server that offers only read-only sessions (a standby, here a database whose sessions
+ * default to read-only) is refused under target_session_attrs=read-write, and the next
+ * attempt comes within about a second however often it failed, not at the backoff's cap. */
+static void
+read_only_server(const char *dsn)
+{
+	static const char ro_on[] = "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET "
+	    "default_transaction_read_only = on', current_database()); END $$";
+	static const char ro_off[] = "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I RESET "
+	    "default_transaction_read_only', current_database()); END $$";
+	struct db *admin = db_new(dsn, "test_db admin", 1);
+	char *conninfo = xasprintf("%s target_session_attrs=read-write", dsn);
+	struct db *db = db_new(conninfo, "test_db", 30);
+	struct timespec pause = {1, 300000000};
+	int refused = 0;
+
+	ok(db_exec(admin, ro_on) == 0, "sessions of the database made read-only");
+	for (int i = 0; i < 8; i++)
+		refused += db_ensure(db, 1) == -1;
+	is_int(refused, 8, "a read-only server is refused 8 times in a row");
+	ok(strstr(db_error(db), "read-only") != NULL, "as read-only: %s", db_error(db));
+	ok(db_exec(admin, ro_off) == 0, "the database writable again");
+	nanosleep(&pause, NULL);
+	ok(db_ensure(db, 0) == 0, "connected at the next attempt, 1.3 s later (the cap is 30 s)");
+	db_free(db);
+	db_free(admin);
+	free(conninfo);
+}
+
 int
 main(void)
 {
@@ -185,9 +217,10 @@ main(void)
 	log_set_level(LOGL_ERROR);
 	value_int32();
 	without_server();
-	if (dsn && *dsn)
+	if (dsn && *dsn) {
 		with_server(dsn);
-	else
+		read_only_server(dsn);
+	} else
 		ok(1, "# SKIP no PULSE_TEST_DSN: the server part runs in t/api/44-db-layer.t");
 	return done_testing();
 }
