@@ -28,7 +28,7 @@ if (($ENV{BENCH_ONLY} // '') eq 'metrics') {
 }
 # BENCH_ONLY=alerts-latency runs only the alert-to-webhook latency part.
 if (($ENV{BENCH_ONLY} // '') eq 'alerts-latency') {
-    alerts_latency_bench();
+    alerts_latency_bench($_) for qw(lean mojo);
     exit 0;
 }
 # BENCH_ONLY=amplification runs only the oversized-body part (security review H2).
@@ -117,7 +117,7 @@ $stack->stop;
 amplification_bench() unless ($ENV{BENCH_SKIP_AMPLIFICATION} // '') eq '1';
 poll_bench() unless ($ENV{BENCH_SKIP_POLL} // '') eq '1';
 metrics_bench() unless ($ENV{BENCH_SKIP_METRICS} // '') eq '1';
-alerts_latency_bench() unless ($ENV{BENCH_SKIP_ALERTS_LATENCY} // '') eq '1';
+unless (($ENV{BENCH_SKIP_ALERTS_LATENCY} // '') eq '1') { alerts_latency_bench($_) for qw(lean mojo) }
 alerts_benches() unless ($ENV{BENCH_SKIP_ALERTS} // '') eq '1';
 exit 0;
 
@@ -575,15 +575,21 @@ sub amplification_bench {
 # activation active, no delay, no grouping, one generic webhook to the local sink. For each
 # alert: receipt at the sink minus the end of the poll that crossed
 # (pulse.poll_status.last_success); p50 and p99 printed, not asserted.
+# Two receivers, one run each: t/fakes/lean-sink.py (asyncio, little CPU per request, as a
+# remote receiver costs this machine nothing) and t/fakes/webhook-sink.pl (Mojolicious, the
+# tests' receiver, about a millisecond of CPU per request on this 2-core machine).
 sub alerts_latency_bench {
+    my ($kind) = @_;
     my $guests = $ENV{BENCH_ALERT_GUESTS} // 1000;
-    my $s = PulseStack->new(responders => 1, threads => 4, settings => { pve_polling_interval => 2,
+    # The default polling interval: the next poll does not run during the drain.
+    my $interval = $ENV{BENCH_ALERT_INTERVAL} // 10;
+    my $s = PulseStack->new(responders => 1, threads => 4, settings => { pve_polling_interval => $interval,
         notify_rate_limit => 0, log_level => 'warn' })->start;
     $s->setup_admin;
     my $ua = $s->ua;
     my $h = $s->token_headers;
     my $sim = $s->start_sim(nodes => 10, guests => $guests, token => 'root@pam!b=bench');
-    my $sink = $s->start_webhook_sink;
+    my $sink = $kind eq 'lean' ? $s->start_lean_sink : $s->start_webhook_sink;
     my $res = $ua->post($s->url('/api/config/nodes') => $h => json => { type => 'pve', name => 'lat',
         host => $sim->{url}, tokenName => 'root@pam!b', tokenValue => 'bench',
         fingerprint => $sim->{fingerprint} })->result;
@@ -612,7 +618,7 @@ sub alerts_latency_bench {
     $res = $ua->put($s->url('/api/alerts/config') => $h => json => $cfg)->result;
     die 'config failed: ' . $res->body unless $res->code == 200;
     # The crossing poll: its evaluation time is the alerts' startTime, its end the first
-    # last_success after it (polls are 2 s apart).
+    # last_success after it (polls are $interval s apart).
     my $start = sub { $s->psql(q{SELECT coalesce(extract(epoch FROM min(start_time)), 0) FROM pulse.alerts WHERE type = 'cpu'}) || 0 };
     # Read every 0.25 s (each read is a psql process: reading faster would take CPU from the
     # worker and the sink while they work); the times read are the database's own.
@@ -653,7 +659,8 @@ sub alerts_latency_bench {
     my @lat = sort { $a <=> $b } map { $_ - $poll_end } values %first;
     my @from_eval = sort { $a <=> $b } map { $_ - $eval_at } values %first;
     my $pct = sub { my ($v, $p) = @_; @$v ? $v->[int($p * $#$v + 0.5)] : 0 };
-    printf "\n== alert -> webhook latency: %d guests crossing in one poll, zero delay, no grouping ==\n", $guests;
+    printf "\n== alert -> webhook latency: %d guests crossing in one poll (every %d s), zero delay, no grouping, %s receiver ==\n",
+        $guests, $interval, $kind eq 'lean' ? 'lean (lean-sink.py)' : 'Mojolicious (webhook-sink.pl)';
     printf "%-34s %8d of %d raised (%d requests, %d duplicates)\n", 'alerts received', scalar @lat, $raised,
         scalar @got, ($copies // 0) - scalar @lat;
     printf "%-34s %8.3f s\n", 'p50 after the poll ended', $pct->(\@lat, 0.50);
@@ -805,13 +812,17 @@ sub alerts_wal_bench {
         $wait->(2);
         # Both phases start just after a checkpoint: the same full-page images to write.
         eval { $s->psql('CHECKPOINT') };
+        # A physical slot keeps the phase's WAL until pg_walinspect has read it (the metrics
+        # write more than max_wal_size in 32 cycles).
+        my $slot = $inspect && eval { $s->psql(q{SELECT pg_create_physical_replication_slot('bench_alert_wal', true)}); 1 };
         my ($l0, $w0, $t0) = ($lsn->(), $writes->(), time);
         $wait->($cycles);
         my ($l1, $w1) = ($lsn->(), $writes->());
         $secs{$mode} = time - $t0;
         $wal{$mode} = $s->psql("SELECT pg_wal_lsn_diff('$l1', '$l0')");
         $rows{$mode} = $w1 - $w0;
-        $own{$mode} = $inspect ? $alert_wal->($l0, $l1) : undef;
+        $own{$mode} = $slot ? $alert_wal->($l0, $l1) : undef;
+        eval { $s->psql(q{SELECT pg_drop_replication_slot('bench_alert_wal')}) } if $slot;
     }
     my %ph = map { $_ => $wal{$_} / $secs{$_} * 3600 } qw(on off);
     my %rh = map { $_ => $rows{$_} / $secs{$_} * 3600 } qw(on off);

@@ -833,6 +833,19 @@ sub start_webhook_sink {
     return { url => "http://127.0.0.1:$port", port => $port, name => $name };
 }
 
+# Starts t/fakes/lean-sink.py, a webhook receiver with little CPU per request (for
+# benchmarks): every request answered 200 and recorded; GET /__sink/stats and
+# /__sink/requests as webhook-sink.pl's. Returns url, port and name.
+sub start_lean_sink {
+    my ($self, %o) = @_;
+    my $name = $o{name} // 'lean-sink';
+    my $port = $o{port} // free_port();
+    make_path($self->log_dir, $self->run_dir);
+    $self->spawn("sim-$name", {}, 'python3', srcdir() . '/t/fakes/lean-sink.py', $port);
+    $self->wait_for(sub { _port_open($port) }, 20, "lean sink $name", "sim-$name");
+    return { url => "http://127.0.0.1:$port", port => $port, name => $name };
+}
+
 # Tells a simulator to misbehave (POST /__sim/mode): the modes are listed in t/lib/ProxmoxSim.pm
 # and, for the product-specific ones, in the simulator's head comment.
 sub sim_mode {
