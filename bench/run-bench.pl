@@ -796,21 +796,28 @@ sub alerts_wal_bench {
     # 15 contrib): the bytes alert state itself writes, apart from the metrics' WAL.
     my $inspect = eval { $s->psql('CREATE EXTENSION IF NOT EXISTS pg_walinspect'); 1 };
     my $alert_wal = sub {
-        my ($from, $to) = @_;
+        my ($from, $to, $by_kind) = @_;
+        my $what = $by_kind ? q{string_agg(k, ', ') FROM (SELECT resource_manager || '/' || record_type || ' '
+            || sum(record_length) AS k FROM r WHERE block_ref IS NOT NULL AND EXISTS (SELECT 1 FROM rels WHERE
+            r.block_ref ~ ('rel [0-9]+/[0-9]+/' || rels.fn || '( |$)')) GROUP BY resource_manager, record_type
+            ORDER BY sum(record_length) DESC LIMIT 4) x} : undef;
         return $s->psql(qq{WITH t AS (SELECT c.oid FROM pg_class c WHERE c.relnamespace = 'pulse'::regnamespace
                 AND c.relname IN ('alerts', 'alert_pending', 'alert_history', 'notification_group',
                     'incidents', 'incident_events')),
             rels AS (SELECT pg_relation_filenode(oid)::text AS fn FROM t
                 UNION SELECT pg_relation_filenode(indexrelid)::text FROM pg_index WHERE indrelid IN (SELECT oid FROM t)),
-            r AS (SELECT record_length, block_ref FROM pg_get_wal_records_info('$from', '$to'))
-            SELECT coalesce(sum(record_length), 0) FROM r WHERE block_ref IS NOT NULL AND EXISTS
-                (SELECT 1 FROM rels WHERE r.block_ref ~ ('rel [0-9]+/[0-9]+/' || rels.fn || '( |\$)'))});
+            r AS (SELECT resource_manager, record_type, record_length, block_ref FROM pg_get_wal_records_info('$from', '$to'))
+            SELECT } . ($what // q{coalesce(sum(record_length), 0) FROM r WHERE block_ref IS NOT NULL AND EXISTS
+                (SELECT 1 FROM rels WHERE r.block_ref ~ ('rel [0-9]+/[0-9]+/' || rels.fn || '( |$)'))}));
     };
-    my (%wal, %secs, %rows, %own);
+    my (%wal, %secs, %rows, %own, %kinds);
     for my $mode (qw(on off)) {
         $enable->($mode eq 'on');
         $wait->(2);
-        # Both phases start just after a checkpoint: the same full-page images to write.
+        # Both phases start just after a vacuum of the alert tables (the set-up's raises and
+        # acknowledgements left dead rows, whose clean-up by autovacuum is not steady state)
+        # and a checkpoint: the same full-page images to write.
+        eval { $s->psql('VACUUM pulse.alerts, pulse.alert_pending, pulse.alert_history') };
         eval { $s->psql('CHECKPOINT') };
         # A physical slot keeps the phase's WAL until pg_walinspect has read it (the metrics
         # write more than max_wal_size in 32 cycles).
@@ -822,6 +829,7 @@ sub alerts_wal_bench {
         $wal{$mode} = $s->psql("SELECT pg_wal_lsn_diff('$l1', '$l0')");
         $rows{$mode} = $w1 - $w0;
         $own{$mode} = $slot ? $alert_wal->($l0, $l1) : undef;
+        $kinds{$mode} = $slot ? $alert_wal->($l0, $l1, 1) : '';
         eval { $s->psql(q{SELECT pg_drop_replication_slot('bench_alert_wal')}) } if $slot;
     }
     my %ph = map { $_ => $wal{$_} / $secs{$_} * 3600 } qw(on off);
@@ -835,6 +843,10 @@ sub alerts_wal_bench {
         ($ph{on} - $ph{off}) / 1024, $rh{on} - $rh{off};
     printf "%-28s %14.1f %18s   (target: <= 50 KB/hour)\n", 'alert tables, alerts on',
         $own{on} / $secs{on} * 3600 / 1024, '(pg_walinspect)' if defined $own{on};
+    printf "%-28s %14.1f %18s\n", 'alert tables, alerts off', $own{off} / $secs{off} * 3600 / 1024,
+        '(pg_walinspect)' if defined $own{off};
+    printf "alert tables' WAL by record kind (bytes), on: %s; off: %s\n", $kinds{on} || 'none',
+        $kinds{off} || 'none';
     print "(the WAL of the whole database moves with the metrics between phases; the last line\n"
         . " counts only WAL records that touch the alert tables and their indexes)\n";
     $s->stop;
