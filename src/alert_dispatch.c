@@ -264,12 +264,6 @@ struct dispatch_ctx {
 	int ndeferred, capdeferred;
 };
 
-static double
-num_at(const PGresult *res, int i, int col)
-{
-	return PQgetisnull(res, i, col) ? 0 : strtod(PQgetvalue(res, i, col), NULL);
-}
-
 /* "{1.5,2.25}" into a new array. */
 static int
 parse_times(const char *s, double **out)
@@ -307,9 +301,9 @@ candidates_read(const PGresult *res, int *n)
 	for (int i = 0; i < *n; i++) {
 		alert_store_row(res, i, &c[i].a);
 		c[i].flapping = strcmp(PQgetvalue(res, i, 19), "t") == 0;
-		c[i].suppressed_until = num_at(res, i, 20);
+		c[i].suppressed_until = db_value_double(res, i, 20);
 		c[i].n_times = parse_times(PQgetvalue(res, i, 21), &c[i].dispatch_times);
-		c[i].raises_hour = (long)num_at(res, i, 22);
+		c[i].raises_hour = (long)db_value_double(res, i, 22);
 		snprintf(c[i].last_notified, sizeof(c[i].last_notified), "%s",
 		    PQgetvalue(res, i, 23));
 	}
@@ -336,8 +330,8 @@ local_time(struct dispatch_ctx *x, struct alert_local_time *out)
 	if (!x->have_local) {
 		if ((res = db_exec_stmt(x->db, &stmt_local_time, p)) == NULL)
 			return -1;
-		x->local.wday = (int)num_at(res, 0, 0);
-		x->local.minute = (int)num_at(res, 0, 1);
+		x->local.wday = (int)db_value_double(res, 0, 0);
+		x->local.minute = (int)db_value_double(res, 0, 1);
 		if (p[0][0] != '\0' && strcmp(PQgetvalue(res, 0, 2), "t") != 0 &&
 		    !__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
 			log_warn("msg=\"quiet hours time zone unknown, using the server's\" "

@@ -1373,13 +1373,6 @@ alert_eval_backups(struct alert_eval *e, const struct st_instance *s,
 	free(idx);
 }
 
-void
-alert_eval_pve_backups(struct alert_eval *e, const struct st_instance *s,
-    const struct st_backups *b)
-{
-	alert_eval_backups(e, s, b, NULL);
-}
-
 struct alert_backup_item *
 alert_backup_list_add(struct alert_backup_list *l)
 {

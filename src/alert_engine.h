@@ -155,13 +155,11 @@ void alert_backup_list_free(struct alert_backup_list *l);
  * only: their sizes are not polled). A guest's record is its newest backup among b's
  * storage volumes of its VMID and pbs's vm and ct backups of its VMID (backup id "0" never
  * matches); the alert names where it is ("storage X on N", "PBS datastore X on Y"). A guest
- * without any backup there never alerts. b and pbs may be NULL: alert_eval_pve_backups is
- * the call without Backup Server backups (the mock estate's). All three kinds are polled:
+ * without any backup there never alerts. b and pbs may be NULL (the mock estate has no
+ * Backup Server backups). All three kinds are polled:
  * worker/alerts.c reads the PBS and PMG ones from their state tables. */
 void alert_eval_backups(struct alert_eval *e, const struct st_instance *s,
     const struct st_backups *b, const struct alert_backup_list *pbs);
-void alert_eval_pve_backups(struct alert_eval *e, const struct st_instance *s,
-    const struct st_backups *b);
 /* Backup age of one Backup Server's backups that no guest claims: neither host backups
  * with id "0" nor vm or ct backups whose VMID is in guest_vmids (every PVE guest's, sorted
  * or not); each newest under the key pbs:<server>:<type>:<id> (§3.6). */

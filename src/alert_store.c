@@ -99,12 +99,6 @@ static const struct db_stmt stmt_pending_delete = {
 	2,
 };
 
-static double
-num_or_zero(const PGresult *res, int i, int col)
-{
-	return PQgetisnull(res, i, col) ? 0 : strtod(PQgetvalue(res, i, col), NULL);
-}
-
 void
 alert_store_row(const PGresult *res, int i, struct alert *a)
 {
@@ -117,18 +111,18 @@ alert_store_row(const PGresult *res, int i, struct alert *a)
 	snprintf(a->node, sizeof(a->node), "%s", PQgetvalue(res, i, 5));
 	snprintf(a->instance, sizeof(a->instance), "%s", PQgetvalue(res, i, 6));
 	snprintf(a->message, sizeof(a->message), "%s", PQgetvalue(res, i, 7));
-	a->value = num_or_zero(res, i, 8);
-	a->threshold = num_or_zero(res, i, 9);
-	a->start_time = num_or_zero(res, i, 10);
-	a->last_seen = num_or_zero(res, i, 11);
+	a->value = db_value_double(res, i, 8);
+	a->threshold = db_value_double(res, i, 9);
+	a->start_time = db_value_double(res, i, 10);
+	a->last_seen = db_value_double(res, i, 11);
 	a->acknowledged = strcmp(PQgetvalue(res, i, 12), "t") == 0;
-	a->ack_time = num_or_zero(res, i, 13);
+	a->ack_time = db_value_double(res, i, 13);
 	snprintf(a->ack_user, sizeof(a->ack_user), "%s", PQgetvalue(res, i, 14));
 	if (!PQgetisnull(res, i, 15))
 		a->metadata = json_tokener_parse(PQgetvalue(res, i, 15));
-	a->last_notified = num_or_zero(res, i, 16);
-	a->last_escalation = (int)num_or_zero(res, i, 17);
-	a->resolved_time = num_or_zero(res, i, 18);
+	a->last_notified = db_value_double(res, i, 16);
+	a->last_escalation = (int)db_value_double(res, i, 17);
+	a->resolved_time = db_value_double(res, i, 18);
 }
 
 int
@@ -150,8 +144,8 @@ alert_store_load(struct db *db, const char *source, struct alert_prev *out)
 	for (int i = 0; i < PQntuples(res); i++) {
 		struct alert_pending *p = alert_prev_add_pending(out);
 		snprintf(p->id, sizeof(p->id), "%s", PQgetvalue(res, i, 0));
-		p->first_seen = num_or_zero(res, i, 1);
-		p->count = (int)num_or_zero(res, i, 2);
+		p->first_seen = db_value_double(res, i, 1);
+		p->count = (int)db_value_double(res, i, 2);
 	}
 	PQclear(res);
 	if ((res = db_exec_stmt(db, &stmt_load_recent, params)) == NULL) {
@@ -161,8 +155,8 @@ alert_store_load(struct db *db, const char *source, struct alert_prev *out)
 	for (int i = 0; i < PQntuples(res); i++) {
 		struct alert_recent *rc = alert_prev_add_recent(out);
 		snprintf(rc->id, sizeof(rc->id), "%s", PQgetvalue(res, i, 0));
-		rc->start_time = num_or_zero(res, i, 1);
-		rc->value = num_or_zero(res, i, 2);
+		rc->start_time = db_value_double(res, i, 1);
+		rc->value = db_value_double(res, i, 2);
 	}
 	PQclear(res);
 	alert_prev_index(out);

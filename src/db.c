@@ -150,6 +150,12 @@ db_value_int32(const PGresult *res, int row, int col)
 	return (int32_t)v;
 }
 
+double
+db_value_double(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? 0 : strtod(PQgetvalue(res, row, col), NULL);
+}
+
 const char *
 db_error(const struct db *db)
 {

@@ -116,6 +116,8 @@ void db_rollback(struct db *db);
 /* An integer column's value within int32 (text format); 0 when it is NULL or not such a
  * number, which the statements read this way do not give. */
 int32_t db_value_int32(const PGresult *res, int row, int col);
+/* A float8/numeric cell as a double: NULL (or not a number) is 0. */
+double db_value_double(const PGresult *res, int row, int col);
 
 const char *db_error(const struct db *db);
 const char *db_sqlstate(const struct db *db);

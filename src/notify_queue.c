@@ -496,7 +496,7 @@ notify_queue_next_due_ms(struct db *db, int max_ms)
 	int ms = max_ms;
 
 	if (res != NULL && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
-		double v = strtod(PQgetvalue(res, 0, 0), NULL);
+		double v = db_value_double(res, 0, 0);
 		if (v < (double)max_ms)
 			ms = v < 1 ? 1 : (int)v;
 	}

@@ -55,12 +55,6 @@ static const struct db_stmt stmt_trim_mail = {
 	2,
 };
 
-static double
-number(const PGresult *res, int row, int col)
-{
-	return strtod(PQgetvalue(res, row, col), NULL);
-}
-
 /* Both loads give the newest first: the arrays are filled oldest first. */
 static int
 load(struct db *db, const char *instance, double now, struct pmg_history *h)
@@ -76,7 +70,7 @@ load(struct db *db, const char *instance, double now, struct pmg_history *h)
 	h->nquarantine = PQntuples(res);
 	for (int i = 0; i < h->nquarantine; i++) {
 		struct pmg_quarantine_sample *s = &h->quarantine[h->nquarantine - 1 - i];
-		s->time = number(res, i, 0);
+		s->time = db_value_double(res, i, 0);
 		s->spam = strtoll(PQgetvalue(res, i, 1), NULL, 10);
 		s->virus = strtoll(PQgetvalue(res, i, 2), NULL, 10);
 	}
@@ -88,9 +82,9 @@ load(struct db *db, const char *instance, double now, struct pmg_history *h)
 	h->nmail = PQntuples(res);
 	for (int i = 0; i < h->nmail; i++) {
 		struct pmg_mail_sample *s = &h->mail[h->nmail - 1 - i];
-		s->time = number(res, i, 0);
+		s->time = db_value_double(res, i, 0);
 		for (int m = 0; m < PMG_RATE_COUNT; m++)
-			s->v[m] = number(res, i, 1 + m);
+			s->v[m] = db_value_double(res, i, 1 + m);
 	}
 	PQclear(res);
 	return 0;

@@ -138,7 +138,7 @@ load_backups(struct db *db, const struct db_stmt *stmt, const char *source,
 		snprintf(it->place, sizeof(it->place), "%s", PQgetvalue(res, i, 1));
 		snprintf(it->type, sizeof(it->type), "%s", PQgetvalue(res, i, 2));
 		snprintf(it->id, sizeof(it->id), "%s", PQgetvalue(res, i, 3));
-		it->time = strtod(PQgetvalue(res, i, 4), NULL);
+		it->time = db_value_double(res, i, 4);
 	}
 	PQclear(res);
 	return 0;

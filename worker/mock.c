@@ -830,7 +830,7 @@ check_mock(struct alert_eval *e, const void *arg)
 {
 	(void)arg;
 	alert_eval_pve(e, &M.cluster);
-	alert_eval_pve_backups(e, &M.cluster, &M.backups);
+	alert_eval_backups(e, &M.cluster, &M.backups, NULL);
 	for (int i = 0; i < M.npbs; i++)
 		alert_eval_pbs(e, &M.pbs[i]);
 	for (int i = 0; i < M.npmg; i++)

@@ -683,7 +683,7 @@ test_snapshots_backups(void)
 		alert_changes_free(&last);
 		alert_eval_begin(&e, &c, &db, NOW + pass, &last);
 		alert_eval_pve(&e, &s);
-		alert_eval_pve_backups(&e, &s, &b);
+		alert_eval_backups(&e, &s, &b, NULL);
 		alert_eval_finish(&e);
 		db_apply(&last);
 		if (pass == 0)
@@ -721,7 +721,7 @@ test_snapshots_backups(void)
 	alert_changes_free(&last);
 	alert_eval_begin(&e, &c, &db, NOW + 5, &last);
 	alert_eval_pve(&e, &s);
-	alert_eval_pve_backups(&e, &s, &b);
+	alert_eval_backups(&e, &s, &b, NULL);
 	alert_eval_finish(&e);
 	db_apply(&last);
 	ok(active("backup-age-pve1-n1-101") == NULL, "fresh backup: resolved");
