@@ -152,26 +152,21 @@ static void request_contents(struct run *run, int node);
 
 /* --- requests --------------------------------------------------------------------- */
 
-/* Adds the guests of a list answer (cluster/resources shape) to the cycle, templates and
- * unmonitored kinds left out. */
+/* One guest of a list answer (cluster/resources shape) joins the cycle, unless it is a
+ * template or of a kind not monitored. */
 static void
-add_guests(struct run *run, struct json_object *data)
+add_guest(struct json_object *o, void *arg)
 {
+	struct run *run = arg;
 	struct pve_cycle *c = CYCLE(run);
-	int cap = poll_list_len(data, MAX_GUESTS);
-	struct pve_guest_item *items = xcalloc((size_t)cap, sizeof(*items));
-	int n = pve_parse_guests(data, items, cap);
+	struct pve_guest_item item;
 
-	c->guests = xrealloc(c->guests, sizeof(*c->guests) * (size_t)(c->nguests + (n > 0 ? n : 1)));
-	for (int i = 0; i < n && c->nguests < MAX_GUESTS; i++) {
-		if (items[i].template)
-			continue;
-		if (strcmp(items[i].type, "qemu") == 0 ? !run->cfg.monitor_vms : !run->cfg.monitor_containers)
-			continue;
-		memset(&c->guests[c->nguests], 0, sizeof(c->guests[0]));
-		c->guests[c->nguests++].f.item = items[i];
-	}
-	free(items);
+	if (c->nguests >= MAX_GUESTS || !pve_parse_guest(o, &item) || item.template)
+		return;
+	if (strcmp(item.type, "qemu") == 0 ? !run->cfg.monitor_vms : !run->cfg.monitor_containers)
+		return;
+	GROW(c->guests, c->nguests, c->capguests);
+	c->guests[c->nguests++].f.item = item;
 }
 
 /* The guests are known: ask each one what the cycle needs of it. */
@@ -348,11 +343,21 @@ on_node_rrd(struct run *run, struct pve_cycle *c, int kind, int index, struct ht
 static void
 on_resources(struct run *run, struct pve_cycle *c, int kind, int index, struct http_request *req)
 {
-	struct json_object *data = poll_data(run, req, 0);
-	char path[512];
+	struct json_object *data;
+	char path[512], err[256];
+	int before = c->nguests;
 
 	(void)kind;
 	(void)index;
+	/* The list is read one guest at a time: at 10,000 guests its tree would be some 34 MB
+	 * (3 MB of text). */
+	if (proxmox_response_each(req, add_guest, run, err, sizeof(err)) >= 0) {
+		guests_listed(run);
+		return;
+	}
+	/* Refused: poll_data says why, as for any answer; a list cut short is dropped. */
+	c->nguests = before;
+	data = poll_data(run, req, 0);
 	if (data == NULL) {
 		for (int i = 0; i < c->nnodes; i++) {
 			if (!c->nodes[i].online)
@@ -367,8 +372,7 @@ on_resources(struct run *run, struct pve_cycle *c, int kind, int index, struct h
 			guests_listed(run);
 		return;
 	}
-	add_guests(run, data);
-	json_object_put(data);
+	json_object_put(data);	/* data that is not a list: no guests */
 	guests_listed(run);
 }
 
@@ -410,8 +414,8 @@ on_node_guests(struct run *run, struct pve_cycle *c, int kind, int index, struct
 			    json_object_object_get_ex(o, "cpus", NULL))
 				json_object_object_add(o, "maxcpu",
 				    json_object_get(json_object_object_get(o, "cpus")));
+			add_guest(o, run);
 		}
-		add_guests(run, data);
 	}
 	if (data)
 		json_object_put(data);
