@@ -46,6 +46,7 @@ struct pve_run {
 	double cluster_checked_at;	/* standalone: last look for a cluster */
 	char joined_cluster[128];	/* a cluster found: recorded with the next write */
 	struct pve_extras *x;		/* disks, ZFS, Ceph */
+	int guests_seen;		/* guests listed in the last cycle: room made for them */
 };
 
 #define CYCLE(run) ((struct pve_cycle *)(run)->cycle)
@@ -179,6 +180,7 @@ guests_listed(struct run *run)
 	if (c->guests == NULL)
 		c->guests = xcalloc(1, sizeof(*c->guests));
 	c->have_guests = 1;
+	PV(run)->guests_seen = c->nguests;
 	c->resources_at = clock_wall();
 	c->guests_known = 1;
 	pve_extras_guests_known(run, c->xc, guest_node_of);
@@ -350,7 +352,11 @@ on_resources(struct run *run, struct pve_cycle *c, int kind, int index, struct h
 	(void)kind;
 	(void)index;
 	/* The list is read one guest at a time: at 10,000 guests its tree would be some 34 MB
-	 * (3 MB of text). */
+	 * (3 MB of text); into room for as many as last time. */
+	if (c->capguests < PV(run)->guests_seen) {
+		c->guests = xrealloc(c->guests, sizeof(*c->guests) * (size_t)PV(run)->guests_seen);
+		c->capguests = PV(run)->guests_seen;
+	}
 	if (proxmox_response_each(req, add_guest, run, err, sizeof(err)) >= 0) {
 		guests_listed(run);
 		return;
@@ -911,6 +917,7 @@ pve_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 
 	memset(&s, 0, sizeof(s));
 	snprintf(s.instance_id, sizeof(s.instance_id), "%s", run->cfg.id);
+	st_reserve_guests(&s, c->nguests);
 	for (int i = 0; i < c->nnodes; i++)
 		build_node(run, c, i, now, st_add_node(&s));
 	for (int i = 0; i < c->nguests; i++) {
