@@ -781,6 +781,21 @@ build_node(struct run *run, struct pve_cycle *c, int i, double now, struct st_no
 	pve_derive_node(&ctx, nf, memo ? &memo->seen : NULL, now, n);
 }
 
+/* The cycle's guests and what each holds. */
+static void
+release_guests(struct pve_cycle *c)
+{
+	for (int i = 0; i < c->nguests; i++) {
+		struct guest_work *gw = &c->guests[i];
+		free(gw->f.fs);
+		free(gw->snaps);
+		meta_release(gw);
+	}
+	free(c->guests);
+	c->guests = NULL;
+	c->nguests = c->capguests = 0;
+}
+
 static void
 pve_cycle_free(struct poll_cycle *base)
 {
@@ -790,19 +805,13 @@ pve_cycle_free(struct poll_cycle *base)
 		return;
 	for (int i = 0; i < c->nnodes; i++)
 		free(c->nodes[i].storage);
-	for (int i = 0; i < c->nguests; i++) {
-		struct guest_work *gw = &c->guests[i];
-		free(gw->f.fs);
-		free(gw->snaps);
-		meta_release(gw);
-	}
+	release_guests(c);
 	pve_extras_cycle_free(c->xc);
 	for (int i = 0; i < c->nnodes; i++)
 		free(c->nodes[i].tasks);
 	for (int i = 0; i < c->ncontents; i++)
 		free(c->contents[i].items);
 	free(c->contents);
-	free(c->guests);
 	free(c->cluster_storage);
 	free(c);
 }
@@ -928,6 +937,9 @@ pve_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 		pve_meta_apply(PV(run)->meta, g);
 		g->last_backup = pve_backups_last(&PV(run)->backups, g->vmid);
 	}
+	/* Each guest is in s now: its work goes before the write and the alerts (12 MB at
+	 * 10,000 guests). */
+	release_guests(c);
 	/* Forget the counters of guests that are gone. */
 	pve_rates_sweep(&PV(run)->rates);
 	if (c->have_guests)
