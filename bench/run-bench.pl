@@ -21,6 +21,11 @@ if (($ENV{BENCH_ONLY} // '') eq 'poll') {
     poll_bench();
     exit 0;
 }
+# BENCH_ONLY=scale runs only the worker's figures at 1,000 to 20,000 guests side by side.
+if (($ENV{BENCH_ONLY} // '') eq 'scale') {
+    scale_bench();
+    exit 0;
+}
 # BENCH_ONLY=metrics runs only the metrics history part.
 if (($ENV{BENCH_ONLY} // '') eq 'metrics') {
     metrics_bench();
@@ -132,7 +137,8 @@ sub poll_bench {
     my $s = PulseStack->new(responders => 1, threads => 4, settings => { pve_polling_interval => $interval,
         log_level => 'warn' })->start;
     my $admin = $s->setup_admin;
-    my $sim = $s->start_sim(nodes => $nodes, guests => $guests, token => 'root@pam!b=bench');
+    my $which = $ENV{BENCH_SIM} // 'perl';
+    my $sim = bench_sim($s, $nodes, $guests, $which);
     my $res = $s->ua->post($s->url('/api/config/nodes') => $s->token_headers => json => { type => 'pve',
         name => 'bench', host => $sim->{url}, tokenName => 'root@pam!b', tokenValue => 'bench',
         fingerprint => $sim->{fingerprint} })->result;
@@ -161,7 +167,7 @@ sub poll_bench {
     printf "%-28s %12s %14s %14s\n", '', 'CPU/cycle s', '% of one core', 'resident MB';
     printf "%-28s %12.3f %14.1f %14.1f   (target: < 25 %% and < 64 MB)\n", 'pulse-worker', $per,
         100 * ($w1 - $w0) / $elapsed, $wm{rss};
-    printf "%-28s %12.3f %14.1f %14.1f\n", 'simulator (Perl)', ($s1 - $s0) / $cycles,
+    printf "%-28s %12.3f %14.1f %14.1f\n", $which eq 'c' ? 'simulator (C)' : 'simulator (Perl)', ($s1 - $s0) / $cycles,
         100 * ($s1 - $s0) / $elapsed, $sm{rss};
     printf "%-28s %12s\n", 'last cycle, wall', "$ms ms";
 
@@ -867,4 +873,89 @@ sub queue_bench {
     printf "%-28s %12s %12s %12s\n", '', 'seconds', 'per second', 'duplicates';
     printf "%-28s %12.1f %12d %12d   (target: >= 500/s, 0 duplicates)\n", 'two workers', $dt, $rate, $dups;
     printf "%-28s %12d\n", 'keys at the receiver', $keys;
+}
+
+# --- issue 13, item 5: scale ------------------------------------------------------------
+# The simulator of the polling benchmarks: BENCH_SIM=c (bench/pve-sim, the default for
+# scale) or perl (t/fakes/pve-sim.pl, the default for poll). Returns the simulator's hash.
+sub bench_sim {
+    my ($s, $nodes, $guests, $which) = @_;
+    my %o = (nodes => $nodes, guests => $guests, token => 'root@pam!b=bench');
+    return $which eq 'c' ? $s->start_c_sim(name => 'sim', %o) : $s->start_sim(%o);
+}
+
+# Resident now and at its highest (VmRSS, VmHWM), in MB.
+sub rss_hwm {
+    my $pid = shift;
+    my %kb;
+    open my $fh, '<', "/proc/$pid/status" or return (0, 0);
+    while (<$fh>) { $kb{$1} = $2 if /^(VmRSS|VmHWM):\s+(\d+) kB/ }
+    return (($kb{VmRSS} // 0) / 1024, ($kb{VmHWM} // 0) / 1024);
+}
+
+sub loadavg { open my $fh, '<', '/proc/loadavg' or return '?'; join ' ', (split ' ', scalar <$fh>)[0 .. 2] }
+
+# One worker polling BENCH_SCALE_GUESTS (1,000, 5,000, 10,000 and 20,000) guests every 10 s,
+# 50 guests a node (250 nodes at most), a fresh stack for each size: CPU per cycle and per
+# guest, resident memory (highest over the measured cycles, lowest, and the peak since
+# start), the simulator's CPU, the last cycle's wall time.
+sub scale_bench {
+    my @sizes = split /,/, $ENV{BENCH_SCALE_GUESTS} // '1000,5000,10000,20000';
+    my $cycles = $ENV{BENCH_CYCLES} // 3;
+    my $which = $ENV{BENCH_SIM} // 'c';
+    my @rows;
+    my $load0 = loadavg();
+    for my $guests (@sizes) {
+        my $nodes = int($guests / 50) || 1;
+        $nodes = 250 if $nodes > 250;
+        my $s = PulseStack->new(responders => 1, threads => 2, settings => { pve_polling_interval => 10,
+            log_level => 'warn' })->start;
+        $s->setup_admin;
+        my $sim = bench_sim($s, $nodes, $guests, $which);
+        my $res = $s->ua->post($s->url('/api/config/nodes') => $s->token_headers => json => { type => 'pve',
+            name => 'bench', host => $sim->{url}, tokenName => 'root@pam!b', tokenValue => 'bench',
+            fingerprint => $sim->{fingerprint} })->result;
+        die 'node add failed: ' . $res->body unless $res->code == 201;
+        $s->wait_for(sub { $s->psql(q{SELECT count(*) FROM pulse.guests}) == $guests }, 300, 'the whole estate');
+        my ($wpid, $spid) = ($s->pid_of('worker-1'), $s->pid_of('sim-sim'));
+        my $polled = sub { $s->psql(q{SELECT extract(epoch FROM last_success) FROM pulse.poll_status}) };
+        my $last = $polled->();
+        $s->wait_for(sub { $polled->() ne $last }, 60, 'a cycle');
+        my ($w0, $s0, $t0) = (cpu_seconds($wpid), cpu_seconds($spid), time);
+        my ($max, $min) = (0, 1e9);
+        for (1 .. $cycles) {
+            $last = $polled->();
+            $s->wait_for(sub {
+                my ($rss) = rss_hwm($wpid);
+                $max = $rss if $rss > $max;
+                $min = $rss if $rss < $min;
+                sleep 0.15;
+                $polled->() ne $last }, 120, 'a cycle');
+        }
+        my $elapsed = time - $t0;
+        my ($w1, $s1) = (cpu_seconds($wpid), cpu_seconds($spid));
+        my (undef, $hwm) = rss_hwm($wpid);
+        my $ms = $s->psql(q{SELECT round(last_duration_ms) FROM pulse.poll_status});
+        push @rows, { guests => $guests, nodes => $nodes, cpu => ($w1 - $w0) / $cycles,
+            core => 100 * ($w1 - $w0) / $elapsed, max => $max, min => $min, hwm => $hwm,
+            sim => ($s1 - $s0) / $cycles, wall => $ms };
+        $s->stop;
+    }
+    printf "\n== one worker, 10 s interval, %d cycles per size, simulator %s (load average %s at start, %s at end) ==\n",
+        $cycles, $which eq 'c' ? 'bench/pve-sim (C)' : 't/fakes/pve-sim.pl', $load0, loadavg();
+    printf "%-24s" . ('%12s' x @rows) . "\n", 'guests (nodes)', map { "$_->{guests} ($_->{nodes})" } @rows;
+    my @lines = (['CPU per cycle, s', '%12.3f', sub { $_[0]{cpu} }],
+        ['CPU per guest, ms', '%12.3f', sub { 1000 * $_[0]{cpu} / $_[0]{guests} }],
+        ['% of one core', '%12.1f', sub { $_[0]{core} }],
+        ['resident, highest MB', '%12.1f', sub { $_[0]{max} }],
+        ['resident, lowest MB', '%12.1f', sub { $_[0]{min} }],
+        ['peak since start MB', '%12.1f', sub { $_[0]{hwm} }],
+        ['peak KB per guest', '%12.2f', sub { 1024 * $_[0]{hwm} / $_[0]{guests} }],
+        ['cycle wall, ms', '%12d', sub { $_[0]{wall} }],
+        ['simulator CPU/cycle s', '%12.3f', sub { $_[0]{sim} }]);
+    for my $l (@lines) {
+        printf "%-24s" . ($l->[1] x @rows) . "\n", $l->[0], map { $l->[2]->($_) } @rows;
+    }
+    print "(resident: sampled every 0.2 s over the measured cycles; peak: VmHWM, the highest since the\n"
+        . " worker started, its first cycles included; target at 10,000 guests: <= 64 MB)\n";
 }

@@ -143,6 +143,164 @@ jsonutil_parse_limited(const char *buf, size_t len, const struct jsonutil_limits
 	return obj;
 }
 
+static size_t
+skip_space(const char *buf, size_t len, size_t i)
+{
+	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
+		i++;
+	return i;
+}
+
+/* The end of the string starting at buf[i] (a quote): the index past its closing quote, or
+ * 0 when it does not end. */
+static size_t
+skip_string(const char *buf, size_t len, size_t i)
+{
+	for (i++; i < len && buf[i] != '"'; i += buf[i] == '\\' ? 2 : 1)
+		;
+	return i < len ? i + 1 : 0;
+}
+
+/* The end of the value starting at buf[i], found by its brackets and quotes alone (the
+ * parse of the slice checks its form), or 0 when it does not end or is empty. */
+static size_t
+skip_value(const char *buf, size_t len, size_t i)
+{
+	size_t start = i;
+	int depth = 0;
+
+	if (i >= len)
+		return 0;
+	if (buf[i] == '"')
+		return skip_string(buf, len, i);
+	if (buf[i] != '{' && buf[i] != '[') {
+		while (i < len && memchr(" \t\r\n,:{}[]\"", buf[i], 11) == NULL)
+			i++;
+		return i > start ? i : 0;
+	}
+	while (i < len) {
+		if (buf[i] == '"') {
+			if ((i = skip_string(buf, len, i)) == 0)
+				return 0;
+			continue;
+		}
+		if (buf[i] == '{' || buf[i] == '[')
+			depth++;
+		else if ((buf[i] == '}' || buf[i] == ']') && --depth == 0)
+			return i + 1;
+		i++;
+	}
+	return 0;
+}
+
+/* json-c parses null to NULL, as it does a failure. */
+static int
+is_null(const char *text, size_t len)
+{
+	return len == 4 && memcmp(text, "null", 4) == 0;
+}
+
+long
+jsonutil_each_element(const char *buf, size_t len, const char *key,
+    const struct jsonutil_limits *lim, void (*fn)(struct json_object *element, void *arg),
+    void *arg, int *found, int *too_large, char *err, size_t errlen)
+{
+	size_t keylen = strlen(key), i, end;
+	long n = 0;
+
+	*found = 0;
+	*too_large = len > INT32_MAX;
+	if (*too_large) {
+		snprintf(err, errlen, "body too large to parse");
+		return -1;
+	}
+	if (jsonutil_check_limits(buf, len, lim, err, errlen) != 0) {
+		*too_large = 1;
+		return -1;
+	}
+	i = skip_space(buf, len, 0);
+	if (i == len || buf[i] != '{') {
+		snprintf(err, errlen, "unexpected answer: not an object");
+		return -1;
+	}
+	i = skip_space(buf, len, i + 1);
+	if (i < len && buf[i] == '}')
+		goto tail;
+	for (;;) {
+		size_t ks;
+		int wanted;
+
+		if (i == len || buf[i] != '"')
+			goto malformed;
+		ks = i + 1;
+		if ((end = skip_string(buf, len, i)) == 0)
+			goto malformed;
+		wanted = !*found && end - 1 - ks == keylen && memcmp(buf + ks, key, keylen) == 0;
+		i = skip_space(buf, len, end);
+		if (i == len || buf[i] != ':')
+			goto malformed;
+		i = skip_space(buf, len, i + 1);
+		if (wanted && i < len && buf[i] == '[') {
+			*found = 1;
+			i = skip_space(buf, len, i + 1);
+			if (i < len && buf[i] == ']') {
+				i++;
+			} else {
+				for (;;) {
+					struct json_object *el;
+					if ((end = skip_value(buf, len, i)) == 0)
+						goto malformed;
+					el = is_null(buf + i, end - i) ? NULL : jsonutil_parse_limited(buf + i,
+					    end - i, lim, too_large, err, errlen);
+					if (el == NULL && !is_null(buf + i, end - i))
+						return -1;
+					fn(el, arg);
+					json_object_put(el);
+					n++;
+					i = skip_space(buf, len, end);
+					if (i < len && buf[i] == ',') {
+						i = skip_space(buf, len, i + 1);
+						continue;
+					}
+					if (i < len && buf[i] == ']') {
+						i++;
+						break;
+					}
+					goto malformed;
+				}
+			}
+		} else {
+			struct json_object *other;
+			if ((end = skip_value(buf, len, i)) == 0)
+				goto malformed;
+			/* Parsed only to hold it to the same form as the rest. */
+			other = is_null(buf + i, end - i) ? NULL : jsonutil_parse_limited(buf + i,
+			    end - i, lim, too_large, err, errlen);
+			if (other == NULL && !is_null(buf + i, end - i))
+				return -1;
+			json_object_put(other);
+			i = end;
+		}
+		i = skip_space(buf, len, i);
+		if (i < len && buf[i] == ',') {
+			i = skip_space(buf, len, i + 1);
+			continue;
+		}
+		if (i < len && buf[i] == '}')
+			break;
+		goto malformed;
+	}
+tail:
+	if (skip_space(buf, len, i + 1) != len) {
+		i = skip_space(buf, len, i + 1);
+		goto malformed;
+	}
+	return n;
+malformed:
+	snprintf(err, errlen, "malformed JSON at byte %lu", (unsigned long)i);
+	return -1;
+}
+
 static struct json_object *
 field(struct json_object *obj, const char *key)
 {

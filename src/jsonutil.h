@@ -36,6 +36,18 @@ struct json_object *jsonutil_parse_limited(const char *buf, size_t len,
     const struct jsonutil_limits *lim, int *too_large, char *err, size_t errlen);
 struct json_object *jsonutil_parse(const char *buf, size_t len, char *err, size_t errlen);
 
+/* Walks the JSON object text buf[0..len) and, for its member key when that is an array,
+ * parses each element on its own and calls fn(element, arg) with a reference fn does not
+ * keep (it is put after the call; NULL for a JSON null): a large array never becomes one tree, only one element
+ * at a time. The whole text is checked against lim first, as jsonutil_parse_limited would;
+ * every element and every other member is parsed strictly. Returns the number of elements
+ * (0 when the member is absent or not an array: *found says which), or -1 with a message in
+ * err and *too_large as jsonutil_parse_limited sets them; fn may have been called for some
+ * elements before an error further on. */
+long jsonutil_each_element(const char *buf, size_t len, const char *key,
+    const struct jsonutil_limits *lim, void (*fn)(struct json_object *element, void *arg),
+    void *arg, int *found, int *too_large, char *err, size_t errlen);
+
 enum jsonutil_result {
 	JSONUTIL_OK,
 	JSONUTIL_MISSING,	/* key absent or null */

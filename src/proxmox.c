@@ -251,16 +251,13 @@ proxmox_is_auth_failure(const struct http_request *req)
 	return req->status == 401 || req->status == 403;
 }
 
-struct json_object *
-proxmox_response_data(struct http_request *req, int *rc, char *err, size_t errlen)
+/* An answer that failed, is not 2xx or is HTML: 1 with the reason in err. */
+static int
+response_refused(const struct http_request *req, char *err, size_t errlen)
 {
-	struct json_object *root, *data = NULL;
-	char perr[160];
-
-	*rc = -1;
 	if (req->failure != HTTP_OK || req->status == 0) {
 		snprintf(err, errlen, "%s", req->error[0] ? req->error : "no answer");
-		return NULL;
+		return 1;
 	}
 	if (req->status < 200 || req->status > 299) {
 		/* PVE puts a reason in the status line and sometimes in {"errors": ...}: the
@@ -269,17 +266,35 @@ proxmox_response_data(struct http_request *req, int *rc, char *err, size_t errle
 		    req->status == 401 ? " (authentication failed)" :
 		    req->status == 403 ? " (permission denied)" :
 		    req->status == 595 ? " (node unreachable)" : "");
-		return NULL;
+		return 1;
 	}
 	if (req->response.len > 0 && req->response.data[0] == '<') {
 		snprintf(err, errlen, "HTML instead of JSON (is this the API port, over https?)");
-		return NULL;
+		return 1;
 	}
-	/* A small answer is parsed within the limits of a request body; those that grow with
-	 * the estate within the upstream ones. */
+	return 0;
+}
+
+/* A small answer is parsed within the limits of a request body; those that grow with the
+ * estate within the upstream ones. */
+static const struct jsonutil_limits *
+response_limits(const struct http_request *req)
+{
+	return req->max_response > HTTP_MAX_RESPONSE ? &jsonutil_limits_upstream :
+	    &jsonutil_limits_default;
+}
+
+struct json_object *
+proxmox_response_data(struct http_request *req, int *rc, char *err, size_t errlen)
+{
+	struct json_object *root, *data = NULL;
+	char perr[160];
+
+	*rc = -1;
+	if (response_refused(req, err, errlen))
+		return NULL;
 	root = jsonutil_parse_limited(req->response.data ? req->response.data : "",
-	    req->response.len, req->max_response > HTTP_MAX_RESPONSE ? &jsonutil_limits_upstream :
-	    &jsonutil_limits_default, NULL, perr, sizeof(perr));
+	    req->response.len, response_limits(req), NULL, perr, sizeof(perr));
 	if (root == NULL) {
 		snprintf(err, errlen, "invalid JSON: %s", perr);
 		return NULL;
@@ -294,6 +309,29 @@ proxmox_response_data(struct http_request *req, int *rc, char *err, size_t errle
 	json_object_put(root);
 	*rc = 0;
 	return data;
+}
+
+long
+proxmox_response_each(struct http_request *req, void (*fn)(struct json_object *element,
+    void *arg), void *arg, char *err, size_t errlen)
+{
+	char perr[160];
+	int found = 0, too_large = 0;
+	long n;
+
+	if (response_refused(req, err, errlen))
+		return -1;
+	n = jsonutil_each_element(req->response.data ? req->response.data : "", req->response.len,
+	    "data", response_limits(req), fn, arg, &found, &too_large, perr, sizeof(perr));
+	if (n < 0) {
+		snprintf(err, errlen, "invalid JSON: %s", perr);
+		return -1;
+	}
+	if (!found) {
+		snprintf(err, errlen, "no list in the answer");
+		return -1;
+	}
+	return n;
 }
 
 /* One message for every way of not reaching a server (refused, unreachable, no answer in

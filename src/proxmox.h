@@ -59,6 +59,12 @@ int proxmox_path_is_large(const char *path);
  * (a new reference the caller puts; JSON null gives NULL with rc 0), or sets err and
  * returns NULL with *rc = -1. Error texts never echo credentials. */
 struct json_object *proxmox_response_data(struct http_request *req, int *rc, char *err, size_t errlen);
+/* The same checks for an answer whose data is a long list: each element is parsed on its
+ * own and handed to fn (jsonutil_each_element), so the whole list is never one tree. Returns
+ * the number of elements, or -1 with err set when the answer is refused or its data is not
+ * a list (proxmox_response_data then says why in its own words). */
+long proxmox_response_each(struct http_request *req, void (*fn)(struct json_object *element,
+    void *arg), void *arg, char *err, size_t errlen);
 
 /* Blocking use, for the configuration API and cluster discovery: logs in when password
  * authentication needs a ticket (0, or -1 with a message), and GETs path through c (logging

@@ -82,47 +82,50 @@ pve_parse_node_status(struct json_object *data, struct pve_node_status *st)
 }
 
 int
+pve_parse_guest(struct json_object *o, struct pve_guest_item *g)
+{
+	const char *type = jsonread_string(o, "type", "");
+	const char *id = jsonread_string(o, "id", "");
+
+	if (strcmp(type, "qemu") != 0 && strcmp(type, "lxc") != 0)
+		return 0;
+	memset(g, 0, sizeof(*g));
+	jsonread_copy(g->type, sizeof(g->type), type);
+	jsonread_copy(g->node, sizeof(g->node), jsonread_string(o, "node", ""));
+	g->vmid = jsonread_int(o, "vmid", -1);
+	if (g->vmid < 0 && strchr(id, '/'))
+		g->vmid = strtol(strchr(id, '/') + 1, NULL, 10);
+	if (g->vmid <= 0 || g->node[0] == '\0')
+		return 0;
+	jsonread_copy(g->name, sizeof(g->name), jsonread_string(o, "name", ""));
+	jsonread_copy(g->status, sizeof(g->status), jsonread_string(o, "status", "unknown"));
+	g->cpu = jsonread_number(o, "cpu", 0);
+	g->maxcpu = jsonread_int(o, "maxcpu", jsonread_int(o, "cpus", 0));
+	g->mem = jsonread_int(o, "mem", 0);
+	g->maxmem = jsonread_int(o, "maxmem", 0);
+	g->disk = jsonread_int(o, "disk", 0);
+	g->maxdisk = jsonread_int(o, "maxdisk", 0);
+	g->netin = jsonread_int(o, "netin", 0);
+	g->netout = jsonread_int(o, "netout", 0);
+	g->diskread = jsonread_int(o, "diskread", 0);
+	g->diskwrite = jsonread_int(o, "diskwrite", 0);
+	g->uptime = jsonread_int(o, "uptime", 0);
+	g->template = jsonread_int(o, "template", 0) != 0;
+	jsonread_copy(g->tags, sizeof(g->tags), jsonread_string(o, "tags", ""));
+	for (char *t = g->tags; *t; t++)
+		if (*t == ';')
+			*t = ',';
+	jsonread_copy(g->lock, sizeof(g->lock), jsonread_string(o, "lock", ""));
+	return 1;
+}
+
+int
 pve_parse_guests(struct json_object *data, struct pve_guest_item *out, int max)
 {
 	int n = 0, len = jsonread_array_len(data);
 
-	for (int i = 0; i < len && n < max; i++) {
-		struct json_object *o = json_object_array_get_idx(data, i);
-		const char *type = jsonread_string(o, "type", "");
-		const char *id = jsonread_string(o, "id", "");
-		struct pve_guest_item *g = &out[n];
-
-		if (strcmp(type, "qemu") != 0 && strcmp(type, "lxc") != 0)
-			continue;
-		memset(g, 0, sizeof(*g));
-		jsonread_copy(g->type, sizeof(g->type), type);
-		jsonread_copy(g->node, sizeof(g->node), jsonread_string(o, "node", ""));
-		g->vmid = jsonread_int(o, "vmid", -1);
-		if (g->vmid < 0 && strchr(id, '/'))
-			g->vmid = strtol(strchr(id, '/') + 1, NULL, 10);
-		if (g->vmid <= 0 || g->node[0] == '\0')
-			continue;
-		jsonread_copy(g->name, sizeof(g->name), jsonread_string(o, "name", ""));
-		jsonread_copy(g->status, sizeof(g->status), jsonread_string(o, "status", "unknown"));
-		g->cpu = jsonread_number(o, "cpu", 0);
-		g->maxcpu = jsonread_int(o, "maxcpu", jsonread_int(o, "cpus", 0));
-		g->mem = jsonread_int(o, "mem", 0);
-		g->maxmem = jsonread_int(o, "maxmem", 0);
-		g->disk = jsonread_int(o, "disk", 0);
-		g->maxdisk = jsonread_int(o, "maxdisk", 0);
-		g->netin = jsonread_int(o, "netin", 0);
-		g->netout = jsonread_int(o, "netout", 0);
-		g->diskread = jsonread_int(o, "diskread", 0);
-		g->diskwrite = jsonread_int(o, "diskwrite", 0);
-		g->uptime = jsonread_int(o, "uptime", 0);
-		g->template = jsonread_int(o, "template", 0) != 0;
-		jsonread_copy(g->tags, sizeof(g->tags), jsonread_string(o, "tags", ""));
-		for (char *t = g->tags; *t; t++)
-			if (*t == ';')
-				*t = ',';
-		jsonread_copy(g->lock, sizeof(g->lock), jsonread_string(o, "lock", ""));
-		n++;
-	}
+	for (int i = 0; i < len && n < max; i++)
+		n += pve_parse_guest(json_object_array_get_idx(data, i), &out[n]);
 	return n;
 }
 

@@ -82,6 +82,8 @@ struct pve_snapshot {
 int pve_parse_nodes(struct json_object *data, struct pve_node_item *out, int max);
 int pve_parse_node_status(struct json_object *data, struct pve_node_status *out);
 int pve_parse_guests(struct json_object *data, struct pve_guest_item *out, int max);
+/* One guest of such a list: 1 when o is a qemu or lxc guest with a VMID and node, else 0. */
+int pve_parse_guest(struct json_object *o, struct pve_guest_item *g);
 int pve_parse_vm_status(struct json_object *data, struct pve_vm_status *out);
 /* get-fsinfo ({"result": [...]}): only real, local filesystems (§2.7 filters applied). */
 int pve_parse_fsinfo(struct json_object *data, struct pve_fs *out, int max);

@@ -7,7 +7,10 @@
 #include "jsonwrite.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "util.h"
 
 int
 pve_parse_zfs_list(struct json_object *data, struct pve_zfs_pool *out, int max)
@@ -20,6 +23,7 @@ pve_parse_zfs_list(struct json_object *data, struct pve_zfs_pool *out, int max)
 
 		if (!jsonread_is_object(o))
 			continue;
+		free(p->devices);
 		memset(p, 0, sizeof(*p));
 		COPY(p->name, jsonread_string(o, "name", ""));
 		if (p->name[0] == '\0')
@@ -31,6 +35,14 @@ pve_parse_zfs_list(struct json_object *data, struct pve_zfs_pool *out, int max)
 		n++;
 	}
 	return n;
+}
+
+void
+pve_zfs_pools_free(struct pve_zfs_pool *pools, int n)
+{
+	for (int i = 0; pools && i < n; i++)
+		free(pools[i].devices);
+	free(pools);
 }
 
 static int
@@ -96,8 +108,9 @@ zfs_device(struct pve_zfs_pool *pool, struct json_object *dev, int role, int dep
 	w = jsonread_int(dev, "write", 0);
 	c = jsonread_int(dev, "cksum", 0);
 	if ((!healthy || r > 0 || w > 0 || c > 0) && pool->ndevices < PVE_ZFS_MAX_DEVICES) {
-		struct pve_zfs_device *d = &pool->devices[pool->ndevices++];
-		memset(d, 0, sizeof(*d));
+		struct pve_zfs_device *d;
+		GROW(pool->devices, pool->ndevices, pool->capdevices);
+		d = &pool->devices[pool->ndevices++];
 		COPY(d->name, name);
 		COPY(d->type, type);
 		COPY(d->state, state);

@@ -28,6 +28,15 @@ st_add_guest(struct st_instance *s)
 	return &s->guests[s->nguests++];
 }
 
+void
+st_reserve_guests(struct st_instance *s, int n)
+{
+	if (n <= s->capguests)
+		return;
+	s->guests = xrealloc(s->guests, sizeof(*s->guests) * (size_t)n);
+	s->capguests = n;
+}
+
 struct st_storage *
 st_add_storage(struct st_instance *s)
 {

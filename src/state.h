@@ -179,6 +179,9 @@ int st_write_backups(struct db *db, const struct st_backups *b, char *err, size_
 /* Growing the lists: each returns a zeroed new element. */
 struct st_node *st_add_node(struct st_instance *s);
 struct st_guest *st_add_guest(struct st_instance *s);
+/* Room for n guests in all, so that adding them never moves the array (a doubling copy of
+ * megabytes at 10,000 guests). */
+void st_reserve_guests(struct st_instance *s, int n);
 struct st_storage *st_add_storage(struct st_instance *s);
 void st_add_health(struct st_instance *s, const char *key, int healthy);
 struct st_disk_row *st_add_disk_row(struct st_instance *s);

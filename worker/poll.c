@@ -31,7 +31,11 @@ struct request_ctx {
 	int kind;
 	int index;			/* node or guest index */
 	int detached;			/* not part of the cycle */
-	struct http_request *req;
+	struct http_request *req;	/* NULL while a cycle's request waits (path below) */
+	char *path;			/* a waiting cycle request: made from the run's connection
+					 * when it leaves the queue, so thousands waiting cost a few
+					 * hundred KB rather than a request each (~1 KB) */
+	long timeout_ms;
 	struct request_ctx *prev, *next;	/* the requests in flight */
 };
 
@@ -79,11 +83,27 @@ static struct request_ctx **waiting;
 static size_t nwaiting, capwaiting, waiting_head;
 static int running_now;
 
+static struct http_request *make_request(struct run *run, const struct proxmox_conn *conn,
+    const char *path, struct request_ctx *ctx);
+
 static void
 pump(void)
 {
 	while (running_now < MAX_IN_FLIGHT && waiting_head < nwaiting) {
 		struct request_ctx *ctx = waiting[waiting_head++];
+		if (ctx->req == NULL) {
+			struct run *run = ctx->run;
+			/* Its cycle ended while it waited: on_done would drop the answer. */
+			if (run->cycle == NULL || ctx->gen != run->gen) {
+				untrack(ctx);
+				free(ctx->path);
+				free(ctx);
+				continue;
+			}
+			ctx->req = make_request(run, &run->conn, ctx->path, ctx);
+			free(ctx->path);
+			ctx->path = NULL;
+		}
 		running_now++;
 		http_multi_add(P.multi, ctx->req);
 	}
@@ -111,11 +131,23 @@ static void on_done(struct http_request *req, void *arg);
 
 /* Queues a request for the run. One of the cycle's requests counts in its pending total,
  * which the cycle waits for; a detached one does not. */
+static struct http_request *
+make_request(struct run *run, const struct proxmox_conn *conn, const char *path,
+    struct request_ctx *ctx)
+{
+	struct http_request *req = proxmox_request(conn, path);
+
+	req->timeout_ms = ctx->timeout_ms;
+	req->share = run->share;
+	req->done = on_done;
+	req->arg = ctx;
+	return req;
+}
+
 static void
 submit(struct run *run, const struct proxmox_conn *conn, const char *path, int kind, int index,
     int detached, long timeout_ms)
 {
-	struct http_request *req = proxmox_request(conn, path);
 	struct request_ctx *ctx = xcalloc(1, sizeof(*ctx));
 
 	ctx->run = run;
@@ -123,13 +155,14 @@ submit(struct run *run, const struct proxmox_conn *conn, const char *path, int k
 	ctx->kind = kind;
 	ctx->index = index;
 	ctx->detached = detached;
-	req->timeout_ms = timeout_ms;
-	req->share = run->share;
-	req->done = on_done;
-	req->arg = ctx;
+	ctx->timeout_ms = timeout_ms;
 	if (!detached)
 		run->cycle->pending++;
-	track(ctx, req);
+	/* A cycle's request on the run's own connection waits as its path; others (a
+	 * member's probe, on a connection of the moment) are made now. */
+	if (!detached && conn == &run->conn)
+		ctx->path = xstrdup(path);
+	track(ctx, ctx->path ? NULL : make_request(run, conn, path, ctx));
 	enqueue(ctx);
 }
 
@@ -715,9 +748,10 @@ poll_shutdown(struct worker *w)
 		struct request_ctx *ctx = in_flight;
 		untrack(ctx);
 		/* Only those already handed to curl are in the multi handle. */
-		if (ctx->req->easy)
+		if (ctx->req && ctx->req->easy)
 			http_multi_remove(P.multi, ctx->req);
 		http_request_free(ctx->req);
+		free(ctx->path);
 		free(ctx);
 	}
 	free(waiting);

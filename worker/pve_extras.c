@@ -107,7 +107,7 @@ pve_extras_cycle_free(struct pve_extras_cycle *xc)
 		return;
 	for (int i = 0; i < xc->nnodes; i++) {
 		free_rows(xc->nodes[i].rows, xc->nodes[i].nrows);
-		free(xc->nodes[i].pools);
+		pve_zfs_pools_free(xc->nodes[i].pools, xc->nodes[i].npools);
 	}
 	free(xc->nodes);
 	if (xc->ceph_status)

@@ -36,7 +36,7 @@ struct pve_cycle {
 	struct pve_node_facts nodes[PVE_MAX_NODES];
 	int nnodes;
 	struct guest_work *guests;
-	int nguests, have_guests;
+	int nguests, capguests, have_guests;
 	double resources_at;		/* when /cluster/resources arrived */
 	struct pve_storage_item *cluster_storage;
 	int ncluster_storage, have_cluster_storage;

@@ -751,6 +751,24 @@ sub start_sim {
     return { url => "https://$addr:$port", port => $port, fingerprint => $fp, name => $name };
 }
 
+# Starts bench/pve-sim (the C simulator of pve-sim.pl's generated cluster, for the scale
+# benchmarks) with its own certificate, or with simulator cert_of's. Options: name (default
+# 'csim'), cert_of, port, nodes, guests, token. Returns the same hash as start_sim.
+sub start_c_sim {
+    my ($self, %o) = @_;
+    my $name = $o{name} // 'csim';
+    my $port = $o{port} // free_port();
+    my ($crt, $key, $fp) = $self->_sim_cert($o{cert_of} // $name);
+    my $prog = builddir() . '/bench/pve-sim';
+    croak "$prog is not built (make bench/pve-sim)" unless -x $prog;
+    my @cmd = ($prog, '--listen', "https://127.0.0.1:$port", '--cert', $crt, '--key', $key,
+        '--nodes', $o{nodes} // 1, '--guests', $o{guests} // 0);
+    push @cmd, '--token', $o{token} if $o{token};
+    $self->spawn("sim-$name", {}, @cmd);
+    $self->wait_for(sub { _port_open($port) }, 20, "simulator $name", "sim-$name");
+    return { url => "https://127.0.0.1:$port", port => $port, fingerprint => $fp, name => $name };
+}
+
 # For every simulator: the directories a simulator needs (a stack made with new()
 # and never started has none yet), its own self-signed certificate and that certificate's
 # SHA-256 fingerprint (lower-case hex without colons). Returns (cert, key, fingerprint).

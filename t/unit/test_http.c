@@ -30,6 +30,40 @@ ticket_answer(const char *body)
 	return req;
 }
 
+/* proxmox_response_each: the elements counted by a callback. */
+static void
+count_element(struct json_object *el, void *arg)
+{
+	(void)el;
+	(*(int *)arg)++;
+}
+
+static void
+test_response_each(void)
+{
+	char err[256];
+	int seen = 0;
+	struct http_request *req = ticket_answer("{\"data\":[{\"vmid\":100},{\"vmid\":101},{}]}");
+
+	is_int(proxmox_response_each(req, count_element, &seen, err, sizeof(err)), 3, "each: three elements");
+	is_int(seen, 3, "each: each handed over");
+	req->status = 401;
+	is_int(proxmox_response_each(req, count_element, &seen, err, sizeof(err)), -1, "each: a 401 is refused");
+	is_str(err, "HTTP 401 (authentication failed)", "each: in the words of proxmox_response_data");
+	http_request_free(req);
+	req = ticket_answer("{\"data\":null}");
+	is_int(proxmox_response_each(req, count_element, &seen, err, sizeof(err)), -1, "each: no list, refused");
+	http_request_free(req);
+	req = ticket_answer("<html>");
+	is_int(proxmox_response_each(req, count_element, &seen, err, sizeof(err)), -1, "each: HTML refused");
+	http_request_free(req);
+	req = ticket_answer("{\"data\":[1,2,}");
+	seen = 0;
+	is_int(proxmox_response_each(req, count_element, &seen, err, sizeof(err)), -1, "each: bad JSON refused");
+	ok(strncmp(err, "invalid JSON", 12) == 0, "each: said so (%s)", err);
+	http_request_free(req);
+}
+
 int
 main(void)
 {
@@ -137,5 +171,6 @@ main(void)
 	ok(!http_header_name_ok("X(1)"), "a separator is refused");
 	ok(http_header_value_ok("a b\tc"), "a value may hold spaces and tabs");
 	ok(!http_header_value_ok("a\nb"), "a value may not hold LF");
+	test_response_each();
 	return done_testing();
 }

@@ -15,6 +15,68 @@
 #include "jsonwrite.h"
 #include "tap.h"
 
+/* jsonutil_each_element: the elements of one member, one tree at a time. */
+struct seen {
+	int n;
+	char text[256];
+};
+
+static void
+collect(struct json_object *el, void *arg)
+{
+	struct seen *s = arg;
+	size_t used = strlen(s->text);
+
+	s->n++;
+	snprintf(s->text + used, sizeof(s->text) - used, "%s%s", used ? "|" : "",
+	    json_object_to_json_string_ext(el, JSON_C_TO_STRING_PLAIN));
+}
+
+static long
+each(const char *text, struct seen *s, int *found, int *too_large, const struct jsonutil_limits *lim)
+{
+	char err[160];
+
+	memset(s, 0, sizeof(*s));
+	return jsonutil_each_element(text, strlen(text), "data", lim ? lim : &jsonutil_limits_upstream,
+	    collect, s, found, too_large, err, sizeof(err));
+}
+
+static void
+test_each_element(void)
+{
+	struct seen s;
+	int found, large;
+	const struct jsonutil_limits tiny = {10, 1u << 20};
+	const char *bad[] = {
+		"", "[1]", "{", "{\"data\":[1,2}", "{\"data\":[1,2", "{\"data\":[1 2]}",
+		"{\"data\":[1,]}", "{\"data\":[{\"a\":1}]} x", "{\"data\":[\"abc]}",
+		"{\"x\":tru,\"data\":[]}", "{\"data\":[{\"a\":01}]}", "{\"data\" [1]}",
+		"{\"data\":[1],}", "{\"data\":[\"\xff\"]}", "{data:[1]}",
+	};
+
+	is_int(each(" { \"data\" : [ {\"a\":1} , {\"b\":[2,\"]}\"]} ] } ", &s, &found, &large, NULL), 2,
+	    "two elements");
+	ok(found && !large, "found, not too large");
+	is_str(s.text, "{\"a\":1}|{\"b\":[2,\"]}\"]}", "each element whole, brackets in strings kept");
+	is_int(each("{\"other\":{\"data\":[1]},\"data\":[\"x\\\"y\",3,null,true],\"z\":1}", &s, &found,
+	    &large, NULL), 4, "other members skipped, the top-level one walked");
+	is_str(s.text, "\"x\\\"y\"|3|null|true", "scalars and escaped quotes");
+	is_int(each("{\"data\":[]}", &s, &found, &large, NULL), 0, "an empty array");
+	ok(found && s.n == 0, "found, nothing called");
+	is_int(each("{\"data\":null}", &s, &found, &large, NULL), 0, "null data");
+	ok(!found, "not found when not an array");
+	is_int(each("{}", &s, &found, &large, NULL), 0, "an empty object");
+	ok(!found, "not found when absent");
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		is_int(each(bad[i], &s, &found, &large, NULL), -1, "refused: bad text %zu", i);
+		ok(!large, "for its form, not its size (%zu)", i);
+	}
+	is_int(each("{\"data\":[1,2,3,4,5,6,7,8,9,10,11]}", &s, &found, &large, &tiny), -1,
+	    "the whole text is held to the limits");
+	ok(large && s.n == 0, "too large, before any element");
+}
+
 static int
 parses(const char *s)
 {
@@ -415,5 +477,6 @@ main(void)
 	test_read_values();
 	test_copies();
 	test_write();
+	test_each_element();
 	return done_testing();
 }

@@ -539,6 +539,29 @@ test_storage(void)
 	st_instance_free(&s);
 }
 
+/* st_reserve_guests: room made once, the guests added stay where they were put. */
+static void
+test_reserve_guests(void)
+{
+	struct st_instance s;
+	struct st_guest *first;
+
+	memset(&s, 0, sizeof(s));
+	st_reserve_guests(&s, 1000);
+	is_int(s.capguests, 1000, "reserve: room for 1000");
+	first = st_add_guest(&s);
+	snprintf(first->name, sizeof(first->name), "first");
+	for (int i = 1; i < 1000; i++)
+		st_add_guest(&s);
+	ok(&s.guests[0] == first, "reserve: 1000 added without moving");
+	is_str(s.guests[0].name, "first", "reserve: the first kept");
+	st_reserve_guests(&s, 10);
+	is_int(s.capguests, 1000, "reserve: less than there is changes nothing");
+	st_add_guest(&s);
+	ok(s.nguests == 1001 && s.capguests > 1001, "reserve: beyond it, grows as before");
+	st_instance_free(&s);
+}
+
 int
 main(void)
 {
@@ -551,5 +574,6 @@ main(void)
 	test_rates();
 	test_guest_row();
 	test_storage();
+	test_reserve_guests();
 	return done_testing();
 }

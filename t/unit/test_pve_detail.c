@@ -535,7 +535,7 @@ test_zfs(void)
 	is_int(pve_parse_zfs_detail(o, &pools[2]), 0, "zfs: a 200-deep tree read");
 	ok(pools[2].ndevices <= PVE_ZFS_MAX_DEVICES, "zfs: listed devices capped");
 	json_object_put(o);
-	free(pools);
+	pve_zfs_pools_free(pools, PVE_ZFS_MAX_POOLS);
 }
 
 /* --- Ceph ------------------------------------------------------------------------------------------- */
@@ -852,7 +852,7 @@ test_wrong_types(void)
 	free(net);
 	free(ct);
 	free(disks);
-	free(pools);
+	pve_zfs_pools_free(pools, 4);
 	free(ceph);
 	free(jobs);
 }
