@@ -69,22 +69,7 @@ for my $i (1 .. $nsims) {
     push @instances, $stack->psql("SELECT id FROM pulse.instances WHERE name = 'soak$i'");
 }
 my $sink = $stack->start_webhook_sink;
-my $res = $setup_ua->post($url->('/api/system/settings/update') => $auth => json => {
-    webhookAllowedPrivateCIDRs => '127.0.0.1' })->result;
-ok($res->is_success, 'loopback allowlisted for webhooks') or diag $res->body;
-$res = $setup_ua->post($url->('/api/notifications/webhooks') => $auth => json => { name => 'soak',
-    url => "$sink->{url}/soak", service => 'generic', enabled => true })->result;
-ok($res->is_success, 'webhook configured') or diag $res->body;
-my $cfg = $setup_ua->get($url->('/api/alerts/config') => $auth)->result->json;
-$cfg->{timeThresholds} = { guest => 0, node => 0, storage => 0, pbs => 0 };
-$cfg->{flappingEnabled} = false;
-$cfg->{minimumDelta} = 0.001;
-$cfg->{schedule}{cooldown} = 1;
-$cfg->{schedule}{maxAlertsHour} = 0;
-$cfg->{schedule}{notifyOnResolve} = true;
-$cfg->{schedule}{grouping} = { enabled => false, window => 0, byNode => false, byGuest => false };
-is($setup_ua->put($url->('/api/alerts/config') => $auth => json => $cfg)->result->code, 200, 'alert config');
-is($setup_ua->post($url->('/api/alerts/activate') => $auth)->result->code, 200, 'alerts activated');
+$stack->alerts_to_webhook($sink, name => 'soak', cooldown => 1);
 
 my $state = $stack->wait_state(sub { @{ $_[0]{nodes} } == $nodes && @{ $_[0]{vms} } + @{ $_[0]{containers} } >= $guests },
     ($long ? 600 : 60), "all $nodes nodes and $guests guests polled");

@@ -1047,5 +1047,35 @@ sub standby_caught_up {
     }, 30, 'the standby to replay the primary\'s WAL', 'postgresql-standby');
 }
 
-1;
 
+# Alerts delivered to a webhook at once (the soak and the drills): loopback allowed as a
+# webhook address, a generic webhook to the sink's /name, no time thresholds, flapping off,
+# minimumDelta 0.001, no hourly cap, recoveries notified, no grouping, cooldown (minutes,
+# default 5); then activated. Croaks when a step fails.
+sub alerts_to_webhook {
+    my ($self, $sink, %o) = @_;
+    require Mojo::JSON;
+    my $name = $o{name} // 'alerts';
+    my $auth = $self->token_headers;
+    my $check = sub {
+        my ($what, $res) = @_;
+        croak "$what: " . $res->code . ' ' . $res->body unless $res->is_success;
+    };
+    $check->('webhook allowlist', $self->ua->post($self->url('/api/system/settings/update') => $auth
+        => json => { webhookAllowedPrivateCIDRs => '127.0.0.1' })->result);
+    $check->('webhook', $self->ua->post($self->url('/api/notifications/webhooks') => $auth => json => {
+        name => $name, url => "$sink->{url}/$name", service => 'generic', enabled => Mojo::JSON::true() })->result);
+    my $cfg = $self->ua->get($self->url('/api/alerts/config') => $auth)->result->json;
+    $cfg->{timeThresholds} = { guest => 0, node => 0, storage => 0, pbs => 0 };
+    $cfg->{flappingEnabled} = Mojo::JSON::false();
+    $cfg->{minimumDelta} = 0.001;
+    $cfg->{schedule}{cooldown} = $o{cooldown} // 5;
+    $cfg->{schedule}{maxAlertsHour} = 0;
+    $cfg->{schedule}{notifyOnResolve} = Mojo::JSON::true();
+    $cfg->{schedule}{grouping} = { enabled => Mojo::JSON::false(), window => 0, byNode => Mojo::JSON::false(),
+        byGuest => Mojo::JSON::false() };
+    $check->('alert config', $self->ua->put($self->url('/api/alerts/config') => $auth => json => $cfg)->result);
+    $check->('alert activation', $self->ua->post($self->url('/api/alerts/activate') => $auth)->result);
+}
+
+1;
