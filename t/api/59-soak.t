@@ -126,8 +126,9 @@ my @ops = (
         $ua->get($url->('/api/security/tokens') => $auth => sub { record('tokens', $_[1], 200); $d->() }) }],
     [4, sub { my $d = shift;
         $ua->get($url->('/api/resources') => $auth => sub { record('resources', $_[1], 200); $d->() }) }],
-    [3, sub { my $d = shift;
-        $ua->get($url->('/api/charts?range=' . $pick->(qw(5m 15m 1h))) => $auth => sub {
+    # All guests' charts: with 5,000 guests only the 5-minute range (tens of MB), and seldom.
+    [$long ? 1 : 3, sub { my $d = shift;
+        $ua->get($url->('/api/charts?range=' . ($long ? '5m' : $pick->(qw(5m 15m 1h)))) => $auth => sub {
             record('charts', $_[1], 200); $d->() }) }],
     [2, sub { my $d = shift;
         $ua->get($url->('/api/storage-charts?range=1h') => $auth => sub { record('storage-charts', $_[1], 200); $d->() }) }],
@@ -387,7 +388,11 @@ ok($end->{nginx}{fds} <= $start->{nginx}{fds} + 8, "nginx: descriptors flat ($st
 ok($end->{pg_conn} <= $start->{pg_conn} + 2, "PostgreSQL connections flat ($start->{pg_conn} -> $end->{pg_conn})");
 is($stack->psql("SELECT count(*) FROM pulse.poll_status WHERE last_success > '$since'"), scalar @instances,
     'every cluster was polled during the soak');
-ok($end->{deliveries} > $start->{deliveries}, 'notifications were delivered during the soak');
+SKIP: {
+    # The CPU goes up and down every 2 polling intervals; a shorter soak may see no change.
+    skip 'a soak too short for an alert to come and go', 1 if $minutes * 60 < 8 * $interval;
+    ok($end->{deliveries} > $start->{deliveries}, 'notifications were delivered during the soak');
+}
 if ($long) {
     for my $g (@growth) {
         ok($g->[1] <= 25, sprintf('%s: memory growth %.1f %% within the generous bound of 25 %% (target 5 %%)', @$g));
