@@ -259,10 +259,12 @@ sub run_load {
 }
 
 # --- what is measured -----------------------------------------------------------------------
+# A process's resident kB: in all (VmRSS) or its own (RssAnon: not shared memory or files).
 sub proc_rss_kb {
-    my ($pid) = @_;
+    my ($pid, $field) = @_;
+    $field //= 'VmRSS';
     open my $fh, '<', "/proc/$pid/status" or return 0;
-    while (my $line = <$fh>) { return $1 if $line =~ /^VmRSS:\s+(\d+)/ }
+    while (my $line = <$fh>) { return $1 if $line =~ /^$field:\s+(\d+)/ }
     return 0;
 }
 sub proc_fds {
@@ -300,6 +302,9 @@ sub snapshot {
     $g{nginx} = [$nginx, children_of($nginx)];
     my $pg = $stack->pg_pid;
     $g{postgresql} = [$pg, children_of($pg)];
+    # The backends serving our programs (of the processes above).
+    $g{'pg-backends'} = [split /\n/, $stack->psql(q{SELECT pid FROM pg_stat_activity WHERE datname = 'pulse'
+        AND pid <> pg_backend_pid() ORDER BY pid})];
     my %s;
     for my $name (keys %g) {
         my @pids = grep { $_ } @{ $g{$name} };
@@ -307,6 +312,7 @@ sub snapshot {
         # moment (the worker's to a simulator) does not count; a leaked one stays.
         my $fds = min(map { sleep 0.2 if $_ > 1; sum0(map { proc_fds($_) } @pids) } 1 .. 5);
         $s{$name} = { pids => join(',', @pids), n => scalar @pids, rss => sum0(map { proc_rss_kb($_) } @pids),
+            anon => sum0(map { proc_rss_kb($_, 'RssAnon') } @pids),
             fds => $fds };
     }
     $s{pg_conn} = $stack->psql(q{SELECT count(*) FROM pg_stat_activity WHERE datname = 'pulse'
@@ -328,9 +334,10 @@ sub snapshot {
 }
 sub show {
     my ($when, $s) = @_;
-    for my $name ((map { "fcgi-$_" } 1 .. $responders), 'worker-1', 'nginx', 'postgresql') {
-        diag(sprintf('%-5s %-10s %2d process%s  VmRSS %8.1f MB  fds %4d', $when, $name, $s->{$name}{n},
-            $s->{$name}{n} == 1 ? ' ' : 'es', $s->{$name}{rss} / 1024, $s->{$name}{fds}));
+    for my $name ((map { "fcgi-$_" } 1 .. $responders), 'worker-1', 'nginx', 'postgresql', 'pg-backends') {
+        diag(sprintf('%-5s %-11s %2d process%s  VmRSS %8.1f MB (RssAnon %7.1f MB)  fds %4d', $when, $name,
+            $s->{$name}{n}, $s->{$name}{n} == 1 ? ' ' : 'es', $s->{$name}{rss} / 1024, $s->{$name}{anon} / 1024,
+            $s->{$name}{fds}));
     }
     diag(sprintf('%-5s PostgreSQL connections %d (%s); error lines: ours %d (warnings %d), nginx %d, '
         . 'PostgreSQL %d; 5xx %d; requests %d; webhook deliveries %d', $when, $s->{pg_conn}, $s->{pg_conn_by},
@@ -356,11 +363,15 @@ diag(sprintf('%d requests in %.0f s (%.1f a second) after the warm-up', $end->{r
 diag('answers: ' . join(' ', map { my $op = $_; "$op=" . join('/', map { "$_:$count{$op}{$_}" } sort keys %{ $count{$op} }) }
     sort grep { !/^_/ } keys %count));
 my @growth;
-for my $name ((map { "fcgi-$_" } 1 .. $responders), 'worker-1', 'nginx', 'postgresql') {
+for my $name ((map { "fcgi-$_" } 1 .. $responders), 'worker-1', 'nginx', 'postgresql', 'pg-backends') {
     my ($a, $b) = ($start->{$name}{rss}, $end->{$name}{rss});
     my $pct = $a ? 100 * ($b - $a) / $a : 0;
-    push @growth, [$name, $pct] unless $name eq 'postgresql';
-    diag(sprintf('memory growth after the warm-up: %-10s %+6.1f %% (%.1f -> %.1f MB)', $name, $pct, $a / 1024, $b / 1024));
+    # PostgreSQL's resident memory counts the shared buffers each process has touched so far:
+    # printed, not a measure of a leak.
+    push @growth, [$name, $pct] unless $name eq 'postgresql' || $name eq 'pg-backends';
+    my ($c, $d) = ($start->{$name}{anon}, $end->{$name}{anon});
+    diag(sprintf('memory growth after the warm-up: %-11s VmRSS %+6.1f %% (%.1f -> %.1f MB), RssAnon %+6.1f %%',
+        $name, $pct, $a / 1024, $b / 1024, $c ? 100 * ($d - $c) / $c : 0));
 }
 my $queue = $stack->psql(q{SELECT string_agg(status || '=' || n, ' ' ORDER BY status) FROM
     (SELECT status, count(*) n FROM pulse.notification_queue GROUP BY 1) x});
