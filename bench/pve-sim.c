@@ -3,10 +3,10 @@
  * with keep-alive from one thread, fast enough for 20,000 guests in a 10 s interval.
  *
  *   pve-sim --listen https://127.0.0.1:8006 --cert C --key K --nodes N --guests M
- *           [--token 'user@realm!id=secret']
+ *           [--token 'user@realm!id=secret'] [--cluster NAME]
  *
  * The data, authentication and answers follow pve-sim.pl (t/api/58 compares the two path by
- * path). Not here: --replay, --password, --ceph, --member-ips, --mgmt-ips, --cluster and the
+ * path). Not here: --replay, --password, --ceph, --member-ips, --mgmt-ips and the
  * fault modes; POST /__sim/metrics ({"node" or "vmid", "cpu", "status"}) and GET /__sim/stats
  * ({"requests": N}) are. */
 #include "config.h"
@@ -63,6 +63,7 @@ static struct {
 	int nguests;
 	double started;
 	char token[256];		/* the Authorization header wanted, or empty */
+	char cluster[64];		/* the cluster's name in /cluster/status */
 	char fingerprint[100];		/* AB:CD:... of our certificate */
 	long requests;
 } S;
@@ -505,8 +506,8 @@ cluster_status(struct strbuf *b)
 {
 	sb_puts(b, "[");
 	if (S.nnodes > 1)
-		sb_printf(b, "{\"type\":\"cluster\",\"name\":\"simcluster\",\"nodes\":%d,\"quorate\":1}%s",
-		    S.nnodes, S.nnodes ? "," : "");
+		sb_printf(b, "{\"type\":\"cluster\",\"name\":\"%s\",\"nodes\":%d,\"quorate\":1}%s",
+		    S.cluster, S.nnodes, S.nnodes ? "," : "");
 	for (int n = 0; n < S.nnodes; n++)
 		sb_printf(b, "%s{\"type\":\"node\",\"name\":\"%s\",\"id\":\"node/%s\",\"ip\":\"127.0.0.1\","
 		    "\"online\":1,\"nodeid\":%d}", n ? "," : "", S.nodes[n].name, S.nodes[n].name, n + 1);
@@ -1090,7 +1091,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: pve-sim --listen https://ADDR:PORT --cert FILE --key FILE --nodes N "
-	    "--guests M [--token TOKEN]\n");
+	    "--guests M [--token TOKEN] [--cluster NAME]\n");
 	exit(2);
 }
 
@@ -1101,7 +1102,7 @@ main(int argc, char **argv)
 		{"listen", required_argument, NULL, 'l'}, {"cert", required_argument, NULL, 'c'},
 		{"key", required_argument, NULL, 'k'}, {"nodes", required_argument, NULL, 'n'},
 		{"guests", required_argument, NULL, 'g'}, {"token", required_argument, NULL, 't'},
-		{NULL, 0, NULL, 0},
+		{"cluster", required_argument, NULL, 'C'}, {NULL, 0, NULL, 0},
 	};
 	const char *listen_url = "https://127.0.0.1:8006", *cert = NULL, *key = NULL;
 	int nnodes = 0, nguests = 0, opt, lfd, ep, one = 1, port;
@@ -1117,6 +1118,7 @@ main(int argc, char **argv)
 		case 'k': key = optarg; break;
 		case 'n': nnodes = atoi(optarg); break;
 		case 'g': nguests = atoi(optarg); break;
+		case 'C': snprintf(S.cluster, sizeof(S.cluster), "%s", optarg); break;
 		case 't': snprintf(S.token, sizeof(S.token), "PVEAPIToken=%s", optarg); break;
 		default: usage();
 		}
@@ -1124,6 +1126,8 @@ main(int argc, char **argv)
 	if (!cert || !key || nnodes < 1 || nguests < 0 ||
 	    sscanf(listen_url, "https://%63[^:]:%d", host, &port) != 2)
 		usage();
+	if (S.cluster[0] == '\0')
+		snprintf(S.cluster, sizeof(S.cluster), "simcluster");
 	signal(SIGPIPE, SIG_IGN);
 	S.started = now();
 	make_estate(nnodes, nguests);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <grp.h>
 #include <netdb.h>
 #include <poll.h>
@@ -47,7 +48,8 @@ static atomic_int stopping;	/* set once by the main thread on SIGTERM */
 static char *bound_path;	/* the Unix socket we created, removed at exit */
 static int own_socket;		/* we bound the listening socket (not inherited) */
 
-static void
+/* Serves one request; returns the bytes it took in and gave out. */
+static size_t
 serve(struct responder *t, FCGX_Request *fcgx)
 {
 	struct request r;
@@ -79,7 +81,7 @@ serve(struct responder *t, FCGX_Request *fcgx)
 		/* Not one of our web servers: nothing it sent is looked at. */
 		resp_error(&r, 403, "peer_not_allowed", "FastCGI peer not allowed");
 		sb_free(&r.extra_headers);
-		return;
+		return 0;
 	}
 	r.client_ip = r.peer_ip;
 	uri = req_param(&r, "REQUEST_URI");
@@ -103,6 +105,24 @@ serve(struct responder *t, FCGX_Request *fcgx)
 		    r.error_code ? r.error_code : "");
 	}
 	sb_free(&r.extra_headers);
+	return r.body_len + r.bytes_out;
+}
+
+/* A big answer (a /api/state of thousands of guests is megabytes, its json-c tree several
+ * times that) leaves the thread's malloc arena at its high-water mark, mostly free once the
+ * request's arena is cleared: glibc keeps it. Give it back, at most once a second for the
+ * whole process (malloc_trim walks every arena). */
+#define TRIM_AFTER_BYTES (1u << 20)
+
+static void
+trim_after_big_request(void)
+{
+	static _Atomic long long last_ms;
+	long long now_ms = (long long)(clock_monotonic() * 1000.0), last = atomic_load(&last_ms);
+
+	if (now_ms - last < 1000 || !atomic_compare_exchange_strong(&last_ms, &last, now_ms))
+		return;
+	malloc_trim(0);
 }
 
 static void *
@@ -159,9 +179,11 @@ thread_main(void *arg)
 			continue;
 		}
 		backoff = 0.05;
-		serve(t, &fcgx);
+		size_t moved = serve(t, &fcgx);
 		FCGX_Finish_r(&fcgx);
 		arena_clear(t->arena);
+		if (moved >= TRIM_AFTER_BYTES)
+			trim_after_big_request();
 	}
 	FCGX_Free(&fcgx, 1);
 	return NULL;

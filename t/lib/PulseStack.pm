@@ -753,7 +753,7 @@ sub start_sim {
 
 # Starts bench/pve-sim (the C simulator of pve-sim.pl's generated cluster, for the scale
 # benchmarks) with its own certificate, or with simulator cert_of's. Options: name (default
-# 'csim'), cert_of, port, nodes, guests, token. Returns the same hash as start_sim.
+# 'csim'), cert_of, port, nodes, guests, token, cluster. Returns the same hash as start_sim.
 sub start_c_sim {
     my ($self, %o) = @_;
     my $name = $o{name} // 'csim';
@@ -764,6 +764,7 @@ sub start_c_sim {
     my @cmd = ($prog, '--listen', "https://127.0.0.1:$port", '--cert', $crt, '--key', $key,
         '--nodes', $o{nodes} // 1, '--guests', $o{guests} // 0);
     push @cmd, '--token', $o{token} if $o{token};
+    push @cmd, '--cluster', $o{cluster} if $o{cluster};
     $self->spawn("sim-$name", {}, @cmd);
     $self->wait_for(sub { _port_open($port) }, 20, "simulator $name", "sim-$name");
     return { url => "https://127.0.0.1:$port", port => $port, fingerprint => $fp, name => $name };
@@ -1078,5 +1079,35 @@ sub standby_caught_up {
     }, 30, 'the standby to replay the primary\'s WAL', 'postgresql-standby');
 }
 
-1;
 
+# Alerts delivered to a webhook at once (the soak and the drills): loopback allowed as a
+# webhook address, a generic webhook to the sink's /name, no time thresholds, flapping off,
+# minimumDelta 0.001, no hourly cap, recoveries notified, no grouping, cooldown (minutes,
+# default 5); then activated. Croaks when a step fails.
+sub alerts_to_webhook {
+    my ($self, $sink, %o) = @_;
+    require Mojo::JSON;
+    my $name = $o{name} // 'alerts';
+    my $auth = $self->token_headers;
+    my $check = sub {
+        my ($what, $res) = @_;
+        croak "$what: " . $res->code . ' ' . $res->body unless $res->is_success;
+    };
+    $check->('webhook allowlist', $self->ua->post($self->url('/api/system/settings/update') => $auth
+        => json => { webhookAllowedPrivateCIDRs => '127.0.0.1' })->result);
+    $check->('webhook', $self->ua->post($self->url('/api/notifications/webhooks') => $auth => json => {
+        name => $name, url => "$sink->{url}/$name", service => 'generic', enabled => Mojo::JSON::true() })->result);
+    my $cfg = $self->ua->get($self->url('/api/alerts/config') => $auth)->result->json;
+    $cfg->{timeThresholds} = { guest => 0, node => 0, storage => 0, pbs => 0 };
+    $cfg->{flappingEnabled} = Mojo::JSON::false();
+    $cfg->{minimumDelta} = 0.001;
+    $cfg->{schedule}{cooldown} = $o{cooldown} // 5;
+    $cfg->{schedule}{maxAlertsHour} = 0;
+    $cfg->{schedule}{notifyOnResolve} = Mojo::JSON::true();
+    $cfg->{schedule}{grouping} = { enabled => Mojo::JSON::false(), window => 0, byNode => Mojo::JSON::false(),
+        byGuest => Mojo::JSON::false() };
+    $check->('alert config', $self->ua->put($self->url('/api/alerts/config') => $auth => json => $cfg)->result);
+    $check->('alert activation', $self->ua->post($self->url('/api/alerts/activate') => $auth)->result);
+}
+
+1;
