@@ -23,13 +23,10 @@ my $sim = $stack->start_sim(nodes => 2, guests => 6, ceph => 1, token => 'root@p
 my $res = $ua->post($stack->url('/api/config/nodes') => $auth => json => { type => 'pve', name => 'cr',
     host => $sim->{url}, tokenName => 'root@pam!c', tokenValue => 'ceph-token-1', fingerprint => $sim->{fingerprint} })->result;
 is($res->code, 201, 'instance added');
-my $id = $res->json->{id} // $stack->psql(q{SELECT id FROM pulse.instances WHERE name = 'cr'});
 
 sub put_config {
     my (%change) = @_;
-    my $cfg = $ua->get($stack->url('/api/alerts/config') => $auth)->result->json;
-    $cfg->{$_} = $change{$_} for keys %change;
-    my $r = $ua->put($stack->url('/api/alerts/config') => $auth => json => $cfg)->result;
+    my $r = $stack->alert_config_change(%change);
     is($r->code, 200, 'config saved: ' . join(',', sort keys %change)) or diag $r->body;
 }
 sub sim_post {
@@ -37,19 +34,7 @@ sub sim_post {
     my $r = $ua->post("$sim->{url}/__sim/$what" => json => \%m)->result;
     ok($r->is_success, "sim $what: " . join(',', map { "$_=$m{$_}" } sort keys %m)) or diag $r->body;
 }
-sub last_poll { $stack->psql("SELECT coalesce(extract(epoch FROM last_success), 0) FROM pulse.poll_status WHERE instance_id = '$id'") || 0 }
-sub polls {
-    my ($n) = @_;
-    for (1 .. $n) {
-        my $was = last_poll();
-        $stack->wait_for(sub { last_poll() > $was }, 20, 'a poll', 'worker-1');
-    }
-}
-sub active {
-    my $r = $ua->get($stack->url('/api/alerts/active') => $auth)->result;
-    die 'GET /api/alerts/active: ' . $r->code . ' ' . $r->body unless $r->code == 200;
-    return $r->json;
-}
+sub active { $stack->alerts_active }
 sub find_alert { my ($list, $aid) = @_; (grep { $_->{id} eq $aid } @$list)[0] }
 sub wait_alert {
     my ($aid, $cond, $what) = @_;

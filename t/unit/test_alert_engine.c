@@ -659,6 +659,24 @@ md_str(const struct alert *a, const char *key)
 	return v ? json_object_get_string(v) : "";
 }
 
+/* An active alert's level, type, resource id and name, and message; then its metadata, as
+ * key and text pairs up to a NULL key. */
+static void
+is_alert(const char *id, const char *level, const char *type, const char *resource_id,
+    const char *resource_name, const char *message, const char *const *metadata)
+{
+	const struct alert *a = active(id);
+
+	ok(a != NULL, "%s active", id);
+	is_str(a ? a->level : "", level, "%s: level", id);
+	is_str(a ? a->type : "", type, "%s: type", id);
+	is_str(a ? a->resource_id : "", resource_id, "%s: resourceId", id);
+	is_str(a ? a->resource_name : "", resource_name, "%s: resourceName", id);
+	is_str(a ? a->message : "", message, "%s: message", id);
+	for (; metadata[0] != NULL; metadata += 2)
+		is_str(md_str(a, metadata[0]), metadata[1], "%s: metadata.%s", id, metadata[0]);
+}
+
 /* Our additions: ceph-health by Ceph's status, ceph-osd-down, storage switches. */
 static void
 test_ceph(void)
@@ -681,20 +699,12 @@ test_ceph(void)
 	is_int(db.nalerts, 0, "HEALTH_OK, all OSDs up: nothing");
 	snprintf(cr->health, sizeof(cr->health), "HEALTH_WARN");
 	poll_once(&c, &s, NOW + 10, 0);
-	a = active(hid);
-	ok(a != NULL, "HEALTH_WARN: ceph-health");
-	is_str(a ? a->level : "", "warning", "HEALTH_WARN: warning");
-	is_str(a ? a->type : "", "ceph-health", "type ceph-health");
-	is_str(a ? a->resource_id : "", "pve1-b1a5", "resourceId is the cephClusters id");
-	is_str(a ? a->resource_name : "", "Ceph (pve1)", "resourceName");
-	is_str(a ? a->instance : "", "pve1", "instance");
-	is_str(a ? a->message : "", "Ceph cluster b1a5 on pve1 is HEALTH_WARN: OSD_NEARFULL: 1 "
-	    "nearfull osd(s)", "message names the health and the checks");
-	is_str(md_str(a, "fsid"), "b1a5", "metadata.fsid");
-	is_str(md_str(a, "health"), "HEALTH_WARN", "metadata.health");
-	is_str(md_str(a, "osdsUp"), "6", "metadata.osdsUp");
-	is_str(md_str(a, "osdsTotal"), "6", "metadata.osdsTotal");
-	is_str(md_str(a, "resourceType"), "ceph", "metadata.resourceType");
+	/* HEALTH_WARN: warning, the health and the checks in the message. */
+	is_alert(hid, "warning", "ceph-health", "pve1-b1a5", "Ceph (pve1)", "Ceph cluster b1a5 on "
+	    "pve1 is HEALTH_WARN: OSD_NEARFULL: 1 nearfull osd(s)", (const char *const[]){"fsid",
+	    "b1a5", "health", "HEALTH_WARN", "osdsUp", "6", "osdsTotal", "6", "resourceType", "ceph",
+	    NULL});
+	is_str(active(hid) ? active(hid)->instance : "", "pve1", "instance");
 	ok(active(oid) == NULL, "all OSDs up: no ceph-osd-down");
 	poll_once(&c, &s, NOW + 20, 0);
 	is_int(last.n, 0, "steady: nothing written");
@@ -786,20 +796,12 @@ test_replication(void)
 	j->fail_count = 1;
 	snprintf(j->error, sizeof(j->error), "command 'zfs send' failed: exit code 255");
 	poll_once(&c, &s, NOW + 10, 0);
-	a = active(id);
-	ok(a != NULL, "one failure: replication alert");
-	is_str(a ? a->level : "", "warning", "one failure: warning");
-	is_str(a ? a->type : "", "replication", "type replication");
-	is_str(a ? a->resource_id : "", "pve1-101-0", "resourceId is the replicationJobs id");
-	is_str(a ? a->node : "", "n1", "node: the source");
-	is_str(a ? a->resource_name : "", "Replication 101-0 of 'web' (101)", "resourceName");
-	is_str(a ? a->message : "", "Replication job 101-0 of 'web' (101) from n1 to n2 failed 1 "
-	    "time: command 'zfs send' failed: exit code 255", "message: guest, nodes, error");
-	is_str(md_str(a, "jobId"), "101-0", "metadata.jobId");
-	is_str(md_str(a, "guestId"), "101", "metadata.guestId");
-	is_str(md_str(a, "failCount"), "1", "metadata.failCount");
-	is_str(md_str(a, "targetNode"), "n2", "metadata.targetNode");
-	is_str(md_str(a, "lastSyncTime"), "2025-12-31T23:00:00Z", "metadata.lastSyncTime");
+	/* One failure: warning, the guest, the nodes and the error in the message. */
+	is_alert(id, "warning", "replication", "pve1-101-0", "Replication 101-0 of 'web' (101)",
+	    "Replication job 101-0 of 'web' (101) from n1 to n2 failed 1 time: command 'zfs send' "
+	    "failed: exit code 255", (const char *const[]){"jobId", "101-0", "guestId", "101",
+	    "failCount", "1", "targetNode", "n2", "lastSyncTime", "2025-12-31T23:00:00Z", NULL});
+	is_str(active(id) ? active(id)->node : "", "n1", "node: the source");
 	j->fail_count = 2;
 	poll_once(&c, &s, NOW + 20, 0);
 	is_str(active(id) ? active(id)->level : "", "warning", "two failures: warning");
