@@ -922,6 +922,152 @@ eval_disk(struct alert_eval *e, const struct st_disk_row *d)
 		    "warning" : NULL, d->wearout, 10, msg);
 }
 
+/* --- Ceph and replication (our additions: docs/COMPATIBILITY.md) ---------------------------- */
+
+/* Gives the change alert_eval_level just added at index before (a raise or an update) the
+ * metadata md; without such a change md is dropped. */
+static void
+set_change_metadata(struct alert_eval *e, int before, struct json_object *md)
+{
+	if (e->out->n > before && e->out->v[before].kind != ALERT_RESOLVED) {
+		struct alert *a = &e->out->v[before].alert;
+		json_object_put(a->metadata);	/* an update's is the stored one's: replaced */
+		a->metadata = md;
+		return;
+	}
+	json_object_put(md);
+}
+
+/* The level of a Ceph health status: NULL for HEALTH_OK, "" for one not known. */
+static const char *
+ceph_level(const char *health)
+{
+	if (strcmp(health, "HEALTH_OK") == 0)
+		return NULL;
+	if (strcmp(health, "HEALTH_WARN") == 0)
+		return "warning";
+	if (strcmp(health, "HEALTH_ERR") == 0)
+		return "critical";
+	return "";
+}
+
+static struct json_object *
+ceph_metadata(const struct st_ceph_row *cr)
+{
+	struct json_object *md = json_object_new_object();
+
+	jsonwrite_str(md, "resourceType", "ceph");
+	json_object_object_add(md, "monitorOnly", json_object_new_boolean(0));
+	jsonwrite_str(md, "fsid", cr->fsid);
+	jsonwrite_str(md, "health", cr->health);
+	jsonwrite_int(md, "osdsUp", cr->num_osds_up);
+	jsonwrite_int(md, "osdsTotal", cr->num_osds);
+	return md;
+}
+
+/* A Ceph cluster: ceph-health by Ceph's own status (its check summaries in the message), and
+ * ceph-osd-down apart, so that a new OSD failure is told even while the health has long been
+ * HEALTH_WARN for something else (a nearfull pool). Ceph is the cluster's storage: the
+ * storage switches govern it. A status not known keeps the health alert as it is. */
+static void
+eval_ceph(struct alert_eval *e, const struct st_ceph_row *cr)
+{
+	const struct alert_config *c = e->cfg;
+	const struct alert_thresholds *o = alert_override(c, cr->id);
+	const char *instance = jsonread_string(cr->doc, "instance", "");
+	const char *level = ceph_level(cr->health);
+	char name[200], id[256], detail[400], msg[640];
+	struct alert_resource r = {cr->id, name, "", instance, "Ceph", "storage", "ceph", 0};
+	int down = cr->num_osds - cr->num_osds_up, before;
+
+	if (c->disable_all_storage || (o && o->disabled))
+		return;
+	snprintf(name, sizeof(name), "Ceph (%.120s)", instance);
+	jsonread_copy_trimmed(detail, sizeof(detail), jsonread_string(cr->doc, "healthMessage", ""));
+	if (snprintf(id, sizeof(id), "ceph-health-%s", cr->id) < (int)sizeof(id)) {
+		snprintf(msg, sizeof(msg), "Ceph cluster %s on %s is %s%s%s", cr->fsid, instance,
+		    cr->health, detail[0] ? ": " : "", detail);
+		before = e->out->n;
+		if (level && level[0] == '\0')
+			keep_exact(e, id);
+		else
+			alert_eval_level(e, &r, id, "ceph-health", level, 0, 0, msg);
+		set_change_metadata(e, before, ceph_metadata(cr));
+	}
+	if (snprintf(id, sizeof(id), "ceph-osd-down-%s", cr->id) < (int)sizeof(id)) {
+		snprintf(msg, sizeof(msg), "Ceph cluster %s on %s has %d of %d OSDs down", cr->fsid,
+		    instance, down, cr->num_osds);
+		before = e->out->n;
+		alert_eval_level(e, &r, id, "ceph-osd-down", cr->num_osds > 0 && down > 0 ?
+		    "warning" : NULL, down, 0, msg);
+		set_change_metadata(e, before, ceph_metadata(cr));
+	}
+}
+
+/* Failures before a replication job's alert is critical. */
+#define REPLICATION_CRITICAL_FAILS 3
+
+/* A storage replication job whose last run failed (a fail count, or an error text): warning,
+ * critical from the third failure in a row; resolved when a run succeeds, or when the job is
+ * disabled or gone. A job is a guest's: the guest switches and the guest's override govern
+ * it besides the job's own override. */
+static void
+eval_replication(struct alert_eval *e, const struct st_instance *s, const struct st_repl_row *j)
+{
+	const struct alert_config *c = e->cfg;
+	const struct alert_thresholds *o = alert_override(c, j->id);
+	const char *instance = jsonread_string(j->doc, "instance", "");
+	const char *guest_name = jsonread_string(j->doc, "guestName", "");
+	const struct st_guest *g = NULL;
+	int enabled = 1, before;
+	char name[256], who[200], error[201], id[256], msg[1024], times[32] = "";
+	struct alert_resource r = {j->id, name, j->source, instance, "Replication", "guest",
+	    "replication", 0};
+	const char *level = j->fail_count >= REPLICATION_CRITICAL_FAILS ? "critical" :
+	    j->fail_count > 0 || j->error[0] ? "warning" : NULL;
+	struct json_object *md;
+
+	for (int i = 0; i < s->nguests && g == NULL && j->guest_id > 0; i++)
+		if (s->guests[i].vmid == j->guest_id && strcmp(s->guests[i].instance, instance) == 0)
+			g = &s->guests[i];
+	if (c->disable_all_guests || (o && o->disabled) || (g && (guest_ignored(c, g) ||
+	    (alert_override(c, g->id) && alert_override(c, g->id)->disabled))))
+		return;
+	(void)jsonread_value_bool(jsonread_member(j->doc, "enabled"), &enabled);
+	if (!enabled)
+		return;			/* a disabled job does not run: resolved */
+	if (snprintf(id, sizeof(id), "replication-%s", j->id) >= (int)sizeof(id))
+		return;
+	if (guest_name[0])
+		snprintf(who, sizeof(who), "'%.120s' (%lld)", guest_name, (long long)j->guest_id);
+	else
+		snprintf(who, sizeof(who), "guest %lld", (long long)j->guest_id);
+	snprintf(name, sizeof(name), "Replication %.90s of %.100s", j->job_id, who);
+	jsonread_copy_trimmed(error, sizeof(error), j->error);
+	if (j->fail_count > 0)
+		snprintf(times, sizeof(times), " %d time%s", j->fail_count, j->fail_count == 1 ?
+		    "" : "s");
+	snprintf(msg, sizeof(msg), "Replication job %s of %s from %s to %s failed%s%s%s",
+	    j->job_id, who, j->source, j->target, times, error[0] ? ": " : "", error);
+	before = e->out->n;
+	alert_eval_level(e, &r, id, "replication", level, (double)j->fail_count,
+	    REPLICATION_CRITICAL_FAILS, msg);
+	md = json_object_new_object();
+	jsonwrite_str(md, "resourceType", "replication");
+	json_object_object_add(md, "monitorOnly", json_object_new_boolean(0));
+	jsonwrite_str(md, "jobId", j->job_id);
+	if (j->guest_id > 0)
+		jsonwrite_int(md, "guestId", j->guest_id);
+	jsonwrite_opt_str(md, "guestName", guest_name);
+	jsonwrite_str(md, "sourceNode", j->source);
+	jsonwrite_str(md, "targetNode", j->target);
+	jsonwrite_int(md, "failCount", j->fail_count);
+	jsonwrite_opt_str(md, "error", error);
+	if (j->last_sync > 0)
+		jsonwrite_time(md, "lastSyncTime", j->last_sync);
+	set_change_metadata(e, before, md);
+}
+
 void
 alert_eval_pve(struct alert_eval *e, const struct st_instance *s)
 {
@@ -937,6 +1083,10 @@ alert_eval_pve(struct alert_eval *e, const struct st_instance *s)
 		eval_storage(e, &s->storage[i]);
 	for (int i = 0; !e->partial && !e->cfg->disable_all_nodes && i < s->ndisks; i++)
 		eval_disk(e, &s->disks[i]);
+	for (int i = 0; !e->partial && i < s->nceph; i++)
+		eval_ceph(e, &s->ceph[i]);
+	for (int i = 0; !e->partial && i < s->nrepl; i++)
+		eval_replication(e, s, &s->repl[i]);
 }
 
 /* --- PBS and PMG -------------------------------------------------------------------------- */
@@ -1228,11 +1378,8 @@ eval_backup_record(struct alert_eval *e, const struct alert_backup *cfg,
 	    rec->name, via, days, (long long)th);
 	alert_eval_level_since(e, &r, id, "backup-age", level, days, (double)th, msg,
 	    rec->time + (double)th * 86400.0);
-	if (e->out->n > before && e->out->v[before].kind != ALERT_RESOLVED) {
-		struct alert *a = &e->out->v[before].alert;
-		json_object_put(a->metadata);	/* an update's is the stored one's: replaced */
-		a->metadata = backup_metadata(rec, days, th);
-	}
+	if (e->out->n > before)
+		set_change_metadata(e, before, backup_metadata(rec, days, th));
 }
 
 /* The newest backup per VMID of one list, for a guest's lookup. */

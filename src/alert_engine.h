@@ -119,7 +119,9 @@ void alert_eval_state(struct alert_eval *e, const struct alert_resource *r, cons
  * was not made this time, e.g. a guest's per-disk alerts while its disks are unknown). */
 void alert_eval_keep_prefix(struct alert_eval *e, const char *prefix);
 
-/* PVE: nodes, guests and storage of one instance (§3.4, §3.5). */
+/* PVE: nodes, guests and storage of one instance (§3.4, §3.5), its physical disks and ZFS
+ * pools (§3.9), and our additions: its Ceph cluster (ceph-health, ceph-osd-down) and its
+ * storage replication jobs (replication). */
 void alert_eval_pve(struct alert_eval *e, const struct st_instance *s);
 /* A Backup Server: offline after 3 polls, cpu, memory, datastore usage (§3.4). */
 void alert_eval_pbs(struct alert_eval *e, const struct st_pbs *p);
@@ -152,7 +154,7 @@ struct alert_backup_item *alert_backup_list_add(struct alert_backup_list *l);
 void alert_backup_list_free(struct alert_backup_list *l);
 
 /* Backup age of the guests of s and snapshot age of b's snapshots (§3.6; snapshots by age
- * only: their sizes are not polled). A guest's record is its newest backup among b's
+ * only: the Proxmox API gives no snapshot size, docs/COMPATIBILITY.md). A guest's record is its newest backup among b's
  * storage volumes of its VMID and pbs's vm and ct backups of its VMID (backup id "0" never
  * matches); the alert names where it is ("storage X on N", "PBS datastore X on Y"). A guest
  * without any backup there never alerts. b and pbs may be NULL (the mock estate has no

@@ -67,7 +67,7 @@ my $st = $stack->wait_state(sub { @{ $_[0]{nodes} } == 2 && @{ $_[0]{vms} } }, 4
 my ($n1) = grep { $_->{node} eq 'node1' } @{ $st->{nodes} };
 my $cpu_id = "$n1->{id}-cpu";
 polls(2);
-is_deeply([grep { $_->{type} !~ /^(zfs-|disk-)/ } @{ active() }], [], 'nothing above a threshold: no metric alert');
+is_deeply([grep { $_->{type} !~ /^(zfs-|disk-|replication$)/ } @{ active() }], [], 'nothing above a threshold: no metric alert');
 
 # --- the simulator's DEGRADED pool tank on node1 (§3.9) ---
 my ($tank) = grep { $_->{name} eq 'tank' && $_->{node} eq 'node1' } @{ $st->{storage} };

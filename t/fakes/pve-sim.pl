@@ -45,6 +45,10 @@
 # POST /__sim/certs {"node2": "AB:CD:..."} (members served by other simulators).
 # POST /__sim/metrics {"node":"node1","cpu":0.97} sets a node's CPU (a fraction);
 # {"vmid":N,"cpu":F,"status":"stopped"|"running","gone":1} a guest's CPU or status, or removes it.
+# POST /__sim/ceph {"health":"HEALTH_OK"|"HEALTH_WARN"|"HEALTH_ERR","osds_down":N} sets the
+# Ceph health (HEALTH_OK without checks, HEALTH_ERR with an inactive-PG check) and how many OSDs
+# are down; POST /__sim/replication {"job":"101-0","fail_count":N,"error":"text"} sets a job's
+# status (fail_count 0 and no error: its last run succeeded). Without them, the defaults above.
 use strict;
 use warnings;
 use FindBin;
@@ -70,6 +74,8 @@ my $mode = $sim->mode;
 my %member_certs;    # node name -> fingerprint, from POST /__sim/certs
 my $cluster_status_asked = 0;    # joined-cluster: the second member joins after the first answer
 my %agent_fault;     # vmid -> fault, from POST /__sim/agent
+my %ceph_set;        # health, osds_down: from POST /__sim/ceph
+my %repl_set;        # job id -> {fail_count, error}: from POST /__sim/replication
 
 # The SHA-256 of this simulator's certificate, as PVE writes fingerprints (AB:CD:...).
 my $own_fingerprint = '';
@@ -479,6 +485,11 @@ sub replication_status ($job) {
         next_sync => int($started) + 300 + 600 * $k, duration => $k ? 12.5 : 3.52, fail_count => $k ? 2 : 0,
         state => $k ? 'error' : 'idle');
     $s{error} = "command 'set -o pipefail && pvesm export local-zfs:vm-$job->{guest}-disk-0 zfs - -with-snapshots 1' failed: exit code 255" if $k;
+    if (my $set = $repl_set{ $job->{id} }) {
+        $s{fail_count} = $set->{fail_count};
+        if (length $set->{error}) { $s{error} = $set->{error} } else { delete $s{error} }
+        $s{state} = $s{fail_count} || exists $s{error} ? 'error' : 'idle';
+    }
     return \%s;
 }
 
@@ -510,6 +521,19 @@ sub ceph_status () {
         pgmap => { pgs_by_state => [{ state_name => 'active+clean', count => 129 }], num_pgs => 129, num_pools => 2,
             num_objects => 65536, data_bytes => 250 * 2**30, bytes_used => 750 * 2**30, bytes_avail => 2250 * 2**30,
             bytes_total => 3000 * 2**30 } };
+}
+
+# The status with what POST /__sim/ceph set.
+sub ceph_status_set () {
+    my $st = ceph_status();
+    if (my $h = $ceph_set{health}) {
+        $st->{health}{status} = $h;
+        $st->{health}{checks} = {} if $h eq 'HEALTH_OK';
+        $st->{health}{checks}{PG_AVAILABILITY} = { severity => 'HEALTH_ERR', muted => JSON::PP::false,
+            summary => { message => 'Reduced data availability: 12 pgs inactive', count => 12 } } if $h eq 'HEALTH_ERR';
+    }
+    $st->{osdmap}{num_up_osds} -= $ceph_set{osds_down} if $ceph_set{osds_down};
+    return $st;
 }
 
 sub ceph_df () {
@@ -568,7 +592,7 @@ sub detail ($path) {
         return $job ? replication_status($job) : undef;
     }
     if ($opt{ceph} && $path eq '/cluster/ceph/status') {
-        return ceph_status();
+        return ceph_status_set();
     }
     if ($opt{ceph} && $path eq '/cluster/ceph/df') {
         return ceph_df();
@@ -603,6 +627,23 @@ post '/__sim/metrics' => sub ($c) {
         delete $guest_by_vmid{ $t->{vmid} };
     }
     $c->render(json => { cpu => $t->{cpu}, status => $t->{status} });
+};
+post '/__sim/ceph' => sub ($c) {
+    my $m = $c->req->json // {};
+    return $c->render(status => 400, json => { error => 'health HEALTH_OK, HEALTH_WARN or HEALTH_ERR, osds_down a count' })
+        unless ($m->{health} // 'HEALTH_WARN') =~ /^HEALTH_(?:OK|WARN|ERR)$/ && ($m->{osds_down} // 0) =~ /^\d+$/
+        && ($m->{osds_down} // 0) <= 2 * @nodes;
+    $ceph_set{health} = $m->{health} if defined $m->{health};
+    $ceph_set{osds_down} = 0 + $m->{osds_down} if defined $m->{osds_down};
+    $c->render(json => \%ceph_set);
+};
+post '/__sim/replication' => sub ($c) {
+    my $m = $c->req->json // {};
+    my ($job) = grep { $_->{id} eq ($m->{job} // '') } replication_jobs();
+    return $c->render(status => 400, json => { error => 'job of a generated replication job and fail_count needed' })
+        unless $job && ($m->{fail_count} // '') =~ /^\d+$/;
+    $repl_set{ $job->{id} } = { fail_count => 0 + $m->{fail_count}, error => $m->{error} // '' };
+    $c->render(json => \%repl_set);
 };
 post '/__sim/backup' => sub ($c) {
     my $b = $c->req->json // {};

@@ -651,6 +651,218 @@ test_disks_zfs(void)
 	reset();
 }
 
+static const char *
+md_str(const struct alert *a, const char *key)
+{
+	struct json_object *v = a ? json_object_object_get(a->metadata, key) : NULL;
+
+	return v ? json_object_get_string(v) : "";
+}
+
+/* An active alert's level, type, resource id and name, and message; then its metadata, as
+ * key and text pairs up to a NULL key. */
+static void
+is_alert(const char *id, const char *level, const char *type, const char *resource_id,
+    const char *resource_name, const char *message, const char *const *metadata)
+{
+	const struct alert *a = active(id);
+
+	ok(a != NULL, "%s active", id);
+	is_str(a ? a->level : "", level, "%s: level", id);
+	is_str(a ? a->type : "", type, "%s: type", id);
+	is_str(a ? a->resource_id : "", resource_id, "%s: resourceId", id);
+	is_str(a ? a->resource_name : "", resource_name, "%s: resourceName", id);
+	is_str(a ? a->message : "", message, "%s: message", id);
+	for (; metadata[0] != NULL; metadata += 2)
+		is_str(md_str(a, metadata[0]), metadata[1], "%s: metadata.%s", id, metadata[0]);
+}
+
+/* Our additions: ceph-health by Ceph's status, ceph-osd-down, storage switches. */
+static void
+test_ceph(void)
+{
+	struct alert_config c;
+	struct st_instance s = {0};
+	struct st_ceph_row *cr;
+	const struct alert *a;
+	const char *hid = "ceph-health-pve1-b1a5", *oid = "ceph-osd-down-pve1-b1a5";
+
+	config(&c);
+	cr = st_add_ceph_row(&s);
+	snprintf(cr->id, sizeof(cr->id), "pve1-b1a5");
+	snprintf(cr->fsid, sizeof(cr->fsid), "b1a5");
+	snprintf(cr->health, sizeof(cr->health), "HEALTH_OK");
+	cr->num_osds = cr->num_osds_up = 6;
+	cr->doc = json_tokener_parse("{\"instance\":\"pve1\",\"healthMessage\":"
+	    "\"OSD_NEARFULL: 1 nearfull osd(s)\"}");
+	poll_once(&c, &s, NOW, 0);
+	is_int(db.nalerts, 0, "HEALTH_OK, all OSDs up: nothing");
+	snprintf(cr->health, sizeof(cr->health), "HEALTH_WARN");
+	poll_once(&c, &s, NOW + 10, 0);
+	/* HEALTH_WARN: warning, the health and the checks in the message. */
+	is_alert(hid, "warning", "ceph-health", "pve1-b1a5", "Ceph (pve1)", "Ceph cluster b1a5 on "
+	    "pve1 is HEALTH_WARN: OSD_NEARFULL: 1 nearfull osd(s)", (const char *const[]){"fsid",
+	    "b1a5", "health", "HEALTH_WARN", "osdsUp", "6", "osdsTotal", "6", "resourceType", "ceph",
+	    NULL});
+	is_str(active(hid) ? active(hid)->instance : "", "pve1", "instance");
+	ok(active(oid) == NULL, "all OSDs up: no ceph-osd-down");
+	poll_once(&c, &s, NOW + 20, 0);
+	is_int(last.n, 0, "steady: nothing written");
+	snprintf(cr->health, sizeof(cr->health), "HEALTH_ERR");
+	poll_once(&c, &s, NOW + 30, 0);
+	is_str(active(hid) ? active(hid)->level : "", "critical", "HEALTH_ERR: critical");
+	ok(last.n == 1 && last.v[0].kind == ALERT_UPDATED && last.v[0].to_critical,
+	    "an update to critical");
+	is_str(md_str(active(hid), "health"), "HEALTH_ERR", "metadata follows the update");
+	snprintf(cr->health, sizeof(cr->health), "%s", "");
+	poll_once(&c, &s, NOW + 40, 0);
+	ok(last.n == 0 && active(hid) != NULL, "health not known: kept as it is");
+	snprintf(cr->health, sizeof(cr->health), "HEALTH_WARN");
+	cr->num_osds_up = 4;
+	poll_once(&c, &s, NOW + 50, 0);
+	a = active(oid);
+	ok(a != NULL, "4 of 6 OSDs up: ceph-osd-down");
+	is_str(a ? a->level : "", "warning", "OSDs down: warning");
+	is_str(a ? a->message : "", "Ceph cluster b1a5 on pve1 has 2 of 6 OSDs down",
+	    "OSD message");
+	ok(a && a->value == 2, "value: OSDs down");
+	is_str(active(hid) ? active(hid)->level : "", "warning", "HEALTH_WARN again: warning");
+	poll_once(&c, &s, NOW + 60, 1);
+	is_int(last.n, 0, "partial poll: both kept");
+	cr->num_osds_up = 6;
+	poll_once(&c, &s, NOW + 70, 0);
+	ok(active(oid) == NULL && active(hid) != NULL, "OSDs back: ceph-osd-down resolved");
+	c.overrides = calloc(1, sizeof(*c.overrides));
+	c.n_overrides = 1;
+	strcpy(c.overrides[0].resource_id, "pve1-b1a5");
+	c.overrides[0].t.disabled = 1;
+	poll_once(&c, &s, NOW + 80, 0);
+	ok(active(hid) == NULL, "override disabled on the cluster id: resolved");
+	c.overrides[0].t.disabled = 0;
+	poll_once(&c, &s, NOW + 90, 0);
+	ok(active(hid) != NULL, "override removed: raised again");
+	c.disable_all_storage = 1;
+	poll_once(&c, &s, NOW + 100, 0);
+	ok(active(hid) == NULL, "disableAllStorage: resolved");
+	c.disable_all_storage = 0;
+	poll_once(&c, &s, NOW + 110, 0);
+	snprintf(cr->health, sizeof(cr->health), "HEALTH_OK");
+	poll_once(&c, &s, NOW + 120, 0);
+	is_int(db.nalerts, 0, "HEALTH_OK: resolved");
+	s.nceph = 0;
+	snprintf(cr->health, sizeof(cr->health), "HEALTH_ERR");
+	poll_once(&c, &s, NOW + 130, 0);
+	is_int(db.nalerts, 0, "no Ceph cluster: nothing");
+	s.nceph = 1;
+	st_instance_free(&s);
+	alert_config_free(&c);
+	reset();
+}
+
+static struct st_repl_row *
+add_repl(struct st_instance *s, const char *job, int64_t guest, int fails, const char *error)
+{
+	struct st_repl_row *j = st_add_repl_row(s);
+
+	snprintf(j->id, sizeof(j->id), "pve1-%s", job);
+	snprintf(j->job_id, sizeof(j->job_id), "%s", job);
+	snprintf(j->source, sizeof(j->source), "n1");
+	snprintf(j->target, sizeof(j->target), "n2");
+	snprintf(j->error, sizeof(j->error), "%s", error);
+	j->guest_id = guest;
+	j->fail_count = fails;
+	j->last_sync = NOW - 3600;
+	j->doc = json_tokener_parse("{\"instance\":\"pve1\",\"guestName\":\"web\","
+	    "\"enabled\":true}");
+	return j;
+}
+
+/* Our addition: a replication job whose last run failed. */
+static void
+test_replication(void)
+{
+	struct alert_config c;
+	struct st_instance s = {0};
+	struct st_repl_row *j;
+	struct st_guest *g;
+	const struct alert *a;
+	const char *id = "replication-pve1-101-0";
+
+	config(&c);
+	g = add_guest(&s, 101, "web", "running", 0.1);
+	j = add_repl(&s, "101-0", 101, 0, "");
+	poll_once(&c, &s, NOW, 0);
+	is_int(db.nalerts, 0, "a job that runs: nothing");
+	j->fail_count = 1;
+	snprintf(j->error, sizeof(j->error), "command 'zfs send' failed: exit code 255");
+	poll_once(&c, &s, NOW + 10, 0);
+	/* One failure: warning, the guest, the nodes and the error in the message. */
+	is_alert(id, "warning", "replication", "pve1-101-0", "Replication 101-0 of 'web' (101)",
+	    "Replication job 101-0 of 'web' (101) from n1 to n2 failed 1 time: command 'zfs send' "
+	    "failed: exit code 255", (const char *const[]){"jobId", "101-0", "guestId", "101",
+	    "failCount", "1", "targetNode", "n2", "lastSyncTime", "2025-12-31T23:00:00Z", NULL});
+	is_str(active(id) ? active(id)->node : "", "n1", "node: the source");
+	j->fail_count = 2;
+	poll_once(&c, &s, NOW + 20, 0);
+	is_str(active(id) ? active(id)->level : "", "warning", "two failures: warning");
+	j->fail_count = 3;
+	poll_once(&c, &s, NOW + 30, 0);
+	is_str(active(id) ? active(id)->level : "", "critical", "three failures: critical");
+	ok(last.n == 1 && last.v[0].to_critical, "an update to critical");
+	is_str(md_str(active(id), "failCount"), "3", "metadata follows the update");
+	poll_once(&c, &s, NOW + 40, 1);
+	is_int(last.n, 0, "partial poll: kept");
+	j->fail_count = 0;
+	j->error[0] = '\0';
+	poll_once(&c, &s, NOW + 50, 0);
+	ok(active(id) == NULL, "a successful run: resolved");
+	memset(j->error, 'x', sizeof(j->error) - 1);	/* 511 bytes */
+	j->error[sizeof(j->error) - 1] = '\0';
+	poll_once(&c, &s, NOW + 60, 0);
+	a = active(id);
+	is_str(a ? a->level : "", "warning", "an error text without a count: warning");
+	ok(a && strlen(md_str(a, "error")) == 200, "error text bounded to 200 bytes");
+	ok(a && strstr(a->message, "from n1 to n2 failed: xxx") != NULL, "no count in the message");
+	c.overrides = calloc(1, sizeof(*c.overrides));
+	c.n_overrides = 1;
+	strcpy(c.overrides[0].resource_id, "pve1:n1:101");
+	c.overrides[0].t.disabled = 1;
+	poll_once(&c, &s, NOW + 70, 0);
+	ok(active(id) == NULL, "the guest's override disabled: resolved");
+	strcpy(c.overrides[0].resource_id, "pve1-101-0");
+	poll_once(&c, &s, NOW + 80, 0);
+	ok(active(id) == NULL, "the job's override disabled: none");
+	c.overrides[0].t.disabled = 0;
+	snprintf(g->tags, sizeof(g->tags), "pulse-no-alerts");
+	poll_once(&c, &s, NOW + 90, 0);
+	ok(active(id) == NULL, "the guest's pulse-no-alerts tag: none");
+	g->tags[0] = '\0';
+	c.disable_all_guests = 1;
+	poll_once(&c, &s, NOW + 100, 0);
+	ok(active(id) == NULL, "disableAllGuests: none");
+	c.disable_all_guests = 0;
+	poll_once(&c, &s, NOW + 110, 0);
+	ok(active(id) != NULL, "switches off: raised");
+	json_object_object_add(j->doc, "enabled", json_object_new_boolean(0));
+	poll_once(&c, &s, NOW + 120, 0);
+	ok(active(id) == NULL, "a disabled job: resolved");
+	json_object_object_add(j->doc, "enabled", json_object_new_boolean(1));
+	poll_once(&c, &s, NOW + 130, 0);
+	ok(active(id) != NULL, "enabled again: raised");
+	s.nrepl = 0;
+	poll_once(&c, &s, NOW + 140, 0);
+	ok(active(id) == NULL, "the job gone: resolved");
+	s.nrepl = 1;
+	j->guest_id = 0;
+	json_object_object_del(j->doc, "guestName");
+	poll_once(&c, &s, NOW + 150, 0);
+	ok(active(id) && strstr(active(id)->message, "of guest 0 from") != NULL,
+	    "no guest known: named by its id");
+	st_instance_free(&s);
+	alert_config_free(&c);
+	reset();
+}
+
 static void
 test_snapshots_backups(void)
 {
@@ -1069,6 +1281,8 @@ main(void)
 	test_disabled_and_partial();
 	test_servers();
 	test_disks_zfs();
+	test_ceph();
+	test_replication();
 	test_snapshots_backups();
 	test_backup_sources();
 	test_rules();
