@@ -33,7 +33,8 @@ alert_dispatch_category(const char *type)
 	    "diskWrite", "networkIn", "networkOut", "temperature", "queue-depth",
 	    "queue-deferred", "queue-hold", "message-age", NULL};
 	static const char *const storage[] = {"usage", "disk-health", "disk-wearout",
-	    "zfs-pool-state", "zfs-pool-errors", "zfs-device", NULL};
+	    "zfs-pool-state", "zfs-pool-errors", "zfs-device", "ceph-health", "ceph-osd-down",
+	    "replication", NULL};
 	static const char *const offline[] = {"connectivity", "offline", "powered-off",
 	    "docker-host-offline", "docker-container-state", NULL};
 

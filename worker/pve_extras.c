@@ -35,6 +35,8 @@ struct pve_extras {
 	int nzfs;
 	unsigned cycles;
 	struct st_ceph_row ceph;	/* the last Ceph cluster seen (doc NULL: none) */
+	struct st_repl_row *repl;	/* the replication jobs last written */
+	int nrepl;
 };
 
 struct node_x {
@@ -55,7 +57,9 @@ struct pve_extras_cycle {
 	struct json_object *ceph_status, *ceph_df;
 	struct pve_replication_job *jobs;
 	int njobs, repl_listed, repl_status_asked;
+	int repl_failed;		/* the job list could not be read: the last one stands */
 	struct json_object **job_status;
+	unsigned char *job_status_failed;	/* asked and not answered: the job's last status */
 };
 
 struct pve_extras *
@@ -66,6 +70,14 @@ pve_extras_new(void)
 
 static void
 free_rows(struct st_disk_row *rows, int n)
+{
+	for (int i = 0; i < n; i++)
+		json_object_put(rows[i].doc);
+	free(rows);
+}
+
+static void
+free_repl(struct st_repl_row *rows, int n)
 {
 	for (int i = 0; i < n; i++)
 		json_object_put(rows[i].doc);
@@ -85,6 +97,7 @@ pve_extras_free(struct pve_extras *x)
 	free(x->zfs);
 	if (x->ceph.doc)
 		json_object_put(x->ceph.doc);
+	free_repl(x->repl, x->nrepl);
 	free(x);
 }
 
@@ -118,6 +131,7 @@ pve_extras_cycle_free(struct pve_extras_cycle *xc)
 		if (xc->job_status[i])
 			json_object_put(xc->job_status[i]);
 	free(xc->job_status);
+	free(xc->job_status_failed);
 	free(xc->jobs);
 	free(xc);
 }
@@ -285,8 +299,12 @@ pve_extras_handle(struct run *run, struct pve_extras_cycle *xc, int kind, int in
 			xc->jobs = xcalloc((size_t)max, sizeof(*xc->jobs));
 			xc->njobs = pve_parse_replication(data, xc->jobs, max);
 			xc->job_status = xcalloc((size_t)max, sizeof(*xc->job_status));
+			xc->job_status_failed = xcalloc((size_t)max, 1);
 		}
-		/* 404/501 (no replication here) is an empty list. */
+		/* 404/501 (no replication here) is an empty list; any other failure is not
+		 * knowing, and the last list stands (its alerts neither resolve nor flap). */
+		xc->repl_failed = data == NULL && !(req->failure == HTTP_OK &&
+		    (req->status == 404 || req->status == 501));
 		xc->repl_listed = 1;
 		break;
 	case PVE_REQ_REPL_STATUS:
@@ -294,6 +312,8 @@ pve_extras_handle(struct run *run, struct pve_extras_cycle *xc, int kind, int in
 			xc->job_status[index] = data;
 			return 1;
 		}
+		if (index < xc->njobs)
+			xc->job_status_failed[index] = 1;
 		break;
 	}
 	if (data)
@@ -422,10 +442,57 @@ write_ceph(struct run *run, struct pve_extras *x, struct pve_extras_cycle *xc,
 	}
 }
 
-static void
-write_replication(struct run *run, struct pve_extras_cycle *xc, struct st_instance *s,
-    double now)
+/* The row last written for a job, or NULL. */
+static const struct st_repl_row *
+kept_repl(const struct pve_extras *x, const char *unique_id)
 {
+	for (int i = 0; i < x->nrepl; i++)
+		if (strcmp(x->repl[i].id, unique_id) == 0)
+			return &x->repl[i];
+	return NULL;
+}
+
+/* A job whose status call failed keeps the outcome last seen (state, error, failures, sync
+ * times): an unanswered call says nothing about the job. */
+static void
+keep_job_status(const struct pve_extras *x, struct pve_replication_job *j)
+{
+	const struct st_repl_row *k = kept_repl(x, j->unique_id);
+
+	if (k == NULL)
+		return;
+	snprintf(j->state, sizeof(j->state), "%s", k->state);
+	snprintf(j->error, sizeof(j->error), "%s", k->error);
+	j->fail_count = k->fail_count;
+	j->last_sync_unix = (int64_t)k->last_sync;
+	j->next_sync_unix = (int64_t)k->next_sync;
+}
+
+/* Remembers the rows written this cycle (their documents held). */
+static void
+keep_repl_rows(struct pve_extras *x, const struct st_instance *s)
+{
+	free_repl(x->repl, x->nrepl);
+	x->repl = s->nrepl ? xcalloc((size_t)s->nrepl, sizeof(*x->repl)) : NULL;
+	x->nrepl = s->nrepl;
+	for (int i = 0; i < s->nrepl; i++) {
+		x->repl[i] = s->repl[i];
+		x->repl[i].doc = json_object_get(s->repl[i].doc);
+	}
+}
+
+static void
+write_replication(struct run *run, struct pve_extras *x, struct pve_extras_cycle *xc,
+    struct st_instance *s, double now)
+{
+	if (xc->repl_failed) {
+		for (int i = 0; i < x->nrepl; i++) {
+			struct st_repl_row *r = st_add_repl_row(s);
+			*r = x->repl[i];
+			r->doc = json_object_get(x->repl[i].doc);
+		}
+		return;
+	}
 	for (int i = 0; i < xc->njobs; i++) {
 		struct pve_replication_job *j = &xc->jobs[i];
 		const struct st_guest *vm = NULL;
@@ -442,6 +509,8 @@ write_replication(struct run *run, struct pve_extras_cycle *xc, struct st_instan
 		}
 		pve_replication_resolve(j, run->cfg.name, i, vm ? vm->name : NULL, vm ? vm->type : NULL,
 		    vm ? vm->node : NULL);
+		if (xc->job_status_failed[i])
+			keep_job_status(x, j);
 	}
 	pve_replication_sort(xc->jobs, xc->njobs);
 	for (int i = 0; i < xc->njobs; i++) {
@@ -460,6 +529,7 @@ write_replication(struct run *run, struct pve_extras_cycle *xc, struct st_instan
 		r->sort = i;
 		r->doc = pve_replication_job_json(j, now);
 	}
+	keep_repl_rows(x, s);
 }
 
 void
@@ -471,5 +541,5 @@ pve_extras_write(struct run *run, struct pve_extras *x, struct pve_extras_cycle 
 	if (run->cfg.monitor_storage)
 		write_zfs(x, xc, s);
 	write_ceph(run, x, xc, s, now);
-	write_replication(run, xc, s, now);
+	write_replication(run, x, xc, s, now);
 }

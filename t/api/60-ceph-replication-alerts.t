@@ -107,6 +107,20 @@ sim_post('replication', job => $good->{jobId}, fail_count => 1, error => 'connec
 my $g = wait_alert("replication-$good->{id}", sub { $_[0] }, 'the second job failing');
 is($g->{level}, 'warning', 'the second job: one failure, warning');
 
+# A replication call that fails inside a poll that succeeds says nothing about the jobs: the
+# list failing keeps both alerts; then the list answers and the good job's status call fails
+# while it has succeeded meanwhile: its alert stays as the last status it read said.
+sim_post('replication', broken => 'list', on => 1);
+sim_post('replication', job => $bad->{jobId}, fail_count => 0);
+sleep 4;    # four polls at 1 s
+ok(find_alert(active(), $rid) && find_alert(active(), "replication-$good->{id}"),
+    'the job list failing: both alerts kept');
+sim_post('replication', broken => $good->{jobId}, on => 1);
+sim_post('replication', broken => 'list', on => 0);
+sim_post('replication', job => $good->{jobId}, fail_count => 0);
+$stack->wait_for(sub { !find_alert(active(), $rid) }, 30, 'the list back: the bad job resolved', 'worker-1');
+ok(find_alert(active(), "replication-$good->{id}"), 'its status call failing: the good job keeps its alert');
+sim_post('replication', broken => $good->{jobId}, on => 0);
 sim_post('replication', job => $bad->{jobId}, fail_count => 0);
 sim_post('replication', job => $good->{jobId}, fail_count => 0);
 $stack->wait_for(sub { !(grep { $_->{type} eq 'replication' } @{ active() }) }, 30, 'successful runs: resolved', 'worker-1');

@@ -48,7 +48,9 @@
 # POST /__sim/ceph {"health":"HEALTH_OK"|"HEALTH_WARN"|"HEALTH_ERR","osds_down":N} sets the
 # Ceph health (HEALTH_OK without checks, HEALTH_ERR with an inactive-PG check) and how many OSDs
 # are down; POST /__sim/replication {"job":"101-0","fail_count":N,"error":"text"} sets a job's
-# status (fail_count 0 and no error: its last run succeeded). Without them, the defaults above.
+# status (fail_count 0 and no error: its last run succeeded); {"broken":"list" or a job id,
+# "on":1} makes /cluster/replication or that job's status call answer 500 ("on":0 mends it).
+# Without them, the defaults above.
 use strict;
 use warnings;
 use FindBin;
@@ -76,6 +78,7 @@ my $cluster_status_asked = 0;    # joined-cluster: the second member joins after
 my %agent_fault;     # vmid -> fault, from POST /__sim/agent
 my %ceph_set;        # health, osds_down: from POST /__sim/ceph
 my %repl_set;        # job id -> {fail_count, error}: from POST /__sim/replication
+my %repl_broken;     # 'list' or a job id -> 1: that replication call answers 500
 
 # The SHA-256 of this simulator's certificate, as PVE writes fingerprints (AB:CD:...).
 my $own_fingerprint = '';
@@ -576,6 +579,7 @@ sub detail ($path) {
         return zfs_detail($n, $2);
     }
     if ($path eq '/cluster/replication') {
+        return refusal(500, 'replication list unavailable') if $repl_broken{list};
         return [replication_jobs()];
     }
     if ($path =~ m{^/cluster/replication/([^/]+)$}) {
@@ -589,6 +593,7 @@ sub detail ($path) {
     if ($path =~ m{^/nodes/([^/]+)/replication/([^/]+)/status$}) {
         my ($node, $id) = ($1, $2);
         my ($job) = grep { $_->{id} eq $id && $_->{source} eq $node } replication_jobs();
+        return refusal(500, 'replication status unavailable') if $job && $repl_broken{$id};
         return $job ? replication_status($job) : undef;
     }
     if ($opt{ceph} && $path eq '/cluster/ceph/status') {
@@ -639,6 +644,11 @@ post '/__sim/ceph' => sub ($c) {
 };
 post '/__sim/replication' => sub ($c) {
     my $m = $c->req->json // {};
+    # {"broken": "list" or a job id, "on": 0|1}: the list, or a job's status call, answers 500.
+    if (defined $m->{broken}) {
+        $m->{on} ? ($repl_broken{ $m->{broken} } = 1) : delete $repl_broken{ $m->{broken} };
+        return $c->render(json => \%repl_broken);
+    }
     my ($job) = grep { $_->{id} eq ($m->{job} // '') } replication_jobs();
     return $c->render(status => 400, json => { error => 'job of a generated replication job and fail_count needed' })
         unless $job && ($m->{fail_count} // '') =~ /^\d+$/;

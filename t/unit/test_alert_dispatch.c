@@ -117,6 +117,9 @@ test_quiet_hours(void)
 	    "docker-container-state: offline");
 	is_int(alert_dispatch_category("zfs-device"), ALERT_CATEGORY_STORAGE, "zfs-device: storage");
 	is_int(alert_dispatch_category("raid"), ALERT_CATEGORY_NONE, "raid: none");
+	is_int(alert_dispatch_category("ceph-health"), ALERT_CATEGORY_STORAGE, "ceph-health: storage");
+	is_int(alert_dispatch_category("ceph-osd-down"), ALERT_CATEGORY_STORAGE, "ceph-osd-down: storage");
+	is_int(alert_dispatch_category("replication"), ALERT_CATEGORY_STORAGE, "replication: storage");
 }
 
 static void
