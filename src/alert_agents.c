@@ -176,6 +176,20 @@ alert_now_active(const struct alert_eval *e, const char *id)
 	return alert_eval_active(e, id) != NULL;
 }
 
+/* An agent that is not reporting: nothing is measured, so every previous alert and pending
+ * entry stays but the offline check's own id, which that check keeps when it runs (when a
+ * switch turned it off, its alert resolves). */
+static void
+keep_all_but(struct alert_eval *e, const char *id)
+{
+	for (int i = 0; i < e->prev->nalerts; i++)
+		if (strcmp(e->prev->alerts[i].id, id) != 0)
+			alert_eval_keep_prefix(e, e->prev->alerts[i].id);
+	for (int i = 0; i < e->prev->npending; i++)
+		if (strcmp(e->prev->pending[i].id, id) != 0)
+			alert_eval_keep_prefix(e, e->prev->pending[i].id);
+}
+
 /* A state alert that goes offline after 3 evaluations (§3.5); message names it. */
 static void
 eval_offline(struct alert_eval *e, const struct alert_resource *r, const char *id,
@@ -305,7 +319,7 @@ alert_eval_host(struct alert_eval *e, const struct agent_host *h)
 		md_str(new_metadata(e, before, 0), "hostId", h->id);
 	}
 	if (!h->online) {
-		e->partial = 1;		/* nothing measured: everything else stays */
+		keep_all_but(e, id);
 		return;
 	}
 	if (c->disable_all_hosts || (o && o->disabled))
@@ -748,7 +762,7 @@ alert_eval_docker_host(struct alert_eval *e, const struct agent_docker *d)
 		/* Until the host is confirmed offline its alerts stay; after, they resolve
 		 * (nothing but the offline alert and its count is kept). */
 		if (!alert_now_active(e, id))
-			e->partial = 1;
+			keep_all_but(e, id);
 		return;
 	}
 	if (c->disable_all_docker_hosts)
@@ -787,7 +801,7 @@ alert_eval_kubernetes(struct alert_eval *e, const struct agent_kubernetes *k)
 		eval_offline(e, &r, id, "kubernetes-cluster-offline", !k->online,
 		    "Kubernetes cluster");
 	if (!k->online) {
-		e->partial = 1;
+		keep_all_but(e, id);
 		return;
 	}
 	if (o && o->disabled)

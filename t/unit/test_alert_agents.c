@@ -271,9 +271,21 @@ test_host(void)
 	is_int(db.nalerts, 0, "recovered: nothing active");
 	is_int(db.npending, 0, "no pending");
 
-	/* the switches */
+	/* the switches: an active offline alert resolves, the rest stays */
 	h.online = 0;
+	for (int i = 0; i < 3; i++)
+		evaluate(&c, HOST, &h, NOW + 70 + i);
+	ok(active("host-offline-h1") != NULL, "offline again");
+	h.cpu = 99;
 	c.disable_all_hosts_offline = 1;
+	evaluate(&c, HOST, &h, NOW + 80);
+	ok(active("host-offline-h1") == NULL, "disableAllHostsOffline: resolved");
+	h.online = 1;
+	evaluate(&c, HOST, &h, NOW + 85);
+	ok(active("host:h1-cpu") != NULL, "cpu alert");
+	h.online = 0;
+	evaluate(&c, HOST, &h, NOW + 90);
+	ok(active("host:h1-cpu") != NULL, "offline: kept");
 	for (int i = 0; i < 4; i++)
 		evaluate(&c, HOST, &h, NOW + 100 + i * 10);
 	ok(active("host-offline-h1") == NULL, "disableAllHostsOffline: no alert");
