@@ -20,6 +20,7 @@ use Mojo::JSON qw(true false encode_json decode_json);
 use Test::More;
 use PulseStack;
 use PulseTest;
+use WireContract;
 
 my $tool = PulseStack::builddir() . '/t/tools/agent-alerts';
 plan skip_all => "$tool not built (make t/tools/agent-alerts)" unless -x $tool;
@@ -174,6 +175,13 @@ is($al->{'docker-container-update-docker:dk1/c-upd'}{metadata}{containerName}, '
 wait_sent($_) for sort keys %want;
 is($stack->psql(q{SELECT count(*) FROM pulse.alert_pending WHERE source = 'docker:dk1' AND id LIKE 'docker-restart-base-%'}), 6,
     'restart baselines kept as pending rows of the source');
+
+# The agents' alerts keep the original's wire format (t/lib/WireContract.pm).
+my $wc = WireContract->new;
+$wc->check_list('AlertsAPIAlert', $ua->get($stack->url('/api/alerts/active') => $auth)->result->json, '/api/alerts/active');
+$wc->check('State', $ua->get($stack->url('/api/state') => $auth)->result->json, '/api/state');
+ok($wc->seen('AlertsAPIAlert') >= 10, 'agent alerts checked against the contract');
+is_deeply([$wc->problems], [], 'as the contract says') or diag explain [$wc->problems];
 
 # --- a Kubernetes cluster offline 3 times (our addition) ----------------------------------------
 my $k8s = { agent => { id => 'ka', version => 'v5.0.4', intervalSeconds => 30 }, cluster => { id => 'k1', name => 'prod' },
