@@ -62,38 +62,21 @@ alert_agent_offline_window(enum agent_kind kind, int interval_seconds)
 void
 alert_agent_raid_key(const char *device, char *out, size_t len)
 {
-	size_t o = 0;
-	int dash = 0;
+	char dev[128];
+	int any = 0;
 
-	if (len == 0)
-		return;
 	if (strncmp(device, "/dev/", 5) == 0)
 		device += 5;
-	for (const unsigned char *p = (const unsigned char *)device; *p && o + 2 < len; p++) {
-		int c = tolower(*p);
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-			if (dash && o > 0)
-				out[o++] = '-';
-			dash = 0;
-			out[o++] = (char)c;
-		} else {
-			dash = 1;
-		}
+	snprintf(dev, sizeof(dev), "%s", device);
+	for (char *p = dev; *p; p++) {
+		if (*p == '.')
+			*p = '-';	/* alert_key keeps dots; this sanitiser does not */
+		any |= isalnum((unsigned char)*p) != 0;
 	}
-	out[o] = '\0';
-	if (o == 0)
+	if (any)
+		alert_key(dev, out, len);
+	else
 		snprintf(out, len, "unknown");
-}
-
-static int
-contains_nocase(const char *s, const char *word)
-{
-	size_t n = strlen(word);
-
-	for (; *s; s++)
-		if (strncasecmp(s, word, n) == 0)
-			return 1;
-	return 0;
 }
 
 int
@@ -106,7 +89,7 @@ alert_agent_raid_ignored(const struct agent_host *h, const struct agent_raid *r)
 	if (strcmp(dev, "md0") != 0 && strcmp(dev, "md1") != 0)
 		return 0;
 	for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++)
-		if (contains_nocase(fields[i], "synology") || contains_nocase(fields[i], "dsm"))
+		if (strcasestr(fields[i], "synology") || strcasestr(fields[i], "dsm"))
 			return 1;
 	return 0;
 }
@@ -267,9 +250,9 @@ eval_host_raid(struct alert_eval *e, const struct agent_host *h, const struct ag
 	char key[80], id[320], name[400], msg[600];
 	struct alert_resource r = {id, name, h->hostname, h->platform, "RAID", "host", "Host RAID",
 	    0};
-	int degraded = contains_nocase(a->state, "degraded") || a->failed_devices > 0;
-	int rebuilding = contains_nocase(a->state, "recover") ||
-	    contains_nocase(a->state, "resync") || a->rebuild_percent > 0;
+	int degraded = strcasestr(a->state, "degraded") || a->failed_devices > 0;
+	int rebuilding = strcasestr(a->state, "recover") || strcasestr(a->state, "resync") ||
+	    a->rebuild_percent > 0;
 	int before = e->out->n;
 	struct json_object *md;
 

@@ -11,60 +11,10 @@
 
 #include "alert_agents.h"
 #include "alert_engine.h"
+#include "alert_db.h"
 #include "tap.h"
 
 #define NOW 1767225600.0	/* 2026-01-01T00:00:00Z */
-
-static struct alert_prev db;
-static struct alert_changes last;
-
-static void
-drop_alert(const char *id)
-{
-	for (int k = 0; k < db.nalerts; k++)
-		if (strcmp(db.alerts[k].id, id) == 0) {
-			json_object_put(db.alerts[k].metadata);
-			db.alerts[k] = db.alerts[--db.nalerts];
-			return;
-		}
-}
-
-static void
-drop_pending(const char *id)
-{
-	for (int k = 0; k < db.npending; k++)
-		if (strcmp(db.pending[k].id, id) == 0) {
-			db.pending[k] = db.pending[--db.npending];
-			return;
-		}
-}
-
-static void
-db_apply(const struct alert_changes *ch)
-{
-	for (int i = 0; i < ch->n; i++) {
-		const struct alert_change *c = &ch->v[i];
-		switch (c->kind) {
-		case ALERT_RAISED:
-		case ALERT_UPDATED:
-			drop_alert(c->alert.id);
-			*alert_prev_add(&db) = c->alert;
-			db.alerts[db.nalerts - 1].metadata = json_object_get(c->alert.metadata);
-			break;
-		case ALERT_RESOLVED:
-			drop_alert(c->alert.id);
-			break;
-		case ALERT_PENDING_SET:
-			drop_pending(c->pending.id);
-			*alert_prev_add_pending(&db) = c->pending;
-			break;
-		case ALERT_PENDING_DELETE:
-			drop_pending(c->pending.id);
-			break;
-		}
-	}
-	alert_prev_index(&db);
-}
 
 enum which { HOST, DOCKER, K8S };
 
@@ -83,15 +33,6 @@ evaluate(const struct alert_config *c, enum which w, const void *src, double now
 		alert_eval_kubernetes(&e, src);
 	alert_eval_finish(&e);
 	db_apply(&last);
-}
-
-static const struct alert *
-active(const char *id)
-{
-	for (int k = 0; k < db.nalerts; k++)
-		if (strcmp(db.alerts[k].id, id) == 0)
-			return &db.alerts[k];
-	return NULL;
 }
 
 static const struct alert_pending *
@@ -120,14 +61,6 @@ raised(const char *id)
 		if (last.v[i].kind == ALERT_RAISED && strcmp(last.v[i].alert.id, id) == 0)
 			return 1;
 	return 0;
-}
-
-static void
-reset(void)
-{
-	alert_changes_free(&last);
-	alert_prev_free(&db);
-	memset(&db, 0, sizeof(db));
 }
 
 /* The defaults without time thresholds: a metric alert is raised on its first sighting. */
@@ -193,7 +126,7 @@ test_host(void)
 	const struct alert *a;
 
 	config(&c);
-	reset();
+	db_reset();
 	host(&h);
 	evaluate(&c, HOST, &h, NOW);
 	a = active("host:h1/disk:srv-data-disk");
@@ -308,7 +241,7 @@ test_host(void)
 	evaluate(&c, HOST, &h, NOW + 400);
 	ok(active("host-offline-h1") != NULL, "disabled alerts: nothing resolves");
 	alert_config_free(&c);
-	reset();
+	db_reset();
 }
 
 static void
@@ -392,7 +325,7 @@ test_docker_state(void)
 	const struct alert *a;
 
 	config(&c);
-	reset();
+	db_reset();
 	docker(&d);
 	evaluate(&c, DOCKER, &d, NOW);
 	is_int(db.nalerts, 0, "healthy host: nothing");
@@ -423,13 +356,13 @@ test_docker_state(void)
 	ok(active("docker-container-oom-docker:d1/c0") == NULL, "exit 1: no OOM");
 
 	/* statePoweredOffSeverity, and an override's poweredOffSeverity that wins */
-	reset();
+	db_reset();
 	strcpy(c.docker.state_powered_off_severity, "critical");
 	evaluate(&c, DOCKER, &d, NOW + 30);
 	evaluate(&c, DOCKER, &d, NOW + 40);
 	a = active("docker-container-state-docker:d1/c0");
 	ok(a && strcmp(a->level, "critical") == 0, "statePoweredOffSeverity critical");
-	reset();
+	db_reset();
 	c.overrides = calloc(1, sizeof(*c.overrides));
 	c.n_overrides = 1;
 	strcpy(c.overrides[0].resource_id, "docker:d1/c0");
@@ -439,7 +372,7 @@ test_docker_state(void)
 	a = active("docker-container-state-docker:d1/c0");
 	ok(a && strcmp(a->level, "warning") == 0, "override poweredOffSeverity wins");
 	/* stateDisableConnectivity, re-enabled by the override */
-	reset();
+	db_reset();
 	c.docker.state_disable_connectivity = 1;
 	evaluate(&c, DOCKER, &d, NOW + 70);
 	evaluate(&c, DOCKER, &d, NOW + 80);
@@ -475,7 +408,7 @@ test_docker_state(void)
 	evaluate(&c, DOCKER, &d, NOW + 140);
 	ok(active("docker-host-offline-d1") == NULL, "disableAllDockerHostsOffline: resolved");
 	alert_config_free(&c);
-	reset();
+	db_reset();
 }
 
 static void
@@ -487,7 +420,7 @@ test_docker_restarts(void)
 	double t = NOW;
 
 	config(&c);
-	reset();
+	db_reset();
 	docker(&d);
 	d.ncontainers = 1;
 	cts[0].restart_count = 10;
@@ -531,7 +464,7 @@ test_docker_restarts(void)
 	}
 	ok(active("docker-container-restart-loop-docker:d1/c0") != NULL, "looping");
 	alert_config_free(&c);
-	reset();
+	db_reset();
 }
 
 static void
@@ -542,7 +475,7 @@ test_docker_oom_memory_update(void)
 	const struct alert *a;
 
 	config(&c);
-	reset();
+	db_reset();
 	docker(&d);
 	d.ncontainers = 2;
 	strcpy(cts[0].state, "exited");
@@ -566,14 +499,14 @@ test_docker_oom_memory_update(void)
 	cts[0].exit_code = 137;
 	evaluate(&c, DOCKER, &d, NOW + 30);
 	ok(active("docker-container-oom-docker:d1/c0") != NULL, "a new OOM after running");
-	drop_alert("docker-container-oom-docker:d1/c0");	/* cleared by a user */
+	db_remove_alert("docker-container-oom-docker:d1/c0");	/* cleared by a user */
 	alert_prev_index(&db);
 	evaluate(&c, DOCKER, &d, NOW + 40);
 	ok(active("docker-container-oom-docker:d1/c0") == NULL,
 	    "one-shot: the same exit does not raise again");
 
 	/* memory limit: 90 warn, 95 critical, clear below 85 */
-	reset();
+	db_reset();
 	docker(&d);
 	d.ncontainers = 1;
 	cts[0].memory_limit = 1000 * 1048576LL;
@@ -600,7 +533,7 @@ test_docker_oom_memory_update(void)
 	ok(active("docker-container-memory-limit-docker:d1/c0") == NULL, "84.9 %%: resolved");
 
 	/* image update: 24 h by default, first sighting kept */
-	reset();
+	db_reset();
 	cts[0].has_update_status = 1;
 	cts[0].update_available = 1;
 	evaluate(&c, DOCKER, &d, NOW);
@@ -640,7 +573,7 @@ test_docker_oom_memory_update(void)
 	ok(active("docker-container-update-docker:d1/c0") != NULL, "0: 24 h");
 
 	/* container metrics: disk from writable layer / root FS */
-	reset();
+	db_reset();
 	docker(&d);
 	d.ncontainers = 1;
 	cts[0].cpu = 99;
@@ -656,7 +589,7 @@ test_docker_oom_memory_update(void)
 	evaluate(&c, DOCKER, &d, NOW + 10);
 	ok(active("docker:d1/c0-cpu") == NULL, "not running: metric alerts resolve");
 	alert_config_free(&c);
-	reset();
+	db_reset();
 }
 
 static void
@@ -669,7 +602,7 @@ test_services_kubernetes(void)
 	const struct alert *a;
 
 	config(&c);
-	reset();
+	db_reset();
 	docker(&d);
 	d.ncontainers = 0;
 	svcs[0].running_tasks = 3;		/* 25 % missing: warning (10) */
@@ -696,7 +629,7 @@ test_services_kubernetes(void)
 	evaluate(&c, DOCKER, &d, NOW + 40);
 	ok(db.nalerts == 0, "disableAllDockerServices");
 
-	reset();
+	db_reset();
 	memset(&k, 0, sizeof(k));
 	memset(dp, 0, sizeof(dp));
 	strcpy(k.id, "k1");
@@ -736,7 +669,7 @@ test_services_kubernetes(void)
 	evaluate(&c, K8S, &k, NOW + 40);
 	is_int(db.nalerts, 0, "recovered");
 	alert_config_free(&c);
-	reset();
+	db_reset();
 }
 
 int
