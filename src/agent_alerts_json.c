@@ -67,7 +67,14 @@ agent_host_from_json(struct json_object *report, struct agent_host *out)
 	text(out->os_name, sizeof(out->os_name), host, "osName");
 	text(out->os_version, sizeof(out->os_version), host, "osVersion");
 	out->cpu = jsonread_number(metrics, "cpuUsagePercent", 0);
-	out->memory = jsonread_number(jsonread_member(metrics, "memory"), "usage", 0);
+	{
+		struct json_object *mem = jsonread_member(metrics, "memory");
+		double total = jsonread_number(mem, "totalBytes", 0);
+
+		out->memory = jsonread_number(mem, "usage", 0);
+		if (!(out->memory > 0) && total > 0)
+			out->memory = jsonread_number(mem, "usedBytes", 0) / total * 100.0;
+	}
 
 	n = entries(report, "disks", AGENT_MAX_DISKS, &arr);
 	out->disks = xcalloc((size_t)n + 1, sizeof(*out->disks));

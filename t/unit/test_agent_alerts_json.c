@@ -90,11 +90,13 @@ test_host(void)
 	json_object_put(o);
 
 	/* fallbacks: agent.id, then hostname; no identity at all: -1 */
-	o = parse("{\"agent\":{\"id\":\"a9\"},\"host\":{\"hostname\":\"x\"},\"disks\":7}");
+	o = parse("{\"agent\":{\"id\":\"a9\"},\"host\":{\"hostname\":\"x\"},\"disks\":7,"
+	    "\"metrics\":{\"memory\":{\"totalBytes\":200,\"usedBytes\":50}}}");
 	is_int(agent_host_from_json(o, &h), 0, "agent.id");
 	is_str(h.id, "a9", "agent.id when host.id is absent");
 	is_str(h.display_name, "x", "displayName falls back to hostname");
 	is_int(h.ndisks, 0, "disks not an array: none");
+	ok(h.memory == 25.0, "memory usage from used / total when usage is absent");
 	agent_host_free(&h);
 	json_object_put(o);
 	o = parse("{\"host\":{\"hostname\":\"only\"}}");
