@@ -232,6 +232,26 @@ set_pending(struct alert_eval *e, const char *id, double first_seen, int count)
 	ch->pending.count = count;
 }
 
+const struct alert_pending *
+alert_eval_pending(struct alert_eval *e, const char *id)
+{
+	return keep_pending(e, id);
+}
+
+void
+alert_eval_set_pending(struct alert_eval *e, const char *id, double first_seen, int count)
+{
+	set_pending(e, id, first_seen, count);
+}
+
+const struct alert *
+alert_eval_active(const struct alert_eval *e, const char *id)
+{
+	int i = find_alert(e->prev, id);
+
+	return i >= 0 ? &e->prev->alerts[i] : NULL;
+}
+
 static void
 fill_alert(struct alert *a, const struct alert_resource *r, const char *id, const char *type,
     const char *level)

@@ -118,6 +118,13 @@ void alert_eval_state(struct alert_eval *e, const struct alert_resource *r, cons
 /* Keeps every previous alert and pending entry whose id starts with prefix (a check that
  * was not made this time, e.g. a guest's per-disk alerts while its disks are unknown). */
 void alert_eval_keep_prefix(struct alert_eval *e, const char *prefix);
+/* State a check keeps between evaluations in pending entries (the agents' restart counts,
+ * exit codes, first sightings): alert_eval_pending returns the previous entry of id and
+ * keeps it (NULL: none); alert_eval_set_pending writes it anew. alert_eval_active is the
+ * previous alert of id (NULL: none), not kept by looking. */
+const struct alert_pending *alert_eval_pending(struct alert_eval *e, const char *id);
+void alert_eval_set_pending(struct alert_eval *e, const char *id, double first_seen, int count);
+const struct alert *alert_eval_active(const struct alert_eval *e, const char *id);
 
 /* PVE: nodes, guests and storage of one instance (§3.4, §3.5), its physical disks and ZFS
  * pools (§3.9), and our additions: its Ceph cluster (ceph-health, ceph-osd-down) and its

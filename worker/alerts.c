@@ -7,6 +7,7 @@
 
 #include "worker.h"
 #include "alert_actions.h"
+#include "alert_agents.h"
 #include "alert_config.h"
 #include "alert_dispatch.h"
 #include "alert_engine.h"
@@ -289,4 +290,53 @@ job_alert_escalate(struct worker *w, struct job *job)
 {
 	(void)job;
 	return alert_dispatch_escalate(w->db, clock_wall()) < 0 ? -1 : 0;
+}
+
+/* --- agents (issue 14 feeds these from the reports it stores) ---------------------------- */
+
+static void
+check_host(struct alert_eval *e, const void *arg)
+{
+	alert_eval_host(e, arg);
+}
+
+static void
+check_docker(struct alert_eval *e, const void *arg)
+{
+	alert_eval_docker_host(e, arg);
+}
+
+static void
+check_kubernetes(struct alert_eval *e, const void *arg)
+{
+	alert_eval_kubernetes(e, arg);
+}
+
+/* The evaluation of one agent under the source "<kind>:<id>". */
+static int
+evaluate_agent(struct worker *w, const char *kind, const char *id, alerts_check_fn check,
+    const void *arg, double now)
+{
+	char source[200];
+
+	snprintf(source, sizeof(source), "%s:%s", kind, id);
+	return alerts_evaluate(w, source, check, arg, 0, now);
+}
+
+int
+alerts_evaluate_host(struct worker *w, const struct agent_host *h, double now)
+{
+	return evaluate_agent(w, "host", h->id, check_host, h, now);
+}
+
+int
+alerts_evaluate_docker(struct worker *w, const struct agent_docker *d, double now)
+{
+	return evaluate_agent(w, "docker", d->id, check_docker, d, now);
+}
+
+int
+alerts_evaluate_kubernetes(struct worker *w, const struct agent_kubernetes *k, double now)
+{
+	return evaluate_agent(w, "kubernetes", k->id, check_kubernetes, k, now);
 }

@@ -122,6 +122,16 @@ int alerts_evaluate_pmg(struct worker *w, const char *source, const struct st_pm
  * its offline alert, nothing else changes. */
 int alerts_server_failed(struct worker *w, const char *source, const char *name, int pmg,
     double now);
+/* An agent's report (src/alert_agents.h) under the source "host:<id>", "docker:<id>" or
+ * "kubernetes:<id>": evaluated, stored and dispatched like a poll. The caller sets the
+ * report's online flag (alert_agent_offline_window); an agent gone silent is evaluated with
+ * its last report and online 0. Returns 0 or -1 on a database error. */
+struct agent_host;
+struct agent_docker;
+struct agent_kubernetes;
+int alerts_evaluate_host(struct worker *w, const struct agent_host *h, double now);
+int alerts_evaluate_docker(struct worker *w, const struct agent_docker *d, double now);
+int alerts_evaluate_kubernetes(struct worker *w, const struct agent_kubernetes *k, double now);
 int job_alert_retention(struct worker *w, struct job *job);
 /* The grouping buffer's flush (any worker, every second) and escalation (one worker). */
 int job_alert_flush(struct worker *w, struct job *job);

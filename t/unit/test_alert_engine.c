@@ -8,87 +8,14 @@
 #include <time.h>
 
 #include "alert_engine.h"
+#include "alert_db.h"
 #include "state.h"
 #include "state_servers.h"
 #include "tap.h"
 
 #define NOW 1767225600.0	/* 2026-01-01T00:00:00Z */
 
-/* The database as the store would leave it after each evaluation. */
-static struct alert_prev db;
-
-static const struct alert *active(const char *id);
-
-static void
-db_remove_alert(const char *id)
-{
-	for (int i = 0; i < db.nalerts; i++)
-		if (strcmp(db.alerts[i].id, id) == 0) {
-			json_object_put(db.alerts[i].metadata);
-			db.alerts[i] = db.alerts[--db.nalerts];
-			return;
-		}
-}
-
-static void
-db_remove_pending(const char *id)
-{
-	for (int i = 0; i < db.npending; i++)
-		if (strcmp(db.pending[i].id, id) == 0) {
-			db.pending[i] = db.pending[--db.npending];
-			return;
-		}
-}
-
-/* The id's resolved row as the store keeps it: the "recent" record of §3.2b. */
-static void
-db_remove_recent(const char *id)
-{
-	for (int i = 0; i < db.nrecent; i++)
-		if (strcmp(db.recent[i].id, id) == 0) {
-			db.recent[i] = db.recent[--db.nrecent];
-			return;
-		}
-}
-
-static void
-db_apply(const struct alert_changes *ch)
-{
-	for (int i = 0; i < ch->n; i++) {
-		const struct alert_change *c = &ch->v[i];
-		switch (c->kind) {
-		case ALERT_RAISED:
-		case ALERT_UPDATED:
-			db_remove_recent(c->alert.id);
-			db_remove_alert(c->alert.id);
-			*alert_prev_add(&db) = c->alert;
-			db.alerts[db.nalerts - 1].metadata = json_object_get(c->alert.metadata);
-			break;
-		case ALERT_RESOLVED: {
-			struct alert_recent *rc;
-			const struct alert *a = active(c->alert.id);
-			db_remove_recent(c->alert.id);
-			rc = alert_prev_add_recent(&db);
-			snprintf(rc->id, sizeof(rc->id), "%s", c->alert.id);
-			rc->start_time = a ? a->start_time : c->alert.start_time;
-			rc->value = a ? a->value : c->alert.value;
-			db_remove_alert(c->alert.id);
-			break;
-		}
-		case ALERT_PENDING_SET:
-			db_remove_pending(c->pending.id);
-			*alert_prev_add_pending(&db) = c->pending;
-			break;
-		case ALERT_PENDING_DELETE:
-			db_remove_pending(c->pending.id);
-			break;
-		}
-	}
-	alert_prev_index(&db);
-}
-
 /* One evaluation of s at now; the changes stay in *ch (freed by the next call). */
-static struct alert_changes last;
 
 static const struct alert_changes *
 poll_once(const struct alert_config *c, const struct st_instance *s, double now, int partial)
@@ -102,15 +29,6 @@ poll_once(const struct alert_config *c, const struct st_instance *s, double now,
 	alert_eval_finish(&e);
 	db_apply(&last);
 	return &last;
-}
-
-static const struct alert *
-active(const char *id)
-{
-	for (int i = 0; i < db.nalerts; i++)
-		if (strcmp(db.alerts[i].id, id) == 0)
-			return &db.alerts[i];
-	return NULL;
 }
 
 static int

@@ -8,33 +8,12 @@
 #include <string.h>
 
 #include "alert_engine.h"
+#include "alert_db.h"
 #include "alert_pmg.h"
 #include "state_servers.h"
 #include "tap.h"
 
 #define NOW 1767225600.0	/* 2026-01-01T00:00:00Z, an hour's start */
-
-static struct alert_prev db;
-static struct alert_changes last;
-
-static void
-db_apply(const struct alert_changes *ch)
-{
-	for (int i = 0; i < ch->n; i++) {
-		const struct alert_change *c = &ch->v[i];
-		for (int k = 0; k < db.nalerts; k++)
-			if (strcmp(db.alerts[k].id, c->alert.id) == 0) {
-				json_object_put(db.alerts[k].metadata);
-				db.alerts[k] = db.alerts[--db.nalerts];
-				break;
-			}
-		if (c->kind == ALERT_RAISED || c->kind == ALERT_UPDATED) {
-			*alert_prev_add(&db) = c->alert;
-			db.alerts[db.nalerts - 1].metadata = json_object_get(c->alert.metadata);
-		}
-	}
-	alert_prev_index(&db);
-}
 
 static void
 evaluate(const struct alert_config *c, const struct st_pmg *p, double now)
@@ -46,28 +25,6 @@ evaluate(const struct alert_config *c, const struct st_pmg *p, double now)
 	alert_eval_pmg(&e, p);
 	alert_eval_finish(&e);
 	db_apply(&last);
-}
-
-static int
-by_id(const void *key, const void *a)
-{
-	return strcmp(key, ((const struct alert *)a)->id);
-}
-
-/* db is sorted by id (alert_prev_index). */
-static const struct alert *
-active(const char *id)
-{
-	return db.nalerts ? bsearch(id, db.alerts, (size_t)db.nalerts, sizeof(*db.alerts), by_id) :
-	    NULL;
-}
-
-static void
-reset(void)
-{
-	alert_changes_free(&last);
-	alert_prev_free(&db);
-	memset(&db, 0, sizeof(db));
 }
 
 /* The defaults: PMG level alerts have no time thresholds. */
@@ -265,7 +222,7 @@ test_nodes(void)
 	    "300 at a median of 300: no outlier note");
 	st_pmg_free(&m);
 	alert_config_free(&c);
-	reset();
+	db_reset();
 }
 
 static void
@@ -322,7 +279,7 @@ test_quarantine(void)
 	st_pmg_free(&m);
 	alert_config_free(&c);
 	free(h);
-	reset();
+	db_reset();
 }
 
 static void
@@ -379,7 +336,7 @@ test_anomalies(void)
 	st_pmg_free(&m);
 	alert_config_free(&c);
 	free(h);
-	reset();
+	db_reset();
 }
 
 int
