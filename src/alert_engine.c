@@ -526,8 +526,14 @@ alert_delay(const struct alert_config *c, const char *delay_type, const char *me
 	const char *keys[3] = {delay_type, NULL, NULL};
 	int64_t d;
 
-	if (strcmp(delay_type, "pbs") == 0)
+	if (strcmp(delay_type, "pbs") == 0) {
 		keys[1] = "node";
+	} else if (strcmp(delay_type, "docker") == 0) {
+		keys[1] = "guest";
+	} else if (strcmp(delay_type, "dockerhost") == 0) {
+		keys[1] = "docker";
+		keys[2] = "node";
+	}
 	for (int i = 0; i < 3 && keys[i]; i++)
 		if ((d = metric_delay(c, keys[i], metric)) >= 0)
 			return d;

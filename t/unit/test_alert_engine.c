@@ -198,6 +198,13 @@ test_delay(void)
 	strcpy(c.delays[0].type, "x");
 	c.n_delays = 2;
 	is_int(alert_delay(&c, "pbs", "cpu"), 13, "pbs falls back to node");
+	is_int(alert_delay(&c, "dockerhost", "cpu"), 13, "a docker host falls back to node");
+	is_int(alert_delay(&c, "docker", "cpu"), 9, "a docker container: not to node");
+	strcpy(c.delays[0].type, "guest");
+	c.delays[0].seconds = 17;
+	is_int(alert_delay(&c, "docker", "cpu"), 17, "a docker container falls back to guest");
+	strcpy(c.delays[0].type, "docker");
+	is_int(alert_delay(&c, "dockerhost", "cpu"), 17, "a docker host: docker before node");
 	st_instance_free(&s);
 	alert_config_free(&c);
 	reset();
