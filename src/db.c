@@ -5,9 +5,11 @@
 #include "log.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define DB_MIN_BACKOFF 0.25
 /* Retry interval while a server answers but only read-only (a standby): it may be promoted
@@ -381,6 +383,30 @@ exec_once(struct db *db, const struct db_stmt *stmt, const char *sql, int nparam
 	return NULL;
 }
 
+int
+db_sql_reads_only(const char *sql)
+{
+	const char *p = sql;
+
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '(')
+		p++;
+	if (strncasecmp(p, "SELECT", 6) != 0 || isalnum((unsigned char)p[6]) || p[6] == '_')
+		return 0;
+	/* A function of ours may write (pulse.metric_maintain() and the like); nextval and
+	 * setval do. */
+	for (const char *q = p; (q = strstr(q, "pulse.")) != NULL; q++) {
+		const char *e = q + 6;
+		while (isalnum((unsigned char)*e) || *e == '_')
+			e++;
+		while (*e == ' ')
+			e++;
+		if (*e == '(')
+			return 0;
+	}
+	return strcasestr(p, "nextval(") == NULL && strcasestr(p, "setval(") == NULL &&
+	    strcasestr(p, "pg_notify(") == NULL;
+}
+
 static PGresult *
 exec_retrying(struct db *db, const struct db_stmt *stmt, const char *sql, int nparams,
     const char *const *params, int fmt)
@@ -404,9 +430,11 @@ exec_retrying(struct db *db, const struct db_stmt *stmt, const char *sql, int np
 		return NULL;
 	}
 	mark_down(db);
-	/* Outside a transaction nothing was half done: reconnect at once and try again, so
-	 * the first request after a server restart does not fail. */
-	if (in_tx || db_ensure(db, 1) != 0)
+	/* Outside a transaction a read was not half done: reconnect at once and read again,
+	 * so the first request after a server restart does not fail. A write is not sent
+	 * twice: the server may have committed it before the connection went (a primary
+	 * that died after the commit), and the caller's error says so. */
+	if (in_tx || !db_sql_reads_only(stmt ? stmt->sql : sql) || db_ensure(db, 1) != 0)
 		return NULL;
 	res = exec_once(db, stmt, sql, nparams, params, fmt);
 	if (res == NULL && connection_lost(db))

@@ -113,6 +113,11 @@ int db_begin(struct db *db);
 int db_commit(struct db *db);
 void db_rollback(struct db *db);
 
+/* Whether a statement only reads: it starts with SELECT and calls no function of the pulse
+ * schema, nextval, setval or pg_notify. Only such a statement is sent again on a new
+ * connection when the connection went while it ran outside a transaction. */
+int db_sql_reads_only(const char *sql);
+
 /* An integer column's value within int32 (text format); 0 when it is NULL or not such a
  * number, which the statements read this way do not give. */
 int32_t db_value_int32(const PGresult *res, int row, int col);

@@ -209,6 +209,22 @@ read_only_server(const char *dsn)
 	free(conninfo);
 }
 
+static void
+reads_only(void)
+{
+	ok(db_sql_reads_only("SELECT 1"), "SELECT reads");
+	ok(db_sql_reads_only("  select id FROM pulse.guests WHERE id = $1"), "a select of a table reads");
+	ok(db_sql_reads_only("(SELECT 1) UNION ALL (SELECT 2)"), "a parenthesised select reads");
+	ok(!db_sql_reads_only("SELECT pulse.metric_maintain()"), "our function may write");
+	ok(!db_sql_reads_only("SELECT pulse.claim_job ($1)"), "a space before the parenthesis");
+	ok(!db_sql_reads_only("SELECT nextval('pulse.seq')"), "nextval writes");
+	ok(!db_sql_reads_only("SELECT pg_notify('x', '')"), "pg_notify is not a read");
+	ok(!db_sql_reads_only("INSERT INTO t VALUES (1)"), "INSERT writes");
+	ok(!db_sql_reads_only("WITH d AS (DELETE FROM t RETURNING 1) SELECT * FROM d"), "WITH may write");
+	ok(!db_sql_reads_only("SELECTED"), "not the keyword");
+	ok(!db_sql_reads_only("UPDATE t SET a = 1"), "UPDATE writes");
+}
+
 int
 main(void)
 {
@@ -216,6 +232,7 @@ main(void)
 
 	log_set_level(LOGL_ERROR);
 	value_int32();
+	reads_only();
 	without_server();
 	if (dsn && *dsn) {
 		with_server(dsn);
