@@ -273,7 +273,7 @@ vm_figures(const struct pve_guest_facts *f, int running, struct st_guest *g, int
 	const struct pve_guest_item *it = &f->item;
 
 	pve_derive_vm_memory(f, &g->memory);
-	st_disk_set(&g->disk, it->maxdisk, it->disk);
+	st_space_set(&g->disk, it->maxdisk, it->disk);
 	if (running && f->have_fs && f->nfs > 0) {
 		int64_t total = 0, used = 0;
 		for (int i = 0; i < f->nfs; i++) {
@@ -287,7 +287,7 @@ vm_figures(const struct pve_guest_facts *f, int running, struct st_guest *g, int
 			total += f->fs[i].total;
 			used += f->fs[i].used;
 		}
-		st_disk_set(&g->disk, total, used);
+		st_space_set(&g->disk, total, used);
 	} else if (it->maxdisk > 0) {
 		/* Only the allocated size is known. */
 		st_guest_disk_unknown(g, pve_vm_disk_reason(f, running));
@@ -304,15 +304,15 @@ ct_figures(const struct pve_guest_facts *f, int running, struct st_guest *g, int
 {
 	const struct pve_guest_item *it = &f->item;
 	int64_t total = it->maxmem, used = it->mem;
-	struct st_disk root;
+	struct st_disk root = {0};
 
 	if (running && f->have_rrd_available && f->rrd_available <= (double)total)
 		used = total - (int64_t)f->rrd_available;
 	else if (running && f->have_rrd_used)
 		used = (int64_t)f->rrd_used;
 	st_memory_set(&g->memory, total, running ? used : 0);
-	st_disk_set(&g->disk, it->maxdisk, it->disk);
-	root = g->disk;
+	st_space_set(&g->disk, it->maxdisk, it->disk);
+	st_disk_figures(&root, &g->disk);
 	snprintf(root.mountpoint, sizeof(root.mountpoint), "/");
 	snprintf(root.type, sizeof(root.type), "rootfs");
 	if (root.total > 0)

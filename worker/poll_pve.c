@@ -934,7 +934,7 @@ pve_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 		struct guest_work *gw = &c->guests[i];
 		gw->f.resources_at = c->resources_at;
 		pve_derive_guest(run->cfg.name, &gw->f, &PV(run)->rates, now, g);
-		pve_meta_apply(PV(run)->meta, g);
+		pve_meta_apply(PV(run)->meta, &s, g);
 		g->last_backup = pve_backups_last(&PV(run)->backups, g->vmid);
 	}
 	/* Each guest is in s now: its work goes before the write and the alerts (12 MB at

@@ -27,7 +27,9 @@ struct meta {
 	struct json_object *ifaces;	/* networkInterfaces, or NULL */
 	char **ips;
 	int nips;
-	char os_name[128], os_version[64], agent_version[64], os_template[160];
+	/* Allocated, or NULL: most guests have none of them, and 10,000 fixed arrays would be
+	 * 4 MB. Cut to the lengths the state has always shown (set_text). */
+	char *os_name, *os_version, *agent_version, *os_template;
 	int is_oci;			/* sticky once seen (§2.8) */
 	struct st_disk *disks;		/* containers: per mount */
 	int ndisks;
@@ -61,13 +63,32 @@ meta_clear_shown(struct meta *e)
 	e->ndisks = 0;
 }
 
+/* Replaces *dst with the first max bytes of v (NULL when v is empty). */
+static void
+set_text(char **dst, const char *v, size_t max)
+{
+	free(*dst);
+	*dst = *v ? xstrndup(v, max) : NULL;
+}
+
+/* An entry forgotten: everything it holds. */
+static void
+meta_release(struct meta *e)
+{
+	meta_clear_shown(e);
+	free(e->os_name);
+	free(e->os_version);
+	free(e->agent_version);
+	free(e->os_template);
+}
+
 void
 pve_meta_free(struct pve_meta_cache *c)
 {
 	if (c == NULL)
 		return;
 	for (int i = 0; i < c->n; i++)
-		meta_clear_shown(&c->m[i]);
+		meta_release(&c->m[i]);
 	free(c->m);
 	free(c);
 }
@@ -138,12 +159,12 @@ pve_meta_vm(struct pve_meta_cache *c, int64_t vmid, struct json_object *net,
 		free(gn);
 	}
 	if (osinfo && pve_parse_agent_osinfo(osinfo, &os) == 0) {
-		snprintf(e->os_name, sizeof(e->os_name), "%s", os.name);
-		snprintf(e->os_version, sizeof(e->os_version), "%.63s", os.version);
+		set_text(&e->os_name, os.name, 127);
+		set_text(&e->os_version, os.version, 63);
 		got = 1;
 	}
 	if (info && pve_parse_agent_info(info, version, sizeof(version)) == 0) {
-		snprintf(e->agent_version, sizeof(e->agent_version), "%s", version);
+		set_text(&e->agent_version, version, 63);
 		got = 1;
 	}
 	/* The agent not answering (not installed, not running) is asked again soon. */
@@ -175,8 +196,8 @@ pve_meta_ct(struct pve_meta_cache *c, int64_t vmid, int running, struct json_obj
 	e->ifaces = pve_guest_net_ifaces_json(&ct->net);
 	keep_ips(e, &ct->net);
 	if (config) {
-		snprintf(e->os_name, sizeof(e->os_name), "%s", ct->os_name);
-		snprintf(e->os_template, sizeof(e->os_template), "%.159s", ct->os_template);
+		set_text(&e->os_name, ct->os_name, 127);
+		set_text(&e->os_template, ct->os_template, 159);
 		e->is_oci |= ct->is_oci;
 	}
 	/* Per-mount disks only when the container told them (running, diskinfo). */
@@ -211,7 +232,7 @@ pve_meta_ct_wants_interfaces(struct json_object *status, struct json_object *con
 }
 
 void
-pve_meta_apply(struct pve_meta_cache *c, struct st_guest *g)
+pve_meta_apply(struct pve_meta_cache *c, struct st_instance *s, struct st_guest *g)
 {
 	struct meta *e = find(c, g->vmid, 0);
 
@@ -221,13 +242,13 @@ pve_meta_apply(struct pve_meta_cache *c, struct st_guest *g)
 		g->net_ifaces = json_object_get(e->ifaces);
 	for (int i = 0; i < e->nips; i++)
 		st_guest_add_ip(g, e->ips[i]);
-	snprintf(g->os_name, sizeof(g->os_name), "%s", e->os_name);
+	g->os_name = st_text(s, e->os_name);
 	if (!e->is_ct) {
-		snprintf(g->os_version, sizeof(g->os_version), "%s", e->os_version);
-		snprintf(g->agent_version, sizeof(g->agent_version), "%s", e->agent_version);
+		g->os_version = st_text(s, e->os_version);
+		g->agent_version = st_text(s, e->agent_version);
 		return;
 	}
-	snprintf(g->os_template, sizeof(g->os_template), "%s", e->os_template);
+	g->os_template = st_text(s, e->os_template);
 	if (e->is_oci) {
 		g->is_oci = 1;
 		snprintf(g->type, sizeof(g->type), "oci");
@@ -244,7 +265,7 @@ pve_meta_sweep(struct pve_meta_cache *c)
 {
 	for (int i = 0; i < c->n; i++) {
 		if (!c->m[i].seen) {
-			meta_clear_shown(&c->m[i]);
+			meta_release(&c->m[i]);
 			c->m[i--] = c->m[--c->n];
 			continue;
 		}
