@@ -614,6 +614,25 @@ st_add_snapshot(struct st_backups *b)
 	return &b->snapshots[b->nsnapshots++];
 }
 
+/* An array of n elements of size with room for *cap: room for n only (xrealloc keeps at
+ * least one element, so an empty list stays valid). */
+static void *
+fit(void *v, int n, int *cap, size_t size)
+{
+	if (v == NULL || n == *cap)
+		return v;
+	*cap = n > 0 ? n : 1;
+	return xrealloc(v, size * (size_t)*cap);
+}
+
+void
+st_backups_fit(struct st_backups *b)
+{
+	b->tasks = fit(b->tasks, b->ntasks, &b->captasks, sizeof(*b->tasks));
+	b->storage = fit(b->storage, b->nstorage, &b->capstorage, sizeof(*b->storage));
+	b->snapshots = fit(b->snapshots, b->nsnapshots, &b->capsnapshots, sizeof(*b->snapshots));
+}
+
 void
 st_backups_free(struct st_backups *b)
 {

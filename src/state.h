@@ -181,6 +181,9 @@ struct st_backups {
 struct st_backup_task *st_add_task(struct st_backups *b);
 struct st_storage_backup *st_add_storage_backup(struct st_backups *b);
 struct st_snapshot *st_add_snapshot(struct st_backups *b);
+/* The lists' arrays cut to what they hold (lists kept between cycles: the doubling leaves
+ * up to half of an array unused, 1.4 MB of tasks at 10,000 guests). */
+void st_backups_fit(struct st_backups *b);
 void st_backups_free(struct st_backups *b);
 struct json_object *st_task_json(const struct st_backup_task *t);
 struct json_object *st_storage_backup_json(const struct st_storage_backup *b);

@@ -602,6 +602,28 @@ test_guest_text(void)
 	ok(s.text == NULL, "text: freed with the instance");
 }
 
+/* st_backups_fit: the arrays cut to what they hold; adding more after it still works. */
+static void
+test_backups_fit(void)
+{
+	struct st_backups b;
+
+	memset(&b, 0, sizeof(b));
+	for (int i = 0; i < 20; i++)
+		st_add_task(&b)->vmid = 100 + i;
+	st_add_snapshot(&b)->vmid = 7;
+	ok(b.captasks > 20, "fit: the doubling left room");
+	st_backups_fit(&b);
+	is_int(b.captasks, 20, "fit: tasks cut to 20");
+	is_int(b.capsnapshots, 1, "fit: snapshots cut to 1");
+	ok(b.storage == NULL && b.capstorage == 0, "fit: an empty list stays empty");
+	ok(b.tasks[0].vmid == 100 && b.tasks[19].vmid == 119 && b.snapshots[0].vmid == 7,
+	    "fit: the elements kept");
+	st_add_task(&b)->vmid = 120;
+	ok(b.ntasks == 21 && b.captasks >= 21 && b.tasks[20].vmid == 120, "fit: grows again");
+	st_backups_free(&b);
+}
+
 int
 main(void)
 {
@@ -616,5 +638,6 @@ main(void)
 	test_storage();
 	test_reserve_guests();
 	test_guest_text();
+	test_backups_fit();
 	return done_testing();
 }
