@@ -803,6 +803,23 @@ release_guests(struct pve_cycle *c)
 	c->nguests = c->capguests = 0;
 }
 
+/* A backup cycle's task lists and storage contents (3 MB at 10,000 guests), once the
+ * backup rows are built from them. */
+static void
+release_backup_answers(struct pve_cycle *c)
+{
+	for (int i = 0; i < c->nnodes; i++) {
+		free(c->nodes[i].tasks);
+		c->nodes[i].tasks = NULL;
+		c->nodes[i].ntasks = 0;
+	}
+	for (int i = 0; i < c->ncontents; i++)
+		free(c->contents[i].items);
+	free(c->contents);
+	c->contents = NULL;
+	c->ncontents = c->capcontents = 0;
+}
+
 static void
 pve_cycle_free(struct poll_cycle *base)
 {
@@ -814,11 +831,7 @@ pve_cycle_free(struct poll_cycle *base)
 		free(c->nodes[i].storage);
 	release_guests(c);
 	pve_extras_cycle_free(c->xc);
-	for (int i = 0; i < c->nnodes; i++)
-		free(c->nodes[i].tasks);
-	for (int i = 0; i < c->ncontents; i++)
-		free(c->contents[i].items);
-	free(c->contents);
+	release_backup_answers(c);
 	free(c->cluster_storage);
 	free(c);
 }
@@ -962,6 +975,7 @@ pve_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 		backups_built = pve_backups_build(&PV(run)->backups, &run->cfg, c);
 	if (c->base.backup_cycle)
 		pve_backups_read_pbs(&PV(run)->backups, w->db);
+	release_backup_answers(c);
 
 	memset(&s, 0, sizeof(s));
 	snprintf(s.instance_id, sizeof(s.instance_id), "%s", run->cfg.id);
