@@ -11,7 +11,7 @@
 /* --- rates from counters (§2.9) ------------------------------------------------------- */
 
 struct pve_rate_memo {
-	char id[224];
+	char *id;			/* allocated: 88 bytes a guest, not 304 */
 	int64_t c[4];			/* diskread, diskwrite, netin, netout */
 	double at;
 	int64_t rate[4];
@@ -25,13 +25,19 @@ rate_cmp(const void *a, const void *b)
 	return strcmp(((const struct pve_rate_memo *)a)->id, ((const struct pve_rate_memo *)b)->id);
 }
 
+/* bsearch: the key is the id itself. */
+static int
+rate_cmp_id(const void *id, const void *m)
+{
+	return strcmp(id, ((const struct pve_rate_memo *)m)->id);
+}
+
 static struct pve_rate_memo *
 rate_find(struct pve_rates *r, const char *id)
 {
-	struct pve_rate_memo key, *m;
+	struct pve_rate_memo *m;
 
-	snprintf(key.id, sizeof(key.id), "%s", id);
-	m = r->nsorted > 0 ? bsearch(&key, r->v, (size_t)r->nsorted, sizeof(*r->v), rate_cmp) : NULL;
+	m = r->nsorted > 0 ? bsearch(id, r->v, (size_t)r->nsorted, sizeof(*r->v), rate_cmp_id) : NULL;
 	if (m)
 		return m;
 	for (int i = r->nsorted; i < r->n; i++)
@@ -49,6 +55,8 @@ pve_rates_sweep(struct pve_rates *r)
 		if (r->v[i].seen) {
 			r->v[i].seen = 0;
 			r->v[o++] = r->v[i];
+		} else {
+			free(r->v[i].id);
 		}
 	}
 	r->n = o;
@@ -60,6 +68,8 @@ pve_rates_sweep(struct pve_rates *r)
 void
 pve_rates_free(struct pve_rates *r)
 {
+	for (int i = 0; i < r->n; i++)
+		free(r->v[i].id);
 	free(r->v);
 	memset(r, 0, sizeof(*r));
 }
@@ -77,7 +87,7 @@ pve_rates_update(struct pve_rates *r, const char *id, const int64_t counters[4],
 		}
 		m = &r->v[r->n++];
 		memset(m, 0, sizeof(*m));
-		snprintf(m->id, sizeof(m->id), "%s", id);
+		m->id = xstrdup(id);
 		memcpy(m->c, counters, sizeof(m->c));
 		m->at = at;
 		m->seen = 1;
@@ -273,7 +283,7 @@ vm_figures(const struct pve_guest_facts *f, int running, struct st_guest *g, int
 	const struct pve_guest_item *it = &f->item;
 
 	pve_derive_vm_memory(f, &g->memory);
-	st_disk_set(&g->disk, it->maxdisk, it->disk);
+	st_space_set(&g->disk, it->maxdisk, it->disk);
 	if (running && f->have_fs && f->nfs > 0) {
 		int64_t total = 0, used = 0;
 		for (int i = 0; i < f->nfs; i++) {
@@ -287,7 +297,7 @@ vm_figures(const struct pve_guest_facts *f, int running, struct st_guest *g, int
 			total += f->fs[i].total;
 			used += f->fs[i].used;
 		}
-		st_disk_set(&g->disk, total, used);
+		st_space_set(&g->disk, total, used);
 	} else if (it->maxdisk > 0) {
 		/* Only the allocated size is known. */
 		st_guest_disk_unknown(g, pve_vm_disk_reason(f, running));
@@ -304,15 +314,15 @@ ct_figures(const struct pve_guest_facts *f, int running, struct st_guest *g, int
 {
 	const struct pve_guest_item *it = &f->item;
 	int64_t total = it->maxmem, used = it->mem;
-	struct st_disk root;
+	struct st_disk root = {0};
 
 	if (running && f->have_rrd_available && f->rrd_available <= (double)total)
 		used = total - (int64_t)f->rrd_available;
 	else if (running && f->have_rrd_used)
 		used = (int64_t)f->rrd_used;
 	st_memory_set(&g->memory, total, running ? used : 0);
-	st_disk_set(&g->disk, it->maxdisk, it->disk);
-	root = g->disk;
+	st_space_set(&g->disk, it->maxdisk, it->disk);
+	st_disk_figures(&root, &g->disk);
 	snprintf(root.mountpoint, sizeof(root.mountpoint), "/");
 	snprintf(root.type, sizeof(root.type), "rootfs");
 	if (root.total > 0)

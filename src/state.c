@@ -3,6 +3,7 @@
 
 #include "state.h"
 #include "state_rows.h"
+#include "arena.h"
 #include "jsonutil.h"
 #include "jsonwrite.h"
 #include "log.h"
@@ -106,6 +107,16 @@ st_storage_add_node(struct st_storage *st, const char *node, const char *node_id
 	st->nnodes++;
 }
 
+const char *
+st_text(struct st_instance *s, const char *v)
+{
+	if (v == NULL || *v == '\0')
+		return NULL;
+	if (s->text == NULL)
+		s->text = arena_new();
+	return arena_strdup(s->text, v);
+}
+
 void
 st_instance_free(struct st_instance *s)
 {
@@ -140,6 +151,8 @@ st_instance_free(struct st_instance *s)
 	free(s->guests);
 	free(s->storage);
 	free(s->health);
+	if (s->text)
+		arena_free(s->text);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -157,7 +170,7 @@ st_memory_set(struct st_memory *m, int64_t total, int64_t used)
 }
 
 void
-st_disk_set(struct st_disk *d, int64_t total, int64_t used)
+st_space_set(struct st_space *d, int64_t total, int64_t used)
 {
 	if (used < 0)
 		used = 0;
@@ -168,12 +181,30 @@ st_disk_set(struct st_disk *d, int64_t total, int64_t used)
 }
 
 void
+st_disk_figures(struct st_disk *d, const struct st_space *sp)
+{
+	d->total = sp->total;
+	d->used = sp->used;
+	d->free = sp->free;
+	d->usage = sp->usage;
+}
+
+void
+st_disk_set(struct st_disk *d, int64_t total, int64_t used)
+{
+	struct st_space sp;
+
+	st_space_set(&sp, total, used);
+	st_disk_figures(d, &sp);
+}
+
+void
 st_guest_disk_unknown(struct st_guest *g, const char *reason)
 {
 	g->disk.used = 0;
 	g->disk.free = g->disk.total;
 	g->disk.usage = -1;
-	snprintf(g->disk_status_reason, sizeof(g->disk_status_reason), "%s", reason);
+	g->disk_status_reason = reason;
 }
 
 /* --- JSON ----------------------------------------------------------------------------- */
@@ -197,14 +228,22 @@ memory_json(const struct st_memory *m)
 }
 
 static struct json_object *
-disk_json(const struct st_disk *d)
+space_json(int64_t total, int64_t used, int64_t free_, double usage)
 {
 	struct json_object *o = json_object_new_object();
 
-	jsonwrite_int(o, "total", d->total);
-	jsonwrite_int(o, "used", d->used);
-	jsonwrite_int(o, "free", d->free);
-	jsonwrite_num(o, "usage", d->usage);
+	jsonwrite_int(o, "total", total);
+	jsonwrite_int(o, "used", used);
+	jsonwrite_int(o, "free", free_);
+	jsonwrite_num(o, "usage", usage);
+	return o;
+}
+
+static struct json_object *
+disk_json(const struct st_disk *d)
+{
+	struct json_object *o = space_json(d->total, d->used, d->free, d->usage);
+
 	jsonwrite_opt_str(o, "mountpoint", d->mountpoint);
 	jsonwrite_opt_str(o, "type", d->type);
 	jsonwrite_opt_str(o, "device", d->device);
@@ -329,7 +368,8 @@ st_guest_json(const struct st_guest *g)
 	jsonwrite_int(o, "mem", g->memory.used);
 	jsonwrite_int(o, "maxmem", g->memory.total);
 	if (g->disk.total > 0)
-		json_object_object_add(o, "disk", disk_json(&g->disk));
+		json_object_object_add(o, "disk", space_json(g->disk.total, g->disk.used,
+		    g->disk.free, g->disk.usage));
 	if (g->ndisks > 0) {
 		struct json_object *a = json_object_new_array();
 		for (int i = 0; i < g->ndisks; i++)
@@ -572,6 +612,25 @@ st_add_snapshot(struct st_backups *b)
 {
 	GROW(b->snapshots, b->nsnapshots, b->capsnapshots);
 	return &b->snapshots[b->nsnapshots++];
+}
+
+/* An array of n elements of size with room for *cap: room for n only (xrealloc keeps at
+ * least one element, so an empty list stays valid). */
+static void *
+fit(void *v, int n, int *cap, size_t size)
+{
+	if (v == NULL || n == *cap)
+		return v;
+	*cap = n > 0 ? n : 1;
+	return xrealloc(v, size * (size_t)*cap);
+}
+
+void
+st_backups_fit(struct st_backups *b)
+{
+	b->tasks = fit(b->tasks, b->ntasks, &b->captasks, sizeof(*b->tasks));
+	b->storage = fit(b->storage, b->nstorage, &b->capstorage, sizeof(*b->storage));
+	b->snapshots = fit(b->snapshots, b->nsnapshots, &b->capsnapshots, sizeof(*b->snapshots));
 }
 
 void

@@ -9,6 +9,8 @@
 
 #include "db.h"
 
+struct arena;
+
 struct st_memory {
 	int64_t total, used, free;
 	double usage;			/* percent */
@@ -51,17 +53,26 @@ struct st_node {
 	int is_cluster_member;
 };
 
+/* A guest's disk as a whole: figures only (no mountpoint, type or device). */
+struct st_space {
+	int64_t total, used, free;
+	double usage;			/* percent, or -1 when unknown */
+};
+
+/* A guest row: 10,000 of them are held at once, so text that most guests lack or that is
+ * long but rare is a pointer (NULL: none) instead of a fixed array. */
 struct st_guest {
 	char id[224], name[128], node[64], instance[128], status[32], type[8];
 	int64_t vmid;
 	double cpu;
 	int64_t cpus;
 	struct st_memory memory;
-	struct st_disk disk;
+	struct st_space disk;
 	struct st_disk *disks;
 	int ndisks;
-	char disk_status_reason[32];	/* set exactly when disk.usage is -1 */
-	char os_name[128], os_version[64], agent_version[64], os_template[160];
+	const char *disk_status_reason;	/* a static string, set exactly when disk.usage is -1 */
+	/* In the instance's text (st_text), or NULL. */
+	const char *os_name, *os_version, *agent_version, *os_template;
 	char **ip_addresses;
 	int nip;
 	int64_t net_in, net_out, disk_read, disk_write;	/* bytes per second */
@@ -130,6 +141,7 @@ struct st_instance {
 	int nceph, capceph;
 	struct st_repl_row *repl;
 	int nrepl, caprepl;
+	struct arena *text;		/* the guests' rarer text (st_text), or NULL */
 };
 
 /* Backups of one instance (state-proxmox.md §1.12), polled every few cycles and written on
@@ -169,6 +181,9 @@ struct st_backups {
 struct st_backup_task *st_add_task(struct st_backups *b);
 struct st_storage_backup *st_add_storage_backup(struct st_backups *b);
 struct st_snapshot *st_add_snapshot(struct st_backups *b);
+/* The lists' arrays cut to what they hold (lists kept between cycles: the doubling leaves
+ * up to half of an array unused, 1.4 MB of tasks at 10,000 guests). */
+void st_backups_fit(struct st_backups *b);
 void st_backups_free(struct st_backups *b);
 struct json_object *st_task_json(const struct st_backup_task *t);
 struct json_object *st_storage_backup_json(const struct st_storage_backup *b);
@@ -188,6 +203,9 @@ struct st_disk_row *st_add_disk_row(struct st_instance *s);
 struct st_ceph_row *st_add_ceph_row(struct st_instance *s);
 struct st_repl_row *st_add_repl_row(struct st_instance *s);
 void st_guest_add_disk(struct st_guest *g, const struct st_disk *d);
+/* A copy of v that lives as long as s (freed by st_instance_free), or NULL when v is NULL or
+ * empty: for the text of s's guests. */
+const char *st_text(struct st_instance *s, const char *v);
 void st_guest_add_ip(struct st_guest *g, const char *ip);
 void st_storage_add_node(struct st_storage *st, const char *node, const char *node_id);
 void st_instance_free(struct st_instance *s);
@@ -195,9 +213,12 @@ void st_instance_free(struct st_instance *s);
 /* Memory and disk figures with usage and free derived from total and used. */
 void st_memory_set(struct st_memory *m, int64_t total, int64_t used);
 void st_disk_set(struct st_disk *d, int64_t total, int64_t used);
+void st_space_set(struct st_space *d, int64_t total, int64_t used);
+/* d's total, used, free and usage set to sp's (a guest's root disk from its disk figures). */
+void st_disk_figures(struct st_disk *d, const struct st_space *sp);
 /* A guest's disk whose use is not known (only its allocated size): usage -1, used 0, free =
  * total, and reason as diskStatusReason ("vm-stopped", "agent-disabled", ...), as the
- * original writes it whenever usage is -1. */
+ * original writes it whenever usage is -1; reason is a static string (it is not copied). */
 void st_guest_disk_unknown(struct st_guest *g, const char *reason);
 
 /* The frontend JSON objects (state-proxmox.md §1.4-§1.7); new references. */

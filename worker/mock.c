@@ -213,9 +213,9 @@ gen_node(struct st_instance *s, const char *inst, const char *cluster, const cha
 		snprintf(g->status, sizeof(g->status), "%s", stopped ? "stopped" : "running");
 		g->cpus = qemu ? between(1, 8) : between(1, 4);
 		st_memory_set(&g->memory, mem, stopped ? 0 : (int64_t)((double)mem * between(30, 65) / 100.0));
-		st_disk_set(&g->disk, between(8, 200) * ((int64_t)1 << 30), 0);
+		st_space_set(&g->disk, between(8, 200) * ((int64_t)1 << 30), 0);
 		if (!stopped) {
-			st_disk_set(&g->disk, g->disk.total, (int64_t)((double)g->disk.total * between(10, 80) / 100.0));
+			st_space_set(&g->disk, g->disk.total, (int64_t)((double)g->disk.total * between(10, 80) / 100.0));
 			g->cpu = (qemu ? between(0, 25) : between(0, 12)) / 100.0;
 			g->uptime = between(3600, 86400 * 60);
 			gen_io(g, qemu);
@@ -225,7 +225,8 @@ gen_node(struct st_instance *s, const char *inst, const char *cluster, const cha
 			st_guest_disk_unknown(g, "vm-stopped");
 		}	/* a stopped container: nothing used, as the real poller shows it */
 		if (!qemu && g->disk.usage >= 0) {
-			struct st_disk root = g->disk;
+			struct st_disk root = {0};
+			st_disk_figures(&root, &g->disk);
 			snprintf(root.mountpoint, sizeof(root.mountpoint), "/");
 			snprintf(root.type, sizeof(root.type), "rootfs");
 			st_guest_add_disk(g, &root);
@@ -343,7 +344,7 @@ fluctuate(double now)
 		st_memory_set(&g->memory, g->memory.total, (int64_t)((double)g->memory.total *
 		    drift(g->memory.usage, qemu ? 1.5 : 1, 0.04, qemu ? 50 : 55, 10, 85) / 100.0));
 		if (g->disk.usage >= 0 && rnd() < 0.05)
-			st_disk_set(&g->disk, g->disk.total, (int64_t)((double)g->disk.total *
+			st_space_set(&g->disk, g->disk.total, (int64_t)((double)g->disk.total *
 			    drift(g->disk.usage, 0.15, 0, g->disk.usage, 10, 90) / 100.0));
 		if (rnd() < 0.15)
 			gen_io(g, qemu);

@@ -226,7 +226,7 @@ void pve_meta_ct(struct pve_meta_cache *c, int64_t vmid, int running, struct jso
 int pve_meta_ct_wants_interfaces(struct json_object *status, struct json_object *config);
 /* Copies what is known of g (by VMID) into it: interfaces, addresses, OS, agent version,
  * container template, OCI type, per-mount disks. */
-void pve_meta_apply(struct pve_meta_cache *c, struct st_guest *g);
+void pve_meta_apply(struct pve_meta_cache *c, struct st_instance *s, struct st_guest *g);
 /* Forgets guests not seen since the last sweep. */
 void pve_meta_sweep(struct pve_meta_cache *c);
 

@@ -213,6 +213,7 @@ pve_backups_build(struct pve_backups *kept, const struct instance_cfg *cfg, cons
 		return 0;
 	}
 	st_backups_free(&kept->lists);
+	st_backups_fit(&b);
 	kept->lists = b;
 	/* From these lists alone: a volume deleted since the last reading no longer counts. */
 	kept->storage_newest.n = 0;

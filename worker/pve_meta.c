@@ -6,10 +6,12 @@
 #include "config.h"
 
 #include "poller.h"
+#include "jsonutil.h"
 #include "pve_detail.h"
 #include "state.h"
 #include "util.h"
 
+#include <json-c/printbuf.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,10 +26,12 @@ struct meta {
 	double next_due;
 	int seen;
 	/* what is shown */
-	struct json_object *ifaces;	/* networkInterfaces, or NULL */
+	struct json_object *ifaces;	/* networkInterfaces (frozen), or NULL */
 	char **ips;
 	int nips;
-	char os_name[128], os_version[64], agent_version[64], os_template[160];
+	/* Allocated, or NULL: most guests have none of them, and 10,000 fixed arrays would be
+	 * 4 MB. Cut to the lengths the state has always shown (set_text). */
+	char *os_name, *os_version, *agent_version, *os_template;
 	int is_oci;			/* sticky once seen (§2.8) */
 	struct st_disk *disks;		/* containers: per mount */
 	int ndisks;
@@ -61,13 +65,32 @@ meta_clear_shown(struct meta *e)
 	e->ndisks = 0;
 }
 
+/* Replaces *dst with the first max bytes of v (NULL when v is empty). */
+static void
+set_text(char **dst, const char *v, size_t max)
+{
+	free(*dst);
+	*dst = *v ? xstrndup(v, max) : NULL;
+}
+
+/* An entry forgotten: everything it holds. */
+static void
+meta_release(struct meta *e)
+{
+	meta_clear_shown(e);
+	free(e->os_name);
+	free(e->os_version);
+	free(e->agent_version);
+	free(e->os_template);
+}
+
 void
 pve_meta_free(struct pve_meta_cache *c)
 {
 	if (c == NULL)
 		return;
 	for (int i = 0; i < c->n; i++)
-		meta_clear_shown(&c->m[i]);
+		meta_release(&c->m[i]);
 	free(c->m);
 	free(c);
 }
@@ -76,8 +99,14 @@ static struct meta *
 find(struct pve_meta_cache *c, int64_t vmid, int create)
 {
 	/* From where the last one was found: a cycle asks in the order of its list, so the
-	 * next is usually a step away, not a scan of all (quadratic at 10,000 guests). */
-	int i = c->next < c->n ? c->next : 0;
+	 * next is usually a step away, not a scan of all (quadratic at 10,000 guests); the
+	 * rows are built in the opposite order (poll_pve.c build_guests): a step back. */
+	int i = c->next < c->n ? c->next : 0, back = c->next - 2;
+
+	if (back >= 0 && back < c->n && c->m[back].vmid == vmid) {
+		c->next = back + 1;
+		return &c->m[back];
+	}
 
 	for (int k = 0; k < c->n; k++, i = i + 1 < c->n ? i + 1 : 0) {
 		if (c->m[i].vmid == vmid) {
@@ -109,6 +138,34 @@ jitter(int64_t vmid, double span)
 	return (double)((uint64_t)vmid * 2654435761u % 1000) / 1000.0 * span;
 }
 
+/* json-c prints a frozen fragment as the text it was. */
+static int
+print_frozen(struct json_object *o, struct printbuf *pb, int level, int flags)
+{
+	const char *text = json_object_get_userdata(o);
+
+	(void)level;
+	(void)flags;
+	return printbuf_memappend(pb, text, (int)strlen(text));
+}
+
+/* A small json-c value that prints exactly as tree printed (jsonutil_to_string): a guest's
+ * interfaces as a tree take 1-2 KB (a hash table per object), as text a tenth of that, and
+ * 5,000 of them are kept at 10,000 guests. Takes tree; NULL stays NULL. */
+static struct json_object *
+freeze(struct json_object *tree)
+{
+	struct json_object *o;
+
+	if (tree == NULL)
+		return NULL;
+	o = json_object_new_array_ext(1);
+	json_object_set_serializer(o, print_frozen, xstrdup(jsonutil_to_string(tree, NULL)),
+	    json_object_free_userdata);
+	json_object_put(tree);
+	return o;
+}
+
 static void
 keep_ips(struct meta *e, const struct pve_guest_net *net)
 {
@@ -131,19 +188,19 @@ pve_meta_vm(struct pve_meta_cache *c, int64_t vmid, struct json_object *net,
 		gn = xcalloc(1, sizeof(*gn));
 		if (pve_parse_agent_network(net, gn) >= 0) {
 			meta_clear_shown(e);
-			e->ifaces = pve_guest_net_ifaces_json(gn);
+			e->ifaces = freeze(pve_guest_net_ifaces_json(gn));
 			keep_ips(e, gn);
 			got = 1;
 		}
 		free(gn);
 	}
 	if (osinfo && pve_parse_agent_osinfo(osinfo, &os) == 0) {
-		snprintf(e->os_name, sizeof(e->os_name), "%s", os.name);
-		snprintf(e->os_version, sizeof(e->os_version), "%.63s", os.version);
+		set_text(&e->os_name, os.name, 127);
+		set_text(&e->os_version, os.version, 63);
 		got = 1;
 	}
 	if (info && pve_parse_agent_info(info, version, sizeof(version)) == 0) {
-		snprintf(e->agent_version, sizeof(e->agent_version), "%s", version);
+		set_text(&e->agent_version, version, 63);
 		got = 1;
 	}
 	/* The agent not answering (not installed, not running) is asked again soon. */
@@ -172,11 +229,11 @@ pve_meta_ct(struct pve_meta_cache *c, int64_t vmid, int running, struct json_obj
 		(void)pve_ct_apply_interfaces(ct, ifaces);
 	pve_ct_finish(ct, aggregate->total, aggregate->used, aggregate->usage);
 	meta_clear_shown(e);
-	e->ifaces = pve_guest_net_ifaces_json(&ct->net);
+	e->ifaces = freeze(pve_guest_net_ifaces_json(&ct->net));
 	keep_ips(e, &ct->net);
 	if (config) {
-		snprintf(e->os_name, sizeof(e->os_name), "%s", ct->os_name);
-		snprintf(e->os_template, sizeof(e->os_template), "%.159s", ct->os_template);
+		set_text(&e->os_name, ct->os_name, 127);
+		set_text(&e->os_template, ct->os_template, 159);
 		e->is_oci |= ct->is_oci;
 	}
 	/* Per-mount disks only when the container told them (running, diskinfo). */
@@ -211,7 +268,7 @@ pve_meta_ct_wants_interfaces(struct json_object *status, struct json_object *con
 }
 
 void
-pve_meta_apply(struct pve_meta_cache *c, struct st_guest *g)
+pve_meta_apply(struct pve_meta_cache *c, struct st_instance *s, struct st_guest *g)
 {
 	struct meta *e = find(c, g->vmid, 0);
 
@@ -221,13 +278,13 @@ pve_meta_apply(struct pve_meta_cache *c, struct st_guest *g)
 		g->net_ifaces = json_object_get(e->ifaces);
 	for (int i = 0; i < e->nips; i++)
 		st_guest_add_ip(g, e->ips[i]);
-	snprintf(g->os_name, sizeof(g->os_name), "%s", e->os_name);
+	g->os_name = st_text(s, e->os_name);
 	if (!e->is_ct) {
-		snprintf(g->os_version, sizeof(g->os_version), "%s", e->os_version);
-		snprintf(g->agent_version, sizeof(g->agent_version), "%s", e->agent_version);
+		g->os_version = st_text(s, e->os_version);
+		g->agent_version = st_text(s, e->agent_version);
 		return;
 	}
-	snprintf(g->os_template, sizeof(g->os_template), "%s", e->os_template);
+	g->os_template = st_text(s, e->os_template);
 	if (e->is_oci) {
 		g->is_oci = 1;
 		snprintf(g->type, sizeof(g->type), "oci");
@@ -244,7 +301,7 @@ pve_meta_sweep(struct pve_meta_cache *c)
 {
 	for (int i = 0; i < c->n; i++) {
 		if (!c->m[i].seen) {
-			meta_clear_shown(&c->m[i]);
+			meta_release(&c->m[i]);
 			c->m[i--] = c->m[--c->n];
 			continue;
 		}

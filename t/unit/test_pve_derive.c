@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "fixtures.h"
+#include "jsonread.h"
+#include "jsonutil.h"
 #include "pve.h"
 #include "pve_derive.h"
 #include "state.h"
@@ -562,6 +564,66 @@ test_reserve_guests(void)
 	st_instance_free(&s);
 }
 
+/* st_text: a guest's rarer text lives in the instance's arena; none is NULL, and the JSON
+ * leaves it out as before. */
+static void
+test_guest_text(void)
+{
+	struct st_instance s;
+	struct st_guest *g;
+	struct json_object *o;
+	char big[4096];
+
+	memset(&s, 0, sizeof(s));
+	ok(st_text(&s, NULL) == NULL && st_text(&s, "") == NULL, "text: none is NULL");
+	ok(s.text == NULL, "text: no arena until there is text");
+	g = st_add_guest(&s);
+	snprintf(g->id, sizeof(g->id), "pve:n1:100");
+	snprintf(g->type, sizeof(g->type), "qemu");
+	{
+		char name[16] = "Debian";
+		g->os_name = st_text(&s, name);
+		snprintf(name, sizeof(name), "changed");
+	}
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	g->os_version = st_text(&s, big);
+	is_str(g->os_name, "Debian", "text: a copy, not the caller's buffer");
+	is_int((long long)strlen(g->os_version), (long long)sizeof(big) - 1, "text: longer than a block");
+	st_space_set(&g->disk, 1000, 250);
+	o = st_guest_json(g);
+	is_str(jsonread_string(o, "osName", ""), "Debian", "json: osName");
+	ok(!jsonread_has(o, "agentVersion") && !jsonread_has(o, "diskStatusReason"),
+	    "json: text not set is left out");
+	is_str(jsonutil_to_string(json_object_object_get(o, "disk"), NULL),
+	    "{\"total\":1000,\"used\":250,\"free\":750,\"usage\":25}", "json: disk figures only");
+	json_object_put(o);
+	st_instance_free(&s);
+	ok(s.text == NULL, "text: freed with the instance");
+}
+
+/* st_backups_fit: the arrays cut to what they hold; adding more after it still works. */
+static void
+test_backups_fit(void)
+{
+	struct st_backups b;
+
+	memset(&b, 0, sizeof(b));
+	for (int i = 0; i < 20; i++)
+		st_add_task(&b)->vmid = 100 + i;
+	st_add_snapshot(&b)->vmid = 7;
+	ok(b.captasks > 20, "fit: the doubling left room");
+	st_backups_fit(&b);
+	is_int(b.captasks, 20, "fit: tasks cut to 20");
+	is_int(b.capsnapshots, 1, "fit: snapshots cut to 1");
+	ok(b.storage == NULL && b.capstorage == 0, "fit: an empty list stays empty");
+	ok(b.tasks[0].vmid == 100 && b.tasks[19].vmid == 119 && b.snapshots[0].vmid == 7,
+	    "fit: the elements kept");
+	st_add_task(&b)->vmid = 120;
+	ok(b.ntasks == 21 && b.captasks >= 21 && b.tasks[20].vmid == 120, "fit: grows again");
+	st_backups_free(&b);
+}
+
 int
 main(void)
 {
@@ -575,5 +637,7 @@ main(void)
 	test_guest_row();
 	test_storage();
 	test_reserve_guests();
+	test_guest_text();
+	test_backups_fit();
 	return done_testing();
 }
