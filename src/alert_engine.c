@@ -555,6 +555,8 @@ has_tag(const char *tags, const char *tag)
 {
 	size_t n = strlen(tag);
 
+	if (tags == NULL)
+		return 0;
 	for (const char *p = tags; *p;) {
 		const char *end = strchr(p, ',');
 		size_t len = end ? (size_t)(end - p) : strlen(p);

@@ -348,7 +348,6 @@ pve_derive_guest(const char *instance, const struct pve_guest_facts *f, struct p
 	snprintf(g->instance, sizeof(g->instance), "%s", instance);
 	snprintf(g->status, sizeof(g->status), "%s", it->status);
 	snprintf(g->type, sizeof(g->type), "%s", it->type);
-	snprintf(g->tags, sizeof(g->tags), "%s", it->tags);
 	snprintf(g->lock, sizeof(g->lock), "%s", it->lock);
 	g->vmid = it->vmid;
 	g->cpus = it->maxcpu;

@@ -497,7 +497,7 @@ guest_row(struct strbuf *r, const char *instance_id, const void *item)
 	db_copy_field(r, sr_i64(b, sizeof(b), g->disk_read), 0);
 	db_copy_field(r, sr_i64(b, sizeof(b), g->disk_write), 0);
 	db_copy_field(r, sr_i64(b, sizeof(b), g->uptime), 0);
-	db_copy_field(r, g->tags, 0);
+	db_copy_field(r, g->tags ? g->tags : "", 0);
 	db_copy_field(r, timefmt_pg(g->last_seen, b, sizeof(b)), 0);
 	sr_doc(r, st_guest_json(g), 1);
 }

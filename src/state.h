@@ -78,7 +78,8 @@ struct st_guest {
 	int64_t net_in, net_out, disk_read, disk_write;	/* bytes per second */
 	int64_t uptime;
 	double last_backup;		/* unix seconds, 0: none */
-	char tags[512], lock[32];
+	const char *tags;		/* comma-separated, in the instance's text (st_text), or NULL */
+	char lock[32];
 	int is_oci;
 	struct json_object *net_ifaces;	/* networkInterfaces (a held reference), or NULL */
 	double last_seen;

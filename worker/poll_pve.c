@@ -948,6 +948,7 @@ build_guests(struct run *run, struct pve_cycle *c, struct st_instance *s, double
 		memset(g, 0, sizeof(*g));
 		gw->f.resources_at = c->resources_at;
 		pve_derive_guest(run->cfg.name, &gw->f, &PV(run)->rates, now, g);
+		g->tags = st_text(s, gw->f.item.tags);
 		pve_meta_apply(PV(run)->meta, s, g);
 		g->last_backup = pve_backups_last(&PV(run)->backups, g->vmid);
 		release_guest(gw);

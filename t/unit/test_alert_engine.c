@@ -308,24 +308,24 @@ test_guests(void)
 	ok(active("pve1:n1:101-disk-root-disk") != NULL, "per-disk id for / is root");
 	ok(active("pve1:n1:101-disk-var-lib-data-disk") != NULL, "per-disk id sanitised");
 	/* Tags. */
-	snprintf(g->tags, sizeof(g->tags), "prod,pulse-no-alerts");
+	g->tags = "prod,pulse-no-alerts";
 	poll_once(&c, &s, NOW + 40, 0);
 	is_int(db.nalerts, 0, "pulse-no-alerts: every alert of the guest resolves");
-	snprintf(g->tags, sizeof(g->tags), "pulse-relaxed");
+	g->tags = "pulse-relaxed";
 	g->cpu = 0.93;
 	poll_once(&c, &s, NOW + 50, 0);
 	ok(active("pve1:n1:101-cpu") == NULL, "pulse-relaxed: cpu 93 under 95");
 	g->cpu = 0.96;
 	poll_once(&c, &s, NOW + 60, 0);
 	ok(active("pve1:n1:101-cpu") != NULL, "pulse-relaxed: cpu 96 over 95");
-	snprintf(g->tags, sizeof(g->tags), "pulse-monitor-only");
+	g->tags = "pulse-monitor-only";
 	reset();
 	poll_once(&c, &s, NOW + 70, 0);
 	a = active("pve1:n1:101-cpu");
 	ok(a && json_object_get_boolean(json_object_object_get(a->metadata, "monitorOnly")),
 	    "pulse-monitor-only: metadata.monitorOnly");
 	/* Ignored prefix, blacklist, whitelist. */
-	g->tags[0] = '\0';
+	g->tags = NULL;
 	c.ignored_guest_prefixes.v = calloc(1, sizeof(*c.ignored_guest_prefixes.v));
 	strcpy(c.ignored_guest_prefixes.v[0], "we");
 	c.ignored_guest_prefixes.n = 1;
@@ -337,7 +337,7 @@ test_guests(void)
 	c.tag_whitelist.n = 1;
 	poll_once(&c, &s, NOW + 90, 0);
 	is_int(db.nalerts, 0, "whitelist without the tag: nothing");
-	snprintf(g->tags, sizeof(g->tags), "watch");
+	g->tags = "watch";
 	poll_once(&c, &s, NOW + 100, 0);
 	ok(active("pve1:n1:101-cpu") != NULL, "whitelist tag (any case): evaluated");
 	/* Override: disabled, own threshold with clear 0 -> trigger - 5. */
@@ -758,10 +758,10 @@ test_replication(void)
 	poll_once(&c, &s, NOW + 80, 0);
 	ok(active(id) == NULL, "the job's override disabled: none");
 	c.overrides[0].t.disabled = 0;
-	snprintf(g->tags, sizeof(g->tags), "pulse-no-alerts");
+	g->tags = "pulse-no-alerts";
 	poll_once(&c, &s, NOW + 90, 0);
 	ok(active(id) == NULL, "the guest's pulse-no-alerts tag: none");
-	g->tags[0] = '\0';
+	g->tags = NULL;
 	c.disable_all_guests = 1;
 	poll_once(&c, &s, NOW + 100, 0);
 	ok(active(id) == NULL, "disableAllGuests: none");
