@@ -314,9 +314,18 @@ sub snapshot {
         # Descriptors: the least of five counts 0.2 s apart, so that a connection of the
         # moment (the worker's to a simulator) does not count; a leaked one stays.
         my $fds = min(map { sleep 0.2 if $_ > 1; sum0(map { proc_fds($_) } @pids) } 1 .. 5);
-        $s{$name} = { pids => join(',', @pids), n => scalar @pids, rss => sum0(map { proc_rss_kb($_) } @pids),
-            anon => sum0(map { proc_rss_kb($_, 'RssAnon') } @pids),
-            fds => $fds };
+        $s{$name} = { pids => join(',', @pids), n => scalar @pids, rss => 1e12, anon => 1e12, fds => $fds };
+    }
+    # Memory: the least of samples 0.5 s apart over a polling interval and a second, so that
+    # it is read between the worker's cycles (what it keeps), not in the middle of one (what
+    # a cycle holds for a moment); a leak raises the least as well.
+    for my $k (0 .. 2 * ($interval + 1)) {
+        sleep 0.5 if $k;
+        for my $name (keys %g) {
+            my @pids = grep { $_ } @{ $g{$name} };
+            $s{$name}{rss} = min($s{$name}{rss}, sum0(map { proc_rss_kb($_) } @pids));
+            $s{$name}{anon} = min($s{$name}{anon}, sum0(map { proc_rss_kb($_, 'RssAnon') } @pids));
+        }
     }
     $s{pg_conn} = $stack->psql(q{SELECT count(*) FROM pg_stat_activity WHERE datname = 'pulse'
         AND pid <> pg_backend_pid()});
