@@ -107,6 +107,9 @@ fuzz_detail(struct json_object *d)
 	(void)pve_parse_zfs_detail(d, &pools[0]);
 	(void)pve_zfs_pool_for_storage("rpool", "zfspool", pools, n);
 	json_object_put(pve_zfs_pool_json(&pools[0]));
+	for (int i = 0; i < 4; i++)
+		free(pools[i].devices);	/* the devices array grows with the parse */
+	memset(pools, 0, sizeof(pools));
 	(void)pve_parse_ceph_status(d, &ceph);
 	(void)pve_parse_ceph_df(d, &ceph);
 	json_object_put(pve_ceph_cluster_json(&ceph, "i", 1700000000));
