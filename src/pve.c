@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "pve.h"
+#include "arena.h"
 #include "jsonread.h"
 #include "util.h"
 
@@ -82,10 +83,12 @@ pve_parse_node_status(struct json_object *data, struct pve_node_status *st)
 }
 
 int
-pve_parse_guest(struct json_object *o, struct pve_guest_item *g)
+pve_parse_guest(struct json_object *o, struct pve_guest_item *g, struct arena *text)
 {
 	const char *type = jsonread_string(o, "type", "");
 	const char *id = jsonread_string(o, "id", "");
+	const char *tags;
+	char *t;
 
 	if (strcmp(type, "qemu") != 0 && strcmp(type, "lxc") != 0)
 		return 0;
@@ -111,21 +114,25 @@ pve_parse_guest(struct json_object *o, struct pve_guest_item *g)
 	g->diskwrite = jsonread_int(o, "diskwrite", 0);
 	g->uptime = jsonread_int(o, "uptime", 0);
 	g->template = jsonread_int(o, "template", 0) != 0;
-	jsonread_copy(g->tags, sizeof(g->tags), jsonread_string(o, "tags", ""));
-	for (char *t = g->tags; *t; t++)
-		if (*t == ';')
-			*t = ',';
+	tags = jsonread_string(o, "tags", "");
+	if (tags[0] != '\0') {
+		g->tags = t = arena_strndup(text, tags, strnlen(tags, PVE_TAGS_MAX));
+		for (; *t; t++)
+			if (*t == ';')
+				*t = ',';
+	}
 	jsonread_copy(g->lock, sizeof(g->lock), jsonread_string(o, "lock", ""));
 	return 1;
 }
 
 int
-pve_parse_guests(struct json_object *data, struct pve_guest_item *out, int max)
+pve_parse_guests(struct json_object *data, struct pve_guest_item *out, int max,
+    struct arena *text)
 {
 	int n = 0, len = jsonread_array_len(data);
 
 	for (int i = 0; i < len && n < max; i++)
-		n += pve_parse_guest(json_object_array_get_idx(data, i), &out[n]);
+		n += pve_parse_guest(json_object_array_get_idx(data, i), &out[n], text);
 	return n;
 }
 

@@ -6,6 +6,11 @@
 #include <json-c/json.h>
 #include <stdint.h>
 
+struct arena;
+
+/* The longest tag list kept, in bytes (longer ones are cut). */
+#define PVE_TAGS_MAX 511
+
 struct pve_node_item {
 	char node[64];
 	char status[16];
@@ -34,7 +39,8 @@ struct pve_guest_item {
 	double cpu;
 	int64_t maxcpu, mem, maxmem, disk, maxdisk, netin, netout, diskread, diskwrite, uptime;
 	int template;
-	char tags[512];		/* ';' replaced by ',' */
+	const char *tags;	/* ';' replaced by ',', at most PVE_TAGS_MAX bytes; in the
+				 * parser's arena, NULL when the guest has none */
 	char lock[32];
 };
 
@@ -81,9 +87,11 @@ struct pve_snapshot {
  * max) or 0/-1 for objects (0 ok). */
 int pve_parse_nodes(struct json_object *data, struct pve_node_item *out, int max);
 int pve_parse_node_status(struct json_object *data, struct pve_node_status *out);
-int pve_parse_guests(struct json_object *data, struct pve_guest_item *out, int max);
-/* One guest of such a list: 1 when o is a qemu or lxc guest with a VMID and node, else 0. */
-int pve_parse_guest(struct json_object *o, struct pve_guest_item *g);
+int pve_parse_guests(struct json_object *data, struct pve_guest_item *out, int max,
+    struct arena *text);
+/* One guest of such a list: 1 when o is a qemu or lxc guest with a VMID and node, else 0.
+ * Its tags go into text (most guests have none: a fixed field would be half the item). */
+int pve_parse_guest(struct json_object *o, struct pve_guest_item *g, struct arena *text);
 int pve_parse_vm_status(struct json_object *data, struct pve_vm_status *out);
 /* get-fsinfo ({"result": [...]}): only real, local filesystems (§2.7 filters applied). */
 int pve_parse_fsinfo(struct json_object *data, struct pve_fs *out, int max);

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "conf.h"
+#include "arena.h"
 #include "jsonread.h"
 #include "jsonutil.h"
 #include "log.h"
@@ -162,7 +163,9 @@ add_guest(struct json_object *o, void *arg)
 	struct pve_cycle *c = CYCLE(run);
 	struct pve_guest_item item;
 
-	if (c->nguests >= MAX_GUESTS || !pve_parse_guest(o, &item) || item.template)
+	if (c->text == NULL)
+		c->text = arena_new();
+	if (c->nguests >= MAX_GUESTS || !pve_parse_guest(o, &item, c->text) || item.template)
 		return;
 	if (strcmp(item.type, "qemu") == 0 ? !run->cfg.monitor_vms : !run->cfg.monitor_containers)
 		return;
@@ -830,6 +833,8 @@ pve_cycle_free(struct poll_cycle *base)
 	for (int i = 0; i < c->nnodes; i++)
 		free(c->nodes[i].storage);
 	release_guests(c);
+	if (c->text)
+		arena_free(c->text);
 	pve_extras_cycle_free(c->xc);
 	release_backup_answers(c);
 	free(c->cluster_storage);

@@ -37,6 +37,7 @@ struct pve_cycle {
 	int nnodes;
 	struct guest_work *guests;
 	int nguests, capguests, have_guests;
+	struct arena *text;		/* the guests' tags; NULL until one has some */
 	double resources_at;		/* when /cluster/resources arrived */
 	struct pve_storage_item *cluster_storage;
 	int ncluster_storage, have_cluster_storage;

@@ -267,7 +267,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!json_object_object_get_ex(o, "data", &d))
 				d = o;
 			(void)pve_parse_nodes(d, nodes, 64);
-			(void)pve_parse_guests(d, guests, 64);
+			(void)pve_parse_guests(d, guests, 64, arena);
 			(void)pve_parse_storage(d, storage, 64);
 			(void)pve_parse_fsinfo(d, fs, 16);
 			(void)pve_parse_node_status(d, &ns);

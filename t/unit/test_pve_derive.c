@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "fixtures.h"
 #include "jsonread.h"
 #include "jsonutil.h"
@@ -248,13 +249,46 @@ test_node_row(void)
 
 /* --- guests (§2.7-§2.9) ------------------------------------------------------------------ */
 
+/* The guests' tags of every parse in this file: freed at the end. */
+static struct arena *tags_text;
+
+/* Tags: ';' separated in the answer, ',' in ours, absent is NULL, cut at PVE_TAGS_MAX. */
+static void
+test_guest_tags(void)
+{
+	struct pve_guest_item g;
+	struct json_object *o;
+	char long_tags[700], *want;
+
+	o = json_tokener_parse("{\"type\":\"qemu\",\"node\":\"n1\",\"vmid\":100,\"tags\":\"prod;web;pulse-relaxed\"}");
+	is_int(pve_parse_guest(o, &g, tags_text), 1, "a tagged guest parses");
+	is_str(g.tags ? g.tags : "(null)", "prod,web,pulse-relaxed", "its tags are ',' separated");
+	json_object_put(o);
+	o = json_tokener_parse("{\"type\":\"lxc\",\"node\":\"n1\",\"vmid\":101,\"tags\":\"\"}");
+	is_int(pve_parse_guest(o, &g, tags_text), 1, "an untagged guest parses");
+	ok(g.tags == NULL, "empty tags are none");
+	json_object_put(o);
+	memset(long_tags, 'a', sizeof(long_tags) - 1);
+	long_tags[sizeof(long_tags) - 1] = '\0';
+	o = json_object_new_object();
+	json_object_object_add(o, "type", json_object_new_string("qemu"));
+	json_object_object_add(o, "node", json_object_new_string("n1"));
+	json_object_object_add(o, "vmid", json_object_new_int(102));
+	json_object_object_add(o, "tags", json_object_new_string(long_tags));
+	pve_parse_guest(o, &g, tags_text);
+	want = xstrndup(long_tags, PVE_TAGS_MAX);
+	is_str(g.tags ? g.tags : "(null)", want, "a longer tag list is cut at PVE_TAGS_MAX bytes");
+	free(want);
+	json_object_put(o);
+}
+
 /* Guest vmid of the recorded cluster/resources list; 0 when it is there. */
 static int
 recorded_guest(int64_t vmid, struct pve_guest_facts *f)
 {
 	struct json_object *root = load("pve9x", "cluster/resources.2.json");
 	struct pve_guest_item items[32];
-	int n = root ? pve_parse_guests(data_of(root), items, 32) : 0;
+	int n = root ? pve_parse_guests(data_of(root), items, 32, tags_text) : 0;
 
 	json_object_put(root);
 	memset(f, 0, sizeof(*f));
@@ -630,6 +664,8 @@ main(void)
 	if (!ok(find_fixtures() == 0, "the recorded PVE responses are found (set PULSE_FIXTURES)"))
 		return done_testing();
 	printf("# fixtures: %s\n", fixtures);
+	tags_text = arena_new();
+	test_guest_tags();
 	test_node_memory();
 	test_node_row();
 	test_vm_memory();
@@ -639,5 +675,6 @@ main(void)
 	test_reserve_guests();
 	test_guest_text();
 	test_backups_fit();
+	arena_free(tags_text);
 	return done_testing();
 }
