@@ -2,6 +2,7 @@
 #ifndef PULSE_ARENA_H
 #define PULSE_ARENA_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 struct arena;
@@ -17,6 +18,7 @@ void *arena_zalloc(struct arena *a, size_t size);
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t len);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *arena_vprintf(struct arena *a, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* Runs fn(ptr) when the arena is cleared, last registered first: ties objects from other
  * allocators (json-c, libpq results) to the request's lifetime. */

@@ -334,18 +334,18 @@ ct_figures(const struct pve_guest_facts *f, int running, struct st_guest *g, int
 }
 
 void
-pve_derive_guest(const char *instance, const struct pve_guest_facts *f, struct pve_rates *rates,
-    double now, struct st_guest *g)
+pve_derive_guest(struct st_instance *s, const char *instance, const struct pve_guest_facts *f,
+    struct pve_rates *rates, double now, struct st_guest *g)
 {
 	const struct pve_guest_item *it = &f->item;
 	int running = strcmp(it->status, "running") == 0;
 	int is_vm = strcmp(it->type, "qemu") == 0;
 	int64_t counters[4], r[4];
 
-	snprintf(g->id, sizeof(g->id), "%s:%s:%lld", instance, it->node, (long long)it->vmid);
-	snprintf(g->name, sizeof(g->name), "%s", it->name);
+	g->id = st_textf(s, "%s:%s:%lld", instance, it->node, (long long)it->vmid);
+	g->name = st_str(s, it->name);
 	snprintf(g->node, sizeof(g->node), "%s", it->node);
-	snprintf(g->instance, sizeof(g->instance), "%s", instance);
+	g->instance = st_instance_name(s, instance);
 	snprintf(g->status, sizeof(g->status), "%s", it->status);
 	snprintf(g->type, sizeof(g->type), "%s", it->type);
 	snprintf(g->lock, sizeof(g->lock), "%s", it->lock);

@@ -96,7 +96,7 @@ void pve_derive_vm_memory(const struct pve_guest_facts *f, struct st_memory *m);
 const char *pve_vm_disk_reason(const struct pve_guest_facts *f, int running);
 
 /* The guest row of f for instance, at now; its rates come from (and update) rates. */
-void pve_derive_guest(const char *instance, const struct pve_guest_facts *f, struct pve_rates *rates,
+void pve_derive_guest(struct st_instance *s, const char *instance, const struct pve_guest_facts *f, struct pve_rates *rates,
     double now, struct st_guest *g);
 
 /* The storage rows of the nodes' storage lists into s: shared storage once for the

@@ -11,6 +11,7 @@
 #include "util.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +26,12 @@ st_add_node(struct st_instance *s)
 struct st_guest *
 st_add_guest(struct st_instance *s)
 {
+	struct st_guest *g;
+
 	GROW(s->guests, s->nguests, s->capguests);
-	return &s->guests[s->nguests++];
+	g = &s->guests[s->nguests++];
+	g->id = g->name = g->instance = "";
+	return g;
 }
 
 void
@@ -115,6 +120,36 @@ st_text(struct st_instance *s, const char *v)
 	if (s->text == NULL)
 		s->text = arena_new();
 	return arena_strdup(s->text, v);
+}
+
+const char *
+st_str(struct st_instance *s, const char *v)
+{
+	const char *t = st_text(s, v);
+
+	return t ? t : "";
+}
+
+const char *
+st_instance_name(struct st_instance *s, const char *name)
+{
+	if (s->guest_instance == NULL || strcmp(s->guest_instance, name) != 0)
+		s->guest_instance = st_str(s, name);
+	return s->guest_instance;
+}
+
+const char *
+st_textf(struct st_instance *s, const char *fmt, ...)
+{
+	va_list ap;
+	char *t;
+
+	if (s->text == NULL)
+		s->text = arena_new();
+	va_start(ap, fmt);
+	t = arena_vprintf(s->text, fmt, ap);
+	va_end(ap);
+	return t;
 }
 
 void

@@ -62,7 +62,9 @@ struct st_space {
 /* A guest row: 10,000 of them are held at once, so text that most guests lack or that is
  * long but rare is a pointer (NULL: none) instead of a fixed array. */
 struct st_guest {
-	char id[224], name[128], node[64], instance[128], status[32], type[8];
+	/* In the instance's text (st_str, st_textf), never NULL ("" until set). */
+	const char *id, *name, *instance;
+	char node[64], status[32], type[8];
 	int64_t vmid;
 	double cpu;
 	int64_t cpus;
@@ -143,6 +145,7 @@ struct st_instance {
 	struct st_repl_row *repl;
 	int nrepl, caprepl;
 	struct arena *text;		/* the guests' rarer text (st_text), or NULL */
+	const char *guest_instance;	/* the guests' instance, once (st_instance_name) */
 };
 
 /* Backups of one instance (state-proxmox.md §1.12), polled every few cycles and written on
@@ -207,6 +210,12 @@ void st_guest_add_disk(struct st_guest *g, const struct st_disk *d);
 /* A copy of v that lives as long as s (freed by st_instance_free), or NULL when v is NULL or
  * empty: for the text of s's guests. */
 const char *st_text(struct st_instance *s, const char *v);
+/* The same, but "" (a literal) for NULL or empty: for text a guest always has. */
+const char *st_str(struct st_instance *s, const char *v);
+/* name in s's text, one copy for all the guests that give the same one. */
+const char *st_instance_name(struct st_instance *s, const char *name);
+/* A formatted string in s's text. */
+const char *st_textf(struct st_instance *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void st_guest_add_ip(struct st_guest *g, const char *ip);
 void st_storage_add_node(struct st_storage *st, const char *node, const char *node_id);
 void st_instance_free(struct st_instance *s);

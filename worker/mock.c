@@ -205,11 +205,11 @@ gen_node(struct st_instance *s, const char *inst, const char *cluster, const cha
 
 		g->vmid = (*vmid)++;
 		snprintf(g->type, sizeof(g->type), "%s", qemu ? "qemu" : "lxc");
-		snprintf(g->id, sizeof(g->id), "%s:%s:%lld", inst, name, (long long)g->vmid);
-		snprintf(g->name, sizeof(g->name), "%s-%s-%lld", qemu ? "vm" : "ct",
+		g->id = st_textf(s, "%s:%s:%lld", inst, name, (long long)g->vmid);
+		g->name = st_textf(s, "%s-%s-%lld", qemu ? "vm" : "ct",
 		    qemu ? "app" : "svc", (long long)g->vmid);
 		snprintf(g->node, sizeof(g->node), "%s", name);
-		snprintf(g->instance, sizeof(g->instance), "%s", inst);
+		g->instance = st_instance_name(s, inst);
 		snprintf(g->status, sizeof(g->status), "%s", stopped ? "stopped" : "running");
 		g->cpus = qemu ? between(1, 8) : between(1, 4);
 		st_memory_set(&g->memory, mem, stopped ? 0 : (int64_t)((double)mem * between(30, 65) / 100.0));

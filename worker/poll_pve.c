@@ -952,7 +952,7 @@ build_guests(struct run *run, struct pve_cycle *c, struct st_instance *s, double
 		struct guest_work *gw = &c->guests[i];
 		memset(g, 0, sizeof(*g));
 		gw->f.resources_at = c->resources_at;
-		pve_derive_guest(run->cfg.name, &gw->f, &PV(run)->rates, now, g);
+		pve_derive_guest(s, run->cfg.name, &gw->f, &PV(run)->rates, now, g);
 		g->tags = st_text(s, gw->f.item.tags);
 		pve_meta_apply(PV(run)->meta, s, g);
 		g->last_backup = pve_backups_last(&PV(run)->backups, g->vmid);

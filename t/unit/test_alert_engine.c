@@ -71,10 +71,10 @@ add_guest(struct st_instance *s, int vmid, const char *name, const char *status,
 {
 	struct st_guest *g = st_add_guest(s);
 
-	snprintf(g->id, sizeof(g->id), "pve1:n1:%d", vmid);
-	snprintf(g->name, sizeof(g->name), "%s", name);
+	g->id = st_textf(s, "pve1:n1:%d", vmid);
+	g->name = st_str(s, name);
 	snprintf(g->node, sizeof(g->node), "n1");
-	snprintf(g->instance, sizeof(g->instance), "pve1");
+	g->instance = "pve1";
 	snprintf(g->status, sizeof(g->status), "%s", status);
 	snprintf(g->type, sizeof(g->type), "qemu");
 	g->vmid = vmid;

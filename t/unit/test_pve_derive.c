@@ -416,7 +416,7 @@ test_guest_row(void)
 	/* Running, no VM status: the list's counters, the disk unknown. */
 	f.resources_at = 500;
 	g = st_add_guest(&s);
-	pve_derive_guest("pve-main", &f, &r, 600, g);
+	pve_derive_guest(&s, "pve-main", &f, &r, 600, g);
 	is_str(g->id, "pve-main:node2:100", "id: <instance>:<node>:<vmid>");
 	is_str(g->name, "server1", "name");
 	is_int(g->cpus, 1, "cpus: maxcpu");
@@ -430,7 +430,7 @@ test_guest_row(void)
 	f.item.netin += 10000;
 	f.resources_at = 510;
 	g = st_add_guest(&s);
-	pve_derive_guest("pve-main", &f, &r, 610, g);
+	pve_derive_guest(&s, "pve-main", &f, &r, 610, g);
 	is_int(g->net_in, 1000, "rate over the time between the answers");
 
 	/* With a VM status and the agent's filesystems. */
@@ -448,7 +448,7 @@ test_guest_row(void)
 		f.have_fs = 1;
 		f.vm_at = 700;
 		g = st_add_guest(&s);
-		pve_derive_guest("pve-main", &f, &r, 720, g);
+		pve_derive_guest(&s, "pve-main", &f, &r, 720, g);
 		is_int(g->ndisks, 2, "a disk per filesystem");
 		is_int(g->disk.total, 4000, "disk: the sum of the filesystems");
 		ok(near(g->disk.usage, 25.0), "disk usage 25%%");
@@ -472,7 +472,7 @@ test_guest_row(void)
 	/* Stopped: every live figure zero. */
 	if (recorded_guest(101, &f) == 0) {
 		g = st_add_guest(&s);
-		pve_derive_guest("pve-main", &f, &r, 800, g);
+		pve_derive_guest(&s, "pve-main", &f, &r, 800, g);
 		is_str(g->status, "stopped", "stopped");
 		is_int(g->memory.used, 0, "stopped: memory used 0");
 		is_int(g->memory.free, 16777216000LL, "free = total");
@@ -491,7 +491,7 @@ test_guest_row(void)
 	f.item.maxdisk = 8589934592LL;
 	f.item.disk = 2147483648LL;
 	g = st_add_guest(&s);
-	pve_derive_guest("pve-main", &f, &r, 900, g);
+	pve_derive_guest(&s, "pve-main", &f, &r, 900, g);
 	is_int(g->memory.used, 270000000, "no RRD: the list's mem");
 	is_int(g->ndisks, 1, "a root disk entry");
 	ok(g->ndisks == 1 && strcmp(g->disks[0].mountpoint, "/") == 0 &&
@@ -500,17 +500,17 @@ test_guest_row(void)
 	f.have_rrd_available = 1;
 	f.rrd_available = 73741824;
 	g = st_add_guest(&s);
-	pve_derive_guest("pve-main", &f, &r, 910, g);
+	pve_derive_guest(&s, "pve-main", &f, &r, 910, g);
 	is_int(g->memory.used, 1000000000, "used = total - RRD memavailable");
 	f.rrd_available = 2e9;
 	f.have_rrd_used = 1;
 	f.rrd_used = 123456789;
 	g = st_add_guest(&s);
-	pve_derive_guest("pve-main", &f, &r, 920, g);
+	pve_derive_guest(&s, "pve-main", &f, &r, 920, g);
 	is_int(g->memory.used, 123456789, "memavailable beyond total: RRD memused");
 	snprintf(f.item.status, sizeof(f.item.status), "stopped");
 	g = st_add_guest(&s);
-	pve_derive_guest("pve-main", &f, &r, 930, g);
+	pve_derive_guest(&s, "pve-main", &f, &r, 930, g);
 	is_int(g->memory.used, 0, "stopped container: memory 0");
 	ok(g->disk.usage == 0, "stopped container: disk usage 0");
 
@@ -586,7 +586,7 @@ test_reserve_guests(void)
 	st_reserve_guests(&s, 1000);
 	is_int(s.capguests, 1000, "reserve: room for 1000");
 	first = st_add_guest(&s);
-	snprintf(first->name, sizeof(first->name), "first");
+	first->name = "first";
 	for (int i = 1; i < 1000; i++)
 		st_add_guest(&s);
 	ok(&s.guests[0] == first, "reserve: 1000 added without moving");
@@ -612,7 +612,7 @@ test_guest_text(void)
 	ok(st_text(&s, NULL) == NULL && st_text(&s, "") == NULL, "text: none is NULL");
 	ok(s.text == NULL, "text: no arena until there is text");
 	g = st_add_guest(&s);
-	snprintf(g->id, sizeof(g->id), "pve:n1:100");
+	g->id = "pve:n1:100";
 	snprintf(g->type, sizeof(g->type), "qemu");
 	{
 		char name[16] = "Debian";
