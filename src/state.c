@@ -112,14 +112,29 @@ st_storage_add_node(struct st_storage *st, const char *node, const char *node_id
 	st->nnodes++;
 }
 
-const char *
-st_text(struct st_instance *s, const char *v)
+/* v copied into *a (made when first needed); NULL for NULL or empty. */
+static const char *
+text_copy(struct arena **a, const char *v)
 {
 	if (v == NULL || *v == '\0')
 		return NULL;
-	if (s->text == NULL)
-		s->text = arena_new();
-	return arena_strdup(s->text, v);
+	if (*a == NULL)
+		*a = arena_new();
+	return arena_strdup(*a, v);
+}
+
+static const char *
+text_vprintf(struct arena **a, const char *fmt, va_list ap)
+{
+	if (*a == NULL)
+		*a = arena_new();
+	return arena_vprintf(*a, fmt, ap);
+}
+
+const char *
+st_text(struct st_instance *s, const char *v)
+{
+	return text_copy(&s->text, v);
 }
 
 const char *
@@ -142,12 +157,30 @@ const char *
 st_textf(struct st_instance *s, const char *fmt, ...)
 {
 	va_list ap;
-	char *t;
+	const char *t;
 
-	if (s->text == NULL)
-		s->text = arena_new();
 	va_start(ap, fmt);
-	t = arena_vprintf(s->text, fmt, ap);
+	t = text_vprintf(&s->text, fmt, ap);
+	va_end(ap);
+	return t;
+}
+
+const char *
+st_btext(struct st_backups *b, const char *v)
+{
+	const char *t = text_copy(&b->text, v);
+
+	return t ? t : "";
+}
+
+const char *
+st_btextf(struct st_backups *b, const char *fmt, ...)
+{
+	va_list ap;
+	const char *t;
+
+	va_start(ap, fmt);
+	t = text_vprintf(&b->text, fmt, ap);
 	va_end(ap);
 	return t;
 }
@@ -631,22 +664,47 @@ health_row(struct strbuf *r, const char *instance_id, const void *item)
 struct st_backup_task *
 st_add_task(struct st_backups *b)
 {
+	struct st_backup_task *t;
+
 	GROW(b->tasks, b->ntasks, b->captasks);
-	return &b->tasks[b->ntasks++];
+	t = &b->tasks[b->ntasks++];
+	t->id = t->instance = t->status = "";
+	return t;
 }
 
 struct st_storage_backup *
 st_add_storage_backup(struct st_backups *b)
 {
+	struct st_storage_backup *sb;
+
 	GROW(b->storage, b->nstorage, b->capstorage);
-	return &b->storage[b->nstorage++];
+	sb = &b->storage[b->nstorage++];
+	sb->id = sb->storage = sb->instance = sb->notes = sb->volid = "";
+	return sb;
+}
+
+void
+st_add_storage_backup_copy(struct st_backups *b, const struct st_storage_backup *from)
+{
+	struct st_storage_backup *sb = st_add_storage_backup(b);
+
+	*sb = *from;
+	sb->id = st_btext(b, from->id);
+	sb->storage = st_btext(b, from->storage);
+	sb->instance = st_btext(b, from->instance);
+	sb->notes = st_btext(b, from->notes);
+	sb->volid = st_btext(b, from->volid);
 }
 
 struct st_snapshot *
 st_add_snapshot(struct st_backups *b)
 {
+	struct st_snapshot *sn;
+
 	GROW(b->snapshots, b->nsnapshots, b->capsnapshots);
-	return &b->snapshots[b->nsnapshots++];
+	sn = &b->snapshots[b->nsnapshots++];
+	sn->id = sn->name = sn->instance = sn->description = sn->parent = "";
+	return sn;
 }
 
 /* An array of n elements of size with room for *cap: room for n only (xrealloc keeps at
@@ -674,6 +732,8 @@ st_backups_free(struct st_backups *b)
 	free(b->tasks);
 	free(b->storage);
 	free(b->snapshots);
+	if (b->text)
+		arena_free(b->text);
 	memset(b, 0, sizeof(*b));
 }
 

@@ -150,22 +150,26 @@ struct st_instance {
 
 /* Backups of one instance (state-proxmox.md §1.12), polled every few cycles and written on
  * their own: a cycle without a backup poll leaves them as they are. */
+/* The backup lists are kept between cycles (thousands of rows at 10,000 guests): their
+ * longer text is in the lists' arena (st_btext), never NULL ("" when empty). */
 struct st_backup_task {
-	char id[400], node[64], instance[128], status[128];
+	const char *id, *instance, *status;
+	char node[64];
 	int64_t vmid;
 	double start, end;		/* unix seconds; end 0 while running */
 };
 
 struct st_storage_backup {
-	char id[400], storage[128], node[64], instance[128], type[16], format[32], notes[256],
-	    volid[256], verification[32];
+	const char *id, *storage, *instance, *notes, *volid;
+	char node[64], type[16], format[32], verification[32];
 	int64_t vmid, size;
 	double ctime;
 	int protected_, is_pbs, verified;
 };
 
 struct st_snapshot {
-	char id[400], name[128], node[64], instance[128], type[8], description[256], parent[128];
+	const char *id, *name, *instance, *description, *parent;
+	char node[64], type[8];
 	int64_t vmid;
 	double time;
 	int vmstate;
@@ -180,11 +184,18 @@ struct st_backups {
 	int nstorage, capstorage;
 	struct st_snapshot *snapshots;
 	int nsnapshots, capsnapshots;
+	struct arena *text;		/* the rows' text (st_btext), or NULL */
 };
 
 struct st_backup_task *st_add_task(struct st_backups *b);
 struct st_storage_backup *st_add_storage_backup(struct st_backups *b);
 struct st_snapshot *st_add_snapshot(struct st_backups *b);
+/* A copy of v (or of the formatted text) that lives as long as b's lists; "" for NULL or
+ * empty. */
+const char *st_btext(struct st_backups *b, const char *v);
+const char *st_btextf(struct st_backups *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Adds a copy of another list's storage backup to b, its text copied into b's. */
+void st_add_storage_backup_copy(struct st_backups *b, const struct st_storage_backup *from);
 /* The lists' arrays cut to what they hold (lists kept between cycles: the doubling leaves
  * up to half of an array unused, 1.4 MB of tasks at 10,000 guests). */
 void st_backups_fit(struct st_backups *b);

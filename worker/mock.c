@@ -402,12 +402,12 @@ gen_pve_backups(double now)
 				double t = now - (double)between(3600, 30 * 86400);
 				char when[32];
 				stamp(t, when, sizeof(when));
-				snprintf(b->volid, sizeof(b->volid), "local:backup/vzdump-%s-%lld-%s.%s",
+				b->volid = st_btextf(&M.backups, "local:backup/vzdump-%s-%lld-%s.%s",
 				    qemu ? "qemu" : "lxc", (long long)g->vmid, when, qemu ? "vma.zst" : "tar.zst");
-				snprintf(b->id, sizeof(b->id), "%s-%s", g->instance, b->volid);
-				snprintf(b->storage, sizeof(b->storage), "local");
+				b->id = st_btextf(&M.backups, "%s-%s", g->instance, b->volid);
+				b->storage = "local";
 				snprintf(b->node, sizeof(b->node), "%s", g->node);
-				snprintf(b->instance, sizeof(b->instance), "%s", g->instance);
+				b->instance = st_btext(&M.backups, g->instance);
 				snprintf(b->type, sizeof(b->type), "%s", g->type);
 				snprintf(b->format, sizeof(b->format), "%s", qemu ? "vma.zst" : "tar.zst");
 				b->vmid = g->vmid;
@@ -419,13 +419,13 @@ gen_pve_backups(double now)
 			}
 			{
 				struct st_backup_task *t = st_add_task(&M.backups);
-				snprintf(t->id, sizeof(t->id), "%s-UPID:%s:%08X:%08X:%08X:vzdump:%lld:root@pam:",
+				t->id = st_btextf(&M.backups, "%s-UPID:%s:%08X:%08X:%08X:vzdump:%lld:root@pam:",
 				    g->instance, g->node, (unsigned)between(1000, 99999), (unsigned)between(1, 1 << 30),
 				    (unsigned)newest, (long long)g->vmid);
 				snprintf(t->node, sizeof(t->node), "%s", g->node);
-				snprintf(t->instance, sizeof(t->instance), "%s", g->instance);
-				snprintf(t->status, sizeof(t->status), "%s", rnd() < 0.9 ? "OK" :
-				    "ERROR: backup write data failed: No space left on device");
+				t->instance = st_btext(&M.backups, g->instance);
+				t->status = rnd() < 0.9 ? "OK" :
+				    "ERROR: backup write data failed: No space left on device";
 				t->vmid = g->vmid;
 				t->start = newest;
 				t->end = newest + (double)between(30, 1800);
@@ -436,15 +436,15 @@ gen_pve_backups(double now)
 			static const char *const names[] = {"before-upgrade", "weekly", "pre-migration"};
 			for (int k = 0; k < n; k++) {
 				struct st_snapshot *sn = st_add_snapshot(&M.backups);
-				snprintf(sn->name, sizeof(sn->name), "%s", names[k]);
-				snprintf(sn->id, sizeof(sn->id), "%s-%s-%lld-%s", g->instance, g->node,
+				sn->name = names[k];
+				sn->id = st_btextf(&M.backups, "%s-%s-%lld-%s", g->instance, g->node,
 				    (long long)g->vmid, sn->name);
 				snprintf(sn->node, sizeof(sn->node), "%s", g->node);
-				snprintf(sn->instance, sizeof(sn->instance), "%s", g->instance);
+				sn->instance = st_btext(&M.backups, g->instance);
 				snprintf(sn->type, sizeof(sn->type), "qemu");
-				snprintf(sn->description, sizeof(sn->description), "mock snapshot %d", k + 1);
+				sn->description = st_btextf(&M.backups, "mock snapshot %d", k + 1);
 				if (k > 0)
-					snprintf(sn->parent, sizeof(sn->parent), "%s", names[k - 1]);
+					sn->parent = names[k - 1];
 				sn->vmid = g->vmid;
 				sn->time = now - (double)between(3600, 90 * 86400);
 				sn->vmstate = 1;

@@ -138,10 +138,10 @@ pve_backups_build(struct pve_backups *kept, const struct instance_cfg *cfg, cons
 			const struct pve_task *t = &nw->tasks[k];
 			struct st_backup_task *bt = st_add_task(&b);
 			int64_t v = 0;
-			snprintf(bt->id, sizeof(bt->id), "%s-%s", inst, t->upid);
+			bt->id = st_btextf(&b, "%s-%s", inst, t->upid);
 			snprintf(bt->node, sizeof(bt->node), "%s", t->node[0] ? t->node : nw->item.node);
-			snprintf(bt->instance, sizeof(bt->instance), "%s", inst);
-			snprintf(bt->status, sizeof(bt->status), "%s", t->status);
+			bt->instance = st_btext(&b, inst);
+			bt->status = st_btext(&b, t->status);
 			(void)parse_int64(t->id, 0, INT32_MAX, &v);
 			bt->vmid = v;
 			bt->start = (double)t->starttime;
@@ -157,7 +157,7 @@ pve_backups_build(struct pve_backups *kept, const struct instance_cfg *cfg, cons
 			for (int k = 0; k < kept->lists.nstorage; k++) {
 				struct st_storage_backup *old = &kept->lists.storage[k];
 				if (strcmp(old->storage, cw->storage) == 0)
-					*st_add_storage_backup(&b) = *old;
+					st_add_storage_backup_copy(&b, old);
 			}
 			continue;
 		}
@@ -173,14 +173,14 @@ pve_backups_build(struct pve_backups *kept, const struct instance_cfg *cfg, cons
 			if (dup)
 				continue;	/* shared storage lists the same volume on every node */
 			sb = st_add_storage_backup(&b);
-			snprintf(sb->id, sizeof(sb->id), "%s-%s", inst, it->volid);
-			snprintf(sb->storage, sizeof(sb->storage), "%s", cw->storage);
+			sb->id = st_btextf(&b, "%s-%s", inst, it->volid);
+			sb->storage = st_btext(&b, cw->storage);
 			snprintf(sb->node, sizeof(sb->node), "%s", gnode ? gnode : node);
-			snprintf(sb->instance, sizeof(sb->instance), "%s", inst);
+			sb->instance = st_btext(&b, inst);
 			snprintf(sb->type, sizeof(sb->type), "%s", backup_type(it));
 			snprintf(sb->format, sizeof(sb->format), "%s", it->format);
-			snprintf(sb->notes, sizeof(sb->notes), "%s", it->notes);
-			snprintf(sb->volid, sizeof(sb->volid), "%s", it->volid);
+			sb->notes = st_btext(&b, it->notes);
+			sb->volid = st_btext(&b, it->volid);
 			snprintf(sb->verification, sizeof(sb->verification), "%s", it->verification);
 			sb->vmid = it->vmid;
 			sb->size = it->size;
@@ -195,14 +195,14 @@ pve_backups_build(struct pve_backups *kept, const struct instance_cfg *cfg, cons
 		const struct guest_work *gw = &c->guests[i];
 		for (int k = 0; k < gw->nsnaps; k++) {
 			struct st_snapshot *sn = st_add_snapshot(&b);
-			snprintf(sn->id, sizeof(sn->id), "%s-%s-%lld-%s", inst, gw->f.item.node,
+			sn->id = st_btextf(&b, "%s-%s-%lld-%s", inst, gw->f.item.node,
 			    (long long)gw->f.item.vmid, gw->snaps[k].name);
-			snprintf(sn->name, sizeof(sn->name), "%s", gw->snaps[k].name);
+			sn->name = st_btext(&b, gw->snaps[k].name);
 			snprintf(sn->node, sizeof(sn->node), "%s", gw->f.item.node);
-			snprintf(sn->instance, sizeof(sn->instance), "%s", inst);
+			sn->instance = st_btext(&b, inst);
 			snprintf(sn->type, sizeof(sn->type), "%s", gw->f.item.type);
-			snprintf(sn->description, sizeof(sn->description), "%s", gw->snaps[k].description);
-			snprintf(sn->parent, sizeof(sn->parent), "%s", gw->snaps[k].parent);
+			sn->description = st_btext(&b, gw->snaps[k].description);
+			sn->parent = st_btext(&b, gw->snaps[k].parent);
 			sn->vmid = gw->f.item.vmid;
 			sn->time = (double)gw->snaps[k].snaptime;
 			sn->vmstate = strcmp(gw->f.item.type, "qemu") == 0;

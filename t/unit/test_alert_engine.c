@@ -802,18 +802,18 @@ test_snapshots_backups(void)
 	config(&c);
 	add_guest(&s, 101, "web", "running", 0.1);
 	sb = st_add_storage_backup(&b);
-	snprintf(sb->storage, sizeof(sb->storage), "local");
+	sb->storage = "local";
 	snprintf(sb->node, sizeof(sb->node), "n1");
-	snprintf(sb->instance, sizeof(sb->instance), "pve1");
+	sb->instance = "pve1";
 	snprintf(sb->type, sizeof(sb->type), "qemu");
-	snprintf(sb->volid, sizeof(sb->volid), "local:backup/vzdump-qemu-101.vma.zst");
+	sb->volid = "local:backup/vzdump-qemu-101.vma.zst";
 	sb->vmid = 101;
 	sb->ctime = NOW - 10 * 86400;
 	sn = st_add_snapshot(&b);
-	snprintf(sn->id, sizeof(sn->id), "pve1-n1-101-before");
-	snprintf(sn->name, sizeof(sn->name), "before");
+	sn->id = "pve1-n1-101-before";
+	sn->name = "before";
 	snprintf(sn->node, sizeof(sn->node), "n1");
-	snprintf(sn->instance, sizeof(sn->instance), "pve1");
+	sn->instance = "pve1";
 	sn->vmid = 101;
 	sn->time = NOW - 40 * 86400;
 	for (int pass = 0; pass < 2; pass++) {
@@ -905,7 +905,7 @@ test_backup_sources(void)
 	add_guest(&s, 101, "web", "running", 0.1);
 	add_guest(&s, 102, "db", "running", 0.1);
 	sb = st_add_storage_backup(&b);
-	snprintf(sb->storage, sizeof(sb->storage), "local");
+	sb->storage = "local";
 	snprintf(sb->node, sizeof(sb->node), "n1");
 	sb->vmid = 101;
 	sb->ctime = NOW - 20 * 86400;
