@@ -59,8 +59,8 @@ struct st_space {
 	double usage;			/* percent, or -1 when unknown */
 };
 
-/* A guest row: 10,000 of them are held at once, so text that most guests lack or that is
- * long but rare is a pointer (NULL: none) instead of a fixed array. */
+/* A guest row: 10,000 of them are held at once, so its text is a pointer into the
+ * instance's text arena instead of a fixed array (NULL: none, where a guest may lack it). */
 struct st_guest {
 	/* In the instance's text (st_str, st_textf), never NULL ("" until set). */
 	const char *id, *name, *instance;

@@ -935,8 +935,8 @@ write_endpoints(struct worker *w, struct run *run, double now)
 
 /* The guest rows of s, in the cycle's order, built from the last guest to the first: the
  * cycle's work array shrinks behind them every GUEST_SHRINK_EVERY guests, and a row's
- * pages are first touched when it is built, so the rows and the work (1.4 and 1.2 KB a
- * guest) are never both whole (12 MB less at 10,000 guests; an array of 1 MB or more has
+ * pages are first touched when it is built, so the rows and the work (424 and 720 bytes a
+ * guest) are never both whole (an array of 1 MB or more has
  * pages of its own, main.c, and a shrinking realloc gives them back). The work is gone
  * afterwards. */
 #define GUEST_SHRINK_EVERY 512
