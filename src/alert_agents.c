@@ -10,6 +10,7 @@
 
 #include "alert_agents.h"
 #include "alert_engine.h"
+#include "jsonwrite.h"
 
 void
 agent_host_free(struct agent_host *h)
@@ -94,42 +95,14 @@ alert_agent_raid_ignored(const struct agent_host *h, const struct agent_raid *r)
 	return 0;
 }
 
-/* The metadata of what the last check raised (or, with updated, rewrote as a metric check
- * does, with metadata of its own): NULL when it changed nothing. Level and state checks
- * share the previous alert's metadata when they update, so only raised ones are touched. */
-static struct json_object *
-new_metadata(struct alert_eval *e, int before, int updated)
-{
-	for (int i = e->out->n - 1; i >= before; i--) {
-		struct alert_change *ch = &e->out->v[i];
-		if (ch->kind == ALERT_RAISED || (updated && ch->kind == ALERT_UPDATED)) {
-			if (ch->alert.metadata == NULL)
-				ch->alert.metadata = json_object_new_object();
-			return ch->alert.metadata;
-		}
-	}
-	return NULL;
-}
-
+/* hostId in the metadata of an offline alert just raised. */
 static void
-md_str(struct json_object *md, const char *key, const char *v)
+set_host_id(struct alert_eval *e, int before, const char *id)
 {
-	if (md)
-		json_object_object_add(md, key, json_object_new_string(v));
-}
+	struct json_object *md = alert_eval_metadata(e, before, 0);
 
-static void
-md_int(struct json_object *md, const char *key, int64_t v)
-{
 	if (md)
-		json_object_object_add(md, key, json_object_new_int64(v));
-}
-
-static void
-md_num(struct json_object *md, const char *key, double v)
-{
-	if (md)
-		json_object_object_add(md, key, json_object_new_double(v));
+		jsonwrite_str(md, "hostId", id);
 }
 
 static int
@@ -212,13 +185,15 @@ eval_host_disk(struct alert_eval *e, const struct agent_host *h, const struct ag
 	snprintf(rid, sizeof(rid), "host:%s/disk:%s", h->id, key);
 	snprintf(name, sizeof(name), "%s (%s)", host_name(h), where);
 	alert_eval_metric(e, &r, "disk", usage, alert_effective(&e->cfg->host, o, ALERT_DISK));
-	md = new_metadata(e, before, 1);
-	md_str(md, "hostId", h->id);
-	md_str(md, "mountpoint", d->mountpoint);
-	md_str(md, "device", d->device);
-	md_str(md, "filesystemType", d->type);
-	md_int(md, "totalBytes", d->total);
-	md_int(md, "usedBytes", d->used);
+	md = alert_eval_metadata(e, before, 1);
+	if (md == NULL)
+		return;
+	jsonwrite_str(md, "hostId", h->id);
+	jsonwrite_str(md, "mountpoint", d->mountpoint);
+	jsonwrite_str(md, "device", d->device);
+	jsonwrite_str(md, "filesystemType", d->type);
+	jsonwrite_int(md, "totalBytes", d->total);
+	jsonwrite_int(md, "usedBytes", d->used);
 }
 
 static void
@@ -238,10 +213,12 @@ eval_host_smart(struct alert_eval *e, const struct agent_host *h, const struct a
 	snprintf(name, sizeof(name), "%s (%s)", host_name(h), s->device);
 	alert_eval_metric(e, &r, "diskTemperature", s->temperature,
 	    alert_effective(&e->cfg->host, o, ALERT_DISK_TEMPERATURE));
-	md = new_metadata(e, before, 1);
-	md_str(md, "hostId", h->id);
-	md_str(md, "device", s->device);
-	md_str(md, "model", s->model);
+	md = alert_eval_metadata(e, before, 1);
+	if (md == NULL)
+		return;
+	jsonwrite_str(md, "hostId", h->id);
+	jsonwrite_str(md, "device", s->device);
+	jsonwrite_str(md, "model", s->model);
 }
 
 static void
@@ -271,14 +248,16 @@ eval_host_raid(struct alert_eval *e, const struct agent_host *h, const struct ag
 		    a->device, a->level, host_name(h), a->rebuild_percent);
 		alert_eval_level(e, &r, id, "raid", "warning", a->rebuild_percent, 100, msg);
 	}
-	md = new_metadata(e, before, 0);
-	md_str(md, "hostId", h->id);
-	md_str(md, "raidDevice", a->device);
-	md_str(md, "raidLevel", a->level);
-	md_str(md, "raidState", a->state);
-	md_int(md, "raidFailedDevices", a->failed_devices);
+	md = alert_eval_metadata(e, before, 0);
+	if (md == NULL)
+		return;
+	jsonwrite_str(md, "hostId", h->id);
+	jsonwrite_str(md, "raidDevice", a->device);
+	jsonwrite_str(md, "raidLevel", a->level);
+	jsonwrite_str(md, "raidState", a->state);
+	jsonwrite_int(md, "raidFailedDevices", a->failed_devices);
 	if (a->rebuild_percent > 0)
-		md_num(md, "raidRebuildPercent", a->rebuild_percent);
+		jsonwrite_num(md, "raidRebuildPercent", a->rebuild_percent);
 }
 
 void
@@ -299,7 +278,7 @@ alert_eval_host(struct alert_eval *e, const struct agent_host *h)
 	snprintf(id, sizeof(id), "host-offline-%s", h->id);
 	if (!c->disable_all_hosts_offline && !(o && (o->disabled || o->disable_connectivity))) {
 		eval_offline(e, &r, id, "host-offline", !h->online, "Host");
-		md_str(new_metadata(e, before, 0), "hostId", h->id);
+		set_host_id(e, before, h->id);
 	}
 	if (!h->online) {
 		keep_all_but(e, id);
@@ -341,13 +320,15 @@ static void
 container_metadata(struct json_object *md, const struct docker_ctx *x,
     const struct agent_container *ct, const char *name)
 {
-	md_str(md, "hostId", x->d->id);
-	md_str(md, "hostName", x->name);
-	md_str(md, "containerId", ct->id);
-	md_str(md, "containerName", name);
-	md_str(md, "image", ct->image);
-	md_str(md, "state", ct->state);
-	md_str(md, "status", ct->status);
+	if (md == NULL)
+		return;
+	jsonwrite_str(md, "hostId", x->d->id);
+	jsonwrite_str(md, "hostName", x->name);
+	jsonwrite_str(md, "containerId", ct->id);
+	jsonwrite_str(md, "containerName", name);
+	jsonwrite_str(md, "image", ct->image);
+	jsonwrite_str(md, "state", ct->state);
+	jsonwrite_str(md, "status", ct->status);
 }
 
 static int
@@ -379,7 +360,7 @@ eval_container_state(struct alert_eval *e, const struct docker_ctx *x,
 	    ct->status[0] ? ct->status : ct->state);
 	alert_eval_state(e, r, id, "docker-container-state", 1, 2,
 	    severity_is_critical(sev) ? "critical" : "warning", msg);
-	container_metadata(new_metadata(e, before, 0), x, ct, r->name);
+	container_metadata(alert_eval_metadata(e, before, 0), x, ct, r->name);
 }
 
 static void
@@ -397,9 +378,11 @@ eval_container_health(struct alert_eval *e, const struct docker_ctx *x,
 	snprintf(msg, sizeof(msg), "Docker container '%s' health is %s", r->name, ct->health);
 	alert_eval_level(e, r, id, "docker-container-health",
 	    strcasecmp(ct->health, "unhealthy") == 0 ? "critical" : "warning", 0, 0, msg);
-	md = new_metadata(e, before, 0);
+	md = alert_eval_metadata(e, before, 0);
+	if (md == NULL)
+		return;
 	container_metadata(md, x, ct, r->name);
-	md_str(md, "health", ct->health);
+	jsonwrite_str(md, "health", ct->health);
 }
 
 /* The restart loop (§3.7): pending docker-restart-base-<rid> holds the restart count last
@@ -465,10 +448,12 @@ eval_container_restarts(struct alert_eval *e, const struct docker_ctx *x,
 	alert_eval_level(e, r, id, "docker-container-restart-loop", "critical", recent,
 	    (double)limit, msg);
 	{
-		struct json_object *md = new_metadata(e, before, 0);
+		struct json_object *md = alert_eval_metadata(e, before, 0);
+		if (md == NULL)
+			return;
 		container_metadata(md, x, ct, r->name);
-		md_int(md, "restartCount", ct->restart_count);
-		md_int(md, "recentRestarts", recent);
+		jsonwrite_int(md, "restartCount", ct->restart_count);
+		jsonwrite_int(md, "recentRestarts", recent);
 	}
 }
 
@@ -499,11 +484,13 @@ eval_container_oom(struct alert_eval *e, const struct docker_ctx *x,
 	before = e->out->n;
 	alert_eval_level(e, r, id, "docker-container-oom-kill", "critical", 137, 0, msg);
 	{
-		struct json_object *md = new_metadata(e, before, 0);
+		struct json_object *md = alert_eval_metadata(e, before, 0);
+		if (md == NULL)
+			return;
 		container_metadata(md, x, ct, r->name);
-		md_int(md, "exitCode", ct->exit_code);
-		md_int(md, "memoryUsageBytes", ct->memory_usage);
-		md_int(md, "memoryLimitBytes", ct->memory_limit);
+		jsonwrite_int(md, "exitCode", ct->exit_code);
+		jsonwrite_int(md, "memoryUsageBytes", ct->memory_usage);
+		jsonwrite_int(md, "memoryLimitBytes", ct->memory_limit);
 	}
 }
 
@@ -539,11 +526,13 @@ eval_container_memory_limit(struct alert_eval *e, const struct docker_ctx *x,
 	    (long long)(ct->memory_limit / 1048576));
 	alert_eval_level(e, r, id, "docker-container-memory-limit", level, pct,
 	    level && strcmp(level, "critical") == 0 ? crit : warn, msg);
-	md = new_metadata(e, before, 0);
+	md = alert_eval_metadata(e, before, 0);
+	if (md == NULL)
+		return;
 	container_metadata(md, x, ct, r->name);
-	md_int(md, "memoryUsageBytes", ct->memory_usage);
-	md_int(md, "memoryLimitBytes", ct->memory_limit);
-	md_num(md, "limitPercent", pct);
+	jsonwrite_int(md, "memoryUsageBytes", ct->memory_usage);
+	jsonwrite_int(md, "memoryLimitBytes", ct->memory_limit);
+	jsonwrite_num(md, "limitPercent", pct);
 }
 
 /* An image update pending updateAlertDelayHours (0: 24; negative: off). Pending
@@ -586,9 +575,11 @@ eval_container_update(struct alert_eval *e, const struct docker_ctx *x,
 	alert_eval_level_since(e, r, id, "docker-container-update", "warning",
 	    floor((e->now - first) / 3600.0), (double)delay, msg, first);
 	{
-		struct json_object *md = new_metadata(e, before, 0);
+		struct json_object *md = alert_eval_metadata(e, before, 0);
+		if (md == NULL)
+			return;
 		container_metadata(md, x, ct, r->name);
-		md_int(md, "thresholdHours", delay);
+		jsonwrite_int(md, "thresholdHours", delay);
 	}
 }
 
@@ -625,15 +616,15 @@ eval_container(struct alert_eval *e, const struct docker_ctx *x,
 		before = e->out->n;
 		alert_eval_metric(e, &r, "cpu", ct->cpu, alert_effective(&x->defaults, o,
 		    ALERT_CPU));
-		container_metadata(new_metadata(e, before, 1), x, ct, name);
+		container_metadata(alert_eval_metadata(e, before, 1), x, ct, name);
 		before = e->out->n;
 		alert_eval_metric(e, &r, "memory", ct->memory_percent, alert_effective(&x->defaults,
 		    o, ALERT_MEMORY));
-		container_metadata(new_metadata(e, before, 1), x, ct, name);
+		container_metadata(alert_eval_metadata(e, before, 1), x, ct, name);
 		before = e->out->n;
 		alert_eval_metric(e, &r, "disk", disk, alert_effective(&x->defaults, o,
 		    ALERT_DISK));
-		container_metadata(new_metadata(e, before, 1), x, ct, name);
+		container_metadata(alert_eval_metadata(e, before, 1), x, ct, name);
 		eval_container_health(e, x, &r, ct);
 		eval_container_memory_limit(e, x, &r, ct);
 	}
@@ -705,14 +696,16 @@ eval_service(struct alert_eval *e, const struct docker_ctx *x, const struct agen
 	}
 	alert_eval_level(e, &r, id, "docker-service-health", level, fmax(missing, 0), threshold,
 	    msg);
-	md = new_metadata(e, before, 0);
-	md_str(md, "hostId", x->d->id);
-	md_str(md, "serviceId", s->id);
-	md_str(md, "serviceName", name);
-	md_int(md, "desiredTasks", s->desired_tasks);
-	md_int(md, "runningTasks", s->running_tasks);
+	md = alert_eval_metadata(e, before, 0);
+	if (md == NULL)
+		return;
+	jsonwrite_str(md, "hostId", x->d->id);
+	jsonwrite_str(md, "serviceId", s->id);
+	jsonwrite_str(md, "serviceName", name);
+	jsonwrite_int(md, "desiredTasks", s->desired_tasks);
+	jsonwrite_int(md, "runningTasks", s->running_tasks);
 	if (s->update_state[0])
-		md_str(md, "updateState", s->update_state);
+		jsonwrite_str(md, "updateState", s->update_state);
 }
 
 void
@@ -739,7 +732,7 @@ alert_eval_docker_host(struct alert_eval *e, const struct agent_docker *d)
 	snprintf(id, sizeof(id), "docker-host-offline-%s", d->id);
 	if (!c->disable_all_docker_hosts_offline && !(o && o->disable_connectivity)) {
 		eval_offline(e, &r, id, "docker-host-offline", !d->online, "Docker host");
-		md_str(new_metadata(e, before, 0), "hostId", d->id);
+		set_host_id(e, before, d->id);
 	}
 	if (!d->online) {
 		/* Until the host is confirmed offline its alerts stay; after, they resolve

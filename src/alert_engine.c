@@ -952,8 +952,24 @@ eval_disk(struct alert_eval *e, const struct st_disk_row *d)
 
 /* --- Ceph and replication (our additions: docs/COMPATIBILITY.md) ---------------------------- */
 
+struct json_object *
+alert_eval_metadata(struct alert_eval *e, int before, int updated)
+{
+	for (int i = e->out->n - 1; i >= before; i--) {
+		struct alert_change *ch = &e->out->v[i];
+		if (ch->kind == ALERT_RAISED || (updated && ch->kind == ALERT_UPDATED)) {
+			if (ch->alert.metadata == NULL)
+				ch->alert.metadata = json_object_new_object();
+			return ch->alert.metadata;
+		}
+	}
+	return NULL;
+}
+
 /* Gives the change alert_eval_level just added at index before (a raise or an update) the
- * metadata md; without such a change md is dropped. */
+ * metadata md (owned), replacing what it had; without such a change md is dropped. For
+ * checks whose metadata has different members from one evaluation to the next (where the
+ * backup was found); alert_eval_metadata adds to it instead. */
 static void
 set_change_metadata(struct alert_eval *e, int before, struct json_object *md)
 {

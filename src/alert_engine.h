@@ -138,6 +138,11 @@ void alert_eval_pbs(struct alert_eval *e, const struct st_pbs *p);
 void alert_eval_pmg(struct alert_eval *e, const struct st_pmg *p);
 /* A level alert without hysteresis (PMG, ZFS, disks): level NULL resolves, else raised or
  * updated; _since raises it with start as startTime (capped at now). */
+/* The metadata object of the change the last check made since index before: the last one
+ * raised (with updated, also one updated), created empty when it has none; NULL when the
+ * check changed nothing. A level or state check's update keeps the stored alert's
+ * metadata, so only what it raised is touched. Members are added with the writer set. */
+struct json_object *alert_eval_metadata(struct alert_eval *e, int before, int updated);
 void alert_eval_level(struct alert_eval *e, const struct alert_resource *r, const char *id,
     const char *type, const char *level, double value, double threshold, const char *message);
 void alert_eval_level_since(struct alert_eval *e, const struct alert_resource *r, const char *id,
