@@ -63,6 +63,10 @@ void agent_machine_id(char *out, size_t len);
 
 /* --- CPU, memory, load (proc.c; §10.1) ------------------------------------------------- */
 
+/* Copies the line at *p (without its newline, cut to len - 1) into line and moves *p past
+ * it. Returns 0 at the end of the text. */
+int agent_next_line(const char **p, char *line, size_t len);
+
 struct agent_cpu_times {
 	uint64_t user, nice, system, idle, iowait, irq, softirq, steal;
 };

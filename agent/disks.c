@@ -53,18 +53,16 @@ agent_parse_mountinfo(const char *text, struct agent_mount **out)
 {
 	struct agent_mount *list = NULL;
 	int n = 0, cap = 0;
+	char line[4096];
 
 	*out = NULL;
 	if (!text)
 		return -1;
-	for (const char *p = text; *p; ) {
-		const char *eol = strchr(p, '\n');
-		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+	for (const char *p = text; agent_next_line(&p, line, sizeof(line)); ) {
 		const char *f[64];
 		size_t fl[64];
-		int nf = split_fields(p, len, f, fl, 64), sep = -1;
+		int nf = split_fields(line, strlen(line), f, fl, 64), sep = -1;
 
-		p += len + (eol ? 1 : 0);
 		/* id parent maj:min root mountpoint options [optional...] - fstype source super */
 		for (int i = 6; i < nf; i++)
 			if (fl[i] == 1 && f[i][0] == '-') {

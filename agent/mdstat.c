@@ -84,19 +84,16 @@ agent_parse_mdstat(const char *text, struct agent_raid **out)
 {
 	struct agent_raid *list = NULL, *cur = NULL;
 	int n = 0, cap = 0, inactive = 0;
-	char action[32] = "";
+	char action[32] = "", line[1024];
 
 	*out = NULL;
 	if (!text)
 		return -1;
-	for (const char *p = text; *p; ) {
-		const char *eol = strchr(p, '\n');
-		size_t len = eol ? (size_t)(eol - p) : strlen(p);
-		char line[1024], name[32], status[32], level[32];
+
+	for (const char *p = text; agent_next_line(&p, line, sizeof(line)); ) {
+		char name[32], status[32], level[32];
 		int consumed = 0, total, up;
 
-		snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) ? len : sizeof(line) - 1), p);
-		p += len + (eol ? 1 : 0);
 		if (strncmp(line, "md", 2) == 0 &&
 		    sscanf(line, "%31s : %31s%n", name, status, &consumed) == 2 && consumed > 0) {
 			if (cur && *action)

@@ -24,6 +24,21 @@ line_starting(const char *text, const char *key)
 }
 
 int
+agent_next_line(const char **p, char *line, size_t len)
+{
+	const char *eol;
+	size_t n;
+
+	if (!*p || !**p)
+		return 0;
+	eol = strchr(*p, '\n');
+	n = eol ? (size_t)(eol - *p) : strlen(*p);
+	snprintf(line, len, "%.*s", (int)(n < len ? n : len - 1), *p);
+	*p += n + (eol ? 1 : 0);
+	return 1;
+}
+
+int
 agent_parse_stat_cpu(const char *text, struct agent_cpu_times *out)
 {
 	const char *p = text ? line_starting(text, "cpu") : NULL;
@@ -178,19 +193,16 @@ agent_parse_diskstats(const char *text, struct agent_diskio **out)
 {
 	struct agent_diskio *list = NULL;
 	int n = 0, cap = 0;
+	char line[512];
 
 	*out = NULL;
 	if (!text)
 		return -1;
-	for (const char *p = text; *p; ) {
-		const char *eol = strchr(p, '\n');
-		size_t len = eol ? (size_t)(eol - p) : strlen(p);
-		char line[512], name[64];
+	for (const char *p = text; agent_next_line(&p, line, sizeof(line)); ) {
+		char name[64];
 		unsigned long long f[11] = {0};
 		unsigned maj, min;
 
-		snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) ? len : sizeof(line) - 1), p);
-		p += len + (eol ? 1 : 0);
 		if (sscanf(line, "%u %u %63s %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
 		    &maj, &min, name, &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7],
 		    &f[8], &f[9]) < 13)
@@ -221,33 +233,16 @@ agent_parse_net_dev(const char *text, struct agent_netdev **out)
 {
 	struct agent_netdev *list = NULL;
 	int n = 0, cap = 0;
+	char line[512], name[64];
+	unsigned long long rx, tx, skip;
+	int at;
 
-	*out = NULL;
-	if (!text)
-		return -1;
-	for (const char *p = text; *p; ) {
-		const char *eol = strchr(p, '\n');
-		size_t len = eol ? (size_t)(eol - p) : strlen(p);
-		char line[512], name[64];
-		const char *colon;
-		unsigned long long rx, tx, skip;
-		size_t nl;
-
-		snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) ? len : sizeof(line) - 1), p);
-		p += len + (eol ? 1 : 0);
-		colon = strchr(line, ':');
-		if (!colon || strchr(line, '|'))
-			continue;
-		const char *s = line;
-		while (*s == ' ')
-			s++;
-		nl = (size_t)(colon - s);
-		if (nl == 0 || nl >= sizeof(name))
-			continue;
-		memcpy(name, s, nl);
-		name[nl] = '\0';
-		/* receive: bytes packets errs drop fifo frame compressed multicast; transmit: bytes */
-		if (sscanf(colon + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu", &rx, &skip,
+	for (const char *p = text; p && agent_next_line(&p, line, sizeof(line)); ) {
+		/* "  eth0: rx-bytes packets errs drop fifo frame compressed multicast tx-bytes ..."
+		 * (the two header lines hold '|') */
+		at = -1;
+		if (strchr(line, '|') || sscanf(line, " %63[^: ]:%n", name, &at) != 1 || at < 0 ||
+		    sscanf(line + at, "%llu %llu %llu %llu %llu %llu %llu %llu %llu", &rx, &skip,
 		    &skip, &skip, &skip, &skip, &skip, &skip, &tx) != 9)
 			continue;
 		GROW(list, n, cap);
@@ -257,5 +252,5 @@ agent_parse_net_dev(const char *text, struct agent_netdev **out)
 		n++;
 	}
 	*out = list;
-	return n;
+	return text ? n : -1;
 }
