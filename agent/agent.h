@@ -120,34 +120,34 @@ int agent_fs_skip(const char *fstype, const char *mountpoint, int64_t total, int
 /* --disk-exclude: "*sub*" contains, "prefix*" prefix, else exact. */
 int agent_disk_excluded(char *const *patterns, size_t n, const char *mountpoint);
 
-struct agent_disk {
+struct agent_fs {
 	char device[256], mountpoint[256], fstype[64];
 	int64_t total, used, free;
 	double usage;
 };
 /* Drops duplicates by device and total (the shorter mountpoint stays) and sorts by
  * mountpoint; returns the new count. */
-size_t agent_disks_dedup(struct agent_disk *d, size_t n);
+size_t agent_disks_dedup(struct agent_fs *d, size_t n);
 
 /* --- mdadm arrays (mdstat.c; §10.7) ---------------------------------------------------- */
 
-struct agent_raid_device {
+struct agent_md_member {
 	char device[64];
 	char state[16];
 	int slot;
 };
-struct agent_raid {
+struct agent_md_array {
 	char device[64];
 	char level[32];
 	char state[64];
 	int total, active, working, failed, spare;
-	struct agent_raid_device devices[32];
+	struct agent_md_member devices[32];
 	int ndevices;
 	double rebuild_percent;
 	char rebuild_speed[32];
 };
 /* The md arrays of /proc/mdstat; *out is the caller's to free. Returns the count, or -1. */
-int agent_parse_mdstat(const char *text, struct agent_raid **out);
+int agent_parse_mdstat(const char *text, struct agent_md_array **out);
 
 /* --- sensors (sensors.c; §10.5, §10.6) -------------------------------------------------- */
 
@@ -161,7 +161,7 @@ struct agent_kv {
 	char key[96];
 	double value;
 };
-struct agent_smart {
+struct agent_smart_disk {
 	char device[64], model[128], serial[64], wwn[64], type[8];
 	int temperature;
 	int passed;
@@ -170,7 +170,7 @@ struct agent_smart {
 struct agent_sensors {
 	struct agent_kv *temps, *fans, *additional;
 	size_t ntemps, nfans, nadditional;
-	struct agent_smart *smart;
+	struct agent_smart_disk *smart;
 	size_t nsmart;
 };
 /* Sorts readings into the report's maps by the original's rules (§10.5). */
@@ -180,7 +180,7 @@ void agent_sensors_free(struct agent_sensors *s);
 /* One disk's `smartctl -n standby -i -A -H --json=o` output and exit status. Returns 0, or
  * -1 when there is nothing to report. */
 int agent_parse_smartctl(const char *json, int exit_status, const char *device,
-    struct agent_smart *out);
+    struct agent_smart_disk *out);
 
 /* --- the report (report.c; §3.1) -------------------------------------------------------- */
 
@@ -200,14 +200,14 @@ struct agent_report {
 	/* metrics */
 	double cpu_percent;
 	struct agent_memory mem;
-	struct agent_disk *disks;
+	struct agent_fs *disks;
 	size_t ndisks;
 	struct agent_diskio *diskio;
 	size_t ndiskio;
 	struct agent_iface *ifaces;
 	size_t nifaces;
 	struct agent_sensors sensors;
-	struct agent_raid *raid;
+	struct agent_md_array *raid;
 	size_t nraid;
 	char *const *tags;
 	size_t ntags;

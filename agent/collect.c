@@ -188,7 +188,7 @@ path_depth(const char *p)
  * where it is mounted), the largest dataset's sizes (the original's fallback without
  * zpool). */
 static void
-add_zfs(struct agent_disk **list, size_t *n, size_t *cap, const struct agent_mount *m,
+add_zfs(struct agent_fs **list, size_t *n, size_t *cap, const struct agent_mount *m,
     const struct statvfs *st)
 {
 	char pool[256];
@@ -222,7 +222,7 @@ static void
 collect_disks(struct agent_report *r, const struct agent_config *cfg)
 {
 	struct agent_mount *mounts;
-	struct agent_disk *list = NULL;
+	struct agent_fs *list = NULL;
 	size_t n = 0, cap = 0;
 	char *text = read_host("PROC", "1/mountinfo");
 	int nm;
@@ -476,7 +476,7 @@ collect_smart(struct agent_collector *c, struct agent_report *r)
 	while ((de = readdir(d))) {
 		char dev[300], devpath[1100], *out;
 		char *argv[] = { c->smartctl, "-n", "standby", "-i", "-A", "-H", "--json=o", dev, NULL };
-		struct agent_smart s;
+		struct agent_smart_disk s;
 		struct stat st;
 		int status, skipped = de->d_name[0] == '.';
 

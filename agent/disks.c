@@ -172,12 +172,12 @@ agent_disk_excluded(char *const *patterns, size_t n, const char *mountpoint)
 static int
 disk_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct agent_disk *)a)->mountpoint,
-	    ((const struct agent_disk *)b)->mountpoint);
+	return strcmp(((const struct agent_fs *)a)->mountpoint,
+	    ((const struct agent_fs *)b)->mountpoint);
 }
 
 size_t
-agent_disks_dedup(struct agent_disk *d, size_t n)
+agent_disks_dedup(struct agent_fs *d, size_t n)
 {
 	size_t kept = 0;
 

@@ -12,14 +12,14 @@
 
 /* The array's member list after "mdN : active raid1 ": "sdb1[1] sda1[0](F) ...". */
 static void
-parse_members(struct agent_raid *a, const char *s)
+parse_members(struct agent_md_array *a, const char *s)
 {
 	char tok[96];
 	int len;
 
 	while (sscanf(s, " %95s%n", tok, &len) == 1) {
 		char *br = strchr(tok, '[');
-		struct agent_raid_device *d;
+		struct agent_md_member *d;
 
 		s += len;
 		if (!br || a->ndevices >= (int)ARRAY_LEN(a->devices))
@@ -44,7 +44,7 @@ parse_members(struct agent_raid *a, const char *s)
 
 /* Adds what the array is doing ("recovering") to its state. */
 static void
-append_state(struct agent_raid *a, const char *action)
+append_state(struct agent_md_array *a, const char *action)
 {
 	size_t len = strlen(a->state);
 
@@ -53,7 +53,7 @@ append_state(struct agent_raid *a, const char *action)
 
 /* The "[==>....]  recovery = 12.6% (...) finish=... speed=50000K/sec" line. */
 static void
-parse_progress(struct agent_raid *a, const char *line, char *action, size_t actlen)
+parse_progress(struct agent_md_array *a, const char *line, char *action, size_t actlen)
 {
 	static const char *const actions[] = { "recovery", "resync", "reshape", "check" };
 	const char *pct, *speed;
@@ -80,9 +80,9 @@ parse_progress(struct agent_raid *a, const char *line, char *action, size_t actl
 }
 
 int
-agent_parse_mdstat(const char *text, struct agent_raid **out)
+agent_parse_mdstat(const char *text, struct agent_md_array **out)
 {
-	struct agent_raid *list = NULL, *cur = NULL;
+	struct agent_md_array *list = NULL, *cur = NULL;
 	int n = 0, cap = 0, inactive = 0;
 	char action[32] = "", line[1024];
 

@@ -76,7 +76,7 @@ disks_json(const struct agent_report *r)
 	struct json_object *a = json_object_new_array();
 
 	for (size_t i = 0; i < r->ndisks; i++) {
-		const struct agent_disk *d = &r->disks[i];
+		const struct agent_fs *d = &r->disks[i];
 		struct json_object *o = json_object_new_object();
 
 		jsonwrite_opt_str(o, "device", d->device);
@@ -166,7 +166,7 @@ sensors_json(const struct agent_sensors *s)
 		struct json_object *a = json_object_new_array();
 
 		for (size_t i = 0; i < s->nsmart; i++) {
-			const struct agent_smart *d = &s->smart[i];
+			const struct agent_smart_disk *d = &s->smart[i];
 			struct json_object *e = json_object_new_object();
 
 			jsonwrite_str(e, "device", d->device);
@@ -191,7 +191,7 @@ raid_json(const struct agent_report *r)
 	struct json_object *a = json_object_new_array();
 
 	for (size_t i = 0; i < r->nraid; i++) {
-		const struct agent_raid *m = &r->raid[i];
+		const struct agent_md_array *m = &r->raid[i];
 		struct json_object *o = json_object_new_object(), *devs = json_object_new_array();
 
 		jsonwrite_str(o, "device", m->device);

@@ -202,7 +202,7 @@ smart_type(struct json_object *device)
 
 int
 agent_parse_smartctl(const char *text, int exit_status, const char *device,
-    struct agent_smart *out)
+    struct agent_smart_disk *out)
 {
 	struct json_object *root, *wwn, *temp, *nvme_log, *status;
 

@@ -171,7 +171,7 @@ test_mounts(void)
 static void
 test_dedup(void)
 {
-	struct agent_disk d[4] = {
+	struct agent_fs d[4] = {
 		{ .device = "/dev/sdb1", .mountpoint = "/volume1/docker", .total = 100 },
 		{ .device = "/dev/sda2", .mountpoint = "/", .total = 50 },
 		{ .device = "/dev/sdb1", .mountpoint = "/volume1", .total = 100 },
@@ -202,7 +202,7 @@ test_mdstat(void)
 	    "      976631512 blocks super 1.2\n"
 	    "\n"
 	    "unused devices: <none>\n";
-	struct agent_raid *r;
+	struct agent_md_array *r;
 	int n = agent_parse_mdstat(text, &r);
 
 	is_int(n, 3, "three arrays");
@@ -305,7 +305,7 @@ test_smart(void)
 	    "{\"device\":{\"name\":\"/dev/nvme0\",\"type\":\"nvme\",\"protocol\":\"NVMe\"},"
 	    "\"model_name\":\"WD Blue\",\"smart_status\":{\"passed\":false},"
 	    "\"nvme_smart_health_information_log\":{\"temperature\":41}}";
-	struct agent_smart s;
+	struct agent_smart_disk s;
 
 	is_int(agent_parse_smartctl(sata, 0, "sda", &s), 0, "sata read");
 	is_str(s.model, "Samsung SSD 860 EVO 500GB", "model");

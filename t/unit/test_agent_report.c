@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../../agent/agent.h"
+#include "agent_alerts_json.h"
 #include "tap.h"
 
 static const char *const *test_env;
@@ -139,10 +140,10 @@ path(struct json_object *o, const char *a, const char *b)
 static void
 test_report_json(void)
 {
-	struct agent_disk disk = { "/dev/sda2", "/", "ext4", 1000, 400, 550, 42.1 };
+	struct agent_fs disk = { "/dev/sda2", "/", "ext4", 1000, 400, 550, 42.1 };
 	struct agent_iface nic = { "eth0", "52:54:00:12:34:56", { "192.168.1.20/24" }, 1, 1000, 2000 };
 	struct agent_kv temp = { "cpu_package", 48 };
-	struct agent_smart smart = { "sda", "X", "", "", "sata", 33, 1, 0 };
+	struct agent_smart_disk smart = { "sda", "X", "", "", "sata", 33, 1, 0 };
 	char *tags[] = { "prod" };
 	struct agent_report r = {
 		.agent_id = "id-1", .version = "5.0.4", .interval_seconds = 30,
@@ -199,6 +200,42 @@ test_report_json(void)
 	free(text);
 }
 
+/* The server's reader of host reports (src/agent_alerts_json.c, what the alert checks see)
+ * takes the agent's JSON as the agent meant it. */
+static void
+test_server_reads_it(void)
+{
+	struct agent_fs disk = { "/dev/sda2", "/srv", "xfs", 1000, 400, 550, 42.1 };
+	struct agent_smart_disk smart = { "sdb", "Disk", "", "", "sata", 41, 1, 0 };
+	struct agent_md_array md = { .device = "/dev/md1", .level = "raid5",
+		.state = "clean, degraded, recovering", .total = 4, .active = 3, .working = 3,
+		.failed = 1, .ndevices = 1, .rebuild_percent = 17.3,
+		.devices = { { "/dev/sdc1", "faulty", -1 } } };
+	struct agent_report r = {
+		.agent_id = "agent-9", .machine_id = "mid-12345678", .hostname = "db1",
+		.platform = "debian", .cpu_percent = 12.5,
+		.mem = { .total = 1000, .used = 250, .free = 100, .usage = 25 },
+		.disks = &disk, .ndisks = 1, .raid = &md, .nraid = 1,
+		.sensors = { .smart = &smart, .nsmart = 1 }, .timestamp = 1768212930,
+	};
+	char *text = agent_report_json(&r);
+	struct json_object *o = json_tokener_parse(text);
+	struct agent_host h;
+
+	is_int(agent_host_from_json(o, &h), 0, "the server's reader takes the report");
+	is_str(h.id, "mid-12345678", "identity: host.id");
+	is_str(h.hostname, "db1", "hostname");
+	ok(h.cpu == 12.5 && h.memory == 25, "cpu and memory percent");
+	ok(h.ndisks == 1 && strcmp(h.disks[0].mountpoint, "/srv") == 0 &&
+	    h.disks[0].total == 1000 && h.disks[0].used == 400, "the filesystem");
+	ok(h.nsmart == 1 && h.smart[0].temperature == 41, "the SMART temperature");
+	ok(h.nraid == 1 && h.raid[0].failed_devices == 1 &&
+	    strcmp(h.raid[0].state, "clean, degraded, recovering") == 0, "the md array");
+	agent_host_free(&h);
+	json_object_put(o);
+	free(text);
+}
+
 static void
 test_os_release(void)
 {
@@ -218,6 +255,7 @@ main(void)
 	test_config();
 	test_buffer();
 	test_report_json();
+	test_server_reads_it();
 	test_os_release();
 	return done_testing();
 }
