@@ -125,6 +125,17 @@ struct agent_fs {
 	int64_t total, used, free;
 	double usage;
 };
+
+struct agent_zpool {
+	char name[256];
+	int64_t size, allocated, free;
+};
+/* `zpool list -Hp -o name,size,allocated,free` output; *out is the caller's to free.
+ * Returns the count, or -1. */
+int agent_parse_zpool_list(const char *text, struct agent_zpool **out);
+/* A pool's entry sized as the original sizes it: used = allocated; total = the pool's size,
+ * or the largest dataset's when smaller (RAIDZ, mirrors), free following the same choice. */
+void agent_zfs_apply_pool(struct agent_fs *d, const struct agent_zpool *p);
 /* Drops duplicates by device and total (the shorter mountpoint stays) and sorts by
  * mountpoint; returns the new count. */
 size_t agent_disks_dedup(struct agent_fs *d, size_t n);
@@ -232,8 +243,9 @@ struct agent_collector {
 	struct agent_cpu_times cpu_prev;
 	int have_prev;
 	const struct agent_config *cfg;
-	int smartctl_checked;
+	int smartctl_checked, zpool_checked;
 	char smartctl[256];	/* path, "" when absent */
+	char zpool[256];
 };
 /* Fills r from /proc, /sys, statfs, getifaddrs and smartctl; the CPU percent is measured
  * over cpu_sample seconds. */

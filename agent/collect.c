@@ -127,6 +127,28 @@ run_capture(char *const argv[], double timeout, int *status)
 	return sb.data;
 }
 
+/* A program on PATH or in the directories the original also looks in; "" when absent. */
+static void
+find_program(const char *name, char *out, size_t len)
+{
+	const char *path = getenv("PATH");
+	char *copy = xasprintf("%s:/usr/sbin:/sbin:/usr/local/sbin:/usr/local/bin:/opt/zfs/bin:/usr/bin",
+	    path ? path : "/bin");
+	char *save = NULL;
+
+	*out = '\0';
+	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		char p[512];
+
+		snprintf(p, sizeof(p), "%.200s/%.100s", dir, name);
+		if (*dir == '/' && access(p, X_OK) == 0) {
+			snprintf(out, len, "%.*s", (int)(len - 1), p);
+			break;
+		}
+	}
+	free(copy);
+}
+
 static void
 collect_cpu(struct agent_report *r, double sample)
 {
@@ -184,18 +206,24 @@ path_depth(const char *p)
 	return d;
 }
 
+/* A filesystem's sizes from statvfs (the original's formulas, §10.2 step 3). */
+static void
+fs_set_sizes(struct agent_fs *d, const struct statvfs *st)
+{
+	d->total = (int64_t)st->f_blocks * (int64_t)st->f_frsize;
+	d->free = (int64_t)st->f_bavail * (int64_t)st->f_frsize;
+	d->used = ((int64_t)st->f_blocks - (int64_t)st->f_bfree) * (int64_t)st->f_frsize;
+	d->usage = d->used + d->free > 0 ? (double)d->used / (double)(d->used + d->free) * 100 : 0;
+}
+
 /* ZFS datasets as one entry per pool: the shallowest mountpoint (the pool's root dataset
- * where it is mounted), the largest dataset's sizes (the original's fallback without
- * zpool). */
+ * where it is mounted), the largest dataset's sizes (zpool_sizes then applies the pool's). */
 static void
 add_zfs(struct agent_fs **list, size_t *n, size_t *cap, const struct agent_mount *m,
     const struct statvfs *st)
 {
 	char pool[256];
 	const char *slash = strchr(m->device, '/');
-	int64_t total = (int64_t)st->f_blocks * (int64_t)st->f_frsize;
-	int64_t free_b = (int64_t)st->f_bavail * (int64_t)st->f_frsize;
-	int64_t used = ((int64_t)st->f_blocks - (int64_t)st->f_bfree) * (int64_t)st->f_frsize;
 	size_t i;
 
 	snprintf(pool, sizeof(pool), "%.*s", slash ? (int)(slash - m->device) : (int)strlen(m->device), m->device);
@@ -210,17 +238,45 @@ add_zfs(struct agent_fs **list, size_t *n, size_t *cap, const struct agent_mount
 		snprintf((*list)[i].mountpoint, sizeof((*list)[i].mountpoint), "%s", m->mountpoint);
 	} else if (path_depth(m->mountpoint) < path_depth((*list)[i].mountpoint))
 		snprintf((*list)[i].mountpoint, sizeof((*list)[i].mountpoint), "%s", m->mountpoint);
-	if (total > (*list)[i].total) {
-		(*list)[i].total = total;
-		(*list)[i].used = used;
-		(*list)[i].free = free_b;
-		(*list)[i].usage = used + free_b > 0 ? (double)used / (double)(used + free_b) * 100 : 0;
+	if ((int64_t)st->f_blocks * (int64_t)st->f_frsize > (*list)[i].total)
+		fs_set_sizes(&(*list)[i], st);
+}
+
+/* The pools' own sizes from `zpool list -Hp` when zpool is installed (§10.2 step 4). */
+static void
+zpool_sizes(struct agent_collector *c, struct agent_fs *list, size_t n)
+{
+	char *argv[8 + 64] = { c->zpool, "list", "-Hp", "-o", "name,size,allocated,free" };
+	struct agent_zpool *pools = NULL;
+	int argc = 5, status, np;
+	char *out;
+
+	for (size_t i = 0; i < n && argc < (int)ARRAY_LEN(argv) - 1; i++)
+		if (strcmp(list[i].fstype, "zfs") == 0)
+			argv[argc++] = list[i].device;
+	if (argc == 5)
+		return;
+	if (!c->zpool_checked) {
+		c->zpool_checked = 1;
+		find_program("zpool", c->zpool, sizeof(c->zpool));
 	}
+	if (!*c->zpool)
+		return;
+	argv[argc] = NULL;
+	out = run_capture(argv, 5, &status);
+	np = agent_parse_zpool_list(out, &pools);
+	for (int k = 0; k < np; k++)
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(list[i].fstype, "zfs") == 0 && strcmp(list[i].device, pools[k].name) == 0)
+				agent_zfs_apply_pool(&list[i], &pools[k]);
+	free(pools);
+	free(out);
 }
 
 static void
-collect_disks(struct agent_report *r, const struct agent_config *cfg)
+collect_disks(struct agent_collector *c, struct agent_report *r)
 {
+	const struct agent_config *cfg = c->cfg;
 	struct agent_mount *mounts;
 	struct agent_fs *list = NULL;
 	size_t n = 0, cap = 0;
@@ -236,7 +292,7 @@ collect_disks(struct agent_report *r, const struct agent_config *cfg)
 	for (int i = 0; i < nm; i++) {
 		const struct agent_mount *m = &mounts[i];
 		struct statvfs st;
-		int64_t total, used, free_b;
+		int64_t total, used;
 		int seen = 0;
 
 		for (int k = 0; k < i; k++)
@@ -246,7 +302,6 @@ collect_disks(struct agent_report *r, const struct agent_config *cfg)
 		if (statvfs(m->mountpoint, &st) != 0)
 			continue;
 		total = (int64_t)st.f_blocks * (int64_t)st.f_frsize;
-		free_b = (int64_t)st.f_bavail * (int64_t)st.f_frsize;
 		used = ((int64_t)st.f_blocks - (int64_t)st.f_bfree) * (int64_t)st.f_frsize;
 		if (total <= 0)
 			continue;
@@ -260,13 +315,11 @@ collect_disks(struct agent_report *r, const struct agent_config *cfg)
 		snprintf(list[n].device, sizeof(list[n].device), "%s", m->device);
 		snprintf(list[n].mountpoint, sizeof(list[n].mountpoint), "%s", m->mountpoint);
 		snprintf(list[n].fstype, sizeof(list[n].fstype), "%s", m->fstype);
-		list[n].total = total;
-		list[n].used = used;
-		list[n].free = free_b;
-		list[n].usage = used + free_b > 0 ? (double)used / (double)(used + free_b) * 100 : 0;
+		fs_set_sizes(&list[n], &st);
 		n++;
 	}
 	agent_mounts_free(mounts, nm > 0 ? nm : 0);
+	zpool_sizes(c, list, n);
 	r->ndisks = agent_disks_dedup(list, n);
 	r->disks = list;
 }
@@ -437,26 +490,6 @@ collect_temperatures(struct agent_report *r)
 	free(readings);
 }
 
-/* smartctl on PATH or in the sbin directories, once. */
-static void
-find_smartctl(struct agent_collector *c)
-{
-	const char *path = getenv("PATH");
-	char *copy = xasprintf("%s:/usr/sbin:/sbin:/usr/local/sbin", path ? path : "/usr/bin:/bin");
-	char *save = NULL;
-
-	c->smartctl_checked = 1;
-	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		char p[sizeof(c->smartctl)];
-
-		snprintf(p, sizeof(p), "%.200s/smartctl", dir);
-		if (access(p, X_OK) == 0) {
-			snprintf(c->smartctl, sizeof(c->smartctl), "%s", p);
-			break;
-		}
-	}
-	free(copy);
-}
 
 static void
 collect_smart(struct agent_collector *c, struct agent_report *r)
@@ -468,8 +501,10 @@ collect_smart(struct agent_collector *c, struct agent_report *r)
 	struct dirent *de;
 	size_t cap = 0;
 
-	if (!c->smartctl_checked)
-		find_smartctl(c);
+	if (!c->smartctl_checked) {
+		c->smartctl_checked = 1;
+		find_program("smartctl", c->smartctl, sizeof(c->smartctl));
+	}
 	host_path(root, sizeof(root), "SYS", "block");
 	if (!*c->smartctl || !(d = opendir(root)))
 		return;
@@ -509,7 +544,7 @@ agent_collect(struct agent_collector *c, struct agent_report *r, double cpu_samp
 
 	collect_system(r, c->cfg);
 	collect_cpu(r, cpu_sample);
-	collect_disks(r, c->cfg);
+	collect_disks(c, r);
 	text = read_host("PROC", "diskstats");
 	if ((n = agent_parse_diskstats(text, &io)) > 0) {
 		r->diskio = io;

@@ -2,6 +2,7 @@
  * --disk-exclude patterns, deduplication (agents.md §10.2). */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -199,4 +200,42 @@ agent_disks_dedup(struct agent_fs *d, size_t n)
 	if (kept > 1)
 		qsort(d, kept, sizeof(*d), disk_cmp);
 	return kept;
+}
+
+int
+agent_parse_zpool_list(const char *text, struct agent_zpool **out)
+{
+	struct agent_zpool *list = NULL;
+	int n = 0, cap = 0;
+	char line[512];
+
+	for (const char *p = text; p && agent_next_line(&p, line, sizeof(line)); ) {
+		struct agent_zpool z;
+		long long size, alloc, free_b;
+
+		if (sscanf(line, "%255s %lld %lld %lld", z.name, &size, &alloc, &free_b) != 4 ||
+		    size <= 0 || alloc < 0 || free_b < 0)
+			continue;
+		GROW(list, n, cap);
+		list[n] = z;
+		list[n].size = size;
+		list[n].allocated = alloc;
+		list[n].free = free_b;
+		n++;
+	}
+	*out = list;
+	return text ? n : -1;
+}
+
+void
+agent_zfs_apply_pool(struct agent_fs *d, const struct agent_zpool *p)
+{
+	d->used = p->allocated;
+	if (d->total <= 0 || d->total >= p->size) {
+		d->total = p->size;
+		d->free = p->free;
+	}
+	d->usage = d->total > 0 ? (double)d->used / (double)d->total * 100 : 0;
+	if (d->usage > 100)
+		d->usage = 100;
 }

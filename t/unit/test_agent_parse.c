@@ -186,6 +186,33 @@ test_dedup(void)
 }
 
 static void
+test_zpool(void)
+{
+	struct agent_zpool *z;
+	int n = agent_parse_zpool_list("tank\t3985729650688\t1617010032640\t2368719618048\n"
+	    "rpool\t255013683200\t50000000000\t205013683200\nbad line\n", &z);
+	struct agent_fs raidz = { .device = "tank", .total = 2800000000000, .free = 1200000000000 };
+	struct agent_fs plain = { .device = "rpool", .total = 300000000000, .free = 1 };
+
+	is_int(n, 2, "two pools, the bad line skipped");
+	if (n == 2) {
+		is_str(z[0].name, "tank", "pool name");
+		is_int(z[0].allocated, 1617010032640LL, "allocated");
+		agent_zfs_apply_pool(&raidz, &z[0]);
+		is_int(raidz.used, 1617010032640LL, "used = allocated");
+		is_int(raidz.total, 2800000000000LL, "a smaller dataset total wins (RAIDZ)");
+		is_int(raidz.free, 1200000000000LL, "with the dataset's free");
+		agent_zfs_apply_pool(&plain, &z[1]);
+		is_int(plain.total, 255013683200LL, "otherwise the pool's size");
+		is_int(plain.free, 205013683200LL, "and the pool's free");
+		ok(plain.usage > 19.6 && plain.usage < 19.7, "usage = used / total");
+	}
+	free(z);
+	is_int(agent_parse_zpool_list(NULL, &z), -1, "no output: -1");
+	free(z);
+}
+
+static void
 test_mdstat(void)
 {
 	static const char text[] =
@@ -350,6 +377,7 @@ main(void)
 	test_net_dev();
 	test_mounts();
 	test_dedup();
+	test_zpool();
 	test_mdstat();
 	test_sensors();
 	test_smart();
