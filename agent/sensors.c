@@ -79,7 +79,8 @@ reading_cmp(const void *a, const void *b)
 	    ((const struct agent_sensor_reading *)b)->chip);
 }
 
-/* One CPU chip's temperatures: package, cores, and the fallbacks for the package. */
+/* One CPU chip's temperatures: package, cores, the fallbacks for the package; its other
+ * sensors go to the other temperatures. */
 static void
 classify_cpu(const struct agent_sensor_reading *r, size_t n, const char *chip,
     struct agent_sensors *out, double *package, double *max_core, double *max_ccd,
@@ -87,7 +88,7 @@ classify_cpu(const struct agent_sensor_reading *r, size_t n, const char *chip,
 {
 	for (size_t i = 0; i < n; i++) {
 		const char *s = r[i].sensor;
-		char low[64], key[96];
+		char low[64], key[192];
 
 		if (strcmp(r[i].chip, chip) != 0 || r[i].fan)
 			continue;
@@ -110,6 +111,14 @@ classify_cpu(const struct agent_sensor_reading *r, size_t n, const char *chip,
 				*package = r[i].value;
 		} else if (strcmp(low, "temp1") == 0)
 			*temp1 = r[i].value;
+		else if (r[i].value > 0 && r[i].value < 150) {
+			/* a Super I/O chip's board sensors (SYSTIN, AUXTIN ...): other temperatures */
+			char prefix[64];
+
+			chip_prefix(prefix, sizeof(prefix), chip);
+			snprintf(key, sizeof(key), "%s_%s", prefix, low);
+			kv_set(&out->additional, &out->nadditional, key, r[i].value);
+		}
 	}
 }
 
@@ -131,6 +140,8 @@ agent_sensors_classify(const struct agent_sensor_reading *in, size_t n,
 		normalise(low_chip, sizeof(low_chip), r[i].chip);
 		chip_prefix(prefix, sizeof(prefix), r[i].chip);
 		normalise(sensor, sizeof(sensor), r[i].sensor);
+		if (first_of_chip && is_cpu_chip(r[i].chip))
+			classify_cpu(r, n, r[i].chip, out, &package, &max_core, &max_ccd, &temp1);
 		if (r[i].fan) {
 			if (r[i].value > 0) {
 				snprintf(key, sizeof(key), "%s_%s", prefix, sensor);
@@ -138,11 +149,8 @@ agent_sensors_classify(const struct agent_sensor_reading *in, size_t n,
 			}
 			continue;
 		}
-		if (is_cpu_chip(r[i].chip)) {
-			if (first_of_chip)
-				classify_cpu(r, n, r[i].chip, out, &package, &max_core, &max_ccd, &temp1);
-			continue;
-		}
+		if (is_cpu_chip(r[i].chip))
+			continue;	/* classify_cpu took its temperatures */
 		if (strstr(low_chip, "nvme") && strcasecmp(r[i].sensor, "Composite") == 0) {
 			snprintf(key, sizeof(key), "nvme%d", nvme++);
 			kv_set(&out->temps, &out->ntemps, key, r[i].value);

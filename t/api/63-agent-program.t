@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # 63-agent-program.t: the pulse-agent program against a stand-in server (t/agent/receiver.pl):
 # the report's fields and types (agents.md §3.1), its figures against the machine's own
-# (/proc/cpuinfo, free -b, df -B1 /), the token headers, the remote configuration at start,
+# (/proc/cpuinfo, free -b, df -B1 /) and a recorded machine's (t/agent/proc, t/agent/sys, a
+# smartctl stand-in), the token headers, the remote configuration at start,
 # the health server, buffering while the server is away and the flush when it returns, a
 # refused token (403) dropping reports, and bad flags. No database, no Pulse server.
 use strict;
@@ -245,6 +246,48 @@ ok(!(grep { $seen{$_}++ } @ts403), 'no report sent twice: a 403 drops it');
 like(slurp("$dir/agent403.log"), qr/lacks the host-agent:report scope/, 'the agent says why');
 is(stop($agent) >> 8, 0, 'the agent stops');
 stop($recv);
+
+# --- a recorded machine: HOST_PROC and HOST_SYS over t/agent/, smartctl stand-in on PATH ---------
+
+my $outrec = "$dir/recorded.jsonl";
+my $portrec = PulseStack::free_port();
+my $smart_args = "$dir/smartctl-args";
+$recv = start_receiver($portrec, $outrec);
+$agent = run_agent("$dir/agent-recorded.log", PULSE_TOKEN => $token, HOST_PROC => "$src/t/agent/proc",
+    HOST_SYS => "$src/t/agent/sys", PATH => "$src/t/agent/bin:$ENV{PATH}",
+    SMARTCTL_ARGS_FILE => $smart_args,
+    args => ['--url', "http://127.0.0.1:$portrec", '--interval', '1s', '--health-addr', '']);
+ok(wait_for('a report of the recorded machine', sub { reports($outrec) >= 1 }), 'the recorded machine reports');
+is(stop($agent) >> 8, 0, 'the agent stops');
+stop($recv);
+my ($rec) = map { $_->{body} } reports($outrec);
+is($rec->{host}{cpuCount}, 2, 'recorded: cpuCount from cpuinfo');
+is_deeply($rec->{host}{loadAverage}, [0.25, 0.5, 0.75], 'recorded: loadavg');
+is($rec->{host}{uptimeSeconds}, 123456, 'recorded: uptime in whole seconds');
+ok(!exists $rec->{metrics}{cpuUsagePercent}, 'recorded: /proc/stat did not move, 0 is omitted');
+is_deeply($rec->{metrics}{memory}, { totalBytes => 8000000 * 1024, usedBytes => 3000000 * 1024,
+    freeBytes => 1000000 * 1024, usage => 37.5, swapTotalBytes => 1000000 * 1024,
+    swapUsedBytes => 250000 * 1024 }, 'recorded: memory by the original formulas');
+is(scalar @{ $rec->{disks} }, 1, 'recorded: one filesystem (proc and tmpfs left out)');
+is($rec->{disks}[0]{device}, '/dev/recorded-root', 'recorded: the mount source');
+is_deeply($rec->{diskIO}, [{ device => 'sda', readBytes => 20000 * 512, writeBytes => 40000 * 512,
+    readOps => 1000, writeOps => 2000, readTimeMs => 500, writeTimeMs => 900, ioTimeMs => 1200 }],
+    'recorded: diskIO of the whole disk only');
+my $md = $rec->{raid}[0];
+is($md->{device}, '/dev/md0', 'recorded: md0');
+is($md->{level}, 'raid1', 'recorded: raid1');
+is($md->{state}, 'clean, degraded, recovering', 'recorded: degraded and recovering');
+is($md->{rebuildPercent}, 7.5, 'recorded: rebuild percent');
+is($md->{rebuildSpeed}, '120000K/sec', 'recorded: rebuild speed');
+is_deeply([map { $_->{device} } @{ $md->{devices} }], ['/dev/sdb1', '/dev/sda1'], 'recorded: members');
+is_deeply($rec->{sensors}{temperatureCelsius}, { cpu_package => 52, cpu_core_0 => 50 }, 'recorded: CPU temperatures from hwmon');
+is_deeply($rec->{sensors}{fanRpm}, { nct6798_fan1 => 1500 }, 'recorded: a turning fan, a stopped one left out');
+is_deeply($rec->{sensors}{additional}, { nct6798_systin => 31 }, 'recorded: other temperatures');
+is_deeply($rec->{sensors}{smart}, [{ device => 'sda', model => 'Recorded SSD 860', serial => 'S3Z1NB0K000001',
+    wwn => '5-2538-e409b3cf1', type => 'sata', temperature => 34, health => 'PASSED' }],
+    'recorded: SMART from smartctl --json');
+like(slurp($smart_args), qr{^-n standby -i -A -H --json=o /dev/sda$}m, 'smartctl asked without waking a sleeping disk');
+unlike(slurp($smart_args), qr/loop0/, 'loop devices are not asked');
 
 # --- resource use (figures, not assertions) ----------------------------------------------------
 

@@ -287,6 +287,7 @@ test_sensors(void)
 		{ "amdgpu-hwmon5", "edge", 55, 0 },
 		{ "nct6798-hwmon6", "fan2", 1200, 1 },
 		{ "nct6798-hwmon6", "fan3", 0, 1 },
+		{ "nct6798-hwmon6", "SYSTIN", 31, 0 },
 		{ "acpi_fan-hwmon7", "temp1", 27.8, 0 },
 		{ "iwlwifi_1-hwmon8", "temp1", 200, 0 },
 	};
@@ -306,6 +307,8 @@ test_sensors(void)
 	ok(find(s.fans, s.nfans, "nct6798_fan2") == 1200, "fan key <chipPrefix>_<sensor>");
 	ok(find(s.fans, s.nfans, "nct6798_fan3") == -1, "a stopped fan is left out");
 	ok(find(s.additional, s.nadditional, "acpi_fan_temp1") == 27.8, "other temperatures");
+	ok(find(s.additional, s.nadditional, "nct6798_systin") == 31,
+	    "a Super I/O board sensor is another temperature");
 	ok(find(s.additional, s.nadditional, "nvme_sensor_1") == 40, "nvme extra sensor as other");
 	ok(find(s.additional, s.nadditional, "iwlwifi_1_temp1") == -1, "150 degrees and more dropped");
 	agent_sensors_free(&s);
