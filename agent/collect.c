@@ -120,9 +120,23 @@ run_capture(char *const argv[], double timeout, int *status)
 			sb_append(&sb, buf, (size_t)n);
 	}
 	close(pipefd[0]);
-	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
-		;
-	if (WIFEXITED(wstatus))
+	/* a child that closed its output may still run: it too has until the deadline */
+	for (;;) {
+		pid_t w = waitpid(pid, &wstatus, WNOHANG);
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+		if (w == pid || (w < 0 && errno != EINTR))
+			break;
+		if (w == 0 && clock_monotonic() >= deadline) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+				;
+			wstatus = -1;
+			break;
+		}
+		nanosleep(&ts, NULL);
+	}
+	if (wstatus != -1 && WIFEXITED(wstatus))
 		*status = WEXITSTATUS(wstatus);
 	return sb.data;
 }
@@ -292,25 +306,23 @@ collect_disks(struct agent_collector *c, struct agent_report *r)
 	for (int i = 0; i < nm; i++) {
 		const struct agent_mount *m = &mounts[i];
 		struct statvfs st;
-		int64_t total, used;
-		int seen = 0;
+		int seen = 0, zfs;
 
 		for (int k = 0; k < i; k++)
 			seen |= strcmp(mounts[k].mountpoint, m->mountpoint) == 0;
 		if (seen || agent_disk_excluded(cfg->disk_exclude, cfg->ndisk_exclude, m->mountpoint))
 			continue;
-		if (statvfs(m->mountpoint, &st) != 0)
+		zfs = strcmp(m->fstype, "zfs") == 0 || strcmp(m->fstype, "fuse.zfs") == 0;
+		/* the filter first: a network mount is never statfs'd (an NFS server away would
+		 * hang the report); overlay, the one rule that needs sizes, is a virtual type */
+		if (!zfs && agent_fs_skip(m->fstype, m->mountpoint, 0, 0))
 			continue;
-		total = (int64_t)st.f_blocks * (int64_t)st.f_frsize;
-		used = ((int64_t)st.f_blocks - (int64_t)st.f_bfree) * (int64_t)st.f_frsize;
-		if (total <= 0)
+		if (statvfs(m->mountpoint, &st) != 0 || (int64_t)st.f_blocks * (int64_t)st.f_frsize <= 0)
 			continue;
-		if (strcmp(m->fstype, "zfs") == 0 || strcmp(m->fstype, "fuse.zfs") == 0) {
+		if (zfs) {
 			add_zfs(&list, &n, &cap, m, &st);
 			continue;
 		}
-		if (agent_fs_skip(m->fstype, m->mountpoint, total, used))
-			continue;
 		GROW(list, n, cap);
 		snprintf(list[n].device, sizeof(list[n].device), "%s", m->device);
 		snprintf(list[n].mountpoint, sizeof(list[n].mountpoint), "%s", m->mountpoint);
