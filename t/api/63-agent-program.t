@@ -247,6 +247,21 @@ like(slurp("$dir/agent403.log"), qr/lacks the host-agent:report scope/, 'the age
 is(stop($agent) >> 8, 0, 'the agent stops');
 stop($recv);
 
+# --- no server at start: the remote config is logged, the agent goes on ----------------------
+
+my $outlate = "$dir/late.jsonl";
+my $portlate = PulseStack::free_port();
+$agent = run_agent("$dir/agent-late.log", PULSE_TOKEN => $token,
+    args => ['--url', "http://127.0.0.1:$portlate", '--interval', '1s', '--health-addr', '']);
+ok(wait_for('the agent to give up on the remote config', sub { slurp("$dir/agent-late.log") =~ /report not sent/ }),
+    'no server at start: reports are kept');
+like(slurp("$dir/agent-late.log"), qr/remote config: no answer/, 'the missing remote config is logged');
+ok(kill(0, $agent), 'the agent runs on');
+$recv = start_receiver($portlate, $outlate);
+ok(wait_for('the first reports', sub { reports($outlate) >= 2 }, 40), 'its reports arrive once the server is up');
+is(stop($agent) >> 8, 0, 'the agent stops');
+stop($recv);
+
 # --- a recorded machine: HOST_PROC and HOST_SYS over t/agent/, smartctl stand-in on PATH ---------
 
 my $outrec = "$dir/recorded.jsonl";
