@@ -63,54 +63,43 @@ struct report_loop {
 	long sent;
 };
 
-/* Sends the buffered reports oldest first, stopping at the first failure. */
-static void
-flush_buffer(struct report_loop *l)
-{
-	const char *body;
-	int flushed = 0;
-
-	while ((body = agent_buffer_peek(&l->buffer)) && !stop_requested) {
-		enum agent_send_result res = agent_send_report(l->cfg, body);
-
-		if (res == AGENT_SEND_FAILED)
-			break;
-		agent_buffer_pop(&l->buffer);
-		flushed += res == AGENT_SENT;
-	}
-	if (flushed)
-		log_info("buffered reports sent count=%d left=%d", flushed, l->buffer.count);
-}
-
-/* Sends one fresh report, or keeps it while the server is away. */
+/*
+ * Queues a fresh report behind the kept ones and, unless a retry is not due yet, sends them
+ * oldest first until one fails. The fresh report goes last, so the server's lastSeen (the
+ * report's timestamp) never moves backwards (agents.md QUIRK 16: the original sends the fresh
+ * one first). A 403 drops the report it refused; any other failure keeps the queue and backs
+ * off: the interval, doubling, up to BACKOFF_MAX.
+ */
 static void
 deliver(struct report_loop *l, char *body)
 {
-	enum agent_send_result res;
+	const char *next;
+	int backlog, sent = 0;
 
-	if (l->failures > 0 && clock_monotonic() < l->retry_at) {
-		agent_buffer_push(&l->buffer, body);
-		return;
-	}
-	res = agent_send_report(l->cfg, body);
-	if (res == AGENT_SENT) {
-		if (l->failures > 0 || l->sent == 0)
-			log_info("report sent url=%s buffered=%d", l->cfg->url, l->buffer.count);
-		l->failures = 0;
-		l->sent++;
-		free(body);
-		flush_buffer(l);
-		return;
-	}
-	if (res == AGENT_SEND_FORBIDDEN) {
-		free(body);
-		return;
-	}
-	l->failures++;
-	l->retry_at = clock_monotonic() +
-	    fmin(l->cfg->interval * pow(2, l->failures > 16 ? 16 : l->failures - 1), BACKOFF_MAX);
 	agent_buffer_push(&l->buffer, body);
-	log_debug("report buffered count=%d dropped=%ld", l->buffer.count, l->buffer.dropped);
+	if (l->failures > 0 && clock_monotonic() < l->retry_at)
+		return;
+	backlog = l->buffer.count - 1;
+	while ((next = agent_buffer_peek(&l->buffer)) && !stop_requested) {
+		enum agent_send_result res = agent_send_report(l->cfg, next);
+
+		if (res == AGENT_SEND_FAILED) {
+			l->failures++;
+			l->retry_at = clock_monotonic() + fmin(l->cfg->interval *
+			    pow(2, l->failures > 16 ? 15 : l->failures - 1), BACKOFF_MAX);
+			log_debug("reports kept count=%d dropped=%ld", l->buffer.count,
+			    l->buffer.dropped);
+			return;
+		}
+		agent_buffer_pop(&l->buffer);
+		sent += res == AGENT_SENT;
+	}
+	if (sent && (l->failures > 0 || l->sent == 0))
+		log_info("report sent url=%s", l->cfg->url);
+	if (sent && backlog > 0)
+		log_info("buffered reports sent count=%d", backlog);
+	l->failures = 0;
+	l->sent += sent;
 }
 
 static void

@@ -227,6 +227,9 @@ my @gap = grep { my $t = ts($_->{body}{timestamp}); $t > $down_at && $t < $back_
 ok(@gap >= 2, scalar(@gap) . ' reports from the down window delivered');
 my @gap_ts = map { ts($_->{body}{timestamp}) } @gap;
 is_deeply([@gap_ts], [sort { $a <=> $b } @gap_ts], 'the buffer is flushed oldest first');
+my @all_ts = map { ts($_->{body}{timestamp}) } @after;
+is_deeply([@all_ts], [sort { $a <=> $b } @all_ts],
+    'the fresh report goes after the kept ones: the timestamps arrive in order (QUIRK 16)');
 like(slurp("$dir/agent.log"), qr/buffered reports sent count=\d+/, 'the agent logs the flush');
 unlike(slurp("$dir/agent.log"), qr/\Q$token\E/, 'the token never appears in the log');
 is(stop($agent) >> 8, 0, 'SIGTERM: the agent exits 0');
