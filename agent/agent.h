@@ -1,0 +1,286 @@
+/* agent.h: the pulse-agent's private declarations: configuration, the Linux parsers, the
+ * report and its JSON, the send buffer, the health server. */
+#ifndef PULSE_AGENT_H
+#define PULSE_AGENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* --- configuration (config.c; agents.md §9.1) ------------------------------------------ */
+
+#define AGENT_DEFAULT_URL "http://localhost:7655"
+#define AGENT_DEFAULT_HEALTH ":9191"
+#define AGENT_TOKEN_FILE "/var/lib/pulse-agent/token"
+
+struct agent_config {
+	char *url;		/* trailing '/' trimmed */
+	char *token;		/* a secret: never logged */
+	double interval;	/* seconds */
+	char *hostname;		/* override, or NULL */
+	char *agent_id;		/* override, or NULL */
+	char *health_addr;	/* "" disables the health server */
+	char *report_ip;
+	char *log_level;
+	int insecure;
+	int enable_host;
+	int enable_commands;
+	char **tags;		/* trimmed, deduplicated */
+	size_t ntags;
+	char **disk_exclude;
+	size_t ndisk_exclude;
+	int show_version;
+	int self_test;
+	/* flags accepted but not acted on by this agent (docker, kubernetes, proxmox, ...),
+	 * "name" each, for one log line at start */
+	char **unsupported;
+	size_t nunsupported;
+};
+
+/* Reads the flags (argv, "-name", "--name", "--name=value" or "--name value") over the
+ * environment (env_get, getenv in the program, a table in the tests), then the token from
+ * its file when neither gave one. Returns 0, or -1 with a message in err (never the token).
+ * Free with agent_config_free. */
+typedef const char *(*agent_env_fn)(const char *name);
+int agent_config_parse(struct agent_config *cfg, int argc, char **argv, agent_env_fn env_get,
+    char *err, size_t errlen);
+void agent_config_free(struct agent_config *cfg);
+/* A Go duration ("30s", "1m30s", "500ms", "1h"): seconds, or -1 when it is not one. */
+int agent_parse_duration(const char *s, double *out);
+/* The environment's truthy words: 1, true, yes, y, on (any case). */
+int agent_env_truthy(const char *s);
+
+/* --- identity (identity.c; §9.3) -------------------------------------------------------- */
+
+/* The machine id from /etc/machine-id's text: 32 hex digits become 8-4-4-4-12, any other
+ * text of 8 or more characters is kept (trimmed). Returns 0, or -1 when too short. */
+int agent_machine_id_from_text(const char *text, char *out, size_t len);
+/* Whether an interface name is a virtual one (lo, docker*, veth*, br-*, cni*, flannel*,
+ * virbr*, zt*), which the MAC fallback passes over. */
+int agent_iface_virtual(const char *name);
+/* The machine id of this host: /etc/machine-id, else mac-<hex> of the first physical
+ * interface, else DMI product_uuid, else boot_id; "" when none. */
+void agent_machine_id(char *out, size_t len);
+
+/* --- CPU, memory, load (proc.c; §10.1) ------------------------------------------------- */
+
+/* Copies the line at *p (without its newline, cut to len - 1) into line and moves *p past
+ * it. Returns 0 at the end of the text. */
+int agent_next_line(const char **p, char *line, size_t len);
+
+struct agent_cpu_times {
+	uint64_t user, nice, system, idle, iowait, irq, softirq, steal;
+};
+/* The aggregate "cpu" line of /proc/stat. Returns 0 or -1. */
+int agent_parse_stat_cpu(const char *text, struct agent_cpu_times *out);
+/* Busy percent between two samples, clamped to 0..100 (gopsutil's rules). */
+double agent_cpu_percent(const struct agent_cpu_times *a, const struct agent_cpu_times *b);
+/* Logical CPUs: "processor" lines of /proc/cpuinfo, else cpuN lines of /proc/stat. */
+int agent_parse_cpu_count(const char *cpuinfo, const char *stat);
+
+struct agent_memory {
+	int64_t total, used, free, swap_total, swap_used;
+	double usage;
+};
+/* /proc/meminfo: used = total - MemAvailable (or Cached+SReclaimable+MemFree without it). */
+int agent_parse_meminfo(const char *text, struct agent_memory *out);
+int agent_parse_loadavg(const char *text, double load[3]);
+/* /proc/uptime's first field in whole seconds. */
+int agent_parse_uptime(const char *text, int64_t *out);
+
+/* --- block devices and interfaces (proc.c; §10.3, §10.4) -------------------------------- */
+
+struct agent_diskio {
+	char device[64];
+	uint64_t read_bytes, write_bytes, read_ops, write_ops, read_ms, write_ms, io_ms;
+};
+/* Whether a /proc/diskstats name is skipped: partitions, loop*, ram*, dm-*. */
+int agent_diskio_skip(const char *name);
+/* /proc/diskstats, skipped names and all-zero lines left out, sorted by name. *out is the
+ * caller's to free. Returns the count, or -1. */
+int agent_parse_diskstats(const char *text, struct agent_diskio **out);
+
+struct agent_netdev {
+	char name[64];
+	uint64_t rx_bytes, tx_bytes;
+};
+/* /proc/net/dev counters; *out is the caller's to free. Returns the count, or -1. */
+int agent_parse_net_dev(const char *text, struct agent_netdev **out);
+
+/* --- filesystems (disks.c; §10.2) ------------------------------------------------------ */
+
+struct agent_mount {
+	char *device, *mountpoint, *fstype;
+};
+/* /proc/<pid>/mountinfo (octal escapes decoded). *out is freed with agent_mounts_free. */
+int agent_parse_mountinfo(const char *text, struct agent_mount **out);
+void agent_mounts_free(struct agent_mount *m, int n);
+/* The original's ShouldSkipFilesystem: read-only, virtual, network/FUSE types, system
+ * mountpoints and container overlay paths. */
+int agent_fs_skip(const char *fstype, const char *mountpoint, int64_t total, int64_t used);
+/* --disk-exclude: "*sub*" contains, "prefix*" prefix, else exact. */
+int agent_disk_excluded(char *const *patterns, size_t n, const char *mountpoint);
+
+struct agent_fs {
+	char device[256], mountpoint[256], fstype[64];
+	int64_t total, used, free;
+	double usage;
+};
+
+struct agent_zpool {
+	char name[256];
+	int64_t size, allocated, free;
+};
+/* `zpool list -Hp -o name,size,allocated,free` output; *out is the caller's to free.
+ * Returns the count, or -1. */
+int agent_parse_zpool_list(const char *text, struct agent_zpool **out);
+/* A pool's entry sized as the original sizes it: used = allocated; total = the pool's size,
+ * or the largest dataset's when smaller (RAIDZ, mirrors), free following the same choice. */
+void agent_zfs_apply_pool(struct agent_fs *d, const struct agent_zpool *p);
+/* Drops duplicates by device and total (the shorter mountpoint stays) and sorts by
+ * mountpoint; returns the new count. */
+size_t agent_disks_dedup(struct agent_fs *d, size_t n);
+
+/* --- mdadm arrays (mdstat.c; §10.7) ---------------------------------------------------- */
+
+struct agent_md_member {
+	char device[64];
+	char state[16];
+	int slot;
+};
+struct agent_md_array {
+	char device[64];
+	char level[32];
+	char state[64];
+	int total, active, working, failed, spare;
+	struct agent_md_member devices[32];
+	int ndevices;
+	double rebuild_percent;
+	char rebuild_speed[32];
+};
+/* The md arrays of /proc/mdstat; *out is the caller's to free. Returns the count, or -1. */
+int agent_parse_mdstat(const char *text, struct agent_md_array **out);
+
+/* --- sensors (sensors.c; §10.5, §10.6) -------------------------------------------------- */
+
+struct agent_sensor_reading {
+	char chip[64];		/* lm-sensors style chip name, e.g. "coretemp-isa-0000" */
+	char sensor[64];	/* label, e.g. "Package id 0", "Core 1", "temp1", "fan1" */
+	double value;		/* degrees Celsius, or RPM for a fan */
+	int fan;
+};
+struct agent_kv {
+	char key[96];
+	double value;
+};
+struct agent_smart_disk {
+	char device[64], model[128], serial[64], wwn[64], type[8];
+	int temperature;
+	int passed;
+	int standby;
+};
+struct agent_sensors {
+	struct agent_kv *temps, *fans, *additional;
+	size_t ntemps, nfans, nadditional;
+	struct agent_smart_disk *smart;
+	size_t nsmart;
+};
+/* Sorts readings into the report's maps by the original's rules (§10.5). */
+void agent_sensors_classify(const struct agent_sensor_reading *r, size_t n,
+    struct agent_sensors *out);
+void agent_sensors_free(struct agent_sensors *s);
+/* One disk's `smartctl -n standby -i -A -H --json=o` output and exit status. Returns 0, or
+ * -1 when there is nothing to report. */
+int agent_parse_smartctl(const char *json, int exit_status, const char *device,
+    struct agent_smart_disk *out);
+
+/* --- the report (report.c; §3.1) -------------------------------------------------------- */
+
+struct agent_report {
+	/* agent */
+	const char *agent_id, *version;
+	int interval_seconds;
+	int commands_enabled;
+	/* host */
+	char machine_id[128];
+	char hostname[256];
+	char platform[64], os_name[128], os_version[64], kernel[128], arch[72];
+	const char *report_ip;
+	int cpu_count;
+	int64_t uptime;
+	double load[3];
+	/* metrics */
+	double cpu_percent;
+	struct agent_memory mem;
+	struct agent_fs *disks;
+	size_t ndisks;
+	struct agent_diskio *diskio;
+	size_t ndiskio;
+	struct agent_iface *ifaces;
+	size_t nifaces;
+	struct agent_sensors sensors;
+	struct agent_md_array *raid;
+	size_t nraid;
+	char *const *tags;
+	size_t ntags;
+	double timestamp;	/* unix seconds */
+};
+struct agent_iface {
+	char name[64];
+	char mac[32];
+	char addresses[16][64];
+	int naddresses;
+	uint64_t rx_bytes, tx_bytes;
+};
+/* The report's JSON (a new string, the caller's to free). */
+char *agent_report_json(const struct agent_report *r);
+void agent_report_free(struct agent_report *r);
+/* /etc/os-release's ID, NAME-less distro name and VERSION_ID into the report. */
+void agent_parse_os_release(const char *text, struct agent_report *r);
+
+/* --- collection (collect.c: reads the machine) ----------------------------------------- */
+
+struct agent_collector {
+	struct agent_cpu_times cpu_prev;
+	int have_prev;
+	const struct agent_config *cfg;
+	int smartctl_checked, zpool_checked;
+	char smartctl[256];	/* path, "" when absent */
+	char zpool[256];
+};
+/* Fills r from /proc, /sys, statfs, getifaddrs and smartctl; the CPU percent is measured
+ * over cpu_sample seconds. */
+void agent_collect(struct agent_collector *c, struct agent_report *r, double cpu_sample);
+/* Reads a small file whole (a new string), or NULL. */
+char *agent_read_file(const char *path);
+
+/* --- the send buffer (send.c; §9.5) ----------------------------------------------------- */
+
+#define AGENT_BUFFER_MAX 60
+struct agent_buffer {
+	char *items[AGENT_BUFFER_MAX];	/* report bodies, oldest at head */
+	int head, count;
+	long dropped;
+};
+/* Adds a body (owned by the buffer from then on); when full the oldest is dropped. */
+void agent_buffer_push(struct agent_buffer *b, char *body);
+/* The oldest body, or NULL; agent_buffer_pop frees it. */
+const char *agent_buffer_peek(const struct agent_buffer *b);
+void agent_buffer_pop(struct agent_buffer *b);
+void agent_buffer_free(struct agent_buffer *b);
+
+enum agent_send_result { AGENT_SENT, AGENT_SEND_FAILED, AGENT_SEND_FORBIDDEN };
+/* POSTs one report to <url>/api/agents/host/report with the token headers. */
+enum agent_send_result agent_send_report(const struct agent_config *cfg, const char *body);
+/* The remote configuration at start (§9.4): logged, never fatal. Returns commandsEnabled as
+ * 0/1, or -1 when the server gave none. */
+int agent_fetch_remote_config(const struct agent_config *cfg, const char *hostname,
+    const char *agent_id);
+
+/* --- health server (health.c; §9.6) ---------------------------------------------------- */
+
+/* Listens on addr ("host:port", ":port") in a thread of its own. Returns 0, or -1 (logged). */
+int agent_health_start(const char *addr, const char *version);
+void agent_health_set_ready(int ready);
+void agent_health_stop(void);
+
+#endif

@@ -1,0 +1,364 @@
+/* config.c: the agent's flags and environment as the original reads them (agents.md §9.1):
+ * flag over environment over default, Go's flag syntax, Go durations, CSV lists. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "agent.h"
+#include "util.h"
+
+enum flag_kind { FLAG_STRING, FLAG_BOOL, FLAG_LIST };
+
+enum flag_id {
+	F_URL, F_TOKEN, F_TOKEN_FILE, F_INTERVAL, F_HOSTNAME, F_AGENT_ID, F_INSECURE,
+	F_LOG_LEVEL, F_ENABLE_HOST, F_ENABLE_COMMANDS, F_DISABLE_COMMANDS, F_DISK_EXCLUDE,
+	F_REPORT_IP, F_TAG, F_HEALTH_ADDR, F_VERSION, F_SELF_TEST, F_UNSUPPORTED,
+};
+
+struct flag_def {
+	const char *name;
+	enum flag_kind kind;
+	const char *env;
+	enum flag_id id;
+};
+
+static const struct flag_def flags[] = {
+	{ "url", FLAG_STRING, "PULSE_URL", F_URL },
+	{ "token", FLAG_STRING, NULL, F_TOKEN },
+	{ "token-file", FLAG_STRING, NULL, F_TOKEN_FILE },
+	{ "interval", FLAG_STRING, "PULSE_INTERVAL", F_INTERVAL },
+	{ "hostname", FLAG_STRING, "PULSE_HOSTNAME", F_HOSTNAME },
+	{ "agent-id", FLAG_STRING, "PULSE_AGENT_ID", F_AGENT_ID },
+	{ "insecure", FLAG_BOOL, "PULSE_INSECURE_SKIP_VERIFY", F_INSECURE },
+	{ "log-level", FLAG_STRING, "LOG_LEVEL", F_LOG_LEVEL },
+	{ "enable-host", FLAG_BOOL, "PULSE_ENABLE_HOST", F_ENABLE_HOST },
+	{ "enable-commands", FLAG_BOOL, "PULSE_ENABLE_COMMANDS", F_ENABLE_COMMANDS },
+	{ "disable-commands", FLAG_BOOL, "PULSE_DISABLE_COMMANDS", F_DISABLE_COMMANDS },
+	{ "disk-exclude", FLAG_LIST, "PULSE_DISK_EXCLUDE", F_DISK_EXCLUDE },
+	{ "report-ip", FLAG_STRING, "PULSE_REPORT_IP", F_REPORT_IP },
+	{ "tag", FLAG_LIST, "PULSE_TAGS", F_TAG },
+	{ "health-addr", FLAG_STRING, "PULSE_HEALTH_ADDR", F_HEALTH_ADDR },
+	{ "version", FLAG_BOOL, NULL, F_VERSION },
+	{ "self-test", FLAG_BOOL, NULL, F_SELF_TEST },
+	/* the other modules of the unified agent: accepted, logged once at start */
+	{ "enable-docker", FLAG_BOOL, "PULSE_ENABLE_DOCKER", F_UNSUPPORTED },
+	{ "docker-runtime", FLAG_STRING, "PULSE_DOCKER_RUNTIME", F_UNSUPPORTED },
+	{ "disable-docker-update-checks", FLAG_BOOL, "PULSE_DISABLE_DOCKER_UPDATE_CHECKS", F_UNSUPPORTED },
+	{ "enable-kubernetes", FLAG_BOOL, "PULSE_ENABLE_KUBERNETES", F_UNSUPPORTED },
+	{ "kubeconfig", FLAG_STRING, "PULSE_KUBECONFIG", F_UNSUPPORTED },
+	{ "kube-context", FLAG_STRING, "PULSE_KUBE_CONTEXT", F_UNSUPPORTED },
+	{ "kube-include-namespace", FLAG_LIST, "PULSE_KUBE_INCLUDE_NAMESPACES", F_UNSUPPORTED },
+	{ "kube-exclude-namespace", FLAG_LIST, "PULSE_KUBE_EXCLUDE_NAMESPACES", F_UNSUPPORTED },
+	{ "kube-include-all-pods", FLAG_BOOL, "PULSE_KUBE_INCLUDE_ALL_PODS", F_UNSUPPORTED },
+	{ "kube-include-all-deployments", FLAG_BOOL, "PULSE_KUBE_INCLUDE_ALL_DEPLOYMENTS", F_UNSUPPORTED },
+	{ "kube-max-pods", FLAG_STRING, "PULSE_KUBE_MAX_PODS", F_UNSUPPORTED },
+	{ "enable-proxmox", FLAG_BOOL, "PULSE_ENABLE_PROXMOX", F_UNSUPPORTED },
+	{ "proxmox-type", FLAG_STRING, "PULSE_PROXMOX_TYPE", F_UNSUPPORTED },
+	{ "disable-auto-update", FLAG_BOOL, "PULSE_DISABLE_AUTO_UPDATE", F_UNSUPPORTED },
+	{ "disable-ceph", FLAG_BOOL, "PULSE_DISABLE_CEPH", F_UNSUPPORTED },
+};
+
+int
+agent_env_truthy(const char *s)
+{
+	static const char *const yes[] = { "1", "true", "yes", "y", "on" };
+
+	for (size_t i = 0; s && i < ARRAY_LEN(yes); i++)
+		if (strcasecmp(s, yes[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int
+agent_parse_duration(const char *s, double *out)
+{
+	static const struct { const char *unit; double secs; } units[] = {
+		{ "ns", 1e-9 }, { "us", 1e-6 }, { "µs", 1e-6 }, { "ms", 1e-3 }, { "s", 1 },
+		{ "m", 60 }, { "h", 3600 },
+	};
+	double total = 0;
+
+	if (!s || !*s)
+		return -1;
+	if (strcmp(s, "0") == 0) {
+		*out = 0;
+		return 0;
+	}
+	while (*s) {
+		char *end;
+		double v;
+		size_t best = 0, blen = 0;
+
+		if (!isdigit((unsigned char)*s) && *s != '.')
+			return -1;
+		errno = 0;
+		v = strtod(s, &end);
+		if (end == s || errno)
+			return -1;
+		for (size_t i = 0; i < ARRAY_LEN(units); i++) {
+			size_t ul = strlen(units[i].unit);
+
+			if (strncmp(end, units[i].unit, ul) == 0 && ul > blen) {
+				best = i;
+				blen = ul;
+			}
+		}
+		if (blen == 0)
+			return -1;
+		total += v * units[best].secs;
+		s = end + blen;
+	}
+	*out = total;
+	return 0;
+}
+
+/* Appends the trimmed, non-empty, not yet present items of a comma list. */
+static void
+list_add_csv(char ***list, size_t *n, const char *csv)
+{
+	const char *p = csv;
+
+	while (p && *p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		const char *s = p, *e = p + len;
+		int dup = 0;
+
+		while (s < e && isspace((unsigned char)*s))
+			s++;
+		while (e > s && isspace((unsigned char)e[-1]))
+			e--;
+		for (size_t i = 0; i < *n && e > s; i++)
+			if (strlen((*list)[i]) == (size_t)(e - s) && strncmp((*list)[i], s, (size_t)(e - s)) == 0)
+				dup = 1;
+		if (e > s && !dup) {
+			*list = xrealloc(*list, (*n + 1) * sizeof(**list));
+			(*list)[(*n)++] = xstrndup(s, (size_t)(e - s));
+		}
+		p = comma ? comma + 1 : NULL;
+	}
+}
+
+static void
+list_free(char **list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+static void
+set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = xstrdup(v);
+}
+
+static void
+note_unsupported(struct agent_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nunsupported; i++)
+		if (strcmp(cfg->unsupported[i], name) == 0)
+			return;
+	cfg->unsupported = xrealloc(cfg->unsupported, (cfg->nunsupported + 1) * sizeof(char *));
+	cfg->unsupported[cfg->nunsupported++] = xstrdup(name);
+}
+
+/* Applies one value (from a flag or the environment); returns 0, or -1 with err. */
+static int
+apply(struct agent_config *cfg, const struct flag_def *f, const char *v, int from_env,
+    char **token_file, char *err, size_t errlen)
+{
+	int b = 0;
+
+	if (f->kind == FLAG_BOOL) {
+		if (from_env)
+			b = agent_env_truthy(v);
+		else if (!v)
+			b = 1;		/* a bare --flag */
+		else if (parse_bool(v, &b) != 0) {
+			snprintf(err, errlen, "invalid boolean value for --%s", f->name);
+			return -1;
+		}
+	}
+	switch (f->id) {
+	case F_URL: set_str(&cfg->url, v); break;
+	case F_TOKEN: set_str(&cfg->token, v); break;
+	case F_TOKEN_FILE: set_str(token_file, v); break;
+	case F_INTERVAL: {
+		double secs;
+
+		if (agent_parse_duration(v, &secs) != 0 || secs <= 0) {
+			if (from_env)	/* the original ignores an unparsable PULSE_INTERVAL */
+				break;
+			snprintf(err, errlen, "invalid duration for --interval (e.g. 30s, 1m)");
+			return -1;
+		}
+		cfg->interval = secs;
+		break;
+	}
+	case F_HOSTNAME: set_str(&cfg->hostname, v); break;
+	case F_AGENT_ID: set_str(&cfg->agent_id, v); break;
+	case F_INSECURE: cfg->insecure = b; break;
+	case F_LOG_LEVEL: set_str(&cfg->log_level, v); break;
+	case F_ENABLE_HOST: cfg->enable_host = b; break;
+	case F_ENABLE_COMMANDS: cfg->enable_commands = b; break;
+	case F_DISABLE_COMMANDS: cfg->enable_commands = !b; break;
+	case F_DISK_EXCLUDE: list_add_csv(&cfg->disk_exclude, &cfg->ndisk_exclude, v); break;
+	case F_REPORT_IP: set_str(&cfg->report_ip, v); break;
+	case F_TAG: list_add_csv(&cfg->tags, &cfg->ntags, v); break;
+	case F_HEALTH_ADDR: set_str(&cfg->health_addr, v); break;
+	case F_VERSION: cfg->show_version = b; break;
+	case F_SELF_TEST: cfg->self_test = b; break;
+	case F_UNSUPPORTED:
+		if (f->kind != FLAG_BOOL || b)
+			note_unsupported(cfg, f->name);
+		break;
+	}
+	return 0;
+}
+
+static const struct flag_def *
+find_flag(const char *name, size_t len)
+{
+	for (size_t i = 0; i < ARRAY_LEN(flags); i++)
+		if (strlen(flags[i].name) == len && strncmp(flags[i].name, name, len) == 0)
+			return &flags[i];
+	return NULL;
+}
+
+/* The environment, for every flag that has a variable; lists from the environment are
+ * replaced when the same flag is given. */
+static void
+read_env(struct agent_config *cfg, agent_env_fn env_get, char **token_file)
+{
+	char err[8];
+
+	for (size_t i = 0; i < ARRAY_LEN(flags); i++) {
+		const char *v = flags[i].env ? env_get(flags[i].env) : NULL;
+
+		if (v && *v)
+			apply(cfg, &flags[i], v, 1, token_file, err, sizeof(err));
+	}
+	if (!env_get("PULSE_KUBE_INCLUDE_ALL_PODS") &&
+	    agent_env_truthy(env_get("PULSE_KUBE_INCLUDE_ALL_POD_FILES")))
+		note_unsupported(cfg, "kube-include-all-pods");
+}
+
+/* Reads the token from a file: its first line, trimmed. NULL when unreadable or empty. */
+static char *
+token_from_file(const char *path)
+{
+	char *text = agent_read_file(path), *s, *e;
+
+	if (!text)
+		return NULL;
+	for (s = text; isspace((unsigned char)*s); s++)
+		;
+	for (e = s; *e && *e != '\n' && *e != '\r'; e++)
+		;
+	while (e > s && isspace((unsigned char)e[-1]))
+		e--;
+	*e = '\0';
+	s = *s ? xstrdup(s) : NULL;
+	secret_free(text);
+	return s;
+}
+
+int
+agent_config_parse(struct agent_config *cfg, int argc, char **argv, agent_env_fn env_get,
+    char *err, size_t errlen)
+{
+	char *token_file = NULL, *env_token;
+	int tags_from_flags = 0, excl_from_flags = 0, i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->url = xstrdup(AGENT_DEFAULT_URL);
+	cfg->interval = 30;
+	cfg->health_addr = xstrdup(AGENT_DEFAULT_HEALTH);
+	cfg->log_level = xstrdup("info");
+	cfg->enable_host = 1;
+	read_env(cfg, env_get, &token_file);
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *name, *eq, *v = NULL;
+		const struct flag_def *f;
+		size_t nlen;
+
+		if (strcmp(a, "--") == 0 || a[0] != '-' || a[1] == '\0')
+			break;
+		name = a + (a[1] == '-' ? 2 : 1);
+		eq = strchr(name, '=');
+		nlen = eq ? (size_t)(eq - name) : strlen(name);
+		if (!(f = find_flag(name, nlen))) {
+			snprintf(err, errlen, "flag provided but not defined: -%.*s", (int)nlen, name);
+			goto err;
+		}
+		if (eq)
+			v = eq + 1;
+		else if (f->kind != FLAG_BOOL) {
+			if (i + 1 >= argc) {
+				snprintf(err, errlen, "flag needs an argument: -%s", f->name);
+				goto err;
+			}
+			v = argv[++i];
+		}
+		if (f->id == F_TAG && !tags_from_flags++) {
+			list_free(cfg->tags, cfg->ntags);
+			cfg->tags = NULL;
+			cfg->ntags = 0;
+		}
+		if (f->id == F_DISK_EXCLUDE && !excl_from_flags++) {
+			list_free(cfg->disk_exclude, cfg->ndisk_exclude);
+			cfg->disk_exclude = NULL;
+			cfg->ndisk_exclude = 0;
+		}
+		if (apply(cfg, f, v, 0, &token_file, err, errlen) != 0)
+			goto err;
+	}
+	if (i < argc) {
+		snprintf(err, errlen, "unexpected argument: %s", argv[i]);
+		goto err;
+	}
+	while (*cfg->url && cfg->url[strlen(cfg->url) - 1] == '/')
+		cfg->url[strlen(cfg->url) - 1] = '\0';
+	/* token: --token, --token-file, PULSE_TOKEN, then the installer's file */
+	if (!cfg->token && token_file && !(cfg->token = token_from_file(token_file))) {
+		snprintf(err, errlen, "cannot read a token from --token-file %s", token_file);
+		goto err;
+	}
+	if (!cfg->token && (env_token = (char *)env_get("PULSE_TOKEN")) && *env_token)
+		cfg->token = xstrdup(env_token);
+	if (!cfg->token)
+		cfg->token = token_from_file(AGENT_TOKEN_FILE);
+	if (!cfg->token && !cfg->show_version && !cfg->self_test) {
+		snprintf(err, errlen, "no API token: give --token, --token-file or PULSE_TOKEN");
+		goto err;
+	}
+	free(token_file);
+	return 0;
+err:
+	free(token_file);
+	agent_config_free(cfg);
+	return -1;
+}
+
+void
+agent_config_free(struct agent_config *cfg)
+{
+	free(cfg->url);
+	secret_free(cfg->token);
+	free(cfg->hostname);
+	free(cfg->agent_id);
+	free(cfg->health_addr);
+	free(cfg->report_ip);
+	free(cfg->log_level);
+	list_free(cfg->tags, cfg->ntags);
+	list_free(cfg->disk_exclude, cfg->ndisk_exclude);
+	list_free(cfg->unsupported, cfg->nunsupported);
+	memset(cfg, 0, sizeof(*cfg));
+}

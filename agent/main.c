@@ -1,0 +1,208 @@
+/* main.c: pulse-agent, the host agent (agents.md §9): configuration, identity, the remote
+ * configuration at start, the health server, and the report loop with its buffer. */
+#include "config.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "http.h"
+#include "log.h"
+#include "util.h"
+
+/* The longest wait between attempts while the server does not answer. */
+#define BACKOFF_MAX 300.0
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static const char *
+env_get(const char *name)
+{
+	return getenv(name);
+}
+
+/* Sleeps until the monotonic time t, or until a stop signal. */
+static void
+sleep_until(double t)
+{
+	while (!stop_requested) {
+		double left = t - clock_monotonic();
+		struct timespec ts;
+
+		if (left <= 0)
+			return;
+		if (left > 0.5)
+			left = 0.5;
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+	}
+}
+
+struct report_loop {
+	struct agent_config *cfg;
+	struct agent_collector collector;
+	struct agent_buffer buffer;
+	char machine_id[128];
+	const char *agent_id;
+	int commands_enabled;
+	int failures;		/* sends failed in a row */
+	double retry_at;	/* monotonic: no send before this while failing */
+	long sent;
+};
+
+/*
+ * Queues a fresh report behind the kept ones and, unless a retry is not due yet, sends them
+ * oldest first until one fails. The fresh report goes last, so the server's lastSeen (the
+ * report's timestamp) never moves backwards (agents.md QUIRK 16: the original sends the fresh
+ * one first). A 403 drops the report it refused; any other failure keeps the queue and backs
+ * off: the interval, doubling, up to BACKOFF_MAX.
+ */
+static void
+deliver(struct report_loop *l, char *body)
+{
+	const char *next;
+	int backlog, sent = 0;
+
+	agent_buffer_push(&l->buffer, body);
+	if (l->failures > 0 && clock_monotonic() < l->retry_at)
+		return;
+	backlog = l->buffer.count - 1;
+	while ((next = agent_buffer_peek(&l->buffer)) && !stop_requested) {
+		enum agent_send_result res = agent_send_report(l->cfg, next);
+
+		if (res == AGENT_SEND_FAILED) {
+			l->failures++;
+			l->retry_at = clock_monotonic() + fmin(l->cfg->interval *
+			    pow(2, l->failures > 16 ? 15 : l->failures - 1), BACKOFF_MAX);
+			log_debug("reports kept count=%d dropped=%ld", l->buffer.count,
+			    l->buffer.dropped);
+			return;
+		}
+		agent_buffer_pop(&l->buffer);
+		sent += res == AGENT_SENT;
+	}
+	if (sent && (l->failures > 0 || l->sent == 0))
+		log_info("report sent url=%s", l->cfg->url);
+	if (sent && backlog > 0)
+		log_info("buffered reports sent count=%d", backlog);
+	l->failures = 0;
+	l->sent += sent;
+}
+
+static void
+run_loop(struct report_loop *l)
+{
+	double next = clock_monotonic();
+	double sample = l->cfg->interval < 2 ? l->cfg->interval / 2 : 1.0;
+
+	while (!stop_requested) {
+		struct agent_report r = {0};
+
+		r.agent_id = l->agent_id;
+		r.version = PACKAGE_VERSION;
+		r.interval_seconds = (int)lround(l->cfg->interval);
+		r.commands_enabled = l->commands_enabled;
+		r.report_ip = l->cfg->report_ip;
+		r.tags = l->cfg->tags;
+		r.ntags = l->cfg->ntags;
+		snprintf(r.machine_id, sizeof(r.machine_id), "%s", l->machine_id);
+		agent_collect(&l->collector, &r, sample);
+		deliver(l, agent_report_json(&r));
+		agent_report_free(&r);
+		next += l->cfg->interval;
+		if (next < clock_monotonic())
+			next = clock_monotonic() + l->cfg->interval;
+		sleep_until(next);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct report_loop loop = {0};
+	struct agent_config cfg;
+	struct sigaction sa = {0};
+	enum log_level level;
+	char err[256], hostname[256];
+	int health_on = 0;
+
+	log_init("pulse-agent", LOGL_INFO);
+	if (agent_config_parse(&cfg, argc, argv, env_get, err, sizeof(err)) != 0) {
+		fprintf(stderr, "pulse-agent: %s\n", err);
+		return 2;
+	}
+	if (cfg.show_version) {
+		printf("pulse-agent %s\n", PACKAGE_VERSION);
+		agent_config_free(&cfg);
+		return 0;
+	}
+	if (log_parse_level(cfg.log_level, &level) == 0)
+		log_set_level(level);
+	else
+		log_warn("unknown log level level=%s, using info", cfg.log_level);
+	for (size_t i = 0; i < cfg.nunsupported; i++)
+		log_warn("flag accepted but not supported by this agent yet, ignored flag=--%s",
+		    cfg.unsupported[i]);
+	if (cfg.self_test) {
+		log_info("self-test passed");
+		agent_config_free(&cfg);
+		return 0;
+	}
+	if (!cfg.enable_host) {
+		log_error("the host module is disabled and this agent has no other module: nothing to do");
+		agent_config_free(&cfg);
+		return 1;
+	}
+	sa.sa_handler = on_stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	http_global_init();
+
+	agent_machine_id(loop.machine_id, sizeof(loop.machine_id));
+	if (cfg.hostname && *cfg.hostname)
+		snprintf(hostname, sizeof(hostname), "%s", cfg.hostname);
+	else if (gethostname(hostname, sizeof(hostname)) != 0 || !*hostname)
+		snprintf(hostname, sizeof(hostname), "unknown-host");
+	hostname[sizeof(hostname) - 1] = '\0';
+	loop.agent_id = cfg.agent_id && *cfg.agent_id ? cfg.agent_id :
+	    *loop.machine_id ? loop.machine_id : hostname;
+	loop.cfg = &cfg;
+	loop.collector.cfg = &cfg;
+	loop.commands_enabled = cfg.enable_commands;
+	log_info("pulse-agent %s starting url=%s interval=%gs hostname=%s agent_id=%s",
+	    PACKAGE_VERSION, cfg.url, cfg.interval, hostname, loop.agent_id);
+	if (cfg.enable_commands)
+		log_warn("--enable-commands: this agent runs no commands; it only reports the flag");
+
+	int remote = agent_fetch_remote_config(&cfg, hostname, loop.agent_id);
+	if (remote >= 0) {
+		loop.commands_enabled = remote;
+		log_info("remote config applied commandsEnabled=%s", remote ? "true" : "false");
+	}
+	if (*cfg.health_addr)
+		health_on = agent_health_start(cfg.health_addr, PACKAGE_VERSION) == 0;
+	agent_health_set_ready(1);
+
+	run_loop(&loop);
+
+	log_info("stopping buffered=%d", loop.buffer.count);
+	if (health_on)
+		agent_health_stop();
+	agent_buffer_free(&loop.buffer);
+	agent_config_free(&cfg);
+	return 0;
+}
