@@ -1,0 +1,221 @@
+#!/usr/bin/perl
+# 62-agent-host.t: host agents' reports through the real stack (agents.md §3, §6.1-§6.4,
+# §12): the original's example body stored and answered, the host in /api/state field by
+# field and against the wire contract, the decoder's type errors, bounded arrays, the body
+# limit, auth and scope, identity and token binding (one token for two hosts, two tokens
+# for one id), lookup, unlink, uninstall, removal that revokes the token (the removed host's
+# next report is refused), alerts from a report over a threshold and a host going offline.
+use strict;
+use warnings;
+use utf8;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use Mojo::JSON qw(true false encode_json decode_json);
+use Test::More;
+use PulseStack;
+use PulseTest;
+use WireContract;
+
+my $stack = PulseStack->new->start;
+$stack->setup_admin;
+my $ua = $stack->ua;
+my $auth = $stack->token_headers;
+my $wc = WireContract->new;
+
+# Tokens: two reporters, one of the wrong scope, one manager.
+sub new_token {
+    my ($name, @scopes) = @_;
+    my $res = $ua->post($stack->url('/api/security/tokens') => $auth => json => { name => $name, scopes => \@scopes })->result;
+    is($res->code, 200, "token $name created") or diag $res->body;
+    my $j = $res->json;
+    return { raw => $j->{token}, id => $j->{record}{id} };
+}
+my $rep = new_token('agent-a', 'host-agent:report');
+my $rep2 = new_token('agent-b', 'host-agent:report');
+my $reader = new_token('reader', 'monitoring:read');
+my $manager = new_token('manager', 'host-agent:manage');
+# As the agents send them: both headers.
+sub agent_headers { my $t = shift; { 'X-API-Token' => $t->{raw}, Authorization => "Bearer $t->{raw}" } }
+
+# The example body of agents.md §3.1.
+my $example = decode_json(<<'JSON');
+{"agent":{"id":"3f2a9c1e-0d4b-4c1a-9e77-51a2b3c4d5e6","version":"5.0.4","type":"unified","intervalSeconds":30,"hostname":"nas01"},
+ "host":{"id":"3f2a9c1e-0d4b-4c1a-9e77-51a2b3c4d5e6","hostname":"nas01","displayName":"nas01","machineId":"3f2a9c1e-0d4b-4c1a-9e77-51a2b3c4d5e6","platform":"debian","osName":"debian","osVersion":"12","kernelVersion":"6.1.0-18-amd64","architecture":"x86_64","cpuCount":8,"uptimeSeconds":86400,"loadAverage":[0.4,0.3,0.2]},
+ "metrics":{"cpuUsagePercent":7.5,"memory":{"totalBytes":16777216000,"usedBytes":4194304000,"freeBytes":2097152000,"usage":25.0,"swapTotalBytes":2147483648,"swapUsedBytes":0}},
+ "disks":[{"device":"/dev/sda2","mountpoint":"/","filesystem":"ext4","type":"ext4","totalBytes":100000000000,"usedBytes":40000000000,"freeBytes":55000000000,"usage":42.1}],
+ "diskIO":[{"device":"sda","readBytes":123456,"writeBytes":654321,"readOps":10,"writeOps":20,"readTimeMs":5,"writeTimeMs":9,"ioTimeMs":12}],
+ "network":[{"name":"eth0","mac":"52:54:00:12:34:56","addresses":["192.168.1.20/24"],"rxBytes":1000,"txBytes":2000}],
+ "sensors":{"temperatureCelsius":{"cpu_package":48,"cpu_core_0":46},"smart":[{"device":"sda","model":"X","type":"sata","temperature":33,"health":"PASSED"}]},
+ "timestamp":"2026-01-12T10:15:30Z"}
+JSON
+
+sub report {
+    my ($body, $headers) = @_;
+    my $tx = $ua->build_tx(POST => $stack->url('/api/agents/host/report') => { %{ $headers // agent_headers($rep) },
+        'Content-Type' => 'application/json' } => ref $body ? encode_json($body) : $body);
+    return $ua->start($tx)->result;
+}
+sub clone { decode_json(encode_json($_[0])) }
+sub state_hosts { $ua->get($stack->url('/api/state') => $auth)->result->json->{hosts} }
+
+# --- the example report -------------------------------------------------------------------
+my $res = report($example);
+is($res->code, 200, 'example report stored') or diag $res->body;
+my $ans = $res->json;
+is_deeply($ans, { success => true, hostId => '3f2a9c1e-0d4b-4c1a-9e77-51a2b3c4d5e6',
+    lastSeen => '2026-01-12T10:15:30Z', platform => 'debian', osName => 'debian', osVersion => '12' },
+    'answer: id from host.id, lastSeen the report time, no config without an override');
+$wc->check('HostReportResponse', $ans, 'report answer');
+
+my ($h) = @{ state_hosts() };
+ok($h, 'the host is in /api/state') or BAIL_OUT('no host stored');
+is($h->{id}, $ans->{hostId}, 'state: id');
+is($h->{$_->[0]}, $_->[1], "state: $_->[0]") for ['hostname', 'nas01'], ['displayName', 'nas01'],
+    ['platform', 'debian'], ['osName', 'debian'], ['osVersion', '12'], ['kernelVersion', '6.1.0-18-amd64'],
+    ['architecture', 'x86_64'], ['cpuCount', 8], ['cpuUsage', 7.5], ['status', 'online'],
+    ['uptimeSeconds', 86400], ['intervalSeconds', 30], ['agentVersion', '5.0.4'],
+    ['lastSeen', 1768212930000], ['tokenId', $rep->{id}], ['tokenName', 'agent-a'];
+is_deeply($h->{loadAverage}, [0.4, 0.3, 0.2], 'state: loadAverage');
+is_deeply($h->{memory}, { total => 16777216000, used => 4194304000, free => 2097152000, usage => 25,
+    swapTotal => 2147483648 }, 'state: memory in bytes, swapUsed 0 left out');
+is_deeply($h->{disks}, [{ total => 100000000000, used => 40000000000, free => 55000000000, usage => 42.1,
+    mountpoint => '/', type => 'ext4', device => '/dev/sda2' }], 'state: disks');
+is_deeply($h->{diskIO}, $example->{diskIO}, 'state: diskIO as reported');
+is_deeply($h->{networkInterfaces}, $example->{network}, 'state: networkInterfaces');
+is_deeply($h->{sensors}, { temperatureCelsius => { cpu_package => 48, cpu_core_0 => 46 },
+    smart => [{ device => 'sda', model => 'X', type => 'sata', temperature => 33, health => 'PASSED' }] },
+    'state: sensors');
+like($h->{tokenHint} // '', qr/^\w+…\w+$/, 'state: tokenHint prefix…suffix');
+like($h->{tokenLastUsedAt} // '', qr/^\d{13}$/, 'state: tokenLastUsedAt in epoch ms');
+ok(!exists $h->{$_}, "state: $_ left out") for qw(isLegacy commandsEnabled tags linkedNodeId raid);
+$wc->check('Host', $h, 'state host');
+
+# A legacy agent's report with the server's filters and defaults.
+my $legacy = clone($example);
+$legacy->{agent} = { version => ' 4.1 ', commandsEnabled => true };
+$legacy->{host} = { hostname => ' web-01.example.com ', platform => 'Ubuntu', machineId => 'M-1' };
+$legacy->{metrics} = { memory => { totalBytes => 1000, usedBytes => 250 } };
+$legacy->{disks} = [map { { mountpoint => $_->[0], type => $_->[1], totalBytes => 10, usedBytes => 5 } }
+    ['/', 'xfs'], ['/run', 'tmpfs'], ['/boot/efi', 'vfat'], ['/mnt/nfs', 'nfs4'], ['/snap/core', 'squashfs'], ['/data', 'btrfs']];
+$legacy->{tags} = ['prod', ' ', 'db'];
+delete $legacy->{timestamp};
+$res = report($legacy);
+is($res->code, 200, 'legacy report stored') or diag $res->body;
+is($res->json->{hostId}, 'm-1', 'id: machineId sanitised');
+is($res->json->{platform}, 'ubuntu', 'platform lower-cased');
+like($res->json->{lastSeen}, qr/^\d{4}-\d\d-\d\dT[\d:.]+Z$/, 'no timestamp: the server time, RFC 3339');
+($h) = grep { $_->{id} eq 'm-1' } @{ state_hosts() };
+is($h->{hostname}, 'web-01.example.com', 'hostname trimmed');
+is($h->{displayName}, 'web-01.example.com', 'displayName falls back to hostname');
+is($h->{memory}{usage}, 25, 'memory usage from used / total');
+is_deeply([map { $_->{mountpoint} } @{ $h->{disks} }], ['/', '/data'], 'tmpfs, /run, /boot/efi, nfs and squashfs dropped');
+is_deeply($h->{tags}, ['prod', 'db'], 'tags kept, blank ones dropped');
+ok($h->{isLegacy} && $h->{commandsEnabled}, 'isLegacy (type not unified), commandsEnabled from the agent');
+is($h->{agentVersion}, '4.1', 'agentVersion trimmed');
+$wc->check('Host', $h, 'legacy host');
+is(scalar @{ state_hosts() }, 2, 'two hosts');
+
+# --- what the decoder refuses --------------------------------------------------------------
+for my $case (
+    ['{"host":', 'malformed JSON'],
+    ['[1,2]', 'an array'],
+    [sub { $_[0]{host}{cpuCount} = '8' }, 'cpuCount as a string'],
+    [sub { $_[0]{host}{cpuCount} = 8.5 }, 'cpuCount with a fraction'],
+    [sub { $_[0]{host}{hostname} = 7 }, 'hostname as a number'],
+    [sub { $_[0]{metrics}{memory} = [] }, 'memory as an array'],
+    [sub { $_[0]{disks} = {} }, 'disks as an object'],
+    [sub { $_[0]{diskIO}[0]{readBytes} = -1 }, 'a negative counter'],
+    [sub { $_[0]{sensors}{temperatureCelsius}{x} = 'hot' }, 'a temperature as text'],
+    [sub { $_[0]{timestamp} = '' }, 'an empty timestamp'],
+    [sub { $_[0]{timestamp} = 'yesterday' }, 'a timestamp that is not RFC 3339'],
+    [sub { $_[0]{tags} = [1] }, 'a tag as a number'],
+    [sub { $_[0]{agent}{commandsEnabled} = 'yes' }, 'a boolean as text'],
+    [sub { $_[0]{ceph} = { pgMap => { numPgs => 'many' } } }, 'a Ceph figure as text'],
+) {
+    my ($change, $name) = @$case;
+    my $body = $change;
+    if (ref $change) { $body = clone($example); $change->($body) }
+    my $err = json_error_ok(report($body), 400, 'invalid_json', $name);
+    ok(length($err->{details}{error} // ''), "$name: the decoder's message in details.error")
+        if ref $change;
+}
+my $nohost = clone($example);
+$nohost->{host}{hostname} = '  ';
+json_error_ok(report($nohost), 400, 'invalid_report', 'blank hostname');
+my $nulls = clone($example);
+$nulls->{$_} = undef for qw(disks diskIO network sensors raid ceph tags timestamp metrics);
+$nulls->{host}{loadAverage} = undef;
+$nulls->{unknownField} = { anything => [1, 'x'] };
+is(report($nulls)->code, 200, 'null members and unknown fields are accepted');
+
+# Bounded: a body at the original's 256 KiB limit, arrays cut to 256 entries.
+my $big = clone($example);
+$big->{diskIO} = [map { { device => "sd$_", readBytes => $_ } } 1 .. 5000];
+ok(length(encode_json($big)) < 256 * 1024, 'a body of 5,000 diskIO entries fits the limit');
+is(report($big)->code, 200, 'huge arrays accepted');
+($h) = grep { $_->{id} eq $ans->{hostId} } @{ state_hosts() };
+is(scalar @{ $h->{diskIO} }, 256, 'diskIO cut to 256 entries');
+$big->{diskIO} = [map { { device => "sd$_", readBytes => $_ } } 1 .. 20000];
+json_error_ok(report($big), 413, 'payload_too_large', 'a body over 256 KiB');
+is(report($example)->code, 200, 'the example again');
+
+# --- auth and scope ------------------------------------------------------------------------
+json_error_ok(report($example, {}), 401, 'unauthorized', 'no credentials');
+my $e = json_error_ok(report($example, agent_headers($reader)), 403, 'missing_scope', 'token without host-agent:report');
+is($e->{requiredScope}, 'host-agent:report', 'requiredScope named');
+is(report($example, $auth)->code, 200, 'the admin token (all scopes) may report (a host of its own: another token)');
+
+# --- identity: one token for two hosts, two tokens for one id -----------------------------
+my $other = clone($example);
+$other->{host}{hostname} = 'nas02';
+$res = report($other);
+is($res->code, 200, 'same id, other hostname, same token');
+my $collide = $res->json->{hostId};
+like($collide, qr/^3f2a9c1e-0d4b-4c1a-9e77-51a2b3c4d5e6-[0-9a-f]{8}$/, 'the id collides: base + hash');
+is(report($other)->json->{hostId}, $collide, 'the binding keeps the collision id');
+is(report($example)->json->{hostId}, $ans->{hostId}, 'and the first host keeps its id');
+$res = report($example, agent_headers($rep2));
+like($res->json->{hostId}, qr/-[0-9a-f]{8}$/, 'another token with the same identity gets its own id');
+isnt($res->json->{hostId}, $collide, 'different from the other collision');
+my $rep2_host = $res->json->{hostId};
+is(scalar @{ state_hosts() }, 5, 'five hosts: nas01 and nas02 of one token, one each of rep2, the admin token, m-1');
+
+# --- lookup --------------------------------------------------------------------------------
+sub lookup { $ua->get($stack->url("/api/agents/host/lookup?$_[0]") => ($_[1] // agent_headers($rep)))->result }
+$res = lookup("id=$ans->{hostId}");
+is($res->code, 200, 'lookup by id') or diag $res->body;
+$wc->check('HostLookupResponse', $res->json, 'lookup');
+is_deeply([@{ $res->json->{host} }{qw(id hostname displayName status connected agentVersion)}],
+    [$ans->{hostId}, 'nas01', 'nas01', 'online', true, '5.0.4'], 'lookup: the host');
+like($res->json->{host}{lastSeen}, qr/^2026-01-12T10:15:30Z$/, 'lookup: lastSeen RFC 3339');
+is(lookup('hostname=WEB-01.EXAMPLE.COM')->json->{host}{id}, 'm-1', 'lookup by hostname, any case');
+is(lookup('hostname=web-01.other')->json->{host}{id}, 'm-1', 'lookup by short name');
+json_error_ok(lookup('hostname=nothere'), 404, 'host_not_found', 'lookup of an unknown host');
+json_error_ok(lookup(''), 400, 'missing_lookup_param', 'lookup without a parameter');
+json_error_ok(lookup("id=$rep2_host"), 403, 'host_lookup_forbidden', "lookup of another token's host");
+
+# --- unlink, uninstall, delete ---------------------------------------------------------------
+sub post_json { my ($path, $body, $h) = @_; $ua->post($stack->url($path) => ($h // $auth) => json => $body)->result }
+json_error_ok(post_json('/api/agents/host/unlink', { hostId => 'm-1' }), 404, 'unlink_failed', 'unlink of a host with no node');
+json_error_ok(post_json('/api/agents/host/unlink', {}), 400, 'missing_host_id', 'unlink without hostId');
+json_error_ok(post_json('/api/agents/host/unlink', { hostId => 5 }), 400, 'invalid_field', 'unlink with hostId a number');
+json_error_ok(post_json('/api/agents/host/unlink', { hostId => 'm-1' }, agent_headers($rep)), 403, 'missing_scope', 'unlink needs host-agent:manage');
+json_error_ok(post_json('/api/agents/host/uninstall', { hostId => ' ' }, agent_headers($rep)), 400, 'missing_host_id', 'uninstall without hostId');
+$res = post_json('/api/agents/host/uninstall', { hostId => 'never-seen' }, agent_headers($rep));
+is_deeply($res->json, { success => true, hostId => 'never-seen', message => 'Host unregistered successfully' }, 'uninstall of an unknown host: 200');
+
+# Deleting the hosts of rep2's token revokes it: the host cannot report again.
+$res = $ua->delete($stack->url("/api/agents/host/$rep2_host") => agent_headers($manager))->result;
+is_deeply($res->json, { success => true, hostId => $rep2_host, message => 'Host removed' }, 'delete: 200');
+ok(!grep({ $_->{id} eq $rep2_host } @{ state_hosts() }), 'delete: gone from the state');
+json_error_ok(report($example, agent_headers($rep2)), 401, 'unauthorized', 'the removed host reports again: its token is revoked');
+json_error_ok($ua->delete($stack->url("/api/agents/host/m-1") => agent_headers($rep))->result, 403, 'missing_scope', 'delete needs host-agent:manage');
+# A token other hosts still use stays.
+$res = $ua->delete($stack->url("/api/agents/host/$collide") => agent_headers($manager))->result;
+is($res->code, 200, 'delete of one of two hosts of a token');
+is(report($example)->code, 200, 'the token still reports for its other host');
+is($ua->delete($stack->url('/api/agents/host/unknown-id') => agent_headers($manager))->result->code, 200, 'delete of an unknown id: 200');
+
+is_deeply([$wc->problems], [], 'every answer matches the wire contract') or diag join "\n", $wc->problems;
+
+done_testing;
