@@ -216,6 +216,59 @@ is($res->code, 200, 'delete of one of two hosts of a token');
 is(report($example)->code, 200, 'the token still reports for its other host');
 is($ua->delete($stack->url('/api/agents/host/unknown-id') => agent_headers($manager))->result->code, 200, 'delete of an unknown id: 200');
 
+# --- alerts: the worker evaluates each stored report; a silent host goes offline ----------------
+is($ua->post($stack->url('/api/alerts/activate') => $auth)->result->code, 200, 'alerts activated');
+sub active_alerts { +{ map { ($_->{id} => $_) } @{ $ua->get($stack->url('/api/alerts/active') => $auth)->result->json // [] } } }
+my $hot = clone($example);
+$hot->{host}{id} = $hot->{host}{machineId} = $hot->{agent}{id} = 'hot-host';
+$hot->{host}{hostname} = 'hot';
+delete $hot->{timestamp};
+$hot->{raid} = [{ device => '/dev/md2', level => 'raid1', state => 'clean, degraded', totalDevices => 2,
+    activeDevices => 1, workingDevices => 1, failedDevices => 1, spareDevices => 0, devices => [], rebuildPercent => 0 }];
+# Reported again until the alert's time threshold has passed (as an agent does every interval).
+$stack->wait_for(sub { report($hot)->code == 200 or return 0;
+    $stack->psql(q{SELECT count(*) FROM pulse.alerts WHERE id = 'host-hot-host-raid-md2' AND resolved_at IS NULL}) == 1 },
+    60, 'the degraded array raised by the worker', 'worker-1');
+my $al = active_alerts();
+ok($al->{'host-hot-host-raid-md2'}, 'raid alert from a stored report, under the server host id')
+    or diag explain [sort keys %$al];
+
+# A clean report resolves it.
+$hot->{raid}[0]{state} = 'clean';
+$hot->{raid}[0]{failedDevices} = 0;
+is(report($hot)->code, 200, 'healthy report');
+$stack->wait_for(sub { $stack->psql(q{SELECT count(*) FROM pulse.alerts WHERE id = 'host-hot-host-raid-md2' AND resolved_at IS NULL}) == 0 },
+    30, 'the array alert resolved', 'worker-1');
+pass('healthy report resolves the raid alert');
+
+# Silence: the host's last report made to look 20 minutes old (beyond any window, 600 s at most).
+$stack->psql(q{UPDATE pulse.agent_hosts SET received_at = now() - interval '20 minutes' WHERE id = 'hot-host'});
+my $st = $stack->wait_state(sub { my ($x) = grep { $_->{id} eq 'hot-host' } @{ $_[0]{hosts} }; $x && $x->{status} eq 'offline' },
+    40, 'the silent host offline');
+($h) = grep { $_->{id} eq 'hot-host' } @{ $st->{hosts} };
+is($h->{status}, 'offline', 'silent host: status offline in /api/state');
+$wc->check('Host', $h, 'offline host');
+$res = lookup('id=hot-host');
+is($res->json->{host}{connected}, false, 'lookup: not connected');
+$stack->wait_for(sub { $stack->psql(q{SELECT count(*) FROM pulse.alerts WHERE id = 'host-offline-hot-host' AND resolved_at IS NULL}) == 1 },
+    60, 'host-offline after three offline evaluations', 'worker-1');
+pass('host-offline raised');
+is(report($hot)->code, 200, 'the host reports again');
+$stack->wait_for(sub { $stack->psql(q{SELECT count(*) FROM pulse.alerts WHERE id = 'host-offline-hot-host' AND resolved_at IS NULL}) == 0 },
+    30, 'host-offline resolved', 'worker-1');
+($h) = grep { $_->{id} eq 'hot-host' } @{ state_hosts() };
+is($h->{status}, 'online', 'online again');
+
+# A removed host's alerts resolve.
+$hot->{raid}[0]{state} = 'clean, degraded';
+$stack->wait_for(sub { report($hot);
+    $stack->psql(q{SELECT count(*) FROM pulse.alerts WHERE id = 'host-hot-host-raid-md2' AND resolved_at IS NULL}) == 1 },
+    60, 'raised again', 'worker-1');
+is($ua->delete($stack->url('/api/agents/host/hot-host') => agent_headers($manager))->result->code, 200, 'hot host removed');
+$stack->wait_for(sub { $stack->psql(q{SELECT count(*) FROM pulse.alerts WHERE source = 'host:hot-host' AND resolved_at IS NULL}) == 0 },
+    40, "the removed host's alerts resolved", 'worker-1');
+pass("removed host's alerts resolved");
+
 is_deeply([$wc->problems], [], 'every answer matches the wire contract') or diag join "\n", $wc->problems;
 
 done_testing;
