@@ -21,6 +21,18 @@ CREATE TABLE pulse.agent_hosts (
     interval_seconds integer NOT NULL DEFAULT 0,
     cpu_usage        double precision NOT NULL DEFAULT 0,    -- percent
     memory_usage     double precision NOT NULL DEFAULT 0,    -- percent
+    disk_usage       double precision,              -- percent of "/" (else the first disk), NULL: none
+    -- The report's cumulative counters summed (network without lo; diskIO), and the rates
+    -- from the previous report in bytes per second (NULL: no previous report, or a counter
+    -- went back: a reboot).
+    net_in_total     numeric NOT NULL DEFAULT 0,
+    net_out_total    numeric NOT NULL DEFAULT 0,
+    disk_read_total  numeric NOT NULL DEFAULT 0,
+    disk_write_total numeric NOT NULL DEFAULT 0,
+    net_in_rate      double precision,
+    net_out_rate     double precision,
+    disk_read_rate   double precision,
+    disk_write_rate  double precision,
     -- The server-side commandsEnabled override (agents.md §6.5), NULL when none.
     commands_enabled boolean,
     -- Set by POST /api/agents/host/unlink: the next reports do not link the host again.

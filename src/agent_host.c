@@ -722,21 +722,31 @@ static const struct db_stmt stmt_link = {
 	2,
 };
 
+/* The rates divide the counters' growth by the time since the previous report was stored;
+ * a counter that went back (a reboot) gives no rate. */
+#define RATE(col) \
+	#col "_rate = CASE WHEN EXCLUDED." #col "_total >= h." #col "_total AND now() > " \
+	"h.received_at THEN ((EXCLUDED." #col "_total - h." #col "_total) / extract(epoch FROM " \
+	"now() - h.received_at))::double precision END, " #col "_total = EXCLUDED." #col "_total"
+
 static const struct db_stmt stmt_upsert = {
 	"agent_host_upsert",
-	"INSERT INTO pulse.agent_hosts (id, hostname, display_name, platform, os_name, os_version, "
-	"agent_version, token_id, status, last_seen, received_at, interval_seconds, cpu_usage, "
-	"memory_usage, report, doc, needs_eval) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+	"INSERT INTO pulse.agent_hosts AS h (id, hostname, display_name, platform, os_name, "
+	"os_version, agent_version, token_id, status, last_seen, received_at, interval_seconds, "
+	"cpu_usage, memory_usage, report, doc, needs_eval, disk_usage, net_in_total, "
+	"net_out_total, disk_read_total, disk_write_total) VALUES ($1, $2, $3, $4, $5, $6, $7, "
 	"nullif($8, ''), 'online', to_timestamp($9::double precision), now(), $10, $11, $12, "
-	"$13::json, $14::json, true) ON CONFLICT (id) DO UPDATE SET hostname = EXCLUDED.hostname, "
-	"display_name = EXCLUDED.display_name, platform = EXCLUDED.platform, "
-	"os_name = EXCLUDED.os_name, os_version = EXCLUDED.os_version, "
-	"agent_version = EXCLUDED.agent_version, token_id = EXCLUDED.token_id, status = 'online', "
-	"last_seen = EXCLUDED.last_seen, received_at = now(), "
+	"$13::json, $14::json, true, $15, $16, $17, $18, $19) ON CONFLICT (id) DO UPDATE SET "
+	"hostname = EXCLUDED.hostname, display_name = EXCLUDED.display_name, "
+	"platform = EXCLUDED.platform, os_name = EXCLUDED.os_name, "
+	"os_version = EXCLUDED.os_version, agent_version = EXCLUDED.agent_version, "
+	"token_id = EXCLUDED.token_id, status = 'online', last_seen = EXCLUDED.last_seen, "
 	"interval_seconds = EXCLUDED.interval_seconds, cpu_usage = EXCLUDED.cpu_usage, "
-	"memory_usage = EXCLUDED.memory_usage, report = EXCLUDED.report, doc = EXCLUDED.doc, "
-	"needs_eval = true",
-	14,
+	"memory_usage = EXCLUDED.memory_usage, disk_usage = EXCLUDED.disk_usage, "
+	"report = EXCLUDED.report, doc = EXCLUDED.doc, needs_eval = true, "
+	RATE(net_in) ", " RATE(net_out) ", " RATE(disk_read) ", " RATE(disk_write) ", "
+	"received_at = now()",
+	19,
 };
 
 /* What the host's previous record and its token say. */
@@ -865,6 +875,50 @@ report_time(struct json_object *report, double now)
 	return t;
 }
 
+/* The sums of the report's counters (network interfaces other than lo; diskIO) and the usage
+ * of "/" (else of the first disk; -1 without disks) once its disks are filtered. */
+struct host_figures {
+	int64_t net_in, net_out, disk_read, disk_write;
+	double disk_usage;
+};
+
+static int64_t
+sum_member(struct json_object *arr, const char *key, const char *skip_name)
+{
+	int64_t sum = 0;
+
+	for (int i = 0; i < jsonread_array_len(arr); i++) {
+		struct json_object *o = json_object_array_get_idx(arr, (size_t)i);
+		int64_t v = jsonread_int(o, key, 0);
+
+		if (skip_name && strcmp(jsonread_string(o, "name", ""), skip_name) == 0)
+			continue;
+		if (v > 0 && sum <= INT64_MAX - v)
+			sum += v;
+	}
+	return sum;
+}
+
+static void
+host_figures(struct json_object *report, struct json_object *doc, struct host_figures *f)
+{
+	struct json_object *net = jsonread_member(report, "network");
+	struct json_object *io = jsonread_member(report, "diskIO");
+	struct json_object *disks = jsonread_member(doc, "disks");
+
+	f->net_in = sum_member(net, "rxBytes", "lo");
+	f->net_out = sum_member(net, "txBytes", "lo");
+	f->disk_read = sum_member(io, "readBytes", NULL);
+	f->disk_write = sum_member(io, "writeBytes", NULL);
+	f->disk_usage = -1;
+	for (int i = 0; i < jsonread_array_len(disks); i++) {
+		struct json_object *d = json_object_array_get_idx(disks, (size_t)i);
+
+		if (i == 0 || strcmp(jsonread_string(d, "mountpoint", ""), "/") == 0)
+			f->disk_usage = num(d, "usage");
+	}
+}
+
 static int
 write_host(struct db *db, struct json_object *report, struct agent_host *h,
     const struct host_context *c, double last_seen)
@@ -877,8 +931,9 @@ write_host(struct db *db, struct json_object *report, struct agent_host *h,
 	};
 	struct json_object *agent = jsonread_member(report, "agent");
 	struct json_object *doc = agent_host_doc(report, h, &m);
-	char version[128], seen[40], interval[24], cpu[40], mem[40];
-	const char *params[14];
+	char version[128], seen[40], interval[24], cpu[40], mem[40], disk[40], sums[4][24];
+	const char *params[19];
+	struct host_figures f;
 	int rc;
 
 	jsonread_copy_trimmed(version, sizeof(version), jsonread_string(agent, "version", ""));
@@ -896,6 +951,12 @@ write_host(struct db *db, struct json_object *report, struct agent_host *h,
 	params[11] = sr_num(mem, sizeof(mem), finite_or_zero(h->memory));
 	params[12] = json_object_to_json_string_ext(report, JSON_C_TO_STRING_PLAIN);
 	params[13] = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
+	host_figures(report, doc, &f);
+	params[14] = f.disk_usage >= 0 ? sr_num(disk, sizeof(disk), f.disk_usage) : NULL;
+	params[15] = sr_i64(sums[0], sizeof(sums[0]), f.net_in);
+	params[16] = sr_i64(sums[1], sizeof(sums[1]), f.net_out);
+	params[17] = sr_i64(sums[2], sizeof(sums[2]), f.disk_read);
+	params[18] = sr_i64(sums[3], sizeof(sums[3]), f.disk_write);
 	rc = db_exec_stmt_ok(db, &stmt_upsert, params);
 	json_object_put(doc);
 	return rc;

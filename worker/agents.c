@@ -1,6 +1,7 @@
 /* agents.c: the worker's side of host agents (agents.md §12): each stored report evaluated
  * for alerts, hosts silent beyond their window marked offline and evaluated as offline, and
- * the alerts of removed hosts resolved. The responder only stores (pulse.agent_hosts). */
+ * the alerts of removed hosts resolved; each report's figures recorded in the metrics history
+ * (type "host"). The responder only stores (pulse.agent_hosts). */
 #include "config.h"
 
 #include "agent_alerts_json.h"
@@ -23,7 +24,10 @@
 static const struct db_stmt stmt_claim = {
 	"agent_hosts_claim",
 	"UPDATE pulse.agent_hosts h SET needs_eval = false FROM (SELECT id FROM pulse.agent_hosts "
-	"WHERE needs_eval AND NOT mock ORDER BY received_at LIMIT 100 FOR UPDATE SKIP LOCKED) c WHERE h.id = c.id RETURNING h.id, h.report::text",
+	"WHERE needs_eval AND NOT mock ORDER BY received_at LIMIT 100 FOR UPDATE SKIP LOCKED) c "
+	"WHERE h.id = c.id RETURNING h.id, h.report::text, h.display_name, "
+	"extract(epoch FROM h.received_at), h.cpu_usage, h.memory_usage, h.disk_usage, "
+	"h.disk_read_rate, h.disk_write_rate, h.net_in_rate, h.net_out_rate",
 	0,
 };
 
@@ -81,6 +85,22 @@ evaluate(struct worker *w, const char *id, const char *report_text, int online, 
 	return rc;
 }
 
+/* A report's figures into the metrics history (type "host": cpu, memory and disk in
+ * percent, I/O in bytes per second), at the time the server received it. */
+static void
+record_metrics(const PGresult *res, int row)
+{
+	static const char *const metrics[] = {"cpu", "memory", "disk", "diskread", "diskwrite",
+	    "netin", "netout"};
+	const char *id = PQgetvalue(res, row, 0), *name = PQgetvalue(res, row, 2);
+	double ts = strtod(PQgetvalue(res, row, 3), NULL);
+
+	for (int m = 0; m < 7; m++)
+		if (!PQgetisnull(res, row, 4 + m))
+			metrics_record("host", id, name, metrics[m], ts,
+			    strtod(PQgetvalue(res, row, 4 + m), NULL));
+}
+
 int
 job_agent_eval(struct worker *w, struct job *job)
 {
@@ -92,8 +112,10 @@ job_agent_eval(struct worker *w, struct job *job)
 	if ((res = db_exec_stmt(w->db, &stmt_claim, NULL)) == NULL)
 		return -1;
 	n = PQntuples(res);
-	for (int i = 0; i < n && rc == 0; i++)
+	for (int i = 0; i < n && rc == 0; i++) {
+		record_metrics(res, i);
 		rc = evaluate(w, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), 1, now);
+	}
 	PQclear(res);
 	return rc;
 }

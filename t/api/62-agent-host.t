@@ -16,7 +16,7 @@ use PulseStack;
 use PulseTest;
 use WireContract;
 
-my $stack = PulseStack->new->start;
+my $stack = PulseStack->new(settings => { metrics_flush_interval => 1 })->start;
 $stack->setup_admin;
 my $ua = $stack->ua;
 my $auth = $stack->token_headers;
@@ -85,7 +85,7 @@ is_deeply($h->{networkInterfaces}, $example->{network}, 'state: networkInterface
 is_deeply($h->{sensors}, { temperatureCelsius => { cpu_package => 48, cpu_core_0 => 46 },
     smart => [{ device => 'sda', model => 'X', type => 'sata', temperature => 33, health => 'PASSED' }] },
     'state: sensors');
-like($h->{tokenHint} // '', qr/^\w+…\w+$/, 'state: tokenHint prefix…suffix');
+like($h->{tokenHint} // '', qr/^\w+…\w+$/, 'state: tokenHint prefix, ellipsis, suffix');
 like($h->{tokenLastUsedAt} // '', qr/^\d{13}$/, 'state: tokenLastUsedAt in epoch ms');
 ok(!exists $h->{$_}, "state: $_ left out") for qw(isLegacy commandsEnabled tags linkedNodeId raid);
 $wc->check('Host', $h, 'state host');
@@ -268,6 +268,37 @@ is($ua->delete($stack->url('/api/agents/host/hot-host') => agent_headers($manage
 $stack->wait_for(sub { $stack->psql(q{SELECT count(*) FROM pulse.alerts WHERE source = 'host:hot-host' AND resolved_at IS NULL}) == 0 },
     40, "the removed host's alerts resolved", 'worker-1');
 pass("removed host's alerts resolved");
+
+# --- metrics history: each report's figures, I/O as rates between consecutive reports -------
+{
+    my $m = clone($example);
+    $m->{host}{id} = $m->{host}{machineId} = $m->{agent}{id} = 'metrics-host';
+    $m->{host}{hostname} = 'metrics';
+    $m->{network} = [{ name => 'lo', rxBytes => 1e9, txBytes => 1e9 }, { name => 'eth0', rxBytes => 1000, txBytes => 2000 }];
+    $m->{diskIO} = [{ device => 'sda', readBytes => 5000, writeBytes => 7000 }];
+    is(report($m)->code, 200, 'metrics host: first report');
+    is($stack->psql(q{SELECT count(*) FROM pulse.agent_hosts WHERE id = 'metrics-host' AND net_in_rate IS NULL AND net_in_total = 1000}), 1,
+        'first report: totals without lo, no rate yet');
+    sleep 1;
+    $m->{network}[1]{rxBytes} = 1000 + 100000;
+    $m->{diskIO}[0]{writeBytes} = 7000 + 50000;
+    is(report($m)->code, 200, 'metrics host: second report');
+    my $rates = $stack->psql(q{SELECT net_in_rate > 0 AND net_out_rate = 0 AND disk_write_rate > 0 AND disk_read_rate = 0 AND disk_usage = 42.1 FROM pulse.agent_hosts WHERE id = 'metrics-host'});
+    is($rates, 't', 'second report: rates from the counters, disk usage of /');
+    my $hist;
+    $stack->wait_for(sub {
+        $hist = $ua->get($stack->url('/api/metrics-store/history?resourceType=host&resourceId=metrics-host&range=1h') => $auth)->result->json;
+        $hist && $hist->{metrics} && @{ $hist->{metrics}{cpu} // [] } >= 2 && @{ $hist->{metrics}{netin} // [] } }, 30, 'host metrics written', 'worker-1');
+    is($hist->{metrics}{cpu}[-1]{value}, 7.5, 'history: cpu');
+    is($hist->{metrics}{memory}[-1]{value}, 25, 'history: memory');
+    ok($hist->{metrics}{netin}[0]{value} > 0, 'history: netin in bytes per second');
+    $res = $ua->get($stack->url('/api/metrics-store/history?resourceType=host&resourceId=metrics-host&metric=disk&range=1h') => $auth)->result;
+    is($res->json->{points}[-1]{value}, 42.1, 'history of one metric: disk');
+    $m->{network}[1]{rxBytes} = 10;
+    is(report($m)->code, 200, 'metrics host: counters reset (a reboot)');
+    is($stack->psql(q{SELECT count(*) FROM pulse.agent_hosts WHERE id = 'metrics-host' AND net_in_rate IS NULL AND disk_write_rate = 0}), 1,
+        'a counter that went back gives no rate');
+}
 
 is_deeply([$wc->problems], [], 'every answer matches the wire contract') or diag join "\n", $wc->problems;
 
