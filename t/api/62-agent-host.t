@@ -300,6 +300,26 @@ pass("removed host's alerts resolved");
         'a counter that went back gives no rate');
 }
 
+# Text the database could refuse: invalid UTF-8 is refused as JSON (400); a NUL inside a string is
+# cut from what is shown; the state keeps answering.
+{
+    my $bad = encode_json($example);
+    $bad =~ s/"nas01"/"nas\xff01"/;
+    json_error_ok(report($bad), 400, 'invalid_json', 'invalid UTF-8');
+    my $nul = clone($example);
+    $nul->{host}{id} = $nul->{host}{machineId} = $nul->{agent}{id} = 'nul-host';
+    $nul->{host}{hostname} = "nul";
+    $nul->{host}{kernelVersion} = "6.1\x{0}evil";
+    $nul->{sensors}{temperatureCelsius} = { "a\x{0}b" => 1 };
+    is(report($nul)->code, 200, 'a NUL inside strings: stored');
+    $stack->psql(q{UPDATE pulse.agent_hosts SET received_at = now() - interval '20 minutes' WHERE id = 'nul-host'});
+    $stack->wait_state(sub { my ($x) = grep { $_->{id} eq 'nul-host' } @{ $_[0]{hosts} }; $x && $x->{status} eq 'offline' },
+        40, 'the NUL host offline');
+    my ($x) = grep { $_->{id} eq 'nul-host' } @{ state_hosts() };
+    is($x->{kernelVersion}, '6.1', 'the text cut at the NUL');
+    is($ua->delete($stack->url('/api/agents/host/nul-host') => agent_headers($manager))->result->code, 200, 'NUL host removed');
+}
+
 is_deeply([$wc->problems], [], 'every answer matches the wire contract') or diag join "\n", $wc->problems;
 
 done_testing;
