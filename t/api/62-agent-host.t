@@ -3,8 +3,11 @@
 # §12): the original's example body stored and answered, the host in /api/state field by
 # field and against the wire contract, the decoder's type errors, bounded arrays, the body
 # limit, auth and scope, identity and token binding (one token for two hosts, two tokens
-# for one id), lookup, unlink, uninstall, removal that revokes the token (the removed host's
-# next report is refused), alerts from a report over a threshold and a host going offline.
+# for one id), lookup, linking to a PVE node and an unlink that stays, uninstall, removal
+# that revokes the token (the removed host's next report is refused), alerts raised by the
+# worker from a stored report, a host going offline (its last report made to look old), the
+# removed host's alerts resolved, metrics history with I/O rates, text PostgreSQL could
+# refuse (invalid UTF-8, NUL).
 use strict;
 use warnings;
 use utf8;
@@ -215,6 +218,28 @@ $res = $ua->delete($stack->url("/api/agents/host/$collide") => agent_headers($ma
 is($res->code, 200, 'delete of one of two hosts of a token');
 is(report($example)->code, 200, 'the token still reports for its other host');
 is($ua->delete($stack->url('/api/agents/host/unknown-id') => agent_headers($manager))->result->code, 200, 'delete of an unknown id: 200');
+
+# --- linking to a PVE node by hostname (§6.6) and an unlink that stays (the QUIRK fixed) ----
+{
+    $stack->psql(q{INSERT INTO pulse.pve_nodes (id, instance_id, node, status, last_seen, doc)
+        VALUES ('lab-pve1', 'pve-77', 'PVE1', 'online', now(), '{}')});
+    my $n = clone($example);
+    $n->{host}{id} = $n->{host}{machineId} = $n->{agent}{id} = 'node-host';
+    $n->{host}{hostname} = 'pve1.example.com';
+    is(report($n)->code, 200, 'a host named as a node (short name, any case)');
+    my ($x) = grep { $_->{id} eq 'node-host' } @{ state_hosts() };
+    is($x->{linkedNodeId}, 'lab-pve1', 'linked to the node');
+    $res = post_json('/api/agents/host/unlink', { hostId => 'node-host' });
+    is_deeply($res->json, { success => true, hostId => 'node-host', message => 'Host agent unlinked from PVE node' }, 'unlink: 200');
+    ($x) = grep { $_->{id} eq 'node-host' } @{ state_hosts() };
+    ok(!exists $x->{linkedNodeId}, 'unlinked in the state');
+    is(report($n)->code, 200, 'the host reports again');
+    ($x) = grep { $_->{id} eq 'node-host' } @{ state_hosts() };
+    ok(!exists $x->{linkedNodeId}, 'and stays unlinked (the original links it again)');
+    json_error_ok(post_json('/api/agents/host/unlink', { hostId => 'node-host' }), 404, 'unlink_failed', 'a second unlink');
+    is($ua->delete($stack->url('/api/agents/host/node-host') => agent_headers($manager))->result->code, 200, 'node host removed');
+    $stack->psql(q{DELETE FROM pulse.pve_nodes WHERE id = 'lab-pve1'});
+}
 
 # --- alerts: the worker evaluates each stored report; a silent host goes offline ----------------
 is($ua->post($stack->url('/api/alerts/activate') => $auth)->result->code, 200, 'alerts activated');
