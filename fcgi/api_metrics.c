@@ -153,6 +153,7 @@ stored_types(const char *t)
 		{"guest", "{vm,container}"}, {"storage", "{storage}"}, {"dockerHost", "{dockerHost}"},
 		{"dockerContainer", "{dockerContainer}"}, {"docker", "{dockerContainer}"},
 		{"pbsDatastore", "{pbsDatastore}"},
+		{"host", "{host}"},	/* host agents (our addition) */
 	};
 
 	for (size_t i = 0; i < ARRAY_LEN(map); i++)

@@ -55,7 +55,7 @@ enum state_list {
 	L_NONE = -1,
 	L_NODES, L_VMS, L_CONTAINERS, L_STORAGE, L_HEALTH, L_TASKS, L_STORAGE_BACKUPS,
 	L_SNAPSHOTS, L_CEPH, L_DISKS, L_REPLICATION, L_PBS, L_PMG, L_PBS_BACKUPS, L_PMG_BACKUPS,
-	L_ALERTS, L_RESOLVED,
+	L_ALERTS, L_RESOLVED, L_HOSTS,
 	L_NLISTS,
 	L_PVE_BACKUPS = L_NLISTS,	/* not a query: pve_backups_layout */
 };
@@ -90,6 +90,11 @@ static const struct db_stmt state_lists[L_NLISTS] = {
 	[L_RESOLVED] = {"state_resolved", "SELECT pulse.alert_state_doc(a) FROM pulse.alerts a "
 	    "WHERE resolved_at > now() - interval '5 minutes' AND mock = $1::boolean "
 	    "ORDER BY resolved_at DESC, id", 1},
+	/* Host agents (sql/0016_agent_hosts.sql): the document with the status the worker
+	 * keeps (offline after agents.md §12's window), sorted by hostname as the original. */
+	[L_HOSTS] = {"state_hosts", "SELECT CASE WHEN status = 'online' THEN doc::text ELSE "
+	    "jsonb_set(doc::jsonb, '{status}', to_jsonb(status))::text END FROM pulse.agent_hosts "
+	    "WHERE mock = $1::boolean ORDER BY lower(hostname), id", 1},
 };
 
 /* An answer's layout: text, then a list (L_NONE: none), and so on to a NULL text. */
@@ -108,14 +113,16 @@ static const struct piece pve_backups_layout[] = {
 	{NULL, L_NONE},
 };
 
-/* /api/state up to connectionHealth; lastUpdate and the rest follow (build()). Agent-reported
- * hosts arrive with the agent endpoints; until then their arrays are empty. */
+/* /api/state up to connectionHealth; lastUpdate and the rest follow (build()). Docker hosts
+ * and Kubernetes clusters arrive with their agent endpoints; until then their arrays are
+ * empty. */
 static const struct piece state_layout[] = {
 	{"{\"nodes\":", L_NODES},
 	{",\"vms\":", L_VMS},
 	{",\"containers\":", L_CONTAINERS},
 	{",\"dockerHosts\":[],\"removedDockerHosts\":[],\"kubernetesClusters\":[],"
-	    "\"removedKubernetesClusters\":[],\"hosts\":[],\"storage\":", L_STORAGE},
+	    "\"removedKubernetesClusters\":[],\"hosts\":", L_HOSTS},
+	{",\"storage\":", L_STORAGE},
 	{",\"cephClusters\":", L_CEPH},
 	{",\"physicalDisks\":", L_DISKS},
 	{",\"pbs\":", L_PBS},

@@ -99,6 +99,13 @@ void api_notifications_test(struct request *r);
 void api_test_notification(struct request *r);
 void api_notify_webhooks_test(struct request *r);
 
+/* api_agents.c */
+void api_agents_host_report(struct request *r);
+void api_agents_host_lookup(struct request *r);
+void api_agents_host_uninstall(struct request *r);
+void api_agents_host_unlink(struct request *r);
+void api_agents_host_delete(struct request *r);
+
 /* api_notify_queue.c */
 void api_notify_queue_stats(struct request *r);
 void api_notify_queue_dlq(struct request *r);

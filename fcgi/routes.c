@@ -26,6 +26,8 @@
 #define EMAIL_CONFIG (32 * 1024)	/* the original's limit for PUT /api/notifications/email */
 #define NOTE_BODY (8 * 1024)	/* the original's limit for an incident note */
 #define BULK_BODY (32 * 1024)	/* the original's limit for the bulk alert actions */
+#define HOST_REPORT (256 * 1024)	/* the original's limit for a host agent's report */
+#define AGENT_SMALL (16 * 1024)	/* the original's limit for uninstall and unlink */
 
 /* method, path, handler, flags, scope an API token needs, rate class, body limit */
 const struct route route_table[] = {
@@ -149,6 +151,19 @@ const struct route route_table[] = {
 	{GET, "/api/backups/pbs", api_backups_pbs, 0, "monitoring:read", RATE_GENERAL, SMALL},
 	{GET, "/api/backups/{view}", api_backups, 0, "monitoring:read", RATE_GENERAL, SMALL},
 	{GET, "/api/snapshots", api_snapshots, 0, "monitoring:read", RATE_GENERAL, SMALL},
+
+	/* api_agents.c: reports are not rate-limited per client (many agents may share one
+	 * address behind NAT or a proxy); only a token with the scope reaches them. */
+	{POST, "/api/agents/host/report", api_agents_host_report, 0, "host-agent:report",
+	    RATE_NONE, HOST_REPORT},
+	{GET, "/api/agents/host/lookup", api_agents_host_lookup, 0, "host-agent:report",
+	    RATE_GENERAL, SMALL},
+	{POST, "/api/agents/host/uninstall", api_agents_host_uninstall, 0, "host-agent:report",
+	    RATE_GENERAL, AGENT_SMALL},
+	{POST, "/api/agents/host/unlink", api_agents_host_unlink, ADMIN, "host-agent:manage",
+	    RATE_GENERAL, AGENT_SMALL},
+	{DELETE, "/api/agents/host/{id}", api_agents_host_delete, 0, "host-agent:manage",
+	    RATE_GENERAL, SMALL},
 
 	/* api_resources.c */
 	{GET, "/api/resources", api_resources_list, 0, "monitoring:read", RATE_GENERAL, SMALL},

@@ -321,6 +321,18 @@ disk_json(const struct st_disk *d)
 /* The original's Temperature object: the readings it has (omitted when none, as Go's
  * omitempty does), the flags, and its times (the min/max record times are Go's zero time: we
  * keep no records). */
+struct json_object *
+st_memory_json(const struct st_memory *m)
+{
+	return memory_json(m);
+}
+
+struct json_object *
+st_disk_json(const struct st_disk *d)
+{
+	return disk_json(d);
+}
+
 static struct json_object *
 temperature_json(const struct st_temperature *t)
 {

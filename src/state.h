@@ -242,6 +242,11 @@ void st_disk_figures(struct st_disk *d, const struct st_space *sp);
  * original writes it whenever usage is -1; reason is a static string (it is not copied). */
 void st_guest_disk_unknown(struct st_guest *g, const char *reason);
 
+/* The original's Memory and Disk objects (also a host agent's, src/agent_host.c); new
+ * references. */
+struct json_object *st_memory_json(const struct st_memory *m);
+struct json_object *st_disk_json(const struct st_disk *d);
+
 /* The frontend JSON objects (state-proxmox.md §1.4-§1.7); new references. */
 struct json_object *st_node_json(const struct st_node *n);
 struct json_object *st_guest_json(const struct st_guest *g);

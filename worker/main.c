@@ -36,7 +36,7 @@
 enum { LOCK_KEY_WORKER_PRUNE = 1, LOCK_KEY_AUTH_PRUNE = 2, LOCK_KEY_BOOTSTRAP = 3,
 	LOCK_KEY_MOCK = 4, LOCK_KEY_METRICS_ROLLUP = 5, LOCK_KEY_METRICS_MAINTAIN = 6,
 	LOCK_KEY_ALERT_RETENTION = 7, LOCK_KEY_NOTIFY_MAINTAIN = 8,
-	LOCK_KEY_ALERT_ESCALATE = 9 };
+	LOCK_KEY_ALERT_ESCALATE = 9, LOCK_KEY_AGENT_OFFLINE = 10 };
 
 static void
 on_connect(struct db *db, void *arg)
@@ -224,6 +224,9 @@ main(int argc, char **argv)
 	scheduler_add(&w, "alert_flush", 1, job_alert_flush, 0, 0);
 	scheduler_add(&w, "alert_escalate", 60, job_alert_escalate, JOB_SINGLETON,
 	    LOCK_KEY_ALERT_ESCALATE);
+	scheduler_add(&w, "agent_eval", 1, job_agent_eval, 0, 0);
+	scheduler_add(&w, "agent_offline", 10, job_agent_offline, JOB_SINGLETON,
+	    LOCK_KEY_AGENT_OFFLINE);
 	/* Not a singleton: a frozen worker may hold a singleton's lock. The check is cheap and
 	 * each run looks a few times per fence_after. */
 	if (conf_int("fence_after") > 0)

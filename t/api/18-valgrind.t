@@ -90,6 +90,20 @@ my @mix = (
     [POST => '/api/security/recovery', { CONTENT_TYPE => 'text/plain' }, '{}'],
     [POST => '/api/login', {}, '{"username":7}'],
     [GET => '/api/version', { CONTENT_LENGTH => 'junk' }],
+    # Host agents: a report (stored, then again: the same row), wrong types, lookup, removal.
+    [POST => '/api/agents/host/report', $tok, '{"agent":{"id":"vg","version":"5","type":"unified","intervalSeconds":30},'
+        . '"host":{"id":"vg-host","hostname":"vg","loadAverage":[1,2,3]},"metrics":{"cpuUsagePercent":5,"memory":{"totalBytes":10,"usedBytes":5}},'
+        . '"disks":[{"mountpoint":"/","type":"ext4","totalBytes":10,"usedBytes":4},{"mountpoint":"/run","type":"tmpfs"}],'
+        . '"network":[{"name":"eth0","addresses":["10.0.0.1/24"],"rxBytes":5}],"diskIO":[{"device":"sda","readBytes":1}],'
+        . '"sensors":{"temperatureCelsius":{"cpu_package":40},"smart":[{"device":"sda","temperature":30}]},"tags":["a"],'
+        . '"timestamp":"2026-01-12T10:15:30.5Z"}'],
+    [POST => '/api/agents/host/report', $tok, '{"host":{"hostname":"vg","cpuCount":"8"}}'],
+    [POST => '/api/agents/host/report', $tok, '{"host":{"hostname":" "}}'],
+    [POST => '/api/agents/host/report', $tok, '{"host":'],
+    [GET => '/api/agents/host/lookup?hostname=VG', $tok], [GET => '/api/agents/host/lookup', $tok],
+    [POST => '/api/agents/host/unlink', $tok, '{"hostId":"vg-host"}'],
+    [POST => '/api/agents/host/uninstall', $tok, '{"hostId":7}'],
+    [DELETE => '/api/agents/host/nope', $tok],
 );
 my %seen;
 for my $round (1 .. 2) {

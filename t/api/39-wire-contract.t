@@ -252,6 +252,33 @@ ok($tank, 'a ZFS storage') or diag explain [map { $_->{id} } @{ $st->{storage} }
 my $detail = capture('StorageDetail', "/api/storage/$tank->{id}", 'simulated', { data => [qw(data timestamp)] });
 ok($detail->{zfsPool} && @{ $detail->{zfsPool}{devices} }, 'with its pool and devices');
 
+# --- host agents: a report as the original's agent sends it (agents.md §3.1), its answer
+# (with a server-side commandsEnabled override, the config member), the host in the state
+# and the lookup answer ---
+{
+    my $report = Mojo::JSON::decode_json(q({"agent":{"id":"wc-agent","version":"5.0.4","type":"unified","intervalSeconds":30},
+        "host":{"id":"wc-host","hostname":"wc-host.example.org","platform":"debian","osName":"debian","osVersion":"12","kernelVersion":"6.1.0","architecture":"x86_64","cpuCount":4,"uptimeSeconds":3600,"loadAverage":[0.1,0.2,0.3],"reportIp":"192.0.2.7"},
+        "metrics":{"cpuUsagePercent":12.5,"memory":{"totalBytes":8000000000,"usedBytes":2000000000,"freeBytes":6000000000,"usage":25,"swapTotalBytes":1000,"swapUsedBytes":10}},
+        "disks":[{"device":"/dev/vda1","mountpoint":"/","filesystem":"ext4","type":"ext4","totalBytes":1000,"usedBytes":500,"freeBytes":500,"usage":50}],
+        "diskIO":[{"device":"vda","readBytes":1,"writeBytes":2,"readOps":3,"writeOps":4,"readTimeMs":5,"writeTimeMs":6,"ioTimeMs":7}],
+        "network":[{"name":"eth0","mac":"52:54:00:00:00:01","addresses":["192.0.2.7/24","fe80::1/64"],"rxBytes":10,"txBytes":20,"speedMbps":1000}],
+        "sensors":{"temperatureCelsius":{"cpu_package":50.5},"fanRpm":{"it8728_fan1":1200},"additional":{"acpitz":40},"powerWatts":{"cpu_package":12},
+          "smart":[{"device":"sda","model":"M","serial":"S","wwn":"5-0-1","type":"sata","temperature":30,"health":"PASSED","standby":false}]},
+        "raid":[{"device":"/dev/md0","level":"raid1","state":"clean","totalDevices":2,"activeDevices":2,"workingDevices":2,"failedDevices":0,"spareDevices":0,"devices":[{"device":"sda1","state":"active sync","slot":0}],"rebuildPercent":0}],
+        "tags":["lab"],"timestamp":"2026-01-12T10:15:30.123456789Z"}));
+    my $post = sub { $ua->post($stack->url('/api/agents/host/report') => $auth => json => $report)->result };
+    my $r = $post->();
+    is($r->code, 200, 'host agents: report stored') or diag $r->body;
+    $wc->check('HostReportResponse', $r->json, 'host agents: report answer');
+    $stack->psql(q{UPDATE pulse.agent_hosts SET commands_enabled = true WHERE id = 'wc-host'});
+    $r = $post->();
+    ok($r->json->{config}, 'host agents: config with an override');
+    $wc->check('HostReportResponse', $r->json, 'host agents: report answer with config');
+    my $state = capture('State', '/api/state', 'host agents');
+    is(scalar @{ $state->{hosts} }, 1, 'host agents: one host in the state');
+    capture('HostLookupResponse', '/api/agents/host/lookup?id=wc-host', 'host agents');
+}
+
 # --- what the contract test found ---
 my @problems = $wc->problems;
 is(scalar @problems, 0, 'no difference from the contract outside the allowlist')

@@ -31,7 +31,7 @@ is($s->psql(q{SELECT string_agg(key || '=' || mock, ',' ORDER BY key) FROM pulse
 $s->psql(q{INSERT INTO pulse.connection_health (key, instance_id, healthy) VALUES ('pbs-x', 'mock-pbs', true)});
 is($s->psql(q{SELECT mock FROM pulse.connection_health WHERE key = 'pbs-x'}), 't', 'and rows written afterwards');
 is($s->psql(q{SELECT count(*) FROM information_schema.columns WHERE table_schema = 'pulse'
-    AND column_name = 'mock'}), 15, 'every state table (and pulse.alerts) has the column');
+    AND column_name = 'mock'}), 16, 'every state table (pulse.agent_hosts too) and pulse.alerts have the column');
 ok(!eval { $s->psql(q{INSERT INTO pulse.instances (id, number, type, name, host)
     VALUES ('pve-4', 3, 'pve', 'x', 'https://other.example:8006')}); 1 }, 'a number is never used twice');
 $s->stop;

@@ -1,0 +1,1088 @@
+/* agent_host.c: a host agent's report: type check, identity, document, and its write. */
+#include "config.h"
+
+#include "agent_host.h"
+#include "agent_alerts_json.h"
+#include "crypto.h"
+#include "alert_agents.h"
+#include "jsonread.h"
+#include "jsonutil.h"
+#include "jsonwrite.h"
+#include "state.h"
+#include "state_rows.h"
+#include "timefmt.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* --- the decoder's types (§1.3, §3.1) ---------------------------------------------------- */
+
+enum ftype { F_STR, F_INT, F_UINT, F_NUM, F_BOOL, F_TIME, F_OBJ, F_LIST, F_MAP, F_ANY };
+
+/* A member as the original's struct declares it: its type, its elements' type (lists and
+ * maps) and the members of its objects. */
+struct field {
+	const char *name;
+	enum ftype type, elem;
+	const struct field *sub;
+};
+
+#define S(n) {n, F_STR, F_ANY, NULL}
+#define I(n) {n, F_INT, F_ANY, NULL}
+#define U(n) {n, F_UINT, F_ANY, NULL}
+#define N(n) {n, F_NUM, F_ANY, NULL}
+#define B(n) {n, F_BOOL, F_ANY, NULL}
+#define END {NULL, F_ANY, F_ANY, NULL}
+
+static const struct field f_agent[] = {
+	S("id"), S("version"), S("type"), I("intervalSeconds"), S("hostname"), S("updatedFrom"),
+	B("commandsEnabled"), END,
+};
+static const struct field f_host[] = {
+	S("id"), S("hostname"), S("displayName"), S("machineId"), S("platform"), S("osName"),
+	S("osVersion"), S("kernelVersion"), S("architecture"), S("cpuModel"), I("cpuCount"),
+	I("uptimeSeconds"), {"loadAverage", F_LIST, F_NUM, NULL}, S("reportIp"), END,
+};
+static const struct field f_memory[] = {
+	I("totalBytes"), I("usedBytes"), I("freeBytes"), N("usage"), I("swapTotalBytes"),
+	I("swapUsedBytes"), END,
+};
+static const struct field f_metrics[] = {
+	N("cpuUsagePercent"), {"memory", F_OBJ, F_ANY, f_memory}, END,
+};
+static const struct field f_disk[] = {
+	S("device"), S("mountpoint"), S("filesystem"), S("type"), I("totalBytes"), I("usedBytes"),
+	I("freeBytes"), N("usage"), END,
+};
+static const struct field f_diskio[] = {
+	S("device"), U("readBytes"), U("writeBytes"), U("readOps"), U("writeOps"), U("readTimeMs"),
+	U("writeTimeMs"), U("ioTimeMs"), END,
+};
+static const struct field f_net[] = {
+	S("name"), S("mac"), {"addresses", F_LIST, F_STR, NULL}, U("rxBytes"), U("txBytes"),
+	I("speedMbps"), END,
+};
+static const struct field f_smart[] = {
+	S("device"), S("model"), S("serial"), S("wwn"), S("type"), I("temperature"), S("health"),
+	B("standby"), END,
+};
+static const struct field f_sensors[] = {
+	{"temperatureCelsius", F_MAP, F_NUM, NULL}, {"fanRpm", F_MAP, F_NUM, NULL},
+	{"powerWatts", F_MAP, F_NUM, NULL}, {"additional", F_MAP, F_NUM, NULL},
+	{"smart", F_LIST, F_OBJ, f_smart}, END,
+};
+static const struct field f_raid_dev[] = { S("device"), S("state"), I("slot"), END };
+static const struct field f_raid[] = {
+	S("device"), S("name"), S("level"), S("state"), I("totalDevices"), I("activeDevices"),
+	I("workingDevices"), I("failedDevices"), I("spareDevices"), S("uuid"),
+	{"devices", F_LIST, F_OBJ, f_raid_dev}, N("rebuildPercent"), S("rebuildSpeed"), END,
+};
+static const struct field f_ceph_check[] = {
+	S("severity"), S("message"), {"detail", F_LIST, F_STR, NULL}, END,
+};
+static const struct field f_ceph_summary[] = { S("severity"), S("message"), END };
+static const struct field f_ceph_health[] = {
+	S("status"), {"checks", F_MAP, F_OBJ, f_ceph_check},
+	{"summary", F_LIST, F_OBJ, f_ceph_summary}, END,
+};
+static const struct field f_ceph_mon[] = { S("name"), I("rank"), S("addr"), S("status"), END };
+static const struct field f_ceph_monmap[] = {
+	I("epoch"), I("numMons"), {"monitors", F_LIST, F_OBJ, f_ceph_mon}, END,
+};
+static const struct field f_ceph_mgrmap[] = {
+	B("available"), I("numMgrs"), S("activeMgr"), I("standbys"), END,
+};
+static const struct field f_ceph_osdmap[] = {
+	I("epoch"), I("numOsds"), I("numUp"), I("numIn"), I("numDown"), I("numOut"), END,
+};
+static const struct field f_ceph_pgmap[] = {
+	I("numPgs"), U("bytesTotal"), U("bytesUsed"), U("bytesAvailable"), U("dataBytes"),
+	N("usagePercent"), N("degradedRatio"), N("misplacedRatio"), N("readBytesPerSec"),
+	N("writeBytesPerSec"), N("readOpsPerSec"), N("writeOpsPerSec"), END,
+};
+static const struct field f_ceph_pool[] = {
+	I("id"), S("name"), U("bytesUsed"), U("bytesAvailable"), U("objects"), N("percentUsed"),
+	END,
+};
+static const struct field f_ceph_service[] = {
+	S("type"), I("running"), I("total"), {"daemons", F_LIST, F_STR, NULL}, END,
+};
+static const struct field f_ceph[] = {
+	S("fsid"), {"health", F_OBJ, F_ANY, f_ceph_health},
+	{"monMap", F_OBJ, F_ANY, f_ceph_monmap}, {"mgrMap", F_OBJ, F_ANY, f_ceph_mgrmap},
+	{"osdMap", F_OBJ, F_ANY, f_ceph_osdmap}, {"pgMap", F_OBJ, F_ANY, f_ceph_pgmap},
+	{"pools", F_LIST, F_OBJ, f_ceph_pool}, {"services", F_LIST, F_OBJ, f_ceph_service},
+	{"collectedAt", F_TIME, F_ANY, NULL}, END,
+};
+static const struct field f_report[] = {
+	{"agent", F_OBJ, F_ANY, f_agent}, {"host", F_OBJ, F_ANY, f_host},
+	{"metrics", F_OBJ, F_ANY, f_metrics}, {"disks", F_LIST, F_OBJ, f_disk},
+	{"diskIO", F_LIST, F_OBJ, f_diskio}, {"network", F_LIST, F_OBJ, f_net},
+	{"sensors", F_OBJ, F_ANY, f_sensors}, {"raid", F_LIST, F_OBJ, f_raid},
+	{"ceph", F_OBJ, F_ANY, f_ceph}, {"tags", F_LIST, F_STR, NULL},
+	{"timestamp", F_TIME, F_ANY, NULL}, S("sequenceId"), END,
+};
+
+/* Go's names of what a JSON value is and of the type it could not become. */
+static const char *
+json_kind(struct json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_string: return "string";
+	case json_type_int:
+	case json_type_double: return "number";
+	case json_type_boolean: return "bool";
+	case json_type_array: return "array";
+	case json_type_object: return "object";
+	default: return "null";
+	}
+}
+
+static const char *const go_type[] = {
+	[F_STR] = "string", [F_INT] = "int64", [F_UINT] = "uint64", [F_NUM] = "float64",
+	[F_BOOL] = "bool", [F_TIME] = "time.Time", [F_OBJ] = "struct", [F_LIST] = "slice",
+	[F_MAP] = "map", [F_ANY] = "interface",
+};
+
+static int check_fields(struct json_object *o, const struct field *fields, const char *path,
+    char *err, size_t errlen);
+
+static int
+mismatch(struct json_object *v, enum ftype t, const char *path, char *err, size_t errlen)
+{
+	if (json_object_is_type(v, json_type_double))
+		snprintf(err, errlen, "json: cannot unmarshal number %.17g into Go struct field %s "
+		    "of type %s", json_object_get_double(v), path, go_type[t]);
+	else
+		snprintf(err, errlen, "json: cannot unmarshal %s into Go struct field %s of type %s",
+		    json_kind(v), path, go_type[t]);
+	return -1;
+}
+
+/* Checks one value against type t (elements elem, members sub); path names it. */
+static int
+check_value(struct json_object *v, enum ftype t, enum ftype elem, const struct field *sub,
+    const char *path, char *err, size_t errlen)
+{
+	enum json_type jt = json_object_get_type(v);
+	double when;
+
+	if (v == NULL || jt == json_type_null || t == F_ANY)
+		return 0;
+	switch (t) {
+	case F_STR:
+		return jt == json_type_string ? 0 : mismatch(v, t, path, err, errlen);
+	case F_INT:
+		return jt == json_type_int ? 0 : mismatch(v, t, path, err, errlen);
+	case F_UINT:
+		if (jt == json_type_int && json_object_get_int64(v) >= 0)
+			return 0;
+		return mismatch(v, t, path, err, errlen);
+	case F_NUM:
+		return jt == json_type_int || jt == json_type_double ? 0 :
+		    mismatch(v, t, path, err, errlen);
+	case F_BOOL:
+		return jt == json_type_boolean ? 0 : mismatch(v, t, path, err, errlen);
+	case F_TIME:
+		if (jt != json_type_string)
+			return mismatch(v, t, path, err, errlen);
+		if (timefmt_parse_rfc3339(json_object_get_string(v), &when) != 0) {
+			snprintf(err, errlen, "parsing time \"%.40s\" as RFC 3339: cannot parse (field "
+			    "%s)", json_object_get_string(v), path);
+			return -1;
+		}
+		return 0;
+	case F_OBJ:
+		if (jt != json_type_object)
+			return mismatch(v, t, path, err, errlen);
+		return check_fields(v, sub, path, err, errlen);
+	case F_LIST:
+		if (jt != json_type_array)
+			return mismatch(v, t, path, err, errlen);
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			if (check_value(json_object_array_get_idx(v, i), elem, F_ANY, sub, path, err,
+			    errlen) != 0)
+				return -1;
+		return 0;
+	case F_MAP:
+		if (jt != json_type_object)
+			return mismatch(v, t, path, err, errlen);
+		{
+			json_object_object_foreach(v, key, val) {
+				(void)key;
+				if (check_value(val, elem, F_ANY, sub, path, err, errlen) != 0)
+					return -1;
+			}
+		}
+		return 0;
+	case F_ANY:
+		break;
+	}
+	return 0;
+}
+
+static int
+check_fields(struct json_object *o, const struct field *fields, const char *path, char *err,
+    size_t errlen)
+{
+	char sub[160];
+
+	for (const struct field *f = fields; f->name; f++) {
+		snprintf(sub, sizeof(sub), "%s.%s", path, f->name);
+		if (check_value(jsonread_member(o, f->name), f->type, f->elem, f->sub, sub, err,
+		    errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+agent_host_check_types(struct json_object *report, char *err, size_t errlen)
+{
+	if (!json_object_is_type(report, json_type_object)) {
+		snprintf(err, errlen, "json: cannot unmarshal %s into Go value of type host.Report",
+		    json_kind(report));
+		return -1;
+	}
+	return check_fields(report, f_report, "Report", err, errlen);
+}
+
+/* --- identity (§3.2) ------------------------------------------------------------------- */
+
+#define SANITIZED_MAX 48
+
+void
+agent_host_sanitize(const char *in, char *out, size_t len)
+{
+	char buf[SANITIZED_MAX + 8];
+	size_t o = 0, start = 0;
+	int dash = 0;
+	char tmp[AGENT_HOST_ID_MAX * 2];
+
+	jsonread_copy_trimmed(tmp, sizeof(tmp), in);
+	for (const unsigned char *p = (const unsigned char *)tmp; *p && o < SANITIZED_MAX;) {
+		if (*p < 0x80) {
+			if (isalnum(*p)) {
+				buf[o++] = (char)tolower(*p);
+				dash = 0;
+			} else if (!dash) {
+				buf[o++] = '-';
+				dash = 1;
+			}
+			p++;
+			continue;
+		}
+		/* A UTF-8 character, taken for a letter: copied whole or not at all. */
+		size_t n = 1;
+		while ((p[n] & 0xC0) == 0x80 && n < 4)
+			n++;
+		if (o + n > SANITIZED_MAX)
+			break;
+		memcpy(buf + o, p, n);
+		o += n;
+		p += n;
+		dash = 0;
+	}
+	while (o > 0 && buf[o - 1] == '-')
+		o--;
+	while (start < o && buf[start] == '-')
+		start++;
+	snprintf(out, len, "%.*s", (int)(o - start), buf + start);
+}
+
+static void
+sha1_hex(const char *text, size_t nbytes, char *out)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha1(), NULL);
+	hex_encode(md, nbytes, out);
+}
+
+void
+agent_host_base_id(struct json_object *report, const char *hostname, char *out, size_t len)
+{
+	struct json_object *agent = jsonread_member(report, "agent");
+	struct json_object *host = jsonread_member(report, "host");
+	const char *cand[4] = {
+		jsonread_string(host, "id", ""), jsonread_string(host, "machineId", ""),
+		jsonread_string(agent, "id", ""), hostname,
+	};
+	char parts[3][AGENT_HOST_ID_MAX], joined[3 * AGENT_HOST_ID_MAX + 4], hex[16];
+	int n = 0;
+
+	for (int i = 0; i < 4; i++) {
+		agent_host_sanitize(cand[i], out, len);
+		if (out[0])
+			return;
+	}
+	/* machineId|agentId|hostname of the distinct parts that have text. */
+	const char *raw[3] = {cand[1], cand[2], hostname};
+	joined[0] = '\0';
+	for (int i = 0; i < 3; i++) {
+		int dup = 0;
+
+		jsonread_copy_trimmed(parts[n], sizeof(parts[n]), raw[i]);
+		if (!parts[n][0])
+			continue;
+		for (int j = 0; j < n; j++)
+			dup |= strcmp(parts[j], parts[n]) == 0;
+		if (dup)
+			continue;
+		if (n)
+			strcat(joined, "|");
+		strcat(joined, parts[n++]);
+	}
+	sha1_hex(joined, 6, hex);
+	snprintf(out, len, "host-%s", hex);
+}
+
+void
+agent_host_collision_id(const char *base, const char *token_id, const char *hostname, char *out,
+    size_t len)
+{
+	char seed[3 * AGENT_HOST_ID_MAX + 4], hex[16];
+
+	snprintf(seed, sizeof(seed), "%s|%s|%s", token_id, hostname, base);
+	sha1_hex(seed, 4, hex);
+	snprintf(out, len, "%.40s-%s", base, hex);
+}
+
+/* --- the filesystem filter (§10.2 step 5) ---------------------------------------------- */
+
+static int
+contains_any(const char *s, const char *const *needles)
+{
+	for (; *needles; needles++)
+		if (strstr(s, *needles))
+			return 1;
+	return 0;
+}
+
+int
+agent_host_skip_filesystem(const char *type_in, const char *mountpoint, int64_t total,
+    int64_t used)
+{
+	static const char *const read_only[] = {"erofs", "squashfs", "squash-fs", "iso9660", "cdfs",
+	    "udf", "cramfs", "romfs", NULL};
+	static const char *const virtual_[] = {"tmpfs", "devtmpfs", "cgroup", "cgroup2", "sysfs",
+	    "proc", "devpts", "securityfs", "debugfs", "tracefs", "fusectl", "configfs", "pstore",
+	    "hugetlbfs", "mqueue", "bpf", "overlay", "overlayfs", "autofs", NULL};
+	static const char *const network[] = {"fuse", "9p", "nfs", "cifs", "smb", NULL};
+	static const char *const prefixes[] = {"/dev", "/proc", "/sys", "/run", "/var/lib/docker",
+	    "/var/lib/containers", "/snap", NULL};
+	static const char *const container_dirs[] = {"/containers/", "/container_tmp/", NULL};
+	static const char *const overlay_dirs[] = {"/overlay2/", "/overlay/", "/diff/", "/merged",
+	    NULL};
+	char type[64];
+
+	jsonread_copy_trimmed(type, sizeof(type), type_in);
+	for (char *p = type; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if (contains_any(type, read_only) || (strcmp(type, "overlay") == 0 && used >= total))
+		return 1;
+	for (const char *const *v = virtual_; *v; v++)
+		if (strcmp(type, *v) == 0)
+			return 1;
+	if (contains_any(type, network))
+		return 1;
+	for (const char *const *p = prefixes; *p; p++)
+		if (strncmp(mountpoint, *p, strlen(*p)) == 0)
+			return 1;
+	if (strcmp(mountpoint, "/boot/efi") == 0 || strstr(mountpoint, "System Reserved"))
+		return 1;
+	if (contains_any(mountpoint, container_dirs) && contains_any(mountpoint, overlay_dirs))
+		return 1;
+	return strncmp(mountpoint, "/mnt/.ix-apps/docker/", 21) == 0;
+}
+
+/* --- the document (the original's HostFrontend) ---------------------------------------- */
+
+static double
+finite_or_zero(double v)
+{
+	return isfinite(v) ? v : 0;
+}
+
+/* The number member key of o, finite (0 otherwise). */
+static double
+num(struct json_object *o, const char *key)
+{
+	return finite_or_zero(jsonread_number(o, key, 0));
+}
+
+static void
+copy_str(struct json_object *dst, const char *dk, struct json_object *src, const char *sk,
+    int optional)
+{
+	char buf[512];
+
+	jsonread_copy_trimmed(buf, sizeof(buf), jsonread_string(src, sk, ""));
+	if (optional)
+		jsonwrite_opt_str(dst, dk, buf);
+	else
+		jsonwrite_str(dst, dk, buf);
+}
+
+/* A list of strings (at most AGENT_HOST_MAX_ITEMS), or NULL when it has none. */
+static struct json_object *
+string_list(struct json_object *arr)
+{
+	struct json_object *out = NULL;
+	int n = jsonread_array_len(arr);
+
+	for (int i = 0; i < n && i < AGENT_HOST_MAX_ITEMS; i++) {
+		struct json_object *v = json_object_array_get_idx(arr, (size_t)i);
+		char buf[256];
+
+		if (!json_object_is_type(v, json_type_string))
+			continue;
+		jsonread_copy_trimmed(buf, sizeof(buf), json_object_get_string(v));
+		if (!buf[0])
+			continue;
+		if (out == NULL)
+			out = json_object_new_array();
+		json_object_array_add(out, json_object_new_string(buf));
+	}
+	return out;
+}
+
+/* A map of numbers (at most AGENT_HOST_MAX_LIST keys), or NULL when it has none. */
+static struct json_object *
+number_map(struct json_object *map)
+{
+	struct json_object *out = NULL;
+	int n = 0;
+
+	if (!jsonread_is_object(map))
+		return NULL;
+	json_object_object_foreach(map, key, val) {
+		double v;
+
+		if (n >= AGENT_HOST_MAX_LIST || !jsonread_value_number(val, &v))
+			continue;
+		if (out == NULL)
+			out = json_object_new_object();
+		json_object_object_add(out, key, jsonutil_new_double(v));
+		n++;
+	}
+	return out;
+}
+
+static void
+add_opt(struct json_object *o, const char *key, struct json_object *v)
+{
+	if (v)
+		json_object_object_add(o, key, v);
+}
+
+static struct json_object *
+memory_doc(struct json_object *mem, double usage)
+{
+	struct st_memory m = {
+		.total = jsonread_int(mem, "totalBytes", 0), .used = jsonread_int(mem, "usedBytes", 0),
+		.free = jsonread_int(mem, "freeBytes", 0), .usage = usage,
+		.swap_total = jsonread_int(mem, "swapTotalBytes", 0),
+		.swap_used = jsonread_int(mem, "swapUsedBytes", 0),
+	};
+
+	if (!m.total && !m.used && !m.free && usage == 0 && !m.swap_total && !m.swap_used)
+		return NULL;
+	return st_memory_json(&m);
+}
+
+/* The report's disks without those the server drops (also cut from the report, so that the
+ * worker's evaluation sees what the state shows), as Disk objects; NULL when none is left. */
+static struct json_object *
+disks_doc(struct json_object *report)
+{
+	struct json_object *arr = jsonread_member(report, "disks"), *kept, *out = NULL;
+	int n = jsonread_array_len(arr);
+
+	kept = json_object_new_array();
+	for (int i = 0; i < n && json_object_array_length(kept) < AGENT_HOST_MAX_LIST; i++) {
+		struct json_object *d = json_object_array_get_idx(arr, (size_t)i);
+		const char *type = jsonread_string(d, "type", "");
+		struct st_disk disk;
+		int64_t total = jsonread_int(d, "totalBytes", 0), used = jsonread_int(d, "usedBytes", 0);
+		double usage = num(d, "usage");
+
+		if (!*type)
+			type = jsonread_string(d, "filesystem", "");
+		if (!jsonread_is_object(d) ||
+		    agent_host_skip_filesystem(type, jsonread_string(d, "mountpoint", ""), total, used))
+			continue;
+		json_object_array_add(kept, json_object_get(d));
+		if (usage <= 0 && total > 0)
+			usage = (double)used / (double)total * 100.0;
+		memset(&disk, 0, sizeof(disk));
+		disk.total = total;
+		disk.used = used;
+		disk.free = jsonread_int(d, "freeBytes", 0);
+		disk.usage = usage;
+		jsonread_copy_trimmed(disk.mountpoint, sizeof(disk.mountpoint),
+		    jsonread_string(d, "mountpoint", ""));
+		jsonread_copy_trimmed(disk.type, sizeof(disk.type), type);
+		jsonread_copy_trimmed(disk.device, sizeof(disk.device), jsonread_string(d, "device", ""));
+		if (out == NULL)
+			out = json_object_new_array();
+		json_object_array_add(out, st_disk_json(&disk));
+	}
+	if (json_object_array_length(kept) > 0)
+		json_object_object_add(report, "disks", kept);
+	else {
+		json_object_put(kept);
+		json_object_object_del(report, "disks");
+	}
+	return out;
+}
+
+/* Each object of list key of report through one(), at most AGENT_HOST_MAX_LIST; NULL when
+ * none. */
+static struct json_object *
+list_doc(struct json_object *report, const char *key,
+    struct json_object *(*one)(struct json_object *))
+{
+	struct json_object *arr = jsonread_member(report, key), *out = NULL;
+	int n = jsonread_array_len(arr);
+
+	for (int i = 0; i < n && i < AGENT_HOST_MAX_LIST; i++) {
+		struct json_object *d = json_object_array_get_idx(arr, (size_t)i);
+
+		if (!jsonread_is_object(d))
+			continue;
+		if (out == NULL)
+			out = json_object_new_array();
+		json_object_array_add(out, one(d));
+	}
+	return out;
+}
+
+static struct json_object *
+diskio_doc(struct json_object *d)
+{
+	static const char *const counters[] = {"readBytes", "writeBytes", "readOps", "writeOps",
+	    "readTimeMs", "writeTimeMs", "ioTimeMs"};
+	struct json_object *o = json_object_new_object();
+
+	copy_str(o, "device", d, "device", 0);
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+		jsonwrite_opt_int(o, counters[i], jsonread_int(d, counters[i], 0));
+	return o;
+}
+
+static struct json_object *
+network_doc(struct json_object *d)
+{
+	struct json_object *o = json_object_new_object();
+
+	copy_str(o, "name", d, "name", 0);
+	copy_str(o, "mac", d, "mac", 1);
+	add_opt(o, "addresses", string_list(jsonread_member(d, "addresses")));
+	jsonwrite_opt_int(o, "rxBytes", jsonread_int(d, "rxBytes", 0));
+	jsonwrite_opt_int(o, "txBytes", jsonread_int(d, "txBytes", 0));
+	if (jsonread_has(d, "speedMbps"))
+		jsonwrite_int(o, "speedMbps", jsonread_int(d, "speedMbps", 0));
+	return o;
+}
+
+static struct json_object *
+smart_doc(struct json_object *d)
+{
+	struct json_object *o = json_object_new_object();
+
+	copy_str(o, "device", d, "device", 0);
+	copy_str(o, "model", d, "model", 1);
+	copy_str(o, "serial", d, "serial", 1);
+	copy_str(o, "wwn", d, "wwn", 1);
+	copy_str(o, "type", d, "type", 1);
+	jsonwrite_int(o, "temperature", jsonread_int(d, "temperature", 0));
+	copy_str(o, "health", d, "health", 1);
+	jsonwrite_true_if(o, "standby", jsonread_bool(d, "standby", 0));
+	return o;
+}
+
+/* Sensors: NULL unless temperatures, fans, other readings or SMART disks are there (powerWatts
+ * is not kept, as in the original). */
+static struct json_object *
+sensors_doc(struct json_object *sensors)
+{
+	struct json_object *o = json_object_new_object();
+
+	add_opt(o, "temperatureCelsius", number_map(jsonread_member(sensors, "temperatureCelsius")));
+	add_opt(o, "fanRpm", number_map(jsonread_member(sensors, "fanRpm")));
+	add_opt(o, "additional", number_map(jsonread_member(sensors, "additional")));
+	add_opt(o, "smart", list_doc(sensors, "smart", smart_doc));
+	if (json_object_object_length(o) == 0) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static struct json_object *
+load_doc(struct json_object *arr)
+{
+	struct json_object *out = NULL;
+	int n = jsonread_array_len(arr);
+
+	for (int i = 0; i < n && i < 3; i++) {
+		double v = 0;
+
+		(void)jsonread_value_number(json_object_array_get_idx(arr, (size_t)i), &v);
+		if (out == NULL)
+			out = json_object_new_array();
+		json_object_array_add(out, jsonutil_new_double(v));
+	}
+	return out;
+}
+
+struct json_object *
+agent_host_doc(struct json_object *report, const struct agent_host *h,
+    const struct agent_host_doc_meta *m)
+{
+	struct json_object *agent = jsonread_member(report, "agent");
+	struct json_object *host = jsonread_member(report, "host");
+	struct json_object *metrics = jsonread_member(report, "metrics");
+	struct json_object *o = json_object_new_object();
+	int commands;
+
+	jsonwrite_str(o, "id", m->id);
+	jsonwrite_str(o, "hostname", h->hostname);
+	jsonwrite_str(o, "displayName", h->display_name[0] ? h->display_name : h->hostname);
+	jsonwrite_opt_str(o, "platform", h->platform);
+	jsonwrite_opt_str(o, "osName", h->os_name);
+	jsonwrite_opt_str(o, "osVersion", h->os_version);
+	copy_str(o, "kernelVersion", host, "kernelVersion", 1);
+	copy_str(o, "architecture", host, "architecture", 1);
+	jsonwrite_opt_int(o, "cpuCount", jsonread_int(host, "cpuCount", 0));
+	if (finite_or_zero(h->cpu) != 0)
+		jsonwrite_num(o, "cpuUsage", h->cpu);
+	add_opt(o, "loadAverage", load_doc(jsonread_member(host, "loadAverage")));
+	add_opt(o, "memory", memory_doc(jsonread_member(metrics, "memory"), finite_or_zero(h->memory)));
+	add_opt(o, "disks", disks_doc(report));
+	add_opt(o, "diskIO", list_doc(report, "diskIO", diskio_doc));
+	add_opt(o, "networkInterfaces", list_doc(report, "network", network_doc));
+	add_opt(o, "sensors", sensors_doc(jsonread_member(report, "sensors")));
+	jsonwrite_str(o, "status", "online");
+	jsonwrite_opt_int(o, "uptimeSeconds", jsonread_int(host, "uptimeSeconds", 0));
+	jsonwrite_ms(o, "lastSeen", m->last_seen);
+	jsonwrite_opt_int(o, "intervalSeconds", jsonread_int(agent, "intervalSeconds", 0));
+	copy_str(o, "agentVersion", agent, "version", 1);
+	jsonwrite_opt_str(o, "tokenId", m->token_id);
+	jsonwrite_opt_str(o, "tokenName", m->token_name);
+	jsonwrite_opt_str(o, "tokenHint", m->token_hint);
+	if (m->token_last_used > 0)
+		jsonwrite_ms(o, "tokenLastUsedAt", m->token_last_used);
+	add_opt(o, "tags", string_list(jsonread_member(report, "tags")));
+	commands = m->commands_enabled >= 0 ? m->commands_enabled :
+	    jsonread_bool(agent, "commandsEnabled", 0);
+	jsonwrite_true_if(o, "commandsEnabled", commands);
+	jsonwrite_true_if(o, "isLegacy", strcmp(jsonread_string(agent, "type", ""), "unified") != 0);
+	jsonwrite_opt_str(o, "linkedNodeId", m->linked_node_id);
+	return o;
+}
+
+/* --- the write ------------------------------------------------------------------------- */
+
+static const struct db_stmt stmt_token = {
+	"agent_host_token",
+	"SELECT name, prefix, suffix, extract(epoch FROM coalesce(last_used_at, now())) "
+	"FROM pulse.api_tokens WHERE id::text = $1",
+	1,
+};
+
+/* The host a token already reports for under this hostname (the binding of §3.2). */
+static const struct db_stmt stmt_bound = {
+	"agent_host_bound",
+	"SELECT id FROM pulse.agent_hosts WHERE token_id = $1 AND hostname = $2 AND NOT mock "
+	"ORDER BY received_at DESC, id LIMIT 1",
+	2,
+};
+
+static const struct db_stmt stmt_existing = {
+	"agent_host_existing",
+	"SELECT hostname, coalesce(token_id, ''), commands_enabled, unlinked "
+	"FROM pulse.agent_hosts WHERE id = $1 FOR UPDATE",
+	1,
+};
+
+/* §6.6: a node whose name is the hostname or its short name (or whose short name is). */
+static const struct db_stmt stmt_link = {
+	"agent_host_link",
+	"SELECT id FROM pulse.pve_nodes WHERE NOT mock AND (lower(node) IN ($1, $2) OR "
+	"split_part(lower(node), '.', 1) = $2) ORDER BY id LIMIT 1",
+	2,
+};
+
+/* The rates divide the counters' growth by the time since the previous report was stored;
+ * a counter that went back (a reboot) gives no rate. */
+#define RATE(col) \
+	#col "_rate = CASE WHEN EXCLUDED." #col "_total >= h." #col "_total AND now() > " \
+	"h.received_at THEN ((EXCLUDED." #col "_total - h." #col "_total) / extract(epoch FROM " \
+	"now() - h.received_at))::double precision END, " #col "_total = EXCLUDED." #col "_total"
+
+static const struct db_stmt stmt_upsert = {
+	"agent_host_upsert",
+	"INSERT INTO pulse.agent_hosts AS h (id, hostname, display_name, platform, os_name, "
+	"os_version, agent_version, token_id, status, last_seen, received_at, interval_seconds, "
+	"cpu_usage, memory_usage, report, doc, needs_eval, disk_usage, net_in_total, "
+	"net_out_total, disk_read_total, disk_write_total) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+	"nullif($8, ''), 'online', to_timestamp($9::double precision), now(), $10, $11, $12, "
+	"$13::json, $14::json, true, $15, $16, $17, $18, $19) ON CONFLICT (id) DO UPDATE SET "
+	"hostname = EXCLUDED.hostname, display_name = EXCLUDED.display_name, "
+	"platform = EXCLUDED.platform, os_name = EXCLUDED.os_name, "
+	"os_version = EXCLUDED.os_version, agent_version = EXCLUDED.agent_version, "
+	"token_id = EXCLUDED.token_id, status = 'online', last_seen = EXCLUDED.last_seen, "
+	"interval_seconds = EXCLUDED.interval_seconds, cpu_usage = EXCLUDED.cpu_usage, "
+	"memory_usage = EXCLUDED.memory_usage, disk_usage = EXCLUDED.disk_usage, "
+	"report = EXCLUDED.report, doc = EXCLUDED.doc, needs_eval = true, "
+	RATE(net_in) ", " RATE(net_out) ", " RATE(disk_read) ", " RATE(disk_write) ", "
+	"received_at = now()",
+	19,
+};
+
+/* What the host's previous record and its token say. */
+struct host_context {
+	char id[AGENT_HOST_ID_MAX];
+	char token_id[64], token_name[256], token_hint[128];
+	double token_last_used;
+	int exists, commands_enabled, unlinked;
+	char prev_hostname[256], prev_token[64];
+	char linked_node[256];
+};
+
+static int
+read_existing(struct db *db, struct host_context *c)
+{
+	const char *params[1] = {c->id};
+	PGresult *res = db_exec_stmt(db, &stmt_existing, params);
+
+	if (res == NULL)
+		return -1;
+	c->exists = PQntuples(res) == 1;
+	c->commands_enabled = -1;
+	c->unlinked = 0;
+	c->prev_hostname[0] = c->prev_token[0] = '\0';
+	if (c->exists) {
+		snprintf(c->prev_hostname, sizeof(c->prev_hostname), "%s", PQgetvalue(res, 0, 0));
+		snprintf(c->prev_token, sizeof(c->prev_token), "%s", PQgetvalue(res, 0, 1));
+		if (!PQgetisnull(res, 0, 2))
+			c->commands_enabled = PQgetvalue(res, 0, 2)[0] == 't';
+		c->unlinked = PQgetvalue(res, 0, 3)[0] == 't';
+	}
+	PQclear(res);
+	return 0;
+}
+
+static int
+read_token(struct db *db, struct host_context *c)
+{
+	const char *params[1] = {c->token_id};
+	PGresult *res;
+	const char *prefix, *suffix;
+
+	c->token_name[0] = c->token_hint[0] = '\0';
+	c->token_last_used = 0;
+	if (!c->token_id[0])
+		return 0;
+	if ((res = db_exec_stmt(db, &stmt_token, params)) == NULL)
+		return -1;
+	if (PQntuples(res) == 1) {
+		snprintf(c->token_name, sizeof(c->token_name), "%s", PQgetvalue(res, 0, 0));
+		prefix = PQgetvalue(res, 0, 1);
+		suffix = PQgetvalue(res, 0, 2);
+		if (*prefix || *suffix)
+			snprintf(c->token_hint, sizeof(c->token_hint), "%s\u2026%s", prefix, suffix);
+		c->token_last_used = strtod(PQgetvalue(res, 0, 3), NULL);
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* §3.2 step 3: the id of a report, and the previous record under it (locked). */
+static int
+resolve_id(struct db *db, struct json_object *report, const char *hostname, const char *token,
+    struct host_context *c)
+{
+	char base[AGENT_HOST_ID_MAX];
+	PGresult *res;
+
+	agent_host_base_id(report, hostname, base, sizeof(base));
+	snprintf(c->id, sizeof(c->id), "%s", base);
+	if (token == NULL)
+		return read_existing(db, c);
+	{
+		const char *params[2] = {token, hostname};
+
+		if ((res = db_exec_stmt(db, &stmt_bound, params)) == NULL)
+			return -1;
+		if (PQntuples(res) == 1) {
+			snprintf(c->id, sizeof(c->id), "%s", PQgetvalue(res, 0, 0));
+			PQclear(res);
+			return read_existing(db, c);
+		}
+		PQclear(res);
+	}
+	if (read_existing(db, c) != 0)
+		return -1;
+	if (c->exists && (strcmp(c->prev_hostname, hostname) != 0 ||
+	    strcmp(c->prev_token, token) != 0)) {
+		agent_host_collision_id(base, token, hostname, c->id, sizeof(c->id));
+		return read_existing(db, c);
+	}
+	return 0;
+}
+
+static int
+find_link(struct db *db, const char *hostname, struct host_context *c)
+{
+	char full[256], shortname[256];
+	const char *params[2] = {full, shortname};
+	PGresult *res;
+
+	c->linked_node[0] = '\0';
+	if (c->unlinked)
+		return 0;
+	snprintf(full, sizeof(full), "%s", hostname);
+	for (char *p = full; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	snprintf(shortname, sizeof(shortname), "%.*s", (int)strcspn(full, "."), full);
+	if ((res = db_exec_stmt(db, &stmt_link, params)) == NULL)
+		return -1;
+	if (PQntuples(res) == 1)
+		snprintf(c->linked_node, sizeof(c->linked_node), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
+/* The report's time: its timestamp, or now when it has none (or Go's zero time). */
+static double
+report_time(struct json_object *report, double now)
+{
+	double t;
+
+	if (timefmt_parse_rfc3339(jsonread_string(report, "timestamp", ""), &t) != 0 ||
+	    t <= -62135596800.0)
+		return now;
+	return t;
+}
+
+/* The sums of the report's counters (network interfaces other than lo; diskIO) and the usage
+ * of "/" (else of the first disk; -1 without disks) once its disks are filtered. */
+struct host_figures {
+	int64_t net_in, net_out, disk_read, disk_write;
+	double disk_usage;
+};
+
+static int64_t
+sum_member(struct json_object *arr, const char *key, const char *skip_name)
+{
+	int64_t sum = 0;
+
+	for (int i = 0; i < jsonread_array_len(arr); i++) {
+		struct json_object *o = json_object_array_get_idx(arr, (size_t)i);
+		int64_t v = jsonread_int(o, key, 0);
+
+		if (skip_name && strcmp(jsonread_string(o, "name", ""), skip_name) == 0)
+			continue;
+		if (v > 0 && sum <= INT64_MAX - v)
+			sum += v;
+	}
+	return sum;
+}
+
+static void
+host_figures(struct json_object *report, struct json_object *doc, struct host_figures *f)
+{
+	struct json_object *net = jsonread_member(report, "network");
+	struct json_object *io = jsonread_member(report, "diskIO");
+	struct json_object *disks = jsonread_member(doc, "disks");
+
+	f->net_in = sum_member(net, "rxBytes", "lo");
+	f->net_out = sum_member(net, "txBytes", "lo");
+	f->disk_read = sum_member(io, "readBytes", NULL);
+	f->disk_write = sum_member(io, "writeBytes", NULL);
+	f->disk_usage = -1;
+	for (int i = 0; i < jsonread_array_len(disks); i++) {
+		struct json_object *d = json_object_array_get_idx(disks, (size_t)i);
+
+		if (i == 0 || strcmp(jsonread_string(d, "mountpoint", ""), "/") == 0)
+			f->disk_usage = num(d, "usage");
+	}
+}
+
+static int
+write_host(struct db *db, struct json_object *report, struct agent_host *h,
+    const struct host_context *c, double last_seen)
+{
+	struct agent_host_doc_meta m = {
+		.id = c->id, .last_seen = last_seen, .token_id = c->token_id,
+		.token_name = c->token_name, .token_hint = c->token_hint,
+		.token_last_used = c->token_last_used, .commands_enabled = c->commands_enabled,
+		.linked_node_id = c->linked_node[0] ? c->linked_node : NULL,
+	};
+	struct json_object *agent = jsonread_member(report, "agent");
+	struct json_object *doc = agent_host_doc(report, h, &m);
+	char version[128], seen[40], interval[24], cpu[40], mem[40], disk[40], sums[4][24];
+	const char *params[19];
+	struct host_figures f;
+	int rc;
+
+	jsonread_copy_trimmed(version, sizeof(version), jsonread_string(agent, "version", ""));
+	params[0] = c->id;
+	params[1] = h->hostname;
+	params[2] = h->display_name[0] ? h->display_name : h->hostname;
+	params[3] = h->platform;
+	params[4] = h->os_name;
+	params[5] = h->os_version;
+	params[6] = version;
+	params[7] = c->token_id;
+	params[8] = sr_num(seen, sizeof(seen), last_seen);
+	params[9] = sr_i64(interval, sizeof(interval), jsonread_int(agent, "intervalSeconds", 0));
+	params[10] = sr_num(cpu, sizeof(cpu), finite_or_zero(h->cpu));
+	params[11] = sr_num(mem, sizeof(mem), finite_or_zero(h->memory));
+	params[12] = json_object_to_json_string_ext(report, JSON_C_TO_STRING_PLAIN);
+	params[13] = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
+	host_figures(report, doc, &f);
+	params[14] = f.disk_usage >= 0 ? sr_num(disk, sizeof(disk), f.disk_usage) : NULL;
+	params[15] = sr_i64(sums[0], sizeof(sums[0]), f.net_in);
+	params[16] = sr_i64(sums[1], sizeof(sums[1]), f.net_out);
+	params[17] = sr_i64(sums[2], sizeof(sums[2]), f.disk_read);
+	params[18] = sr_i64(sums[3], sizeof(sums[3]), f.disk_write);
+	rc = db_exec_stmt_ok(db, &stmt_upsert, params);
+	json_object_put(doc);
+	return rc;
+}
+
+enum agent_host_result
+agent_host_store(struct db *db, struct json_object *report, const struct agent_host_token *tok,
+    double now, struct agent_host_stored *out, char *err, size_t errlen)
+{
+	struct host_context *c = xcalloc(1, sizeof(*c));
+	struct agent_host h;
+	char hostname[256];
+	double last_seen = report_time(report, now);
+	enum agent_host_result rc = AGENT_HOST_ERROR;
+
+	memset(out, 0, sizeof(*out));
+	memset(&h, 0, sizeof(h));
+	jsonread_copy_trimmed(hostname, sizeof(hostname),
+	    jsonread_string(jsonread_member(report, "host"), "hostname", ""));
+	if (!hostname[0] || agent_host_from_json(report, &h) != 0) {
+		free(c);
+		return AGENT_HOST_NO_HOSTNAME;
+	}
+	for (char *p = h.platform; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if (db_begin(db) != 0)
+		goto out;
+	if (resolve_id(db, report, h.hostname, tok ? tok->token_id : NULL, c) != 0)
+		goto rollback;
+	/* Without a token the previous record's token stays (§3.2 step 5). */
+	snprintf(c->token_id, sizeof(c->token_id), "%s",
+	    tok && tok->token_id ? tok->token_id : c->prev_token);
+	if (read_token(db, c) != 0 || find_link(db, h.hostname, c) != 0 ||
+	    write_host(db, report, &h, c, last_seen) != 0 || st_bump_version(db) != 0 ||
+	    db_commit(db) != 0)
+		goto rollback;
+	snprintf(out->id, sizeof(out->id), "%s", c->id);
+	out->last_seen = last_seen;
+	snprintf(out->platform, sizeof(out->platform), "%s", h.platform);
+	snprintf(out->os_name, sizeof(out->os_name), "%s", h.os_name);
+	snprintf(out->os_version, sizeof(out->os_version), "%s", h.os_version);
+	out->commands_enabled = c->commands_enabled;
+	rc = AGENT_HOST_OK;
+	goto out;
+rollback:
+	db_rollback(db);
+out:
+	if (rc != AGENT_HOST_OK)
+		snprintf(err, errlen, "%s", db_error(db));
+	agent_host_free(&h);
+	free(c);
+	return rc;
+}
+
+/* --- removal and unlinking (§6.3, §6.4) ------------------------------------------------ */
+
+static const struct db_stmt stmt_remove = {
+	"agent_host_remove",
+	"DELETE FROM pulse.agent_hosts WHERE id = $1 AND NOT mock RETURNING coalesce(token_id, '')",
+	1,
+};
+
+/* The token goes when no host reports with it any more. */
+static const struct db_stmt stmt_revoke = {
+	"agent_host_revoke",
+	"DELETE FROM pulse.api_tokens t WHERE t.id::text = $1 AND NOT EXISTS (SELECT 1 FROM "
+	"pulse.agent_hosts h WHERE h.token_id = $1) RETURNING t.id",
+	1,
+};
+
+static const struct db_stmt stmt_unlink = {
+	"agent_host_unlink",
+	"UPDATE pulse.agent_hosts SET unlinked = true, doc = (doc::jsonb - 'linkedNodeId')::json "
+	"WHERE id = $1 AND NOT mock AND doc->>'linkedNodeId' IS NOT NULL RETURNING id",
+	1,
+};
+
+int
+agent_host_remove(struct db *db, const char *id, int *revoked, char *err, size_t errlen)
+{
+	const char *params[1] = {id};
+	PGresult *res;
+	char token[64] = "";
+
+	*revoked = 0;
+	if (db_begin(db) != 0)
+		goto fail;
+	if ((res = db_exec_stmt(db, &stmt_remove, params)) == NULL)
+		goto rollback;
+	if (PQntuples(res) == 1)
+		snprintf(token, sizeof(token), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (token[0]) {
+		params[0] = token;
+		if ((res = db_exec_stmt(db, &stmt_revoke, params)) == NULL)
+			goto rollback;
+		*revoked = PQntuples(res) == 1;
+		PQclear(res);
+	}
+	if (st_bump_version(db) != 0 || db_commit(db) != 0)
+		goto rollback;
+	return 0;
+rollback:
+	db_rollback(db);
+fail:
+	snprintf(err, errlen, "%s", db_error(db));
+	return -1;
+}
+
+int
+agent_host_unlink(struct db *db, const char *id)
+{
+	const char *params[1] = {id};
+	PGresult *res;
+	int done;
+
+	if (db_begin(db) != 0)
+		return -1;
+	if ((res = db_exec_stmt(db, &stmt_unlink, params)) == NULL)
+		goto rollback;
+	done = PQntuples(res) == 1;
+	PQclear(res);
+	if ((done && st_bump_version(db) != 0) || db_commit(db) != 0)
+		goto rollback;
+	return done;
+rollback:
+	db_rollback(db);
+	return -1;
+}

@@ -1,0 +1,187 @@
+/* agents.c: the worker's side of host agents (agents.md §12): each stored report evaluated
+ * for alerts, hosts silent beyond their window marked offline and evaluated as offline, and
+ * the alerts of removed hosts resolved; each report's figures recorded in the metrics history
+ * (type "host"). The responder only stores (pulse.agent_hosts). */
+#include "config.h"
+
+#include "agent_alerts_json.h"
+#include "alert_agents.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "state_rows.h"
+#include "util.h"
+#include "worker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+/* At most 100 reports claimed per run (every second): the rest wait for the next. Claimed
+ * by one worker: SKIP LOCKED lets several workers share the queue. The flag is
+ * cleared before the evaluation, so a worker that dies in between loses that evaluation
+ * only; the host's next report (or the offline check) evaluates it again. */
+static const struct db_stmt stmt_claim = {
+	"agent_hosts_claim",
+	"UPDATE pulse.agent_hosts h SET needs_eval = false FROM (SELECT id FROM pulse.agent_hosts "
+	"WHERE needs_eval AND NOT mock ORDER BY received_at LIMIT 100 FOR UPDATE SKIP LOCKED) c "
+	"WHERE h.id = c.id RETURNING h.id, h.report::text, h.display_name, "
+	"extract(epoch FROM h.received_at), h.cpu_usage, h.memory_usage, h.disk_usage, "
+	"h.disk_read_rate, h.disk_write_rate, h.net_in_rate, h.net_out_rate",
+	0,
+};
+
+static const struct db_stmt stmt_online = {
+	"agent_hosts_online",
+	"SELECT id, interval_seconds, extract(epoch FROM now() - received_at) FROM pulse.agent_hosts "
+	"WHERE status = 'online' AND NOT mock",
+	0,
+};
+
+static const struct db_stmt stmt_set_offline = {
+	"agent_hosts_set_offline",
+	"UPDATE pulse.agent_hosts SET status = 'offline' WHERE id = $1 AND status = 'online'",
+	1,
+};
+
+static const struct db_stmt stmt_offline = {
+	"agent_hosts_offline",
+	"SELECT id, report::text FROM pulse.agent_hosts WHERE status = 'offline' AND NOT mock "
+	"ORDER BY id",
+	0,
+};
+
+/* Sources of host alerts still active whose host is gone (DELETE /api/agents/host/{id}). */
+static const struct db_stmt stmt_orphans = {
+	"agent_hosts_orphans",
+	"SELECT DISTINCT a.source FROM pulse.alerts a WHERE a.source LIKE 'host:%' AND "
+	"a.resolved_at IS NULL AND NOT EXISTS (SELECT 1 FROM pulse.agent_hosts h WHERE "
+	"'host:' || h.id = a.source)",
+	0,
+};
+
+/* Evaluates one stored report of host id, online or not. */
+static int
+evaluate(struct worker *w, const char *id, const char *report_text, int online, double now)
+{
+	struct json_object *report;
+	struct agent_host h;
+	char err[160];
+	int rc;
+
+	report = jsonutil_parse(report_text, strlen(report_text), err, sizeof(err));
+	if (report == NULL || agent_host_from_json(report, &h) != 0) {
+		log_warn("msg=\"stored host report unreadable\" host=\"%s\" error=\"%s\"", id,
+		    report ? "no identity" : err);
+		json_object_put(report);
+		return 0;
+	}
+	/* The alerts are the server's host id's, not the agent's own. */
+	snprintf(h.id, sizeof(h.id), "%s", id);
+	h.online = online;
+	rc = alerts_evaluate_host(w, &h, now);
+	agent_host_free(&h);
+	json_object_put(report);
+	return rc;
+}
+
+/* A report's figures into the metrics history (type "host": cpu, memory and disk in
+ * percent, I/O in bytes per second), at the time the server received it. */
+static void
+record_metrics(const PGresult *res, int row)
+{
+	static const char *const metrics[] = {"cpu", "memory", "disk", "diskread", "diskwrite",
+	    "netin", "netout"};
+	const char *id = PQgetvalue(res, row, 0), *name = PQgetvalue(res, row, 2);
+	double ts = strtod(PQgetvalue(res, row, 3), NULL);
+
+	for (int m = 0; m < 7; m++)
+		if (!PQgetisnull(res, row, 4 + m))
+			metrics_record("host", id, name, metrics[m], ts,
+			    strtod(PQgetvalue(res, row, 4 + m), NULL));
+}
+
+int
+job_agent_eval(struct worker *w, struct job *job)
+{
+	PGresult *res;
+	double now = clock_wall();
+	int rc = 0, n;
+
+	(void)job;
+	if ((res = db_exec_stmt(w->db, &stmt_claim, NULL)) == NULL)
+		return -1;
+	n = PQntuples(res);
+	for (int i = 0; i < n && rc == 0; i++) {
+		record_metrics(res, i);
+		rc = evaluate(w, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), 1, now);
+	}
+	PQclear(res);
+	return rc;
+}
+
+static void
+check_nothing(struct alert_eval *e, const void *arg)
+{
+	(void)e;
+	(void)arg;
+}
+
+/* Marks the hosts silent beyond their window offline (one transaction, the state version
+ * moved when any changed). */
+static int
+mark_offline(struct worker *w)
+{
+	PGresult *res;
+	int changed = 0;
+
+	if (db_begin(w->db) != 0)
+		return -1;
+	if ((res = db_exec_stmt(w->db, &stmt_online, NULL)) == NULL)
+		goto rollback;
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *params[1] = {PQgetvalue(res, i, 0)};
+		int64_t interval = 0;
+		double silent = strtod(PQgetvalue(res, i, 2), NULL);
+
+		(void)parse_int64(PQgetvalue(res, i, 1), INT32_MIN, INT32_MAX, &interval);
+		if (silent <= alert_agent_offline_window(AGENT_HOST, (int)interval))
+			continue;
+		if (db_exec_stmt_ok(w->db, &stmt_set_offline, params) != 0) {
+			PQclear(res);
+			goto rollback;
+		}
+		log_info("msg=\"host agent offline\" host=\"%s\" silent=%.0f", params[0], silent);
+		changed = 1;
+	}
+	PQclear(res);
+	if ((changed && st_bump_version(w->db) != 0) || db_commit(w->db) != 0)
+		goto rollback;
+	return 0;
+rollback:
+	db_rollback(w->db);
+	return -1;
+}
+
+int
+job_agent_offline(struct worker *w, struct job *job)
+{
+	PGresult *res;
+	double now = clock_wall();
+	int rc = 0;
+
+	(void)job;
+	if (mark_offline(w) != 0 || (res = db_exec_stmt(w->db, &stmt_offline, NULL)) == NULL)
+		return -1;
+	/* Each offline host counts one more offline evaluation (host-offline after three). */
+	for (int i = 0; i < PQntuples(res) && rc == 0; i++)
+		rc = evaluate(w, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), 0, now);
+	PQclear(res);
+	if (rc != 0 || (res = db_exec_stmt(w->db, &stmt_orphans, NULL)) == NULL)
+		return -1;
+	/* A removed host's alerts resolve: an evaluation that sees nothing. */
+	for (int i = 0; i < PQntuples(res) && rc == 0; i++)
+		rc = alerts_evaluate(w, PQgetvalue(res, i, 0), check_nothing, NULL, 0, now);
+	PQclear(res);
+	return rc;
+}
