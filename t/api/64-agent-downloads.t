@@ -13,6 +13,9 @@ use lib "$FindBin::Bin/../lib";
 use Digest::SHA qw(sha256_hex);
 use File::Copy qw(copy);
 use File::Temp qw(tempdir);
+use IO::Socket::INET;
+use Mojo::Server::Daemon;
+use Mojolicious;
 use Mojo::UserAgent;
 use Test::More;
 use Time::HiRes qw(sleep time);
@@ -36,7 +39,8 @@ copy($agent_bin, "$bindir/pulse-agent") or die "copy: $!";
 spew("$bindir/pulse-agent-$other", "\x7fELF pretend $other agent\n");
 chmod 0644, "$bindir/pulse-agent", "$bindir/pulse-agent-$other";
 
-my $stack = PulseStack->new(settings => { trusted_proxies => '127.0.0.2', agent_binary_dir => $bindir })->start;
+my $stack = PulseStack->new(apache => 1,
+    settings => { trusted_proxies => '127.0.0.2', agent_binary_dir => $bindir })->start;
 my $admin = $stack->setup_admin;
 my $ua = $stack->ua;
 my $built = slurp($agent_bin);
@@ -76,6 +80,12 @@ is($res->headers->header('X-Checksum-Sha256'), $sha, 'HEAD: X-Checksum-Sha256');
 is($ua->post($stack->url('/download/pulse-agent') => json => {})->result->code, 405, 'POST: 405');
 is($ua->get($stack->url('/download/pulse-agent') => { 'Content-Type' => 'application/json' } => 'x' x 9000)
     ->result->code, 413, 'a body over the small limit: 413');
+
+# Both shipped web server configurations route these paths to the responders.
+for my $path ('/download/pulse-agent', '/install.sh', '/install-host-agent.ps1', '/uninstall-host-agent.sh') {
+    $res = $ua->start($ua->build_tx(HEAD => $stack->apache_url($path)))->result;
+    is($res->code, 200, "Apache: HEAD $path reaches the responders");
+}
 
 # --- legacy downloads ---------------------------------------------------------------------
 $res = $ua->get($stack->url('/download/pulse-host-agent'))->result;
@@ -173,7 +183,29 @@ isnt($?, 0, 'a bad interval is refused');
 $out = qx{bash '$dir/install.sh' --root '$root' --token $token 2>&1};
 isnt($?, 0, 'no --url: refused');
 
-$out = qx{bash '$dir/install.sh' --root '$root' --uninstall 2>&1};
+# A download whose checksum is not the one announced is not installed.
+my $app = Mojolicious->new;
+$app->log->level('fatal');
+my $liar = Mojo::Server::Daemon->new(app => $app, silent => 1,
+    listen => ['http://127.0.0.1:' . (my $liar_port = PulseStack::free_port())]);
+$app->routes->get('/download/pulse-agent' => sub {
+    my $c = shift;
+    $c->res->headers->header('X-Checksum-Sha256' => '0' x 64);
+    $c->render(data => $built);
+});
+my $liar_pid = fork // die "fork: $!";
+if (!$liar_pid) { $liar->run; exit 0 }
+my $up = 0;
+for (1 .. 100) { last if ($up = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$liar_port")); sleep 0.1 }
+$out = qx{bash '$dir/install.sh' --root '$dir/root2' --url http://127.0.0.1:$liar_port --token $token 2>&1};
+isnt($?, 0, 'a download that fails its X-Checksum-Sha256 stops install.sh');
+like($out, qr/checksum mismatch/, '... and says so');
+ok(!-e "$dir/root2/usr/local/bin/pulse-agent", '... and installs nothing');
+kill 'TERM', $liar_pid;
+waitpid $liar_pid, 0;
+
+# Told to tell the server, --uninstall goes on when the server does not know the host.
+$out = qx{bash '$dir/install.sh' --root '$root' --uninstall --url '$base' --token $token --insecure 2>&1};
 is($?, 0, 'install.sh --uninstall') or diag $out;
 ok(!-e "$root/usr/local/bin/pulse-agent" && !-e "$root/var/lib/pulse-agent"
     && !-e "$root/etc/default/pulse-agent" && !-e "$root/etc/systemd/system/pulse-agent.service",
