@@ -65,6 +65,14 @@ $res = $ua->get($stack->url("/download/pulse-agent?arch=$other"))->result;
 is($res->code, 200, "arch=$other: its file is present");
 is($res->body, slurp("$bindir/pulse-agent-$other"), "arch=$other serves pulse-agent-$other");
 is($res->headers->header('X-Checksum-Sha256'), sha256_hex($res->body), "arch=$other: its own checksum");
+for my $alias ($other eq 'linux-arm64' ? qw(arm64 aarch64 AArch64) : qw(amd64 x86_64)) {
+    $res = $ua->get($stack->url("/download/pulse-agent?arch=$alias"))->result;
+    is($res->body, slurp("$bindir/pulse-agent-$other"), "arch=$alias is $other");
+}
+for my $alias (qw(armv6 linux-armv6 i686 386 armhf macos-arm64 windows-amd64)) {
+    is($ua->get($stack->url("/download/pulse-agent?arch=$alias"))->result->code, 404,
+        "arch=$alias: a known name without a file, 404 (no fallback to this machine's agent)");
+}
 $res = $ua->get($stack->url("/download/pulse-agent?arch=$missing"))->result;
 is($res->code, 404, "arch=$missing: no file, 404");
 like($res->headers->content_type, qr{^text/plain}, '404 in plain text, as the original');
