@@ -65,6 +65,12 @@ $res = $ua->get($stack->url("/download/pulse-agent?arch=$other"))->result;
 is($res->code, 200, "arch=$other: its file is present");
 is($res->body, slurp("$bindir/pulse-agent-$other"), "arch=$other serves pulse-agent-$other");
 is($res->headers->header('X-Checksum-Sha256'), sha256_hex($res->body), "arch=$other: its own checksum");
+# The checksum is remembered per file until the file changes.
+spew("$bindir/pulse-agent-$other.new", "\x7fELF a newer $other agent, longer than before\n");
+rename "$bindir/pulse-agent-$other.new", "$bindir/pulse-agent-$other" or die "rename: $!";
+$res = $ua->get($stack->url("/download/pulse-agent?arch=$other"))->result;
+is($res->body, slurp("$bindir/pulse-agent-$other"), 'a replaced file is served at once');
+is($res->headers->header('X-Checksum-Sha256'), sha256_hex($res->body), '... with its new checksum');
 for my $alias ($other eq 'linux-arm64' ? qw(arm64 aarch64 AArch64) : qw(amd64 x86_64)) {
     $res = $ua->get($stack->url("/download/pulse-agent?arch=$alias"))->result;
     is($res->body, slurp("$bindir/pulse-agent-$other"), "arch=$alias is $other");
