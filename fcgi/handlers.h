@@ -112,4 +112,12 @@ void api_notify_queue_dlq(struct request *r);
 void api_notify_queue_dlq_retry(struct request *r);
 void api_notify_queue_dlq_delete(struct request *r);
 
+/* api_downloads.c */
+void api_download_agent(struct request *r);
+void api_download_host_agent(struct request *r);
+void api_download_host_agent_sha256(struct request *r);
+void api_download_docker_agent(struct request *r);
+void api_install_script(struct request *r);
+void api_sensor_proxy_gone(struct request *r);
+
 #endif

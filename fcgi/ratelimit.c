@@ -349,6 +349,7 @@ static const struct rate_limit rate_limits[RATE_CLASS_COUNT] = {
 	[RATE_CONFIG_READ] = {"config_read", 1000, 60},
 	[RATE_UPDATES] = {"updates", 60, 60},
 	[RATE_PUBLIC] = {"public", 1000, 60},
+	[RATE_DOWNLOAD] = {"download", 60, 60},	/* agents.md §2 */
 };
 
 const char *

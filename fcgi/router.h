@@ -30,6 +30,7 @@ enum rate_class {
 	RATE_CONFIG_READ,	/* 1,000 a minute */
 	RATE_UPDATES,		/* 60 a minute */
 	RATE_PUBLIC,		/* 1,000 a minute */
+	RATE_DOWNLOAD,		/* 60 a minute: agent downloads and installer scripts */
 	RATE_CLASS_COUNT
 };
 

@@ -28,6 +28,10 @@
 #define BULK_BODY (32 * 1024)	/* the original's limit for the bulk alert actions */
 #define HOST_REPORT (256 * 1024)	/* the original's limit for a host agent's report */
 #define AGENT_SMALL (16 * 1024)	/* the original's limit for uninstall and unlink */
+/* A download: public, served without the database, counted in the download class. */
+#define DOWNLOAD PUBLIC | NO_DB, NULL, RATE_DOWNLOAD, SMALL
+/* A retired temperature-proxy route: 410 whatever the body (agents.md §11). */
+#define GONE NO_DB | NO_CSRF | ROUTE_ANY_BODY, NULL, RATE_GENERAL, SMALL
 
 /* method, path, handler, flags, scope an API token needs, rate class, body limit */
 const struct route route_table[] = {
@@ -202,6 +206,36 @@ const struct route route_table[] = {
 	    RATE_CONFIG_WRITE, SMALL},
 	{POST, "/api/config/nodes/{id}/refresh-cluster", api_nodes_refresh_cluster, ADMIN,
 	    "settings:write", RATE_CONFIG_WRITE, SMALL},
+
+	/* api_downloads.c (agents.md §2, §8, §11) */
+	{GET, "/download/pulse-agent", api_download_agent, DOWNLOAD},
+	{GET, "/download/pulse-host-agent", api_download_host_agent, DOWNLOAD},
+	{GET, "/download/pulse-host-agent.sha256", api_download_host_agent_sha256, DOWNLOAD},
+	{GET, "/download/pulse-docker-agent", api_download_docker_agent, DOWNLOAD},
+	{GET, "/install.sh", api_install_script, DOWNLOAD},
+	{GET, "/install.ps1", api_install_script, DOWNLOAD},
+	{GET, "/install-host-agent.sh", api_install_script, DOWNLOAD},
+	{GET, "/install-host-agent.ps1", api_install_script, DOWNLOAD},
+	{GET, "/uninstall-host-agent.sh", api_install_script, DOWNLOAD},
+	{GET, "/uninstall-host-agent.ps1", api_install_script, DOWNLOAD},
+	{GET, "/install-docker-agent.sh", api_install_script, DOWNLOAD},
+	{GET, "/install-container-agent.sh", api_install_script, DOWNLOAD},
+	/* Any credential, no scope, not rate limited, as the original. */
+	{GET, "/api/install/install.sh", api_install_script, NO_DB, NULL, RATE_NONE, SMALL},
+	{GET, "/api/install/install.ps1", api_install_script, NO_DB, NULL, RATE_NONE, SMALL},
+	/* The original's gate comes before its admin and scope checks: a credential (where the
+	 * original asks for one) is enough to learn the route is gone. */
+	{POST, "/api/temperature-proxy/register", api_sensor_proxy_gone, PUBLIC | GONE},
+	{GET, "/api/temperature-proxy/authorized-nodes", api_sensor_proxy_gone, PUBLIC | GONE},
+	{DELETE, "/api/temperature-proxy/unregister", api_sensor_proxy_gone, GONE},
+	{GET, "/api/temperature-proxy/install-command", api_sensor_proxy_gone, GONE},
+	{GET, "/api/temperature-proxy/host-status", api_sensor_proxy_gone, GONE},
+	{POST, "/api/diagnostics/temperature-proxy/register-nodes", api_sensor_proxy_gone, GONE},
+	{GET, "/api/install/pulse-sensor-proxy", api_sensor_proxy_gone, PUBLIC | GONE},
+	{GET, "/api/install/install-sensor-proxy.sh", api_sensor_proxy_gone, PUBLIC | GONE},
+	{GET, "/api/install/migrate-sensor-proxy-control-plane.sh", api_sensor_proxy_gone,
+	    PUBLIC | GONE},
+	{GET, "/api/install/migrate-temperature-proxy.sh", api_sensor_proxy_gone, PUBLIC | GONE},
 };
 
 const size_t route_count = ARRAY_LEN(route_table);

@@ -17,6 +17,9 @@
 #ifndef LOCALSTATEDIR
 #define LOCALSTATEDIR "/var"
 #endif
+#ifndef BINDIR
+#define BINDIR "/usr/local/bin"
+#endif
 #ifndef RUNSTATEDIR
 #define RUNSTATEDIR "/run"
 #endif
@@ -129,6 +132,11 @@ const struct conf_key conf_keys[] = {
 	    "seconds a claimed notification's lease adds to its sends before another worker takes it"},
 	{"notify_rate_window", CFG_INT, "60", 1, 3600, 0,
 	    "seconds of the window notify_rate_limit counts in (a minute unless a test shortens it)"},
+	{"agent_binary_dir", CFG_STRING, BINDIR, 0, 0, 0,
+	    "where /download/pulse-agent finds pulse-agent (this machine's architecture) and "
+	    "pulse-agent-<os>-<arch> files for others"},
+	{"agent_script_dir", CFG_STRING, PKGDATADIR "/agent", 0, 0, 0,
+	    "where /install.sh, /install.ps1 and the legacy installer scripts are served from"},
 };
 const int conf_key_count = (int)ARRAY_LEN(conf_keys);
 

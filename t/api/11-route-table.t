@@ -70,7 +70,7 @@ for my $rt (@routes) {
 
 # Each route counts in the rate class the table declares for it (a client that is not direct
 # loopback, so that limits apply), and refuses a body over its limit before anything else.
-my %classes = map { $_ => 1 } qw(general none auth recovery export config_write config_read updates public);
+my %classes = map { $_ => 1 } qw(general none auth recovery export config_write config_read updates public download);
 for my $rt (@routes) {
     (my $path = $rt->{pattern}) =~ s/\{[^}]+\}/$uuid/g;
     ok($classes{ $rt->{rate} // '' }, "$rt->{pattern}: rate class $rt->{rate}");

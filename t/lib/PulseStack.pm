@@ -154,6 +154,8 @@ sub write_conf {
         threads            => $self->{threads},
         data_dir           => "$self->{dir}/data",
         sql_dir            => srcdir() . '/sql',
+        agent_binary_dir   => builddir() . '/agent',
+        agent_script_dir   => srcdir() . '/agent',
         log_level          => 'info',
         deployment_type    => 'source',
         heartbeat_interval => 2,
