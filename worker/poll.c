@@ -74,6 +74,7 @@ static struct {
 	int config_dirty;
 	double next_claim;		/* monotonic */
 	int trim_due;			/* a cycle finished since the heap was trimmed */
+	double last_trim;		/* monotonic */
 } P;
 
 /* Requests wait here until there is room in the multi handle: libcurl walks every handle it
@@ -726,10 +727,15 @@ poll_tick(struct worker *w)
 	}
 	sweep_parked(w);
 	/* A big cycle leaves the heap large and mostly free (answers are parsed and dropped):
-	 * give it back once nothing is in flight. */
-	if (P.trim_due && http_multi_running(P.multi) == 0 && nwaiting == 0) {
+	 * give it back once nothing is in flight, or after a cycle at least once an interval
+	 * when the cycles of several instances overlap so that something always is (a slow
+	 * machine stretches four instances' cycles over the whole interval). A trim costs a few
+	 * milliseconds. */
+	if (P.trim_due && ((http_multi_running(P.multi) == 0 && nwaiting == 0) ||
+	    now - P.last_trim >= poll_settings.pve_interval)) {
 		malloc_trim(0);
 		P.trim_due = 0;
+		P.last_trim = now;
 	}
 	return next > 0 ? next : 0;
 }

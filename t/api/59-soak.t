@@ -316,11 +316,13 @@ sub snapshot {
         my $fds = min(map { sleep 0.2 if $_ > 1; sum0(map { proc_fds($_) } @pids) } 1 .. 5);
         $s{$name} = { pids => join(',', @pids), n => scalar @pids, rss => 1e12, anon => 1e12, fds => $fds };
     }
-    # Memory: the least of samples 0.5 s apart over a polling interval and a second, so that
-    # it is read between the worker's cycles (what it keeps), not in the middle of one (what
-    # a cycle holds for a moment); a leak raises the least as well.
-    for my $k (0 .. 2 * ($interval + 1)) {
-        sleep 0.5 if $k;
+    # Memory: the least of samples 0.25 s apart over three polling intervals and a second, so
+    # that it is read between the worker's cycles (what it keeps), not in the middle of one
+    # (what a cycle holds for a moment): the cycles of the simulated clusters drift against
+    # each other and, on a busy machine, may leave only short moments with none in flight.
+    # A leak raises the least as well.
+    for my $k (0 .. 4 * (3 * $interval + 1)) {
+        sleep 0.25 if $k;
         for my $name (keys %g) {
             my @pids = grep { $_ } @{ $g{$name} };
             $s{$name}{rss} = min($s{$name}{rss}, sum0(map { proc_rss_kb($_) } @pids));
