@@ -389,6 +389,8 @@ int dockeragent_cycle(struct dockeragent *d, const struct agent_report *hr);
 /* Listens on addr ("host:port", ":port") in a thread of its own. Returns 0, or -1 (logged). */
 int agent_health_start(const char *addr, const char *version);
 void agent_health_set_ready(int ready);
+/* The modules /metrics names as enabled (host on, docker off until told). */
+void agent_health_set_modules(int host, int docker);
 void agent_health_stop(void);
 
 #endif

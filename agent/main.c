@@ -188,6 +188,7 @@ main(int argc, char **argv)
 		loop.commands_enabled = remote;
 		log_info("remote config applied commandsEnabled=%s", remote ? "true" : "false");
 	}
+	agent_health_set_modules(cfg.enable_host, cfg.enable_docker);
 	if (*cfg.health_addr)
 		health_on = agent_health_start(cfg.health_addr, PACKAGE_VERSION) == 0;
 	if (cfg.enable_docker)

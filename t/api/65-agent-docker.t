@@ -12,6 +12,7 @@ use lib "$FindBin::Bin/../lib";
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use JSON::PP;
+use Mojo::UserAgent;
 use POSIX ();
 use Test::More;
 use Time::HiRes qw(sleep time);
@@ -115,8 +116,11 @@ my %engine = (
 {
 my ($recv, $port) = start_receiver('report');
 my ($eng, $sock) = start_engine('report', \%engine);
-my $agent = run_agent('report', $port, $sock, '--enable-docker');
+my $health = PulseStack::free_port();
+my $agent = run_agent('report', $port, $sock, '--enable-docker', '--health-addr', "127.0.0.1:$health");
 ok(wait_for('three docker reports', sub { kind('report', 'docker') >= 3 }), 'docker reports arrive');
+like(Mojo::UserAgent->new->get("http://127.0.0.1:$health/metrics")->result->body,
+    qr/^pulse_agent_info\{[^}]*host_enabled="true",docker_enabled="true"/m, '/metrics: the Docker module is on');
 ok(kind('report', 'report') >= 1, 'the host report goes too');
 my @docker = kind('report', 'docker');
 my $first = $docker[0];
