@@ -362,6 +362,9 @@ struct json_object *docker_engine_get(struct docker_engine *e, const char *path,
  * gets the answer's JSON or NULL. */
 long docker_engine_call(struct docker_engine *e, const char *method, const char *path,
     const char *body, struct json_object **answer);
+/* Whether ref can stand in an engine path as a container id or name: 1 to 128 of
+ * [A-Za-z0-9_.-], not starting with '.' or '-'. */
+int docker_engine_ref_ok(const char *ref);
 /* Whether /info's answer says Podman (InitBinary, ServerVersion, DriverStatus or
  * SecurityOptions mention it). */
 int docker_engine_info_podman(struct json_object *info);

@@ -280,8 +280,12 @@ container_json(struct dockeragent *d, struct json_object *c, int host_cpus, doub
 		name = "";
 	if (*name == '/')
 		name++;
-	if (strstr(name, "_pulse_backup_") || !*id)
+	if (strstr(name, "_pulse_backup_"))
 		return NULL;
+	if (!docker_engine_ref_ok(id)) {
+		log_warn("docker: a container with an unusable id left out name=%s", name);
+		return NULL;
+	}
 	path = xasprintf("/containers/%s/json", id);
 	inspect = docker_engine_get(&d->engine, path, &status);
 	free(path);

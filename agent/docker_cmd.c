@@ -207,12 +207,12 @@ update_container(const struct command *c, struct json_object *payload, char *bac
 
 	ack(c, "acknowledged", "Starting container update");
 	path = xasprintf("/containers/%s/json", id);
-	if (!*id || strchr(id, '/') || strchr(id, '?') ||
-	    engine_ok(c, "GET", path, NULL, &inspect, err, sizeof(err)) != 0) {
-		if (!*err)
-			snprintf(err, sizeof(err), "no such container");
+	if (!docker_engine_ref_ok(id)) {
+		snprintf(err, sizeof(err), "invalid container id");
 		goto fail;
 	}
+	if (engine_ok(c, "GET", path, NULL, &inspect, err, sizeof(err)) != 0)
+		goto fail;
 	id = jsonread_string(inspect, "Id", id);
 	jsonread_copy(name, sizeof(name), jsonread_string(inspect, "Name", ""));
 	if (*name == '/')
@@ -251,7 +251,7 @@ update_container(const struct command *c, struct json_object *payload, char *bac
 	if (engine_ok(c, "POST", path, body, &created, err, sizeof(err)) != 0)
 		goto fail;
 	jsonread_copy(new_id, sizeof(new_id), jsonread_string(created, "Id", ""));
-	if (!*new_id || strchr(new_id, '/') || strchr(new_id, '?')) {
+	if (!docker_engine_ref_ok(new_id)) {
 		snprintf(err, sizeof(err), "the engine gave no id for the new container");
 		goto fail;
 	}

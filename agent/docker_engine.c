@@ -2,6 +2,7 @@
  * which socket, and one call at a time through the guarded HTTP client. */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,17 @@ docker_engine_get(struct docker_engine *e, const char *path, long *status)
 		log_warn("docker: the engine's answer is not JSON path=%s", path);
 	json_object_put(o);
 	return NULL;
+}
+
+int
+docker_engine_ref_ok(const char *ref)
+{
+	size_t n = 0;
+
+	for (const char *p = ref ? ref : ""; *p; p++, n++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.' && *p != '-')
+			return 0;
+	return n > 0 && n <= 128 && ref[0] != '.' && ref[0] != '-';
 }
 
 int

@@ -277,14 +277,21 @@ stop($recv);
 # --- an update that does not hold is rolled back ---------------------------------------------------
 
 {
-write_json("$dir/rollback.json", [{ id => 'cmd-rb', type => 'update_container',
-    payload => { containerId => $web_id, containerName => 'web' } }]);
+write_json("$dir/rollback.json", [
+    { id => 'cmd-bad', type => 'update_container', payload => { containerId => '../../images/x?force=1' } },
+    { id => 'cmd-odd', type => 'reboot_host' },
+    { id => 'cmd-none', type => 'update_container', payload => { containerId => 'f' x 64 } },
+    { id => 'cmd-rb', type => 'update_container', payload => { containerId => $web_id, containerName => 'web' } }]);
 my ($recv, $port) = start_receiver('rb', '--commands', "$dir/rollback.json");
 my ($eng, $sock) = start_engine('rb', { %engine, newState => 'exited' });
 my $agent = run_agent('rb', $port, $sock, '--enable-docker');
-ok(wait_for('the failed ack', sub { grep { $_->{body}{body}{status} eq 'failed' } kind('rb', 'ack') }, 60), 'the update fails');
-my ($failed) = grep { $_->{body}{body}{status} eq 'failed' } kind('rb', 'ack');
-like($failed->{body}{body}{message}, qr/did not stay running/, 'and says why');
+ok(wait_for('the failed ack', sub { grep { $_->{body}{id} eq 'cmd-rb' && $_->{body}{body}{status} eq 'failed' } kind('rb', 'ack') }, 60), 'the update fails');
+my %failed = map { $_->{body}{id} => $_->{body}{body}{message} } grep { $_->{body}{body}{status} eq 'failed' } kind('rb', 'ack');
+is($failed{'cmd-bad'}, 'invalid container id', 'a container id that is a path: failed, not sent to the engine');
+is($failed{'cmd-odd'}, 'unsupported command type', 'an unknown command type: failed');
+like($failed{'cmd-none'}, qr/No such container/, 'an unknown container: failed with the engine\'s message');
+like($failed{'cmd-rb'}, qr/did not stay running/, 'the update that did not hold: failed, and says why');
+ok(!(grep { $_->{path} =~ m{images/x} } json_lines("$dir/rb-engine.jsonl")), 'the engine never saw the bad id');
 my @calls = grep { $_->{method} ne 'GET' } json_lines("$dir/rb-engine.jsonl");
 is_deeply([map { "$_->{method} $_->{path}" } @calls[-3 .. -1]],
     ['DELETE /containers/' . sprintf('%064x', 0xfeed0001), "POST /containers/$web_id/rename",

@@ -132,6 +132,14 @@ test_env_and_podman(void)
 	ok(docker_engine_info_podman(podman), "Podman's /info names it");
 	json_object_put(docker);
 	json_object_put(podman);
+	ok(docker_engine_ref_ok("a1b2c3d4e5f6"), "ref: a short id");
+	ok(docker_engine_ref_ok("my_app-web.1"), "ref: a name");
+	ok(!docker_engine_ref_ok(""), "ref: empty refused");
+	ok(!docker_engine_ref_ok(NULL), "ref: NULL refused");
+	ok(!docker_engine_ref_ok("../../images/x"), "ref: a path refused");
+	ok(!docker_engine_ref_ok("web?force=1"), "ref: a query refused");
+	ok(!docker_engine_ref_ok("-rf"), "ref: a leading dash refused");
+	ok(!docker_engine_ref_ok("a b"), "ref: a space refused");
 }
 
 int
