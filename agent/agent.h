@@ -303,13 +303,15 @@ struct agent_outbox {
 	int failures;		/* sends failed in a row */
 	double retry_at;	/* monotonic: no send before this while failing */
 	long sent;
+	/* called with the body of each accepted send's answer, or NULL */
+	void (*on_answer)(void *arg, const char *answer);
+	void *answer_arg;
 };
 /* Queues body (owned from then on) and sends the queue oldest first, unless a retry is not
  * due; see send.c. Returns AGENT_SENT when something went, AGENT_SEND_FAILED when the queue
- * is kept, AGENT_SEND_REMOVED when the server refused the host (the queue is dropped). With
- * response, *response is the last answer's body (the caller's to free) or NULL. */
+ * is kept, AGENT_SEND_REMOVED when the server refused the host (the queue is dropped). */
 enum agent_send_result agent_outbox_deliver(const struct agent_config *cfg,
-    struct agent_outbox *o, char *body, char **response);
+    struct agent_outbox *o, char *body);
 /* The remote configuration at start (§9.4): logged, never fatal. Returns commandsEnabled as
  * 0/1, or -1 when the server gave none. */
 int agent_fetch_remote_config(const struct agent_config *cfg, const char *hostname,
@@ -369,12 +371,14 @@ int docker_engine_ref_ok(const char *ref);
  * SecurityOptions mention it). */
 int docker_engine_info_podman(struct json_object *info);
 
-/* Runs the command a docker report's answer carries (docker_cmd.c; §4.4, §9.8) and acks it
- * at /api/agents/docker/commands/{id}/ack. An update that succeeded leaves its backup
- * container's id in backup (to be removed later). Returns 1 when it was a stop (the module
- * ends), 0 otherwise. */
+/* Adds the commands of a docker report's answer (§4.4) to the array pending, each id once. */
+void dockeragent_take_commands(struct json_object *pending, const char *answer);
+/* Runs the commands (docker_cmd.c; §9.8) in order and acks each at
+ * /api/agents/docker/commands/{id}/ack. An update that succeeded leaves its backup
+ * container's id in backup (to be removed later). Returns 1 after a stop (the module ends;
+ * the commands after it are not run), 0 otherwise. */
 int dockeragent_run_commands(const struct agent_config *cfg, struct docker_engine *e,
-    const char *agent_id, const char *answer, char *backup, size_t backup_len);
+    const char *agent_id, struct json_object *commands, char *backup, size_t backup_len);
 
 struct dockeragent;
 /* The Docker module: state kept between reports (engine socket, CPU samples, buffer). */

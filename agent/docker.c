@@ -44,9 +44,19 @@ struct dockeragent {
 	struct agent_outbox out;
 	struct cpu_slot *cpu;
 	size_t ncpu;
+	struct json_object *pending;	/* commands from the answers of this cycle's sends */
 	char backup[128];	/* an update's backup container, "" when none */
 	double backup_remove_at;	/* monotonic */
 };
+
+/* Keeps the commands of each accepted report's answer for the end of the cycle. */
+static void
+on_answer(void *arg, const char *answer)
+{
+	struct dockeragent *d = arg;
+
+	dockeragent_take_commands(d->pending, answer);
+}
 
 struct dockeragent *
 dockeragent_new(const struct agent_config *cfg, const char *agent_id, const char *hostname,
@@ -61,6 +71,9 @@ dockeragent_new(const struct agent_config *cfg, const char *agent_id, const char
 	d->out.channel = (struct agent_channel){ "docker report", "/api/agents/docker/report",
 	    "pulse-docker-agent/" PACKAGE_VERSION, "docker:report" };
 	d->out.stop = stop;
+	d->out.on_answer = on_answer;
+	d->out.answer_arg = d;
+	d->pending = json_object_new_array();
 	d->retry_wait = ENGINE_RETRY_FIRST;
 	return d;
 }
@@ -71,6 +84,7 @@ dockeragent_free(struct dockeragent *d)
 	if (!d)
 		return;
 	agent_buffer_free(&d->out.buffer);
+	json_object_put(d->pending);
 	free(d->cpu);
 	free(d);
 }
@@ -634,8 +648,8 @@ remove_backup(struct dockeragent *d)
 int
 dockeragent_cycle(struct dockeragent *d, const struct agent_report *hr)
 {
-	enum agent_send_result res;
-	char *body, *answer = NULL;
+	char *body, backup[128] = "";
+	int stop;
 
 	if (!ensure_engine(d))
 		return 0;
@@ -643,25 +657,19 @@ dockeragent_cycle(struct dockeragent *d, const struct agent_report *hr)
 		d->engine.socket[0] = '\0';	/* look for it again */
 		return 0;
 	}
-	res = agent_outbox_deliver(d->cfg, &d->out, body, &answer);
-	if (res == AGENT_SEND_REMOVED) {
-		free(answer);
+	if (agent_outbox_deliver(d->cfg, &d->out, body) == AGENT_SEND_REMOVED)
 		return -1;
+	stop = dockeragent_run_commands(d->cfg, &d->engine, d->agent_id, d->pending, backup,
+	    sizeof(backup));
+	json_object_put(d->pending);
+	d->pending = json_object_new_array();
+	if (*backup) {
+		remove_backup(d);	/* an earlier one goes now */
+		snprintf(d->backup, sizeof(d->backup), "%s", backup);
+		d->backup_remove_at = clock_monotonic() + BACKUP_KEEP_SECONDS;
 	}
-	if (answer) {
-		char backup[128] = "";
-		int stop = dockeragent_run_commands(d->cfg, &d->engine, d->agent_id, answer,
-		    backup, sizeof(backup));
-
-		free(answer);
-		if (*backup) {
-			remove_backup(d);	/* an earlier one goes now */
-			snprintf(d->backup, sizeof(d->backup), "%s", backup);
-			d->backup_remove_at = clock_monotonic() + BACKUP_KEEP_SECONDS;
-		}
-		if (stop)
-			return -1;
-	}
+	if (stop)
+		return -1;
 	if (*d->backup && clock_monotonic() >= d->backup_remove_at)
 		remove_backup(d);
 	return 0;

@@ -288,24 +288,38 @@ out:
 	json_object_put(inspect);
 }
 
-int
-dockeragent_run_commands(const struct agent_config *cfg, struct docker_engine *e,
-    const char *agent_id, const char *answer, char *backup, size_t backup_len)
+void
+dockeragent_take_commands(struct json_object *pending, const char *answer)
 {
 	struct json_object *o = json_tokener_parse(answer), *cmds = jsonread_member(o, "commands");
-	int stop = 0;
 
 	for (int i = 0; i < jsonread_array_len(cmds); i++) {
 		struct json_object *cmd = json_object_array_get_idx(cmds, (size_t)i);
+		const char *id = jsonread_string(cmd, "id", "");
+		int seen = 0;
+
+		for (int k = 0; *id && k < jsonread_array_len(pending); k++)
+			seen |= strcmp(jsonread_string(json_object_array_get_idx(pending, (size_t)k),
+			    "id", ""), id) == 0;
+		if (*id && !seen)
+			json_object_array_add(pending, json_object_get(cmd));
+	}
+	json_object_put(o);
+}
+
+int
+dockeragent_run_commands(const struct agent_config *cfg, struct docker_engine *e,
+    const char *agent_id, struct json_object *commands, char *backup, size_t backup_len)
+{
+	for (int i = 0; i < jsonread_array_len(commands); i++) {
+		struct json_object *cmd = json_object_array_get_idx(commands, (size_t)i);
 		const char *type = jsonread_string(cmd, "type", "");
 		struct command c = { cfg, e, agent_id, jsonread_string(cmd, "id", "") };
 
-		if (!*c.id)
-			continue;
 		log_info("docker: command received id=%s type=%s", c.id, type);
 		if (strcmp(type, "stop") == 0) {
 			ack(&c, "completed", "Agent shutting down");
-			stop = 1;
+			return 1;
 		} else if (strcmp(type, "check_updates") == 0)
 			ack(&c, "completed", "This agent does not check registries for updates");
 		else if (strcmp(type, "update_container") == 0)
@@ -313,6 +327,5 @@ dockeragent_run_commands(const struct agent_config *cfg, struct docker_engine *e
 		else
 			ack(&c, "failed", "unsupported command type");
 	}
-	json_object_put(o);
-	return stop;
+	return 0;
 }

@@ -99,7 +99,7 @@ run_loop(struct report_loop *l)
 		snprintf(r.machine_id, sizeof(r.machine_id), "%s", l->machine_id);
 		agent_collect(&l->collector, &r, sample);
 		if (l->cfg->enable_host)
-			agent_outbox_deliver(l->cfg, &l->host, agent_report_json(&r), NULL);
+			agent_outbox_deliver(l->cfg, &l->host, agent_report_json(&r));
 		if (l->docker && dockeragent_cycle(l->docker, &r) != 0) {
 			dockeragent_free(l->docker);
 			l->docker = NULL;

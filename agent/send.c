@@ -121,14 +121,11 @@ agent_post(const struct agent_config *cfg, const struct agent_channel *ch, const
  * off: the interval, doubling, up to AGENT_BACKOFF_MAX.
  */
 enum agent_send_result
-agent_outbox_deliver(const struct agent_config *cfg, struct agent_outbox *o, char *body,
-    char **response)
+agent_outbox_deliver(const struct agent_config *cfg, struct agent_outbox *o, char *body)
 {
 	const char *next;
 	int backlog, sent = 0;
 
-	if (response)
-		*response = NULL;
 	agent_buffer_push(&o->buffer, body);
 	if (o->failures > 0 && clock_monotonic() < o->retry_at)
 		return AGENT_SEND_FAILED;
@@ -136,7 +133,7 @@ agent_outbox_deliver(const struct agent_config *cfg, struct agent_outbox *o, cha
 	while ((next = agent_buffer_peek(&o->buffer)) && !(o->stop && *o->stop)) {
 		char *answer = NULL;
 		enum agent_send_result res = agent_post(cfg, &o->channel, next,
-		    response ? &answer : NULL);
+		    o->on_answer ? &answer : NULL);
 
 		if (res == AGENT_SEND_FAILED) {
 			o->failures++;
@@ -152,10 +149,9 @@ agent_outbox_deliver(const struct agent_config *cfg, struct agent_outbox *o, cha
 		}
 		agent_buffer_pop(&o->buffer);
 		sent += res == AGENT_SENT;
-		if (response && answer) {
-			free(*response);
-			*response = answer;
-		}
+		if (answer)
+			o->on_answer(o->answer_arg, answer);
+		free(answer);
 	}
 	if (sent && (o->failures > 0 || o->sent == 0))
 		log_info("%s sent url=%s", o->channel.what, cfg->url);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../../agent/agent.h"
+#include "jsonread.h"
 #include "tap.h"
 
 static struct json_object *
@@ -142,9 +143,29 @@ test_env_and_podman(void)
 	ok(!docker_engine_ref_ok("a b"), "ref: a space refused");
 }
 
+/* The commands of several answers (a flush of kept reports): each id once, in order. */
+static void
+test_take_commands(void)
+{
+	struct json_object *pending = json_object_new_array();
+
+	dockeragent_take_commands(pending, "{\"success\":true,\"commands\":[{\"id\":\"c1\","
+	    "\"type\":\"check_updates\"}]}");
+	dockeragent_take_commands(pending, "{\"success\":true}");
+	dockeragent_take_commands(pending, "not json");
+	dockeragent_take_commands(pending, "{\"commands\":[{\"id\":\"c1\",\"type\":"
+	    "\"check_updates\"},{\"type\":\"stop\"},{\"id\":\"c2\",\"type\":\"stop\"}]}");
+	dockeragent_take_commands(pending, "{\"commands\":{\"id\":\"c3\"}}");
+	is_int(jsonread_array_len(pending), 2, "two commands: c1 once, one without an id left out");
+	is_str(jsonread_string(json_object_array_get_idx(pending, 1), "id", ""), "c2",
+	    "in the order they came");
+	json_object_put(pending);
+}
+
 int
 main(void)
 {
+	test_take_commands();
 	test_precpu();
 	test_between_reports();
 	test_odd_answers();
