@@ -559,7 +559,7 @@ report_json(struct dockeragent *d, const struct agent_report *hr)
 	long status;
 	double now = clock_wall();
 	int host_cpus;
-	char *out;
+	char *out, ts[TIMEFMT_LEN];
 
 	if (!(info = docker_engine_get(&d->engine, "/info", &status))) {
 		log_warn("docker: the engine stopped answering socket=%s status=%ld",
@@ -592,7 +592,7 @@ report_json(struct dockeragent *d, const struct agent_report *hr)
 	cpu_sweep(d);
 	json_object_object_add(o, "containers", containers);
 	add_swarm(d, o, info);
-	jsonwrite_time(o, "timestamp", now);
+	jsonwrite_str(o, "timestamp", timefmt_rfc3339_nano(now, ts, sizeof(ts)));
 	out = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);

@@ -33,7 +33,11 @@ sub write_json {
 
 sub start_receiver {
     my ($name, @extra) = @_;
-    my $port = PulseStack::free_port();
+    return start_receiver_on($name, PulseStack::free_port(), @extra);
+}
+
+sub start_receiver_on {
+    my ($name, $port, @extra) = @_;
     my $pid = spawn("$dir/$name-receiver.log", $^X, "$src/t/agent/receiver.pl",
         '--listen', "http://127.0.0.1:$port", '--out', "$dir/$name.jsonl", @extra);
     my $deadline = time + 20;
@@ -317,6 +321,42 @@ my $n = kind('removed', 'docker');
 my $hosts = kind('removed', 'report');
 ok(wait_for('host reports', sub { kind('removed', 'report') >= $hosts + 2 }), 'host reports go on');
 is(kind('removed', 'docker'), $n, 'no docker report after the refusal');
+stop($agent);
+stop($eng);
+stop($recv);
+}
+
+# --- Podman, Docker mode alone ---------------------------------------------------------------------
+
+{
+my ($recv, $port) = start_receiver('podman');
+my ($eng, $sock) = start_engine('podman', { %engine,
+    info => { %{ $engine{info} }, InitBinary => '/usr/libexec/podman/catatonit', ServerVersion => '4.9.3' } });
+my $agent = run_agent('podman', $port, $sock, '--enable-docker', '--enable-host=false');
+ok(wait_for('two docker reports', sub { kind('podman', 'docker') >= 2 }), 'Docker mode without the host module');
+is(kind('podman', 'report'), 0, 'no host report with --enable-host=false');
+my ($r) = map { $_->{body} } kind('podman', 'docker');
+is($r->{host}{runtime}, 'podman', '/info naming Podman: host.runtime podman');
+ok(!exists $r->{services} && !exists $r->{tasks}, 'Podman: no Swarm services or tasks');
+ok(!(grep { $_->{path} =~ m{^/(services|tasks)} } json_lines("$dir/podman-engine.jsonl")), 'and none asked');
+like($r->{host}{memory}{totalBytes}, qr/^\d+$/, 'the host figures are still collected for the docker report');
+is(stop($agent) >> 8, 0, 'exit 0');
+stop($eng);
+stop($recv);
+}
+
+# --- the server away: docker reports kept and sent oldest first ---------------------------------------
+
+{
+my $port = PulseStack::free_port();
+my ($eng, $sock) = start_engine('away', \%engine);
+my $agent = run_agent('away', $port, $sock, '--enable-docker');
+ok(wait_for('kept reports', sub { slurp("$dir/away-agent.log") =~ /docker report not sent/ }), 'no server: logged');
+sleep 2;
+my ($recv) = start_receiver_on('away', $port);
+ok(wait_for('the kept docker reports', sub { kind('away', 'docker') >= 3 }, 40), 'kept docker reports arrive');
+my @ts = map { $_->{body}{timestamp} } kind('away', 'docker');
+is_deeply(\@ts, [sort @ts], 'oldest first, the fresh one last');
 stop($agent);
 stop($eng);
 stop($recv);
