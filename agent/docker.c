@@ -146,25 +146,94 @@ opt_labels(struct json_object *o, const char *k, struct json_object *labels)
 	json_object_object_add(o, k, m);
 }
 
+/* One element of the report from one element of the engine's answer. */
+typedef struct json_object *(*convert_fn)(struct json_object *from);
+
+/* o[k] = the converted elements of the array src, left out when src is empty. */
 static void
-add_ports(struct json_object *o, struct json_object *ports)
+add_mapped(struct json_object *o, const char *k, struct json_object *src, convert_fn convert)
 {
 	struct json_object *a;
 
-	if (jsonread_array_len(ports) == 0)
+	if (jsonread_array_len(src) == 0)
 		return;
 	a = json_object_new_array();
-	for (int i = 0; i < jsonread_array_len(ports); i++) {
-		struct json_object *p = json_object_array_get_idx(ports, (size_t)i);
-		struct json_object *e = json_object_new_object();
+	for (int i = 0; i < jsonread_array_len(src); i++)
+		json_object_array_add(a, convert(json_object_array_get_idx(src, (size_t)i)));
+	json_object_object_add(o, k, a);
+}
 
-		jsonwrite_int(e, "privatePort", jsonread_int(p, "PrivatePort", 0));
-		jsonwrite_opt_int(e, "publicPort", jsonread_int(p, "PublicPort", 0));
-		jsonwrite_str(e, "protocol", jsonread_string(p, "Type", ""));
-		jsonwrite_opt_str(e, "ip", jsonread_string(p, "IP", ""));
-		json_object_array_add(a, e);
+/* A member of the report copied from one of the engine's, by kind. */
+enum copy_kind { COPY_STR, COPY_OPT_STR, COPY_INT, COPY_OPT_INT, COPY_BOOL };
+struct copy_field {
+	const char *to, *from;
+	enum copy_kind kind;
+};
+
+/* A new object holding the n fields of src that map says, in the map's order. */
+static struct json_object *
+copy_fields(struct json_object *src, const struct copy_field *map, size_t n)
+{
+	struct json_object *e = json_object_new_object();
+
+	for (size_t i = 0; i < n; i++) {
+		const struct copy_field *f = &map[i];
+
+		switch (f->kind) {
+		case COPY_STR: jsonwrite_str(e, f->to, jsonread_string(src, f->from, "")); break;
+		case COPY_OPT_STR:
+			jsonwrite_opt_str(e, f->to, jsonread_string(src, f->from, ""));
+			break;
+		case COPY_INT: jsonwrite_int(e, f->to, jsonread_int(src, f->from, 0)); break;
+		case COPY_OPT_INT: jsonwrite_opt_int(e, f->to, jsonread_int(src, f->from, 0)); break;
+		case COPY_BOOL: jsonwrite_bool(e, f->to, jsonread_bool(src, f->from, 0)); break;
+		}
 	}
-	json_object_object_add(o, "ports", a);
+	return e;
+}
+
+static struct json_object *
+port_json(struct json_object *p)
+{
+	static const struct copy_field map[] = {
+		{ "privatePort", "PrivatePort", COPY_INT },
+		{ "publicPort", "PublicPort", COPY_OPT_INT },
+		{ "protocol", "Type", COPY_STR },
+		{ "ip", "IP", COPY_OPT_STR },
+	};
+
+	return copy_fields(p, map, ARRAY_LEN(map));
+}
+
+static struct json_object *
+mount_json(struct json_object *m)
+{
+	static const struct copy_field map[] = {
+		{ "type", "Type", COPY_OPT_STR },
+		{ "source", "Source", COPY_OPT_STR },
+		{ "destination", "Destination", COPY_OPT_STR },
+		{ "mode", "Mode", COPY_OPT_STR },
+		{ "rw", "RW", COPY_BOOL },
+		{ "propagation", "Propagation", COPY_OPT_STR },
+		{ "name", "Name", COPY_OPT_STR },
+		{ "driver", "Driver", COPY_OPT_STR },
+	};
+
+	return copy_fields(m, map, ARRAY_LEN(map));
+}
+
+static struct json_object *
+endpoint_port_json(struct json_object *p)
+{
+	static const struct copy_field map[] = {
+		{ "name", "Name", COPY_OPT_STR },
+		{ "protocol", "Protocol", COPY_OPT_STR },
+		{ "targetPort", "TargetPort", COPY_OPT_INT },
+		{ "publishedPort", "PublishedPort", COPY_OPT_INT },
+		{ "publishMode", "PublishMode", COPY_OPT_STR },
+	};
+
+	return copy_fields(p, map, ARRAY_LEN(map));
 }
 
 static void
@@ -184,31 +253,6 @@ add_networks(struct json_object *o, struct json_object *networks)
 		json_object_array_add(a, e);
 	}
 	json_object_object_add(o, "networks", a);
-}
-
-static void
-add_mounts(struct json_object *o, struct json_object *mounts)
-{
-	struct json_object *a;
-
-	if (jsonread_array_len(mounts) == 0)
-		return;
-	a = json_object_new_array();
-	for (int i = 0; i < jsonread_array_len(mounts); i++) {
-		struct json_object *m = json_object_array_get_idx(mounts, (size_t)i);
-		struct json_object *e = json_object_new_object();
-
-		jsonwrite_opt_str(e, "type", jsonread_string(m, "Type", ""));
-		jsonwrite_opt_str(e, "source", jsonread_string(m, "Source", ""));
-		jsonwrite_opt_str(e, "destination", jsonread_string(m, "Destination", ""));
-		jsonwrite_opt_str(e, "mode", jsonread_string(m, "Mode", ""));
-		jsonwrite_bool(e, "rw", jsonread_bool(m, "RW", 0));
-		jsonwrite_opt_str(e, "propagation", jsonread_string(m, "Propagation", ""));
-		jsonwrite_opt_str(e, "name", jsonread_string(m, "Name", ""));
-		jsonwrite_opt_str(e, "driver", jsonread_string(m, "Driver", ""));
-		json_object_array_add(a, e);
-	}
-	json_object_object_add(o, "mounts", a);
 }
 
 /* Config.Env with the values of secret-looking names as "***" (§4.1). */
@@ -331,11 +375,11 @@ container_json(struct dockeragent *d, struct json_object *c, int host_cpus, doub
 	opt_time_str(o, "startedAt", jsonread_string(st, "StartedAt", ""));
 	if (!running)
 		opt_time_str(o, "finishedAt", jsonread_string(st, "FinishedAt", ""));
-	add_ports(o, jsonread_member(c, "Ports"));
+	add_mapped(o, "ports", jsonread_member(c, "Ports"), port_json);
 	opt_labels(o, "labels", jsonread_member(c, "Labels"));
 	add_env(o, jsonread_member(jsonread_member(inspect, "Config"), "Env"));
 	add_networks(o, jsonread_member(jsonread_member(c, "NetworkSettings"), "Networks"));
-	add_mounts(o, jsonread_member(c, "Mounts"));
+	add_mapped(o, "mounts", jsonread_member(c, "Mounts"), mount_json);
 	json_object_put(inspect);
 	return o;
 }
@@ -396,22 +440,7 @@ service_json(struct json_object *s)
 	jsonwrite_opt_int(o, "runningTasks", jsonread_int(st, "RunningTasks", 0));
 	jsonwrite_opt_int(o, "completedTasks", jsonread_int(st, "CompletedTasks", 0));
 	opt_labels(o, "labels", labels);
-	if (jsonread_array_len(ports) > 0) {
-		struct json_object *a = json_object_new_array();
-
-		for (int i = 0; i < jsonread_array_len(ports); i++) {
-			struct json_object *p = json_object_array_get_idx(ports, (size_t)i);
-			struct json_object *e = json_object_new_object();
-
-			jsonwrite_opt_str(e, "name", jsonread_string(p, "Name", ""));
-			jsonwrite_opt_str(e, "protocol", jsonread_string(p, "Protocol", ""));
-			jsonwrite_opt_int(e, "targetPort", jsonread_int(p, "TargetPort", 0));
-			jsonwrite_opt_int(e, "publishedPort", jsonread_int(p, "PublishedPort", 0));
-			jsonwrite_opt_str(e, "publishMode", jsonread_string(p, "PublishMode", ""));
-			json_object_array_add(a, e);
-		}
-		json_object_object_add(o, "endpointPorts", a);
-	}
+	add_mapped(o, "endpointPorts", ports, endpoint_port_json);
 	if (up) {
 		struct json_object *u = json_object_new_object();
 
@@ -493,14 +522,7 @@ add_swarm(struct dockeragent *d, struct json_object *report, struct json_object 
 	free(filter);
 	free(escaped);
 	free(path);
-	if (jsonread_array_len(services) > 0) {
-		struct json_object *a = json_object_new_array();
-
-		for (int i = 0; i < jsonread_array_len(services); i++)
-			json_object_array_add(a, service_json(json_object_array_get_idx(services,
-			    (size_t)i)));
-		json_object_object_add(report, "services", a);
-	}
+	add_mapped(report, "services", services, service_json);
 	if (jsonread_array_len(tasks) > 0) {
 		struct json_object *a = json_object_new_array();
 
