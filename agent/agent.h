@@ -3,8 +3,11 @@
 #ifndef PULSE_AGENT_H
 #define PULSE_AGENT_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct json_object;
 
 /* --- configuration (config.c; agents.md §9.1) ------------------------------------------ */
 
@@ -24,6 +27,9 @@ struct agent_config {
 	int insecure;
 	int enable_host;
 	int enable_commands;
+	int enable_docker;
+	int docker_given;	/* --enable-docker or PULSE_ENABLE_DOCKER was given: no auto */
+	char *docker_runtime;	/* auto, docker or podman */
 	char **tags;		/* trimmed, deduplicated */
 	size_t ntags;
 	char **disk_exclude;
@@ -234,6 +240,11 @@ struct agent_iface {
 /* The report's JSON (a new string, the caller's to free). */
 char *agent_report_json(const struct agent_report *r);
 void agent_report_free(struct agent_report *r);
+/* The report's memory object, disks array and network array, as the host report writes
+ * them; the Docker report's host carries the same (§4.1). New objects, the caller's. */
+struct json_object *agent_report_memory_json(const struct agent_report *r);
+struct json_object *agent_report_disks_json(const struct agent_report *r);
+struct json_object *agent_report_network_json(const struct agent_report *r);
 /* /etc/os-release's ID, NAME-less distro name and VERSION_ID into the report. */
 void agent_parse_os_release(const char *text, struct agent_report *r);
 
@@ -268,19 +279,125 @@ const char *agent_buffer_peek(const struct agent_buffer *b);
 void agent_buffer_pop(struct agent_buffer *b);
 void agent_buffer_free(struct agent_buffer *b);
 
-enum agent_send_result { AGENT_SENT, AGENT_SEND_FAILED, AGENT_SEND_FORBIDDEN };
-/* POSTs one report to <url>/api/agents/host/report with the token headers. */
-enum agent_send_result agent_send_report(const struct agent_config *cfg, const char *body);
+enum agent_send_result {
+	AGENT_SENT, AGENT_SEND_FAILED, AGENT_SEND_FORBIDDEN,
+	AGENT_SEND_REMOVED,	/* 400 invalid_report "was removed": the module stops (§4.2) */
+};
+/* Where a kind of report goes: "report" or "docker report" for the log, the path, the
+ * User-Agent, the scope a 403 names. */
+struct agent_channel {
+	const char *what, *path, *user_agent, *scope;
+};
+/* POSTs one body to <url><path> with the token headers. On AGENT_SENT *response (when
+ * response is not NULL) holds the answer's body, the caller's to free, or NULL. */
+enum agent_send_result agent_post(const struct agent_config *cfg, const struct agent_channel *ch,
+    const char *body, char **response);
+
+/* The longest wait between attempts while the server does not answer. */
+#define AGENT_BACKOFF_MAX 300.0
+/* One kind of report's buffer and retry state (§9.5). */
+struct agent_outbox {
+	struct agent_channel channel;
+	struct agent_buffer buffer;
+	const volatile sig_atomic_t *stop;	/* non-zero: stop sending (a signal came), or NULL */
+	int failures;		/* sends failed in a row */
+	double retry_at;	/* monotonic: no send before this while failing */
+	long sent;
+	/* called with the body of each accepted send's answer, or NULL */
+	void (*on_answer)(void *arg, const char *answer);
+	void *answer_arg;
+};
+/* Queues body (owned from then on) and sends the queue oldest first, unless a retry is not
+ * due; see send.c. Returns AGENT_SENT when something went, AGENT_SEND_FAILED when the queue
+ * is kept, AGENT_SEND_REMOVED when the server refused the host (the queue is dropped). */
+enum agent_send_result agent_outbox_deliver(const struct agent_config *cfg,
+    struct agent_outbox *o, char *body);
 /* The remote configuration at start (§9.4): logged, never fatal. Returns commandsEnabled as
  * 0/1, or -1 when the server gave none. */
 int agent_fetch_remote_config(const struct agent_config *cfg, const char *hostname,
     const char *agent_id);
+
+/* --- Docker mode: container figures (docker_stats.c; §10.8) ----------------------------- */
+
+
+/* One container's CPU counters, kept between reports for an engine that answers stats in
+ * one-shot mode (no precpu_stats). */
+struct agent_docker_cpu_sample {
+	uint64_t total;		/* cpu_stats.cpu_usage.total_usage, ns */
+	uint64_t system;	/* cpu_stats.system_cpu_usage, ns */
+	double at;		/* monotonic seconds */
+	int have;
+};
+struct agent_docker_figures {
+	double cpu_percent;	/* may exceed 100 on several CPUs */
+	int64_t mem_usage, mem_limit;
+	double mem_percent;
+	uint64_t blk_read, blk_write;
+};
+/* The figures of one /containers/{id}/stats answer: CPU from its precpu_stats when they
+ * hold a sample, else from *prev (0 on the first sample); *prev becomes this sample.
+ * host_cpus stands in when the answer names no CPU count; now is monotonic seconds. */
+void agent_docker_stats_figures(struct json_object *stats, int host_cpus, double now,
+    struct agent_docker_cpu_sample *prev, struct agent_docker_figures *out);
+/* Whether an environment variable's name hides a secret (its value is sent as "***"). */
+int agent_docker_env_secret(const char *name);
+
+/* --- Docker mode: the engine, the report, the commands (docker.c, docker_cmd.c) ---------- */
+
+/* The engine's Unix socket (docker_engine.c; §9.7). Paths are the Engine API's without a
+ * version prefix: the engine then answers with its own API version. */
+struct docker_engine {
+	char socket[256];	/* "" until one answers */
+	int podman;
+};
+/* Tries the candidates in the original's order for runtime (auto, docker, podman): the
+ * unix:// DOCKER_HOST, CONTAINER_HOST and PODMAN_HOST, the Podman sockets, then
+ * /var/run/docker.sock; the first whose /info answers within 5 s wins. Returns 0, or -1
+ * with the candidates in tried. */
+int docker_engine_find(struct docker_engine *e, const char *runtime, char *tried,
+    size_t len);
+/* GET path: the answer's JSON (the caller puts it) when the status is 2xx and the body is
+ * JSON, else NULL with *status (0: no answer). */
+struct json_object *docker_engine_get(struct docker_engine *e, const char *path,
+    long *status);
+/* method path with an optional JSON body: the status (0: no answer); *answer (optional)
+ * gets the answer's JSON or NULL. */
+long docker_engine_call(struct docker_engine *e, const char *method, const char *path,
+    const char *body, struct json_object **answer);
+/* Whether ref can stand in an engine path as a container id or name: 1 to 128 of
+ * [A-Za-z0-9_.-], not starting with '.' or '-'. */
+int docker_engine_ref_ok(const char *ref);
+/* Whether /info's answer says Podman (InitBinary, ServerVersion, DriverStatus or
+ * SecurityOptions mention it). */
+int docker_engine_info_podman(struct json_object *info);
+
+/* Adds the commands of a docker report's answer (§4.4) to the array pending, each id once. */
+void dockeragent_take_commands(struct json_object *pending, const char *answer);
+/* Runs the commands (docker_cmd.c; §9.8) in order and acks each at
+ * /api/agents/docker/commands/{id}/ack. An update that succeeded leaves its backup
+ * container's id in backup (to be removed later). Returns 1 after a stop (the module ends;
+ * the commands after it are not run), 0 otherwise. */
+int dockeragent_run_commands(const struct agent_config *cfg, struct docker_engine *e,
+    const char *agent_id, struct json_object *commands, char *backup, size_t backup_len);
+
+struct dockeragent;
+/* The Docker module: state kept between reports (engine socket, CPU samples, buffer). */
+struct dockeragent *dockeragent_new(const struct agent_config *cfg, const char *agent_id,
+    const char *hostname, const char *machine_id, const volatile sig_atomic_t *stop);
+void dockeragent_free(struct dockeragent *d);
+/* One cycle: finds the engine when not connected (backing off while none answers), makes
+ * the report with the host's figures from hr, sends it with the kept ones, and runs the
+ * command a response carries. Never fatal: problems are logged. Returns 0 while the module
+ * runs, -1 once it has stopped (a stop command, or the server said the host was removed). */
+int dockeragent_cycle(struct dockeragent *d, const struct agent_report *hr);
 
 /* --- health server (health.c; §9.6) ---------------------------------------------------- */
 
 /* Listens on addr ("host:port", ":port") in a thread of its own. Returns 0, or -1 (logged). */
 int agent_health_start(const char *addr, const char *version);
 void agent_health_set_ready(int ready);
+/* The modules /metrics names as enabled (host on, docker off until told). */
+void agent_health_set_modules(int host, int docker);
 void agent_health_stop(void);
 
 #endif

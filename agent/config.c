@@ -17,7 +17,8 @@ enum flag_kind { FLAG_STRING, FLAG_BOOL, FLAG_LIST };
 enum flag_id {
 	F_URL, F_TOKEN, F_TOKEN_FILE, F_INTERVAL, F_HOSTNAME, F_AGENT_ID, F_INSECURE,
 	F_LOG_LEVEL, F_ENABLE_HOST, F_ENABLE_COMMANDS, F_DISABLE_COMMANDS, F_DISK_EXCLUDE,
-	F_REPORT_IP, F_TAG, F_HEALTH_ADDR, F_VERSION, F_SELF_TEST, F_UNSUPPORTED,
+	F_REPORT_IP, F_TAG, F_HEALTH_ADDR, F_VERSION, F_SELF_TEST, F_ENABLE_DOCKER, F_DOCKER_RUNTIME, F_DISABLE_DOCKER_UPDATE_CHECKS,
+	F_UNSUPPORTED,
 };
 
 struct flag_def {
@@ -45,10 +46,12 @@ static const struct flag_def flags[] = {
 	{ "health-addr", FLAG_STRING, "PULSE_HEALTH_ADDR", F_HEALTH_ADDR },
 	{ "version", FLAG_BOOL, NULL, F_VERSION },
 	{ "self-test", FLAG_BOOL, NULL, F_SELF_TEST },
+	{ "enable-docker", FLAG_BOOL, "PULSE_ENABLE_DOCKER", F_ENABLE_DOCKER },
+	{ "docker-runtime", FLAG_STRING, "PULSE_DOCKER_RUNTIME", F_DOCKER_RUNTIME },
+	/* this agent checks no registry, so there is nothing to turn off */
+	{ "disable-docker-update-checks", FLAG_BOOL, "PULSE_DISABLE_DOCKER_UPDATE_CHECKS",
+	  F_DISABLE_DOCKER_UPDATE_CHECKS },
 	/* the other modules of the unified agent: accepted, logged once at start */
-	{ "enable-docker", FLAG_BOOL, "PULSE_ENABLE_DOCKER", F_UNSUPPORTED },
-	{ "docker-runtime", FLAG_STRING, "PULSE_DOCKER_RUNTIME", F_UNSUPPORTED },
-	{ "disable-docker-update-checks", FLAG_BOOL, "PULSE_DISABLE_DOCKER_UPDATE_CHECKS", F_UNSUPPORTED },
 	{ "enable-kubernetes", FLAG_BOOL, "PULSE_ENABLE_KUBERNETES", F_UNSUPPORTED },
 	{ "kubeconfig", FLAG_STRING, "PULSE_KUBECONFIG", F_UNSUPPORTED },
 	{ "kube-context", FLAG_STRING, "PULSE_KUBE_CONTEXT", F_UNSUPPORTED },
@@ -215,6 +218,16 @@ apply(struct agent_config *cfg, const struct flag_def *f, const char *v, int fro
 	case F_HEALTH_ADDR: set_str(&cfg->health_addr, v); break;
 	case F_VERSION: cfg->show_version = b; break;
 	case F_SELF_TEST: cfg->self_test = b; break;
+	case F_ENABLE_DOCKER: cfg->enable_docker = b; cfg->docker_given = 1; break;
+	case F_DOCKER_RUNTIME:
+		if (strcmp(v ? v : "", "auto") != 0 && strcmp(v ? v : "", "docker") != 0 &&
+		    strcmp(v ? v : "", "podman") != 0) {
+			snprintf(err, errlen, "invalid --docker-runtime (auto, docker or podman)");
+			return -1;
+		}
+		set_str(&cfg->docker_runtime, v);
+		break;
+	case F_DISABLE_DOCKER_UPDATE_CHECKS: break;
 	case F_UNSUPPORTED:
 		if (f->kind != FLAG_BOOL || b)
 			note_unsupported(cfg, f->name);
@@ -283,6 +296,7 @@ agent_config_parse(struct agent_config *cfg, int argc, char **argv, agent_env_fn
 	cfg->health_addr = xstrdup(AGENT_DEFAULT_HEALTH);
 	cfg->log_level = xstrdup("info");
 	cfg->enable_host = 1;
+	cfg->docker_runtime = xstrdup("auto");
 	read_env(cfg, env_get, &token_file);
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *name, *eq, *v = NULL;
@@ -357,6 +371,7 @@ agent_config_free(struct agent_config *cfg)
 	free(cfg->health_addr);
 	free(cfg->report_ip);
 	free(cfg->log_level);
+	free(cfg->docker_runtime);
 	list_free(cfg->tags, cfg->ntags);
 	list_free(cfg->disk_exclude, cfg->ndisk_exclude);
 	list_free(cfg->unsupported, cfg->nunsupported);

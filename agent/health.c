@@ -20,6 +20,7 @@
 static int listen_fd = -1;
 static pthread_t thread;
 static atomic_int ready, stopping;
+static atomic_int host_on = 1, docker_on;
 static char agent_version[64];
 
 /* Splits "host:port", ":port" or "[v6]:port". Returns 0 or -1. */
@@ -84,9 +85,10 @@ serve(int fd)
 
 		snprintf(body, sizeof(body),
 		    "# TYPE pulse_agent_info gauge\n"
-		    "pulse_agent_info{version=\"%s\",host_enabled=\"true\",docker_enabled=\"false\","
+		    "pulse_agent_info{version=\"%s\",host_enabled=\"%s\",docker_enabled=\"%s\","
 		    "kubernetes_enabled=\"false\"} 1\n"
-		    "# TYPE pulse_agent_up gauge\npulse_agent_up %d\n", agent_version, ready ? 1 : 0);
+		    "# TYPE pulse_agent_up gauge\npulse_agent_up %d\n", agent_version,
+		    host_on ? "true" : "false", docker_on ? "true" : "false", ready ? 1 : 0);
 		answer(fd, 200, "text/plain; version=0.0.4", body);
 	} else
 		answer(fd, 404, "text/plain", "not found\n");
@@ -155,6 +157,13 @@ agent_health_start(const char *addr, const char *version)
 	}
 	log_info("health server listening addr=%s", addr);
 	return 0;
+}
+
+void
+agent_health_set_modules(int host, int docker)
+{
+	host_on = host;
+	docker_on = docker;
 }
 
 void

@@ -15,9 +15,6 @@
 #include "log.h"
 #include "util.h"
 
-/* The longest wait between attempts while the server does not answer. */
-#define BACKOFF_MAX 300.0
-
 static volatile sig_atomic_t stop_requested;
 
 static void
@@ -54,52 +51,33 @@ sleep_until(double t)
 struct report_loop {
 	struct agent_config *cfg;
 	struct agent_collector collector;
-	struct agent_buffer buffer;
+	struct agent_outbox host;
+	struct dockeragent *docker;	/* NULL when the Docker module is off or stopped */
 	char machine_id[128];
 	const char *agent_id;
 	int commands_enabled;
-	int failures;		/* sends failed in a row */
-	double retry_at;	/* monotonic: no send before this while failing */
-	long sent;
 };
 
-/*
- * Queues a fresh report behind the kept ones and, unless a retry is not due yet, sends them
- * oldest first until one fails. The fresh report goes last, so the server's lastSeen (the
- * report's timestamp) never moves backwards (agents.md QUIRK 16: the original sends the fresh
- * one first). A 403 drops the report it refused; any other failure keeps the queue and backs
- * off: the interval, doubling, up to BACKOFF_MAX.
- */
-static void
-deliver(struct report_loop *l, char *body)
+/* Whether name is an executable on PATH (Go's exec.LookPath, which the original's Docker
+ * auto-enable asks). */
+static int
+on_path(const char *name)
 {
-	const char *next;
-	int backlog, sent = 0;
+	const char *path = getenv("PATH"), *p, *end;
 
-	agent_buffer_push(&l->buffer, body);
-	if (l->failures > 0 && clock_monotonic() < l->retry_at)
-		return;
-	backlog = l->buffer.count - 1;
-	while ((next = agent_buffer_peek(&l->buffer)) && !stop_requested) {
-		enum agent_send_result res = agent_send_report(l->cfg, next);
+	for (p = path ? path : ""; *p; p = *end ? end + 1 : end) {
+		char file[512];
 
-		if (res == AGENT_SEND_FAILED) {
-			l->failures++;
-			l->retry_at = clock_monotonic() + fmin(l->cfg->interval *
-			    pow(2, l->failures > 16 ? 15 : l->failures - 1), BACKOFF_MAX);
-			log_debug("reports kept count=%d dropped=%ld", l->buffer.count,
-			    l->buffer.dropped);
-			return;
+		end = strchr(p, ':');
+		if (!end)
+			end = p + strlen(p);
+		if (end > p && *p == '/') {
+			snprintf(file, sizeof(file), "%.*s/%s", (int)(end - p), p, name);
+			if (access(file, X_OK) == 0)
+				return 1;
 		}
-		agent_buffer_pop(&l->buffer);
-		sent += res == AGENT_SENT;
 	}
-	if (sent && (l->failures > 0 || l->sent == 0))
-		log_info("report sent url=%s", l->cfg->url);
-	if (sent && backlog > 0)
-		log_info("buffered reports sent count=%d", backlog);
-	l->failures = 0;
-	l->sent += sent;
+	return 0;
 }
 
 static void
@@ -120,7 +98,16 @@ run_loop(struct report_loop *l)
 		r.ntags = l->cfg->ntags;
 		snprintf(r.machine_id, sizeof(r.machine_id), "%s", l->machine_id);
 		agent_collect(&l->collector, &r, sample);
-		deliver(l, agent_report_json(&r));
+		if (l->cfg->enable_host)
+			agent_outbox_deliver(l->cfg, &l->host, agent_report_json(&r));
+		if (l->docker && dockeragent_cycle(l->docker, &r) != 0) {
+			dockeragent_free(l->docker);
+			l->docker = NULL;
+			if (!l->cfg->enable_host) {
+				log_info("the Docker module stopped and the host module is off: exiting");
+				stop_requested = 1;
+			}
+		}
 		agent_report_free(&r);
 		next += l->cfg->interval;
 		if (next < clock_monotonic())
@@ -161,8 +148,13 @@ main(int argc, char **argv)
 		agent_config_free(&cfg);
 		return 0;
 	}
-	if (!cfg.enable_host) {
-		log_error("the host module is disabled and this agent has no other module: nothing to do");
+	if (!cfg.docker_given && (on_path("docker") || on_path("podman"))) {
+		cfg.enable_docker = 1;
+		log_info("docker or podman found on PATH: the Docker module is on "
+		    "(--enable-docker=false turns it off)");
+	}
+	if (!cfg.enable_host && !cfg.enable_docker) {
+		log_error("the host and Docker modules are disabled: nothing to do");
 		agent_config_free(&cfg);
 		return 1;
 	}
@@ -181,6 +173,9 @@ main(int argc, char **argv)
 	loop.agent_id = cfg.agent_id && *cfg.agent_id ? cfg.agent_id :
 	    *loop.machine_id ? loop.machine_id : hostname;
 	loop.cfg = &cfg;
+	loop.host.channel = (struct agent_channel){ "report", "/api/agents/host/report",
+	    "pulse-host-agent/" PACKAGE_VERSION, "host-agent:report" };
+	loop.host.stop = &stop_requested;
 	loop.collector.cfg = &cfg;
 	loop.commands_enabled = cfg.enable_commands;
 	log_info("pulse-agent %s starting url=%s interval=%gs hostname=%s agent_id=%s",
@@ -193,16 +188,21 @@ main(int argc, char **argv)
 		loop.commands_enabled = remote;
 		log_info("remote config applied commandsEnabled=%s", remote ? "true" : "false");
 	}
+	agent_health_set_modules(cfg.enable_host, cfg.enable_docker);
 	if (*cfg.health_addr)
 		health_on = agent_health_start(cfg.health_addr, PACKAGE_VERSION) == 0;
+	if (cfg.enable_docker)
+		loop.docker = dockeragent_new(&cfg, loop.agent_id, hostname, loop.machine_id,
+		    &stop_requested);
 	agent_health_set_ready(1);
 
 	run_loop(&loop);
 
-	log_info("stopping buffered=%d", loop.buffer.count);
+	log_info("stopping buffered=%d", loop.host.buffer.count);
+	dockeragent_free(loop.docker);
 	if (health_on)
 		agent_health_stop();
-	agent_buffer_free(&loop.buffer);
+	agent_buffer_free(&loop.host.buffer);
 	agent_config_free(&cfg);
 	return 0;
 }

@@ -52,13 +52,11 @@ host_json(const struct agent_report *r)
 	return o;
 }
 
-static struct json_object *
-metrics_json(const struct agent_report *r)
+struct json_object *
+agent_report_memory_json(const struct agent_report *r)
 {
-	struct json_object *o = json_object_new_object(), *m = json_object_new_object();
+	struct json_object *m = json_object_new_object();
 
-	if (r->cpu_percent != 0)
-		jsonwrite_num(o, "cpuUsagePercent", r->cpu_percent);
 	jsonwrite_opt_int(m, "totalBytes", r->mem.total);
 	jsonwrite_opt_int(m, "usedBytes", r->mem.used);
 	jsonwrite_opt_int(m, "freeBytes", r->mem.free);
@@ -66,12 +64,22 @@ metrics_json(const struct agent_report *r)
 		jsonwrite_num(m, "usage", r->mem.usage);
 	jsonwrite_opt_int(m, "swapTotalBytes", r->mem.swap_total);
 	jsonwrite_opt_int(m, "swapUsedBytes", r->mem.swap_used);
-	json_object_object_add(o, "memory", m);
-	return o;
+	return m;
 }
 
 static struct json_object *
-disks_json(const struct agent_report *r)
+metrics_json(const struct agent_report *r)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (r->cpu_percent != 0)
+		jsonwrite_num(o, "cpuUsagePercent", r->cpu_percent);
+	json_object_object_add(o, "memory", agent_report_memory_json(r));
+	return o;
+}
+
+struct json_object *
+agent_report_disks_json(const struct agent_report *r)
 {
 	struct json_object *a = json_object_new_array();
 
@@ -115,8 +123,8 @@ diskio_json(const struct agent_report *r)
 	return a;
 }
 
-static struct json_object *
-network_json(const struct agent_report *r)
+struct json_object *
+agent_report_network_json(const struct agent_report *r)
 {
 	struct json_object *a = json_object_new_array();
 
@@ -229,11 +237,11 @@ agent_report_json(const struct agent_report *r)
 	json_object_object_add(o, "host", host_json(r));
 	json_object_object_add(o, "metrics", metrics_json(r));
 	if (r->ndisks)
-		json_object_object_add(o, "disks", disks_json(r));
+		json_object_object_add(o, "disks", agent_report_disks_json(r));
 	if (r->ndiskio)
 		json_object_object_add(o, "diskIO", diskio_json(r));
 	if (r->nifaces)
-		json_object_object_add(o, "network", network_json(r));
+		json_object_object_add(o, "network", agent_report_network_json(r));
 	json_object_object_add(o, "sensors", sensors_json(&r->sensors));
 	if (r->nraid)
 		json_object_object_add(o, "raid", raid_json(r));

@@ -2,6 +2,7 @@
  * token headers, the bounded buffer of unsent reports, the remote configuration at start. */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,29 +72,94 @@ agent_request(const struct agent_config *cfg, const char *path, const char *user
 }
 
 enum agent_send_result
-agent_send_report(const struct agent_config *cfg, const char *body)
+agent_post(const struct agent_config *cfg, const struct agent_channel *ch, const char *body,
+    char **response)
 {
-	struct http_request *req = agent_request(cfg, "/api/agents/host/report",
-	    "pulse-host-agent/" PACKAGE_VERSION);
+	struct http_request *req = agent_request(cfg, ch->path, ch->user_agent);
 	enum agent_send_result res = AGENT_SEND_FAILED;
 
+	if (response)
+		*response = NULL;
 	req->method = "POST";
 	req->body = xstrdup(body);
 	req->content_type = "application/json";
 	if (http_perform(req) != 0)
-		log_warn("report not sent url=%s error=\"%s\"", cfg->url, req->error);
+		log_warn("%s not sent url=%s error=\"%s\"", ch->what, cfg->url, req->error);
 	else if (req->status >= 300 && req->status < 400)
-		log_warn("report not sent: the server redirects (status=%ld); use the https address "
-		    "in --url", req->status);
+		log_warn("%s not sent: the server redirects (status=%ld); use the https address "
+		    "in --url", ch->what, req->status);
 	else if (req->status == 403) {
-		log_error("report dropped: the token lacks the host-agent:report scope status=403");
+		log_error("%s dropped: the token lacks the %s scope status=403", ch->what,
+		    ch->scope);
 		res = AGENT_SEND_FORBIDDEN;
-	} else if (req->status >= 300)
-		log_warn("report not accepted status=%ld", req->status);
-	else
+	} else if (req->status == 400 && req->response.data &&
+	    strstr(req->response.data, "invalid_report") &&
+	    strstr(req->response.data, "was removed")) {
+		log_error("%s refused: the server removed this host; the module stops", ch->what);
+		res = AGENT_SEND_REMOVED;
+	} else if (req->status >= 300) {
+		struct json_object *o = req->response.data ?
+		    json_tokener_parse(req->response.data) : NULL;
+
+		log_warn("%s not accepted status=%ld error=\"%s\"", ch->what, req->status,
+		    jsonread_string(o, "error", ""));
+		json_object_put(o);
+	} else {
 		res = AGENT_SENT;
+		if (response && req->response.data)
+			*response = xstrdup(req->response.data);
+	}
 	http_request_free(req);
 	return res;
+}
+
+/*
+ * Queues a fresh body behind the kept ones and, unless a retry is not due yet, sends them
+ * oldest first until one fails. The fresh one goes last, so the server's lastSeen (the
+ * report's timestamp) never moves backwards (agents.md QUIRK 16: the original sends the fresh
+ * one first). A 403 drops the body it refused; any other failure keeps the queue and backs
+ * off: the interval, doubling, up to AGENT_BACKOFF_MAX.
+ */
+enum agent_send_result
+agent_outbox_deliver(const struct agent_config *cfg, struct agent_outbox *o, char *body)
+{
+	const char *next;
+	int backlog, sent = 0;
+
+	agent_buffer_push(&o->buffer, body);
+	if (o->failures > 0 && clock_monotonic() < o->retry_at)
+		return AGENT_SEND_FAILED;
+	backlog = o->buffer.count - 1;
+	while ((next = agent_buffer_peek(&o->buffer)) && !(o->stop && *o->stop)) {
+		char *answer = NULL;
+		enum agent_send_result res = agent_post(cfg, &o->channel, next,
+		    o->on_answer ? &answer : NULL);
+
+		if (res == AGENT_SEND_FAILED) {
+			o->failures++;
+			o->retry_at = clock_monotonic() + fmin(cfg->interval *
+			    pow(2, o->failures > 16 ? 15 : o->failures - 1), AGENT_BACKOFF_MAX);
+			log_debug("%ss kept count=%d dropped=%ld", o->channel.what, o->buffer.count,
+			    o->buffer.dropped);
+			return res;
+		}
+		if (res == AGENT_SEND_REMOVED) {
+			agent_buffer_free(&o->buffer);
+			return res;
+		}
+		agent_buffer_pop(&o->buffer);
+		sent += res == AGENT_SENT;
+		if (answer)
+			o->on_answer(o->answer_arg, answer);
+		free(answer);
+	}
+	if (sent && (o->failures > 0 || o->sent == 0))
+		log_info("%s sent url=%s", o->channel.what, cfg->url);
+	if (sent && backlog > 0)
+		log_info("buffered %ss sent count=%d", o->channel.what, backlog);
+	o->failures = 0;
+	o->sent += sent;
+	return sent ? AGENT_SENT : AGENT_SEND_FORBIDDEN;
 }
 
 /* GET path; the answer's JSON (the caller puts it) when the status is below 300, else NULL

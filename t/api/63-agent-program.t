@@ -12,9 +12,9 @@ use lib "$FindBin::Bin/../lib";
 use File::Temp qw(tempdir);
 use JSON::PP;
 use Mojo::UserAgent;
-use POSIX qw(WNOHANG);
 use Test::More;
 use Time::HiRes qw(sleep time);
+use AgentHarness qw(spawn stop wait_for slurp json_lines);
 use PulseStack;
 
 my $src = PulseStack::srcdir();
@@ -24,37 +24,6 @@ my $dir = tempdir(CLEANUP => 1);
 my $token = 'pulse-agent-test-token-0123456789';
 my ($port, $health) = (PulseStack::free_port(), PulseStack::free_port());
 my $out = "$dir/received.jsonl";
-my @pids;
-
-sub spawn {
-    my ($log, @cmd) = @_;
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        open STDOUT, '>>', $log or die;
-        open STDERR, '>>', $log or die;
-        exec @cmd or die "exec $cmd[0]: $!";
-    }
-    push @pids, $pid;
-    return $pid;
-}
-
-sub stop {
-    my ($pid, $sig) = @_;
-    kill $sig // 'TERM', $pid;
-    my $deadline = time + 15;
-    while (time < $deadline) {
-        my $r = waitpid $pid, WNOHANG;
-        if ($r == $pid) { @pids = grep { $_ != $pid } @pids; return $? }
-        sleep 0.05;
-    }
-    kill 'KILL', $pid;
-    waitpid $pid, 0;
-    @pids = grep { $_ != $pid } @pids;
-    return $?;
-}
-
-END { kill 'KILL', $_ for @pids; waitpid $_, 0 for @pids }
-
 sub start_receiver {
     my ($p, $file, @extra) = @_;
     my $pid = spawn("$dir/receiver.log", $^X, "$src/t/agent/receiver.pl",
@@ -67,24 +36,9 @@ sub start_receiver {
     die "receiver on $p did not start";
 }
 
-sub received {
-    my ($file) = @_;
-    open my $fh, '<', $file or return ();
-    return map { decode_json($_) } grep { /\S/ } <$fh>;
-}
+sub received { json_lines(@_) }
 
 sub reports { grep { $_->{kind} eq 'report' } received(@_) }
-
-sub wait_for {
-    my ($what, $cond, $timeout) = @_;
-    my $deadline = time + ($timeout // 30);
-    while (time < $deadline) {
-        return 1 if $cond->();
-        sleep 0.2;
-    }
-    diag "timed out waiting for $what";
-    return 0;
-}
 
 sub run_agent {
     my ($log, %env) = @_;
@@ -106,9 +60,9 @@ sub run_agent {
     is($? >> 8, 2, 'a bare number is not an interval');
     $o = `$agent_bin --version 2>&1`;
     like($o, qr/^pulse-agent \S+$/m, '--version');
-    $o = `$agent_bin --self-test --token t --enable-docker --kubeconfig /x 2>&1`;
+    $o = `$agent_bin --self-test --token t --enable-kubernetes --kubeconfig /x 2>&1`;
     is($? >> 8, 0, '--self-test exits 0');
-    like($o, qr/not supported.*flag=--enable-docker/, 'an unsupported flag is logged');
+    like($o, qr/not supported.*flag=--enable-kubernetes/, 'an unsupported flag is logged');
     like($o, qr/flag=--kubeconfig/, 'each of them');
     unlike($o, qr/\bt\b.*token|token=t\b/, 'the token is not logged');
 }
@@ -315,7 +269,5 @@ sub ts {
     require Time::Local;
     return Time::Local::timegm($ss, $mi, $hh, $d, $mo - 1, $y) + ($frac // 0);
 }
-
-sub slurp { open my $fh, '<', $_[0] or return ''; local $/; <$fh> }
 
 done_testing;

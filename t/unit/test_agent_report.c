@@ -76,8 +76,9 @@ test_config(void)
 	    "tag order kept");
 	is_int(cfg.insecure, 1, "PULSE_INSECURE_SKIP_VERIFY=yes");
 	is_str(cfg.health_addr, ":9191", "an empty PULSE_HEALTH_ADDR leaves the default");
-	ok(cfg.nunsupported == 1 && strcmp(cfg.unsupported[0], "enable-docker") == 0,
-	    "an unsupported module from the environment is noted");
+	ok(cfg.nunsupported == 0 && cfg.enable_docker == 1 && cfg.docker_given == 1,
+	    "PULSE_ENABLE_DOCKER turns the Docker module on");
+	is_str(cfg.docker_runtime, "auto", "--docker-runtime is auto by default");
 	is_int(cfg.enable_host, 1, "host module on by default");
 	agent_config_free(&cfg);
 
@@ -88,7 +89,7 @@ test_config(void)
 	    "--tag replaces PULSE_TAGS, repeated and CSV");
 	is_int(cfg.insecure, 0, "--insecure=false");
 	is_str(cfg.hostname, "h1", "--hostname");
-	is_int(cfg.nunsupported, 3, "docker (env), kubernetes and kubeconfig (flags) noted");
+	is_int(cfg.nunsupported, 2, "kubernetes and kubeconfig (flags) noted");
 	ok(cfg.ndisk_exclude == 1 && strcmp(cfg.disk_exclude[0], "/mnt/*") == 0, "--disk-exclude");
 	agent_config_free(&cfg);
 

@@ -2,8 +2,13 @@
  * sent, whoever supplied them; which answers may be large (H2); which header names pass. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "http.h"
 #include "proxmox.h"
@@ -61,6 +66,58 @@ test_response_each(void)
 	seen = 0;
 	is_int(proxmox_response_each(req, count_element, &seen, err, sizeof(err)), -1, "each: bad JSON refused");
 	ok(strncmp(err, "invalid JSON", 12) == 0, "each: said so (%s)", err);
+	http_request_free(req);
+}
+
+/* The Unix-socket option (the agent's Docker Engine): a child answers one request on a
+ * socket; the URL's host is not looked up. A missing socket is a connect failure. */
+static void
+test_unix_socket(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct http_request *req;
+	char path[64];
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "/tmp/test_http_%ld.sock", (long)getpid());
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	unlink(path);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 1) != 0) {
+		ok(0, "unix socket: listen %s", path);
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		static const char answer[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+		    "Content-Length: 11\r\nConnection: close\r\n\r\n{\"ID\":\"x1\"}";
+		char buf[2048];
+		int c = accept(fd, NULL, NULL);
+		ssize_t n = c >= 0 ? read(c, buf, sizeof(buf) - 1) : -1;
+
+		buf[n > 0 ? n : 0] = '\0';
+		if (c >= 0 && strncmp(buf, "GET /info HTTP/1.1\r\n", 20) == 0 &&
+		    write(c, answer, sizeof(answer) - 1) < 0)
+			_exit(2);
+		_exit(0);
+	}
+	close(fd);
+	req = http_request_new("http://no-such-host.invalid/info");
+	req->unix_socket = strdup(path);
+	req->timeout_ms = 5000;
+	is_int(http_perform(req), 0, "unix socket: an answer");
+	is_int(req->status, 200, "unix socket: its status");
+	is_str(req->response.data ? req->response.data : "", "{\"ID\":\"x1\"}",
+	    "unix socket: its body");
+	http_request_free(req);
+	waitpid(pid, NULL, 0);
+	unlink(path);
+
+	req = http_request_new("http://localhost/info");
+	req->unix_socket = strdup(path);
+	req->timeout_ms = 2000;
+	is_int(http_perform(req), -1, "unix socket: a missing socket fails");
+	is_int(req->failure, HTTP_FAIL_CONNECT, "unix socket: as a connect failure");
 	http_request_free(req);
 }
 
@@ -172,5 +229,6 @@ main(void)
 	ok(http_header_value_ok("a b\tc"), "a value may hold spaces and tabs");
 	ok(!http_header_value_ok("a\nb"), "a value may not hold LF");
 	test_response_each();
+	test_unix_socket();
 	return done_testing();
 }
