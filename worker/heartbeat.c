@@ -54,9 +54,6 @@ static const struct db_stmt stmt_fence = {
 	4,
 };
 
-/* Key of the fencing lock in DB_LOCK_SINGLETON (main.c's singleton keys end at 9). */
-#define FENCE_LOCK_KEY 10
-
 int
 job_fence(struct worker *w, struct job *job)
 {
@@ -68,7 +65,7 @@ job_fence(struct worker *w, struct job *job)
 	(void)job;
 	snprintf(after, sizeof(after), "%ld", (long)conf_int("fence_after"));
 	snprintf(cls, sizeof(cls), "%d", (int)DB_LOCK_SINGLETON);
-	snprintf(key, sizeof(key), "%d", FENCE_LOCK_KEY);
+	snprintf(key, sizeof(key), "%d", LOCK_KEY_FENCE);
 	res = db_exec_stmt(w->db, &stmt_fence, params);
 	if (res == NULL) {
 		log_warn("msg=\"fence check failed\" error=\"%s\"", db_error(w->db));

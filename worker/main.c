@@ -32,12 +32,6 @@
 /* Configuration changes (instances, mock mode), announced by triggers. */
 #define CONFIG_CHANNEL "pulse_config"
 
-/* Singleton job lock keys (DB_LOCK_SINGLETON class). */
-enum { LOCK_KEY_WORKER_PRUNE = 1, LOCK_KEY_AUTH_PRUNE = 2, LOCK_KEY_BOOTSTRAP = 3,
-	LOCK_KEY_MOCK = 4, LOCK_KEY_METRICS_ROLLUP = 5, LOCK_KEY_METRICS_MAINTAIN = 6,
-	LOCK_KEY_ALERT_RETENTION = 7, LOCK_KEY_NOTIFY_MAINTAIN = 8,
-	LOCK_KEY_ALERT_ESCALATE = 9, LOCK_KEY_AGENT_OFFLINE = 10 };
-
 static void
 on_connect(struct db *db, void *arg)
 {

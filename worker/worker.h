@@ -37,6 +37,14 @@ struct claim {
 
 #define WORKER_MAX_JOBS 32
 
+/* The keys in DB_LOCK_SINGLETON, all in this one list so that no two jobs share one: the
+ * fencing lock is a transaction lock that a frozen worker holding the same key as a
+ * session lock would keep from ever being taken (t/api/57). */
+enum { LOCK_KEY_WORKER_PRUNE = 1, LOCK_KEY_AUTH_PRUNE = 2, LOCK_KEY_BOOTSTRAP = 3,
+	LOCK_KEY_MOCK = 4, LOCK_KEY_METRICS_ROLLUP = 5, LOCK_KEY_METRICS_MAINTAIN = 6,
+	LOCK_KEY_ALERT_RETENTION = 7, LOCK_KEY_NOTIFY_MAINTAIN = 8,
+	LOCK_KEY_ALERT_ESCALATE = 9, LOCK_KEY_FENCE = 10, LOCK_KEY_AGENT_OFFLINE = 11 };
+
 struct worker {
 	struct db *db;
 	char *id;		/* stable name in pulse.workers */
