@@ -9,31 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Every resource of the current state, or NULL after answering 503. */
-static struct json_object *
-load(struct request *r, double now)
-{
-	char err[256];
-	struct json_object *all = resources_collect(r->db, now, err, sizeof(err));
-
-	if (all == NULL)
-		resp_db_unavailable(r);
-	return req_json(r, all);
-}
-
-static void
-answer(struct request *r, struct json_object *o)
-{
-	resp_json(r, 200, req_json(r, o));
-}
-
 void
 api_resources_list(struct request *r)
 {
 	struct resources_filter f = {0};
-	struct json_object *all;
-	double now = clock_wall();
-	char err[160];
+	struct strbuf *out = arena_zalloc(r->arena, sizeof(*out));
+	char err[256];
 
 	for (const char *const *p = resources_filter_params; *p; p++) {
 		if (resources_filter_set(&f, *p, req_query(r, *p), err, sizeof(err)) != 0) {
@@ -41,20 +22,25 @@ api_resources_list(struct request *r)
 			return;
 		}
 	}
-	if ((all = load(r, now)) == NULL)
+	arena_defer(r->arena, sb_free_deferred, out);
+	if (resources_list_read(r->db, &f, clock_wall(), out, err, sizeof(err)) != 0) {
+		resp_db_unavailable(r);
 		return;
-	answer(r, resources_list(all, &f, now));
+	}
+	resp_raw(r, 200, "application/json", out->data, out->len);
 }
 
 void
 api_resources_stats(struct request *r)
 {
-	double now = clock_wall();
-	struct json_object *all = load(r, now);
+	char err[256];
+	struct json_object *stats = req_json(r, resources_stats_read(r->db, clock_wall(), err,
+	    sizeof(err)));
 
-	if (all == NULL)
-		return;
-	answer(r, resources_stats(all, now));
+	if (stats == NULL)
+		resp_db_unavailable(r);
+	else
+		resp_json(r, 200, stats);
 }
 
 /* /api/resources/{id}, and /api/resources/{pbs}/datastore/{name} for a datastore, whose id
@@ -63,15 +49,14 @@ void
 api_resources_get(struct request *r)
 {
 	const char *id = req_path_param(r, "id"), *pbs = req_path_param(r, "pbs");
-	struct json_object *all, *found;
-	double now = clock_wall();
+	struct json_object *found;
+	char err[256];
 
 	if (pbs != NULL)
 		id = arena_printf(r->arena, "%s/datastore/%s", pbs, req_path_param(r, "name"));
-	if ((all = load(r, now)) == NULL)
-		return;
-	found = resources_find(all, id);
-	if (found != NULL)
+	if (resources_find_read(r->db, clock_wall(), id, &found, err, sizeof(err)) != 0)
+		resp_db_unavailable(r);
+	else if (req_json(r, found) != NULL)
 		resp_json(r, 200, found);
 	else
 		resp_error(r, 404, "resource_not_found", "Resource '%.200s' not found", id);

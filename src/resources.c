@@ -577,20 +577,24 @@ static const struct {
 	    " ORDER BY sort_instance, name, id", 0}, RESOURCES_STORAGE},
 };
 
-struct json_object *
-resources_collect(struct db *db, double now, char *err, size_t errlen)
+int
+resources_each(struct db *db, double now, int (*fn)(struct json_object *resource, void *ctx),
+    void *ctx, char *err, size_t errlen)
 {
-	struct json_object *all = json_object_new_array();
+	/* The resources of one document (a PBS document gives several), put after fn saw
+	 * them: a request holds one document's objects at a time, not the estate's. */
+	struct json_object *some = json_object_new_array();
+	int stop = 0;
 
-	for (size_t s = 0; s < ARRAY_LEN(sources); s++) {
+	for (size_t s = 0; s < ARRAY_LEN(sources) && !stop; s++) {
 		PGresult *res = db_exec_stmt(db, &sources[s].stmt, NULL);
 
 		if (res == NULL) {
 			snprintf(err, errlen, "%s", db_error(db));
-			json_object_put(all);
-			return NULL;
+			json_object_put(some);
+			return -1;
 		}
-		for (int i = 0; i < PQntuples(res); i++) {
+		for (int i = 0; i < PQntuples(res) && !stop; i++) {
 			char perr[128];
 			struct json_object *doc = jsonutil_parse_limited(PQgetvalue(res, i, 0),
 			    (size_t)PQgetlength(res, i, 0), &jsonutil_limits_upstream, NULL, perr,
@@ -600,12 +604,16 @@ resources_collect(struct db *db, double now, char *err, size_t errlen)
 			 * /api/state could not show it either. */
 			if (doc == NULL)
 				continue;
-			resources_append(all, sources[s].src, doc, now);
+			resources_append(some, sources[s].src, doc, now);
 			json_object_put(doc);
+			for (size_t k = 0; k < json_object_array_length(some) && !stop; k++)
+				stop = fn(json_object_array_get_idx(some, k), ctx);
+			json_object_array_del_idx(some, 0, json_object_array_length(some));
 		}
 		PQclear(res);
 	}
-	return all;
+	json_object_put(some);
+	return 0;
 }
 
 /* --- filters and statistics ------------------------------------------------------------ */
@@ -650,61 +658,148 @@ count(struct json_object *map, const char *key)
 		json_object_object_add(map, key, json_object_new_int(1));
 }
 
-struct json_object *
-resources_stats(struct json_object *all, double now)
+void
+resources_stats_init(struct resources_stats *st)
 {
-	struct json_object *o = json_object_new_object(), *by_type = json_object_new_object(),
-	    *by_platform = json_object_new_object(), *by_status = json_object_new_object();
-	size_t n = json_object_array_length(all);
-	int with_alerts = 0;
+	memset(st, 0, sizeof(*st));
+	st->by_type = json_object_new_object();
+	st->by_platform = json_object_new_object();
+	st->by_status = json_object_new_object();
+}
+
+void
+resources_stats_add(struct resources_stats *st, struct json_object *r)
+{
+	struct json_object *alerts = jsonread_member(r, "alerts");
+
+	st->total++;
+	count(st->by_type, jsonread_string(r, "type", ""));
+	count(st->by_platform, jsonread_string(r, "platformType", ""));
+	count(st->by_status, jsonread_string(r, "status", ""));
+	if (alerts != NULL && json_object_array_length(alerts) > 0)
+		st->with_alerts++;
+}
+
+struct json_object *
+resources_stats_finish(struct resources_stats *st, double now)
+{
+	struct json_object *o = json_object_new_object();
 	char updated[TIMEFMT_LEN];
 
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *r = json_object_array_get_idx(all, i), *alerts = jsonread_member(r, "alerts");
-
-		count(by_type, jsonread_string(r, "type", ""));
-		count(by_platform, jsonread_string(r, "platformType", ""));
-		count(by_status, jsonread_string(r, "status", ""));
-		if (alerts != NULL && json_object_array_length(alerts) > 0)
-			with_alerts++;
-	}
-	jsonwrite_int(o, "totalResources", (int64_t)n);
+	jsonwrite_int(o, "totalResources", st->total);
 	/* Nothing is merged until agents report machines the API also sees. */
 	jsonwrite_int(o, "suppressedResources", 0);
-	json_object_object_add(o, "byType", by_type);
-	json_object_object_add(o, "byPlatform", by_platform);
-	json_object_object_add(o, "byStatus", by_status);
-	jsonwrite_int(o, "withAlerts", with_alerts);
+	json_object_object_add(o, "byType", st->by_type);
+	json_object_object_add(o, "byPlatform", st->by_platform);
+	json_object_object_add(o, "byStatus", st->by_status);
+	jsonwrite_int(o, "withAlerts", st->with_alerts);
 	jsonwrite_str(o, "lastUpdated", timefmt_rfc3339(now, updated, sizeof(updated)));
+	st->by_type = st->by_platform = st->by_status = NULL;
 	return o;
 }
 
-struct json_object *
-resources_list(struct json_object *all, const struct resources_filter *f, double now)
+void
+resources_list_begin(struct resources_list *l, const struct resources_filter *f,
+    struct strbuf *out)
 {
-	struct json_object *o = json_object_new_object(), *list = json_object_new_array();
-	size_t n = json_object_array_length(all);
+	memset(l, 0, sizeof(*l));
+	l->f = f;
+	l->out = out;
+	resources_stats_init(&l->stats);
+	sb_puts(out, "{\"resources\":[");
+}
 
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *r = json_object_array_get_idx(all, i);
-		if (resources_match(f, r))
-			json_object_array_add(list, json_object_get(r));
+int
+resources_list_add(struct json_object *r, void *ctx)
+{
+	struct resources_list *l = ctx;
+
+	resources_stats_add(&l->stats, r);
+	if (resources_match(l->f, r)) {
+		size_t len;
+		const char *text = jsonutil_to_string(r, &len);
+
+		if (l->count++ > 0)
+			sb_append(l->out, ",", 1);
+		sb_append(l->out, text, len);
 	}
-	json_object_object_add(o, "resources", list);
-	jsonwrite_int(o, "count", (int64_t)json_object_array_length(list));
-	json_object_object_add(o, "stats", resources_stats(all, now));
-	return o;
+	return 0;
+}
+
+void
+resources_list_end(struct resources_list *l, double now)
+{
+	struct json_object *stats = resources_stats_finish(&l->stats, now);
+	size_t len;
+	const char *text = jsonutil_to_string(stats, &len);
+
+	sb_printf(l->out, "],\"count\":%lld,\"stats\":", (long long)l->count);
+	sb_append(l->out, text, len);
+	sb_append(l->out, "}", 1);
+	json_object_put(stats);
+}
+
+/* resources_each's fn for resources_find_read: keeps the resource whose id is wanted. */
+struct finder {
+	const char *id;
+	struct json_object *found;
+};
+
+static int
+find_one(struct json_object *r, void *ctx)
+{
+	struct finder *fd = ctx;
+
+	if (strcmp(jsonread_string(r, "id", ""), fd->id) != 0)
+		return 0;
+	fd->found = json_object_get(r);
+	return 1;
+}
+
+static int
+stats_one(struct json_object *r, void *ctx)
+{
+	resources_stats_add(ctx, r);
+	return 0;
+}
+
+int
+resources_list_read(struct db *db, const struct resources_filter *f, double now,
+    struct strbuf *out, char *err, size_t errlen)
+{
+	struct resources_list l;
+	int rc;
+
+	resources_list_begin(&l, f, out);
+	rc = resources_each(db, now, resources_list_add, &l, err, errlen);
+	resources_list_end(&l, now);
+	return rc;
 }
 
 struct json_object *
-resources_find(struct json_object *all, const char *id)
+resources_stats_read(struct db *db, double now, char *err, size_t errlen)
 {
-	size_t n = json_object_array_length(all);
+	struct resources_stats st;
+	struct json_object *o;
 
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *r = json_object_array_get_idx(all, i);
-		if (strcmp(jsonread_string(r, "id", ""), id) == 0)
-			return r;
+	resources_stats_init(&st);
+	if (resources_each(db, now, stats_one, &st, err, errlen) != 0) {
+		o = resources_stats_finish(&st, now);
+		json_object_put(o);
+		return NULL;
 	}
-	return NULL;
+	return resources_stats_finish(&st, now);
+}
+
+int
+resources_find_read(struct db *db, double now, const char *id, struct json_object **found,
+    char *err, size_t errlen)
+{
+	struct finder fd = {id, NULL};
+
+	*found = NULL;
+	if (resources_each(db, now, find_one, &fd, err, errlen) != 0)
+		return -1;
+	*found = fd.found;
+	return 0;
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "db.h"
+#include "util.h"
 
 /* What the state documents are, for resources_append. */
 enum resources_source {
@@ -47,24 +48,49 @@ extern const char *const resources_filter_params[];
 int resources_append(struct json_object *out, enum resources_source src,
     struct json_object *doc, double now);
 
-/* Every resource of the current state (mock or real, as /api/state shows it), read from the
- * same tables and documents as /api/state. Returns a new array the caller puts, or NULL with
- * the reason in err when the database failed. */
-struct json_object *resources_collect(struct db *db, double now, char *err, size_t errlen);
+/* Calls fn(resource, ctx) for every resource of the current state (mock or real, as
+ * /api/state shows it), read from the same tables and documents as /api/state, one state
+ * document at a time: a resource is put when fn returns (fn takes a reference to keep one).
+ * fn returns nonzero to stop. Returns 0, or -1 with the reason in err when the database
+ * failed. */
+int resources_each(struct db *db, double now,
+    int (*fn)(struct json_object *resource, void *ctx), void *ctx, char *err, size_t errlen);
 
 /* Whether resource passes the filter. */
 int resources_match(const struct resources_filter *f, struct json_object *resource);
 
-/* The statistics of all (StoreStats): counts in total and by type, platform and status.
- * Returns a new object. */
-struct json_object *resources_stats(struct json_object *all, double now);
+/* The statistics of all (StoreStats), counted one resource at a time: counts in total and
+ * by type, platform and status. _finish gives the object (a new one) and empties st. */
+struct resources_stats {
+	struct json_object *by_type, *by_platform, *by_status;
+	int64_t total;
+	int with_alerts;
+};
+void resources_stats_init(struct resources_stats *st);
+void resources_stats_add(struct resources_stats *st, struct json_object *resource);
+struct json_object *resources_stats_finish(struct resources_stats *st, double now);
 
-/* The answer of GET /api/resources: {"resources": [the matching ones], "count": n, "stats":
- * statistics of all}. Returns a new object; all stays the caller's. */
-struct json_object *resources_list(struct json_object *all, const struct resources_filter *f,
-    double now);
+/* The answer of GET /api/resources written as the resources go by: {"resources": [the
+ * matching ones], "count": n, "stats": statistics of all}, text appended to out.
+ * resources_list_add is resources_each's fn. */
+struct resources_list {
+	const struct resources_filter *f;
+	struct strbuf *out;
+	int64_t count;
+	struct resources_stats stats;
+};
+void resources_list_begin(struct resources_list *l, const struct resources_filter *f,
+    struct strbuf *out);
+int resources_list_add(struct json_object *resource, void *ctx);
+void resources_list_end(struct resources_list *l, double now);
 
-/* The resource with this id, borrowed from all, or NULL. */
-struct json_object *resources_find(struct json_object *all, const char *id);
+/* The three answers from the database: the list (0, or -1 with err), the statistics (a new
+ * object, or NULL with err), the resource with this id (*found a new reference or NULL; 0,
+ * or -1 with err). */
+int resources_list_read(struct db *db, const struct resources_filter *f, double now,
+    struct strbuf *out, char *err, size_t errlen);
+struct json_object *resources_stats_read(struct db *db, double now, char *err, size_t errlen);
+int resources_find_read(struct db *db, double now, const char *id, struct json_object **found,
+    char *err, size_t errlen);
 
 #endif

@@ -262,3 +262,9 @@ sb_free(struct strbuf *sb)
 	sb->data = NULL;
 	sb->len = sb->cap = 0;
 }
+
+void
+sb_free_deferred(void *sb)
+{
+	sb_free(sb);
+}

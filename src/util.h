@@ -64,5 +64,7 @@ void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(pr
 void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap);
 void sb_reset(struct strbuf *sb);
 void sb_free(struct strbuf *sb);
+/* sb_free for arena_defer: releases a strbuf's text (the strbuf itself stays). */
+void sb_free_deferred(void *sb);
 
 #endif

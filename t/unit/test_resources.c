@@ -170,6 +170,23 @@ test_storage_and_servers(void)
 	json_object_put(a);
 }
 
+/* The list answer of the resources in all, as a client would parse it. */
+static struct json_object *
+list_of(struct json_object *all, const struct resources_filter *f)
+{
+	struct strbuf out = {0};
+	struct resources_list l;
+	struct json_object *o;
+
+	resources_list_begin(&l, f, &out);
+	for (size_t i = 0; i < json_object_array_length(all); i++)
+		resources_list_add(json_object_array_get_idx(all, i), &l);
+	resources_list_end(&l, NOW);
+	o = json_tokener_parse(out.data);
+	sb_free(&out);
+	return o;
+}
+
 static void
 test_match_and_stats(void)
 {
@@ -177,6 +194,7 @@ test_match_and_stats(void)
 	struct resources_filter f = {0};
 	char err[128];
 	struct json_object *all = json_object_new_array(), *doc, *list, *stats;
+	struct resources_stats st;
 
 	doc = parse("{\"id\":\"c-n1\",\"name\":\"n1\",\"instance\":\"c\",\"status\":\"online\"}");
 	resources_append(all, RESOURCES_NODE, doc, NOW);
@@ -188,20 +206,29 @@ test_match_and_stats(void)
 	is_int(n, 2, "two resources");
 
 	resources_filter_set(&f, "workloads", "true", err, sizeof(err));
-	list = resources_list(all, &f, NOW);
+	list = list_of(all, &f);
 	is_str(get_str(list, "count"), "1", "workloads: one");
+	json_object_object_get_ex(list, "resources", &doc);
+	is_int((int)json_object_array_length(doc), 1, "workloads: the guest listed");
+	is_str(get_str(json_object_array_get_idx(doc, 0), "id"), "c:n1:100",
+	    "workloads: the guest's id");
 	is_str(get_str(list, "stats.totalResources"), "2", "stats of all");
 	json_object_put(list);
 	memset(&f, 0, sizeof(f));
+	list = list_of(all, &f);
+	is_str(get_str(list, "count"), "2", "no filter: both");
+	json_object_put(list);
 	resources_filter_set(&f, "parent", "c-n1", err, sizeof(err));
 	ok(!resources_match(&f, json_object_array_get_idx(all, 0)) && resources_match(&f,
 	    json_object_array_get_idx(all, 1)), "parent matches the guest only");
-	stats = resources_stats(all, NOW);
+	resources_stats_init(&st);
+	for (size_t i = 0; i < json_object_array_length(all); i++)
+		resources_stats_add(&st, json_object_array_get_idx(all, i));
+	stats = resources_stats_finish(&st, NOW);
 	is_str(get_str(stats, "byType.vm"), "1", "byType");
 	is_str(get_str(stats, "byStatus.stopped"), "1", "byStatus");
 	is_str(get_str(stats, "byPlatform.proxmox-pve"), "2", "byPlatform");
 	json_object_put(stats);
-	ok(resources_find(all, "c:n1:100") != NULL && resources_find(all, "nope") == NULL, "find");
 	json_object_put(all);
 }
 
