@@ -353,6 +353,11 @@ main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
+	/* Large blocks (a /api/state body, a list answer of megabytes, a big query result) get
+	 * pages of their own, given back when freed. Left to itself glibc raises this threshold
+	 * to the largest block freed, and every thread's arena then keeps its largest answer's
+	 * pages (as the worker, worker/main.c). */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	log_init("pulse-fcgi", LOGL_INFO);
 	daemon_load_settings(config_path);
 	if (socket_opt && conf_set("listen", socket_opt, err, sizeof(err)) != 0)
