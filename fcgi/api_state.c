@@ -64,7 +64,18 @@ enum state_list {
 	"SELECT doc FROM pulse." table " WHERE " where "mock = $1::boolean ORDER BY " order
 
 static const struct db_stmt state_lists[L_NLISTS] = {
-	[L_NODES] = {"state_nodes", DOCS("pve_nodes", "", "node, id"), 1},
+	/* Nodes with the host agent linked to them (agents.md §6.6): its id, and while it
+	 * reports its temperatures, unless the node's instance turned temperatures off. */
+	[L_NODES] = {"state_nodes", "SELECT CASE WHEN h.id IS NULL THEN n.doc::text ELSE "
+	    "(n.doc::jsonb || jsonb_build_object('linkedHostAgentId', h.id) || CASE WHEN "
+	    "h.node_temperature IS NOT NULL AND h.status = 'online' AND "
+	    "i.temperature_monitoring_enabled IS NOT FALSE THEN jsonb_build_object('temperature', "
+	    "h.node_temperature) ELSE '{}' END)::text END FROM pulse.pve_nodes n "
+	    "LEFT JOIN LATERAL (SELECT id, status, node_temperature FROM pulse.agent_hosts WHERE "
+	    "NOT mock AND doc->>'linkedNodeId' IS NOT NULL AND doc->>'linkedNodeId' = n.id "
+	    "ORDER BY received_at DESC, id LIMIT 1) h ON NOT n.mock "
+	    "LEFT JOIN pulse.instances i ON i.id = n.instance_id "
+	    "WHERE n.mock = $1::boolean ORDER BY n.node, n.id", 1},
 	[L_VMS] = {"state_vms", DOCS("guests", "type = 'qemu' AND ", "vmid, id"), 1},
 	[L_CONTAINERS] = {"state_containers", DOCS("guests", "type <> 'qemu' AND ", "vmid, id"), 1},
 	[L_STORAGE] = {"state_storage", DOCS("storage", "", "sort_instance, name, id"), 1},
