@@ -7,7 +7,7 @@
 # commandsEnabled from the override); POST /api/auto-register adding a PVE server (pve-sim)
 # that the worker then polls, de-duplicated on a second registration, with its bad input;
 # and the node linked to a host agent of its name showing linkedHostAgentId and the agent's
-# temperatures.
+# temperatures, and its physical disks the agent's SMART temperatures.
 use strict;
 use warnings;
 use FindBin;
@@ -292,6 +292,32 @@ ok(!exists $node->{linkedHostAgentId}, 'no host agent linked yet');
     is($t->{available}, true, 'temperature: available');
     $wc->check('Node', $n, 'linked node');
     $wc->check('Temperature', $t, 'linked node temperature');
+
+    # The node's physical disks take their temperatures from the agent's SMART readings
+    # (by device path, or by serial), when Proxmox gives none.
+    $state = $stack->wait_state(sub { grep { $_->{node} eq $node->{name} } @{ $_[0]{physicalDisks} } }, 60,
+        'the node\'s physical disks');
+    my @disks = grep { $_->{node} eq $node->{name} } @{ $state->{physicalDisks} };
+    my ($sda) = grep { $_->{devPath} eq '/dev/sda' } @disks;
+    my ($sdb) = grep { $_->{devPath} eq '/dev/sdb' } @disks;
+    is($sda->{temperature}, 0, 'disk: no temperature from Proxmox');
+    $res = call(POST => '/api/agents/host/report', {
+        agent => { id => 'node-agent', version => '5.0.4', type => 'unified', intervalSeconds => 30 },
+        host => { id => 'node-agent', hostname => uc($node->{name}) . '.example.com' },
+        sensors => { temperatureCelsius => { cpu_package => 52.5 }, smart => [
+            { device => 'sda', model => 'm', type => 'sata', temperature => 36 },
+            { device => 'sdx', serial => $sdb->{serial}, type => 'sata', temperature => 31 },
+            { device => 'nvme0n1', temperature => 44, standby => true } ] } }, tok($rep));
+    is($res->code, 200, 'the agent reports its SMART disks');
+    $state = $ua->get($stack->url('/api/state') => $auth)->result->json;
+    my %t = map { $_->{devPath} => $_->{temperature} } grep { $_->{node} eq $node->{name} } @{ $state->{physicalDisks} };
+    is($t{'/dev/sda'}, 36, 'disk: temperature by device path');
+    is($t{'/dev/sdb'}, 31, 'disk: temperature by serial');
+    is($t{'/dev/nvme0n1'}, 0, 'disk: a disk in standby gives none');
+    ($n) = grep { $_->{id} eq $node->{id} } @{ $state->{nodes} };
+    is($n->{temperature}{hasSMART}, true, 'temperature: hasSMART');
+    $wc->check('Temperature', $n->{temperature}, 'linked node temperature with SMART');
+    $wc->check('DiskTemp', $_, 'SMART temperature') for @{ $n->{temperature}{smart} };
 
     # Temperatures turned off for the node's instance: the link stays, the readings go.
     $stack->psql(q{UPDATE pulse.instances SET temperature_monitoring_enabled = false});
