@@ -50,6 +50,11 @@ typedef const char *(*agent_env_fn)(const char *name);
 int agent_config_parse(struct agent_config *cfg, int argc, char **argv, agent_env_fn env_get,
     char *err, size_t errlen);
 void agent_config_free(struct agent_config *cfg);
+/* Applies a profile's settings from the remote configuration (agents.md §7, §9.4) over the
+ * flags: interval (a Go duration or seconds, up to a day), log_level, report_ip and
+ * enable_docker; other keys (modules this agent does not have) are left. Returns how many
+ * were applied. */
+int agent_config_apply_settings(struct agent_config *cfg, struct json_object *settings);
 /* A Go duration ("30s", "1m30s", "500ms", "1h"): seconds, or -1 when it is not one. */
 int agent_parse_duration(const char *s, double *out);
 /* The environment's truthy words: 1, true, yes, y, on (any case). */
@@ -314,7 +319,7 @@ enum agent_send_result agent_outbox_deliver(const struct agent_config *cfg,
     struct agent_outbox *o, char *body);
 /* The remote configuration at start (§9.4): logged, never fatal. Returns commandsEnabled as
  * 0/1, or -1 when the server gave none. */
-int agent_fetch_remote_config(const struct agent_config *cfg, const char *hostname,
+int agent_fetch_remote_config(struct agent_config *cfg, const char *hostname,
     const char *agent_id);
 
 /* --- Docker mode: container figures (docker_stats.c; §10.8) ----------------------------- */

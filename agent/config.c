@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "agent.h"
+#include "jsonread.h"
 #include "util.h"
 
 enum flag_kind { FLAG_STRING, FLAG_BOOL, FLAG_LIST };
@@ -376,4 +377,40 @@ agent_config_free(struct agent_config *cfg)
 	list_free(cfg->disk_exclude, cfg->ndisk_exclude);
 	list_free(cfg->unsupported, cfg->nunsupported);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+int
+agent_config_apply_settings(struct agent_config *cfg, struct json_object *settings)
+{
+	struct json_object *v;
+	double secs;
+	int applied = 0, b;
+
+	if (!jsonread_is_object(settings))
+		return 0;
+	/* interval: a Go duration, or a number of seconds */
+	v = jsonread_member(settings, "interval");
+	if (json_object_is_type(v, json_type_string) ?
+	    agent_parse_duration(json_object_get_string(v), &secs) == 0 :
+	    jsonread_value_number(v, &secs) == 1) {
+		if (secs > 0 && secs <= 86400) {
+			cfg->interval = secs;
+			applied++;
+		}
+	}
+	if (json_object_is_type((v = jsonread_member(settings, "log_level")), json_type_string)) {
+		set_str(&cfg->log_level, json_object_get_string(v));
+		applied++;
+	}
+	if (json_object_is_type((v = jsonread_member(settings, "report_ip")), json_type_string)) {
+		set_str(&cfg->report_ip, json_object_get_string(v));
+		applied++;
+	}
+	if (json_object_is_type((v = jsonread_member(settings, "enable_docker")), json_type_boolean)) {
+		b = json_object_get_boolean(v);
+		cfg->enable_docker = b;
+		cfg->docker_given = 1;
+		applied++;
+	}
+	return applied;
 }

@@ -188,6 +188,9 @@ main(int argc, char **argv)
 		loop.commands_enabled = remote;
 		log_info("remote config applied commandsEnabled=%s", remote ? "true" : "false");
 	}
+	/* A profile may have changed the log level (the interval is read by the loop). */
+	if (log_parse_level(cfg.log_level, &level) == 0)
+		log_set_level(level);
 	agent_health_set_modules(cfg.enable_host, cfg.enable_docker);
 	if (*cfg.health_addr)
 		health_on = agent_health_start(cfg.health_addr, PACKAGE_VERSION) == 0;

@@ -183,7 +183,7 @@ get_json(const struct agent_config *cfg, const char *path, long *status)
 }
 
 int
-agent_fetch_remote_config(const struct agent_config *cfg, const char *hostname,
+agent_fetch_remote_config(struct agent_config *cfg, const char *hostname,
     const char *agent_id)
 {
 	char *escaped = http_escape(hostname), *path, host_id[256];
@@ -218,9 +218,12 @@ agent_fetch_remote_config(const struct agent_config *cfg, const char *hostname,
 	conf = jsonread_member(o, "config");
 	if (jsonread_has(conf, "commandsEnabled"))
 		commands = jsonread_bool(conf, "commandsEnabled", 0);
-	if (jsonread_member(conf, "settings"))
-		log_info("remote config: settings received; this agent does not apply profile "
-		    "settings yet");
+	if (jsonread_member(conf, "settings")) {
+		int applied = agent_config_apply_settings(cfg, jsonread_member(conf, "settings"));
+
+		log_info("remote config: profile settings applied=%d interval=%gs", applied,
+		    cfg->interval);
+	}
 	json_object_put(o);
 	return commands;
 }

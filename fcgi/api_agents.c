@@ -154,11 +154,22 @@ body_host_id(struct request *r)
 	return trimmed;
 }
 
+void
+agents_answer_host(struct request *r, const char *id, const char *member,
+    struct json_object *value)
+{
+	struct json_object *out = resp_object(r);
+
+	jsonwrite_bool(out, "success", 1);
+	jsonwrite_str(out, "hostId", id);
+	json_object_object_add(out, member, value);
+	resp_json(r, 200, out);
+}
+
 /* Removes a host and answers message (§6.2, §6.4: 200 whether or not it was known). */
 static void
 remove_and_answer(struct request *r, const char *id, const char *message)
 {
-	struct json_object *out;
 	char err[256];
 	int revoked;
 
@@ -169,11 +180,7 @@ remove_and_answer(struct request *r, const char *id, const char *message)
 	}
 	if (revoked)
 		log_info("msg=\"host agent removed, its token revoked\" host=\"%s\"", id);
-	out = resp_object(r);
-	jsonwrite_bool(out, "success", 1);
-	jsonwrite_str(out, "hostId", id);
-	jsonwrite_str(out, "message", message);
-	resp_json(r, 200, out);
+	agents_answer_host(r, id, "message", json_object_new_string(message));
 }
 
 void
@@ -202,7 +209,6 @@ void
 api_agents_host_unlink(struct request *r)
 {
 	const char *id = body_host_id(r);
-	struct json_object *out;
 
 	if (id == NULL)
 		return;
@@ -216,9 +222,6 @@ api_agents_host_unlink(struct request *r)
 		resp_db_unavailable(r);
 		return;
 	}
-	out = resp_object(r);
-	jsonwrite_bool(out, "success", 1);
-	jsonwrite_str(out, "hostId", id);
-	jsonwrite_str(out, "message", "Host agent unlinked from PVE node");
-	resp_json(r, 200, out);
+	agents_answer_host(r, id, "message",
+	    json_object_new_string("Host agent unlinked from PVE node"));
 }

@@ -64,7 +64,18 @@ enum state_list {
 	"SELECT doc FROM pulse." table " WHERE " where "mock = $1::boolean ORDER BY " order
 
 static const struct db_stmt state_lists[L_NLISTS] = {
-	[L_NODES] = {"state_nodes", DOCS("pve_nodes", "", "node, id"), 1},
+	/* Nodes with the host agent linked to them (agents.md §6.6): its id, and while it
+	 * reports its temperatures, unless the node's instance turned temperatures off. */
+	[L_NODES] = {"state_nodes", "SELECT CASE WHEN h.id IS NULL THEN n.doc::text ELSE "
+	    "(n.doc::jsonb || jsonb_build_object('linkedHostAgentId', h.id) || CASE WHEN "
+	    "h.node_temperature IS NOT NULL AND h.status = 'online' AND "
+	    "i.temperature_monitoring_enabled IS NOT FALSE THEN jsonb_build_object('temperature', "
+	    "h.node_temperature) ELSE '{}' END)::text END FROM pulse.pve_nodes n "
+	    "LEFT JOIN LATERAL (SELECT id, status, node_temperature FROM pulse.agent_hosts WHERE "
+	    "NOT mock AND doc->>'linkedNodeId' IS NOT NULL AND doc->>'linkedNodeId' = n.id "
+	    "ORDER BY received_at DESC, id LIMIT 1) h ON NOT n.mock "
+	    "LEFT JOIN pulse.instances i ON i.id = n.instance_id "
+	    "WHERE n.mock = $1::boolean ORDER BY n.node, n.id", 1},
 	[L_VMS] = {"state_vms", DOCS("guests", "type = 'qemu' AND ", "vmid, id"), 1},
 	[L_CONTAINERS] = {"state_containers", DOCS("guests", "type <> 'qemu' AND ", "vmid, id"), 1},
 	[L_STORAGE] = {"state_storage", DOCS("storage", "", "sort_instance, name, id"), 1},
@@ -76,7 +87,19 @@ static const struct db_stmt state_lists[L_NLISTS] = {
 	    DOCS("storage_backups", "", "ctime DESC, id"), 1},
 	[L_SNAPSHOTS] = {"state_snapshots", DOCS("guest_snapshots", "", "snaptime DESC, id"), 1},
 	[L_CEPH] = {"state_ceph", DOCS("ceph_clusters", "", "id"), 1},
-	[L_DISKS] = {"state_disks", DOCS("physical_disks", "", "node, dev_path, id"), 1},
+	/* A disk without a temperature takes it from the SMART readings of the host agent
+	 * linked to its node (agents.md §6.6), matched by device path or serial. */
+	[L_DISKS] = {"state_disks", "SELECT CASE WHEN t.temp IS NULL THEN d.doc::text ELSE "
+	    "jsonb_set(d.doc::jsonb, '{temperature}', to_jsonb(t.temp))::text END "
+	    "FROM pulse.physical_disks d LEFT JOIN LATERAL (SELECT (s->>'temperature')::int AS temp "
+	    "FROM pulse.pve_nodes n JOIN pulse.agent_hosts h ON NOT h.mock AND "
+	    "h.status = 'online' AND h.doc->>'linkedNodeId' IS NOT NULL AND "
+	    "h.doc->>'linkedNodeId' = n.id, json_array_elements(h.node_temperature->'smart') s "
+	    "WHERE n.instance_id = d.instance_id AND n.node = d.node AND NOT n.mock AND "
+	    "(s->>'device' = d.dev_path OR (d.serial <> '' AND s->>'serial' = d.serial)) AND "
+	    "(s->>'temperature')::int > 0 LIMIT 1) t ON NOT d.mock AND "
+	    "coalesce((d.doc->>'temperature')::int, 0) = 0 "
+	    "WHERE d.mock = $1::boolean ORDER BY d.node, d.dev_path, d.id", 1},
 	[L_REPLICATION] = {"state_replication",
 	    DOCS("replication_jobs", "", "instance_id, sort_key, id"), 1},
 	[L_PBS] = {"state_pbs", DOCS("pbs_instances", "", "name, instance_id"), 1},

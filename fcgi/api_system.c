@@ -1,5 +1,5 @@
-/* api_system.c: GET /api/health and GET /api/version (state-proxmox.md §7), and mock mode
- * (GET, POST and PUT /api/system/mock-mode, state-proxmox.md §6.1). */
+/* api_system.c: GET /api/health, GET /api/version (state-proxmox.md §7), GET /api/agent/version
+ * (agents.md §2), and mock mode (GET, POST and PUT /api/system/mock-mode, state-proxmox.md §6.1). */
 #include "config.h"
 
 #include "handlers.h"
@@ -161,6 +161,17 @@ api_version(struct request *r)
 {
 	pthread_once(&version_once, build_version);
 	resp_raw(r, 200, "application/json", version_body, version_len);
+}
+
+/* GET /api/agent/version (agents.md §2): the version agents compare with their own before
+ * updating themselves. */
+void
+api_agent_version(struct request *r)
+{
+	struct json_object *obj = resp_object(r);
+
+	jsonwrite_str(obj, "version", PACKAGE_VERSION[0] ? PACKAGE_VERSION : "dev");
+	resp_json(r, 200, obj);
 }
 
 /* --- mock mode (state-proxmox.md §6.1) ------------------------------------------------ */

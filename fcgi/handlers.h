@@ -7,6 +7,7 @@
 /* api_system.c */
 void api_health(struct request *r);
 void api_version(struct request *r);
+void api_agent_version(struct request *r);
 void api_mock_mode_get(struct request *r);
 void api_mock_mode_set(struct request *r);
 void api_system_settings_update(struct request *r);
@@ -105,6 +106,24 @@ void api_agents_host_lookup(struct request *r);
 void api_agents_host_uninstall(struct request *r);
 void api_agents_host_unlink(struct request *r);
 void api_agents_host_delete(struct request *r);
+/* {"success":true,"hostId":id,<member>:value}, 200: the answers of the host endpoints (value
+ * is given to the answer); shared with api_agent_config.c. */
+void agents_answer_host(struct request *r, const char *id, const char *member,
+    struct json_object *value);
+
+/* api_agent_config.c */
+void api_agents_host_config_get(struct request *r);
+void api_agents_host_config_patch(struct request *r);
+void api_auto_register(struct request *r);
+
+/* api_profiles.c */
+void api_profiles_list(struct request *r);
+void api_profiles_create(struct request *r);
+void api_profiles_update(struct request *r);
+void api_profiles_delete(struct request *r);
+void api_profiles_assignments(struct request *r);
+void api_profiles_assign(struct request *r);
+void api_profiles_unassign(struct request *r);
 
 /* api_notify_queue.c */
 void api_notify_queue_stats(struct request *r);

@@ -38,6 +38,7 @@ const struct route route_table[] = {
 	/* api_system.c */
 	{GET, "/api/health", api_health, PUBLIC | NO_DB, NULL, RATE_PUBLIC, SMALL},
 	{GET, "/api/version", api_version, PUBLIC | NO_DB, NULL, RATE_PUBLIC, SMALL},
+	{GET, "/api/agent/version", api_agent_version, PUBLIC | NO_DB, NULL, RATE_PUBLIC, SMALL},
 	{GET, "/api/system/mock-mode", api_mock_mode_get, ADMIN, "settings:read", RATE_GENERAL,
 	    SMALL},
 	{POST | PUT, "/api/system/mock-mode", api_mock_mode_set, ADMIN, "settings:write",
@@ -167,6 +168,27 @@ const struct route route_table[] = {
 	{POST, "/api/agents/host/unlink", api_agents_host_unlink, ADMIN, "host-agent:manage",
 	    RATE_GENERAL, AGENT_SMALL},
 	{DELETE, "/api/agents/host/{id}", api_agents_host_delete, 0, "host-agent:manage",
+	    RATE_GENERAL, SMALL},
+	/* api_agent_config.c: PATCH is not admin-only, as the original (agents.md §14 item 1);
+	 * GET checks the host's token for tokens without a manage scope. */
+	{GET, "/api/agents/host/{id}/config", api_agents_host_config_get, 0, "host-agent:report",
+	    RATE_GENERAL, SMALL},
+	{PATCH, "/api/agents/host/{id}/config", api_agents_host_config_patch, 0,
+	    "host-agent:manage", RATE_GENERAL, AGENT_SMALL},
+	/* Public: the handler takes an API token with settings:write or host-agent:report. */
+	{POST, "/api/auto-register", api_auto_register, PUBLIC, NULL, RATE_CONFIG_WRITE, SMALL},
+
+	/* api_profiles.c: admin without a scope, as the original; the licence feature
+	 * agent_profiles will gate them (issue 16). Scope-free routes take at most 8 KiB. */
+	{GET, "/api/admin/profiles", api_profiles_list, ADMIN, NULL, RATE_GENERAL, SMALL},
+	{POST, "/api/admin/profiles", api_profiles_create, ADMIN, NULL, RATE_GENERAL, SMALL},
+	{PUT, "/api/admin/profiles/{id}", api_profiles_update, ADMIN, NULL, RATE_GENERAL, SMALL},
+	{DELETE, "/api/admin/profiles/{id}", api_profiles_delete, ADMIN, NULL, RATE_GENERAL, SMALL},
+	{GET, "/api/admin/profiles/assignments", api_profiles_assignments, ADMIN, NULL,
+	    RATE_GENERAL, SMALL},
+	{POST, "/api/admin/profiles/assignments", api_profiles_assign, ADMIN, NULL, RATE_GENERAL,
+	    SMALL},
+	{DELETE, "/api/admin/profiles/assignments/{agent_id}", api_profiles_unassign, ADMIN, NULL,
 	    RATE_GENERAL, SMALL},
 
 	/* api_resources.c */

@@ -690,6 +690,168 @@ agent_host_doc(struct json_object *report, const struct agent_host *h,
 	return o;
 }
 
+/* --- a linked node's temperature (agents.md §6.6) ---------------------------------------- */
+
+static int
+by_core(const void *a, const void *b)
+{
+	int64_t x = jsonread_int(*(struct json_object *const *)a, "core", 0);
+	int64_t y = jsonread_int(*(struct json_object *const *)b, "core", 0);
+
+	return (x > y) - (x < y);
+}
+
+static int
+by_device(const void *a, const void *b)
+{
+	return strcmp(jsonread_string(*(struct json_object *const *)a, "device", ""),
+	    jsonread_string(*(struct json_object *const *)b, "device", ""));
+}
+
+/* "<prefix><digits>" (the whole key): the digits as a number, else -1. */
+static long
+numbered(const char *key, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	char *end;
+	long v;
+
+	if (strncmp(key, prefix, n) != 0 || !isdigit((unsigned char)key[n]))
+		return -1;
+	v = strtol(key + n, &end, 10);
+	return *end == '\0' && v >= 0 && v < 100000 ? v : -1;
+}
+
+/* gpu0's edge, junction or mem reading (the gpu_edge, gpu_junction, gpu_mem keys). */
+static void
+gpu0_reading(struct json_object *gpus, const char *which, double v)
+{
+	struct json_object *g = NULL;
+
+	for (size_t i = 0; i < json_object_array_length(gpus); i++)
+		if (strcmp(jsonread_string(json_object_array_get_idx(gpus, i), "device", ""),
+		    "gpu0") == 0)
+			g = json_object_array_get_idx(gpus, i);
+	if (g == NULL) {
+		g = json_object_new_object();
+		jsonwrite_str(g, "device", "gpu0");
+		json_object_array_add(gpus, g);
+	}
+	jsonwrite_num(g, which, v);
+}
+
+/* SMART disks with their temperatures (standby disks left out) as DiskTemp entries. */
+static struct json_object *
+smart_temperatures(struct json_object *smart, double last_seen)
+{
+	struct json_object *a = json_object_new_array();
+	char dev[300];
+
+	for (int i = 0; i < jsonread_array_len(smart) && i < AGENT_HOST_MAX_LIST; i++) {
+		struct json_object *d = json_object_array_get_idx(smart, (size_t)i), *o;
+		const char *name = jsonread_string(d, "device", "");
+
+		if (jsonread_bool(d, "standby", 0) || !*name)
+			continue;
+		o = json_object_new_object();
+		snprintf(dev, sizeof(dev), "%s%s", strncmp(name, "/dev/", 5) == 0 ? "" : "/dev/", name);
+		jsonwrite_str(o, "device", dev);
+		copy_str(o, "serial", d, "serial", 1);
+		copy_str(o, "wwn", d, "wwn", 1);
+		copy_str(o, "model", d, "model", 1);
+		copy_str(o, "type", d, "type", 1);
+		jsonwrite_int(o, "temperature", jsonread_int(d, "temperature", 0));
+		jsonwrite_time(o, "lastUpdated", last_seen);
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+struct json_object *
+agent_host_node_temperature(struct json_object *sensors, double last_seen)
+{
+	struct json_object *temps = jsonread_member(sensors, "temperatureCelsius");
+	struct json_object *cores = json_object_new_array(), *nvme = json_object_new_array();
+	struct json_object *gpus = json_object_new_array(), *smart, *o;
+	double package = 0, max = 0;
+	int has_cpu = 0, n = 0;
+	char key[128];
+
+	if (jsonread_is_object(temps)) {
+		json_object_object_foreach(temps, k, v) {
+			double t;
+			long num;
+
+			if (n++ >= AGENT_HOST_MAX_LIST || jsonread_value_number(v, &t) != 1)
+				continue;
+			snprintf(key, sizeof(key), "%s", k);
+			for (char *p = key; *p; p++)
+				*p = (char)tolower((unsigned char)*p);
+			if (strcmp(key, "cpu_package") == 0) {
+				package = t;
+				has_cpu = 1;
+			} else if ((num = numbered(key, "cpu_core_")) >= 0) {
+				struct json_object *c = json_object_new_object();
+
+				jsonwrite_int(c, "core", num);
+				jsonwrite_num(c, "temp", t);
+				json_object_array_add(cores, c);
+				max = json_object_array_length(cores) == 1 || t > max ? t : max;
+				has_cpu = 1;
+			} else if (numbered(key, "nvme") >= 0) {
+				struct json_object *d = json_object_new_object();
+
+				jsonwrite_str(d, "device", key);
+				jsonwrite_num(d, "temp", t);
+				json_object_array_add(nvme, d);
+			} else if (strcmp(key, "gpu_edge") == 0 || strcmp(key, "gpu_junction") == 0 ||
+			    strcmp(key, "gpu_mem") == 0) {
+				gpu0_reading(gpus, key + 4, t);
+			} else if (strncmp(key, "gpu_", 4) == 0 && key[4]) {
+				struct json_object *g = json_object_new_object();
+
+				jsonwrite_str(g, "device", key + 4);
+				jsonwrite_num(g, "edge", t);
+				json_object_array_add(gpus, g);
+			}
+		}
+	}
+	json_object_array_sort(cores, by_core);
+	json_object_array_sort(nvme, by_device);
+	smart = smart_temperatures(jsonread_member(sensors, "smart"), last_seen);
+	if (!has_cpu && !json_object_array_length(nvme) && !json_object_array_length(gpus) &&
+	    !json_object_array_length(smart)) {
+		json_object_put(cores);
+		json_object_put(nvme);
+		json_object_put(gpus);
+		json_object_put(smart);
+		return NULL;
+	}
+	o = json_object_new_object();
+	if (json_object_array_length(cores) > 0 && package == 0)
+		package = max;	/* the hottest core stands for a missing package reading */
+	if (package > 0)
+		jsonwrite_num(o, "cpuPackage", package);
+	if (json_object_array_length(cores) > 0)
+		jsonwrite_num(o, "cpuMax", max);
+	jsonwrite_time(o, "minRecorded", 0);
+	jsonwrite_time(o, "maxRecorded", 0);
+	json_object_object_add(o, "cores", cores);
+	json_object_object_add(o, "gpu", gpus);
+	json_object_object_add(o, "nvme", nvme);
+	if (json_object_array_length(smart) > 0)
+		json_object_object_add(o, "smart", smart);
+	else
+		json_object_put(smart);
+	jsonwrite_bool(o, "available", 1);
+	jsonwrite_bool(o, "hasCPU", has_cpu);
+	jsonwrite_bool(o, "hasGPU", json_object_array_length(gpus) > 0);
+	jsonwrite_bool(o, "hasNVMe", json_object_array_length(nvme) > 0);
+	jsonwrite_bool(o, "hasSMART", jsonread_member(o, "smart") != NULL);
+	jsonwrite_time(o, "lastUpdate", last_seen);
+	return o;
+}
+
 /* --- the write ------------------------------------------------------------------------- */
 
 static const struct db_stmt stmt_token = {
@@ -734,9 +896,10 @@ static const struct db_stmt stmt_upsert = {
 	"INSERT INTO pulse.agent_hosts AS h (id, hostname, display_name, platform, os_name, "
 	"os_version, agent_version, token_id, status, last_seen, received_at, interval_seconds, "
 	"cpu_usage, memory_usage, report, doc, needs_eval, disk_usage, net_in_total, "
-	"net_out_total, disk_read_total, disk_write_total) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-	"nullif($8, ''), 'online', to_timestamp($9::double precision), now(), $10, $11, $12, "
-	"$13::json, $14::json, true, $15, $16, $17, $18, $19) ON CONFLICT (id) DO UPDATE SET "
+	"net_out_total, disk_read_total, disk_write_total, node_temperature) VALUES ($1, $2, $3, "
+	"$4, $5, $6, $7, nullif($8, ''), 'online', to_timestamp($9::double precision), now(), "
+	"$10, $11, $12, $13::json, $14::json, true, $15, $16, $17, $18, $19, $20::json) "
+	"ON CONFLICT (id) DO UPDATE SET node_temperature = EXCLUDED.node_temperature, "
 	"hostname = EXCLUDED.hostname, display_name = EXCLUDED.display_name, "
 	"platform = EXCLUDED.platform, os_name = EXCLUDED.os_name, "
 	"os_version = EXCLUDED.os_version, agent_version = EXCLUDED.agent_version, "
@@ -746,7 +909,7 @@ static const struct db_stmt stmt_upsert = {
 	"report = EXCLUDED.report, doc = EXCLUDED.doc, needs_eval = true, "
 	RATE(net_in) ", " RATE(net_out) ", " RATE(disk_read) ", " RATE(disk_write) ", "
 	"received_at = now()",
-	19,
+	20,
 };
 
 /* What the host's previous record and its token say. */
@@ -757,6 +920,15 @@ struct host_context {
 	int exists, commands_enabled, unlinked;
 	char prev_hostname[256], prev_token[64];
 	char linked_node[256];
+};
+
+/* The commandsEnabled override PATCH /api/agents/host/{id}/config keeps for an id that no
+ * host has yet (sql/0017_agent_profiles.sql). */
+static const struct db_stmt stmt_override = {
+	"agent_host_override",
+	"SELECT commands_enabled FROM pulse.agent_host_config WHERE host_id = $1 "
+	"AND commands_enabled IS NOT NULL",
+	1,
 };
 
 static int
@@ -779,6 +951,13 @@ read_existing(struct db *db, struct host_context *c)
 		c->unlinked = PQgetvalue(res, 0, 3)[0] == 't';
 	}
 	PQclear(res);
+	if (!c->exists) {
+		if ((res = db_exec_stmt(db, &stmt_override, params)) == NULL)
+			return -1;
+		if (PQntuples(res) == 1)
+			c->commands_enabled = PQgetvalue(res, 0, 0)[0] == 't';
+		PQclear(res);
+	}
 	return 0;
 }
 
@@ -930,9 +1109,9 @@ write_host(struct db *db, struct json_object *report, struct agent_host *h,
 		.linked_node_id = c->linked_node[0] ? c->linked_node : NULL,
 	};
 	struct json_object *agent = jsonread_member(report, "agent");
-	struct json_object *doc = agent_host_doc(report, h, &m);
+	struct json_object *doc = agent_host_doc(report, h, &m), *temperature = NULL;
 	char version[128], seen[40], interval[24], cpu[40], mem[40], disk[40], sums[4][24];
-	const char *params[19];
+	const char *params[20];
 	struct host_figures f;
 	int rc;
 
@@ -957,7 +1136,14 @@ write_host(struct db *db, struct json_object *report, struct agent_host *h,
 	params[16] = sr_i64(sums[1], sizeof(sums[1]), f.net_out);
 	params[17] = sr_i64(sums[2], sizeof(sums[2]), f.disk_read);
 	params[18] = sr_i64(sums[3], sizeof(sums[3]), f.disk_write);
+	/* What the linked node shows as its temperature (api_state.c). */
+	if (m.linked_node_id)
+		temperature = agent_host_node_temperature(jsonread_member(report, "sensors"),
+		    last_seen);
+	params[19] = temperature ? json_object_to_json_string_ext(temperature,
+	    JSON_C_TO_STRING_PLAIN) : NULL;
 	rc = db_exec_stmt_ok(db, &stmt_upsert, params);
+	json_object_put(temperature);
 	json_object_put(doc);
 	return rc;
 }

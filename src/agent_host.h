@@ -81,7 +81,11 @@ struct agent_host_doc_meta {
 struct json_object *agent_host_doc(struct json_object *report, const struct agent_host *h,
     const struct agent_host_doc_meta *m);
 
-
+/* The Temperature a PVE node linked to this host shows (agents.md §6.6, the original's
+ * mapping of sensors.temperatureCelsius: cpu_package, cpu_core_N, nvmeN, gpu_edge/junction/
+ * mem as gpu0, gpu_<x>; SMART disks not in standby), its times last_seen (unix seconds).
+ * NULL when the sensors give none of these. A new object, the caller's. */
+struct json_object *agent_host_node_temperature(struct json_object *sensors, double last_seen);
 
 /* Removes a host (agents.md §6.4) in one transaction: its row, and its API token when no
  * other host reports with it (the original's answer to a removed host that reports again

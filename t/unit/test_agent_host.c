@@ -163,6 +163,43 @@ test_doc(void)
 	json_object_put(r);
 }
 
+/* The Temperature a linked node shows (§6.6). */
+static void
+test_node_temperature(void)
+{
+	struct json_object *s = parse("{\"temperatureCelsius\":{\"cpu_core_1\":51,"
+	    "\"CPU_Core_0\":47,\"cpu_core_x\":99,\"nvme1\":40,\"nvme0\":38,\"gpu_edge\":60,"
+	    "\"gpu_mem\":70,\"gpu_card1\":55,\"amdgpu-pci-0300_edge\":61,\"acpitz\":30},"
+	    "\"smart\":[{\"device\":\"sda\",\"model\":\"X\",\"temperature\":33},"
+	    "{\"device\":\"sdb\",\"standby\":true}]}");
+	struct json_object *t = agent_host_node_temperature(s, 1768212930);
+
+	is_str(json_object_to_json_string_ext(t,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+	    "{\"cpuPackage\":51,\"cpuMax\":51,\"minRecorded\":\"0001-01-01T00:00:00Z\","
+	    "\"maxRecorded\":\"0001-01-01T00:00:00Z\",\"cores\":[{\"core\":0,\"temp\":47},"
+	    "{\"core\":1,\"temp\":51}],\"gpu\":[{\"device\":\"gpu0\",\"edge\":60,\"mem\":70},"
+	    "{\"device\":\"card1\",\"edge\":55}],\"nvme\":[{\"device\":\"nvme0\",\"temp\":38},"
+	    "{\"device\":\"nvme1\",\"temp\":40}],\"smart\":[{\"device\":\"/dev/sda\","
+	    "\"model\":\"X\",\"temperature\":33,\"lastUpdated\":\"2026-01-12T10:15:30Z\"}],"
+	    "\"available\":true,\"hasCPU\":true,\"hasGPU\":true,\"hasNVMe\":true,"
+	    "\"hasSMART\":true,\"lastUpdate\":\"2026-01-12T10:15:30Z\"}",
+	    "cores sorted, the hottest core for a missing package, gpu0 merged, other keys left");
+	json_object_put(t);
+	json_object_put(s);
+	s = parse("{\"temperatureCelsius\":{\"cpu_package\":48,\"cpu_core_0\":46}}");
+	t = agent_host_node_temperature(s, 0);
+	ok(jsonread_number(t, "cpuPackage", 0) == 48 && jsonread_number(t, "cpuMax", 0) == 46,
+	    "the package reading kept, cpuMax from the cores");
+	ok(!jsonread_has(t, "smart") && !jsonread_bool(t, "hasSMART", 1), "no SMART: none shown");
+	json_object_put(t);
+	json_object_put(s);
+	s = parse("{\"temperatureCelsius\":{\"acpitz\":30},\"fanRpm\":{\"fan1\":900}}");
+	ok(agent_host_node_temperature(s, 0) == NULL, "nothing a node shows: NULL");
+	json_object_put(s);
+	ok(agent_host_node_temperature(NULL, 0) == NULL, "no sensors: NULL");
+}
+
 int
 main(void)
 {
@@ -170,5 +207,6 @@ main(void)
 	test_ids();
 	test_filter();
 	test_doc();
+	test_node_temperature();
 	return done_testing();
 }

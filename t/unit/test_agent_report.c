@@ -1,5 +1,6 @@
-/* test_agent_report.c: the agent's flags and environment (agent/config.c), the send buffer
- * (agent/send.c) and the report's JSON shape (agent/report.c). */
+/* test_agent_report.c: the agent's flags and environment and a profile's settings over them
+ * (agent/config.c), the send buffer (agent/send.c) and the report's JSON shape
+ * (agent/report.c). */
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,40 @@ test_config(void)
 	ok(parse(&cfg, no_env, 1, argv1, err, sizeof(err)) == -1 && strstr(err, "token"),
 	    "no token: refused with a message");
 	ok(strstr(err, "envtok") == NULL, "the message holds no token");
+}
+
+/* A profile's settings from the remote configuration over the flags (agents.md §7). */
+static void
+test_remote_settings(void)
+{
+	static const char *const env[] = {"PULSE_TOKEN=tok", NULL};
+	static const char *argv[] = {"pulse-agent", "--interval", "30s"};
+	struct agent_config cfg;
+	struct json_object *s;
+	char err[256];
+
+	ok(parse(&cfg, env, 3, argv, err, sizeof(err)) == 0, "flags for the settings test");
+	s = json_tokener_parse("{\"interval\":\"1m30s\",\"log_level\":\"debug\","
+	    "\"report_ip\":\"10.0.0.5\",\"enable_docker\":true,\"enable_kubernetes\":true,"
+	    "\"disable_ceph\":true,\"other\":1}");
+	is_int(agent_config_apply_settings(&cfg, s), 4, "four settings this agent has applied");
+	ok(cfg.interval == 90, "interval from a Go duration");
+	is_str(cfg.log_level, "debug", "log level");
+	is_str(cfg.report_ip, "10.0.0.5", "report ip");
+	ok(cfg.enable_docker && cfg.docker_given, "enable_docker turns the Docker module on");
+	json_object_put(s);
+	s = json_tokener_parse("{\"interval\":45,\"enable_docker\":\"yes\",\"log_level\":7}");
+	is_int(agent_config_apply_settings(&cfg, s), 1, "wrong types are left alone");
+	ok(cfg.interval == 45, "interval as a number of seconds");
+	json_object_put(s);
+	s = json_tokener_parse("{\"interval\":\"30\"}");
+	is_int(agent_config_apply_settings(&cfg, s), 0, "an interval without a unit is no duration");
+	json_object_put(s);
+	s = json_tokener_parse("{\"interval\":-5}");
+	is_int(agent_config_apply_settings(&cfg, s), 0, "a negative interval is left alone");
+	json_object_put(s);
+	is_int(agent_config_apply_settings(&cfg, NULL), 0, "no settings");
+	agent_config_free(&cfg);
 }
 
 static void
@@ -254,6 +289,7 @@ main(void)
 {
 	test_durations();
 	test_config();
+	test_remote_settings();
 	test_buffer();
 	test_report_json();
 	test_server_reads_it();
