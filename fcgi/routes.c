@@ -175,8 +175,10 @@ const struct route route_table[] = {
 	    RATE_GENERAL, SMALL},
 	{PATCH, "/api/agents/host/{id}/config", api_agents_host_config_patch, 0,
 	    "host-agent:manage", RATE_GENERAL, AGENT_SMALL},
-	/* Public: the handler takes an API token with settings:write or host-agent:report. */
-	{POST, "/api/auto-register", api_auto_register, PUBLIC, NULL, RATE_CONFIG_WRITE, SMALL},
+	/* Adds a Proxmox server: the privilege of POST /api/config/nodes (the original also
+	 * took an agent's report token: docs/COMPATIBILITY.md). */
+	{POST, "/api/auto-register", api_auto_register, ADMIN, "settings:write", RATE_CONFIG_WRITE,
+	    SMALL},
 
 	/* api_profiles.c: admin without a scope, as the original; the licence feature
 	 * agent_profiles will gate them (issue 16). Scope-free routes take at most 8 KiB. */

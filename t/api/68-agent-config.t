@@ -233,24 +233,24 @@ my %reg = (type => 'pve', host => $sim->{url}, serverName => 'regnode', tokenId 
     tokenValue => 'reg-secret-1', source => 'agent');
 {
     json_error_ok(call(POST => '/api/auto-register', \%reg, {}), 401, 'unauthorized', 'register: no token');
-    my $res = call(POST => '/api/auto-register', \%reg, {});
-    is($res->json->{error}, 'Pulse requires authentication', 'register: the original\'s words');
-    json_error_ok(call(POST => '/api/auto-register', \%reg, tok($reader)), 401, 'unauthorized', 'register: a monitoring:read token');
+    json_error_ok(call(POST => '/api/auto-register', \%reg, tok($reader)), 403, 'missing_scope', 'register: a monitoring:read token');
+    json_error_ok(call(POST => '/api/auto-register', \%reg, tok($rep)), 403, 'missing_scope',
+        'register: a host-agent:report token (adding a server takes settings:write)');
     json_error_ok(call(POST => '/api/auto-register', \%reg, { 'X-API-Token' => 'not-a-token' }), 401, 'unauthorized',
         'register: an unknown token');
-    json_error_ok(call(POST => '/api/auto-register', '{"type":', tok($rep)), 400, 'invalid_json', 'register: malformed JSON');
-    json_error_ok(call(POST => '/api/auto-register', { %reg, host => 5 }, tok($rep)), 400, 'invalid_field', 'register: host a number');
-    json_error_ok(call(POST => '/api/auto-register', { %reg, type => 'pmg' }, tok($rep)), 400, 'invalid_request', 'register: type pmg');
-    json_error_ok(call(POST => '/api/auto-register', { %reg, tokenValue => '' }, tok($rep)), 400, 'invalid_request', 'register: no token value');
-    json_error_ok(call(POST => '/api/auto-register', { %reg, tokenId => 'pulse-1' }, tok($rep)), 400, 'invalid_request',
+    json_error_ok(call(POST => '/api/auto-register', '{"type":', tok($writer)), 400, 'invalid_json', 'register: malformed JSON');
+    json_error_ok(call(POST => '/api/auto-register', { %reg, host => 5 }, tok($writer)), 400, 'invalid_field', 'register: host a number');
+    json_error_ok(call(POST => '/api/auto-register', { %reg, type => 'pmg' }, tok($writer)), 400, 'invalid_request', 'register: type pmg');
+    json_error_ok(call(POST => '/api/auto-register', { %reg, tokenValue => '' }, tok($writer)), 400, 'invalid_request', 'register: no token value');
+    json_error_ok(call(POST => '/api/auto-register', { %reg, tokenId => 'pulse-1' }, tok($writer)), 400, 'invalid_request',
         'register: a token id without user@realm!');
-    json_error_ok(call(POST => '/api/auto-register', { %reg, source => 'x' }, tok($rep)), 400, 'invalid_request', 'register: bad source');
-    json_error_ok(call(POST => '/api/auto-register', { %reg, pad => 'a' x 9000 }, tok($rep)), 413, 'payload_too_large',
+    json_error_ok(call(POST => '/api/auto-register', { %reg, source => 'x' }, tok($writer)), 400, 'invalid_request', 'register: bad source');
+    json_error_ok(call(POST => '/api/auto-register', { %reg, pad => 'a' x 9000 }, tok($writer)), 413, 'payload_too_large',
         'register: over 8 KiB');
     is($stack->psql('SELECT count(*) FROM pulse.instances'), '0', 'nothing added by bad registrations');
 
-    $res = call(POST => '/api/auto-register', \%reg, tok($rep));
-    is($res->code, 200, 'register: 200 with a host-agent:report token') or diag $res->body;
+    my $res = call(POST => '/api/auto-register', \%reg, tok($writer));
+    is($res->code, 200, 'register: 200 with a settings:write token') or diag $res->body;
     is_deeply($res->json, { status => 'success', message => "Node $sim->{url} auto-registered successfully",
         nodeId => $sim->{url} }, 'register: the original\'s answer');
     my $nodes = call(GET => '/api/config/nodes')->json;
@@ -265,7 +265,7 @@ my %reg = (type => 'pve', host => $sim->{url}, serverName => 'regnode', tokenId 
     is($res->code, 200, 'register again with a settings:write token');
     is($stack->psql('SELECT count(*) FROM pulse.instances'), '1', 'de-duplicated by host');
     # The simulator still takes only the first secret: put it back.
-    is(call(POST => '/api/auto-register', \%reg, tok($rep))->code, 200, 'register with the right secret again');
+    is(call(POST => '/api/auto-register', \%reg, tok($writer))->code, 200, 'register with the right secret again');
 }
 my $state = $stack->wait_state(sub { grep { $_->{instance} eq 'regnode' } @{ $_[0]{nodes} } }, 60,
     'the registered server polled');
