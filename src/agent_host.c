@@ -437,14 +437,13 @@ copy_str(struct json_object *dst, const char *dk, struct json_object *src, const
 		jsonwrite_str(dst, dk, buf);
 }
 
-/* A list of strings (at most AGENT_HOST_MAX_ITEMS), or NULL when it has none. */
-static struct json_object *
-string_list(struct json_object *arr)
+struct json_object *
+agent_string_list(struct json_object *arr, int max)
 {
 	struct json_object *out = NULL;
 	int n = jsonread_array_len(arr);
 
-	for (int i = 0; i < n && i < AGENT_HOST_MAX_ITEMS; i++) {
+	for (int i = 0; i < n && i < max; i++) {
 		struct json_object *v = json_object_array_get_idx(arr, (size_t)i);
 		char buf[256];
 
@@ -460,26 +459,39 @@ string_list(struct json_object *arr)
 	return out;
 }
 
-/* A map of numbers (at most AGENT_HOST_MAX_LIST keys), or NULL when it has none. */
-static struct json_object *
-number_map(struct json_object *map)
+struct json_object *
+agent_map(struct json_object *map, int max, struct json_object *(*value)(struct json_object *))
 {
-	struct json_object *out = NULL;
+	struct json_object *out = NULL, *v;
 	int n = 0;
 
 	if (!jsonread_is_object(map))
 		return NULL;
 	json_object_object_foreach(map, key, val) {
-		double v;
-
-		if (n >= AGENT_HOST_MAX_LIST || !jsonread_value_number(val, &v))
+		if (n >= max || (v = value(val)) == NULL)
 			continue;
 		if (out == NULL)
 			out = json_object_new_object();
-		json_object_object_add(out, key, jsonutil_new_double(v));
+		json_object_object_add(out, key, v);
 		n++;
 	}
 	return out;
+}
+
+/* A number as the map of numbers keeps it, NULL for anything else. */
+static struct json_object *
+number_value(struct json_object *val)
+{
+	double v;
+
+	return jsonread_value_number(val, &v) ? jsonutil_new_double(v) : NULL;
+}
+
+/* A map of numbers (at most AGENT_HOST_MAX_LIST keys), or NULL when it has none. */
+static struct json_object *
+number_map(struct json_object *map)
+{
+	return agent_map(map, AGENT_HOST_MAX_LIST, number_value);
 }
 
 static void
@@ -591,7 +603,8 @@ network_doc(struct json_object *d)
 
 	copy_str(o, "name", d, "name", 0);
 	copy_str(o, "mac", d, "mac", 1);
-	add_opt(o, "addresses", string_list(jsonread_member(d, "addresses")));
+	add_opt(o, "addresses", agent_string_list(jsonread_member(d, "addresses"),
+	    AGENT_HOST_MAX_ITEMS));
 	jsonwrite_opt_int(o, "rxBytes", jsonread_int(d, "rxBytes", 0));
 	jsonwrite_opt_int(o, "txBytes", jsonread_int(d, "txBytes", 0));
 	if (jsonread_has(d, "speedMbps"))
@@ -687,7 +700,8 @@ agent_host_doc(struct json_object *report, const struct agent_host *h,
 	jsonwrite_opt_str(o, "tokenHint", m->token_hint);
 	if (m->token_last_used > 0)
 		jsonwrite_ms(o, "tokenLastUsedAt", m->token_last_used);
-	add_opt(o, "tags", string_list(jsonread_member(report, "tags")));
+	add_opt(o, "tags", agent_string_list(jsonread_member(report, "tags"),
+	    AGENT_HOST_MAX_ITEMS));
 	commands = m->commands_enabled >= 0 ? m->commands_enabled :
 	    jsonread_bool(agent, "commandsEnabled", 0);
 	jsonwrite_true_if(o, "commandsEnabled", commands);
@@ -1039,7 +1053,8 @@ static const struct db_stmt stmt_unlink = {
 };
 
 int
-agent_host_remove(struct db *db, const char *id, int *revoked, char *err, size_t errlen)
+agent_remove(struct db *db, const struct db_stmt *remove, const struct db_stmt *revoke,
+    const char *id, int *revoked, char *err, size_t errlen)
 {
 	const char *params[1] = {id};
 	PGresult *res;
@@ -1048,14 +1063,14 @@ agent_host_remove(struct db *db, const char *id, int *revoked, char *err, size_t
 	*revoked = 0;
 	if (db_begin(db) != 0)
 		goto fail;
-	if ((res = db_exec_stmt(db, &stmt_remove, params)) == NULL)
+	if ((res = db_exec_stmt(db, remove, params)) == NULL)
 		goto rollback;
 	if (PQntuples(res) == 1)
 		snprintf(token, sizeof(token), "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	if (token[0]) {
 		params[0] = token;
-		if ((res = db_exec_stmt(db, &stmt_revoke, params)) == NULL)
+		if ((res = db_exec_stmt(db, revoke, params)) == NULL)
 			goto rollback;
 		*revoked = PQntuples(res) == 1;
 		PQclear(res);
@@ -1071,17 +1086,23 @@ fail:
 }
 
 int
-agent_host_unlink(struct db *db, const char *id)
+agent_host_remove(struct db *db, const char *id, int *revoked, char *err, size_t errlen)
 {
-	const char *params[1] = {id};
+	return agent_remove(db, &stmt_remove, &stmt_revoke, id, revoked, err, errlen);
+}
+
+int
+agent_change(struct db *db, const struct db_stmt *stmt, const char *const *params,
+    int always_done)
+{
 	PGresult *res;
 	int done;
 
 	if (db_begin(db) != 0)
 		return -1;
-	if ((res = db_exec_stmt(db, &stmt_unlink, params)) == NULL)
+	if ((res = db_exec_stmt(db, stmt, params)) == NULL)
 		goto rollback;
-	done = PQntuples(res) == 1;
+	done = always_done || PQntuples(res) > 0;
 	PQclear(res);
 	if ((done && st_bump_version(db) != 0) || db_commit(db) != 0)
 		goto rollback;
@@ -1089,4 +1110,12 @@ agent_host_unlink(struct db *db, const char *id)
 rollback:
 	db_rollback(db);
 	return -1;
+}
+
+int
+agent_host_unlink(struct db *db, const char *id)
+{
+	const char *params[1] = {id};
+
+	return agent_change(db, &stmt_unlink, params, 0);
 }

@@ -64,6 +64,27 @@ int agent_token_info(struct db *db, const char *token_id, struct agent_token_inf
  * time). */
 double agent_report_time(struct json_object *report, double now);
 
+/* The first max entries of a list of strings, trimmed, blank and non-string ones left out
+ * (a new array), or NULL when none is left. */
+struct json_object *agent_string_list(struct json_object *arr, int max);
+
+/* The members of map whose value value() turns into a new JSON value (NULL: left out), the
+ * first max of them, as a new object; NULL when none is kept or map is not an object. */
+struct json_object *agent_map(struct json_object *map, int max,
+    struct json_object *(*value)(struct json_object *));
+
+/* Removes an agent's entity id in one transaction: remove (parameter: the id) deletes it
+ * and returns one row, its token id ('' for none); revoke (parameter: that token id)
+ * returns a row when it revoked the token. The state version moves. *revoked says whether
+ * a token went. 0, or -1 with err set (database). */
+int agent_remove(struct db *db, const struct db_stmt *remove, const struct db_stmt *revoke,
+    const char *id, int *revoked, char *err, size_t errlen);
+
+/* Runs stmt with params in one transaction that moves the state version when a row came
+ * back (or always, with always_done): 1 done, 0 no row, -1 on a database error. */
+int agent_change(struct db *db, const struct db_stmt *stmt, const char *const *params,
+    int always_done);
+
 /* --- the host agent -------------------------------------------------------------------- */
 
 /* 0 when every member of report that §3.1 declares has the JSON type the original's decoder
