@@ -105,6 +105,21 @@ void api_agents_host_lookup(struct request *r);
 void api_agents_host_uninstall(struct request *r);
 void api_agents_host_unlink(struct request *r);
 void api_agents_host_delete(struct request *r);
+/* Shared by the agents' endpoints: the API token a request came with, or NULL (sessions,
+ * proxy, Basic); the original's decode failure, 400 invalid_json with the decoder's message
+ * in details; the 200 answer {"success":true, id_key: id, "message": message (NULL: none)}. */
+const char *api_agents_request_token(struct request *r);
+void api_agents_decode_error(struct request *r, const char *message);
+void api_agents_answer(struct request *r, const char *id_key, const char *id,
+    const char *message);
+
+/* api_agents_kube.c */
+void api_agents_kube_report(struct request *r);
+void api_agents_kube_delete(struct request *r);
+void api_agents_kube_allow_reenroll(struct request *r);
+void api_agents_kube_unhide(struct request *r);
+void api_agents_kube_pending_uninstall(struct request *r);
+void api_agents_kube_display_name(struct request *r);
 
 /* api_notify_queue.c */
 void api_notify_queue_stats(struct request *r);

@@ -1,0 +1,242 @@
+#!/usr/bin/perl
+# 67-agent-kubernetes.t: Kubernetes agents' reports through the real stack (agents.md §5,
+# §12): empty arrays before any cluster, an example body stored and answered, the cluster
+# in /api/state field by field and against the wire contract, the decoder's type errors,
+# the identifier's fallbacks, bounded arrays, the body limit, auth and scope, one agent per
+# token, the management endpoints (display name, pending uninstall, unhide, allow-reenroll,
+# removal that revokes the token and blocks the cluster), a removed cluster reporting
+# again.
+use strict;
+use warnings;
+use utf8;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use Digest::SHA qw(sha256_hex);
+use Mojo::JSON qw(true false encode_json decode_json);
+use Test::More;
+use PulseStack;
+use PulseTest;
+use WireContract;
+
+my $stack = PulseStack->new->start;
+$stack->setup_admin;
+my $ua = $stack->ua;
+my $auth = $stack->token_headers;
+my $wc = WireContract->new;
+
+my $rep = $stack->agent_token('kube-a', 'kubernetes:report');
+my $rep2 = $stack->agent_token('kube-b', 'kubernetes:report');
+my $reader = $stack->agent_token('reader', 'monitoring:read');
+my $host_rep = $stack->agent_token('host-only', 'host-agent:report');
+my $manager = $stack->agent_token('kube-manager', 'kubernetes:manage');
+sub agent_headers { $_[0]{headers} }
+
+sub state { $ua->get($stack->url('/api/state') => $auth)->result->json }
+sub cluster_in_state { my $id = shift; my ($c) = grep { $_->{id} eq $id } @{ state()->{kubernetesClusters} }; $c }
+sub clone { decode_json(encode_json($_[0])) }
+
+sub report {
+    my ($body, $headers) = @_;
+    my $tx = $ua->build_tx(POST => $stack->url('/api/agents/kubernetes/report') => { %{ $headers // agent_headers($rep) },
+        'Content-Type' => 'application/json' } => ref $body ? encode_json($body) : $body);
+    return $ua->start($tx)->result;
+}
+
+# --- before any report ----------------------------------------------------------------------
+my $st = state();
+is_deeply($st->{kubernetesClusters}, [], 'state: kubernetesClusters empty');
+is_deeply($st->{removedKubernetesClusters}, [], 'state: removedKubernetesClusters empty');
+
+# The shape of agents.md §5.1, as the original's agent sends it.
+my $example = decode_json(<<'JSON');
+{"agent":{"id":"kube-agent-1","version":"5.0.4","type":"unified","intervalSeconds":30},
+ "cluster":{"id":"c0ffee","name":"prod","server":"https://10.0.0.1:6443","context":"prod","version":"v1.30.2","provider":"k3s","namespace":"pulse"},
+ "nodes":[{"uid":"n-1","name":"node-1","ready":true,"kubeletVersion":"v1.30.2","containerRuntimeVersion":"containerd://1.7.13","osImage":"Ubuntu 24.04 LTS","kernelVersion":"6.8.0-31-generic","architecture":"amd64",
+   "capacity":{"cpuCores":4,"memoryBytes":8232370176,"pods":110},"allocatable":{"cpuCores":4,"memoryBytes":8127512576,"pods":110},"roles":["control-plane"]},
+  {"uid":"n-2","name":"node-2","ready":false,"unschedulable":true,"capacity":{"cpuCores":2,"memoryBytes":4000000000,"pods":110},"allocatable":{"cpuCores":2,"memoryBytes":3900000000,"pods":100}}],
+ "pods":[{"uid":"p-1","name":"api-7d9f-abcde","namespace":"shop","nodeName":"node-1","phase":"Running","qosClass":"Burstable","createdAt":"2026-01-12T09:00:00Z","startTime":"2026-01-12T09:00:02Z",
+   "restarts":7,"labels":{"app":"api","tier":"backend"},"ownerKind":"ReplicaSet","ownerName":"api-7d9f",
+   "containers":[{"name":"api","image":"ghcr.io/shop/api:1.4","ready":false,"restartCount":7,"state":"waiting","reason":"CrashLoopBackOff","message":"back-off 5m0s restarting failed container"}]},
+  {"uid":"p-2","name":"batch-x","namespace":"jobs","phase":"Pending","reason":"Unschedulable","message":"0/2 nodes are available","createdAt":"2026-01-12T10:00:00Z","containers":[{"name":"batch","ready":false}]}],
+ "deployments":[{"uid":"d-1","name":"api","namespace":"shop","desiredReplicas":3,"updatedReplicas":3,"readyReplicas":1,"availableReplicas":1,"labels":{"app":"api"}}],
+ "timestamp":"2026-01-12T10:15:30Z"}
+JSON
+
+# --- the example report ---------------------------------------------------------------------
+my $res = report($example);
+is($res->code, 200, 'example report stored') or diag $res->body;
+my $ans = $res->json;
+is_deeply($ans, { success => true, clusterId => 'c0ffee', nodes => 2, pods => 2, deployments => 1,
+    lastSeen => '2026-01-12T10:15:30Z' }, 'answer: cluster id, counts, lastSeen the report time');
+$wc->check('KubernetesReportResponse', $ans, 'report answer');
+
+my $c = cluster_in_state('c0ffee');
+ok($c, 'the cluster is in /api/state') or BAIL_OUT('no cluster stored');
+is($c->{$_->[0]}, $_->[1], "state: $_->[0]") for ['agentId', 'kube-agent-1'], ['name', 'prod'], ['displayName', 'prod'],
+    ['server', 'https://10.0.0.1:6443'], ['context', 'prod'], ['version', 'v1.30.2'], ['status', 'online'],
+    ['lastSeen', 1768212930000], ['intervalSeconds', 30], ['agentVersion', 'v5.0.4'], ['tokenId', $rep->{id}],
+    ['tokenName', 'kube-a'];
+is($c->{hidden}, false, 'state: hidden written, false');
+is($c->{pendingUninstall}, false, 'state: pendingUninstall written, false');
+like($c->{tokenHint} // '', qr/^\w+…\w+$/, 'state: tokenHint prefix, ellipsis, suffix');
+ok(!exists $c->{$_}, "state: $_ left out") for qw(customDisplayName provider namespace);
+is_deeply($c->{nodes}, [
+    { uid => 'n-1', name => 'node-1', ready => true, kubeletVersion => 'v1.30.2', containerRuntimeVersion => 'containerd://1.7.13',
+      osImage => 'Ubuntu 24.04 LTS', kernelVersion => '6.8.0-31-generic', architecture => 'amd64', capacityCpuCores => 4,
+      capacityMemoryBytes => 8232370176, capacityPods => 110, allocatableCpuCores => 4, allocatableMemoryBytes => 8127512576,
+      allocatablePods => 110, roles => ['control-plane'] },
+    { uid => 'n-2', name => 'node-2', ready => false, unschedulable => true, capacityCpuCores => 2, capacityMemoryBytes => 4000000000,
+      capacityPods => 110, allocatableCpuCores => 2, allocatableMemoryBytes => 3900000000, allocatablePods => 100 },
+], 'state: nodes, capacity and allocatable flattened');
+is_deeply($c->{pods}, [
+    { uid => 'p-1', name => 'api-7d9f-abcde', namespace => 'shop', nodeName => 'node-1', phase => 'Running', qosClass => 'Burstable',
+      createdAt => 1768208400000, startTime => 1768208402000, restarts => 7, labels => { app => 'api', tier => 'backend' },
+      ownerKind => 'ReplicaSet', ownerName => 'api-7d9f',
+      containers => [{ name => 'api', image => 'ghcr.io/shop/api:1.4', ready => false, restartCount => 7, state => 'waiting',
+          reason => 'CrashLoopBackOff', message => 'back-off 5m0s restarting failed container' }] },
+    { uid => 'p-2', name => 'batch-x', namespace => 'jobs', phase => 'Pending', reason => 'Unschedulable',
+      message => '0/2 nodes are available', createdAt => 1768212000000, containers => [{ name => 'batch', ready => false }] },
+], 'state: pods, times in epoch ms, zero values left out');
+is_deeply($c->{deployments}, [{ uid => 'd-1', name => 'api', namespace => 'shop', desiredReplicas => 3, updatedReplicas => 3,
+    readyReplicas => 1, availableReplicas => 1, labels => { app => 'api' } }], 'state: deployments');
+$wc->check('KubernetesCluster', $c, 'state cluster');
+is($stack->psql(q{SELECT node_count || ' ' || nodes_ready || ' ' || pod_count || ' ' || deployment_count FROM pulse.agent_kube_clusters WHERE id = 'c0ffee'}),
+    '2 1 2 1', 'SQL: counts of nodes, ready nodes, pods, deployments');
+
+# --- the decoder's types ----------------------------------------------------------------------
+decode_errors_ok(\&report, $example,
+    ['{"cluster":', 'malformed JSON'],
+    ['[1,2]', 'an array, not an object'],
+    [sub { $_[0]{cluster}{id} = 7 }, 'cluster.id as a number'],
+    [sub { $_[0]{agent}{intervalSeconds} = '30' }, 'intervalSeconds as a string'],
+    [sub { $_[0]{agent}{intervalSeconds} = 2.5 }, 'intervalSeconds with a fraction'],
+    [sub { $_[0]{nodes} = {} }, 'nodes as an object'],
+    [sub { $_[0]{nodes}[0]{ready} = 'yes' }, 'ready as text'],
+    [sub { $_[0]{nodes}[0]{capacity}{memoryBytes} = '8G' }, 'a capacity as text'],
+    [sub { $_[0]{nodes}[0]{roles} = [1] }, 'a role as a number'],
+    [sub { $_[0]{pods}[0]{labels}{app} = 1 }, 'a label value as a number'],
+    [sub { $_[0]{pods}[0]{containers}[0]{restartCount} = 'many' }, 'restartCount as text'],
+    [sub { $_[0]{pods}[0]{createdAt} = '' }, 'an empty createdAt'],
+    [sub { $_[0]{deployments}[0]{desiredReplicas} = true }, 'desiredReplicas as a boolean'],
+    [sub { $_[0]{timestamp} = 'yesterday' }, 'a timestamp that is not RFC 3339'],
+);
+my $nulls = clone($example);
+$nulls->{$_} = undef for qw(nodes pods deployments timestamp);
+$nulls->{unknownField} = { anything => [1, 'x'] };
+$nulls->{cluster}{alsoUnknown} = 1;
+$res = report($nulls);
+is($res->code, 200, 'null members and unknown fields are accepted') or diag $res->body;
+like($res->json->{lastSeen}, qr/^\d{4}-\d\d-\d\dT[\d:.]+Z$/, 'no timestamp: the server time, RFC 3339');
+$c = cluster_in_state('c0ffee');
+ok(!exists $c->{$_}, "no $_: left out of the state") for qw(nodes pods deployments);
+
+# --- identity -----------------------------------------------------------------------------------
+my $noid = clone($example);
+delete $noid->{agent}{id};
+$noid->{cluster} = { id => '  ', server => ' ', version => 'v1' };
+my $e = json_error_ok(report($noid, agent_headers($rep2)), 400, 'invalid_report', 'no cluster identifier');
+is($e->{error}, 'kubernetes report missing cluster identifier', 'the original\'s message');
+my $hashed = clone($example);
+$hashed->{agent} = { version => 'V5.0.5' };
+$hashed->{cluster} = { name => ' lab ', server => 'https://lab:6443', context => 'lab' };
+$res = report($hashed, agent_headers($rep2));
+is($res->code, 200, 'identifier from server|context|name') or diag $res->body;
+my $hashed_id = sha256_hex('https://lab:6443|lab|lab');
+is($res->json->{clusterId}, $hashed_id, 'id: hex SHA-256 of the trimmed server|context|name');
+$c = cluster_in_state($hashed_id);
+is($c->{agentId}, $hashed_id, 'agentId: the cluster id without agent.id');
+is($c->{agentVersion}, 'v5.0.5', 'agentVersion: one leading v');
+is($c->{displayName}, 'lab', 'displayName: the trimmed name');
+
+# One agent per token: rep2 now reports for the hashed cluster's agent.
+$res = report($example, agent_headers($rep2));
+$e = json_error_ok($res, 400, 'invalid_report', 'a second agent on the same token');
+like($e->{error}, qr/^API token \(\w+…\w+\) is already in use by agent "\Q$hashed_id\E"/, 'the original\'s message names the bound agent');
+
+# --- bounded arrays and the body limit -----------------------------------------------------------
+my $big = clone($example);
+$big->{pods} = [map { { uid => "u$_", name => "p$_", namespace => 'ns' } } 1 .. 5000];
+ok(length(encode_json($big)) < 2 * 1024 * 1024, 'a body of 5,000 pods fits the limit');
+$res = report($big);
+is($res->code, 200, 'huge arrays accepted') or diag $res->body;
+is($res->json->{pods}, 1000, 'answer: pods cut to 1,000');
+is(scalar @{ cluster_in_state('c0ffee')->{pods} }, 1000, 'state: pods cut to 1,000');
+$big->{pods} = [map { { uid => "u$_", name => "pod-with-a-longer-name-$_", namespace => 'namespace' } } 1 .. 40000];
+ok(length(encode_json($big)) > 2 * 1024 * 1024, 'a body over 2 MiB');
+json_error_ok(report($big), 413, 'payload_too_large', 'a body over 2 MiB');
+is(report($example)->code, 200, 'the example again');
+
+# --- auth and scope -----------------------------------------------------------------------------
+json_error_ok(report($example, {}), 401, 'unauthorized', 'no credentials');
+$e = json_error_ok(report($example, agent_headers($reader)), 403, 'missing_scope', 'token without kubernetes:report');
+is($e->{requiredScope}, 'kubernetes:report', 'requiredScope named');
+json_error_ok(report($example, agent_headers($host_rep)), 403, 'missing_scope', 'a host agent token');
+
+# --- management (§5.4) --------------------------------------------------------------------------
+sub manage {
+    my ($method, $path, $headers, $body) = @_;
+    my $tx = $ua->build_tx($method => $stack->url("/api/agents/kubernetes/clusters/$path") =>
+        { %{ $headers // agent_headers($manager) }, ($body ? ('Content-Type' => 'application/json') : ()) } => $body // '');
+    return $ua->start($tx)->result;
+}
+$e = json_error_ok(manage(PUT => 'c0ffee/unhide', agent_headers($rep)), 403, 'missing_scope', 'management with a report token');
+is($e->{requiredScope}, 'kubernetes:manage', 'management needs kubernetes:manage');
+json_error_ok(manage(PUT => 'c0ffee/unhide', {}), 401, 'unauthorized', 'management without credentials');
+
+$res = manage(PUT => 'c0ffee/display-name', undef, encode_json({ displayName => '  Production  ' }));
+is($res->code, 200, 'display name set') or diag $res->body;
+is_deeply($res->json, { success => true, clusterId => 'c0ffee', message => 'Kubernetes cluster custom display name updated' },
+    'display name: the original\'s answer');
+is(cluster_in_state('c0ffee')->{customDisplayName}, 'Production', 'state: customDisplayName trimmed');
+json_error_ok(manage(PUT => 'c0ffee/display-name', undef, '{"displayName":5}'), 400, 'invalid_field', 'display name as a number');
+json_error_ok(manage(PUT => 'c0ffee/display-name', undef, '{"displayName":'), 400, 'invalid_json', 'display name: malformed JSON');
+json_error_ok(manage(PUT => 'nope/display-name', undef, '{"displayName":"x"}'), 404, 'kubernetes_cluster_not_found', 'display name of an unknown cluster');
+json_error_ok(manage(PUT => 'c0ffee/display-name', undef, encode_json({ displayName => 'x' x 9000 })), 413, 'payload_too_large',
+    'display name body over 8 KiB');
+
+$res = manage(PUT => 'c0ffee/pending-uninstall');
+is_deeply($res->json, { success => true, clusterId => 'c0ffee', message => 'Kubernetes cluster marked as pending uninstall' },
+    'pending uninstall: the original\'s answer');
+is(report($example)->code, 200, 'a report after pending uninstall');
+$c = cluster_in_state('c0ffee');
+ok($c->{pendingUninstall}, 'pendingUninstall kept by the next report');
+is($c->{customDisplayName}, 'Production', 'customDisplayName kept by the next report');
+json_error_ok(manage(PUT => 'nope/pending-uninstall'), 404, 'kubernetes_cluster_not_found', 'pending uninstall of an unknown cluster');
+is_deeply(manage(PUT => 'c0ffee/unhide')->json, { success => true, clusterId => 'c0ffee', message => 'Kubernetes cluster unhidden' },
+    'unhide: the original\'s answer');
+json_error_ok(manage(PUT => 'nope/unhide'), 404, 'kubernetes_cluster_not_found', 'unhide of an unknown cluster');
+is_deeply(manage(POST => 'nope/allow-reenroll')->json, { success => true, clusterId => 'nope' }, 'allow-reenroll of an unknown cluster: 200');
+is_deeply(manage(DELETE => 'never-seen')->json, { success => true, clusterId => 'never-seen', message => 'Kubernetes cluster removed' },
+    'removal of an unknown cluster: 200');
+
+# Removal: the token revoked, the cluster blocked for a day, listed as removed.
+$res = manage(DELETE => 'c0ffee');
+is($res->code, 200, 'cluster removed') or diag $res->body;
+$st = state();
+ok(!grep({ $_->{id} eq 'c0ffee' } @{ $st->{kubernetesClusters} }), 'state: the removed cluster is gone');
+my ($gone) = grep { $_->{id} eq 'c0ffee' } @{ $st->{removedKubernetesClusters} };
+ok($gone, 'state: in removedKubernetesClusters') or diag explain $st->{removedKubernetesClusters};
+is($gone->{name}, 'prod', 'removed: name');
+is($gone->{displayName}, 'prod', 'removed: the display name (the name, not the custom one)');
+like($gone->{removedAt} // '', qr/^\d{13}$/, 'removed: removedAt in epoch ms');
+$wc->check('RemovedKubernetesCluster', $_, 'removed cluster') for @{ $st->{removedKubernetesClusters} };
+json_error_ok(report($example), 401, 'unauthorized', 'the removed cluster\'s token is revoked');
+my $rep3 = $stack->agent_token('kube-c', 'kubernetes:report');
+$e = json_error_ok(report($example, agent_headers($rep3)), 400, 'invalid_report', 'the removed cluster reporting again');
+like($e->{error}, qr/^kubernetes cluster "c0ffee" was removed at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ and cannot report again/,
+    'refused: "was removed", the agent\'s signal to stop');
+is_deeply(manage(POST => 'c0ffee/allow-reenroll')->json, { success => true, clusterId => 'c0ffee' }, 'allow-reenroll');
+ok(!grep({ $_->{id} eq 'c0ffee' } @{ state()->{removedKubernetesClusters} }), 'state: no longer listed as removed');
+is(report($example, agent_headers($rep3))->code, 200, 'the cluster reports again after allow-reenroll');
+$c = cluster_in_state('c0ffee');
+ok(!exists $c->{customDisplayName} && !$c->{pendingUninstall}, 'a re-enrolled cluster starts afresh');
+is($c->{tokenName}, 'kube-c', 'state: the new token');
+$wc->check('KubernetesCluster', $c, 're-enrolled cluster');
+
+# A cluster whose removal block is older than a day reports again.
+is(manage(DELETE => $hashed_id)->code, 200, 'the hashed cluster removed');
+$stack->psql(qq{UPDATE pulse.agent_kube_removed SET removed_at = now() - interval '25 hours' WHERE id = '$hashed_id'});
+my $rep4 = $stack->agent_token('kube-d', 'kubernetes:report');
+is(report($hashed, agent_headers($rep4))->code, 200, 'a block older than 24 h no longer refuses');
+
+done_testing;
