@@ -5,7 +5,8 @@
 # the identifier's fallbacks, bounded arrays, the body limit, auth and scope, one agent per
 # token, the management endpoints (display name, pending uninstall, unhide, allow-reenroll,
 # removal that revokes the token and blocks the cluster), a removed cluster reporting
-# again.
+# again; the worker: a deployment alert raised by a report, a silent cluster offline and its
+# offline alert, a removed cluster's alerts resolved, old removal blocks dropped.
 use strict;
 use warnings;
 use utf8;
@@ -238,5 +239,50 @@ is(manage(DELETE => $hashed_id)->code, 200, 'the hashed cluster removed');
 $stack->psql(qq{UPDATE pulse.agent_kube_removed SET removed_at = now() - interval '25 hours' WHERE id = '$hashed_id'});
 my $rep4 = $stack->agent_token('kube-d', 'kubernetes:report');
 is(report($hashed, agent_headers($rep4))->code, 200, 'a block older than 24 h no longer refuses');
+
+# --- the worker: alerts from stored reports, a silent cluster offline ---------------------------
+is($ua->post($stack->url('/api/alerts/activate') => $auth)->result->code, 200, 'alerts activated');
+my $hot_token = $stack->agent_token('kube-hot', 'kubernetes:report');
+my $hot = clone($example);
+$hot->{cluster}{id} = $hot->{agent}{id} = 'hot-cluster';
+delete $hot->{timestamp};
+my $dep_alert = q{SELECT count(*) FROM pulse.alerts WHERE source = 'kubernetes:hot-cluster' AND resolved_at IS NULL AND id LIKE 'kubernetes-deployment-%'};
+# Reported again until the alert's time threshold has passed (as an agent does every interval).
+$stack->wait_for(sub { report($hot, agent_headers($hot_token))->code == 200 or return 0; $stack->psql($dep_alert) == 1 },
+    60, 'the short deployment raised by the worker', 'worker-1');
+my ($alert) = grep { $_->{id} =~ /^kubernetes-deployment-kubernetes:hot-cluster/ } @{ $ua->get($stack->url('/api/alerts/active') => $auth)->result->json // [] };
+is($alert->{id} // '', 'kubernetes-deployment-kubernetes:hot-cluster/deployment/shop/api', 'deployment alert under the cluster id');
+$hot->{deployments}[0]{availableReplicas} = 3;
+is(report($hot, agent_headers($hot_token))->code, 200, 'the deployment whole again');
+$stack->wait_for(sub { $stack->psql($dep_alert) == 0 }, 30, 'the deployment alert resolved', 'worker-1');
+pass('a whole deployment resolves its alert');
+
+# Silence: the last report made to look 20 minutes old (beyond any window, 600 s at most).
+$stack->psql(q{UPDATE pulse.agent_kube_clusters SET received_at = now() - interval '20 minutes' WHERE id = 'hot-cluster'});
+$st = $stack->wait_state(sub { my ($x) = grep { $_->{id} eq 'hot-cluster' } @{ $_[0]{kubernetesClusters} }; $x && $x->{status} eq 'offline' },
+    40, 'the silent cluster offline');
+($c) = grep { $_->{id} eq 'hot-cluster' } @{ $st->{kubernetesClusters} };
+is($c->{status}, 'offline', 'silent cluster: status offline in /api/state');
+$wc->check('KubernetesCluster', $c, 'offline cluster');
+my $offline_alert = q{SELECT count(*) FROM pulse.alerts WHERE id = 'kubernetes-cluster-offline-hot-cluster' AND resolved_at IS NULL};
+$stack->wait_for(sub { $stack->psql($offline_alert) == 1 }, 60, 'kubernetes-cluster-offline after three offline evaluations', 'worker-1');
+pass('kubernetes-cluster-offline raised');
+is(report($hot, agent_headers($hot_token))->code, 200, 'the cluster reports again');
+$stack->wait_for(sub { $stack->psql($offline_alert) == 0 }, 30, 'kubernetes-cluster-offline resolved', 'worker-1');
+is(cluster_in_state('hot-cluster')->{status}, 'online', 'online again');
+
+# A removed cluster's alerts resolve.
+$hot->{deployments}[0]{availableReplicas} = 0;
+$stack->wait_for(sub { report($hot, agent_headers($hot_token)); $stack->psql($dep_alert) == 1 }, 60, 'raised again', 'worker-1');
+is(manage(DELETE => 'hot-cluster')->code, 200, 'hot cluster removed');
+$stack->wait_for(sub { $stack->psql(q{SELECT count(*) FROM pulse.alerts WHERE source = 'kubernetes:hot-cluster' AND resolved_at IS NULL}) == 0 },
+    40, "the removed cluster's alerts resolved", 'worker-1');
+pass("removed cluster's alerts resolved");
+
+# The worker drops blocks older than a day (they no longer refuse either: above).
+$stack->psql(q{UPDATE pulse.agent_kube_removed SET removed_at = now() - interval '25 hours' WHERE id = 'hot-cluster'});
+$stack->wait_for(sub { $stack->psql(q{SELECT count(*) FROM pulse.agent_kube_removed WHERE id = 'hot-cluster'}) == 0 },
+    40, 'the old block dropped', 'worker-1');
+pass('old removal blocks dropped by the worker');
 
 done_testing;
