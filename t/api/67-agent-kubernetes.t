@@ -6,13 +6,17 @@
 # token, the management endpoints (display name, pending uninstall, unhide, allow-reenroll,
 # removal that revokes the token and blocks the cluster), a removed cluster reporting
 # again; the worker: a deployment alert raised by a report, a silent cluster offline and its
-# offline alert, a removed cluster's alerts resolved, old removal blocks dropped.
+# offline alert, a removed cluster's alerts resolved, old removal blocks dropped; the
+# end-to-end run: pulse-agent's Kubernetes mode reads t/fakes/kube-api.pl over HTTPS with a
+# service account (token, CA file) and its report appears in /api/state.
 use strict;
 use warnings;
 use utf8;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Digest::SHA qw(sha256_hex);
+use File::Copy qw(copy);
+use File::Path qw(make_path);
 use Mojo::JSON qw(true false encode_json decode_json);
 use Test::More;
 use PulseStack;
@@ -284,5 +288,61 @@ $stack->psql(q{UPDATE pulse.agent_kube_removed SET removed_at = now() - interval
 $stack->wait_for(sub { $stack->psql(q{SELECT count(*) FROM pulse.agent_kube_removed WHERE id = 'hot-cluster'}) == 0 },
     40, 'the old block dropped', 'worker-1');
 pass('old removal blocks dropped by the worker');
+
+# --- end to end: pulse-agent's Kubernetes mode against a stand-in API server ---------------------
+{
+    my $port = PulseStack::free_port();
+    my $sa = $stack->dir . '/kube-sa';
+    make_path($sa);
+    open my $fh, '>', "$sa/token" or die $!;
+    print {$fh} "sa-token-123\n";
+    close $fh;
+    copy($stack->{cert}, "$sa/ca.crt") or die "copy: $!";
+    my $api_log = $stack->log_dir . '/kube-api-requests.log';
+    $stack->spawn('kube-api', {}, $^X, PulseStack::srcdir() . '/t/fakes/kube-api.pl', '--listen', "https://127.0.0.1:$port",
+        '--cert', $stack->{cert}, '--key', $stack->{key}, '--token', 'sa-token-123', '--log', $api_log);
+    $stack->wait_for(sub { PulseStack::_port_open($port) }, 20, 'the stand-in API server', 'kube-api');
+    my $token = $stack->agent_token('kube-e2e', 'kubernetes:report');
+    $stack->spawn('kube-agent', { KUBERNETES_SERVICE_HOST => '127.0.0.1', KUBERNETES_SERVICE_PORT => $port,
+        PULSE_KUBE_SERVICE_ACCOUNT_DIR => $sa },
+        PulseStack::builddir() . '/agent/pulse-agent', '--url', $stack->base_url, '--token', $token->{raw}, '--insecure',
+        '--interval', '2s', '--enable-host=false', '--enable-docker=false', '--enable-kubernetes', '--health-addr', '',
+        '--agent-id', 'e2e-agent');
+    my $server = "https://127.0.0.1:$port";
+    my $id = sha256_hex("$server||in-cluster");
+    my $st = $stack->wait_state(sub { grep { $_->{id} eq $id } @{ $_[0]{kubernetesClusters} } }, 40, 'the agent\'s cluster in the state');
+    my ($k) = grep { $_->{id} eq $id } @{ $st->{kubernetesClusters} };
+    ok($k, 'end to end: the cluster reported by pulse-agent is in /api/state') or diag $stack->log_tail('kube-agent');
+    is($k->{$_->[0]}, $_->[1], "end to end: $_->[0]") for ['agentId', 'e2e-agent'], ['name', 'in-cluster'], ['server', $server],
+        ['version', 'v1.30.2'], ['status', 'online'], ['intervalSeconds', 2], ['tokenName', 'kube-e2e'];
+    like($k->{agentVersion} // '', qr/^v/, 'end to end: agentVersion');
+    is_deeply($k->{nodes}, [
+        { uid => 'uid-cluster-cp-1', name => 'cp-1', ready => true, kubeletVersion => 'v1.30.2', containerRuntimeVersion => 'containerd://1.7.13',
+          osImage => 'Ubuntu 24.04 LTS', kernelVersion => '6.8.0-31-generic', architecture => 'amd64', capacityCpuCores => 4,
+          capacityMemoryBytes => 8137116 * 1024, capacityPods => 110, allocatableCpuCores => 3, allocatableMemoryBytes => 7934364 * 1024,
+          allocatablePods => 110, roles => ['control-plane'] },
+        { uid => 'uid-cluster-worker-1', name => 'worker-1', ready => false, unschedulable => true, kubeletVersion => 'v1.30.2',
+          containerRuntimeVersion => 'containerd://1.7.13', osImage => 'Ubuntu 24.04 LTS', kernelVersion => '6.8.0-31-generic',
+          architecture => 'arm64', capacityCpuCores => 2, capacityMemoryBytes => 4 * 1024**3, capacityPods => 110,
+          allocatableCpuCores => 2, allocatableMemoryBytes => 3900 * 1024**2, allocatablePods => 100, roles => ['worker'] },
+    ], 'end to end: nodes (Ready condition, quantities, roles from labels)');
+    is_deeply([map { "$_->{namespace}/$_->{name}" } @{ $k->{pods} }], ['jobs/batch-x', 'shop/api-7d9f-abcde'],
+        'end to end: only the problem pods, by namespace and name (Succeeded left out by the field selector)');
+    my ($api_pod) = grep { $_->{name} eq 'api-7d9f-abcde' } @{ $k->{pods} };
+    is_deeply($api_pod, { uid => 'uid-shop-api-7d9f-abcde', name => 'api-7d9f-abcde', namespace => 'shop', nodeName => 'cp-1',
+        phase => 'Running', qosClass => 'Burstable', createdAt => 1768208400000, startTime => 1768208402000, restarts => 7,
+        labels => { app => 'api' }, ownerKind => 'ReplicaSet', ownerName => 'api-7d9f',
+        containers => [{ name => 'api', image => 'ghcr.io/shop/api:1.4', ready => false, restartCount => 7, state => 'waiting',
+            reason => 'CrashLoopBackOff', message => 'back-off 5m0s restarting failed container' }] }, 'end to end: a pod field by field');
+    is_deeply([map { "$_->{namespace}/$_->{name}" } @{ $k->{deployments} }], ['shop/api'], 'end to end: only the short deployment');
+    $wc->check('KubernetesCluster', $k, 'end-to-end cluster');
+    my @calls = map { decode_json($_) } grep { /\S/ } split /\n/, do { local (@ARGV, $/) = $api_log; <> };
+    ok(@calls >= 4, 'end to end: the agent called the API server') or diag explain \@calls;
+    is(scalar(grep { !$_->{auth} } @calls), 0, 'end to end: every call with the service account\'s bearer token');
+    ok((grep { $_->{path} eq '/api/v1/pods' && $_->{query} =~ /fieldSelector=status\.phase%21%3DSucceeded/ } @calls),
+        'end to end: pods listed without the Succeeded ones');
+    is($stack->stop_program('kube-agent'), 0, 'end to end: the agent stops on SIGTERM');
+    $stack->stop_program('kube-api');
+}
 
 done_testing;
