@@ -81,6 +81,7 @@ is($c->{$_->[0]}, $_->[1], "state: $_->[0]") for ['agentId', 'kube-agent-1'], ['
     ['server', 'https://10.0.0.1:6443'], ['context', 'prod'], ['version', 'v1.30.2'], ['status', 'online'],
     ['lastSeen', 1768212930000], ['intervalSeconds', 30], ['agentVersion', 'v5.0.4'], ['tokenId', $rep->{id}],
     ['tokenName', 'kube-a'];
+is(state()->{connectionHealth}{'kubernetes-c0ffee'}, true, 'state: connectionHealth kubernetes-<id> healthy');
 is($c->{hidden}, false, 'state: hidden written, false');
 is($c->{pendingUninstall}, false, 'state: pendingUninstall written, false');
 like($c->{tokenHint} // '', qr/^\w+…\w+$/, 'state: tokenHint prefix, ellipsis, suffix');
@@ -268,6 +269,7 @@ $st = $stack->wait_state(sub { my ($x) = grep { $_->{id} eq 'hot-cluster' } @{ $
 ($c) = grep { $_->{id} eq 'hot-cluster' } @{ $st->{kubernetesClusters} };
 is($c->{status}, 'offline', 'silent cluster: status offline in /api/state');
 $wc->check('KubernetesCluster', $c, 'offline cluster');
+is($st->{connectionHealth}{'kubernetes-hot-cluster'}, false, 'silent cluster: connectionHealth false');
 my $offline_alert = q{SELECT count(*) FROM pulse.alerts WHERE id = 'kubernetes-cluster-offline-hot-cluster' AND resolved_at IS NULL};
 $stack->wait_for(sub { $stack->psql($offline_alert) == 1 }, 60, 'kubernetes-cluster-offline after three offline evaluations', 'worker-1');
 pass('kubernetes-cluster-offline raised');
