@@ -344,6 +344,22 @@ pass('old removal blocks dropped by the worker');
     ok((grep { $_->{path} eq '/api/v1/pods' && $_->{query} =~ /fieldSelector=status\.phase%21%3DSucceeded/ } @calls),
         'end to end: pods listed without the Succeeded ones');
     is($stack->stop_program('kube-agent'), 0, 'end to end: the agent stops on SIGTERM');
+
+    # A service account token the API server refuses: logged, nothing sent.
+    open $fh, '>', "$sa/token" or die $!;
+    print {$fh} "not-the-token\n";
+    close $fh;
+    $stack->spawn('kube-agent-refused', { KUBERNETES_SERVICE_HOST => '127.0.0.1', KUBERNETES_SERVICE_PORT => $port,
+        PULSE_KUBE_SERVICE_ACCOUNT_DIR => $sa },
+        PulseStack::builddir() . '/agent/pulse-agent', '--url', $stack->base_url, '--token', $token->{raw}, '--insecure',
+        '--interval', '1s', '--enable-host=false', '--enable-docker=false', '--enable-kubernetes', '--health-addr', '',
+        '--agent-id', 'refused-agent');
+    $stack->wait_for(sub { $stack->log_tail('kube-agent-refused', 500) =~ /GET \/version failed status=401/ }, 20,
+        'the refused token logged', 'kube-agent-refused');
+    pass('end to end: a refused service account token is logged');
+    unlike($stack->log_tail('kube-agent-refused', 500), qr/not-the-token/, 'end to end: the token is not in the log');
+    ok(!grep({ $_->{agentId} eq 'refused-agent' } @{ state()->{kubernetesClusters} }), 'end to end: nothing reported');
+    is($stack->stop_program('kube-agent-refused'), 0, 'end to end: stopped');
     $stack->stop_program('kube-api');
 }
 
