@@ -34,6 +34,14 @@ struct agent_config {
 	size_t ntags;
 	char **disk_exclude;
 	size_t ndisk_exclude;
+	int enable_kubernetes;
+	char **kube_include;	/* namespace globs; none: every namespace */
+	size_t nkube_include;
+	char **kube_exclude;	/* namespace globs, over the included ones */
+	size_t nkube_exclude;
+	int kube_all_pods;	/* every pod, not only the problem ones */
+	int kube_all_deployments;
+	int kube_max_pods;	/* 0: no limit */
 	int show_version;
 	int self_test;
 	/* flags accepted but not acted on by this agent (docker, kubernetes, proxmox, ...),
@@ -396,13 +404,55 @@ void dockeragent_free(struct dockeragent *d);
  * runs, -1 once it has stopped (a stop command, or the server said the host was removed). */
 int dockeragent_cycle(struct dockeragent *d, const struct agent_report *hr);
 
+/* --- Kubernetes mode (kube.c; §5.1, §9.5) ---------------------------------------------- */
+
+/* A Kubernetes quantity ("3500m", "8Gi", "1e3", "110") times scale, truncated (scale 1000
+ * gives milli-units). Returns 0, or -1 when it is not one. */
+int agent_kube_quantity(const char *s, double scale, int64_t *out);
+/* Whether the namespace filters keep ns: an exclude glob wins; no include glob means all. */
+int agent_kube_namespace_wanted(const struct agent_config *cfg, const char *ns);
+/* Whether an API Pod is a problem (Pending, Failed or Unknown; an init container failed,
+ * waiting or not ready and not running; a container waiting, terminated or not ready). */
+int agent_kube_pod_problem(struct json_object *pod);
+/* Whether an API Deployment wants replicas and has fewer available, ready or updated. */
+int agent_kube_deployment_problem(struct json_object *deployment);
+/* An API Node, Pod or Deployment as the report carries it (new objects). */
+struct json_object *agent_kube_node(struct json_object *node);
+struct json_object *agent_kube_pod(struct json_object *pod);
+struct json_object *agent_kube_deployment(struct json_object *deployment);
+/* The cluster id the original's agent makes: hex SHA-256 of "server|context|name". */
+void agent_kube_cluster_identity(const char *server, const char *context, const char *name,
+    char *id, size_t len);
+
+/* The API server's answers one report is made of (GET /version, /api/v1/nodes,
+ * /api/v1/pods, /apis/apps/v1/deployments). */
+struct agent_kube_answers {
+	struct json_object *version, *nodes, *pods, *deployments;
+};
+/* The report (a new object): agent.id the configured id, else the cluster id; the cluster
+ * "in-cluster" at server; every node; the pods and deployments the filters keep, sorted by
+ * namespace and name, pods cut to kube_max_pods. now is unix seconds. */
+struct json_object *agent_kube_report(const struct agent_config *cfg,
+    const struct agent_kube_answers *a, const char *server, double now);
+
+struct kubeagent;
+/* The Kubernetes module: the API server from KUBERNETES_SERVICE_HOST and _PORT, the
+ * service account's token and ca.crt from /var/run/secrets/kubernetes.io/serviceaccount
+ * (PULSE_KUBE_SERVICE_ACCOUNT_DIR overrides it). */
+struct kubeagent *kubeagent_new(const struct agent_config *cfg,
+    const volatile sig_atomic_t *stop);
+void kubeagent_free(struct kubeagent *k);
+/* One cycle: reads the API server, makes the report, sends it with the kept ones. Never
+ * fatal. Returns 0 while the module runs, -1 once the server said the cluster was removed. */
+int kubeagent_cycle(struct kubeagent *k);
+
 /* --- health server (health.c; §9.6) ---------------------------------------------------- */
 
 /* Listens on addr ("host:port", ":port") in a thread of its own. Returns 0, or -1 (logged). */
 int agent_health_start(const char *addr, const char *version);
 void agent_health_set_ready(int ready);
-/* The modules /metrics names as enabled (host on, docker off until told). */
-void agent_health_set_modules(int host, int docker);
+/* The modules /metrics names as enabled (host on, docker and kubernetes off until told). */
+void agent_health_set_modules(int host, int docker, int kubernetes);
 void agent_health_stop(void);
 
 #endif

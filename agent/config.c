@@ -19,6 +19,8 @@ enum flag_id {
 	F_URL, F_TOKEN, F_TOKEN_FILE, F_INTERVAL, F_HOSTNAME, F_AGENT_ID, F_INSECURE,
 	F_LOG_LEVEL, F_ENABLE_HOST, F_ENABLE_COMMANDS, F_DISABLE_COMMANDS, F_DISK_EXCLUDE,
 	F_REPORT_IP, F_TAG, F_HEALTH_ADDR, F_VERSION, F_SELF_TEST, F_ENABLE_DOCKER, F_DOCKER_RUNTIME, F_DISABLE_DOCKER_UPDATE_CHECKS,
+	F_ENABLE_KUBERNETES, F_KUBECONFIG, F_KUBE_CONTEXT, F_KUBE_INCLUDE_NS, F_KUBE_EXCLUDE_NS,
+	F_KUBE_ALL_PODS, F_KUBE_ALL_DEPLOYMENTS, F_KUBE_MAX_PODS,
 	F_UNSUPPORTED,
 };
 
@@ -52,15 +54,17 @@ static const struct flag_def flags[] = {
 	/* this agent checks no registry, so there is nothing to turn off */
 	{ "disable-docker-update-checks", FLAG_BOOL, "PULSE_DISABLE_DOCKER_UPDATE_CHECKS",
 	  F_DISABLE_DOCKER_UPDATE_CHECKS },
+	{ "enable-kubernetes", FLAG_BOOL, "PULSE_ENABLE_KUBERNETES", F_ENABLE_KUBERNETES },
+	/* kubeconfig files are not read: the in-cluster service account only (kube.c) */
+	{ "kubeconfig", FLAG_STRING, "PULSE_KUBECONFIG", F_KUBECONFIG },
+	{ "kube-context", FLAG_STRING, "PULSE_KUBE_CONTEXT", F_KUBE_CONTEXT },
+	{ "kube-include-namespace", FLAG_LIST, "PULSE_KUBE_INCLUDE_NAMESPACES", F_KUBE_INCLUDE_NS },
+	{ "kube-exclude-namespace", FLAG_LIST, "PULSE_KUBE_EXCLUDE_NAMESPACES", F_KUBE_EXCLUDE_NS },
+	{ "kube-include-all-pods", FLAG_BOOL, "PULSE_KUBE_INCLUDE_ALL_PODS", F_KUBE_ALL_PODS },
+	{ "kube-include-all-deployments", FLAG_BOOL, "PULSE_KUBE_INCLUDE_ALL_DEPLOYMENTS",
+	  F_KUBE_ALL_DEPLOYMENTS },
+	{ "kube-max-pods", FLAG_STRING, "PULSE_KUBE_MAX_PODS", F_KUBE_MAX_PODS },
 	/* the other modules of the unified agent: accepted, logged once at start */
-	{ "enable-kubernetes", FLAG_BOOL, "PULSE_ENABLE_KUBERNETES", F_UNSUPPORTED },
-	{ "kubeconfig", FLAG_STRING, "PULSE_KUBECONFIG", F_UNSUPPORTED },
-	{ "kube-context", FLAG_STRING, "PULSE_KUBE_CONTEXT", F_UNSUPPORTED },
-	{ "kube-include-namespace", FLAG_LIST, "PULSE_KUBE_INCLUDE_NAMESPACES", F_UNSUPPORTED },
-	{ "kube-exclude-namespace", FLAG_LIST, "PULSE_KUBE_EXCLUDE_NAMESPACES", F_UNSUPPORTED },
-	{ "kube-include-all-pods", FLAG_BOOL, "PULSE_KUBE_INCLUDE_ALL_PODS", F_UNSUPPORTED },
-	{ "kube-include-all-deployments", FLAG_BOOL, "PULSE_KUBE_INCLUDE_ALL_DEPLOYMENTS", F_UNSUPPORTED },
-	{ "kube-max-pods", FLAG_STRING, "PULSE_KUBE_MAX_PODS", F_UNSUPPORTED },
 	{ "enable-proxmox", FLAG_BOOL, "PULSE_ENABLE_PROXMOX", F_UNSUPPORTED },
 	{ "proxmox-type", FLAG_STRING, "PULSE_PROXMOX_TYPE", F_UNSUPPORTED },
 	{ "disable-auto-update", FLAG_BOOL, "PULSE_DISABLE_AUTO_UPDATE", F_UNSUPPORTED },
@@ -156,6 +160,15 @@ list_free(char **list, size_t n)
 	free(list);
 }
 
+/* Empties a list the environment filled, before the flags give theirs. */
+static void
+list_reset(char ***list, size_t *n)
+{
+	list_free(*list, *n);
+	*list = NULL;
+	*n = 0;
+}
+
 static void
 set_str(char **dst, const char *v)
 {
@@ -229,6 +242,28 @@ apply(struct agent_config *cfg, const struct flag_def *f, const char *v, int fro
 		set_str(&cfg->docker_runtime, v);
 		break;
 	case F_DISABLE_DOCKER_UPDATE_CHECKS: break;
+	case F_ENABLE_KUBERNETES: cfg->enable_kubernetes = b; break;
+	case F_KUBECONFIG:
+	case F_KUBE_CONTEXT:
+		if (v && *v)
+			note_unsupported(cfg, f->name);
+		break;
+	case F_KUBE_INCLUDE_NS: list_add_csv(&cfg->kube_include, &cfg->nkube_include, v); break;
+	case F_KUBE_EXCLUDE_NS: list_add_csv(&cfg->kube_exclude, &cfg->nkube_exclude, v); break;
+	case F_KUBE_ALL_PODS: cfg->kube_all_pods = b; break;
+	case F_KUBE_ALL_DEPLOYMENTS: cfg->kube_all_deployments = b; break;
+	case F_KUBE_MAX_PODS: {
+		int64_t n;
+
+		if (parse_int64(v ? v : "", 0, 100000, &n) != 0) {
+			if (from_env)
+				break;
+			snprintf(err, errlen, "invalid --kube-max-pods (a number, 0 for no limit)");
+			return -1;
+		}
+		cfg->kube_max_pods = (int)n;
+		break;
+	}
 	case F_UNSUPPORTED:
 		if (f->kind != FLAG_BOOL || b)
 			note_unsupported(cfg, f->name);
@@ -261,7 +296,7 @@ read_env(struct agent_config *cfg, agent_env_fn env_get, char **token_file)
 	}
 	if (!env_get("PULSE_KUBE_INCLUDE_ALL_PODS") &&
 	    agent_env_truthy(env_get("PULSE_KUBE_INCLUDE_ALL_POD_FILES")))
-		note_unsupported(cfg, "kube-include-all-pods");
+		cfg->kube_all_pods = 1;
 }
 
 /* Reads the token from a file: its first line, trimmed. NULL when unreadable or empty. */
@@ -289,7 +324,7 @@ agent_config_parse(struct agent_config *cfg, int argc, char **argv, agent_env_fn
     char *err, size_t errlen)
 {
 	char *token_file = NULL, *env_token;
-	int tags_from_flags = 0, excl_from_flags = 0, i;
+	int tags_from_flags = 0, excl_from_flags = 0, incl_ns = 0, excl_ns = 0, i;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->url = xstrdup(AGENT_DEFAULT_URL);
@@ -298,6 +333,7 @@ agent_config_parse(struct agent_config *cfg, int argc, char **argv, agent_env_fn
 	cfg->log_level = xstrdup("info");
 	cfg->enable_host = 1;
 	cfg->docker_runtime = xstrdup("auto");
+	cfg->kube_max_pods = 200;
 	read_env(cfg, env_get, &token_file);
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *name, *eq, *v = NULL;
@@ -332,6 +368,10 @@ agent_config_parse(struct agent_config *cfg, int argc, char **argv, agent_env_fn
 			cfg->disk_exclude = NULL;
 			cfg->ndisk_exclude = 0;
 		}
+		if (f->id == F_KUBE_INCLUDE_NS && !incl_ns++)
+			list_reset(&cfg->kube_include, &cfg->nkube_include);
+		if (f->id == F_KUBE_EXCLUDE_NS && !excl_ns++)
+			list_reset(&cfg->kube_exclude, &cfg->nkube_exclude);
 		if (apply(cfg, f, v, 0, &token_file, err, errlen) != 0)
 			goto err;
 	}
@@ -375,6 +415,8 @@ agent_config_free(struct agent_config *cfg)
 	free(cfg->docker_runtime);
 	list_free(cfg->tags, cfg->ntags);
 	list_free(cfg->disk_exclude, cfg->ndisk_exclude);
+	list_free(cfg->kube_include, cfg->nkube_include);
+	list_free(cfg->kube_exclude, cfg->nkube_exclude);
 	list_free(cfg->unsupported, cfg->nunsupported);
 	memset(cfg, 0, sizeof(*cfg));
 }

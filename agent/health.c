@@ -20,7 +20,7 @@
 static int listen_fd = -1;
 static pthread_t thread;
 static atomic_int ready, stopping;
-static atomic_int host_on = 1, docker_on;
+static atomic_int host_on = 1, docker_on, kubernetes_on;
 static char agent_version[64];
 
 /* Splits "host:port", ":port" or "[v6]:port". Returns 0 or -1. */
@@ -86,9 +86,10 @@ serve(int fd)
 		snprintf(body, sizeof(body),
 		    "# TYPE pulse_agent_info gauge\n"
 		    "pulse_agent_info{version=\"%s\",host_enabled=\"%s\",docker_enabled=\"%s\","
-		    "kubernetes_enabled=\"false\"} 1\n"
+		    "kubernetes_enabled=\"%s\"} 1\n"
 		    "# TYPE pulse_agent_up gauge\npulse_agent_up %d\n", agent_version,
-		    host_on ? "true" : "false", docker_on ? "true" : "false", ready ? 1 : 0);
+		    host_on ? "true" : "false", docker_on ? "true" : "false",
+		    kubernetes_on ? "true" : "false", ready ? 1 : 0);
 		answer(fd, 200, "text/plain; version=0.0.4", body);
 	} else
 		answer(fd, 404, "text/plain", "not found\n");
@@ -160,10 +161,11 @@ agent_health_start(const char *addr, const char *version)
 }
 
 void
-agent_health_set_modules(int host, int docker)
+agent_health_set_modules(int host, int docker, int kubernetes)
 {
 	host_on = host;
 	docker_on = docker;
+	kubernetes_on = kubernetes;
 }
 
 void

@@ -53,6 +53,7 @@ struct report_loop {
 	struct agent_collector collector;
 	struct agent_outbox host;
 	struct dockeragent *docker;	/* NULL when the Docker module is off or stopped */
+	struct kubeagent *kube;		/* NULL when the Kubernetes module is off or stopped */
 	char machine_id[128];
 	const char *agent_id;
 	int commands_enabled;
@@ -103,10 +104,14 @@ run_loop(struct report_loop *l)
 		if (l->docker && dockeragent_cycle(l->docker, &r) != 0) {
 			dockeragent_free(l->docker);
 			l->docker = NULL;
-			if (!l->cfg->enable_host) {
-				log_info("the Docker module stopped and the host module is off: exiting");
-				stop_requested = 1;
-			}
+		}
+		if (l->kube && kubeagent_cycle(l->kube) != 0) {
+			kubeagent_free(l->kube);
+			l->kube = NULL;
+		}
+		if (!l->cfg->enable_host && !l->docker && !l->kube) {
+			log_info("no module is left running: exiting");
+			stop_requested = 1;
 		}
 		agent_report_free(&r);
 		next += l->cfg->interval;
@@ -153,8 +158,8 @@ main(int argc, char **argv)
 		log_info("docker or podman found on PATH: the Docker module is on "
 		    "(--enable-docker=false turns it off)");
 	}
-	if (!cfg.enable_host && !cfg.enable_docker) {
-		log_error("the host and Docker modules are disabled: nothing to do");
+	if (!cfg.enable_host && !cfg.enable_docker && !cfg.enable_kubernetes) {
+		log_error("the host, Docker and Kubernetes modules are disabled: nothing to do");
 		agent_config_free(&cfg);
 		return 1;
 	}
@@ -191,18 +196,21 @@ main(int argc, char **argv)
 	/* A profile may have changed the log level (the interval is read by the loop). */
 	if (log_parse_level(cfg.log_level, &level) == 0)
 		log_set_level(level);
-	agent_health_set_modules(cfg.enable_host, cfg.enable_docker);
+	agent_health_set_modules(cfg.enable_host, cfg.enable_docker, cfg.enable_kubernetes);
 	if (*cfg.health_addr)
 		health_on = agent_health_start(cfg.health_addr, PACKAGE_VERSION) == 0;
 	if (cfg.enable_docker)
 		loop.docker = dockeragent_new(&cfg, loop.agent_id, hostname, loop.machine_id,
 		    &stop_requested);
+	if (cfg.enable_kubernetes)
+		loop.kube = kubeagent_new(&cfg, &stop_requested);
 	agent_health_set_ready(1);
 
 	run_loop(&loop);
 
 	log_info("stopping buffered=%d", loop.host.buffer.count);
 	dockeragent_free(loop.docker);
+	kubeagent_free(loop.kube);
 	if (health_on)
 		agent_health_stop();
 	agent_buffer_free(&loop.host.buffer);

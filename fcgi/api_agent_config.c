@@ -58,7 +58,7 @@ api_agents_host_config_get(struct request *r)
 		resp_error(r, 403, "host_lookup_forbidden",
 		    "Host does not belong to the token used for this request");
 	else
-		agents_answer_host(r, id, "config", agent_config_json(&v));
+		api_agents_answer_with(r, "hostId", id, "config", agent_config_json(&v));
 	agent_config_view_clear(&v);
 }
 
@@ -83,7 +83,7 @@ api_agents_host_config_patch(struct request *r)
 	config = json_object_new_object();
 	json_object_object_add(config, "commandsEnabled",
 	    value < 0 ? NULL : json_object_new_boolean(value));
-	agents_answer_host(r, id, "config", config);
+	api_agents_answer_with(r, "hostId", id, "config", config);
 }
 
 /* --- POST /api/auto-register ------------------------------------------------------------ */

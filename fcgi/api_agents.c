@@ -18,16 +18,34 @@
 #include <string.h>
 #include <strings.h>
 
-/* The token a request came with, or NULL (sessions, proxy, Basic). */
-static const char *
-request_token(struct request *r)
+void
+api_agents_answer_with(struct request *r, const char *id_key, const char *id,
+    const char *member, struct json_object *value)
+{
+	struct json_object *out = resp_object(r);
+
+	jsonwrite_bool(out, "success", 1);
+	jsonwrite_str(out, id_key, id);
+	if (value != NULL)
+		json_object_object_add(out, member, value);
+	resp_json(r, 200, out);
+}
+
+void
+api_agents_answer(struct request *r, const char *id_key, const char *id, const char *message)
+{
+	api_agents_answer_with(r, id_key, id, "message",
+	    message ? json_object_new_string(message) : NULL);
+}
+
+const char *
+api_agents_request_token(struct request *r)
 {
 	return r->auth.method == AUTH_METHOD_TOKEN && r->auth.token_id[0] ? r->auth.token_id : NULL;
 }
 
-/* The original's decode failure: 400 invalid_json with the decoder's message in details. */
-static void
-decode_error(struct request *r, const char *message)
+void
+api_agents_decode_error(struct request *r, const char *message)
 {
 	struct json_object *extra = json_object_new_object(), *details = json_object_new_object();
 
@@ -41,14 +59,14 @@ void
 api_agents_host_report(struct request *r)
 {
 	struct json_object *report = req_body_json(r), *out, *config;
-	struct agent_host_token tok = {request_token(r)};
+	struct agent_host_token tok = {api_agents_request_token(r)};
 	struct agent_host_stored stored;
 	char err[256], when[48];
 
 	if (report == NULL)
 		return;
 	if (agent_host_check_types(report, err, sizeof(err)) != 0) {
-		decode_error(r, err);
+		api_agents_decode_error(r, err);
 		return;
 	}
 	switch (agent_host_store(r->db, report, &tok, clock_wall(), &stored, err, sizeof(err))) {
@@ -95,7 +113,7 @@ api_agents_host_lookup(struct request *r)
 	const char *id = req_query(r, "id"), *hostname = req_query(r, "hostname");
 	char qid[AGENT_HOST_ID_MAX], qname[256], when[48];
 	const char *params[2] = {qid, qname};
-	const char *token = request_token(r), *status;
+	const char *token = api_agents_request_token(r), *status;
 	struct json_object *out, *host;
 	PGresult *res;
 
@@ -154,18 +172,6 @@ body_host_id(struct request *r)
 	return trimmed;
 }
 
-void
-agents_answer_host(struct request *r, const char *id, const char *member,
-    struct json_object *value)
-{
-	struct json_object *out = resp_object(r);
-
-	jsonwrite_bool(out, "success", 1);
-	jsonwrite_str(out, "hostId", id);
-	json_object_object_add(out, member, value);
-	resp_json(r, 200, out);
-}
-
 /* Removes a host and answers message (§6.2, §6.4: 200 whether or not it was known). */
 static void
 remove_and_answer(struct request *r, const char *id, const char *message)
@@ -180,7 +186,7 @@ remove_and_answer(struct request *r, const char *id, const char *message)
 	}
 	if (revoked)
 		log_info("msg=\"host agent removed, its token revoked\" host=\"%s\"", id);
-	agents_answer_host(r, id, "message", json_object_new_string(message));
+	api_agents_answer(r, "hostId", id, message);
 }
 
 void
@@ -222,6 +228,5 @@ api_agents_host_unlink(struct request *r)
 		resp_db_unavailable(r);
 		return;
 	}
-	agents_answer_host(r, id, "message",
-	    json_object_new_string("Host agent unlinked from PVE node"));
+	api_agents_answer(r, "hostId", id, "Host agent unlinked from PVE node");
 }

@@ -55,7 +55,7 @@ enum state_list {
 	L_NONE = -1,
 	L_NODES, L_VMS, L_CONTAINERS, L_STORAGE, L_HEALTH, L_TASKS, L_STORAGE_BACKUPS,
 	L_SNAPSHOTS, L_CEPH, L_DISKS, L_REPLICATION, L_PBS, L_PMG, L_PBS_BACKUPS, L_PMG_BACKUPS,
-	L_ALERTS, L_RESOLVED, L_HOSTS,
+	L_ALERTS, L_RESOLVED, L_HOSTS, L_KUBE, L_KUBE_REMOVED,
 	L_NLISTS,
 	L_PVE_BACKUPS = L_NLISTS,	/* not a query: pve_backups_layout */
 };
@@ -79,8 +79,12 @@ static const struct db_stmt state_lists[L_NLISTS] = {
 	[L_VMS] = {"state_vms", DOCS("guests", "type = 'qemu' AND ", "vmid, id"), 1},
 	[L_CONTAINERS] = {"state_containers", DOCS("guests", "type <> 'qemu' AND ", "vmid, id"), 1},
 	[L_STORAGE] = {"state_storage", DOCS("storage", "", "sort_instance, name, id"), 1},
+	/* Kubernetes clusters count as connections too ("kubernetes-<id>", agents.md §5.2, §12):
+	 * healthy while online. */
 	[L_HEALTH] = {"state_health", "SELECT json_object_agg(key, healthy ORDER BY key)::text "
-	    "FROM pulse.connection_health WHERE mock = $1::boolean", 1},
+	    "FROM (SELECT key, healthy FROM pulse.connection_health WHERE mock = $1::boolean "
+	    "UNION ALL SELECT 'kubernetes-' || id, status = 'online' FROM pulse.agent_kube_clusters "
+	    "WHERE mock = $1::boolean) h", 1},
 	[L_TASKS] = {"state_backup_tasks",
 	    DOCS("backup_tasks", "", "start_time DESC NULLS LAST, id"), 1},
 	[L_STORAGE_BACKUPS] = {"state_storage_backups",
@@ -118,6 +122,18 @@ static const struct db_stmt state_lists[L_NLISTS] = {
 	[L_HOSTS] = {"state_hosts", "SELECT CASE WHEN status = 'online' THEN doc::text ELSE "
 	    "jsonb_set(doc::jsonb, '{status}', to_jsonb(status))::text END FROM pulse.agent_hosts "
 	    "WHERE mock = $1::boolean ORDER BY lower(hostname), id", 1},
+	/* Kubernetes clusters (sql/0018_agent_kubernetes.sql): the document is made here, with
+	 * the token's name and hint; removed clusters while their 24 h block lasts. */
+	[L_KUBE] = {"state_kube", "SELECT pulse.agent_kube_cluster_doc(c, t.name, CASE WHEN "
+	    "t.prefix <> '' OR t.suffix <> '' THEN t.prefix || '\u2026' || t.suffix END, "
+	    "t.last_used_at)::text FROM pulse.agent_kube_clusters c LEFT JOIN pulse.api_tokens t "
+	    "ON t.id::text = c.token_id WHERE c.mock = $1::boolean "
+	    "ORDER BY lower(c.display_name), c.id", 1},
+	[L_KUBE_REMOVED] = {"state_kube_removed", "SELECT json_strip_nulls(json_build_object("
+	    "'id', id, 'name', nullif(name, ''), 'displayName', nullif(display_name, ''), "
+	    "'removedAt', (extract(epoch FROM removed_at) * 1000)::bigint))::text "
+	    "FROM pulse.agent_kube_removed WHERE mock = $1::boolean AND "
+	    "removed_at > now() - interval '24 hours' ORDER BY removed_at DESC, id", 1},
 };
 
 /* An answer's layout: text, then a list (L_NONE: none), and so on to a NULL text. */
@@ -137,14 +153,14 @@ static const struct piece pve_backups_layout[] = {
 };
 
 /* /api/state up to connectionHealth; lastUpdate and the rest follow (build()). Docker hosts
- * and Kubernetes clusters arrive with their agent endpoints; until then their arrays are
- * empty. */
+ * arrive with their agent endpoint; until then their arrays are empty. */
 static const struct piece state_layout[] = {
 	{"{\"nodes\":", L_NODES},
 	{",\"vms\":", L_VMS},
 	{",\"containers\":", L_CONTAINERS},
-	{",\"dockerHosts\":[],\"removedDockerHosts\":[],\"kubernetesClusters\":[],"
-	    "\"removedKubernetesClusters\":[],\"hosts\":", L_HOSTS},
+	{",\"dockerHosts\":[],\"removedDockerHosts\":[],\"kubernetesClusters\":", L_KUBE},
+	{",\"removedKubernetesClusters\":", L_KUBE_REMOVED},
+	{",\"hosts\":", L_HOSTS},
 	{",\"storage\":", L_STORAGE},
 	{",\"cephClusters\":", L_CEPH},
 	{",\"physicalDisks\":", L_DISKS},

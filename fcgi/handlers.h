@@ -106,10 +106,6 @@ void api_agents_host_lookup(struct request *r);
 void api_agents_host_uninstall(struct request *r);
 void api_agents_host_unlink(struct request *r);
 void api_agents_host_delete(struct request *r);
-/* {"success":true,"hostId":id,<member>:value}, 200: the answers of the host endpoints (value
- * is given to the answer); shared with api_agent_config.c. */
-void agents_answer_host(struct request *r, const char *id, const char *member,
-    struct json_object *value);
 
 /* api_agent_config.c */
 void api_agents_host_config_get(struct request *r);
@@ -124,6 +120,25 @@ void api_profiles_delete(struct request *r);
 void api_profiles_assignments(struct request *r);
 void api_profiles_assign(struct request *r);
 void api_profiles_unassign(struct request *r);
+/* Shared by the agents' endpoints: the API token a request came with, or NULL (sessions,
+ * proxy, Basic); the original's decode failure, 400 invalid_json with the decoder's message
+ * in details; the 200 answer {"success":true, id_key: id, "message": message (NULL: none)}. */
+const char *api_agents_request_token(struct request *r);
+void api_agents_decode_error(struct request *r, const char *message);
+void api_agents_answer(struct request *r, const char *id_key, const char *id,
+    const char *message);
+/* The same with any member: {"success":true, id_key: id, member: value}; value (NULL: none)
+ * is given to the answer. */
+void api_agents_answer_with(struct request *r, const char *id_key, const char *id,
+    const char *member, struct json_object *value);
+
+/* api_agents_kube.c */
+void api_agents_kube_report(struct request *r);
+void api_agents_kube_delete(struct request *r);
+void api_agents_kube_allow_reenroll(struct request *r);
+void api_agents_kube_unhide(struct request *r);
+void api_agents_kube_pending_uninstall(struct request *r);
+void api_agents_kube_display_name(struct request *r);
 
 /* api_notify_queue.c */
 void api_notify_queue_stats(struct request *r);

@@ -28,6 +28,8 @@
 #define BULK_BODY (32 * 1024)	/* the original's limit for the bulk alert actions */
 #define HOST_REPORT (256 * 1024)	/* the original's limit for a host agent's report */
 #define AGENT_SMALL (16 * 1024)	/* the original's limit for uninstall and unlink */
+#define KUBE_REPORT (2 * 1024 * 1024)	/* the original's limit for a Kubernetes report */
+#define KUBE_NAME (8 * 1024)	/* the original's limit for a cluster's display name */
 /* A download: public, served without the database, counted in the download class. */
 #define DOWNLOAD PUBLIC | NO_DB, NULL, RATE_DOWNLOAD, SMALL
 /* A retired temperature-proxy route: 410 whatever the body (agents.md §11). */
@@ -192,6 +194,20 @@ const struct route route_table[] = {
 	    SMALL},
 	{DELETE, "/api/admin/profiles/assignments/{agent_id}", api_profiles_unassign, ADMIN, NULL,
 	    RATE_GENERAL, SMALL},
+
+	/* api_agents_kube.c (agents.md §5): the report as the host's; management is admin. */
+	{POST, "/api/agents/kubernetes/report", api_agents_kube_report, 0, "kubernetes:report",
+	    RATE_NONE, KUBE_REPORT},
+	{DELETE, "/api/agents/kubernetes/clusters/{id}", api_agents_kube_delete, ADMIN,
+	    "kubernetes:manage", RATE_GENERAL, SMALL},
+	{POST, "/api/agents/kubernetes/clusters/{id}/allow-reenroll",
+	    api_agents_kube_allow_reenroll, ADMIN, "kubernetes:manage", RATE_GENERAL, SMALL},
+	{PUT, "/api/agents/kubernetes/clusters/{id}/unhide", api_agents_kube_unhide, ADMIN,
+	    "kubernetes:manage", RATE_GENERAL, SMALL},
+	{PUT, "/api/agents/kubernetes/clusters/{id}/pending-uninstall",
+	    api_agents_kube_pending_uninstall, ADMIN, "kubernetes:manage", RATE_GENERAL, SMALL},
+	{PUT, "/api/agents/kubernetes/clusters/{id}/display-name", api_agents_kube_display_name,
+	    ADMIN, "kubernetes:manage", RATE_GENERAL, KUBE_NAME},
 
 	/* api_resources.c */
 	{GET, "/api/resources", api_resources_list, 0, "monitoring:read", RATE_GENERAL, SMALL},

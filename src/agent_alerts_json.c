@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "agent_alerts_json.h"
+#include "agent_kube.h"
 #include "jsonread.h"
 #include "util.h"
 
@@ -177,14 +178,15 @@ agent_docker_from_json(struct json_object *report, struct agent_docker *out)
 int
 agent_kubernetes_from_json(struct json_object *report, struct agent_kubernetes *out)
 {
-	struct json_object *agent = jsonread_member(report, "agent");
 	struct json_object *cluster = jsonread_member(report, "cluster");
 	struct json_object *arr;
 	int n;
 
 	memset(out, 0, sizeof(*out));
-	if (!jsonread_is_object(report) ||
-	    !first_text(out->id, sizeof(out->id), cluster, "id", agent, "id", NULL, NULL))
+	if (!jsonread_is_object(report))
+		return -1;
+	agent_kube_cluster_id(report, out->id, sizeof(out->id));
+	if (!out->id[0])
 		return -1;
 	text(out->name, sizeof(out->name), cluster, "name");
 	n = entries(report, "deployments", AGENT_MAX_DEPLOYMENTS, &arr);

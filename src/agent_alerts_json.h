@@ -13,7 +13,8 @@
 /* Each fills *out (emptied first; released with agent_*_free) from report and returns 0,
  * or -1 when report is not an object or names no identity (host: host.id, agent.id,
  * host.machineId or host.hostname; Docker: agent.id, host.machineId or host.hostname;
- * Kubernetes: cluster.id or agent.id), *out then empty. */
+ * Kubernetes: cluster.id, agent.id or the hash of server|context|name as
+ * agent_kube_cluster_id), *out then empty. */
 int agent_host_from_json(struct json_object *report, struct agent_host *out);
 int agent_docker_from_json(struct json_object *report, struct agent_docker *out);
 int agent_kubernetes_from_json(struct json_object *report, struct agent_kubernetes *out);

@@ -23,110 +23,109 @@
 
 /* --- the decoder's types (§1.3, §3.1) ---------------------------------------------------- */
 
-enum ftype { F_STR, F_INT, F_UINT, F_NUM, F_BOOL, F_TIME, F_OBJ, F_LIST, F_MAP, F_ANY };
-
-/* A member as the original's struct declares it: its type, its elements' type (lists and
- * maps) and the members of its objects. */
-struct field {
-	const char *name;
-	enum ftype type, elem;
-	const struct field *sub;
+static const struct agent_field f_agent[] = {
+	AF_S("id"), AF_S("version"), AF_S("type"), AF_I("intervalSeconds"), AF_S("hostname"),
+	AF_S("updatedFrom"),
+	AF_B("commandsEnabled"), AF_END,
 };
-
-#define S(n) {n, F_STR, F_ANY, NULL}
-#define I(n) {n, F_INT, F_ANY, NULL}
-#define U(n) {n, F_UINT, F_ANY, NULL}
-#define N(n) {n, F_NUM, F_ANY, NULL}
-#define B(n) {n, F_BOOL, F_ANY, NULL}
-#define END {NULL, F_ANY, F_ANY, NULL}
-
-static const struct field f_agent[] = {
-	S("id"), S("version"), S("type"), I("intervalSeconds"), S("hostname"), S("updatedFrom"),
-	B("commandsEnabled"), END,
+static const struct agent_field f_host[] = {
+	AF_S("id"), AF_S("hostname"), AF_S("displayName"), AF_S("machineId"), AF_S("platform"),
+	AF_S("osName"),
+	AF_S("osVersion"), AF_S("kernelVersion"), AF_S("architecture"), AF_S("cpuModel"),
+	AF_I("cpuCount"),
+	AF_I("uptimeSeconds"), {"loadAverage", AF_LIST, AF_NUM, NULL}, AF_S("reportIp"), AF_END,
 };
-static const struct field f_host[] = {
-	S("id"), S("hostname"), S("displayName"), S("machineId"), S("platform"), S("osName"),
-	S("osVersion"), S("kernelVersion"), S("architecture"), S("cpuModel"), I("cpuCount"),
-	I("uptimeSeconds"), {"loadAverage", F_LIST, F_NUM, NULL}, S("reportIp"), END,
+static const struct agent_field f_memory[] = {
+	AF_I("totalBytes"), AF_I("usedBytes"), AF_I("freeBytes"), AF_N("usage"),
+	AF_I("swapTotalBytes"),
+	AF_I("swapUsedBytes"), AF_END,
 };
-static const struct field f_memory[] = {
-	I("totalBytes"), I("usedBytes"), I("freeBytes"), N("usage"), I("swapTotalBytes"),
-	I("swapUsedBytes"), END,
+static const struct agent_field f_metrics[] = {
+	AF_N("cpuUsagePercent"), {"memory", AF_OBJ, AF_ANY, f_memory}, AF_END,
 };
-static const struct field f_metrics[] = {
-	N("cpuUsagePercent"), {"memory", F_OBJ, F_ANY, f_memory}, END,
+static const struct agent_field f_disk[] = {
+	AF_S("device"), AF_S("mountpoint"), AF_S("filesystem"), AF_S("type"),
+	AF_I("totalBytes"), AF_I("usedBytes"),
+	AF_I("freeBytes"), AF_N("usage"), AF_END,
 };
-static const struct field f_disk[] = {
-	S("device"), S("mountpoint"), S("filesystem"), S("type"), I("totalBytes"), I("usedBytes"),
-	I("freeBytes"), N("usage"), END,
+static const struct agent_field f_diskio[] = {
+	AF_S("device"), AF_U("readBytes"), AF_U("writeBytes"), AF_U("readOps"),
+	AF_U("writeOps"), AF_U("readTimeMs"),
+	AF_U("writeTimeMs"), AF_U("ioTimeMs"), AF_END,
 };
-static const struct field f_diskio[] = {
-	S("device"), U("readBytes"), U("writeBytes"), U("readOps"), U("writeOps"), U("readTimeMs"),
-	U("writeTimeMs"), U("ioTimeMs"), END,
+static const struct agent_field f_net[] = {
+	AF_S("name"), AF_S("mac"), {"addresses", AF_LIST, AF_STR, NULL}, AF_U("rxBytes"),
+	AF_U("txBytes"),
+	AF_I("speedMbps"), AF_END,
 };
-static const struct field f_net[] = {
-	S("name"), S("mac"), {"addresses", F_LIST, F_STR, NULL}, U("rxBytes"), U("txBytes"),
-	I("speedMbps"), END,
+static const struct agent_field f_smart[] = {
+	AF_S("device"), AF_S("model"), AF_S("serial"), AF_S("wwn"), AF_S("type"),
+	AF_I("temperature"), AF_S("health"),
+	AF_B("standby"), AF_END,
 };
-static const struct field f_smart[] = {
-	S("device"), S("model"), S("serial"), S("wwn"), S("type"), I("temperature"), S("health"),
-	B("standby"), END,
+static const struct agent_field f_sensors[] = {
+	{"temperatureCelsius", AF_MAP, AF_NUM, NULL}, {"fanRpm", AF_MAP, AF_NUM, NULL},
+	{"powerWatts", AF_MAP, AF_NUM, NULL}, {"additional", AF_MAP, AF_NUM, NULL},
+	{"smart", AF_LIST, AF_OBJ, f_smart}, AF_END,
 };
-static const struct field f_sensors[] = {
-	{"temperatureCelsius", F_MAP, F_NUM, NULL}, {"fanRpm", F_MAP, F_NUM, NULL},
-	{"powerWatts", F_MAP, F_NUM, NULL}, {"additional", F_MAP, F_NUM, NULL},
-	{"smart", F_LIST, F_OBJ, f_smart}, END,
+static const struct agent_field f_raid_dev[] = {
+	AF_S("device"), AF_S("state"), AF_I("slot"), AF_END };
+static const struct agent_field f_raid[] = {
+	AF_S("device"), AF_S("name"), AF_S("level"), AF_S("state"), AF_I("totalDevices"),
+	AF_I("activeDevices"),
+	AF_I("workingDevices"), AF_I("failedDevices"), AF_I("spareDevices"), AF_S("uuid"),
+	{"devices", AF_LIST, AF_OBJ, f_raid_dev}, AF_N("rebuildPercent"), AF_S("rebuildSpeed"),
+	AF_END,
 };
-static const struct field f_raid_dev[] = { S("device"), S("state"), I("slot"), END };
-static const struct field f_raid[] = {
-	S("device"), S("name"), S("level"), S("state"), I("totalDevices"), I("activeDevices"),
-	I("workingDevices"), I("failedDevices"), I("spareDevices"), S("uuid"),
-	{"devices", F_LIST, F_OBJ, f_raid_dev}, N("rebuildPercent"), S("rebuildSpeed"), END,
+static const struct agent_field f_ceph_check[] = {
+	AF_S("severity"), AF_S("message"), {"detail", AF_LIST, AF_STR, NULL}, AF_END,
 };
-static const struct field f_ceph_check[] = {
-	S("severity"), S("message"), {"detail", F_LIST, F_STR, NULL}, END,
+static const struct agent_field f_ceph_summary[] = { AF_S("severity"), AF_S("message"), AF_END };
+static const struct agent_field f_ceph_health[] = {
+	AF_S("status"), {"checks", AF_MAP, AF_OBJ, f_ceph_check},
+	{"summary", AF_LIST, AF_OBJ, f_ceph_summary}, AF_END,
 };
-static const struct field f_ceph_summary[] = { S("severity"), S("message"), END };
-static const struct field f_ceph_health[] = {
-	S("status"), {"checks", F_MAP, F_OBJ, f_ceph_check},
-	{"summary", F_LIST, F_OBJ, f_ceph_summary}, END,
+static const struct agent_field f_ceph_mon[] = {
+	AF_S("name"), AF_I("rank"), AF_S("addr"), AF_S("status"), AF_END };
+static const struct agent_field f_ceph_monmap[] = {
+	AF_I("epoch"), AF_I("numMons"), {"monitors", AF_LIST, AF_OBJ, f_ceph_mon}, AF_END,
 };
-static const struct field f_ceph_mon[] = { S("name"), I("rank"), S("addr"), S("status"), END };
-static const struct field f_ceph_monmap[] = {
-	I("epoch"), I("numMons"), {"monitors", F_LIST, F_OBJ, f_ceph_mon}, END,
+static const struct agent_field f_ceph_mgrmap[] = {
+	AF_B("available"), AF_I("numMgrs"), AF_S("activeMgr"), AF_I("standbys"), AF_END,
 };
-static const struct field f_ceph_mgrmap[] = {
-	B("available"), I("numMgrs"), S("activeMgr"), I("standbys"), END,
+static const struct agent_field f_ceph_osdmap[] = {
+	AF_I("epoch"), AF_I("numOsds"), AF_I("numUp"), AF_I("numIn"), AF_I("numDown"),
+	AF_I("numOut"), AF_END,
 };
-static const struct field f_ceph_osdmap[] = {
-	I("epoch"), I("numOsds"), I("numUp"), I("numIn"), I("numDown"), I("numOut"), END,
+static const struct agent_field f_ceph_pgmap[] = {
+	AF_I("numPgs"), AF_U("bytesTotal"), AF_U("bytesUsed"), AF_U("bytesAvailable"),
+	AF_U("dataBytes"),
+	AF_N("usagePercent"), AF_N("degradedRatio"), AF_N("misplacedRatio"),
+	AF_N("readBytesPerSec"),
+	AF_N("writeBytesPerSec"), AF_N("readOpsPerSec"), AF_N("writeOpsPerSec"), AF_END,
 };
-static const struct field f_ceph_pgmap[] = {
-	I("numPgs"), U("bytesTotal"), U("bytesUsed"), U("bytesAvailable"), U("dataBytes"),
-	N("usagePercent"), N("degradedRatio"), N("misplacedRatio"), N("readBytesPerSec"),
-	N("writeBytesPerSec"), N("readOpsPerSec"), N("writeOpsPerSec"), END,
+static const struct agent_field f_ceph_pool[] = {
+	AF_I("id"), AF_S("name"), AF_U("bytesUsed"), AF_U("bytesAvailable"), AF_U("objects"),
+	AF_N("percentUsed"),
+	AF_END,
 };
-static const struct field f_ceph_pool[] = {
-	I("id"), S("name"), U("bytesUsed"), U("bytesAvailable"), U("objects"), N("percentUsed"),
-	END,
+static const struct agent_field f_ceph_service[] = {
+	AF_S("type"), AF_I("running"), AF_I("total"), {"daemons", AF_LIST, AF_STR, NULL}, AF_END,
 };
-static const struct field f_ceph_service[] = {
-	S("type"), I("running"), I("total"), {"daemons", F_LIST, F_STR, NULL}, END,
+static const struct agent_field f_ceph[] = {
+	AF_S("fsid"), {"health", AF_OBJ, AF_ANY, f_ceph_health},
+	{"monMap", AF_OBJ, AF_ANY, f_ceph_monmap}, {"mgrMap", AF_OBJ, AF_ANY, f_ceph_mgrmap},
+	{"osdMap", AF_OBJ, AF_ANY, f_ceph_osdmap}, {"pgMap", AF_OBJ, AF_ANY, f_ceph_pgmap},
+	{"pools", AF_LIST, AF_OBJ, f_ceph_pool}, {"services", AF_LIST, AF_OBJ, f_ceph_service},
+	{"collectedAt", AF_TIME, AF_ANY, NULL}, AF_END,
 };
-static const struct field f_ceph[] = {
-	S("fsid"), {"health", F_OBJ, F_ANY, f_ceph_health},
-	{"monMap", F_OBJ, F_ANY, f_ceph_monmap}, {"mgrMap", F_OBJ, F_ANY, f_ceph_mgrmap},
-	{"osdMap", F_OBJ, F_ANY, f_ceph_osdmap}, {"pgMap", F_OBJ, F_ANY, f_ceph_pgmap},
-	{"pools", F_LIST, F_OBJ, f_ceph_pool}, {"services", F_LIST, F_OBJ, f_ceph_service},
-	{"collectedAt", F_TIME, F_ANY, NULL}, END,
-};
-static const struct field f_report[] = {
-	{"agent", F_OBJ, F_ANY, f_agent}, {"host", F_OBJ, F_ANY, f_host},
-	{"metrics", F_OBJ, F_ANY, f_metrics}, {"disks", F_LIST, F_OBJ, f_disk},
-	{"diskIO", F_LIST, F_OBJ, f_diskio}, {"network", F_LIST, F_OBJ, f_net},
-	{"sensors", F_OBJ, F_ANY, f_sensors}, {"raid", F_LIST, F_OBJ, f_raid},
-	{"ceph", F_OBJ, F_ANY, f_ceph}, {"tags", F_LIST, F_STR, NULL},
-	{"timestamp", F_TIME, F_ANY, NULL}, S("sequenceId"), END,
+static const struct agent_field f_report[] = {
+	{"agent", AF_OBJ, AF_ANY, f_agent}, {"host", AF_OBJ, AF_ANY, f_host},
+	{"metrics", AF_OBJ, AF_ANY, f_metrics}, {"disks", AF_LIST, AF_OBJ, f_disk},
+	{"diskIO", AF_LIST, AF_OBJ, f_diskio}, {"network", AF_LIST, AF_OBJ, f_net},
+	{"sensors", AF_OBJ, AF_ANY, f_sensors}, {"raid", AF_LIST, AF_OBJ, f_raid},
+	{"ceph", AF_OBJ, AF_ANY, f_ceph}, {"tags", AF_LIST, AF_STR, NULL},
+	{"timestamp", AF_TIME, AF_ANY, NULL}, AF_S("sequenceId"), AF_END,
 };
 
 /* Go's names of what a JSON value is and of the type it could not become. */
@@ -145,16 +144,16 @@ json_kind(struct json_object *v)
 }
 
 static const char *const go_type[] = {
-	[F_STR] = "string", [F_INT] = "int64", [F_UINT] = "uint64", [F_NUM] = "float64",
-	[F_BOOL] = "bool", [F_TIME] = "time.Time", [F_OBJ] = "struct", [F_LIST] = "slice",
-	[F_MAP] = "map", [F_ANY] = "interface",
+	[AF_STR] = "string", [AF_INT] = "int64", [AF_UINT] = "uint64", [AF_NUM] = "float64",
+	[AF_BOOL] = "bool", [AF_TIME] = "time.Time", [AF_OBJ] = "struct", [AF_LIST] = "slice",
+	[AF_MAP] = "map", [AF_ANY] = "interface",
 };
 
-static int check_fields(struct json_object *o, const struct field *fields, const char *path,
-    char *err, size_t errlen);
+static int check_fields(struct json_object *o, const struct agent_field *fields,
+    const char *path, char *err, size_t errlen);
 
 static int
-mismatch(struct json_object *v, enum ftype t, const char *path, char *err, size_t errlen)
+mismatch(struct json_object *v, enum agent_ftype t, const char *path, char *err, size_t errlen)
 {
 	if (json_object_is_type(v, json_type_double))
 		snprintf(err, errlen, "json: cannot unmarshal number %.17g into Go struct field %s "
@@ -167,29 +166,29 @@ mismatch(struct json_object *v, enum ftype t, const char *path, char *err, size_
 
 /* Checks one value against type t (elements elem, members sub); path names it. */
 static int
-check_value(struct json_object *v, enum ftype t, enum ftype elem, const struct field *sub,
-    const char *path, char *err, size_t errlen)
+check_value(struct json_object *v, enum agent_ftype t, enum agent_ftype elem,
+    const struct agent_field *sub, const char *path, char *err, size_t errlen)
 {
 	enum json_type jt = json_object_get_type(v);
 	double when;
 
-	if (v == NULL || jt == json_type_null || t == F_ANY)
+	if (v == NULL || jt == json_type_null || t == AF_ANY)
 		return 0;
 	switch (t) {
-	case F_STR:
+	case AF_STR:
 		return jt == json_type_string ? 0 : mismatch(v, t, path, err, errlen);
-	case F_INT:
+	case AF_INT:
 		return jt == json_type_int ? 0 : mismatch(v, t, path, err, errlen);
-	case F_UINT:
+	case AF_UINT:
 		if (jt == json_type_int && json_object_get_int64(v) >= 0)
 			return 0;
 		return mismatch(v, t, path, err, errlen);
-	case F_NUM:
+	case AF_NUM:
 		return jt == json_type_int || jt == json_type_double ? 0 :
 		    mismatch(v, t, path, err, errlen);
-	case F_BOOL:
+	case AF_BOOL:
 		return jt == json_type_boolean ? 0 : mismatch(v, t, path, err, errlen);
-	case F_TIME:
+	case AF_TIME:
 		if (jt != json_type_string)
 			return mismatch(v, t, path, err, errlen);
 		if (timefmt_parse_rfc3339(json_object_get_string(v), &when) != 0) {
@@ -198,42 +197,42 @@ check_value(struct json_object *v, enum ftype t, enum ftype elem, const struct f
 			return -1;
 		}
 		return 0;
-	case F_OBJ:
+	case AF_OBJ:
 		if (jt != json_type_object)
 			return mismatch(v, t, path, err, errlen);
 		return check_fields(v, sub, path, err, errlen);
-	case F_LIST:
+	case AF_LIST:
 		if (jt != json_type_array)
 			return mismatch(v, t, path, err, errlen);
 		for (size_t i = 0; i < json_object_array_length(v); i++)
-			if (check_value(json_object_array_get_idx(v, i), elem, F_ANY, sub, path, err,
+			if (check_value(json_object_array_get_idx(v, i), elem, AF_ANY, sub, path, err,
 			    errlen) != 0)
 				return -1;
 		return 0;
-	case F_MAP:
+	case AF_MAP:
 		if (jt != json_type_object)
 			return mismatch(v, t, path, err, errlen);
 		{
 			json_object_object_foreach(v, key, val) {
 				(void)key;
-				if (check_value(val, elem, F_ANY, sub, path, err, errlen) != 0)
+				if (check_value(val, elem, AF_ANY, sub, path, err, errlen) != 0)
 					return -1;
 			}
 		}
 		return 0;
-	case F_ANY:
+	case AF_ANY:
 		break;
 	}
 	return 0;
 }
 
 static int
-check_fields(struct json_object *o, const struct field *fields, const char *path, char *err,
-    size_t errlen)
+check_fields(struct json_object *o, const struct agent_field *fields, const char *path,
+    char *err, size_t errlen)
 {
 	char sub[160];
 
-	for (const struct field *f = fields; f->name; f++) {
+	for (const struct agent_field *f = fields; f->name; f++) {
 		snprintf(sub, sizeof(sub), "%s.%s", path, f->name);
 		if (check_value(jsonread_member(o, f->name), f->type, f->elem, f->sub, sub, err,
 		    errlen) != 0)
@@ -243,14 +242,21 @@ check_fields(struct json_object *o, const struct field *fields, const char *path
 }
 
 int
-agent_host_check_types(struct json_object *report, char *err, size_t errlen)
+agent_check_types(struct json_object *report, const struct agent_field *fields,
+    const char *go_package, char *err, size_t errlen)
 {
 	if (!json_object_is_type(report, json_type_object)) {
-		snprintf(err, errlen, "json: cannot unmarshal %s into Go value of type host.Report",
-		    json_kind(report));
+		snprintf(err, errlen, "json: cannot unmarshal %s into Go value of type %s.Report",
+		    json_kind(report), go_package);
 		return -1;
 	}
-	return check_fields(report, f_report, "Report", err, errlen);
+	return check_fields(report, fields, "Report", err, errlen);
+}
+
+int
+agent_host_check_types(struct json_object *report, char *err, size_t errlen)
+{
+	return agent_check_types(report, f_report, "host", err, errlen);
 }
 
 /* --- identity (§3.2) ------------------------------------------------------------------- */
@@ -431,14 +437,13 @@ copy_str(struct json_object *dst, const char *dk, struct json_object *src, const
 		jsonwrite_str(dst, dk, buf);
 }
 
-/* A list of strings (at most AGENT_HOST_MAX_ITEMS), or NULL when it has none. */
-static struct json_object *
-string_list(struct json_object *arr)
+struct json_object *
+agent_string_list(struct json_object *arr, int max)
 {
 	struct json_object *out = NULL;
 	int n = jsonread_array_len(arr);
 
-	for (int i = 0; i < n && i < AGENT_HOST_MAX_ITEMS; i++) {
+	for (int i = 0; i < n && i < max; i++) {
 		struct json_object *v = json_object_array_get_idx(arr, (size_t)i);
 		char buf[256];
 
@@ -454,26 +459,39 @@ string_list(struct json_object *arr)
 	return out;
 }
 
-/* A map of numbers (at most AGENT_HOST_MAX_LIST keys), or NULL when it has none. */
-static struct json_object *
-number_map(struct json_object *map)
+struct json_object *
+agent_map(struct json_object *map, int max, struct json_object *(*value)(struct json_object *))
 {
-	struct json_object *out = NULL;
+	struct json_object *out = NULL, *v;
 	int n = 0;
 
 	if (!jsonread_is_object(map))
 		return NULL;
 	json_object_object_foreach(map, key, val) {
-		double v;
-
-		if (n >= AGENT_HOST_MAX_LIST || !jsonread_value_number(val, &v))
+		if (n >= max || (v = value(val)) == NULL)
 			continue;
 		if (out == NULL)
 			out = json_object_new_object();
-		json_object_object_add(out, key, jsonutil_new_double(v));
+		json_object_object_add(out, key, v);
 		n++;
 	}
 	return out;
+}
+
+/* A number as the map of numbers keeps it, NULL for anything else. */
+static struct json_object *
+number_value(struct json_object *val)
+{
+	double v;
+
+	return jsonread_value_number(val, &v) ? jsonutil_new_double(v) : NULL;
+}
+
+/* A map of numbers (at most AGENT_HOST_MAX_LIST keys), or NULL when it has none. */
+static struct json_object *
+number_map(struct json_object *map)
+{
+	return agent_map(map, AGENT_HOST_MAX_LIST, number_value);
 }
 
 static void
@@ -585,7 +603,8 @@ network_doc(struct json_object *d)
 
 	copy_str(o, "name", d, "name", 0);
 	copy_str(o, "mac", d, "mac", 1);
-	add_opt(o, "addresses", string_list(jsonread_member(d, "addresses")));
+	add_opt(o, "addresses", agent_string_list(jsonread_member(d, "addresses"),
+	    AGENT_HOST_MAX_ITEMS));
 	jsonwrite_opt_int(o, "rxBytes", jsonread_int(d, "rxBytes", 0));
 	jsonwrite_opt_int(o, "txBytes", jsonread_int(d, "txBytes", 0));
 	if (jsonread_has(d, "speedMbps"))
@@ -681,7 +700,8 @@ agent_host_doc(struct json_object *report, const struct agent_host *h,
 	jsonwrite_opt_str(o, "tokenHint", m->token_hint);
 	if (m->token_last_used > 0)
 		jsonwrite_ms(o, "tokenLastUsedAt", m->token_last_used);
-	add_opt(o, "tags", string_list(jsonread_member(report, "tags")));
+	add_opt(o, "tags", agent_string_list(jsonread_member(report, "tags"),
+	    AGENT_HOST_MAX_ITEMS));
 	commands = m->commands_enabled >= 0 ? m->commands_enabled :
 	    jsonread_bool(agent, "commandsEnabled", 0);
 	jsonwrite_true_if(o, "commandsEnabled", commands);
@@ -855,11 +875,35 @@ agent_host_node_temperature(struct json_object *sensors, double last_seen)
 /* --- the write ------------------------------------------------------------------------- */
 
 static const struct db_stmt stmt_token = {
-	"agent_host_token",
+	"agent_token_info",
 	"SELECT name, prefix, suffix, extract(epoch FROM coalesce(last_used_at, now())) "
 	"FROM pulse.api_tokens WHERE id::text = $1",
 	1,
 };
+
+int
+agent_token_info(struct db *db, const char *token_id, struct agent_token_info *out)
+{
+	const char *params[1] = {token_id};
+	PGresult *res;
+	const char *prefix, *suffix;
+
+	memset(out, 0, sizeof(*out));
+	if (token_id == NULL || !token_id[0])
+		return 0;
+	if ((res = db_exec_stmt(db, &stmt_token, params)) == NULL)
+		return -1;
+	if (PQntuples(res) == 1) {
+		snprintf(out->name, sizeof(out->name), "%s", PQgetvalue(res, 0, 0));
+		prefix = PQgetvalue(res, 0, 1);
+		suffix = PQgetvalue(res, 0, 2);
+		if (*prefix || *suffix)
+			snprintf(out->hint, sizeof(out->hint), "%s\u2026%s", prefix, suffix);
+		out->last_used = strtod(PQgetvalue(res, 0, 3), NULL);
+	}
+	PQclear(res);
+	return 0;
+}
 
 /* The host a token already reports for under this hostname (the binding of §3.2). */
 static const struct db_stmt stmt_bound = {
@@ -915,8 +959,8 @@ static const struct db_stmt stmt_upsert = {
 /* What the host's previous record and its token say. */
 struct host_context {
 	char id[AGENT_HOST_ID_MAX];
-	char token_id[64], token_name[256], token_hint[128];
-	double token_last_used;
+	char token_id[64];
+	struct agent_token_info token;
 	int exists, commands_enabled, unlinked;
 	char prev_hostname[256], prev_token[64];
 	char linked_node[256];
@@ -958,31 +1002,6 @@ read_existing(struct db *db, struct host_context *c)
 			c->commands_enabled = PQgetvalue(res, 0, 0)[0] == 't';
 		PQclear(res);
 	}
-	return 0;
-}
-
-static int
-read_token(struct db *db, struct host_context *c)
-{
-	const char *params[1] = {c->token_id};
-	PGresult *res;
-	const char *prefix, *suffix;
-
-	c->token_name[0] = c->token_hint[0] = '\0';
-	c->token_last_used = 0;
-	if (!c->token_id[0])
-		return 0;
-	if ((res = db_exec_stmt(db, &stmt_token, params)) == NULL)
-		return -1;
-	if (PQntuples(res) == 1) {
-		snprintf(c->token_name, sizeof(c->token_name), "%s", PQgetvalue(res, 0, 0));
-		prefix = PQgetvalue(res, 0, 1);
-		suffix = PQgetvalue(res, 0, 2);
-		if (*prefix || *suffix)
-			snprintf(c->token_hint, sizeof(c->token_hint), "%s\u2026%s", prefix, suffix);
-		c->token_last_used = strtod(PQgetvalue(res, 0, 3), NULL);
-	}
-	PQclear(res);
 	return 0;
 }
 
@@ -1042,9 +1061,8 @@ find_link(struct db *db, const char *hostname, struct host_context *c)
 	return 0;
 }
 
-/* The report's time: its timestamp, or now when it has none (or Go's zero time). */
-static double
-report_time(struct json_object *report, double now)
+double
+agent_report_time(struct json_object *report, double now)
 {
 	double t;
 
@@ -1104,8 +1122,8 @@ write_host(struct db *db, struct json_object *report, struct agent_host *h,
 {
 	struct agent_host_doc_meta m = {
 		.id = c->id, .last_seen = last_seen, .token_id = c->token_id,
-		.token_name = c->token_name, .token_hint = c->token_hint,
-		.token_last_used = c->token_last_used, .commands_enabled = c->commands_enabled,
+		.token_name = c->token.name, .token_hint = c->token.hint,
+		.token_last_used = c->token.last_used, .commands_enabled = c->commands_enabled,
 		.linked_node_id = c->linked_node[0] ? c->linked_node : NULL,
 	};
 	struct json_object *agent = jsonread_member(report, "agent");
@@ -1155,7 +1173,7 @@ agent_host_store(struct db *db, struct json_object *report, const struct agent_h
 	struct host_context *c = xcalloc(1, sizeof(*c));
 	struct agent_host h;
 	char hostname[256];
-	double last_seen = report_time(report, now);
+	double last_seen = agent_report_time(report, now);
 	enum agent_host_result rc = AGENT_HOST_ERROR;
 
 	memset(out, 0, sizeof(*out));
@@ -1175,7 +1193,7 @@ agent_host_store(struct db *db, struct json_object *report, const struct agent_h
 	/* Without a token the previous record's token stays (§3.2 step 5). */
 	snprintf(c->token_id, sizeof(c->token_id), "%s",
 	    tok && tok->token_id ? tok->token_id : c->prev_token);
-	if (read_token(db, c) != 0 || find_link(db, h.hostname, c) != 0 ||
+	if (agent_token_info(db, c->token_id, &c->token) != 0 || find_link(db, h.hostname, c) != 0 ||
 	    write_host(db, report, &h, c, last_seen) != 0 || st_bump_version(db) != 0 ||
 	    db_commit(db) != 0)
 		goto rollback;
@@ -1221,7 +1239,8 @@ static const struct db_stmt stmt_unlink = {
 };
 
 int
-agent_host_remove(struct db *db, const char *id, int *revoked, char *err, size_t errlen)
+agent_remove(struct db *db, const struct db_stmt *remove, const struct db_stmt *revoke,
+    const char *id, int *revoked, char *err, size_t errlen)
 {
 	const char *params[1] = {id};
 	PGresult *res;
@@ -1230,14 +1249,14 @@ agent_host_remove(struct db *db, const char *id, int *revoked, char *err, size_t
 	*revoked = 0;
 	if (db_begin(db) != 0)
 		goto fail;
-	if ((res = db_exec_stmt(db, &stmt_remove, params)) == NULL)
+	if ((res = db_exec_stmt(db, remove, params)) == NULL)
 		goto rollback;
 	if (PQntuples(res) == 1)
 		snprintf(token, sizeof(token), "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	if (token[0]) {
 		params[0] = token;
-		if ((res = db_exec_stmt(db, &stmt_revoke, params)) == NULL)
+		if ((res = db_exec_stmt(db, revoke, params)) == NULL)
 			goto rollback;
 		*revoked = PQntuples(res) == 1;
 		PQclear(res);
@@ -1253,17 +1272,23 @@ fail:
 }
 
 int
-agent_host_unlink(struct db *db, const char *id)
+agent_host_remove(struct db *db, const char *id, int *revoked, char *err, size_t errlen)
 {
-	const char *params[1] = {id};
+	return agent_remove(db, &stmt_remove, &stmt_revoke, id, revoked, err, errlen);
+}
+
+int
+agent_change(struct db *db, const struct db_stmt *stmt, const char *const *params,
+    int always_done)
+{
 	PGresult *res;
 	int done;
 
 	if (db_begin(db) != 0)
 		return -1;
-	if ((res = db_exec_stmt(db, &stmt_unlink, params)) == NULL)
+	if ((res = db_exec_stmt(db, stmt, params)) == NULL)
 		goto rollback;
-	done = PQntuples(res) == 1;
+	done = always_done || PQntuples(res) > 0;
 	PQclear(res);
 	if ((done && st_bump_version(db) != 0) || db_commit(db) != 0)
 		goto rollback;
@@ -1271,4 +1296,12 @@ agent_host_unlink(struct db *db, const char *id)
 rollback:
 	db_rollback(db);
 	return -1;
+}
+
+int
+agent_host_unlink(struct db *db, const char *id)
+{
+	const char *params[1] = {id};
+
+	return agent_change(db, &stmt_unlink, params, 0);
 }

@@ -20,6 +20,73 @@ struct agent_host;
 /* The longest host id (§3.2: a sanitised id is at most 48 characters of up to 4 bytes). */
 #define AGENT_HOST_ID_MAX 200
 
+/* --- shared by the agents' reports (host §3, Kubernetes §5) ---------------------------- */
+
+/* The JSON type the original's decoder (§1.3) wants of a member. */
+enum agent_ftype {
+	AF_STR, AF_INT, AF_UINT, AF_NUM, AF_BOOL, AF_TIME, AF_OBJ, AF_LIST, AF_MAP, AF_ANY,
+};
+
+/* A member as the original's struct declares it: its type, its elements' type (lists and
+ * maps) and the members of its objects. A list of them ends with AF_END. */
+struct agent_field {
+	const char *name;
+	enum agent_ftype type, elem;
+	const struct agent_field *sub;
+};
+
+#define AF_S(n) {n, AF_STR, AF_ANY, NULL}
+#define AF_I(n) {n, AF_INT, AF_ANY, NULL}
+#define AF_U(n) {n, AF_UINT, AF_ANY, NULL}
+#define AF_N(n) {n, AF_NUM, AF_ANY, NULL}
+#define AF_B(n) {n, AF_BOOL, AF_ANY, NULL}
+#define AF_END {NULL, AF_ANY, AF_ANY, NULL}
+
+/* 0 when every member of report that fields declares has the JSON type the original's
+ * decoder takes (null is absent; unknown members are ignored; timestamps must be RFC 3339
+ * text), else -1 with a message in the decoder's words in err (go_package names the
+ * report's Go type: "host" gives host.Report). A report that is not an object is -1. */
+int agent_check_types(struct json_object *report, const struct agent_field *fields,
+    const char *go_package, char *err, size_t errlen);
+
+/* What /api/state shows of the API token an agent reports with. */
+struct agent_token_info {
+	char name[256];
+	char hint[128];			/* "prefix…suffix", "" when unknown */
+	double last_used;		/* unix seconds, 0: unknown */
+};
+
+/* Reads token_id's record into *out (emptied; stays empty for NULL, "" or an unknown
+ * token). 0, or -1 on a database error. */
+int agent_token_info(struct db *db, const char *token_id, struct agent_token_info *out);
+
+/* A report's time (unix seconds): its "timestamp", or now when it has none (or Go's zero
+ * time). */
+double agent_report_time(struct json_object *report, double now);
+
+/* The first max entries of a list of strings, trimmed, blank and non-string ones left out
+ * (a new array), or NULL when none is left. */
+struct json_object *agent_string_list(struct json_object *arr, int max);
+
+/* The members of map whose value value() turns into a new JSON value (NULL: left out), the
+ * first max of them, as a new object; NULL when none is kept or map is not an object. */
+struct json_object *agent_map(struct json_object *map, int max,
+    struct json_object *(*value)(struct json_object *));
+
+/* Removes an agent's entity id in one transaction: remove (parameter: the id) deletes it
+ * and returns one row, its token id ('' for none); revoke (parameter: that token id)
+ * returns a row when it revoked the token. The state version moves. *revoked says whether
+ * a token went. 0, or -1 with err set (database). */
+int agent_remove(struct db *db, const struct db_stmt *remove, const struct db_stmt *revoke,
+    const char *id, int *revoked, char *err, size_t errlen);
+
+/* Runs stmt with params in one transaction that moves the state version when a row came
+ * back (or always, with always_done): 1 done, 0 no row, -1 on a database error. */
+int agent_change(struct db *db, const struct db_stmt *stmt, const char *const *params,
+    int always_done);
+
+/* --- the host agent -------------------------------------------------------------------- */
+
 /* 0 when every member of report that §3.1 declares has the JSON type the original's decoder
  * takes (null is absent; unknown members are ignored; timestamps must be RFC 3339 text), else
  * -1 with a message in the decoder's words in err. A report that is not an object is -1. */

@@ -105,6 +105,7 @@ http_request_free(struct http_request *req)
 	curl_slist_free_all(req->resolve_list);
 	free(req->url);
 	free(req->resolve);
+	free(req->ca_file);
 	free(req->unix_socket);
 	free(req->location);
 	if (req->body) {
@@ -214,6 +215,8 @@ setup_easy(struct http_request *req)
 	}
 	if (req->unix_socket)
 		curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, req->unix_socket);
+	if (req->ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, req->ca_file);
 	curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
 	curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, req);
 	if (req->tls != HTTP_TLS_VERIFY) {

@@ -50,6 +50,8 @@ struct http_request {
 	char pin[65];			/* lower-case hex SHA-256 for HTTP_TLS_PIN */
 	char *resolve;			/* owned "host:port:addr", or NULL: the address to connect
 					 * to for that host, with no DNS lookup (CURLOPT_RESOLVE) */
+	char *ca_file;			/* owned PEM file path, or NULL: the trust anchors for
+					 * HTTP_TLS_VERIFY instead of the system's */
 	char *unix_socket;		/* owned path, or NULL: connect to this Unix socket instead
 					 * of the URL's host (CURLOPT_UNIX_SOCKET_PATH; the agent's
 					 * Docker Engine); every other limit stays */

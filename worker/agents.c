@@ -1,7 +1,9 @@
-/* agents.c: the worker's side of host agents (agents.md §12): each stored report evaluated
- * for alerts, hosts silent beyond their window marked offline and evaluated as offline, and
- * the alerts of removed hosts resolved; each report's figures recorded in the metrics history
- * (type "host"). The responder only stores (pulse.agent_hosts). */
+/* agents.c: the worker's side of host and Kubernetes agents (agents.md §12): each stored
+ * report evaluated for alerts, hosts and clusters silent beyond their window marked offline
+ * and evaluated as offline, and the alerts of removed ones resolved; each host report's
+ * figures recorded in the metrics history (type "host"); Kubernetes removal blocks older
+ * than a day dropped. The responder only stores (pulse.agent_hosts,
+ * pulse.agent_kube_clusters). */
 #include "config.h"
 
 #include "agent_alerts_json.h"
@@ -60,6 +62,51 @@ static const struct db_stmt stmt_orphans = {
 	0,
 };
 
+/* The same for Kubernetes clusters (sql/0018_agent_kubernetes.sql). */
+static const struct db_stmt stmt_kube_claim = {
+	"agent_kube_claim",
+	"UPDATE pulse.agent_kube_clusters k SET needs_eval = false FROM (SELECT id FROM "
+	"pulse.agent_kube_clusters WHERE needs_eval AND NOT mock ORDER BY received_at LIMIT 100 "
+	"FOR UPDATE SKIP LOCKED) c WHERE k.id = c.id RETURNING k.id, k.report::text",
+	0,
+};
+
+static const struct db_stmt stmt_kube_online = {
+	"agent_kube_online",
+	"SELECT id, interval_seconds, extract(epoch FROM now() - received_at) "
+	"FROM pulse.agent_kube_clusters WHERE status = 'online' AND NOT mock",
+	0,
+};
+
+static const struct db_stmt stmt_kube_set_offline = {
+	"agent_kube_set_offline",
+	"UPDATE pulse.agent_kube_clusters SET status = 'offline' WHERE id = $1 AND status = 'online'",
+	1,
+};
+
+static const struct db_stmt stmt_kube_offline = {
+	"agent_kube_offline",
+	"SELECT id, report::text FROM pulse.agent_kube_clusters WHERE status = 'offline' AND "
+	"NOT mock ORDER BY id",
+	0,
+};
+
+static const struct db_stmt stmt_kube_orphans = {
+	"agent_kube_orphans",
+	"SELECT DISTINCT a.source FROM pulse.alerts a WHERE a.source LIKE 'kubernetes:%' AND "
+	"a.resolved_at IS NULL AND NOT EXISTS (SELECT 1 FROM pulse.agent_kube_clusters k WHERE "
+	"'kubernetes:' || k.id = a.source)",
+	0,
+};
+
+/* Removal blocks last a day (agents.md §5.2); the state lists them as long. */
+static const struct db_stmt stmt_kube_unblock = {
+	"agent_kube_unblock",
+	"DELETE FROM pulse.agent_kube_removed WHERE removed_at <= now() - interval '24 hours' "
+	"RETURNING id",
+	0,
+};
+
 /* Evaluates one stored report of host id, online or not. */
 static int
 evaluate(struct worker *w, const char *id, const char *report_text, int online, double now)
@@ -84,6 +131,50 @@ evaluate(struct worker *w, const char *id, const char *report_text, int online, 
 	json_object_put(report);
 	return rc;
 }
+
+/* Evaluates one stored report of Kubernetes cluster id, online or not. */
+static int
+evaluate_kube(struct worker *w, const char *id, const char *report_text, int online,
+    double now)
+{
+	struct json_object *report;
+	struct agent_kubernetes k;
+	char err[160];
+	int rc;
+
+	report = jsonutil_parse(report_text, strlen(report_text), err, sizeof(err));
+	if (report == NULL || agent_kubernetes_from_json(report, &k) != 0) {
+		log_warn("msg=\"stored kubernetes report unreadable\" cluster=\"%s\" error=\"%s\"",
+		    id, report ? "no identity" : err);
+		json_object_put(report);
+		return 0;
+	}
+	json_object_put(report);
+	snprintf(k.id, sizeof(k.id), "%s", id);
+	k.online = online;
+	rc = alerts_evaluate_kubernetes(w, &k, now);
+	agent_kubernetes_free(&k);
+	return rc;
+}
+
+/* What the worker does with one kind of agent's table. */
+struct agent_table {
+	enum agent_kind kind;
+	const char *what;			/* for the log */
+	const struct db_stmt *online, *set_offline, *offline, *orphans;
+	int (*evaluate)(struct worker *w, const char *id, const char *report_text, int online,
+	    double now);
+};
+
+static const struct agent_table host_table = {
+	AGENT_HOST, "host agent", &stmt_online, &stmt_set_offline, &stmt_offline, &stmt_orphans,
+	evaluate,
+};
+
+static const struct agent_table kube_table = {
+	AGENT_KUBERNETES, "kubernetes cluster", &stmt_kube_online, &stmt_kube_set_offline,
+	&stmt_kube_offline, &stmt_kube_orphans, evaluate_kube,
+};
 
 /* A report's figures into the metrics history (type "host": cpu, memory and disk in
  * percent, I/O in bytes per second), at the time the server received it. */
@@ -117,6 +208,11 @@ job_agent_eval(struct worker *w, struct job *job)
 		rc = evaluate(w, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), 1, now);
 	}
 	PQclear(res);
+	if (rc != 0 || (res = db_exec_stmt(w->db, &stmt_kube_claim, NULL)) == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(res) && rc == 0; i++)
+		rc = evaluate_kube(w, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), 1, now);
+	PQclear(res);
 	return rc;
 }
 
@@ -127,17 +223,17 @@ check_nothing(struct alert_eval *e, const void *arg)
 	(void)arg;
 }
 
-/* Marks the hosts silent beyond their window offline (one transaction, the state version
- * moved when any changed). */
+/* Marks the agents of table t silent beyond their window offline (one transaction, the
+ * state version moved when any changed). */
 static int
-mark_offline(struct worker *w)
+mark_offline(struct worker *w, const struct agent_table *t)
 {
 	PGresult *res;
 	int changed = 0;
 
 	if (db_begin(w->db) != 0)
 		return -1;
-	if ((res = db_exec_stmt(w->db, &stmt_online, NULL)) == NULL)
+	if ((res = db_exec_stmt(w->db, t->online, NULL)) == NULL)
 		goto rollback;
 	for (int i = 0; i < PQntuples(res); i++) {
 		const char *params[1] = {PQgetvalue(res, i, 0)};
@@ -145,13 +241,13 @@ mark_offline(struct worker *w)
 		double silent = strtod(PQgetvalue(res, i, 2), NULL);
 
 		(void)parse_int64(PQgetvalue(res, i, 1), INT32_MIN, INT32_MAX, &interval);
-		if (silent <= alert_agent_offline_window(AGENT_HOST, (int)interval))
+		if (silent <= alert_agent_offline_window(t->kind, (int)interval))
 			continue;
-		if (db_exec_stmt_ok(w->db, &stmt_set_offline, params) != 0) {
+		if (db_exec_stmt_ok(w->db, t->set_offline, params) != 0) {
 			PQclear(res);
 			goto rollback;
 		}
-		log_info("msg=\"host agent offline\" host=\"%s\" silent=%.0f", params[0], silent);
+		log_info("msg=\"%s offline\" id=\"%s\" silent=%.0f", t->what, params[0], silent);
 		changed = 1;
 	}
 	PQclear(res);
@@ -163,25 +259,49 @@ rollback:
 	return -1;
 }
 
-int
-job_agent_offline(struct worker *w, struct job *job)
+/* Table t's offline pass: silent agents marked offline, each offline one evaluated once
+ * more (its offline alert after three), the alerts of removed ones resolved. */
+static int
+offline_pass(struct worker *w, const struct agent_table *t, double now)
 {
 	PGresult *res;
-	double now = clock_wall();
 	int rc = 0;
 
-	(void)job;
-	if (mark_offline(w) != 0 || (res = db_exec_stmt(w->db, &stmt_offline, NULL)) == NULL)
+	if (mark_offline(w, t) != 0 || (res = db_exec_stmt(w->db, t->offline, NULL)) == NULL)
 		return -1;
-	/* Each offline host counts one more offline evaluation (host-offline after three). */
 	for (int i = 0; i < PQntuples(res) && rc == 0; i++)
-		rc = evaluate(w, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), 0, now);
+		rc = t->evaluate(w, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), 0, now);
 	PQclear(res);
-	if (rc != 0 || (res = db_exec_stmt(w->db, &stmt_orphans, NULL)) == NULL)
+	if (rc != 0 || (res = db_exec_stmt(w->db, t->orphans, NULL)) == NULL)
 		return -1;
-	/* A removed host's alerts resolve: an evaluation that sees nothing. */
+	/* A removed agent's alerts resolve: an evaluation that sees nothing. */
 	for (int i = 0; i < PQntuples(res) && rc == 0; i++)
 		rc = alerts_evaluate(w, PQgetvalue(res, i, 0), check_nothing, NULL, 0, now);
 	PQclear(res);
 	return rc;
+}
+
+/* Drops Kubernetes removal blocks older than a day; the state moves when one went. */
+static int
+expire_blocks(struct worker *w)
+{
+	PGresult *res = db_exec_stmt(w->db, &stmt_kube_unblock, NULL);
+	int n;
+
+	if (res == NULL)
+		return -1;
+	n = PQntuples(res);
+	PQclear(res);
+	return n > 0 ? st_bump_version(w->db) : 0;
+}
+
+int
+job_agent_offline(struct worker *w, struct job *job)
+{
+	double now = clock_wall();
+
+	(void)job;
+	if (offline_pass(w, &host_table, now) != 0 || offline_pass(w, &kube_table, now) != 0)
+		return -1;
+	return expire_blocks(w);
 }

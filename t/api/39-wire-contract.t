@@ -279,6 +279,38 @@ ok($detail->{zfsPool} && @{ $detail->{zfsPool}{devices} }, 'with its pool and de
     capture('HostLookupResponse', '/api/agents/host/lookup?id=wc-host', 'host agents');
 }
 
+# --- Kubernetes agents: a report as the original's agent sends it (agents.md §5.1), its
+# answer, the cluster (nodes, pods, containers, deployments) in the state, and a removed
+# cluster ---
+{
+    my $report = Mojo::JSON::decode_json(q({"agent":{"id":"wc-kube-agent","version":"5.0.4","type":"unified","intervalSeconds":30},
+        "cluster":{"id":"wc-kube","name":"prod","server":"https://10.0.0.1:6443","context":"prod","version":"v1.30.2"},
+        "nodes":[{"uid":"n-1","name":"node-1","ready":true,"unschedulable":true,"kubeletVersion":"v1.30.2","containerRuntimeVersion":"containerd://1.7.0","osImage":"Ubuntu 24.04","kernelVersion":"6.8.0","architecture":"amd64",
+          "capacity":{"cpuCores":4,"memoryBytes":8000000000,"pods":110},"allocatable":{"cpuCores":3,"memoryBytes":7000000000,"pods":100},"roles":["control-plane"]}],
+        "pods":[{"uid":"p-1","name":"web-1","namespace":"default","nodeName":"node-1","phase":"Pending","reason":"Unschedulable","message":"0/1 nodes","qosClass":"BestEffort",
+          "createdAt":"2026-01-12T10:00:00Z","startTime":"2026-01-12T10:00:01Z","restarts":3,"labels":{"app":"web"},"ownerKind":"ReplicaSet","ownerName":"web-5d",
+          "containers":[{"name":"web","image":"nginx:1.27","ready":false,"restartCount":3,"state":"waiting","reason":"CrashLoopBackOff","message":"back-off"}]}],
+        "deployments":[{"uid":"d-1","name":"web","namespace":"default","desiredReplicas":3,"updatedReplicas":2,"readyReplicas":1,"availableReplicas":1,"labels":{"app":"web"}}],
+        "timestamp":"2026-01-12T10:15:30Z"}));
+    # One token per cluster (the original binds a token to one agent; removal revokes it).
+    my $token = sub {
+        $ua->post($stack->url('/api/security/tokens') => $auth => json => { name => $_[0], scopes => ['kubernetes:report'] })
+            ->result->json->{token};
+    };
+    my $post = sub { $ua->post($stack->url('/api/agents/kubernetes/report') => $stack->token_headers($_[0]) => json => $report)->result };
+    my $r = $post->($token->('wc-kube'));
+    is($r->code, 200, 'kubernetes agents: report stored') or diag $r->body;
+    $wc->check('KubernetesReportResponse', $r->json, 'kubernetes agents: report answer');
+    $report->{cluster}{id} = 'wc-kube-gone';
+    $report->{agent}{id} = 'wc-kube-gone';
+    is($post->($token->('wc-kube-gone'))->code, 200, 'kubernetes agents: a second cluster');
+    $r = $ua->delete($stack->url('/api/agents/kubernetes/clusters/wc-kube-gone') => $auth)->result;
+    is($r->code, 200, 'kubernetes agents: a cluster removed') or diag $r->body;
+    my $state = capture('State', '/api/state', 'kubernetes agents');
+    is(scalar @{ $state->{kubernetesClusters} }, 1, 'kubernetes agents: one cluster in the state');
+    is(scalar @{ $state->{removedKubernetesClusters} }, 1, 'kubernetes agents: one removed cluster in the state');
+}
+
 # --- what the contract test found ---
 my @problems = $wc->problems;
 is(scalar @problems, 0, 'no difference from the contract outside the allowlist')

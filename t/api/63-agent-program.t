@@ -60,9 +60,9 @@ sub run_agent {
     is($? >> 8, 2, 'a bare number is not an interval');
     $o = `$agent_bin --version 2>&1`;
     like($o, qr/^pulse-agent \S+$/m, '--version');
-    $o = `$agent_bin --self-test --token t --enable-kubernetes --kubeconfig /x 2>&1`;
+    $o = `$agent_bin --self-test --token t --enable-proxmox --kubeconfig /x 2>&1`;
     is($? >> 8, 0, '--self-test exits 0');
-    like($o, qr/not supported.*flag=--enable-kubernetes/, 'an unsupported flag is logged');
+    like($o, qr/not supported.*flag=--enable-proxmox/, 'an unsupported flag is logged');
     like($o, qr/flag=--kubeconfig/, 'each of them');
     unlike($o, qr/\bt\b.*token|token=t\b/, 'the token is not logged');
 }

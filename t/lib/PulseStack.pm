@@ -705,6 +705,18 @@ sub token_headers {
     return { 'X-API-Token' => $token // $self->{admin}{token} };
 }
 
+# A new API token with the given scopes, made with the admin token: {raw, id, headers} with
+# headers as an agent sends them (X-API-Token and Authorization: Bearer).
+sub agent_token {
+    my ($self, $name, @scopes) = @_;
+    my $res = $self->ua->post($self->url('/api/security/tokens') => $self->token_headers
+        => json => { name => $name, scopes => \@scopes })->result;
+    croak "token $name: " . $res->code . ' ' . $res->body unless $res->code == 200;
+    my $raw = $res->json->{token};
+    return { raw => $raw, id => $res->json->{record}{id},
+        headers => { 'X-API-Token' => $raw, Authorization => "Bearer $raw" } };
+}
+
 # hex(SHA3-256(s)) through the openssl command (Perl's core has no SHA-3).
 sub sha3_hex {
     my ($self, $s) = @_;

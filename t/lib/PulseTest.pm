@@ -7,7 +7,8 @@ use Exporter 'import';
 use Mojo::JSON qw(decode_json);
 use Test::More;
 
-our @EXPORT = qw(json_error_ok json_body security_headers_ok no_secret_in_logs top_level_keys);
+our @EXPORT = qw(json_error_ok json_body security_headers_ok no_secret_in_logs top_level_keys
+    decode_errors_ok);
 
 # The body of a response as JSON, or undef (with a failed test) when it is not JSON.
 sub json_body {
@@ -76,6 +77,22 @@ sub security_headers_ok {
     is($h->header('X-Frame-Options'), 'DENY', "$name: X-Frame-Options");
     like($h->header('Content-Security-Policy') // '', qr/frame-ancestors 'none'/, "$name: frame-ancestors");
     is($h->header('Referrer-Policy'), 'strict-origin-when-cross-origin', "$name: Referrer-Policy");
+}
+
+# An agent report's decode errors: each case is [text, name] (the body as is) or [sub, name]
+# (the sub changes a deep copy of $example); $post->($body) sends it. Each must be 400
+# invalid_json, the changed ones with the decoder's message in details.error.
+sub decode_errors_ok {
+    my ($post, $example, @cases) = @_;
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    for my $case (@cases) {
+        my ($change, $name) = @$case;
+        my $body = $change;
+        if (ref $change) { $body = decode_json(Mojo::JSON::encode_json($example)); $change->($body) }
+        my $err = json_error_ok($post->($body), 400, 'invalid_json', $name);
+        ok(length($err->{details}{error} // ''), "$name: the decoder's message in details.error")
+            if ref $change;
+    }
 }
 
 1;
