@@ -182,18 +182,23 @@ const struct route route_table[] = {
 	{POST, "/api/auto-register", api_auto_register, ADMIN, "settings:write", RATE_CONFIG_WRITE,
 	    SMALL},
 
-	/* api_profiles.c: admin without a scope, as the original; the licence feature
-	 * agent_profiles will gate them (issue 16). Scope-free routes take at most 8 KiB. */
-	{GET, "/api/admin/profiles", api_profiles_list, ADMIN, NULL, RATE_GENERAL, SMALL},
-	{POST, "/api/admin/profiles", api_profiles_create, ADMIN, NULL, RATE_GENERAL, SMALL},
-	{PUT, "/api/admin/profiles/{id}", api_profiles_update, ADMIN, NULL, RATE_GENERAL, SMALL},
-	{DELETE, "/api/admin/profiles/{id}", api_profiles_delete, ADMIN, NULL, RATE_GENERAL, SMALL},
-	{GET, "/api/admin/profiles/assignments", api_profiles_assignments, ADMIN, NULL,
-	    RATE_GENERAL, SMALL},
-	{POST, "/api/admin/profiles/assignments", api_profiles_assign, ADMIN, NULL, RATE_GENERAL,
+	/* api_profiles.c: admin, as the original; a profile's settings reach every agent it is
+	 * assigned to, so changing them takes host-agent:manage (the original checks no scope:
+	 * docs/COMPATIBILITY.md). The licence feature agent_profiles will gate them (issue 16). */
+	{GET, "/api/admin/profiles", api_profiles_list, ADMIN, "settings:read", RATE_GENERAL,
 	    SMALL},
-	{DELETE, "/api/admin/profiles/assignments/{agent_id}", api_profiles_unassign, ADMIN, NULL,
+	{POST, "/api/admin/profiles", api_profiles_create, ADMIN, "host-agent:manage",
 	    RATE_GENERAL, SMALL},
+	{PUT, "/api/admin/profiles/{id}", api_profiles_update, ADMIN, "host-agent:manage",
+	    RATE_GENERAL, SMALL},
+	{DELETE, "/api/admin/profiles/{id}", api_profiles_delete, ADMIN, "host-agent:manage",
+	    RATE_GENERAL, SMALL},
+	{GET, "/api/admin/profiles/assignments", api_profiles_assignments, ADMIN, "settings:read",
+	    RATE_GENERAL, SMALL},
+	{POST, "/api/admin/profiles/assignments", api_profiles_assign, ADMIN, "host-agent:manage",
+	    RATE_GENERAL, SMALL},
+	{DELETE, "/api/admin/profiles/assignments/{agent_id}", api_profiles_unassign, ADMIN,
+	    "host-agent:manage", RATE_GENERAL, SMALL},
 
 	/* api_agents_kube.c (agents.md §5): the report as the host's; management is admin. */
 	{POST, "/api/agents/kubernetes/report", api_agents_kube_report, 0, "kubernetes:report",

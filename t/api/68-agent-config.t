@@ -149,7 +149,16 @@ my $profile;
     json_error_ok(call(POST => '/api/admin/profiles', { name => 'big', config => { x => 'a' x 9000 } }), 413,
         'payload_too_large', 'create: over 8 KiB');
     json_error_ok(call(GET => '/api/admin/profiles', undef, {}), 401, 'unauthorized', 'profiles: no credentials');
-    is(call(GET => '/api/admin/profiles', undef, tok($rep))->code, 200, 'profiles: any API token passes (no scope, as the original)');
+    json_error_ok(call(GET => '/api/admin/profiles', undef, tok($rep)), 403, 'missing_scope',
+        'profiles: a report token does not read them (settings:read)');
+    json_error_ok(call(POST => '/api/admin/profiles', { name => 'sneaky', config => { commandsEnabled => true } },
+        tok($writer)), 403, 'missing_scope', 'create: settings:write is not enough (host-agent:manage)');
+    json_error_ok(call(POST => '/api/admin/profiles/assignments', { agent_id => 'x', profile_id => 'y' }, tok($reader)),
+        403, 'missing_scope', 'assign: a monitoring:read token');
+    is(call(GET => '/api/admin/profiles/assignments', undef, tok($reader))->code, 403, 'assignments: monitoring:read is not settings:read');
+    my $mres = call(POST => '/api/admin/profiles', { name => 'by-manager' }, tok($manager));
+    is($mres->code, 200, 'create: a host-agent:manage token');
+    is(call(DELETE => "/api/admin/profiles/" . $mres->json->{id}, undef, tok($manager))->code, 200, 'delete: a host-agent:manage token');
 
     $res = call(PUT => "/api/admin/profiles/$profile->{id}", { name => 'Faster', config => { interval => '3s', log_level => 'debug' } });
     is($res->code, 200, 'replace: 200');
