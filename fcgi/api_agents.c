@@ -18,16 +18,14 @@
 #include <string.h>
 #include <strings.h>
 
-/* The token a request came with, or NULL (sessions, proxy, Basic). */
-static const char *
-request_token(struct request *r)
+const char *
+agent_request_token(struct request *r)
 {
 	return r->auth.method == AUTH_METHOD_TOKEN && r->auth.token_id[0] ? r->auth.token_id : NULL;
 }
 
-/* The original's decode failure: 400 invalid_json with the decoder's message in details. */
-static void
-decode_error(struct request *r, const char *message)
+void
+agent_decode_error(struct request *r, const char *message)
 {
 	struct json_object *extra = json_object_new_object(), *details = json_object_new_object();
 
@@ -41,14 +39,14 @@ void
 api_agents_host_report(struct request *r)
 {
 	struct json_object *report = req_body_json(r), *out, *config;
-	struct agent_host_token tok = {request_token(r)};
+	struct agent_host_token tok = {agent_request_token(r)};
 	struct agent_host_stored stored;
 	char err[256], when[48];
 
 	if (report == NULL)
 		return;
 	if (agent_host_check_types(report, err, sizeof(err)) != 0) {
-		decode_error(r, err);
+		agent_decode_error(r, err);
 		return;
 	}
 	switch (agent_host_store(r->db, report, &tok, clock_wall(), &stored, err, sizeof(err))) {
@@ -95,7 +93,7 @@ api_agents_host_lookup(struct request *r)
 	const char *id = req_query(r, "id"), *hostname = req_query(r, "hostname");
 	char qid[AGENT_HOST_ID_MAX], qname[256], when[48];
 	const char *params[2] = {qid, qname};
-	const char *token = request_token(r), *status;
+	const char *token = agent_request_token(r), *status;
 	struct json_object *out, *host;
 	PGresult *res;
 

@@ -55,7 +55,7 @@ enum state_list {
 	L_NONE = -1,
 	L_NODES, L_VMS, L_CONTAINERS, L_STORAGE, L_HEALTH, L_TASKS, L_STORAGE_BACKUPS,
 	L_SNAPSHOTS, L_CEPH, L_DISKS, L_REPLICATION, L_PBS, L_PMG, L_PBS_BACKUPS, L_PMG_BACKUPS,
-	L_ALERTS, L_RESOLVED, L_HOSTS,
+	L_ALERTS, L_RESOLVED, L_HOSTS, L_DOCKER, L_DOCKER_REMOVED,
 	L_NLISTS,
 	L_PVE_BACKUPS = L_NLISTS,	/* not a query: pve_backups_layout */
 };
@@ -95,6 +95,16 @@ static const struct db_stmt state_lists[L_NLISTS] = {
 	[L_HOSTS] = {"state_hosts", "SELECT CASE WHEN status = 'online' THEN doc::text ELSE "
 	    "jsonb_set(doc::jsonb, '{status}', to_jsonb(status))::text END FROM pulse.agent_hosts "
 	    "WHERE mock = $1::boolean ORDER BY lower(hostname), id", 1},
+	/* Docker hosts (sql/0017_agent_docker.sql) with their containers and command; hidden
+	 * ones are left out (agents.md §4.7). */
+	[L_DOCKER] = {"state_docker_hosts", "SELECT pulse.docker_host_doc(h)::text FROM "
+	    "pulse.docker_hosts h WHERE NOT hidden AND mock = $1::boolean "
+	    "ORDER BY lower(hostname), id", 1},
+	[L_DOCKER_REMOVED] = {"state_docker_removed", "SELECT json_build_object('id', id, "
+	    "'hostname', nullif(hostname, ''), 'displayName', nullif(display_name, ''), "
+	    "'removedAt', (extract(epoch FROM removed_at) * 1000)::bigint)::text "
+	    "FROM pulse.docker_removed_hosts WHERE removed_at > now() - interval '24 hours' AND "
+	    "mock = $1::boolean ORDER BY removed_at DESC, id", 1},
 };
 
 /* An answer's layout: text, then a list (L_NONE: none), and so on to a NULL text. */
@@ -113,15 +123,15 @@ static const struct piece pve_backups_layout[] = {
 	{NULL, L_NONE},
 };
 
-/* /api/state up to connectionHealth; lastUpdate and the rest follow (build()). Docker hosts
- * and Kubernetes clusters arrive with their agent endpoints; until then their arrays are
- * empty. */
+/* /api/state up to connectionHealth; lastUpdate and the rest follow (build()). Kubernetes
+ * clusters arrive with their agent endpoint; until then their arrays are empty. */
 static const struct piece state_layout[] = {
 	{"{\"nodes\":", L_NODES},
 	{",\"vms\":", L_VMS},
 	{",\"containers\":", L_CONTAINERS},
-	{",\"dockerHosts\":[],\"removedDockerHosts\":[],\"kubernetesClusters\":[],"
-	    "\"removedKubernetesClusters\":[],\"hosts\":", L_HOSTS},
+	{",\"dockerHosts\":", L_DOCKER},
+	{",\"removedDockerHosts\":", L_DOCKER_REMOVED},
+	{",\"kubernetesClusters\":[],\"removedKubernetesClusters\":[],\"hosts\":", L_HOSTS},
 	{",\"storage\":", L_STORAGE},
 	{",\"cephClusters\":", L_CEPH},
 	{",\"physicalDisks\":", L_DISKS},

@@ -100,11 +100,26 @@ void api_test_notification(struct request *r);
 void api_notify_webhooks_test(struct request *r);
 
 /* api_agents.c */
+/* The API token a request came with, or NULL (sessions, proxy, Basic). */
+const char *agent_request_token(struct request *r);
+/* The original's decode failure: 400 invalid_json with the decoder's message in details. */
+void agent_decode_error(struct request *r, const char *message);
 void api_agents_host_report(struct request *r);
 void api_agents_host_lookup(struct request *r);
 void api_agents_host_uninstall(struct request *r);
 void api_agents_host_unlink(struct request *r);
 void api_agents_host_delete(struct request *r);
+
+/* api_agents_docker.c */
+void api_agents_docker_report(struct request *r);
+void api_agents_docker_ack(struct request *r);
+void api_agents_docker_host_delete(struct request *r);
+void api_agents_docker_allow_reenroll(struct request *r);
+void api_agents_docker_unhide(struct request *r);
+void api_agents_docker_pending_uninstall(struct request *r);
+void api_agents_docker_display_name(struct request *r);
+void api_agents_docker_check_updates(struct request *r);
+void api_agents_docker_container_update(struct request *r);
 
 /* api_notify_queue.c */
 void api_notify_queue_stats(struct request *r);

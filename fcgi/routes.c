@@ -28,6 +28,8 @@
 #define BULK_BODY (32 * 1024)	/* the original's limit for the bulk alert actions */
 #define HOST_REPORT (256 * 1024)	/* the original's limit for a host agent's report */
 #define AGENT_SMALL (16 * 1024)	/* the original's limit for uninstall and unlink */
+#define DOCKER_REPORT (512 * 1024)	/* the original's limit for a Docker agent's report */
+#define DOCKER_SMALL (8 * 1024)	/* the original's limit for ack, display name, update */
 /* A download: public, served without the database, counted in the download class. */
 #define DOWNLOAD PUBLIC | NO_DB, NULL, RATE_DOWNLOAD, SMALL
 /* A retired temperature-proxy route: 410 whatever the body (agents.md §11). */
@@ -168,6 +170,26 @@ const struct route route_table[] = {
 	    RATE_GENERAL, AGENT_SMALL},
 	{DELETE, "/api/agents/host/{id}", api_agents_host_delete, 0, "host-agent:manage",
 	    RATE_GENERAL, SMALL},
+
+	/* api_agents_docker.c (agents.md §4) */
+	{POST, "/api/agents/docker/report", api_agents_docker_report, 0, "docker:report",
+	    RATE_NONE, DOCKER_REPORT},
+	{POST, "/api/agents/docker/commands/{commandId}/ack", api_agents_docker_ack, 0,
+	    "docker:report", RATE_NONE, DOCKER_SMALL},
+	{DELETE, "/api/agents/docker/hosts/{id}", api_agents_docker_host_delete, ADMIN,
+	    "docker:manage", RATE_GENERAL, SMALL},
+	{POST, "/api/agents/docker/hosts/{id}/allow-reenroll", api_agents_docker_allow_reenroll,
+	    ADMIN, "docker:manage", RATE_GENERAL, SMALL},
+	{PUT, "/api/agents/docker/hosts/{id}/unhide", api_agents_docker_unhide, ADMIN,
+	    "docker:manage", RATE_GENERAL, SMALL},
+	{PUT, "/api/agents/docker/hosts/{id}/pending-uninstall",
+	    api_agents_docker_pending_uninstall, ADMIN, "docker:manage", RATE_GENERAL, SMALL},
+	{PUT, "/api/agents/docker/hosts/{id}/display-name", api_agents_docker_display_name, ADMIN,
+	    "docker:manage", RATE_GENERAL, DOCKER_SMALL},
+	{POST, "/api/agents/docker/hosts/{id}/check-updates", api_agents_docker_check_updates,
+	    ADMIN, "docker:manage", RATE_GENERAL, SMALL},
+	{POST, "/api/agents/docker/containers/update", api_agents_docker_container_update, ADMIN,
+	    "docker:manage", RATE_GENERAL, DOCKER_SMALL},
 
 	/* api_resources.c */
 	{GET, "/api/resources", api_resources_list, 0, "monitoring:read", RATE_GENERAL, SMALL},

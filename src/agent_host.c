@@ -23,110 +23,100 @@
 
 /* --- the decoder's types (§1.3, §3.1) ---------------------------------------------------- */
 
-enum ftype { F_STR, F_INT, F_UINT, F_NUM, F_BOOL, F_TIME, F_OBJ, F_LIST, F_MAP, F_ANY };
+#define S AGENT_S
+#define I AGENT_I
+#define U AGENT_U
+#define N AGENT_N
+#define B AGENT_B
+#define END AGENT_END
 
-/* A member as the original's struct declares it: its type, its elements' type (lists and
- * maps) and the members of its objects. */
-struct field {
-	const char *name;
-	enum ftype type, elem;
-	const struct field *sub;
-};
-
-#define S(n) {n, F_STR, F_ANY, NULL}
-#define I(n) {n, F_INT, F_ANY, NULL}
-#define U(n) {n, F_UINT, F_ANY, NULL}
-#define N(n) {n, F_NUM, F_ANY, NULL}
-#define B(n) {n, F_BOOL, F_ANY, NULL}
-#define END {NULL, F_ANY, F_ANY, NULL}
-
-static const struct field f_agent[] = {
+static const struct agent_field f_agent[] = {
 	S("id"), S("version"), S("type"), I("intervalSeconds"), S("hostname"), S("updatedFrom"),
 	B("commandsEnabled"), END,
 };
-static const struct field f_host[] = {
+static const struct agent_field f_host[] = {
 	S("id"), S("hostname"), S("displayName"), S("machineId"), S("platform"), S("osName"),
 	S("osVersion"), S("kernelVersion"), S("architecture"), S("cpuModel"), I("cpuCount"),
-	I("uptimeSeconds"), {"loadAverage", F_LIST, F_NUM, NULL}, S("reportIp"), END,
+	I("uptimeSeconds"), {"loadAverage", AGENT_F_LIST, AGENT_F_NUM, NULL}, S("reportIp"), END,
 };
-static const struct field f_memory[] = {
+const struct agent_field agent_fields_memory[] = {
 	I("totalBytes"), I("usedBytes"), I("freeBytes"), N("usage"), I("swapTotalBytes"),
 	I("swapUsedBytes"), END,
 };
-static const struct field f_metrics[] = {
-	N("cpuUsagePercent"), {"memory", F_OBJ, F_ANY, f_memory}, END,
+static const struct agent_field f_metrics[] = {
+	N("cpuUsagePercent"), {"memory", AGENT_F_OBJ, AGENT_F_ANY, agent_fields_memory}, END,
 };
-static const struct field f_disk[] = {
+const struct agent_field agent_fields_disk[] = {
 	S("device"), S("mountpoint"), S("filesystem"), S("type"), I("totalBytes"), I("usedBytes"),
 	I("freeBytes"), N("usage"), END,
 };
-static const struct field f_diskio[] = {
+static const struct agent_field f_diskio[] = {
 	S("device"), U("readBytes"), U("writeBytes"), U("readOps"), U("writeOps"), U("readTimeMs"),
 	U("writeTimeMs"), U("ioTimeMs"), END,
 };
-static const struct field f_net[] = {
-	S("name"), S("mac"), {"addresses", F_LIST, F_STR, NULL}, U("rxBytes"), U("txBytes"),
+const struct agent_field agent_fields_net[] = {
+	S("name"), S("mac"), {"addresses", AGENT_F_LIST, AGENT_F_STR, NULL}, U("rxBytes"), U("txBytes"),
 	I("speedMbps"), END,
 };
-static const struct field f_smart[] = {
+static const struct agent_field f_smart[] = {
 	S("device"), S("model"), S("serial"), S("wwn"), S("type"), I("temperature"), S("health"),
 	B("standby"), END,
 };
-static const struct field f_sensors[] = {
-	{"temperatureCelsius", F_MAP, F_NUM, NULL}, {"fanRpm", F_MAP, F_NUM, NULL},
-	{"powerWatts", F_MAP, F_NUM, NULL}, {"additional", F_MAP, F_NUM, NULL},
-	{"smart", F_LIST, F_OBJ, f_smart}, END,
+static const struct agent_field f_sensors[] = {
+	{"temperatureCelsius", AGENT_F_MAP, AGENT_F_NUM, NULL}, {"fanRpm", AGENT_F_MAP, AGENT_F_NUM, NULL},
+	{"powerWatts", AGENT_F_MAP, AGENT_F_NUM, NULL}, {"additional", AGENT_F_MAP, AGENT_F_NUM, NULL},
+	{"smart", AGENT_F_LIST, AGENT_F_OBJ, f_smart}, END,
 };
-static const struct field f_raid_dev[] = { S("device"), S("state"), I("slot"), END };
-static const struct field f_raid[] = {
+static const struct agent_field f_raid_dev[] = { S("device"), S("state"), I("slot"), END };
+static const struct agent_field f_raid[] = {
 	S("device"), S("name"), S("level"), S("state"), I("totalDevices"), I("activeDevices"),
 	I("workingDevices"), I("failedDevices"), I("spareDevices"), S("uuid"),
-	{"devices", F_LIST, F_OBJ, f_raid_dev}, N("rebuildPercent"), S("rebuildSpeed"), END,
+	{"devices", AGENT_F_LIST, AGENT_F_OBJ, f_raid_dev}, N("rebuildPercent"), S("rebuildSpeed"), END,
 };
-static const struct field f_ceph_check[] = {
-	S("severity"), S("message"), {"detail", F_LIST, F_STR, NULL}, END,
+static const struct agent_field f_ceph_check[] = {
+	S("severity"), S("message"), {"detail", AGENT_F_LIST, AGENT_F_STR, NULL}, END,
 };
-static const struct field f_ceph_summary[] = { S("severity"), S("message"), END };
-static const struct field f_ceph_health[] = {
-	S("status"), {"checks", F_MAP, F_OBJ, f_ceph_check},
-	{"summary", F_LIST, F_OBJ, f_ceph_summary}, END,
+static const struct agent_field f_ceph_summary[] = { S("severity"), S("message"), END };
+static const struct agent_field f_ceph_health[] = {
+	S("status"), {"checks", AGENT_F_MAP, AGENT_F_OBJ, f_ceph_check},
+	{"summary", AGENT_F_LIST, AGENT_F_OBJ, f_ceph_summary}, END,
 };
-static const struct field f_ceph_mon[] = { S("name"), I("rank"), S("addr"), S("status"), END };
-static const struct field f_ceph_monmap[] = {
-	I("epoch"), I("numMons"), {"monitors", F_LIST, F_OBJ, f_ceph_mon}, END,
+static const struct agent_field f_ceph_mon[] = { S("name"), I("rank"), S("addr"), S("status"), END };
+static const struct agent_field f_ceph_monmap[] = {
+	I("epoch"), I("numMons"), {"monitors", AGENT_F_LIST, AGENT_F_OBJ, f_ceph_mon}, END,
 };
-static const struct field f_ceph_mgrmap[] = {
+static const struct agent_field f_ceph_mgrmap[] = {
 	B("available"), I("numMgrs"), S("activeMgr"), I("standbys"), END,
 };
-static const struct field f_ceph_osdmap[] = {
+static const struct agent_field f_ceph_osdmap[] = {
 	I("epoch"), I("numOsds"), I("numUp"), I("numIn"), I("numDown"), I("numOut"), END,
 };
-static const struct field f_ceph_pgmap[] = {
+static const struct agent_field f_ceph_pgmap[] = {
 	I("numPgs"), U("bytesTotal"), U("bytesUsed"), U("bytesAvailable"), U("dataBytes"),
 	N("usagePercent"), N("degradedRatio"), N("misplacedRatio"), N("readBytesPerSec"),
 	N("writeBytesPerSec"), N("readOpsPerSec"), N("writeOpsPerSec"), END,
 };
-static const struct field f_ceph_pool[] = {
+static const struct agent_field f_ceph_pool[] = {
 	I("id"), S("name"), U("bytesUsed"), U("bytesAvailable"), U("objects"), N("percentUsed"),
 	END,
 };
-static const struct field f_ceph_service[] = {
-	S("type"), I("running"), I("total"), {"daemons", F_LIST, F_STR, NULL}, END,
+static const struct agent_field f_ceph_service[] = {
+	S("type"), I("running"), I("total"), {"daemons", AGENT_F_LIST, AGENT_F_STR, NULL}, END,
 };
-static const struct field f_ceph[] = {
-	S("fsid"), {"health", F_OBJ, F_ANY, f_ceph_health},
-	{"monMap", F_OBJ, F_ANY, f_ceph_monmap}, {"mgrMap", F_OBJ, F_ANY, f_ceph_mgrmap},
-	{"osdMap", F_OBJ, F_ANY, f_ceph_osdmap}, {"pgMap", F_OBJ, F_ANY, f_ceph_pgmap},
-	{"pools", F_LIST, F_OBJ, f_ceph_pool}, {"services", F_LIST, F_OBJ, f_ceph_service},
-	{"collectedAt", F_TIME, F_ANY, NULL}, END,
+static const struct agent_field f_ceph[] = {
+	S("fsid"), {"health", AGENT_F_OBJ, AGENT_F_ANY, f_ceph_health},
+	{"monMap", AGENT_F_OBJ, AGENT_F_ANY, f_ceph_monmap}, {"mgrMap", AGENT_F_OBJ, AGENT_F_ANY, f_ceph_mgrmap},
+	{"osdMap", AGENT_F_OBJ, AGENT_F_ANY, f_ceph_osdmap}, {"pgMap", AGENT_F_OBJ, AGENT_F_ANY, f_ceph_pgmap},
+	{"pools", AGENT_F_LIST, AGENT_F_OBJ, f_ceph_pool}, {"services", AGENT_F_LIST, AGENT_F_OBJ, f_ceph_service},
+	{"collectedAt", AGENT_F_TIME, AGENT_F_ANY, NULL}, END,
 };
-static const struct field f_report[] = {
-	{"agent", F_OBJ, F_ANY, f_agent}, {"host", F_OBJ, F_ANY, f_host},
-	{"metrics", F_OBJ, F_ANY, f_metrics}, {"disks", F_LIST, F_OBJ, f_disk},
-	{"diskIO", F_LIST, F_OBJ, f_diskio}, {"network", F_LIST, F_OBJ, f_net},
-	{"sensors", F_OBJ, F_ANY, f_sensors}, {"raid", F_LIST, F_OBJ, f_raid},
-	{"ceph", F_OBJ, F_ANY, f_ceph}, {"tags", F_LIST, F_STR, NULL},
-	{"timestamp", F_TIME, F_ANY, NULL}, S("sequenceId"), END,
+static const struct agent_field f_report[] = {
+	{"agent", AGENT_F_OBJ, AGENT_F_ANY, f_agent}, {"host", AGENT_F_OBJ, AGENT_F_ANY, f_host},
+	{"metrics", AGENT_F_OBJ, AGENT_F_ANY, f_metrics}, {"disks", AGENT_F_LIST, AGENT_F_OBJ, agent_fields_disk},
+	{"diskIO", AGENT_F_LIST, AGENT_F_OBJ, f_diskio}, {"network", AGENT_F_LIST, AGENT_F_OBJ, agent_fields_net},
+	{"sensors", AGENT_F_OBJ, AGENT_F_ANY, f_sensors}, {"raid", AGENT_F_LIST, AGENT_F_OBJ, f_raid},
+	{"ceph", AGENT_F_OBJ, AGENT_F_ANY, f_ceph}, {"tags", AGENT_F_LIST, AGENT_F_STR, NULL},
+	{"timestamp", AGENT_F_TIME, AGENT_F_ANY, NULL}, S("sequenceId"), END,
 };
 
 /* Go's names of what a JSON value is and of the type it could not become. */
@@ -145,16 +135,16 @@ json_kind(struct json_object *v)
 }
 
 static const char *const go_type[] = {
-	[F_STR] = "string", [F_INT] = "int64", [F_UINT] = "uint64", [F_NUM] = "float64",
-	[F_BOOL] = "bool", [F_TIME] = "time.Time", [F_OBJ] = "struct", [F_LIST] = "slice",
-	[F_MAP] = "map", [F_ANY] = "interface",
+	[AGENT_F_STR] = "string", [AGENT_F_INT] = "int64", [AGENT_F_UINT] = "uint64", [AGENT_F_NUM] = "float64",
+	[AGENT_F_BOOL] = "bool", [AGENT_F_TIME] = "time.Time", [AGENT_F_OBJ] = "struct", [AGENT_F_LIST] = "slice",
+	[AGENT_F_MAP] = "map", [AGENT_F_ANY] = "interface",
 };
 
-static int check_fields(struct json_object *o, const struct field *fields, const char *path,
+static int check_fields(struct json_object *o, const struct agent_field *fields, const char *path,
     char *err, size_t errlen);
 
 static int
-mismatch(struct json_object *v, enum ftype t, const char *path, char *err, size_t errlen)
+mismatch(struct json_object *v, enum agent_ftype t, const char *path, char *err, size_t errlen)
 {
 	if (json_object_is_type(v, json_type_double))
 		snprintf(err, errlen, "json: cannot unmarshal number %.17g into Go struct field %s "
@@ -167,29 +157,29 @@ mismatch(struct json_object *v, enum ftype t, const char *path, char *err, size_
 
 /* Checks one value against type t (elements elem, members sub); path names it. */
 static int
-check_value(struct json_object *v, enum ftype t, enum ftype elem, const struct field *sub,
+check_value(struct json_object *v, enum agent_ftype t, enum agent_ftype elem, const struct agent_field *sub,
     const char *path, char *err, size_t errlen)
 {
 	enum json_type jt = json_object_get_type(v);
 	double when;
 
-	if (v == NULL || jt == json_type_null || t == F_ANY)
+	if (v == NULL || jt == json_type_null || t == AGENT_F_ANY)
 		return 0;
 	switch (t) {
-	case F_STR:
+	case AGENT_F_STR:
 		return jt == json_type_string ? 0 : mismatch(v, t, path, err, errlen);
-	case F_INT:
+	case AGENT_F_INT:
 		return jt == json_type_int ? 0 : mismatch(v, t, path, err, errlen);
-	case F_UINT:
+	case AGENT_F_UINT:
 		if (jt == json_type_int && json_object_get_int64(v) >= 0)
 			return 0;
 		return mismatch(v, t, path, err, errlen);
-	case F_NUM:
+	case AGENT_F_NUM:
 		return jt == json_type_int || jt == json_type_double ? 0 :
 		    mismatch(v, t, path, err, errlen);
-	case F_BOOL:
+	case AGENT_F_BOOL:
 		return jt == json_type_boolean ? 0 : mismatch(v, t, path, err, errlen);
-	case F_TIME:
+	case AGENT_F_TIME:
 		if (jt != json_type_string)
 			return mismatch(v, t, path, err, errlen);
 		if (timefmt_parse_rfc3339(json_object_get_string(v), &when) != 0) {
@@ -198,42 +188,42 @@ check_value(struct json_object *v, enum ftype t, enum ftype elem, const struct f
 			return -1;
 		}
 		return 0;
-	case F_OBJ:
+	case AGENT_F_OBJ:
 		if (jt != json_type_object)
 			return mismatch(v, t, path, err, errlen);
 		return check_fields(v, sub, path, err, errlen);
-	case F_LIST:
+	case AGENT_F_LIST:
 		if (jt != json_type_array)
 			return mismatch(v, t, path, err, errlen);
 		for (size_t i = 0; i < json_object_array_length(v); i++)
-			if (check_value(json_object_array_get_idx(v, i), elem, F_ANY, sub, path, err,
+			if (check_value(json_object_array_get_idx(v, i), elem, AGENT_F_ANY, sub, path, err,
 			    errlen) != 0)
 				return -1;
 		return 0;
-	case F_MAP:
+	case AGENT_F_MAP:
 		if (jt != json_type_object)
 			return mismatch(v, t, path, err, errlen);
 		{
 			json_object_object_foreach(v, key, val) {
 				(void)key;
-				if (check_value(val, elem, F_ANY, sub, path, err, errlen) != 0)
+				if (check_value(val, elem, AGENT_F_ANY, sub, path, err, errlen) != 0)
 					return -1;
 			}
 		}
 		return 0;
-	case F_ANY:
+	case AGENT_F_ANY:
 		break;
 	}
 	return 0;
 }
 
 static int
-check_fields(struct json_object *o, const struct field *fields, const char *path, char *err,
+check_fields(struct json_object *o, const struct agent_field *fields, const char *path, char *err,
     size_t errlen)
 {
 	char sub[160];
 
-	for (const struct field *f = fields; f->name; f++) {
+	for (const struct agent_field *f = fields; f->name; f++) {
 		snprintf(sub, sizeof(sub), "%s.%s", path, f->name);
 		if (check_value(jsonread_member(o, f->name), f->type, f->elem, f->sub, sub, err,
 		    errlen) != 0)
@@ -243,14 +233,21 @@ check_fields(struct json_object *o, const struct field *fields, const char *path
 }
 
 int
-agent_host_check_types(struct json_object *report, char *err, size_t errlen)
+agent_check_report(struct json_object *report, const struct agent_field *fields,
+    const char *go_name, char *err, size_t errlen)
 {
 	if (!json_object_is_type(report, json_type_object)) {
-		snprintf(err, errlen, "json: cannot unmarshal %s into Go value of type host.Report",
-		    json_kind(report));
+		snprintf(err, errlen, "json: cannot unmarshal %s into Go value of type %s",
+		    json_kind(report), go_name);
 		return -1;
 	}
-	return check_fields(report, f_report, "Report", err, errlen);
+	return check_fields(report, fields, strchr(go_name, '.') + 1, err, errlen);
+}
+
+int
+agent_host_check_types(struct json_object *report, char *err, size_t errlen)
+{
+	return agent_check_report(report, f_report, "host.Report", err, errlen);
 }
 
 /* --- identity (§3.2) ------------------------------------------------------------------- */
@@ -296,8 +293,8 @@ agent_host_sanitize(const char *in, char *out, size_t len)
 	snprintf(out, len, "%.*s", (int)(o - start), buf + start);
 }
 
-static void
-sha1_hex(const char *text, size_t nbytes, char *out)
+void
+agent_sha1_hex(const char *text, size_t nbytes, char *out)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
@@ -340,7 +337,7 @@ agent_host_base_id(struct json_object *report, const char *hostname, char *out, 
 			strcat(joined, "|");
 		strcat(joined, parts[n++]);
 	}
-	sha1_hex(joined, 6, hex);
+	agent_sha1_hex(joined, 6, hex);
 	snprintf(out, len, "host-%s", hex);
 }
 
@@ -351,7 +348,7 @@ agent_host_collision_id(const char *base, const char *token_id, const char *host
 	char seed[3 * AGENT_HOST_ID_MAX + 4], hex[16];
 
 	snprintf(seed, sizeof(seed), "%s|%s|%s", token_id, hostname, base);
-	sha1_hex(seed, 4, hex);
+	agent_sha1_hex(seed, 4, hex);
 	snprintf(out, len, "%.40s-%s", base, hex);
 }
 
@@ -405,8 +402,8 @@ agent_host_skip_filesystem(const char *type_in, const char *mountpoint, int64_t 
 
 /* --- the document (the original's HostFrontend) ---------------------------------------- */
 
-static double
-finite_or_zero(double v)
+double
+agent_finite(double v)
 {
 	return isfinite(v) ? v : 0;
 }
@@ -415,11 +412,11 @@ finite_or_zero(double v)
 static double
 num(struct json_object *o, const char *key)
 {
-	return finite_or_zero(jsonread_number(o, key, 0));
+	return agent_finite(jsonread_number(o, key, 0));
 }
 
-static void
-copy_str(struct json_object *dst, const char *dk, struct json_object *src, const char *sk,
+void
+agent_doc_str(struct json_object *dst, const char *dk, struct json_object *src, const char *sk,
     int optional)
 {
 	char buf[512];
@@ -432,8 +429,8 @@ copy_str(struct json_object *dst, const char *dk, struct json_object *src, const
 }
 
 /* A list of strings (at most AGENT_HOST_MAX_ITEMS), or NULL when it has none. */
-static struct json_object *
-string_list(struct json_object *arr)
+struct json_object *
+agent_doc_string_list(struct json_object *arr)
 {
 	struct json_object *out = NULL;
 	int n = jsonread_array_len(arr);
@@ -476,15 +473,15 @@ number_map(struct json_object *map)
 	return out;
 }
 
-static void
-add_opt(struct json_object *o, const char *key, struct json_object *v)
+void
+agent_doc_add(struct json_object *o, const char *key, struct json_object *v)
 {
 	if (v)
 		json_object_object_add(o, key, v);
 }
 
-static struct json_object *
-memory_doc(struct json_object *mem, double usage)
+struct json_object *
+agent_doc_memory(struct json_object *mem, double usage)
 {
 	struct st_memory m = {
 		.total = jsonread_int(mem, "totalBytes", 0), .used = jsonread_int(mem, "usedBytes", 0),
@@ -498,10 +495,8 @@ memory_doc(struct json_object *mem, double usage)
 	return st_memory_json(&m);
 }
 
-/* The report's disks without those the server drops (also cut from the report, so that the
- * worker's evaluation sees what the state shows), as Disk objects; NULL when none is left. */
-static struct json_object *
-disks_doc(struct json_object *report)
+struct json_object *
+agent_doc_disks(struct json_object *report, int filter)
 {
 	struct json_object *arr = jsonread_member(report, "disks"), *kept, *out = NULL;
 	int n = jsonread_array_len(arr);
@@ -516,8 +511,8 @@ disks_doc(struct json_object *report)
 
 		if (!*type)
 			type = jsonread_string(d, "filesystem", "");
-		if (!jsonread_is_object(d) ||
-		    agent_host_skip_filesystem(type, jsonread_string(d, "mountpoint", ""), total, used))
+		if (!jsonread_is_object(d) || (filter &&
+		    agent_host_skip_filesystem(type, jsonread_string(d, "mountpoint", ""), total, used)))
 			continue;
 		json_object_array_add(kept, json_object_get(d));
 		if (usage <= 0 && total > 0)
@@ -535,7 +530,9 @@ disks_doc(struct json_object *report)
 			out = json_object_new_array();
 		json_object_array_add(out, st_disk_json(&disk));
 	}
-	if (json_object_array_length(kept) > 0)
+	if (!filter)
+		json_object_put(kept);
+	else if (json_object_array_length(kept) > 0)
 		json_object_object_add(report, "disks", kept);
 	else {
 		json_object_put(kept);
@@ -546,8 +543,8 @@ disks_doc(struct json_object *report)
 
 /* Each object of list key of report through one(), at most AGENT_HOST_MAX_LIST; NULL when
  * none. */
-static struct json_object *
-list_doc(struct json_object *report, const char *key,
+struct json_object *
+agent_doc_list(struct json_object *report, const char *key,
     struct json_object *(*one)(struct json_object *))
 {
 	struct json_object *arr = jsonread_member(report, key), *out = NULL;
@@ -572,20 +569,20 @@ diskio_doc(struct json_object *d)
 	    "readTimeMs", "writeTimeMs", "ioTimeMs"};
 	struct json_object *o = json_object_new_object();
 
-	copy_str(o, "device", d, "device", 0);
+	agent_doc_str(o, "device", d, "device", 0);
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
 		jsonwrite_opt_int(o, counters[i], jsonread_int(d, counters[i], 0));
 	return o;
 }
 
-static struct json_object *
-network_doc(struct json_object *d)
+struct json_object *
+agent_doc_network(struct json_object *d)
 {
 	struct json_object *o = json_object_new_object();
 
-	copy_str(o, "name", d, "name", 0);
-	copy_str(o, "mac", d, "mac", 1);
-	add_opt(o, "addresses", string_list(jsonread_member(d, "addresses")));
+	agent_doc_str(o, "name", d, "name", 0);
+	agent_doc_str(o, "mac", d, "mac", 1);
+	agent_doc_add(o, "addresses", agent_doc_string_list(jsonread_member(d, "addresses")));
 	jsonwrite_opt_int(o, "rxBytes", jsonread_int(d, "rxBytes", 0));
 	jsonwrite_opt_int(o, "txBytes", jsonread_int(d, "txBytes", 0));
 	if (jsonread_has(d, "speedMbps"))
@@ -598,13 +595,13 @@ smart_doc(struct json_object *d)
 {
 	struct json_object *o = json_object_new_object();
 
-	copy_str(o, "device", d, "device", 0);
-	copy_str(o, "model", d, "model", 1);
-	copy_str(o, "serial", d, "serial", 1);
-	copy_str(o, "wwn", d, "wwn", 1);
-	copy_str(o, "type", d, "type", 1);
+	agent_doc_str(o, "device", d, "device", 0);
+	agent_doc_str(o, "model", d, "model", 1);
+	agent_doc_str(o, "serial", d, "serial", 1);
+	agent_doc_str(o, "wwn", d, "wwn", 1);
+	agent_doc_str(o, "type", d, "type", 1);
 	jsonwrite_int(o, "temperature", jsonread_int(d, "temperature", 0));
-	copy_str(o, "health", d, "health", 1);
+	agent_doc_str(o, "health", d, "health", 1);
 	jsonwrite_true_if(o, "standby", jsonread_bool(d, "standby", 0));
 	return o;
 }
@@ -616,10 +613,10 @@ sensors_doc(struct json_object *sensors)
 {
 	struct json_object *o = json_object_new_object();
 
-	add_opt(o, "temperatureCelsius", number_map(jsonread_member(sensors, "temperatureCelsius")));
-	add_opt(o, "fanRpm", number_map(jsonread_member(sensors, "fanRpm")));
-	add_opt(o, "additional", number_map(jsonread_member(sensors, "additional")));
-	add_opt(o, "smart", list_doc(sensors, "smart", smart_doc));
+	agent_doc_add(o, "temperatureCelsius", number_map(jsonread_member(sensors, "temperatureCelsius")));
+	agent_doc_add(o, "fanRpm", number_map(jsonread_member(sensors, "fanRpm")));
+	agent_doc_add(o, "additional", number_map(jsonread_member(sensors, "additional")));
+	agent_doc_add(o, "smart", agent_doc_list(sensors, "smart", smart_doc));
 	if (json_object_object_length(o) == 0) {
 		json_object_put(o);
 		return NULL;
@@ -627,8 +624,8 @@ sensors_doc(struct json_object *sensors)
 	return o;
 }
 
-static struct json_object *
-load_doc(struct json_object *arr)
+struct json_object *
+agent_doc_load(struct json_object *arr)
 {
 	struct json_object *out = NULL;
 	int n = jsonread_array_len(arr);
@@ -660,28 +657,28 @@ agent_host_doc(struct json_object *report, const struct agent_host *h,
 	jsonwrite_opt_str(o, "platform", h->platform);
 	jsonwrite_opt_str(o, "osName", h->os_name);
 	jsonwrite_opt_str(o, "osVersion", h->os_version);
-	copy_str(o, "kernelVersion", host, "kernelVersion", 1);
-	copy_str(o, "architecture", host, "architecture", 1);
+	agent_doc_str(o, "kernelVersion", host, "kernelVersion", 1);
+	agent_doc_str(o, "architecture", host, "architecture", 1);
 	jsonwrite_opt_int(o, "cpuCount", jsonread_int(host, "cpuCount", 0));
-	if (finite_or_zero(h->cpu) != 0)
+	if (agent_finite(h->cpu) != 0)
 		jsonwrite_num(o, "cpuUsage", h->cpu);
-	add_opt(o, "loadAverage", load_doc(jsonread_member(host, "loadAverage")));
-	add_opt(o, "memory", memory_doc(jsonread_member(metrics, "memory"), finite_or_zero(h->memory)));
-	add_opt(o, "disks", disks_doc(report));
-	add_opt(o, "diskIO", list_doc(report, "diskIO", diskio_doc));
-	add_opt(o, "networkInterfaces", list_doc(report, "network", network_doc));
-	add_opt(o, "sensors", sensors_doc(jsonread_member(report, "sensors")));
+	agent_doc_add(o, "loadAverage", agent_doc_load(jsonread_member(host, "loadAverage")));
+	agent_doc_add(o, "memory", agent_doc_memory(jsonread_member(metrics, "memory"), agent_finite(h->memory)));
+	agent_doc_add(o, "disks", agent_doc_disks(report, 1));
+	agent_doc_add(o, "diskIO", agent_doc_list(report, "diskIO", diskio_doc));
+	agent_doc_add(o, "networkInterfaces", agent_doc_list(report, "network", agent_doc_network));
+	agent_doc_add(o, "sensors", sensors_doc(jsonread_member(report, "sensors")));
 	jsonwrite_str(o, "status", "online");
 	jsonwrite_opt_int(o, "uptimeSeconds", jsonread_int(host, "uptimeSeconds", 0));
 	jsonwrite_ms(o, "lastSeen", m->last_seen);
 	jsonwrite_opt_int(o, "intervalSeconds", jsonread_int(agent, "intervalSeconds", 0));
-	copy_str(o, "agentVersion", agent, "version", 1);
+	agent_doc_str(o, "agentVersion", agent, "version", 1);
 	jsonwrite_opt_str(o, "tokenId", m->token_id);
 	jsonwrite_opt_str(o, "tokenName", m->token_name);
 	jsonwrite_opt_str(o, "tokenHint", m->token_hint);
 	if (m->token_last_used > 0)
 		jsonwrite_ms(o, "tokenLastUsedAt", m->token_last_used);
-	add_opt(o, "tags", string_list(jsonread_member(report, "tags")));
+	agent_doc_add(o, "tags", agent_doc_string_list(jsonread_member(report, "tags")));
 	commands = m->commands_enabled >= 0 ? m->commands_enabled :
 	    jsonread_bool(agent, "commandsEnabled", 0);
 	jsonwrite_true_if(o, "commandsEnabled", commands);
@@ -752,8 +749,8 @@ static const struct db_stmt stmt_upsert = {
 /* What the host's previous record and its token say. */
 struct host_context {
 	char id[AGENT_HOST_ID_MAX];
-	char token_id[64], token_name[256], token_hint[128];
-	double token_last_used;
+	char token_id[64];
+	struct agent_token_info token;
 	int exists, commands_enabled, unlinked;
 	char prev_hostname[256], prev_token[64];
 	char linked_node[256];
@@ -782,26 +779,25 @@ read_existing(struct db *db, struct host_context *c)
 	return 0;
 }
 
-static int
-read_token(struct db *db, struct host_context *c)
+int
+agent_token_read(struct db *db, const char *token_id, struct agent_token_info *t)
 {
-	const char *params[1] = {c->token_id};
+	const char *params[1] = {token_id};
 	PGresult *res;
 	const char *prefix, *suffix;
 
-	c->token_name[0] = c->token_hint[0] = '\0';
-	c->token_last_used = 0;
-	if (!c->token_id[0])
+	memset(t, 0, sizeof(*t));
+	if (token_id == NULL || !token_id[0])
 		return 0;
 	if ((res = db_exec_stmt(db, &stmt_token, params)) == NULL)
 		return -1;
 	if (PQntuples(res) == 1) {
-		snprintf(c->token_name, sizeof(c->token_name), "%s", PQgetvalue(res, 0, 0));
+		snprintf(t->name, sizeof(t->name), "%s", PQgetvalue(res, 0, 0));
 		prefix = PQgetvalue(res, 0, 1);
 		suffix = PQgetvalue(res, 0, 2);
 		if (*prefix || *suffix)
-			snprintf(c->token_hint, sizeof(c->token_hint), "%s\u2026%s", prefix, suffix);
-		c->token_last_used = strtod(PQgetvalue(res, 0, 3), NULL);
+			snprintf(t->hint, sizeof(t->hint), "%s\u2026%s", prefix, suffix);
+		t->last_used = strtod(PQgetvalue(res, 0, 3), NULL);
 	}
 	PQclear(res);
 	return 0;
@@ -863,9 +859,8 @@ find_link(struct db *db, const char *hostname, struct host_context *c)
 	return 0;
 }
 
-/* The report's time: its timestamp, or now when it has none (or Go's zero time). */
-static double
-report_time(struct json_object *report, double now)
+double
+agent_report_time(struct json_object *report, double now)
 {
 	double t;
 
@@ -925,8 +920,8 @@ write_host(struct db *db, struct json_object *report, struct agent_host *h,
 {
 	struct agent_host_doc_meta m = {
 		.id = c->id, .last_seen = last_seen, .token_id = c->token_id,
-		.token_name = c->token_name, .token_hint = c->token_hint,
-		.token_last_used = c->token_last_used, .commands_enabled = c->commands_enabled,
+		.token_name = c->token.name, .token_hint = c->token.hint,
+		.token_last_used = c->token.last_used, .commands_enabled = c->commands_enabled,
 		.linked_node_id = c->linked_node[0] ? c->linked_node : NULL,
 	};
 	struct json_object *agent = jsonread_member(report, "agent");
@@ -947,8 +942,8 @@ write_host(struct db *db, struct json_object *report, struct agent_host *h,
 	params[7] = c->token_id;
 	params[8] = sr_num(seen, sizeof(seen), last_seen);
 	params[9] = sr_i64(interval, sizeof(interval), jsonread_int(agent, "intervalSeconds", 0));
-	params[10] = sr_num(cpu, sizeof(cpu), finite_or_zero(h->cpu));
-	params[11] = sr_num(mem, sizeof(mem), finite_or_zero(h->memory));
+	params[10] = sr_num(cpu, sizeof(cpu), agent_finite(h->cpu));
+	params[11] = sr_num(mem, sizeof(mem), agent_finite(h->memory));
 	params[12] = json_object_to_json_string_ext(report, JSON_C_TO_STRING_PLAIN);
 	params[13] = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
 	host_figures(report, doc, &f);
@@ -969,7 +964,7 @@ agent_host_store(struct db *db, struct json_object *report, const struct agent_h
 	struct host_context *c = xcalloc(1, sizeof(*c));
 	struct agent_host h;
 	char hostname[256];
-	double last_seen = report_time(report, now);
+	double last_seen = agent_report_time(report, now);
 	enum agent_host_result rc = AGENT_HOST_ERROR;
 
 	memset(out, 0, sizeof(*out));
@@ -989,7 +984,7 @@ agent_host_store(struct db *db, struct json_object *report, const struct agent_h
 	/* Without a token the previous record's token stays (§3.2 step 5). */
 	snprintf(c->token_id, sizeof(c->token_id), "%s",
 	    tok && tok->token_id ? tok->token_id : c->prev_token);
-	if (read_token(db, c) != 0 || find_link(db, h.hostname, c) != 0 ||
+	if (agent_token_read(db, c->token_id, &c->token) != 0 || find_link(db, h.hostname, c) != 0 ||
 	    write_host(db, report, &h, c, last_seen) != 0 || st_bump_version(db) != 0 ||
 	    db_commit(db) != 0)
 		goto rollback;

@@ -1,0 +1,234 @@
+#!/usr/bin/perl
+# 66-agent-docker.t: Docker agents' reports through the real stack (agents.md §4, §12): a
+# report in the shape §4.1 describes stored and answered, the host and its containers in
+# /api/state field by field and against the wire contract, the decoder's type errors, bounded
+# arrays, the body limit, auth and scope, identity (matching rules, "::" suffixes) and one
+# token per agent, block I/O rates, commands queued, delivered in a report's answer, acked
+# (the agent id accepted) and expired, the management routes with unknown ids, removal with
+# its 24-hour block (the removed host's next report refused) and re-enrolment, alerts raised by
+# the worker from a container over a threshold, a host going offline after silence, and the
+# containers' metrics history.
+use strict;
+use warnings;
+use utf8;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use Mojo::JSON qw(true false encode_json decode_json);
+use Test::More;
+use PulseStack;
+use PulseTest;
+use WireContract;
+
+my $stack = PulseStack->new(settings => { metrics_flush_interval => 1 })->start;
+$stack->setup_admin;
+my $ua = $stack->ua;
+my $auth = $stack->token_headers;
+my $wc = WireContract->new;
+
+sub new_token {
+    my ($name, @scopes) = @_;
+    my $res = $ua->post($stack->url('/api/security/tokens') => $auth => json => { name => $name, scopes => \@scopes })->result;
+    is($res->code, 200, "token $name created") or diag $res->body;
+    my $j = $res->json;
+    return { raw => $j->{token}, id => $j->{record}{id} };
+}
+my $rep = new_token('docker-a', 'docker:report');
+my $rep2 = new_token('docker-b', 'docker:report');
+my $rep3 = new_token('docker-c', 'docker:report');
+my $reader = new_token('reader', 'monitoring:read');
+my $manager = new_token('manager', 'docker:manage');
+sub agent_headers { my $t = shift; { 'X-API-Token' => $t->{raw}, Authorization => "Bearer $t->{raw}" } }
+
+# A report as agents.md §4.1 describes it (every member of the host and of a container).
+my $example = decode_json(<<'JSON');
+{"agent":{"id":"7d1c2b3a-aaaa-4bbb-8ccc-0123456789ab","version":"5.0.4","type":"unified","intervalSeconds":30},
+ "host":{"hostname":"docker01","name":"docker01-daemon","machineId":"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0","os":"Debian GNU/Linux 12 (bookworm)",
+   "runtime":"auto","dockerVersion":"26.1.4","kernelVersion":"6.1.0-18-amd64","architecture":"x86_64","totalCpu":4,"totalMemoryBytes":8000000000,
+   "uptimeSeconds":7200,"cpuUsagePercent":12.5,"loadAverage":[0.5,0.4,0.3],
+   "memory":{"totalBytes":8000000000,"usedBytes":2000000000,"freeBytes":6000000000,"usage":25,"swapTotalBytes":1000,"swapUsedBytes":10},
+   "disks":[{"device":"/dev/vda1","mountpoint":"/","filesystem":"ext4","type":"ext4","totalBytes":1000,"usedBytes":400,"freeBytes":600,"usage":40},
+            {"device":"overlay","mountpoint":"/var/lib/docker/overlay2/x/merged","type":"overlay","totalBytes":10,"usedBytes":5,"freeBytes":5,"usage":50}],
+   "network":[{"name":"eth0","mac":"52:54:00:00:00:02","addresses":["192.0.2.8/24"],"rxBytes":100,"txBytes":200}],
+   "swarm":{"nodeId":"n1","nodeRole":"manager","localState":"active","controlAvailable":true,"clusterId":"c1","clusterName":"prod","scope":"cluster"}},
+ "containers":[
+  {"id":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","name":"web","image":"nginx:1.27","imageDigest":"sha256:abc",
+   "createdAt":"2026-01-10T08:00:00Z","state":"running","status":"Up 2 hours","health":"healthy","cpuPercent":3.5,
+   "memoryUsageBytes":50000000,"memoryLimitBytes":1000000000,"memoryPercent":5,"uptimeSeconds":7200,"restartCount":1,"exitCode":0,
+   "startedAt":"2026-01-12T08:15:30Z","ports":[{"privatePort":80,"publicPort":8080,"protocol":"tcp","ip":"0.0.0.0"}],
+   "labels":{"com.docker.compose.project":"site"},"env":["PASSWORD=***"],"networks":[{"name":"bridge","ipv4":"172.17.0.2"}],
+   "blockIo":{"readBytes":1000,"writeBytes":2000},
+   "mounts":[{"type":"volume","source":"/var/lib/docker/volumes/v/_data","destination":"/data","mode":"z","rw":true,"propagation":"","name":"v","driver":"local"}],
+   "podman":{"podName":"p","infra":false},
+   "updateStatus":{"updateAvailable":true,"currentDigest":"sha256:abc","latestDigest":"sha256:def","lastChecked":"2026-01-12T10:00:00Z"}},
+  {"id":"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","name":"job","image":"busybox","createdAt":"2026-01-11T08:00:00Z",
+   "state":"exited","status":"Exited (1) 3 hours ago","cpuPercent":0,"memoryUsageBytes":0,"memoryLimitBytes":0,"memoryPercent":0,
+   "uptimeSeconds":0,"restartCount":0,"exitCode":1,"finishedAt":"2026-01-12T07:15:30Z"}],
+ "services":[{"id":"s1","name":"site_web","stack":"site","image":"nginx:1.27","mode":"replicated","desiredTasks":2,"runningTasks":2,
+   "labels":{"a":"b"},"endpointPorts":[{"protocol":"tcp","targetPort":80,"publishedPort":8080,"publishMode":"ingress"}],
+   "updateStatus":{"state":"completed","completedAt":"2026-01-12T09:00:00Z"},"createdAt":"2026-01-01T00:00:00Z","updatedAt":"2026-01-02T00:00:00Z"}],
+ "tasks":[{"id":"t1","serviceId":"s1","serviceName":"site_web","slot":1,"nodeId":"n1","nodeName":"docker01","desiredState":"running",
+   "currentState":"running","containerId":"aaaa","containerName":"web","createdAt":"2026-01-12T08:00:00Z","startedAt":"2026-01-12T08:15:30Z"}],
+ "timestamp":"2026-01-12T10:15:30Z"}
+JSON
+
+sub report {
+    my ($body, $headers) = @_;
+    my $tx = $ua->build_tx(POST => $stack->url('/api/agents/docker/report') => { %{ $headers // agent_headers($rep) },
+        'Content-Type' => 'application/json' } => ref $body ? encode_json($body) : $body);
+    return $ua->start($tx)->result;
+}
+sub clone { decode_json(encode_json($_[0])) }
+sub state { $ua->get($stack->url('/api/state') => $auth)->result->json }
+sub docker_host { my $id = shift; my ($h) = grep { $_->{id} eq $id } @{ state()->{dockerHosts} }; $h }
+
+# --- the example report -------------------------------------------------------------------
+is_deeply(state()->{dockerHosts}, [], 'no Docker hosts: an empty array');
+is_deeply(state()->{removedDockerHosts}, [], 'no removed Docker hosts: an empty array');
+my $res = report($example);
+is($res->code, 200, 'example report stored') or diag $res->body;
+my $ans = $res->json;
+is_deeply($ans, { success => true, hostId => '7d1c2b3a-aaaa-4bbb-8ccc-0123456789ab', containers => 2,
+    lastSeen => '2026-01-12T10:15:30Z' }, 'answer: id the agent id, two containers, lastSeen the report time, no commands');
+$wc->check('DockerReportResponse', $ans, 'report answer');
+my $id = $ans->{hostId};
+
+my $h = docker_host($id);
+ok($h, 'the host is in /api/state') or BAIL_OUT('no Docker host stored');
+is($h->{$_->[0]}, $_->[1], "state: $_->[0]") for ['agentId', $id], ['hostname', 'docker01'],
+    ['displayName', 'docker01-daemon'], ['machineId', '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0'],
+    ['os', 'Debian GNU/Linux 12 (bookworm)'], ['kernelVersion', '6.1.0-18-amd64'], ['architecture', 'x86_64'],
+    ['runtime', 'docker'], ['runtimeVersion', '26.1.4'], ['dockerVersion', '26.1.4'], ['cpus', 4],
+    ['totalMemoryBytes', 8000000000], ['uptimeSeconds', 7200], ['cpuUsagePercent', 12.5], ['status', 'online'],
+    ['lastSeen', 1768212930000], ['intervalSeconds', 30], ['agentVersion', 'v5.0.4'], ['tokenId', $rep->{id}],
+    ['tokenName', 'docker-a'];
+is($h->{pendingUninstall}, false, 'state: pendingUninstall false');
+is_deeply($h->{loadAverage}, [0.5, 0.4, 0.3], 'state: loadAverage');
+is_deeply($h->{memory}, { total => 8000000000, used => 2000000000, free => 6000000000, usage => 25, swapTotal => 1000, swapUsed => 10 },
+    'state: memory');
+is(scalar @{ $h->{disks} }, 2, 'state: disks not filtered (agents.md §4.1)');
+is_deeply($h->{networkInterfaces}, $example->{host}{network}, 'state: networkInterfaces');
+is_deeply($h->{swarm}, $example->{host}{swarm}, 'state: swarm');
+like($h->{tokenHint} // '', qr/^\w+…\w+$/, 'state: tokenHint');
+ok(!exists $h->{$_}, "state: $_ left out") for qw(command customDisplayName hidden isLegacy);
+is(scalar @{ $h->{containers} }, 2, 'state: two containers, in the report order');
+my ($web, $job) = @{ $h->{containers} };
+is_deeply($web, { id => 'a' x 64, name => 'web', image => 'nginx:1.27', state => 'running', status => 'Up 2 hours',
+    health => 'healthy', cpuPercent => 3.5, memoryUsageBytes => 50000000, memoryLimitBytes => 1000000000, memoryPercent => 5,
+    uptimeSeconds => 7200, restartCount => 1, exitCode => 0, createdAt => 1768032000000, startedAt => 1768205730000,
+    ports => [{ privatePort => 80, publicPort => 8080, protocol => 'tcp', ip => '0.0.0.0' }],
+    labels => { 'com.docker.compose.project' => 'site' }, networks => [{ name => 'bridge', ipv4 => '172.17.0.2' }],
+    blockIo => { readBytes => 1000, writeBytes => 2000 },
+    mounts => [{ type => 'volume', source => '/var/lib/docker/volumes/v/_data', destination => '/data', mode => 'z', rw => true,
+        name => 'v', driver => 'local' }],
+    podman => { podName => 'p' },
+    updateStatus => { updateAvailable => true, currentDigest => 'sha256:abc', latestDigest => 'sha256:def', lastChecked => 1768212000000 } },
+    'state: the first container field by field (env and imageDigest not kept, no rate without a previous sample)');
+is($job->{finishedAt}, 1768202130000, 'state: finishedAt in epoch ms');
+ok(!exists $job->{$_}, "state: the exited container has no $_") for qw(startedAt health blockIo ports);
+is_deeply($h->{services}, [{ id => 's1', name => 'site_web', stack => 'site', image => 'nginx:1.27', mode => 'replicated',
+    desiredTasks => 2, runningTasks => 2, labels => { a => 'b' },
+    endpointPorts => [{ protocol => 'tcp', targetPort => 80, publishedPort => 8080, publishMode => 'ingress' }],
+    updateStatus => { state => 'completed', completedAt => 1768208400000 }, createdAt => 1767225600000, updatedAt => 1767312000000 }],
+    'state: services');
+is_deeply($h->{tasks}, [{ id => 't1', serviceId => 's1', serviceName => 'site_web', slot => 1, nodeId => 'n1', nodeName => 'docker01',
+    desiredState => 'running', currentState => 'running', containerId => 'aaaa', containerName => 'web',
+    createdAt => 1768204800000, startedAt => 1768205730000 }], 'state: tasks');
+$wc->check('DockerHost', $h, 'state Docker host');
+
+# Block I/O rates from the previous report, over the reports' timestamps.
+my $next = clone($example);
+$next->{timestamp} = '2026-01-12T10:15:40Z';
+$next->{containers}[0]{blockIo} = { readBytes => 11000, writeBytes => 2000 };
+is(report($next)->code, 200, 'a second report ten seconds later');
+($web) = @{ docker_host($id)->{containers} };
+is_deeply($web->{blockIo}, { readBytes => 11000, writeBytes => 2000, readRateBytesPerSecond => 1000, writeRateBytesPerSecond => 0 },
+    'block I/O rates from the counters');
+is(docker_host($id)->{lastSeen}, 1768212940000, 'lastSeen moved');
+
+# A minimal report: defaults, runtime normalised, no timestamp.
+my $min = { agent => { id => 'min-agent', version => 'V2.0' }, host => { hostname => ' tiny ', runtime => 'Podman', runtimeVersion => '5.0' },
+    containers => undef };
+$res = report($min, agent_headers($rep2));
+is($res->code, 200, 'a minimal report') or diag $res->body;
+is($res->json->{containers}, 0, 'no containers');
+like($res->json->{lastSeen}, qr/^\d{4}-\d\d-\d\dT[\d:.]+Z$/, 'no timestamp: the server time');
+$h = docker_host('min-agent');
+is_deeply([@$h{qw(hostname displayName runtime runtimeVersion dockerVersion agentVersion cpus)}],
+    ['tiny', 'tiny', 'podman', '5.0', '5.0', 'v2.0', 0], 'defaults: displayName the hostname, versions filled from each other');
+is_deeply($h->{containers}, [], 'containers: an empty array');
+$wc->check('DockerHost', $h, 'minimal Docker host');
+
+# --- what the decoder refuses --------------------------------------------------------------
+for my $case (
+    ['{"host":', 'malformed JSON'],
+    ['"text"', 'a string'],
+    [sub { $_[0]{host}{totalCpu} = '4' }, 'totalCpu as a string'],
+    [sub { $_[0]{host}{hostname} = 7 }, 'hostname as a number'],
+    [sub { $_[0]{containers} = {} }, 'containers as an object'],
+    [sub { $_[0]{containers}[0]{cpuPercent} = 'high' }, 'cpuPercent as text'],
+    [sub { $_[0]{containers}[0]{restartCount} = 1.5 }, 'restartCount with a fraction'],
+    [sub { $_[0]{containers}[0]{createdAt} = '' }, 'an empty createdAt'],
+    [sub { $_[0]{containers}[0]{labels}{x} = 1 }, 'a label as a number'],
+    [sub { $_[0]{containers}[0]{blockIo}{readBytes} = -1 }, 'a negative counter'],
+    [sub { $_[0]{containers}[0]{mounts}[0]{rw} = 'yes' }, 'rw as text'],
+    [sub { $_[0]{services}[0]{desiredTasks} = 'two' }, 'desiredTasks as text'],
+    [sub { $_[0]{tasks}[0]{slot} = [] }, 'slot as an array'],
+    [sub { $_[0]{host}{swarm} = 'manager' }, 'swarm as text'],
+    [sub { $_[0]{timestamp} = 'now' }, 'a timestamp that is not RFC 3339'],
+) {
+    my ($change, $name) = @$case;
+    my $body = $change;
+    if (ref $change) { $body = clone($example); $change->($body) }
+    my $err = json_error_ok(report($body), 400, 'invalid_json', $name);
+    ok(length($err->{details}{error} // ''), "$name: the decoder's message in details.error") if ref $change;
+}
+my $nohost = clone($example);
+$nohost->{host}{hostname} = '  ';
+my $e = json_error_ok(report($nohost), 400, 'invalid_report', 'blank hostname');
+is($e->{error}, 'docker report missing hostname', 'the original text');
+my $nulls = clone($example);
+$nulls->{$_} = undef for qw(services tasks timestamp);
+$nulls->{containers}[0]{$_} = undef for qw(ports labels mounts blockIo updateStatus startedAt);
+$nulls->{somethingNew} = { x => [1] };
+is(report($nulls)->code, 200, 'null members and unknown fields are accepted');
+
+# Bounded: the original's 512 KiB body limit; containers cut at 4,096.
+my $big = clone($example);
+$big->{containers} = [map { { id => "c$_", name => "n$_", state => 'running' } } 1 .. 5000];
+ok(length(encode_json($big)) < 512 * 1024, 'a body of 5,000 containers fits the limit');
+$res = report($big);
+is($res->code, 200, 'huge arrays accepted') or diag $res->body;
+is($res->json->{containers}, 4096, 'containers cut to 4,096');
+$big->{containers} = [map { { id => "c$_", name => "container-name-$_", image => 'registry.example.org/x:1', state => 'running' } } 1 .. 9000];
+json_error_ok(report($big), 413, 'payload_too_large', 'a body over 512 KiB');
+is(report($example)->code, 200, 'the example again');
+
+# --- auth and scope ------------------------------------------------------------------------
+json_error_ok(report($example, {}), 401, 'unauthorized', 'no credentials');
+$e = json_error_ok(report($example, agent_headers($reader)), 403, 'missing_scope', 'token without docker:report');
+is($e->{requiredScope}, 'docker:report', 'requiredScope named');
+
+# --- identity: matching, suffixes, one token per agent -------------------------------------
+my $other_agent = clone($example);
+$other_agent->{agent}{id} = 'another-agent';
+$e = json_error_ok(report($other_agent), 400, 'invalid_report', 'a second agent on the same token');
+like($e->{error}, qr/^API token \(\w+…\w+\) is already in use by agent "\Q$id\E" \(host: docker01-daemon\)\. Each Docker agent must use a unique API token/,
+    'the original text names the bound agent and its host');
+$res = report($example, agent_headers($rep3));
+is($res->code, 200, 'the same agent id with another token') or diag $res->body;
+is($res->json->{hostId}, "$id\::token-" . lc($rep3->{id} =~ s/[^0-9a-zA-Z]+/-/gr), 'the id taken: "::token-<token id>"');
+my $suffixed = $res->json->{hostId};
+is(report($example, agent_headers($rep3))->json->{hostId}, $suffixed, 'the suffixed host is matched again');
+my $renamed = clone($example);
+$renamed->{agent}{id} = $id;
+$renamed->{host}{hostname} = 'docker01-renamed';
+is(report($renamed)->json->{hostId}, $id, 'a new hostname: matched by agent id and token');
+my $anon = { agent => { id => '' }, host => { hostname => 'anon-host', machineId => 'mid-1' }, containers => [] };
+$res = report($anon, $auth);
+is($res->json->{hostId}, 'mid-1', 'no agent id: the machine id') or diag $res->body;
+
+is_deeply([map { $_->{id} } grep { $_->{id} ne 'mid-1' } @{ state()->{dockerHosts} }], [$suffixed, $id, 'min-agent'],
+    'hosts sorted by hostname');
+$wc->check('DockerHost', $_, 'state Docker host') for @{ state()->{dockerHosts} };
+
+done_testing;
