@@ -35,20 +35,41 @@ agent_decode_error(struct request *r, const char *message)
 	json_object_put(extra);
 }
 
+struct json_object *
+agent_report_body(struct request *r, int (*check)(struct json_object *, char *, size_t))
+{
+	struct json_object *report = req_body_json(r);
+	char err[512];
+
+	if (report != NULL && check(report, err, sizeof(err)) != 0) {
+		agent_decode_error(r, err);
+		return NULL;
+	}
+	return report;
+}
+
+struct json_object *
+agent_report_answer(struct request *r, const char *id, double last_seen)
+{
+	struct json_object *out = resp_object(r);
+	char when[48];
+
+	jsonwrite_bool(out, "success", 1);
+	jsonwrite_str(out, "hostId", id);
+	jsonwrite_str(out, "lastSeen", timefmt_rfc3339_nano(last_seen, when, sizeof(when)));
+	return out;
+}
+
 void
 api_agents_host_report(struct request *r)
 {
-	struct json_object *report = req_body_json(r), *out, *config;
+	struct json_object *report = agent_report_body(r, agent_host_check_types), *out, *config;
 	struct agent_host_token tok = {agent_request_token(r)};
 	struct agent_host_stored stored;
-	char err[256], when[48];
+	char err[256];
 
 	if (report == NULL)
 		return;
-	if (agent_host_check_types(report, err, sizeof(err)) != 0) {
-		agent_decode_error(r, err);
-		return;
-	}
 	switch (agent_host_store(r->db, report, &tok, clock_wall(), &stored, err, sizeof(err))) {
 	case AGENT_HOST_OK:
 		break;
@@ -60,10 +81,7 @@ api_agents_host_report(struct request *r)
 		resp_db_unavailable_msg(r, "Failed to store the host report");
 		return;
 	}
-	out = resp_object(r);
-	jsonwrite_bool(out, "success", 1);
-	jsonwrite_str(out, "hostId", stored.id);
-	jsonwrite_str(out, "lastSeen", timefmt_rfc3339_nano(stored.last_seen, when, sizeof(when)));
+	out = agent_report_answer(r, stored.id, stored.last_seen);
 	jsonwrite_str(out, "platform", stored.platform);
 	jsonwrite_str(out, "osName", stored.os_name);
 	jsonwrite_str(out, "osVersion", stored.os_version);

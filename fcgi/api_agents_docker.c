@@ -19,39 +19,44 @@
 void
 api_agents_docker_report(struct request *r)
 {
-	struct json_object *report = req_body_json(r), *out, *commands;
+	struct json_object *report = agent_report_body(r, agent_docker_check_types), *out;
 	struct agent_docker_token tok = {agent_request_token(r)};
 	struct agent_docker_stored stored;
-	char msg[1024], when[48];
+	struct json_object *commands;
+	enum agent_docker_result rc;
+	char msg[1024];
 
 	if (report == NULL)
 		return;
-	if (agent_docker_check_types(report, msg, sizeof(msg)) != 0) {
-		agent_decode_error(r, msg);
-		return;
-	}
-	switch (agent_docker_store(r->db, report, &tok, clock_wall(), &stored, msg, sizeof(msg))) {
-	case AGENT_DOCKER_OK:
-		break;
-	case AGENT_DOCKER_REFUSED:
+	rc = agent_docker_store(r->db, report, &tok, clock_wall(), &stored, msg, sizeof(msg));
+	if (rc == AGENT_DOCKER_REFUSED) {
 		resp_error(r, 400, "invalid_report", "%s", msg);
 		return;
-	case AGENT_DOCKER_ERROR:
+	}
+	if (rc != AGENT_DOCKER_OK) {
 		log_error("msg=\"docker report not stored\" error=\"%s\"", msg);
 		resp_db_unavailable_msg(r, "Failed to store the Docker report");
 		return;
 	}
-	out = resp_object(r);
-	jsonwrite_bool(out, "success", 1);
-	jsonwrite_str(out, "hostId", stored.id);
+	out = agent_report_answer(r, stored.id, stored.last_seen);
 	jsonwrite_int(out, "containers", stored.containers);
-	jsonwrite_str(out, "lastSeen", timefmt_rfc3339_nano(stored.last_seen, when, sizeof(when)));
 	if (stored.command) {
 		commands = json_object_new_array();
 		json_object_array_add(commands, stored.command);
 		json_object_object_add(out, "commands", commands);
 	}
 	resp_json(r, 200, out);
+}
+
+/* The answer's {"success":true,"hostId":id} (the request's). */
+static struct json_object *
+success_object(struct request *r, const char *id)
+{
+	struct json_object *out = resp_object(r);
+
+	jsonwrite_bool(out, "success", 1);
+	jsonwrite_str(out, "hostId", id);
+	return out;
 }
 
 /* A status object into out as "command" (owned). */
@@ -61,17 +66,24 @@ add_command(struct json_object *out, struct json_object *status)
 	json_object_object_add(out, "command", status ? status : json_object_new_object());
 }
 
+/* s (NULL: "") trimmed, in the request's arena. */
+static const char *
+trimmed_copy(struct request *r, const char *s)
+{
+	char *copy = arena_strdup(r->arena, s ? s : "");
+
+	return jsonread_copy_trimmed(copy, strlen(copy) + 1, copy);
+}
+
 /* The string member key of the body, trimmed (arena), "" when absent; NULL after a 400. */
 static const char *
 body_text(struct request *r, struct json_object *body, const char *key, size_t max)
 {
 	const char *v = NULL;
-	char *copy;
 
 	if (req_body_string(r, body, key, 0, max, &v) < 0)
 		return NULL;
-	copy = arena_strdup(r->arena, v ? v : "");
-	return jsonread_copy_trimmed(copy, strlen(copy) + 1, copy);
+	return trimmed_copy(r, v);
 }
 
 void
@@ -106,15 +118,14 @@ api_agents_docker_ack(struct request *r)
 		    "docker command %s does not belong to host %s", id, host_id);
 		return;
 	case AGENT_DOCKER_CMD_INACTIVE:
-		resp_error(r, 400, "docker_command_ack_failed", "docker command %s is not active", id);
+		resp_error(r, 400, "docker_command_ack_failed", "docker command %s is not active",
+		    id);
 		return;
 	default:
 		resp_db_unavailable(r);
 		return;
 	}
-	out = resp_object(r);
-	jsonwrite_bool(out, "success", 1);
-	jsonwrite_str(out, "hostId", host);
+	out = success_object(r, host);
 	add_command(out, status);
 	resp_json(r, 200, out);
 }
@@ -123,15 +134,13 @@ api_agents_docker_ack(struct request *r)
 static const char *
 path_host_id(struct request *r)
 {
-	const char *id = req_path_param(r, "id");
-	char *copy = arena_strdup(r->arena, id ? id : "");
+	const char *id = trimmed_copy(r, req_path_param(r, "id"));
 
-	jsonread_copy_trimmed(copy, strlen(copy) + 1, copy);
-	if (!copy[0]) {
+	if (!id[0]) {
 		resp_error(r, 400, "missing_host_id", "Docker host ID is required");
 		return NULL;
 	}
-	return copy;
+	return id;
 }
 
 static void
@@ -140,17 +149,28 @@ host_not_found(struct request *r, const char *id)
 	resp_error(r, 404, "docker_host_not_found", "docker host %s not found", id);
 }
 
-/* {"success":true,"hostId":id[,"message":message]} */
+/* {"success":true,"hostId":id[,"message":message]}, answered. */
 static void
 answer(struct request *r, const char *id, const char *message)
 {
-	struct json_object *out = resp_object(r);
+	struct json_object *out = success_object(r, id);
 
-	jsonwrite_bool(out, "success", 1);
-	jsonwrite_str(out, "hostId", id);
 	if (message)
 		jsonwrite_str(out, "message", message);
 	resp_json(r, 200, out);
+}
+
+/* The answer of a change of host id: rc 1 done (message), 0 unknown host (404 unless
+ * any_host), else the database failed. */
+static void
+answer_change(struct request *r, const char *id, int rc, const char *message, int any_host)
+{
+	if (rc == 0 && !any_host)
+		host_not_found(r, id);
+	else if (rc < 0)
+		resp_db_unavailable(r);
+	else
+		answer(r, id, message);
 }
 
 /* Queues a command, answering the failures; 0 with *status set, or -1 after answering. */
@@ -191,17 +211,9 @@ api_agents_docker_host_delete(struct request *r)
 	if (id == NULL)
 		return;
 	if (truthy(req_query(r, "hide"))) {
-		switch (agent_docker_change(r->db, id, AGENT_DOCKER_HIDE)) {
-		case 1:
-			answer(r, id, "Docker host hidden");
-			return;
-		case 0:
-			host_not_found(r, id);
-			return;
-		default:
-			resp_db_unavailable(r);
-			return;
-		}
+		answer_change(r, id, agent_docker_change(r->db, id, AGENT_DOCKER_HIDE),
+		    "Docker host hidden", 0);
+		return;
 	}
 	if ((online = agent_docker_host_online(r->db, id)) == -1) {
 		resp_db_unavailable(r);
@@ -214,9 +226,7 @@ api_agents_docker_host_delete(struct request *r)
 	if (online == 1 && !force) {
 		if (queue(r, id, AGENT_DOCKER_STOP, NULL, NULL, &status) != 0)
 			return;
-		out = resp_object(r);
-		jsonwrite_bool(out, "success", 1);
-		jsonwrite_str(out, "hostId", id);
+		out = success_object(r, id);
 		add_command(out, status);
 		jsonwrite_str(out, "message", "Stop command queued");
 		resp_json(r, 200, out);
@@ -237,21 +247,8 @@ change(struct request *r, enum agent_docker_change what, const char *message, in
 {
 	const char *id = path_host_id(r);
 
-	if (id == NULL)
-		return;
-	switch (agent_docker_change(r->db, id, what)) {
-	case 1:
-		break;
-	case 0:
-		if (any_host)
-			break;
-		host_not_found(r, id);
-		return;
-	default:
-		resp_db_unavailable(r);
-		return;
-	}
-	answer(r, id, message);
+	if (id)
+		answer_change(r, id, agent_docker_change(r->db, id, what), message, any_host);
 }
 
 void
@@ -280,17 +277,8 @@ api_agents_docker_display_name(struct request *r)
 
 	if (id == NULL || body == NULL || (name = body_text(r, body, "displayName", 256)) == NULL)
 		return;
-	switch (agent_docker_set_display_name(r->db, id, name)) {
-	case 1:
-		answer(r, id, name[0] ? "Docker host display name updated" :
-		    "Docker host display name cleared");
-		return;
-	case 0:
-		host_not_found(r, id);
-		return;
-	default:
-		resp_db_unavailable(r);
-	}
+	answer_change(r, id, agent_docker_set_display_name(r->db, id, name),
+	    name[0] ? "Docker host display name updated" : "Docker host display name cleared", 0);
 }
 
 /* The answer of a queued container command (§4.7). */
@@ -298,11 +286,9 @@ static void
 command_answer(struct request *r, const char *id, struct json_object *status,
     struct json_object *container, const char *message, const char *note)
 {
-	struct json_object *out = resp_object(r);
+	struct json_object *out = success_object(r, id);
 
-	jsonwrite_bool(out, "success", 1);
 	jsonwrite_str(out, "commandId", jsonread_string(status, "id", ""));
-	jsonwrite_str(out, "hostId", id);
 	if (container)
 		json_object_object_add(out, "container", container);
 	jsonwrite_str(out, "message", message);

@@ -104,6 +104,12 @@ void api_notify_webhooks_test(struct request *r);
 const char *agent_request_token(struct request *r);
 /* The original's decode failure: 400 invalid_json with the decoder's message in details. */
 void agent_decode_error(struct request *r, const char *message);
+/* A report's body, its types checked by check (the decode failure answered): NULL after an
+ * answer. */
+struct json_object *agent_report_body(struct request *r,
+    int (*check)(struct json_object *, char *, size_t));
+/* A report's answer (the request's): {"success":true,"hostId":id,"lastSeen":RFC 3339}. */
+struct json_object *agent_report_answer(struct request *r, const char *id, double last_seen);
 void api_agents_host_report(struct request *r);
 void api_agents_host_lookup(struct request *r);
 void api_agents_host_uninstall(struct request *r);

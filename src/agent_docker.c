@@ -261,28 +261,9 @@ string_map(struct json_object *map)
 			continue;
 		if (out == NULL)
 			out = json_object_new_object();
-		json_object_object_add(out, key, json_object_new_string(json_object_get_string(val)));
+		json_object_object_add(out, key,
+		    json_object_new_string(json_object_get_string(val)));
 		n++;
-	}
-	return out;
-}
-
-/* Each object of list key of o through one() (at most max); NULL when none. */
-static struct json_object *
-objects(struct json_object *o, const char *key, int max,
-    struct json_object *(*one)(struct json_object *))
-{
-	struct json_object *arr = jsonread_member(o, key), *out = NULL;
-	int n = jsonread_array_len(arr);
-
-	for (int i = 0; i < n && i < max; i++) {
-		struct json_object *d = json_object_array_get_idx(arr, (size_t)i);
-
-		if (!jsonread_is_object(d))
-			continue;
-		if (out == NULL)
-			out = json_object_new_array();
-		json_object_array_add(out, one(d));
 	}
 	return out;
 }
@@ -393,13 +374,14 @@ agent_docker_container_doc(struct json_object *c, const struct agent_docker_rate
 	time_ms(o, "createdAt", c, 1, GO_ZERO_TIME_MS);
 	time_ms(o, "startedAt", c, 0, 0);
 	time_ms(o, "finishedAt", c, 0, 0);
-	agent_doc_add(o, "ports", objects(c, "ports", AGENT_DOCKER_MAX_ITEMS, port_doc));
+	agent_doc_add(o, "ports", agent_doc_list(c, "ports", AGENT_DOCKER_MAX_ITEMS, port_doc));
 	agent_doc_add(o, "labels", string_map(jsonread_member(c, "labels")));
-	agent_doc_add(o, "networks", objects(c, "networks", AGENT_DOCKER_MAX_ITEMS, network_doc));
+	agent_doc_add(o, "networks", agent_doc_list(c, "networks", AGENT_DOCKER_MAX_ITEMS,
+	    network_doc));
 	jsonwrite_opt_int(o, "writableLayerBytes", jsonread_int(c, "writableLayerBytes", 0));
 	jsonwrite_opt_int(o, "rootFilesystemBytes", jsonread_int(c, "rootFilesystemBytes", 0));
 	agent_doc_add(o, "blockIo", block_io_doc(jsonread_member(c, "blockIo"), rates));
-	agent_doc_add(o, "mounts", objects(c, "mounts", AGENT_DOCKER_MAX_ITEMS, mount_doc));
+	agent_doc_add(o, "mounts", agent_doc_list(c, "mounts", AGENT_DOCKER_MAX_ITEMS, mount_doc));
 	agent_doc_add(o, "podman", podman_doc(jsonread_member(c, "podman")));
 	agent_doc_add(o, "updateStatus", update_doc(jsonread_member(c, "updateStatus")));
 	return o;
@@ -433,7 +415,7 @@ service_doc(struct json_object *s)
 	jsonwrite_opt_int(o, "runningTasks", jsonread_int(s, "runningTasks", 0));
 	jsonwrite_opt_int(o, "completedTasks", jsonread_int(s, "completedTasks", 0));
 	agent_doc_add(o, "labels", string_map(jsonread_member(s, "labels")));
-	agent_doc_add(o, "endpointPorts", objects(s, "endpointPorts", AGENT_DOCKER_MAX_ITEMS,
+	agent_doc_add(o, "endpointPorts", agent_doc_list(s, "endpointPorts", AGENT_DOCKER_MAX_ITEMS,
 	    service_port_doc));
 	if (jsonread_is_object(u)) {
 		struct json_object *d = json_object_new_object();
@@ -483,7 +465,8 @@ static struct json_object *
 host_memory(struct json_object *host)
 {
 	struct json_object *mem = jsonread_member(host, "memory"), *copy, *doc;
-	int64_t total = jsonread_int(mem, "totalBytes", 0), used = jsonread_int(mem, "usedBytes", 0);
+	int64_t total = jsonread_int(mem, "totalBytes", 0);
+	int64_t used = jsonread_int(mem, "usedBytes", 0);
 	double usage = agent_finite(jsonread_number(mem, "usage", 0));
 
 	if (total <= 0 && used <= 0) {
@@ -534,20 +517,17 @@ agent_docker_host_doc(struct json_object *report, const struct agent_docker_doc_
 	agent_doc_add(o, "memory", host_memory(host));
 	/* The original does not filter a Docker host's disks (agents.md §4.1). */
 	agent_doc_add(o, "disks", agent_doc_disks(host, 0));
-	agent_doc_add(o, "networkInterfaces", agent_doc_list(host, "network", agent_doc_network));
+	agent_doc_add(o, "networkInterfaces", agent_doc_list(host, "network", AGENT_HOST_MAX_LIST,
+	    agent_doc_network));
 	jsonwrite_ms(o, "lastSeen", m->last_seen);
 	jsonwrite_int(o, "intervalSeconds", jsonread_int(agent, "intervalSeconds", 0));
 	jsonwrite_opt_str(o, "agentVersion", m->agent_version);
-	agent_doc_add(o, "services", objects(report, "services", AGENT_MAX_SERVICES, service_doc));
-	agent_doc_add(o, "tasks", objects(report, "tasks", AGENT_DOCKER_MAX_TASKS, task_doc));
+	agent_doc_add(o, "services", agent_doc_list(report, "services", AGENT_MAX_SERVICES,
+	    service_doc));
+	agent_doc_add(o, "tasks", agent_doc_list(report, "tasks", AGENT_DOCKER_MAX_TASKS,
+	    task_doc));
 	agent_doc_add(o, "swarm", swarm_doc(jsonread_member(host, "swarm")));
-	if (m->token_id && m->token_id[0]) {
-		jsonwrite_str(o, "tokenId", m->token_id);
-		jsonwrite_opt_str(o, "tokenName", m->token_name);
-		jsonwrite_opt_str(o, "tokenHint", m->token_hint);
-		if (m->token_last_used > 0)
-			jsonwrite_ms(o, "tokenLastUsedAt", m->token_last_used);
-	}
+	agent_doc_token(o, m->token_id, m->token_name, m->token_hint, m->token_last_used);
 	return o;
 }
 
@@ -623,8 +603,9 @@ static const struct db_stmt stmt_upsert = {
 	"INSERT INTO pulse.docker_hosts AS h (id, agent_id, hostname, display_name, machine_id, "
 	"runtime, agent_version, token_id, status, last_seen, received_at, interval_seconds, "
 	"cpu_usage, memory_usage, disk_usage, container_count, report, doc, needs_eval) VALUES "
-	"($1, $2, $3, $4, $5, $6, $7, nullif($8, ''), 'online', to_timestamp($9::double precision), "
-	"now(), $10, $11, $12, $13, $14, $15::json, $16::json, true) ON CONFLICT (id) DO UPDATE SET "
+	"($1, $2, $3, $4, $5, $6, $7, nullif($8, ''), 'online', "
+	"to_timestamp($9::double precision), now(), $10, $11, $12, $13, $14, $15::json, "
+	"$16::json, true) ON CONFLICT (id) DO UPDATE SET "
 	"agent_id = EXCLUDED.agent_id, hostname = EXCLUDED.hostname, "
 	"display_name = EXCLUDED.display_name, machine_id = EXCLUDED.machine_id, "
 	"runtime = EXCLUDED.runtime, agent_version = EXCLUDED.agent_version, "
@@ -813,10 +794,10 @@ container_rows(struct json_object *report, const PGresult *prev, double t)
 
 			if (strcmp(PQgetvalue(prev, p, 0), id) != 0)
 				continue;
-			rates.read = agent_docker_rate(strtoll(PQgetvalue(prev, p, 1), NULL, 10), pt,
-			    rd, t);
-			rates.write = agent_docker_rate(strtoll(PQgetvalue(prev, p, 2), NULL, 10), pt,
-			    wr, t);
+			rates.read = agent_docker_rate(strtoll(PQgetvalue(prev, p, 1), NULL, 10),
+			    pt, rd, t);
+			rates.write = agent_docker_rate(strtoll(PQgetvalue(prev, p, 2), NULL, 10),
+			    pt, wr, t);
 		}
 		row = json_object_new_object();
 		jsonwrite_str(row, "id", id);
@@ -869,7 +850,9 @@ write_containers(struct db *db, const struct docker_context *c, struct json_obje
 	params[2] = json_object_to_json_string_ext(rows, JSON_C_TO_STRING_PLAIN);
 	if (db_exec_stmt_ok(db, &stmt_clear_containers, params) != 0)
 		return -1;
-	return json_object_array_length(rows) > 0 ? db_exec_stmt_ok(db, &stmt_containers, params) : 0;
+	if (json_object_array_length(rows) == 0)
+		return 0;
+	return db_exec_stmt_ok(db, &stmt_containers, params);
 }
 
 /* The report with its lists bounded, as the worker's evaluation reads it. */
@@ -899,7 +882,8 @@ write_host(struct db *db, struct json_object *report, const struct docker_contex
 	struct json_object *agent = jsonread_member(report, "agent");
 	struct agent_docker_doc_meta m = {
 		.id = c->id, .agent_id = c->agent_id, .agent_version = c->version,
-		.last_seen = c->last_seen, .token_id = c->token_id, .token_name = c->token_info.name,
+		.last_seen = c->last_seen, .token_id = c->token_id,
+		.token_name = c->token_info.name,
 		.token_hint = c->token_info.hint, .token_last_used = c->token_info.last_used,
 	};
 	struct json_object *doc = agent_docker_host_doc(report, &m), *mem, *disks;

@@ -49,7 +49,8 @@ agent_docker_command_for_report(struct db *db, const char *host_id, struct json_
 		cmd = json_object_new_object();
 		jsonwrite_str(cmd, "id", PQgetvalue(res, 0, 0));
 		jsonwrite_str(cmd, "type", PQgetvalue(res, 0, 1));
-		payload = PQgetvalue(res, 0, 2)[0] ? json_tokener_parse(PQgetvalue(res, 0, 2)) : NULL;
+		payload = PQgetvalue(res, 0, 2)[0] ? json_tokener_parse(PQgetvalue(res, 0, 2)) :
+		    NULL;
 		if (payload && json_object_object_length(payload) > 0)
 			json_object_object_add(cmd, "payload", payload);
 		else
@@ -78,7 +79,8 @@ static const struct db_stmt stmt_queue = {
 	"type = EXCLUDED.type, status = 'queued', message = EXCLUDED.message, "
 	"payload = EXCLUDED.payload, created_at = now(), updated_at = now(), dispatched_at = NULL, "
 	"acknowledged_at = NULL, completed_at = NULL, failed_at = NULL, "
-	"expires_at = now() + interval '10 minutes', failure_reason = '' WHERE c.expires_at <= now() "
+	"expires_at = now() + interval '10 minutes', failure_reason = '' "
+	"WHERE c.expires_at <= now() "
 	"OR NOT (c.status IN ('queued', 'dispatched', 'acknowledged') OR "
 	"(EXCLUDED.type = 'check_updates' AND c.status = 'in_progress')) "
 	"RETURNING pulse.docker_command_doc(c)::text",
@@ -281,7 +283,8 @@ rollback:
 
 static const struct db_stmt stmt_remove = {
 	"docker_remove",
-	"DELETE FROM pulse.docker_hosts WHERE id = $1 AND NOT mock RETURNING coalesce(token_id, ''), "
+	"DELETE FROM pulse.docker_hosts WHERE id = $1 AND NOT mock "
+	"RETURNING coalesce(token_id, ''), "
 	"hostname, coalesce(nullif(custom_display_name, ''), display_name)",
 	1,
 };
@@ -373,7 +376,8 @@ agent_docker_host_online(struct db *db, const char *id)
 
 static const struct db_stmt stmt_changes[] = {
 	[AGENT_DOCKER_HIDE] = {"docker_hide",
-	    "UPDATE pulse.docker_hosts SET hidden = true WHERE id = $1 AND NOT mock RETURNING id", 1},
+	    "UPDATE pulse.docker_hosts SET hidden = true WHERE id = $1 AND NOT mock "
+	    "RETURNING id", 1},
 	[AGENT_DOCKER_UNHIDE] = {"docker_unhide",
 	    "UPDATE pulse.docker_hosts SET hidden = false WHERE id = $1 AND NOT mock RETURNING id",
 	    1},

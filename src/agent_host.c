@@ -23,6 +23,17 @@
 
 /* --- the decoder's types (§1.3, §3.1) ---------------------------------------------------- */
 
+/* Short names for the tables below. */
+#define F_STR AGENT_F_STR
+#define F_INT AGENT_F_INT
+#define F_UINT AGENT_F_UINT
+#define F_NUM AGENT_F_NUM
+#define F_BOOL AGENT_F_BOOL
+#define F_TIME AGENT_F_TIME
+#define F_OBJ AGENT_F_OBJ
+#define F_LIST AGENT_F_LIST
+#define F_MAP AGENT_F_MAP
+#define F_ANY AGENT_F_ANY
 #define S AGENT_S
 #define I AGENT_I
 #define U AGENT_U
@@ -37,14 +48,14 @@ static const struct agent_field f_agent[] = {
 static const struct agent_field f_host[] = {
 	S("id"), S("hostname"), S("displayName"), S("machineId"), S("platform"), S("osName"),
 	S("osVersion"), S("kernelVersion"), S("architecture"), S("cpuModel"), I("cpuCount"),
-	I("uptimeSeconds"), {"loadAverage", AGENT_F_LIST, AGENT_F_NUM, NULL}, S("reportIp"), END,
+	I("uptimeSeconds"), {"loadAverage", F_LIST, F_NUM, NULL}, S("reportIp"), END,
 };
 const struct agent_field agent_fields_memory[] = {
 	I("totalBytes"), I("usedBytes"), I("freeBytes"), N("usage"), I("swapTotalBytes"),
 	I("swapUsedBytes"), END,
 };
 static const struct agent_field f_metrics[] = {
-	N("cpuUsagePercent"), {"memory", AGENT_F_OBJ, AGENT_F_ANY, agent_fields_memory}, END,
+	N("cpuUsagePercent"), {"memory", F_OBJ, F_ANY, agent_fields_memory}, END,
 };
 const struct agent_field agent_fields_disk[] = {
 	S("device"), S("mountpoint"), S("filesystem"), S("type"), I("totalBytes"), I("usedBytes"),
@@ -55,7 +66,7 @@ static const struct agent_field f_diskio[] = {
 	U("writeTimeMs"), U("ioTimeMs"), END,
 };
 const struct agent_field agent_fields_net[] = {
-	S("name"), S("mac"), {"addresses", AGENT_F_LIST, AGENT_F_STR, NULL}, U("rxBytes"), U("txBytes"),
+	S("name"), S("mac"), {"addresses", F_LIST, F_STR, NULL}, U("rxBytes"), U("txBytes"),
 	I("speedMbps"), END,
 };
 static const struct agent_field f_smart[] = {
@@ -63,27 +74,29 @@ static const struct agent_field f_smart[] = {
 	B("standby"), END,
 };
 static const struct agent_field f_sensors[] = {
-	{"temperatureCelsius", AGENT_F_MAP, AGENT_F_NUM, NULL}, {"fanRpm", AGENT_F_MAP, AGENT_F_NUM, NULL},
-	{"powerWatts", AGENT_F_MAP, AGENT_F_NUM, NULL}, {"additional", AGENT_F_MAP, AGENT_F_NUM, NULL},
-	{"smart", AGENT_F_LIST, AGENT_F_OBJ, f_smart}, END,
+	{"temperatureCelsius", F_MAP, F_NUM, NULL}, {"fanRpm", F_MAP, F_NUM, NULL},
+	{"powerWatts", F_MAP, F_NUM, NULL}, {"additional", F_MAP, F_NUM, NULL},
+	{"smart", F_LIST, F_OBJ, f_smart}, END,
 };
 static const struct agent_field f_raid_dev[] = { S("device"), S("state"), I("slot"), END };
 static const struct agent_field f_raid[] = {
 	S("device"), S("name"), S("level"), S("state"), I("totalDevices"), I("activeDevices"),
 	I("workingDevices"), I("failedDevices"), I("spareDevices"), S("uuid"),
-	{"devices", AGENT_F_LIST, AGENT_F_OBJ, f_raid_dev}, N("rebuildPercent"), S("rebuildSpeed"), END,
+	{"devices", F_LIST, F_OBJ, f_raid_dev}, N("rebuildPercent"), S("rebuildSpeed"), END,
 };
 static const struct agent_field f_ceph_check[] = {
-	S("severity"), S("message"), {"detail", AGENT_F_LIST, AGENT_F_STR, NULL}, END,
+	S("severity"), S("message"), {"detail", F_LIST, F_STR, NULL}, END,
 };
 static const struct agent_field f_ceph_summary[] = { S("severity"), S("message"), END };
 static const struct agent_field f_ceph_health[] = {
-	S("status"), {"checks", AGENT_F_MAP, AGENT_F_OBJ, f_ceph_check},
-	{"summary", AGENT_F_LIST, AGENT_F_OBJ, f_ceph_summary}, END,
+	S("status"), {"checks", F_MAP, F_OBJ, f_ceph_check},
+	{"summary", F_LIST, F_OBJ, f_ceph_summary}, END,
 };
-static const struct agent_field f_ceph_mon[] = { S("name"), I("rank"), S("addr"), S("status"), END };
+static const struct agent_field f_ceph_mon[] = {
+	S("name"), I("rank"), S("addr"), S("status"), END,
+};
 static const struct agent_field f_ceph_monmap[] = {
-	I("epoch"), I("numMons"), {"monitors", AGENT_F_LIST, AGENT_F_OBJ, f_ceph_mon}, END,
+	I("epoch"), I("numMons"), {"monitors", F_LIST, F_OBJ, f_ceph_mon}, END,
 };
 static const struct agent_field f_ceph_mgrmap[] = {
 	B("available"), I("numMgrs"), S("activeMgr"), I("standbys"), END,
@@ -101,22 +114,22 @@ static const struct agent_field f_ceph_pool[] = {
 	END,
 };
 static const struct agent_field f_ceph_service[] = {
-	S("type"), I("running"), I("total"), {"daemons", AGENT_F_LIST, AGENT_F_STR, NULL}, END,
+	S("type"), I("running"), I("total"), {"daemons", F_LIST, F_STR, NULL}, END,
 };
 static const struct agent_field f_ceph[] = {
-	S("fsid"), {"health", AGENT_F_OBJ, AGENT_F_ANY, f_ceph_health},
-	{"monMap", AGENT_F_OBJ, AGENT_F_ANY, f_ceph_monmap}, {"mgrMap", AGENT_F_OBJ, AGENT_F_ANY, f_ceph_mgrmap},
-	{"osdMap", AGENT_F_OBJ, AGENT_F_ANY, f_ceph_osdmap}, {"pgMap", AGENT_F_OBJ, AGENT_F_ANY, f_ceph_pgmap},
-	{"pools", AGENT_F_LIST, AGENT_F_OBJ, f_ceph_pool}, {"services", AGENT_F_LIST, AGENT_F_OBJ, f_ceph_service},
-	{"collectedAt", AGENT_F_TIME, AGENT_F_ANY, NULL}, END,
+	S("fsid"), {"health", F_OBJ, F_ANY, f_ceph_health},
+	{"monMap", F_OBJ, F_ANY, f_ceph_monmap}, {"mgrMap", F_OBJ, F_ANY, f_ceph_mgrmap},
+	{"osdMap", F_OBJ, F_ANY, f_ceph_osdmap}, {"pgMap", F_OBJ, F_ANY, f_ceph_pgmap},
+	{"pools", F_LIST, F_OBJ, f_ceph_pool}, {"services", F_LIST, F_OBJ, f_ceph_service},
+	{"collectedAt", F_TIME, F_ANY, NULL}, END,
 };
 static const struct agent_field f_report[] = {
-	{"agent", AGENT_F_OBJ, AGENT_F_ANY, f_agent}, {"host", AGENT_F_OBJ, AGENT_F_ANY, f_host},
-	{"metrics", AGENT_F_OBJ, AGENT_F_ANY, f_metrics}, {"disks", AGENT_F_LIST, AGENT_F_OBJ, agent_fields_disk},
-	{"diskIO", AGENT_F_LIST, AGENT_F_OBJ, f_diskio}, {"network", AGENT_F_LIST, AGENT_F_OBJ, agent_fields_net},
-	{"sensors", AGENT_F_OBJ, AGENT_F_ANY, f_sensors}, {"raid", AGENT_F_LIST, AGENT_F_OBJ, f_raid},
-	{"ceph", AGENT_F_OBJ, AGENT_F_ANY, f_ceph}, {"tags", AGENT_F_LIST, AGENT_F_STR, NULL},
-	{"timestamp", AGENT_F_TIME, AGENT_F_ANY, NULL}, S("sequenceId"), END,
+	{"agent", F_OBJ, F_ANY, f_agent}, {"host", F_OBJ, F_ANY, f_host},
+	{"metrics", F_OBJ, F_ANY, f_metrics}, {"disks", F_LIST, F_OBJ, agent_fields_disk},
+	{"diskIO", F_LIST, F_OBJ, f_diskio}, {"network", F_LIST, F_OBJ, agent_fields_net},
+	{"sensors", F_OBJ, F_ANY, f_sensors}, {"raid", F_LIST, F_OBJ, f_raid},
+	{"ceph", F_OBJ, F_ANY, f_ceph}, {"tags", F_LIST, F_STR, NULL},
+	{"timestamp", F_TIME, F_ANY, NULL}, S("sequenceId"), END,
 };
 
 /* Go's names of what a JSON value is and of the type it could not become. */
@@ -135,9 +148,9 @@ json_kind(struct json_object *v)
 }
 
 static const char *const go_type[] = {
-	[AGENT_F_STR] = "string", [AGENT_F_INT] = "int64", [AGENT_F_UINT] = "uint64", [AGENT_F_NUM] = "float64",
-	[AGENT_F_BOOL] = "bool", [AGENT_F_TIME] = "time.Time", [AGENT_F_OBJ] = "struct", [AGENT_F_LIST] = "slice",
-	[AGENT_F_MAP] = "map", [AGENT_F_ANY] = "interface",
+	[F_STR] = "string", [F_INT] = "int64", [F_UINT] = "uint64", [F_NUM] = "float64",
+	[F_BOOL] = "bool", [F_TIME] = "time.Time", [F_OBJ] = "struct", [F_LIST] = "slice",
+	[F_MAP] = "map", [F_ANY] = "interface",
 };
 
 static int check_fields(struct json_object *o, const struct agent_field *fields, const char *path,
@@ -157,29 +170,29 @@ mismatch(struct json_object *v, enum agent_ftype t, const char *path, char *err,
 
 /* Checks one value against type t (elements elem, members sub); path names it. */
 static int
-check_value(struct json_object *v, enum agent_ftype t, enum agent_ftype elem, const struct agent_field *sub,
-    const char *path, char *err, size_t errlen)
+check_value(struct json_object *v, enum agent_ftype t, enum agent_ftype elem,
+    const struct agent_field *sub, const char *path, char *err, size_t errlen)
 {
 	enum json_type jt = json_object_get_type(v);
 	double when;
 
-	if (v == NULL || jt == json_type_null || t == AGENT_F_ANY)
+	if (v == NULL || jt == json_type_null || t == F_ANY)
 		return 0;
 	switch (t) {
-	case AGENT_F_STR:
+	case F_STR:
 		return jt == json_type_string ? 0 : mismatch(v, t, path, err, errlen);
-	case AGENT_F_INT:
+	case F_INT:
 		return jt == json_type_int ? 0 : mismatch(v, t, path, err, errlen);
-	case AGENT_F_UINT:
+	case F_UINT:
 		if (jt == json_type_int && json_object_get_int64(v) >= 0)
 			return 0;
 		return mismatch(v, t, path, err, errlen);
-	case AGENT_F_NUM:
+	case F_NUM:
 		return jt == json_type_int || jt == json_type_double ? 0 :
 		    mismatch(v, t, path, err, errlen);
-	case AGENT_F_BOOL:
+	case F_BOOL:
 		return jt == json_type_boolean ? 0 : mismatch(v, t, path, err, errlen);
-	case AGENT_F_TIME:
+	case F_TIME:
 		if (jt != json_type_string)
 			return mismatch(v, t, path, err, errlen);
 		if (timefmt_parse_rfc3339(json_object_get_string(v), &when) != 0) {
@@ -188,30 +201,30 @@ check_value(struct json_object *v, enum agent_ftype t, enum agent_ftype elem, co
 			return -1;
 		}
 		return 0;
-	case AGENT_F_OBJ:
+	case F_OBJ:
 		if (jt != json_type_object)
 			return mismatch(v, t, path, err, errlen);
 		return check_fields(v, sub, path, err, errlen);
-	case AGENT_F_LIST:
+	case F_LIST:
 		if (jt != json_type_array)
 			return mismatch(v, t, path, err, errlen);
 		for (size_t i = 0; i < json_object_array_length(v); i++)
-			if (check_value(json_object_array_get_idx(v, i), elem, AGENT_F_ANY, sub, path, err,
+			if (check_value(json_object_array_get_idx(v, i), elem, F_ANY, sub, path, err,
 			    errlen) != 0)
 				return -1;
 		return 0;
-	case AGENT_F_MAP:
+	case F_MAP:
 		if (jt != json_type_object)
 			return mismatch(v, t, path, err, errlen);
 		{
 			json_object_object_foreach(v, key, val) {
 				(void)key;
-				if (check_value(val, elem, AGENT_F_ANY, sub, path, err, errlen) != 0)
+				if (check_value(val, elem, F_ANY, sub, path, err, errlen) != 0)
 					return -1;
 			}
 		}
 		return 0;
-	case AGENT_F_ANY:
+	case F_ANY:
 		break;
 	}
 	return 0;
@@ -511,8 +524,8 @@ agent_doc_disks(struct json_object *report, int filter)
 
 		if (!*type)
 			type = jsonread_string(d, "filesystem", "");
-		if (!jsonread_is_object(d) || (filter &&
-		    agent_host_skip_filesystem(type, jsonread_string(d, "mountpoint", ""), total, used)))
+		if (!jsonread_is_object(d) || (filter && agent_host_skip_filesystem(type,
+		    jsonread_string(d, "mountpoint", ""), total, used)))
 			continue;
 		json_object_array_add(kept, json_object_get(d));
 		if (usage <= 0 && total > 0)
@@ -544,13 +557,13 @@ agent_doc_disks(struct json_object *report, int filter)
 /* Each object of list key of report through one(), at most AGENT_HOST_MAX_LIST; NULL when
  * none. */
 struct json_object *
-agent_doc_list(struct json_object *report, const char *key,
+agent_doc_list(struct json_object *report, const char *key, int max,
     struct json_object *(*one)(struct json_object *))
 {
 	struct json_object *arr = jsonread_member(report, key), *out = NULL;
 	int n = jsonread_array_len(arr);
 
-	for (int i = 0; i < n && i < AGENT_HOST_MAX_LIST; i++) {
+	for (int i = 0; i < n && i < max; i++) {
 		struct json_object *d = json_object_array_get_idx(arr, (size_t)i);
 
 		if (!jsonread_is_object(d))
@@ -616,12 +629,25 @@ sensors_doc(struct json_object *sensors)
 	agent_doc_add(o, "temperatureCelsius", number_map(jsonread_member(sensors, "temperatureCelsius")));
 	agent_doc_add(o, "fanRpm", number_map(jsonread_member(sensors, "fanRpm")));
 	agent_doc_add(o, "additional", number_map(jsonread_member(sensors, "additional")));
-	agent_doc_add(o, "smart", agent_doc_list(sensors, "smart", smart_doc));
+	agent_doc_add(o, "smart", agent_doc_list(sensors, "smart", AGENT_HOST_MAX_LIST, smart_doc));
 	if (json_object_object_length(o) == 0) {
 		json_object_put(o);
 		return NULL;
 	}
 	return o;
+}
+
+void
+agent_doc_token(struct json_object *o, const char *id, const char *name, const char *hint,
+    double last_used)
+{
+	if (id == NULL || !id[0])
+		return;
+	jsonwrite_str(o, "tokenId", id);
+	jsonwrite_opt_str(o, "tokenName", name);
+	jsonwrite_opt_str(o, "tokenHint", hint);
+	if (last_used > 0)
+		jsonwrite_ms(o, "tokenLastUsedAt", last_used);
 }
 
 struct json_object *
@@ -663,21 +689,20 @@ agent_host_doc(struct json_object *report, const struct agent_host *h,
 	if (agent_finite(h->cpu) != 0)
 		jsonwrite_num(o, "cpuUsage", h->cpu);
 	agent_doc_add(o, "loadAverage", agent_doc_load(jsonread_member(host, "loadAverage")));
-	agent_doc_add(o, "memory", agent_doc_memory(jsonread_member(metrics, "memory"), agent_finite(h->memory)));
+	agent_doc_add(o, "memory", agent_doc_memory(jsonread_member(metrics, "memory"),
+	    agent_finite(h->memory)));
 	agent_doc_add(o, "disks", agent_doc_disks(report, 1));
-	agent_doc_add(o, "diskIO", agent_doc_list(report, "diskIO", diskio_doc));
-	agent_doc_add(o, "networkInterfaces", agent_doc_list(report, "network", agent_doc_network));
+	agent_doc_add(o, "diskIO", agent_doc_list(report, "diskIO", AGENT_HOST_MAX_LIST,
+	    diskio_doc));
+	agent_doc_add(o, "networkInterfaces", agent_doc_list(report, "network",
+	    AGENT_HOST_MAX_LIST, agent_doc_network));
 	agent_doc_add(o, "sensors", sensors_doc(jsonread_member(report, "sensors")));
 	jsonwrite_str(o, "status", "online");
 	jsonwrite_opt_int(o, "uptimeSeconds", jsonread_int(host, "uptimeSeconds", 0));
 	jsonwrite_ms(o, "lastSeen", m->last_seen);
 	jsonwrite_opt_int(o, "intervalSeconds", jsonread_int(agent, "intervalSeconds", 0));
 	agent_doc_str(o, "agentVersion", agent, "version", 1);
-	jsonwrite_opt_str(o, "tokenId", m->token_id);
-	jsonwrite_opt_str(o, "tokenName", m->token_name);
-	jsonwrite_opt_str(o, "tokenHint", m->token_hint);
-	if (m->token_last_used > 0)
-		jsonwrite_ms(o, "tokenLastUsedAt", m->token_last_used);
+	agent_doc_token(o, m->token_id, m->token_name, m->token_hint, m->token_last_used);
 	agent_doc_add(o, "tags", agent_doc_string_list(jsonread_member(report, "tags")));
 	commands = m->commands_enabled >= 0 ? m->commands_enabled :
 	    jsonread_bool(agent, "commandsEnabled", 0);
@@ -984,7 +1009,8 @@ agent_host_store(struct db *db, struct json_object *report, const struct agent_h
 	/* Without a token the previous record's token stays (§3.2 step 5). */
 	snprintf(c->token_id, sizeof(c->token_id), "%s",
 	    tok && tok->token_id ? tok->token_id : c->prev_token);
-	if (agent_token_read(db, c->token_id, &c->token) != 0 || find_link(db, h.hostname, c) != 0 ||
+	if (agent_token_read(db, c->token_id, &c->token) != 0 ||
+	    find_link(db, h.hostname, c) != 0 ||
 	    write_host(db, report, &h, c, last_seen) != 0 || st_bump_version(db) != 0 ||
 	    db_commit(db) != 0)
 		goto rollback;

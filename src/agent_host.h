@@ -97,12 +97,15 @@ struct json_object *agent_doc_memory(struct json_object *mem, double usage);
  * filter the server's filesystem filter drops some (§10.2) and they are cut from parent too,
  * so that the worker's evaluation sees what the state shows. */
 struct json_object *agent_doc_disks(struct json_object *parent, int filter);
-/* Each object of list key of parent through one() (at most AGENT_HOST_MAX_LIST); NULL when
- * none. */
-struct json_object *agent_doc_list(struct json_object *parent, const char *key,
+/* Each object of list key of parent through one() (at most max); NULL when none. */
+struct json_object *agent_doc_list(struct json_object *parent, const char *key, int max,
     struct json_object *(*one)(struct json_object *));
 /* A HostNetworkInterface of a report's network entry. */
 struct json_object *agent_doc_network(struct json_object *d);
+/* The token members of an agent's document (tokenId, tokenName, tokenHint, tokenLastUsedAt
+ * in epoch ms), none when id is NULL or "". */
+void agent_doc_token(struct json_object *o, const char *id, const char *name, const char *hint,
+    double last_used);
 /* The first three numbers of a load average list; NULL when empty. */
 struct json_object *agent_doc_load(struct json_object *arr);
 

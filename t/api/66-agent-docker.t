@@ -18,6 +18,7 @@ use Test::More;
 use PulseStack;
 use PulseTest;
 use WireContract;
+use AgentHarness qw(agent_token agent_headers);
 
 my $stack = PulseStack->new(settings => { metrics_flush_interval => 1 })->start;
 $stack->setup_admin;
@@ -25,19 +26,9 @@ my $ua = $stack->ua;
 my $auth = $stack->token_headers;
 my $wc = WireContract->new;
 
-sub new_token {
-    my ($name, @scopes) = @_;
-    my $res = $ua->post($stack->url('/api/security/tokens') => $auth => json => { name => $name, scopes => \@scopes })->result;
-    is($res->code, 200, "token $name created") or diag $res->body;
-    my $j = $res->json;
-    return { raw => $j->{token}, id => $j->{record}{id} };
-}
-my $rep = new_token('docker-a', 'docker:report');
-my $rep2 = new_token('docker-b', 'docker:report');
-my $rep3 = new_token('docker-c', 'docker:report');
-my $reader = new_token('reader', 'monitoring:read');
-my $manager = new_token('manager', 'docker:manage');
-sub agent_headers { my $t = shift; { 'X-API-Token' => $t->{raw}, Authorization => "Bearer $t->{raw}" } }
+my ($rep, $rep2, $rep3) = map { agent_token($stack, "docker-$_", 'docker:report') } qw(a b c);
+my $reader = agent_token($stack, 'reader', 'monitoring:read');
+my $manager = agent_token($stack, 'manager', 'docker:manage');
 
 # A report as agents.md §4.1 describes it (every member of the host and of a container).
 my $example = decode_json(<<'JSON');
