@@ -222,4 +222,158 @@ is_deeply([map { $_->{id} } grep { $_->{id} ne 'mid-1' } @{ state()->{dockerHost
     'hosts sorted by hostname');
 $wc->check('DockerHost', $_, 'state Docker host') for @{ state()->{dockerHosts} };
 
+# --- commands (agents.md §4.4-§4.6) ----------------------------------------------------------
+sub manage { my ($method, $path, $body, $headers) = @_;
+    my $tx = $ua->build_tx($method => $stack->url($path) => { %{ $headers // agent_headers($manager) } } => $body ? (json => $body) : ());
+    $ua->start($tx)->result }
+sub ack { my ($cmd, $body, $headers) = @_;
+    $ua->post($stack->url("/api/agents/docker/commands/$cmd/ack") => { %{ $headers // agent_headers($rep) } } => json => $body)->result }
+
+$res = manage(POST => '/api/agents/docker/containers/update', { hostId => $id, containerId => 'a' x 64, containerName => 'web' });
+is($res->code, 200, 'a container update queued') or diag $res->body;
+my $upd = $res->json;
+like($upd->{commandId}, qr/^[0-9a-f-]{36}:a{64}$/, 'the command id: a UUID and the container id');
+is_deeply([@$upd{qw(success hostId)}, $upd->{container}], [true, $id, { id => 'a' x 64, name => 'web' }], 'the answer names host and container');
+ok($upd->{message} && $upd->{note}, 'message and note');
+json_error_ok(manage(POST => '/api/agents/docker/containers/update', { hostId => $id, containerId => 'x' }), 409,
+    'docker_command_in_progress', 'a second command while one is queued');
+json_error_ok(manage(POST => '/api/agents/docker/containers/update', { containerId => 'x' }), 400, 'missing_host_id', 'update without hostId');
+json_error_ok(manage(POST => '/api/agents/docker/containers/update', { hostId => $id }), 400, 'missing_container_id', 'update without containerId');
+json_error_ok(manage(POST => '/api/agents/docker/containers/update', { hostId => 'nope', containerId => 'x' }), 404,
+    'docker_host_not_found', 'update on an unknown host');
+is(docker_host($id)->{command}{status}, 'queued', 'state: the command queued');
+$wc->check('DockerHostCommand', docker_host($id)->{command}, 'queued command');
+
+$res = report($example);
+is_deeply($res->json->{commands}, [{ id => $upd->{commandId}, type => 'update_container',
+    payload => { containerId => 'a' x 64, containerName => 'web' } }], 'the report answer carries the command and its payload');
+$wc->check('DockerReportResponse', $res->json, 'report answer with a command');
+my $cmd = docker_host($id)->{command};
+is($cmd->{status}, 'dispatched', 'state: dispatched');
+like($cmd->{dispatchedAt} // '', qr/^\d{13}$/, 'dispatchedAt in epoch ms');
+is($cmd->{message}, 'Updating container web', 'the original message');
+is($cmd->{expiresAt} - $cmd->{createdAt}, 600000, 'expires ten minutes after creation');
+is(scalar @{ report($example)->json->{commands} // [] }, 1, 'sent again until acknowledged');
+
+json_error_ok(ack($upd->{commandId}, { hostId => $id, status => 'maybe' }), 400, 'invalid_status', 'an unknown status');
+json_error_ok(ack('no-such-command', { hostId => $id, status => 'ack' }), 400, 'docker_command_ack_failed', 'an unknown command');
+json_error_ok(ack($upd->{commandId}, { hostId => 'min-agent', status => 'ack' }), 400, 'docker_command_ack_failed', 'another host');
+json_error_ok(ack($upd->{commandId}, { hostId => 5 }), 400, 'invalid_field', 'hostId as a number');
+json_error_ok(ack($upd->{commandId}, '[1]'), 400, 'invalid_json', 'a body that is not an object');
+$res = ack($upd->{commandId}, { hostId => $id, status => 'IN_PROGRESS', message => 'pulling' });
+is($res->code, 200, 'ack in progress') or diag $res->body;
+is_deeply([@{ $res->json }{qw(success hostId)}, $res->json->{command}{status}, $res->json->{command}{message}],
+    [true, $id, 'in_progress', 'pulling'], 'the answer: the command in progress');
+ok(!exists report($example)->json->{commands}, 'an acknowledged command is not sent again');
+$res = ack($upd->{commandId}, { hostId => $id, status => 'success' });
+is($res->json->{command}{status}, 'completed', 'completed');
+ok($res->json->{command}{completedAt} && $res->json->{command}{acknowledgedAt}, 'completedAt and acknowledgedAt');
+$wc->check('DockerHostCommand', $res->json->{command}, 'completed command');
+json_error_ok(ack($upd->{commandId}, { hostId => $id, status => 'ack' }), 400, 'docker_command_ack_failed', 'a command that has ended');
+ok(!exists report($example)->json->{commands}, 'a completed command is not sent again (QUIRK 5)');
+
+# check-updates on the host whose id has a "::" suffix, acknowledged with the agent's own id (QUIRK 6).
+$res = manage(POST => "/api/agents/docker/hosts/$suffixed/check-updates");
+is($res->code, 200, 'check-updates queued') or diag $res->body;
+is($res->json->{hostId}, $suffixed, 'on the suffixed host');
+$res = report($example, agent_headers($rep3));
+is($res->json->{commands}[0]{type}, 'check_updates', 'delivered');
+ok(!exists $res->json->{commands}[0]{payload}, 'without a payload');
+$res = ack($res->json->{commands}[0]{id}, { hostId => $id, status => 'failed', message => 'registry down' }, agent_headers($rep3));
+is($res->code, 200, "the agent's id for a \"::\" host is accepted") or diag $res->body;
+is_deeply([@{ $res->json->{command} }{qw(status failureReason)}], ['failed', 'registry down'], 'failed, with its reason');
+ok($res->json->{command}{failedAt}, 'failedAt');
+
+# Expiry: a command older than its ten minutes is marked expired, not sent.
+is(manage(POST => '/api/agents/docker/hosts/min-agent/check-updates')->code, 200, 'a command for the minimal host');
+$stack->psql(q{UPDATE pulse.docker_commands SET expires_at = now() - interval '1 second' WHERE host_id = 'min-agent'});
+ok(!exists report($min, agent_headers($rep2))->json->{commands}, 'an expired command is not sent');
+$cmd = docker_host('min-agent')->{command};
+is_deeply([@$cmd{qw(status failureReason)}], ['expired', 'command expired before agent acknowledged it'], 'state: expired, with the reason');
+is(manage(POST => '/api/agents/docker/hosts/min-agent/check-updates')->code, 200, 'the slot is free again');
+
+# --- management (agents.md §4.7) ------------------------------------------------------------
+for my $case ([PUT => 'unhide'], [PUT => 'pending-uninstall'], [PUT => 'display-name', { displayName => 'x' }], [POST => 'check-updates']) {
+    my ($m, $action, $body) = @$case;
+    json_error_ok(manage($m => "/api/agents/docker/hosts/nope/$action", $body), 404, 'docker_host_not_found', "$action on an unknown host");
+}
+json_error_ok(manage(DELETE => '/api/agents/docker/hosts/nope'), 404, 'docker_host_not_found', 'DELETE of an unknown host');
+json_error_ok(manage(DELETE => '/api/agents/docker/hosts/nope?hide=true'), 404, 'docker_host_not_found', 'hide of an unknown host');
+$res = manage(DELETE => '/api/agents/docker/hosts/nope?force=true');
+is_deeply($res->json, { success => true, hostId => 'nope', message => 'Docker host already removed' }, 'forced DELETE of an unknown host');
+is_deeply(manage(POST => '/api/agents/docker/hosts/nope/allow-reenroll')->json, { success => true, hostId => 'nope' },
+    'allow-reenroll of a host that was not blocked');
+json_error_ok(manage(PUT => "/api/agents/docker/hosts/$id/display-name", { displayName => [] }), 400, 'invalid_field', 'displayName as an array');
+json_error_ok(manage(PUT => "/api/agents/docker/hosts/$id/unhide", undef, agent_headers($reader)), 403, 'missing_scope', 'a token without docker:manage');
+json_error_ok(manage(PUT => "/api/agents/docker/hosts/$id/unhide", undef, {}), 401, 'unauthorized', 'no credentials');
+json_error_ok(manage(GET => "/api/agents/docker/hosts/$id/unhide"), 405, 'method_not_allowed', 'another method');
+
+is(manage(PUT => "/api/agents/docker/hosts/$id/display-name", { displayName => ' Front door ' })->code, 200, 'display name set');
+is(docker_host($id)->{customDisplayName}, 'Front door', 'state: customDisplayName, trimmed');
+is(manage(PUT => "/api/agents/docker/hosts/$id/display-name", { displayName => '' })->code, 200, 'display name cleared');
+ok(!exists docker_host($id)->{customDisplayName}, 'state: customDisplayName gone');
+
+is(manage(DELETE => "/api/agents/docker/hosts/$id?hide=true")->json->{message}, 'Docker host hidden', 'hidden');
+ok(!docker_host($id), 'a hidden host is not in the state');
+is(report($example)->code, 200, 'a hidden host keeps reporting');
+is(manage(PUT => "/api/agents/docker/hosts/$id/unhide")->json->{message}, 'Docker host unhidden', 'unhidden');
+ok(docker_host($id), 'back in the state');
+
+is(manage(PUT => "/api/agents/docker/hosts/$id/pending-uninstall")->json->{message}, 'Docker host marked as pending uninstall',
+    'pending uninstall');
+is(docker_host($id)->{pendingUninstall}, true, 'state: pendingUninstall');
+report($example);
+is(docker_host($id)->{pendingUninstall}, false, 'the next report clears it');
+
+# DELETE of an online host queues a stop; the stop's completion removes the host without a block.
+my $stopper = agent_token($stack, 'docker-stop', 'docker:report');
+my $stop_body = clone($example);
+$stop_body->{agent}{id} = 'stop-agent';
+$stop_body->{host}{hostname} = 'stop-host';
+$stop_body->{host}{machineId} = 'stop-machine';
+is(report($stop_body, agent_headers($stopper))->json->{hostId}, 'stop-agent', 'a host to stop');
+$res = manage(DELETE => '/api/agents/docker/hosts/stop-agent');
+is($res->code, 200, 'DELETE of an online host') or diag $res->body;
+is_deeply([@{ $res->json }{qw(success hostId message)}, $res->json->{command}{type}, $res->json->{command}{message}],
+    [true, 'stop-agent', 'Stop command queued', 'stop', 'Stopping agent'], 'a stop command queued');
+$res = report($stop_body, agent_headers($stopper));
+is($res->json->{commands}[0]{type}, 'stop', 'the stop delivered');
+is(docker_host('stop-agent')->{pendingUninstall}, true, 'pendingUninstall stays while the stop is under way');
+is(ack($res->json->{commands}[0]{id}, { hostId => 'stop-agent', status => 'completed' }, agent_headers($stopper))->code, 200,
+    'the stop acknowledged completed');
+ok(!docker_host('stop-agent'), 'the stopped host is gone');
+ok(!grep({ $_->{id} eq 'stop-agent' } @{ state()->{removedDockerHosts} }), 'without a removal block');
+json_error_ok(report($stop_body, agent_headers($stopper)), 401, 'unauthorized', 'its token went with it (the original revokes it)');
+$stopper = agent_token($stack, 'docker-stop-2', 'docker:report');
+is(report($stop_body, agent_headers($stopper))->code, 200, 'with a new token it may enroll again');
+
+# Removal with force: the block, removedDockerHosts, the token revoked, re-enrolment.
+$res = manage(DELETE => '/api/agents/docker/hosts/stop-agent?mode=force');
+is_deeply($res->json, { success => true, hostId => 'stop-agent', message => 'Docker host removed' }, 'removed at once');
+my ($gone) = grep { $_->{id} eq 'stop-agent' } @{ state()->{removedDockerHosts} };
+ok($gone, 'listed in removedDockerHosts') or diag explain state()->{removedDockerHosts};
+is_deeply([@$gone{qw(hostname displayName)}], ['stop-host', 'docker01-daemon'], 'with its names');
+like($gone->{removedAt}, qr/^\d{13}$/, 'removedAt in epoch ms');
+$wc->check('RemovedDockerHost', $gone, 'removed host');
+json_error_ok(report($stop_body, agent_headers($stopper)), 401, 'unauthorized', 'the removed host\'s token is revoked');
+$stopper = agent_token($stack, 'docker-stop-3', 'docker:report');
+$e = json_error_ok(report($stop_body, agent_headers($stopper)), 400, 'invalid_report', 'a removed host reporting again');
+like($e->{error}, qr/^docker host "stop-agent" was removed at \d{4}-\d\d-\d\dT[\d:]+Z and cannot report again\./,
+    'the text the agent recognises ("was removed")');
+my $legacy = clone($stop_body);
+$legacy->{agent}{id} = '';
+$legacy->{host}{machineId} = '';
+$legacy->{host}{hostname} = 'stop-agent';
+json_error_ok(report($legacy, agent_headers($stopper)), 400, 'invalid_report', 'blocked by a legacy identity (the hostname)');
+ok(!docker_host('stop-agent'), 'nothing written');
+is(manage(POST => '/api/agents/docker/hosts/stop-agent/allow-reenroll')->code, 200, 'allow re-enroll');
+ok(!grep({ $_->{id} eq 'stop-agent' } @{ state()->{removedDockerHosts} }), 'the block cleared');
+is(report($stop_body, agent_headers($stopper))->code, 200, 'the host reports again');
+
+# An offline host is removed at once by a plain DELETE.
+$stack->psql(q{UPDATE pulse.docker_hosts SET status = 'offline' WHERE id = 'stop-agent'});
+is(manage(DELETE => '/api/agents/docker/hosts/stop-agent')->json->{message}, 'Docker host removed', 'an offline host removed without a stop');
+
+is_deeply([$wc->problems], [], 'every answer matches the wire contract') or diag join "\n", $wc->problems;
+
 done_testing;
