@@ -374,6 +374,76 @@ is(report($stop_body, agent_headers($stopper))->code, 200, 'the host reports aga
 $stack->psql(q{UPDATE pulse.docker_hosts SET status = 'offline' WHERE id = 'stop-agent'});
 is(manage(DELETE => '/api/agents/docker/hosts/stop-agent')->json->{message}, 'Docker host removed', 'an offline host removed without a stop');
 
+# --- the worker: alerts from a stored report, offline after silence, metrics history --------
+is($ua->post($stack->url('/api/alerts/activate') => $auth)->result->code, 200, 'alerts activated');
+my $hot_token = agent_token($stack, 'docker-hot', 'docker:report');
+my $hot = clone($example);
+$hot->{agent}{id} = $hot->{host}{machineId} = 'hot-docker';
+$hot->{host}{hostname} = 'hot-docker';
+delete $hot->{timestamp};
+$hot->{containers} = [$hot->{containers}[0]];
+$hot->{containers}[0]{cpuPercent} = 95;
+my $cpu_alert = q{SELECT count(*) FROM pulse.alerts WHERE resource_id = 'docker:hot-docker/} . ('a' x 64)
+    . q{' AND type = 'cpu' AND resolved_at IS NULL};
+# Reported again until the alert's time threshold has passed (as an agent does every interval).
+$stack->wait_for(sub { report($hot, agent_headers($hot_token))->code == 200 or return 0; $stack->psql($cpu_alert) == 1 },
+    60, 'a container over the cpu threshold raised by the worker', 'worker-1');
+pass('container cpu alert raised from a stored report');
+$hot->{containers}[0]{cpuPercent} = 1;
+is(report($hot, agent_headers($hot_token))->code, 200, 'a calm report');
+$stack->wait_for(sub { $stack->psql($cpu_alert) == 0 }, 30, 'the cpu alert resolved', 'worker-1');
+pass('a calm report resolves it');
+
+# Metrics history: the host's and the container's figures per report.
+my $hist;
+$stack->wait_for(sub {
+    $hist = $ua->get($stack->url('/api/metrics-store/history?resourceType=dockerContainer&resourceId=' . ('a' x 64) . '&range=1h') => $auth)->result->json;
+    $hist && $hist->{metrics} && @{ $hist->{metrics}{cpu} // [] } >= 1 }, 30, 'container metrics written', 'worker-1');
+ok((grep { $_->{value} == 95 } @{ $hist->{metrics}{cpu} }), 'history: the container cpu');
+ok(@{ $hist->{metrics}{memory} // [] }, 'history: the container memory');
+ok(@{ $hist->{metrics}{diskread} // [] }, 'history: the container block reads in bytes per second');
+$res = $ua->get($stack->url('/api/metrics-store/history?resourceType=docker&resourceId=' . ('a' x 64) . '&metric=cpu&range=1h') => $auth)->result;
+ok(@{ $res->json->{points} // [] }, 'resourceType=docker serves the containers');
+$stack->wait_for(sub {
+    my $j = $ua->get($stack->url('/api/metrics-store/history?resourceType=dockerHost&resourceId=hot-docker&metric=cpu&range=1h') => $auth)->result->json;
+    $j && @{ $j->{points} // [] } }, 30, 'Docker host metrics written', 'worker-1');
+pass('history: the Docker host cpu');
+
+# Silence: the host's last report made to look 20 minutes old (beyond any window, 600 s at most).
+$stack->psql(q{UPDATE pulse.docker_hosts SET received_at = now() - interval '20 minutes' WHERE id = 'hot-docker'});
+my $st = $stack->wait_state(sub { my ($x) = grep { $_->{id} eq 'hot-docker' } @{ $_[0]{dockerHosts} }; $x && $x->{status} eq 'offline' },
+    40, 'the silent Docker host offline');
+($h) = grep { $_->{id} eq 'hot-docker' } @{ $st->{dockerHosts} };
+is($h->{status}, 'offline', 'silent Docker host: status offline in /api/state');
+$wc->check('DockerHost', $h, 'offline Docker host');
+$stack->wait_for(sub { $stack->psql(q{SELECT count(*) FROM pulse.alerts WHERE id = 'docker-host-offline-hot-docker' AND resolved_at IS NULL}) == 1 },
+    60, 'docker-host-offline after three offline evaluations', 'worker-1');
+pass('docker-host-offline raised');
+is(report($hot, agent_headers($hot_token))->code, 200, 'the host reports again');
+$stack->wait_for(sub { $stack->psql(q{SELECT count(*) FROM pulse.alerts WHERE id = 'docker-host-offline-hot-docker' AND resolved_at IS NULL}) == 0 },
+    30, 'docker-host-offline resolved', 'worker-1');
+is(docker_host('hot-docker')->{status}, 'online', 'online again');
+
+# A removed host's alerts resolve; a removal block lapses after 24 hours.
+# (Another value: the same one again within the suppression window is not a new alert.)
+$hot->{containers}[0]{cpuPercent} = 180;
+$stack->wait_for(sub { report($hot, agent_headers($hot_token)); $stack->psql($cpu_alert) == 1 }, 60, 'raised again', 'worker-1');
+is(manage(DELETE => '/api/agents/docker/hosts/hot-docker?force=true')->code, 200, 'hot host removed');
+$stack->wait_for(sub { $stack->psql(q{SELECT count(*) FROM pulse.alerts WHERE resource_id LIKE 'docker:hot-docker%' AND resolved_at IS NULL}) == 0 },
+    40, "the removed host's alerts resolved", 'worker-1');
+pass("removed Docker host's alerts resolved");
+$stack->psql(q{UPDATE pulse.docker_removed_hosts SET removed_at = now() - interval '25 hours' WHERE id = 'hot-docker'});
+ok(!grep({ $_->{id} eq 'hot-docker' } @{ state()->{removedDockerHosts} }), 'a lapsed block is not in the state');
+$stack->wait_for(sub { $stack->psql(q{SELECT count(*) FROM pulse.docker_removed_hosts WHERE id = 'hot-docker'}) == 0 },
+    40, 'the lapsed block dropped', 'worker-1');
+pass('the worker dropped the lapsed block');
+$hot_token = agent_token($stack, 'docker-hot-2', 'docker:report');
+is(report($hot, agent_headers($hot_token))->code, 200, 'a host whose block lapsed may report again');
+
+# One transaction per report: a report refused half-way leaves nothing behind.
+is($stack->psql(q{SELECT count(*) FROM pulse.docker_containers c WHERE NOT EXISTS (SELECT 1 FROM pulse.docker_hosts h WHERE h.id = c.host_id)}), 0,
+    'no container without its host');
+
 is_deeply([$wc->problems], [], 'every answer matches the wire contract') or diag join "\n", $wc->problems;
 
 done_testing;
