@@ -114,27 +114,49 @@ static const struct db_stmt stmt_docker_unblock = {
 	0,
 };
 
+/* A stored report of agent id read by read_fn into out (0), or -1 after a log line (what
+ * names the kind): the report is then skipped. *report is the caller's to put. */
+static int
+read_stored(const char *what, const char *id, const char *text, struct json_object **report,
+    int (*read_fn)(struct json_object *, void *), void *out)
+{
+	char err[160];
+
+	*report = jsonutil_parse(text, strlen(text), err, sizeof(err));
+	if (*report != NULL && read_fn(*report, out) == 0)
+		return 0;
+	log_warn("msg=\"stored %s report unreadable\" host=\"%s\" error=\"%s\"", what, id,
+	    *report ? "no identity" : err);
+	return -1;
+}
+
+static int
+read_host(struct json_object *report, void *out)
+{
+	return agent_host_from_json(report, out);
+}
+
+static int
+read_docker(struct json_object *report, void *out)
+{
+	return agent_docker_from_json(report, out);
+}
+
 /* Evaluates one stored report of host id, online or not. */
 static int
 evaluate(struct worker *w, const char *id, const char *report_text, int online, double now)
 {
 	struct json_object *report;
 	struct agent_host h;
-	char err[160];
-	int rc;
+	int rc = 0;
 
-	report = jsonutil_parse(report_text, strlen(report_text), err, sizeof(err));
-	if (report == NULL || agent_host_from_json(report, &h) != 0) {
-		log_warn("msg=\"stored host report unreadable\" host=\"%s\" error=\"%s\"", id,
-		    report ? "no identity" : err);
-		json_object_put(report);
-		return 0;
+	if (read_stored("host", id, report_text, &report, read_host, &h) == 0) {
+		/* The alerts are the server's host id's, not the agent's own. */
+		snprintf(h.id, sizeof(h.id), "%s", id);
+		h.online = online;
+		rc = alerts_evaluate_host(w, &h, now);
+		agent_host_free(&h);
 	}
-	/* The alerts are the server's host id's, not the agent's own. */
-	snprintf(h.id, sizeof(h.id), "%s", id);
-	h.online = online;
-	rc = alerts_evaluate_host(w, &h, now);
-	agent_host_free(&h);
 	json_object_put(report);
 	return rc;
 }
@@ -146,20 +168,14 @@ evaluate_docker(struct worker *w, const char *id, const char *report_text, int o
 {
 	struct json_object *report;
 	struct agent_docker d;
-	char err[160];
-	int rc;
+	int rc = 0;
 
-	report = jsonutil_parse(report_text, strlen(report_text), err, sizeof(err));
-	if (report == NULL || agent_docker_from_json(report, &d) != 0) {
-		log_warn("msg=\"stored docker report unreadable\" host=\"%s\" error=\"%s\"", id,
-		    report ? "no identity" : err);
-		json_object_put(report);
-		return 0;
+	if (read_stored("docker", id, report_text, &report, read_docker, &d) == 0) {
+		snprintf(d.id, sizeof(d.id), "%s", id);
+		d.online = online;
+		rc = alerts_evaluate_docker(w, &d, now);
+		agent_docker_free(&d);
 	}
-	snprintf(d.id, sizeof(d.id), "%s", id);
-	d.online = online;
-	rc = alerts_evaluate_docker(w, &d, now);
-	agent_docker_free(&d);
 	json_object_put(report);
 	return rc;
 }
