@@ -7,7 +7,8 @@
 # (the agent id accepted) and expired, the management routes with unknown ids, removal with
 # its 24-hour block (the removed host's next report refused) and re-enrolment, alerts raised by
 # the worker from a container over a threshold, a host going offline after silence, and the
-# containers' metrics history.
+# containers' metrics history; end to end, our pulse-agent in Docker mode against the fake
+# Docker Engine (t/fakes/docker-engine.pl) reporting to the stack, a command acknowledged.
 use strict;
 use warnings;
 use utf8;
@@ -18,7 +19,9 @@ use Test::More;
 use PulseStack;
 use PulseTest;
 use WireContract;
-use AgentHarness qw(agent_token agent_headers);
+use AgentHarness qw(agent_token agent_headers spawn stop);
+use File::Temp qw(tempdir);
+use JSON::PP ();
 
 my $stack = PulseStack->new(settings => { metrics_flush_interval => 1 })->start;
 $stack->setup_admin;
@@ -443,6 +446,50 @@ is(report($hot, agent_headers($hot_token))->code, 200, 'a host whose block lapse
 # One transaction per report: a report refused half-way leaves nothing behind.
 is($stack->psql(q{SELECT count(*) FROM pulse.docker_containers c WHERE NOT EXISTS (SELECT 1 FROM pulse.docker_hosts h WHERE h.id = c.host_id)}), 0,
     'no container without its host');
+
+# --- end to end: pulse-agent (Docker mode) -> nginx -> responder -> PostgreSQL -> /api/state ----
+SKIP: {
+    my $agent_bin = PulseStack::builddir() . '/agent/pulse-agent';
+    skip "$agent_bin not built", 8 unless -x $agent_bin;
+    my $dir = tempdir(CLEANUP => 1);
+    my $src = PulseStack::srcdir();
+    my $cid = 'e2' x 32;
+    open my $fh, '>', "$dir/engine.json" or die $!;
+    print {$fh} JSON::PP->new->encode({ containers => [{ id => $cid, name => 'e2e-web', image => 'nginx:1.27', state => 'running',
+        health => 'healthy', created => 1767225600, startedAt => '2026-01-01T00:00:00Z',
+        stats => { precpu => 1, cpuTotal => 1e9, cpuStep => 5e8, system => 1e11, systemStep => 2e9, onlineCpus => 4,
+            memUsage => 314572800, cache => 104857600, memLimit => 1073741824, blkRead => 4096, blkWrite => 8192 } }] });
+    close $fh;
+    my $sock = "$dir/engine.sock";
+    my $engine = spawn("$dir/engine.err", $^X, "$src/t/fakes/docker-engine.pl", '--socket', $sock,
+        '--config', "$dir/engine.json", '--log', "$dir/engine.jsonl");
+    $stack->wait_for(sub { -S $sock }, 20, 'the fake engine');
+    my $e2e = agent_token($stack, 'e2e-agent', 'docker:report', 'host-agent:report');
+    my $agent = do {
+        local $ENV{DOCKER_HOST} = "unix://$sock";
+        local $ENV{PULSE_TOKEN} = $e2e->{raw};
+        spawn("$dir/agent.log", $agent_bin, '--url', $stack->url(''), '--interval', '1s', '--health-addr', '',
+            '--hostname', 'e2e-docker-host', '--agent-id', 'e2e-agent', '--enable-docker', '--insecure');
+    };
+    my $e2e_host;
+    eval { $stack->wait_state(sub { ($e2e_host) = grep { $_->{id} eq 'e2e-agent' } @{ $_[0]{dockerHosts} };
+        $e2e_host && @{ $e2e_host->{containers} } }, 40, "the agent's Docker host in /api/state") };
+    ok($e2e_host, "our agent's Docker report is in /api/state") or diag `tail -20 $dir/agent.log`;
+    is($e2e_host->{hostname}, 'e2e-docker-host', 'its hostname');
+    my ($c) = @{ $e2e_host->{containers} // [] };
+    is_deeply([@{ $c // {} }{qw(id name image state health)}], [$cid, 'e2e-web', 'nginx:1.27', 'running', 'healthy'],
+        'its container');
+    ok(($c->{memoryUsageBytes} // 0) == 314572800 - 104857600, 'memory usage without the cache (§10.8)');
+    $wc->check('DockerHost', $e2e_host, 'the agent\'s Docker host');
+    ok((grep { $_->{hostname} eq 'e2e-docker-host' } @{ state()->{hosts} }), 'and its host report in hosts');
+    is(manage(POST => '/api/agents/docker/hosts/e2e-agent/check-updates')->code, 200, 'a command for the agent');
+    $stack->wait_state(sub { my ($x) = grep { $_->{id} eq 'e2e-agent' } @{ $_[0]{dockerHosts} };
+        $x && $x->{command} && $x->{command}{status} eq 'completed' }, 30, 'the agent acknowledged it');
+    is((grep { $_->{id} eq 'e2e-agent' } @{ state()->{dockerHosts} })[0]{command}{status}, 'completed',
+        'the agent took the command from the answer and acknowledged it completed');
+    stop($agent);
+    stop($engine);
+}
 
 is_deeply([$wc->problems], [], 'every answer matches the wire contract') or diag join "\n", $wc->problems;
 
