@@ -73,7 +73,9 @@ static const struct db_stmt stmt_docker_claim = {
 
 static const struct db_stmt stmt_docker_containers = {
 	"docker_hosts_containers",
-	"SELECT id, name, cpu_percent, memory_percent, block_read_rate, block_write_rate "
+	"SELECT id, name, cpu_percent, memory_percent, CASE WHEN (doc->>'rootFilesystemBytes')"
+	"::float8 > 0 THEN least(100, coalesce((doc->>'writableLayerBytes')::float8, 0) * 100 / "
+	"(doc->>'rootFilesystemBytes')::float8) END, block_read_rate, block_write_rate "
 	"FROM pulse.docker_containers WHERE host_id = $1",
 	1,
 };
@@ -198,12 +200,13 @@ record_metrics(const PGresult *res, int row)
 
 /* A Docker report's figures into the metrics history: the host's (type "dockerHost": cpu,
  * memory, disk in percent, as the original's) and each container's (type "dockerContainer":
- * cpu and memory in percent, block I/O in bytes per second), at the time it was received. */
+ * cpu, memory and disk (writable layer of the root filesystem, when known) in percent, block
+ * I/O in bytes per second), at the time it was received. */
 static int
 record_docker_metrics(struct worker *w, const PGresult *res, int row)
 {
 	static const char *const host_metrics[] = {"cpu", "memory", "disk"};
-	static const char *const metrics[] = {"cpu", "memory", "diskread", "diskwrite"};
+	static const char *const metrics[] = {"cpu", "memory", "disk", "diskread", "diskwrite"};
 	const char *id = PQgetvalue(res, row, 0);
 	const char *params[1] = {id};
 	double ts = strtod(PQgetvalue(res, row, 3), NULL);
@@ -216,7 +219,7 @@ record_docker_metrics(struct worker *w, const PGresult *res, int row)
 	if ((c = db_exec_stmt(w->db, &stmt_docker_containers, params)) == NULL)
 		return -1;
 	for (int i = 0; i < PQntuples(c); i++)
-		for (int m = 0; m < 4; m++)
+		for (int m = 0; m < 5; m++)
 			if (!PQgetisnull(c, i, 2 + m))
 				metrics_record("dockerContainer", PQgetvalue(c, i, 0), PQgetvalue(c, i, 1),
 				    metrics[m], ts, strtod(PQgetvalue(c, i, 2 + m), NULL));

@@ -412,6 +412,12 @@ $stack->wait_for(sub {
     $j && @{ $j->{points} // [] } }, 30, 'Docker host metrics written', 'worker-1');
 pass('history: the Docker host cpu');
 
+my $charts = $ua->get($stack->url('/api/charts?range=1h') => $auth)->result->json;
+ok(@{ $charts->{dockerData}{'a' x 64}{cpu} // [] }, '/api/charts: the container in dockerData');
+is_deeply([sort keys %{ $charts->{dockerData}{'a' x 64} // {} }], [qw(cpu disk memory)], 'dockerData: cpu, memory, disk');
+ok(@{ $charts->{dockerHostData}{'hot-docker'}{cpu} // [] }, '/api/charts: the host in dockerHostData');
+$wc->check('ChartsResponse', $charts, 'charts with Docker');
+
 # Silence: the host's last report made to look 20 minutes old (beyond any window, 600 s at most).
 $stack->psql(q{UPDATE pulse.docker_hosts SET received_at = now() - interval '20 minutes' WHERE id = 'hot-docker'});
 my $st = $stack->wait_state(sub { my ($x) = grep { $_->{id} eq 'hot-docker' } @{ $_[0]{dockerHosts} }; $x && $x->{status} eq 'offline' },
