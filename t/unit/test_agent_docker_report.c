@@ -1,7 +1,7 @@
 /* test_agent_docker_report.c: src/agent_docker.c without a database: the decoder's type
  * check (§1.3, §4.1), the agent key and the "::" suffix candidates (§4.2), runtime and
- * version normalisation, block I/O rates and the DockerContainer and DockerHost documents
- * with their omissions. */
+ * version normalisation, block I/O rates, the ack's status aliases (§4.6) and the
+ * DockerContainer and DockerHost documents with their omissions. */
 #include "config.h"
 
 #include <stdio.h>
@@ -91,6 +91,23 @@ test_rates(void)
 }
 
 static void
+test_ack_status(void)
+{
+	static const char *const cases[][2] = {
+		{"", "acknowledged"}, {" ACK ", "acknowledged"}, {"acknowledged", "acknowledged"},
+		{"progress", "in_progress"}, {"In_Progress", "in_progress"}, {"success", "completed"},
+		{"complete", "completed"}, {"COMPLETED", "completed"}, {"fail", "failed"},
+		{"error", "failed"}, {"failed", "failed"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		is_str(agent_docker_ack_status(cases[i][0]), cases[i][1], "ack status '%s'",
+		    cases[i][0]);
+	ok(agent_docker_ack_status("done") == NULL, "an unknown status");
+	ok(agent_docker_ack_status(NULL) != NULL, "no status: acknowledged");
+}
+
+static void
 test_docs(void)
 {
 	struct json_object *c = json_tokener_parse("{\"id\":\"c1\",\"name\":\"web\",\"image\":\"x\","
@@ -133,6 +150,7 @@ main(void)
 	test_types();
 	test_identity();
 	test_rates();
+	test_ack_status();
 	test_docs();
 	return done_testing();
 }
