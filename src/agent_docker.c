@@ -855,10 +855,14 @@ write_containers(struct db *db, const struct docker_context *c, struct json_obje
 	return db_exec_stmt_ok(db, &stmt_containers, params);
 }
 
-/* The report with its lists bounded, as the worker's evaluation reads it. */
+/* The report with its lists bounded, as the worker's evaluation reads it; containers'
+ * environments (which the original ignores, and which may hold secrets an agent did not
+ * mask) are not kept. */
 static void
 bound_report(struct json_object *report)
 {
+	struct json_object *containers = jsonread_member(report, "containers");
+
 	static const struct {
 		const char *key;
 		size_t max;
@@ -871,6 +875,12 @@ bound_report(struct json_object *report)
 		if (jsonread_is_array(arr) && json_object_array_length(arr) > lists[i].max)
 			json_object_array_del_idx(arr, lists[i].max,
 			    json_object_array_length(arr) - lists[i].max);
+	}
+	for (int i = 0; i < jsonread_array_len(containers); i++) {
+		struct json_object *c = json_object_array_get_idx(containers, (size_t)i);
+
+		if (jsonread_is_object(c))
+			json_object_object_del(c, "env");
 	}
 }
 

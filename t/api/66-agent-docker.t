@@ -128,6 +128,8 @@ is_deeply($h->{tasks}, [{ id => 't1', serviceId => 's1', serviceName => 'site_we
     desiredState => 'running', currentState => 'running', containerId => 'aaaa', containerName => 'web',
     createdAt => 1768204800000, startedAt => 1768205730000 }], 'state: tasks');
 $wc->check('DockerHost', $h, 'state Docker host');
+is($stack->psql(q{SELECT count(*) FROM pulse.docker_hosts WHERE report::text LIKE '%PASSWORD%'}), 0,
+    "containers' environments are not stored");
 
 # Block I/O rates from the previous report, over the reports' timestamps.
 my $next = clone($example);
