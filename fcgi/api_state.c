@@ -100,9 +100,9 @@ static const struct db_stmt state_lists[L_NLISTS] = {
 	[L_DOCKER] = {"state_docker_hosts", "SELECT pulse.docker_host_doc(h)::text FROM "
 	    "pulse.docker_hosts h WHERE NOT hidden AND mock = $1::boolean "
 	    "ORDER BY lower(hostname), id", 1},
-	[L_DOCKER_REMOVED] = {"state_docker_removed", "SELECT json_build_object('id', id, "
-	    "'hostname', nullif(hostname, ''), 'displayName', nullif(display_name, ''), "
-	    "'removedAt', (extract(epoch FROM removed_at) * 1000)::bigint)::text "
+	[L_DOCKER_REMOVED] = {"state_docker_removed", "SELECT json_strip_nulls(json_build_object("
+	    "'id', id, 'hostname', nullif(hostname, ''), 'displayName', nullif(display_name, ''), "
+	    "'removedAt', (extract(epoch FROM removed_at) * 1000)::bigint))::text "
 	    "FROM pulse.docker_removed_hosts WHERE removed_at > now() - interval '24 hours' AND "
 	    "mock = $1::boolean ORDER BY removed_at DESC, id", 1},
 };

@@ -308,6 +308,11 @@ $res = manage(DELETE => '/api/agents/docker/hosts/nope?force=true');
 is_deeply($res->json, { success => true, hostId => 'nope', message => 'Docker host already removed' }, 'forced DELETE of an unknown host');
 is_deeply(manage(POST => '/api/agents/docker/hosts/nope/allow-reenroll')->json, { success => true, hostId => 'nope' },
     'allow-reenroll of a host that was not blocked');
+$stack->psql(q{INSERT INTO pulse.docker_removed_hosts (id) VALUES ('nameless')});
+my ($nameless) = grep { $_->{id} eq 'nameless' } @{ state()->{removedDockerHosts} };
+ok($nameless && !exists $nameless->{hostname} && !exists $nameless->{displayName}, 'a removed host without names: members left out');
+$wc->check('RemovedDockerHost', $nameless, 'removed host without names');
+is(manage(POST => '/api/agents/docker/hosts/nameless/allow-reenroll')->code, 200, 'and its block cleared');
 json_error_ok(manage(PUT => "/api/agents/docker/hosts/$id/display-name", { displayName => [] }), 400, 'invalid_field', 'displayName as an array');
 json_error_ok(manage(PUT => "/api/agents/docker/hosts/$id/unhide", undef, agent_headers($reader)), 403, 'missing_scope', 'a token without docker:manage');
 json_error_ok(manage(PUT => "/api/agents/docker/hosts/$id/unhide", undef, {}), 401, 'unauthorized', 'no credentials');
