@@ -504,6 +504,16 @@ SKIP: {
     stop($engine);
 }
 
+# --- disable_docker_update_actions: container updates refused (a stack of its own) ----------
+{
+    my $locked = PulseStack->new(settings => { disable_docker_update_actions => 'true' })->start;
+    $locked->setup_admin;
+    my $r = $locked->ua->post($locked->url('/api/agents/docker/containers/update') => $locked->token_headers
+        => json => { hostId => 'h', containerId => 'c', containerName => 'n' })->result;
+    json_error_ok($r, 403, 'docker_updates_disabled', 'container updates disabled by the setting');
+    $locked->stop;
+}
+
 is_deeply([$wc->problems], [], 'every answer matches the wire contract') or diag join "\n", $wc->problems;
 
 done_testing;
