@@ -1,5 +1,6 @@
 /* api_agents.c: the host agents' endpoints (agents.md §3, §6.1-§6.4): the report, lookup,
- * uninstall, unlink and removal. The report is stored here; the worker evaluates it. */
+ * uninstall, unlink and removal. The report is stored here; the worker evaluates it. Also
+ * what the host, Docker and Kubernetes agents' endpoints share (api_agents_*). */
 #include "config.h"
 
 #include "agent_host.h"
@@ -18,14 +19,22 @@
 #include <string.h>
 #include <strings.h>
 
-void
-api_agents_answer_with(struct request *r, const char *id_key, const char *id,
-    const char *member, struct json_object *value)
+struct json_object *
+api_agents_answer_head(struct request *r, const char *id_key, const char *id)
 {
 	struct json_object *out = resp_object(r);
 
 	jsonwrite_bool(out, "success", 1);
 	jsonwrite_str(out, id_key, id);
+	return out;
+}
+
+void
+api_agents_answer_with(struct request *r, const char *id_key, const char *id,
+    const char *member, struct json_object *value)
+{
+	struct json_object *out = api_agents_answer_head(r, id_key, id);
+
 	if (value != NULL)
 		json_object_object_add(out, member, value);
 	resp_json(r, 200, out);
@@ -55,20 +64,40 @@ api_agents_decode_error(struct request *r, const char *message)
 	json_object_put(extra);
 }
 
+struct json_object *
+api_agents_report_body(struct request *r, int (*check)(struct json_object *, char *, size_t))
+{
+	struct json_object *report = req_body_json(r);
+	char err[512];
+
+	if (report != NULL && check(report, err, sizeof(err)) != 0) {
+		api_agents_decode_error(r, err);
+		return NULL;
+	}
+	return report;
+}
+
+struct json_object *
+api_agents_report_answer(struct request *r, const char *id_key, const char *id,
+    double last_seen)
+{
+	struct json_object *out = api_agents_answer_head(r, id_key, id);
+	char when[48];
+
+	jsonwrite_str(out, "lastSeen", timefmt_rfc3339_nano(last_seen, when, sizeof(when)));
+	return out;
+}
+
 void
 api_agents_host_report(struct request *r)
 {
-	struct json_object *report = req_body_json(r), *out, *config;
+	struct json_object *report = api_agents_report_body(r, agent_host_check_types), *out, *config;
 	struct agent_host_token tok = {api_agents_request_token(r)};
 	struct agent_host_stored stored;
-	char err[256], when[48];
+	char err[256];
 
 	if (report == NULL)
 		return;
-	if (agent_host_check_types(report, err, sizeof(err)) != 0) {
-		api_agents_decode_error(r, err);
-		return;
-	}
 	switch (agent_host_store(r->db, report, &tok, clock_wall(), &stored, err, sizeof(err))) {
 	case AGENT_HOST_OK:
 		break;
@@ -80,10 +109,7 @@ api_agents_host_report(struct request *r)
 		resp_db_unavailable_msg(r, "Failed to store the host report");
 		return;
 	}
-	out = resp_object(r);
-	jsonwrite_bool(out, "success", 1);
-	jsonwrite_str(out, "hostId", stored.id);
-	jsonwrite_str(out, "lastSeen", timefmt_rfc3339_nano(stored.last_seen, when, sizeof(when)));
+	out = api_agents_report_answer(r, "hostId", stored.id, stored.last_seen);
 	jsonwrite_str(out, "platform", stored.platform);
 	jsonwrite_str(out, "osName", stored.os_name);
 	jsonwrite_str(out, "osVersion", stored.os_version);

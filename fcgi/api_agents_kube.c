@@ -45,17 +45,13 @@ refuse(struct request *r, const struct agent_kube_stored *s, enum agent_kube_res
 void
 api_agents_kube_report(struct request *r)
 {
-	struct json_object *report = req_body_json(r), *out;
+	struct json_object *report = api_agents_report_body(r, agent_kube_check_types), *out;
 	struct agent_kube_stored stored;
 	enum agent_kube_result rc;
-	char err[256], when[48];
+	char err[256];
 
 	if (report == NULL)
 		return;
-	if (agent_kube_check_types(report, err, sizeof(err)) != 0) {
-		api_agents_decode_error(r, err);
-		return;
-	}
 	rc = agent_kube_store(r->db, report, api_agents_request_token(r), clock_wall(), &stored,
 	    err, sizeof(err));
 	if (rc == AGENT_KUBE_ERROR) {
@@ -70,13 +66,10 @@ api_agents_kube_report(struct request *r)
 		refuse(r, &stored, rc);
 		return;
 	}
-	out = resp_object(r);
-	jsonwrite_bool(out, "success", 1);
-	jsonwrite_str(out, "clusterId", stored.id);
+	out = api_agents_report_answer(r, "clusterId", stored.id, stored.last_seen);
 	jsonwrite_int(out, "nodes", stored.nodes);
 	jsonwrite_int(out, "pods", stored.pods);
 	jsonwrite_int(out, "deployments", stored.deployments);
-	jsonwrite_str(out, "lastSeen", timefmt_rfc3339_nano(stored.last_seen, when, sizeof(when)));
 	resp_json(r, 200, out);
 }
 

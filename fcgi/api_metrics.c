@@ -173,15 +173,15 @@ struct ms_text {
 	char text[47];
 };
 
-/* The answer of /api/charts as it is written: guests stream out, nodes and storage (few)
+/* The answer of /api/charts as it is written: guests stream out, nodes, storage and Docker
  * wait in their own sections. Its memory is the request's (chart_out_free is deferred). */
 struct chart_out {
 	struct request *r;
 	struct met_charts *ch;	/* the points to write, and the reads to keep going meanwhile */
 	struct ms_text *ms_cache;	/* MS_CACHE point heads */
-	struct strbuf out, nodes, storage;
-	struct strbuf *section[3];	/* by enum met_chart_kind: out, nodes, storage */
-	int first[3];			/* no resource in the section yet */
+	struct strbuf out, nodes, storage, docker, docker_hosts;
+	struct strbuf *section[MET_CHART_KINDS];	/* by enum met_chart_kind */
+	int first[MET_CHART_KINDS];	/* no resource in the section yet */
 	int64_t oldest_ms;
 	int started, client_gone;
 };
@@ -194,6 +194,8 @@ chart_out_free(void *p)
 	sb_free(&c->out);
 	sb_free(&c->nodes);
 	sb_free(&c->storage);
+	sb_free(&c->docker);
+	sb_free(&c->docker_hosts);
 }
 
 /* An answer's writer, freed with the request. */
@@ -209,7 +211,9 @@ chart_out_new(struct request *r, int64_t now_ms)
 	c->section[MET_CHART_GUEST] = &c->out;
 	c->section[MET_CHART_NODE] = &c->nodes;
 	c->section[MET_CHART_STORAGE] = &c->storage;
-	for (int k = 0; k < 3; k++)
+	c->section[MET_CHART_DOCKER] = &c->docker;
+	c->section[MET_CHART_DOCKER_HOST] = &c->docker_hosts;
+	for (int k = 0; k < MET_CHART_KINDS; k++)
 		c->first[k] = 1;
 	return c;
 }
@@ -333,7 +337,7 @@ has_points(const struct chart_out *c, int32_t s)
 	return met_charts_points(c->ch, s)->n > 0;
 }
 
-/* One resource into its section: guests stream out, nodes and storage (few) wait in their
+/* One resource into its section: guests stream out, the others wait in their
  * own buffers. Its points are freed. */
 static void
 out_resource(struct chart_out *c, const struct met_chart_item *it, int64_t now_ms)
@@ -349,13 +353,16 @@ out_resource(struct chart_out *c, const struct met_chart_item *it, int64_t now_m
 		out_series(c, sb, "disk", it->series[0], it->cur[0],
 		    !has_points(c, it->series[0]), now_ms);
 	} else {
-		/* A guest without cpu history: every metric becomes the current value (§2.2). */
-		int guest_fallback = it->kind == MET_CHART_GUEST && !has_points(c, it->series[0]);
+		/* A guest (or Docker container or host) without cpu history: every metric becomes
+		 * the current value (§2.2). */
+		int whole = it->kind == MET_CHART_GUEST || it->kind == MET_CHART_DOCKER ||
+		    it->kind == MET_CHART_DOCKER_HOST;
+		int guest_fallback = whole && !has_points(c, it->series[0]);
 		for (int m = 0; m < it->nmetrics; m++) {
 			if (m)
 				sb_append(sb, ",", 1);
 			out_series(c, sb, met_chart_metrics[m], it->series[m], it->cur[m],
-			    it->kind == MET_CHART_GUEST ? guest_fallback :
+			    whole ? guest_fallback :
 			    !has_points(c, it->series[m]), now_ms);
 		}
 	}
@@ -375,7 +382,11 @@ out_tail(struct chart_out *c, int64_t now_ms)
 	sb_append(&c->out, c->nodes.data ? c->nodes.data : "", c->nodes.len);
 	sb_puts(&c->out, "},\"storageData\":{");
 	sb_append(&c->out, c->storage.data ? c->storage.data : "", c->storage.len);
-	sb_puts(&c->out, "},\"dockerData\":{},\"dockerHostData\":{},\"guestTypes\":{");
+	sb_puts(&c->out, "},\"dockerData\":{");
+	sb_append(&c->out, c->docker.data ? c->docker.data : "", c->docker.len);
+	sb_puts(&c->out, "},\"dockerHostData\":{");
+	sb_append(&c->out, c->docker_hosts.data ? c->docker_hosts.data : "", c->docker_hosts.len);
+	sb_puts(&c->out, "},\"guestTypes\":{");
 	for (int i = 0; i < n; i++) {
 		if (items[i].kind != MET_CHART_GUEST)
 			continue;

@@ -55,7 +55,7 @@ enum state_list {
 	L_NONE = -1,
 	L_NODES, L_VMS, L_CONTAINERS, L_STORAGE, L_HEALTH, L_TASKS, L_STORAGE_BACKUPS,
 	L_SNAPSHOTS, L_CEPH, L_DISKS, L_REPLICATION, L_PBS, L_PMG, L_PBS_BACKUPS, L_PMG_BACKUPS,
-	L_ALERTS, L_RESOLVED, L_HOSTS, L_KUBE, L_KUBE_REMOVED,
+	L_ALERTS, L_RESOLVED, L_HOSTS, L_DOCKER, L_DOCKER_REMOVED, L_KUBE, L_KUBE_REMOVED,
 	L_NLISTS,
 	L_PVE_BACKUPS = L_NLISTS,	/* not a query: pve_backups_layout */
 };
@@ -122,6 +122,16 @@ static const struct db_stmt state_lists[L_NLISTS] = {
 	[L_HOSTS] = {"state_hosts", "SELECT CASE WHEN status = 'online' THEN doc::text ELSE "
 	    "jsonb_set(doc::jsonb, '{status}', to_jsonb(status))::text END FROM pulse.agent_hosts "
 	    "WHERE mock = $1::boolean ORDER BY lower(hostname), id", 1},
+	/* Docker hosts (sql/0019_agent_docker.sql) with their containers and command; hidden
+	 * ones are left out (agents.md §4.7). */
+	[L_DOCKER] = {"state_docker_hosts", "SELECT pulse.docker_host_doc(h)::text FROM "
+	    "pulse.docker_hosts h WHERE NOT hidden AND mock = $1::boolean "
+	    "ORDER BY lower(hostname), id", 1},
+	[L_DOCKER_REMOVED] = {"state_docker_removed", "SELECT json_strip_nulls(json_build_object("
+	    "'id', id, 'hostname', nullif(hostname, ''), 'displayName', nullif(display_name, ''), "
+	    "'removedAt', (extract(epoch FROM removed_at) * 1000)::bigint))::text "
+	    "FROM pulse.docker_removed_hosts WHERE removed_at > now() - interval '24 hours' AND "
+	    "mock = $1::boolean ORDER BY removed_at DESC, id", 1},
 	/* Kubernetes clusters (sql/0018_agent_kubernetes.sql): the document is made here, with
 	 * the token's name and hint; removed clusters while their 24 h block lasts. */
 	[L_KUBE] = {"state_kube", "SELECT pulse.agent_kube_cluster_doc(c, t.name, CASE WHEN "
@@ -152,13 +162,14 @@ static const struct piece pve_backups_layout[] = {
 	{NULL, L_NONE},
 };
 
-/* /api/state up to connectionHealth; lastUpdate and the rest follow (build()). Docker hosts
- * arrive with their agent endpoint; until then their arrays are empty. */
+/* /api/state up to connectionHealth; lastUpdate and the rest follow (build()). */
 static const struct piece state_layout[] = {
 	{"{\"nodes\":", L_NODES},
 	{",\"vms\":", L_VMS},
 	{",\"containers\":", L_CONTAINERS},
-	{",\"dockerHosts\":[],\"removedDockerHosts\":[],\"kubernetesClusters\":", L_KUBE},
+	{",\"dockerHosts\":", L_DOCKER},
+	{",\"removedDockerHosts\":", L_DOCKER_REMOVED},
+	{",\"kubernetesClusters\":", L_KUBE},
 	{",\"removedKubernetesClusters\":", L_KUBE_REMOVED},
 	{",\"hosts\":", L_HOSTS},
 	{",\"storage\":", L_STORAGE},

@@ -101,6 +101,28 @@ void api_test_notification(struct request *r);
 void api_notify_webhooks_test(struct request *r);
 
 /* api_agents.c */
+/* Shared by the agents' endpoints: the API token a request came with, or NULL (sessions,
+ * proxy, Basic); the original's decode failure, 400 invalid_json with the decoder's message
+ * in details; the 200 answer {"success":true, id_key: id, "message": message (NULL: none)}. */
+const char *api_agents_request_token(struct request *r);
+void api_agents_decode_error(struct request *r, const char *message);
+void api_agents_answer(struct request *r, const char *id_key, const char *id,
+    const char *message);
+/* The answer's head {"success":true, id_key: id} (the request's, not sent). */
+struct json_object *api_agents_answer_head(struct request *r, const char *id_key,
+    const char *id);
+/* The same with any member: {"success":true, id_key: id, member: value}; value (NULL: none)
+ * is given to the answer. */
+void api_agents_answer_with(struct request *r, const char *id_key, const char *id,
+    const char *member, struct json_object *value);
+/* A report's body, its types checked by check (the decode failure answered): NULL after an
+ * answer. */
+struct json_object *api_agents_report_body(struct request *r,
+    int (*check)(struct json_object *, char *, size_t));
+/* A report's answer (the request's, not sent): {"success":true, id_key: id, "lastSeen":
+ * RFC 3339}. */
+struct json_object *api_agents_report_answer(struct request *r, const char *id_key,
+    const char *id, double last_seen);
 void api_agents_host_report(struct request *r);
 void api_agents_host_lookup(struct request *r);
 void api_agents_host_uninstall(struct request *r);
@@ -120,17 +142,6 @@ void api_profiles_delete(struct request *r);
 void api_profiles_assignments(struct request *r);
 void api_profiles_assign(struct request *r);
 void api_profiles_unassign(struct request *r);
-/* Shared by the agents' endpoints: the API token a request came with, or NULL (sessions,
- * proxy, Basic); the original's decode failure, 400 invalid_json with the decoder's message
- * in details; the 200 answer {"success":true, id_key: id, "message": message (NULL: none)}. */
-const char *api_agents_request_token(struct request *r);
-void api_agents_decode_error(struct request *r, const char *message);
-void api_agents_answer(struct request *r, const char *id_key, const char *id,
-    const char *message);
-/* The same with any member: {"success":true, id_key: id, member: value}; value (NULL: none)
- * is given to the answer. */
-void api_agents_answer_with(struct request *r, const char *id_key, const char *id,
-    const char *member, struct json_object *value);
 
 /* api_agents_kube.c */
 void api_agents_kube_report(struct request *r);
@@ -139,6 +150,17 @@ void api_agents_kube_allow_reenroll(struct request *r);
 void api_agents_kube_unhide(struct request *r);
 void api_agents_kube_pending_uninstall(struct request *r);
 void api_agents_kube_display_name(struct request *r);
+
+/* api_agents_docker.c */
+void api_agents_docker_report(struct request *r);
+void api_agents_docker_ack(struct request *r);
+void api_agents_docker_host_delete(struct request *r);
+void api_agents_docker_allow_reenroll(struct request *r);
+void api_agents_docker_unhide(struct request *r);
+void api_agents_docker_pending_uninstall(struct request *r);
+void api_agents_docker_display_name(struct request *r);
+void api_agents_docker_check_updates(struct request *r);
+void api_agents_docker_container_update(struct request *r);
 
 /* api_notify_queue.c */
 void api_notify_queue_stats(struct request *r);

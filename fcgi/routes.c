@@ -29,7 +29,8 @@
 #define HOST_REPORT (256 * 1024)	/* the original's limit for a host agent's report */
 #define AGENT_SMALL (16 * 1024)	/* the original's limit for uninstall and unlink */
 #define KUBE_REPORT (2 * 1024 * 1024)	/* the original's limit for a Kubernetes report */
-#define KUBE_NAME (8 * 1024)	/* the original's limit for a cluster's display name */
+#define DOCKER_REPORT (512 * 1024)	/* the original's limit for a Docker agent's report */
+#define AGENT_EDIT (8 * 1024)	/* the original's limit for ack, display name, update */
 /* A download: public, served without the database, counted in the download class. */
 #define DOWNLOAD PUBLIC | NO_DB, NULL, RATE_DOWNLOAD, SMALL
 /* A retired temperature-proxy route: 410 whatever the body (agents.md §11). */
@@ -212,7 +213,27 @@ const struct route route_table[] = {
 	{PUT, "/api/agents/kubernetes/clusters/{id}/pending-uninstall",
 	    api_agents_kube_pending_uninstall, ADMIN, "kubernetes:manage", RATE_GENERAL, SMALL},
 	{PUT, "/api/agents/kubernetes/clusters/{id}/display-name", api_agents_kube_display_name,
-	    ADMIN, "kubernetes:manage", RATE_GENERAL, KUBE_NAME},
+	    ADMIN, "kubernetes:manage", RATE_GENERAL, AGENT_EDIT},
+
+	/* api_agents_docker.c (agents.md §4) */
+	{POST, "/api/agents/docker/report", api_agents_docker_report, 0, "docker:report",
+	    RATE_NONE, DOCKER_REPORT},
+	{POST, "/api/agents/docker/commands/{commandId}/ack", api_agents_docker_ack, 0,
+	    "docker:report", RATE_NONE, AGENT_EDIT},
+	{DELETE, "/api/agents/docker/hosts/{id}", api_agents_docker_host_delete, ADMIN,
+	    "docker:manage", RATE_GENERAL, SMALL},
+	{POST, "/api/agents/docker/hosts/{id}/allow-reenroll", api_agents_docker_allow_reenroll,
+	    ADMIN, "docker:manage", RATE_GENERAL, SMALL},
+	{PUT, "/api/agents/docker/hosts/{id}/unhide", api_agents_docker_unhide, ADMIN,
+	    "docker:manage", RATE_GENERAL, SMALL},
+	{PUT, "/api/agents/docker/hosts/{id}/pending-uninstall",
+	    api_agents_docker_pending_uninstall, ADMIN, "docker:manage", RATE_GENERAL, SMALL},
+	{PUT, "/api/agents/docker/hosts/{id}/display-name", api_agents_docker_display_name, ADMIN,
+	    "docker:manage", RATE_GENERAL, AGENT_EDIT},
+	{POST, "/api/agents/docker/hosts/{id}/check-updates", api_agents_docker_check_updates,
+	    ADMIN, "docker:manage", RATE_GENERAL, SMALL},
+	{POST, "/api/agents/docker/containers/update", api_agents_docker_container_update, ADMIN,
+	    "docker:manage", RATE_GENERAL, AGENT_EDIT},
 
 	/* api_resources.c */
 	{GET, "/api/resources", api_resources_list, 0, "monitoring:read", RATE_GENERAL, SMALL},

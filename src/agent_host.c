@@ -35,15 +35,15 @@ static const struct agent_field f_host[] = {
 	AF_I("cpuCount"),
 	AF_I("uptimeSeconds"), {"loadAverage", AF_LIST, AF_NUM, NULL}, AF_S("reportIp"), AF_END,
 };
-static const struct agent_field f_memory[] = {
+const struct agent_field agent_fields_memory[] = {
 	AF_I("totalBytes"), AF_I("usedBytes"), AF_I("freeBytes"), AF_N("usage"),
 	AF_I("swapTotalBytes"),
 	AF_I("swapUsedBytes"), AF_END,
 };
 static const struct agent_field f_metrics[] = {
-	AF_N("cpuUsagePercent"), {"memory", AF_OBJ, AF_ANY, f_memory}, AF_END,
+	AF_N("cpuUsagePercent"), {"memory", AF_OBJ, AF_ANY, agent_fields_memory}, AF_END,
 };
-static const struct agent_field f_disk[] = {
+const struct agent_field agent_fields_disk[] = {
 	AF_S("device"), AF_S("mountpoint"), AF_S("filesystem"), AF_S("type"),
 	AF_I("totalBytes"), AF_I("usedBytes"),
 	AF_I("freeBytes"), AF_N("usage"), AF_END,
@@ -53,7 +53,7 @@ static const struct agent_field f_diskio[] = {
 	AF_U("writeOps"), AF_U("readTimeMs"),
 	AF_U("writeTimeMs"), AF_U("ioTimeMs"), AF_END,
 };
-static const struct agent_field f_net[] = {
+const struct agent_field agent_fields_net[] = {
 	AF_S("name"), AF_S("mac"), {"addresses", AF_LIST, AF_STR, NULL}, AF_U("rxBytes"),
 	AF_U("txBytes"),
 	AF_I("speedMbps"), AF_END,
@@ -121,8 +121,8 @@ static const struct agent_field f_ceph[] = {
 };
 static const struct agent_field f_report[] = {
 	{"agent", AF_OBJ, AF_ANY, f_agent}, {"host", AF_OBJ, AF_ANY, f_host},
-	{"metrics", AF_OBJ, AF_ANY, f_metrics}, {"disks", AF_LIST, AF_OBJ, f_disk},
-	{"diskIO", AF_LIST, AF_OBJ, f_diskio}, {"network", AF_LIST, AF_OBJ, f_net},
+	{"metrics", AF_OBJ, AF_ANY, f_metrics}, {"disks", AF_LIST, AF_OBJ, agent_fields_disk},
+	{"diskIO", AF_LIST, AF_OBJ, f_diskio}, {"network", AF_LIST, AF_OBJ, agent_fields_net},
 	{"sensors", AF_OBJ, AF_ANY, f_sensors}, {"raid", AF_LIST, AF_OBJ, f_raid},
 	{"ceph", AF_OBJ, AF_ANY, f_ceph}, {"tags", AF_LIST, AF_STR, NULL},
 	{"timestamp", AF_TIME, AF_ANY, NULL}, AF_S("sequenceId"), AF_END,
@@ -302,8 +302,8 @@ agent_host_sanitize(const char *in, char *out, size_t len)
 	snprintf(out, len, "%.*s", (int)(o - start), buf + start);
 }
 
-static void
-sha1_hex(const char *text, size_t nbytes, char *out)
+void
+agent_sha1_hex(const char *text, size_t nbytes, char *out)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
@@ -346,7 +346,7 @@ agent_host_base_id(struct json_object *report, const char *hostname, char *out, 
 			strcat(joined, "|");
 		strcat(joined, parts[n++]);
 	}
-	sha1_hex(joined, 6, hex);
+	agent_sha1_hex(joined, 6, hex);
 	snprintf(out, len, "host-%s", hex);
 }
 
@@ -357,7 +357,7 @@ agent_host_collision_id(const char *base, const char *token_id, const char *host
 	char seed[3 * AGENT_HOST_ID_MAX + 4], hex[16];
 
 	snprintf(seed, sizeof(seed), "%s|%s|%s", token_id, hostname, base);
-	sha1_hex(seed, 4, hex);
+	agent_sha1_hex(seed, 4, hex);
 	snprintf(out, len, "%.40s-%s", base, hex);
 }
 
@@ -411,8 +411,8 @@ agent_host_skip_filesystem(const char *type_in, const char *mountpoint, int64_t 
 
 /* --- the document (the original's HostFrontend) ---------------------------------------- */
 
-static double
-finite_or_zero(double v)
+double
+agent_finite(double v)
 {
 	return isfinite(v) ? v : 0;
 }
@@ -421,14 +421,14 @@ finite_or_zero(double v)
 static double
 num(struct json_object *o, const char *key)
 {
-	return finite_or_zero(jsonread_number(o, key, 0));
+	return agent_finite(jsonread_number(o, key, 0));
 }
 
-static void
-copy_str(struct json_object *dst, const char *dk, struct json_object *src, const char *sk,
+void
+agent_doc_str(struct json_object *dst, const char *dk, struct json_object *src, const char *sk,
     int optional)
 {
-	char buf[512];
+	char buf[1024];
 
 	jsonread_copy_trimmed(buf, sizeof(buf), jsonread_string(src, sk, ""));
 	if (optional)
@@ -457,6 +457,20 @@ agent_string_list(struct json_object *arr, int max)
 		json_object_array_add(out, json_object_new_string(buf));
 	}
 	return out;
+}
+
+void
+agent_doc_opt_strs(struct json_object *dst, struct json_object *src, const char *const *keys)
+{
+	for (; *keys; keys++)
+		agent_doc_str(dst, *keys, src, *keys, 1);
+}
+
+struct json_object *
+agent_string_value(struct json_object *val)
+{
+	return json_object_is_type(val, json_type_string) ?
+	    json_object_new_string(json_object_get_string(val)) : NULL;
 }
 
 struct json_object *
@@ -494,15 +508,15 @@ number_map(struct json_object *map)
 	return agent_map(map, AGENT_HOST_MAX_LIST, number_value);
 }
 
-static void
-add_opt(struct json_object *o, const char *key, struct json_object *v)
+void
+agent_doc_add(struct json_object *o, const char *key, struct json_object *v)
 {
 	if (v)
 		json_object_object_add(o, key, v);
 }
 
-static struct json_object *
-memory_doc(struct json_object *mem, double usage)
+struct json_object *
+agent_doc_memory(struct json_object *mem, double usage)
 {
 	struct st_memory m = {
 		.total = jsonread_int(mem, "totalBytes", 0), .used = jsonread_int(mem, "usedBytes", 0),
@@ -516,10 +530,8 @@ memory_doc(struct json_object *mem, double usage)
 	return st_memory_json(&m);
 }
 
-/* The report's disks without those the server drops (also cut from the report, so that the
- * worker's evaluation sees what the state shows), as Disk objects; NULL when none is left. */
-static struct json_object *
-disks_doc(struct json_object *report)
+struct json_object *
+agent_doc_disks(struct json_object *report, int filter)
 {
 	struct json_object *arr = jsonread_member(report, "disks"), *kept, *out = NULL;
 	int n = jsonread_array_len(arr);
@@ -534,8 +546,8 @@ disks_doc(struct json_object *report)
 
 		if (!*type)
 			type = jsonread_string(d, "filesystem", "");
-		if (!jsonread_is_object(d) ||
-		    agent_host_skip_filesystem(type, jsonread_string(d, "mountpoint", ""), total, used))
+		if (!jsonread_is_object(d) || (filter && agent_host_skip_filesystem(type,
+		    jsonread_string(d, "mountpoint", ""), total, used)))
 			continue;
 		json_object_array_add(kept, json_object_get(d));
 		if (usage <= 0 && total > 0)
@@ -553,7 +565,9 @@ disks_doc(struct json_object *report)
 			out = json_object_new_array();
 		json_object_array_add(out, st_disk_json(&disk));
 	}
-	if (json_object_array_length(kept) > 0)
+	if (!filter)
+		json_object_put(kept);
+	else if (json_object_array_length(kept) > 0)
 		json_object_object_add(report, "disks", kept);
 	else {
 		json_object_put(kept);
@@ -564,14 +578,14 @@ disks_doc(struct json_object *report)
 
 /* Each object of list key of report through one(), at most AGENT_HOST_MAX_LIST; NULL when
  * none. */
-static struct json_object *
-list_doc(struct json_object *report, const char *key,
+struct json_object *
+agent_doc_list(struct json_object *report, const char *key, int max,
     struct json_object *(*one)(struct json_object *))
 {
 	struct json_object *arr = jsonread_member(report, key), *out = NULL;
 	int n = jsonread_array_len(arr);
 
-	for (int i = 0; i < n && i < AGENT_HOST_MAX_LIST; i++) {
+	for (int i = 0; i < n && i < max; i++) {
 		struct json_object *d = json_object_array_get_idx(arr, (size_t)i);
 
 		if (!jsonread_is_object(d))
@@ -590,20 +604,20 @@ diskio_doc(struct json_object *d)
 	    "readTimeMs", "writeTimeMs", "ioTimeMs"};
 	struct json_object *o = json_object_new_object();
 
-	copy_str(o, "device", d, "device", 0);
+	agent_doc_str(o, "device", d, "device", 0);
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
 		jsonwrite_opt_int(o, counters[i], jsonread_int(d, counters[i], 0));
 	return o;
 }
 
-static struct json_object *
-network_doc(struct json_object *d)
+struct json_object *
+agent_doc_network(struct json_object *d)
 {
 	struct json_object *o = json_object_new_object();
 
-	copy_str(o, "name", d, "name", 0);
-	copy_str(o, "mac", d, "mac", 1);
-	add_opt(o, "addresses", agent_string_list(jsonread_member(d, "addresses"),
+	agent_doc_str(o, "name", d, "name", 0);
+	agent_doc_str(o, "mac", d, "mac", 1);
+	agent_doc_add(o, "addresses", agent_string_list(jsonread_member(d, "addresses"),
 	    AGENT_HOST_MAX_ITEMS));
 	jsonwrite_opt_int(o, "rxBytes", jsonread_int(d, "rxBytes", 0));
 	jsonwrite_opt_int(o, "txBytes", jsonread_int(d, "txBytes", 0));
@@ -615,15 +629,13 @@ network_doc(struct json_object *d)
 static struct json_object *
 smart_doc(struct json_object *d)
 {
+	static const char *const names[] = {"model", "serial", "wwn", "type", NULL};
 	struct json_object *o = json_object_new_object();
 
-	copy_str(o, "device", d, "device", 0);
-	copy_str(o, "model", d, "model", 1);
-	copy_str(o, "serial", d, "serial", 1);
-	copy_str(o, "wwn", d, "wwn", 1);
-	copy_str(o, "type", d, "type", 1);
+	agent_doc_str(o, "device", d, "device", 0);
+	agent_doc_opt_strs(o, d, names);
 	jsonwrite_int(o, "temperature", jsonread_int(d, "temperature", 0));
-	copy_str(o, "health", d, "health", 1);
+	agent_doc_str(o, "health", d, "health", 1);
 	jsonwrite_true_if(o, "standby", jsonread_bool(d, "standby", 0));
 	return o;
 }
@@ -635,10 +647,11 @@ sensors_doc(struct json_object *sensors)
 {
 	struct json_object *o = json_object_new_object();
 
-	add_opt(o, "temperatureCelsius", number_map(jsonread_member(sensors, "temperatureCelsius")));
-	add_opt(o, "fanRpm", number_map(jsonread_member(sensors, "fanRpm")));
-	add_opt(o, "additional", number_map(jsonread_member(sensors, "additional")));
-	add_opt(o, "smart", list_doc(sensors, "smart", smart_doc));
+	agent_doc_add(o, "temperatureCelsius",
+	    number_map(jsonread_member(sensors, "temperatureCelsius")));
+	agent_doc_add(o, "fanRpm", number_map(jsonread_member(sensors, "fanRpm")));
+	agent_doc_add(o, "additional", number_map(jsonread_member(sensors, "additional")));
+	agent_doc_add(o, "smart", agent_doc_list(sensors, "smart", AGENT_HOST_MAX_LIST, smart_doc));
 	if (json_object_object_length(o) == 0) {
 		json_object_put(o);
 		return NULL;
@@ -646,8 +659,21 @@ sensors_doc(struct json_object *sensors)
 	return o;
 }
 
-static struct json_object *
-load_doc(struct json_object *arr)
+void
+agent_doc_token(struct json_object *o, const char *id, const char *name, const char *hint,
+    double last_used)
+{
+	if (id == NULL || !id[0])
+		return;
+	jsonwrite_str(o, "tokenId", id);
+	jsonwrite_opt_str(o, "tokenName", name);
+	jsonwrite_opt_str(o, "tokenHint", hint);
+	if (last_used > 0)
+		jsonwrite_ms(o, "tokenLastUsedAt", last_used);
+}
+
+struct json_object *
+agent_doc_load(struct json_object *arr)
 {
 	struct json_object *out = NULL;
 	int n = jsonread_array_len(arr);
@@ -679,28 +705,27 @@ agent_host_doc(struct json_object *report, const struct agent_host *h,
 	jsonwrite_opt_str(o, "platform", h->platform);
 	jsonwrite_opt_str(o, "osName", h->os_name);
 	jsonwrite_opt_str(o, "osVersion", h->os_version);
-	copy_str(o, "kernelVersion", host, "kernelVersion", 1);
-	copy_str(o, "architecture", host, "architecture", 1);
+	agent_doc_str(o, "kernelVersion", host, "kernelVersion", 1);
+	agent_doc_str(o, "architecture", host, "architecture", 1);
 	jsonwrite_opt_int(o, "cpuCount", jsonread_int(host, "cpuCount", 0));
-	if (finite_or_zero(h->cpu) != 0)
+	if (agent_finite(h->cpu) != 0)
 		jsonwrite_num(o, "cpuUsage", h->cpu);
-	add_opt(o, "loadAverage", load_doc(jsonread_member(host, "loadAverage")));
-	add_opt(o, "memory", memory_doc(jsonread_member(metrics, "memory"), finite_or_zero(h->memory)));
-	add_opt(o, "disks", disks_doc(report));
-	add_opt(o, "diskIO", list_doc(report, "diskIO", diskio_doc));
-	add_opt(o, "networkInterfaces", list_doc(report, "network", network_doc));
-	add_opt(o, "sensors", sensors_doc(jsonread_member(report, "sensors")));
+	agent_doc_add(o, "loadAverage", agent_doc_load(jsonread_member(host, "loadAverage")));
+	agent_doc_add(o, "memory", agent_doc_memory(jsonread_member(metrics, "memory"),
+	    agent_finite(h->memory)));
+	agent_doc_add(o, "disks", agent_doc_disks(report, 1));
+	agent_doc_add(o, "diskIO", agent_doc_list(report, "diskIO", AGENT_HOST_MAX_LIST,
+	    diskio_doc));
+	agent_doc_add(o, "networkInterfaces", agent_doc_list(report, "network",
+	    AGENT_HOST_MAX_LIST, agent_doc_network));
+	agent_doc_add(o, "sensors", sensors_doc(jsonread_member(report, "sensors")));
 	jsonwrite_str(o, "status", "online");
 	jsonwrite_opt_int(o, "uptimeSeconds", jsonread_int(host, "uptimeSeconds", 0));
 	jsonwrite_ms(o, "lastSeen", m->last_seen);
 	jsonwrite_opt_int(o, "intervalSeconds", jsonread_int(agent, "intervalSeconds", 0));
-	copy_str(o, "agentVersion", agent, "version", 1);
-	jsonwrite_opt_str(o, "tokenId", m->token_id);
-	jsonwrite_opt_str(o, "tokenName", m->token_name);
-	jsonwrite_opt_str(o, "tokenHint", m->token_hint);
-	if (m->token_last_used > 0)
-		jsonwrite_ms(o, "tokenLastUsedAt", m->token_last_used);
-	add_opt(o, "tags", agent_string_list(jsonread_member(report, "tags"),
+	agent_doc_str(o, "agentVersion", agent, "version", 1);
+	agent_doc_token(o, m->token_id, m->token_name, m->token_hint, m->token_last_used);
+	agent_doc_add(o, "tags", agent_string_list(jsonread_member(report, "tags"),
 	    AGENT_HOST_MAX_ITEMS));
 	commands = m->commands_enabled >= 0 ? m->commands_enabled :
 	    jsonread_bool(agent, "commandsEnabled", 0);
@@ -776,10 +801,10 @@ smart_temperatures(struct json_object *smart, double last_seen)
 		o = json_object_new_object();
 		snprintf(dev, sizeof(dev), "%s%s", strncmp(name, "/dev/", 5) == 0 ? "" : "/dev/", name);
 		jsonwrite_str(o, "device", dev);
-		copy_str(o, "serial", d, "serial", 1);
-		copy_str(o, "wwn", d, "wwn", 1);
-		copy_str(o, "model", d, "model", 1);
-		copy_str(o, "type", d, "type", 1);
+		agent_doc_str(o, "serial", d, "serial", 1);
+		agent_doc_str(o, "wwn", d, "wwn", 1);
+		agent_doc_str(o, "model", d, "model", 1);
+		agent_doc_str(o, "type", d, "type", 1);
 		jsonwrite_int(o, "temperature", jsonread_int(d, "temperature", 0));
 		jsonwrite_time(o, "lastUpdated", last_seen);
 		json_object_array_add(a, o);
@@ -1144,8 +1169,8 @@ write_host(struct db *db, struct json_object *report, struct agent_host *h,
 	params[7] = c->token_id;
 	params[8] = sr_num(seen, sizeof(seen), last_seen);
 	params[9] = sr_i64(interval, sizeof(interval), jsonread_int(agent, "intervalSeconds", 0));
-	params[10] = sr_num(cpu, sizeof(cpu), finite_or_zero(h->cpu));
-	params[11] = sr_num(mem, sizeof(mem), finite_or_zero(h->memory));
+	params[10] = sr_num(cpu, sizeof(cpu), agent_finite(h->cpu));
+	params[11] = sr_num(mem, sizeof(mem), agent_finite(h->memory));
 	params[12] = json_object_to_json_string_ext(report, JSON_C_TO_STRING_PLAIN);
 	params[13] = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
 	host_figures(report, doc, &f);

@@ -40,7 +40,12 @@ struct agent_field {
 #define AF_U(n) {n, AF_UINT, AF_ANY, NULL}
 #define AF_N(n) {n, AF_NUM, AF_ANY, NULL}
 #define AF_B(n) {n, AF_BOOL, AF_ANY, NULL}
+#define AF_T(n) {n, AF_TIME, AF_ANY, NULL}
 #define AF_END {NULL, AF_ANY, AF_ANY, NULL}
+
+/* The members §3.1 declares for memory, a disk and a network interface (the Docker report's
+ * host has the same, §4.1). */
+extern const struct agent_field agent_fields_memory[], agent_fields_disk[], agent_fields_net[];
 
 /* 0 when every member of report that fields declares has the JSON type the original's
  * decoder takes (null is absent; unknown members are ignored; timestamps must be RFC 3339
@@ -99,6 +104,40 @@ void agent_host_sanitize(const char *in, char *out, size_t len);
 
 /* The base identifier (§3.2 step 2) of a report whose trimmed hostname is given. */
 void agent_host_base_id(struct json_object *report, const char *hostname, char *out, size_t len);
+
+/* The first nbytes of text's SHA-1 in lower-case hex into out (2 * nbytes + 1 bytes). */
+void agent_sha1_hex(const char *text, size_t nbytes, char *out);
+
+/* Pieces of the agents' documents (HostFrontend, DockerHostFrontend). */
+/* v when finite, else 0 (the original's safeFloat). */
+double agent_finite(double v);
+/* Member sk of src trimmed as member dk of dst; optional: left out when empty. */
+void agent_doc_str(struct json_object *dst, const char *dk, struct json_object *src,
+    const char *sk, int optional);
+/* Each member of keys (NULL-terminated) of src trimmed into dst, left out when empty. */
+void agent_doc_opt_strs(struct json_object *dst, struct json_object *src,
+    const char *const *keys);
+/* A copy of val when it is a string, else NULL (agent_map's value for maps of strings). */
+struct json_object *agent_string_value(struct json_object *val);
+/* Adds v (owned) as member key of o unless v is NULL. */
+void agent_doc_add(struct json_object *o, const char *key, struct json_object *v);
+/* A Memory object of a report's memory member with usage in percent; NULL when all zero. */
+struct json_object *agent_doc_memory(struct json_object *mem, double usage);
+/* The Disk objects of parent's "disks" (usage computed when missing); NULL when none. With
+ * filter the server's filesystem filter drops some (§10.2) and they are cut from parent too,
+ * so that the worker's evaluation sees what the state shows. */
+struct json_object *agent_doc_disks(struct json_object *parent, int filter);
+/* Each object of list key of parent through one() (at most max); NULL when none. */
+struct json_object *agent_doc_list(struct json_object *parent, const char *key, int max,
+    struct json_object *(*one)(struct json_object *));
+/* A HostNetworkInterface of a report's network entry. */
+struct json_object *agent_doc_network(struct json_object *d);
+/* The token members of an agent's document (tokenId, tokenName, tokenHint, tokenLastUsedAt
+ * in epoch ms), none when id is NULL or "". */
+void agent_doc_token(struct json_object *o, const char *id, const char *name, const char *hint,
+    double last_used);
+/* The first three numbers of a load average list; NULL when empty. */
+struct json_object *agent_doc_load(struct json_object *arr);
 
 /* The id of a token's host whose base identifier another host holds (§3.2 step 3). */
 void agent_host_collision_id(const char *base, const char *token_id, const char *hostname,

@@ -107,51 +107,17 @@ agent_kube_version(const char *version, char *out, size_t len)
 /* --- the documents (the original's Kubernetes*Frontend) -------------------------------- */
 
 static void
-copy_str(struct json_object *dst, struct json_object *src, const char *key, int optional)
-{
-	char buf[1024];
-
-	text(buf, sizeof(buf), src, key);
-	if (optional)
-		jsonwrite_opt_str(dst, key, buf);
-	else
-		jsonwrite_str(dst, key, buf);
-}
-
-static void
-copy_opt_strs(struct json_object *dst, struct json_object *src, const char *const *keys)
-{
-	for (; *keys; keys++)
-		copy_str(dst, src, *keys, 1);
-}
-
-static void
 copy_opt_ints(struct json_object *dst, struct json_object *src, const char *const *keys)
 {
 	for (; *keys; keys++)
 		jsonwrite_opt_int(dst, *keys, jsonread_int(src, *keys, 0));
 }
 
-static void
-add_opt(struct json_object *o, const char *key, struct json_object *v)
-{
-	if (v)
-		json_object_object_add(o, key, v);
-}
-
-/* A label's value as kept: strings only. */
-static struct json_object *
-label_value(struct json_object *val)
-{
-	return json_object_is_type(val, json_type_string) ?
-	    json_object_new_string(json_object_get_string(val)) : NULL;
-}
-
 /* A map of strings (at most AGENT_KUBE_MAX_ITEMS keys), NULL when it has none. */
 static struct json_object *
 labels_doc(struct json_object *map)
 {
-	return agent_map(map, AGENT_KUBE_MAX_ITEMS, label_value);
+	return agent_map(map, AGENT_KUBE_MAX_ITEMS, agent_string_value);
 }
 
 static struct json_object *
@@ -163,18 +129,18 @@ node_doc(struct json_object *n)
 	struct json_object *cap = jsonread_member(n, "capacity");
 	struct json_object *alloc = jsonread_member(n, "allocatable");
 
-	copy_str(o, n, "uid", 0);
-	copy_str(o, n, "name", 0);
+	agent_doc_str(o, "uid", n, "uid", 0);
+	agent_doc_str(o, "name", n, "name", 0);
 	jsonwrite_bool(o, "ready", jsonread_bool(n, "ready", 0));
 	jsonwrite_true_if(o, "unschedulable", jsonread_bool(n, "unschedulable", 0));
-	copy_opt_strs(o, n, strs);
+	agent_doc_opt_strs(o, n, strs);
 	jsonwrite_opt_int(o, "capacityCpuCores", jsonread_int(cap, "cpuCores", 0));
 	jsonwrite_opt_int(o, "capacityMemoryBytes", jsonread_int(cap, "memoryBytes", 0));
 	jsonwrite_opt_int(o, "capacityPods", jsonread_int(cap, "pods", 0));
 	jsonwrite_opt_int(o, "allocatableCpuCores", jsonread_int(alloc, "cpuCores", 0));
 	jsonwrite_opt_int(o, "allocatableMemoryBytes", jsonread_int(alloc, "memoryBytes", 0));
 	jsonwrite_opt_int(o, "allocatablePods", jsonread_int(alloc, "pods", 0));
-	add_opt(o, "roles", agent_string_list(jsonread_member(n, "roles"),
+	agent_doc_add(o, "roles", agent_string_list(jsonread_member(n, "roles"),
 	    AGENT_KUBE_MAX_ITEMS));
 	return o;
 }
@@ -185,11 +151,11 @@ container_doc(struct json_object *c)
 	static const char *const strs[] = {"state", "reason", "message", NULL};
 	struct json_object *o = json_object_new_object();
 
-	copy_str(o, c, "name", 0);
-	copy_str(o, c, "image", 1);
+	agent_doc_str(o, "name", c, "name", 0);
+	agent_doc_str(o, "image", c, "image", 1);
 	jsonwrite_bool(o, "ready", jsonread_bool(c, "ready", 0));
 	jsonwrite_opt_int(o, "restartCount", jsonread_int(c, "restartCount", 0));
-	copy_opt_strs(o, c, strs);
+	agent_doc_opt_strs(o, c, strs);
 	return o;
 }
 
@@ -213,16 +179,16 @@ pod_doc(struct json_object *p)
 	    NULL};
 	struct json_object *o = json_object_new_object(), *containers;
 
-	copy_str(o, p, "uid", 0);
-	copy_str(o, p, "name", 0);
-	copy_str(o, p, "namespace", 0);
-	copy_opt_strs(o, p, strs);
+	agent_doc_str(o, "uid", p, "uid", 0);
+	agent_doc_str(o, "name", p, "name", 0);
+	agent_doc_str(o, "namespace", p, "namespace", 0);
+	agent_doc_opt_strs(o, p, strs);
 	opt_time(o, p, "createdAt");
 	opt_time(o, p, "startTime");
 	jsonwrite_opt_int(o, "restarts", jsonread_int(p, "restarts", 0));
-	add_opt(o, "labels", labels_doc(jsonread_member(p, "labels")));
-	copy_str(o, p, "ownerKind", 1);
-	copy_str(o, p, "ownerName", 1);
+	agent_doc_add(o, "labels", labels_doc(jsonread_member(p, "labels")));
+	agent_doc_str(o, "ownerKind", p, "ownerKind", 1);
+	agent_doc_str(o, "ownerName", p, "ownerName", 1);
 	containers = list_doc(jsonread_member(p, "containers"), AGENT_KUBE_MAX_ITEMS,
 	    container_doc);
 	if (json_object_array_length(containers) > 0)
@@ -239,11 +205,11 @@ deployment_doc(struct json_object *d)
 	    "availableReplicas", NULL};
 	struct json_object *o = json_object_new_object();
 
-	copy_str(o, d, "uid", 0);
-	copy_str(o, d, "name", 0);
-	copy_str(o, d, "namespace", 0);
+	agent_doc_str(o, "uid", d, "uid", 0);
+	agent_doc_str(o, "name", d, "name", 0);
+	agent_doc_str(o, "namespace", d, "namespace", 0);
 	copy_opt_ints(o, d, ints);
-	add_opt(o, "labels", labels_doc(jsonread_member(d, "labels")));
+	agent_doc_add(o, "labels", labels_doc(jsonread_member(d, "labels")));
 	return o;
 }
 

@@ -137,6 +137,8 @@ const struct conf_key conf_keys[] = {
 	    "pulse-agent-<os>-<arch> files for others"},
 	{"agent_script_dir", CFG_STRING, PKGDATADIR "/agent", 0, 0, 0,
 	    "where /install.sh, /install.ps1 and the legacy installer scripts are served from"},
+	{"disable_docker_update_actions", CFG_BOOL, "false", 0, 0, 0,
+	    "refuse POST /api/agents/docker/containers/update (403 docker_updates_disabled)"},
 };
 const int conf_key_count = (int)ARRAY_LEN(conf_keys);
 

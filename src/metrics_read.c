@@ -392,6 +392,16 @@ static const struct db_stmt stmt_chart_resources = {
 	"UNION ALL "
 	"SELECT s.id, 2, false, CASE WHEN s.total > 0 THEN s.used * 100.0 / s.total ELSE 0 END, "
 	"  0, 0, 0, 0, 0, 0 FROM pulse.storage s, m WHERE s.mock = m.enabled "
+	"UNION ALL "
+	"SELECT c.id, 3, false, c.cpu_percent, c.memory_percent, "
+	"  CASE WHEN (c.doc->>'rootFilesystemBytes')::float8 > 0 THEN least(100, "
+	"  coalesce((c.doc->>'writableLayerBytes')::float8, 0) * 100 / "
+	"  (c.doc->>'rootFilesystemBytes')::float8) ELSE 0 END, 0, 0, 0, 0 "
+	"  FROM pulse.docker_containers c JOIN pulse.docker_hosts h ON h.id = c.host_id, m "
+	"  WHERE c.mock = m.enabled AND NOT h.hidden "
+	"UNION ALL "
+	"SELECT h.id, 4, false, h.cpu_usage, h.memory_usage, coalesce(h.disk_usage, 0), "
+	"  0, 0, 0, 0 FROM pulse.docker_hosts h, m WHERE h.mock = m.enabled AND NOT h.hidden "
 	") x ORDER BY id COLLATE \"C\", kind",
 	0,
 };
@@ -399,7 +409,8 @@ static const struct db_stmt stmt_chart_resources = {
 static const struct db_stmt stmt_chart_series = {
 	"charts_series",
 	"SELECT id, resource_type, resource_id, metric FROM pulse.metric_series "
-	"WHERE resource_type IN ('vm', 'container', 'node', 'storage') "
+	"WHERE resource_type IN ('vm', 'container', 'node', 'storage', 'dockerContainer', "
+	"'dockerHost') "
 	"ORDER BY resource_id COLLATE \"C\"",
 	0,
 };
@@ -417,7 +428,7 @@ chart_items(struct met_charts *ch)
 		it->id = PQgetvalue(rows, i, 0);
 		it->kind = (enum met_chart_kind)db_value_int32(rows, i, 1);
 		it->vm = PQgetvalue(rows, i, 2)[0] == 't';
-		it->nmetrics = it->kind == MET_CHART_GUEST ? 7 : it->kind == MET_CHART_NODE ? 3 : 1;
+		it->nmetrics = it->kind == MET_CHART_GUEST ? 7 : it->kind == MET_CHART_STORAGE ? 1 : 3;
 		it->last = -1;
 		for (int m = 0; m < MET_CHART_METRICS; m++) {
 			it->cur[m] = strtod(PQgetvalue(rows, i, 3 + m), NULL);
@@ -438,14 +449,16 @@ chart_match(struct met_charts *ch, int32_t maxs)
 		const char *metric = PQgetvalue(series, row, 3);
 		int32_t s = db_value_int32(series, row, 0);
 		enum met_chart_kind kind = strcmp(type, "node") == 0 ? MET_CHART_NODE :
-		    strcmp(type, "storage") == 0 ? MET_CHART_STORAGE : MET_CHART_GUEST;
+		    strcmp(type, "storage") == 0 ? MET_CHART_STORAGE :
+		    strcmp(type, "dockerContainer") == 0 ? MET_CHART_DOCKER :
+		    strcmp(type, "dockerHost") == 0 ? MET_CHART_DOCKER_HOST : MET_CHART_GUEST;
 		while (i < ch->n && strcmp(ch->items[i].id, id) < 0)
 			i++;
 		for (int j = i; j < ch->n && strcmp(ch->items[j].id, id) == 0; j++) {
 			struct met_chart_item *it = &ch->items[j];
 			if (it->kind != kind || s < 0 || s > maxs)
 				continue;
-			for (int m = 0; m < (kind == MET_CHART_STORAGE ? 1 : 7); m++) {
+			for (int m = 0; m < it->nmetrics; m++) {
 				const char *want = kind == MET_CHART_STORAGE ? "usage" :
 				    met_chart_metrics[m];
 				if (strcmp(metric, want) == 0) {

@@ -58,10 +58,15 @@ void met_thin(const struct met_acc *row, int nb, double origin, double step, int
     struct met_points *out);
 
 /* --- charts: the resources of the state and their series ---------------------------------
- * What /api/charts shows: the guests, nodes and storage of the live estate (mock or not), each
+ * What /api/charts shows: the guests, nodes, storage, Docker containers and Docker hosts of
+ * the live estate (mock or not), each
  * with its current values and the series of its metrics, read in one REPEATABLE READ
  * snapshot and handed out as their series come in. */
-enum met_chart_kind { MET_CHART_GUEST, MET_CHART_NODE, MET_CHART_STORAGE };
+enum met_chart_kind {
+	MET_CHART_GUEST, MET_CHART_NODE, MET_CHART_STORAGE,
+	MET_CHART_DOCKER, MET_CHART_DOCKER_HOST,	/* Docker containers and hosts: cpu memory disk */
+	MET_CHART_KINDS,
+};
 
 #define MET_CHART_METRICS 7	/* guests: cpu memory disk diskread diskwrite netin netout */
 

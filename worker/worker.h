@@ -142,9 +142,10 @@ int alerts_evaluate_docker(struct worker *w, const struct agent_docker *d, doubl
 int alerts_evaluate_kubernetes(struct worker *w, const struct agent_kubernetes *k, double now);
 int job_alert_retention(struct worker *w, struct job *job);
 
-/* agents.c: the stored host reports evaluated (any worker, every second); hosts silent
- * beyond agents.md §12's window marked offline and evaluated as offline, removed hosts'
- * alerts resolved (one worker, every 10 s). */
+/* agents.c: the stored host and Docker reports evaluated and their figures recorded (any
+ * worker, every second); agents silent beyond agents.md §12's window marked offline and
+ * evaluated as offline, removed agents' alerts resolved, Docker removal blocks dropped after
+ * 24 hours (one worker, every 10 s). */
 int job_agent_eval(struct worker *w, struct job *job);
 int job_agent_offline(struct worker *w, struct job *job);
 /* The grouping buffer's flush (any worker, every second) and escalation (one worker). */

@@ -104,6 +104,27 @@ my @mix = (
     [POST => '/api/agents/host/unlink', $tok, '{"hostId":"vg-host"}'],
     [POST => '/api/agents/host/uninstall', $tok, '{"hostId":7}'],
     [DELETE => '/api/agents/host/nope', $tok],
+    # Docker agents: a report, a command queued and delivered, acks, management, removal.
+    [POST => '/api/agents/docker/report', $tok, '{"agent":{"id":"vg-docker","version":"5","intervalSeconds":30},'
+        . '"host":{"hostname":"vg-docker","machineId":"m","totalCpu":2,"memory":{"totalBytes":10,"usedBytes":5},'
+        . '"disks":[{"mountpoint":"/","totalBytes":10,"usedBytes":4}],"swarm":{"nodeId":"n"}},'
+        . '"containers":[{"id":"c1","name":"web","state":"running","createdAt":"2026-01-12T10:00:00Z","labels":{"a":"b"},'
+        . '"ports":[{"privatePort":80}],"blockIo":{"readBytes":5},"mounts":[{"rw":true}],"updateStatus":{"updateAvailable":true}}],'
+        . '"services":[{"id":"s","name":"s","updateStatus":{"state":"x"}}],"tasks":[{"id":"t","createdAt":"2026-01-12T10:00:00Z"}],'
+        . '"timestamp":"2026-01-12T10:15:30Z"}'],
+    [POST => '/api/agents/docker/report', $tok, '{"containers":[{"cpuPercent":"x"}]}'],
+    [POST => '/api/agents/docker/report', $tok, '{"host":{"hostname":" "}}'],
+    [POST => '/api/agents/docker/containers/update', $tok, '{"hostId":"vg-docker","containerId":"c1","containerName":"web"}'],
+    [POST => '/api/agents/docker/report', $tok, '{"agent":{"id":"vg-docker"},"host":{"hostname":"vg-docker"},"containers":[]}'],
+    [POST => '/api/agents/docker/commands/nope/ack', $tok, '{"hostId":"vg-docker","status":"done"}'],
+    [POST => '/api/agents/docker/commands/nope/ack', $tok, '{"hostId":"vg-docker","status":"ack"}'],
+    [PUT => '/api/agents/docker/hosts/vg-docker/display-name', $tok, '{"displayName":"x"}'],
+    [DELETE => '/api/agents/docker/hosts/vg-docker?hide=true', $tok],
+    [PUT => '/api/agents/docker/hosts/vg-docker/unhide', $tok],
+    [POST => '/api/agents/docker/hosts/nope/check-updates', $tok],
+    [GET => '/api/state', $tok],
+    [DELETE => '/api/agents/docker/hosts/nope?force=true', $tok],
+    [POST => '/api/agents/docker/hosts/vg-docker/allow-reenroll', $tok],
 );
 my %seen;
 for my $round (1 .. 2) {

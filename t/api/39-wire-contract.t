@@ -311,6 +311,54 @@ ok($detail->{zfsPool} && @{ $detail->{zfsPool}{devices} }, 'with its pool and de
     is(scalar @{ $state->{removedKubernetesClusters} }, 1, 'kubernetes agents: one removed cluster in the state');
 }
 
+# --- Docker agents: a report with every member of a container (agents.md §4.1), its answer
+# carrying a queued command, the host in the state with its command and containers, and a
+# removed host in removedDockerHosts ---
+{
+    my $report = Mojo::JSON::decode_json(q({"agent":{"id":"wc-docker","version":"5.0.4","type":"unified","intervalSeconds":30},
+        "host":{"hostname":"wc-docker","name":"wc-daemon","machineId":"m-1","os":"Debian","runtime":"docker","runtimeVersion":"26.1","dockerVersion":"26.1",
+          "kernelVersion":"6.1.0","architecture":"x86_64","totalCpu":4,"totalMemoryBytes":8000,"uptimeSeconds":60,"cpuUsagePercent":5.5,"loadAverage":[0.1,0.2,0.3],
+          "memory":{"totalBytes":8000,"usedBytes":2000,"freeBytes":6000,"usage":25,"swapTotalBytes":10,"swapUsedBytes":1},
+          "disks":[{"device":"/dev/vda1","mountpoint":"/","type":"ext4","totalBytes":1000,"usedBytes":500,"freeBytes":500,"usage":50}],
+          "network":[{"name":"eth0","mac":"52:54:00:00:00:03","addresses":["192.0.2.9/24"],"rxBytes":1,"txBytes":2,"speedMbps":1000}],
+          "swarm":{"nodeId":"n","nodeRole":"manager","localState":"active","controlAvailable":true,"clusterId":"c","clusterName":"s","scope":"cluster","error":"e"}},
+        "containers":[{"id":"c1","name":"web","image":"nginx","createdAt":"2026-01-12T10:00:00Z","state":"running","status":"Up","health":"healthy",
+          "cpuPercent":1.5,"memoryUsageBytes":10,"memoryLimitBytes":100,"memoryPercent":10,"uptimeSeconds":60,"restartCount":0,"exitCode":0,
+          "startedAt":"2026-01-12T10:00:01Z","finishedAt":"2026-01-12T09:00:00Z","ports":[{"privatePort":80,"publicPort":8080,"protocol":"tcp","ip":"0.0.0.0"}],
+          "labels":{"a":"b"},"networks":[{"name":"bridge","ipv4":"172.17.0.2","ipv6":"fe80::2"}],"writableLayerBytes":5,"rootFilesystemBytes":50,
+          "blockIo":{"readBytes":1,"writeBytes":2},"mounts":[{"type":"bind","source":"/a","destination":"/b","mode":"rw","rw":true,"propagation":"rprivate","name":"n","driver":"local"}],
+          "podman":{"podName":"p","podId":"pi","infra":true,"composeProject":"cp","composeService":"cs","composeWorkdir":"cw","composeConfigHash":"ch",
+            "autoUpdatePolicy":"registry","autoUpdateRestart":"true","userNamespace":"keep-id"},
+          "updateStatus":{"updateAvailable":true,"currentDigest":"sha256:a","latestDigest":"sha256:b","lastChecked":"2026-01-12T10:00:00Z","error":"rate limited"}}],
+        "services":[{"id":"s","name":"svc","stack":"st","image":"nginx","mode":"replicated","desiredTasks":1,"runningTasks":1,"completedTasks":0,"labels":{"a":"b"},
+          "endpointPorts":[{"name":"http","protocol":"tcp","targetPort":80,"publishedPort":8080,"publishMode":"ingress"}],
+          "updateStatus":{"state":"completed","message":"done","completedAt":"2026-01-12T10:00:00Z"},"createdAt":"2026-01-12T09:00:00Z","updatedAt":"2026-01-12T10:00:00Z"}],
+        "tasks":[{"id":"t","serviceId":"s","serviceName":"svc","slot":1,"nodeId":"n","nodeName":"wc-docker","desiredState":"running","currentState":"running",
+          "error":"e","message":"m","containerId":"c1","containerName":"web","createdAt":"2026-01-12T09:00:00Z","updatedAt":"2026-01-12T10:00:00Z",
+          "startedAt":"2026-01-12T09:00:01Z","completedAt":"2026-01-12T09:30:00Z"}],
+        "timestamp":"2026-01-12T10:15:30Z"}));
+    my $post = sub { $ua->post($stack->url('/api/agents/docker/report') => $auth => json => $report)->result };
+    my $r = $post->();
+    is($r->code, 200, 'Docker agents: report stored') or diag $r->body;
+    $r = $ua->post($stack->url('/api/agents/docker/containers/update') => $auth
+        => json => { hostId => 'wc-docker', containerId => 'c1', containerName => 'web' })->result;
+    is($r->code, 200, 'Docker agents: a container update queued') or diag $r->body;
+    $r = $post->();
+    ok($r->json->{commands}, 'Docker agents: the answer carries the command');
+    $wc->check('DockerReportResponse', $r->json, 'Docker agents: report answer with a command');
+    $report->{agent}{id} = $report->{host}{hostname} = $report->{host}{machineId} = 'wc-gone';
+    my $token = $ua->post($stack->url('/api/security/tokens') => $auth
+        => json => { name => 'wc-docker-2', scopes => ['docker:report'] })->result->json->{token};
+    $r = $ua->post($stack->url('/api/agents/docker/report') => { 'X-API-Token' => $token } => json => $report)->result;
+    is($r->code, 200, 'Docker agents: a second host, with a token of its own (one token, one agent)');
+    $r = $ua->delete($stack->url('/api/agents/docker/hosts/wc-gone?force=true') => $auth)->result;
+    is($r->code, 200, 'Docker agents: the second host removed');
+    my $state = capture('State', '/api/state', 'Docker agents');
+    is(scalar @{ $state->{dockerHosts} }, 1, 'Docker agents: one Docker host in the state');
+    ok($state->{dockerHosts}[0]{command}, 'Docker agents: with its command');
+    is(scalar @{ $state->{removedDockerHosts} }, 1, 'Docker agents: one removed host');
+}
+
 # --- what the contract test found ---
 my @problems = $wc->problems;
 is(scalar @problems, 0, 'no difference from the contract outside the allowlist')

@@ -2,7 +2,8 @@ package AgentHarness;
 # AgentHarness.pm: processes and files for the agent tests (t/api/63-agent-program.t,
 # t/api/65-agent-docker.t), which run pulse-agent against stand-ins without the stack:
 # spawn with the output to a log, stop with SIGTERM (then SIGKILL), wait for a condition,
-# read a file or its JSON lines. Whatever is still running at exit is killed.
+# read a file or its JSON lines. Whatever is still running at exit is killed. For the report
+# tests through the stack: an API token with scopes, and the headers an agent sends with it.
 use strict;
 use warnings;
 use Exporter 'import';
@@ -11,7 +12,7 @@ use POSIX qw(WNOHANG);
 use Test::More;
 use Time::HiRes qw(sleep time);
 
-our @EXPORT_OK = qw(spawn stop wait_for slurp json_lines);
+our @EXPORT_OK = qw(spawn stop wait_for slurp json_lines agent_token agent_headers);
 
 my @pids;
 
@@ -66,5 +67,18 @@ sub json_lines {
     open my $fh, '<', $file or return ();
     return map { decode_json($_) } grep { /\S/ } <$fh>;
 }
+
+# A new API token named $name with @scopes, made through $stack's admin token: {raw, id}.
+sub agent_token {
+    my ($stack, $name, @scopes) = @_;
+    my $res = $stack->ua->post($stack->url('/api/security/tokens') => $stack->token_headers
+        => json => { name => $name, scopes => \@scopes })->result;
+    is($res->code, 200, "token $name created") or diag $res->body;
+    my $j = $res->json;
+    return { raw => $j->{token}, id => $j->{record}{id} };
+}
+
+# The headers the original's agents send with a token: both X-API-Token and Bearer.
+sub agent_headers { my $t = shift; { 'X-API-Token' => $t->{raw}, Authorization => "Bearer $t->{raw}" } }
 
 1;
