@@ -90,7 +90,10 @@ test_config(void)
 	    "--tag replaces PULSE_TAGS, repeated and CSV");
 	is_int(cfg.insecure, 0, "--insecure=false");
 	is_str(cfg.hostname, "h1", "--hostname");
-	is_int(cfg.nunsupported, 2, "kubernetes and kubeconfig (flags) noted");
+	is_int(cfg.enable_kubernetes, 1, "--enable-kubernetes turns the Kubernetes module on");
+	is_int(cfg.nunsupported, 1, "--kubeconfig noted as not supported");
+	ok(cfg.nunsupported == 1 && strcmp(cfg.unsupported[0], "kubeconfig") == 0,
+	    "the unsupported flag is kubeconfig");
 	ok(cfg.ndisk_exclude == 1 && strcmp(cfg.disk_exclude[0], "/mnt/*") == 0, "--disk-exclude");
 	agent_config_free(&cfg);
 
