@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -397,16 +398,18 @@ conn_slot(const char *key, int *reused)
 	return oldest;
 }
 
+/* The request's bytes; through a proxy (http:// only) the target is the whole URL. */
 static char *
 build_request(const struct agent_http_request *req, const char *host, int port, int tls,
-    const char *path, size_t *len)
+    const char *path, int proxied, size_t *len)
 {
 	struct strbuf sb = {0};
 	size_t body_len = req->body ? strlen(req->body) : 0;
 	int v6 = strchr(host, ':') != NULL;
 
-	sb_printf(&sb, "%s %s HTTP/1.1\r\nHost: %s%s%s", req->method, path, v6 ? "[" : "",
-	    req->unix_socket ? "localhost" : host, v6 ? "]" : "");
+	sb_printf(&sb, "%s %s%s HTTP/1.1\r\nHost: %s%s%s", req->method,
+	    proxied ? req->url : path, proxied && *path == '/' && !strstr(req->url + 7, "/") ?
+	    "/" : "", v6 ? "[" : "", req->unix_socket ? "localhost" : host, v6 ? "]" : "");
 	if (!req->unix_socket && port != (tls ? 443 : 80))
 		sb_printf(&sb, ":%d", port);
 	sb_printf(&sb, "\r\nUser-Agent: %s\r\n", req->user_agent);
@@ -431,9 +434,11 @@ exchange(struct conn *c, const struct agent_http_request *req, const char *wire,
 {
 	struct strbuf in = {0};
 	size_t need = 1, used = 0;
-	int keep = 0, eof = 0, head = strcmp(req->method, "HEAD") == 0;
+	int keep = 0, eof = 0;
+	int head = strcmp(req->method, "HEAD") == 0 || strcmp(req->method, "CONNECT") == 0;
 	enum agent_http_parse res = AGENT_HTTP_PARSE_MORE;
 
+	memset(ans, 0, sizeof(*ans));
 	*retry = 0;
 	if (send_all(c, wire, wire_len, deadline, ans) != 0) {
 		*retry = reused;
@@ -475,12 +480,89 @@ exchange(struct conn *c, const struct agent_http_request *req, const char *wire,
 	return 0;
 }
 
+/* Whether host is listed in NO_PROXY / no_proxy: "*", a host name, or a domain (with or
+ * without its leading dot) that host is in. Ports and address ranges in the list are not read
+ * (an entry with them does not match). */
+static int
+no_proxy_for(const char *host)
+{
+	const char *list = getenv("NO_PROXY");
+	size_t hl = strlen(host);
+
+	if (!list || !*list)
+		list = getenv("no_proxy");
+	for (const char *p = list ? list : ""; *p; ) {
+		size_t n = strcspn(p, ",");
+		const char *e = p;
+
+		while (n && (*e == ' ' || *e == '.'))
+			e++, n--;
+		while (n && e[n - 1] == ' ')
+			n--;
+		if ((n == 1 && *e == '*') || (n && n <= hl && strncasecmp(host + hl - n, e, n) == 0 &&
+		    (n == hl || host[hl - n - 1] == '.')))
+			return 1;
+		p = e + n + strspn(e + n, " ");
+		p += *p == ',';
+	}
+	return 0;
+}
+
+/* The proxy for a tls or plain target from HTTPS_PROXY / HTTP_PROXY (or their lower-case
+ * forms) and NO_PROXY, as the original's Go client reads them (agents.md §9.5): 1 with host
+ * and port set, 0 for none, -1 when it is set but not an http://host:port this client can
+ * use (credentials in it, too). */
+static int
+proxy_for(int tls, const char *target, char *host, size_t hostlen, int *port)
+{
+	const char *v = getenv(tls ? "HTTPS_PROXY" : "HTTP_PROXY"), *path;
+	char url[512];
+	int ptls;
+
+	if (!v || !*v)
+		v = getenv(tls ? "https_proxy" : "http_proxy");
+	/* Like Go's, never for the loopback. */
+	if (!v || !*v || no_proxy_for(target) || strcasecmp(target, "localhost") == 0 ||
+	    strncmp(target, "127.", 4) == 0 || strcmp(target, "::1") == 0)
+		return 0;
+	snprintf(url, sizeof(url), "%s%s", strstr(v, "://") ? "" : "http://", v);
+	if (agent_http_split_url(url, &ptls, host, hostlen, port, &path) != 0 || ptls)
+		return -1;
+	return 1;
+}
+
+/* Asks the proxy on c for a tunnel to host:port: 0 when it answers 2xx. */
+static int
+tunnel(struct conn *c, const char *host, int port, long deadline,
+    struct agent_http_answer *ans)
+{
+	struct agent_http_request connect;
+	struct agent_http_answer got;
+	char *wire;
+	int v6 = strchr(host, ':') != NULL, retry, rc;
+
+	agent_http_request_init(&connect, "CONNECT", "");
+	connect.max_response = 0;
+	wire = xasprintf("CONNECT %s%s%s:%d HTTP/1.1\r\nHost: %s%s%s:%d\r\n\r\n", v6 ? "[" : "",
+	    host, v6 ? "]" : "", port, v6 ? "[" : "", host, v6 ? "]" : "", port);
+	rc = exchange(c, &connect, wire, strlen(wire), deadline, 0, &retry, &got);
+	free(wire);
+	if (rc == 0 && got.status >= 200 && got.status < 300)
+		return 0;
+	if (rc == 0)
+		fail(ans, "the proxy refused the tunnel: status %ld", got.status);
+	else
+		fail(ans, "the proxy gave no answer to CONNECT: %s", got.error);
+	agent_http_answer_free(&got);
+	return -1;
+}
+
 int
 agent_http_perform(struct agent_http_request *req, struct agent_http_answer *ans)
 {
-	char host[256], key[sizeof(conns[0].key)], *wire = NULL;
+	char host[256], phost[256], key[sizeof(conns[0].key)], *wire = NULL;
 	const char *path;
-	int tls, port, reused, retry = 0, rc = -1;
+	int tls, port, pport = 0, proxied, reused, retry = 0, rc = -1;
 	long start = now_ms(), deadline = start + req->timeout_ms;
 	size_t wire_len;
 	struct conn *c;
@@ -496,10 +578,16 @@ agent_http_perform(struct agent_http_request *req, struct agent_http_answer *ans
 		fail(ans, "request not sent: not an http(s) URL");
 		return -1;
 	}
-	snprintf(key, sizeof(key), "%d|%s|%d|%s|%d|%s", tls, host, port,
+	proxied = req->unix_socket ? 0 : proxy_for(tls, host, phost, sizeof(phost), &pport);
+	if (proxied < 0) {
+		fail(ans, "request not sent: the proxy variable is not an http://host:port this "
+		    "agent can use");
+		return -1;
+	}
+	snprintf(key, sizeof(key), "%d|%s|%d|%s|%d|%s|%s:%d", tls, host, port,
 	    req->unix_socket ? req->unix_socket : "", req->insecure,
-	    req->ca_file ? req->ca_file : "");
-	wire = build_request(req, host, port, tls, path, &wire_len);
+	    req->ca_file ? req->ca_file : "", proxied ? phost : "", proxied ? pport : 0);
+	wire = build_request(req, host, port, tls, path, proxied && !tls, &wire_len);
 	do {
 		c = conn_slot(key, &reused);
 		if (!reused) {
@@ -508,12 +596,14 @@ agent_http_perform(struct agent_http_request *req, struct agent_http_answer *ans
 			if (cdeadline > deadline)
 				cdeadline = deadline;
 			c->fd = req->unix_socket ? connect_unix(req->unix_socket, cdeadline, ans) :
+			    proxied ? connect_tcp(phost, pport, cdeadline, ans) :
 			    connect_tcp(host, port, cdeadline, ans);
-			if (c->fd < 0 || (tls && tls_start(c, req, host, cdeadline, ans) != 0)) {
+			snprintf(c->key, sizeof(c->key), "%s", key);
+			if (c->fd < 0 || (tls && proxied && tunnel(c, host, port, cdeadline, ans) != 0) ||
+			    (tls && tls_start(c, req, host, cdeadline, ans) != 0)) {
 				conn_close(c);
 				break;
 			}
-			snprintf(c->key, sizeof(c->key), "%s", key);
 		}
 		c->last_used = ++use_counter;
 		rc = exchange(c, req, wire, wire_len, deadline, reused, &retry, ans);

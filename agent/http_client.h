@@ -41,16 +41,17 @@ struct agent_http_answer {
 
 void agent_http_request_init(struct agent_http_request *req, const char *method,
     const char *url);
-/* Adds "Name: value" (value from fmt); a name that is not a token, a value holding CR, LF or another control
- * character (tab aside), or one line too many, is not added: -1, and the request is refused
- * (agent_http_perform fails without sending anything). 0 otherwise. */
+/* Adds "Name: value" (value from fmt); a name that is not a token, a value holding CR, LF or
+ * another control character (tab aside), or one line too many, is not added: -1, and the
+ * request is refused (agent_http_perform fails without sending anything). 0 otherwise. */
 int agent_http_add_header(struct agent_http_request *req, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Wipes and frees the header lines. */
 void agent_http_request_clear(struct agent_http_request *req);
 
-/* Runs req. Connections are kept alive per target (scheme, host, port, socket and TLS
- * settings) from one call to the next; the agent uses them from one thread only. Returns 0
+/* Runs req. Connections are kept alive per target (scheme, host, port, socket, TLS settings
+ * and proxy) from one call to the next; the agent uses them from one thread only. The proxy
+ * variables are read as Go reads them (http_client.c proxy_for). Returns 0
  * when an answer arrived (any status), -1 otherwise with ans->error set. */
 int agent_http_perform(struct agent_http_request *req, struct agent_http_answer *ans);
 void agent_http_answer_free(struct agent_http_answer *ans);

@@ -1,12 +1,14 @@
 /* test_agent_http.c: the agent's HTTP client (agent/http_parse.c, agent/http_client.c): URLs,
  * the answer parser (status line, headers, Content-Length, chunked bodies, caps), header
- * refusal, a loop over truncated and garbage answers, and exchanges with a forked server on a
- * Unix socket (keep-alive, a stale kept connection, a body sent, a timeout). */
+ * refusal, a loop over truncated and garbage answers, exchanges with a forked server on a
+ * Unix socket (keep-alive, a stale kept connection, a body sent, a timeout), and proxies. */
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -287,18 +289,15 @@ test_header_refusal(void)
 	ok(agent_http_perform(&req, &ans) == -1 && strstr(ans.error, "URL"), "a bad URL: not sent");
 }
 
-/* A server on a Unix socket: for each accepted connection, reads requests and answers each
- * with the next canned text; "" closes the connection at once. Writes what it read to log. */
+/* A server on the listening socket ls: for each accepted connection, reads requests and
+ * answers each with the next canned text; "" closes the connection at once, "sleep" waits
+ * 3 s first. Writes what it read to log. */
 static pid_t
-serve(const char *path, const char *const *answers, const char *logpath)
+serve_on(int ls, const char *const *answers, const char *logpath)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int ls = socket(AF_UNIX, SOCK_STREAM, 0);
 	pid_t pid;
 
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	unlink(path);
-	if (ls < 0 || bind(ls, (struct sockaddr *)&sun, sizeof(sun)) != 0 || listen(ls, 4) != 0)
+	if (ls < 0 || listen(ls, 4) != 0)
 		return -1;
 	if ((pid = fork()) != 0) {
 		close(ls);
@@ -334,6 +333,38 @@ serve(const char *path, const char *const *answers, const char *logpath)
 	_exit(0);
 }
 
+static pid_t
+serve(const char *path, const char *const *answers, const char *logpath)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int ls = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	unlink(path);
+	if (ls >= 0 && bind(ls, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		close(ls);
+		ls = -1;
+	}
+	return serve_on(ls, answers, logpath);
+}
+
+/* The same on 127.0.0.1, at a port the kernel picks (*port). */
+static pid_t
+serve_tcp(int *port, const char *const *answers, const char *logpath)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int ls = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (ls >= 0 && (bind(ls, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+	    getsockname(ls, (struct sockaddr *)&sin, &len) != 0)) {
+		close(ls);
+		ls = -1;
+	}
+	*port = ntohs(sin.sin_port);
+	return serve_on(ls, answers, logpath);
+}
+
 static char *
 slurp(const char *path)
 {
@@ -360,7 +391,7 @@ test_exchanges(void)
 		"sleep",
 		NULL,
 	};
-	char dir[] = "/tmp/agenthttp-XXXXXX", sock[128], logpath[160], *log;
+	char dir[] = "/tmp/agenthttp-XXXXXX", sock[64], logpath[160], *log;
 	struct agent_http_request req;
 	struct agent_http_answer ans;
 	pid_t pid;
@@ -434,6 +465,59 @@ test_connect_failures(void)
 	    "a refused port: no answer");
 }
 
+static void
+test_proxy(void)
+{
+	static const char *const answers[] = {
+		/* closed, so that the one-connection-at-a-time stand-in takes the next */
+		"HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\nproxied",
+		"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n",
+		NULL,
+	};
+	char logpath[] = "/tmp/agenthttp-proxy-XXXXXX", proxy[64], *log;
+	struct agent_http_request req;
+	struct agent_http_answer ans;
+	int port, status, fd = mkstemp(logpath);
+	pid_t pid = serve_tcp(&port, answers, logpath);
+
+	close(fd);
+	ok(pid > 0, "proxy stand-in started");
+	snprintf(proxy, sizeof(proxy), "127.0.0.1:%d", port);
+	setenv("HTTP_PROXY", proxy, 1);
+	setenv("HTTPS_PROXY", proxy, 1);
+	setenv("NO_PROXY", "localhost, .internal.example", 1);
+
+	agent_http_request_init(&req, "GET", "http://pulse.example:7655/api/x?a=1");
+	ok(agent_http_perform(&req, &ans) == 0 && ans.status == 200 &&
+	    strcmp(ans.body, "proxied") == 0, "http:// through HTTP_PROXY");
+	agent_http_answer_free(&ans);
+	agent_http_request_init(&req, "GET", "https://pulse.example/api/x");
+	ok(agent_http_perform(&req, &ans) == -1 && strstr(ans.error, "proxy refused the tunnel") &&
+	    strstr(ans.error, "407"), "https:// asks HTTPS_PROXY for a tunnel; a refusal is said");
+	agent_http_request_init(&req, "GET", "http://pulse.internal.example:1/");
+	ok(agent_http_perform(&req, &ans) == -1 && !strstr(ans.error, "proxy"),
+	    "a host under NO_PROXY goes direct");
+	agent_http_request_init(&req, "GET", "http://127.0.0.1:1/");
+	ok(agent_http_perform(&req, &ans) == -1 && strstr(ans.error, "could not connect"),
+	    "the loopback goes direct");
+	setenv("HTTP_PROXY", "http://user:pw@127.0.0.1:3128", 1);
+	agent_http_request_init(&req, "GET", "http://pulse.example/");
+	ok(agent_http_perform(&req, &ans) == -1 && strstr(ans.error, "proxy variable") &&
+	    !strstr(ans.error, "pw"), "a proxy with credentials: not sent, and not logged");
+	unsetenv("HTTP_PROXY");
+	unsetenv("HTTPS_PROXY");
+	unsetenv("NO_PROXY");
+	agent_http_close_all();
+	waitpid(pid, &status, 0);
+	log = slurp(logpath);
+	ok(strstr(log, "GET http://pulse.example:7655/api/x?a=1 HTTP/1.1\r\nHost: pulse.example:7655"
+	    "\r\n") != NULL, "the whole URL as the target, to the proxy");
+	ok(strstr(log, "[connection]\nCONNECT pulse.example:443 HTTP/1.1\r\nHost: pulse.example:443"
+	    "\r\n\r\n") != NULL, "CONNECT host:port");
+	free(log);
+	unlink(logpath);
+}
+
 int
 main(void)
 {
@@ -447,5 +531,6 @@ main(void)
 	test_header_refusal();
 	test_exchanges();
 	test_connect_failures();
+	test_proxy();
 	return done_testing();
 }
