@@ -13,7 +13,7 @@
 #include <json-c/json.h>
 
 #include "agent.h"
-#include "http.h"
+#include "http_client.h"
 #include "jsonread.h"
 #include "jsonutil.h"
 #include "jsonwrite.h"
@@ -516,7 +516,7 @@ add_swarm(struct dockeragent *d, struct json_object *report, struct json_object 
 		return;
 	services = docker_engine_get(&d->engine, "/services?status=true", &status);
 	filter = xasprintf("{\"node\":[\"%s\"]}", node);
-	escaped = http_escape(filter);
+	escaped = agent_http_escape(filter);
 	path = xasprintf("/tasks?filters=%s", escaped);
 	tasks = docker_engine_get(&d->engine, path, &status);
 	free(filter);

@@ -11,7 +11,7 @@
 #include <json-c/json.h>
 
 #include "agent.h"
-#include "http.h"
+#include "http_client.h"
 #include "jsonread.h"
 #include "jsonwrite.h"
 #include "log.h"
@@ -32,7 +32,7 @@ static void
 ack(const struct command *c, const char *status, const char *message)
 {
 	struct json_object *o = json_object_new_object();
-	char *escaped = http_escape(c->id);
+	char *escaped = agent_http_escape(c->id);
 	char *path = xasprintf("/api/agents/docker/commands/%s/ack", escaped);
 	struct agent_channel ch = { "command ack", path, "pulse-docker-agent/" PACKAGE_VERSION,
 	    "docker:report" };
@@ -125,7 +125,7 @@ connect_networks(const struct command *c, struct json_object *inspect, const cha
 		(void)ep;
 		if (first && strcmp(name, first) == 0)
 			continue;
-		escaped = http_escape(name);
+		escaped = agent_http_escape(name);
 		path = xasprintf("/networks/%s/connect", escaped);
 		body = xasprintf("{\"Container\":\"%s\"}", new_id);
 		rc = engine_ok(c, "POST", path, body, NULL, err, errlen);
@@ -159,7 +159,7 @@ stable(const struct command *c, const char *new_id)
 static void
 roll_back(const struct command *c, const char *old_id, const char *name, const char *new_id)
 {
-	char err[256], *path, *escaped = http_escape(name);
+	char err[256], *path, *escaped = agent_http_escape(name);
 
 	log_warn("docker: rolling back the update container=%s", name);
 	if (new_id && *new_id) {
@@ -221,7 +221,7 @@ update_container(const struct command *c, struct json_object *payload, char *bac
 	free(path);
 
 	progress(c, "Pulling image", image);
-	escaped = http_escape(image);
+	escaped = agent_http_escape(image);
 	path = xasprintf("/images/create?fromImage=%s", escaped);
 	free(escaped);
 	escaped = NULL;
@@ -246,7 +246,7 @@ update_container(const struct command *c, struct json_object *payload, char *bac
 
 	progress(c, "Creating new container", name);
 	body = create_body(inspect, &first_net);
-	escaped = http_escape(name);
+	escaped = agent_http_escape(name);
 	path = xasprintf("/containers/create?name=%s", escaped);
 	if (engine_ok(c, "POST", path, body, &created, err, sizeof(err)) != 0)
 		goto fail;

@@ -1,5 +1,5 @@
 /* docker_engine.c: the Docker (or Podman) Engine API over its Unix socket (agents.md §9.7):
- * which socket, and one call at a time through the guarded HTTP client. */
+ * which socket, and one call at a time through the agent's HTTP client (kept alive). */
 #include "config.h"
 
 #include <ctype.h>
@@ -11,7 +11,7 @@
 #include <json-c/json.h>
 
 #include "agent.h"
-#include "http.h"
+#include "http_client.h"
 #include "jsonread.h"
 #include "log.h"
 #include "util.h"
@@ -26,29 +26,30 @@ perform(const char *socket, const char *method, const char *path,
     const char *body, long timeout_ms, struct json_object **answer)
 {
 	char *url = xasprintf("http://localhost%s", path);
-	struct http_request *req = http_request_new(url);
+	struct agent_http_request req;
+	struct agent_http_answer ans;
 	long status = 0;
 
-	free(url);
 	if (answer)
 		*answer = NULL;
-	req->unix_socket = xstrdup(socket);
-	req->method = method;
-	req->timeout_ms = timeout_ms;
-	req->connect_timeout_ms = 2000;
-	req->max_response = ENGINE_MAX_RESPONSE;
-	if (body) {
-		req->body = xstrdup(body);
-		req->content_type = "application/json";
-	}
-	if (http_perform(req) == 0) {
-		status = req->status;
-		if (answer && req->response.data)
-			*answer = json_tokener_parse(req->response.data);
+	agent_http_request_init(&req, method, url);
+	req.unix_socket = socket;
+	req.timeout_ms = timeout_ms;
+	req.connect_timeout_ms = 2000;
+	req.max_response = ENGINE_MAX_RESPONSE;
+	req.body = body;
+	req.content_type = body ? "application/json" : NULL;
+	agent_http_add_header(&req, "Accept", "application/json");
+	if (agent_http_perform(&req, &ans) == 0) {
+		status = ans.status;
+		if (answer && ans.body)
+			*answer = json_tokener_parse(ans.body);
 	} else
 		log_debug("docker: no answer socket=%s path=%s error=\"%s\"", socket, path,
-		    req->error);
-	http_request_free(req);
+		    ans.error);
+	agent_http_answer_free(&ans);
+	agent_http_request_clear(&req);
+	free(url);
 	return status;
 }
 

@@ -12,7 +12,7 @@
 
 #include "agent.h"
 #include "crypto.h"
-#include "http.h"
+#include "http_client.h"
 #include "jsonread.h"
 #include "jsonutil.h"
 #include "jsonwrite.h"
@@ -416,6 +416,8 @@ agent_kube_report(const struct agent_config *cfg, const struct agent_kube_answer
 
 #define KUBE_SERVICE_ACCOUNT "/var/run/secrets/kubernetes.io/serviceaccount"
 #define KUBE_TIMEOUT_MS 20000
+/* The lists grow with the cluster (the server's large-answer cap). */
+#define KUBE_MAX_RESPONSE ((size_t)64 * 1024 * 1024)
 
 struct kubeagent {
 	const struct agent_config *cfg;
@@ -429,9 +431,10 @@ struct kubeagent {
 static struct json_object *
 api_get(struct kubeagent *k, const char *path)
 {
-	char file[600], err[160];
+	char file[600], ca[600], err[160];
 	char *token, *p;
-	struct http_request *req;
+	struct agent_http_request req;
+	struct agent_http_answer ans;
 	struct json_object *answer = NULL;
 
 	snprintf(file, sizeof(file), "%s/token", k->account);
@@ -442,21 +445,23 @@ api_get(struct kubeagent *k, const char *path)
 	for (p = token + strlen(token); p > token && (p[-1] == '\n' || p[-1] == ' '); p--)
 		p[-1] = '\0';
 	snprintf(file, sizeof(file), "%s%s", k->server, path);
-	req = http_request_new(file);
-	http_request_add_header(req, "Authorization: Bearer %s", token);
+	agent_http_request_init(&req, "GET", file);
+	agent_http_add_header(&req, "Authorization", "Bearer %s", token);
+	agent_http_add_header(&req, "Accept", "application/json");
 	secret_free(token);
-	snprintf(file, sizeof(file), "%s/ca.crt", k->account);
-	if (access(file, R_OK) == 0)
-		req->ca_file = xstrdup(file);
-	req->timeout_ms = KUBE_TIMEOUT_MS;
-	req->max_response = HTTP_MAX_RESPONSE_LARGE;
-	if (http_perform(req) != 0 || req->status != 200)
-		log_warn("kubernetes: GET %s failed status=%ld error=\"%s\"", path, req->status,
-		    req->error);
-	else if ((answer = jsonutil_parse(req->response.data, req->response.len, err,
+	snprintf(ca, sizeof(ca), "%s/ca.crt", k->account);
+	if (access(ca, R_OK) == 0)
+		req.ca_file = ca;
+	req.timeout_ms = KUBE_TIMEOUT_MS;
+	req.max_response = KUBE_MAX_RESPONSE;
+	if (agent_http_perform(&req, &ans) != 0 || ans.status != 200)
+		log_warn("kubernetes: GET %s failed status=%ld error=\"%s\"", path, ans.status,
+		    ans.error);
+	else if ((answer = jsonutil_parse(ans.body ? ans.body : "", ans.len, err,
 	    sizeof(err))) == NULL)
 		log_warn("kubernetes: GET %s answered no JSON error=\"%s\"", path, err);
-	http_request_free(req);
+	agent_http_answer_free(&ans);
+	agent_http_request_clear(&req);
 	return answer;
 }
 

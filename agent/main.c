@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "agent.h"
-#include "http.h"
+#include "http_client.h"
 #include "log.h"
 #include "util.h"
 
@@ -167,7 +167,6 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	http_global_init();
 
 	agent_machine_id(loop.machine_id, sizeof(loop.machine_id));
 	if (cfg.hostname && *cfg.hostname)
@@ -214,6 +213,7 @@ main(int argc, char **argv)
 	if (health_on)
 		agent_health_stop();
 	agent_buffer_free(&loop.host.buffer);
+	agent_http_close_all();
 	agent_config_free(&cfg);
 	return 0;
 }

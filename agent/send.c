@@ -10,7 +10,7 @@
 #include <json-c/json.h>
 
 #include "agent.h"
-#include "http.h"
+#include "http_client.h"
 #include "jsonread.h"
 #include "log.h"
 #include "util.h"
@@ -52,64 +52,67 @@ agent_buffer_free(struct agent_buffer *b)
 		agent_buffer_pop(b);
 }
 
-/* A request to <url><path> with the agent's headers and TLS mode; the caller frees it. */
-static struct http_request *
-agent_request(const struct agent_config *cfg, const char *path, const char *user_agent)
+/* A request to <url><path> with the agent's headers and TLS mode; url is the caller's to
+ * free and req's header lines to clear (agent_http_request_clear). */
+static void
+agent_request(const struct agent_config *cfg, struct agent_http_request *req, char **url,
+    const char *method, const char *path, const char *user_agent)
 {
-	char *url = xasprintf("%s%s", cfg->url, path);
-	struct http_request *req = http_request_new(url);
+	const char *token = cfg->token ? cfg->token : "";
 
-	free(url);
-	req->tls = cfg->insecure ? HTTP_TLS_INSECURE : HTTP_TLS_VERIFY;
+	*url = xasprintf("%s%s", cfg->url, path);
+	agent_http_request_init(req, method, *url);
+	req->insecure = cfg->insecure;
 	req->timeout_ms = 15000;
 	req->connect_timeout_ms = 5000;
 	req->max_response = 1024 * 1024;
-	http_request_add_header(req, "X-API-Token: %s", cfg->token ? cfg->token : "");
-	http_request_add_header(req, "Authorization: Bearer %s", cfg->token ? cfg->token : "");
-	http_request_add_header(req, "User-Agent: %s", user_agent);
-	http_request_add_header(req, "Accept: application/json");
-	return req;
+	req->user_agent = user_agent;
+	agent_http_add_header(req, "X-API-Token", "%s", token);
+	agent_http_add_header(req, "Authorization", "Bearer %s", token);
+	agent_http_add_header(req, "Accept", "application/json");
 }
 
 enum agent_send_result
 agent_post(const struct agent_config *cfg, const struct agent_channel *ch, const char *body,
     char **response)
 {
-	struct http_request *req = agent_request(cfg, ch->path, ch->user_agent);
+	struct agent_http_request req;
+	struct agent_http_answer ans;
 	enum agent_send_result res = AGENT_SEND_FAILED;
+	char *url;
 
 	if (response)
 		*response = NULL;
-	req->method = "POST";
-	req->body = xstrdup(body);
-	req->content_type = "application/json";
-	if (http_perform(req) != 0)
-		log_warn("%s not sent url=%s error=\"%s\"", ch->what, cfg->url, req->error);
-	else if (req->status >= 300 && req->status < 400)
+	agent_request(cfg, &req, &url, "POST", ch->path, ch->user_agent);
+	req.body = body;
+	req.content_type = "application/json";
+	if (agent_http_perform(&req, &ans) != 0)
+		log_warn("%s not sent url=%s error=\"%s\"", ch->what, cfg->url, ans.error);
+	else if (ans.status >= 300 && ans.status < 400)
 		log_warn("%s not sent: the server redirects (status=%ld); use the https address "
-		    "in --url", ch->what, req->status);
-	else if (req->status == 403) {
+		    "in --url", ch->what, ans.status);
+	else if (ans.status == 403) {
 		log_error("%s dropped: the token lacks the %s scope status=403", ch->what,
 		    ch->scope);
 		res = AGENT_SEND_FORBIDDEN;
-	} else if (req->status == 400 && req->response.data &&
-	    strstr(req->response.data, "invalid_report") &&
-	    strstr(req->response.data, "was removed")) {
+	} else if (ans.status == 400 && ans.body && strstr(ans.body, "invalid_report") &&
+	    strstr(ans.body, "was removed")) {
 		log_error("%s refused: the server removed this host; the module stops", ch->what);
 		res = AGENT_SEND_REMOVED;
-	} else if (req->status >= 300) {
-		struct json_object *o = req->response.data ?
-		    json_tokener_parse(req->response.data) : NULL;
+	} else if (ans.status >= 300) {
+		struct json_object *o = ans.body ? json_tokener_parse(ans.body) : NULL;
 
-		log_warn("%s not accepted status=%ld error=\"%s\"", ch->what, req->status,
+		log_warn("%s not accepted status=%ld error=\"%s\"", ch->what, ans.status,
 		    jsonread_string(o, "error", ""));
 		json_object_put(o);
 	} else {
 		res = AGENT_SENT;
-		if (response && req->response.data)
-			*response = xstrdup(req->response.data);
+		if (response && ans.body)
+			*response = xstrdup(ans.body);
 	}
-	http_request_free(req);
+	agent_http_answer_free(&ans);
+	agent_http_request_clear(&req);
+	free(url);
 	return res;
 }
 
@@ -167,18 +170,23 @@ agent_outbox_deliver(const struct agent_config *cfg, struct agent_outbox *o, cha
 static struct json_object *
 get_json(const struct agent_config *cfg, const char *path, long *status)
 {
-	struct http_request *req = agent_request(cfg, path, "pulse-agent-config-client");
+	struct agent_http_request req;
+	struct agent_http_answer ans;
 	struct json_object *o = NULL;
+	char *url;
 
-	req->timeout_ms = 10000;
+	agent_request(cfg, &req, &url, "GET", path, "pulse-agent-config-client");
+	req.timeout_ms = 10000;
 	*status = 0;
-	if (http_perform(req) == 0) {
-		*status = req->status;
-		if (req->status < 300 && req->response.data)
-			o = json_tokener_parse(req->response.data);
+	if (agent_http_perform(&req, &ans) == 0) {
+		*status = ans.status;
+		if (ans.status < 300 && ans.body)
+			o = json_tokener_parse(ans.body);
 	} else
-		log_warn("remote config: no answer url=%s error=\"%s\"", cfg->url, req->error);
-	http_request_free(req);
+		log_warn("remote config: no answer url=%s error=\"%s\"", cfg->url, ans.error);
+	agent_http_answer_free(&ans);
+	agent_http_request_clear(&req);
+	free(url);
 	return o;
 }
 
@@ -186,7 +194,7 @@ int
 agent_fetch_remote_config(struct agent_config *cfg, const char *hostname,
     const char *agent_id)
 {
-	char *escaped = http_escape(hostname), *path, host_id[256];
+	char *escaped = agent_http_escape(hostname), *path, host_id[256];
 	struct json_object *o, *conf;
 	long status;
 	int commands = -1;
@@ -206,7 +214,7 @@ agent_fetch_remote_config(struct agent_config *cfg, const char *hostname,
 	json_object_put(o);
 	if (status == 0)
 		return -1;
-	escaped = http_escape(host_id);
+	escaped = agent_http_escape(host_id);
 	path = xasprintf("/api/agents/host/%s/config", escaped);
 	free(escaped);
 	o = get_json(cfg, path, &status);

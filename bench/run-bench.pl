@@ -15,6 +15,12 @@ my $duration = $ENV{BENCH_SECONDS} // 8;
 my $connections = $ENV{BENCH_CONNECTIONS} // 32;
 my $rounds = $ENV{BENCH_ROUNDS} // 3;
 
+# BENCH_ONLY=agent runs only the agent part (no wrk, no stack): pulse-agent beside
+# node_exporter (issue 14's targets).
+if (($ENV{BENCH_ONLY} // '') eq 'agent') {
+    agent_bench();
+    exit 0;
+}
 system('which wrk >/dev/null 2>&1') == 0 or die "wrk is not installed (apt-get install wrk)\n";
 # BENCH_ONLY=poll runs only the polling and /api/state part.
 if (($ENV{BENCH_ONLY} // '') eq 'poll') {
@@ -966,4 +972,98 @@ sub scale_bench {
     print "(peak of these cycles: VmHWM over the measured cycles alone, reset before them; resident:\n"
         . " sampled every 0.2 s over them; peak since start: VmHWM, the first cycles included;\n"
         . " target at 10,000 guests: <= 64 MB)\n";
+}
+
+# pulse-agent in host mode against t/agent/receiver.pl with a short interval: after a first
+# report (start-up is not counted), the CPU it spends over BENCH_AGENT_REPORTS (100) reports
+# and its resident memory; beside it Debian's prometheus-node-exporter on a free port,
+# scraped as many times: its CPU per scrape and its memory. Issue 14's targets: <= 4 MB
+# resident, <= 5 ms of CPU per report.
+sub agent_bench {
+    require AgentHarness;
+    AgentHarness->import(qw(spawn stop wait_for json_lines));
+    require File::Temp;
+    require IO::Socket::INET;
+    require Mojo::UserAgent;
+    my $n = $ENV{BENCH_AGENT_REPORTS} // 100;
+    my $exporter = $ENV{NODE_EXPORTER} // '/usr/bin/prometheus-node-exporter';
+    my $agent_bin = PulseStack::builddir() . '/agent/pulse-agent';
+    -x $agent_bin or die "$agent_bin is not built (make all)\n";
+    -x $exporter or die "$exporter is missing (apt-get install prometheus-node-exporter)\n";
+    my $dir = File::Temp::tempdir('pulse-bench-agent-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    my $wait_port = sub {
+        my $port = shift;
+        my $deadline = time + 20;
+        while (time < $deadline) {
+            return 1 if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
+            sleep 0.1;
+        }
+        die "nothing listens on 127.0.0.1:$port\n";
+    };
+    my $mem = sub {
+        my $pid = shift;
+        my %kb;
+        open my $fh, '<', "/proc/$pid/status" or return {};
+        while (<$fh>) { $kb{$1} = $2 / 1024 if /^(VmRSS|RssAnon|RssFile|VmHWM):\s+(\d+) kB/ }
+        return \%kb;
+    };
+
+    # pulse-agent, over http and over https (the receiver's built-in certificate, --insecure)
+    my %agent;
+    for my $scheme (qw(http https)) {
+        my ($rport, $out) = (PulseStack::free_port(), "$dir/received-$scheme.jsonl");
+        my $recv = spawn("$dir/receiver.log", $^X, PulseStack::srcdir() . '/t/agent/receiver.pl',
+            '--listen', "$scheme://127.0.0.1:$rport", '--out', $out);
+        $wait_port->($rport);
+        my $reports = sub { scalar grep { $_->{kind} eq 'report' } json_lines($out) };
+        my $agent = spawn("$dir/agent.log", $agent_bin, '--url', "$scheme://127.0.0.1:$rport",
+            '--token', 'bench-token', '--interval', '200ms', '--health-addr', '',
+            '--enable-docker=false', '--log-level', 'warn', $scheme eq 'https' ? '--insecure' : ());
+        wait_for("the first $scheme report", sub { $reports->() >= 1 }, 30)
+            or die "the agent sent nothing over $scheme\n";
+        my ($c0, $r0) = (cpu_seconds($agent), $reports->());
+        wait_for("$n reports", sub { $reports->() >= $r0 + $n }, 20 + $n)
+            or die "the agent sent too few reports over $scheme\n";
+        my ($c1, $r1) = (cpu_seconds($agent), $reports->());
+        $agent{$scheme} = { mem => $mem->($agent), ms => ($c1 - $c0) * 1000 / ($r1 - $r0),
+            reports => $r1 - $r0 };
+        stop($agent);
+        stop($recv);
+    }
+
+    # node_exporter
+    my $eport = PulseStack::free_port();
+    my $ne = spawn("$dir/node-exporter.log", $exporter, "--web.listen-address=127.0.0.1:$eport");
+    $wait_port->($eport);
+    my $ua = Mojo::UserAgent->new;
+    my $scrape = sub {
+        my $res = $ua->get("http://127.0.0.1:$eport/metrics")->result;
+        die "node_exporter answered " . $res->code . "\n" unless $res->is_success;
+    };
+    $scrape->();
+    my $e0 = cpu_seconds($ne);
+    $scrape->() for 1 .. $n;
+    my $e1 = cpu_seconds($ne);
+    my $em = $mem->($ne);
+    stop($ne);
+    my $ne_ms = ($e1 - $e0) * 1000 / $n;
+
+    printf "\n== agent: pulse-agent (host mode, %d reports) beside node_exporter (%d scrapes) ==\n",
+        $agent{http}{reports}, $n;
+    printf "%-32s %10s %10s %10s %14s\n", '', 'VmRSS MB', 'RssAnon MB', 'RssFile MB', 'CPU ms/report';
+    for my $scheme (qw(http https)) {
+        printf "%-32s %10.2f %10.2f %10.2f %14.2f\n", "pulse-agent, $scheme",
+            @{ $agent{$scheme}{mem} }{qw(VmRSS RssAnon RssFile)}, $agent{$scheme}{ms};
+    }
+    printf "%-32s %10.2f %10.2f %10.2f %14.2f  (per scrape)\n", 'prometheus-node-exporter',
+        @$em{qw(VmRSS RssAnon RssFile)}, $ne_ms;
+    printf "%-32s %10s %10s %10s %14s\n", 'target (pulse-agent)', '<= 4', '', '', '<= 5';
+    for my $scheme (qw(http https)) {
+        my $r = $agent{$scheme};
+        printf "pulse-agent, %s: %s\n", $scheme,
+            ($r->{mem}{VmRSS} <= 4 && $r->{ms} <= 5) ? 'within both targets' : 'OVER a target';
+    }
+    print "CPU: utime+stime from /proc/<pid>/stat (10 ms ticks) over the run; memory: /proc/<pid>/status at its end\n";
+    print `ldd $agent_bin` =~ /libcurl|libpq/ ? "pulse-agent links libcurl or libpq\n" :
+        "pulse-agent links neither libcurl nor libpq\n";
 }
