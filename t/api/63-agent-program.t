@@ -173,8 +173,10 @@ my $before = () = reports($out);
 sleep 4;
 my $back_at = time;
 $recv = start_receiver($port, $out);
+# The kept reports go out one after another: wait for two of them and for the line the agent
+# logs once the whole buffer is sent.
 ok(wait_for('the buffered reports', sub {
-    grep { my $t = ts($_->{body}{timestamp}); $t > $down_at + 0.5 && $t < $back_at - 0.5 } reports($out)
+    2 <= grep { my $t = ts($_->{body}{timestamp}); $t > $down_at + 0.5 && $t < $back_at - 0.5 } reports($out)
 }, 40), 'reports made while the server was down arrive after it returns');
 my @after = reports($out);
 my @gap = grep { my $t = ts($_->{body}{timestamp}); $t > $down_at && $t < $back_at } @after;
@@ -184,7 +186,8 @@ is_deeply([@gap_ts], [sort { $a <=> $b } @gap_ts], 'the buffer is flushed oldest
 my @all_ts = map { ts($_->{body}{timestamp}) } @after;
 is_deeply([@all_ts], [sort { $a <=> $b } @all_ts],
     'the fresh report goes after the kept ones: the timestamps arrive in order (QUIRK 16)');
-like(slurp("$dir/agent.log"), qr/buffered reports sent count=\d+/, 'the agent logs the flush');
+ok(wait_for('the flush in the log', sub { slurp("$dir/agent.log") =~ /buffered reports sent count=\d+/ }, 20),
+    'the agent logs the flush');
 unlike(slurp("$dir/agent.log"), qr/\Q$token\E/, 'the token never appears in the log');
 is(stop($agent) >> 8, 0, 'SIGTERM: the agent exits 0');
 stop($recv);
