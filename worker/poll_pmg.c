@@ -51,6 +51,7 @@ struct pmg_cycle {
 struct pmg_run {
 	int have_last;
 	struct st_pmg last;		/* the last good poll (without its lists) */
+	struct st_pmg_backups last_backups;	/* the backups last written */
 };
 
 #define CYCLE(run) ((struct pmg_cycle *)(run)->cycle)
@@ -263,9 +264,24 @@ pmg_write_ok(struct worker *w, struct run *run, double now, char *err, size_t er
 			pb->size = nw->backups[k].size;
 		}
 	}
+	/* A node whose backups could not be listed this time keeps the ones last written. */
+	for (int i = 0; i < c->nnodes && listed; i++) {
+		const struct st_pmg_backups *last = &PM(run)->last_backups;
+
+		if (c->nodes[i].have_backups)
+			continue;
+		for (int k = 0; k < last->n; k++)
+			if (strcmp(last->items[k].node, c->nodes[i].item.name) == 0)
+				*st_pmg_add_backup(&b) = last->items[k];
+	}
 	qsort(b.items, (size_t)b.n, sizeof(*b.items), newest_first);
 	/* When no node's backups could be listed, the last known ones stay. */
 	rc = st_write_pmg(w->db, &s, listed ? &b : NULL, err, errlen);
+	if (rc == 0 && listed) {
+		st_pmg_backups_free(&PM(run)->last_backups);
+		PM(run)->last_backups = b;
+		memset(&b, 0, sizeof(b));
+	}
 	if (rc == 0) {
 		/* Without its history (a database error, logged) quarantine growth and mail
 		 * rates are not judged this time: their alerts stay as they are. */
@@ -351,8 +367,10 @@ pmg_priv_free(void *priv)
 {
 	struct pmg_run *p = priv;
 
-	if (p)
+	if (p) {
 		st_pmg_free(&p->last);
+		st_pmg_backups_free(&p->last_backups);
+	}
 	free(p);
 }
 
