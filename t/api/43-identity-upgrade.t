@@ -30,8 +30,11 @@ is($s->psql(q{SELECT string_agg(key || '=' || mock, ',' ORDER BY key) FROM pulse
     'pve-lab=false,pve-mock-cluster=true', 'rows already there: mock from their instance');
 $s->psql(q{INSERT INTO pulse.connection_health (key, instance_id, healthy) VALUES ('pbs-x', 'mock-pbs', true)});
 is($s->psql(q{SELECT mock FROM pulse.connection_health WHERE key = 'pbs-x'}), 't', 'and rows written afterwards');
-is($s->psql(q{SELECT count(*) FROM information_schema.columns WHERE table_schema = 'pulse'
-    AND column_name = 'mock'}), 16, 'every state table (pulse.agent_hosts too) and pulse.alerts have the column');
+is($s->psql(q{SELECT string_agg(table_name, ' ' ORDER BY table_name) FROM information_schema.columns
+    WHERE table_schema = 'pulse' AND column_name = 'mock'}), join(' ', qw(agent_hosts agent_kube_clusters agent_kube_removed alerts backup_tasks
+    ceph_clusters connection_health docker_containers docker_hosts docker_removed_hosts guest_snapshots guests pbs_backups
+    pbs_instances physical_disks pmg_backups pmg_instances pve_nodes replication_jobs storage storage_backups)),
+    'every state table (the agents\' too) and pulse.alerts have the column');
 ok(!eval { $s->psql(q{INSERT INTO pulse.instances (id, number, type, name, host)
     VALUES ('pve-4', 3, 'pve', 'x', 'https://other.example:8006')}); 1 }, 'a number is never used twice');
 $s->stop;
