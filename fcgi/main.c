@@ -115,6 +115,29 @@ serve(struct responder *t, FCGX_Request *fcgx)
  * holds what it needs, not what its largest answers needed. */
 #define TRIM_AFTER_BYTES (1u << 20)
 
+/* Smaller answers leave free chunks scattered through every thread's arena, and under a
+ * steady request mix the arenas creep up (the soak saw +15-40 % in 30 minutes with no leak
+ * found by heaptrack: all of it free heap). So at most once a second, whichever thread
+ * finishes a request first also trims: malloc_trim(0) gives back every whole free page of
+ * every arena. */
+#define TRIM_EVERY_MS 1000
+static atomic_llong last_trim_ms;
+
+static void
+trim_heap(size_t moved)
+{
+	long long now = (long long)(clock_monotonic() * 1000.0);
+	long long last = atomic_load(&last_trim_ms);
+
+	if (moved < TRIM_AFTER_BYTES &&
+	    (now - last < TRIM_EVERY_MS ||
+	    !atomic_compare_exchange_strong(&last_trim_ms, &last, now)))
+		return;
+	if (moved >= TRIM_AFTER_BYTES)
+		atomic_store(&last_trim_ms, now);
+	malloc_trim(0);
+}
+
 static void *
 thread_main(void *arg)
 {
@@ -172,8 +195,7 @@ thread_main(void *arg)
 		size_t moved = serve(t, &fcgx);
 		FCGX_Finish_r(&fcgx);
 		arena_clear(t->arena);
-		if (moved >= TRIM_AFTER_BYTES)
-			malloc_trim(0);
+		trim_heap(moved);
 	}
 	FCGX_Free(&fcgx, 1);
 	return NULL;
