@@ -348,12 +348,11 @@ agent_docker_remove(struct db *db, const char *id, int *found)
 	*found = 0;
 	if (db_begin(db) != 0)
 		return -1;
-	if (remove_host(db, id, 1, found) != 0 || (*found && st_bump_version(db) != 0) ||
-	    db_commit(db) != 0) {
+	if (remove_host(db, id, 1, found) != 0) {
 		db_rollback(db);
 		return -1;
 	}
-	return 0;
+	return st_commit(db, *found);
 }
 
 int

@@ -1315,9 +1315,7 @@ agent_change(struct db *db, const struct db_stmt *stmt, const char *const *param
 		goto rollback;
 	done = always_done || PQntuples(res) > 0;
 	PQclear(res);
-	if ((done && st_bump_version(db) != 0) || db_commit(db) != 0)
-		goto rollback;
-	return done;
+	return st_commit(db, done) != 0 ? -1 : done;
 rollback:
 	db_rollback(db);
 	return -1;

@@ -960,9 +960,7 @@ st_set_health(struct db *db, const char *instance_id, const char *key, int healt
 	}
 	PQclear(res);
 	/* Readers rebuild only when something changed. */
-	if ((rc > 0 && st_bump_version(db) != 0) || db_commit(db) != 0)
-		goto err;
-	return 0;
+	return st_commit(db, rc > 0);
 err:
 	db_rollback(db);
 	return -1;

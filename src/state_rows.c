@@ -106,6 +106,16 @@ st_bump_version(struct db *db)
 	return db_exec(db, "NOTIFY pulse_state");
 }
 
+int
+st_commit(struct db *db, int changed)
+{
+	if ((changed && st_bump_version(db) != 0) || db_commit(db) != 0) {
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
 /* --- row sets --------------------------------------------------------------------------- */
 
 /* The tables of each set; order within a set is the order of deletion. */

@@ -28,6 +28,10 @@ int st_begin(struct db *db, const char *instance_id, int mock);
 /* Moves the state version and notifies readers (inside the write's transaction). */
 int st_bump_version(struct db *db);
 
+/* Ends a write's transaction: the version moved first when changed, then committed. On a
+ * failure the transaction is rolled back and -1 returned. */
+int st_commit(struct db *db, int changed);
+
 /* The rows of an instance, by the write that replaces them. Every state table is in exactly
  * one set; st_clear (state.h) deletes them all. */
 enum st_rowset {

@@ -358,9 +358,7 @@ mark_offline(struct worker *w, const struct agent_table *t)
 		changed = 1;
 	}
 	PQclear(res);
-	if ((changed && st_bump_version(w->db) != 0) || db_commit(w->db) != 0)
-		goto rollback;
-	return 0;
+	return st_commit(w->db, changed);
 rollback:
 	db_rollback(w->db);
 	return -1;
@@ -384,9 +382,7 @@ expire_blocks(struct worker *w)
 		n += PQntuples(res);
 		PQclear(res);
 	}
-	if ((n > 0 && st_bump_version(w->db) != 0) || db_commit(w->db) != 0)
-		goto rollback;
-	return 0;
+	return st_commit(w->db, n > 0);
 rollback:
 	db_rollback(w->db);
 	return -1;
