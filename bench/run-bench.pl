@@ -10,6 +10,7 @@ use File::Path qw(make_path);
 use PulseStack;
 use Time::HiRes qw(sleep time);
 use Mojo::JSON ();
+use List::Util qw(sum0);
 
 my $duration = $ENV{BENCH_SECONDS} // 8;
 my $connections = $ENV{BENCH_CONNECTIONS} // 32;
@@ -40,6 +41,11 @@ if (($ENV{BENCH_ONLY} // '') eq 'metrics') {
 # BENCH_ONLY=alerts-latency runs only the alert-to-webhook latency part.
 if (($ENV{BENCH_ONLY} // '') eq 'alerts-latency') {
     alerts_latency_bench($_) for qw(lean mojo);
+    exit 0;
+}
+# BENCH_ONLY=agents runs only the agents' report load (issue 14).
+if (($ENV{BENCH_ONLY} // '') eq 'agents') {
+    agents_load_bench();
     exit 0;
 }
 # BENCH_ONLY=amplification runs only the oversized-body part (security review H2).
@@ -130,6 +136,7 @@ poll_bench() unless ($ENV{BENCH_SKIP_POLL} // '') eq '1';
 metrics_bench() unless ($ENV{BENCH_SKIP_METRICS} // '') eq '1';
 unless (($ENV{BENCH_SKIP_ALERTS_LATENCY} // '') eq '1') { alerts_latency_bench($_) for qw(lean mojo) }
 alerts_benches() unless ($ENV{BENCH_SKIP_ALERTS} // '') eq '1';
+agents_load_bench() unless ($ENV{BENCH_SKIP_AGENTS} // '') eq '1';
 exit 0;
 
 # One worker polling a simulated 100 nodes with 5,000 guests every 10 s: its CPU per cycle
@@ -1066,4 +1073,274 @@ sub agent_bench {
     print "CPU: utime+stime from /proc/<pid>/stat (10 ms ticks) over the run; memory: /proc/<pid>/status at its end\n";
     print `ldd $agent_bin` =~ /libcurl|libpq/ ? "pulse-agent links libcurl or libpq\n" :
         "pulse-agent links neither libcurl nor libpq\n";
+}
+
+# The agents' report load of issue 14: BENCH_AGENT_HOSTS (1,000) host agents, BENCH_DOCKER_HOSTS
+# (200) Docker hosts of BENCH_CONTAINERS (50) containers and BENCH_KUBE_CLUSTERS (10)
+# Kubernetes clusters of BENCH_PODS (100) pods, each reporting every BENCH_AGENT_INTERVAL (30) s
+# as the original's agents do, spread evenly over the interval, through nginx to two
+# responders (4 threads each) and one worker. One interval registers them all (not counted);
+# the next BENCH_AGENT_CYCLES (3) are measured: report latency as the sender saw it (p50,
+# p99, max), the responders' CPU (utime+stime of both) and each one's resident memory. Then
+# GET /api/state of that estate against a bare responder sending the same bytes.
+sub agents_load_bench {
+    require Mojo::IOLoop;
+    require Digest::SHA;
+    require POSIX;
+    my %n = (host => $ENV{BENCH_AGENT_HOSTS} // 1000, docker => $ENV{BENCH_DOCKER_HOSTS} // 200,
+        kube => $ENV{BENCH_KUBE_CLUSTERS} // 10);
+    my $containers = $ENV{BENCH_CONTAINERS} // 50;
+    my $pods = $ENV{BENCH_PODS} // 100;
+    my $interval = $ENV{BENCH_AGENT_INTERVAL} // 30;
+    my $cycles = $ENV{BENCH_AGENT_CYCLES} // 3;
+    my $s = PulseStack->new(responders => 2, threads => 4, workers => 1,
+        settings => { log_level => 'warn' })->start;
+    my $admin = $s->setup_admin;
+    my $ua = $s->ua;
+    my $token = sub {
+        my ($name, $scope) = @_;
+        my $res = $ua->post($s->url('/api/security/tokens') => $s->token_headers
+            => json => { name => $name, scopes => [$scope] })->result;
+        die "token $name: " . $res->body unless $res->is_success;
+        return $res->json->{token};
+    };
+    # One token serves many host agents (a binding per hostname); a Docker or Kubernetes
+    # agent needs a token of its own (agents.md §4.2, §5.2).
+    my $host_token = $token->('bench hosts', 'host-agent:report');
+    my @agents;
+    for my $i (1 .. $n{host}) {
+        push @agents, { kind => 'host', token => $host_token, path => '/api/agents/host/report',
+            body => bench_host_report($i, $interval) };
+    }
+    for my $i (1 .. $n{docker}) {
+        push @agents, { kind => 'docker', token => $token->("bench docker $i", 'docker:report'),
+            path => '/api/agents/docker/report', body => bench_docker_report($i, $containers, $interval) };
+    }
+    for my $i (1 .. $n{kube}) {
+        push @agents, { kind => 'kube', token => $token->("bench kube $i", 'kubernetes:report'),
+            path => '/api/agents/kubernetes/report', body => bench_kube_report($i, $pods, $interval) };
+    }
+    # Interleave the kinds, as agents started at random moments would be.
+    @agents = map { $_->[1] } sort { $a->[0] <=> $b->[0] } map { [Digest::SHA::sha1_hex($_->{path} . $_->{body}), $_] } @agents;
+    my $bytes = 0;
+    $bytes += length $_->{body} for @agents;
+
+    my @fcgi = map { $s->pid_of("fcgi-$_") } 1 .. 2;
+    my $wpid = $s->pid_of('worker-1');
+    my $lua = Mojo::UserAgent->new(max_connections => 64, request_timeout => 30);
+    my (%lat, %fail, $inflight, $cpu0, $w0, $self0, $t0);
+    my $start = time;
+    my $end = $start + $interval * (1 + $cycles);
+    my $measure_from = $start + $interval;
+    my $next = 0;
+    my $sent = 0;
+    my $per = $interval / @agents;
+    my $tick;
+    $tick = Mojo::IOLoop->recurring(0.005 => sub {
+        my $now = time;
+        if (!defined $t0 && $now >= $measure_from) {
+            $t0 = $now;
+            $cpu0 = 0;
+            $cpu0 += cpu_seconds($_) for @fcgi;
+            $w0 = cpu_seconds($wpid);
+            $self0 = cpu_seconds($$);
+        }
+        if ($now >= $end) {
+            Mojo::IOLoop->remove($tick);
+            my $wait;
+            $wait = Mojo::IOLoop->recurring(0.05 => sub {
+                return if $inflight;
+                Mojo::IOLoop->remove($wait);
+                Mojo::IOLoop->stop;
+            });
+            return;
+        }
+        while ($start + $sent * $per <= $now) {
+            my $a = $agents[$next];
+            $next = ($next + 1) % @agents;
+            $sent++;
+            my $body = $a->{body};
+            my $ts = POSIX::strftime('%Y-%m-%dT%H:%M:%SZ', gmtime $now);
+            my $cpu = sprintf '%.1f', 5 + rand 60;
+            $body =~ s/"__TS__"/"$ts"/g;
+            $body =~ s/"__CPU__"/$cpu/g;
+            my $counted = defined $t0;
+            my $sent_at = time;
+            $inflight++;
+            $lua->post($s->url($a->{path}) => { 'X-API-Token' => $a->{token},
+                'Content-Type' => 'application/json' } => $body => sub {
+                my ($ua, $tx) = @_;
+                $inflight--;
+                my $code = $tx->res->code // 0;
+                if ($code != 200) {
+                    $fail{"$a->{kind} $code"}++;
+                    warn "$a->{kind} report: $code " . substr($tx->res->body // '', 0, 200) . "\n"
+                        if $fail{"$a->{kind} $code"} <= 3;
+                    return;
+                }
+                push @{ $lat{ $a->{kind} } }, (time - $sent_at) * 1000 if $counted;
+            });
+        }
+    });
+    Mojo::IOLoop->start;
+    my $elapsed = time - $t0;
+    my $cpu1 = 0;
+    $cpu1 += cpu_seconds($_) for @fcgi;
+    my $w1 = cpu_seconds($wpid);
+    my $self1 = cpu_seconds($$);
+    my @mem = map { +{ memory($_) } } @fcgi;
+    my $pct = sub {
+        my ($v, $p) = @_;
+        return 0 unless @$v;
+        return $v->[ int($p / 100 * $#$v + 0.5) ];
+    };
+    $lat{all} = [map { @{ $lat{$_} // [] } } qw(host docker kube)];
+    $lat{$_} = [sort { $a <=> $b } @{ $lat{$_} // [] }] for keys %lat;
+
+    printf "\n== agents' reports: %d hosts, %d Docker hosts x %d containers, %d Kubernetes clusters x %d pods, "
+        . "every %d s (%.1f MB a round), through nginx to 2 responders x 4 threads and 1 worker; "
+        . "%d rounds measured after one (%.0f s) ==\n",
+        $n{host}, $n{docker}, $containers, $n{kube}, $pods, $interval, $bytes / 1048576, $cycles, $elapsed;
+    printf "%-28s %9s %9s %9s %9s\n", 'report latency', 'reports', 'p50 ms', 'p99 ms', 'max ms';
+    for my $k (qw(host docker kube all)) {
+        my $v = $lat{$k};
+        printf "%-28s %9d %9.2f %9.2f %9.2f%s\n", $k eq 'kube' ? 'kubernetes' : $k, scalar @$v,
+            $pct->($v, 50), $pct->($v, 99), $v->[-1] // 0, $k eq 'all' ? '   (target: p99 <= 50)' : '';
+    }
+    printf "%-28s %9s\n", 'failed reports', join(' ', map { "$_:$fail{$_}" } sort keys %fail) || 'none';
+    printf "%-28s %8.1f %% of one core   (target: <= 25 %%)\n", 'responders CPU, both',
+        100 * ($cpu1 - $cpu0) / $elapsed;
+    printf "%-28s %8.1f %% of one core\n", 'worker CPU', 100 * ($w1 - $w0) / $elapsed;
+    printf "%-28s %8.1f %% of one core\n", 'load generator CPU (Perl)', 100 * ($self1 - $self0) / $elapsed;
+    printf "%-28s %8.1f MB resident  %6.1f MB private   (target: <= 32 MB each)\n", "responder $_",
+        $mem[$_ - 1]{rss}, $mem[$_ - 1]{private} for 1 .. 2;
+    print "latency: from the request's start to its answer, as the sender saw it (Mojo::UserAgent, keep-alive)\n";
+
+    # /api/state with all of them against a bare responder sending the same bytes; the worker
+    # is stopped first so that the state stays as written (no offline pass moves it).
+    $s->stop_program('worker-1', 'TERM', 20);
+    my $state = $ua->get($s->url('/api/state') => $s->token_headers)->result;
+    die '/api/state: ' . $state->code unless $state->code == 200;
+    my $st = $state->json;
+    my $etag = $state->headers->etag;
+    my $dir = $s->dir . '/bare';
+    make_path($dir);
+    open my $fh, '>', "$dir/body.json" or die;
+    print {$fh} $state->body;
+    close $fh;
+    my $bare_sock = "$dir/bare.sock";
+    $s->spawn('bare-fcgi', {}, PulseStack::builddir() . '/bench/bare-fcgi', $bare_sock, 4, "$dir/body.json");
+    $s->wait_for(sub { -S $bare_sock }, 10, 'the bare responder');
+    my $bport = start_bare_nginx($s, $bare_sock, $dir);
+    my $auth = "X-API-Token: $admin->{token}";
+    my %r;
+    for my $round (1 .. $rounds) {
+        push @{ $r{full} }, wrk_conns($s->url('/api/state'), $duration, $auth, 8);
+        push @{ $r{bare} }, wrk_conns("https://127.0.0.1:$bport/api/health", $duration, '', 8);
+        push @{ $r{n304} }, wrk_conns($s->url('/api/state'), $duration, $auth, 8, "If-None-Match: $etag");
+    }
+    my %med = map { my $k = $_; $k => median(map { $_->{rps} } @{ $r{$k} }) } keys %r;
+    my %p99 = map { my $k = $_; $k => median(map { $_->{p99} } @{ $r{$k} }) } keys %r;
+    printf "\n== GET /api/state with them (%d hosts, %d Docker hosts, %d containers, %d clusters; %.1f MB body, "
+        . "wrk -t2 -c8, %ds x %d rounds, median) ==\n", scalar @{ $st->{hosts} }, scalar @{ $st->{dockerHosts} },
+        sum0(map { scalar @{ $_->{containers} // [] } } @{ $st->{dockerHosts} }), scalar @{ $st->{kubernetesClusters} },
+        length($state->body) / 1048576, $duration, $rounds;
+    printf "%-28s %12s %10s\n", '', 'requests/s', 'p99 ms';
+    printf "%-28s %12.1f %10.2f\n", 'pulse-fcgi, full body', $med{full}, $p99{full};
+    printf "%-28s %12.1f %10.2f\n", 'bare libfcgi, same bytes', $med{bare}, $p99{bare};
+    printf "%-28s %12.2f %10s   (target: >= 0.70)\n", 'ratio full / bare', $med{full} / $med{bare}, '';
+    printf "%-28s %12.1f %10.2f\n", 'pulse-fcgi, 304 path', $med{n304}, $p99{n304};
+    $s->stop_program('bare-fcgi', 'TERM', 5);
+    kill 'TERM', $s->{bare_nginx_pid} if $s->{bare_nginx_pid};
+    $s->stop;
+}
+
+# A host agent's report (agents.md §3.1) as a JSON template: "__TS__" and "__CPU__" are
+# replaced at each send.
+sub bench_host_report {
+    my ($i, $interval) = @_;
+    my $id = sprintf 'b0000000-0000-4000-8000-%012d', $i;
+    my $name = sprintf 'bench-host-%04d', $i;
+    return Mojo::JSON::encode_json({
+        agent => { id => $id, version => '5.0.4', type => 'unified', intervalSeconds => $interval, hostname => $name },
+        host => { id => $id, hostname => $name, displayName => $name, machineId => $id, platform => 'debian',
+            osName => 'debian', osVersion => '12', kernelVersion => '6.1.0-18-amd64', architecture => 'x86_64',
+            cpuCount => 8, uptimeSeconds => 86400 + $i, loadAverage => [0.4, 0.3, 0.2] },
+        metrics => { cpuUsagePercent => '__CPU__', memory => { totalBytes => 16777216000, usedBytes => 4194304000 + $i,
+            freeBytes => 2097152000, usage => 25.0, swapTotalBytes => 2147483648, swapUsedBytes => 0 } },
+        disks => [map { { device => "/dev/sda$_", mountpoint => $_ == 1 ? '/' : "/srv/d$_", filesystem => 'ext4',
+            type => 'ext4', totalBytes => 100000000000, usedBytes => 40000000000 + $_, freeBytes => 55000000000,
+            usage => 42.1 } } 1 .. 3],
+        diskIO => [map { { device => "sd$_", readBytes => 123456, writeBytes => 654321, readOps => 10, writeOps => 20,
+            readTimeMs => 5, writeTimeMs => 9, ioTimeMs => 12 } } qw(a b)],
+        network => [map { { name => "eth$_", mac => sprintf('52:54:00:%02x:%02x:%02x', $_, int($i / 256), $i % 256),
+            addresses => ["10.$_." . int($i / 250) . '.' . ($i % 250 + 1) . '/16'], rxBytes => 1000 * $i, txBytes => 2000 * $i } } 0 .. 1],
+        sensors => { temperatureCelsius => { cpu_package => 48, cpu_core_0 => 46, cpu_core_1 => 47 },
+            smart => [{ device => 'sda', model => 'X', type => 'sata', temperature => 33, health => 'PASSED' }] },
+        timestamp => '__TS__',
+    });
+}
+
+# A Docker agent's report (agents.md §4.1) with $n containers.
+sub bench_docker_report {
+    my ($i, $n, $interval) = @_;
+    my $name = sprintf 'bench-docker-%03d', $i;
+    my $id = sprintf 'd0000000-0000-4000-8000-%012d', $i;
+    return Mojo::JSON::encode_json({
+        agent => { id => $id, version => '5.0.4', type => 'unified', intervalSeconds => $interval },
+        host => { hostname => $name, name => "$name-daemon", machineId => $id, os => 'Debian GNU/Linux 12 (bookworm)',
+            runtime => 'docker', dockerVersion => '26.1.4', kernelVersion => '6.1.0-18-amd64', architecture => 'x86_64',
+            totalCpu => 8, totalMemoryBytes => 32000000000, uptimeSeconds => 7200, cpuUsagePercent => '__CPU__',
+            loadAverage => [0.5, 0.4, 0.3],
+            memory => { totalBytes => 32000000000, usedBytes => 12000000000, freeBytes => 20000000000, usage => 37.5 },
+            disks => [{ device => '/dev/vda1', mountpoint => '/', filesystem => 'ext4', type => 'ext4',
+                totalBytes => 100000000000, usedBytes => 40000000000, freeBytes => 60000000000, usage => 40 }],
+            network => [{ name => 'eth0', mac => '52:54:00:00:00:02', addresses => ['192.0.2.8/24'], rxBytes => 100,
+                txBytes => 200 }] },
+        containers => [map {
+            my $k = $_;
+            { id => Digest::SHA::sha256_hex("$i-$k"), name => "app-$k", image => "registry.example/app-$k:1.$k",
+              imageDigest => 'sha256:' . Digest::SHA::sha256_hex("img-$k"), createdAt => '2026-01-10T08:00:00Z',
+              state => $k % 10 ? 'running' : 'exited', status => $k % 10 ? 'Up 2 hours' : 'Exited (0) 1 hour ago',
+              health => 'healthy', cpuPercent => '__CPU__', memoryUsageBytes => 50000000 + $k,
+              memoryLimitBytes => 1000000000, memoryPercent => 5, uptimeSeconds => 7200, restartCount => 0,
+              exitCode => 0, startedAt => '2026-01-12T08:15:30Z',
+              ports => [{ privatePort => 8000 + $k, publicPort => 18000 + $k, protocol => 'tcp', ip => '0.0.0.0' }],
+              labels => { 'com.docker.compose.project' => 'bench', 'com.docker.compose.service' => "app-$k" },
+              networks => [{ name => 'bridge', ipv4 => "172.17.0.$k" }],
+              blockIo => { readBytes => 1000 * $k, writeBytes => 2000 * $k },
+              mounts => [{ type => 'volume', source => "/var/lib/docker/volumes/v$k/_data", destination => '/data',
+                  mode => 'z', rw => Mojo::JSON::true, propagation => '', name => "v$k", driver => 'local' }] }
+        } 1 .. $n],
+        timestamp => '__TS__',
+    });
+}
+
+# A Kubernetes agent's report (agents.md §5.1): $n pods over 5 nodes, a deployment per 5 pods.
+sub bench_kube_report {
+    my ($i, $n, $interval) = @_;
+    my $cid = sprintf 'bench-cluster-%02d', $i;
+    return Mojo::JSON::encode_json({
+        agent => { id => "$cid-agent", version => '5.0.4', type => 'unified', intervalSeconds => $interval },
+        cluster => { id => $cid, name => $cid, server => "https://10.9.$i.1:6443", context => $cid, version => 'v1.30.2',
+            provider => 'k3s', namespace => 'pulse' },
+        nodes => [map { { uid => "$cid-n$_", name => "node-$_", ready => Mojo::JSON::true, kubeletVersion => 'v1.30.2',
+            containerRuntimeVersion => 'containerd://1.7.13', osImage => 'Ubuntu 24.04 LTS', kernelVersion => '6.8.0-31-generic',
+            architecture => 'amd64', capacity => { cpuCores => 8, memoryBytes => 32000000000, pods => 110 },
+            allocatable => { cpuCores => 8, memoryBytes => 31000000000, pods => 110 }, roles => ['worker'] } } 1 .. 5],
+        pods => [map {
+            my $k = $_;
+            my $d = int(($k - 1) / 5);
+            { uid => "$cid-p$k", name => "svc$d-7d9f-$k", namespace => 'apps', nodeName => 'node-' . (1 + $k % 5),
+              phase => 'Running', qosClass => 'Burstable', createdAt => '2026-01-12T09:00:00Z',
+              startTime => '2026-01-12T09:00:02Z', restarts => 0, labels => { app => "svc$d" },
+              ownerKind => 'ReplicaSet', ownerName => "svc$d-7d9f",
+              containers => [{ name => "svc$d", image => "ghcr.io/bench/svc$d:1.0", ready => Mojo::JSON::true,
+                  restartCount => 0, state => 'running' }] }
+        } 1 .. $n],
+        deployments => [map { { uid => "$cid-d$_", name => "svc$_", namespace => 'apps', desiredReplicas => 5,
+            updatedReplicas => 5, readyReplicas => 5, availableReplicas => 5, labels => { app => "svc$_" } } }
+            0 .. int(($n - 1) / 5)],
+        timestamp => '__TS__',
+    });
 }
