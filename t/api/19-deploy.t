@@ -115,7 +115,13 @@ sub file_text { my $f = shift; open my $fh, '<', $f or return ''; local $/; retu
 my ($rc, $out) = $stack->run_cmd('make', '-C', $build, '--no-print-directory', 'install', "DESTDIR=$root");
 is($rc, 0, 'make install DESTDIR=...') or diag $out;
 like($out, qr/no service user created \(DESTDIR\)/, 'make install with DESTDIR creates no user');
-ok(-x "$root$installed{bindir}/$_", "installed $installed{bindir}/$_") for qw(pulse-fcgi pulse-worker);
+ok(-x "$root$installed{bindir}/$_", "installed $installed{bindir}/$_") for qw(pulse-fcgi pulse-worker pulse-agent);
+ok(-f "$root$installed{systemdunitdir}/$_", "installed $installed{systemdunitdir}/$_")
+    for qw(pulse-fcgi.service pulse-worker.service pulse-agent.service);
+{
+    my ($arc, $aout) = $stack->run_cmd("$root$installed{bindir}/pulse-agent", '--version');
+    is($arc, 0, 'the installed pulse-agent runs') or diag $aout;
+}
 ok(-f "$root$installed{docdir}/pulse.conf.example", "pulse.conf.example is in $installed{docdir}");
 ok(-f "$root$installed{sysusersdir}/pulse.conf", "the sysusers.d file is in $installed{sysusersdir}");
 like(file_text("$root$installed{sysusersdir}/pulse.conf"), qr/^u pulse - /m, 'it creates the user pulse');
