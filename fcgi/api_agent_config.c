@@ -141,12 +141,21 @@ api_auto_register(struct request *r)
 	if (done.added)
 		(void)mockmode_demo_off(r->db);	/* as for a node added by hand */
 	audit_record(r->db, done.added ? "node_added" : "node_updated", r->auth.username,
-	    r->client_ip, r->raw_path, 1, arena_printf(r->arena, "Node %s by auto-register: %s (%s)",
+	    r->client_ip, r->raw_path, 1, done.merged ? arena_printf(r->arena,
+	    "Node %s by auto-register merged into cluster %s: %s", reg.host, done.cluster,
+	    done.id) : arena_printf(r->arena, "Node %s by auto-register: %s (%s)",
 	    done.added ? "added" : "updated", done.id, reg.type));
 	out = resp_object(r);
 	jsonwrite_str(out, "status", "success");
 	jsonwrite_str(out, "message", arena_printf(r->arena, "Node %s auto-registered successfully",
 	    reg.host));
 	jsonwrite_str(out, "nodeId", reg.host);
+	/* Ours: which configured cluster took the node in (docs/API.md). */
+	if (done.merged) {
+		jsonwrite_bool(out, "merged", 1);
+		jsonwrite_str(out, "cluster", done.cluster);
+		jsonwrite_str(out, "existingNode", done.name);
+		jsonwrite_str(out, "existingNodeId", done.id);
+	}
 	resp_json(r, 200, out);
 }

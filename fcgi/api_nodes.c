@@ -426,18 +426,6 @@ static const struct db_stmt stmt_dup_host = {
 	"SELECT id FROM pulse.instances WHERE type = $1 AND host = $2 AND id <> $3",
 	3,
 };
-static const struct db_stmt stmt_cluster_by_name = {
-	"nodes_cluster_by_name",
-	"SELECT id, name, cluster_endpoints::text FROM pulse.instances WHERE type = 'pve' "
-	"AND is_cluster AND cluster_name = $1",
-	1,
-};
-static const struct db_stmt stmt_merge_endpoints = {
-	"nodes_merge_endpoints",
-	"UPDATE pulse.instances SET cluster_endpoints = $2::jsonb, updated_at = now() WHERE id = $1",
-	2,
-};
-
 /* Answers 409 (or 503) when another instance of the type has the host; 0 when none has. */
 static int
 refuse_duplicate_host(struct request *r, const char *type, const char *host, const char *self)
@@ -462,54 +450,31 @@ seal(const char *ctx, const char *value)
 	return value ? secrets_seal(ctx, value, strlen(value)) : NULL;
 }
 
-/* Merges the endpoints of a new node into the existing instance of the same cluster, marked
- * unconfirmed, and answers. Returns 1 when merged, 0 when no such cluster is configured, -1
- * after answering 503. */
+/* A new node of an already configured cluster: its members merged into that instance
+ * (src/instances.c), answered as the original does. Returns 1 when merged, 0 when no such
+ * cluster is configured, -1 after answering 503. */
 static int
 merge_into_cluster(struct request *r, const char *cluster, struct json_object *endpoints)
 {
-	const char *params[2] = {cluster, NULL};
-	PGresult *res = req_result(r, db_exec_stmt(r->db, &stmt_cluster_by_name, params));
-	struct json_object *existing, *obj;
-	char err[64];
+	struct instance_merge m;
+	struct json_object *obj;
+	char err[256];
+	int rc = instances_merge_cluster(r->db, cluster, endpoints, &m, err, sizeof(err));
 
-	if (res == NULL || PQntuples(res) == 0) {
-		if (res == NULL)
-			resp_db_unavailable(r);
-		return res == NULL ? -1 : 0;
-	}
-	existing = jsonutil_parse(PQgetvalue(res, 0, 2), strlen(PQgetvalue(res, 0, 2)), err, sizeof(err));
-	existing = req_json(r, existing ? existing : json_object_new_array());
-	for (size_t i = 0; i < json_object_array_length(endpoints); i++) {
-		struct json_object *e = json_object_array_get_idx(endpoints, i);
-		int seen = 0;
-		for (size_t j = 0; j < json_object_array_length(existing); j++)
-			if (strcmp(jsonread_string(json_object_array_get_idx(existing, j), "nodeName", ""),
-			    jsonread_string(e, "nodeName", "")) == 0)
-				seen = 1;
-		if (seen)
-			continue;
-		/* The new node's server vouched for these members, not the configured
-		 * instance's: the worker leaves them alone (no credentials of that instance go
-		 * there) until refresh-cluster asks its own server (M3, M4). */
-		json_object_object_del(e, "fingerprintSource");
-		json_object_object_add(e, "unconfirmed", json_object_new_boolean(1));
-		json_object_array_add(existing, json_object_get(e));
-	}
-	params[0] = PQgetvalue(res, 0, 0);
-	params[1] = jsonutil_to_string(existing, NULL);
-	if (db_exec_stmt_ok(r->db, &stmt_merge_endpoints, params) != 0) {
+	if (rc < 0) {
+		log_error("msg=\"cluster merge not stored\" cluster=\"%s\" error=\"%s\"", cluster, err);
 		resp_db_unavailable(r);
-		return -1;
 	}
+	if (rc <= 0)
+		return rc;
 	obj = req_json(r, json_object_new_object());
 	json_object_object_add(obj, "success", json_object_new_boolean(1));
 	json_object_object_add(obj, "merged", json_object_new_boolean(1));
 	json_object_object_add(obj, "cluster", json_object_new_string(cluster));
-	json_object_object_add(obj, "existingNode", json_object_new_string(PQgetvalue(res, 0, 1)));
+	json_object_object_add(obj, "existingNode", json_object_new_string(m.name));
 	json_object_object_add(obj, "message", json_object_new_string(
 	    "Node belongs to an already configured cluster: its endpoints were added there"));
-	json_object_object_add(obj, "totalEndpoints", json_object_new_int((int)json_object_array_length(existing)));
+	json_object_object_add(obj, "totalEndpoints", json_object_new_int(m.total_endpoints));
 	resp_json(r, 200, obj);
 	return 1;
 }

@@ -1,12 +1,15 @@
 /* agent_config_register.c: a Proxmox server registered by a host agent (agents.md §9.10):
- * checked, de-duplicated by host (or by name and token id) and written to pulse.instances
- * with the statements src/instances.c builds; the worker polls it from its next cycle. */
+ * checked, de-duplicated by host (or by name and token id), merged into the configured
+ * instance of its cluster when it is a node of one, else written to pulse.instances with the
+ * statements src/instances.c builds; the worker polls it from its next cycle. */
 #include "config.h"
 
 #include "agent_config_register.h"
 #include "crypto.h"
 #include "http.h"
 #include "instances.h"
+#include "jsonutil.h"
+#include "pve_cluster.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -139,9 +142,11 @@ registration_flags(struct instance_cfg *c)
 			    "monitor_garbage_jobs") != 0);
 }
 
+/* Adds the registered server as a new instance, a cluster's with its members when found
+ * says it is one. */
 static int
 add_instance(struct db *db, const struct agent_register *reg, const char *host_norm,
-    const char *fingerprint, struct instance_cfg *c)
+    const char *fingerprint, const struct pve_cluster *found, struct instance_cfg *c)
 {
 	struct instance_sql sql = {0};
 	uint64_t present = INSTANCE_BIT(INSTANCE_F_ID) | INSTANCE_BIT(INSTANCE_F_NUMBER) |
@@ -160,48 +165,112 @@ add_instance(struct db *db, const struct agent_register *reg, const char *host_n
 		return -1;
 	registration_flags(c);
 	present |= credentials(reg, fingerprint, c);
+	if (found->is_cluster) {
+		c->is_cluster = 1;
+		snprintf(c->cluster_name, sizeof(c->cluster_name), "%s", found->name);
+		c->cluster_endpoints = xstrdup(jsonutil_to_string(found->endpoints, NULL));
+		present |= INSTANCE_BIT(INSTANCE_F_IS_CLUSTER) | INSTANCE_BIT(INSTANCE_F_CLUSTER_NAME) |
+		    INSTANCE_BIT(INSTANCE_F_CLUSTER_ENDPOINTS);
+	}
 	instances_insert_sql(c, present, &sql);
 	return run_sql(db, &sql);
+}
+
+/* The instance with the registration's host (or name and token id) given its token and
+ * host in place, in one transaction: 1 done, 0 when there is none, -1 on a database error
+ * (err). */
+static int
+replace_existing(struct db *db, const struct agent_register *reg, const char *host_norm,
+    const char *fingerprint, struct instance_cfg *c, char *err, size_t errlen)
+{
+	const char *params[4] = {reg->type, host_norm, reg->server_name, reg->token_id};
+	struct instance_sql sql = {0};
+	PGresult *res;
+
+	if (db_begin(db) != 0 || (res = db_exec_stmt(db, &stmt_existing, params)) == NULL)
+		goto fail;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		db_rollback(db);
+		return 0;
+	}
+	snprintf(c->id, sizeof(c->id), "%s", PQgetvalue(res, 0, 0));
+	snprintf(c->name, sizeof(c->name), "%s", PQgetvalue(res, 0, 1));
+	snprintf(c->host, sizeof(c->host), "%s", host_norm);
+	PQclear(res);
+	instances_update_sql(c, credentials(reg, fingerprint, c) | INSTANCE_BIT(INSTANCE_F_HOST),
+	    &sql);
+	if (run_sql(db, &sql) != 0 || db_commit(db) != 0)
+		goto fail;
+	return 1;
+fail:
+	snprintf(err, errlen, "%s", db_error(db));
+	db_rollback(db);
+	return -1;
+}
+
+/* The cluster of a PVE server, asked with the registration's token, trusting the certificate
+ * as the stored instance will (state-proxmox.md §2.3, members checked as for a node added by
+ * hand). A server that cannot be asked is standalone. */
+static void
+detect_cluster(const struct agent_register *reg, const char *host_norm, const char *fingerprint,
+    struct pve_cluster *found)
+{
+	struct instance_cfg c = {0};
+	struct proxmox_conn conn;
+	char err[128];
+
+	memset(found, 0, sizeof(*found));
+	snprintf(c.type, sizeof(c.type), "%s", reg->type);
+	snprintf(c.host, sizeof(c.host), "%s", host_norm);
+	(void)credentials(reg, fingerprint, &c);
+	if (instance_connect_params(&c, &conn, err, sizeof(err)) == 0) {
+		conn.timeout_ms = 10000;
+		pve_cluster_detect(&conn, 1, NULL, found);
+	}
+	proxmox_conn_clear(&conn);
+	instance_cfg_clear(&c);
 }
 
 int
 agent_register_store(struct db *db, const struct agent_register *reg, const char *host_norm,
     const char *fingerprint, struct agent_register_result *out, char *err, size_t errlen)
 {
-	const char *params[4] = {reg->type, host_norm, reg->server_name, reg->token_id};
 	struct instance_cfg c = {0};
-	struct instance_sql sql = {0};
-	PGresult *res;
-	int rc = -1;
+	struct pve_cluster found = {0};
+	struct instance_merge m;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (db_begin(db) != 0 || (res = db_exec_stmt(db, &stmt_existing, params)) == NULL)
-		goto fail;
-	if (PQntuples(res) == 1) {
-		snprintf(c.id, sizeof(c.id), "%s", PQgetvalue(res, 0, 0));
-		snprintf(c.name, sizeof(c.name), "%s", PQgetvalue(res, 0, 1));
-		snprintf(c.host, sizeof(c.host), "%s", host_norm);
-		PQclear(res);
-		instances_update_sql(&c, credentials(reg, fingerprint, &c) |
-		    INSTANCE_BIT(INSTANCE_F_HOST), &sql);
-		if (run_sql(db, &sql) != 0)
-			goto fail;
-	} else {
-		PQclear(res);
-		if (add_instance(db, reg, host_norm, fingerprint, &c) != 0)
-			goto fail;
-		out->added = 1;
+	if ((rc = replace_existing(db, reg, host_norm, fingerprint, &c, err, errlen)) != 0)
+		goto done;
+	if (strcmp(reg->type, "pve") == 0)
+		detect_cluster(reg, host_norm, fingerprint, &found);
+	if (found.is_cluster &&
+	    (rc = instances_merge_cluster(db, found.name, found.endpoints, &m, err, errlen)) != 0) {
+		if (rc > 0) {
+			snprintf(c.id, sizeof(c.id), "%s", m.id);
+			snprintf(c.name, sizeof(c.name), "%s", m.name);
+			snprintf(out->cluster, sizeof(out->cluster), "%s", found.name);
+			out->merged = 1;
+		}
+		goto done;
 	}
-	if (db_commit(db) != 0)
-		goto fail;
-	snprintf(out->id, sizeof(out->id), "%s", c.id);
-	snprintf(out->name, sizeof(out->name), "%s", c.name);
-	rc = 0;
-	goto done;
-fail:
-	snprintf(err, errlen, "%s", db_error(db));
-	db_rollback(db);
+	if (db_begin(db) != 0 || add_instance(db, reg, host_norm, fingerprint, &found, &c) != 0 ||
+	    db_commit(db) != 0) {
+		snprintf(err, errlen, "%s", db_error(db));
+		db_rollback(db);
+		rc = -1;
+		goto done;
+	}
+	out->added = 1;
+	rc = 1;
 done:
+	if (rc > 0) {
+		snprintf(out->id, sizeof(out->id), "%s", c.id);
+		snprintf(out->name, sizeof(out->name), "%s", c.name);
+	}
+	json_object_put(found.endpoints);
 	instance_cfg_clear(&c);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }

@@ -1,6 +1,7 @@
 /* agent_config_register.h: POST /api/auto-register (agents.md §9.10): a Proxmox VE or Backup
- * Server that a host agent set up (user, API token) added as a configured instance, or its
- * token updated when the host is known, through src/instances.h. */
+ * Server that a host agent set up (user, API token) added as a configured instance, its
+ * token updated when the host is known, or merged into its configured cluster, through
+ * src/instances.h. */
 #ifndef PULSE_AGENT_CONFIG_REGISTER_H
 #define PULSE_AGENT_CONFIG_REGISTER_H
 
@@ -28,14 +29,21 @@ struct agent_register_result {
 	char id[32];			/* the instance's id */
 	char name[128];			/* its name */
 	int added;			/* 1 added, 0 an existing instance's token updated */
+	int merged;			/* 1: a node of the configured cluster id (name):
+					 * its members merged in, nothing else stored */
+	char cluster[128];		/* when merged: the cluster's name */
 };
 
 /* Stores a checked registration (host_norm from agent_register_check; fingerprint: the
  * server's certificate SHA-256 to pin, or "" to verify it as usual). An instance of the type
  * with the same host, or with the same name and token id (a new address from DHCP, as the
- * original), gets the new token (and host) in place; otherwise a new instance is added with
- * the original's monitor flags for a registration and a name made unique by its host. 0, or
- * -1 on a database error (err says what, never the token). */
+ * original), gets the new token (and host) in place. Otherwise a PVE server is asked for its
+ * cluster with the registration's token (state-proxmox.md §2.3): a node of a cluster already
+ * configured has its members merged into that instance (instances_merge_cluster; the
+ * registration's token is not stored, the instance keeps its own); else a new instance is
+ * added, with its cluster members when it is a cluster's node, the original's monitor flags
+ * for a registration and a name made unique by its host. 0, or -1 on a database error (err
+ * says what, never the token). */
 int agent_register_store(struct db *db, const struct agent_register *reg, const char *host_norm,
     const char *fingerprint, struct agent_register_result *out, char *err, size_t errlen);
 

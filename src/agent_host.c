@@ -732,6 +732,8 @@ agent_host_doc(struct json_object *report, const struct agent_host *h,
 	jsonwrite_true_if(o, "commandsEnabled", commands);
 	jsonwrite_true_if(o, "isLegacy", strcmp(jsonread_string(agent, "type", ""), "unified") != 0);
 	jsonwrite_opt_str(o, "linkedNodeId", m->linked_node_id);
+	jsonwrite_opt_str(o, "linkedVmId", m->linked_vm_id);
+	jsonwrite_opt_str(o, "linkedContainerId", m->linked_container_id);
 	return o;
 }
 
@@ -945,11 +947,16 @@ static const struct db_stmt stmt_existing = {
 	1,
 };
 
-/* §6.6: a node whose name is the hostname or its short name (or whose short name is). */
+/* §6.6: the first of the PVE nodes, then the VMs, then the containers (LXC and OCI) whose
+ * name is the hostname or its short name, or whose own short name is the short name: its
+ * kind (n, v or c) and id. The mock estate is never linked. */
 static const struct db_stmt stmt_link = {
 	"agent_host_link",
-	"SELECT id FROM pulse.pve_nodes WHERE NOT mock AND (lower(node) IN ($1, $2) OR "
-	"split_part(lower(node), '.', 1) = $2) ORDER BY id LIMIT 1",
+	"SELECT kind, id FROM (SELECT 1 AS rank, 'n' AS kind, id, node AS name "
+	"FROM pulse.pve_nodes WHERE NOT mock UNION ALL SELECT CASE WHEN type = 'qemu' THEN 2 "
+	"ELSE 3 END, CASE WHEN type = 'qemu' THEN 'v' ELSE 'c' END, id, name FROM pulse.guests "
+	"WHERE NOT mock) e WHERE name <> '' AND (lower(name) IN ($1, $2) OR "
+	"split_part(lower(name), '.', 1) = $2) ORDER BY rank, id LIMIT 1",
 	2,
 };
 
@@ -988,7 +995,8 @@ struct host_context {
 	struct agent_token_info token;
 	int exists, commands_enabled, unlinked;
 	char prev_hostname[256], prev_token[64];
-	char linked_node[256];
+	char linked_kind;		/* 'n' node, 'v' VM, 'c' container, 0 none */
+	char linked_id[256];
 };
 
 /* The commandsEnabled override PATCH /api/agents/host/{id}/config keeps for an id that no
@@ -1064,6 +1072,7 @@ resolve_id(struct db *db, struct json_object *report, const char *hostname, cons
 	return 0;
 }
 
+/* The link of §6.6 for hostname into c (none for a host unlinked by hand). */
 static int
 find_link(struct db *db, const char *hostname, struct host_context *c)
 {
@@ -1071,7 +1080,8 @@ find_link(struct db *db, const char *hostname, struct host_context *c)
 	const char *params[2] = {full, shortname};
 	PGresult *res;
 
-	c->linked_node[0] = '\0';
+	c->linked_kind = 0;
+	c->linked_id[0] = '\0';
 	if (c->unlinked)
 		return 0;
 	snprintf(full, sizeof(full), "%s", hostname);
@@ -1080,8 +1090,10 @@ find_link(struct db *db, const char *hostname, struct host_context *c)
 	snprintf(shortname, sizeof(shortname), "%.*s", (int)strcspn(full, "."), full);
 	if ((res = db_exec_stmt(db, &stmt_link, params)) == NULL)
 		return -1;
-	if (PQntuples(res) == 1)
-		snprintf(c->linked_node, sizeof(c->linked_node), "%s", PQgetvalue(res, 0, 0));
+	if (PQntuples(res) == 1) {
+		c->linked_kind = PQgetvalue(res, 0, 0)[0];
+		snprintf(c->linked_id, sizeof(c->linked_id), "%s", PQgetvalue(res, 0, 1));
+	}
 	PQclear(res);
 	return 0;
 }
@@ -1149,7 +1161,9 @@ write_host(struct db *db, struct json_object *report, struct agent_host *h,
 		.id = c->id, .last_seen = last_seen, .token_id = c->token_id,
 		.token_name = c->token.name, .token_hint = c->token.hint,
 		.token_last_used = c->token.last_used, .commands_enabled = c->commands_enabled,
-		.linked_node_id = c->linked_node[0] ? c->linked_node : NULL,
+		.linked_node_id = c->linked_kind == 'n' ? c->linked_id : NULL,
+		.linked_vm_id = c->linked_kind == 'v' ? c->linked_id : NULL,
+		.linked_container_id = c->linked_kind == 'c' ? c->linked_id : NULL,
 	};
 	struct json_object *agent = jsonread_member(report, "agent");
 	struct json_object *doc = agent_host_doc(report, h, &m), *temperature = NULL;

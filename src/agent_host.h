@@ -182,7 +182,9 @@ struct agent_host_doc_meta {
 	const char *token_id, *token_name, *token_hint;
 	double token_last_used;		/* unix seconds, 0: none */
 	int commands_enabled;		/* -1: the report's */
-	const char *linked_node_id;	/* NULL: none */
+	/* The one link of §6.6 (at most one is set; NULL: none): a PVE node, else a VM, else
+	 * a container, by the id /api/state gives it. */
+	const char *linked_node_id, *linked_vm_id, *linked_container_id;
 };
 struct json_object *agent_host_doc(struct json_object *report, const struct agent_host *h,
     const struct agent_host_doc_meta *m);

@@ -1,9 +1,11 @@
 /* instances.c: reading and writing pulse.instances, the monitor flag table, and opening
- * the secrets. */
+ * the secrets, and a new node of a configured cluster merged into its instance. */
 #include "config.h"
 
 #include "instances.h"
 #include "crypto.h"
+#include "jsonread.h"
+#include "jsonutil.h"
 #include "log.h"
 #include "util.h"
 
@@ -290,4 +292,85 @@ instance_sql_clear(struct instance_sql *s)
 {
 	free(s->text);
 	memset(s, 0, sizeof(*s));
+}
+
+/* --- a node of an already configured cluster --------------------------------------------- */
+
+static const struct db_stmt stmt_cluster_by_name = {
+	"instances_cluster_by_name",
+	"SELECT id, name, cluster_endpoints::text FROM pulse.instances WHERE type = 'pve' "
+	"AND is_cluster AND cluster_name = $1 ORDER BY number LIMIT 1 FOR UPDATE",
+	1,
+};
+
+static const struct db_stmt stmt_merge_endpoints = {
+	"instances_merge_endpoints",
+	"UPDATE pulse.instances SET cluster_endpoints = $2::jsonb, updated_at = now() WHERE id = $1",
+	2,
+};
+
+/* Whether list has an endpoint of node name name. */
+static int
+lists_node(struct json_object *list, const char *name)
+{
+	for (size_t j = 0; j < json_object_array_length(list); j++)
+		if (strcmp(jsonread_string(json_object_array_get_idx(list, j), "nodeName", ""),
+		    name) == 0)
+			return 1;
+	return 0;
+}
+
+int
+instances_merge_cluster(struct db *db, const char *cluster, struct json_object *endpoints,
+    struct instance_merge *out, char *err, size_t errlen)
+{
+	const char *params[2] = {cluster, NULL};
+	struct json_object *existing = NULL;
+	PGresult *res = NULL;
+	char perr[64];
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (db_begin(db) != 0 || (res = db_exec_stmt(db, &stmt_cluster_by_name, params)) == NULL)
+		goto fail;
+	if (PQntuples(res) == 0) {
+		if (db_commit(db) != 0)
+			goto fail;
+		rc = 0;
+		goto done;
+	}
+	snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, 0, 0));
+	snprintf(out->name, sizeof(out->name), "%s", PQgetvalue(res, 0, 1));
+	existing = jsonutil_parse(PQgetvalue(res, 0, 2), strlen(PQgetvalue(res, 0, 2)), perr,
+	    sizeof(perr));
+	if (!json_object_is_type(existing, json_type_array)) {
+		json_object_put(existing);
+		existing = json_object_new_array();
+	}
+	for (size_t i = 0; i < json_object_array_length(endpoints); i++) {
+		struct json_object *e = json_object_array_get_idx(endpoints, i), *copy = NULL;
+
+		if (lists_node(existing, jsonread_string(e, "nodeName", "")) ||
+		    json_object_deep_copy(e, &copy, NULL) != 0)
+			continue;
+		json_object_object_del(copy, "fingerprintSource");
+		json_object_object_add(copy, "unconfirmed", json_object_new_boolean(1));
+		json_object_array_add(existing, copy);
+	}
+	params[0] = out->id;
+	params[1] = jsonutil_to_string(existing, NULL);
+	if (db_exec_stmt_ok(db, &stmt_merge_endpoints, params) != 0 || db_commit(db) != 0)
+		goto fail;
+	out->total_endpoints = (int)json_object_array_length(existing);
+	rc = 1;
+	goto done;
+fail:
+	snprintf(err, errlen, "%s", db_error(db));
+	db_rollback(db);
+	rc = -1;
+done:
+	if (res)
+		PQclear(res);
+	json_object_put(existing);
+	return rc;
 }

@@ -1,11 +1,14 @@
 /* instances.h: configured PVE/PBS/PMG connections (pulse.instances): the monitor flags
  * declared once (INSTANCE_FLAGS), loading them, the INSERT/UPDATE of a cfg and a mask of
- * fields, and turning one into a connection with its secrets opened. */
+ * fields, turning one into a connection with its secrets opened, and a new node of a configured
+ * cluster merged into that instance. */
 #ifndef PULSE_INSTANCES_H
 #define PULSE_INSTANCES_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <json-c/json.h>
 
 #include "db.h"
 #include "proxmox.h"
@@ -132,6 +135,23 @@ void instances_insert_sql(const struct instance_cfg *c, uint64_t present, struct
  * id = c->id ($1). */
 void instances_update_sql(const struct instance_cfg *c, uint64_t present, struct instance_sql *out);
 void instance_sql_clear(struct instance_sql *s);
+
+/* --- a node of an already configured cluster (state-proxmox.md §2.3 step 6) -------------- */
+
+struct instance_merge {
+	char id[32], name[128];		/* the cluster's instance */
+	int total_endpoints;		/* the endpoints it lists after the merge */
+};
+
+/* Merges the members a newly added node's server gave (endpoints, as pve_cluster_detect
+ * makes them; not changed) into the configured PVE instance of the cluster named cluster, in
+ * one transaction: a member the instance does not list by node name yet is added, marked
+ * unconfirmed, since the new node's server vouched for it, not the instance's: the worker
+ * leaves it alone (no credentials of that instance go there) until refresh-cluster asks its
+ * own server (M3, M4). Returns 1 merged (out filled), 0 when no instance of that cluster is
+ * configured, -1 on a database error (err says what). */
+int instances_merge_cluster(struct db *db, const char *cluster, struct json_object *endpoints,
+    struct instance_merge *out, char *err, size_t errlen);
 
 /* Envelope contexts: a sealed password cannot be passed off as a token secret. */
 #define SECRET_CTX_PASSWORD "pulse.instances.password"

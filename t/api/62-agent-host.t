@@ -3,7 +3,8 @@
 # §12): the original's example body stored and answered, the host in /api/state field by
 # field and against the wire contract, the decoder's type errors, bounded arrays, the body
 # limit, auth and scope, identity and token binding (one token for two hosts, two tokens
-# for one id), lookup, linking to a PVE node and an unlink that stays, uninstall, removal
+# for one id), lookup, linking to a PVE node and an unlink that stays, linking to a VM or a
+# container (nodes first, short names, never the mock estate), uninstall, removal
 # that revokes the token (the removed host's next report is refused), alerts raised by the
 # worker from a stored report, a host going offline (its last report made to look old), the
 # removed host's alerts resolved, metrics history with I/O rates, text PostgreSQL could
@@ -239,6 +240,54 @@ is($ua->delete($stack->url('/api/agents/host/unknown-id') => agent_headers($mana
     json_error_ok(post_json('/api/agents/host/unlink', { hostId => 'node-host' }), 404, 'unlink_failed', 'a second unlink');
     is($ua->delete($stack->url('/api/agents/host/node-host') => agent_headers($manager))->result->code, 200, 'node host removed');
     $stack->psql(q{DELETE FROM pulse.pve_nodes WHERE id = 'lab-pve1'});
+}
+
+# --- linking to a VM or a container by name (§6.6): nodes first, then VMs, then containers;
+# the short names either way; the mock estate's guests never -----------------------------------
+{
+    $stack->psql(q{INSERT INTO pulse.pve_nodes (id, instance_id, node, status, last_seen, doc)
+        VALUES ('lab-pve3', 'pve-77', 'pve3', 'online', now(), '{"id":"lab-pve3"}')});
+    $stack->psql(q{INSERT INTO pulse.guests (id, instance_id, node, vmid, name, type, status, last_seen, doc) VALUES
+        ('pve-77:pve3:101', 'pve-77', 'pve3', 101, 'Web01', 'qemu', 'running', now(), '{}'),
+        ('pve-77:pve3:105', 'pve-77', 'pve3', 105, 'web01', 'lxc', 'running', now(), '{}'),
+        ('pve-77:pve3:102', 'pve-77', 'pve3', 102, 'db01.lan', 'lxc', 'running', now(), '{}'),
+        ('pve-77:pve3:103', 'pve-77', 'pve3', 103, 'PVE3', 'qemu', 'running', now(), '{}'),
+        ('mock-cluster:pve1:104', 'mock-cluster', 'pve1', 104, 'ghost', 'qemu', 'running', now(), '{}'),
+        ('mock-cluster:pve1:106', 'mock-cluster', 'pve1', 106, 'spook', 'lxc', 'running', now(), '{}')});
+    my %links;
+    for my $case (['web-host', 'WEB01.example.com'], ['db-host', 'db01'], ['pve3-host', 'pve3.lan'],
+        ['ghost-host', 'ghost'], ['spook-host', 'spook.example.com']) {
+        my ($id, $hostname) = @$case;
+        my $n = clone($example);
+        $n->{host}{id} = $n->{host}{machineId} = $n->{agent}{id} = $id;
+        $n->{host}{hostname} = $hostname;
+        is(report($n)->code, 200, "$id ($hostname) reports");
+    }
+    my %x = map { $_->{id} => $_ } @{ state_hosts() };
+    my $links = sub { my $h = $x{ $_[0] }; +{ map { exists $h->{$_} ? ($_ => $h->{$_}) : () } qw(linkedNodeId linkedVmId linkedContainerId) } };
+    is_deeply($links->('web-host'), { linkedVmId => 'pve-77:pve3:101' },
+        'a host named as a VM (its short name, any case) is linked to the VM, not the container of the same name');
+    is_deeply($links->('db-host'), { linkedContainerId => 'pve-77:pve3:102' },
+        "a host named as a container's short name is linked to the container");
+    is_deeply($links->('pve3-host'), { linkedNodeId => 'lab-pve3' }, 'a node beats a VM of the same name; one link only');
+    is_deeply($links->('ghost-host'), {}, "the mock estate's VMs are never linked");
+    is_deeply($links->('spook-host'), {}, "nor its containers");
+    $wc->check('Host', $x{'web-host'}, 'host linked to a VM');
+    $wc->check('Host', $x{'db-host'}, 'host linked to a container');
+    my ($node) = grep { $_->{id} eq 'lab-pve3' } @{ $ua->get($stack->url('/api/state') => $auth)->result->json->{nodes} };
+    is($node->{linkedHostAgentId}, 'pve3-host', 'the node names the host linked to it');
+    # The VM goes: the next report links the host to the container of that name.
+    $stack->psql(q{DELETE FROM pulse.guests WHERE id = 'pve-77:pve3:101'});
+    my $n = clone($example);
+    $n->{host}{id} = $n->{host}{machineId} = $n->{agent}{id} = 'web-host';
+    $n->{host}{hostname} = 'WEB01.example.com';
+    is(report($n)->code, 200, 'web-host reports again');
+    %x = map { $_->{id} => $_ } @{ state_hosts() };
+    is_deeply($links->('web-host'), { linkedContainerId => 'pve-77:pve3:105' }, 'the link follows: now the container');
+    is($ua->delete($stack->url("/api/agents/host/$_") => agent_headers($manager))->result->code, 200, "$_ removed")
+        for qw(web-host db-host pve3-host ghost-host spook-host);
+    $stack->psql(q{DELETE FROM pulse.guests WHERE instance_id IN ('pve-77', 'mock-cluster') AND vmid BETWEEN 101 AND 106});
+    $stack->psql(q{DELETE FROM pulse.pve_nodes WHERE id = 'lab-pve3'});
 }
 
 # --- alerts: the worker evaluates each stored report; a silent host goes offline ----------------

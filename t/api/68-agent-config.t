@@ -5,9 +5,11 @@
 # profiles and assignments, and a profile's settings in the assigned host's configuration;
 # pulse-agent reading its configuration at start (interval and log level from a profile,
 # commandsEnabled from the override); POST /api/auto-register adding a PVE server (pve-sim)
-# that the worker then polls, de-duplicated on a second registration, with its bad input;
-# and the node linked to a host agent of its name showing linkedHostAgentId and the agent's
-# temperatures, and its physical disks the agent's SMART temperatures.
+# that the worker then polls, de-duplicated on a second registration, with its bad input,
+# and a node of an already configured cluster merged into that cluster's instance (one of an
+# unconfigured cluster added with its members); the node linked to a host agent of its name
+# showing linkedHostAgentId and the agent's temperatures, and its physical disks the agent's
+# SMART temperatures; a host agent in a VM linked to the VM.
 use strict;
 use warnings;
 use FindBin;
@@ -340,6 +342,65 @@ ok(!exists $node->{linkedHostAgentId}, 'no host agent linked yet');
     is(call(POST => '/api/agents/host/unlink', { hostId => 'node-agent' }, tok($manager))->code, 200, 'unlinked');
     ($n) = grep { $_->{id} eq $node->{id} } @{ $ua->get($stack->url('/api/state') => $auth)->result->json->{nodes} };
     ok(!exists $n->{linkedHostAgentId}, 'the node no longer names it');
+}
+
+# A host agent inside one of the simulator's VMs is linked to that VM (§6.6), by the id
+# /api/state gives it.
+{
+    my $st = $stack->wait_state(sub { grep { $_->{instance} eq 'regnode' } @{ $_[0]{vms} } }, 60,
+        'the registered server\'s VM');
+    my ($vm) = grep { $_->{instance} eq 'regnode' } @{ $st->{vms} };
+    is(report('vm-agent', uc($vm->{name}) . '.lan', $rep)->code, 200, "a host agent in VM $vm->{name} reports");
+    my ($x) = grep { $_->{id} eq 'vm-agent' } @{ $ua->get($stack->url('/api/state') => $auth)->result->json->{hosts} };
+    is($x->{linkedVmId}, $vm->{id}, 'the host is linked to the VM');
+    ok(!exists $x->{linkedNodeId} && !exists $x->{linkedContainerId}, 'and to nothing else');
+    $wc->check('Host', $x, 'host linked to a VM');
+}
+
+# --- auto-register of a node of a configured cluster (state-proxmox.md §2.3 step 6) ------------------
+{
+    my $nodes = call(GET => '/api/config/nodes')->json;
+    ok(!$nodes->[0]{isCluster}, 'the standalone server registered above is no cluster');
+    my $c1 = $stack->start_sim(name => 'regc1', nodes => 2, cluster => 'regcluster', token => 'root@pam!cl=cluster-secret');
+    my $res = call(POST => '/api/config/nodes', { type => 'pve', name => 'clusterA', host => $c1->{url},
+        tokenName => 'root@pam!cl', tokenValue => 'cluster-secret', fingerprint => $c1->{fingerprint} });
+    is($res->code, 201, 'a cluster configured by hand') or diag $res->body;
+    my $cid = $res->json->{id};
+    my $count = $stack->psql('SELECT count(*) FROM pulse.instances');
+    # Another node of that cluster (which has since grown a third member) registers itself.
+    my $c2 = $stack->start_sim(name => 'regc2', nodes => 3, cluster => 'regcluster',
+        token => 'pulse-monitor@pam!pulse-2=reg-secret-2');
+    my %r2 = (%reg, host => $c2->{url}, serverName => 'node3', tokenId => 'pulse-monitor@pam!pulse-2',
+        tokenValue => 'reg-secret-2');
+    $res = call(POST => '/api/auto-register', \%r2, tok($writer));
+    is($res->code, 200, 'register a node of the configured cluster') or diag $res->body;
+    is_deeply($res->json, { status => 'success', message => "Node $c2->{url} auto-registered successfully",
+        nodeId => $c2->{url}, merged => true, cluster => 'regcluster', existingNode => 'clusterA', existingNodeId => $cid },
+        'the answer names the cluster instance it was merged into');
+    is($stack->psql('SELECT count(*) FROM pulse.instances'), $count, 'no second instance of the cluster');
+    my ($cfg) = grep { $_->{id} eq $cid } @{ call(GET => '/api/config/nodes')->json };
+    is_deeply([sort map { $_->{NodeName} } @{ $cfg->{clusterEndpoints} }], [qw(node1 node2 node3)],
+        'the new member merged into the cluster instance');
+    is($stack->psql("SELECT token_name FROM pulse.instances WHERE id = '$cid'"), 'root@pam!cl',
+        'the cluster instance keeps its own token');
+    is(call(POST => '/api/auto-register', \%r2, tok($writer))->json->{existingNodeId}, $cid, 'registering again: merged again');
+    is($stack->psql('SELECT count(*) FROM pulse.instances'), $count, 'still no second instance');
+    is(scalar @{ (grep { $_->{id} eq $cid } @{ call(GET => '/api/config/nodes')->json })[0]{clusterEndpoints} }, 3,
+        'and no member listed twice');
+
+    # A node of a cluster that is not configured yet is added as that cluster's instance.
+    my $c3 = $stack->start_sim(name => 'regc3', nodes => 2, cluster => 'othercluster',
+        token => 'pulse-monitor@pam!pulse-3=reg-secret-3');
+    $res = call(POST => '/api/auto-register', { %reg, host => $c3->{url}, serverName => 'other1',
+        tokenId => 'pulse-monitor@pam!pulse-3', tokenValue => 'reg-secret-3' }, tok($writer));
+    is_deeply($res->json, { status => 'success', message => "Node $c3->{url} auto-registered successfully",
+        nodeId => $c3->{url} }, 'a node of an unconfigured cluster: the usual answer');
+    my ($new) = grep { $_->{host} eq $c3->{url} } @{ call(GET => '/api/config/nodes')->json };
+    ok($new, 'added as a new instance');
+    is($new->{isCluster}, true, 'marked a cluster');
+    is($new->{clusterName}, 'othercluster', 'with its name');
+    is(scalar @{ $new->{clusterEndpoints} // [] }, 2, 'and its members');
+    $stack->stop_program("sim-$_") for qw(regc1 regc2 regc3);
 }
 
 is_deeply([$wc->problems], [], 'every answer matches the wire contract') or diag join "\n", $wc->problems;

@@ -141,6 +141,16 @@ test_doc(void)
 	ok(!jsonread_has(doc, "isLegacy") && !jsonread_has(doc, "cpuUsage") &&
 	    !jsonread_has(doc, "diskIO") && !jsonread_has(doc, "tokenId"), "omitempty members");
 	is_str(jsonread_string(doc, "status", ""), "online", "online");
+	ok(!jsonread_has(doc, "linkedNodeId") && !jsonread_has(doc, "linkedVmId") &&
+	    !jsonread_has(doc, "linkedContainerId"), "no link: no link members");
+	json_object_put(doc);
+	m.linked_container_id = "pve1:node1:102";
+	doc = agent_host_doc(r, &h, &m);
+	is_str(jsonread_string(doc, "linkedContainerId", ""), "pve1:node1:102",
+	    "a container link written");
+	ok(!jsonread_has(doc, "linkedNodeId") && !jsonread_has(doc, "linkedVmId"),
+	    "and only that one");
+	m.linked_container_id = NULL;
 	json_object_put(doc);
 	agent_host_free(&h);
 	json_object_put(r);
