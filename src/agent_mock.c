@@ -1083,3 +1083,58 @@ agent_mock_alerts(struct alert_eval *e, const struct agent_mock *m)
 		agent_kubernetes_free(&k);
 	}
 }
+
+/* The usage of the first disk of list key of o, -1 without one. */
+static double
+first_disk_usage(struct json_object *o, const char *key)
+{
+	struct json_object *disks = jsonread_member(o, key);
+
+	return jsonread_array_len(disks) > 0 ?
+	    jsonread_number(json_object_array_get_idx(disks, 0), "usage", 0) : -1;
+}
+
+void
+agent_mock_record(const struct agent_mock *m, double ts, agent_mock_record_fn record)
+{
+	for (int i = 0; i < AGENT_MOCK_HOSTS && m->hosts[i]; i++) {
+		struct json_object *metrics = jsonread_member(m->hosts[i], "metrics");
+		const char *name = jsonread_string(jsonread_member(m->hosts[i], "host"), "hostname",
+		    "");
+		double disk = first_disk_usage(m->hosts[i], "disks");
+
+		record("host", m->host_ids[i], name, "cpu", ts,
+		    jsonread_number(metrics, "cpuUsagePercent", 0));
+		record("host", m->host_ids[i], name, "memory", ts,
+		    jsonread_number(jsonread_member(metrics, "memory"), "usage", 0));
+		if (disk >= 0)
+			record("host", m->host_ids[i], name, "disk", ts, disk);
+	}
+	for (int i = 0; i < AGENT_MOCK_DOCKER_HOSTS && m->docker[i]; i++) {
+		struct json_object *host = jsonread_member(m->docker[i], "host");
+		struct json_object *containers = jsonread_member(m->docker[i], "containers");
+		const char *name = jsonread_string(host, "hostname", "");
+		double disk = first_disk_usage(host, "disks");
+
+		record("dockerHost", m->docker_ids[i], name, "cpu", ts,
+		    jsonread_number(host, "cpuUsagePercent", 0));
+		record("dockerHost", m->docker_ids[i], name, "memory", ts,
+		    jsonread_number(jsonread_member(host, "memory"), "usage", 0));
+		if (disk >= 0)
+			record("dockerHost", m->docker_ids[i], name, "disk", ts, disk);
+		for (int k = 0; k < jsonread_array_len(containers) && k < AGENT_MOCK_CONTAINERS; k++) {
+			struct json_object *c = json_object_array_get_idx(containers, (size_t)k);
+			const char *id = jsonread_string(c, "id", ""), *cname = jsonread_string(c,
+			    "name", "");
+
+			record("dockerContainer", id, cname, "cpu", ts,
+			    jsonread_number(c, "cpuPercent", 0));
+			record("dockerContainer", id, cname, "memory", ts,
+			    jsonread_number(c, "memoryPercent", 0));
+			if (m->rates[i][k][0] >= 0)
+				record("dockerContainer", id, cname, "diskread", ts, m->rates[i][k][0]);
+			if (m->rates[i][k][1] >= 0)
+				record("dockerContainer", id, cname, "diskwrite", ts, m->rates[i][k][1]);
+		}
+	}
+}

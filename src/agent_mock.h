@@ -64,6 +64,13 @@ int agent_mock_clear(struct db *db, char *err, size_t errlen);
  * evaluation. */
 void agent_mock_alerts(struct alert_eval *e, const struct agent_mock *m);
 
+/* Records the agents' figures at ts through record (the worker's metrics_record), as the
+ * worker does for reports: host (cpu, memory, disk in percent), dockerHost (cpu, memory,
+ * disk) and dockerContainer (cpu, memory, block I/O rates once there are two samples). */
+typedef void (*agent_mock_record_fn)(const char *type, const char *id, const char *name,
+    const char *metric, double ts, double value);
+void agent_mock_record(const struct agent_mock *m, double ts, agent_mock_record_fn record);
+
 /* Releases the reports; m is empty afterwards. */
 void agent_mock_free(struct agent_mock *m);
 

@@ -901,6 +901,7 @@ job_mock(struct worker *w, struct job *job)
 		metrics_record_instance(&M.cluster, M.recorded_at);
 		for (int i = 0; i < M.npbs; i++)
 			metrics_record_pbs(&M.pbs[i], M.recorded_at);
+		agent_mock_record(&M.agents, M.recorded_at, metrics_record);
 	}
 	if (st_write(w->db, &M.cluster, err, sizeof(err)) != 0) {
 		log_warn("msg=\"mock state write failed\" error=\"%s\"", err);

@@ -41,6 +41,9 @@ is($st->{connectionHealth}{"host-$real_id"}, true, 'connectionHealth host-<id> o
 # --- mock mode on -------------------------------------------------------------------------------
 $res = $ua->put($mm => $auth => json => { enabled => true })->result;
 is($res->code, 200, 'mock mode on') or diag $res->body;
+my $cfg = $res->json->{config};
+is_deeply([@$cfg{qw(GenericHostCount DockerHostCount DockerContainersPerHost K8sClusterCount K8sNodesPerCluster
+    K8sPodsPerCluster K8sDeploymentsPerCluster)}], [4, 3, 12, 2, 4, 30, 12], 'the agent counts in the config answer');
 $st = $stack->wait_state(sub { @{ $_[0]{nodes} } == 7 && @{ $_[0]{hosts} } == 4 && @{ $_[0]{dockerHosts} } == 3
     && @{ $_[0]{kubernetesClusters} } == 2 }, 40, 'the mock agents');
 
