@@ -79,10 +79,14 @@ static const struct db_stmt state_lists[L_NLISTS] = {
 	[L_VMS] = {"state_vms", DOCS("guests", "type = 'qemu' AND ", "vmid, id"), 1},
 	[L_CONTAINERS] = {"state_containers", DOCS("guests", "type <> 'qemu' AND ", "vmid, id"), 1},
 	[L_STORAGE] = {"state_storage", DOCS("storage", "", "sort_instance, name, id"), 1},
-	/* Kubernetes clusters count as connections too ("kubernetes-<id>", agents.md §5.2, §12):
-	 * healthy while online. */
+	/* The agents count as connections too ("host-<id>", "docker-<id>", "kubernetes-<id>",
+	 * agents.md §3.2, §5.2, §12): healthy while online. */
 	[L_HEALTH] = {"state_health", "SELECT json_object_agg(key, healthy ORDER BY key)::text "
 	    "FROM (SELECT key, healthy FROM pulse.connection_health WHERE mock = $1::boolean "
+	    "UNION ALL SELECT 'host-' || id, status = 'online' FROM pulse.agent_hosts "
+	    "WHERE mock = $1::boolean "
+	    "UNION ALL SELECT 'docker-' || id, status = 'online' FROM pulse.docker_hosts "
+	    "WHERE mock = $1::boolean "
 	    "UNION ALL SELECT 'kubernetes-' || id, status = 'online' FROM pulse.agent_kube_clusters "
 	    "WHERE mock = $1::boolean) h", 1},
 	[L_TASKS] = {"state_backup_tasks",

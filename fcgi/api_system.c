@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "handlers.h"
+#include "agent_mock.h"
 #include "conf.h"
 #include "jsonutil.h"
 #include "jsonwrite.h"
@@ -189,11 +190,13 @@ answer_mock(struct request *r, int enabled, const char *config_text)
 	int b;
 	static const struct { const char *in, *out; int64_t def; } ints[] = {
 		{"nodeCount", "NodeCount", MOCKMODE_NODES}, {"vmsPerNode", "VMsPerNode", MOCKMODE_VMS_PER_NODE},
-		{"lxcsPerNode", "LXCsPerNode", MOCKMODE_LXCS_PER_NODE}, {"dockerHostCount", "DockerHostCount", 0},
-		{"dockerContainersPerHost", "DockerContainersPerHost", 0},
-		{"genericHostCount", "GenericHostCount", 0}, {"k8sClusterCount", "K8sClusterCount", 0},
-		{"k8sNodesPerCluster", "K8sNodesPerCluster", 0}, {"k8sPodsPerCluster", "K8sPodsPerCluster", 0},
-		{"k8sDeploymentsPerCluster", "K8sDeploymentsPerCluster", 0},
+		{"lxcsPerNode", "LXCsPerNode", MOCKMODE_LXCS_PER_NODE}, {"dockerHostCount", "DockerHostCount", AGENT_MOCK_DOCKER_HOSTS},
+		{"dockerContainersPerHost", "DockerContainersPerHost", AGENT_MOCK_CONTAINERS},
+		{"genericHostCount", "GenericHostCount", AGENT_MOCK_HOSTS},
+		{"k8sClusterCount", "K8sClusterCount", AGENT_MOCK_KUBE_CLUSTERS},
+		{"k8sNodesPerCluster", "K8sNodesPerCluster", AGENT_MOCK_KUBE_NODES},
+		{"k8sPodsPerCluster", "K8sPodsPerCluster", AGENT_MOCK_KUBE_PODS},
+		{"k8sDeploymentsPerCluster", "K8sDeploymentsPerCluster", AGENT_MOCK_KUBE_DEPLOYMENTS},
 	};
 
 	if (cfg)

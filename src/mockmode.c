@@ -1,6 +1,7 @@
 /* mockmode.c: mock mode's switch and settings, and clearing the mock estate. */
 #include "config.h"
 
+#include "agent_mock.h"
 #include "jsonutil.h"
 #include "mockmode.h"
 #include "state.h"
@@ -214,5 +215,5 @@ mockmode_clear(struct db *db, int servers_only, char *err, size_t errlen)
 	for (size_t i = servers_only ? 1 : 0; i < ARRAY_LEN(mock_ids); i++)
 		if (st_clear(db, mock_ids[i], err, errlen) != 0)
 			return -1;
-	return 0;
+	return servers_only ? 0 : agent_mock_clear(db, err, errlen);
 }

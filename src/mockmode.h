@@ -57,8 +57,9 @@ int mockmode_demo_off(struct db *db);
  * configured. Returns 0 or -1. */
 int mockmode_demo_on(struct db *db);
 
-/* Removes the mock estate's rows from the state tables: all of it, or only its Backup and
- * Mail Gateway servers. Returns 0, or -1 with the error in err. */
+/* Removes the mock estate's rows from the state tables: all of it (its agents too:
+ * agent_mock_clear), or only its Backup and Mail Gateway servers. Returns 0, or -1 with the
+ * error in err. */
 int mockmode_clear(struct db *db, int servers_only, char *err, size_t errlen);
 
 #endif

@@ -1,10 +1,12 @@
 /* mock.c: mock mode (state-proxmox.md §6): a generated estate (a five-node cluster with one
  * node offline, two standalone nodes, their VMs, containers and storage, their backups and
- * snapshots, one or two Backup Servers with backups, one or two Mail Gateways) whose figures
+ * snapshots, one or two Backup Servers with backups, one or two Mail Gateways, and the agents
+ * of src/agent_mock.c: generic hosts, Docker hosts, Kubernetes clusters) whose figures
  * drift like real ones, written through the same state tables as real polling, so every
  * endpoint and the UI work on it. A singleton job: one worker writes it. */
 #include "config.h"
 
+#include "agent_mock.h"
 #include "alert_engine.h"
 #include "conf.h"
 #include "jsonutil.h"
@@ -33,6 +35,7 @@ static struct {
 	struct st_pmg pmg[2];
 	struct st_pmg_backups pmg_backups[2];
 	int npmg;
+	struct agent_mock agents;	/* host agents, Docker hosts, Kubernetes clusters */
 	int servers_due;		/* PBS/PMG rows (and all backups) must be written */
 	unsigned ticks;
 	double recorded_at;		/* when metrics samples were last recorded */
@@ -277,6 +280,8 @@ generate(const struct mockmode_config *c)
 		st_add_health(&M.cluster, name, 1);
 	}
 	gen_extras();
+	/* A seed of their own: the agents leave the Proxmox estate as it was. */
+	agent_mock_generate(&M.agents, 20260112u, clock_wall());
 	M.generated = 1;
 }
 
@@ -836,6 +841,7 @@ check_mock(struct alert_eval *e, const void *arg)
 		alert_eval_pbs(e, &M.pbs[i]);
 	for (int i = 0; i < M.npmg; i++)
 		alert_eval_pmg(e, &M.pmg[i]);
+	agent_mock_alerts(e, &M.agents);
 }
 
 int
@@ -895,12 +901,19 @@ job_mock(struct worker *w, struct job *job)
 		metrics_record_instance(&M.cluster, M.recorded_at);
 		for (int i = 0; i < M.npbs; i++)
 			metrics_record_pbs(&M.pbs[i], M.recorded_at);
+		agent_mock_record(&M.agents, M.recorded_at, metrics_record);
 	}
 	if (st_write(w->db, &M.cluster, err, sizeof(err)) != 0) {
 		log_warn("msg=\"mock state write failed\" error=\"%s\"", err);
 		return -1;
 	}
 	M.written = 1;
+	/* The agents report every tick, whatever randomMetrics says (§6.3). */
+	agent_mock_fluctuate(&M.agents, clock_wall());
+	if (agent_mock_write(w->db, &M.agents, err, sizeof(err)) != 0) {
+		log_warn("msg=\"mock agents write failed\" error=\"%s\"", err);
+		return -1;
+	}
 	(void)alerts_evaluate(w, "mock", check_mock, NULL, 0, clock_wall());
 	/* Written after the first time a worker runs the job too: another worker may have
 	 * cleared the rows while this one held other jobs. */
@@ -921,4 +934,5 @@ mock_free(void)
 	st_instance_free(&M.cluster);
 	st_instance_free(&M.standalone);
 	free_extras();
+	agent_mock_free(&M.agents);
 }
