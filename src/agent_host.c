@@ -942,7 +942,7 @@ static const struct db_stmt stmt_bound = {
 
 static const struct db_stmt stmt_existing = {
 	"agent_host_existing",
-	"SELECT hostname, coalesce(token_id, ''), commands_enabled, unlinked "
+	"SELECT hostname, coalesce(token_id, ''), commands_enabled, unlinked, mock "
 	"FROM pulse.agent_hosts WHERE id = $1 FOR UPDATE",
 	1,
 };
@@ -994,6 +994,7 @@ struct host_context {
 	char token_id[64];
 	struct agent_token_info token;
 	int exists, commands_enabled, unlinked;
+	int mock;			/* the row with this id is mock mode's */
 	char prev_hostname[256], prev_token[64];
 	char linked_kind;		/* 'n' node, 'v' VM, 'c' container, 0 none */
 	char linked_id[256];
@@ -1018,7 +1019,7 @@ read_existing(struct db *db, struct host_context *c)
 		return -1;
 	c->exists = PQntuples(res) == 1;
 	c->commands_enabled = -1;
-	c->unlinked = 0;
+	c->unlinked = c->mock = 0;
 	c->prev_hostname[0] = c->prev_token[0] = '\0';
 	if (c->exists) {
 		snprintf(c->prev_hostname, sizeof(c->prev_hostname), "%s", PQgetvalue(res, 0, 0));
@@ -1026,6 +1027,7 @@ read_existing(struct db *db, struct host_context *c)
 		if (!PQgetisnull(res, 0, 2))
 			c->commands_enabled = PQgetvalue(res, 0, 2)[0] == 't';
 		c->unlinked = PQgetvalue(res, 0, 3)[0] == 't';
+		c->mock = PQgetvalue(res, 0, 4)[0] == 't';
 	}
 	PQclear(res);
 	if (!c->exists) {
@@ -1048,8 +1050,16 @@ resolve_id(struct db *db, struct json_object *report, const char *hostname, cons
 
 	agent_host_base_id(report, hostname, base, sizeof(base));
 	snprintf(c->id, sizeof(c->id), "%s", base);
-	if (token == NULL)
-		return read_existing(db, c);
+	if (token == NULL) {
+		if (read_existing(db, c) != 0)
+			return -1;
+		/* A mock host of that id (mock mode's ids are plain words) is not this one. */
+		if (c->exists && c->mock) {
+			agent_host_collision_id(base, "", hostname, c->id, sizeof(c->id));
+			return read_existing(db, c);
+		}
+		return 0;
+	}
 	{
 		const char *params[2] = {token, hostname};
 
@@ -1064,7 +1074,7 @@ resolve_id(struct db *db, struct json_object *report, const char *hostname, cons
 	}
 	if (read_existing(db, c) != 0)
 		return -1;
-	if (c->exists && (strcmp(c->prev_hostname, hostname) != 0 ||
+	if (c->exists && (c->mock || strcmp(c->prev_hostname, hostname) != 0 ||
 	    strcmp(c->prev_token, token) != 0)) {
 		agent_host_collision_id(base, token, hostname, c->id, sizeof(c->id));
 		return read_existing(db, c);

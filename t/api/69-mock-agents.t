@@ -131,6 +131,19 @@ $res = $ua->put($stack->url("/api/agents/kubernetes/clusters/$kube[0]{id}/displa
     => json => { displayName => 'x' })->result;
 is($res->code, 404, 'display-name of a mock cluster: 404');
 is(count(q{SELECT count(*) FROM pulse.agent_hosts WHERE mock}), 4, 'the mock hosts stay');
+
+# A real report whose host id is a mock host's: stored under an id of its own.
+my $clash = { %$real, host => { %{ $real->{host} }, id => $mock_host, hostname => 'clash-01' },
+    agent => { %{ $real->{agent} }, id => 'clash-agent' } };
+$res = $ua->post($stack->url('/api/agents/host/report') => $tok->{headers} => json => $clash)->result;
+is($res->code, 200, 'a real report with a mock host\'s id') or diag $res->body;
+my $clash_id = $res->json->{hostId} // '';
+isnt($clash_id, $mock_host, 'it gets an id of its own') and like($clash_id, qr/^\Q$mock_host\E-[0-9a-f]+$/, 'the id with a suffix');
+is(count(qq{SELECT source || ':' || hostname FROM pulse.agent_hosts WHERE id = '$mock_host'}), "mock:$hosts[0]{hostname}",
+    'the mock row is untouched');
+is(count(qq{SELECT source FROM pulse.agent_hosts WHERE id = '$clash_id'}), 'agent', 'the real one is a real row');
+$res = $ua->delete($stack->url("/api/agents/host/$clash_id") => $auth)->result;
+is($res->code, 200, 'the clashing real host removed again');
 is(count(q{SELECT count(*) FROM pulse.docker_hosts WHERE mock AND NOT pending_uninstall}), 3, 'the mock Docker hosts unchanged');
 
 # --- mock mode off ----------------------------------------------------------------------------
