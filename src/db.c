@@ -832,10 +832,21 @@ db_copy_begin(struct db *db, const char *sql)
 int
 db_copy_put(struct db *db, const char *data, size_t len)
 {
-	if (db->conn == NULL || PQputCopyData(db->conn, data, (int)len) != 1) {
-		set_error(db, db->conn ? PQerrorMessage(db->conn) : "not connected", NULL);
-		return -1;
-	}
+	/* libpq grows its output buffer to hold the largest piece it is given and keeps it as
+	 * long as the connection lives: a rollup's chunk of 7 MB given at once held 8 MB in the
+	 * worker for good. In pieces it flushes as it goes (COPY data need not follow rows). */
+	enum { PIECE = 64 * 1024 };
+
+	do {
+		size_t n = len < PIECE ? len : PIECE;
+
+		if (db->conn == NULL || PQputCopyData(db->conn, data, (int)n) != 1) {
+			set_error(db, db->conn ? PQerrorMessage(db->conn) : "not connected", NULL);
+			return -1;
+		}
+		data += n;
+		len -= n;
+	} while (len > 0);
 	return 0;
 }
 
