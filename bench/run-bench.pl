@@ -1121,13 +1121,13 @@ sub agents_load_bench {
             path => '/api/agents/kubernetes/report', body => bench_kube_report($i, $pods, $interval) };
     }
     # Interleave the kinds, as agents started at random moments would be.
-    @agents = map { $_->[1] } sort { $a->[0] <=> $b->[0] } map { [Digest::SHA::sha1_hex($_->{path} . $_->{body}), $_] } @agents;
+    @agents = map { $_->[1] } sort { $a->[0] cmp $b->[0] } map { [Digest::SHA::sha1_hex($_->{path} . $_->{body}), $_] } @agents;
     my $bytes = 0;
     $bytes += length $_->{body} for @agents;
 
     my @fcgi = map { $s->pid_of("fcgi-$_") } 1 .. 2;
     my $wpid = $s->pid_of('worker-1');
-    my $lua = Mojo::UserAgent->new(max_connections => 64, request_timeout => 30);
+    my $lua = Mojo::UserAgent->new(insecure => 1, max_connections => 64, connect_timeout => 10, request_timeout => 30);
     my (%lat, %fail, $inflight, $cpu0, $w0, $self0, $t0);
     my $start = time;
     my $end = $start + $interval * (1 + $cycles);
