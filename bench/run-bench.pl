@@ -184,8 +184,18 @@ sub poll_bench {
         100 * ($s1 - $s0) / $elapsed, $sm{rss};
     printf "%-28s %12s\n", 'last cycle, wall', "$ms ms";
 
-    # /api/state of that estate against a bare responder with the same bytes.
+    state_against_bare($s, $admin, sub { 'for that estate' });
+    $s->stop;
+}
+
+# GET /api/state of what $s holds against a bare responder sending the same bytes behind an
+# identical nginx: full body, and the 304 path. The worker is stopped first so that the state
+# stays as written. $what->(decoded state) says what the state holds, for the title.
+sub state_against_bare {
+    my ($s, $admin, $what) = @_;
+    $s->stop_program('worker-1', 'TERM', 20);
     my $state = $s->ua->get($s->url('/api/state') => $s->token_headers)->result;
+    die '/api/state: ' . $state->code unless $state->code == 200;
     my $etag = $state->headers->etag;
     my $dir = $s->dir . '/bare';
     make_path($dir);
@@ -196,8 +206,6 @@ sub poll_bench {
     $s->spawn('bare-fcgi', {}, PulseStack::builddir() . '/bench/bare-fcgi', $bare_sock, 4, "$dir/body.json");
     $s->wait_for(sub { -S $bare_sock }, 10, 'the bare responder');
     my $bport = start_bare_nginx($s, $bare_sock, $dir);
-    # The state must not move while measuring: stop polling (the state stays as written).
-    $s->stop_program('worker-1', 'TERM', 20);
     my $token = "X-API-Token: $admin->{token}";
     my %r;
     for my $round (1 .. $rounds) {
@@ -207,8 +215,8 @@ sub poll_bench {
     }
     my %med = map { my $k = $_; $k => median(map { $_->{rps} } @{ $r{$k} }) } keys %r;
     my %p99 = map { my $k = $_; $k => median(map { $_->{p99} } @{ $r{$k} }) } keys %r;
-    printf "\n== GET /api/state for that estate (%.1f MB body, wrk -t2 -c8, %ds x %d rounds, median) ==\n",
-        length($state->body) / 1048576, $duration, $rounds;
+    printf "\n== GET /api/state %s (%.1f MB body, wrk -t2 -c8, %ds x %d rounds, median) ==\n",
+        $what->($state->json), length($state->body) / 1048576, $duration, $rounds;
     printf "%-28s %12s %10s\n", '', 'requests/s', 'p99 ms';
     printf "%-28s %12.1f %10.2f\n", 'pulse-fcgi, full body', $med{full}, $p99{full};
     printf "%-28s %12.1f %10.2f\n", 'bare libfcgi, same bytes', $med{bare}, $p99{bare};
@@ -216,7 +224,6 @@ sub poll_bench {
     printf "%-28s %12.1f %10.2f\n", 'pulse-fcgi, 304 path', $med{n304}, $p99{n304};
     $s->stop_program('bare-fcgi', 'TERM', 5);
     kill 'TERM', $s->{bare_nginx_pid} if $s->{bare_nginx_pid};
-    $s->stop;
 }
 
 sub cpu_seconds {
@@ -1091,7 +1098,7 @@ sub agents_load_bench {
         kube => $ENV{BENCH_KUBE_CLUSTERS} // 10);
     my $containers = $ENV{BENCH_CONTAINERS} // 50;
     my $pods = $ENV{BENCH_PODS} // 100;
-    my $interval = $ENV{BENCH_AGENT_INTERVAL} // 30;
+    my $interval = 0 + ($ENV{BENCH_AGENT_INTERVAL} // 30);    # a number in the JSON
     my $cycles = $ENV{BENCH_AGENT_CYCLES} // 3;
     my $s = PulseStack->new(responders => 2, threads => 4, workers => 1,
         settings => { log_level => 'warn' })->start;
@@ -1216,42 +1223,12 @@ sub agents_load_bench {
         $mem[$_ - 1]{rss}, $mem[$_ - 1]{private} for 1 .. 2;
     print "latency: from the request's start to its answer, as the sender saw it (Mojo::UserAgent, keep-alive)\n";
 
-    # /api/state with all of them against a bare responder sending the same bytes; the worker
-    # is stopped first so that the state stays as written (no offline pass moves it).
-    $s->stop_program('worker-1', 'TERM', 20);
-    my $state = $ua->get($s->url('/api/state') => $s->token_headers)->result;
-    die '/api/state: ' . $state->code unless $state->code == 200;
-    my $st = $state->json;
-    my $etag = $state->headers->etag;
-    my $dir = $s->dir . '/bare';
-    make_path($dir);
-    open my $fh, '>', "$dir/body.json" or die;
-    print {$fh} $state->body;
-    close $fh;
-    my $bare_sock = "$dir/bare.sock";
-    $s->spawn('bare-fcgi', {}, PulseStack::builddir() . '/bench/bare-fcgi', $bare_sock, 4, "$dir/body.json");
-    $s->wait_for(sub { -S $bare_sock }, 10, 'the bare responder');
-    my $bport = start_bare_nginx($s, $bare_sock, $dir);
-    my $auth = "X-API-Token: $admin->{token}";
-    my %r;
-    for my $round (1 .. $rounds) {
-        push @{ $r{full} }, wrk_conns($s->url('/api/state'), $duration, $auth, 8);
-        push @{ $r{bare} }, wrk_conns("https://127.0.0.1:$bport/api/health", $duration, '', 8);
-        push @{ $r{n304} }, wrk_conns($s->url('/api/state'), $duration, $auth, 8, "If-None-Match: $etag");
-    }
-    my %med = map { my $k = $_; $k => median(map { $_->{rps} } @{ $r{$k} }) } keys %r;
-    my %p99 = map { my $k = $_; $k => median(map { $_->{p99} } @{ $r{$k} }) } keys %r;
-    printf "\n== GET /api/state with them (%d hosts, %d Docker hosts, %d containers, %d clusters; %.1f MB body, "
-        . "wrk -t2 -c8, %ds x %d rounds, median) ==\n", scalar @{ $st->{hosts} }, scalar @{ $st->{dockerHosts} },
-        sum0(map { scalar @{ $_->{containers} // [] } } @{ $st->{dockerHosts} }), scalar @{ $st->{kubernetesClusters} },
-        length($state->body) / 1048576, $duration, $rounds;
-    printf "%-28s %12s %10s\n", '', 'requests/s', 'p99 ms';
-    printf "%-28s %12.1f %10.2f\n", 'pulse-fcgi, full body', $med{full}, $p99{full};
-    printf "%-28s %12.1f %10.2f\n", 'bare libfcgi, same bytes', $med{bare}, $p99{bare};
-    printf "%-28s %12.2f %10s   (target: >= 0.70)\n", 'ratio full / bare', $med{full} / $med{bare}, '';
-    printf "%-28s %12.1f %10.2f\n", 'pulse-fcgi, 304 path', $med{n304}, $p99{n304};
-    $s->stop_program('bare-fcgi', 'TERM', 5);
-    kill 'TERM', $s->{bare_nginx_pid} if $s->{bare_nginx_pid};
+    state_against_bare($s, $admin, sub {
+        my $st = shift;
+        sprintf 'with them (%d hosts, %d Docker hosts, %d containers, %d clusters)', scalar @{ $st->{hosts} },
+            scalar @{ $st->{dockerHosts} }, sum0(map { scalar @{ $_->{containers} // [] } } @{ $st->{dockerHosts} }),
+            scalar @{ $st->{kubernetesClusters} };
+    });
     $s->stop;
 }
 
