@@ -1,46 +1,130 @@
-// app.js: the status page: shows /api/health and /api/version, refreshed every 5 seconds.
-'use strict';
+// app.js: the web UI's entry (plain ES modules, no bundler): the shell (header with tabs,
+// footer with version and health), history routing, and the sign-in flow: first-run setup
+// while no credential exists, the login form while signed out, then the page of the URL.
+import { get, post, onUnauthorized, forgetCsrf } from './js/api.js';
+import { renderLogin, renderSetup } from './js/login.js';
+import { mountOverview } from './js/overview.js';
+import { esc } from './js/format.js';
 
-function show(listId, data) {
-  const list = document.getElementById(listId);
-  list.replaceChildren();
-  const add = (key, value) => {
-    const dt = document.createElement('dt');
-    const dd = document.createElement('dd');
-    dt.textContent = key;
-    dd.textContent = typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
-    list.append(dt, dd);
-  };
-  for (const [key, value] of Object.entries(data)) {
-    if (key === 'database' && value && typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) add('database.' + k, v);
-    } else {
-      add(key, value);
-    }
+// Every URL is relative to <base href> (index.html): the UI may live under a sub-path.
+const BASE = new URL(document.baseURI).pathname.replace(/\/?$/, '/');
+const TABS = [
+  { path: 'proxmox', label: 'Proxmox' }, { path: 'docker', label: 'Docker' },
+  { path: 'kubernetes', label: 'Kubernetes' }, { path: 'hosts', label: 'Hosts' },
+  { path: 'alerts', label: 'Alerts', right: true }, { path: 'settings', label: 'Settings', right: true },
+];
+const REDIRECTS = { '': 'proxmox/overview', proxmox: 'proxmox/overview', storage: 'proxmox/storage',
+  backups: 'proxmox/backups', servers: 'hosts' };
+
+const main = document.getElementById('main');
+const tabs = document.getElementById('tabs');
+const userBox = document.getElementById('user');
+let unmount = null, signedIn = false;
+
+// The route: the path below the base, without slashes at either end.
+function route() {
+  const path = decodeURIComponent(location.pathname);
+  return (path.startsWith(BASE) ? path.slice(BASE.length) : path.replace(/^\//, '')).replace(/\/+$/, '');
+}
+export function navigate(to, replace = false) {
+  history[replace ? 'replaceState' : 'pushState'](null, '', BASE + to);
+  show();
+}
+
+function drawTabs(current) {
+  const top = current.split('/')[0];
+  const link = (t) => `<a href="${t.path}" data-link class="tab${t.right ? ' right' : ''}"` +
+    `${t.path === top ? ' aria-current="page"' : ''}>${t.label}</a>`;
+  tabs.innerHTML = signedIn ? TABS.map(link).join('') : '';
+}
+
+function notBuilt(path, name) {
+  main.innerHTML = `<section class="card narrow" id="not-built" data-page="${esc(path)}"><h2>${esc(name)}</h2>
+    <p>This page is not built yet. The Proxmox overview is.</p>
+    <p><a href="proxmox/overview" data-link>Go to the Proxmox overview</a></p></section>`;
+}
+
+function showPage() {
+  const path = route();
+  if (REDIRECTS[path] !== undefined) return navigate(REDIRECTS[path], true);
+  drawTabs(path);
+  const top = path.split('/')[0];
+  const tab = TABS.find((t) => t.path === top);
+  document.title = `${tab ? tab.label : 'Not found'} · Pulse`;
+  if (path === 'proxmox/overview') {
+    unmount = mountOverview(main, { onState: (st) => {
+      document.getElementById('last-refresh').textContent =
+        st.lastUpdate ? `Last refresh: ${new Date(st.lastUpdate).toLocaleTimeString()}` : '';
+    } });
+  } else if (tab) {
+    notBuilt(path, path.startsWith('proxmox/') ? `Proxmox: ${path.slice(8)}` : tab.label);
+  } else {
+    main.innerHTML = `<section class="card narrow"><h2>Page not found</h2>
+      <p>Nothing lives at <code>/${esc(path)}</code>.</p>
+      <p><a href="proxmox/overview" data-link>Go to the Proxmox overview</a></p></section>`;
   }
 }
 
-async function fetchJson(path) {
-  const res = await fetch(path, { headers: { Accept: 'application/json' } });
-  const body = await res.json();
-  return { status: res.status, body };
-}
-
-async function refresh() {
-  const errorBox = document.getElementById('error');
+// Decides what the URL shows: setup, login, or the page. Only the latest call draws (a quick
+// second navigation may overtake the first).
+let showing = 0;
+async function show() {
+  const me = ++showing;
+  if (unmount) { unmount(); unmount = null; }
+  let status;
   try {
-    const [health, version] = await Promise.all([fetchJson('/api/health'), fetchJson('/api/version')]);
-    show('health', health.body);
-    show('version', version.body);
-    const badge = document.getElementById('overall');
-    badge.textContent = health.body.status || 'unknown';
-    badge.className = 'badge ' + (health.status === 200 ? 'ok' : 'bad');
-    errorBox.hidden = true;
+    status = (await get('/api/security/status', { quiet401: true })).body;
+    if (me !== showing) return;
   } catch (err) {
-    errorBox.textContent = 'Cannot reach the API: ' + err.message;
-    errorBox.hidden = false;
+    if (me !== showing) return;
+    main.innerHTML = `<p class="banner error" role="alert">Cannot reach the API: ${esc(err.message)}</p>`;
+    return;
+  }
+  const user = status.authUsername || status.proxyAuthUsername;
+  signedIn = Boolean(user);
+  userBox.innerHTML = signedIn ? `<span>${esc(user)}</span> <button id="logout" type="button">Log out</button>` : '';
+  if (!status.hasAuthentication) {
+    drawTabs('');
+    document.title = 'Setup · Pulse';
+    renderSetup(main, status, show);
+  } else if (!signedIn) {
+    drawTabs('');
+    document.title = 'Sign in · Pulse';
+    renderLogin(main, show);
+  } else {
+    showPage();
   }
 }
 
-refresh();
-setInterval(refresh, 5000);
+onUnauthorized(() => { if (signedIn) { signedIn = false; show(); } });
+
+document.addEventListener('click', async (ev) => {
+  const a = ev.target.closest('a[data-link]');
+  if (a && !ev.ctrlKey && !ev.metaKey && !ev.shiftKey && ev.button === 0) {
+    ev.preventDefault();
+    navigate(a.getAttribute('href'));
+  } else if (ev.target.id === 'logout') {
+    try { await post('/api/logout'); } catch { /* the session may be gone already */ }
+    forgetCsrf();
+    signedIn = false;
+    show();
+  }
+});
+window.addEventListener('popstate', show);
+
+// The footer: the server's version and health (/api/version, /api/health), every 30 s.
+async function footer() {
+  try {
+    const [v, h] = await Promise.all([get('/api/version', { quiet401: true }),
+      get('/api/health', { quiet401: true }).catch((e) => ({ body: e.body }))]);
+    document.getElementById('version').textContent = `Pulse ${v.body.version}`;
+    const badge = document.getElementById('health');
+    badge.textContent = h.body.status || 'unknown';
+    badge.className = `badge ${h.body.status === 'healthy' ? 'ok' : 'bad'}`;
+  } catch (err) {
+    document.getElementById('health').textContent = 'unreachable';
+  }
+}
+footer();
+setInterval(footer, 30000);
+show();

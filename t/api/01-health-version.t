@@ -1,6 +1,6 @@
 #!/usr/bin/perl
 # 01-health-version.t: GET /api/health and /api/version through nginx and through Apache,
-# the static UI, and the security headers.
+# the static UI (its modules, history routes, caching), and the security headers.
 use strict;
 use warnings;
 use FindBin;
@@ -49,11 +49,21 @@ for my $front (['nginx', sub { $stack->url(shift) }], ['apache', sub { $stack->a
     $res = $ua->get($url->('/'))->result;
     is($res->code, 200, "$name: UI page served");
     like($res->body, qr{<title>Pulse</title>}, "$name: UI page is ours");
-    like($res->body, qr{/app\.js}, "$name: UI loads its script");
+    like($res->body, qr{<script type="module" src="app\.js">}, "$name: UI loads its script as a module");
+    like($res->body, qr{<base href="/">}, "$name: UI URLs are relative to <base>");
     security_headers_ok($res, "$name UI");
+    is($res->headers->cache_control, 'no-cache', "$name: UI files revalidated, not refetched");
     $res = $ua->get($url->('/app.js'))->result;
+    like($res->headers->content_type, qr{^(application|text)/javascript}, "$name: script served as JavaScript (modules need it)");
     like($res->body, qr{/api/health}, "$name: the UI script reads health");
     like($res->body, qr{/api/version}, "$name: the UI script reads version");
+    $res = $ua->get($url->('/js/overview.js'))->result;
+    is($res->code, 200, "$name: the UI's modules are served");
+    like($res->headers->content_type, qr{^(application|text)/javascript}, "$name: as JavaScript");
+    # History routing: a page's path is no file; the web server answers with the UI's page.
+    $res = $ua->get($url->('/proxmox/overview?sort=cpu'))->result;
+    is($res->code, 200, "$name: a UI route is served");
+    like($res->body, qr{<title>Pulse</title>}, "$name: with the UI page");
 }
 
 # gzip on JSON through nginx (the version body is small; ask for a large enough answer later

@@ -1,0 +1,58 @@
+// api.js: every call to the API goes through here. URLs are relative to the page's <base>, so
+// the UI works under a sub-path; a session's changes carry the CSRF token; errors become
+// ApiError with the API's own message.
+
+export class ApiError extends Error {
+  constructor(status, body, headers) {
+    super((body && (body.message || body.error)) || `HTTP ${status}`);
+    this.status = status;
+    this.body = body || {};
+    this.headers = headers;
+  }
+}
+
+let csrfToken = '';
+
+function cookie(name) {
+  const hit = document.cookie.split('; ').find((c) => c.startsWith(name + '='));
+  return hit ? decodeURIComponent(hit.slice(name.length + 1)) : '';
+}
+
+// Listeners for "the session is gone" (any 401 outside login).
+const unauthorizedListeners = new Set();
+export function onUnauthorized(fn) { unauthorizedListeners.add(fn); }
+
+// request(method, path, {body, headers, etag}) → {status, body, etag, headers}.
+// With etag set, a 304 answers {status: 304} and no body.
+export async function request(method, path, opts = {}) {
+  const headers = { Accept: 'application/json', ...(opts.headers || {}) };
+  if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && method !== 'HEAD') {
+    const token = csrfToken || cookie('pulse_csrf');
+    if (token) headers['X-CSRF-Token'] = token;
+  }
+  if (opts.etag) headers['If-None-Match'] = opts.etag;
+  // no-store: the browser neither answers from its cache nor adds its own conditions, so a
+  // 304 reaches us as a 304.
+  const res = await fetch(path.replace(/^\//, ''), {
+    method, headers, credentials: 'same-origin', cache: 'no-store',
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+  });
+  const fresh = res.headers.get('X-CSRF-Token');
+  if (fresh) csrfToken = fresh;
+  if (res.status === 304) return { status: 304, etag: opts.etag, headers: res.headers };
+  let body = null;
+  const text = await res.text();
+  if (text) {
+    try { body = JSON.parse(text); } catch { body = { message: text.slice(0, 200) }; }
+  }
+  if (!res.ok) {
+    if (res.status === 401 && !opts.quiet401) unauthorizedListeners.forEach((fn) => fn());
+    throw new ApiError(res.status, body, res.headers);
+  }
+  return { status: res.status, body, etag: res.headers.get('ETag'), headers: res.headers };
+}
+
+export const get = (path, opts) => request('GET', path, opts);
+export const post = (path, body, opts = {}) => request('POST', path, { ...opts, body });
+export function forgetCsrf() { csrfToken = ''; }

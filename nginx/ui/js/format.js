@@ -1,0 +1,35 @@
+// format.js: how values look on screen: escaped text, bytes, percentages, durations, bars.
+
+const ESC = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export function esc(s) { return String(s ?? '').replace(/[&<>"']/g, (c) => ESC[c]); }
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+export function bytes(n) {
+  if (!(n > 0)) return '0 B';
+  let i = 0;
+  while (n >= 1024 && i < UNITS.length - 1) { n /= 1024; i++; }
+  return `${n >= 100 || i === 0 ? Math.round(n) : n.toFixed(1)} ${UNITS[i]}`;
+}
+
+// Seconds as "3d 4h", "5h 12m", "42m", "30s"; "-" for none.
+export function uptime(s) {
+  if (!(s > 0)) return '-';
+  const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
+  if (d) return `${d}d ${h}h`;
+  if (h) return `${h}h ${m}m`;
+  if (m) return `${m}m`;
+  return `${Math.floor(s)}s`;
+}
+
+// A usage bar: pct in 0..100 (null: no data), yellow and red from the given levels, the
+// label centred on it, the title for the tooltip.
+export function bar(pct, label, title, warn = 80, crit = 90) {
+  if (pct == null || !(pct >= 0)) return '<span class="muted">-</span>';
+  const level = pct >= crit ? 'crit' : pct >= warn ? 'warn' : 'ok';
+  const w = Math.min(100, Math.max(0, pct)).toFixed(1);
+  return `<div class="bar ${level}" title="${esc(title || label)}"><span style="width:${w}%"></span>` +
+    `<em>${esc(label)}</em></div>`;
+}
+
+// Percent of used in total, or null when total is unknown.
+export function pctOf(used, total) { return total > 0 ? (used * 100) / total : null; }
