@@ -36,10 +36,13 @@ for my $line (split /\n/, qx{$fcgi --list-routes}) {
 my $arch = $read->("$src/docs/ARCHITECTURE.md");
 my ($files) = $arch =~ /^### Files\n(.*?)^### /ms;
 ok($files, 'ARCHITECTURE.md has a table of files') or $files = '';
-my %listed = map { $_ => 1 } $files =~ /`((?:src|fcgi|worker|bench|t\/lib|t\/fakes)\/[^`]+)`/g;
+# The web UI's files and its browser test count as sources too (t/ui/node_modules does not).
+my %listed = map { $_ => 1 } ($files =~ /`((?:src|fcgi|worker|bench|t\/lib|t\/fakes)\/[^`]+)`/g,
+    $files =~ /`((?:nginx\/ui|t\/ui)\/[^`]+\.(?:html|css|js|mjs|json))`/g);
 my @sources = map { s{^\Q$src\E/}{}r } grep { !/_asan|\.o$/ }
     (glob("$src/{src,fcgi,worker}/*.[ch]"), glob("$src/bench/*.{c,pl}"), glob("$src/t/lib/*"),
-    glob("$src/t/fakes/*"));
+    glob("$src/t/fakes/*"), glob("$src/nginx/ui/*.{html,css,js}"), glob("$src/nginx/ui/js/*.js"),
+    glob("$src/t/ui/*.{mjs,json}"));
 ok(@sources > 50, scalar(@sources) . ' source files');
 ok(delete $listed{$_}, "ARCHITECTURE.md lists $_") for sort @sources;
 is_deeply([sort keys %listed], [], 'and no file that is not there');

@@ -1,0 +1,105 @@
+#!/usr/bin/perl
+# 70-ui.t: the web UI in a real browser: t/ui/ui.mjs drives Debian's chromium headless through
+# playwright-core (t/ui/node_modules, installed by ./quickstart test) against the stack's
+# nginx: the first-run wizard, login with a wrong and then the right password, the Proxmox
+# overview with the simulator's guests, sorting and filtering kept in the URL, the tabs,
+# the dark theme, logout; no console error on any page. A screenshot of each page goes to
+# $PULSE_UI_SHOTS, else t/ui/screenshots/ in the build tree (emptied first; path printed).
+# Without chromium or the npm packages the test skips, except under CI=true, where it fails.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use File::Path qw(make_path);
+use File::Temp qw(tempfile);
+use Mojo::JSON qw(encode_json);
+use Test::More;
+use PulseStack;
+
+my $src = PulseStack::srcdir();
+my $chromium = $ENV{PULSE_CHROMIUM} // '/usr/bin/chromium';
+my @missing;
+push @missing, "$chromium (Debian package chromium)" unless -x $chromium;
+push @missing, 'node (Debian package nodejs)' unless grep { -x "$_/node" } split /:/, $ENV{PATH};
+push @missing, "$src/t/ui/node_modules/playwright-core (cd t/ui && npm ci)"
+    unless -f "$src/t/ui/node_modules/playwright-core/package.json";
+if (@missing) {
+    my $why = 'the browser test needs ' . join(', ', @missing) . ' (./quickstart test installs them)';
+    if (($ENV{CI} // '') eq 'true') {
+        fail("CI=true: $why");
+        done_testing;
+        exit;
+    }
+    plan skip_all => $why;
+}
+
+my $stack = PulseStack->new(settings => { pve_polling_interval => 1 })->start;
+my $shots = $ENV{PULSE_UI_SHOTS} // PulseStack::builddir() . '/t/ui/screenshots';
+make_path($shots);
+unlink glob("$shots/*.png");
+my %cred = (user => 'admin', password => 'correct horse battery staple');
+
+# Runs the browser script; each of its lines becomes a check here. Returns its other lines.
+sub browser {
+    my (%env) = @_;
+    local @ENV{keys %env} = values %env;
+    local $ENV{UI_URL} = $stack->base_url;
+    local $ENV{UI_OUT} = $shots;
+    local $ENV{UI_USER} = $cred{user};
+    local $ENV{UI_PASSWORD} = $cred{password};
+    local $ENV{UI_CHROMIUM} = $chromium;
+    my $pid = open(my $out, '-|') // die "fork: $!";
+    if (!$pid) {
+        open STDERR, '>&', \*STDOUT;
+        chdir "$src/t/ui" or die "$src/t/ui: $!";
+        exec 'node', 'ui.mjs' or die "node: $!";
+    }
+    my (@rest, $checks);
+    while (my $line = <$out>) {
+        chomp $line;
+        if ($line =~ /^(not )?ok - (.*?)(?: # (.*))?$/) {
+            $checks++;
+            ok(!$1, "browser ($env{UI_PHASE}): $2") or diag($3 // '');
+        } else {
+            push @rest, $line;
+        }
+    }
+    close $out;
+    is($? >> 8, 0, "browser ($env{UI_PHASE}): the script ran to its end") or diag(join "\n", @rest);
+    ok($checks, "browser ($env{UI_PHASE}): checks were made");
+    return @rest;
+}
+
+# First run: the wizard makes the admin and shows the API token.
+my ($token) = map { /^token (\S+)$/ ? $1 : () } browser(UI_PHASE => 'setup', UI_BOOTSTRAP => $stack->bootstrap_token);
+ok($token, 'the wizard\'s token was shown') or BAIL_OUT('no token from setup');
+my $auth = { 'X-API-Token' => $token };
+my $res = $stack->ua->get($stack->url('/api/security/tokens') => $auth)->result;
+is($res->code, 200, 'the token the wizard showed works');
+
+# A PVE simulator of two nodes and 20 guests (two stopped).
+my $sim = $stack->start_sim(nodes => 2, guests => 20, token => 'root@pam!ui=ui-test-token-1');
+$res = $stack->ua->post($stack->url('/api/config/nodes') => $auth => json => { type => 'pve', name => 'ui',
+    host => $sim->{url}, tokenName => 'root@pam!ui', tokenValue => 'ui-test-token-1', fingerprint => $sim->{fingerprint} })->result;
+is($res->code, 201, 'node added') or diag $res->body;
+my $st;
+$stack->wait_for(sub {
+    my $r = $stack->ua->get($stack->url('/api/state') => $auth)->result;
+    return 0 unless $r->code == 200;
+    $st = $r->json;
+    return @{ $st->{nodes} } == 2 && @{ $st->{vms} } + @{ $st->{containers} } == 20;
+}, 40, 'the simulator\'s guests in the state', 'worker-1');
+my @guests = map { { vmid => $_->{vmid}, name => $_->{name}, node => $_->{node}, status => $_->{status} } }
+    @{ $st->{vms} }, @{ $st->{containers} };
+ok((grep { $_->{status} ne 'running' } @guests) >= 1, 'some guests are stopped');
+
+my ($fh, $expect) = tempfile(DIR => $stack->dir, SUFFIX => '.json');
+print {$fh} encode_json({ nodes => scalar @{ $st->{nodes} }, guests => \@guests });
+close $fh;
+browser(UI_PHASE => 'main', UI_EXPECT => $expect);
+
+my @png = glob("$shots/*.png");
+ok(@png >= 8, scalar(@png) . " screenshots in $shots");
+diag("screenshots: $shots");
+
+done_testing;
