@@ -215,7 +215,7 @@ export function mountOverview(root, { onState } = {}) {
     rows.sort((a, b) => {
       const x = col.value(a), y = col.value(b);
       if (x == null || y == null) return x == null ? (y == null ? a.vmid - b.vmid : 1) : -1; // empty values last
-      return (x < y ? -1 : x > y ? 1 : a.vmid - b.vmid) * sign;
+      return x < y ? -sign : x > y ? sign : a.vmid - b.vmid;  // ties by VMID, ascending
     });
     renderRows(true);
     $('#guest-count').textContent = `${rows.length} of ${all.length} guests`;
