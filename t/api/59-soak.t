@@ -18,7 +18,7 @@
 # 10 s on a busy machine, and a worker whose polls time out is not what a soak measures).
 # make check runs the issue's short version: a 20 s warm-up, then 3 minutes (about 3.7
 # minutes in all), 2 simulated clusters of 2 nodes and 10 guests, 50 operations a second. make soak (PULSE_SOAK=1): 30
-# minutes after a 2-minute warm-up, 4 clusters of 25 nodes, 5,000 guests in all, 25 operations
+# minutes after an 8-minute warm-up, 4 clusters of 25 nodes, 5,000 guests in all, 25 operations
 # a second (each state read carries 5,000 guests). PULSE_SOAK_MINUTES sets the measured
 # minutes, PULSE_SOAK_WARMUP the warm-up seconds,
 # PULSE_SOAK_NODES and PULSE_SOAK_GUESTS the totals over the clusters, PULSE_SOAK_RATE the
@@ -37,7 +37,7 @@ use PulseStack;
 
 my $long = $ENV{PULSE_SOAK};
 my $minutes = $ENV{PULSE_SOAK_MINUTES} // ($long ? 30 : 3);
-my $warmup = $ENV{PULSE_SOAK_WARMUP} // ($long ? 120 : 20);
+my $warmup = $ENV{PULSE_SOAK_WARMUP} // ($long ? 480 : 20);
 my $nsims = $long ? 4 : 2;
 my $nodes = $ENV{PULSE_SOAK_NODES} // ($long ? 100 : 4);
 my $guests = $ENV{PULSE_SOAK_GUESTS} // ($long ? 5000 : 20);
