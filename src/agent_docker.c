@@ -743,6 +743,36 @@ read_previous(struct db *db, struct docker_context *c)
 	return 0;
 }
 
+struct json_object *
+agent_docker_container_row(struct json_object *c, const char *id, int position,
+    const struct agent_docker_rates *rates)
+{
+	struct json_object *row = json_object_new_object();
+	struct json_object *io = jsonread_member(c, "blockIo");
+
+	jsonwrite_str(row, "id", id);
+	jsonwrite_int(row, "position", position);
+	agent_doc_str(row, "name", c, "name", 0);
+	agent_doc_str(row, "image", c, "image", 0);
+	agent_doc_str(row, "state", c, "state", 0);
+	agent_doc_str(row, "health", c, "health", 0);
+	jsonwrite_num(row, "cpu", agent_finite(jsonread_number(c, "cpuPercent", 0)));
+	jsonwrite_num(row, "mem", agent_finite(jsonread_number(c, "memoryPercent", 0)));
+	jsonwrite_int(row, "mem_bytes", jsonread_int(c, "memoryUsageBytes", 0));
+	jsonwrite_int(row, "mem_limit", jsonread_int(c, "memoryLimitBytes", 0));
+	jsonwrite_int(row, "restarts", jsonread_int(c, "restartCount", 0));
+	if (jsonread_is_object(io)) {
+		jsonwrite_int(row, "read_total", jsonread_int(io, "readBytes", 0));
+		jsonwrite_int(row, "write_total", jsonread_int(io, "writeBytes", 0));
+	}
+	if (rates->read >= 0)
+		jsonwrite_num(row, "read_rate", rates->read);
+	if (rates->write >= 0)
+		jsonwrite_num(row, "write_rate", rates->write);
+	json_object_object_add(row, "doc", agent_docker_container_doc(c, rates));
+	return row;
+}
+
 /* The rows of the report's containers (at most AGENT_MAX_CONTAINERS) for stmt_containers,
  * with the rates from the previous report's counters (prev: id, read, write, time). */
 static struct json_object *
@@ -778,27 +808,7 @@ container_rows(struct json_object *report, const PGresult *prev, double t)
 			rates.write = agent_docker_rate(strtoll(PQgetvalue(prev, p, 2), NULL, 10),
 			    pt, wr, t);
 		}
-		row = json_object_new_object();
-		jsonwrite_str(row, "id", id);
-		jsonwrite_int(row, "position", i);
-		agent_doc_str(row, "name", c, "name", 0);
-		agent_doc_str(row, "image", c, "image", 0);
-		agent_doc_str(row, "state", c, "state", 0);
-		agent_doc_str(row, "health", c, "health", 0);
-		jsonwrite_num(row, "cpu", agent_finite(jsonread_number(c, "cpuPercent", 0)));
-		jsonwrite_num(row, "mem", agent_finite(jsonread_number(c, "memoryPercent", 0)));
-		jsonwrite_int(row, "mem_bytes", jsonread_int(c, "memoryUsageBytes", 0));
-		jsonwrite_int(row, "mem_limit", jsonread_int(c, "memoryLimitBytes", 0));
-		jsonwrite_int(row, "restarts", jsonread_int(c, "restartCount", 0));
-		if (jsonread_is_object(io)) {
-			jsonwrite_int(row, "read_total", rd);
-			jsonwrite_int(row, "write_total", wr);
-		}
-		if (rates.read >= 0)
-			jsonwrite_num(row, "read_rate", rates.read);
-		if (rates.write >= 0)
-			jsonwrite_num(row, "write_rate", rates.write);
-		json_object_object_add(row, "doc", agent_docker_container_doc(c, &rates));
+		row = agent_docker_container_row(c, id, i, &rates);
 		json_object_array_add(rows, row);
 	}
 	return rows;

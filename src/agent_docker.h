@@ -55,6 +55,11 @@ struct agent_docker_rates {
 struct json_object *agent_docker_container_doc(struct json_object *c,
     const struct agent_docker_rates *rates);
 
+/* A container's row for pulse.docker_containers (id, position, figures, block I/O totals
+ * and rates, its document), as the report path and mock mode write it (new reference). */
+struct json_object *agent_docker_container_row(struct json_object *c, const char *id,
+    int position, const struct agent_docker_rates *rates);
+
 /* What the host's document takes from the server rather than the report. */
 struct agent_docker_doc_meta {
 	const char *id, *agent_id, *agent_version;

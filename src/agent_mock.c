@@ -904,29 +904,10 @@ container_rows(struct json_object *report, double rates[][2])
 
 	for (int i = 0; i < jsonread_array_len(arr) && i < AGENT_MOCK_CONTAINERS; i++) {
 		struct json_object *c = json_object_array_get_idx(arr, (size_t)i);
-		struct json_object *io = jsonread_member(c, "blockIo");
-		struct json_object *row = json_object_new_object();
 		struct agent_docker_rates r = {rates[i][0], rates[i][1]};
 
-		jsonwrite_str(row, "id", jsonread_string(c, "id", ""));
-		jsonwrite_int(row, "position", i);
-		jsonwrite_str(row, "name", jsonread_string(c, "name", ""));
-		jsonwrite_str(row, "image", jsonread_string(c, "image", ""));
-		jsonwrite_str(row, "state", jsonread_string(c, "state", ""));
-		jsonwrite_str(row, "health", jsonread_string(c, "health", ""));
-		jsonwrite_num(row, "cpu", jsonread_number(c, "cpuPercent", 0));
-		jsonwrite_num(row, "mem", jsonread_number(c, "memoryPercent", 0));
-		jsonwrite_int(row, "mem_bytes", jsonread_int(c, "memoryUsageBytes", 0));
-		jsonwrite_int(row, "mem_limit", jsonread_int(c, "memoryLimitBytes", 0));
-		jsonwrite_int(row, "restarts", jsonread_int(c, "restartCount", 0));
-		jsonwrite_int(row, "read_total", jsonread_int(io, "readBytes", 0));
-		jsonwrite_int(row, "write_total", jsonread_int(io, "writeBytes", 0));
-		if (r.read >= 0)
-			jsonwrite_num(row, "read_rate", r.read);
-		if (r.write >= 0)
-			jsonwrite_num(row, "write_rate", r.write);
-		json_object_object_add(row, "doc", agent_docker_container_doc(c, &r));
-		json_object_array_add(rows, row);
+		json_object_array_add(rows, agent_docker_container_row(c,
+		    jsonread_string(c, "id", ""), i, &r));
 	}
 	return rows;
 }
