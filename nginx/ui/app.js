@@ -3,7 +3,7 @@
 // while no credential exists, the login form while signed out, then the page of the URL.
 import { get, post, onUnauthorized, forgetCsrf } from './js/api.js';
 import { renderLogin, renderSetup } from './js/login.js';
-import { mountOverview } from './js/overview.js';
+import { forgetState } from './js/state.js';
 import { esc } from './js/format.js';
 
 // Every URL is relative to <base href> (index.html): the UI may live under a sub-path.
@@ -15,6 +15,18 @@ const TABS = [
 ];
 const REDIRECTS = { '': 'proxmox/overview', proxmox: 'proxmox/overview', storage: 'proxmox/storage',
   backups: 'proxmox/backups', servers: 'hosts' };
+
+// The pages: a route (the path below the base) matched by `match` (a string: that path and
+// the paths below it; a RegExp: as it says) → the module that draws it, loaded on first use.
+// A page module exports mount(root, ctx) and returns the function that takes it down (stops
+// its timers and listeners). ctx: {path, navigate}. The first match wins.
+const PAGES = [
+  { match: 'proxmox/overview', load: () => import('./js/overview.js') },
+];
+function findPage(path) {
+  return PAGES.find((p) => (p.match instanceof RegExp ? p.match.test(path)
+    : path === p.match || path.startsWith(p.match + '/')));
+}
 
 const main = document.getElementById('main');
 const tabs = document.getElementById('tabs');
@@ -44,18 +56,26 @@ function notBuilt(path, name) {
     <p><a href="proxmox/overview" data-link>Go to the Proxmox overview</a></p></section>`;
 }
 
-function showPage() {
+async function showPage(me) {
   const path = route();
   if (REDIRECTS[path] !== undefined) return navigate(REDIRECTS[path], true);
   drawTabs(path);
   const top = path.split('/')[0];
   const tab = TABS.find((t) => t.path === top);
   document.title = `${tab ? tab.label : 'Not found'} · Pulse`;
-  if (path === 'proxmox/overview') {
-    unmount = mountOverview(main, { onState: (st) => {
-      document.getElementById('last-refresh').textContent =
-        st.lastUpdate ? `Last refresh: ${new Date(st.lastUpdate).toLocaleTimeString()}` : '';
-    } });
+  main.dataset.page = path;
+  const page = findPage(path);
+  if (page) {
+    let mod;
+    try {
+      mod = await page.load();
+    } catch (err) {
+      if (me !== showing) return;
+      main.innerHTML = `<p class="banner error" role="alert">Cannot load this page: ${esc(err.message)}</p>`;
+      return;
+    }
+    if (me !== showing) return;
+    unmount = mod.mount(main, { path, navigate }) || null;
   } else if (tab) {
     notBuilt(path, path.startsWith('proxmox/') ? `Proxmox: ${path.slice(8)}` : tab.label);
   } else {
@@ -92,7 +112,7 @@ async function show() {
     document.title = 'Sign in · Pulse';
     renderLogin(main, show);
   } else {
-    showPage();
+    showPage(me);
   }
 }
 
@@ -106,6 +126,7 @@ document.addEventListener('click', async (ev) => {
   } else if (ev.target.id === 'logout') {
     try { await post('/api/logout'); } catch { /* the session may be gone already */ }
     forgetCsrf();
+    forgetState();
     signedIn = false;
     show();
   }
@@ -127,4 +148,10 @@ async function footer() {
 }
 footer();
 setInterval(footer, 30000);
+// The time of the state on screen, whichever page polls it (state.js tells the document).
+document.addEventListener('pulse-state', (ev) => {
+  const st = ev.detail;
+  document.getElementById('last-refresh').textContent =
+    st.lastUpdate ? `Last refresh: ${new Date(st.lastUpdate).toLocaleTimeString()}` : '';
+});
 show();

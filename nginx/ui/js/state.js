@@ -1,0 +1,54 @@
+// state.js: the one poller of /api/state. Every page that shows the estate subscribes with
+// watchState(fn); while anyone listens, /api/state is asked every POLL_MS with If-None-Match
+// (a 304 keeps the state as it is, so a refresh costs a few milliseconds), and each listener
+// gets the state when it changes, and at once if one is known. A hidden tab does not poll.
+import { get } from './api.js';
+
+export const POLL_MS = 5000;
+const listeners = new Set();
+const errorListeners = new Set();
+let state = null, etag = null, timer = null, busy = false;
+
+async function poll() {
+  timer = null;
+  if (!listeners.size) return;
+  if (!document.hidden || !state) {
+    busy = true;
+    try {
+      const res = await get('/api/state', { etag });
+      if (res.status !== 304 && !(state && res.etag && res.etag === etag)) {
+        state = res.body;
+        etag = res.etag;
+        for (const fn of [...listeners]) fn(state);
+        document.dispatchEvent(new CustomEvent('pulse-state', { detail: state }));
+      }
+      for (const fn of [...errorListeners]) fn(null);
+    } catch (err) {
+      for (const fn of [...errorListeners]) fn(err);
+    }
+    busy = false;
+  }
+  if (listeners.size && !timer) timer = setTimeout(poll, POLL_MS);
+}
+
+// Calls fn(state) now (when known) and on every change; onError(err) after a failed poll
+// and onError(null) after a good one. Returns the function that unsubscribes.
+export function watchState(fn, onError) {
+  listeners.add(fn);
+  if (onError) errorListeners.add(onError);
+  if (state) fn(state);
+  if (!timer && !busy) poll();
+  return () => { listeners.delete(fn); if (onError) errorListeners.delete(onError); };
+}
+
+// Asks again now (after a change the page made itself).
+export function refreshState() {
+  if (busy) return;
+  clearTimeout(timer);
+  poll();
+}
+
+export function currentState() { return state; }
+
+// Forgets the state (after logout: the next user's view starts afresh).
+export function forgetState() { state = null; etag = null; }

@@ -1,0 +1,134 @@
+// table.js: the UI's list tables: sortable headers (click, or Enter/Space on a focused header),
+// empty values sorted last, ties broken by a stable key, and above WINDOW_FROM rows only the
+// rows near the viewport in the document (spacer rows keep the scroll height): laying out
+// thousands of rows of bars takes seconds in a browser, a window of them milliseconds.
+// Also the view-in-the-URL helpers, so that a page's sort and filters can be bookmarked.
+import { esc } from './format.js';
+
+const WINDOW_FROM = 300;  // rows: fewer are all in the document
+const WINDOW_EXTRA = 40;  // rows above and below the viewport
+
+// Sorts rows in place by column col ({value(row)}) in dir 'asc'|'desc'; null/undefined
+// values last; ties by tie(a, b).
+export function sortRows(rows, col, dir, tie) {
+  const sign = dir === 'desc' ? -1 : 1;
+  return rows.sort((a, b) => {
+    const x = col.value(a), y = col.value(b);
+    if (x == null || y == null) return x == null ? (y == null ? tie(a, b) : 1) : -1;
+    return x < y ? -sign : x > y ? sign : tie(a, b);
+  });
+}
+
+// Builds a table in el. opts:
+//   id          the <table>'s id
+//   columns     [{key, label, value(row) (sort value; none: not sortable), desc (first
+//               direction descending), num (right-aligned header)}]
+//   row(r)      one <tr>…</tr> as HTML (escape what comes from the API: format.js esc)
+//   rowSelector the selector of a real row (for the window's row height), e.g. 'tr[data-id]'
+//   tie(a, b)   the order of equal rows
+//   empty       the text of an empty table
+//   fixed       true: fixed column widths (<col class="c-KEY">), needed by long tables
+//   onSort(key) called when a header asks to sort by key (the page updates its view and
+//               calls set() again)
+// Returns {set(rows, sort, dir), destroy()}: set sorts a copy of rows and draws them.
+export function mountTable(el, opts) {
+  const cols = opts.columns;
+  el.innerHTML = `<div class="scroll"><table id="${esc(opts.id)}" class="grid${opts.fixed ? ' fixed' : ''}">` +
+    (opts.fixed ? `<colgroup>${cols.map((c) => `<col class="c-${c.key}">`).join('')}</colgroup>` : '') +
+    `<thead><tr>${cols.map((c) => (c.value
+      ? `<th data-sort="${c.key}" tabindex="0" role="columnheader"${c.num ? ' class="num"' : ''}>${esc(c.label)}</th>`
+      : `<th${c.num ? ' class="num"' : ''}>${esc(c.label)}</th>`)).join('')}</tr></thead>` +
+    '<tbody></tbody></table></div>';
+  const table = el.querySelector('table'), tbody = table.querySelector('tbody');
+  let rows = [], rowH = 0, shown = [-1, -1], queued = false, alive = true;
+
+  function draw(force) {
+    const n = rows.length;
+    let start = 0, end = n;
+    if (n > WINDOW_FROM) {
+      rowH = rowH || 29;
+      const above = Math.max(0, -tbody.getBoundingClientRect().top);
+      const first = Math.floor(above / rowH), last = first + Math.ceil(window.innerHeight / rowH);
+      // A scroll that stays inside the window with room to spare changes nothing.
+      if (!force && shown[0] <= Math.max(0, first - WINDOW_EXTRA / 2)
+          && shown[1] >= Math.min(n, last + WINDOW_EXTRA / 2)) return;
+      start = Math.max(0, first - WINDOW_EXTRA);
+      end = Math.min(n, last + WINDOW_EXTRA);
+    }
+    const spacer = (k) => (k > 0 ? `<tr class="spacer"><td colspan="${cols.length}" style="height:${k * rowH}px"></td></tr>` : '');
+    tbody.innerHTML = n ? spacer(start) + rows.slice(start, end).map(opts.row).join('') + spacer(n - end)
+      : `<tr><td colspan="${cols.length}" class="muted">${esc(opts.empty || 'Nothing to show')}</td></tr>`;
+    shown = [start, end];
+    if (n > WINDOW_FROM) {
+      const first = tbody.querySelector(opts.rowSelector || 'tr:not(.spacer)');
+      const h = first ? first.getBoundingClientRect().height : 0;
+      if (h && Math.abs(h - rowH) > 0.5) { rowH = h; draw(true); }
+    }
+  }
+  function onScroll() {
+    if (queued || rows.length <= WINDOW_FROM) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; if (alive) draw(false); });
+  }
+  window.addEventListener('scroll', onScroll, { passive: true });
+  window.addEventListener('resize', onScroll);
+
+  const head = table.querySelector('thead');
+  head.addEventListener('click', (ev) => {
+    const th = ev.target.closest('th[data-sort]');
+    if (th && opts.onSort) opts.onSort(th.dataset.sort);
+  });
+  head.addEventListener('keydown', (ev) => {
+    const th = ev.target.closest('th[data-sort]');
+    if (th && opts.onSort && (ev.key === 'Enter' || ev.key === ' ')) { ev.preventDefault(); opts.onSort(th.dataset.sort); }
+  });
+
+  return {
+    table,
+    set(list, sort, dir) {
+      const col = cols.find((c) => c.key === sort && c.value);
+      rows = col ? sortRows([...list], col, dir, opts.tie || (() => 0)) : [...list];
+      draw(true);
+      for (const th of head.querySelectorAll('th[data-sort]')) {
+        const on = th.dataset.sort === sort;
+        th.setAttribute('aria-sort', on ? (dir === 'asc' ? 'ascending' : 'descending') : 'none');
+      }
+    },
+    destroy() {
+      alive = false;
+      window.removeEventListener('scroll', onScroll);
+      window.removeEventListener('resize', onScroll);
+    },
+  };
+}
+
+// The next sort after a header click: the same column flips; another starts in its own
+// first direction.
+export function nextSort(view, key, columns) {
+  if (view.sort === key) return { sort: key, dir: view.dir === 'asc' ? 'desc' : 'asc' };
+  const col = columns.find((c) => c.key === key);
+  return { sort: key, dir: col && col.desc ? 'desc' : 'asc' };
+}
+
+// The page's view from the URL query: for each key of defaults, the query's value when
+// allowed(key, value) says so, else the default.
+export function viewFromUrl(defaults, allowed = () => true) {
+  const p = new URLSearchParams(location.search);
+  const view = {};
+  for (const [k, d] of Object.entries(defaults)) {
+    const v = p.get(k);
+    view[k] = v !== null && v !== '' && allowed(k, v) ? v : d;
+  }
+  return view;
+}
+
+// Writes the view into the URL query (replacing the history entry); values equal to their
+// default are left out, so a default view has a clean URL.
+export function viewToUrl(view, defaults) {
+  const p = new URLSearchParams(location.search);
+  for (const [k, d] of Object.entries(defaults)) {
+    if (view[k] && view[k] !== d) p.set(k, view[k]); else p.delete(k);
+  }
+  const qs = p.toString();
+  history.replaceState(history.state, '', location.pathname + (qs ? '?' + qs : ''));
+}
