@@ -10,65 +10,19 @@ use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
-use File::Path qw(make_path);
 use File::Temp qw(tempfile);
 use Mojo::JSON qw(encode_json);
 use Test::More;
 use PulseStack;
+use PulseUI;
 
-my $src = PulseStack::srcdir();
-my $chromium = $ENV{PULSE_CHROMIUM} // '/usr/bin/chromium';
-my @missing;
-push @missing, "$chromium (Debian package chromium)" unless -x $chromium;
-push @missing, 'node (Debian package nodejs)' unless grep { -x "$_/node" } split /:/, $ENV{PATH};
-push @missing, "$src/t/ui/node_modules/playwright-core (cd t/ui && npm ci)"
-    unless -f "$src/t/ui/node_modules/playwright-core/package.json";
-if (@missing) {
-    my $why = 'the browser test needs ' . join(', ', @missing) . ' (./quickstart test installs them)';
-    if (($ENV{CI} // '') eq 'true') {
-        fail("CI=true: $why");
-        done_testing;
-        exit;
-    }
-    plan skip_all => $why;
-}
+PulseUI::require_browser();
 
 my $stack = PulseStack->new(settings => { pve_polling_interval => 1 })->start;
-my $shots = $ENV{PULSE_UI_SHOTS} // PulseStack::builddir() . '/t/ui/screenshots';
-make_path($shots);
-unlink glob("$shots/*.png");
+my $shots = PulseUI::shots_dir();
 my %cred = (user => 'admin', password => 'correct horse battery staple');
-
-# Runs the browser script; each of its lines becomes a check here. Returns its other lines.
-sub browser {
-    my (%env) = @_;
-    local @ENV{keys %env} = values %env;
-    local $ENV{UI_URL} = $stack->base_url;
-    local $ENV{UI_OUT} = $shots;
-    local $ENV{UI_USER} = $cred{user};
-    local $ENV{UI_PASSWORD} = $cred{password};
-    local $ENV{UI_CHROMIUM} = $chromium;
-    my $pid = open(my $out, '-|') // die "fork: $!";
-    if (!$pid) {
-        open STDERR, '>&', \*STDOUT;
-        chdir "$src/t/ui" or die "$src/t/ui: $!";
-        exec 'node', 'ui.mjs' or die "node: $!";
-    }
-    my (@rest, $checks);
-    while (my $line = <$out>) {
-        chomp $line;
-        if ($line =~ /^(not )?ok - (.*?)(?: # (.*))?$/) {
-            $checks++;
-            ok(!$1, "browser ($env{UI_PHASE}): $2") or diag($3 // '');
-        } else {
-            push @rest, $line;
-        }
-    }
-    close $out;
-    is($? >> 8, 0, "browser ($env{UI_PHASE}): the script ran to its end") or diag(join "\n", @rest);
-    ok($checks, "browser ($env{UI_PHASE}): checks were made");
-    return @rest;
-}
+$stack->{admin} = \%cred;
+sub browser { PulseUI::run($stack, 'ui.mjs', UI_OUT => $shots, @_) }
 
 # First run: the wizard makes the admin and shows the API token.
 my ($token) = map { /^token (\S+)$/ ? $1 : () } browser(UI_PHASE => 'setup', UI_BOOTSTRAP => $stack->bootstrap_token);

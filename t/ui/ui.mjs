@@ -1,55 +1,14 @@
-// ui.mjs: drives Debian's chromium headless through playwright-core against a running stack
-// (t/api/70-ui.t starts it and reads this script's output). It prints one line per check,
-// "ok - what" or "not ok - what # why", and "token <value>" when the setup phase shows the
-// new API token; the .t turns the lines into its TAP. Environment:
-//   UI_URL        the stack's https base URL (its certificate is self-signed)
+// ui.mjs: the first-run wizard, login, the overview, the tabs and logout in Debian's chromium
+// (harness.mjs), against the stack t/api/70-ui.t starts; it prints "token <value>" when the
+// setup phase shows the new API token. Environment, beyond the harness's:
 //   UI_PHASE      "setup": the first-run wizard; "main": login, overview, tabs, logout
 //   UI_BOOTSTRAP  the bootstrap token (setup)
-//   UI_USER, UI_PASSWORD  the admin's credentials
 //   UI_EXPECT     a JSON file: {"nodes": N, "guests": [{vmid, name, node, status}, ...]} (main)
-//   UI_OUT        the directory for the screenshots
-//   UI_CHROMIUM   the browser (default /usr/bin/chromium)
-import { chromium } from 'playwright-core';
 import { readFileSync } from 'node:fs';
+import { env, base, check, page, shot, query, attempt, expectError, finish } from './harness.mjs';
 
-const env = process.env;
-const base = env.UI_URL.replace(/\/$/, '');
-const out = env.UI_OUT;
-let failed = 0;
-function check(cond, what, why = '') {
-  console.log(`${cond ? 'ok' : 'not ok'} - ${what}${!cond && why ? ` # ${String(why).replace(/\n/g, ' ')}` : ''}`);
-  if (!cond) failed++;
-  return cond;
-}
-
-const browser = await chromium.launch({
-  executablePath: env.UI_CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-dev-shm-usage'],
-});
-const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1400, height: 900 } });
-const page = await context.newPage();
-page.setDefaultTimeout(15000);
-
-// Console errors. The only one allowed is the browser's own note of the 401 that a wrong
-// password (or bootstrap token) gets from expect401's path, while the test sends one (and
-// the 403 and 429 of the lock-out and the rate limit at the end).
-const consoleErrors = [];
-let expect401 = '';
-page.on('console', (m) => {
-  if (m.type() !== 'error') return;
-  const url = (m.location() && m.location().url) || '';
-  if (expect401 && url.endsWith(expect401) && /status of (401|403|429)\b/.test(m.text())) return;
-  consoleErrors.push(`${m.text()} (${url})`);
-});
-page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`));
-
-const shot = (name, fullPage = true) => page.screenshot({ path: `${out}/${name}.png`, fullPage });
 const rowCount = () => page.locator('#guests tbody tr[data-vmid]').count();
-const query = () => new URL(page.url()).searchParams;
 const cellTexts = (col) => page.$$eval(`#guests tbody tr[data-vmid] td:nth-child(${col})`, (tds) => tds.map((td) => td.textContent.trim()));
-async function attempt(what, fn) {
-  try { await fn(); } catch (e) { check(false, what, e.message.split('\n')[0]); }
-}
 
 if (env.UI_PHASE === 'setup') {
   await attempt('setup wizard', async () => {
@@ -60,7 +19,7 @@ if (env.UI_PHASE === 'setup') {
     await page.fill('input[name=setupToken]', 'not-the-token');
     await page.fill('input[name=username]', env.UI_USER);
     await page.fill('input[name=password]', env.UI_PASSWORD);
-    expect401 = '/api/security/quick-setup';
+    expectError('/api/security/quick-setup');
     await page.click('#setup-form button[type=submit]');
     const err = page.locator('#setup-form .form-error');
     await err.waitFor({ state: 'visible' });
@@ -68,7 +27,7 @@ if (env.UI_PHASE === 'setup') {
     await page.fill('input[name=setupToken]', env.UI_BOOTSTRAP);
     await page.click('#setup-form button[type=submit]');
     await page.waitForSelector('#new-token');
-    expect401 = '';
+    expectError();
     const token = (await page.textContent('#new-token')).trim();
     check(/^[0-9a-f]{48}$/.test(token), 'setup shows the new API token once');
     console.log(`token ${token}`);
@@ -87,14 +46,14 @@ if (env.UI_PHASE === 'setup') {
     check(true, 'signed out: the login form');
     await page.fill('input[name=username]', env.UI_USER);
     await page.fill('input[name=password]', 'wrong password');
-    expect401 = '/api/login';
+    expectError('/api/login');
     await page.click('#login-form button[type=submit]');
     const err = page.locator('#login-form .form-error');
     await err.waitFor({ state: 'visible' });
     const text = await err.textContent();
     check(/Invalid username or password/.test(text), 'a wrong password shows the error', text);
     await shot('login-error');
-    expect401 = '';
+    expectError();
     await page.fill('input[name=password]', env.UI_PASSWORD);
     await page.click('#login-form button[type=submit]');
     await page.waitForSelector('#guests');
@@ -252,7 +211,7 @@ if (env.UI_PHASE === 'setup') {
       status: 429, contentType: 'application/json', headers: { 'Retry-After': '42' },
       body: JSON.stringify({ error: 'Rate limit exceeded. Please try again later.', code: 'rate_limited', status_code: 429 }),
     }));
-    expect401 = '/api/login';
+    expectError('/api/login');
     await page.fill('input[name=username]', env.UI_USER);
     await page.fill('input[name=password]', env.UI_PASSWORD);
     await page.click('#login-form button[type=submit]');
@@ -282,10 +241,8 @@ if (env.UI_PHASE === 'setup') {
     check(/^401 Account locked/.test(messages[4]), 'the fifth wrong password: the lock-out message', messages.join(' | '));
     check(/^403 Account locked .*Try again in \d+ minutes/.test(messages[5]), 'then the locked account\'s message with its wait', messages[5]);
     await shot('login-locked');
-    expect401 = '';
+    expectError();
   });
 }
 
-check(consoleErrors.length === 0, 'no console errors on any page', consoleErrors.join(' | '));
-await browser.close();
-process.exit(failed ? 1 : 0);
+await finish();
