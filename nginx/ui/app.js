@@ -22,6 +22,10 @@ const REDIRECTS = { '': 'proxmox/overview', proxmox: 'proxmox/overview', storage
 // its timers and listeners). ctx: {path, navigate}. The first match wins.
 const PAGES = [
   { match: 'proxmox/overview', load: () => import('./js/overview.js') },
+  // The agents' pages.
+  { match: 'docker', load: () => import('./js/docker.js') },
+  { match: 'kubernetes', load: () => import('./js/kubernetes.js') },
+  { match: 'hosts', load: () => import('./js/hosts.js') },
 ];
 function findPage(path) {
   return PAGES.find((p) => (p.match instanceof RegExp ? p.match.test(path)
