@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # 74-ui-agents.t: the Docker, Kubernetes and Hosts pages in a real browser (t/ui/agents.mjs),
 # over mock mode's agents (4 hosts, 3 Docker hosts of 12 containers, 2 Kubernetes clusters):
-# each page lists what /api/state holds, and its search, selects and sort are kept in the URL.
+# each page lists what /api/state holds, and its search, selects and sort are kept in the URL;
+# kiosk mode with ?token= as a wall display opens it; API-only mode signs in with a token.
 use strict;
 use warnings;
 use FindBin;
@@ -43,7 +44,14 @@ my ($fh, $file) = tempfile(DIR => $stack->dir, SUFFIX => '.json');
 print {$fh} encode_json(\%expect);
 close $fh;
 my $shots = PulseUI::shots_dir('agents');
-PulseUI::run($stack, 'agents.mjs', UI_OUT => $shots, UI_EXPECT => $file);
+my $kiosk = $stack->agent_token('wall display', 'monitoring:read');
+PulseUI::run($stack, 'agents.mjs', UI_OUT => $shots, UI_EXPECT => $file, UI_KIOSK_TOKEN => $kiosk->{raw});
+
+# API-only mode: tokens but no local user (the user removed behind the server's back).
+$stack->psql('DELETE FROM pulse.users');
+$res = $stack->ua->get($stack->url('/api/state') => { Authorization => "Bearer $stack->{admin}{token}" })->result;
+is($res->code, 401, 'API-only mode: a Bearer token is not taken');
+PulseUI::run($stack, 'agents.mjs', UI_OUT => $shots, UI_EXPECT => $file, UI_PHASE => 'apionly', UI_TOKEN => $stack->{admin}{token});
 my @png = glob("$shots/*.png");
 ok(@png >= 5, scalar(@png) . " screenshots in $shots");
 done_testing;

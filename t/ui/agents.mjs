@@ -3,9 +3,41 @@
 // state holds). Each page: every row, the search and selects narrowing it (and kept in the
 // URL), a sort, a screenshot.
 import { readFileSync } from 'node:fs';
-import { env, base, check, page, shot, query, attempt, login, finish } from './harness.mjs';
+import { env, base, check, page, shot, query, attempt, login, finish, freshPage, expectError } from './harness.mjs';
 
 const expect = JSON.parse(readFileSync(env.UI_EXPECT, 'utf8'));
+
+// Phase "apionly": the server has API tokens but no local user any more (API-only mode): the
+// login page's token form is the way in; a wrong token is refused with a message.
+if (env.UI_PHASE === 'apionly') {
+  await attempt('API-only mode', async () => {
+    await page.goto(base + '/hosts');
+    await page.waitForSelector('#login-form');
+    await page.click('#token-login summary');
+    await page.fill('#token-form input[name=token]', 'not-a-token-of-this-server-0123456789');
+    expectError('/api/security/status', [401]);
+    await page.click('#token-form button[type=submit]');
+    const err = page.locator('#token-form .form-error');
+    await err.waitFor({ state: 'visible' });
+    check(/refused/.test(await err.textContent()), 'a wrong token: refused, with a message', await err.textContent());
+    expectError();
+    await shot('apionly-refused');
+    await page.fill('#token-form input[name=token]', env.UI_TOKEN);
+    await page.click('#token-form button[type=submit]');
+    await page.waitForSelector('#hosts tbody tr[data-id]');
+    check(await page.locator('#hosts tbody tr[data-id]').count() === expect.hosts.length, 'the admin\'s token: the Hosts page');
+    check(await page.textContent('#user span') === 'API token' && await page.locator('#tabs a[href="settings"]').count() === 1,
+      'signed in as "API token", with Settings (the token holds *)');
+    await page.reload();
+    await page.waitForSelector('#hosts tbody tr[data-id]');
+    check(true, 'still signed in after a reload (the tab keeps the token)');
+    await page.click('#logout');
+    await page.waitForSelector('#login-form');
+    check(true, '"Forget token": the login page again');
+  });
+  await finish();
+}
+
 const rows = (id) => page.locator(`#${id} tbody tr[data-id]`).count();
 const waitRows = (id, n) => page.waitForFunction(([t, k]) => document.querySelectorAll(`#${t} tbody tr[data-id]`).length === k, [id, n]);
 const names = (id) => page.$$eval(`#${id} tbody tr[data-id] td:first-child`, (tds) => tds.map((td) => td.textContent.trim()));
@@ -89,6 +121,26 @@ await attempt('kubernetes', async () => {
   await waitRows('k8s-nodes', cl.length);
   check(true, 'the bookmarked view comes back', url);
   await shot('kubernetes-nodes');
+});
+
+// A wall display: ?kiosk=1&token=<a monitoring:read token> in a browser that never signed in.
+await attempt('kiosk', async () => {
+  const wall = await freshPage();
+  await wall.goto(`${base}/docker?kiosk=1&token=${env.UI_KIOSK_TOKEN}`);
+  await wall.waitForFunction((n) => document.querySelectorAll('#containers tbody tr[data-id]').length === n, expect.containers.length);
+  const u = new URL(wall.url());
+  check(u.pathname === '/docker' && !u.searchParams.has('token') && !u.searchParams.has('kiosk'),
+    'kiosk with a token: the containers, and the token taken out of the URL', wall.url());
+  check(!(await wall.isVisible('#tabs')) && !(await wall.isVisible('.filters')) && !(await wall.isVisible('footer')),
+    'no tabs, filter bar or footer');
+  check(await wall.locator('#tabs a[href="settings"]').count() === 0, 'a monitoring:read token gets no Settings tab');
+  await wall.screenshot({ path: `${env.UI_OUT}/kiosk.png`, fullPage: false });
+  await wall.reload();
+  await wall.waitForSelector('#containers tbody tr[data-id]');
+  check(!(await wall.isVisible('#tabs')), 'after a reload: still signed in, still kiosk');
+  await wall.click('#kiosk');
+  check(await wall.isVisible('#tabs') && await wall.isVisible('.filters'), 'the Kiosk button brings the navigation back');
+  await wall.context().close();
 });
 
 await attempt('narrow screen', async () => {
