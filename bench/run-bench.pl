@@ -48,6 +48,11 @@ if (($ENV{BENCH_ONLY} // '') eq 'agents') {
     agents_load_bench();
     exit 0;
 }
+# BENCH_ONLY=ui runs only the web UI's figures in headless Chromium (issue 15).
+if (($ENV{BENCH_ONLY} // '') eq 'ui') {
+    ui_bench();
+    exit 0;
+}
 # BENCH_ONLY=amplification runs only the oversized-body part (security review H2).
 if (($ENV{BENCH_ONLY} // '') eq 'amplification') {
     amplification_bench();
@@ -137,6 +142,7 @@ metrics_bench() unless ($ENV{BENCH_SKIP_METRICS} // '') eq '1';
 unless (($ENV{BENCH_SKIP_ALERTS_LATENCY} // '') eq '1') { alerts_latency_bench($_) for qw(lean mojo) }
 alerts_benches() unless ($ENV{BENCH_SKIP_ALERTS} // '') eq '1';
 agents_load_bench() unless ($ENV{BENCH_SKIP_AGENTS} // '') eq '1';
+ui_bench() unless ($ENV{BENCH_SKIP_UI} // '') eq '1';
 exit 0;
 
 # One worker polling a simulated 100 nodes with 5,000 guests every 10 s: its CPU per cycle
@@ -1320,4 +1326,50 @@ sub bench_kube_report {
             0 .. int(($n - 1) / 5)],
         timestamp => '__TS__',
     });
+}
+
+# --- issue 15: the web UI in headless Chromium ------------------------------------------
+# The Proxmox overview of a simulated 100 nodes / 5,000 guests (BENCH_NODES, BENCH_GUESTS),
+# polled every 10 s, loaded by t/ui/bench.mjs in Debian's chromium: first contentful paint,
+# every guest in the table, bytes on the wire (cold cache, then warm), the main-thread time
+# of a refresh after the state changed, the page's heap.
+sub ui_bench {
+    my $nodes = $ENV{BENCH_NODES} // 100;
+    my $guests = $ENV{BENCH_GUESTS} // 5000;
+    my $src = PulseStack::srcdir();
+    my $chromium = $ENV{PULSE_CHROMIUM} // '/usr/bin/chromium';
+    unless (-x $chromium && -f "$src/t/ui/node_modules/playwright-core/package.json") {
+        print "\n== web UI: skipped: needs $chromium and t/ui/node_modules (cd t/ui && npm ci) ==\n";
+        return;
+    }
+    my $s = PulseStack->new(responders => 2, threads => 4, settings => { pve_polling_interval => 10,
+        log_level => 'warn' })->start;
+    my $admin = $s->setup_admin;
+    my $sim = bench_sim($s, $nodes, $guests, $ENV{BENCH_SIM} // 'c');
+    my $res = $s->ua->post($s->url('/api/config/nodes') => $s->token_headers => json => { type => 'pve',
+        name => 'bench', host => $sim->{url}, tokenName => 'root@pam!b', tokenValue => 'bench',
+        fingerprint => $sim->{fingerprint} })->result;
+    die 'node add failed: ' . $res->body unless $res->code == 201;
+    $s->wait_state(sub { @{ $_[0]{vms} } + @{ $_[0]{containers} } == $guests }, 120, 'the whole estate');
+    my $state = $s->ua->get($s->url('/api/state') => $s->token_headers => { 'Accept-Encoding' => 'gzip' })->result;
+    local @ENV{qw(UI_URL UI_USER UI_PASSWORD UI_CHROMIUM UI_GUESTS)} =
+        ($s->base_url, $admin->{user}, $admin->{password}, $chromium, $guests);
+    my %f;
+    open my $out, '-|', "cd '$src/t/ui' && node bench.mjs 2>&1" or die "node: $!";
+    while (<$out>) {
+        if (/^figure (\S+) (\S+)$/) { $f{$1} = $2 } else { print "# $_" }
+    }
+    close $out;
+    $s->stop;
+    printf "\n== web UI: the Proxmox overview of %d nodes / %d guests in headless Chromium ==\n", $nodes, $guests;
+    printf "%-44s %10s %10s\n", '', 'cold cache', 'warm';
+    printf "%-44s %10s %10s   (target: <= 1000)\n", 'first contentful paint, ms', $f{cold_fcp_ms} // '?', $f{warm_fcp_ms} // '?';
+    printf "%-44s %10s %10s   (target: <= 1500)\n", "every guest in the table, ms", $f{cold_rows_ms} // '?', $f{warm_rows_ms} // '?';
+    printf "%-44s %10s %10s   (target: <= 150, cold)\n", 'transfer without /api/state, KB', $f{cold_transfer_kb} // '?',
+        $f{warm_transfer_kb} // '?';
+    printf "%-44s %10s %10s\n", 'requests without /api/state', $f{cold_requests} // '?', $f{warm_requests} // '?';
+    printf "%-44s %10s\n", '/api/state body, KB (as sent; gzip not asked)', sprintf('%.0f', length($state->body) / 1024);
+    printf "%-44s %10s   (target: <= 50)\n", 'refresh after a change, main thread ms (median)', $f{refresh_ms_median} // '?';
+    printf "%-44s %10s\n", 'refresh after a change, main thread ms (max of 3)', $f{refresh_ms_max} // '?';
+    printf "%-44s %10s\n", 'JavaScript heap, MB', $f{heap_mb} // '?';
 }

@@ -61,7 +61,7 @@ export const query = () => new URL(page.url()).searchParams;
 
 // Runs one group of steps; an exception fails it with its first line.
 export async function attempt(what, fn) {
-  try { await fn(); } catch (e) { check(false, what, e.message.split('\n').find((l) => l.trim()) || e.message); }
+  try { await fn(); } catch (e) { check(false, what, e.message.split('\n').filter((l) => l.trim()).slice(0, 6).join(' | ')); }
 }
 
 // Signs in through the login form (the page must show it, or be about to).

@@ -11,6 +11,9 @@ export function bytes(n) {
   return `${n >= 100 || i === 0 ? Math.round(n) : n.toFixed(1)} ${UNITS[i]}`;
 }
 
+// Bytes a second: "1.2 MiB/s"; "0 B/s" for none.
+export function rate(n) { return `${bytes(n)}/s`; }
+
 // Seconds as "3d 4h", "5h 12m", "42m", "30s"; "-" for none.
 export function uptime(s) {
   if (!(s > 0)) return '-';

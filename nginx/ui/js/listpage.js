@@ -13,6 +13,7 @@ import { esc } from './format.js';
 //   placeholder  the search box's hint
 //   noun         what a row is, plural ("containers"), for the count
 //   above(st, view)  HTML above the list (cards, a summary table), redrawn with the state
+//   onState(st)  called once per change of the state, before drawing
 //   rows(st, view) → {rows, total}: the rows that pass the view's filters, and how many
 //                there are in all
 // Returns the unmount function.
@@ -52,6 +53,7 @@ export function mountListPage(root, opts) {
   }
   function render(st) {
     state = st;
+    if (opts.onState) opts.onState(st);
     if (opts.above) $(`#${id}-above`).innerHTML = opts.above(st, view);
     renderList();
   }

@@ -3,7 +3,7 @@
 // the URL query as sort, dir, q, status, so a view can be bookmarked).
 import { searchMatcher } from './table.js';
 import { mountListPage } from './listpage.js';
-import { esc, bytes, uptime, bar, pctOf } from './format.js';
+import { esc, bytes, rate, uptime, bar, pctOf } from './format.js';
 
 export function guestType(g) { return g.type === 'qemu' ? 'VM' : g.isOci ? 'OCI' : 'LXC'; }
 function memPct(x) { return pctOf(x.memory ? x.memory.used : x.mem, x.memory ? x.memory.total : x.maxmem); }
@@ -20,8 +20,35 @@ const COLUMNS = [
   { key: 'cpu', label: 'CPU', value: (g) => (running(g) ? g.cpu : null), desc: true },
   { key: 'memory', label: 'Memory', value: (g) => (running(g) ? memPct(g) : null), desc: true },
   { key: 'disk', label: 'Disk', value: diskPct, desc: true },
+  { key: 'net', label: 'Net in/out /s', value: (g) => (running(g) ? (g.networkIn || 0) + (g.networkOut || 0) : null), desc: true },
+  { key: 'io', label: 'Disk r/w /s', value: (g) => (running(g) ? (g.diskRead || 0) + (g.diskWrite || 0) : null), desc: true },
   { key: 'uptime', label: 'Uptime', value: (g) => (running(g) ? g.uptime : null), desc: true },
+  { key: 'trend', label: 'CPU' },
 ];
+
+// CPU of each guest over the last TREND_POINTS changes of the state seen by this page (a
+// refresh every polling interval), for the trend column's sparkline: kept in the page, so it
+// starts when the page opens and costs no request.
+const TREND_POINTS = 30;
+const trends = new Map();
+function remember(st) {
+  for (const g of [...(st.vms || []), ...(st.containers || [])]) {
+    let t = trends.get(g.id);
+    if (!t) trends.set(g.id, t = []);
+    t.push(running(g) ? (g.cpu || 0) * 100 : 0);
+    if (t.length > TREND_POINTS) t.shift();
+  }
+}
+function trendCell(g) {
+  const t = trends.get(g.id);
+  if (!t || t.length < 2) return '<span class="muted">-</span>';
+  const max = Math.max(10, ...t);
+  const pts = t.map((v, i) => `${((i * 60) / (TREND_POINTS - 1)).toFixed(1)},${(16 - (v * 15) / max).toFixed(1)}`).join(' ');
+  return `<svg class="spark" viewBox="0 0 60 17" width="60" height="17" role="img" aria-label="CPU ${t.map((v) => v.toFixed(0)).join(', ')} %">` +
+    `<polyline points="${pts}"/></svg>`;
+}
+const ioCell = (g, a, b, label) => (running(g)
+  ? `<span class="io" title="${label}: ${rate(g[a])} / ${rate(g[b])}">${bytes(g[a])} / ${bytes(g[b])}</span>` : '<span class="muted">-</span>');
 
 // The search box (reference/ui.md §2.6, in part): terms split on commas; a term with an
 // operator (cpu>80, memory<=20, uptime>3600) or a field (node:pve1, name:web, tags:prod) is a
@@ -83,13 +110,23 @@ function guestRow(g) {
     `<td><span class="type ${guestType(g).toLowerCase()}">${guestType(g)}</span></td>` +
     `<td class="num">${g.vmid}</td><td>${esc(g.node)}</td><td>${statusCell(g.status)}</td>` +
     `<td>${cpuCell(g)}</td><td>${memCell(g)}</td><td>${diskCell(g)}</td>` +
-    `<td class="num">${up ? uptime(g.uptime) : '-'}</td></tr>`;
+    `<td class="num">${ioCell(g, 'networkIn', 'networkOut', 'in / out')}</td>` +
+    `<td class="num">${ioCell(g, 'diskRead', 'diskWrite', 'read / write')}</td>` +
+    `<td class="num">${up ? uptime(g.uptime) : '-'}</td><td>${trendCell(g)}</td></tr>`;
+}
+
+// The Proxmox connections (PVE, PBS, PMG instances) the state reports as failing; the agents'
+// entries (host-, docker-, kubernetes-) are the other pages' business.
+function connectionBanner(st) {
+  const down = Object.entries(st.connectionHealth || {})
+    .filter(([k, ok]) => !ok && !/^(host|docker|kubernetes)-/.test(k)).map(([k]) => k).sort();
+  return down.length ? `<p class="banner error" role="status" id="connection-down">Not reachable: ${down.map(esc).join(', ')}</p>` : '';
 }
 
 function nodesCard(st) {
   const nodes = st.nodes || [];
   const guests = [...(st.vms || []), ...(st.containers || [])];
-  return `<section class="card"><h2>Nodes</h2>
+  return `${connectionBanner(st)}<section class="card"><h2>Nodes</h2>
     <div class="scroll"><table id="nodes" class="grid">
       <thead><tr><th>Node</th><th>Status</th><th>Uptime</th><th>CPU</th><th>Memory</th><th>Disk</th>
         <th class="num">VMs</th><th class="num">CTs</th></tr></thead>
@@ -106,6 +143,7 @@ export function mount(root) {
     defaults: { sort: 'vmid', dir: 'asc', status: 'all', q: '' },
     selects: [{ key: 'status', label: 'Status', options: [['all', 'All'], ['running', 'Running'], ['stopped', 'Stopped']] }],
     above: nodesCard,
+    onState: remember,
     rows(st, view) {
       const all = [...(st.vms || []), ...(st.containers || [])];
       const match = parseSearch(view.q);
