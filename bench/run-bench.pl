@@ -1371,5 +1371,7 @@ sub ui_bench {
     printf "%-44s %10s\n", '/api/state body, KB (as sent; gzip not asked)', sprintf('%.0f', length($state->body) / 1024);
     printf "%-44s %10s   (target: <= 50)\n", 'refresh after a change, main thread ms (median)', $f{refresh_ms_median} // '?';
     printf "%-44s %10s\n", 'refresh after a change, main thread ms (max of 3)', $f{refresh_ms_max} // '?';
+    printf "%-44s %10s\n", '  of which JSON.parse of the state, ms', $f{refresh_parse_ms} // '?';
+    printf "%-44s %10s\n", '  of which the redraw, ms', $f{refresh_render_ms} // '?';
     printf "%-44s %10s\n", 'JavaScript heap, MB', $f{heap_mb} // '?';
 }

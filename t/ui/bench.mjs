@@ -9,6 +9,9 @@
 //   refresh_ms          main-thread time (Chromium's TaskDuration) from one change of the
 //                       state on screen to the next: the polls (304s), the full body's
 //                       parse and the redraw; three of them (max and median)
+//                       (refresh_parse_ms, refresh_render_ms: the median of the last three
+//                       JSON parses of the state and redraws, from the page's own
+//                       performance.measure entries)
 //   heap_mb             the page's JavaScript heap after the refreshes
 // Environment: UI_URL, UI_USER, UI_PASSWORD, UI_CHROMIUM, UI_GUESTS (the estate's size).
 import { chromium } from 'playwright-core';
@@ -66,6 +69,12 @@ for (let i = 0; i < 3; i++) {
   times.push((after.TaskDuration - before.TaskDuration) * 1000);
 }
 times.sort((a, b) => a - b);
+const parts = await page.evaluate(() => ['pulse-json-parse', 'pulse-state-render'].map((n) => {
+  const m = performance.getEntriesByName(n).slice(-3).map((e) => e.duration).sort((a, b) => a - b);
+  return m.length ? m[Math.floor(m.length / 2)] : -1;
+}));
+figure('refresh_parse_ms', parts[0].toFixed(1));
+figure('refresh_render_ms', parts[1].toFixed(1));
 figure('refresh_ms_median', times[1].toFixed(1));
 figure('refresh_ms_max', times[2].toFixed(1));
 figure('heap_mb', ((await metrics()).JSHeapUsedSize / 1048576).toFixed(1));

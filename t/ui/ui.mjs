@@ -125,6 +125,40 @@ if (env.UI_PHASE === 'setup') {
     check(true, `the overview polls /api/state with If-None-Match: ${(await req.allHeaders())['if-none-match']}`);
   });
 
+  // Keyboard only: "/" to the search, Escape empties it; Enter on a header sorts; Tab from the
+  // last header to the first row, arrows down the rows; the focus stays on its row when the
+  // next state redraws the table.
+  await attempt('keyboard', async () => {
+    await page.goto(base + '/proxmox/overview');
+    await page.waitForFunction((n) => document.querySelectorAll('#guests tbody tr[data-vmid]').length === n, guests.length);
+    await page.locator('body').press('/');
+    check(await page.evaluate(() => document.activeElement.id) === 'guests-search', '"/" puts the focus in the search box');
+    await page.keyboard.type('node:');
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => document.querySelector('#guests-search').value === '' && !new URL(location).searchParams.has('q'));
+    check(true, 'Escape empties it');
+    await page.focus('#guests th[data-sort=name]');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => new URL(location).searchParams.get('sort') === 'name');
+    check(true, 'Enter on a header sorts by it');
+    await page.keyboard.press('Enter');
+    await page.focus('#guests th[data-sort=vmid]');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => !new URL(location).searchParams.has('sort'));
+    await page.focus('#guests th[data-sort=uptime]');
+    await page.keyboard.press('Tab');
+    const first = await page.evaluate(() => document.activeElement.dataset.vmid);
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    const third = await page.evaluate(() => document.activeElement.dataset.vmid);
+    const order = guests.map((g) => g.vmid).sort((a, b) => a - b);
+    check(Number(first) === order[0] && Number(third) === order[2], `Tab to the first row (${first}), two arrows down: the third (${third})`);
+    await page.evaluate(() => new Promise((resolve) => document.addEventListener('pulse-state', resolve, { once: true })));
+    check(await page.evaluate(() => document.activeElement.dataset.vmid) === third, 'the next state redraws the table; the focus stays on that row');
+    await page.keyboard.press('ArrowUp');
+    check(Number(await page.evaluate(() => document.activeElement.dataset.vmid)) === order[1], 'arrow up: the second');
+  });
+
   // 5,000 guests (the issue's scale) in place of the state: every row on screen, timed.
   await attempt('5,000 guests', async () => {
     const big = { nodes: [], vms: [], containers: [], lastUpdate: Date.now() };

@@ -55,7 +55,9 @@ export async function request(method, path, opts = {}) {
   let body = null;
   const text = await res.text();
   if (text) {
+    const t0 = performance.now();
     try { body = JSON.parse(text); } catch { body = { message: text.slice(0, 200) }; }
+    if (text.length > 65536) performance.measure('pulse-json-parse', { start: t0, end: performance.now() });
   }
   if (!res.ok) {
     if (res.status === 401 && !opts.quiet401) unauthorizedListeners.forEach((fn) => fn());

@@ -58,6 +58,17 @@ export function mountListPage(root, opts) {
     renderList();
   }
   function changed() { viewToUrl(view, opts.defaults); renderList(); }
+  // "/" anywhere outside a field goes to the search box; Escape in it empties it.
+  const slash = (ev) => {
+    if (ev.key === '/' && !ev.ctrlKey && !ev.metaKey && !/^(INPUT|SELECT|TEXTAREA)$/.test(ev.target.tagName)) {
+      ev.preventDefault();
+      search.focus();
+    }
+  };
+  document.addEventListener('keydown', slash);
+  search.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape' && search.value) { search.value = ''; view.q = ''; changed(); }
+  });
   search.addEventListener('input', () => {
     clearTimeout(typing);
     typing = setTimeout(() => { view.q = search.value.trim(); changed(); }, 120);
@@ -69,7 +80,7 @@ export function mountListPage(root, opts) {
     errBox.hidden = !err;
     if (err) errBox.textContent = `Cannot refresh the state: ${err.message}`;
   });
-  return () => { unwatch(); clearTimeout(typing); table.destroy(); };
+  return () => { unwatch(); clearTimeout(typing); table.destroy(); document.removeEventListener('keydown', slash); };
 }
 
 // A small summary card: [[label, value HTML], ...] as a row of figures.

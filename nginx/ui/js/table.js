@@ -1,4 +1,6 @@
 // table.js: the UI's list tables: sortable headers (click, or Enter/Space on a focused header),
+// rows reached by the keyboard (Tab to the first, arrow keys, Home, End; Enter follows the
+// row's first link),
 // empty values sorted last, ties broken by a stable key, and above WINDOW_FROM rows only the
 // rows near the viewport in the document (spacer rows keep the scroll height): laying out
 // thousands of rows of bars takes seconds in a browser, a window of them milliseconds.
@@ -56,15 +58,53 @@ export function mountTable(el, opts) {
       end = Math.min(n, last + WINDOW_EXTRA);
     }
     const spacer = (k) => (k > 0 ? `<tr class="spacer"><td colspan="${cols.length}" style="height:${k * rowH}px"></td></tr>` : '');
+    const focused = focusKey();
     tbody.innerHTML = n ? spacer(start) + rows.slice(start, end).map(opts.row).join('') + spacer(n - end)
       : `<tr><td colspan="${cols.length}" class="muted">${esc(opts.empty || 'Nothing to show')}</td></tr>`;
     shown = [start, end];
+    keyboardRows(focused);
     if (n > WINDOW_FROM) {
       const first = tbody.querySelector(opts.rowSelector || 'tr:not(.spacer)');
       const h = first ? first.getBoundingClientRect().height : 0;
       if (h && Math.abs(h - rowH) > 0.5) { rowH = h; draw(true); }
     }
   }
+  // Keyboard: rows are focusable (the first one in the Tab order, the others by arrow keys),
+  // and a redraw puts the focus back on the same row (by its data-id or data-vmid).
+  function focusKey() {
+    const tr = document.activeElement && document.activeElement.closest && document.activeElement.closest('tbody tr');
+    if (!tr || tr.parentElement !== tbody) return null;
+    for (const a of ['data-id', 'data-vmid']) if (tr.hasAttribute(a)) return `tr[${a}="${CSS.escape(tr.getAttribute(a))}"]`;
+    return null;
+  }
+  function keyboardRows(focused) {
+    const real = tbody.querySelectorAll('tr:not(.spacer)');
+    real.forEach((tr, i) => tr.setAttribute('tabindex', i === 0 ? '0' : '-1'));
+    if (focused) {
+      const tr = tbody.querySelector(focused);
+      if (tr) tr.focus({ preventScroll: true });
+    }
+  }
+  tbody.addEventListener('keydown', (ev) => {
+    const tr = ev.target.closest('tr');
+    if (!tr || ev.target !== tr) return;
+    let to = null;
+    if (ev.key === 'ArrowDown') to = tr.nextElementSibling;
+    else if (ev.key === 'ArrowUp') to = tr.previousElementSibling;
+    else if (ev.key === 'Home') to = tbody.querySelector('tr:not(.spacer)');
+    else if (ev.key === 'End') to = [...tbody.querySelectorAll('tr:not(.spacer)')].pop();
+    else if (ev.key === 'Enter') {
+      const link = tr.querySelector('a[href]');
+      if (link) { ev.preventDefault(); link.click(); }
+      return;
+    } else return;
+    ev.preventDefault();
+    if (to && !to.classList.contains('spacer')) {
+      to.focus();
+      to.scrollIntoView({ block: 'nearest' });
+    }
+  });
+
   function onScroll() {
     if (queued || rows.length <= WINDOW_FROM) return;
     queued = true;
