@@ -1,7 +1,8 @@
 // settings-proxmox.js: Settings → Proxmox (reference/ui.md §6.1): the configured PVE, PBS or
 // PMG connections (sub-nav), each with its credentials, TLS, cluster members and status;
 // Test, Edit, Refresh cluster and Delete (confirmed); Add opens the form
-// (settings-node-form.js). GET /api/config/nodes again every 10 s for the status.
+// (settings-node-form.js). GET /api/config/nodes again every 10 s for the status (3 s while
+// one is not connected).
 import { get, post, request } from './api.js';
 import { refreshState } from './state.js';
 import { mountTable } from './table.js';
@@ -73,7 +74,8 @@ export function mount(root, ctx) {
     } catch (err) {
       if (alive) notice(msg, 'error', err.message);
     }
-    if (alive) timer = setTimeout(load, 10000);
+    // A node not (yet) connected is asked about sooner: a new one turns Online within seconds.
+    if (alive) timer = setTimeout(load, nodes.some((n) => n.status !== 'connected') ? 3000 : 10000);
   }
   const closeForm = () => { slot.innerHTML = ''; addBtn.hidden = false; };
   function openForm(node) {

@@ -34,6 +34,11 @@ export function settingsFrame(root, path, title) {
       <h1 id="settings-title">${esc(title)}</h1>
       <div class="settings-content"></div>
     </section></div>`;
+  // As a strip (narrow screens) the current section is scrolled into view.
+  const nav = root.querySelector('.settings-nav'), cur = nav.querySelector('[aria-current]');
+  if (cur && nav.scrollWidth > nav.clientWidth) {
+    nav.scrollLeft += cur.getBoundingClientRect().left - nav.getBoundingClientRect().left - 16;
+  }
   return root.querySelector('.settings-content');
 }
 
