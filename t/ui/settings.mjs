@@ -109,6 +109,9 @@ if (env.UI_PHASE === 'add') {
     const b = await banner('#nodes-msg');
     check(b.kind === 'ok' && b.text === 'Saved lab-renamed.', 'saved', JSON.stringify(b));
     check(JSON.stringify(await rowNames('node-table')) === '["lab-renamed"]', 'the list shows the new name');
+    await page.click('#node-table button[data-act=refresh]');
+    const r = await banner('#nodes-msg');
+    check(r.kind === 'ok' && /cluster simcluster, 2 → 2 nodes/.test(r.text), 'Refresh cluster: the API\'s counts', JSON.stringify(r));
     // Escape closes the form.
     await page.click('#node-add');
     await page.keyboard.press('Escape');
@@ -261,6 +264,23 @@ if (env.UI_PHASE === 'add') {
     check(c.kind === 'error' && /12/.test(c.text), 'a short one: the API\'s message', JSON.stringify(c));
     expectError();
     await shot('security');
+  });
+
+  await attempt('backup server and mail gateway', async () => {
+    await page.click('.settings-nav a[href="settings/proxmox"]');
+    await page.click('.subnav a[href="settings/pbs"]');
+    await page.waitForSelector('#node-table');
+    check(path() === '/settings/pbs' && await page.getAttribute('.settings-nav a[href="settings/proxmox"]', 'aria-current') === 'page',
+      'Backup Server: its own URL, still the Proxmox section');
+    check((await text('#node-table tbody')).includes('No PBS node'), 'no PBS node (the PVE one is not listed)');
+    await page.click('#node-add');
+    check(await page.getAttribute('#node-form input[name=host]', 'placeholder') === 'https://proxmox.example.org:8007', 'PBS: port 8007');
+    check(await page.locator('#node-form input[name=monitorDatastores]').count() === 1, 'PBS: its own monitoring switches');
+    await shot('pbs-form');
+    await page.click('#node-cancel');
+    await page.click('.subnav a[href="settings/pmg"]');
+    await page.waitForSelector('#node-add:text("Add PMG node")');
+    check(true, 'Mail Gateway');
   });
 
   await attempt('delete the node', async () => {

@@ -11,7 +11,7 @@ const REDACTED = '***REDACTED***';
 export function mount(root, ctx) {
   const body = settingsFrame(root, ctx.path, 'Apprise notifications');
   body.innerHTML = `<section class="card"><h2>Apprise</h2>
-    <form id="apprise-form">
+    <form id="apprise-form" novalidate>
       <label class="check"><input type="checkbox" name="enabled"> Send alerts through Apprise</label>
       <div class="radios" role="radiogroup" aria-label="Delivery">
         <label class="check"><input type="radio" name="mode" value="cli"> Local Apprise program</label>

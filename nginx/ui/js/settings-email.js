@@ -11,7 +11,7 @@ const SECURITY = [['starttls', 'STARTTLS (usually port 587)'], ['tls', 'TLS/SSL 
 export function mount(root, ctx) {
   const body = settingsFrame(root, ctx.path, 'Email notifications');
   body.innerHTML = `<section class="card"><h2>Email</h2>
-    <form id="email-form">
+    <form id="email-form" novalidate>
       <label class="check"><input type="checkbox" name="enabled"> Send alerts by email</label>
       <label>Provider <select name="provider"><option value="">Manual configuration</option></select></label>
       <p class="hint" id="email-instructions" hidden></p>

@@ -25,7 +25,7 @@ export function mount(root, ctx) {
         <div class="actions"><button type="submit" id="mock-save">Save</button></div>
       </form></section>
     <section class="card"><h2>Notification addresses</h2>
-      <form id="system-form">
+      <form id="system-form" novalidate>
         <p class="hint">The current values cannot be read back yet (the API has no GET for them): a field left empty
           is not sent; tick “clear” to remove a value.</p>
         <label>Public URL of Pulse (links in notifications) <input name="publicURL" type="url" placeholder="https://pulse.example.org" autocomplete="off"></label>
