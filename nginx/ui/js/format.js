@@ -49,9 +49,3 @@ export function when(t) {
   const ms = typeof t === 'number' ? t : Date.parse(t);
   return ms > 0 ? new Date(ms).toLocaleString() : '-';
 }
-
-// A time from the API (RFC 3339 text) as the browser's local date and time; '-' for none.
-export function dateTime(x) {
-  const d = x ? new Date(x) : null;
-  return d && !Number.isNaN(d.getTime()) ? d.toLocaleString() : '-';
-}

@@ -4,7 +4,7 @@
 // (confirmed). GET, POST /api/security/tokens and DELETE /api/security/tokens/{id}.
 import { get, post, request } from './api.js';
 import { mountTable } from './table.js';
-import { esc, dateTime } from './format.js';
+import { esc, when } from './format.js';
 import { settingsFrame, notice, clearNotice, confirmDialog, copyText, readForm, busy, showFieldErrors } from './settings.js';
 
 // The scopes our API knows (docs/API.md, "Scopes"); it has no route that lists them.
@@ -49,7 +49,7 @@ export function mount(root, ctx) {
     columns: [{ key: 'name', label: 'Name' }, { key: 'hint', label: 'Token' }, { key: 'scopes', label: 'Scopes' },
       { key: 'created', label: 'Created' }, { key: 'used', label: 'Last used' }, { key: 'act', label: 'Actions' }],
     row: (t) => `<tr data-id="${esc(t.id)}"><td>${esc(t.name)}</td><td><code>${esc(t.prefix)}…${esc(t.suffix)}</code></td>
-      <td>${scopeChips(t)}</td><td>${esc(dateTime(t.createdAt))}</td><td>${t.lastUsedAt ? esc(dateTime(t.lastUsedAt)) : '<span class="muted">never</span>'}</td>
+      <td>${scopeChips(t)}</td><td>${esc(when(t.createdAt))}</td><td>${t.lastUsedAt ? esc(when(t.lastUsedAt)) : '<span class="muted">never</span>'}</td>
       <td class="actions"><button type="button" class="danger" data-act="revoke">Revoke</button></td></tr>`,
     empty: 'No API token exists.',
   });

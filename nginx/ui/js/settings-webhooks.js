@@ -7,7 +7,7 @@
 // values come back as ***REDACTED***; sending them so keeps the stored ones.
 import { get, post, request } from './api.js';
 import { mountTable } from './table.js';
-import { esc, dateTime } from './format.js';
+import { esc, when } from './format.js';
 import { settingsFrame, notice, clearNotice, confirmDialog, readForm, busy, showFieldErrors,
   linesToMap, mapToLines } from './settings.js';
 
@@ -42,7 +42,7 @@ export function mount(root, ctx) {
     id: 'webhook-history-table',
     columns: [{ key: 'time', label: 'Time' }, { key: 'name', label: 'Webhook' }, { key: 'alert', label: 'Alert' },
       { key: 'result', label: 'Result' }],
-    row: (h) => `<tr><td>${esc(dateTime(h.timestamp))}</td><td>${esc(h.webhookName)}</td><td>${esc(h.alertId)}</td>
+    row: (h) => `<tr><td>${esc(when(h.timestamp))}</td><td>${esc(h.webhookName)}</td><td>${esc(h.alertId)}</td>
       <td>${h.success ? `<span class="badge ok">${esc(h.statusCode)}</span>` : `<span class="badge bad">${esc(h.statusCode || 'failed')}</span> ${esc(h.errorMessage)}`}</td></tr>`,
     empty: 'No alert has been delivered to a webhook yet (tests are not listed).',
   });

@@ -65,7 +65,7 @@ export function showFieldErrors(form, err) {
     const span = document.createElement('span');
     span.className = 'field-error';
     span.textContent = msg;
-    input.closest('label').append(span);
+    (input.closest('label') || input.parentElement).append(span);
     n++;
   }
   return n;
