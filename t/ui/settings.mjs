@@ -35,7 +35,7 @@ await login();
 
 if (env.UI_PHASE === 'add') {
   await attempt('settings shell', async () => {
-    await page.waitForSelector('#node-table');
+    await page.waitForFunction(() => document.querySelector('#node-table tbody')?.textContent.trim());
     check(path() === '/settings/proxmox', '/settings opens /settings/proxmox', path());
     const links = await page.$$eval('.settings-nav a', (as) => as.map((a) => a.getAttribute('href')));
     check(links.length === 7 && links.includes('settings/api') && links.includes('settings/notifications/webhooks'),
@@ -269,7 +269,9 @@ if (env.UI_PHASE === 'add') {
   await attempt('backup server and mail gateway', async () => {
     await page.click('.settings-nav a[href="settings/proxmox"]');
     await page.click('.subnav a[href="settings/pbs"]');
-    await page.waitForSelector('#node-table');
+    await page.waitForSelector('#node-add:text("Add PBS node")');
+    // The list drawn from the API: a row or the empty text.
+    await page.waitForFunction(() => document.querySelector('#node-table tbody')?.textContent.trim());
     check(path() === '/settings/pbs' && await page.getAttribute('.settings-nav a[href="settings/proxmox"]', 'aria-current') === 'page',
       'Backup Server: its own URL, still the Proxmox section');
     check((await text('#node-table tbody')).includes('No PBS node'), 'no PBS node (the PVE one is not listed)');
