@@ -33,7 +33,7 @@ export function mount(root, ctx) {
         <label>Name <input name="name" required maxlength="200" placeholder="e.g. Grafana, wall display" autocomplete="off"></label>
         <fieldset><legend>Scopes</legend>
           <p class="hint">Presets: ${PRESETS.map(([label], i) => `<button type="button" class="secondary" data-preset="${i}">${esc(label)}</button>`).join(' ')}</p>
-          <label class="check"><input type="checkbox" name="full" id="scope-full"> Full access (<code>*</code>): everything an administrator can do</label>
+          <label class="check"><input type="checkbox" name="full" id="scope-full"> <span>Full access (<code>*</code>): everything an administrator can do</span></label>
           <div class="checks" id="scope-list">${SCOPES.map(([s, label]) =>
     `<label class="check"><input type="checkbox" name="scope" value="${s}"> ${esc(label)}</label>`).join('')}</div>
         </fieldset>
