@@ -14,7 +14,8 @@ const TABS = [
   { path: 'alerts', label: 'Alerts', right: true }, { path: 'settings', label: 'Settings', right: true },
 ];
 const REDIRECTS = { '': 'proxmox/overview', proxmox: 'proxmox/overview', storage: 'proxmox/storage',
-  backups: 'proxmox/backups', servers: 'hosts' };
+  backups: 'proxmox/backups', servers: 'hosts',
+  settings: 'settings/proxmox', 'settings/notifications': 'settings/notifications/email' };
 
 // The pages: a route (the path below the base) matched by `match` (a string: that path and
 // the paths below it; a RegExp: as it says) → the module that draws it, loaded on first use.
@@ -26,6 +27,15 @@ const PAGES = [
   { match: 'docker', load: () => import('./js/docker.js') },
   { match: 'kubernetes', load: () => import('./js/kubernetes.js') },
   { match: 'hosts', load: () => import('./js/hosts.js') },
+  // Settings (reference/ui.md §6): one module per section; js/settings.js draws the sidebar
+  // and lists the sections later issues add.
+  { match: /^settings\/(proxmox|pve|pbs|pmg)$/, load: () => import('./js/settings-proxmox.js') },
+  { match: 'settings/notifications/email', load: () => import('./js/settings-email.js') },
+  { match: 'settings/notifications/webhooks', load: () => import('./js/settings-webhooks.js') },
+  { match: 'settings/notifications/apprise', load: () => import('./js/settings-apprise.js') },
+  { match: 'settings/api', load: () => import('./js/settings-tokens.js') },
+  { match: 'settings/security', load: () => import('./js/settings-security.js') },
+  { match: 'settings/system', load: () => import('./js/settings-system.js') },
 ];
 function findPage(path) {
   return PAGES.find((p) => (p.match instanceof RegExp ? p.match.test(path)

@@ -1,0 +1,93 @@
+#!/usr/bin/perl
+# 72-ui-settings.t: the Settings pages in a real browser (t/ui/settings.mjs, see t/api/70-ui.t
+# for how it runs): a PVE simulator added through the form (a bad host's validation error
+# first, Test connection before saving), its guests on the overview, the node edited; a
+# token made with two scopes in the UI, checked here through the API, then revoked in the UI
+# and refused; a webhook added and its Test buttons delivering to a receiver this test
+# starts; email presets and a test's error; apprise saved; the security checklist against
+# /api/security/status; the node deleted; mock mode on and off; 360 px wide; no console
+# errors. Screenshots of each section in $PULSE_UI_SHOTS/settings, else
+# t/ui/screenshots/settings in the build tree.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use File::Temp qw(tempfile);
+use Mojo::JSON qw(encode_json);
+use Test::More;
+use PulseStack;
+use PulseUI;
+
+PulseUI::require_browser();
+
+my $stack = PulseStack->new(settings => { pve_polling_interval => 1 })->start;
+$stack->setup_admin;
+my $shots = PulseUI::shots_dir('settings');
+my $auth = $stack->token_headers;
+my $ua = $stack->ua;
+sub api { my ($method, $path, @rest) = @_; $ua->build_tx($method => $stack->url($path) => $auth => @rest) }
+sub call { my $tx = api(@_); $ua->start($tx); $tx->result }
+
+# The simulator is started but not added: the browser adds it.
+my ($token_id, $token_value) = ('root@pam!ui', 'ui-settings-token-1');
+my $sim = $stack->start_sim(nodes => 2, guests => 6, token => "$token_id=$token_value");
+my $sink = $stack->start_webhook_sink;
+sub browser { PulseUI::run($stack, 'settings.mjs', UI_OUT => $shots, @_) }
+
+# --- add the node, edit it, make a token ---------------------------------------------------
+my @out = browser(UI_PHASE => 'add', UI_SIM_URL => $sim->{url}, UI_SIM_FP => $sim->{fingerprint},
+    UI_SIM_TOKEN_ID => $token_id, UI_SIM_TOKEN_VALUE => $token_value, UI_GUESTS => 6);
+my ($raw) = map { /^token (\S+)$/ ? $1 : () } @out;
+my ($names) = map { /^guests (.*)$/ ? $1 : () } @out;
+
+my $nodes = call(GET => '/api/config/nodes')->json;
+is(scalar @$nodes, 1, 'one node configured, through the form');
+my $n = $nodes->[0] // {};
+is($n->{name}, 'lab-renamed', '... with the edited name');
+is($n->{host}, $sim->{url}, '... the simulator\'s host');
+is(lc($n->{fingerprint} // '') =~ s/://gr, $sim->{fingerprint}, '... its pinned fingerprint');
+is($n->{tokenName}, $token_id, '... the token id');
+ok($n->{hasToken}, '... and the secret, kept by the edit');
+is($n->{monitorBackups} ? 1 : 0, 0, '... backups switched off by the edit');
+is($n->{status}, 'connected', '... polled');
+
+my $st = call(GET => '/api/state')->json;
+my @guests = sort map { $_->{name} } @{ $st->{vms} }, @{ $st->{containers} };
+is($names, join(',', @guests), 'the overview showed the state\'s guests');
+
+ok($raw, 'the UI showed the new token') or BAIL_OUT('no token from the UI');
+my ($rec) = grep { $_->{name} eq 'ui-made' } @{ call(GET => '/api/security/tokens')->json->{tokens} };
+is_deeply([sort @{ $rec->{scopes} // [] }], ['docker:report', 'monitoring:read'], 'the token has the two scopes picked');
+my %as_token = ('X-API-Token' => $raw);
+is($ua->get($stack->url('/api/state') => \%as_token)->result->code, 200, 'the token reads the state');
+is($ua->get($stack->url('/api/config/nodes') => \%as_token)->result->code, 403, 'but not the settings');
+
+# --- revoke, notifications, security, delete, mock mode -------------------------------------
+my $providers = call(GET => '/api/notifications/email-providers')->json;
+my ($fh, $expect) = tempfile(DIR => $stack->dir, SUFFIX => '.json');
+print {$fh} encode_json({ providers => $providers, security => call(GET => '/api/security/status')->json });
+close $fh;
+browser(UI_PHASE => 'more', UI_SINK_URL => $sink->{url}, UI_EXPECT => $expect);
+
+is($ua->get($stack->url('/api/state') => \%as_token)->result->code, 401, 'the revoked token is refused');
+ok(!(grep { $_->{name} eq 'ui-made' } @{ call(GET => '/api/security/tokens')->json->{tokens} }), 'and gone');
+
+my ($hook) = grep { $_->{name} eq 'ui sink' } @{ call(GET => '/api/notifications/webhooks')->json };
+is($hook->{url}, "$sink->{url}/ui-hook", 'the webhook stored with its URL');
+is(($hook->{headers} // {})->{'X-Test'}, '***REDACTED***', '... and its header');
+my $reqs = $ua->get("$sink->{url}/__sink/requests")->result->json;
+my @at_hook = grep { $_->{path} eq '/ui-hook' } @$reqs;
+ok((grep { ($_->{headers}{'X-Test'} // '') eq 'from-the-ui' } @at_hook) >= 2, 'both tests reached the receiver with the header')
+    or diag explain [map { { path => $_->{path}, headers => $_->{headers} } } @$reqs];
+ok((grep { $_->{body} =~ /test-webhook-\Q$hook->{id}\E/ } @at_hook), 'the row\'s Test sent that webhook\'s test alert');
+
+my $apprise = call(GET => '/api/notifications/apprise')->json;
+is_deeply($apprise->{targets}, ['json://127.0.0.1/one', 'json://127.0.0.1/two'], 'apprise targets saved');
+is(scalar @{ call(GET => '/api/config/nodes')->json }, 0, 'the node deleted');
+ok(!call(GET => '/api/system/mock-mode')->json->{enabled}, 'mock mode off again');
+
+my @png = glob("$shots/*.png");
+ok(@png >= 15, scalar(@png) . " screenshots in $shots");
+diag("screenshots: $shots");
+
+done_testing;
