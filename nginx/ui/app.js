@@ -5,6 +5,7 @@ import { get, post, onUnauthorized, forgetCsrf } from './js/api.js';
 import { renderLogin, renderSetup } from './js/login.js';
 import { forgetState } from './js/state.js';
 import { esc } from './js/format.js';
+import { alertPills } from './js/alert-pills.js';
 
 // Every URL is relative to <base href> (index.html): the UI may live under a sub-path.
 const BASE = new URL(document.baseURI).pathname.replace(/\/?$/, '/');
@@ -14,7 +15,7 @@ const TABS = [
   { path: 'alerts', label: 'Alerts', right: true }, { path: 'settings', label: 'Settings', right: true },
 ];
 const REDIRECTS = { '': 'proxmox/overview', proxmox: 'proxmox/overview', storage: 'proxmox/storage',
-  backups: 'proxmox/backups', servers: 'hosts' };
+  backups: 'proxmox/backups', servers: 'hosts', alerts: 'alerts/overview' };
 
 // The pages: a route (the path below the base) matched by `match` (a string: that path and
 // the paths below it; a RegExp: as it says) → the module that draws it, loaded on first use.
@@ -22,6 +23,11 @@ const REDIRECTS = { '': 'proxmox/overview', proxmox: 'proxmox/overview', storage
 // its timers and listeners). ctx: {path, navigate}. The first match wins.
 const PAGES = [
   { match: 'proxmox/overview', load: () => import('./js/overview.js') },
+  // Alerts (reference/ui.md §5)
+  { match: 'alerts/overview', load: () => import('./js/alerts-overview.js') },
+  { match: 'alerts/history', load: () => import('./js/alerts-history.js') },
+  { match: 'alerts/thresholds', load: () => import('./js/alerts-thresholds.js') },
+  { match: 'alerts/schedule', load: () => import('./js/alerts-schedule.js') },
 ];
 function findPage(path) {
   return PAGES.find((p) => (p.match instanceof RegExp ? p.match.test(path)
@@ -48,6 +54,7 @@ function drawTabs(current) {
   const link = (t) => `<a href="${t.path}" data-link class="tab${t.right ? ' right' : ''}"` +
     `${t.path === top ? ' aria-current="page"' : ''}>${t.label}</a>`;
   tabs.innerHTML = signedIn ? TABS.map(link).join('') : '';
+  alertPills();
 }
 
 function notBuilt(path, name) {
