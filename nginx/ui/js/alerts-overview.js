@@ -111,7 +111,7 @@ export function mount(root) {
       fails.push(err.message);
     }
     if (fails.length) showError(`${{ ack: 'Acknowledge', unack: 'Unacknowledge', clear: 'Clear' }[kind]} failed: ${fails.join('; ')}`);
-    if (kind === 'clear') ids.forEach((id) => selected.delete(id));
+    if (kind === 'clear') { ids.forEach((id) => selected.delete(id)); draw(); }
     refreshState();
     if (incidentFor && ids.includes(incidentFor)) showIncident(incidentFor);
   }

@@ -126,7 +126,7 @@ function editorHtml(id, o) {
     <table class="grid thresholds"><thead><tr><th>Metric</th><th>Trigger</th><th>Clear</th></tr></thead><tbody>
     ${keys.map((k) => `<tr><th scope="row">${M[k][0]}</th><td>${inp(k, 'trigger')}</td><td>${inp(k, 'clear')}</td></tr>`).join('')}</tbody></table>
     <label class="field"><span>Note</span><input type="text" data-opath="note" value="${esc(o.note || '')}"></label>
-    <p class="muted">An empty trigger uses the default; 0 turns the metric off for this resource.</p>
+    <p class="muted">An empty trigger uses the default, an empty clear is 5 below the trigger; 0 turns the metric off for this resource.</p>
     <p class="form-error" id="override-error" role="alert" hidden></p>
     <div class="savebar"><button type="button" id="override-apply">Apply</button>
       <button type="button" class="secondary" id="override-cancel">Cancel</button></div>`;
@@ -142,7 +142,8 @@ function readOverride(box, old) {
     if (part === 'trigger') {
       if (el.value.trim() === '') { delete o[k]; continue; }
       const clear = box.querySelector(`[data-opath="${k}.clear"]`).value;
-      o[k] = { trigger: Number(el.value), clear: clear.trim() === '' ? 0 : Number(clear) };
+      const t = Number(el.value);  // no clear value: 5 below the trigger, as the original's UI saves it
+      o[k] = { trigger: t, clear: clear.trim() === '' ? Math.max(0, t - 5) : Number(clear) };
     }
   }
   return o;
