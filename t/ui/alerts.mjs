@@ -124,6 +124,9 @@ await attempt('clear one and several', async () => {
   const btn = row(one.id).locator('button[data-act=clear]');
   await btn.click();
   check((await btn.textContent()) === 'Confirm clear', 'clear asks for a second click');
+  await page.keyboard.press('Escape');
+  check((await btn.textContent()) === 'Clear', 'Escape calls it off');
+  await btn.click();
   await btn.click();
   await until(() => resolved(one), 'the resolution');
   const ev = (await resolved(one)).events.find((e) => e.type === 'alert_resolved');

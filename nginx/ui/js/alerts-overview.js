@@ -215,7 +215,25 @@ export function mount(root) {
   }
 
   activation();
-  const unwatch = watchState((st) => { alerts = st.activeAlerts || []; draw(); },
-    (err) => { if (err) showError(`Cannot refresh the state: ${err.message}`); });
+  // Escape: a clear waiting for its second click is called off, an open timeline closes.
+  root.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Escape') return;
+    if (armed) {
+      const id = armed;
+      armed = null; clearTimeout(armTimer); draw();
+      const b = root.querySelector(`tr[data-id="${CSS.escape(id)}"] button[data-act=clear]`);
+      if (b) b.focus();
+    } else if (incidentFor && !$('#incident').hidden) {
+      const id = incidentFor;
+      incidentFor = null; $('#incident').hidden = true; draw();
+      const b = root.querySelector(`tr[data-id="${CSS.escape(id)}"] button[data-act=timeline]`);
+      if (b) b.focus();
+    }
+  });
+
+  let stateError = false;
+  const unwatch = watchState((st) => { alerts = st.activeAlerts || []; draw(); }, (err) => {
+    if (err) { stateError = true; showError(`Cannot refresh the state: ${err.message}`); } else if (stateError) { stateError = false; showError(''); }
+  });
   return () => { alive = false; unwatch(); clearTimeout(armTimer); table.destroy(); };
 }
