@@ -62,6 +62,7 @@ PulseUI::run($stack, 'alerts.mjs', UI_OUT => $shots, UI_EXPECT => $expect, UI_TO
 $cfg = $ua->get($stack->url('/api/alerts/config') => $auth)->result->json;
 is_deeply($cfg->{nodeDefaults}{cpu}, { trigger => 97, clear => 92 }, 'thresholds: node CPU as typed');
 ok($cfg->{disableAllPBS}, 'thresholds: PBS alerts switched off');
+is($cfg->{activationState}, 'active', 'activated in the UI, and the saves after it kept that');
 ok(!$cfg->{disableAllNodes}, 'thresholds: node alerts still on');
 is_deeply([sort keys %{ $cfg->{overrides} }], [], 'the override the UI added and deleted is gone');
 my $q = $cfg->{schedule}{quietHours};

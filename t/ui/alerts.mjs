@@ -59,6 +59,10 @@ await attempt('login and the overview', async () => {
   check(ids[0] === expect.cpuId || list.filter((a) => a.level === 'critical').length > 1, 'critical first');
   await expectPills('at first');
   await shot('overview');
+  await page.waitForSelector('#activate');
+  await page.click('#activate');
+  await page.locator('#activation').waitFor({ state: 'hidden' });
+  check((await config()).activationState === 'active', 'Activate notifications: active in the API');
 });
 
 await attempt('acknowledge and unacknowledge one', async () => {

@@ -33,7 +33,14 @@ export const when = (t) => (t ? new Date(t).toLocaleString() : '-');
 
 // --- the alert configuration ---------------------------------------------------------------
 export async function loadConfig() { return (await get('/api/alerts/config')).body; }
-export async function saveConfig(cfg) { return (await request('PUT', '/api/alerts/config', { body: cfg })).body; }
+// Without activationState the API keeps the current one: a page loaded before notifications
+// were activated elsewhere must not turn them back to observation mode.
+export async function saveConfig(cfg) {
+  const body = { ...cfg };
+  delete body.activationState;
+  delete body.activationTime;
+  return (await request('PUT', '/api/alerts/config', { body })).body;
+}
 
 export function getPath(obj, path) {
   return path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj);

@@ -151,8 +151,9 @@ function readOverride(box, old) {
 
 export function mount(root) {
   const page = configPage(root, 'thresholds', {
-    body: (cfg) => `<p class="muted">A trigger raises the alert, the clear value resolves it; 0 turns a metric off.
-      Unticking a switch turns that kind of alert off.</p>
+    body: (cfg) => `<div class="card">${field({ path: 'enabled', label: 'Alerts on (off: no alert is evaluated at all)', kind: 'bool' })}
+      <p class="muted">A trigger raises the alert, the clear value resolves it; 0 turns a metric off.
+      Unticking a switch turns that kind of alert off.</p></div>
       <div class="kinds">${KINDS.map(kindCard).join('')}</div>${overridesCard(cfg)}`,
     after: (cfg, form, change) => {
       const box = form.querySelector('#override-editor');
