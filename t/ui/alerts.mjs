@@ -210,7 +210,7 @@ await attempt('thresholds', async () => {
   await page.uncheck('[data-path="disableAllPBS"]');
   check((await page.textContent('#dirty')) === 'Unsaved changes', 'unsaved changes are flagged');
   await page.click('#save-config');
-  await page.locator('#alerts-saved').waitFor({ state: 'visible' });
+  await page.waitForFunction(() => document.querySelector('#save-ok') && document.querySelector('#save-ok').textContent !== '');
   let cfg = await config();
   check(cfg.nodeDefaults.cpu.trigger === 97 && cfg.nodeDefaults.cpu.clear === 92, 'saved: node CPU 97/92 in the API', JSON.stringify(cfg.nodeDefaults.cpu));
   check(cfg.disableAllPBS === true, 'saved: PBS alerts off in the API');
@@ -244,7 +244,7 @@ await attempt('thresholds', async () => {
   await page.click('#override-apply');
   expectError('/api/alerts/config', [400]);
   await page.click('#save-config');
-  const banner = page.locator('#alerts-error');
+  const banner = page.locator('#save-error');
   await banner.waitFor({ state: 'visible' });
   const text = await banner.textContent();
   const put = await api.put('/api/alerts/config', { data: { ...(await config()), overrides: { [expect.guest]: { note: 'x'.repeat(2100) } } } });
@@ -282,15 +282,15 @@ await attempt('schedule', async () => {
   await cool.fill('2.5');
   expectError('/api/alerts/config', [400]);
   await page.click('#save-config');
-  await page.locator('#alerts-error').waitFor({ state: 'visible' });
-  const text = await page.textContent('#alerts-error');
+  await page.locator('#save-error').waitFor({ state: 'visible' });
+  const text = await page.textContent('#save-error');
   check(text.includes('schedule.cooldown: must be an integer'), 'a cooldown of 2.5: the API\'s message', text);
   check((await config()).schedule.quietHours.enabled === false, 'nothing saved');
   expectError();
   await cool.fill('20');
   await page.click('#save-config');
-  await page.locator('#alerts-saved').waitFor({ state: 'visible' });
-  check(await page.locator('#alerts-error').isHidden(), 'saved: the error is gone');
+  await page.waitForFunction(() => document.querySelector('#save-ok') && document.querySelector('#save-ok').textContent !== '');
+  check(await page.locator('#save-error').isHidden(), 'saved: the error is gone');
   const s = (await config()).schedule;
   check(s.quietHours.enabled && s.quietHours.start === '23:00' && s.cooldown === 20 && s.escalation.levels.length === 4,
     'saved: the schedule in the API', JSON.stringify(s.quietHours));

@@ -70,7 +70,8 @@ export function field(f) {
     input = `<select ${attrs}>${f.options.map(([v, l]) => `<option value="${esc(v)}">${esc(l)}</option>`).join('')}</select>`;
   } else {
     const type = f.kind === 'text' ? 'text' : f.kind === 'time' ? 'time' : 'number';
-    input = `<input type="${type}" ${attrs}${type === 'number' ? ` step="${f.step || 'any'}"${f.min != null ? ` min="${f.min}"` : ''} inputmode="decimal"` : ''}` +
+    const num = type === 'number' ? ` step="${f.step || 'any'}"${f.min != null ? ` min="${f.min}"` : ''} inputmode="decimal"` : '';
+    input = `<input type="${type}" ${attrs}${num}` +
       `${f.list ? ` list="${f.list}"` : ''}${f.placeholder ? ` placeholder="${esc(f.placeholder)}"` : ''}>`;
   }
   return `<label class="field${f.cls ? ' ' + f.cls : ''}" for="${id}"><span>${esc(f.label)}</span>` +
@@ -99,26 +100,27 @@ export function readFields(root, obj) {
   return obj;
 }
 
-// A config page's frame: nav, message lines, the form with Save / Discard and an "unsaved
-// changes" note. body(cfg) draws the form's inside; after(cfg, form, change) wires extra
-// parts, where change(fn) takes what is typed into the draft, lets fn(cfg) change it (a
-// level added, an override deleted) and draws the form again; onState(state, form) is
-// called with each new state (the page subscribes to the shared poller, which also keeps the
-// tab's pills current). Returns {stop, current}.
+// A config page's frame: nav, a line for load errors, the form with Save / Discard, an
+// "unsaved changes" note and the answer of the last save (its error next to Save, which stays
+// in view). body(cfg) draws the form's inside; after(cfg, form, change) wires extra parts,
+// where change(fn) takes what is typed into the draft, lets fn(cfg) change it (a level added,
+// an override deleted) and draws the form again; onState(state, form) is called with each new
+// state (the page subscribes to the shared poller, which also keeps the tab's pills current).
+// Returns {stop, current}.
 export function configPage(root, name, { body, after, onState }) {
   root.innerHTML = `${sectionNav(name)}
     <p class="banner error" id="alerts-error" role="alert" hidden></p>
-    <p class="banner ok" id="alerts-saved" role="status" hidden></p>
     <form id="${name}-form" class="alerts-config" novalidate><p class="muted">Loading…</p></form>`;
   const form = root.querySelector('form'), errBox = root.querySelector('#alerts-error');
-  const okBox = root.querySelector('#alerts-saved');
   let cfg = null, alive = true;
   const showError = (msg) => { errBox.hidden = !msg; errBox.textContent = msg || ''; };
 
   function draw() {
     form.innerHTML = body(cfg) + `<div class="savebar"><button type="submit" id="save-config">Save</button>
       <button type="button" class="secondary" id="discard-config">Discard changes</button>
-      <span id="dirty" class="muted" aria-live="polite"></span></div>`;
+      <span id="dirty" class="muted" aria-live="polite"></span>
+      <span id="save-ok" class="ok" role="status"></span>
+      <span id="save-error" class="form-error" role="alert" hidden></span></div>`;
     fillFields(form, cfg);
     if (after) after(cfg, form, change);
   }
@@ -134,24 +136,26 @@ export function configPage(root, name, { body, after, onState }) {
       if (alive) showError(`Cannot load the alert configuration: ${err.message}`);
     }
   }
-  form.addEventListener('input', () => { okBox.hidden = true; dirty(true); });
+  form.addEventListener('input', () => { form.querySelector('#save-ok').textContent = ''; dirty(true); });
   form.addEventListener('click', (ev) => {
-    if (ev.target.id === 'discard-config') { okBox.hidden = true; showError(''); load(); }
+    if (ev.target.id === 'discard-config') { showError(''); load(); }
   });
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     if (!cfg) return;
     const draft = readFields(form, structuredClone(cfg));
-    const btn = form.querySelector('#save-config');
+    const btn = form.querySelector('#save-config'), saveErr = form.querySelector('#save-error');
     btn.disabled = true;
+    saveErr.hidden = true;
     try {
       const res = await saveConfig(draft);
       showError('');
       await load();
-      okBox.hidden = false;
-      okBox.textContent = (res && res.message) || 'Saved';
+      form.querySelector('#save-ok').textContent = (res && res.message) || 'Saved';
     } catch (err) {
-      showError(`Not saved: ${err.message}`);
+      // Next to Save (the bar stays in view), so the message is seen where the click was.
+      saveErr.hidden = false;
+      saveErr.textContent = `Not saved: ${err.message}`;
     } finally {
       btn.disabled = false;
     }

@@ -58,7 +58,8 @@ export function mount(root) {
       `${a.node ? ` <span class="muted">on ${esc(a.node)}</span>` : ''}</td>` +
       `<td>${esc(a.type)}</td><td class="msg" title="${esc(a.message)}">${esc(a.message)}</td>` +
       `<td class="num">${esc(valueText(a))}</td><td>${esc(when(a.startTime))}</td>` +
-      `<td>${a.acknowledged ? `${esc(a.ackUser || '-')} <span class="muted" title="${esc(when(a.ackTime))}">✓</span>` : '<span class="muted">-</span>'}</td>` +
+      `<td>${a.acknowledged ? `${esc(a.ackUser || '-')} <span class="muted" title="${esc(when(a.ackTime))}">✓</span>`
+        : '<span class="muted">-</span>'}</td>` +
       `<td class="actions">${a.acknowledged
         ? '<button type="button" data-act="unack" class="secondary">Unacknowledge</button>'
         : '<button type="button" data-act="ack">Acknowledge</button>'}` +
@@ -172,10 +173,12 @@ export function mount(root) {
     if (!inc) { box.innerHTML = `<h2>Timeline of ${esc(id)}</h2><p class="muted">No incident recorded.</p>`; return; }
     box.innerHTML = `<div class="card-head"><h2>Timeline: ${esc(inc.resourceName || inc.resourceId)} · ${esc(inc.alertType)}</h2>
         <button type="button" class="secondary" id="incident-close">Close</button></div>
-      <p class="muted">Incident ${esc(inc.status)}, opened ${esc(when(inc.openedAt))}${inc.closedAt ? `, closed ${esc(when(inc.closedAt))}` : ''}</p>
+      <p class="muted">Incident ${esc(inc.status)}, opened ${esc(when(inc.openedAt))}${
+        inc.closedAt ? `, closed ${esc(when(inc.closedAt))}` : ''}</p>
       <ol class="timeline" id="incident-events">${(inc.events || []).map((e) => `<li data-type="${esc(e.type)}">
         <time>${esc(when(e.timestamp))}</time> <strong>${esc(e.type.replace(/^alert_/, '').replace(/_/g, ' '))}</strong>
-        ${esc(e.summary || '')}${e.details && e.details.user ? ` <span class="muted">by ${esc(e.details.user)}</span>` : ''}</li>`).join('')}</ol>
+        ${esc(e.summary || '')}${e.details && e.details.user ? ` <span class="muted">by ${esc(e.details.user)}</span>` : ''}</li>`)
+        .join('')}</ol>
       <form id="note-form" novalidate>
         <label for="note-text">Add a note</label>
         <textarea id="note-text" rows="2" maxlength="2000"></textarea>
@@ -203,9 +206,10 @@ export function mount(root) {
       if (!alive) return;
       const box = $('#activation');
       box.hidden = cfg.activationState === 'active';
-      box.innerHTML = cfg.activationState === 'snoozed'
-        ? 'Alert notifications are snoozed: alerts are recorded but not sent. <button type="button" id="activate">Activate notifications</button>'
-        : 'Alert notifications are in observation mode (pending review): alerts are recorded but not sent yet. <button type="button" id="activate">Activate notifications</button>';
+      box.innerHTML = (cfg.activationState === 'snoozed'
+        ? 'Alert notifications are snoozed: alerts are recorded but not sent.'
+        : 'Alert notifications are in observation mode (pending review): alerts are recorded but not sent yet.') +
+        ' <button type="button" id="activate">Activate notifications</button>';
     } catch (err) {
       showError(`Cannot load the alert configuration: ${err.message}`);
     }
@@ -233,7 +237,8 @@ export function mount(root) {
 
   let stateError = false;
   const unwatch = watchState((st) => { alerts = st.activeAlerts || []; draw(); }, (err) => {
-    if (err) { stateError = true; showError(`Cannot refresh the state: ${err.message}`); } else if (stateError) { stateError = false; showError(''); }
+    if (err) { stateError = true; showError(`Cannot refresh the state: ${err.message}`); }
+    else if (stateError) { stateError = false; showError(''); }
   });
   return () => { alive = false; unwatch(); clearTimeout(armTimer); table.destroy(); };
 }

@@ -61,7 +61,8 @@ function metricRows(base, keys, single) {
 
 function kindCard(k) {
   return `<section class="card" id="kind-${k.id}"><h2>${esc(k.title)}</h2>
-    ${k.switches.length ? `<div class="switches">${k.switches.map(([p, l]) => field({ path: p, label: l, kind: 'bool', invert: true })).join('')}</div>` : ''}
+    ${k.switches.length ? `<div class="switches">${k.switches.map(([p, l]) =>
+    field({ path: p, label: l, kind: 'bool', invert: true })).join('')}</div>` : ''}
     ${k.metrics.length ? `<table class="grid thresholds"><thead><tr><th>Metric</th><th>Trigger</th><th>Clear</th></tr></thead>
       <tbody>${metricRows(k.base, k.metrics, k.single)}</tbody></table>` : ''}
     ${k.extra ? `<div class="extra">${k.extra.map(field).join('')}</div>` : ''}</section>`;
@@ -89,7 +90,9 @@ function summary(o) {
   const parts = [];
   if (o.disabled) parts.push('alerts off');
   if (o.disableConnectivity) parts.push('offline alerts off');
-  for (const k of Object.keys(M)) if (o[k] && typeof o[k] === 'object') parts.push(`${M[k][0]} ${o[k].trigger}/${o[k].clear}${M[k][1] === PCT ? '%' : ' ' + M[k][1]}`);
+  for (const k of Object.keys(M)) {
+    if (o[k] && typeof o[k] === 'object') parts.push(`${M[k][0]} ${o[k].trigger}/${o[k].clear}${M[k][1] === PCT ? '%' : ' ' + M[k][1]}`);
+  }
   return parts.join(', ') || 'nothing set';
 }
 
@@ -99,7 +102,8 @@ function overridesCard(cfg) {
   const ids = Object.keys(cfg.overrides || {}).sort();
   return `<section class="card" id="overrides"><div class="card-head"><h2>Overrides</h2>
       <button type="button" id="override-add">Add override</button></div>
-    <div class="scroll"><table class="grid" id="override-table"><thead><tr><th>Resource</th><th>Settings</th><th>Note</th><th>Actions</th></tr></thead>
+    <div class="scroll"><table class="grid" id="override-table">
+    <thead><tr><th>Resource</th><th>Settings</th><th>Note</th><th>Actions</th></tr></thead>
     <tbody>${ids.length ? ids.map((id) => { const o = cfg.overrides[id] || {}; return `<tr data-id="${esc(id)}">
       <td class="name">${esc(name(id) || id)}${name(id) ? ` <span class="muted">${esc(id)}</span>` : ''}</td>
       <td>${esc(summary(o))}</td><td>${esc(o.note || '')}</td>
@@ -117,14 +121,18 @@ function editorHtml(id, o) {
   const r = resources().find((x) => x.id === id);
   const keys = (r && OVERRIDE_METRICS[r.kind]) || ['cpu', 'memory', 'disk', 'usage'];
   const inp = (k, part) => `<label class="field bare"><span class="sr-only">${M[k][0]} ${part}</span><span class="with-unit">` +
-    `<input type="number" step="any" data-opath="${k}.${part}" value="${o[k] ? esc(o[k][part]) : ''}" placeholder="default"><small>${M[k][1]}</small></span></label>`;
+    `<input type="number" step="any" data-opath="${k}.${part}" value="${o[k] ? esc(o[k][part]) : ''}" placeholder="default">` +
+    `<small>${M[k][1]}</small></span></label>`;
   return `<h3>${id ? `Override for ${esc(r ? r.name : id)}` : 'New override'}</h3>
     <div class="extra"><label class="field"><span>Resource id</span><input type="text" id="override-id" list="resource-ids"
       value="${esc(id)}" ${id ? 'readonly' : ''} autocomplete="off" placeholder="e.g. pve1:node1:101"></label>
-    <label class="check"><input type="checkbox" data-opath="disabled" data-bool="1"${o.disabled ? ' checked' : ''}> Alerts off for this resource</label>
-    <label class="check"><input type="checkbox" data-opath="disableConnectivity" data-bool="1"${o.disableConnectivity ? ' checked' : ''}> Offline alerts off</label></div>
+    <label class="check"><input type="checkbox" data-opath="disabled" data-bool="1"${o.disabled ? ' checked' : ''}>
+      Alerts off for this resource</label>
+    <label class="check"><input type="checkbox" data-opath="disableConnectivity" data-bool="1"${o.disableConnectivity ? ' checked' : ''}>
+      Offline alerts off</label></div>
     <table class="grid thresholds"><thead><tr><th>Metric</th><th>Trigger</th><th>Clear</th></tr></thead><tbody>
-    ${keys.map((k) => `<tr><th scope="row">${M[k][0]}</th><td>${inp(k, 'trigger')}</td><td>${inp(k, 'clear')}</td></tr>`).join('')}</tbody></table>
+    ${keys.map((k) => `<tr><th scope="row">${M[k][0]}</th><td>${inp(k, 'trigger')}</td><td>${inp(k, 'clear')}</td></tr>`)
+    .join('')}</tbody></table>
     <label class="field"><span>Note</span><input type="text" data-opath="note" value="${esc(o.note || '')}"></label>
     <p class="muted">An empty trigger uses the default, an empty clear is 5 below the trigger; 0 turns the metric off for this resource.</p>
     <p class="form-error" id="override-error" role="alert" hidden></p>
