@@ -169,6 +169,9 @@ await attempt('timeline and a note', async () => {
   await page.setViewportSize({ width: 360, height: 800 });
   await shot('overview-360', false);
   await page.setViewportSize({ width: 1400, height: 900 });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await shot('overview-dark');
+  await page.emulateMedia({ colorScheme: 'light' });
 });
 
 await attempt('history', async () => {

@@ -16,7 +16,6 @@ const COLUMNS = [
   { key: 'level', label: 'Level', value: (a) => LEVEL[a.level] || 0, desc: true },
   { key: 'resource', label: 'Resource', value: (a) => (a.resourceName || a.resourceId || '').toLowerCase() },
   { key: 'type', label: 'Type', value: (a) => a.type },
-  { key: 'message', label: 'Message' },
   { key: 'value', label: 'Value / threshold' },
   { key: 'since', label: 'Since', value: (a) => a.startTime, desc: true },
   { key: 'ack', label: 'Acknowledged by', value: (a) => (a.acknowledged ? a.ackUser || '?' : null) },
@@ -54,9 +53,9 @@ export function mount(root) {
     return `<tr data-id="${id}" class="${a.acknowledged ? 'acked' : ''}">` +
       `<td><input type="checkbox" class="pick" aria-label="Select ${esc(a.resourceName)} ${esc(a.type)}"${on ? ' checked' : ''}></td>` +
       `<td>${levelBadge(a.level)}</td>` +
-      `<td class="name" title="${esc(a.resourceId)}">${esc(a.resourceName || a.resourceId)}` +
-      `${a.node ? ` <span class="muted">on ${esc(a.node)}</span>` : ''}</td>` +
-      `<td>${esc(a.type)}</td><td class="msg" title="${esc(a.message)}">${esc(a.message)}</td>` +
+      `<td class="name"><span title="${esc(a.resourceId)}">${esc(a.resourceName || a.resourceId)}</span>` +
+      `${a.node ? ` <span class="muted">on ${esc(a.node)}</span>` : ''}` +
+      `<small class="msg" title="${esc(a.message)}">${esc(a.message)}</small></td><td>${esc(a.type)}</td>` +
       `<td class="num">${esc(valueText(a))}</td><td>${esc(when(a.startTime))}</td>` +
       `<td>${a.acknowledged ? `${esc(a.ackUser || '-')} <span class="muted" title="${esc(when(a.ackTime))}">✓</span>`
         : '<span class="muted">-</span>'}</td>` +
