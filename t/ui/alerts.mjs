@@ -257,7 +257,7 @@ await attempt('thresholds', async () => {
   await shot('validation-error');
   expectError();
   await page.click('#discard-config');
-  await page.waitForSelector(`#override-table tr[data-id="${expect.guest}"]`);
+  await page.locator('#save-error').waitFor({ state: 'hidden' });
   await page.click(`#override-table tr[data-id="${expect.guest}"] button[data-act=delete]`);
   check(await page.locator(`#override-table tr[data-id="${expect.guest}"]`).count() === 0, 'delete takes the row away');
   await page.click('#save-config');

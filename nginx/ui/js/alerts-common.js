@@ -126,7 +126,10 @@ export function configPage(root, name, { body, after, onState }) {
   }
   function change(fn) { readFields(form, cfg); fn(cfg); draw(); dirty(true); }
   function dirty(on) { const d = form.querySelector('#dirty'); if (d) d.textContent = on ? 'Unsaved changes' : ''; }
+  // While the configuration loads, the form on screen takes no input (a change made to it
+  // now would be lost when the answer redraws it).
   async function load() {
+    form.inert = true;
     try {
       cfg = await loadConfig();
       if (!alive) return;
@@ -134,6 +137,8 @@ export function configPage(root, name, { body, after, onState }) {
       draw();
     } catch (err) {
       if (alive) showError(`Cannot load the alert configuration: ${err.message}`);
+    } finally {
+      form.inert = false;
     }
   }
   form.addEventListener('input', () => { form.querySelector('#save-ok').textContent = ''; dirty(true); });

@@ -44,7 +44,7 @@ export function mount(root) {
   const $ = (s) => root.querySelector(s);
   const errBox = $('#alerts-error');
   const selected = new Set();
-  let alerts = [], armed = null, armTimer = null, alive = true, incidentFor = null;
+  let alerts = [], armed = null, armTimer = null, alive = true, incidentFor = null, acting = false;
 
   const showError = (msg) => { errBox.hidden = !msg; errBox.textContent = msg || ''; };
 
@@ -93,8 +93,12 @@ export function mount(root) {
     selectAll.indeterminate = n > 0 && n < alerts.length;
   }
 
-  // One action on ids; the API's message of each failure goes to the banner.
+  // One action on ids (one at a time: clicks meanwhile are ignored); the API's message of each
+  // failure goes to the banner.
   async function act(kind, ids) {
+    if (acting) return;
+    acting = true;
+    root.classList.add('busy');
     showError('');
     const fails = [];
     try {
@@ -110,6 +114,8 @@ export function mount(root) {
     } catch (err) {
       fails.push(err.message);
     }
+    acting = false;
+    root.classList.remove('busy');
     if (fails.length) showError(`${{ ack: 'Acknowledge', unack: 'Unacknowledge', clear: 'Clear' }[kind]} failed: ${fails.join('; ')}`);
     if (kind === 'clear') { ids.forEach((id) => selected.delete(id)); draw(); }
     refreshState();
