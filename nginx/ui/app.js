@@ -5,6 +5,7 @@ import { get, post, onUnauthorized, forgetCsrf, apiToken, setApiToken } from './
 import { renderLogin, renderSetup } from './js/login.js';
 import { forgetState } from './js/state.js';
 import { esc } from './js/format.js';
+import { alertPills } from './js/alert-pills.js';
 
 // Every URL is relative to <base href> (index.html): the UI may live under a sub-path.
 const BASE = new URL(document.baseURI).pathname.replace(/\/?$/, '/');
@@ -15,7 +16,7 @@ const TABS = [
 ];
 const REDIRECTS = { '': 'proxmox/overview', proxmox: 'proxmox/overview', storage: 'proxmox/storage',
   backups: 'proxmox/backups', servers: 'hosts',
-  settings: 'settings/proxmox', 'settings/notifications': 'settings/notifications/email' };
+  settings: 'settings/proxmox', alerts: 'alerts/overview', 'settings/notifications': 'settings/notifications/email' };
 
 // The pages: a route (the path below the base) matched by `match` (a string: that path and
 // the paths below it; a RegExp: as it says) → the module that draws it, loaded on first use.
@@ -36,6 +37,11 @@ const PAGES = [
   { match: 'settings/api', load: () => import('./js/settings-tokens.js') },
   { match: 'settings/security', load: () => import('./js/settings-security.js') },
   { match: 'settings/system', load: () => import('./js/settings-system.js') },
+  // Alerts (reference/ui.md §5)
+  { match: 'alerts/overview', load: () => import('./js/alerts-overview.js') },
+  { match: 'alerts/history', load: () => import('./js/alerts-history.js') },
+  { match: 'alerts/thresholds', load: () => import('./js/alerts-thresholds.js') },
+  { match: 'alerts/schedule', load: () => import('./js/alerts-schedule.js') },
 ];
 function findPage(path) {
   return PAGES.find((p) => (p.match instanceof RegExp ? p.match.test(path)
@@ -62,6 +68,7 @@ function drawTabs(current) {
   const link = (t) => `<a href="${t.path}" data-link class="tab${t.right ? ' right' : ''}"` +
     `${t.path === top ? ' aria-current="page"' : ''}>${t.label}</a>`;
   tabs.innerHTML = signedIn ? TABS.filter(mayOpen).map(link).join('') : '';
+  alertPills();
 }
 
 function notBuilt(path, name) {
