@@ -337,14 +337,19 @@ incident_retention(struct db *db)
 	"extract(epoch FROM closed_at), acknowledged, ack_user, extract(epoch FROM ack_time)"
 #define EVENT_COLUMNS "incident_id, id, type, extract(epoch FROM at), summary, details::text"
 
+/* The occurrence at $2: exactly, or, for a time without a fraction (an alert's startTime is
+ * written to the second), the one opened within that second. */
+#define INCIDENT_AT "($2::timestamptz IS NULL OR opened_at = $2::timestamptz OR " \
+	"(date_trunc('second', $2::timestamptz) = $2::timestamptz AND " \
+	"date_trunc('second', opened_at) = $2::timestamptz)) "
 static const struct db_stmt stmt_incident_at = {"incident_at",
 	"SELECT " INCIDENT_COLUMNS " FROM pulse.incidents WHERE alert_id = $1 "
-	"AND ($2::timestamptz IS NULL OR opened_at = $2::timestamptz) "
+	"AND " INCIDENT_AT
 	"ORDER BY opened_at DESC LIMIT 1", 2};
 static const struct db_stmt stmt_incident_events_at = {"incident_events_at",
 	"SELECT " EVENT_COLUMNS " FROM pulse.incident_events WHERE incident_id = "
 	"(SELECT id FROM pulse.incidents WHERE alert_id = $1 "
-	"AND ($2::timestamptz IS NULL OR opened_at = $2::timestamptz) "
+	"AND " INCIDENT_AT
 	"ORDER BY opened_at DESC LIMIT 1) ORDER BY seq", 2};
 static const struct db_stmt stmt_incident_resource = {"incident_resource",
 	"SELECT " INCIDENT_COLUMNS " FROM pulse.incidents WHERE resource_id = $1 "
