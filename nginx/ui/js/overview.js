@@ -5,6 +5,7 @@
 import { watchState } from './state.js';
 import { mountTable, nextSort, viewFromUrl, viewToUrl } from './table.js';
 import { esc, bytes, uptime, bar, pctOf } from './format.js';
+import { mountProxmoxNav } from './proxnav.js';
 
 export function guestType(g) { return g.type === 'qemu' ? 'VM' : g.isOci ? 'OCI' : 'LXC'; }
 function memPct(x) { return pctOf(x.memory ? x.memory.used : x.mem, x.memory ? x.memory.total : x.maxmem); }
@@ -97,7 +98,7 @@ function nodeRows(nodes, guests) {
   }
   return nodes.map((n) => {
     const c = count[`${n.instance}/${n.node}`] || { vm: 0, ct: 0 };
-    return `<tr class="${n.status === 'online' ? '' : 'down'}"><td>${esc(n.displayName || n.node)}` +
+    return `<tr class="${n.status === 'online' ? '' : 'down'}"><td><a href="proxmox/node/${encodeURIComponent(n.id)}" data-link>${esc(n.displayName || n.node)}</a>` +
       `${n.clusterName ? ` <span class="badge">${esc(n.clusterName)}</span>` : ''}</td>` +
       `<td>${statusCell(n.status)}</td><td>${n.status === 'online' ? uptime(n.uptime) : '-'}</td>` +
       `<td>${cpuCell(n)}</td><td>${memCell(n)}</td><td>${diskCell(n)}</td>` +
@@ -107,15 +108,15 @@ function nodeRows(nodes, guests) {
 
 function guestRow(g) {
   const up = running(g);
-  return `<tr data-vmid="${g.vmid}" class="${up ? '' : 'stopped'}">` +
-    `<td class="name">${esc(g.name)}${g.lock ? ` <span class="badge warn">Lock: ${esc(g.lock)}</span>` : ''}</td>` +
+  return `<tr data-vmid="${g.vmid}" data-id="${esc(g.id)}" class="${up ? '' : 'stopped'}">` +
+    `<td class="name"><a href="proxmox/guest/${encodeURIComponent(g.id)}" data-link>${esc(g.name)}</a>${g.lock ? ` <span class="badge warn">Lock: ${esc(g.lock)}</span>` : ''}</td>` +
     `<td><span class="type ${guestType(g).toLowerCase()}">${guestType(g)}</span></td>` +
     `<td class="num">${g.vmid}</td><td>${esc(g.node)}</td><td>${statusCell(g.status)}</td>` +
     `<td>${cpuCell(g)}</td><td>${memCell(g)}</td><td>${diskCell(g)}</td>` +
     `<td class="num">${up ? uptime(g.uptime) : '-'}</td></tr>`;
 }
 
-export function mount(root) {
+export function mount(root, ctx) {
   const DEFAULTS = { sort: 'vmid', dir: 'asc', status: 'all', q: '' };
   const view = viewFromUrl(DEFAULTS, (k, v) => (k === 'sort' ? Boolean(BY_KEY[v])
     : k === 'dir' ? v === 'asc' || v === 'desc' : k === 'status' ? v === 'running' || v === 'stopped' : true));
@@ -178,9 +179,17 @@ export function mount(root) {
     typing = setTimeout(() => { view.q = search.value.trim(); changed(); }, 120);
   });
   statusSel.addEventListener('change', () => { view.status = statusSel.value; changed(); });
+  // A click anywhere on a guest's row opens its detail view (its name is the link, for the
+  // keyboard and for opening in a new tab).
+  $('#guest-table').addEventListener('click', (ev) => {
+    const tr = ev.target.closest('tr[data-id]');
+    if (tr && !ev.target.closest('a') && !window.getSelection().toString()) ctx.navigate(`proxmox/guest/${encodeURIComponent(tr.dataset.id)}`);
+  });
 
+  const navDown = mountProxmoxNav(root, 'proxmox/overview');
   const unwatch = watchState(render, showError);
   return () => {
+    navDown();
     unwatch();
     clearTimeout(typing);
     table.destroy();
