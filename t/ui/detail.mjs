@@ -109,6 +109,20 @@ await attempt('backups page', async () => {
   check(times.every((t, i) => !i || times[i - 1] >= t || Number.isNaN(t)), 'newest first');
   await shot('backups');
 
+  // The "Available backups" chart: the rows per day; a day's button filters the list to it.
+  const days = await page.$$eval('#backup-days button[data-day]', (bs) => bs.map((b) => [b.dataset.day, Number(b.dataset.count)]));
+  check(days.length === 30, `the chart shows 30 days (${days.length})`);
+  const listDays = await page.$$eval('#backups tr[data-key] td:nth-child(5)', (tds) => tds.map((td) => td.textContent));
+  check(days.reduce((a, [, n]) => a + n, 0) === allKeys.length, 'its days add up to the rows of the list (all within 30 days)');
+  const [oneDay, n] = days.filter(([, c]) => c > 0).pop();
+  await page.click(`#backup-days button[data-day="${oneDay}"]`);
+  await waitRows('#backups tr[data-key]', n);
+  check(query().get("day") === oneDay, `a click on ${oneDay} filters the list to its ${n} rows, day=${oneDay} in the URL`);
+  await shot('backups-one-day');
+  await page.keyboard.press('Escape');
+  await waitRows('#backups tr[data-key]', allKeys.length);
+  check(!query().get('day') && listDays.length === allKeys.length, 'Escape clears the date filter');
+
   await page.selectOption('#backup-source', 'pbs');
   const pbsKeys = [...pve.storageBackups.filter((x) => x.isPBS).map((x) => `pve:${x.id}`), ...expect.backups.backups.pbs.map((x) => `pbs:${x.id}`)];
   await waitRows('#backups tr[data-key]', pbsKeys.length);

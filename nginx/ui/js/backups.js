@@ -4,7 +4,9 @@
 // guest type (vm, ct), node (a PVE node or a PBS), a search (the overview's syntax, §2.6:
 // words match name, VMID, node or location; name:, node:, vmid:, storage:, type: filters;
 // size>, age> in GiB and hours), age (within / older than the fresh and stale limits of
-// backupage.js), the sort, and the view. Ages are coloured by backupage.js's rule.
+// backupage.js), the sort, and the view. Ages are coloured by backupage.js's rule. Above the
+// list, the "Available backups" chart: the list's rows per local day (7d, 30d, 90d, 1y); a
+// day's button filters the list to that day (chart, day in the URL; Escape clears the day).
 import { watchState } from './state.js';
 import { mountTable, nextSort, viewFromUrl, viewToUrl } from './table.js';
 import { esc, bytes } from './format.js';
@@ -114,15 +116,58 @@ export function guestSummary(st, rows) {
   });
 }
 
+// The local calendar day of epoch ms t, as YYYY-MM-DD.
+export function localDay(t) {
+  const d = new Date(t);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+const DAYS = { '7d': 7, '30d': 30, '90d': 90, '1y': 365 };
+
+// The "Available backups" chart (reference/ui.md §4): per local day of the range, the rows
+// of that day stacked as snapshots, PVE and PBS; each day a button that filters the list to it.
+function daysChart(rows, range, selected, now = Date.now()) {
+  const n = DAYS[range], per = new Map();
+  for (const r of rows) {
+    const k = localDay(r.time);
+    if (!per.has(k)) per.set(k, { snapshot: 0, pve: 0, pbs: 0 });
+    per.get(k)[r.source]++;
+  }
+  const days = [];
+  for (let i = n - 1; i >= 0; i--) {
+    const d = new Date(now);
+    d.setHours(12, 0, 0, 0);
+    d.setDate(d.getDate() - i);
+    const k = localDay(d.getTime());
+    days.push({ k, date: d, c: per.get(k) || { snapshot: 0, pve: 0, pbs: 0 } });
+  }
+  const most = Math.max(1, ...days.map((d) => d.c.snapshot + d.c.pve + d.c.pbs));
+  return days.map(({ k, date, c }) => {
+    const total = c.snapshot + c.pve + c.pbs;
+    const label = `${date.toLocaleDateString()}: ${total} (${c.snapshot} snapshots, ${c.pve} PVE, ${c.pbs} PBS)`;
+    const seg = (src) => (c[src] ? `<span class="seg ${src}" style="height:${((c[src] * 100) / most).toFixed(1)}%"></span>` : '');
+    return `<button type="button" class="day${k === selected ? ' on' : ''}" data-day="${k}" data-count="${total}" title="${esc(label)}"` +
+      ` aria-label="${esc(label)}" aria-pressed="${k === selected}">${seg('pbs')}${seg('pve')}${seg('snapshot')}</button>`;
+  }).join('');
+}
+
 export function mount(root) {
-  const DEFAULTS = { view: 'list', source: 'all', type: 'all', node: 'all', age: 'all', q: '', sort: 'time', dir: 'desc' };
+  const DEFAULTS = { view: 'list', source: 'all', type: 'all', node: 'all', age: 'all', q: '', sort: 'time', dir: 'desc',
+    chart: '30d', day: '' };
   const view = viewFromUrl(DEFAULTS, (k, v) => ({
     view: ['list', 'guests'], source: ['pve', 'pbs', 'snapshot'], type: ['vm', 'ct'], age: ['fresh', 'stale', 'old'],
-    dir: ['asc', 'desc'] }[k] || { includes: () => true }).includes(v)
+    dir: ['asc', 'desc'], chart: Object.keys(DAYS) }[k] || { includes: () => (k !== 'day' || /^\d{4}-\d\d-\d\d$/.test(v)) }).includes(v)
     && (k !== 'sort' || COLUMNS.some((c) => c.key === v && c.value) || GUEST_COLUMNS.some((c) => c.key === v)));
   root.innerHTML = `
     <p class="banner error" id="backups-error" role="alert" hidden></p>
     <section class="cards" id="backup-summary"></section>
+    <section class="card" id="backup-chart">
+      <div class="chart-head"><h2>Available backups</h2>
+        <div class="ranges" role="group" aria-label="Chart range">${Object.keys(DAYS).map((r) =>
+          `<button type="button" data-chart="${r}" aria-pressed="${r === view.chart}">${r}</button>`).join('')}</div>
+        <span class="legend"><span class="key snapshot"></span>Snapshots <span class="key pve"></span>PVE <span class="key pbs"></span>PBS</span>
+        <span id="day-chip"></span></div>
+      <div id="backup-days" class="days"></div>
+    </section>
     <section class="card">
       <div class="filters" id="backup-filters">
         <label class="search"><span class="sr-only">Search backups</span>
@@ -144,7 +189,7 @@ export function mount(root) {
   const $ = (sel) => root.querySelector(sel);
   const navDown = mountProxmoxNav(root, 'proxmox/backups');
   const sel = { source: $('#backup-source'), type: $('#backup-type'), node: $('#backup-node'), age: $('#backup-age') };
-  let state = null, typing = null, table = null, tableKind = '', nodeOptions = '';
+  let state = null, typing = null, table = null, tableKind = '', nodeOptions = '', lastDays = '';
   function ageLabels() {
     const l = ageLimits();
     const opt = root.querySelectorAll('#backup-age option');
@@ -186,14 +231,23 @@ export function mount(root) {
       [`Guests with a backup older than ${ageLimits().staleHours} h`, guests.filter((g) => ageLevel(g.lastBackup, now) === 'old').length]]
       .map(([k, v]) => `<div class="card stat"><span class="muted">${esc(k)}</span><strong>${esc(v)}</strong></div>`).join('');
     ensureTable();
+    $('#backup-chart').hidden = view.view === 'guests';
     let rows;
     if (view.view === 'guests') {
       rows = guests.filter((g) => (view.type === 'all' || g.gtype === view.type) && (view.node === 'all' || g.node === view.node)
         && ageOk(g.lastBackup) && match({ name: g.name, vmid: g.vmid, node: g.node, location: '', gtype: g.gtype, source: '', note: '', time: g.lastBackup }));
       $('#backup-count').textContent = `${rows.length} of ${guests.length} guests`;
     } else {
-      rows = all.filter((r) => (view.source === 'all' || r.source === view.source) && (view.type === 'all' || r.gtype === view.type)
+      const chosen = all.filter((r) => (view.source === 'all' || r.source === view.source) && (view.type === 'all' || r.gtype === view.type)
         && (view.node === 'all' || r.node === view.node) && ageOk(r.time) && match(r));
+      const daysHtml = daysChart(chosen, view.chart, view.day, now);
+      if (daysHtml !== lastDays) {  // unchanged days stay (and keep the focus)
+        $('#backup-days').innerHTML = lastDays = daysHtml;
+        $('#backup-days').style.gridTemplateColumns = `repeat(${DAYS[view.chart]}, 1fr)`;
+      }
+      $('#day-chip').innerHTML = view.day ? `<button type="button" class="chip" id="day-clear" aria-label="Clear the date filter">` +
+        `Filtered date: ${esc(new Date(`${view.day}T12:00:00`).toLocaleDateString())} ×</button>` : '';
+      rows = view.day ? chosen.filter((r) => localDay(r.time) === view.day) : chosen;
       $('#backup-count').textContent = `${rows.length} of ${all.length} backups and snapshots`;
     }
     table.set(rows, view.sort, view.dir);
@@ -214,15 +268,29 @@ export function mount(root) {
     if (ev.target.id === 'backup-reset') {
       Object.assign(view, DEFAULTS);
       for (const k of Object.keys(sel)) sel[k].value = view[k];
+      for (const b of root.querySelectorAll('[data-chart]')) b.setAttribute('aria-pressed', String(b.dataset.chart === view.chart));
       $('#backup-search').value = '';
       changed();
     }
   });
+  $('#backup-chart').addEventListener('click', (ev) => {
+    const d = ev.target.closest('button[data-day]'), c = ev.target.closest('button[data-chart]');
+    if (d) view.day = view.day === d.dataset.day ? '' : d.dataset.day;
+    else if (c) view.chart = c.dataset.chart;
+    else if (ev.target.closest('#day-clear')) view.day = '';
+    else return;
+    for (const b of root.querySelectorAll('[data-chart]')) b.setAttribute('aria-pressed', String(b.dataset.chart === view.chart));
+    changed();
+    // The days are drawn anew: the focus goes back to the day clicked.
+    if (d) { const again = root.querySelector(`#backup-days button[data-day="${d.dataset.day}"]`); if (again) again.focus(); }
+  });
+  const onKey = (ev) => { if (ev.key === 'Escape' && view.day) { view.day = ''; changed(); } };
+  document.addEventListener('keydown', onKey);
   loadAgeLimits().then(() => { ageLabels(); draw(); });
   const errBox = $('#backups-error');
   const unwatch = watchState((st) => { state = st; draw(); }, (err) => {
     errBox.hidden = !err;
     if (err) errBox.textContent = `Cannot refresh the state: ${err.message}`;
   });
-  return () => { unwatch(); navDown(); clearTimeout(typing); if (table) table.destroy(); };
+  return () => { unwatch(); navDown(); clearTimeout(typing); document.removeEventListener('keydown', onKey); if (table) table.destroy(); };
 }

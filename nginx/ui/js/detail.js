@@ -107,7 +107,7 @@ function hostFigures(h) {
 function title(kind, r) {
   if (kind === 'guest') return `${r.name} (${guestType(r)} ${r.vmid})`;
   if (kind === 'node') return r.displayName || r.node;
-  if (kind === 'storage') return `${r.name || r.storage} on ${r.node}`;
+  if (kind === 'storage') return `${r.name || r.storage} on ${r.nodes && r.nodes.length ? r.nodes.join(', ') : r.node}`;
   return r.displayName || r.hostname;
 }
 
