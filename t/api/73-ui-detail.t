@@ -63,6 +63,7 @@ host_report($_), sleep 1 for 1 .. 3;
 $stack->wait_for(sub { $stack->psql(q{SELECT count(DISTINCT ts) FROM pulse.metric_raw}) >= 4 }, 40,
     'four polls in the history', 'worker-1');
 $st = api('/api/state');
+diag(sprintf 'the estate and its history ready after %d s', time - $^T);
 ok(@{ $st->{hosts} } == 1, 'the agent host in the state');
 
 my ($fh, $expect) = tempfile(DIR => $stack->dir, SUFFIX => '.json');

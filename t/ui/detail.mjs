@@ -107,6 +107,12 @@ await attempt('backups page', async () => {
   check(sameSet(await rowsNow(), allKeys), `every backup and snapshot is a row (${allKeys.length})`);
   const times = await page.$$eval('#backups tr[data-key] td:nth-child(5)', (tds) => tds.map((td) => Date.parse(td.textContent)));
   check(times.every((t, i) => !i || times[i - 1] >= t || Number.isNaN(t)), 'newest first');
+  for (const x of [...pve.storageBackups, ...pve.guestSnapshots]) {
+    const g = [...st.vms, ...st.containers].find((y) => y.instance === x.instance && y.vmid === x.vmid);
+    const key = pve.storageBackups.includes(x) ? `pve:${x.id}` : `snap:${x.id}`;
+    const name = (await page.textContent(`#backups tr[data-key="${key}"] td:nth-child(3)`)).trim();
+    check(g && name === g.name, `${key}: the guest's name ${name}`);
+  }
   await shot('backups');
 
   // The "Available backups" chart: the rows per day; a day's button filters the list to it.
@@ -289,7 +295,8 @@ await attempt('dark theme and a narrow screen', async () => {
   await shot('guest-detail-dark');
   await page.emulateMedia({ colorScheme: 'light' });
   await page.setViewportSize({ width: 360, height: 780 });
-  for (const p of ['proxmox/backups', `proxmox/guest/${encodeURIComponent(vm.id)}`]) {
+  for (const p of ['proxmox/storage', 'proxmox/ceph', 'proxmox/replication', 'proxmox/mail', 'proxmox/backups',
+    `proxmox/guest/${encodeURIComponent(vm.id)}`]) {
     await page.goto(`${base}/${p}`);
     await page.waitForSelector('#proxmox-nav');
     await page.waitForTimeout(300);

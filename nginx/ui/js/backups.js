@@ -19,7 +19,7 @@ const SOURCES = { pve: 'PVE', pbs: 'PBS', snapshot: 'Snapshot' };
 // gtype ('vm'|'ct'|'host'), name, node, location, size, verified, protected, note}.
 export function backupRows(st) {
   const b = st.backups || {}, pve = b.pve || {};
-  const gt = (t) => (t === 'qemu' || t === 'vm' ? 'vm' : t === 'lxc' || t === 'ct' ? 'ct' : t);
+  const gt = (t) => (t === 'qemu' || t === 'vm' ? 'vm' : t === 'lxc' || t === 'oci' || t === 'ct' ? 'ct' : t);
   // Guests by instance, type and VMID; PBS backups name no instance: by type and VMID.
   const all = [...(st.vms || []), ...(st.containers || [])];
   const guests = new Map(all.map((g) => [`${g.instance}/${gt(g.type)}/${g.vmid}`, g]));
@@ -167,6 +167,7 @@ export function mount(root) {
         <span class="legend"><span class="key snapshot"></span>Snapshots <span class="key pve"></span>PVE <span class="key pbs"></span>PBS</span>
         <span id="day-chip"></span></div>
       <div id="backup-days" class="days"></div>
+      <div class="days-axis muted" id="days-axis"></div>
     </section>
     <section class="card">
       <div class="filters" id="backup-filters">
@@ -244,6 +245,8 @@ export function mount(root) {
       if (daysHtml !== lastDays) {  // unchanged days stay (and keep the focus)
         $('#backup-days').innerHTML = lastDays = daysHtml;
         $('#backup-days').style.gridTemplateColumns = `repeat(${DAYS[view.chart]}, 1fr)`;
+        const first = new Date(now - (DAYS[view.chart] - 1) * 86400e3);
+        $('#days-axis').innerHTML = `<span>${esc(first.toLocaleDateString())}</span><span>today</span>`;
       }
       $('#day-chip').innerHTML = view.day ? `<button type="button" class="chip" id="day-clear" aria-label="Clear the date filter">` +
         `Filtered date: ${esc(new Date(`${view.day}T12:00:00`).toLocaleDateString())} ×</button>` : '';

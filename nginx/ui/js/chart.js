@@ -1,7 +1,8 @@
 // chart.js: history charts over the vendored uPlot (vendor/uplot, see its README). Only the
 // pages that draw charts import this module (dynamically), so the overview never loads uPlot.
 // A chart: a time axis in the browser's zone (uPlot's default), values in a unit ('pct',
-// 'bytes', 'Bps' for bytes per second), colours from style.css's variables (redrawn when the
+// 'bytes', 'Bps' for bytes per second), dots on the points while a chart has fewer than 40 in
+// view, colours from style.css's variables (redrawn when the
 // system's light/dark theme changes), and the width of its box (a ResizeObserver follows it).
 import uPlot from '../vendor/uplot/uPlot.esm.js';
 import { bytes } from './format.js';
@@ -43,7 +44,7 @@ function options(spec, width) {
     series: [{ label: 'Time', value: (u, v) => (v == null ? '-' : new Date(v * 1000).toLocaleString()) },
       ...spec.series.map((s) => {
         const color = cssVar(s.color) || cssVar('--accent');
-        return { label: s.label, stroke: color, fill: `${color}22`, width: 1.5, points: { show: false },
+        return { label: s.label, stroke: color, fill: `${color}22`, width: 1.5, points: { show: (u, si, i0, i1) => i1 - i0 < 40, size: 5 },
           spanGaps: true, value: (u, v) => fmt(v) };
       })],
   };
