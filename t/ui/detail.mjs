@@ -83,6 +83,10 @@ await attempt('replication page', async () => {
     check(query().get('status') === 'error', 'the status filter is in the URL');
   }
   await shot('replication');
+  const j = st.replicationJobs.find((x) => x.error) || st.replicationJobs[0];
+  await page.click(`#replication-jobs tr[data-job="${j.id}"] a`);
+  await page.waitForSelector('#detail[data-kind="guest"]');
+  check(decodeURIComponent(path()) === `/proxmox/guest/${j.instance}:${j.guestNode}:${j.guestId}`, `a job's guest links to its detail view`);
 });
 
 await attempt('mail gateway page', async () => {

@@ -24,20 +24,18 @@ export function backupRows(st) {
   const all = [...(st.vms || []), ...(st.containers || [])];
   const guests = new Map(all.map((g) => [`${g.instance}/${gt(g.type)}/${g.vmid}`, g]));
   const byVmid = new Map(all.map((g) => [`${gt(g.type)}/${g.vmid}`, g]));
-  const gname = (inst, type, vmid) => {
-    const g = inst ? guests.get(`${inst}/${gt(type)}/${vmid}`) : byVmid.get(`${gt(type)}/${vmid}`);
-    return g ? g.name : '';
-  };
+  const guest = (inst, type, vmid) => (inst ? guests.get(`${inst}/${gt(type)}/${vmid}`) : byVmid.get(`${gt(type)}/${vmid}`)) || {};
   return [
     ...(pve.storageBackups || []).map((x) => ({ key: `pve:${x.id}`, source: x.isPBS ? 'pbs' : 'pve', via: x.isPBS, time: x.ctime * 1000,
-      vmid: x.vmid, gtype: gt(x.type), name: gname(x.instance, x.type, x.vmid), node: x.node, instance: x.instance,
+      vmid: x.vmid, gtype: gt(x.type), name: guest(x.instance, x.type, x.vmid).name, guestId: guest(x.instance, x.type, x.vmid).id, node: x.node, instance: x.instance,
       location: x.storage, size: x.size, verified: x.verified, protected: x.protected, note: x.notes || '' })),
     ...(b.pbs || []).map((x) => ({ key: `pbs:${x.id}`, source: 'pbs', time: Date.parse(x.backupTime),
-      vmid: /^\d+$/.test(x.vmid) ? Number(x.vmid) : x.vmid, gtype: gt(x.backupType), name: x.backupType === 'host' ? x.vmid : gname('', x.backupType, x.vmid),
+      vmid: /^\d+$/.test(x.vmid) ? Number(x.vmid) : x.vmid, gtype: gt(x.backupType), name: x.backupType === 'host' ? x.vmid : guest('', x.backupType, x.vmid).name,
+      guestId: x.backupType === 'host' ? undefined : guest('', x.backupType, x.vmid).id,
       node: x.instance, instance: x.instance, location: `${x.datastore}${x.namespace ? `/${x.namespace}` : ''}`, size: x.size,
       verified: x.verified, protected: x.protected, note: x.comment || '', owner: x.owner })),
     ...(pve.guestSnapshots || []).map((x) => ({ key: `snap:${x.id}`, source: 'snapshot', time: Date.parse(x.time), vmid: x.vmid,
-      gtype: gt(x.type), name: gname(x.instance, x.type, x.vmid), node: x.node, instance: x.instance, location: x.name,
+      gtype: gt(x.type), name: guest(x.instance, x.type, x.vmid).name, guestId: guest(x.instance, x.type, x.vmid).id, node: x.node, instance: x.instance, location: x.name,
       size: null, verified: null, protected: false, note: x.description || '' })),
   ];
 }
@@ -83,7 +81,8 @@ const COLUMNS = [
 ];
 function row(r) {
   return `<tr data-key="${esc(r.key)}" data-source="${r.source}" data-age="${ageLevel(r.time)}" class="age-${ageLevel(r.time)}">` +
-    `<td class="num">${esc(r.vmid)}</td><td>${typeBadge(r.gtype)}</td><td>${esc(r.name || '-')}</td><td>${esc(r.node)}</td>` +
+    `<td class="num">${esc(r.vmid)}</td><td>${typeBadge(r.gtype)}</td><td>${r.guestId
+      ? `<a href="proxmox/guest/${encodeURIComponent(r.guestId)}" data-link>${esc(r.name)}</a>` : esc(r.name || '-')}</td><td>${esc(r.node)}</td>` +
     `<td>${esc(new Date(r.time).toLocaleString())}</td><td>${ageCell(r.time)}</td>` +
     `<td><span class="badge src-${r.source}">${SOURCES[r.source]}</span>${r.via ? ' <span class="muted" title="seen through PVE storage">via PVE</span>' : ''}` +
     `${r.protected ? ' <span class="badge" title="protected">protected</span>' : ''}</td>` +

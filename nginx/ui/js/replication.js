@@ -26,7 +26,9 @@ const COLUMNS = [
 function when(sec) { return sec > 0 ? new Date(sec * 1000).toLocaleString() : '-'; }
 function row(j) {
   const h = jobHealth(j), cls = h === 'healthy' ? 'ok' : h === 'warning' ? 'warn' : 'bad';
-  return `<tr data-job="${esc(j.id)}"><td>${esc(j.guestName || '')} <span class="muted">${esc(j.guestId)}</span></td>` +
+  const name = j.guestNode ? `<a href="proxmox/guest/${encodeURIComponent(`${j.instance}:${j.guestNode}:${j.guestId}`)}" data-link>` +
+    `${esc(j.guestName || j.guestId)}</a>` : esc(j.guestName || '');
+  return `<tr data-job="${esc(j.id)}"><td>${name} <span class="muted">${esc(j.guestId)}</span></td>` +
     `<td>${esc(j.jobId)}${j.schedule ? ` <span class="muted">${esc(j.schedule)}</span>` : ''}</td>` +
     `<td>${esc(j.sourceNode)} → ${esc(j.targetNode)}</td>` +
     `<td title="${esc(when(j.lastSyncUnix))}">${j.lastSyncUnix ? esc(ago(j.lastSyncUnix * 1000)) : 'never'}` +
