@@ -290,6 +290,17 @@ await attempt('host detail', async () => {
   await shot('host-detail');
 });
 
+await attempt('section nav without Ceph, replication and PMG', async () => {
+  // The state as a PVE-only estate has it: the three sections leave the nav.
+  const body = JSON.stringify({ ...st, cephClusters: [], replicationJobs: [], pmg: [] });
+  await page.route('**/api/state', (route) => route.fulfill({ status: 200, contentType: 'application/json', body }));
+  await page.goto(base + '/proxmox/storage');
+  await page.waitForFunction(() => document.querySelectorAll('#proxmox-nav a').length === 3);
+  const hrefs = await attrs('#proxmox-nav a', 'href');
+  check(hrefs.join(' ') === 'proxmox/overview proxmox/storage proxmox/backups', `the nav: ${hrefs.join(' ')}`);
+  await page.unroute('**/api/state');
+});
+
 await attempt('dark theme and a narrow screen', async () => {
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.goto(`${base}/proxmox/guest/${encodeURIComponent(vm.id)}`);
