@@ -1,7 +1,7 @@
 // app.js: the web UI's entry (plain ES modules, no bundler): the shell (header with tabs,
 // footer with version and health), history routing, and the sign-in flow: first-run setup
 // while no credential exists, the login form while signed out, then the page of the URL.
-import { get, post, onUnauthorized, forgetCsrf } from './js/api.js';
+import { get, post, onUnauthorized, forgetCsrf, apiToken, setApiToken } from './js/api.js';
 import { renderLogin, renderSetup } from './js/login.js';
 import { forgetState } from './js/state.js';
 import { esc } from './js/format.js';
@@ -32,6 +32,10 @@ const PAGES = [
   { match: 'proxmox/replication', load: () => import('./js/replication.js') },
   { match: 'proxmox/mail', load: () => import('./js/mail.js') },
   { match: 'proxmox/backups', load: () => import('./js/backups.js') },
+  // The agents' pages.
+  { match: 'docker', load: () => import('./js/docker.js') },
+  { match: 'kubernetes', load: () => import('./js/kubernetes.js') },
+  { match: 'hosts', load: () => import('./js/hosts.js') },
 ];
 function findPage(path) {
   return PAGES.find((p) => (p.match instanceof RegExp ? p.match.test(path)
@@ -57,7 +61,7 @@ function drawTabs(current) {
   const top = current.split('/')[0];
   const link = (t) => `<a href="${t.path}" data-link class="tab${t.right ? ' right' : ''}"` +
     `${t.path === top ? ' aria-current="page"' : ''}>${t.label}</a>`;
-  tabs.innerHTML = signedIn ? TABS.map(link).join('') : '';
+  tabs.innerHTML = signedIn ? TABS.filter(mayOpen).map(link).join('') : '';
 }
 
 function notBuilt(path, name) {
@@ -95,24 +99,68 @@ async function showPage(me) {
   }
 }
 
+// Kiosk mode (reference/ui.md §1): ?kiosk=1 or the header's Kiosk button hides the tabs, the
+// footer, section navigation and filter bars, for wall displays; ?kiosk=0 or the button again
+// ends it. Kept for this tab (sessionStorage). ?token=<API token> signs this tab in with the
+// token (api.js keeps it) and is taken out of the URL at once.
+function kioskFromUrl() {
+  const p = new URLSearchParams(location.search);
+  let strip = false;
+  if (p.has('token')) {
+    setApiToken(p.get('token'));
+    p.delete('token');
+    strip = true;
+  }
+  if (p.has('kiosk')) {
+    setKiosk(/^(1|true|yes|on)$/i.test(p.get('kiosk')));
+    p.delete('kiosk');
+    strip = true;
+  } else {
+    setKiosk(sessionStorage.getItem('pulse_kiosk_mode') === '1');
+  }
+  if (strip) history.replaceState(null, '', location.pathname + (p.toString() ? `?${p}` : ''));
+}
+function setKiosk(on) {
+  try { sessionStorage.setItem('pulse_kiosk_mode', on ? '1' : '0'); } catch { /* storage off */ }
+  document.body.classList.toggle('kiosk', on);
+  const b = document.getElementById('kiosk');
+  if (b) b.setAttribute('aria-pressed', String(on));
+}
+
+// What the caller may do, for the tabs: a token without settings:read (or *) sees no Settings.
+let scopes = null;
+const mayOpen = (t) => t.path !== 'settings' || !scopes || scopes.includes('*') || scopes.includes('settings:read');
+
 // Decides what the URL shows: setup, login, or the page. Only the latest call draws (a quick
 // second navigation may overtake the first).
 let showing = 0;
 async function show() {
   const me = ++showing;
   if (unmount) { unmount(); unmount = null; }
-  let status;
+  let status, notice = '';
   try {
-    status = (await get('/api/security/status', { quiet401: true })).body;
+    try {
+      status = (await get('/api/security/status', { quiet401: true })).body;
+    } catch (err) {
+      // A token kept from earlier that the server no longer takes: forget it, ask again.
+      if (!(apiToken() && err.status === 401)) throw err;
+      setApiToken('');
+      notice = 'The API token this tab used was refused (revoked or expired).';
+      status = (await get('/api/security/status', { quiet401: true })).body;
+    }
     if (me !== showing) return;
   } catch (err) {
     if (me !== showing) return;
     main.innerHTML = `<p class="banner error" role="alert">Cannot reach the API: ${esc(err.message)}</p>`;
     return;
   }
-  const user = status.authUsername || status.proxyAuthUsername;
+  scopes = status.tokenScopes || null;
+  const user = scopes ? 'API token' : status.authUsername || status.proxyAuthUsername;
   signedIn = Boolean(user);
-  userBox.innerHTML = signedIn ? `<span>${esc(user)}</span> <button id="logout" type="button">Log out</button>` : '';
+  userBox.innerHTML = (signedIn ? `<span>${esc(user)}</span> ` : '') +
+    '<button id="kiosk" type="button" aria-pressed="false" title="Kiosk mode: hide navigation and filters">Kiosk</button>' +
+    (signedIn ? ` <button id="logout" type="button">${scopes ? 'Forget token' : 'Log out'}</button>` : '');
+  setKiosk(document.body.classList.contains('kiosk'));
   if (!status.hasAuthentication) {
     drawTabs('');
     document.title = 'Setup · Pulse';
@@ -120,7 +168,7 @@ async function show() {
   } else if (!signedIn) {
     drawTabs('');
     document.title = 'Sign in · Pulse';
-    renderLogin(main, show);
+    renderLogin(main, show, notice);
   } else {
     showPage(me);
   }
@@ -133,8 +181,11 @@ document.addEventListener('click', async (ev) => {
   if (a && !ev.ctrlKey && !ev.metaKey && !ev.shiftKey && ev.button === 0) {
     ev.preventDefault();
     navigate(a.getAttribute('href'));
+  } else if (ev.target.id === 'kiosk') {
+    setKiosk(!document.body.classList.contains('kiosk'));
   } else if (ev.target.id === 'logout') {
-    try { await post('/api/logout'); } catch { /* the session may be gone already */ }
+    if (apiToken()) setApiToken('');
+    else try { await post('/api/logout'); } catch { /* the session may be gone already */ }
     forgetCsrf();
     forgetState();
     signedIn = false;
@@ -156,6 +207,7 @@ async function footer() {
     document.getElementById('health').textContent = 'unreachable';
   }
 }
+kioskFromUrl();
 footer();
 setInterval(footer, 30000);
 // The time of the state on screen, whichever page polls it (state.js tells the document).

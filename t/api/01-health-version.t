@@ -49,17 +49,33 @@ for my $front (['nginx', sub { $stack->url(shift) }], ['apache', sub { $stack->a
     $res = $ua->get($url->('/'))->result;
     is($res->code, 200, "$name: UI page served");
     like($res->body, qr{<title>Pulse</title>}, "$name: UI page is ours");
-    like($res->body, qr{<script type="module" src="app\.js">}, "$name: UI loads its script as a module");
+    my ($hash) = $res->body =~ m{<script type="module" src="assets/([0-9a-f]{12})/app\.js">};
+    ok($hash, "$name: UI loads its script as a module, from assets/<hash>/ (nginx/ui-stamp)");
+    like($res->body, qr{<link rel="stylesheet" href="assets/$hash/style\.css">}, "$name: and its stylesheet");
     like($res->body, qr{<base href="/">}, "$name: UI URLs are relative to <base>");
     security_headers_ok($res, "$name UI");
-    is($res->headers->cache_control, 'no-cache', "$name: UI files revalidated, not refetched");
-    $res = $ua->get($url->('/app.js'))->result;
+    is($res->headers->cache_control, 'no-cache', "$name: the page revalidated, not refetched");
+    # Compressed on the wire (a user agent that leaves the body as it came).
+    my $raw = Mojo::UserAgent->new(insecure => 1);
+    $raw->transactor->compressed(0);
+    is($raw->get($url->("/assets/$hash/js/overview.js") => { 'Accept-Encoding' => 'gzip' })->result
+        ->headers->content_encoding, 'gzip', "$name: compressed");
+    $res = $ua->get($url->("/assets/$hash/app.js"))->result;
+    is($res->code, 200, "$name: the stamped script is served");
     like($res->headers->content_type, qr{^(application|text)/javascript}, "$name: script served as JavaScript (modules need it)");
+    is($res->headers->cache_control, 'public, max-age=31536000, immutable', "$name: kept for a year");
+    security_headers_ok($res, "$name UI asset");
     like($res->body, qr{/api/health}, "$name: the UI script reads health");
     like($res->body, qr{/api/version}, "$name: the UI script reads version");
-    $res = $ua->get($url->('/js/overview.js'))->result;
-    is($res->code, 200, "$name: the UI's modules are served");
+    $res = $ua->get($url->("/assets/$hash/js/overview.js"))->result;
+    is($res->code, 200, "$name: the UI's modules are served under the same hash");
     like($res->headers->content_type, qr{^(application|text)/javascript}, "$name: as JavaScript");
+    is($res->headers->cache_control, 'public, max-age=31536000, immutable', "$name: kept for a year too");
+    $res = $ua->get($url->("/assets/$hash/js/no-such-module.js"))->result;
+    is($res->code, 404, "$name: a missing asset is a 404, not the page");
+    $res = $ua->get($url->('/js/overview.js'))->result;
+    is($res->code, 200, "$name: the plain path serves the same file");
+    is($res->headers->cache_control, 'no-cache', "$name: revalidated there");
     # History routing: a page's path is no file; the web server answers with the UI's page.
     $res = $ua->get($url->('/proxmox/overview?sort=cpu'))->result;
     is($res->code, 200, "$name: a UI route is served");

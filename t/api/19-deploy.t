@@ -123,6 +123,11 @@ ok(-f "$root$installed{systemdunitdir}/$_", "installed $installed{systemdunitdir
     is($arc, 0, 'the installed pulse-agent runs') or diag $aout;
 }
 ok(-f "$root$installed{docdir}/pulse.conf.example", "pulse.conf.example is in $installed{docdir}");
+{
+    my $ui = "$root$installed{pkgdatadir}/ui";
+    ok(-f "$ui/$_", "the web UI's $_ is installed") for qw(app.js style.css js/overview.js js/state.js);
+    like(file_text("$ui/index.html"), qr{src="assets/[0-9a-f]{12}/app\.js"}, 'its index.html is stamped for long-lived caching');
+}
 ok(-f "$root$installed{sysusersdir}/pulse.conf", "the sysusers.d file is in $installed{sysusersdir}");
 like(file_text("$root$installed{sysusersdir}/pulse.conf"), qr/^u pulse - /m, 'it creates the user pulse');
 ok(!-e "$root" . make_dir('sysconfdir'), 'make install writes nothing under sysconfdir');

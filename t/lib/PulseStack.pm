@@ -139,6 +139,8 @@ sub prepare_dirs {
     }
     # The UI is copied so the web server's workers need no access to the source tree.
     system('cp', '-R', srcdir() . '/nginx/ui/.', "$d/www/") == 0 or croak 'cannot copy the UI';
+    # As make install does: index.html points at assets/<hash>/ (long-lived caching).
+    system(srcdir() . '/nginx/ui-stamp', "$d/www") == 0 or croak 'ui-stamp failed';
     system('chmod', '-R', 'a+rX', "$d/www");
 }
 
@@ -463,7 +465,7 @@ sub start_apache {
     }, "$run/pulse-apache.conf");
     my $mods = '/usr/lib/apache2/modules';
     my @modules = qw(mpm_event authz_core mime dir headers deflate filter ssl socache_shmcb
-        proxy proxy_fcgi proxy_balancer slotmem_shm lbmethod_byrequests rewrite log_config);
+        proxy proxy_fcgi proxy_balancer slotmem_shm lbmethod_byrequests rewrite log_config alias);
     open my $fh, '>', "$run/httpd.conf" or croak $!;
     print {$fh} "# written by PulseStack: a private Apache serving only Pulse\n";
     # Modules compiled into Debian's apache2 (log_config, unixd ...) have no .so file.

@@ -57,9 +57,9 @@ sub run {
     my (@rest, $checks);
     while (my $line = <$out>) {
         chomp $line;
-        if ($line =~ /^(not )?ok - (.*?)(?: # (.*))?$/) {
+        if (my ($not, $what, $why) = $line =~ /^(not )?ok - (.*?)(?: # (.*))?$/) {
             $checks++;
-            ok(!$1, "browser ($label): $2") or diag($3 // '');
+            ok(!$not, "browser ($label): $what") or diag($why // '');
         } else {
             push @rest, $line;
         }

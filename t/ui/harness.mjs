@@ -34,20 +34,34 @@ let expected = null;
 export function expectError(path = '', statuses = [401, 403, 429]) {
   expected = path ? { path, re: new RegExp(`status of (${statuses.join('|')})\\b`) } : null;
 }
-page.on('console', (m) => {
-  if (m.type() !== 'error') return;
-  const url = (m.location() && m.location().url) || '';
-  if (expected && url.split('?')[0].endsWith(expected.path) && expected.re.test(m.text())) return;
-  consoleErrors.push(`${m.text()} (${url})`);
-});
-page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`));
+// Collects a page's console errors (the harness's page is tracked already; a script that opens
+// another context's page tracks it too).
+export function track(p) {
+  p.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const url = (m.location() && m.location().url) || '';
+    if (expected && url.split('?')[0].endsWith(expected.path) && expected.re.test(m.text())) return;
+    consoleErrors.push(`${m.text()} (${url})`);
+  });
+  p.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`));
+  return p;
+}
+track(page);
+
+// A page in a new browser context: no cookies, no storage (another browser, in effect).
+export async function freshPage() {
+  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1400, height: 900 } });
+  const p = track(await ctx.newPage());
+  p.setDefaultTimeout(15000);
+  return p;
+}
 
 export const shot = (name, fullPage = true) => page.screenshot({ path: `${env.UI_OUT}/${name}.png`, fullPage });
 export const query = () => new URL(page.url()).searchParams;
 
 // Runs one group of steps; an exception fails it with its first line.
 export async function attempt(what, fn) {
-  try { await fn(); } catch (e) { check(false, what, e.message.split('\n')[0]); }
+  try { await fn(); } catch (e) { check(false, what, e.message.split('\n').find((l) => l.trim()) || e.message); }
 }
 
 // Signs in through the login form (the page must show it, or be about to).

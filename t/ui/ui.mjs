@@ -91,35 +91,35 @@ if (env.UI_PHASE === 'setup') {
 
   await attempt('filtering', async () => {
     const stopped = guests.filter((g) => g.status !== 'running');
-    await page.selectOption('#status-filter', 'stopped');
+    await page.selectOption('#guests-status', 'stopped');
     await page.waitForFunction((n) => document.querySelectorAll('#guests tbody tr[data-vmid]').length === n, stopped.length);
     check(query().get('status') === 'stopped', `status filter: ${stopped.length} stopped guests, in the URL`);
-    await page.selectOption('#status-filter', 'all');
+    await page.selectOption('#guests-status', 'all');
     const node = guests[0].node;
     const onNode = guests.filter((g) => g.node === node);
-    await page.fill('#guest-search', `node:${node}`);
+    await page.fill('#guests-search', `node:${node}`);
     await page.waitForFunction((n) => document.querySelectorAll('#guests tbody tr[data-vmid]').length === n, onNode.length);
     check(query().get('q') === `node:${node}`, `text filter node:${node}: ${onNode.length} guests, in the URL`, page.url());
     const both = onNode.filter((g) => g.status === 'running');
-    await page.selectOption('#status-filter', 'running');
+    await page.selectOption('#guests-status', 'running');
     await page.click('#guests th[data-sort=cpu]');
     await page.waitForFunction((n) => document.querySelectorAll('#guests tbody tr[data-vmid]').length === n, both.length);
     check(true, 'both filters together');
     const url = page.url();
     await page.goto(url);
     await page.waitForSelector('#guests tbody tr[data-vmid]');
-    check(await rowCount() === both.length && await page.inputValue('#guest-search') === `node:${node}`
-      && await page.inputValue('#status-filter') === 'running'
+    check(await rowCount() === both.length && await page.inputValue('#guests-search') === `node:${node}`
+      && await page.inputValue('#guests-status') === 'running'
       && await page.getAttribute('#guests th[data-sort=cpu]', 'aria-sort') === 'descending',
     'the bookmarked URL brings the same view back', url);
     await shot('overview-filtered');
-    await page.fill('#guest-search', 'no-such-guest-anywhere');
+    await page.fill('#guests-search', 'no-such-guest-anywhere');
     await page.waitForSelector('#guests tbody td.muted');
     check(await rowCount() === 0, 'no match: "No guests found"');
   });
 
   await attempt('polling', async () => {
-    await page.fill('#guest-search', '');
+    await page.fill('#guests-search', '');
     const req = await page.waitForRequest(async (r) => r.url().endsWith('/api/state') &&
       Boolean((await r.allHeaders())['if-none-match']), { timeout: 15000 });
     check(true, `the overview polls /api/state with If-None-Match: ${(await req.allHeaders())['if-none-match']}`);
@@ -138,10 +138,10 @@ if (env.UI_PHASE === 'setup') {
     await page.route('**/api/state', (route) => (route.request().headers()['if-none-match'] === '"big"'
       ? route.fulfill({ status: 304, headers: { ETag: '"big"' } })
       : route.fulfill({ status: 200, contentType: 'application/json', headers: { ETag: '"big"' }, body })));
-    const count = () => page.textContent('#guest-count');
+    const count = () => page.textContent('#guests-count');
     const t0 = Date.now();
     await page.goto(base + '/proxmox/overview');
-    await page.waitForFunction(() => /^5000 of 5000 /.test(document.querySelector('#guest-count')?.textContent || ''), null, { timeout: 30000 });
+    await page.waitForFunction(() => /^5000 of 5000 /.test(document.querySelector('#guests-count')?.textContent || ''), null, { timeout: 30000 });
     const ms = Date.now() - t0;
     const inDom = await rowCount();
     check(ms < 10000 && inDom > 20 && inDom < 500, `5,000 guests: the table ready ${ms} ms after loading, ${inDom} rows in the document`, await count());
@@ -154,7 +154,7 @@ if (env.UI_PHASE === 'setup') {
     await page.waitForSelector('#guests tr[data-vmid="5990"]');
     const bottom = await page.evaluate(() => document.querySelector('#guests tr[data-vmid="5990"]').getBoundingClientRect().bottom);
     check(bottom <= await page.evaluate(() => window.innerHeight) && bottom > 0, 'scrolled to the end: the last guest in view');
-    await page.evaluate(() => { window.scrollTo(0, 0); document.querySelector('#guest-search').scrollIntoView(); });
+    await page.evaluate(() => { window.scrollTo(0, 0); document.querySelector('#guests-search').scrollIntoView(); });
     await page.waitForSelector('#guests tr[data-vmid]');
     await page.waitForTimeout(200);  // the scroll's window of rows
     await shot('overview-5000', false);  // the viewport: the whole page would be 145,000 px high

@@ -13,6 +13,15 @@ export class ApiError extends Error {
 
 let csrfToken = '';
 
+// An API token the browser signs in with (the login page's token form, or ?token= in the
+// URL, for wall displays): kept for this tab only (sessionStorage) and sent as X-API-Token,
+// the one header every mode accepts (API-only mode takes no other).
+const TOKEN_KEY = 'pulse_api_token';
+export function apiToken() { try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch { return ''; } }
+export function setApiToken(t) {
+  try { if (t) sessionStorage.setItem(TOKEN_KEY, t); else sessionStorage.removeItem(TOKEN_KEY); } catch { /* storage off */ }
+}
+
 function cookie(name) {
   const hit = document.cookie.split('; ').find((c) => c.startsWith(name + '='));
   return hit ? decodeURIComponent(hit.slice(name.length + 1)) : '';
@@ -28,10 +37,12 @@ export async function request(method, path, opts = {}) {
   const headers = { Accept: 'application/json', ...(opts.headers || {}) };
   if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && method !== 'HEAD') {
-    const token = csrfToken || cookie('pulse_csrf');
-    if (token) headers['X-CSRF-Token'] = token;
+    const csrf = csrfToken || cookie('pulse_csrf');
+    if (csrf) headers['X-CSRF-Token'] = csrf;
   }
   if (opts.etag) headers['If-None-Match'] = opts.etag;
+  const token = apiToken();
+  if (token && !headers['X-API-Token']) headers['X-API-Token'] = token;
   // no-store: the browser neither answers from its cache nor adds its own conditions, so a
   // 304 reaches us as a 304.
   const res = await fetch(path.replace(/^\//, ''), {

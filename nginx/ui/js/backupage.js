@@ -3,7 +3,7 @@
 // alerts-notifications.md, backupDefaults): up to freshHours (24) fresh, up to staleHours
 // (72) stale (amber), older red; both from GET /api/alerts/config when it answers.
 import { get } from './api.js';
-import { esc, uptime } from './format.js';
+import { esc, ago, when } from './format.js';
 
 let limits = { freshHours: 24, staleHours: 72 }, asked = null;
 
@@ -29,16 +29,10 @@ export function ageLevel(t, now = Date.now()) {
   return h <= limits.freshHours ? 'fresh' : h <= limits.staleHours ? 'stale' : 'old';
 }
 
-// "5h 12m ago" for epoch ms t.
-export function ago(t, now = Date.now()) {
-  if (!(t > 0)) return 'never';
-  const s = Math.max(0, (now - t) / 1000);
-  return s < 60 ? 'just now' : `${uptime(s)} ago`;
-}
 
 // A cell with the age coloured by its level and the local date in the title.
 export function ageCell(t, now = Date.now()) {
   const level = ageLevel(t, now);
   if (level === 'none') return '<span class="age none">never</span>';
-  return `<span class="age ${level}" title="${esc(new Date(t).toLocaleString())}">${esc(ago(t, now))}</span>`;
+  return `<span class="age ${level}" title="${esc(when(t))}">${esc(ago(t))}</span>`;
 }

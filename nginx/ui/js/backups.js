@@ -8,7 +8,7 @@
 // list, the "Available backups" chart: the list's rows per local day (7d, 30d, 90d, 1y); a
 // day's button filters the list to that day (chart, day in the URL; Escape clears the day).
 import { watchState } from './state.js';
-import { mountTable, nextSort, viewFromUrl, viewToUrl } from './table.js';
+import { mountTable, nextSort, viewFromUrl, viewToUrl, searchMatcher } from './table.js';
 import { esc, bytes } from './format.js';
 import { mountProxmoxNav } from './proxnav.js';
 import { ageCell, ageLevel, ageLimits, loadAgeLimits } from './backupage.js';
@@ -40,29 +40,16 @@ export function backupRows(st) {
   ];
 }
 
-// The search of §2.6 over backup rows: comma-separated terms; name:, node:, vmid:, storage:
+// The search of §2.6 (table.js's search language) over backup rows: comma-separated terms; name:, node:, vmid:, storage:
 // (the location), type: (vm, ct, pve, pbs, snapshot), note: must all hold, as must size>N
 // (GiB) and age>N (hours); plain words match name, VMID, node or location, any of them.
 export function backupMatcher(text, now = Date.now()) {
-  const filters = [], words = [];
-  const FIELDS = { name: (r) => r.name, node: (r) => r.node, vmid: (r) => String(r.vmid), storage: (r) => r.location,
-    type: (r) => `${r.gtype} ${r.source}`, note: (r) => r.note };
-  const METRICS = { size: (r) => (r.size || 0) / 2 ** 30, age: (r) => (now - r.time) / 3600000 };
-  for (const raw of text.split(',')) {
-    const t = raw.trim().toLowerCase();
-    if (!t) continue;
-    let m = t.match(/^(\w+)\s*(>=|<=|>|<|==|=)\s*(-?[\d.]+)$/);
-    if (m && METRICS[m[1]]) {
-      const [, f, op, n] = m, v = Number(n);
-      filters.push((r) => { const x = METRICS[f](r); return op === '>' ? x > v : op === '<' ? x < v : op === '>=' ? x >= v : op === '<=' ? x <= v : Math.abs(x - v) < 0.01; });
-      continue;
-    }
-    m = t.match(/^(\w+):(.*)$/);
-    if (m && FIELDS[m[1]]) { const v = m[2].trim(); filters.push((r) => String(FIELDS[m[1]](r) ?? '').toLowerCase().includes(v)); continue; }
-    words.push(t);
-  }
-  return (r) => filters.every((f) => f(r)) && (!words.length || words.some((w) =>
-    [r.name, String(r.vmid), r.node, r.location].some((v) => String(v || '').toLowerCase().includes(w))));
+  return searchMatcher(text, {
+    fields: { name: (r) => r.name, node: (r) => r.node, vmid: (r) => String(r.vmid), storage: (r) => r.location,
+      type: (r) => `${r.gtype} ${r.source}`, note: (r) => r.note },
+    metrics: { size: (r) => (r.size || 0) / 2 ** 30, age: (r) => (now - r.time) / 3600000 },
+    words: (r) => [r.name, String(r.vmid), r.node, r.location],
+  });
 }
 
 const typeBadge = (t) => `<span class="type ${t === 'vm' ? 'vm' : t === 'ct' ? 'lxc' : 'oci'}">${t === 'vm' ? 'VM' : t === 'ct' ? 'CT' : esc(t.toUpperCase())}</span>`;

@@ -13,7 +13,7 @@ function loadCss() {
   cssLoaded = true;
   const link = document.createElement('link');
   link.rel = 'stylesheet';
-  link.href = 'vendor/uplot/uPlot.min.css';
+  link.href = new URL('../vendor/uplot/uPlot.min.css', import.meta.url).href;  // beside the module (ui-stamp's assets/<hash>/)
   document.head.appendChild(link);
 }
 

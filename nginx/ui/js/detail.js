@@ -6,10 +6,10 @@
 // its backups, snapshots and active alerts.
 import { get } from './api.js';
 import { viewFromUrl, viewToUrl } from './table.js';
-import { esc, bytes, uptime, bar, pctOf } from './format.js';
+import { esc, bytes, uptime, bar, pctOf, ago, when as whenText } from './format.js';
 import { cpuCell, memCell, diskCell, statusCell, guestType } from './overview.js';
 import { mountProxmoxNav } from './proxnav.js';
-import { ageCell, ago, loadAgeLimits } from './backupage.js';
+import { ageCell, loadAgeLimits } from './backupage.js';
 import { watchState, currentState } from './state.js';
 
 export const RANGES = ['1h', '6h', '24h', '7d', '30d', '90d'];
@@ -49,8 +49,7 @@ export function findResource(st, kind, id) {
 }
 
 const fig = (label, value) => `<div><dt>${esc(label)}</dt><dd>${value}</dd></div>`;
-const ms = (t) => (typeof t === 'number' ? t : Date.parse(t));
-const when = (t) => (ms(t) > 0 ? esc(new Date(ms(t)).toLocaleString()) : '-');
+const when = (t) => esc(whenText(t));
 
 function guestFigures(g) {
   const up = g.status === 'running';
@@ -187,7 +186,7 @@ export function mount(root, ctx) {
     <section class="card detail" id="detail" data-kind="${kind}" data-id="${esc(id)}">
       <p class="crumbs">${back} › <span>${esc(id)}</span></p>
       <h2 id="detail-title">${esc(id)}</h2>
-      <dl class="figures" id="figures"><div><dt>Status</dt><dd class="muted">Loading…</dd></div></dl>
+      <dl class="facts" id="figures"><div><dt>Status</dt><dd class="muted">Loading…</dd></div></dl>
     </section>
     <section class="card">
       <div class="chart-head"><h2>History</h2>

@@ -33,3 +33,19 @@ export function bar(pct, label, title, warn = 80, crit = 90) {
 
 // Percent of used in total, or null when total is unknown.
 export function pctOf(used, total) { return total > 0 ? (used * 100) / total : null; }
+
+// A moment (ms since the epoch, or an ISO string) as "42s ago", "5m ago", "3h ago", "2d ago";
+// "-" for none. The exact time, in the browser's zone, is when(): use it for tooltips.
+export function ago(t) {
+  const ms = typeof t === 'number' ? t : Date.parse(t);
+  if (!(ms > 0)) return '-';
+  const s = Math.max(0, (Date.now() - ms) / 1000);
+  if (s < 60) return `${Math.floor(s)}s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ago`;
+  return `${Math.floor(s / 86400)}d ago`;
+}
+export function when(t) {
+  const ms = typeof t === 'number' ? t : Date.parse(t);
+  return ms > 0 ? new Date(ms).toLocaleString() : '-';
+}

@@ -1,5 +1,5 @@
 // login.js: the login form and the first-run setup form.
-import { post, ApiError } from './api.js';
+import { get, post, ApiError, setApiToken } from './api.js';
 import { esc } from './format.js';
 
 // The message a failed login deserves: bad credentials (with the attempts left), the lock-out,
@@ -39,7 +39,20 @@ function form(root, html, onSubmit) {
   f.querySelector('input').focus();
 }
 
-export function renderLogin(root, onDone) {
+// The login page: the user name and password form, and an API token form (the way in for
+// API-only mode, where the server has tokens but no local user, and for wall displays).
+// notice: a message to show first (e.g. a token that was refused).
+export function renderLogin(root, onDone, notice = '') {
+  const tokenForm = `<details class="card narrow" id="token-login"${notice ? ' open' : ''}>
+      <summary>Sign in with an API token</summary>
+      <form id="token-form">
+        <label>API token <input name="token" type="password" autocomplete="off" required></label>
+        <p class="form-error" role="alert"${notice ? '' : ' hidden'}>${esc(notice)}</p>
+        <button type="submit">Use this token</button>
+      </form>
+      <p class="muted">The token stays in this browser tab only. A wall display can open
+        <code>…/proxmox/overview?kiosk=1&amp;token=…</code> with a token that has <code>monitoring:read</code>.</p>
+    </details>`;
   form(root, `
     <section class="card narrow">
       <h2>Sign in to Pulse</h2>
@@ -50,7 +63,7 @@ export function renderLogin(root, onDone) {
         <p class="form-error" role="alert" hidden></p>
         <button type="submit">Sign in</button>
       </form>
-    </section>`, async (data, fail) => {
+    </section>${tokenForm}`, async (data, fail) => {
     try {
       await post('/api/login', {
         username: data.get('username'), password: data.get('password'), rememberMe: data.has('remember'),
@@ -58,6 +71,22 @@ export function renderLogin(root, onDone) {
       onDone();
     } catch (err) {
       fail(loginError(err));
+    }
+  });
+  const tf = root.querySelector('#token-form'), tmsg = tf.querySelector('.form-error');
+  tf.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const token = new FormData(tf).get('token').trim();
+    tmsg.hidden = true;
+    try {
+      const st = (await get('/api/security/status', { headers: { 'X-API-Token': token }, quiet401: true })).body;
+      if (!st.tokenScopes) throw new ApiError(401, { message: 'not taken' });
+      setApiToken(token);
+      onDone();
+    } catch (err) {
+      tmsg.textContent = err instanceof ApiError && (err.status === 401 || err.status === 403)
+        ? 'This API token was refused.' : loginError(err);
+      tmsg.hidden = false;
     }
   });
 }

@@ -5,9 +5,8 @@
 // below it). From the shared state poller.
 import { watchState } from './state.js';
 import { mountTable, nextSort, viewFromUrl, viewToUrl } from './table.js';
-import { esc } from './format.js';
+import { esc, ago } from './format.js';
 import { mountProxmoxNav } from './proxnav.js';
-import { ago } from './backupage.js';
 
 // healthy | warning | error: an error (or failed runs) is an error, a disabled job a warning.
 export function jobHealth(j) {

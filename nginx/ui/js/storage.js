@@ -4,7 +4,7 @@
 // search (`local`, `node:pve1`, `type:zfspool`) and status filter, and both sorts, are in the
 // URL (q, status, sort, dir, dsort, ddir).
 import { watchState } from './state.js';
-import { mountTable, nextSort, viewFromUrl, viewToUrl } from './table.js';
+import { mountTable, nextSort, viewFromUrl, viewToUrl, searchMatcher } from './table.js';
 import { esc, bytes, bar, pctOf } from './format.js';
 import { statusCell } from './overview.js';
 import { mountProxmoxNav } from './proxnav.js';
@@ -61,20 +61,13 @@ function diskRow(d) {
     `<td class="num">${d.temperature > 0 ? `${d.temperature} °C` : '-'}</td><td class="num">${bytes(d.size)}</td></tr>`;
 }
 
-// The pools' search: comma-separated terms; field:value (name, node, type, content) must
-// all hold, plain words match name, node, type or content (any).
+// The pools' search (table.js's search language): name:, node:, type:, content:, status:
+// must all hold; plain words match name, node, type or content (any).
 export function poolMatcher(text) {
-  const filters = [], words = [];
-  const FIELDS = { name: (s) => s.name, node: nodesOf, type: (s) => s.type, content: (s) => s.content, status: (s) => s.status };
-  for (const raw of text.split(',')) {
-    const t = raw.trim().toLowerCase();
-    if (!t) continue;
-    const m = t.match(/^(\w+):(.*)$/);
-    if (m && FIELDS[m[1]]) filters.push((s) => String(FIELDS[m[1]](s) ?? '').toLowerCase().includes(m[2].trim()));
-    else words.push(t);
-  }
-  return (s) => filters.every((f) => f(s)) && (!words.length || words.some((w) =>
-    [s.name, nodesOf(s), s.type, s.content].some((v) => String(v || '').toLowerCase().includes(w))));
+  return searchMatcher(text, {
+    fields: { name: (s) => s.name, node: nodesOf, type: (s) => s.type, content: (s) => s.content, status: (s) => s.status },
+    words: (s) => [s.name, nodesOf(s), s.type, s.content],
+  });
 }
 
 export function mount(root) {

@@ -132,3 +132,41 @@ export function viewToUrl(view, defaults) {
   const qs = p.toString();
   history.replaceState(history.state, '', location.pathname + (qs ? '?' + qs : ''));
 }
+
+function compare(a, op, b) {
+  switch (op) {
+    case '>': return a > b;
+    case '<': return a < b;
+    case '>=': return a >= b;
+    case '<=': return a <= b;
+    default: return Math.abs(a - b) < 0.01;
+  }
+}
+
+// The search boxes' language (reference/ui.md §2.6): terms split on commas; a term with an
+// operator on a metric (cpu>80, memory<=20) or a field (node:pve1, image:nginx) is a filter,
+// and every filter must hold; plain words must match one of words(row), any of them.
+//   metrics  {name: row → number}     fields  {name: row → text}     words  row → [text]
+// Returns the predicate row → boolean.
+export function searchMatcher(text, { metrics = {}, fields = {}, words: wordsOf }) {
+  const filters = [], words = [];
+  for (const raw of text.split(',')) {
+    const term = raw.trim().toLowerCase();
+    if (!term) continue;
+    let m = term.match(/^(\w+)\s*(>=|<=|==|=|>|<)\s*(-?[\d.]+)$/);
+    if (m && metrics[m[1]]) {
+      const [, field, op, num] = m;
+      filters.push((r) => compare(metrics[field](r), op, Number(num)));
+      continue;
+    }
+    m = term.match(/^(\w+):(.*)$/);
+    if (m && fields[m[1]]) {
+      const [, field, value] = m;
+      filters.push((r) => String(fields[field](r) ?? '').toLowerCase().includes(value.trim()));
+      continue;
+    }
+    words.push(term);
+  }
+  return (r) => filters.every((f) => f(r)) && (!words.length || words.some((w) =>
+    wordsOf(r).some((v) => String(v ?? '').toLowerCase().includes(w))));
+}
