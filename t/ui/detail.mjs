@@ -282,11 +282,12 @@ await attempt('node detail', async () => {
 await attempt('host detail', async () => {
   const host = st.hosts[0];
   const h = await api(`api/metrics-store/history?resourceType=host&resourceId=${encodeURIComponent(host.id)}&range=1h&maxPoints=500`);
-  await page.goto(`${base}/hosts/${encodeURIComponent(host.id)}`);
+  await page.goto(`${base}/hosts`);
+  await page.click(`tr[data-id="${host.id}"] a[href="hosts/${encodeURIComponent(host.id)}"]`);
   await page.waitForSelector('#chart-cpu[data-points]:not([data-points="0"])');
   const y = await page.$eval('#chart-cpu', (el) => [...el.uplot.data[1]]);
   check(y.join(' ') === h.metrics.cpu.map((p) => p.value).join(' '), `the host's CPU chart is its history (${y.join(' ')})`);
-  check((await page.textContent('#detail-title')) === host.displayName, 'the host\'s title');
+  check((await page.textContent('#detail-title')) === host.displayName, 'the Hosts page\'s name link opens the host\'s detail view');
   await shot('host-detail');
 });
 
