@@ -26,6 +26,11 @@ await attempt('section nav', async () => {
   const want = ['proxmox/overview', 'proxmox/storage', 'proxmox/ceph', 'proxmox/replication', 'proxmox/mail', 'proxmox/backups'];
   check(hrefs.join(' ') === want.join(' '), 'the section nav lists Overview · Storage · Ceph · Replication · Mail Gateway · Backups', hrefs.join(' '));
   check((await page.getAttribute('#proxmox-nav a[aria-current="page"]', 'href')) === 'proxmox/storage', 'the current section is marked');
+  await page.goto(base + '/proxmox/storage?kiosk=1');
+  await page.waitForSelector('#storage-pools tr[data-storage]');
+  check(!(await page.isVisible('#proxmox-nav')), 'kiosk mode hides the section nav');
+  await page.goto(base + '/proxmox/storage?kiosk=0');
+  await page.waitForSelector('#proxmox-nav a');
 });
 
 await attempt('storage page', async () => {

@@ -24,7 +24,7 @@ export function navHtml(st, current) {
 export function mountProxmoxNav(root, current) {
   const nav = document.createElement('nav');
   nav.id = 'proxmox-nav';
-  nav.className = 'sections';
+  nav.className = 'sections section-nav';  // section-nav: hidden in kiosk mode (style.css)
   nav.setAttribute('aria-label', 'Proxmox');
   nav.innerHTML = navHtml(null, current);
   root.prepend(nav);
