@@ -24,6 +24,16 @@ const REDIRECTS = { '': 'proxmox/overview', proxmox: 'proxmox/overview', storage
 // its timers and listeners). ctx: {path, navigate}. The first match wins.
 const PAGES = [
   { match: 'proxmox/overview', load: () => import('./js/overview.js') },
+  // Proxmox sub-pages and detail views (issue 15: storage, Ceph, replication, mail gateway,
+  // backups; a guest's, node's, storage's and agent host's detail view with charts). The
+  // detail routes come before 'proxmox/storage' (and before any 'hosts' page: hosts/<id>).
+  { match: /^proxmox\/(guest|node|storage)\/.+$/, load: () => import('./js/detail.js') },
+  { match: /^hosts\/[^/]+$/, load: () => import('./js/detail.js') },
+  { match: 'proxmox/storage', load: () => import('./js/storage.js') },
+  { match: 'proxmox/ceph', load: () => import('./js/ceph.js') },
+  { match: 'proxmox/replication', load: () => import('./js/replication.js') },
+  { match: 'proxmox/mail', load: () => import('./js/mail.js') },
+  { match: 'proxmox/backups', load: () => import('./js/backups.js') },
   // The agents' pages.
   { match: 'docker', load: () => import('./js/docker.js') },
   { match: 'kubernetes', load: () => import('./js/kubernetes.js') },

@@ -53,7 +53,7 @@ function row(h) {
   const dp = diskPct(h), t = maxTemp(h);
   const load = (h.loadAverage || []).map((x) => Number(x).toFixed(2)).join(' ');
   return `<tr data-id="${esc(h.id)}" class="${up ? '' : 'down'}">` +
-    `<td class="name" title="last report ${esc(when(h.lastSeen))} (${esc(ago(h.lastSeen))})">${esc(h.displayName || h.hostname)}</td>` +
+    `<td class="name" title="last report ${esc(when(h.lastSeen))} (${esc(ago(h.lastSeen))})"><a href="hosts/${encodeURIComponent(h.id)}" data-link>${esc(h.displayName || h.hostname)}</a></td>` +
     `<td>${esc(h.platform)}<span class="muted"> ${esc([h.osName, h.osVersion].filter(Boolean).join(' '))}</span></td>` +
     `<td><span class="dot ${esc(h.status)}"></span>${esc(h.status)}</td>` +
     `<td>${up ? bar(h.cpuUsage, `${Number(h.cpuUsage || 0).toFixed(0)}%`, `${Number(h.cpuUsage || 0).toFixed(1)}% of ${h.cpuCount || '?'} CPUs${load ? `; load ${load}` : ''}`) : bar(null)}</td>` +

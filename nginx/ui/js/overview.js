@@ -4,6 +4,7 @@
 import { searchMatcher } from './table.js';
 import { mountListPage } from './listpage.js';
 import { esc, bytes, rate, uptime, bar, pctOf } from './format.js';
+import { mountProxmoxNav } from './proxnav.js';
 
 export function guestType(g) { return g.type === 'qemu' ? 'VM' : g.isOci ? 'OCI' : 'LXC'; }
 function memPct(x) { return pctOf(x.memory ? x.memory.used : x.mem, x.memory ? x.memory.total : x.maxmem); }
@@ -95,7 +96,7 @@ function nodeRows(nodes, guests) {
   }
   return nodes.map((n) => {
     const c = count[`${n.instance}/${n.node}`] || { vm: 0, ct: 0 };
-    return `<tr class="${n.status === 'online' ? '' : 'down'}"><td>${esc(n.displayName || n.node)}` +
+    return `<tr class="${n.status === 'online' ? '' : 'down'}"><td><a href="proxmox/node/${encodeURIComponent(n.id)}" data-link>${esc(n.displayName || n.node)}</a>` +
       `${n.clusterName ? ` <span class="badge">${esc(n.clusterName)}</span>` : ''}</td>` +
       `<td>${statusCell(n.status)}</td><td>${n.status === 'online' ? uptime(n.uptime) : '-'}</td>` +
       `<td>${cpuCell(n)}</td><td>${memCell(n)}</td><td>${diskCell(n)}</td>` +
@@ -105,8 +106,8 @@ function nodeRows(nodes, guests) {
 
 function guestRow(g) {
   const up = running(g);
-  return `<tr data-vmid="${g.vmid}" class="${up ? '' : 'stopped'}">` +
-    `<td class="name">${esc(g.name)}${g.lock ? ` <span class="badge warn">Lock: ${esc(g.lock)}</span>` : ''}</td>` +
+  return `<tr data-vmid="${g.vmid}" data-id="${esc(g.id)}" class="${up ? '' : 'stopped'}">` +
+    `<td class="name"><a href="proxmox/guest/${encodeURIComponent(g.id)}" data-link>${esc(g.name)}</a>${g.lock ? ` <span class="badge warn">Lock: ${esc(g.lock)}</span>` : ''}</td>` +
     `<td><span class="type ${guestType(g).toLowerCase()}">${guestType(g)}</span></td>` +
     `<td class="num">${g.vmid}</td><td>${esc(g.node)}</td><td>${statusCell(g.status)}</td>` +
     `<td>${cpuCell(g)}</td><td>${memCell(g)}</td><td>${diskCell(g)}</td>` +
@@ -135,8 +136,8 @@ function nodesCard(st) {
     </table></div></section>`;
 }
 
-export function mount(root) {
-  return mountListPage(root, {
+export function mount(root, ctx) {
+  const down = mountListPage(root, {
     id: 'guests', columns: COLUMNS, row: guestRow, rowSelector: 'tr[data-vmid]', fixed: true,
     tie: (a, b) => a.vmid - b.vmid, empty: 'No guests found', noun: 'guests',
     placeholder: 'Search or filter: web, node:pve1, cpu>80',
@@ -151,4 +152,12 @@ export function mount(root) {
         rows: all.filter((g) => (view.status === 'all' || (view.status === 'running') === running(g)) && match(g)) };
     },
   });
+  // A click anywhere on a guest's row opens its detail view (its name is the link, for the
+  // keyboard and for opening in a new tab).
+  root.querySelector('#guests-list').addEventListener('click', (ev) => {
+    const tr = ev.target.closest('tr[data-id]');
+    if (tr && !ev.target.closest('a') && !window.getSelection().toString()) ctx.navigate(`proxmox/guest/${encodeURIComponent(tr.dataset.id)}`);
+  });
+  const navDown = mountProxmoxNav(root, 'proxmox/overview');
+  return () => { navDown(); down(); };
 }
