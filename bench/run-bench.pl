@@ -1373,5 +1373,7 @@ sub ui_bench {
     printf "%-44s %10s\n", 'refresh after a change, main thread ms (max of 3)', $f{refresh_ms_max} // '?';
     printf "%-44s %10s\n", '  of which JSON.parse of the state, ms', $f{refresh_parse_ms} // '?';
     printf "%-44s %10s\n", '  of which the redraw, ms', $f{refresh_render_ms} // '?';
+    printf "%-44s %10s\n", "  script / layout / style, ms", join(' / ', map { $f{"refresh_$_"} // '?' }
+        qw(ScriptDuration LayoutDuration RecalcStyleDuration));
     printf "%-44s %10s\n", 'JavaScript heap, MB', $f{heap_mb} // '?';
 }

@@ -3,7 +3,7 @@
 // while no credential exists, the login form while signed out, then the page of the URL.
 import { get, post, onUnauthorized, forgetCsrf, apiToken, setApiToken } from './js/api.js';
 import { renderLogin, renderSetup } from './js/login.js';
-import { forgetState } from './js/state.js';
+import { forgetState, prefetchState } from './js/state.js';
 import { esc } from './js/format.js';
 import { alertPills } from './js/alert-pills.js';
 
@@ -225,6 +225,10 @@ async function footer() {
   }
 }
 kioskFromUrl();
+// The estate's pages need /api/state first: when this tab seems signed in (a token, or the
+// session's CSRF cookie), ask for it while the page's module loads.
+if ((apiToken() || /(^|; )pulse_csrf=/.test(document.cookie))
+    && /^(proxmox|docker|kubernetes|hosts|alerts\/overview)(\/|$)/.test(route() || 'proxmox')) prefetchState();
 footer();
 setInterval(footer, 30000);
 // The time of the state on screen, whichever page polls it (state.js tells the document).

@@ -113,7 +113,10 @@ await attempt('kubernetes', async () => {
   await waitRows('k8s-nodes', expect.k8sNodes);
   check(true, `Nodes: ${expect.k8sNodes}`);
   await page.click(`#k8s-clusters a:text-is("${expect.clusters[0]}")`);
-  await page.waitForFunction(() => /^\d+ of \d+ /.test(document.querySelector('#k8s-nodes-count')?.textContent || ''));
+  // The new view: the cluster in the URL and fewer rows than all (the old table may still show).
+  await page.waitForFunction((all) => (new URL(location).searchParams.get('q') || '').startsWith('cluster:')
+    && new RegExp(`^\\d+ of ${all} `).test(document.querySelector('#k8s-nodes-count')?.textContent || '')
+    && document.querySelectorAll('#k8s-nodes tbody tr[data-id]').length < all, expect.k8sNodes);
   const cl = await page.$$eval('#k8s-nodes tbody tr[data-id] td:nth-child(2)', (tds) => tds.map((td) => td.textContent));
   check(cl.length > 0 && cl.every((c) => c === expect.clusters[0]), `a cluster's link: its nodes only (${cl.length})`);
   const url = page.url();

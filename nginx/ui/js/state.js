@@ -7,7 +7,14 @@ import { get } from './api.js';
 export const POLL_MS = 5000;
 const listeners = new Set();
 const errorListeners = new Set();
-let state = null, etag = null, timer = null, busy = false;
+let state = null, etag = null, timer = null, busy = false, early = null;
+
+// Asks for the state at once, before the page that shows it is loaded (app.js calls it at
+// start-up on a page that shows the estate): the first poll takes this answer. A 401 (not
+// signed in yet) is dropped quietly.
+export function prefetchState() {
+  if (!state && !early) early = get('/api/state', { quiet401: true }).catch(() => null);
+}
 
 async function poll() {
   timer = null;
@@ -15,7 +22,9 @@ async function poll() {
   if (!document.hidden || !state) {
     busy = true;
     try {
-      const res = await get('/api/state', { etag });
+      let res = early ? await early : null;
+      early = null;
+      if (!res) res = await get('/api/state', { etag });
       if (res.status !== 304 && !(state && res.etag && res.etag === etag)) {
         state = res.body;
         etag = res.etag;

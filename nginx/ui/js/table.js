@@ -43,13 +43,20 @@ export function mountTable(el, opts) {
     '<tbody></tbody></table></div>';
   const table = el.querySelector('table'), tbody = table.querySelector('tbody');
   let rows = [], rowH = 0, shown = [-1, -1], queued = false, alive = true;
+  // Where the table body starts on the page (px from the document's top) and a row's height:
+  // measured after a frame's layout (in requestAnimationFrame, when the layout is due anyway),
+  // never right after a change of the document, which would force a second layout.
+  // The scroll position too is kept from the scroll events (reading window.scrollY after a
+  // change of the document forces a layout as well).
+  let bodyTop = -1, measuring = false, scrollY = window.scrollY;
 
   function draw(force) {
     const n = rows.length;
     let start = 0, end = n;
     if (n > WINDOW_FROM) {
       rowH = rowH || 29;
-      const above = Math.max(0, -tbody.getBoundingClientRect().top);
+      if (bodyTop < 0) bodyTop = tbody.getBoundingClientRect().top + scrollY;  // the first draw only
+      const above = Math.max(0, scrollY - bodyTop);
       const first = Math.floor(above / rowH), last = first + Math.ceil(window.innerHeight / rowH);
       // A scroll that stays inside the window with room to spare changes nothing.
       if (!force && shown[0] <= Math.max(0, first - WINDOW_EXTRA / 2)
@@ -63,10 +70,20 @@ export function mountTable(el, opts) {
       : `<tr><td colspan="${cols.length}" class="muted">${esc(opts.empty || 'Nothing to show')}</td></tr>`;
     shown = [start, end];
     keyboardRows(focused);
-    if (n > WINDOW_FROM) {
-      const first = tbody.querySelector(opts.rowSelector || 'tr:not(.spacer)');
-      const h = first ? first.getBoundingClientRect().height : 0;
-      if (h && Math.abs(h - rowH) > 0.5) { rowH = h; draw(true); }
+    if (n > WINDOW_FROM && !measuring) {
+      measuring = true;
+      requestAnimationFrame(() => {
+        measuring = false;
+        if (!alive) return;
+        scrollY = window.scrollY;
+        const top = tbody.getBoundingClientRect().top + scrollY;
+        const row = tbody.querySelector(opts.rowSelector || 'tr:not(.spacer)');
+        const h = row ? row.getBoundingClientRect().height : 0;
+        const moved = Math.abs(top - bodyTop) > 0.5 || (h && Math.abs(h - rowH) > 0.5);
+        bodyTop = top;
+        if (h) rowH = h;
+        if (moved) draw(true);
+      });
     }
   }
   // Keyboard: rows are focusable (the first one in the Tab order, the others by arrow keys),
@@ -108,7 +125,7 @@ export function mountTable(el, opts) {
   function onScroll() {
     if (queued || rows.length <= WINDOW_FROM) return;
     queued = true;
-    requestAnimationFrame(() => { queued = false; if (alive) draw(false); });
+    requestAnimationFrame(() => { queued = false; scrollY = window.scrollY; if (alive) draw(false); });
   }
   window.addEventListener('scroll', onScroll, { passive: true });
   window.addEventListener('resize', onScroll);
