@@ -45,6 +45,10 @@ await attempt('storage page', async () => {
   check(sameSet(disks, st.physicalDisks.map((d) => d.id)), `every physical disk is a row (${st.physicalDisks.length})`);
   const d = st.physicalDisks.find((x) => x.wearout >= 0);
   check((await page.textContent(`#physical-disks tr[data-disk="${d.id}"] .bar em`)) === `${d.wearout}%`, 'SSD life left shown');
+  const stores = (st.pbs || []).flatMap((p) => (p.datastores || []).map((d) => `${p.id}/${d.name}`));
+  await waitRows('#pbs-datastores tr[data-datastore]', stores.length);
+  check(stores.length > 0 && sameSet(await attrs('#pbs-datastores tr[data-datastore]', 'data-datastore'), stores),
+    `every Backup Server datastore is a row (${stores.length})`);
   await shot('storage');
   await page.fill('#storage-search', 'node:node1');
   const want = st.storage.filter((x) => (x.nodes && x.nodes.length ? x.nodes : [x.node]).join(', ').includes('node1'));

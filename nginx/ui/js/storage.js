@@ -1,6 +1,6 @@
 // storage.js: proxmox/storage (reference/ui.md §4): the storage pools (usage bars, shared,
-// content, node; a name opens the storage's detail view) and the physical disks (health,
-// SSD life left, temperature), from the shared state poller. Both tables sort; the pools'
+// content, node; a name opens the storage's detail view), the physical disks (health,
+// SSD life left, temperature) and the Backup Servers' datastores, from the shared state poller. Both tables sort; the pools'
 // search (`local`, `node:pve1`, `type:zfspool`) and status filter, and both sorts, are in the
 // URL (q, status, sort, dir, dsort, ddir).
 import { watchState } from './state.js';
@@ -61,6 +61,22 @@ function diskRow(d) {
     `<td class="num">${d.temperature > 0 ? `${d.temperature} °C` : '-'}</td><td class="num">${bytes(d.size)}</td></tr>`;
 }
 
+// The Backup Servers' datastores (state.pbs[].datastores): one row each, with its server's
+// status and version.
+function datastoreRows(pbs) {
+  const rows = (pbs || []).flatMap((p) => (p.datastores || []).map((d) => {
+    const pct = d.total > 0 ? (d.used * 100) / d.total : null;
+    const up = p.status === 'online' && (!d.status || d.status === 'available');
+    return `<tr data-datastore="${esc(`${p.id}/${d.name}`)}" class="${up ? '' : 'down'}"><td>${esc(d.name)}</td>` +
+      `<td>${esc(p.name)} <span class="muted">${esc(p.version || '')}</span></td><td>${statusCell(up ? 'online' : p.status === 'online' ? d.status : p.status)}</td>` +
+      `<td class="bar-cell">${bar(pct, pct == null ? '-' : `${pct.toFixed(0)}%`, `${bytes(d.used)} of ${bytes(d.total)}`)}</td>` +
+      `<td class="num">${bytes(d.free)}</td><td class="num">${bytes(d.total)}</td>` +
+      `<td class="num">${d.deduplicationFactor ? `${Number(d.deduplicationFactor).toFixed(2)}×` : '-'}</td>` +
+      `<td class="num">${(d.namespaces || []).length}</td></tr>`;
+  }));
+  return rows.length ? rows.join('') : '<tr><td colspan="8" class="muted">No Proxmox Backup Server is configured (Settings → Proxmox → Backup Server).</td></tr>';
+}
+
 // The pools' search (table.js's search language): name:, node:, type:, content:, status:
 // must all hold; plain words match name, node, type or content (any).
 export function poolMatcher(text) {
@@ -91,6 +107,13 @@ export function mount(root) {
     <section class="card">
       <h2>Physical disks</h2>
       <div id="disk-table"></div>
+    </section>
+    <section class="card">
+      <h2>Backup Server datastores</h2>
+      <div class="scroll"><table id="pbs-datastores" class="grid">
+        <thead><tr><th>Datastore</th><th>Server</th><th>Status</th><th>Usage</th><th class="num">Free</th>
+          <th class="num">Total</th><th class="num">Dedup</th><th class="num">Namespaces</th></tr></thead>
+        <tbody></tbody></table></div>
     </section>`;
   const $ = (sel) => root.querySelector(sel);
   const navDown = mountProxmoxNav(root, 'proxmox/storage');
@@ -117,6 +140,7 @@ export function mount(root) {
     pools.set(rows, view.sort, view.dir);
     $('#storage-count').textContent = `${rows.length} of ${all.length} storages`;
     disks.set(state.physicalDisks || [], view.dsort, view.ddir);
+    $('#pbs-datastores tbody').innerHTML = datastoreRows(state.pbs);
   }
   function changed() { viewToUrl(view, DEFAULTS); draw(); }
   $('#storage-search').addEventListener('input', (ev) => {
