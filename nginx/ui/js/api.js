@@ -31,9 +31,8 @@ function cookie(name) {
 const unauthorizedListeners = new Set();
 export function onUnauthorized(fn) { unauthorizedListeners.add(fn); }
 
-// request(method, path, {body, headers, etag}) → {status, body, etag, headers}.
-// With etag set, a 304 answers {status: 304} and no body.
-export async function request(method, path, opts = {}) {
+// What fetch() needs for a call: the URL (absolute, from the page's <base>) and its init.
+export function fetchArgs(method, path, opts = {}) {
   const headers = { Accept: 'application/json', ...(opts.headers || {}) };
   if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && method !== 'HEAD') {
@@ -45,25 +44,37 @@ export async function request(method, path, opts = {}) {
   if (token && !headers['X-API-Token']) headers['X-API-Token'] = token;
   // no-store: the browser neither answers from its cache nor adds its own conditions, so a
   // 304 reaches us as a 304.
-  const res = await fetch(path.replace(/^\//, ''), {
+  return { url: new URL(path.replace(/^\//, ''), document.baseURI).href, init: {
     method, headers, credentials: 'same-origin', cache: 'no-store',
     body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-  });
-  const fresh = res.headers.get('X-CSRF-Token');
+  } };
+}
+
+// An answer's status, headers and text → {status, body, etag, headers}, or ApiError thrown
+// (a 401 also tells the "signed out" listeners unless opts.quiet401).
+export function answer(status, headers, text, opts = {}) {
+  const fresh = headers.get('X-CSRF-Token');
   if (fresh) csrfToken = fresh;
-  if (res.status === 304) return { status: 304, etag: opts.etag, headers: res.headers };
+  if (status === 304) return { status: 304, etag: opts.etag, headers };
   let body = null;
-  const text = await res.text();
   if (text) {
     const t0 = performance.now();
     try { body = JSON.parse(text); } catch { body = { message: text.slice(0, 200) }; }
     if (text.length > 65536) performance.measure('pulse-json-parse', { start: t0, end: performance.now() });
   }
-  if (!res.ok) {
-    if (res.status === 401 && !opts.quiet401) unauthorizedListeners.forEach((fn) => fn());
-    throw new ApiError(res.status, body, res.headers);
+  if (status < 200 || status > 299) {
+    if (status === 401 && !opts.quiet401) unauthorizedListeners.forEach((fn) => fn());
+    throw new ApiError(status, body, headers);
   }
-  return { status: res.status, body, etag: res.headers.get('ETag'), headers: res.headers };
+  return { status, body, etag: headers.get('ETag'), headers };
+}
+
+// request(method, path, {body, headers, etag}) → {status, body, etag, headers}.
+// With etag set, a 304 answers {status: 304} and no body.
+export async function request(method, path, opts = {}) {
+  const { url, init } = fetchArgs(method, path, opts);
+  const res = await fetch(url, init);
+  return answer(res.status, res.headers, res.status === 304 ? '' : await res.text(), opts);
 }
 
 export const get = (path, opts) => request('GET', path, opts);

@@ -2,12 +2,43 @@
 // watchState(fn); while anyone listens, /api/state is asked every POLL_MS with If-None-Match
 // (a 304 keeps the state as it is, so a refresh costs a few milliseconds), and each listener
 // gets the state when it changes, and at once if one is known. A hidden tab does not poll.
-import { get } from './api.js';
+import { get, fetchArgs, answer } from './api.js';
 
 export const POLL_MS = 5000;
 const listeners = new Set();
 const errorListeners = new Set();
 let state = null, etag = null, timer = null, busy = false, early = null;
+
+// The fetch happens in a worker (state-worker.js) where the browser has them: taking in a
+// body of megabytes costs the main thread several times its parse. Without one (or after it
+// failed to start) the page fetches it itself.
+let worker = null, workerBroken = false;
+function fetchState(opts) {
+  if (!worker && !workerBroken) {
+    try {
+      worker = new Worker(new URL('./state-worker.js', import.meta.url));
+    } catch {
+      workerBroken = true;
+    }
+  }
+  if (!worker) return get('/api/state', opts);
+  const { url, init } = fetchArgs('GET', '/api/state', opts);
+  return new Promise((resolve, reject) => {
+    worker.onmessage = (ev) => {
+      const m = ev.data;
+      if (m.error) { reject(new Error(m.error)); return; }
+      try { resolve(answer(m.status, new Headers(m.headers), m.text, opts)); } catch (err) { reject(err); }
+    };
+    worker.onerror = (ev) => {
+      ev.preventDefault();
+      worker.terminate();
+      worker = null;
+      workerBroken = true;
+      get('/api/state', opts).then(resolve, reject);
+    };
+    worker.postMessage({ url, init });
+  });
+}
 
 // Asks for the state at once, before the page that shows it is loaded (app.js calls it at
 // start-up on a page that shows the estate): the first poll takes this answer. A 401 (not
@@ -24,7 +55,7 @@ async function poll() {
     try {
       let res = early ? await early : null;
       early = null;
-      if (!res) res = await get('/api/state', { etag });
+      if (!res) res = await fetchState({ etag });
       if (res.status !== 304 && !(state && res.etag && res.etag === etag)) {
         state = res.body;
         etag = res.etag;
