@@ -16,7 +16,7 @@ const TABS = [
 ];
 const REDIRECTS = { '': 'proxmox/overview', proxmox: 'proxmox/overview', storage: 'proxmox/storage',
   backups: 'proxmox/backups', servers: 'hosts',
-  settings: 'settings/proxmox', alerts: 'alerts/overview', 'settings/notifications': 'settings/notifications/email' };
+  settings: 'settings/proxmox', alerts: 'alerts/overview', 'alerts/destinations': 'settings/notifications/email', 'settings/notifications': 'settings/notifications/email' };
 
 // The pages: a route (the path below the base) matched by `match` (a string: that path and
 // the paths below it; a RegExp: as it says) → the module that draws it, loaded on first use.

@@ -48,7 +48,7 @@ await attempt('login and the overview', async () => {
   await page.waitForSelector('#active-alerts tbody tr[data-id]');
   check(new URL(page.url()).pathname === '/alerts/overview', 'alerts goes to alerts/overview', page.url());
   const nav = await page.$$eval('#alerts-nav a', (as) => as.map((a) => a.textContent));
-  check(nav.join(' · ') === 'Overview · History · Thresholds · Schedule', 'the section nav', nav.join(' · '));
+  check(nav.join(' · ') === 'Overview · History · Thresholds · Schedule · Notifications', 'the section nav', nav.join(' · '));
   const list = await active();
   await page.waitForFunction((n) => document.querySelectorAll('#active-alerts tbody tr[data-id]').length === n, list.length).catch(() => {});
   const ids = await rowIds();
@@ -310,4 +310,15 @@ await attempt('pills on another tab', async () => {
 });
 
 await api.dispose();
+// The original's alerts/destinations: the channels are under Settings → Notifications here.
+await attempt('notification channels', async () => {
+  await page.goto(base + '/alerts/destinations');
+  await page.waitForFunction(() => location.pathname.endsWith('/settings/notifications/email'));
+  check(true, 'alerts/destinations opens Settings → Notifications → Email');
+  await page.goto(base + '/alerts/history');
+  await page.click('#alerts-nav a[href="settings/notifications/email"]');
+  await page.waitForFunction(() => location.pathname.endsWith('/settings/notifications/email'));
+  check(true, 'and so does the Alerts nav\'s Notifications');
+});
+
 await finish();

@@ -8,9 +8,12 @@ import { watchState } from './state.js';
 
 const SECTIONS = [['overview', 'Overview'], ['history', 'History'], ['thresholds', 'Thresholds'], ['schedule', 'Schedule']];
 
+// The last entry, Notifications, is the original's alerts/destinations: the channels live
+// under Settings → Notifications here (app.js sends alerts/destinations there).
 export function sectionNav(current) {
   return `<nav class="subnav" id="alerts-nav" aria-label="Alerts">${SECTIONS.map(([p, label]) =>
-    `<a href="alerts/${p}" data-link${p === current ? ' aria-current="page"' : ''}>${label}</a>`).join('')}</nav>`;
+    `<a href="alerts/${p}" data-link${p === current ? ' aria-current="page"' : ''}>${label}</a>`).join('')}` +
+    '<a href="settings/notifications/email" data-link>Notifications</a></nav>';
 }
 
 export function levelBadge(level) {
