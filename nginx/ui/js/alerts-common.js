@@ -32,7 +32,6 @@ export function valueText(a) {
   if (a.threshold) return `${num(a.value)} / ${num(a.threshold)}`;
   return a.value ? num(a.value) : '-';
 }
-export const when = (t) => (t ? new Date(t).toLocaleString() : '-');
 
 // --- the alert configuration ---------------------------------------------------------------
 export async function loadConfig() { return (await get('/api/alerts/config')).body; }

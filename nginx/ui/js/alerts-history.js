@@ -7,8 +7,8 @@
 import { get, request } from './api.js';
 import { mountTable, viewFromUrl, viewToUrl } from './table.js';
 import { watchState } from './state.js';
-import { esc } from './format.js';
-import { sectionNav, levelBadge, valueText, when } from './alerts-common.js';
+import { esc, when } from './format.js';
+import { sectionNav, levelBadge, valueText } from './alerts-common.js';
 
 const PAGE = 50, SCAN = 2000;
 const RANGES = { '24h': 86400, '7d': 7 * 86400, '30d': 30 * 86400, all: 0 };

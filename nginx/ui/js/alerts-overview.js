@@ -7,8 +7,8 @@
 import { get, post } from './api.js';
 import { watchState, refreshState } from './state.js';
 import { mountTable, nextSort, viewFromUrl, viewToUrl } from './table.js';
-import { esc } from './format.js';
-import { sectionNav, levelBadge, valueText, when, loadConfig } from './alerts-common.js';
+import { esc, when } from './format.js';
+import { sectionNav, levelBadge, valueText, loadConfig } from './alerts-common.js';
 
 const LEVEL = { critical: 2, warning: 1 };
 const COLUMNS = [

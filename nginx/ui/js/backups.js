@@ -9,7 +9,7 @@
 // day's button filters the list to that day (chart, day in the URL; Escape clears the day).
 import { watchState } from './state.js';
 import { mountTable, nextSort, viewFromUrl, viewToUrl, searchMatcher } from './table.js';
-import { esc, bytes } from './format.js';
+import { esc, bytes, when } from './format.js';
 import { mountProxmoxNav } from './proxnav.js';
 import { ageCell, ageLevel, ageLimits, loadAgeLimits } from './backupage.js';
 
@@ -70,7 +70,7 @@ function row(r) {
   return `<tr data-key="${esc(r.key)}" data-source="${r.source}" data-age="${ageLevel(r.time)}" class="age-${ageLevel(r.time)}">` +
     `<td class="num">${esc(r.vmid)}</td><td>${typeBadge(r.gtype)}</td><td>${r.guestId
       ? `<a href="proxmox/guest/${encodeURIComponent(r.guestId)}" data-link>${esc(r.name)}</a>` : esc(r.name || '-')}</td><td>${esc(r.node)}</td>` +
-    `<td>${esc(new Date(r.time).toLocaleString())}</td><td>${ageCell(r.time)}</td>` +
+    `<td>${esc(when(r.time))}</td><td>${ageCell(r.time)}</td>` +
     `<td><span class="badge src-${r.source}">${SOURCES[r.source]}</span>${r.via ? ' <span class="muted" title="seen through PVE storage">via PVE</span>' : ''}` +
     `${r.protected ? ' <span class="badge" title="protected">protected</span>' : ''}</td>` +
     `<td>${esc(r.location)}</td><td class="num">${r.size == null ? '-' : bytes(r.size)}</td>` +
@@ -90,7 +90,7 @@ const GUEST_COLUMNS = [
 function guestRow(g) {
   return `<tr data-vmid="${g.vmid}" data-guest="${esc(g.id)}" data-age="${ageLevel(g.lastBackup)}"><td class="num">${g.vmid}</td><td>${typeBadge(g.gtype)}</td>` +
     `<td><a href="proxmox/guest/${encodeURIComponent(g.id)}" data-link>${esc(g.name)}</a></td><td>${esc(g.node)}</td>` +
-    `<td>${ageCell(g.lastBackup)}${g.lastBackup ? ` <span class="muted">${esc(new Date(g.lastBackup).toLocaleString())}</span>` : ''}</td>` +
+    `<td>${ageCell(g.lastBackup)}${g.lastBackup ? ` <span class="muted">${esc(when(g.lastBackup))}</span>` : ''}</td>` +
     `<td class="num">${g.backups}</td><td class="num">${g.snapshots}</td></tr>`;
 }
 export function guestSummary(st, rows) {

@@ -5,7 +5,7 @@
 // view, colours from style.css's variables (redrawn when the
 // system's light/dark theme changes), and the width of its box (a ResizeObserver follows it).
 import uPlot from '../vendor/uplot/uPlot.esm.js';
-import { bytes } from './format.js';
+import { bytes, when } from './format.js';
 
 let cssLoaded = false;
 function loadCss() {
@@ -41,7 +41,7 @@ function options(spec, width) {
     scales: { x: { time: true, range: (u, min, max) => (spec.x ? spec.x : [min, max]) }, y: spec.unit === 'pct' ? { range: (u, min, max) => [0, Math.max(100, max)] }
       : { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] } },
     axes: [axis, { ...axis, size: 84, values: (u, vals) => vals.map(fmt) }],
-    series: [{ label: 'Time', value: (u, v) => (v == null ? '-' : new Date(v * 1000).toLocaleString()) },
+    series: [{ label: 'Time', value: (u, v) => (v == null ? '-' : when(v * 1000)) },
       ...spec.series.map((s) => {
         const color = cssVar(s.color) || cssVar('--accent');
         return { label: s.label, stroke: color, fill: `${color}22`, width: 1.5, points: { show: (u, si, i0, i1) => i1 - i0 < 40, size: 5 },

@@ -5,7 +5,7 @@
 // below it). From the shared state poller.
 import { watchState } from './state.js';
 import { mountTable, nextSort, viewFromUrl, viewToUrl } from './table.js';
-import { esc, ago } from './format.js';
+import { esc, ago, when } from './format.js';
 import { mountProxmoxNav } from './proxnav.js';
 
 // healthy | warning | error: an error (or failed runs) is an error, a disabled job a warning.
@@ -22,7 +22,6 @@ const COLUMNS = [
   { key: 'next', label: 'Next sync', value: (j) => j.nextSyncUnix || null },
   { key: 'status', label: 'Status', value: jobHealth },
 ];
-function when(sec) { return sec > 0 ? new Date(sec * 1000).toLocaleString() : '-'; }
 function row(j) {
   const h = jobHealth(j), cls = h === 'healthy' ? 'ok' : h === 'warning' ? 'warn' : 'bad';
   const name = j.guestNode ? `<a href="proxmox/guest/${encodeURIComponent(`${j.instance}:${j.guestNode}:${j.guestId}`)}" data-link>` +
@@ -30,9 +29,9 @@ function row(j) {
   return `<tr data-job="${esc(j.id)}"><td>${name} <span class="muted">${esc(j.guestId)}</span></td>` +
     `<td>${esc(j.jobId)}${j.schedule ? ` <span class="muted">${esc(j.schedule)}</span>` : ''}</td>` +
     `<td>${esc(j.sourceNode)} → ${esc(j.targetNode)}</td>` +
-    `<td title="${esc(when(j.lastSyncUnix))}">${j.lastSyncUnix ? esc(ago(j.lastSyncUnix * 1000)) : 'never'}` +
+    `<td title="${esc(when(j.lastSyncUnix * 1000))}">${j.lastSyncUnix ? esc(ago(j.lastSyncUnix * 1000)) : 'never'}` +
     `${j.lastSyncDurationHuman ? ` <span class="muted">(${esc(j.lastSyncDurationHuman)})</span>` : ''}</td>` +
-    `<td>${esc(when(j.nextSyncUnix))}</td>` +
+    `<td>${esc(when(j.nextSyncUnix * 1000))}</td>` +
     `<td class="wrap"><span class="badge ${cls}" title="${esc(j.error || '')}">${h}</span>` +
     `${j.failCount ? ` <span class="muted">${j.failCount} failed</span>` : ''}${j.error ? `<div class="muted small">${esc(j.error)}</div>` : ''}</td></tr>`;
 }
