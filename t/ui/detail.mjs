@@ -87,10 +87,18 @@ await attempt('replication page', async () => {
   const bad = st.replicationJobs.find((j) => j.error);
   if (bad) {
     check((await page.textContent(`#replication-jobs tr[data-job="${bad.id}"] .badge`)).trim() === 'error', `the failing job ${bad.id} shows error`);
-    await page.selectOption('#job-status', 'error');
+    await page.selectOption('#replication-jobs-status', 'error');
     await waitRows('#replication-jobs tr[data-job]', st.replicationJobs.filter((j) => j.error || j.state === 'error' || j.failCount > 0).length);
     check(query().get('status') === 'error', 'the status filter is in the URL');
   }
+  // The status filter, whatever the simulator's jobs are: Healthy keeps the jobs without an
+  // error or failed runs that are not disabled.
+  const healthy = st.replicationJobs.filter((x) => !(x.error || x.state === 'error' || x.failCount > 0) && x.enabled !== false);
+  await page.selectOption('#replication-jobs-status', 'healthy');
+  await page.waitForFunction((n) => document.querySelectorAll('#replication-jobs tr[data-job]').length === n
+    || (n === 0 && document.querySelector('#replication-jobs td.muted')), healthy.length);
+  check(query().get('status') === 'healthy', `status Healthy: ${healthy.length} of ${st.replicationJobs.length} jobs, in the URL`);
+  await page.selectOption('#replication-jobs-status', 'all');
   await shot('replication');
   const j = st.replicationJobs.find((x) => x.error) || st.replicationJobs[0];
   await page.click(`#replication-jobs tr[data-job="${j.id}"] a`);

@@ -1,10 +1,10 @@
-// replication.js: proxmox/replication (reference/ui.md §4): cards Total jobs, Healthy,
-// Issues, Next sync; a search (guest, job, node, instance) and a status filter (All,
-// Healthy, Warning, Error), both in the URL with the sort; the jobs: guest, job, source →
+// replication.js: proxmox/replication (reference/ui.md §4), a list page (listpage.js): cards
+// Total jobs, Healthy, Issues, Next sync; a search (guest, job, node, instance; node:,
+// status:) and a status filter (All, Healthy, Warning, Error), both in the URL with the sort; the jobs: guest, job, source →
 // target, last sync (and its duration), next sync, status (the error in its tooltip and
 // below it). From the shared state poller.
-import { watchState } from './state.js';
-import { mountTable, nextSort, viewFromUrl, viewToUrl } from './table.js';
+import { searchMatcher } from './table.js';
+import { mountListPage } from './listpage.js';
 import { esc, ago, when } from './format.js';
 import { mountProxmoxNav } from './proxnav.js';
 
@@ -36,54 +36,29 @@ function row(j) {
     `${j.failCount ? ` <span class="muted">${j.failCount} failed</span>` : ''}${j.error ? `<div class="muted small">${esc(j.error)}</div>` : ''}</td></tr>`;
 }
 
+function summary(st) {
+  const jobs = st.replicationJobs || [];
+  const healthy = jobs.filter((j) => jobHealth(j) === 'healthy').length;
+  const next = jobs.map((j) => j.nextSyncUnix).filter((t) => t > 0).sort((a, b) => a - b)[0];
+  return `<section class="cards" id="replication-summary">${[['Total jobs', jobs.length], ['Healthy', healthy],
+    ['Issues', jobs.length - healthy], ['Next sync', next ? new Date(next * 1000).toLocaleTimeString() : '-']]
+    .map(([k, v]) => `<div class="card stat"><span class="muted">${k}</span><strong>${esc(v)}</strong></div>`).join('')}</section>`;
+}
+
 export function mount(root) {
-  const DEFAULTS = { sort: 'guest', dir: 'asc', q: '', status: 'all' };
-  const view = viewFromUrl(DEFAULTS, (k, v) => (k === 'sort' ? COLUMNS.some((c) => c.key === v)
-    : k === 'dir' ? v === 'asc' || v === 'desc' : k === 'status' ? ['healthy', 'warning', 'error'].includes(v) : true));
-  root.innerHTML = `
-    <p class="banner error" id="replication-error" role="alert" hidden></p>
-    <section class="cards" id="replication-summary"></section>
-    <section class="card"><h2>Replication jobs</h2>
-      <div class="filters">
-        <label class="search"><span class="sr-only">Search jobs</span>
-          <input id="job-search" type="search" placeholder="Search guest, job, node" value="${esc(view.q)}" autocomplete="off"></label>
-        <label>Status <select id="job-status"><option value="all">All</option><option value="healthy">Healthy</option>
-          <option value="warning">Warning</option><option value="error">Error</option></select></label>
-        <span id="job-count" class="muted" aria-live="polite"></span>
-      </div>
-      <div id="job-table"></div></section>`;
-  const $ = (sel) => root.querySelector(sel);
+  const down = mountListPage(root, {
+    id: 'replication-jobs', columns: COLUMNS, row, rowSelector: 'tr[data-job]', noun: 'jobs',
+    tie: (a, b) => (a.id < b.id ? -1 : 1), empty: 'No replication jobs found',
+    placeholder: 'Search guest, job, node', defaults: { sort: 'guest', dir: 'asc', q: '', status: 'all' },
+    selects: [{ key: 'status', label: 'Status', options: [['all', 'All'], ['healthy', 'Healthy'], ['warning', 'Warning'], ['error', 'Error']] }],
+    above: summary,
+    rows(st, view) {
+      const jobs = st.replicationJobs || [];
+      const match = searchMatcher(view.q, { fields: { node: (j) => `${j.sourceNode} ${j.targetNode}`, status: jobHealth },
+        words: (j) => [j.guestName, String(j.guestId), j.jobId, j.sourceNode, j.targetNode, j.instance] });
+      return { total: jobs.length, rows: jobs.filter((j) => (view.status === 'all' || jobHealth(j) === view.status) && match(j)) };
+    },
+  });
   const navDown = mountProxmoxNav(root, 'proxmox/replication');
-  $('#job-status').value = view.status;
-  let state = null, typing = null;
-  const table = mountTable($('#job-table'), {
-    id: 'replication-jobs', columns: COLUMNS, row, rowSelector: 'tr[data-job]', tie: (a, b) => (a.id < b.id ? -1 : 1),
-    empty: 'No replication jobs found', onSort: (key) => { Object.assign(view, nextSort(view, key, COLUMNS)); changed(); },
-  });
-  function draw() {
-    if (!state) return;
-    const jobs = state.replicationJobs || [];
-    const healthy = jobs.filter((j) => jobHealth(j) === 'healthy').length;
-    const next = jobs.map((j) => j.nextSyncUnix).filter((t) => t > 0).sort((a, b) => a - b)[0];
-    $('#replication-summary').innerHTML = [['Total jobs', jobs.length], ['Healthy', healthy], ['Issues', jobs.length - healthy],
-      ['Next sync', next ? new Date(next * 1000).toLocaleTimeString() : '-']]
-      .map(([k, v]) => `<div class="card stat"><span class="muted">${k}</span><strong>${esc(v)}</strong></div>`).join('');
-    const q = view.q.toLowerCase();
-    const rows = jobs.filter((j) => (view.status === 'all' || jobHealth(j) === view.status) && (!q ||
-      [j.guestName, String(j.guestId), j.jobId, j.sourceNode, j.targetNode, j.instance].some((v) => String(v || '').toLowerCase().includes(q))));
-    table.set(rows, view.sort, view.dir);
-    $('#job-count').textContent = `${rows.length} of ${jobs.length} jobs`;
-  }
-  function changed() { viewToUrl(view, DEFAULTS); draw(); }
-  $('#job-search').addEventListener('input', (ev) => {
-    clearTimeout(typing);
-    typing = setTimeout(() => { view.q = ev.target.value.trim(); changed(); }, 120);
-  });
-  $('#job-status').addEventListener('change', (ev) => { view.status = ev.target.value; changed(); });
-  const errBox = $('#replication-error');
-  const unwatch = watchState((st) => { state = st; draw(); }, (err) => {
-    errBox.hidden = !err;
-    if (err) errBox.textContent = `Cannot refresh the state: ${err.message}`;
-  });
-  return () => { unwatch(); navDown(); clearTimeout(typing); table.destroy(); };
+  return () => { navDown(); down(); };
 }
