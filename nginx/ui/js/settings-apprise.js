@@ -3,8 +3,8 @@
 // GET/PUT /api/notifications/apprise (the API normalises what it stores and answers it; a
 // stored API key comes back as ***REDACTED***, and sending that keeps it); "Send test" sends
 // the unsaved form (POST /api/notifications/test, method apprise).
-import { get, post, request } from './api.js';
-import { settingsFrame, notice, clearNotice, readForm, busy } from './settings.js';
+import { get, request } from './api.js';
+import { settingsFrame, notice, clearNotice, readForm, busy, testButton } from './settings.js';
 
 const REDACTED = '***REDACTED***';
 
@@ -80,11 +80,6 @@ export function mount(root, ctx) {
       } catch (err) { notice(msg, 'error', err.message); }
     });
   });
-  form.querySelector('#apprise-test').addEventListener('click', (ev) => busy(ev.target, async () => {
-    notice(msg, 'info', 'Sending…');
-    try {
-      notice(msg, 'ok', (await post('/api/notifications/test', { method: 'apprise', config: config() })).body.message);
-    } catch (err) { notice(msg, 'error', err.message); }
-  }));
+  testButton(form.querySelector('#apprise-test'), msg, 'apprise', config);
   return () => {};
 }

@@ -3,8 +3,8 @@
 // security; the configuration is GET/PUT /api/notifications/email (the password is never
 // sent back: empty keeps the stored one); "Send test" mails the unsaved form (POST
 // /api/notifications/test, method email).
-import { get, post, request } from './api.js';
-import { settingsFrame, notice, clearNotice, readForm, busy } from './settings.js';
+import { get, request } from './api.js';
+import { settingsFrame, notice, clearNotice, readForm, busy, testButton } from './settings.js';
 
 const SECURITY = [['starttls', 'STARTTLS (usually port 587)'], ['tls', 'TLS/SSL (usually port 465)'], ['none', 'None']];
 
@@ -80,11 +80,6 @@ export function mount(root, ctx) {
       } catch (err) { notice(msg, 'error', err.message); }
     });
   });
-  form.querySelector('#email-test').addEventListener('click', (ev) => busy(ev.target, async () => {
-    notice(msg, 'info', 'Sending…');
-    try {
-      notice(msg, 'ok', (await post('/api/notifications/test', { method: 'email', config: config() })).body.message);
-    } catch (err) { notice(msg, 'error', err.message); }
-  }));
+  testButton(form.querySelector('#email-test'), msg, 'email', config);
   return () => {};
 }

@@ -3,6 +3,7 @@
 // next to their inputs, reading a form into the API's JSON, copying to the clipboard. Each
 // section is its own module (settings-*.js) with its own route in app.js's PAGES.
 import { esc } from './format.js';
+import { post } from './api.js';
 
 // The sidebar: groups of sections, each a route. Not built, because our API does not have
 // them yet (later issues): Agents (§6.2: installer, managed agents), Diagnostics (§6.5),
@@ -89,6 +90,17 @@ export function readForm(form) {
 export async function busy(button, fn) {
   button.disabled = true;
   try { return await fn(); } finally { button.disabled = false; }
+}
+
+// The "Send test" button of a channel's form: POST /api/notifications/test with the unsaved
+// configuration (config() reads the form); the API's answer or error in msg.
+export function testButton(button, msg, method, config) {
+  button.addEventListener('click', () => busy(button, async () => {
+    notice(msg, 'info', 'Sending…');
+    try {
+      notice(msg, 'ok', (await post('/api/notifications/test', { method, config: config() })).body.message);
+    } catch (err) { notice(msg, 'error', err.message); }
+  }));
 }
 
 // Asks before a destructive action: a modal dialog (Escape or Cancel: no). Resolves true
