@@ -5,6 +5,7 @@
 import { watchState } from './state.js';
 import { mountTable, nextSort, viewFromUrl, viewToUrl } from './table.js';
 import { esc } from './format.js';
+import { morph } from './morph.js';
 
 // opts:
 //   id, columns, row, rowSelector, tie, empty, fixed   as table.js's mountTable
@@ -54,7 +55,7 @@ export function mountListPage(root, opts) {
   function render(st) {
     state = st;
     if (opts.onState) opts.onState(st);
-    if (opts.above) $(`#${id}-above`).innerHTML = opts.above(st, view);
+    if (opts.above) morph($(`#${id}-above`), opts.above(st, view));
     renderList();
   }
   function changed() { viewToUrl(view, opts.defaults); renderList(); }

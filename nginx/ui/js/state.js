@@ -3,6 +3,7 @@
 // (a 304 keeps the state as it is, so a refresh costs a few milliseconds), and each listener
 // gets the state when it changes, and at once if one is known. A hidden tab does not poll.
 import { get, fetchArgs, answer } from './api.js';
+import { apply } from './statepatch.js';
 
 export const POLL_MS = 5000;
 const listeners = new Set();
@@ -10,24 +11,37 @@ const errorListeners = new Set();
 let state = null, etag = null, timer = null, busy = false, early = null;
 
 // The fetch happens in a worker (state-worker.js) where the browser has them: taking in a
-// body of megabytes costs the main thread several times its parse. Without one (or after it
-// failed to start) the page fetches it itself.
+// body of megabytes costs the main thread several times its parse. The worker sends the first
+// state as text and each later one as a patch of the state the page holds (statepatch.js).
+// Without a worker (or after it failed to start) the page fetches the state itself.
+// The state is read-only for the pages, and updated in place by the next patch: a page must
+// not keep a part of it expecting it to stay as it was.
 let worker = null, workerBroken = false;
 function fetchState(opts) {
   if (!worker && !workerBroken) {
     try {
-      worker = new Worker(new URL('./state-worker.js', import.meta.url));
+      worker = new Worker(new URL('./state-worker.js', import.meta.url), { type: 'module' });
     } catch {
       workerBroken = true;
     }
   }
   if (!worker) return get('/api/state', opts);
   const { url, init } = fetchArgs('GET', '/api/state', opts);
+  const base = state;
   return new Promise((resolve, reject) => {
     worker.onmessage = (ev) => {
       const m = ev.data;
       if (m.error) { reject(new Error(m.error)); return; }
-      try { resolve(answer(m.status, new Headers(m.headers), m.text, opts)); } catch (err) { reject(err); }
+      try {
+        const res = answer(m.status, new Headers(m.headers), m.patch ? '' : m.text, opts);
+        if (m.patch !== undefined) {
+          const t0 = performance.now();
+          // In place (statepatch.js); a new object on top, so a listener can tell a new state.
+          res.body = { ...apply(base, m.patch) };
+          performance.measure('pulse-state-patch', { start: t0, end: performance.now() });
+        }
+        resolve(res);
+      } catch (err) { reject(err); }
     };
     worker.onerror = (ev) => {
       ev.preventDefault();
@@ -36,7 +50,7 @@ function fetchState(opts) {
       workerBroken = true;
       get('/api/state', opts).then(resolve, reject);
     };
-    worker.postMessage({ url, init });
+    worker.postMessage({ url, init, have: base ? etag : null });
   });
 }
 

@@ -6,9 +6,11 @@
 // thousands of rows of bars takes seconds in a browser, a window of them milliseconds.
 // Also the view-in-the-URL helpers, so that a page's sort and filters can be bookmarked.
 import { esc } from './format.js';
+import { morph, morphElement } from './morph.js';
 
 const WINDOW_FROM = 300;  // rows: fewer are all in the document
-const WINDOW_EXTRA = 40;  // rows above and below the viewport
+const WINDOW_EXTRA = 24;  // rows above and below the viewport
+const KEEP = ['tabindex'];  // attributes of the rows that the table sets itself
 
 // Sorts rows in place by column col ({value(row)}) in dir 'asc'|'desc'; null/undefined
 // values last; ties by tie(a, b).
@@ -49,6 +51,7 @@ export function mountTable(el, opts) {
   // The scroll position too is kept from the scroll events (reading window.scrollY after a
   // change of the document forces a layout as well).
   let bodyTop = -1, measuring = false, scrollY = window.scrollY;
+  let drawn = [];  // the HTML of each row of the body as last drawn
 
   function draw(force) {
     const n = rows.length;
@@ -56,18 +59,31 @@ export function mountTable(el, opts) {
     if (n > WINDOW_FROM) {
       rowH = rowH || 29;
       if (bodyTop < 0) bodyTop = tbody.getBoundingClientRect().top + scrollY;  // the first draw only
-      const above = Math.max(0, scrollY - bodyTop);
-      const first = Math.floor(above / rowH), last = first + Math.ceil(window.innerHeight / rowH);
+      // The rows in the viewport (none when the table starts below it or ended above it).
+      const at = (y) => Math.min(n, Math.max(0, y / rowH));
+      const first = Math.floor(at(scrollY - bodyTop)), last = Math.ceil(at(scrollY + window.innerHeight - bodyTop));
       // A scroll that stays inside the window with room to spare changes nothing.
       if (!force && shown[0] <= Math.max(0, first - WINDOW_EXTRA / 2)
           && shown[1] >= Math.min(n, last + WINDOW_EXTRA / 2)) return;
       start = Math.max(0, first - WINDOW_EXTRA);
       end = Math.min(n, last + WINDOW_EXTRA);
     }
-    const spacer = (k) => (k > 0 ? `<tr class="spacer"><td colspan="${cols.length}" style="height:${k * rowH}px"></td></tr>` : '');
+    // The spacer above is always there in a long table (0 px at the top), so that the rows
+    // keep their places in the body and a refresh only changes what changed (morph.js).
+    const spacer = (k, always) => (k > 0 || always
+      ? `<tr class="spacer" aria-hidden="true"><td colspan="${cols.length}" style="height:${k * rowH}px"></td></tr>` : '');
     const focused = focusKey();
-    tbody.innerHTML = n ? spacer(start) + rows.slice(start, end).map(opts.row).join('') + spacer(n - end)
-      : `<tr><td colspan="${cols.length}" class="muted">${esc(opts.empty || 'Nothing to show')}</td></tr>`;
+    const html = n ? [spacer(start, n > WINDOW_FROM), ...rows.slice(start, end).map(opts.row), spacer(n - end)].filter(Boolean)
+      : [`<tr><td colspan="${cols.length}" class="muted">${esc(opts.empty || 'Nothing to show')}</td></tr>`];
+    // The same number of rows as drawn before (a refresh): only the rows whose HTML changed
+    // are brought up to date; else the body is morphed as a whole.
+    const kids = tbody.children;
+    if (html.length === drawn.length && kids.length === html.length) {
+      for (let i = 0; i < html.length; i++) if (html[i] !== drawn[i]) morphElement(kids[i], html[i], 'tbody', KEEP);
+    } else {
+      morph(tbody, html.join(''), 'tbody', KEEP);
+    }
+    drawn = html;
     shown = [start, end];
     keyboardRows(focused);
     if (n > WINDOW_FROM && !measuring) {
@@ -96,7 +112,10 @@ export function mountTable(el, opts) {
   }
   function keyboardRows(focused) {
     const real = tbody.querySelectorAll('tr:not(.spacer)');
-    real.forEach((tr, i) => tr.setAttribute('tabindex', i === 0 ? '0' : '-1'));
+    real.forEach((tr, i) => {
+      const want = i === 0 ? '0' : '-1';
+      if (tr.getAttribute('tabindex') !== want) tr.setAttribute('tabindex', want);
+    });
     if (focused) {
       const tr = tbody.querySelector(focused);
       if (tr) tr.focus({ preventScroll: true });
