@@ -57,6 +57,54 @@ await attempt('storage page', async () => {
   check(sameSet(await attrs('#storage-pools tr[data-storage]', 'data-storage'), want.map((x) => x.id)), `node:node1 leaves ${want.length} storages`);
 });
 
+// The storage page's node summary: each node's storage and disks; a click on a node filters
+// the pools and disks to it.
+await attempt('storage page: nodes', async () => {
+  await page.goto(base + '/proxmox/storage');
+  await waitRows('#nodes tr[data-node]', st.nodes.length);
+  check(sameSet(await attrs('#nodes tr[data-node]', 'data-id'), st.nodes.map((n) => n.id)), `a row per node (${st.nodes.length})`);
+  const heads = await page.$$eval('#nodes th', (ths) => ths.map((th) => th.textContent.trim()));
+  check(heads.join(' · ') === 'Node · Status · Uptime · CPU · Memory · Disk · Storage · Disks', heads.join(' · '));
+  const onNode = (s, name) => (s.nodes && s.nodes.length ? s.nodes : [s.node]).includes(name);
+  const want = Object.fromEntries(st.nodes.map((n) => [n.node, [st.storage.filter((s) => onNode(s, n.node)).length,
+    st.physicalDisks.filter((d) => d.node === n.node).length]]));
+  const got = await page.$$eval('#nodes tr[data-node]', (trs) => Object.fromEntries(trs.map((tr) =>
+    [tr.dataset.node, [Number(tr.querySelector('[data-count="storage"]').textContent), Number(tr.querySelector('[data-count="disks"]').textContent)]])));
+  check(JSON.stringify(got, Object.keys(want).sort()) === JSON.stringify(want, Object.keys(want).sort()), `storage and disk counts ${JSON.stringify(got)}`);
+  await page.click('#nodes th[data-sort="disks"]');
+  const byDisks = [...st.nodes].sort((a, b) => want[b.node][1] - want[a.node][1] || (a.id < b.id ? -1 : 1)).map((n) => n.node);
+  check((await attrs('#nodes tr[data-node]', 'data-node')).join(' ') === byDisks.join(' ') && query().get('nsort') === 'disks'
+    && (await page.getAttribute('#nodes th[data-sort="disks"]', 'aria-sort')) === 'descending', `sorted by Disks: ${byDisks.join(' ')}`);
+  const n = st.nodes.find((x) => x.node === 'node2') || st.nodes[1];
+  await page.click(`#nodes tr[data-node="${n.node}"] td:nth-child(2)`);
+  const pools = st.storage.filter((s) => onNode(s, n.node)).map((s) => s.id);
+  const disks = st.physicalDisks.filter((d) => d.node === n.node).map((d) => d.id);
+  await waitRows('#storage-pools tr[data-storage]', pools.length);
+  check(sameSet(await attrs('#storage-pools tr[data-storage]', 'data-storage'), pools)
+    && sameSet(await attrs('#physical-disks tr[data-disk]', 'data-disk'), disks),
+  `a click on ${n.node}: its ${pools.length} storages and ${disks.length} disks`);
+  check(query().get('node') === n.node && (await page.getAttribute(`#nodes tr[data-node="${n.node}"]`, 'aria-selected')) === 'true'
+    && (await page.textContent('.node-summary [data-node-clear]')).includes(n.node), `node=${n.node} in the URL, the row marked, a chip names it`);
+  await shot('storage-node-filter');
+  await page.click(`#nodes tr[data-node="${n.node}"] td:nth-child(4)`);
+  await waitRows('#storage-pools tr[data-storage]', st.storage.length);
+  check(!query().get('node'), 'a second click shows every node again');
+  await page.click(`#nodes tr[data-node="${n.node}"] td:nth-child(2)`);
+  await waitRows('#storage-pools tr[data-storage]', pools.length);
+  await page.keyboard.press('Escape');
+  await waitRows('#storage-pools tr[data-storage]', st.storage.length);
+  check(!query().get('node') && !(await page.$('#nodes tr[aria-selected="true"]')), 'Escape clears it');
+  // Keyboard: Space on a focused row filters too.
+  await page.focus(`#nodes tr[data-node="${n.node}"]`);
+  await page.keyboard.press(' ');
+  await waitRows('#storage-pools tr[data-storage]', pools.length);
+  check(query().get('node') === n.node, 'Space on a focused node row filters to it');
+  await page.keyboard.press('Escape');
+  await waitRows('#storage-pools tr[data-storage]', st.storage.length);
+  await page.click('#nodes th[data-sort="name"]');
+  check(!query().get('nsort'), 'sorted by name again: nsort off the URL');
+});
+
 await attempt('storage detail', async () => {
   const s = st.storage.find((x) => x.id.endsWith('-local') && x.node === 'node1');
   await page.click(`#storage-pools tr[data-storage="${s.id}"] a`);
