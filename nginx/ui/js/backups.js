@@ -75,7 +75,7 @@ const COLUMNS = [
 function row(r) {
   if (r.day) {
     return `<tr class="day-head" data-id="day:${r.day}" data-day="${r.day}" data-count="${r.count}">` +
-      `<th colspan="${COLUMNS.length}" scope="colgroup">${esc(r.label)} (${r.count})</th></tr>`;
+      `<th colspan="${COLUMNS.length}">${esc(r.label)} (${r.count})</th></tr>`;
   }
   return `<tr data-key="${esc(r.key)}" data-id="${esc(r.key)}" data-source="${r.source}" data-age="${ageLevel(r.time)}" class="age-${ageLevel(r.time)}">` +
     `<td class="num">${esc(r.vmid)}</td><td>${typeBadge(r.gtype)}</td><td>${r.guestId
