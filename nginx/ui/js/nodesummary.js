@@ -123,7 +123,7 @@ export function mountNodeSummary(el, opts) {
     <div class="node-table"></div>
     <p class="muted node-none" hidden>Add a Proxmox VE node under <a href="settings/proxmox" data-link>Settings → Proxmox</a>.</p></section>`;
   const chip = el.querySelector('.node-chip'), hint = el.querySelector('.node-none');
-  let st = null, extra = null, draws = 0;
+  let st = null, extra = null, draws = 0, chipHtml = '';
   const table = mountTable(el.querySelector('.node-table'), {
     id: 'nodes', columns, row: rowHtml(kind), rowSelector: 'tr[data-id]', tie: (a, b) => (a.id < b.id ? -1 : 1),
     empty: 'No Proxmox VE nodes configured yet',
@@ -139,8 +139,9 @@ export function mountNodeSummary(el, opts) {
     const rows = summaryRows(st, kind, extra, view.node === none ? null : view.node);
     table.set(rows, view.nsort, view.ndir);
     hint.hidden = (st.nodes || []).length > 0;
-    chip.innerHTML = view.node !== none ? `<button type="button" class="chip" data-node-clear aria-label="Show every node (clear the node filter)">` +
+    const html = view.node !== none ? `<button type="button" class="chip" data-node-clear aria-label="Show every node (clear the node filter)">` +
       `Node: ${esc(view.node)} ×</button>` : '';
+    if (html !== chipHtml) chip.innerHTML = chipHtml = html;  // unchanged, it stays (and keeps the focus)
   }
   function act() {
     const before = draws;
@@ -151,13 +152,13 @@ export function mountNodeSummary(el, opts) {
     view.node = view.node === name ? none : name;
     act();
   }
-  const tbody = el.querySelector('tbody');
-  tbody.addEventListener('click', (ev) => {
-    const tr = ev.target.closest('tr[data-node]');
+  const box = el.querySelector('.node-table');
+  box.addEventListener('click', (ev) => {
+    const tr = ev.target.closest('tbody tr[data-node]');
     if (tr && !ev.target.closest('a') && !window.getSelection().toString()) toggle(tr.dataset.node);
   });
-  tbody.addEventListener('keydown', (ev) => {
-    const tr = ev.target.closest('tr[data-node]');
+  box.addEventListener('keydown', (ev) => {
+    const tr = ev.target.closest('tbody tr[data-node]');
     if (tr && ev.target === tr && ev.key === ' ') { ev.preventDefault(); toggle(tr.dataset.node); }
   });
   chip.addEventListener('click', (ev) => { if (ev.target.closest('[data-node-clear]')) toggle(view.node); });
