@@ -2,7 +2,8 @@
 # 70-ui.t: the web UI in a real browser: t/ui/ui.mjs drives Debian's chromium headless through
 # playwright-core (t/ui/node_modules, installed by ./quickstart test) against the stack's
 # nginx: the first-run wizard, login with a wrong and then the right password, the Proxmox
-# overview with the simulator's guests, sorting and filtering kept in the URL, the tabs,
+# overview with the simulator's guests, sorting and filtering kept in the URL, the nodes
+# table (counts, its own sort, a click filtering the guests, Escape), the tabs,
 # the dark theme, logout; no console error on any page. A screenshot of each page goes to
 # $PULSE_UI_SHOTS, else t/ui/screenshots/ in the build tree (emptied first; path printed).
 # Without chromium or the npm packages the test skips, except under CI=true, where it fails.
@@ -43,12 +44,13 @@ $stack->wait_for(sub {
     $st = $r->json;
     return @{ $st->{nodes} } == 2 && @{ $st->{vms} } + @{ $st->{containers} } == 20;
 }, 40, 'the simulator\'s guests in the state', 'worker-1');
-my @guests = map { { vmid => $_->{vmid}, name => $_->{name}, node => $_->{node}, status => $_->{status} } }
+my @guests = map { { vmid => $_->{vmid}, name => $_->{name}, node => $_->{node}, status => $_->{status}, type => $_->{type} } }
     @{ $st->{vms} }, @{ $st->{containers} };
+my @nodes = map { { id => $_->{id}, node => $_->{node} } } @{ $st->{nodes} };
 ok((grep { $_->{status} ne 'running' } @guests) >= 1, 'some guests are stopped');
 
 my ($fh, $expect) = tempfile(DIR => $stack->dir, SUFFIX => '.json');
-print {$fh} encode_json({ nodes => scalar @{ $st->{nodes} }, guests => \@guests });
+print {$fh} encode_json({ nodes => \@nodes, guests => \@guests });
 close $fh;
 browser(UI_PHASE => 'main', UI_EXPECT => $expect);
 

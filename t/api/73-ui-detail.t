@@ -5,7 +5,9 @@
 # history, the browser checks the section nav, storage (pools and disks), Ceph, replication,
 # the mail gateway and backups pages against the API's answers, a guest's, a node's, a
 # storage's and a host's detail view with charts whose points are the history's, the range
-# picker in the URL, the backups filters, and no console error. Screenshots in light and one
+# picker in the URL, the backups filters, day headings and pages (120 backups added to the
+# simulator), the node summary of the storage and backups pages (counts, sort, a click
+# filtering the page, Escape), and no console error. Screenshots in light and one
 # in dark go to $PULSE_UI_SHOTS/detail, else t/ui/screenshots/detail in the build tree.
 use strict;
 use warnings;
@@ -40,6 +42,14 @@ for my $node ({ type => 'pve', name => 'lab', host => $sim->{url}, tokenName => 
     my $res = $ua->post($stack->url('/api/config/nodes') => $auth => json => $node)->result;
     is($res->code, 201, "$node->{type} $node->{name} added") or diag $res->body;
 }
+# More backups than one page of the backups list holds (100): 120 added to three guests, one
+# every four hours back over 20 days (the list's day headings and pages).
+my $added = 0;
+for my $i (0 .. 119) {
+    my $res = $ua->post("$sim->{url}/__sim/backup" => json => { vmid => 101 + $i % 3, ctime => time - 600 - $i * 4 * 3600 })->result;
+    $added++ if $res->is_success;
+}
+is($added, 120, '120 backups added to the simulator');
 my $agent = $stack->agent_token('ui-host', 'host-agent:report');
 sub host_report {
     my ($n) = @_;
@@ -56,7 +66,7 @@ sub host_report {
 
 my $st = $stack->wait_state(sub { my $s = shift; @{ $s->{nodes} } == 2 && @{ $s->{vms} } + @{ $s->{containers} } == 10
     && @{ $s->{cephClusters} } && @{ $s->{replicationJobs} } && @{ $s->{physicalDisks} } && @{ $s->{pbs} }
-    && @{ $s->{pbsBackups} } && @{ $s->{pmg} } && @{ $s->{backups}{pve}{storageBackups} }
+    && @{ $s->{pbsBackups} } && @{ $s->{pmg} } && @{ $s->{backups}{pve}{storageBackups} } >= 122
     && @{ $s->{backups}{pve}{guestSnapshots} } }, 60, 'the whole estate in the state');
 host_report($_), sleep 1 for 1 .. 3;
 # History: a few polls of the cluster written (the worker flushes every second).

@@ -57,6 +57,54 @@ await attempt('storage page', async () => {
   check(sameSet(await attrs('#storage-pools tr[data-storage]', 'data-storage'), want.map((x) => x.id)), `node:node1 leaves ${want.length} storages`);
 });
 
+// The storage page's node summary: each node's storage and disks; a click on a node filters
+// the pools and disks to it.
+await attempt('storage page: nodes', async () => {
+  await page.goto(base + '/proxmox/storage');
+  await waitRows('#nodes tr[data-node]', st.nodes.length);
+  check(sameSet(await attrs('#nodes tr[data-node]', 'data-id'), st.nodes.map((n) => n.id)), `a row per node (${st.nodes.length})`);
+  const heads = await page.$$eval('#nodes th', (ths) => ths.map((th) => th.textContent.trim()));
+  check(heads.join(' · ') === 'Node · Status · Uptime · CPU · Memory · Disk · Storage · Disks', heads.join(' · '));
+  const onNode = (s, name) => (s.nodes && s.nodes.length ? s.nodes : [s.node]).includes(name);
+  const want = Object.fromEntries(st.nodes.map((n) => [n.node, [st.storage.filter((s) => onNode(s, n.node)).length,
+    st.physicalDisks.filter((d) => d.node === n.node).length]]));
+  const got = await page.$$eval('#nodes tr[data-node]', (trs) => Object.fromEntries(trs.map((tr) =>
+    [tr.dataset.node, [Number(tr.querySelector('[data-count="storage"]').textContent), Number(tr.querySelector('[data-count="disks"]').textContent)]])));
+  check(JSON.stringify(got, Object.keys(want).sort()) === JSON.stringify(want, Object.keys(want).sort()), `storage and disk counts ${JSON.stringify(got)}`);
+  await page.click('#nodes th[data-sort="disks"]');
+  const byDisks = [...st.nodes].sort((a, b) => want[b.node][1] - want[a.node][1] || (a.id < b.id ? -1 : 1)).map((n) => n.node);
+  check((await attrs('#nodes tr[data-node]', 'data-node')).join(' ') === byDisks.join(' ') && query().get('nsort') === 'disks'
+    && (await page.getAttribute('#nodes th[data-sort="disks"]', 'aria-sort')) === 'descending', `sorted by Disks: ${byDisks.join(' ')}`);
+  const n = st.nodes.find((x) => x.node === 'node2') || st.nodes[1];
+  await page.click(`#nodes tr[data-node="${n.node}"] td:nth-child(2)`);
+  const pools = st.storage.filter((s) => onNode(s, n.node)).map((s) => s.id);
+  const disks = st.physicalDisks.filter((d) => d.node === n.node).map((d) => d.id);
+  await waitRows('#storage-pools tr[data-storage]', pools.length);
+  check(sameSet(await attrs('#storage-pools tr[data-storage]', 'data-storage'), pools)
+    && sameSet(await attrs('#physical-disks tr[data-disk]', 'data-disk'), disks),
+  `a click on ${n.node}: its ${pools.length} storages and ${disks.length} disks`);
+  check(query().get('node') === n.node && (await page.getAttribute(`#nodes tr[data-node="${n.node}"]`, 'aria-selected')) === 'true'
+    && (await page.textContent('.node-summary [data-node-clear]')).includes(n.node), `node=${n.node} in the URL, the row marked, a chip names it`);
+  await shot('storage-node-filter');
+  await page.click(`#nodes tr[data-node="${n.node}"] td:nth-child(4)`);
+  await waitRows('#storage-pools tr[data-storage]', st.storage.length);
+  check(!query().get('node'), 'a second click shows every node again');
+  await page.click(`#nodes tr[data-node="${n.node}"] td:nth-child(2)`);
+  await waitRows('#storage-pools tr[data-storage]', pools.length);
+  await page.keyboard.press('Escape');
+  await waitRows('#storage-pools tr[data-storage]', st.storage.length);
+  check(!query().get('node') && !(await page.$('#nodes tr[aria-selected="true"]')), 'Escape clears it');
+  // Keyboard: Space on a focused row filters too.
+  await page.focus(`#nodes tr[data-node="${n.node}"]`);
+  await page.keyboard.press(' ');
+  await waitRows('#storage-pools tr[data-storage]', pools.length);
+  check(query().get('node') === n.node, 'Space on a focused node row filters to it');
+  await page.keyboard.press('Escape');
+  await waitRows('#storage-pools tr[data-storage]', st.storage.length);
+  await page.click('#nodes th[data-sort="name"]');
+  check(!query().get('nsort'), 'sorted by name again: nsort off the URL');
+});
+
 await attempt('storage detail', async () => {
   const s = st.storage.find((x) => x.id.endsWith('-local') && x.node === 'node1');
   await page.click(`#storage-pools tr[data-storage="${s.id}"] a`);
@@ -117,53 +165,137 @@ await attempt('mail gateway page', async () => {
   await shot('mail');
 });
 
-// The backups page: every PVE backup, PBS backup and snapshot of GET /api/backups.
+// The backups page: every PVE backup, PBS backup and snapshot of GET /api/backups, 100 a page.
 const pve = expect.backups.backups.pve;
-const allKeys = [...pve.storageBackups.map((x) => `pve:${x.id}`), ...expect.backups.backups.pbs.map((x) => `pbs:${x.id}`),
-  ...pve.guestSnapshots.map((x) => `snap:${x.id}`)];
+const items = [...pve.storageBackups.map((x) => ({ key: `pve:${x.id}`, x, time: x.ctime * 1000, node: x.node })),
+  ...expect.backups.backups.pbs.map((x) => ({ key: `pbs:${x.id}`, x, time: Date.parse(x.backupTime), node: x.instance })),
+  ...pve.guestSnapshots.map((x) => ({ key: `snap:${x.id}`, x, time: Date.parse(x.time), node: x.node }))];
+const allKeys = items.map((i) => i.key);
+const itemOf = new Map(items.map((i) => [i.key, i]));
+// The local day of epoch ms t (the browser runs in this process's zone).
+const dayOf = (t) => { const d = new Date(t); return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`; };
 const rowsNow = () => attrs('#backups tr[data-key]', 'data-key');
+// The pager says "Showing a - b of n backups" (n: the filtered list's rows).
+const waitTotal = (n) => page.waitForFunction((k) => {
+  const t = (document.querySelector('#backup-showing') || {}).textContent || '';
+  return k ? t.endsWith(` of ${k} backups`) : t === 'No backups to show';
+}, n);
+// Every page of the list from the first: its rows and day headings in order ({key, name} or
+// {day, count, label}), then back to the first page with Prev.
+async function allPages() {
+  const seen = [];
+  let pages = 0;
+  for (;;) {
+    pages++;
+    seen.push(...await page.$$eval('#backups tbody tr:not(.spacer)', (trs) => trs.map((tr) => (tr.dataset.key
+      ? { key: tr.dataset.key, name: tr.children[2].textContent.trim(), page: document.querySelector('#backup-pager').dataset.page }
+      : tr.dataset.day ? { day: tr.dataset.day, count: Number(tr.dataset.count), label: tr.textContent.trim() } : { empty: true }))));
+    if (await page.isDisabled('#backup-next')) break;
+    await page.click('#backup-next');
+    await page.waitForFunction((n) => document.querySelector('#backup-pager').dataset.page === String(n + 1), pages);
+  }
+  for (let p = pages; p > 1; p--) {
+    await page.click('#backup-prev');
+    await page.waitForFunction((n) => document.querySelector('#backup-pager').dataset.page === String(n - 1), p);
+  }
+  return { rows: seen.filter((s) => s.key), heads: seen.filter((s) => s.day), seq: seen, pages };
+}
+// The rows a filter leaves, checked over every page.
+async function listIs(keys, what) {
+  await waitTotal(keys.length);
+  const got = keys.length ? (await allPages()).rows.map((r) => r.key) : [];
+  return check(sameSet(got, keys), `${what}: ${keys.length} rows`, got.length);
+}
 await attempt('backups page', async () => {
   await page.click('#proxmox-nav a[href="proxmox/backups"]');
-  await waitRows('#backups tr[data-key]', allKeys.length);
-  check(sameSet(await rowsNow(), allKeys), `every backup and snapshot is a row (${allKeys.length})`);
-  const times = await page.$$eval('#backups tr[data-key] td:nth-child(5)', (tds) => tds.map((td) => Date.parse(td.textContent)));
-  check(times.every((t, i) => !i || times[i - 1] >= t || Number.isNaN(t)), 'newest first');
+  check(allKeys.length > 100, `more backups than one page holds (${allKeys.length})`);
+  await waitTotal(allKeys.length);
+  const pages = Math.ceil(allKeys.length / 100);
+  check((await page.textContent('#backup-showing')) === `Showing 1 - 100 of ${allKeys.length} backups`
+    && (await rowsNow()).length === 100, `the first page: "Showing 1 - 100 of ${allKeys.length} backups", 100 rows`);
+  check(await page.isDisabled('#backup-prev') && !(await page.isDisabled('#backup-next')), 'Prev is off on the first page, Next on');
+  await shot('backups');
+  const walk = await allPages();
+  check(walk.pages === pages, `${pages} pages`);
+  check(sameSet(walk.rows.map((r) => r.key), allKeys), `every backup and snapshot is a row of one page (${allKeys.length})`);
+  const times = walk.rows.map((r) => itemOf.get(r.key).time);
+  check(times.every((t, i) => !i || times[i - 1] >= t), 'newest first, across the pages');
   for (const x of [...pve.storageBackups, ...pve.guestSnapshots]) {
     const g = [...st.vms, ...st.containers].find((y) => y.instance === x.instance && y.vmid === x.vmid);
     const key = pve.storageBackups.includes(x) ? `pve:${x.id}` : `snap:${x.id}`;
-    const name = (await page.textContent(`#backups tr[data-key="${key}"] td:nth-child(3)`)).trim();
-    check(g && name === g.name, `${key}: the guest's name ${name}`);
+    const r = walk.rows.find((y) => y.key === key);
+    if (!check(g && r && r.name === g.name, `${key}: the guest's name ${r && r.name}`)) break;
   }
-  await shot('backups');
+
+  // Day headings (sorted by time): each day's rows under its heading, which counts them all.
+  const perDay = new Map();
+  for (const i of items) perDay.set(dayOf(i.time), (perDay.get(dayOf(i.time)) || 0) + 1);
+  let under = null, wrong = [];
+  for (const s of walk.seq) {
+    if (s.day) under = s.day;
+    else if (s.key && dayOf(itemOf.get(s.key).time) !== under) wrong.push(s.key);
+  }
+  check(walk.heads.length >= perDay.size && !wrong.length, `every row under its day's heading (${perDay.size} days)`, wrong.join(' '));
+  const badCount = walk.heads.filter((h) => h.count !== perDay.get(h.day) || !h.label.endsWith(`(${perDay.get(h.day)})`));
+  check(!badCount.length, 'each heading counts its day\'s backups', badCount.map((h) => h.label).join(' | '));
+  const today = dayOf(Date.now()), yesterday = dayOf(Date.now() - 86400e3);
+  const labels = new Map(walk.heads.map((h) => [h.day, h.label]));
+  check(labels.get(today) === `Today (${perDay.get(today)})`, `"${labels.get(today)}"`);
+  check(!perDay.get(yesterday) || labels.get(yesterday) === `Yesterday (${perDay.get(yesterday)})`, `"${labels.get(yesterday)}"`);
+  const older = walk.heads.find((h) => h.day < yesterday);
+  check(older && !/^(Today|Yesterday)/.test(older.label) && older.label.includes(String(Number(older.day.slice(8)))),
+    `older days by their date: "${older && older.label}"`);
+
+  // Pages by the keyboard: Tab reaches Next, Enter turns the page (page=2 in the URL).
+  await page.focus('#backup-search');
+  let tabs = 0;
+  while (tabs++ < 400 && !(await page.evaluate(() => document.activeElement.id === 'backup-next'))) await page.keyboard.press('Tab');
+  check(await page.evaluate(() => document.activeElement.getAttribute('aria-label')) === 'Next page', 'Tab reaches the Next button, labelled "Next page"');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('#backup-pager').dataset.page === '2');
+  check(query().get('page') === '2' && (await page.textContent('#backup-showing')).startsWith('Showing 101 - '), 'Enter: page 2, page=2 in the URL');
+  const onTwo = await rowsNow();
+  await page.reload();
+  await waitTotal(allKeys.length);
+  check(sameSet(await rowsNow(), onTwo), 'a reload stays on page 2');
+  await shot('backups-page-2');
+  // Another sort: no headings, back to page 1; sorted by time again, the headings are back.
+  await page.click('#backups th[data-sort="name"]');
+  await page.waitForFunction(() => document.querySelector('#backup-pager').dataset.page === '1');
+  check(!(await page.$('#backups tr.day-head')) && !query().get('page') && query().get('sort') === 'name',
+    'sorted by name: no day headings, the first page');
+  const names = await page.$$eval('#backups tr[data-key] td:nth-child(3)', (tds) => tds.map((td) => td.textContent.trim().toLowerCase()));
+  check(names.every((n, i) => !i || names[i - 1] <= n || names[i - 1] === '-' || n === '-'), 'rows by name');
+  check((await page.getAttribute('#backups th[data-sort="name"]', 'aria-sort')) === 'ascending', 'the Name header says ascending');
+  await page.click('#backups th[data-sort="time"]');
+  await page.waitForSelector('#backups tr.day-head');
+  check((await page.getAttribute('#backups th[data-sort="time"]', 'aria-sort')) === 'descending' && !query().get('sort'),
+    'sorted by time again (newest first): the headings are back');
 
   // The "Available backups" chart: the rows per day; a day's button filters the list to it.
   const days = await page.$$eval('#backup-days button[data-day]', (bs) => bs.map((b) => [b.dataset.day, Number(b.dataset.count)]));
   check(days.length === 30, `the chart shows 30 days (${days.length})`);
-  const listDays = await page.$$eval('#backups tr[data-key] td:nth-child(5)', (tds) => tds.map((td) => td.textContent));
   check(days.reduce((a, [, n]) => a + n, 0) === allKeys.length, 'its days add up to the rows of the list (all within 30 days)');
+  check(days.every(([d, n]) => n === (perDay.get(d) || 0)), 'each day\'s bar counts that day\'s backups');
   const [oneDay, n] = days.filter(([, c]) => c > 0).pop();
   await page.click(`#backup-days button[data-day="${oneDay}"]`);
   await waitRows('#backups tr[data-key]', n);
-  check(query().get("day") === oneDay, `a click on ${oneDay} filters the list to its ${n} rows, day=${oneDay} in the URL`);
+  check(query().get('day') === oneDay, `a click on ${oneDay} filters the list to its ${n} rows, day=${oneDay} in the URL`);
   await shot('backups-one-day');
   await page.keyboard.press('Escape');
-  await waitRows('#backups tr[data-key]', allKeys.length);
-  check(!query().get('day') && listDays.length === allKeys.length, 'Escape clears the date filter');
+  await waitTotal(allKeys.length);
+  check(!query().get('day'), 'Escape clears the date filter');
 
   await page.selectOption('#backup-source', 'pbs');
   const pbsKeys = [...pve.storageBackups.filter((x) => x.isPBS).map((x) => `pve:${x.id}`), ...expect.backups.backups.pbs.map((x) => `pbs:${x.id}`)];
-  await waitRows('#backups tr[data-key]', pbsKeys.length);
-  check(sameSet(await rowsNow(), pbsKeys) && query().get('source') === 'pbs', 'source PBS: the PBS backups, source=pbs in the URL');
+  await listIs(pbsKeys, 'source PBS: the PBS backups');
+  check(query().get('source') === 'pbs', 'source=pbs in the URL');
   await page.selectOption('#backup-source', 'all');
 
   // Age: older than the fresh limit (24 h by default).
-  const day = Date.now() - 24 * 3600e3;
-  const old = [...pve.storageBackups.filter((x) => x.ctime * 1000 < day).map((x) => `pve:${x.id}`),
-    ...expect.backups.backups.pbs.filter((x) => Date.parse(x.backupTime) < day).map((x) => `pbs:${x.id}`),
-    ...pve.guestSnapshots.filter((x) => Date.parse(x.time) < day).map((x) => `snap:${x.id}`)];
+  const old = items.filter((i) => i.time < Date.now() - 24 * 3600e3).map((i) => i.key);
   await page.selectOption('#backup-age', 'stale');
-  await waitRows('#backups tr[data-key]', old.length);
-  check(sameSet(await rowsNow(), old), `age older than 24 h: ${old.length} rows`);
+  await listIs(old, 'age older than 24 h');
   const levels = await attrs('#backups tr[data-key]', 'data-age');
   check(levels.every((l) => l === 'stale' || l === 'old'), 'and each is highlighted amber or red', levels.join(' '));
   const colour = await page.$eval('#backups tr[data-key] .age', (e) => getComputedStyle(e).color);
@@ -174,37 +306,73 @@ await attempt('backups page', async () => {
   // The search: one guest's backups, the URL bookmarks the whole view.
   await page.selectOption('#backup-age', 'all');
   await page.fill('#backup-search', 'vmid:100');
-  const v100 = allKeys.filter((k) => {
-    const id = k.slice(k.indexOf(':') + 1);
-    const x = [...pve.storageBackups, ...expect.backups.backups.pbs, ...pve.guestSnapshots].find((y) => y.id === id);
-    return String(x.vmid) === '100';
-  });
+  const v100 = items.filter((i) => String(i.x.vmid) === '100').map((i) => i.key);
   await waitRows('#backups tr[data-key]', v100.length);
   check(sameSet(await rowsNow(), v100), `vmid:100 leaves its ${v100.length} backups`);
   await page.selectOption('#backup-node', 'node1');
-  const n1 = v100.filter((k) => k.startsWith('pve:') || k.startsWith('snap:'));
+  const n1 = v100.filter((k) => itemOf.get(k).node === 'node1');
   await waitRows('#backups tr[data-key]', n1.length);
   const url = page.url();
   check(query().get('q') === 'vmid:100' && query().get('node') === 'node1', 'search and node filter in the URL');
+  check((await page.getAttribute('#nodes tr[data-node="node1"]', 'aria-selected')) === 'true', 'the node select marks node1 in the node table');
   await page.goto(base + '/proxmox/overview');
   await page.goto(url);
   await waitRows('#backups tr[data-key]', n1.length);
   check((await page.inputValue('#backup-search')) === 'vmid:100' && (await page.inputValue('#backup-node')) === 'node1',
     'the bookmarked URL brings the same filters back');
   await page.click('#backup-reset');
-  await waitRows('#backups tr[data-key]', allKeys.length);
+  await waitTotal(allKeys.length);
   check(!new URL(page.url()).search, 'Reset clears the filters and the URL');
 
   // Per guest: the state's lastBackup.
   await page.click('button[data-view="guests"]');
   const guests = [...st.vms, ...st.containers].filter((g) => !g.template);
   await waitRows('#backup-guests tr[data-guest]', guests.length);
-  check(query().get('view') === 'guests', 'By guest: view=guests in the URL');
+  check(query().get('view') === 'guests' && await page.isHidden('#backup-pager'), 'By guest: view=guests in the URL, no pages');
   const never = guests.filter((g) => !g.lastBackup).map((g) => g.id);
   const neverShown = await page.$$eval('#backup-guests tr[data-guest]', (trs) => trs.filter((tr) => tr.querySelector('.age.none')).map((tr) => tr.dataset.guest));
   check(sameSet(neverShown, never), `guests without a backup say "never" (${never.length})`, neverShown.join(' '));
   await shot('backups-by-guest');
   await page.click('button[data-view="list"]');
+});
+
+// The node summary of the backups page: the PVE nodes and the Backup Servers, each with its
+// backups (those a click on it leaves in the list).
+await attempt('backups page: nodes and Backup Servers', async () => {
+  await waitTotal(allKeys.length);
+  const want = [...st.nodes.map((n) => ({ id: n.id, name: n.node })), ...st.pbs.map((p) => ({ id: p.id, name: p.name }))];
+  await waitRows('#nodes tr[data-node]', want.length);
+  check(sameSet(await attrs('#nodes tr[data-node]', 'data-id'), want.map((w) => w.id)), `a row per node and Backup Server (${want.length})`);
+  check((await page.textContent('#nodes th[data-sort="name"]')).trim() === 'Node / PBS', 'its first column is "Node / PBS"');
+  const counts = await page.$$eval('#nodes tr[data-node]', (trs) => Object.fromEntries(trs.map((tr) =>
+    [tr.dataset.node, Number(tr.querySelector('[data-count="backups"]').textContent)])));
+  const bad = want.filter((w) => counts[w.name] !== items.filter((i) => i.node === w.name).length);
+  check(!bad.length, `each row counts its backups (${want.map((w) => `${w.name} ${counts[w.name]}`).join(', ')})`, bad.map((w) => w.name).join(' '));
+  const p = st.pbs[0];
+  check((await page.textContent(`#nodes tr[data-id="${p.id}"] .badge`)).trim() === 'PBS', `${p.name} is marked PBS`);
+  // Sort by the count: most first; nsort/ndir in the URL, the list's own sort untouched.
+  const listSort = [query().get('sort'), query().get('dir')].join();
+  await page.click('#nodes th[data-sort="backups"]');
+  const order = await attrs('#nodes tr[data-node]', 'data-node');
+  const byCount = [...want].sort((a, b) => counts[b.name] - counts[a.name] || (a.id < b.id ? -1 : 1)).map((w) => w.name);
+  check(order.join(' ') === byCount.join(' ') && query().get('nsort') === 'backups' && query().get('ndir') === 'desc'
+    && [query().get('sort'), query().get('dir')].join() === listSort,
+    `sorted by Backups, most first: ${order.join(' ')}; nsort=backups&ndir=desc, the list's sort as it was`, page.url());
+  // A click on a row (not on its name) filters the list to it; the row is marked.
+  for (const w of [want.find((x) => x.name === 'node1'), want.find((x) => x.id === p.id)]) {
+    await page.click(`#nodes tr[data-node="${w.name}"] td:nth-child(3)`);
+    const mine = items.filter((i) => i.node === w.name).map((i) => i.key);
+    await listIs(mine, `a click on ${w.name}: its backups`);
+    check(query().get('node') === w.name && (await page.getAttribute(`#nodes tr[data-node="${w.name}"]`, 'aria-selected')) === 'true'
+      && (await page.inputValue('#backup-node')) === w.name, `node=${w.name} in the URL, the row marked, the Node select says so`);
+    await shot(`backups-node-${w.name}`);
+  }
+  await page.keyboard.press('Escape');
+  await waitTotal(allKeys.length);
+  check(!query().get('node') && !(await page.$('#nodes tr[aria-selected="true"]')), 'Escape clears the node filter');
+  await page.click('#nodes th[data-sort="backups"]');
+  await page.click('#nodes th[data-sort="name"]');
+  check(!query().get('nsort'), 'back to sorting by name: off the URL');
 });
 
 // The guest detail view, opened from the overview by a click on the row.

@@ -3,7 +3,8 @@
 // setup phase shows the new API token. Environment, beyond the harness's:
 //   UI_PHASE      "setup": the first-run wizard; "main": login, overview, tabs, logout
 //   UI_BOOTSTRAP  the bootstrap token (setup)
-//   UI_EXPECT     a JSON file: {"nodes": N, "guests": [{vmid, name, node, status}, ...]} (main)
+//   UI_EXPECT     a JSON file: {"nodes": [{id, node}, ...], "guests": [{vmid, name, node, status,
+//                 type}, ...]} (main)
 import { readFileSync } from 'node:fs';
 import { env, base, check, page, shot, query, attempt, expectError, finish } from './harness.mjs';
 
@@ -68,8 +69,8 @@ if (env.UI_PHASE === 'setup') {
       'by VMID, ascending, at first', vmids.join(','));
     const names = await cellTexts(1);
     check(guests.every((g) => names.includes(g.name)), 'every guest by name');
-    const nodes = await page.locator('#nodes tbody tr').count();
-    check(nodes === expect.nodes, `${expect.nodes} nodes in the nodes table`, nodes);
+    const nodes = await page.locator('#nodes tbody tr[data-node]').count();
+    check(nodes === expect.nodes.length, `${expect.nodes.length} nodes in the nodes table`, nodes);
     check(await page.locator('#guests .bar').count() > 0, 'usage bars');
     await shot('overview');
   });
@@ -116,6 +117,64 @@ if (env.UI_PHASE === 'setup') {
     await page.fill('#guests-search', 'no-such-guest-anywhere');
     await page.waitForSelector('#guests tbody td.muted');
     check(await rowCount() === 0, 'no match: "No guests found"');
+  });
+
+  // The nodes table: its counts, its own sort (nsort, ndir: the guests' sort stays), a click
+  // on a row filtering the guest table to that node (node= in the URL, the row marked, the
+  // Node select following), a second click or Escape clearing it, a bookmarked node filter.
+  await attempt('nodes table', async () => {
+    await page.goto(base + '/proxmox/overview');
+    await page.waitForFunction((n) => document.querySelectorAll('#guests tbody tr[data-vmid]').length === n, guests.length);
+    const counts = await page.$$eval('#nodes tbody tr[data-node]', (trs) => trs.map((tr) => [tr.dataset.node,
+      Number(tr.querySelector('[data-count="vms"]').textContent), Number(tr.querySelector('[data-count="cts"]').textContent)]));
+    const want = expect.nodes.map((n) => [n.node, guests.filter((g) => g.node === n.node && g.type === 'qemu').length,
+      guests.filter((g) => g.node === n.node && g.type !== 'qemu').length]);
+    check(JSON.stringify(counts) === JSON.stringify(want), `VMs and CTs per node: ${JSON.stringify(counts)}`, JSON.stringify(want));
+    const heads = await page.$$eval('#nodes th', (ths) => ths.map((th) => th.textContent.trim()));
+    check(heads.join(' · ') === 'Node · Status · Uptime · CPU · Memory · Disk · VMs · CTs', heads.join(' · '));
+    await page.click('#nodes th[data-sort="name"]');
+    check(query().get('nsort') === null && query().get('ndir') === 'desc' && !query().get('sort'), 'Node header: descending, ndir=desc in the URL', page.url());
+    check((await page.$$eval('#nodes tbody tr[data-node]', (trs) => trs.map((tr) => tr.dataset.node))).join(' ')
+      === expect.nodes.map((n) => n.node).sort().reverse().join(' '), 'nodes by name, descending');
+    await page.click('#nodes th[data-sort="cts"]');
+    const byCts = [...want].sort((a, b) => b[2] - a[2] || (expect.nodes.find((n) => n.node === a[0]).id < expect.nodes.find((n) => n.node === b[0]).id ? -1 : 1));
+    check((await page.$$eval('#nodes tbody tr[data-node]', (trs) => trs.map((tr) => tr.dataset.node))).join(' ') === byCts.map((w) => w[0]).join(' ')
+      && query().get('nsort') === 'cts' && await page.getAttribute('#nodes th[data-sort="cts"]', 'aria-sort') === 'descending',
+    'CTs header: most first, nsort=cts in the URL');
+    const vmids = (await cellTexts(3)).map(Number);
+    check(JSON.stringify(vmids) === JSON.stringify(guests.map((g) => g.vmid).sort((a, b) => a - b)), 'the guest table keeps its own sort');
+
+    const node = expect.nodes[1].node;
+    const onNode = guests.filter((g) => g.node === node);
+    await page.click(`#nodes tr[data-node="${node}"] td:nth-child(3)`);
+    await page.waitForFunction((n) => document.querySelectorAll('#guests tbody tr[data-vmid]').length === n, onNode.length);
+    const shown = await cellTexts(4);
+    check(shown.length === onNode.length && shown.every((n) => n === node), `a click on ${node}: its ${onNode.length} guests`);
+    check(query().get('node') === node && await page.getAttribute(`#nodes tr[data-node="${node}"]`, 'aria-selected') === 'true'
+      && await page.inputValue('#guests-node') === node && (await page.textContent('#guests-count')).startsWith(`${onNode.length} of ${guests.length}`),
+    `node=${node} in the URL, the row marked, the Node select and the count follow`);
+    await shot('overview-node-filter');
+    await page.click(`#nodes tr[data-node="${node}"] td:nth-child(5)`);
+    await page.waitForFunction((n) => document.querySelectorAll('#guests tbody tr[data-vmid]').length === n, guests.length);
+    check(!query().get('node') && await page.getAttribute(`#nodes tr[data-node="${node}"]`, 'aria-selected') === 'false', 'a second click: every guest again');
+    await page.click(`#nodes tr[data-node="${node}"] td:nth-child(2)`);
+    await page.waitForFunction((n) => document.querySelectorAll('#guests tbody tr[data-vmid]').length === n, onNode.length);
+    await page.keyboard.press('Escape');
+    await page.waitForFunction((n) => document.querySelectorAll('#guests tbody tr[data-vmid]').length === n, guests.length);
+    check(!query().get('node') && await page.inputValue('#guests-node') === '', 'Escape clears the node filter');
+    // The Node select marks the row; a bookmarked node= filters at once.
+    const other = expect.nodes[0].node;
+    await page.selectOption('#guests-node', other);
+    await page.waitForSelector(`#nodes tr[data-node="${other}"][aria-selected="true"]`);
+    check(query().get('node') === other, `the Node select picks ${other} and marks its row`);
+    const url = page.url();
+    await page.goto(base + '/proxmox/storage');
+    await page.goto(url);
+    const onOther = guests.filter((g) => g.node === other);
+    await page.waitForFunction((n) => document.querySelectorAll('#guests tbody tr[data-vmid]').length === n, onOther.length);
+    check(await page.getAttribute(`#nodes tr[data-node="${other}"]`, 'aria-selected') === 'true'
+      && await page.getAttribute('#nodes th[data-sort="cts"]', 'aria-sort') === 'descending', 'the bookmarked URL: the same node filter and node sort');
+    await page.goto(base + '/proxmox/overview');
   });
 
   await attempt('polling', async () => {

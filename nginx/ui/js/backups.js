@@ -4,14 +4,18 @@
 // guest type (vm, ct), node (a PVE node or a PBS), a search (the overview's syntax, §2.6:
 // words match name, VMID, node or location; name:, node:, vmid:, storage:, type: filters;
 // size>, age> in GiB and hours), age (within / older than the fresh and stale limits of
-// backupage.js), the sort, and the view. Ages are coloured by backupage.js's rule. Above the
-// list, the "Available backups" chart: the list's rows per local day (7d, 30d, 90d, 1y); a
-// day's button filters the list to that day (chart, day in the URL; Escape clears the day).
+// backupage.js), the sort, and the view. Ages are coloured by backupage.js's rule. On top, the
+// node summary (nodesummary.js: the PVE nodes and Backup Servers with their backup counts; a
+// click on one sets the node filter). Above the list, the "Available backups" chart: the
+// list's rows per local day (7d, 30d, 90d, 1y); a day's button filters the list to that day
+// (chart, day in the URL; Escape clears the day). The list shows PAGE rows a page (page in the
+// URL, Prev and Next) and, sorted by time, a heading before each day's rows.
 import { watchState } from './state.js';
-import { mountTable, nextSort, viewFromUrl, viewToUrl, searchMatcher } from './table.js';
+import { mountTable, nextSort, viewFromUrl, viewToUrl, searchMatcher, sortRows } from './table.js';
 import { esc, bytes, when } from './format.js';
 import { mountProxmoxNav } from './proxnav.js';
 import { ageCell, ageLevel, ageLimits, loadAgeLimits } from './backupage.js';
+import { mountNodeSummary, NODE_VIEW, nodeViewOk } from './nodesummary.js';
 
 const SOURCES = { pve: 'PVE', pbs: 'PBS', snapshot: 'Snapshot' };
 
@@ -66,8 +70,14 @@ const COLUMNS = [
   { key: 'verified', label: 'Verified', value: (r) => (r.verified == null ? null : r.verified ? 1 : 0) },
   { key: 'note', label: 'Notes' },
 ];
+// A row of the list, or the heading of a day (a marker object of draw's, when the list is
+// sorted by time): "Today (n)", "Yesterday (n)", then the date.
 function row(r) {
-  return `<tr data-key="${esc(r.key)}" data-source="${r.source}" data-age="${ageLevel(r.time)}" class="age-${ageLevel(r.time)}">` +
+  if (r.day) {
+    return `<tr class="day-head" data-id="day:${r.day}" data-day="${r.day}" data-count="${r.count}">` +
+      `<th colspan="${COLUMNS.length}">${esc(r.label)} (${r.count})</th></tr>`;
+  }
+  return `<tr data-key="${esc(r.key)}" data-id="${esc(r.key)}" data-source="${r.source}" data-age="${ageLevel(r.time)}" class="age-${ageLevel(r.time)}">` +
     `<td class="num">${esc(r.vmid)}</td><td>${typeBadge(r.gtype)}</td><td>${r.guestId
       ? `<a href="proxmox/guest/${encodeURIComponent(r.guestId)}" data-link>${esc(r.name)}</a>` : esc(r.name || '-')}</td><td>${esc(r.node)}</td>` +
     `<td>${esc(when(r.time))}</td><td>${ageCell(r.time)}</td>` +
@@ -136,15 +146,56 @@ function daysChart(rows, range, selected, now = Date.now()) {
   }).join('');
 }
 
+// The list's pages: PAGE rows each (reference/ui.md §4).
+export const PAGE = 100;
+
+// The heading of local day k (YYYY-MM-DD): "Today", "Yesterday", else the date in the
+// browser's language.
+export function dayLabel(k, now = Date.now()) {
+  const d = new Date(now);
+  if (k === localDay(d.getTime())) return 'Today';
+  d.setDate(d.getDate() - 1);
+  if (k === localDay(d.getTime())) return 'Yesterday';
+  return new Date(`${k}T12:00:00`).toLocaleDateString(undefined, { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric' });
+}
+
+// One page of rows (all of them sorted by the column sort in dir), with a heading before the
+// rows of each day when grouped: [{day, label, count (the day's rows in the whole list)},
+// row, row, ..., {day ...}, ...]. Each item gets pos, its place, which the table's columns
+// sort by (see mount), so the table keeps this order whichever header shows the sort.
+export function pageRows(rows, sort, dir, page, grouped, now = Date.now()) {
+  const col = COLUMNS.find((c) => c.key === sort && c.value);
+  const sorted = col ? sortRows([...rows], col, dir, (a, b) => (a.key < b.key ? -1 : 1)) : rows;
+  const slice = sorted.slice((page - 1) * PAGE, page * PAGE);
+  let out = slice;
+  if (grouped) {
+    const perDay = new Map();
+    for (const r of sorted) { const k = localDay(r.time); perDay.set(k, (perDay.get(k) || 0) + 1); }
+    out = [];
+    let last = null;
+    for (const r of slice) {
+      const k = localDay(r.time);
+      if (k !== last) out.push({ day: k, key: `day:${k}`, label: dayLabel(k, now), count: perDay.get(k) });
+      last = k;
+      out.push(r);
+    }
+  }
+  return out.map((r, i) => ({ ...r, pos: dir === 'desc' ? -i : i }));
+}
+// The list's columns as the table gets them: every sortable one sorts by pos (pageRows).
+const PAGE_COLUMNS = COLUMNS.map((c) => (c.value ? { ...c, value: (r) => r.pos } : c));
+
 export function mount(root) {
   const DEFAULTS = { view: 'list', source: 'all', type: 'all', node: 'all', age: 'all', q: '', sort: 'time', dir: 'desc',
-    chart: '30d', day: '' };
-  const view = viewFromUrl(DEFAULTS, (k, v) => ({
+    chart: '30d', day: '', page: '1', ...NODE_VIEW };
+  const view = viewFromUrl(DEFAULTS, (k, v) => nodeViewOk('backups', k, v) ?? (({
     view: ['list', 'guests'], source: ['pve', 'pbs', 'snapshot'], type: ['vm', 'ct'], age: ['fresh', 'stale', 'old'],
-    dir: ['asc', 'desc'], chart: Object.keys(DAYS) }[k] || { includes: () => (k !== 'day' || /^\d{4}-\d\d-\d\d$/.test(v)) }).includes(v)
-    && (k !== 'sort' || COLUMNS.some((c) => c.key === v && c.value) || GUEST_COLUMNS.some((c) => c.key === v)));
+    dir: ['asc', 'desc'], chart: Object.keys(DAYS) }[k] || { includes: () => (k !== 'day' || /^\d{4}-\d\d-\d\d$/.test(v))
+      && (k !== 'page' || /^[1-9]\d{0,5}$/.test(v)) }).includes(v)
+    && (k !== 'sort' || COLUMNS.some((c) => c.key === v && c.value) || GUEST_COLUMNS.some((c) => c.key === v))));
   root.innerHTML = `
     <p class="banner error" id="backups-error" role="alert" hidden></p>
+    <div id="node-summary"></div>
     <section class="cards" id="backup-summary"></section>
     <section class="card" id="backup-chart">
       <div class="chart-head"><h2>Available backups</h2>
@@ -172,6 +223,11 @@ export function mount(root) {
         <span id="backup-count" class="muted" aria-live="polite"></span>
       </div>
       <div id="backup-table"></div>
+      <nav class="pager" id="backup-pager" aria-label="Pages of backups">
+        <button type="button" class="secondary" id="backup-prev" aria-label="Previous page">‹ Prev</button>
+        <span id="backup-showing" class="muted" aria-live="polite"></span>
+        <button type="button" class="secondary" id="backup-next" aria-label="Next page">Next ›</button>
+      </nav>
     </section>`;
   const $ = (sel) => root.querySelector(sel);
   const navDown = mountProxmoxNav(root, 'proxmox/backups');
@@ -196,7 +252,7 @@ export function mount(root) {
     table = mountTable($('#backup-table'), view.view === 'guests'
       ? { id: 'backup-guests', columns: GUEST_COLUMNS, row: guestRow, rowSelector: 'tr[data-vmid]', tie: (a, b) => (a.id < b.id ? -1 : 1),
         empty: 'No guests found', onSort: (key) => { Object.assign(view, nextSort(view, key, GUEST_COLUMNS)); changed(); } }
-      : { id: 'backups', columns: COLUMNS, row, rowSelector: 'tr[data-key]', tie: (a, b) => (a.key < b.key ? -1 : 1),
+      : { id: 'backups', columns: PAGE_COLUMNS, row, rowSelector: 'tr[data-key]', tie: (a, b) => (a.key < b.key ? -1 : 1),
         empty: 'No backups found', onSort: (key) => { Object.assign(view, nextSort(view, key, COLUMNS)); changed(); } });
   }
   function ageOk(t) {
@@ -204,12 +260,15 @@ export function mount(root) {
     return view.age === 'all' || (view.age === 'fresh' ? lvl === 'fresh' : view.age === 'stale' ? lvl === 'stale' || lvl === 'old'
       : lvl === 'old' || lvl === 'none');
   }
+  const nodeTable = mountNodeSummary($('#node-summary'), { kind: 'backups', view, none: 'all', changed: () => changed() });
   function draw() {
     if (!state) return;
     const all = backupRows(state), now = Date.now();
+    nodeTable.set(state, all);
     const nodes = [...new Set([...(state.nodes || []).map((n) => n.node), ...(state.pbs || []).map((p) => p.name), ...all.map((r) => r.node)])].sort();
     const opts = `<option value="all">All</option>${nodes.map((n) => `<option value="${esc(n)}">${esc(n)}</option>`).join('')}`;
-    if (opts !== nodeOptions) { sel.node.innerHTML = opts; nodeOptions = opts; sel.node.value = nodes.includes(view.node) ? view.node : 'all'; }
+    if (opts !== nodeOptions) { sel.node.innerHTML = opts; nodeOptions = opts; }
+    sel.node.value = nodes.includes(view.node) ? view.node : 'all';
     const match = backupMatcher(view.q, now);
     const count = (s) => all.filter((r) => r.source === s).length;
     const guests = guestSummary(state, all);
@@ -239,9 +298,25 @@ export function mount(root) {
       rows = view.day ? chosen.filter((r) => localDay(r.time) === view.day) : chosen;
       $('#backup-count').textContent = `${rows.length} of ${all.length} backups and snapshots`;
     }
-    table.set(rows, view.sort, view.dir);
+    $('#backup-pager').hidden = view.view === 'guests';
+    if (view.view === 'guests') { table.set(rows, view.sort, view.dir); return; }
+    // A page of the list (the last one when the list shrank below the page asked for).
+    const pages = Math.max(1, Math.ceil(rows.length / PAGE));
+    const page = Math.min(Number(view.page) || 1, pages);
+    table.set(pageRows(rows, view.sort, view.dir, page, view.sort === 'time' || view.sort === 'age', now), view.sort, view.dir);
+    $('#backup-showing').textContent = rows.length
+      ? `Showing ${(page - 1) * PAGE + 1} - ${Math.min(page * PAGE, rows.length)} of ${rows.length} backups` : 'No backups to show';
+    $('#backup-pager').dataset.page = page;
+    $('#backup-pager').dataset.pages = pages;
+    const prev = $('#backup-prev'), next = $('#backup-next'), had = document.activeElement;
+    prev.disabled = page <= 1;
+    next.disabled = page >= pages;
+    // A button turned off hands the focus to the other one.
+    if ((had === prev || had === next) && had.disabled) (had === prev ? next : prev).focus();
   }
-  function changed() {
+  // A change of the view: back to the first page unless the page itself changed.
+  function changed(keepPage) {
+    if (!keepPage) view.page = '1';
     viewToUrl(view, DEFAULTS);
     for (const b of root.querySelectorAll('[data-view]')) b.setAttribute('aria-pressed', String(b.dataset.view === view.view));
     draw();
@@ -273,6 +348,15 @@ export function mount(root) {
     // The days are drawn anew: the focus goes back to the day clicked.
     if (d) { const again = root.querySelector(`#backup-days button[data-day="${d.dataset.day}"]`); if (again) again.focus(); }
   });
+  $('#backup-pager').addEventListener('click', (ev) => {
+    const b = ev.target.closest('button');
+    if (!b || b.disabled) return;
+    view.page = String(Number($('#backup-pager').dataset.page) + (b.id === 'backup-next' ? 1 : -1));
+    changed(true);
+    // The new page from its start: its first rows in view.
+    const top = $('#backup-table').getBoundingClientRect().top;
+    if (top < 0) $('#backup-table').scrollIntoView({ block: 'start' });
+  });
   const onKey = (ev) => { if (ev.key === 'Escape' && view.day) { view.day = ''; changed(); } };
   document.addEventListener('keydown', onKey);
   loadAgeLimits().then(() => { ageLabels(); draw(); });
@@ -281,5 +365,8 @@ export function mount(root) {
     errBox.hidden = !err;
     if (err) errBox.textContent = `Cannot refresh the state: ${err.message}`;
   });
-  return () => { unwatch(); navDown(); clearTimeout(typing); document.removeEventListener('keydown', onKey); if (table) table.destroy(); };
+  return () => {
+    unwatch(); navDown(); clearTimeout(typing); document.removeEventListener('keydown', onKey); nodeTable.destroy();
+    if (table) table.destroy();
+  };
 }

@@ -1,10 +1,11 @@
-// overview.js: the Proxmox overview: the nodes table and one table of VMs and containers
-// (listpage.js: the shared state poller and table; sort, text filter and status filter in
-// the URL query as sort, dir, q, status, so a view can be bookmarked).
+// overview.js: the Proxmox overview: the nodes table (nodesummary.js) and one table of VMs and
+// containers (listpage.js: the shared state poller and table; sort, text filter, status and
+// node filters in the URL query as sort, dir, q, status, node, so a view can be bookmarked).
 import { searchMatcher } from './table.js';
 import { mountListPage } from './listpage.js';
 import { esc, bytes, rate, uptime, bar, pctOf } from './format.js';
 import { mountProxmoxNav } from './proxnav.js';
+import { mountOverviewNodes, nodeSelect } from './nodesummary.js';
 
 export function guestType(g) { return g.type === 'qemu' ? 'VM' : g.isOci ? 'OCI' : 'LXC'; }
 function memPct(x) { return pctOf(x.memory ? x.memory.used : x.mem, x.memory ? x.memory.total : x.maxmem); }
@@ -87,23 +88,6 @@ export function diskCell(x) {
 }
 export function statusCell(status) { return `<span class="dot ${esc(status)}"></span>${esc(status)}`; }
 
-function nodeRows(nodes, guests) {
-  const count = {};
-  for (const g of guests) {
-    const k = `${g.instance}/${g.node}`;
-    count[k] = count[k] || { vm: 0, ct: 0 };
-    count[k][g.type === 'qemu' ? 'vm' : 'ct']++;
-  }
-  return nodes.map((n) => {
-    const c = count[`${n.instance}/${n.node}`] || { vm: 0, ct: 0 };
-    return `<tr class="${n.status === 'online' ? '' : 'down'}"><td><a href="proxmox/node/${encodeURIComponent(n.id)}" data-link>${esc(n.displayName || n.node)}</a>` +
-      `${n.clusterName ? ` <span class="badge">${esc(n.clusterName)}</span>` : ''}</td>` +
-      `<td>${statusCell(n.status)}</td><td>${n.status === 'online' ? uptime(n.uptime) : '-'}</td>` +
-      `<td>${cpuCell(n)}</td><td>${memCell(n)}</td><td>${diskCell(n)}</td>` +
-      `<td class="num">${c.vm}</td><td class="num">${c.ct}</td></tr>`;
-  }).join('');
-}
-
 function guestRow(g) {
   const up = running(g);
   return `<tr data-vmid="${g.vmid}" data-id="${esc(g.id)}" class="${up ? '' : 'stopped'}">` +
@@ -116,40 +100,19 @@ function guestRow(g) {
     `<td class="num">${up ? uptime(g.uptime) : '-'}</td><td>${trendCell(g)}</td></tr>`;
 }
 
-// The Proxmox connections (PVE, PBS, PMG instances) the state reports as failing; the agents'
-// entries (host-, docker-, kubernetes-) are the other pages' business.
-function connectionBanner(st) {
-  const down = Object.entries(st.connectionHealth || {})
-    .filter(([k, ok]) => !ok && !/^(host|docker|kubernetes)-/.test(k)).map(([k]) => k).sort();
-  return down.length ? `<p class="banner error" role="status" id="connection-down">Not reachable: ${down.map(esc).join(', ')}</p>` : '';
-}
-
-function nodesCard(st) {
-  const nodes = st.nodes || [];
-  const guests = [...(st.vms || []), ...(st.containers || [])];
-  return `${connectionBanner(st)}<section class="card"><h2>Nodes</h2>
-    <div class="scroll"><table id="nodes" class="grid">
-      <thead><tr><th>Node</th><th>Status</th><th>Uptime</th><th>CPU</th><th>Memory</th><th>Disk</th>
-        <th class="num">VMs</th><th class="num">CTs</th></tr></thead>
-      <tbody>${nodes.length ? nodeRows(nodes, guests) : '<tr><td colspan="8" class="muted">No Proxmox VE nodes ' +
-        'configured yet: add one under <a href="settings/proxmox" data-link>Settings</a>.</td></tr>'}</tbody>
-    </table></div></section>`;
-}
-
 export function mount(root, ctx) {
   const down = mountListPage(root, {
     id: 'guests', columns: COLUMNS, row: guestRow, rowSelector: 'tr[data-vmid]', fixed: true,
     tie: (a, b) => a.vmid - b.vmid, empty: 'No guests found', noun: 'guests',
     placeholder: 'Search or filter: web, node:pve1, cpu>80',
-    defaults: { sort: 'vmid', dir: 'asc', status: 'all', q: '' },
-    selects: [{ key: 'status', label: 'Status', options: [['all', 'All'], ['running', 'Running'], ['stopped', 'Stopped']] }],
-    above: nodesCard,
+    defaults: { sort: 'vmid', dir: 'asc', status: 'all', q: '', node: '' },
+    selects: [{ key: 'status', label: 'Status', options: [['all', 'All'], ['running', 'Running'], ['stopped', 'Stopped']] }, nodeSelect()],
     onState: remember,
     rows(st, view) {
       const all = [...(st.vms || []), ...(st.containers || [])];
       const match = parseSearch(view.q);
       return { total: all.length,
-        rows: all.filter((g) => (view.status === 'all' || (view.status === 'running') === running(g)) && match(g)) };
+        rows: all.filter((g) => (view.status === 'all' || (view.status === 'running') === running(g)) && (!view.node || g.node === view.node) && match(g)) };
     },
   });
   // A click anywhere on a guest's row opens its detail view (its name is the link, for the
@@ -159,5 +122,6 @@ export function mount(root, ctx) {
     if (tr && !ev.target.closest('a') && !window.getSelection().toString()) ctx.navigate(`proxmox/guest/${encodeURIComponent(tr.dataset.id)}`);
   });
   const navDown = mountProxmoxNav(root, 'proxmox/overview');
-  return () => { navDown(); down(); };
+  const nodesDown = mountOverviewNodes(root.querySelector('#guests-above'), root.querySelector('#guests-node'));
+  return () => { navDown(); nodesDown(); down(); };
 }

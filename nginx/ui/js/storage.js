@@ -1,13 +1,16 @@
-// storage.js: proxmox/storage (reference/ui.md §4): the storage pools (usage bars, shared,
-// content, node; a name opens the storage's detail view), the physical disks (health,
-// SSD life left, temperature) and the Backup Servers' datastores, from the shared state poller. Both tables sort; the pools'
-// search (`local`, `node:pve1`, `type:zfspool`) and status filter, and both sorts, are in the
-// URL (q, status, sort, dir, dsort, ddir).
+// storage.js: proxmox/storage (reference/ui.md §4): the node summary (nodesummary.js, with
+// each node's storage and disk counts; a click on a node filters the page to it), the storage
+// pools (usage bars, shared, content, node; a name opens the storage's detail view), the
+// physical disks (health, SSD life left, temperature) and the Backup Servers' datastores,
+// from the shared state poller. The tables sort; the node filter, the pools' search (`local`,
+// `node:pve1`, `type:zfspool`) and status filter, and the sorts are in the URL (node, q,
+// status, sort, dir, dsort, ddir, nsort, ndir).
 import { watchState } from './state.js';
 import { mountTable, nextSort, viewFromUrl, viewToUrl, searchMatcher } from './table.js';
 import { esc, bytes, bar, pctOf } from './format.js';
 import { statusCell } from './overview.js';
 import { mountProxmoxNav } from './proxnav.js';
+import { mountNodeSummary, NODE_VIEW, nodeViewOk, onNode } from './nodesummary.js';
 
 const usage = (s) => pctOf(s.used, s.total);
 const nodesOf = (s) => (s.nodes && s.nodes.length ? s.nodes.join(', ') : s.node);
@@ -87,12 +90,13 @@ export function poolMatcher(text) {
 }
 
 export function mount(root) {
-  const DEFAULTS = { sort: 'name', dir: 'asc', q: '', status: 'all', dsort: 'node', ddir: 'asc' };
-  const view = viewFromUrl(DEFAULTS, (k, v) => (k === 'sort' ? POOL_COLUMNS.some((c) => c.key === v && c.value)
+  const DEFAULTS = { sort: 'name', dir: 'asc', q: '', status: 'all', dsort: 'node', ddir: 'asc', node: '', ...NODE_VIEW };
+  const view = viewFromUrl(DEFAULTS, (k, v) => nodeViewOk('storage', k, v) ?? (k === 'sort' ? POOL_COLUMNS.some((c) => c.key === v && c.value)
     : k === 'dsort' ? DISK_COLUMNS.some((c) => c.key === v) : k === 'dir' || k === 'ddir' ? v === 'asc' || v === 'desc'
       : k === 'status' ? v === 'available' || v === 'offline' : true));
   root.innerHTML = `
     <p class="banner error" id="storage-error" role="alert" hidden></p>
+    <div id="node-summary"></div>
     <section class="card">
       <h2>Storage pools</h2>
       <div class="filters">
@@ -119,6 +123,7 @@ export function mount(root) {
   const navDown = mountProxmoxNav(root, 'proxmox/storage');
   $('#storage-status').value = view.status;
   let state = null, typing = null;
+  const nodes = mountNodeSummary($('#node-summary'), { kind: 'storage', view, changed });
   const pools = mountTable($('#pool-table'), {
     id: 'storage-pools', columns: POOL_COLUMNS, row: poolRow, rowSelector: 'tr[data-storage]',
     tie: (a, b) => (a.id < b.id ? -1 : 1), empty: 'No storage found',
@@ -135,11 +140,13 @@ export function mount(root) {
   });
   function draw() {
     if (!state) return;
+    nodes.set(state);
     const all = state.storage || [], match = poolMatcher(view.q);
-    const rows = all.filter((s) => (view.status === 'all' || (view.status === 'available') === (s.status === 'available' || s.status === 'active')) && match(s));
+    const rows = all.filter((s) => (view.status === 'all' || (view.status === 'available') === (s.status === 'available' || s.status === 'active'))
+      && (!view.node || onNode.storage(s, view.node)) && match(s));
     pools.set(rows, view.sort, view.dir);
     $('#storage-count').textContent = `${rows.length} of ${all.length} storages`;
-    disks.set(state.physicalDisks || [], view.dsort, view.ddir);
+    disks.set((state.physicalDisks || []).filter((d) => !view.node || onNode.disk(d, view.node)), view.dsort, view.ddir);
     $('#pbs-datastores tbody').innerHTML = datastoreRows(state.pbs);
   }
   function changed() { viewToUrl(view, DEFAULTS); draw(); }
@@ -153,5 +160,5 @@ export function mount(root) {
     errBox.hidden = !err;
     if (err) errBox.textContent = `Cannot refresh the state: ${err.message}`;
   });
-  return () => { unwatch(); navDown(); clearTimeout(typing); pools.destroy(); disks.destroy(); };
+  return () => { unwatch(); navDown(); clearTimeout(typing); nodes.destroy(); pools.destroy(); disks.destroy(); };
 }
