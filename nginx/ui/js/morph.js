@@ -41,6 +41,20 @@ function syncAttributes(from, to, keep) {
   }
 }
 
+// A form control's state lives in properties that its attributes only set at first (a box
+// ticked by the user no longer follows its checked attribute): brought into line with what the
+// HTML says, as a new element would be, except the value of the field being typed in.
+function syncState(el, next) {
+  if (el.nodeName === 'INPUT') {
+    if (el.checked !== next.checked) el.checked = next.checked;
+    if (el.type !== 'checkbox' && el.type !== 'radio' && el !== document.activeElement && el.value !== next.value) el.value = next.value;
+  } else if (el.nodeName === 'OPTION') {
+    if (el.selected !== next.selected) el.selected = next.selected;
+  } else if (el.nodeName === 'TEXTAREA') {
+    if (el !== document.activeElement && el.value !== next.value) el.value = next.value;
+  }
+}
+
 function morphChildren(el, next, keep) {
   let old = el.firstChild, cur = next.firstChild;
   while (cur) {
@@ -49,6 +63,7 @@ function morphChildren(el, next, keep) {
       if (old.nodeType === 1) {
         syncAttributes(old, cur, keep);
         morphChildren(old, cur, keep);
+        syncState(old, cur);
       } else if (old.nodeValue !== cur.nodeValue) {
         old.nodeValue = cur.nodeValue;
       }
@@ -84,4 +99,5 @@ export function morphElement(el, html, context, keep) {
   }
   syncAttributes(el, next, keep);
   morphChildren(el, next, keep);
+  syncState(el, next);
 }
