@@ -97,9 +97,22 @@ my %answers = (
     'stop-api'  => sub { defined $stack->stop_program('fcgi-1', 'TERM', 20) ? 'ok' : 'error the responder did not stop' },
     'start-api' => sub { $stack->start_responder(1); 'ok' },
 );
+# What the browser asks the operator's site for, from its access log: everything under the
+# two prefixes (the browser's own requests too, such as an icon, that the page's events miss).
+my $front_log = $stack->log_dir . '/front-access.log';
+my $log_at = -s $front_log;
 PulseUI::run_talking($stack, 'live.mjs', \%answers, UI_OUT => $shots, UI_URL => $at->('/pulse'),
     UI_APACHE_URL => $at->('/pulse-apache'), UI_TOKEN => $stack->{admin}{token}, UI_SIM_URL => $sim->{url},
     UI_INSTANCE => 'lab');
+
+my @asked = do {
+    open my $fh, '<', $front_log or die "$front_log: $!";
+    seek $fh, $log_at, 0;
+    map { m{"[A-Z]+ (\S+) HTTP} ? $1 : "(unparsed) $_" } <$fh>;
+};
+my @outside = grep { !m{^/pulse(-apache)?/} } @asked;
+ok(@asked > 100 && !@outside, scalar(@asked) . ' requests at the operator\'s site, all under /pulse/ or /pulse-apache/')
+    or diag explain [@outside[0 .. ($#outside < 9 ? $#outside : 9)]];
 
 my @png = glob("$shots/*.png");
 ok(@png >= 20, scalar(@png) . " screenshots in $shots");

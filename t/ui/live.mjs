@@ -154,7 +154,7 @@ await attempt('deep links reloaded', async () => {
     check(path() === `${PREFIX}/${route}`, `${PREFIX}/${route} opened and reloaded`, path());
   }
   const r = await api.get(`${origin}${PREFIX}/proxmox/storage`);
-  check(/<base href="\/pulse\/">/.test(await r.text()), 'the deep link\'s page has the base');
+  check((await r.text()).includes(`<base href="${PREFIX}/">`), 'the deep link\'s page has the base');
 });
 
 await attempt('the stamped assets through the prefix', async () => {
