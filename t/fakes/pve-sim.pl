@@ -45,6 +45,8 @@
 # POST /__sim/certs {"node2": "AB:CD:..."} (members served by other simulators).
 # POST /__sim/metrics {"node":"node1","cpu":0.97} sets a node's CPU (a fraction);
 # {"vmid":N,"cpu":F,"status":"stopped"|"running","gone":1} a guest's CPU or status, or removes it.
+# POST /__sim/guest {"vmid":N,"type":"qemu"|"lxc","node":"node1","name":"web1"} adds a running
+# guest shaped as the generated ones (400 for a vmid in use or an unknown node).
 # POST /__sim/ceph {"health":"HEALTH_OK"|"HEALTH_WARN"|"HEALTH_ERR","osds_down":N} sets the
 # Ceph health (HEALTH_OK without checks, HEALTH_ERR with an inactive-PG check) and how many OSDs
 # are down; POST /__sim/replication {"job":"101-0","fail_count":N,"error":"text"} sets a job's
@@ -632,6 +634,20 @@ post '/__sim/metrics' => sub ($c) {
         delete $guest_by_vmid{ $t->{vmid} };
     }
     $c->render(json => { cpu => $t->{cpu}, status => $t->{status} });
+};
+post '/__sim/guest' => sub ($c) {
+    my $m = $c->req->json // {};
+    my ($vmid, $type, $node) = ($m->{vmid} // '', $m->{type} // 'qemu', $m->{node} // '');
+    return $c->render(status => 400, json => { error => 'a new vmid, type qemu or lxc and a generated node needed' })
+        unless $vmid =~ /^[1-9]\d{2,8}$/ && !$guest_by_vmid{$vmid} && $type =~ /^(?:qemu|lxc)$/ && $node_by_name{$node};
+    my $g = { vmid => 0 + $vmid, type => $type, node => $node,
+        name => $m->{name} // ($type eq 'qemu' ? 'vm' : 'ct') . $vmid, status => 'running',
+        maxmem => ($type eq 'qemu' ? 4 : 1) * 2**30, maxdisk => 32 * 2**30, maxcpu => 2, agent => 0,
+        ip => '10.9.' . int($vmid / 250) % 250 . '.' . (1 + $vmid % 250), os => 'debian',
+        mac => sprintf('BC:24:11:%02X:%02X:%02X', ($vmid >> 16) & 255, ($vmid >> 8) & 255, $vmid & 255) };
+    push @guests, $g;
+    $guest_by_vmid{$vmid} = $g;
+    $c->render(json => { vmid => $g->{vmid}, name => $g->{name}, node => $node, type => $type });
 };
 post '/__sim/ceph' => sub ($c) {
     my $m = $c->req->json // {};

@@ -465,7 +465,8 @@ sub start_apache {
     }, "$run/pulse-apache.conf");
     my $mods = '/usr/lib/apache2/modules';
     my @modules = qw(mpm_event authz_core mime dir headers deflate filter ssl socache_shmcb
-        proxy proxy_fcgi proxy_balancer slotmem_shm lbmethod_byrequests rewrite log_config alias);
+        proxy proxy_fcgi proxy_balancer slotmem_shm lbmethod_byrequests rewrite log_config alias
+        substitute include);
     open my $fh, '>', "$run/httpd.conf" or croak $!;
     print {$fh} "# written by PulseStack: a private Apache serving only Pulse\n";
     # Modules compiled into Debian's apache2 (log_config, unixd ...) have no .so file.
@@ -879,6 +880,46 @@ sub start_lean_sink {
     $self->spawn("sim-$name", {}, 'python3', srcdir() . '/t/fakes/lean-sink.py', $port);
     $self->wait_for(sub { _port_open($port) }, 20, "lean sink $name", "sim-$name");
     return { url => "http://127.0.0.1:$port", port => $port, name => $name };
+}
+
+# Starts a second nginx standing for an operator's own web site in front of the stack (for
+# the UI under a sub-path, docs/UI.md): HTTPS on its own loopback port with the stack's
+# certificate, "/" answering a page of its own, any other path 404, and $locations (nginx
+# text for its server block, e.g. "location /pulse/ { proxy_pass https://127.0.0.1:PORT/; }")
+# added. Runs in the foreground under spawn ("front" in pids), so stop() ends it. Options:
+# name (default 'front'). Returns url and port.
+sub start_front_proxy {
+    my ($self, $locations, %o) = @_;
+    my $name = $o{name} // 'front';
+    my $port = free_port();
+    my $run = $self->run_dir . "/$name";
+    make_path($run);
+    $self->make_cert;
+    open my $fh, '>', "$run/nginx.conf" or croak "$run/nginx.conf: $!";
+    print {$fh} join("\n",
+        "# written by PulseStack: an operator's own site with Pulse under a sub-path",
+        ($self->{root} ? "user $self->{web_user};" : ()),
+        'worker_processes 1;', "pid $run/nginx.pid;",
+        'error_log ' . $self->log_dir . "/$name-error.log warn;",
+        'events { worker_connections 256; }',
+        'http {',
+        '    include /etc/nginx/mime.types;',
+        '    access_log ' . $self->log_dir . "/$name-access.log;",
+        (map { "    ${_}_temp_path $run/$_;" } qw(client_body proxy fastcgi uwsgi scgi)),
+        '    server {',
+        "        listen 127.0.0.1:$port ssl http2;",
+        "        ssl_certificate $self->{cert};",
+        "        ssl_certificate_key $self->{key};",
+        '        location = / { default_type text/html; return 200 "<!doctype html><title>The operator\'s site</title>"; }',
+        '        location / { return 404; }',
+        $locations,
+        '    }',
+        '}', ''), "\n";
+    close $fh;
+    $self->spawn($name, {}, 'nginx', '-c', "$run/nginx.conf", '-p', $run, '-e',
+        $self->log_dir . "/$name-error.log", '-g', 'daemon off;');
+    $self->wait_for(sub { _port_open($port) }, 10, "the front nginx on port $port", "$name-error");
+    return { url => "https://127.0.0.1:$port", port => $port, name => $name };
 }
 
 # Tells a simulator to misbehave (POST /__sim/mode): the modes are listed in t/lib/ProxmoxSim.pm

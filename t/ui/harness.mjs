@@ -28,11 +28,13 @@ export const page = await context.newPage();
 page.setDefaultTimeout(15000);
 
 // Console errors. Allowed only: the browser's own note of an HTTP error status that a check
-// provokes on purpose, while expectError(path, statuses) names it (expectError() ends it).
+// provokes on purpose, while expectError(path, statuses) names it (expectError() ends it);
+// path may be a list of paths.
 const consoleErrors = [];
 let expected = null;
 export function expectError(path = '', statuses = [401, 403, 429]) {
-  expected = path ? { path, re: new RegExp(`status of (${statuses.join('|')})\\b`) } : null;
+  const paths = [].concat(path).filter(Boolean);
+  expected = paths.length ? { paths, re: new RegExp(`status of (${statuses.join('|')})\\b`) } : null;
 }
 // Collects a page's console errors (the harness's page is tracked already; a script that opens
 // another context's page tracks it too).
@@ -40,7 +42,7 @@ export function track(p) {
   p.on('console', (m) => {
     if (m.type() !== 'error') return;
     const url = (m.location() && m.location().url) || '';
-    if (expected && url.split('?')[0].endsWith(expected.path) && expected.re.test(m.text())) return;
+    if (expected && expected.paths.some((p) => url.split('?')[0].endsWith(p)) && expected.re.test(m.text())) return;
     consoleErrors.push(`${m.text()} (${url})`);
   });
   p.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`));
