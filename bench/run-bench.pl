@@ -1369,11 +1369,15 @@ sub ui_bench {
         $f{warm_transfer_kb} // '?';
     printf "%-44s %10s %10s\n", 'requests without /api/state', $f{cold_requests} // '?', $f{warm_requests} // '?';
     printf "%-44s %10s\n", '/api/state body, KB (as sent; gzip not asked)', sprintf('%.0f', length($state->body) / 1024);
-    printf "%-44s %10s   (target: <= 50)\n", 'refresh after a change, main thread ms (median)', $f{refresh_ms_median} // '?';
-    printf "%-44s %10s\n", 'refresh after a change, main thread ms (max of 3)', $f{refresh_ms_max} // '?';
-    printf "%-44s %10s\n", '  of which JSON.parse of the state, ms', $f{refresh_parse_ms} // '?';
-    printf "%-44s %10s\n", '  of which the redraw, ms', $f{refresh_render_ms} // '?';
-    printf "%-44s %10s\n", "  script / layout / style, ms", join(' / ', map { $f{"refresh_$_"} // '?' }
-        qw(ScriptDuration LayoutDuration RecalcStyleDuration));
+    printf "%-44s %10s %10s\n", 'refresh after a change (median of 3)', 'page top', 'guests';
+    printf "%-44s %10s %10s   (target: <= 50)\n", '  main thread, task time ms', map { $f{"${_}refresh_ms_median"} // '?' } '', 'scrolled_';
+    printf "%-44s %10s %10s\n", '  main thread, task time ms (max of 3)', map { $f{"${_}refresh_ms_max"} // '?' } '', 'scrolled_';
+    printf "%-44s %10s %10s\n", '  main thread, CPU ms', map { $f{"${_}refresh_cpu_ms"} // '?' } '', 'scrolled_';
+    printf "%-44s %10s %10s\n", '  other threads (state worker ...), CPU ms', map { $f{"${_}refresh_other_threads_ms"} // '?' } '', 'scrolled_';
+    printf "%-44s %10s %10s\n", '  of which the patch applied, ms', map { $f{"${_}refresh_patch_ms"} // '?' } '', 'scrolled_';
+    printf "%-44s %10s %10s\n", '  of which the redraw, ms', map { $f{"${_}refresh_render_ms"} // '?' } '', 'scrolled_';
+    for my $k (qw(ScriptDuration LayoutDuration RecalcStyleDuration)) {
+        printf "%-44s %10s %10s\n", "  $k, ms", map { $f{"${_}refresh_$k"} // '?' } '', 'scrolled_';
+    }
     printf "%-44s %10s\n", 'JavaScript heap, MB', $f{heap_mb} // '?';
 }

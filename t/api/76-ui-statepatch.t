@@ -1,9 +1,11 @@
 #!/usr/bin/perl
-# 76-ui-statepatch.t: the patches in which the UI's state worker sends each new state to the
-# page (nginx/ui/js/statepatch.js) rebuild the state exactly: t/ui/statepatch-test.mjs runs in
-# Node.js over a real /api/state of mock mode's estate (every kind of resource the UI shows),
-# changed at random in every way a state can change, and over two real states a polling
-# cycle apart. Needs node (as the browser tests; skipped without it, except under CI=true).
+# 76-ui-statepatch.t: the two pieces of the UI's cheap refresh. The patches in which the state
+# worker sends each new state to the page (nginx/ui/js/statepatch.js) rebuild the state
+# exactly: t/ui/statepatch-test.mjs runs in Node.js over a real /api/state of mock mode's
+# estate (every kind of resource the UI shows), changed at random in every way a state can
+# change, and over two real states a polling cycle apart. And the tables' redraw in place
+# (nginx/ui/js/morph.js) gives what the HTML says: t/ui/morph-test.mjs in chromium. Needs
+# node and chromium (as the browser tests; skipped without them, except under CI=true).
 use strict;
 use warnings;
 use FindBin;
@@ -50,4 +52,6 @@ for my $file ("$dir/state0.json") {
     is($rc, 0, 'the script passed') or diag @out;
 }
 
+# morph.js in the browser.
+PulseUI::run($stack, 'morph-test.mjs');
 done_testing;

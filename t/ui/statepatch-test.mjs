@@ -70,11 +70,17 @@ ok(isDeepStrictEqual(got, b) && Object.getPrototypeOf(got.connectionHealth) === 
 // The guests' numbers travel as columns: one flat array per field, not one object per guest.
 const s1 = JSON.parse(JSON.stringify(start));
 const s2 = JSON.parse(JSON.stringify(start));
-for (const g of s2.vms || []) g.cpu = (g.cpu || 0) + 0.01;
+for (const g of s2.vms || []) {
+  g.cpu = (g.cpu || 0) + 0.01;
+  if (g.memory) g.memory.used += 1;
+}
 const p = diff(s1, s2);
 const vmsPatch = p && p.d && p.d[p.d.indexOf('vms') + 1];
-ok(!!(vmsPatch && vmsPatch.c && Array.isArray(vmsPatch.c.cpu) && vmsPatch.c.cpu.length === 2 * s2.vms.length && !vmsPatch.d),
-  'a field changed in every guest: one column');
+const withMemory = s2.vms.filter((g) => g.memory).length;
+ok(!!(vmsPatch && vmsPatch.c && Array.isArray(vmsPatch.c.cpu) && vmsPatch.c.cpu.length === 2 * s2.vms.length && !vmsPatch.d
+  && withMemory > 0 && vmsPatch.c['memory\u001fused'].length === 2 * withMemory),
+  'a field changed in every guest, and one in an object in every guest: a column each, nothing else');
+ok(isDeepStrictEqual(apply(JSON.parse(JSON.stringify(s1)), structuredClone(p)), s2), 'those columns applied: the new state');
 
 // Two real states (a polling cycle apart), when given.
 if (nextFile) {

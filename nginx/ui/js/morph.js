@@ -8,7 +8,7 @@
 // same kind (element with the same tag, or text) is kept and brought up to date (its
 // attributes, its text, then its children the same way); anything else is replaced.
 // A <template> parses the HTML once, outside the document, so a table row is parsed in the
-// right context (tbody) when el is a tbody: pass context 'tbody' for that. keep: names of
+// right context when el is a tbody or a tr: pass context 'tbody' or 'tr' for that. keep: names of
 // attributes that the caller sets on the kept elements itself (they are not removed).
 
 const parsers = new Map();
@@ -19,9 +19,16 @@ function parse(html, context) {
     t = document.createElement('template');
     parsers.set(context, t);
   }
-  t.innerHTML = context === 'tbody' ? `<table><tbody>${html}</tbody></table>` : html;
-  const root = t.content;
-  return context === 'tbody' ? root.firstChild.firstChild : root;
+  if (context === 'tbody') {
+    t.innerHTML = `<table><tbody>${html}</tbody></table>`;
+    return t.content.firstChild.firstChild;
+  }
+  if (context === 'tr') {
+    t.innerHTML = `<table><tbody><tr>${html}</tr></tbody></table>`;
+    return t.content.firstChild.firstChild.firstChild;
+  }
+  t.innerHTML = html;
+  return t.content;
 }
 
 function sameKind(a, b) {
@@ -100,4 +107,36 @@ export function morphElement(el, html, context, keep) {
   syncAttributes(el, next, keep);
   morphChildren(el, next, keep);
   syncState(el, next);
+}
+
+// morphRow(tr, was, html, keep): a table row drawn from the HTML was becomes html's, by its
+// cells: a cell whose HTML is unchanged is not touched, a changed one gets its new content
+// (parsed alone; morphed instead when it holds the focus), and the row's own attributes
+// follow. A row whose cells do not line up (another count, HTML that is not one <td> after
+// another) is morphed whole.
+const cellsOf = (html) => {
+  const open = html.indexOf('>') + 1;
+  if (!html.startsWith('<tr') || !html.endsWith('</tr>') || !open) return null;
+  const cells = html.slice(open, -5).split('</td>');
+  if (cells.pop() !== '' || cells.some((c) => !c.startsWith('<td'))) return null;
+  return { open: html.slice(0, open), cells };
+};
+export function morphRow(tr, was, html, keep) {
+  const a = cellsOf(was), b = cellsOf(html);
+  const tds = tr.children;
+  if (!a || !b || a.cells.length !== b.cells.length || tds.length !== b.cells.length) {
+    morphElement(tr, html, 'tbody', keep);
+    return;
+  }
+  if (a.open !== b.open) syncAttributes(tr, parse(`${b.open}</tr>`, 'tbody').firstElementChild, keep);
+  for (let i = 0; i < b.cells.length; i++) {
+    const cell = b.cells[i];
+    if (cell === a.cells[i]) continue;
+    const td = tds[i], at = cell.indexOf('>') + 1;
+    if (td.contains(document.activeElement) || cell.slice(0, at) !== a.cells[i].slice(0, a.cells[i].indexOf('>') + 1)) {
+      morphElement(td, `${cell}</td>`, 'tr', keep);
+    } else {
+      td.innerHTML = cell.slice(at);
+    }
+  }
 }

@@ -4,8 +4,9 @@
 // goes to the page as a patch (statepatch.js) of what changed, which costs the page a fraction
 // of parsing the whole body and leaves it far less garbage to collect. Otherwise (the first
 // answer, an answer the page did not get from here, an error) the page gets the text.
-// One message in: {url, init, have} (url and init as api.js's fetchArgs makes them; have: the
-// ETag of the state the page holds, or null). One message out: {status, headers: {ETag,
+// Messages in: {url, init, have} (url and init as api.js's fetchArgs makes them; have: the
+// ETag of the state the page holds, or null), or {prime: text, etag}: a state the page fetched
+// itself, to hold as the last one. One message out: {status, headers: {ETag,
 // X-CSRF-Token, Retry-After}, text} or {status, headers, patch}, or {error} when the request
 // could not be made.
 import { diff } from './statepatch.js';
@@ -13,6 +14,10 @@ import { diff } from './statepatch.js';
 let last = null, lastTag = null;
 
 onmessage = async (ev) => {
+  if (ev.data.prime !== undefined) {  // the text of a state the page fetched itself
+    try { last = JSON.parse(ev.data.prime); lastTag = ev.data.etag; } catch { last = null; lastTag = null; }
+    return;
+  }
   const { url, init, have } = ev.data;
   try {
     const res = await fetch(url, init);

@@ -17,7 +17,7 @@ let state = null, etag = null, timer = null, busy = false, early = null;
 // The state is read-only for the pages, and updated in place by the next patch: a page must
 // not keep a part of it expecting it to stay as it was.
 let worker = null, workerBroken = false;
-function fetchState(opts) {
+function startWorker() {
   if (!worker && !workerBroken) {
     try {
       worker = new Worker(new URL('./state-worker.js', import.meta.url), { type: 'module' });
@@ -25,7 +25,10 @@ function fetchState(opts) {
       workerBroken = true;
     }
   }
-  if (!worker) return get('/api/state', opts);
+  return worker;
+}
+function fetchState(opts) {
+  if (!startWorker()) return get('/api/state', opts);
   const { url, init } = fetchArgs('GET', '/api/state', opts);
   const base = state;
   return new Promise((resolve, reject) => {
@@ -56,9 +59,17 @@ function fetchState(opts) {
 
 // Asks for the state at once, before the page that shows it is loaded (app.js calls it at
 // start-up on a page that shows the estate): the first poll takes this answer. A 401 (not
-// signed in yet) is dropped quietly.
+// signed in yet) is dropped quietly. The page fetches this one itself (starting the worker
+// first would delay the first screen), and then hands the text to the worker, which parses
+// it in the background: the next change comes as a patch.
 export function prefetchState() {
-  if (!state && !early) early = get('/api/state', { quiet401: true }).catch(() => null);
+  if (state || early) return;
+  const opts = { quiet401: true };
+  const { url, init } = fetchArgs('GET', '/api/state', opts);
+  early = fetch(url, init).then(async (r) => {
+    const text = r.status === 304 ? '' : await r.text();
+    return { ...answer(r.status, r.headers, text, opts), text };
+  }).catch(() => null);
 }
 
 async function poll() {
@@ -73,6 +84,7 @@ async function poll() {
       if (res.status !== 304 && !(state && res.etag && res.etag === etag)) {
         state = res.body;
         etag = res.etag;
+        if (res.text && res.etag && startWorker()) worker.postMessage({ prime: res.text, etag: res.etag });
         // The redraw's time, for the browser's performance tools and the UI benchmark.
         const t0 = performance.now();
         for (const fn of [...listeners]) fn(state);

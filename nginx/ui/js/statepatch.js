@@ -6,8 +6,8 @@
 //
 // A patch of an object or of an array: {s: [key, value, ...] (set), d: [key, patch, ...]
 // (descend), x: [key, ...] (delete, objects), n: length (arrays), c: {field: [index, value,
-// ...]} (arrays of objects: a field of the element at index set to a number, string, boolean
-// or null)}. diff(a, b) returns null when a and b are equal; two objects or two arrays give
+// ...]} (arrays of objects: a field of the element at index, or of an object inside it (the
+// keys of the path joined by U+001F), set to a number, string, boolean or null)}. diff(a, b) returns null when a and b are equal; two objects or two arrays give
 // such a patch; anything else {r: b} (replace).
 // apply(a, p) brings a up to date IN PLACE and returns it (or the replacement): parsing the
 // whole state again, or copying each changed guest, would cost the page the time and the
@@ -17,6 +17,7 @@
 const has = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
 const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 const isPlain = (v) => v === null || typeof v !== 'object';
+const SEP = '\u001f';  // between the keys of a column's path (a key holding it is not put in a column)
 
 export function diff(a, b) {
   if (a === b) return null;
@@ -56,22 +57,39 @@ function diffArray(a, b) {
       put(p, i, sub, b[i]);
       continue;
     }
-    // An object element: its plain fields go to the columns, the rest stays its own patch.
-    const s = sub.s || [], rest = [];
-    for (let j = 0; j < s.length; j += 2) {
-      if (isPlain(s[j + 1]) && has(a[i], s[j])) {
-        const c = p.c || (p.c = {});
-        (c[s[j]] || (c[s[j]] = [])).push(i, s[j + 1]);
-      } else {
-        rest.push(s[j], s[j + 1]);
-      }
-    }
-    if (rest.length) sub.s = rest; else delete sub.s;
-    if (sub.s || sub.d || sub.x) (p.d || (p.d = [])).push(i, sub);
+    // An object element: its plain fields, and those of the objects in it, go to the
+    // columns; the rest stays its own patch.
+    const rest = toColumns(p, sub, i, '', a[i]);
+    if (rest) (p.d || (p.d = [])).push(i, rest);
   }
   for (let i = n; i < b.length; i++) put(p || (p = {}), i, { r: b[i] }, b[i]);
   if (a.length !== b.length) (p || (p = {})).n = b.length;
   return p;
+}
+
+// Moves the plain values that the object patch sub sets in the element i (at the path prefix
+// inside it; was: what is there now) into the columns of the array patch p; returns what is
+// left of sub (null: nothing).
+function toColumns(p, sub, i, prefix, was) {
+  let rest = null;
+  const keep = (kind, ...v) => ((rest || (rest = {}))[kind] || (rest[kind] = [])).push(...v);
+  const s = sub.s || [], d = sub.d || [];
+  for (let j = 0; j < s.length; j += 2) {
+    const k = s[j], v = s[j + 1];
+    if (isPlain(v) && has(was, k) && !k.includes(SEP)) {
+      const c = p.c || (p.c = {});
+      (c[prefix + k] || (c[prefix + k] = [])).push(i, v);
+    } else {
+      keep('s', k, v);
+    }
+  }
+  for (let j = 0; j < d.length; j += 2) {
+    const k = d[j], inner = d[j + 1];
+    const left = isObj(was[k]) && !k.includes(SEP) ? toColumns(p, inner, i, prefix + k + SEP, was[k]) : inner;
+    if (left) keep('d', k, left);
+  }
+  if (sub.x) keep('x', ...sub.x);
+  return rest;
 }
 
 export function apply(a, p) {
@@ -84,8 +102,12 @@ export function apply(a, p) {
   if (p.x) for (const k of p.x) delete a[k];
   if (p.c) {
     for (const field in p.c) {
-      const col = p.c[field];
-      for (let i = 0; i < col.length; i += 2) a[col[i]][field] = col[i + 1];
+      const col = p.c[field], path = field.split(SEP), last = path.pop();
+      for (let i = 0; i < col.length; i += 2) {
+        let o = a[col[i]];
+        for (const k of path) o = o[k];
+        o[last] = col[i + 1];
+      }
     }
   }
   return a;

@@ -6,7 +6,7 @@
 // thousands of rows of bars takes seconds in a browser, a window of them milliseconds.
 // Also the view-in-the-URL helpers, so that a page's sort and filters can be bookmarked.
 import { esc } from './format.js';
-import { morph, morphElement } from './morph.js';
+import { morph, morphRow } from './morph.js';
 
 const WINDOW_FROM = 300;  // rows: fewer are all in the document
 const WINDOW_EXTRA = 24;  // rows above and below the viewport
@@ -75,11 +75,11 @@ export function mountTable(el, opts) {
     const focused = focusKey();
     const html = n ? [spacer(start, n > WINDOW_FROM), ...rows.slice(start, end).map(opts.row), spacer(n - end)].filter(Boolean)
       : [`<tr><td colspan="${cols.length}" class="muted">${esc(opts.empty || 'Nothing to show')}</td></tr>`];
-    // The same number of rows as drawn before (a refresh): only the rows whose HTML changed
-    // are brought up to date; else the body is morphed as a whole.
+    // The same number of rows as drawn before (a refresh): only the cells whose HTML changed
+    // are brought up to date (morph.js morphRow); else the body is morphed as a whole.
     const kids = tbody.children;
     if (html.length === drawn.length && kids.length === html.length) {
-      for (let i = 0; i < html.length; i++) if (html[i] !== drawn[i]) morphElement(kids[i], html[i], 'tbody', KEEP);
+      for (let i = 0; i < html.length; i++) if (html[i] !== drawn[i]) morphRow(kids[i], drawn[i], html[i], KEEP);
     } else {
       morph(tbody, html.join(''), 'tbody', KEEP);
     }
