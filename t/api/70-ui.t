@@ -3,8 +3,10 @@
 # playwright-core (t/ui/node_modules, installed by ./quickstart test) against the stack's
 # nginx: the first-run wizard, login with a wrong and then the right password, the Proxmox
 # overview with the simulator's guests, sorting and filtering kept in the URL, the nodes
-# table (counts, its own sort, a click filtering the guests, Escape), the tabs,
-# the dark theme, logout; no console error on any page. A screenshot of each page goes to
+# table (counts, its own sort, a click filtering the guests, Escape), the guest table's column
+# picker (hidden columns out of the way, the rest in line, kept over a reload, the keyboard),
+# the disk and network rates against the state, sparklines after two changes of the state and
+# after a reload, 360 px, the tabs, the dark theme, logout; no console error on any page. A screenshot of each page goes to
 # $PULSE_UI_SHOTS, else t/ui/screenshots/ in the build tree (emptied first; path printed).
 # Without chromium or the npm packages the test skips, except under CI=true, where it fails.
 use strict;

@@ -11,6 +11,84 @@ import { env, base, check, page, shot, query, attempt, expectError, finish } fro
 const rowCount = () => page.locator('#guests tbody tr[data-vmid]').count();
 const cellTexts = (col) => page.$$eval(`#guests tbody tr[data-vmid] td:nth-child(${col})`, (tds) => tds.map((td) => td.textContent.trim()));
 
+// The rates' columns (key) and the state's fields; the level of a rate (reference/ui.md §2.2).
+const RATES = [['diskRead', 'diskRead'], ['diskWrite', 'diskWrite'], ['netIn', 'networkIn'], ['netOut', 'networkOut']];
+const MiB = 1048576;
+// Disk reads of the 5,000 guests: each side of each level's edge.
+const EDGES = [0, MiB - 1, MiB, 10 * MiB - 1, 10 * MiB, 50 * MiB - 1, 50 * MiB, 0.5 * MiB, 30 * MiB];
+const level = (v) => (v < MiB ? 'idle' : v < 10 * MiB ? 'ok' : v < 50 * MiB ? 'warn' : 'crit');
+// "119.5 KiB/s" within its rounding of v bytes a second.
+function nearRate(text, v) {
+  const m = /^([\d.]+) (B|KiB|MiB|GiB)\/s$/.exec(text);
+  if (!m) return false;
+  const n = Number(m[1]) * 1024 ** ['B', 'KiB', 'MiB', 'GiB'].indexOf(m[2]);
+  return Math.abs(n - v) <= 0.51 * 1024 ** ['B', 'KiB', 'MiB', 'GiB'].indexOf(m[2]) / (Number(m[1]) >= 100 || m[2] === 'B' ? 1 : 10);
+}
+
+// The next change of the state: each guest's state (as the page got it) and, at that moment
+// (the table is redrawn before the event), its cells by column key: text, the class and title
+// of the rate's span, the sparkline's path and the value beside it.
+function nextState() {
+  return page.evaluate(() => new Promise((resolve) => document.addEventListener('pulse-state', (ev) => {
+    const st = ev.detail;
+    const keys = [...document.querySelectorAll('#guests thead th')].map((th) => th.dataset.sort);
+    resolve([...(st.vms || []), ...(st.containers || [])].map((g) => {
+      const tr = document.querySelector(`#guests tbody tr[data-id="${CSS.escape(g.id)}"]`);
+      const cells = {};
+      keys.forEach((k, i) => {
+        const td = tr && tr.children[i];
+        if (!td) return;
+        const io = td.querySelector('.io'), path = td.querySelector('svg.spark path.line'), val = td.querySelector('.spark-cell > span');
+        cells[k] = { text: td.textContent.trim(), cls: io ? io.className : '', title: io ? io.title : '',
+          path: path ? path.getAttribute('d') : null, svg: Boolean(td.querySelector('svg.spark')), value: val ? val.textContent : null };
+      });
+      return { vmid: g.vmid, state: JSON.parse(JSON.stringify(g)), cells };
+    }));
+  }, { once: true })));
+}
+
+// In sparkline mode, at the next change: every running guest's CPU, Memory and Disk a line of
+// two points or more and the state's value beside it; stopped ones "-" for CPU and Memory.
+async function sparkCheck(when) {
+  const seen = await nextState();
+  const bad = [];
+  let lines = 0;
+  for (const g of seen) {
+    const s = g.state, up = s.status === 'running';
+    const want = {
+      cpu: up ? `${((s.cpu || 0) * 100).toFixed(0)}%` : null,
+      memory: up && s.memory && s.memory.total > 0 ? `${((s.memory.used * 100) / s.memory.total).toFixed(0)}%` : null,
+      disk: s.disk && s.disk.usage >= 0 && s.disk.total > 0 ? `${((s.disk.used * 100) / s.disk.total).toFixed(0)}%` : null,
+    };
+    for (const [k, v] of Object.entries(want)) {
+      const c = g.cells[k];
+      if (v == null) { if (c.text !== '-') bad.push(`${g.vmid} ${k}: "${c.text}" for none`); continue; }
+      const points = (c.path || '').match(/[ML]/g) || [];
+      if (c.value !== v || points.length < 2 || !points.includes('L')) bad.push(`${g.vmid} ${k}: "${c.value}" for ${v}, path "${c.path}"`);
+      else lines++;
+    }
+  }
+  const running = seen.filter((g) => g.state.status === 'running').length;
+  check(!bad.length && lines >= 2 * running && running > 0, `sparklines ${when}: ${lines} lines for ${running} running guests, each with the state's value`, bad.slice(0, 4).join(' | '));
+}
+
+// The guest table's headers and the cells of its first row, column by column: the hidden
+// columns (keys) neither shown nor taking room, every other cell right under its header, the
+// ID cell the row's VMID.
+async function alignment(what, hidden) {
+  const cols = await page.evaluate(() => {
+    const box = (e) => { const r = e.getBoundingClientRect(); return { left: Math.round(r.left), width: Math.round(r.width), shown: getComputedStyle(e).visibility === 'visible' && r.width > 0 }; };
+    const tr = document.querySelector('#guests tbody tr[data-vmid]');
+    return [...document.querySelectorAll('#guests thead th')].map((th, i) => ({ key: th.dataset.sort, th: box(th), td: box(tr.children[i]),
+      text: tr.children[i].textContent.trim(), vmid: tr.dataset.vmid }));
+  });
+  const bad = cols.filter((c) => (hidden.includes(c.key)
+    ? c.th.shown || c.td.shown || c.th.width > 1
+    : !c.th.shown || !c.td.shown || Math.abs(c.th.left - c.td.left) > 1 || Math.abs(c.th.width - c.td.width) > 1 || (c.key === 'vmid' && c.text !== c.vmid)));
+  check(!bad.length, `${what}: ${cols.filter((c) => c.th.shown).map((c) => c.key).join(' ')}`, JSON.stringify(bad));
+  return cols;
+}
+
 if (env.UI_PHASE === 'setup') {
   await attempt('setup wizard', async () => {
     await page.goto(base + '/');
@@ -204,7 +282,7 @@ if (env.UI_PHASE === 'setup') {
     await page.focus('#guests th[data-sort=vmid]');
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => !new URL(location).searchParams.has('sort'));
-    await page.focus('#guests th[data-sort=uptime]');
+    await page.focus('#guests th[data-sort=netOut]');  // the last header
     await page.keyboard.press('Tab');
     const first = await page.evaluate(() => document.activeElement.dataset.vmid);
     await page.keyboard.press('ArrowDown');
@@ -218,6 +296,132 @@ if (env.UI_PHASE === 'setup') {
     check(Number(await page.evaluate(() => document.activeElement.dataset.vmid)) === order[1], 'arrow up: the second');
   });
 
+  // The column picker: two columns hidden (their headers and cells gone, every other cell
+  // under its header, the choice in localStorage dashboardHiddenColumns), after a reload still
+  // hidden, a hidden column still sorting from the URL, the keyboard (Enter opens, Tab to the
+  // boxes, Space, Escape closes), Show all.
+  await attempt('column picker', async () => {
+    await page.goto(base + '/proxmox/overview');
+    await page.waitForFunction((n) => document.querySelectorAll('#guests tbody tr[data-vmid]').length === n, guests.length);
+    check(await page.evaluate(() => { const s = document.querySelector('#guests').closest('.scroll'); return s.scrollWidth <= s.clientWidth; }),
+      'every column fits at 1400 px: no sideways scrolling');
+    const heads = await page.$$eval('#guests thead th', (ths) => ths.map((th) => th.textContent.trim()).join(' · '));
+    check(heads === 'Name · Type · ID · Node · Status · CPU · Memory · Disk · Uptime · D Read · D Write · Net In · Net Out', heads);
+    check(await page.getAttribute('#guests-columns', 'aria-expanded') === 'false' && await page.isHidden('#guests-columns-panel'), 'the Columns button, closed');
+    await page.click('#guests-columns');
+    check(await page.getAttribute('#guests-columns', 'aria-expanded') === 'true' && await page.isVisible('#guests-columns-panel')
+      && await page.getAttribute('#guests-columns', 'aria-controls') === 'guests-columns-panel', 'a click opens its panel');
+    const boxes = await page.$$eval('#guests-columns-panel label', (ls) => ls.map((l) => `${l.textContent.trim()}${l.querySelector('input').disabled ? '!' : ''}${l.querySelector('input').checked ? '' : '-'}`));
+    check(boxes.join(' ') === 'Name! Type ID Node Status CPU Memory Disk Uptime D Read D Write Net In Net Out', `a labelled box for each column, Name fixed: ${boxes.join(' ')}`);
+    await shot('overview-columns-picker');
+    await page.uncheck('#guests-columns-panel input[value=node]');
+    await page.uncheck('#guests-columns-panel input[value=diskRead]');
+    check(await page.evaluate(() => localStorage.getItem('dashboardHiddenColumns')) === '["node","diskRead"]', 'kept in localStorage dashboardHiddenColumns');
+    await alignment('Node and D Read hidden', ['node', 'diskRead']);
+    check((await page.textContent('#guests-columns')).includes('(2 hidden)'), 'the button says how many are hidden');
+    await shot('overview-columns-hidden');
+    await page.click('#guests-columns');
+    check(await page.isHidden('#guests-columns-panel') && await page.getAttribute('#guests-columns', 'aria-expanded') === 'false', 'a second click closes it');
+    await page.reload();
+    await page.waitForFunction((n) => document.querySelectorAll('#guests tbody tr[data-vmid]').length === n, guests.length);
+    await alignment('after a reload, still hidden', ['node', 'diskRead']);
+    check(!(await page.isChecked('#guests-columns-panel input[value=node]')) && await page.isChecked('#guests-columns-panel input[value=type]'), 'the boxes say so');
+    // Sorting by the hidden Node column from the URL: by node, descending, then by VMID.
+    await page.goto(base + '/proxmox/overview?sort=node&dir=desc');
+    await page.waitForFunction((n) => document.querySelectorAll('#guests tbody tr[data-vmid]').length === n, guests.length);
+    const byNode = [...guests].sort((a, b) => (a.node < b.node ? 1 : a.node > b.node ? -1 : a.vmid - b.vmid)).map((g) => g.vmid);
+    const shown = (await cellTexts(3)).map(Number);
+    check(JSON.stringify(shown) === JSON.stringify(byNode), 'sort=node&dir=desc sorts by the hidden Node column', shown.join(','));
+    // The keyboard: Enter opens, Tab reaches the boxes (Type, ID, Node), Space shows Node
+    // again, Escape closes with the focus back on the button and the node filter left alone.
+    await page.focus('#guests-columns');
+    await page.keyboard.press('Enter');
+    check(await page.getAttribute('#guests-columns', 'aria-expanded') === 'true', 'Enter on Columns opens the panel');
+    for (let i = 0; i < 3; i++) await page.keyboard.press('Tab');
+    check(await page.evaluate(() => document.activeElement.value) === 'node', 'Tab three times: the Node box');
+    await page.keyboard.press('Space');
+    check(await page.evaluate(() => localStorage.getItem('dashboardHiddenColumns')) === '["diskRead"]', 'Space on it: Node shown again');
+    await page.keyboard.press('Escape');
+    check(await page.isHidden('#guests-columns-panel') && await page.evaluate(() => document.activeElement.id) === 'guests-columns'
+      && query().get('sort') === 'node', 'Escape closes the panel, the focus back on the button, the view as it was');
+    await alignment('Node back, D Read hidden', ['diskRead']);
+    await page.keyboard.press('Space');
+    await page.click('#guests-columns-all');
+    check(await page.evaluate(() => localStorage.getItem('dashboardHiddenColumns')) === '[]', 'Show all');
+    await alignment('every column again', []);
+    await page.keyboard.press('Escape');
+  });
+
+  // The disk and network rates against the state the page got from the API (the simulator's
+  // counters grow at fixed rates, all below 1 MiB/s: grey): bytes a second, the exact value in
+  // the tooltip, "-" for a stopped guest.
+  await attempt('rates', async () => {
+    await page.goto(base + '/proxmox/overview');
+    await page.waitForFunction((n) => document.querySelectorAll('#guests tbody tr[data-vmid]').length === n, guests.length);
+    const seen = await nextState();
+    let good = 0, running = 0;
+    const bad = [];
+    for (const g of seen) {
+      for (const [key, field] of RATES) {
+        const c = g.cells[key], v = g.state[field];
+        if (g.state.status !== 'running') { if (c.text !== '-') bad.push(`${g.vmid} ${key}: ${c.text} (stopped)`); else good++; continue; }
+        running++;
+        const want = level(v);
+        if (!(v > 0) || c.cls !== `io ${want}` || !nearRate(c.text, v) || Number(c.title.split('(')[1].replace(/\D/g, '')) !== Math.round(v)) bad.push(`${g.vmid} ${key}: "${c.text}" ${c.cls} "${c.title}" for ${v}`);
+        else good++;
+      }
+    }
+    check(!bad.length && running > 0, `the rates of ${seen.length} guests as the state says (${good} cells; levels ${[...new Set(seen.flatMap((g) => Object.values(g.cells).map((c) => c.cls)))].join(', ')})`, bad.slice(0, 4).join(' | '));
+    const sample = seen.find((g) => g.state.status === 'running');
+    console.log(`# guest ${sample.vmid}: ${RATES.map(([k]) => `${k} ${sample.cells[k].text}`).join(', ')}`);
+    const colour = await page.evaluate((vmid) => {
+      const el = document.querySelector(`#guests tr[data-vmid="${vmid}"] .io.idle`);
+      return [getComputedStyle(el).color, getComputedStyle(document.querySelector('.muted')).color];
+    }, sample.vmid);
+    check(colour[0] === colour[1], `below 1 MiB/s: grey, the --muted colour (${colour[0]})`);
+  });
+
+  // Bars or sparklines: the toggle (aria-pressed, localStorage metricsViewMode); after two
+  // changes of the state a running guest's CPU, Memory and Disk are lines of at least two
+  // points with the state's values beside them; a stopped guest's CPU "-"; after a reload
+  // still sparklines; back to bars.
+  await attempt('sparklines', async () => {
+    check(await page.getAttribute('button[data-mode=bars]', 'aria-pressed') === 'true', 'bars at first');
+    await page.click('button[data-mode=sparklines]');
+    check(await page.getAttribute('button[data-mode=sparklines]', 'aria-pressed') === 'true'
+      && await page.getAttribute('button[data-mode=bars]', 'aria-pressed') === 'false'
+      && await page.evaluate(() => localStorage.getItem('metricsViewMode')) === 'sparklines'
+      && await page.locator('#guests tbody .bar').count() === 0 && await page.locator('#guests tbody .spark-cell').count() > 0,
+    'Sparklines: pressed, in localStorage, no bars left');
+    await nextState();
+    await sparkCheck('after two changes of the state');
+    await shot('overview-sparklines');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await shot('overview-sparklines-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.reload();
+    await page.waitForFunction((n) => document.querySelectorAll('#guests tbody tr[data-vmid]').length === n, guests.length);
+    check(await page.getAttribute('button[data-mode=sparklines]', 'aria-pressed') === 'true' && await page.locator('#guests tbody .bar').count() === 0,
+      'after a reload: still sparklines');
+    await nextState();
+    await sparkCheck('after a reload and two changes');
+    await page.click('button[data-mode=bars]');
+    check(await page.locator('#guests tbody .spark-cell').count() === 0 && await page.locator('#guests tbody .bar').count() > 0
+      && await page.evaluate(() => localStorage.getItem('metricsViewMode')) === 'bars', 'Bars: the bars again');
+  });
+
+  // At 360 px: the filter bar and the picker fit, the table scrolls in its box.
+  await attempt('360 px', async () => {
+    await page.setViewportSize({ width: 360, height: 800 });
+    await page.click('#guests-columns');
+    const wide = await page.evaluate(() => [document.documentElement.scrollWidth,
+      document.querySelector('#guests-columns-panel').getBoundingClientRect().right, document.querySelector('button[data-mode=sparklines]').getBoundingClientRect().right]);
+    check(wide.every((x) => x <= 360), `at 360 px nothing wider than the screen (page, panel, toggle: ${wide.join(', ')})`);
+    await shot('overview-360');
+    await page.click('#guests-columns');
+    await page.setViewportSize({ width: 1400, height: 900 });
+  });
+
   // 5,000 guests (the issue's scale) in place of the state: every row on screen, timed.
   await attempt('5,000 guests', async () => {
     const big = { nodes: [], vms: [], containers: [], lastUpdate: Date.now() };
@@ -225,19 +429,32 @@ if (env.UI_PHASE === 'setup') {
     for (let i = 0; i < 5000; i++) {
       (i % 3 ? big.vms : big.containers).push({ id: `c:n${i % 100}:${1000 + i}`, vmid: 1000 + i, name: `guest-${i}`, node: `n${i % 100}`,
         instance: 'c', status: i % 10 ? 'running' : 'stopped', type: i % 3 ? 'qemu' : 'lxc', cpu: (i % 97) / 100, cpus: 4,
-        mem: (i % 89) * 1e7, maxmem: 1e9, disk: { total: 1e10, used: (i % 83) * 1e8, free: 1e9, usage: 50 }, uptime: 3600 + i });
+        mem: (i % 89) * 1e7, maxmem: 1e9, disk: { total: 1e10, used: (i % 83) * 1e8, free: 1e9, usage: 50 }, uptime: 3600 + i,
+        diskRead: EDGES[i % EDGES.length], diskWrite: (i % 7) * 100000, networkIn: (i % 45) * 1.7 * MiB, networkOut: 1234 });
     }
     const body = JSON.stringify(big);
     await page.route('**/api/state', (route) => (route.request().headers()['if-none-match'] === '"big"'
       ? route.fulfill({ status: 304, headers: { ETag: '"big"' } })
       : route.fulfill({ status: 200, contentType: 'application/json', headers: { ETag: '"big"' }, body })));
     const count = () => page.textContent('#guests-count');
+    await page.evaluate(() => localStorage.setItem('dashboardHiddenColumns', '["status","netIn"]'));
     const t0 = Date.now();
     await page.goto(base + '/proxmox/overview');
     await page.waitForFunction(() => /^5000 of 5000 /.test(document.querySelector('#guests-count')?.textContent || ''), null, { timeout: 30000 });
     const ms = Date.now() - t0;
     const inDom = await rowCount();
     check(ms < 10000 && inDom > 20 && inDom < 500, `5,000 guests: the table ready ${ms} ms after loading, ${inDom} rows in the document`, await count());
+    // Rates of every level (the rows in the document), and two columns hidden: the window's
+    // spacer rows (one cell spanning every column) keep the columns in line.
+    await page.evaluate(() => document.querySelector('#guests-search').scrollIntoView());
+    await page.waitForTimeout(200);  // the scroll's window of rows
+    const levels = await page.$$eval('#guests tbody tr[data-vmid]', (trs) => trs.map((tr) => [Number(tr.dataset.vmid),
+      tr.children[9].querySelector('.io')?.className || tr.children[9].textContent]));
+    const wrong = levels.filter(([vmid, cls]) => cls !== ((vmid - 1000) % 10 ? `io ${level(EDGES[(vmid - 1000) % EDGES.length])}` : '-'));
+    check(!wrong.length && new Set(levels.map((l) => l[1])).size === 5, `disk read: grey, green, yellow and red as the rates are (${[...new Set(levels.map((l) => l[1]))].join(', ')})`, JSON.stringify(wrong.slice(0, 3)));
+    await alignment('5,000 guests, Status and Net In hidden', ['status', 'netIn']);
+    await shot('overview-5000-rates', false);
+    await page.evaluate(() => window.scrollTo(0, 0));
     const t1 = Date.now();
     await page.click('#guests th[data-sort=cpu]');
     const sorted = Date.now() - t1;
@@ -247,6 +464,17 @@ if (env.UI_PHASE === 'setup') {
     await page.waitForSelector('#guests tr[data-vmid="5990"]');
     const bottom = await page.evaluate(() => document.querySelector('#guests tr[data-vmid="5990"]').getBoundingClientRect().bottom);
     check(bottom <= await page.evaluate(() => window.innerHeight) && bottom > 0, 'scrolled to the end: the last guest in view');
+    const spans = await page.evaluate(() => [document.querySelector('#guests tr.spacer td').getBoundingClientRect().width, document.querySelector('#guests').getBoundingClientRect().width]);
+    check(Math.abs(spans[0] - spans[1]) <= 2, `the spacer row spans the table (${spans.join(' / ')} px)`);
+    await alignment('at the end, in line', ['status', 'netIn']);
+    // The search's rate filters (reference/ui.md §2.6), in bytes a second.
+    const fast = big.vms.concat(big.containers).filter((g) => g.status === 'running' && g.diskRead >= 50e6).length;
+    await page.fill('#guests-search', 'diskread>=50000000');
+    await page.waitForFunction((n) => (document.querySelector('#guests-count')?.textContent || '').startsWith(`${n} of 5000 `), fast);
+    check(fast > 0, `diskread>=50000000: the ${fast} guests reading 50 MB/s or more`);
+    await page.fill('#guests-search', '');
+    await page.waitForFunction(() => /^5000 of 5000 /.test(document.querySelector('#guests-count')?.textContent || ''));
+    await page.evaluate(() => localStorage.removeItem('dashboardHiddenColumns'));
     await page.evaluate(() => { window.scrollTo(0, 0); document.querySelector('#guests-search').scrollIntoView(); });
     await page.waitForSelector('#guests tr[data-vmid]');
     await page.waitForTimeout(200);  // the scroll's window of rows

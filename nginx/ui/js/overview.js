@@ -1,6 +1,8 @@
 // overview.js: the Proxmox overview: the nodes table (nodesummary.js) and one table of VMs and
 // containers (listpage.js: the shared state poller and table; sort, text filter, status and
-// node filters in the URL query as sort, dir, q, status, node, so a view can be bookmarked).
+// node filters in the URL query as sort, dir, q, status, node, so a view can be bookmarked),
+// with its column picker (localStorage dashboardHiddenColumns) and CPU, memory and disk as bars
+// or sparklines of the states the page has seen (localStorage metricsViewMode).
 import { searchMatcher } from './table.js';
 import { mountListPage } from './listpage.js';
 import { esc, bytes, rate, uptime, bar, pctOf } from './format.js';
@@ -12,7 +14,19 @@ function memPct(x) { return pctOf(x.memory ? x.memory.used : x.mem, x.memory ? x
 function diskPct(x) { return x.disk && x.disk.usage >= 0 ? pctOf(x.disk.used, x.disk.total) : null; }
 const running = (g) => g.status === 'running';
 
-// Columns of the guest table: key (the URL's sort=), header, sort value, first direction.
+// The disk and network rates of a guest, in bytes a second: the column key (the URL's sort=),
+// the state's field, the header and the tooltip's name.
+const IO = [
+  { key: 'diskRead', field: 'diskRead', label: 'D Read', title: 'Disk read' },
+  { key: 'diskWrite', field: 'diskWrite', label: 'D Write', title: 'Disk write' },
+  { key: 'netIn', field: 'networkIn', label: 'Net In', title: 'Network in' },
+  { key: 'netOut', field: 'networkOut', label: 'Net Out', title: 'Network out' },
+];
+const ioValue = (g, f) => (running(g) && g[f] >= 0 ? g[f] : null);
+
+// Columns of the guest table: key (the URL's sort=, the column picker's and
+// dashboardHiddenColumns' name), header, sort value, first direction. Widths: style.css
+// (--w-KEY on #guests).
 const COLUMNS = [
   { key: 'name', label: 'Name', value: (g) => (g.name || '').toLowerCase() },
   { key: 'type', label: 'Type', value: guestType },
@@ -22,35 +36,111 @@ const COLUMNS = [
   { key: 'cpu', label: 'CPU', value: (g) => (running(g) ? g.cpu : null), desc: true },
   { key: 'memory', label: 'Memory', value: (g) => (running(g) ? memPct(g) : null), desc: true },
   { key: 'disk', label: 'Disk', value: diskPct, desc: true },
-  { key: 'net', label: 'Net in/out /s', value: (g) => (running(g) ? (g.networkIn || 0) + (g.networkOut || 0) : null), desc: true },
-  { key: 'io', label: 'Disk r/w /s', value: (g) => (running(g) ? (g.diskRead || 0) + (g.diskWrite || 0) : null), desc: true },
   { key: 'uptime', label: 'Uptime', value: (g) => (running(g) ? g.uptime : null), desc: true },
-  { key: 'trend', label: 'CPU' },
+  ...IO.map((c) => ({ key: c.key, label: c.label, value: (g) => ioValue(g, c.field), desc: true, num: true })),
 ];
 
-// CPU of each guest over the last TREND_POINTS changes of the state seen by this page (a
-// refresh every polling interval), for the trend column's sparkline: kept in the page, so it
-// starts when the page opens and costs no request.
-const TREND_POINTS = 30;
-const trends = new Map();
+// CPU, memory and disk (percent) of each guest over the last TREND_POINTS changes of the state
+// this page has seen (a change every polling interval), for the sparklines: kept in the page,
+// so they start when the page first opens and cost no request. With 5,000 guests this runs for
+// all of them on every change, so it allocates nothing once a guest has its slot: the points
+// are in one Float32Array (a slot of 3 rings per guest: cpu, memory, disk; NaN: not running,
+// no data) grown by doubling, with the count, the next place and the last change seen of each
+// slot in arrays beside it; a guest gone from the state frees its slot.
+const TREND_POINTS = 30, SLOT = 3 * TREND_POINTS;
+const TREND_AT = { cpu: 0, memory: TREND_POINTS, disk: 2 * TREND_POINTS };
+const slots = new Map();  // guest id -> slot
+const freeSlots = [];
+let points = new Float32Array(0), counts = new Uint8Array(0), next = new Uint8Array(0), seenAt = new Uint32Array(0);
+let remembered = null, generation = 0;
+function newSlot() {
+  if (freeSlots.length) return freeSlots.pop();
+  const s = slots.size;  // every slot below it is in use
+  if (s >= counts.length) {
+    const cap = Math.max(64, counts.length * 2);
+    const grow = (old, Type, n) => { const a = new Type(n); a.set(old); return a; };
+    points = grow(points, Float32Array, cap * SLOT);
+    counts = grow(counts, Uint8Array, cap);
+    next = grow(next, Uint8Array, cap);
+    seenAt = grow(seenAt, Uint32Array, cap);
+  }
+  return s;
+}
 function remember(st) {
-  for (const g of [...(st.vms || []), ...(st.containers || [])]) {
-    let t = trends.get(g.id);
-    if (!t) trends.set(g.id, t = []);
-    t.push(running(g) ? (g.cpu || 0) * 100 : 0);
-    if (t.length > TREND_POINTS) t.shift();
+  if (st === remembered) return;  // the same state again (the page mounted anew)
+  remembered = st;
+  generation++;
+  let seen = 0;
+  for (const list of [st.vms, st.containers]) {
+    if (!list) continue;
+    for (let i = 0; i < list.length; i++) {
+      const g = list[i];
+      let s = slots.get(g.id);
+      if (s === undefined) {
+        slots.set(g.id, s = newSlot());
+        counts[s] = 0;
+        next[s] = 0;
+      }
+      const up = running(g), at = s * SLOT + next[s];
+      points[at] = up ? (g.cpu || 0) * 100 : NaN;
+      points[at + TREND_POINTS] = up ? memPct(g) ?? NaN : NaN;
+      points[at + 2 * TREND_POINTS] = diskPct(g) ?? NaN;
+      next[s] = (next[s] + 1) % TREND_POINTS;
+      if (counts[s] < TREND_POINTS) counts[s]++;
+      seenAt[s] = generation;
+      seen++;
+    }
+  }
+  if (slots.size > seen) {
+    for (const [id, s] of slots) if (seenAt[s] !== generation) { slots.delete(id); freeSlots.push(s); }
   }
 }
-function trendCell(g) {
-  const t = trends.get(g.id);
-  if (!t || t.length < 2) return '<span class="muted">-</span>';
-  const max = Math.max(10, ...t);
-  const pts = t.map((v, i) => `${((i * 60) / (TREND_POINTS - 1)).toFixed(1)},${(16 - (v * 15) / max).toFixed(1)}`).join(' ');
-  return `<svg class="spark" viewBox="0 0 60 17" width="60" height="17" role="img" aria-label="CPU ${t.map((v) => v.toFixed(0)).join(', ')} %">` +
-    `<polyline points="${pts}"/></svg>`;
+
+// A sparkline cell (reference/ui.md §2.2 "Bars vs sparklines"): the guest's trend of metric
+// as a line over a 0-100 % scale, the newest point at the right edge (a point every change of
+// the state, so a page just opened has a short line), and the current value beside it,
+// coloured from warn and crit. pct is the current value (null: "-").
+const SPARK_W = 56, SPARK_H = 16;
+function sparkCell(g, metric, name, pct, title, warn, crit) {
+  if (pct == null || !(pct >= 0)) return '<span class="muted">-</span>';
+  const s = slots.get(g.id);
+  // d: the line; area: the same closed down to the bottom, run by run (NaN breaks a run).
+  let d = '', area = '', run = 0, lastX = '', k = 0, lo = Infinity, hi = -Infinity;
+  const close = () => { if (run) area += `L${lastX} ${SPARK_H}Z`; run = 0; };
+  if (s !== undefined) {
+    const off = s * SLOT + TREND_AT[metric], n = counts[s];
+    for (let i = 0; i < n; i++) {
+      const v = points[off + (next[s] - n + i + TREND_POINTS) % TREND_POINTS];
+      if (Number.isNaN(v)) { close(); continue; }
+      const x = (SPARK_W - ((n - 1 - i) * SPARK_W) / (TREND_POINTS - 1)).toFixed(1);
+      const y = (SPARK_H - 1 - (Math.min(100, Math.max(0, v)) * (SPARK_H - 2)) / 100).toFixed(1);
+      d += `${run ? 'L' : 'M'}${x} ${y}`;
+      area += run ? `L${x} ${y}` : `M${x} ${SPARK_H}L${x} ${y}`;
+      run++;
+      lastX = x;
+      k++;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    close();
+  }
+  const level = pct >= crit ? 'crit' : pct >= warn ? 'warn' : 'ok';
+  const span = k >= 2 ? `, over the last ${k} refreshes ${lo.toFixed(0)} to ${hi.toFixed(0)}%` : '';
+  return `<div class="spark-cell" title="${esc(title + span)}">` +
+    `<svg class="spark" viewBox="0 0 ${SPARK_W} ${SPARK_H}" width="${SPARK_W}" height="${SPARK_H}" role="img" aria-label="${name} ${pct.toFixed(0)}%${span}">` +
+    `<rect class="track" width="${SPARK_W}" height="${SPARK_H}" rx="2"/>` +
+    `${k >= 2 ? `<path class="area" d="${area}"/><path class="line" d="${d}"/>` : ''}</svg><span class="${level}">${pct.toFixed(0)}%</span></div>`;
 }
-const ioCell = (g, a, b, label) => (running(g)
-  ? `<span class="io" title="${label}: ${rate(g[a])} / ${rate(g[b])}">${bytes(g[a])} / ${bytes(g[b])}</span>` : '<span class="muted">-</span>');
+
+// A rate in bytes a second (reference/ui.md §2.2): grey below 1 MiB/s, green below 10, yellow
+// below 50, red from 50; "-" when the guest is not running or the rate is not known.
+const MiB = 1048576;
+export function rateCell(x, field, name) {
+  const n = x[field];
+  if (!running(x) || !(n >= 0)) return '<span class="muted">-</span>';
+  const level = n < MiB ? 'idle' : n < 10 * MiB ? 'ok' : n < 50 * MiB ? 'warn' : 'crit';
+  return `<span class="io ${level}" title="${name}: ${rate(n)} (${Math.round(n).toLocaleString()} bytes a second)">${rate(n)}</span>`;
+}
 
 // The search box (reference/ui.md §2.6, in part): terms split on commas; a term with an
 // operator (cpu>80, memory<=20, uptime>3600) or a field (node:pve1, name:web, tags:prod) is a
@@ -59,6 +149,8 @@ const ioCell = (g, a, b, label) => (running(g)
 const METRICS = {
   cpu: (g) => (g.cpu || 0) * 100, memory: (g) => memPct(g) ?? 0, disk: (g) => diskPct(g) ?? 0,
   uptime: (g) => (running(g) ? g.uptime : 0),
+  diskread: (g) => ioValue(g, 'diskRead') ?? 0, diskwrite: (g) => ioValue(g, 'diskWrite') ?? 0,
+  networkin: (g) => ioValue(g, 'networkIn') ?? 0, networkout: (g) => ioValue(g, 'networkOut') ?? 0,
 };
 const FIELDS = {
   name: (g) => g.name, node: (g) => g.node, vmid: (g) => String(g.vmid), tags: (g) => g.tags,
@@ -88,19 +180,131 @@ export function diskCell(x) {
 }
 export function statusCell(status) { return `<span class="dot ${esc(status)}"></span>${esc(status)}`; }
 
+// How the CPU, Memory and Disk columns look: 'bars' or 'sparklines' (localStorage
+// metricsViewMode, as the original; the toggle in the filter bar).
+const MODE_KEY = 'metricsViewMode';
+let mode = 'bars';
+
 function guestRow(g) {
   const up = running(g);
+  let metrics;
+  if (mode === 'sparklines') {
+    const cpu = up ? (g.cpu || 0) * 100 : null, cores = g.cpus;
+    const used = g.memory ? g.memory.used : g.mem, total = g.memory ? g.memory.total : g.maxmem;
+    const disk = diskPct(g);
+    // Colours of the sparkline's value: reference/ui.md §2.3 (memory: the generic 75/85 %).
+    metrics = `<td>${sparkCell(g, 'cpu', 'CPU', cpu, `${(cpu || 0).toFixed(1)}%${cores ? ` of ${cores} cores` : ''}`, 80, 90)}</td>` +
+      `<td>${sparkCell(g, 'memory', 'Memory', up && total > 0 ? memPct(g) : null, `${bytes(used)} of ${bytes(total)}`, 75, 85)}</td>` +
+      `<td>${disk == null ? diskCell(g) : sparkCell(g, 'disk', 'Disk', disk, `${bytes(g.disk.used)} of ${bytes(g.disk.total)}`, 80, 90)}</td>`;
+  } else {
+    metrics = `<td>${cpuCell(g)}</td><td>${memCell(g)}</td><td>${diskCell(g)}</td>`;
+  }
+  let io = '';
+  for (const c of IO) io += `<td class="num">${rateCell(g, c.field, c.title)}</td>`;
   return `<tr data-vmid="${g.vmid}" data-id="${esc(g.id)}" class="${up ? '' : 'stopped'}">` +
     `<td class="name"><a href="proxmox/guest/${encodeURIComponent(g.id)}" data-link>${esc(g.name)}</a>${g.lock ? ` <span class="badge warn">Lock: ${esc(g.lock)}</span>` : ''}</td>` +
     `<td><span class="type ${guestType(g).toLowerCase()}">${guestType(g)}</span></td>` +
     `<td class="num">${g.vmid}</td><td>${esc(g.node)}</td><td>${statusCell(g.status)}</td>` +
-    `<td>${cpuCell(g)}</td><td>${memCell(g)}</td><td>${diskCell(g)}</td>` +
-    `<td class="num">${ioCell(g, 'networkIn', 'networkOut', 'in / out')}</td>` +
-    `<td class="num">${ioCell(g, 'diskRead', 'diskWrite', 'read / write')}</td>` +
-    `<td class="num">${up ? uptime(g.uptime) : '-'}</td><td>${trendCell(g)}</td></tr>`;
+    `${metrics}<td class="num">${up ? uptime(g.uptime) : '-'}</td>${io}</tr>`;
+}
+
+// The column picker (reference/ui.md §2.2): which columns are hidden, kept in localStorage
+// dashboardHiddenColumns (a JSON array of column keys, as the original); Name always shows.
+// Hidden by rules in a stylesheet the page owns (table.js draws every column): the <col>
+// collapsed (its width out of the fixed layout, the other columns keeping theirs and the
+// spacer rows' colspan still spanning the table) and the header and cells hidden (out of the
+// Tab order and the accessibility tree); the table widened by the hidden columns' widths,
+// which the collapse takes off again, so that the Name column gets the room and the table's
+// minimum width shrinks by them. A hidden column still sorts (sort= in the URL).
+const HIDE_KEY = 'dashboardHiddenColumns';
+const HIDEABLE = COLUMNS.filter((c) => c.key !== 'name');
+function stored(key) {
+  try { return localStorage.getItem(key); } catch { return null; }
+}
+function store(key, value) {
+  try { localStorage.setItem(key, value); } catch { /* storage off: the choice lasts for the page */ }
+}
+function storedHidden() {
+  let list;
+  try { list = JSON.parse(stored(HIDE_KEY) || '[]'); } catch { list = []; }
+  return new Set(Array.isArray(list) ? list.filter((k) => HIDEABLE.some((c) => c.key === k)) : []);
+}
+function hideRules(hidden) {
+  const rules = [];
+  let widths = '';
+  COLUMNS.forEach((c, i) => {
+    if (!hidden.has(c.key)) return;
+    rules.push(`#guests col.c-${c.key} { visibility: collapse; }`,
+      `#guests th:nth-child(${i + 1}), #guests td:nth-child(${i + 1}) { visibility: hidden; }`);
+    widths += ` + var(--w-${c.key})`;
+  });
+  if (widths) rules.push(`#guests { width: calc(100%${widths}); }`);
+  return rules;
+}
+
+// The filter bar's Bars/Sparklines toggle and Columns button (a disclosure of the picker's
+// panel of checkboxes: a second click or Escape closes it), added to the list page's bar.
+function mountViewControls(root, redraw) {
+  const filters = root.querySelector('.filters'), count = root.querySelector('#guests-count');
+  const hidden = storedHidden();
+  count.insertAdjacentHTML('beforebegin', `<div class="ranges viewmode" role="group" aria-label="CPU, memory and disk as">` +
+    ['bars', 'sparklines'].map((m) => `<button type="button" data-mode="${m}" aria-pressed="${m === mode}">${m === 'bars' ? 'Bars' : 'Sparklines'}</button>`).join('') +
+    '</div><button type="button" id="guests-columns" class="secondary" aria-expanded="false" aria-controls="guests-columns-panel">' +
+    'Columns<span class="muted" id="guests-columns-hidden"></span></button>');
+  filters.insertAdjacentHTML('beforeend', '<fieldset id="guests-columns-panel" class="colpanel" hidden><legend class="sr-only">Columns shown</legend>' +
+    '<label class="check"><input type="checkbox" checked disabled> Name</label>' +
+    HIDEABLE.map((c) => `<label class="check"><input type="checkbox" name="column" value="${c.key}"${hidden.has(c.key) ? '' : ' checked'}> ${esc(c.label)}</label>`).join('') +
+    '<button type="button" class="secondary" id="guests-columns-all">Show all</button></fieldset>');
+  const button = root.querySelector('#guests-columns'), panel = root.querySelector('#guests-columns-panel');
+  const style = document.createElement('style');
+  style.id = 'guests-columns-css';
+  document.head.append(style);
+  function apply() {
+    const sheet = style.sheet;
+    while (sheet.cssRules.length) sheet.deleteRule(0);
+    for (const r of hideRules(hidden)) sheet.insertRule(r, sheet.cssRules.length);
+    root.querySelector('#guests-columns-hidden').textContent = hidden.size ? ` (${hidden.size} hidden)` : '';
+    for (const box of panel.querySelectorAll('input[name=column]')) box.checked = !hidden.has(box.value);
+  }
+  function save() {
+    store(HIDE_KEY, JSON.stringify(HIDEABLE.filter((c) => hidden.has(c.key)).map((c) => c.key)));
+    apply();
+  }
+  function open(on) {
+    panel.hidden = !on;
+    button.setAttribute('aria-expanded', String(on));
+  }
+  button.addEventListener('click', () => open(panel.hidden));
+  panel.addEventListener('change', (ev) => {
+    const box = ev.target.closest('input[name=column]');
+    if (!box) return;
+    if (box.checked) hidden.delete(box.value); else hidden.add(box.value);
+    save();
+  });
+  root.querySelector('#guests-columns-all').addEventListener('click', () => { hidden.clear(); save(); });
+  // Escape in the panel or on its button closes it (and goes no further: the node summary's
+  // Escape would clear the node filter).
+  filters.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Escape' || panel.hidden || !(ev.target === button || panel.contains(ev.target))) return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    open(false);
+    button.focus();
+  });
+  filters.querySelector('.viewmode').addEventListener('click', (ev) => {
+    const b = ev.target.closest('button[data-mode]');
+    if (!b || b.dataset.mode === mode) return;
+    mode = b.dataset.mode;
+    store(MODE_KEY, mode);
+    for (const x of filters.querySelectorAll('.viewmode button')) x.setAttribute('aria-pressed', String(x.dataset.mode === mode));
+    redraw();
+  });
+  apply();
+  return () => style.remove();
 }
 
 export function mount(root, ctx) {
+  mode = stored(MODE_KEY) === 'sparklines' ? 'sparklines' : 'bars';
   const down = mountListPage(root, {
     id: 'guests', columns: COLUMNS, row: guestRow, rowSelector: 'tr[data-vmid]', fixed: true,
     tie: (a, b) => a.vmid - b.vmid, empty: 'No guests found', noun: 'guests',
@@ -115,6 +319,9 @@ export function mount(root, ctx) {
         rows: all.filter((g) => (view.status === 'all' || (view.status === 'running') === running(g)) && (!view.node || g.node === view.node) && match(g)) };
     },
   });
+  // The list page redraws on a change of its view; the status select's change event (its
+  // value unchanged) is the way to ask it to redraw the rows in the other mode.
+  const controlsDown = mountViewControls(root, () => root.querySelector('#guests-status').dispatchEvent(new Event('change')));
   // A click anywhere on a guest's row opens its detail view (its name is the link, for the
   // keyboard and for opening in a new tab).
   root.querySelector('#guests-list').addEventListener('click', (ev) => {
@@ -123,5 +330,5 @@ export function mount(root, ctx) {
   });
   const navDown = mountProxmoxNav(root, 'proxmox/overview');
   const nodesDown = mountOverviewNodes(root.querySelector('#guests-above'), root.querySelector('#guests-node'));
-  return () => { navDown(); nodesDown(); down(); };
+  return () => { navDown(); nodesDown(); controlsDown(); down(); };
 }
