@@ -3,7 +3,10 @@
  * with keep-alive from one thread, fast enough for 20,000 guests in a 10 s interval.
  *
  *   pve-sim --listen https://127.0.0.1:8006 --cert C --key K --nodes N --guests M
- *           [--token 'user@realm!id=secret'] [--cluster NAME]
+ *           [--token 'user@realm!id=secret'] [--cluster NAME] [--drift]
+ *
+ * --drift (not in pve-sim.pl, off for the comparison): the guests' CPU, memory, I/O rates and
+ * uptime change every 5 s, as a live estate's do between two polls (the UI benchmark).
  *
  * The data, authentication and answers follow pve-sim.pl (t/api/58 compares the two path by
  * path). Not here: --replay, --password, --ceph, --member-ips, --mgmt-ips and the
@@ -66,6 +69,7 @@ static struct {
 	char cluster[64];		/* the cluster's name in /cluster/status */
 	char fingerprint[100];		/* AB:CD:... of our certificate */
 	long requests;
+	int drift;			/* --drift: guests' values change every DRIFT_S seconds */
 } S;
 
 static double
@@ -140,21 +144,63 @@ node_index(const struct node *n)
 	return (int)(n - S.nodes) + 1;
 }
 
+/* --drift: a guest's values move as a live estate's do, to a new level every DRIFT_S seconds
+ * (so every poll sees them changed): a number in [0, 1) from the guest, the time slot and
+ * which value it is. */
+#define DRIFT_S 5
+static long
+drift_slot(void)
+{
+	return (long)((now() - S.started) / DRIFT_S);
+}
+
+static double
+drift(const struct guest *g, int which)
+{
+	uint64_t x = (uint64_t)g->vmid * 0x9E3779B97F4A7C15ULL ^ (uint64_t)drift_slot() * 0xBF58476D1CE4E5B9ULL ^
+	    (uint64_t)which * 0x94D049BB133111EBULL;
+
+	x ^= x >> 31;
+	x *= 0xD6E8FEB86659FD93ULL;
+	x ^= x >> 29;
+	return (double)(x >> 11) / 9007199254740992.0;
+}
+
 static double
 guest_cpu(const struct guest *g)
 {
-	return g->cpu >= 0 ? g->cpu : 0.25;
+	if (g->cpu >= 0)
+		return g->cpu;
+	return S.drift ? 0.02 + 0.55 * drift(g, 1) : 0.25;
 }
 
-/* Counters grow with time at a fixed rate per guest, as pve-sim.pl's. */
+static long long
+guest_mem(const struct guest *g)
+{
+	if (!g->running)
+		return 0;
+	return S.drift ? (long long)((double)g->maxmem * (0.2 + 0.7 * drift(g, 2))) : g->maxmem / 2;
+}
+
+static int
+guest_uptime(const struct guest *g)
+{
+	if (!g->running)
+		return 0;
+	return S.drift ? 500 + (int)(now() - S.started) : 500;
+}
+
+/* Counters grow with time at a fixed rate per guest, as pve-sim.pl's; with --drift the rate
+ * moves with the slot (the count stays monotonic: slot + a fraction below 1). */
 static void
 counters(struct strbuf *b, const struct guest *g)
 {
 	double t = now() - S.started, k = (double)g->vmid;
+	double burst = S.drift ? (double)drift_slot() + drift(g, 3) : 0;
 
 	sb_printf(b, "\"diskread\":%lld,\"diskwrite\":%lld,\"netin\":%lld,\"netout\":%lld",
-	    (long long)(1000 * k * t), (long long)(500 * k * t), (long long)(2000 * k * t),
-	    (long long)(100 * k * t));
+	    (long long)(1000 * k * t + 3000 * k * burst), (long long)(500 * k * t + 1500 * k * burst),
+	    (long long)(2000 * k * t + 6000 * k * burst), (long long)(100 * k * t + 300 * k * burst));
 }
 
 /* A number as Perl prints it: integers without a point. */
@@ -285,8 +331,8 @@ guest_item(struct strbuf *b, const struct guest *g, int cluster_view)
 	    g->name, g->running ? "running" : "stopped");
 	num(b, g->running ? guest_cpu(g) : 0);
 	sb_printf(b, ",\"mem\":%lld,\"maxmem\":%lld,\"disk\":%lld,\"maxdisk\":%lld,\"uptime\":%d,"
-	    "\"tags\":\"sim;test\",", (long long)(g->running ? g->maxmem / 2 : 0), (long long)g->maxmem,
-	    (long long)(g->is_ct ? 8 * GIB : 0), (long long)(32 * GIB), g->running ? 500 : 0);
+	    "\"tags\":\"sim;test\",", guest_mem(g), (long long)g->maxmem,
+	    (long long)(g->is_ct ? 8 * GIB : 0), (long long)(32 * GIB), guest_uptime(g));
 	counters(b, g);
 	sb_puts(b, "}");
 }
@@ -316,9 +362,9 @@ vm_status(struct strbuf *b, const struct guest *g)
 	sb_printf(b, "{\"status\":\"%s\",\"cpu\":", g->running ? "running" : "stopped");
 	num(b, guest_cpu(g));
 	sb_printf(b, ",\"cpus\":2,\"maxmem\":%lld,\"mem\":%lld,\"balloon\":%lld,\"freemem\":%lld,"
-	    "\"disk\":0,\"maxdisk\":%lld,\"uptime\":500,\"agent\":%d,", (long long)g->maxmem,
-	    (long long)(g->maxmem / 2), (long long)g->maxmem, (long long)(g->maxmem / 4),
-	    (long long)(32 * GIB), g->agent);
+	    "\"disk\":0,\"maxdisk\":%lld,\"uptime\":%d,\"agent\":%d,", (long long)g->maxmem,
+	    (long long)(S.drift ? guest_mem(g) : g->maxmem / 2), (long long)g->maxmem, (long long)(g->maxmem / 4),
+	    (long long)(32 * GIB), S.drift ? guest_uptime(g) : 500, g->agent);
 	counters(b, g);
 	sb_puts(b, "}");
 }
@@ -1091,7 +1137,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: pve-sim --listen https://ADDR:PORT --cert FILE --key FILE --nodes N "
-	    "--guests M [--token TOKEN] [--cluster NAME]\n");
+	    "--guests M [--token TOKEN] [--cluster NAME] [--drift]\n");
 	exit(2);
 }
 
@@ -1102,7 +1148,8 @@ main(int argc, char **argv)
 		{"listen", required_argument, NULL, 'l'}, {"cert", required_argument, NULL, 'c'},
 		{"key", required_argument, NULL, 'k'}, {"nodes", required_argument, NULL, 'n'},
 		{"guests", required_argument, NULL, 'g'}, {"token", required_argument, NULL, 't'},
-		{"cluster", required_argument, NULL, 'C'}, {NULL, 0, NULL, 0},
+		{"cluster", required_argument, NULL, 'C'}, {"drift", no_argument, NULL, 'D'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *listen_url = "https://127.0.0.1:8006", *cert = NULL, *key = NULL;
 	int nnodes = 0, nguests = 0, opt, lfd, ep, one = 1, port;
@@ -1119,6 +1166,7 @@ main(int argc, char **argv)
 		case 'n': nnodes = atoi(optarg); break;
 		case 'g': nguests = atoi(optarg); break;
 		case 'C': snprintf(S.cluster, sizeof(S.cluster), "%s", optarg); break;
+		case 'D': S.drift = 1; break;
 		case 't': snprintf(S.token, sizeof(S.token), "PVEAPIToken=%s", optarg); break;
 		default: usage();
 		}

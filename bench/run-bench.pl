@@ -905,8 +905,8 @@ sub queue_bench {
 # The simulator of the polling benchmarks: BENCH_SIM=c (bench/pve-sim, the default for
 # scale) or perl (t/fakes/pve-sim.pl, the default for poll). Returns the simulator's hash.
 sub bench_sim {
-    my ($s, $nodes, $guests, $which) = @_;
-    my %o = (nodes => $nodes, guests => $guests, token => 'root@pam!b=bench');
+    my ($s, $nodes, $guests, $which, %more) = @_;
+    my %o = (nodes => $nodes, guests => $guests, token => 'root@pam!b=bench', %more);
     return $which eq 'c' ? $s->start_c_sim(name => 'sim', %o) : $s->start_sim(%o);
 }
 
@@ -1345,7 +1345,9 @@ sub ui_bench {
     my $s = PulseStack->new(responders => 2, threads => 4, settings => { pve_polling_interval => 10,
         log_level => 'warn' })->start;
     my $admin = $s->setup_admin;
-    my $sim = bench_sim($s, $nodes, $guests, $ENV{BENCH_SIM} // 'c');
+    # The guests' values change between two polls, as a live estate's do (the C simulator's
+    # --drift), so that each refresh redraws what a real one would.
+    my $sim = bench_sim($s, $nodes, $guests, 'c', drift => 1);
     my $res = $s->ua->post($s->url('/api/config/nodes') => $s->token_headers => json => { type => 'pve',
         name => 'bench', host => $sim->{url}, tokenName => 'root@pam!b', tokenValue => 'bench',
         fingerprint => $sim->{fingerprint} })->result;

@@ -782,6 +782,7 @@ sub start_c_sim {
         '--nodes', $o{nodes} // 1, '--guests', $o{guests} // 0);
     push @cmd, '--token', $o{token} if $o{token};
     push @cmd, '--cluster', $o{cluster} if $o{cluster};
+    push @cmd, '--drift' if $o{drift};
     $self->spawn("sim-$name", {}, @cmd);
     $self->wait_for(sub { _port_open($port) }, 20, "simulator $name", "sim-$name");
     return { url => "https://127.0.0.1:$port", port => $port, fingerprint => $fp, name => $name };

@@ -1,6 +1,6 @@
 // morph-test.mjs: checks nginx/ui/js/morph.js in Debian's chromium, for t/api/76: random tables
 // (rows of cells with text, attributes, bars, links, buttons, ticked boxes, SVG) redrawn many
-// times through morph() (the whole body), morphRow() (cell by cell) and morphElement(), each
+// times through morph() (the whole body), morphRows() (cell by cell) and morphElement(), each
 // time compared with the same HTML parsed afresh: the same markup, the boxes ticked as the
 // HTML says (except a box the user clicked in a row or cell that was not redrawn: it stays as
 // the user left it), and the kept elements kept (a row that stays is the same element).
@@ -21,7 +21,7 @@ const errors = [];
 page.on('pageerror', (e) => errors.push(e.message));
 await page.goto('http://morph.test/');
 const result = await page.evaluate(async (rounds) => {
-  const { morph, morphRow, morphElement } = await import('/js/morph.js');
+  const { morph, morphRows, morphElement } = await import('/js/morph.js');
   let seed = 7;
   const rnd = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
   const pick = (xs) => xs[Math.floor(rnd() * xs.length)];
@@ -67,11 +67,11 @@ const result = await page.evaluate(async (rounds) => {
       morph(body, next.join(''), 'tbody', ['tabindex']);
     } else {  // the same rows, some changed: row by row
       next = rows.map((h) => (rnd() < 0.5 ? h : row(Math.floor(rnd() * 20))));
-      next.forEach((h, i) => {
-        if (h === rows[i]) return;
-        if (mode === 1) morphRow(body.children[i], rows[i], h, ['tabindex']);
-        else morphElement(body.children[i], h, 'tbody', ['tabindex']);
-      });
+      if (mode === 1) {
+        morphRows(next.map((h, i) => ({ tr: body.children[i], was: rows[i], html: h })).filter((x, i) => next[i] !== rows[i]), ['tabindex']);
+      } else {
+        next.forEach((h, i) => { if (h !== rows[i]) morphElement(body.children[i], h, 'tbody', ['tabindex']); });
+      }
       keptWanted += next.length;
       kept += [...body.children].filter((tr, i) => tr === before[i]).length;
     }
@@ -103,7 +103,7 @@ const result = await page.evaluate(async (rounds) => {
   const btn = body.querySelector('button');
   btn.focus();
   const changed = '<tr data-id="f"><td>2</td><td class="actions"><button type="button">Confirm clear</button></td></tr>';
-  morphRow(body.children[0], rows[0], changed);
+  morphRows([{ tr: body.children[0], was: rows[0], html: changed }]);
   const focusKept = document.activeElement === btn && btn.textContent === 'Confirm clear';
   return { bad, kept, keptWanted, focusKept };
 }, Number(process.env.MORPH_ROUNDS || 500));

@@ -443,7 +443,18 @@ if (env.UI_PHASE === 'setup') {
     await page.waitForFunction(() => /^5000 of 5000 /.test(document.querySelector('#guests-count')?.textContent || ''), null, { timeout: 30000 });
     const ms = Date.now() - t0;
     const inDom = await rowCount();
-    check(ms < 10000 && inDom > 20 && inDom < 500, `5,000 guests: the table ready ${ms} ms after loading, ${inDom} rows in the document`, await count());
+    // Only the rows in view and a margin are in the document (here the 100 nodes above push
+    // the guest table below the fold: the margin only).
+    check(ms < 10000 && inDom >= 10 && inDom < 500, `5,000 guests: the table ready ${ms} ms after loading, ${inDom} rows in the document`, await count());
+    // Scrolled into the middle of the table: the rows that fill the viewport are there.
+    await page.evaluate(() => { const t = document.querySelector('#guests'); window.scrollTo(0, t.getBoundingClientRect().top + window.scrollY + 40000); });
+    await page.waitForFunction(() => {
+      const vh = window.innerHeight;
+      const shown = [...document.querySelectorAll('#guests tbody tr[data-vmid]')].filter((tr) => { const r = tr.getBoundingClientRect(); return r.bottom > 0 && r.top < vh; });
+      return shown.length >= Math.floor(vh / 40);
+    }, null, { timeout: 10000 }).then(() => check(true, '5,000 guests scrolled halfway: rows fill the viewport'),
+      () => check(false, '5,000 guests scrolled halfway: rows fill the viewport'));
+    await page.evaluate(() => window.scrollTo(0, 0));
     // Rates of every level (the rows in the document), and two columns hidden: the window's
     // spacer rows (one cell spanning every column) keep the columns in line.
     await page.evaluate(() => document.querySelector('#guests-search').scrollIntoView());

@@ -3,7 +3,7 @@
 // pools (searchable: ?q=), from the shared state poller.
 import { watchState } from './state.js';
 import { mountTable, nextSort, viewFromUrl, viewToUrl } from './table.js';
-import { esc, bytes, bar } from './format.js';
+import { esc, bytes, bar, whole } from './format.js';
 import { mountProxmoxNav } from './proxnav.js';
 
 function healthBadge(h) {
@@ -32,7 +32,7 @@ const POOL_COLUMNS = [
 ];
 function poolRow(p) {
   return `<tr data-pool="${esc(p.key)}"><td>${esc(p.name)}</td><td>${esc(p.cluster)}</td><td class="num">${bytes(p.storedBytes)}</td>` +
-    `<td class="num">${bytes(p.availableBytes)}</td><td class="num">${Number(p.objects || 0).toLocaleString()}</td>` +
+    `<td class="num">${bytes(p.availableBytes)}</td><td class="num">${whole(Number(p.objects || 0))}</td>` +
     `<td class="bar-cell">${bar(p.percentUsed, `${(p.percentUsed || 0).toFixed(1)}%`)}</td></tr>`;
 }
 

@@ -11,6 +11,11 @@ export function bytes(n) {
   return `${n >= 100 || i === 0 ? Math.round(n) : n.toFixed(1)} ${UNITS[i]}`;
 }
 
+// A whole number with the browser's digit grouping ("1,234,567"): one formatter made once
+// (Number.prototype.toLocaleString makes one per call, which costs a long table dearly).
+const WHOLE = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+export function whole(n) { return WHOLE.format(Math.round(n)); }
+
 // Bytes a second: "1.2 MiB/s"; "0 B/s" for none.
 export function rate(n) { return `${bytes(n)}/s`; }
 

@@ -5,7 +5,7 @@
 // spam score distribution. From the shared state poller.
 import { watchState } from './state.js';
 import { mountTable, viewFromUrl, viewToUrl } from './table.js';
-import { esc, bytes } from './format.js';
+import { esc, bytes, whole } from './format.js';
 import { mountProxmoxNav } from './proxnav.js';
 
 // healthy | degraded | offline
@@ -14,7 +14,7 @@ export function pmgHealth(p) {
   const down = (p.nodes || []).some((n) => n.status === 'offline' || n.status === 'error');
   return p.connectionHealth === 'healthy' && !down ? 'healthy' : 'degraded';
 }
-const num = (n) => Number(n || 0).toLocaleString();
+const num = (n) => whole(Number(n || 0));
 const QUEUE_COLUMNS = [
   { key: 'name', label: 'Node' }, { key: 'role', label: 'Role' },
   { key: 'active', label: 'Active', num: true }, { key: 'deferred', label: 'Deferred', num: true },

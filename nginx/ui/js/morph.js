@@ -109,11 +109,13 @@ export function morphElement(el, html, context, keep) {
   syncState(el, next);
 }
 
-// morphRow(tr, was, html, keep): a table row drawn from the HTML was becomes html's, by its
-// cells: a cell whose HTML is unchanged is not touched, a changed one gets its new content
-// (parsed alone; morphed instead when it holds the focus), and the row's own attributes
-// follow. A row whose cells do not line up (another count, HTML that is not one <td> after
-// another) is morphed whole.
+// morphRows(items, keep): table rows drawn from HTML become new HTML's, by their cells:
+// items [{tr, was, html}]. A cell whose HTML is unchanged is not touched; the changed cells of
+// all the rows are parsed together, once, and each kept cell is morphed into its new one (its
+// elements stay: a bar whose width and label change is the same element, which the browser
+// lays out alone when its size is fixed), and the rows' own attributes follow. A row whose
+// cells do not line up (another count, HTML that is not one <td> after another) is morphed
+// whole.
 const cellsOf = (html) => {
   const open = html.indexOf('>') + 1;
   if (!html.startsWith('<tr') || !html.endsWith('</tr>') || !open) return null;
@@ -121,22 +123,30 @@ const cellsOf = (html) => {
   if (cells.pop() !== '' || cells.some((c) => !c.startsWith('<td'))) return null;
   return { open: html.slice(0, open), cells };
 };
-export function morphRow(tr, was, html, keep) {
-  const a = cellsOf(was), b = cellsOf(html);
-  const tds = tr.children;
-  if (!a || !b || a.cells.length !== b.cells.length || tds.length !== b.cells.length) {
-    morphElement(tr, html, 'tbody', keep);
-    return;
-  }
-  if (a.open !== b.open) syncAttributes(tr, parse(`${b.open}</tr>`, 'tbody').firstElementChild, keep);
-  for (let i = 0; i < b.cells.length; i++) {
-    const cell = b.cells[i];
-    if (cell === a.cells[i]) continue;
-    const td = tds[i], at = cell.indexOf('>') + 1;
-    if (td.contains(document.activeElement) || cell.slice(0, at) !== a.cells[i].slice(0, a.cells[i].indexOf('>') + 1)) {
-      morphElement(td, `${cell}</td>`, 'tr', keep);
-    } else {
-      td.innerHTML = cell.slice(at);
+export function morphRows(items, keep) {
+  const batch = [], parts = [];
+  for (const { tr, was, html } of items) {
+    const a = cellsOf(was), b = cellsOf(html);
+    if (!a || !b || a.cells.length !== b.cells.length || tr.children.length !== b.cells.length) {
+      morphElement(tr, html, 'tbody', keep);
+      continue;
     }
+    const changed = [];
+    for (let i = 0; i < b.cells.length; i++) if (b.cells[i] !== a.cells[i]) changed.push(i);
+    batch.push({ tr, changed, attrs: a.open !== b.open });
+    parts.push(`${b.open}${changed.map((i) => `${b.cells[i]}</td>`).join('')}</tr>`);
   }
+  if (!batch.length) return;
+  const rows = parse(parts.join(''), 'tbody').children;
+  batch.forEach(({ tr, changed, attrs }, k) => {
+    const next = rows[k];
+    if (attrs) syncAttributes(tr, next, keep);
+    const cells = [...next.children];
+    changed.forEach((i, j) => {
+      const td = tr.children[i], cur = cells[j];
+      if (td.nodeName !== cur.nodeName) { td.replaceWith(cur); return; }
+      syncAttributes(td, cur, keep);
+      morphChildren(td, cur, keep);
+    });
+  });
 }

@@ -5,7 +5,7 @@
 // or sparklines of the states the page has seen (localStorage metricsViewMode).
 import { searchMatcher } from './table.js';
 import { mountListPage } from './listpage.js';
-import { esc, bytes, rate, uptime, bar, pctOf } from './format.js';
+import { esc, bytes, rate, uptime, bar, pctOf, whole } from './format.js';
 import { mountProxmoxNav } from './proxnav.js';
 import { mountOverviewNodes, nodeSelect } from './nodesummary.js';
 
@@ -139,7 +139,7 @@ export function rateCell(x, field, name) {
   const n = x[field];
   if (!running(x) || !(n >= 0)) return '<span class="muted">-</span>';
   const level = n < MiB ? 'idle' : n < 10 * MiB ? 'ok' : n < 50 * MiB ? 'warn' : 'crit';
-  return `<span class="io ${level}" title="${name}: ${rate(n)} (${Math.round(n).toLocaleString()} bytes a second)">${rate(n)}</span>`;
+  return `<span class="io ${level}" title="${name}: ${rate(n)} (${whole(n)} bytes a second)">${rate(n)}</span>`;
 }
 
 // The search box (reference/ui.md §2.6, in part): terms split on commas; a term with an

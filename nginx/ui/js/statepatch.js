@@ -102,7 +102,12 @@ export function apply(a, p) {
   if (p.x) for (const k of p.x) delete a[k];
   if (p.c) {
     for (const field in p.c) {
-      const col = p.c[field], path = field.split(SEP), last = path.pop();
+      const col = p.c[field];
+      if (!field.includes(SEP)) {
+        for (let i = 0; i < col.length; i += 2) a[col[i]][field] = col[i + 1];
+        continue;
+      }
+      const path = field.split(SEP), last = path.pop();
       for (let i = 0; i < col.length; i += 2) {
         let o = a[col[i]];
         for (const k of path) o = o[k];

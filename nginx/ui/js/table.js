@@ -6,10 +6,10 @@
 // thousands of rows of bars takes seconds in a browser, a window of them milliseconds.
 // Also the view-in-the-URL helpers, so that a page's sort and filters can be bookmarked.
 import { esc } from './format.js';
-import { morph, morphRow } from './morph.js';
+import { morph, morphRows } from './morph.js';
 
 const WINDOW_FROM = 300;  // rows: fewer are all in the document
-const WINDOW_EXTRA = 24;  // rows above and below the viewport
+const WINDOW_EXTRA = 12;  // rows above and below the viewport
 const KEEP = ['tabindex'];  // attributes of the rows that the table sets itself
 
 // Sorts rows in place by column col ({value(row)}) in dir 'asc'|'desc'; null/undefined
@@ -76,10 +76,12 @@ export function mountTable(el, opts) {
     const html = n ? [spacer(start, n > WINDOW_FROM), ...rows.slice(start, end).map(opts.row), spacer(n - end)].filter(Boolean)
       : [`<tr><td colspan="${cols.length}" class="muted">${esc(opts.empty || 'Nothing to show')}</td></tr>`];
     // The same number of rows as drawn before (a refresh): only the cells whose HTML changed
-    // are brought up to date (morph.js morphRow); else the body is morphed as a whole.
+    // are brought up to date (morph.js morphRows); else the body is morphed as a whole.
     const kids = tbody.children;
     if (html.length === drawn.length && kids.length === html.length) {
-      for (let i = 0; i < html.length; i++) if (html[i] !== drawn[i]) morphRow(kids[i], drawn[i], html[i], KEEP);
+      const changed = [];
+      for (let i = 0; i < html.length; i++) if (html[i] !== drawn[i]) changed.push({ tr: kids[i], was: drawn[i], html: html[i] });
+      morphRows(changed, KEEP);
     } else {
       morph(tbody, html.join(''), 'tbody', KEEP);
     }
