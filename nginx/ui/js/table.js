@@ -82,6 +82,8 @@ export function mountTable(el, opts) {
       const changed = [];
       for (let i = 0; i < html.length; i++) if (html[i] !== drawn[i]) changed.push({ tr: kids[i], was: drawn[i], html: html[i] });
       morphRows(changed, KEEP);
+    } else if (!kids.length) {
+      tbody.innerHTML = html.join('');  // the first draw: nothing to keep
     } else {
       morph(tbody, html.join(''), 'tbody', KEEP);
     }
