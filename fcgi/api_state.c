@@ -317,13 +317,22 @@ etag_matches(const char *header, const char *etag)
 void
 api_state(struct request *r)
 {
-	PGresult *res = req_result(r, db_exec_stmt(r->db, &stmt_version, NULL));
+	PGresult *res;
 	struct state_body *b = NULL, *fresh;
 	int64_t version, updated;
 	int mock;
 	const char *inm;
 
+	/* One snapshot for the version and every list: a poll committing between two of the
+	 * queries would otherwise give a body that mixes two states (a PBS instance with its
+	 * datastores but not yet their storage rows), cached under the older version. */
+	if (db_exec(r->db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") != 0) {
+		resp_db_unavailable(r);
+		return;
+	}
+	res = req_result(r, db_exec_stmt(r->db, &stmt_version, NULL));
 	if (res == NULL || PQntuples(res) != 1) {
+		db_rollback(r->db);
 		resp_db_unavailable(r);
 		return;
 	}
@@ -343,6 +352,7 @@ api_state(struct request *r)
 		 * held across queries. */
 		fresh = build(r, version, mock, updated);
 		if (fresh == NULL) {
+			db_rollback(r->db);
 			resp_db_unavailable(r);
 			return;
 		}
@@ -356,6 +366,7 @@ api_state(struct request *r)
 		pthread_mutex_unlock(&state_lock);
 		b = fresh;
 	}
+	db_rollback(r->db);	/* read only: nothing to keep */
 	resp_header(r, "ETag", b->etag);
 	inm = req_header(r, "If-None-Match");
 	if (inm && etag_matches(inm, b->etag))

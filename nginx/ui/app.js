@@ -221,7 +221,9 @@ async function footer() {
     badge.textContent = h.body.status || 'unknown';
     badge.className = `badge ${h.body.status === 'healthy' ? 'ok' : 'bad'}`;
   } catch (err) {
-    document.getElementById('health').textContent = 'unreachable';
+    const badge = document.getElementById('health');
+    badge.textContent = 'unreachable';
+    badge.className = 'badge bad';
   }
 }
 kioskFromUrl();
@@ -231,6 +233,21 @@ if ((apiToken() || /(^|; )pulse_csrf=/.test(document.cookie))
     && /^(proxmox|docker|kubernetes|hosts|alerts\/overview)(\/|$)/.test(route() || 'proxmox')) prefetchState();
 footer();
 setInterval(footer, 30000);
+// A failed poll of the state says the API is unreachable at once (the health check is every
+// 30 s); the next good poll asks the health again.
+let stateFailed = false;
+document.addEventListener('pulse-state-error', (ev) => {
+  const err = ev.detail;
+  if (err && (!err.status || err.status >= 502)) {  // no answer, or the proxy's: not a 401 or a 4xx
+    stateFailed = true;
+    const badge = document.getElementById('health');
+    badge.textContent = 'unreachable';
+    badge.className = 'badge bad';
+  } else if (!err && stateFailed) {
+    stateFailed = false;
+    footer();
+  }
+});
 // The time of the state on screen, whichever page polls it (state.js tells the document).
 document.addEventListener('pulse-state', (ev) => {
   const st = ev.detail;

@@ -46,8 +46,11 @@ my $pbs_id = add_node({ type => 'pbs', name => 'backup1', host => $pbs->{url}, t
 my $pmg_id = add_node({ type => 'pmg', name => 'mail1', host => $pmg->{url}, tokenName => 'pulse@pmg!mon',
     tokenValue => 's3cret-pbs-token', fingerprint => $pmg->{fingerprint} });
 
+# The datastores' entries in the unified storage view come with the same poll but are written
+# apart from the instance: wait for those too (under load a state between the two was read).
 my $st = $stack->wait_state(sub { @{ $_[0]{pbs} } && @{ $_[0]{pbsBackups} } && @{ $_[0]{pmg} }
-    && @{ $_[0]{pmgBackups} } && @{ $_[0]{pbs}[0]{datastores} // [] } == 2 }, 30, 'PBS and PMG polled');
+    && @{ $_[0]{pmgBackups} } && @{ $_[0]{pbs}[0]{datastores} // [] } == 2
+    && (grep { ($_->{type} // '') eq 'pbs' } @{ $_[0]{storage} // [] }) == 2 }, 30, 'PBS and PMG polled');
 
 # --- PBS instance (§1.10) ---
 my ($p) = @{ $st->{pbs} };

@@ -45,9 +45,21 @@ async function apiShows(what, cond, ms = 60000) {
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+// A new connection each time (the simulator may have closed a kept one: a loaded CI run got
+// ECONNRESET), and again after a failure to connect; an HTTP error is not retried.
 async function simControl(path, data) {
-  const r = await api.post(`${env.UI_SIM_URL}/__sim/${path}`, { data });
-  if (!r.ok()) throw new Error(`simulator ${path}: ${r.status()} ${await r.text()}`);
+  for (let attempt = 1; ; attempt++) {
+    let r;
+    try {
+      r = await api.post(`${env.UI_SIM_URL}/__sim/${path}`, { data, headers: { Connection: 'close' } });
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      await new Promise((res) => setTimeout(res, 300));
+      continue;
+    }
+    if (!r.ok()) throw new Error(`simulator ${path}: ${r.status()} ${await r.text()}`);
+    return;
+  }
 }
 // Once the API has it (or since: what happened): fn(arg) must hold in the page within one
 // poll interval plus the slack.
@@ -236,10 +248,15 @@ await attempt('the API\'s responder stopped', async () => {
   const text = await page.textContent('#guests-error');
   check(/No API responder is available/.test(text), 'it gives the answer\'s message', text);
   check(await rows() === before, `the table kept on screen (${before} rows)`);
+  check((await page.textContent('#health')) === 'unreachable', 'the footer says the API is unreachable at once',
+    await page.textContent('#health'));
   await shot('api-down');
   await ask('start-api');
   await onScreenInTime('the error banner gone', () => document.querySelector('#guests-error').hidden, undefined,
     'the responder started again');
+  await page.waitForFunction(() => document.querySelector('#health').textContent === 'healthy', null, { timeout: 10000 })
+    .then(() => check(true, 'and healthy again after the next good poll'),
+      () => check(false, 'and healthy again after the next good poll'));
   expectError();
   check(await rows() === before, 'the table still there');
   await shot('api-back');

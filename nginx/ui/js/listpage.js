@@ -17,7 +17,8 @@ import { morph } from './morph.js';
 //   onState(st)  called once per change of the state, before drawing
 //   rows(st, view) → {rows, total}: the rows that pass the view's filters, and how many
 //                there are in all
-// Returns the unmount function.
+// Returns the unmount function; its refresh() draws the list again (after a change of the
+// page's own display options).
 export function mountListPage(root, opts) {
   const sortable = new Set(opts.columns.filter((c) => c.value).map((c) => c.key));
   const choices = Object.fromEntries((opts.selects || []).map((s) => [s.key, new Set(s.options.map((o) => o[0]))]));
@@ -81,7 +82,10 @@ export function mountListPage(root, opts) {
     errBox.hidden = !err;
     if (err) errBox.textContent = `Cannot refresh the state: ${err.message}`;
   });
-  return () => { unwatch(); clearTimeout(typing); table.destroy(); document.removeEventListener('keydown', slash); };
+  const down = () => { unwatch(); clearTimeout(typing); table.destroy(); document.removeEventListener('keydown', slash); };
+  // The page asks for its list to be drawn again (a display mode of its own changed).
+  down.refresh = renderList;
+  return down;
 }
 
 // A small summary card: [[label, value HTML], ...] as a row of figures.

@@ -321,7 +321,7 @@ export function mount(root, ctx) {
   });
   // The list page redraws on a change of its view; the status select's change event (its
   // value unchanged) is the way to ask it to redraw the rows in the other mode.
-  const controlsDown = mountViewControls(root, () => root.querySelector('#guests-status').dispatchEvent(new Event('change')));
+  const controlsDown = mountViewControls(root, () => down.refresh());
   // A click anywhere on a guest's row opens its detail view (its name is the link, for the
   // keyboard and for opening in a new tab).
   root.querySelector('#guests-list').addEventListener('click', (ev) => {

@@ -96,8 +96,10 @@ async function poll() {
         document.dispatchEvent(new CustomEvent('pulse-state', { detail: state }));
       }
       for (const fn of [...errorListeners]) fn(null);
+      document.dispatchEvent(new CustomEvent('pulse-state-error', { detail: null }));
     } catch (err) {
       for (const fn of [...errorListeners]) fn(err);
+      document.dispatchEvent(new CustomEvent('pulse-state-error', { detail: err }));
     }
     busy = false;
   }
