@@ -1,6 +1,7 @@
 // morph-test.mjs: checks nginx/ui/js/morph.js in Debian's chromium, for t/api/76: random tables
 // (rows of cells with text, attributes, bars, links, buttons, ticked boxes, SVG) redrawn many
-// times through morph() (the whole body), morphRows() (cell by cell) and morphElement(), each
+// times through morph() and morphKeyed() (the whole body), morphRows() (cell by cell) and
+// morphElement(), each
 // time compared with the same HTML parsed afresh: the same markup, the boxes ticked as the
 // HTML says (except a box the user clicked in a row or cell that was not redrawn: it stays as
 // the user left it), and the kept elements kept (a row that stays is the same element).
@@ -21,7 +22,7 @@ const errors = [];
 page.on('pageerror', (e) => errors.push(e.message));
 await page.goto('http://morph.test/');
 const result = await page.evaluate(async (rounds) => {
-  const { morph, morphRows, morphElement } = await import('/js/morph.js');
+  const { morph, morphKeyed, morphRows, morphElement } = await import('/js/morph.js');
   let seed = 7;
   const rnd = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
   const pick = (xs) => xs[Math.floor(rnd() * xs.length)];
@@ -58,13 +59,23 @@ const result = await page.evaluate(async (rounds) => {
       ticked = [[...body.children].indexOf(tr), [...tr.children].indexOf(td)];
     }
     const before = [...body.children];
-    const mode = r % 3;
+    const mode = r % 4;
     let next;
-    if (mode === 0) {  // rows added, removed, reordered: the whole body
+    if (mode === 0 || mode === 3) {  // rows added, removed, reordered: the whole body
       next = rows.filter(() => rnd() > 0.15).map((h) => (rnd() < 0.5 ? h : row(Math.floor(rnd() * 20))));
       if (rnd() < 0.3) next.reverse();
       if (!next.length) next = [row(1)];
-      morph(body, next.join(''), 'tbody', ['tabindex']);
+      if (mode === 0) {
+        morph(body, next.join(''), 'tbody', ['tabindex']);
+      } else {  // by key: a row whose data-id was there is the same element
+        const id = (h) => h.match(/data-id="([^"]+)"/)[1];
+        const unique = (list) => list.filter((h, i) => list.findIndex((x) => id(x) === id(h)) === i && list.filter((x) => id(x) === id(h)).length === 1);
+        const was = new Map(before.map((tr) => [tr.dataset.id, tr]));
+        const stay = unique(next).filter((h) => unique(rows).some((x) => id(x) === id(h)));
+        morphKeyed(body, next.join(''), 'tbody', ['tabindex'], ['data-id']);
+        keptWanted += stay.length;
+        kept += stay.filter((h) => body.querySelector(`tr[data-id="${id(h)}"]`) === was.get(id(h))).length;
+      }
     } else {  // the same rows, some changed: row by row
       next = rows.map((h) => (rnd() < 0.5 ? h : row(Math.floor(rnd() * 20))));
       if (mode === 1) {
@@ -84,7 +95,7 @@ const result = await page.evaluate(async (rounds) => {
     }
     // A box the user clicked keeps what the user made of it where its row (row by row) or its
     // cell (cell by cell) was not redrawn: the HTML of those did not change.
-    if (ticked && mode !== 0) {
+    if (ticked && (mode === 1 || mode === 2)) {
       const [i, j] = ticked;
       const cell = (h) => h.split('</td>')[j];
       if (next[i] === rows[i] || (mode === 1 && cell(next[i]) === cell(rows[i]))) {
@@ -113,6 +124,6 @@ let n = 0;
 const ok = (cond, name) => { n++; console.log(`${cond ? 'ok' : 'not ok'} - ${name}`); return cond; };
 ok(!errors.length, `no page error${errors.length ? ': ' + errors.join('; ') : ''}`);
 if (!ok(!result.bad.length, 'every redraw equals the HTML parsed afresh (markup and ticked boxes)')) result.bad.slice(0, 5).forEach((b) => console.log(`# ${b}`));
-ok(result.kept === result.keptWanted, `row by row: every row stays the same element (${result.kept} of ${result.keptWanted})`);
+ok(result.kept === result.keptWanted, `row by row and by key: every row that stays is the same element (${result.kept} of ${result.keptWanted})`);
 ok(result.focusKept, 'a focused button in a changed cell keeps the focus and takes the new text');
 process.exit(result.bad.length || errors.length || !result.focusKept ? 1 : 0);

@@ -95,6 +95,53 @@ export function morph(el, html, context, keep) {
   morphChildren(el, parse(html, context), keep);
 }
 
+// morphKeyed(el, html, context, keep, keys): as morph, but a child element with a key (the
+// first of the attributes named in keys that it has, e.g. data-id) is matched with the old
+// child of the same key wherever it is, and moved into place: when rows come, go or change
+// order, each row stays the same element (a click aimed at a row's button while the list
+// shifts still reaches that row's button). Children without a key are matched by position
+// among the others.
+export function morphKeyed(el, html, context, keep, keys) {
+  const next = parse(html, context);
+  const keyOf = (node) => {
+    if (node.nodeType !== 1) return null;
+    for (const k of keys) if (node.hasAttribute(k)) return `${k}=${node.getAttribute(k)}`;
+    return null;
+  };
+  const byKey = new Map(), loose = [];
+  for (const child of [...el.childNodes]) {
+    const k = keyOf(child);
+    if (k !== null && !byKey.has(k)) byKey.set(k, child); else loose.push(child);
+  }
+  let at = el.firstChild;
+  for (const cur of [...next.childNodes]) {
+    const k = keyOf(cur);
+    let old = k !== null ? byKey.get(k) : undefined;
+    if (old) byKey.delete(k);
+    else if (k === null) {
+      const i = loose.findIndex((n) => sameKind(n, cur));
+      if (i >= 0) old = loose.splice(i, 1)[0];
+    }
+    if (old && sameKind(old, cur)) {
+      if (old.nodeType === 1) {
+        syncAttributes(old, cur, keep);
+        morphChildren(old, cur, keep);
+        syncState(old, cur);
+      } else if (old.nodeValue !== cur.nodeValue) {
+        old.nodeValue = cur.nodeValue;
+      }
+      if (old !== at) el.insertBefore(old, at); else at = at.nextSibling;
+    } else {
+      el.insertBefore(cur, at);
+    }
+  }
+  while (at) {
+    const gone = at;
+    at = at.nextSibling;
+    el.removeChild(gone);
+  }
+}
+
 // morphElement(el, html, context, keep): el itself becomes the one element html holds (when
 // it is of the same tag; else el is replaced by it). context as morph's: el's parent's kind.
 export function morphElement(el, html, context, keep) {

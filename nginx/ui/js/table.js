@@ -6,11 +6,12 @@
 // thousands of rows of bars takes seconds in a browser, a window of them milliseconds.
 // Also the view-in-the-URL helpers, so that a page's sort and filters can be bookmarked.
 import { esc } from './format.js';
-import { morph, morphRows } from './morph.js';
+import { morphKeyed, morphRows } from './morph.js';
 
 const WINDOW_FROM = 300;  // rows: fewer are all in the document
 const WINDOW_EXTRA = 12;  // rows above and below the viewport
 const KEEP = ['tabindex'];  // attributes of the rows that the table sets itself
+const ROW_KEYS = ['data-id', 'data-vmid'];  // what names a row (its element stays with it)
 
 // Sorts rows in place by column col ({value(row)}) in dir 'asc'|'desc'; null/undefined
 // values last; ties by tie(a, b).
@@ -76,7 +77,8 @@ export function mountTable(el, opts) {
     const html = n ? [spacer(start, n > WINDOW_FROM), ...rows.slice(start, end).map(opts.row), spacer(n - end)].filter(Boolean)
       : [`<tr><td colspan="${cols.length}" class="muted">${esc(opts.empty || 'Nothing to show')}</td></tr>`];
     // The same number of rows as drawn before (a refresh): only the cells whose HTML changed
-    // are brought up to date (morph.js morphRows); else the body is morphed as a whole.
+    // are brought up to date (morph.js morphRows); else the body is morphed as a whole, each
+    // row into the element that showed the same item (morphKeyed).
     const kids = tbody.children;
     if (html.length === drawn.length && kids.length === html.length) {
       const changed = [];
@@ -85,7 +87,7 @@ export function mountTable(el, opts) {
     } else if (!kids.length) {
       tbody.innerHTML = html.join('');  // the first draw: nothing to keep
     } else {
-      morph(tbody, html.join(''), 'tbody', KEEP);
+      morphKeyed(tbody, html.join(''), 'tbody', KEEP, ROW_KEYS);
     }
     drawn = html;
     shown = [start, end];
