@@ -938,6 +938,56 @@ err:
 	return -1;
 }
 
+/* The rows an UPDATE touched (0 when unreadable). */
+static int
+changed_rows(PGresult *res)
+{
+	int64_t changed = 0;
+
+	(void)parse_int64(PQcmdTuples(res), 0, INT32_MAX, &changed);
+	return (int)changed;
+}
+
+int
+st_set_down(struct db *db, const char *instance_id, const char *key, double grace)
+{
+	char g[32];
+	const char *params[2] = {instance_id, key}, *nparams[2] = {instance_id, g};
+	PGresult *res;
+	int changed, rc = st_begin(db, instance_id, 0);
+
+	if (rc == 1)
+		return 0;
+	if (rc != 0)
+		goto err;
+	snprintf(g, sizeof(g), "%.3f", grace);
+	res = db_exec_params(db, "INSERT INTO pulse.connection_health (key, instance_id, healthy) "
+	    "VALUES ($2, $1, false) ON CONFLICT (key) DO UPDATE SET healthy = false "
+	    "WHERE pulse.connection_health.instance_id = $1 AND pulse.connection_health.healthy",
+	    2, params);
+	if (res == NULL)
+		goto err;
+	changed = changed_rows(res);
+	PQclear(res);
+	/* Nodes last seen before the grace period are shown offline; everything else the
+	 * instance had (guests, storage, backups) stays as it was last seen. */
+	res = db_exec_params(db, "UPDATE pulse.pve_nodes SET status = 'offline', cpu = 0, uptime = 0, "
+	    "doc = (doc::jsonb || '{\"status\":\"offline\",\"connectionHealth\":\"error\","
+	    "\"cpu\":0,\"uptime\":0}'::jsonb)::json "
+	    "WHERE instance_id = $1 AND last_seen < now() - make_interval(secs => $2::double precision) "
+	    "AND (status <> 'offline' OR doc->>'connectionHealth' IS DISTINCT FROM 'error')", 2, nparams);
+	if (res == NULL)
+		goto err;
+	changed += changed_rows(res);
+	PQclear(res);
+	return st_commit(db, changed > 0);
+err:
+	log_warn("msg=\"state write failed\" instance_id=%s error=\"%s\"", instance_id,
+	    db_error(db));
+	db_rollback(db);
+	return -1;
+}
+
 int
 st_set_health(struct db *db, const char *instance_id, const char *key, int healthy)
 {
@@ -953,11 +1003,7 @@ st_set_health(struct db *db, const char *instance_id, const char *key, int healt
 	    "WHERE instance_id = $1 AND key = $2 AND healthy <> $3::boolean", 3, params);
 	if (res == NULL)
 		goto err;
-	{
-		int64_t changed = 0;
-		(void)parse_int64(PQcmdTuples(res), 0, INT32_MAX, &changed);
-		rc = (int)changed;
-	}
+	rc = changed_rows(res);
 	PQclear(res);
 	/* Readers rebuild only when something changed. */
 	return st_commit(db, rc > 0);

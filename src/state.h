@@ -265,6 +265,12 @@ int st_write_rows(struct db *db, const struct st_instance *s);
 /* Sets one connection health entry of an instance (the rest of its state unchanged). */
 int st_set_health(struct db *db, const char *instance_id, const char *key, int healthy);
 
+/* A Proxmox VE instance that does not answer: its connection health false at once, and its
+ * nodes last seen more than grace seconds ago shown offline; its guests, storage and backups
+ * stay as last seen (the original keeps them too). Moves the state version only when a row
+ * changed. Returns 0 or -1. */
+int st_set_down(struct db *db, const char *instance_id, const char *key, double grace);
+
 /* Removes an instance's state (instance deleted, or no longer polled). */
 int st_clear(struct db *db, const char *instance_id, char *err, size_t errlen);
 

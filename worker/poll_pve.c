@@ -841,8 +841,9 @@ pve_cycle_free(struct poll_cycle *base)
 	free(c);
 }
 
-/* A failed cycle: keep the last state within the grace period, then show the instance's
- * nodes offline; after repeated authentication failures, a single placeholder node. */
+/* A failed cycle: the connection unhealthy at once, the nodes offline after the grace
+ * period, the rest as last seen; after repeated authentication failures, a single
+ * placeholder node and nothing else (as the original). */
 static void
 pve_write_failed(struct worker *w, struct run *run, double now)
 {
@@ -881,15 +882,14 @@ pve_write_failed(struct worker *w, struct run *run, double now)
 			snprintf(n->connection_health, sizeof(n->connection_health), "error");
 			n->last_seen = run->last_success;
 		}
-		/* Within the grace period the previous rows stay as they are, but the
-		 * connection is shown unusable at once. */
-		if (run->last_success > 0 && now - run->last_success < poll_settings.grace) {
-			if (st_set_health(w->db, run->cfg.id, run->cfg.name, 0) != 0)
-				log_warn("msg=\"state write failed\" instance=%s", run->cfg.name);
-			(void)alerts_evaluate_pve(w, run->cfg.id, &s, NULL, 1, now);
-			st_instance_free(&s);
-			return;
-		}
+		/* The connection is shown unusable at once; the nodes go offline once the
+		 * grace period has passed since they were last seen (a worker that has just
+		 * taken the instance over reads that from the rows), and the guests, storage
+		 * and backups stay as last seen. */
+		(void)st_set_down(w->db, run->cfg.id, run->cfg.name, poll_settings.grace);
+		(void)alerts_evaluate_pve(w, run->cfg.id, &s, NULL, 1, now);
+		st_instance_free(&s);
+		return;
 	}
 	if (st_write(w->db, &s, err, sizeof(err)) != 0)
 		log_warn("msg=\"state write failed\" instance=%s error=\"%s\"", run->cfg.name, err);

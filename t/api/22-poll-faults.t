@@ -82,12 +82,18 @@ pass('an answer slower than pve_timeout is a timeout');
 $stack->sim_mode($sim, mode => 'normal');
 
 # The server goes away: connectionHealth false at once, nodes offline after the grace period,
-# everything back when it returns.
+# the guests kept as last seen (as the original), everything back when it returns.
+my $guests_of = sub { [ grep { ($_->{instance} // '') eq 'gen' } @{ $_[0]{vms} // [] }, @{ $_[0]{containers} // [] } ] };
+my $guests_before = scalar @{ $guests_of->($stack->wait_state(sub { 1 })) };
+ok($guests_before > 0, "guests before the server goes away ($guests_before)");
 $stack->stop_program('sim-gen', 'TERM');
 $st = $stack->wait_state(sub { $_[0]{connectionHealth}{gen} eq '0' || $_[0]{connectionHealth}{gen} eq false }, 15, 'connectionHealth false');
 pass('connectionHealth false while the server is away');
 $st = $stack->wait_state(sub { my $n = $mine->($_[0]); @$n && !grep { $_->{status} ne 'offline' } @$n }, 20, 'nodes offline');
 is($mine->($st)->[0]{connectionHealth}, 'error', 'offline nodes show connectionHealth error');
+is(scalar @{ $guests_of->($st) }, $guests_before, 'the guests stay as last seen while the server is away');
+sleep 3;
+is(scalar @{ $guests_of->($stack->wait_state(sub { 1 })) }, $guests_before, "and a few polls later");
 $stack->start_sim(name => 'gen', port => $sim->{port}, nodes => 3, guests => 12, password => 'root@pam:sim-password-1');
 $st = $stack->wait_state(sub { my $n = $mine->($_[0]); @$n == 3 && !grep { $_->{status} ne 'online' } @$n }, 20, 'back online');
 is($st->{connectionHealth}{gen}, true, 'connectionHealth true again');
