@@ -62,18 +62,24 @@ function syncState(el, next) {
   }
 }
 
+// A kept node (old) takes what its counterpart of the same kind (cur) has: an element its
+// attributes, children and form state, a text its text.
+function update(old, cur, keep) {
+  if (old.nodeType === 1) {
+    syncAttributes(old, cur, keep);
+    morphChildren(old, cur, keep);
+    syncState(old, cur);
+  } else if (old.nodeValue !== cur.nodeValue) {
+    old.nodeValue = cur.nodeValue;
+  }
+}
+
 function morphChildren(el, next, keep) {
   let old = el.firstChild, cur = next.firstChild;
   while (cur) {
     const following = cur.nextSibling;
     if (old && sameKind(old, cur)) {
-      if (old.nodeType === 1) {
-        syncAttributes(old, cur, keep);
-        morphChildren(old, cur, keep);
-        syncState(old, cur);
-      } else if (old.nodeValue !== cur.nodeValue) {
-        old.nodeValue = cur.nodeValue;
-      }
+      update(old, cur, keep);
       old = old.nextSibling;
     } else if (old) {
       const gone = old;
@@ -123,13 +129,7 @@ export function morphKeyed(el, html, context, keep, keys) {
       if (i >= 0) old = loose.splice(i, 1)[0];
     }
     if (old && sameKind(old, cur)) {
-      if (old.nodeType === 1) {
-        syncAttributes(old, cur, keep);
-        morphChildren(old, cur, keep);
-        syncState(old, cur);
-      } else if (old.nodeValue !== cur.nodeValue) {
-        old.nodeValue = cur.nodeValue;
-      }
+      update(old, cur, keep);
       if (old !== at) el.insertBefore(old, at); else at = at.nextSibling;
     } else {
       el.insertBefore(cur, at);
@@ -151,9 +151,7 @@ export function morphElement(el, html, context, keep) {
     el.replaceWith(next);
     return;
   }
-  syncAttributes(el, next, keep);
-  morphChildren(el, next, keep);
-  syncState(el, next);
+  update(el, next, keep);
 }
 
 // morphRows(items, keep): table rows drawn from HTML become new HTML's, by their cells:
@@ -191,9 +189,8 @@ export function morphRows(items, keep) {
     const cells = [...next.children];
     changed.forEach((i, j) => {
       const td = tr.children[i], cur = cells[j];
-      if (td.nodeName !== cur.nodeName) { td.replaceWith(cur); return; }
-      syncAttributes(td, cur, keep);
-      morphChildren(td, cur, keep);
+      if (td.nodeName !== cur.nodeName) td.replaceWith(cur);
+      else update(td, cur, keep);
     });
   });
 }
