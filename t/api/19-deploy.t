@@ -310,7 +310,7 @@ unlink "$root/etc/apache2/sites-enabled/000-default.conf";
     make_path("$root/run/apache2", "$root/var/lock/apache2", "$root/var/lib/apache2");
 }
 step('the Apache site', <<'SH', "s|\@LISTEN\@|7655|" => "s|\@LISTEN\@|$apache_port|", 'Listen 7655 https' => "Listen 127.0.0.1:$apache_port https");
-a2enmod ssl proxy_fcgi proxy_balancer lbmethod_byrequests headers deflate rewrite
+a2enmod ssl proxy_fcgi proxy_balancer lbmethod_byrequests headers deflate rewrite substitute include
 sed -e 's|@LISTEN@|7655|' -e 's|@SERVER_NAME@|pulse.example.com|' -e 's|@CERT@|/etc/pulse/tls/pulse.crt|' \
     -e 's|@KEY@|/etc/pulse/tls/pulse.key|' -e 's|@UI_ROOT@|/usr/local/share/pulse/ui|' \
     -e 's#@BALANCER_MEMBERS@#BalancerMember "unix:/run/pulse/fcgi.sock|fcgi://pulse-1/" enablereuse=off#' \
