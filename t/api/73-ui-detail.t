@@ -69,12 +69,22 @@ my $st = $stack->wait_state(sub { my $s = shift; @{ $s->{nodes} } == 2 && @{ $s-
     && @{ $s->{pbsBackups} } && @{ $s->{pmg} } && @{ $s->{backups}{pve}{storageBackups} } >= 122
     && @{ $s->{backups}{pve}{guestSnapshots} } }, 60, 'the whole estate in the state');
 host_report($_), sleep 1 for 1 .. 3;
+# A host agent on node1 too: the node is linked to it and shows its CPU temperature (83 °C,
+# above the default alert trigger of 80 °C) in the node summary.
+my $res = $ua->post($stack->url('/api/agents/host/report') => $agent->{headers} => json => {
+    agent => { id => 'ui-node1', version => '5.0.4', type => 'unified', intervalSeconds => 30 },
+    host => { id => 'ui-node1', hostname => 'node1', platform => 'debian', cpuCount => 8 },
+    sensors => { temperatureCelsius => { cpu_package => 83, cpu_core_0 => 80 } } })->result;
+is($res->code, 200, 'a host agent on node1 reports') or diag $res->body;
 # History: a few polls of the cluster written (the worker flushes every second).
 $stack->wait_for(sub { $stack->psql(q{SELECT count(DISTINCT ts) FROM pulse.metric_raw}) >= 4 }, 40,
     'four polls in the history', 'worker-1');
 $st = api('/api/state');
 diag(sprintf 'the estate and its history ready after %d s', time - $^T);
-ok(@{ $st->{hosts} } == 1, 'the agent host in the state');
+ok(@{ $st->{hosts} } == 2, 'the agent hosts in the state');
+my ($node1) = grep { $_->{node} eq 'node1' } @{ $st->{nodes} };
+is($node1->{linkedHostAgentId}, 'ui-node1', 'node1 linked to its host agent');
+is($node1->{temperature}{cpuPackage}, 83, 'and showing its temperature');
 
 my ($fh, $expect) = tempfile(DIR => $stack->dir, SUFFIX => '.json');
 print {$fh} encode_json({ state => $st, backups => api('/api/backups') });

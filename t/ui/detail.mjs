@@ -63,8 +63,17 @@ await attempt('storage page: nodes', async () => {
   await page.goto(base + '/proxmox/storage');
   await waitRows('#nodes tr[data-node]', st.nodes.length);
   check(sameSet(await attrs('#nodes tr[data-node]', 'data-id'), st.nodes.map((n) => n.id)), `a row per node (${st.nodes.length})`);
-  const heads = await page.$$eval('#nodes th', (ths) => ths.map((th) => th.textContent.trim()));
-  check(heads.join(' · ') === 'Node · Status · Uptime · CPU · Memory · Disk · Storage · Disks', heads.join(' · '));
+  const heads = await page.$$eval('#nodes th', (ths) => ths.filter((th) => th.offsetParent !== null).map((th) => th.textContent.trim()));
+  check(heads.join(' · ') === 'Node · Status · Uptime · CPU · Memory · Disk · Temp · Storage · Disks', heads.join(' · '));
+  // node1 has a host agent reporting 83 °C (t/api/73): its temperature in red (at or above the
+  // alert trigger, 80 °C), the "+ Host Agent" badge; node2 neither.
+  const cell = (node, sel) => page.$eval(`#nodes tr[data-node="${node}"] ${sel}`, (el) => ({ text: el.textContent.trim(), cls: el.className }))
+    .catch(() => null);
+  await page.waitForFunction(() => /83 °C/.test((document.querySelector('#nodes tr[data-node="node1"] td.temp') || {}).textContent || ''));
+  const t1 = await cell('node1', 'td.temp'), t2 = await cell('node2', 'td.temp');
+  check(t1 && t1.text === '83 °C' && /text-crit/.test(t1.cls), `node1: 83 °C in red (${JSON.stringify(t1)})`);
+  check(t2 && t2.text === '-', `node2: no temperature (${JSON.stringify(t2)})`);
+  check((await cell('node1', '.badge.agent')) && !(await cell('node2', '.badge.agent')), 'node1 has the "+ Host Agent" badge, node2 not');
   const onNode = (s, name) => (s.nodes && s.nodes.length ? s.nodes : [s.node]).includes(name);
   const want = Object.fromEntries(st.nodes.map((n) => [n.node, [st.storage.filter((s) => onNode(s, n.node)).length,
     st.physicalDisks.filter((d) => d.node === n.node).length]]));
@@ -465,7 +474,7 @@ await attempt('node detail', async () => {
 });
 
 await attempt('host detail', async () => {
-  const host = st.hosts[0];
+  const host = st.hosts.find((h) => h.hostname === 'nas01');
   const h = await api(`api/metrics-store/history?resourceType=host&resourceId=${encodeURIComponent(host.id)}&range=1h&maxPoints=500`);
   await page.goto(`${base}/hosts`);
   await page.click(`tr[data-id="${host.id}"] a[href="hosts/${encodeURIComponent(host.id)}"]`);

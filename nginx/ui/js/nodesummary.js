@@ -1,5 +1,6 @@
 // nodesummary.js: the node summary table of the Proxmox overview, storage and backups pages
-// (reference/ui.md §2.1): Node · Status · Uptime · CPU · Memory · Disk and the page's counts
+// (reference/ui.md §2.1): Node · Status · Uptime · CPU · Memory · Disk · Temp (shown only while
+// a node reports a temperature; red from the alert trigger, yellow 5 °C below it) and the page's counts
 // (VMs · CTs on the overview, Storage · Disks on storage, Backups on backups, where the
 // column is "Node / PBS" and the Backup Servers are rows too). Every header sorts (the URL's
 // nsort and ndir, apart from the page's own list's sort); a node's name opens its detail view
@@ -10,6 +11,7 @@
 import { watchState } from './state.js';
 import { mountTable, nextSort, viewFromUrl, viewToUrl } from './table.js';
 import { esc, uptime, pctOf } from './format.js';
+import { get } from './api.js';
 import { cpuCell, memCell, diskCell, statusCell } from './overview.js';
 
 // The view keys of the node table (the page adds them to its defaults), and their check for
@@ -46,6 +48,7 @@ function columnsOf(kind) {
     { key: 'cpu', label: 'CPU', value: (r) => (online(r) ? r.cpu || 0 : null), desc: true },
     { key: 'memory', label: 'Memory', value: (r) => (online(r) && r.memory ? pctOf(r.memory.used, r.memory.total) : null), desc: true },
     { key: 'disk', label: 'Disk', value: (r) => (r.disk && r.disk.total > 0 ? pctOf(r.disk.used, r.disk.total) : null), desc: true },
+    { key: 'temp', label: 'Temp', cls: 'temp', num: true, value: (r) => r.temp, desc: true },
     ...COUNTS[kind].map((c) => ({ ...c, num: true, desc: true, value: (r) => r.counts[c.key] })),
   ];
 }
@@ -74,6 +77,7 @@ function summaryRows(st, kind, extra, on) {
     id: n.id, kind: 'node', name: n.displayName || n.node, node: n.node, cluster: n.clusterName, status: n.status,
     uptime: n.uptime, cpu: n.cpu, cpuInfo: n.cpuInfo, memory: n.memory, disk: n.disk,
     href: `proxmox/node/${encodeURIComponent(n.id)}`, counts: counts(n.node), on: n.node === on,
+    temp: online(n) ? nodeTemp(n) : null, agent: !!n.linkedHostAgentId,
   }));
   if (kind === 'backups') {
     for (const p of st.pbs || []) {
@@ -91,11 +95,36 @@ function summaryRows(st, kind, extra, on) {
   return rows;
 }
 
+// A node's temperature (°C): the CPU package's, else the hottest core's; null when it reports none.
+export function nodeTemp(n) {
+  const t = n.temperature;
+  if (!t || !t.available) return null;
+  const v = t.cpuPackage > 0 ? t.cpuPackage : t.cpuMax > 0 ? t.cpuMax : null;
+  return v == null ? null : v;
+}
+// The node temperature alert's trigger (°C): the alert configuration's nodeDefaults, read once
+// per page when a node first reports a temperature; 80 (the default) until then or without it.
+let tempTrigger = 80, triggerAsked = false;
+function askTrigger(redraw) {
+  if (triggerAsked) return;
+  triggerAsked = true;
+  get('/api/alerts/config').then((res) => {
+    const t = res.body && res.body.nodeDefaults && res.body.nodeDefaults.temperature;
+    if (t && t.trigger > 0 && t.trigger !== tempTrigger) { tempTrigger = t.trigger; redraw(); }
+  }).catch(() => {});
+}
+function tempCell(r) {
+  if (r.temp == null) return '<td class="num temp"><span class="muted">-</span></td>';
+  const level = r.temp >= tempTrigger ? 'text-crit' : r.temp >= tempTrigger - 5 ? 'text-warn' : '';
+  return `<td class="num temp${level ? ` ${level}` : ''}" title="alert at ${tempTrigger} °C">${r.temp.toFixed(0)} °C</td>`;
+}
+
 function nameCell(r) {
   const link = r.kind === 'pbs'
     ? (r.href ? `<a href="${esc(r.href)}" target="_blank" rel="noopener noreferrer" title="Open ${esc(r.name)}'s web interface">${esc(r.name)}</a>` : esc(r.name))
     : `<a href="${esc(r.href)}" data-link>${esc(r.name)}</a>`;
-  const badge = r.kind === 'pbs' ? ' <span class="badge src-pbs">PBS</span>' : r.cluster ? ` <span class="badge">${esc(r.cluster)}</span>` : '';
+  let badge = r.kind === 'pbs' ? ' <span class="badge src-pbs">PBS</span>' : r.cluster ? ` <span class="badge">${esc(r.cluster)}</span>` : '';
+  if (r.agent) badge += ' <span class="badge agent" title="A Pulse host agent reports from this node">+ Host Agent</span>';
   return `<td class="name">${link}${badge}</td>`;
 }
 function rowHtml(kind) {
@@ -103,7 +132,7 @@ function rowHtml(kind) {
   return (r) => `<tr data-id="${esc(r.id)}" data-node="${esc(r.node)}" data-kind="${r.kind}" class="${online(r) ? '' : 'down'}${r.on ? ' on' : ''}"` +
     ` aria-selected="${r.on}" title="${r.on ? 'Click again or press Escape to show every node' : `Click to show only ${esc(r.name)}`}">` +
     `${nameCell(r)}<td>${statusCell(r.status)}</td><td>${online(r) ? uptime(r.uptime) : '-'}</td>` +
-    `<td>${cpuCell(r)}</td><td>${memCell(r)}</td><td>${diskCell(r)}</td>` +
+    `<td>${cpuCell(r)}</td><td>${memCell(r)}</td><td>${diskCell(r)}</td>${tempCell(r)}` +
     `${counts.map((c) => `<td class="num" data-count="${c.key}">${r.counts[c.key]}</td>`).join('')}</tr>`;
 }
 
@@ -122,7 +151,7 @@ export function mountNodeSummary(el, opts) {
     <div class="card-head"><h2>${kind === 'backups' ? 'Nodes and Backup Servers' : 'Nodes'}</h2><span class="node-chip"></span></div>
     <div class="node-table"></div>
     <p class="muted node-none" hidden>Add a Proxmox VE node under <a href="settings/proxmox" data-link>Settings → Proxmox</a>.</p></section>`;
-  const chip = el.querySelector('.node-chip'), hint = el.querySelector('.node-none');
+  const chip = el.querySelector('.node-chip'), hint = el.querySelector('.node-none'), card = el.querySelector('.node-summary');
   let st = null, extra = null, draws = 0, chipHtml = '';
   const table = mountTable(el.querySelector('.node-table'), {
     id: 'nodes', columns, row: rowHtml(kind), rowSelector: 'tr[data-id]', tie: (a, b) => (a.id < b.id ? -1 : 1),
@@ -137,6 +166,9 @@ export function mountNodeSummary(el, opts) {
     draws++;
     if (!st) return;
     const rows = summaryRows(st, kind, extra, view.node === none ? null : view.node);
+    const temps = rows.some((r) => r.temp != null);
+    if (temps) askTrigger(draw);
+    card.classList.toggle('has-temp', temps);
     table.set(rows, view.nsort, view.ndir);
     hint.hidden = (st.nodes || []).length > 0;
     const html = view.node !== none ? `<button type="button" class="chip" data-node-clear aria-label="Show every node (clear the node filter)">` +

@@ -40,9 +40,10 @@ export function mountTable(el, opts) {
   const cols = opts.columns;
   el.innerHTML = `<div class="scroll"><table id="${esc(opts.id)}" class="grid${opts.fixed ? ' fixed' : ''}">` +
     (opts.fixed ? `<colgroup>${cols.map((c) => `<col class="c-${c.key}">`).join('')}</colgroup>` : '') +
-    `<thead><tr>${cols.map((c) => (c.value
-      ? `<th data-sort="${c.key}" tabindex="0" role="columnheader"${c.num ? ' class="num"' : ''}>${esc(c.label)}</th>`
-      : `<th${c.num ? ' class="num"' : ''}>${esc(c.label)}</th>`)).join('')}</tr></thead>` +
+    `<thead><tr>${cols.map((c) => {
+      const cls = [c.num && 'num', c.cls].filter(Boolean).join(' '), attr = cls ? ` class="${cls}"` : '';
+      return c.value ? `<th data-sort="${c.key}" tabindex="0" role="columnheader"${attr}>${esc(c.label)}</th>` : `<th${attr}>${esc(c.label)}</th>`;
+    }).join('')}</tr></thead>` +
     '<tbody></tbody></table></div>';
   const table = el.querySelector('table'), tbody = table.querySelector('tbody');
   let rows = [], rowH = 0, shown = [-1, -1], queued = false, alive = true;
