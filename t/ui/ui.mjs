@@ -410,6 +410,47 @@ if (env.UI_PHASE === 'setup') {
       && await page.evaluate(() => localStorage.getItem('metricsViewMode')) === 'bars', 'Bars: the bars again');
   });
 
+  // Grouped or List: Grouped puts a heading row per node (its name linking to the node's
+  // detail view, its count of guests) over that node's guests, still sorted within it; kept in
+  // localStorage dashboardGrouping across a reload; List takes the headings away.
+  await attempt('grouped by node', async () => {
+    check(await page.getAttribute('button[data-grouping=list]', 'aria-pressed') === 'true', 'List at first');
+    await page.click('button[data-grouping=grouped]');
+    const nodes = [...new Set(guests.map((g) => g.node))].sort();
+    const layout = () => page.$$eval('#guests tbody tr:not(.spacer)', (trs) => trs.map((tr) => (tr.classList.contains('group')
+      ? { head: tr.querySelector('a') ? tr.querySelector('a').textContent : '', text: tr.textContent, href: tr.querySelector('a') && tr.querySelector('a').getAttribute('href') }
+      : { vmid: Number(tr.dataset.vmid), node: tr.children[3].textContent })));
+    const judge = async (when) => {
+      await page.waitForFunction((n) => document.querySelectorAll('#guests tbody tr.group').length === n, nodes.length);
+      const got = await layout();
+      const bad = [];
+      let cur = null, last = -1, seen = [];
+      for (const r of got) {
+        if (r.head !== undefined) {
+          const n = guests.filter((g) => g.node === r.head).length;
+          if (!r.text.includes(`${n} guests`) || !/^proxmox\/node\//.test(r.href || '')) bad.push(`heading ${r.head}: ${r.text}`);
+          cur = r.head; last = -1; seen.push(r.head);
+        } else {
+          if (r.node !== cur) bad.push(`${r.vmid} on ${r.node} under ${cur}`);
+          if (r.vmid < last) bad.push(`${r.vmid} after ${last}`);
+          last = r.vmid;
+        }
+      }
+      check(!bad.length && seen.join(' ') === nodes.join(' ') && got.length === guests.length + nodes.length,
+        `Grouped ${when}: a heading per node (${seen.join(', ')}) over its guests, by VMID within each`, bad.slice(0, 4).join(' | '));
+    };
+    await judge('');
+    check(await page.evaluate(() => localStorage.getItem('dashboardGrouping')) === 'grouped', 'kept in localStorage');
+    await shot('overview-grouped');
+    await page.reload();
+    await page.waitForSelector('#guests tbody tr[data-vmid]');
+    await judge('after a reload');
+    await page.click('button[data-grouping=list]');
+    await page.waitForFunction(() => !document.querySelector('#guests tbody tr.group'));
+    check(await page.locator('#guests tbody tr[data-vmid]').count() === guests.length
+      && await page.evaluate(() => localStorage.getItem('dashboardGrouping')) === 'list', 'List: the headings gone, every guest still there');
+  });
+
   // At 360 px: the filter bar and the picker fit, the table scrolls in its box.
   await attempt('360 px', async () => {
     await page.setViewportSize({ width: 360, height: 800 });

@@ -8,7 +8,7 @@ import { esc } from './format.js';
 import { morph } from './morph.js';
 
 // opts:
-//   id, columns, row, rowSelector, tie, empty, fixed   as table.js's mountTable
+//   id, columns, row, rowSelector, tie, empty, fixed, groups   as table.js's mountTable
 //   defaults     the view's keys and default values: {sort, dir, q, ...one per select}
 //   selects      [{key, label, options: [[value, text], ...]}]: a <select> per view key
 //   placeholder  the search box's hint
@@ -43,7 +43,7 @@ export function mountListPage(root, opts) {
   let state = null, typing = null;
   const table = mountTable($(`#${id}-list`), {
     id, columns: opts.columns, row: opts.row, rowSelector: opts.rowSelector, tie: opts.tie,
-    empty: opts.empty, fixed: opts.fixed,
+    empty: opts.empty, fixed: opts.fixed, groups: opts.groups,
     onSort: (key) => { Object.assign(view, nextSort(view, key, opts.columns)); changed(); },
   });
 

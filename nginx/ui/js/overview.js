@@ -208,6 +208,32 @@ function guestRow(g) {
     `${metrics}<td class="num">${up ? uptime(g.uptime) : '-'}</td>${io}</tr>`;
 }
 
+// Grouped or List (reference/ui.md §2.5; localStorage dashboardGrouping, 'grouped' or 'list'):
+// grouped, each node's guests come under a heading row (status dot, the node's name linking
+// to its detail view, cluster and host-agent badges, its count of guests shown), nodes by
+// name, the sort within each node. List by default: a sort orders the whole list.
+const GROUP_KEY = 'dashboardGrouping';
+let grouping = 'list', nodesByKey = new Map();
+const nodeKey = (instance, node) => `${instance || ''}\u001f${node || ''}`;
+function groupHead(k, n) {
+  const node = nodesByKey.get(k);
+  const name = k.slice(k.indexOf('\u001f') + 1);
+  const status = node ? node.status : 'unknown';
+  const link = node ? `<a href="proxmox/node/${encodeURIComponent(node.id)}" data-link>${esc(name)}</a>` : esc(name);
+  const badges = (node && node.clusterName ? ` <span class="badge">${esc(node.clusterName)}</span>` : '') +
+    (node && node.linkedHostAgentId ? ' <span class="badge agent">+ Host Agent</span>' : '');
+  return `<tr class="group" data-group="${esc(k)}"><td colspan="${COLUMNS.length}"><span class="dot ${esc(status)}" title="${esc(status)}"></span>` +
+    `${link}${badges} <span class="muted">${n} ${n === 1 ? 'guest' : 'guests'}</span></td></tr>`;
+}
+const GROUPS = {
+  key: (g) => nodeKey(g.instance, g.node),
+  compare: (a, b) => {
+    const x = a.slice(a.indexOf('\u001f') + 1), y = b.slice(b.indexOf('\u001f') + 1);
+    return x.localeCompare(y, undefined, { numeric: true }) || (a < b ? -1 : a > b ? 1 : 0);
+  },
+  head: groupHead,
+};
+
 // The column picker (reference/ui.md §2.2): which columns are hidden, kept in localStorage
 // dashboardHiddenColumns (a JSON array of column keys, as the original); Name always shows.
 // Hidden by rules in a stylesheet the page owns (table.js draws every column): the <col>
@@ -249,6 +275,8 @@ function mountViewControls(root, redraw) {
   const hidden = storedHidden();
   count.insertAdjacentHTML('beforebegin', `<div class="ranges viewmode" role="group" aria-label="CPU, memory and disk as">` +
     ['bars', 'sparklines'].map((m) => `<button type="button" data-mode="${m}" aria-pressed="${m === mode}">${m === 'bars' ? 'Bars' : 'Sparklines'}</button>`).join('') +
+    '</div><div class="ranges grouping" role="group" aria-label="Guests">' +
+    ['grouped', 'list'].map((m) => `<button type="button" data-grouping="${m}" aria-pressed="${m === grouping}">${m === 'grouped' ? 'Grouped' : 'List'}</button>`).join('') +
     '</div><button type="button" id="guests-columns" class="secondary" aria-expanded="false" aria-controls="guests-columns-panel">' +
     'Columns<span class="muted" id="guests-columns-hidden"></span></button>');
   filters.insertAdjacentHTML('beforeend', '<fieldset id="guests-columns-panel" class="colpanel" hidden><legend class="sr-only">Columns shown</legend>' +
@@ -299,19 +327,32 @@ function mountViewControls(root, redraw) {
     for (const x of filters.querySelectorAll('.viewmode button')) x.setAttribute('aria-pressed', String(x.dataset.mode === mode));
     redraw();
   });
+  filters.querySelector('.grouping').addEventListener('click', (ev) => {
+    const b = ev.target.closest('button[data-grouping]');
+    if (!b || b.dataset.grouping === grouping) return;
+    grouping = b.dataset.grouping;
+    store(GROUP_KEY, grouping);
+    for (const x of filters.querySelectorAll('.grouping button')) x.setAttribute('aria-pressed', String(x.dataset.grouping === grouping));
+    redraw();
+  });
   apply();
   return () => style.remove();
 }
 
 export function mount(root, ctx) {
   mode = stored(MODE_KEY) === 'sparklines' ? 'sparklines' : 'bars';
+  grouping = stored(GROUP_KEY) === 'grouped' ? 'grouped' : 'list';
   const down = mountListPage(root, {
     id: 'guests', columns: COLUMNS, row: guestRow, rowSelector: 'tr[data-vmid]', fixed: true,
     tie: (a, b) => a.vmid - b.vmid, empty: 'No guests found', noun: 'guests',
     placeholder: 'Search or filter: web, node:pve1, cpu>80',
     defaults: { sort: 'vmid', dir: 'asc', status: 'all', q: '', node: '' },
     selects: [{ key: 'status', label: 'Status', options: [['all', 'All'], ['running', 'Running'], ['stopped', 'Stopped']] }, nodeSelect()],
-    onState: remember,
+    onState: (st) => {
+      remember(st);
+      nodesByKey = new Map((st.nodes || []).map((n) => [nodeKey(n.instance, n.node), n]));
+    },
+    groups: () => (grouping === 'grouped' ? GROUPS : null),
     rows(st, view) {
       const all = [...(st.vms || []), ...(st.containers || [])];
       const match = parseSearch(view.q);

@@ -11,7 +11,7 @@ import { morphKeyed, morphRows } from './morph.js';
 const WINDOW_FROM = 300;  // rows: fewer are all in the document
 const WINDOW_EXTRA = 12;  // rows above and below the viewport
 const KEEP = ['tabindex'];  // attributes of the rows that the table sets itself
-const ROW_KEYS = ['data-id', 'data-vmid'];  // what names a row (its element stays with it)
+const ROW_KEYS = ['data-id', 'data-vmid', 'data-group'];  // what names a row (its element stays with it)
 
 // Sorts rows in place by column col ({value(row)}) in dir 'asc'|'desc'; null/undefined
 // values last; ties by tie(a, b).
@@ -35,9 +35,27 @@ export function sortRows(rows, col, dir, tie) {
 //   fixed       true: fixed column widths (<col class="c-KEY">), needed by long tables
 //   onSort(key) called when a header asks to sort by key (the page updates its view and
 //               calls set() again)
+//   groups()    optional, asked at each set(): null (one list), or {key(row), compare(k, l),
+//               head(key, n)}: the rows under a heading row per key (head's HTML, a <tr> with
+//               data-group; n its rows), the groups in compare's order, the sort within each
 // Returns {set(rows, sort, dir), destroy()}: set sorts a copy of rows and draws them.
+// The sorted rows under their groups' headings (a heading is {[HEAD]: its HTML}).
+const HEAD = Symbol('heading');
+function grouped(rows, g) {
+  const by = new Map();
+  for (const r of rows) {
+    const k = g.key(r);
+    if (!by.has(k)) by.set(k, []);
+    by.get(k).push(r);
+  }
+  const out = [];
+  for (const k of [...by.keys()].sort(g.compare)) out.push({ [HEAD]: g.head(k, by.get(k).length) }, ...by.get(k));
+  return out;
+}
+
 export function mountTable(el, opts) {
   const cols = opts.columns;
+  const render = (r) => (HEAD in r ? r[HEAD] : opts.row(r));
   el.innerHTML = `<div class="scroll"><table id="${esc(opts.id)}" class="grid${opts.fixed ? ' fixed' : ''}">` +
     (opts.fixed ? `<colgroup>${cols.map((c) => `<col class="c-${c.key}">`).join('')}</colgroup>` : '') +
     `<thead><tr>${cols.map((c) => {
@@ -75,7 +93,7 @@ export function mountTable(el, opts) {
     const spacer = (k, always) => (k > 0 || always
       ? `<tr class="spacer" aria-hidden="true"><td colspan="${cols.length}" style="height:${k * rowH}px"></td></tr>` : '');
     const focused = focusKey();
-    const html = n ? [spacer(start, n > WINDOW_FROM), ...rows.slice(start, end).map(opts.row), spacer(n - end)].filter(Boolean)
+    const html = n ? [spacer(start, n > WINDOW_FROM), ...rows.slice(start, end).map(render), spacer(n - end)].filter(Boolean)
       : [`<tr><td colspan="${cols.length}" class="muted">${esc(opts.empty || 'Nothing to show')}</td></tr>`];
     // The same number of rows as drawn before (a refresh): only the cells whose HTML changed
     // are brought up to date (morph.js morphRows); else the body is morphed as a whole, each
@@ -114,7 +132,7 @@ export function mountTable(el, opts) {
   function focusKey() {
     const tr = document.activeElement && document.activeElement.closest && document.activeElement.closest('tbody tr');
     if (!tr || tr.parentElement !== tbody) return null;
-    for (const a of ['data-id', 'data-vmid']) if (tr.hasAttribute(a)) return `tr[${a}="${CSS.escape(tr.getAttribute(a))}"]`;
+    for (const a of ROW_KEYS) if (tr.hasAttribute(a)) return `tr[${a}="${CSS.escape(tr.getAttribute(a))}"]`;
     return null;
   }
   function keyboardRows(focused) {
@@ -171,6 +189,8 @@ export function mountTable(el, opts) {
     set(list, sort, dir) {
       const col = cols.find((c) => c.key === sort && c.value);
       rows = col ? sortRows([...list], col, dir, opts.tie || (() => 0)) : [...list];
+      const g = opts.groups && opts.groups();
+      if (g) rows = grouped(rows, g);
       draw(true);
       for (const th of head.querySelectorAll('th[data-sort]')) {
         const on = th.dataset.sort === sort;
