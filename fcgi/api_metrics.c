@@ -184,6 +184,12 @@ struct chart_out {
 	int first[MET_CHART_KINDS];	/* no resource in the section yet */
 	int64_t oldest_ms;
 	int started, client_gone;
+	/* Our additions (docs/API.md): points > 0 averages each series into that many
+	 * buckets of step seconds from `from`; metrics is the mask of met_chart_metrics sent. */
+	int points;
+	double from, step;
+	unsigned metrics;
+	struct chart_bucket { double sum, t; int n; } *acc;
 };
 
 static void
@@ -297,6 +303,42 @@ out_key(struct strbuf *sb, const char *key)
 	sb_append(sb, ":", 1);
 }
 
+/* A series averaged into c->points buckets: each bucket that holds samples as one point,
+ * at the mean time of its samples. */
+static void
+out_buckets(struct chart_out *c, struct strbuf *sb, const struct met_points *sp)
+{
+	int first = 1;
+
+	memset(c->acc, 0, sizeof(*c->acc) * (size_t)c->points);
+	for (int i = 0; i < sp->n; i++) {
+		double k = floor((sp->p[i].t - c->from) / c->step);
+		int b = k < 0 ? 0 : k >= c->points ? c->points - 1 : (int)k;
+		c->acc[b].sum += sp->p[i].v;
+		c->acc[b].t += sp->p[i].t;
+		c->acc[b].n++;
+	}
+	for (int b = 0; b < c->points; b++) {
+		int64_t ms;
+		char *p;
+		if (c->acc[b].n == 0)
+			continue;
+		ms = timefmt_unix_ms(floor(c->acc[b].t / c->acc[b].n));
+		if (ms < c->oldest_ms)
+			c->oldest_ms = ms;
+		sb_reserve(sb, 96);
+		p = sb->data + sb->len;
+		p += point_head(c, ms, first, p);
+		p += jsonutil_format_rounded(c->acc[b].sum / c->acc[b].n, p);
+		*p++ = '}';
+		*p = '\0';
+		sb->len = (size_t)(p - sb->data);
+		first = 0;
+	}
+	if (sb == &c->out && sb->len >= 65536)
+		out_flush(c, 0);
+}
+
 /* One metric's points: its history, or (none) the current value at now. */
 static void
 out_series(struct chart_out *c, struct strbuf *sb, const char *name, int32_t s, double cur,
@@ -310,6 +352,8 @@ out_series(struct chart_out *c, struct strbuf *sb, const char *name, int32_t s, 
 		sb_printf(sb, "{\"timestamp\":%lld,\"value\":", (long long)now_ms);
 		out_num(sb, cur);
 		sb_append(sb, "}", 1);
+	} else if (c->points > 0) {
+		out_buckets(c, sb, sp);
 	} else {
 		for (int i = 0; i < sp->n; i++) {
 			int64_t ms = timefmt_unix_ms(sp->p[i].t);
@@ -357,10 +401,13 @@ out_resource(struct chart_out *c, const struct met_chart_item *it, int64_t now_m
 		 * the current value (§2.2). */
 		int whole = it->kind == MET_CHART_GUEST || it->kind == MET_CHART_DOCKER ||
 		    it->kind == MET_CHART_DOCKER_HOST;
-		int guest_fallback = whole && !has_points(c, it->series[0]);
+		int guest_fallback = whole && !has_points(c, it->series[0]), first = 1;
 		for (int m = 0; m < it->nmetrics; m++) {
-			if (m)
+			if (!(c->metrics & (1u << m)))
+				continue;
+			if (!first)
 				sb_append(sb, ",", 1);
+			first = 0;
 			out_series(c, sb, met_chart_metrics[m], it->series[m], it->cur[m],
 			    whole ? guest_fallback :
 			    !has_points(c, it->series[m]), now_ms);
@@ -410,6 +457,50 @@ out_begin(struct chart_out *c)
 	c->started = 1;
 }
 
+/* Our optional query keys: points (2-500: each series averaged into buckets of range/points
+ * seconds, at most points + 1 of them) and metrics (a comma list of cpu, memory, disk, diskread, diskwrite, netin,
+ * netout: only those are sent). 0, or -1 with the 400 sent. */
+static int
+chart_options(struct request *r, struct chart_out *c, double range, double now)
+{
+	const char *points = req_query(r, "points"), *metrics = req_query(r, "metrics");
+	int64_t n;
+
+	c->metrics = (1u << MET_CHART_METRICS) - 1;
+	if (points && *points) {
+		if (parse_int64(points, 2, CHART_MAX_POINTS, &n) != 0) {
+			resp_error(r, 400, "invalid_points", "points must be a whole number from 2 to %d",
+			    CHART_MAX_POINTS);
+			return -1;
+		}
+		/* Buckets at whole multiples of the step since 1970, so that a client bucketing
+		 * by time the same way finds one point per bucket: points + 1 of them, the first
+		 * and the last cut by the window. */
+		c->step = range / (double)n;
+		c->from = floor((now - range) / c->step) * c->step;
+		c->points = (int)n + 1;
+		c->acc = arena_zalloc(r->arena, sizeof(*c->acc) * (size_t)c->points);
+	}
+	if (metrics && *metrics) {
+		c->metrics = 0;
+		for (const char *p = metrics; *p;) {
+			size_t len = strcspn(p, ",");
+			int m = 0;
+			while (m < MET_CHART_METRICS && (strlen(met_chart_metrics[m]) != len ||
+			    strncmp(met_chart_metrics[m], p, len) != 0))
+				m++;
+			if (m == MET_CHART_METRICS) {
+				resp_error(r, 400, "invalid_metrics", "Unknown metric '%.*s': use cpu, memory, "
+				    "disk, diskread, diskwrite, netin or netout", (int)(len > 32 ? 32 : len), p);
+				return -1;
+			}
+			c->metrics |= 1u << m;
+			p += len + (p[len] == ',');
+		}
+	}
+	return 0;
+}
+
 void
 api_charts(struct request *r)
 {
@@ -435,6 +526,8 @@ api_charts(struct request *r)
 		return;
 	}
 	c = chart_out_new(r, now_ms);
+	if (chart_options(r, c, range, now) != 0)
+		return;
 	if ((c->ch = met_charts_open(r->db, range, now, CHART_MAX_POINTS)) == NULL) {
 		resp_db_unavailable(r);
 		return;

@@ -129,6 +129,33 @@ ok($c->{stats}{oldestDataTimestamp} <= $c->{timestamp} && $c->{stats}{oldestData
     'oldestDataTimestamp within the hour');
 is($ua->head($stack->url('/api/charts') => $auth)->result->code, 200, 'HEAD /api/charts');
 
+# Our additions: points (each series averaged into that many buckets of the range) and
+# metrics (only those sent): what the UI's sparklines ask for.
+json_error_ok($get->("/api/charts?points=$_"), 400, 'invalid_points', "charts points '$_'") for qw(1 501 x -3);
+json_error_ok($get->("/api/charts?metrics=$_"), 400, 'invalid_metrics', "charts metrics '$_'") for ('cpu,bogus', ',cpu', 'CPU');
+$res = $get->('/api/charts?range=1h&points=2&metrics=cpu,disk');
+is($res->code, 200, 'charts with points=2 and metrics=cpu,disk: 200');
+my $bk = $res->json;
+is_deeply([sort keys %{ $bk->{data}{$vm->{id}} }], [qw(cpu disk)], 'a guest: only cpu and disk');
+is_deeply([sort keys %{ $bk->{nodeData}{$node->{id}} }], [qw(cpu disk)], 'a node: only cpu and disk');
+is_deeply([keys %{ $bk->{storageData}{$storage->{id}} }], ['disk'], 'storage: still its disk');
+{
+    # The node's cpu samples of the hour, averaged per half hour since 1970 as the answer's
+    # buckets are (each point at the mean time of its samples, so in its own bucket).
+    # All of them, asked just after: those up to the first answer's time count.
+    my $full = [grep { $_->{timestamp} <= $bk->{timestamp} } @{ $get->('/api/charts?range=1h')->json->{nodeData}{$node->{id}}{cpu} }];
+    my $pts = $bk->{nodeData}{$node->{id}}{cpu};
+    my (%sum, %n);
+    for my $p (@$full) {
+        my $k = int($p->{timestamp} / 1800_000);
+        $sum{$k} += $p->{value}; $n{$k}++;
+    }
+    ok(@$pts >= 1 && @$pts <= 3, 'points=2: at most three points for the node cpu (' . scalar(@$pts) . ')');
+    my @bad = grep { my $k = int($_->{timestamp} / 1800_000);
+        !$n{$k} || abs($_->{value} - $sum{$k} / $n{$k}) > 0.01 * (1 + abs($_->{value})) } @$pts;
+    ok(!@bad, 'each point is the mean of its half hour\'s samples') or diag explain { points => $pts, sum => \%sum, n => \%n };
+}
+
 $res = $get->('/api/storage-charts');
 is($res->code, 200, 'storage-charts: 200');
 is_deeply([sort keys %{ $res->json->{$storage->{id}} }], [qw(avail total usage used)], 'storage-charts: four series');
