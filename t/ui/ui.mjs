@@ -49,7 +49,34 @@ function nextState() {
 
 // In sparkline mode, at the next change: every running guest's CPU, Memory and Disk a line of
 // two points or more and the state's value beside it; stopped ones "-" for CPU and Memory.
-async function sparkCheck(when) {
+// The sparklines hold the history /api/charts answered (charts): at the next change, each
+// running guest's CPU line has a point for each 30 s bucket of its answer still in the 15m
+// window (one fewer if a bucket passed meanwhile), and the answer has at least least buckets.
+async function seededCheck(charts, when, least) {
+  const look = await nextState();
+  const now = Math.floor(Date.now() / 30000);
+  const short = [];
+  for (const g of look.filter((x) => x.state.status === 'running')) {
+    const pts = ((charts.data || {})[g.state.id] || {}).cpu || [];
+    const buckets = new Set(pts.map((p) => Math.floor(p.timestamp / 30000)).filter((b) => b > now - 29));
+    const drawn = ((g.cells.cpu.path || '').match(/[ML]/g) || []).length;
+    if (buckets.size < least || drawn < buckets.size - 1) short.push(`${g.vmid}: ${drawn} points for ${buckets.size} buckets`);
+  }
+  check(!short.length, `${when}: the CPU lines hold the history of /api/charts (${look.length} guests)`, short.slice(0, 4).join(' | '));
+}
+
+// With tries > 1 it looks again at each change until that holds (a bucket of the range has
+// to pass for a line to have two points when no history came before).
+async function sparkCheck(when, tries = 1) {
+  for (let t = 1; ; t++) {
+    const r = await sparkLook();
+    if (r.ok || t >= tries) {
+      check(r.ok, `sparklines ${when}: ${r.lines} lines for ${r.running} running guests, each with the state's value`, r.bad.slice(0, 4).join(' | '));
+      return r.seen;
+    }
+  }
+}
+async function sparkLook() {
   const seen = await nextState();
   const bad = [];
   let lines = 0;
@@ -69,7 +96,7 @@ async function sparkCheck(when) {
     }
   }
   const running = seen.filter((g) => g.state.status === 'running').length;
-  check(!bad.length && lines >= 2 * running && running > 0, `sparklines ${when}: ${lines} lines for ${running} running guests, each with the state's value`, bad.slice(0, 4).join(' | '));
+  return { ok: !bad.length && lines >= 2 * running && running > 0, lines, running, bad, seen };
 }
 
 // The guest table's headers and the cells of its first row, column by column: the hidden
@@ -393,18 +420,33 @@ if (env.UI_PHASE === 'setup') {
       && await page.evaluate(() => localStorage.getItem('metricsViewMode')) === 'sparklines'
       && await page.locator('#guests tbody .bar').count() === 0 && await page.locator('#guests tbody .spark-cell').count() > 0,
     'Sparklines: pressed, in localStorage, no bars left');
-    await nextState();
-    await sparkCheck('after two changes of the state');
+    check(await page.locator('.spark-range').isVisible() && await page.getAttribute('button[data-range="1h"]', 'aria-pressed') === 'true',
+      'the range buttons show, 1h at first');
+    // 15m: the history of the range asked from /api/charts (30 buckets of 30 s, cpu, memory
+    // and disk) and drawn: each running guest's CPU line has a point for each bucket of the
+    // answer still in the window.
+    const asked = page.waitForResponse((res) => /\/api\/charts\?range=15m&points=30&metrics=cpu,memory,disk$/.test(res.url()));
+    await page.click('button[data-range="15m"]');
+    const charts = await (await asked).json();
+    check(await page.evaluate(() => localStorage.getItem('metricsTimeRange')) === '15m'
+      && await page.getAttribute('button[data-range="15m"]', 'aria-pressed') === 'true', '15m: pressed, in localStorage');
+    await seededCheck(charts, '15m', 1);
+    const titles = await page.$$eval('#guests tbody .spark-cell[title*="over the last"]', (els) => els.map((e) => e.title));
+    check(titles.length > 0 && titles.every((t) => /over the last 15m \d+ to \d+%$/.test(t)), `the tooltips name the range (${titles[0]})`);
+    await sparkCheck('after changes of the state', 40);
     await shot('overview-sparklines');
     await page.emulateMedia({ colorScheme: 'dark' });
     await shot('overview-sparklines-dark');
     await page.emulateMedia({ colorScheme: 'light' });
+    const again = page.waitForResponse((res) => /\/api\/charts\?range=15m&points=30&metrics=cpu,memory,disk$/.test(res.url()));
     await page.reload();
     await page.waitForFunction((n) => document.querySelectorAll('#guests tbody tr[data-vmid]').length === n, guests.length);
     check(await page.getAttribute('button[data-mode=sparklines]', 'aria-pressed') === 'true' && await page.locator('#guests tbody .bar').count() === 0,
       'after a reload: still sparklines');
-    await nextState();
-    await sparkCheck('after a reload and two changes');
+    // The page has seen one state of its own: the lines' other points are the history's.
+    await seededCheck(await (await again).json(), 'after a reload', 2);
+    check(await page.getAttribute('button[data-range="15m"]', 'aria-pressed') === 'true', 'after a reload: still 15m');
+    await sparkCheck('after a reload', 40);
     await page.click('button[data-mode=bars]');
     check(await page.locator('#guests tbody .spark-cell').count() === 0 && await page.locator('#guests tbody .bar').count() > 0
       && await page.evaluate(() => localStorage.getItem('metricsViewMode')) === 'bars', 'Bars: the bars again');

@@ -8,6 +8,7 @@ import { mountListPage } from './listpage.js';
 import { esc, bytes, rate, uptime, bar, pctOf, whole } from './format.js';
 import { mountProxmoxNav } from './proxnav.js';
 import { mountOverviewNodes, nodeSelect } from './nodesummary.js';
+import { get } from './api.js';
 
 export function guestType(g) { return g.type === 'qemu' ? 'VM' : g.isOci ? 'OCI' : 'LXC'; }
 function memPct(x) { return pctOf(x.memory ? x.memory.used : x.mem, x.memory ? x.memory.total : x.maxmem); }
@@ -40,53 +41,74 @@ const COLUMNS = [
   ...IO.map((c) => ({ key: c.key, label: c.label, value: (g) => ioValue(g, c.field), desc: true, num: true })),
 ];
 
-// CPU, memory and disk (percent) of each guest over the last TREND_POINTS changes of the state
-// this page has seen (a change every polling interval), for the sparklines: kept in the page,
-// so they start when the page first opens and cost no request. With 5,000 guests this runs for
-// all of them on every change, so it allocates nothing once a guest has its slot: the points
-// are in one Float32Array (a slot of 3 rings per guest: cpu, memory, disk; NaN: not running,
-// no data) grown by doubling, with the count, the next place and the last change seen of each
-// slot in arrays beside it; a guest gone from the state frees its slot.
+// CPU, memory and disk (percent) of each guest over the sparklines' range (15m, 1h, 4h or 24h;
+// localStorage metricsTimeRange, default 1h, as the original) in TREND_POINTS buckets of
+// range/TREND_POINTS seconds each, counted from 1970 (bucket b holds [b*step, (b+1)*step)).
+// Seeded from GET /api/charts (points=TREND_POINTS: the server's buckets are these), then
+// each change of the state writes the guests' current values into the bucket of now (the
+// latest wins). With 5,000 guests this runs for all of them on every change, so it allocates
+// nothing once a guest has its slot: the points are in one Float32Array (a slot of 3 rings per
+// guest: cpu, memory, disk; bucket b at b % TREND_POINTS; NaN: not running, no data) grown by
+// doubling, with the newest bucket written and the last change seen of each slot in arrays
+// beside it; a guest gone from the state frees its slot.
 const TREND_POINTS = 30, SLOT = 3 * TREND_POINTS;
 const TREND_AT = { cpu: 0, memory: TREND_POINTS, disk: 2 * TREND_POINTS };
+const RANGES = { '15m': 900, '1h': 3600, '4h': 14400, '24h': 86400 };
+const RANGE_KEY = 'metricsTimeRange';
+let range = '1h', step = RANGES[range] / TREND_POINTS, nowBucket = 0;
 const slots = new Map();  // guest id -> slot
 const freeSlots = [];
-let points = new Float32Array(0), counts = new Uint8Array(0), next = new Uint8Array(0), seenAt = new Uint32Array(0);
+let points = new Float32Array(0), newest = new Float64Array(0), seenAt = new Uint32Array(0);
 let remembered = null, generation = 0;
+const bucketOf = (ms) => Math.floor(ms / 1000 / step);
 function newSlot() {
   if (freeSlots.length) return freeSlots.pop();
   const s = slots.size;  // every slot below it is in use
-  if (s >= counts.length) {
-    const cap = Math.max(64, counts.length * 2);
+  if (s >= newest.length) {
+    const cap = Math.max(64, newest.length * 2);
     const grow = (old, Type, n) => { const a = new Type(n); a.set(old); return a; };
     points = grow(points, Float32Array, cap * SLOT);
-    counts = grow(counts, Uint8Array, cap);
-    next = grow(next, Uint8Array, cap);
+    newest = grow(newest, Float64Array, cap);
     seenAt = grow(seenAt, Uint32Array, cap);
   }
   return s;
+}
+function slotOf(id) {
+  let s = slots.get(id);
+  if (s === undefined) {
+    slots.set(id, s = newSlot());
+    newest[s] = -Infinity;
+  }
+  return s;
+}
+// Moves slot s on to bucket b (the buckets in between, and those it drops, emptied); false
+// when b is older than the slot's window.
+function reach(s, b) {
+  const top = newest[s];
+  if (b <= top) return b > top - TREND_POINTS;
+  const from = Math.max(top + 1, b - TREND_POINTS + 1), base = s * SLOT;
+  for (let k = from; k <= b; k++) {
+    const at = base + (k % TREND_POINTS);
+    points[at] = points[at + TREND_POINTS] = points[at + 2 * TREND_POINTS] = NaN;
+  }
+  newest[s] = b;
+  return true;
 }
 function remember(st) {
   if (st === remembered) return;  // the same state again (the page mounted anew)
   remembered = st;
   generation++;
+  nowBucket = bucketOf(Date.now());
   let seen = 0;
   for (const list of [st.vms, st.containers]) {
     if (!list) continue;
     for (let i = 0; i < list.length; i++) {
-      const g = list[i];
-      let s = slots.get(g.id);
-      if (s === undefined) {
-        slots.set(g.id, s = newSlot());
-        counts[s] = 0;
-        next[s] = 0;
-      }
-      const up = running(g), at = s * SLOT + next[s];
+      const g = list[i], s = slotOf(g.id);
+      reach(s, nowBucket);
+      const up = running(g), at = s * SLOT + (nowBucket % TREND_POINTS);
       points[at] = up ? (g.cpu || 0) * 100 : NaN;
       points[at + TREND_POINTS] = up ? memPct(g) ?? NaN : NaN;
       points[at + 2 * TREND_POINTS] = diskPct(g) ?? NaN;
-      next[s] = (next[s] + 1) % TREND_POINTS;
-      if (counts[s] < TREND_POINTS) counts[s]++;
       seenAt[s] = generation;
       seen++;
     }
@@ -95,11 +117,48 @@ function remember(st) {
     for (const [id, s] of slots) if (seenAt[s] !== generation) { slots.delete(id); freeSlots.push(s); }
   }
 }
+// The history of the range from GET /api/charts, written under what the page has seen (a
+// bucket the page already holds keeps its value). Resolves when done (false: not asked, or
+// the answer came too late for the range).
+let seeded = '', seeding = null;
+function seed() {
+  if (seeded === range) return Promise.resolve(false);
+  const want = range;
+  seeded = want;
+  seeding = get(`/api/charts?range=${want}&points=${TREND_POINTS}&metrics=cpu,memory,disk`).then((res) => {
+    if (range !== want) return false;
+    const data = (res.body && res.body.data) || {};
+    for (const id of Object.keys(data)) {
+      const s = slotOf(id);  // a guest gone from the state loses it at the next change
+      const m = data[id], held = newest[s];
+      for (const [metric, off] of Object.entries(TREND_AT)) {
+        for (const p of m[metric] || []) {
+          const b = bucketOf(p.timestamp);
+          if (b >= held - TREND_POINTS + 1 && b <= held && !Number.isNaN(points[s * SLOT + off + (b % TREND_POINTS)])) continue;
+          if (!reach(s, b) || !(p.value >= 0)) continue;
+          points[s * SLOT + off + (b % TREND_POINTS)] = p.value;
+        }
+      }
+    }
+    return true;
+  }).catch(() => { if (seeded === want) seeded = ''; return false; });
+  return seeding;
+}
+// A new range: what the page holds was bucketed for the old one.
+function setRange(r) {
+  range = r;
+  step = RANGES[r] / TREND_POINTS;
+  nowBucket = bucketOf(Date.now());
+  for (const s of slots.values()) newest[s] = -Infinity;
+  const st = remembered;
+  remembered = null;
+  if (st) remember(st);
+}
 
 // A sparkline cell (reference/ui.md §2.2 "Bars vs sparklines"): the guest's trend of metric
-// as a line over a 0-100 % scale, the newest point at the right edge (a point every change of
-// the state, so a page just opened has a short line), and the current value beside it,
-// coloured from warn and crit. pct is the current value (null: "-").
+// over the range as a line on a 0-100 % scale, a bucket every range/30, the newest at the right
+// edge, and the current value beside it, coloured from warn and crit. pct is the current
+// value (null: "-").
 const SPARK_W = 56, SPARK_H = 16;
 function sparkCell(g, metric, name, pct, title, warn, crit) {
   if (pct == null || !(pct >= 0)) return '<span class="muted">-</span>';
@@ -108,11 +167,12 @@ function sparkCell(g, metric, name, pct, title, warn, crit) {
   let d = '', area = '', run = 0, lastX = '', k = 0, lo = Infinity, hi = -Infinity;
   const close = () => { if (run) area += `L${lastX} ${SPARK_H}Z`; run = 0; };
   if (s !== undefined) {
-    const off = s * SLOT + TREND_AT[metric], n = counts[s];
-    for (let i = 0; i < n; i++) {
-      const v = points[off + (next[s] - n + i + TREND_POINTS) % TREND_POINTS];
+    const off = s * SLOT + TREND_AT[metric], top = newest[s];
+    for (let i = 0; i < TREND_POINTS; i++) {
+      const b = nowBucket - TREND_POINTS + 1 + i;
+      const v = b > top || b <= top - TREND_POINTS ? NaN : points[off + (b % TREND_POINTS)];
       if (Number.isNaN(v)) { close(); continue; }
-      const x = (SPARK_W - ((n - 1 - i) * SPARK_W) / (TREND_POINTS - 1)).toFixed(1);
+      const x = ((i * SPARK_W) / (TREND_POINTS - 1)).toFixed(1);
       const y = (SPARK_H - 1 - (Math.min(100, Math.max(0, v)) * (SPARK_H - 2)) / 100).toFixed(1);
       d += `${run ? 'L' : 'M'}${x} ${y}`;
       area += run ? `L${x} ${y}` : `M${x} ${SPARK_H}L${x} ${y}`;
@@ -125,7 +185,7 @@ function sparkCell(g, metric, name, pct, title, warn, crit) {
     close();
   }
   const level = pct >= crit ? 'crit' : pct >= warn ? 'warn' : 'ok';
-  const span = k >= 2 ? `, over the last ${k} refreshes ${lo.toFixed(0)} to ${hi.toFixed(0)}%` : '';
+  const span = k >= 2 ? `, over the last ${range} ${lo.toFixed(0)} to ${hi.toFixed(0)}%` : '';
   return `<div class="spark-cell" title="${esc(title + span)}">` +
     `<svg class="spark" viewBox="0 0 ${SPARK_W} ${SPARK_H}" width="${SPARK_W}" height="${SPARK_H}" role="img" aria-label="${name} ${pct.toFixed(0)}%${span}">` +
     `<rect class="track" width="${SPARK_W}" height="${SPARK_H}" rx="2"/>` +
@@ -275,6 +335,8 @@ function mountViewControls(root, redraw) {
   const hidden = storedHidden();
   count.insertAdjacentHTML('beforebegin', `<div class="ranges viewmode" role="group" aria-label="CPU, memory and disk as">` +
     ['bars', 'sparklines'].map((m) => `<button type="button" data-mode="${m}" aria-pressed="${m === mode}">${m === 'bars' ? 'Bars' : 'Sparklines'}</button>`).join('') +
+    `</div><div class="ranges spark-range" role="group" aria-label="Sparklines over"${mode === 'sparklines' ? '' : ' hidden'}>` +
+    Object.keys(RANGES).map((r) => `<button type="button" data-range="${r}" aria-pressed="${r === range}">${r}</button>`).join('') +
     '</div><div class="ranges grouping" role="group" aria-label="Guests">' +
     ['grouped', 'list'].map((m) => `<button type="button" data-grouping="${m}" aria-pressed="${m === grouping}">${m === 'grouped' ? 'Grouped' : 'List'}</button>`).join('') +
     '</div><button type="button" id="guests-columns" class="secondary" aria-expanded="false" aria-controls="guests-columns-panel">' +
@@ -325,7 +387,18 @@ function mountViewControls(root, redraw) {
     mode = b.dataset.mode;
     store(MODE_KEY, mode);
     for (const x of filters.querySelectorAll('.viewmode button')) x.setAttribute('aria-pressed', String(x.dataset.mode === mode));
+    filters.querySelector('.spark-range').hidden = mode !== 'sparklines';
     redraw();
+    if (mode === 'sparklines') seed().then((done) => { if (done) redraw(); });
+  });
+  filters.querySelector('.spark-range').addEventListener('click', (ev) => {
+    const b = ev.target.closest('button[data-range]');
+    if (!b || b.dataset.range === range) return;
+    setRange(b.dataset.range);
+    store(RANGE_KEY, range);
+    for (const x of filters.querySelectorAll('.spark-range button')) x.setAttribute('aria-pressed', String(x.dataset.range === range));
+    redraw();
+    seed().then((done) => { if (done) redraw(); });
   });
   filters.querySelector('.grouping').addEventListener('click', (ev) => {
     const b = ev.target.closest('button[data-grouping]');
@@ -342,6 +415,8 @@ function mountViewControls(root, redraw) {
 export function mount(root, ctx) {
   mode = stored(MODE_KEY) === 'sparklines' ? 'sparklines' : 'bars';
   grouping = stored(GROUP_KEY) === 'grouped' ? 'grouped' : 'list';
+  const r = stored(RANGE_KEY);
+  if (RANGES[r] && r !== range) setRange(r);
   const down = mountListPage(root, {
     id: 'guests', columns: COLUMNS, row: guestRow, rowSelector: 'tr[data-vmid]', fixed: true,
     tie: (a, b) => a.vmid - b.vmid, empty: 'No guests found', noun: 'guests',
@@ -363,6 +438,8 @@ export function mount(root, ctx) {
   // The list page redraws on a change of its view; the status select's change event (its
   // value unchanged) is the way to ask it to redraw the rows in the other mode.
   const controlsDown = mountViewControls(root, () => down.refresh());
+  // The sparklines' history, once per range (the page's own samples go on meanwhile).
+  if (mode === 'sparklines') seed().then((done) => { if (done) down.refresh(); });
   // A click anywhere on a guest's row opens its detail view (its name is the link, for the
   // keyboard and for opening in a new tab).
   root.querySelector('#guests-list').addEventListener('click', (ev) => {
