@@ -13,6 +13,7 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use File::Temp qw(tempfile);
 use Mojo::JSON qw(true false encode_json decode_json);
+use Mojo::UserAgent;
 use Test::More;
 use PulseStack;
 use PulseTest;
@@ -60,7 +61,8 @@ my $pass = 'a long enough passphrase';
 my $proxy_secret = 'proxy-secret-' . join('', map { sprintf '%02x', int rand 256 } 1 .. 12);
 
 # --- stack A: a configuration to move ----------------------------------------------------
-my $a = PulseStack->new->start;
+# A trusted proxy on 127.0.0.2 (for the rate limit: plain loopback clients are exempt).
+my $a = PulseStack->new(settings => { trusted_proxies => '127.0.0.2' })->start;
 $a->setup_admin;
 my $ua = $a->ua;
 my $auth_a = $a->token_headers;
@@ -178,6 +180,18 @@ json_error_ok($ua->post($export => $monitor->{headers} => json => { passphrase =
     'missing_scope', 'export: a token without settings:write');
 is($ua->post($export => { 'X-API-Token' => $writer->{raw} } => json => { passphrase => $pass })->result->code, 200,
     'export: a settings:write token');
+
+# The export class: 5 requests in 5 minutes per client address, export and import together.
+my $far = Mojo::UserAgent->new(insecure => 1, max_redirects => 0, socket_options => { LocalAddr => '127.0.0.2' });
+my %fwd = (%$auth_a, 'X-Forwarded-For' => '198.51.100.30');
+my @codes = map { $far->post($export => \%fwd => json => { passphrase => $pass })->result->code } 1 .. 5;
+is_deeply(\@codes, [(200) x 5], 'five exports from one client address pass');
+json_error_ok($far->post($export => \%fwd => json => { passphrase => $pass })->result, 429, 'rate_limited',
+    'the sixth in five minutes');
+json_error_ok($far->post($a->url('/api/config/import') => \%fwd => json => { data => $bundle, passphrase => $pass })->result,
+    429, 'rate_limited', 'an import from that client too (one class)');
+is($far->post($export => { %fwd, 'X-Forwarded-For' => '198.51.100.31' } => json => { passphrase => $pass })->result->code,
+    200, 'another client address has its own budget');
 
 # --- stack B: import ---------------------------------------------------------------------
 my $b = PulseStack->new(settings => { proxy_auth_secret => $proxy_secret,
