@@ -138,7 +138,7 @@ answer_imported(struct request *r, const struct config_import_counts *c)
 void
 api_config_import(struct request *r)
 {
-	struct json_object *body, *v, *doc;
+	struct json_object *body, *v = NULL, *doc;
 	struct config_import_counts counts;
 	enum config_import_result rc;
 	const char *passphrase, *details;
@@ -148,8 +148,12 @@ api_config_import(struct request *r)
 	if (check_caller(r, "config_import") != 0 || (body = body_of(r)) == NULL ||
 	    (passphrase = passphrase_of(r, body)) == NULL)
 		return;
-	if (!json_object_object_get_ex(body, "data", &v) || v == NULL ||
-	    !json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0) {
+	if (json_object_object_get_ex(body, "data", &v) && v != NULL &&
+	    !json_object_is_type(v, json_type_string)) {
+		resp_error(r, 400, "invalid_request", "Invalid request body");
+		return;
+	}
+	if (v == NULL || json_object_get_string_len(v) == 0) {
 		resp_error(r, 400, "missing_data", "Import data is required");
 		return;
 	}

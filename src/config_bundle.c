@@ -453,9 +453,14 @@ get_str(struct reader *rd, struct json_object *obj, const char *key, size_t max,
 	*out = "";
 	if (rc <= 0)
 		return rc;
-	if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v) ||
-	    (size_t)json_object_get_string_len(v) > max)
-		return wrong(rd, key, "a string without NUL of a sane length");
+	if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+		return wrong(rd, key, "a string without NUL");
+	if ((size_t)json_object_get_string_len(v) > max) {
+		char what[48];
+
+		snprintf(what, sizeof(what), "a string of at most %zu bytes", max);
+		return wrong(rd, key, what);
+	}
 	*out = json_object_get_string(v);
 	return 1;
 }
@@ -506,7 +511,9 @@ read_instance(struct reader *rd, struct json_object *n, const char *type, struct
 	snprintf(c->type, sizeof(c->type), "%s", type);
 	if (!json_object_is_type(n, json_type_object))
 		return wrong(rd, "", "an object");
-	if (get_str(rd, n, "Name", 128, &name) < 0 || get_str(rd, n, "Host", 255, &host) < 0 ||
+	/* Bounds: what struct instance_cfg holds (the node API refuses longer values too). */
+	if (get_str(rd, n, "Name", sizeof(c->name) - 1, &name) < 0 ||
+	    get_str(rd, n, "Host", 255, &host) < 0 ||
 	    get_str(rd, n, "GuestURL", 255, &guest) < 0 ||
 	    get_str(rd, n, "User", 120, &user) < 0 ||
 	    get_str(rd, n, "Password", 4096, &password) < 0 ||

@@ -259,6 +259,7 @@ my %wrong = (
     'a host that is not one' => sub { $_[0]{nodes}{pbsInstances}[0]{Host} = 'ftp://x' },
     'a webhook to a private address not allowed' => sub { $_[0]{system}{webhookAllowedPrivateCIDRs} = '' },
     'PhysicalDiskPollingMinutes a string' => sub { $_[0]{nodes}{pveInstances}[0]{PhysicalDiskPollingMinutes} = '5' },
+    'a name too long' => sub { $_[0]{nodes}{pveInstances}[0]{Name} = 'n' x 200 },
     'the same token twice' => sub { push @{ $_[0]{apiTokens} }, { %{ $_[0]{apiTokens}[0] } } },
 );
 for my $case (sort keys %wrong) {
@@ -274,6 +275,8 @@ for my $case (sort keys %wrong) {
         'empty nodes over existing ones', qr/refusing to save empty nodes config when 1 nodes exist/);
 }
 $refused->($b, { passphrase => $pass }, $auth_b, 400, 'missing_data', 'no data', qr/^Import data is required$/);
+$refused->($b, { data => 5, passphrase => $pass }, $auth_b, 400, 'invalid_request', 'data not a string',
+    qr/^Invalid request body$/);
 $refused->($b, { data => $bundle }, $auth_b, 400, 'missing_passphrase', 'no passphrase', qr/^Passphrase is required$/);
 {
     my $before = $snapshot->($b);
@@ -354,7 +357,8 @@ my $orig = {
             TemperatureProxyToken => '', TemperatureProxyControlToken => '', IsCluster => false,
             ClusterName => '', ClusterEndpoints => undef, Source => '' }],
         pbsInstances => [],
-        pmgInstances => undef,
+        # Go's decoder matches member names in any case.
+        pmgInstances => [{ name => 'orig-pmg', HOST => 'pmg.orig.test', user => 'root', password => 'orig-pmg-pw-1212' }],
     },
     alerts => { enabled => true, hysteresisMargin => 4, guestDefaults => { cpu => { trigger => 77, clear => 70 } } },
     email => { enabled => false, server => 'mail.orig.test', port => 465, username => 'o', password => 'orig-mail-9999',
@@ -369,7 +373,7 @@ my $orig = {
         { id => '9b2f0c55-8a0e-4d53-9c1e-2f3c4d5e6f70', name => 'full', hash => $b->sha3_hex($raw_token),
         createdAt => '2025-11-01T09:30:00.5Z', lastUsedAt => '2025-12-02T08:00:00Z' }],
 };
-push @secrets, 'orig-token-secret-8888', 'orig-mail-9999', $raw_token, $raw_scoped;
+push @secrets, 'orig-pmg-pw-1212', 'orig-token-secret-8888', 'orig-mail-9999', $raw_token, $raw_scoped;
 $res = $ua->post($import => $auth_a => json => { data => encrypt_doc($pass, $orig), passphrase => $pass })->result;
 is($res->code, 200, 'a bundle built here in the original\'s format imports') or diag $res->body;
 is($res->json->{imported}{pveInstances}, 1, 'one PVE node');
@@ -380,11 +384,16 @@ is($ua->get($b->url('/api/state') => { 'X-API-Token' => $raw_scoped })->result->
     'the original\'s token (upper-case hash) authenticates');
 is($ua->get($b->url('/api/state') => $orig_auth)->result->code, 200, 'and its full token (no scopes: all)');
 $list = $ua->get($b->url('/api/config/nodes') => $orig_auth)->result->json;
-is(scalar @$list, 1, 'only the original\'s node');
-is($list->[0]{name}, 'orig-pve', 'its name');
-is($list->[0]{host}, 'https://127.0.0.1:17', 'its host normalised');
-is($list->[0]{hasToken}, true, 'its token');
-ok(!$list->[0]{monitorContainers}, 'its MonitorContainers false');
+is(scalar @$list, 2, 'only the original\'s nodes');
+my ($opve) = grep { $_->{type} eq 'pve' } @$list;
+is($opve->{name}, 'orig-pve', 'its name');
+is($opve->{host}, 'https://127.0.0.1:17', 'its host normalised');
+is($opve->{hasToken}, true, 'its token');
+ok(!$opve->{monitorContainers}, 'its MonitorContainers false');
+my ($opmg) = grep { $_->{type} eq 'pmg' } @$list;
+is("$opmg->{name} $opmg->{host} $opmg->{user}", 'orig-pmg https://pmg.orig.test:8006 root@pmg',
+    'a node written with other cases of the member names: name, host (port added), user (realm added)');
+is($opmg->{hasPassword}, true, 'and its password');
 my $tokens = $ua->get($b->url('/api/security/tokens') => { 'X-API-Token' => $raw_scoped })->result;
 is($tokens->code, 403, 'the scoped token has its scopes (no settings:read)');
 is($b->psql(q{SELECT string_agg(array_to_string(scopes, ',') || ' ' || name || ' ' || (created_at AT TIME ZONE 'UTC')
