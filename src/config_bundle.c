@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "alert_config.h"
+#include "conf.h"
 #include "config_bundle.h"
 #include "crypto.h"
 #include "http.h"
@@ -278,13 +279,31 @@ static const struct db_stmt stmt_export_tokens = {
 	"FROM pulse.api_tokens ORDER BY created_at DESC, id", 0,
 };
 
+/* The original's SystemSettings: what pulse.conf says here for the keys it has a setting for
+ * (polling intervals, temperatures), the original's defaults for the fields it always
+ * writes, then the keys kept in pulse.system_settings. An import into the original so keeps
+ * its defaults (a missing temperatureMonitoringEnabled would turn temperatures off there). */
 static int
 export_system(struct db *db, struct json_object *doc, char *err, size_t errlen)
 {
 	struct json_object *sys = json_object_new_object();
-	PGresult *res = db_exec_stmt(db, &stmt_export_settings, NULL);
+	PGresult *res;
 
 	json_object_object_add(doc, "system", sys);
+	jsonwrite_int(sys, "pvePollingInterval", conf_int("pve_polling_interval"));
+	jsonwrite_int(sys, "pbsPollingInterval", conf_int("pbs_polling_interval"));
+	jsonwrite_int(sys, "pmgPollingInterval", conf_int("pmg_polling_interval"));
+	jsonwrite_bool(sys, "autoUpdateEnabled", 0);
+	jsonwrite_bool(sys, "discoveryEnabled", 0);
+	jsonwrite_str(sys, "discoverySubnet", "auto");
+	jsonwrite_bool(sys, "fullWidthMode", 0);
+	jsonwrite_bool(sys, "allowEmbedding", 0);
+	jsonwrite_bool(sys, "temperatureMonitoringEnabled",
+	    conf_bool("temperature_monitoring_enabled"));
+	jsonwrite_int(sys, "dnsCacheTimeout", 300);
+	jsonwrite_bool(sys, "hideLocalLogin", 0);
+	jsonwrite_bool(sys, "disableDockerUpdateActions", 0);
+	res = db_exec_stmt(db, &stmt_export_settings, NULL);
 	if (res == NULL) {
 		snprintf(err, errlen, "the system settings could not be read");
 		return -1;

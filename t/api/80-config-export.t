@@ -141,6 +141,8 @@ is($doc->{webhooks}[0]{headers}{Authorization}, 'Bearer header-secret-6666', 'we
 ok(exists $doc->{apprise}{enabled}, 'apprise: present');
 is($doc->{system}{webhookAllowedPrivateCIDRs}, '127.0.0.1/32', 'system: webhook allowlist');
 is($doc->{system}{publicURL}, 'https://pulse.example.test', 'system: publicURL');
+is($doc->{system}{pvePollingInterval}, 10, 'system: pvePollingInterval from pulse.conf');
+is($doc->{system}{temperatureMonitoringEnabled}, true, 'system: temperatureMonitoringEnabled from pulse.conf');
 ok(!exists $doc->{oidc}, 'no oidc key: OIDC is not configured here');
 my %hashes = map { $_->{hash} => $_ } @{ $doc->{apiTokens} };
 is(scalar keys %hashes, 3, 'apiTokens: all three');
