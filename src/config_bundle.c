@@ -16,6 +16,7 @@
 #include "crypto.h"
 #include "http.h"
 #include "instances.h"
+#include "jsonread.h"
 #include "jsonutil.h"
 #include "jsonwrite.h"
 #include "log.h"
@@ -163,6 +164,42 @@ write_secret(struct json_object *o, const char *key, const char *ctx, const char
 	return 0;
 }
 
+/* Our stored cluster members (camelCase, pve_cluster.c) and the original's ClusterEndpoint
+ * fields (Go names, no tags). Our own marks (fingerprintSource, unconfirmed) stay here. */
+static const char *const endpoint_fields[][2] = {
+	{"nodeId", "NodeID"}, {"nodeName", "NodeName"}, {"host", "Host"}, {"guestURL", "GuestURL"},
+	{"ip", "IP"}, {"ipOverride", "IPOverride"}, {"fingerprint", "Fingerprint"},
+};
+
+/* The stored members as the original's ClusterEndpoint list (a new array), or NULL (none). */
+static struct json_object *
+export_endpoints(struct json_object *eps)
+{
+	struct json_object *out;
+
+	if (eps == NULL || !json_object_is_type(eps, json_type_array) ||
+	    json_object_array_length(eps) == 0)
+		return NULL;
+	out = json_object_new_array();
+	for (size_t i = 0; i < json_object_array_length(eps); i++) {
+		struct json_object *e = json_object_array_get_idx(eps, i);
+		struct json_object *o = json_object_new_object();
+		const char *seen = jsonread_string(e, "lastSeen", "");
+
+		for (size_t k = 0; k < ARRAY_LEN(endpoint_fields); k++)
+			jsonwrite_str(o, endpoint_fields[k][1],
+			    jsonread_string(e, endpoint_fields[k][0], ""));
+		jsonwrite_bool(o, "Online", jsonread_int(e, "online", 0) != 0);
+		jsonwrite_str(o, "LastSeen", *seen ? seen : TIMEFMT_ZERO);
+		json_object_object_add(o, "PulseReachable", NULL);
+		json_object_object_add(o, "LastPulseCheck", NULL);
+		jsonwrite_str(o, "PulseError", "");
+		jsonwrite_str(o, "TemperatureProxyControlToken", "");
+		json_object_array_add(out, o);
+	}
+	return out;
+}
+
 /* One instance as the original's PVEInstance, PBSInstance or PMGInstance. */
 static struct json_object *
 export_instance(const struct instance_cfg *c, char *err, size_t errlen)
@@ -205,11 +242,8 @@ export_instance(const struct instance_cfg *c, char *err, size_t errlen)
 		jsonwrite_str(o, "ClusterName", c->cluster_name);
 		if (c->cluster_endpoints != NULL)
 			eps = json_tokener_parse(c->cluster_endpoints);
-		if (eps != NULL && !json_object_is_type(eps, json_type_array)) {
-			json_object_put(eps);
-			eps = NULL;
-		}
-		json_object_object_add(o, "ClusterEndpoints", eps);
+		json_object_object_add(o, "ClusterEndpoints", export_endpoints(eps));
+		json_object_put(eps);
 	}
 	if (type != INSTANCE_TYPE_PMG)
 		jsonwrite_str(o, "Source", "");
@@ -515,6 +549,55 @@ get_int(struct reader *rd, struct json_object *obj, const char *key, int64_t min
 	return 0;
 }
 
+/* The original's ClusterEndpoint list into our stored form (c->cluster_endpoints). The
+ * members' pins are not marked as the primary's: a pinned instance contacts them once
+ * refresh-cluster has asked the primary again (worker/endpoints.c, M4). */
+static int
+import_endpoints(struct reader *rd, struct json_object *eps, struct instance_cfg *c)
+{
+	struct json_object *out;
+	char where[sizeof(rd->where)];
+	size_t n = json_object_array_length(eps);
+	int rc = -1;
+
+	if (n > 64)
+		return wrong(rd, "ClusterEndpoints", "a list of at most 64 members");
+	snprintf(where, sizeof(where), "%s", rd->where);
+	out = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(eps, i);
+		struct json_object *o = json_object_new_object();
+		const char *v;
+		int online;
+
+		json_object_array_add(out, o);
+		/* A long path is cut, which only shortens the message. */
+		if (snprintf(rd->where, sizeof(rd->where), "%s.ClusterEndpoints[%zu]", where, i) < 0)
+			goto done;
+		if (!json_object_is_type(e, json_type_object)) {
+			(void)wrong(rd, "", "an object");
+			goto done;
+		}
+		for (size_t k = 0; k < ARRAY_LEN(endpoint_fields); k++) {
+			if (get_str(rd, e, endpoint_fields[k][1], 255, &v) < 0)
+				goto done;
+			jsonwrite_str(o, endpoint_fields[k][0], v);
+		}
+		if (get_bool(rd, e, "Online", 0, &online) < 0 ||
+		    get_str(rd, e, "LastSeen", 64, &v) < 0)
+			goto done;
+		jsonwrite_int(o, "online", online);
+		if (*v && strcmp(v, TIMEFMT_ZERO) != 0)
+			jsonwrite_str(o, "lastSeen", v);
+	}
+	c->cluster_endpoints = xstrdup(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN));
+	rc = 0;
+done:
+	snprintf(rd->where, sizeof(rd->where), "%s", where);
+	json_object_put(out);
+	return rc;
+}
+
 /* A bundle node read into c (secrets sealed), as the node API checks one. */
 static int
 read_instance(struct reader *rd, struct json_object *n, const char *type, struct instance_cfg *c)
@@ -597,9 +680,8 @@ read_instance(struct reader *rd, struct json_object *n, const char *type, struct
 		c->password_enc = secrets_seal(SECRET_CTX_PASSWORD, password, strlen(password));
 	if (token_value[0])
 		c->token_value_enc = secrets_seal(SECRET_CTX_TOKEN, token_value, strlen(token_value));
-	if (eps != NULL)
-		c->cluster_endpoints = xstrdup(json_object_to_json_string_ext(eps,
-		    JSON_C_TO_STRING_PLAIN));
+	if (eps != NULL && import_endpoints(rd, eps, c) != 0)
+		return -1;
 	return 0;
 }
 

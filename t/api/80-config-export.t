@@ -261,6 +261,7 @@ my %wrong = (
     'a host that is not one' => sub { $_[0]{nodes}{pbsInstances}[0]{Host} = 'ftp://x' },
     'a webhook to a private address not allowed' => sub { $_[0]{system}{webhookAllowedPrivateCIDRs} = '' },
     'PhysicalDiskPollingMinutes a string' => sub { $_[0]{nodes}{pveInstances}[0]{PhysicalDiskPollingMinutes} = '5' },
+    'a cluster member\'s Online a string' => sub { $_[0]{nodes}{pveInstances}[0]{ClusterEndpoints} = [{ NodeName => 'x', Online => 'yes' }] },
     'a name too long' => sub { $_[0]{nodes}{pveInstances}[0]{Name} = 'n' x 200 },
     'the same token twice' => sub { push @{ $_[0]{apiTokens} }, { %{ $_[0]{apiTokens}[0] } } },
 );
@@ -356,8 +357,13 @@ my $orig = {
             VerifySSL => false, MonitorVMs => true, MonitorContainers => false, MonitorStorage => true,
             MonitorBackups => true, MonitorPhysicalDisks => undef, PhysicalDiskPollingMinutes => 0,
             TemperatureMonitoringEnabled => false, SSHPort => 0, TemperatureProxyURL => '',
-            TemperatureProxyToken => '', TemperatureProxyControlToken => '', IsCluster => false,
-            ClusterName => '', ClusterEndpoints => undef, Source => '' }],
+            TemperatureProxyToken => '', TemperatureProxyControlToken => '', IsCluster => true,
+            ClusterName => 'orig-cluster', Source => '', ClusterEndpoints => [
+                { NodeID => 'n1', NodeName => 'orig-n1', Host => 'https://127.0.0.1:17', GuestURL => '', IP => '127.0.0.1',
+                  IPOverride => '', Fingerprint => '', Online => true, LastSeen => '2026-01-09T21:25:38Z',
+                  PulseReachable => true, LastPulseCheck => undef, PulseError => '', TemperatureProxyControlToken => '' },
+                { NodeID => 'n2', NodeName => 'orig-n2', Host => 'https://127.0.0.1:19', IP => '', Online => false,
+                  LastSeen => '0001-01-01T00:00:00Z' }] }],
         pbsInstances => [],
         # Go's decoder matches member names in any case.
         pmgInstances => [{ name => 'orig-pmg', HOST => 'pmg.orig.test', user => 'root', password => 'orig-pmg-pw-1212' }],
@@ -392,6 +398,17 @@ is($opve->{name}, 'orig-pve', 'its name');
 is($opve->{host}, 'https://127.0.0.1:17', 'its host normalised');
 is($opve->{hasToken}, true, 'its token');
 ok(!$opve->{monitorContainers}, 'its MonitorContainers false');
+is($opve->{isCluster}, true, 'its cluster');
+is($opve->{clusterName}, 'orig-cluster', 'its cluster name');
+is_deeply([map { "$_->{NodeName} $_->{Host} " . ($_->{Online} ? 'online' : 'offline') } @{ $opve->{clusterEndpoints} }],
+    ['orig-n1 https://127.0.0.1:17 online', 'orig-n2 https://127.0.0.1:19 offline'], 'its cluster members');
+my $again = decrypt_doc($pass, $ua->post($b->url('/api/config/export') => $orig_auth => json => { passphrase => $pass })
+    ->result->json->{data});
+my @members = @{ $again->{nodes}{pveInstances}[0]{ClusterEndpoints} // [] };
+is_deeply([map { join ' ', @$_{qw(NodeID NodeName Host IP LastSeen)}, $_->{Online} ? 'online' : 'offline' } @members],
+    ['n1 orig-n1 https://127.0.0.1:17 127.0.0.1 2026-01-09T21:25:38Z online',
+     'n2 orig-n2 https://127.0.0.1:19  0001-01-01T00:00:00Z offline'],
+    'exported again: the members in the original\'s ClusterEndpoint fields');
 my ($opmg) = grep { $_->{type} eq 'pmg' } @$list;
 is("$opmg->{name} $opmg->{host} $opmg->{user}", 'orig-pmg https://pmg.orig.test:8006 root@pmg',
     'a node written with other cases of the member names: name, host (port added), user (realm added)');
