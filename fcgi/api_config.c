@@ -144,6 +144,7 @@ api_config_import(struct request *r)
 	const char *passphrase, *details;
 	char err[512], why[200], *plain = NULL;
 	size_t len = 0;
+	int rc_mock;
 
 	if (check_caller(r, "config_import") != 0 || (body = body_of(r)) == NULL ||
 	    (passphrase = passphrase_of(r, body)) == NULL)
@@ -155,6 +156,18 @@ api_config_import(struct request *r)
 	}
 	if (v == NULL || json_object_get_string_len(v) == 0) {
 		resp_error(r, 400, "missing_data", "Import data is required");
+		return;
+	}
+	/* As the node API: no node change while mock mode is on (the original saves the rest
+	 * and silently drops the nodes; an import here is all or nothing). */
+	if ((rc_mock = mockmode_blocks_changes(r->db)) != 0) {
+		if (rc_mock < 0) {
+			resp_db_unavailable(r);
+			return;
+		}
+		audit_record(r->db, "config_import", r->auth.username, r->client_ip, r->raw_path, 0,
+		    "Import refused: mock mode is on");
+		resp_error(r, 403, "mock_mode", "Configuration import is disabled while mock mode is on");
 		return;
 	}
 	if (bundle_decrypt(json_object_get_string(v), passphrase, &plain, &len, err,

@@ -301,6 +301,12 @@ $res = $ua->post($b->url('/api/config/export') => { %proxy, 'X-Remote-Roles' => 
 json_error_ok($res, 403, 'forbidden', 'export by a proxy user who is not an admin');
 is($ua->post($b->url('/api/config/export') => \%proxy_admin => json => { passphrase => $pass })->result->code, 200, 'export by a proxy admin: 200');
 
+# Mock mode switched on through the API blocks node changes, and so an import.
+is($ua->post($b->url('/api/system/mock-mode') => $auth_b => json => { enabled => true })->result->code, 200, 'B: mock mode on');
+$refused->($b, { data => $bundle, passphrase => $pass }, $auth_b, 403, 'mock_mode', 'import while mock mode is on',
+    qr/^Configuration import is disabled while mock mode is on$/);
+is($ua->post($b->url('/api/system/mock-mode') => $auth_b => json => { enabled => false })->result->code, 200, 'B: mock mode off');
+
 # The real import.
 $res = $ua->post($import => $auth_b => json => { data => $bundle, passphrase => $pass })->result;
 is($res->code, 200, 'import of A\'s bundle into B: 200') or diag $res->body;
