@@ -618,10 +618,10 @@ read_instance(struct reader *rd, struct json_object *n, const char *type, struct
 	    get_str(rd, n, "Host", 255, &host) < 0 ||
 	    get_str(rd, n, "GuestURL", 255, &guest) < 0 ||
 	    get_str(rd, n, "User", 120, &user) < 0 ||
-	    get_str(rd, n, "Password", 4096, &password) < 0 ||
+	    get_str(rd, n, "Password", 1024, &password) < 0 ||
 	    get_str(rd, n, "TokenName", 255, &token_name) < 0 ||
-	    get_str(rd, n, "TokenValue", 4096, &token_value) < 0 ||
-	    get_str(rd, n, "Fingerprint", 200, &fp) < 0 ||
+	    get_str(rd, n, "TokenValue", 1024, &token_value) < 0 ||
+	    get_str(rd, n, "Fingerprint", 128, &fp) < 0 ||
 	    get_bool(rd, n, "VerifySSL", 0, &c->verify_ssl) < 0 ||
 	    get_bool(rd, n, "MonitorPhysicalDisks", 1, &c->monitor_physical_disks) < 0 ||
 	    get_int(rd, n, "PhysicalDiskPollingMinutes", 0, 1440, &minutes) < 0 ||
@@ -630,6 +630,14 @@ read_instance(struct reader *rd, struct json_object *n, const char *type, struct
 	    get_str(rd, n, "ClusterName", 127, &cluster) < 0 ||
 	    typed(rd, n, "ClusterEndpoints", json_type_array, "an array", &eps) < 0)
 		return -1;
+	/* What travels in a header or a login form to the server (the node API's L5 rule). */
+	if (!http_header_value_ok(host) || !http_header_value_ok(user) ||
+	    !http_header_value_ok(password) || !http_header_value_ok(token_name) ||
+	    !http_header_value_ok(token_value) || !http_header_value_ok(fp)) {
+		snprintf(rd->err, rd->errlen, "failed to import nodes config: %s: a host, user, "
+		    "credential or fingerprint holds control characters (CR, LF ...)", rd->where);
+		return -1;
+	}
 	snprintf(c->cluster_name, sizeof(c->cluster_name), "%s", cluster);
 	for (int i = 0; i < INSTANCE_NFLAGS; i++) {
 		if (!(instance_flags[i].types & bit))

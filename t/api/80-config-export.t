@@ -262,6 +262,7 @@ my %wrong = (
     'a webhook to a private address not allowed' => sub { $_[0]{system}{webhookAllowedPrivateCIDRs} = '' },
     'PhysicalDiskPollingMinutes a string' => sub { $_[0]{nodes}{pveInstances}[0]{PhysicalDiskPollingMinutes} = '5' },
     'a cluster member\'s Online a string' => sub { $_[0]{nodes}{pveInstances}[0]{ClusterEndpoints} = [{ NodeName => 'x', Online => 'yes' }] },
+    'a token secret with a line feed' => sub { $_[0]{nodes}{pmgInstances}[0]{TokenValue} = "abc\r\nX-Injected: 1" },
     'a name too long' => sub { $_[0]{nodes}{pveInstances}[0]{Name} = 'n' x 200 },
     'the same token twice' => sub { push @{ $_[0]{apiTokens} }, { %{ $_[0]{apiTokens}[0] } } },
 );
