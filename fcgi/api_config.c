@@ -15,6 +15,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define EXPORT "config_export"	/* the audit events */
+#define IMPORT "config_import"
+
+/* Answers a refusal (or a failure) and records it in the audit trail; message never holds
+ * a secret (the import's reasons name fields, positions, ids and scope names). */
+static void
+refuse(struct request *r, const char *event, int status, const char *code, const char *message)
+{
+	audit_record(r->db, event, r->auth.username, r->client_ip, r->raw_path, 0,
+	    arena_printf(r->arena, "Refused (%d): %.200s", status, message));
+	resp_error(r, status, code, "%s", message);
+}
+
 /* The original's rule for both routes (§10.2): a session, an API token in X-API-Token (not
  * Bearer, not ?token=), or an admin of the authenticating proxy. Returns 0, or -1 after
  * answering (and auditing the refusal). */
@@ -24,34 +37,30 @@ check_caller(struct request *r, const char *event)
 	const struct principal *p = &r->auth;
 
 	if (p->method == AUTH_METHOD_PROXY && !p->admin) {
-		audit_record(r->db, event, p->username, r->client_ip, r->raw_path, 0,
-		    "Admin privileges required");
-		resp_error(r, 403, "forbidden", "Admin privileges required for export/import");
+		refuse(r, event, 403, "forbidden", "Admin privileges required for export/import");
 		return -1;
 	}
 	if (p->method == AUTH_METHOD_SESSION || p->method == AUTH_METHOD_PROXY ||
 	    (p->method == AUTH_METHOD_TOKEN && req_header(r, "X-API-Token") != NULL))
 		return 0;
-	audit_record(r->db, event, p->username, r->client_ip, r->raw_path, 0,
-	    "Credentials not accepted for export/import");
-	resp_error(r, 401, "unauthorized", "Unauthorized - please log in or provide API token");
+	refuse(r, event, 401, "unauthorized", "Unauthorized - please log in or provide API token");
 	return -1;
 }
 
 /* The passphrase of a body: NULL after answering 400 in the original's words. */
 static const char *
-passphrase_of(struct request *r, struct json_object *body)
+passphrase_of(struct request *r, const char *event, struct json_object *body)
 {
 	struct json_object *v;
 
 	if (!json_object_object_get_ex(body, "passphrase", &v) || v == NULL ||
 	    (json_object_is_type(v, json_type_string) && json_object_get_string_len(v) == 0)) {
-		resp_error(r, 400, "missing_passphrase", "Passphrase is required");
+		refuse(r, event, 400, "missing_passphrase", "Passphrase is required");
 		return NULL;
 	}
 	if (!json_object_is_type(v, json_type_string) ||
 	    strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v)) {
-		resp_error(r, 400, "invalid_request", "Invalid request body");
+		refuse(r, event, 400, "invalid_request", "Invalid request body");
 		return NULL;
 	}
 	return json_object_get_string(v);
@@ -59,7 +68,7 @@ passphrase_of(struct request *r, struct json_object *body)
 
 /* The body as an object, or NULL after answering the original's 400. */
 static struct json_object *
-body_of(struct request *r)
+body_of(struct request *r, const char *event)
 {
 	struct json_object *body = NULL;
 	char err[128];
@@ -67,7 +76,7 @@ body_of(struct request *r)
 	if (r->body != NULL)
 		body = req_json(r, jsonutil_parse(r->body, r->body_len, err, sizeof(err)));
 	if (body == NULL || !json_object_is_type(body, json_type_object)) {
-		resp_error(r, 400, "invalid_request", "Invalid request body");
+		refuse(r, event, 400, "invalid_request", "Invalid request body");
 		return NULL;
 	}
 	return body;
@@ -80,19 +89,17 @@ api_config_export(struct request *r)
 	const char *passphrase, *text;
 	char err[256], *data;
 
-	if (check_caller(r, "config_export") != 0 || (body = body_of(r)) == NULL ||
-	    (passphrase = passphrase_of(r, body)) == NULL)
+	if (check_caller(r, EXPORT) != 0 || (body = body_of(r, EXPORT)) == NULL ||
+	    (passphrase = passphrase_of(r, EXPORT, body)) == NULL)
 		return;
 	if (strlen(passphrase) < BUNDLE_MIN_PASSPHRASE) {
-		resp_error(r, 400, "weak_passphrase",
+		refuse(r, EXPORT, 400, "weak_passphrase",
 		    "Passphrase must be at least 12 characters long");
 		return;
 	}
 	if (config_export(r->db, &doc, err, sizeof(err)) != 0) {
 		log_error("msg=\"configuration export failed\" error=\"%s\"", err);
-		audit_record(r->db, "config_export", r->auth.username, r->client_ip, r->raw_path, 0,
-		    "Export failed");
-		resp_error(r, 500, "export_failed", "Failed to export configuration");
+		refuse(r, EXPORT, 500, "export_failed", "Failed to export configuration");
 		return;
 	}
 	req_json(r, doc);
@@ -101,10 +108,10 @@ api_config_export(struct request *r)
 	/* The clear text holds every secret: do not leave it in freed memory. */
 	explicit_bzero((char *)text, strlen(text));
 	if (data == NULL) {
-		resp_error(r, 500, "export_failed", "Failed to export configuration");
+		refuse(r, EXPORT, 500, "export_failed", "Failed to export configuration");
 		return;
 	}
-	audit_record(r->db, "config_export", r->auth.username, r->client_ip, r->raw_path, 1,
+	audit_record(r->db, EXPORT, r->auth.username, r->client_ip, r->raw_path, 1,
 	    "Configuration exported");
 	obj = resp_object(r);
 	jsonwrite_str(obj, "status", "success");
@@ -146,16 +153,16 @@ api_config_import(struct request *r)
 	size_t len = 0;
 	int rc_mock;
 
-	if (check_caller(r, "config_import") != 0 || (body = body_of(r)) == NULL ||
-	    (passphrase = passphrase_of(r, body)) == NULL)
+	if (check_caller(r, IMPORT) != 0 || (body = body_of(r, IMPORT)) == NULL ||
+	    (passphrase = passphrase_of(r, IMPORT, body)) == NULL)
 		return;
 	if (json_object_object_get_ex(body, "data", &v) && v != NULL &&
 	    !json_object_is_type(v, json_type_string)) {
-		resp_error(r, 400, "invalid_request", "Invalid request body");
+		refuse(r, IMPORT, 400, "invalid_request", "Invalid request body");
 		return;
 	}
 	if (v == NULL || json_object_get_string_len(v) == 0) {
-		resp_error(r, 400, "missing_data", "Import data is required");
+		refuse(r, IMPORT, 400, "missing_data", "Import data is required");
 		return;
 	}
 	/* As the node API: no node change while mock mode is on (the original saves the rest
@@ -165,9 +172,8 @@ api_config_import(struct request *r)
 			resp_db_unavailable(r);
 			return;
 		}
-		audit_record(r->db, "config_import", r->auth.username, r->client_ip, r->raw_path, 0,
-		    "Import refused: mock mode is on");
-		resp_error(r, 403, "mock_mode", "Configuration import is disabled while mock mode is on");
+		refuse(r, IMPORT, 403, "mock_mode",
+		    "Configuration import is disabled while mock mode is on");
 		return;
 	}
 	if (bundle_decrypt(json_object_get_string(v), passphrase, &plain, &len, err,
@@ -181,8 +187,8 @@ api_config_import(struct request *r)
 	}
 	rc = config_import(r->db, doc, &counts, err, sizeof(err));
 	if (rc == CONFIG_IMPORT_DB_ERROR) {
-		audit_record(r->db, "config_import", r->auth.username, r->client_ip, r->raw_path, 0,
-		    "Import failed: database");
+		audit_record(r->db, IMPORT, r->auth.username, r->client_ip, r->raw_path, 0,
+		    "Failed: the database");
 		resp_db_unavailable_msg(r, "Failed to import configuration");
 		return;
 	}
@@ -194,13 +200,10 @@ api_config_import(struct request *r)
 	details = arena_printf(r->arena, "Configuration imported: %d PVE, %d PBS, %d PMG, "
 	    "%d webhooks, %d API tokens", counts.pve, counts.pbs, counts.pmg, counts.webhooks,
 	    counts.api_tokens < 0 ? 0 : counts.api_tokens);
-	audit_record(r->db, "config_import", r->auth.username, r->client_ip, r->raw_path, 1,
-	    details);
+	audit_record(r->db, IMPORT, r->auth.username, r->client_ip, r->raw_path, 1, details);
 	answer_imported(r, &counts);
 	return;
 refused:
-	/* The reasons name fields and positions, never a value of the bundle. */
-	audit_record(r->db, "config_import", r->auth.username, r->client_ip, r->raw_path, 0,
-	    arena_printf(r->arena, "Import refused: %.200s", err));
-	resp_error(r, 400, "import_failed", "Failed to import configuration: %s", err);
+	refuse(r, IMPORT, 400, "import_failed", arena_printf(r->arena,
+	    "Failed to import configuration: %s", err));
 }

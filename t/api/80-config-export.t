@@ -157,8 +157,9 @@ like($mon->{createdAt}, qr/^\d{4}-.*Z$/, 'apiTokens: createdAt');
 my ($sua, $csrf) = $a->login;
 $res = $sua->post($export => { 'X-CSRF-Token' => $csrf } => json => { passphrase => $pass })->result;
 is($res->code, 200, 'export with a session: 200');
-json_error_ok($sua->post($export => json => { passphrase => $pass })->result, 403, 'csrf_failed',
-    'export with a session but no CSRF token');
+$res = $sua->post($export => json => { passphrase => $pass })->result;
+json_error_ok($res, 403, 'csrf_failed', 'export with a session but no CSRF token');
+$csrf = $res->headers->header('X-CSRF-Token') // $csrf;    # rotated by the refusal
 
 # Refusals of the export.
 json_error_ok($ua->post($export => $auth_a => json => { passphrase => 'short' })->result, 400, 'weak_passphrase',
@@ -450,11 +451,19 @@ $late->{apiTokens}[-1]{hash} = 'zz' x 32;
 $refused->($b, { data => encrypt_doc($pass, $late), passphrase => $pass }, $orig_auth, 400, 'import_failed',
     'a bad token after good nodes', qr/apiTokens\[\d\]: hash must be 64 hex digits/);
 
+# A session imports too (A's own bundle back, with the CSRF token).
+$res = $sua->post($a->url('/api/config/import') => { 'X-CSRF-Token' => $csrf } => json => { data => $bundle, passphrase => $pass })->result;
+is($res->code, 200, 'import with a session: 200') or diag $res->body;
+
 # --- audit and logs ----------------------------------------------------------------------
 is($a->psql(q{SELECT count(*) FROM pulse.audit_events WHERE event = 'config_export' AND success}) >= 3, 1,
     'A: exports audited');
-ok($a->psql(q{SELECT count(*) FROM pulse.audit_events WHERE event = 'config_export' AND NOT success}) >= 1,
-    'A: a refused export audited');
+is($a->psql(q{SELECT count(*) FROM pulse.audit_events WHERE event = 'config_export' AND NOT success
+    AND details = 'Refused (400): Passphrase must be at least 12 characters long'}), 2, 'A: refused exports audited, with why');
+is($a->psql(q{SELECT count(*) FROM pulse.audit_events WHERE event = 'config_export' AND NOT success
+    AND details LIKE 'Refused (401): Unauthorized%'}), 2, 'A: exports with refused credentials audited');
+is($a->psql(q{SELECT username FROM pulse.audit_events WHERE event = 'config_import' AND success}), 'admin',
+    'A: the session\'s import audited under its user');
 ok($b->psql(q{SELECT count(*) FROM pulse.audit_events WHERE event = 'config_import' AND success}) >= 3,
     'B: imports audited');
 ok($b->psql(q{SELECT count(*) FROM pulse.audit_events WHERE event = 'config_import' AND NOT success}) >= 10,
