@@ -29,6 +29,10 @@ void api_change_password(struct request *r);
 void api_reset_lockout(struct request *r);
 void api_recovery(struct request *r);
 
+/* api_config.c */
+void api_config_export(struct request *r);
+void api_config_import(struct request *r);
+
 /* api_state.c */
 void api_state(struct request *r);
 void api_backups(struct request *r);

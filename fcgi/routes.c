@@ -30,6 +30,7 @@
 #define AGENT_SMALL (16 * 1024)	/* the original's limit for uninstall and unlink */
 #define KUBE_REPORT (2 * 1024 * 1024)	/* the original's limit for a Kubernetes report */
 #define DOCKER_REPORT (512 * 1024)	/* the original's limit for a Docker agent's report */
+#define IMPORT_BODY (1024 * 1024)	/* the original's limit for a configuration import */
 #define AGENT_EDIT (8 * 1024)	/* the original's limit for ack, display name, update */
 /* A download: public, served without the database, counted in the download class. */
 #define DOWNLOAD PUBLIC | NO_DB, NULL, RATE_DOWNLOAD, SMALL
@@ -272,6 +273,13 @@ const struct route route_table[] = {
 	    RATE_CONFIG_WRITE, SMALL},
 	{POST, "/api/config/nodes/{id}/refresh-cluster", api_nodes_refresh_cluster, ADMIN,
 	    "settings:write", RATE_CONFIG_WRITE, SMALL},
+
+	/* api_config.c (security.md §10): a session, X-API-Token or a proxy admin, checked by the
+	 * handler in the original's words. The bundle holds every credential in clear, so a
+	 * token needs settings:write (the original checks no scope). */
+	{POST, "/api/config/export", api_config_export, 0, "settings:write", RATE_EXPORT, SMALL},
+	{POST, "/api/config/import", api_config_import, 0, "settings:write", RATE_EXPORT,
+	    IMPORT_BODY},
 
 	/* api_downloads.c (agents.md §2, §8, §11) */
 	{GET, "/download/pulse-agent", api_download_agent, DOWNLOAD},

@@ -836,6 +836,89 @@ notify_webhook_delete(struct db *db, const char *id)
 	return n > 0 ? NOTIFY_OK : NOTIFY_NOT_FOUND;
 }
 
+static const struct db_stmt stmt_channels_clear = {
+	"notify_channels_clear", "DELETE FROM pulse.notification_channels", 0,
+};
+
+/* One channel of an import read and saved: NOTIFY_OK, or BAD_INPUT with what prefixed. */
+static enum notify_result
+replace_one(struct db *db, const char *kind, const char *id, struct json_object *cfg,
+    const char *what, char *err, size_t errlen)
+{
+	char why[256];
+
+	if (cfg == NULL) {
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "%s: %s", what, why);
+		return NOTIFY_BAD_INPUT;
+	}
+	return channel_save(db, kind, id, cfg) == 0 ? NOTIFY_OK : NOTIFY_DB_ERROR;
+}
+
+enum notify_result
+notify_channels_replace(struct db *db, struct json_object *email, struct json_object *apprise,
+    struct json_object *webhooks, const char *allowlist, char *err, size_t errlen)
+{
+	struct json_object *empty = json_object_new_object(), *cfg, *ids = NULL;
+	enum notify_result rc;
+	char what[64], uuid[37], id[48];
+	int n = webhooks ? (int)json_object_array_length(webhooks) : 0;
+
+	err[0] = '\0';
+	if (db_exec_stmt_ok(db, &stmt_channels_clear, NULL) != 0) {
+		rc = NOTIFY_DB_ERROR;
+		goto done;
+	}
+	cfg = notify_email_from_json(email ? email : empty, NULL, err, errlen);
+	rc = replace_one(db, "email", "", cfg, "email", err, errlen);
+	json_object_put(cfg);
+	if (rc != NOTIFY_OK)
+		goto done;
+	cfg = notify_apprise_from_json(apprise ? apprise : empty, NULL, err, errlen);
+	rc = replace_one(db, "apprise", "", cfg, "apprise", err, errlen);
+	json_object_put(cfg);
+	if (rc != NOTIFY_OK)
+		goto done;
+	if (n > NOTIFY_MAX_WEBHOOKS) {
+		snprintf(err, errlen, "webhooks: at most %d webhooks can be configured",
+		    NOTIFY_MAX_WEBHOOKS);
+		rc = NOTIFY_BAD_INPUT;
+		goto done;
+	}
+	ids = json_object_new_object();
+	for (int i = 0; i < n; i++) {
+		struct json_object *w = json_object_array_get_idx(webhooks, (size_t)i);
+
+		snprintf(what, sizeof(what), "webhooks[%d]", i);
+		if (!json_object_is_type(w, json_type_object)) {
+			snprintf(err, errlen, "%s: must be an object", what);
+			rc = NOTIFY_BAD_INPUT;
+			goto done;
+		}
+		cfg = notify_webhook_from_json(w, NULL, allowlist, err, errlen);
+		if (cfg != NULL && cfg_str(cfg, "id")[0] == '\0') {
+			crypto_uuid4(uuid);
+			snprintf(id, sizeof(id), "webhook-%s", uuid);
+			jsonwrite_str(cfg, "id", id);
+		}
+		if (cfg != NULL && json_object_object_get_ex(ids, cfg_str(cfg, "id"), NULL)) {
+			snprintf(err, errlen, "a webhook with id %s exists", cfg_str(cfg, "id"));
+			json_object_put(cfg);
+			cfg = NULL;
+		}
+		if (cfg != NULL)
+			json_object_object_add(ids, cfg_str(cfg, "id"), NULL);
+		rc = replace_one(db, "webhook", cfg ? cfg_str(cfg, "id") : "", cfg, what, err, errlen);
+		json_object_put(cfg);
+		if (rc != NOTIFY_OK)
+			goto done;
+	}
+done:
+	json_object_put(ids);
+	json_object_put(empty);
+	return rc;
+}
+
 int
 notify_channels_enabled(struct db *db, struct json_object **out)
 {

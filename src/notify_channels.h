@@ -107,6 +107,16 @@ enum notify_result notify_webhook_update(struct db *db, const char *id, struct j
     const char *allowlist, struct json_object **out, char *err, size_t errlen);
 enum notify_result notify_webhook_delete(struct db *db, const char *id);
 
+/* Replaces every channel inside the caller's transaction (configuration import): email and
+ * apprise read from email and apprise (NULL: the fresh install's), every webhook of the array
+ * webhooks (NULL: none) read as a new one (webhook_url_allowed with allowlist; an id kept, or
+ * "webhook-<uuid4>"), at most NOTIFY_MAX_WEBHOOKS and no id twice. Nothing is committed or
+ * rolled back here. Returns NOTIFY_OK, NOTIFY_BAD_INPUT (err says which entry and why) or
+ * NOTIFY_DB_ERROR. */
+enum notify_result notify_channels_replace(struct db *db, struct json_object *email,
+    struct json_object *apprise, struct json_object *webhooks, const char *allowlist,
+    char *err, size_t errlen);
+
 /* The enabled channels with their configurations opened: a new array of
  * {"kind": "email"|"apprise"|"webhook", "id": ..., "name": ..., "config": {...}}, email and
  * apprise first, webhooks in creation order; the dispatcher enqueues one row per element.

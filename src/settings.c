@@ -128,7 +128,7 @@ set_string(struct db *db, const char *key, const char *text)
 }
 
 int
-settings_update(struct db *db, const char *cidrs, const char *public_url, char *err,
+settings_apply(struct db *db, const char *cidrs, const char *public_url, char *err,
     size_t errlen)
 {
 	char list[4096], url[2049];
@@ -145,15 +145,26 @@ settings_update(struct db *db, const char *cidrs, const char *public_url, char *
 		for (size_t n = strlen(url); n > 0 && url[n - 1] == '/'; n--)
 			url[n - 1] = '\0';
 	}
+	if ((cidrs != NULL && set_string(db, SETTINGS_WEBHOOK_CIDRS, list) != 0) ||
+	    (public_url != NULL && set_string(db, SETTINGS_PUBLIC_URL, url) != 0))
+		return -1;
+	return 0;
+}
+
+int
+settings_update(struct db *db, const char *cidrs, const char *public_url, char *err,
+    size_t errlen)
+{
+	int rc;
+
 	if (cidrs == NULL && public_url == NULL)
 		return 0;
 	if (db_begin(db) != 0)
 		return -1;
-	if ((cidrs != NULL && set_string(db, SETTINGS_WEBHOOK_CIDRS, list) != 0) ||
-	    (public_url != NULL && set_string(db, SETTINGS_PUBLIC_URL, url) != 0) ||
-	    db_commit(db) != 0) {
+	rc = settings_apply(db, cidrs, public_url, err, errlen);
+	if (rc != 0 || db_commit(db) != 0) {
 		db_rollback(db);
-		return -1;
+		return rc > 0 ? 1 : -1;
 	}
 	return 0;
 }

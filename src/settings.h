@@ -40,5 +40,8 @@ int settings_learn_public_url(struct db *db, int https, const char *host);
  * written), or -1 (database). */
 int settings_update(struct db *db, const char *cidrs, const char *public_url, char *err,
     size_t errlen);
+/* The same inside the caller's transaction (nothing committed or rolled back here). */
+int settings_apply(struct db *db, const char *cidrs, const char *public_url, char *err,
+    size_t errlen);
 
 #endif

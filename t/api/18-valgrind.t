@@ -22,6 +22,9 @@ $stack->wait_for(sub { -S $sock && ($stack->fcgi_request(socket => $sock, uri =>
     120, 'the responder under valgrind to answer', 'valgrind');
 
 my $tok = { HTTP_X_API_TOKEN => $admin->{token} };
+# A bundle of this stack's configuration (its admin token included), for the import.
+my $bundle = $stack->ua->post($stack->url('/api/config/export') => $stack->token_headers
+    => json => { passphrase => 'vg passphrase 1' })->result->json->{data};
 # A little metrics history for the chart and history handlers to read.
 $stack->psql(q{INSERT INTO pulse.metric_series (resource_type, resource_id, metric) VALUES
     ('node', 'vg-n1', 'cpu'), ('storage', 'vg-s1', 'usage');
@@ -125,6 +128,13 @@ my @mix = (
     [GET => '/api/state', $tok],
     [DELETE => '/api/agents/docker/hosts/nope?force=true', $tok],
     [POST => '/api/agents/docker/hosts/vg-docker/allow-reenroll', $tok],
+    # Configuration export and import (PBKDF2 is slow under valgrind: a few only).
+    [POST => '/api/config/export', $tok, '{"passphrase":"vg passphrase 1"}'],
+    [POST => '/api/config/export', $tok, '{"passphrase":"short"}'],
+    [POST => '/api/config/import', $tok, '{"passphrase":"vg passphrase 1"}'],
+    [POST => '/api/config/import', $tok, '{"data":"not base64!","passphrase":"x"}'],
+    [POST => '/api/config/import', $tok, encode_json({ data => $bundle, passphrase => 'wrong passphrase' })],
+    [POST => '/api/config/import', $tok, encode_json({ data => $bundle, passphrase => 'vg passphrase 1' })],
 );
 my %seen;
 for my $round (1 .. 2) {
@@ -149,6 +159,8 @@ is($status, 200, 'logout under valgrind');
 ok($seen{200} && $seen{400} && $seen{401} && $seen{404} && $seen{405}, 'the mix drew several kinds of answer: '
     . join(', ', map { "$_ x$seen{$_}" } sort keys %seen));
 ok(!$seen{500}, 'no 500 in the mix');
+is($stack->psql(q{SELECT count(*) FROM pulse.audit_events WHERE event = 'config_import' AND success}), 2,
+    'the configuration imports under valgrind succeeded');
 
 my $exit = $stack->stop_program('valgrind', 'TERM', 120);
 is($exit >> 8, 0, 'valgrind reports no error and no leak (exit status 0, not 99)') or diag $stack->log_tail('valgrind', 40);
