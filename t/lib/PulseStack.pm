@@ -870,6 +870,26 @@ sub start_webhook_sink {
     return { url => "http://127.0.0.1:$port", port => $port, name => $name };
 }
 
+# Starts t/fakes/oidc-provider.mjs, a real OpenID provider (npm's oidc-provider, installed in
+# t/oidc/node_modules by ./quickstart test), on a loopback port; its users, clients and test
+# controls are described in its head comment. Options: name (default 'oidc'), port, redirect
+# (the redirect URI its clients accept; default this stack's /api/oidc/callback), huge_jwks.
+# Returns url (the issuer), port and name.
+sub start_oidc_provider {
+    my ($self, %o) = @_;
+    my $name = $o{name} // 'oidc';
+    my $port = $o{port} // free_port();
+    my $modules = srcdir() . '/t/oidc/node_modules';
+    croak "npm's oidc-provider is not installed in $modules (./quickstart test installs it)"
+        unless -d "$modules/oidc-provider";
+    make_path($self->log_dir, $self->run_dir);
+    $self->spawn("sim-$name", {}, 'node', srcdir() . '/t/fakes/oidc-provider.mjs', '--port', $port,
+        '--redirect', $o{redirect} // $self->url('/api/oidc/callback'), '--modules', $modules,
+        $o{huge_jwks} ? ('--huge-jwks') : ());
+    $self->wait_for(sub { _port_open($port) }, 30, "OIDC provider $name", "sim-$name");
+    return { url => "http://127.0.0.1:$port", port => $port, name => $name };
+}
+
 # Starts t/fakes/lean-sink.py, a webhook receiver with little CPU per request (for
 # benchmarks): every request answered 200 and recorded; GET /__sink/stats and
 # /__sink/requests as webhook-sink.pl's. Returns url, port and name.
