@@ -10,6 +10,7 @@
 #include "jsonread.h"
 #include "log.h"
 #include "oidc.h"
+#include "ratelimit.h"
 #include "session.h"
 #include "settings.h"
 
@@ -203,6 +204,7 @@ api_oidc_callback(struct request *r)
 		    strchr(base, '?') ? '&' : '?'));
 		return;
 	}
-	audit_record(r->db, "oidc_login", "", r->client_ip, r->raw_path, 0, res.detail);
+	/* Anyone can make a callback fail: such rows are limited per address (ratelimit.h). */
+	audit_anonymous(r, "oidc_login", "", res.detail);
 	redirect_error(r, res.return_to, res.code);
 }

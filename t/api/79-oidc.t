@@ -25,7 +25,8 @@ use PulseTest;
 my %SECRET = ('pulse-basic' => 'basic-secret-0123456789abcdef0123456789',
     'pulse-post' => 'post-secret-0123456789abcdef0123456789');
 
-my $stack = PulseStack->new(settings => { oidc_allowed_private_cidrs => '127.0.0.1/32',
+# Two responders: a login started on one may come back to the other (state in PostgreSQL).
+my $stack = PulseStack->new(responders => 2, settings => { oidc_allowed_private_cidrs => '127.0.0.1/32',
     auth_hide_local_login => 'true' })->start;
 my $admin = $stack->setup_admin;
 my $H = $stack->token_headers;
@@ -326,6 +327,13 @@ json_error_ok($plain->post($url->('/api/oidc/login') => json => {})->result, 500
 $res = $api->put($url->('/api/security/oidc') => $H => json => { clearClientSecret => true, enabled => false })->result;
 is(json_body($res, 'cleared')->{clientSecretSet}, false, 'clearClientSecret removes it');
 is($stack->psql('SELECT client_secret IS NULL FROM pulse.oidc_config'), 't', 'removed from the database');
+
+# Logins were served by both responders (the state lives in the database, not in one of them).
+for my $i (1, 2) {
+    open my $fh, '<', $stack->log_dir . "/fcgi-$i.log" or die $!;
+    my $n = grep { m{/api/oidc/callback} } <$fh>;
+    ok($n > 0, "responder $i served callbacks ($n)");
+}
 
 no_secret_in_logs($stack, values %SECRET);
 done_testing;
