@@ -35,11 +35,11 @@ public_url(struct request *r)
 
 /* The stored configuration (the request's), or NULL after answering 503. */
 static struct json_object *
-load_config(struct request *r, char **secret)
+load_config(struct request *r, char **secret, int *secret_set)
 {
 	struct json_object *cfg;
 
-	if (oidc_config_load(r->db, public_url(r), &cfg, secret) < 0) {
+	if (oidc_config_load(r->db, public_url(r), &cfg, secret, secret_set) < 0) {
 		resp_db_unavailable(r);
 		return NULL;
 	}
@@ -51,12 +51,12 @@ load_config(struct request *r, char **secret)
 void
 api_oidc_config_get(struct request *r)
 {
-	struct json_object *cfg = load_config(r, NULL);
+	int secret_set = 0;
+	struct json_object *cfg = load_config(r, NULL, &secret_set);
 
 	if (cfg == NULL)
 		return;
-	resp_json(r, 200, req_json(r, oidc_config_view(cfg, jsonread_bool(cfg, "_secretSet", 0),
-	    public_url(r))));
+	resp_json(r, 200, req_json(r, oidc_config_view(cfg, secret_set, public_url(r))));
 }
 
 void
@@ -64,11 +64,11 @@ api_oidc_config_put(struct request *r)
 {
 	struct json_object *body = req_body_object(r, 0), *out;
 	char err[256];
-	int rc;
+	int rc, secret_set = 0;
 
 	if (body == NULL)
 		return;
-	rc = oidc_config_update(r->db, body, public_url(r), &out, err, sizeof(err));
+	rc = oidc_config_update(r->db, body, public_url(r), &out, &secret_set, err, sizeof(err));
 	if (rc < 0) {
 		resp_error(r, 500, "save_failed", "Failed to save OIDC settings");
 		return;
@@ -80,8 +80,7 @@ api_oidc_config_put(struct request *r)
 	req_json(r, out);
 	audit_record(r->db, "oidc_config", r->auth.username, r->client_ip, r->raw_path, 1,
 	    oidc_enabled(out) ? "OIDC settings saved (enabled)" : "OIDC settings saved (disabled)");
-	resp_json(r, 200, req_json(r, oidc_config_view(out, jsonread_bool(out, "_secretSet", 0),
-	    public_url(r))));
+	resp_json(r, 200, req_json(r, oidc_config_view(out, secret_set, public_url(r))));
 }
 
 /* A returnTo the original accepts: a path on this site ("/..." but not "//..."); also no
@@ -135,7 +134,7 @@ redirect_error(struct request *r, const char *return_to, const char *code)
 void
 api_oidc_login(struct request *r)
 {
-	struct json_object *cfg = load_config(r, NULL), *body, *obj;
+	struct json_object *cfg = load_config(r, NULL, NULL), *body, *obj;
 	const char *return_to = NULL;
 	char *url, err[256];
 	int post = r->method == REQ_METHOD_POST;
@@ -181,7 +180,7 @@ void
 api_oidc_callback(struct request *r)
 {
 	char *secret = NULL;
-	struct json_object *cfg = load_config(r, &secret);
+	struct json_object *cfg = load_config(r, &secret, NULL);
 	struct oidc_result res;
 	const char *base;
 

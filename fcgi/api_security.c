@@ -858,7 +858,7 @@ api_security_status(struct request *r)
 		resp_db_unavailable(r);
 		return;
 	}
-	if (oidc_config_load(r->db, "", &oidc, NULL) < 0) {
+	if (oidc_config_load(r->db, "", &oidc, NULL, NULL) < 0) {
 		resp_db_unavailable(r);
 		return;
 	}

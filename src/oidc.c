@@ -218,7 +218,8 @@ config_row(struct db *db, struct json_object **cfg, char **sealed)
 }
 
 int
-oidc_config_load(struct db *db, const char *public_url, struct json_object **cfg, char **secret)
+oidc_config_load(struct db *db, const char *public_url, struct json_object **cfg, char **secret,
+    int *secret_set)
 {
 	struct json_object *stored;
 	char *sealed, *plain = NULL;
@@ -240,8 +241,8 @@ oidc_config_load(struct db *db, const char *public_url, struct json_object **cfg
 			log_warn("oidc: the stored client secret cannot be opened (another key?)");
 	}
 	/* clientSecretSet is asked of the row, not of whether it opens. */
-	if (sealed)
-		jsonwrite_bool(*cfg, "_secretSet", 1);
+	if (secret_set)
+		*secret_set = sealed != NULL;
 	free(sealed);
 	return found;
 }
@@ -333,7 +334,7 @@ body_types_ok(struct json_object *body, char *err, size_t errlen)
 
 int
 oidc_config_update(struct db *db, struct json_object *body, const char *public_url,
-    struct json_object **out, char *err, size_t errlen)
+    struct json_object **out, int *secret_set, char *err, size_t errlen)
 {
 	struct json_object *stored, *merged, *norm, *v;
 	char *sealed = NULL;
@@ -380,8 +381,7 @@ oidc_config_update(struct db *db, struct json_object *body, const char *public_u
 		const char *p2[2] = {oidc_enabled(norm) ? "true" : "false",
 		    jsonread_string(norm, "issuerUrl", "")};
 		(void)db_exec_stmt_ok(db, &stmt_sessions_end, p2);
-		if (sealed)
-			jsonwrite_bool(norm, "_secretSet", 1);
+		*secret_set = sealed != NULL;
 		*out = norm;
 		rc = 0;
 	} else {

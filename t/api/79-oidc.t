@@ -204,6 +204,8 @@ $st = json_body($alice->get($url->('/api/security/status'))->result, 'status as 
 is($st->{oidcUsername}, 'alice', 'status: oidcUsername');
 $res = $alice->get($url->('/api/security/tokens'))->result;
 is($res->code, 200, 'alice (admin group) opens an admin route');
+is($res->headers->header('X-Auth-Method'), 'oidc', 'X-Auth-Method: oidc');
+is($res->headers->header('X-Authenticated-User'), 'alice', 'X-Authenticated-User');
 is($stack->psql("SELECT (CASE WHEN admin THEN 't' ELSE 'f' END) || '|' || oidc_issuer FROM pulse.sessions "
     . "WHERE username = 'alice'"),
     "t|$prov->{url}", 'the session is an admin OIDC one');
