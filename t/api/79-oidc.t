@@ -14,7 +14,6 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Mojo::JSON qw(true false);
-use Mojo::Cookie::Response;
 use Mojo::URL;
 use Mojo::UserAgent;
 use Digest::SHA qw(sha256_hex);
@@ -104,49 +103,8 @@ is($st->{requiresAuth}, true, 'status: requiresAuth');
 
 # --- the flow ----------------------------------------------------------------------------------
 
-# Mojo's cookie jar drops a cookie whose path is not a prefix of the request's (RFC 6265 has
-# no such rule, and the provider sets /interaction/<uid> cookies from /auth): keep them all.
-sub keep_cookies {
-    my ($ua, $res, $from) = @_;
-    for my $c (@{ $res->cookies }) {
-        $ua->cookie_jar->add(Mojo::Cookie::Response->new(name => $c->name, value => $c->value,
-            domain => $from->host, host_only => 1, path => $c->path // '/'));
-    }
-}
-
 # Starts a login and follows the provider's forms as user; returns (ua, callback URL).
-sub to_callback {
-    my ($user, %o) = @_;
-    my $ua = Mojo::UserAgent->new(insecure => 1, max_redirects => 0, request_timeout => 30);
-    my $start = '/api/oidc/login' . ($o{return_to} ? '?returnTo=' . Mojo::Util::url_escape($o{return_to}) : '');
-    my $res = $ua->get($url->($start))->result;
-    die 'login start: ' . $res->code . ' ' . $res->body unless $res->code == 302;
-    my $loc = Mojo::URL->new($res->headers->location);
-    for (1 .. 20) {
-        return ($ua, $loc) if index($loc, $stack->base_url) == 0;
-        $res = $ua->get($loc)->result;
-        keep_cookies($ua, $res, $loc);
-        if ($res->code >= 300 && $res->code < 400) {
-            $loc = Mojo::URL->new($res->headers->location)->to_abs($loc);
-            next;
-        }
-        die "provider page $loc: " . $res->code . ' ' . substr($res->body, 0, 300) unless $res->code == 200;
-        my $dom = $res->dom;
-        my $form = $dom->at('form') or die "no form at $loc: " . substr($res->body, 0, 300);
-        my %f = map { ($_->attr('name') => $_->attr('value') // '') } $form->find('input[type=hidden]')->each;
-        if ($form->at('input[name=login]')) {
-            $f{login} = $user;
-            $f{password} = 'any password';
-        }
-        my $action = Mojo::URL->new($form->attr('action'))->to_abs($loc);
-        $res = $ua->post($action => form => \%f)->result;
-        keep_cookies($ua, $res, $action);
-        die "form post $action: " . $res->code . ' ' . substr($res->body, 0, 300)
-            unless $res->code >= 300 && $res->code < 400;
-        $loc = Mojo::URL->new($res->headers->location)->to_abs($action);
-    }
-    die 'too many provider pages';
-}
+sub to_callback { $stack->oidc_to_callback(@_) }
 
 # A whole login as user: (ua, the callback's answer, callback URL).
 sub login_as {
