@@ -20,6 +20,7 @@ use Digest::SHA qw(sha256_hex);
 use Test::More;
 use PulseStack;
 use PulseTest;
+use PulseUI;
 
 my %SECRET = ('pulse-basic' => 'basic-secret-0123456789abcdef0123456789',
     'pulse-post' => 'post-secret-0123456789abcdef0123456789');
@@ -282,6 +283,20 @@ $res = $plain->get($url->('/api/oidc/login'))->result;
 is($res->headers->location, '/?oidc=error&oidc_error=oidc_init_failed', 'a link-local issuer is not fetched');
 json_error_ok($plain->post($url->('/api/oidc/login') => json => {})->result, 500, 'oidc_init_failed',
     'login POST: oidc_init_failed');
+
+# In the browser (t/ui/oidc.mjs): the login page's single sign-on button, a sign-in through
+# the provider's pages, a refusal's reason, logout on to the provider. Runs where chromium and
+# t/ui's packages are (always under CI=true, where PulseUI fails without them).
+$res = $api->put($url->('/api/security/oidc') => $H => json => { %base, clientSecret => $SECRET{'pulse-basic'} })->result;
+is($res->code, 200, 'back to the first provider for the browser');
+if (($ENV{CI} // '') eq 'true' || (-x PulseUI::chromium()
+    && -f PulseStack::srcdir() . '/t/ui/node_modules/playwright-core/package.json')) {
+    PulseUI::require_browser();
+    PulseUI::run($stack, 'oidc.mjs', UI_OUT => PulseUI::shots_dir('oidc'),
+        UI_OIDC_LOGOUT => "$prov->{url}/session/end");
+} else {
+    diag('no browser here: the browser part of this test did not run');
+}
 
 # Clearing the secret; disabling.
 $res = $api->put($url->('/api/security/oidc') => $H => json => { clearClientSecret => true, enabled => false })->result;
