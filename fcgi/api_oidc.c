@@ -4,6 +4,7 @@
 
 #include "audit.h"
 #include "conf.h"
+#include "crypto.h"
 #include "handlers.h"
 #include "http.h"
 #include "jsonwrite.h"
@@ -19,6 +20,11 @@
 #include <string.h>
 
 #define RETURN_TO_MAX 512
+/* The cookie binding a login to the browser that started it (32 random bytes, hex): sent
+ * back only under /api/oidc, for the ten minutes a login may take. SameSite=Lax still
+ * travels with the provider's top-level redirect back to us. */
+#define BROWSER_COOKIE "pulse_oidc"
+#define BROWSER_COOKIE_PATH "/api/oidc"
 
 /* The public URL: the public_url option, else the one learnt or set. */
 static const char *
@@ -136,7 +142,7 @@ api_oidc_login(struct request *r)
 {
 	struct json_object *cfg = load_config(r, NULL, NULL), *body, *obj;
 	const char *return_to = NULL;
-	char *url, err[256];
+	char *url, *browser, err[256];
 	int post = r->method == REQ_METHOD_POST;
 
 	if (cfg == NULL)
@@ -157,7 +163,9 @@ api_oidc_login(struct request *r)
 			redirect_error(r, "/", "oidc_disabled");
 		return;
 	}
-	if (oidc_login_start(r->db, cfg, redirect_uri(r, cfg), return_to, &url, err,
+	browser = crypto_random_hex(32);
+	arena_defer(r->arena, secret_free, browser);
+	if (oidc_login_start(r->db, cfg, redirect_uri(r, cfg), return_to, browser, &url, err,
 	    sizeof(err)) != 0) {
 		log_warn("oidc: login could not start: %s", err);
 		if (post)
@@ -167,6 +175,9 @@ api_oidc_login(struct request *r)
 		return;
 	}
 	arena_defer(r->arena, free, url);
+	resp_header(r, "Set-Cookie", arena_printf(r->arena, "%s=%s; Path=%s; Max-Age=%d; HttpOnly; "
+	    "SameSite=Lax%s", BROWSER_COOKIE, browser, BROWSER_COOKIE_PATH, OIDC_STATE_SECONDS,
+	    r->https ? "; Secure" : ""));
 	if (post) {
 		obj = resp_object(r);
 		jsonwrite_str(obj, "authorizationUrl", url);
@@ -190,8 +201,11 @@ api_oidc_callback(struct request *r)
 		resp_raw(r, 404, "text/plain; charset=utf-8", "OIDC is not enabled\n", 20);
 		return;
 	}
+	/* The binding cookie is used up whatever happens. */
+	resp_header(r, "Set-Cookie", arena_printf(r->arena, "%s=; Path=%s; Max-Age=-1; HttpOnly; "
+	    "SameSite=Lax%s", BROWSER_COOKIE, BROWSER_COOKIE_PATH, r->https ? "; Secure" : ""));
 	if (oidc_callback(r->db, cfg, secret, req_query(r, "state"), req_query(r, "code"),
-	    req_query(r, "error"), &res) == 0 &&
+	    req_query(r, "error"), req_cookie(r, BROWSER_COOKIE), &res) == 0 &&
 	    session_create_as(r, res.username, OIDC_SESSION_SECONDS, res.admin, res.issuer) != 0) {
 		res.code = "session_failed";
 		snprintf(res.detail, sizeof(res.detail), "Session creation failed");

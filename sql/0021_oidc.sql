@@ -14,8 +14,11 @@ COMMENT ON TABLE pulse.oidc_config IS 'OIDC provider settings; the client secret
 
 -- A login started by /api/oidc/login: the state is stored as hex(SHA-256(state)), the
 -- nonce and the PKCE verifier sealed; the callback deletes the row it uses (single use).
+-- browser_hash binds the login to the browser that started it (hex(SHA-256) of its
+-- pulse_oidc cookie), so that a callback link made by someone else signs nobody in.
 CREATE TABLE pulse.oidc_states (
     state_hash     text PRIMARY KEY CHECK (state_hash ~ '^[0-9a-f]{64}$'),
+    browser_hash   text NOT NULL CHECK (browser_hash ~ '^[0-9a-f]{64}$'),
     nonce          text NOT NULL,
     code_verifier  text NOT NULL,
     return_to      text NOT NULL DEFAULT '',

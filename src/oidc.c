@@ -636,8 +636,9 @@ static const struct db_stmt stmt_states_purge = {
 static const struct db_stmt stmt_state_insert = {
 	"oidc_state_insert",
 	"INSERT INTO pulse.oidc_states (state_hash, nonce, code_verifier, return_to, redirect_uri, "
-	"expires_at) VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6::int))",
-	6,
+	"expires_at, browser_hash) VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6::int), "
+	"$7)",
+	7,
 };
 
 /* Appends name=escaped(value) to a query or form. */
@@ -652,18 +653,19 @@ add_param(struct strbuf *sb, const char *name, const char *value)
 
 int
 oidc_login_start(struct db *db, struct json_object *cfg, const char *redirect_uri,
-    const char *return_to, char **auth_url, char *err, size_t errlen)
+    const char *return_to, const char *browser, char **auth_url, char *err, size_t errlen)
 {
 	struct provider p;
 	char *state, *nonce, *verifier, *challenge, *sealed_nonce, *sealed_verifier;
-	char state_hash[65], ttl[16];
+	char state_hash[65], browser_hash[65], ttl[16];
 	unsigned char digest[32];
 	struct json_object *scopes = jsonread_member(cfg, "scopes");
 	struct strbuf url = {0}, scope = {0};
-	const char *params[6];
+	const char *params[7];
 	int rc = -1;
 
 	*auth_url = NULL;
+	crypto_sha256_hex(browser, strlen(browser), browser_hash);
 	if (discover(cfg, &p, err, errlen) != 0)
 		return -1;
 	state = random_b64url();
@@ -681,6 +683,7 @@ oidc_login_start(struct db *db, struct json_object *cfg, const char *redirect_ur
 	params[3] = return_to ? return_to : "";
 	params[4] = redirect_uri;
 	params[5] = ttl;
+	params[6] = browser_hash;
 	(void)db_exec_stmt_ok(db, &stmt_states_purge, NULL);
 	if (db_exec_stmt_ok(db, &stmt_state_insert, params) != 0) {
 		snprintf(err, errlen, "database unavailable");
@@ -736,7 +739,7 @@ fail(struct oidc_result *res, const char *code, const char *fmt, ...)
 static const struct db_stmt stmt_state_take = {
 	"oidc_state_take",
 	"DELETE FROM pulse.oidc_states WHERE state_hash = $1 "
-	"RETURNING nonce, code_verifier, return_to, redirect_uri, expires_at > now()",
+	"RETURNING nonce, code_verifier, return_to, redirect_uri, expires_at > now(), browser_hash",
 	1,
 };
 
@@ -745,11 +748,13 @@ struct pending {
 	char redirect_uri[URL_MAX];
 };
 
-/* Consumes the state: 1 found and fresh (p filled), 0 unknown or expired, -1. */
+/* Consumes the state: 1 found and fresh (p filled), 0 unknown or expired, 2 issued to
+ * another browser, -1. */
 static int
-state_take(struct db *db, const char *state, struct pending *p, struct oidc_result *res)
+state_take(struct db *db, const char *state, const char *browser, struct pending *p,
+    struct oidc_result *res)
 {
-	char hash[65];
+	char hash[65], bhash[65];
 	const char *params[1] = {hash};
 	PGresult *q;
 	size_t len;
@@ -765,6 +770,11 @@ state_take(struct db *db, const char *state, struct pending *p, struct oidc_resu
 	}
 	snprintf(res->return_to, sizeof(res->return_to), "%s", PQgetvalue(q, 0, 2));
 	snprintf(p->redirect_uri, sizeof(p->redirect_uri), "%s", PQgetvalue(q, 0, 3));
+	crypto_sha256_hex(browser ? browser : "", browser ? strlen(browser) : 0, bhash);
+	if (!ct_equal(PQgetvalue(q, 0, 5), strlen(PQgetvalue(q, 0, 5)), bhash, 64)) {
+		PQclear(q);
+		return 2;
+	}
 	ok = strcmp(PQgetvalue(q, 0, 4), "t") == 0 &&
 	    secrets_open(NONCE_CONTEXT, PQgetvalue(q, 0, 0), &p->nonce, &len) == 0 &&
 	    secrets_open(VERIFIER_CONTEXT, PQgetvalue(q, 0, 1), &p->verifier, &len) == 0;
@@ -1057,7 +1067,7 @@ apply_claims(struct json_object *cfg, struct json_object *claims, struct oidc_re
 
 int
 oidc_callback(struct db *db, struct json_object *cfg, const char *secret, const char *state,
-    const char *code, const char *idp_error, struct oidc_result *res)
+    const char *code, const char *idp_error, const char *browser, struct oidc_result *res)
 {
 	struct pending p = {0};
 	struct provider prov = {0};
@@ -1067,7 +1077,7 @@ oidc_callback(struct db *db, struct json_object *cfg, const char *secret, const 
 
 	memset(res, 0, sizeof(*res));
 	if (state && *state) {
-		found = state_take(db, state, &p, res);
+		found = state_take(db, state, browser, &p, res);
 		if (found < 0) {
 			fail(res, "session_failed", "Database unavailable");
 			goto done;
@@ -1081,6 +1091,11 @@ oidc_callback(struct db *db, struct json_object *cfg, const char *secret, const 
 	}
 	if (state == NULL || *state == '\0') {
 		fail(res, "missing_state", "Missing state parameter");
+		goto done;
+	}
+	if (found == 2) {
+		/* Login CSRF: a callback link made by someone else, followed by this browser. */
+		fail(res, "invalid_state", "Invalid or expired state (started by another browser)");
 		goto done;
 	}
 	if (!found) {

@@ -45,11 +45,12 @@ int oidc_config_update(struct db *db, struct json_object *body, const char *publ
 int oidc_enabled(struct json_object *cfg);
 
 /* Starts a login: discovers the provider, stores a new state with its nonce, PKCE verifier,
- * return_to ("" for none) and redirect_uri, and returns the authorisation URL (a new
- * string) in *auth_url. Returns 0; -1 when the provider cannot be reached or read (reason
- * in err) or the database fails (err says so). */
+ * return_to ("" for none), redirect_uri and browser (the value of the cookie that binds the
+ * login to the browser starting it; only its hash is kept), and returns the authorisation
+ * URL (a new string) in *auth_url. Returns 0; -1 when the provider cannot be reached or
+ * read (reason in err) or the database fails (err says so). */
 int oidc_login_start(struct db *db, struct json_object *cfg, const char *redirect_uri,
-    const char *return_to, char **auth_url, char *err, size_t errlen);
+    const char *return_to, const char *browser, char **auth_url, char *err, size_t errlen);
 
 /* What a callback came to. */
 struct oidc_result {
@@ -62,12 +63,14 @@ struct oidc_result {
 	int admin;
 };
 
-/* Finishes a login from the callback's parameters (each may be NULL): consumes the state,
+/* Finishes a login from the callback's parameters (each may be NULL; browser: the binding
+ * cookie's value, which must be the one the login started with): consumes the state,
  * exchanges the code at the token endpoint, verifies the ID token (signature with the
  * provider's keys, issuer, audience and azp, exp/iat/nbf with OIDC_CLOCK_SKEW, nonce) and
  * applies the claims and allow-lists. Returns 0 with the identity in res, or -1 with
  * res->code and res->detail set. */
 int oidc_callback(struct db *db, struct json_object *cfg, const char *secret,
-    const char *state, const char *code, const char *idp_error, struct oidc_result *res);
+    const char *state, const char *code, const char *idp_error, const char *browser,
+    struct oidc_result *res);
 
 #endif

@@ -168,9 +168,12 @@ for my $case (['alice', undef, '/?oidc=success'], ['bob', undef, '/?oidc=success
     ['alice', 'forged', '/?oidc=error&oidc_error=invalid_id_token'],
     ['alice', 'none', '/?oidc=error&oidc_error=invalid_id_token']) {
     my ($user, $tamper, $want) = @$case;
-    my (undef, $cb) = $stack->oidc_to_callback($user);
+    my ($bua, $cb) = $stack->oidc_to_callback($user);
     $stack->ua->post("$prov->{url}/__test/tamper?mode=$tamper") if $tamper;
-    my ($st, $hh) = $stack->fcgi_request(socket => $sock, uri => $cb->path_query);
+    # The browser's cookies for the callback (pulse_oidc binds the login to it).
+    my $cookies = join '; ', map { $_->name . '=' . $_->value } @{ $bua->cookie_jar->find($cb) };
+    my ($st, $hh) = $stack->fcgi_request(socket => $sock, uri => $cb->path_query,
+        env => { HTTP_COOKIE => $cookies });
     is($hh->{location}, $want, "OIDC callback under valgrind: $user" . ($tamper ? " ($tamper token)" : ''));
 }
 

@@ -169,6 +169,19 @@ is($stack->psql("SELECT (CASE WHEN admin THEN 't' ELSE 'f' END) || '|' || oidc_i
     . "WHERE username = 'alice'"),
     "t|$prov->{url}", 'the session is an admin OIDC one');
 
+# Login CSRF: a callback link followed by another browser than the one that started the login.
+{
+    my ($ua, $cb) = to_callback('alice');
+    my $other = Mojo::UserAgent->new(insecure => 1, max_redirects => 0);
+    refused_ok($other->get($cb)->result, 'invalid_state', 'callback in another browser',
+        'Invalid or expired state (started by another browser)');
+    refused_ok($ua->get($cb)->result, 'invalid_state', 'the state is spent all the same',
+        'Invalid or expired state');
+}
+my ($start_cookie) = grep { /^pulse_oidc=/ } @{ $plain->get($url->('/api/oidc/login'))->result->headers->every_header('Set-Cookie') };
+like($start_cookie // '', qr/^pulse_oidc=[0-9a-f]{64}; Path=\/api\/oidc; Max-Age=600; HttpOnly; SameSite=Lax; Secure$/,
+    'the login binds itself to the browser with a short, narrow cookie');
+
 # The same callback again: the state was used.
 refused_ok($alice->get($alice_cb)->result, 'invalid_state', 'replayed callback', 'Invalid or expired state');
 
