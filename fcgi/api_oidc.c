@@ -79,6 +79,10 @@ api_oidc_config_put(struct request *r)
 		resp_error(r, 500, "save_failed", "Failed to save OIDC settings");
 		return;
 	}
+	if (rc == 2) {
+		resp_error(r, 409, "oidc_locked", "%s", err);
+		return;
+	}
 	if (rc > 0) {
 		resp_error(r, 400, "validation_error", "%s", err);
 		return;

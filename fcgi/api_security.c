@@ -897,6 +897,9 @@ api_security_status(struct request *r)
 	jsonwrite_str(o, "oidcIssuer", jsonread_string(oidc, "issuerUrl", ""));
 	jsonwrite_str(o, "oidcClientId", jsonread_string(oidc, "clientId", ""));
 	jsonwrite_str(o, "oidcLogoutURL", jsonread_string(oidc, "logoutUrl", ""));
+	if (jsonread_member(oidc, "envOverrides"))
+		json_object_object_add(o, "oidcEnvOverrides",
+		    json_object_get(jsonread_member(oidc, "envOverrides")));
 	if (st.bootstrap)
 		status_bootstrap(r, o);
 	resp_json(r, 200, o);

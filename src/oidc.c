@@ -39,6 +39,7 @@ static const char *const list_fields[] = {"scopes", "allowedGroups", "allowedDom
 static const char *const string_fields[] = {"issuerUrl", "clientId", "redirectUrl",
     "logoutUrl", "usernameClaim", "emailClaim", "groupsClaim", "caBundle", "tokenAuthMethod"};
 
+/* s without its leading and trailing white space: a new string. */
 static char *
 trimmed(const char *s)
 {
@@ -51,6 +52,95 @@ trimmed(const char *s)
 		len--;
 	return xstrndup(s, len);
 }
+
+/* Kept by a PUT that does not name them. */
+static const char *const kept_fields[] = {"caBundle", "adminGroups", "tokenAuthMethod"};
+
+/* The original's OIDC_* variables (and two for our own fields): each one set overrides its
+ * field, and any of them locks the settings against PUT. */
+enum env_kind { ENV_STRING, ENV_BOOL, ENV_LIST, ENV_SECRET };
+static const struct {
+	const char *name, *field;
+	enum env_kind kind;
+} env_vars[] = {
+	{"OIDC_ENABLED", "enabled", ENV_BOOL},
+	{"OIDC_ISSUER_URL", "issuerUrl", ENV_STRING},
+	{"OIDC_CLIENT_ID", "clientId", ENV_STRING},
+	{"OIDC_CLIENT_SECRET", "clientSecret", ENV_SECRET},
+	{"OIDC_REDIRECT_URL", "redirectUrl", ENV_STRING},
+	{"OIDC_LOGOUT_URL", "logoutUrl", ENV_STRING},
+	{"OIDC_SCOPES", "scopes", ENV_LIST},
+	{"OIDC_USERNAME_CLAIM", "usernameClaim", ENV_STRING},
+	{"OIDC_EMAIL_CLAIM", "emailClaim", ENV_STRING},
+	{"OIDC_GROUPS_CLAIM", "groupsClaim", ENV_STRING},
+	{"OIDC_ALLOWED_GROUPS", "allowedGroups", ENV_LIST},
+	{"OIDC_ALLOWED_DOMAINS", "allowedDomains", ENV_LIST},
+	{"OIDC_ALLOWED_EMAILS", "allowedEmails", ENV_LIST},
+	{"OIDC_CA_BUNDLE", "caBundle", ENV_STRING},
+	{"OIDC_ADMIN_GROUPS", "adminGroups", ENV_LIST},
+	{"OIDC_TOKEN_AUTH_METHOD", "tokenAuthMethod", ENV_STRING},
+};
+
+int
+oidc_env_locked(void)
+{
+	for (size_t i = 0; i < ARRAY_LEN(env_vars); i++)
+		if (getenv(env_vars[i].name) != NULL)
+			return 1;
+	return 0;
+}
+
+/* A list from the environment: entries separated by commas or white space. */
+static struct json_object *
+env_list(const char *s)
+{
+	struct json_object *a = json_object_new_array();
+
+	while (*s) {
+		size_t n = strcspn(s, ", \t\r\n");
+		if (n > 0)
+			json_object_array_add(a, json_object_new_string_len(s, (int)n));
+		s += n;
+		s += strspn(s, ", \t\r\n");
+	}
+	return a;
+}
+
+/* Applies the OIDC_* variables to cfg (before defaults); the names of the fields they set
+ * go in a new "envOverrides" object (NULL when none), the secret in *secret. */
+static struct json_object *
+env_apply(struct json_object *cfg, char **secret)
+{
+	struct json_object *over = NULL;
+
+	for (size_t i = 0; i < ARRAY_LEN(env_vars); i++) {
+		const char *v = getenv(env_vars[i].name);
+		if (v == NULL)
+			continue;
+		if (over == NULL)
+			over = json_object_new_object();
+		jsonwrite_bool(over, env_vars[i].field, 1);
+		switch (env_vars[i].kind) {
+		case ENV_BOOL:
+			jsonwrite_bool(cfg, env_vars[i].field, strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
+			break;
+		case ENV_LIST:
+			json_object_object_add(cfg, env_vars[i].field, env_list(v));
+			break;
+		case ENV_SECRET:
+			if (secret) {
+				secret_free(*secret);
+				*secret = trimmed(v);
+			}
+			break;
+		case ENV_STRING:
+			jsonwrite_str(cfg, env_vars[i].field, v);
+			break;
+		}
+	}
+	return over;
+}
+
 
 /* A list trimmed, blanks dropped, duplicates (any case) dropped, order kept: a new array. */
 static struct json_object *
@@ -221,7 +311,7 @@ int
 oidc_config_load(struct db *db, const char *public_url, struct json_object **cfg, char **secret,
     int *secret_set)
 {
-	struct json_object *stored;
+	struct json_object *stored, *over;
 	char *sealed, *plain = NULL;
 	size_t len;
 	int found = config_row(db, &stored, &sealed);
@@ -231,9 +321,6 @@ oidc_config_load(struct db *db, const char *public_url, struct json_object **cfg
 		*secret = NULL;
 	if (found < 0)
 		return -1;
-	*cfg = normalise(stored, public_url);
-	if (stored)
-		json_object_put(stored);
 	if (sealed && secret) {
 		if (secrets_open(SECRET_CONTEXT, sealed, &plain, &len) == 0)
 			*secret = plain;
@@ -242,7 +329,14 @@ oidc_config_load(struct db *db, const char *public_url, struct json_object **cfg
 	}
 	/* clientSecretSet is asked of the row, not of whether it opens. */
 	if (secret_set)
-		*secret_set = sealed != NULL;
+		*secret_set = sealed != NULL || getenv("OIDC_CLIENT_SECRET") != NULL;
+	if (stored == NULL)
+		stored = json_object_new_object();
+	over = env_apply(stored, secret);
+	*cfg = normalise(stored, public_url);
+	json_object_put(stored);
+	if (over)
+		json_object_object_add(*cfg, "envOverrides", over);
 	free(sealed);
 	return found;
 }
@@ -277,6 +371,8 @@ oidc_config_view(struct json_object *cfg, int secret_set, const char *public_url
 	/* Ours: the admin groups and how the client authenticates at the token endpoint. */
 	json_object_object_add(o, "adminGroups", json_object_get(jsonread_member(cfg, "adminGroups")));
 	jsonwrite_str(o, "tokenAuthMethod", jsonread_string(cfg, "tokenAuthMethod", ""));
+	if (jsonread_member(cfg, "envOverrides"))
+		json_object_object_add(o, "envOverrides", json_object_get(jsonread_member(cfg, "envOverrides")));
 	return o;
 }
 
@@ -347,7 +443,25 @@ oidc_config_update(struct db *db, struct json_object *body, const char *public_u
 	found = config_row(db, &stored, &sealed);
 	if (found < 0)
 		return -1;
-	merged = stored ? stored : json_object_new_object();
+	if (oidc_env_locked()) {
+		if (stored)
+			json_object_put(stored);
+		free(sealed);
+		snprintf(err, errlen, "OIDC settings are managed via environment variables and cannot be "
+		    "changed at runtime");
+		return 2;
+	}
+	/* As the original, a PUT replaces the settings (an absent field takes its default),
+	 * but for the secret and the CA bundle, and for our own fields, which the original's
+	 * client does not know and so never sends: absent, they are kept. */
+	merged = json_object_new_object();
+	for (size_t i = 0; i < ARRAY_LEN(kept_fields); i++) {
+		v = jsonread_member(stored, kept_fields[i]);
+		if (v && !jsonread_has(body, kept_fields[i]))
+			json_object_object_add(merged, kept_fields[i], json_object_get(v));
+	}
+	if (stored)
+		json_object_put(stored);
 	json_object_object_foreach(body, key, val) {
 		if (strcmp(key, "clientSecret") == 0 || strcmp(key, "clearClientSecret") == 0 ||
 		    strcmp(key, "groupRoleMappings") == 0 || strcmp(key, "clientSecretSet") == 0 ||

@@ -19,8 +19,9 @@
 #define OIDC_CLOCK_SKEW 60		/* seconds allowed between our clock and the provider's */
 #define OIDC_JWKS_MAX (256 * 1024)	/* a larger key set is refused */
 
-/* The stored configuration: a new JSON object in the original's field names (every field
- * present, defaults applied, no clientSecret) into *cfg; when secret is not NULL the client
+/* The stored configuration with the OIDC_* variables applied (the fields they set named in
+ * an "envOverrides" object member): a new JSON object in the original's field names (every
+ * field present, defaults applied, no clientSecret) into *cfg; when secret is not NULL the client
  * secret (a new string for secret_free, or NULL when none is set or it cannot be opened)
  * into *secret; when secret_set is not NULL whether a secret is stored. Returns 1 when a
  * configuration is stored, 0 when not (*cfg holds the defaults), -1. */
@@ -35,11 +36,16 @@ struct json_object *oidc_config_view(struct json_object *cfg, int secret_set,
 /* Applies a PUT body to the stored configuration (absent fields kept; clientSecret replaces
  * the secret, clearClientSecret removes it; groupRoleMappings ignored), normalises and
  * validates it, and saves it. Sessions made by another provider (or all OIDC sessions when
- * disabled) end. Returns 0 with the new configuration in *out (a new object) and whether a
- * secret is stored in *secret_set, 1 for bad input (the original's message in err, nothing
- * saved), -1. */
+ * disabled) end. As the original's, a field the body does not name takes its default, but
+ * for the secret, caBundle and our adminGroups and tokenAuthMethod (kept). Returns 0 with
+ * the new configuration in *out (a new object) and whether a secret is stored in
+ * *secret_set, 1 for bad input (the original's message in err, nothing saved), 2 when
+ * OIDC_* variables lock the settings (message in err), -1. */
 int oidc_config_update(struct db *db, struct json_object *body, const char *public_url,
     struct json_object **out, int *secret_set, char *err, size_t errlen);
+
+/* Whether an OIDC_* environment variable overrides the settings (they are locked then). */
+int oidc_env_locked(void);
 
 /* Whether cfg enables OIDC. */
 int oidc_enabled(struct json_object *cfg);

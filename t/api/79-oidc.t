@@ -75,7 +75,8 @@ my %base = (enabled => true, issuerUrl => $prov->{url}, clientId => 'pulse-basic
     logoutUrl => "$prov->{url}/session/end",
     scopes => [qw(openid profile email groups openid)], groupsClaim => 'groups',
     allowedGroups => [qw(staff pulse-admins)], allowedDomains => ['@example.com'],
-    adminGroups => ['pulse-admins'], groupRoleMappings => { staff => 'viewer' });
+    adminGroups => ['pulse-admins'], tokenAuthMethod => 'client_secret_basic',
+    groupRoleMappings => { staff => 'viewer' });
 # The seed's docs say POST: accepted as PUT.
 $res = $api->post($url->('/api/security/oidc') => $H => json => \%base)->result;
 is($res->code, 200, 'POST /api/security/oidc saves') or diag $res->body;
@@ -93,6 +94,43 @@ unlike($stack->psql('SELECT config::text FROM pulse.oidc_config'), qr/secret-012
 $res = $api->put($url->('/api/security/oidc') => $H => json => { %base, clientSecret => undef })->result;
 is(json_body($res, 'PUT without secret')->{clientSecretSet}, true, 'an omitted secret is kept');
 is($stack->psql('SELECT client_secret FROM pulse.oidc_config'), $sealed, 'unchanged');
+
+# As the original, a PUT replaces the settings: an absent field takes its default (but the
+# secret and our adminGroups and tokenAuthMethod, which the original's client never sends).
+$res = $api->put($url->('/api/security/oidc') => $H => json => { enabled => true, issuerUrl => $prov->{url},
+    clientId => 'pulse-basic', redirectUrl => $callback_url })->result;
+$cfg = json_body($res, 'a PUT of four fields');
+is_deeply($cfg->{allowedGroups}, [], 'absent allowedGroups: none');
+is_deeply($cfg->{scopes}, [qw(openid profile email)], 'absent scopes: the default');
+is_deeply($cfg->{adminGroups}, ['pulse-admins'], 'adminGroups kept');
+is($cfg->{clientSecretSet}, true, 'the secret kept');
+$res = $api->put($url->('/api/security/oidc') => $H => json => { %base, clientSecret => undef })->result;
+is($res->code, 200, 'all the settings again');
+
+# OIDC_* variables override the settings and lock them (a responder of its own, beside
+# nginx's).
+$stack->start_responder(3, OIDC_ENABLED => 'true', OIDC_CLIENT_ID => 'from-env',
+    OIDC_CLIENT_SECRET => 'env-secret-0123456789', OIDC_ALLOWED_GROUPS => 'ops, staff ops');
+my $sock3 = $stack->socket_path(3);
+my ($st3, undef, $body3) = $stack->fcgi_request(socket => $sock3, uri => '/api/security/oidc',
+    env => { HTTP_X_API_TOKEN => $admin->{token} });
+is($st3, 200, 'env: GET answers');
+my $envcfg = Mojo::JSON::decode_json($body3);
+is($envcfg->{clientId}, 'from-env', 'env: OIDC_CLIENT_ID wins');
+is($envcfg->{issuerUrl}, $prov->{url}, 'env: the stored issuer stays');
+is_deeply($envcfg->{allowedGroups}, [qw(ops staff)], 'env: a list split on commas and spaces, deduplicated');
+is($envcfg->{clientSecretSet}, true, 'env: the secret is set');
+is_deeply($envcfg->{envOverrides}, { enabled => true, clientId => true, clientSecret => true, allowedGroups => true },
+    'env: envOverrides names the fields');
+($st3, undef, $body3) = $stack->fcgi_request(socket => $sock3, method => 'PUT', uri => '/api/security/oidc',
+    env => { HTTP_X_API_TOKEN => $admin->{token} }, body => '{"enabled":false}');
+is($st3, 409, 'env: PUT refused');
+is(Mojo::JSON::decode_json($body3)->{code}, 'oidc_locked', 'env: oidc_locked');
+($st3, undef, $body3) = $stack->fcgi_request(socket => $sock3, uri => '/api/security/status');
+is_deeply(Mojo::JSON::decode_json($body3)->{oidcEnvOverrides}{clientId}, true, 'env: status names the overrides');
+$stack->stop_program('fcgi-3', 'TERM', 20);
+is(json_body($api->get($url->('/api/security/oidc') => $H)->result, 'back')->{clientId}, 'pulse-basic',
+    'the stored settings are unchanged');
 
 my $st = json_body($plain->get($url->('/api/security/status'))->result, 'status');
 is($st->{oidcEnabled}, true, 'status: oidcEnabled');
