@@ -1153,6 +1153,7 @@ apply_claims(struct json_object *cfg, struct json_object *claims, struct oidc_re
 	struct json_object *admins = jsonread_member(cfg, "adminGroups");
 	const char *groups_claim = jsonread_string(cfg, "groupsClaim", "");
 	const char *at;
+	int bad = 0;
 
 	claim_text(claims, jsonread_string(cfg, "emailClaim", "email"), res->email, sizeof(res->email));
 	claim_text(claims, jsonread_string(cfg, "usernameClaim", ""), res->username,
@@ -1163,7 +1164,10 @@ apply_claims(struct json_object *cfg, struct json_object *claims, struct oidc_re
 		claim_text(claims, "name", res->username, sizeof(res->username));
 	if (!res->username[0])
 		claim_text(claims, "sub", res->username, sizeof(res->username));
-	if (!res->username[0])
+	/* The name goes into headers (X-Authenticated-User): no control character. */
+	for (const char *c = res->username; *c; c++)
+		bad |= (unsigned char)*c < 0x20 || *c == 0x7f;
+	if (bad || !res->username[0])
 		return fail(res, "invalid_claims", "Invalid token claims");
 	if (jsonread_array_len(emails) > 0 && !list_has(emails, res->email))
 		return fail(res, "email_restricted", "Email not permitted");

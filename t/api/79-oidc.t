@@ -233,6 +233,7 @@ is($bob->get($url->('/api/security/tokens'))->result->code, 403, 'bob is not an 
 # carol: no allowed group. dave: allowed group, another domain.
 refused_ok((login_as('carol'))[1], 'group_restricted', 'carol', 'Group restriction failed');
 refused_ok((login_as('dave'))[1], 'domain_restricted', 'dave', 'Email domain restricted');
+refused_ok((login_as('eve'))[1], 'invalid_claims', 'eve (CR LF in the user name)', 'Invalid token claims');
 
 # Allowed e-mails.
 $api->put($url->('/api/security/oidc') => $H => json => { %base, clientSecret => undef,

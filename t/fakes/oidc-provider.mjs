@@ -3,8 +3,9 @@
 // consent forms, on http://127.0.0.1:<port>.
 //
 // Users (any password): alice (groups pulse-admins, staff), bob (staff), carol (contractors),
-// dave (staff, e-mail at elsewhere.org). Clients: "pulse-basic" (client_secret_basic, ID tokens
-// signed RS256) and "pulse-post" (client_secret_post, ES256); secrets as printed by --help.
+// dave (staff, e-mail at elsewhere.org), eve (staff, a user name holding CR LF). Clients:
+// "pulse-basic" (client_secret_basic, ID tokens signed RS256) and "pulse-post"
+// (client_secret_post, ES256); their secrets are in SECRETS below.
 //
 // The token-level negatives: POST /__test/tamper?mode=M makes the next token answer's ID
 // token altered, once: forged (signed by another RSA key under the provider's kid),
@@ -51,6 +52,8 @@ const users = {
     bob: { email: 'bob@example.com', name: 'Bob User', groups: ['staff'] },
     carol: { email: 'carol@example.com', name: 'Carol Contractor', groups: ['contractors'] },
     dave: { email: 'dave@elsewhere.org', name: 'Dave Elsewhere', groups: ['staff'] },
+    // A user name no header can carry.
+    eve: { email: 'eve@example.com', name: 'Eve', groups: ['staff'], username: 'eve\r\nX-Evil: 1' },
 };
 
 const issuer = `http://127.0.0.1:${port}`;
@@ -80,7 +83,7 @@ const provider = new Provider(issuer, {
         return {
             accountId: id,
             async claims() {
-                return { sub: id, preferred_username: id, email: u.email, email_verified: true,
+                return { sub: id, preferred_username: u.username || id, email: u.email, email_verified: true,
                     name: u.name, groups: u.groups };
             },
         };
