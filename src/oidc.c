@@ -1047,7 +1047,13 @@ verify_id_token(struct json_object *cfg, const struct provider *prov, const char
 		fail(res, "invalid_id_token", "ID token verification failed: audience does not match");
 		goto done;
 	}
-	if (num_claim(t.payload, "exp", &exp) != 1 || exp <= now - OIDC_CLOCK_SKEW) {
+	rc = num_claim(t.payload, "exp", &exp);
+	if (rc != 1) {
+		fail(res, "invalid_id_token", "ID token verification failed: %s",
+		    rc == 0 ? "no exp claim" : "exp is not a number");
+		goto done;
+	}
+	if (exp <= now - OIDC_CLOCK_SKEW) {
 		fail(res, "invalid_id_token", "ID token verification failed: token is expired");
 		goto done;
 	}

@@ -250,12 +250,21 @@ my %bad = (
     hs256 => 'signing algorithm HS256 not accepted',
     bad_nonce => 'nonce does not match',
     wrong_iss => 'issuer does not match',
+    no_exp => 'no exp claim',
+    no_aud => 'audience does not match',
 );
 for my $mode (sort keys %bad) {
     my ($ua, $cb) = to_callback('alice');
     is($api->post("$prov->{url}/__test/tamper?mode=$mode")->result->code, 200, "$mode: provider told");
     refused_ok($ua->get($cb)->result, 'invalid_id_token', "$mode token",
         "ID token verification failed: $bad{$mode}");
+}
+
+# A token answer without an ID token.
+{
+    my ($ua, $cb) = to_callback('alice');
+    $api->post("$prov->{url}/__test/tamper?mode=no_id_token");
+    refused_ok($ua->get($cb)->result, 'missing_id_token', 'no ID token', 'Missing ID token');
 }
 
 # A replayed code: a new state with a code already exchanged.

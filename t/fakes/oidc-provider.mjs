@@ -10,7 +10,7 @@
 // The token-level negatives: POST /__test/tamper?mode=M makes the next token answer's ID
 // token altered, once: forged (signed by another RSA key under the provider's kid),
 // wrong_aud, expired, none (alg "none", no signature), hs256 (HMAC with the client secret),
-// bad_nonce, wrong_iss. The ID token is decoded and signed again here (with the provider's
+// bad_nonce, wrong_iss, no_exp, no_aud; or left out (no_id_token). The ID token is decoded and signed again here (with the provider's
 // own key unless the mode says otherwise), between the provider and the client: a fake token
 // endpoint in front of the real one. --huge-jwks makes /jwks answer about 500 KiB of keys.
 //
@@ -104,6 +104,8 @@ async function altered(idToken, mode, clientId) {
     if (mode === 'expired') { claims.exp = now - 3600; claims.iat = now - 7200; }
     if (mode === 'bad_nonce') claims.nonce = 'not-the-nonce';
     if (mode === 'wrong_iss') claims.iss = 'http://127.0.0.1:1/evil';
+    if (mode === 'no_exp') delete claims.exp;
+    if (mode === 'no_aud') delete claims.aud;
     if (mode === 'forged') { key = forger; header.alg = 'RS256'; header.kid = 'rs1'; }
     if (mode === 'none') {
         const enc = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -132,6 +134,11 @@ provider.use(async (ctx, next) => {
     if (ctx.path === '/token' && tamper && ctx.status === 200 && ctx.body && ctx.body.id_token) {
         const mode = tamper;
         tamper = null;
+        if (mode === 'no_id_token') {
+            const { id_token: _, ...rest } = ctx.body;
+            ctx.body = rest;
+            return;
+        }
         const claims = JSON.parse(Buffer.from(ctx.body.id_token.split('.')[1], 'base64url').toString());
         ctx.body = { ...ctx.body, id_token: await altered(ctx.body.id_token, mode, claims.aud) };
     }
