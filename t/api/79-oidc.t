@@ -2,7 +2,13 @@
 # 79-oidc.t: OIDC sign-in (security.md §7) against a real provider: npm's oidc-provider run by
 # t/fakes/oidc-provider.mjs on a loopback port (users in groups, RS256 and ES256 keys). The
 # whole flow goes over HTTP: /api/oidc/login, the provider's own login and consent forms
-# (followed here with a cookie jar), the callback, the session it makes.
+# (followed here with a cookie jar: PulseStack::oidc_to_callback), the callback, the session
+# it makes, through two responders. Also: the settings (defaults, validation, the sealed
+# secret, PUT replacing, OIDC_* variables locking them), admin and non-admin users, group,
+# domain, e-mail and user-name refusals, states replayed, mismatched, expired, missing or
+# followed by another browser, a replayed code, a wrong client secret, a key rotation, an
+# oversized key set, a link-local issuer, logout, an issuer change ending sessions, and the
+# login page in chromium (t/ui/oidc.mjs).
 #
 # Token-level negatives (forged signature, wrong audience, expired, alg "none", HS256 with the
 # client secret, wrong nonce, wrong issuer): the provider script sits in front of its own token
@@ -258,6 +264,18 @@ for my $mode (sort keys %bad) {
     is($api->post("$prov->{url}/__test/tamper?mode=$mode")->result->code, 200, "$mode: provider told");
     refused_ok($ua->get($cb)->result, 'invalid_id_token', "$mode token",
         "ID token verification failed: $bad{$mode}");
+}
+
+# A key rotation: a token signed with a kid the cached key set lacks makes Pulse fetch the set
+# again (at most every 10 s per responder, so wait that out first) and then verifies.
+{
+    my $counts = sub { $api->get("$prov->{url}/__test/counts")->result->json->{jwks} };
+    my $before = $counts->();
+    sleep 11;
+    my ($ua, $cb) = to_callback('alice');
+    $api->post("$prov->{url}/__test/tamper?mode=rotate");
+    is($ua->get($cb)->result->headers->location, '/?oidc=success', 'a token from a rotated key verifies');
+    cmp_ok($counts->(), '>', $before, 'after the key set was fetched again');
 }
 
 # A token answer without an ID token.

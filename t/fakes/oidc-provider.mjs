@@ -10,7 +10,8 @@
 // The token-level negatives: POST /__test/tamper?mode=M makes the next token answer's ID
 // token altered, once: forged (signed by another RSA key under the provider's kid),
 // wrong_aud, expired, none (alg "none", no signature), hs256 (HMAC with the client secret),
-// bad_nonce, wrong_iss, no_exp, no_aud; or left out (no_id_token). The ID token is decoded and signed again here (with the provider's
+// bad_nonce, wrong_iss, no_exp, no_aud, rotate (signed by a new key, kid rs2, which /jwks
+// publishes from then on: a key rotation); or left out (no_id_token). The ID token is decoded and signed again here (with the provider's
 // own key unless the mode says otherwise), between the provider and the client: a fake token
 // endpoint in front of the real one. --huge-jwks makes /jwks answer about 500 KiB of keys.
 //
@@ -46,6 +47,9 @@ async function privateJwk(alg, kid) {
 const rsa = await privateJwk('RS256', 'rs1');
 const ec = await privateJwk('ES256', 'es1');
 const forger = await privateJwk('RS256', 'rs1');
+// A key published only once a "rotate" token was issued: the client must fetch the set again.
+const rotated = await privateJwk('RS256', 'rs2');
+let rotatedPublished = false;
 
 const users = {
     alice: { email: 'alice@example.com', name: 'Alice Admin', groups: ['pulse-admins', 'staff'] },
@@ -107,6 +111,7 @@ async function altered(idToken, mode, clientId) {
     if (mode === 'no_exp') delete claims.exp;
     if (mode === 'no_aud') delete claims.aud;
     if (mode === 'forged') { key = forger; header.alg = 'RS256'; header.kid = 'rs1'; }
+    if (mode === 'rotate') { key = rotated; header.alg = 'RS256'; header.kid = 'rs2'; rotatedPublished = true; }
     if (mode === 'none') {
         const enc = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
         return `${enc({ alg: 'none', typ: 'JWT' })}.${enc(claims)}.`;
@@ -131,6 +136,10 @@ provider.use(async (ctx, next) => {
         return;
     }
     await next();
+    if (ctx.path === '/jwks' && rotatedPublished && ctx.body && Array.isArray(ctx.body.keys)) {
+        const { d, p, q, dp, dq, qi, ...pub } = rotated;
+        ctx.body = { keys: [...ctx.body.keys, pub] };
+    }
     if (ctx.path === '/token' && tamper && ctx.status === 200 && ctx.body && ctx.body.id_token) {
         const mode = tamper;
         tamper = null;
