@@ -8,11 +8,13 @@
 #include "conf.h"
 #include "crypto.h"
 #include "handlers.h"
+#include "jsonread.h"
 #include "jsonutil.h"
 #include "jsonwrite.h"
 #include "timefmt.h"
 #include "log.h"
 #include "netaddr.h"
+#include "oidc.h"
 #include "ratelimit.h"
 #include "security.h"
 
@@ -845,9 +847,9 @@ void
 api_security_status(struct request *r)
 {
 	struct security_status st;
-	struct json_object *o;
+	struct json_object *o, *oidc;
 	const struct principal *p = &r->auth;
-	int authenticated = p->method == AUTH_METHOD_SESSION || p->method == AUTH_METHOD_TOKEN;
+	int oidc_on, authenticated = p->method == AUTH_METHOD_SESSION || p->method == AUTH_METHOD_TOKEN;
 	int proxy = *conf_str("proxy_auth_secret") != '\0';
 	int unprotected = conf_bool("allow_unprotected_export"), priv, trusted, guarded;
 	const char *host = req_header(r, "Host");
@@ -856,8 +858,14 @@ api_security_status(struct request *r)
 		resp_db_unavailable(r);
 		return;
 	}
+	if (oidc_config_load(r->db, "", &oidc, NULL, NULL) < 0) {
+		resp_db_unavailable(r);
+		return;
+	}
+	req_json(r, oidc);
+	oidc_on = oidc_enabled(oidc);
 	client_network(r, &priv, &trusted);
-	guarded = st.tokens > 0 || st.has_user || proxy;
+	guarded = st.tokens > 0 || st.has_user || proxy || oidc_on;
 	o = resp_object(r);
 	jsonwrite_bool(o, "apiTokenConfigured", st.tokens > 0);
 	jsonwrite_str(o, "apiTokenHint", may_see_hint(p) && st.tokens > 0 ? st.token_hint : "");
@@ -879,15 +887,19 @@ api_security_status(struct request *r)
 	jsonwrite_bool(o, "proxyAuthIsAdmin", p->method == AUTH_METHOD_PROXY && p->admin);
 	jsonwrite_str(o, "authUsername", authenticated && st.has_user ? st.user : "");
 	jsonwrite_str(o, "authLastModified", authenticated && st.has_user ? st.user_modified : "");
-	jsonwrite_str(o, "oidcUsername", "");
-	jsonwrite_bool(o, "hideLocalLogin", 0);
+	jsonwrite_str(o, "oidcUsername", oidc_on && p->method == AUTH_METHOD_SESSION && p->oidc ?
+	    p->username : "");
+	jsonwrite_bool(o, "hideLocalLogin", conf_bool("auth_hide_local_login"));
 	jsonwrite_str(o, "agentUrl", host ? arena_printf(r->arena, "%s://%s", r->https ? "https" : "http", host) : "");
 	if (p->method == AUTH_METHOD_TOKEN)
 		json_object_object_add(o, "tokenScopes", scopes_to_json(p->scopes));
-	jsonwrite_bool(o, "oidcEnabled", 0);
-	jsonwrite_str(o, "oidcIssuer", "");
-	jsonwrite_str(o, "oidcClientId", "");
-	jsonwrite_str(o, "oidcLogoutURL", "");
+	jsonwrite_bool(o, "oidcEnabled", oidc_on);
+	jsonwrite_str(o, "oidcIssuer", jsonread_string(oidc, "issuerUrl", ""));
+	jsonwrite_str(o, "oidcClientId", jsonread_string(oidc, "clientId", ""));
+	jsonwrite_str(o, "oidcLogoutURL", jsonread_string(oidc, "logoutUrl", ""));
+	if (jsonread_member(oidc, "envOverrides"))
+		json_object_object_add(o, "oidcEnvOverrides",
+		    json_object_get(jsonread_member(oidc, "envOverrides")));
 	if (st.bootstrap)
 		status_bootstrap(r, o);
 	resp_json(r, 200, o);

@@ -500,7 +500,8 @@ check_token(struct request *r, const char *raw, struct principal *p, double *unt
 static const struct db_stmt stmt_session = {
 	"auth_session",
 	"SELECT username, extract(epoch FROM expires_at), extract(epoch FROM duration), "
-	"coalesce(csrf_hash, '') FROM pulse.sessions WHERE key_hash = $1 AND expires_at > now()",
+	"coalesce(csrf_hash, ''), admin, oidc_issuer IS NOT NULL FROM pulse.sessions "
+	"WHERE key_hash = $1 AND expires_at > now()",
 	1,
 };
 
@@ -535,7 +536,9 @@ check_session(struct request *r, const char *cookie, struct principal *p)
 		struct principal np;
 		memset(&np, 0, sizeof(np));
 		np.method = AUTH_METHOD_SESSION;
-		np.admin = 1;
+		/* Local logins are admins; an OIDC login outside the admin groups is not. */
+		np.admin = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
+		np.oidc = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
 		snprintf(np.username, sizeof(np.username), "%s", PQgetvalue(res, 0, 0));
 		snprintf(np.session_hash, sizeof(np.session_hash), "%s", hash);
 		snprintf(np.csrf_hash, sizeof(np.csrf_hash), "%s", PQgetvalue(res, 0, 3));

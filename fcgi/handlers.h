@@ -16,6 +16,12 @@ void api_system_settings_update(struct request *r);
 void api_login(struct request *r);
 void api_logout(struct request *r);
 
+/* api_oidc.c */
+void api_oidc_config_get(struct request *r);
+void api_oidc_config_put(struct request *r);
+void api_oidc_login(struct request *r);
+void api_oidc_callback(struct request *r);
+
 /* api_security.c */
 void api_security_status(struct request *r);
 void api_tokens_list(struct request *r);

@@ -34,6 +34,7 @@ struct principal {
 	char token_id[37];
 	char session_hash[65];	/* sessions: hex(SHA-256(cookie)) */
 	char csrf_hash[65];	/* sessions: hex(SHA-256(csrf token)), may be empty */
+	int oidc;		/* sessions: made by an OIDC login */
 };
 
 #endif

@@ -298,7 +298,9 @@ check_access(struct request *r)
 		static const char *const names[] = {"none", "proxy", "api_token", "session", "basic",
 		    "recovery"};
 		resp_header(r, "X-Authenticated-User", p->username);
-		resp_header(r, "X-Auth-Method", names[p->method]);
+		/* The original names a session an OIDC login made "oidc". */
+		resp_header(r, "X-Auth-Method", p->method == AUTH_METHOD_SESSION && p->oidc ? "oidc" :
+		    names[p->method]);
 	}
 	if (rc != AUTH_OK)
 		return 0;

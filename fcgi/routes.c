@@ -131,6 +131,14 @@ const struct route route_table[] = {
 	{POST, "/api/login", api_login, PUBLIC | NO_CSRF, NULL, RATE_AUTH, SMALL},
 	{POST, "/api/logout", api_logout, 0, NULL, RATE_AUTH, SMALL},
 
+	/* api_oidc.c: OIDC sign-in (security.md §7); the seed's docs say POST for the settings */
+	{GET, "/api/security/oidc", api_oidc_config_get, ADMIN, "settings:write", RATE_GENERAL,
+	    SMALL},
+	{POST | PUT, "/api/security/oidc", api_oidc_config_put, ADMIN, "settings:write",
+	    RATE_CONFIG_WRITE, CONFIG},
+	{GET | POST, "/api/oidc/login", api_oidc_login, PUBLIC | NO_CSRF, NULL, RATE_GENERAL, SMALL},
+	{GET, "/api/oidc/callback", api_oidc_callback, PUBLIC, NULL, RATE_GENERAL, SMALL},
+
 	/* api_security.c */
 	{GET, "/api/security/status", api_security_status, PUBLIC, NULL, RATE_CONFIG_READ, SMALL},
 	{POST, "/api/security/validate-bootstrap-token", api_validate_bootstrap_token,

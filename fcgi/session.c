@@ -140,19 +140,28 @@ origin_check(struct request *r, const struct principal *p)
 
 static const struct db_stmt stmt_session_insert = {
 	"auth_session_insert",
-	"INSERT INTO pulse.sessions (key_hash, username, expires_at, duration, user_agent, client_ip) "
+	"INSERT INTO pulse.sessions (key_hash, username, expires_at, duration, user_agent, client_ip, "
+	"admin, oidc_issuer) "
 	"VALUES ($1, $2, now() + make_interval(secs => $3::double precision), "
-	"make_interval(secs => $3::double precision), $4, $5)",
-	5,
+	"make_interval(secs => $3::double precision), $4, $5, $6, $7)",
+	7,
 };
 
 int
 session_create(struct request *r, const char *username, long lifetime_s)
 {
+	return session_create_as(r, username, lifetime_s, 1, NULL);
+}
+
+int
+session_create_as(struct request *r, const char *username, long lifetime_s, int admin,
+    const char *oidc_issuer)
+{
 	char *token = crypto_random_hex(32), hash[65], life[24];
 	const char *ua = req_header(r, "User-Agent");
 	char *ua_short = arena_strndup(r->arena, ua ? ua : "", ua && strlen(ua) > 256 ? 256 : (ua ? strlen(ua) : 0));
-	const char *params[5] = {hash, username, life, ua_short, r->client_ip};
+	const char *params[7] = {hash, username, life, ua_short, r->client_ip,
+	    admin ? "true" : "false", oidc_issuer};
 	PGresult *res;
 
 	crypto_sha256_hex(token, strlen(token), hash);

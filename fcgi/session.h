@@ -20,6 +20,10 @@
 /* Creates a session for username lasting lifetime_s, sets its cookie and issues its CSRF
  * token. */
 int session_create(struct request *r, const char *username, long lifetime_s);
+/* The same with the session's rights: admin or not, and the issuer of the OIDC login that
+ * made it (NULL: a local login). */
+int session_create_as(struct request *r, const char *username, long lifetime_s, int admin,
+    const char *oidc_issuer);
 /* Deletes the session with this hash (logout). */
 int session_delete(struct request *r, const char *session_hash);
 /* Expires the session and CSRF cookies in the answer. */

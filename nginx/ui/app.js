@@ -119,10 +119,18 @@ async function showPage(me) {
 // Kiosk mode (reference/ui.md §1): ?kiosk=1 or the header's Kiosk button hides the tabs, the
 // footer, section navigation and filter bars, for wall displays; ?kiosk=0 or the button again
 // ends it. Kept for this tab (sessionStorage). ?token=<API token> signs this tab in with the
-// token (api.js keeps it) and is taken out of the URL at once.
+// token (api.js keeps it) and is taken out of the URL at once, as is the answer of a single
+// sign-on (?oidc=success or ?oidc=error&oidc_error=<code>, docs/API.md).
+let ssoNotice = '';
 function kioskFromUrl() {
   const p = new URLSearchParams(location.search);
   let strip = false;
+  if (p.has('oidc')) {
+    if (p.get('oidc') === 'error') ssoNotice = `Single sign-on failed: ${p.get('oidc_error') || 'unknown error'}.`;
+    p.delete('oidc');
+    p.delete('oidc_error');
+    strip = true;
+  }
   if (p.has('token')) {
     setApiToken(p.get('token'));
     p.delete('token');
@@ -151,6 +159,7 @@ const mayOpen = (t) => t.path !== 'settings' || !scopes || scopes.includes('*') 
 // Decides what the URL shows: setup, login, or the page. Only the latest call draws (a quick
 // second navigation may overtake the first).
 let showing = 0;
+let logoutUrl = '';	// the provider's sign-out page, for a session an OIDC login made
 async function show() {
   const me = ++showing;
   if (unmount) { unmount(); unmount = null; }
@@ -172,7 +181,9 @@ async function show() {
     return;
   }
   scopes = status.tokenScopes || null;
-  const user = scopes ? 'API token' : status.authUsername || status.proxyAuthUsername;
+  // A session an OIDC login made is that user's (authUsername names the local admin).
+  const user = scopes ? 'API token' : status.oidcUsername || status.authUsername || status.proxyAuthUsername;
+  logoutUrl = status.oidcUsername ? status.oidcLogoutURL || '' : '';
   signedIn = Boolean(user);
   userBox.innerHTML = (signedIn ? `<span>${esc(user)}</span> ` : '') +
     '<button id="kiosk" type="button" aria-pressed="false" title="Kiosk mode: hide navigation and filters">Kiosk</button>' +
@@ -185,7 +196,8 @@ async function show() {
   } else if (!signedIn) {
     drawTabs('');
     document.title = 'Sign in · Pulse';
-    renderLogin(main, show, notice);
+    renderLogin(main, show, notice, status, ssoNotice);
+    ssoNotice = '';
   } else {
     showPage(me);
   }
@@ -206,7 +218,9 @@ document.addEventListener('click', async (ev) => {
     forgetCsrf();
     forgetState();
     signedIn = false;
-    show();
+    // Signed in through OIDC: the provider's session ends on its own sign-out page.
+    if (logoutUrl) location.assign(logoutUrl);
+    else show();
   }
 });
 window.addEventListener('popstate', show);

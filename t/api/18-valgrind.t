@@ -10,7 +10,7 @@ use Test::More;
 use PulseStack;
 
 system('which valgrind >/dev/null 2>&1') == 0 or BAIL_OUT('valgrind is not installed');
-my $stack = PulseStack->new(nginx => 1)->start;
+my $stack = PulseStack->new(nginx => 1, settings => { oidc_allowed_private_cidrs => '127.0.0.1/32' })->start;
 my $admin = $stack->setup_admin;
 my $sock = $stack->run_dir . '/valgrind.sock';
 my $vlog = $stack->log_dir . '/valgrind.txt';
@@ -156,6 +156,37 @@ is($status, 403, 'a CSRF refusal under valgrind');
 ($status) = $stack->fcgi_request(socket => $sock, method => 'POST', uri => '/api/logout',
     env => { HTTP_X_API_TOKEN => $admin->{token} });
 is($status, 200, 'logout under valgrind');
+# OIDC: settings, a login start (discovery over HTTP), refused callbacks, and whole logins
+# whose callback (state, code exchange, ID token checks, session) runs under valgrind: the
+# provider's forms are followed through nginx's responder, the callback goes to this one.
+my $prov = $stack->start_oidc_provider;
+my $oidc = encode_json({ enabled => \1, issuerUrl => $prov->{url}, clientId => 'pulse-basic',
+    clientSecret => 'basic-secret-0123456789abcdef0123456789', redirectUrl => $stack->url('/api/oidc/callback'),
+    scopes => [qw(openid profile email groups)], groupsClaim => 'groups', allowedGroups => ['staff'],
+    adminGroups => ['pulse-admins'] });
+for my $r ([PUT => '/api/security/oidc', $tok, '{"enabled":true}'], [PUT => '/api/security/oidc', $tok, '{"scopes":7}'],
+    [PUT => '/api/security/oidc', $tok, $oidc], [GET => '/api/security/oidc', $tok],
+    [GET => '/api/oidc/login?returnTo=/alerts'], [POST => '/api/oidc/login', {}, '{"returnTo":"//x"}'],
+    [GET => '/api/oidc/callback?state=nope&code=x'], [GET => '/api/oidc/callback?error=access_denied'],
+    [GET => '/api/security/status']) {
+    my ($m, $uri, $env, $body) = @$r;
+    my ($st) = $stack->fcgi_request(socket => $sock, method => $m, uri => $uri, env => $env // {}, body => $body);
+    $seen{$st}++;
+}
+for my $case (['alice', undef, '/?oidc=success'], ['bob', undef, '/?oidc=success'],
+    ['carol', undef, '/?oidc=error&oidc_error=group_restricted'],
+    ['alice', 'forged', '/?oidc=error&oidc_error=invalid_id_token'],
+    ['alice', 'none', '/?oidc=error&oidc_error=invalid_id_token']) {
+    my ($user, $tamper, $want) = @$case;
+    my ($bua, $cb) = $stack->oidc_to_callback($user);
+    $stack->ua->post("$prov->{url}/__test/tamper?mode=$tamper") if $tamper;
+    # The browser's cookies for the callback (pulse_oidc binds the login to it).
+    my $cookies = join '; ', map { $_->name . '=' . $_->value } @{ $bua->cookie_jar->find($cb) };
+    my ($st, $hh) = $stack->fcgi_request(socket => $sock, uri => $cb->path_query,
+        env => { HTTP_COOKIE => $cookies });
+    is($hh->{location}, $want, "OIDC callback under valgrind: $user" . ($tamper ? " ($tamper token)" : ''));
+}
+
 ok($seen{200} && $seen{400} && $seen{401} && $seen{404} && $seen{405}, 'the mix drew several kinds of answer: '
     . join(', ', map { "$_ x$seen{$_}" } sort keys %seen));
 ok(!$seen{500}, 'no 500 in the mix');

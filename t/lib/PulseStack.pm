@@ -870,6 +870,70 @@ sub start_webhook_sink {
     return { url => "http://127.0.0.1:$port", port => $port, name => $name };
 }
 
+# Starts t/fakes/oidc-provider.mjs, a real OpenID provider (npm's oidc-provider, installed in
+# t/oidc/node_modules by ./quickstart test), on a loopback port; its users, clients and test
+# controls are described in its head comment. Options: name (default 'oidc'), port, redirect
+# (the redirect URI its clients accept; default this stack's /api/oidc/callback), huge_jwks.
+# Returns url (the issuer), port and name.
+sub start_oidc_provider {
+    my ($self, %o) = @_;
+    my $name = $o{name} // 'oidc';
+    my $port = $o{port} // free_port();
+    my $modules = srcdir() . '/t/oidc/node_modules';
+    croak "npm's oidc-provider is not installed in $modules (./quickstart test installs it)"
+        unless -d "$modules/oidc-provider";
+    make_path($self->log_dir, $self->run_dir);
+    $self->spawn("sim-$name", {}, 'node', srcdir() . '/t/fakes/oidc-provider.mjs', '--port', $port,
+        '--redirect', $o{redirect} // $self->url('/api/oidc/callback'), '--modules', $modules,
+        $o{huge_jwks} ? ('--huge-jwks') : ());
+    $self->wait_for(sub { _port_open($port) }, 30, "OIDC provider $name", "sim-$name");
+    return { url => "http://127.0.0.1:$port", port => $port, name => $name };
+}
+
+# Starts an OIDC login as user on this stack (GET /api/oidc/login) and follows the provider's
+# redirects and forms (t/fakes/oidc-provider.mjs: any password) with a cookie jar, up to the
+# redirect back to the stack. Options: return_to. Returns (user agent, the callback URL not yet
+# visited). Mojo's cookie jar drops a cookie whose path is not a prefix of the request's path
+# (RFC 6265 has no such rule, and the provider sets /interaction/<uid> cookies from /auth):
+# every cookie is kept here.
+sub oidc_to_callback {
+    my ($self, $user, %o) = @_;
+    require Mojo::UserAgent;
+    require Mojo::URL;
+    require Mojo::Cookie::Response;
+    require Mojo::Util;
+    my $ua = Mojo::UserAgent->new(insecure => 1, max_redirects => 0, request_timeout => 30);
+    my $keep = sub {
+        my ($res, $from) = @_;
+        $ua->cookie_jar->add(Mojo::Cookie::Response->new(name => $_->name, value => $_->value,
+            domain => $from->host, host_only => 1, path => $_->path // '/')) for @{ $res->cookies };
+    };
+    my $start = '/api/oidc/login' . ($o{return_to} ? '?returnTo=' . Mojo::Util::url_escape($o{return_to}) : '');
+    my $res = $ua->get($self->url($start))->result;
+    croak 'login start: ' . $res->code . ' ' . $res->body unless $res->code == 302;
+    my $loc = Mojo::URL->new($res->headers->location);
+    for (1 .. 20) {
+        return ($ua, $loc) if index($loc, $self->base_url) == 0;
+        $res = $ua->get($loc)->result;
+        $keep->($res, $loc);
+        if ($res->code >= 300 && $res->code < 400) {
+            $loc = Mojo::URL->new($res->headers->location)->to_abs($loc);
+            next;
+        }
+        croak "provider page $loc: " . $res->code . ' ' . substr($res->body, 0, 300) unless $res->code == 200;
+        my $form = $res->dom->at('form') or croak "no form at $loc: " . substr($res->body, 0, 300);
+        my %f = map { ($_->attr('name') => $_->attr('value') // '') } $form->find('input[type=hidden]')->each;
+        @f{qw(login password)} = ($user, 'any password') if $form->at('input[name=login]');
+        my $action = Mojo::URL->new($form->attr('action'))->to_abs($loc);
+        $res = $ua->post($action => form => \%f)->result;
+        $keep->($res, $action);
+        croak "form post $action: " . $res->code . ' ' . substr($res->body, 0, 300)
+            unless $res->code >= 300 && $res->code < 400;
+        $loc = Mojo::URL->new($res->headers->location)->to_abs($action);
+    }
+    croak 'too many provider pages';
+}
+
 # Starts t/fakes/lean-sink.py, a webhook receiver with little CPU per request (for
 # benchmarks): every request answered 200 and recorded; GET /__sink/stats and
 # /__sink/requests as webhook-sink.pl's. Returns url, port and name.

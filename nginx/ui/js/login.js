@@ -39,10 +39,25 @@ function form(root, html, onSubmit) {
   f.querySelector('input').focus();
 }
 
+// The single sign-on button while OIDC is on (/api/oidc/login, back to this page after).
+function ssoSection(status, ssoNotice) {
+  if (!status.oidcEnabled) return '';
+  const back = encodeURIComponent(location.pathname);
+  return `<section class="card narrow" id="sso-login">
+      <h2>Single sign-on</h2>
+      <p class="form-error" role="alert"${ssoNotice ? '' : ' hidden'}>${esc(ssoNotice)}</p>
+      <p><a class="button" id="sso-link" href="api/oidc/login?returnTo=${back}">Sign in with single sign-on</a></p>
+    </section>`;
+}
+
 // The login page: the user name and password form, and an API token form (the way in for
 // API-only mode, where the server has tokens but no local user, and for wall displays).
-// notice: a message to show first (e.g. a token that was refused).
-export function renderLogin(root, onDone, notice = '') {
+// notice: a message to show first (e.g. a token that was refused). status: GET
+// /api/security/status, for single sign-on (a button; the password form hidden when
+// hideLocalLogin says so, unless ?show_local=true); ssoNotice: why a single sign-on failed.
+export function renderLogin(root, onDone, notice = '', status = {}, ssoNotice = '') {
+  const hideLocal = status.oidcEnabled && status.hideLocalLogin &&
+    new URLSearchParams(location.search).get('show_local') !== 'true';
   const tokenForm = `<details class="card narrow" id="token-login"${notice ? ' open' : ''}>
       <summary>Sign in with an API token</summary>
       <form id="token-form">
@@ -53,8 +68,8 @@ export function renderLogin(root, onDone, notice = '') {
       <p class="muted">The token stays in this browser tab only. A wall display can open
         <code>…/proxmox/overview?kiosk=1&amp;token=…</code> with a token that has <code>monitoring:read</code>.</p>
     </details>`;
-  form(root, `
-    <section class="card narrow">
+  form(root, `${ssoSection(status, ssoNotice)}
+    <section class="card narrow" id="local-login"${hideLocal ? ' hidden' : ''}>
       <h2>Sign in to Pulse</h2>
       <form id="login-form">
         <label>Username <input name="username" autocomplete="username" required></label>
