@@ -138,6 +138,7 @@ answer_imported(struct request *r, const struct config_import_counts *c)
 	jsonwrite_bool(imported, "alerts", 1);
 	jsonwrite_bool(imported, "email", 1);
 	jsonwrite_bool(imported, "apprise", 1);
+	jsonwrite_bool(imported, "oidc", c->oidc);
 	json_object_object_add(obj, "imported", imported);
 	resp_json(r, 200, obj);
 }

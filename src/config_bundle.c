@@ -21,6 +21,7 @@
 #include "jsonwrite.h"
 #include "log.h"
 #include "notify_channels.h"
+#include "oidc.h"
 #include "proxmox.h"
 #include "settings.h"
 #include "timefmt.h"
@@ -402,6 +403,19 @@ export_tokens(struct db *db, struct json_object *doc, char *err, size_t errlen)
 	return 0;
 }
 
+/* The OIDC settings with the client secret in clear; left out when none are stored (as the
+ * original, whose oidc is omitempty). */
+static int
+export_oidc(struct db *db, struct json_object *doc, char *err, size_t errlen)
+{
+	struct json_object *o;
+	int rc = oidc_config_export(db, &o, err, errlen);
+
+	if (rc > 0)
+		json_object_object_add(doc, "oidc", o);
+	return rc < 0 ? -1 : 0;
+}
+
 int
 config_export(struct db *db, struct json_object **out, char *err, size_t errlen)
 {
@@ -431,7 +445,8 @@ config_export(struct db *db, struct json_object **out, char *err, size_t errlen)
 	if (notify_apprise_load(db, &v) != 0)
 		goto channels;
 	json_object_object_add(doc, "apprise", v);
-	if (export_system(db, doc, err, errlen) != 0 || export_tokens(db, doc, err, errlen) != 0)
+	if (export_system(db, doc, err, errlen) != 0 || export_oidc(db, doc, err, errlen) != 0 ||
+	    export_tokens(db, doc, err, errlen) != 0)
 		goto fail;
 	db_rollback(db);	/* read only: nothing to keep */
 	*out = doc;
@@ -1027,9 +1042,9 @@ config_import(struct db *db, struct json_object *doc, struct config_import_count
     char *err, size_t errlen)
 {
 	struct reader rd = {.where = "", .err = err, .errlen = errlen};
-	struct json_object *email, *apprise, *webhooks, *tokens;
+	struct json_object *email, *apprise, *webhooks, *tokens, *oidc;
 	const char *version;
-	char allowlist[4096];
+	char allowlist[4096], url[2048], reason[256];
 	enum notify_result nr;
 	int rc;
 
@@ -1045,7 +1060,8 @@ config_import(struct db *db, struct json_object *doc, struct config_import_count
 	    typed(&rd, doc, "email", json_type_object, "an object", &email) < 0 ||
 	    typed(&rd, doc, "apprise", json_type_object, "an object", &apprise) < 0 ||
 	    typed(&rd, doc, "webhooks", json_type_array, "an array", &webhooks) < 0 ||
-	    typed(&rd, doc, "apiTokens", json_type_array, "an array", &tokens) < 0)
+	    typed(&rd, doc, "apiTokens", json_type_array, "an array", &tokens) < 0 ||
+	    typed(&rd, doc, "oidc", json_type_object, "an object", &oidc) < 0)
 		return CONFIG_IMPORT_BAD_INPUT;
 	if (strcmp(version, "4.1") != 0 && strcmp(version, "") != 0 &&
 	    strcmp(version, "4.0") != 0)
@@ -1055,7 +1071,8 @@ config_import(struct db *db, struct json_object *doc, struct config_import_count
 		return CONFIG_IMPORT_DB_ERROR;
 	/* Writers of these tables one at a time, as their own APIs do. */
 	if (db_exec(db, "LOCK TABLE pulse.instances, pulse.alert_config, "
-	    "pulse.notification_channels, pulse.system_settings, pulse.api_tokens "
+	    "pulse.notification_channels, pulse.system_settings, pulse.api_tokens, "
+	    "pulse.oidc_config "
 	    "IN SHARE ROW EXCLUSIVE MODE") != 0) {
 		rc = -1;
 		goto done;
@@ -1082,6 +1099,20 @@ config_import(struct db *db, struct json_object *doc, struct config_import_count
 		if ((rc = import_tokens(db, tokens, counts, err, errlen)) != 0)
 			goto done;
 	}
+	/* OIDC: the bundle's settings, or none (the original deletes oidc.enc); a default
+	 * redirect URL from the public URL as now imported. */
+	if (conf_str("public_url")[0])
+		snprintf(url, sizeof(url), "%s", conf_str("public_url"));
+	else if (settings_get_string(db, SETTINGS_PUBLIC_URL, url, sizeof(url)) != 0) {
+		rc = -1;
+		goto done;
+	}
+	rc = oidc_config_import(db, oidc, url, reason, sizeof(reason));
+	if (rc > 0)
+		snprintf(err, errlen, "failed to import oidc configuration: %s", reason);
+	if (rc != 0)
+		goto done;
+	counts->oidc = oidc != NULL;
 	rc = db_commit(db) == 0 ? 0 : -1;
 done:
 	if (rc != 0) {

@@ -27,9 +27,10 @@ char *bundle_encrypt(const char *passphrase, const void *plain, size_t len);
 int bundle_decrypt(const char *data, const char *passphrase, char **plain, size_t *len,
     char *err, size_t errlen);
 
-/* The configuration as the original's ExportData (secrets in clear: never log it). Returns
- * 0 with a new object in *out (the caller puts it), or -1 on a database error or a stored
- * secret that cannot be opened (err says which, without the secret). */
+/* The configuration as the original's ExportData (secrets in clear: never log it; oidc only
+ * when OIDC settings are stored). Returns 0 with a new object in *out (the caller puts it),
+ * or -1 on a database error or a stored secret that cannot be opened (err says which,
+ * without the secret). */
 int config_export(struct db *db, struct json_object **out, char *err, size_t errlen);
 
 /* What an import wrote. */
@@ -39,6 +40,7 @@ struct config_import_counts {
 	int api_tokens;			/* -1: left alone (a bundle before 4.1) */
 	int system_settings;		/* keys set */
 	int replaced_nodes;		/* kept their id (same type and host as before) */
+	int oidc;			/* 1: OIDC settings saved, 0: deleted (none in the bundle) */
 };
 
 enum config_import_result {
@@ -48,10 +50,11 @@ enum config_import_result {
 };
 
 /* Replaces nodes (secrets sealed), the alert configuration, the notification channels, the
- * system settings we keep and, for version 4.1, the API tokens (hashes kept), from doc (the
- * decrypted ExportData), in one transaction: every part is checked as the API checks it,
- * and any refusal rolls everything back. A bundle without nodes does not replace existing
- * ones (the original's refusal). */
+ * system settings we keep, the OIDC settings (deleted when the bundle has none; the sessions
+ * of a provider no longer configured end) and, for version 4.1, the API tokens (hashes
+ * kept), from doc (the decrypted ExportData), in one transaction: every part is checked as
+ * the API checks it, and any refusal rolls everything back. A bundle without nodes does not
+ * replace existing ones (the original's refusal). */
 enum config_import_result config_import(struct db *db, struct json_object *doc,
     struct config_import_counts *counts, char *err, size_t errlen);
 

@@ -505,6 +505,197 @@ oidc_config_update(struct db *db, struct json_object *body, const char *public_u
 	return rc;
 }
 
+/* --- the configuration bundle ------------------------------------------------------- */
+
+static void
+add_list_unless_empty(struct json_object *o, struct json_object *cfg, const char *key)
+{
+	struct json_object *l = jsonread_member(cfg, key);
+
+	if (jsonread_array_len(l) > 0)
+		json_object_object_add(o, key, json_object_get(l));
+}
+
+static void
+add_string_unless_empty(struct json_object *o, struct json_object *cfg, const char *key)
+{
+	const char *v = jsonread_string(cfg, key, "");
+
+	if (*v)
+		jsonwrite_str(o, key, v);
+}
+
+int
+oidc_config_export(struct db *db, struct json_object **out, char *err, size_t errlen)
+{
+	struct json_object *stored, *cfg, *o;
+	char *sealed, *plain = NULL;
+	size_t len = 0;
+	int found = config_row(db, &stored, &sealed);
+
+	*out = NULL;
+	if (found <= 0) {
+		if (found < 0)
+			snprintf(err, errlen, "the OIDC settings could not be read");
+		return found;
+	}
+	if (sealed && secrets_open(SECRET_CONTEXT, sealed, &plain, &len) != 0) {
+		snprintf(err, errlen, "the OIDC client secret cannot be opened with this server's key");
+		if (stored)
+			json_object_put(stored);
+		free(sealed);
+		return -1;
+	}
+	free(sealed);
+	/* As stored (no OIDC_* variable: they are this server's, not its settings), every field
+	 * there; the redirect URL stays as saved ("" when it was the default then). */
+	cfg = normalise(stored, "");
+	if (stored)
+		json_object_put(stored);
+	/* The original's OIDCConfig, its omitempty fields left out when empty. */
+	o = json_object_new_object();
+	jsonwrite_bool(o, "enabled", oidc_enabled(cfg));
+	jsonwrite_str(o, "issuerUrl", jsonread_string(cfg, "issuerUrl", ""));
+	jsonwrite_str(o, "clientId", jsonread_string(cfg, "clientId", ""));
+	if (plain != NULL && len > 0)
+		json_object_object_add(o, "clientSecret", json_object_new_string_len(plain, (int)len));
+	if (plain != NULL)
+		secret_free_n(plain, len + 1);
+	jsonwrite_str(o, "redirectUrl", jsonread_string(cfg, "redirectUrl", ""));
+	add_string_unless_empty(o, cfg, "logoutUrl");
+	add_list_unless_empty(o, cfg, "scopes");
+	add_string_unless_empty(o, cfg, "usernameClaim");
+	add_string_unless_empty(o, cfg, "emailClaim");
+	add_string_unless_empty(o, cfg, "groupsClaim");
+	add_list_unless_empty(o, cfg, "allowedGroups");
+	add_list_unless_empty(o, cfg, "allowedDomains");
+	add_list_unless_empty(o, cfg, "allowedEmails");
+	add_string_unless_empty(o, cfg, "caBundle");
+	/* Ours, always (the original's decoder skips them). */
+	json_object_object_add(o, "adminGroups", json_object_get(jsonread_member(cfg, "adminGroups")));
+	jsonwrite_str(o, "tokenAuthMethod", jsonread_string(cfg, "tokenAuthMethod", ""));
+	json_object_put(cfg);
+	*out = o;
+	return 1;
+}
+
+/* The member of in named key in any case (Go's decoder: the exact name first). */
+static struct json_object *
+member_any_case(struct json_object *in, const char *key, int *present)
+{
+	struct json_object *v = NULL;
+
+	*present = json_object_object_get_ex(in, key, &v);
+	if (*present)
+		return v;
+	json_object_object_foreach(in, k, val) {
+		if (strcasecmp(k, key) == 0) {
+			*present = 1;
+			return val;
+		}
+	}
+	return NULL;
+}
+
+/* The bundle's oidc object with the member names this file uses (matched in any case), the
+ * fields we do not keep left out; a wrong type is -1 (err set). */
+static int
+bundle_fields(struct json_object *in, struct json_object *out, char *err, size_t errlen)
+{
+	static const char *const others[] = {"enabled", "clientSecret"};
+	struct json_object *v;
+	int present;
+
+	for (size_t i = 0; i < ARRAY_LEN(others) + ARRAY_LEN(string_fields) +
+	    ARRAY_LEN(list_fields); i++) {
+		const char *key = i < ARRAY_LEN(others) ? others[i] :
+		    i < ARRAY_LEN(others) + ARRAY_LEN(string_fields) ?
+		    string_fields[i - ARRAY_LEN(others)] :
+		    list_fields[i - ARRAY_LEN(others) - ARRAY_LEN(string_fields)];
+
+		v = member_any_case(in, key, &present);
+		if (v != NULL)
+			json_object_object_add(out, key, json_object_get(v));
+	}
+	/* groupRoleMappings (map of group to role) has no use here (no roles), but a wrong type
+	 * is as wrong as in the original's decoder. */
+	v = member_any_case(in, "groupRoleMappings", &present);
+	if (v != NULL) {
+		if (!json_object_is_type(v, json_type_object)) {
+			snprintf(err, errlen, "groupRoleMappings must be an object");
+			return -1;
+		}
+		json_object_object_foreach(v, k, role) {
+			(void)k;
+			if (role != NULL && !json_object_is_type(role, json_type_string)) {
+				snprintf(err, errlen, "groupRoleMappings must map groups to strings");
+				return -1;
+			}
+		}
+	}
+	return body_types_ok(out, err, errlen);
+}
+
+static const struct db_stmt stmt_config_delete = {
+	"oidc_config_delete", "DELETE FROM pulse.oidc_config", 0,
+};
+
+int
+oidc_config_import(struct db *db, struct json_object *in, const char *public_url, char *err,
+    size_t errlen)
+{
+	struct json_object *fields, *norm, *v, *cfg;
+	char *sealed = NULL;
+	const char *params[2];
+	int rc;
+
+	if (in == NULL) {
+		if (db_exec_stmt_ok(db, &stmt_config_delete, NULL) != 0)
+			return -1;
+		goto sessions;
+	}
+	if (!json_object_is_type(in, json_type_object)) {
+		snprintf(err, errlen, "oidc must be an object");
+		return 1;
+	}
+	fields = json_object_new_object();
+	if (bundle_fields(in, fields, err, errlen) != 0) {
+		json_object_put(fields);
+		return 1;
+	}
+	norm = normalise(fields, public_url);
+	if (validate(norm, err, errlen) != 0) {
+		json_object_put(norm);
+		json_object_put(fields);
+		return 1;
+	}
+	v = jsonread_member(fields, "clientSecret");
+	if (v != NULL) {
+		char *t = trimmed(json_object_get_string(v));
+		if (*t)
+			sealed = secrets_seal(SECRET_CONTEXT, t, strlen(t));
+		secret_free(t);
+	}
+	json_object_put(fields);
+	params[0] = json_object_to_json_string_ext(norm, JSON_C_TO_STRING_PLAIN);
+	params[1] = sealed;
+	rc = db_exec_stmt_ok(db, &stmt_config_put, params);
+	json_object_put(norm);
+	free(sealed);
+	if (rc != 0)
+		return -1;
+sessions:
+	/* As a PUT: the sessions of a provider no longer in effect end (with OIDC_* variables,
+	 * the one they make). */
+	if (oidc_config_load(db, public_url, &cfg, NULL, NULL) < 0)
+		return -1;
+	params[0] = oidc_enabled(cfg) ? "true" : "false";
+	params[1] = jsonread_string(cfg, "issuerUrl", "");
+	rc = db_exec_stmt_ok(db, &stmt_sessions_end, params);
+	json_object_put(cfg);
+	return rc != 0 ? -1 : 0;
+}
+
 /* --- the provider's documents -------------------------------------------------------- */
 
 /* What one process knows of the configured provider; guarded by cache_lock. JSON is kept as

@@ -44,6 +44,22 @@ struct json_object *oidc_config_view(struct json_object *cfg, int secret_set,
 int oidc_config_update(struct db *db, struct json_object *body, const char *public_url,
     struct json_object **out, int *secret_set, char *err, size_t errlen);
 
+/* The stored settings for the configuration bundle (security.md §10.1), as the original's
+ * OIDCConfig JSON: no OIDC_* variable applied, the client secret in clear (clientSecret; the
+ * original's omitempty fields left out when empty), and ours adminGroups and
+ * tokenAuthMethod. Returns 1 with a new object in *out, 0 when none are stored (*out NULL),
+ * -1 (a database failure, or a secret this server's key cannot open: err says which). */
+int oidc_config_export(struct db *db, struct json_object **out, char *err, size_t errlen);
+
+/* The import of a bundle's oidc, in the caller's transaction: in (member names in any case)
+ * replaces the stored settings, its types checked, defaults applied and validated as a PUT
+ * (groupRoleMappings ignored), its clientSecret sealed (none: no secret); in NULL deletes
+ * them (as the original). The OIDC_* variables do not lock this (they still win when the
+ * settings are read). Then, as a PUT, the sessions of a provider no longer in effect end.
+ * Returns 0, 1 for bad input (the reason in err, nothing written), -1. */
+int oidc_config_import(struct db *db, struct json_object *in, const char *public_url,
+    char *err, size_t errlen);
+
 /* Whether an OIDC_* environment variable overrides the settings (they are locked then). */
 int oidc_env_locked(void);
 

@@ -2,7 +2,9 @@
 # 80-config-export.t: POST /api/config/export and /api/config/import (security.md §10): a
 # configuration exported from one stack, decrypted here with the documented parameters
 # (python3-cryptography), imported into a second stack with its nodes, alerts, channels,
-# settings and tokens (an old token still works, the worker polls the imported nodes); a
+# settings, tokens and OIDC settings (an old token still works, the worker polls the imported
+# nodes, the OIDC client secret travels in clear inside the bundle and is sealed again; a
+# bundle without oidc deletes them and ends the OIDC sessions; OIDC_* variables still win); a
 # bundle built here in the original's field names imports; every refusal (wrong passphrase,
 # truncated, another passphrase, wrong types, empty nodes over existing ones, a bad part late
 # in the bundle, oversized, no or wrong credentials, a proxy user who is not an admin) is a
@@ -91,17 +93,27 @@ is($ua->put($a->url('/api/notifications/email') => $auth_a => json => {
     enabled => true, server => 'smtp.example.test', port => 2525, username => 'mailer',
     password => 'smtp-password-secret-4444', from => 'pulse@example.test', to => ['ops@example.test'] })->result->code,
     200, 'A: email saved');
+my $res;
 my $hook = $ua->post($a->url('/api/notifications/webhooks') => $auth_a => json => {
     name => 'hook', url => 'http://127.0.0.1:9/hooks/webhook-url-secret-5555', enabled => true,
     headers => { Authorization => 'Bearer header-secret-6666' } })->result;
 is($hook->code, 200, 'A: webhook created') or diag $hook->body;
-my @secrets = ('pve-token-secret-1111', 'pbs-password-secret-2222', 'pmg-token-secret-3333',
+# OIDC settings (no provider needed: they are only saved and moved).
+my %oidc = (enabled => true, issuerUrl => 'https://sso.example.test/realms/main', clientId => 'pulse-a',
+    clientSecret => 'oidc-client-secret-abab', redirectUrl => 'https://pulse.example.test/api/oidc/callback',
+    logoutUrl => 'https://sso.example.test/logout', scopes => [qw(openid profile email groups)],
+    groupsClaim => 'groups', allowedGroups => [qw(staff ops)], allowedDomains => ['example.test'],
+    adminGroups => ['pulse-admins'], tokenAuthMethod => 'client_secret_post');
+$res = $ua->put($a->url('/api/security/oidc') => $auth_a => json => \%oidc)->result;
+is($res->code, 200, 'A: OIDC settings saved') or diag $res->body;
+my $oidc_a = $res->json;
+my @secrets = ('oidc-client-secret-abab', 'pve-token-secret-1111', 'pbs-password-secret-2222', 'pmg-token-secret-3333',
     'smtp-password-secret-4444', 'webhook-url-secret-5555', 'header-secret-6666', $pass, $a->{admin}{token},
     $monitor->{raw});
 
 # --- export ------------------------------------------------------------------------------
 my $export = $a->url('/api/config/export');
-my $res = $ua->post($export => $auth_a => json => { passphrase => $pass })->result;
+$res = $ua->post($export => $auth_a => json => { passphrase => $pass })->result;
 is($res->code, 200, 'export with X-API-Token: 200');
 is($res->json->{status}, 'success', 'export: status success');
 my $bundle = $res->json->{data};
@@ -143,7 +155,16 @@ is($doc->{system}{webhookAllowedPrivateCIDRs}, '127.0.0.1/32', 'system: webhook 
 is($doc->{system}{publicURL}, 'https://pulse.example.test', 'system: publicURL');
 is($doc->{system}{pvePollingInterval}, 10, 'system: pvePollingInterval from pulse.conf');
 is($doc->{system}{temperatureMonitoringEnabled}, true, 'system: temperatureMonitoringEnabled from pulse.conf');
-ok(!exists $doc->{oidc}, 'no oidc key: OIDC is not configured here');
+my $o = $doc->{oidc};
+is($o->{clientSecret}, 'oidc-client-secret-abab', 'oidc: the client secret in clear');
+is_deeply([@$o{qw(enabled issuerUrl clientId redirectUrl logoutUrl groupsClaim)}],
+    [true, @oidc{qw(issuerUrl clientId redirectUrl logoutUrl groupsClaim)}], 'oidc: the original\'s field names');
+is_deeply([$o->{scopes}, $o->{allowedGroups}, $o->{allowedDomains}, $o->{usernameClaim}, $o->{emailClaim}],
+    [$oidc{scopes}, $oidc{allowedGroups}, $oidc{allowedDomains}, 'preferred_username', 'email'], 'oidc: lists and claims');
+ok(!exists $o->{allowedEmails} && !exists $o->{caBundle}, 'oidc: empty omitempty fields left out, as the original');
+is_deeply([$o->{adminGroups}, $o->{tokenAuthMethod}], [['pulse-admins'], 'client_secret_post'],
+    'oidc: our adminGroups and tokenAuthMethod');
+ok(!exists $o->{clientSecretSet} && !exists $o->{envOverrides}, 'oidc: no API-only field');
 my %hashes = map { $_->{hash} => $_ } @{ $doc->{apiTokens} };
 is(scalar keys %hashes, 3, 'apiTokens: all three');
 ok($hashes{ $a->sha3_hex($a->{admin}{token}) }, 'apiTokens: the admin token\'s SHA3-256 hash');
@@ -221,7 +242,10 @@ my $snapshot = sub {
         (SELECT string_agg(concat_ws(',', kind, id, enabled, config), ';' ORDER BY kind, id)
             FROM pulse.notification_channels),
         (SELECT string_agg(key || '=' || value::text, ';' ORDER BY key) FROM pulse.system_settings),
-        (SELECT string_agg(concat_ws(',', id, hash, scopes::text), ';' ORDER BY id) FROM pulse.api_tokens))});
+        (SELECT string_agg(concat_ws(',', id, hash, scopes::text), ';' ORDER BY id) FROM pulse.api_tokens),
+        (SELECT concat_ws(',', config::text, client_secret) FROM pulse.oidc_config),
+        (SELECT string_agg(key_hash || ',' || oidc_issuer, ';' ORDER BY key_hash) FROM pulse.sessions
+            WHERE oidc_issuer IS NOT NULL))});
 };
 my $refused = sub {
     my ($s, $body, $headers, $status, $code, $name, $msg) = @_;
@@ -266,6 +290,13 @@ my %wrong = (
     'a token secret with a line feed' => sub { $_[0]{nodes}{pmgInstances}[0]{TokenValue} = "abc\r\nX-Injected: 1" },
     'a name too long' => sub { $_[0]{nodes}{pveInstances}[0]{Name} = 'n' x 200 },
     'the same token twice' => sub { push @{ $_[0]{apiTokens} }, { %{ $_[0]{apiTokens}[0] } } },
+    'oidc an array' => sub { $_[0]{oidc} = [] },
+    'oidc enabled a string' => sub { $_[0]{oidc}{enabled} = 'true' },
+    'oidc scopes a string' => sub { $_[0]{oidc}{scopes} = 'openid' },
+    'oidc clientSecret a number' => sub { $_[0]{oidc}{clientSecret} = 42 },
+    'oidc groupRoleMappings a list' => sub { $_[0]{oidc}{groupRoleMappings} = ['staff'] },
+    'oidc an issuer that is not a URL' => sub { $_[0]{oidc}{issuerUrl} = 'ftp://sso.example.test' },
+    'oidc tokenAuthMethod unknown' => sub { $_[0]{oidc}{tokenAuthMethod} = 'private_key_jwt' },
 );
 for my $case (sort keys %wrong) {
     my $bad = decode_json(encode_json($doc));
@@ -301,7 +332,9 @@ $refused->($b, { data => $bundle, passphrase => $pass }, { %proxy, 'X-Remote-Rol
     'forbidden', 'import by a proxy user who is not an admin', qr/^Admin privileges required for export\/import$/);
 $res = $ua->post($b->url('/api/config/export') => { %proxy, 'X-Remote-Roles' => 'viewer' } => json => { passphrase => $pass })->result;
 json_error_ok($res, 403, 'forbidden', 'export by a proxy user who is not an admin');
-is($ua->post($b->url('/api/config/export') => \%proxy_admin => json => { passphrase => $pass })->result->code, 200, 'export by a proxy admin: 200');
+$res = $ua->post($b->url('/api/config/export') => \%proxy_admin => json => { passphrase => $pass })->result;
+is($res->code, 200, 'export by a proxy admin: 200');
+ok(!exists decrypt_doc($pass, $res->json->{data})->{oidc}, 'B\'s bundle has no oidc key: no OIDC settings there');
 
 # Mock mode switched on through the API blocks node changes, and so an import.
 is($ua->post($b->url('/api/system/mock-mode') => $auth_b => json => { enabled => true })->result->code, 200, 'B: mock mode on');
@@ -315,7 +348,8 @@ is($res->code, 200, 'import of A\'s bundle into B: 200') or diag $res->body;
 is($res->json->{status}, 'success', 'import: status success');
 is($res->json->{message}, 'Configuration imported successfully', 'import: the original\'s message');
 is_deeply($res->json->{imported}, { pveInstances => 1, pbsInstances => 1, pmgInstances => 1, webhooks => 1,
-    apiTokens => 3, systemSettings => 2, alerts => true, email => true, apprise => true }, 'import: what was written');
+    apiTokens => 3, systemSettings => 2, alerts => true, email => true, apprise => true, oidc => true },
+    'import: what was written');
 # B's own token went with the replaced list; A's tokens work on B now.
 is($ua->get($b->url('/api/config/nodes') => $auth_b)->result->code, 401, 'B\'s old token is gone (replaced)');
 is($ua->get($b->url('/api/state') => $monitor->{headers})->result->code, 200, 'a token from A authenticates on B');
@@ -325,7 +359,11 @@ is_deeply([sort map { "$_->{type}:$_->{name}:$_->{host}" } @$list],
     'B has A\'s nodes, and only them');
 like($b->psql(q{SELECT token_value_enc FROM pulse.instances WHERE type = 'pve'}), qr/^enc:v1:/, 'imported secrets sealed');
 my $dump = qx{pg_dump -h @{[ $b->pg_sock ]} -p $b->{pg_port} -U pulse -d pulse --data-only};
-unlike($dump, qr/pve-token-secret|smtp-password-secret|header-secret/, 'pg_dump of B holds no imported secret in clear');
+unlike($dump, qr/pve-token-secret|smtp-password-secret|header-secret|oidc-client-secret/,
+    'pg_dump of B holds no imported secret in clear');
+like($b->psql('SELECT client_secret FROM pulse.oidc_config'), qr/^enc:v1:/, 'the OIDC client secret sealed');
+is_deeply($ua->get($b->url('/api/security/oidc') => $auth_a)->result->json, $oidc_a,
+    'B\'s GET /api/security/oidc is A\'s (clientSecretSet true, no secret)');
 
 # Export B and compare with A's bundle: the same configuration.
 $res = $ua->post($b->url('/api/config/export') => $auth_a => json => { passphrase => $pass })->result;
@@ -335,7 +373,7 @@ for my $d ($doc, $doc_b) {
     delete $d->{exportedAt};
     delete $_->{lastUsedAt} for @{ $d->{apiTokens} };
 }
-for my $part (qw(nodes alerts email webhooks apprise system apiTokens)) {
+for my $part (qw(nodes alerts email webhooks apprise system apiTokens oidc)) {
     is_deeply($doc_b->{$part}, $doc->{$part}, "B's $part are A's");
 }
 
@@ -347,11 +385,45 @@ $b->wait_for(sub {
     $n == 3 }, 60, 'the worker polling the imported nodes', 'worker-1');
 pass('the worker polls every imported node');
 
-# Importing the same bundle again keeps the nodes' ids (same type and host).
+# Importing the same bundle again keeps the nodes' ids (same type and host), and the
+# sessions of the same OIDC provider; those of another issuer end (as a PUT).
+my $oidc_session = sub {
+    my ($key, $issuer) = @_;
+    $b->psql(qq{INSERT INTO pulse.sessions (key_hash, username, expires_at, duration, oidc_issuer)
+        VALUES (repeat('$key', 64), 'sso-$key', now() + interval '1 day', interval '1 day', '$issuer')});
+};
+$oidc_session->('a', $oidc{issuerUrl});
+$oidc_session->('b', 'https://old-sso.example.test');
 $res = $ua->post($import => $auth_a => json => { data => $bundle, passphrase => $pass })->result;
 is($res->code, 200, 'the same bundle again: 200');
 is_deeply([sort map { $_->{id} } @{ $ua->get($b->url('/api/config/nodes') => $auth_a)->result->json }],
     [sort keys %ids], 'and the nodes keep their ids');
+is($b->psql(q{SELECT string_agg(username, ',' ORDER BY username) FROM pulse.sessions WHERE oidc_issuer IS NOT NULL}),
+    'sso-a', 'the OIDC sessions of the imported issuer stay, another issuer\'s end');
+# A wrong OIDC part at the end of a good bundle: nothing written, the OIDC settings kept.
+for my $case (['oidc allowedEmails a string', sub { $_[0]{oidc}{allowedEmails} = 'x@example.test' }],
+              ['oidc enabled without clientId', sub { delete $_[0]{oidc}{clientId} }]) {
+    my $bad = decode_json(encode_json($doc));
+    $bad->{nodes}{pbsInstances} = [];
+    $case->[1]->($bad);
+    $refused->($b, { data => encrypt_doc($pass, $bad), passphrase => $pass }, $auth_a, 400, 'import_failed',
+        "over OIDC settings: $case->[0]", qr/^Failed to import configuration: failed to import oidc configuration: /);
+}
+
+# OIDC_* variables: the import still saves the settings (no 409), the variables win when read.
+$b->start_responder(3, OIDC_CLIENT_ID => 'from-env');
+my ($st3, undef, $body3) = $b->fcgi_request(socket => $b->socket_path(3), method => 'POST',
+    uri => '/api/config/import', env => { HTTP_X_API_TOKEN => $a->{admin}{token} },
+    body => encode_json({ data => $bundle, passphrase => $pass }));
+is($st3, 200, 'env: an import through a responder with OIDC_CLIENT_ID') or diag $body3;
+($st3, undef, $body3) = $b->fcgi_request(socket => $b->socket_path(3), uri => '/api/security/oidc',
+    env => { HTTP_X_API_TOKEN => $a->{admin}{token} });
+my $envcfg = decode_json($body3);
+is_deeply([$envcfg->{clientId}, $envcfg->{issuerUrl}, $envcfg->{envOverrides}],
+    ['from-env', $oidc{issuerUrl}, { clientId => true }], 'env: the variable wins, the rest is the bundle\'s');
+$b->stop_program('fcgi-3', 'TERM', 20);
+is($ua->get($b->url('/api/security/oidc') => $auth_a)->result->json->{clientId}, 'pulse-a',
+    'env: the stored settings are the bundle\'s');
 
 # --- a bundle built here, in the original's format ----------------------------------------
 my $raw_token = join '', map { sprintf '%02x', int rand 256 } 1 .. 32;
@@ -394,6 +466,9 @@ $res = $ua->post($import => $auth_a => json => { data => encrypt_doc($pass, $ori
 is($res->code, 200, 'a bundle built here in the original\'s format imports') or diag $res->body;
 is($res->json->{imported}{pveInstances}, 1, 'one PVE node');
 is($res->json->{imported}{apiTokens}, 2, 'two tokens');
+is($res->json->{imported}{oidc}, false, 'no OIDC settings in it');
+is($b->psql('SELECT count(*) FROM pulse.oidc_config'), 0, 'a bundle without oidc deletes the OIDC settings (as the original)');
+is($b->psql('SELECT count(*) FROM pulse.sessions WHERE oidc_issuer IS NOT NULL'), 0, 'and ends the OIDC sessions');
 is($ua->get($b->url('/api/config/nodes') => $auth_a)->result->code, 401, 'A\'s tokens are gone from B now');
 my $orig_auth = { 'X-API-Token' => $raw_token };
 is($ua->get($b->url('/api/state') => { 'X-API-Token' => $raw_scoped })->result->code, 200,
@@ -427,6 +502,9 @@ is($b->psql(q{SELECT string_agg(array_to_string(scopes, ',') || ' ' || name || '
 , '; ' ORDER BY name) FROM pulse.api_tokens}),
     'monitoring:read,settings:write from the original 2025-12-01 10:00:00;  full 2025-11-01 09:30:00.5',
     'the tokens\' scopes (none: all), names and creation times');
+my $oidc_b = $ua->get($b->url('/api/security/oidc') => $orig_auth)->result->json;
+is_deeply([$oidc_b->{enabled}, $oidc_b->{clientSecretSet}, $oidc_b->{issuerUrl}], [false, false, ''],
+    'GET /api/security/oidc: the defaults');
 my $alerts_b = $ua->get($b->url('/api/alerts/config') => $orig_auth)->result->json;
 is($alerts_b->{hysteresisMargin}, 4, 'alerts: hysteresisMargin');
 is($alerts_b->{guestDefaults}{cpu}{trigger}, 77, 'alerts: guest CPU trigger');
