@@ -1,6 +1,7 @@
 #!/usr/bin/perl
 # 18-valgrind.t: a responder under valgrind serves a mix of requests (public, token, session,
-# errors, bad input) and stops on SIGTERM with no memory error and no leak.
+# errors, bad input, OIDC, configuration bundles with and without OIDC settings) and stops on
+# SIGTERM with no memory error and no leak.
 use strict;
 use warnings;
 use FindBin;
@@ -187,10 +188,23 @@ for my $case (['alice', undef, '/?oidc=success'], ['bob', undef, '/?oidc=success
     is($hh->{location}, $want, "OIDC callback under valgrind: $user" . ($tamper ? " ($tamper token)" : ''));
 }
 
+# The configuration bundle with OIDC settings: exported (the secret opened), imported (sealed
+# again), and a bundle without them imported (the settings deleted, the OIDC sessions ended).
+my $with_oidc = $stack->ua->post($stack->url('/api/config/export') => $stack->token_headers
+    => json => { passphrase => 'vg passphrase 1' })->result->json->{data};
+for my $r ([POST => '/api/config/export', $tok, '{"passphrase":"vg passphrase 1"}'],
+    [POST => '/api/config/import', $tok, encode_json({ data => $with_oidc, passphrase => 'vg passphrase 1' })],
+    [POST => '/api/config/import', $tok, encode_json({ data => $bundle, passphrase => 'vg passphrase 1' })]) {
+    my ($m, $uri, $env, $body) = @$r;
+    my ($st) = $stack->fcgi_request(socket => $sock, method => $m, uri => $uri, env => $env // {}, body => $body);
+    is($st, 200, "$uri with OIDC settings under valgrind");
+}
+is($stack->psql('SELECT count(*) FROM pulse.oidc_config'), 0, 'the bundle without oidc deleted the OIDC settings');
+
 ok($seen{200} && $seen{400} && $seen{401} && $seen{404} && $seen{405}, 'the mix drew several kinds of answer: '
     . join(', ', map { "$_ x$seen{$_}" } sort keys %seen));
 ok(!$seen{500}, 'no 500 in the mix');
-is($stack->psql(q{SELECT count(*) FROM pulse.audit_events WHERE event = 'config_import' AND success}), 2,
+is($stack->psql(q{SELECT count(*) FROM pulse.audit_events WHERE event = 'config_import' AND success}), 4,
     'the configuration imports under valgrind succeeded');
 
 my $exit = $stack->stop_program('valgrind', 'TERM', 120);
