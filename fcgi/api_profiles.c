@@ -1,6 +1,6 @@
 /* api_profiles.c: agent profiles and their assignments, /api/admin/profiles (agents.md §7):
- * list, create, replace and delete profiles; list, set and remove assignments. A Pro feature
- * in the original; on for everyone until licences exist. */
+ * list, create, replace and delete profiles; list, set and remove assignments. A Pro feature:
+ * the route table gates them on the licence feature agent_profiles. */
 #include "config.h"
 
 #include "agent_profile.h"
@@ -9,9 +9,6 @@
 
 #include <json-c/json.h>
 #include <string.h>
-
-/* TODO(issue 16): the licence feature "agent_profiles" gates these handlers (402
- * license_required with feature and upgrade_url) once licences exist. */
 
 /* The {id} (or {agent_id}) of the path, trimmed, or NULL after answering 404. */
 static const char *
