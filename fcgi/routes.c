@@ -214,6 +214,20 @@ const struct route route_table[] = {
 	{POST, "/api/license/clear", api_license_clear, ADMIN, "settings:write", RATE_GENERAL,
 	    SMALL},
 
+	/* api_audit.c (security.md §4.1, §9): readable by any credential (the original's
+	 * permission is everyone's in its OSS build) with settings:read; the whole-chain check
+	 * and the webhooks are admin's. All need the licence feature audit_logging. */
+	{GET, "/api/audit", api_audit_list, 0, "settings:read", RATE_GENERAL, SMALL,
+	    "audit_logging"},
+	{GET, "/api/audit/{id}/verify", api_audit_verify_event, 0, "settings:read", RATE_GENERAL,
+	    SMALL, "audit_logging"},
+	{GET, "/api/audit/verify", api_audit_verify_chain, ADMIN, "settings:read", RATE_GENERAL,
+	    SMALL, "audit_logging"},
+	{GET, "/api/admin/webhooks/audit", api_audit_webhooks_get, ADMIN, "settings:read",
+	    RATE_GENERAL, SMALL, "audit_logging"},
+	{POST | PUT, "/api/admin/webhooks/audit", api_audit_webhooks_set, ADMIN, "settings:write",
+	    RATE_GENERAL, CONFIG, "audit_logging"},
+
 	/* api_agents_kube.c (agents.md §5): the report as the host's; management is admin. */
 	{POST, "/api/agents/kubernetes/report", api_agents_kube_report, 0, "kubernetes:report",
 	    RATE_NONE, KUBE_REPORT},

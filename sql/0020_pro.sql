@@ -34,6 +34,12 @@ CREATE TABLE pulse.audit_webhooks (
     updated_at   timestamptz NOT NULL DEFAULT now()
 );
 
+-- Audit webhooks are delivered through the notification queue (one row per event and URL).
+ALTER TABLE pulse.notification_queue DROP CONSTRAINT notification_queue_type_check;
+ALTER TABLE pulse.notification_queue ADD CONSTRAINT notification_queue_type_check
+    CHECK (type IN ('email', 'webhook', 'apprise', 'email_resolved', 'webhook_resolved',
+    'apprise_resolved', 'audit_webhook'));
+
 COMMENT ON TABLE pulse.license IS 'The activated Pulse Pro licence key (sealed), one row.';
 COMMENT ON TABLE pulse.audit_chain IS 'The audit hash chain: sealed HMAC key, head and retention anchor.';
 COMMENT ON TABLE pulse.audit_webhooks IS 'Audit webhook URLs (sealed JSON array), one row.';
