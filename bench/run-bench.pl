@@ -53,6 +53,11 @@ if (($ENV{BENCH_ONLY} // '') eq 'ui') {
     ui_bench();
     exit 0;
 }
+# BENCH_ONLY=audit runs only the audit log's cost (issue 16): a login with audit on and off.
+if (($ENV{BENCH_ONLY} // '') eq 'audit') {
+    audit_bench();
+    exit 0;
+}
 # BENCH_ONLY=amplification runs only the oversized-body part (security review H2).
 if (($ENV{BENCH_ONLY} // '') eq 'amplification') {
     amplification_bench();
@@ -137,6 +142,7 @@ kill 'TERM', $stack->{bare_nginx_pid} if $stack->{bare_nginx_pid};
 $stack->stop;
 
 amplification_bench() unless ($ENV{BENCH_SKIP_AMPLIFICATION} // '') eq '1';
+audit_bench() unless ($ENV{BENCH_SKIP_AUDIT} // '') eq '1';
 poll_bench() unless ($ENV{BENCH_SKIP_POLL} // '') eq '1';
 metrics_bench() unless ($ENV{BENCH_SKIP_METRICS} // '') eq '1';
 unless (($ENV{BENCH_SKIP_ALERTS_LATENCY} // '') eq '1') { alerts_latency_bench($_) for qw(lean mojo) }
@@ -521,6 +527,63 @@ sub metrics_bench {
 # every public and scope-free route through nginx, and straight to the responder's socket as
 # a peer that skips nginx would; the responder's peak resident memory (VmHWM) before and
 # after, beside what json-c would have allocated for one such body.
+# The audit log's cost (issue 16): the same responder with audit_log on and off (restarted
+# with PULSE_AUDIT_LOG between rounds, interleaved), BENCH_AUDIT_N sequential requests each:
+# POST /api/login (bcrypt, a session, one audit row) and POST /api/system/settings/update (one
+# audit row and little else, so the row's own cost shows). Median and p90 of each; the ratio
+# on/off (target for the login: <= 1.10). The login rate limit's counters are cleared before
+# each login, outside the timing.
+sub audit_bench {
+    require Mojo::UserAgent;
+    my $n = $ENV{BENCH_AUDIT_N} // 25;
+    my $s = PulseStack->new(responders => 1, threads => 4, workers => 1,
+        settings => { log_level => 'warn', access_log => 'false' })->start;
+    my $admin = $s->setup_admin;
+    my %t;
+    for my $mode (qw(on off on off)) {
+        $s->stop_program('fcgi-1', 'TERM', 20);
+        $s->start_responder(1, PULSE_AUDIT_LOG => $mode eq 'on' ? 'true' : 'false');
+        $s->wait_healthy;
+        my $ua = Mojo::UserAgent->new(insecure => 1, max_redirects => 0, request_timeout => 60);
+        $ua->get($s->url('/api/health'))->result;    # the connection and TLS session
+        for (1 .. $n) {
+            $s->psql('DELETE FROM pulse.rate_limit_hits');
+            my $t0 = time;
+            my $res = $ua->post($s->url('/api/login') => json => { username => $admin->{user},
+                password => $admin->{password} })->result;
+            push @{ $t{$mode}{login} }, time - $t0;
+            die 'login failed: ' . $res->code unless $res->code == 200;
+            $t0 = time;
+            $res = $ua->post($s->url('/api/system/settings/update') => $s->token_headers
+                => json => { publicURL => 'https://bench.example.com' })->result;
+            push @{ $t{$mode}{settings} }, time - $t0;
+            die 'settings failed: ' . $res->code unless $res->code == 200;
+        }
+    }
+    my $rows = $s->psql('SELECT count(*) FROM pulse.audit_events');
+    my $chain = $s->psql('SELECT last_seq FROM pulse.audit_chain');
+    $s->stop;
+    my $q = sub {
+        my ($v, $p) = @_;
+        my @s = sort { $a <=> $b } @$v;
+        return 1000 * $s[int($p * $#s + 0.5)];
+    };
+    print "
+== Audit log: the same requests with audit_log on and off ($n x 2 each, sequential) ==
+";
+    printf "%-44s %10s %10s %10s %10s %8s
+", '', 'on p50 ms', 'off p50', 'on p90', 'off p90', 'ratio';
+    for my $k (qw(login settings)) {
+        my ($on, $off) = ($q->($t{on}{$k}, 0.5), $q->($t{off}{$k}, 0.5));
+        printf "%-44s %10.2f %10.2f %10.2f %10.2f %8.3f%s
+",
+            $k eq 'login' ? 'POST /api/login (bcrypt + session + row)' : 'POST /api/system/settings/update',
+            $on, $off, $q->($t{on}{$k}, 0.9), $q->($t{off}{$k}, 0.9), $on / ($off || 1),
+            $k eq 'login' ? '   (target: <= 1.10)' : '';
+    }
+    printf "%-44s %d rows, chain head %d\n", 'audit rows written', $rows, $chain;
+}
+
 sub amplification_bench {
     require Mojo::Promise;
     require Mojo::UserAgent;
