@@ -528,19 +528,20 @@ sub metrics_bench {
 # a peer that skips nginx would; the responder's peak resident memory (VmHWM) before and
 # after, beside what json-c would have allocated for one such body.
 # The audit log's cost (issue 16): the same responder with audit_log on and off (restarted
-# with PULSE_AUDIT_LOG between rounds, interleaved), BENCH_AUDIT_N sequential requests each:
+# with PULSE_AUDIT_LOG between rounds, six rounds interleaved so that a neighbour's load
+# falls on both), BENCH_AUDIT_N sequential requests each round:
 # POST /api/login (bcrypt, a session, one audit row) and POST /api/system/settings/update (one
 # audit row and little else, so the row's own cost shows). Median and p90 of each; the ratio
 # on/off (target for the login: <= 1.10). The login rate limit's counters are cleared before
 # each login, outside the timing.
 sub audit_bench {
     require Mojo::UserAgent;
-    my $n = $ENV{BENCH_AUDIT_N} // 25;
+    my $n = $ENV{BENCH_AUDIT_N} // 20;
     my $s = PulseStack->new(responders => 1, threads => 4, workers => 1,
         settings => { log_level => 'warn', access_log => 'false' })->start;
     my $admin = $s->setup_admin;
     my %t;
-    for my $mode (qw(on off on off)) {
+    for my $mode (qw(on off off on on off)) {
         $s->stop_program('fcgi-1', 'TERM', 20);
         $s->start_responder(1, PULSE_AUDIT_LOG => $mode eq 'on' ? 'true' : 'false');
         $s->wait_healthy;
@@ -569,7 +570,7 @@ sub audit_bench {
         return 1000 * $s[int($p * $#s + 0.5)];
     };
     print "
-== Audit log: the same requests with audit_log on and off ($n x 2 each, sequential) ==
+== Audit log: the same requests with audit_log on and off ($n x 3 each, sequential) ==
 ";
     printf "%-44s %10s %10s %10s %10s %8s
 ", '', 'on p50 ms', 'off p50', 'on p90', 'off p90', 'ratio';
