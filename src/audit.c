@@ -436,8 +436,42 @@ is_uuid(const char *s)
 	return 1;
 }
 
+/* Verification reads one snapshot: an append or a retention cut committing meanwhile must
+ * not look like a gap or a truncation. Returns 0, or -1 (the caller's transaction, if any,
+ * is used as it is). */
+static int
+snapshot_begin(struct db *db, int *own)
+{
+	*own = !db_in_transaction(db);
+	return *own ? db_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") : 0;
+}
+
+static void
+snapshot_end(struct db *db, int own)
+{
+	if (own)
+		db_rollback(db);
+}
+
+static enum audit_verdict verify_event(struct db *db, const char *id);
+
 enum audit_verdict
 audit_verify_event(struct db *db, const char *id)
+{
+	enum audit_verdict v;
+	int own;
+
+	if (!is_uuid(id))
+		return AUDIT_NOT_FOUND;
+	if (snapshot_begin(db, &own) != 0)
+		return AUDIT_ERROR;
+	v = verify_event(db, id);
+	snapshot_end(db, own);
+	return v;
+}
+
+static enum audit_verdict
+verify_event(struct db *db, const char *id)
 {
 	struct chain_state c;
 	PGresult *res;
@@ -445,8 +479,6 @@ audit_verify_event(struct db *db, const char *id)
 	int64_t s;
 	int ok;
 
-	if (!is_uuid(id))
-		return AUDIT_NOT_FOUND;
 	res = db_exec_stmt(db, &stmt_seq_of, (const char *const[]){id});
 	if (res == NULL)
 		return AUDIT_ERROR;
@@ -483,8 +515,23 @@ broken(struct audit_chain_report *rep, int64_t seq, const char *id, const char *
 	return 1;
 }
 
+static int verify_chain(struct db *db, struct audit_chain_report *rep);
+
 int
 audit_verify_chain(struct db *db, struct audit_chain_report *rep)
+{
+	int own, rc;
+
+	memset(rep, 0, sizeof(*rep));
+	if (snapshot_begin(db, &own) != 0)
+		return -1;
+	rc = verify_chain(db, rep);
+	snapshot_end(db, own);
+	return rc;
+}
+
+static int
+verify_chain(struct db *db, struct audit_chain_report *rep)
 {
 	struct chain_state c;
 	char after[24], prev[MAC_HEX];

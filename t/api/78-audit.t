@@ -204,9 +204,14 @@ $cua->max_connections(0);
 for my $i (1 .. 40) {
     push @p, $cua->post_p($stack->url('/api/system/settings/update') => $h => json => { publicURL => "https://p$i.example.com" });
 }
+# Whole-chain checks running meanwhile read one snapshot: appends are not gaps to them.
+my @checks = map { $cua->get_p($stack->url('/api/audit/verify') => $h) } 1 .. 8;
 my $okc = 0;
 Mojo::Promise->all(@p)->then(sub { $okc = grep { $_->[0]->result->code == 200 } @_ })->wait;
 is($okc, 40, '40 concurrent changes answered');
+my @verdicts;
+Mojo::Promise->all(@checks)->then(sub { @verdicts = map { $_->[0]->result->json->{verified} ? 1 : 0 } @_ })->wait;
+is_deeply(\@verdicts, [(1) x 8], 'whole-chain checks during the appends: all intact');
 is($stack->psql('SELECT last_seq FROM pulse.audit_chain') - $before, 40 + 0, '40 rows appended')
     or diag $stack->psql('SELECT count(*) FROM pulse.audit_events');
 is($stack->psql('SELECT count(DISTINCT seq) = max(seq) - min(seq) + 1 FROM pulse.audit_events'), 't',
