@@ -884,7 +884,7 @@ int
 audit_webhook_send(const struct nq_row *row, const struct notify_send_ctx *ctx,
     struct nq_result *res)
 {
-	struct json_object *cfg = NULL, *payloads = NULL, *payload, *data;
+	struct json_object *cfg = NULL, *payloads = NULL, *payload, *data, *body_obj = NULL;
 	struct webhook_kv headers[3];
 	struct notify_http h;
 	char sig[MAC_HEX], sighdr[80], *target;
@@ -910,8 +910,24 @@ audit_webhook_send(const struct nq_row *row, const struct notify_send_ctx *ctx,
 	target = notify_queue_redact_url(url);
 	snprintf(res->target, sizeof(res->target), "%s", target);
 	free(target);
+	/* The queue keeps the payload as jsonb, which orders members its own way: the body is
+	 * written again in the original's order. */
 	data = jsonread_member(payload, "data");
-	body = jsonutil_to_string(payload, NULL);
+	body_obj = json_object_new_object();
+	jsonwrite_str(body_obj, "event", jsonread_string(payload, "event", ""));
+	jsonwrite_str(body_obj, "timestamp", jsonread_string(payload, "timestamp", ""));
+	{
+		static const char *const keys[] = {"id", "timestamp", "event", "user", "ip", "path",
+		    "success", "details", "signature"};
+		struct json_object *d = json_object_new_object();
+		for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
+			struct json_object *v = jsonread_member(data, keys[i]);
+			if (v != NULL)
+				json_object_object_add(d, keys[i], json_object_get(v));
+		}
+		json_object_object_add(body_obj, "data", d);
+	}
+	body = jsonutil_to_string(body_obj, NULL);
 	HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)body, strlen(body),
 	    mac, &maclen);
 	hex_encode(mac, 32, sig);
@@ -934,6 +950,7 @@ done:
 	res->success = rc == 0;
 	if (rc == 0)
 		res->error[0] = '\0';
+	json_object_put(body_obj);
 	json_object_put(cfg);
 	json_object_put(payloads);
 	return rc;

@@ -251,6 +251,7 @@ is($req->{method}, 'POST', 'POST');
 is($req->{headers}{'User-Agent'}, 'Pulse-Audit-Webhook/1.0', 'User-Agent as the original');
 like($req->{headers}{'Content-Type'}, qr{^application/json}, 'Content-Type');
 my $body = decode_json($req->{body});
+like($req->{body}, qr/^\{"event":"audit\.login","timestamp":"[^"]+","data":\{"id":/, 'the body in the original\'s order');
 is($body->{event}, 'audit.login', 'event audit.<type>');
 is($body->{data}{success}, Mojo::JSON::false, 'data: the event');
 is($req->{headers}{'X-Pulse-Event-ID'}, $body->{data}{id}, 'X-Pulse-Event-ID');
