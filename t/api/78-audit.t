@@ -223,12 +223,19 @@ is($stack->psql(q{SELECT count(DISTINCT username || client_ip) FROM pulse.audit_
 
 # Audit webhooks through the notification queue.
 my $sink = $stack->start_webhook_sink;
-$stack->psql(q{INSERT INTO pulse.system_settings (key, value) VALUES ('webhookAllowedPrivateCIDRs', '"127.0.0.1/32"')
-    ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value});
+$stack->psql(q{DELETE FROM pulse.system_settings WHERE key = 'webhookAllowedPrivateCIDRs'});
 ($code, $v) = get_json('/api/admin/webhooks/audit');
 is_deeply($v, { urls => [] }, 'no audit webhooks');
 $res = $ua->post($stack->url('/api/admin/webhooks/audit') => $h => json => { urls => ["$sink->{url}/audit"] })->result;
 is($res->code, 204, 'POST webhooks: 204');
+# The change is itself an event, queued for the new URL: a loopback address the allowlist
+# does not name is refused by the SSRF guard.
+my $refused;
+$stack->wait_for(sub { $refused = $stack->psql(q{SELECT error FROM pulse.notification_deliveries
+    WHERE type = 'audit_webhook' AND NOT success LIMIT 1}) }, 30, 'a refused audit webhook', 'worker-1');
+like($refused, qr/refused/, "a private address not allowed: refused ($refused)");
+is(scalar @{ $ua->get("$sink->{url}/__sink/requests")->result->json }, 0, 'nothing reached the receiver');
+$stack->psql(q{INSERT INTO pulse.system_settings (key, value) VALUES ('webhookAllowedPrivateCIDRs', '"127.0.0.1/32"')});
 json_error_ok($ua->put($stack->url('/api/admin/webhooks/audit') => $h => json => { urls => ['ftp://x'] })->result, 400,
     'invalid_field', 'a URL that is not http(s)');
 ($code, $v) = get_json('/api/admin/webhooks/audit');
