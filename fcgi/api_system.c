@@ -313,8 +313,8 @@ api_system_settings_update(struct request *r)
 	}
 	log_info("msg=\"system settings updated\"");
 	audit_record(r->db, "settings_updated", r->auth.username, r->client_ip, r->raw_path, 1,
-	    arena_printf(r->arena, "System settings updated:%s%s", cidrs ? " " SETTINGS_WEBHOOK_CIDRS : "",
-	    public_url ? " " SETTINGS_PUBLIC_URL : ""));
+	    arena_printf(r->arena, "System settings updated:%s%s",
+	    cidrs ? " " SETTINGS_WEBHOOK_CIDRS : "", public_url ? " " SETTINGS_PUBLIC_URL : ""));
 	obj = resp_object(r);
 	jsonwrite_bool(obj, "success", 1);
 	resp_json(r, 200, obj);
