@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "agent_profile.h"
+#include "audit.h"
 #include "handlers.h"
 #include "jsonread.h"
 
@@ -46,6 +47,14 @@ found(struct request *r, int rc)
 	return rc == 1;
 }
 
+/* Records a change of agent configuration in the audit log. */
+static void
+record(struct request *r, const char *event, const char *what)
+{
+	audit_record(r->db, event, r->auth.username, r->client_ip, r->raw_path, 1,
+	    arena_printf(r->arena, "%.200s", what));
+}
+
 void
 api_profiles_list(struct request *r)
 {
@@ -82,8 +91,14 @@ api_profiles_create(struct request *r)
 	const char *name;
 	struct json_object *config;
 
-	if (profile_body(r, &name, &config) == 0)
-		answer(r, agent_profile_create(r->db, name, config));
+	struct json_object *profile;
+
+	if (profile_body(r, &name, &config) != 0)
+		return;
+	profile = agent_profile_create(r->db, name, config);
+	if (profile != NULL)
+		record(r, "agent_profile_created", name);
+	answer(r, profile);
 }
 
 void
@@ -94,8 +109,11 @@ api_profiles_update(struct request *r)
 
 	if (id == NULL || profile_body(r, &name, &config) != 0)
 		return;
-	if (found(r, agent_profile_update(r->db, id, name, config, &out)))
+	if (found(r, agent_profile_update(r->db, id, name, config, &out))) {
+		if (out != NULL)
+			record(r, "agent_profile_updated", id);
 		answer(r, out);
+	}
 }
 
 void
@@ -103,8 +121,10 @@ api_profiles_delete(struct request *r)
 {
 	const char *id = path_id(r, "id", "Profile");
 
-	if (id && found(r, agent_profile_delete(r->db, id)))
+	if (id && found(r, agent_profile_delete(r->db, id))) {
+		record(r, "agent_profile_deleted", id);
 		resp_raw(r, 200, "application/json", "", 0);	/* empty, as the original */
+	}
 }
 
 void
@@ -127,7 +147,13 @@ api_profiles_assign(struct request *r)
 		resp_error(r, 400, "missing_fields", "AgentID and ProfileID are required");
 		return;
 	}
-	answer(r, agent_profile_assign(r->db, agent, profile));
+	{
+		struct json_object *done = agent_profile_assign(r->db, agent, profile);
+		if (done != NULL)
+			record(r, "agent_profile_assigned", arena_printf(r->arena, "%s -> %s", agent,
+			    profile));
+		answer(r, done);
+	}
 }
 
 void
@@ -137,8 +163,10 @@ api_profiles_unassign(struct request *r)
 
 	if (agent == NULL)
 		return;
-	if (agent_profile_unassign(r->db, agent) != 0)
+	if (agent_profile_unassign(r->db, agent) != 0) {
 		resp_db_unavailable(r);
-	else
-		resp_no_content(r);
+		return;
+	}
+	record(r, "agent_profile_unassigned", agent);
+	resp_no_content(r);
 }

@@ -65,6 +65,8 @@ is($ua->post($stack->url('/api/system/settings/update') => $h => json => { publi
     200, 'system settings saved');
 is($ua->put($stack->url('/api/notifications/email') => $h => json => { enabled => Mojo::JSON::false })->result->code,
     200, 'email settings saved');
+is($ua->post($stack->url('/api/admin/profiles') => $h => json => { name => 'audited', config => {} })->result->code,
+    200, 'agent profile created');
 
 my ($code, $list) = get_json('/api/audit?limit=0');
 is($code, 200, 'GET /api/audit');
@@ -72,7 +74,7 @@ is($list->{persistentLogging}, Mojo::JSON::true, 'persistentLogging');
 my %seen;
 $seen{ $_->{event} }{ $_->{success} ? 'ok' : 'failed' }++ for @{ $list->{events} };
 for my $e (qw(setup login token_created token_deleted alert_config_updated settings_updated
-    notification_config_updated license_activate)) {
+    notification_config_updated license_activate agent_profile_created)) {
     ok($seen{$e}{ok}, "event $e recorded");
 }
 ok($seen{login}{failed}, 'a failed login recorded');
