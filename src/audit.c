@@ -170,7 +170,8 @@ key_create(struct db *db, int64_t *seq, char prev[MAC_HEX])
 	return rc;
 }
 
-/* Queues the event for each audit webhook (in the append's transaction). */
+/* Queues the event for each audit webhook, in the append's transaction under a savepoint: a
+ * delivery that cannot be queued is logged and the event is still recorded. */
 static void
 queue_webhooks(struct db *db, const char *urls_sealed, const struct audit_row *r,
     const char *timestamp)
@@ -209,16 +210,30 @@ queue_webhooks(struct db *db, const char *urls_sealed, const struct audit_row *r
 		json_object_array_add(payload, p);
 		free(type);
 	}
+	if (db_exec(db, "SAVEPOINT audit_webhooks") != 0) {
+		log_warn("msg=\"audit webhooks not queued\" event=%s error=\"%s\"", r->event,
+		    db_error(db));
+		json_object_put(payload);
+		goto done;
+	}
 	for (int i = 0; i < jsonread_array_len(urls); i++) {
 		struct json_object *c = json_object_new_object();
+		int rc;
+
 		jsonwrite_str(c, "url", json_object_get_string(json_object_array_get_idx(urls,
 		    (size_t)i)));
 		jsonwrite_str(c, "secret", jsonread_string(cfg, "signingSecret", ""));
-		if (notify_queue_enqueue(db, AUDIT_WEBHOOK_TYPE, "", jsonutil_to_string(payload, NULL),
-		    jsonutil_to_string(c, NULL), qid, sizeof(qid), err, sizeof(err)) != 0)
-			log_warn("msg=\"audit webhook not queued\" event=%s error=\"%s\"", r->event, err);
+		rc = notify_queue_enqueue(db, AUDIT_WEBHOOK_TYPE, "", jsonutil_to_string(payload, NULL),
+		    jsonutil_to_string(c, NULL), qid, sizeof(qid), err, sizeof(err));
 		json_object_put(c);
+		if (rc != 0) {
+			log_warn("msg=\"audit webhooks not queued\" event=%s error=\"%s\"", r->event,
+			    err);
+			(void)db_exec(db, "ROLLBACK TO SAVEPOINT audit_webhooks");
+			break;
+		}
 	}
+	(void)db_exec(db, "RELEASE SAVEPOINT audit_webhooks");
 	json_object_put(payload);
 done:
 	json_object_put(cfg);
