@@ -581,27 +581,28 @@ verify_chain(struct db *db, struct audit_chain_report *rep)
 		n = PQntuples(res);
 		for (int i = 0; i < n; i++) {
 			struct audit_row r;
-			char mac[MAC_HEX];
+			char mac[MAC_HEX], why[160];
 			int64_t s;
 
+			/* r points into res: the report is filled before res is cleared. */
 			row_from_result(res, i, &r);
 			s = strtoll(r.seq, NULL, 10);
+			why[0] = '\0';
 			if (!c.has_key) {
-				PQclear(res);
-				return broken(rep, s, r.id, "a chain row but the chain has no key");
-			}
-			if (s != expected) {
-				char why[160];
+				snprintf(why, sizeof(why), "a chain row but the chain has no key");
+			} else if (s != expected) {
 				snprintf(why, sizeof(why), "its predecessor is missing (rows %lld to %lld "
 				    "deleted)", (long long)expected, (long long)(s - 1));
-				PQclear(res);
-				return broken(rep, s, r.id, why);
+			} else {
+				row_mac(&r, prev, mac);
+				if (!mac_equal(mac, r.mac))
+					snprintf(why, sizeof(why), "its MAC does not match its content "
+					    "and its predecessor's MAC (edited or inserted)");
 			}
-			row_mac(&r, prev, mac);
-			if (!mac_equal(mac, r.mac)) {
+			if (why[0]) {
+				broken(rep, s, r.id, why);
 				PQclear(res);
-				return broken(rep, s, r.id, "its MAC does not match its content and its "
-				    "predecessor's MAC (edited or inserted)");
+				return 1;
 			}
 			memcpy(prev, r.mac, MAC_HEX);
 			rep->rows++;

@@ -154,6 +154,7 @@ is(verify_row($after_next), 1, 'the row after that does');
 ($code, $v) = get_json('/api/audit/verify');
 is($v->{verified}, Mojo::JSON::false, 'the chain: broken');
 is($v->{firstBroken}{seq}, $seq, 'the first broken row is the edited one');
+is($v->{firstBroken}{id}, $id, 'named by its id');
 ($rc, $out) = worker_verify();
 is($rc, 1, 'pulse-worker --verify-audit: 1 when broken');
 like($out, qr/broken at seq $seq id $id: .*edited/, 'it names the row');
@@ -190,6 +191,23 @@ is($rc, 1, 'the worker says broken');
 like($out, qr/seq @{[ $head + 1 ]}/, 'at the inserted row');
 $stack->psql(q{DELETE FROM pulse.audit_events WHERE id = '22222222-2222-4222-8222-222222222222'});
 is((worker_verify())[0], 0, 'removed again: intact');
+
+# A row inserted in the middle, the rows after it moved up one place and its MAC copied from
+# the row whose place it took: noticed at the inserted row, and its successor fails too.
+my $k = $seq;
+$stack->psql("UPDATE pulse.audit_events SET seq = seq + 1000000 WHERE seq > $k;
+    UPDATE pulse.audit_events SET seq = seq - 999999 WHERE seq > 1000000");
+$stack->psql(qq{INSERT INTO pulse.audit_events (id, ts, event, username, client_ip, success, details, seq, mac)
+    SELECT '33333333-3333-4333-8333-333333333333', ts, 'login', 'mallory', client_ip, true, 'Successful login',
+        @{[ $k + 1 ]}, mac FROM pulse.audit_events WHERE seq = @{[ $k + 2 ]}});
+is(verify_row('33333333-3333-4333-8333-333333333333'), 0, 'a row inserted in the middle does not verify');
+is(verify_row($next_id), 0, 'nor does the row after it');
+($rc, $out) = worker_verify();
+like($out, qr/broken at seq @{[ $k + 1 ]} id 33333333/, 'the worker names the inserted row') or diag $out;
+$stack->psql("DELETE FROM pulse.audit_events WHERE id = '33333333-3333-4333-8333-333333333333';
+    UPDATE pulse.audit_events SET seq = seq + 1000000 WHERE seq > $k + 1;
+    UPDATE pulse.audit_events SET seq = seq - 1000001 WHERE seq > 1000000");
+is((worker_verify())[0], 0, 'taken out and renumbered back: intact');
 
 # Tail truncation: the newest row deleted.
 $stack->psql("CREATE TABLE pulse.t78_saved AS SELECT * FROM pulse.audit_events WHERE seq = $head");
