@@ -14,6 +14,8 @@ my $stack = PulseStack->new(nginx => 1, settings => { license_public_key => Puls
 my $admin = $stack->setup_admin;
 my $licence = PulseStack::mint_licence(tier => 'enterprise');
 my $audit_id = $stack->psql('SELECT id FROM pulse.audit_events ORDER BY seq DESC LIMIT 1');
+# An edited first row: the chain's check takes its broken path.
+$stack->psql(q{UPDATE pulse.audit_events SET details = 'edited' WHERE seq = 1});
 my $sock = $stack->run_dir . '/valgrind.sock';
 my $vlog = $stack->log_dir . '/valgrind.txt';
 $stack->spawn('valgrind', { $stack->program_env },
