@@ -53,6 +53,11 @@ if (($ENV{BENCH_ONLY} // '') eq 'ui') {
     ui_bench();
     exit 0;
 }
+# BENCH_ONLY=audit runs only the audit log's cost (issue 16): a login with audit on and off.
+if (($ENV{BENCH_ONLY} // '') eq 'audit') {
+    audit_bench();
+    exit 0;
+}
 # BENCH_ONLY=amplification runs only the oversized-body part (security review H2).
 if (($ENV{BENCH_ONLY} // '') eq 'amplification') {
     amplification_bench();
@@ -137,6 +142,7 @@ kill 'TERM', $stack->{bare_nginx_pid} if $stack->{bare_nginx_pid};
 $stack->stop;
 
 amplification_bench() unless ($ENV{BENCH_SKIP_AMPLIFICATION} // '') eq '1';
+audit_bench() unless ($ENV{BENCH_SKIP_AUDIT} // '') eq '1';
 poll_bench() unless ($ENV{BENCH_SKIP_POLL} // '') eq '1';
 metrics_bench() unless ($ENV{BENCH_SKIP_METRICS} // '') eq '1';
 unless (($ENV{BENCH_SKIP_ALERTS_LATENCY} // '') eq '1') { alerts_latency_bench($_) for qw(lean mojo) }
@@ -521,6 +527,72 @@ sub metrics_bench {
 # every public and scope-free route through nginx, and straight to the responder's socket as
 # a peer that skips nginx would; the responder's peak resident memory (VmHWM) before and
 # after, beside what json-c would have allocated for one such body.
+# The audit log's cost (issue 16): two responders on one database, fcgi-1 with audit_log on
+# and fcgi-2 (not behind nginx) with it off, asked in turn request by request over FastCGI
+# (cgi-fcgi, as t/api does), so that a neighbour's load falls on both alike; BENCH_AUDIT_N
+# requests each: POST /api/login (bcrypt, a session, one audit row) and POST
+# /api/system/settings/update (one audit row and little else, so the row's own cost shows).
+# Median and p90 of each, and the ratio on/off (target for the login: <= 1.10). The login
+# rate limit's counters are cleared before each login, outside the timing. Then
+# bench/audit-append: BENCH_AUDIT_ROWS rows appended by 1 and by 8 threads on their own
+# connections (contending for the chain head), rows/s and the time per row, and the chain
+# verified afterwards.
+sub audit_bench {
+    my $n = $ENV{BENCH_AUDIT_N} // 40;
+    my $s = PulseStack->new(responders => 1, threads => 4, workers => 1,
+        settings => { log_level => 'warn', access_log => 'false' })->start;
+    my $admin = $s->setup_admin;
+    $s->start_responder(2, PULSE_AUDIT_LOG => 'false');
+    my %sock = (on => $s->socket_path(1), off => $s->socket_path(2));
+    my $login = Mojo::JSON::encode_json({ username => $admin->{user}, password => $admin->{password} });
+    my %t;
+    for my $i (1 .. $n) {
+        for my $mode ($i % 2 ? qw(on off) : qw(off on)) {
+            $s->psql('DELETE FROM pulse.rate_limit_hits');
+            my $t0 = time;
+            my ($st) = $s->fcgi_request(socket => $sock{$mode}, method => 'POST', uri => '/api/login',
+                body => $login);
+            push @{ $t{$mode}{login} }, time - $t0;
+            die "login failed: $st" unless $st == 200;
+            $t0 = time;
+            ($st) = $s->fcgi_request(socket => $sock{$mode}, method => 'POST', uri => '/api/system/settings/update',
+                body => '{"publicURL":"https://bench.example.com"}', env => { HTTP_X_API_TOKEN => $admin->{token} });
+            push @{ $t{$mode}{settings} }, time - $t0;
+            die "settings failed: $st" unless $st == 200;
+        }
+    }
+    my %append;
+    my $tool = PulseStack::builddir() . '/bench/audit-append';
+    my $nrows = $ENV{BENCH_AUDIT_ROWS} // 4000;
+    for my $threads (1, 8) {
+        my $out = qx{'$tool' '@{[ $s->conninfo ]}' '@{[ $s->dir ]}/data' $nrows $threads};
+        my ($secs, $n, $ok) = $out =~ /seconds ([\d.]+) rows (\d+) verified (\d)/ or die "audit-append: $out";
+        $append{$threads} = [$n / $secs, 1e6 * $secs / $n, $ok];
+    }
+    my $rows = $s->psql('SELECT count(*) FROM pulse.audit_events');
+    my $chain = $s->psql('SELECT last_seq FROM pulse.audit_chain');
+    $s->stop;
+    my $q = sub {
+        my ($v, $p) = @_;
+        my @s = sort { $a <=> $b } @$v;
+        return 1000 * $s[int($p * $#s + 0.5)];
+    };
+    print "\n== Audit log: the same requests with audit_log on and off, in turn ($n each, FastCGI) ==\n";
+    printf "%-44s %10s %10s %10s %10s %8s\n", '', 'on p50 ms', 'off p50', 'on p90', 'off p90', 'ratio';
+    for my $k (qw(login settings)) {
+        my ($on, $off) = ($q->($t{on}{$k}, 0.5), $q->($t{off}{$k}, 0.5));
+        printf "%-44s %10.2f %10.2f %10.2f %10.2f %8.3f%s\n",
+            $k eq 'login' ? 'POST /api/login (bcrypt + session + row)' : 'POST /api/system/settings/update',
+            $on, $off, $q->($t{on}{$k}, 0.9), $q->($t{off}{$k}, 0.9), $on / ($off || 1),
+            $k eq 'login' ? '   (target: <= 1.10)' : '';
+    }
+    for my $threads (1, 8) {
+        printf "%-44s %10.0f rows/s %8.0f us/row   chain %s\n", "audit-append, $threads thread(s)",
+            $append{$threads}[0], $append{$threads}[1], $append{$threads}[2] ? 'verified' : 'BROKEN';
+    }
+    printf "%-44s %d rows, chain head %d\n", 'audit rows written', $rows, $chain;
+}
+
 sub amplification_bench {
     require Mojo::Promise;
     require Mojo::UserAgent;

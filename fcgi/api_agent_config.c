@@ -80,6 +80,9 @@ api_agents_host_config_patch(struct request *r)
 		resp_db_unavailable_msg(r, "Failed to update the host configuration");
 		return;
 	}
+	audit_record(r->db, "agent_config_updated", r->auth.username, r->client_ip, r->raw_path, 1,
+	    arena_printf(r->arena, "Host %.100s: commandsEnabled %s", id,
+	    value < 0 ? "cleared" : value ? "true" : "false"));
 	config = json_object_new_object();
 	json_object_object_add(config, "commandsEnabled",
 	    value < 0 ? NULL : json_object_new_boolean(value));

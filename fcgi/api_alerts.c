@@ -3,6 +3,7 @@
  * alerts-notifications.md §2 and §6. */
 #include "config.h"
 
+#include "audit.h"
 #include "handlers.h"
 #include "alert_config.h"
 #include "alert_dispatch.h"
@@ -68,6 +69,8 @@ api_alerts_config_put(struct request *r)
 	jsonwrite_bool(obj, "success", 1);
 	jsonwrite_str(obj, "message", "Alert configuration updated successfully");
 	resp_json(r, 200, obj);
+	audit_record(r->db, "alert_config_updated", r->auth.username, r->client_ip, r->raw_path, 1,
+	    "Alert configuration updated");
 	log_info("msg=\"alert configuration updated\" state=%s", c->activation_state);
 }
 
@@ -83,8 +86,11 @@ api_alerts_activate(struct request *r)
 		resp_db_unavailable_msg(r, "Failed to save configuration");
 		return;
 	}
-	if (!already)
+	if (!already) {
 		log_info("msg=\"alert notifications activated\"");
+		audit_record(r->db, "alert_config_updated", r->auth.username, r->client_ip,
+		    r->raw_path, 1, "Alert notifications activated");
+	}
 	if (!already && alert_dispatch_activate(r->db, clock_wall()) < 0)
 		log_warn("msg=\"alerts not dispatched on activation\"");
 	obj = resp_object(r);

@@ -3,6 +3,7 @@
  * provider presets, the webhook delivery history and the notification health. */
 #include "config.h"
 
+#include "audit.h"
 #include "handlers.h"
 #include "arena.h"
 #include "crypto.h"
@@ -93,8 +94,11 @@ single_put(struct request *r, enum notify_result (*update)(struct db *, struct j
 void
 api_notify_email_put(struct request *r)
 {
-	if (single_put(r, notify_email_update, "email") != NULL)
+	if (single_put(r, notify_email_update, "email") != NULL) {
+		audit_record(r->db, "notification_config_updated", r->auth.username, r->client_ip,
+		    r->raw_path, 1, "Email configuration updated");
 		answer_success(r);
+	}
 }
 
 void
@@ -102,8 +106,11 @@ api_notify_apprise_put(struct request *r)
 {
 	struct json_object *cfg = single_put(r, notify_apprise_update, "apprise");
 
-	if (cfg != NULL)
+	if (cfg != NULL) {
+		audit_record(r->db, "notification_config_updated", r->auth.username, r->client_ip,
+		    r->raw_path, 1, "Apprise configuration updated");
 		resp_json(r, 200, req_json(r, notify_apprise_public(cfg)));
+	}
 }
 
 void
@@ -139,9 +146,12 @@ allowlist_read(struct request *r, char *buf, size_t len)
 static void
 answer_webhook(struct request *r, struct json_object *cfg, const char *what)
 {
+	const char *id = json_object_get_string(json_object_object_get(cfg, "id"));
+
 	req_json(r, cfg);
-	log_info("msg=\"webhook %s\" id=%s", what, json_object_get_string(
-	    json_object_object_get(cfg, "id")));
+	log_info("msg=\"webhook %s\" id=%s", what, id);
+	audit_record(r->db, "notification_config_updated", r->auth.username, r->client_ip,
+	    r->raw_path, 1, arena_printf(r->arena, "Webhook %s: %.100s", what, id ? id : ""));
 	resp_json(r, 200, req_json(r, notify_webhook_public(cfg)));
 }
 
@@ -182,6 +192,8 @@ api_notify_webhook_delete(struct request *r)
 	if (answer_failure(r, notify_webhook_delete(r->db, id), id, NULL))
 		return;
 	log_info("msg=\"webhook deleted\" id=%.200s", id);
+	audit_record(r->db, "notification_config_updated", r->auth.username, r->client_ip,
+	    r->raw_path, 1, arena_printf(r->arena, "Webhook deleted: %.100s", id));
 	answer_success(r);
 }
 

@@ -1,17 +1,15 @@
 /* api_profiles.c: agent profiles and their assignments, /api/admin/profiles (agents.md §7):
- * list, create, replace and delete profiles; list, set and remove assignments. A Pro feature
- * in the original; on for everyone until licences exist. */
+ * list, create, replace and delete profiles; list, set and remove assignments. A Pro feature:
+ * the route table gates them on the licence feature agent_profiles. */
 #include "config.h"
 
 #include "agent_profile.h"
+#include "audit.h"
 #include "handlers.h"
 #include "jsonread.h"
 
 #include <json-c/json.h>
 #include <string.h>
-
-/* TODO(issue 16): the licence feature "agent_profiles" gates these handlers (402
- * license_required with feature and upgrade_url) once licences exist. */
 
 /* The {id} (or {agent_id}) of the path, trimmed, or NULL after answering 404. */
 static const char *
@@ -47,6 +45,14 @@ found(struct request *r, int rc)
 	else if (rc < 0)
 		resp_db_unavailable(r);
 	return rc == 1;
+}
+
+/* Records a change of agent configuration in the audit log. */
+static void
+record(struct request *r, const char *event, const char *what)
+{
+	audit_record(r->db, event, r->auth.username, r->client_ip, r->raw_path, 1,
+	    arena_printf(r->arena, "%.200s", what));
 }
 
 void
@@ -85,8 +91,14 @@ api_profiles_create(struct request *r)
 	const char *name;
 	struct json_object *config;
 
-	if (profile_body(r, &name, &config) == 0)
-		answer(r, agent_profile_create(r->db, name, config));
+	struct json_object *profile;
+
+	if (profile_body(r, &name, &config) != 0)
+		return;
+	profile = agent_profile_create(r->db, name, config);
+	if (profile != NULL)
+		record(r, "agent_profile_created", name);
+	answer(r, profile);
 }
 
 void
@@ -97,8 +109,11 @@ api_profiles_update(struct request *r)
 
 	if (id == NULL || profile_body(r, &name, &config) != 0)
 		return;
-	if (found(r, agent_profile_update(r->db, id, name, config, &out)))
+	if (found(r, agent_profile_update(r->db, id, name, config, &out))) {
+		if (out != NULL)
+			record(r, "agent_profile_updated", id);
 		answer(r, out);
+	}
 }
 
 void
@@ -106,8 +121,10 @@ api_profiles_delete(struct request *r)
 {
 	const char *id = path_id(r, "id", "Profile");
 
-	if (id && found(r, agent_profile_delete(r->db, id)))
+	if (id && found(r, agent_profile_delete(r->db, id))) {
+		record(r, "agent_profile_deleted", id);
 		resp_raw(r, 200, "application/json", "", 0);	/* empty, as the original */
+	}
 }
 
 void
@@ -130,7 +147,13 @@ api_profiles_assign(struct request *r)
 		resp_error(r, 400, "missing_fields", "AgentID and ProfileID are required");
 		return;
 	}
-	answer(r, agent_profile_assign(r->db, agent, profile));
+	{
+		struct json_object *done = agent_profile_assign(r->db, agent, profile);
+		if (done != NULL)
+			record(r, "agent_profile_assigned", arena_printf(r->arena, "%s -> %s", agent,
+			    profile));
+		answer(r, done);
+	}
 }
 
 void
@@ -140,8 +163,10 @@ api_profiles_unassign(struct request *r)
 
 	if (agent == NULL)
 		return;
-	if (agent_profile_unassign(r->db, agent) != 0)
+	if (agent_profile_unassign(r->db, agent) != 0) {
 		resp_db_unavailable(r);
-	else
-		resp_no_content(r);
+		return;
+	}
+	record(r, "agent_profile_unassigned", agent);
+	resp_no_content(r);
 }

@@ -2,6 +2,7 @@
  * (agents.md §2), and mock mode (GET, POST and PUT /api/system/mock-mode, state-proxmox.md §6.1). */
 #include "config.h"
 
+#include "audit.h"
 #include "handlers.h"
 #include "agent_mock.h"
 #include "conf.h"
@@ -281,6 +282,8 @@ api_mock_mode_set(struct request *r)
 		return;
 	}
 	log_info("msg=\"mock mode set\" enabled=%s", enabled ? "true" : "false");
+	audit_record(r->db, "settings_updated", r->auth.username, r->client_ip, r->raw_path, 1,
+	    enabled ? "Mock mode enabled" : "Mock mode disabled");
 	answer_mock(r, enabled, text);
 }
 
@@ -309,6 +312,9 @@ api_system_settings_update(struct request *r)
 		return;
 	}
 	log_info("msg=\"system settings updated\"");
+	audit_record(r->db, "settings_updated", r->auth.username, r->client_ip, r->raw_path, 1,
+	    arena_printf(r->arena, "System settings updated:%s%s",
+	    cidrs ? " " SETTINGS_WEBHOOK_CIDRS : "", public_url ? " " SETTINGS_PUBLIC_URL : ""));
 	obj = resp_object(r);
 	jsonwrite_bool(obj, "success", 1);
 	resp_json(r, 200, obj);

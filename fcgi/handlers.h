@@ -153,6 +153,19 @@ void api_profiles_assignments(struct request *r);
 void api_profiles_assign(struct request *r);
 void api_profiles_unassign(struct request *r);
 
+/* api_license.c */
+void api_license_status(struct request *r);
+void api_license_features(struct request *r);
+void api_license_activate(struct request *r);
+void api_license_clear(struct request *r);
+
+/* api_audit.c */
+void api_audit_list(struct request *r);
+void api_audit_verify_event(struct request *r);
+void api_audit_verify_chain(struct request *r);
+void api_audit_webhooks_get(struct request *r);
+void api_audit_webhooks_set(struct request *r);
+
 /* api_agents_kube.c */
 void api_agents_kube_report(struct request *r);
 void api_agents_kube_delete(struct request *r);

@@ -325,6 +325,8 @@ list_routes(void)
 		json_object_object_add(o, "scope", rt->scope ? json_object_new_string(rt->scope) : NULL);
 		json_object_object_add(o, "rate", json_object_new_string(rate_class_name(rt->rate)));
 		json_object_object_add(o, "bodyLimit", json_object_new_int64(route_body_limit(rt)));
+		json_object_object_add(o, "feature",
+		    rt->feature ? json_object_new_string(rt->feature) : NULL);
 		printf("%s\n", jsonutil_to_string(o, NULL));
 		json_object_put(o);
 	}

@@ -4,6 +4,8 @@
 #include "router.h"
 #include "auth.h"
 #include "conf.h"
+#include "jsonwrite.h"
+#include "license.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "responder.h"
@@ -55,7 +57,8 @@ router_init(char *err, size_t errlen)
 			if (a[s][0] == '{')
 				params++;
 		if (params > REQUEST_MAX_PATH_PARAMS || rt->handler == NULL || rt->methods == 0 ||
-		    rt->rate >= RATE_CLASS_COUNT) {
+		    rt->rate >= RATE_CLASS_COUNT ||
+		    (rt->feature && license_feature_name(rt->feature) == NULL)) {
 			snprintf(err, errlen, "route %s: bad definition", rt->pattern);
 			return -1;
 		}
@@ -260,8 +263,36 @@ public_url_learn(struct request *r)
 		__atomic_store_n(&done, 1, __ATOMIC_RELAXED);
 }
 
-/* Authenticates and applies the route's rule (public, admin, scope), then CSRF for session
- * requests. Returns 0 to go on, -1 after answering. */
+/* The route's licence feature (security.md §11.6): 0 when the activated licence grants it,
+ * else -1 after answering 402 with the original's body (or 503). */
+static int
+check_license(struct request *r, const char *feature)
+{
+	struct json_object *o;
+	const char *name;
+	int rc = license_feature_granted(r->db, feature);
+
+	if (rc > 0)
+		return 0;
+	if (rc < 0) {
+		resp_db_unavailable(r);
+		return -1;
+	}
+	name = license_feature_name(feature);
+	o = resp_object(r);
+	jsonwrite_str(o, "error", "license_required");
+	jsonwrite_str(o, "message", arena_printf(r->arena, "feature not included in license: %s "
+	    "requires Pulse Pro", name ? name : feature));
+	jsonwrite_str(o, "feature", feature);
+	jsonwrite_str(o, "upgrade_url", LICENSE_UPGRADE_URL);
+	r->error_code = "license_required";
+	resp_json(r, 402, o);
+	return -1;
+}
+
+/* Authenticates and applies the route's rule (public, admin, licence feature, scope, in the
+ * original's order: a token without the scope on an unlicensed route gets 402), then CSRF
+ * for session requests. Returns 0 to go on, -1 after answering. */
 static int
 check_access(struct request *r)
 {
@@ -308,6 +339,8 @@ check_access(struct request *r)
 		resp_error(r, 403, "forbidden", "Admin privileges required");
 		return -1;
 	}
+	if (rt->feature != NULL && check_license(r, rt->feature) != 0)
+		return -1;
 	if (!principal_has_scope(p, rt->scope)) {
 		resp_missing_scope(r, rt->scope);
 		return -1;

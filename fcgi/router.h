@@ -47,6 +47,7 @@ struct route {
 	const char *scope;	/* scope an API token needs, or NULL */
 	enum rate_class rate;
 	size_t body_limit;	/* bytes; 0: the body_limit setting */
+	const char *feature;	/* licence feature it needs (402 without), or NULL */
 };
 
 /* The table, in fcgi/routes.c: the only place a route and its protection are declared. */
@@ -68,8 +69,8 @@ const struct route *router_match(struct request *r, char **segments, int nsegmen
 int64_t route_body_limit(const struct route *rt);
 
 /* Serves one request: path checks, routing (404/405), the route's rate class (429), body
- * limit (413), database readiness (503), access control, content type (415), body reading,
- * then the handler. */
+ * limit (413), database readiness (503), access control (admin, then the licence feature:
+ * 402, then the token's scope), content type (415), body reading, then the handler. */
 void router_handle(struct request *r);
 
 #endif

@@ -8,6 +8,9 @@
 #include "router.h"
 #include "util.h"
 
+/* A route without a licence feature leaves the last field out (NULL): most routes have none. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 #define GET REQ_METHOD_GET
 #define POST REQ_METHOD_POST
 #define PUT REQ_METHOD_PUT
@@ -37,7 +40,8 @@
 /* A retired temperature-proxy route: 410 whatever the body (agents.md §11). */
 #define GONE NO_DB | NO_CSRF | ROUTE_ANY_BODY, NULL, RATE_GENERAL, SMALL
 
-/* method, path, handler, flags, scope an API token needs, rate class, body limit */
+/* method, path, handler, flags, scope an API token needs, rate class, body limit, licence
+ * feature (402 without it; none when left out) */
 const struct route route_table[] = {
 	/* api_system.c */
 	{GET, "/api/health", api_health, PUBLIC | NO_DB, NULL, RATE_PUBLIC, SMALL},
@@ -194,21 +198,44 @@ const struct route route_table[] = {
 
 	/* api_profiles.c: admin, as the original; a profile's settings reach every agent it is
 	 * assigned to, so changing them takes host-agent:manage (the original checks no scope:
-	 * docs/COMPATIBILITY.md). The licence feature agent_profiles will gate them (issue 16). */
+	 * docs/COMPATIBILITY.md). A Pro feature: the licence must grant agent_profiles. */
 	{GET, "/api/admin/profiles", api_profiles_list, ADMIN, "settings:read", RATE_GENERAL,
-	    SMALL},
+	    SMALL, "agent_profiles"},
 	{POST, "/api/admin/profiles", api_profiles_create, ADMIN, "host-agent:manage",
-	    RATE_GENERAL, SMALL},
+	    RATE_GENERAL, SMALL, "agent_profiles"},
 	{PUT, "/api/admin/profiles/{id}", api_profiles_update, ADMIN, "host-agent:manage",
-	    RATE_GENERAL, SMALL},
+	    RATE_GENERAL, SMALL, "agent_profiles"},
 	{DELETE, "/api/admin/profiles/{id}", api_profiles_delete, ADMIN, "host-agent:manage",
-	    RATE_GENERAL, SMALL},
+	    RATE_GENERAL, SMALL, "agent_profiles"},
 	{GET, "/api/admin/profiles/assignments", api_profiles_assignments, ADMIN, "settings:read",
-	    RATE_GENERAL, SMALL},
+	    RATE_GENERAL, SMALL, "agent_profiles"},
 	{POST, "/api/admin/profiles/assignments", api_profiles_assign, ADMIN, "host-agent:manage",
-	    RATE_GENERAL, SMALL},
+	    RATE_GENERAL, SMALL, "agent_profiles"},
 	{DELETE, "/api/admin/profiles/assignments/{agent_id}", api_profiles_unassign, ADMIN,
-	    "host-agent:manage", RATE_GENERAL, SMALL},
+	    "host-agent:manage", RATE_GENERAL, SMALL, "agent_profiles"},
+
+	/* api_license.c (security.md §11.5): status is admin, features any credential;
+	 * activate and clear admin with settings:write. */
+	{GET, "/api/license/status", api_license_status, ADMIN, NULL, RATE_GENERAL, SMALL},
+	{GET, "/api/license/features", api_license_features, 0, NULL, RATE_GENERAL, SMALL},
+	{POST, "/api/license/activate", api_license_activate, ADMIN, "settings:write",
+	    RATE_GENERAL, SMALL},
+	{POST, "/api/license/clear", api_license_clear, ADMIN, "settings:write", RATE_GENERAL,
+	    SMALL},
+
+	/* api_audit.c (security.md §4.1, §9): readable by any credential (the original's
+	 * permission is everyone's in its OSS build) with settings:read; the whole-chain check
+	 * and the webhooks are admin's. All need the licence feature audit_logging. */
+	{GET, "/api/audit", api_audit_list, 0, "settings:read", RATE_GENERAL, SMALL,
+	    "audit_logging"},
+	{GET, "/api/audit/{id}/verify", api_audit_verify_event, 0, "settings:read", RATE_GENERAL,
+	    SMALL, "audit_logging"},
+	{GET, "/api/audit/verify", api_audit_verify_chain, ADMIN, "settings:read", RATE_GENERAL,
+	    SMALL, "audit_logging"},
+	{GET, "/api/admin/webhooks/audit", api_audit_webhooks_get, ADMIN, "settings:read",
+	    RATE_GENERAL, SMALL, "audit_logging"},
+	{POST | PUT, "/api/admin/webhooks/audit", api_audit_webhooks_set, ADMIN, "settings:write",
+	    RATE_GENERAL, CONFIG, "audit_logging"},
 
 	/* api_agents_kube.c (agents.md §5): the report as the host's; management is admin. */
 	{POST, "/api/agents/kubernetes/report", api_agents_kube_report, 0, "kubernetes:report",

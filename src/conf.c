@@ -86,6 +86,8 @@ const struct conf_key conf_keys[] = {
 	    "record security events in pulse.audit_events"},
 	{"audit_retention_days", CFG_INT, "90", 1, 36500, 0,
 	    "days security events are kept in pulse.audit_events"},
+	{"license_public_key", CFG_STRING, "", 0, 0, 0,
+	    "Ed25519 public key (base64, 32 bytes) that Pulse Pro licence keys are verified with"},
 	{"pve_polling_interval", CFG_INT, "10", 1, 3600, 0,
 	    "seconds between polls of each Proxmox instance"},
 	{"pbs_polling_interval", CFG_INT, "60", 1, 3600, 0,

@@ -677,6 +677,13 @@ db_commit(struct db *db)
 	return 0;
 }
 
+int
+db_in_transaction(struct db *db)
+{
+	return db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(db->conn) != PQTRANS_IDLE;
+}
+
 void
 db_rollback(struct db *db)
 {

@@ -110,6 +110,9 @@ void db_copy_field(struct strbuf *row, const char *value, int last);
 
 /* Transactions: begin/commit return 0 or -1; rollback is safe to call in any state. */
 int db_begin(struct db *db);
+/* Whether the session is inside a transaction (a caller's, that a library call must not
+ * commit). */
+int db_in_transaction(struct db *db);
 int db_commit(struct db *db);
 void db_rollback(struct db *db);
 

@@ -5,6 +5,7 @@
 
 #include "notify_send.h"
 #include "alert.h"
+#include "audit.h"
 #include "conf.h"
 #include "http.h"
 #include "jsonread.h"
@@ -395,6 +396,9 @@ notify_send_row(const struct nq_row *row, const struct notify_send_ctx *ctx,
 	size_t n;
 	int resolved = strstr(row->type, "_resolved") != NULL, rc = -1;
 
+	/* An audit event for an audit webhook (src/audit.c): its own payload and headers. */
+	if (strcmp(row->type, AUDIT_WEBHOOK_TYPE) == 0)
+		return audit_webhook_send(row, ctx, res);
 	memset(res, 0, sizeof(*res));
 	if (row_open(row, res, &cfg, &alerts_json, &alerts, &n) != 0)
 		return -1;

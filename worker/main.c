@@ -12,6 +12,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "conf.h"
 #include "daemon.h"
 #include "http.h"
@@ -122,6 +123,39 @@ run_migrations(void)
 	return rc == 0 ? 0 : 1;
 }
 
+/* pulse-worker --verify-audit: walks the audit hash chain and says whether it is intact.
+ * Exit status 0 intact, 1 broken (the first broken row printed), 2 when it could not be
+ * checked (database, or the encryption key that seals the chain's key). */
+static int
+verify_audit(void)
+{
+	struct db *db = db_new(conf_str("database_url"), "pulse-worker verify-audit", 5.0);
+	struct audit_chain_report rep;
+	char err[512];
+	int rc;
+
+	if (secrets_init(conf_str("data_dir"), 0, err, sizeof(err)) != 0) {
+		fprintf(stderr, "pulse-worker: secrets key unavailable: %s\n", err);
+		db_free(db);
+		return 2;
+	}
+	db_set_timeouts(db, (int)conf_int("db_connect_timeout"), 0);
+	rc = db_ensure(db, 1) == 0 ? audit_verify_chain(db, &rep) : -1;
+	if (rc < 0) {
+		fprintf(stderr, "pulse-worker: audit log not verified: %s\n", db_error(db));
+		db_free(db);
+		return 2;
+	}
+	if (rc == 0)
+		printf("audit log intact: %lld rows, seq %lld to %lld\n", (long long)rep.rows,
+		    (long long)rep.anchor_seq + 1, (long long)rep.last_seq);
+	else
+		printf("audit log broken at seq %lld%s%s: %s\n", (long long)rep.broken_seq,
+		    rep.broken_id[0] ? " id " : "", rep.broken_id, rep.reason);
+	db_free(db);
+	return rc == 0 ? 0 : 1;
+}
+
 static char *
 default_worker_id(void)
 {
@@ -136,9 +170,11 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: pulse-worker [-c config] [--migrate] [--print-config] [--version]\n"
+	    "usage: pulse-worker [-c config] [--migrate] [--verify-audit] [--print-config] "
+	    "[--version]\n"
 	    "  -c, --config FILE   settings file (default %s/pulse/pulse.conf, or $PULSE_CONFIG)\n"
 	    "      --migrate       apply pending schema migrations and exit\n"
+	    "      --verify-audit  verify the audit log's hash chain and exit (0 intact, 1 broken)\n"
 	    "      --print-config  print the effective settings (secrets masked) and exit\n"
 	    "  -V, --version       print the version and exit\n", SYSCONFDIR);
 }
@@ -149,13 +185,14 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"migrate", no_argument, NULL, 'M'},
+		{"verify-audit", no_argument, NULL, 'A'},
 		{"print-config", no_argument, NULL, 'P'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *config_path = getenv("PULSE_CONFIG");
-	int migrate = 0, print_config = 0, ch, sfd;
+	int migrate = 0, verify = 0, print_config = 0, ch, sfd;
 	struct worker w;
 	char err[512], host[256] = "localhost", appname[64];
 	sigset_t sigs;
@@ -164,6 +201,7 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'c': config_path = optarg; break;
 		case 'M': migrate = 1; break;
+		case 'A': verify = 1; break;
 		case 'P': print_config = 1; break;
 		case 'V': printf("pulse-worker %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
@@ -184,6 +222,8 @@ main(int argc, char **argv)
 	daemon_start_logging();
 	if (migrate)
 		return run_migrations();
+	if (verify)
+		return verify_audit();
 	if (secrets_init(conf_str("data_dir"), 1, err, sizeof(err)) != 0)
 		log_fatal("msg=\"secrets key unavailable\" error=\"%s\"", err);
 

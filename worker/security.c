@@ -2,6 +2,7 @@
  * fingerprint every host must share, and pruning of expired sessions, counters and tokens. */
 #include "config.h"
 
+#include "audit.h"
 #include "conf.h"
 #include "crypto.h"
 #include "log.h"
@@ -223,22 +224,10 @@ static const char *const prune_sql[] = {
 	"AND (locked_until IS NULL OR locked_until < now())",
 };
 
-/* Security events older than audit_retention_days go, a bounded batch at a time so that
- * a first prune of a long trail does not hold one long transaction. */
-static const struct db_stmt stmt_audit_prune = {
-	"audit_prune",
-	"DELETE FROM pulse.audit_events WHERE id IN (SELECT id FROM pulse.audit_events "
-	"WHERE ts < now() - make_interval(days => $1::int) LIMIT 10000)",
-	1,
-};
-
 int
 job_auth_prune(struct worker *w, struct job *job)
 {
-	char days[16];
-	const char *params[1] = {days};
-	PGresult *res;
-	long deleted = 0, n;
+	long deleted;
 
 	(void)job;
 	for (size_t i = 0; i < ARRAY_LEN(prune_sql); i++) {
@@ -247,18 +236,15 @@ job_auth_prune(struct worker *w, struct job *job)
 			return -1;
 		}
 	}
-	snprintf(days, sizeof(days), "%lld", (long long)conf_int("audit_retention_days"));
-	do {
-		res = db_exec_stmt(w->db, &stmt_audit_prune, params);
-		if (res == NULL) {
-			log_warn("msg=\"audit prune failed\" error=\"%s\"", db_error(w->db));
-			return -1;
-		}
-		n = strtol(PQcmdTuples(res), NULL, 10);
-		PQclear(res);
-		deleted += n;
-	} while (n == 10000);
+	/* Security events older than audit_retention_days go in one cut that anchors the hash
+	 * chain (src/audit.c); the cut is itself recorded. */
+	deleted = audit_prune(w->db, (int)conf_int("audit_retention_days"));
+	if (deleted < 0) {
+		log_warn("msg=\"audit prune failed\" error=\"%s\"", db_error(w->db));
+		return -1;
+	}
 	if (deleted > 0)
-		log_info("msg=\"audit events pruned\" count=%ld retention_days=%s", deleted, days);
+		log_info("msg=\"audit events pruned\" count=%ld retention_days=%lld", deleted,
+		    (long long)conf_int("audit_retention_days"));
 	return 0;
 }

@@ -3,8 +3,10 @@
 # that is not public answers 401 without credentials, and every route with a scope answers
 # 403 missing_scope to a token without it and lets a token with it through the check; every
 # public route answers without credentials; every route counts in the rate class it declares
-# and refuses a body over its limit (small for public and scope-free routes). A new route
-# cannot forget its protection.
+# and refuses a body over its limit (small for public and scope-free routes); every route
+# with a licence feature answers 402 license_required without a licence, before the scope
+# check (the original's order), and goes on to the scope check with one. A new route cannot
+# forget its protection.
 use strict;
 use warnings;
 use FindBin;
@@ -14,11 +16,16 @@ use Test::More;
 use PulseStack;
 use PulseTest;
 
-my $stack = PulseStack->new->start;
+# A test licence key pair (t/tools/mint-licence): the licence is activated once the gated
+# routes have been walked without it.
+my $stack = PulseStack->new(settings => { license_public_key => PulseStack::licence_public_key() })->start;
 my $admin = $stack->setup_admin;
 my $ua = $stack->ua;
 my @routes = map { decode_json($_) } split /\n/, qx{@{[ $stack->bin('pulse-fcgi') ]} --list-routes};
 ok(@routes >= 15, scalar(@routes) . ' routes listed');
+my @gated = grep { defined $_->{feature} } @routes;
+ok(@gated >= 7, scalar(@gated) . ' routes gated by a licence feature');
+ok(!(grep { $_->{public} } @gated), 'no public route is gated');
 
 # One token per scope, each holding only that scope.
 my %scoped;
@@ -31,6 +38,28 @@ for my $scope (qw(monitoring:read monitoring:write settings:read settings:write 
 }
 
 my $uuid = '00000000-0000-4000-8000-000000000000';
+# Without a licence: the admin's token and a token lacking the scope both get 402 with the
+# route's feature (licence before scope); no credentials still 401.
+for my $rt (@gated) {
+    (my $path = $rt->{pattern}) =~ s/\{[^}]+\}/$uuid/g;
+    for my $method (@{ $rt->{methods} }) {
+        my $name = "$method $rt->{pattern}";
+        my ($other) = grep { $_ ne ($rt->{scope} // '') } sort keys %scoped;
+        for my $cred (['the admin token', $admin->{token}], ["a token lacking $rt->{scope}", $scoped{$other}]) {
+            my $tx = $ua->build_tx($method => $stack->url($path) => { 'X-API-Token' => $cred->[1],
+                'Content-Type' => 'application/json' } => '{}');
+            my $res = $ua->start($tx)->result;
+            is($res->code, 402, "$name without a licence, $cred->[0]: 402");
+            my $j = $res->json // {};
+            is($j->{error}, 'license_required', "$name: error license_required");
+            is($j->{feature}, $rt->{feature}, "$name: feature $rt->{feature}");
+            like($j->{message} // '', qr/^feature not included in license: .+ requires Pulse Pro$/, "$name: message");
+        }
+    }
+}
+# An enterprise licence grants every feature: the walk below reaches the scope checks.
+is($stack->activate_licence(tier => 'enterprise')->{tier}, 'enterprise', 'enterprise licence activated');
+
 for my $rt (@routes) {
     (my $path = $rt->{pattern}) =~ s/\{[^}]+\}/$uuid/g;
     for my $method (@{ $rt->{methods} }) {
@@ -65,6 +94,8 @@ for my $rt (@routes) {
         my $code = ref $json eq 'HASH' ? $json->{code} // '' : '';
         ok($res->code != 401 && $code ne 'missing_scope', "$name with a $rt->{scope} token passes "
             . 'the scope check (' . $res->code . ($code ? " $code" : '') . ')');
+        # That request cleared the licence: the routes after it are walked with one again.
+        $stack->activate_licence(tier => 'enterprise') if $rt->{pattern} eq '/api/license/clear';
     }
 }
 

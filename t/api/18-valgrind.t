@@ -11,8 +11,13 @@ use Test::More;
 use PulseStack;
 
 system('which valgrind >/dev/null 2>&1') == 0 or BAIL_OUT('valgrind is not installed');
-my $stack = PulseStack->new(nginx => 1, settings => { oidc_allowed_private_cidrs => '127.0.0.1/32' })->start;
+my $stack = PulseStack->new(nginx => 1, settings => { oidc_allowed_private_cidrs => '127.0.0.1/32',
+    license_public_key => PulseStack::licence_public_key() })->start;
 my $admin = $stack->setup_admin;
+my $licence = PulseStack::mint_licence(tier => 'enterprise');
+my $audit_id = $stack->psql('SELECT id FROM pulse.audit_events ORDER BY seq DESC LIMIT 1');
+# An edited first row: the chain's check takes its broken path.
+$stack->psql(q{UPDATE pulse.audit_events SET details = 'edited' WHERE seq = 1});
 my $sock = $stack->run_dir . '/valgrind.sock';
 my $vlog = $stack->log_dir . '/valgrind.txt';
 $stack->spawn('valgrind', { $stack->program_env },
@@ -136,6 +141,22 @@ my @mix = (
     [POST => '/api/config/import', $tok, '{"data":"not base64!","passphrase":"x"}'],
     [POST => '/api/config/import', $tok, encode_json({ data => $bundle, passphrase => 'wrong passphrase' })],
     [POST => '/api/config/import', $tok, encode_json({ data => $bundle, passphrase => 'vg passphrase 1' })],
+    # The licence and the audit log (issue 16): gated routes without and with a licence,
+    # bad keys, the chain's reads and verification, the audit webhooks.
+    [GET => '/api/audit', $tok], [GET => '/api/admin/profiles', $tok],
+    [POST => '/api/license/activate', $tok, '{"license_key":"a.b"}'],
+    [POST => '/api/license/activate', $tok, '{"license_key":"' . ($licence =~ s/.$/A/r) . '"}'],
+    [POST => '/api/license/activate', $tok, '{"license_key":7}'],
+    [POST => '/api/license/activate', $tok, '{"license_key":"' . $licence . '"}'],
+    [GET => '/api/license/status', $tok], [GET => '/api/license/features', $tok],
+    [GET => '/api/audit?limit=3&offset=1&event=login&success=false&startTime=2020-01-01T00:00:00Z', $tok],
+    [GET => '/api/audit?user=admin&endTime=bad', $tok], [GET => '/api/audit/verify', $tok],
+    [GET => '/api/audit/00000000-0000-4000-8000-000000000000/verify', $tok],
+    [GET => '/api/audit/nope/verify', $tok], [GET => "/api/audit/$audit_id/verify", $tok],
+    [POST => '/api/admin/webhooks/audit', $tok, '{"urls":["http://127.0.0.1:9/x"]}'],
+    [PUT => '/api/admin/webhooks/audit', $tok, '{"urls":[7]}'],
+    [GET => '/api/admin/webhooks/audit', $tok], [GET => '/api/admin/profiles', $tok],
+    [POST => '/api/license/clear', $tok],
 );
 my %seen;
 for my $round (1 .. 2) {

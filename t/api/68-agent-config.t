@@ -22,8 +22,10 @@ use PulseStack;
 use PulseTest;
 use WireContract;
 
-my $stack = PulseStack->new(settings => { pve_polling_interval => 2 })->start;
+my $stack = PulseStack->new(settings => { pve_polling_interval => 2,
+    license_public_key => PulseStack::licence_public_key() })->start;
 $stack->setup_admin;
+$stack->activate_licence(tier => 'pro');	# agent profiles are a Pro feature
 my $ua = $stack->ua;
 my $auth = $stack->token_headers;
 my $wc = WireContract->new;

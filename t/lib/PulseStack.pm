@@ -720,6 +720,42 @@ sub agent_token {
         headers => { 'X-API-Token' => $raw, Authorization => "Bearer $raw" } };
 }
 
+# Test licences (security.md §11): one throw-away Ed25519 key pair per test process, made by
+# t/tools/mint-licence. licence_public_key() is the license_public_key setting to start a
+# stack with; mint_licence(%claims) signs a key (lid, email and tier defaulted: an enterprise
+# licence that never expires); activate_licence(%claims) activates one with the admin token.
+my ($licence_dir, $licence_pub);
+sub licence_public_key {
+    return $licence_pub if $licence_pub;
+    require File::Temp;
+    $licence_dir = File::Temp::tempdir(CLEANUP => 1);
+    my $mint = srcdir() . '/t/tools/mint-licence';
+    chomp($licence_pub = qx{'$mint' keygen '$licence_dir/licence.pem'});
+    croak 'mint-licence keygen failed' unless $licence_pub =~ m{^[A-Za-z0-9+/]{43}=$};
+    return $licence_pub;
+}
+
+sub mint_licence {
+    my (%claims) = @_;
+    require Mojo::JSON;
+    licence_public_key();
+    my $json = Mojo::JSON::encode_json({ lid => 'test-licence', email => 'test@example.com',
+        tier => 'enterprise', %claims });
+    $json =~ s/'/'\\''/g;
+    my $mint = srcdir() . '/t/tools/mint-licence';
+    chomp(my $key = qx{'$mint' sign '$licence_dir/licence.pem' '$json'});
+    croak 'mint-licence sign failed' unless $key =~ /^[\w-]+\.[\w-]+\.[\w-]+$/;
+    return $key;
+}
+
+sub activate_licence {
+    my ($self, %claims) = @_;
+    my $res = $self->ua->post($self->url('/api/license/activate') => $self->token_headers
+        => json => { license_key => mint_licence(%claims) })->result;
+    croak 'licence activation: ' . $res->code . ' ' . $res->body unless $res->code == 200;
+    return $res->json->{status};
+}
+
 # hex(SHA3-256(s)) through the openssl command (Perl's core has no SHA-3).
 sub sha3_hex {
     my ($self, $s) = @_;

@@ -6,6 +6,7 @@
 #include "arena.h"
 #include "auth.h"
 #include "request.h"
+#include "license.h"
 #include "router.h"
 #include "tap.h"
 
@@ -67,6 +68,9 @@ main(void)
 		ok(strncmp(a->pattern, "/api/", 5) == 0 || strncmp(a->pattern, "/download/", 10) == 0 ||
 		    strncmp(a->pattern, "/install", 8) == 0 || strncmp(a->pattern, "/uninstall", 10) == 0,
 		    "route %s is under a forwarded prefix", a->pattern);
+		ok(a->feature == NULL || (license_feature_name(a->feature) != NULL &&
+		    !(a->flags & ROUTE_PUBLIC)), "route %s: no licence feature, or a known one on a "
+		    "route with credentials", a->pattern);
 	}
 
 	is_str(uri_decode(r.arena, "a%20b%2Fc", 9, 0), "a b/c", "percent decoding");
