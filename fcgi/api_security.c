@@ -904,3 +904,12 @@ api_security_status(struct request *r)
 		status_bootstrap(r, o);
 	resp_json(r, 200, o);
 }
+
+/* The RBAC routes (security.md §8): the original's open-source build has no role manager and
+ * answers them, once the licence grants rbac (the route table's gate), with 501
+ * rbac_unavailable. We have none either (docs/COMPATIBILITY.md). */
+void
+api_rbac_unavailable(struct request *r)
+{
+	resp_error(r, 501, "rbac_unavailable", "RBAC management is not available");
+}

@@ -24,6 +24,7 @@ void api_oidc_callback(struct request *r);
 
 /* api_security.c */
 void api_security_status(struct request *r);
+void api_rbac_unavailable(struct request *r);
 void api_tokens_list(struct request *r);
 void api_tokens_create(struct request *r);
 void api_tokens_delete(struct request *r);

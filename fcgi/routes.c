@@ -164,6 +164,27 @@ const struct route route_table[] = {
 	    RATE_GENERAL, SMALL},
 	{GET | POST, "/api/security/recovery", api_recovery, PUBLIC | NO_CSRF, NULL, RATE_RECOVERY,
 	    SMALL},
+	/* RBAC (security.md §8): 402 without the licence feature rbac, then 501 as the
+	 * original's open-source build; admin, with settings:read or settings:write (the original
+	 * checks no scope: docs/COMPATIBILITY.md). */
+	{GET, "/api/admin/roles", api_rbac_unavailable, ADMIN, "settings:read", RATE_GENERAL, SMALL,
+	    "rbac"},
+	{POST, "/api/admin/roles", api_rbac_unavailable, ADMIN, "settings:write", RATE_GENERAL, SMALL,
+	    "rbac"},
+	{GET, "/api/admin/roles/{id}", api_rbac_unavailable, ADMIN, "settings:read", RATE_GENERAL,
+	    SMALL, "rbac"},
+	{PUT | DELETE, "/api/admin/roles/{id}", api_rbac_unavailable, ADMIN, "settings:write",
+	    RATE_GENERAL, SMALL, "rbac"},
+	{GET, "/api/admin/users", api_rbac_unavailable, ADMIN, "settings:read", RATE_GENERAL, SMALL,
+	    "rbac"},
+	{GET, "/api/admin/users/{user}", api_rbac_unavailable, ADMIN, "settings:read", RATE_GENERAL,
+	    SMALL, "rbac"},
+	{GET, "/api/admin/users/{user}/roles", api_rbac_unavailable, ADMIN, "settings:read",
+	    RATE_GENERAL, SMALL, "rbac"},
+	{PUT | POST, "/api/admin/users/{user}/roles", api_rbac_unavailable, ADMIN, "settings:write",
+	    RATE_GENERAL, SMALL, "rbac"},
+	{GET, "/api/admin/users/{user}/permissions", api_rbac_unavailable, ADMIN, "settings:read",
+	    RATE_GENERAL, SMALL, "rbac"},
 
 	/* api_state.c */
 	{GET, "/api/state", api_state, 0, "monitoring:read", RATE_NONE, SMALL},

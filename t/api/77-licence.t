@@ -124,6 +124,17 @@ is($stack->psql("SELECT key_sealed LIKE 'enc:v1:%' AND strpos(key_sealed, 'eyJ')
 $res = $ua->get($stack->url('/api/admin/profiles') => $h)->result;
 is($res->code, 200, 'agent profiles with a pro licence: 200');
 
+# RBAC (security.md §8): 402 naming rbac without it (the pro tier has it), then 501 as the
+# original's open-source build, whatever the method.
+my $rbac = sub { $ua->build_tx($_[0] => $stack->url($_[1]) => $h => json => {}) };
+for my $call ([GET => '/api/admin/roles'], [POST => '/api/admin/roles'], [DELETE => '/api/admin/roles/admin'],
+    [GET => '/api/admin/users'], [PUT => '/api/admin/users/bob/roles'], [GET => '/api/admin/users/bob/permissions']) {
+    $res = $ua->start($rbac->(@$call))->result;
+    is($res->code, 501, "$call->[0] $call->[1] with a pro licence: 501");
+    is_deeply([@{ $res->json }{qw(code error status_code)}], ['rbac_unavailable', 'RBAC management is not available', 501],
+        "$call->[0] $call->[1]: the standard error rbac_unavailable") if $call->[1] eq '/api/admin/roles';
+}
+
 # A session sees the same licence (any responder reads it from the database).
 my ($sua, $csrf) = $stack->login;
 is($sua->get($stack->url('/api/license/features'))->result->json->{license_status}, 'active', 'a session sees it');
@@ -152,6 +163,11 @@ ok((grep { $_ eq 'audit_logging' } @{ $st->{features} }), 'explicit feature list
 # Free tier: no agent profiles.
 is(activate(mint({ %pro, tier => 'free' }))->code, 200, 'free tier activated');
 is($ua->get($stack->url('/api/admin/profiles') => $h)->result->code, 402, 'free tier: 402');
+$res = $ua->get($stack->url('/api/admin/roles') => $h)->result;
+is($res->code, 402, 'free tier: RBAC 402');
+is($res->json->{feature}, 'rbac', 'naming rbac');
+is($res->json->{message}, 'feature not included in license: Role-Based Access Control (RBAC) requires Pulse Pro',
+    'with its display name');
 is(activate($good)->code, 200, 'pro again');
 
 # Restart of the stack (database, responder, worker): the licence stays.
