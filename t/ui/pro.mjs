@@ -17,7 +17,8 @@
 // dark. Environment, beyond the harness's: UI_LICENCE, UI_402 (the API's 402 message),
 // UI_REDIRECT (the redirect URL the API derives from the public URL).
 import readline from 'node:readline';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { env, base, check, page, shot, query, attempt as attempt0, expectError, login, finish } from './harness.mjs';
 
 const attempt = (what, fn) => attempt0(what, async () => {
@@ -38,6 +39,8 @@ async function banner(sel) {
 const rowIds = () => page.$$eval('#audit-table tbody tr[data-id]', (trs) => trs.map((tr) => tr.dataset.id));
 const go = async (path) => { await page.goto(`${base}/${path}`); await page.waitForSelector('.settings-content'); };
 const PASS = 'correct horse battery';
+// The exported files hold the configuration's secrets: in a directory of their own, removed at the end.
+const tmp = mkdtempSync(`${tmpdir()}/pulse-ui-pro-`);
 
 await page.goto(base + '/settings/audit');
 expectError('/api/audit', [402]);
@@ -221,7 +224,7 @@ await attempt('backups: export and import', async () => {
   const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export-go')]);
   const name = dl.suggestedFilename();
   check(/^pulse-config-\d{4}-\d\d-\d\d\.json$/.test(name), 'the file is named pulse-config-YYYY-MM-DD.json', name);
-  const file = `${env.UI_OUT}/${name}`;
+  const file = `${tmp}/${name}`;
   await dl.saveAs(file);
   const j = JSON.parse(readFileSync(file, 'utf8'));
   check(j.status === 'success' && typeof j.data === 'string' && j.data.length > 100, 'the file is the API\'s whole answer');
@@ -247,7 +250,7 @@ await attempt('backups: export and import', async () => {
   check(await text('#import-counts li[data-key=pveInstances]') === '0 PVE nodes', 'no PVE node');
   await shot('backups-imported');
   // The raw base64 bundle as a file.
-  const raw = `${env.UI_OUT}/raw-bundle.txt`;
+  const raw = `${tmp}/raw-bundle.txt`;
   writeFileSync(raw, j.data.replace(/(.{76})/g, '$1\n'));
   await page.setInputFiles('#import-form input[name=file]', raw);
   await page.fill('#import-form input[name=passphrase]', PASS);
@@ -296,4 +299,5 @@ await attempt('clear the licence', async () => {
   expectError();
 });
 
+rmSync(tmp, { recursive: true, force: true });
 await finish();
