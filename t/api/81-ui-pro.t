@@ -2,9 +2,9 @@
 # 81-ui-pro.t: issue 16's Settings sections in a real browser (t/ui/pro.mjs, run as t/api/70
 # runs its script): the Audit Log's 402 note without a licence; a licence minted here
 # (PulseStack::mint_licence, the stack trusting its key) activated through Settings → Pulse
-# Pro, its status as the API's; the audit events as GET /api/audit answers, a filter, Verify
-# of a row, a row edited here with psql failing and named by the whole-log check; audit
-# webhooks saved and read back here; the OIDC form saved (GET /api/security/oidc has the
+# Pro, its status as the API's; the audit events as GET /api/audit answers (over 100: Next
+# and Prev), a filter, Verify of a row, a row edited here with psql failing and named by the
+# whole-log check; audit webhooks saved and read back here; the OIDC form saved (GET /api/security/oidc has the
 # values, never the secret); the configuration exported and imported back through the UI;
 # Clear licence and the 402 note again. Screenshots in $PULSE_UI_SHOTS/pro, else
 # t/ui/screenshots/pro in the build tree.
@@ -30,6 +30,9 @@ sub get_json { my ($path) = @_; $ua->get($stack->url($path) => $h)->result }
 my $public = 'https://pulse.example.test';
 is($ua->post($stack->url('/api/system/settings/update') => $h => json => { publicURL => $public })->result->code, 200,
     'a public URL set');
+# More than a page of events (100): the public URL saved again and again.
+my $saved = grep { $ua->post($stack->url('/api/system/settings/update') => $h => json => { publicURL => $public })->result->code == 200 } 1 .. 100;
+is($saved, 100, 'a hundred settings updates (audit events)');
 my $r402 = get_json('/api/audit');
 is($r402->code, 402, 'no licence: GET /api/audit is 402');
 my $licence = PulseStack::mint_licence(email => 'ui-pro@example.com', exp => time + 30 * 86400);

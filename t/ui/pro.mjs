@@ -2,20 +2,22 @@
 // stack t/api/81-ui-pro.t starts. It asks the .t (PulseUI::run_talking: "ask <what>" on
 // stdout, one line back on stdin) for what the API says and to edit the database:
 //   licence          GET /api/license/status (JSON)
-//   audit [k=v...]   GET /api/audit with that query (JSON: total and the events' ids)
+//   audit [k=v...]   GET /api/audit with that query (JSON: total, the events' ids, the first)
 //   edit <id>        an audit row's details changed with psql
+//   hooks            the audit webhooks' URLs
 //   tokens           the number of API tokens
-// Steps: the Audit Log's 402 note without a licence and its link to Pulse Pro; a refused key's
-// message; the licence of UI_LICENCE activated, its status against the API; the audit events
-// against GET /api/audit, a filter (in the URL), Verify of a row, an edited row failing and
-// named by "Verify whole log"; audit webhooks added, one removed, saved; the OIDC form (a
-// validation error, then saved; printed: "oidc saved"); a field locked by envOverrides (the
-// GET's answer rewritten by the browser: our stack would need OIDC_* in the responders'
-// environment); export (short and mismatched passphrases refused, the file downloaded),
-// import of it with a wrong passphrase (the API's message) and the right one (counts), and of
-// the raw base64; Clear licence (a cancelled confirm first) and the 402 note back; 360 px and
-// dark. Environment, beyond the harness's: UI_LICENCE, UI_402 (the API's 402 message),
-// UI_REDIRECT (the redirect URL the API derives from the public URL).
+// Steps: the Audit Log's 402 note without a licence and its link to Pulse Pro; a refused
+// key's message; the licence of UI_LICENCE activated, its status against the API; the audit
+// events against GET /api/audit, paging (Next, Prev, offset in the URL), a filter (in the
+// URL), Verify of a row, an edited row failing and named by "Verify whole log"; audit
+// webhooks added, one removed, saved; the OIDC form (a validation error, then saved;
+// printed: "oidc saved"); a field locked by envOverrides (the GET's answer rewritten by the
+// browser: our stack would need OIDC_* in the responders' environment); export (short and
+// mismatched passphrases refused, the file downloaded), import of it with a wrong passphrase
+// (the API's message) and the right one (counts), and of the raw base64; Clear licence (a
+// cancelled confirm first) and the 402 note back; 360 px and dark. Environment, beyond the
+// harness's: UI_LICENCE, UI_402 (the API's 402 message), UI_REDIRECT (the redirect URL the
+// API derives from the public URL).
 import readline from 'node:readline';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -100,6 +102,19 @@ await attempt('audit log: events', async () => {
   const t = await text('#audit-table tbody tr[data-id] td:first-child');
   check(t === new Date(api.first.timestamp).toLocaleString(), 'time in the browser\'s zone', t);
   await shot('audit');
+  check(api.total > 100 && ids.length === 100, 'a page of 100 rows', `${ids.length} of ${api.total}`);
+  check(await text('#audit-range') === `1–100 of ${api.total}` && await page.isDisabled('#audit-prev'), 'the first page: Prev disabled',
+    await text('#audit-range'));
+  await page.click('#audit-next');
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('offset') === '100');
+  const p2 = await askJson('audit offset=100');
+  await page.waitForFunction((id) => document.querySelector('#audit-table tbody tr[data-id]')?.dataset.id === id, p2.ids[0]);
+  check(JSON.stringify(await rowIds()) === JSON.stringify(p2.ids), 'Next: the second page as the API\'s offset=100');
+  check(await page.isDisabled('#audit-next'), '... the last one: Next disabled');
+  await page.click('#audit-prev');
+  await page.waitForFunction(() => !new URLSearchParams(location.search).has('offset'));
+  await page.waitForFunction((id) => document.querySelector('#audit-table tbody tr[data-id]')?.dataset.id === id, api.ids[0]);
+  check(true, 'Prev: back to the first page');
   await page.fill('#audit-filter input[name=event]', 'license_activate');
   await page.click('#audit-apply');
   await page.waitForFunction(() => [...document.querySelectorAll('#audit-table tbody tr[data-id] td:nth-child(2)')]
