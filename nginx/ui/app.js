@@ -47,6 +47,12 @@ const PAGES = [
   { match: 'settings/api', load: () => import('./js/settings-tokens.js') },
   { match: 'settings/security', load: () => import('./js/settings-security.js') },
   { match: 'settings/system', load: () => import('./js/settings-system.js') },
+  // Settings for the Pro APIs (issue 16): single sign-on, the audit log and its webhooks,
+  // configuration backups, the licence.
+  { match: 'settings/sso', load: () => import('./js/settings-sso.js') },
+  { match: 'settings/audit', load: () => import('./js/settings-audit.js') },
+  { match: 'settings/backups', load: () => import('./js/settings-backups.js') },
+  { match: 'settings/pro', load: () => import('./js/settings-pro.js') },
   // Alerts (reference/ui.md §5)
   { match: 'alerts/overview', load: () => import('./js/alerts-overview.js') },
   { match: 'alerts/history', load: () => import('./js/alerts-history.js') },

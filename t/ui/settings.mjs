@@ -38,7 +38,7 @@ if (env.UI_PHASE === 'add') {
     await page.waitForFunction(() => document.querySelector('#node-table tbody')?.textContent.trim());
     check(path() === '/settings/proxmox', '/settings opens /settings/proxmox', path());
     const links = await page.$$eval('.settings-nav a', (as) => as.map((a) => a.getAttribute('href')));
-    check(links.length === 7 && links.includes('settings/api') && links.includes('settings/notifications/webhooks'),
+    check(links.length === 11 && links.includes('settings/api') && links.includes('settings/notifications/webhooks'),
       'the sidebar lists the sections', links.join(','));
     check(await page.getAttribute('.settings-nav a[href="settings/proxmox"]', 'aria-current') === 'page', 'Proxmox is the current section');
     check((await text('#node-table tbody')).includes('No PVE node'), 'no node configured yet');

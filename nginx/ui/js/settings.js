@@ -7,9 +7,8 @@ import { post } from './api.js';
 
 // The sidebar: groups of sections, each a route. Not built, because our API does not have
 // them yet (later issues): Agents (§6.2: installer, managed agents), Diagnostics (§6.5),
-// Single Sign-On (OIDC/SAML), Roles, Users, Audit Log and audit webhooks, Network and
-// Updates, configuration Backups, AI Assistant, Pulse Pro (licence), Reporting. Each gets an
-// entry here and a route in PAGES when its endpoints exist.
+// SAML, Roles, Users, Network and Updates, AI Assistant, Reporting. Each gets an entry here
+// and a route in PAGES when its endpoints exist.
 export const SECTIONS = [
   { group: 'Platforms', items: [{ path: 'settings/proxmox', label: 'Proxmox', also: /^settings\/(pve|pbs|pmg)$/ }] },
   { group: 'Notifications', items: [
@@ -18,8 +17,10 @@ export const SECTIONS = [
     { path: 'settings/notifications/apprise', label: 'Apprise' },
   ] },
   { group: 'Operations', items: [{ path: 'settings/api', label: 'API Tokens' }] },
-  { group: 'Security', items: [{ path: 'settings/security', label: 'Overview' }] },
-  { group: 'System', items: [{ path: 'settings/system', label: 'General' }] },
+  { group: 'Security', items: [{ path: 'settings/security', label: 'Overview' },
+    { path: 'settings/sso', label: 'Single Sign-On' }, { path: 'settings/audit', label: 'Audit Log' }] },
+  { group: 'System', items: [{ path: 'settings/system', label: 'General' },
+    { path: 'settings/backups', label: 'Backups' }, { path: 'settings/pro', label: 'Pulse Pro' }] },
 ];
 
 // Draws the sidebar and the section's frame in root; returns the element for the section.
