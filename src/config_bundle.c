@@ -75,11 +75,7 @@ bundle_decrypt(const char *data, const char *passphrase, char **plain, size_t *l
 	*plain = NULL;
 	*len = 0;
 	/* A file saved with a final newline, or pasted with spaces around it. */
-	while (isspace((unsigned char)*data))
-		data++;
-	tlen = strlen(data);
-	while (tlen > 0 && isspace((unsigned char)data[tlen - 1]))
-		tlen--;
+	data = str_trimmed(data, &tlen);
 	text = xmalloc(tlen + 1);
 	memcpy(text, data, tlen);
 	text[tlen] = '\0';

@@ -240,17 +240,14 @@ format_day(int64_t t, char out[16])
 int
 license_validate(const char *key, int64_t now, struct license *out, char *err, size_t errlen)
 {
-	const char *start = key, *end, *dot1, *dot2;
+	const char *start, *end, *dot1, *dot2;
+	size_t klen;
 	unsigned char pub[32], *payload = NULL, *sig = NULL;
 	size_t payload_len = 0, sig_len = 0;
 	int parts = 1, rc = -1;
 
-	while (*start == ' ' || *start == '\t' || *start == '\n' || *start == '\r')
-		start++;
-	end = start + strlen(start);
-	while (end > start && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' ||
-	    end[-1] == '\r'))
-		end--;
+	start = str_trimmed(key, &klen);
+	end = start + klen;
 	for (const char *p = start; p < end; p++)
 		parts += *p == '.';
 	if (parts != 3) {
@@ -410,19 +407,16 @@ int
 license_activate(struct db *db, const char *key, int64_t now, struct license *out, char *err,
     size_t errlen)
 {
-	const char *start = key, *end;
+	const char *start, *end;
+	size_t klen;
 	char grace[24], *sealed;
 	const char *params[2];
 	int rc;
 
 	if (license_validate(key, now, out, err, errlen) != 0)
 		return -1;
-	while (*start == ' ' || *start == '\t' || *start == '\n' || *start == '\r')
-		start++;
-	end = start + strlen(start);
-	while (end > start && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' ||
-	    end[-1] == '\r'))
-		end--;
+	start = str_trimmed(key, &klen);
+	end = start + klen;
 	sealed = secrets_seal(SEAL_CONTEXT, start, (size_t)(end - start));
 	if (sealed == NULL)
 		return -2;

@@ -65,6 +65,20 @@ xstrndup(const char *s, size_t len)
 	return p;
 }
 
+const char *
+str_trimmed(const char *s, size_t *len)
+{
+	size_t n;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		n--;
+	*len = n;
+	return s;
+}
+
 char *
 xasprintf(const char *fmt, ...)
 {

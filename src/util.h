@@ -16,6 +16,9 @@ void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *ptr, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t len);
+/* s without the white space (isspace) around it: the first byte kept, and *len bytes from
+ * there. */
+const char *str_trimmed(const char *s, size_t *len);
 /* Appends a zeroed element (memset: include <string.h>) to a growing array (arr, count n, capacity cap). */
 #define GROW(arr, n, cap) do { \
 	if ((n) == (cap)) { \
