@@ -60,29 +60,22 @@ void
 api_audit_verify_event(struct request *r)
 {
 	struct json_object *o;
+	enum audit_verdict v = audit_verify_event(r->db, req_path_param(r, "id"));
 
-	switch (audit_verify_event(r->db, req_path_param(r, "id"))) {
-	case AUDIT_NOT_FOUND:
+	if (v == AUDIT_NOT_FOUND) {
 		resp_error(r, 404, "not_found", "Audit event not found");
 		return;
-	case AUDIT_ERROR:
+	}
+	if (v != AUDIT_VERIFIED && v != AUDIT_BROKEN) {
 		resp_db_unavailable(r);
 		return;
-	case AUDIT_VERIFIED:
-		o = resp_object(r);
-		jsonwrite_bool(o, "available", 1);
-		jsonwrite_bool(o, "verified", 1);
-		jsonwrite_str(o, "message", "Event signature verified");
-		resp_json(r, 200, o);
-		return;
-	case AUDIT_BROKEN:
-		o = resp_object(r);
-		jsonwrite_bool(o, "available", 1);
-		jsonwrite_bool(o, "verified", 0);
-		jsonwrite_str(o, "message", "Event signature verification failed");
-		resp_json(r, 200, o);
-		return;
 	}
+	o = resp_object(r);
+	jsonwrite_bool(o, "available", 1);
+	jsonwrite_bool(o, "verified", v == AUDIT_VERIFIED);
+	jsonwrite_str(o, "message", v == AUDIT_VERIFIED ? "Event signature verified" :
+	    "Event signature verification failed");
+	resp_json(r, 200, o);
 }
 
 void
