@@ -49,7 +49,8 @@ sub free_port {
 
 # Options: dir (state directory; a temporary one by default, removed at the end unless
 # keep), port, bind, responders, threads, workers, nginx, apache, settings (hash of extra
-# pulse.conf keys), worker_settings.
+# pulse.conf keys), worker_settings, bindir (where pulse-fcgi and pulse-worker are: an
+# installed copy instead of the build tree's).
 sub new {
     my ($class, %opt) = @_;
     my $self = bless {
@@ -266,7 +267,11 @@ sub psql {
 
 # --- our programs ---------------------------------------------------------------------
 
-sub bin { my ($self, $name) = @_; builddir() . ($name eq 'pulse-fcgi' ? '/fcgi/' : '/worker/') . $name }
+sub bin {
+    my ($self, $name) = @_;
+    return "$self->{bindir}/$name" if $self->{bindir};
+    return builddir() . ($name eq 'pulse-fcgi' ? '/fcgi/' : '/worker/') . $name;
+}
 
 sub program_env {
     my $self = shift;
