@@ -114,6 +114,25 @@ await attempt('storage page: nodes', async () => {
   check(!query().get('nsort'), 'sorted by name again: nsort off the URL');
 });
 
+// Temperatures in °F, a choice of this browser (Settings → System → Display): node1's 83 °C
+// shows as 181 °F, its alert trigger (80 °C) as 176 °F; back to °C and the storage page
+// afterwards.
+await attempt('temperatures in °F', async () => {
+  await page.goto(base + '/settings/system');
+  await page.check('#display-card input[value=fahrenheit]');
+  check(await page.evaluate(() => localStorage.getItem('temperatureUnit')) === 'fahrenheit', 'the choice is kept in localStorage');
+  await page.goto(base + '/proxmox/storage');
+  await page.waitForFunction(() => /°F/.test((document.querySelector('#nodes tr[data-node="node1"] td.temp') || {}).textContent || ''));
+  const t = await page.$eval('#nodes tr[data-node="node1"] td.temp', (el) => ({ text: el.textContent.trim(), title: el.title, cls: el.className }));
+  check(t.text === '181 °F' && t.title === 'alert at 176 °F' && /text-crit/.test(t.cls), `node1: 181 °F, alert at 176 °F (${JSON.stringify(t)})`);
+  await page.goto(base + '/settings/system');
+  check(await page.isChecked('#display-card input[value=fahrenheit]'), 'the settings page shows the choice');
+  await page.check('#display-card input[value=celsius]');
+  check(await page.evaluate(() => localStorage.getItem('temperatureUnit')) === 'celsius', 'back to °C');
+  await page.goto(base + '/proxmox/storage');  // where the next step starts
+  await waitRows('#nodes tr[data-node]', st.nodes.length);
+});
+
 await attempt('storage detail', async () => {
   const s = st.storage.find((x) => x.id.endsWith('-local') && x.node === 'node1');
   await page.click(`#storage-pools tr[data-storage="${s.id}"] a`);

@@ -57,3 +57,22 @@ export function when(t) {
   const ms = typeof t === 'number' ? t : Date.parse(t);
   return ms > 0 ? new Date(ms).toLocaleString() : '-';
 }
+
+// Temperatures come from the API in °C; the browser's choice (Settings → General, localStorage
+// temperatureUnit: 'celsius' or 'fahrenheit', as the original keeps it per browser) says how
+// they are shown. Read once and kept (a long table asks for it on every row); another tab's
+// change arrives by the storage event. The alert thresholds stay in °C, the API's unit.
+const TEMP_KEY = 'temperatureUnit';
+let fahrenheit = false;
+try { fahrenheit = localStorage.getItem(TEMP_KEY) === 'fahrenheit'; } catch { /* storage off: °C */ }
+window.addEventListener('storage', (ev) => { if (ev.key === TEMP_KEY) fahrenheit = ev.newValue === 'fahrenheit'; });
+export function tempUnit() { return fahrenheit ? 'fahrenheit' : 'celsius'; }
+export function setTempUnit(unit) {
+  fahrenheit = unit === 'fahrenheit';
+  try { localStorage.setItem(TEMP_KEY, tempUnit()); } catch { /* the choice lasts for the page */ }
+}
+// A temperature in °C as shown: "83 °C" or "181 °F"; "-" for none.
+export function temp(c) {
+  if (c == null || !Number.isFinite(Number(c))) return '-';
+  return fahrenheit ? `${((c * 9) / 5 + 32).toFixed(0)} °F` : `${Number(c).toFixed(0)} °C`;
+}

@@ -3,7 +3,7 @@
 // uptime, agent, addresses, architecture, kernel, RAID.
 import { mountListPage } from './listpage.js';
 import { searchMatcher } from './table.js';
-import { esc, bytes, uptime, bar, ago, when } from './format.js';
+import { esc, bytes, uptime, bar, ago, when, temp } from './format.js';
 
 const maxTemp = (h) => {
   const t = h.sensors && h.sensors.temperatureCelsius;
@@ -59,7 +59,7 @@ function row(h) {
     `<td>${up ? bar(h.cpuUsage, `${Number(h.cpuUsage || 0).toFixed(0)}%`, `${Number(h.cpuUsage || 0).toFixed(1)}% of ${h.cpuCount || '?'} CPUs${load ? `; load ${load}` : ''}`) : bar(null)}</td>` +
     `<td>${up && mem.total ? bar(mem.usage, `${Number(mem.usage).toFixed(0)}%`, `${bytes(mem.used)} of ${bytes(mem.total)}`, 70, 90) : bar(null)}</td>` +
     `<td>${dp == null ? bar(null) : bar(dp, `${dp.toFixed(0)}%`, disks)}</td>` +
-    `<td class="num">${t == null ? '<span class="muted">-</span>' : `<span class="${t >= 80 ? 'text-crit' : t >= 75 ? 'text-warn' : ''}">${t.toFixed(0)} °C</span>`}</td>` +
+    `<td class="num">${t == null ? '<span class="muted">-</span>' : `<span class="${t >= 80 ? 'text-crit' : t >= 75 ? 'text-warn' : ''}">${temp(t)}</span>`}</td>` +
     `<td class="num">${up ? uptime(h.uptimeSeconds) : '-'}</td>` +
     `<td>${esc(h.agentVersion)}</td><td>${esc(addresses(h).join(', '))}</td>` +
     `<td>${esc(h.architecture)}</td><td>${esc(h.kernelVersion)}</td><td>${raidCell(h)}</td></tr>`;

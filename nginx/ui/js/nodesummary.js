@@ -10,7 +10,7 @@
 // new state updates the rows, never the whole card. Also the overview's connection banner.
 import { watchState } from './state.js';
 import { mountTable, nextSort, viewFromUrl, viewToUrl } from './table.js';
-import { esc, uptime, pctOf } from './format.js';
+import { esc, uptime, pctOf, temp } from './format.js';
 import { get } from './api.js';
 import { cpuCell, memCell, diskCell, statusCell } from './overview.js';
 
@@ -116,7 +116,7 @@ function askTrigger(redraw) {
 function tempCell(r) {
   if (r.temp == null) return '<td class="num temp"><span class="muted">-</span></td>';
   const level = r.temp >= tempTrigger ? 'text-crit' : r.temp >= tempTrigger - 5 ? 'text-warn' : '';
-  return `<td class="num temp${level ? ` ${level}` : ''}" title="alert at ${tempTrigger} °C">${r.temp.toFixed(0)} °C</td>`;
+  return `<td class="num temp${level ? ` ${level}` : ''}" title="alert at ${temp(tempTrigger)}">${temp(r.temp)}</td>`;
 }
 
 function nameCell(r) {

@@ -1,4 +1,5 @@
-// settings-system.js: Settings → System (reference/ui.md §6.4, the parts our API has): mock
+// settings-system.js: Settings → System (reference/ui.md §6.4, the parts our API has): this
+// browser's display preferences (temperatures in °C or °F, format.js), mock
 // mode on or off with its estate's size (GET/PUT /api/system/mock-mode), and the settings
 // POST /api/system/settings/update takes: the public URL used in notifications and the
 // private networks webhooks may reach. The API cannot read those two back yet (GET
@@ -6,10 +7,17 @@
 import { get, request, post } from './api.js';
 import { refreshState } from './state.js';
 import { settingsFrame, notice, clearNotice, readForm, busy } from './settings.js';
+import { tempUnit, setTempUnit } from './format.js';
 
 export function mount(root, ctx) {
   const body = settingsFrame(root, ctx.path, 'System');
-  body.innerHTML = `<section class="card" id="mock-card"><h2>Mock mode <span class="badge" id="mock-state">…</span></h2>
+  body.innerHTML = `<section class="card" id="display-card"><h2>Display</h2>
+      <p class="hint">Kept in this browser.</p>
+      <fieldset><legend>Temperatures</legend><div class="checks">
+        <label class="check"><input type="radio" name="temperatureUnit" value="celsius"> °C</label>
+        <label class="check"><input type="radio" name="temperatureUnit" value="fahrenheit"> °F</label></div>
+      </fieldset></section>
+    <section class="card" id="mock-card"><h2>Mock mode <span class="badge" id="mock-state">…</span></h2>
       <p class="hint">A generated estate (nodes, guests, storage, agents) in place of the real one, for demonstrations
         and trying the UI; real polling goes on underneath. Node settings cannot change while it is on.</p>
       <form id="mock-form">
@@ -36,6 +44,11 @@ export function mount(root, ctx) {
         <p class="banner" id="system-msg" hidden></p>
         <div class="actions"><button type="submit" id="system-save">Save</button></div>
       </form></section>`;
+  for (const radio of body.querySelectorAll('input[name=temperatureUnit]')) {
+    radio.checked = radio.value === tempUnit();
+    radio.addEventListener('change', () => { if (radio.checked) setTempUnit(radio.value); });
+  }
+
   const mock = body.querySelector('#mock-form'), mockMsg = body.querySelector('#mock-msg');
   const stateBadge = body.querySelector('#mock-state');
 

@@ -7,7 +7,7 @@
 // status, sort, dir, dsort, ddir, nsort, ndir).
 import { watchState } from './state.js';
 import { mountTable, nextSort, viewFromUrl, viewToUrl, searchMatcher } from './table.js';
-import { esc, bytes, bar, pctOf } from './format.js';
+import { esc, bytes, bar, pctOf, temp } from './format.js';
 import { statusCell } from './overview.js';
 import { mountProxmoxNav } from './proxnav.js';
 import { mountNodeSummary, NODE_VIEW, nodeViewOk, onNode } from './nodesummary.js';
@@ -61,7 +61,7 @@ function lifeCell(d) {
 function diskRow(d) {
   return `<tr data-disk="${esc(d.id)}"><td>${esc(d.node)}</td><td>${esc(d.devPath)}</td><td>${esc(d.model || '-')}</td>` +
     `<td>${esc(d.type)}</td><td>${esc(d.used || '-')}</td><td>${healthCell(d.health)}</td><td class="bar-cell">${lifeCell(d)}</td>` +
-    `<td class="num">${d.temperature > 0 ? `${d.temperature} °C` : '-'}</td><td class="num">${bytes(d.size)}</td></tr>`;
+    `<td class="num">${d.temperature > 0 ? temp(d.temperature) : '-'}</td><td class="num">${bytes(d.size)}</td></tr>`;
 }
 
 // The Backup Servers' datastores (state.pbs[].datastores): one row each, with its server's
