@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "auth.h"
+#include "live_settings.h"
 #include "conf.h"
 #include "crypto.h"
 #include "netaddr.h"
@@ -252,6 +253,10 @@ auth_notice(const char *channel, const char *payload, void *arg)
 {
 	struct responder *t = arg;
 
+	if (strcmp(channel, SYSCONFIG_CHANNEL) == 0) {
+		live_settings_mark_stale();
+		return;
+	}
 	if (strcmp(channel, "pulse_auth") != 0)
 		return;
 	if (!lockout_notice(t->lockout_cache, payload))

@@ -1,6 +1,7 @@
 /* responder.c: per-thread readiness (database reachable, schema version matching). */
 #include "config.h"
 
+#include "live_settings.h"
 #include "responder.h"
 #include "util.h"
 
@@ -15,6 +16,7 @@ responder_forget_schema(struct db *db, void *arg)
 	t->schema_checked = 0;
 	t->next_schema_check = 0;
 	t->auth_stale = 1;
+	live_settings_mark_stale();	/* a notification may have been missed */
 }
 
 enum readiness

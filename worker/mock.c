@@ -12,6 +12,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "mockmode.h"
+#include "poller.h"
 #include "pve_detail.h"
 #include "state.h"
 #include "state_servers.h"
@@ -116,7 +117,7 @@ gen_temperature(struct st_node *n, int offline)
 	t->nnvme = (int)between(0, 2);
 	for (int i = 0; i < t->nnvme; i++)
 		t->nvme[i] = 35 + rnd() * 40;
-	t->available = sensors && !offline && conf_bool("temperature_monitoring_enabled");
+	t->available = sensors && !offline && poll_settings.temperature_enabled;
 }
 
 /* The hottest reading is cpuMax; readings stamped now. */
