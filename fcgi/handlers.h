@@ -16,6 +16,11 @@ void api_system_settings_get(struct request *r);
 void api_system_settings_update(struct request *r);
 void api_config_system(struct request *r);
 
+/* api_diagnostics.c */
+void api_server_info(struct request *r);
+void api_diagnostics(struct request *r);
+void api_config(struct request *r);
+
 /* api_login.c */
 void api_login(struct request *r);
 void api_logout(struct request *r);

@@ -800,3 +800,20 @@ sysconfig_settings_json(struct db *db, int older)
 	json_object_put(all);
 	return o;
 }
+
+struct json_object *
+sysconfig_client_json(struct db *db)
+{
+	struct json_object *all = stored_settings(db), *o;
+	const char *channel;
+
+	if (all == NULL)
+		return NULL;
+	o = json_object_new_object();
+	channel = stored_str(all, "updateChannel", "");
+	jsonwrite_bool(o, "csrfProtection", 0);
+	jsonwrite_bool(o, "autoUpdateEnabled", stored_bool(all, "autoUpdateEnabled", 0));
+	jsonwrite_str(o, "updateChannel", channel[0] ? channel : "stable");
+	json_object_put(all);
+	return o;
+}

@@ -42,6 +42,11 @@ void sysconfig_from_conf(struct sysconfig *out);
  * (database). */
 struct json_object *sysconfig_settings_json(struct db *db, int older);
 
+/* The answer of GET /api/config (state-proxmox.md §9): {"csrfProtection": false,
+ * "autoUpdateEnabled", "updateChannel"} (the stored channel, else "stable"). A new object,
+ * or NULL (database). */
+struct json_object *sysconfig_client_json(struct db *db);
+
 /* POST /api/system/settings/update (§5.5): checks body as the original does, then writes
  * the keys it takes under the merge rules of §5.2 in one transaction (announced on
  * SYSCONFIG_CHANNEL at commit). Returns 0 with the names of the keys taken in changed

@@ -298,6 +298,51 @@ is_deeply([sort keys %$cs], [sort keys %{ settings() }], 'the same shape as /api
     env => { HTTP_X_API_TOKEN => $admin->{token} });
 ok(!exists decode_json($body)->{envOverrides}, 'envOverrides there names hideLocalLogin only (not pinned here)');
 
+# --- GET /api/server/info, /api/diagnostics, /api/config ------------------------------
+$res = $ua->get($stack->url('/api/server/info'))->result;
+is($res->code, 200, 'GET /api/server/info without credentials');
+my $si = decode_json($res->body);
+like($si->{version}, qr/^\d+\.\d+/, 'server info: version');
+is($si->{isDevelopment}, JSON::PP::false, 'server info: not a development build');
+
+my $password = 'pw-82-' . join('', map { sprintf '%02x', int rand 256 } 1 .. 12);
+$res = $ua->post($stack->url('/api/config/nodes') => $h => json => { type => 'pve', name => 'pw82',
+    host => 'https://127.0.0.1:' . PulseStack::free_port(), user => 'root@pam', password => $password, fingerprint => $sim->{fingerprint} })->result;
+is($res->code, 201, 'a node with a password added') or diag $res->body;
+$res = $ua->get($stack->url('/api/diagnostics'))->result;
+json_error_ok($res, 401, 'unauthorized', 'diagnostics without credentials');
+$res = $ua->get($stack->url('/api/diagnostics') => { 'X-API-Token' => $reader->{raw} })->result;
+is($res->code, 200, 'diagnostics: any credential, no scope needed') or diag $res->body;
+my $raw = $res->body;
+my $d = decode_json($raw);
+is($d->{runtime}, 'c', 'diagnostics: runtime');
+ok($d->{uptime} > 0, 'diagnostics: uptime');
+my ($n82) = grep { $_->{name} eq 'pve82' } @{ $d->{nodes} };
+is($n82->{authMethod}, 'api_token', 'the token node: api_token');
+is($n82->{connected}, JSON::PP::true, 'the token node: connected (its last poll)');
+like($n82->{lastPoll} // '', qr/^\d{4}-\d\d-\d\dT/, 'the token node: last poll time');
+is($n82->{details}{node_count}, 1, 'the token node: one node');
+my ($npw) = grep { $_->{name} eq 'pw82' } @{ $d->{nodes} };
+is($npw->{authMethod}, 'username_password', 'the password node: username_password');
+is_deeply($d->{pbs}, [], 'no PBS');
+is($d->{system}{os}, 'linux', 'system: os');
+ok($d->{system}{numCPU} >= 1, 'system: CPUs');
+ok($d->{apiTokens}{tokenCount} >= 3, 'tokens counted');
+ok(!grep({ exists $_->{hint} } @{ $d->{apiTokens}{tokens} }), 'no token hint');
+is($d->{metricsStore}{enabled}, JSON::PP::true, 'metrics store');
+is_deeply($d->{$_}, [], "$_ is an empty list") for qw(errors nodeSnapshots guestSnapshots memorySources memorySourceBreakdown);
+for my $secret ('secret82secret', $password, $admin->{token}, substr($admin->{token}, 0, 12), $reader->{raw},
+    substr($reader->{raw}, -12), $admin->{password}) {
+    ok(index($raw, $secret) < 0, 'diagnostics hold no secret (' . substr($secret, 0, 4) . '...)');
+}
+$res = $ua->get($stack->url('/api/config') => { 'X-API-Token' => $reader->{raw} })->result;
+is($res->code, 200, 'GET /api/config with monitoring:read');
+is_deeply(decode_json($res->body), { csrfProtection => JSON::PP::false, autoUpdateEnabled => JSON::PP::true,
+    updateChannel => 'rc' }, '/api/config from the settings');
+$res = $ua->get($stack->url('/api/config') => { 'X-API-Token' => $settings_reader->{raw} })->result;
+json_error_ok($res, 403, 'missing_scope', '/api/config without monitoring:read');
+no_secret_in_logs($stack, 'secret82secret', $password, $admin->{token});
+
 my $audit = $stack->psql("SELECT count(*) FROM pulse.audit_events WHERE event = 'settings_updated'");
 ok($audit >= 5, 'each update is audited');
 
