@@ -336,18 +336,17 @@ check_discovery(struct json_object *cfg, char *err, size_t errlen)
 
 	v = discovery_member(cfg, "environment_override", "environmentOverride", &present);
 	if (present) {
-		int known = 0;
+		char trimmed[64];
+		int known;
 		if (!json_object_is_type(v, json_type_string)) {
 			snprintf(err, errlen, "discoveryConfig.environment_override must be a string");
 			return -1;
 		}
-		known = json_object_get_string_len(v) == 0;
-		for (size_t i = 0; i < ARRAY_LEN(discovery_environments); i++) {
-			char trimmed[64];
-			jsonread_copy_trimmed(trimmed, sizeof(trimmed), json_object_get_string(v));
-			known |= strcasecmp(trimmed, discovery_environments[i]) == 0 ||
-			    trimmed[0] == '\0';
-		}
+		/* Empty (automatic) or one of the names, in any case. */
+		jsonread_copy_trimmed(trimmed, sizeof(trimmed), json_object_get_string(v));
+		known = trimmed[0] == '\0';
+		for (size_t i = 0; i < ARRAY_LEN(discovery_environments); i++)
+			known |= strcasecmp(trimmed, discovery_environments[i]) == 0;
 		if (!known) {
 			snprintf(err, errlen, "invalid discovery environment override: %.100s",
 			    json_object_get_string(v));
