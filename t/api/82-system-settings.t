@@ -174,6 +174,9 @@ for my $k (sort keys %good) {
     my $want = $k eq 'publicURL' ? 'https://pulse.example' : $good{$k};
     is_deeply($s->{$k}, $want, "$k stored and read back");
 }
+$stack->wait_for(sub { $stack->log_tail('worker-1', 300) =~ /settings applied" pve_polling_interval=10 pbs_polling_interval=3600 pmg_polling_interval=20 connection_timeout=300 backup_polling=off backup_polling_interval=604800 temperature_monitoring=off/ },
+    10, 'the worker to apply every polling setting', 'worker-1');
+ok(1, 'the worker applied the PBS and PMG intervals, the timeout, backup polling and temperatures');
 $res = $ua->get($stack->url('/api/security/status') => $h)->result;
 is(decode_json($res->body)->{hideLocalLogin}, JSON::PP::true, 'hideLocalLogin reaches /api/security/status');
 $res = $ua->post($stack->url('/api/agents/docker/containers/update') => $h => json => { hostId => 'h', containerId => 'c' })->result;
