@@ -3,9 +3,9 @@
 #include "config.h"
 
 #include "auth.h"
-#include "live_settings.h"
 #include "conf.h"
 #include "crypto.h"
+#include "live_settings.h"
 #include "netaddr.h"
 #include "ratelimit.h"
 #include "responder.h"

@@ -1,8 +1,8 @@
 /* responder.c: per-thread readiness (database reachable, schema version matching). */
 #include "config.h"
 
-#include "live_settings.h"
 #include "responder.h"
+#include "live_settings.h"
 #include "util.h"
 
 struct responder_process responder_process;

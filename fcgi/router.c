@@ -1,12 +1,12 @@
 /* router.c: route matching and the pipeline every request goes through. */
 #include "config.h"
 
-#include "live_settings.h"
 #include "router.h"
 #include "auth.h"
 #include "conf.h"
 #include "jsonwrite.h"
 #include "license.h"
+#include "live_settings.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "responder.h"

@@ -99,7 +99,7 @@ add_storage(struct st_instance *s, const char *inst, const char *node, const cha
 /* Sensor readings of an online node (§6.2): the CPU package at 40-75 °C (now and then
  * hotter), each core within 5 °C of it, 0-2 NVMe drives; about one node in ten has no
  * sensors. Generated whatever the setting, so the estate is the same either way; shown only
- * while temperature_monitoring_enabled is on. */
+ * while the temperatureMonitoringEnabled setting is on. */
 static void
 gen_temperature(struct st_node *n, int offline)
 {
