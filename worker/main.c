@@ -313,7 +313,9 @@ main(int argc, char **argv)
 				}
 			}
 		}
-		if (readable[1] && fds[1] >= 0)
+		/* Every turn, not only when the socket is readable: a notification that came
+		 * while a job's statement ran was read with its answer and waits in libpq. */
+		if (fds[1] >= 0)
 			(void)db_drain_notifies(w.db, on_notify, &w);
 		ready = worker_ready(&w);
 		notify_set_ready(ready);
