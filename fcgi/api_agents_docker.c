@@ -2,6 +2,7 @@
  * ack, and the management routes (§4.7). src/agent_docker*.c store; the worker evaluates. */
 #include "config.h"
 
+#include "live_settings.h"
 #include "agent_docker.h"
 #include "arena.h"
 #include "conf.h"
@@ -284,6 +285,7 @@ void
 api_agents_docker_container_update(struct request *r)
 {
 	struct json_object *body = req_body_object(r, 0), *status, *container;
+	struct sysconfig settings;
 	const char *host_id, *container_id, *name;
 
 	if (body == NULL ||
@@ -299,7 +301,8 @@ api_agents_docker_container_update(struct request *r)
 		resp_error(r, 400, "missing_container_id", "containerId is required");
 		return;
 	}
-	if (conf_bool("disable_docker_update_actions")) {
+	live_settings_get(&settings);
+	if (settings.disable_docker_updates) {
 		resp_error(r, 403, "docker_updates_disabled",
 		    "Docker container updates are disabled on this server");
 		return;

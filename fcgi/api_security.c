@@ -3,6 +3,7 @@
  * statements and transactions are src/security.c's; these parse, check and answer. */
 #include "config.h"
 
+#include "live_settings.h"
 #include "audit.h"
 #include "auth.h"
 #include "conf.h"
@@ -847,6 +848,7 @@ void
 api_security_status(struct request *r)
 {
 	struct security_status st;
+	struct sysconfig settings;
 	struct json_object *o, *oidc;
 	const struct principal *p = &r->auth;
 	int oidc_on, authenticated = p->method == AUTH_METHOD_SESSION || p->method == AUTH_METHOD_TOKEN;
@@ -889,7 +891,8 @@ api_security_status(struct request *r)
 	jsonwrite_str(o, "authLastModified", authenticated && st.has_user ? st.user_modified : "");
 	jsonwrite_str(o, "oidcUsername", oidc_on && p->method == AUTH_METHOD_SESSION && p->oidc ?
 	    p->username : "");
-	jsonwrite_bool(o, "hideLocalLogin", conf_bool("auth_hide_local_login"));
+	live_settings_get(&settings);
+	jsonwrite_bool(o, "hideLocalLogin", settings.hide_local_login);
 	jsonwrite_str(o, "agentUrl", host ? arena_printf(r->arena, "%s://%s", r->https ? "https" : "http", host) : "");
 	if (p->method == AUTH_METHOD_TOKEN)
 		json_object_object_add(o, "tokenScopes", scopes_to_json(p->scopes));

@@ -3,6 +3,7 @@
  * every thread of this process, and served with an ETag (If-None-Match gives 304). */
 #include "config.h"
 
+#include "live_settings.h"
 #include "conf.h"
 #include "handlers.h"
 #include "log.h"
@@ -275,15 +276,18 @@ build(struct request *r, int64_t version, int mock, int64_t updated_ms)
 	const char *params[1] = {mock ? "t" : "f"};
 	struct fetched f = {0};
 	struct strbuf sb = {0};
+	struct sysconfig settings;
 	struct state_body *b;
 
 	if (fetch(r, state_layout, params, &f) != 0 || fetch(r, state_tail, params, &f) != 0)
 		return NULL;
 	sb_reserve(&sb, 64 * 1024);
 	render(&sb, state_layout, &f);
+	/* The system setting as this responder holds it (the body is rebuilt with the next
+	 * state change, at most a poll interval later). */
+	live_settings_get(&settings);
 	sb_printf(&sb, ",\"stats\":{},\"lastUpdate\":%lld,\"temperatureMonitoringEnabled\":%s",
-	    (long long)(updated_ms / 1000 * 1000),
-	    conf_bool("temperature_monitoring_enabled") ? "true" : "false");
+	    (long long)(updated_ms / 1000 * 1000), settings.temperature_enabled ? "true" : "false");
 	render(&sb, state_tail, &f);
 	fetched_clear(&f);
 	b = xcalloc(1, sizeof(*b));

@@ -11,7 +11,6 @@
 #include "log.h"
 #include "mockmode.h"
 #include "responder.h"
-#include "settings.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -285,37 +284,4 @@ api_mock_mode_set(struct request *r)
 	audit_record(r->db, "settings_updated", r->auth.username, r->client_ip, r->raw_path, 1,
 	    enabled ? "Mock mode enabled" : "Mock mode disabled");
 	answer_mock(r, enabled, text);
-}
-
-/* POST /api/system/settings/update: the keys this server knows so far
- * (webhookAllowedPrivateCIDRs, publicURL) are checked and stored; the original's other
- * settings are ignored, so that scripts sending its whole settings object keep working. */
-void
-api_system_settings_update(struct request *r)
-{
-	struct json_object *body = req_body_object(r, 0), *obj;
-	const char *cidrs = NULL, *public_url = NULL;
-	char err[512] = "";
-	int rc;
-
-	if (body == NULL ||
-	    req_body_string(r, body, SETTINGS_WEBHOOK_CIDRS, 0, 8192, &cidrs) < 0 ||
-	    req_body_string(r, body, SETTINGS_PUBLIC_URL, 0, 8192, &public_url) < 0)
-		return;
-	rc = settings_update(r->db, cidrs, public_url, err, sizeof(err));
-	if (rc > 0) {
-		resp_error(r, 400, "invalid_field", "%s", err);
-		return;
-	}
-	if (rc < 0) {
-		resp_db_unavailable_msg(r, "Failed to save settings");
-		return;
-	}
-	log_info("msg=\"system settings updated\"");
-	audit_record(r->db, "settings_updated", r->auth.username, r->client_ip, r->raw_path, 1,
-	    arena_printf(r->arena, "System settings updated:%s%s",
-	    cidrs ? " " SETTINGS_WEBHOOK_CIDRS : "", public_url ? " " SETTINGS_PUBLIC_URL : ""));
-	obj = resp_object(r);
-	jsonwrite_bool(obj, "success", 1);
-	resp_json(r, 200, obj);
 }

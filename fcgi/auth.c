@@ -5,6 +5,7 @@
 #include "auth.h"
 #include "conf.h"
 #include "crypto.h"
+#include "live_settings.h"
 #include "netaddr.h"
 #include "ratelimit.h"
 #include "responder.h"
@@ -252,6 +253,10 @@ auth_notice(const char *channel, const char *payload, void *arg)
 {
 	struct responder *t = arg;
 
+	if (strcmp(channel, SYSCONFIG_CHANNEL) == 0) {
+		live_settings_mark_stale();
+		return;
+	}
 	if (strcmp(channel, "pulse_auth") != 0)
 		return;
 	if (!lockout_notice(t->lockout_cache, payload))

@@ -10,7 +10,16 @@ void api_version(struct request *r);
 void api_agent_version(struct request *r);
 void api_mock_mode_get(struct request *r);
 void api_mock_mode_set(struct request *r);
+
+/* api_settings.c */
+void api_system_settings_get(struct request *r);
 void api_system_settings_update(struct request *r);
+void api_config_system(struct request *r);
+
+/* api_diagnostics.c */
+void api_server_info(struct request *r);
+void api_diagnostics(struct request *r);
+void api_config(struct request *r);
 
 /* api_login.c */
 void api_login(struct request *r);

@@ -23,6 +23,7 @@
 #include <fcgiapp.h>
 
 #include "auth.h"
+#include "live_settings.h"
 #include "ratelimit.h"
 #include "conf.h"
 #include "daemon.h"
@@ -150,6 +151,7 @@ thread_main(void *arg)
 		return NULL;
 	}
 	(void)db_listen(t->db, "pulse_auth");
+	(void)db_listen(t->db, SYSCONFIG_CHANNEL);
 	(void)responder_ready(t);
 	for (;;) {
 		int rc;

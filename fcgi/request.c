@@ -11,7 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-/* The headers every answer carries (security.md §12.1); embedding is off by default. */
+/* The headers every answer carries (security.md §12.1) while no settings are attached to
+ * the request (live_settings.c makes them from the embedding and CORS settings). */
 static const char security_headers[] =
     "X-Content-Type-Options: nosniff\r\n"
     "X-Frame-Options: DENY\r\n"
@@ -338,6 +339,15 @@ resp_header(struct request *r, const char *name, const char *value)
 }
 
 static void
+append_base_headers(struct request *r, struct strbuf *head)
+{
+	if (r->base_headers != NULL)
+		sb_append(head, r->base_headers, r->base_headers_len);
+	else
+		sb_append(head, security_headers, sizeof(security_headers) - 1);
+}
+
+static void
 write_answer(struct request *r, int status, const char *content_type, const char *body,
     size_t len)
 {
@@ -354,7 +364,7 @@ write_answer(struct request *r, int status, const char *content_type, const char
 		sb_printf(&head, "Content-Type: %s\r\n", content_type);
 	if (status != 204 && status != 304)
 		sb_printf(&head, "Content-Length: %lu\r\n", (unsigned long)len);
-	sb_append(&head, security_headers, sizeof(security_headers) - 1);
+	append_base_headers(r, &head);
 	if (r->extra_headers.len)
 		sb_append(&head, r->extra_headers.data, r->extra_headers.len);
 	sb_append(&head, "\r\n", 2);
@@ -386,7 +396,7 @@ resp_stream_begin(struct request *r, int status, const char *content_type)
 	r->status = status;
 	sb_printf(&head, "Status: %d %s\r\nContent-Type: %s\r\n", status,
 	    resp_status_text(status), content_type);
-	sb_append(&head, security_headers, sizeof(security_headers) - 1);
+	append_base_headers(r, &head);
 	if (r->extra_headers.len)
 		sb_append(&head, r->extra_headers.data, r->extra_headers.len);
 	sb_append(&head, "\r\n", 2);

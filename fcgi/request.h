@@ -67,6 +67,9 @@ struct request {
 	int status;
 	int responded;
 	struct strbuf extra_headers;	/* "Name: value\r\n" lines */
+	const char *base_headers;	/* the security and CORS lines of the settings in
+					 * effect (live_settings.c); NULL: the defaults */
+	size_t base_headers_len;
 	size_t bytes_out;
 	const char *error_code;	/* for the access log */
 	double started;

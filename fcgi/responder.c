@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "responder.h"
+#include "live_settings.h"
 #include "util.h"
 
 struct responder_process responder_process;
@@ -15,6 +16,7 @@ responder_forget_schema(struct db *db, void *arg)
 	t->schema_checked = 0;
 	t->next_schema_check = 0;
 	t->auth_stale = 1;
+	live_settings_mark_stale();	/* a notification may have been missed */
 }
 
 enum readiness

@@ -6,6 +6,7 @@
 #include "conf.h"
 #include "jsonwrite.h"
 #include "license.h"
+#include "live_settings.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "responder.h"
@@ -376,6 +377,7 @@ router_handle(struct request *r)
 		resp_error(r, 400, "bad_request", "Invalid Content-Length");
 		return;
 	}
+	live_settings_attach(r);
 	auth_resolve_client(r);
 	/* The rate class comes from the route the decoded path matches (a path that matches
 	 * none counts as general): no spelling of a path escapes its class. */
@@ -417,6 +419,7 @@ router_handle(struct request *r)
 	if (!(r->route->flags & ROUTE_NO_DB)) {
 		switch (responder_ready(r->thread)) {
 		case READY_OK:
+			live_settings_refresh(r);
 			break;
 		case READY_DB_DOWN:
 			resp_db_unavailable(r);
@@ -434,7 +437,8 @@ router_handle(struct request *r)
 		return;
 	public_url_learn(r);
 	/* A body a web page could send without asking (a form, text/plain) is never taken for
-	 * JSON: cross-origin JSON needs a CORS preflight, which we never grant. */
+	 * JSON: cross-origin JSON needs a CORS preflight, granted only to the allowedOrigins
+	 * setting's origin. */
 	if (length > 0 && is_state_changing(r->method) && !(r->route->flags & ROUTE_ANY_BODY) &&
 	    !is_json_type(req_param(r, "CONTENT_TYPE"))) {
 		resp_error(r, 415, "unsupported_media_type", "Content-Type must be application/json");

@@ -51,8 +51,20 @@ const struct route route_table[] = {
 	    SMALL},
 	{POST | PUT, "/api/system/mock-mode", api_mock_mode_set, ADMIN, "settings:write",
 	    RATE_GENERAL, CONFIG},
+
+	/* api_settings.c: admin, as the original (metrics-reporting.md §0); 64 KiB bodies. */
+	{GET, "/api/system/settings", api_system_settings_get, ADMIN, "settings:read",
+	    RATE_CONFIG_READ, SMALL},
 	{POST, "/api/system/settings/update", api_system_settings_update, ADMIN, "settings:write",
 	    RATE_CONFIG_WRITE, CONFIG},
+	{GET, "/api/config/system", api_config_system, ADMIN, "settings:read", RATE_CONFIG_READ,
+	    SMALL},
+
+	/* api_diagnostics.c: server info is public (installers), diagnostics any credential
+	 * without a scope, /api/config monitoring:read, as the original (security.md §4.2). */
+	{GET, "/api/server/info", api_server_info, PUBLIC | NO_DB, NULL, RATE_PUBLIC, SMALL},
+	{GET, "/api/diagnostics", api_diagnostics, 0, NULL, RATE_GENERAL, SMALL},
+	{GET, "/api/config", api_config, 0, "monitoring:read", RATE_GENERAL, SMALL},
 
 	/* api_alerts.c */
 	{GET, "/api/alerts/config", api_alerts_config_get, 0, "monitoring:read", RATE_GENERAL,

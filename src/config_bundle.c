@@ -24,6 +24,7 @@
 #include "oidc.h"
 #include "proxmox.h"
 #include "settings.h"
+#include "sysconfig.h"
 #include "timefmt.h"
 #include "util.h"
 
@@ -877,7 +878,9 @@ import_system(struct db *db, struct json_object *sys, struct config_import_count
 	if (get_str(&rd, sys, SETTINGS_WEBHOOK_CIDRS, 8192, &cidrs) < 0 ||
 	    get_str(&rd, sys, SETTINGS_PUBLIC_URL, 2048, &url) < 0)
 		return 1;
-	if (db_exec(db, "DELETE FROM pulse.system_settings") != 0)
+	/* Announced at commit, as settings.c announces its writes. */
+	if (db_exec(db, "DELETE FROM pulse.system_settings") != 0 ||
+	    db_exec(db, "SELECT pg_notify('" SYSCONFIG_CHANNEL "', '')") != 0)
 		return -1;
 	rc = settings_apply(db, cidrs, url, why, sizeof(why));
 	if (rc > 0)

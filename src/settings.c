@@ -10,19 +10,25 @@
 #include "jsonread.h"
 #include "netaddr.h"
 #include "settings.h"
+#include "sysconfig.h"
 #include "uri.h"
 #include "util.h"
 
 static const struct db_stmt stmt_settings_read = {
 	"settings_read", "SELECT value::text FROM pulse.system_settings WHERE key = $1", 1,
 };
+/* Each write is announced (at commit) to the responders and workers that apply settings
+ * live (sysconfig.h). */
 static const struct db_stmt stmt_settings_save = {
 	"settings_save",
-	"INSERT INTO pulse.system_settings (key, value) VALUES ($1, $2::jsonb) "
-	"ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()", 2,
+	"WITH s AS (INSERT INTO pulse.system_settings (key, value) VALUES ($1, $2::jsonb) "
+	"ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now() RETURNING key) "
+	"SELECT pg_notify('" SYSCONFIG_CHANNEL "', key) FROM s", 2,
 };
 static const struct db_stmt stmt_settings_delete = {
-	"settings_delete", "DELETE FROM pulse.system_settings WHERE key = $1", 1,
+	"settings_delete",
+	"WITH s AS (DELETE FROM pulse.system_settings WHERE key = $1 RETURNING key) "
+	"SELECT pg_notify('" SYSCONFIG_CHANNEL "', key) FROM s", 1,
 };
 
 int

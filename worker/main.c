@@ -21,6 +21,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "schema.h"
+#include "sysconfig.h"
 #include "util.h"
 #include "worker.h"
 
@@ -41,6 +42,7 @@ on_connect(struct db *db, void *arg)
 	(void)db;
 	claim_session_new(w);
 	poll_claims_lost();
+	poll_settings_changed();	/* a notification may have been missed */
 	w->schema_ok = 0;
 	w->next_schema_check = 0;
 }
@@ -53,6 +55,10 @@ on_notify(const char *channel, const char *payload, void *arg)
 	if (strcmp(channel, CONFIG_CHANNEL) == 0) {
 		poll_config_changed();
 		(void)scheduler_trigger(w, "mock");
+		return;
+	}
+	if (strcmp(channel, SYSCONFIG_CHANNEL) == 0) {
+		poll_settings_changed();
 		return;
 	}
 	if (strcmp(channel, JOBS_CHANNEL) != 0)
@@ -280,6 +286,7 @@ main(int argc, char **argv)
 	    db_target(w.db));
 	(void)db_listen(w.db, JOBS_CHANNEL);
 	(void)db_listen(w.db, CONFIG_CHANNEL);
+	(void)db_listen(w.db, SYSCONFIG_CHANNEL);
 	poll_init(&w);
 	notify_start(&w);
 
@@ -306,7 +313,9 @@ main(int argc, char **argv)
 				}
 			}
 		}
-		if (readable[1] && fds[1] >= 0)
+		/* Every turn, not only when the socket is readable: a notification that came
+		 * while a job's statement ran was read with its answer and waits in libpq. */
+		if (fds[1] >= 0)
 			(void)db_drain_notifies(w.db, on_notify, &w);
 		ready = worker_ready(&w);
 		notify_set_ready(ready);

@@ -12,6 +12,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "mockmode.h"
+#include "poller.h"
 #include "pve_detail.h"
 #include "state.h"
 #include "state_servers.h"
@@ -98,7 +99,7 @@ add_storage(struct st_instance *s, const char *inst, const char *node, const cha
 /* Sensor readings of an online node (§6.2): the CPU package at 40-75 °C (now and then
  * hotter), each core within 5 °C of it, 0-2 NVMe drives; about one node in ten has no
  * sensors. Generated whatever the setting, so the estate is the same either way; shown only
- * while temperature_monitoring_enabled is on. */
+ * while the temperatureMonitoringEnabled setting is on. */
 static void
 gen_temperature(struct st_node *n, int offline)
 {
@@ -116,7 +117,7 @@ gen_temperature(struct st_node *n, int offline)
 	t->nnvme = (int)between(0, 2);
 	for (int i = 0; i < t->nnvme; i++)
 		t->nvme[i] = 35 + rnd() * 40;
-	t->available = sensors && !offline && conf_bool("temperature_monitoring_enabled");
+	t->available = sensors && !offline && poll_settings.temperature_enabled;
 }
 
 /* The hottest reading is cpuMax; readings stamped now. */

@@ -12,6 +12,7 @@
 #include "poller.h"
 #include "pve.h"
 #include "state.h"
+#include "sysconfig.h"
 #include "util.h"
 #include "worker.h"
 
@@ -72,6 +73,7 @@ static struct {
 	struct run **runs;
 	int nruns;
 	int config_dirty;
+	int settings_dirty;		/* the system settings are to be read again */
 	double next_claim;		/* monotonic */
 	int trim_due;			/* a cycle finished since the heap was trimmed */
 	double last_trim;		/* monotonic */
@@ -658,7 +660,76 @@ poll_init(struct worker *w)
 	poll_settings.backoff_max = (double)conf_int("poll_backoff_max");
 	poll_settings.backup_cycles = (int)conf_int("backup_polling_cycles");
 	poll_settings.timeout_ms = (long)conf_int("pve_timeout") * 1000;
+	poll_settings.backup_enabled = conf_bool("backup_polling_enabled");
+	poll_settings.backup_interval = (double)conf_int("backup_polling_interval");
+	poll_settings.temperature_enabled = conf_bool("temperature_monitoring_enabled");
 	P.config_dirty = 1;
+	P.settings_dirty = 1;
+}
+
+void
+poll_settings_changed(void)
+{
+	P.settings_dirty = 1;
+}
+
+int
+poll_backup_due(struct run *run, unsigned every_cycles)
+{
+	double now = clock_monotonic();
+
+	if (!poll_settings.backup_enabled)
+		return 0;
+	if (poll_settings.backup_interval > 0) {
+		if (run->last_backup > 0 && now - run->last_backup < poll_settings.backup_interval)
+			return 0;
+	} else if (every_cycles == 0 || run->cycles % every_cycles != 0) {
+		return 0;
+	}
+	run->last_backup = now;
+	return 1;
+}
+
+/* Moves the next poll of each run of product ops by the change of its interval, so that a
+ * longer interval takes effect now and a shorter one does not wait out the old. */
+static void
+reschedule(const struct poll_ops *ops, double before, double after)
+{
+	for (int i = 0; i < P.nruns; i++)
+		if (P.runs[i]->ops == ops)
+			P.runs[i]->next_poll += after - before;
+}
+
+/* Reads the system settings and applies what changed (metrics-reporting.md §5): intervals,
+ * the request timeout, backup polling, temperatures. On a database error the settings held
+ * stay and the next tick tries again. */
+static void
+apply_settings(struct worker *w)
+{
+	struct sysconfig c;
+	struct poll_settings old = poll_settings;
+
+	if (sysconfig_load(w->db, &c) != 0)
+		return;
+	P.settings_dirty = 0;
+	poll_settings.pve_interval = c.pve_interval;
+	poll_settings.pbs_interval = c.pbs_interval;
+	poll_settings.pmg_interval = c.pmg_interval;
+	poll_settings.timeout_ms = (long)c.connection_timeout * 1000;
+	poll_settings.backup_enabled = c.backup_enabled;
+	poll_settings.backup_interval = c.backup_interval;
+	poll_settings.backup_cycles = c.backup_cycles;
+	poll_settings.temperature_enabled = c.temperature_enabled;
+	reschedule(&poll_pve_ops, old.pve_interval, poll_settings.pve_interval);
+	reschedule(&poll_pbs_ops, old.pbs_interval, poll_settings.pbs_interval);
+	reschedule(&poll_pmg_ops, old.pmg_interval, poll_settings.pmg_interval);
+	if (memcmp(&old, &poll_settings, sizeof(old)) != 0)
+		log_info("msg=\"settings applied\" pve_polling_interval=%.0f pbs_polling_interval=%.0f "
+		    "pmg_polling_interval=%.0f connection_timeout=%ld backup_polling=%s "
+		    "backup_polling_interval=%.0f temperature_monitoring=%s",
+		    poll_settings.pve_interval, poll_settings.pbs_interval, poll_settings.pmg_interval,
+		    poll_settings.timeout_ms / 1000, poll_settings.backup_enabled ? "on" : "off",
+		    poll_settings.backup_interval, poll_settings.temperature_enabled ? "on" : "off");
 }
 
 void
@@ -703,6 +774,8 @@ poll_tick(struct worker *w)
 {
 	double now = clock_monotonic(), next = 1.0;
 
+	if (P.settings_dirty)
+		apply_settings(w);
 	if (P.config_dirty || now >= P.next_claim) {
 		P.config_dirty = 0;
 		reconcile(w);

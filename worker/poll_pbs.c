@@ -599,7 +599,7 @@ pbs_cycle_new(struct run *run)
 	if (every < 1)
 		every = 1;
 	c->base.backup_cycle = run->cfg.monitor_backups && run->cfg.monitor_datastores &&
-	    poll_settings.backup_cycles > 0 && run->cycles % every == 0;
+	    poll_backup_due(run, poll_settings.backup_cycles > 0 ? every : 0);
 	return &c->base;
 }
 

@@ -1033,9 +1033,10 @@ pve_cycle_new(struct run *run)
 		PV(run)->x = pve_extras_new();
 	}
 	c->xc = pve_extras_cycle_new(&run->cfg, PV(run)->x, clock_wall());
-	/* Backups on the first cycle and every backup_polling_cycles-th after it. */
-	c->base.backup_cycle = run->cfg.monitor_backups && poll_settings.backup_cycles > 0 &&
-	    run->cycles % (unsigned)poll_settings.backup_cycles == 0;
+	/* Backups on the first cycle and every backup_polling_cycles-th after it (or by the
+	 * backup polling interval). */
+	c->base.backup_cycle = run->cfg.monitor_backups &&
+	    poll_backup_due(run, (unsigned)poll_settings.backup_cycles);
 	return &c->base;
 }
 

@@ -66,6 +66,7 @@ struct run {
 	int keep;			/* still configured and claimed (mark and sweep) */
 	int released;			/* given up: answers still in flight are dropped */
 	unsigned cycles;		/* completed cycles, for the backup cadence */
+	double last_backup;		/* monotonic: when a cycle last polled backups */
 	void *priv;			/* the product's memory across cycles */
 };
 
@@ -76,10 +77,18 @@ struct poll_settings {
 	int backup_cycles;		/* PVE backups every this many cycles (0: never) */
 	long timeout_ms;		/* one request */
 	double pve_interval, pbs_interval, pmg_interval;
+	int backup_enabled;		/* backups polled at all */
+	double backup_interval;		/* > 0: backups this often instead of by cycles */
+	int temperature_enabled;
 };
 extern struct poll_settings poll_settings;
 
 extern const struct poll_ops poll_pve_ops, poll_pbs_ops, poll_pmg_ops;
+
+/* Whether the cycle starting now polls backups (metrics-reporting.md §5.7): never while
+ * backup polling is off; with a backup interval, once that long has passed since the last
+ * time; otherwise on the first cycle and every every_cycles-th after it (0: never). */
+int poll_backup_due(struct run *run, unsigned every_cycles);
 
 /* Queues a GET of path (below /api2/json) for the run's current cycle; the answer comes to
  * ops->handle with kind and index. */

@@ -101,6 +101,9 @@ struct http_multi;
 void poll_init(struct worker *w);
 double poll_tick(struct worker *w);
 void poll_config_changed(void);
+/* The system settings changed (a pulse_settings notification, or a new session that may
+ * have missed one): the next tick reads them again and applies them (sysconfig.h). */
+void poll_settings_changed(void);
 void poll_claims_lost(void);
 /* Parks every run whose claim this worker no longer holds: its cycle's answers are dropped. */
 void poll_drop_unclaimed(struct worker *w);

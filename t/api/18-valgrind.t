@@ -73,6 +73,14 @@ my @mix = (
     [POST => '/api/notifications/test', $tok, '{"method":"email","config":{"enabled":false}}'],
     [POST => '/api/system/settings/update', $tok, '{"webhookAllowedPrivateCIDRs":"10.0.0.0/33"}'],
     [POST => '/api/system/settings/update', $tok, '{"webhookAllowedPrivateCIDRs":"127.0.0.1,10.0.0.0/8"}'],
+    [POST => '/api/system/settings/update', $tok, '{"pvePollingInterval":20,"theme":"dark","allowedOrigins":"https://a.example",'
+        . '"allowEmbedding":true,"allowedEmbedOrigins":"https://b.example, x y","discoveryConfig":{"subnetAllowlist":["10.0.0.0/8",'
+        . '" 10.0.0.0/8"],"maxConcurrent":5}}'],
+    [POST => '/api/system/settings/update', $tok, '{"discovery_config":{"subnet_blocklist":["nope"]}}'],
+    [POST => '/api/system/settings/update', $tok, '{"pvePollingInterval":"x"}'],
+    [POST => '/api/system/settings/update', $tok, '[1]'],
+    [GET => '/api/system/settings', $tok], [GET => '/api/config/system', $tok],
+    [GET => '/api/diagnostics', $tok], [GET => '/api/config', $tok], [GET => '/api/server/info'],
     [POST => '/api/alerts/clear', $tok, '{"id":"vg-n1-cpu"}'],
     [GET => '/api/charts?range=1h', $tok], [GET => '/api/charts?range=24h', $tok],
     [GET => '/api/charts?range=7d', $tok], [GET => '/api/charts?range=bad', $tok],

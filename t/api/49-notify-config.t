@@ -251,7 +251,8 @@ like(json_error_ok($send->(PUT => "webhooks/$some", { name => 'h2', url => 'http
     qr/^Invalid webhook URL: resolves to private IP 172\.16\.0\.9/, 'says why');
 json_error_ok($send->(PUT => "webhooks/$some", { name => 'h2', url => 'http://169.254.169.254/' }), 400,
     'invalid_field', 'link-local never, whatever the allowlist');
-is($stack->psql('SELECT count(*) FROM pulse.system_settings'), 2, 'unknown keys ignored');
+is($stack->psql("SELECT string_agg(key, ',' ORDER BY key) FROM pulse.system_settings"),
+    'publicURL,theme,webhookAllowedPrivateCIDRs', 'theme stored (a system setting), the unknown key ignored');
 my $err = json_error_ok($ua->post($set => $json => encode_json({ webhookAllowedPrivateCIDRs => '10.0.0.0/8,bogus' }))
     ->result, 400, 'invalid_field', 'an invalid CIDR');
 is($err->{error}, 'Invalid webhook allowed private CIDRs: bogus', 'the invalid entry named');

@@ -2,8 +2,8 @@
 // browser's display preferences (temperatures in °C or °F, format.js), mock
 // mode on or off with its estate's size (GET/PUT /api/system/mock-mode), and the settings
 // POST /api/system/settings/update takes: the public URL used in notifications and the
-// private networks webhooks may reach. The API cannot read those two back yet (GET
-// /api/system/settings is not served), so their fields start empty and say so.
+// private networks webhooks may reach. The page does not read those two back yet (GET
+// /api/system/settings), so their fields start empty and say so.
 import { get, request, post } from './api.js';
 import { refreshState } from './state.js';
 import { settingsFrame, notice, clearNotice, readForm, busy } from './settings.js';
