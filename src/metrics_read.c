@@ -714,9 +714,45 @@ static const struct db_stmt stmt_resource_known = {
 	1,
 };
 
+static const char *const known_metrics[] = {"cpu", "memory", "disk", "diskread", "diskwrite",
+	"netin", "netout", "usage", "used", "total", "avail"};
+
+const char *
+met_stored_types(const char *t)
+{
+	static const struct { const char *asked, *stored; } map[] = {
+		{"node", "{node}"}, {"vm", "{vm}"}, {"container", "{container}"},
+		{"guest", "{vm,container}"}, {"storage", "{storage}"}, {"dockerHost", "{dockerHost}"},
+		{"dockerContainer", "{dockerContainer}"}, {"docker", "{dockerContainer}"},
+		{"pbsDatastore", "{pbsDatastore}"},
+		{"host", "{host}"},	/* host agents (our addition) */
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(map); i++)
+		if (strcmp(t, map[i].asked) == 0)
+			return map[i].stored;
+	return NULL;
+}
+
+int
+met_known_metric(const char *metric)
+{
+	for (size_t i = 0; i < ARRAY_LEN(known_metrics); i++)
+		if (strcmp(metric, known_metrics[i]) == 0)
+			return 1;
+	return 0;
+}
+
 int
 met_history_open(struct db *db, const char *types, const char *id, const char *metric,
     double range, double now, struct met_history *h)
+{
+	return met_history_window(db, types, id, metric, now - range, now, h);
+}
+
+int
+met_history_window(struct db *db, const char *types, const char *id, const char *metric,
+    double a, double b, struct met_history *h)
 {
 	const char *p[3] = {types, id, metric};
 
@@ -738,12 +774,12 @@ met_history_open(struct db *db, const char *types, const char *id, const char *m
 	}
 	for (int i = 0; i < h->n; i++)
 		h->ids[i] = db_value_int32(h->series, i, 0);
-	if ((h->tier = met_tier_for(db, range)) < 0)
+	if ((h->tier = met_tier_for(db, b - a)) < 0)
 		return -1;
 	if (h->n == 0)
 		return 0;
 	h->buckets = xcalloc((size_t)h->n, sizeof(*h->buckets));
-	return met_read_history(db, h->tier, h->ids, h->n, now - range, now, h->buckets);
+	return met_read_history(db, h->tier, h->ids, h->n, a, b, h->buckets);
 }
 
 const char *
