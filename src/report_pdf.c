@@ -8,6 +8,7 @@
 #include <cairo-pdf.h>
 #include <math.h>
 #include <pango/pangocairo.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -31,6 +32,12 @@ struct pdf {
 };
 
 enum align { LEFT, CENTER, RIGHT };
+
+/* One font map for the process, used by one report at a time: pango's default is one per
+ * thread, each with its own copy of the fonts (megabytes a responder thread would keep),
+ * and a font map is not for two threads at once. Drawing a report takes milliseconds. */
+static pthread_mutex_t fontmap_lock = PTHREAD_MUTEX_INITIALIZER;
+static PangoFontMap *fontmap;
 
 static cairo_status_t
 pdf_write(void *closure, const unsigned char *data, unsigned int len)
@@ -350,9 +357,12 @@ report_pdf(const struct report *rep, struct strbuf *out)
 	cairo_pdf_surface_set_metadata(p.surface, CAIRO_PDF_METADATA_CREATOR, "Pulse");
 	p.cr = cairo_create(p.surface);
 	cairo_scale(p.cr, PT_PER_MM, PT_PER_MM);
-	p.layout = pango_cairo_create_layout(p.cr);
+	pthread_mutex_lock(&fontmap_lock);
+	if (fontmap == NULL)
+		fontmap = pango_cairo_font_map_new();
+	pc = pango_font_map_create_context(fontmap);
+	pango_cairo_update_context(p.cr, pc);
 	/* Sizes in points on a page in millimetres: 25.4 user units per inch. */
-	pc = pango_layout_get_context(p.layout);
 	pango_cairo_context_set_resolution(pc, 25.4);
 	/* A unit is a millimetre: glyphs placed on whole units, or hinted to them, would be
 	 * spaced out of their words. */
@@ -362,6 +372,7 @@ report_pdf(const struct report *rep, struct strbuf *out)
 	cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
 	pango_cairo_context_set_font_options(pc, fo);
 	cairo_font_options_destroy(fo);
+	p.layout = pango_layout_new(pc);
 	pango_layout_context_changed(p.layout);
 	p.y = MARGIN;
 	p.pages = 1;
@@ -383,6 +394,8 @@ report_pdf(const struct report *rep, struct strbuf *out)
 	footer(&p, rep);
 	cairo_show_page(p.cr);
 	g_object_unref(p.layout);
+	g_object_unref(pc);
+	pthread_mutex_unlock(&fontmap_lock);
 	st = cairo_status(p.cr);
 	cairo_destroy(p.cr);
 	cairo_surface_finish(p.surface);
