@@ -88,8 +88,8 @@ api_reports_generate(struct request *r)
 	case REPORT_OK:
 		break;
 	case REPORT_TOO_LARGE:
-		resp_error(r, 400, "report_too_large", "Report too large: %ld data points in the "
-		    "range (at most %d): choose a shorter range or one metric", rep->total,
+		resp_error(r, 400, "report_too_large", "Report too large: up to %ld data points "
+		    "in the range (at most %d): choose a shorter range or one metric", rep->total,
 		    REPORT_MAX_POINTS);
 		return;
 	default:

@@ -107,12 +107,16 @@ report_open(struct db *db, const char *type, const char *id, const char *metric,
 	rep->generated = now;
 	/* Both ends inclusive (§1.9): the history reads (a, b]. */
 	if (met_history_window(db, types ? types : "{}", id, metric ? metric : "", start - 1e-6,
-	    end, &rep->h) != 0)
+	    end, REPORT_MAX_POINTS, &rep->h) != 0)
 		return REPORT_DB_ERROR;
 	rep->tier = rep->h.tier;
+	if (rep->h.bound > REPORT_MAX_POINTS) {
+		rep->total = rep->h.bound;
+		return REPORT_TOO_LARGE;
+	}
 	for (int i = 0; i < rep->h.n; i++) {
 		struct report_metric *m = &rep->m[rep->nmetrics];
-		if (rep->h.buckets[i].n == 0)
+		if (rep->h.buckets == NULL || rep->h.buckets[i].n == 0)
 			continue;
 		m->key = met_history_metric(&rep->h, i);
 		m->b = rep->h.buckets[i].b;

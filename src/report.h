@@ -41,8 +41,9 @@ enum report_status { REPORT_OK = 0, REPORT_DB_ERROR = -1, REPORT_TOO_LARGE = 1 }
 /* Reads the report of resource id of type (a name met_stored_types knows), one metric or
  * all ("" or NULL), over [start, end], titled title (NULL or "": "<type> Report: <id>").
  * The strings must outlive rep; report_free (for arena_defer) frees what rep holds, also
- * after a failure. REPORT_TOO_LARGE when more than REPORT_MAX_POINTS points were found
- * (rep->total says how many). */
+ * after a failure. REPORT_TOO_LARGE when the window may hold more than REPORT_MAX_POINTS
+ * points, found before they are read (rep->total: at most how many; a rolled-up tier's
+ * buckets, the raw rows of the series' blocks) or after (rep->total: how many). */
 enum report_status report_open(struct db *db, const char *type, const char *id,
     const char *metric, const char *title, double start, double end, double now,
     struct report *rep);

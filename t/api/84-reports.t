@@ -215,25 +215,50 @@ for my $case (@bad) {
     like($err->{error} // '', $msg, "$name: the message");
 }
 
-# Too many points: bounded with a 400, not a responder grown without limit. The raw tier's
-# retention is made three days (before the samples go in, so that the worker keeps them) and
-# 200,001 samples of one series, a second apart, fall in a raw window.
+# Too many points: bounded with a 400 before they are read, not a responder grown without
+# limit. The raw tier's retention is made three days (before the samples go in, so that the
+# worker keeps them); a node with all eleven metrics gets 18,182 samples of each, a second
+# apart: 200,002 points, ending before the samples above.
 $stack->psql(q{UPDATE pulse.metric_tiers SET retention = interval '3 days' WHERE tier = 'raw'});
-my $big = $stack->psql(q{INSERT INTO pulse.metric_series (resource_type, resource_id, metric, resource_name)
-    VALUES ('node', 'synthetic:rep:big', 'cpu', 'big') RETURNING id});
-my $t0 = $base - 200_001;
+$stack->psql(q{CREATE TABLE big_ids AS WITH i AS (
+        INSERT INTO pulse.metric_series (resource_type, resource_id, metric, resource_name)
+        SELECT 'node', 'synthetic:rep:big', m, 'big'
+        FROM unnest(ARRAY['cpu', 'memory', 'disk', 'diskread', 'diskwrite', 'netin', 'netout', 'usage',
+                          'used', 'total', 'avail']) m RETURNING id)
+    SELECT id FROM i});
+my ($t0, $t1) = ($base - 100 - 18_182, $base - 100);
 $stack->psql(qq{SELECT count(pulse.metric_partition_ensure('raw', to_timestamp(t)))
-    FROM generate_series($t0 - 3600, $base + 3600, 1800) t});
+    FROM generate_series($t0 - 3600, $t1 + 3600, 1800) t});
 $stack->psql(qq{INSERT INTO pulse.metric_raw (ts, blk, vals)
-    SELECT to_timestamp($t0 + k), $big / 200, pulse.metric_pack(array_fill(NULL::float8, ARRAY[$big % 200]) || k::float8)
-    FROM generate_series(0, 200000) k
-    ON CONFLICT (blk, ts) DO UPDATE SET vals = pulse.metric_merge(pulse.metric_raw.vals, EXCLUDED.vals)});
+    SELECT to_timestamp($t0 + k), b.blk, b.vals
+    FROM (SELECT blk, pulse.metric_pack(array_agg(CASE WHEN s IN (SELECT id FROM big_ids) THEN 42::float8 END
+                                                  ORDER BY s)) AS vals
+          FROM (SELECT DISTINCT id / 200 AS blk FROM big_ids) x,
+               generate_series(blk * 200, (SELECT max(id) FROM big_ids WHERE id / 200 = x.blk)) s
+          GROUP BY blk) b,
+         generate_series(0, 18181) k
+    ON CONFLICT (blk, ts) DO UPDATE SET vals = pulse.metric_merge(pulse.metric_raw.vals, EXCLUDED.vals);
+    DROP TABLE big_ids});
 my $err = json_error_ok($get->('resourceType=node&resourceId=synthetic:rep:big&format=csv&start='
-    . url_escape($rfc->($t0 - 60)) . '&end=' . url_escape($rfc->($base + 60))), 400, 'report_too_large',
+    . url_escape($rfc->($t0 - 1)) . '&end=' . url_escape($rfc->($t1))), 400, 'report_too_large',
     'too many points');
-like($err->{error} // '', qr/^Report too large: 200001 data points in the range \(at most 200000\)/,
-    'too many points: the count and the bound');
+like($err->{error} // '', qr/^Report too large: up to 200002 data points in the range \(at most 200000\): /,
+    'too many points: counted before reading');
+# One metric of it is 18,182 points: a report.
+$res = $get->('resourceType=node&resourceId=synthetic:rep:big&metricType=used&format=csv&start='
+    . url_escape($rfc->($t0 - 1)) . '&end=' . url_escape($rfc->($t1)));
+is($res->code, 200, 'one metric of it: 200');
+like($res->body, qr/^# Total Data Points:,18182$/m, 'one metric of it: 18,182 points');
 $stack->psql(q{UPDATE pulse.metric_tiers SET retention = interval '2 hours' WHERE tier = 'raw'});
+# A rolled-up tier is bounded by its buckets: an hour tier kept ten years, 3,000 days of it
+# for three metrics is 3 x (72,000 + 1 or 2) buckets, refused before anything is read.
+$stack->psql(q{UPDATE pulse.metric_tiers SET retention = interval '3650 days' WHERE tier = 'hour'});
+$err = json_error_ok($get->('resourceType=vm&resourceId=synthetic:rep:1&format=csv&start='
+    . url_escape($rfc->($now - 3000 * 86400)) . '&end=' . url_escape($rfc->($now))), 400, 'report_too_large',
+    'too many buckets');
+like($err->{error} // '', qr/^Report too large: up to 21600[3-6] data points/,
+    'too many buckets: their count (3 x 72,001, a bucket more where the window is cut)');
+$stack->psql(q{UPDATE pulse.metric_tiers SET retention = interval '7 days' WHERE tier = 'hour'});
 
 ok($stack->alive("fcgi-$_"), "responder $_ alive") for 1 .. ($stack->{responders} // 1);
 done_testing;
