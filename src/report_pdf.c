@@ -63,6 +63,11 @@ text(struct pdf *p, double x, double y, double w, enum align al, double size,
 	PangoRectangle ink, logical;
 	double tw;
 
+	/* A title or an id from the query may be any bytes: pango takes UTF-8 only. */
+	char *valid = g_utf8_validate(s, -1, NULL) ? NULL : g_utf8_make_valid(s, -1);
+
+	if (valid)
+		s = valid;
 	snprintf(font, sizeof(font), "Sans %s %.1f", style, size);
 	fd = pango_font_description_from_string(font);
 	pango_layout_set_font_description(p->layout, fd);
@@ -78,6 +83,7 @@ text(struct pdf *p, double x, double y, double w, enum align al, double size,
 		x += w - tw;
 	cairo_move_to(p->cr, x, y);
 	pango_cairo_show_layout(p->cr, p->layout);
+	g_free(valid);
 	return (double)logical.height / PANGO_SCALE;
 }
 
@@ -349,11 +355,14 @@ report_pdf(const struct report *rep, struct strbuf *out)
 	PangoContext *pc;
 	cairo_font_options_t *fo;
 	cairo_status_t st;
+	char *title;
 	int charts = 0;
 
 	p.surface = cairo_pdf_surface_create_for_stream(pdf_write, out, PAGE_W * PT_PER_MM,
 	    PAGE_H * PT_PER_MM);
-	cairo_pdf_surface_set_metadata(p.surface, CAIRO_PDF_METADATA_TITLE, rep->title);
+	title = g_utf8_make_valid(rep->title, -1);
+	cairo_pdf_surface_set_metadata(p.surface, CAIRO_PDF_METADATA_TITLE, title);
+	g_free(title);
 	cairo_pdf_surface_set_metadata(p.surface, CAIRO_PDF_METADATA_CREATOR, "Pulse");
 	p.cr = cairo_create(p.surface);
 	cairo_scale(p.cr, PT_PER_MM, PT_PER_MM);

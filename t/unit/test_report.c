@@ -154,9 +154,10 @@ test_pdf(void)
 
 	memset(&rep, 0, sizeof(rep));
 	rep.type = "storage";
-	rep.id = "";
+	rep.id = "bad \xff\xfe utf-8 \xc3";
 	rep.title = "nothing";
-	ok(report_pdf(&rep, &sb) == 0 && is_pdf(&sb), "PDF: no metrics, the header and the table");
+	ok(report_pdf(&rep, &sb) == 0 && is_pdf(&sb), "PDF: no metrics, the header and the table; "
+	    "an id that is not UTF-8");
 	sb_free(&sb);
 }
 
