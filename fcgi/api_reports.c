@@ -42,6 +42,11 @@ api_reports_generate(struct request *r)
 		resp_error(r, 400, "missing_parameters", "resourceType and resourceId are required");
 		return;
 	}
+	/* The id goes to PostgreSQL as text and both into the report: UTF-8 only. */
+	if (!str_utf8_valid(id) || (title != NULL && !str_utf8_valid(title))) {
+		resp_error(r, 400, "invalid_encoding", "resourceId and title must be UTF-8 text");
+		return;
+	}
 	if (met_stored_types(type) == NULL) {
 		resp_error(r, 400, "invalid_resource_type", "Unknown resourceType '%.64s'", type);
 		return;
