@@ -767,6 +767,10 @@ api_metrics_history(struct request *r)
 		resp_error(r, 400, "missing_parameters", "resourceType and resourceId are required");
 		return;
 	}
+	if (!str_utf8_valid(id)) {
+		resp_error(r, 400, "invalid_encoding", "resourceId must be UTF-8 text");
+		return;
+	}
 	if ((types = met_stored_types(type)) == NULL) {
 		resp_error(r, 400, "invalid_resource_type", "Unknown resourceType '%.64s'", type);
 		return;
