@@ -11,6 +11,7 @@ use PulseStack;
 use Time::HiRes qw(sleep time);
 use Mojo::JSON ();
 use List::Util qw(sum0);
+use POSIX qw(strftime);
 
 my $duration = $ENV{BENCH_SECONDS} // 8;
 my $connections = $ENV{BENCH_CONNECTIONS} // 32;
@@ -56,6 +57,11 @@ if (($ENV{BENCH_ONLY} // '') eq 'ui') {
 # BENCH_ONLY=audit runs only the audit log's cost (issue 16): a login with audit on and off.
 if (($ENV{BENCH_ONLY} // '') eq 'audit') {
     audit_bench();
+    exit 0;
+}
+# BENCH_ONLY=report runs only the 30-day PDF report of one guest (issue 17).
+if (($ENV{BENCH_ONLY} // '') eq 'report') {
+    report_bench();
     exit 0;
 }
 # BENCH_ONLY=amplification runs only the oversized-body part (security review H2).
@@ -143,6 +149,7 @@ $stack->stop;
 
 amplification_bench() unless ($ENV{BENCH_SKIP_AMPLIFICATION} // '') eq '1';
 audit_bench() unless ($ENV{BENCH_SKIP_AUDIT} // '') eq '1';
+report_bench() unless ($ENV{BENCH_SKIP_REPORT} // '') eq '1';
 poll_bench() unless ($ENV{BENCH_SKIP_POLL} // '') eq '1';
 metrics_bench() unless ($ENV{BENCH_SKIP_METRICS} // '') eq '1';
 unless (($ENV{BENCH_SKIP_ALERTS_LATENCY} // '') eq '1') { alerts_latency_bench($_) for qw(lean mojo) }
@@ -1454,4 +1461,89 @@ sub ui_bench {
         printf "%-44s %10s %10s\n", "  $k, ms", map { $f{"${_}refresh_$k"} // '?' } '', 'scrolled_';
     }
     printf "%-44s %10s\n", 'JavaScript heap, MB', $f{heap_mb} // '?';
+}
+
+# The 30-day report of one guest (7 metrics) as a running server holds its history: the
+# day tier complete up to today, the hour tier up to this hour, raw samples every 10 s over
+# the last two hours. The time of GET /api/admin/reports/generate through nginx (the first,
+# which loads the fonts, and the median of the rest), and the responder's peak resident
+# memory over those requests (VmHWM, reset before them through clear_refs).
+sub report_bench {
+    my $runs = $ENV{BENCH_REPORT_RUNS} // 9;
+    my $s = PulseStack->new(responders => 1, threads => 4, workers => 1,
+        settings => { log_level => 'warn', license_public_key => PulseStack::licence_public_key() })->start;
+    $s->setup_admin;
+    $s->activate_licence;
+    # Nothing rolls up or drops what is seeded here.
+    $s->stop_program('worker-1', 'TERM', 20);
+    $s->psql(q{
+        CREATE TEMP TABLE b_ids AS WITH i AS (
+            INSERT INTO pulse.metric_series (resource_type, resource_id, metric, resource_name)
+            SELECT 'vm', 'bench:report:1', m, 'report-guest'
+            FROM unnest(ARRAY['cpu', 'memory', 'disk', 'diskread', 'diskwrite', 'netin', 'netout']) m
+            RETURNING id, metric)
+        SELECT * FROM i;
+        SELECT count(pulse.metric_partition_ensure('day', t))
+            FROM generate_series(date_trunc('day', now()) - interval '32 days', now(), interval '1 day') t;
+        SELECT count(pulse.metric_partition_ensure('hour', t))
+            FROM generate_series(date_trunc('day', now()) - interval '1 day', now(), interval '1 hour') t;
+        SELECT count(pulse.metric_partition_ensure('raw', t))
+            FROM generate_series(now() - interval '3 hours', now() + interval '1 hour', interval '30 min') t;
+        INSERT INTO pulse.metric_day (series, t0, n, avg, min, max)
+            SELECT id, d, ARRAY[8640], ARRAY[20 + 10 * sin(extract(epoch FROM d) / 86400 + id)],
+                   ARRAY[5 + id::float8], ARRAY[60 + id::float8]
+            FROM b_ids, generate_series(date_trunc('day', now()) - interval '31 days',
+                                        date_trunc('day', now()) - interval '1 day', interval '1 day') d;
+        INSERT INTO pulse.metric_hour (series, t0, n, avg, min, max)
+            SELECT id, date_trunc('day', now()), array_agg(360 ORDER BY h),
+                   array_agg(20 + 10 * sin(h / 3.0 + id) ORDER BY h), array_agg(5::float8 ORDER BY h),
+                   array_agg(60::float8 ORDER BY h)
+            FROM b_ids, generate_series(0, 23) h GROUP BY id;
+        INSERT INTO pulse.metric_raw (ts, blk, vals)
+            SELECT t, blk, pulse.metric_pack(array_agg(v ORDER BY slot)) FROM (
+                SELECT t, s / 200 AS blk, s % 200 AS slot,
+                       CASE WHEN b.id IS NULL THEN NULL ELSE 20 + 10 * sin(extract(epoch FROM t) / 600 + s) END AS v
+                FROM generate_series(date_trunc('minute', now()) - interval '2 hours', now(), interval '10 s') t,
+                     generate_series((SELECT min(id) / 200 * 200 FROM b_ids), (SELECT max(id) FROM b_ids)) s
+                LEFT JOIN b_ids b ON b.id = s) x
+            GROUP BY t, blk
+            ON CONFLICT (blk, ts) DO NOTHING;
+        UPDATE pulse.metric_rollup SET done_until = date_trunc('day', now()) WHERE tier = 'day';
+        UPDATE pulse.metric_rollup SET done_until = date_trunc('hour', now()) WHERE tier IN ('hour', 'minute');
+    });
+    my $pid = $s->pid_of('fcgi-1');
+    my $q = '/api/admin/reports/generate?resourceType=vm&resourceId=bench:report:1&start='
+        . strftime('%Y-%m-%dT%H:%M:%SZ', gmtime(time - 30 * 86400)) . '&end=' . strftime('%Y-%m-%dT%H:%M:%SZ', gmtime);
+    my (undef, $hwm0) = rss_hwm($pid);
+    my $reset = 0;
+    if (open my $cr, '>', "/proc/$pid/clear_refs") { $reset = print({$cr} "5\n") && close($cr) }
+    my (@pdf, @csv, $len, $pages, $points);
+    for my $i (0 .. $runs) {
+        for my $fmt (qw(pdf csv)) {
+            my $t0 = time;
+            my $res = $s->ua->get($s->url("$q&format=$fmt") => $s->token_headers)->result;
+            my $dt = time - $t0;
+            die "report $fmt: " . $res->code . ' ' . substr($res->body, 0, 200) unless $res->code == 200;
+            push @{ $fmt eq 'pdf' ? \@pdf : \@csv }, $dt;
+            if ($fmt eq 'pdf') {
+                $len = length $res->body;
+                $pages = () = $res->body =~ m{/Type\s*/Page\b}g;
+            } else {
+                ($points) = $res->body =~ /^# Total Data Points:,(\d+)/m;
+            }
+        }
+    }
+    my ($rss, $hwm) = rss_hwm($pid);
+    my $first = shift @pdf;
+    shift @csv;
+    print "\n== 30-day report of one guest (7 metrics, day tier: $points points), through nginx ==\n";
+    printf "%-34s %10.0f ms\n", 'PDF, first (fonts loaded)', $first * 1000;
+    printf "%-34s %10.0f ms   (target: <= 1000)\n", 'PDF, median of ' . scalar(@pdf), median(@pdf) * 1000;
+    printf "%-34s %10.0f ms\n", 'CSV, median of ' . scalar(@csv), median(@csv) * 1000;
+    printf "%-34s %10.1f kB, %d pages\n", 'PDF size', $len / 1024, $pages;
+    printf "%-34s %10.1f MB   (target: <= 32)\n", 'responder peak resident (VmHWM)', $hwm;
+    printf "%-34s %10.1f MB%s\n", 'responder peak before the reports', $hwm0,
+        $reset ? '' : ' (clear_refs refused: the peak above includes it)';
+    printf "%-34s %10.1f MB\n", 'responder resident after', $rss;
+    $s->stop;
 }

@@ -140,28 +140,6 @@ history_range(const char *s)
 
 /* --- GET /api/metrics-store/history ---------------------------------------------------- */
 
-static const char *const known_metrics[] = {"cpu", "memory", "disk", "diskread", "diskwrite",
-	"netin", "netout", "usage", "used", "total", "avail"};
-
-/* The stored types a requested type stands for: the stored names and the names the docs
- * use (guest: VMs and containers; docker: Docker containers). NULL when unknown. */
-static const char *
-stored_types(const char *t)
-{
-	static const struct { const char *asked, *stored; } map[] = {
-		{"node", "{node}"}, {"vm", "{vm}"}, {"container", "{container}"},
-		{"guest", "{vm,container}"}, {"storage", "{storage}"}, {"dockerHost", "{dockerHost}"},
-		{"dockerContainer", "{dockerContainer}"}, {"docker", "{dockerContainer}"},
-		{"pbsDatastore", "{pbsDatastore}"},
-		{"host", "{host}"},	/* host agents (our addition) */
-	};
-
-	for (size_t i = 0; i < ARRAY_LEN(map); i++)
-		if (strcmp(t, map[i].asked) == 0)
-			return map[i].stored;
-	return NULL;
-}
-
 /* --- GET /api/charts --------------------------------------------------------------------- */
 
 #define MS_CACHE 4096
@@ -774,15 +752,6 @@ history_json(struct strbuf *out, const char *type, const char *id, const char *m
 	sb_puts(out, "}");
 }
 
-static int
-known_metric(const char *metric)
-{
-	for (size_t i = 0; i < ARRAY_LEN(known_metrics); i++)
-		if (strcmp(metric, known_metrics[i]) == 0)
-			return 1;
-	return 0;
-}
-
 void
 api_metrics_history(struct request *r)
 {
@@ -798,13 +767,17 @@ api_metrics_history(struct request *r)
 		resp_error(r, 400, "missing_parameters", "resourceType and resourceId are required");
 		return;
 	}
-	if ((types = stored_types(type)) == NULL) {
+	if (!str_utf8_valid(id)) {
+		resp_error(r, 400, "invalid_encoding", "resourceId must be UTF-8 text");
+		return;
+	}
+	if ((types = met_stored_types(type)) == NULL) {
 		resp_error(r, 400, "invalid_resource_type", "Unknown resourceType '%.64s'", type);
 		return;
 	}
 	if (metric == NULL)
 		metric = "";
-	if (*metric && !known_metric(metric)) {
+	if (*metric && !met_known_metric(metric)) {
 		resp_error(r, 400, "invalid_metric", "Unknown metric '%.64s'", metric);
 		return;
 	}

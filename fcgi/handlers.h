@@ -169,6 +169,9 @@ void api_license_features(struct request *r);
 void api_license_activate(struct request *r);
 void api_license_clear(struct request *r);
 
+/* api_reports.c */
+void api_reports_generate(struct request *r);
+
 /* api_audit.c */
 void api_audit_list(struct request *r);
 void api_audit_verify_event(struct request *r);

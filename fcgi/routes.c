@@ -256,6 +256,12 @@ const struct route route_table[] = {
 	{POST, "/api/license/clear", api_license_clear, ADMIN, "settings:write", RATE_GENERAL,
 	    SMALL},
 
+	/* api_reports.c (metrics-reporting.md §3, security.md §4.1): admin with settings:read
+	 * (the original asks for read permission on nodes). A Pro feature: the licence must
+	 * grant advanced_reporting. */
+	{GET, "/api/admin/reports/generate", api_reports_generate, ADMIN, "settings:read",
+	    RATE_GENERAL, SMALL, "advanced_reporting"},
+
 	/* api_audit.c (security.md §4.1, §9): readable by any credential (the original's
 	 * permission is everyone's in its OSS build) with settings:read; the whole-chain check
 	 * and the webhooks are admin's. All need the licence feature audit_logging. */

@@ -714,9 +714,91 @@ static const struct db_stmt stmt_resource_known = {
 	1,
 };
 
+static const char *const known_metrics[] = {"cpu", "memory", "disk", "diskread", "diskwrite",
+	"netin", "netout", "usage", "used", "total", "avail"};
+
+const char *
+met_stored_types(const char *t)
+{
+	static const struct { const char *asked, *stored; } map[] = {
+		{"node", "{node}"}, {"vm", "{vm}"}, {"container", "{container}"},
+		{"guest", "{vm,container}"}, {"storage", "{storage}"}, {"dockerHost", "{dockerHost}"},
+		{"dockerContainer", "{dockerContainer}"}, {"docker", "{dockerContainer}"},
+		{"pbsDatastore", "{pbsDatastore}"},
+		{"host", "{host}"},	/* host agents (our addition) */
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(map); i++)
+		if (strcmp(t, map[i].asked) == 0)
+			return map[i].stored;
+	return NULL;
+}
+
+int
+met_known_metric(const char *metric)
+{
+	for (size_t i = 0; i < ARRAY_LEN(known_metrics); i++)
+		if (strcmp(metric, known_metrics[i]) == 0)
+			return 1;
+	return 0;
+}
+
 int
 met_history_open(struct db *db, const char *types, const char *id, const char *metric,
     double range, double now, struct met_history *h)
+{
+	return met_history_window(db, types, id, metric, now - range, now, 0, h);
+}
+
+static const struct db_stmt stmt_raw_rows = {
+	"metrics_raw_rows",
+	"SELECT blk, count(*) FROM pulse.metric_raw WHERE blk = ANY($1::int[]) "
+	"AND ts > to_timestamp($2) AND ts <= to_timestamp($3) GROUP BY blk",
+	3,
+};
+
+/* At most how many points h's series have over (a, b] in h->tier, into h->bound; -1 on a
+ * database error. */
+static int
+history_bound(struct db *db, double a, double b, struct met_history *h)
+{
+	struct strbuf blks = {0};
+	char as[32], bs[32];
+	PGresult *res;
+
+	if (h->tier != MET_RAW) {
+		h->bound = (long)h->n * ((long)ceil((b - a) / met_tiers[h->tier].bucket) + 1);
+		return 0;
+	}
+	sb_puts(&blks, "{");
+	for (int i = 0; i < h->n; i++)
+		sb_printf(&blks, "%s%d", i ? "," : "", h->ids[i] / MET_BLOCK);
+	sb_puts(&blks, "}");
+	snprintf(as, sizeof(as), "%.6f", a);
+	snprintf(bs, sizeof(bs), "%.6f", b);
+	{
+		const char *p[3] = {blks.data, as, bs};
+		res = db_exec_stmt(db, &stmt_raw_rows, p);
+	}
+	sb_free(&blks);
+	if (res == NULL)
+		return -1;
+	/* A block's row holds a sample of each of its series, or none. */
+	h->bound = 0;
+	for (int r = 0; r < PQntuples(res); r++) {
+		long rows = strtol(PQgetvalue(res, r, 1), NULL, 10);
+		int32_t blk = (int32_t)strtol(PQgetvalue(res, r, 0), NULL, 10);
+		for (int i = 0; i < h->n; i++)
+			if (h->ids[i] / MET_BLOCK == blk)
+				h->bound += rows;
+	}
+	PQclear(res);
+	return 0;
+}
+
+int
+met_history_window(struct db *db, const char *types, const char *id, const char *metric,
+    double a, double b, long limit, struct met_history *h)
 {
 	const char *p[3] = {types, id, metric};
 
@@ -738,12 +820,18 @@ met_history_open(struct db *db, const char *types, const char *id, const char *m
 	}
 	for (int i = 0; i < h->n; i++)
 		h->ids[i] = db_value_int32(h->series, i, 0);
-	if ((h->tier = met_tier_for(db, range)) < 0)
+	if ((h->tier = met_tier_for(db, b - a)) < 0)
 		return -1;
 	if (h->n == 0)
 		return 0;
+	if (limit > 0) {
+		if (history_bound(db, a, b, h) != 0)
+			return -1;
+		if (h->bound > limit)
+			return 0;
+	}
 	h->buckets = xcalloc((size_t)h->n, sizeof(*h->buckets));
-	return met_read_history(db, h->tier, h->ids, h->n, now - range, now, h->buckets);
+	return met_read_history(db, h->tier, h->ids, h->n, a, b, h->buckets);
 }
 
 const char *

@@ -115,6 +115,14 @@ void met_charts_end(struct met_charts *ch, int ok);
 int met_read_storage(struct db *db, double range, double now, PGresult **list,
     PGresult **points);
 
+/* The stored types a requested resource type stands for (a Postgres text array such as
+ * "{vm,container}"): the stored names and the names the docs use (guest: VMs and
+ * containers; docker: Docker containers). NULL when unknown. */
+const char *met_stored_types(const char *type);
+
+/* 1 when metric is one of the stored metric names (cpu, memory, ..., avail), else 0. */
+int met_known_metric(const char *metric);
+
 /* A resource's history: the series of resource id among the stored types (a Postgres text
  * array such as "{vm,container}"), metric's alone unless it is "", by metric name. */
 #define MET_HISTORY_MAX_SERIES 64
@@ -126,12 +134,19 @@ struct met_history {
 	int tier;		/* read from */
 	int32_t ids[MET_HISTORY_MAX_SERIES];
 	struct met_buckets *buckets;	/* by series, over (now - range, now] */
+	long bound;		/* met_history_window with a limit: at most this many points */
 };
 
 /* Fills h (met_history_free, for arena_defer, frees what it holds, also after a failure).
  * Returns 0 (see h->known), or -1 on a database error. */
 int met_history_open(struct db *db, const char *types, const char *id, const char *metric,
     double range, double now, struct met_history *h);
+/* The same over the window (a, b] (the tier for b - a), as reports read it. With limit > 0
+ * the points are bounded before they are read: h->bound is at most how many there are (a
+ * rolled-up tier: its buckets in the window; raw: the rows of the series' blocks), and
+ * when it exceeds limit nothing is read (h->buckets stays NULL). */
+int met_history_window(struct db *db, const char *types, const char *id, const char *metric,
+    double a, double b, long limit, struct met_history *h);
 const char *met_history_metric(const struct met_history *h, int i);
 void met_history_free(void *h);
 

@@ -19,6 +19,9 @@ char *xstrndup(const char *s, size_t len);
 /* s without the white space (isspace) around it: the first byte kept, and *len bytes from
  * there. */
 const char *str_trimmed(const char *s, size_t *len);
+/* 1 when s is well-formed UTF-8 (no overlong forms, surrogates or code points past
+ * U+10FFFF), else 0: what PostgreSQL and pango accept as text. */
+int str_utf8_valid(const char *s);
 /* Appends a zeroed element (memset: include <string.h>) to a growing array (arr, count n, capacity cap). */
 #define GROW(arr, n, cap) do { \
 	if ((n) == (cap)) { \

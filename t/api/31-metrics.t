@@ -98,6 +98,8 @@ json_error_ok($get->("/api/metrics-store/history?resourceType=node&resourceId=$n
     'invalid_max_points', "maxPoints $_") for qw(1 x 100001);
 json_error_ok($get->('/api/metrics-store/history?resourceType=node&resourceId=no-such-node'), 404,
     'resource_not_found', 'history of an unknown id');
+json_error_ok($get->('/api/metrics-store/history?resourceType=node&resourceId=%FFnode'), 400,
+    'invalid_encoding', 'history of an id that is not UTF-8 (PostgreSQL would refuse it)');
 json_error_ok($get->("/api/charts?range=$_"), 400, 'invalid_range', "charts range '$_'") for qw(2h 1d x);
 json_error_ok($get->("/api/storage-charts?range=$_"), 400, 'invalid_range', "storage-charts range '$_'")
     for qw(x 0 -5 999999999);

@@ -188,6 +188,20 @@ main(void)
 	char *s = xasprintf("%s=%d", "n", 5);
 	is_str(s, "n=5", "xasprintf");
 	free(s);
+	{
+		static const struct { const char *s; int valid; const char *name; } utf8[] = {
+			{"", 1, "empty"}, {"plain ascii", 1, "ASCII"},
+			{"\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 1, "two, three, four bytes"},
+			{"\xf4\x8f\xbf\xbf", 1, "U+10FFFF"},
+			{"\xff", 0, "0xff"}, {"\xc3\x28", 0, "a bad continuation"},
+			{"\xc3", 0, "cut short"}, {"\xc0\xaf", 0, "overlong two bytes"},
+			{"\xe0\x80\xaf", 0, "overlong three bytes"}, {"\xed\xa0\x80", 0, "a surrogate"},
+			{"\xf4\x90\x80\x80", 0, "past U+10FFFF"}, {"\x80", 0, "a lone continuation"},
+		};
+		for (size_t i = 0; i < ARRAY_LEN(utf8); i++)
+			is_int(str_utf8_valid(utf8[i].s), utf8[i].valid, "str_utf8_valid: %s",
+			    utf8[i].name);
+	}
 	ok(clock_monotonic() > 0, "monotonic clock runs");
 	test_timefmt();
 	return done_testing();
