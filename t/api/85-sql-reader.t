@@ -128,6 +128,22 @@ is($stack->psql(q{SELECT count(*) FROM pg_default_acl WHERE defaclacl::text LIKE
     'no default privileges for pulse_reader');
 is($stack->psql('SELECT pulse.reader_grant()'), 't', 'reader_grant() runs again (a DBA after creating the role)');
 
+# A second database of the cluster, migrated by a role that may not create roles (the usual
+# `createuser pulse`): the role exists already (roles are the cluster's), the migration
+# grants on its own views, and the reader reads there too and nothing else.
+$stack->psql('DROP DATABASE IF EXISTS second');
+$stack->psql('DROP ROLE IF EXISTS plain_owner');
+$stack->psql('CREATE ROLE plain_owner LOGIN NOCREATEROLE NOSUPERUSER');
+$stack->psql('CREATE DATABASE second OWNER plain_owner');
+($rc, $out) = $stack->migrate(PULSE_DATABASE_URL => 'host=' . $stack->pg_sock . " port=$stack->{pg_port} dbname=second user=plain_owner");
+is($rc, 0, 'a role without CREATEROLE migrates a second database') or diag $out;
+my @second = ('/usr/lib/postgresql/15/bin/psql', '-X', '-q', '-h', $stack->pg_sock, '-p',
+    $stack->{pg_port}, '-U', 'grafana_test', '-d', 'second', '-tA', '-c');
+($rc, $out) = $stack->run_cmd(@second, 'SELECT count(*) FROM pulse.v_nodes');
+is("$rc $out", "0 0\n", 'there too: the reader reads the views');
+($rc, $out) = $stack->run_cmd(@second, 'SELECT count(*) FROM pulse.users');
+like($out, qr/permission denied for table users/, 'there too: the tables are refused');
+
 # --- the Grafana dashboard ---------------------------------------------------------------
 my $dash = decode_json(path(PulseStack::srcdir() . '/share/pulse/grafana/pulse.json')->slurp);
 is($dash->{__inputs}[0]{pluginId}, 'grafana-postgresql-datasource', 'a PostgreSQL data source input');
@@ -212,5 +228,7 @@ ok($kinds{timeseries} && $kinds{table}, 'time series and tables');
 is_deeply([sort grep { $_ } map { $_->{title} } grep { $_->{type} eq 'row' } @{ $dash->{panels} }],
     [sort qw(Nodes Guests Storage Backups Alerts)], 'rows for nodes, guests, storage, backups, alerts');
 
+$stack->psql('DROP DATABASE second');
+$stack->psql('DROP ROLE plain_owner');
 $stack->psql('DROP ROLE grafana_test');
 done_testing;
