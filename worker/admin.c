@@ -21,7 +21,6 @@
 #include "conf.h"
 #include "config_bundle.h"
 #include "crypto.h"
-#include "daemon.h"
 #include "db.h"
 #include "jsonutil.h"
 #include "log.h"
@@ -504,7 +503,9 @@ main(int argc, char **argv)
 		return EXIT_TROUBLE;
 	}
 	log_init("pulse-admin", LOGL_WARN);
-	daemon_load_settings(config_path);
+	if (conf_load(config_path ? config_path : SYSCONFDIR "/pulse/pulse.conf",
+	    config_path != NULL, err, sizeof(err)) != 0)
+		return fail(EXIT_TROUBLE, "configuration error: %s", err);
 	if (commands[which].secrets &&
 	    secrets_init(conf_str("data_dir"), 0, err, sizeof(err)) != 0)
 		return fail(EXIT_TROUBLE, "secrets key unavailable (run as the user the worker "

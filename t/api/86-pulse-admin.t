@@ -46,6 +46,9 @@ like($out, qr/unknown command frobnicate/, 'an unknown command: named');
 is($rc, 2, 'a missing argument: exit 2');
 ($rc, $out) = admin(undef, 'tokens', 'extra');
 is($rc, 2, 'an extra argument: exit 2');
+($rc, $out) = admin(undef, '-c', "$tmp/none.conf", 'tokens');
+is($rc, 2, 'a missing settings file: exit 2');
+like($out, qr/configuration error/, 'a missing settings file: said');
 
 # --- schema-version -----------------------------------------------------------------------
 my $schema = $stack->psql('SELECT max(version) FROM pulse.schema_migrations');
