@@ -248,7 +248,27 @@ ok($kinds{timeseries} && $kinds{table}, 'time series and tables');
 is_deeply([sort grep { $_ } map { $_->{title} } grep { $_->{type} eq 'row' } @{ $dash->{panels} }],
     [sort qw(Nodes Guests Storage Backups Alerts)], 'rows for nodes, guests, storage, backups, alerts');
 
+# A cluster without the role and a migrating role that may not create it: the migration
+# says so and grants nothing; a DBA creates the role and runs pulse.reader_grant().
 $stack->psql('DROP DATABASE second');
+$stack->psql('DROP OWNED BY pulse_reader');	# its grants in this database
+$stack->psql('DROP ROLE pulse_reader');
+$stack->psql('CREATE DATABASE third OWNER plain_owner');
+my $third = 'host=' . $stack->pg_sock . " port=$stack->{pg_port} dbname=third";
+($rc, $out) = $stack->migrate(PULSE_DATABASE_URL => "$third user=plain_owner");
+is($rc, 0, 'without the role, a role without CREATEROLE still migrates') or diag $out;
+like($out, qr/role pulse_reader is missing and plain_owner may not create it/, 'the migration says what to do');
+is($stack->psql_at("$third user=plain_owner", 'SELECT pulse.reader_grant()'), 'f', 'reader_grant(): false without the role');
+$stack->psql('CREATE ROLE pulse_reader NOLOGIN; GRANT pulse_reader TO grafana_test');
+is($stack->psql_at("$third user=pulse", 'SELECT pulse.reader_grant()'), 't', 'a DBA creates the role and grants');
+my @third = ('/usr/lib/postgresql/15/bin/psql', '-X', '-q', '-h', $stack->pg_sock, '-p',
+    $stack->{pg_port}, '-U', 'grafana_test', '-d', 'third', '-tA', '-c');
+($rc, $out) = $stack->run_cmd(@third, 'SELECT count(*) FROM pulse.metrics_hour');
+is("$rc $out", "0 0\n", 'then the reader reads the views');
+($rc, $out) = $stack->run_cmd(@third, 'SELECT count(*) FROM pulse.sessions');
+like($out, qr/permission denied for table sessions/, 'and is refused the tables');
+
+$stack->psql('DROP DATABASE third');
 $stack->psql('DROP ROLE plain_owner');
 $stack->psql('DROP ROLE grafana_test');
 done_testing;
