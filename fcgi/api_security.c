@@ -26,8 +26,6 @@
 #include <unistd.h>
 
 #define TOKEN_NAME_MAX 128
-#define PASSWORD_MIN 12
-#define PASSWORD_MAX 72		/* bcrypt's limit, in bytes */
 #define SETUP_TOKEN_MIN 24
 
 static void
@@ -66,20 +64,6 @@ is_uuid(const char *s)
 }
 
 /* --- API tokens --------------------------------------------------------------------- */
-
-static const struct db_stmt stmt_tokens_list = {
-	"tokens_list",
-	"SELECT id, name, prefix, suffix, extract(epoch FROM created_at), "
-	"extract(epoch FROM last_used_at), array_to_string(scopes, ',') "
-	"FROM pulse.api_tokens ORDER BY created_at DESC, id",
-	0,
-};
-
-static const struct db_stmt stmt_token_delete = {
-	"tokens_delete",
-	"DELETE FROM pulse.api_tokens WHERE id = $1 RETURNING name",
-	1,
-};
 
 static const struct db_stmt stmt_token_exists = {
 	"tokens_exists",
@@ -137,7 +121,7 @@ answer_token_failure(struct request *r, int rc)
 void
 api_tokens_list(struct request *r)
 {
-	PGresult *res = req_result(r, db_exec_stmt(r->db, &stmt_tokens_list, NULL));
+	PGresult *res = req_result(r, security_tokens_list(r->db));
 	struct json_object *obj = resp_object(r), *list;
 
 	if (res == NULL) {
@@ -265,27 +249,23 @@ void
 api_tokens_delete(struct request *r)
 {
 	const char *id = req_path_param(r, "id");
-	const char *params[1] = {id};
-	PGresult *res;
-	char details[200];
+	char name[TOKEN_NAME_MAX + 8], details[200];
 	int found;
 
 	if (id == NULL || !is_uuid(id)) {
 		resp_error(r, 404, "not_found", "Token not found");
 		return;
 	}
-	res = req_result(r, db_exec_stmt(r->db, &stmt_token_delete, params));
-	if (res == NULL) {
+	found = security_token_delete(r->db, id, name, sizeof(name));
+	if (found < 0) {
 		resp_db_unavailable(r);
 		return;
 	}
-	found = PQntuples(res) == 1;
-	if (found)
-		snprintf(details, sizeof(details), "Token deleted: %.64s (%s)", PQgetvalue(res, 0, 0), id);
 	if (!found) {
 		resp_error(r, 404, "not_found", "Token not found");
 		return;
 	}
+	snprintf(details, sizeof(details), "Token deleted: %.64s (%s)", name, id);
 	audit_record(r->db, "token_deleted", r->auth.username, r->client_ip, r->raw_path, 1, details);
 	resp_no_content(r);
 }
@@ -424,12 +404,10 @@ may_replace_admin(struct request *r, const struct principal *p)
 static int
 password_acceptable(struct request *r, const char *password, const char *code)
 {
-	if (strlen(password) < PASSWORD_MIN) {
-		resp_error(r, 400, code, "password must be at least %d characters long", PASSWORD_MIN);
-		return 0;
-	}
-	if (strlen(password) > PASSWORD_MAX) {
-		resp_error(r, 400, code, "password must be at most %d bytes long", PASSWORD_MAX);
+	const char *why = security_password_problem(password);
+
+	if (why != NULL) {
+		resp_error(r, 400, code, "%s", why);
 		return 0;
 	}
 	return 1;
@@ -438,12 +416,11 @@ password_acceptable(struct request *r, const char *password, const char *code)
 static int
 username_acceptable(struct request *r, const char *user)
 {
-	for (const unsigned char *p = (const unsigned char *)user; *p; p++) {
-		if (*p < 0x21 || *p == 0x7f || *p == ':') {
-			resp_error(r, 400, "invalid_username",
-			    "username must not contain spaces, control characters or ':'");
-			return 0;
-		}
+	const char *why = *user ? security_username_problem(user) : NULL;
+
+	if (why != NULL) {
+		resp_error(r, 400, "invalid_username", "%s", why);
+		return 0;
 	}
 	return 1;
 }

@@ -22,12 +22,48 @@ static const struct db_stmt stmt_token_insert = {
 	6,
 };
 
+static const struct db_stmt stmt_tokens_list = {
+	"tokens_list",
+	"SELECT id, name, prefix, suffix, extract(epoch FROM created_at), "
+	"extract(epoch FROM last_used_at), array_to_string(scopes, ',') "
+	"FROM pulse.api_tokens ORDER BY created_at DESC, id",
+	0,
+};
+
+static const struct db_stmt stmt_token_delete = {
+	"tokens_delete",
+	"DELETE FROM pulse.api_tokens WHERE id::text = lower($1) RETURNING name",
+	1,
+};
+
 static const struct db_stmt stmt_token_primary_delete = {
 	"tokens_primary_delete",
 	"DELETE FROM pulse.api_tokens WHERE id = (SELECT id FROM pulse.api_tokens "
 	"ORDER BY created_at DESC, id LIMIT 1)",
 	0,
 };
+
+PGresult *
+security_tokens_list(struct db *db)
+{
+	return db_exec_stmt(db, &stmt_tokens_list, NULL);
+}
+
+int
+security_token_delete(struct db *db, const char *id, char *name, size_t namelen)
+{
+	const char *params[1] = {id};
+	PGresult *res = db_exec_stmt(db, &stmt_token_delete, params);
+	int found;
+
+	if (res == NULL)
+		return -1;
+	found = PQntuples(res) == 1;
+	if (found && name != NULL && namelen > 0)
+		snprintf(name, namelen, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return found;
+}
 
 int
 security_token_insert(struct db *db, const char *raw, const char *name, const char *scopes_csv,
@@ -282,6 +318,28 @@ security_setup_apply(struct db *db, const struct security_setup *s, struct secur
 }
 
 /* --- the administrator's password --------------------------------------------------- */
+
+const char *
+security_password_problem(const char *password)
+{
+	if (strlen(password) < SECURITY_PASSWORD_MIN)
+		return "password must be at least 12 characters long";
+	if (strlen(password) > SECURITY_PASSWORD_MAX)
+		return "password must be at most 72 bytes long";
+	return NULL;
+}
+
+const char *
+security_username_problem(const char *user)
+{
+	if (*user == '\0')
+		return "username is required";
+	for (const unsigned char *p = (const unsigned char *)user; *p; p++) {
+		if (*p < 0x21 || *p == 0x7f || *p == ':')
+			return "username must not contain spaces, control characters or ':'";
+	}
+	return NULL;
+}
 
 static const struct db_stmt stmt_admin_user = {
 	"security_admin_user",

@@ -41,6 +41,16 @@ struct security_token {
 int security_token_insert(struct db *db, const char *raw, const char *name,
     const char *scopes_csv, struct security_token *rec);
 
+/* Every stored token, newest first: a result the caller clears (NULL on a database error)
+ * with the columns id, name, prefix, suffix, created_at and last_used_at (unix seconds; NULL
+ * never used) and scopes (a comma list; empty means every scope). */
+PGresult *security_tokens_list(struct db *db);
+
+/* Deletes (revokes) the token with this id; its name into name. Returns 1 deleted, 0 none
+ * with that id, -1 on a database error. The responders hear of it at once (NOTIFY
+ * pulse_auth, sent by the table's trigger). */
+int security_token_delete(struct db *db, const char *id, char *name, size_t namelen);
+
 /* Replaces the primary (newest) token by one of the raw value given, in one transaction:
  * every other token keeps working. Returns as security_token_insert. */
 int security_token_regenerate(struct db *db, const char *raw, const char *name,
@@ -91,6 +101,16 @@ int security_password_of(struct db *db, const char *user, char hash[SECURITY_HAS
  * transaction. Returns 0 or -1. */
 int security_password_replace(struct db *db, const char *user, const char *hash,
     const char *keep_session);
+
+/* A new administrator password's limits (bcrypt reads at most 72 bytes). */
+#define SECURITY_PASSWORD_MIN 12
+#define SECURITY_PASSWORD_MAX 72
+
+/* Why a new password is refused (the API's message), or NULL when it is acceptable. */
+const char *security_password_problem(const char *password);
+
+/* Why a user name is refused (the API's message), or NULL when it is acceptable. */
+const char *security_username_problem(const char *user);
 
 /* What GET /api/security/status reports of the stored state. */
 struct security_status {

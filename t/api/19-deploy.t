@@ -115,7 +115,8 @@ sub file_text { my $f = shift; open my $fh, '<', $f or return ''; local $/; retu
 my ($rc, $out) = $stack->run_cmd('make', '-C', $build, '--no-print-directory', 'install', "DESTDIR=$root");
 is($rc, 0, 'make install DESTDIR=...') or diag $out;
 like($out, qr/no service user created \(DESTDIR\)/, 'make install with DESTDIR creates no user');
-ok(-x "$root$installed{bindir}/$_", "installed $installed{bindir}/$_") for qw(pulse-fcgi pulse-worker pulse-agent);
+ok(-x "$root$installed{bindir}/$_", "installed $installed{bindir}/$_") for qw(pulse-fcgi pulse-worker pulse-agent pulse-admin);
+ok(-f "$root$installed{pkgdatadir}/grafana/pulse.json", 'the Grafana dashboard is installed');
 ok(-f "$root$installed{systemdunitdir}/$_", "installed $installed{systemdunitdir}/$_")
     for qw(pulse-fcgi.service pulse-worker.service pulse-agent.service);
 {
