@@ -243,6 +243,8 @@ api_updates_stream(struct request *r)
 	resp_header(r, "Cache-Control", "no-cache");
 	resp_header(r, "X-Accel-Buffering", "no");
 	resp_stream_begin(r, 200, "text/event-stream");
+	if (r->method == REQ_METHOD_HEAD)
+		goto out;
 	if (resp_stream_write(r, ": connected\n\n", 13) != 0 || resp_stream_flush(r) != 0)
 		goto out;
 	while (clock_monotonic() - start < STREAM_MAX_SECONDS) {
