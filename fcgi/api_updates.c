@@ -85,6 +85,7 @@ void
 api_updates_plan(struct request *r)
 {
 	const char *version = req_query(r, "version"), *param;
+	char url[URL_MAX + 1];
 
 	if (query_channel(r, &param) != 0)
 		return;
@@ -96,8 +97,12 @@ api_updates_plan(struct request *r)
 		resp_error(r, 400, "invalid_version", "version must look like v1.2.3 or 1.2.3-rc.1");
 		return;
 	}
+	if (updates_offered(r->db, 0, version, url, sizeof(url)) < 0) {
+		resp_db_unavailable(r);
+		return;
+	}
 	resp_json(r, 200, req_json(r, updates_plan(update_build_current()->deployment, version,
-	    NULL)));
+	    url)));
 }
 
 void
@@ -158,7 +163,7 @@ api_updates_apply(struct request *r)
 	const struct update_build *b = update_build_current();
 	struct json_object *body = req_body_object(r, 0), *plan;
 	const char *url = NULL;
-	char id[64], err[256];
+	char id[64], err[256], version[128];
 	int rc;
 
 	if (body == NULL || req_body_string(r, body, "downloadUrl", 0, URL_MAX, &url) < 0)
@@ -169,7 +174,11 @@ api_updates_apply(struct request *r)
 	}
 	/* Where no safe automatic update exists, the steps to follow instead (§6.8). */
 	if (!update_auto_supported(b->deployment)) {
-		plan = req_json(r, updates_plan(b->deployment, b->version, url));
+		if ((rc = updates_offered(r->db, 1, url, version, sizeof(version))) < 0) {
+			resp_db_unavailable(r);
+			return;
+		}
+		plan = req_json(r, updates_plan(b->deployment, rc ? version : "<version>", url));
 		jsonwrite_str(plan, "deploymentType", b->deployment);
 		resp_error_with(r, 409, "manual_update_required", strcmp(b->deployment, "source") == 0 ||
 		    strcmp(b->deployment, "docker") == 0 || strcmp(b->deployment, "container") == 0 ?

@@ -79,6 +79,12 @@ static const struct db_stmt stmt_offered = {
 	"SELECT result->>'latestVersion', channel FROM pulse.update_checks "
 	"WHERE $1 <> '' AND result->>'downloadUrl' = $1 ORDER BY checked_at DESC LIMIT 1", 1,
 };
+static const struct db_stmt stmt_offered_url = {
+	"updates_offered_url",
+	"SELECT result->>'downloadUrl' FROM pulse.update_checks "
+	"WHERE result->>'latestVersion' = $1 AND result->>'downloadUrl' <> '' "
+	"ORDER BY checked_at DESC LIMIT 1", 1,
+};
 static const struct db_stmt stmt_enqueue = {
 	"updates_enqueue",
 	"WITH j AS (INSERT INTO pulse.update_jobs (event_id, channel, version_from, version_to, "
@@ -482,6 +488,21 @@ updates_plan(const char *deployment, const char *version, const char *download_u
 }
 
 /* --- jobs and history --------------------------------------------------------------------- */
+
+int
+updates_offered(struct db *db, int key_is_url, const char *key, char *out, size_t len)
+{
+	const char *params[1] = {key};
+	PGresult *res = db_exec_stmt(db, key_is_url ? &stmt_offered : &stmt_offered_url, params);
+	int found;
+
+	if (res == NULL)
+		return -1;
+	found = PQntuples(res) == 1;
+	snprintf(out, len, "%s", found ? PQgetvalue(res, 0, 0) : "");
+	PQclear(res);
+	return found;
+}
 
 int
 updates_enqueue(struct db *db, const char *download_url, const char *initiated_by,

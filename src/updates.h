@@ -32,6 +32,11 @@ int updates_cached(struct db *db, int *available, char *latest, size_t len);
 /* The UpdateStatus object (§6.5), a new reference; NULL (database). */
 struct json_object *updates_status(struct db *db);
 
+/* What a cached check offered: given a download URL, its version (into version); given a
+ * version, its download URL (into url). Each of url and version is either the key (read) or
+ * the buffer to fill (len bytes), as key_is_url says. Returns 1 found, 0 not, -1 (database). */
+int updates_offered(struct db *db, int key_is_url, const char *key, char *out, size_t len);
+
 /* The UpdatePlan of this deployment for version (§6.8), a new reference. download_url may be
  * NULL. */
 struct json_object *updates_plan(const char *deployment, const char *version,

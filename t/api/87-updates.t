@@ -200,6 +200,11 @@ is($ua->get($stack->url('/api/updates/plan') => $auth)->result->code, 400, 'plan
 is($ua->get($stack->url('/api/updates/plan?version=latest') => $auth)->result->code, 400, 'plan: a bad version');
 my $plan = $ua->get($stack->url('/api/updates/plan?version=v0.2.0') => $auth)->result->json;
 is($plan->{canAutoUpdate}, true, 'plan: a deb install with an install command updates itself');
+feed_set(path => '/releases', type => 'application/json', body => encode_json(\@releases));
+clear_cache();
+check();
+is($ua->get($stack->url('/api/updates/plan?version=v0.2.0') => $auth)->result->json->{downloadUrl},
+    $deb_url, 'plan: the download a check offered for that version');
 $stack->start_responder(2, PULSE_DEPLOYMENT_TYPE => 'docker');
 my ($code, $hdr, $body) = $stack->fcgi_request(socket => $stack->socket_path(2), method => 'POST',
     uri => '/api/updates/apply', body => encode_json({ downloadUrl => $deb_url }),
@@ -208,7 +213,8 @@ is($code, 409, 'docker: apply answers 409');
 my $manual = decode_json($body);
 is($manual->{code}, 'manual_update_required', 'docker: manual_update_required');
 is($manual->{canAutoUpdate}, false, 'docker: canAutoUpdate false');
-ok((grep { /docker pull/ } @{ $manual->{instructions} // [] }), 'docker: the docker pull step');
+ok((grep { /docker pull .*pulse:0\.2\.0$/ } @{ $manual->{instructions} // [] }), 'docker: the docker pull step of the offered version')
+    or diag explain $manual;
 ($code, undef, $body) = $stack->fcgi_request(socket => $stack->socket_path(2),
     uri => '/api/version');
 is(decode_json($body)->{deploymentType}, 'docker', 'docker: deploymentType');
