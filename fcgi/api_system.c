@@ -44,6 +44,14 @@ static struct {
 	struct probe last;
 } health = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+/* What the last probe read of the update check, for /api/version: copied under a lock of
+ * its own, held only for the copy, so that version never waits for a probe. */
+static struct {
+	pthread_mutex_t lock;
+	int available;
+	char latest[64];
+} update_seen = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
 static const struct db_stmt stmt_schema_version = {
 	"health_schema_version",
 	"SELECT coalesce(max(version), 0) FROM pulse.schema_migrations", 0,
@@ -77,6 +85,10 @@ probe_database(struct responder *t)
 		health.last.update_available = 0;
 		health.last.latest_version[0] = '\0';
 	}
+	pthread_mutex_lock(&update_seen.lock);
+	update_seen.available = health.last.update_available;
+	memcpy(update_seen.latest, health.last.latest_version, sizeof(update_seen.latest));
+	pthread_mutex_unlock(&update_seen.lock);
 	health.last.state = state;
 	health.last.schema_version = version;
 	health.last.latency_ms = latency;
@@ -148,7 +160,22 @@ api_version(struct request *r)
 {
 	const struct update_build *b = update_build_current();
 	struct json_object *obj = resp_object(r);
-	struct probe p = probe_current(r->thread);
+	char latest[64];
+	int available;
+
+	/* Probes when no other thread is and the last one is stale, but not again and again
+	 * while the database is down: version answers without it. */
+	if (pthread_mutex_trylock(&health.lock) == 0) {
+		double age = clock_monotonic() - health.last.checked_at;
+		if (health.last.state == PROBE_NONE || (age >= HEALTH_PROBE_INTERVAL &&
+		    (health.last.state != PROBE_DOWN || age >= 10 * HEALTH_PROBE_INTERVAL)))
+			probe_database(r->thread);
+		pthread_mutex_unlock(&health.lock);
+	}
+	pthread_mutex_lock(&update_seen.lock);
+	available = update_seen.available;
+	memcpy(latest, update_seen.latest, sizeof(latest));
+	pthread_mutex_unlock(&update_seen.lock);
 
 	jsonwrite_str(obj, "version", b->version);
 	jsonwrite_str(obj, "buildTime", b->build);
@@ -159,8 +186,8 @@ api_version(struct request *r)
 	jsonwrite_bool(obj, "isSourceBuild", strcmp(b->deployment, "source") == 0);
 	jsonwrite_bool(obj, "isDevelopment", strcmp(b->build, "development") == 0);
 	jsonwrite_str(obj, "deploymentType", b->deployment);
-	jsonwrite_bool(obj, "updateAvailable", p.update_available);
-	jsonwrite_opt_str(obj, "latestVersion", p.latest_version);
+	jsonwrite_bool(obj, "updateAvailable", available);
+	jsonwrite_opt_str(obj, "latestVersion", latest);
 	jsonwrite_bool(obj, "containerized", b->containerized);
 	if (b->containerized) {
 		char host[256] = "";
