@@ -882,20 +882,41 @@ job_run(struct job_run *j)
 	return job_end(j, NULL, NULL, 100);
 }
 
+static const struct db_stmt stmt_waiting = {
+	"updates_waiting",
+	"SELECT count(*) FROM pulse.update_jobs WHERE status = 'in_progress' AND claimed_by IS NULL",
+	0,
+};
+
+int
+updates_waiting(struct db *db)
+{
+	char limit[32];
+	const char *p_abandon[1] = {limit};
+	PGresult *res;
+	int n;
+
+	/* Every timeout the job could have used, and a margin. */
+	snprintf(limit, sizeof(limit), "%ld", (long)(conf_int("update_download_timeout") +
+	    4 * conf_int("update_timeout") + conf_int("update_install_timeout") +
+	    conf_int("update_stage_delay_ms") * 4 / 1000 + 600));
+	if (db_exec_stmt_ok(db, &stmt_abandon, p_abandon) != 0)
+		return -1;
+	if ((res = db_exec_stmt(db, &stmt_waiting, NULL)) == NULL)
+		return -1;
+	n = db_value_int32(res, 0, 0);
+	PQclear(res);
+	return n > 0;
+}
+
 int
 updates_run_pending(struct db *db, const char *worker_id)
 {
-	char limit[32];
-	const char *p_abandon[1] = {limit}, *p_claim[1] = {worker_id};
+	const char *p_claim[1] = {worker_id};
 	struct job_run j = {.db = db};
 	PGresult *res;
 	int rc;
 
-	snprintf(limit, sizeof(limit), "%ld", (long)(conf_int("update_download_timeout") +
-	    2 * conf_int("update_timeout") * 3 + conf_int("update_install_timeout") +
-	    conf_int("update_stage_delay_ms") * 4 / 1000 + 600));
-	if (db_exec_stmt_ok(db, &stmt_abandon, p_abandon) != 0)
-		return -1;
 	if ((res = db_exec_stmt(db, &stmt_claim, p_claim)) == NULL)
 		return -1;
 	if (PQntuples(res) != 1) {

@@ -55,11 +55,14 @@ struct json_object *updates_history(struct db *db, const char *status);
 /* One history entry: 1 with *out (new reference), 0 unknown id, -1 (database). */
 int updates_history_entry(struct db *db, const char *id, struct json_object **out);
 
+/* Worker side: marks failed the updates a stopped worker left in progress, then says whether
+ * a queued update waits for a worker: 1, 0, or -1 (database). */
+int updates_waiting(struct db *db);
+
 /* Worker side: claims the oldest queued update no worker has taken and runs it to the end
  * (download, SHA-256 check against the release's checksum file, update_install_command),
- * writing its stages to the status and its outcome to the history. Jobs left in progress by
- * a worker that stopped are marked failed first. Returns 1 when a job ran, 0 when none was
- * waiting, -1 (database). */
+ * writing its stages to the status and its outcome to the history. Returns 1 when a job ran,
+ * 0 when none was waiting, -1 (database). */
 int updates_run_pending(struct db *db, const char *worker_id);
 
 /* Worker side: when the autoUpdateEnabled setting is true and the last check of the resolved

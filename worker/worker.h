@@ -185,8 +185,8 @@ void notify_stop(void);
 /* Singleton: expired leases back to pending; hourly retention. */
 int job_notify_maintain(struct worker *w, struct job *job);
 
-/* updates.c: a queued server update run (any worker; one claims it), and the release feed
- * checked when autoUpdateEnabled is on (one worker). */
+/* updates.c: a queued server update run on a thread of its own (any worker; one claims it),
+ * and the release feed checked when autoUpdateEnabled is on (one worker). */
 int job_update_apply(struct worker *w, struct job *job);
 int job_update_check(struct worker *w, struct job *job);
 
