@@ -178,7 +178,8 @@ api_updates_apply(struct request *r)
 			resp_db_unavailable(r);
 			return;
 		}
-		plan = req_json(r, updates_plan(b->deployment, rc ? version : "<version>", url));
+		plan = req_json(r, updates_plan(b->deployment, rc ? version : "<version>",
+		    rc ? url : NULL));
 		jsonwrite_str(plan, "deploymentType", b->deployment);
 		resp_error_with(r, 409, "manual_update_required", strcmp(b->deployment, "source") == 0 ||
 		    strcmp(b->deployment, "docker") == 0 || strcmp(b->deployment, "container") == 0 ?
