@@ -55,26 +55,26 @@ sub clear_cache { $stack->psql('DELETE FROM pulse.update_checks') }
 
 my $arch = `dpkg --print-architecture`;
 chomp $arch;
-my $deb_name = "pulse_0.2.0_$arch.deb";
-my $deb_url = "$feed_url/download/v0.2.0/$deb_name";
+my $deb_name = "pulse_90.2.0_$arch.deb";
+my $deb_url = "$feed_url/download/v90.2.0/$deb_name";
 my $payload = "a pretend package " . ('x' x 5000);
 my @releases = (
-    { tag_name => 'v9.9.9', draft => true, prerelease => false, body => 'draft' },
-    { tag_name => 'v0.3.0-rc.1', draft => false, prerelease => true, body => 'rc notes',
+    { tag_name => 'v99.9.9', draft => true, prerelease => false, body => 'draft' },
+    { tag_name => 'v90.3.0-rc.1', draft => false, prerelease => true, body => 'rc notes',
       published_at => '2026-12-01T10:00:00Z', assets => [] },
-    { tag_name => 'v0.2.0', draft => false, prerelease => false, body => 'stable notes',
+    { tag_name => 'v90.2.0', draft => false, prerelease => false, body => 'stable notes',
       published_at => '2026-11-30T10:00:00Z',
       assets => [
-          { name => 'pulse-v0.2.0-linux-amd64.tar.gz', browser_download_url => "$feed_url/download/v0.2.0/pulse-v0.2.0-linux-amd64.tar.gz" },
+          { name => 'pulse-v90.2.0-linux-amd64.tar.gz', browser_download_url => "$feed_url/download/v90.2.0/pulse-v90.2.0-linux-amd64.tar.gz" },
           { name => $deb_name, browser_download_url => $deb_url },
       ] },
     { tag_name => 'not-a-version', draft => false, prerelease => false },
-    { tag_name => 'v0.1.5', draft => false, prerelease => false, assets => [] },
+    { tag_name => 'v90.1.5', draft => false, prerelease => false, assets => [] },
 );
 feed_set(path => '/releases', type => 'application/json', body => encode_json(\@releases));
-feed_set(path => "/download/v0.2.0/$deb_name", body => $payload);
-feed_set(path => '/download/v0.2.0/SHA256SUMS', type => 'text/plain',
-    body => sha256_hex('other') . "  pulse-v0.2.0-linux-amd64.tar.gz\n" . sha256_hex($payload) . "  $deb_name\n");
+feed_set(path => "/download/v90.2.0/$deb_name", body => $payload);
+feed_set(path => '/download/v90.2.0/SHA256SUMS', type => 'text/plain',
+    body => sha256_hex('other') . "  pulse-v90.2.0-linux-amd64.tar.gz\n" . sha256_hex($payload) . "  $deb_name\n");
 
 # --- version and checks ---------------------------------------------------------------------
 my $v = $ua->get($stack->url('/api/version'))->result->json;
@@ -82,12 +82,16 @@ is($v->{deploymentType}, 'deb', 'version: the configured deployment type');
 is($v->{updateAvailable}, false, 'version: no update known before a check');
 ok(!exists $v->{latestVersion}, 'version: no latestVersion before a check');
 my $current = $v->{version};
-like($current, qr/^0\.1\.0(\+git\.g[0-9a-f]+(\.dirty)?)?$/, "version: VERSION with git describe ($current)");
+my $file_version = do { local (@ARGV, $/) = PulseStack::srcdir() . '/VERSION'; <> };
+chomp $file_version;
+# A tag gives its own X.Y.Z; without one the VERSION file's number carries the hash.
+like($current, qr/^(\Q$file_version\E|\d+\.\d+\.\d+(-[\w.]+)?)(\+git\.(\d+\.)?g[0-9a-f]+(\.dirty)?)?$/,
+    "version: VERSION or git describe ($current)");
 
 my $res = check();
 is($res->code, 200, 'check: 200');
 my $info = $res->json;
-is($info->{latestVersion}, 'v0.2.0', 'stable: the first release, drafts and prereleases skipped');
+is($info->{latestVersion}, 'v90.2.0', 'stable: the first release, drafts and prereleases skipped');
 is($info->{available}, true, 'stable: newer than this build');
 is($info->{currentVersion}, $current, 'check: currentVersion');
 is($info->{downloadUrl}, $deb_url, 'check: the .deb of this architecture for a deb install');
@@ -95,29 +99,29 @@ is($info->{isPrerelease}, false, 'check: not a prerelease');
 is($info->{releaseNotes}, 'stable notes', 'check: release notes');
 is($info->{releaseDate}, '2026-11-30T10:00:00Z', 'check: release date');
 is($stack->psql(q{SELECT result->>'latestVersion' FROM pulse.update_checks WHERE channel = 'stable'}),
-    'v0.2.0', 'the answer cached in PostgreSQL');
+    'v90.2.0', 'the answer cached in PostgreSQL');
 
 my $rc = check('?channel=rc')->json;
-is($rc->{latestVersion}, 'v0.3.0-rc.1', 'rc: a newer prerelease wins');
+is($rc->{latestVersion}, 'v90.3.0-rc.1', 'rc: a newer prerelease wins');
 is($rc->{isPrerelease}, true, 'rc: isPrerelease');
 is(check('?channel=beta')->code, 400, 'an unknown channel: 400');
 
 # A stable release beats the release candidates of the same version on the rc channel.
 feed_set(path => '/releases', type => 'application/json', body => encode_json([
-    { tag_name => 'v0.3.0-rc.2', prerelease => true }, { tag_name => 'v0.3.0-rc.10', prerelease => true },
-    { tag_name => 'v0.3.0', prerelease => false }, { tag_name => 'v0.2.9', prerelease => false } ]));
-is(check('?channel=rc')->json->{latestVersion}, 'v0.3.0', 'rc: v0.3.0 beats v0.3.0-rc.10');
+    { tag_name => 'v90.3.0-rc.2', prerelease => true }, { tag_name => 'v90.3.0-rc.10', prerelease => true },
+    { tag_name => 'v90.3.0', prerelease => false }, { tag_name => 'v90.2.9', prerelease => false } ]));
+is(check('?channel=rc')->json->{latestVersion}, 'v90.3.0', 'rc: v90.3.0 beats v90.3.0-rc.10');
 feed_set(path => '/releases', type => 'application/json', body => encode_json([
-    { tag_name => 'v0.3.0-rc.2', prerelease => true }, { tag_name => 'v0.3.0-rc.10', prerelease => true },
-    { tag_name => 'v0.2.9', prerelease => false } ]));
-is(check('?channel=rc')->json->{latestVersion}, 'v0.3.0-rc.10', 'rc: rc.10 beats rc.2');
+    { tag_name => 'v90.3.0-rc.2', prerelease => true }, { tag_name => 'v90.3.0-rc.10', prerelease => true },
+    { tag_name => 'v90.2.9', prerelease => false } ]));
+is(check('?channel=rc')->json->{latestVersion}, 'v90.3.0-rc.10', 'rc: rc.10 beats rc.2');
 
 # The cache: without a channel, a fresh answer comes from PostgreSQL, not the feed.
 feed_set(path => '/releases', type => 'application/json', body => encode_json(\@releases));
 clear_cache();
 check();
 my $n = feed_count('/releases');
-is(check()->json->{latestVersion}, 'v0.2.0', 'cached answer');
+is(check()->json->{latestVersion}, 'v90.2.0', 'cached answer');
 is(feed_count('/releases'), $n, 'the cached answer made no request to the feed');
 check('?channel=stable');
 is(feed_count('/releases'), $n + 1, 'an explicit channel asks the feed');
@@ -130,7 +134,7 @@ for (1 .. 30) {
     sleep 0.2;
 }
 is($ver->{updateAvailable}, true, 'version: updateAvailable after a check');
-is($ver->{latestVersion}, 'v0.2.0', 'version: latestVersion');
+is($ver->{latestVersion}, 'v90.2.0', 'version: latestVersion');
 $health = $ua->get($stack->url('/api/health'))->result->json;
 is($health->{updateAvailable}, true, 'health: updateAvailable');
 
@@ -140,18 +144,18 @@ feed_set(path => '/releases.atom', type => 'application/atom+xml', body => <<'XM
 <?xml version="1.0" encoding="UTF-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom">
   <title>Release notes from pulse</title>
-  <entry><title>Pulse v0.4.0-rc.1</title><updated>2026-12-02T10:00:00Z</updated>
-    <link rel="alternate" href="https://example.invalid/releases/tag/v0.4.0-rc.1"/></entry>
+  <entry><title>Pulse v90.4.0-rc.1</title><updated>2026-12-02T10:00:00Z</updated>
+    <link rel="alternate" href="https://example.invalid/releases/tag/v90.4.0-rc.1"/></entry>
   <entry><title>Release without a version</title><updated>2026-12-01T09:00:00Z</updated></entry>
-  <entry><title>Pulse v0.3.1</title><updated>2026-12-01T10:00:00Z</updated>
-    <link rel="alternate" href="https://example.invalid/releases/tag/v0.3.1"/></entry>
+  <entry><title>Pulse v90.3.1</title><updated>2026-12-01T10:00:00Z</updated>
+    <link rel="alternate" href="https://example.invalid/releases/tag/v90.3.1"/></entry>
 </feed>
 XML
 $info = check('?channel=stable')->json;
-is($info->{latestVersion}, 'v0.3.1', 'Atom: the first stable entry');
+is($info->{latestVersion}, 'v90.3.1', 'Atom: the first stable entry');
 is($info->{downloadUrl}, '', 'Atom: no download');
 is($info->{releaseDate}, '2026-12-01T10:00:00Z', 'Atom: the entry date');
-is(check('?channel=rc')->json->{latestVersion}, 'v0.4.0-rc.1', 'Atom: rc takes the first entry');
+is(check('?channel=rc')->json->{latestVersion}, 'v90.4.0-rc.1', 'Atom: rc takes the first entry');
 feed_set(path => '/releases.atom', status => 500, body => 'down');
 $info = check('?channel=stable')->json;
 like($info->{warning} // '', qr/rate limit/, 'both feeds failing: a warning, not an error');
@@ -173,23 +177,23 @@ ok($took < 5, sprintf('slow feed: given up after the timeout (%.1f s)', $took));
 bad_feed_ok('huge feed', qr/larger than 65536 bytes/, type => 'application/json', body => 'x', repeat => 200000);
 bad_feed_ok('malformed JSON', qr/not a JSON array/, type => 'application/json', body => '[{"tag_name":');
 bad_feed_ok('a JSON object', qr/not a JSON array/, type => 'application/json', body => '{"tag_name":"v1.0.0"}');
-bad_feed_ok('malformed XML', qr/not well-formed/, type => 'application/atom+xml', body => '<feed><entry><title>Pulse v9.0.0</title></feed>');
+bad_feed_ok('malformed XML', qr/not well-formed/, type => 'application/atom+xml', body => '<feed><entry><title>Pulse v99.0.0</title></feed>');
 bad_feed_ok('not Atom', qr/not an Atom feed/, type => 'application/xml', body => '<rss><channel/></rss>');
 # An external DTD is never loaded: its entities stay unexpanded references (inert).
 feed_set(path => '/releases', type => 'application/atom+xml', body =>
     qq{<?xml version="1.0"?>\n<!DOCTYPE feed SYSTEM "file:///etc/passwd">\n}
-    . qq{<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>Pulse v9.0.0 &xxe;</title></entry></feed>\n});
+    . qq{<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>Pulse v99.0.0 &xxe;</title></entry></feed>\n});
 $res = check('?channel=stable');
 is($res->code, 200, 'an external DTD: not loaded, the feed read');
-is($res->json->{latestVersion}, 'v9.0.0', 'an external DTD: the version read');
+is($res->json->{latestVersion}, 'v99.0.0', 'an external DTD: the version read');
 unlike($res->body, qr/root:|daemon:/, 'an external DTD: no file content in the answer');
 my $laughs = qq{<?xml version="1.0"?>\n<!DOCTYPE feed [\n <!ENTITY lol "lol">\n}
     . join('', map { my $p = $_ - 1; qq{ <!ENTITY lol$_ "} . ("&lol$p;" x 10) . qq{">\n} } 1 .. 9) =~ s/&lol0;/&lol;/gr
-    . qq{]>\n<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>Pulse v9.0.0 &lol9;</title></entry></feed>\n};
+    . qq{]>\n<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>Pulse v99.0.0 &lol9;</title></entry></feed>\n};
 bad_feed_ok('billion laughs', qr/declares XML entities/, type => 'application/atom+xml', body => $laughs);
 bad_feed_ok('external entity', qr/declares XML entities/, type => 'application/atom+xml', body =>
     qq{<?xml version="1.0"?>\n<!DOCTYPE feed [ <!ENTITY xxe SYSTEM "file:///etc/passwd"> ]>\n}
-    . qq{<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>Pulse v9.0.0 &xxe;</title></entry></feed>\n});
+    . qq{<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>Pulse v99.0.0 &xxe;</title></entry></feed>\n});
 my $st = $ua->get($stack->url('/api/updates/status') => $auth)->result->json;
 is($st->{status}, 'error', 'status: error after a failed check');
 like($st->{error} // '', qr/declares XML entities/, 'status: the reason');
@@ -198,12 +202,12 @@ unlike($stack->log_text('fcgi-1'), qr/root:x:0/, 'no file content in the respond
 # --- plans and the manual case --------------------------------------------------------------
 is($ua->get($stack->url('/api/updates/plan') => $auth)->result->code, 400, 'plan: version required');
 is($ua->get($stack->url('/api/updates/plan?version=latest') => $auth)->result->code, 400, 'plan: a bad version');
-my $plan = $ua->get($stack->url('/api/updates/plan?version=v0.2.0') => $auth)->result->json;
+my $plan = $ua->get($stack->url('/api/updates/plan?version=v90.2.0') => $auth)->result->json;
 is($plan->{canAutoUpdate}, true, 'plan: a deb install with an install command updates itself');
 feed_set(path => '/releases', type => 'application/json', body => encode_json(\@releases));
 clear_cache();
 check();
-is($ua->get($stack->url('/api/updates/plan?version=v0.2.0') => $auth)->result->json->{downloadUrl},
+is($ua->get($stack->url('/api/updates/plan?version=v90.2.0') => $auth)->result->json->{downloadUrl},
     $deb_url, 'plan: the download a check offered for that version');
 $stack->start_responder(2, PULSE_DEPLOYMENT_TYPE => 'docker');
 my ($code, $hdr, $body) = $stack->fcgi_request(socket => $stack->socket_path(2), method => 'POST',
@@ -213,7 +217,7 @@ is($code, 409, 'docker: apply answers 409');
 my $manual = decode_json($body);
 is($manual->{code}, 'manual_update_required', 'docker: manual_update_required');
 is($manual->{canAutoUpdate}, false, 'docker: canAutoUpdate false');
-ok((grep { /docker pull .*pulse:0\.2\.0$/ } @{ $manual->{instructions} // [] }), 'docker: the docker pull step of the offered version')
+ok((grep { /docker pull .*pulse:90\.2\.0$/ } @{ $manual->{instructions} // [] }), 'docker: the docker pull step of the offered version')
     or diag explain $manual;
 ($code, undef, $body) = $stack->fcgi_request(socket => $stack->socket_path(2),
     uri => '/api/version');
@@ -232,7 +236,7 @@ check();
 is(apply({ downloadUrl => "$feed_url/download/evil.deb" })->code, 400, 'apply: another URL');
 
 # A wrong checksum: refused, the command does not run.
-feed_set(path => '/download/v0.2.0/SHA256SUMS', type => 'text/plain', body => sha256_hex('tampered') . "  $deb_name\n");
+feed_set(path => '/download/v90.2.0/SHA256SUMS', type => 'text/plain', body => sha256_hex('tampered') . "  $deb_name\n");
 $res = apply({ downloadUrl => $deb_url });
 is($res->code, 200, 'apply: started');
 is($res->json->{status}, 'started', 'apply: status started');
@@ -246,7 +250,7 @@ ok(!-e $installed, 'wrong checksum: the install command did not run');
 ok(!-e "$stack->{dir}/data/updates/$deb_name", 'wrong checksum: no file left');
 
 # The right checksum, followed as server-sent events through nginx.
-feed_set(path => '/download/v0.2.0/SHA256SUMS', type => 'text/plain', body => sha256_hex($payload) . "  $deb_name\n");
+feed_set(path => '/download/v90.2.0/SHA256SUMS', type => 'text/plain', body => sha256_hex($payload) . "  $deb_name\n");
 my $events_file = "$stack->{dir}/events.txt";
 my $reader = fork // die "fork: $!";
 if ($reader == 0) {
@@ -285,13 +289,13 @@ like($ev[-1][1], qr/^end 200/, 'stream: 200, ended by the server after the updat
 is(do { local (@ARGV, $/) = $installed; <> }, $payload, 'the install command got the verified file');
 $entry = $ua->get($stack->url("/api/updates/history/entry?id=$id") => $auth)->result->json;
 is($entry->{status}, 'success', 'history: success');
-is($entry->{version_to}, 'v0.2.0', 'history: version_to');
+is($entry->{version_to}, 'v90.2.0', 'history: version_to');
 is($entry->{version_from}, $current, 'history: version_from');
 is($entry->{deployment_type}, 'deb', 'history: deployment_type');
 is($entry->{initiated_via}, 'api', 'history: initiated via the API (a token)');
 is($entry->{download_bytes}, length $payload, 'history: download_bytes');
 ok($entry->{duration_ms} >= 1000, 'history: duration_ms');
-like(do { local (@ARGV, $/) = $entry->{log_path}; <> } // '', qr/installed v0\.2\.0/, 'the command saw PULSE_UPDATE_VERSION');
+like(do { local (@ARGV, $/) = $entry->{log_path}; <> } // '', qr/installed v90\.2\.0/, 'the command saw PULSE_UPDATE_VERSION');
 $st = $ua->get($stack->url('/api/updates/status') => $auth)->result->json;
 is("$st->{status} $st->{progress}", 'completed 100', 'status: completed 100');
 
