@@ -18,6 +18,7 @@
 #include "oidc.h"
 #include "ratelimit.h"
 #include "security.h"
+#include "update_version.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -296,7 +297,7 @@ api_regenerate_token(struct request *r)
 	obj = resp_object(r);
 	jsonwrite_bool(obj, "success", 1);
 	jsonwrite_str(obj, "token", raw);
-	jsonwrite_str(obj, "deploymentType", conf_str("deployment_type"));
+	jsonwrite_str(obj, "deploymentType", update_build_current()->deployment);
 	jsonwrite_bool(obj, "requiresRestart", 0);
 	jsonwrite_str(obj, "message", "New API token generated and active immediately! Save this "
 	    "token - it won't be shown again.");
@@ -574,7 +575,7 @@ api_quick_setup(struct request *r)
 	obj = resp_object(r);
 	jsonwrite_bool(obj, "success", 1);
 	jsonwrite_str(obj, "method", "database");
-	jsonwrite_str(obj, "deploymentType", conf_str("deployment_type"));
+	jsonwrite_str(obj, "deploymentType", update_build_current()->deployment);
 	jsonwrite_bool(obj, "requiresManualRestart", 0);
 	jsonwrite_str(obj, "message", "Security enabled immediately! Your settings are saved and active.");
 	resp_json(r, 200, obj);

@@ -11,6 +11,9 @@
 #include "log.h"
 #include "mockmode.h"
 #include "responder.h"
+#include "settings.h"
+#include "update_version.h"
+#include "updates.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -32,12 +35,22 @@ struct probe {
 	enum probe_state state;
 	int schema_version;
 	double latency_ms;
+	int update_available;	/* from the last update check cached in the database */
+	char latest_version[64];
 };
 
 static struct {
 	pthread_mutex_t lock;
 	struct probe last;
 } health = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* What the last probe read of the update check, for /api/version: copied under a lock of
+ * its own, held only for the copy, so that version never waits for a probe. */
+static struct {
+	pthread_mutex_t lock;
+	int available;
+	char latest[64];
+} update_seen = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static const struct db_stmt stmt_schema_version = {
 	"health_schema_version",
@@ -65,6 +78,17 @@ probe_database(struct responder *t)
 		}
 		latency = (clock_monotonic() - start) * 1000.0;
 	}
+	/* What the last update check found, for /api/version and /api/health (§6.2): read
+	 * with the probe, never a request to the feed. */
+	if (state == PROBE_OK && updates_cached(t->db, &health.last.update_available,
+	    health.last.latest_version, sizeof(health.last.latest_version)) < 0) {
+		health.last.update_available = 0;
+		health.last.latest_version[0] = '\0';
+	}
+	pthread_mutex_lock(&update_seen.lock);
+	update_seen.available = health.last.update_available;
+	memcpy(update_seen.latest, health.last.latest_version, sizeof(update_seen.latest));
+	pthread_mutex_unlock(&update_seen.lock);
 	health.last.state = state;
 	health.last.schema_version = version;
 	health.last.latency_ms = latency;
@@ -84,27 +108,37 @@ probe_state_name(enum probe_state s)
 	return "unknown";
 }
 
-void
-api_health(struct request *r)
+/* The last probe, made again when older than HEALTH_PROBE_INTERVAL. */
+static struct probe
+probe_current(struct responder *t)
 {
-	struct json_object *obj = resp_object(r), *dbobj;
 	struct probe p;
 
 	/* One thread probes; the others report the previous result instead of queueing. */
 	if (pthread_mutex_trylock(&health.lock) == 0) {
 		if (health.last.state == PROBE_NONE ||
 		    clock_monotonic() - health.last.checked_at >= HEALTH_PROBE_INTERVAL)
-			probe_database(r->thread);
+			probe_database(t);
 	} else {
 		pthread_mutex_lock(&health.lock);
 	}
 	p = health.last;
 	pthread_mutex_unlock(&health.lock);
+	return p;
+}
+
+void
+api_health(struct request *r)
+{
+	struct json_object *obj = resp_object(r), *dbobj;
+	struct probe p = probe_current(r->thread);
 
 	jsonwrite_str(obj, "status", p.state == PROBE_OK ? "healthy" : "unhealthy");
 	jsonwrite_int(obj, "timestamp", (int64_t)time(NULL));
 	jsonwrite_num(obj, "uptime", clock_monotonic() - responder_process.started_monotonic);
 	jsonwrite_bool(obj, "proxyInstallScriptAvailable", 0);
+	jsonwrite_bool(obj, "updateAvailable", p.update_available);
+	jsonwrite_opt_str(obj, "latestVersion", p.latest_version);
 	dbobj = json_object_new_object();
 	jsonwrite_str(dbobj, "status", probe_state_name(p.state));
 	json_object_object_add(dbobj, "schemaVersion",
@@ -119,49 +153,48 @@ api_health(struct request *r)
 	resp_json(r, p.state == PROBE_OK ? 200 : 503, obj);
 }
 
-/* The version answer does not change while the process runs: built once. */
-static pthread_once_t version_once = PTHREAD_ONCE_INIT;
-static char *version_body;
-static size_t version_len;
-
-static void
-build_version(void)
+/* GET /api/version (§6.2): the build as update_version.c detected it, and what the last
+ * update check cached in the database found (no request to the feed). */
+void
+api_version(struct request *r)
 {
-	struct json_object *obj = json_object_new_object();
-	const char *deployment = conf_str("deployment_type");
-	int containerized = access("/run/systemd/container", F_OK) == 0 ||
-	    access("/.dockerenv", F_OK) == 0;
-	int docker = access("/.dockerenv", F_OK) == 0;
-	const char *body;
-	size_t len;
+	const struct update_build *b = update_build_current();
+	struct json_object *obj = resp_object(r);
+	char latest[64];
+	int available;
 
-	jsonwrite_str(obj, "version", PACKAGE_VERSION);
-	jsonwrite_str(obj, "buildTime", "release");
-	jsonwrite_str(obj, "build", "release");
+	/* Probes when no other thread is and the last one is stale, but not again and again
+	 * while the database is down: version answers without it. */
+	if (pthread_mutex_trylock(&health.lock) == 0) {
+		double age = clock_monotonic() - health.last.checked_at;
+		if (health.last.state == PROBE_NONE || (age >= HEALTH_PROBE_INTERVAL &&
+		    (health.last.state != PROBE_DOWN || age >= 10 * HEALTH_PROBE_INTERVAL)))
+			probe_database(r->thread);
+		pthread_mutex_unlock(&health.lock);
+	}
+	pthread_mutex_lock(&update_seen.lock);
+	available = update_seen.available;
+	memcpy(latest, update_seen.latest, sizeof(latest));
+	pthread_mutex_unlock(&update_seen.lock);
+
+	jsonwrite_str(obj, "version", b->version);
+	jsonwrite_str(obj, "buildTime", b->build);
+	jsonwrite_str(obj, "build", b->build);
 	jsonwrite_str(obj, "runtime", "c");
-	jsonwrite_str(obj, "channel", strstr(PACKAGE_VERSION, "rc") ? "rc" : "stable");
-	jsonwrite_bool(obj, "isDocker", docker);
-	jsonwrite_bool(obj, "isSourceBuild", strcmp(deployment, "source") == 0);
-	jsonwrite_bool(obj, "isDevelopment", 0);
-	jsonwrite_str(obj, "deploymentType", docker ? "docker" : deployment);
-	jsonwrite_bool(obj, "updateAvailable", 0);
-	jsonwrite_bool(obj, "containerized", containerized);
-	if (containerized) {
+	jsonwrite_str(obj, "channel", b->channel);
+	jsonwrite_bool(obj, "isDocker", b->docker);
+	jsonwrite_bool(obj, "isSourceBuild", strcmp(b->deployment, "source") == 0);
+	jsonwrite_bool(obj, "isDevelopment", strcmp(b->build, "development") == 0);
+	jsonwrite_str(obj, "deploymentType", b->deployment);
+	jsonwrite_bool(obj, "updateAvailable", available);
+	jsonwrite_opt_str(obj, "latestVersion", latest);
+	jsonwrite_bool(obj, "containerized", b->containerized);
+	if (b->containerized) {
 		char host[256] = "";
 		if (gethostname(host, sizeof(host) - 1) == 0 && host[0])
 			jsonwrite_str(obj, "containerId", host);
 	}
-	body = jsonutil_to_string(obj, &len);
-	version_body = xstrndup(body, len);
-	version_len = len;
-	json_object_put(obj);
-}
-
-void
-api_version(struct request *r)
-{
-	pthread_once(&version_once, build_version);
-	resp_raw(r, 200, "application/json", version_body, version_len);
+	resp_json(r, 200, obj);
 }
 
 /* GET /api/agent/version (agents.md §2): the version agents compare with their own before

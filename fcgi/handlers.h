@@ -7,6 +7,14 @@
 /* api_system.c */
 void api_health(struct request *r);
 void api_version(struct request *r);
+/* api_updates.c */
+void api_updates_check(struct request *r);
+void api_updates_status(struct request *r);
+void api_updates_plan(struct request *r);
+void api_updates_history(struct request *r);
+void api_updates_history_entry(struct request *r);
+void api_updates_apply(struct request *r);
+void api_updates_stream(struct request *r);
 void api_agent_version(struct request *r);
 void api_mock_mode_get(struct request *r);
 void api_mock_mode_set(struct request *r);

@@ -415,6 +415,12 @@ resp_stream_write(struct request *r, const char *data, size_t len)
 	return 0;
 }
 
+int
+resp_stream_flush(struct request *r)
+{
+	return FCGX_FFlush(r->fcgx->out) < 0 ? -1 : 0;
+}
+
 void
 resp_raw(struct request *r, int status, const char *content_type, const char *body, size_t len)
 {

@@ -146,6 +146,9 @@ void resp_db_unavailable_msg(struct request *r, const char *message);
  * INT_MAX bytes (none for HEAD). resp_stream_write returns -1 once the client is gone. */
 void resp_stream_begin(struct request *r, int status, const char *content_type);
 int resp_stream_write(struct request *r, const char *data, size_t len);
+/* Sends what was written so far to the web server now (a server-sent event must not wait
+ * in the buffer). Returns -1 once the client is gone. */
+int resp_stream_flush(struct request *r);
 
 /* Answers 204 No Content. */
 void resp_no_content(struct request *r);

@@ -331,6 +331,21 @@ const struct route route_table[] = {
 	{GET, "/api/metrics-store/history", api_metrics_history, 0, "monitoring:read",
 	    RATE_GENERAL, SMALL},
 
+	/* api_updates.c (metrics-reporting.md §6): admin with settings:read, apply settings:write.
+	 * The stream holds a thread while it lasts (bounded in the handler). */
+	{GET, "/api/updates/check", api_updates_check, ADMIN, "settings:read", RATE_UPDATES, SMALL},
+	{GET, "/api/updates/status", api_updates_status, ADMIN, "settings:read", RATE_UPDATES,
+	    SMALL},
+	{GET, "/api/updates/plan", api_updates_plan, ADMIN, "settings:read", RATE_UPDATES, SMALL},
+	{GET, "/api/updates/history", api_updates_history, ADMIN, "settings:read", RATE_UPDATES,
+	    SMALL},
+	{GET, "/api/updates/history/entry", api_updates_history_entry, ADMIN, "settings:read",
+	    RATE_UPDATES, SMALL},
+	{GET, "/api/updates/stream", api_updates_stream, ADMIN, "settings:read", RATE_UPDATES,
+	    SMALL},
+	{POST, "/api/updates/apply", api_updates_apply, ADMIN, "settings:write", RATE_UPDATES,
+	    SMALL},
+
 	/* api_nodes.c */
 	{GET, "/api/config/nodes", api_nodes_list, ADMIN, "settings:read", RATE_CONFIG_READ, SMALL},
 	{POST, "/api/config/nodes", api_nodes_add, ADMIN, "settings:write", RATE_CONFIG_WRITE,

@@ -267,6 +267,11 @@ main(int argc, char **argv)
 	scheduler_add(&w, "agent_eval", 1, job_agent_eval, 0, 0);
 	scheduler_add(&w, "agent_offline", 10, job_agent_offline, JOB_SINGLETON,
 	    LOCK_KEY_AGENT_OFFLINE);
+	/* A queued update is announced by NOTIFY pulse_jobs, 'update_apply'; the interval only
+	 * catches a missed notification. */
+	scheduler_add(&w, "update_apply", 10, job_update_apply, 0, 0);
+	scheduler_add(&w, "update_check", 300, job_update_check, JOB_SINGLETON,
+	    LOCK_KEY_UPDATE_CHECK);
 	/* Not a singleton: a frozen worker may hold a singleton's lock. The check is cheap and
 	 * each run looks a few times per fence_after. */
 	if (conf_int("fence_after") > 0)

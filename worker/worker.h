@@ -43,7 +43,8 @@ struct claim {
 enum { LOCK_KEY_WORKER_PRUNE = 1, LOCK_KEY_AUTH_PRUNE = 2, LOCK_KEY_BOOTSTRAP = 3,
 	LOCK_KEY_MOCK = 4, LOCK_KEY_METRICS_ROLLUP = 5, LOCK_KEY_METRICS_MAINTAIN = 6,
 	LOCK_KEY_ALERT_RETENTION = 7, LOCK_KEY_NOTIFY_MAINTAIN = 8,
-	LOCK_KEY_ALERT_ESCALATE = 9, LOCK_KEY_FENCE = 10, LOCK_KEY_AGENT_OFFLINE = 11 };
+	LOCK_KEY_ALERT_ESCALATE = 9, LOCK_KEY_FENCE = 10, LOCK_KEY_AGENT_OFFLINE = 11,
+	LOCK_KEY_UPDATE_CHECK = 12 };
 
 struct worker {
 	struct db *db;
@@ -186,6 +187,11 @@ void notify_set_ready(int ready);
 void notify_stop(void);
 /* Singleton: expired leases back to pending; hourly retention. */
 int job_notify_maintain(struct worker *w, struct job *job);
+
+/* updates.c: a queued server update run on a thread of its own (any worker; one claims it),
+ * and the release feed checked when autoUpdateEnabled is on (one worker). */
+int job_update_apply(struct worker *w, struct job *job);
+int job_update_check(struct worker *w, struct job *job);
 
 /* heartbeat.c */
 int job_heartbeat(struct worker *w, struct job *job);

@@ -39,7 +39,9 @@ for my $front (['nginx', sub { $stack->url(shift) }], ['apache', sub { $stack->a
         ok(ref $v->{$f} && "$v->{$f}" =~ /^[01]$/, "$name: $f is a bool");
     }
     is($v->{channel}, 'stable', "$name: channel");
-    is($v->{build}, 'release', "$name: build");
+    # A build from a git checkout says so (update_version.c): development, else release.
+    like($v->{build}, qr/^(release|development)$/, "$name: build");
+    is($v->{isDevelopment} ? 'development' : 'release', $v->{build}, "$name: isDevelopment matches build");
     ok(length $v->{deploymentType}, "$name: deploymentType");
 
     $res = $ua->head($url->('/api/version'))->result;

@@ -931,6 +931,20 @@ sub start_webhook_sink {
     return { url => "http://127.0.0.1:$port", port => $port, name => $name };
 }
 
+# Starts t/fakes/release-feed.pl (a release feed and download server whose answers the test
+# sets through its /__feed/ routes) on a loopback port. Options: name (default 'feed'), port.
+# Returns url, port and name.
+sub start_release_feed {
+    my ($self, %o) = @_;
+    my $name = $o{name} // 'feed';
+    my $port = $o{port} // free_port();
+    make_path($self->log_dir, $self->run_dir);
+    $self->spawn("sim-$name", {}, $^X, srcdir() . '/t/fakes/release-feed.pl', '--listen',
+        "http://127.0.0.1:$port");
+    $self->wait_for(sub { _port_open($port) }, 20, "release feed $name", "sim-$name");
+    return { url => "http://127.0.0.1:$port", port => $port, name => $name };
+}
+
 # Starts t/fakes/oidc-provider.mjs, a real OpenID provider (npm's oidc-provider, installed in
 # t/oidc/node_modules by ./quickstart test), on a loopback port; its users, clients and test
 # controls are described in its head comment. Options: name (default 'oidc'), port, redirect
