@@ -149,14 +149,15 @@ api_auto_register(struct request *r)
 	if (body_text(r, body, "setupCode", 64, &code) != 0 ||
 	    (*code == '\0' && body_text(r, body, "authToken", 64, &code) != 0))
 		return;
-	/* Without a code: the privilege of POST /api/config/nodes, as the route table would
-	 * declare it (the route is public for the code's sake). */
-	if (*code == '\0' && require_node_writer(r) != 0)
-		return;
+	/* The body first, as the original: a bad one uses no code up. */
 	if (agent_register_check(&reg, host, sizeof(host), err, sizeof(err)) != 0) {
 		resp_error(r, 400, "invalid_request", "%s", err);
 		return;
 	}
+	/* Without a code: the privilege of POST /api/config/nodes, as the route table would
+	 * declare it (the route is public for the code's sake). */
+	if (*code == '\0' && require_node_writer(r) != 0)
+		return;
 	if ((mock = mockmode_blocks_changes(r->db)) != 0) {
 		if (mock < 0)
 			resp_db_unavailable(r);

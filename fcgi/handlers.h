@@ -149,6 +149,10 @@ void api_auto_register(struct request *r);
 void api_setup_script_url(struct request *r);
 void api_setup_script(struct request *r);
 
+/* api_discover.c */
+void api_discover_get(struct request *r);
+void api_discover_scan(struct request *r);
+
 /* api_profiles.c */
 void api_profiles_list(struct request *r);
 void api_profiles_create(struct request *r);

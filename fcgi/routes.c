@@ -224,6 +224,12 @@ const struct route route_table[] = {
 	{POST, "/api/setup-script-url", api_setup_script_url, ADMIN | NO_CSRF, "settings:write",
 	    RATE_GENERAL, SMALL},
 	{GET, "/api/setup-script", api_setup_script, PUBLIC | NO_DB, NULL, RATE_GENERAL, SMALL},
+	/* api_discover.c: the original asks only for credentials; what a network holds is an
+	 * admin's business, and a scan makes this server connect where the caller says:
+	 * settings:write, as adding a node. Counted as the original counts them. */
+	{GET, "/api/discover", api_discover_get, ADMIN, "settings:read", RATE_CONFIG_READ, SMALL},
+	{POST, "/api/discover", api_discover_scan, ADMIN, "settings:write", RATE_CONFIG_WRITE,
+	    SMALL},
 
 	/* api_profiles.c: admin, as the original; a profile's settings reach every agent it is
 	 * assigned to, so changing them takes host-agent:manage (the original checks no scope:
