@@ -1,6 +1,7 @@
 /* test_setup.c: what goes into the Proxmox setup script (src/setup.c): URLs checked (hostile
  * ones refused: quotes, $(...), backquotes, spaces, newlines), shell quoting, the token
- * name, and both scripts passing sh -n and, when installed, shellcheck. */
+ * name, and both scripts passing sh -n and, when installed, shellcheck; discovery's subnets
+ * (src/discover.c): addresses counted, too large and malformed ones refused. */
 #include "config.h"
 
 #include <stdio.h>
@@ -8,10 +9,27 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "discover.h"
 #include "setup.h"
 #include "tap.h"
 
 static char out[512], err[128];
+
+/* cidr parses into count addresses from first (dotted), or is refused (count 0). */
+static void
+subnet(const char *cidr, uint32_t count, uint32_t first)
+{
+	struct discover_scan scan = {0};
+	int rc = discover_parse_cidr(cidr, DISCOVER_MAX_HOSTS, &scan, err, sizeof(err));
+
+	if (count == 0) {
+		ok(rc == -1, "subnet %s refused (%s)", cidr, err);
+		return;
+	}
+	ok(rc == 0, "subnet %s parsed", cidr);
+	is_int(scan.count, count, "subnet %s: %u addresses", cidr, count);
+	is_int(scan.first, first, "subnet %s: its first address", cidr);
+}
 
 static void
 accepted(const char *in, int port, const char *want)
@@ -82,6 +100,19 @@ main(void)
 	refused("http://pulse/a\"b", 0);
 	refused("http://pulse/a'b", 0);
 	refused("http://pulse/a\\b", 0);
+
+	/* Discovery's subnets (src/discover.c). */
+	subnet("192.168.1.0/24", 254, 0xc0a80101u);
+	subnet("192.168.1.77/24", 254, 0xc0a80101u);
+	subnet("127.0.0.0/28", 14, 0x7f000001u);
+	subnet("10.0.0.5", 1, 0x0a000005u);
+	subnet("10.0.0.4/31", 2, 0x0a000004u);
+	subnet("10.0.0.0/22", 1022, 0x0a000001u);
+	subnet("10.0.0.0/21", 0, 0);
+	subnet("0.0.0.0/0", 0, 0);
+	subnet("2001:db8::/120", 0, 0);
+	subnet("10.0.0.0/33", 0, 0);
+	subnet("nonsense", 0, 0);
 
 	ok(setup_code_well_formed("ABCD2345"), "a code");
 	ok(!setup_code_well_formed(""), "no code");
