@@ -7,11 +7,13 @@
 #include "agent_config_register.h"
 #include "agent_host.h"
 #include "audit.h"
+#include "auth.h"
 #include "handlers.h"
 #include "jsonread.h"
 #include "jsonwrite.h"
 #include "log.h"
 #include "mockmode.h"
+#include "setup.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -106,14 +108,35 @@ body_text(struct request *r, struct json_object *body, const char *key, size_t m
 	return 0;
 }
 
+/* The route table's rule of POST /api/config/nodes (admin, settings:write), for a
+ * registration without a setup code; -1 after answering 401 or 403. */
+static int
+require_node_writer(struct request *r)
+{
+	if (r->auth.method == AUTH_METHOD_NONE) {
+		resp_error(r, 401, "unauthorized", "Authentication required");
+		return -1;
+	}
+	if (!r->auth.admin) {
+		resp_error(r, 403, "forbidden", "Admin privileges required");
+		return -1;
+	}
+	if (!principal_has_scope(&r->auth, "settings:write")) {
+		resp_missing_scope(r, "settings:write");
+		return -1;
+	}
+	return 0;
+}
+
 void
 api_auto_register(struct request *r)
 {
 	struct agent_register reg;
 	struct agent_register_result done;
 	struct json_object *body, *out;
+	const char *code;
 	char host[300], fingerprint[65], err[256];
-	int mock;
+	int mock, used;
 
 	if ((body = req_body_object(r, 0)) == NULL ||
 	    body_text(r, body, "type", 16, &reg.type) != 0 ||
@@ -123,16 +146,32 @@ api_auto_register(struct request *r)
 	    body_text(r, body, "tokenValue", 512, &reg.token_value) != 0 ||
 	    body_text(r, body, "source", 16, &reg.source) != 0)
 		return;
+	if (body_text(r, body, "setupCode", 64, &code) != 0 ||
+	    (*code == '\0' && body_text(r, body, "authToken", 64, &code) != 0))
+		return;
+	/* The body first, as the original: a bad one uses no code up. */
 	if (agent_register_check(&reg, host, sizeof(host), err, sizeof(err)) != 0) {
 		resp_error(r, 400, "invalid_request", "%s", err);
 		return;
 	}
+	/* Without a code: the privilege of POST /api/config/nodes, as the route table would
+	 * declare it (the route is public for the code's sake). */
+	if (*code == '\0' && require_node_writer(r) != 0)
+		return;
 	if ((mock = mockmode_blocks_changes(r->db)) != 0) {
 		if (mock < 0)
 			resp_db_unavailable(r);
 		else
 			resp_error(r, 403, "mock_mode",
 			    "Node configuration is disabled while mock mode is on");
+		return;
+	}
+	/* The code is used only for a well-formed registration, and only once. */
+	if (*code != '\0' && (used = setup_code_use(r->db, code, reg.type)) != 1) {
+		if (used < 0)
+			resp_db_unavailable(r);
+		else
+			resp_error(r, 401, "invalid_setup_code", "Invalid or expired setup code");
 		return;
 	}
 	agent_register_fingerprint(host, 5000, fingerprint);
@@ -143,7 +182,8 @@ api_auto_register(struct request *r)
 	}
 	if (done.added)
 		(void)mockmode_demo_off(r->db);	/* as for a node added by hand */
-	audit_record(r->db, done.added ? "node_added" : "node_updated", r->auth.username,
+	audit_record(r->db, done.added ? "node_added" : "node_updated",
+	    *code ? "setup-code" : r->auth.username,
 	    r->client_ip, r->raw_path, 1, done.merged ? arena_printf(r->arena,
 	    "Node %s by auto-register merged into cluster %s: %s", reg.host, done.cluster,
 	    done.id) : arena_printf(r->arena, "Node %s by auto-register: %s (%s)",

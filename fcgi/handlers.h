@@ -162,6 +162,14 @@ void api_agents_host_config_get(struct request *r);
 void api_agents_host_config_patch(struct request *r);
 void api_auto_register(struct request *r);
 
+/* api_setup.c */
+void api_setup_script_url(struct request *r);
+void api_setup_script(struct request *r);
+
+/* api_discover.c */
+void api_discover_get(struct request *r);
+void api_discover_scan(struct request *r);
+
 /* api_profiles.c */
 void api_profiles_list(struct request *r);
 void api_profiles_create(struct request *r);

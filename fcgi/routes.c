@@ -224,9 +224,23 @@ const struct route route_table[] = {
 	    RATE_GENERAL, SMALL},
 	{PATCH, "/api/agents/host/{id}/config", api_agents_host_config_patch, 0,
 	    "host-agent:manage", RATE_GENERAL, AGENT_SMALL},
-	/* Adds a Proxmox server: the privilege of POST /api/config/nodes (the original also
-	 * took an agent's report token: docs/COMPATIBILITY.md). */
-	{POST, "/api/auto-register", api_auto_register, ADMIN, "settings:write", RATE_CONFIG_WRITE,
+	/* Adds a Proxmox server: public, since the setup script presents a one-time setup code
+	 * instead of credentials; without a code the handler asks for the privilege of
+	 * POST /api/config/nodes (admin, settings:write; the original also took an agent's
+	 * report token: docs/COMPATIBILITY.md). Counted with the configuration writes. */
+	{POST, "/api/auto-register", api_auto_register, PUBLIC, NULL, RATE_CONFIG_WRITE, SMALL},
+
+	/* api_setup.c: a setup code is a credential that adds a server, so minting one takes
+	 * what adding one takes (admin, settings:write); CSRF exempt as the original. The
+	 * script is public (it holds no secret unless the caller put the code in the URL). */
+	{POST, "/api/setup-script-url", api_setup_script_url, ADMIN | NO_CSRF, "settings:write",
+	    RATE_GENERAL, SMALL},
+	{GET, "/api/setup-script", api_setup_script, PUBLIC | NO_DB, NULL, RATE_GENERAL, SMALL},
+	/* api_discover.c: the original asks only for credentials; what a network holds is an
+	 * admin's business, and a scan makes this server connect where the caller says:
+	 * settings:write, as adding a node. Counted as the original counts them. */
+	{GET, "/api/discover", api_discover_get, ADMIN, "settings:read", RATE_CONFIG_READ, SMALL},
+	{POST, "/api/discover", api_discover_scan, ADMIN, "settings:write", RATE_CONFIG_WRITE,
 	    SMALL},
 
 	/* api_profiles.c: admin, as the original; a profile's settings reach every agent it is

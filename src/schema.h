@@ -3,6 +3,6 @@
 #ifndef PULSE_SCHEMA_H
 #define PULSE_SCHEMA_H
 
-#define PULSE_SCHEMA_VERSION 23
+#define PULSE_SCHEMA_VERSION 24
 
 #endif
