@@ -102,12 +102,10 @@ sub validate {
     my $jv = JSON::Validator::Schema::Draft201909->new({ %$schema, components => $doc->{components} });
     return $jv->validate($data);
 }
-my @compile;
-for my $name (sort keys %{ $doc->{components}{schemas} }) {
-    eval { validate({}, { '$ref' => "#/components/schemas/$name" }) };
-    push @compile, "$name: $@" if $@;
-}
-is_deeply(\@compile, [], 'every component schema compiles');
+# One validator over them all: JSON::Validator resolves every reference when it loads a schema.
+my @names = sort keys %{ $doc->{components}{schemas} };
+ok(eval { validate({}, { anyOf => [map { { '$ref' => "#/components/schemas/$_" } } @names] }); 1 },
+    scalar(@names) . ' component schemas compile') or diag $@;
 
 # --- the document against the route table: every route and method, nothing else ---
 my $fcgi = PulseStack::builddir() . '/fcgi/pulse-fcgi';
@@ -129,6 +127,7 @@ my @prot;
 for my $key (sort keys %routes) {
     my ($rt, $op) = ($routes{$key}, $in_doc{$key});
     next unless $op;
+    push @prot, "$key: no operation in openapi/paths/*.json" if $op->{'x-pulse-undocumented'};
     push @prot, "$key: scope" if ($rt->{scope} // '') ne ($op->{'x-pulse-scope'} // '');
     push @prot, "$key: feature" if ($rt->{feature} // '') ne ($op->{'x-pulse-feature'} // '');
     push @prot, "$key: 402" if $rt->{feature} && !$op->{responses}{402};
@@ -158,8 +157,8 @@ my $ua = $stack->ua;
 my $auth = $stack->token_headers;
 $stack->wait_state(sub { @{ $_[0]{nodes} } && @{ $_[0]{vms} } && @{ $_[0]{pbs} } && @{ $_[0]{storage} }
     && @{ $_[0]{activeAlerts} } }, 40, 'the mock estate with alerts');
-$stack->wait_for(sub { $stack->psql(q{SELECT count(DISTINCT ts) FROM pulse.metric_raw}) >= 2 }, 40,
-    'two mock samples written', 'worker-1');
+$stack->wait_for(sub { $stack->psql(q{SELECT count(DISTINCT ts) FROM pulse.metric_raw}) >= 1 }, 40,
+    q{a mock sample written}, 'worker-1');
 $stack->activate_licence;
 my $st = $ua->get($stack->url('/api/state') => $auth)->result->json;
 my $host_token = $stack->agent_token('oa-host', 'host-agent:report');
