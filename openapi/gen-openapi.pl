@@ -87,6 +87,27 @@ sub contract_type {
     die "contract type $type is not understood\n";
 }
 
+# Units the issue fixes where the contract only reports what the original happened to write
+# (as t/lib/WireContract.pm): the bounds follow them.
+my %UNIT_OVERRIDE = ('PBSInstance.cpu' => 'percent 0-100', 'CephPool.percentUsed' => 'percent 0-100');
+
+# The bounds of a unit, as t/lib/WireContract.pm checks them, on a numeric schema (minimum and
+# maximum leave null and other types alone).
+sub unit_bounds {
+    my ($s, $unit) = @_;
+    my $t = ref $s->{type} ? '' : $s->{type} // '';
+    return unless $t eq 'integer' || $t eq 'number';
+    if ($unit =~ /^percent 0-100/) {
+        @$s{qw(minimum maximum)} = ($unit =~ /-1 = unknown/ ? -1 : 0, 100);
+    } elsif ($unit =~ /^fraction 0-1/) {
+        @$s{qw(minimum maximum)} = (0, 1);
+    } elsif ($unit =~ /^epoch-ms/) {
+        $s->{anyOf} = [{ const => 0 }, { minimum => 1e11, maximum => 1e14 }];
+    } elsif ($unit =~ /^epoch-seconds/) {
+        $s->{anyOf} = [{ const => 0 }, { minimum => 1e8, maximum => 1e11 }];
+    }
+}
+
 sub nullable {
     my ($s) = @_;
     return { anyOf => [$s, { type => 'null' }] } if !$s->{type} || ref $s->{type};
@@ -111,6 +132,7 @@ for my $kind (sort keys %kinds) {
             $s = {};
         } else {
             $s = contract_type($f->{type}, $f);
+            unit_bounds($s, $UNIT_OVERRIDE{"$kind.$name"} // $f->{unit}) if $f->{unit};
             $s = nullable($s) if $f->{nullable} || $allowed{"$kind.$name.null"};
         }
         $s->{description} = "unit: $f->{unit}" if $f->{unit} && !$s->{'$ref'};

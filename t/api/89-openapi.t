@@ -219,6 +219,8 @@ my %headers = ('/api/agents/host/lookup' => $host_token->{headers});
     my @e = validate({ %$st, nodes => [\%node], vms => [\%bad_vm] }, { '$ref' => '#/components/schemas/State' });
     like(join("\n", @e), qr{/nodes/0/id: Missing property}, 'checker: a required member missing');
     like(join("\n", @e), qr{/vms/0/cpu: Expected number}, 'checker: a wrong type');
+    @e = validate({ %$node, cpu => 85 }, { '$ref' => '#/components/schemas/Node' });
+    like(join("\n", @e), qr{/cpu: .*1}, 'checker: a unit broken (a fraction written as a percentage)');
     @e = validate({ %$st, surprise => 1 }, { '$ref' => '#/components/schemas/State' });
     ok(scalar @e, 'checker: a member the schema does not know');
 }
