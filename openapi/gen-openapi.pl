@@ -236,7 +236,7 @@ sub operation {
             : 'An API token needs no particular scope.';
     }
     push @who, "Licence feature `$rt->{feature}` required (402 without it)." if $rt->{feature};
-    push @who, "Rate class: $RATE{$rt->{rate}}." if $RATE{ $rt->{rate} } && $rt->{rate} ne 'none';
+    push @who, 'Rate class: ' . ($RATE{ $rt->{rate} } // $rt->{rate}) . '.' if $rt->{rate} ne 'none';
     push @desc, join ' ', @who;
     $op{description} = join "\n\n", @desc;
     $op{'x-pulse-scope'} = $rt->{scope} if $rt->{scope};
