@@ -246,6 +246,26 @@ serve_first(struct request *r, const char *dir, const char *const *names,
 	return -1;
 }
 
+/* GET|HEAD /api/openapi.json: the OpenAPI document made at build time (openapi_file), as it
+ * is on disk. */
+void
+api_openapi(struct request *r)
+{
+	struct stat st;
+	int fd = open(conf_str("openapi_file"), O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		log_warn("msg=\"OpenAPI document not readable\" path=%s", conf_str("openapi_file"));
+		resp_error(r, 404, "not_found", "The OpenAPI document is not installed");
+		return;
+	}
+	send_file(r, fd, &st, "application/json", SERVE_BODY);
+}
+
 /* A plain-text answer, as the original gives for these routes. */
 static void
 text_answer(struct request *r, int status, const char *code, const char *text)

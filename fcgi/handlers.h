@@ -222,6 +222,7 @@ void api_notify_queue_dlq_delete(struct request *r);
 
 /* api_downloads.c */
 void api_download_agent(struct request *r);
+void api_openapi(struct request *r);
 void api_download_host_agent(struct request *r);
 void api_download_host_agent_sha256(struct request *r);
 void api_download_docker_agent(struct request *r);

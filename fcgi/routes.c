@@ -385,6 +385,8 @@ const struct route route_table[] = {
 	    IMPORT_BODY},
 
 	/* api_downloads.c (agents.md §2, §8, §11) */
+	/* The OpenAPI document (openapi/): public as /api/version, it holds no secret. */
+	{GET, "/api/openapi.json", api_openapi, PUBLIC | NO_DB, NULL, RATE_PUBLIC, SMALL},
 	{GET, "/download/pulse-agent", api_download_agent, DOWNLOAD},
 	{GET, "/download/pulse-host-agent", api_download_host_agent, DOWNLOAD},
 	{GET, "/download/pulse-host-agent.sha256", api_download_host_agent_sha256, DOWNLOAD},

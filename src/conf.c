@@ -169,6 +169,8 @@ const struct conf_key conf_keys[] = {
 	    "pulse-agent-<os>-<arch> files for others"},
 	{"agent_script_dir", CFG_STRING, PKGDATADIR "/agent", 0, 0, 0,
 	    "where /install.sh, /install.ps1 and the legacy installer scripts are served from"},
+	{"openapi_file", CFG_STRING, PKGDATADIR "/openapi.json", 0, 0, 0,
+	    "the OpenAPI document GET /api/openapi.json serves (made at build time)"},
 	{"disable_docker_update_actions", CFG_BOOL, "false", 0, 0, 0,
 	    "refuse POST /api/agents/docker/containers/update (403 docker_updates_disabled)"},
 };

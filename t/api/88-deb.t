@@ -46,7 +46,8 @@ for my $f (qw(/usr/bin/pulse-fcgi /usr/bin/pulse-worker /usr/bin/pulse-agent
     /lib/systemd/system/pulse-fcgi.service /lib/systemd/system/pulse-worker.service
     /usr/lib/sysusers.d/pulse.conf /usr/share/pulse/sql/0001_init.sql
     /usr/share/pulse/ui/index.html /usr/share/pulse/webserver/pulse-site.conf.in
-    /usr/share/pulse/webserver/pulse-apache.conf.in /usr/share/doc/pulse/pulse.conf.example
+    /usr/share/pulse/webserver/pulse-apache.conf.in /usr/share/pulse/openapi.json
+    /usr/share/doc/pulse/pulse.conf.example
     /usr/share/doc/pulse/README.Debian /usr/share/doc/pulse/copyright)) {
     ok($in{$f}, "package holds $f");
 }

@@ -179,6 +179,7 @@ sub write_conf {
         sql_dir            => srcdir() . '/sql',
         agent_binary_dir   => builddir() . '/agent',
         agent_script_dir   => srcdir() . '/agent',
+        openapi_file       => builddir() . '/openapi/openapi.json',
         log_level          => 'info',
         deployment_type    => 'source',
         heartbeat_interval => 2,
