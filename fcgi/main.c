@@ -224,8 +224,8 @@ prom_publish_now(void)
 {
 	struct db *db = db_new(conf_str("database_url"), "pulse-fcgi-prom", 5.0);
 
-	db_set_timeouts(db, (int)conf_int("db_connect_timeout"),
-	    (int)conf_int("db_statement_timeout"));
+	/* Short: it may run at shutdown, which must not wait for an unreachable database. */
+	db_set_timeouts(db, 2, 5000);
 	if (db_ensure(db, 1) == 0 && db_schema_version(db) == PULSE_SCHEMA_VERSION)
 		(void)prom_flush(db);
 	db_free(db);

@@ -159,10 +159,16 @@ labels_render(const struct family *f, const char *const *values, char *buf, size
 			v = "unknown";
 			vlen = strlen(v);
 		}
-		w = snprintf(buf + n, len - n, "%s%s=\"", i ? "," : "", f->labels[i]);
-		if (w < 0 || (size_t)w >= len - n)
+		/* No snprintf: this runs for every request. */
+		w = (int)strlen(f->labels[i]);
+		if (n + (size_t)w + 3 >= len)
 			return -1;
+		if (i)
+			buf[n++] = ',';
+		memcpy(buf + n, f->labels[i], (size_t)w);
 		n += (size_t)w;
+		buf[n++] = '=';
+		buf[n++] = '"';
 		for (size_t j = 0; j < vlen; j++) {
 			char c = v[j];
 			if (n + 3 >= len)
@@ -218,17 +224,13 @@ series_get(enum prom_family f, const char *labels)
 	return s;
 }
 
-void
-prom_add(enum prom_family f, const char *const *values, double v)
+/* Counts v in the series of f with these rendered labels. Called with the lock held. */
+static void
+add_locked(enum prom_family f, const char *labels, double v)
 {
 	const struct family *fam = &families[f];
-	char labels[512];
-	struct series *s;
+	struct series *s = series_get(f, labels);
 
-	if (!prom_enabled() || labels_render(fam, values, labels, sizeof(labels)) < 0)
-		return;
-	pthread_mutex_lock(&P.lock);
-	s = series_get(f, labels);
 	if (s != NULL && fam->type == PROM_HISTOGRAM) {
 		int b = 0;
 		while (fam->buckets[b] != 0 && v > fam->buckets[b])
@@ -238,6 +240,17 @@ prom_add(enum prom_family f, const char *const *values, double v)
 	} else if (s != NULL) {
 		s->value += v;
 	}
+}
+
+void
+prom_add(enum prom_family f, const char *const *values, double v)
+{
+	char labels[512];
+
+	if (!prom_enabled() || labels_render(&families[f], values, labels, sizeof(labels)) < 0)
+		return;
+	pthread_mutex_lock(&P.lock);
+	add_locked(f, labels, v);
 	pthread_mutex_unlock(&P.lock);
 }
 
@@ -306,7 +319,7 @@ void
 prom_http_observe(const char *method, const char *path, int matched, int status,
     double seconds)
 {
-	char route[200], code[8];
+	char route[200], code[8], labels[512];
 	const char *values[3] = {method, route, code};
 
 	if (!prom_enabled())
@@ -315,9 +328,21 @@ prom_http_observe(const char *method, const char *path, int matched, int status,
 		prom_route(path, route, sizeof(route));
 	else
 		strcpy(route, "unmatched");
-	snprintf(code, sizeof(code), "%d", status);
-	prom_add(PROM_HTTP_DURATION, values, seconds);
-	prom_add(PROM_HTTP_REQUESTS, values, 1);
+	if (status >= 100 && status <= 999) {
+		code[0] = (char)('0' + status / 100);
+		code[1] = (char)('0' + status / 10 % 10);
+		code[2] = (char)('0' + status % 10);
+		code[3] = '\0';
+	} else {
+		strcpy(code, "0");
+	}
+	/* The histogram and the counter share their labels: rendered once, one lock. */
+	if (labels_render(&families[PROM_HTTP_REQUESTS], values, labels, sizeof(labels)) < 0)
+		return;
+	pthread_mutex_lock(&P.lock);
+	add_locked(PROM_HTTP_DURATION, labels, seconds);
+	add_locked(PROM_HTTP_REQUESTS, labels, 1);
+	pthread_mutex_unlock(&P.lock);
 	if (status >= 400) {
 		values[2] = status >= 500 ? "server_error" : "client_error";
 		prom_add(PROM_HTTP_ERRORS, values, 1);

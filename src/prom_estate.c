@@ -26,6 +26,8 @@ struct estate_table {
 };
 
 #define INSTANCE_NAME(alias) "coalesce(i.name, " alias ".instance_id)"
+/* What /api/state shows: the demo estate in mock mode, the real one otherwise. */
+#define MOCK_FILTER(alias) alias ".mock = (SELECT enabled FROM pulse.mock_mode WHERE id = 1)"
 
 static const struct estate_table tables[] = {
 	{{"prom_estate_nodes",
@@ -33,7 +35,7 @@ static const struct estate_table tables[] = {
 	    "  (n.status = 'online')::int, n.cpu, n.mem_used, n.mem_total, n.disk_used, "
 	    "  n.disk_total, n.uptime "
 	    "FROM pulse.pve_nodes n LEFT JOIN pulse.instances i ON i.id = n.instance_id "
-	    "ORDER BY 1, 2", 0},
+	    "WHERE " MOCK_FILTER("n"), 0},
 	    {"instance", "node"}, 2, {
 		{"pulse_node_up", "gauge", "Whether the Proxmox VE node is online (1) or not (0)."},
 		{"pulse_node_cpu_usage_ratio", "gauge", "CPU usage of the node, 0 to 1."},
@@ -46,12 +48,10 @@ static const struct estate_table tables[] = {
 	{{"prom_estate_guests",
 	    "SELECT " INSTANCE_NAME("g") ", g.node, g.vmid::text, g.name, g.type, "
 	    "  (g.status = 'running')::int, g.cpu, g.cpus, g.mem_used, g.mem_total, g.disk_used, "
-	    "  g.disk_total, g.net_in, g.net_out, g.disk_read, g.disk_write, g.uptime, b.t, "
-	    "  extract(epoch FROM now()) - b.t "
+	    "  g.disk_total, g.net_in, g.net_out, g.disk_read, g.disk_write, g.uptime, "
+	    "  extract(epoch FROM g.last_backup), extract(epoch FROM now() - g.last_backup) "
 	    "FROM pulse.guests g LEFT JOIN pulse.instances i ON i.id = g.instance_id "
-	    "  LEFT JOIN LATERAL (SELECT nullif((g.doc->>'lastBackup')::bigint, 0) / 1000.0 AS t) b "
-	    "  ON true "
-	    "ORDER BY 1, 2, g.vmid", 0},
+	    "WHERE " MOCK_FILTER("g"), 0},
 	    {"instance", "node", "vmid", "name", "type"}, 5, {
 		{"pulse_guest_up", "gauge", "Whether the guest is running (1) or not (0)."},
 		{"pulse_guest_cpu_usage_ratio", "gauge", "CPU usage of the guest, 0 to 1 of its CPUs."},
@@ -76,7 +76,7 @@ static const struct estate_table tables[] = {
 	    "SELECT " INSTANCE_NAME("s") ", s.node, s.name, s.type, s.shared::text, "
 	    "  (s.status = 'available')::int, s.used, s.total, s.avail "
 	    "FROM pulse.storage s LEFT JOIN pulse.instances i ON i.id = s.instance_id "
-	    "ORDER BY 1, 2, 3", 0},
+	    "WHERE " MOCK_FILTER("s"), 0},
 	    {"instance", "node", "storage", "type", "shared"}, 5, {
 		{"pulse_storage_up", "gauge", "Whether the storage is available (1) or not (0)."},
 		{"pulse_storage_used_bytes", "gauge", "Bytes used on the storage."},
@@ -108,8 +108,8 @@ static const struct estate_table tables[] = {
 		    "Seconds until the circuit breaker retries."},
 	    }, 5},
 	{{"prom_estate_alerts",
-	    "SELECT level, type, count(*) FROM pulse.alerts WHERE resolved_at IS NULL "
-	    "GROUP BY 1, 2 ORDER BY 1, 2", 0},
+	    "SELECT level, type, count(*) FROM pulse.alerts a WHERE resolved_at IS NULL AND "
+	    MOCK_FILTER("a") " GROUP BY 1, 2 ORDER BY 1, 2", 0},
 	    {"level", "type"}, 2, {
 		{"pulse_alerts_active", "gauge", "Number of currently active alerts."},
 	    }, 1},
@@ -149,19 +149,25 @@ render_table(struct db *db, const struct estate_table *t, struct strbuf *out)
 	n = PQntuples(res);
 	labels = row_labels(res, t);
 	for (int g = 0; g < t->ngauges; g++) {
+		const char *name = t->gauges[g].name;
+		size_t namelen = strlen(name);
 		int col = t->nlabels + g, any = 0;
 
+		/* Tens of thousands of lines for a large estate: appended piece by piece, the
+		 * values as PostgreSQL wrote them. */
 		for (int i = 0; i < n; i++) {
-			const char *v;
-
 			if (PQgetisnull(res, i, col))
 				continue;
 			if (!any)
-				sb_printf(out, "# HELP %s %s\n# TYPE %s %s\n", t->gauges[g].name,
-				    t->gauges[g].help, t->gauges[g].name, t->gauges[g].type);
+				sb_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, t->gauges[g].help,
+				    name, t->gauges[g].type);
 			any = 1;
-			v = PQgetvalue(res, i, col);
-			sb_printf(out, "%s{%s} %s\n", t->gauges[g].name, labels[i], v);
+			sb_append(out, name, namelen);
+			sb_append(out, "{", 1);
+			sb_puts(out, labels[i]);
+			sb_append(out, "} ", 2);
+			sb_append(out, PQgetvalue(res, i, col), (size_t)PQgetlength(res, i, col));
+			sb_append(out, "\n", 1);
 		}
 	}
 	for (int i = 0; i < n; i++)

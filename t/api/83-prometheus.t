@@ -78,8 +78,9 @@ my $text;
 $stack->wait_for(sub {
     $res = scrape();
     $text = $res->body;
-    return ($res->code // 0) == 200 && (samples($text)->{$series} // 0) == $total;
-}, 20, "GET /metrics to count $total requests of both responders");
+    return ($res->code // 0) == 200 && (samples($text)->{$series} // 0) == $total
+        && (samples($text)->{'pulse_http_requests_total{method="GET",route="unmatched",status="404"}'} // 0) == 2;
+}, 20, "GET /metrics to count the requests of both responders");
 is($res->code, 200, 'GET /metrics: 200 without credentials from loopback');
 like($res->headers->content_type, qr{^text/plain; version=0\.0\.4}, 'the text format 0.0.4');
 is(samples($text)->{$series}, $total, "pulse_http_requests_total of /api/agent/version: $total, both responders");
