@@ -5,8 +5,8 @@
 # per process, the estate gauges, label values escaped; Debian's promtool finds no problem in
 # the text; Debian's prometheus scrapes it through nginx (TLS, no verification) and answers a
 # request counter and an estate gauge from its own HTTP API; a responder that stops keeps its
-# counts (folded into process '' once gone) so no counter goes backwards; nginx refuses
-# /metrics to an address not allowed (127.0.0.2) and the shipped templates say so.
+# counts (folded into process '' once gone) so no counter goes backwards; nginx and Apache
+# refuse /metrics to an address not allowed (127.0.0.2) and the shipped templates say so.
 use strict;
 use warnings;
 use FindBin;
@@ -21,7 +21,7 @@ my ($promtool, $prometheus) = ('/usr/bin/promtool', '/usr/bin/prometheus');
 -x $promtool && -x $prometheus
     or BAIL_OUT("Debian's prometheus package is missing (apt-get install prometheus)");
 
-my $stack = PulseStack->new(responders => 2,
+my $stack = PulseStack->new(responders => 2, apache => 1,
     settings => { prometheus_interval => 1, pve_polling_interval => 2 })->start;
 $stack->setup_admin;
 my $ua = $stack->ua;
@@ -192,6 +192,23 @@ is(pquery('count(pulse_guest_up)'), 6, 'prometheus: pulse_guest_up of six guests
 is(pquery('count(pulse_node_up == 1)'), 2, 'prometheus: two nodes up');
 $stack->stop_program('prometheus');
 
+# --- restricted to the allowed addresses ---
+my $other = Mojo::UserAgent->new(insecure => 1, socket_options => { LocalAddr => '127.0.0.2' });
+is($other->get($stack->url('/metrics'))->result->code, 403, 'GET /metrics from 127.0.0.2: 403 by nginx');
+is($other->get($stack->url('/api/health'))->result->code, 200, 'the API from 127.0.0.2: served');
+# Apache's template says the same.
+$res = $ua->get($stack->apache_url('/metrics'))->result;
+is($res->code, 200, 'GET /metrics through Apache from loopback: 200');
+like($res->body, qr/^pulse_http_requests_total\{/m, 'the same text');
+is($other->get($stack->apache_url('/metrics'))->result->code, 403, 'GET /metrics through Apache from 127.0.0.2: 403');
+for my $t (['nginx/pulse-site.conf.in', qr/location = \/metrics \{\s*allow 127\.0\.0\.1;\s*allow ::1;\s*deny\s+all;/],
+    ['nginx/pulse-apache.conf.in', qr/<Location "\/metrics">\s*Require ip 127\.0\.0\.1 ::1\s*<\/Location>/]) {
+    open my $in, '<', PulseStack::srcdir() . "/$t->[0]" or die $!;
+    local $/;
+    like(<$in>, $t->[1], "$t->[0] admits loopback only to /metrics");
+}
+
+
 # --- a responder that stops keeps its counts ---
 my $pid2 = $stack->pid_of('fcgi-2');
 $stack->stop_program('fcgi-2');
@@ -204,16 +221,5 @@ is($stack->psql(q{SELECT value FROM pulse.prom_series WHERE process = '' AND nam
 $text = scrape()->body;
 is(samples($text)->{$series}, $total, 'the sum did not go backwards');
 ok(!(grep { /process="pulse-fcgi\@[^"]*:$pid2"/ } keys %{ samples($text) }), 'its process_* series are gone');
-
-# --- restricted to the allowed addresses ---
-my $other = Mojo::UserAgent->new(insecure => 1, socket_options => { LocalAddr => '127.0.0.2' });
-is($other->get($stack->url('/metrics'))->result->code, 403, 'GET /metrics from 127.0.0.2: 403 by nginx');
-is($other->get($stack->url('/api/health'))->result->code, 200, 'the API from 127.0.0.2: served');
-for my $t (['nginx/pulse-site.conf.in', qr/location = \/metrics \{\s*allow 127\.0\.0\.1;\s*allow ::1;\s*deny\s+all;/],
-    ['nginx/pulse-apache.conf.in', qr/<Location "\/metrics">\s*Require ip 127\.0\.0\.1 ::1\s*<\/Location>/]) {
-    open my $in, '<', PulseStack::srcdir() . "/$t->[0]" or die $!;
-    local $/;
-    like(<$in>, $t->[1], "$t->[0] admits loopback only to /metrics");
-}
 
 done_testing;
