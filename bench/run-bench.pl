@@ -655,7 +655,7 @@ sub prom_bench {
     $s->stop;
     print "\n== Prometheus: GET /metrics with $guests guests ($n scrapes each; target <= 100 ms) ==\n";
     printf "%-44s %10s %10s %12s\n", '', 'p50 ms', 'p90 ms', 'bytes';
-    printf "%-44s %10.1f %10.1f %12d\n", 'through nginx, gzip (as Prometheus asks)', $ms->(@{ $t{gzip} }), $size{gzip};
+    printf "%-44s %10.1f %10.1f %12d\n", 'through nginx, Accept-Encoding: gzip', $ms->(@{ $t{gzip} }), $size{gzip};
     printf "%-44s %10.1f %10.1f %12d\n", 'through nginx, plain', $ms->(@{ $t{identity} }), $size{identity};
     printf "%-44s %10.1f %10.1f %12s\n", 'straight to the responder (cgi-fcgi)', $ms->(@{ $t{fcgi} }), '';
     printf "%-44s %d samples and comments\n", 'lines', $size{lines};

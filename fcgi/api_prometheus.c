@@ -19,7 +19,6 @@ api_prometheus_metrics(struct request *r)
 		resp_db_unavailable(r);
 		return;
 	}
-	resp_header(r, "Cache-Control", "no-store");
 	resp_raw(r, 200, "text/plain; version=0.0.4; charset=utf-8", out.data ? out.data : "",
 	    out.len);
 	sb_free(&out);
