@@ -633,12 +633,29 @@ sub prom_bench {
             $size{lines} = () = $r->body =~ /\n/g if $how eq 'identity';
         }
     }
+    # CPU per scrape, which a busy machine does not inflate as it does wall time: the
+    # responder's, and PostgreSQL's (every child of the postmaster).
+    my $pg = $s->pg_pid;
+    my $pg_cpu = sub {
+        my $sum = 0;
+        for my $stat (glob '/proc/[0-9]*/stat') {
+            open my $fh, '<', $stat or next;
+            my $line = <$fh> // next;
+            my @f = split ' ', substr($line, rindex($line, ')') + 2);
+            $sum += ($f[11] + $f[12]) / 100 if $f[1] == $pg;
+        }
+        return $sum;
+    };
+    my ($fcpu0, $pcpu0) = (cpu_seconds($s->pid_of('fcgi-1')), $pg_cpu->());
     for my $i (0 .. $n) {
         my $t0 = time;
         my ($st) = $s->fcgi_request(uri => '/metrics');
         die "GET /metrics (FastCGI): $st" unless $st == 200;
         push @{ $t{fcgi} }, time - $t0 if $i;
     }
+    my ($fcpu, $pcpu) = map { 1000 * $_ / ($n + 1) } cpu_seconds($s->pid_of('fcgi-1')) - $fcpu0,
+        $pg_cpu->() - $pcpu0;
+    my $load = loadavg();
     my $observe = qx{@{[ PulseStack::builddir() ]}/bench/prom-observe 4000000 4};
     my ($on_ns, $off_ns) = $observe =~ /on_ns ([\d.]+) off_ns ([\d.]+)/ or die "prom-observe: $observe";
     $s->stop_program('worker-1');    # no polling meanwhile
@@ -659,6 +676,8 @@ sub prom_bench {
     printf "%-44s %10.1f %10.1f %12d\n", 'through nginx, plain', $ms->(@{ $t{identity} }), $size{identity};
     printf "%-44s %10.1f %10.1f %12s\n", 'straight to the responder (cgi-fcgi)', $ms->(@{ $t{fcgi} }), '';
     printf "%-44s %d samples and comments\n", 'lines', $size{lines};
+    printf "%-44s %10.1f ms responder + %.1f ms PostgreSQL (load average %s)\n",
+        'CPU per scrape (straight to the responder)', $fcpu, $pcpu, $load;
     print "\n== Prometheus: the cost of counting a request ==\n";
     printf "%-44s %10.0f ns (off: %.0f ns)\n", 'prom_http_observe, 4 threads on one lock', $on_ns, $off_ns;
     my ($on, $off) = (median(@{ $rps{on} }), median(@{ $rps{off} }));
