@@ -627,21 +627,41 @@ value_put(struct strbuf *out, double v)
 		sb_printf(out, "%.15g", v);
 }
 
+/* Gives out to write once it holds a chunk (all of it when last). 0, or -1 once refused. */
+static int
+chunk_out(struct strbuf *out, prom_write_fn write, void *arg, int last)
+{
+	int rc;
+
+	if (out->len == 0 || (!last && out->len < PROM_CHUNK))
+		return 0;
+	rc = write(arg, out->data, out->len);
+	sb_reset(out);
+	return rc;
+}
+
 int
-prom_render(struct db *db, struct strbuf *out)
+prom_render(struct db *db, prom_write_fn write, void *arg)
 {
 	char live[16];
 	const char *params[1] = {live};
 	const struct family *current = NULL;
+	struct prom_estate *estate;
+	struct strbuf out = {0};
 	PGresult *res;
-	int interval = P.interval > 0 ? P.interval : 15;
+	int interval = P.interval > 0 ? P.interval : 15, rc = 0;
 
 	/* A live process publishes every interval: three missed ones and its gauges go. */
 	snprintf(live, sizeof(live), "%d", interval * 3 > 30 ? interval * 3 : 30);
 	res = db_exec_stmt(db, &stmt_series, params);
 	if (res == NULL)
 		return -1;
-	for (int i = 0; i < PQntuples(res); i++) {
+	if ((estate = prom_estate_query(db)) == NULL) {
+		PQclear(res);
+		return -1;
+	}
+	sb_reserve(&out, PROM_CHUNK + 4096);
+	for (int i = 0; i < PQntuples(res) && rc == 0; i++) {
 		const char *name = PQgetvalue(res, i, 0), *labels = PQgetvalue(res, i, 1), *suffix;
 		double le = db_value_double(res, i, 2);
 		const struct family *f = family_of(name, &suffix);
@@ -649,28 +669,35 @@ prom_render(struct db *db, struct strbuf *out)
 		if (f == NULL)
 			continue;	/* a family of another version */
 		if (f != current) {
-			sb_printf(out, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
+			sb_printf(&out, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
 			    type_names[f->type]);
 			current = f;
 		}
-		sb_puts(out, name);
+		sb_puts(&out, name);
 		if (*labels || le >= 0) {
-			sb_puts(out, "{");
-			sb_puts(out, labels);
+			sb_puts(&out, "{");
+			sb_puts(&out, labels);
 			if (le >= 0) {
-				sb_puts(out, *labels ? ",le=\"" : "le=\"");
+				sb_puts(&out, *labels ? ",le=\"" : "le=\"");
 				if (isinf(le))
-					sb_puts(out, "+Inf");
+					sb_puts(&out, "+Inf");
 				else
-					sb_printf(out, "%g", le);
-				sb_puts(out, "\"");
+					sb_printf(&out, "%g", le);
+				sb_puts(&out, "\"");
 			}
-			sb_puts(out, "}");
+			sb_puts(&out, "}");
 		}
-		sb_puts(out, " ");
-		value_put(out, db_value_double(res, i, 3));
-		sb_puts(out, "\n");
+		sb_puts(&out, " ");
+		value_put(&out, db_value_double(res, i, 3));
+		sb_puts(&out, "\n");
+		rc = chunk_out(&out, write, arg, 0);
 	}
 	PQclear(res);
-	return prom_render_estate(db, out);
+	if (rc == 0)
+		rc = prom_estate_render(estate, &out, write, arg);
+	if (rc == 0)
+		(void)chunk_out(&out, write, arg, 1);
+	prom_estate_free(estate);
+	sb_free(&out);
+	return 0;
 }

@@ -71,14 +71,27 @@ double prom_since_flush(void);
  * and drops their absolute values. Returns the processes folded, or -1. */
 int prom_fold_gone(struct db *db, int gone_after);
 
+/* Receives the exposition text piece by piece; returns 0, or -1 to stop (the client left). */
+typedef int (*prom_write_fn)(void *arg, const char *data, size_t len);
+
 /* The exposition text (format 0.0.4) of every process's published series, summed, followed
- * by the estate gauges. Returns 0, or -1 when the database failed (out may hold a part). */
-int prom_render(struct db *db, struct strbuf *out);
+ * by the estate gauges, given to write in pieces of about 64 KiB (a large estate's text is
+ * megabytes: it is never held whole). Every query runs before the first piece is written.
+ * Returns 0 (also when write stopped it), or -1 when the database failed: nothing was
+ * written then. */
+int prom_render(struct db *db, prom_write_fn write, void *arg);
 
 /* Appends a label value escaped for the exposition format (\\, \", \n). */
 void prom_escape(struct strbuf *out, const char *value);
 
-/* prom_estate.c: the monitored estate as gauges (docs/API.md lists them). Returns 0 or -1. */
-int prom_render_estate(struct db *db, struct strbuf *out);
+/* prom_estate.c: the monitored estate as gauges (docs/API.md lists them): the queries
+ * (prom_estate_query: 0, or -1 with nothing kept), then the text, appended to out and given
+ * to write whenever out holds PROM_CHUNK bytes (prom_estate_render: 0, or -1 once write
+ * refused), then the results freed (prom_estate_free; also after a failed render). */
+#define PROM_CHUNK 65536
+struct prom_estate;
+struct prom_estate *prom_estate_query(struct db *db);
+int prom_estate_render(struct prom_estate *e, struct strbuf *out, prom_write_fn write, void *arg);
+void prom_estate_free(struct prom_estate *e);
 
 #endif

@@ -137,25 +137,49 @@ row_labels(const PGresult *res, const struct estate_table *t)
 	return labels;
 }
 
-static int
-render_table(struct db *db, const struct estate_table *t, struct strbuf *out)
-{
-	PGresult *res = db_exec_stmt(db, &t->stmt, NULL);
-	char **labels;
-	int n;
+struct prom_estate {
+	PGresult *res[ARRAY_LEN(tables)];
+};
 
-	if (res == NULL)
-		return -1;
-	n = PQntuples(res);
-	labels = row_labels(res, t);
-	for (int g = 0; g < t->ngauges; g++) {
+struct prom_estate *
+prom_estate_query(struct db *db)
+{
+	struct prom_estate *e = xcalloc(1, sizeof(*e));
+
+	for (size_t i = 0; i < ARRAY_LEN(tables); i++) {
+		if ((e->res[i] = db_exec_stmt(db, &tables[i].stmt, NULL)) == NULL) {
+			prom_estate_free(e);
+			return NULL;
+		}
+	}
+	return e;
+}
+
+void
+prom_estate_free(struct prom_estate *e)
+{
+	if (e == NULL)
+		return;
+	for (size_t i = 0; i < ARRAY_LEN(tables); i++)
+		PQclear(e->res[i]);
+	free(e);
+}
+
+static int
+render_table(const struct estate_table *t, PGresult *res, struct strbuf *out, prom_write_fn write,
+    void *arg)
+{
+	int n = PQntuples(res), rc = 0;
+	char **labels = row_labels(res, t);
+
+	for (int g = 0; g < t->ngauges && rc == 0; g++) {
 		const char *name = t->gauges[g].name;
 		size_t namelen = strlen(name);
 		int col = t->nlabels + g, any = 0;
 
 		/* Tens of thousands of lines for a large estate: appended piece by piece, the
-		 * values as PostgreSQL wrote them. */
-		for (int i = 0; i < n; i++) {
+		 * values as PostgreSQL wrote them, given away every PROM_CHUNK bytes. */
+		for (int i = 0; i < n && rc == 0; i++) {
 			if (PQgetisnull(res, i, col))
 				continue;
 			if (!any)
@@ -168,20 +192,23 @@ render_table(struct db *db, const struct estate_table *t, struct strbuf *out)
 			sb_append(out, "} ", 2);
 			sb_append(out, PQgetvalue(res, i, col), (size_t)PQgetlength(res, i, col));
 			sb_append(out, "\n", 1);
+			if (out->len >= PROM_CHUNK) {
+				rc = write(arg, out->data, out->len);
+				sb_reset(out);
+			}
 		}
 	}
 	for (int i = 0; i < n; i++)
 		free(labels[i]);
 	free(labels);
-	PQclear(res);
-	return 0;
+	return rc;
 }
 
 int
-prom_render_estate(struct db *db, struct strbuf *out)
+prom_estate_render(struct prom_estate *e, struct strbuf *out, prom_write_fn write, void *arg)
 {
 	for (size_t i = 0; i < ARRAY_LEN(tables); i++)
-		if (render_table(db, &tables[i], out) != 0)
+		if (render_table(&tables[i], e->res[i], out, write, arg) != 0)
 			return -1;
 	return 0;
 }
