@@ -157,6 +157,8 @@ my @mix = (
     [PUT => '/api/admin/webhooks/audit', $tok, '{"urls":[7]}'],
     [GET => '/api/admin/webhooks/audit', $tok], [GET => '/api/admin/profiles', $tok],
     [POST => '/api/license/clear', $tok],
+    # Prometheus (issue 17): the text of every process's series and the estate, streamed.
+    [GET => '/metrics'], [GET => '/metrics', $tok],
 );
 my %seen;
 for my $round (1 .. 2) {
