@@ -55,6 +55,8 @@ static const struct family families[PROM_FAMILY_COUNT] = {
 	    "Total number of alerts fired.", {"level", "type"}, {0}},
 	[PROM_ALERTS_RESOLVED] = {"pulse_alerts_resolved_total", PROM_COUNTER,
 	    "Total number of alerts resolved.", {"type"}, {0}},
+	[PROM_ALERTS_ACKNOWLEDGED] = {"pulse_alerts_acknowledged_total", PROM_COUNTER,
+	    "Total number of alert acknowledgments.", {NULL}, {0}},
 };
 
 /* Published by every process as absolute values, labelled with the process's name (the

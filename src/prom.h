@@ -20,6 +20,7 @@ enum prom_family {
 	PROM_POLL_ERRORS,	/* counter: instance_type, instance, error_type */
 	PROM_ALERTS_FIRED,	/* counter: level, type */
 	PROM_ALERTS_RESOLVED,	/* counter: type */
+	PROM_ALERTS_ACKNOWLEDGED,	/* counter: no labels */
 	PROM_FAMILY_COUNT
 };
 

@@ -141,6 +141,10 @@ $stack->psql(q{INSERT INTO pulse.alerts (id, type, level, resource_id, start_tim
 $text = scrape()->body;
 is(samples($text)->{'pulse_alerts_active{level="critical",type="odd\"type\\\\x\nnext"}'}, 1,
     'pulse_alerts_active: quote, backslash and newline escaped');
+is($ua->post($stack->url('/api/alerts/prom-test/acknowledge') => $h)->result->code, 200, 'the alert acknowledged');
+$stack->wait_for(sub { (samples(scrape()->body)->{pulse_alerts_acknowledged_total} // 0) == 1 }, 20,
+    'pulse_alerts_acknowledged_total to count it');
+pass('pulse_alerts_acknowledged_total 1 (no labels)');
 $stack->psql(q{DELETE FROM pulse.alerts WHERE id = 'prom-test'});
 
 # --- promtool ---
