@@ -64,6 +64,12 @@ if (($ENV{BENCH_ONLY} // '') eq 'report') {
     report_bench();
     exit 0;
 }
+# BENCH_ONLY=prom runs only the Prometheus part (issue 17): GET /metrics with 5,000 guests,
+# and what counting costs a request.
+if (($ENV{BENCH_ONLY} // '') eq 'prom') {
+    prom_bench();
+    exit 0;
+}
 # BENCH_ONLY=amplification runs only the oversized-body part (security review H2).
 if (($ENV{BENCH_ONLY} // '') eq 'amplification') {
     amplification_bench();
@@ -598,6 +604,92 @@ sub audit_bench {
             $append{$threads}[0], $append{$threads}[1], $append{$threads}[2] ? 'verified' : 'BROKEN';
     }
     printf "%-44s %d rows, chain head %d\n", 'audit rows written', $rows, $chain;
+}
+
+# GET /metrics with BENCH_PROM_GUESTS (5,000) guests polled from bench/pve-sim, through nginx
+# as Prometheus asks (gzip) and plain, then straight from the responder; the per-request cost
+# of counting from bench/prom-observe (4 threads, the lock shared); and GET /api/version under
+# wrk with prometheus_interval 15 and 0 (counting off) on the same responder, restarted in turn.
+sub prom_bench {
+    require Mojo::UserAgent;
+    my $guests = $ENV{BENCH_PROM_GUESTS} // 5000;
+    my $n = $ENV{BENCH_PROM_SCRAPES} // 20;
+    my $s = PulseStack->new(responders => 1, threads => 4, workers => 1,
+        settings => { log_level => 'warn', access_log => 'false', pve_polling_interval => 30 })->start;
+    $s->setup_admin;
+    my $nodes = int($guests / 50) || 1;
+    my $sim = bench_sim($s, $nodes, $guests, 'c');
+    my $res = $s->ua->post($s->url('/api/config/nodes') => $s->token_headers => json => { type => 'pve',
+        name => 'bench', host => $sim->{url}, tokenName => 'root@pam!b', tokenValue => 'bench',
+        fingerprint => $sim->{fingerprint} })->result;
+    die 'node add failed: ' . $res->body unless $res->code == 201;
+    $s->wait_for(sub { $s->psql(q{SELECT count(*) FROM pulse.guests}) == $guests }, 300, 'the whole estate');
+    my $ms = sub {
+        my @v = sort { $a <=> $b } @_;
+        return (1000 * $v[int($#v / 2)], 1000 * $v[int(0.9 * $#v + 0.5)]);
+    };
+    my (%t, %size);
+    my $ua = Mojo::UserAgent->new(insecure => 1, request_timeout => 30);
+    for my $how (qw(gzip identity)) {
+        for my $i (0 .. $n) {
+            my $t0 = time;
+            my $r = $ua->get($s->url('/metrics') => { 'Accept-Encoding' => $how })->result;
+            die "GET /metrics: " . $r->code unless $r->code == 200;
+            push @{ $t{$how} }, time - $t0 if $i;    # the first one warms up
+            $size{$how} = length $r->body;
+            $size{lines} = () = $r->body =~ /\n/g if $how eq 'identity';
+        }
+    }
+    # CPU per scrape, which a busy machine does not inflate as it does wall time: the
+    # responder's, and PostgreSQL's (every child of the postmaster).
+    my $pg = $s->pg_pid;
+    my $pg_cpu = sub {
+        my $sum = 0;
+        for my $stat (glob '/proc/[0-9]*/stat') {
+            open my $fh, '<', $stat or next;
+            my $line = <$fh> // next;
+            my @f = split ' ', substr($line, rindex($line, ')') + 2);
+            $sum += ($f[11] + $f[12]) / 100 if $f[1] == $pg;
+        }
+        return $sum;
+    };
+    my ($fcpu0, $pcpu0) = (cpu_seconds($s->pid_of('fcgi-1')), $pg_cpu->());
+    for my $i (0 .. $n) {
+        my $t0 = time;
+        my ($st) = $s->fcgi_request(uri => '/metrics');
+        die "GET /metrics (FastCGI): $st" unless $st == 200;
+        push @{ $t{fcgi} }, time - $t0 if $i;
+    }
+    my ($fcpu, $pcpu) = map { 1000 * $_ / ($n + 1) } cpu_seconds($s->pid_of('fcgi-1')) - $fcpu0,
+        $pg_cpu->() - $pcpu0;
+    my $load = loadavg();
+    my $observe = qx{@{[ PulseStack::builddir() ]}/bench/prom-observe 4000000 4};
+    my ($on_ns, $off_ns) = $observe =~ /on_ns ([\d.]+) off_ns ([\d.]+)/ or die "prom-observe: $observe";
+    $s->stop_program('worker-1');    # no polling meanwhile
+    my $url = $s->url('/api/version');
+    my %rps = (on => [], off => []);
+    for my $round (1 .. $rounds) {
+        for my $mode (qw(on off)) {
+            $s->stop_program('fcgi-1');
+            $s->start_responder(1, PULSE_PROMETHEUS_INTERVAL => $mode eq 'on' ? 15 : 0);
+            wrk($url, 1);
+            push @{ $rps{$mode} }, wrk($url, $duration)->{rps};
+        }
+    }
+    $s->stop;
+    print "\n== Prometheus: GET /metrics with $guests guests ($n scrapes each; target <= 100 ms) ==\n";
+    printf "%-44s %10s %10s %12s\n", '', 'p50 ms', 'p90 ms', 'bytes';
+    printf "%-44s %10.1f %10.1f %12d\n", 'through nginx, Accept-Encoding: gzip', $ms->(@{ $t{gzip} }), $size{gzip};
+    printf "%-44s %10.1f %10.1f %12d\n", 'through nginx, plain', $ms->(@{ $t{identity} }), $size{identity};
+    printf "%-44s %10.1f %10.1f %12s\n", 'straight to the responder (cgi-fcgi)', $ms->(@{ $t{fcgi} }), '';
+    printf "%-44s %d samples and comments\n", 'lines', $size{lines};
+    printf "%-44s %10.1f ms responder + %.1f ms PostgreSQL (load average %s)\n",
+        'CPU per scrape (straight to the responder)', $fcpu, $pcpu, $load;
+    print "\n== Prometheus: the cost of counting a request ==\n";
+    printf "%-44s %10.0f ns (off: %.0f ns)\n", 'prom_http_observe, 4 threads on one lock', $on_ns, $off_ns;
+    my ($on, $off) = (median(@{ $rps{on} }), median(@{ $rps{off} }));
+    printf "%-44s %10.0f req/s on, %.0f off, ratio %.3f\n", 'GET /api/version under wrk (median of ' . $rounds . ')',
+        $on, $off, $on / ($off || 1);
 }
 
 sub amplification_bench {

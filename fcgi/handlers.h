@@ -220,6 +220,9 @@ void api_notify_queue_dlq(struct request *r);
 void api_notify_queue_dlq_retry(struct request *r);
 void api_notify_queue_dlq_delete(struct request *r);
 
+/* api_prometheus.c */
+void api_prometheus_metrics(struct request *r);
+
 /* api_downloads.c */
 void api_download_agent(struct request *r);
 void api_openapi(struct request *r);

@@ -33,9 +33,11 @@
 #include "db.h"
 #include "log.h"
 #include "peer.h"
+#include "prom.h"
 #include "request.h"
 #include "responder.h"
 #include "router.h"
+#include "handlers.h"
 #include "schema.h"
 #include "util.h"
 
@@ -95,6 +97,10 @@ serve(struct responder *t, FCGX_Request *fcgx)
 		r.query = q ? q + 1 : "";
 
 	router_handle(&r);
+	/* /metrics itself is not counted, as the original's separate listener. */
+	if (r.route == NULL || r.route->handler != api_prometheus_metrics)
+		prom_http_observe(r.method_name, r.raw_path, r.route != NULL, r.status,
+		    clock_monotonic() - r.started);
 
 	if (responder_process.access_log) {
 		took = (clock_monotonic() - r.started) * 1000.0;
@@ -198,8 +204,55 @@ thread_main(void *arg)
 		FCGX_Finish_r(&fcgx);
 		arena_clear(t->arena);
 		trim_heap(moved);
+		/* After the answer has gone: the next request waits at most for this. */
+		if (t->schema_checked)
+			(void)prom_flush_due(t->db);
 	}
 	FCGX_Free(&fcgx, 1);
+	return NULL;
+}
+
+/* The publisher of this responder's Prometheus counters when its threads do not: the request
+ * threads publish after a request once the interval has passed, so a busy responder never
+ * needs this; an idle one still has its last counts to give and must show it is alive. It
+ * connects only then (and at the end), so that it holds no PostgreSQL session of its own. */
+static pthread_t prom_thread;
+static pthread_mutex_t prom_stop_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t prom_stop_cond = PTHREAD_COND_INITIALIZER;
+static int prom_stopping;	/* under prom_stop_lock */
+
+static void
+prom_publish_now(void)
+{
+	struct db *db = db_new(conf_str("database_url"), "pulse-fcgi-prom", 5.0);
+
+	/* Short: it may run at shutdown, which must not wait for an unreachable database. */
+	db_set_timeouts(db, 2, 5000);
+	if (db_ensure(db, 1) == 0 && db_schema_version(db) == PULSE_SCHEMA_VERSION)
+		(void)prom_flush(db);
+	db_free(db);
+}
+
+static void *
+prom_thread_main(void *arg)
+{
+	int interval = prom_interval();
+
+	(void)arg;
+	pthread_mutex_lock(&prom_stop_lock);
+	while (!prom_stopping) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += interval;
+		(void)pthread_cond_timedwait(&prom_stop_cond, &prom_stop_lock, &ts);
+		if (prom_stopping || prom_since_flush() < interval)
+			continue;
+		pthread_mutex_unlock(&prom_stop_lock);
+		prom_publish_now();
+		pthread_mutex_lock(&prom_stop_lock);
+	}
+	pthread_mutex_unlock(&prom_stop_lock);
 	return NULL;
 }
 
@@ -411,6 +464,7 @@ main(int argc, char **argv)
 	responder_process.body_limit = conf_int("body_limit");
 	responder_process.access_log = conf_bool("access_log");
 	responder_process.expected_schema = PULSE_SCHEMA_VERSION;
+	prom_init("pulse-fcgi", (int)conf_int("prometheus_interval"));
 	nthreads = (int)conf_int("threads");
 
 	http_global_init();
@@ -446,6 +500,8 @@ main(int argc, char **argv)
 		if (pthread_create(&t->thread, NULL, thread_main, t) != 0)
 			log_fatal("msg=\"cannot start thread\" index=%d", i);
 	}
+	if (prom_enabled() && pthread_create(&prom_thread, NULL, prom_thread_main, NULL) != 0)
+		log_fatal("msg=\"cannot start the prometheus publisher thread\"");
 	log_info("msg=\"responder started\" version=%s threads=%d listen=\"%s\" schema=%d",
 	    PACKAGE_VERSION, nthreads, *conf_str("listen") ? conf_str("listen") : "(inherited)",
 	    PULSE_SCHEMA_VERSION);
@@ -481,6 +537,15 @@ main(int argc, char **argv)
 		arena_free(threads[i].arena);
 	}
 	free(threads);
+	/* What the last requests counted, given before the process goes. */
+	if (prom_enabled()) {
+		pthread_mutex_lock(&prom_stop_lock);
+		prom_stopping = 1;
+		pthread_cond_signal(&prom_stop_cond);
+		pthread_mutex_unlock(&prom_stop_lock);
+		pthread_join(prom_thread, NULL);
+		prom_publish_now();
+	}
 	close(listen_fd);
 	free(bound_path);
 	log_info("msg=\"responder stopped\"");

@@ -384,6 +384,11 @@ const struct route route_table[] = {
 	{POST, "/api/config/import", api_config_import, 0, "settings:write", RATE_EXPORT,
 	    IMPORT_BODY},
 
+	/* api_prometheus.c (metrics-reporting.md §7): no credentials, as the original's :9091
+	 * listener; nginx serves it in a location of its own that admits loopback only unless
+	 * the operator adds addresses (docs/API.md). */
+	{GET, "/metrics", api_prometheus_metrics, PUBLIC, NULL, RATE_PUBLIC, SMALL},
+
 	/* api_downloads.c (agents.md §2, §8, §11) */
 	/* The OpenAPI document (openapi/): public as /api/version, it holds no secret. */
 	{GET, "/api/openapi.json", api_openapi, PUBLIC | NO_DB, NULL, RATE_PUBLIC, SMALL},

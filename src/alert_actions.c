@@ -7,6 +7,7 @@
 #include "jsonutil.h"
 #include "jsonwrite.h"
 #include "log.h"
+#include "prom.h"
 #include "notify_queue.h"
 #include "state_rows.h"
 #include "timefmt.h"
@@ -151,9 +152,14 @@ action_run(struct db *db, enum alert_action act, const char *id, const char *use
 int
 alert_action_apply(struct db *db, enum alert_action act, const char *id, const char *user)
 {
+	int rc;
+
 	if (db_begin(db) != 0)
 		return -1;
-	return change_end(db, action_run(db, act, id, user));
+	rc = change_end(db, action_run(db, act, id, user));
+	if (rc == 1 && act == ALERT_ACK)
+		prom_add(PROM_ALERTS_ACKNOWLEDGED, NULL, 1);
+	return rc;
 }
 
 static const struct db_stmt stmt_group_drop = {"alert_group_drop",

@@ -4,6 +4,7 @@
 #include "alert_store.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "prom.h"
 #include "state_rows.h"
 #include "util.h"
 
@@ -204,8 +205,13 @@ write_change(struct db *db, const char *source, const struct alert_change *c)
 	char n1[32], n2[32], n3[32];
 
 	switch (c->kind) {
-	case ALERT_RAISED:
-		return write_raise(db, source, a);
+	case ALERT_RAISED: {
+		const char *labels[2] = {a->level, a->type};
+		if (write_raise(db, source, a) != 0)
+			return -1;
+		prom_add(PROM_ALERTS_FIRED, labels, 1);
+		return 0;
+	}
 	case ALERT_UPDATED: {
 		const char *params[7] = {a->id, a->level, num(n1, sizeof(n1), a->value),
 		    num(n2, sizeof(n2), a->threshold), a->message,
@@ -215,7 +221,11 @@ write_change(struct db *db, const char *source, const struct alert_change *c)
 	}
 	case ALERT_RESOLVED: {
 		const char *params[3] = {a->id, num(n1, sizeof(n1), a->resolved_time), source};
-		return db_exec_stmt_ok(db, &stmt_resolve, params);
+		const char *labels[1] = {a->type};
+		if (db_exec_stmt_ok(db, &stmt_resolve, params) != 0)
+			return -1;
+		prom_add(PROM_ALERTS_RESOLVED, labels, 1);
+		return 0;
 	}
 	case ALERT_PENDING_SET: {
 		char count[16];

@@ -46,6 +46,8 @@ const struct conf_key conf_keys[] = {
 	    "largest request body the responder reads"},
 	{"access_log", CFG_BOOL, "true", 0, 0, 0,
 	    "write one log line per request"},
+	{"prometheus_interval", CFG_INT, "15", 0, 3600, 0,
+	    "seconds between publications of this process's Prometheus counters (0: not counted)"},
 	{"log_level", CFG_LEVEL, "info", 0, 0, 0,
 	    "lowest level written: debug, info, warn, error"},
 	{"log_file", CFG_STRING, "", 0, 0, 0,

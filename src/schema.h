@@ -3,6 +3,6 @@
 #ifndef PULSE_SCHEMA_H
 #define PULSE_SCHEMA_H
 
-#define PULSE_SCHEMA_VERSION 24
+#define PULSE_SCHEMA_VERSION 25
 
 #endif

@@ -579,6 +579,7 @@ guest_row(struct strbuf *r, const char *instance_id, const void *item)
 	db_copy_field(r, sr_i64(b, sizeof(b), g->uptime), 0);
 	db_copy_field(r, g->tags ? g->tags : "", 0);
 	db_copy_field(r, timefmt_pg(g->last_seen, b, sizeof(b)), 0);
+	db_copy_field(r, g->last_backup > 0 ? timefmt_pg(g->last_backup, b, sizeof(b)) : NULL, 0);
 	sr_doc(r, st_guest_json(g), 1);
 }
 
@@ -867,7 +868,7 @@ st_write_rows(struct db *db, const struct st_instance *s)
 		return -1;
 	if (st_copy_list(db, "COPY pulse.guests (id, instance_id, node, vmid, name, type, status, cpu, "
 	    "cpus, mem_total, mem_used, disk_total, disk_used, disk_usage, net_in, net_out, disk_read, "
-	    "disk_write, uptime, tags, last_seen, doc) FROM STDIN", s->instance_id, s->guests,
+	    "disk_write, uptime, tags, last_seen, last_backup, doc) FROM STDIN", s->instance_id, s->guests,
 	    s->nguests, sizeof(*s->guests), guest_row) != 0)
 		return -1;
 	if (st_copy_list(db, "COPY pulse.storage (id, instance_id, node, name, type, status, total, used, "

@@ -1,10 +1,11 @@
-/* heartbeat.c: the worker's row in pulse.workers, pruning of rows long gone, and fencing of
- * workers whose heartbeat stopped. */
+/* heartbeat.c: the worker's row in pulse.workers, pruning of rows long gone, fencing of
+ * workers whose heartbeat stopped, and the publication of its Prometheus counters. */
 #include "config.h"
 
 #include "worker.h"
 #include "conf.h"
 #include "log.h"
+#include "prom.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -105,6 +106,27 @@ job_heartbeat(struct worker *w, struct job *job)
 		return -1;
 	}
 	PQclear(res);
+	return 0;
+}
+
+/* Publishes this worker's Prometheus counters, then folds those of processes gone for five
+ * minutes (or ten intervals) into the rows every scrape sums: any worker may do it, the
+ * statement deletes what it folds. */
+int
+job_prom_publish(struct worker *w, struct job *job)
+{
+	int gone_after = prom_interval() * 10 > 300 ? prom_interval() * 10 : 300, folded;
+
+	(void)job;
+	if (prom_flush(w->db) != 0)
+		return -1;
+	folded = prom_fold_gone(w->db, gone_after);
+	if (folded < 0) {
+		log_warn("msg=\"prometheus fold failed\" error=\"%s\"", db_error(w->db));
+		return -1;
+	}
+	if (folded > 0)
+		log_info("msg=\"prometheus counters of gone processes folded\" processes=%d", folded);
 	return 0;
 }
 

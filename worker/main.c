@@ -20,6 +20,7 @@
 #include "db.h"
 #include "log.h"
 #include "migrate.h"
+#include "prom.h"
 #include "schema.h"
 #include "sysconfig.h"
 #include "util.h"
@@ -245,6 +246,10 @@ main(int argc, char **argv)
 	db_set_on_connect(w.db, on_connect, &w);
 
 	scheduler_add(&w, "heartbeat", (double)conf_int("heartbeat_interval"), job_heartbeat, 0, 0);
+	prom_init("pulse-worker", (int)conf_int("prometheus_interval"));
+	if (prom_enabled())
+		scheduler_add(&w, "prom_publish", (double)prom_interval(), job_prom_publish,
+		    JOB_BACKOFF, 0);
 	scheduler_add(&w, "worker_prune", 300, job_worker_prune, JOB_SINGLETON,
 	    LOCK_KEY_WORKER_PRUNE);
 	scheduler_add(&w, "auth_prune", 60, job_auth_prune, JOB_SINGLETON, LOCK_KEY_AUTH_PRUNE);
@@ -337,6 +342,8 @@ main(int argc, char **argv)
 	metrics_writer_free();
 	metrics_rollup_free();
 	mock_free();
+	if (w.schema_ok)
+		(void)prom_flush(w.db);
 	heartbeat_stopped(&w);
 	db_free(w.db);
 	free(w.claims);

@@ -9,6 +9,7 @@
 #include "http.h"
 #include "instances.h"
 #include "log.h"
+#include "prom.h"
 #include "poller.h"
 #include "pve.h"
 #include "state.h"
@@ -350,6 +351,11 @@ record_status(struct worker *w, struct run *run, int ok, double ms, const char *
 	snprintf(d, sizeof(d), "%.1f", ms);
 	snprintf(delay, sizeof(delay), "%.1f", wait > 0 ? wait : run->ops->interval());
 	db_exec_stmt_ok(w->db, ok ? &stmt_poll_ok : &stmt_poll_fail, ok ? p_ok : p_fail);
+	/* The original's error types: a refused login is auth, a state we could not store
+	 * internal, anything else on the way connection. */
+	prom_poll_observe(run->cfg.type, run->cfg.name, ok, ok ? "none" :
+	    strcmp(category, "permanent") == 0 ? "auth" :
+	    strcmp(error, "state write failed") == 0 ? "internal" : "connection", ms / 1000.0);
 }
 
 static void

@@ -195,6 +195,7 @@ int job_update_check(struct worker *w, struct job *job);
 
 /* heartbeat.c */
 int job_heartbeat(struct worker *w, struct job *job);
+int job_prom_publish(struct worker *w, struct job *job);
 int job_worker_prune(struct worker *w, struct job *job);
 /* Ends the database sessions of workers whose heartbeat is older than fence_after (frozen or
  * cut off), so that their claims can be taken over. */

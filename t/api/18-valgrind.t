@@ -172,6 +172,8 @@ my @mix = (
     [GET => "/api/admin/reports/generate?resourceType=node&resourceId=none&format=pdf", $tok],
     [GET => "/api/admin/reports/generate?resourceType=vm&resourceId=vg:report&start=bad", $tok],
     [POST => '/api/license/clear', $tok],
+    # Prometheus (issue 17): the text of every process's series and the estate, streamed.
+    [GET => '/metrics'], [GET => '/metrics', $tok],
 );
 # Three samples of two metrics of a VM, for the reports above.
 $stack->psql(q{SELECT count(pulse.metric_partition_ensure('raw', t))

@@ -490,7 +490,7 @@ sub start_apache {
         ACCESS_LOG       => $self->log_dir . '/apache-access.log',
     }, "$run/pulse-apache.conf");
     my $mods = '/usr/lib/apache2/modules';
-    my @modules = qw(mpm_event authz_core mime dir headers deflate filter ssl socache_shmcb
+    my @modules = qw(mpm_event authz_core authz_host mime dir headers deflate filter ssl socache_shmcb
         proxy proxy_fcgi proxy_balancer slotmem_shm lbmethod_byrequests rewrite log_config alias
         substitute include);
     open my $fh, '>', "$run/httpd.conf" or croak $!;
