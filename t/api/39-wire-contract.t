@@ -359,6 +359,16 @@ ok($detail->{zfsPool} && @{ $detail->{zfsPool}{devices} }, 'with its pool and de
     is(scalar @{ $state->{removedDockerHosts} }, 1, 'Docker agents: one removed host');
 }
 
+# --- after an update check: /api/health also says what it found (Health.latestVersion) ---
+{
+    $stack->psql(q{INSERT INTO pulse.update_checks (channel, result) SELECT c, '{"available":true,
+        "latestVersion":"v90.2.0"}'::jsonb FROM unnest(ARRAY['stable', 'rc']) c
+        ON CONFLICT (channel) DO UPDATE SET result = EXCLUDED.result, checked_at = now()});
+    $stack->wait_for(sub { ($ua->get($stack->url('/api/health'))->result->json->{latestVersion} // '') eq 'v90.2.0' },
+        20, 'the cached update check in /api/health');
+    capture('Health', '/api/health', 'after an update check');
+}
+
 # --- what the contract test found ---
 my @problems = $wc->problems;
 is(scalar @problems, 0, 'no difference from the contract outside the allowlist')

@@ -5,8 +5,9 @@
 # 2020-12 keywords that 2019-09 reads the same way, so that JSON::Validator's 2019-09 checker
 # is exact); it holds every route of `pulse-fcgi --list-routes` with every method and nothing
 # else; and every GET route is called on a seeded stack (mock mode's estate, alerts, an
-# incident, a token, a host agent, a webhook, a licence) and its real answer is checked
-# against the document's schema for the answer's status.
+# incident, a token, a host agent, a webhook, a licence, a release feed and an update job in
+# the history) and its real answer is checked against the document's schema for the answer's
+# status (the update stream's head and first event only: it does not end by itself).
 use strict;
 use warnings;
 use FindBin;
@@ -150,11 +151,31 @@ is_deeply(\@prot, [], 'each operation carries its route\'s protection; every GET
     or diag join "\n", @prot;
 
 # --- every GET route on a seeded stack, its answer checked against the document ---
+# The updates routes read a local release feed (t/fakes/release-feed.pl) as a deb install.
+my $feed_port = PulseStack::free_port();
+my $feed_url = "http://127.0.0.1:$feed_port";
 my $stack = PulseStack->new(settings => { demo_mode => 'true', pve_polling_interval => 1,
-    license_public_key => PulseStack::licence_public_key() })->start;
+    license_public_key => PulseStack::licence_public_key(), deployment_type => 'deb',
+    update_feed_url => "$feed_url/releases", update_timeout => 5 })->start;
 $stack->setup_admin;
 my $ua = $stack->ua;
 my $auth = $stack->token_headers;
+$stack->start_release_feed(port => $feed_port);
+my $deb = 'pulse_90.2.0_' . (`dpkg --print-architecture` =~ s/\s+//gr) . '.deb';
+my $r = $ua->post("$feed_url/__feed/set" => json => { path => '/releases', type => 'application/json',
+    body => encode_json([{ tag_name => 'v90.3.0-rc.1', draft => false, prerelease => true, body => 'rc notes',
+        published_at => '2026-12-01T10:00:00Z', assets => [] },
+        { tag_name => 'v90.2.0', draft => false, prerelease => false, body => 'stable notes',
+        published_at => '2026-11-30T10:00:00Z', assets => [{ name => $deb,
+            browser_download_url => "$feed_url/download/v90.2.0/$deb" }] }]) })->result;
+ok($r->is_success, 'a release feed') or diag $r->body;
+# An update that failed, as the worker records one: the history and its entry have one to show.
+$stack->psql(q{INSERT INTO pulse.update_jobs (event_id, channel, version_from, version_to,
+    deployment_type, initiated_by, initiated_via, download_url, status, started_at, finished_at,
+    duration_ms, download_bytes, log_path, error_message, error_code) VALUES ('oa-update-1',
+    'stable', '0.1.0', 'v90.2.0', 'deb', 'user', 'ui', 'http://127.0.0.1/x.deb', 'failed', now(),
+    now(), 1200, 5000, '/var/lib/pulse/updates/oa-update-1.log', 'Checksum mismatch',
+    'checksum_mismatch')});
 $stack->wait_state(sub { @{ $_[0]{nodes} } && @{ $_[0]{vms} } && @{ $_[0]{pbs} } && @{ $_[0]{storage} }
     && @{ $_[0]{activeAlerts} } }, 40, 'the mock estate with alerts');
 $stack->wait_for(sub { $stack->psql(q{SELECT count(DISTINCT ts) FROM pulse.metric_raw}) >= 1 }, 40,
@@ -162,7 +183,7 @@ $stack->wait_for(sub { $stack->psql(q{SELECT count(DISTINCT ts) FROM pulse.metri
 $stack->activate_licence;
 my $st = $ua->get($stack->url('/api/state') => $auth)->result->json;
 my $host_token = $stack->agent_token('oa-host', 'host-agent:report');
-my $r = $ua->post($stack->url('/api/agents/host/report') => $host_token->{headers} => json => {
+$r = $ua->post($stack->url('/api/agents/host/report') => $host_token->{headers} => json => {
     agent => { id => 'oa-agent', version => '5.0.4', type => 'unified', intervalSeconds => 30 },
     host => { id => 'oa-host', hostname => 'oa-host.example.org', platform => 'debian', osName => 'debian',
         osVersion => '12', kernelVersion => '6.1.0', architecture => 'x86_64', cpuCount => 2, uptimeSeconds => 60 },
@@ -200,13 +221,36 @@ my %call = (
     '/api/storage-charts' => '/api/storage-charts?range=60',
     '/api/metrics-store/history' => "/api/metrics-store/history?resourceType=vm&resourceId=$vm->{id}&range=1h",
     '/api/oidc/login' => '/api/oidc/login',
+    '/api/setup-script' => '/api/setup-script?type=pve&host=https%3A%2F%2F10.0.0.5%3A8006',
+    '/api/admin/reports/generate' => "/api/admin/reports/generate?resourceType=node&resourceId=$node->{id}&format=csv",
+    '/api/updates/plan' => '/api/updates/plan?version=v90.2.0',
+    '/api/updates/history/entry' => '/api/updates/history/entry?id=oa-update-1',
 );
 # Routes that are not called, each with its reason: none at the moment.
 my %not_called = (
 );
 my %extra_calls = ('/api/metrics-store/history' =>
     ["/api/metrics-store/history?resourceType=vm&resourceId=$vm->{id}&range=1h&metric=cpu"],
-    '/api/alerts/incidents' => ["/api/alerts/incidents?resource_id=$alert->{resourceId}"]);
+    '/api/alerts/incidents' => ["/api/alerts/incidents?resource_id=$alert->{resourceId}"],
+    '/api/admin/reports/generate' => ["/api/admin/reports/generate?resourceType=node&resourceId=$node->{id}&format=pdf"],
+    '/api/updates/check' => ['/api/updates/check?channel=rc'],
+    '/api/updates/history' => ['/api/updates/history?status=failed'],
+    '/api/updates/history/entry' => ['/api/updates/history/entry?id=oa-none']);
+
+# A stream of server-sent events does not end by itself: the connection is closed once the
+# first event has come, and that head and event are what is checked.
+sub event_stream_head {
+    my ($url, $h) = @_;
+    my $tx = $ua->build_tx(GET => $stack->url($url) => $h);
+    my $got = '';
+    $tx->res->content->on(read => sub {
+        $got .= $_[1];
+        return unless $got =~ /^data: .*\n\n/m;
+        $ua->ioloop->next_tick(sub { my $s = $ua->ioloop->stream($tx->connection // ''); $s->close if $s });
+    });
+    my $res = $ua->start($tx)->res;
+    return ($res, $got);
+}
 
 # Routes called with other credentials than the admin's token.
 my %headers = ('/api/agents/host/lookup' => $host_token->{headers});
@@ -232,7 +276,9 @@ for my $key (sort grep { /^GET / } keys %routes) {
     next if $not_called{$pattern};
     my $op = $in_doc{$key};
     for my $url ($call{$pattern} // $pattern, @{ $extra_calls{$pattern} // [] }) {
-        my $res = $ua->max_redirects(0)->get($stack->url($url) => $headers{$pattern} // $auth)->result;
+        my ($res, $events) = $pattern eq '/api/updates/stream'
+            ? event_stream_head($url, $headers{$pattern} // $auth)
+            : ($ua->max_redirects(0)->get($stack->url($url) => $headers{$pattern} // $auth)->result);
         my $code = $res->code;
         $statuses{$code}++;
         path($dump, ($url =~ s{[^\w]+}{_}gr) . ".$code.json")->spurt($res->body) if $dump;
@@ -250,6 +296,15 @@ for my $key (sort grep { /^GET / } keys %routes) {
         }
         my $media = $spec->{content}{$ctype};
         ok($media, "GET $url: $code $ctype is documented") or next;
+        if ($ctype eq 'text/event-stream') {
+            # Each event's data is the status object (UpdateStatus).
+            my ($data) = ($events // '') =~ /^data: (.*)$/m;
+            my @errors = validate(eval { decode_json($data // '') } // 'not JSON',
+                { '$ref' => '#/components/schemas/UpdateStatus' });
+            is_deeply([map {"$_"} @errors], [], "GET $url: $code, its first event an UpdateStatus")
+                or diag $events;
+            next;
+        }
         if ($ctype ne 'application/json') {
             ok(length $res->body, "GET $url: $code, a body of $ctype");
             next;
@@ -260,6 +315,25 @@ for my $key (sort grep { /^GET / } keys %routes) {
     }
 }
 is_deeply([sort keys %not_called], [], 'no GET route left uncalled');
+
+# The settings' request schema takes what the web client sends back (the answer of GET), as the
+# server does, and refuses what the server refuses.
+{
+    my $set = $ua->get($stack->url('/api/system/settings') => $auth)->result->json;
+    # This stack polls every second (pulse.conf), below what a change may ask for.
+    is($set->{pvePollingInterval}, 1, 'the settings as read: the interval of pulse.conf');
+    $set->{pvePollingInterval} = 10;
+    my $change = { '$ref' => '#/components/schemas/SystemSettingsChange' };
+    is_deeply([map {"$_"} validate($set, $change)], [], 'the settings as read are a valid change');
+    is($ua->post($stack->url('/api/system/settings/update') => $auth => json => $set)->result->code, 200,
+        'and the server takes them');
+    my %bad = (pvePollingInterval => 5, theme => 'blue', discoveryConfig => { max_concurrent => 5000 });
+    for my $k (sort keys %bad) {
+        ok(scalar validate({ $k => $bad{$k} }, $change), "the schema refuses $k " . encode_json($bad{$k}));
+        is($ua->post($stack->url('/api/system/settings/update') => $auth => json => { $k => $bad{$k} })->result->code,
+            400, "and so does the server");
+    }
+}
 ok($statuses{200} > 50, "$statuses{200} answers of 200");
 
 # --- the document is served, as installed, to anyone ---
