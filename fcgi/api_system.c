@@ -198,13 +198,13 @@ api_version(struct request *r)
 }
 
 /* GET /api/agent/version (agents.md §2): the version agents compare with their own before
- * updating themselves. */
+ * updating themselves: the server's, as /api/version gives it. */
 void
 api_agent_version(struct request *r)
 {
 	struct json_object *obj = resp_object(r);
 
-	jsonwrite_str(obj, "version", PACKAGE_VERSION[0] ? PACKAGE_VERSION : "dev");
+	jsonwrite_str(obj, "version", update_build_current()->version);
 	resp_json(r, 200, obj);
 }
 
