@@ -5,7 +5,8 @@
 # token made with two scopes in the UI, checked here through the API, then revoked in the UI
 # and refused; a webhook added and its Test buttons delivering to a receiver this test
 # starts; email presets and a test's error; apprise saved; the security checklist against
-# /api/security/status; the node deleted; mock mode on and off; 360 px wide; no console
+# /api/security/status; the system settings read, a bad interval's message, one saved and
+# read back, a pinned one disabled; the node deleted; mock mode on and off; 360 px wide; no console
 # errors. Screenshots of each section in $PULSE_UI_SHOTS/settings, else
 # t/ui/screenshots/settings in the build tree.
 use strict;
@@ -20,7 +21,12 @@ use PulseUI;
 
 PulseUI::require_browser();
 
-my $stack = PulseStack->new(settings => { pve_polling_interval => 1 })->start;
+# The PMG polling interval pinned by the environment: the System page disables its field.
+$ENV{PULSE_PMG_POLLING_INTERVAL} = 90;
+my $feed_port = PulseStack::free_port();
+my $feed_url = "http://127.0.0.1:$feed_port";
+my $stack = PulseStack->new(settings => { pve_polling_interval => 1, deployment_type => 'deb',
+    update_feed_url => "$feed_url/releases" })->start;
 $stack->setup_admin;
 my $shots = PulseUI::shots_dir('settings');
 my $auth = $stack->token_headers;
@@ -32,6 +38,16 @@ sub call { my $tx = api(@_); $ua->start($tx); $tx->result }
 my ($token_id, $token_value) = ('root@pam!ui', 'ui-settings-token-1');
 my $sim = $stack->start_sim(nodes => 2, guests => 6, token => "$token_id=$token_value");
 my $sink = $stack->start_webhook_sink;
+# The release feed the Updates page checks: one release, a .deb for this machine.
+$stack->start_release_feed(port => $feed_port);
+my $arch = `dpkg --print-architecture`;
+chomp $arch;
+my $release = 'v90.2.0';
+my $res = $ua->post("$feed_url/__feed/set" => json => { path => '/releases', type => 'application/json',
+    body => encode_json([{ tag_name => $release, draft => Mojo::JSON::false, prerelease => Mojo::JSON::false,
+        body => 'stable notes', published_at => '2026-11-30T10:00:00Z',
+        assets => [{ name => "pulse_90.2.0_$arch.deb", browser_download_url => "$feed_url/download/$release/pulse_90.2.0_$arch.deb" }] }]) })->result;
+die 'feed set: ' . $res->body unless $res->is_success;
 sub browser { PulseUI::run($stack, 'settings.mjs', UI_OUT => $shots, @_) }
 
 # --- add the node, edit it, make a token ---------------------------------------------------
@@ -65,12 +81,19 @@ is($ua->get($stack->url('/api/config/nodes') => \%as_token)->result->code, 403, 
 # --- revoke, notifications, security, delete, mock mode -------------------------------------
 my $providers = call(GET => '/api/notifications/email-providers')->json;
 my ($fh, $expect) = tempfile(DIR => $stack->dir, SUFFIX => '.json');
-print {$fh} encode_json({ providers => $providers, security => call(GET => '/api/security/status')->json });
+print {$fh} encode_json({ providers => $providers, security => call(GET => '/api/security/status')->json,
+    system => call(GET => '/api/system/settings')->json, info => call(GET => '/api/server/info')->json,
+    diag => call(GET => '/api/diagnostics')->json });
 close $fh;
-browser(UI_PHASE => 'more', UI_SINK_URL => $sink->{url}, UI_EXPECT => $expect);
+browser(UI_PHASE => 'more', UI_SINK_URL => $sink->{url}, UI_EXPECT => $expect, UI_RELEASE => $release);
 
 is($ua->get($stack->url('/api/state') => \%as_token)->result->code, 401, 'the revoked token is refused');
 ok(!(grep { $_->{name} eq 'ui-made' } @{ call(GET => '/api/security/tokens')->json->{tokens} }), 'and gone');
+
+my $sys = call(GET => '/api/system/settings')->json;
+is($sys->{pbsPollingInterval}, 45, 'the PBS polling interval saved by the System page');
+is($sys->{webhookAllowedPrivateCIDRs}, '127.0.0.1', '... and the private networks webhooks may reach');
+is($sys->{pmgPollingInterval}, 90, 'the pinned PMG interval as the environment says');
 
 my ($hook) = grep { $_->{name} eq 'ui sink' } @{ call(GET => '/api/notifications/webhooks')->json };
 is($hook->{url}, "$sink->{url}/ui-hook", 'the webhook stored with its URL');
