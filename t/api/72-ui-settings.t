@@ -6,7 +6,9 @@
 # and refused; a webhook added and its Test buttons delivering to a receiver this test
 # starts; email presets and a test's error; apprise saved; the security checklist against
 # /api/security/status; the system settings read, a bad interval's message, one saved and
-# read back, a pinned one disabled; the node deleted; mock mode on and off; 360 px wide; no console
+# read back, a pinned one disabled; Updates against a release feed started here (the plan's
+# manual steps); Diagnostics against /api/diagnostics, Copy as JSON; Reporting's 402 message;
+# the node deleted; mock mode on and off; 360 px wide; no console
 # errors. Screenshots of each section in $PULSE_UI_SHOTS/settings, else
 # t/ui/screenshots/settings in the build tree.
 use strict;
