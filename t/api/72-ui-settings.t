@@ -16,6 +16,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 use File::Temp qw(tempfile);
+use Digest::SHA qw(sha256_hex);
 use Mojo::JSON qw(encode_json);
 use Test::More;
 use PulseStack;
@@ -28,7 +29,11 @@ $ENV{PULSE_PMG_POLLING_INTERVAL} = 90;
 my $feed_port = PulseStack::free_port();
 my $feed_url = "http://127.0.0.1:$feed_port";
 my $stack = PulseStack->new(settings => { pve_polling_interval => 1, deployment_type => 'deb',
-    update_feed_url => "$feed_url/releases" })->start;
+    update_feed_url => "$feed_url/releases", update_stage_delay_ms => 300 });
+# Install update runs this in place of dpkg: the package the worker downloaded and checked is copied.
+my $installed = "$stack->{dir}/installed.deb";
+$stack->{settings}{update_install_command} = "cp \$1 $installed";
+$stack->start;
 $stack->setup_admin;
 my $shots = PulseUI::shots_dir('settings');
 my $auth = $stack->token_headers;
@@ -50,6 +55,12 @@ my $res = $ua->post("$feed_url/__feed/set" => json => { path => '/releases', typ
         body => 'stable notes', published_at => '2026-11-30T10:00:00Z',
         assets => [{ name => "pulse_90.2.0_$arch.deb", browser_download_url => "$feed_url/download/$release/pulse_90.2.0_$arch.deb" }] }]) })->result;
 die 'feed set: ' . $res->body unless $res->is_success;
+my $deb = "pulse_90.2.0_$arch.deb";
+my $payload = 'a pretend package ' . ('x' x 3000);
+for my $f ([$deb, $payload, 'application/octet-stream'], ['SHA256SUMS', sha256_hex($payload) . "  $deb\n", 'text/plain']) {
+    $res = $ua->post("$feed_url/__feed/set" => json => { path => "/download/$release/$f->[0]", body => $f->[1], type => $f->[2] })->result;
+    die 'feed set: ' . $res->body unless $res->is_success;
+}
 sub browser { PulseUI::run($stack, 'settings.mjs', UI_OUT => $shots, @_) }
 
 # --- add the node, edit it, make a token ---------------------------------------------------
@@ -96,6 +107,13 @@ my $sys = call(GET => '/api/system/settings')->json;
 is($sys->{pbsPollingInterval}, 45, 'the PBS polling interval saved by the System page');
 is($sys->{webhookAllowedPrivateCIDRs}, '127.0.0.1', '... and the private networks webhooks may reach');
 is($sys->{pmgPollingInterval}, 90, 'the pinned PMG interval as the environment says');
+
+my $hist = call(GET => '/api/updates/history')->json;
+is(scalar @$hist, 1, 'one update, installed through the Updates page');
+is($hist->[0]{status}, 'success', '... successful');
+is($hist->[0]{version_to}, $release, "... to $release");
+is($hist->[0]{initiated_via}, 'ui', '... from the UI');
+ok(-f $installed && do { local (@ARGV, $/) = ($installed); <> } eq $payload, '... the install command ran with the downloaded package');
 
 my ($hook) = grep { $_->{name} eq 'ui sink' } @{ call(GET => '/api/notifications/webhooks')->json };
 is($hook->{url}, "$sink->{url}/ui-hook", 'the webhook stored with its URL');

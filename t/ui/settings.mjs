@@ -196,7 +196,7 @@ if (env.UI_PHASE === 'add') {
     const b = await banner('#system-msg');
     check(b.kind === 'ok' && /pbsPollingInterval/.test(b.text) && /webhookAllowedPrivateCIDRs/.test(b.text), 'saved: the two fields changed', JSON.stringify(b));
     await page.reload();
-    await page.waitForFunction(() => !document.querySelector('#system-save')?.disabled);
+    await page.waitForFunction(() => document.querySelector('#system-save')?.disabled === false);
     check(await page.inputValue(pbs) === '45', 'after a reload: 45 s read back');
     check(await page.inputValue('#system-form input[name=webhookAllowedPrivateCIDRs]') === '127.0.0.1', '... and the webhook networks');
     await shot('system');
@@ -204,7 +204,7 @@ if (env.UI_PHASE === 'add') {
 
   await attempt('updates', async () => {
     await page.click('.settings-nav a[href="settings/updates"]');
-    await page.waitForFunction(() => document.querySelector('#upd-version')?.textContent !== '…');
+    await page.waitForFunction(() => (document.querySelector('#upd-deploy')?.textContent || '…') !== '…');
     check(await text('#upd-version') === expect.info.version && await text('#upd-deploy') === expect.info.deploymentType,
       'the version and deployment type as /api/server/info says', await text('#upd-version'));
     await page.waitForFunction(() => !/…/.test(document.querySelector('#upd-history tbody').textContent));
@@ -214,10 +214,25 @@ if (env.UI_PHASE === 'add') {
     check(b.kind === 'ok' && b.text.includes(`Version ${env.UI_RELEASE} is available`), 'Check now: the feed\'s release', JSON.stringify(b));
     await page.waitForSelector('#upd-plan-card:not([hidden])');
     check(await text('#upd-latest') === env.UI_RELEASE && /stable notes/.test(await page.textContent('#upd-notes')), '... with its notes');
-    const steps = await text('#plan-steps');
-    check(/apt/.test(steps) && await text('#plan-steps-h') === 'Update by hand' && await page.isHidden('#upd-apply'),
-      'the plan: the manual steps (no install command), no Install button', steps);
+    check(await text('#plan-steps-h') === 'What Install update does' && await page.isVisible('#upd-apply'),
+      'the plan: what the server does, and Install update', await text('#plan-steps'));
     await shot('updates');
+    await page.click('#upd-apply');
+    await page.waitForSelector('dialog.confirm[open]');
+    check((await text('dialog.confirm')).includes(env.UI_RELEASE), 'Install update asks first, naming the version');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('dialog.confirm', { state: 'detached' });
+    check(await page.isHidden('#apply-msg'), 'Escape: nothing started');
+    await page.click('#upd-apply');
+    await page.click('#confirm-ok');
+    const a = await banner('#apply-msg');
+    check(a.kind === 'ok' && a.text === 'Update process started', 'confirmed: the API\'s answer', JSON.stringify(a));
+    await page.waitForFunction(() => /^(completed|error)/.test(document.querySelector('#upd-status').textContent), null, { timeout: 30000 });
+    check((await text('#upd-status')).startsWith('completed'), 'the status followed to the end', await text('#upd-status'));
+    await page.waitForSelector('#upd-history tbody tr[data-id]');
+    const row = await text('#upd-history tbody tr[data-id]');
+    check(row.includes(env.UI_RELEASE) && row.includes('success') && row.includes('(ui)'), 'the history shows the update', row);
+    await shot('updates-done');
   });
 
   await attempt('diagnostics', async () => {
@@ -371,6 +386,8 @@ if (env.UI_PHASE === 'add') {
     await page.click('#confirm-ok');
     const b = await banner('#nodes-msg');
     check(b.kind === 'ok' && b.text === 'Deleted lab-renamed.', 'deleted', JSON.stringify(b));
+    // The list is drawn again from the API after the banner: wait for it (a timeout fails).
+    await page.waitForFunction(() => /No PVE node/.test(document.querySelector('#node-table tbody')?.textContent)).catch(() => {});
     check((await text('#node-table tbody')).includes('No PVE node'), 'the list is empty');
   });
 
