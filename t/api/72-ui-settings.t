@@ -106,6 +106,7 @@ ok(!(grep { $_->{name} eq 'ui-made' } @{ call(GET => '/api/security/tokens')->js
 my $sys = call(GET => '/api/system/settings')->json;
 is($sys->{pbsPollingInterval}, 45, 'the PBS polling interval saved by the System page');
 is($sys->{webhookAllowedPrivateCIDRs}, '127.0.0.1', '... and the private networks webhooks may reach');
+is($sys->{theme}, 'dark', '... and the theme');
 is($sys->{pmgPollingInterval}, 90, 'the pinned PMG interval as the environment says');
 
 my $hist = call(GET => '/api/updates/history')->json;

@@ -191,6 +191,7 @@ if (env.UI_PHASE === 'add') {
     expectError();
     await page.fill(pbs, '45');
     await page.fill('#system-form input[name=webhookAllowedPrivateCIDRs]', '127.0.0.1');
+    await page.selectOption('#system-form select[name=theme]', 'dark');
     await page.click('#system-save');
     await page.waitForFunction(() => /Saved/.test(document.querySelector('#system-msg').textContent));
     const b = await banner('#system-msg');
@@ -199,6 +200,8 @@ if (env.UI_PHASE === 'add') {
     await page.waitForFunction(() => document.querySelector('#system-save')?.disabled === false);
     check(await page.inputValue(pbs) === '45', 'after a reload: 45 s read back');
     check(await page.inputValue('#system-form input[name=webhookAllowedPrivateCIDRs]') === '127.0.0.1', '... and the webhook networks');
+    check(await page.inputValue('#system-form select[name=theme]') === 'dark'
+      && await page.$eval('#system-form select[name=theme] option[value=""]', (o) => o.disabled), '... and the theme (no way back to empty, which the API ignores)');
     await shot('system');
   });
 

@@ -111,6 +111,10 @@ export function mount(root, ctx) {
       else if (el.name === 'updateChannel') el.value = v === 'rc' ? 'rc' : 'stable';
       else el.value = v ?? (ZERO_WHEN_ABSENT.includes(el.name) ? 0 : '');
     }
+    // The API takes a theme only when it is not empty: once one is stored, "as the system"
+    // cannot be chosen again.
+    const asSystem = sys.elements.theme.querySelector('option[value=""]');
+    asSystem.hidden = asSystem.disabled = Boolean(s.theme);
     const pinned = new Set(Object.keys(s.envOverrides || {}).filter((k) => s.envOverrides[k]).map((k) => PINS[k] || k));
     for (const el of sys.elements) {
       if (!el.name) continue;
