@@ -4,7 +4,7 @@
 // again with Run diagnostics; Copy as JSON puts the whole answer on the clipboard (it holds
 // no secret: the API leaves them out).
 import { get } from './api.js';
-import { esc, when, ago, whole, uptime } from './format.js';
+import { esc, when, ago, whole, uptime, bytes } from './format.js';
 import { settingsFrame, notice, clearNotice, busy, copyText } from './settings.js';
 
 const yes = (b, on = 'connected', off = 'not connected') => `<span class="badge ${b ? 'ok' : 'warn'}">${b ? on : off}</span>`;
@@ -45,7 +45,7 @@ export function mount(root, ctx) {
       <section class="card" id="diag-metrics"><h2>Metrics store ${yes(ms.status === 'healthy', esc(ms.status || '-'), esc(ms.status || 'off'))}</h2><dl class="facts">
         ${fact('Raw samples', esc(whole(ms.rawCount || 0)))}${fact('Minute buckets', esc(whole(ms.minuteCount || 0)))}
         ${fact('Hour buckets', esc(whole(ms.hourlyCount || 0)))}${fact('Day buckets', esc(whole(ms.dailyCount || 0)))}
-        ${fact('Database size', esc(ms.dbSize != null ? `${whole(ms.dbSize / 1048576)} MiB` : '-'))}${fact('Write buffer', esc(ms.bufferSize ?? '-'))}</dl>
+        ${fact('Database size', esc(ms.dbSize != null ? bytes(ms.dbSize) : '-'))}${fact('Samples not yet written', esc(whole(ms.bufferSize || 0)))}</dl>
         ${notes(ms.notes)}</section>
       <section class="card" id="diag-tokens"><h2>API tokens (${esc(tok.tokenCount ?? 0)})</h2>
         ${tok.recommendTokenSetup ? '<p class="banner info">No API token: one is recommended for agents and scripts (Settings → API Tokens).</p>' : ''}
