@@ -53,6 +53,10 @@ const PAGES = [
   { match: 'settings/audit', load: () => import('./js/settings-audit.js') },
   { match: 'settings/backups', load: () => import('./js/settings-backups.js') },
   { match: 'settings/pro', load: () => import('./js/settings-pro.js') },
+  // Settings for the system endpoints (issue 17): updates, diagnostics, reporting.
+  { match: 'settings/updates', load: () => import('./js/settings-updates.js') },
+  { match: 'settings/diagnostics', load: () => import('./js/settings-diagnostics.js') },
+  { match: 'settings/reporting', load: () => import('./js/settings-reporting.js') },
   // Alerts (reference/ui.md §5)
   { match: 'alerts/overview', load: () => import('./js/alerts-overview.js') },
   { match: 'alerts/history', load: () => import('./js/alerts-history.js') },

@@ -6,7 +6,8 @@
 # and Prev), a filter, Verify of a row, a row edited here with psql failing and named by the
 # whole-log check; audit webhooks saved and read back here; the OIDC form saved (GET /api/security/oidc has the
 # values, never the secret); the configuration exported and imported back through the UI;
-# Clear licence and the 402 note again. Screenshots in $PULSE_UI_SHOTS/pro, else
+# Settings → Reporting (mock mode on for an estate): a node's CPU report downloaded as CSV
+# and as PDF; Clear licence and the 402 note again. Screenshots in $PULSE_UI_SHOTS/pro, else
 # t/ui/screenshots/pro in the build tree.
 use strict;
 use warnings;

@@ -15,7 +15,8 @@
 // browser: our stack would need OIDC_* in the responders' environment); export (short and
 // mismatched passphrases refused, the file downloaded), import of it with a wrong passphrase
 // (the API's message) and the right one (counts), and of the raw base64; Clear licence (a
-// cancelled confirm first) and the 402 note back; 360 px and dark. Environment, beyond the
+// cancelled confirm first) and the 402 note back; 360 px and dark; Reporting (mock mode on for an
+// estate: a node's CPU as CSV, then as PDF, downloaded). Environment, beyond the
 // harness's: UI_LICENCE, UI_402 (the API's 402 message), UI_REDIRECT (the redirect URL the
 // API derives from the public URL).
 import readline from 'node:readline';
@@ -273,6 +274,43 @@ await attempt('backups: export and import', async () => {
   await page.click('#confirm-ok');
   await page.waitForSelector('#import-counts:not([hidden])');
   check((await banner('#import-msg')).kind === 'ok', 'the raw base64 form is read too');
+});
+
+await attempt('reporting', async () => {
+  // An estate to report on: mock mode on through Settings → System (off again below).
+  await go('settings/system');
+  await page.waitForSelector('#mock-state:text("Off")');
+  await page.check('#mock-enabled');
+  await page.fill('#mock-form input[name=nodeCount]', '1');
+  await page.click('#mock-save');
+  await page.waitForSelector('#mock-state:text("On")');
+  await go('settings/reporting');
+  await page.waitForSelector('#report-form select[name=resource] optgroup[label="Nodes"] option', { state: 'attached' });
+  const node = await page.$eval('#report-form select[name=resource] optgroup[label="Nodes"] option', (o) => o.value);
+  await page.selectOption('#report-form select[name=resource]', node);
+  await page.selectOption('#report-form select[name=metricType]', 'cpu');
+  await page.click('#report-form input[value=csv]');
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#report-go')]);
+  const id = node.slice(node.indexOf('|') + 1);
+  const file = `${tmp}/${dl.suggestedFilename()}`;
+  await dl.saveAs(file);
+  const csv = readFileSync(file, 'utf8');
+  check(/^report-.*\.csv$/.test(dl.suggestedFilename()), 'Generate: a CSV downloaded under the API\'s name', dl.suggestedFilename());
+  check(csv.startsWith('# Pulse Metrics Report') && (csv.includes(`# Resource ID:,${id}\n`) || csv.includes(`# Resource ID:,"${id}"\n`))
+    && /# SUMMARY/.test(csv), '... the report of the node chosen', csv.slice(0, 300));
+  const b = await banner('#report-msg');
+  check(b.kind === 'ok' && b.text.includes(dl.suggestedFilename()), '... and said so', JSON.stringify(b));
+  await shot('reporting');
+  await page.click('#report-form input[value=pdf]');
+  const [pdf] = await Promise.all([page.waitForEvent('download'), page.click('#report-go')]);
+  const pfile = `${tmp}/${pdf.suggestedFilename()}`;
+  await pdf.saveAs(pfile);
+  check(readFileSync(pfile).subarray(0, 5).toString() === '%PDF-', 'a PDF too', pdf.suggestedFilename());
+  await go('settings/system');
+  await page.waitForSelector('#mock-state:text("On")');
+  await page.uncheck('#mock-enabled');
+  await page.click('#mock-save');
+  await page.waitForSelector('#mock-state:text("Off")');
 });
 
 await attempt('narrow and dark', async () => {

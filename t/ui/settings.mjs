@@ -38,7 +38,7 @@ if (env.UI_PHASE === 'add') {
     await page.waitForFunction(() => document.querySelector('#node-table tbody')?.textContent.trim());
     check(path() === '/settings/proxmox', '/settings opens /settings/proxmox', path());
     const links = await page.$$eval('.settings-nav a', (as) => as.map((a) => a.getAttribute('href')));
-    check(links.length === 11 && links.includes('settings/api') && links.includes('settings/notifications/webhooks'),
+    check(links.length === 14 && links.includes('settings/updates') && links.includes('settings/diagnostics') && links.includes('settings/reporting') && links.includes('settings/api') && links.includes('settings/notifications/webhooks'),
       'the sidebar lists the sections', links.join(','));
     check(await page.getAttribute('.settings-nav a[href="settings/proxmox"]', 'aria-current') === 'page', 'Proxmox is the current section');
     check((await text('#node-table tbody')).includes('No PVE node'), 'no node configured yet');
@@ -108,6 +108,9 @@ if (env.UI_PHASE === 'add') {
     await page.click('#node-save');
     const b = await banner('#nodes-msg');
     check(b.kind === 'ok' && b.text === 'Saved lab-renamed.', 'saved', JSON.stringify(b));
+    // The list is drawn again from the API after the banner: wait for it (a timeout fails).
+    await page.waitForFunction(() => [...document.querySelectorAll('#node-table tbody tr[data-id] td:first-child')]
+      .some((td) => /lab-renamed/.test(td.textContent))).catch(() => {});
     check(JSON.stringify(await rowNames('node-table')) === '["lab-renamed"]', 'the list shows the new name');
     await page.click('#node-table button[data-act=refresh]');
     const r = await banner('#nodes-msg');
@@ -171,11 +174,103 @@ if (env.UI_PHASE === 'add') {
     await page.click('.settings-nav a[href="settings/system"]');
     await page.waitForFunction(() => (document.querySelector('#mock-state')?.textContent || '…') !== '…');
     check(await text('#mock-state') === 'Off', 'mock mode is off');
-    await page.fill('#system-form input[name=webhookAllowedPrivateCIDRs]', '127.0.0.1');
+    const sys = expect.system;
+    const pbs = '#system-form input[name=pbsPollingInterval]';
+    await page.waitForFunction(() => !document.querySelector('#system-save').disabled);
+    check(await page.inputValue(pbs) === String(sys.pbsPollingInterval), 'the PBS polling interval as the API says', sys.pbsPollingInterval);
+    check(await page.inputValue('#system-form input[name=connectionTimeout]') === String(sys.connectionTimeout), '... and the connection timeout');
+    check(await page.isDisabled('#system-form input[name=pmgPollingInterval]')
+      && /environment/.test(await text('label:has(input[name=pmgPollingInterval])')), 'the PMG interval, pinned by the environment: disabled with a note');
+    check((await text('#system-env')).includes('pmgPollingInterval'), '... and named above the form');
+    // A bad value: the API's message, nothing stored.
+    await page.fill(pbs, '5');
+    expectError('/api/system/settings/update', [400]);
     await page.click('#system-save');
+    const e = await banner('#system-msg');
+    check(e.kind === 'error' && e.text === 'PBS polling interval must be at least 10 seconds', 'a bad interval: the API\'s message', JSON.stringify(e));
+    expectError();
+    await page.fill(pbs, '45');
+    await page.fill('#system-form input[name=webhookAllowedPrivateCIDRs]', '127.0.0.1');
+    await page.selectOption('#system-form select[name=theme]', 'dark');
+    await page.click('#system-save');
+    await page.waitForFunction(() => /Saved/.test(document.querySelector('#system-msg').textContent));
     const b = await banner('#system-msg');
-    check(b.kind === 'ok' && /127\.0\.0\.1/.test(b.text), 'the private networks webhooks may reach: saved', JSON.stringify(b));
+    check(b.kind === 'ok' && /pbsPollingInterval/.test(b.text) && /webhookAllowedPrivateCIDRs/.test(b.text), 'saved: the two fields changed', JSON.stringify(b));
+    await page.reload();
+    await page.waitForFunction(() => document.querySelector('#system-save')?.disabled === false);
+    check(await page.inputValue(pbs) === '45', 'after a reload: 45 s read back');
+    check(await page.inputValue('#system-form input[name=webhookAllowedPrivateCIDRs]') === '127.0.0.1', '... and the webhook networks');
+    check(await page.inputValue('#system-form select[name=theme]') === 'dark'
+      && await page.$eval('#system-form select[name=theme] option[value=""]', (o) => o.disabled), '... and the theme (no way back to empty, which the API ignores)');
     await shot('system');
+  });
+
+  await attempt('updates', async () => {
+    await page.click('.settings-nav a[href="settings/updates"]');
+    await page.waitForFunction(() => (document.querySelector('#upd-deploy')?.textContent || '…') !== '…');
+    check(await text('#upd-version') === expect.info.version && await text('#upd-deploy') === expect.info.deploymentType,
+      'the version and deployment type as /api/server/info says', await text('#upd-version'));
+    await page.waitForFunction(() => !/…/.test(document.querySelector('#upd-history tbody').textContent));
+    check(/No update has run/.test(await text('#upd-history tbody')), 'no update in the history');
+    await page.click('#upd-check');
+    const b = await banner('#upd-msg');
+    check(b.kind === 'ok' && b.text.includes(`Version ${env.UI_RELEASE} is available`), 'Check now: the feed\'s release', JSON.stringify(b));
+    await page.waitForSelector('#upd-plan-card:not([hidden])');
+    check(await text('#upd-latest') === env.UI_RELEASE && /stable notes/.test(await page.textContent('#upd-notes')), '... with its notes');
+    check(await text('#plan-steps-h') === 'What Install update does' && await page.isVisible('#upd-apply'),
+      'the plan: what the server does, and Install update', await text('#plan-steps'));
+    await shot('updates');
+    await page.click('#upd-apply');
+    await page.waitForSelector('dialog.confirm[open]');
+    check((await text('dialog.confirm')).includes(env.UI_RELEASE), 'Install update asks first, naming the version');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('dialog.confirm', { state: 'detached' });
+    check(await page.isHidden('#apply-msg'), 'Escape: nothing started');
+    await page.click('#upd-apply');
+    await page.click('#confirm-ok');
+    const a = await banner('#apply-msg');
+    check(a.kind === 'ok' && a.text === 'Update process started', 'confirmed: the API\'s answer', JSON.stringify(a));
+    await page.waitForFunction(() => /^(completed|error)/.test(document.querySelector('#upd-status').textContent), null, { timeout: 30000 });
+    check((await text('#upd-status')).startsWith('completed'), 'the status followed to the end', await text('#upd-status'));
+    await page.waitForSelector('#upd-history tbody tr[data-id]');
+    const row = await text('#upd-history tbody tr[data-id]');
+    check(row.includes(env.UI_RELEASE) && row.includes('success') && row.includes('(ui)'), 'the history shows the update', row);
+    await shot('updates-done');
+  });
+
+  await attempt('diagnostics', async () => {
+    await page.click('.settings-nav a[href="settings/diagnostics"]');
+    await page.waitForSelector('#diag-nodes');
+    const d = expect.diag;
+    const names = await page.$$eval('#diag-nodes tbody th', (ths) => ths.map((t) => t.textContent));
+    check(JSON.stringify(names) === JSON.stringify(d.nodes.map((n) => n.name)), 'the connections of /api/diagnostics', names.join(','));
+    check((await text('#diag-nodes tbody')).includes(d.nodes[0].host), '... with their host');
+    // The token revoked above is still in the file the test wrote before this run.
+    const want = d.apiTokens.tokens.filter((t) => t.name !== 'ui-made');
+    const tok = await page.$$eval('#diag-tokens tbody th', (ths) => ths.map((t) => t.textContent));
+    check(tok.length === want.length && want.every((t) => tok.includes(t.name)), 'the tokens by name', tok.join(','));
+    check((await text('#diag-system')).includes(d.version), 'the version');
+    check(/Raw samples/.test(await text('#diag-metrics')), 'the metrics tiers');
+    await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+    await page.click('#diag-copy');
+    await page.waitForFunction(() => /Copied/.test(document.querySelector('#diag-msg').textContent));
+    const copied = JSON.parse(await page.evaluate(() => navigator.clipboard.readText()));
+    check(copied.version === d.version && Array.isArray(copied.nodes), 'Copy as JSON: the answer on the clipboard');
+    await shot('diagnostics');
+  });
+
+  await attempt('reporting without a licence', async () => {
+    await page.click('.settings-nav a[href="settings/reporting"]');
+    await page.waitForSelector('#report-form select[name=resource] optgroup[label="Nodes"] option', { state: 'attached' });
+    const first = await page.$eval('#report-form select[name=resource] optgroup[label="Nodes"] option', (o) => o.value);
+    await page.selectOption('#report-form select[name=resource]', first);
+    await page.click('#report-form input[value=csv]');
+    expectError('/api/admin/reports/generate', [402]);
+    await page.click('#report-go');
+    const b = await banner('#report-msg');
+    check(b.kind === 'error' && /licen[cs]e|Pro/i.test(b.text), 'Generate without the licence: the API\'s 402 message', JSON.stringify(b));
+    expectError();
+    await shot('reporting-unlicensed');
   });
 
   await attempt('a webhook', async () => {
@@ -294,6 +389,8 @@ if (env.UI_PHASE === 'add') {
     await page.click('#confirm-ok');
     const b = await banner('#nodes-msg');
     check(b.kind === 'ok' && b.text === 'Deleted lab-renamed.', 'deleted', JSON.stringify(b));
+    // The list is drawn again from the API after the banner: wait for it (a timeout fails).
+    await page.waitForFunction(() => /No PVE node/.test(document.querySelector('#node-table tbody')?.textContent)).catch(() => {});
     check((await text('#node-table tbody')).includes('No PVE node'), 'the list is empty');
   });
 
@@ -325,6 +422,13 @@ if (env.UI_PHASE === 'add') {
     const wide = await page.evaluate(() => document.documentElement.scrollWidth);
     check(wide <= 360, 'nothing wider than 360 px', wide);
     await shot('narrow-tokens');
+    for (const [sec, sel] of [['system', '#system-save:not([disabled])'], ['updates', '#upd-check'], ['diagnostics', '#diag-system'], ['reporting', '#report-go']]) {
+      await page.click(`.settings-nav a[href="settings/${sec}"]`);
+      await page.waitForSelector(sel);
+      const w = await page.evaluate(() => document.documentElement.scrollWidth);
+      check(w <= 360, `${sec}: nothing wider than 360 px`, w);
+      await shot(`narrow-${sec}`);
+    }
     await page.setViewportSize({ width: 1400, height: 900 });
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.click('.settings-nav a[href="settings/notifications/webhooks"]');

@@ -5,10 +5,10 @@
 import { esc } from './format.js';
 import { post } from './api.js';
 
-// The sidebar: groups of sections, each a route. Not built, because our API does not have
-// them yet (later issues): Agents (§6.2: installer, managed agents), Diagnostics (§6.5),
-// SAML, Roles, Users, Network and Updates, AI Assistant, Reporting. Each gets an entry here
-// and a route in PAGES when its endpoints exist.
+// The sidebar: groups of sections, each a route. Not built: Agents (§6.2: installer,
+// managed agents; no routes yet), SAML, Roles, Users, AI Assistant (no routes yet), and a
+// page of its own for network discovery (GET/POST /api/discover; its switch and subnet are
+// on General). Each gets an entry here and a route in PAGES when it is built.
 export const SECTIONS = [
   { group: 'Platforms', items: [{ path: 'settings/proxmox', label: 'Proxmox', also: /^settings\/(pve|pbs|pmg)$/ }] },
   { group: 'Notifications', items: [
@@ -20,7 +20,9 @@ export const SECTIONS = [
   { group: 'Security', items: [{ path: 'settings/security', label: 'Overview' },
     { path: 'settings/sso', label: 'Single Sign-On' }, { path: 'settings/audit', label: 'Audit Log' }] },
   { group: 'System', items: [{ path: 'settings/system', label: 'General' },
-    { path: 'settings/backups', label: 'Backups' }, { path: 'settings/pro', label: 'Pulse Pro' }] },
+    { path: 'settings/updates', label: 'Updates' }, { path: 'settings/backups', label: 'Backups' },
+    { path: 'settings/diagnostics', label: 'Diagnostics' }, { path: 'settings/reporting', label: 'Reporting' },
+    { path: 'settings/pro', label: 'Pulse Pro' }] },
 ];
 
 // Draws the sidebar and the section's frame in root; returns the element for the section.
