@@ -152,12 +152,33 @@ audit(struct db *db, const char *event, const char *user, int success, const cha
 
 /* --- the commands -------------------------------------------------------------------- */
 
+/* A new password read (twice) and checked as the API checks one, hashed into hash. Returns 0,
+ * or the exit status after saying why not. */
+static int
+new_password_hash(const char *prompt, char *hash, size_t hashlen)
+{
+	char *password = read_secret(prompt, 1);
+	const char *why;
+	int rc;
+
+	if (password == NULL)
+		return fail(EXIT_REFUSED, "no password given");
+	why = security_password_problem(password);
+	rc = why ? -1 : password_hash(password, hash, hashlen);
+	secret_free(password);
+	if (why != NULL)
+		return fail(EXIT_REFUSED, "%s", why);
+	if (rc != 0)
+		return fail(EXIT_TROUBLE, "the password cannot be hashed");
+	return 0;
+}
+
 static int
 cmd_create_user(struct db *db, const char *user)
 {
 	struct security_setup setup;
 	struct security_token rec;
-	char hash[64], *password, *token, details[200];
+	char hash[64], *token, details[200];
 	char admin[SECURITY_USER_MAX], admin_hash[SECURITY_HASH_MAX];
 	const char *why = security_username_problem(user);
 	int rc;
@@ -169,16 +190,9 @@ cmd_create_user(struct db *db, const char *user)
 		return fail(EXIT_TROUBLE, "database error: %s", db_error(db));
 	if (rc > 0)
 		return fail(EXIT_REFUSED, "an administrator exists already (use reset-password)");
-	password = read_secret("Password", 1);
-	if (password == NULL)
-		return fail(EXIT_REFUSED, "no password given");
-	why = security_password_problem(password);
-	rc = why ? -1 : password_hash(password, hash, sizeof(hash));
-	secret_free(password);
-	if (why != NULL)
-		return fail(EXIT_REFUSED, "%s", why);
+	rc = new_password_hash("Password", hash, sizeof(hash));
 	if (rc != 0)
-		return fail(EXIT_TROUBLE, "the password cannot be hashed");
+		return rc;
 	token = crypto_random_hex(32);
 	setup = (struct security_setup){.user = user, .password_hash = hash, .api_token = token,
 	    .replacing = 0, .keep_session = ""};
@@ -201,24 +215,16 @@ cmd_create_user(struct db *db, const char *user)
 static int
 cmd_reset_password(struct db *db, const char *user)
 {
-	char stored[SECURITY_HASH_MAX], hash[64], *password, details[200];
-	const char *why;
+	char stored[SECURITY_HASH_MAX], hash[64], details[200];
 	int rc = security_password_of(db, user, stored);
 
 	if (rc < 0)
 		return fail(EXIT_TROUBLE, "database error: %s", db_error(db));
 	if (rc == 0)
 		return fail(EXIT_REFUSED, "no user %s", user);
-	password = read_secret("New password", 1);
-	if (password == NULL)
-		return fail(EXIT_REFUSED, "no password given");
-	why = security_password_problem(password);
-	rc = why ? -1 : password_hash(password, hash, sizeof(hash));
-	secret_free(password);
-	if (why != NULL)
-		return fail(EXIT_REFUSED, "%s", why);
+	rc = new_password_hash("New password", hash, sizeof(hash));
 	if (rc != 0)
-		return fail(EXIT_TROUBLE, "the password cannot be hashed");
+		return rc;
 	rc = security_password_replace(db, user, hash, "");
 	explicit_bzero(hash, sizeof(hash));
 	if (rc != 0)
