@@ -346,21 +346,27 @@ sub snapshot {
     $s{at} = time;
     return \%s;
 }
+# What the soak prints before and after its quiet minutes is printed at its end: prove -j2,
+# having read a test's diag (standard error), waits for that test's next line on standard
+# output, and a soak quiet for minutes after a diag held prove's other job slot with it.
+my @held;
+sub say_later { push @held, @_ }
 sub show {
     my ($when, $s) = @_;
+    my $say = $when eq 'start' ? \&say_later : \&diag;
     for my $name ((map { "fcgi-$_" } 1 .. $responders), 'worker-1', 'nginx', 'postgresql', 'pg-backends') {
-        diag(sprintf('%-5s %-11s %2d process%s  VmRSS %8.1f MB (RssAnon %7.1f MB)  fds %4d', $when, $name,
+        $say->(sprintf('%-5s %-11s %2d process%s  VmRSS %8.1f MB (RssAnon %7.1f MB)  fds %4d', $when, $name,
             $s->{$name}{n}, $s->{$name}{n} == 1 ? ' ' : 'es', $s->{$name}{rss} / 1024, $s->{$name}{anon} / 1024,
             $s->{$name}{fds}));
     }
-    diag(sprintf('%-5s PostgreSQL connections %d (%s); error lines: ours %d (warnings %d), nginx %d, '
+    $say->(sprintf('%-5s PostgreSQL connections %d (%s); error lines: ours %d (warnings %d), nginx %d, '
         . 'PostgreSQL %d; 5xx %d; requests %d; webhook deliveries %d', $when, $s->{pg_conn}, $s->{pg_conn_by},
         $s->{errors}, $s->{warnings},
         $s->{nginx_errors}, $s->{pg_errors}, $n5xx, $s->{requests}, $s->{deliveries}));
 }
 
 # --- the soak ---------------------------------------------------------------------------
-diag(sprintf('soak: %d simulated clusters, %d nodes, %d guests, polling every %d s; %d requests in '
+say_later(sprintf('soak: %d simulated clusters, %d nodes, %d guests, polling every %d s; %d requests in '
     . 'flight, a login every 10 s; warm-up %d s, then %g min', $nsims, $nodes, $guests, $interval, $lanes,
     $warmup, $minutes));
 run_load($warmup);
@@ -369,6 +375,7 @@ show('start', $start);
 my $since = $stack->psql('SELECT now()');
 run_load($minutes * 60);
 my $end = snapshot();
+diag($_) for @held;
 show('end', $end);
 
 my $secs = $end->{at} - $start->{at};

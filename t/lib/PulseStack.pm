@@ -21,9 +21,10 @@ use Time::HiRes qw(sleep time);
 
 # prove -j reads a test's standard output and error together: once a diag line (standard
 # error) has come, it waits for the test's next line on standard output, and the other job
-# slot waits with it. The soak printed its figures after the warm-up and then ran quietly
-# for three minutes: a unit test beside it was held for the whole soak (227 s of make check
-# spent on one core). A note (standard output, "# ") after every diag lets prove go on at once.
+# slot waits with it (the soak, quiet for minutes after printing, held a unit test for 227 s).
+# A note (standard output, "# ") after every diag lets prove go on at once in most cases; not
+# always (prove may have read the note before the diag), so a test that goes quiet for long
+# after printing holds its figures back instead (t/api/59-soak.t).
 {
     no warnings 'redefine';
     my $diag = \&Test::Builder::diag;
