@@ -110,7 +110,7 @@ my ($n101, $n102) = map { $vm{$_}{name} } 101, 102;
 $stack->wait_for(sub { my $l = active(); my $a101 = find_alert($l, "backup-age-$k101");
     $a101 && ($a101->{metadata}{storage} // '') eq 'local' && find_alert($l, "backup-age-$k102")
     && find_alert($l, 'backup-age-pbs-backup1-host-backup-client3') && grep { $_->{id} =~ /^backup-age-pmg-mail1-/ } @$l },
-    60, 'the backup-age alerts', 'worker-1');
+    120, 'the backup-age alerts', 'worker-1');
 my $b101 = find_alert(active(), "backup-age-$k101");
 like($b101->{message}, qr/^\Q$n101\E backup via storage local on node1 is 9\.\d days old \(threshold: 7 days\)$/,
     'storage backup: named by storage and node') or diag $b101->{message};
