@@ -50,8 +50,9 @@ my @early = grep { $_ < $t0 + 15 } @during;
 ok(@early < 10, scalar(@early) . ' of the first 14 s of failed writes are there (the oldest went)');
 my $dups = $stack->psql(q{SELECT count(*) FROM (SELECT series, time FROM pulse.metrics_raw GROUP BY 1, 2 HAVING count(*) > 1) d});
 is($dups, 0, 'no sample twice');
-is($stack->psql(q{SELECT sum(total_writes) FROM pulse.metric_writers}),
-    $stack->psql(q{SELECT count(*) FROM pulse.metrics_raw}), 'samples counted as written = samples in the table');
+# One statement, one snapshot: the worker goes on writing between two queries.
+is($stack->psql(q{SELECT (SELECT sum(total_writes) FROM pulse.metric_writers) - (SELECT count(*) FROM pulse.metrics_raw)}),
+    0, 'samples counted as written = samples in the table');
 
 # Writes work again: the next ones carry on with no loss.
 my $t2 = time;
